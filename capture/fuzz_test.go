@@ -1,0 +1,88 @@
+package capture
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+)
+
+// FuzzReadCapture feeds arbitrary bytes to the reader. Properties: it never
+// panics; packets are numbered 1, 2, 3... at strictly increasing offsets; no
+// packet holds more than MaxPacketLen bytes or can be appended into the
+// next; an uncompressed input yields at most one packet per 16 bytes (the
+// smallest record) and every packet lies inside it; the end is io.EOF or a
+// *DamageError naming the next packet number, followed by io.EOF; Open
+// fails only with ErrFormat, ErrTruncated or a *DamageError.
+func FuzzReadCapture(f *testing.F) {
+	// Seeds: each format in a few packets, compressed, and damaged.
+	f.Add(threePcap())
+	f.Add(buildPcap(be, 0xa1b23c4d, 101, 16, pcapRec{sec: 1, frac: 2, data: []byte("\x45abc")}, pcapRec{data: []byte("x")}))
+	f.Add(buildPcap(le, 0xa1b2cd34, 113, 24, pcapRec{data: []byte("modified")}))
+	g, _ := threePcapng()
+	f.Add(g.b)
+	g.block(4, []byte("name resolution"))
+	g.isb(0, 42)
+	g.shb(be)
+	g.idb(113, 4, g.opt(optTSResol, []byte{0x80 | 20}), g.opt(optTSOffset, be.AppendUint64(nil, 5)))
+	g.spb(9, []byte("simple packet"))
+	g.pb(0, 1, []byte("obsolete"))
+	g.epb(0, 1<<40, []byte("enhanced"), 100, g.opt(1, []byte("comment")))
+	f.Add(g.b)
+	f.Add(gz(f, threePcap()))
+	f.Add(gz(f, g.b))
+	f.Add(threePcap()[:90])
+	f.Add(g.b[:len(g.b)-3])
+	f.Add([]byte{})
+	f.Add([]byte("not a capture at all"))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		plain := len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b
+		for _, size := range []int{minBufSize, 4096} {
+			rd, err := newReader(bytes.NewReader(data), "fuzz", size)
+			if err != nil {
+				var de *DamageError
+				if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrTruncated) && !errors.As(err, &de) {
+					t.Fatalf("Open: unexpected error %v", err)
+				}
+				if de != nil && de.Packet != 1 {
+					t.Fatalf("Open: damage %v is not at packet 1", err)
+				}
+				return
+			}
+			lastN, lastOff := 0, int64(-1)
+			for {
+				p, err := rd.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					var de *DamageError
+					if !errors.As(err, &de) || !(errors.Is(err, ErrTruncated) || errors.Is(err, ErrCorrupt)) {
+						t.Fatalf("unexpected error %v", err)
+					}
+					if de.Packet != lastN+1 || de.Offset <= lastOff {
+						t.Fatalf("damage %v after packet %d at offset %d", err, lastN, lastOff)
+					}
+					if _, err := rd.Next(); err != io.EOF {
+						t.Fatalf("after damage: %v, want io.EOF", err)
+					}
+					break
+				}
+				if p.N != lastN+1 || p.Offset <= lastOff {
+					t.Fatalf("packet %d at offset %d follows packet %d at %d", p.N, p.Offset, lastN, lastOff)
+				}
+				if len(p.Data) > MaxPacketLen || cap(p.Data) != len(p.Data) {
+					t.Fatalf("packet %d: len %d cap %d", p.N, len(p.Data), cap(p.Data))
+				}
+				if plain && (p.N > len(data)/16 || p.Offset+int64(len(p.Data)) > int64(len(data))) {
+					t.Fatalf("packet %d at offset %d with %d bytes from %d bytes of input", p.N, p.Offset, len(p.Data), len(data))
+				}
+				lastN, lastOff = p.N, p.Offset
+			}
+			if err := rd.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,454 @@
+package capture
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+)
+
+// Limits that keep a hostile or broken file from costing unbounded memory.
+// A length field beyond them is corruption, not a reason to allocate.
+const (
+	// MaxPacketLen is the largest captured length accepted for one packet,
+	// in pcap and pcapng alike: 262144 bytes, libpcap's MAXIMUM_SNAPLEN and
+	// Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD. It holds jumbo frames (9 KiB)
+	// and 64 KiB GSO/GRO super-frames with room to spare; libpcap never writes
+	// more, and matching Wireshark means a damaged file yields exactly the
+	// packets capinfos counts. A larger caplen is reported as ErrCorrupt.
+	MaxPacketLen = 256 << 10
+
+	// MaxBlockLen is the largest pcapng block that is read into memory
+	// (section and interface headers, packets with their options, interface
+	// statistics). Blocks sipflow does not need (name resolution, decryption
+	// secrets, custom) are skipped as a stream whatever their length.
+	MaxBlockLen = 16 << 20
+
+	// maxInterfaces bounds the interfaces of one pcapng section, so that a
+	// stream of tiny interface blocks cannot grow memory without end.
+	maxInterfaces = 1 << 16
+
+	// defaultBufSize is the read buffer: large enough that refills (and the
+	// copy of a partial record they imply) are rare.
+	defaultBufSize = 1 << 20
+	minBufSize     = 16
+)
+
+type format uint8
+
+const (
+	formatPcap format = iota + 1
+	formatPcapng
+)
+
+// Reader reads a pcap or pcapng file, possibly gzip-compressed. It is the
+// Source returned by Open and NewReader; type-assert to reach BytesRead,
+// Size and Drops.
+//
+// A Reader reads through one buffer of 1 MiB that grows only for a record
+// larger than itself (to at most MaxBlockLen), and every Packet it returns
+// points into that buffer: nothing is copied, and nothing survives the next
+// call to Next. It belongs to one goroutine, except BytesRead and Size.
+//
+// In pcapng, Packet.Iface is the interface index within the packet's
+// section: a new section header numbers interfaces from 0 again.
+type Reader struct {
+	name string
+	raw  countingReader // the file as given, counting bytes for progress
+	src  io.Reader      // raw, or a gzip reader over it
+	gz   *gzip.Reader
+	file *os.File // closed by Close when Open opened it
+	size int64
+
+	buf  []byte
+	r, w int   // unread bytes are buf[r:w]
+	base int64 // stream offset of buf[0], in the decompressed stream
+	rerr error // sticky error from src, io.EOF included
+
+	pkt    Packet
+	n      int  // packets returned so far
+	done   bool // a terminal error was returned; Next now says io.EOF
+	closed bool
+	format format
+	be     bool // big-endian file (pcap) or section (pcapng)
+
+	// classic pcap
+	recHdr int // 16, or 24 for the modified (Kuznetzov) format
+	nanos  bool
+	link   LinkType
+
+	// pcapng
+	sections  int
+	ifaces    []iface // interfaces of the current section
+	dropsDone uint64  // isb_ifdrop of interfaces in finished sections
+	dropsSeen bool
+}
+
+// countingReader counts the bytes of the underlying file for progress
+// reports, and remembers its last real error so that an I/O failure is not
+// mistaken for a damaged gzip stream.
+type countingReader struct {
+	r   io.Reader
+	n   atomic.Int64
+	err error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
+}
+
+// Open opens a capture file by name; "-" is standard input. The format is
+// detected by its magic number, never by the name: classic pcap (microsecond
+// and nanosecond, either byte order, and the modified format 0xa1b2cd34),
+// pcapng, and either of them gzip-compressed.
+//
+// A file that is neither gives an error wrapping ErrFormat that quotes its
+// first bytes. An empty file gives an error wrapping ErrTruncated: it is what
+// a capture whose writer died before the file header looks like. A file
+// whose header is damaged gives a *DamageError for packet 1.
+//
+// The Source is a *Reader.
+func Open(name string) (Source, error) {
+	if name == "-" {
+		rd, err := newReader(os.Stdin, "-", defaultBufSize)
+		if err != nil {
+			return nil, err
+		}
+		// "sipflow - < file" has a size; a pipe has none.
+		if fi, err := os.Stdin.Stat(); err == nil && fi.Mode().IsRegular() {
+			rd.size = fi.Size()
+		}
+		return rd, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := newReader(f, name, defaultBufSize)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	rd.file = f
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		rd.size = fi.Size()
+	}
+	return rd, nil
+}
+
+// NewReader is Open over any reader; name is used in errors only. Close does
+// not close r.
+func NewReader(r io.Reader, name string) (Source, error) {
+	rd, err := newReader(r, name, defaultBufSize)
+	if err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+func newReader(src io.Reader, name string, bufSize int) (*Reader, error) {
+	rd := &Reader{name: name, size: -1, buf: make([]byte, max(bufSize, minBufSize))}
+	rd.raw.r = src
+	rd.src = &rd.raw
+
+	var head [4]byte
+	n, err := io.ReadFull(&rd.raw, head[:])
+	switch {
+	case err == io.EOF:
+		return nil, fmt.Errorf("%s: empty file: %w", name, ErrTruncated)
+	case err != nil && err != io.ErrUnexpectedEOF:
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if n >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+		if err := rd.gunzip(head[:n]); err != nil {
+			return nil, err
+		}
+	} else {
+		rd.w = copy(rd.buf, head[:n])
+		if err != nil {
+			rd.rerr = io.EOF
+		}
+	}
+	if err := rd.detect(); err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// gunzip puts a gzip reader between the file and the buffer. head holds the
+// bytes already read to detect the gzip magic.
+func (rd *Reader) gunzip(head []byte) error {
+	in := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(head), &rd.raw), 64<<10)
+	gz, err := gzip.NewReader(in)
+	switch {
+	case err == nil:
+	case err == io.ErrUnexpectedEOF:
+		return rd.damage(0, ErrTruncated, "gzip header cut short")
+	case rd.raw.err != nil && errors.Is(err, rd.raw.err):
+		return fmt.Errorf("%s: %w", rd.name, err)
+	default:
+		return rd.damage(0, ErrCorrupt, "%v", err)
+	}
+	rd.gz = gz
+	rd.src = gz
+	return nil
+}
+
+var magics = [][]byte{
+	{0xa1, 0xb2, 0xc3, 0xd4}, {0xd4, 0xc3, 0xb2, 0xa1},
+	{0xa1, 0xb2, 0x3c, 0x4d}, {0x4d, 0x3c, 0xb2, 0xa1},
+	{0xa1, 0xb2, 0xcd, 0x34}, {0x34, 0xcd, 0xb2, 0xa1},
+	{0x0a, 0x0d, 0x0d, 0x0a},
+}
+
+// detect reads the magic number and the file header.
+func (rd *Reader) detect() error {
+	if !rd.ensure(4) {
+		if rd.rerr != io.EOF {
+			return rd.cut(0, "file header", 4)
+		}
+		got := rd.buf[rd.r:rd.w]
+		if len(got) == 0 {
+			if rd.gz != nil {
+				return fmt.Errorf("%s: empty file after gzip decompression: %w", rd.name, ErrTruncated)
+			}
+			return fmt.Errorf("%s: empty file: %w", rd.name, ErrTruncated)
+		}
+		for _, m := range magics {
+			if bytes.HasPrefix(m, got) {
+				return rd.cut(0, "file header", 4)
+			}
+		}
+		return fmt.Errorf("%s: %w (%s%d bytes: %q)", rd.name, ErrFormat, rd.gzipped(), len(got), got)
+	}
+	switch binary.BigEndian.Uint32(rd.buf[rd.r:]) {
+	case 0xa1b2c3d4:
+		return rd.pcapHeader(true, false, 16)
+	case 0xd4c3b2a1:
+		return rd.pcapHeader(false, false, 16)
+	case 0xa1b23c4d:
+		return rd.pcapHeader(true, true, 16)
+	case 0x4d3cb2a1:
+		return rd.pcapHeader(false, true, 16)
+	case 0xa1b2cd34:
+		return rd.pcapHeader(true, false, 24)
+	case 0x34cdb2a1:
+		return rd.pcapHeader(false, false, 24)
+	case blockSHB:
+		rd.format = formatPcapng
+		_, err := rd.block()
+		return err
+	}
+	rd.ensure(16) // only to show more of the file in the error
+	return fmt.Errorf("%s: %w (%sstarts with %q)", rd.name, ErrFormat, rd.gzipped(), rd.buf[rd.r:min(rd.w, rd.r+16)])
+}
+
+// gzipped qualifies format errors: the bytes shown are decompressed ones.
+func (rd *Reader) gzipped() string {
+	if rd.gz != nil {
+		return "gzip-compressed; "
+	}
+	return ""
+}
+
+// Next returns the next packet. The Packet and its Data are overwritten by
+// the following call. After the last packet it returns io.EOF; when the rest
+// of the file is damaged it returns a *DamageError once, then io.EOF. When
+// damage hits a block that is not a packet (a pcapng section or interface
+// header, say), DamageError.Packet is the number the next packet would have
+// had. A failing device is not damage: its error comes back wrapped with the
+// name and offset, then io.EOF. After Close, Next returns os.ErrClosed.
+func (rd *Reader) Next() (*Packet, error) {
+	if rd.done {
+		if rd.closed {
+			return nil, os.ErrClosed
+		}
+		return nil, io.EOF
+	}
+	var p *Packet
+	var err error
+	if rd.format == formatPcap {
+		p, err = rd.nextPcap()
+	} else {
+		p, err = rd.nextPcapng()
+	}
+	if err != nil {
+		rd.done = true
+	}
+	return p, err
+}
+
+// Close releases the buffer and closes the file if Open opened it (never
+// standard input, never the reader given to NewReader).
+func (rd *Reader) Close() error {
+	if rd.closed {
+		return nil
+	}
+	rd.closed, rd.done = true, true
+	rd.buf, rd.pkt.Data = nil, nil // Drops still answers
+	if rd.gz != nil {
+		// Its error repeats a damage Next has already reported.
+		rd.gz.Close()
+	}
+	if rd.file != nil {
+		return rd.file.Close()
+	}
+	return nil
+}
+
+// BytesRead reports how many bytes of the underlying file have been consumed
+// so far: compressed bytes for a gzip file, and including read-ahead, so it
+// runs ahead of the packets returned by up to one buffer. Compare it with
+// Size for a progress bar. It is safe to call from another goroutine.
+func (rd *Reader) BytesRead() int64 { return rd.raw.n.Load() }
+
+// Size is the size of the underlying file in bytes (compressed, for gzip), or
+// -1 when unknown: a pipe, or a reader given to NewReader.
+func (rd *Reader) Size() int64 { return rd.size }
+
+// Drops reports the packets the capturing interfaces dropped, as recorded
+// by pcapng interface statistics blocks (isb_ifdrop, draft-ietf-opsawg-pcapng
+// §4.6): the last count seen for each interface, summed over interfaces and
+// sections. ok is false when the file records no drop count at all, which is
+// always so for classic pcap: it means "unknown", not "none". Read it after
+// Next has returned io.EOF, since statistics usually come last.
+func (rd *Reader) Drops() (n uint64, ok bool) {
+	n, ok = rd.dropsDone, rd.dropsSeen
+	for i := range rd.ifaces {
+		if rd.ifaces[i].hasDrops {
+			n += rd.ifaces[i].drops
+			ok = true
+		}
+	}
+	return n, ok
+}
+
+// ensure makes at least n unread bytes available in buf[r:w]. It reports
+// false when the stream ends or fails first; rd.rerr says which.
+func (rd *Reader) ensure(n int) bool {
+	if rd.w-rd.r >= n {
+		return true
+	}
+	return rd.fill(n)
+}
+
+func (rd *Reader) fill(n int) bool {
+	if rd.rerr != nil {
+		return false
+	}
+	for empty := 0; rd.w-rd.r < n; {
+		if rd.w == len(rd.buf) {
+			if rd.r > 0 {
+				// Move the partial record to the front.
+				copy(rd.buf, rd.buf[rd.r:rd.w])
+				rd.base += int64(rd.r)
+				rd.w -= rd.r
+				rd.r = 0
+			} else {
+				// The record is larger than the buffer. Double it, up to
+				// what the record needs (callers bound n by MaxBlockLen):
+				// a length field that lies costs at most twice the bytes
+				// actually there, not what it claims.
+				nb := make([]byte, min(2*len(rd.buf), n))
+				copy(nb, rd.buf[:rd.w])
+				rd.buf = nb
+			}
+		}
+		m, err := rd.src.Read(rd.buf[rd.w:])
+		rd.w += m
+		if err != nil {
+			rd.rerr = err
+			return rd.w-rd.r >= n
+		}
+		if m > 0 {
+			empty = 0
+		} else if empty++; empty >= 100 {
+			rd.rerr = io.ErrNoProgress
+			return false
+		}
+	}
+	return true
+}
+
+// skip discards n bytes of the stream, reading through the buffer.
+func (rd *Reader) skip(n int64) bool {
+	for {
+		avail := int64(rd.w - rd.r)
+		if n <= avail {
+			rd.r += int(n)
+			return true
+		}
+		n -= avail
+		rd.base += int64(rd.w)
+		rd.r, rd.w = 0, 0
+		if !rd.fill(1) {
+			return false
+		}
+	}
+}
+
+func (rd *Reader) offset() int64 { return rd.base + int64(rd.r) }
+
+func (rd *Reader) u16(b []byte) uint16 {
+	if rd.be {
+		return binary.BigEndian.Uint16(b)
+	}
+	return binary.LittleEndian.Uint16(b)
+}
+
+func (rd *Reader) u32(b []byte) uint32 {
+	if rd.be {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+func (rd *Reader) u64(b []byte) uint64 {
+	if rd.be {
+		return binary.BigEndian.Uint64(b)
+	}
+	return binary.LittleEndian.Uint64(b)
+}
+
+// damage reports the record at off as unreadable: cause is ErrTruncated or
+// ErrCorrupt, and the message says what was wrong with it.
+func (rd *Reader) damage(off int64, cause error, format string, args ...any) error {
+	return &DamageError{
+		File:   rd.name,
+		Packet: rd.n + 1,
+		Offset: off,
+		Err:    fmt.Errorf("%w: %s", cause, fmt.Sprintf(format, args...)),
+	}
+}
+
+// cut explains why the record starting at off (want bytes long) could not be
+// read in full, after ensure or skip failed.
+func (rd *Reader) cut(off int64, what string, want int64) error {
+	got := rd.base + int64(rd.w) - off
+	err := rd.rerr
+	switch {
+	case err == io.EOF:
+		return rd.damage(off, ErrTruncated, "%s cut short: file ends after %d of %d bytes", what, got, want)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		stream := "input"
+		if rd.gz != nil {
+			stream = "compressed stream"
+		}
+		return rd.damage(off, ErrTruncated, "%s cut short: %s ends after %d of %d bytes", what, stream, got, want)
+	case rd.raw.err != nil && errors.Is(err, rd.raw.err), err == io.ErrNoProgress:
+		// The file could not be read; nothing says it is damaged.
+		return fmt.Errorf("%s: reading %s at byte offset %d: %w", rd.name, what, off, err)
+	}
+	// The gzip layer found the compressed stream damaged.
+	return rd.damage(off, ErrCorrupt, "%s unreadable: %v", what, err)
+}

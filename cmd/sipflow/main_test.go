@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket/layers"
+
+	"github.com/sipflow/sipflow/internal/synth"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// sipflow runs the CLI in-process and returns stdout, stderr and the exit status.
+func sipflow(t *testing.T, stdin []byte, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, bytes.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// golden compares got with testdata/golden/name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/sipflow -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from golden file (run with -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// repoTestdata is the repository's testdata folder.
+func repoTestdata(name string) string { return filepath.Join("..", "..", "testdata", name) }
+
+func TestMessagesGolden(t *testing.T) {
+	for _, name := range []string{"call_rtp.pcap", "register_401.pcap", "call_tcp.pcap", "call_ipv6.pcap"} {
+		t.Run(name, func(t *testing.T) {
+			out, errs, code := sipflow(t, nil, "messages", "--color", "never", repoTestdata(name))
+			if code != 0 || errs != "" {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			golden(t, "messages_"+name+".txt", out)
+			out, errs, code = sipflow(t, nil, "messages", "--json", repoTestdata(name))
+			if code != 0 || errs != "" {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			for i, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				var v map[string]any
+				if err := json.Unmarshal([]byte(line), &v); err != nil {
+					t.Fatalf("line %d is not JSON: %v\n%s", i+1, err, line)
+				}
+				for _, k := range []string{"n", "ts", "src", "dst", "transport", "call_id", "cseq", "cseq_method", "from_tag", "to_tag", "branch", "sdp"} {
+					if _, ok := v[k]; !ok {
+						t.Errorf("line %d has no %q: %s", i+1, k, line)
+					}
+				}
+			}
+			golden(t, "messages_"+name+".json", out)
+		})
+	}
+}
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+func sipReq(method, callID string) []byte {
+	return []byte(method + " sip:bob@example.com SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK" + callID + "\r\n" +
+		"From: <sip:alice@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\n" +
+		"Call-ID: " + callID + "\r\nCSeq: 1 " + method + "\r\nContent-Length: 0\r\n\r\n")
+}
+
+func writeFile(t *testing.T, name string, b []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func pcapBytes(t *testing.T, link layers.LinkType, frames ...[]byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := synth.WritePcap(&b, link, synth.Times(t0, time.Millisecond, frames...)); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestMessagesFormats(t *testing.T) {
+	eth := synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", sipReq("OPTIONS", "eth"))
+	raw := synth.UDPPacket("10.0.0.3:5060", "10.0.0.4:5060", sipReq("OPTIONS", "raw"))
+	sll := append(make([]byte, 16), synth.UDPPacket("10.0.0.5:5060", "10.0.0.6:5060", sipReq("OPTIONS", "sll"))...)
+	binary.BigEndian.PutUint16(sll[14:], 0x0800)
+	var ng bytes.Buffer
+	if err := synth.WritePcapng(&ng, []synth.Frame{
+		{Time: t0, Data: eth, Link: layers.LinkTypeEthernet},
+		{Time: t0.Add(time.Millisecond), Data: raw, Link: layers.LinkTypeRaw},
+		{Time: t0.Add(2 * time.Millisecond), Data: sll, Link: layers.LinkTypeLinuxSLL},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	plain := pcapBytes(t, layers.LinkTypeEthernet, eth)
+	tests := []struct {
+		name string
+		file []byte
+		want []string // call IDs in order
+	}{
+		{"pcap", plain, []string{"eth"}},
+		{"pcap.gz", synth.Gzip(plain), []string{"eth"}},
+		{"pcapng mixed link types", ng.Bytes(), []string{"eth", "raw", "sll"}},
+		{"pcapng.gz", synth.Gzip(ng.Bytes()), []string{"eth", "raw", "sll"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// By name, and on stdin: detected by magic, never by name.
+			for _, args := range [][]string{{"messages", "--json", writeFile(t, "capture.bin", tt.file)}, {"messages", "--json", "-"}} {
+				out, errs, code := sipflow(t, tt.file, args...)
+				if code != 0 || errs != "" {
+					t.Fatalf("%v: exit %d stderr %q", args, code, errs)
+				}
+				var ids []string
+				for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+					var v struct {
+						CallID string `json:"call_id"`
+					}
+					json.Unmarshal([]byte(line), &v)
+					ids = append(ids, v.CallID)
+				}
+				if strings.Join(ids, ",") != strings.Join(tt.want, ",") {
+					t.Errorf("%v: call IDs %v, want %v", args, ids, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestExitStatus(t *testing.T) {
+	good := pcapBytes(t, layers.LinkTypeEthernet,
+		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", sipReq("INVITE", "one")),
+		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", sipReq("BYE", "two")))
+	truncated := good[:len(good)-20]
+	t.Run("missing file", func(t *testing.T) {
+		_, errs, code := sipflow(t, nil, "messages", "/nonexistent/x.pcap")
+		if code != 2 || !strings.Contains(errs, "/nonexistent/x.pcap") || strings.Contains(errs, "goroutine") {
+			t.Errorf("exit %d stderr %q", code, errs)
+		}
+	})
+	t.Run("not a capture", func(t *testing.T) {
+		p := writeFile(t, "notes.txt", []byte("hello, this is not a capture\n"))
+		_, errs, code := sipflow(t, nil, "messages", p)
+		if code != 2 || !strings.Contains(errs, p) {
+			t.Errorf("exit %d stderr %q", code, errs)
+		}
+	})
+	t.Run("truncated", func(t *testing.T) {
+		p := writeFile(t, "cut.pcap", truncated)
+		out, errs, code := sipflow(t, nil, "messages", "--json", p)
+		if code != 3 {
+			t.Errorf("exit %d, want 3", code)
+		}
+		if !strings.Contains(out, `"call_id":"one"`) || strings.Contains(out, `"call_id":"two"`) {
+			t.Errorf("output before the damage should be kept: %q", out)
+		}
+		// Packet 2's record starts after the 24-byte file header and packet 1's 16-byte header and data.
+		off := 24 + 16 + len(synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", sipReq("INVITE", "one")))
+		for _, want := range []string{p, "packet 2", "offset " + itoa(off)} {
+			if !strings.Contains(errs, want) {
+				t.Errorf("stderr %q does not name %q", errs, want)
+			}
+		}
+	})
+	t.Run("bad flag", func(t *testing.T) {
+		_, _, code := sipflow(t, nil, "messages", "--colour", "x")
+		if code != 2 {
+			t.Errorf("exit %d, want 2", code)
+		}
+	})
+	t.Run("bad color", func(t *testing.T) {
+		_, errs, code := sipflow(t, nil, "messages", "--color", "sometimes", "x.pcap")
+		if code != 2 || !strings.Contains(errs, "--color") {
+			t.Errorf("exit %d stderr %q", code, errs)
+		}
+	})
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestHostileHeaderEscaped: a display name and Call-ID with terminal escape
+// sequences never reach the terminal raw.
+func TestHostileHeaderEscaped(t *testing.T) {
+	msg := []byte("SIP/2.0 486 \x1b]0;pwned\x07\r\n" +
+		"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKx\r\n" +
+		"From: \"\x1b[2J\" <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n" +
+		"Call-ID: evil\x1b[31m\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")
+	p := writeFile(t, "evil.pcap", pcapBytes(t, layers.LinkTypeEthernet, synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg)))
+	for _, color := range []string{"never", "always"} {
+		out, errs, code := sipflow(t, nil, "messages", "--color", color, p)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		if strings.Contains(out, "\x07") || strings.Contains(out, "\x1b]") || strings.Contains(out, "\x1b[2J") || strings.Contains(out, "\x1b[31m") {
+			t.Errorf("--color %s: raw escape reached the output: %q", color, out)
+		}
+		if !strings.Contains(out, `\x1b]0;pwned\x07`) {
+			t.Errorf("--color %s: escape not shown visibly: %q", color, out)
+		}
+	}
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/mattn/go-isatty"
+	"github.com/muesli/termenv"
+	"github.com/spf13/cobra"
+)
+
+// Exit statuses shared by every command.
+const (
+	exitOK       = 0
+	exitFindings = 1 // findings at or above --fail-on (sipflow check)
+	exitUsage    = 2 // usage or I/O error: missing file, not a capture
+	exitDamaged  = 3 // the capture was damaged; what could be read was analysed
+)
+
+// exitError carries an exit status up to run.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError marks an error in how sipflow was called.
+func usageError(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// streams are the I/O a command uses, injected so tests can capture them.
+type streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	streams
+	color string // auto, always, never
+}
+
+// renderer returns a lipgloss renderer for w honouring --color and NO_COLOR.
+func (g *globalOptions) renderer(w io.Writer) *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(w)
+	switch g.color {
+	case "always":
+		r.SetColorProfile(termenv.ANSI256)
+	case "never":
+		r.SetColorProfile(termenv.Ascii)
+	default:
+		if os.Getenv("NO_COLOR") != "" || !isTerminal(w) {
+			r.SetColorProfile(termenv.Ascii)
+		} else {
+			r.SetColorProfile(termenv.ANSI256)
+		}
+	}
+	return r
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+func newRootCmd(g *globalOptions) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sipflow",
+		Short: "Turn packet captures into SIP call flows",
+		Long: `sipflow reads packet captures (pcap, pcapng, gzip-compressed or not) and shows
+the SIP messages, calls and call flows inside them.
+
+Exit status: 0 success, 1 findings at or above --fail-on (check), 2 usage or
+I/O error, 3 the capture was damaged but what could be read was analysed.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(g.In)
+	root.SetOut(g.Out)
+	root.SetErr(g.Err)
+	root.PersistentFlags().StringVar(&g.color, "color", "auto", "colour output: auto, always or never (auto honours NO_COLOR)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		switch g.color {
+		case "auto", "always", "never":
+			return nil
+		}
+		return usageError("--color must be auto, always or never, not %q", g.color)
+	}
+	root.AddCommand(newMessagesCmd(g))
+	return root
+}
+
+// run executes sipflow with args and returns the exit status.
+func run(args []string, in io.Reader, out, errw io.Writer) int {
+	g := &globalOptions{streams: streams{In: in, Out: out, Err: errw}}
+	root := newRootCmd(g)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.code != exitFindings {
+			fmt.Fprintf(errw, "sipflow: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	// Anything else cobra reports (unknown flag, wrong arguments) is usage.
+	fmt.Fprintf(errw, "sipflow: %v\n", err)
+	return exitUsage
+}

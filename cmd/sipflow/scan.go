@@ -1,0 +1,106 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/sipflow/sipflow/capture"
+	"github.com/sipflow/sipflow/decode"
+	"github.com/sipflow/sipflow/render"
+)
+
+// maxWarnings is how many warnings a run prints before it only counts them.
+const maxWarnings = 20
+
+// warnings prints per-packet problems to stderr, the first few in full.
+type warnings struct {
+	w     io.Writer
+	file  string
+	count int
+}
+
+func (p *warnings) Warn(w *decode.Warning) {
+	p.count++
+	if p.count <= maxWarnings {
+		fmt.Fprintf(p.w, "sipflow: warning: %s: packet %d: %s\n", render.SanitizeString(p.file), w.N, render.SanitizeString(w.Err.Error()))
+	}
+}
+
+func (p *warnings) summary() {
+	if p.count > maxWarnings {
+		fmt.Fprintf(p.w, "sipflow: warning: %s: %d more warnings not shown (%d in all)\n", render.SanitizeString(p.file), p.count-maxWarnings, p.count)
+	}
+}
+
+// handler adapts functions to decode.Handler.
+type handler struct {
+	message  func(*decode.Message)
+	datagram func(*decode.Datagram)
+	warnings *warnings
+}
+
+func (h *handler) Message(m *decode.Message) {
+	if h.message != nil {
+		h.message(m)
+	}
+}
+
+func (h *handler) Datagram(d *decode.Datagram) {
+	if h.datagram != nil {
+		h.datagram(d)
+	}
+}
+
+func (h *handler) Warn(w *decode.Warning) { h.warnings.Warn(w) }
+
+// openCapture opens a file by name, "-" being the command's standard input.
+func openCapture(g *globalOptions, name string) (capture.Source, error) {
+	var src capture.Source
+	var err error
+	if name == "-" {
+		src, err = capture.NewReader(g.In, "-")
+	} else {
+		src, err = capture.Open(name)
+	}
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return src, nil
+}
+
+// scanCapture runs every packet of the named capture through a Decoder.
+// It returns a *exitError with exitDamaged when the file was damaged (after
+// analysing everything before the damage), or exitUsage when it could not be
+// opened at all.
+func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, error) {
+	src, err := openCapture(g, name)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	h.warnings = &warnings{w: g.Err, file: name}
+	dec := decode.NewDecoder(h, decode.Options{})
+	var damage error
+	for {
+		p, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			damage = err
+			break
+		}
+		dec.Decode(p)
+	}
+	dec.Flush()
+	h.warnings.summary()
+	if damage != nil {
+		var de *capture.DamageError
+		if !errors.As(damage, &de) {
+			damage = fmt.Errorf("%s: %w", name, damage)
+		}
+		return &dec.Stats, &exitError{code: exitDamaged, err: fmt.Errorf("%w (everything before it was analysed)", damage)}
+	}
+	return &dec.Stats, nil
+}

@@ -1,0 +1,143 @@
+package decode
+
+import (
+	"net/netip"
+	"sort"
+	"time"
+)
+
+// Fragment reassembly for IPv4 (RFC 791) and IPv6 (RFC 8200 §4.5).
+//
+// Written here rather than with gopacket's ip4defrag because that one is
+// IPv4-only, needs a decoded layers.IPv4 per fragment and a wall-clock
+// DiscardOlderThan; ours keys both families the same way, runs on packet
+// time and keeps fragments as plain byte copies.
+
+const (
+	maxDatagram   = 65535 + 8 // largest reassembled payload (IPv6 fragment offsets reach 65528 + len)
+	maxFragQueues = 4096      // datagrams being reassembled at once
+	maxFragPieces = 256       // fragments of one datagram
+)
+
+type fragKey struct {
+	src, dst netip.Addr
+	id       uint32
+	proto    uint8
+	v6       bool
+}
+
+type fragPiece struct {
+	off  int
+	data []byte
+}
+
+type fragQueue struct {
+	pieces []fragPiece
+	total  int // payload length, known once the last fragment arrived; -1 before
+	first  time.Time
+	firstN int // packet number of the first fragment seen
+}
+
+type fragTable struct {
+	q   map[fragKey]*fragQueue
+	buf []byte // the last datagram handed out; reused
+	now time.Time
+}
+
+func (t *fragTable) init() { t.q = make(map[fragKey]*fragQueue) }
+
+// reset drops every incomplete datagram, reporting each.
+func (t *fragTable) reset(d *Decoder) { t.expire(d, time.Time{}, true) }
+
+// add stores one fragment. When the datagram is complete it returns the
+// whole payload (valid until the next call) and true.
+func (t *fragTable) add(d *Decoder, k fragKey, off int, more bool, data []byte) ([]byte, bool) {
+	if off+len(data) > maxDatagram {
+		d.warnf(ErrBadHeader, "IP fragment at offset %d of %d bytes overruns the largest datagram", off, len(data))
+		return nil, false
+	}
+	if more && len(data)%8 != 0 {
+		d.warnf(ErrBadHeader, "IP fragment of %d bytes is not a multiple of 8 but more follow", len(data))
+		return nil, false
+	}
+	q := t.q[k]
+	if q == nil {
+		if len(t.q) >= maxFragQueues {
+			t.evictOldest()
+		}
+		q = &fragQueue{total: -1, first: d.curTime, firstN: d.curN}
+		t.q[k] = q
+	}
+	if len(q.pieces) >= maxFragPieces {
+		delete(t.q, k)
+		d.warnf(ErrBadHeader, "IP datagram in more than %d fragments dropped", maxFragPieces)
+		return nil, false
+	}
+	if !more {
+		end := off + len(data)
+		if q.total >= 0 && q.total != end {
+			delete(t.q, k)
+			d.warnf(ErrBadHeader, "IP fragments disagree on the datagram length (%d, %d)", q.total, end)
+			return nil, false
+		}
+		q.total = end
+	}
+	q.pieces = append(q.pieces, fragPiece{off: off, data: append([]byte(nil), data...)})
+	if q.total < 0 {
+		return nil, false
+	}
+	// Complete when the pieces cover [0, total) without a hole.
+	sort.Slice(q.pieces, func(i, j int) bool { return q.pieces[i].off < q.pieces[j].off })
+	covered := 0
+	for _, p := range q.pieces {
+		if p.off > covered {
+			return nil, false
+		}
+		if e := p.off + len(p.data); e > covered {
+			covered = e
+		}
+	}
+	if covered < q.total {
+		return nil, false
+	}
+	if cap(t.buf) < q.total {
+		t.buf = make([]byte, q.total)
+	}
+	buf := t.buf[:q.total]
+	// Earlier fragments win where they overlap: copy in reverse so the
+	// first-sorted piece is written last.
+	for i := len(q.pieces) - 1; i >= 0; i-- {
+		p := q.pieces[i]
+		end := p.off + len(p.data)
+		if end > q.total {
+			end = q.total
+		}
+		copy(buf[p.off:end], p.data)
+	}
+	delete(t.q, k)
+	return buf, true
+}
+
+func (t *fragTable) evictOldest() {
+	var oldest fragKey
+	var ot time.Time
+	first := true
+	for k, q := range t.q {
+		if first || q.first.Before(ot) {
+			oldest, ot, first = k, q.first, false
+		}
+	}
+	delete(t.q, oldest)
+}
+
+// expire drops datagrams whose first fragment came before cutoff (all of
+// them when all is set), with a warning at the first fragment's number.
+func (t *fragTable) expire(d *Decoder, cutoff time.Time, all bool) {
+	for k, q := range t.q {
+		if all || q.first.Before(cutoff) {
+			delete(t.q, k)
+			d.warnAt(q.firstN, ErrTruncatedPacket, "IP datagram %s -> %s (id %d) never completed: %d fragment(s) captured",
+				k.src, k.dst, k.id, len(q.pieces))
+		}
+	}
+}

@@ -1,0 +1,114 @@
+package decode
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Transport is the protocol a SIP message travelled over.
+type Transport uint8
+
+// Transports.
+const (
+	TransportUnknown Transport = iota
+	UDP
+	TCP
+)
+
+func (t Transport) String() string {
+	switch t {
+	case UDP:
+		return "udp"
+	case TCP:
+		return "tcp"
+	}
+	return "unknown"
+}
+
+// NameAddr is a From, To, Contact, Refer-To or Referred-By value
+// (RFC 3261 §20.10, §25.1 name-addr / addr-spec). All fields are views.
+type NameAddr struct {
+	Display []byte // display name without quotes, nil when absent
+	URI     []byte // the URI without angle brackets
+	Tag     []byte // the tag parameter, nil when absent
+}
+
+// Via is one Via header value (RFC 3261 §20.42). All fields are views.
+type Via struct {
+	Transport []byte // e.g. "UDP", from "SIP/2.0/UDP"
+	SentBy    []byte // host[:port] as written
+	Host      []byte
+	Port      int    // 0 when absent
+	Branch    []byte // nil when absent
+	Received  []byte // nil when absent
+	RPort     []byte // value of rport, empty when present without value, nil when absent
+	HasRPort  bool
+}
+
+// Header is one header value as it appears in the message; a header whose
+// grammar is a comma-separated list (Via, Contact, Route, Allow, ...) gives
+// one Header per value. Name is the canonical long form in lower case for
+// known headers (compact forms expanded, e.g. "i" becomes "call-id"; these
+// names are shared and must not be written to), and the name as written for
+// unknown ones. Value has surrounding white space trimmed; a folded value
+// (RFC 3261 §7.3.1) keeps its CRLF and leading white space, since it is a
+// view of the message, not a copy.
+type Header struct {
+	Name  []byte
+	Value []byte
+}
+
+// Message is one SIP message (RFC 3261 §7) and where it was seen.
+//
+// Every []byte field is a view into the packet or reassembly buffer that
+// held the message: it is valid only until the Decoder is called again.
+// Call Clone to keep a message.
+type Message struct {
+	// Where and when: set by the Decoder, not by ParseSIP.
+	N         int // packet number that completed the message (1-based)
+	Time      time.Time
+	Src, Dst  netip.AddrPort
+	Transport Transport
+	Encap     string // outermost tunnel or encapsulation unwrapped ("", "hep", "gre", "vxlan", "gtp", "ipip", ...)
+
+	Raw []byte // the whole message, start line through body
+
+	// Start line. Method is nil for a response; StatusCode is 0 for a request.
+	Method     []byte
+	RequestURI []byte
+	StatusCode int
+	Reason     []byte
+
+	CallID        []byte
+	From, To      NameAddr
+	CSeq          uint32
+	CSeqMethod    []byte
+	Via           []Via // every Via value, top first
+	Contact       NameAddr
+	ContentType   []byte
+	ContentLength int // -1 when the header is absent
+	MaxForwards   int // -1 when the header is absent
+	UserAgent     []byte
+	Server        []byte
+	ReasonHeader  []byte // the Reason header (RFC 3326), not the status reason
+
+	Authorization      []byte
+	ProxyAuthorization []byte
+	WWWAuthenticate    []byte
+	ProxyAuthenticate  []byte
+	ReferTo            NameAddr
+	ReferredBy         NameAddr
+	Replaces           []byte
+	RSeq               uint32
+	RAck               []byte
+	SessionExpires     []byte
+	Diversion          [][]byte // every Diversion value, in order
+	HistoryInfo        [][]byte // every History-Info value, in order
+
+	Headers []Header // every header, in order, multi-value headers split
+	Body    []byte
+	SDP     []byte // the SDP body, or the application/sdp part of a multipart body; nil if none
+}
+
+// IsRequest reports whether m is a request.
+func (m *Message) IsRequest() bool { return m.StatusCode == 0 }

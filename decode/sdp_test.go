@@ -1,0 +1,236 @@
+package decode
+
+import (
+	"errors"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseSDP(t *testing.T) {
+	var s SDP
+	if err := ParseSDP([]byte(benchSDP), &s); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "Origin", s.Origin, "alice 2890844526 2890844527 IN IP4 198.51.100.7")
+	if s.Conn != netip.MustParseAddr("198.51.100.7") || s.Direction != DirUnset || len(s.Media) != 1 {
+		t.Fatalf("Conn %v Direction %v %d media", s.Conn, s.Direction, len(s.Media))
+	}
+	eq(t, "ConnRaw", s.ConnRaw, "198.51.100.7")
+	md := s.Media[0]
+	eq(t, "Type", md.Type, "audio")
+	eq(t, "Proto", md.Proto, "RTP/AVP")
+	if md.Port != 49170 || md.NumPorts != 1 || !reflect.DeepEqual(md.Formats, []int{0, 8, 18, 101}) {
+		t.Errorf("Port %d NumPorts %d Formats %v", md.Port, md.NumPorts, md.Formats)
+	}
+	if md.Conn != s.Conn || md.Direction != DirSendRecv || md.Hold() || md.RTCPPort != 0 || md.RTCPMux {
+		t.Errorf("Conn %v Direction %v", md.Conn, md.Direction)
+	}
+	if len(md.RTPMaps) != 4 {
+		t.Fatalf("RTPMaps = %v", md.RTPMaps)
+	}
+	eq(t, "RTPMaps[3].Name", md.RTPMaps[3].Name, "telephone-event")
+	if m := md.RTPMaps[3]; m.PT != 101 || m.Clock != 8000 || m.Channels != 0 {
+		t.Errorf("RTPMaps[3] = %+v", m)
+	}
+	for pt, want := range map[int]string{0: "PCMU", 8: "PCMA", 18: "G729", 101: "telephone-event", 9: "G722", 96: ""} {
+		if got := md.Codec(pt); got != want {
+			t.Errorf("Codec(%d) = %q, want %q", pt, got, want)
+		}
+	}
+}
+
+func TestParseSDPMedia(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []Media // only the fields set here are compared
+		sess Direction
+	}{
+		{
+			name: "session-level c and direction, media overrides",
+			in: `v=0
+o=- 1 2 IN IP4 10.0.0.1
+s=-
+c=IN IP4 10.0.0.1
+t=0 0
+a=sendonly
+m=audio 5004 RTP/AVP 0
+m=video 5006/2 RTP/AVPF 96 97
+c=IN IP4 10.0.0.2/127
+a=recvonly
+a=rtcp:5011 IN IP4 10.0.0.2
+a=rtcp-mux
+a=rtpmap:96 H264/90000
+a=rtpmap:97 VP8/90000
+`,
+			sess: DirSendOnly,
+			want: []Media{
+				{Type: []byte("audio"), Port: 5004, NumPorts: 1, Proto: []byte("RTP/AVP"), Formats: []int{0}, Conn: netip.MustParseAddr("10.0.0.1"), ConnRaw: []byte("10.0.0.1"), Direction: DirSendOnly},
+				{Type: []byte("video"), Port: 5006, NumPorts: 2, Proto: []byte("RTP/AVPF"), Formats: []int{96, 97}, Conn: netip.MustParseAddr("10.0.0.2"), ConnRaw: []byte("10.0.0.2/127"), Direction: DirRecvOnly, RTCPPort: 5011, RTCPMux: true,
+					RTPMaps: []RTPMap{{96, []byte("H264"), 90000, 0}, {97, []byte("VP8"), 90000, 0}}},
+			},
+		},
+		{
+			name: "IPv6, opus channels, inactive",
+			in:   "v=0\r\no=- 1 1 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::2\r\nt=0 0\r\nm=audio 40000 UDP/TLS/RTP/SAVPF 111 0\r\na=rtpmap:111 opus/48000/2\r\na=inactive\r\n",
+			want: []Media{
+				{Type: []byte("audio"), Port: 40000, NumPorts: 1, Proto: []byte("UDP/TLS/RTP/SAVPF"), Formats: []int{111, 0}, Conn: netip.MustParseAddr("2001:db8::2"), ConnRaw: []byte("2001:db8::2"), Direction: DirInactive,
+					RTPMaps: []RTPMap{{111, []byte("opus"), 48000, 2}}},
+			},
+		},
+		{
+			name: "RFC 2543 hold, FQDN, T.38, rejected stream",
+			in: `v=0
+o=- 1 1 IN IP4 media.example.com
+s=-
+c=IN IP4 media.example.com
+t=0 0
+m=audio 7000 RTP/AVP 0 101 x
+c=IN IP4 0.0.0.0
+m=image 7002 udptl t38
+m=video 0 RTP/AVP 31
+`,
+			want: []Media{
+				{Type: []byte("audio"), Port: 7000, NumPorts: 1, Proto: []byte("RTP/AVP"), Formats: []int{0, 101}, Conn: netip.MustParseAddr("0.0.0.0"), ConnRaw: []byte("0.0.0.0"), Direction: DirSendRecv},
+				{Type: []byte("image"), Port: 7002, NumPorts: 1, Proto: []byte("udptl"), ConnRaw: []byte("media.example.com"), Direction: DirSendRecv},
+				{Type: []byte("video"), Port: 0, NumPorts: 1, Proto: []byte("RTP/AVP"), Formats: []int{31}, ConnRaw: []byte("media.example.com"), Direction: DirSendRecv},
+			},
+		},
+		{
+			name: "tolerant: stray lines, blanks, spaces, missing s= and t=",
+			in:   "\r\nv=0\r\no=mhandley 29739 7272939 IN IP4 192.0.2.1\r\nc=IN IP4 192.0.2.1\r\nm =video 1 RTP/AVP 31\r\ngarbage\r\nm=audio 49217 RTP/AVP 0 12  \r\n\r\na=rtpmap:12 QCELP/8000\r\na=rtpmap:bad\r\na=rtpmap:13\r\nX=upper\r\n",
+			want: []Media{
+				{Type: []byte("audio"), Port: 49217, NumPorts: 1, Proto: []byte("RTP/AVP"), Formats: []int{0, 12}, Conn: netip.MustParseAddr("192.0.2.1"), ConnRaw: []byte("192.0.2.1"), Direction: DirSendRecv,
+					RTPMaps: []RTPMap{{12, []byte("QCELP"), 8000, 0}}},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := []byte(tt.in)
+			var s SDP
+			if err := ParseSDP(in, &s); err != nil {
+				t.Fatal(err)
+			}
+			checkSDPViews(t, in, &s)
+			if s.Direction != tt.sess {
+				t.Errorf("Direction = %v, want %v", s.Direction, tt.sess)
+			}
+			if len(s.Media) != len(tt.want) {
+				t.Fatalf("%d media, want %d", len(s.Media), len(tt.want))
+			}
+			for i, w := range tt.want {
+				g := s.Media[i]
+				if len(g.Formats) == 0 {
+					g.Formats = nil
+				}
+				if len(g.RTPMaps) == 0 {
+					g.RTPMaps = nil
+				}
+				if !reflect.DeepEqual(g, w) {
+					t.Errorf("media %d:\n got %+v\nwant %+v", i, g, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseSDPErrors(t *testing.T) {
+	for _, in := range []string{"", "\r\n", "o=- 1 1 IN IP4 1.2.3.4\r\nv=0\r\n", "hello", "<audio/>"} {
+		var s SDP
+		if err := ParseSDP([]byte(in), &s); !errors.Is(err, ErrBadSDP) {
+			t.Errorf("ParseSDP(%q) = %v, want ErrBadSDP", in, err)
+		}
+	}
+	// A bad m= line is reported, and the rest is still read.
+	in := []byte("v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio x RTP/AVP 0\r\nm=audio 5000 RTP/AVP 8\r\nm=audio 6000\r\n")
+	var s SDP
+	err := ParseSDP(in, &s)
+	if !errors.Is(err, ErrBadSDP) || !strings.Contains(err.Error(), `"audio x RTP/AVP 0"`) {
+		t.Errorf("err = %v", err)
+	}
+	if len(s.Media) != 3 || s.Media[1].Port != 5000 || s.Media[1].Formats[0] != 8 {
+		t.Errorf("media = %+v", s.Media)
+	}
+}
+
+func TestMediaHold(t *testing.T) {
+	v4, v6, zero := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("0.0.0.0")
+	tests := []struct {
+		m    Media
+		want bool
+	}{
+		{Media{Conn: v4, Direction: DirSendRecv}, false},
+		{Media{Conn: v4, Direction: DirRecvOnly}, false},
+		{Media{Conn: v4, Direction: DirSendOnly}, true},
+		{Media{Conn: v6, Direction: DirInactive}, true},
+		{Media{Conn: zero, Direction: DirSendRecv}, true},
+		{Media{Direction: DirSendRecv}, false}, // FQDN: unknown address
+	}
+	for _, tt := range tests {
+		if got := tt.m.Hold(); got != tt.want {
+			t.Errorf("Hold(%v %v) = %v, want %v", tt.m.Conn, tt.m.Direction, got, tt.want)
+		}
+	}
+}
+
+func TestCodecStatic(t *testing.T) {
+	var m Media
+	for pt, want := range map[int]string{0: "PCMU", 1: "", 3: "GSM", 4: "G723", 5: "DVI4", 7: "LPC", 8: "PCMA", 9: "G722", 10: "L16", 12: "QCELP", 13: "CN", 14: "MPA", 15: "G728", 18: "G729", 19: "", 26: "JPEG", 31: "H261", 34: "H263", 35: "", -1: "", 127: ""} {
+		if got := m.Codec(pt); got != want {
+			t.Errorf("Codec(%d) = %q, want %q", pt, got, want)
+		}
+	}
+	// An rtpmap overrides the static table.
+	m.RTPMaps = []RTPMap{{PT: 0, Name: []byte("pcmu")}}
+	if got := m.Codec(0); got != "pcmu" {
+		t.Errorf("Codec(0) = %q", got)
+	}
+}
+
+func TestDirectionString(t *testing.T) {
+	for d, want := range map[Direction]string{DirUnset: "unset", DirSendRecv: "sendrecv", DirSendOnly: "sendonly", DirRecvOnly: "recvonly", DirInactive: "inactive", 99: "unset"} {
+		if got := d.String(); got != want {
+			t.Errorf("%d.String() = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestParseSDPReuse(t *testing.T) {
+	two := []byte("v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 1 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\nm=video 2 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=sendonly\r\n")
+	one := []byte("v=0\r\nm=audio 3 RTP/AVP 18\r\n")
+	var s SDP
+	if err := ParseSDP(two, &s); err != nil {
+		t.Fatal(err)
+	}
+	if err := ParseSDP(one, &s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Media) != 1 || len(s.Media[0].Formats) != 1 || len(s.Media[0].RTPMaps) != 0 || s.Media[0].Direction != DirSendRecv || s.Media[0].ConnRaw != nil || s.Conn.IsValid() {
+		t.Errorf("stale data after reuse: %+v", s)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := ParseSDP(two, &s); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("ParseSDP allocates %v times in steady state, want 0", allocs)
+	}
+}
+
+// TestParseSDPFromSIP reads the SDP of the torture INVITE through ParseSIP,
+// the way callers do.
+func TestParseSDPFromSIP(t *testing.T) {
+	m := mustParse(t, benchInvite)
+	var s SDP
+	if err := ParseSDP(m.SDP, &s); err != nil {
+		t.Fatal(err)
+	}
+	checkSDPViews(t, benchInvite, &s)
+	if len(s.Media) != 1 || s.Media[0].Port != 49170 {
+		t.Errorf("media = %+v", s.Media)
+	}
+}

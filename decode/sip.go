@@ -1,0 +1,1740 @@
+package decode
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"unsafe"
+)
+
+// Errors returned by ParseSIP and FrameSIP. Test for them with errors.Is:
+// the returned errors wrap them with a %q quote of the offending bytes.
+var (
+	// ErrMalformed means the bytes do not hold a SIP message this package can
+	// read: a bad start line, a header line without a colon, a missing
+	// mandatory header, an unreadable CSeq, Via, From or To, contradictory
+	// copies of Call-ID, CSeq, From or To; for FrameSIP also a bad
+	// Content-Length.
+	ErrMalformed = errors.New("decode: malformed SIP message")
+
+	// ErrShortBody means Content-Length promised more bytes than the message
+	// holds (RFC 3261 §18.3 says a UDP receiver should answer 400). Every
+	// field is still filled and Body holds what there is, so a caller that
+	// wants to show truncated captures can.
+	ErrShortBody = errors.New("decode: SIP body shorter than Content-Length")
+)
+
+const (
+	// maxHeaderBytes bounds the header section FrameSIP waits for on a
+	// stream before declaring it not SIP.
+	maxHeaderBytes = 64 << 10
+
+	// maxContentLength is the largest Content-Length accepted: no SIP body
+	// is that big, and FrameSIP must not be talked into buffering gigabytes.
+	// ParseSIP treats a larger value as absent, FrameSIP as malformed.
+	maxContentLength = 16 << 20
+
+	// maxMethodLen bounds the method token LooksLikeSIP scans for.
+	maxMethodLen = 64
+
+	// errQuoteLen is how many bytes of the offending input an error quotes.
+	errQuoteLen = 48
+)
+
+// LooksLikeSIP reports whether b begins with a SIP request line
+// ("METHOD SP Request-URI SP SIP/2.0" then CRLF or LF) or a status line
+// ("SIP/2.0 SP 3DIGIT" then SP or the line end). Any token is accepted as a
+// method, so extension methods are recognised. A few leading CR/LF bytes
+// (stream keep-alives, RFC 5626 §3.5.1) are skipped. The check is cheap and
+// bails out on the first byte that cannot start a SIP message, so it can run
+// on every UDP and TCP payload to find SIP on any port.
+//
+// It is a recogniser, not a validator: ParseSIP may still reject a message
+// LooksLikeSIP accepts.
+func LooksLikeSIP(b []byte) bool {
+	i := 0
+	for i < len(b) && i < 8 && (b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	b = b[i:]
+	if len(b) >= 11 && hasPrefixFold(b, "sip/2.0 ") {
+		if !isDigit(b[8]) || !isDigit(b[9]) || !isDigit(b[10]) {
+			return false
+		}
+		if len(b) > 11 && b[11] != ' ' && b[11] != '\r' && b[11] != '\n' {
+			return false
+		}
+		code := int(b[8]-'0')*100 + int(b[9]-'0')*10 + int(b[10]-'0')
+		return code >= 100 && code <= 699
+	}
+	j := 0
+	for j < len(b) && j <= maxMethodLen && tokenChar[b[j]] {
+		j++
+	}
+	if j == 0 || j > maxMethodLen || j >= len(b) || b[j] != ' ' {
+		return false
+	}
+	rest := b[j+1:]
+	nl := bytes.IndexByte(rest, '\n')
+	if nl < 0 {
+		return false
+	}
+	line := trimSPHT(trimCR(rest[:nl]))
+	const ver = " sip/2.0"
+	if len(line) < len(ver)+1 || !hasSuffixFold(line, ver) && !hasSuffixFold(line, "\tsip/2.0") {
+		return false
+	}
+	uri := trimSPHT(line[:len(line)-len(ver)])
+	if len(uri) == 0 {
+		return false
+	}
+	for _, c := range uri {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseSIP parses the one SIP message at the start of b into m.
+//
+// m is reset first, keeping the capacity of its slices, so parsing into the
+// same Message again allocates nothing. ParseSIP does not touch N, Time,
+// Src, Dst, Transport or Encap. Every []byte it sets is a view into b (or,
+// for Header.Name of a known header, a shared read-only canonical name):
+// nothing is copied, so the Message is valid only as long as b is. Use Clone
+// to keep it.
+//
+// Leading CR/LF bytes are skipped (RFC 3261 §7.5). Line ends may be CRLF or
+// a bare LF. Header names are matched case-insensitively and compact forms
+// are expanded; a header's Value keeps any folding (CRLF plus white space)
+// as written, see Header.
+//
+// Body: when Content-Length is present the body is that many bytes and any
+// bytes after it are ignored (RFC 3261 §18.3; RFC 4475 §3.1.1.8). If fewer
+// are present Body is what there is and the error wraps ErrShortBody, with
+// every other field filled. Without Content-Length the body is the rest of b
+// (the UDP rule). SDP is set when Content-Type is application/sdp, or when
+// it is multipart/* and a part is application/sdp. A body without
+// Content-Type is never taken as SDP, even if it starts with "v=0"
+// (RFC 3261 §20.15 leaves its type unknown; tshark does the same).
+//
+// Errors wrap ErrMalformed. Strict where a call flow depends on it:
+// the start line (a token method and SIP/2.0, or SIP/2.0 and a status code
+// of 100-699), every header line has a colon, and the mandatory headers of
+// RFC 3261 §8.1.1 are there and readable: Call-ID, CSeq (number at most
+// 2**32-1), From and To in every message, Via in requests. Call-ID, CSeq,
+// From and To may repeat only with the same value (RFC 4475 §3.3.8).
+// Max-Forwards is not required, so RFC 2543 requests parse (RFC 4475
+// §3.4.1), and a response without Via is accepted because a capture may
+// still want to show it.
+//
+// Liberal everywhere else, as RFC 4475 allows and as captures need: extra
+// white space in the start line, <> around the Request-URI, LWS inside it
+// (kept as written); spaces inside <>, unquoted display names with any
+// characters, a missing closing quote or '>' (inferred); header names that
+// are not tokens (kept as unknown headers); a Content-Length that is not a
+// number, negative, above 16 MiB or contradicted by a second one (treated
+// as absent: ContentLength is -1 and the body is the rest of b). Semantic
+// checks, such as a CSeq method that differs from the request method, are
+// left to the caller.
+func ParseSIP(b []byte, m *Message) error {
+	m.reset()
+	p := 0
+	for p < len(b) && (b[p] == '\r' || b[p] == '\n') {
+		p++
+	}
+	start := p
+	m.Raw = b[start:]
+	line, p := nextLine(b, p)
+	if err := m.parseStartLine(line); err != nil {
+		return err
+	}
+
+	var st parseState
+	hdrEnd := len(b)
+	for p < len(b) {
+		if e, ok := blankLine(b, p); ok {
+			hdrEnd = e
+			break
+		}
+		id, name, value, next, err := readHeader(b, p)
+		if err != nil {
+			return err
+		}
+		p = next
+		if err := m.addHeader(id, name, value, &st); err != nil {
+			return err
+		}
+	}
+
+	var short error
+	body := b[hdrEnd:]
+	if m.ContentLength >= 0 {
+		if m.ContentLength > len(body) {
+			short = fmt.Errorf("%w: Content-Length %d, %d bytes present", ErrShortBody, m.ContentLength, len(body))
+		} else {
+			body = body[:m.ContentLength]
+			m.Raw = b[start : hdrEnd+m.ContentLength]
+		}
+	}
+	if len(body) > 0 {
+		m.Body = body
+		m.SDP = findSDP(m.ContentType, body, 0)
+	}
+
+	switch {
+	case m.CallID == nil:
+		return fmt.Errorf("%w: no Call-ID in %q", ErrMalformed, m.startLine())
+	case !st.cseq:
+		return fmt.Errorf("%w: no CSeq in %q", ErrMalformed, m.startLine())
+	case !st.from:
+		return fmt.Errorf("%w: no From in %q", ErrMalformed, m.startLine())
+	case !st.to:
+		return fmt.Errorf("%w: no To in %q", ErrMalformed, m.startLine())
+	case m.IsRequest() && len(m.Via) == 0:
+		return fmt.Errorf("%w: no Via in %q", ErrMalformed, m.startLine())
+	}
+	return short
+}
+
+// FrameSIP finds where the SIP message at the start of the stream bytes b
+// ends (RFC 3261 §18.3): the header section up to the empty line, plus
+// Content-Length bytes of body. It returns that length with ok true, or ok
+// false when more bytes are needed. A message without Content-Length is
+// taken to have an empty body, since a stream offers no other way to end it.
+//
+// Leading CR/LF bytes (keep-alives, RFC 5626 §3.5.1) are counted into n;
+// ParseSIP skips them. err != nil means b does not hold a well-formed
+// message here, so the caller must resynchronise (look for the next start
+// line): the first bytes cannot start a SIP message, a header line has no
+// colon, the header section is longer than 64 KiB, or Content-Length is not
+// a number, negative, above 16 MiB or given twice with different values.
+// ParseSIP is more forgiving about Content-Length because a datagram ends
+// by itself; a stream does not.
+func FrameSIP(b []byte) (n int, ok bool, err error) {
+	p := 0
+	for p < len(b) && (b[p] == '\r' || b[p] == '\n') {
+		p++
+	}
+	if p > maxHeaderBytes {
+		return 0, false, fmt.Errorf("%w: %d bytes of CR/LF without a message", ErrMalformed, p)
+	}
+	start := p
+	// The first line: it must look like SIP as soon as it is complete, and
+	// the bytes before its first space must be a method or "SIP/2.0".
+	nl := bytes.IndexByte(b[p:], '\n')
+	if nl < 0 {
+		if !plausibleStart(b[p:]) {
+			return 0, false, fmt.Errorf("%w: not a SIP start line: %q", ErrMalformed, snippet(b[p:]))
+		}
+		if len(b)-start > maxHeaderBytes {
+			return 0, false, fmt.Errorf("%w: start line longer than %d bytes", ErrMalformed, maxHeaderBytes)
+		}
+		return 0, false, nil
+	}
+	if !LooksLikeSIP(b[p:]) {
+		return 0, false, fmt.Errorf("%w: not a SIP start line: %q", ErrMalformed, snippet(trimCR(b[p:p+nl])))
+	}
+	p += nl + 1
+
+	// The end of the header section: the first empty line.
+	hdrEnd := -1
+	for q := p; ; {
+		if e, ok := blankLine(b, q); ok && e > q && b[e-1] == '\n' {
+			hdrEnd = e
+			break
+		}
+		i := bytes.IndexByte(b[q:], '\n')
+		if i < 0 {
+			if len(b)-start > maxHeaderBytes {
+				return 0, false, fmt.Errorf("%w: header section longer than %d bytes", ErrMalformed, maxHeaderBytes)
+			}
+			return 0, false, nil
+		}
+		q += i + 1
+		if q-start > maxHeaderBytes {
+			return 0, false, fmt.Errorf("%w: header section longer than %d bytes", ErrMalformed, maxHeaderBytes)
+		}
+	}
+
+	// Content-Length, read exactly as ParseSIP reads it.
+	var st parseState
+	cl := -1
+	hdrs := b[:hdrEnd]
+	for q := p; q < len(hdrs); {
+		if _, ok := blankLine(hdrs, q); ok {
+			break
+		}
+		id, _, value, next, err := readHeader(hdrs, q)
+		if err != nil {
+			return 0, false, err
+		}
+		q = next
+		if id == hdrContentLength {
+			if cl, err = st.contentLength(value); err != nil {
+				return 0, false, err
+			}
+		}
+	}
+	n = hdrEnd
+	if cl > 0 {
+		n += cl
+	}
+	if n > len(b) {
+		return 0, false, nil
+	}
+	return n, true, nil
+}
+
+// Clone returns a deep copy of m that stays valid after the buffer m points
+// into is reused. The message bytes are copied once (Raw) and every view is
+// re-pointed into the copy; canonical header names stay shared, they are
+// read-only.
+func (m *Message) Clone() *Message {
+	c := new(Message)
+	*c = *m
+	r := rebaser{old: m.Raw, new: bytes.Clone(m.Raw)}
+	c.Raw = r.new
+	c.Method = r.view(m.Method)
+	c.RequestURI = r.view(m.RequestURI)
+	c.Reason = r.view(m.Reason)
+	c.CallID = r.view(m.CallID)
+	c.From = r.nameAddr(m.From)
+	c.To = r.nameAddr(m.To)
+	c.CSeqMethod = r.view(m.CSeqMethod)
+	c.Contact = r.nameAddr(m.Contact)
+	c.ContentType = r.view(m.ContentType)
+	c.UserAgent = r.view(m.UserAgent)
+	c.Server = r.view(m.Server)
+	c.ReasonHeader = r.view(m.ReasonHeader)
+	c.Authorization = r.view(m.Authorization)
+	c.ProxyAuthorization = r.view(m.ProxyAuthorization)
+	c.WWWAuthenticate = r.view(m.WWWAuthenticate)
+	c.ProxyAuthenticate = r.view(m.ProxyAuthenticate)
+	c.ReferTo = r.nameAddr(m.ReferTo)
+	c.ReferredBy = r.nameAddr(m.ReferredBy)
+	c.Replaces = r.view(m.Replaces)
+	c.RAck = r.view(m.RAck)
+	c.SessionExpires = r.view(m.SessionExpires)
+	c.Body = r.view(m.Body)
+	c.SDP = r.view(m.SDP)
+	if m.Via != nil {
+		c.Via = make([]Via, len(m.Via))
+		for i, v := range m.Via {
+			c.Via[i] = Via{
+				Transport: r.view(v.Transport),
+				SentBy:    r.view(v.SentBy),
+				Host:      r.view(v.Host),
+				Port:      v.Port,
+				Branch:    r.view(v.Branch),
+				Received:  r.view(v.Received),
+				RPort:     r.view(v.RPort),
+				HasRPort:  v.HasRPort,
+			}
+		}
+	}
+	if m.Headers != nil {
+		c.Headers = make([]Header, len(m.Headers))
+		for i, h := range m.Headers {
+			name := h.Name
+			if _, in := offsetIn(m.Raw, h.Name); in {
+				name = r.view(h.Name)
+			}
+			c.Headers[i] = Header{Name: name, Value: r.view(h.Value)}
+		}
+	}
+	if m.Diversion != nil || m.HistoryInfo != nil {
+		all := make([][]byte, len(m.Diversion)+len(m.HistoryInfo))
+		for i, v := range m.Diversion {
+			all[i] = r.view(v)
+		}
+		for i, v := range m.HistoryInfo {
+			all[len(m.Diversion)+i] = r.view(v)
+		}
+		if m.Diversion != nil {
+			c.Diversion = all[:len(m.Diversion):len(m.Diversion)]
+		} else {
+			c.Diversion = nil
+		}
+		if m.HistoryInfo != nil {
+			c.HistoryInfo = all[len(m.Diversion):]
+		} else {
+			c.HistoryInfo = nil
+		}
+	}
+	return c
+}
+
+// rebaser re-points views of old into new, a copy of old.
+type rebaser struct{ old, new []byte }
+
+func (r rebaser) view(v []byte) []byte {
+	if v == nil {
+		return nil
+	}
+	if len(v) == 0 {
+		return []byte{} // no allocation: points at the runtime's zero base
+	}
+	off, ok := offsetIn(r.old, v)
+	if !ok {
+		return bytes.Clone(v) // not a view of Raw (ParseSIP never does this)
+	}
+	return r.new[off : off+len(v) : off+len(v)]
+}
+
+func (r rebaser) nameAddr(a NameAddr) NameAddr {
+	return NameAddr{Display: r.view(a.Display), URI: r.view(a.URI), Tag: r.view(a.Tag)}
+}
+
+// offsetIn reports where the non-empty slice v starts inside outer, if it
+// lies entirely inside it. Addresses are only compared, never converted
+// back to pointers.
+func offsetIn(outer, v []byte) (int, bool) {
+	if len(v) == 0 || len(outer) == 0 {
+		return 0, false
+	}
+	o := uintptr(unsafe.Pointer(unsafe.SliceData(outer)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(v)))
+	if p < o || p+uintptr(len(v)) > o+uintptr(len(outer)) {
+		return 0, false
+	}
+	return int(p - o), true
+}
+
+// reset clears m for a new parse, keeping the capture metadata and the
+// capacity of its slices.
+func (m *Message) reset() {
+	*m = Message{
+		N:             m.N,
+		Time:          m.Time,
+		Src:           m.Src,
+		Dst:           m.Dst,
+		Transport:     m.Transport,
+		Encap:         m.Encap,
+		Via:           m.Via[:0],
+		Headers:       m.Headers[:0],
+		Diversion:     m.Diversion[:0],
+		HistoryInfo:   m.HistoryInfo[:0],
+		ContentLength: -1,
+		MaxForwards:   -1,
+	}
+}
+
+// startLine returns the start line for error messages.
+func (m *Message) startLine() []byte {
+	line, _ := nextLine(m.Raw, 0)
+	return snippet(line)
+}
+
+// parseStartLine reads a Request-Line or Status-Line (RFC 3261 §7.1, §7.2).
+func (m *Message) parseStartLine(line []byte) error {
+	if len(line) == 0 {
+		return fmt.Errorf("%w: empty start line", ErrMalformed)
+	}
+	if hasPrefixFold(line, "sip/") {
+		i := 0
+		for i < len(line) && line[i] != ' ' && line[i] != '\t' {
+			i++
+		}
+		if !equalFold(line[:i], "sip/2.0") {
+			return fmt.Errorf("%w: version not SIP/2.0 in status line %q", ErrMalformed, snippet(line))
+		}
+		i = skipSPHT(line, i)
+		j := i
+		for j < len(line) && isDigit(line[j]) {
+			j++
+		}
+		if j-i != 3 || j < len(line) && line[j] != ' ' && line[j] != '\t' {
+			return fmt.Errorf("%w: status code not 3 digits in %q", ErrMalformed, snippet(line))
+		}
+		code := int(line[i]-'0')*100 + int(line[i+1]-'0')*10 + int(line[i+2]-'0')
+		if code < 100 || code > 699 {
+			return fmt.Errorf("%w: status code out of range in %q", ErrMalformed, snippet(line))
+		}
+		m.StatusCode = code
+		m.Reason = trimSPHT(line[j:])
+		return nil
+	}
+
+	i := 0
+	for i < len(line) && tokenChar[line[i]] {
+		i++
+	}
+	if i == 0 || i == len(line) || line[i] != ' ' && line[i] != '\t' {
+		return fmt.Errorf("%w: bad request line %q", ErrMalformed, snippet(line))
+	}
+	method := line[:i]
+	rest := trimSPHT(line[i:])
+	k := len(rest) - 1
+	for k >= 0 && rest[k] != ' ' && rest[k] != '\t' {
+		k--
+	}
+	if k < 0 {
+		return fmt.Errorf("%w: no SIP version in request line %q", ErrMalformed, snippet(line))
+	}
+	if !equalFold(rest[k+1:], "sip/2.0") {
+		return fmt.Errorf("%w: version not SIP/2.0 in request line %q", ErrMalformed, snippet(line))
+	}
+	uri := trimSPHT(rest[:k])
+	if len(uri) >= 2 && uri[0] == '<' && uri[len(uri)-1] == '>' {
+		uri = trimSPHT(uri[1 : len(uri)-1]) // RFC 4475 §3.1.2.7: ignore the brackets
+	}
+	if len(uri) == 0 {
+		return fmt.Errorf("%w: empty Request-URI in %q", ErrMalformed, snippet(line))
+	}
+	m.Method = method
+	m.RequestURI = uri
+	return nil
+}
+
+// parseState remembers which singleton headers were seen, to refuse
+// contradictory repeats.
+type parseState struct {
+	from, to, cseq bool
+	fromRaw, toRaw []byte
+	cseqRaw        []byte
+	cl             []byte
+	clBad          bool
+}
+
+// contentLength reads a Content-Length value, refusing a repeat with a
+// different value.
+func (st *parseState) contentLength(v []byte) (int, error) {
+	n, ok := parseUint(v, maxContentLength)
+	if !ok {
+		return 0, fmt.Errorf("%w: bad Content-Length %q", ErrMalformed, snippet(v))
+	}
+	if st.cl != nil {
+		if prev, _ := parseUint(st.cl, maxContentLength); prev != n {
+			return 0, fmt.Errorf("%w: Content-Length %q contradicts %q", ErrMalformed, snippet(v), snippet(st.cl))
+		}
+	}
+	st.cl = v
+	return int(n), nil
+}
+
+// addHeader records one header line: Headers entries (split when the header
+// is a comma-separated list) and the typed fields.
+func (m *Message) addHeader(id hdrID, rawName, value []byte, st *parseState) error {
+	name := rawName
+	if id != hdrUnknown {
+		name = hdrNames[id]
+	}
+	if !hdrIsList[id] || bytes.IndexByte(value, ',') < 0 {
+		m.Headers = append(m.Headers, Header{Name: name, Value: value})
+		return m.setField(id, value, st)
+	}
+	added := false
+	for rest := value; ; {
+		item, more, tail := splitList(rest)
+		if len(item) > 0 {
+			m.Headers = append(m.Headers, Header{Name: name, Value: item})
+			added = true
+			if err := m.setListField(id, item); err != nil {
+				return err
+			}
+		}
+		if !more {
+			break
+		}
+		rest = tail
+	}
+	if !added {
+		m.Headers = append(m.Headers, Header{Name: name, Value: value[:0]})
+	}
+	if id == hdrReason && m.ReasonHeader == nil {
+		m.ReasonHeader = value
+	}
+	return nil
+}
+
+// setField fills the typed field for a header that was not split.
+func (m *Message) setField(id hdrID, v []byte, st *parseState) error {
+	switch id {
+	case hdrVia, hdrContact, hdrDiversion, hdrHistoryInfo:
+		if len(v) == 0 {
+			if id == hdrVia {
+				return fmt.Errorf("%w: empty Via", ErrMalformed)
+			}
+			return nil
+		}
+		return m.setListField(id, v)
+	case hdrCallID:
+		if len(v) == 0 {
+			return fmt.Errorf("%w: empty Call-ID", ErrMalformed)
+		}
+		if m.CallID != nil {
+			if !bytes.Equal(m.CallID, v) {
+				return fmt.Errorf("%w: Call-ID %q contradicts %q", ErrMalformed, snippet(v), snippet(m.CallID))
+			}
+			return nil
+		}
+		m.CallID = v
+	case hdrFrom, hdrTo:
+		seen, raw, dst := &st.from, &st.fromRaw, &m.From
+		if id == hdrTo {
+			seen, raw, dst = &st.to, &st.toRaw, &m.To
+		}
+		if *seen {
+			if !bytes.Equal(*raw, v) {
+				return fmt.Errorf("%w: %s %q contradicts %q", ErrMalformed, hdrNames[id], snippet(v), snippet(*raw))
+			}
+			return nil
+		}
+		a, err := parseNameAddr(v)
+		if err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrMalformed, hdrNames[id], err)
+		}
+		*seen, *raw, *dst = true, v, a
+	case hdrCSeq:
+		if st.cseq {
+			if !bytes.Equal(st.cseqRaw, v) {
+				return fmt.Errorf("%w: CSeq %q contradicts %q", ErrMalformed, snippet(v), snippet(st.cseqRaw))
+			}
+			return nil
+		}
+		n, method, ok := parseCSeq(v)
+		if !ok {
+			return fmt.Errorf("%w: bad CSeq %q", ErrMalformed, snippet(v))
+		}
+		st.cseq, st.cseqRaw = true, v
+		m.CSeq, m.CSeqMethod = n, method
+	case hdrContentLength:
+		// Unusable (not a number, negative, huge, contradictory): as if
+		// absent, so the body is the rest of the datagram. Seen in the wild;
+		// FrameSIP, which cannot frame without it, refuses it instead.
+		if st.clBad {
+			return nil
+		}
+		n, err := st.contentLength(v)
+		if err != nil {
+			st.clBad = true
+			m.ContentLength = -1
+			return nil
+		}
+		m.ContentLength = n
+	case hdrContentType:
+		if m.ContentType == nil {
+			m.ContentType = v
+		}
+	case hdrMaxForwards:
+		if n, ok := parseUint(v, 255); ok && m.MaxForwards < 0 {
+			m.MaxForwards = int(n) // out of range: as if absent (RFC 4475 §3.1.2.4)
+		}
+	case hdrUserAgent:
+		setOnce(&m.UserAgent, v)
+	case hdrServer:
+		setOnce(&m.Server, v)
+	case hdrReason:
+		setOnce(&m.ReasonHeader, v)
+	case hdrAuthorization:
+		setOnce(&m.Authorization, v)
+	case hdrProxyAuthorization:
+		setOnce(&m.ProxyAuthorization, v)
+	case hdrWWWAuthenticate:
+		setOnce(&m.WWWAuthenticate, v)
+	case hdrProxyAuthenticate:
+		setOnce(&m.ProxyAuthenticate, v)
+	case hdrReferTo:
+		if m.ReferTo.URI == nil {
+			m.ReferTo, _ = parseNameAddr(v) // lenient: a bad Refer-To leaves it empty
+		}
+	case hdrReferredBy:
+		if m.ReferredBy.URI == nil {
+			m.ReferredBy, _ = parseNameAddr(v)
+		}
+	case hdrReplaces:
+		setOnce(&m.Replaces, v)
+	case hdrRSeq:
+		if n, ok := parseUint(v, 1<<32-1); ok && m.RSeq == 0 {
+			m.RSeq = uint32(n)
+		}
+	case hdrRAck:
+		setOnce(&m.RAck, v)
+	case hdrSessionExpires:
+		setOnce(&m.SessionExpires, v)
+	}
+	return nil
+}
+
+// setListField fills the typed field for one value of a list header.
+func (m *Message) setListField(id hdrID, v []byte) error {
+	switch id {
+	case hdrVia:
+		via, err := parseVia(v)
+		if err != nil {
+			return err
+		}
+		m.Via = append(m.Via, via)
+	case hdrContact:
+		if m.Contact.URI == nil {
+			m.Contact, _ = parseNameAddr(v) // lenient: the raw value stays in Headers
+		}
+	case hdrDiversion:
+		m.Diversion = append(m.Diversion, v)
+	case hdrHistoryInfo:
+		m.HistoryInfo = append(m.HistoryInfo, v)
+	}
+	return nil
+}
+
+func setOnce(dst *[]byte, v []byte) {
+	if *dst == nil {
+		*dst = v
+	}
+}
+
+// parseCSeq reads "1*DIGIT LWS Method" (RFC 3261 §20.16). Leading zeros are
+// allowed; a number above 2**32-1 is not (RFC 4475 §3.1.2.4).
+func parseCSeq(v []byte) (uint32, []byte, bool) {
+	p := skipLWS(v, 0)
+	s := p
+	var n uint64
+	for p < len(v) && isDigit(v[p]) {
+		n = n*10 + uint64(v[p]-'0')
+		if n > 1<<32-1 {
+			return 0, nil, false
+		}
+		p++
+	}
+	if p == s || p == len(v) || !isLWS(v[p]) {
+		return 0, nil, false
+	}
+	p = skipLWS(v, p)
+	s = p
+	p = span(v, p, &tokenChar)
+	if p == s || skipLWS(v, p) != len(v) {
+		return 0, nil, false
+	}
+	return uint32(n), v[s:p], true
+}
+
+// parseVia reads one via-parm (RFC 3261 §20.42):
+// sent-protocol LWS sent-by *( SEMI via-params ), with LWS allowed around
+// the slashes, the colon and the semicolons.
+func parseVia(v []byte) (Via, error) {
+	var via Via
+	p := skipLWS(v, 0)
+	var tr []byte
+	for i := 0; i < 3; i++ {
+		if i > 0 {
+			if p >= len(v) || v[p] != '/' {
+				return via, fmt.Errorf("%w: bad Via sent-protocol %q", ErrMalformed, snippet(v))
+			}
+			p = skipLWS(v, p+1)
+		}
+		s := p
+		p = span(v, p, &tokenChar)
+		if p == s {
+			return via, fmt.Errorf("%w: bad Via sent-protocol %q", ErrMalformed, snippet(v))
+		}
+		tr = v[s:p]
+		p = skipLWS(v, p)
+	}
+	via.Transport = tr
+
+	// sent-by = host [ COLON port ]
+	s := p
+	if p < len(v) && v[p] == '[' {
+		e := bytes.IndexByte(v[p:], ']')
+		if e < 0 {
+			return via, fmt.Errorf("%w: unterminated IPv6 reference in Via %q", ErrMalformed, snippet(v))
+		}
+		via.Host = v[p+1 : p+e]
+		p += e + 1
+	} else {
+		p = until(v, p, &hostStop)
+		via.Host = v[s:p]
+		if p < len(v) && v[p] == ':' {
+			if e := until(v, p, &sepChar); bytes.IndexByte(v[p+1:e], ':') >= 0 {
+				via.Host, p = v[s:e], e // a bare IPv6 address, as some stacks write it
+			}
+		}
+	}
+	if len(via.Host) == 0 {
+		return via, fmt.Errorf("%w: no host in Via %q", ErrMalformed, snippet(v))
+	}
+	end := p
+	if q := skipLWS(v, p); q < len(v) && v[q] == ':' {
+		q = skipLWS(v, q+1)
+		ps := q
+		port := 0
+		for q < len(v) && isDigit(v[q]) && q-ps < 6 {
+			port = port*10 + int(v[q]-'0')
+			q++
+		}
+		if q == ps || port > 65535 || q < len(v) && !sepChar[v[q]] {
+			return via, fmt.Errorf("%w: bad port in Via %q", ErrMalformed, snippet(v))
+		}
+		via.Port = port
+		end, p = q, q
+	}
+	via.SentBy = v[s:end]
+
+	for {
+		name, val, hasVal, next, ok := nextParam(v, p)
+		if !ok {
+			break
+		}
+		p = next
+		switch {
+		case equalFold(name, "branch"):
+			if via.Branch == nil {
+				via.Branch = val
+			}
+		case equalFold(name, "received"):
+			if via.Received == nil {
+				via.Received = val
+			}
+		case equalFold(name, "rport"):
+			if !via.HasRPort {
+				via.HasRPort = true
+				if hasVal {
+					via.RPort = val
+				} else {
+					via.RPort = name[len(name):]
+				}
+			}
+		}
+	}
+	return via, nil
+}
+
+// parseNameAddr reads a From, To, Contact, Refer-To or Referred-By value:
+// name-addr ([display-name] <URI>) or addr-spec (a bare URI, whose
+// ;params then belong to the header, RFC 3261 §20.10), followed by
+// parameters. The display name is returned without its quotes but with any
+// quoted-pair escapes as written. Liberal where RFC 4475 allows it: an
+// unquoted display name may hold any characters (§3.1.2.15), no LWS is
+// needed before '<' (§3.1.1.6), and LWS inside <> is ignored (§3.1.2.14).
+// A missing closing quote or '>' is inferred (§3.1.2.6). The error is a
+// plain description; callers wrap it.
+func parseNameAddr(v []byte) (NameAddr, error) {
+	var a NameAddr
+	v = trimLWS(v)
+	if len(v) == 0 {
+		return a, errors.New("empty value")
+	}
+	lt, semi := -1, -1
+	quoted := false
+scan:
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '"':
+			e := quotedEnd(v, i)
+			if e < 0 {
+				// Infer the missing quote (RFC 4475 §3.1.2.6): the display
+				// name runs to the '<'. Seen in the wild as From: \"name\" <...>.
+				j := bytes.IndexByte(v[i:], '<')
+				if j < 0 {
+					return a, fmt.Errorf("unterminated quoted string in %q", snippet(v))
+				}
+				lt = i + j
+				break scan
+			}
+			quoted = true
+			i = e - 1
+		case '<':
+			lt = i
+			break scan
+		case ';':
+			if !quoted {
+				semi = i
+				break scan
+			}
+		}
+	}
+	var params []byte
+	if lt >= 0 {
+		d := trimLWS(v[:lt])
+		if len(d) > 0 && d[0] == '"' {
+			if e := quotedEnd(d, 0); e > 0 {
+				d = d[1 : e-1]
+			} else {
+				d = trimLWS(d[1:])
+			}
+		}
+		if len(d) > 0 {
+			a.Display = d
+		}
+		rest := v[lt+1:]
+		if gt := bytes.IndexByte(rest, '>'); gt >= 0 {
+			a.URI = trimLWS(rest[:gt])
+			params = rest[gt+1:]
+		} else {
+			// No '>': read what follows '<' as an addr-spec.
+			semi := bytes.IndexByte(rest, ';')
+			if semi < 0 {
+				semi = len(rest)
+			}
+			a.URI = trimLWS(rest[:semi])
+			params = rest[semi:]
+		}
+	} else {
+		if quoted {
+			return a, fmt.Errorf("display name without <URI> in %q", snippet(v))
+		}
+		if semi < 0 {
+			semi = len(v)
+		}
+		a.URI = trimLWS(v[:semi])
+		params = v[semi:]
+	}
+	if len(a.URI) == 0 {
+		return a, fmt.Errorf("empty URI in %q", snippet(v))
+	}
+	for p := 0; ; {
+		name, val, _, next, ok := nextParam(params, p)
+		if !ok {
+			break
+		}
+		p = next
+		if a.Tag == nil && equalFold(name, "tag") {
+			a.Tag = val
+		}
+	}
+	return a, nil
+}
+
+// nextParam reads one ";name[=value]" from v at p, skipping LWS around the
+// separators. A quoted value is returned without its quotes. ok is false at
+// the end of the parameters or at anything that is not a parameter.
+func nextParam(v []byte, p int) (name, val []byte, hasVal bool, next int, ok bool) {
+	p = skipLWS(v, p)
+	if p >= len(v) || v[p] != ';' {
+		return nil, nil, false, p, false
+	}
+	p = skipLWS(v, p+1)
+	s := p
+	p = span(v, p, &tokenChar)
+	if p == s {
+		return nil, nil, false, p, false
+	}
+	name = v[s:p]
+	q := skipLWS(v, p)
+	if q >= len(v) || v[q] != '=' {
+		return name, nil, false, p, true
+	}
+	q = skipLWS(v, q+1)
+	if q < len(v) && v[q] == '"' {
+		e := quotedEnd(v, q)
+		if e < 0 {
+			return name, v[q+1:], true, len(v), true
+		}
+		return name, v[q+1 : e-1], true, e, true
+	}
+	s = q
+	q = until(v, q, &sepChar)
+	return name, v[s:q], true, q, true
+}
+
+// quotedEnd returns the index just past the quoted string starting at
+// v[i] == '"', honouring quoted-pair escapes, or -1 if it never ends.
+func quotedEnd(v []byte, i int) int {
+	for j := i + 1; j < len(v); j++ {
+		switch v[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// splitList returns the first comma-separated item of a list header value,
+// trimmed, whether a comma followed, and the rest after it. Commas inside
+// quoted strings and <...> do not split.
+func splitList(v []byte) (item []byte, more bool, rest []byte) {
+	angle := false
+	for i := 0; i < len(v); i++ {
+		i = until(v, i, &listChar)
+		if i == len(v) {
+			break
+		}
+		switch v[i] {
+		case '"':
+			e := quotedEnd(v, i)
+			if e < 0 {
+				return trimLWS(v), false, nil
+			}
+			i = e - 1
+		case '<':
+			angle = true
+		case '>':
+			angle = false
+		case ',':
+			if !angle {
+				return trimLWS(v[:i]), true, v[i+1:]
+			}
+		}
+	}
+	return trimLWS(v), false, nil
+}
+
+// findSDP returns the SDP in body given its Content-Type: the body itself
+// for application/sdp, the application/sdp part for multipart/* (nested
+// multiparts searched up to a small depth), else nil.
+func findSDP(ct, body []byte, depth int) []byte {
+	if len(ct) == 0 || len(body) == 0 {
+		return nil
+	}
+	mt := ct
+	if i := bytes.IndexByte(mt, ';'); i >= 0 {
+		mt = mt[:i]
+	}
+	mt = trimLWS(mt)
+	if equalFold(mt, "application/sdp") {
+		return body
+	}
+	if depth >= 3 || !hasPrefixFold(mt, "multipart/") {
+		return nil
+	}
+	var boundary []byte
+	for p := len(mt); ; {
+		i := bytes.IndexByte(ct[p:], ';')
+		if i < 0 {
+			break
+		}
+		name, val, _, next, ok := nextParam(ct, p+i)
+		if !ok {
+			break
+		}
+		p = next
+		if equalFold(name, "boundary") {
+			boundary = val
+			break
+		}
+	}
+	if len(boundary) == 0 {
+		return nil
+	}
+	// RFC 2046 §5.1.1: a delimiter is CRLF "--" boundary at a line start; the
+	// CRLF before it belongs to the delimiter, not to the part.
+	partStart := -1
+	for pos := 0; pos < len(body); {
+		i := bytes.Index(body[pos:], boundary)
+		if i < 0 {
+			break
+		}
+		i += pos
+		d := i - 2
+		if d < 0 || body[d] != '-' || body[d+1] != '-' || d > 0 && body[d-1] != '\n' {
+			pos = i + 1
+			continue
+		}
+		if partStart >= 0 {
+			end := d
+			if end > partStart && body[end-1] == '\n' {
+				end--
+				if end > partStart && body[end-1] == '\r' {
+					end--
+				}
+			}
+			if sdp := sdpPart(body[partStart:end], depth); sdp != nil {
+				return sdp
+			}
+		}
+		after := i + len(boundary)
+		if after+1 < len(body) && body[after] == '-' && body[after+1] == '-' {
+			return nil // close delimiter
+		}
+		nl := bytes.IndexByte(body[after:], '\n')
+		if nl < 0 {
+			return nil
+		}
+		partStart = after + nl + 1
+		pos = partStart
+	}
+	if partStart >= 0 && partStart < len(body) {
+		return sdpPart(body[partStart:], depth) // unterminated last part
+	}
+	return nil
+}
+
+// sdpPart looks at one MIME body part: its headers up to the empty line,
+// then its body.
+func sdpPart(part []byte, depth int) []byte {
+	var ct []byte
+	p := 0
+	for p < len(part) {
+		if e, ok := blankLine(part, p); ok {
+			p = e
+			if ct == nil {
+				return nil // RFC 2046 §5.1: default text/plain
+			}
+			return findSDP(ct, part[p:], depth+1)
+		}
+		id, _, value, next, err := readHeader(part, p)
+		if err != nil {
+			return nil
+		}
+		p = next
+		if ct == nil && id == hdrContentType {
+			ct = value
+		}
+	}
+	return nil
+}
+
+// nextLine returns the line at b[p:] without its CR LF, and where the next
+// line starts.
+func nextLine(b []byte, p int) (line []byte, next int) {
+	i := bytes.IndexByte(b[p:], '\n')
+	if i < 0 {
+		return trimCR(b[p:]), len(b)
+	}
+	return trimCR(b[p : p+i]), p + i + 1
+}
+
+// blankLine reports whether the line at b[p:] is empty (CRLF, LF, or a lone
+// CR ending b), and where the line after it starts.
+func blankLine(b []byte, p int) (int, bool) {
+	switch {
+	case p >= len(b):
+		return len(b), false
+	case b[p] == '\n':
+		return p + 1, true
+	case b[p] == '\r' && p+1 < len(b) && b[p+1] == '\n':
+		return p + 2, true
+	case b[p] == '\r' && p+1 == len(b):
+		return len(b), true
+	}
+	return p, false
+}
+
+// readHeader reads the logical header line at b[p:] (p < len(b)): the name
+// before the colon (trailing white space trimmed) and what header it is, and
+// the value, which runs over any continuation lines (lines starting with SP
+// or HT, RFC 3261 §7.3.1) and is trimmed of LWS at both ends but keeps the
+// folds inside. A name that is not a known one, token or not, is
+// hdrUnknown; an empty name is an error, as is a line without a colon.
+func readHeader(b []byte, p int) (id hdrID, name, value []byte, next int, err error) {
+	if b[p] == ' ' || b[p] == '\t' {
+		line, _ := nextLine(b, p)
+		return hdrInvalid, nil, nil, 0, fmt.Errorf("%w: continuation line without a header %q", ErrMalformed, snippet(line))
+	}
+	end, next := len(b), len(b)
+	if j := bytes.IndexByte(b[p:], '\n'); j >= 0 {
+		end, next = p+j, p+j+1
+	}
+	colon := bytes.IndexByte(b[p:end], ':')
+	if colon < 0 {
+		return hdrInvalid, nil, nil, 0, fmt.Errorf("%w: header line without colon %q", ErrMalformed, snippet(trimCR(b[p:end])))
+	}
+	colon += p
+	name = trimSPHT(b[p:colon])
+	if len(name) == 0 {
+		return hdrInvalid, nil, nil, 0, fmt.Errorf("%w: header line without a name %q", ErrMalformed, snippet(trimCR(b[p:end])))
+	}
+	id = lookupName(name)
+	for next < len(b) && (b[next] == ' ' || b[next] == '\t') {
+		j := bytes.IndexByte(b[next:], '\n')
+		if j < 0 {
+			end, next = len(b), len(b)
+			break
+		}
+		end, next = next+j, next+j+1
+	}
+	return id, name, trimLWS(b[colon+1 : end]), next, nil
+}
+
+// plausibleStart reports whether an incomplete first line could still
+// become a SIP start line: the bytes before its first SP are a method token
+// or a prefix of "SIP/2.0".
+func plausibleStart(b []byte) bool {
+	for i, c := range b {
+		if c == ' ' {
+			return i > 0
+		}
+		if !tokenChar[c] && c != '/' || i > maxMethodLen {
+			return false
+		}
+	}
+	return true
+}
+
+// parseUint reads a decimal number surrounded by optional LWS, at most max.
+func parseUint(v []byte, max uint64) (uint64, bool) {
+	v = trimLWS(v)
+	if len(v) == 0 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range v {
+		if !isDigit(c) {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+		if n > max {
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+func snippet(b []byte) []byte {
+	if len(b) > errQuoteLen {
+		return b[:errQuoteLen]
+	}
+	return b
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// isLWS reports white space including the CR and LF of a fold.
+func isLWS(c byte) bool { return lwsChar[c] }
+
+// lwsChar marks SP, HT, CR and LF; sepChar adds the ';' and ',' that end a
+// parameter value, hostStop the ':' that ends a Via host; listChar marks
+// what splitList must look at. Tables because these tests run on nearly
+// every byte of a header.
+var (
+	lwsChar  = [256]bool{' ': true, '\t': true, '\r': true, '\n': true}
+	sepChar  = [256]bool{' ': true, '\t': true, '\r': true, '\n': true, ';': true, ',': true}
+	hostStop = [256]bool{' ': true, '\t': true, '\r': true, '\n': true, ';': true, ',': true, ':': true}
+	listChar = [256]bool{'"': true, '<': true, '>': true, ',': true}
+)
+
+func skipLWS(v []byte, p int) int { return span(v, p, &lwsChar) }
+
+// span returns the index of the first byte of v at or after p that is not
+// in set (len(v) if none). These per-byte scans are most of the parser's
+// work; written this way the compiler drops the bounds checks.
+func span(v []byte, p int, set *[256]bool) int {
+	for p < len(v) && set[v[p]] {
+		p++
+	}
+	return p
+}
+
+// until returns the index of the first byte of v at or after p that is in
+// set (len(v) if none).
+func until(v []byte, p int, set *[256]bool) int {
+	for p < len(v) && !set[v[p]] {
+		p++
+	}
+	return p
+}
+
+func skipSPHT(v []byte, p int) int {
+	for p < len(v) && (v[p] == ' ' || v[p] == '\t') {
+		p++
+	}
+	return p
+}
+
+func trimLWS(v []byte) []byte {
+	for len(v) > 0 && lwsChar[v[0]] {
+		v = v[1:]
+	}
+	for len(v) > 0 && lwsChar[v[len(v)-1]] {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+func trimSPHT(v []byte) []byte {
+	i, j := 0, len(v)
+	for i < j && (v[i] == ' ' || v[i] == '\t') {
+		i++
+	}
+	for j > i && (v[j-1] == ' ' || v[j-1] == '\t') {
+		j--
+	}
+	return v[i:j]
+}
+
+func trimCR(v []byte) []byte {
+	if len(v) > 0 && v[len(v)-1] == '\r' {
+		return v[:len(v)-1]
+	}
+	return v
+}
+
+// lowerTab maps ASCII upper-case letters to lower case and every other byte
+// to itself.
+var lowerTab = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i)
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = byte(c) + 'a' - 'A'
+	}
+	return t
+}()
+
+// equalFold compares b with the lower-case ASCII string s, ignoring case.
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if lowerTab[b[i]] != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func hasPrefixFold(b []byte, s string) bool {
+	return len(b) >= len(s) && equalFold(b[:len(s)], s)
+}
+
+func hasSuffixFold(b []byte, s string) bool {
+	return len(b) >= len(s) && equalFold(b[len(b)-len(s):], s)
+}
+
+// tokenChar marks the characters of an RFC 3261 §25.1 token:
+// alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~".
+var tokenChar = [256]bool{
+	'-': true, '.': true, '!': true, '%': true, '*': true, '_': true, '+': true, '`': true, '\'': true, '~': true,
+	'0': true, '1': true, '2': true, '3': true, '4': true, '5': true, '6': true, '7': true, '8': true, '9': true,
+	'A': true, 'B': true, 'C': true, 'D': true, 'E': true, 'F': true, 'G': true, 'H': true, 'I': true, 'J': true,
+	'K': true, 'L': true, 'M': true, 'N': true, 'O': true, 'P': true, 'Q': true, 'R': true, 'S': true, 'T': true,
+	'U': true, 'V': true, 'W': true, 'X': true, 'Y': true, 'Z': true,
+	'a': true, 'b': true, 'c': true, 'd': true, 'e': true, 'f': true, 'g': true, 'h': true, 'i': true, 'j': true,
+	'k': true, 'l': true, 'm': true, 'n': true, 'o': true, 'p': true, 'q': true, 'r': true, 's': true, 't': true,
+	'u': true, 'v': true, 'w': true, 'x': true, 'y': true, 'z': true,
+}
+
+// hdrID identifies a header the parser knows by name.
+type hdrID uint8
+
+// Known headers. hdrUnknown is a name the parser does not know, including
+// names that are not tokens (corrupt names are kept as unknown headers:
+// they cost the message nothing); hdrInvalid is an empty name.
+const (
+	hdrUnknown hdrID = iota
+	hdrInvalid
+	hdrAccept
+	hdrAcceptContact
+	hdrAcceptEncoding
+	hdrAcceptLanguage
+	hdrAlertInfo
+	hdrAllow
+	hdrAllowEvents
+	hdrAuthenticationInfo
+	hdrAuthorization
+	hdrCallID
+	hdrCallInfo
+	hdrContact
+	hdrContentDisposition
+	hdrContentEncoding
+	hdrContentLanguage
+	hdrContentLength
+	hdrContentType
+	hdrCSeq
+	hdrDate
+	hdrDiversion
+	hdrErrorInfo
+	hdrEvent
+	hdrExpires
+	hdrFeatureCaps
+	hdrFrom
+	hdrGeolocation
+	hdrHistoryInfo
+	hdrIdentity
+	hdrIdentityInfo
+	hdrInReplyTo
+	hdrInfoPackage
+	hdrJoin
+	hdrMaxForwards
+	hdrMIMEVersion
+	hdrMinExpires
+	hdrMinSE
+	hdrOrganization
+	hdrPAccessNetworkInfo
+	hdrPAssertedIdentity
+	hdrPAssociatedURI
+	hdrPCalledPartyID
+	hdrPChargingFunctionAddresses
+	hdrPChargingVector
+	hdrPPreferredIdentity
+	hdrPVisitedNetworkID
+	hdrPath
+	hdrPriority
+	hdrPrivacy
+	hdrProxyAuthenticate
+	hdrProxyAuthorization
+	hdrProxyRequire
+	hdrRAck
+	hdrReason
+	hdrRecordRoute
+	hdrRecvInfo
+	hdrReferSub
+	hdrReferTo
+	hdrReferredBy
+	hdrRejectContact
+	hdrRemotePartyID
+	hdrReplaces
+	hdrReplyTo
+	hdrRequestDisposition
+	hdrRequire
+	hdrRetryAfter
+	hdrRoute
+	hdrRSeq
+	hdrSecurityClient
+	hdrSecurityServer
+	hdrSecurityVerify
+	hdrServer
+	hdrServiceRoute
+	hdrSessionExpires
+	hdrSubject
+	hdrSubscriptionState
+	hdrSupported
+	hdrTargetDialog
+	hdrTimestamp
+	hdrTo
+	hdrUnsupported
+	hdrUserAgent
+	hdrVia
+	hdrWarning
+	hdrWWWAuthenticate
+	hdrCount
+)
+
+// hdrNames holds the canonical lower-case long name of each known header.
+// Header.Name points at these for known headers; they are never written.
+var hdrNames = [hdrCount][]byte{
+	hdrAccept:                     canon("accept"),
+	hdrAcceptContact:              canon("accept-contact"),
+	hdrAcceptEncoding:             canon("accept-encoding"),
+	hdrAcceptLanguage:             canon("accept-language"),
+	hdrAlertInfo:                  canon("alert-info"),
+	hdrAllow:                      canon("allow"),
+	hdrAllowEvents:                canon("allow-events"),
+	hdrAuthenticationInfo:         canon("authentication-info"),
+	hdrAuthorization:              canon("authorization"),
+	hdrCallID:                     canon("call-id"),
+	hdrCallInfo:                   canon("call-info"),
+	hdrContact:                    canon("contact"),
+	hdrContentDisposition:         canon("content-disposition"),
+	hdrContentEncoding:            canon("content-encoding"),
+	hdrContentLanguage:            canon("content-language"),
+	hdrContentLength:              canon("content-length"),
+	hdrContentType:                canon("content-type"),
+	hdrCSeq:                       canon("cseq"),
+	hdrDate:                       canon("date"),
+	hdrDiversion:                  canon("diversion"),
+	hdrErrorInfo:                  canon("error-info"),
+	hdrEvent:                      canon("event"),
+	hdrExpires:                    canon("expires"),
+	hdrFeatureCaps:                canon("feature-caps"),
+	hdrFrom:                       canon("from"),
+	hdrGeolocation:                canon("geolocation"),
+	hdrHistoryInfo:                canon("history-info"),
+	hdrIdentity:                   canon("identity"),
+	hdrIdentityInfo:               canon("identity-info"),
+	hdrInReplyTo:                  canon("in-reply-to"),
+	hdrInfoPackage:                canon("info-package"),
+	hdrJoin:                       canon("join"),
+	hdrMaxForwards:                canon("max-forwards"),
+	hdrMIMEVersion:                canon("mime-version"),
+	hdrMinExpires:                 canon("min-expires"),
+	hdrMinSE:                      canon("min-se"),
+	hdrOrganization:               canon("organization"),
+	hdrPAccessNetworkInfo:         canon("p-access-network-info"),
+	hdrPAssertedIdentity:          canon("p-asserted-identity"),
+	hdrPAssociatedURI:             canon("p-associated-uri"),
+	hdrPCalledPartyID:             canon("p-called-party-id"),
+	hdrPChargingFunctionAddresses: canon("p-charging-function-addresses"),
+	hdrPChargingVector:            canon("p-charging-vector"),
+	hdrPPreferredIdentity:         canon("p-preferred-identity"),
+	hdrPVisitedNetworkID:          canon("p-visited-network-id"),
+	hdrPath:                       canon("path"),
+	hdrPriority:                   canon("priority"),
+	hdrPrivacy:                    canon("privacy"),
+	hdrProxyAuthenticate:          canon("proxy-authenticate"),
+	hdrProxyAuthorization:         canon("proxy-authorization"),
+	hdrProxyRequire:               canon("proxy-require"),
+	hdrRAck:                       canon("rack"),
+	hdrReason:                     canon("reason"),
+	hdrRecordRoute:                canon("record-route"),
+	hdrRecvInfo:                   canon("recv-info"),
+	hdrReferSub:                   canon("refer-sub"),
+	hdrReferTo:                    canon("refer-to"),
+	hdrReferredBy:                 canon("referred-by"),
+	hdrRejectContact:              canon("reject-contact"),
+	hdrRemotePartyID:              canon("remote-party-id"),
+	hdrReplaces:                   canon("replaces"),
+	hdrReplyTo:                    canon("reply-to"),
+	hdrRequestDisposition:         canon("request-disposition"),
+	hdrRequire:                    canon("require"),
+	hdrRetryAfter:                 canon("retry-after"),
+	hdrRoute:                      canon("route"),
+	hdrRSeq:                       canon("rseq"),
+	hdrSecurityClient:             canon("security-client"),
+	hdrSecurityServer:             canon("security-server"),
+	hdrSecurityVerify:             canon("security-verify"),
+	hdrServer:                     canon("server"),
+	hdrServiceRoute:               canon("service-route"),
+	hdrSessionExpires:             canon("session-expires"),
+	hdrSubject:                    canon("subject"),
+	hdrSubscriptionState:          canon("subscription-state"),
+	hdrSupported:                  canon("supported"),
+	hdrTargetDialog:               canon("target-dialog"),
+	hdrTimestamp:                  canon("timestamp"),
+	hdrTo:                         canon("to"),
+	hdrUnsupported:                canon("unsupported"),
+	hdrUserAgent:                  canon("user-agent"),
+	hdrVia:                        canon("via"),
+	hdrWarning:                    canon("warning"),
+	hdrWWWAuthenticate:            canon("www-authenticate"),
+}
+
+// canon makes a canonical name with no spare capacity, so that an append
+// to a Header.Name reallocates instead of writing into the shared name.
+func canon(s string) []byte {
+	b := []byte(s)
+	return b[:len(b):len(b)]
+}
+
+// hdrIsList marks the headers whose grammar is a comma-separated list
+// (RFC 3261 §7.3.1, §25.1 and the defining RFCs); their values are split
+// into one Header each. Headers whose values hold commas of their own
+// (Authorization and the other credentials and challenges, Date,
+// Retry-After, User-Agent, Server, Subject, ...) and every unknown header
+// are never split (RFC 4475 §3.1.1.1).
+var hdrIsList = [hdrCount]bool{
+	hdrAccept:             true,
+	hdrAcceptContact:      true,
+	hdrAcceptEncoding:     true,
+	hdrAcceptLanguage:     true,
+	hdrAlertInfo:          true,
+	hdrAllow:              true,
+	hdrAllowEvents:        true,
+	hdrCallInfo:           true,
+	hdrContact:            true,
+	hdrContentEncoding:    true,
+	hdrContentLanguage:    true,
+	hdrDiversion:          true,
+	hdrErrorInfo:          true,
+	hdrFeatureCaps:        true,
+	hdrGeolocation:        true,
+	hdrHistoryInfo:        true,
+	hdrInReplyTo:          true,
+	hdrPAccessNetworkInfo: true,
+	hdrPAssertedIdentity:  true,
+	hdrPAssociatedURI:     true,
+	hdrPPreferredIdentity: true,
+	hdrPVisitedNetworkID:  true,
+	hdrPath:               true,
+	hdrProxyRequire:       true,
+	hdrReason:             true,
+	hdrRecordRoute:        true,
+	hdrRecvInfo:           true,
+	hdrRejectContact:      true,
+	hdrRemotePartyID:      true,
+	hdrRequestDisposition: true,
+	hdrRequire:            true,
+	hdrRoute:              true,
+	hdrSecurityClient:     true,
+	hdrSecurityServer:     true,
+	hdrSecurityVerify:     true,
+	hdrServiceRoute:       true,
+	hdrSupported:          true,
+	hdrUnsupported:        true,
+	hdrVia:                true,
+	hdrWarning:            true,
+}
+
+// hdrKeys lists every name lookupHeader knows, long and compact forms
+// (RFC 3261 §7.3.3 and the IANA registry), in lower case.
+var hdrKeys = [...]struct {
+	name string
+	id   hdrID
+}{
+	{"via", hdrVia},
+	{"v", hdrVia},
+	{"from", hdrFrom},
+	{"f", hdrFrom},
+	{"to", hdrTo},
+	{"t", hdrTo},
+	{"call-id", hdrCallID},
+	{"i", hdrCallID},
+	{"cseq", hdrCSeq},
+	{"contact", hdrContact},
+	{"m", hdrContact},
+	{"content-length", hdrContentLength},
+	{"l", hdrContentLength},
+	{"content-type", hdrContentType},
+	{"c", hdrContentType},
+	{"max-forwards", hdrMaxForwards},
+	{"record-route", hdrRecordRoute},
+	{"route", hdrRoute},
+	{"allow", hdrAllow},
+	{"supported", hdrSupported},
+	{"k", hdrSupported},
+	{"user-agent", hdrUserAgent},
+	{"server", hdrServer},
+	{"accept", hdrAccept},
+	{"accept-contact", hdrAcceptContact},
+	{"a", hdrAcceptContact},
+	{"accept-encoding", hdrAcceptEncoding},
+	{"accept-language", hdrAcceptLanguage},
+	{"alert-info", hdrAlertInfo},
+	{"allow-events", hdrAllowEvents},
+	{"u", hdrAllowEvents},
+	{"authentication-info", hdrAuthenticationInfo},
+	{"authorization", hdrAuthorization},
+	{"call-info", hdrCallInfo},
+	{"content-disposition", hdrContentDisposition},
+	{"content-encoding", hdrContentEncoding},
+	{"e", hdrContentEncoding},
+	{"content-language", hdrContentLanguage},
+	{"date", hdrDate},
+	{"diversion", hdrDiversion},
+	{"error-info", hdrErrorInfo},
+	{"event", hdrEvent},
+	{"o", hdrEvent},
+	{"expires", hdrExpires},
+	{"feature-caps", hdrFeatureCaps},
+	{"geolocation", hdrGeolocation},
+	{"history-info", hdrHistoryInfo},
+	{"identity", hdrIdentity},
+	{"y", hdrIdentity},
+	{"identity-info", hdrIdentityInfo},
+	{"n", hdrIdentityInfo},
+	{"in-reply-to", hdrInReplyTo},
+	{"info-package", hdrInfoPackage},
+	{"join", hdrJoin},
+	{"mime-version", hdrMIMEVersion},
+	{"min-expires", hdrMinExpires},
+	{"min-se", hdrMinSE},
+	{"organization", hdrOrganization},
+	{"p-access-network-info", hdrPAccessNetworkInfo},
+	{"p-asserted-identity", hdrPAssertedIdentity},
+	{"p-associated-uri", hdrPAssociatedURI},
+	{"p-called-party-id", hdrPCalledPartyID},
+	{"p-charging-function-addresses", hdrPChargingFunctionAddresses},
+	{"p-charging-vector", hdrPChargingVector},
+	{"p-preferred-identity", hdrPPreferredIdentity},
+	{"p-visited-network-id", hdrPVisitedNetworkID},
+	{"path", hdrPath},
+	{"priority", hdrPriority},
+	{"privacy", hdrPrivacy},
+	{"proxy-authenticate", hdrProxyAuthenticate},
+	{"proxy-authorization", hdrProxyAuthorization},
+	{"proxy-require", hdrProxyRequire},
+	{"rack", hdrRAck},
+	{"reason", hdrReason},
+	{"recv-info", hdrRecvInfo},
+	{"refer-sub", hdrReferSub},
+	{"refer-to", hdrReferTo},
+	{"r", hdrReferTo},
+	{"referred-by", hdrReferredBy},
+	{"b", hdrReferredBy},
+	{"reject-contact", hdrRejectContact},
+	{"j", hdrRejectContact},
+	{"remote-party-id", hdrRemotePartyID},
+	{"replaces", hdrReplaces},
+	{"reply-to", hdrReplyTo},
+	{"request-disposition", hdrRequestDisposition},
+	{"d", hdrRequestDisposition},
+	{"require", hdrRequire},
+	{"retry-after", hdrRetryAfter},
+	{"rseq", hdrRSeq},
+	{"security-client", hdrSecurityClient},
+	{"security-server", hdrSecurityServer},
+	{"security-verify", hdrSecurityVerify},
+	{"service-route", hdrServiceRoute},
+	{"session-expires", hdrSessionExpires},
+	{"x", hdrSessionExpires},
+	{"subject", hdrSubject},
+	{"s", hdrSubject},
+	{"subscription-state", hdrSubscriptionState},
+	{"target-dialog", hdrTargetDialog},
+	{"timestamp", hdrTimestamp},
+	{"unsupported", hdrUnsupported},
+	{"warning", hdrWarning},
+	{"www-authenticate", hdrWWWAuthenticate},
+}
+
+// hdrTableSize is the size of the open-addressing table of header names: a
+// power of two, a few times the number of keys, so probes stay short.
+const (
+	hdrTableBits = 8
+	hdrTableSize = 1 << hdrTableBits
+)
+
+type hdrEntry struct {
+	name   string
+	w0, w1 uint64 // for names of 8 bytes or more: the first and last 8 bytes
+	id     hdrID
+}
+
+// hdrTable finds header names by hdrHash. It is built once and only read.
+var hdrTable = func() (t [hdrTableSize]hdrEntry) {
+	for _, k := range hdrKeys {
+		i := hdrHash(len(k.name), k.name[0], k.name[len(k.name)-1])
+		for t[i].name != "" {
+			i = (i + 1) & (hdrTableSize - 1)
+		}
+		t[i] = hdrEntry{name: k.name, id: k.id}
+		if n := len(k.name); n >= 8 {
+			t[i].w0, t[i].w1 = le64([]byte(k.name)), le64([]byte(k.name[n-8:]))
+		}
+	}
+	return t
+}()
+
+// hdrHash hashes a name by its length and its first and last characters
+// (lower case): constant time, and few enough collisions among the known
+// names that a lookup is one or two probes.
+func hdrHash(n int, first, last byte) uint32 {
+	x := uint32(n)<<16 | uint32(lowerTab[first])<<8 | uint32(lowerTab[last])
+	return (x * 0x9E3779B1) >> (32 - hdrTableBits)
+}
+
+// lookupName maps a non-empty header name, in any case and long or compact
+// form (RFC 3261 §7.3.3 and the IANA registry), to its hdrID without
+// allocating. It needs no check that the name is a token: only an exact
+// case-insensitive match with a known name counts.
+func lookupName(name []byte) hdrID {
+	n := len(name)
+	for i := hdrHash(n, name[0], name[n-1]); hdrTable[i].name != ""; i = (i + 1) & (hdrTableSize - 1) {
+		e := &hdrTable[i]
+		if len(e.name) != n {
+			continue
+		}
+		if n >= 8 {
+			// Two overlapping 8-byte words cover names of 8 to 16 bytes;
+			// longer ones fall through to the byte loop.
+			if fold8(le64(name)) != e.w0 || fold8(le64(name[n-8:])) != e.w1 {
+				continue
+			}
+			if n <= 16 || equalFold(name, e.name) {
+				return e.id
+			}
+			continue
+		}
+		if equalFold(name, e.name) {
+			return e.id
+		}
+	}
+	return hdrUnknown
+}
+
+// lookupHeader is lookupName that also takes an empty name (hdrInvalid).
+func lookupHeader(name []byte) hdrID {
+	if len(name) == 0 {
+		return hdrInvalid
+	}
+	return lookupName(name)
+}
+
+func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+
+// fold8 lowers the ASCII upper-case letters among the 8 bytes of x at
+// once: a byte gets 0x20 added when it lies in 'A'..'Z'.
+func fold8(x uint64) uint64 {
+	const ones = 0x0101010101010101
+	low := x & (0x7f * ones)
+	geA := low + (0x80-'A')*ones   // high bit set where the byte is >= 'A'
+	gtZ := low + (0x80-'Z'-1)*ones // high bit set where the byte is > 'Z'
+	upper := geA &^ gtZ &^ x & (0x80 * ones)
+	return x | upper>>2
+}

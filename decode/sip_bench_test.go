@@ -1,0 +1,112 @@
+package decode
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// benchSDP is the offer of benchInvite: one audio stream, four codecs.
+const benchSDP = "v=0\r\n" +
+	"o=alice 2890844526 2890844527 IN IP4 198.51.100.7\r\n" +
+	"s=ExamplePhone\r\n" +
+	"c=IN IP4 198.51.100.7\r\n" +
+	"t=0 0\r\n" +
+	"m=audio 49170 RTP/AVP 0 8 18 101\r\n" +
+	"a=rtpmap:0 PCMU/8000\r\n" +
+	"a=rtpmap:8 PCMA/8000\r\n" +
+	"a=rtpmap:18 G729/8000\r\n" +
+	"a=fmtp:18 annexb=no\r\n" +
+	"a=rtpmap:101 telephone-event/8000\r\n" +
+	"a=fmtp:101 0-16\r\n" +
+	"a=ptime:20\r\n" +
+	"a=sendrecv\r\n"
+
+// benchInvite is a typical INVITE as a proxy forwards it: two Via, a
+// Record-Route, the usual capability headers and an SDP offer.
+var benchInvite = []byte("INVITE sip:+14155550123@sip.example.com;user=phone SIP/2.0\r\n" +
+	"Via: SIP/2.0/UDP 203.0.113.10:5060;branch=z9hG4bK-524287-1---2f7b3a1c9d;rport\r\n" +
+	"Via: SIP/2.0/UDP 198.51.100.7:5060;received=198.51.100.7;rport=5060;branch=z9hG4bK776asdhds\r\n" +
+	"Record-Route: <sip:203.0.113.10;lr;ftag=as5e2b1c>\r\n" +
+	"Max-Forwards: 69\r\n" +
+	"From: \"Alice Example\" <sip:alice@example.org>;tag=1928301774\r\n" +
+	"To: <sip:+14155550123@sip.example.com;user=phone>\r\n" +
+	"Call-ID: a84b4c76e66710@pc33.example.org\r\n" +
+	"CSeq: 314159 INVITE\r\n" +
+	"Contact: <sip:alice@198.51.100.7:5060;transport=udp>\r\n" +
+	"Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, INFO, UPDATE, PRACK\r\n" +
+	"Supported: replaces, timer, 100rel\r\n" +
+	"Session-Expires: 1800;refresher=uac\r\n" +
+	"User-Agent: ExamplePhone/4.2.1\r\n" +
+	"Content-Type: application/sdp\r\n" +
+	"Content-Length: " + strconv.Itoa(len(benchSDP)) + "\r\n" +
+	"\r\n" +
+	benchSDP)
+
+func BenchmarkParseSIP(b *testing.B) {
+	var m Message
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchInvite)))
+	for b.Loop() {
+		if err := ParseSIP(benchInvite, &m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseSIPLFOnly(b *testing.B) {
+	sdp := strings.ReplaceAll(benchSDP, "\r\n", "\n")
+	msg := []byte(strings.ReplaceAll(string(benchInvite), "\r\n", "\n"))
+	msg = bytes.Replace(msg, []byte("Content-Length: "+strconv.Itoa(len(benchSDP))), []byte("Content-Length: "+strconv.Itoa(len(sdp))), 1)
+	var m Message
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		if err := ParseSIP(msg, &m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkFrameSIP(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchInvite)))
+	for b.Loop() {
+		if _, ok, err := FrameSIP(benchInvite); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+}
+
+func BenchmarkParseSDP(b *testing.B) {
+	sdp := []byte(benchSDP)
+	var s SDP
+	b.ReportAllocs()
+	b.SetBytes(int64(len(sdp)))
+	for b.Loop() {
+		if err := ParseSDP(sdp, &s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLooksLikeSIP(b *testing.B) {
+	rtp := make([]byte, 172)
+	rtp[0] = 0x80
+	for _, bc := range []struct {
+		name string
+		in   []byte
+	}{
+		{"request", benchInvite},
+		{"status", []byte("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h\r\n")},
+		{"rtp", rtp},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				LooksLikeSIP(bc.in)
+			}
+		})
+	}
+}

@@ -1,0 +1,188 @@
+package decode
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// walkViews calls fn for every []byte reachable from the exported fields of
+// v (structs, slices of structs, [][]byte), with a path for messages. It
+// uses reflection so that a field added to Message later is checked too.
+func walkViews(v reflect.Value, path string, fn func(path string, b []byte)) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			walkViews(v.Elem(), path, fn)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Type().Field(i); f.IsExported() {
+				walkViews(v.Field(i), path+"."+f.Name, fn)
+			}
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			fn(path, v.Bytes())
+			return
+		}
+		for i := 0; i < v.Len(); i++ {
+			walkViews(v.Index(i), fmt.Sprintf("%s[%d]", path, i), fn)
+		}
+	}
+}
+
+// inside reports whether the non-empty slice v lies entirely inside in.
+func inside(in, v []byte) bool {
+	if len(in) == 0 {
+		return false
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(in)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(v)))
+	return p >= lo && p+uintptr(len(v)) <= lo+uintptr(len(in))
+}
+
+// isCanonicalName reports whether b is one of the shared header names.
+func isCanonicalName(b []byte) bool {
+	for _, n := range hdrNames {
+		if len(n) > 0 && len(n) == len(b) && unsafe.SliceData(n) == unsafe.SliceData(b) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkViews fails the test if any non-empty []byte of m lies outside in,
+// except the canonical Header names.
+func checkViews(t testing.TB, in []byte, m *Message) {
+	t.Helper()
+	walkViews(reflect.ValueOf(m), "Message", func(path string, b []byte) {
+		if len(b) == 0 || inside(in, b) {
+			return
+		}
+		if strings.HasSuffix(path, ".Name") && strings.Contains(path, ".Headers[") && isCanonicalName(b) {
+			return
+		}
+		t.Errorf("%s = %q is not a view of the input", path, b)
+	})
+}
+
+// fieldStrings renders every view of m, nil-ness included, for comparing
+// two messages.
+func fieldStrings(m *Message) string {
+	var sb strings.Builder
+	walkViews(reflect.ValueOf(m), "Message", func(path string, b []byte) {
+		if b == nil {
+			fmt.Fprintf(&sb, "%s=nil\n", path)
+		} else {
+			fmt.Fprintf(&sb, "%s=%q\n", path, b)
+		}
+	})
+	fmt.Fprintf(&sb, "%d %d %d %d %d %+v", m.StatusCode, m.CSeq, m.ContentLength, m.MaxForwards, m.RSeq, m.Via)
+	return sb.String()
+}
+
+// addSeeds adds the torture messages and the benchmark INVITE to the
+// corpus, plus a few messages that exercise the framing paths.
+func addSeeds(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "torture", "*.sip"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no torture messages: %v", err)
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add(benchInvite)                                                   // a typical INVITE with SDP
+	f.Add(append(bytes.Clone(benchInvite), benchInvite...))              // two on one stream
+	f.Add([]byte(strings.ReplaceAll(string(benchInvite), "\r\n", "\n"))) // LF only
+	f.Add([]byte("\r\n\r\nSIP/2.0 200 OK\r\nl: 3\r\n\r\nabc"))           // keep-alive, compact l
+	f.Add([]byte("SIP/2.0 100 Trying\r\nVia: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK1;rport\r\nFrom: a <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n"))
+	f.Add([]byte("INVITE sip:b SIP/2.0\r\nContent-Type: multipart/mixed;boundary=b\r\n\r\n--b\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n--b--\r\n"))
+}
+
+// FuzzParseSIP checks that ParseSIP never panics, never writes to its
+// input, and that every view it returns lies inside the input; that Clone
+// copies every field; and that FrameSIP agrees with ParseSIP about where a
+// message ends.
+func FuzzParseSIP(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		b := bytes.Clone(in) // scribbled on below to check Clone
+		orig := bytes.Clone(b)
+		var m Message
+		err := ParseSIP(b, &m)
+		if !bytes.Equal(b, orig) {
+			t.Fatalf("ParseSIP modified its input")
+		}
+		if err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrShortBody) {
+			t.Fatalf("error %v wraps neither sentinel", err)
+		}
+		checkViews(t, b, &m)
+		if err == nil {
+			if len(m.CallID) == 0 || len(m.CSeqMethod) == 0 || len(m.From.URI) == 0 || len(m.To.URI) == 0 {
+				t.Fatalf("accepted without mandatory fields: %s", fieldStrings(&m))
+			}
+			if m.IsRequest() && (len(m.Via) == 0 || len(m.Method) == 0) {
+				t.Fatalf("request accepted without Via or Method")
+			}
+		}
+		c := m.Clone()
+		want := fieldStrings(&m)
+		for i := range b {
+			b[i] ^= 0xff
+		}
+		if got := fieldStrings(c); got != want {
+			t.Fatalf("Clone differs from the original:\n got %s\nwant %s", got, want)
+		}
+		checkViews(t, c.Raw, c)
+	})
+}
+
+// FuzzFrameSIP checks that FrameSIP never panics, never claims more bytes
+// than it was given, and frames exactly the message ParseSIP reads.
+func FuzzFrameSIP(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, ok, err := FrameSIP(b)
+		if err != nil {
+			if ok || n != 0 || !errors.Is(err, ErrMalformed) {
+				t.Fatalf("FrameSIP = %d, %v, %v", n, ok, err)
+			}
+			return
+		}
+		if !ok {
+			if n != 0 {
+				t.Fatalf("n = %d with ok false", n)
+			}
+			return
+		}
+		if n <= 0 || n > len(b) {
+			t.Fatalf("n = %d, len(b) = %d", n, len(b))
+		}
+		// A second look at the same bytes, or at more of them, agrees.
+		if n2, ok2, err2 := FrameSIP(b[:n]); n2 != n || !ok2 || err2 != nil {
+			t.Fatalf("FrameSIP(b[:%d]) = %d, %v, %v", n, n2, ok2, err2)
+		}
+		var m Message
+		perr := ParseSIP(b[:n], &m)
+		if errors.Is(perr, ErrShortBody) {
+			t.Fatalf("framed %d bytes but ParseSIP says the body is short: %v", n, perr)
+		}
+		if perr == nil {
+			lead := len(b[:n]) - len(bytes.TrimLeft(b[:n], "\r\n"))
+			if len(m.Raw) != n-lead {
+				t.Fatalf("FrameSIP n = %d, ParseSIP len(Raw) = %d", n, len(m.Raw))
+			}
+		}
+	})
+}

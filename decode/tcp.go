@@ -1,0 +1,413 @@
+package decode
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// TCP stream reassembly for SIP (RFC 3261 §18.3) and HEP3 over TCP.
+//
+// Written here rather than with gopacket/reassembly: we need the number of
+// the packet that completed each message, framing by Content-Length as bytes
+// arrive, and no copy at all in the common case of whole messages in one
+// segment; gopacket's assembler copies every segment into pages and calls
+// back per chunk, not per message.
+//
+// One stream per direction, keyed by (source, destination). A stream whose
+// SYN was not captured starts at the first segment that begins a SIP message
+// (or a HEP3 packet); segments of other TCP traffic cost one map lookup.
+
+const (
+	maxStreamBuffer = 4 << 20 // bytes buffered for one unfinished message
+	maxOOOSegments  = 128     // out-of-order segments held while waiting for a hole
+	maxOOOBytes     = 2 << 20
+	gapTimeout      = 3 * time.Second // packet time a hole may stay open before we give up on it
+	maxStreams      = 1 << 16
+)
+
+type streamKey struct{ src, dst netip.AddrPort }
+
+type streamKind uint8
+
+const (
+	kindUnknown streamKind = iota // SYN seen, no data yet
+	kindSIP
+	kindHEP
+	kindOther // not ours: ignored until a segment starts a SIP message
+)
+
+type oooSegment struct {
+	seq  uint32
+	data []byte
+	n    int
+	at   time.Time
+}
+
+type stream struct {
+	kind     streamKind
+	haveSeq  bool
+	next     uint32 // next expected sequence number
+	buf      []byte // in-order bytes not yet framed into messages
+	bufN     int    // packet number of buf's first byte
+	ooo      []oooSegment
+	oooBytes int
+	resync   bool // bytes were lost: skip to the next SIP start line
+	last     time.Time
+}
+
+type streamTable struct {
+	m map[streamKey]*stream
+}
+
+func (t *streamTable) init() { t.m = make(map[streamKey]*stream) }
+
+func (d *Decoder) tcpSegment(src, dst netip.Addr, b []byte) {
+	if len(b) < 20 {
+		d.truncated("TCP", 20, len(b))
+		return
+	}
+	off := int(b[12]>>4) * 4
+	if off < 20 {
+		d.warnf(ErrBadHeader, "TCP data offset %d", off)
+		return
+	}
+	if len(b) < off {
+		d.truncated("TCP", off, len(b))
+		return
+	}
+	d.Stats.TCPSegments++
+	key := streamKey{
+		src: netip.AddrPortFrom(src, binary.BigEndian.Uint16(b[0:2])),
+		dst: netip.AddrPortFrom(dst, binary.BigEndian.Uint16(b[2:4])),
+	}
+	seq := binary.BigEndian.Uint32(b[4:8])
+	flags := b[13]
+	syn, fin, rst := flags&0x02 != 0, flags&0x01 != 0, flags&0x04 != 0
+	payload := b[off:]
+
+	s := d.tcp.m[key]
+	if s == nil {
+		switch {
+		case syn:
+		case len(payload) > 0 && (LooksLikeSIP(payload) || isHEP3(payload)):
+		default:
+			return
+		}
+		if len(d.tcp.m) >= maxStreams {
+			d.tcp.evictOldest(d)
+		}
+		s = &stream{}
+		d.tcp.m[key] = s
+	}
+	s.last = d.curTime
+	if syn {
+		s.next, s.haveSeq = seq+1, true
+		seq++
+		s.buf, s.ooo, s.oooBytes, s.resync = s.buf[:0], nil, 0, false
+		s.kind = kindUnknown
+	}
+	if len(payload) > 0 {
+		if s.kind == kindOther {
+			if !LooksLikeSIP(payload) {
+				goto done
+			}
+			s.kind, s.haveSeq, s.buf = kindSIP, false, s.buf[:0]
+		}
+		if !s.haveSeq {
+			s.next, s.haveSeq = seq, true
+		}
+		d.streamData(key, s, seq, payload)
+	}
+done:
+	if rst {
+		d.closeStream(key, s, "reset")
+		d.closeStream(streamKey{src: key.dst, dst: key.src}, d.tcp.m[streamKey{src: key.dst, dst: key.src}], "reset")
+	} else if fin {
+		d.closeStream(key, s, "closed")
+	}
+}
+
+// streamData places one segment's data and frames whatever is now in order.
+func (d *Decoder) streamData(key streamKey, s *stream, seq uint32, data []byte) {
+	diff := int32(seq - s.next)
+	if diff > 0 { // a hole before this segment: hold it
+		if len(s.ooo) >= maxOOOSegments || s.oooBytes+len(data) > maxOOOBytes {
+			d.giveUpHole(key, s)
+			d.streamData(key, s, seq, data)
+			return
+		}
+		s.ooo = append(s.ooo, oooSegment{seq: seq, data: bytes.Clone(data), n: d.curN, at: d.curTime})
+		s.oooBytes += len(data)
+		d.checkHole(key, s)
+		return
+	}
+	if diff < 0 { // overlaps what we have: keep only the new part
+		if -int(diff) >= len(data) {
+			d.Stats.Retransmitted++
+			return
+		}
+		data = data[-diff:]
+	}
+	s.next += uint32(len(data))
+	d.frame(key, s, data)
+	d.drainOOO(key, s)
+}
+
+// drainOOO moves held segments that have become in-order into the stream.
+func (d *Decoder) drainOOO(key streamKey, s *stream) {
+	for len(s.ooo) > 0 {
+		progressed := false
+		for i := 0; i < len(s.ooo); i++ {
+			g := s.ooo[i]
+			diff := int32(g.seq - s.next)
+			if diff > 0 {
+				continue
+			}
+			s.ooo = slices.Delete(s.ooo, i, i+1)
+			s.oooBytes -= len(g.data)
+			i--
+			if -int(diff) >= len(g.data) {
+				d.Stats.Retransmitted++
+				continue
+			}
+			data := g.data[-diff:]
+			s.next += uint32(len(data))
+			n, at := d.curN, d.curTime
+			d.curN, d.curTime = max(g.n, n), laterOf(g.at, at)
+			d.frame(key, s, data)
+			d.curN, d.curTime = n, at
+			progressed = true
+		}
+		if !progressed {
+			return
+		}
+	}
+}
+
+// checkHole gives up on a hole that has stayed open longer than gapTimeout.
+func (d *Decoder) checkHole(key streamKey, s *stream) {
+	if len(s.ooo) > 0 && d.curTime.Sub(s.ooo[0].at) > gapTimeout {
+		d.giveUpHole(key, s)
+	}
+}
+
+// giveUpHole declares the missing bytes lost: the message they belonged to
+// is dropped with a warning and framing resumes at the next SIP start line.
+func (d *Decoder) giveUpHole(key streamKey, s *stream) {
+	if len(s.ooo) == 0 {
+		return
+	}
+	lowest := s.ooo[0].seq
+	for _, g := range s.ooo[1:] {
+		if int32(g.seq-lowest) < 0 {
+			lowest = g.seq
+		}
+	}
+	missing := lowest - s.next
+	n := s.ooo[0].n
+	if len(s.buf) > 0 {
+		n = s.bufN
+	}
+	d.warnAt(n, ErrStreamGap, "%d bytes of TCP stream %s -> %s never captured; the SIP message they belong to is lost", missing, key.src, key.dst)
+	s.buf = s.buf[:0]
+	s.resync = true
+	s.next = lowest
+	// Messages now framed from held segments were complete when the last
+	// of those segments arrived, not at the current packet.
+	n, at := d.curN, d.curTime
+	d.curN, d.curTime = 0, time.Time{}
+	d.drainOOO(key, s)
+	d.curN, d.curTime = n, at
+}
+
+// frame appends data to the stream and hands on every complete message.
+// When nothing is buffered, messages are parsed straight from data.
+func (d *Decoder) frame(key streamKey, s *stream, data []byte) {
+	var view []byte
+	if len(s.buf) == 0 {
+		view = data
+		s.bufN = d.curN
+	} else {
+		if len(s.buf)+len(data) > maxStreamBuffer {
+			d.warnAt(s.bufN, ErrMalformed, "TCP stream %s -> %s: no complete SIP message in %d bytes; skipping ahead", key.src, key.dst, len(s.buf))
+			s.buf = s.buf[:0]
+			s.resync = true
+			view = data
+			s.bufN = d.curN
+		} else {
+			s.buf = append(s.buf, data...)
+			view = s.buf
+		}
+	}
+	rest := d.frameMessages(key, s, view)
+	switch {
+	case len(rest) == 0:
+		s.buf = s.buf[:0]
+	case len(s.buf) == 0: // view was data: keep the tail
+		s.buf = append(s.buf, rest...)
+	default: // view was s.buf: shift the tail to the front
+		s.buf = s.buf[:copy(s.buf, rest)]
+	}
+}
+
+// frameMessages consumes complete messages from the front of b and returns
+// what is left.
+func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte) []byte {
+	for {
+		if s.resync {
+			i := nextStartLine(b)
+			if i < 0 {
+				// Keep a partial last line: it may be the start of one.
+				if j := bytes.LastIndexByte(b, '\n'); j >= 0 {
+					b = b[j+1:]
+				}
+				return b
+			}
+			b = b[i:]
+			s.resync = false
+		}
+		b = trimCRLF(b) // keep-alives (RFC 5626 §3.5.1)
+		if len(b) == 0 {
+			return b
+		}
+		switch s.kind {
+		case kindUnknown, kindOther:
+			switch {
+			case isHEP3(b):
+				s.kind = kindHEP
+			case LooksLikeSIP(b):
+				s.kind = kindSIP
+			case bytes.IndexByte(b, '\n') < 0 && len(b) < 1024 && s.kind == kindUnknown:
+				return b // the first line is not complete yet
+			default:
+				s.kind = kindOther
+				return nil
+			}
+		case kindHEP:
+			if len(b) < 6 {
+				return b
+			}
+			total := int(binary.BigEndian.Uint16(b[4:6]))
+			if !isHEP3(b) || total < 6 {
+				d.warnf(ErrBadHeader, "HEP stream %s -> %s out of step", key.src, key.dst)
+				s.kind = kindOther
+				return nil
+			}
+			if len(b) < total {
+				return b
+			}
+			d.hepPacket(b[:total])
+			b = b[total:]
+		case kindSIP:
+			n, ok, err := FrameSIP(b)
+			if err != nil {
+				d.warnAt(s.bufN, ErrMalformed, "TCP stream %s -> %s: %v; skipping to the next message", key.src, key.dst, stripSentinel(err, ErrMalformed))
+				s.resync = true
+				b = b[1:]
+				continue
+			}
+			if !ok {
+				return b
+			}
+			d.sipMessage(key.src, key.dst, TCP, d.curTime, b[:n])
+			b = b[n:]
+			s.bufN = d.curN
+		}
+	}
+}
+
+// nextStartLine returns the offset of the first line in b that begins a SIP
+// message, or -1.
+func nextStartLine(b []byte) int {
+	for i := 0; i < len(b); {
+		if LooksLikeSIP(b[i:]) {
+			return i
+		}
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return -1
+		}
+		i += j + 1
+	}
+	return -1
+}
+
+func isHEP3(b []byte) bool { return len(b) >= 4 && string(b[:4]) == "HEP3" }
+
+// closeStream ends a stream after FIN or RST, or when it expires.
+func (d *Decoder) closeStream(key streamKey, s *stream, why string) {
+	if s == nil {
+		return
+	}
+	if len(s.ooo) > 0 {
+		d.giveUpHole(key, s)
+	}
+	if len(s.buf) > 0 && s.kind == kindSIP && len(trimCRLF(s.buf)) > 0 {
+		d.warnAt(s.bufN, ErrTruncatedPacket, "TCP stream %s -> %s %s with an incomplete SIP message (%d bytes)", key.src, key.dst, why, len(s.buf))
+	}
+	delete(d.tcp.m, key)
+}
+
+// expire closes streams silent since before cutoff, oldest first.
+func (t *streamTable) expire(d *Decoder, cutoff time.Time) {
+	due := false
+	for _, s := range t.m {
+		if s.last.Before(cutoff) || len(s.ooo) > 0 {
+			due = true
+			break
+		}
+	}
+	if !due {
+		return
+	}
+	for _, k := range t.sortedKeys() {
+		s := t.m[k]
+		if s.last.Before(cutoff) {
+			d.closeStream(k, s, "went idle")
+		} else if len(s.ooo) > 0 {
+			d.checkHole(k, s)
+		}
+	}
+}
+
+func (t *streamTable) flushAll(d *Decoder) {
+	for _, k := range t.sortedKeys() {
+		d.closeStream(k, t.m[k], "ended with the capture")
+	}
+}
+
+func (t *streamTable) evictOldest(d *Decoder) {
+	keys := t.sortedKeys()
+	if len(keys) > 0 {
+		d.closeStream(keys[0], t.m[keys[0]], "dropped (too many open streams)")
+	}
+}
+
+// sortedKeys orders streams by last activity, then by address, so that
+// warnings and late messages come out the same on every run.
+func (t *streamTable) sortedKeys() []streamKey {
+	keys := make([]streamKey, 0, len(t.m))
+	for k := range t.m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b streamKey) int {
+		if c := t.m[a].last.Compare(t.m[b].last); c != 0 {
+			return c
+		}
+		if c := a.src.Compare(b.src); c != 0 {
+			return c
+		}
+		return a.dst.Compare(b.dst)
+	})
+	return keys
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,114 @@
+// Package jsonw appends JSON to a byte slice without reflection, for output
+// written once per message on hot paths (NDJSON of millions of messages).
+package jsonw
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Object builds one JSON object in a reusable buffer.
+type Object struct {
+	B     []byte
+	first bool
+}
+
+// Begin starts a new object, discarding the previous one.
+func (o *Object) Begin() { o.B = append(o.B[:0], '{'); o.first = true }
+
+// End closes the object and appends a newline.
+func (o *Object) End() { o.B = append(o.B, '}', '\n') }
+
+func (o *Object) key(k string) {
+	if !o.first {
+		o.B = append(o.B, ',')
+	}
+	o.first = false
+	o.B = append(o.B, '"')
+	o.B = append(o.B, k...)
+	o.B = append(o.B, '"', ':')
+}
+
+// Str adds a string field from bytes, escaped; invalid UTF-8 becomes U+FFFD.
+func (o *Object) Str(k string, v []byte) { o.key(k); o.B = AppendString(o.B, v) }
+
+// String adds a string field.
+func (o *Object) String(k string, v string) { o.key(k); o.B = AppendString(o.B, []byte(v)) }
+
+// Int adds an integer field.
+func (o *Object) Int(k string, v int64) { o.key(k); o.B = strconv.AppendInt(o.B, v, 10) }
+
+// Bool adds a boolean field.
+func (o *Object) Bool(k string, v bool) { o.key(k); o.B = strconv.AppendBool(o.B, v) }
+
+// Null adds a null field.
+func (o *Object) Null(k string) { o.key(k); o.B = append(o.B, "null"...) }
+
+// TimeFormat is RFC 3339 with all nine digits of nanoseconds, so that
+// timestamps sort as strings and line up.
+const TimeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+// Time adds a time as RFC 3339 with nanoseconds, UTC.
+func (o *Object) Time(k string, t time.Time) {
+	o.key(k)
+	o.B = append(o.B, '"')
+	o.B = t.UTC().AppendFormat(o.B, TimeFormat)
+	o.B = append(o.B, '"')
+}
+
+// Raw adds a field whose value is already JSON.
+func (o *Object) Raw(k string, v []byte) { o.key(k); o.B = append(o.B, v...) }
+
+// AppendString appends s as a JSON string (RFC 8259), escaping quotes,
+// backslashes and control characters, and <, >, & and U+2028/9 so the output
+// is safe inside HTML too.
+func AppendString(b []byte, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, `\u202`...)
+			b = append(b, hex[r&15])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,67 @@
+// Package render draws what sipflow found: terminal text, and later SVG,
+// HTML, Mermaid and JSON ladders.
+//
+// Every byte that came from a capture is untrusted. Text for a terminal goes
+// through Sanitize, which makes control characters visible instead of
+// letting them reach the terminal.
+package render
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Sanitize returns b as text safe to print on a terminal: C0 and C1 control
+// characters (ESC among them), DEL, invalid UTF-8, and Unicode line
+// separators and bidi overrides are shown as \xNN; tabs become a space;
+// everything else is kept. A literal backslash is left alone, so the text is
+// for reading, not for decoding back: --json output is exact.
+func Sanitize(b []byte) string {
+	clean := true
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c < 0x20 || c == 0x7f || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return string(b)
+	}
+	var sb strings.Builder
+	sb.Grow(len(b) + 8)
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			writeHex(&sb, b[0])
+		case r == '\t':
+			sb.WriteByte(' ')
+		case r < 0x20 || r == 0x7f:
+			writeHex(&sb, byte(r))
+		case r >= 0x80 && r < 0xa0: // C1 controls (CSI is U+009B)
+			for _, c := range b[:size] {
+				writeHex(&sb, c)
+			}
+		case r == 0x2028 || r == 0x2029 || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
+			// Line separators and bidi overrides can disguise text.
+			for _, c := range b[:size] {
+				writeHex(&sb, c)
+			}
+		default:
+			sb.Write(b[:size])
+		}
+		b = b[size:]
+	}
+	return sb.String()
+}
+
+// SanitizeString is Sanitize for a string.
+func SanitizeString(s string) string { return Sanitize([]byte(s)) }
+
+func writeHex(sb *strings.Builder, c byte) {
+	const hex = "0123456789abcdef"
+	sb.WriteString(`\x`)
+	sb.WriteByte(hex[c>>4])
+	sb.WriteByte(hex[c&15])
+}

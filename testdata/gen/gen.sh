@@ -1,0 +1,469 @@
+#!/usr/bin/env bash
+# gen.sh - regenerate the SIP test captures in testdata/ with SIPp on loopback.
+#
+# Usage (as root: tcpdump on lo, SIPp's RTP playback uses raw sockets):
+#     sudo testdata/gen/gen.sh              # regenerate every capture
+#     sudo testdata/gen/gen.sh call_rtp ... # regenerate only the named ones
+#     KEEP_WORK=1 sudo testdata/gen/gen.sh  # keep the work dir (sipp logs)
+#
+# Needs: sipp (Debian package sip-tester, with PCAP play), tcpdump, tshark,
+# editcap (wireshark-common), python3, coreutils timeout.
+#
+# Each scenario runs a SIPp UAS and a SIPp UAC on their own loopback addresses
+# (127.0.<N>.x, or ::1 with distinct ports for IPv6) while tcpdump records
+# just those hosts/ports.  Every sipp is bounded with -m (number of calls) and
+# `timeout`; so is tcpdump.  The capture is written to a temporary work dir,
+# its SIP message sequence is checked with tshark, every address in it is
+# checked to be loopback, and only then is it copied over testdata/<name>.pcap.
+# Running the script again regenerates everything from scratch (Call-IDs,
+# tags and timestamps change; the message sequences do not).
+#
+# The custom SIPp scenarios live in testdata/gen/scenarios/.  Address plan:
+#   call_rtp                  127.0.10.1 (UAC) -> 127.0.10.2 (UAS), UDP 5060, RTP 16000
+#   register_401              127.0.11.1 -> 127.0.11.2
+#   call_tcp                  127.0.12.1 -> 127.0.12.2, TCP 5060
+#   call_ipv6                 [::1]:5070 -> [::1]:5080, media 16100/16200
+#   invite_no_ack             127.0.13.1 -> 127.0.13.2
+#   invite_unanswered         127.0.14.1 -> 127.0.14.2
+#   register_401_ignored      127.0.15.1 -> 127.0.15.2
+#   register_wrong_password   127.0.16.1 -> 127.0.16.2
+#   call_busy                 127.0.17.1 -> 127.0.17.2
+#   call_cancel               127.0.18.1 -> 127.0.18.2
+#   call_503                  127.0.19.1 -> 127.0.19.2
+#   bye_unanswered            127.0.20.1 -> 127.0.20.2
+#   call_hold                 127.0.21.1 -> 127.0.21.2
+#   invite_407_proxy_auth     127.0.22.1 -> 127.0.22.2
+#   forked_call               127.0.23.1 -> 127.0.23.2
+#   b2bua_xcallid             127.0.24.1 -> 127.0.24.2:5060 (B2BUA) ;
+#                             127.0.24.2:5080 (B2BUA) -> 127.0.24.3
+set -eu
+
+GEN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT_DIR=$(dirname "$GEN_DIR")          # testdata/
+SCN=$GEN_DIR/scenarios
+SAMPLES=${SIPP_SAMPLES:-/usr/share/sip-tester}
+
+die() { echo "gen.sh: $*" >&2; exit 1; }
+log() { echo "== $*"; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (tcpdump on lo; SIPp RTP playback needs raw sockets)"
+for tool in sipp tcpdump tshark editcap python3 timeout; do
+    command -v "$tool" >/dev/null || die "missing $tool (apt-get install -y sip-tester tcpdump tshark python3)"
+done
+[ -r "$SAMPLES/g711a.pcap" ] || die "no $SAMPLES/g711a.pcap (SIPp sample audio)"
+
+WORK=$(mktemp -d /tmp/sipflow-gen.XXXXXX)
+CAP_PID=
+BG_PIDS=()
+cleanup() {
+    local p
+    # only the processes this script started, by pid
+    for p in ${CAP_PID:+"$CAP_PID"} ${BG_PIDS[@]+"${BG_PIDS[@]}"}; do
+        kill -TERM "$p" 2>/dev/null || true
+    done
+    if [ "${KEEP_WORK:-0}" = 1 ]; then
+        echo "work dir kept: $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+cd "$WORK"   # sipp writes its logs here and finds the RTP pcaps here
+
+# ---------------------------------------------------------------------------
+# helpers
+
+# capture_start NAME FILTER: start tcpdump on lo into $WORK/NAME.pcap.
+capture_start() {
+    local name=$1 filter=$2 i
+    rm -f "$WORK/$name.pcap"
+    timeout 120 tcpdump -i lo -s 0 -U --immediate-mode -w "$WORK/$name.pcap" "$filter" \
+        2>"$WORK/$name.tcpdump.log" &
+    CAP_PID=$!
+    for i in $(seq 100); do
+        grep -q 'listening on' "$WORK/$name.tcpdump.log" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    die "$name: tcpdump did not start: $(cat "$WORK/$name.tcpdump.log")"
+}
+
+# capture_stop: let the last packets land, then stop tcpdump (flushes on TERM).
+capture_stop() {
+    sleep 1
+    kill -TERM "$CAP_PID" 2>/dev/null || true
+    wait "$CAP_PID" || true
+    CAP_PID=
+}
+
+# sipp_bg NAME SECONDS sipp-args...: start a SIPp in the background; its pid
+# is left in BG_PID.  Logs: $WORK/NAME.{out,msg,err}.
+sipp_bg() {
+    local name=$1 secs=$2
+    shift 2
+    timeout "$secs" sipp "$@" -nostdin -trace_err -error_file "$WORK/$name.err" \
+        -trace_msg -message_file "$WORK/$name.msg" >"$WORK/$name.out" 2>&1 &
+    BG_PID=$!
+    BG_PIDS+=("$BG_PID")
+}
+
+# uas NAME SECONDS sipp-args...: start a SIPp server in the background (pid in
+# UAS_PID) and give it time to bind its sockets.
+uas() {
+    sipp_bg "$@"
+    UAS_PID=$BG_PID
+    sleep 0.5
+}
+
+# uac NAME SECONDS sipp-args...: run a SIPp client in the foreground.
+# SIPp exits 0 when all calls succeeded and 1 when some failed; the failure
+# scenarios fail on purpose, so both are accepted.  The message sequence
+# check (expect_seq) is what decides whether the capture is good.
+uac() {
+    local name=$1 secs=$2 rc=0
+    shift 2
+    timeout "$secs" sipp "$@" -nostdin -trace_err -error_file "$WORK/$name.err" \
+        -trace_msg -message_file "$WORK/$name.msg" >"$WORK/$name.out" 2>&1 || rc=$?
+    case $rc in
+        0|1) ;;
+        *) die "$name: sipp exited $rc (124 = killed by timeout); see $WORK/$name.* (KEEP_WORK=1)" ;;
+    esac
+}
+
+# wait_bg PID NAME: wait for a background sipp; same exit codes as uac.
+wait_bg() {
+    local rc=0
+    wait "$1" || rc=$?
+    case $rc in
+        0|1) ;;
+        *) die "$2: sipp exited $rc (124 = killed by timeout); see $WORK/$2.* (KEEP_WORK=1)" ;;
+    esac
+}
+
+# sip_seq FILE: the SIP methods / status codes in capture order, one line.
+sip_seq() {
+    tshark -r "$1" -Y sip -T fields -e sip.Method -e sip.Status-Code 2>/dev/null |
+        tr ',\t' '  ' | xargs echo
+}
+
+# expect_seq NAME REGEX: the capture's SIP sequence must match ^REGEX$.
+expect_seq() {
+    local name=$1 re=$2 seq
+    seq=$(sip_seq "$WORK/$name.pcap")
+    [[ $seq =~ ^$re$ ]] || die "$name: SIP sequence [$seq] does not match [$re]"
+    echo "   SIP: $seq"
+}
+
+# only_loopback NAME: every IP address in the capture is 127/8 or ::1.
+only_loopback() {
+    local name=$1 bad
+    bad=$(tshark -r "$WORK/$name.pcap" -T fields -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst 2>/dev/null |
+        tr '\t,' '\n\n' | grep -v -E '^$|^127\.|^::1$' | sort -u || true)
+    [ -z "$bad" ] || die "$name: non-loopback addresses in capture: $bad"
+    bad=$(tshark -r "$WORK/$name.pcap" -Y sip -T fields -e sip.msg_hdr -e sdp.connection_info 2>/dev/null |
+        grep -o -E '\b([0-9]{1,3}\.){3}[0-9]{1,3}\b' | grep -v '^127\.' | sort -u || true)
+    [ -z "$bad" ] || die "$name: non-loopback addresses in SIP text: $bad"
+}
+
+# publish NAME: copy the checked capture over testdata/NAME.pcap.
+publish() {
+    local name=$1
+    only_loopback "$name"
+    cp "$WORK/$name.pcap" "$OUT_DIR/.$name.pcap.tmp"
+    mv -f "$OUT_DIR/.$name.pcap.tmp" "$OUT_DIR/$name.pcap"
+    echo "   -> testdata/$name.pcap ($(stat -c %s "$OUT_DIR/$name.pcap") bytes)"
+}
+
+# pair_filter A B: tcpdump filter for traffic between hosts A and B on the SIP
+# port 5060 and the RTP range 16000-16010.
+pair_filter() {
+    echo "host $1 and host $2 and (port 5060 or portrange 16000-16010)"
+}
+
+# RTP sample audio: 67 packets (~2 s, G.711 A-law, 30 ms) cut from SIPp's
+# g711a.pcap; a second copy with another SSRC so the two directions of the
+# call are distinct streams.  SIPp's play_pcap_audio rewrites the addresses
+# and ports; it keeps SSRC, sequence numbers and timestamps.
+prepare_audio() {
+    [ -f "$WORK/g711a_2s_b.pcap" ] && return 0
+    editcap -F pcap -r "$SAMPLES/g711a.pcap" "$WORK/g711a_2s.pcap" 1-67
+    python3 - "$WORK/g711a_2s.pcap" "$WORK/g711a_2s_b.pcap" 0x5ee1f10b <<'PY'
+import struct, sys
+src, dst, ssrc = sys.argv[1], sys.argv[2], int(sys.argv[3], 0)
+data = bytearray(open(src, 'rb').read())
+assert data[:4] == b'\xd4\xc3\xb2\xa1', 'expected a little-endian microsecond pcap'
+off = 24
+while off < len(data):
+    incl = struct.unpack_from('<I', data, off + 8)[0]
+    pkt = off + 16
+    ihl = (data[pkt + 14] & 0x0f) * 4          # Ethernet(14) + IPv4 header
+    struct.pack_into('>I', data, pkt + 14 + ihl + 8 + 8, ssrc)  # UDP(8) + RTP SSRC at 8
+    off = pkt + incl
+open(dst, 'wb').write(data)
+PY
+}
+
+# ---------------------------------------------------------------------------
+# scenarios
+
+# call_rtp: basic UDP call INVITE/100/180/200/ACK, then ~2 s of G.711 A-law
+# RTP in both directions (two streams, different SSRCs), BYE/200.
+gen_call_rtp() {
+    local name=call_rtp A=127.0.10.1 B=127.0.10.2
+    prepare_audio
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/call_rtp_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/call_rtp_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
+    local streams
+    streams=$(tshark -r "$WORK/$name.pcap" -q -z rtp,streams 2>/dev/null | grep -c -E ' 0x[0-9A-F]+ +g711A ' || true)
+    [ "$streams" = 2 ] || die "$name: expected 2 RTP streams, got $streams"
+    echo "   RTP: $streams streams"
+    publish $name
+}
+
+# register_401: REGISTER -> 401 (WWW-Authenticate: Digest) -> REGISTER with
+# Authorization (user alice / password secret) -> 200 OK.
+gen_register_401() {
+    local name=register_401 A=127.0.11.1 B=127.0.11.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/register_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/register_uac.xml" -au alice -ap secret -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'REGISTER 401 REGISTER 200'
+    publish $name
+}
+
+# call_tcp: the basic call (SDP offer/answer, no RTP) over TCP (-t t1).
+gen_call_tcp() {
+    local name=call_tcp A=127.0.12.1 B=127.0.12.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/basic_uas.xml" -t t1 -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/basic_uac.xml" -t t1 -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
+    publish $name
+}
+
+# call_ipv6: the basic call over UDP on ::1; the UAC is [::1]:5070, the UAS
+# [::1]:5080 (only one IPv6 loopback address, so the ports tell them apart).
+gen_call_ipv6() {
+    local name=call_ipv6
+    capture_start $name "ip6 host ::1 and (port 5070 or port 5080 or port 16100 or port 16200)"
+    uas $name.uas 20 -sf "$SCN/basic_uas.xml" -i ::1 -p 5080 -bind_local -mi ::1 -mp 16200 -m 1
+    uac $name.uac 20 '[::1]:5080' -sf "$SCN/basic_uac.xml" -s bob -i ::1 -p 5070 -bind_local -mi ::1 -mp 16100 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
+    publish $name
+}
+
+# register_wrong_password: as register_401 but the client retries with the
+# wrong password; the registrar's <verifyauth> fails and it answers 403.
+gen_register_wrong_password() {
+    local name=register_wrong_password A=127.0.16.1 B=127.0.16.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/register_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/register_uac.xml" -au alice -ap wrongpass -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'REGISTER 401 REGISTER 403'
+    publish $name
+}
+
+# invite_no_ack: INVITE/100/180/200 but the caller never ACKs; the UAS
+# retransmits the 200 (500 ms, doubling) for 16 s, then gives up and sends
+# BYE, which the caller answers with 200.
+gen_invite_no_ack() {
+    local name=invite_no_ack A=127.0.13.1 B=127.0.13.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 40 -sf "$SCN/invite_no_ack_uas.xml" -max_invite_retrans 10 -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 40 $B:5060 -sf "$SCN/invite_no_ack_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200( 200)+ BYE 200'
+    publish $name
+}
+
+# invite_unanswered: the server never answers; the caller retransmits the
+# INVITE (timer A: 0, 0.5, 1.5, 3.5, 7.5 s) and gives up silently at 15.5 s.
+gen_invite_unanswered() {
+    local name=invite_unanswered A=127.0.14.1 B=127.0.14.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 30 -sf "$SCN/silent_uas.xml" -pause_msg_ign -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 30 $B:5060 -sf "$SCN/invite_unanswered_uac.xml" -nd -T2 8000 -max_invite_retrans 4 -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE INVITE INVITE INVITE INVITE'
+    publish $name
+}
+
+# register_401_ignored: REGISTER -> 401 challenge, and the client never
+# retries: a 401 left unanswered.
+gen_register_401_ignored() {
+    local name=register_401_ignored A=127.0.15.1 B=127.0.15.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/register_401_ignored_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/register_401_ignored_uac.xml" -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'REGISTER 401'
+    publish $name
+}
+
+# call_busy: INVITE/100/180, 486 Busy Here, ACK.
+gen_call_busy() {
+    local name=call_busy A=127.0.17.1 B=127.0.17.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/call_busy_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/call_reject_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 486 ACK'
+    publish $name
+}
+
+# call_cancel: INVITE/100/180, the caller cancels: CANCEL/200, 487/ACK.
+gen_call_cancel() {
+    local name=call_cancel A=127.0.18.1 B=127.0.18.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/call_cancel_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/call_cancel_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 CANCEL 200 487 ACK'
+    publish $name
+}
+
+# call_503: INVITE/100, 503 Service Unavailable (Retry-After), ACK.
+gen_call_503() {
+    local name=call_503 A=127.0.19.1 B=127.0.19.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/call_503_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/call_reject_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 503 ACK'
+    publish $name
+}
+
+# bye_unanswered: a normal call, but the BYE is never answered: the caller
+# retransmits it (timer E: 0, 0.5, 1.5, 3.5, 7.5, 11.5 s, T2 = 4 s) and gives
+# up silently at 15.5 s.
+gen_bye_unanswered() {
+    local name=bye_unanswered A=127.0.20.1 B=127.0.20.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 30 -sf "$SCN/bye_unanswered_uas.xml" -pause_msg_ign -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 30 $B:5060 -sf "$SCN/basic_uac.xml" -nd -max_non_invite_retrans 5 -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK BYE BYE BYE BYE BYE BYE'
+    publish $name
+}
+
+# call_hold: call, re-INVITE a=sendonly / 200 a=recvonly / ACK (hold),
+# re-INVITE a=sendrecv / 200 / ACK (resume), BYE / 200.
+gen_call_hold() {
+    local name=call_hold A=127.0.21.1 B=127.0.21.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/call_hold_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/call_hold_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK INVITE 200 ACK BYE 200'
+    local dirs
+    dirs=$(tshark -r "$WORK/$name.pcap" -Y sdp -T fields -e sdp.media_attr 2>/dev/null | grep -o -E 'send(recv|only)|recvonly|inactive' | xargs echo)
+    [ "$dirs" = "sendrecv sendrecv sendonly recvonly sendrecv sendrecv" ] || die "$name: SDP directions [$dirs]"
+    echo "   SDP: $dirs"
+    publish $name
+}
+
+# invite_407_proxy_auth: INVITE / 100 / 407 (Proxy-Authenticate) / ACK, then
+# INVITE with Proxy-Authorization / 100 / 180 / 200 / ACK, BYE / 200.
+gen_invite_407_proxy_auth() {
+    local name=invite_407_proxy_auth A=127.0.22.1 B=127.0.22.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/invite_407_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/invite_407_uac.xml" -au alice -ap secret -auth_uri bob@$B:5060 -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 407 ACK INVITE 100 180 200 ACK BYE 200'
+    publish $name
+}
+
+# forked_call: one INVITE, early dialogs from two forks (183 with To-tag A,
+# 180 with To-tag B), 200 from fork B; ACK and BYE / 200 on dialog B.  A
+# single SIPp plays the forking proxy (127.0.23.2) that relays both phones'
+# responses; the phones' addresses 127.0.23.3 / .4 only appear in Contact
+# and SDP.
+gen_forked_call() {
+    local name=forked_call A=127.0.23.1 B=127.0.23.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/forked_uas.xml" -key desk_ip 127.0.23.3 -key mobile_ip 127.0.23.4 -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/forked_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 183 180 200 ACK BYE 200'
+    local tags
+    tags=$(tshark -r "$WORK/$name.pcap" -Y 'sip.Status-Code >= 180' -T fields -e sip.to.tag 2>/dev/null | uniq | wc -l)
+    [ "$tags" = 2 ] || die "$name: expected 2 distinct To-tags in 183/180/200, got $tags"
+    publish $name
+}
+
+# b2bua_xcallid: a B2BUA at 127.0.24.2 between alice (127.0.24.1) and bob
+# (127.0.24.3).  Leg A (Call-ID a84b4c76e66710@127.0.24.1) comes in on
+# 127.0.24.2:5060; while it rings, leg B goes out from 127.0.24.2:5080 with
+# its own Call-ID and "X-Call-ID: <leg A Call-ID>".  Bob answers leg B, then
+# the B2BUA answers leg A; alice hangs up leg A, then the B2BUA hangs up leg B.
+# (Four SIPps; the interleaving comes from the pauses in the scenarios and
+# the start delay below.)
+gen_b2bua_xcallid() {
+    local name=b2bua_xcallid A=127.0.24.1 B=127.0.24.2 C=127.0.24.3
+    local cid_a=a84b4c76e66710@$A
+    capture_start $name "(host $A or host $B or host $C) and (port 5060 or port 5080 or portrange 16000-16010)"
+    uas $name.bob 20 -sf "$SCN/basic_uas.xml" -i $C -p 5060 -bind_local -mi $C -mp 16000 -m 1
+    local bob=$UAS_PID
+    uas $name.b2bua-a 20 -sf "$SCN/b2bua_leg_a_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    local b2bua_a=$UAS_PID
+    sipp_bg $name.alice 20 $B:5060 -sf "$SCN/basic_uac.xml" -cid_str "$cid_a" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    local alice=$BG_PID
+    sleep 0.3
+    uac $name.b2bua-b 20 $C:5060 -sf "$SCN/b2bua_leg_b_uac.xml" -key xcallid "$cid_a" -s bob -i $B -p 5080 -bind_local -mi $B -mp 16010 -m 1
+    wait_bg "$alice" $name.alice
+    wait_bg "$b2bua_a" $name.b2bua-a
+    wait_bg "$bob" $name.bob
+    capture_stop
+    expect_seq $name 'INVITE 100 INVITE 100 180 180 200 ACK 200 ACK BYE 200 BYE 200'
+    local xcid
+    xcid=$(tshark -r "$WORK/$name.pcap" -Y 'sip.Method == "INVITE" && ip.src == '$B -T fields -e sip.msg_hdr 2>/dev/null |
+        grep -o -E 'X-Call-ID: [^\\]*' | head -1)
+    [ "$xcid" = "X-Call-ID: $cid_a" ] || die "$name: leg B INVITE has [$xcid], want X-Call-ID: $cid_a"
+    echo "   leg B: $xcid"
+    publish $name
+}
+
+# ---------------------------------------------------------------------------
+
+ALL="call_rtp register_401 call_tcp call_ipv6
+invite_no_ack invite_unanswered register_401_ignored register_wrong_password
+call_busy call_cancel call_503 bye_unanswered call_hold
+invite_407_proxy_auth forked_call b2bua_xcallid"
+ALL=$(echo $ALL)   # one line
+
+if [ $# -gt 0 ]; then
+    todo="$*"
+else
+    todo=$ALL
+fi
+for s in $todo; do
+    case " $ALL " in *" $s "*) ;; *) die "unknown scenario $s (known: $ALL)" ;; esac
+done
+for s in $todo; do
+    log "$s"
+    "gen_$s"
+done
+log "done"
