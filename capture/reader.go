@@ -62,7 +62,8 @@ type Reader struct {
 	raw  countingReader // the file as given, counting bytes for progress
 	src  io.Reader      // raw, or a gzip reader over it
 	gz   *gzip.Reader
-	file *os.File // closed by Close when Open opened it
+	pf   *prefetcher // reads src ahead in its own goroutine
+	file *os.File    // closed by Close when Open opened it
 	size int64
 
 	buf  []byte
@@ -179,10 +180,21 @@ func newReader(src io.Reader, name string, bufSize int) (*Reader, error) {
 			rd.rerr = io.EOF
 		}
 	}
+	if rd.rerr == nil {
+		rd.pf = newPrefetcher(rd.src)
+		rd.src = rd.pf
+	}
 	if err := rd.detect(); err != nil {
+		rd.stopPrefetch()
 		return nil, err
 	}
 	return rd, nil
+}
+
+func (rd *Reader) stopPrefetch() {
+	if rd.pf != nil {
+		rd.pf.Close()
+	}
 }
 
 // gunzip puts a gzip reader between the file and the buffer. head holds the
@@ -296,10 +308,7 @@ func (rd *Reader) Close() error {
 	}
 	rd.closed, rd.done = true, true
 	rd.buf, rd.pkt.Data = nil, nil // Drops still answers
-	if rd.gz != nil {
-		// Its error repeats a damage Next has already reported.
-		rd.gz.Close()
-	}
+	rd.stopPrefetch()              // (gzip.Reader needs no Close: it holds no resource)
 	if rd.file != nil {
 		return rd.file.Close()
 	}

@@ -1,7 +1,6 @@
 package decode_test
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -508,16 +507,44 @@ func FuzzDecodePacket(f *testing.F) {
 	f.Add(uint16(capture.LinkRaw), synth.UDPPacket("[::1]:5060", "[::2]:5060", response("f", 180)))
 	f.Add(uint16(capture.LinkLinuxSLL2), append(make([]byte, 20), synth.UDPPacket(cli, srv, invite("f", 0))...))
 	f.Fuzz(func(t *testing.T, link uint16, data []byte) {
-		r := &recorder{}
-		d := decode.NewDecoder(r, decode.Options{})
+		h := &fuzzHandler{t: t, max: 3 * (len(data) + 65535)}
+		d := decode.NewDecoder(h, decode.Options{})
 		// Feed the same bytes as several packets so that reassembly state
 		// (fragments, TCP streams) is exercised too.
 		for i := 0; i < 3; i++ {
 			d.Decode(&capture.Packet{N: i + 1, Time: t0.Add(time.Duration(i) * time.Second), Link: capture.LinkType(link), Data: data, Length: len(data)})
 		}
 		d.Flush()
-		if bytes.Contains(data, []byte{0}) && len(r.msgs) > 3*len(data) {
-			t.Fatalf("more messages than bytes")
-		}
 	})
+}
+
+// fuzzHandler checks the properties every decoded message must have.
+type fuzzHandler struct {
+	t   *testing.T
+	max int
+}
+
+func (h *fuzzHandler) Message(m *decode.Message) {
+	if m.N < 1 || m.N > 3 {
+		h.t.Fatalf("message attributed to packet %d of 3", m.N)
+	}
+	if m.Transport != decode.UDP && m.Transport != decode.TCP {
+		h.t.Fatalf("message with transport %v", m.Transport)
+	}
+	if len(m.Raw) == 0 || len(m.Raw) > h.max {
+		h.t.Fatalf("message of %d bytes from %d bytes of input", len(m.Raw), h.max)
+	}
+	if len(m.CallID) == 0 {
+		h.t.Fatalf("message without Call-ID delivered")
+	}
+}
+func (h *fuzzHandler) Datagram(dg *decode.Datagram) {
+	if len(dg.Payload) == 0 {
+		h.t.Fatalf("empty datagram delivered")
+	}
+}
+func (h *fuzzHandler) Warn(w *decode.Warning) {
+	if w.Err == nil || w.N < 0 || w.N > 3 {
+		h.t.Fatalf("bad warning %+v", w)
+	}
 }

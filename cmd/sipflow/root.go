@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/mattn/go-isatty"
@@ -43,7 +44,9 @@ type streams struct {
 // globalOptions are the flags every command shares.
 type globalOptions struct {
 	streams
-	color string // auto, always, never
+	color       string // auto, always, never
+	cpuProfile  string
+	stopProfile func()
 }
 
 // renderer returns a lipgloss renderer for w honouring --color and NO_COLOR.
@@ -85,14 +88,27 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 	root.SetOut(g.Out)
 	root.SetErr(g.Err)
 	root.PersistentFlags().StringVar(&g.color, "color", "auto", "colour output: auto, always or never (auto honours NO_COLOR)")
+	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for performance work)")
+	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		switch g.color {
 		case "auto", "always", "never":
-			return nil
+		default:
+			return usageError("--color must be auto, always or never, not %q", g.color)
 		}
-		return usageError("--color must be auto, always or never, not %q", g.color)
+		if g.cpuProfile != "" {
+			f, err := os.Create(g.cpuProfile)
+			if err != nil {
+				return usageError("--cpuprofile: %v", err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return usageError("--cpuprofile: %v", err)
+			}
+			g.stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+		}
+		return nil
 	}
-	root.AddCommand(newMessagesCmd(g))
+	root.AddCommand(newMessagesCmd(g), newCallsCmd(g), newCheckCmd(g))
 	return root
 }
 
@@ -102,6 +118,9 @@ func run(args []string, in io.Reader, out, errw io.Writer) int {
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	err := root.Execute()
+	if g.stopProfile != nil {
+		g.stopProfile()
+	}
 	if err == nil {
 		return exitOK
 	}

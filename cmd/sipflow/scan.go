@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/decode"
@@ -37,6 +38,7 @@ func (p *warnings) summary() {
 type handler struct {
 	message  func(*decode.Message)
 	datagram func(*decode.Datagram)
+	advance  func(time.Time) // called with every packet's time before it is decoded
 	warnings *warnings
 }
 
@@ -90,6 +92,9 @@ func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, erro
 		if err != nil {
 			damage = err
 			break
+		}
+		if h.advance != nil {
+			h.advance(p.Time)
 		}
 		dec.Decode(p)
 	}

@@ -36,6 +36,20 @@
 #   forked_call               127.0.23.1 -> 127.0.23.2
 #   b2bua_xcallid             127.0.24.1 -> 127.0.24.2:5060 (B2BUA) ;
 #                             127.0.24.2:5080 (B2BUA) -> 127.0.24.3
+#   transfer_refer            127.0.25.1 (transferee) -> 127.0.25.2 (transferor);
+#                             the transfer target 127.0.25.3 is only named
+#   reinvite_rejected         127.0.26.1 -> 127.0.26.2
+#   call_not_ended            127.0.27.1 -> 127.0.27.2
+#   invite_no_ack_non2xx      127.0.28.1 -> 127.0.28.2
+#   options_unanswered        127.0.29.1 -> 127.0.29.2
+#
+# A pcap ends with its last packet, so "X was never answered / never ended"
+# is only visible if the capture goes on after X.  The scenarios that show
+# such a thing (register_401_ignored, invite_unanswered, call_not_ended,
+# invite_no_ack_non2xx, options_unanswered) end
+# with an unrelated OPTIONS ping / 200 between the same two hosts (its own
+# Call-ID, ping-1-<pid>@<ip>), sent a fixed time after the scenario started
+# by a second pair of SIPps (options_uac.xml / options_uas.xml).
 set -eu
 
 GEN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -174,6 +188,86 @@ publish() {
     echo "   -> testdata/$name.pcap ($(stat -c %s "$OUT_DIR/$name.pcap") bytes)"
 }
 
+# now_ms: wall-clock time in milliseconds.
+now_ms() { date +%s%3N; }
+
+# sleep_until T0 MS: sleep until MS milliseconds after T0 (a now_ms value).
+sleep_until() {
+    local d=$(( $1 + $2 - $(now_ms) ))
+    [ "$d" -gt 0 ] && sleep "$(printf '%d.%03d' $((d / 1000)) $((d % 1000)))"
+    return 0
+}
+
+# options_ping NAME A B T0 MS: an unrelated OPTIONS ping from A:5060 to
+# B:5060 (Call-ID ping-1-<pid>@A) -> 200 OK, sent MS milliseconds after T0.
+# Run it after the scenario's own SIPps have exited (they hold the ports).
+options_ping() {
+    local name=$1 a=$2 b=$3 t0=$4 ms=$5 pid
+    sleep_until "$t0" $((ms - 700))
+    uas $name.ping-uas 10 -sf "$SCN/options_uas.xml" -i $b -p 5060 -bind_local -mi $b -mp 16000 -m 1
+    pid=$UAS_PID
+    sleep_until "$t0" "$ms"
+    uac $name.ping-uac 10 $b:5060 -sf "$SCN/options_uac.xml" -cid_str 'ping-%u-%p@%s' -i $a -p 5060 -bind_local -mi $a -mp 16000 -m 1
+    wait_bg "$pid" $name.ping-uas
+}
+
+# expect_gap NAME FILTER1 FILTER2 MIN MAX: the first packet matching the
+# display filter FILTER2 comes MIN..MAX seconds after the first matching
+# FILTER1.
+expect_gap() {
+    local name=$1 f1=$2 f2=$3 lo=$4 hi=$5 t1 t2 gap
+    t1=$(tshark -r "$WORK/$name.pcap" -Y "$f1" -T fields -e frame.time_relative 2>/dev/null | head -1)
+    t2=$(tshark -r "$WORK/$name.pcap" -Y "$f2" -T fields -e frame.time_relative 2>/dev/null | head -1)
+    [ -n "$t1" ] && [ -n "$t2" ] || die "$name: no packet matches [$f1] or [$f2]"
+    gap=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.3f", b - a }')
+    awk -v g="$gap" -v lo="$lo" -v hi="$hi" 'BEGIN { exit !(g >= lo && g <= hi) }' ||
+        die "$name: [$f2] comes $gap s after [$f1], want $lo..$hi s"
+    echo "   gap: $gap s from [$f1] to [$f2]"
+}
+
+# expect_callids NAME N: the capture holds N distinct Call-IDs.
+expect_callids() {
+    local n
+    n=$(tshark -r "$WORK/$1.pcap" -Y sip -T fields -e sip.Call-ID 2>/dev/null | sort -u | grep -c . || true)
+    [ "$n" = "$2" ] || die "$1: expected $2 distinct Call-IDs, got $n"
+}
+
+# expect_gap_last NAME FILTER1 FILTER2 MIN MAX: like expect_gap, but from
+# the LAST packet matching FILTER1 to the first one matching FILTER2.
+expect_gap_last() {
+    local name=$1 f1=$2 f2=$3 lo=$4 hi=$5 t1 t2 gap
+    t1=$(tshark -r "$WORK/$name.pcap" -Y "$f1" -T fields -e frame.time_relative 2>/dev/null | tail -1)
+    t2=$(tshark -r "$WORK/$name.pcap" -Y "$f2" -T fields -e frame.time_relative 2>/dev/null | head -1)
+    [ -n "$t1" ] && [ -n "$t2" ] || die "$name: no packet matches [$f1] or [$f2]"
+    gap=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.3f", b - a }')
+    awk -v g="$gap" -v lo="$lo" -v hi="$hi" 'BEGIN { exit !(g >= lo && g <= hi) }' ||
+        die "$name: [$f2] comes $gap s after the last [$f1], want $lo..$hi s"
+    echo "   gap: $gap s from the last [$f1] to [$f2]"
+}
+
+# expect_intervals NAME FILTER "I1 I2 ..." TOL: the packets matching FILTER
+# come I1, I2, ... seconds apart (each within +-TOL s), and there are exactly
+# as many of them as intervals + 1 (retransmission timers E / G).
+expect_intervals() {
+    local name=$1 f=$2 want=$3 tol=$4 got
+    got=$(tshark -r "$WORK/$name.pcap" -Y "$f" -T fields -e frame.time_relative 2>/dev/null |
+        awk 'NR > 1 { printf "%s%.3f", sep, $1 - prev; sep = " " } { prev = $1 }')
+    awk -v got="$got" -v want="$want" -v tol="$tol" 'BEGIN {
+        n = split(got, g, " "); m = split(want, w, " ")
+        if (n != m) exit 1
+        for (i = 1; i <= n; i++) if (g[i] < w[i] - tol || g[i] > w[i] + tol) exit 1
+    }' || die "$name: [$f] intervals [$got] s, want [$want] (+-$tol s)"
+    echo "   intervals: $got s between [$f]"
+}
+
+# expect_no_icmp NAME: the capture (whose filter lets ICMP between the two
+# hosts through) holds no ICMP, e.g. no port unreachable for a closed socket.
+expect_no_icmp() {
+    local n
+    n=$(tshark -r "$WORK/$1.pcap" -Y 'icmp || icmpv6' 2>/dev/null | grep -c . || true)
+    [ "$n" = 0 ] || die "$1: $n ICMP packets in the capture (a SIPp socket was closed too early?)"
+}
+
 # pair_filter A B: tcpdump filter for traffic between hosts A and B on the SIP
 # port 5060 and the RTP range 16000-16010.
 pair_filter() {
@@ -291,27 +385,38 @@ gen_invite_no_ack() {
 
 # invite_unanswered: the server never answers; the caller retransmits the
 # INVITE (timer A: 0, 0.5, 1.5, 3.5, 7.5 s) and gives up silently at 15.5 s.
+# At 34 s (past Timer B = 64*T1 = 32 s) an unrelated OPTIONS ping / 200
+# between the same hosts shows that the capture was still running.
 gen_invite_unanswered() {
-    local name=invite_unanswered A=127.0.14.1 B=127.0.14.2
+    local name=invite_unanswered A=127.0.14.1 B=127.0.14.2 t0
     capture_start $name "$(pair_filter $A $B)"
     uas $name.uas 30 -sf "$SCN/silent_uas.xml" -pause_msg_ign -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    t0=$(now_ms)
     uac $name.uac 30 $B:5060 -sf "$SCN/invite_unanswered_uac.xml" -nd -T2 8000 -max_invite_retrans 4 -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
     wait_bg "$UAS_PID" $name.uas
+    options_ping $name $A $B "$t0" 34000
     capture_stop
-    expect_seq $name 'INVITE INVITE INVITE INVITE INVITE'
+    expect_seq $name 'INVITE INVITE INVITE INVITE INVITE OPTIONS 200'
+    expect_callids $name 2
+    expect_gap $name 'sip.Method == "INVITE"' 'sip.Method == "OPTIONS"' 32.5 35.5
     publish $name
 }
 
 # register_401_ignored: REGISTER -> 401 challenge, and the client never
-# retries: a 401 left unanswered.
+# retries: a 401 left unanswered.  ~5 s after the 401 an unrelated OPTIONS
+# ping / 200 between the same hosts shows that the capture went on.
 gen_register_401_ignored() {
-    local name=register_401_ignored A=127.0.15.1 B=127.0.15.2
+    local name=register_401_ignored A=127.0.15.1 B=127.0.15.2 t0
     capture_start $name "$(pair_filter $A $B)"
     uas $name.uas 20 -sf "$SCN/register_401_ignored_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    t0=$(now_ms)
     uac $name.uac 20 $B:5060 -sf "$SCN/register_401_ignored_uac.xml" -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
     wait_bg "$UAS_PID" $name.uas
+    options_ping $name $A $B "$t0" 5000
     capture_stop
-    expect_seq $name 'REGISTER 401'
+    expect_seq $name 'REGISTER 401 OPTIONS 200'
+    expect_callids $name 2
+    expect_gap $name 'sip.Status-Code == 401' 'sip.Method == "OPTIONS"' 4.5 5.5
     publish $name
 }
 
@@ -446,12 +551,131 @@ gen_b2bua_xcallid() {
     publish $name
 }
 
+# transfer_refer: blind transfer.  Alice (127.0.25.1) calls bob (127.0.25.2):
+# INVITE/100/180/200/ACK; bob sends REFER (Refer-To: <sip:carol@127.0.25.3:5060>)
+# -> 202 Accepted; alice sends NOTIFY (message/sipfrag "SIP/2.0 100 Trying")
+# -> 200 and ~1 s later NOTIFY ("SIP/2.0 200 OK", subscription terminated)
+# -> 200; bob hangs up: BYE / 200.  Alice never really calls carol.
+gen_transfer_refer() {
+    local name=transfer_refer A=127.0.25.1 B=127.0.25.2 C=127.0.25.3
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/transfer_refer_uas.xml" -key carol_uri "sip:carol@$C:5060" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/transfer_refer_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK REFER 202 NOTIFY 200 NOTIFY 200 BYE 200'
+    expect_callids $name 1
+    local v
+    v=$(tshark -r "$WORK/$name.pcap" -Y "sip.Method == \"REFER\" && ip.src == $B" -T fields -e sip.Refer-To 2>/dev/null)
+    [ "$v" = "<sip:carol@$C:5060>" ] || die "$name: REFER from $B with Refer-To [$v]"
+    echo "   Refer-To: $v"
+    v=$(tshark -r "$WORK/$name.pcap" -Y "sip.Method == \"NOTIFY\" && ip.src == $A" -T fields -e sipfrag.line 2>/dev/null | xargs -d '\n' printf '%s; ')
+    [ "$v" = "SIP/2.0 100 Trying; SIP/2.0 200 OK; " ] || die "$name: NOTIFY sipfrag bodies [$v]"
+    echo "   sipfrag: $v"
+    v=$(tshark -r "$WORK/$name.pcap" -Y "sip.Method == \"BYE\"" -T fields -e ip.src 2>/dev/null)
+    [ "$v" = "$B" ] || die "$name: BYE from [$v], want the transferor $B"
+    publish $name
+}
+
+# reinvite_rejected: call, hold re-INVITE (a=sendonly) rejected with 488 Not
+# Acceptable Here / ACK (same branch), the call goes on, BYE / 200.
+gen_reinvite_rejected() {
+    local name=reinvite_rejected A=127.0.26.1 B=127.0.26.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/reinvite_rejected_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/reinvite_rejected_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK INVITE 488 ACK BYE 200'
+    expect_callids $name 1
+    local v
+    v=$(tshark -r "$WORK/$name.pcap" -Y sdp -T fields -e sdp.media_attr 2>/dev/null | grep -o -E 'send(recv|only)|recvonly|inactive' | xargs echo)
+    [ "$v" = "sendrecv sendrecv sendonly" ] || die "$name: SDP directions [$v]"
+    echo "   SDP: $v"
+    v=$(tshark -r "$WORK/$name.pcap" -Y 'sip.CSeq.seq == 2' -T fields -e sip.Via.branch 2>/dev/null | sort -u | grep -c . || true)
+    [ "$v" = 1 ] || die "$name: re-INVITE / 488 / ACK do not share one Via branch ($v branches)"
+    publish $name
+}
+
+# call_not_ended: INVITE/100/180/200/ACK and no BYE; ~5 s after the ACK an
+# unrelated OPTIONS ping / 200 between the same hosts shows that the capture
+# went on while the call was still up.
+gen_call_not_ended() {
+    local name=call_not_ended A=127.0.27.1 B=127.0.27.2 t0
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/call_not_ended_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    t0=$(now_ms)
+    uac $name.uac 20 $B:5060 -sf "$SCN/call_not_ended_uac.xml" -nd -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    options_ping $name $A $B "$t0" 5400
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK OPTIONS 200'
+    expect_callids $name 2
+    expect_gap $name 'sip.Method == "ACK"' 'sip.Method == "OPTIONS"' 4.5 5.5
+    publish $name
+}
+
+# invite_no_ack_non2xx: INVITE/100/486 Busy Here, and the caller never ACKs
+# the 486: the UAS retransmits it (timer G: 0, 0.5, 1.5, 3.5, 7.5, 11.5 s,
+# T1 = 500 ms doubling, T2 = 4 s) and gives up silently at 15.5 s.  ~5 s
+# after the last 486 an unrelated OPTIONS ping / 200 between the same hosts
+# shows that the capture went on.  ICMP between the hosts is captured too,
+# to prove that both SIPps kept their sockets open throughout.
+gen_invite_no_ack_non2xx() {
+    local name=invite_no_ack_non2xx A=127.0.28.1 B=127.0.28.2 t0
+    capture_start $name "host $A and host $B and (port 5060 or portrange 16000-16010 or icmp)"
+    uas $name.uas 30 -sf "$SCN/invite_no_ack_non2xx_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    t0=$(now_ms)
+    uac $name.uac 30 $B:5060 -sf "$SCN/invite_no_ack_non2xx_uac.xml" -nd -pause_msg_ign -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    # the 486s: t0 + ~0.1 s .. t0 + ~11.6 s; the ping 5 s after the last one
+    options_ping $name $A $B "$t0" 16600
+    capture_stop
+    expect_seq $name 'INVITE 100 486 486 486 486 486 486 OPTIONS 200'
+    expect_callids $name 2
+    expect_no_icmp $name
+    expect_intervals $name 'sip.Status-Code == 486' '0.5 1 2 4 4' 0.2
+    local v
+    v=$(tshark -r "$WORK/$name.pcap" -Y 'sip.Status-Code == 486' -T fields -e sip.Via.branch -e sip.to.tag -e sip.CSeq 2>/dev/null | sort -u | grep -c . || true)
+    [ "$v" = 1 ] || die "$name: the 486s are not identical retransmissions ($v distinct branch/To-tag/CSeq)"
+    expect_gap_last $name 'sip.Status-Code == 486' 'sip.Method == "OPTIONS"' 4.5 5.5
+    publish $name
+}
+
+# options_unanswered: an OPTIONS that is never answered (the server receives
+# it and stays silent): the client retransmits it (timer E: 0, 0.5, 1.5,
+# 3.5, 7.5, 11.5 s, T2 = 4 s) and gives up silently at 15.5 s.  At 34 s
+# (past Timer F = 64*T1 = 32 s) an unrelated OPTIONS ping (own Call-ID
+# ping-...) / 200 between the same hosts shows that the capture went on.
+# ICMP between the hosts is captured too (there must be none).
+gen_options_unanswered() {
+    local name=options_unanswered A=127.0.29.1 B=127.0.29.2 t0
+    capture_start $name "host $A and host $B and (port 5060 or portrange 16000-16010 or icmp)"
+    uas $name.uas 30 -sf "$SCN/options_unanswered_uas.xml" -pause_msg_ign -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    t0=$(now_ms)
+    uac $name.uac 30 $B:5060 -sf "$SCN/options_unanswered_uac.xml" -nd -max_non_invite_retrans 5 -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    options_ping $name $A $B "$t0" 34000
+    capture_stop
+    expect_seq $name 'OPTIONS OPTIONS OPTIONS OPTIONS OPTIONS OPTIONS OPTIONS 200'
+    expect_callids $name 2
+    expect_no_icmp $name
+    expect_intervals $name 'sip.Method == "OPTIONS" && !(sip.Call-ID matches "^ping-")' '0.5 1 2 4 4' 0.2
+    local v
+    v=$(tshark -r "$WORK/$name.pcap" -Y 'sip.Status-Code' -T fields -e sip.Call-ID 2>/dev/null)
+    [[ $v == ping-* ]] || die "$name: the 200 answers [$v], want the ping"
+    expect_gap $name 'sip.Method == "OPTIONS"' 'sip.Call-ID matches "^ping-"' 32.5 35.5
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
 invite_no_ack invite_unanswered register_401_ignored register_wrong_password
 call_busy call_cancel call_503 bye_unanswered call_hold
-invite_407_proxy_auth forked_call b2bua_xcallid"
+invite_407_proxy_auth forked_call b2bua_xcallid
+transfer_refer reinvite_rejected call_not_ended
+invite_no_ack_non2xx options_unanswered"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then

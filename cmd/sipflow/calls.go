@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/lipgloss/table"
+	"github.com/spf13/cobra"
+
+	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/internal/jsonw"
+	"github.com/sipflow/sipflow/render"
+)
+
+type callsOptions struct {
+	*globalOptions
+	correlateOptions
+	filter callFilter
+	json   bool
+	sort   string
+}
+
+func newCallsCmd(g *globalOptions) *cobra.Command {
+	o := &callsOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "calls FILE",
+		Short: "List the calls in a capture with their state, timings and findings",
+		Long: `List the calls in a capture: one row per call (a Call-ID, or several B2BUA legs
+linked by a correlation header), with start time, Call-ID, from, to, state,
+final status, post-dial delay, duration, message count and findings count.
+
+States: answered (2xx, not ended), completed (ended by BYE), cancelled,
+rejected (4xx-6xx from the far end), failed (408, 5xx, unanswered challenge),
+unanswered (no final response), in-progress (the capture ended first);
+registrations: registered, failed, unanswered.
+
+By default only INVITE calls are listed; --all adds registrations,
+subscriptions, OPTIONS pings, MESSAGEs and other requests. Rows come in the
+order calls started; --sort orders them otherwise (which holds every row
+until the end).
+
+With --json, one object per call (NDJSON) with call_id, kind, from, to, start,
+end, state, final_status, pdd_ms, answer_ms, duration_ms, messages, dialogs,
+legs (the linked Call-IDs), flow (the expected flow matched, or null),
+deviation, findings (rule ids), ended_by, reason, caller, callee, events.`,
+		Example: `  sipflow calls testdata/call_rtp.pcap
+  sipflow calls --all --state failed,rejected trace.pcapng
+  sipflow calls --from 4420 --since 2026-11-22T10:00:00Z --json trace.pcap.gz`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(args[0])
+		},
+	}
+	o.correlateOptions.addFlags(cmd)
+	o.filter.addFlags(cmd)
+	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object per call (NDJSON)")
+	cmd.Flags().StringVar(&o.sort, "sort", "start", "order rows by start, duration, pdd, messages, findings, state, from or to")
+	return cmd
+}
+
+func (o *callsOptions) run(file string) error {
+	if err := o.filter.validate(); err != nil {
+		return err
+	}
+	less, err := callSorter(o.sort)
+	if err != nil {
+		return err
+	}
+	copts, err := o.correlateOptions.options(false)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(o.Out, 64<<10)
+	defer w.Flush()
+	var rows []*correlate.Call
+	var obj jsonw.Object
+	emit := func(c *correlate.Call) {
+		if !o.filter.match(c) {
+			return
+		}
+		if o.json && less == nil {
+			callJSON(&obj, c)
+			w.Write(obj.B)
+			return
+		}
+		c.Legs = nil // a row needs the summary only: let the messages go
+		rows = append(rows, c)
+	}
+	_, err = analyzeCapture(o.globalOptions, file, copts, emit)
+	if less != nil {
+		sort.SliceStable(rows, func(i, j int) bool { return less(rows[i], rows[j]) })
+	}
+	if o.json {
+		for _, c := range rows {
+			callJSON(&obj, c)
+			w.Write(obj.B)
+		}
+	} else {
+		writeCallTable(w, o.renderer(o.Out), rows, o.filter.all)
+	}
+	if ferr := w.Flush(); ferr != nil && err == nil {
+		err = &exitError{code: exitUsage, err: ferr}
+	}
+	return err
+}
+
+func callSorter(key string) (func(a, b *correlate.Call) bool, error) {
+	switch key {
+	case "start", "":
+		return nil, nil // already in start order
+	case "duration":
+		return func(a, b *correlate.Call) bool { return a.Duration > b.Duration }, nil
+	case "pdd":
+		return func(a, b *correlate.Call) bool { return a.PDD > b.PDD }, nil
+	case "messages":
+		return func(a, b *correlate.Call) bool { return a.NumMessages > b.NumMessages }, nil
+	case "findings":
+		return func(a, b *correlate.Call) bool {
+			if a.Worst() != b.Worst() {
+				return a.Worst() > b.Worst()
+			}
+			return len(a.Findings) > len(b.Findings)
+		}, nil
+	case "state":
+		return func(a, b *correlate.Call) bool { return a.State < b.State }, nil
+	case "from":
+		return func(a, b *correlate.Call) bool { return a.From < b.From }, nil
+	case "to":
+		return func(a, b *correlate.Call) bool { return a.To < b.To }, nil
+	}
+	return nil, usageError("--sort must be start, duration, pdd, messages, findings, state, from or to, not %q", key)
+}
+
+// callJSON writes the NDJSON object of one call (also used by search).
+func callJSON(o *jsonw.Object, c *correlate.Call) {
+	o.Begin()
+	o.String("call_id", c.ID)
+	o.String("kind", string(c.Kind))
+	o.String("from", c.From)
+	o.String("to", c.To)
+	o.Time("start", c.Start)
+	o.Time("end", c.End)
+	o.String("state", string(c.State))
+	o.Int("final_status", int64(c.FinalStatus))
+	durMS(o, "pdd_ms", c.PDD)
+	durMS(o, "answer_ms", c.Answer)
+	durMS(o, "duration_ms", c.Duration)
+	o.Int("messages", int64(c.NumMessages))
+	o.Int("dialogs", int64(c.NumDialogs))
+	o.Raw("legs", jsonStrings(c.LinkedIDs))
+	if c.Flow != "" {
+		o.String("flow", c.Flow)
+	} else {
+		o.Null("flow")
+	}
+	if c.Deviation != "" {
+		o.String("deviation", c.Deviation)
+	} else {
+		o.Null("deviation")
+	}
+	rules := make([]string, len(c.Findings))
+	for i, f := range c.Findings {
+		rules[i] = f.Rule
+	}
+	o.Raw("findings", jsonStrings(rules))
+	o.String("ended_by", c.EndedBy)
+	o.String("reason", c.Reason)
+	o.String("caller", addrPort(c.Caller))
+	o.String("callee", addrPort(c.Callee))
+	var ev []byte
+	ev = append(ev, '[')
+	for i, e := range c.Events {
+		if i > 0 {
+			ev = append(ev, ',')
+		}
+		var eo jsonw.Object
+		eo.Begin()
+		eo.Int("n", int64(e.N))
+		eo.Time("ts", e.Time)
+		eo.String("kind", e.Kind)
+		eo.String("detail", e.Detail)
+		ev = append(ev, eo.B...)
+		ev = append(ev, '}')
+	}
+	ev = append(ev, ']')
+	o.Raw("events", ev)
+	o.End()
+}
+
+func durMS(o *jsonw.Object, k string, d time.Duration) {
+	if d < 0 {
+		o.Null(k)
+		return
+	}
+	o.Int(k, d.Milliseconds())
+}
+
+func jsonStrings(ss []string) []byte {
+	b := []byte{'['}
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonw.AppendString(b, []byte(s))
+	}
+	return append(b, ']')
+}
+
+// writeCallTable renders calls as a lipgloss table.
+func writeCallTable(w *bufio.Writer, r *lipgloss.Renderer, calls []*correlate.Call, withKind bool) {
+	if len(calls) == 0 {
+		fmt.Fprintln(w, "no calls")
+		return
+	}
+	headers := []string{"START (UTC)", "CALL-ID", "FROM", "TO", "STATE", "FINAL", "PDD", "DURATION", "MSGS", "FINDINGS"}
+	if withKind {
+		headers = append([]string{"KIND"}, headers...)
+	}
+	rows := make([][]string, 0, len(calls))
+	for _, c := range calls {
+		final := ""
+		if c.FinalStatus > 0 {
+			final = strconv.Itoa(c.FinalStatus)
+		}
+		row := []string{
+			c.Start.UTC().Format("2006-01-02 15:04:05.000"),
+			render.SanitizeString(string(shortID([]byte(c.ID)))),
+			render.SanitizeString(shortURI(c.From)),
+			render.SanitizeString(shortURI(c.To)),
+			string(c.State),
+			final,
+			fmtDur(c.PDD),
+			fmtDur(c.Duration),
+			strconv.Itoa(c.NumMessages),
+			findingsCell(c),
+		}
+		if withKind {
+			row = append([]string{string(c.Kind)}, row...)
+		}
+		rows = append(rows, row)
+	}
+	header := r.NewStyle().Bold(true).Padding(0, 1)
+	cell := r.NewStyle().Padding(0, 1)
+	styles := severityStyles(r)
+	stateCol := 4
+	if withKind {
+		stateCol++
+	}
+	t := table.New().
+		Border(lipgloss.NormalBorder()).
+		BorderStyle(r.NewStyle().Faint(true)).
+		BorderColumn(false).
+		BorderLeft(false).BorderRight(false).BorderTop(false).BorderBottom(false).
+		Headers(headers...).
+		Rows(rows...).
+		StyleFunc(func(row, col int) lipgloss.Style {
+			if row == table.HeaderRow {
+				return header
+			}
+			if col == stateCol {
+				return cell.Inherit(stateStyle(r, calls[row].State))
+			}
+			if col == len(headers)-1 && len(calls[row].Findings) > 0 {
+				return cell.Inherit(styles[calls[row].Worst()])
+			}
+			return cell
+		})
+	fmt.Fprintln(w, t.Render())
+}
+
+func findingsCell(c *correlate.Call) string {
+	if len(c.Findings) == 0 {
+		return ""
+	}
+	s := strconv.Itoa(len(c.Findings)) + " " + c.Findings[0].Rule
+	if len(c.Findings) > 1 {
+		s += ",…"
+	}
+	return s
+}
+
+func severityStyles(r *lipgloss.Renderer) map[correlate.Severity]lipgloss.Style {
+	return map[correlate.Severity]lipgloss.Style{
+		correlate.Error:   r.NewStyle().Foreground(lipgloss.Color("9")).Bold(true),
+		correlate.Warning: r.NewStyle().Foreground(lipgloss.Color("11")),
+		correlate.Info:    r.NewStyle().Foreground(lipgloss.Color("12")),
+	}
+}
+
+func stateStyle(r *lipgloss.Renderer, s correlate.State) lipgloss.Style {
+	switch s {
+	case correlate.StateCompleted, correlate.StateRegistered, correlate.StateAnswered:
+		return r.NewStyle().Foreground(lipgloss.Color("10"))
+	case correlate.StateFailed, correlate.StateUnanswered:
+		return r.NewStyle().Foreground(lipgloss.Color("9"))
+	case correlate.StateRejected, correlate.StateCancelled:
+		return r.NewStyle().Foreground(lipgloss.Color("11"))
+	}
+	return r.NewStyle()
+}
+
+// shortURI shows "user@host" for a SIP URI, without scheme and parameters.
+func shortURI(uri string) string {
+	s := uri
+	for _, p := range []string{"sip:", "sips:", "tel:"} {
+		if strings.HasPrefix(strings.ToLower(s), p) {
+			s = s[len(p):]
+			break
+		}
+	}
+	if i := strings.IndexAny(s, ";?>"); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 32 {
+		s = s[:31] + "…"
+	}
+	return s
+}
+
+// fmtDur formats a duration for a table cell; "" when unknown (< 0).
+func fmtDur(d time.Duration) string {
+	switch {
+	case d < 0:
+		return ""
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	case d < time.Minute:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	}
+	return d.Truncate(time.Second).String()
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// expectedFindings is, for every SIPp capture in testdata, the exact set of
+// rules `sipflow check` must report, and the state of its call. A rule
+// missing from a row must not fire for that capture, so each rule is
+// tested both ways.
+var expectedFindings = map[string]struct {
+	state string
+	flow  string
+	rules []string
+}{
+	"call_rtp.pcap":                 {"completed", "basic-call", nil},
+	"call_tcp.pcap":                 {"completed", "basic-call", nil},
+	"call_ipv6.pcap":                {"completed", "basic-call", nil},
+	"register_401.pcap":             {"registered", "register-digest", nil},
+	"invite_no_ack.pcap":            {"completed", "", []string{"missing-ack", "retransmissions"}},
+	"invite_unanswered.pcap":        {"unanswered", "", []string{"retransmissions", "unanswered-invite"}},
+	"register_401_ignored.pcap":     {"failed", "", []string{"unanswered-challenge"}},
+	"register_wrong_password.pcap":  {"failed", "", []string{"auth-failed", "register-failed"}},
+	"call_busy.pcap":                {"rejected", "busy", []string{"call-failed"}},
+	"call_cancel.pcap":              {"cancelled", "cancel", nil},
+	"call_503.pcap":                 {"failed", "", []string{"call-failed"}},
+	"bye_unanswered.pcap":           {"completed", "", []string{"no-bye-response", "retransmissions"}},
+	"call_hold.pcap":                {"completed", "hold-resume", nil},
+	"invite_407_proxy_auth.pcap":    {"completed", "proxy-auth-call", nil},
+	"forked_call.pcap":              {"completed", "basic-call", nil},
+	"b2bua_xcallid.pcap":            {"completed", "basic-call", nil},
+	"call_not_ended.pcap":           {"answered", "", []string{"not-ended"}},
+	"transfer_refer.pcap":           {"completed", "blind-transfer", nil},
+	"reinvite_rejected.pcap":        {"completed", "", []string{"reinvite-failed"}},
+	"invite_no_ack_non2xx.pcap":     {"rejected", "", []string{"call-failed", "missing-ack-non2xx", "retransmissions"}},
+	"options_unanswered.pcap":       {"unanswered", "", []string{"retransmissions", "unanswered-request"}},
+}
+
+func TestEndToEndChecks(t *testing.T) {
+	files, _ := filepath.Glob(repoTestdata("*.pcap"))
+	seen := map[string]bool{}
+	for _, f := range files {
+		name := filepath.Base(f)
+		want, ok := expectedFindings[name]
+		if !ok {
+			t.Errorf("%s: no row in expectedFindings: every test capture states what it must trigger", name)
+			continue
+		}
+		seen[name] = true
+		t.Run(name, func(t *testing.T) {
+			out, errs, code := sipflow(t, nil, "check", "--json", "--fail-on", "info", f)
+			if errs != "" {
+				t.Errorf("stderr: %s", errs)
+			}
+			rules := map[string]bool{}
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				if line == "" {
+					continue
+				}
+				var v struct {
+					Rule     string `json:"rule"`
+					Severity string `json:"severity"`
+					Packets  []int  `json:"packets"`
+					Detail   string `json:"detail"`
+					RFC      string `json:"rfc"`
+				}
+				if err := json.Unmarshal([]byte(line), &v); err != nil {
+					t.Fatalf("bad JSON %q: %v", line, err)
+				}
+				if len(v.Packets) == 0 || v.Detail == "" || !strings.HasPrefix(v.RFC, "RFC ") {
+					t.Errorf("incomplete finding: %s", line)
+				}
+				rules[v.Rule] = true
+			}
+			var got []string
+			for r := range rules {
+				got = append(got, r)
+			}
+			sort.Strings(got)
+			if strings.Join(got, ",") != strings.Join(want.rules, ",") {
+				t.Errorf("rules %v, want %v\n%s", got, want.rules, out)
+			}
+			if wantCode := map[bool]int{true: 1, false: 0}[len(want.rules) > 0]; code != wantCode {
+				t.Errorf("exit %d with --fail-on info, want %d", code, wantCode)
+			}
+			golden(t, "check_"+name+".json", out)
+
+			out, _, _ = sipflow(t, nil, "calls", "--all", "--json", f)
+			golden(t, "calls_"+name+".json", out)
+			var call struct {
+				State string  `json:"state"`
+				Flow  *string `json:"flow"`
+			}
+			json.Unmarshal([]byte(nonEmptyLines(out)[0]), &call)
+			flow := ""
+			if call.Flow != nil {
+				flow = *call.Flow
+			}
+			if call.State != want.state || flow != want.flow {
+				t.Errorf("first call: state %s flow %q, want %s %q", call.State, flow, want.state, want.flow)
+			}
+		})
+	}
+	for name := range expectedFindings {
+		if !seen[name] {
+			t.Errorf("expectedFindings names %s, which is not in testdata", name)
+		}
+	}
+}
+
+func nonEmptyLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "{}")
+	}
+	return out
+}
+
+func TestCheckFailOn(t *testing.T) {
+	f := repoTestdata("call_busy.pcap") // one warning: call-failed (486)
+	for _, tt := range []struct {
+		failOn string
+		code   int
+	}{{"error", 0}, {"warning", 1}, {"info", 1}} {
+		_, _, code := sipflow(t, nil, "check", "--fail-on", tt.failOn, f)
+		if code != tt.code {
+			t.Errorf("--fail-on %s: exit %d, want %d", tt.failOn, code, tt.code)
+		}
+	}
+	if _, errs, code := sipflow(t, nil, "check", "--fail-on", "fatal", f); code != 2 || !strings.Contains(errs, "fail-on") {
+		t.Errorf("bad --fail-on: exit %d %q", code, errs)
+	}
+}
+
+func TestCallsFilters(t *testing.T) {
+	f := repoTestdata("b2bua_xcallid.pcap")
+	for _, tt := range []struct {
+		args []string
+		n    int
+	}{
+		{nil, 1},
+		{[]string{"--state", "completed"}, 1},
+		{[]string{"--state", "failed"}, 0},
+		{[]string{"--from", "ALICE"}, 1},
+		{[]string{"--to", "nobody"}, 0},
+		{[]string{"--call-id", "a84b4c76"}, 1},
+		{[]string{"--since", "2000-01-01T00:00:00Z"}, 1},
+		{[]string{"--until", "2000-01-01T00:00:00Z"}, 0},
+		{[]string{"--finding", "missing-ack"}, 0},
+	} {
+		out, errs, code := sipflow(t, nil, append([]string{"calls", "--json"}, append(tt.args, f)...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d %s", tt.args, code, errs)
+		}
+		if n := len(strings.Split(strings.TrimSpace(out), "\n")); strings.TrimSpace(out) == "" && tt.n != 0 || strings.TrimSpace(out) != "" && n != tt.n {
+			t.Errorf("%v: %d calls, want %d", tt.args, n, tt.n)
+		}
+	}
+	// The linked leg is one call with the other Call-ID in legs.
+	out, _, _ := sipflow(t, nil, "calls", "--json", f)
+	var v struct {
+		Legs []string `json:"legs"`
+	}
+	json.Unmarshal([]byte(out), &v)
+	if len(v.Legs) != 1 {
+		t.Errorf("legs = %v, want the B-leg's Call-ID", v.Legs)
+	}
+	for _, bad := range [][]string{{"--state", "weird"}, {"--since", "yesterday"}, {"--finding", "nope"}, {"--sort", "size"}} {
+		if _, _, code := sipflow(t, nil, append([]string{"calls"}, append(bad, f)...)...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", bad, code)
+		}
+	}
+}

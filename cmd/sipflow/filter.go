@@ -1,0 +1,130 @@
+package main
+
+import (
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sipflow/sipflow/correlate"
+)
+
+// callFilter selects calls: the filters of `calls`, `check`, `flow` and
+// (in SQL) `search`.
+type callFilter struct {
+	callID  string
+	from    string
+	to      string
+	states  []string
+	since   string
+	until   string
+	finding string
+	all     bool
+
+	sinceT, untilT time.Time
+}
+
+func (f *callFilter) addFlags(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.callID, "call-id", "", "only calls whose Call-ID (of any leg) contains this")
+	fl.StringVar(&f.from, "from", "", "only calls whose From URI or display name contains this (user or number)")
+	fl.StringVar(&f.to, "to", "", "only calls whose To URI contains this (user or number)")
+	fl.StringSliceVar(&f.states, "state", nil, "only calls in these states (comma-separated: completed,failed,...)")
+	fl.StringVar(&f.since, "since", "", "only calls that started at or after this time (RFC 3339, or 2006-01-02 15:04:05 in UTC)")
+	fl.StringVar(&f.until, "until", "", "only calls that started before this time")
+	fl.StringVar(&f.finding, "finding", "", "only calls with a finding of this rule (see sipflow check --rules)")
+	fl.BoolVar(&f.all, "all", false, "include registrations, subscriptions, OPTIONS, MESSAGE and other requests, not only INVITE calls")
+}
+
+var validStates = map[string]bool{
+	"answered": true, "completed": true, "cancelled": true, "rejected": true, "failed": true,
+	"unanswered": true, "in-progress": true, "registered": true,
+}
+
+func (f *callFilter) validate() error {
+	for _, s := range f.states {
+		if !validStates[s] {
+			return usageError("--state: unknown state %q", s)
+		}
+	}
+	var err error
+	if f.since != "" {
+		if f.sinceT, err = parseTime(f.since); err != nil {
+			return usageError("--since: %v", err)
+		}
+	}
+	if f.until != "" {
+		if f.untilT, err = parseTime(f.until); err != nil {
+			return usageError("--until: %v", err)
+		}
+	}
+	if f.finding != "" {
+		known := false
+		for _, r := range correlate.Rules {
+			known = known || r.ID == f.finding
+		}
+		if !known {
+			return usageError("--finding: unknown rule %q (see sipflow check --rules)", f.finding)
+		}
+	}
+	return nil
+}
+
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, &timeError{s}
+}
+
+type timeError struct{ s string }
+
+func (e *timeError) Error() string {
+	return "cannot read time " + e.s + " (use RFC 3339, e.g. 2026-11-22T10:00:00Z, or 2026-11-22 10:00:00 for UTC)"
+}
+
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+func (f *callFilter) match(c *correlate.Call) bool {
+	if !f.all && c.Kind != correlate.KindCall {
+		return false
+	}
+	if f.callID != "" {
+		ok := strings.Contains(c.ID, f.callID)
+		for _, id := range c.LinkedIDs {
+			ok = ok || strings.Contains(id, f.callID)
+		}
+		if !ok {
+			return false
+		}
+	}
+	if f.from != "" && !containsFold(c.From, f.from) && !containsFold(c.FromDisplay, f.from) {
+		return false
+	}
+	if f.to != "" && !containsFold(c.To, f.to) {
+		return false
+	}
+	if len(f.states) > 0 {
+		ok := false
+		for _, s := range f.states {
+			ok = ok || string(c.State) == s
+		}
+		if !ok {
+			return false
+		}
+	}
+	if !f.sinceT.IsZero() && c.Start.Before(f.sinceT) {
+		return false
+	}
+	if !f.untilT.IsZero() && !c.Start.Before(f.untilT) {
+		return false
+	}
+	if f.finding != "" && !c.HasFinding(f.finding) {
+		return false
+	}
+	return true
+}

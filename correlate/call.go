@@ -1,0 +1,195 @@
+package correlate
+
+import (
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Kind classifies what a Call-ID carries, by its first request.
+type Kind string
+
+// Kinds.
+const (
+	KindCall         Kind = "call"         // INVITE
+	KindRegistration Kind = "registration" // REGISTER
+	KindSubscription Kind = "subscription" // SUBSCRIBE, NOTIFY, PUBLISH
+	KindOptions      Kind = "options"      // OPTIONS pings
+	KindMessage      Kind = "message"      // MESSAGE (instant messages)
+	KindOther        Kind = "other"        // any other out-of-dialog request
+)
+
+// State is where a call or registration ended up.
+type State string
+
+// States. Calls: answered, completed, cancelled, rejected, failed,
+// unanswered, in-progress. Registrations: registered, failed, unanswered.
+// Other kinds use completed (2xx), rejected, failed and unanswered.
+const (
+	StateAnswered   State = "answered"    // 2xx, and no BYE before the capture (or idle timeout) ended
+	StateCompleted  State = "completed"   // ended by a BYE
+	StateCancelled  State = "cancelled"   // CANCELled before an answer
+	StateRejected   State = "rejected"    // final 4xx-6xx from the far end (busy, declined, not found, ...)
+	StateFailed     State = "failed"      // 408, 5xx, a challenge never answered, no answer to a retry
+	StateUnanswered State = "unanswered"  // no final response at all, and the capture went on long enough to know
+	StateInProgress State = "in-progress" // no final response yet when the capture ended
+	StateRegistered State = "registered"
+)
+
+// Transaction is one SIP transaction (RFC 3261 §17): a request, its
+// retransmissions, and its responses. The ACK to a non-2xx final response
+// and a CANCEL are attached to the INVITE transaction they belong to; the
+// ACK to a 2xx is a transaction of its own.
+type Transaction struct {
+	Method    string
+	CSeq      uint32
+	Branch    string
+	Request   *Message   // first sighting of the request (nil when only responses were captured)
+	Requests  []*Message // every sighting of the request: the first, then retransmissions
+	Responses []*Message // every response, in order, retransmissions included
+	Final     *Message   // first final response, nil if none
+	ACK       *Message   // ACK to a non-2xx final response (INVITE only)
+	Cancel    *Transaction
+	Initial   bool // an out-of-dialog request (no To-tag)
+
+	keyMethod string // the method it is matched by: INVITE's ACK finds the INVITE
+	sentBy    string
+	fromTag   string
+}
+
+// Dialog is Call-ID plus both tags (RFC 3261 §12), oriented by role:
+// LocalTag is the tag of the side that sent the dialog-creating request.
+type Dialog struct {
+	CallID    string
+	LocalTag  string
+	RemoteTag string
+	Early     bool // only provisional responses so far
+	Confirmed bool // a 2xx created or confirmed it
+	Ended     bool // a BYE was sent in it
+	First     *Message
+
+	open bool // counted in its leg's openDialogs
+}
+
+// Event is something that happened in a call that is not a fault: hold,
+// resume, transfer.
+type Event struct {
+	N      int
+	Time   time.Time
+	Kind   string // hold, resume, transfer, transfer-result
+	Detail string
+}
+
+// Leg is the messages of one Call-ID. A call group (B2BUA legs linked by a
+// correlation header) has several.
+type Leg struct {
+	CallID       string
+	Kind         Kind
+	Messages     []*Message
+	Transactions []*Transaction
+	Dialogs      []*Dialog
+	Links        []string // Call-IDs this leg names in its correlation headers
+	From, To     string   // URIs of the first message's From and To
+	FromDisplay  string
+
+	strs        []string // recent strings, for intern
+	strNext     int
+	first       time.Time
+	last        time.Time
+	pending     int  // transactions still waiting for a final response
+	openDialogs int  // confirmed INVITE dialogs not yet ended by a BYE
+	terminal    bool // nothing pending: finished once it has been quiet for Options.Linger
+	finished    bool
+	group       *group
+	prev, next  *Leg // in the correlator's open or terminal list
+	list        *legList
+}
+
+// Call is the unit sipflow reports: one Call-ID, or a group of B2BUA legs
+// linked by correlation headers. Its fields are computed when it finishes.
+type Call struct {
+	ID          string // Call-ID of the first leg
+	Kind        Kind
+	Legs        []*Leg // the first is the one the call is named after
+	Start       time.Time
+	End         time.Time
+	From        string // URI of the first request's From
+	To          string // URI of the first request's To
+	FromDisplay string
+
+	State       State
+	FinalStatus int    // final response to the initial request (0 if none)
+	EndedBy     string // caller, callee, or "" (for a BYE or CANCEL)
+	Reason      string // Reason header of the BYE/CANCEL/final response, or its reason phrase
+
+	PDD      time.Duration // INVITE to first 180/183; -1 if none
+	Answer   time.Duration // INVITE to 2xx; -1 if none
+	Duration time.Duration // 2xx to BYE; -1 if none
+
+	NumMessages int      // messages over all legs, retransmissions excluded
+	NumDialogs  int      // dialogs over all legs
+	LinkedIDs   []string // Call-IDs of the legs after the first
+
+	Caller, Callee netip.AddrPort // first message's source and destination
+	CaptureEnd     time.Time      // packet time when the call was finished
+
+	Findings  []Finding
+	Events    []Event
+	Flow      string // name of the expected flow it matched, "" if none
+	Deviation string // where it left the closest flow, when Flow is ""
+
+	Seq int // order in which calls were first seen
+}
+
+// Messages returns every message of every leg in capture order.
+func (c *Call) Messages() []*Message {
+	if len(c.Legs) == 1 {
+		return c.Legs[0].Messages
+	}
+	var all []*Message
+	for _, l := range c.Legs {
+		all = append(all, l.Messages...)
+	}
+	sortMessages(all)
+	return all
+}
+
+// HasFinding reports whether the call has a finding with the given rule.
+func (c *Call) HasFinding(rule string) bool {
+	for _, f := range c.Findings {
+		if f.Rule == rule {
+			return true
+		}
+	}
+	return false
+}
+
+// Worst is the highest severity among the findings, or -1.
+func (c *Call) Worst() Severity {
+	w := Severity(-1)
+	for _, f := range c.Findings {
+		if f.Severity > w {
+			w = f.Severity
+		}
+	}
+	return w
+}
+
+// sortMessages orders messages by packet number, keeping the order of
+// messages from one packet (several SIP messages in one TCP segment).
+func sortMessages(ms []*Message) {
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].N < ms[j].N })
+}
+
+// uriUser returns the user part of a SIP URI ("sip:alice@x" → "alice").
+func uriUser(uri string) string {
+	s := uri
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		s = s[i+1:]
+	}
+	if i := strings.IndexByte(s, '@'); i >= 0 {
+		return s[:i]
+	}
+	return ""
+}

@@ -1,0 +1,467 @@
+package correlate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Severity ranks findings.
+type Severity int
+
+// Severities, in increasing order.
+const (
+	Info Severity = iota
+	Warning
+	Error
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Info:
+		return "info"
+	case Warning:
+		return "warning"
+	case Error:
+		return "error"
+	}
+	return "unknown"
+}
+
+// ParseSeverity parses "info", "warning" or "error".
+func ParseSeverity(s string) (Severity, error) {
+	switch strings.ToLower(s) {
+	case "info":
+		return Info, nil
+	case "warning", "warn":
+		return Warning, nil
+	case "error":
+		return Error, nil
+	}
+	return 0, fmt.Errorf("unknown severity %q (want info, warning or error)", s)
+}
+
+// Finding is something wrong with a call, found by one of the checks.
+type Finding struct {
+	Rule     string
+	Severity Severity
+	CallID   string
+	Packets  []int  // packet numbers it concerns, first the one to look at
+	Detail   string // one line for a support engineer
+	RFC      string // the section that says what should have happened
+}
+
+// Rules lists every check with its severity and what it means, for help text.
+var Rules = []struct {
+	ID, Severity, Meaning string
+}{
+	{"missing-ack", "error", "a 2xx to INVITE was never ACKed (the callee retransmits it, then drops the call)"},
+	{"missing-ack-non2xx", "warning", "a failure response to INVITE was retransmitted because no ACK came"},
+	{"unanswered-invite", "error", "an INVITE got no final response (retransmitted, then abandoned)"},
+	{"unanswered-challenge", "warning", "a 401/407 challenge was never answered with credentials (a stray 401)"},
+	{"auth-failed", "error", "credentials were sent and challenged or refused again (wrong password, stale nonce loop)"},
+	{"retransmissions", "warning", "requests or responses were sent more than once (loss, or an unreachable peer)"},
+	{"no-bye-response", "warning", "a BYE was never answered"},
+	{"unanswered-request", "warning", "a non-INVITE request (REGISTER, OPTIONS, ...) was never answered"},
+	{"call-failed", "warning/error", "the INVITE was finally rejected (4xx warning; 5xx, 6xx error; not 401/407/487)"},
+	{"reinvite-failed", "warning", "a re-INVITE (hold, resume, media change) was rejected"},
+	{"transfer-failed", "warning", "a REFER was rejected, or the transferred call failed (NOTIFY sipfrag)"},
+	{"not-ended", "info", "an answered call had no BYE before the capture ended"},
+	{"register-failed", "error", "a REGISTER was finally rejected"},
+}
+
+type check func(c *Call) []Finding
+
+var checks = []check{
+	checkMissingACK, checkMissingACKNon2xx, checkUnansweredInvite, checkUnansweredChallenge, checkAuthFailed,
+	checkRetransmissions, checkNoByeResponse, checkUnansweredRequest, checkCallFailed, checkReinviteFailed,
+	checkTransferFailed, checkNotEnded, checkRegisterFailed,
+}
+
+// runChecks runs every check on a finished call; worst first, then by packet.
+func runChecks(c *Call) []Finding {
+	var fs []Finding
+	for _, chk := range checks {
+		for _, f := range chk(c) {
+			f.CallID = c.ID
+			fs = append(fs, f)
+		}
+	}
+	sort.SliceStable(fs, func(i, j int) bool {
+		if fs[i].Severity != fs[j].Severity {
+			return fs[i].Severity > fs[j].Severity
+		}
+		return firstPacket(fs[i]) < firstPacket(fs[j])
+	})
+	return fs
+}
+
+func firstPacket(f Finding) int {
+	if len(f.Packets) == 0 {
+		return 0
+	}
+	return f.Packets[0]
+}
+
+// eachTx calls fn for every transaction of every leg.
+func eachTx(c *Call, fn func(*Transaction)) {
+	for _, l := range c.Legs {
+		for _, tx := range l.Transactions {
+			fn(tx)
+		}
+	}
+}
+
+// resent returns the retransmissions of response r in its transaction.
+func resent(tx *Transaction, r *Message) []*Message {
+	var out []*Message
+	for _, x := range tx.Responses {
+		if x != r && x.Retransmission && x.Status == r.Status && x.ToTag == r.ToTag && sameHop(x, r) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func packets(ms ...*Message) []int {
+	ns := make([]int, 0, len(ms))
+	for _, m := range ms {
+		if m != nil {
+			ns = append(ns, m.N)
+		}
+	}
+	return ns
+}
+
+func label(m *Message) string {
+	if m.IsRequest() {
+		return m.Method
+	}
+	return fmt.Sprintf("%d %s", m.Status, m.Reason)
+}
+
+// acked reports whether the leg holds an ACK for 2xx response r: same CSeq
+// and To-tag, sent back by the side that received the 2xx.
+func acked(l *Leg, r *Message) bool {
+	for _, tx := range l.Transactions {
+		if tx.Method != "ACK" || tx.Request == nil {
+			continue
+		}
+		a := tx.Request
+		if a.CSeq == r.CSeq && a.ToTag == r.ToTag && a.Src.Addr() == r.Dst.Addr() && !a.Time.Before(r.Time) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkMissingACK(c *Call) []Finding {
+	var fs []Finding
+	for _, l := range c.Legs {
+		for _, tx := range l.Transactions {
+			if tx.Method != "INVITE" {
+				continue
+			}
+			seen := map[string]bool{}
+			for _, r := range tx.Responses {
+				if r.Status < 200 || r.Status >= 300 || r.Retransmission || seen[r.ToTag+r.Src.String()] {
+					continue
+				}
+				seen[r.ToTag+r.Src.String()] = true
+				if acked(l, r) {
+					continue
+				}
+				again := resent(tx, r)
+				if len(again) == 0 && c.CaptureEnd.Sub(r.Time) < graceAfter {
+					continue // the capture ended before an ACK was due
+				}
+				detail := fmt.Sprintf("%s to INVITE (packet %d) was never ACKed", label(r), r.N)
+				if len(again) > 0 {
+					detail += fmt.Sprintf("; the callee retransmitted it %d times", len(again))
+				}
+				detail += ": the callee drops the call after 32 s (timer H)"
+				fs = append(fs, Finding{Rule: "missing-ack", Severity: Error, Packets: packets(append([]*Message{r}, again...)...),
+					Detail: detail, RFC: "RFC 3261 §13.3.1.4"})
+			}
+		}
+	}
+	return fs
+}
+
+func checkMissingACKNon2xx(c *Call) []Finding {
+	var fs []Finding
+	eachTx(c, func(tx *Transaction) {
+		if tx.Method != "INVITE" || tx.Final == nil || tx.Final.Status < 300 || tx.ACK != nil {
+			return
+		}
+		again := resent(tx, tx.Final)
+		if len(again) == 0 {
+			return
+		}
+		fs = append(fs, Finding{Rule: "missing-ack-non2xx", Severity: Warning, Packets: packets(append([]*Message{tx.Final}, again...)...),
+			Detail: fmt.Sprintf("%s to INVITE was retransmitted %d times because no ACK came", label(tx.Final), len(again)),
+			RFC:    "RFC 3261 §17.1.1.3"})
+	})
+	return fs
+}
+
+// gaveUp reports whether a request with no final response was abandoned:
+// the capture went on past the transaction timeout, or the sender's
+// retransmissions stopped (silence longer than twice the last interval).
+func gaveUp(tx *Transaction, end time.Time, timeout time.Duration) bool {
+	if tx.Request == nil {
+		return false
+	}
+	if end.Sub(tx.Request.Time) >= timeout {
+		return true
+	}
+	n := len(tx.Requests)
+	if n < 3 {
+		return false
+	}
+	lastGap := tx.Requests[n-1].Time.Sub(tx.Requests[n-2].Time)
+	return end.Sub(tx.Requests[n-1].Time) > 2*lastGap
+}
+
+func checkUnansweredInvite(c *Call) []Finding {
+	var fs []Finding
+	eachTx(c, func(tx *Transaction) {
+		if tx.Method != "INVITE" || tx.Final != nil || tx.Cancel != nil || tx.Request == nil {
+			return
+		}
+		timeout := timerB
+		if firstResponse(tx, 101, 199) != nil {
+			timeout = timerC
+		}
+		if !gaveUp(tx, c.CaptureEnd, timeout) {
+			return
+		}
+		detail := fmt.Sprintf("INVITE to %s got no final response", tx.Request.Dst)
+		if len(tx.Requests) > 1 {
+			detail += fmt.Sprintf(" after %d transmissions", len(tx.Requests))
+		}
+		if len(tx.Responses) == 0 {
+			detail += "; nothing came back at all (peer down or unreachable?)"
+		}
+		fs = append(fs, Finding{Rule: "unanswered-invite", Severity: Error, Packets: packets(tx.Requests...),
+			Detail: detail, RFC: "RFC 3261 §17.1.1.2"})
+	})
+	return fs
+}
+
+func isChallenge(status int) bool { return status == 401 || status == 407 }
+
+func checkUnansweredChallenge(c *Call) []Finding {
+	var fs []Finding
+	for _, l := range c.Legs {
+		for i, tx := range l.Transactions {
+			if tx.Final == nil || !isChallenge(tx.Final.Status) || tx.Method == "ACK" || tx.Method == "CANCEL" {
+				continue
+			}
+			retried := false
+			for _, later := range l.Transactions[i+1:] {
+				if later.Method == tx.Method && later.Request != nil && later.Request.HasAuth {
+					retried = true
+					break
+				}
+			}
+			if retried || c.CaptureEnd.Sub(tx.Final.Time) < graceAfter {
+				continue
+			}
+			fs = append(fs, Finding{Rule: "unanswered-challenge", Severity: Warning, Packets: packets(tx.Final),
+				Detail: fmt.Sprintf("%s challenged %s with %s and no retry with credentials followed", tx.Final.Src.Addr(), tx.Method, label(tx.Final)),
+				RFC:    "RFC 3261 §22.2"})
+		}
+	}
+	return fs
+}
+
+func checkAuthFailed(c *Call) []Finding {
+	var fs []Finding
+	for _, l := range c.Legs {
+		var failed []*Message
+		var method string
+		for i, tx := range l.Transactions {
+			if tx.Request == nil || !tx.Request.HasAuth || tx.Final == nil {
+				continue
+			}
+			st := tx.Final.Status
+			if !isChallenge(st) && st != 403 {
+				continue
+			}
+			ok := false
+			for _, later := range l.Transactions[i+1:] {
+				if later.Method == tx.Method && later.Final != nil && later.Final.Status < 300 {
+					ok = true
+					break
+				}
+			}
+			if !ok {
+				failed = append(failed, tx.Final)
+				method = tx.Method
+			}
+		}
+		if len(failed) > 0 {
+			fs = append(fs, Finding{Rule: "auth-failed", Severity: Error, Packets: packets(failed...),
+				Detail: fmt.Sprintf("%s with credentials was refused %d time(s), last with %s: wrong user or password, or a nonce loop",
+					method, len(failed), label(failed[len(failed)-1])),
+				RFC: "RFC 3261 §22.1"})
+		}
+	}
+	return fs
+}
+
+func checkRetransmissions(c *Call) []Finding {
+	var rs []*Message
+	counts := map[string]int{}
+	var order []string
+	for _, m := range c.Messages() {
+		if !m.Retransmission {
+			continue
+		}
+		rs = append(rs, m)
+		k := label(m)
+		if !m.IsRequest() {
+			k = fmt.Sprintf("%d/%s", m.Status, m.CSeqMethod)
+		}
+		if counts[k] == 0 {
+			order = append(order, k)
+		}
+		counts[k]++
+	}
+	if len(rs) == 0 {
+		return nil
+	}
+	parts := make([]string, len(order))
+	for i, k := range order {
+		parts[i] = fmt.Sprintf("%d × %s", counts[k], k)
+	}
+	return []Finding{{Rule: "retransmissions", Severity: Warning, Packets: packets(rs...),
+		Detail: fmt.Sprintf("%d retransmission(s): %s (packet loss or an unresponsive peer)", len(rs), strings.Join(parts, ", ")),
+		RFC:    "RFC 3261 §17.1.1.2"}}
+}
+
+func checkNoByeResponse(c *Call) []Finding {
+	var fs []Finding
+	eachTx(c, func(tx *Transaction) {
+		if tx.Method != "BYE" || tx.Final != nil || tx.Request == nil {
+			return
+		}
+		if len(tx.Requests) < 2 && c.CaptureEnd.Sub(tx.Request.Time) < graceAfter {
+			return
+		}
+		fs = append(fs, Finding{Rule: "no-bye-response", Severity: Warning, Packets: packets(tx.Requests...),
+			Detail: fmt.Sprintf("BYE from %s was never answered (%d transmission(s))", tx.Request.Src, len(tx.Requests)),
+			RFC:    "RFC 3261 §15.1.1"})
+	})
+	return fs
+}
+
+func checkUnansweredRequest(c *Call) []Finding {
+	var fs []Finding
+	eachTx(c, func(tx *Transaction) {
+		switch tx.Method {
+		case "INVITE", "ACK", "BYE":
+			return
+		}
+		if tx.Final != nil || tx.Request == nil || !gaveUp(tx, c.CaptureEnd, timerB) {
+			return
+		}
+		fs = append(fs, Finding{Rule: "unanswered-request", Severity: Warning, Packets: packets(tx.Requests...),
+			Detail: fmt.Sprintf("%s to %s got no final response (%d transmission(s))", tx.Method, tx.Request.Dst, len(tx.Requests)),
+			RFC:    "RFC 3261 §17.1.2.2"})
+	})
+	return fs
+}
+
+func checkCallFailed(c *Call) []Finding {
+	if c.Kind != KindCall || c.FinalStatus < 400 || isChallenge(c.FinalStatus) || c.FinalStatus == 487 {
+		return nil
+	}
+	sev, sec := Warning, "§21.4"
+	switch {
+	case c.FinalStatus >= 600:
+		sev, sec = Error, "§21.6"
+	case c.FinalStatus >= 500:
+		sev, sec = Error, "§21.5"
+	}
+	var final *Message
+	for _, tx := range initialTxs(c.Legs[0], "INVITE") {
+		if tx.Final != nil && tx.Final.Status == c.FinalStatus {
+			final = tx.Final
+		}
+	}
+	detail := fmt.Sprintf("call rejected with %d", c.FinalStatus)
+	if final != nil {
+		detail = fmt.Sprintf("call rejected by %s with %s", final.Src.Addr(), label(final))
+		if final.ReasonHeader != "" {
+			detail += " (" + final.ReasonHeader + ")"
+		}
+	}
+	return []Finding{{Rule: "call-failed", Severity: sev, Packets: packets(final), Detail: detail, RFC: "RFC 3261 " + sec}}
+}
+
+func checkReinviteFailed(c *Call) []Finding {
+	var fs []Finding
+	eachTx(c, func(tx *Transaction) {
+		if tx.Method != "INVITE" || tx.Initial || tx.Final == nil || tx.Final.Status < 300 || tx.Request == nil {
+			return
+		}
+		what := "re-INVITE"
+		if tx.Request.SDP() != nil {
+			what += " (" + tx.Request.SDP().Summary() + ")"
+		}
+		fs = append(fs, Finding{Rule: "reinvite-failed", Severity: Warning, Packets: packets(tx.Request, tx.Final),
+			Detail: fmt.Sprintf("%s rejected with %s", what, label(tx.Final)), RFC: "RFC 3261 §14.1"})
+	})
+	return fs
+}
+
+func checkTransferFailed(c *Call) []Finding {
+	var fs []Finding
+	eachTx(c, func(tx *Transaction) {
+		if tx.Method == "REFER" && tx.Final != nil && tx.Final.Status >= 300 {
+			fs = append(fs, Finding{Rule: "transfer-failed", Severity: Warning, Packets: packets(tx.Request, tx.Final),
+				Detail: fmt.Sprintf("transfer (REFER) rejected with %s", label(tx.Final)), RFC: "RFC 3515 §2.4.2"})
+		}
+		if tx.Method == "NOTIFY" && tx.Request != nil && tx.Request.Sipfrag != "" {
+			f := strings.Fields(tx.Request.Sipfrag)
+			if len(f) >= 2 && len(f[1]) == 3 && f[1] >= "300" {
+				fs = append(fs, Finding{Rule: "transfer-failed", Severity: Warning, Packets: packets(tx.Request),
+					Detail: fmt.Sprintf("the transferred call failed: %s", tx.Request.Sipfrag), RFC: "RFC 3515 §2.4.5"})
+			}
+		}
+	})
+	return fs
+}
+
+func checkNotEnded(c *Call) []Finding {
+	if c.Kind != KindCall || c.State != StateAnswered {
+		return nil
+	}
+	return []Finding{{Rule: "not-ended", Severity: Info, Packets: lastPacket(c),
+		Detail: "the call was answered and no BYE was seen before the capture ended", RFC: "RFC 3261 §15"}}
+}
+
+func lastPacket(c *Call) []int {
+	ms := c.Legs[0].Messages
+	return []int{ms[len(ms)-1].N}
+}
+
+func checkRegisterFailed(c *Call) []Finding {
+	if c.Kind != KindRegistration || c.State != StateFailed || isChallenge(c.FinalStatus) {
+		return nil
+	}
+	var final *Message
+	for _, tx := range initialTxs(c.Legs[0], "REGISTER") {
+		if tx.Final != nil && tx.Final.Status == c.FinalStatus {
+			final = tx.Final
+		}
+	}
+	detail := fmt.Sprintf("registration of %s refused with %d", c.To, c.FinalStatus)
+	if final != nil {
+		detail = fmt.Sprintf("registration of %s refused with %s", c.To, label(final))
+	}
+	return []Finding{{Rule: "register-failed", Severity: Error, Packets: packets(final), Detail: detail, RFC: "RFC 3261 §10.3"}}
+}

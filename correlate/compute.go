@@ -1,0 +1,251 @@
+package correlate
+
+import (
+	"time"
+)
+
+// Timer values of RFC 3261 §17 with the default T1 of 500 ms.
+const (
+	timerB = 32 * time.Second  // INVITE client transaction timeout (64·T1)
+	timerC = 180 * time.Second // proxy INVITE timeout once a provisional response came
+	// graceAfter is how far the capture must go on past a message before
+	// the absence of its answer (an ACK, a retry) is a fault rather than the
+	// capture simply ending first.
+	graceAfter = 4 * time.Second
+)
+
+// initialTxs returns the out-of-dialog transactions of method on the
+// caller's first hop (where the first such request was seen), in order.
+func initialTxs(l *Leg, method string) []*Transaction {
+	var all []*Transaction
+	var hop *Message
+	for _, tx := range l.Transactions {
+		if tx.Method != method || !tx.Initial {
+			continue
+		}
+		if hop == nil && tx.Request != nil {
+			hop = tx.Request
+		}
+		all = append(all, tx)
+	}
+	if hop == nil {
+		return all
+	}
+	kept := all[:0]
+	for _, tx := range all {
+		if tx.Request == nil || tx.Request.Src.Addr() == hop.Src.Addr() && tx.Request.Dst.Addr() == hop.Dst.Addr() {
+			kept = append(kept, tx)
+		}
+	}
+	return kept
+}
+
+func firstSent(tx *Transaction) time.Time {
+	if tx.Request != nil {
+		return tx.Request.Time
+	}
+	if len(tx.Responses) > 0 {
+		return tx.Responses[0].Time
+	}
+	return time.Time{}
+}
+
+// lastFinal returns the last transaction that has a final response, or the
+// last one when none has.
+func lastFinal(txs []*Transaction) *Transaction {
+	for i := len(txs) - 1; i >= 0; i-- {
+		if txs[i].Final != nil {
+			return txs[i]
+		}
+	}
+	if len(txs) > 0 {
+		return txs[len(txs)-1]
+	}
+	return nil
+}
+
+func firstResponse(tx *Transaction, min, max int) *Message {
+	for _, r := range tx.Responses {
+		if r.Status >= min && r.Status <= max {
+			return r
+		}
+	}
+	return nil
+}
+
+func reasonOf(m *Message) string {
+	if m == nil {
+		return ""
+	}
+	if m.ReasonHeader != "" {
+		return m.ReasonHeader
+	}
+	if !m.IsRequest() {
+		return m.Reason
+	}
+	return ""
+}
+
+// failureState maps a final failure status to a state.
+func failureState(status int) State {
+	switch {
+	case status == 487:
+		return StateCancelled
+	case status == 408 || status >= 500 && status < 600 || status == 401 || status == 407:
+		return StateFailed
+	}
+	return StateRejected
+}
+
+func computeState(c *Call) {
+	c.PDD, c.Answer, c.Duration = -1, -1, -1
+	l := c.Legs[0]
+	switch c.Kind {
+	case KindCall:
+		computeCall(c, l)
+	case KindRegistration:
+		txs := initialTxs(l, "REGISTER")
+		computeSimple(c, txs, StateRegistered)
+	default:
+		var txs []*Transaction
+		for _, tx := range l.Transactions {
+			if tx.Initial && tx.Method != "ACK" && tx.Method != "CANCEL" {
+				txs = append(txs, tx)
+			}
+		}
+		computeSimple(c, txs, StateCompleted)
+	}
+}
+
+// computeSimple sets the state of a non-INVITE exchange from its last
+// transaction with a final response.
+func computeSimple(c *Call, txs []*Transaction, ok State) {
+	last := lastFinal(txs)
+	switch {
+	case last == nil || last.Final == nil:
+		c.State = StateUnanswered
+		if last != nil && !gaveUp(last, c.CaptureEnd, timerB) {
+			c.State = StateInProgress
+		}
+	case last.Final.Status < 300:
+		c.State, c.FinalStatus = ok, last.Final.Status
+	default:
+		st := last.Final.Status
+		c.FinalStatus, c.Reason = st, reasonOf(last.Final)
+		c.State = StateRejected
+		if ok == StateRegistered || st == 408 || st >= 500 && st < 600 {
+			c.State = StateFailed
+		}
+	}
+}
+
+func computeCall(c *Call, l *Leg) {
+	invites := initialTxs(l, "INVITE")
+	if len(invites) == 0 {
+		// The INVITE was not captured: a call joined mid-way.
+		c.State = StateAnswered
+		if bye := firstBye(l); bye != nil {
+			c.State = StateCompleted
+			c.Reason = reasonOf(bye.Request)
+		}
+		return
+	}
+	start := firstSent(invites[0])
+	var answer, ringing *Message
+	for _, tx := range invites {
+		if r := firstResponse(tx, 180, 183); r != nil && (ringing == nil || r.Time.Before(ringing.Time)) {
+			ringing = r
+		}
+		if r := firstResponse(tx, 200, 299); r != nil && (answer == nil || r.Time.Before(answer.Time)) {
+			answer = r
+		}
+	}
+	if ringing != nil {
+		c.PDD = ringing.Time.Sub(start)
+	}
+	callerTag := ""
+	if invites[0].Request != nil {
+		callerTag = invites[0].Request.FromTag
+	}
+	if answer != nil {
+		c.Answer = answer.Time.Sub(start)
+		c.FinalStatus = answer.Status
+		c.State = StateAnswered
+		if tx := firstBye(l); tx != nil {
+			c.State = StateCompleted
+			c.Duration = tx.Request.Time.Sub(answer.Time)
+			c.EndedBy = "callee"
+			if tx.Request.FromTag == callerTag {
+				c.EndedBy = "caller"
+			}
+			c.Reason = reasonOf(tx.Request)
+		}
+		return
+	}
+	last := lastFinal(invites)
+	if last.Cancel != nil {
+		c.State, c.EndedBy = StateCancelled, "caller"
+		c.Reason = reasonOf(last.Cancel.Request)
+		if last.Final != nil {
+			c.FinalStatus = last.Final.Status
+		}
+		return
+	}
+	if last.Final == nil {
+		c.State = StateUnanswered
+		wait := timerB
+		if firstResponse(last, 101, 199) != nil {
+			wait = timerC
+		}
+		if !gaveUp(last, c.CaptureEnd, wait) {
+			c.State = StateInProgress
+		}
+		return
+	}
+	c.FinalStatus = last.Final.Status
+	c.State = failureState(last.Final.Status)
+	c.Reason = reasonOf(last.Final)
+	if c.State == StateCancelled {
+		c.EndedBy = "caller"
+	}
+}
+
+// firstBye returns the first BYE transaction whose request was captured.
+func firstBye(l *Leg) *Transaction {
+	for _, tx := range l.Transactions {
+		if tx.Method == "BYE" && tx.Request != nil {
+			return tx
+		}
+	}
+	return nil
+}
+
+// computeEvents records hold and resume (SDP direction in re-INVITE and
+// UPDATE offers) and transfers (REFER and the NOTIFY sipfrag outcomes).
+func computeEvents(c *Call) {
+	onHold := false
+	for _, m := range c.Messages() {
+		if m.Retransmission || !m.IsRequest() {
+			continue
+		}
+		switch {
+		case (m.Method == "INVITE" && m.ToTag != "" || m.Method == "UPDATE") && m.SDP() != nil:
+			hold := false
+			for _, md := range m.SDP().Media {
+				if md.Hold {
+					hold = true
+				}
+			}
+			if hold && !onHold {
+				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "hold", Detail: m.SDP().Summary()})
+			} else if !hold && onHold {
+				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "resume", Detail: m.SDP().Summary()})
+			}
+			onHold = hold
+		case m.Method == "REFER":
+			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer", Detail: "to " + m.ReferTo})
+		case m.Method == "NOTIFY" && m.Sipfrag != "":
+			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer-result", Detail: m.Sipfrag})
+		}
+	}
+}

@@ -1,0 +1,660 @@
+package correlate
+
+import (
+	"time"
+
+	"github.com/sipflow/sipflow/decode"
+)
+
+// Options tune a Correlator. The zero value means the defaults.
+type Options struct {
+	// LinkHeaders name the headers whose value is the Call-ID of another
+	// leg of the same call (B2BUA correlation). Default X-Call-ID, X-CID.
+	LinkHeaders []string
+	// IdleTimeout finishes a call that has seen no message for this long,
+	// in packet time (default 10 minutes).
+	IdleTimeout time.Duration
+	// Linger is how long, in packet time, an INVITE call with nothing left
+	// pending (every transaction answered, every dialog ended) waits before
+	// it is finished (default 5 s). Other kinds (registrations, OPTIONS,
+	// ...) wait 32 s (64·T1), so that a challenged REGISTER's retry and
+	// quick refreshes stay in one record, as one Call-ID.
+	Linger time.Duration
+	// Tombstone is how long a finished Call-ID is remembered so that late
+	// retransmissions are not taken for a new call (default 32 s, 64·T1).
+	Tombstone time.Duration
+	// KeepRaw keeps the full text of every message (for ladders and the
+	// archive). Off, a call costs far less memory.
+	KeepRaw bool
+	// Flows are the expected flows calls are matched against; nil means
+	// the built-in ones (DefaultFlows).
+	Flows []*Flow
+}
+
+// DefaultLinkHeaders are the B2BUA correlation headers used when none are given.
+var DefaultLinkHeaders = []string{"X-Call-ID", "X-CID"}
+
+// Stats counts what a Correlator has seen.
+type Stats struct {
+	Messages        int
+	Retransmissions int
+	Calls           int // calls (groups) emitted
+	Late            int // messages for a call already finished (late retransmissions), not shown
+}
+
+// Correlator groups SIP messages into transactions, dialogs and calls, and
+// hands each call to emit once it is finished, with its state, timings,
+// findings and matched flow. Memory holds only calls still open.
+//
+// It is driven by packet time (Advance), never the clock, so a capture gives
+// the same calls whatever its size or the speed it is read at. One
+// Correlator belongs to one goroutine.
+type Correlator struct {
+	opts  Options
+	conv  *converter
+	emit  func(*Call)
+	Stats Stats
+
+	legs    map[string]*Leg
+	pending map[string][]*Leg // Call-IDs named by a link header before they were seen
+	tombs   map[string]*tomb  // recently finished Call-IDs
+	tombQ   []*tomb
+	open    legList  // legs with something pending, oldest activity first
+	done    legList  // terminal INVITE calls lingering
+	doneNon legList  // terminal legs of other kinds lingering (longer)
+	order   []*group // groups in creation order, for OldestOpen
+	seq     int
+	now     time.Time
+	links   []string
+	matcher matcher
+}
+
+// tomb remembers a finished leg for a while, so that a late retransmission
+// of one of its transactions is recognised instead of starting a new call.
+type tomb struct {
+	id   string
+	at   time.Time
+	keys []uint64 // hashes of its transaction keys: enough to recognise them, without holding the messages
+}
+
+type group struct {
+	legs     []*Leg
+	seq      int
+	open     int // legs not yet finished
+	finished bool
+	merged   *group // set when merged into another group
+}
+
+func (g *group) root() *group {
+	for g.merged != nil {
+		g = g.merged
+	}
+	return g
+}
+
+// late reports whether d belongs to a transaction of the finished leg: a
+// retransmission that came after the call was reported. Anything else
+// with the same Call-ID (a registration refresh, a new attempt) is new.
+func (tb *tomb) late(d *decode.Message) bool {
+	var branch, sentBy string
+	if len(d.Via) > 0 {
+		branch, sentBy = string(d.Via[0].Branch), string(d.Via[0].SentBy)
+	}
+	method := string(d.CSeqMethod)
+	if d.IsRequest() && string(d.Method) == "ACK" {
+		// The ACK to a non-2xx belongs to the INVITE; the ACK to a 2xx is its own.
+		return tb.has(txHash(branch, sentBy, "INVITE", string(d.From.Tag), d.CSeq)) ||
+			tb.has(txHash(branch, sentBy, "ACK", string(d.From.Tag), d.CSeq))
+	}
+	return tb.has(txHash(branch, sentBy, method, string(d.From.Tag), d.CSeq))
+}
+
+func (tb *tomb) has(h uint64) bool {
+	for _, x := range tb.keys {
+		if x == h {
+			return true
+		}
+	}
+	return false
+}
+
+// txHash is a 64-bit FNV-1a of a transaction's key, stable across runs. The
+// From-tag counts only without the magic cookie, as in findTx.
+func txHash(branch, sentBy, method, fromTag string, cseq uint32) uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(s string) {
+		for i := 0; i < len(s); i++ {
+			h ^= uint64(s[i])
+			h *= 1099511628211
+		}
+		h ^= 0xff
+		h *= 1099511628211
+	}
+	mix(branch)
+	mix(sentBy)
+	mix(method)
+	if !hasMagicCookie([]byte(branch)) {
+		mix(fromTag)
+	}
+	h ^= uint64(cseq)
+	h *= 1099511628211
+	return h
+}
+
+// New returns a Correlator that calls emit with every finished call.
+func New(opts Options, emit func(*Call)) *Correlator {
+	if opts.LinkHeaders == nil {
+		opts.LinkHeaders = DefaultLinkHeaders
+	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = 10 * time.Minute
+	}
+	if opts.Linger == 0 {
+		opts.Linger = 5 * time.Second
+	}
+	if opts.Tombstone == 0 {
+		opts.Tombstone = 32 * time.Second
+	}
+	if opts.Flows == nil {
+		opts.Flows = DefaultFlows()
+	}
+	return &Correlator{
+		opts: opts, conv: newConverter(opts.KeepRaw), emit: emit,
+		legs: make(map[string]*Leg), pending: make(map[string][]*Leg), tombs: make(map[string]*tomb),
+	}
+}
+
+// Add correlates one decoded message. d is not kept.
+func (c *Correlator) Add(d *decode.Message) {
+	c.Advance(d.Time)
+	c.Stats.Messages++
+	leg := c.legs[string(d.CallID)]
+	if leg == nil {
+		if tb := c.tombs[string(d.CallID)]; tb != nil && tb.late(d) {
+			c.Stats.Late++
+			return
+		}
+		leg = c.newLeg(d)
+	}
+	m := c.conv.convert(d, leg, c.opts.LinkHeaders, &c.links)
+	m.CallID = leg.CallID
+	for _, id := range c.links {
+		c.link(leg, id)
+	}
+	var branch, sentBy []byte
+	if len(d.Via) > 0 {
+		branch, sentBy = d.Via[0].Branch, d.Via[0].SentBy
+	}
+	c.place(leg, m, branch, sentBy)
+	if m.Retransmission {
+		c.Stats.Retransmissions++
+	}
+	leg.last = m.Time
+	c.requeue(leg)
+}
+
+// intern returns b as a string, reusing one of the leg's recent strings
+// when equal: tags, sent-by, agents and URIs repeat within a call.
+func (l *Leg) intern(b []byte) string {
+	if b == nil {
+		return ""
+	}
+	for _, s := range l.strs {
+		if s == string(b) {
+			return s
+		}
+	}
+	s := string(b)
+	if len(l.strs) < cap(l.strs) || len(l.strs) < 8 {
+		l.strs = append(l.strs, s)
+	} else {
+		l.strs[l.strNext%len(l.strs)] = s
+		l.strNext++
+	}
+	return s
+}
+
+func (c *Correlator) newLeg(d *decode.Message) *Leg {
+	id := string(d.CallID)
+	leg := &Leg{CallID: id, first: d.Time,
+		From: string(d.From.URI), To: string(d.To.URI), FromDisplay: string(d.From.Display)}
+	method := string(d.CSeqMethod)
+	if d.IsRequest() {
+		method = string(d.Method)
+	}
+	leg.Kind = kindOf(method)
+	c.seq++
+	g := &group{legs: []*Leg{leg}, seq: c.seq, open: 1}
+	leg.group = g
+	c.order = append(c.order, g)
+	c.legs[id] = leg
+	if waiting := c.pending[id]; waiting != nil {
+		delete(c.pending, id)
+		for _, other := range waiting {
+			c.merge(other, leg)
+		}
+	}
+	return leg
+}
+
+func kindOf(method string) Kind {
+	switch method {
+	case "INVITE":
+		return KindCall
+	case "REGISTER":
+		return KindRegistration
+	case "SUBSCRIBE", "NOTIFY", "PUBLISH":
+		return KindSubscription
+	case "OPTIONS":
+		return KindOptions
+	case "MESSAGE":
+		return KindMessage
+	}
+	return KindOther
+}
+
+// link records that leg names Call-ID id in a correlation header.
+func (c *Correlator) link(leg *Leg, id string) {
+	if id == "" || id == leg.CallID {
+		return
+	}
+	for _, l := range leg.Links {
+		if l == id {
+			return
+		}
+	}
+	if len(leg.Links) >= 16 {
+		return // a hostile message cannot make a leg link to everything
+	}
+	leg.Links = append(leg.Links, id)
+	if other := c.legs[id]; other != nil {
+		c.merge(leg, other)
+		return
+	}
+	if len(c.pending[id]) < 16 {
+		c.pending[id] = append(c.pending[id], leg)
+	}
+}
+
+// merge puts the groups of a and b together (transitively: union-find).
+func (c *Correlator) merge(a, b *Leg) {
+	ga, gb := a.group.root(), b.group.root()
+	if ga == gb || ga.finished || gb.finished {
+		return
+	}
+	if gb.seq < ga.seq {
+		ga, gb = gb, ga
+	}
+	ga.legs = append(ga.legs, gb.legs...)
+	ga.open += gb.open
+	gb.merged = ga
+	gb.legs = nil
+	gb.finished = true // gone from the order queue
+	for _, l := range ga.legs {
+		l.group = ga
+	}
+}
+
+// place adds m to its transaction and dialog, marking retransmissions.
+// via is the decoded top Via (branch and sent-by as views), so that a
+// message of a known transaction costs no string allocation for them.
+func (c *Correlator) place(leg *Leg, m *Message, branch, sentBy []byte) {
+	leg.Messages = append(leg.Messages, m)
+	if m.IsRequest() {
+		c.placeRequest(leg, m, branch, sentBy)
+	} else {
+		c.placeResponse(leg, m, branch, sentBy)
+	}
+	leg.terminal = leg.pending <= 0 && leg.openDialogs <= 0 && leg.Kind != KindSubscription
+}
+
+func sameHop(a, b *Message) bool { return a != nil && a.Src == b.Src && a.Dst == b.Dst }
+
+// maxTxSearch bounds how far back a message looks for its transaction: a
+// retransmission or response to a transaction older than this many
+// transactions of the same Call-ID is taken as a new one.
+const maxTxSearch = 256
+
+// findTx looks for the transaction a message belongs to (RFC 3261 §17.1.3,
+// §17.2.3): same top Via branch and sent-by, and same CSeq method (keyMethod:
+// the ACK to a non-2xx response looks for its INVITE). The CSeq number must
+// match too, although the RFC does not need it: real phones reuse a branch
+// for the retry of a challenged REGISTER, and only the CSeq tells them apart.
+// Without the magic cookie (RFC 2543 peers) the From-tag must match as well.
+func (leg *Leg) findTx(keyMethod string, cseq uint32, branch, sentBy []byte, fromTag string) *Transaction {
+	cookie := hasMagicCookie(branch)
+	txs := leg.Transactions
+	for i := len(txs) - 1; i >= 0 && i >= len(txs)-maxTxSearch; i-- {
+		tx := txs[i]
+		if tx.keyMethod == keyMethod && tx.CSeq == cseq && tx.Branch == string(branch) && tx.sentBy == string(sentBy) &&
+			(cookie || tx.fromTag == fromTag) {
+			return tx
+		}
+	}
+	return nil
+}
+
+func hasMagicCookie(branch []byte) bool { return len(branch) >= 7 && string(branch[:7]) == "z9hG4bK" }
+
+func (leg *Leg) newTx(method, keyMethod string, m *Message, branch, sentBy []byte) *Transaction {
+	tx := &Transaction{Method: method, CSeq: m.CSeq, Branch: string(branch), keyMethod: keyMethod,
+		sentBy: leg.intern(sentBy), fromTag: m.FromTag, Initial: m.ToTag == ""}
+	leg.Transactions = append(leg.Transactions, tx)
+	return tx
+}
+
+func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) {
+	if m.Method == "ACK" {
+		tx := leg.findTx("INVITE", m.CSeq, branch, sentBy, m.FromTag)
+		if tx != nil && tx.Final != nil && tx.Final.Status >= 300 {
+			// ACK to a non-2xx final response: part of the INVITE transaction (§17.1.1.3).
+			m.Branch, m.SentBy = tx.Branch, tx.sentBy
+			if tx.ACK == nil {
+				tx.ACK = m
+			} else if sameHop(tx.ACK, m) {
+				m.Retransmission = true
+			}
+			return
+		}
+		// ACK to a 2xx: a transaction of its own (§13.2.2.4).
+		if tx = leg.findTx("ACK", m.CSeq, branch, sentBy, m.FromTag); tx != nil {
+			m.Branch, m.SentBy = tx.Branch, tx.sentBy
+			if sameHop(tx.Request, m) {
+				m.Retransmission = true
+				tx.Requests = append(tx.Requests, m)
+			}
+			return
+		}
+		tx = leg.newTx("ACK", "ACK", m, branch, sentBy)
+		tx.Request, tx.Requests = m, []*Message{m}
+		m.Branch, m.SentBy = tx.Branch, tx.sentBy
+		c.dialogRequest(leg, m)
+		return
+	}
+	if tx := leg.findTx(m.Method, m.CSeq, branch, sentBy, m.FromTag); tx != nil {
+		m.Branch, m.SentBy = tx.Branch, tx.sentBy
+		if tx.Request == nil {
+			tx.Request = m // the response was seen first
+			tx.Requests = append(tx.Requests, m)
+		} else if sameHop(tx.Request, m) {
+			m.Retransmission = true
+			tx.Requests = append(tx.Requests, m)
+		}
+		return
+	}
+	tx := leg.newTx(m.Method, m.Method, m, branch, sentBy)
+	tx.Request, tx.Requests = m, []*Message{m}
+	m.Branch, m.SentBy = tx.Branch, tx.sentBy
+	leg.pending++
+	if m.Method == "CANCEL" {
+		if inv := leg.findTx("INVITE", m.CSeq, branch, sentBy, m.FromTag); inv != nil {
+			inv.Cancel = tx
+		}
+	}
+	c.dialogRequest(leg, m)
+}
+
+func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) {
+	tx := leg.findTx(m.CSeqMethod, m.CSeq, branch, sentBy, m.FromTag)
+	if tx == nil {
+		// The request was not captured (or was on a hop we do not see).
+		tx = leg.newTx(m.CSeqMethod, m.CSeqMethod, m, branch, sentBy)
+		tx.Initial = m.ToTag == "" || m.CSeqMethod == "REGISTER"
+		leg.pending++
+	}
+	m.Branch, m.SentBy = tx.Branch, tx.sentBy
+	for _, r := range tx.Responses {
+		if r.Status == m.Status && r.ToTag == m.ToTag && sameHop(r, m) {
+			m.Retransmission = true
+			break
+		}
+	}
+	tx.Responses = append(tx.Responses, m)
+	if m.Status >= 200 && tx.Final == nil {
+		tx.Final = m
+		leg.pending--
+		if tx.Method == "BYE" {
+			c.byeAnswered(leg, m)
+		}
+	}
+	c.dialogResponse(leg, tx, m)
+}
+
+// dialogCreating reports whether a request method creates a dialog.
+func dialogCreating(method string) bool {
+	return method == "INVITE" || method == "SUBSCRIBE" || method == "REFER" || method == "NOTIFY"
+}
+
+func (leg *Leg) findDialog(a, b string) *Dialog {
+	for _, d := range leg.Dialogs {
+		if d.LocalTag == a && d.RemoteTag == b || d.LocalTag == b && d.RemoteTag == a {
+			return d
+		}
+	}
+	return nil
+}
+
+func (c *Correlator) dialogResponse(leg *Leg, tx *Transaction, m *Message) {
+	if m.ToTag == "" || m.Status < 101 || m.Status >= 300 || !dialogCreating(tx.Method) || (tx.Request != nil && !tx.Initial) {
+		return
+	}
+	d := leg.findDialog(m.FromTag, m.ToTag)
+	if d == nil {
+		d = &Dialog{CallID: leg.CallID, LocalTag: m.FromTag, RemoteTag: m.ToTag, First: m, Early: true}
+		leg.Dialogs = append(leg.Dialogs, d)
+	}
+	if m.Status >= 200 && !d.Confirmed {
+		d.Confirmed, d.Early = true, false
+		if tx.Method == "INVITE" && !d.Ended {
+			d.open = true
+			leg.openDialogs++
+		}
+	}
+}
+
+func (c *Correlator) dialogRequest(leg *Leg, m *Message) {
+	if m.ToTag == "" {
+		return
+	}
+	d := leg.findDialog(m.FromTag, m.ToTag)
+	if d == nil {
+		// An in-dialog request whose dialog we did not see created.
+		d = &Dialog{CallID: leg.CallID, LocalTag: m.FromTag, RemoteTag: m.ToTag, First: m, Confirmed: true}
+		leg.Dialogs = append(leg.Dialogs, d)
+		if leg.Kind == KindCall && m.Method != "BYE" {
+			d.open = true
+			leg.openDialogs++
+		}
+	}
+	if m.Method == "BYE" && !d.Ended {
+		d.Ended = true
+	}
+}
+
+// byeAnswered closes the dialog a BYE ended, once the BYE has its answer.
+func (c *Correlator) byeAnswered(leg *Leg, m *Message) {
+	d := leg.findDialog(m.FromTag, m.ToTag)
+	if d != nil && d.open {
+		d.open = false
+		leg.openDialogs--
+	}
+}
+
+// requeue moves leg to the back of the list its state belongs to.
+func (c *Correlator) requeue(l *Leg) {
+	want := &c.open
+	if l.terminal {
+		want = &c.done
+		if l.Kind != KindCall {
+			want = &c.doneNon
+		}
+	}
+	if l.list != nil {
+		l.list.remove(l)
+	}
+	want.pushBack(l)
+}
+
+// Advance moves packet time forward to t, finishing calls that have been
+// quiet long enough. Call it for every packet, SIP or not.
+func (c *Correlator) Advance(t time.Time) {
+	if !t.After(c.now) {
+		return
+	}
+	c.now = t
+	for l := c.done.head; l != nil && t.Sub(l.last) > c.opts.Linger; l = c.done.head {
+		c.finishLeg(l)
+	}
+	for l := c.doneNon.head; l != nil && t.Sub(l.last) > c.opts.Tombstone; l = c.doneNon.head {
+		c.finishLeg(l)
+	}
+	for l := c.open.head; l != nil && t.Sub(l.last) > c.opts.IdleTimeout; l = c.open.head {
+		c.finishLeg(l)
+	}
+	for len(c.tombQ) > 0 && t.Sub(c.tombQ[0].at) > c.opts.Tombstone {
+		if c.tombs[c.tombQ[0].id] == c.tombQ[0] {
+			delete(c.tombs, c.tombQ[0].id)
+		}
+		c.tombQ[0] = nil
+		c.tombQ = c.tombQ[1:]
+	}
+}
+
+// Flush finishes every call still open: the capture has ended.
+func (c *Correlator) Flush() {
+	for _, g := range c.order {
+		if g.finished || g.merged != nil {
+			continue
+		}
+		for _, l := range g.legs {
+			if !l.finished {
+				c.finishLeg(l)
+			}
+		}
+	}
+	c.order = c.order[:0]
+}
+
+// OldestOpen returns the Seq of the oldest call not yet finished, or -1
+// when none is open. A caller that wants calls in order of first message
+// can hold finished calls until their Seq is below it.
+func (c *Correlator) OldestOpen() int {
+	for len(c.order) > 0 && c.order[0].finished {
+		c.order[0] = nil
+		c.order = c.order[1:]
+	}
+	if len(c.order) == 0 {
+		return -1
+	}
+	return c.order[0].seq
+}
+
+func (c *Correlator) finishLeg(l *Leg) {
+	if l.list != nil {
+		l.list.remove(l)
+	}
+	l.finished = true
+	delete(c.legs, l.CallID)
+	tb := &tomb{id: l.CallID, at: c.now, keys: make([]uint64, 0, len(l.Transactions))}
+	for _, tx := range l.Transactions {
+		tb.keys = append(tb.keys, txHash(tx.Branch, tx.sentBy, tx.keyMethod, tx.fromTag, tx.CSeq))
+	}
+	c.tombs[l.CallID] = tb
+	c.tombQ = append(c.tombQ, tb)
+	for _, id := range l.Links {
+		if w := c.pending[id]; w != nil {
+			kept := w[:0]
+			for _, x := range w {
+				if x != l {
+					kept = append(kept, x)
+				}
+			}
+			if len(kept) == 0 {
+				delete(c.pending, id)
+			} else {
+				c.pending[id] = kept
+			}
+		}
+	}
+	g := l.group.root()
+	g.open--
+	if g.open > 0 {
+		return
+	}
+	g.finished = true
+	call := c.build(g)
+	c.Stats.Calls++
+	c.emit(call)
+}
+
+// build turns a finished group into a Call with everything computed.
+func (c *Correlator) build(g *group) *Call {
+	legs := g.legs
+	// The first leg is the one seen first.
+	for i := 1; i < len(legs); i++ {
+		for j := i; j > 0 && legs[j].first.Before(legs[j-1].first); j-- {
+			legs[j], legs[j-1] = legs[j-1], legs[j]
+		}
+	}
+	for i, l := range legs {
+		for _, m := range l.Messages {
+			m.Leg = i
+		}
+	}
+	first := legs[0]
+	call := &Call{ID: first.CallID, Kind: first.Kind, Legs: legs, Seq: g.seq, CaptureEnd: c.now,
+		From: first.From, To: first.To, FromDisplay: first.FromDisplay}
+	call.Start = first.Messages[0].Time
+	call.Caller, call.Callee = first.Messages[0].Src, first.Messages[0].Dst
+	for _, l := range legs {
+		if t := l.Messages[0].Time; t.Before(call.Start) {
+			call.Start = t
+		}
+		if l.last.After(call.End) {
+			call.End = l.last
+		}
+	}
+	for i, l := range legs {
+		if i > 0 {
+			call.LinkedIDs = append(call.LinkedIDs, l.CallID)
+		}
+		call.NumDialogs += len(l.Dialogs)
+		for _, m := range l.Messages {
+			if !m.Retransmission {
+				call.NumMessages++
+			}
+		}
+	}
+	computeState(call)
+	computeEvents(call)
+	call.Findings = runChecks(call)
+	matchFlows(call, c.opts.Flows, &c.matcher)
+	return call
+}
+
+// legList is an intrusive doubly linked list of legs, ordered by last activity.
+type legList struct{ head, tail *Leg }
+
+func (q *legList) pushBack(l *Leg) {
+	l.list, l.prev, l.next = q, q.tail, nil
+	if q.tail != nil {
+		q.tail.next = l
+	} else {
+		q.head = l
+	}
+	q.tail = l
+}
+
+func (q *legList) remove(l *Leg) {
+	if l.prev != nil {
+		l.prev.next = l.next
+	} else {
+		q.head = l.next
+	}
+	if l.next != nil {
+		l.next.prev = l.prev
+	} else {
+		q.tail = l.prev
+	}
+	l.prev, l.next, l.list = nil, nil, nil
+}

@@ -1,0 +1,426 @@
+package correlate
+
+import (
+	"bufio"
+	"embed"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Flow is an expected message sequence, such as "basic call" or
+// "registration with digest challenge", written in the flow format:
+//
+//	# comment
+//	flow NAME
+//	title One line that says what it is
+//	A -> B INVITE            a request: FROM -> TO METHOD
+//	B -> A 18x *             a response: status (200), class (2xx) or 18x
+//	B -> A 2xx INVITE        optionally with the CSeq method it answers
+//	any -> any BYE           A is the caller, B the other side, any is either
+//	...                      any messages (as few as possible)
+//
+// A step may end with a quantifier: ? (optional), * (any number), + (one
+// or more). A call matches a flow when the messages of its first leg on the
+// caller's first hop, retransmissions left out, match the steps from the
+// first to the last.
+type Flow struct {
+	Name  string
+	Title string
+	Steps []Step
+	File  string // where it was read from
+}
+
+// Step is one line of a flow.
+type Step struct {
+	From, To string // "A", "B" or "any"
+	Method   string // request method, or "" for a response
+	Status   string // "200", "2xx", "18x", ... for a response
+	CSeq     string // CSeq method a response must answer, or ""
+	Min, Max int    // how many times (Max -1: unbounded)
+	Any      bool   // the "..." wildcard
+	Line     int
+}
+
+func (s Step) String() string {
+	if s.Any {
+		return "..."
+	}
+	what := s.Method
+	if what == "" {
+		what = s.Status
+		if s.CSeq != "" {
+			what += " " + s.CSeq
+		}
+	}
+	q := ""
+	switch {
+	case s.Min == 0 && s.Max == 1:
+		q = " ?"
+	case s.Min == 0 && s.Max < 0:
+		q = " *"
+	case s.Min == 1 && s.Max < 0:
+		q = " +"
+	}
+	return s.From + " -> " + s.To + " " + what + q
+}
+
+//go:embed flows/*.flow
+var builtinFlows embed.FS
+
+// DefaultFlows returns the built-in flows.
+func DefaultFlows() []*Flow {
+	flows, err := LoadFlows(builtinFlows, "flows")
+	if err != nil {
+		panic(fmt.Sprintf("correlate: built-in flows: %v", err)) // a bug in a file shipped with the binary
+	}
+	return flows
+}
+
+// LoadFlows reads every *.flow file of a directory in fsys.
+func LoadFlows(fsys fs.FS, dir string) ([]*Flow, error) {
+	names, err := fs.Glob(fsys, filepath.ToSlash(filepath.Join(dir, "*.flow")))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var flows []*Flow
+	for _, name := range names {
+		f, err := fsys.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		fl, err := ParseFlows(f, name)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		flows = append(flows, fl...)
+	}
+	return flows, nil
+}
+
+// LoadFlowDir reads the flows of a directory on disk and merges them into
+// base: a flow with the name of a built-in one replaces it.
+func LoadFlowDir(dir string, base []*Flow) ([]*Flow, error) {
+	extra, err := LoadFlows(os.DirFS(dir), ".")
+	if err != nil {
+		return nil, err
+	}
+	if len(extra) == 0 {
+		return nil, fmt.Errorf("%s: no *.flow files", dir)
+	}
+	for _, f := range extra {
+		f.File = filepath.Join(dir, filepath.Base(f.File))
+	}
+	out := append([]*Flow(nil), base...)
+	for _, f := range extra {
+		replaced := false
+		for i, b := range out {
+			if b.Name == f.Name {
+				out[i], replaced = f, true
+			}
+		}
+		if !replaced {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// ParseFlows parses flow definitions; file names the source in errors.
+func ParseFlows(r io.Reader, file string) ([]*Flow, error) {
+	var flows []*Flow
+	var cur *Flow
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := sc.Text()
+		if i := strings.IndexByte(text, '#'); i >= 0 {
+			text = text[:i]
+		}
+		f := strings.Fields(text)
+		if len(f) == 0 {
+			continue
+		}
+		errf := func(format string, args ...any) error {
+			return fmt.Errorf("%s:%d: %s", file, line, fmt.Sprintf(format, args...))
+		}
+		switch {
+		case f[0] == "flow":
+			if len(f) != 2 {
+				return nil, errf("want: flow NAME")
+			}
+			cur = &Flow{Name: f[1], File: file}
+			flows = append(flows, cur)
+		case cur == nil:
+			return nil, errf("a step before any 'flow NAME' line")
+		case f[0] == "title":
+			cur.Title = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(text), "title"))
+		case f[0] == "...":
+			if len(f) != 1 {
+				return nil, errf("'...' stands alone on its line")
+			}
+			cur.Steps = append(cur.Steps, Step{Any: true, Min: 0, Max: -1, Line: line})
+		default:
+			st, err := parseStep(f)
+			if err != nil {
+				return nil, errf("%v", err)
+			}
+			st.Line = line
+			cur.Steps = append(cur.Steps, st)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	for _, fl := range flows {
+		if len(fl.Steps) == 0 {
+			return nil, fmt.Errorf("%s: flow %s has no steps", file, fl.Name)
+		}
+	}
+	return flows, nil
+}
+
+func parseParty(s string) (string, error) {
+	switch strings.ToLower(s) {
+	case "a":
+		return "A", nil
+	case "b":
+		return "B", nil
+	case "any", "*":
+		return "any", nil
+	}
+	return "", fmt.Errorf("unknown party %q (want A, B or any)", s)
+}
+
+func parseStep(f []string) (Step, error) {
+	st := Step{Min: 1, Max: 1}
+	if len(f) < 4 || f[1] != "->" {
+		return st, fmt.Errorf("want: FROM -> TO MESSAGE [CSEQ-METHOD] [?|*|+], got %q", strings.Join(f, " "))
+	}
+	var err error
+	if st.From, err = parseParty(f[0]); err != nil {
+		return st, err
+	}
+	if st.To, err = parseParty(f[2]); err != nil {
+		return st, err
+	}
+	rest := f[3:]
+	if q := rest[len(rest)-1]; q == "?" || q == "*" || q == "+" {
+		switch q {
+		case "?":
+			st.Min, st.Max = 0, 1
+		case "*":
+			st.Min, st.Max = 0, -1
+		case "+":
+			st.Min, st.Max = 1, -1
+		}
+		rest = rest[:len(rest)-1]
+	}
+	if len(rest) == 0 || len(rest) > 2 {
+		return st, fmt.Errorf("want a method, or a status and optionally a CSeq method")
+	}
+	if isStatusPattern(rest[0]) {
+		st.Status = strings.ToLower(rest[0])
+		if len(rest) == 2 {
+			st.CSeq = strings.ToUpper(rest[1])
+		}
+	} else {
+		if len(rest) == 2 {
+			return st, fmt.Errorf("a request step takes no CSeq method (%q)", rest[1])
+		}
+		st.Method = strings.ToUpper(rest[0])
+	}
+	return st, nil
+}
+
+func isStatusPattern(s string) bool {
+	if len(s) != 3 || s[0] < '1' || s[0] > '6' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if !(c >= '0' && c <= '9' || c == 'x' || c == 'X') {
+			return false
+		}
+	}
+	return true
+}
+
+// flowMsg is a message as the matcher sees it.
+type flowMsg struct {
+	m        *Message
+	from, to string // A or B
+}
+
+// flowView returns the messages a flow is matched against: the first leg,
+// on the caller's first hop, without retransmissions.
+func flowView(c *Call) []flowMsg {
+	side := func(ap netip.AddrPort) string {
+		switch {
+		case ap == c.Caller:
+			return "A"
+		case ap == c.Callee:
+			return "B"
+		case c.Caller.Addr() != c.Callee.Addr() && ap.Addr() == c.Caller.Addr():
+			return "A"
+		case c.Caller.Addr() != c.Callee.Addr() && ap.Addr() == c.Callee.Addr():
+			return "B"
+		}
+		return ""
+	}
+	var out []flowMsg
+	for _, m := range c.Legs[0].Messages {
+		if m.Retransmission {
+			continue
+		}
+		f, t := side(m.Src), side(m.Dst)
+		if f == "" || t == "" || f == t {
+			continue
+		}
+		out = append(out, flowMsg{m: m, from: f, to: t})
+	}
+	return out
+}
+
+func (s *Step) matches(fm flowMsg) bool {
+	if s.From != "any" && s.From != fm.from || s.To != "any" && s.To != fm.to {
+		return false
+	}
+	m := fm.m
+	if s.Method != "" {
+		return m.IsRequest() && m.Method == s.Method
+	}
+	if m.IsRequest() {
+		return false
+	}
+	code := itoa3(m.Status)
+	for i := 0; i < 3; i++ {
+		if s.Status[i] != 'x' && s.Status[i] != code[i] {
+			return false
+		}
+	}
+	return s.CSeq == "" || s.CSeq == m.CSeqMethod
+}
+
+// matcher runs one flow over one message sequence, remembering how far it
+// got so a failed match can say where the call left the flow.
+type matcher struct {
+	steps    []Step
+	msgs     []flowMsg
+	memo     []int8 // (step, msg) → 0 unknown, 1 no (or being tried), 2 yes
+	bestStep int    // furthest step reached with bestMsg messages consumed
+	bestMsg  int
+}
+
+func (mt *matcher) reset(steps []Step, msgs []flowMsg) {
+	mt.steps, mt.msgs, mt.bestStep, mt.bestMsg = steps, msgs, 0, 0
+	n := (len(steps) + 1) * (len(msgs) + 1)
+	if cap(mt.memo) < n {
+		mt.memo = make([]int8, n)
+	}
+	mt.memo = mt.memo[:n]
+	clear(mt.memo)
+}
+
+func (mt *matcher) match(i, j int) bool {
+	if i == len(mt.steps) {
+		return j == len(mt.msgs)
+	}
+	key := i*(len(mt.msgs)+1) + j
+	if v := mt.memo[key]; v != 0 {
+		return v == 2
+	}
+	mt.memo[key] = 1 // cut cycles; set below
+	st := &mt.steps[i]
+	ok := false
+	if st.Any {
+		for k := j; k <= len(mt.msgs) && !ok; k++ {
+			ok = mt.match(i+1, k)
+		}
+	} else {
+		// Take as few as allowed first, then more.
+		k := j
+		count := 0
+		for {
+			if count >= st.Min && mt.match(i+1, k) {
+				ok = true
+				break
+			}
+			if st.Max >= 0 && count >= st.Max || k >= len(mt.msgs) || !st.matches(mt.msgs[k]) {
+				break
+			}
+			k++
+			count++
+			// Progress is measured by messages a concrete step matched, so
+			// that "..." cannot make a flow look closer than it is.
+			if k > mt.bestMsg {
+				mt.bestMsg, mt.bestStep = k, i+1
+			}
+		}
+	}
+	if ok {
+		mt.memo[key] = 2
+	}
+	return ok
+}
+
+// matchFlows sets c.Flow to the first flow the call matches or, failing
+// that, c.Deviation to where it left the closest flow.
+func matchFlows(c *Call, flows []*Flow, mt *matcher) {
+	view := flowView(c)
+	if len(view) == 0 {
+		return
+	}
+	var best *Flow
+	bestStep, bestMsg := 0, 0
+	for _, f := range flows {
+		mt.reset(f.Steps, view)
+		if mt.match(0, 0) {
+			c.Flow = f.Name
+			c.Deviation = ""
+			return
+		}
+		if mt.bestMsg > bestMsg {
+			best, bestStep, bestMsg = f, mt.bestStep, mt.bestMsg
+		}
+	}
+	if best == nil {
+		return // no flow even starts like this call
+	}
+	mt.reset(best.Steps, view)
+	mt.bestStep, mt.bestMsg = bestStep, bestMsg
+	c.Deviation = describeDeviation(best, mt)
+}
+
+func describeDeviation(f *Flow, mt *matcher) string {
+	want := "expected the flow to end"
+	for _, st := range f.Steps[mt.bestStep:] {
+		if st.Any || st.Min == 0 {
+			continue
+		}
+		want = "expected " + st.String()
+		break
+	}
+	var got string
+	if mt.bestMsg < len(mt.msgs) {
+		fm := mt.msgs[mt.bestMsg]
+		got = fmt.Sprintf("got %s -> %s %s (packet %d)", fm.from, fm.to, flowLabel(fm.m), fm.m.N)
+	} else {
+		got = "but the call ended"
+	}
+	return fmt.Sprintf("%s: after %d message(s), %s, %s", f.Name, mt.bestMsg, want, got)
+}
+
+func flowLabel(m *Message) string {
+	if m.IsRequest() {
+		return m.Method
+	}
+	return itoa3(m.Status) + " " + m.CSeqMethod
+}

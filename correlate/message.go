@@ -1,0 +1,351 @@
+package correlate
+
+import (
+	"bytes"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/sipflow/sipflow/decode"
+)
+
+// Message is a SIP message kept by a call: the few fields correlation,
+// checks and rendering need, copied out of the decoder's buffers.
+type Message struct {
+	N         int // packet number
+	Time      time.Time
+	Src, Dst  netip.AddrPort
+	Transport decode.Transport
+	Encap     string
+
+	Method     string // request method; "" for a response
+	RequestURI string
+	Status     int // response status; 0 for a request
+	Reason     string
+
+	CallID     string
+	CSeq       uint32
+	CSeqMethod string
+	FromTag    string
+	ToTag      string
+	Branch     string // top Via branch
+	SentBy     string // top Via sent-by
+
+	HasAuth      bool   // carries Authorization or Proxy-Authorization
+	ReasonHeader string // Reason header (RFC 3326)
+	Agent        string // User-Agent or Server
+	Event        string // Event header (SUBSCRIBE, NOTIFY)
+	ReferTo      string
+	Expires      int    // Expires header; -1 when absent
+	Sipfrag      string // first line of a message/sipfrag body (NOTIFY after REFER)
+
+	Retransmission bool // the same message was seen before (RFC 3261 §17)
+	Leg            int  // index into Call.Legs
+
+	Raw []byte // the full message text, when Options.KeepRaw
+
+	sdpRaw []byte // the SDP body, parsed on first use by SDP
+	sdp    *SDP
+}
+
+// HasSDP reports whether the message carries an SDP body.
+func (m *Message) HasSDP() bool { return m.sdpRaw != nil }
+
+// SDP returns the message's SDP, or nil when it has none (or none that
+// parses). It is parsed on first use: most uses of a call never need it.
+func (m *Message) SDP() *SDP {
+	if m.sdp == nil && m.sdpRaw != nil {
+		var scratch decode.SDP
+		m.sdp = convertSDP(m.sdpRaw, &scratch)
+		if m.sdp == nil {
+			m.sdpRaw = nil
+		}
+	}
+	return m.sdp
+}
+
+// IsRequest reports whether m is a request.
+func (m *Message) IsRequest() bool { return m.Status == 0 }
+
+// Label is the method for a request, or "status reason" for a response.
+func (m *Message) Label() string {
+	if m.IsRequest() {
+		return m.Method
+	}
+	return itoa3(m.Status) + " " + m.Reason
+}
+
+// SDP is the part of an SDP body sipflow uses: where media goes and how.
+type SDP struct {
+	Media []Media
+}
+
+// Media is one m= line with its connection address and attributes.
+type Media struct {
+	Type      string     // audio, video, image, ...
+	Addr      netip.Addr // media-level c=, else session-level; invalid when absent or a name
+	Port      int
+	Proto     string
+	Payloads  []int
+	Codecs    []string // one per payload type: rtpmap name, or RFC 3551 static name
+	Clocks    []int    // clock rate per payload type (0 when unknown)
+	Direction string   // sendrecv, sendonly, recvonly, inactive
+	RTCPPort  int
+	RTCPMux   bool
+	Hold      bool // sendonly/inactive, or c=0.0.0.0 (RFC 2543 hold)
+}
+
+// Summary is a one-line description: codecs, address:port, direction.
+func (s *SDP) Summary() string {
+	var b strings.Builder
+	for i, m := range s.Media {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(m.Type)
+		b.WriteByte(' ')
+		for j, c := range m.Codecs {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(c)
+		}
+		b.WriteByte(' ')
+		if m.Addr.IsValid() {
+			b.WriteString(netip.AddrPortFrom(m.Addr, uint16(m.Port)).String())
+		} else {
+			b.WriteString("?:" + itoa(m.Port))
+		}
+		b.WriteByte(' ')
+		b.WriteString(m.Direction)
+	}
+	return b.String()
+}
+
+// converter turns decode.Messages into kept Messages. Methods, common
+// reason phrases and header names come from constant tables; strings that
+// repeat within a call are interned by the leg; so a message costs a
+// handful of allocations.
+type converter struct {
+	keepRaw bool
+}
+
+func newConverter(keepRaw bool) *converter { return &converter{keepRaw: keepRaw} }
+
+// token returns well-known methods and reason phrases without allocating.
+func token(b []byte, l *Leg) string {
+	switch string(b) {
+	case "INVITE":
+		return "INVITE"
+	case "ACK":
+		return "ACK"
+	case "BYE":
+		return "BYE"
+	case "CANCEL":
+		return "CANCEL"
+	case "REGISTER":
+		return "REGISTER"
+	case "OPTIONS":
+		return "OPTIONS"
+	case "PRACK":
+		return "PRACK"
+	case "SUBSCRIBE":
+		return "SUBSCRIBE"
+	case "NOTIFY":
+		return "NOTIFY"
+	case "PUBLISH":
+		return "PUBLISH"
+	case "INFO":
+		return "INFO"
+	case "REFER":
+		return "REFER"
+	case "MESSAGE":
+		return "MESSAGE"
+	case "UPDATE":
+		return "UPDATE"
+	case "OK":
+		return "OK"
+	case "Trying":
+		return "Trying"
+	case "Ringing":
+		return "Ringing"
+	case "Session Progress":
+		return "Session Progress"
+	case "Unauthorized":
+		return "Unauthorized"
+	case "Proxy Authentication Required":
+		return "Proxy Authentication Required"
+	case "Request Terminated":
+		return "Request Terminated"
+	case "Busy Here":
+		return "Busy Here"
+	}
+	return l.intern(b)
+}
+
+func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, links *[]string) *Message {
+	m := &Message{
+		N: d.N, Time: d.Time, Src: d.Src, Dst: d.Dst, Transport: d.Transport, Encap: d.Encap,
+		Status: d.StatusCode, CSeq: d.CSeq, Expires: -1,
+		FromTag: l.intern(d.From.Tag), ToTag: l.intern(d.To.Tag),
+	}
+	if d.IsRequest() {
+		m.Method = token(d.Method, l)
+		m.RequestURI = l.intern(d.RequestURI)
+	} else {
+		m.Reason = token(d.Reason, l)
+	}
+	m.CSeqMethod = token(d.CSeqMethod, l)
+	m.HasAuth = d.Authorization != nil || d.ProxyAuthorization != nil
+	if d.ReasonHeader != nil {
+		m.ReasonHeader = string(d.ReasonHeader)
+	}
+	if d.UserAgent != nil {
+		m.Agent = l.intern(d.UserAgent)
+	} else if d.Server != nil {
+		m.Agent = l.intern(d.Server)
+	}
+	if d.ReferTo.URI != nil {
+		m.ReferTo = string(d.ReferTo.URI)
+	}
+	*links = (*links)[:0]
+	for i := range d.Headers {
+		h := &d.Headers[i]
+		switch {
+		case string(h.Name) == "event":
+			m.Event = l.intern(h.Value)
+		case string(h.Name) == "expires":
+			m.Expires = atoi(h.Value)
+		case len(linkHeaders) > 0 && len(h.Value) > 0:
+			for _, lh := range linkHeaders {
+				if bytesEqualFold(h.Name, lh) {
+					*links = append(*links, string(bytes.TrimSpace(h.Value)))
+				}
+			}
+		}
+	}
+	if d.SDP != nil {
+		m.sdpRaw = bytes.Clone(d.SDP)
+	}
+	if m.Method == "NOTIFY" && len(d.Body) > 0 && hasPrefixFold(d.ContentType, "message/sipfrag") {
+		line := d.Body
+		if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
+			line = line[:i]
+		}
+		m.Sipfrag = string(line)
+	}
+	if c.keepRaw {
+		m.Raw = bytes.Clone(d.Raw)
+	}
+	return m
+}
+
+// convertSDP parses an SDP body into the kept form; nil if it does not parse.
+func convertSDP(b []byte, scratch *decode.SDP) *SDP {
+	if err := decode.ParseSDP(b, scratch); err != nil && len(scratch.Media) == 0 {
+		return nil
+	}
+	s := &SDP{Media: make([]Media, 0, len(scratch.Media))}
+	for i := range scratch.Media {
+		dm := &scratch.Media[i]
+		m := Media{
+			Type: string(dm.Type), Addr: dm.Conn, Port: dm.Port, Proto: string(dm.Proto),
+			Payloads: append([]int(nil), dm.Formats...), Direction: dm.Direction.String(),
+			RTCPPort: dm.RTCPPort, RTCPMux: dm.RTCPMux, Hold: dm.Hold(),
+		}
+		if dm.Direction == decode.DirUnset {
+			m.Direction = "sendrecv"
+		}
+		for _, pt := range dm.Formats {
+			m.Codecs = append(m.Codecs, dm.Codec(pt))
+			clock := 0
+			for _, rm := range dm.RTPMaps {
+				if rm.PT == pt {
+					clock = rm.Clock
+				}
+			}
+			if clock == 0 && pt < 96 {
+				clock = 8000 // RFC 3551 static audio types are 8 kHz but for a few
+				switch pt {
+				case 10, 11: // L16 stereo/mono
+					clock = 44100
+				case 14, 25, 26, 28, 31, 32, 33, 34: // MPA and video
+					clock = 90000
+				}
+			}
+			m.Clocks = append(m.Clocks, clock)
+		}
+		s.Media = append(s.Media, m)
+	}
+	return s
+}
+
+func bytesEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func hasPrefixFold(b []byte, s string) bool {
+	return len(b) >= len(s) && bytesEqualFold(b[:len(s)], s)
+}
+
+func atoi(b []byte) int {
+	b = bytes.TrimSpace(b)
+	n := 0
+	for i, c := range b {
+		if c < '0' || c > '9' || i > 9 {
+			if i == 0 {
+				return -1
+			}
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	if len(b) == 0 {
+		return -1
+	}
+	return n
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+func itoa3(n int) string {
+	if n >= 100 && n <= 999 {
+		return string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)})
+	}
+	return itoa(n)
+}
