@@ -56,6 +56,8 @@ type Transaction struct {
 	keyMethod string // the method it is matched by: INVITE's ACK finds the INVITE
 	sentBy    string
 	fromTag   string
+	reqBuf    [1]*Message // Requests and Responses start in these, saving allocations
+	respBuf   [3]*Message
 }
 
 // Dialog is Call-ID plus both tags (RFC 3261 §12), oriented by role:

@@ -163,12 +163,10 @@ func checkMissingACK(c *Call) []Finding {
 			if tx.Method != "INVITE" {
 				continue
 			}
-			seen := map[string]bool{}
 			for _, r := range tx.Responses {
-				if r.Status < 200 || r.Status >= 300 || r.Retransmission || seen[r.ToTag+r.Src.String()] {
+				if r.Status < 200 || r.Status >= 300 || r.Retransmission {
 					continue
 				}
-				seen[r.ToTag+r.Src.String()] = true
 				if acked(l, r) {
 					continue
 				}

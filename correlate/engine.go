@@ -55,18 +55,20 @@ type Correlator struct {
 	emit  func(*Call)
 	Stats Stats
 
-	legs    map[string]*Leg
-	pending map[string][]*Leg // Call-IDs named by a link header before they were seen
-	tombs   map[string]*tomb  // recently finished Call-IDs
-	tombQ   []*tomb
-	open    legList  // legs with something pending, oldest activity first
-	done    legList  // terminal INVITE calls lingering
-	doneNon legList  // terminal legs of other kinds lingering (longer)
-	order   []*group // groups in creation order, for OldestOpen
-	seq     int
-	now     time.Time
-	links   []string
-	matcher matcher
+	legs      map[string]*Leg
+	pending   map[string][]*Leg // Call-IDs named by a link header before they were seen
+	tombs     map[string]*tomb  // recently finished Call-IDs
+	tombQ     []*tomb
+	open      legList  // legs with something pending, oldest activity first
+	done      legList  // terminal INVITE calls lingering
+	doneNon   legList  // terminal legs of other kinds lingering (longer)
+	order     []*group // groups in creation order, for OldestOpen
+	seq       int
+	now       time.Time
+	nextCheck time.Time
+	latest    time.Time // the latest packet time seen
+	links     []string
+	matcher   matcher
 }
 
 // tomb remembers a finished leg for a while, so that a late retransmission
@@ -216,7 +218,7 @@ func (l *Leg) intern(b []byte) string {
 
 func (c *Correlator) newLeg(d *decode.Message) *Leg {
 	id := string(d.CallID)
-	leg := &Leg{CallID: id, first: d.Time,
+	leg := &Leg{CallID: id, first: d.Time, Messages: make([]*Message, 0, 8), strs: make([]string, 0, 8),
 		From: string(d.From.URI), To: string(d.To.URI), FromDisplay: string(d.From.Display)}
 	method := string(d.CSeqMethod)
 	if d.IsRequest() {
@@ -339,6 +341,8 @@ func hasMagicCookie(branch []byte) bool { return len(branch) >= 7 && string(bran
 func (leg *Leg) newTx(method, keyMethod string, m *Message, branch, sentBy []byte) *Transaction {
 	tx := &Transaction{Method: method, CSeq: m.CSeq, Branch: string(branch), keyMethod: keyMethod,
 		sentBy: leg.intern(sentBy), fromTag: m.FromTag, Initial: m.ToTag == ""}
+	tx.Requests = tx.reqBuf[:0]
+	tx.Responses = tx.respBuf[:0]
 	leg.Transactions = append(leg.Transactions, tx)
 	return tx
 }
@@ -366,7 +370,7 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) {
 			return
 		}
 		tx = leg.newTx("ACK", "ACK", m, branch, sentBy)
-		tx.Request, tx.Requests = m, []*Message{m}
+		tx.Request, tx.Requests = m, append(tx.Requests, m)
 		m.Branch, m.SentBy = tx.Branch, tx.sentBy
 		c.dialogRequest(leg, m)
 		return
@@ -383,7 +387,7 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) {
 		return
 	}
 	tx := leg.newTx(m.Method, m.Method, m, branch, sentBy)
-	tx.Request, tx.Requests = m, []*Message{m}
+	tx.Request, tx.Requests = m, append(tx.Requests, m)
 	m.Branch, m.SentBy = tx.Branch, tx.sentBy
 	leg.pending++
 	if m.Method == "CANCEL" {
@@ -498,9 +502,15 @@ func (c *Correlator) requeue(l *Leg) {
 // Advance moves packet time forward to t, finishing calls that have been
 // quiet long enough. Call it for every packet, SIP or not.
 func (c *Correlator) Advance(t time.Time) {
-	if !t.After(c.now) {
+	if t.After(c.latest) {
+		c.latest = t
+	}
+	if t.Before(c.nextCheck) {
 		return
 	}
+	// Expiry runs at most every advanceStep of packet time: the timeouts are
+	// seconds long, and a check per packet would cost more than the packet.
+	c.nextCheck = t.Add(advanceStep)
 	c.now = t
 	for l := c.done.head; l != nil && t.Sub(l.last) > c.opts.Linger; l = c.done.head {
 		c.finishLeg(l)
@@ -520,8 +530,14 @@ func (c *Correlator) Advance(t time.Time) {
 	}
 }
 
+// advanceStep is the granularity of packet-time expiry.
+const advanceStep = 100 * time.Millisecond
+
 // Flush finishes every call still open: the capture has ended.
 func (c *Correlator) Flush() {
+	if c.latest.After(c.now) {
+		c.now = c.latest
+	}
 	for _, g := range c.order {
 		if g.finished || g.merged != nil {
 			continue

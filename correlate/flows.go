@@ -261,7 +261,7 @@ type flowMsg struct {
 
 // flowView returns the messages a flow is matched against: the first leg,
 // on the caller's first hop, without retransmissions.
-func flowView(c *Call) []flowMsg {
+func flowView(c *Call, out []flowMsg) []flowMsg {
 	side := func(ap netip.AddrPort) string {
 		switch {
 		case ap == c.Caller:
@@ -275,7 +275,7 @@ func flowView(c *Call) []flowMsg {
 		}
 		return ""
 	}
-	var out []flowMsg
+	out = out[:0]
 	for _, m := range c.Legs[0].Messages {
 		if m.Retransmission {
 			continue
@@ -300,7 +300,7 @@ func (s *Step) matches(fm flowMsg) bool {
 	if m.IsRequest() {
 		return false
 	}
-	code := itoa3(m.Status)
+	code := [3]byte{byte('0' + m.Status/100%10), byte('0' + m.Status/10%10), byte('0' + m.Status%10)}
 	for i := 0; i < 3; i++ {
 		if s.Status[i] != 'x' && s.Status[i] != code[i] {
 			return false
@@ -314,8 +314,9 @@ func (s *Step) matches(fm flowMsg) bool {
 type matcher struct {
 	steps    []Step
 	msgs     []flowMsg
-	memo     []int8 // (step, msg) → 0 unknown, 1 no (or being tried), 2 yes
-	bestStep int    // furthest step reached with bestMsg messages consumed
+	memo     []int8    // (step, msg) → 0 unknown, 1 no (or being tried), 2 yes
+	view     []flowMsg // scratch for flowView
+	bestStep int       // furthest step reached with bestMsg messages consumed
 	bestMsg  int
 }
 
@@ -374,7 +375,8 @@ func (mt *matcher) match(i, j int) bool {
 // matchFlows sets c.Flow to the first flow the call matches or, failing
 // that, c.Deviation to where it left the closest flow.
 func matchFlows(c *Call, flows []*Flow, mt *matcher) {
-	view := flowView(c)
+	view := flowView(c, mt.view)
+	mt.view = view
 	if len(view) == 0 {
 		return
 	}

@@ -288,15 +288,52 @@ func FrameSIP(b []byte) (n int, ok bool, err error) {
 	return n, true, nil
 }
 
-// Clone returns a deep copy of m that stays valid after the buffer m points
-// into is reused. The message bytes are copied once (Raw) and every view is
-// re-pointed into the copy; canonical header names stay shared, they are
-// read-only.
+// Clone returns a deep copy of m that survives the next packet: the message
+// bytes are copied once (Raw) and every view is re-pointed into the copy.
 func (m *Message) Clone() *Message {
 	c := new(Message)
+	var a Arena
+	m.CopyTo(c, &a)
+	return c
+}
+
+// Arena holds the memory of messages copied by CopyTo. Reset it to reuse it
+// once none of those messages is needed any more; memory is only added to
+// it (never moved), so earlier copies stay valid until then.
+type Arena struct {
+	bytes   []byte
+	vias    []Via
+	headers []Header
+	lists   [][]byte
+}
+
+// Reset makes the arena's memory available again: every message copied
+// into it is invalid from now on.
+func (a *Arena) Reset() {
+	a.bytes, a.vias, a.headers, a.lists = a.bytes[:0], a.vias[:0], a.headers[:0], a.lists[:0]
+}
+
+// grow returns a slice of n elements appended to s, reallocating into a new
+// block (never moving the old one's contents) when s is full.
+func grow[T any](s []T, n, block int) ([]T, []T) {
+	if cap(s)-len(s) < n {
+		s = make([]T, 0, max(block, n)) // earlier copies keep the old block alive
+	}
+	start := len(s)
+	s = s[:start+n]
+	return s, s[start : start+n : start+n]
+}
+
+// CopyTo makes c a deep copy of m whose memory comes from a: no allocation
+// at all once the arena has grown to its working size. c stays valid until
+// a.Reset.
+func (m *Message) CopyTo(c *Message, a *Arena) {
 	*c = *m
-	r := rebaser{old: m.Raw, new: bytes.Clone(m.Raw)}
-	c.Raw = r.new
+	var raw []byte
+	a.bytes, raw = grow(a.bytes, len(m.Raw), 256<<10)
+	copy(raw, m.Raw)
+	r := rebaser{old: m.Raw, new: raw}
+	c.Raw = raw
 	c.Method = r.view(m.Method)
 	c.RequestURI = r.view(m.RequestURI)
 	c.Reason = r.view(m.Reason)
@@ -321,7 +358,7 @@ func (m *Message) Clone() *Message {
 	c.Body = r.view(m.Body)
 	c.SDP = r.view(m.SDP)
 	if m.Via != nil {
-		c.Via = make([]Via, len(m.Via))
+		a.vias, c.Via = grow(a.vias, len(m.Via), 1024)
 		for i, v := range m.Via {
 			c.Via[i] = Via{
 				Transport: r.view(v.Transport),
@@ -336,7 +373,7 @@ func (m *Message) Clone() *Message {
 		}
 	}
 	if m.Headers != nil {
-		c.Headers = make([]Header, len(m.Headers))
+		a.headers, c.Headers = grow(a.headers, len(m.Headers), 4096)
 		for i, h := range m.Headers {
 			name := h.Name
 			if _, in := offsetIn(m.Raw, h.Name); in {
@@ -345,8 +382,10 @@ func (m *Message) Clone() *Message {
 			c.Headers[i] = Header{Name: name, Value: r.view(h.Value)}
 		}
 	}
+	c.Diversion, c.HistoryInfo = nil, nil
 	if m.Diversion != nil || m.HistoryInfo != nil {
-		all := make([][]byte, len(m.Diversion)+len(m.HistoryInfo))
+		var all [][]byte
+		a.lists, all = grow(a.lists, len(m.Diversion)+len(m.HistoryInfo), 256)
 		for i, v := range m.Diversion {
 			all[i] = r.view(v)
 		}
@@ -355,19 +394,13 @@ func (m *Message) Clone() *Message {
 		}
 		if m.Diversion != nil {
 			c.Diversion = all[:len(m.Diversion):len(m.Diversion)]
-		} else {
-			c.Diversion = nil
 		}
 		if m.HistoryInfo != nil {
 			c.HistoryInfo = all[len(m.Diversion):]
-		} else {
-			c.HistoryInfo = nil
 		}
 	}
-	return c
 }
 
-// rebaser re-points views of old into new, a copy of old.
 type rebaser struct{ old, new []byte }
 
 func (r rebaser) view(v []byte) []byte {
