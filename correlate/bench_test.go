@@ -19,7 +19,7 @@ func (c *collector) Datagram(*decode.Datagram) {}
 func (c *collector) Warn(*decode.Warning)      {}
 
 // generatedMessages decodes a generated signalling-only capture once.
-func generatedMessages(b *testing.B, calls int) []*decode.Message {
+func generatedMessages(b testing.TB, calls int) []*decode.Message {
 	opts := synth.DefaultGen(calls)
 	opts.RTP = false
 	opts.Rate = 200
@@ -69,4 +69,24 @@ func BenchmarkCorrelate(b *testing.B) {
 	if calls != 5000*b.N {
 		b.Fatalf("%d calls, want %d", calls, 5000*b.N)
 	}
+}
+
+// TestMemoryFlat: over a long capture, the calls held open stay a small,
+// steady number (those in progress plus those lingering), not all of them.
+func TestMemoryFlat(t *testing.T) {
+	msgs := generatedMessages(t, 5000)
+	calls := 0
+	c := correlate.New(correlate.Options{}, func(*correlate.Call) { calls++ })
+	for _, m := range msgs {
+		c.Add(m)
+	}
+	c.Flush()
+	if calls != 5000 {
+		t.Fatalf("%d calls, want 5000", calls)
+	}
+	// 200 calls/s, each up ~2.6 s, then lingering 5 s: about 1,500 open.
+	if c.Stats.PeakOpen > 2000 {
+		t.Errorf("peak of %d calls open at once out of 5000: memory is not flat", c.Stats.PeakOpen)
+	}
+	t.Logf("peak open: %d of %d", c.Stats.PeakOpen, calls)
 }

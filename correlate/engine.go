@@ -40,6 +40,7 @@ type Stats struct {
 	Retransmissions int
 	Calls           int // calls (groups) emitted
 	Late            int // messages for a call already finished (late retransmissions), not shown
+	PeakOpen        int // most Call-IDs held open at once: what memory is proportional to
 }
 
 // Correlator groups SIP messages into transactions, dialogs and calls, and
@@ -230,6 +231,9 @@ func (c *Correlator) newLeg(d *decode.Message) *Leg {
 	leg.group = g
 	c.order = append(c.order, g)
 	c.legs[id] = leg
+	if len(c.legs) > c.Stats.PeakOpen {
+		c.Stats.PeakOpen = len(c.legs)
+	}
 	if waiting := c.pending[id]; waiting != nil {
 		delete(c.pending, id)
 		for _, other := range waiting {

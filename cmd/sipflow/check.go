@@ -120,9 +120,13 @@ func (o *checkOptions) run(file string) error {
 	w := bufio.NewWriterSize(o.Out, 64<<10)
 	defer w.Flush()
 	var bad []*correlate.Call
-	total, worst := 0, correlate.Severity(-1)
+	total, worst, checked := 0, correlate.Severity(-1), 0
 	_, err = analyzeCapture(o.globalOptions, file, copts, func(c *correlate.Call) {
-		if len(c.Findings) == 0 || !o.filter.match(c) {
+		if !o.filter.match(c) {
+			return
+		}
+		checked++
+		if len(c.Findings) == 0 {
 			return
 		}
 		total += len(c.Findings)
@@ -142,7 +146,7 @@ func (o *checkOptions) run(file string) error {
 			}
 		}
 	} else {
-		writeFindings(w, o.renderer(o.Out), bad, total)
+		writeFindings(w, o.renderer(o.Out), bad, total, checked)
 	}
 	if ferr := w.Flush(); ferr != nil && err == nil {
 		err = &exitError{code: exitUsage, err: ferr}
@@ -175,9 +179,9 @@ func findingJSON(o *jsonw.Object, f *correlate.Finding) {
 	o.End()
 }
 
-func writeFindings(w *bufio.Writer, r *lipgloss.Renderer, calls []*correlate.Call, total int) {
+func writeFindings(w *bufio.Writer, r *lipgloss.Renderer, calls []*correlate.Call, total, checked int) {
 	if len(calls) == 0 {
-		fmt.Fprintln(w, "no findings")
+		fmt.Fprintf(w, "no findings in %d call(s)\n", checked)
 		return
 	}
 	styles := severityStyles(r)
@@ -204,7 +208,7 @@ func writeFindings(w *bufio.Writer, r *lipgloss.Renderer, calls []*correlate.Cal
 			fmt.Fprintln(w, dim.Render("  flow: left "+render.SanitizeString(c.Deviation)))
 		}
 	}
-	fmt.Fprintf(w, "\n%d finding(s) in %d call(s)\n", total, len(calls))
+	fmt.Fprintf(w, "\n%d finding(s) in %d of %d call(s)\n", total, len(calls), checked)
 }
 
 // packetList shows packet numbers, shortening long lists.
