@@ -1,0 +1,332 @@
+package correlate_test
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/decode"
+)
+
+// A scenario is a script of SIP messages between a caller A (10.0.0.1) and
+// a callee B (10.0.0.2). Each line:
+//
+//	SECONDS DIR WHAT CSEQ [branch=X] [totag] [auth] [callid=X] [hdr=Name:Value] [sdp=DIR]
+//
+// DIR is A>B or B>A; WHAT a method or a status code (a response answers the
+// CSeq method given as CSEQ "1 INVITE"-style with a slash: 1/INVITE).
+func scenario(t *testing.T, script string) []*correlate.Call {
+	t.Helper()
+	var calls []*correlate.Call
+	c := correlate.New(correlate.Options{}, func(call *correlate.Call) { calls = append(calls, call) })
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := netip.MustParseAddrPort("10.0.0.1:5060")
+	b := netip.MustParseAddrPort("10.0.0.2:5060")
+	var m decode.Message
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(script), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		n++
+		var secs float64
+		fmt.Sscan(f[0], &secs)
+		src, dst := a, b
+		if f[1] == "B>A" {
+			src, dst = b, a
+		}
+		what := f[2]
+		cseq := strings.Replace(f[3], "/", " ", 1)
+		branch, toTag, auth, callID, sdp := "z9hG4bK1", "", false, "call-1", ""
+		var extra []string
+		for _, opt := range f[4:] {
+			switch {
+			case strings.HasPrefix(opt, "branch="):
+				branch = "z9hG4bK" + opt[7:]
+			case opt == "totag":
+				toTag = ";tag=callee"
+			case strings.HasPrefix(opt, "totag="):
+				toTag = ";tag=" + opt[6:]
+			case opt == "auth":
+				auth = true
+			case strings.HasPrefix(opt, "callid="):
+				callID = opt[7:]
+			case strings.HasPrefix(opt, "hdr="):
+				extra = append(extra, strings.Replace(opt[4:], "_", " ", -1))
+			case strings.HasPrefix(opt, "sdp="):
+				sdp = opt[4:]
+			default:
+				t.Fatalf("bad option %q in %q", opt, line)
+			}
+		}
+		var sb strings.Builder
+		viaHost := a
+		if what[0] >= '1' && what[0] <= '6' {
+			fmt.Fprintf(&sb, "SIP/2.0 %s Reason\r\n", what)
+			if f[1] == "A>B" { // a response from A answers B's request
+				viaHost = b
+			}
+		} else {
+			fmt.Fprintf(&sb, "%s sip:bob@10.0.0.2 SIP/2.0\r\n", what)
+			if f[1] == "B>A" {
+				viaHost = b
+			}
+		}
+		fmt.Fprintf(&sb, "Via: SIP/2.0/UDP %s;branch=%s\r\n", viaHost, branch)
+		fromTag, toTagV := ";tag=caller", toTag
+		if viaHost == b { // B's own request: From is B
+			fromTag, toTagV = ";tag=callee", ";tag=caller"
+			if toTag == "" {
+				toTagV = ""
+			}
+		}
+		fmt.Fprintf(&sb, "From: <sip:alice@x>%s\r\nTo: <sip:bob@x>%s\r\nCall-ID: %s\r\nCSeq: %s\r\n", fromTag, toTagV, callID, cseq)
+		if auth {
+			sb.WriteString("Authorization: Digest username=\"alice\"\r\n")
+		}
+		for _, h := range extra {
+			sb.WriteString(h + "\r\n")
+		}
+		body := ""
+		if sdp != "" {
+			body = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=" + sdp + "\r\n"
+			sb.WriteString("Content-Type: application/sdp\r\n")
+		}
+		fmt.Fprintf(&sb, "Content-Length: %d\r\n\r\n%s", len(body), body)
+		if err := decode.ParseSIP([]byte(sb.String()), &m); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		m.N, m.Time, m.Src, m.Dst, m.Transport = n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst, decode.UDP
+		c.Add(&m)
+	}
+	c.Flush()
+	return calls
+}
+
+func rules(c *correlate.Call) string {
+	var rs []string
+	for _, f := range c.Findings {
+		rs = append(rs, f.Rule)
+	}
+	sort.Strings(rs)
+	return strings.Join(rs, ",")
+}
+
+const basicCall = `
+0.0 A>B INVITE 1/INVITE
+0.1 B>A 100 1/INVITE
+0.2 B>A 180 1/INVITE totag
+1.0 B>A 200 1/INVITE totag
+1.1 A>B ACK 1/ACK totag branch=ack
+5.0 A>B BYE 2/BYE totag branch=bye
+5.1 B>A 200 2/BYE totag branch=bye
+`
+
+func TestChecks(t *testing.T) {
+	tests := []struct {
+		name, script string
+		state        correlate.State
+		rules        string
+	}{
+		{"basic call", basicCall, correlate.StateCompleted, ""},
+		{"2xx never ACKed, retransmitted", `
+0.0 A>B INVITE 1/INVITE
+1.0 B>A 200 1/INVITE totag
+1.5 B>A 200 1/INVITE totag
+2.5 B>A 200 1/INVITE totag
+9.0 B>A BYE 1/BYE totag branch=bye
+9.1 A>B 200 1/BYE totag branch=bye`, correlate.StateCompleted, "missing-ack,retransmissions"},
+		{"2xx not ACKed but the capture ends at once", `
+0.0 A>B INVITE 1/INVITE
+1.0 B>A 200 1/INVITE totag`, correlate.StateAnswered, "not-ended"},
+		{"486 retransmitted without ACK", `
+0.0 A>B INVITE 1/INVITE
+0.1 B>A 486 1/INVITE totag
+0.6 B>A 486 1/INVITE totag
+1.6 B>A 486 1/INVITE totag`, correlate.StateRejected, "call-failed,missing-ack-non2xx,retransmissions"},
+		{"486 ACKed", `
+0.0 A>B INVITE 1/INVITE
+0.1 B>A 486 1/INVITE totag
+0.2 A>B ACK 1/ACK totag`, correlate.StateRejected, "call-failed"},
+		{"INVITE never answered, capture goes on", `
+0.0 A>B INVITE 1/INVITE
+0.5 A>B INVITE 1/INVITE
+1.5 A>B INVITE 1/INVITE
+3.5 A>B INVITE 1/INVITE
+40 A>B OPTIONS 1/OPTIONS callid=other branch=o
+40.1 B>A 200 1/OPTIONS callid=other branch=o`, correlate.StateUnanswered, "retransmissions,unanswered-invite"},
+		{"INVITE just sent when the capture ends", `
+0.0 A>B INVITE 1/INVITE`, correlate.StateInProgress, ""},
+		{"ringing when the capture ends", `
+0.0 A>B INVITE 1/INVITE
+0.1 B>A 180 1/INVITE totag
+40 A>B OPTIONS 1/OPTIONS callid=other branch=o`, correlate.StateInProgress, ""},
+		{"challenge never answered", `
+0.0 A>B INVITE 1/INVITE
+0.1 B>A 407 1/INVITE totag
+0.2 A>B ACK 1/ACK totag
+10 A>B OPTIONS 1/OPTIONS callid=other branch=o`, correlate.StateFailed, "unanswered-challenge"},
+		{"challenge answered", `
+0.0 A>B INVITE 1/INVITE
+0.1 B>A 407 1/INVITE totag=t1
+0.2 A>B ACK 1/ACK totag=t1
+0.3 A>B INVITE 2/INVITE branch=2 auth
+1.0 B>A 200 2/INVITE branch=2 totag
+1.1 A>B ACK 2/ACK totag branch=ack
+5.0 A>B BYE 3/BYE totag branch=bye
+5.1 B>A 200 3/BYE totag branch=bye`, correlate.StateCompleted, ""},
+		{"wrong password", `
+0.0 A>B INVITE 1/INVITE
+0.1 B>A 407 1/INVITE totag=t1
+0.2 A>B ACK 1/ACK totag=t1
+0.3 A>B INVITE 2/INVITE branch=2 auth
+0.4 B>A 407 2/INVITE branch=2 totag=t2
+0.5 A>B ACK 2/ACK branch=2 totag=t2
+10 A>B OPTIONS 1/OPTIONS callid=other branch=o`, correlate.StateFailed, "auth-failed,unanswered-challenge"},
+		{"stale nonce then success", `
+0.0 A>B REGISTER 1/REGISTER
+0.1 B>A 401 1/REGISTER
+0.2 A>B REGISTER 2/REGISTER branch=2 auth
+0.3 B>A 401 2/REGISTER branch=2
+0.4 A>B REGISTER 3/REGISTER branch=3 auth
+0.5 B>A 200 3/REGISTER branch=3`, correlate.StateRegistered, ""},
+		{"registration refused", `
+0.0 A>B REGISTER 1/REGISTER
+0.1 B>A 403 1/REGISTER`, correlate.StateFailed, "register-failed"},
+		{"BYE never answered", `
+0.0 A>B INVITE 1/INVITE
+1.0 B>A 200 1/INVITE totag
+1.1 A>B ACK 1/ACK totag branch=ack
+5.0 A>B BYE 2/BYE totag branch=bye
+5.5 A>B BYE 2/BYE totag branch=bye`, correlate.StateCompleted, "no-bye-response,retransmissions"},
+		{"server error", `
+0.0 A>B INVITE 1/INVITE
+0.1 B>A 503 1/INVITE totag
+0.2 A>B ACK 1/ACK totag`, correlate.StateFailed, "call-failed"},
+		{"declined everywhere", `
+0.0 A>B INVITE 1/INVITE
+0.1 B>A 603 1/INVITE totag
+0.2 A>B ACK 1/ACK totag`, correlate.StateRejected, "call-failed"},
+		{"cancelled", `
+0.0 A>B INVITE 1/INVITE
+0.1 B>A 180 1/INVITE totag
+2.0 A>B CANCEL 1/CANCEL
+2.1 B>A 200 1/CANCEL
+2.2 B>A 487 1/INVITE totag
+2.3 A>B ACK 1/ACK totag`, correlate.StateCancelled, ""},
+		{"re-INVITE rejected", basicCall[:strings.Index(basicCall, "5.0")] + `
+2.0 A>B INVITE 3/INVITE totag branch=re sdp=sendonly
+2.1 B>A 488 3/INVITE totag branch=re
+2.2 A>B ACK 3/ACK totag branch=re
+5.0 A>B BYE 4/BYE totag branch=bye
+5.1 B>A 200 4/BYE totag branch=bye`, correlate.StateCompleted, "reinvite-failed"},
+		{"transfer refused", basicCall[:strings.Index(basicCall, "5.0")] + `
+2.0 B>A REFER 1/REFER totag branch=r hdr=Refer-To:_<sip:carol@x>
+2.1 A>B 603 1/REFER totag branch=r
+5.0 A>B BYE 2/BYE totag branch=bye
+5.1 B>A 200 2/BYE totag branch=bye`, correlate.StateCompleted, "transfer-failed"},
+		{"OPTIONS never answered", `
+0.0 A>B OPTIONS 1/OPTIONS
+0.5 A>B OPTIONS 1/OPTIONS
+1.5 A>B OPTIONS 1/OPTIONS
+40 A>B REGISTER 1/REGISTER callid=other branch=o
+40.1 B>A 200 1/REGISTER callid=other branch=o`, correlate.StateUnanswered, "retransmissions,unanswered-request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := scenario(t, tt.script)
+			c := calls[0]
+			if c.State != tt.state || rules(c) != tt.rules {
+				t.Errorf("state %s findings %q, want %s %q", c.State, rules(c), tt.state, tt.rules)
+				for _, f := range c.Findings {
+					t.Logf("  %s: %s", f.Rule, f.Detail)
+				}
+			}
+		})
+	}
+}
+
+func TestTimings(t *testing.T) {
+	c := scenario(t, basicCall)[0]
+	if c.PDD != 200*time.Millisecond || c.Answer != time.Second || c.Duration != 4*time.Second {
+		t.Errorf("pdd %v answer %v duration %v, want 200ms 1s 4s", c.PDD, c.Answer, c.Duration)
+	}
+	if c.EndedBy != "caller" || c.Flow != "basic-call" || c.NumMessages != 7 || c.NumDialogs != 1 {
+		t.Errorf("ended by %q, flow %q, %d messages, %d dialogs", c.EndedBy, c.Flow, c.NumMessages, c.NumDialogs)
+	}
+}
+
+func TestHoldEvents(t *testing.T) {
+	c := scenario(t, basicCall[:strings.Index(basicCall, "5.0")]+`
+2.0 A>B INVITE 3/INVITE totag branch=h1 sdp=sendonly
+2.1 B>A 200 3/INVITE totag branch=h1 sdp=recvonly
+2.2 A>B ACK 3/ACK totag branch=a1
+3.0 A>B INVITE 4/INVITE totag branch=h2 sdp=sendrecv
+3.1 B>A 200 4/INVITE totag branch=h2 sdp=sendrecv
+3.2 A>B ACK 4/ACK totag branch=a2
+5.0 A>B BYE 5/BYE totag branch=bye
+5.1 B>A 200 5/BYE totag branch=bye`)[0]
+	var kinds []string
+	for _, e := range c.Events {
+		kinds = append(kinds, e.Kind)
+	}
+	if strings.Join(kinds, ",") != "hold,resume" || c.Flow != "hold-resume" || len(c.Findings) != 0 {
+		t.Errorf("events %v flow %q findings %q", kinds, c.Flow, rules(c))
+	}
+}
+
+func TestForking(t *testing.T) {
+	c := scenario(t, `
+0.0 A>B INVITE 1/INVITE
+0.1 B>A 183 1/INVITE totag=fork1
+0.2 B>A 180 1/INVITE totag=fork2
+1.0 B>A 200 1/INVITE totag=fork2
+1.1 A>B ACK 1/ACK totag=fork2 branch=ack
+5.0 A>B BYE 2/BYE totag=fork2 branch=bye
+5.1 B>A 200 2/BYE totag=fork2 branch=bye`)[0]
+	if c.NumDialogs != 2 || c.State != correlate.StateCompleted || len(c.Findings) != 0 {
+		t.Errorf("dialogs %d state %s findings %q, want 2 dialogs (one early), completed", c.NumDialogs, c.State, rules(c))
+	}
+	early := 0
+	for _, d := range c.Legs[0].Dialogs {
+		if d.Early && !d.Confirmed {
+			early++
+		}
+	}
+	if early != 1 {
+		t.Errorf("%d early dialogs left, want 1", early)
+	}
+}
+
+// TestThreeLegChain: A-leg, B-leg naming A in X-Call-ID, C-leg naming B in
+// X-CID: one call of three legs, named after the first.
+func TestThreeLegChain(t *testing.T) {
+	legs := func(id, link string, at float64) string {
+		hdr := ""
+		if link != "" {
+			hdr = " hdr=" + link
+		}
+		return fmt.Sprintf(`
+%[1].1f A>B INVITE 1/INVITE callid=%[2]s%[3]s
+%[4].1f B>A 200 1/INVITE callid=%[2]s totag
+%[5].1f A>B ACK 1/ACK callid=%[2]s totag branch=ack
+%[6].1f A>B BYE 2/BYE callid=%[2]s totag branch=bye
+%[7].1f B>A 200 2/BYE callid=%[2]s totag branch=bye`, at, id, hdr, at+1, at+1.1, at+5, at+5.1)
+	}
+	script := legs("leg-a", "", 0) + legs("leg-b", "X-Call-ID:leg-a", 0.2) + legs("leg-c", "X-CID:leg-b", 0.4) + legs("lonely", "", 0.6)
+	calls := scenario(t, script)
+	if len(calls) != 2 {
+		t.Fatalf("%d calls, want 2 (the chain and the lonely one)", len(calls))
+	}
+	if calls[0].ID != "leg-a" || strings.Join(calls[0].LinkedIDs, ",") != "leg-b,leg-c" {
+		t.Errorf("chain: %s + %v", calls[0].ID, calls[0].LinkedIDs)
+	}
+	if calls[1].ID != "lonely" || len(calls[1].LinkedIDs) != 0 {
+		t.Errorf("second: %s + %v", calls[1].ID, calls[1].LinkedIDs)
+	}
+}
