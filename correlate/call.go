@@ -97,6 +97,10 @@ type Leg struct {
 
 	strs        []string // recent strings, for intern
 	strNext     int
+	msgBuf      [8]*Message // the first messages, transactions and dialogs live here: no allocation
+	txBuf       [4]*Transaction
+	dlgBuf      [2]*Dialog
+	strBuf      [8]string
 	first       time.Time
 	last        time.Time
 	pending     int  // transactions still waiting for a final response

@@ -393,8 +393,8 @@ func checkCallFailed(c *Call) []Finding {
 	detail := fmt.Sprintf("call rejected with %d", c.FinalStatus)
 	if final != nil {
 		detail = fmt.Sprintf("call rejected by %s with %s", final.Src.Addr(), label(final))
-		if final.ReasonHeader != "" {
-			detail += " (" + final.ReasonHeader + ")"
+		if final.ReasonHeader() != "" {
+			detail += " (" + final.ReasonHeader() + ")"
 		}
 	}
 	return []Finding{{Rule: "call-failed", Severity: sev, Packets: packets(final), Detail: detail, RFC: "RFC 3261 " + sec}}
@@ -423,11 +423,11 @@ func checkTransferFailed(c *Call) []Finding {
 			fs = append(fs, Finding{Rule: "transfer-failed", Severity: Warning, Packets: packets(tx.Request, tx.Final),
 				Detail: fmt.Sprintf("transfer (REFER) rejected with %s", label(tx.Final)), RFC: "RFC 3515 §2.4.2"})
 		}
-		if tx.Method == "NOTIFY" && tx.Request != nil && tx.Request.Sipfrag != "" {
-			f := strings.Fields(tx.Request.Sipfrag)
+		if tx.Method == "NOTIFY" && tx.Request != nil && tx.Request.Sipfrag() != "" {
+			f := strings.Fields(tx.Request.Sipfrag())
 			if len(f) >= 2 && len(f[1]) == 3 && f[1] >= "300" {
 				fs = append(fs, Finding{Rule: "transfer-failed", Severity: Warning, Packets: packets(tx.Request),
-					Detail: fmt.Sprintf("the transferred call failed: %s", tx.Request.Sipfrag), RFC: "RFC 3515 §2.4.5"})
+					Detail: fmt.Sprintf("the transferred call failed: %s", tx.Request.Sipfrag()), RFC: "RFC 3515 §2.4.5"})
 			}
 		}
 	})

@@ -77,8 +77,8 @@ func reasonOf(m *Message) string {
 	if m == nil {
 		return ""
 	}
-	if m.ReasonHeader != "" {
-		return m.ReasonHeader
+	if m.ReasonHeader() != "" {
+		return m.ReasonHeader()
 	}
 	if !m.IsRequest() {
 		return m.Reason
@@ -243,9 +243,9 @@ func computeEvents(c *Call) {
 			}
 			onHold = hold
 		case m.Method == "REFER":
-			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer", Detail: "to " + m.ReferTo})
-		case m.Method == "NOTIFY" && m.Sipfrag != "":
-			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer-result", Detail: m.Sipfrag})
+			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer", Detail: "to " + m.ReferTo()})
+		case m.Method == "NOTIFY" && m.Sipfrag() != "":
+			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer-result", Detail: m.Sipfrag()})
 		}
 	}
 }

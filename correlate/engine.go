@@ -26,6 +26,10 @@ type Options struct {
 	// KeepRaw keeps the full text of every message (for ladders and the
 	// archive). Off, a call costs far less memory.
 	KeepRaw bool
+	// KeepSDP keeps the SDP of every message (for ladders, media streams and
+	// the archive). Off, only re-INVITE and UPDATE offers keep theirs, which
+	// is all that hold and resume events need. KeepRaw implies it.
+	KeepSDP bool
 	// Flows are the expected flows calls are matched against; nil means
 	// the built-in ones (DefaultFlows).
 	Flows []*Flow
@@ -162,7 +166,7 @@ func New(opts Options, emit func(*Call)) *Correlator {
 		opts.Flows = DefaultFlows()
 	}
 	return &Correlator{
-		opts: opts, conv: newConverter(opts.KeepRaw), emit: emit,
+		opts: opts, conv: &converter{keepRaw: opts.KeepRaw, keepSDP: opts.KeepSDP || opts.KeepRaw}, emit: emit,
 		legs: make(map[string]*Leg), pending: make(map[string][]*Leg), tombs: make(map[string]*tomb),
 	}
 }
@@ -208,7 +212,7 @@ func (l *Leg) intern(b []byte) string {
 		}
 	}
 	s := string(b)
-	if len(l.strs) < cap(l.strs) || len(l.strs) < 8 {
+	if len(l.strs) < cap(l.strs) {
 		l.strs = append(l.strs, s)
 	} else {
 		l.strs[l.strNext%len(l.strs)] = s
@@ -219,13 +223,14 @@ func (l *Leg) intern(b []byte) string {
 
 func (c *Correlator) newLeg(d *decode.Message) *Leg {
 	id := string(d.CallID)
-	leg := &Leg{CallID: id, first: d.Time, Messages: make([]*Message, 0, 8), strs: make([]string, 0, 8),
+	leg := &Leg{CallID: id, first: d.Time,
 		From: string(d.From.URI), To: string(d.To.URI), FromDisplay: string(d.From.Display)}
 	method := string(d.CSeqMethod)
 	if d.IsRequest() {
 		method = string(d.Method)
 	}
 	leg.Kind = kindOf(method)
+	leg.Messages, leg.Transactions, leg.Dialogs, leg.strs = leg.msgBuf[:0], leg.txBuf[:0], leg.dlgBuf[:0], leg.strBuf[:0]
 	c.seq++
 	g := &group{legs: []*Leg{leg}, seq: c.seq, open: 1}
 	leg.group = g

@@ -10,13 +10,14 @@ import (
 )
 
 // Message is a SIP message kept by a call: the few fields correlation,
-// checks and rendering need, copied out of the decoder's buffers.
+// checks and rendering need, copied out of the decoder's buffers. What few
+// messages carry (a Reason header, an Event, the full text) is reached
+// through methods, so that a message costs little memory.
 type Message struct {
 	N         int // packet number
 	Time      time.Time
 	Src, Dst  netip.AddrPort
 	Transport decode.Transport
-	Encap     string
 
 	Method     string // request method; "" for a response
 	RequestURI string
@@ -30,38 +31,105 @@ type Message struct {
 	ToTag      string
 	Branch     string // top Via branch
 	SentBy     string // top Via sent-by
+	Agent      string // User-Agent or Server
 
-	HasAuth      bool   // carries Authorization or Proxy-Authorization
-	ReasonHeader string // Reason header (RFC 3326)
-	Agent        string // User-Agent or Server
-	Event        string // Event header (SUBSCRIBE, NOTIFY)
-	ReferTo      string
-	Expires      int    // Expires header; -1 when absent
-	Sipfrag      string // first line of a message/sipfrag body (NOTIFY after REFER)
-
+	HasAuth        bool // carries Authorization or Proxy-Authorization
 	Retransmission bool // the same message was seen before (RFC 3261 §17)
-	Leg            int  // index into Call.Legs
+	hasSDP         bool
+	Leg            int // index into Call.Legs
 
-	Raw []byte // the full message text, when Options.KeepRaw
-
-	sdpRaw []byte // the SDP body, parsed on first use by SDP
-	sdp    *SDP
+	ext *messageExt // nil for most messages
 }
 
-// HasSDP reports whether the message carries an SDP body.
-func (m *Message) HasSDP() bool { return m.sdpRaw != nil }
+// messageExt holds what few messages carry.
+type messageExt struct {
+	encap, reasonHeader, event, referTo, sipfrag string
+	expires                                      int
+	raw, sdpRaw                                  []byte
+	sdp                                          *SDP
+}
 
-// SDP returns the message's SDP, or nil when it has none (or none that
-// parses). It is parsed on first use: most uses of a call never need it.
+func (m *Message) extra() *messageExt {
+	if m.ext == nil {
+		m.ext = &messageExt{expires: -1}
+	}
+	return m.ext
+}
+
+// Encap is the tunnel or encapsulation the message came out of ("" if none).
+func (m *Message) Encap() string {
+	if m.ext == nil {
+		return ""
+	}
+	return m.ext.encap
+}
+
+// ReasonHeader is the Reason header (RFC 3326), not the status reason.
+func (m *Message) ReasonHeader() string {
+	if m.ext == nil {
+		return ""
+	}
+	return m.ext.reasonHeader
+}
+
+// Event is the Event header (SUBSCRIBE, NOTIFY).
+func (m *Message) Event() string {
+	if m.ext == nil {
+		return ""
+	}
+	return m.ext.event
+}
+
+// ReferTo is the Refer-To URI (REFER).
+func (m *Message) ReferTo() string {
+	if m.ext == nil {
+		return ""
+	}
+	return m.ext.referTo
+}
+
+// Sipfrag is the first line of a message/sipfrag body (NOTIFY after REFER).
+func (m *Message) Sipfrag() string {
+	if m.ext == nil {
+		return ""
+	}
+	return m.ext.sipfrag
+}
+
+// Expires is the Expires header, -1 when absent.
+func (m *Message) Expires() int {
+	if m.ext == nil {
+		return -1
+	}
+	return m.ext.expires
+}
+
+// Raw is the full message text when Options.KeepRaw was set, else nil.
+func (m *Message) Raw() []byte {
+	if m.ext == nil {
+		return nil
+	}
+	return m.ext.raw
+}
+
+// HasSDP reports whether the message carried an SDP body (kept or not).
+func (m *Message) HasSDP() bool { return m.hasSDP }
+
+// SDP returns the message's SDP, or nil when it has none, none that parses,
+// or it was not kept (Options.KeepSDP). It is parsed on first use.
 func (m *Message) SDP() *SDP {
-	if m.sdp == nil && m.sdpRaw != nil {
+	if m.ext == nil {
+		return nil
+	}
+	x := m.ext
+	if x.sdp == nil && x.sdpRaw != nil {
 		var scratch decode.SDP
-		m.sdp = convertSDP(m.sdpRaw, &scratch)
-		if m.sdp == nil {
-			m.sdpRaw = nil
+		x.sdp = convertSDP(x.sdpRaw, &scratch)
+		if x.sdp == nil {
+			x.sdpRaw = nil
 		}
 	}
-	return m.sdp
+	return x.sdp
 }
 
 // IsRequest reports whether m is a request.
@@ -127,10 +195,8 @@ func (s *SDP) Summary() string {
 // repeat within a call are interned by the leg; so a message costs a
 // handful of allocations.
 type converter struct {
-	keepRaw bool
+	keepRaw, keepSDP bool
 }
-
-func newConverter(keepRaw bool) *converter { return &converter{keepRaw: keepRaw} }
 
 // token returns well-known methods and reason phrases without allocating.
 func token(b []byte, l *Leg) string {
@@ -185,9 +251,12 @@ func token(b []byte, l *Leg) string {
 
 func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, links *[]string) *Message {
 	m := &Message{
-		N: d.N, Time: d.Time, Src: d.Src, Dst: d.Dst, Transport: d.Transport, Encap: d.Encap,
-		Status: d.StatusCode, CSeq: d.CSeq, Expires: -1,
+		N: d.N, Time: d.Time, Src: d.Src, Dst: d.Dst, Transport: d.Transport,
+		Status: d.StatusCode, CSeq: d.CSeq,
 		FromTag: l.intern(d.From.Tag), ToTag: l.intern(d.To.Tag),
+	}
+	if d.Encap != "" {
+		m.extra().encap = d.Encap
 	}
 	if d.IsRequest() {
 		m.Method = token(d.Method, l)
@@ -198,7 +267,7 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 	m.CSeqMethod = token(d.CSeqMethod, l)
 	m.HasAuth = d.Authorization != nil || d.ProxyAuthorization != nil
 	if d.ReasonHeader != nil {
-		m.ReasonHeader = string(d.ReasonHeader)
+		m.extra().reasonHeader = string(d.ReasonHeader)
 	}
 	if d.UserAgent != nil {
 		m.Agent = l.intern(d.UserAgent)
@@ -206,16 +275,16 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 		m.Agent = l.intern(d.Server)
 	}
 	if d.ReferTo.URI != nil {
-		m.ReferTo = string(d.ReferTo.URI)
+		m.extra().referTo = string(d.ReferTo.URI)
 	}
 	*links = (*links)[:0]
 	for i := range d.Headers {
 		h := &d.Headers[i]
 		switch {
 		case string(h.Name) == "event":
-			m.Event = l.intern(h.Value)
+			m.extra().event = l.intern(h.Value)
 		case string(h.Name) == "expires":
-			m.Expires = atoi(h.Value)
+			m.extra().expires = atoi(h.Value)
 		case len(linkHeaders) > 0 && len(h.Value) > 0:
 			for _, lh := range linkHeaders {
 				if bytesEqualFold(h.Name, lh) {
@@ -224,18 +293,19 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 			}
 		}
 	}
-	if d.SDP != nil {
-		m.sdpRaw = bytes.Clone(d.SDP)
+	m.hasSDP = d.SDP != nil
+	if d.SDP != nil && (c.keepSDP || m.Method == "UPDATE" || m.Method == "INVITE" && m.ToTag != "") {
+		m.extra().sdpRaw = bytes.Clone(d.SDP)
 	}
 	if m.Method == "NOTIFY" && len(d.Body) > 0 && hasPrefixFold(d.ContentType, "message/sipfrag") {
 		line := d.Body
 		if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
 			line = line[:i]
 		}
-		m.Sipfrag = string(line)
+		m.extra().sipfrag = string(line)
 	}
 	if c.keepRaw {
-		m.Raw = bytes.Clone(d.Raw)
+		m.extra().raw = bytes.Clone(d.Raw)
 	}
 	return m
 }

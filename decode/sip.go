@@ -292,7 +292,11 @@ func FrameSIP(b []byte) (n int, ok bool, err error) {
 // bytes are copied once (Raw) and every view is re-pointed into the copy.
 func (m *Message) Clone() *Message {
 	c := new(Message)
-	var a Arena
+	// An arena of exactly the right size: one block of each kind.
+	a := Arena{bytes: make([]byte, 0, len(m.Raw)), vias: make([]Via, 0, len(m.Via)), headers: make([]Header, 0, len(m.Headers))}
+	if n := len(m.Diversion) + len(m.HistoryInfo); n > 0 {
+		a.lists = make([][]byte, 0, n)
+	}
 	m.CopyTo(c, &a)
 	return c
 }
@@ -332,6 +336,9 @@ func (m *Message) CopyTo(c *Message, a *Arena) {
 	var raw []byte
 	a.bytes, raw = grow(a.bytes, len(m.Raw), 256<<10)
 	copy(raw, m.Raw)
+	if m.Raw == nil {
+		raw = nil
+	}
 	r := rebaser{old: m.Raw, new: raw}
 	c.Raw = raw
 	c.Method = r.view(m.Method)

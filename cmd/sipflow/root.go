@@ -109,6 +109,10 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 		return nil
 	}
 	root.AddCommand(newMessagesCmd(g), newCallsCmd(g), newCheckCmd(g))
+	// issue 4: ladder commands
+	// issue 5: archive commands
+	// issue 6: live capture
+	// issue 7: media commands
 	return root
 }
 
