@@ -2,6 +2,8 @@ package correlate
 
 import (
 	"net/netip"
+
+	"github.com/sipflow/sipflow/media"
 	"sort"
 	"strings"
 	"time"
@@ -140,8 +142,11 @@ type Call struct {
 	Caller, Callee netip.AddrPort // first message's source and destination
 	CaptureEnd     time.Time      // packet time when the call was finished
 
-	Findings  []Finding
-	Events    []Event
+	Findings []Finding
+	Events   []Event
+	// Streams are the RTP streams tied to the call by its SDP, in order of
+	// first packet; nil unless media analysis is on (Options.Media).
+	Streams   []*media.Stream
 	Flow      string // name of the expected flow it matched, "" if none
 	Deviation string // where it left the closest flow, when Flow is ""
 
