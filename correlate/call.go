@@ -110,6 +110,7 @@ type Leg struct {
 	terminal    bool // nothing pending: finished once it has been quiet for Options.Linger
 	finished    bool
 	group       *group
+	media       *legMedia
 	prev, next  *Leg // in the correlator's open or terminal list
 	list        *legList
 }
@@ -151,6 +152,8 @@ type Call struct {
 	Deviation string // where it left the closest flow, when Flow is ""
 
 	Seq int // order in which calls were first seen
+
+	mediaExpected bool // answered with media agreed both ways
 }
 
 // Messages returns every message of every leg in capture order.

@@ -69,6 +69,11 @@ var Rules = []struct {
 	{"transfer-failed", "warning", "a REFER was rejected, or the transferred call failed (NOTIFY sipfrag)"},
 	{"not-ended", "info", "an answered call had no BYE before the capture ended"},
 	{"register-failed", "error", "a REGISTER was finally rejected"},
+	{"one-way-audio", "error", "RTP flowed one way only, or one direction stopped while the call was up"},
+	{"no-rtp", "error", "an answered call with agreed SDP carried no RTP at all (info when the capture has no RTP anywhere)"},
+	{"rtp-loss", "warning/error", "an RTP stream lost more than 1% of its packets (error above 5%)"},
+	{"rtp-jitter", "warning", "an RTP stream's jitter went above 30 ms"},
+	{"media-address-mismatch", "warning", "RTP came from another address than its SDP announced (NAT, a media relay)"},
 }
 
 type check func(c *Call) []Finding
@@ -88,13 +93,18 @@ func runChecks(c *Call) []Finding {
 			fs = append(fs, f)
 		}
 	}
+	sortFindings(fs)
+	return fs
+}
+
+// sortFindings orders findings worst first, then by packet.
+func sortFindings(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		if fs[i].Severity != fs[j].Severity {
 			return fs[i].Severity > fs[j].Severity
 		}
 		return firstPacket(fs[i]) < firstPacket(fs[j])
 	})
-	return fs
 }
 
 func firstPacket(f Finding) int {

@@ -122,3 +122,81 @@ func TestConformanceCalls(t *testing.T) {
 		})
 	}
 }
+
+type streamTruth struct {
+	File string `json:"file"`
+	RTP  *struct {
+		SDPOnly []struct {
+			Src, Dst, SSRC string
+			Packets, Lost  int
+			MaxJitterMS    float64 `json:"max_jitter_ms"`
+		} `json:"streams_sdp_only"`
+	} `json:"rtp"`
+}
+
+// streamDiffs are streams tshark ties to SDP that sipflow counts otherwise:
+// the packets sipflow counts (0: not tied to any call), and why sipflow is
+// right. Keys: file, then "src dst ssrc" as tshark prints them.
+var streamDiffs = map[string]struct {
+	packets int
+	why     string
+}{
+	"nDPI/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap 10.35.60.100:15580 10.23.1.52:16756 0x0EAF0EAF": {159, "after the re-INVITE to T.38 " +
+		"the sender goes on sending PCMA RTP on the same port (sequence 1843, 1844, ...); tshark decodes those 27 packets as T.38"},
+	"sip_captures/sip-flow-private-2.pcapng 172.16.98.1:8000 172.16.98.182:7078 0x19CFF233": {402, "tshark's SDP-only mode " +
+		"decodes all but 3 of these packets as the protocol registered on port 8000; with its RTP heuristic on, tshark counts 402 too"},
+	"sip_captures/sip-flow-private-3.pcapng 172.16.98.1:8000 172.16.98.182:7078 0x998E0300": {361, "as in sip-flow-private-2: " +
+		"port 8000's registered dissector takes all but 4 packets; tshark's heuristic mode counts 361"},
+	"sip_captures/sip.pcapng 200.57.7.202:30000 200.57.7.196:40362 0x00002E3D": {0, "set up by MGCP (CRCX in frames 2945-2946), " +
+		"not SIP: sipflow ties RTP to SIP calls only"},
+	"nDPI/fuzz-2006-06-26-2594.pcap 192.168.1.2:30000 212.242.33.36:40392 0x3796CB71": {0, "the SDP that announced it is in " +
+		"one of the garbled messages of this fuzzed capture that sipflow skips (see decode's conformanceDiffs)"},
+}
+
+// TestConformanceStreams: the RTP streams sipflow ties to calls through
+// their SDP are the ones tshark's -z rtp,streams finds from the SDP, with
+// the same packet and loss counts and max jitter within 0.5 ms.
+func TestConformanceStreams(t *testing.T) {
+	shared := sharedDir(t)
+	truths, _ := filepath.Glob(filepath.Join(shared, "corpus", "truth", "*", "*.json"))
+	for _, tf := range truths {
+		var truth streamTruth
+		b, _ := os.ReadFile(tf)
+		if err := json.Unmarshal(b, &truth); err != nil {
+			t.Fatalf("%s: %v", tf, err)
+		}
+		if truth.RTP == nil || len(truth.RTP.SDPOnly) == 0 {
+			continue
+		}
+		t.Run(truth.File, func(t *testing.T) {
+			calls := feed(t, filepath.Join(shared, "captures", "public", truth.File), correlate.Options{Media: true})
+			got := map[string][3]float64{}
+			for _, c := range calls {
+				for _, s := range c.Streams {
+					// tshark prints IPv6 endpoints without brackets.
+					k := fmt.Sprintf("%s:%d %s:%d 0x%08X", s.Key.Src.Addr(), s.Key.Src.Port(), s.Key.Dst.Addr(), s.Key.Dst.Port(), s.Key.SSRC)
+					got[k] = [3]float64{float64(s.Packets), float64(s.LostRaw), s.JitterMax}
+				}
+			}
+			for _, w := range truth.RTP.SDPOnly {
+				k := fmt.Sprintf("%s %s %s", w.Src, w.Dst, strings.ToUpper(strings.TrimPrefix(w.SSRC, "0x")))
+				k = k[:strings.LastIndexByte(k, ' ')+1] + "0x" + k[strings.LastIndexByte(k, ' ')+1:]
+				g, ok := got[k]
+				if d, listed := streamDiffs[truth.File+" "+k]; listed {
+					if int(g[0]) != d.packets {
+						t.Errorf("stream %s: %d packets, streamDiffs expects %d (%s)", k, int(g[0]), d.packets, d.why)
+					}
+					continue
+				}
+				switch {
+				case !ok:
+					t.Errorf("stream %s (%d packets) not tied to any call", k, w.Packets)
+				case int(g[0]) != w.Packets || int(g[1]) != w.Lost:
+					t.Errorf("stream %s: %d packets, %d lost; tshark %d, %d", k, int(g[0]), int(g[1]), w.Packets, w.Lost)
+				case g[2]-w.MaxJitterMS > 0.5 || w.MaxJitterMS-g[2] > 0.5:
+					t.Errorf("stream %s: max jitter %.3f ms, tshark %.3f", k, g[2], w.MaxJitterMS)
+				}
+			}
+		})
+	}
+}

@@ -42,9 +42,9 @@ func feed(t testing.TB, path string, opts correlate.Options) []*correlate.Call {
 
 type sink struct{ c *correlate.Correlator }
 
-func (s *sink) Message(m *decode.Message) { s.c.Add(m) }
-func (s *sink) Datagram(*decode.Datagram) {}
-func (s *sink) Warn(w *decode.Warning)    {}
+func (s *sink) Message(m *decode.Message)   { s.c.Add(m) }
+func (s *sink) Datagram(d *decode.Datagram) { s.c.AddDatagram(d.N, d.Time, d.Src, d.Dst, d.Payload) }
+func (s *sink) Warn(w *decode.Warning)      {}
 
 func summary(c *correlate.Call) string {
 	var rules []string

@@ -1,9 +1,12 @@
 package correlate
 
 import (
+	"net/netip"
+	"sort"
 	"time"
 
 	"github.com/sipflow/sipflow/decode"
+	"github.com/sipflow/sipflow/media"
 )
 
 // Options tune a Correlator. The zero value means the defaults.
@@ -33,6 +36,15 @@ type Options struct {
 	// Flows are the expected flows calls are matched against; nil means
 	// the built-in ones (DefaultFlows).
 	Flows []*Flow
+	// Media ties RTP and RTCP (AddDatagram) to calls by their SDP, measures
+	// the streams (Call.Streams) and runs the media checks (one-way audio,
+	// no RTP, loss, jitter, address mismatch). It implies KeepSDP.
+	Media bool
+	// RTPHeuristic also measures RTP that no SDP announced (Orphans).
+	RTPHeuristic bool
+	// OnFlush, when set, is called at the end of Flush, once every call
+	// has been emitted (to collect Orphans, say).
+	OnFlush func(*Correlator)
 }
 
 // DefaultLinkHeaders are the B2BUA correlation headers used when none are given.
@@ -45,6 +57,10 @@ type Stats struct {
 	Calls           int // calls (groups) emitted
 	Late            int // messages for a call already finished (late retransmissions), not shown
 	PeakOpen        int // most Call-IDs held open at once: what memory is proportional to
+	Datagrams       int // non-SIP UDP payloads seen (with Options.Media)
+	RTPLike         int // of which looked like RTP or RTCP (version 2)
+	MediaPackets    int // of which RTP or RTCP of a call
+	MediaExpected   int // answered calls whose SDP agreed media both ways
 }
 
 // Correlator groups SIP messages into transactions, dialogs and calls, and
@@ -74,7 +90,20 @@ type Correlator struct {
 	latest    time.Time // the latest packet time seen
 	links     []string
 	matcher   matcher
+
+	endpoints   map[netip.AddrPort][]*endpoint // media addresses announced by open calls
+	flowCache   map[flowKey]*flowEntry
+	rtp         decode.RTP // scratch
+	epGen       int        // counts announcements, to expire cached misses
+	heur        media.Heuristic
+	orphans     *media.Table
+	captureLoss string // why loss figures may be the capture's, when known
 }
+
+// NoteCaptureLoss records that the capture itself lost packets (why says
+// how: "the capture's interface statistics report 12 packets dropped").
+// RTP loss findings from then on say their loss may be the capture's.
+func (c *Correlator) NoteCaptureLoss(why string) { c.captureLoss = why }
 
 // tomb remembers a finished leg for a while, so that a late retransmission
 // of one of its transactions is recognised instead of starting a new call.
@@ -166,7 +195,8 @@ func New(opts Options, emit func(*Call)) *Correlator {
 		opts.Flows = DefaultFlows()
 	}
 	return &Correlator{
-		opts: opts, conv: &converter{keepRaw: opts.KeepRaw, keepSDP: opts.KeepSDP || opts.KeepRaw}, emit: emit,
+		opts: opts, conv: &converter{keepRaw: opts.KeepRaw, keepSDP: opts.KeepSDP || opts.KeepRaw || opts.Media}, emit: emit,
+		endpoints: make(map[netip.AddrPort][]*endpoint), flowCache: make(map[flowKey]*flowEntry),
 		legs: make(map[string]*Leg), pending: make(map[string][]*Leg), tombs: make(map[string]*tomb),
 	}
 }
@@ -195,6 +225,8 @@ func (c *Correlator) Add(d *decode.Message) {
 	c.place(leg, m, branch, sentBy)
 	if m.Retransmission {
 		c.Stats.Retransmissions++
+	} else if c.opts.Media && m.hasSDP {
+		c.registerSDP(leg, m)
 	}
 	leg.last = m.Time
 	c.requeue(leg)
@@ -558,6 +590,9 @@ func (c *Correlator) Flush() {
 		}
 	}
 	c.order = c.order[:0]
+	if c.opts.OnFlush != nil {
+		c.opts.OnFlush(c)
+	}
 }
 
 // OldestOpen returns the Seq of the oldest call not yet finished, or -1
@@ -579,6 +614,7 @@ func (c *Correlator) finishLeg(l *Leg) {
 		l.list.remove(l)
 	}
 	l.finished = true
+	c.releaseMedia(l)
 	delete(c.legs, l.CallID)
 	tb := &tomb{id: l.CallID, at: c.now, keys: make([]uint64, 0, len(l.Transactions))}
 	for _, tx := range l.Transactions {
@@ -652,7 +688,25 @@ func (c *Correlator) build(g *group) *Call {
 	}
 	computeState(call)
 	computeEvents(call)
+	if c.opts.Media {
+		for _, l := range legs {
+			if l.media != nil {
+				call.Streams = append(call.Streams, l.media.streams...)
+			}
+		}
+		sort.SliceStable(call.Streams, func(i, j int) bool { return call.Streams[i].FirstN < call.Streams[j].FirstN })
+		if call.Streams == nil {
+			call.Streams = []*media.Stream{} // analysed: none, as opposed to not analysed (nil)
+		}
+	}
 	call.Findings = runChecks(call)
+	if c.opts.Media {
+		call.Findings = append(call.Findings, checkMedia(call, c.Stats.RTPLike > 0, c.captureLoss)...)
+		if call.mediaExpected {
+			c.Stats.MediaExpected++
+		}
+		sortFindings(call.Findings)
+	}
 	matchFlows(call, c.opts.Flows, &c.matcher)
 	return call
 }

@@ -72,6 +72,7 @@ type Stats struct {
 	Datagrams      int // non-SIP UDP payloads handed on
 	HEP            int // HEP packets unwrapped
 	TruncatedFrame int // frames captured shorter than they were on the wire and cut inside a header
+	StreamGaps     int // holes in TCP streams: data the capture missed
 }
 
 // maxDepth bounds tunnel nesting, so a crafted packet cannot recurse forever.

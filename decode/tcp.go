@@ -207,6 +207,7 @@ func (d *Decoder) giveUpHole(key streamKey, s *stream) {
 		}
 	}
 	missing := lowest - s.next
+	d.Stats.StreamGaps++
 	n := s.ooo[0].n
 	if len(s.buf) > 0 {
 		n = s.bufN

@@ -117,18 +117,24 @@ func (t *Table) AddRTP(n int, at time.Time, src, dst netip.AddrPort, payload []b
 	if err := decode.ParseRTP(payload, &t.rtp); err != nil {
 		return nil, err
 	}
+	return t.AddParsed(n, at, src, dst, &t.rtp)
+}
+
+// AddParsed is AddRTP for a packet the caller has parsed already (and
+// told from RTCP). p is not kept.
+func (t *Table) AddParsed(n int, at time.Time, src, dst netip.AddrPort, p *decode.RTP) (*Stream, error) {
 	s := t.last
-	if s == nil || s.Key.SSRC != t.rtp.SSRC || s.Key.Src != src || s.Key.Dst != dst {
-		s = t.lookup(src, dst, t.rtp.SSRC)
+	if s == nil || s.Key.SSRC != p.SSRC || s.Key.Src != src || s.Key.Dst != dst {
+		s = t.lookup(src, dst, p.SSRC)
 		if s == nil {
 			if len(t.order) >= t.limit {
-				return nil, fmt.Errorf("%w: the limit is %d; packet %d from %v to %v, SSRC %#08x", ErrTooManyStreams, t.limit, n, src, dst, t.rtp.SSRC)
+				return nil, fmt.Errorf("%w: the limit is %d; packet %d from %v to %v, SSRC %#08x", ErrTooManyStreams, t.limit, n, src, dst, p.SSRC)
 			}
-			s = t.add(StreamKey{Src: src, Dst: dst, SSRC: t.rtp.SSRC})
+			s = t.add(StreamKey{Src: src, Dst: dst, SSRC: p.SSRC})
 		}
 		t.last = s
 	}
-	s.AddRTP(n, at, &t.rtp)
+	s.AddRTP(n, at, p)
 	return s, nil
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"container/heap"
+	"fmt"
+	"net/netip"
 	"runtime"
 	"time"
 
@@ -13,9 +15,11 @@ import (
 
 // correlateOptions are the flags of every command that builds calls.
 type correlateOptions struct {
-	linkHeaders []string
-	idle        time.Duration
-	flowsDir    string
+	linkHeaders  []string
+	idle         time.Duration
+	flowsDir     string
+	noRTP        bool
+	rtpHeuristic bool
 }
 
 func (o *correlateOptions) addFlags(cmd *cobra.Command) {
@@ -23,10 +27,13 @@ func (o *correlateOptions) addFlags(cmd *cobra.Command) {
 		"header whose value is the Call-ID of another leg of the same call (repeatable; default X-Call-ID and X-CID)")
 	cmd.Flags().DurationVar(&o.idle, "idle-timeout", 10*time.Minute, "finish a call after this much capture time without a message")
 	cmd.Flags().StringVar(&o.flowsDir, "flows", "", "directory of *.flow files that add to or replace the built-in expected flows")
+	cmd.Flags().BoolVar(&o.noRTP, "no-rtp", false, "skip RTP analysis (streams, one-way audio, loss, jitter): faster on captures full of media")
+	cmd.Flags().BoolVar(&o.rtpHeuristic, "rtp-heuristic", false, "also measure RTP on UDP flows no SDP announced (version 2, sane payload type, advancing sequence)")
 }
 
 func (o *correlateOptions) options(keepRaw bool) (correlate.Options, error) {
-	opts := correlate.Options{LinkHeaders: o.linkHeaders, IdleTimeout: o.idle, KeepRaw: keepRaw}
+	opts := correlate.Options{LinkHeaders: o.linkHeaders, IdleTimeout: o.idle, KeepRaw: keepRaw,
+		Media: !o.noRTP, RTPHeuristic: o.rtpHeuristic && !o.noRTP}
 	if o.idle <= 0 {
 		return opts, usageError("--idle-timeout must be positive")
 	}
@@ -64,10 +71,17 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 				corr.Advance(t)
 				ord.release(corr.OldestOpen())
 			},
+			datagram: func(d *decode.Datagram) {
+				corr.AddDatagram(d.N, d.Time, d.Src, d.Dst, d.Payload)
+			},
 		}
+		var loss string
+		h.end = func(st *decode.Stats, drops uint64, known bool) { loss = captureLoss(st, drops, known) }
 		_, err := scanCapture(g, file, h)
+		noteLoss(g, corr, loss)
 		corr.Flush()
 		ord.release(-1)
+		noteNoMedia(g, opts, &corr.Stats)
 		return &corr.Stats, err
 	}
 
@@ -77,6 +91,8 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 	batches := make(chan *batch, 8)
 	free := make(chan *batch, 10)
 	var scanErr error
+	var loss string
+	media := opts.Media
 	go func() {
 		defer close(batches)
 		b := newBatch()
@@ -92,18 +108,32 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 			message: func(m *decode.Message) {
 				b.msgs = append(b.msgs, decode.Message{})
 				m.CopyTo(&b.msgs[len(b.msgs)-1], &b.arena)
-				b.events = append(b.events, event{t: m.Time, msg: len(b.msgs) - 1})
+				b.events = append(b.events, event{t: m.Time, msg: len(b.msgs) - 1, dg: -1})
 				if len(b.msgs) == cap(b.msgs) {
 					send()
 				}
 			},
 			advance: func(t time.Time) {
-				b.events = append(b.events, event{t: t, msg: -1})
+				b.events = append(b.events, event{t: t, msg: -1, dg: -1})
 				if len(b.events) == cap(b.events) {
 					send()
 				}
 			},
 		}
+		if media {
+			h.datagram = func(d *decode.Datagram) {
+				if p := d.Payload; len(p) < 8 || p[0]>>6 != 2 {
+					return // not RTP or RTCP (version 2): nothing media analysis wants
+				}
+				b.dgrams = append(b.dgrams, dgram{n: d.N, src: d.Src, dst: d.Dst, off: len(b.blob), len: len(d.Payload)})
+				b.blob = append(b.blob, d.Payload...)
+				b.events = append(b.events, event{t: d.Time, msg: -1, dg: len(b.dgrams) - 1})
+				if len(b.events) == cap(b.events) || len(b.blob) > 1<<20 {
+					send()
+				}
+			}
+		}
+		h.end = func(st *decode.Stats, drops uint64, known bool) { loss = captureLoss(st, drops, known) }
 		_, scanErr = scanCapture(g, file, h)
 		if len(b.events) > 0 {
 			batches <- b
@@ -111,9 +141,13 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 	}()
 	for b := range batches {
 		for _, e := range b.events {
-			if e.msg >= 0 {
+			switch {
+			case e.msg >= 0:
 				corr.Add(&b.msgs[e.msg])
-			} else {
+			case e.dg >= 0:
+				d := &b.dgrams[e.dg]
+				corr.AddDatagram(d.n, e.t, d.src, d.dst, b.blob[d.off:d.off+d.len])
+			default:
 				corr.Advance(e.t)
 			}
 			ord.release(corr.OldestOpen())
@@ -124,9 +158,39 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 		default:
 		}
 	}
+	noteLoss(g, corr, loss)
 	corr.Flush()
 	ord.release(-1)
+	noteNoMedia(g, opts, &corr.Stats)
 	return &corr.Stats, scanErr
+}
+
+// noteNoMedia says once, rather than per call, that calls agreed media but
+// the capture holds no RTP at all: a SIP-only capture filter, most likely.
+func noteNoMedia(g *globalOptions, opts correlate.Options, st *correlate.Stats) {
+	if opts.Media && st.RTPLike == 0 && st.MediaExpected > 0 {
+		fmt.Fprintf(g.Err, "sipflow: note: %d answered call(s) agreed on media, but the capture holds no RTP at all (captured with a SIP-only filter?): media checks skipped\n", st.MediaExpected)
+	}
+}
+
+// captureLoss says whether the capture itself lost packets: interface drop
+// counters (pcapng statistics) or TCP data missing from the capture.
+func captureLoss(st *decode.Stats, drops uint64, known bool) string {
+	switch {
+	case known && drops > 0:
+		return fmt.Sprintf("the capture's interface statistics report %d packets dropped", drops)
+	case st.StreamGaps > 0:
+		return fmt.Sprintf("the capture misses TCP data in %d place(s), so it dropped packets", st.StreamGaps)
+	}
+	return ""
+}
+
+func noteLoss(g *globalOptions, corr *correlate.Correlator, loss string) {
+	if loss == "" {
+		return
+	}
+	corr.NoteCaptureLoss(loss)
+	fmt.Fprintf(g.Err, "sipflow: note: %s: RTP loss may be the capture's, not the network's\n", loss)
 }
 
 // batch carries the decode stage's output to the correlation stage.
@@ -134,13 +198,23 @@ type batch struct {
 	events []event
 	msgs   []decode.Message // copies; their bytes live in arena
 	arena  decode.Arena
+	dgrams []dgram
+	blob   []byte // datagram payloads
+}
+
+// dgram is a UDP payload for media analysis: blob[off:off+len].
+type dgram struct {
+	n        int
+	src, dst netip.AddrPort
+	off, len int
 }
 
 // event is one step of the decode stage's output: a packet's time, or a
 // SIP message (msgs[msg]).
 type event struct {
 	t   time.Time
-	msg int // -1: a packet time only
+	msg int // index into msgs, or -1
+	dg  int // index into dgrams, or -1; both -1: a packet time only
 }
 
 func newBatch() *batch {
@@ -149,7 +223,7 @@ func newBatch() *batch {
 
 func (b *batch) reset() {
 	clear(b.msgs) // drop references into the arena before it is reused
-	b.events, b.msgs = b.events[:0], b.msgs[:0]
+	b.events, b.msgs, b.dgrams, b.blob = b.events[:0], b.msgs[:0], b.dgrams[:0], b.blob[:0]
 	b.arena.Reset()
 }
 

@@ -189,6 +189,18 @@ func callJSON(o *jsonw.Object, c *correlate.Call) {
 	}
 	ev = append(ev, ']')
 	o.Raw("events", ev)
+	if c.Streams != nil {
+		st := []byte{'['}
+		var so jsonw.Object
+		for i, s := range c.Streams {
+			if i > 0 {
+				st = append(st, ',')
+			}
+			streamJSON(&so, "", s, false)
+			st = append(st, so.B[:len(so.B)-1]...) // without the newline
+		}
+		o.Raw("rtp_streams", append(st, ']'))
+	}
 	o.End()
 }
 

@@ -111,8 +111,7 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 	root.AddCommand(newMessagesCmd(g), newCallsCmd(g), newCheckCmd(g))
 	// issue 4: ladder commands
 	// issue 5: archive commands
-	// issue 6: live capture
-	// issue 7: media commands
+	root.AddCommand(newRTPCmd(g), newAudioCmd(g)) // issue 7
 	return root
 }
 

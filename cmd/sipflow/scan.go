@@ -39,6 +39,9 @@ type handler struct {
 	message  func(*decode.Message)
 	datagram func(*decode.Datagram)
 	advance  func(time.Time) // called with every packet's time before it is decoded
+	// end, when set, is called once the capture has been read, with the
+	// decoder's counts and what the capture says it dropped.
+	end      func(st *decode.Stats, drops uint64, dropsKnown bool)
 	warnings *warnings
 }
 
@@ -99,6 +102,14 @@ func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, erro
 		dec.Decode(p)
 	}
 	dec.Flush()
+	if h.end != nil {
+		var drops uint64
+		var known bool
+		if d, ok := src.(interface{ Drops() (uint64, bool) }); ok {
+			drops, known = d.Drops()
+		}
+		h.end(&dec.Stats, drops, known)
+	}
 	h.warnings.summary()
 	if damage != nil {
 		var de *capture.DamageError

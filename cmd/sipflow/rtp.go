@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/lipgloss/table"
+	"github.com/spf13/cobra"
+
+	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/internal/jsonw"
+	"github.com/sipflow/sipflow/media"
+	"github.com/sipflow/sipflow/render"
+)
+
+type rtpOptions struct {
+	*globalOptions
+	correlateOptions
+	filter callFilter
+	json   bool
+}
+
+func newRTPCmd(g *globalOptions) *cobra.Command {
+	o := &rtpOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "rtp FILE",
+		Short: "List the RTP streams of a capture with loss, jitter and voice quality",
+		Long: `List every RTP stream tied to a call by its SDP (offer, answer, re-INVITE,
+UPDATE, hold), with the call it belongs to: codec, packets, expected, lost
+(count and percent), duplicates, out-of-order, sequence resets, the largest
+gap between packets, jitter (RFC 3550 §A.8, mean and max), what the far end
+reported in RTCP, RFC 4733 DTMF digits, and an estimated MOS (ITU-T G.107
+E-model, simplified: see the README for what it assumes).
+
+--rtp-heuristic also lists RTP that no SDP announced, with no call.
+
+With --json, one object per stream (NDJSON) with call_id, src, dst, ssrc,
+codec, packets, expected, lost, lost_pct, duplicates, out_of_order,
+seq_resets, max_delta_ms, jitter_mean_ms, jitter_max_ms, mos, r_factor,
+dtmf, first, last, and far_lost_pct, far_jitter_ms when RTCP said.`,
+		Example: `  sipflow rtp testdata/call_rtp.pcap
+  sipflow rtp --json --rtp-heuristic trace.pcapng | jq 'select(.lost_pct > 1)'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(args[0])
+		},
+	}
+	o.correlateOptions.addFlags(cmd)
+	o.filter.addFlags(cmd)
+	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object per stream (NDJSON)")
+	return cmd
+}
+
+// streamRow is a stream and the call it belongs to ("" for none).
+type streamRow struct {
+	callID string
+	s      *media.Stream
+}
+
+func (o *rtpOptions) run(file string) error {
+	if o.noRTP {
+		return usageError("rtp: --no-rtp leaves nothing to list")
+	}
+	if err := o.filter.validate(); err != nil {
+		return err
+	}
+	copts, err := o.correlateOptions.options(false)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(o.Out, 64<<10)
+	defer w.Flush()
+	var rows []streamRow
+	var obj jsonw.Object
+	emit := func(r streamRow) {
+		if o.json {
+			streamJSON(&obj, r.callID, r.s, true)
+			w.Write(obj.B)
+			return
+		}
+		rows = append(rows, r)
+	}
+	var orphans []*media.Stream
+	_, err = analyzeMedia(o.globalOptions, file, copts, func(c *correlate.Call) {
+		if !o.filter.match(c) {
+			return
+		}
+		for _, s := range c.Streams {
+			emit(streamRow{callID: c.ID, s: s})
+		}
+	}, func(ss []*media.Stream) { orphans = ss })
+	for _, s := range orphans {
+		emit(streamRow{s: s})
+	}
+	if !o.json {
+		writeStreamTable(w, o.renderer(o.Out), rows)
+	}
+	if ferr := w.Flush(); ferr != nil && err == nil {
+		err = &exitError{code: exitUsage, err: ferr}
+	}
+	return err
+}
+
+// analyzeMedia is analyzeCapture that also hands over, at the end, the
+// streams of no call (with --rtp-heuristic).
+func analyzeMedia(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call), onOrphans func([]*media.Stream)) (*correlate.Stats, error) {
+	opts.OnFlush = func(c *correlate.Correlator) { onOrphans(c.Orphans()) }
+	return analyzeCapture(g, file, opts, onCall)
+}
+
+// streamJSON writes one stream; with withCall, its call_id first.
+func streamJSON(o *jsonw.Object, callID string, s *media.Stream, withCall bool) {
+	o.Begin()
+	if withCall {
+		if callID == "" {
+			o.Null("call_id")
+		} else {
+			o.String("call_id", callID)
+		}
+	}
+	o.String("src", addrPort(s.Key.Src))
+	o.String("dst", addrPort(s.Key.Dst))
+	o.String("ssrc", fmt.Sprintf("0x%08x", s.Key.SSRC))
+	o.String("codec", s.Codec)
+	o.Int("payload_type", int64(s.PayloadType))
+	o.Int("packets", int64(s.Packets))
+	o.Int("expected", int64(s.Expected))
+	o.Int("lost", int64(s.Lost))
+	o.Raw("lost_pct", fixed(s.LostPct, 2))
+	o.Int("duplicates", int64(s.Duplicates))
+	o.Int("out_of_order", int64(s.OutOfOrder))
+	o.Int("seq_resets", int64(s.SeqResets))
+	o.Raw("max_delta_ms", fixed(float64(s.MaxDelta)/float64(time.Millisecond), 3))
+	o.Raw("jitter_mean_ms", fixed(s.JitterMean, 3))
+	o.Raw("jitter_max_ms", fixed(s.JitterMax, 3))
+	if s.MOS > 0 {
+		o.Raw("mos", fixed(s.MOS, 2))
+		o.Raw("r_factor", fixed(s.RFactor, 1))
+	} else {
+		o.Null("mos")
+		o.Null("r_factor")
+	}
+	d := []byte{'['}
+	for i, e := range s.Events {
+		if i > 0 {
+			d = append(d, ',')
+		}
+		var eo jsonw.Object
+		eo.Begin()
+		eo.String("digit", string(rune(e.Digit)))
+		eo.Time("ts", e.Start)
+		eo.Int("duration_ms", e.Duration.Milliseconds())
+		eo.Int("n", int64(e.N))
+		d = append(d, eo.B...)
+		d = append(d, '}')
+	}
+	o.Raw("dtmf", append(d, ']'))
+	o.Time("first", s.First)
+	o.Time("last", s.Last)
+	o.Int("first_n", int64(s.FirstN))
+	o.Int("last_n", int64(s.LastN))
+	if s.ReportsSeen > 0 {
+		o.Raw("far_lost_pct", fixed(s.FarLostPct, 2))
+		o.Raw("far_jitter_ms", fixed(s.FarJitterMs, 3))
+	}
+	o.End()
+}
+
+// fixed formats f with prec decimals as a JSON number (NaN and Inf as 0).
+func fixed(f float64, prec int) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		f = 0
+	}
+	return strconv.AppendFloat(nil, f, 'f', prec, 64)
+}
+
+func dtmfDigits(s *media.Stream) string {
+	b := make([]byte, 0, len(s.Events))
+	for _, e := range s.Events {
+		b = append(b, e.Digit)
+	}
+	return string(b)
+}
+
+func writeStreamTable(w *bufio.Writer, r *lipgloss.Renderer, rows []streamRow) {
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "no RTP streams")
+		return
+	}
+	headers := []string{"CALL-ID", "SRC", "DST", "SSRC", "CODEC", "PKTS", "LOST", "JITTER MS", "MAX GAP", "MOS", "DTMF"}
+	data := make([][]string, 0, len(rows))
+	for _, row := range rows {
+		s := row.s
+		id := "-"
+		if row.callID != "" {
+			id = render.SanitizeString(string(shortID([]byte(row.callID))))
+		}
+		mos := ""
+		if s.MOS > 0 {
+			mos = strconv.FormatFloat(s.MOS, 'f', 2, 64)
+		}
+		data = append(data, []string{
+			id, addrPort(s.Key.Src), addrPort(s.Key.Dst), fmt.Sprintf("0x%08x", s.Key.SSRC),
+			render.SanitizeString(s.Codec), strconv.Itoa(s.Packets),
+			fmt.Sprintf("%d (%.1f%%)", s.Lost, s.LostPct),
+			fmt.Sprintf("%.1f / %.1f", s.JitterMean, s.JitterMax),
+			fmtDur(s.MaxDelta), mos, dtmfDigits(s),
+		})
+	}
+	header := r.NewStyle().Bold(true).Padding(0, 1)
+	cell := r.NewStyle().Padding(0, 1)
+	bad := r.NewStyle().Padding(0, 1).Foreground(lipgloss.Color("9"))
+	t := table.New().
+		Border(lipgloss.NormalBorder()).BorderStyle(r.NewStyle().Faint(true)).
+		BorderColumn(false).BorderLeft(false).BorderRight(false).BorderTop(false).BorderBottom(false).
+		Headers(headers...).Rows(data...).
+		StyleFunc(func(row, col int) lipgloss.Style {
+			if row == table.HeaderRow {
+				return header
+			}
+			s := rows[row].s
+			if col == 6 && s.LostPct > 1 || col == 7 && s.JitterMax > 30 {
+				return bad
+			}
+			return cell
+		})
+	fmt.Fprintln(w, t.Render())
+}

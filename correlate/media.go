@@ -1,0 +1,438 @@
+package correlate
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/sipflow/sipflow/decode"
+	"github.com/sipflow/sipflow/media"
+)
+
+// Media: RTP and RTCP tied to calls by the SDP of their offers and answers
+// (RFC 3264), measured by package media.
+//
+// Every SDP a call carries registers its media endpoints (c= address and
+// m= port, and the RTCP port: a=rtcp, the next port, or the same port with
+// rtcp-mux) against the call's leg; a later SDP (re-INVITE, UPDATE, hold)
+// adds or replaces them. A UDP datagram sent to, or from, a registered
+// endpoint goes to that leg's streams. With Options.RTPHeuristic, RTP that
+// no SDP announced is measured too, as streams of no call.
+
+// endpoint is a media address a leg's SDP announced.
+type endpoint struct {
+	leg     *Leg
+	ap      netip.AddrPort
+	rtcp    bool
+	stale   bool   // replaced by a newer SDP, or its call ended
+	side    string // the tag of the party that announced it (who receives there)
+	payload []int
+	codecs  []string
+	clocks  []int
+	dir     string
+	hold    bool
+}
+
+// legMedia is what a leg knows of its media.
+type legMedia struct {
+	table   *media.Table
+	current []*endpoint // what the leg announces now, RTP and RTCP, one per address
+	// announced: the RTP endpoints each party (by its tag) announced last,
+	// one per media line; for the one-way and address checks.
+	announced map[string][]*endpoint
+	streams   []*media.Stream // set when the leg finishes
+}
+
+// AddDatagram accounts a UDP payload that is not SIP: RTP or RTCP of a call
+// if an SDP announced its address. n and t are its packet's number and time.
+func (c *Correlator) AddDatagram(n int, t time.Time, src, dst netip.AddrPort, payload []byte) {
+	c.Advance(t)
+	if !c.opts.Media {
+		return
+	}
+	c.Stats.Datagrams++
+	if len(payload) >= 8 && payload[0]>>6 == 2 {
+		c.Stats.RTPLike++
+	}
+	fe := c.endpointFor(src, dst)
+	ep := fe.ep
+	if ep == nil || ep.leg.finished || ep.leg.media == nil {
+		if c.opts.RTPHeuristic && c.heur.Looks(src, dst, payload) {
+			if c.orphans == nil {
+				c.orphans = media.NewTable()
+			}
+			c.orphans.AddRTP(n, t, src, dst, payload)
+		}
+		return
+	}
+	l := ep.leg
+	lm := l.media
+	if lm.table == nil {
+		lm.table = media.NewTable()
+		lm.table.SetPayloadNames(c.payloadNames(l))
+	}
+	c.Stats.MediaPackets++
+	switch {
+	case decode.LooksLikeRTCP(payload):
+		lm.table.AddRTCP(n, t, src, dst, payload)
+	case decode.ParseRTP(payload, &c.rtp) == nil:
+		if fe.stream != nil && fe.stream.Key.SSRC == c.rtp.SSRC {
+			fe.stream.AddRTP(n, t, &c.rtp) // the flow's stream: no lookup
+		} else if s, err := lm.table.AddParsed(n, t, src, dst, &c.rtp); err == nil {
+			fe.stream = s
+		}
+	}
+	if !l.terminal && t.Sub(l.last) > time.Second {
+		// Media keeps a call alive: a long call without SIP refreshes must
+		// not be finished by the idle timeout while it still talks. (To the
+		// second: requeueing on every packet would cost more than it says.)
+		l.last = t
+		c.requeue(l)
+	}
+}
+
+// flowKey is a UDP flow's addresses without the zone pointer netip keeps,
+// so that hashing it is cheap; zones never tell two media flows apart.
+type flowKey struct {
+	src, dst     [16]byte
+	sport, dport uint16
+}
+
+func flowKeyOf(src, dst netip.AddrPort) flowKey {
+	return flowKey{src: src.Addr().As16(), dst: dst.Addr().As16(), sport: src.Port(), dport: dst.Port()}
+}
+
+// payloadNames names a stream's payload types from the rtpmaps its
+// receiver announced (what a party lists is what it expects to receive).
+func (c *Correlator) payloadNames(l *Leg) media.PayloadNames {
+	return func(key media.StreamKey, pt uint8) (string, int) {
+		for _, ap := range []netip.AddrPort{key.Dst, key.Src} {
+			for _, ep := range c.endpoints[ap] {
+				if ep.leg != l {
+					continue
+				}
+				for i, p := range ep.payload {
+					if p == int(pt) && i < len(ep.codecs) {
+						return ep.codecs[i], ep.clocks[i]
+					}
+				}
+			}
+		}
+		return "", 0
+	}
+}
+
+// registerSDP records the media endpoints of an SDP body seen in leg.
+func (c *Correlator) registerSDP(l *Leg, m *Message) {
+	s := m.SDP()
+	if s == nil {
+		return
+	}
+	if l.media == nil {
+		l.media = &legMedia{announced: map[string][]*endpoint{}}
+	}
+	lm := l.media
+	party := m.FromTag // who sent this SDP: the From-tag of a request, the To-tag of a response
+	if !m.IsRequest() {
+		party = m.ToTag
+	}
+	var eps []*endpoint
+	for _, md := range s.Media {
+		if md.Port == 0 || !md.Addr.IsValid() || md.Type != "audio" && md.Type != "video" {
+			continue
+		}
+		rtp := netip.AddrPortFrom(md.Addr, uint16(md.Port))
+		ep := &endpoint{leg: l, ap: rtp, side: party, payload: md.Payloads, codecs: md.Codecs, clocks: md.Clocks, dir: md.Direction, hold: md.Hold}
+		c.setEndpoint(l, rtp, ep)
+		eps = append(eps, ep)
+		if !md.RTCPMux {
+			port := md.RTCPPort
+			if port == 0 {
+				port = md.Port + 1
+			}
+			rc := *ep
+			rc.rtcp = true
+			rc.ap = netip.AddrPortFrom(md.Addr, uint16(port))
+			c.setEndpoint(l, rc.ap, &rc)
+		}
+	}
+	lm.announced[party] = eps
+}
+
+// endpointFor finds the announced endpoint a datagram belongs to. Several
+// open calls may announce the same address (a media server or B2BUA that
+// receives every call on one port): then the call whose other party
+// announced the datagram's source wins, else the most recent. RTP sent from
+// an announced port to an address nobody announced (NAT) belongs to the
+// sender's call. Answers are cached per flow: a found endpoint until it is
+// replaced or its call ends, a miss until anything new is announced.
+func (c *Correlator) endpointFor(src, dst netip.AddrPort) *flowEntry {
+	fk := flowKeyOf(src, dst)
+	e := c.flowCache[fk]
+	if e != nil && (e.ep != nil && !e.ep.stale || e.ep == nil && e.gen == c.epGen) {
+		return e
+	}
+	ds, ss := c.endpoints[dst], c.endpoints[src]
+	var ep *endpoint
+	// The sender's call, if it also announced the destination.
+	for i := len(ss) - 1; i >= 0 && ep == nil; i-- {
+		ep = ss[i].leg.media.announcedAt(dst)
+	}
+	switch {
+	case ep != nil:
+	case len(ds) > 0:
+		ep = ds[len(ds)-1]
+	case len(ss) > 0:
+		ep = ss[len(ss)-1]
+	}
+	if e == nil {
+		if len(c.flowCache) > 1<<16 {
+			clear(c.flowCache)
+		}
+		e = &flowEntry{}
+		c.flowCache[fk] = e
+	}
+	*e = flowEntry{ep: ep, gen: c.epGen}
+	return e
+}
+
+// flowEntry is a cached endpointFor answer, and the flow's last stream
+// (valid while ep is: a new answer forgets it).
+type flowEntry struct {
+	ep     *endpoint
+	gen    int
+	stream *media.Stream
+}
+
+// announcedAt returns the leg's current endpoint at ap, or nil.
+func (lm *legMedia) announcedAt(ap netip.AddrPort) *endpoint {
+	for _, ep := range lm.current {
+		if ep.ap == ap {
+			return ep
+		}
+	}
+	return nil
+}
+
+func (c *Correlator) setEndpoint(l *Leg, ap netip.AddrPort, ep *endpoint) {
+	c.epGen++
+	lm := l.media
+	for i, old := range lm.current {
+		if old.ap == ap {
+			old.stale = true // re-announced (re-INVITE, hold): the newest description
+			lm.current[i] = ep
+			list := c.endpoints[ap]
+			for j := range list {
+				if list[j] == old {
+					list[j] = ep
+				}
+			}
+			return
+		}
+	}
+	lm.current = append(lm.current, ep)
+	c.endpoints[ap] = append(c.endpoints[ap], ep)
+}
+
+// releaseMedia forgets a finished leg's endpoints and returns its streams.
+func (c *Correlator) releaseMedia(l *Leg) []*media.Stream {
+	if l.media == nil {
+		return nil
+	}
+	for _, ep := range l.media.current {
+		ep.stale = true
+		list := c.endpoints[ep.ap]
+		kept := list[:0]
+		for _, x := range list {
+			if x != ep {
+				kept = append(kept, x)
+			}
+		}
+		if len(kept) == 0 {
+			delete(c.endpoints, ep.ap)
+		} else {
+			c.endpoints[ep.ap] = kept
+		}
+	}
+	if l.media.table == nil {
+		return nil
+	}
+	l.media.table.Finish()
+	l.media.streams = l.media.table.Streams()
+	l.media.table = nil
+	return l.media.streams
+}
+
+// Orphans returns the RTP streams no SDP announced (with
+// Options.RTPHeuristic), finished, in order of first packet.
+func (c *Correlator) Orphans() []*media.Stream {
+	if c.orphans == nil {
+		return nil
+	}
+	c.orphans.Finish()
+	return c.orphans.Streams()
+}
+
+// Media checks, run on a finished call when media analysis is on.
+
+const (
+	lossWarn, lossError = 1.0, 5.0 // percent
+	jitterWarn          = 30.0     // milliseconds, max
+	// stoppedGap is how long a direction may fall silent while the other
+	// goes on before it counts as one-way audio. (Endpoints with silence
+	// suppression still send comfort noise, RFC 3389, at least every few
+	// hundred milliseconds.)
+	stoppedGap = 3 * time.Second
+	// minTalk is how long an answered call must last before missing media
+	// means something (a call hung up at once sends little or none).
+	minTalk = 2 * time.Second
+)
+
+func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
+	if c.Kind != KindCall {
+		return nil
+	}
+	l := c.Legs[0]
+	var fs []Finding
+	for _, s := range c.Streams {
+		if s.Packets < 2 {
+			continue
+		}
+		what := fmt.Sprintf("RTP %s → %s (SSRC %#08x, %s)", s.Key.Src, s.Key.Dst, s.Key.SSRC, s.Codec)
+		if s.LostPct > lossWarn {
+			sev := Warning
+			if s.LostPct > lossError {
+				sev = Error
+			}
+			detail := fmt.Sprintf("%s lost %d of %d packets (%.1f%%)", what, s.Lost, s.Expected, s.LostPct)
+			if captureLoss != "" {
+				detail += "; but " + captureLoss + ", so some of it may be the capture's, not the network's"
+			}
+			fs = append(fs, Finding{Rule: "rtp-loss", Severity: sev, Packets: []int{s.FirstN, s.LastN}, Detail: detail, RFC: "RFC 3550 §6.4.1"})
+		}
+		if s.JitterMax > jitterWarn {
+			fs = append(fs, Finding{Rule: "rtp-jitter", Severity: Warning, Packets: []int{s.FirstN, s.LastN},
+				Detail: fmt.Sprintf("%s jitter up to %.1f ms (mean %.1f ms)", what, s.JitterMax, s.JitterMean), RFC: "RFC 3550 §6.4.1"})
+		}
+	}
+	// The two parties: the caller (From-tag of the first INVITE) and the
+	// one that answered (To-tag of the first 2xx); their first media line.
+	a, b := announcedBy(l, c)
+	if a == nil || b == nil || c.Answer < 0 {
+		return fs // no offer and answer both with media: nothing to expect
+	}
+	talked := c.Duration >= minTalk || c.Duration < 0 && c.End.Sub(c.Start)-c.Answer >= minTalk
+	c.mediaExpected = true
+	toA, toB := streamsTo(c.Streams, a), streamsTo(c.Streams, b)
+	switch {
+	case !captureHasMedia:
+		// No RTP anywhere in the capture so far: most likely captured with
+		// a SIP-only filter. Blaming every call for it helps nobody; the
+		// command says it once (Stats.MediaExpected, Stats.RTPLike).
+	case len(c.Streams) == 0 && talked:
+		fs = append(fs, Finding{Rule: "no-rtp", Severity: Error, Packets: lastPacket(c),
+			Detail: "the call was answered and SDP was agreed, but no RTP was seen in either direction", RFC: "RFC 3264 §5"})
+	case talked && expectsToReceive(a) && len(toA) == 0 && len(toB) > 0:
+		fs = append(fs, oneWay(c, b, a, toB))
+	case talked && expectsToReceive(b) && len(toB) == 0 && len(toA) > 0:
+		fs = append(fs, oneWay(c, a, b, toA))
+	case len(toA) > 0 && len(toB) > 0:
+		// Both ways: did one stop while the other went on?
+		lastA, lastB := lastOf(toA), lastOf(toB)
+		switch {
+		case lastB.Sub(lastA) > stoppedGap && expectsToReceive(a):
+			fs = append(fs, stopped(c, a, toA, lastA, lastB))
+		case lastA.Sub(lastB) > stoppedGap && expectsToReceive(b):
+			fs = append(fs, stopped(c, b, toB, lastB, lastA))
+		}
+	}
+	// RTP arriving at an announced port from another address than the one
+	// the sender announced: NAT, or a media server in between.
+	for _, pair := range [][2]*endpoint{{a, b}, {b, a}} {
+		for _, s := range streamsTo(c.Streams, pair[1]) {
+			if s.Key.Src.Addr() != pair[0].ap.Addr() {
+				fs = append(fs, Finding{Rule: "media-address-mismatch", Severity: Warning, Packets: []int{s.FirstN},
+					Detail: fmt.Sprintf("RTP to %s comes from %s, but the SDP announced %s: NAT or a media relay", s.Key.Dst, s.Key.Src, pair[0].ap.Addr()),
+					RFC:    "RFC 3264 §5"})
+				break
+			}
+		}
+	}
+	return fs
+}
+
+// announcedBy returns the first audio endpoint the caller and the answerer
+// announced, or nil.
+func announcedBy(l *Leg, c *Call) (a, b *endpoint) {
+	if l.media == nil {
+		return nil, nil
+	}
+	invites := initialTxs(l, "INVITE")
+	if len(invites) == 0 || invites[0].Request == nil {
+		return nil, nil
+	}
+	callerTag := invites[0].Request.FromTag
+	answerTag := ""
+	for _, tx := range invites {
+		if r := firstResponse(tx, 200, 299); r != nil {
+			answerTag = r.ToTag
+			break
+		}
+	}
+	if eps := l.media.announced[callerTag]; len(eps) > 0 {
+		a = eps[0]
+	}
+	if eps := l.media.announced[answerTag]; len(eps) > 0 && answerTag != "" {
+		b = eps[0]
+	}
+	return a, b
+}
+
+func expectsToReceive(e *endpoint) bool {
+	return !e.hold && (e.dir == "sendrecv" || e.dir == "recvonly")
+}
+
+func streamsTo(ss []*media.Stream, e *endpoint) []*media.Stream {
+	var out []*media.Stream
+	for _, s := range ss {
+		if s.Key.Dst == e.ap {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func lastOf(ss []*media.Stream) time.Time {
+	var t time.Time
+	for _, s := range ss {
+		if s.Last.After(t) {
+			t = s.Last
+		}
+	}
+	return t
+}
+
+func oneWay(c *Call, from, to *endpoint, heard []*media.Stream) Finding {
+	var n []int
+	for _, s := range heard {
+		n = append(n, s.FirstN)
+	}
+	return Finding{Rule: "one-way-audio", Severity: Error, Packets: n,
+		Detail: fmt.Sprintf("RTP flowed only one way: %s received nothing, though its SDP expected audio (%s)",
+			addrsOf(to), strings.Join(to.codecs, ",")),
+		RFC: "RFC 3264 §5"}
+}
+
+func stopped(c *Call, to *endpoint, ss []*media.Stream, last, other time.Time) Finding {
+	var lastN int
+	for _, s := range ss {
+		lastN = max(lastN, s.LastN)
+	}
+	return Finding{Rule: "one-way-audio", Severity: Error, Packets: []int{lastN},
+		Detail: fmt.Sprintf("RTP to %s stopped %.1f s before the other direction did, while the call was up",
+			addrsOf(to), other.Sub(last).Seconds()),
+		RFC: "RFC 3264 §5"}
+}
+
+func addrsOf(e *endpoint) string { return e.ap.String() }

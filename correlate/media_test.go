@@ -1,0 +1,266 @@
+package correlate_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/decode"
+)
+
+// mediaSpec describes a synthetic answered call with RTP: A (10.0.0.1)
+// announces aMedia, B (10.0.0.2) announces bMedia; the call lasts 6 s.
+type mediaSpec struct {
+	callID         string
+	aMedia, bMedia string        // announced RTP addresses
+	aDir, bDir     string        // SDP direction attributes
+	aToB, bToA     int           // RTP packets each way (20 ms apart from t=1 s)
+	bFrom          string        // where B's RTP really comes from (default bMedia)
+	lose           int           // drop every lose-th packet A→B (0: none)
+	jitterMs       int           // A→B packets alternately late by this much
+	bStopAfter     int           // B→A stops after this many packets (0: never)
+	dtmf           string        // digits A sends (RFC 4733, PT 101) after its audio
+	offset         time.Duration // start time
+}
+
+func (s *mediaSpec) defaults() {
+	if s.callID == "" {
+		s.callID = "media-call"
+	}
+	if s.aMedia == "" {
+		s.aMedia = "10.0.0.1:4000"
+	}
+	if s.bMedia == "" {
+		s.bMedia = "10.0.0.2:5000"
+	}
+	if s.aDir == "" {
+		s.aDir = "sendrecv"
+	}
+	if s.bDir == "" {
+		s.bDir = "sendrecv"
+	}
+	if s.bFrom == "" {
+		s.bFrom = s.bMedia
+	}
+}
+
+type timed struct {
+	t        time.Duration
+	sip      string // a SIP message, or
+	src, dst netip.AddrPort
+	rtp      []byte // a datagram
+}
+
+func sdpFor(media, dir string) string {
+	ap := netip.MustParseAddrPort(media)
+	return fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=%s\r\n",
+		ap.Addr(), ap.Addr(), ap.Port(), dir)
+}
+
+func sipMsg(start, to, cseq, extra, body string) string {
+	ct := ""
+	if body != "" {
+		ct = "Content-Type: application/sdp\r\n"
+	}
+	return fmt.Sprintf("%s\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-%s\r\nFrom: <sip:a@x>;tag=a\r\nTo: <sip:b@x>%s\r\nCall-ID: %%s\r\nCSeq: %s\r\n%s%sContent-Length: %d\r\n\r\n%s",
+		start, strings.ReplaceAll(cseq, " ", ""), to, cseq, extra, ct, len(body), body)
+}
+
+func rtpPacket(pt uint8, seq uint16, ts, ssrc uint32, payload []byte) []byte {
+	b := make([]byte, 12, 12+len(payload))
+	b[0], b[1] = 0x80, pt
+	binary.BigEndian.PutUint16(b[2:], seq)
+	binary.BigEndian.PutUint32(b[4:], ts)
+	binary.BigEndian.PutUint32(b[8:], ssrc)
+	return append(b, payload...)
+}
+
+func (s mediaSpec) events() []timed {
+	s.defaults()
+	ev := []timed{
+		{t: 0, sip: sipMsg("INVITE sip:b@x SIP/2.0", "", "1 INVITE", "", sdpFor(s.aMedia, s.aDir))},
+		{t: 500 * time.Millisecond, sip: sipMsg("SIP/2.0 200 OK", ";tag=b", "1 INVITE", "", sdpFor(s.bMedia, s.bDir))},
+		{t: 510 * time.Millisecond, sip: strings.Replace(sipMsg("ACK sip:b@x SIP/2.0", ";tag=b", "1 ACK", "", ""), "z9hG4bK-1ACK", "z9hG4bK-ack", 1)},
+		{t: 7 * time.Second, sip: strings.Replace(sipMsg("BYE sip:b@x SIP/2.0", ";tag=b", "2 BYE", "", ""), "z9hG4bK-2BYE", "z9hG4bK-bye", 1)},
+		{t: 7*time.Second + 10*time.Millisecond, sip: strings.Replace(sipMsg("SIP/2.0 200 OK", ";tag=b", "2 BYE", "", ""), "z9hG4bK-2BYE", "z9hG4bK-bye", 1)},
+	}
+	payload := make([]byte, 160)
+	aM, bM, bF := netip.MustParseAddrPort(s.aMedia), netip.MustParseAddrPort(s.bMedia), netip.MustParseAddrPort(s.bFrom)
+	for i := 0; i < s.aToB; i++ {
+		if s.lose > 0 && i%s.lose == s.lose-1 {
+			continue
+		}
+		at := time.Second + time.Duration(i)*20*time.Millisecond
+		if s.jitterMs > 0 && i%2 == 1 {
+			at += time.Duration(s.jitterMs) * time.Millisecond
+		}
+		ev = append(ev, timed{t: at, src: aM, dst: bM, rtp: rtpPacket(8, uint16(100+i), uint32(i*160), 0xaaaa, payload)})
+	}
+	if s.dtmf != "" {
+		base := time.Second + time.Duration(s.aToB)*20*time.Millisecond
+		seq := uint16(100 + s.aToB)
+		for j, d := range s.dtmf {
+			code := uint8(strings.IndexRune("0123456789*#", d))
+			ts := uint32((s.aToB + j*20) * 160)
+			for k := 0; k < 4; k++ {
+				end := byte(0)
+				if k == 3 {
+					end = 0x80
+				}
+				pl := []byte{code, end | 10, 0, byte(160 * (k + 1))}
+				at := base + time.Duration(j*400+k*20)*time.Millisecond
+				ev = append(ev, timed{t: at, src: aM, dst: bM, rtp: rtpPacket(101, seq, ts, 0xaaaa, pl)})
+				seq++
+			}
+		}
+	}
+	for i := 0; i < s.bToA; i++ {
+		if s.bStopAfter > 0 && i >= s.bStopAfter {
+			break
+		}
+		at := time.Second + time.Duration(i)*20*time.Millisecond + 3*time.Millisecond
+		ev = append(ev, timed{t: at, src: bF, dst: aM, rtp: rtpPacket(8, uint16(7000+i), uint32(i*160), 0xbbbb, payload)})
+	}
+	for i := range ev {
+		ev[i].t += s.offset
+		if ev[i].sip != "" {
+			ev[i].sip = fmt.Sprintf(ev[i].sip, s.callID)
+		}
+	}
+	return ev
+}
+
+// runMedia feeds the calls' events, merged in time order, through a
+// Correlator with media analysis on.
+func runMedia(t *testing.T, specs ...mediaSpec) []*correlate.Call {
+	t.Helper()
+	var all []timed
+	for _, s := range specs {
+		all = append(all, s.events()...)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].t < all[j].t })
+	var calls []*correlate.Call
+	c := correlate.New(correlate.Options{Media: true}, func(call *correlate.Call) { calls = append(calls, call) })
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a, b := netip.MustParseAddrPort("10.0.0.1:5060"), netip.MustParseAddrPort("10.0.0.2:5060")
+	var m decode.Message
+	for i, e := range all {
+		at := t0.Add(e.t)
+		if e.sip == "" {
+			c.AddDatagram(i+1, at, e.src, e.dst, e.rtp)
+			continue
+		}
+		if err := decode.ParseSIP([]byte(e.sip), &m); err != nil {
+			t.Fatalf("%v: %q", err, e.sip)
+		}
+		m.N, m.Time, m.Transport = i+1, at, decode.UDP
+		m.Src, m.Dst = a, b
+		if !m.IsRequest() {
+			m.Src, m.Dst = b, a
+		}
+		c.Add(&m)
+	}
+	c.Flush()
+	return calls
+}
+
+func TestMediaChecks(t *testing.T) {
+	tests := []struct {
+		name  string
+		spec  mediaSpec
+		rules string
+	}{
+		{"both ways", mediaSpec{aToB: 250, bToA: 250}, ""},
+		{"one-way audio", mediaSpec{aToB: 250}, "one-way-audio"},
+		{"one-way the other way", mediaSpec{bToA: 250}, "one-way-audio"},
+		{"callee stopped talking", mediaSpec{aToB: 250, bToA: 250, bStopAfter: 30}, "one-way-audio"},
+		{"sendonly is not one-way", mediaSpec{aToB: 250, aDir: "sendonly", bDir: "recvonly"}, ""},
+		{"2% loss", mediaSpec{aToB: 250, bToA: 250, lose: 50}, "rtp-loss"},
+		{"10% loss", mediaSpec{aToB: 250, bToA: 250, lose: 10}, "rtp-loss"},
+		{"jitter", mediaSpec{aToB: 250, bToA: 250, jitterMs: 80}, "rtp-jitter"},
+		{"NAT", mediaSpec{aToB: 250, bToA: 250, bFrom: "192.0.2.9:5000"}, "media-address-mismatch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := runMedia(t, tt.spec)
+			if len(calls) != 1 {
+				t.Fatalf("%d calls", len(calls))
+			}
+			c := calls[0]
+			if got := rules(c); got != tt.rules {
+				t.Errorf("findings %q, want %q", got, tt.rules)
+				for _, f := range c.Findings {
+					t.Logf("  %s %s", f.Rule, f.Detail)
+				}
+			}
+		})
+	}
+}
+
+func TestMediaNoRTP(t *testing.T) {
+	// One call talks, the other (answered, SDP agreed) sends nothing: the
+	// capture has RTP, so the silent call's silence means something.
+	calls := runMedia(t, mediaSpec{aToB: 250, bToA: 250},
+		mediaSpec{callID: "silent", aMedia: "10.0.0.1:4100", bMedia: "10.0.0.2:5100", offset: 100 * time.Millisecond})
+	got := map[string]string{}
+	for _, c := range calls {
+		got[c.ID] = rules(c)
+	}
+	if got["media-call"] != "" || got["silent"] != "no-rtp" {
+		t.Errorf("findings %v, want none for media-call, no-rtp for silent", got)
+	}
+}
+
+func TestMediaStreamsTied(t *testing.T) {
+	c := runMedia(t, mediaSpec{aToB: 250, bToA: 240, lose: 25})[0]
+	if len(c.Streams) != 2 {
+		t.Fatalf("%d streams, want 2", len(c.Streams))
+	}
+	s := c.Streams[0]
+	// Every 25th of 250 is dropped: 10, but the last packet is among them,
+	// and a loss after the highest sequence received is invisible (RFC 3550
+	// §A.3 counts up to the highest): 9.
+	if s.Key.SSRC != 0xaaaa || s.Packets != 240 || s.Lost != 9 || s.Codec != "PCMA" {
+		t.Errorf("A→B stream: ssrc %#x packets %d lost %d codec %q, want 0xaaaa 240 9 PCMA", s.Key.SSRC, s.Packets, s.Lost, s.Codec)
+	}
+	if r := c.Streams[1]; r.Packets != 240 || r.Lost != 0 {
+		t.Errorf("B→A stream: packets %d lost %d", r.Packets, r.Lost)
+	}
+}
+
+// TestSharedMediaPort: a media server receives every call on one port
+// (SIPp's -rtp_echo does); each call still gets only its own streams.
+func TestSharedMediaPort(t *testing.T) {
+	var specs []mediaSpec
+	for i := 0; i < 5; i++ {
+		specs = append(specs, mediaSpec{callID: fmt.Sprintf("call-%d", i), aMedia: fmt.Sprintf("10.0.0.1:%d", 4000+2*i),
+			bMedia: "10.0.0.2:50000", aToB: 100, bToA: 100, offset: time.Duration(i) * 7 * time.Millisecond})
+	}
+	calls := runMedia(t, specs...)
+	if len(calls) != 5 {
+		t.Fatalf("%d calls", len(calls))
+	}
+	for _, c := range calls {
+		if len(c.Streams) != 2 || c.Streams[0].Packets != 100 || c.Streams[1].Packets != 100 || len(c.Findings) != 0 {
+			t.Errorf("%s: %d streams, findings %q", c.ID, len(c.Streams), rules(c))
+		}
+	}
+}
+
+func TestMediaDTMF(t *testing.T) {
+	c := runMedia(t, mediaSpec{aToB: 100, bToA: 100, dtmf: "15#"})[0]
+	var digits string
+	for _, s := range c.Streams {
+		for _, e := range s.Events {
+			digits += string(e.Digit)
+		}
+	}
+	if digits != "15#" {
+		t.Errorf("DTMF %q, want 15#", digits)
+	}
+}
