@@ -1,0 +1,167 @@
+package main
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket/layers"
+
+	"github.com/sipflow/sipflow/capture"
+	"github.com/sipflow/sipflow/decode"
+	"github.com/sipflow/sipflow/internal/synth"
+	"github.com/sipflow/sipflow/media"
+)
+
+func TestRTPCommand(t *testing.T) {
+	out, errs, code := sipflow(t, nil, "rtp", "--json", repoTestdata("call_rtp.pcap"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d streams, want 2:\n%s", len(lines), out)
+	}
+	for _, l := range lines {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"call_id", "src", "dst", "ssrc", "codec", "packets", "lost", "lost_pct", "duplicates",
+			"out_of_order", "max_delta_ms", "jitter_mean_ms", "jitter_max_ms", "mos", "dtmf"} {
+			if _, ok := v[k]; !ok {
+				t.Errorf("no %q in %s", k, l)
+			}
+		}
+		// tshark -z rtp,streams on this file: 67 packets each way, no loss, g711A.
+		if v["packets"].(float64) != 67 || v["lost"].(float64) != 0 || v["codec"] != "PCMA" {
+			t.Errorf("stream %s", l)
+		}
+	}
+	golden(t, "rtp_call_rtp.pcap.json", out)
+	// The streams are in calls --json too.
+	out, _, _ = sipflow(t, nil, "calls", "--json", repoTestdata("call_rtp.pcap"))
+	var call struct {
+		Streams []map[string]any `json:"rtp_streams"`
+	}
+	json.Unmarshal([]byte(out), &call)
+	if len(call.Streams) != 2 {
+		t.Errorf("calls --json has %d rtp_streams, want 2", len(call.Streams))
+	}
+}
+
+// payloads returns the RTP payload bytes sent from src, in order.
+func payloads(t *testing.T, file, src string) []byte {
+	t.Helper()
+	s, err := capture.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var out []byte
+	var rtp decode.RTP
+	h := &handler{datagram: func(d *decode.Datagram) {
+		if d.Src.String() == src && decode.ParseRTP(d.Payload, &rtp) == nil {
+			out = append(out, rtp.Payload...)
+		}
+	}, warnings: &warnings{w: io.Discard}}
+	dec := decode.NewDecoder(h, decode.Options{})
+	for {
+		p, err := s.Next()
+		if err == io.EOF {
+			break
+		}
+		dec.Decode(p)
+	}
+	return out
+}
+
+// TestAudioWAV: the WAV file holds, channel by channel, exactly the G.711
+// samples each side sent (SIPp's sample audio, no loss in this capture).
+func TestAudioWAV(t *testing.T) {
+	wav := filepath.Join(t.TempDir(), "call.wav")
+	_, errs, code := sipflow(t, nil, "audio", repoTestdata("call_rtp.pcap"), "--call", "@127.0.10.1", "-o", wav)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	b, err := os.ReadFile(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" || binary.LittleEndian.Uint16(b[22:24]) != 2 ||
+		binary.LittleEndian.Uint32(b[24:28]) != 8000 || binary.LittleEndian.Uint16(b[34:36]) != 16 {
+		t.Fatalf("not a 2-channel 8 kHz 16-bit WAV: % x", b[:44])
+	}
+	data := b[44:]
+	frames := len(data) / 4
+	for ch, src := range []string{"127.0.10.1:16000", "127.0.10.2:16000"} {
+		sent := payloads(t, repoTestdata("call_rtp.pcap"), src)
+		if len(sent) == 0 || len(sent) > frames {
+			t.Fatalf("channel %d: %d payload bytes for %d frames", ch+1, len(sent), frames)
+		}
+		// The channel starts when its stream started; find the first sample.
+		first := -1
+		for i := 0; i < frames; i++ {
+			if int16(binary.LittleEndian.Uint16(data[i*4+ch*2:])) != 0 {
+				first = i
+				break
+			}
+		}
+		want0 := media.DecodeALaw(sent[0])
+		for first > 0 && int16(binary.LittleEndian.Uint16(data[(first-1)*4+ch*2:])) == 0 && want0 == 0 {
+			first--
+		}
+		if first < 0 || frames-first < len(sent) {
+			t.Fatalf("channel %d: audio starts at %d of %d frames, %d samples sent", ch+1, first, frames, len(sent))
+		}
+		for i, a := range sent {
+			got := int16(binary.LittleEndian.Uint16(data[(first+i)*4+ch*2:]))
+			if want := media.DecodeALaw(a); got != want {
+				t.Fatalf("channel %d sample %d = %d, want %d (A-law %#x)", ch+1, i, got, want, a)
+			}
+		}
+	}
+}
+
+func TestAudioOtherCodec(t *testing.T) {
+	sdp := func(ip string, port int) string {
+		return fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n", ip, ip, port)
+	}
+	msg := func(start, to, cseq, body string) []byte {
+		ct := ""
+		if body != "" {
+			ct = "Content-Type: application/sdp\r\n"
+		}
+		return []byte(fmt.Sprintf("%s\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%s\r\nFrom: <sip:a@x>;tag=a\r\nTo: <sip:b@x>%s\r\n"+
+			"Call-ID: g729\r\nCSeq: %s\r\n%sContent-Length: %d\r\n\r\n%s", start, strings.Fields(cseq)[0], to, cseq, ct, len(body), body))
+	}
+	frames := [][]byte{
+		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("INVITE sip:b@x SIP/2.0", "", "1 INVITE", sdp("10.0.0.1", 4000))),
+		synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", msg("SIP/2.0 200 OK", ";tag=b", "1 INVITE", sdp("10.0.0.2", 5000))),
+	}
+	for i := 0; i < 10; i++ {
+		rtp := make([]byte, 12+20)
+		rtp[0], rtp[1] = 0x80, 18
+		binary.BigEndian.PutUint16(rtp[2:], uint16(i))
+		binary.BigEndian.PutUint32(rtp[4:], uint32(i*160))
+		binary.BigEndian.PutUint32(rtp[8:], 7)
+		frames = append(frames, synth.UDP("10.0.0.1:4000", "10.0.0.2:5000", rtp))
+	}
+	var f strings.Builder
+	synth.WritePcap(&writerAdapter{&f}, layers.LinkTypeEthernet, synth.Times(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 20*time.Millisecond, frames...))
+	p := writeFile(t, "g729.pcap", []byte(f.String()))
+	_, errs, code := sipflow(t, nil, "audio", p, "--call", "g729", "-o", filepath.Join(t.TempDir(), "x.wav"))
+	if code != 2 || !strings.Contains(errs, "G729") || !strings.Contains(errs, "decoded") {
+		t.Errorf("exit %d, stderr %q: want a clear 'not decoded' error naming G729", code, errs)
+	}
+}
+
+type writerAdapter struct{ b *strings.Builder }
+
+func (w *writerAdapter) Write(p []byte) (int, error) { return w.b.Write(p) }
