@@ -3,6 +3,7 @@ package correlate
 import (
 	"bytes"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +48,7 @@ type messageExt struct {
 	expires                                      int
 	raw, sdpRaw                                  []byte
 	sdp                                          *SDP
+	parts                                        []int
 }
 
 func (m *Message) extra() *messageExt {
@@ -110,6 +112,15 @@ func (m *Message) Raw() []byte {
 		return nil
 	}
 	return m.ext.raw
+}
+
+// Packets returns the numbers of the packets the message came in: more
+// than N alone when it was rebuilt from IP fragments or TCP segments.
+func (m *Message) Packets() []int {
+	if m.ext == nil || m.ext.parts == nil {
+		return []int{m.N}
+	}
+	return m.ext.parts
 }
 
 // HasSDP reports whether the message carried an SDP body (kept or not).
@@ -257,6 +268,9 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 	}
 	if d.Encap != "" {
 		m.extra().encap = d.Encap
+	}
+	if len(d.Parts) > 1 {
+		m.extra().parts = slices.Clone(d.Parts)
 	}
 	if d.IsRequest() {
 		m.Method = token(d.Method, l)

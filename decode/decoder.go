@@ -96,12 +96,14 @@ type Decoder struct {
 	// Per-frame state. curN and curTime are the packet a message is
 	// attributed to: the current one, or, when held TCP segments are
 	// drained, the one that completed the message.
-	pkt     *capture.Packet
-	curN    int
-	curTime time.Time
-	encap   string
-	lastGC  time.Time
-	hepTime time.Time
+	pkt       *capture.Packet
+	curN      int
+	curTime   time.Time
+	fragParts []int // packets of the datagram being decoded, when reassembled from fragments
+	parts     []int // packets of the message being handed on (nil: just curN)
+	encap     string
+	lastGC    time.Time
+	hepTime   time.Time
 }
 
 // NewDecoder returns a Decoder that reports to h.
@@ -125,6 +127,7 @@ func NewDecoder(h Handler, opts Options) *Decoder {
 func (d *Decoder) Decode(p *capture.Packet) {
 	d.pkt = p
 	d.curN, d.curTime = p.N, p.Time
+	d.fragParts, d.parts = d.fragParts[:0], nil
 	d.encap = ""
 	d.Stats.Packets++
 	d.Stats.Bytes += int64(len(p.Data))
@@ -330,6 +333,7 @@ func (d *Decoder) ipv4(b []byte, depth int) {
 		}
 		d.Stats.Reassembled++
 		payload = whole
+		d.parts = d.fragParts
 	}
 	d.transport(proto, src, dst, payload, depth)
 }
@@ -398,6 +402,7 @@ func (d *Decoder) ipv6(b []byte, depth int) {
 			}
 			d.Stats.Reassembled++
 			next, payload = key.proto, whole
+			d.parts = d.fragParts
 		case 59: // no next header
 			return
 		default:
@@ -504,6 +509,7 @@ func (d *Decoder) sipMessage(src, dst netip.AddrPort, tr Transport, ts time.Time
 	m.Src, m.Dst = src, dst
 	m.Transport = tr
 	m.Encap = d.encap
+	m.Parts = d.parts
 	d.Stats.Messages++
 	// Raw is a view of b from the start line to the end of the body.
 	used := cap(b) - cap(m.Raw) + len(m.Raw)

@@ -548,3 +548,44 @@ func (h *fuzzHandler) Warn(w *decode.Warning) {
 		h.t.Fatalf("bad warning %+v", w)
 	}
 }
+
+// partsRecorder keeps the Parts of every message.
+type partsRecorder struct {
+	recorder
+	parts [][]int
+}
+
+func (r *partsRecorder) Message(m *decode.Message) {
+	r.recorder.Message(m)
+	r.parts = append(r.parts, append([]int(nil), m.Parts...))
+}
+
+// TestMessageParts: a message rebuilt from fragments or segments names every
+// packet it came from, so that exporting a call can write them all.
+func TestMessageParts(t *testing.T) {
+	frags := synth.Fragments4("10.0.0.1:5060", "10.0.0.2:5060", invite("p4", 3000), 1500, 5)
+	a := invite("tcp-p", 1200)
+	tests := []struct {
+		name   string
+		frames [][]byte
+		want   string
+	}{
+		{"whole datagram", [][]byte{synth.UDP(cli, srv, invite("u", 0))}, "[[]]"},
+		{"fragments", frags, fmt.Sprint([][]int{{1, 2, 3}})},
+		{"segments", [][]byte{tcpSeg(isn, syn, nil), tcpSeg(seq0, psh, a[:400]), tcpSeg(seq0+400, psh, a[400:900]), tcpSeg(seq0+900, psh, a[900:])}, "[[2 3 4]]"},
+	}
+	if len(frags) != 3 {
+		t.Fatalf("%d fragments, want 3", len(frags))
+	}
+	for _, tt := range tests {
+		r := &partsRecorder{}
+		d := decode.NewDecoder(r, decode.Options{})
+		for i, f := range tt.frames {
+			d.Decode(&capture.Packet{N: i + 1, Time: t0, Link: capture.LinkEthernet, Data: f, Length: len(f)})
+		}
+		d.Flush()
+		if got := fmt.Sprint(r.parts); got != tt.want {
+			t.Errorf("%s: parts %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}

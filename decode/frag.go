@@ -2,6 +2,7 @@ package decode
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 	"time"
 )
@@ -29,6 +30,7 @@ type fragKey struct {
 type fragPiece struct {
 	off  int
 	data []byte
+	n    int // packet number
 }
 
 type fragQueue struct {
@@ -82,7 +84,7 @@ func (t *fragTable) add(d *Decoder, k fragKey, off int, more bool, data []byte) 
 		}
 		q.total = end
 	}
-	q.pieces = append(q.pieces, fragPiece{off: off, data: append([]byte(nil), data...)})
+	q.pieces = append(q.pieces, fragPiece{off: off, data: append([]byte(nil), data...), n: d.curN})
 	if q.total < 0 {
 		return nil, false
 	}
@@ -114,6 +116,13 @@ func (t *fragTable) add(d *Decoder, k fragKey, off int, more bool, data []byte) 
 		}
 		copy(buf[p.off:end], p.data)
 	}
+	// The packets this datagram came from, for messages found in it.
+	d.fragParts = d.fragParts[:0]
+	for _, p := range q.pieces {
+		d.fragParts = append(d.fragParts, p.n)
+	}
+	slices.Sort(d.fragParts)
+	d.fragParts = slices.Compact(d.fragParts)
 	delete(t.q, k)
 	return buf, true
 }

@@ -70,6 +70,10 @@ type Message struct {
 	Src, Dst  netip.AddrPort
 	Transport Transport
 	Encap     string // outermost tunnel or encapsulation unwrapped ("", "hep", "gre", "vxlan", "gtp", "ipip", ...)
+	// Parts are the numbers of every packet the message was rebuilt from
+	// (IP fragments, TCP segments), in capture order, N among them; nil
+	// when it came whole in packet N. Valid until the next Decode.
+	Parts []int
 
 	Raw []byte // the whole message, start line through body
 

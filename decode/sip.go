@@ -309,12 +309,13 @@ type Arena struct {
 	vias    []Via
 	headers []Header
 	lists   [][]byte
+	ints    []int
 }
 
 // Reset makes the arena's memory available again: every message copied
 // into it is invalid from now on.
 func (a *Arena) Reset() {
-	a.bytes, a.vias, a.headers, a.lists = a.bytes[:0], a.vias[:0], a.headers[:0], a.lists[:0]
+	a.bytes, a.vias, a.headers, a.lists, a.ints = a.bytes[:0], a.vias[:0], a.headers[:0], a.lists[:0], a.ints[:0]
 }
 
 // grow returns a slice of n elements appended to s, reallocating into a new
@@ -388,6 +389,10 @@ func (m *Message) CopyTo(c *Message, a *Arena) {
 			}
 			c.Headers[i] = Header{Name: name, Value: r.view(h.Value)}
 		}
+	}
+	if m.Parts != nil {
+		a.ints, c.Parts = grow(a.ints, len(m.Parts), 1024)
+		copy(c.Parts, m.Parts)
 	}
 	c.Diversion, c.HistoryInfo = nil, nil
 	if m.Diversion != nil || m.HistoryInfo != nil {

@@ -56,6 +56,7 @@ type stream struct {
 	oooBytes int
 	resync   bool // bytes were lost: skip to the next SIP start line
 	last     time.Time
+	parts    []int // packets whose bytes are in buf (the message being framed)
 }
 
 type streamTable struct {
@@ -229,6 +230,12 @@ func (d *Decoder) giveUpHole(key streamKey, s *stream) {
 func (d *Decoder) frame(key streamKey, s *stream, data []byte) {
 	var view []byte
 	if len(s.buf) == 0 {
+		s.parts = s.parts[:0]
+	}
+	if n := len(s.parts); n == 0 || s.parts[n-1] != d.curN {
+		s.parts = append(s.parts, d.curN)
+	}
+	if len(s.buf) == 0 {
 		view = data
 		s.bufN = d.curN
 	} else {
@@ -313,9 +320,14 @@ func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte) []byte {
 			if !ok {
 				return b
 			}
+			if len(s.parts) > 1 {
+				d.parts = s.parts
+			}
 			d.sipMessage(key.src, key.dst, TCP, d.curTime, b[:n])
+			d.parts = nil
 			b = b[n:]
 			s.bufN = d.curN
+			s.parts = append(s.parts[:0], d.curN) // what follows began in this packet
 		}
 	}
 }
