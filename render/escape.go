@@ -1,9 +1,14 @@
-// Package render draws what sipflow found: terminal text, and later SVG,
-// HTML, Mermaid and JSON ladders.
+// Package render draws what sipflow found. A call becomes a Ladder (Build),
+// a layout model of columns, rows, notes and findings; pure renderers turn
+// a Ladder into terminal text (Text), SVG, an HTML page or report (HTML,
+// Report), a Mermaid sequenceDiagram (Mermaid) or JSON.
 //
-// Every byte that came from a capture is untrusted. Text for a terminal goes
-// through Sanitize, which makes control characters visible instead of
-// letting them reach the terminal.
+// Every byte that came from a capture is untrusted, and the Ladder keeps it
+// as it was: each renderer escapes it for its medium. Text for a terminal
+// goes through Sanitize, which makes control characters visible instead of
+// letting them reach the terminal; SVG and HTML are sanitized too, then
+// XML-escaped or escaped by html/template; Mermaid labels become entity
+// codes; JSON is exact.
 package render
 
 import (

@@ -109,8 +109,7 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 		return nil
 	}
 	root.AddCommand(newMessagesCmd(g), newCallsCmd(g), newCheckCmd(g))
-	// issue 4: ladder commands
-	// issue 5: archive commands
+	root.AddCommand(newFlowCmd(g), newReportCmd(g))
 	root.AddCommand(newRTPCmd(g), newAudioCmd(g)) // issue 7
 	return root
 }

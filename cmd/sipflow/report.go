@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/render"
+)
+
+type reportOptions struct {
+	*globalOptions
+	correlateOptions
+	ladderOptions
+	filter callFilter
+	output string
+	title  string
+}
+
+func newReportCmd(g *globalOptions) *cobra.Command {
+	o := &reportOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "report FILE",
+		Short: "Write one self-contained HTML report of a capture: every call, its ladder and findings",
+		Long: `Write one HTML file for a whole capture: the list of calls (sortable by any
+column, filterable by text and state) and, for the call selected in it, its
+ladder, its findings and a small loss and jitter plot per RTP stream. Click a
+message in a ladder (or focus it and press Enter) to read its full text.
+
+The file needs nothing else: no network, no external script or style, and
+its Content-Security-Policy lets no script but its own run. Everything from
+the capture is escaped. A link to FILE.html#call-3:5 opens call 3 with the
+message of row 5.
+
+The filters of 'sipflow calls' choose the calls (INVITE calls only without
+--all); --by and --alias label the ladders as in 'sipflow flow'. Calls are
+written as the capture is read, so memory stays that of the calls in
+progress.`,
+		Example: `  sipflow report testdata/call_rtp.pcap -o report.html
+  sipflow report --all --state failed,rejected trace.pcapng -o failures.html
+  sipflow report --alias 10.0.0.5=PBX trace.pcap > report.html`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(args[0])
+		},
+	}
+	o.correlateOptions.addFlags(cmd)
+	o.ladderOptions.addFlags(cmd)
+	o.filter.addFlags(cmd)
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", "write the report to this file (default: standard output, unless it is a terminal)")
+	cmd.Flags().StringVar(&o.title, "title", "", "title of the page (default: the capture's file name)")
+	return cmd
+}
+
+func (o *reportOptions) run(file string) error {
+	if err := o.filter.validate(); err != nil {
+		return err
+	}
+	ropts, err := o.ladderOptions.options(true)
+	if err != nil {
+		return err
+	}
+	copts, err := o.correlateOptions.options(true)
+	if err != nil {
+		return err
+	}
+	copts.KeepSDP = true
+	out := o.Out
+	var f *os.File
+	switch {
+	case o.output != "" && o.output != "-":
+		if f, err = os.Create(o.output); err != nil {
+			return usageError("%v", err)
+		}
+		out = f
+	case isTerminal(o.Out):
+		return usageError("report writes HTML: give -o FILE, or redirect standard output")
+	}
+	title := o.title
+	if title == "" {
+		title = filepath.Base(file) + " · sipflow report"
+	}
+	w := bufio.NewWriterSize(out, 256<<10)
+	rep, rerr := render.NewReport(w, render.ReportOptions{Title: title, List: true})
+	_, err = analyzeCapture(o.globalOptions, file, copts, func(c *correlate.Call) {
+		if rerr != nil || !o.filter.match(c) {
+			return
+		}
+		rerr = rep.Add(render.Build(c, ropts))
+	})
+	if rerr == nil {
+		rerr = rep.Close()
+	}
+	if ferr := w.Flush(); ferr != nil && rerr == nil {
+		rerr = ferr
+	}
+	if f != nil {
+		if cerr := f.Close(); cerr != nil && rerr == nil {
+			rerr = cerr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if rerr != nil {
+		return &exitError{code: exitUsage, err: rerr}
+	}
+	return nil
+}

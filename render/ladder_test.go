@@ -1,0 +1,513 @@
+package render_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+	"golang.org/x/net/html"
+
+	"github.com/sipflow/sipflow/render"
+)
+
+// goldenCaptures are the testdata captures drawn in every format: a call
+// with RTP, a forked call, a B2BUA group, hold and resume, a failed
+// authentication, a missing ACK with retransmissions.
+var goldenCaptures = []string{
+	"call_rtp.pcap", "forked_call.pcap", "b2bua_xcallid.pcap", "call_hold.pcap",
+	"register_wrong_password.pcap", "invite_no_ack.pcap",
+}
+
+type ladderCase struct {
+	name string // golden file base name
+	l    *render.Ladder
+}
+
+// ladderCases builds the ladders of the golden captures, the proxy chain
+// (nine participants) and the hostile call.
+func ladderCases(t testing.TB) []ladderCase {
+	t.Helper()
+	var cs []ladderCase
+	for _, f := range goldenCaptures {
+		calls := callsOf(t, repoTestdata(f), nil)
+		if len(calls) != 1 {
+			t.Fatalf("%s: %d calls, want 1", f, len(calls))
+		}
+		cs = append(cs, ladderCase{"flow_" + strings.TrimSuffix(f, ".pcap"), render.Build(calls[0], render.Options{Text: true})})
+	}
+	for _, s := range []struct {
+		name string
+		pcap []byte
+	}{{"flow_proxy_chain", proxyChain(t)}, {"flow_hostile", hostileCall(t)}, {"flow_loopback", loopback(t)}} {
+		calls := callsOf(t, "", s.pcap)
+		if len(calls) != 1 {
+			t.Fatalf("%s: %d calls, want 1", s.name, len(calls))
+		}
+		cs = append(cs, ladderCase{s.name, render.Build(calls[0], render.Options{Text: true})})
+	}
+	return cs
+}
+
+func renderAll(t *testing.T, c ladderCase) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	var b bytes.Buffer
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(render.Text(&b, c.l, render.TextOptions{Width: 100}))
+	out[".txt"] = bytes.Clone(b.Bytes())
+	b.Reset()
+	must(render.Text(&b, c.l, render.TextOptions{Width: 80, ASCII: true}))
+	out[".ascii.txt"] = bytes.Clone(b.Bytes())
+	b.Reset()
+	must(render.SVG(&b, c.l, render.SVGOptions{}))
+	out[".svg"] = bytes.Clone(b.Bytes())
+	b.Reset()
+	must(render.HTML(&b, []*render.Ladder{c.l}, c.name))
+	out[".html"] = bytes.Clone(b.Bytes())
+	b.Reset()
+	must(render.Mermaid(&b, c.l))
+	out[".mmd"] = bytes.Clone(b.Bytes())
+	b.Reset()
+	must(render.JSON(&b, c.l, true))
+	out[".json"] = bytes.Clone(b.Bytes())
+	return out
+}
+
+// TestLadderGolden draws every case in every format and compares with
+// testdata/ (go test ./render -update rewrites the files).
+func TestLadderGolden(t *testing.T) {
+	for _, c := range ladderCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			for ext, got := range renderAll(t, c) {
+				golden(t, c.name+ext, got)
+			}
+		})
+	}
+	// The many-participant call on a narrow terminal, and a call's full text.
+	for _, c := range ladderCases(t) {
+		var b bytes.Buffer
+		switch c.name {
+		case "flow_proxy_chain":
+			render.Text(&b, c.l, render.TextOptions{Width: 60})
+			golden(t, c.name+".w60.txt", b.Bytes())
+			b.Reset()
+			render.Text(&b, c.l, render.TextOptions{Width: 44, ASCII: true})
+			golden(t, c.name+".w44.ascii.txt", b.Bytes())
+		case "flow_call_rtp":
+			render.Text(&b, c.l, render.TextOptions{Width: 100, Full: true})
+			golden(t, c.name+".full.txt", b.Bytes())
+		}
+	}
+}
+
+// TestTextFitsWidth: at any width, no line of a ladder is wider than the
+// terminal, and every row keeps its arrow: columns are compressed and
+// labels cut, never wrapped.
+func TestTextFitsWidth(t *testing.T) {
+	for _, c := range ladderCases(t) {
+		for _, width := range []int{40, 52, 60, 80, 100, 132, 200} {
+			for _, ascii := range []bool{false, true} {
+				var b bytes.Buffer
+				render.Text(&b, c.l, render.TextOptions{Width: width, ASCII: ascii, Full: true})
+				arrows := 0
+				for i, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+					if w := render.StringWidth(line); w > width {
+						t.Errorf("%s width %d ascii %v: line %d is %d wide: %q", c.name, width, ascii, i+1, w, line)
+					}
+					if strings.Contains(line, ">") && (strings.Contains(line, "->") || strings.Contains(line, "─>") || strings.Contains(line, "┄>") || strings.Contains(line, "=>") || strings.Contains(line, "═>") || strings.Contains(line, ".>")) ||
+						strings.Contains(line, "<-") || strings.Contains(line, "<─") || strings.Contains(line, "<┄") || strings.Contains(line, "<=") || strings.Contains(line, "<═") || strings.Contains(line, "<.") {
+						arrows++
+					}
+				}
+				if arrows < len(c.l.Rows) {
+					t.Errorf("%s width %d ascii %v: %d arrows for %d rows", c.name, width, ascii, arrows, len(c.l.Rows))
+				}
+				if ascii {
+					for _, r := range b.String() {
+						if r > 0x7e && !strings.ContainsRune(capturedText(c.l), r) {
+							t.Errorf("%s: --ascii drew %q", c.name, r)
+							break
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// capturedText is every string of the ladder that came from the capture:
+// the only place --ascii output may have non-ASCII characters.
+func capturedText(l *render.Ladder) string {
+	var b strings.Builder
+	b.WriteString(l.CallID + l.From + l.To + strings.Join(l.Legs, ""))
+	for _, p := range l.Participants {
+		b.WriteString(p.ID + p.Name())
+	}
+	for _, r := range l.Rows {
+		b.WriteString(r.Label + r.Text + r.CSeqMethod)
+	}
+	for _, n := range l.Notes {
+		b.WriteString(n.Text)
+	}
+	for _, f := range l.Findings {
+		b.WriteString(f.Detail + f.RFC) // RFC sections have §
+	}
+	return render.SanitizeString(b.String())
+}
+
+// TestSVGWellFormed: every SVG parses as XML, has one clickable group per
+// message, and no element but SVG's own.
+func TestSVGWellFormed(t *testing.T) {
+	var all []*render.Ladder
+	for _, c := range ladderCases(t) {
+		all = append(all, c.l)
+		var b bytes.Buffer
+		render.SVG(&b, c.l, render.SVGOptions{})
+		groups := checkSVG(t, c.name, b.Bytes())
+		if groups != c.l.NumMessages() {
+			t.Errorf("%s: %d message groups, want %d", c.name, groups, c.l.NumMessages())
+		}
+	}
+	var b bytes.Buffer
+	if err := render.SVGs(&b, all); err != nil {
+		t.Fatal(err)
+	}
+	checkSVG(t, "all ladders stacked", b.Bytes())
+}
+
+var svgElements = map[string]bool{"svg": true, "style": true, "rect": true, "text": true, "tspan": true, "title": true, "line": true, "path": true, "g": true}
+
+// checkSVG parses an SVG document and returns its number of sf-msg groups.
+func checkSVG(t *testing.T, name string, doc []byte) int {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	d.Strict = true
+	groups, depth := 0, 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: SVG is not well-formed XML: %v", name, err)
+		}
+		switch e := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 && (e.Name.Local != "svg" || e.Name.Space != "http://www.w3.org/2000/svg") {
+				t.Errorf("%s: root element %v", name, e.Name)
+			}
+			depth++
+			if !svgElements[e.Name.Local] {
+				t.Errorf("%s: unexpected element <%s>", name, e.Name.Local)
+			}
+			for _, a := range e.Attr {
+				if strings.HasPrefix(strings.ToLower(a.Name.Local), "on") || strings.Contains(a.Value, "javascript:") {
+					t.Errorf("%s: attribute %s=%q", name, a.Name.Local, a.Value)
+				}
+				if a.Name.Local == "class" && strings.Contains(" "+a.Value+" ", " sf-msg ") {
+					groups++
+				}
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+	return groups
+}
+
+var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+// TestHostileEscaped: the hostile call's OSC title escape, HTML, Mermaid
+// arrows and separators reach no output raw.
+func TestHostileEscaped(t *testing.T) {
+	calls := callsOf(t, "", hostileCall(t))
+	l := render.Build(calls[0], render.Options{Text: true})
+	if l.CallID != hostileCallID || l.Participants[0].Agent != hostileAgent {
+		t.Fatalf("the hostile headers did not survive decoding: %q %q", l.CallID, l.Participants[0].Agent)
+	}
+	t.Run("text", func(t *testing.T) {
+		r := lipgloss.NewRenderer(io.Discard)
+		r.SetColorProfile(termenv.ANSI256)
+		for _, theme := range []*render.Theme{nil, render.NewTheme(r)} {
+			for _, ascii := range []bool{false, true} {
+				var b bytes.Buffer
+				render.Text(&b, l, render.TextOptions{Width: 200, ASCII: ascii, Theme: theme, Full: true})
+				out := b.String()
+				if theme.Color() && !sgr.MatchString(out) {
+					t.Errorf("a colour theme drew no colour")
+				}
+				bare := sgr.ReplaceAllString(out, "") // the theme's own colours
+				for i := 0; i < len(bare); i++ {
+					if c := bare[i]; c < 0x20 && c != '\n' || c == 0x7f {
+						t.Fatalf("control byte %#x reached the terminal: %q", c, bare)
+					}
+				}
+				for _, want := range []string{`\x1b]0;x\x07<script>alert(1)</script>`, `\x1b[31m`, `\xe2\x80\xaegnp.exe`} {
+					if !strings.Contains(bare, want) {
+						t.Errorf("%q not shown visibly", want)
+					}
+				}
+			}
+		}
+	})
+	t.Run("svg", func(t *testing.T) {
+		var b bytes.Buffer
+		render.SVG(&b, l, render.SVGOptions{})
+		checkSVG(t, "hostile", b.Bytes())
+		if bytes.Contains(b.Bytes(), []byte("<script")) || bytes.Contains(b.Bytes(), []byte("<b>")) {
+			t.Errorf("markup from the capture in the SVG")
+		}
+		if !bytes.Contains(b.Bytes(), []byte("&lt;script&gt;alert(1)")) {
+			t.Errorf("the display name's markup is not shown escaped")
+		}
+	})
+	t.Run("html", func(t *testing.T) {
+		var b bytes.Buffer
+		render.HTML(&b, []*render.Ladder{l, l}, hostileName)
+		scripts, texts := htmlScripts(t, b.Bytes())
+		if scripts != 1 {
+			t.Errorf("%d <script> elements, want only the page's own", scripts)
+		}
+		if !strings.Contains(texts, "<script>alert(1)</script>") || !strings.Contains(texts, `\x1b]0;x\x07`) {
+			t.Errorf("the hostile display name is not shown as text")
+		}
+		for _, bad := range []string{"<b>bold", "\x1b", "\x07"} {
+			if bytes.Contains(b.Bytes(), []byte(bad)) {
+				t.Errorf("%q reached the page raw", bad)
+			}
+		}
+	})
+	t.Run("mermaid", func(t *testing.T) {
+		var b bytes.Buffer
+		render.Mermaid(&b, l)
+		checkMermaidLexically(t, "hostile", b.String())
+	})
+	t.Run("json", func(t *testing.T) {
+		var b bytes.Buffer
+		render.JSON(&b, l, false)
+		var back render.Ladder
+		if err := json.Unmarshal(b.Bytes(), &back); err != nil {
+			t.Fatal(err)
+		}
+		if back.CallID != hostileCallID || back.Participants[0].Agent != hostileAgent || back.Rows[2].Label != "486 "+hostileReason {
+			t.Errorf("JSON does not keep the strings exactly: %q %q %q", back.CallID, back.Participants[0].Agent, back.Rows[2].Label)
+		}
+		if bytes.ContainsAny(b.Bytes(), "\x1b\x07<>") {
+			t.Errorf("JSON carries raw control characters or markup")
+		}
+	})
+}
+
+// htmlScripts tokenizes a page like a browser and returns its number of
+// <script> elements and all its text (template contents included).
+func htmlScripts(t *testing.T, page []byte) (int, string) {
+	t.Helper()
+	z := html.NewTokenizer(bytes.NewReader(page))
+	scripts := 0
+	var text strings.Builder
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			if z.Err() != io.EOF {
+				t.Fatal(z.Err())
+			}
+			return scripts, text.String()
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, hasAttr := z.TagName()
+			if string(name) == "script" {
+				scripts++
+			}
+			for hasAttr {
+				var k, v []byte
+				k, v, hasAttr = z.TagAttr()
+				if bytes.HasPrefix(k, []byte("on")) || bytes.Contains(bytes.ToLower(v), []byte("javascript:")) {
+					t.Errorf("attribute %s=%q", k, v)
+				}
+			}
+		case html.TextToken:
+			text.Write(z.Text())
+		}
+	}
+}
+
+var mermaidEntity = regexp.MustCompile(`#[0-9]+;`)
+
+// checkMermaidLexically checks what the Mermaid grammar cares about without
+// Node: every line is a known statement, and no label holds a character
+// that ends a statement or starts a comment.
+func checkMermaidLexically(t *testing.T, name, diagram string) {
+	t.Helper()
+	stmt := regexp.MustCompile(`^(sequenceDiagram|    title [^\n]+|    participant P\d+( as .+)?|\s+P\d+(->>|-->>|-\))P\d+: .+|\s+Note over P\d+(,P\d+)?: .+|    rect rgba\([0-9., ]+\)|    end)$`)
+	for i, line := range strings.Split(strings.TrimSuffix(diagram, "\n"), "\n") {
+		if !stmt.MatchString(line) {
+			t.Errorf("%s: line %d is not a statement sipflow writes: %q", name, i+1, line)
+		}
+		rest := mermaidEntity.ReplaceAllString(strings.Replace(line, "<br/>", "", 1), "")
+		if strings.HasPrefix(strings.TrimSpace(line), "rect ") {
+			continue
+		}
+		if j := strings.Index(rest, ": "); j >= 0 {
+			rest = rest[j:]
+		} else if j := strings.Index(rest, " as "); j >= 0 {
+			rest = rest[j+4:]
+		} else {
+			continue
+		}
+		if strings.ContainsAny(rest, ";#%<>\"'`{}&\\") {
+			t.Errorf("%s: line %d has a raw special character: %q", name, i+1, line)
+		}
+	}
+}
+
+func TestMermaidText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"INVITE sip:bob@example.com", "INVITE sip:bob@example.com"},
+		{"a;b#c", "a#59;b#35;c"},
+		{"x -->> y", "x --#62;#62; y"},
+		{"%%{init}%%", "#37;#37;#123;init#125;#37;#37;"},
+		{"<br/>", "#60;br/#62;"},
+		{"\x1b]0;t\x07", "#92;x1b]0#59;t#92;x07"},
+		{"José", "José"},
+	}
+	for _, tt := range tests {
+		if got := render.MermaidText(tt.in); got != tt.want {
+			t.Errorf("MermaidText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestLadderModel checks the layout model itself on the testdata calls.
+func TestLadderModel(t *testing.T) {
+	byName := map[string]*render.Ladder{}
+	for _, c := range ladderCases(t) {
+		byName[c.name] = c.l
+	}
+	t.Run("b2bua legs", func(t *testing.T) {
+		l := byName["flow_b2bua_xcallid"]
+		if len(l.Legs) != 2 || len(l.Participants) != 3 {
+			t.Fatalf("legs %v, participants %d", l.Legs, len(l.Participants))
+		}
+		legs := map[int]int{}
+		for _, r := range l.Rows {
+			legs[r.Leg]++
+		}
+		if legs[0] == 0 || legs[1] == 0 {
+			t.Errorf("rows per leg %v", legs)
+		}
+	})
+	t.Run("retransmissions and findings", func(t *testing.T) {
+		l := byName["flow_invite_no_ack"]
+		rtx := 0
+		for _, r := range l.Rows {
+			if r.Retransmission {
+				rtx++
+			}
+		}
+		if rtx != 5 {
+			t.Errorf("%d retransmissions, want 5", rtx)
+		}
+		for _, f := range l.Findings {
+			if f.Row < 0 || l.Rows[f.Row].N != f.Packets[0] {
+				t.Errorf("finding %s at row %d, packets %v", f.Rule, f.Row, f.Packets)
+			}
+		}
+	})
+	t.Run("hold shows in the SDP notes", func(t *testing.T) {
+		l := byName["flow_call_hold"]
+		var dirs []string
+		for _, n := range l.Notes {
+			if n.Kind == render.NoteSDP {
+				dirs = append(dirs, n.Text[strings.LastIndexByte(n.Text, ' ')+1:])
+			}
+		}
+		if got := strings.Join(dirs, ","); got != "sendrecv,sendrecv,sendonly,recvonly,sendrecv,sendrecv" {
+			t.Errorf("SDP directions %s", got)
+		}
+	})
+	t.Run("streams", func(t *testing.T) {
+		l := byName["flow_call_rtp"]
+		streams := 0
+		for _, r := range l.Rows {
+			if r.Kind == render.RowStream {
+				streams++
+				if r.Stream.Packets != 67 || r.From == r.To {
+					t.Errorf("stream row %+v %+v", r, r.Stream)
+				}
+			}
+		}
+		if streams != 2 {
+			t.Errorf("%d stream rows, want 2", streams)
+		}
+	})
+	t.Run("aliases and ports", func(t *testing.T) {
+		calls := callsOf(t, repoTestdata("b2bua_xcallid.pcap"), nil)
+		l := render.Build(calls[0], render.Options{ByPort: true, Aliases: map[string]string{"127.0.24.2": "B2BUA", "127.0.24.2:5080": "B2BUA out"}})
+		var ids, names []string
+		for _, p := range l.Participants {
+			ids = append(ids, p.ID)
+			names = append(names, p.Name())
+		}
+		if strings.Join(ids, " ") != "127.0.24.1:5060 127.0.24.2:5060 127.0.24.2:5080 127.0.24.3:5060" ||
+			names[1] != "B2BUA" || names[2] != "B2BUA out" {
+			t.Errorf("participants %v %v", ids, names)
+		}
+	})
+}
+
+// FuzzLadderEscapes: whatever a capture's strings hold, the text ladder
+// keeps control characters out and fits its width, the SVG is well-formed
+// XML, and every Mermaid line stays one statement.
+func FuzzLadderEscapes(f *testing.F) {
+	for _, s := range []string{hostileName, hostileAgent, hostileReason, hostileCallID, "a;b#c -->> d", "日本語のラベル", "e\u0301\u200d\ufeff\uffff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l := &render.Ladder{
+			CallID: s, Kind: "call", State: "completed", From: s, To: s, Legs: []string{s, s},
+			Participants: []render.Participant{{ID: "10.0.0.1", Agent: s}, {ID: "10.0.0.2", Alias: s}, {ID: s}},
+			Rows: []render.Row{
+				{Kind: render.RowMessage, N: 1, From: 0, To: 1, Src: "10.0.0.1:5060", Dst: "10.0.0.2:5060", Label: s, Method: s, CSeq: 1, CSeqMethod: s, Text: s},
+				{Kind: render.RowMessage, N: 2, From: 2, To: 2, Src: s, Dst: s, Label: "200 " + s, Status: 200, CSeqMethod: s, Leg: 1, Retransmission: true},
+				{Kind: render.RowStream, N: 3, From: 1, To: 0, Src: "10.0.0.2:4000", Dst: "10.0.0.1:4000", Label: "RTP " + s, Stream: &render.StreamInfo{Codec: s, Packets: 3}},
+			},
+			Notes:    []render.Note{{Row: 0, Kind: render.NoteSDP, Text: s}, {Row: 1, Kind: render.NoteEvent, Text: s}},
+			Findings: []render.Finding{{Row: 1, Rule: s, Severity: "error", Packets: []int{2}, Detail: s, RFC: s}, {Row: -1, Rule: "x", Severity: "info", Detail: s}},
+		}
+		for _, width := range []int{30, 80} {
+			var b bytes.Buffer
+			render.Text(&b, l, render.TextOptions{Width: width, Full: true})
+			for i, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+				if w := render.StringWidth(line); w > width && width >= 30 {
+					t.Fatalf("width %d: line %d is %d wide: %q", width, i+1, w, line)
+				}
+				for _, r := range line {
+					if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+						t.Fatalf("control character %U in %q", r, line)
+					}
+				}
+			}
+		}
+		var b bytes.Buffer
+		render.SVG(&b, l, render.SVGOptions{})
+		checkSVG(t, "fuzz", b.Bytes())
+		b.Reset()
+		render.Mermaid(&b, l)
+		checkMermaidLexically(t, "fuzz", b.String())
+		b.Reset()
+		render.HTML(&b, []*render.Ladder{l}, s)
+		if scripts, _ := htmlScripts(t, b.Bytes()); scripts != 1 {
+			t.Fatalf("%d script elements", scripts)
+		}
+	})
+}
