@@ -111,6 +111,12 @@ type Stream struct {
 	JitterMean float64
 	JitterMax  float64
 
+	// Series is the stream second by second (by arrival time from First),
+	// for plots: packets, packets lost and the largest jitter in each
+	// second that had packets. At most MaxSeries samples: a longer stream
+	// keeps its first MaxSeries seconds.
+	Series []Sample
+
 	Events        []DTMF // RFC 4733 events in order of their first packet
 	EventsDropped int    // events beyond MaxEvents
 
@@ -154,9 +160,12 @@ type Stream struct {
 	received     int   // distinct sequence numbers of the current run
 	prevExpected int   // of runs before the last restart
 	prevReceived int
-	hist         [2]uint64 // bit i: extended maxSeq − i has been received
-	lastTS       uint32
-	ptimeTS      uint32 // timestamp step between the last two consecutive packets of the main type
+
+	bucket                *Sample   // the second being counted, in Series
+	bucketExp, bucketRecv int       // expected and received when it began
+	hist                  [2]uint64 // bit i: extended maxSeq − i has been received
+	lastTS                uint32
+	ptimeTS               uint32 // timestamp step between the last two consecutive packets of the main type
 
 	// Wireshark-compatible state (ui/tap-rtp-analysis.c, rtppacket_analyse).
 	wsStartSeq  uint16
@@ -259,6 +268,44 @@ func (s *Stream) PayloadTypes() []uint8 {
 	return out
 }
 
+// Sample is one second of a stream.
+type Sample struct {
+	Second    int     // seconds since the stream's first packet
+	Packets   int     // packets that arrived in that second
+	Lost      int     // sequence numbers expected in that second and missing
+	JitterMax float64 // largest interarrival jitter in that second, ms
+}
+
+// MaxSeries bounds Stream.Series: an hour of seconds.
+const MaxSeries = 3600
+
+// sample accounts the packet just added to the per-second series.
+func (s *Stream) sample(at time.Time) {
+	sec := int(at.Sub(s.First) / time.Second)
+	expected := s.prevExpected + s.runExpected()
+	received := s.prevReceived + s.received
+	if s.bucket == nil || sec != s.bucket.Second {
+		s.closeSample(expected-1, received-1) // this packet opens the next second
+		if len(s.Series) >= MaxSeries || sec < 0 {
+			s.bucket = nil
+			return
+		}
+		s.Series = append(s.Series, Sample{Second: sec})
+		s.bucket = &s.Series[len(s.Series)-1]
+		s.bucketExp, s.bucketRecv = expected-1, received-1
+	}
+	s.bucket.Packets++
+	s.bucket.JitterMax = max(s.bucket.JitterMax, s.wsJitter)
+}
+
+// closeSample sets the loss of the current second, given the expected and
+// received counts at its end.
+func (s *Stream) closeSample(expected, received int) {
+	if s.bucket != nil {
+		s.bucket.Lost = max(0, (expected-s.bucketExp)-(received-s.bucketRecv))
+	}
+}
+
 // AddRTP adds one RTP packet of the stream, number n, arrived at at. p is
 // not kept; it allocates nothing except when a new telephone event starts.
 // Packets must come in capture order.
@@ -278,6 +325,13 @@ func (s *Stream) PayloadTypes() []uint8 {
 // the first audio packet after a DTMF event or a dynamic type without
 // clock carries the whole pause as jitter, as it does in Wireshark.
 func (s *Stream) AddRTP(n int, at time.Time, p *decode.RTP) {
+	s.addRTP(n, at, p)
+	if s.Packets > 0 && len(s.Series) < MaxSeries || s.bucket != nil {
+		s.sample(at)
+	}
+}
+
+func (s *Stream) addRTP(n int, at time.Time, p *decode.RTP) {
 	pt := p.PayloadType & 0x7f
 	info := s.payload(pt)
 	s.seenPT[pt>>6] |= 1 << (pt & 63)
@@ -540,6 +594,7 @@ func (s *Stream) Finish() {
 	if s.Packets == 0 {
 		return
 	}
+	s.closeSample(s.prevExpected+s.runExpected(), s.prevReceived+s.received)
 	s.Expected = s.prevExpected + s.runExpected()
 	got := s.prevReceived + s.received
 	s.Lost = max(0, s.Expected-got)

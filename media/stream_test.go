@@ -477,3 +477,32 @@ func TestSetCodecBeforePackets(t *testing.T) {
 		t.Errorf("R %v, want AMR's %v", s.RFactor, r)
 	}
 }
+
+// TestSeries: the per-second samples add up to the stream's totals and put
+// the loss in the second it happened.
+func TestSeries(t *testing.T) {
+	s := NewStream(StreamKey{SSRC: 1})
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var p decode.RTP
+	p.Version, p.PayloadType, p.SSRC = 2, 8, 1
+	p.Payload = make([]byte, 160)
+	for i := 0; i < 150; i++ { // 3 s at 20 ms; packets 60..64 (second 1) lost
+		if i >= 60 && i < 65 {
+			continue
+		}
+		p.Seq, p.Timestamp = uint16(i), uint32(i*160)
+		s.AddRTP(i+1, t0.Add(time.Duration(i)*20*time.Millisecond), &p)
+	}
+	s.Finish()
+	if len(s.Series) != 3 {
+		t.Fatalf("%d samples, want 3: %+v", len(s.Series), s.Series)
+	}
+	packets, lost := 0, 0
+	for _, x := range s.Series {
+		packets += x.Packets
+		lost += x.Lost
+	}
+	if packets != s.Packets || lost != s.Lost || s.Series[1].Lost != 5 || s.Series[0].Lost != 0 || s.Series[2].Lost != 0 {
+		t.Errorf("series %+v; totals: %d packets, %d lost", s.Series, s.Packets, s.Lost)
+	}
+}

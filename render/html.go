@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sipflow/sipflow/media"
 )
 
 // ReportOptions tune a Report.
@@ -231,12 +233,29 @@ type tailData struct {
 	Count  int
 }
 
-// streamView is the plot of one RTP stream: a bar per measure.
+// streamView is the plot of one RTP stream: a bar per measure, and the
+// stream second by second (loss as bars, jitter as a line).
 type streamView struct {
 	Caption string
 	Bars    []barView
 	Label   string
+	Time    *timePlot
 }
+
+// timePlot is the second-by-second plot: geometry precomputed here, so the
+// template only places numbers.
+type timePlot struct {
+	W, H      int
+	Loss      []lossBar
+	Jitter    string // polyline points
+	MaxJitter string // the jitter scale's top, labelled
+	MaxLoss   string
+	Seconds   string // the time axis' end, labelled
+	BaseY     int
+	LabelY    int
+}
+
+type lossBar struct{ X, Y, W, H int }
 
 type barView struct {
 	Name, Value, Level string
@@ -285,7 +304,45 @@ func streamPlot(r *Row) streamView {
 	} else {
 		add("MOS", "n/a", 0, "good")
 	}
+	v.Time = seriesPlot(s.Series)
 	return v
+}
+
+// seriesPlot draws a stream second by second: red bars for the packets
+// lost in each second (scale: the worst second), a line for the largest
+// jitter of each second (scale: the worst, at least 40 ms). Nil when the
+// stream lasted under two seconds.
+func seriesPlot(series []media.Sample) *timePlot {
+	if len(series) < 2 {
+		return nil
+	}
+	const w, h, left, top, bottom = 300, 70, 4, 4, 56
+	secs := series[len(series)-1].Second + 1
+	maxLoss, maxJit := 0, 40.0
+	for _, x := range series {
+		maxLoss = max(maxLoss, x.Lost)
+		maxJit = max(maxJit, x.JitterMax)
+	}
+	p := &timePlot{W: w, H: h, BaseY: bottom, LabelY: h - 2,
+		MaxJitter: strconv.FormatFloat(maxJit, 'f', 0, 64) + " ms", MaxLoss: strconv.Itoa(maxLoss) + " lost/s",
+		Seconds: strconv.Itoa(secs) + " s"}
+	span := float64(w - 2*left)
+	bw := max(1, int(span/float64(secs)))
+	var pts strings.Builder
+	for i, x := range series {
+		px := left + int(float64(x.Second)*span/float64(secs))
+		if x.Lost > 0 {
+			bh := max(1, x.Lost*(bottom-top)/max(1, maxLoss))
+			p.Loss = append(p.Loss, lossBar{X: px, Y: bottom - bh, W: bw, H: bh})
+		}
+		if i > 0 {
+			pts.WriteByte(' ')
+		}
+		y := bottom - int(x.JitterMax/maxJit*float64(bottom-top))
+		fmt.Fprintf(&pts, "%d,%d", px+bw/2, y)
+	}
+	p.Jitter = pts.String()
+	return p
 }
 
 // pageCSP allows the page's own script (by its hash) and nothing else: no
@@ -339,7 +396,15 @@ var pageTemplates = template.Must(template.New("page").Parse(`
 {{- range .Bars}}
 <text x="0" y="{{.TextY}}">{{.Name}}</text><rect class="sf-track" x="78" y="{{.Y}}" width="140" height="14"/><rect class="sf-bar-{{.Level}}" x="78" y="{{.Y}}" width="{{.W}}" height="14"/><text x="224" y="{{.TextY}}">{{.Value}}</text>
 {{- end}}
-</svg></figure>
+</svg>
+{{- with .Time}}
+<svg class="sf-plot sf-time" xmlns="http://www.w3.org/2000/svg" width="{{.W}}" height="{{.H}}" viewBox="0 0 {{.W}} {{.H}}" role="img" aria-label="loss and jitter, second by second">
+<line class="sf-axis" x1="4" y1="{{.BaseY}}" x2="296" y2="{{.BaseY}}"/>
+{{- range .Loss}}<rect class="sf-bar-bad" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}"/>{{end}}
+<polyline class="sf-jitter" points="{{.Jitter}}"/>
+<text class="sf-small" x="4" y="{{.LabelY}}">0 s · jitter ≤ {{.MaxJitter}} · loss ≤ {{.MaxLoss}}</text><text class="sf-small" x="296" y="{{.LabelY}}" text-anchor="end">{{.Seconds}}</text>
+</svg>
+{{- end}}</figure>
 {{- end}}
 </div>
 {{- end}}
@@ -410,6 +475,7 @@ tbody tr.sf-cur{background:#dfeaff}
 .sf-stream{margin:0;border:1px solid #eceff3;border-radius:4px;padding:6px;max-width:320px}
 .sf-stream figcaption{font-size:12px;color:#444;margin-bottom:4px;word-break:break-all}
 .sf-plot{font:11px ui-monospace,Menlo,Consolas,monospace}
+.sf-time{display:block;margin-top:4px}.sf-small{font-size:9px}.sf-axis{stroke:#999}.sf-jitter{fill:none;stroke:#1f6feb;stroke-width:1.5}
 .sf-track{fill:#eceff3}.sf-bar-good{fill:#43a047}.sf-bar-warn{fill:#f9a825}.sf-bar-bad{fill:#e53935}
 @media (max-width:900px){.sf-cols{flex-direction:column}.sf-panel{position:static;width:100%}}
 `

@@ -152,6 +152,9 @@ type StreamInfo struct {
 	MaxDelta   time.Duration `json:"max_delta_ns"`
 	MOS        float64       `json:"mos"`
 	Duration   time.Duration `json:"duration_ns"`
+	// Series is the stream second by second (media.Stream.Series), for
+	// the report's plot; not in the JSON layout.
+	Series []media.Sample `json:"-"`
 }
 
 // Summary is the stream's one-line measure: packets, loss, jitter, MOS.
@@ -350,7 +353,7 @@ func (b *builder) stream(s *media.Stream) {
 	info := &StreamInfo{
 		SSRC: s.Key.SSRC, Codec: codec, Packets: s.Packets, Expected: s.Expected, Lost: s.Lost,
 		LostPct: s.LostPct, JitterMean: s.JitterMean, JitterMax: s.JitterMax, MaxDelta: s.MaxDelta,
-		MOS: s.MOS, Duration: s.Last.Sub(s.First),
+		MOS: s.MOS, Duration: s.Last.Sub(s.First), Series: s.Series,
 	}
 	b.l.Rows = append(b.l.Rows, Row{
 		Kind: RowStream, N: s.FirstN, Time: s.First.UTC(), From: from, To: to,
