@@ -26,6 +26,8 @@ type endpoint struct {
 	ap      netip.AddrPort
 	rtcp    bool
 	stale   bool   // replaced by a newer SDP, or its call ended
+	idx     int    // position in the Correlator's list for ap
+	seq     int    // announcement order: the higher, the more recent
 	side    string // the tag of the party that announced it (who receives there)
 	payload []int
 	codecs  []string
@@ -176,15 +178,17 @@ func (c *Correlator) endpointFor(src, dst netip.AddrPort) *flowEntry {
 	ds, ss := c.endpoints[dst], c.endpoints[src]
 	var ep *endpoint
 	// The sender's call, if it also announced the destination.
-	for i := len(ss) - 1; i >= 0 && ep == nil; i-- {
-		ep = ss[i].leg.media.announcedAt(dst)
+	for _, x := range ss {
+		if e := x.leg.media.announcedAt(dst); e != nil && (ep == nil || e.seq > ep.seq) {
+			ep = e
+		}
 	}
 	switch {
 	case ep != nil:
 	case len(ds) > 0:
-		ep = ds[len(ds)-1]
+		ep = newest(ds)
 	case len(ss) > 0:
-		ep = ss[len(ss)-1]
+		ep = newest(ss)
 	}
 	if e == nil {
 		if len(c.flowCache) > 1<<16 {
@@ -205,6 +209,17 @@ type flowEntry struct {
 	stream *media.Stream
 }
 
+// newest returns the most recently announced endpoint of a list.
+func newest(list []*endpoint) *endpoint {
+	best := list[0]
+	for _, e := range list[1:] {
+		if e.seq > best.seq {
+			best = e
+		}
+	}
+	return best
+}
+
 // announcedAt returns the leg's current endpoint at ap, or nil.
 func (lm *legMedia) announcedAt(ap netip.AddrPort) *endpoint {
 	for _, ep := range lm.current {
@@ -215,24 +230,42 @@ func (lm *legMedia) announcedAt(ap netip.AddrPort) *endpoint {
 	return nil
 }
 
+// setEndpoint records that leg l announces ep at ap. Lists of endpoints
+// per address change in constant time (a media server may receive
+// thousands of open calls on one port).
 func (c *Correlator) setEndpoint(l *Leg, ap netip.AddrPort, ep *endpoint) {
 	c.epGen++
+	ep.seq = c.epGen
 	lm := l.media
 	for i, old := range lm.current {
 		if old.ap == ap {
 			old.stale = true // re-announced (re-INVITE, hold): the newest description
 			lm.current[i] = ep
-			list := c.endpoints[ap]
-			for j := range list {
-				if list[j] == old {
-					list[j] = ep
-				}
-			}
+			ep.idx = old.idx
+			c.endpoints[ap][ep.idx] = ep
 			return
 		}
 	}
 	lm.current = append(lm.current, ep)
+	ep.idx = len(c.endpoints[ap])
 	c.endpoints[ap] = append(c.endpoints[ap], ep)
+}
+
+// dropEndpoint removes ep from its address's list (swapping the last in).
+func (c *Correlator) dropEndpoint(ep *endpoint) {
+	list := c.endpoints[ep.ap]
+	last := len(list) - 1
+	if ep.idx > last || list[ep.idx] != ep {
+		return
+	}
+	list[ep.idx] = list[last]
+	list[ep.idx].idx = ep.idx
+	list[last] = nil
+	if last == 0 {
+		delete(c.endpoints, ep.ap)
+	} else {
+		c.endpoints[ep.ap] = list[:last]
+	}
 }
 
 // releaseMedia forgets a finished leg's endpoints and returns its streams.
@@ -242,18 +275,7 @@ func (c *Correlator) releaseMedia(l *Leg) []*media.Stream {
 	}
 	for _, ep := range l.media.current {
 		ep.stale = true
-		list := c.endpoints[ep.ap]
-		kept := list[:0]
-		for _, x := range list {
-			if x != ep {
-				kept = append(kept, x)
-			}
-		}
-		if len(kept) == 0 {
-			delete(c.endpoints, ep.ap)
-		} else {
-			c.endpoints[ep.ap] = kept
-		}
+		c.dropEndpoint(ep)
 	}
 	if l.media.table == nil {
 		return nil
