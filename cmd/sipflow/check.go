@@ -23,6 +23,7 @@ type checkOptions struct {
 	failOn string
 	rules  bool
 	flows  bool
+	src    callSource // --db: the calls of an archive (check_db.go)
 }
 
 func newCheckCmd(g *globalOptions) *cobra.Command {
@@ -51,7 +52,7 @@ a script or CI job can gate on a trace.`,
 			if o.rules || o.flows {
 				return cobra.NoArgs(cmd, args)
 			}
-			return cobra.ExactArgs(1)(cmd, args)
+			return o.src.args(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.rules {
@@ -60,11 +61,12 @@ a script or CI job can gate on a trace.`,
 			if o.flows {
 				return o.printFlows()
 			}
-			return o.run(args[0])
+			return o.run(o.src.file(args))
 		},
 	}
 	o.correlateOptions.addFlags(cmd)
 	o.filter.addFlags(cmd)
+	o.src.addFlags(cmd)
 	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object per finding (NDJSON)")
 	cmd.Flags().StringVar(&o.failOn, "fail-on", "error", "exit 1 when a finding is at or above this severity: error, warning or info")
 	cmd.Flags().BoolVar(&o.rules, "rules", false, "list the rules and exit")
@@ -121,7 +123,7 @@ func (o *checkOptions) run(file string) error {
 	defer w.Flush()
 	var bad []*correlate.Call
 	total, worst, checked := 0, correlate.Severity(-1), 0
-	_, err = analyzeCapture(o.globalOptions, file, copts, func(c *correlate.Call) {
+	_, err = o.src.analyze(o.globalOptions, file, copts, &o.filter, false, func(c *correlate.Call) {
 		if !o.filter.match(c) {
 			return
 		}

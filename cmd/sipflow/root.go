@@ -110,6 +110,8 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 	}
 	root.AddCommand(newMessagesCmd(g), newCallsCmd(g), newCheckCmd(g))
 	root.AddCommand(newFlowCmd(g), newReportCmd(g))
+	root.AddCommand(newArchiveCmd(g), newSearchCmd(g), newExportCmd(g), newCapturesCmd(g)) // issue 5
+	root.AddCommand(newCaptureCmd(g))
 	root.AddCommand(newRTPCmd(g), newAudioCmd(g)) // issue 7
 	return root
 }

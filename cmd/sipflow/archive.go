@@ -1,0 +1,689 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sipflow/sipflow/capture"
+	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/decode"
+	"github.com/sipflow/sipflow/render"
+	"github.com/sipflow/sipflow/store"
+)
+
+// dbFlag is --db, the archive a command reads or writes: the flag, else
+// $SIPFLOW_DB, else sipflow.db in the current folder.
+type dbFlag struct {
+	path string
+	cmd  *cobra.Command
+}
+
+func (f *dbFlag) addFlag(cmd *cobra.Command) {
+	f.cmd = cmd
+	cmd.Flags().StringVar(&f.path, "db", "", "the archive, a SQLite file (default $SIPFLOW_DB, else sipflow.db)")
+}
+
+// given reports whether --db was on the command line.
+func (f *dbFlag) given() bool { return f.cmd != nil && f.cmd.Flags().Changed("db") }
+
+func (f *dbFlag) resolve() string {
+	if f.path != "" {
+		return f.path
+	}
+	if p := os.Getenv("SIPFLOW_DB"); p != "" {
+		return p
+	}
+	return "sipflow.db"
+}
+
+// openStore opens an archive; its errors are exit status 2 with a message
+// that says what to do.
+func openStore(path string, opts store.Options) (*store.DB, error) {
+	db, err := store.Open(path, opts)
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return db, nil
+}
+
+// storeError makes an archive error an exit status 2 with advice.
+func storeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	msg := err.Error()
+	switch {
+	case errors.Is(err, store.ErrFull):
+		msg += " (the transaction was rolled back: the archive holds everything stored before it; free some space and run the same command again to complete the import)"
+	case errors.Is(err, store.ErrReadOnly):
+		msg += " (the transaction was rolled back; make the archive and its folder writable, or use another --db)"
+	}
+	return &exitError{code: exitUsage, err: errors.New(msg)}
+}
+
+type archiveOptions struct {
+	*globalOptions
+	correlateOptions
+	db       dbFlag
+	force    bool
+	progress string
+	maxPages int64
+}
+
+func newArchiveCmd(g *globalOptions) *cobra.Command {
+	o := &archiveOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "archive FILE...",
+		Short: "Store the calls of captures in an archive (SQLite) to search them later",
+		Long: `Import every call, registration and other dialog of each capture into an
+archive, a SQLite file: each call with its legs, dialogs, messages (their
+full text), findings, events and RTP streams, and the raw packets they came
+from. 'sipflow search' finds them again, 'sipflow flow --db' and 'sipflow
+check --db' show them as from the capture, 'sipflow export' writes their
+packets back to a pcap file, 'sipflow captures' lists what was imported.
+
+The archive is --db, else $SIPFLOW_DB, else sipflow.db in the current
+folder; it is created (mode 0600: captures hold phone numbers and digest
+credentials) if it does not exist.
+
+A capture is known by the SHA-256 of its bytes: importing the same file
+again stores nothing and says so; --force imports it again, replacing what
+it stored. An import that was interrupted (a crash, kill -9, a full disk)
+leaves the archive consistent, with the calls stored so far; running the
+same command again completes it, with nothing twice and nothing missing.
+Searches work while an import runs.
+
+The analysis options (--link-header, --idle-timeout, --flows, --no-rtp,
+--rtp-heuristic) are those of 'sipflow calls' and are recorded with the
+capture. A progress bar shows on standard error when it is a terminal.
+
+Exit status: 0 imported (or already there), 2 usage or I/O error (the
+archive cannot be written: full disk, read-only file), 3 a capture was
+damaged (everything before the damage was imported).`,
+		Example: `  sipflow archive --db calls.db trace1.pcap trace2.pcapng.gz
+  SIPFLOW_DB=/srv/sip/calls.db sipflow archive /captures/*.pcap
+  tcpdump -w - port 5060 | sipflow archive -`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(args)
+		},
+	}
+	o.correlateOptions.addFlags(cmd)
+	o.db.addFlag(cmd)
+	cmd.Flags().BoolVar(&o.force, "force", false, "import again a capture already in the archive (same SHA-256), replacing it")
+	cmd.Flags().StringVar(&o.progress, "progress", "auto", "progress bar on standard error: auto (when it is a terminal), always or never")
+	cmd.Flags().Int64Var(&o.maxPages, "db-max-pages", 0, "cap the archive at this many pages (tests: a full disk)")
+	cmd.Flags().MarkHidden("db-max-pages")
+	return cmd
+}
+
+func (o *archiveOptions) run(files []string) error {
+	switch o.progress {
+	case "auto", "always", "never":
+	default:
+		return usageError("--progress must be auto, always or never, not %q", o.progress)
+	}
+	copts, err := o.correlateOptions.options(true)
+	if err != nil {
+		return err
+	}
+	stdin := 0
+	for _, f := range files {
+		if f == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return usageError("standard input (-) can be given once")
+	}
+	db, err := openStore(o.db.resolve(), store.Options{Create: true, MaxPages: o.maxPages})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	// The heap holds calls on their way to the archive, which keeps up with
+	// the analysis only so far: a soft limit makes the collector work
+	// harder rather than let a gigabyte capture take memory in proportion.
+	if debug.SetMemoryLimit(-1) == math.MaxInt64 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(archiveHeapLimit))
+	}
+	// A file that cannot be read is reported and the others imported; an
+	// archive that cannot be written stops everything.
+	var worst error
+	for _, f := range files {
+		err := o.archiveFile(db, f, copts)
+		var ee *exitError
+		var se *archiveWriteError
+		switch {
+		case err == nil:
+		case errors.As(err, &se):
+			return storeError(se.err)
+		case errors.As(err, &ee):
+			if ee.err != nil {
+				fmt.Fprintf(o.Err, "sipflow: %v\n", ee.err)
+			}
+			if w, ok := worst.(*exitError); !ok || w.code == exitDamaged {
+				worst = &exitError{code: ee.code} // usage and I/O errors (2) rank above damage (3)
+			}
+		default:
+			return err
+		}
+	}
+	return worst
+}
+
+// archiveWriteError is an error of the archive itself (full, read-only):
+// no other file can be imported either.
+type archiveWriteError struct{ err error }
+
+func (e *archiveWriteError) Error() string { return e.err.Error() }
+
+// archiveFile imports one capture in three passes over the file:
+//
+//  1. read every packet, computing the file's SHA-256 (what identifies it)
+//     and checking it is a capture, before anything is written;
+//  2. analyse it exactly as 'sipflow calls' does, storing each finished
+//     call as it comes, in batches, one transaction each;
+//  3. read it again for the frames of the stored calls' messages and RTP.
+//
+// The third pass is what keeps memory small whatever the capture's size:
+// the calls say which packets they need only when they finish, so keeping
+// frames during the analysis would mean holding every SIP frame of every
+// open call, or guessing; a second read costs a fraction of the analysis,
+// and what it needs to know is a bit per packet.
+func (o *archiveOptions) archiveFile(db *store.DB, file string, copts correlate.Options) error {
+	ctx := context.Background()
+	path := file
+	if file == "-" {
+		tmp, err := spoolStdin(o.In, filepath.Dir(db.Path()))
+		if err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("-: %w", err)}
+		}
+		defer os.Remove(tmp)
+		path = tmp
+	}
+	bar := newProgressBar(o.Err, o.progress, file)
+	defer bar.stop()
+
+	sum, err := o.fingerprint(path, file, bar)
+	if err != nil {
+		return err
+	}
+	im, err := db.BeginImport(ctx, store.ImportSpec{
+		SHA256: sum.sha256, Name: file, Size: sum.size,
+		Options: analysisOptions(copts), LinkHeaders: copts.LinkHeaders, Force: o.force,
+	})
+	if err != nil {
+		return &archiveWriteError{err}
+	}
+	defer im.Close()
+	if im.Duplicate {
+		bar.stop()
+		c := im.Capture
+		fmt.Fprintf(o.Out, "%s: already in %s as capture %d (imported %s, %s): nothing stored; --force imports it again\n",
+			render.SanitizeString(file), db.Path(), c.ID, c.ImportedAt.Format("2006-01-02 15:04:05 UTC"), plural(c.Calls, "call"))
+		return nil
+	}
+
+	// Pass 2: the analysis, storing calls as they finish.
+	bar.phase("analysing", sum.size)
+	analyzeErr, storeErr := o.storeCalls(file, path, im, copts, bar, sum)
+	if storeErr != nil {
+		return &archiveWriteError{storeErr}
+	}
+	var damage string
+	if analyzeErr != nil {
+		var ee *exitError
+		if !errors.As(analyzeErr, &ee) || ee.code != exitDamaged {
+			return analyzeErr
+		}
+		damage = ee.err.Error()
+	}
+
+	// Pass 3: the frames.
+	bar.phase("packets", sum.size)
+	if err := storePackets(ctx, path, im, bar); err != nil {
+		return &archiveWriteError{err}
+	}
+	if err := im.Finish(ctx, damage); err != nil {
+		return &archiveWriteError{err}
+	}
+	bar.stop()
+	c := im.Capture
+	how := ""
+	switch {
+	case im.Resumed:
+		how = " (an interrupted import, completed)"
+	case im.Replaced:
+		how = " (replacing its earlier import)"
+	}
+	fmt.Fprintf(o.Out, "%s: %s, %s, %s in %s as capture %d%s\n", render.SanitizeString(file),
+		plural(c.Calls, "call"), plural(c.Messages, "message"), plural(c.Packets, "packet"), db.Path(), c.ID, how)
+	if damage != "" {
+		return &exitError{code: exitDamaged, err: errors.New(strings.Replace(damage, "was analysed", "was archived", 1))}
+	}
+	return nil
+}
+
+// fileSum is what the first pass learns about a capture.
+type fileSum struct {
+	sha256  string
+	size    int64
+	packets int
+	// offsets[i] is how many bytes of the file had been read when packet
+	// (i+1)*offsetStep was: the analysis, which does not say how far it
+	// has read, reports progress through the packet numbers of its calls.
+	offsets []int64
+}
+
+const offsetStep = 4096
+
+// fingerprint reads the whole capture once: its SHA-256, its packet count,
+// and whether it is a capture at all (before the archive is touched).
+func (o *archiveOptions) fingerprint(path, name string, bar *progressBar) (*fileSum, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	sum := &fileSum{size: fi.Size()}
+	bar.phase("reading", sum.size)
+	hr := &hashReader{r: f, h: sha256.New()}
+	src, err := capture.NewReader(hr, name)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	rd, _ := src.(*capture.Reader)
+	for {
+		p, err := src.Next()
+		if err != nil {
+			break // damage is the analysis's to report
+		}
+		sum.packets = p.N
+		if p.N%offsetStep == 0 && rd != nil {
+			sum.offsets = append(sum.offsets, rd.BytesRead())
+			bar.set(rd.BytesRead())
+		}
+	}
+	src.Close()
+	// What the reader did not need (after damage, trailing bytes) counts too.
+	if _, err := io.Copy(io.Discard, hr); err != nil {
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", name, err)}
+	}
+	h := hr.sum()
+	sum.sha256 = hex.EncodeToString(h)
+	return sum, nil
+}
+
+// hashReader hashes what is read through it. The capture reader reads
+// ahead from a goroutine of its own that Close does not wait for, so reads
+// are serialised: the bytes go into the hash in file order whoever reads.
+type hashReader struct {
+	mu sync.Mutex
+	r  io.Reader
+	h  hash.Hash
+}
+
+func (r *hashReader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, err := r.r.Read(p)
+	r.h.Write(p[:n])
+	return n, err
+}
+
+func (r *hashReader) sum() []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.h.Sum(nil)
+}
+
+// offsetOf estimates how many bytes of the file precede packet n.
+func (s *fileSum) offsetOf(n int) int64 {
+	i := n/offsetStep - 1
+	switch {
+	case i < 0:
+		return 0
+	case i >= len(s.offsets):
+		return s.size
+	}
+	return s.offsets[i]
+}
+
+// analysisOptions describes what changes the calls an analysis makes: a
+// resumed import must use the same, or its calls would not line up.
+func analysisOptions(o correlate.Options) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "v1 link-headers=%s idle=%s media=%t rtp-heuristic=%t", strings.Join(o.LinkHeaders, ","), o.IdleTimeout, o.Media, o.RTPHeuristic)
+	if o.Flows != nil {
+		h := sha256.New()
+		for _, f := range o.Flows {
+			fmt.Fprintf(h, "flow %s\ntitle %s\n", f.Name, f.Title)
+			for _, s := range f.Steps {
+				fmt.Fprintln(h, s.String())
+			}
+		}
+		fmt.Fprintf(&b, " flows=%x", h.Sum(nil)[:8])
+	}
+	return b.String()
+}
+
+// archiveHeapLimit is the Go heap archive aims to stay under (SQLite's page
+// cache, 64 MB, comes on top).
+const archiveHeapLimit = 100 << 20
+
+// Batches of calls go to the archive in one transaction each: big enough
+// that a commit costs little per call, small enough that a crash loses
+// little and memory stays flat.
+const (
+	batchCalls = 512
+	batchBytes = 2 << 20
+)
+
+// storeCalls runs the analysis and stores its calls from a goroutine of
+// their own, so that analysis and SQLite work side by side; the analysis
+// waits when the archive falls behind, which bounds memory.
+func (o *archiveOptions) storeCalls(name, path string, im *store.Import, copts correlate.Options, bar *progressBar, sum *fileSum) (analyzeErr, storeErr error) {
+	ctx := context.Background()
+	g, file := o.globalOptions, path
+	if name == "-" {
+		// Standard input was spooled to path: read it as "-" all the same,
+		// so that warnings and errors name what the user gave.
+		f, err := os.Open(path)
+		if err != nil {
+			return &exitError{code: exitUsage, err: err}, nil
+		}
+		defer f.Close()
+		gi := *o.globalOptions
+		gi.In, g, file = f, &gi, "-"
+	}
+	batches := make(chan callBatch, 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for b := range batches {
+			if storeErr != nil {
+				continue // the analysis cannot be stopped; let it run out
+			}
+			if _, err := im.AddPrepared(ctx, b.calls); err != nil {
+				storeErr = err
+				continue
+			}
+			bar.set(sum.offsetOf(b.maxN))
+			bar.calls(im.Capture.Calls)
+		}
+	}()
+	var cur callBatch
+	size := 0
+	done := im.Capture.DoneSeq
+	var prep store.Preparer
+	onCall := func(c *correlate.Call) {
+		if c.Seq <= done {
+			return // stored by the import this one resumes
+		}
+		cur.calls = append(cur.calls, prep.Prepare(c))
+		for _, l := range c.Legs {
+			for _, m := range l.Messages {
+				size += len(m.Raw()) + 128
+				cur.maxN = max(cur.maxN, m.N)
+			}
+		}
+		if len(cur.calls) >= batchCalls || size >= batchBytes {
+			batches <- cur
+			cur, size = callBatch{}, 0
+		}
+	}
+	_, analyzeErr = analyzeCapture(g, file, copts, onCall)
+	if len(cur.calls) > 0 {
+		batches <- cur
+	}
+	close(batches)
+	wg.Wait()
+	return analyzeErr, storeErr
+}
+
+// callBatch is calls on their way to the archive, and the highest packet
+// number their messages reach (for the progress bar).
+type callBatch struct {
+	calls []*store.Prepared
+	maxN  int
+}
+
+// storePackets reads the capture again and stores the frames the stored
+// calls need: those of their SIP messages and, when they have RTP streams,
+// of their media (which takes decoding every UDP datagram).
+func storePackets(ctx context.Context, path string, im *store.Import, bar *progressBar) error {
+	set := im.Set
+	if set.SIPCount() == 0 && !set.HasStreams() {
+		return nil
+	}
+	return selectPackets(path, set, func(batch []store.Packet) error {
+		err := im.AddPackets(ctx, batch)
+		bar.calls(im.Capture.Calls)
+		return err
+	}, bar)
+}
+
+// selectPackets reads a capture and hands the packets set wants to flush,
+// in batches of copies valid until flush returns.
+func selectPackets(path string, set *store.PacketSet, flush func([]store.Packet) error, bar *progressBar) error {
+	src, err := capture.Open(path)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	rd, _ := src.(*capture.Reader)
+	var batch []store.Packet
+	var buf []byte
+	var cur *capture.Packet
+	var stream int64
+	var dec *decode.Decoder
+	if set.HasStreams() {
+		dec = decode.NewDecoder(&handler{
+			datagram: func(d *decode.Datagram) {
+				if id, ok := set.Stream(d.N, d.Src, d.Dst, d.Payload); ok && d.N == cur.N {
+					stream = id
+				}
+			},
+			warnings: &warnings{w: io.Discard},
+		}, decode.Options{})
+	}
+	send := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := flush(batch)
+		batch, buf = batch[:0], buf[:0]
+		return err
+	}
+	for {
+		p, err := src.Next()
+		if err != nil {
+			break // io.EOF, or the damage the analysis reported
+		}
+		cur, stream = p, 0
+		if dec != nil {
+			dec.Decode(p)
+		}
+		if stream == 0 && !set.SIP(p.N) {
+			continue
+		}
+		// Frames are copied one after the other into buf; when it grows, the
+		// earlier ones keep pointing into the old array, which stays as it was.
+		start := len(buf)
+		buf = append(buf, p.Data...)
+		batch = append(batch, store.Packet{N: p.N, Time: p.Time, Link: p.Link, OrigLen: p.Length, Stream: stream, Data: buf[start:len(buf):len(buf)]})
+		if len(batch) >= 8192 || len(buf) >= 8<<20 {
+			if err := send(); err != nil {
+				return err
+			}
+			if rd != nil {
+				bar.set(rd.BytesRead())
+			}
+		}
+	}
+	return send()
+}
+
+// spoolStdin copies standard input to a temporary file in dir, since an
+// import reads its capture three times (archive puts it beside the
+// archive: a capture may be large, and /tmp is often small).
+func spoolStdin(in io.Reader, dir string) (string, error) {
+	f, err := os.CreateTemp(dir, ".sipflow-stdin-*.pcap")
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(f, in); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// progressBar draws one line on standard error while an import runs: the
+// phase, the bytes of the file read, the calls stored. It redraws from its
+// own goroutine ten times a second (wall clock: this is for a person to
+// watch, nothing is decided by it), and only on a terminal.
+type progressBar struct {
+	mu     sync.Mutex
+	w      io.Writer
+	name   string
+	what   string
+	done   int64
+	total  int64
+	stored int64
+	start  time.Time
+	quit   chan struct{}
+	exited chan struct{}
+}
+
+func newProgressBar(w io.Writer, mode, name string) *progressBar {
+	if mode == "never" || mode == "auto" && !isTerminal(w) {
+		return nil
+	}
+	b := &progressBar{w: w, name: render.SanitizeString(name), start: time.Now(), quit: make(chan struct{}), exited: make(chan struct{})}
+	go b.loop()
+	return b
+}
+
+func (b *progressBar) loop() {
+	defer close(b.exited)
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.quit:
+			fmt.Fprint(b.w, "\r\x1b[K")
+			return
+		case <-t.C:
+			b.draw()
+		}
+	}
+}
+
+func (b *progressBar) draw() {
+	b.mu.Lock()
+	what, done, total, stored := b.what, b.done, b.total, b.stored
+	b.mu.Unlock()
+	const width = 24
+	frac := 0.0
+	if total > 0 {
+		frac = min(float64(done)/float64(total), 1)
+	}
+	fill := int(frac * width)
+	bar := strings.Repeat("█", fill) + strings.Repeat("░", width-fill)
+	name := b.name
+	if len(name) > 28 {
+		name = "…" + name[len(name)-27:]
+	}
+	fmt.Fprintf(b.w, "\r\x1b[K%s %-9s %s %3.0f%% %s/%s  %d calls  %s", name, what, bar, frac*100,
+		fmtBytes(done), fmtBytes(total), stored, time.Since(b.start).Round(time.Second))
+}
+
+func (b *progressBar) phase(what string, total int64) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	b.what, b.total, b.done = what, total, 0
+	b.mu.Unlock()
+}
+
+func (b *progressBar) set(done int64) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	b.done = max(b.done, done)
+	b.mu.Unlock()
+}
+
+func (b *progressBar) calls(n int64) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	b.stored = n
+	b.mu.Unlock()
+}
+
+// stop erases the bar; it may be called more than once.
+func (b *progressBar) stop() {
+	if b == nil {
+		return
+	}
+	select {
+	case <-b.quit:
+	default:
+		close(b.quit)
+	}
+	<-b.exited
+}
+
+// plural is "1 call", "2 calls".
+func plural(n int64, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func fmtBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -1,0 +1,357 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sipflow/sipflow/capture"
+	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/render"
+	"github.com/sipflow/sipflow/store"
+)
+
+type exportOptions struct {
+	*globalOptions
+	correlateOptions
+	db      dbFlag
+	call    string
+	capture string
+	output  string
+}
+
+func newExportCmd(g *globalOptions) *cobra.Command {
+	o := &exportOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "export [FILE] --call ID -w OUT.pcap",
+		Short: "Write a call's packets, SIP and RTP, to a pcap file",
+		Long: `Write the packets of a call to a capture file, as they were captured: the
+frames of its SIP messages (every leg of a B2BUA call) and of its RTP and
+RTCP streams, with their original link type and timestamps, in capture
+order. Wireshark and tshark read the file and find the same messages.
+
+Without FILE the call comes from the archive (--db, else $SIPFLOW_DB, else
+sipflow.db), where 'sipflow archive' stored its packets; with FILE, from
+that capture, analysed as 'sipflow calls' does.
+
+--call names the call by a Call-ID of any of its legs, or by its start
+ending in ... or … as 'sipflow calls' shortens it. A Call-ID found in
+several captures of the archive needs --capture. Every call that matches
+is written (the same Call-ID can make several calls in one capture: a
+registration refreshed over hours, say).
+
+The file is classic pcap with nanosecond timestamps, or pcapng when the
+packets come from interfaces of different link types. A SIP message that
+was reassembled from several TCP segments or IP fragments is known by the
+packet that completed it, so only that packet is written. -w - writes to
+standard output. The file is created with mode 0600, as the archive.`,
+		Example: `  sipflow export --db calls.db --call 1-24089@127.0.10.1 -w call.pcap
+  sipflow export trace.pcapng --call '1-24089@127....' -w call.pcap
+  sipflow export --call a84b4c76e66710 --capture monday.pcap -w - | tshark -r - -Y sip`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return o.fromCapture(args[0])
+			}
+			return o.fromArchive()
+		},
+	}
+	o.correlateOptions.addFlags(cmd)
+	o.db.addFlag(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&o.call, "call", "", "the call: a Call-ID of any leg, or its start ending in ... (required)")
+	fl.StringVar(&o.capture, "capture", "", "with the archive: the capture the call is in (file name, base name, number or SHA-256 prefix)")
+	fl.StringVarP(&o.output, "write", "w", "", "the capture file to write (required; - for standard output)")
+	return cmd
+}
+
+func (o *exportOptions) check() error {
+	if o.call == "" {
+		return usageError("--call is required: the Call-ID of the call to export")
+	}
+	if o.output == "" {
+		return usageError("-w is required: the file to write")
+	}
+	return nil
+}
+
+// callPrefix splits --call into the Call-ID or prefix to look for, and
+// whether it is a prefix ("1-24089@127...." as calls prints it).
+func callPrefix(id string) (string, bool) {
+	for _, e := range []string{"…", "..."} {
+		if p, ok := strings.CutSuffix(id, e); ok && p != "" {
+			return p, true
+		}
+	}
+	return id, false
+}
+
+// exportMatch reports whether a call has a leg with the Call-ID --call names.
+func exportMatch(c *correlate.Call, id string) bool {
+	want, prefix := callPrefix(id)
+	for _, x := range append([]string{c.ID}, c.LinkedIDs...) {
+		if x == want || prefix && strings.HasPrefix(x, want) {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *exportOptions) fromArchive() error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	db, err := openStore(o.db.resolve(), store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var f callFilter
+	f.all = true
+	sf, err := storeFilter(db, &f, o.capture)
+	if err != nil {
+		return err
+	}
+	sf.CallID, _ = callPrefix(o.call)
+	var ids []int64
+	byCapture := map[int64]bool{}
+	var calls int
+	err = db.Calls(ctx, sf, func(c *store.Call) error {
+		if exportMatch(c.Call, o.call) {
+			ids = append(ids, c.ID)
+			byCapture[c.Capture] = true
+			calls++
+		}
+		return nil
+	})
+	if err != nil {
+		return storeError(err)
+	}
+	if calls == 0 {
+		return usageError("no call with Call-ID %s in %s", render.SanitizeString(o.call), db.Path())
+	}
+	if len(byCapture) > 1 {
+		var cs []*store.Capture
+		for id := range byCapture {
+			c, err := db.Capture(ctx, id)
+			if err != nil {
+				return storeError(err)
+			}
+			cs = append(cs, c)
+		}
+		return usageError("Call-ID %s is in %d captures: %s; choose one with --capture", render.SanitizeString(o.call), len(cs), captureList(cs))
+	}
+	var pkts []store.Packet
+	missing, err := db.Packets(ctx, ids, func(p *store.Packet) error {
+		q := *p
+		q.Data = append([]byte(nil), p.Data...)
+		pkts = append(pkts, q)
+		return nil
+	})
+	if err != nil {
+		return storeError(err)
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(o.Err, "sipflow: warning: %d message(s) have no packet in the archive (packets %s): its import is not complete\n",
+			len(missing), packetList(missing))
+	}
+	return o.write(pkts, calls)
+}
+
+func (o *exportOptions) fromCapture(file string) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	if o.capture != "" || o.db.given() {
+		return usageError("--db and --capture read the archive: give either them or FILE")
+	}
+	copts, err := o.correlateOptions.options(false)
+	if err != nil {
+		return err
+	}
+	path := file
+	if file == "-" {
+		// The capture is read twice: once for the calls, once for their packets.
+		tmp, err := spoolStdin(o.In, os.TempDir())
+		if err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("-: %w", err)}
+		}
+		defer os.Remove(tmp)
+		path = tmp
+	}
+	set := store.NewPacketSet()
+	calls, streams := 0, int64(0)
+	_, aerr := analyzeCapture(o.globalOptions, path, copts, func(c *correlate.Call) {
+		if exportMatch(c, o.call) {
+			set.AddCall(c, streams)
+			streams += int64(len(c.Streams))
+			calls++
+		}
+	})
+	var ee *exitError
+	if aerr != nil && !(errors.As(aerr, &ee) && ee.code == exitDamaged) {
+		return aerr
+	}
+	if calls == 0 {
+		if aerr != nil {
+			return aerr
+		}
+		return usageError("no call with Call-ID %s in %s", render.SanitizeString(o.call), render.SanitizeString(file))
+	}
+	var pkts []store.Packet
+	err = selectPackets(path, set, func(batch []store.Packet) error {
+		for _, p := range batch {
+			p.Data = append([]byte(nil), p.Data...)
+			pkts = append(pkts, p)
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if err := o.write(pkts, calls); err != nil {
+		return err
+	}
+	return aerr // a damaged capture: what could be read was exported
+}
+
+// write writes the packets to -w and says what it wrote on standard error.
+func (o *exportOptions) write(pkts []store.Packet, calls int) error {
+	var out io.Writer = o.Out
+	var f *os.File
+	if o.output != "-" {
+		var err error
+		f, err = os.OpenFile(o.output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		out = f
+	}
+	bw := bufio.NewWriterSize(out, 1<<20)
+	err := writeCapture(bw, pkts)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", o.output, err)}
+	}
+	sip, rtp := 0, 0
+	for _, p := range pkts {
+		if p.Stream != 0 {
+			rtp++
+		} else {
+			sip++
+		}
+	}
+	name := o.output
+	if name == "-" {
+		name = "standard output"
+	}
+	fmt.Fprintf(o.Err, "%s: %s of %s: %d SIP, %d RTP/RTCP\n", render.SanitizeString(name),
+		plural(int64(len(pkts)), "packet"), plural(int64(calls), "call"), sip, rtp)
+	return nil
+}
+
+// writeCapture writes packets as classic pcap with nanosecond timestamps
+// when they share one link type, else as pcapng with an interface per link
+// type. (gopacket's writers take a one-byte link type, which cannot say
+// LINKTYPE_LINUX_SLL2, 276: hence these few lines.)
+func writeCapture(w io.Writer, pkts []store.Packet) error {
+	var links []capture.LinkType
+	index := map[capture.LinkType]int{}
+	for _, p := range pkts {
+		if _, ok := index[p.Link]; !ok {
+			index[p.Link] = len(links)
+			links = append(links, p.Link)
+		}
+	}
+	if len(links) == 0 {
+		links = []capture.LinkType{capture.LinkEthernet}
+	}
+	le := binary.LittleEndian
+	if len(links) == 1 {
+		var h [24]byte
+		le.PutUint32(h[0:], 0xa1b23c4d) // nanosecond pcap
+		le.PutUint16(h[4:], 2)
+		le.PutUint16(h[6:], 4)
+		le.PutUint32(h[16:], capture.MaxPacketLen)
+		le.PutUint32(h[20:], uint32(links[0]))
+		if _, err := w.Write(h[:]); err != nil {
+			return err
+		}
+		for _, p := range pkts {
+			var r [16]byte
+			ns := p.Time.UnixNano()
+			le.PutUint32(r[0:], uint32(ns/1e9))
+			le.PutUint32(r[4:], uint32(ns%1e9))
+			le.PutUint32(r[8:], uint32(len(p.Data)))
+			le.PutUint32(r[12:], uint32(max(p.OrigLen, len(p.Data))))
+			if _, err := w.Write(r[:]); err != nil {
+				return err
+			}
+			if _, err := w.Write(p.Data); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// pcapng: a section header, an interface description per link type
+	// (if_tsresol 9: nanoseconds), an enhanced packet block per packet.
+	block := func(typ uint32, body []byte) error {
+		pad := (4 - len(body)%4) % 4
+		n := uint32(12 + len(body) + pad)
+		b := make([]byte, 0, n)
+		b = le.AppendUint32(b, typ)
+		b = le.AppendUint32(b, n)
+		b = append(b, body...)
+		b = append(b, make([]byte, pad)...)
+		b = le.AppendUint32(b, n)
+		_, err := w.Write(b)
+		return err
+	}
+	shb := le.AppendUint32(nil, 0x1a2b3c4d)
+	shb = le.AppendUint16(shb, 1)
+	shb = le.AppendUint16(shb, 0)
+	shb = le.AppendUint64(shb, ^uint64(0)) // section length unknown
+	if err := block(0x0a0d0d0a, shb); err != nil {
+		return err
+	}
+	for _, l := range links {
+		idb := le.AppendUint16(nil, uint16(l))
+		idb = le.AppendUint16(idb, 0)
+		idb = le.AppendUint32(idb, capture.MaxPacketLen)
+		idb = le.AppendUint16(idb, 9) // if_tsresol
+		idb = le.AppendUint16(idb, 1)
+		idb = append(idb, 9, 0, 0, 0)
+		idb = le.AppendUint32(idb, 0) // opt_endofopt
+		if err := block(1, idb); err != nil {
+			return err
+		}
+	}
+	for _, p := range pkts {
+		ns := uint64(p.Time.UnixNano())
+		epb := le.AppendUint32(nil, uint32(index[p.Link]))
+		epb = le.AppendUint32(epb, uint32(ns>>32))
+		epb = le.AppendUint32(epb, uint32(ns))
+		epb = le.AppendUint32(epb, uint32(len(p.Data)))
+		epb = le.AppendUint32(epb, uint32(max(p.OrigLen, len(p.Data))))
+		epb = append(epb, p.Data...)
+		if err := block(6, epb); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,388 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipflow/sipflow/capture"
+	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/decode"
+	"github.com/sipflow/sipflow/media"
+)
+
+// storeCalls analyses a capture of testdata/ as sipflow calls does (one
+// goroutine), keeping the messages' text.
+func storeCalls(t testing.TB, name string) []*correlate.Call {
+	t.Helper()
+	src, err := capture.Open(filepath.Join("..", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var calls []*correlate.Call
+	corr := correlate.New(correlate.Options{KeepRaw: true, Media: true}, func(c *correlate.Call) { calls = append(calls, c) })
+	dec := decode.NewDecoder(&storeHandler{corr}, decode.Options{})
+	for {
+		p, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		corr.Advance(p.Time)
+		dec.Decode(p)
+	}
+	dec.Flush()
+	corr.Flush()
+	return calls
+}
+
+type storeHandler struct{ c *correlate.Correlator }
+
+func (h *storeHandler) Message(m *decode.Message) { h.c.Add(m) }
+func (h *storeHandler) Datagram(d *decode.Datagram) {
+	h.c.AddDatagram(d.N, d.Time, d.Src, d.Dst, d.Payload)
+}
+func (h *storeHandler) Warn(*decode.Warning) {}
+
+func storeOpen(t *testing.T, path string, opts Options) *DB {
+	t.Helper()
+	db, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// storeImport imports calls as one capture.
+func storeImport(t *testing.T, db *DB, sha string, calls []*correlate.Call) *Import {
+	t.Helper()
+	im, err := db.BeginImport(context.Background(), ImportSpec{SHA256: sha, Name: sha + ".pcap", Options: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { im.Close() })
+	if _, err := im.AddCalls(context.Background(), calls); err != nil {
+		t.Fatal(err)
+	}
+	return im
+}
+
+// TestStoreOpen: a new archive is mode 0600, its migrations are recorded,
+// and it opens again without applying them twice.
+func TestStoreOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	if _, err := Open(path, Options{}); !errors.Is(err, ErrNoArchive) {
+		t.Errorf("opening a missing archive without Create: %v", err)
+	}
+	db := storeOpen(t, path, Options{Create: true})
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, %v", fi.Mode().Perm(), err)
+	}
+	var n, version int
+	if err := db.SQL().QueryRow("SELECT count(*), max(version) FROM schema_migrations").Scan(&n, &version); err != nil || n != SchemaVersion() || version != SchemaVersion() {
+		t.Errorf("schema_migrations: %d rows, version %d, %v", n, version, err)
+	}
+	var mode string
+	var page int
+	db.SQL().QueryRow("PRAGMA journal_mode").Scan(&mode)
+	db.SQL().QueryRow("PRAGMA page_size").Scan(&page)
+	var fk int
+	db.SQL().QueryRow("PRAGMA foreign_keys").Scan(&fk)
+	if mode != "wal" || page != pageSize || fk != 1 {
+		t.Errorf("journal_mode %s, page_size %d, foreign_keys %d", mode, page, fk)
+	}
+	db.Close()
+	db2 := storeOpen(t, path, Options{})
+	if err := db2.SQL().QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != SchemaVersion() {
+		t.Errorf("reopened: %d migrations recorded", n)
+	}
+}
+
+// TestStoreNewer: an archive whose schema is newer than this sipflow's is
+// refused, read-only or not, and its file is not touched.
+func TestStoreNewer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	db := storeOpen(t, path, Options{Create: true})
+	if _, err := db.SQL().Exec("INSERT INTO schema_migrations VALUES (?, 'future', 0)", SchemaVersion()+1); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	before, _ := os.ReadFile(path)
+	for _, ro := range []bool{false, true} {
+		if _, err := Open(path, Options{ReadOnly: ro}); !errors.Is(err, ErrNewer) {
+			t.Errorf("read-only %v: %v", ro, err)
+		}
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Errorf("the file changed")
+	}
+}
+
+// TestStoreNotArchive: another program's SQLite file, and a file that is
+// not SQLite at all, are refused.
+func TestStoreNotArchive(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "other.db")
+	raw, err := sql.Open("sqlite3", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Exec("CREATE TABLE t (x)")
+	raw.Close()
+	text := filepath.Join(dir, "text.db")
+	os.WriteFile(text, bytes.Repeat([]byte("not a database "), 100), 0o600)
+	for _, p := range []string{other, text, dir} {
+		if _, err := Open(p, Options{}); !errors.Is(err, ErrNotArchive) {
+			t.Errorf("%s: %v", filepath.Base(p), err)
+		}
+	}
+}
+
+// TestStoreReadOnly: a write-protected archive opens for queries; an import
+// into it fails with ErrReadOnly.
+func TestStoreReadOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	db := storeOpen(t, path, Options{Create: true})
+	storeImport(t, db, "aa", storeCalls(t, "call_busy.pcap"))
+	db.Close()
+	os.Chmod(path, 0o400)
+	defer os.Chmod(path, 0o600)
+	ro := storeOpen(t, path, Options{})
+	if n, err := ro.Count(context.Background(), Filter{}); err != nil || n != 1 {
+		t.Errorf("count: %d %v", n, err)
+	}
+	if _, err := ro.BeginImport(context.Background(), ImportSpec{SHA256: "bb"}); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("import into a read-only archive: %v", err)
+	}
+}
+
+// TestStoreFull: a write that does not fit fails with ErrFull and leaves
+// the archive as it was before the transaction.
+func TestStoreFull(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	db := storeOpen(t, path, Options{Create: true})
+	db.Close()
+	small := storeOpen(t, path, Options{MaxPages: 20})
+	im, err := small.BeginImport(context.Background(), ImportSpec{SHA256: "aa", Options: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	calls := storeCalls(t, "call_rtp.pcap")
+	var pkts []Packet
+	for i := 1; i < 2000; i++ {
+		pkts = append(pkts, Packet{N: i, Time: time.Unix(int64(i), 0), Link: capture.LinkEthernet, Data: bytes.Repeat([]byte{byte(i)}, 1400)})
+	}
+	if _, err := im.AddCalls(context.Background(), calls); err != nil {
+		t.Fatal(err)
+	}
+	if err := im.AddPackets(context.Background(), pkts); !errors.Is(err, ErrFull) {
+		t.Fatalf("AddPackets beyond the cap: %v", err)
+	}
+	var n int
+	small.SQL().QueryRow("SELECT count(*) FROM packets").Scan(&n)
+	if n != 0 {
+		t.Errorf("%d packets stored by a failed transaction", n)
+	}
+}
+
+// TestStoreSummaryRoundTrip: every exported field of a call's summary comes
+// back from the archive as correlate computed it (a new field of
+// correlate.Call that the archive does not keep fails here).
+func TestStoreSummaryRoundTrip(t *testing.T) {
+	db := storeOpen(t, filepath.Join(t.TempDir(), "a.db"), Options{Create: true})
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "*.pcap"))
+	for _, f := range files {
+		calls := storeCalls(t, filepath.Base(f))
+		im := storeImport(t, db, filepath.Base(f), calls)
+		var got []*Call
+		err := db.Calls(context.Background(), Filter{All: true, Captures: []int64{im.Capture.ID}}, func(c *Call) error {
+			got = append(got, c)
+			return nil
+		})
+		if err != nil || len(got) != len(calls) {
+			t.Fatalf("%s: %d calls back, %v", f, len(got), err)
+		}
+		for j, c := range calls {
+			want := *c
+			want.Legs = nil
+			have := *got[j].Call
+			if err := sameExported(want, have); err != nil {
+				t.Errorf("%s call %d: %v", filepath.Base(f), j, err)
+			}
+		}
+	}
+}
+
+// TestStoreURIKey: what --from and --to match.
+func TestStoreURIKey(t *testing.T) {
+	for uri, want := range map[string]string{
+		"sip:alice@example.com":                  "alice",
+		"sip:+4420123@gw.example.com;user=phone": "4420123",
+		"tel:+4420123;phone-context=x":           "4420123",
+		"sips:Bob@x":                             "bob",
+		"sip:127.0.15.2:5060":                    "127.0.15.2:5060",
+		"sip:host;transport=tcp":                 "host",
+		"":                                       "",
+	} {
+		if got := URIKey(uri); got != want {
+			t.Errorf("URIKey(%q) = %q, want %q", uri, got, want)
+		}
+	}
+}
+
+// TestStoreMatchExpr: search text becomes an FTS phrase whatever it holds.
+func TestStoreMatchExpr(t *testing.T) {
+	for in, want := range map[string]string{
+		"Asterisk PBX":      `"Asterisk PBX*"`,
+		`a" OR x NEAR y -z`: `"a OR x NEAR y z*"`,
+		"alice@example.com": `"alice example com*"`,
+		"Müller 42":         `"Müller 42*"`,
+		"*":                 "",
+	} {
+		got, err := matchExpr(in)
+		if want == "" {
+			if !errors.Is(err, ErrBadText) {
+				t.Errorf("%q: %q %v", in, got, err)
+			}
+			continue
+		}
+		if got != want {
+			t.Errorf("matchExpr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestStorePacketSet: SIP packets by number, RTP by 5-tuple and SSRC within
+// the stream's packets, RTCP muxed or on the next ports.
+func TestStorePacketSet(t *testing.T) {
+	s := NewPacketSet()
+	for _, n := range []int{1, 5, 64, 65, 1000} {
+		s.AddSIP(n)
+	}
+	s.AddSIP(5)
+	if s.SIPCount() != 5 || !s.SIP(64) || s.SIP(63) || s.SIP(0) || s.SIP(100000) {
+		t.Errorf("SIP bits wrong: count %d", s.SIPCount())
+	}
+	src, dst := netip.MustParseAddrPort("10.0.0.1:4000"), netip.MustParseAddrPort("10.0.0.2:6000")
+	st := &media.Stream{Key: media.StreamKey{Src: src, Dst: dst, SSRC: 0x11223344}, FirstN: 10, LastN: 20}
+	s.AddStream(7, st)
+	rtp := []byte{0x80, 8, 0, 1, 0, 0, 0, 1, 0x11, 0x22, 0x33, 0x44, 0xd5}
+	if id, ok := s.Stream(15, src, dst, rtp); !ok || id != 7 {
+		t.Errorf("RTP of the stream: %d %v", id, ok)
+	}
+	if _, ok := s.Stream(21, src, dst, rtp); ok {
+		t.Errorf("RTP after the stream's last packet taken")
+	}
+	other := append([]byte(nil), rtp...)
+	other[11] = 0x45
+	if _, ok := s.Stream(15, src, dst, other); ok {
+		t.Errorf("RTP of another SSRC taken")
+	}
+	sr := []byte{0x80, 200, 0, 6, 0x11, 0x22, 0x33, 0x44, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	next := func(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr(), a.Port()+1) }
+	if id, ok := s.Stream(12, next(src), next(dst), sr); !ok || id != 7 {
+		t.Errorf("RTCP on the next ports: %d %v", id, ok)
+	}
+	if id, ok := s.Stream(12, src, dst, sr); !ok || id != 7 {
+		t.Errorf("muxed RTCP: %d %v", id, ok)
+	}
+}
+
+// TestStoreResume: AddCalls skips calls stored already, and a resumed
+// import knows the packets its stored calls need.
+func TestStoreResume(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	db := storeOpen(t, path, Options{Create: true})
+	calls := storeCalls(t, "call_rtp.pcap")
+	im := storeImport(t, db, "aa", calls)
+	want := im.Set.SIPCount()
+	im.Close()
+	im2, err := db.BeginImport(context.Background(), ImportSpec{SHA256: "aa", Options: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im2.Close()
+	if !im2.Resumed || im2.Set.SIPCount() != want || !im2.Set.HasStreams() || im2.Capture.DoneSeq != calls[len(calls)-1].Seq {
+		t.Errorf("resumed %v, %d SIP packets (want %d), streams %v, done %d", im2.Resumed, im2.Set.SIPCount(), want, im2.Set.HasStreams(), im2.Capture.DoneSeq)
+	}
+	if n, err := im2.AddCalls(context.Background(), calls); err != nil || n != 0 {
+		t.Errorf("storing the same calls again stored %d, %v", n, err)
+	}
+	// Other options: the unfinished import starts over.
+	im3, err := db.BeginImport(context.Background(), ImportSpec{SHA256: "aa", Options: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im3.Close()
+	if im3.Resumed || im3.Set.SIPCount() != 0 {
+		t.Errorf("an import with other options resumed")
+	}
+	if n, _ := db.Count(context.Background(), Filter{All: true}); n != 0 {
+		t.Errorf("%d calls left from the discarded import", n)
+	}
+}
+
+// sameExported compares the exported fields of two values, recursively.
+func sameExported(a, b any) error {
+	var da, db strings.Builder
+	dumpExported(reflect.ValueOf(a), "", &da)
+	dumpExported(reflect.ValueOf(b), "", &db)
+	if da.String() != db.String() {
+		al, bl := strings.Split(da.String(), "\n"), strings.Split(db.String(), "\n")
+		for i := range min(len(al), len(bl)) {
+			if al[i] != bl[i] {
+				return fmt.Errorf("differs at %s, archived as %s", al[i], bl[i])
+			}
+		}
+		return fmt.Errorf("%d fields, archived %d", len(al), len(bl))
+	}
+	return nil
+}
+
+func dumpExported(v reflect.Value, prefix string, b *strings.Builder) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			fmt.Fprintf(b, "%s=nil\n", prefix)
+			return
+		}
+		dumpExported(v.Elem(), prefix, b)
+	case reflect.Struct:
+		if t, ok := v.Interface().(time.Time); ok {
+			fmt.Fprintf(b, "%s=%s\n", prefix, t.Format(time.RFC3339Nano))
+			return
+		}
+		if s, ok := v.Interface().(fmt.Stringer); ok {
+			fmt.Fprintf(b, "%s=%s\n", prefix, s)
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Type().Field(i); f.IsExported() {
+				dumpExported(v.Field(i), prefix+"."+f.Name, b)
+			}
+		}
+	case reflect.Slice:
+		fmt.Fprintf(b, "%s=nil:%v len %d\n", prefix, v.IsNil(), v.Len())
+		for i := 0; i < v.Len(); i++ {
+			dumpExported(v.Index(i), fmt.Sprintf("%s[%d]", prefix, i), b)
+		}
+	default:
+		fmt.Fprintf(b, "%s=%#v\n", prefix, v.Interface())
+	}
+}
