@@ -38,7 +38,8 @@ type Options struct {
 	Flows []*Flow
 	// Media ties RTP and RTCP (AddDatagram) to calls by their SDP, measures
 	// the streams (Call.Streams) and runs the media checks (one-way audio,
-	// no RTP, loss, jitter, address mismatch). It implies KeepSDP.
+	// no RTP, loss, jitter, address mismatch). The SDP is read as it comes;
+	// keeping it on the messages is KeepSDP's business.
 	Media bool
 	// RTPHeuristic also measures RTP that no SDP announced (Orphans).
 	RTPHeuristic bool
@@ -94,7 +95,8 @@ type Correlator struct {
 	endpoints   map[netip.AddrPort][]*endpoint // media addresses announced by open calls
 	flowCache   map[flowKey]*flowEntry
 	rtp         decode.RTP // scratch
-	epGen       int        // counts announcements, to expire cached misses
+	sdpScratch  decode.SDP
+	epGen       int // counts announcements, to expire cached misses
 	heur        media.Heuristic
 	orphans     *media.Table
 	captureLoss string // why loss figures may be the capture's, when known
@@ -195,7 +197,7 @@ func New(opts Options, emit func(*Call)) *Correlator {
 		opts.Flows = DefaultFlows()
 	}
 	return &Correlator{
-		opts: opts, conv: &converter{keepRaw: opts.KeepRaw, keepSDP: opts.KeepSDP || opts.KeepRaw || opts.Media}, emit: emit,
+		opts: opts, conv: &converter{keepRaw: opts.KeepRaw, keepSDP: opts.KeepSDP || opts.KeepRaw}, emit: emit,
 		endpoints: make(map[netip.AddrPort][]*endpoint), flowCache: make(map[flowKey]*flowEntry),
 		legs: make(map[string]*Leg), pending: make(map[string][]*Leg), tombs: make(map[string]*tomb),
 	}
@@ -226,7 +228,7 @@ func (c *Correlator) Add(d *decode.Message) {
 	if m.Retransmission {
 		c.Stats.Retransmissions++
 	} else if c.opts.Media && m.hasSDP {
-		c.registerSDP(leg, m)
+		c.registerSDP(leg, m, d.SDP)
 	}
 	leg.last = m.Time
 	c.requeue(leg)

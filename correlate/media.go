@@ -126,10 +126,12 @@ func (c *Correlator) payloadNames(l *Leg) media.PayloadNames {
 }
 
 // registerSDP records the media endpoints of an SDP body seen in leg.
-func (c *Correlator) registerSDP(l *Leg, m *Message) {
-	s := m.SDP()
+func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte) {
+	s := m.SDP() // parsed already when kept (KeepSDP)
 	if s == nil {
-		return
+		if s = convertSDP(body, &c.sdpScratch); s == nil {
+			return
+		}
 	}
 	if l.media == nil {
 		l.media = &legMedia{announced: map[string][]*endpoint{}}

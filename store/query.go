@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/sipflow/sipflow/correlate"
 	"github.com/sipflow/sipflow/media"
@@ -38,9 +39,10 @@ type Filter struct {
 	Since, Until time.Time
 	// Finding: calls with a finding of this rule.
 	Finding string
-	// Text: calls whose messages hold these words in this order, in any
-	// line (start line, header or body), case ignored, punctuation
-	// ignored, the last word possibly cut short ("Asterisk PBX 1").
+	// Text: calls whose messages hold these words in this order, in a
+	// start line or header (CSeq, Max-Forwards and Content-Length aside),
+	// case ignored, punctuation ignored, the last word possibly cut short
+	// when it has three characters or more ("Asterisk PB").
 	Text string
 	// Captures: calls of these captures (by Capture.ID).
 	Captures []int64
@@ -361,7 +363,8 @@ func anys[T any](xs []T) []any {
 
 // matchExpr turns search text into an FTS phrase query: its words (as the
 // unicode61 tokenizer cuts them: letters and digits) in order, the last one
-// a prefix. Nothing the user types can be read as FTS syntax.
+// a prefix when it has three characters or more. Nothing the user types
+// can be read as FTS syntax.
 func matchExpr(text string) (string, error) {
 	var words []string
 	start := -1
@@ -378,7 +381,13 @@ func matchExpr(text string) (string, error) {
 	if len(words) == 0 {
 		return "", fmt.Errorf("%w: %q", ErrBadText, text)
 	}
-	return `"` + strings.Join(words, " ") + `*"`, nil
+	// The last word may be cut short ("Asteri"), when it is long enough for
+	// that to narrow anything: "0*" would expand to every number.
+	star := ""
+	if utf8.RuneCountInString(words[len(words)-1]) >= 3 {
+		star = "*"
+	}
+	return `"` + strings.Join(words, " ") + star + `"`, nil
 }
 
 func isWordRune(r rune) bool {

@@ -250,9 +250,10 @@ func TestStoreURIKey(t *testing.T) {
 func TestStoreMatchExpr(t *testing.T) {
 	for in, want := range map[string]string{
 		"Asterisk PBX":      `"Asterisk PBX*"`,
-		`a" OR x NEAR y -z`: `"a OR x NEAR y z*"`,
+		`a" OR x NEAR y -z`: `"a OR x NEAR y z"`,
 		"alice@example.com": `"alice example com*"`,
-		"Müller 42":         `"Müller 42*"`,
+		"Müller 42":         `"Müller 42"`,
+		"PBX 17.0":          `"PBX 17 0"`,
 		"*":                 "",
 	} {
 		got, err := matchExpr(in)

@@ -61,6 +61,7 @@ func (o *audioOptions) run(file string) error {
 	if err != nil {
 		return err
 	}
+	copts.KeepSDP = true // the SDP says which side sent which stream
 	// Pass one: find the call and its streams.
 	var matches []*correlate.Call
 	quiet := *o.globalOptions

@@ -34,8 +34,8 @@ func newSearchCmd(g *globalOptions) *cobra.Command {
 		Short: "Find calls in the archive: the filters and output of 'sipflow calls'",
 		Long: `Find calls in an archive made by 'sipflow archive', across every capture
 imported: the same table (and, with --json, the same objects) as 'sipflow
-calls', and its filters, plus --text (any words of any message of the call)
-and --capture (one imported file).
+calls', and its filters, plus --text (words of any message of the call),
+--capture (one imported file) and --limit.
 
 Every filter is answered by an index, so a search takes milliseconds on
 millions of calls. That is why --call-id, --from and --to match the
@@ -43,9 +43,10 @@ beginning of a value here, where 'sipflow calls' matches any part of it:
 --call-id a Call-ID of any leg or its start; --from and --to the user part
 of the URI (a number or a name, a leading + ignored), its host when it has
 no user, or (--from) the display name, or their start, case ignored.
---text finds calls whose messages hold these words in this order (case
-and punctuation ignored, the last word possibly cut short): any header,
-start line or body line.
+--text finds calls whose messages hold these words in this order, in a
+start line or a header (not in bodies, nor in CSeq, Max-Forwards and
+Content-Length): case and punctuation ignored, the last word possibly cut
+short when it has three letters or more.
 
 Rows come in the order the calls started (in capture order with --capture).
 --capture takes a file name as given to sipflow archive, its base name, a
