@@ -184,17 +184,21 @@ func (im *Import) begin(ctx context.Context, spec ImportSpec) error {
 
 // loadSet rebuilds, for a resumed import, the packets its stored calls need.
 func (im *Import) loadSet(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, `SELECT m.n FROM calls c JOIN messages m ON m.call = c.id WHERE c.capture = ?`, im.Capture.ID)
+	rows, err := tx.QueryContext(ctx, `SELECT m.n, m.packets FROM calls c JOIN messages m ON m.call = c.id WHERE c.capture = ?`, im.Capture.ID)
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
 		var n int
-		if err := rows.Scan(&n); err != nil {
+		var parts sql.NullString
+		if err := rows.Scan(&n, &parts); err != nil {
 			rows.Close()
 			return err
 		}
 		im.Set.AddSIP(n)
+		for _, p := range splitInts(parts.String) {
+			im.Set.AddSIP(p)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -319,7 +323,9 @@ func (im *Import) AddPrepared(ctx context.Context, calls []*Prepared) (stored in
 	// Only once committed: a failed transaction must not leave packets wanted.
 	for _, p := range added {
 		for _, m := range p.calls.Messages() {
-			im.Set.AddSIP(m.N)
+			for _, n := range m.Packets() {
+				im.Set.AddSIP(n)
+			}
 		}
 		for i, st := range p.calls.Streams {
 			if i < len(p.ids) {
@@ -383,7 +389,7 @@ func (im *Import) AddPackets(ctx context.Context, pkts []Packet) error {
 		if p.Stream != 0 {
 			stream = sql.NullInt64{Int64: p.Stream, Valid: true}
 		}
-		if err := b.add(ctx, PacketID(im.Capture.ID, p.N), p.Time.UnixNano(), int(p.Link), p.OrigLen, stream, p.Data); err != nil {
+		if err := b.add(ctx, PacketID(im.Capture.ID, p.N), p.Time.UnixNano(), int64(p.Link), int64(p.OrigLen), stream, p.Data); err != nil {
 			return classify(im.d.path, err)
 		}
 	}
@@ -446,7 +452,7 @@ func newCallWriter(ctx context.Context, tx *sql.Tx) (*callWriter, error) {
 	w.leg = newBulk(tx, "legs (call, idx, call_id, kind, from_uri, to_uri)", 6)
 	w.dialog = newBulk(tx, "dialogs (call, idx, leg, call_id, local_tag, remote_tag, early, confirmed, ended, first_n)", 10)
 	w.msg = newBulk(tx, `messages (call, leg, idx, n, ts_ns, src, dst, transport, encap, method, status, cseq,
-			cseq_method, retransmission, raw)`, 15)
+			cseq_method, retransmission, raw, packets)`, 16)
 	w.finding = newBulk(tx, "findings (call, idx, rule, severity, call_id, packets, detail, rfc)", 8)
 	w.event = newBulk(tx, "events (call, idx, n, ts_ns, kind, detail)", 6)
 	w.text = newBulk(tx, "call_text (docid, text)", 2)
@@ -557,11 +563,13 @@ func (w *callWriter) insertCall(ctx context.Context, capture int64, p *Prepared)
 	if c.Streams != nil {
 		streams = len(c.Streams)
 	}
-	res, err := w.calls.ExecContext(ctx, capture, c.Seq, c.ID, string(c.Kind), string(c.State),
+	// Integers go as int64, which database/sql passes on as they are (an
+	// int takes its reflection-based conversion).
+	res, err := w.calls.ExecContext(ctx, capture, int64(c.Seq), c.ID, string(c.Kind), string(c.State),
 		c.Start.UnixNano(), c.End.UnixNano(), c.CaptureEnd.UnixNano(),
 		c.From, c.To, c.FromDisplay, p.fromKey, p.toKey, p.displayKey,
-		c.FinalStatus, c.EndedBy, c.Reason, int64(c.PDD), int64(c.Answer), int64(c.Duration),
-		c.NumMessages, c.NumDialogs, addrText(c.Caller), addrText(c.Callee), int(c.Worst()), streams, c.Flow, c.Deviation)
+		int64(c.FinalStatus), c.EndedBy, c.Reason, int64(c.PDD), int64(c.Answer), int64(c.Duration),
+		int64(c.NumMessages), int64(c.NumDialogs), addrText(c.Caller), addrText(c.Callee), int64(c.Worst()), int64(streams), c.Flow, c.Deviation)
 	if err != nil {
 		return 0, false, err
 	}
@@ -579,7 +587,7 @@ func (w *callWriter) children(ctx context.Context, id int64, p *Prepared, im *Im
 	var msgs int64
 	k := 0
 	for li, l := range c.Legs {
-		if err := w.leg.add(ctx, id, li, l.CallID, string(l.Kind), l.From, l.To); err != nil {
+		if err := w.leg.add(ctx, id, int64(li), l.CallID, string(l.Kind), l.From, l.To); err != nil {
 			return 0, nil, err
 		}
 		for mi, m := range l.Messages {
@@ -588,8 +596,12 @@ func (w *callWriter) children(ctx context.Context, id int64, p *Prepared, im *Im
 			if m.Raw() == nil {
 				return 0, nil, fmt.Errorf("store: call %s: message of packet %d has no text (correlate.Options.KeepRaw was off)", c.ID, m.N)
 			}
-			if err := w.msg.add(ctx, id, li, mi, m.N, m.Time.UnixNano(), a.src, a.dst,
-				m.Transport.String(), m.Encap(), m.Method, m.Status, m.CSeq, m.CSeqMethod, m.Retransmission, m.Raw()); err != nil {
+			var parts sql.NullString
+			if ps := m.Packets(); len(ps) > 1 || len(ps) == 1 && ps[0] != m.N {
+				parts = sql.NullString{String: joinInts(ps), Valid: true}
+			}
+			if err := w.msg.add(ctx, id, int64(li), int64(mi), int64(m.N), m.Time.UnixNano(), a.src, a.dst,
+				m.Transport.String(), m.Encap(), m.Method, int64(m.Status), int64(m.CSeq), m.CSeqMethod, m.Retransmission, m.Raw(), parts); err != nil {
 				return 0, nil, err
 			}
 			msgs++
@@ -602,19 +614,19 @@ func (w *callWriter) children(ctx context.Context, id int64, p *Prepared, im *Im
 			if dl.First != nil {
 				first = sql.NullInt64{Int64: int64(dl.First.N), Valid: true}
 			}
-			if err := w.dialog.add(ctx, id, di, li, dl.CallID, dl.LocalTag, dl.RemoteTag, dl.Early, dl.Confirmed, dl.Ended, first); err != nil {
+			if err := w.dialog.add(ctx, id, int64(di), int64(li), dl.CallID, dl.LocalTag, dl.RemoteTag, dl.Early, dl.Confirmed, dl.Ended, first); err != nil {
 				return 0, nil, err
 			}
 			di++
 		}
 	}
 	for i, f := range c.Findings {
-		if err := w.finding.add(ctx, id, i, f.Rule, int(f.Severity), f.CallID, joinInts(f.Packets), f.Detail, f.RFC); err != nil {
+		if err := w.finding.add(ctx, id, int64(i), f.Rule, int64(f.Severity), f.CallID, joinInts(f.Packets), f.Detail, f.RFC); err != nil {
 			return 0, nil, err
 		}
 	}
 	for i, e := range c.Events {
-		if err := w.event.add(ctx, id, i, e.N, e.Time.UnixNano(), e.Kind, e.Detail); err != nil {
+		if err := w.event.add(ctx, id, int64(i), int64(e.N), e.Time.UnixNano(), e.Kind, e.Detail); err != nil {
 			return 0, nil, err
 		}
 	}

@@ -15,8 +15,8 @@ import (
 // RTP and RTCP of their streams (by 5-tuple and SSRC, within the packet
 // numbers the stream spans).
 //
-// A SIP message reassembled from several TCP segments or IP fragments is
-// known by the packet that completed it only, so only that one is kept.
+// A SIP message reassembled from several TCP segments or IP fragments
+// needs them all (correlate.Message.Packets).
 type PacketSet struct {
 	sip     []uint64
 	nsip    int
@@ -60,7 +60,9 @@ func (s *PacketSet) AddStream(id int64, st *media.Stream) {
 // base+1 in order.
 func (s *PacketSet) AddCall(c *correlate.Call, base int64) {
 	for _, m := range c.Messages() {
-		s.AddSIP(m.N)
+		for _, n := range m.Packets() {
+			s.AddSIP(n)
+		}
 	}
 	for i, st := range c.Streams {
 		s.AddStream(base+int64(i)+1, st)

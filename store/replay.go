@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math"
@@ -35,7 +36,7 @@ func (d *DB) Replay(ctx context.Context, c *Call, opts correlate.Options) (*corr
 	if err := d.db.QueryRowContext(ctx, "SELECT link_headers FROM captures WHERE id = ?", c.Capture).Scan(&links); err != nil {
 		return nil, classify(d.path, err)
 	}
-	rows, err := d.db.QueryContext(ctx, `SELECT leg, n, ts_ns, src, dst, transport, encap, raw
+	rows, err := d.db.QueryContext(ctx, `SELECT leg, n, ts_ns, src, dst, transport, encap, raw, packets
 		FROM messages WHERE call = ? ORDER BY leg, idx`, c.ID)
 	if err != nil {
 		return nil, classify(d.path, err)
@@ -46,11 +47,15 @@ func (d *DB) Replay(ctx context.Context, c *Call, opts correlate.Options) (*corr
 		var leg int
 		var ts int64
 		var src, dst, transport string
-		if err := rows.Scan(&leg, &m.n, &ts, &src, &dst, &transport, &m.encap, &m.raw); err != nil {
+		var parts sql.NullString
+		if err := rows.Scan(&leg, &m.n, &ts, &src, &dst, &transport, &m.encap, &m.raw, &parts); err != nil {
 			rows.Close()
 			return nil, classify(d.path, err)
 		}
 		m.t = time.Unix(0, ts).UTC()
+		if parts.Valid {
+			m.parts = splitInts(parts.String)
+		}
 		m.src, m.dst = parseAddr(src), parseAddr(dst)
 		switch transport {
 		case "udp":
@@ -101,7 +106,7 @@ func (d *DB) Replay(ctx context.Context, c *Call, opts correlate.Options) (*corr
 		if err := decode.ParseSIP(m.raw, &dm); err != nil && !errors.Is(err, decode.ErrShortBody) {
 			return nil, fmt.Errorf("store: call %s: stored message of packet %d: %w", c.Call.ID, m.n, err)
 		}
-		dm.N, dm.Time, dm.Src, dm.Dst, dm.Transport, dm.Encap = m.n, m.t, m.src, m.dst, m.transport, m.encap
+		dm.N, dm.Time, dm.Src, dm.Dst, dm.Transport, dm.Encap, dm.Parts = m.n, m.t, m.src, m.dst, m.transport, m.encap, m.parts
 		corr.Add(&dm)
 	}
 	corr.Advance(c.CaptureEnd)
@@ -126,4 +131,5 @@ type storedMessage struct {
 	transport decode.Transport
 	encap     string
 	raw       []byte
+	parts     []int // nil: packet n alone
 }

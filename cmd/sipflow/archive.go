@@ -74,7 +74,7 @@ func storeError(err error) error {
 	case errors.Is(err, store.ErrFull):
 		msg += " (the transaction was rolled back: the archive holds everything stored before it; free some space and run the same command again to complete the import)"
 	case errors.Is(err, store.ErrReadOnly):
-		msg += " (the transaction was rolled back; make the archive and its folder writable, or use another --db)"
+		msg += " (nothing was written; make the archive and its folder writable, or use another --db)"
 	}
 	return &exitError{code: exitUsage, err: errors.New(msg)}
 }

@@ -202,8 +202,8 @@ func callDump(c *correlate.Call) string {
 	exported(reflect.ValueOf(c), "call", &b)
 	for li, l := range c.Legs {
 		for mi, m := range l.Messages {
-			fmt.Fprintf(&b, "leg %d msg %d: encap=%q reason=%q event=%q refer=%q sipfrag=%q expires=%d sdp=%t raw=%q\n",
-				li, mi, m.Encap(), m.ReasonHeader(), m.Event(), m.ReferTo(), m.Sipfrag(), m.Expires(), m.HasSDP(), m.Raw())
+			fmt.Fprintf(&b, "leg %d msg %d: encap=%q reason=%q event=%q refer=%q sipfrag=%q expires=%d sdp=%t packets=%v raw=%q\n",
+				li, mi, m.Encap(), m.ReasonHeader(), m.Event(), m.ReferTo(), m.Sipfrag(), m.Expires(), m.HasSDP(), m.Packets(), m.Raw())
 			if s := m.SDP(); s != nil {
 				fmt.Fprintf(&b, "  sdp %s\n", s.Summary())
 			}
@@ -622,7 +622,8 @@ func TestSearchWhileArchiving(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a child process: not in -short")
 	}
-	capFile := archGenerated(t, 4000, false)
+	const calls = 12000 // a few seconds of import, for searches to run meanwhile
+	capFile := archGenerated(t, calls, false)
 	db := filepath.Join(t.TempDir(), "calls.db")
 	archRun(t, 0, "archive", "--db", db, repoTestdata("call_rtp.pcap")) // the archive exists before the search starts
 	cmd := archChild(t, "archive", "--db", db, capFile)
@@ -646,13 +647,13 @@ func TestSearchWhileArchiving(t *testing.T) {
 		if n < last {
 			t.Errorf("search %d saw %d calls, the one before %d", searches, n, last)
 		}
-		if running && n > 1 && n < 4001 {
+		if running && n > 1 && n < calls+1 {
 			during++
 		}
 		last = n
 		searches++
 	}
-	if last != 4001 {
+	if last != calls+1 {
 		t.Errorf("after the import: %d calls", last)
 	}
 	if during == 0 {
@@ -957,6 +958,53 @@ func TestExportLinkTypes(t *testing.T) {
 		if got[i].Link != want[i].Link || !got[i].Time.Equal(want[i].Time) || !bytes.Equal(got[i].Data, want[i].Data) {
 			t.Errorf("packet %d: link %v time %v, want %v %v", i+1, got[i].Link, got[i].Time, want[i].Link, want[i].Time)
 		}
+	}
+}
+
+// TestExportReassembled: a message rebuilt from IP fragments or TCP
+// segments is exported with every packet it came in, from the archive and
+// from the capture, and a replay from the archive knows them all.
+func TestExportReassembled(t *testing.T) {
+	big := sipReq("INVITE", "frag")
+	big = append(big[:len(big)-len("Content-Length: 0\r\n\r\n")], []byte("X-Pad: "+strings.Repeat("p", 3000)+"\r\nContent-Length: 0\r\n\r\n")...)
+	resp := []byte(strings.Replace(string(sipReq("INVITE", "frag")), "INVITE sip:bob@example.com SIP/2.0", "SIP/2.0 486 Busy Here", 1))
+	frames := synth.Fragments4("10.0.0.1:5060", "10.0.0.2:5060", big, 1200, 7) // 3 fragments
+	frames = append(frames, synth.UDP("10.0.0.9:5060", "10.0.0.8:5060", sipReq("OPTIONS", "other")))
+	frames = append(frames, synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", resp))
+	tcpBig := sipReq("INVITE", "seg")
+	tcpBig = append(tcpBig[:len(tcpBig)-len("Content-Length: 0\r\n\r\n")], []byte("X-Pad: "+strings.Repeat("q", 2000)+"\r\nContent-Length: 0\r\n\r\n")...)
+	frames = append(frames,
+		synth.TCP("10.0.1.1:5070", "10.0.1.2:5060", 1, synth.TCPFlags{ACK: true, PSH: true}, tcpBig[:1000]),
+		synth.TCP("10.0.1.1:5070", "10.0.1.2:5060", 1001, synth.TCPFlags{ACK: true, PSH: true}, tcpBig[1000:]))
+	in := writeFile(t, "reassembled.pcap", pcapBytes(t, layers.LinkTypeEthernet, frames...))
+	db := filepath.Join(t.TempDir(), "calls.db")
+	archRun(t, 0, "archive", "--db", db, in)
+	for _, tc := range []struct {
+		call string
+		want []int
+	}{{"frag", []int{1, 2, 3, 5}}, {"seg", []int{6, 7}}} {
+		for _, from := range [][]string{{"--db", db}, {in}} {
+			out := filepath.Join(t.TempDir(), "out.pcap")
+			archRun(t, 0, append(append([]string{"export"}, from...), "--call", tc.call, "-w", out)...)
+			orig := archFrames(t, in)
+			got := archFrames(t, out)
+			if len(got) != len(tc.want) {
+				t.Fatalf("%s %v: %d packets exported, want %d", tc.call, from, len(got), len(tc.want))
+			}
+			for i, n := range tc.want {
+				if !bytes.Equal(got[i].Data, orig[n-1].Data) {
+					t.Errorf("%s %v: exported packet %d is not packet %d of the capture", tc.call, from, i+1, n)
+				}
+			}
+		}
+	}
+	f := callFilter{all: true, callID: "frag"}
+	calls, err := loadCallsFromDB(&globalOptions{}, db, &f)
+	if err != nil || len(calls) != 1 {
+		t.Fatalf("%d calls, %v", len(calls), err)
+	}
+	if got := calls[0].Messages()[0].Packets(); fmt.Sprint(got) != "[1 2 3]" {
+		t.Errorf("the replayed INVITE came in packets %v", got)
 	}
 }
 

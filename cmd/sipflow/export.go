@@ -48,10 +48,11 @@ is written (the same Call-ID can make several calls in one capture: a
 registration refreshed over hours, say).
 
 The file is classic pcap with nanosecond timestamps, or pcapng when the
-packets come from interfaces of different link types. A SIP message that
-was reassembled from several TCP segments or IP fragments is known by the
-packet that completed it, so only that packet is written. -w - writes to
-standard output. The file is created with mode 0600, as the archive.`,
+packets come from interfaces of different link types. A SIP message
+reassembled from IP fragments or TCP segments is written with every packet
+it came in (not the TCP handshake, nor segments that carried no part of
+the call's messages). -w - writes to standard output. The file is created
+with mode 0600, as the archive.`,
 		Example: `  sipflow export --db calls.db --call 1-24089@127.0.10.1 -w call.pcap
   sipflow export trace.pcapng --call '1-24089@127....' -w call.pcap
   sipflow export --call a84b4c76e66710 --capture monday.pcap -w - | tshark -r - -Y sip`,
