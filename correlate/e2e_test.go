@@ -1,10 +1,7 @@
 package correlate_test
 
 import (
-	"fmt"
 	"io"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/sipflow/sipflow/capture"
@@ -45,26 +42,3 @@ type sink struct{ c *correlate.Correlator }
 func (s *sink) Message(m *decode.Message)   { s.c.Add(m) }
 func (s *sink) Datagram(d *decode.Datagram) { s.c.AddDatagram(d.N, d.Time, d.Src, d.Dst, d.Payload) }
 func (s *sink) Warn(w *decode.Warning)      {}
-
-func summary(c *correlate.Call) string {
-	var rules []string
-	for _, f := range c.Findings {
-		rules = append(rules, f.Rule)
-	}
-	return fmt.Sprintf("%s state=%s final=%d flow=%s dev=%q findings=%v msgs=%d dialogs=%d legs=%d",
-		c.Kind, c.State, c.FinalStatus, c.Flow, c.Deviation, rules, c.NumMessages, c.NumDialogs, len(c.Legs))
-}
-
-func TestTestdataCaptures(t *testing.T) {
-	files, _ := filepath.Glob("../testdata/*.pcap")
-	for _, f := range files {
-		calls := feed(t, f, correlate.Options{})
-		for _, c := range calls {
-			t.Logf("%s: %s", filepath.Base(f), summary(c))
-			for _, fd := range c.Findings {
-				t.Logf("    %s %s %v %s", fd.Severity, fd.Rule, fd.Packets, fd.Detail)
-			}
-		}
-	}
-	_ = strings.Join
-}
