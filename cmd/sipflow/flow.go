@@ -71,6 +71,7 @@ type flowOptions struct {
 	ascii   bool
 	full    bool
 	message int
+	src     callSource // --db: draw calls from an archive (check_db.go)
 }
 
 // Output formats of flow, and the file extensions that choose them.
@@ -116,12 +117,13 @@ not given (.txt .svg .html .mmd .md .json).`,
   sipflow flow --from alice --state failed --first --full trace.pcapng
   sipflow flow --alias 10.0.0.5=PBX --by addr-port -o call.svg trace.pcap
   sipflow flow --message 4 testdata/invite_no_ack.pcap`,
-		Args: cobra.ExactArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error { return o.src.args(cmd, args) },
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(args[0])
+			return o.run(o.src.file(args))
 		},
 	}
 	o.correlateOptions.addFlags(cmd)
+	o.src.addFlags(cmd)
 	o.ladderOptions.addFlags(cmd)
 	o.filter.addFlags(cmd)
 	fl := cmd.Flags()
@@ -271,7 +273,11 @@ func (o *flowOptions) run(file string) error {
 			ladders = append(ladders, l)
 		}
 	}
-	_, err = analyzeCapture(o.globalOptions, file, copts, emit)
+	dbFilter := o.filter // the archive narrows its query by the Call-ID too
+	if o.call != "" {
+		dbFilter.callID = strings.TrimSuffix(strings.TrimSuffix(o.call, "…"), "...")
+	}
+	_, err = o.src.analyze(o.globalOptions, file, copts, &dbFilter, true, emit)
 	if renderErr == nil {
 		switch {
 		case o.message > 0:
