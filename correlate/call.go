@@ -5,7 +5,6 @@ import (
 
 	"github.com/sipflow/sipflow/media"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -194,16 +193,4 @@ func (c *Call) Worst() Severity {
 // messages from one packet (several SIP messages in one TCP segment).
 func sortMessages(ms []*Message) {
 	sort.SliceStable(ms, func(i, j int) bool { return ms[i].N < ms[j].N })
-}
-
-// uriUser returns the user part of a SIP URI ("sip:alice@x" → "alice").
-func uriUser(uri string) string {
-	s := uri
-	if i := strings.IndexByte(s, ':'); i >= 0 {
-		s = s[i+1:]
-	}
-	if i := strings.IndexByte(s, '@'); i >= 0 {
-		return s[:i]
-	}
-	return ""
 }

@@ -144,13 +144,6 @@ func packets(ms ...*Message) []int {
 	return ns
 }
 
-func label(m *Message) string {
-	if m.IsRequest() {
-		return m.Method
-	}
-	return fmt.Sprintf("%d %s", m.Status, m.Reason)
-}
-
 // acked reports whether the leg holds an ACK for 2xx response r: same CSeq
 // and To-tag, sent back by the side that received the 2xx.
 func acked(l *Leg, r *Message) bool {
@@ -184,7 +177,7 @@ func checkMissingACK(c *Call) []Finding {
 				if len(again) == 0 && c.CaptureEnd.Sub(r.Time) < graceAfter {
 					continue // the capture ended before an ACK was due
 				}
-				detail := fmt.Sprintf("%s to INVITE (packet %d) was never ACKed", label(r), r.N)
+				detail := fmt.Sprintf("%s to INVITE (packet %d) was never ACKed", r.Label(), r.N)
 				if len(again) > 0 {
 					detail += fmt.Sprintf("; the callee retransmitted it %d times", len(again))
 				}
@@ -208,7 +201,7 @@ func checkMissingACKNon2xx(c *Call) []Finding {
 			return
 		}
 		fs = append(fs, Finding{Rule: "missing-ack-non2xx", Severity: Warning, Packets: packets(append([]*Message{tx.Final}, again...)...),
-			Detail: fmt.Sprintf("%s to INVITE was retransmitted %d times because no ACK came", label(tx.Final), len(again)),
+			Detail: fmt.Sprintf("%s to INVITE was retransmitted %d times because no ACK came", tx.Final.Label(), len(again)),
 			RFC:    "RFC 3261 §17.1.1.3"})
 	})
 	return fs
@@ -278,7 +271,7 @@ func checkUnansweredChallenge(c *Call) []Finding {
 				continue
 			}
 			fs = append(fs, Finding{Rule: "unanswered-challenge", Severity: Warning, Packets: packets(tx.Final),
-				Detail: fmt.Sprintf("%s challenged %s with %s and no retry with credentials followed", tx.Final.Src.Addr(), tx.Method, label(tx.Final)),
+				Detail: fmt.Sprintf("%s challenged %s with %s and no retry with credentials followed", tx.Final.Src.Addr(), tx.Method, tx.Final.Label()),
 				RFC:    "RFC 3261 §22.2"})
 		}
 	}
@@ -313,7 +306,7 @@ func checkAuthFailed(c *Call) []Finding {
 		if len(failed) > 0 {
 			fs = append(fs, Finding{Rule: "auth-failed", Severity: Error, Packets: packets(failed...),
 				Detail: fmt.Sprintf("%s with credentials was refused %d time(s), last with %s: wrong user or password, or a nonce loop",
-					method, len(failed), label(failed[len(failed)-1])),
+					method, len(failed), failed[len(failed)-1].Label()),
 				RFC: "RFC 3261 §22.1"})
 		}
 	}
@@ -329,7 +322,7 @@ func checkRetransmissions(c *Call) []Finding {
 			continue
 		}
 		rs = append(rs, m)
-		k := label(m)
+		k := m.Label()
 		if !m.IsRequest() {
 			k = fmt.Sprintf("%d/%s", m.Status, m.CSeqMethod)
 		}
@@ -402,7 +395,7 @@ func checkCallFailed(c *Call) []Finding {
 	}
 	detail := fmt.Sprintf("call rejected with %d", c.FinalStatus)
 	if final != nil {
-		detail = fmt.Sprintf("call rejected by %s with %s", final.Src.Addr(), label(final))
+		detail = fmt.Sprintf("call rejected by %s with %s", final.Src.Addr(), final.Label())
 		if final.ReasonHeader() != "" {
 			detail += " (" + final.ReasonHeader() + ")"
 		}
@@ -421,7 +414,7 @@ func checkReinviteFailed(c *Call) []Finding {
 			what += " (" + tx.Request.SDP().Summary() + ")"
 		}
 		fs = append(fs, Finding{Rule: "reinvite-failed", Severity: Warning, Packets: packets(tx.Request, tx.Final),
-			Detail: fmt.Sprintf("%s rejected with %s", what, label(tx.Final)), RFC: "RFC 3261 §14.1"})
+			Detail: fmt.Sprintf("%s rejected with %s", what, tx.Final.Label()), RFC: "RFC 3261 §14.1"})
 	})
 	return fs
 }
@@ -431,7 +424,7 @@ func checkTransferFailed(c *Call) []Finding {
 	eachTx(c, func(tx *Transaction) {
 		if tx.Method == "REFER" && tx.Final != nil && tx.Final.Status >= 300 {
 			fs = append(fs, Finding{Rule: "transfer-failed", Severity: Warning, Packets: packets(tx.Request, tx.Final),
-				Detail: fmt.Sprintf("transfer (REFER) rejected with %s", label(tx.Final)), RFC: "RFC 3515 §2.4.2"})
+				Detail: fmt.Sprintf("transfer (REFER) rejected with %s", tx.Final.Label()), RFC: "RFC 3515 §2.4.2"})
 		}
 		if tx.Method == "NOTIFY" && tx.Request != nil && tx.Request.Sipfrag() != "" {
 			f := strings.Fields(tx.Request.Sipfrag())
@@ -469,7 +462,7 @@ func checkRegisterFailed(c *Call) []Finding {
 	}
 	detail := fmt.Sprintf("registration of %s refused with %d", c.To, c.FinalStatus)
 	if final != nil {
-		detail = fmt.Sprintf("registration of %s refused with %s", c.To, label(final))
+		detail = fmt.Sprintf("registration of %s refused with %s", c.To, final.Label())
 	}
 	return []Finding{{Rule: "register-failed", Severity: Error, Packets: packets(final), Detail: detail, RFC: "RFC 3261 §10.3"}}
 }

@@ -14,7 +14,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"time"
 
 	"github.com/google/gopacket"
@@ -223,17 +222,4 @@ func Gzip(b []byte) []byte {
 	zw.Write(b)
 	zw.Close()
 	return out.Bytes()
-}
-
-// WriteFile writes a pcap of Ethernet frames to path.
-func WriteFile(path string, frames []Frame) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := WritePcap(f, layers.LinkTypeEthernet, frames); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
