@@ -21,13 +21,14 @@ type rtpOptions struct {
 	*globalOptions
 	correlateOptions
 	filter callFilter
+	src    callSource // --db: the streams of an archive's calls
 	json   bool
 }
 
 func newRTPCmd(g *globalOptions) *cobra.Command {
 	o := &rtpOptions{globalOptions: g}
 	cmd := &cobra.Command{
-		Use:   "rtp FILE",
+		Use:   "rtp [FILE]",
 		Short: "List the RTP streams of a capture with loss, jitter and voice quality",
 		Long: `List every RTP stream tied to a call by its SDP (offer, answer, re-INVITE,
 UPDATE, hold), with the call it belongs to: codec, packets, expected, lost
@@ -38,19 +39,26 @@ E-model, simplified: see the README for what it assumes).
 
 --rtp-heuristic also lists RTP that no SDP announced, with no call.
 
+With --db, the streams come from an archive made by 'sipflow archive', as
+its import measured them (--capture narrows them to one imported capture);
+the output is the same as from the capture itself. The archive keeps the
+streams of calls only, so --rtp-heuristic cannot be used with --db.
+
 With --json, one object per stream (NDJSON) with call_id, src, dst, ssrc,
 codec, packets, expected, lost, lost_pct, duplicates, out_of_order,
 seq_resets, max_delta_ms, jitter_mean_ms, jitter_max_ms, mos, r_factor,
 dtmf, first, last, and far_lost_pct, far_jitter_ms when RTCP said.`,
 		Example: `  sipflow rtp testdata/call_rtp.pcap
-  sipflow rtp --json --rtp-heuristic trace.pcapng | jq 'select(.lost_pct > 1)'`,
-		Args: cobra.ExactArgs(1),
+  sipflow rtp --json --rtp-heuristic trace.pcapng | jq 'select(.lost_pct > 1)'
+  sipflow rtp --db calls.db --from alice`,
+		Args: func(cmd *cobra.Command, args []string) error { return o.src.args(cmd, args) },
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(args[0])
+			return o.run(o.src.file(args))
 		},
 	}
 	o.correlateOptions.addFlags(cmd)
 	o.filter.addFlags(cmd)
+	o.src.addFlags(cmd)
 	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object per stream (NDJSON)")
 	return cmd
 }
@@ -64,6 +72,9 @@ type streamRow struct {
 func (o *rtpOptions) run(file string) error {
 	if o.noRTP {
 		return usageError("rtp: --no-rtp leaves nothing to list")
+	}
+	if o.rtpHeuristic && o.src.db.given() {
+		return usageError("rtp: --rtp-heuristic finds streams of no call, and the archive keeps only the streams of calls: run it on the capture")
 	}
 	if err := o.filter.validate(); err != nil {
 		return err
@@ -85,14 +96,18 @@ func (o *rtpOptions) run(file string) error {
 		rows = append(rows, r)
 	}
 	var orphans []*media.Stream
-	_, err = analyzeMedia(o.globalOptions, file, copts, func(c *correlate.Call) {
+	onOrphans := func(ss []*media.Stream) { orphans = ss }
+	if o.src.db.given() {
+		onOrphans = nil
+	}
+	_, err = o.src.analyzeMedia(o.globalOptions, file, copts, &o.filter, func(c *correlate.Call) {
 		if !o.filter.match(c) {
 			return
 		}
 		for _, s := range c.Streams {
 			emit(streamRow{callID: c.ID, s: s})
 		}
-	}, func(ss []*media.Stream) { orphans = ss })
+	}, onOrphans)
 	for _, s := range orphans {
 		emit(streamRow{s: s})
 	}
@@ -105,11 +120,13 @@ func (o *rtpOptions) run(file string) error {
 	return err
 }
 
-// analyzeMedia is analyzeCapture that also hands over, at the end, the
-// streams of no call (with --rtp-heuristic).
-func analyzeMedia(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call), onOrphans func([]*media.Stream)) (*correlate.Stats, error) {
-	opts.OnFlush = func(c *correlate.Correlator) { onOrphans(c.Orphans()) }
-	return analyzeCapture(g, file, opts, onCall)
+// analyzeMedia is analyze that also hands over, at the end of a capture,
+// the streams of no call (with --rtp-heuristic; onOrphans may be nil).
+func (s *callSource) analyzeMedia(g *globalOptions, file string, opts correlate.Options, f *callFilter, onCall func(*correlate.Call), onOrphans func([]*media.Stream)) (*correlate.Stats, error) {
+	if onOrphans != nil {
+		opts.OnFlush = func(c *correlate.Correlator) { onOrphans(c.Orphans()) }
+	}
+	return s.analyze(g, file, opts, f, false, onCall)
 }
 
 // streamJSON writes one stream; with withCall, its call_id first.

@@ -165,3 +165,118 @@ func TestAudioOtherCodec(t *testing.T) {
 type writerAdapter struct{ b *strings.Builder }
 
 func (w *writerAdapter) Write(p []byte) (int, error) { return w.b.Write(p) }
+
+// dtmfCall is a PCMU call whose caller's stream loses one packet and
+// sends the digit 5 (RFC 4733), answered with a stream the other way.
+func dtmfCall(t *testing.T) string {
+	t.Helper()
+	sdp := func(ip string, port int) string {
+		return fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP 0 101\r\n"+
+			"a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n", ip, ip, port)
+	}
+	msg := func(start, to, cseq, body string) []byte {
+		ct := ""
+		if body != "" {
+			ct = "Content-Type: application/sdp\r\n"
+		}
+		return []byte(fmt.Sprintf("%s\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%s\r\nFrom: <sip:a@x>;tag=a\r\nTo: <sip:b@x>%s\r\n"+
+			"Call-ID: dtmf-call\r\nCSeq: %s\r\n%sContent-Length: %d\r\n\r\n%s", start, strings.Fields(cseq)[0], to, cseq, ct, len(body), body))
+	}
+	rtp := func(pt byte, marker bool, seq int, ts uint32, ssrc uint32, payload []byte) []byte {
+		b := make([]byte, 12, 12+len(payload))
+		b[0], b[1] = 0x80, pt
+		if marker {
+			b[1] |= 0x80
+		}
+		binary.BigEndian.PutUint16(b[2:], uint16(seq))
+		binary.BigEndian.PutUint32(b[4:], ts)
+		binary.BigEndian.PutUint32(b[8:], ssrc)
+		return append(b, payload...)
+	}
+	frames := [][]byte{
+		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("INVITE sip:b@x SIP/2.0", "", "1 INVITE", sdp("10.0.0.1", 4000))),
+		synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", msg("SIP/2.0 200 OK", ";tag=b", "1 INVITE", sdp("10.0.0.2", 5000))),
+		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("ACK sip:b@x SIP/2.0", ";tag=b", "1 ACK", "")),
+	}
+	audio := make([]byte, 160)
+	seq := 0 // the caller's: audio and events share it
+	for i := 0; i < 50; i++ {
+		if i != 20 { // lost
+			frames = append(frames, synth.UDP("10.0.0.1:4000", "10.0.0.2:5000", rtp(0, false, seq, uint32(i*160), 0x1111, audio)))
+		}
+		seq++
+		frames = append(frames, synth.UDP("10.0.0.2:5000", "10.0.0.1:4000", rtp(0, false, i, uint32(i*160), 0x2222, audio)))
+		if i >= 30 && i < 33 { // digit 5, 3 packets, the last with the end bit, 480 samples long
+			end := byte(0)
+			if i == 32 {
+				end = 0x80
+			}
+			ev := []byte{5, end | 10, byte(uint16((i-29)*160) >> 8), byte((i - 29) * 160)}
+			frames = append(frames, synth.UDP("10.0.0.1:4000", "10.0.0.2:5000", rtp(101, i == 30, seq, 30*160, 0x1111, ev)))
+			seq++
+		}
+	}
+	frames = append(frames,
+		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("BYE sip:b@x SIP/2.0", ";tag=b", "2 BYE", "")),
+		synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", msg("SIP/2.0 200 OK", ";tag=b", "2 BYE", "")))
+	var f strings.Builder
+	synth.WritePcap(&writerAdapter{&f}, layers.LinkTypeEthernet, synth.Times(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 10*time.Millisecond, frames...))
+	return writeFile(t, "dtmf.pcap", []byte(f.String()))
+}
+
+// TestRTPFromArchiveSameAsCapture: `rtp --db` lists every stream of the
+// archived captures byte for byte as `rtp` does from the captures, loss and
+// DTMF included; --capture narrows to one capture; --rtp-heuristic, whose
+// streams of no call the archive does not keep, is refused.
+func TestRTPFromArchiveSameAsCapture(t *testing.T) {
+	// The archive lists calls in the order they started: the synthesised
+	// call (January 2026) before call_rtp.pcap (November).
+	files := []string{dtmfCall(t), repoTestdata("call_rtp.pcap")}
+	db := filepath.Join(t.TempDir(), "a.db")
+	var want [2]string
+	for _, f := range files {
+		if _, errs, code := sipflow(t, nil, "archive", "--db", db, f); code != 0 {
+			t.Fatalf("archive %s: exit %d: %s", f, code, errs)
+		}
+		for i, format := range []string{"--json", "--color=never"} {
+			out, errs, code := sipflow(t, nil, "rtp", format, f)
+			if code != 0 {
+				t.Fatalf("rtp %s: exit %d: %s", f, code, errs)
+			}
+			if i == 1 { // one table from the archive, with its own column widths: compare the rows' cells
+				var rows []string
+				for _, row := range strings.Split(out, "\n") {
+					if strings.Contains(row, "0x") {
+						rows = append(rows, strings.Join(strings.Fields(row), " "))
+					}
+				}
+				out = strings.Join(rows, "\n") + "\n"
+			}
+			want[i] += out
+		}
+	}
+	if !strings.Contains(want[0], `"digit":"5"`) || !strings.Contains(want[0], `"lost":1,`) {
+		t.Fatalf("the synthesised call should show the digit 5 and one packet lost:\n%s", want[0])
+	}
+	got, errs, code := sipflow(t, nil, "rtp", "--json", "--db", db)
+	if code != 0 || got != want[0] {
+		t.Errorf("rtp --json --db (exit %d, %s):\n%s\nwant, as from the captures:\n%s", code, errs, got, want[0])
+	}
+	table, _, _ := sipflow(t, nil, "rtp", "--color=never", "--db", db)
+	var rows []string
+	for _, row := range strings.Split(table, "\n") {
+		if strings.Contains(row, "0x") {
+			rows = append(rows, strings.Join(strings.Fields(row), " "))
+		}
+	}
+	if got := strings.Join(rows, "\n") + "\n"; got != want[1] {
+		t.Errorf("rtp --db table rows:\n%s\nwant:\n%s", got, want[1])
+	}
+	one, _, _ := sipflow(t, nil, "rtp", "--json", "--db", db, "--capture", "dtmf.pcap")
+	if n := strings.Count(one, "\n"); n != 2 || !strings.Contains(one, "dtmf-call") {
+		t.Errorf("--capture dtmf.pcap: %d streams, want the 2 of dtmf-call:\n%s", n, one)
+	}
+	if _, errs, code := sipflow(t, nil, "rtp", "--db", db, "--rtp-heuristic"); code != 2 || !strings.Contains(errs, "archive") {
+		t.Errorf("--rtp-heuristic with --db: exit %d, %q; want 2 and why", code, errs)
+	}
+}
