@@ -94,7 +94,8 @@ type Correlator struct {
 
 	endpoints   map[netip.AddrPort][]*endpoint // media addresses announced by open calls
 	flowCache   map[flowKey]*flowEntry
-	rtp         decode.RTP // scratch
+	flowFast    *[flowFastSize]flowSlot // a direct-mapped cache in front of flowCache
+	rtp         decode.RTP              // scratch
 	sdpScratch  decode.SDP
 	epGen       int // counts announcements, to expire cached misses
 	heur        media.Heuristic
@@ -199,7 +200,8 @@ func New(opts Options, emit func(*Call)) *Correlator {
 	return &Correlator{
 		opts: opts, conv: &converter{keepRaw: opts.KeepRaw, keepSDP: opts.KeepSDP || opts.KeepRaw}, emit: emit,
 		endpoints: make(map[netip.AddrPort][]*endpoint), flowCache: make(map[flowKey]*flowEntry),
-		legs: make(map[string]*Leg), pending: make(map[string][]*Leg), tombs: make(map[string]*tomb),
+		flowFast: new([flowFastSize]flowSlot),
+		legs:     make(map[string]*Leg), pending: make(map[string][]*Leg), tombs: make(map[string]*tomb),
 	}
 }
 

@@ -85,7 +85,7 @@ func (c *Correlator) AddDatagram(n int, t time.Time, src, dst netip.AddrPort, pa
 			fe.stream = s
 		}
 	}
-	if !l.terminal && t.Sub(l.last) > time.Second {
+	if !l.terminal && moreThanASecond(l.last, t) {
 		// Media keeps a call alive: a long call without SIP refreshes must
 		// not be finished by the idle timeout while it still talks. (To the
 		// second: requeueing on every packet would cost more than it says.)
@@ -94,11 +94,39 @@ func (c *Correlator) AddDatagram(n int, t time.Time, src, dst netip.AddrPort, pa
 	}
 }
 
+// moreThanASecond is t.Sub(last) > time.Second, without Sub's overflow
+// arithmetic: this runs for every RTP packet.
+func moreThanASecond(last, t time.Time) bool {
+	ds := t.Unix() - last.Unix()
+	if ds < 0 || ds > 1 {
+		return ds > 1
+	}
+	return ds*1e9+int64(t.Nanosecond()-last.Nanosecond()) > 1e9
+}
+
 // flowKey is a UDP flow's addresses without the zone pointer netip keeps,
 // so that hashing it is cheap; zones never tell two media flows apart.
 type flowKey struct {
 	src, dst     [16]byte
 	sport, dport uint16
+}
+
+// flowSlot is an entry of the direct-mapped flow cache: most RTP packets
+// find their flow there, a few cache lines away, instead of in the map.
+type flowSlot struct {
+	key flowKey
+	e   *flowEntry
+}
+
+const flowFastSize = 1 << 11
+
+// fastHash mixes the parts of the key that tell media flows apart: ports
+// and the low bytes of the addresses.
+func (k *flowKey) fastHash() uint32 {
+	h := uint32(k.sport)<<16 | uint32(k.dport)
+	h ^= uint32(k.src[15])<<8 | uint32(k.src[14]) | uint32(k.dst[15])<<24 | uint32(k.dst[14])<<16
+	h *= 0x9e3779b1
+	return h >> 16
 }
 
 func flowKeyOf(src, dst netip.AddrPort) flowKey {
@@ -173,16 +201,32 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte) {
 // replaced or its call ends, a miss until anything new is announced.
 func (c *Correlator) endpointFor(src, dst netip.AddrPort) *flowEntry {
 	fk := flowKeyOf(src, dst)
-	e := c.flowCache[fk]
+	slot := &c.flowFast[fk.fastHash()&(flowFastSize-1)]
+	e := slot.e
+	if e == nil || slot.key != fk {
+		if e = c.flowCache[fk]; e != nil {
+			slot.key, slot.e = fk, e
+		}
+	}
 	if e != nil && (e.ep != nil && !e.ep.stale || e.ep == nil && e.gen == c.epGen) {
 		return e
 	}
 	ds, ss := c.endpoints[dst], c.endpoints[src]
 	var ep *endpoint
-	// The sender's call, if it also announced the destination.
-	for _, x := range ss {
-		if e := x.leg.media.announcedAt(dst); e != nil && (ep == nil || e.seq > ep.seq) {
-			ep = e
+	// The sender's call, if it also announced the destination: a call with
+	// current endpoints at both addresses. Walk the shorter list (a media
+	// server's one port may be announced by hundreds of calls).
+	if len(ds) <= len(ss) {
+		for _, y := range ds {
+			if y.leg.media.announcedAt(src) != nil && (ep == nil || y.seq > ep.seq) {
+				ep = y
+			}
+		}
+	} else {
+		for _, x := range ss {
+			if e := x.leg.media.announcedAt(dst); e != nil && (ep == nil || e.seq > ep.seq) {
+				ep = e
+			}
 		}
 	}
 	switch {
@@ -195,9 +239,11 @@ func (c *Correlator) endpointFor(src, dst netip.AddrPort) *flowEntry {
 	if e == nil {
 		if len(c.flowCache) > 1<<16 {
 			clear(c.flowCache)
+			clear(c.flowFast[:])
 		}
 		e = &flowEntry{}
 		c.flowCache[fk] = e
+		slot.key, slot.e = fk, e
 	}
 	*e = flowEntry{ep: ep, gen: c.epGen}
 	return e

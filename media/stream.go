@@ -281,7 +281,7 @@ const MaxSeries = 3600
 
 // sample accounts the packet just added to the per-second series.
 func (s *Stream) sample(at time.Time) {
-	sec := int(at.Sub(s.First) / time.Second)
+	sec := wholeSeconds(s.First, at)
 	expected := s.prevExpected + s.runExpected()
 	received := s.prevReceived + s.received
 	if s.bucket == nil || sec != s.bucket.Second {
@@ -296,6 +296,20 @@ func (s *Stream) sample(at time.Time) {
 	}
 	s.bucket.Packets++
 	s.bucket.JitterMax = max(s.bucket.JitterMax, s.wsJitter)
+}
+
+// wholeSeconds is int(at.Sub(first) / time.Second) without Sub's overflow
+// arithmetic (this runs for every packet): truncated toward zero.
+func wholeSeconds(first, at time.Time) int {
+	ds := at.Unix() - first.Unix()
+	dn := at.Nanosecond() - first.Nanosecond()
+	switch {
+	case ds > 0 && dn < 0:
+		ds--
+	case ds < 0 && dn > 0:
+		ds++
+	}
+	return int(ds)
 }
 
 // closeSample sets the loss of the current second, given the expected and

@@ -506,3 +506,13 @@ func TestSeries(t *testing.T) {
 		t.Errorf("series %+v; totals: %d packets, %d lost", s.Series, s.Packets, s.Lost)
 	}
 }
+
+func TestWholeSeconds(t *testing.T) {
+	base := time.Date(2026, 1, 1, 0, 0, 0, 700_000_000, time.UTC)
+	for _, d := range []time.Duration{-2500 * time.Millisecond, -time.Second, -999_999_999, -1, 0, 1, 299_999_999, 300_000_000,
+		999_999_999, time.Second, 1500 * time.Millisecond, 59*time.Second + 999_999_999, time.Hour} {
+		if got, want := wholeSeconds(base, base.Add(d)), int(base.Add(d).Sub(base)/time.Second); got != want {
+			t.Errorf("wholeSeconds(+%v) = %d, want %d", d, got, want)
+		}
+	}
+}

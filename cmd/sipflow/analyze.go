@@ -113,7 +113,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 		pending := false
 		flushTime := func(t time.Time) {
 			if pending && !pendingT.Equal(t) {
-				b.events = append(b.events, event{t: pendingT, msg: -1, dg: -1})
+				b.events = append(b.events, timeEvent(pendingT, evTime))
 			}
 			pending = false
 		}
@@ -122,7 +122,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 				flushTime(m.Time)
 				b.msgs = append(b.msgs, decode.Message{})
 				m.CopyTo(&b.msgs[len(b.msgs)-1], &b.arena)
-				b.events = append(b.events, event{t: m.Time, msg: len(b.msgs) - 1, dg: -1})
+				b.events = append(b.events, event{idx: int32(len(b.msgs) - 1)})
 				if len(b.msgs) == cap(b.msgs) || len(b.events) >= cap(b.events)-1 {
 					send()
 				}
@@ -141,9 +141,9 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 					return // not RTP or RTCP (version 2): nothing media analysis wants
 				}
 				flushTime(d.Time)
-				b.dgrams = append(b.dgrams, dgram{n: d.N, src: d.Src, dst: d.Dst, off: len(b.blob), len: len(d.Payload)})
+				b.dgrams = append(b.dgrams, newDgram(d, len(b.blob)))
 				b.blob = append(b.blob, d.Payload...)
-				b.events = append(b.events, event{t: d.Time, msg: -1, dg: len(b.dgrams) - 1})
+				b.events = append(b.events, timeEvent(d.Time, -int32(len(b.dgrams))-1))
 				if len(b.events) >= cap(b.events)-1 || len(b.blob) > 1<<20 {
 					send()
 				}
@@ -159,13 +159,14 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 	for b := range batches {
 		for _, e := range b.events {
 			switch {
-			case e.msg >= 0:
-				corr.Add(&b.msgs[e.msg])
-			case e.dg >= 0:
-				d := &b.dgrams[e.dg]
-				corr.AddDatagram(d.n, e.t, d.src, d.dst, b.blob[d.off:d.off+d.len])
+			case e.idx >= 0:
+				corr.Add(&b.msgs[e.idx])
+			case e.idx == evTime:
+				corr.Advance(e.time())
 			default:
-				corr.Advance(e.t)
+				d := &b.dgrams[-e.idx-2]
+				src, dst := d.addrs()
+				corr.AddDatagram(int(d.n), e.time(), src, dst, b.blob[d.off:d.off+d.len])
 			}
 			ord.release(corr.OldestOpen())
 		}
@@ -219,20 +220,48 @@ type batch struct {
 	blob   []byte // datagram payloads
 }
 
-// dgram is a UDP payload for media analysis: blob[off:off+len].
+// dgram is a UDP payload for media analysis: blob[off:off+len]. It holds
+// no pointer (addresses as bytes, not netip's), so a batch of them costs
+// the garbage collector nothing to scan and nothing to write.
 type dgram struct {
-	n        int
-	src, dst netip.AddrPort
-	off, len int
+	n            int
+	src, dst     [16]byte
+	sport, dport uint16
+	v4           bool // both addresses are IPv4 (src and dst are of one family)
+	off, len     int
 }
 
-// event is one step of the decode stage's output: a packet's time, or a
-// SIP message (msgs[msg]).
-type event struct {
-	t   time.Time
-	msg int // index into msgs, or -1
-	dg  int // index into dgrams, or -1; both -1: a packet time only
+func newDgram(d *decode.Datagram, off int) dgram {
+	return dgram{n: d.N, src: d.Src.Addr().As16(), dst: d.Dst.Addr().As16(), sport: d.Src.Port(), dport: d.Dst.Port(),
+		v4: d.Src.Addr().Is4(), off: off, len: len(d.Payload)}
 }
+
+func (d *dgram) addrs() (src, dst netip.AddrPort) {
+	if d.v4 {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(d.src[12:])), d.sport), netip.AddrPortFrom(netip.AddrFrom4([4]byte(d.dst[12:])), d.dport)
+	}
+	return netip.AddrPortFrom(netip.AddrFrom16(d.src), d.sport), netip.AddrPortFrom(netip.AddrFrom16(d.dst), d.dport)
+}
+
+// event is one step of the decode stage's output, without pointers (see
+// dgram): idx >= 0 is the SIP message msgs[idx] (which carries its own
+// time); evTime a packet's time alone; below that the datagram
+// dgrams[-idx-2] at the event's time. Packet times are UTC, with no
+// monotonic reading, as capture makes them, so seconds and nanoseconds
+// give back the very same time.Time.
+type event struct {
+	sec  int64
+	nsec int32
+	idx  int32
+}
+
+const evTime = -1
+
+func timeEvent(t time.Time, idx int32) event {
+	return event{sec: t.Unix(), nsec: int32(t.Nanosecond()), idx: idx}
+}
+
+func (e event) time() time.Time { return time.Unix(e.sec, int64(e.nsec)).UTC() }
 
 func newBatch() *batch {
 	return &batch{events: make([]event, 0, 4096), msgs: make([]decode.Message, 0, 512)}
