@@ -55,6 +55,14 @@ type Options struct {
 	// FragmentTimeout is how long (packet time) fragments wait for the rest of
 	// their datagram (default 30 s, as Linux's ipfrag_time).
 	FragmentTimeout time.Duration
+	// Keep, when set, gives the memory each SIP message is parsed into: it
+	// returns a copy of b (the message's bytes up to the end of its datagram
+	// or frame), with len equal to cap, and the Message to fill. A message
+	// handed to Handler.Message then stays valid as long as the caller keeps
+	// that memory, with no copy after parsing, except Parts, which is the
+	// decoder's until the next Decode. A message that does not parse is not
+	// handed over, and the caller may give the same memory again next time.
+	Keep func(b []byte) ([]byte, *Message)
 }
 
 // Stats counts what a Decoder has seen.
@@ -489,6 +497,9 @@ func (d *Decoder) sipDatagram(src, dst netip.AddrPort, tr Transport, ts time.Tim
 // returns how many bytes the message took (all of b when it was skipped).
 func (d *Decoder) sipMessage(src, dst netip.AddrPort, tr Transport, ts time.Time, b []byte) int {
 	m := &d.msg
+	if d.opts.Keep != nil {
+		b, m = d.opts.Keep(b)
+	}
 	err := ParseSIP(b, m)
 	if err != nil && !errors.Is(err, ErrShortBody) {
 		d.warnf(ErrMalformed, "SIP message from %s skipped: %v", src, stripSentinel(err, ErrMalformed))

@@ -589,3 +589,43 @@ func TestMessageParts(t *testing.T) {
 		}
 	}
 }
+
+// TestKeep: with Options.Keep, each message is parsed into the memory Keep
+// gives, which the caller then owns: the bytes stay after the packet's
+// buffer is overwritten. A message that does not parse is not handed over.
+func TestKeep(t *testing.T) {
+	var (
+		arena [][]byte
+		slots []*decode.Message
+		got   []*decode.Message
+	)
+	keep := func(b []byte) ([]byte, *decode.Message) {
+		c := append([]byte(nil), b...)
+		arena = append(arena, c)
+		slots = append(slots, &decode.Message{})
+		return c[:len(c):len(c)], slots[len(slots)-1]
+	}
+	h := &hookRecorder{recorder: &recorder{}, hook: func(m *decode.Message) { got = append(got, m) }}
+	d := decode.NewDecoder(h, decode.Options{Keep: keep})
+	frames := [][]byte{
+		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", invite("kept-1", 0)),
+		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", []byte("INVITE sip:b@x SIP/2.0\r\nVia: broken\r\n\r\n")),
+		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", invite("kept-2", 0)),
+	}
+	for i, f := range frames {
+		buf := append([]byte(nil), f...)
+		d.Decode(&capture.Packet{N: i + 1, Time: t0, Link: capture.LinkType(1), Data: buf, Length: len(buf)})
+		clear(buf) // the capture reader reuses its buffer
+	}
+	if len(slots) != 3 || len(got) != 2 || got[0] != slots[0] || got[1] != slots[2] {
+		t.Fatalf("Keep called %d times, %d messages handed over (want 3 and 2, the kept slots 0 and 2)", len(slots), len(got))
+	}
+	for i, m := range got {
+		if want := fmt.Sprintf("kept-%d", i+1); string(m.CallID) != want || m.N != 2*i+1 || &m.Raw[0] != &arena[2*i][0] {
+			t.Errorf("message %d: Call-ID %q, packet %d, raw in the kept copy %v", i, m.CallID, m.N, &m.Raw[0] == &arena[2*i][0])
+		}
+	}
+	if len(h.warns) != 1 {
+		t.Errorf("warnings %q, want the malformed message's", h.warns)
+	}
+}

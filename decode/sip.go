@@ -318,6 +318,28 @@ func (a *Arena) Reset() {
 	a.bytes, a.vias, a.headers, a.lists, a.ints = a.bytes[:0], a.vias[:0], a.headers[:0], a.lists[:0], a.ints[:0]
 }
 
+// Bytes returns a copy of b in the arena, with len equal to cap (nil for nil).
+func (a *Arena) Bytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	var c []byte
+	a.bytes, c = grow(a.bytes, len(b), 256<<10)
+	copy(c, b)
+	return c
+}
+
+// Ints returns a copy of s in the arena (nil for nil).
+func (a *Arena) Ints(s []int) []int {
+	if s == nil {
+		return nil
+	}
+	var c []int
+	a.ints, c = grow(a.ints, len(s), 1024)
+	copy(c, s)
+	return c
+}
+
 // grow returns a slice of n elements appended to s, reallocating into a new
 // block (never moving the old one's contents) when s is full.
 func grow[T any](s []T, n, block int) ([]T, []T) {

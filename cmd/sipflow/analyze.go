@@ -86,8 +86,29 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 	}
 
 	// Stage one decodes and sends, in batches, every packet's time and a
-	// copy of every SIP message; stage two (this goroutine) correlates.
+	// copy of every SIP message; stage two (this goroutine) correlates;
+	// stage three hands the finished calls to onCall (formatting, writing,
+	// archiving), in their order, so that correlation does not wait for
+	// the output. The correlator never touches a call once it is emitted.
 	// Batches and their arenas are recycled: no allocation per message.
+	var out []*correlate.Call
+	finished := make(chan []*correlate.Call, 16)
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		for calls := range finished {
+			for _, c := range calls {
+				onCall(c)
+			}
+		}
+	}()
+	ord.emit = func(c *correlate.Call) { out = append(out, c) }
+	flushOut := func() {
+		if len(out) > 0 {
+			finished <- out
+			out = nil
+		}
+	}
 	batches := make(chan *batch, 8)
 	free := make(chan *batch, 10)
 	var scanErr error
@@ -118,10 +139,22 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 			pending = false
 		}
 		h := &handler{
+			// The decoder parses each message straight into the batch's next
+			// free Message, from a copy of its bytes in the batch's arena: no
+			// copy after parsing. A message that does not parse leaves its
+			// slot free for the next one.
+			keep: func(raw []byte) ([]byte, *decode.Message) {
+				return b.arena.Bytes(raw), &b.msgs[:len(b.msgs)+1][len(b.msgs)]
+			},
 			message: func(m *decode.Message) {
 				flushTime(m.Time)
-				b.msgs = append(b.msgs, decode.Message{})
-				m.CopyTo(&b.msgs[len(b.msgs)-1], &b.arena)
+				if slot := &b.msgs[:len(b.msgs)+1][len(b.msgs)]; m == slot {
+					b.msgs = b.msgs[:len(b.msgs)+1]
+					m.Parts = b.arena.Ints(m.Parts) // the decoder's until the next packet
+				} else { // not parsed through keep: copy it
+					b.msgs = append(b.msgs, decode.Message{})
+					m.CopyTo(&b.msgs[len(b.msgs)-1], &b.arena)
+				}
 				b.events = append(b.events, event{idx: int32(len(b.msgs) - 1)})
 				if len(b.msgs) == cap(b.msgs) || len(b.events) >= cap(b.events)-1 {
 					send()
@@ -175,10 +208,14 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 		case free <- b:
 		default:
 		}
+		flushOut()
 	}
 	noteLoss(g, corr, loss)
 	corr.Flush()
 	ord.release(-1)
+	flushOut()
+	close(finished)
+	<-written
 	noteNoMedia(g, opts, &corr.Stats)
 	return &corr.Stats, scanErr
 }
@@ -268,7 +305,8 @@ func newBatch() *batch {
 }
 
 func (b *batch) reset() {
-	clear(b.msgs) // drop references into the arena before it is reused
+	// The Messages keep their Via and Header slices for the next parse; the
+	// views they hold into the arena are overwritten before they are read.
 	b.events, b.msgs, b.dgrams, b.blob = b.events[:0], b.msgs[:0], b.dgrams[:0], b.blob[:0]
 	b.arena.Reset()
 }

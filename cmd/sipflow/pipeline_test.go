@@ -50,9 +50,17 @@ func generated(t *testing.T, calls int, rtp bool, rate float64) string {
 // goroutine does.
 func TestPipelineIdentical(t *testing.T) {
 	files, _ := filepath.Glob(repoTestdata("*.pcap"))
-	files = append(files, generated(t, 400, true, 50))
+	odd := awkward(t)
+	files = append(files, generated(t, 400, true, 50), odd)
 	for _, f := range files {
 		serial, parallel := callsJSON(t, f, false), callsJSON(t, f, true)
+		if f == odd {
+			for _, id := range []string{"frag", "tcp"} {
+				if !strings.Contains(serial, `"call_id":"`+id+`","kind":"call"`) || strings.Count(serial, `"messages":6,`) != 2 {
+					t.Errorf("awkward.pcap: want calls frag and tcp with 6 messages each:\n%s", serial)
+				}
+			}
+		}
 		if serial != parallel || serial == "" {
 			t.Errorf("%s: two-stage output differs from one goroutine's:\n%s\n---\n%s", filepath.Base(f), serial, parallel)
 		}
@@ -104,4 +112,39 @@ func TestSameCallsWhateverTheSize(t *testing.T) {
 	if compared < 100 {
 		t.Fatalf("only %d calls compared", compared)
 	}
+}
+
+// awkward is a capture of the cases where the decode stage parses a message
+// in place or not at all: a malformed message between good ones (its slot
+// must be reused, not handed over), two messages in one datagram, an
+// INVITE in IPv4 fragments, one cut across TCP segments (Parts), and RTP.
+func awkward(t *testing.T) string {
+	t.Helper()
+	msg := func(start, callID, to, cseq string) []byte {
+		return []byte(start + "\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK" + callID + strings.Fields(cseq)[0] +
+			"\r\nFrom: <sip:a@x>;tag=a\r\nTo: <sip:b@x>" + to + "\r\nCall-ID: " + callID + "\r\nCSeq: " + cseq +
+			"\r\nX-Pad: " + strings.Repeat("p", 900) + "\r\nContent-Length: 0\r\n\r\n")
+	}
+	var frames [][]byte
+	call := func(id string, invite [][]byte) {
+		frames = append(frames, invite...)
+		frames = append(frames,
+			synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", []byte("INVITE sip:b@x SIP/2.0\r\nVia: broken\r\n\r\n")), // no Call-ID: skipped
+			synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", append(msg("SIP/2.0 100 Trying", id, "", "1 INVITE"), msg("SIP/2.0 200 OK", id, ";tag=b", "1 INVITE")...)),
+			synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("ACK sip:b@x SIP/2.0", id, ";tag=b", "1 ACK")),
+			synth.UDP("10.0.0.1:4000", "10.0.0.2:5000", []byte{0x80, 0, 0, 1, 0, 0, 0, 160, 0, 0, 0, 7, 0xff, 0xff}),
+			synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("BYE sip:b@x SIP/2.0", id, ";tag=b", "2 BYE")),
+			synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", msg("SIP/2.0 200 OK", id, ";tag=b", "2 BYE")))
+	}
+	call("frag", synth.Fragments4("10.0.0.1:5060", "10.0.0.2:5060", msg("INVITE sip:b@x SIP/2.0", "frag", "", "1 INVITE"), 300, 7))
+	inv := msg("INVITE sip:b@x SIP/2.0", "tcp", "", "1 INVITE")
+	call("tcp", [][]byte{
+		synth.TCP("10.0.0.1:5070", "10.0.0.2:5060", 1000, synth.TCPFlags{ACK: true}, inv[:400]),
+		synth.TCP("10.0.0.1:5070", "10.0.0.2:5060", 1400, synth.TCPFlags{ACK: true, PSH: true}, inv[400:]),
+	})
+	var f bytes.Buffer
+	if err := synth.WritePcap(&f, layers.LinkTypeEthernet, synth.Times(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 30*time.Millisecond, frames...)); err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, "awkward.pcap", f.Bytes())
 }

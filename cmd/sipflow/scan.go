@@ -38,7 +38,8 @@ func (p *warnings) summary() {
 type handler struct {
 	message  func(*decode.Message)
 	datagram func(*decode.Datagram)
-	advance  func(time.Time) // called with every packet's time before it is decoded
+	advance  func(time.Time)                        // called with every packet's time before it is decoded
+	keep     func([]byte) ([]byte, *decode.Message) // decode.Options.Keep
 	// end, when set, is called once the capture has been read, with the
 	// decoder's counts and what the capture says it dropped.
 	end      func(st *decode.Stats, drops uint64, dropsKnown bool)
@@ -85,7 +86,7 @@ func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, erro
 	}
 	defer src.Close()
 	h.warnings = &warnings{w: g.Err, file: name}
-	dec := decode.NewDecoder(h, decode.Options{})
+	dec := decode.NewDecoder(h, decode.Options{Keep: h.keep})
 	var damage error
 	for {
 		p, err := src.Next()
