@@ -112,11 +112,9 @@ type flowKey struct {
 }
 
 // flowSlot is an entry of the direct-mapped flow cache: most RTP packets
-// find their flow there, a few cache lines away, instead of in the map.
-type flowSlot struct {
-	key flowKey
-	e   *flowEntry
-}
+// find their flow there (the entry says which flow it is), in a table small
+// enough to stay in the first-level cache, instead of in the map.
+type flowSlot = *flowEntry
 
 const flowFastSize = 1 << 11
 
@@ -202,10 +200,10 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte) {
 func (c *Correlator) endpointFor(src, dst netip.AddrPort) *flowEntry {
 	fk := flowKeyOf(src, dst)
 	slot := &c.flowFast[fk.fastHash()&(flowFastSize-1)]
-	e := slot.e
-	if e == nil || slot.key != fk {
+	e := *slot
+	if e == nil || e.key != fk {
 		if e = c.flowCache[fk]; e != nil {
-			slot.key, slot.e = fk, e
+			*slot = e
 		}
 	}
 	if e != nil && (e.ep != nil && !e.ep.stale || e.ep == nil && e.gen == c.epGen) {
@@ -241,17 +239,18 @@ func (c *Correlator) endpointFor(src, dst netip.AddrPort) *flowEntry {
 			clear(c.flowCache)
 			clear(c.flowFast[:])
 		}
-		e = &flowEntry{}
+		e = &flowEntry{key: fk}
 		c.flowCache[fk] = e
-		slot.key, slot.e = fk, e
+		*slot = e
 	}
-	*e = flowEntry{ep: ep, gen: c.epGen}
+	*e = flowEntry{key: fk, ep: ep, gen: c.epGen}
 	return e
 }
 
 // flowEntry is a cached endpointFor answer, and the flow's last stream
 // (valid while ep is: a new answer forgets it).
 type flowEntry struct {
+	key    flowKey
 	ep     *endpoint
 	gen    int
 	stream *media.Stream
