@@ -67,7 +67,8 @@ type Reader struct {
 	size int64
 
 	buf  []byte
-	r, w int   // unread bytes are buf[r:w]
+	own  []byte // the Reader's own buffer; buf is either it or a prefetch chunk
+	r, w int    // unread bytes are buf[r:w]
 	base int64 // stream offset of buf[0], in the decompressed stream
 	rerr error // sticky error from src, io.EOF included
 
@@ -159,6 +160,7 @@ func NewReader(r io.Reader, name string) (Source, error) {
 
 func newReader(src io.Reader, name string, bufSize int) (*Reader, error) {
 	rd := &Reader{name: name, size: -1, buf: make([]byte, max(bufSize, minBufSize))}
+	rd.own = rd.buf
 	rd.raw.r = src
 	rd.src = &rd.raw
 
@@ -181,8 +183,13 @@ func newReader(src io.Reader, name string, bufSize int) (*Reader, error) {
 		}
 	}
 	if rd.rerr == nil {
-		rd.pf = newPrefetcher(rd.src)
-		rd.src = rd.pf
+		// The chunks are the buffer size (tests make it small to cut records
+		// anywhere), with room in front for a cut record's start.
+		size := max(len(rd.buf), prefetchChunk)
+		if len(rd.buf) < defaultBufSize {
+			size = len(rd.buf)
+		}
+		rd.pf = newPrefetcher(rd.src, size, min(size, prefetchHeadroom))
 	}
 	if err := rd.detect(); err != nil {
 		rd.stopPrefetch()
@@ -355,6 +362,9 @@ func (rd *Reader) fill(n int) bool {
 	if rd.rerr != nil {
 		return false
 	}
+	if rd.pf != nil {
+		return rd.fillChunks(n)
+	}
 	for empty := 0; rd.w-rd.r < n; {
 		if rd.w == len(rd.buf) {
 			if rd.r > 0 {
@@ -380,6 +390,55 @@ func (rd *Reader) fill(n int) bool {
 			return rd.w-rd.r >= n
 		}
 		if m > 0 {
+			empty = 0
+		} else if empty++; empty >= 100 {
+			rd.rerr = io.ErrNoProgress
+			return false
+		}
+	}
+	return true
+}
+
+// fillChunks is fill from the prefetcher: the next chunk becomes the buffer,
+// the unread bytes of the current one copied into its headroom, in front of
+// its data; the current chunk goes back to the prefetcher. Only unread
+// bytes longer than the headroom (a record bigger than it, cut by a chunk's
+// end) are copied with the chunk's data into the Reader's own buffer.
+func (rd *Reader) fillChunks(n int) bool {
+	for empty := 0; rd.w-rd.r < n; {
+		next, err := rd.pf.take()
+		h := rd.pf.headroom
+		if len(next) < h { // the stream had ended already
+			rd.rerr = err
+			return false
+		}
+		data := next[h:]
+		unread := rd.buf[rd.r:rd.w]
+		old, oldIsChunk := rd.buf, &rd.buf[:cap(rd.buf)][0] != &rd.own[:cap(rd.own)][0]
+		if len(unread) <= h {
+			copy(next[h-len(unread):h], unread)
+			rd.base += int64(rd.r) - int64(h-len(unread))
+			rd.buf, rd.r, rd.w = next, h-len(unread), len(next)
+		} else {
+			need := len(unread) + len(data)
+			if cap(rd.own) < need {
+				rd.own = make([]byte, max(need, 2*cap(rd.own)))
+			}
+			own := rd.own[:need]
+			copy(own, unread) // may overlap, when the unread bytes are in own already
+			copy(own[len(unread):], data)
+			rd.pf.give(next)
+			rd.base += int64(rd.r)
+			rd.buf, rd.r, rd.w = own, 0, need
+		}
+		if oldIsChunk {
+			rd.pf.give(old)
+		}
+		if err != nil {
+			rd.rerr = err
+			return rd.w-rd.r >= n
+		}
+		if len(data) > 0 {
 			empty = 0
 		} else if empty++; empty >= 100 {
 			rd.rerr = io.ErrNoProgress
