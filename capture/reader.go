@@ -69,8 +69,8 @@ type Reader struct {
 	buf  []byte
 	own  []byte // the Reader's own buffer; buf is either it or a prefetch chunk
 	r, w int    // unread bytes are buf[r:w]
-	base int64 // stream offset of buf[0], in the decompressed stream
-	rerr error // sticky error from src, io.EOF included
+	base int64  // stream offset of buf[0], in the decompressed stream
+	rerr error  // sticky error from src, io.EOF included
 
 	pkt    Packet
 	n      int  // packets returned so far
