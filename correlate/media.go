@@ -111,12 +111,12 @@ type flowKey struct {
 	sport, dport uint16
 }
 
-// flowSlot is an entry of the direct-mapped flow cache: most RTP packets
-// find their flow there (the entry says which flow it is), in a table small
-// enough to stay in the first-level cache, instead of in the map.
+// flowSlot is an entry of the two-way flow cache: most RTP packets find
+// their flow there (the entry says which flow it is), in a table small
+// enough to stay in the near caches, instead of in the map.
 type flowSlot = *flowEntry
 
-const flowFastSize = 1 << 11
+const flowFastSize = 1 << 12
 
 // fastHash mixes the parts of the key that tell media flows apart: ports
 // and the low bytes of the addresses.
@@ -199,10 +199,15 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte) {
 // replaced or its call ends, a miss until anything new is announced.
 func (c *Correlator) endpointFor(src, dst netip.AddrPort) *flowEntry {
 	fk := flowKeyOf(src, dst)
-	slot := &c.flowFast[fk.fastHash()&(flowFastSize-1)]
+	// Two ways: the flow's slot and its neighbour, in one cache line.
+	i := fk.fastHash() & (flowFastSize - 1)
+	slot := &c.flowFast[i]
 	e := *slot
 	if e == nil || e.key != fk {
-		if e = c.flowCache[fk]; e != nil {
+		if e2 := c.flowFast[i^1]; e2 != nil && e2.key == fk {
+			e = e2
+		} else if e = c.flowCache[fk]; e != nil {
+			c.flowFast[i^1] = *slot // the older flow moves to the neighbour
 			*slot = e
 		}
 	}
@@ -241,6 +246,7 @@ func (c *Correlator) endpointFor(src, dst netip.AddrPort) *flowEntry {
 		}
 		e = &flowEntry{key: fk}
 		c.flowCache[fk] = e
+		c.flowFast[i^1] = *slot
 		*slot = e
 	}
 	*e = flowEntry{key: fk, ep: ep, gen: c.epGen}
