@@ -330,3 +330,38 @@ func TestThreeLegChain(t *testing.T) {
 		t.Errorf("second: %s + %v", calls[1].ID, calls[1].LinkedIDs)
 	}
 }
+
+// TestLateRetransmission: a retransmission that comes after its call was
+// finished and reported (the linger is 5 s) is recognised by the call's
+// tombstone, for its first transactions and for those beyond the fourth,
+// and is not taken for a new call; a new transaction of the same Call-ID
+// is a new call, and so is anything once the tombstone has expired (32 s).
+func TestLateRetransmission(t *testing.T) {
+	// Packet time moves on only with packets: an OPTIONS of another Call-ID
+	// at 11 s finishes the call (its linger over), at 11 s.
+	const tick = "11.0 A>B OPTIONS 1/OPTIONS callid=tick branch=tick\n"
+	const long = basicCall + `
+5.2 A>B INFO 3/INFO totag branch=i3
+5.3 B>A 200 3/INFO totag branch=i3
+5.4 A>B INFO 4/INFO totag branch=i4
+5.5 B>A 200 4/INFO totag branch=i4
+`
+	for _, tc := range []struct {
+		name, script string
+		calls        int // the call, the tick, and any new one
+	}{
+		{"late BYE retransmission", basicCall + tick + "12.0 A>B BYE 2/BYE totag branch=bye\n", 2},
+		{"late 200 to INVITE", basicCall + tick + "12.0 B>A 200 1/INVITE totag\n", 2},
+		{"late retransmission of the sixth transaction", long + tick + "12.0 A>B INFO 4/INFO totag branch=i4\n", 2},
+		{"new transaction, same Call-ID", basicCall + tick + "12.0 A>B INVITE 3/INVITE branch=again\n", 3},
+		{"after the tombstone expired", basicCall + tick + "44.0 A>B BYE 2/BYE totag branch=bye\n", 3},
+	} {
+		got := scenario(t, tc.script)
+		if len(got) != tc.calls {
+			t.Errorf("%s: %d calls, want %d", tc.name, len(got), tc.calls)
+		}
+		if len(got) > 0 && got[0].ID == "call-1" && got[0].End.After(time.Date(2026, 1, 1, 0, 0, 6, 0, time.UTC)) {
+			t.Errorf("%s: the late message was added to the finished call (ends %v)", tc.name, got[0].End)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"hash/maphash"
 	"net/netip"
 	"sort"
 	"time"
@@ -79,12 +80,12 @@ type Correlator struct {
 
 	legs      map[string]*Leg
 	pending   map[string][]*Leg // Call-IDs named by a link header before they were seen
-	tombs     map[string]*tomb  // recently finished Call-IDs
-	tombQ     []*tomb
-	open      legList  // legs with something pending, oldest activity first
-	done      legList  // terminal INVITE calls lingering
-	doneNon   legList  // terminal legs of other kinds lingering (longer)
-	order     []*group // groups in creation order, for OldestOpen
+	tombs     tombstones        // recently finished Call-IDs
+	tombKeys  []uint64          // scratch
+	open      legList           // legs with something pending, oldest activity first
+	done      legList           // terminal INVITE calls lingering
+	doneNon   legList           // terminal legs of other kinds lingering (longer)
+	order     []*group          // groups in creation order, for OldestOpen
 	seq       int
 	now       time.Time
 	nextCheck time.Time
@@ -110,10 +111,71 @@ func (c *Correlator) NoteCaptureLoss(why string) { c.captureLoss = why }
 
 // tomb remembers a finished leg for a while, so that a late retransmission
 // of one of its transactions is recognised instead of starting a new call.
+// It holds no pointer, and neither does the index of tombstones, so that
+// the tens of thousands a busy capture keeps cost the garbage collector
+// nothing to scan.
 type tomb struct {
-	id   string
-	at   time.Time
-	keys []uint64 // hashes of its transaction keys: enough to recognise them, without holding the messages
+	id   uint64 // seeded hash of the Call-ID
+	sec  int64  // when the leg finished (packet time)
+	nsec int32
+	n    int32     // transaction keys: keys[:min(n, 4)], the rest in tombstones.more
+	keys [4]uint64 // hashes of its transaction keys: enough to recognise them, without holding the messages
+}
+
+// tombstones is a queue of tombs in finishing order and an index by
+// Call-ID hash. A seeded hash (hash/maphash) cannot be steered into
+// collisions by the capture's content; a collision could only hide a
+// message whose transaction key also hashed alike.
+type tombstones struct {
+	seed  maphash.Seed
+	index map[uint64]uint64   // Call-ID hash -> seq of its newest tomb
+	queue []tomb              // queue[i] has seq head+i
+	head  uint64              // seq of queue[0]
+	more  map[uint64][]uint64 // keys beyond the fourth, by seq (legs with many transactions)
+}
+
+func (ts *tombstones) init() {
+	ts.seed = maphash.MakeSeed()
+	ts.index = make(map[uint64]uint64)
+	ts.more = make(map[uint64][]uint64)
+}
+
+func (ts *tombstones) hash(callID []byte) uint64 { return maphash.Bytes(ts.seed, callID) }
+
+// find returns the newest tomb of a Call-ID and its keys, or nil.
+func (ts *tombstones) find(callID []byte) (*tomb, []uint64) {
+	seq, ok := ts.index[ts.hash(callID)]
+	if !ok {
+		return nil, nil
+	}
+	tb := &ts.queue[seq-ts.head]
+	return tb, ts.more[seq]
+}
+
+func (ts *tombstones) add(callID string, at time.Time, keys []uint64) {
+	tb := tomb{id: maphash.String(ts.seed, callID), sec: at.Unix(), nsec: int32(at.Nanosecond()), n: int32(len(keys))}
+	copy(tb.keys[:], keys)
+	seq := ts.head + uint64(len(ts.queue))
+	if len(keys) > len(tb.keys) {
+		ts.more[seq] = append([]uint64(nil), keys[len(tb.keys):]...)
+	}
+	ts.queue = append(ts.queue, tb) // a full queue grows into a new array holding the live tombs only
+	ts.index[tb.id] = seq
+}
+
+// expire forgets the tombs older than keep at packet time t.
+func (ts *tombstones) expire(t time.Time, keep time.Duration) {
+	for len(ts.queue) > 0 && t.Sub(time.Unix(ts.queue[0].sec, int64(ts.queue[0].nsec))) > keep {
+		tb := &ts.queue[0]
+		if ts.index[tb.id] == ts.head {
+			delete(ts.index, tb.id)
+		}
+		if tb.n > int32(len(tb.keys)) {
+			delete(ts.more, ts.head)
+		}
+		ts.queue = ts.queue[1:]
+		ts.head++
+	}
 }
 
 type group struct {
@@ -134,7 +196,7 @@ func (g *group) root() *group {
 // late reports whether d belongs to a transaction of the finished leg: a
 // retransmission that came after the call was reported. Anything else
 // with the same Call-ID (a registration refresh, a new attempt) is new.
-func (tb *tomb) late(d *decode.Message) bool {
+func (tb *tomb) late(d *decode.Message, more []uint64) bool {
 	var branch, sentBy string
 	if len(d.Via) > 0 {
 		branch, sentBy = string(d.Via[0].Branch), string(d.Via[0].SentBy)
@@ -142,14 +204,19 @@ func (tb *tomb) late(d *decode.Message) bool {
 	method := string(d.CSeqMethod)
 	if d.IsRequest() && string(d.Method) == "ACK" {
 		// The ACK to a non-2xx belongs to the INVITE; the ACK to a 2xx is its own.
-		return tb.has(txHash(branch, sentBy, "INVITE", string(d.From.Tag), d.CSeq)) ||
-			tb.has(txHash(branch, sentBy, "ACK", string(d.From.Tag), d.CSeq))
+		return tb.has(txHash(branch, sentBy, "INVITE", string(d.From.Tag), d.CSeq), more) ||
+			tb.has(txHash(branch, sentBy, "ACK", string(d.From.Tag), d.CSeq), more)
 	}
-	return tb.has(txHash(branch, sentBy, method, string(d.From.Tag), d.CSeq))
+	return tb.has(txHash(branch, sentBy, method, string(d.From.Tag), d.CSeq), more)
 }
 
-func (tb *tomb) has(h uint64) bool {
-	for _, x := range tb.keys {
+func (tb *tomb) has(h uint64, more []uint64) bool {
+	for _, x := range tb.keys[:min(int(tb.n), len(tb.keys))] {
+		if x == h {
+			return true
+		}
+	}
+	for _, x := range more {
 		if x == h {
 			return true
 		}
@@ -197,12 +264,14 @@ func New(opts Options, emit func(*Call)) *Correlator {
 	if opts.Flows == nil {
 		opts.Flows = DefaultFlows()
 	}
-	return &Correlator{
+	c := &Correlator{
 		opts: opts, conv: &converter{keepRaw: opts.KeepRaw, keepSDP: opts.KeepSDP || opts.KeepRaw}, emit: emit,
 		endpoints: make(map[netip.AddrPort][]*endpoint), flowCache: make(map[flowKey]*flowEntry),
 		flowFast: new([flowFastSize]flowSlot),
-		legs:     make(map[string]*Leg), pending: make(map[string][]*Leg), tombs: make(map[string]*tomb),
+		legs:     make(map[string]*Leg), pending: make(map[string][]*Leg),
 	}
+	c.tombs.init()
+	return c
 }
 
 // Add correlates one decoded message. d is not kept.
@@ -211,7 +280,7 @@ func (c *Correlator) Add(d *decode.Message) {
 	c.Stats.Messages++
 	leg := c.legs[string(d.CallID)]
 	if leg == nil {
-		if tb := c.tombs[string(d.CallID)]; tb != nil && tb.late(d) {
+		if tb, more := c.tombs.find(d.CallID); tb != nil && tb.late(d, more) {
 			c.Stats.Late++
 			return
 		}
@@ -566,13 +635,7 @@ func (c *Correlator) Advance(t time.Time) {
 	for l := c.open.head; l != nil && t.Sub(l.last) > c.opts.IdleTimeout; l = c.open.head {
 		c.finishLeg(l)
 	}
-	for len(c.tombQ) > 0 && t.Sub(c.tombQ[0].at) > c.opts.Tombstone {
-		if c.tombs[c.tombQ[0].id] == c.tombQ[0] {
-			delete(c.tombs, c.tombQ[0].id)
-		}
-		c.tombQ[0] = nil
-		c.tombQ = c.tombQ[1:]
-	}
+	c.tombs.expire(t, c.opts.Tombstone)
 }
 
 // advanceStep is the granularity of packet-time expiry.
@@ -620,12 +683,12 @@ func (c *Correlator) finishLeg(l *Leg) {
 	l.finished = true
 	c.releaseMedia(l)
 	delete(c.legs, l.CallID)
-	tb := &tomb{id: l.CallID, at: c.now, keys: make([]uint64, 0, len(l.Transactions))}
+	keys := c.tombKeys[:0]
 	for _, tx := range l.Transactions {
-		tb.keys = append(tb.keys, txHash(tx.Branch, tx.sentBy, tx.keyMethod, tx.fromTag, tx.CSeq))
+		keys = append(keys, txHash(tx.Branch, tx.sentBy, tx.keyMethod, tx.fromTag, tx.CSeq))
 	}
-	c.tombs[l.CallID] = tb
-	c.tombQ = append(c.tombQ, tb)
+	c.tombKeys = keys
+	c.tombs.add(l.CallID, c.now, keys)
 	for _, id := range l.Links {
 		if w := c.pending[id]; w != nil {
 			kept := w[:0]
