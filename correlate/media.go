@@ -41,9 +41,35 @@ type legMedia struct {
 	table   *media.Table
 	current []*endpoint // what the leg announces now, RTP and RTCP, one per address
 	// announced: the RTP endpoints each party (by its tag) announced last,
-	// one per media line; for the one-way and address checks.
-	announced map[string][]*endpoint
+	// one per media line; for the one-way and address checks. A slice, not
+	// a map: a leg has two parties, rarely more (forking).
+	announced []partyEndpoints
 	streams   []*media.Stream // set when the leg finishes
+}
+
+type partyEndpoints struct {
+	tag string
+	eps []*endpoint
+}
+
+// announcedByParty returns the RTP endpoints the party with this tag announced last.
+func (lm *legMedia) announcedByParty(tag string) []*endpoint {
+	for _, p := range lm.announced {
+		if p.tag == tag {
+			return p.eps
+		}
+	}
+	return nil
+}
+
+func (lm *legMedia) setAnnounced(tag string, eps []*endpoint) {
+	for i := range lm.announced {
+		if lm.announced[i].tag == tag {
+			lm.announced[i].eps = eps
+			return
+		}
+	}
+	lm.announced = append(lm.announced, partyEndpoints{tag, eps})
 }
 
 // AddDatagram accounts a UDP payload that is not SIP: RTP or RTCP of a call
@@ -160,7 +186,7 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte) {
 		}
 	}
 	if l.media == nil {
-		l.media = &legMedia{announced: map[string][]*endpoint{}}
+		l.media = &legMedia{}
 	}
 	lm := l.media
 	party := m.FromTag // who sent this SDP: the From-tag of a request, the To-tag of a response
@@ -187,7 +213,7 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte) {
 			c.setEndpoint(l, rc.ap, &rc)
 		}
 	}
-	lm.announced[party] = eps
+	lm.setAnnounced(party, eps)
 }
 
 // endpointFor finds the announced endpoint a datagram belongs to. Several
@@ -455,10 +481,10 @@ func announcedBy(l *Leg, c *Call) (a, b *endpoint) {
 			break
 		}
 	}
-	if eps := l.media.announced[callerTag]; len(eps) > 0 {
+	if eps := l.media.announcedByParty(callerTag); len(eps) > 0 {
 		a = eps[0]
 	}
-	if eps := l.media.announced[answerTag]; len(eps) > 0 && answerTag != "" {
+	if eps := l.media.announcedByParty(answerTag); len(eps) > 0 && answerTag != "" {
 		b = eps[0]
 	}
 	return a, b

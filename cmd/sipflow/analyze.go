@@ -109,8 +109,8 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 			out = nil
 		}
 	}
-	batches := make(chan *batch, 8)
-	free := make(chan *batch, 10)
+	batches := make(chan *batch, 4)
+	free := make(chan *batch, 6)
 	var scanErr error
 	var loss string
 	media := opts.Media
