@@ -109,6 +109,9 @@ type Leg struct {
 	terminal    bool // nothing pending: finished once it has been quiet for Options.Linger
 	finished    bool
 	group       *group
+	ownGroup    group         // the group the leg starts in (group points here until merged)
+	msgPool     []Message     // where new messages are allocated, several at a time
+	txPool      []Transaction // likewise transactions
 	media       *legMedia
 	prev, next  *Leg // in the correlator's open or terminal list
 	list        *legList
@@ -193,4 +196,39 @@ func (c *Call) Worst() Severity {
 // messages from one packet (several SIP messages in one TCP segment).
 func sortMessages(ms []*Message) {
 	sort.SliceStable(ms, func(i, j int) bool { return ms[i].N < ms[j].N })
+}
+
+// newMessage returns a zero Message from the leg's pool: messages are
+// allocated a few at a time, since they live exactly as long as the leg; a
+// call's first pool holds a basic call's seven (INVITE, 100, 180, 200, ACK,
+// BYE, 200), its transactions' the three (INVITE, ACK, BYE): more would be
+// memory lingering calls hold for nothing.
+func (l *Leg) newMessage() *Message {
+	if len(l.msgPool) == cap(l.msgPool) {
+		l.msgPool = make([]Message, 0, poolSize(l.Kind, cap(l.msgPool), 7))
+	}
+	l.msgPool = l.msgPool[:len(l.msgPool)+1]
+	return &l.msgPool[len(l.msgPool)-1]
+}
+
+// newTransaction is newMessage for transactions.
+func (l *Leg) newTransaction() *Transaction {
+	if len(l.txPool) == cap(l.txPool) {
+		l.txPool = make([]Transaction, 0, poolSize(l.Kind, cap(l.txPool), 3))
+	}
+	l.txPool = l.txPool[:len(l.txPool)+1]
+	return &l.txPool[len(l.txPool)-1]
+}
+
+// poolSize is the size of a leg's next pool: first what a call usually
+// needs (other kinds, registrations and pings, need two), then twice the
+// last, up to 64.
+func poolSize(k Kind, last, call int) int {
+	switch {
+	case last > 0:
+		return min(2*last, 64)
+	case k == KindCall:
+		return call
+	}
+	return 2
 }

@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"net/netip"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/sipflow/sipflow/decode"
@@ -180,6 +181,7 @@ func (ts *tombstones) expire(t time.Time, keep time.Duration) {
 
 type group struct {
 	legs     []*Leg
+	legBuf   [1]*Leg
 	seq      int
 	open     int // legs not yet finished
 	finished bool
@@ -327,9 +329,19 @@ func (l *Leg) intern(b []byte) string {
 }
 
 func (c *Correlator) newLeg(d *decode.Message) *Leg {
-	id := string(d.CallID)
-	leg := &Leg{CallID: id, first: d.Time,
-		From: string(d.From.URI), To: string(d.To.URI), FromDisplay: string(d.From.Display)}
+	// The Call-ID, From, To and display name share one allocation: they
+	// live exactly as long as the leg.
+	var sb strings.Builder
+	sb.Grow(len(d.CallID) + len(d.From.URI) + len(d.To.URI) + len(d.From.Display))
+	sb.Write(d.CallID)
+	sb.Write(d.From.URI)
+	sb.Write(d.To.URI)
+	sb.Write(d.From.Display)
+	all := sb.String()
+	id, all := all[:len(d.CallID)], all[len(d.CallID):]
+	from, all := all[:len(d.From.URI)], all[len(d.From.URI):]
+	to, display := all[:len(d.To.URI)], all[len(d.To.URI):]
+	leg := &Leg{CallID: id, first: d.Time, From: from, To: to, FromDisplay: display}
 	method := string(d.CSeqMethod)
 	if d.IsRequest() {
 		method = string(d.Method)
@@ -337,7 +349,9 @@ func (c *Correlator) newLeg(d *decode.Message) *Leg {
 	leg.Kind = kindOf(method)
 	leg.Messages, leg.Transactions, leg.Dialogs, leg.strs = leg.msgBuf[:0], leg.txBuf[:0], leg.dlgBuf[:0], leg.strBuf[:0]
 	c.seq++
-	g := &group{legs: []*Leg{leg}, seq: c.seq, open: 1}
+	g := &leg.ownGroup
+	g.legBuf[0] = leg
+	g.legs, g.seq, g.open = g.legBuf[:1:1], c.seq, 1
 	leg.group = g
 	c.order = append(c.order, g)
 	c.legs[id] = leg
@@ -453,7 +467,8 @@ func (leg *Leg) findTx(keyMethod string, cseq uint32, branch, sentBy []byte, fro
 func hasMagicCookie(branch []byte) bool { return len(branch) >= 7 && string(branch[:7]) == "z9hG4bK" }
 
 func (leg *Leg) newTx(method, keyMethod string, m *Message, branch, sentBy []byte) *Transaction {
-	tx := &Transaction{Method: method, CSeq: m.CSeq, Branch: string(branch), keyMethod: keyMethod,
+	tx := leg.newTransaction()
+	*tx = Transaction{Method: method, CSeq: m.CSeq, Branch: string(branch), keyMethod: keyMethod,
 		sentBy: leg.intern(sentBy), fromTag: m.FromTag, Initial: m.ToTag == ""}
 	tx.Requests = tx.reqBuf[:0]
 	tx.Responses = tx.respBuf[:0]

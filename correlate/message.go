@@ -261,7 +261,8 @@ func token(b []byte, l *Leg) string {
 }
 
 func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, links *[]string) *Message {
-	m := &Message{
+	m := l.newMessage()
+	*m = Message{
 		N: d.N, Time: d.Time, Src: d.Src, Dst: d.Dst, Transport: d.Transport,
 		Status: d.StatusCode, CSeq: d.CSeq,
 		FromTag: l.intern(d.From.Tag), ToTag: l.intern(d.To.Tag),
