@@ -129,18 +129,22 @@ func TestAudioWAV(t *testing.T) {
 	}
 }
 
+// simpleMsg is a SIP message between a (10.0.0.1) and b: start line, the
+// To tag (";tag=b" or ""), the CSeq ("1 INVITE") and an SDP body or "".
+func simpleMsg(callID, start, to, cseq, body string) []byte {
+	ct := ""
+	if body != "" {
+		ct = "Content-Type: application/sdp\r\n"
+	}
+	return []byte(fmt.Sprintf("%s\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%s\r\nFrom: <sip:a@x>;tag=a\r\nTo: <sip:b@x>%s\r\n"+
+		"Call-ID: %s\r\nCSeq: %s\r\n%sContent-Length: %d\r\n\r\n%s", start, strings.Fields(cseq)[0], to, callID, cseq, ct, len(body), body))
+}
+
 func TestAudioOtherCodec(t *testing.T) {
 	sdp := func(ip string, port int) string {
 		return fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n", ip, ip, port)
 	}
-	msg := func(start, to, cseq, body string) []byte {
-		ct := ""
-		if body != "" {
-			ct = "Content-Type: application/sdp\r\n"
-		}
-		return []byte(fmt.Sprintf("%s\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%s\r\nFrom: <sip:a@x>;tag=a\r\nTo: <sip:b@x>%s\r\n"+
-			"Call-ID: g729\r\nCSeq: %s\r\n%sContent-Length: %d\r\n\r\n%s", start, strings.Fields(cseq)[0], to, cseq, ct, len(body), body))
-	}
+	msg := func(start, to, cseq, body string) []byte { return simpleMsg("g729", start, to, cseq, body) }
 	frames := [][]byte{
 		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("INVITE sip:b@x SIP/2.0", "", "1 INVITE", sdp("10.0.0.1", 4000))),
 		synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", msg("SIP/2.0 200 OK", ";tag=b", "1 INVITE", sdp("10.0.0.2", 5000))),
@@ -174,14 +178,7 @@ func dtmfCall(t *testing.T) string {
 		return fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP 0 101\r\n"+
 			"a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n", ip, ip, port)
 	}
-	msg := func(start, to, cseq, body string) []byte {
-		ct := ""
-		if body != "" {
-			ct = "Content-Type: application/sdp\r\n"
-		}
-		return []byte(fmt.Sprintf("%s\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%s\r\nFrom: <sip:a@x>;tag=a\r\nTo: <sip:b@x>%s\r\n"+
-			"Call-ID: dtmf-call\r\nCSeq: %s\r\n%sContent-Length: %d\r\n\r\n%s", start, strings.Fields(cseq)[0], to, cseq, ct, len(body), body))
-	}
+	msg := func(start, to, cseq, body string) []byte { return simpleMsg("dtmf-call", start, to, cseq, body) }
 	rtp := func(pt byte, marker bool, seq int, ts uint32, ssrc uint32, payload []byte) []byte {
 		b := make([]byte, 12, 12+len(payload))
 		b[0], b[1] = 0x80, pt
