@@ -29,11 +29,7 @@ type endpoint struct {
 	idx     int    // position in the Correlator's list for ap
 	seq     int    // announcement order: the higher, the more recent
 	side    string // the tag of the party that announced it (who receives there)
-	payload []int
-	codecs  []string
-	clocks  []int
-	dir     string
-	hold    bool
+	md      *Media // the m= line: payload types, codecs, clocks, direction, hold
 }
 
 // legMedia is what a leg knows of its media.
@@ -166,9 +162,9 @@ func (c *Correlator) payloadNames(l *Leg) media.PayloadNames {
 				if ep.leg != l {
 					continue
 				}
-				for i, p := range ep.payload {
-					if p == int(pt) && i < len(ep.codecs) {
-						return ep.codecs[i], ep.clocks[i]
+				for i, p := range ep.md.Payloads {
+					if p == int(pt) && i < len(ep.md.Codecs) {
+						return ep.md.Codecs[i], ep.md.Clocks[i]
 					}
 				}
 			}
@@ -194,12 +190,13 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte) {
 		party = m.ToTag
 	}
 	var eps []*endpoint
-	for _, md := range s.Media {
+	for i := range s.Media {
+		md := &s.Media[i]
 		if md.Port == 0 || !md.Addr.IsValid() || md.Type != "audio" && md.Type != "video" {
 			continue
 		}
 		rtp := netip.AddrPortFrom(md.Addr, uint16(md.Port))
-		ep := &endpoint{leg: l, ap: rtp, side: party, payload: md.Payloads, codecs: md.Codecs, clocks: md.Clocks, dir: md.Direction, hold: md.Hold}
+		ep := &endpoint{leg: l, ap: rtp, side: party, md: md}
 		c.setEndpoint(l, rtp, ep)
 		eps = append(eps, ep)
 		if !md.RTCPMux {
@@ -491,7 +488,7 @@ func announcedBy(l *Leg, c *Call) (a, b *endpoint) {
 }
 
 func expectsToReceive(e *endpoint) bool {
-	return !e.hold && (e.dir == "sendrecv" || e.dir == "recvonly")
+	return !e.md.Hold && (e.md.Direction == "sendrecv" || e.md.Direction == "recvonly")
 }
 
 func streamsTo(ss []*media.Stream, e *endpoint) []*media.Stream {
@@ -521,7 +518,7 @@ func oneWay(c *Call, from, to *endpoint, heard []*media.Stream) Finding {
 	}
 	return Finding{Rule: "one-way-audio", Severity: Error, Packets: n,
 		Detail: fmt.Sprintf("RTP flowed only one way: %s received nothing, though its SDP expected audio (%s)",
-			addrsOf(to), strings.Join(to.codecs, ",")),
+			addrsOf(to), strings.Join(to.md.Codecs, ",")),
 		RFC: "RFC 3264 §5"}
 }
 

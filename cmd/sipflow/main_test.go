@@ -88,7 +88,7 @@ func sipReq(method, callID string) []byte {
 		"Call-ID: " + callID + "\r\nCSeq: 1 " + method + "\r\nContent-Length: 0\r\n\r\n")
 }
 
-func writeFile(t *testing.T, name string, b []byte) string {
+func writeFile(t testing.TB, name string, b []byte) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, b, 0o644); err != nil {

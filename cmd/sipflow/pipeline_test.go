@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,7 +34,7 @@ func callsJSON(t *testing.T, file string, parallel bool) string {
 	return out.String()
 }
 
-func generated(t *testing.T, calls int, rtp bool, rate float64) string {
+func generated(t testing.TB, calls int, rtp bool, rate float64) string {
 	t.Helper()
 	opts := synth.DefaultGen(calls)
 	opts.RTP = rtp
@@ -147,4 +148,50 @@ func awkward(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return writeFile(t, "awkward.pcap", f.Bytes())
+}
+
+// BenchmarkAnalyze is what 'sipflow calls' does to a capture, through the
+// two-stage pipeline with RTP analysis on: read the file, decode, parse,
+// correlate, check, measure the media, and hand each finished call over
+// (here, counted). Generated captures: calls with G.711 RTP both ways
+// (most packets RTP, as in ../shared/bench's big-rtp), and signalling only
+// (as in big-sip). b.SetBytes is the file size.
+func BenchmarkAnalyze(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		calls int
+		rtp   bool
+		rate  float64
+	}{
+		{"sip+rtp", 400, true, 50},
+		{"sip-only", 5000, false, 1500},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			file := generated(b, tc.calls, tc.rtp, tc.rate)
+			fi, err := os.Stat(file)
+			if err != nil {
+				b.Fatal(err)
+			}
+			g := &globalOptions{streams: streams{Out: io.Discard, Err: io.Discard}}
+			st, err := analyze(g, file, correlate.Options{Media: true}, func(*correlate.Call) {}, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			packets := st.Messages + st.Datagrams
+			b.SetBytes(fi.Size())
+			b.ReportAllocs()
+			for b.Loop() {
+				calls := 0
+				if _, err := analyze(g, file, correlate.Options{Media: true}, func(*correlate.Call) { calls++ }, true); err != nil {
+					b.Fatal(err)
+				}
+				if calls != tc.calls {
+					b.Fatalf("%d calls, want %d", calls, tc.calls)
+				}
+			}
+			s := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(float64(packets)/s, "pkts/s")
+			b.ReportMetric(float64(st.Messages)/s, "msgs/s")
+		})
+	}
 }
