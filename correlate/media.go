@@ -22,14 +22,14 @@ import (
 
 // endpoint is a media address a leg's SDP announced.
 type endpoint struct {
-	leg     *Leg
-	ap      netip.AddrPort
-	rtcp    bool
-	stale   bool   // replaced by a newer SDP, or its call ended
-	idx     int    // position in the Correlator's list for ap
-	seq     int    // announcement order: the higher, the more recent
-	side    string // the tag of the party that announced it (who receives there)
-	md      *Media // the m= line: payload types, codecs, clocks, direction, hold
+	leg   *Leg
+	ap    netip.AddrPort
+	rtcp  bool
+	stale bool   // replaced by a newer SDP, or its call ended
+	idx   int    // position in the Correlator's list for ap
+	seq   int    // announcement order: the higher, the more recent
+	side  string // the tag of the party that announced it (who receives there)
+	md    *Media // the m= line: payload types, codecs, clocks, direction, hold
 }
 
 // legMedia is what a leg knows of its media.
