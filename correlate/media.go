@@ -70,15 +70,19 @@ func (lm *legMedia) setAnnounced(tag string, eps []*endpoint) {
 
 // AddDatagram accounts a UDP payload that is not SIP: RTP or RTCP of a call
 // if an SDP announced its address. n and t are its packet's number and time.
+// Anything but RTP and RTCP (version 2) only moves packet time on.
 func (c *Correlator) AddDatagram(n int, t time.Time, src, dst netip.AddrPort, payload []byte) {
 	c.Advance(t)
 	if !c.opts.Media {
 		return
 	}
 	c.Stats.Datagrams++
-	if len(payload) >= 8 && payload[0]>>6 == 2 {
-		c.Stats.RTPLike++
+	if len(payload) < 8 || payload[0]>>6 != 2 {
+		// Not RTP or RTCP (version 2): STUN, DTLS, keep-alives... Not media,
+		// and it keeps no call alive (the pipeline does not even pass it on).
+		return
 	}
+	c.Stats.RTPLike++
 	fe := c.endpointFor(src, dst)
 	ep := fe.ep
 	if ep == nil || ep.leg.finished || ep.leg.media == nil {

@@ -113,6 +113,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 	free := make(chan *batch, 6)
 	var scanErr error
 	var loss string
+	skipped := 0 // datagrams stage one did not pass on (read once stage one is done)
 	media := opts.Media
 	go func() {
 		defer close(batches)
@@ -171,7 +172,8 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 		if media {
 			h.datagram = func(d *decode.Datagram) {
 				if p := d.Payload; len(p) < 8 || p[0]>>6 != 2 {
-					return // not RTP or RTCP (version 2): nothing media analysis wants
+					skipped++ // not RTP or RTCP (version 2): AddDatagram would only count it
+					return
 				}
 				flushTime(d.Time)
 				b.dgrams = append(b.dgrams, newDgram(d, len(b.blob)))
@@ -210,6 +212,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 		}
 		flushOut()
 	}
+	corr.Stats.Datagrams += skipped
 	noteLoss(g, corr, loss)
 	corr.Flush()
 	ord.release(-1)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -24,7 +25,7 @@ func callsJSON(t *testing.T, file string, parallel bool) string {
 	g := &globalOptions{streams: streams{Out: io.Discard, Err: io.Discard}}
 	var out bytes.Buffer
 	var obj jsonw.Object
-	_, err := analyze(g, file, correlate.Options{}, func(c *correlate.Call) {
+	_, err := analyze(g, file, correlate.Options{Media: true}, func(c *correlate.Call) { // as the commands do
 		callJSON(&obj, c)
 		out.Write(obj.B)
 	}, parallel)
@@ -60,6 +61,11 @@ func TestPipelineIdentical(t *testing.T) {
 				if !strings.Contains(serial, `"call_id":"`+id+`","kind":"call"`) || strings.Count(serial, `"messages":6,`) != 2 {
 					t.Errorf("awkward.pcap: want calls frag and tcp with 6 messages each:\n%s", serial)
 				}
+			}
+			// The call left up ends at its ACK (frames are 30 ms apart):
+			// the STUN request 3 s later is not media.
+			if !strings.Contains(serial, `"call_id":"stun","kind":"call","from":"sip:a@x","to":"sip:b@x","start":"2026-01-01T00:00:00.540000000Z","end":"2026-01-01T00:00:00.600000000Z"`) {
+				t.Errorf("awkward.pcap: the call left up should end at its ACK:\n%s", serial)
 			}
 		}
 		if serial != parallel || serial == "" {
@@ -118,7 +124,8 @@ func TestSameCallsWhateverTheSize(t *testing.T) {
 // awkward is a capture of the cases where the decode stage parses a message
 // in place or not at all: a malformed message between good ones (its slot
 // must be reused, not handed over), two messages in one datagram, an
-// INVITE in IPv4 fragments, one cut across TCP segments (Parts), and RTP.
+// INVITE in IPv4 fragments, one cut across TCP segments (Parts), RTP, and
+// a datagram to an announced media port that is not RTP.
 func awkward(t *testing.T) string {
 	t.Helper()
 	msg := func(start, callID, to, cseq string) []byte {
@@ -143,6 +150,25 @@ func awkward(t *testing.T) string {
 		synth.TCP("10.0.0.1:5070", "10.0.0.2:5060", 1000, synth.TCPFlags{ACK: true}, inv[:400]),
 		synth.TCP("10.0.0.1:5070", "10.0.0.2:5060", 1400, synth.TCPFlags{ACK: true, PSH: true}, inv[400:]),
 	})
+	// A call left up, whose media port then gets only a STUN binding
+	// request (not RTP): it must not count as media keeping the call alive,
+	// in one goroutine as in the pipeline (which does not pass it on).
+	sdp := func(ip string, port int) string {
+		return "v=0\r\no=- 1 1 IN IP4 " + ip + "\r\ns=-\r\nc=IN IP4 " + ip + "\r\nt=0 0\r\nm=audio " + fmt.Sprint(port) + " RTP/AVP 0\r\n"
+	}
+	withSDP := func(m []byte, body string) []byte {
+		m = bytes.Replace(m, []byte("Content-Length: 0\r\n\r\n"), []byte("Content-Type: application/sdp\r\nContent-Length: "+fmt.Sprint(len(body))+"\r\n\r\n"+body), 1)
+		return m
+	}
+	frames = append(frames,
+		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", withSDP(msg("INVITE sip:b@x SIP/2.0", "stun", "", "1 INVITE"), sdp("10.0.0.1", 4000))),
+		synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", withSDP(msg("SIP/2.0 200 OK", "stun", ";tag=b", "1 INVITE"), sdp("10.0.0.2", 5000))),
+		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("ACK sip:b@x SIP/2.0", "stun", ";tag=b", "1 ACK")))
+	for i := 0; i < 100; i++ { // three seconds of other traffic
+		frames = append(frames, synth.UDP("10.0.0.7:9", "10.0.0.8:9", []byte("not sip, not rtp")))
+	}
+	stun := append([]byte{0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42}, make([]byte, 12)...)
+	frames = append(frames, synth.UDP("10.0.0.2:5000", "10.0.0.1:4000", stun))
 	var f bytes.Buffer
 	if err := synth.WritePcap(&f, layers.LinkTypeEthernet, synth.Times(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 30*time.Millisecond, frames...)); err != nil {
 		t.Fatal(err)
