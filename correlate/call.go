@@ -113,7 +113,9 @@ type Leg struct {
 	msgPool     []Message     // where new messages are allocated, several at a time
 	txPool      []Transaction // likewise transactions
 	media       *legMedia
-	prev, next  *Leg // in the correlator's open or terminal list
+	stash       []stashedSDP // SDP seen before the capture showed media (sdpSeen)
+	lazy        *lazyParties // set instead of media when the leg was built before any (settleSDP)
+	prev, next  *Leg         // in the correlator's open or terminal list
 	list        *legList
 }
 

@@ -48,6 +48,8 @@ type Options struct {
 	// OnFlush, when set, is called at the end of Flush, once every call
 	// has been emitted (to collect Orphans, say).
 	OnFlush func(*Correlator)
+
+	eagerSDP bool // tests: register every SDP as it comes, not from the first RTP on
 }
 
 // DefaultLinkHeaders are the B2BUA correlation headers used when none are given.
@@ -103,6 +105,8 @@ type Correlator struct {
 	heur        media.Heuristic
 	orphans     *media.Table
 	captureLoss string // why loss figures may be the capture's, when known
+	mediaLive   bool   // an RTP or RTCP packet has been seen: SDP is registered as it comes
+	sdpSeq      int    // SDP bodies stashed so far, for their order
 }
 
 // NoteCaptureLoss records that the capture itself lost packets (why says
@@ -301,7 +305,7 @@ func (c *Correlator) Add(d *decode.Message) {
 	if m.Retransmission {
 		c.Stats.Retransmissions++
 	} else if c.opts.Media && m.hasSDP {
-		c.registerSDP(leg, m, d.SDP)
+		c.sdpSeen(leg, m, d.SDP)
 	}
 	leg.last = m.Time
 	c.requeue(leg)
@@ -696,6 +700,9 @@ func (c *Correlator) finishLeg(l *Leg) {
 		l.list.remove(l)
 	}
 	l.finished = true
+	if len(l.stash) > 0 {
+		c.settleSDP(l)
+	}
 	c.releaseMedia(l)
 	delete(c.legs, l.CallID)
 	keys := c.tombKeys[:0]

@@ -1,8 +1,21 @@
 package correlate
 
 import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/gopacket/layers"
+
+	"github.com/sipflow/sipflow/capture"
+	"github.com/sipflow/sipflow/decode"
+	"github.com/sipflow/sipflow/internal/synth"
 )
 
 func TestMoreThanASecond(t *testing.T) {
@@ -13,4 +26,157 @@ func TestMoreThanASecond(t *testing.T) {
 			t.Errorf("moreThanASecond(+%v) = %v, want %v", d, got, want)
 		}
 	}
+}
+
+// TestLazySDPSameAsEager: registering SDP only from a capture's first RTP
+// or RTCP packet (and reading what the checks need from the bodies of the
+// calls finished before it) gives the very calls registering every SDP as it
+// comes does: on every test capture, the public corpus when present, and
+// synthesised captures whose media starts after some calls (one of them a
+// B2BUA pair with a leg finished before the other) have finished.
+func TestLazySDPSameAsEager(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "*.pcap"))
+	if d, err := filepath.Abs(filepath.Join("..", "..", "shared", "captures", "public")); err == nil {
+		filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+			if err == nil && !e.IsDir() {
+				files = append(files, p)
+			}
+			return nil
+		})
+	}
+	files = append(files, mediaLateCapture(t))
+	compared := 0
+	for _, f := range files {
+		lazy, lst := summarize(t, f, false)
+		eager, est := summarize(t, f, true)
+		if lazy != eager || lst != est {
+			t.Errorf("%s: lazy SDP registration differs from eager:\n%s\n%+v\n---\n%s\n%+v", f, lazy, lst, eager, est)
+		}
+		if strings.Contains(lazy, "expected=true") {
+			compared++
+		}
+	}
+	if compared < 3 {
+		t.Errorf("only %d captures had calls expecting media: the test compares too little", compared)
+	}
+}
+
+// summarize correlates a capture (media on) and prints every call's
+// outcome: what the output of any command depends on.
+func summarize(t *testing.T, file string, eager bool) (string, Stats) {
+	t.Helper()
+	src, err := capture.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var b strings.Builder
+	c := New(Options{Media: true, RTPHeuristic: true, eagerSDP: eager}, func(call *Call) {
+		fmt.Fprintf(&b, "%s %s %s %d %v %v msgs=%d flow=%q dev=%q expected=%v\n", call.ID, call.Kind, call.State, call.FinalStatus,
+			call.Start, call.End, call.NumMessages, call.Flow, call.Deviation, call.mediaExpected)
+		for _, f := range call.Findings {
+			fmt.Fprintf(&b, "  finding %s %s %v %s\n", f.Rule, f.Severity, f.Packets, f.Detail)
+		}
+		for _, s := range call.Streams {
+			fmt.Fprintf(&b, "  stream %v %s pkts=%d lost=%d jmax=%.3f first=%d last=%d dtmf=%d\n", s.Key, s.Codec, s.Packets, s.Lost, s.JitterMax, s.FirstN, s.LastN, len(s.Events))
+		}
+	})
+	h := &feedHandler{c: c}
+	d := decode.NewDecoder(h, decode.Options{})
+	for {
+		p, err := src.Next()
+		if err != nil {
+			break // EOF, or damage: both modes stop at the same place
+		}
+		c.Advance(p.Time)
+		d.Decode(p)
+	}
+	d.Flush()
+	c.Flush()
+	for _, s := range c.Orphans() {
+		fmt.Fprintf(&b, "orphan %v pkts=%d\n", s.Key, s.Packets)
+	}
+	return b.String(), c.Stats
+}
+
+type feedHandler struct{ c *Correlator }
+
+func (h *feedHandler) Message(m *decode.Message) { h.c.Add(m) }
+func (h *feedHandler) Datagram(d *decode.Datagram) {
+	h.c.AddDatagram(d.N, d.Time, d.Src, d.Dst, d.Payload)
+}
+func (h *feedHandler) Warn(*decode.Warning) {}
+
+// mediaLateCapture: answered calls with SDP, one ended, a B2BUA pair
+// (X-Call-ID) whose first leg ends before the other, and two calls
+// answered by one media server address; only then RTP starts, for the
+// pair's second leg, another call, and the media server (from an address
+// nobody announced: the newest announcement decides).
+func mediaLateCapture(t *testing.T) string {
+	t.Helper()
+	sdp := func(ip string, port int) string {
+		return fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP 0\r\n", ip, ip, port)
+	}
+	msg := func(start, callID, to, cseq, extra, body string) []byte {
+		ct := ""
+		if body != "" {
+			ct = "Content-Type: application/sdp\r\n"
+		}
+		return []byte(fmt.Sprintf("%s\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%s%s\r\nFrom: <sip:a@x>;tag=a\r\nTo: <sip:b@x>%s\r\n"+
+			"Call-ID: %s\r\nCSeq: %s\r\n%s%sContent-Length: %d\r\n\r\n%s", start, callID, strings.Fields(cseq)[0], to, callID, cseq, extra, ct, len(body), body))
+	}
+	var frames [][]byte
+	call := func(id, extra string, port int, bye bool) {
+		answer := sdp("10.0.0.2", port+1000)
+		if strings.HasPrefix(id, "shared") { // a media server: one address for every call
+			answer = sdp("10.0.0.9", 6000)
+		}
+		frames = append(frames,
+			synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("INVITE sip:b@x SIP/2.0", id, "", "1 INVITE", extra, sdp("10.0.0.1", port))),
+			synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", msg("SIP/2.0 200 OK", id, ";tag=b", "1 INVITE", "", answer)),
+			synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("ACK sip:b@x SIP/2.0", id, ";tag=b", "1 ACK", "", "")))
+		if bye {
+			frames = append(frames,
+				synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("BYE sip:b@x SIP/2.0", id, ";tag=b", "2 BYE", "", "")),
+				synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", msg("SIP/2.0 200 OK", id, ";tag=b", "2 BYE", "", "")))
+		}
+	}
+	call("ended", "", 4000, true)
+	call("leg-a", "", 4010, true)
+	call("leg-b", "X-Call-ID: leg-a\r\n", 4020, false)
+	call("third", "", 4030, false)
+	call("shared-1", "", 4040, false)
+	call("shared-2", "", 4050, false)
+	for i := 0; i < 400; i++ { // 8 s of other traffic: "ended" and "leg-a" finish (5 s linger)
+		frames = append(frames, synth.UDP("10.0.0.7:9", "10.0.0.8:9", []byte("neither sip nor rtp")))
+	}
+	for i := 0; i < 100; i++ {
+		for _, port := range []int{4020, 4030} {
+			rtp := make([]byte, 12+160)
+			rtp[0], rtp[1] = 0x80, 0
+			binary.BigEndian.PutUint16(rtp[2:], uint16(i))
+			binary.BigEndian.PutUint32(rtp[4:], uint32(i*160))
+			binary.BigEndian.PutUint32(rtp[8:], uint32(port))
+			frames = append(frames, synth.UDP(fmt.Sprintf("10.0.0.1:%d", port), fmt.Sprintf("10.0.0.2:%d", port+1000), rtp))
+		}
+	}
+	// RTP to the media server from an address nobody announced (NAT): it
+	// belongs to the call that announced the server's address last.
+	for i := 0; i < 50; i++ {
+		rtp := make([]byte, 12+160)
+		rtp[0], rtp[1] = 0x80, 0
+		binary.BigEndian.PutUint16(rtp[2:], uint16(i))
+		binary.BigEndian.PutUint32(rtp[4:], uint32(i*160))
+		binary.BigEndian.PutUint32(rtp[8:], 77)
+		frames = append(frames, synth.UDP("10.0.0.50:7000", "10.0.0.9:6000", rtp))
+	}
+	var out bytes.Buffer
+	if err := synth.WritePcap(&out, layers.LinkTypeEthernet, synth.Times(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 20*time.Millisecond, frames...)); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "media-late.pcap")
+	if err := os.WriteFile(p, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -1,8 +1,10 @@
 package correlate
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
+	"sort"
 	"strings"
 	"time"
 
@@ -83,6 +85,9 @@ func (c *Correlator) AddDatagram(n int, t time.Time, src, dst netip.AddrPort, pa
 		return
 	}
 	c.Stats.RTPLike++
+	if !c.mediaLive {
+		c.goLive()
+	}
 	fe := c.endpointFor(src, dst)
 	ep := fe.ep
 	if ep == nil || ep.leg.finished || ep.leg.media == nil {
@@ -177,8 +182,131 @@ func (c *Correlator) payloadNames(l *Leg) media.PayloadNames {
 	}
 }
 
-// registerSDP records the media endpoints of an SDP body seen in leg.
-func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte) {
+// sdpSeen takes an SDP body seen in leg. Until the capture has shown any
+// RTP or RTCP it only keeps the body: on a capture without media (a
+// SIP-only filter) no endpoint is ever registered, and what the checks need
+// is read from the bodies when the call finishes (settleSDP). The first RTP
+// or RTCP packet registers the bodies of every open leg in the order they
+// came (goLive), which leaves the endpoints registering them as they came
+// would have left: the legs finished meanwhile would have dropped theirs.
+func (c *Correlator) sdpSeen(l *Leg, m *Message, body []byte) {
+	if c.mediaLive || c.opts.eagerSDP {
+		c.registerSDP(l, m, body, true)
+		return
+	}
+	if m.ext != nil && m.ext.sdpRaw != nil {
+		body = m.ext.sdpRaw // kept already
+	} else {
+		body = bytes.Clone(body)
+	}
+	c.sdpSeq++
+	l.stash = append(l.stash, stashedSDP{seq: c.sdpSeq, m: m, body: body})
+}
+
+// stashedSDP is an SDP body seen before the capture showed any media.
+type stashedSDP struct {
+	seq  int // arrival order, over all legs
+	m    *Message
+	body []byte
+}
+
+// goLive registers the stashed SDP of every open leg, in arrival order: the
+// capture has just shown its first RTP or RTCP packet.
+func (c *Correlator) goLive() {
+	c.mediaLive = true
+	type ref struct {
+		l *Leg
+		s *stashedSDP
+	}
+	var all []ref
+	for _, l := range c.legs {
+		for i := range l.stash {
+			all = append(all, ref{l, &l.stash[i]})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].s.seq < all[j].s.seq })
+	for _, r := range all {
+		c.registerSDP(r.l, r.s.m, r.s.body, true)
+	}
+	for _, r := range all {
+		r.l.stash = nil
+	}
+}
+
+// settleSDP turns a finishing leg's stashed SDP (no media seen yet) into
+// what its call's checks read. When the call is built right now, before any
+// RTP, they need only whether each party announced a usable media line
+// (lazyParties), which a parse that allocates nothing tells; otherwise (a
+// B2BUA group still open) the leg keeps its announced endpoints, as
+// registering would have, without registering them.
+func (c *Correlator) settleSDP(l *Leg) {
+	if l.group.root().open == 1 {
+		var lp lazyParties
+		for _, st := range l.stash {
+			sc := &c.sdpScratch
+			if err := decode.ParseSDP(st.body, sc); err != nil && len(sc.Media) == 0 {
+				continue // does not parse: as registerSDP, no change
+			}
+			usable := false
+			for i := range sc.Media {
+				dm := &sc.Media[i]
+				if dm.Port != 0 && dm.Conn.IsValid() && (string(dm.Type) == "audio" || string(dm.Type) == "video") {
+					usable = true
+					break
+				}
+			}
+			lp.set(partyOf(st.m), usable)
+		}
+		l.lazy = &lp
+	} else {
+		for _, st := range l.stash {
+			c.registerSDP(l, st.m, st.body, false)
+		}
+	}
+	l.stash = nil
+}
+
+// lazyParties says, per party (tag), whether its last SDP announced a
+// usable media line: all the checks need of a call built before any media.
+type lazyParties []struct {
+	tag    string
+	usable bool
+}
+
+func (lp *lazyParties) set(tag string, usable bool) {
+	for i := range *lp {
+		if (*lp)[i].tag == tag {
+			(*lp)[i].usable = usable
+			return
+		}
+	}
+	*lp = append(*lp, struct {
+		tag    string
+		usable bool
+	}{tag, usable})
+}
+
+func (lp lazyParties) usable(tag string) bool {
+	for _, p := range lp {
+		if p.tag == tag {
+			return p.usable
+		}
+	}
+	return false
+}
+
+// partyOf is who sent a message's SDP: the From-tag of a request, the
+// To-tag of a response.
+func partyOf(m *Message) string {
+	if m.IsRequest() {
+		return m.FromTag
+	}
+	return m.ToTag
+}
+
+// registerSDP records the media endpoints of an SDP body seen in leg; with
+// global, also where datagrams find them (endpointFor).
+func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 	s := m.SDP() // parsed already when kept (KeepSDP)
 	if s == nil {
 		if s = convertSDP(body, &c.sdpScratch); s == nil {
@@ -189,10 +317,7 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte) {
 		l.media = &legMedia{}
 	}
 	lm := l.media
-	party := m.FromTag // who sent this SDP: the From-tag of a request, the To-tag of a response
-	if !m.IsRequest() {
-		party = m.ToTag
-	}
+	party := partyOf(m)
 	var eps []*endpoint
 	for i := range s.Media {
 		md := &s.Media[i]
@@ -201,8 +326,11 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte) {
 		}
 		rtp := netip.AddrPortFrom(md.Addr, uint16(md.Port))
 		ep := &endpoint{leg: l, ap: rtp, side: party, md: md}
-		c.setEndpoint(l, rtp, ep)
 		eps = append(eps, ep)
+		if !global {
+			continue
+		}
+		c.setEndpoint(l, rtp, ep)
 		if !md.RTCPMux {
 			port := md.RTCPPort
 			if port == 0 {
@@ -420,18 +548,30 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 	}
 	// The two parties: the caller (From-tag of the first INVITE) and the
 	// one that answered (To-tag of the first 2xx); their first media line.
-	a, b := announcedBy(l, c)
-	if a == nil || b == nil || c.Answer < 0 {
+	var a, b *endpoint
+	var hasA, hasB bool
+	if l.lazy != nil { // built before any media: only whether they announced some
+		if callerTag, answerTag, ok := callParties(l); ok {
+			hasA, hasB = l.lazy.usable(callerTag), answerTag != "" && l.lazy.usable(answerTag)
+		}
+	} else {
+		a, b = announcedBy(l, c)
+		hasA, hasB = a != nil, b != nil
+	}
+	if !hasA || !hasB || c.Answer < 0 {
 		return fs // no offer and answer both with media: nothing to expect
 	}
-	talked := c.Duration >= minTalk || c.Duration < 0 && c.End.Sub(c.Start)-c.Answer >= minTalk
 	c.mediaExpected = true
-	toA, toB := streamsTo(c.Streams, a), streamsTo(c.Streams, b)
-	switch {
-	case !captureHasMedia:
+	if !captureHasMedia || a == nil || b == nil {
 		// No RTP anywhere in the capture so far: most likely captured with
 		// a SIP-only filter. Blaming every call for it helps nobody; the
-		// command says it once (Stats.MediaExpected, Stats.RTPLike).
+		// command says it once (Stats.MediaExpected, Stats.RTPLike). (No
+		// streams either, so nothing below would find anything.)
+		return fs
+	}
+	talked := c.Duration >= minTalk || c.Duration < 0 && c.End.Sub(c.Start)-c.Answer >= minTalk
+	toA, toB := streamsTo(c.Streams, a), streamsTo(c.Streams, b)
+	switch {
 	case len(c.Streams) == 0 && talked:
 		fs = append(fs, Finding{Rule: "no-rtp", Severity: Error, Packets: lastPacket(c),
 			Detail: "the call was answered and SDP was agreed, but no RTP was seen in either direction", RFC: "RFC 3264 §5"})
@@ -470,17 +610,9 @@ func announcedBy(l *Leg, c *Call) (a, b *endpoint) {
 	if l.media == nil {
 		return nil, nil
 	}
-	invites := initialTxs(l, "INVITE")
-	if len(invites) == 0 || invites[0].Request == nil {
+	callerTag, answerTag, ok := callParties(l)
+	if !ok {
 		return nil, nil
-	}
-	callerTag := invites[0].Request.FromTag
-	answerTag := ""
-	for _, tx := range invites {
-		if r := firstResponse(tx, 200, 299); r != nil {
-			answerTag = r.ToTag
-			break
-		}
 	}
 	if eps := l.media.announcedByParty(callerTag); len(eps) > 0 {
 		a = eps[0]
@@ -489,6 +621,24 @@ func announcedBy(l *Leg, c *Call) (a, b *endpoint) {
 		b = eps[0]
 	}
 	return a, b
+}
+
+// callParties returns the caller's tag (From-tag of the first INVITE) and
+// the answerer's (To-tag of the first 2xx to it, "" if none); ok is false
+// when the leg has no INVITE request.
+func callParties(l *Leg) (callerTag, answerTag string, ok bool) {
+	invites := initialTxs(l, "INVITE")
+	if len(invites) == 0 || invites[0].Request == nil {
+		return "", "", false
+	}
+	callerTag = invites[0].Request.FromTag
+	for _, tx := range invites {
+		if r := firstResponse(tx, 200, 299); r != nil {
+			answerTag = r.ToTag
+			break
+		}
+	}
+	return callerTag, answerTag, true
 }
 
 func expectsToReceive(e *endpoint) bool {
