@@ -2,6 +2,7 @@ package jsonw
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -43,4 +44,25 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("invalid JSON for %q: %v", s, err)
 		}
 	})
+}
+
+// TestAppendTime: the hand-written format is AppendFormat's, byte for byte,
+// at the edges of its range and of every field, and beyond it.
+func TestAppendTime(t *testing.T) {
+	times := []time.Time{
+		{}, time.Unix(0, 0), time.Unix(0, 1), time.Unix(1<<31-1, 999_999_999), time.Unix(1<<32, 5),
+		time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 2, 29, 12, 0, 0, 0, time.FixedZone("x", 5*3600+1800)),
+		time.Now(),
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		times = append(times, time.Unix(r.Int64N(1<<40)-1<<39, r.Int64N(1e9)))
+	}
+	for _, tm := range times {
+		want := tm.UTC().AppendFormat(nil, TimeFormat)
+		if got := AppendTime(nil, tm); string(got) != string(want) {
+			t.Fatalf("AppendTime(%v) = %s, want %s", tm, got, want)
+		}
+	}
 }
