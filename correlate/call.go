@@ -104,18 +104,18 @@ type Leg struct {
 	strBuf      [8]string
 	first       time.Time
 	last        time.Time
-	pending     int  // transactions still waiting for a final response
-	openDialogs int  // confirmed INVITE dialogs not yet ended by a BYE
 	terminal    bool // nothing pending: finished once it has been quiet for Options.Linger
 	finished    bool
+	media       *legMedia // last, terminal, finished and media share a cache line: every RTP packet reads them
+	pending     int       // transactions still waiting for a final response
+	openDialogs int       // confirmed INVITE dialogs not yet ended by a BYE
 	group       *group
 	ownGroup    group         // the group the leg starts in (group points here until merged)
 	msgPool     []Message     // where new messages are allocated, several at a time
 	txPool      []Transaction // likewise transactions
-	media       *legMedia
-	stash       []stashedSDP // SDP seen before the capture showed media (sdpSeen)
-	lazy        *lazyParties // set instead of media when the leg was built before any (settleSDP)
-	prev, next  *Leg         // in the correlator's open or terminal list
+	stash       []stashedSDP  // SDP seen before the capture showed media (sdpSeen)
+	lazy        *lazyParties  // set instead of media when the leg was built before any (settleSDP)
+	prev, next  *Leg          // in the correlator's open or terminal list
 	list        *legList
 }
 
