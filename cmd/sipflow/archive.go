@@ -496,56 +496,80 @@ func selectPackets(path string, set *store.PacketSet, flush func([]store.Packet)
 	}
 	defer src.Close()
 	rd, _ := src.(*capture.Reader)
-	var batch []store.Packet
-	var buf []byte
-	var cur *capture.Packet
-	var stream int64
-	var dec *decode.Decoder
-	if set.HasStreams() {
-		dec = decode.NewDecoder(&handler{
-			datagram: func(d *decode.Datagram) {
-				if id, ok := set.Stream(d.N, d.Src, d.Dst, d.Payload); ok && d.N == cur.N {
-					stream = id
-				}
-			},
-			warnings: &warnings{w: io.Discard},
-		}, decode.Options{})
-	}
-	send := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := flush(batch)
-		batch, buf = batch[:0], buf[:0]
-		return err
-	}
+	sel := newPacketSelector(set, flush)
 	for {
 		p, err := src.Next()
 		if err != nil {
 			break // io.EOF, or the damage the analysis reported
 		}
-		cur, stream = p, 0
-		if dec != nil {
-			dec.Decode(p)
+		flushed, err := sel.add(p)
+		if err != nil {
+			return err
 		}
-		if stream == 0 && !set.SIP(p.N) {
-			continue
-		}
-		// Frames are copied one after the other into buf; when it grows, the
-		// earlier ones keep pointing into the old array, which stays as it was.
-		start := len(buf)
-		buf = append(buf, p.Data...)
-		batch = append(batch, store.Packet{N: p.N, Time: p.Time, Link: p.Link, OrigLen: p.Length, Stream: stream, Data: buf[start:len(buf):len(buf)]})
-		if len(batch) >= 8192 || len(buf) >= 8<<20 {
-			if err := send(); err != nil {
-				return err
-			}
-			if rd != nil {
-				bar.set(rd.BytesRead())
-			}
+		if flushed && rd != nil {
+			bar.set(rd.BytesRead())
 		}
 	}
-	return send()
+	return sel.send()
+}
+
+// packetSelector picks, from packets offered in capture order, those a
+// PacketSet wants (SIP by number, RTP and RTCP by stream, which it decodes
+// the packet to find), and hands them to flush in batches of copies valid
+// until flush returns.
+type packetSelector struct {
+	set    *store.PacketSet
+	flush  func([]store.Packet) error
+	batch  []store.Packet
+	buf    []byte
+	cur    *capture.Packet
+	stream int64 // the stream of cur, 0 if none
+	dec    *decode.Decoder
+}
+
+func newPacketSelector(set *store.PacketSet, flush func([]store.Packet) error) *packetSelector {
+	s := &packetSelector{set: set, flush: flush}
+	if set.HasStreams() {
+		s.dec = decode.NewDecoder(&handler{
+			datagram: func(d *decode.Datagram) {
+				if id, ok := set.Stream(d.N, d.Src, d.Dst, d.Payload); ok && d.N == s.cur.N {
+					s.stream = id
+				}
+			},
+			warnings: &warnings{w: io.Discard},
+		}, decode.Options{})
+	}
+	return s
+}
+
+// add offers a packet; flushed says whether a batch went to flush.
+func (s *packetSelector) add(p *capture.Packet) (flushed bool, err error) {
+	s.cur, s.stream = p, 0
+	if s.dec != nil {
+		s.dec.Decode(p)
+	}
+	if s.stream == 0 && !s.set.SIP(p.N) {
+		return false, nil
+	}
+	// Frames are copied one after the other into buf; when it grows, the
+	// earlier ones keep pointing into the old array, which stays as it was.
+	start := len(s.buf)
+	s.buf = append(s.buf, p.Data...)
+	s.batch = append(s.batch, store.Packet{N: p.N, Time: p.Time, Link: p.Link, OrigLen: p.Length, Stream: s.stream, Data: s.buf[start:len(s.buf):len(s.buf)]})
+	if len(s.batch) < 8192 && len(s.buf) < 8<<20 {
+		return false, nil
+	}
+	return true, s.send()
+}
+
+// send hands the batch to flush.
+func (s *packetSelector) send() error {
+	if len(s.batch) == 0 {
+		return nil
+	}
+	err := s.flush(s.batch)
+	s.batch, s.buf = s.batch[:0], s.buf[:0]
+	return err
 }
 
 // spoolStdin copies standard input to a temporary file in dir, since an

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/correlate"
-	"github.com/sipflow/sipflow/decode"
 	"github.com/sipflow/sipflow/internal/pcapw"
 	"github.com/sipflow/sipflow/store"
 )
@@ -162,29 +160,7 @@ func (a *storeArchive) result() string {
 // wants to flush, in batches of copies valid until flush returns; as
 // selectPackets does for one file.
 func selectLivePackets(files []pcapw.File, set *store.PacketSet, flush func([]store.Packet) error) error {
-	var batch []store.Packet
-	var buf []byte
-	var cur *capture.Packet
-	var stream int64
-	var dec *decode.Decoder
-	if set.HasStreams() {
-		dec = decode.NewDecoder(&handler{
-			datagram: func(d *decode.Datagram) {
-				if id, ok := set.Stream(d.N, d.Src, d.Dst, d.Payload); ok && d.N == cur.N {
-					stream = id
-				}
-			},
-			warnings: &warnings{w: io.Discard},
-		}, decode.Options{})
-	}
-	send := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := flush(batch)
-		batch, buf = batch[:0], buf[:0]
-		return err
-	}
+	sel := newPacketSelector(set, flush)
 	for _, f := range files {
 		src, err := capture.Open(f.Name)
 		if err != nil {
@@ -196,26 +172,14 @@ func selectLivePackets(files []pcapw.File, set *store.PacketSet, flush func([]st
 				break // io.EOF; a file cut short holds what it holds
 			}
 			p.N += int(f.First) - 1
-			cur, stream = p, 0
-			if dec != nil {
-				dec.Decode(p)
-			}
-			if stream == 0 && !set.SIP(p.N) {
-				continue
-			}
-			start := len(buf)
-			buf = append(buf, p.Data...)
-			batch = append(batch, store.Packet{N: p.N, Time: p.Time, Link: p.Link, OrigLen: p.Length, Stream: stream, Data: buf[start:len(buf):len(buf)]})
-			if len(batch) >= 8192 || len(buf) >= 8<<20 {
-				if err := send(); err != nil {
-					src.Close()
-					return err
-				}
+			if _, err := sel.add(p); err != nil {
+				src.Close()
+				return err
 			}
 		}
 		src.Close()
 	}
-	return send()
+	return sel.send()
 }
 
 // liveCaptureName is what a live capture is called in the archive: the -w
