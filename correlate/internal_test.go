@@ -13,9 +13,8 @@ import (
 
 	"github.com/google/gopacket/layers"
 
-	"github.com/sipflow/sipflow/capture"
-	"github.com/sipflow/sipflow/decode"
 	"github.com/sipflow/sipflow/internal/synth"
+	"github.com/sipflow/sipflow/internal/testfeed"
 )
 
 func TestMoreThanASecond(t *testing.T) {
@@ -65,11 +64,6 @@ func TestLazySDPSameAsEager(t *testing.T) {
 // outcome: what the output of any command depends on.
 func summarize(t *testing.T, file string, eager bool) (string, Stats) {
 	t.Helper()
-	src, err := capture.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
 	var b strings.Builder
 	c := New(Options{Media: true, RTPHeuristic: true, eagerSDP: eager}, func(call *Call) {
 		fmt.Fprintf(&b, "%s %s %s %d %v %v msgs=%d flow=%q dev=%q expected=%v\n", call.ID, call.Kind, call.State, call.FinalStatus,
@@ -81,31 +75,14 @@ func summarize(t *testing.T, file string, eager bool) (string, Stats) {
 			fmt.Fprintf(&b, "  stream %v %s pkts=%d lost=%d jmax=%.3f first=%d last=%d dtmf=%d\n", s.Key, s.Codec, s.Packets, s.Lost, s.JitterMax, s.FirstN, s.LastN, len(s.Events))
 		}
 	})
-	h := &feedHandler{c: c}
-	d := decode.NewDecoder(h, decode.Options{})
-	for {
-		p, err := src.Next()
-		if err != nil {
-			break // EOF, or damage: both modes stop at the same place
-		}
-		c.Advance(p.Time)
-		d.Decode(p)
-	}
-	d.Flush()
+	// A damaged corpus file ends early: both modes stop at the same place.
+	testfeed.Capture(file, c.Advance, c.Add, c.AddDatagram)
 	c.Flush()
 	for _, s := range c.Orphans() {
 		fmt.Fprintf(&b, "orphan %v pkts=%d\n", s.Key, s.Packets)
 	}
 	return b.String(), c.Stats
 }
-
-type feedHandler struct{ c *Correlator }
-
-func (h *feedHandler) Message(m *decode.Message) { h.c.Add(m) }
-func (h *feedHandler) Datagram(d *decode.Datagram) {
-	h.c.AddDatagram(d.N, d.Time, d.Src, d.Dst, d.Payload)
-}
-func (h *feedHandler) Warn(*decode.Warning) {}
 
 // mediaLateCapture: answered calls with SDP, one ended, a B2BUA pair
 // (X-Call-ID) whose first leg ends before the other, and two calls

@@ -3,14 +3,13 @@ package render_test
 import (
 	"bytes"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/correlate"
-	"github.com/sipflow/sipflow/decode"
+	"github.com/sipflow/sipflow/internal/testfeed"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -57,27 +56,9 @@ func callsOf(t testing.TB, path string, data []byte) []*correlate.Call {
 	defer src.Close()
 	var calls []*correlate.Call
 	c := correlate.New(correlate.Options{KeepRaw: true, Media: true}, func(call *correlate.Call) { calls = append(calls, call) })
-	d := decode.NewDecoder(&sink{c: c}, decode.Options{})
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Advance(p.Time)
-		d.Decode(p)
+	if err := testfeed.Source(src, c.Advance, c.Add, c.AddDatagram); err != nil {
+		t.Fatal(err)
 	}
-	d.Flush()
 	c.Flush()
 	return calls
 }
-
-type sink struct{ c *correlate.Correlator }
-
-func (s *sink) Message(m *decode.Message) { s.c.Add(m) }
-func (s *sink) Datagram(d *decode.Datagram) {
-	s.c.AddDatagram(d.N, d.Time, d.Src, d.Dst, d.Payload)
-}
-func (s *sink) Warn(*decode.Warning) {}

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -17,7 +16,7 @@ import (
 
 	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/correlate"
-	"github.com/sipflow/sipflow/decode"
+	"github.com/sipflow/sipflow/internal/testfeed"
 	"github.com/sipflow/sipflow/media"
 )
 
@@ -25,37 +24,14 @@ import (
 // goroutine), keeping the messages' text.
 func storeCalls(t testing.TB, name string) []*correlate.Call {
 	t.Helper()
-	src, err := capture.Open(filepath.Join("..", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
 	var calls []*correlate.Call
 	corr := correlate.New(correlate.Options{KeepRaw: true, Media: true}, func(c *correlate.Call) { calls = append(calls, c) })
-	dec := decode.NewDecoder(&storeHandler{corr}, decode.Options{})
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		corr.Advance(p.Time)
-		dec.Decode(p)
+	if err := testfeed.Capture(filepath.Join("..", "testdata", name), corr.Advance, corr.Add, corr.AddDatagram); err != nil {
+		t.Fatal(err)
 	}
-	dec.Flush()
 	corr.Flush()
 	return calls
 }
-
-type storeHandler struct{ c *correlate.Correlator }
-
-func (h *storeHandler) Message(m *decode.Message) { h.c.Add(m) }
-func (h *storeHandler) Datagram(d *decode.Datagram) {
-	h.c.AddDatagram(d.N, d.Time, d.Src, d.Dst, d.Payload)
-}
-func (h *storeHandler) Warn(*decode.Warning) {}
 
 func storeOpen(t *testing.T, path string, opts Options) *DB {
 	t.Helper()
