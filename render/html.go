@@ -101,7 +101,7 @@ func (r *Report) Add(l *Ladder) error {
 	}
 	for _, f := range l.Findings {
 		d.Findings = append(d.Findings, findingView{Severity: f.Severity, Rule: clean(f.Rule),
-			Detail: clean(f.Detail), Where: "packets " + packetList(f.Packets, "…") + " · " + f.RFC, Row: f.Row})
+			Detail: clean(f.Detail), Where: "packets " + PacketList(f.Packets, "…") + " · " + f.RFC, Row: f.Row})
 	}
 	for i := range l.Rows {
 		row := &l.Rows[i]

@@ -525,7 +525,7 @@ func (s *svgRenderer) note(r *Row, y int, class, text string) {
 }
 
 func (s *svgRenderer) footerText(f *Finding) string {
-	return f.Severity + " " + f.Rule + ": " + f.Detail + " (packets " + packetList(f.Packets, "…") + ", " + f.RFC + ")"
+	return f.Severity + " " + f.Rule + ": " + f.Detail + " (packets " + PacketList(f.Packets, "…") + ", " + f.RFC + ")"
 }
 
 func (s *svgRenderer) footer(y int) {

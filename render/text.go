@@ -630,7 +630,7 @@ func (t *textRenderer) footer() {
 				t.write(10, ln, st, t.width)
 				t.flush()
 			}
-			pk := "packets " + packetList(f.Packets, t.g.ellipsis)
+			pk := "packets " + PacketList(f.Packets, t.g.ellipsis)
 			if f.RFC != "" {
 				pk += " · " + f.RFC
 				if t.o.ASCII {
@@ -652,8 +652,9 @@ func (t *textRenderer) footer() {
 	}
 }
 
-// packetList shows packet numbers, shortening long lists.
-func packetList(ns []int, ellipsis string) string {
+// PacketList shows packet numbers separated by commas, the first eight and
+// then ellipsis with the count when there are more.
+func PacketList(ns []int, ellipsis string) string {
 	const show = 8
 	var b strings.Builder
 	for i, n := range ns {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"strings"
@@ -64,8 +65,6 @@ func (o *audioOptions) run(file string) error {
 	copts.KeepSDP = true // the SDP says which side sent which stream
 	// Pass one: find the call and its streams.
 	var matches []*correlate.Call
-	quiet := *o.globalOptions
-	quiet.Err = discardWarnings{o.Err}
 	if _, err := analyzeCapture(o.globalOptions, file, copts, func(c *correlate.Call) {
 		if c.ID == o.callID || strings.Contains(c.ID, o.callID) {
 			matches = append(matches, c)
@@ -110,18 +109,16 @@ func (o *audioOptions) run(file string) error {
 	}
 	// Pass two: the payloads of those streams.
 	var rtp decode.RTP
-	h := &handler{datagram: func(d *decode.Datagram) {
-		if len(d.Payload) < 12 || d.Payload[0]>>6 != 2 {
-			return
-		}
-		if decode.ParseRTP(d.Payload, &rtp) != nil {
-			return
-		}
-		if t := want[media.StreamKey{Src: d.Src, Dst: d.Dst, SSRC: rtp.SSRC}]; t != nil {
-			t.Add(&rtp)
-		}
-	}}
-	if _, err := scanCapture(&quiet, file, h); err != nil {
+	h := &handler{warnings: &warnings{w: io.Discard}, // the first pass printed them
+		datagram: func(d *decode.Datagram) {
+			if decode.ParseRTP(d.Payload, &rtp) != nil {
+				return
+			}
+			if t := want[media.StreamKey{Src: d.Src, Dst: d.Dst, SSRC: rtp.SSRC}]; t != nil {
+				t.Add(&rtp)
+			}
+		}}
+	if _, err := scanCapture(o.globalOptions, file, h); err != nil {
 		return err
 	}
 	f, err := os.OpenFile(o.out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
@@ -177,16 +174,4 @@ func maxDur(ts []*media.AudioTrack) time.Duration {
 		d = max(d, t.Duration())
 	}
 	return d
-}
-
-// discardWarnings drops the second pass's warnings: the first printed them.
-type discardWarnings struct {
-	w interface{ Write([]byte) (int, error) }
-}
-
-func (d discardWarnings) Write(b []byte) (int, error) {
-	if strings.HasPrefix(string(b), "sipflow: warning: ") || strings.HasPrefix(string(b), "sipflow: note: ") {
-		return len(b), nil
-	}
-	return d.w.Write(b)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/spf13/cobra"
@@ -201,7 +200,7 @@ func writeFindings(w *bufio.Writer, r *lipgloss.Renderer, calls []*correlate.Cal
 		for _, f := range c.Findings {
 			sev := styles[f.Severity].Render(fmt.Sprintf("%-7s", f.Severity))
 			fmt.Fprintf(w, "  %s %-20s %s\n", sev, f.Rule, render.SanitizeString(f.Detail))
-			fmt.Fprintf(w, "  %s\n", dim.Render(fmt.Sprintf("        packets %s · %s", packetList(f.Packets), f.RFC)))
+			fmt.Fprintf(w, "  %s\n", dim.Render(fmt.Sprintf("        packets %s · %s", render.PacketList(f.Packets, "…"), f.RFC)))
 		}
 		switch {
 		case c.Flow != "":
@@ -211,18 +210,4 @@ func writeFindings(w *bufio.Writer, r *lipgloss.Renderer, calls []*correlate.Cal
 		}
 	}
 	fmt.Fprintf(w, "\n%d finding(s) in %d of %d call(s)\n", total, len(calls), checked)
-}
-
-// packetList shows packet numbers, shortening long lists.
-func packetList(ns []int) string {
-	const show = 8
-	parts := make([]string, 0, show+1)
-	for i, n := range ns {
-		if i == show {
-			parts = append(parts, fmt.Sprintf("… (%d in all)", len(ns)))
-			break
-		}
-		parts = append(parts, strconv.Itoa(n))
-	}
-	return strings.Join(parts, ",")
 }

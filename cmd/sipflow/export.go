@@ -83,8 +83,8 @@ func (o *exportOptions) check() error {
 	return nil
 }
 
-// callPrefix splits --call into the Call-ID or prefix to look for, and
-// whether it is a prefix ("1-24089@127...." as calls prints it).
+// callPrefix splits a --call value into the Call-ID or prefix to look for,
+// and whether it is a prefix ("1-24089@127...." as calls prints it).
 func callPrefix(id string) (string, bool) {
 	for _, e := range []string{"…", "..."} {
 		if p, ok := strings.CutSuffix(id, e); ok && p != "" {
@@ -94,8 +94,9 @@ func callPrefix(id string) (string, bool) {
 	return id, false
 }
 
-// exportMatch reports whether a call has a leg with the Call-ID --call names.
-func exportMatch(c *correlate.Call, id string) bool {
+// callMatches reports whether a call has a leg with the Call-ID a --call
+// value names, or one that starts with it once the trailing ... or … is cut.
+func callMatches(c *correlate.Call, id string) bool {
 	want, prefix := callPrefix(id)
 	for _, x := range append([]string{c.ID}, c.LinkedIDs...) {
 		if x == want || prefix && strings.HasPrefix(x, want) {
@@ -126,7 +127,7 @@ func (o *exportOptions) fromArchive() error {
 	byCapture := map[int64]bool{}
 	var calls int
 	err = db.Calls(ctx, sf, func(c *store.Call) error {
-		if exportMatch(c.Call, o.call) {
+		if callMatches(c.Call, o.call) {
 			ids = append(ids, c.ID)
 			byCapture[c.Capture] = true
 			calls++
@@ -162,7 +163,7 @@ func (o *exportOptions) fromArchive() error {
 	}
 	if len(missing) > 0 {
 		fmt.Fprintf(o.Err, "sipflow: warning: %d message(s) have no packet in the archive (packets %s): its import is not complete\n",
-			len(missing), packetList(missing))
+			len(missing), render.PacketList(missing, "…"))
 	}
 	return o.write(pkts, calls)
 }
@@ -191,7 +192,7 @@ func (o *exportOptions) fromCapture(file string) error {
 	set := store.NewPacketSet()
 	calls, streams := 0, int64(0)
 	_, aerr := analyzeCapture(o.globalOptions, path, copts, func(c *correlate.Call) {
-		if exportMatch(c, o.call) {
+		if callMatches(c, o.call) {
 			set.AddCall(c, streams)
 			streams += int64(len(c.Streams))
 			calls++

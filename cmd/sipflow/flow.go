@@ -158,20 +158,6 @@ func (o *flowOptions) resolveFormat() (string, error) {
 	return "", usageError("--format must be text, svg, html, mermaid or json, not %q", o.format)
 }
 
-// matchCall reports whether c has a leg whose Call-ID is id, or starts
-// with id once a trailing ... or … (as calls shortens them) is removed.
-func matchCall(c *correlate.Call, id string) bool {
-	prefix := strings.TrimSuffix(strings.TrimSuffix(id, "…"), "...")
-	short := prefix != id
-	ids := append([]string{c.ID}, c.LinkedIDs...)
-	for _, x := range ids {
-		if x == id || short && prefix != "" && strings.HasPrefix(x, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
 func (o *flowOptions) run(file string) error {
 	format, err := o.resolveFormat()
 	if err != nil {
@@ -222,7 +208,7 @@ func (o *flowOptions) run(file string) error {
 	var foundCall string
 	var renderErr error
 	emit := func(c *correlate.Call) {
-		if o.call != "" && !matchCall(c, o.call) {
+		if o.call != "" && !callMatches(c, o.call) {
 			return
 		}
 		if !o.filter.match(c) {
@@ -275,7 +261,7 @@ func (o *flowOptions) run(file string) error {
 	}
 	dbFilter := o.filter // the archive narrows its query by the Call-ID too
 	if o.call != "" {
-		dbFilter.callID = strings.TrimSuffix(strings.TrimSuffix(o.call, "…"), "...")
+		dbFilter.callID, _ = callPrefix(o.call)
 	}
 	_, err = o.src.analyze(o.globalOptions, file, copts, &dbFilter, true, emit)
 	if renderErr == nil {

@@ -85,7 +85,9 @@ func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, erro
 		return nil, err
 	}
 	defer src.Close()
-	h.warnings = &warnings{w: g.Err, file: name}
+	if h.warnings == nil {
+		h.warnings = &warnings{w: g.Err, file: name}
+	}
 	dec := decode.NewDecoder(h, decode.Options{Keep: h.keep})
 	var damage error
 	for {
