@@ -32,7 +32,6 @@ type chunk struct {
 }
 
 const (
-	prefetchChunk = 1 << 20
 	prefetchDepth = 4
 	// prefetchHeadroom holds the start of a record cut by a chunk's end (a
 	// packet or a pcapng block: almost always far smaller). A longer one
@@ -67,10 +66,15 @@ func (p *prefetcher) run() {
 		}
 		n := p.headroom
 		var err error
-		for n < len(buf) && err == nil {
+		for empty := 0; n < len(buf) && err == nil; {
 			var m int
 			m, err = p.src.Read(buf[n:])
 			n += m
+			if m > 0 {
+				empty = 0
+			} else if empty++; empty >= 100 && err == nil {
+				err = io.ErrNoProgress // a source that neither gives data nor fails
+			}
 		}
 		select {
 		case p.full <- chunk{b: buf[:n], err: err}:

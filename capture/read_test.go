@@ -738,3 +738,42 @@ func TestDataIsView(t *testing.T) {
 		t.Error("Data is not a view into the read buffer")
 	}
 }
+
+// stuckReader gives its data, then keeps returning (0, nil).
+type stuckReader struct{ data []byte }
+
+func (s *stuckReader) Read(p []byte) (int, error) {
+	n := copy(p, s.data)
+	s.data = s.data[n:]
+	return n, nil
+}
+
+// TestStuckSource: a source that neither gives data nor fails (a broken
+// pipe wrapper, say) ends the reading with io.ErrNoProgress instead of
+// hanging the Reader.
+func TestStuckSource(t *testing.T) {
+	file := threePcap()
+	done := make(chan error, 1)
+	go func() {
+		rd, err := newReader(&stuckReader{data: file[:len(file)-5]}, "stuck", defaultBufSize)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer rd.Close()
+		for {
+			if _, err := rd.Next(); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, io.ErrNoProgress) {
+			t.Errorf("got %v, want an error wrapping io.ErrNoProgress", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the Reader hangs on a source that returns (0, nil) for ever")
+	}
+}

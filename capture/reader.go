@@ -33,8 +33,8 @@ const (
 	// stream of tiny interface blocks cannot grow memory without end.
 	maxInterfaces = 1 << 16
 
-	// defaultBufSize is the read buffer: large enough that refills (and the
-	// copy of a partial record they imply) are rare.
+	// defaultBufSize is the size of the prefetched chunks the Reader decodes
+	// from: large enough that the records cut by a chunk's end are rare.
 	defaultBufSize = 1 << 20
 	minBufSize     = 16
 )
@@ -50,10 +50,11 @@ const (
 // Source returned by Open and NewReader; type-assert to reach BytesRead,
 // Size and Drops.
 //
-// A Reader reads through one buffer of 1 MiB that grows only for a record
-// larger than itself (to at most MaxBlockLen), and every Packet it returns
-// points into that buffer: nothing is copied, and nothing survives the next
-// call to Next. It belongs to one goroutine, except BytesRead and Size.
+// A Reader decodes straight from the 1 MiB chunks its prefetching goroutine
+// reads (a few of them in flight), and every Packet it returns points into
+// one: nothing is copied but the start of a record cut by a chunk's end,
+// and nothing survives the next call to Next. It belongs to one goroutine,
+// except BytesRead and Size.
 //
 // In pcapng, Packet.Iface is the interface index within the packet's
 // section: a new section header numbers interfaces from 0 again.
@@ -66,11 +67,12 @@ type Reader struct {
 	file *os.File    // closed by Close when Open opened it
 	size int64
 
-	buf  []byte
-	own  []byte // the Reader's own buffer; buf is either it or a prefetch chunk
-	r, w int    // unread bytes are buf[r:w]
-	base int64  // stream offset of buf[0], in the decompressed stream
-	rerr error  // sticky error from src, io.EOF included
+	buf   []byte
+	chunk bool   // buf is a prefetch chunk, to give back once read
+	own   []byte // for a record longer than the chunks' headroom, cut by a chunk's end
+	r, w  int    // unread bytes are buf[r:w]
+	base  int64  // stream offset of buf[0], in the decompressed stream
+	rerr  error  // sticky error from src, io.EOF included
 
 	pkt    Packet
 	n      int  // packets returned so far
@@ -159,8 +161,7 @@ func NewReader(r io.Reader, name string) (Source, error) {
 }
 
 func newReader(src io.Reader, name string, bufSize int) (*Reader, error) {
-	rd := &Reader{name: name, size: -1, buf: make([]byte, max(bufSize, minBufSize))}
-	rd.own = rd.buf
+	rd := &Reader{name: name, size: -1}
 	rd.raw.r = src
 	rd.src = &rd.raw
 
@@ -177,18 +178,16 @@ func newReader(src io.Reader, name string, bufSize int) (*Reader, error) {
 			return nil, err
 		}
 	} else {
-		rd.w = copy(rd.buf, head[:n])
+		rd.buf = append([]byte(nil), head[:n]...)
+		rd.w = n
 		if err != nil {
 			rd.rerr = io.EOF
 		}
 	}
 	if rd.rerr == nil {
-		// The chunks are the buffer size (tests make it small to cut records
+		// The chunks are bufSize (tests make it small to cut records
 		// anywhere), with room in front for a cut record's start.
-		size := max(len(rd.buf), prefetchChunk)
-		if len(rd.buf) < defaultBufSize {
-			size = len(rd.buf)
-		}
+		size := max(bufSize, minBufSize)
 		rd.pf = newPrefetcher(rd.src, size, min(size, prefetchHeadroom))
 	}
 	if err := rd.detect(); err != nil {
@@ -358,54 +357,17 @@ func (rd *Reader) ensure(n int) bool {
 	return rd.fill(n)
 }
 
+// fill reads on from the prefetcher: the next chunk becomes the buffer,
+// the unread bytes of the current one copied into its headroom, in front
+// of its data, and the current chunk goes back to the prefetcher. Only
+// unread bytes longer than the headroom (a record bigger than it, cut by a
+// chunk's end) are copied with the chunk's data into the Reader's own
+// buffer. A chunk with no data comes with the error that ended the stream.
 func (rd *Reader) fill(n int) bool {
-	if rd.rerr != nil {
-		return false
-	}
-	if rd.pf != nil {
-		return rd.fillChunks(n)
-	}
-	for empty := 0; rd.w-rd.r < n; {
-		if rd.w == len(rd.buf) {
-			if rd.r > 0 {
-				// Move the partial record to the front.
-				copy(rd.buf, rd.buf[rd.r:rd.w])
-				rd.base += int64(rd.r)
-				rd.w -= rd.r
-				rd.r = 0
-			} else {
-				// The record is larger than the buffer. Double it, up to
-				// what the record needs (callers bound n by MaxBlockLen):
-				// a length field that lies costs at most twice the bytes
-				// actually there, not what it claims.
-				nb := make([]byte, min(2*len(rd.buf), n))
-				copy(nb, rd.buf[:rd.w])
-				rd.buf = nb
-			}
-		}
-		m, err := rd.src.Read(rd.buf[rd.w:])
-		rd.w += m
-		if err != nil {
-			rd.rerr = err
-			return rd.w-rd.r >= n
-		}
-		if m > 0 {
-			empty = 0
-		} else if empty++; empty >= 100 {
-			rd.rerr = io.ErrNoProgress
+	for rd.w-rd.r < n {
+		if rd.rerr != nil {
 			return false
 		}
-	}
-	return true
-}
-
-// fillChunks is fill from the prefetcher: the next chunk becomes the buffer,
-// the unread bytes of the current one copied into its headroom, in front of
-// its data; the current chunk goes back to the prefetcher. Only unread
-// bytes longer than the headroom (a record bigger than it, cut by a chunk's
-// end) are copied with the chunk's data into the Reader's own buffer.
-func (rd *Reader) fillChunks(n int) bool {
-	for empty := 0; rd.w-rd.r < n; {
 		next, err := rd.pf.take()
 		h := rd.pf.headroom
 		if len(next) < h { // the stream had ended already
@@ -414,11 +376,11 @@ func (rd *Reader) fillChunks(n int) bool {
 		}
 		data := next[h:]
 		unread := rd.buf[rd.r:rd.w]
-		old, oldIsChunk := rd.buf, &rd.buf[:cap(rd.buf)][0] != &rd.own[:cap(rd.own)][0]
+		old, oldIsChunk := rd.buf, rd.chunk
 		if len(unread) <= h {
 			copy(next[h-len(unread):h], unread)
 			rd.base += int64(rd.r) - int64(h-len(unread))
-			rd.buf, rd.r, rd.w = next, h-len(unread), len(next)
+			rd.buf, rd.chunk, rd.r, rd.w = next, true, h-len(unread), len(next)
 		} else {
 			need := len(unread) + len(data)
 			if cap(rd.own) < need {
@@ -429,20 +391,13 @@ func (rd *Reader) fillChunks(n int) bool {
 			copy(own[len(unread):], data)
 			rd.pf.give(next)
 			rd.base += int64(rd.r)
-			rd.buf, rd.r, rd.w = own, 0, need
+			rd.buf, rd.chunk, rd.r, rd.w = own, false, 0, need
 		}
 		if oldIsChunk {
 			rd.pf.give(old)
 		}
 		if err != nil {
 			rd.rerr = err
-			return rd.w-rd.r >= n
-		}
-		if len(data) > 0 {
-			empty = 0
-		} else if empty++; empty >= 100 {
-			rd.rerr = io.ErrNoProgress
-			return false
 		}
 	}
 	return true
