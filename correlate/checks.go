@@ -84,16 +84,12 @@ var checks = []check{
 	checkTransferFailed, checkNotEnded, checkRegisterFailed,
 }
 
-// runChecks runs every check on a finished call; worst first, then by packet.
+// runChecks runs every signalling check on a finished call.
 func runChecks(c *Call) []Finding {
 	var fs []Finding
 	for _, chk := range checks {
-		for _, f := range chk(c) {
-			f.CallID = c.ID
-			fs = append(fs, f)
-		}
+		fs = append(fs, chk(c)...)
 	}
-	sortFindings(fs)
 	return fs
 }
 

@@ -794,8 +794,11 @@ func (c *Correlator) build(g *group) *Call {
 		if call.mediaExpected {
 			c.Stats.MediaExpected++
 		}
-		sortFindings(call.Findings)
 	}
+	for i := range call.Findings {
+		call.Findings[i].CallID = call.ID // the media checks' as much as the others'
+	}
+	sortFindings(call.Findings)
 	matchFlows(call, c.opts.Flows, &c.matcher)
 	return call
 }

@@ -198,6 +198,11 @@ func TestMediaChecks(t *testing.T) {
 					t.Logf("  %s %s", f.Rule, f.Detail)
 				}
 			}
+			for _, f := range c.Findings {
+				if f.CallID != c.ID {
+					t.Errorf("%s finding names call %q, want %q", f.Rule, f.CallID, c.ID)
+				}
+			}
 		})
 	}
 }
