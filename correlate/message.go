@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sipflow/sipflow/decode"
+	"github.com/sipflow/sipflow/media"
 )
 
 // Message is a SIP message kept by a call: the few fields correlation,
@@ -349,14 +350,8 @@ func convertSDP(b []byte, scratch *decode.SDP) *SDP {
 					clock = rm.Clock
 				}
 			}
-			if clock == 0 && pt < 96 {
-				clock = 8000 // RFC 3551 static audio types are 8 kHz but for a few
-				switch pt {
-				case 10, 11: // L16 stereo/mono
-					clock = 44100
-				case 14, 25, 26, 28, 31, 32, 33, 34: // MPA and video
-					clock = 90000
-				}
+			if clock == 0 && pt >= 0 && pt < 96 {
+				_, clock = media.StaticPayload(uint8(pt)) // RFC 3551's, as media measures them
 			}
 			m.Clocks = append(m.Clocks, clock)
 		}
