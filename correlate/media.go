@@ -79,10 +79,8 @@ func (c *Correlator) AddDatagram(n int, t time.Time, src, dst netip.AddrPort, pa
 		return
 	}
 	c.Stats.Datagrams++
-	if len(payload) < 8 || payload[0]>>6 != 2 {
-		// Not RTP or RTCP (version 2): STUN, DTLS, keep-alives... Not media,
-		// and it keeps no call alive (the pipeline does not even pass it on).
-		return
+	if !IsMedia(payload) {
+		return // STUN, DTLS, keep-alives...: not media, and it keeps no call alive
 	}
 	c.Stats.RTPLike++
 	if !c.mediaLive {
@@ -124,6 +122,11 @@ func (c *Correlator) AddDatagram(n int, t time.Time, src, dst netip.AddrPort, pa
 		c.requeue(l)
 	}
 }
+
+// IsMedia reports whether a UDP payload may be RTP or RTCP (version 2, at
+// least 8 bytes): the only datagrams AddDatagram does more with than count,
+// so a caller may count the others itself (Stats.Datagrams) and not pass them.
+func IsMedia(payload []byte) bool { return len(payload) >= 8 && payload[0]>>6 == 2 }
 
 // moreThanASecond is t.Sub(last) > time.Second, without Sub's overflow
 // arithmetic: this runs for every RTP packet.
@@ -250,7 +253,7 @@ func (c *Correlator) settleSDP(l *Leg) {
 			usable := false
 			for i := range sc.Media {
 				dm := &sc.Media[i]
-				if dm.Port != 0 && dm.Conn.IsValid() && (string(dm.Type) == "audio" || string(dm.Type) == "video") {
+				if usableMedia(string(dm.Type), dm.Port, dm.Conn) {
 					usable = true
 					break
 				}
@@ -264,6 +267,13 @@ func (c *Correlator) settleSDP(l *Leg) {
 		}
 	}
 	l.stash = nil
+}
+
+// usableMedia reports whether an m= line announces RTP sipflow measures: an
+// audio or video stream with a port and an address (registerSDP and the
+// lazy path both decide by it).
+func usableMedia(typ string, port int, addr netip.Addr) bool {
+	return port != 0 && addr.IsValid() && (typ == "audio" || typ == "video")
 }
 
 // lazyParties says, per party (tag), whether its last SDP announced a
@@ -321,7 +331,7 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 	var eps []*endpoint
 	for i := range s.Media {
 		md := &s.Media[i]
-		if md.Port == 0 || !md.Addr.IsValid() || md.Type != "audio" && md.Type != "video" {
+		if !usableMedia(md.Type, md.Port, md.Addr) {
 			continue
 		}
 		rtp := netip.AddrPortFrom(md.Addr, uint16(md.Port))

@@ -171,8 +171,8 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 		}
 		if media {
 			h.datagram = func(d *decode.Datagram) {
-				if p := d.Payload; len(p) < 8 || p[0]>>6 != 2 {
-					skipped++ // not RTP or RTCP (version 2): AddDatagram would only count it
+				if !correlate.IsMedia(d.Payload) {
+					skipped++ // AddDatagram would only count it
 					return
 				}
 				flushTime(d.Time)

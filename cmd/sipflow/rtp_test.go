@@ -158,17 +158,13 @@ func TestAudioOtherCodec(t *testing.T) {
 		frames = append(frames, synth.UDP("10.0.0.1:4000", "10.0.0.2:5000", rtp))
 	}
 	var f strings.Builder
-	synth.WritePcap(&writerAdapter{&f}, layers.LinkTypeEthernet, synth.Times(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 20*time.Millisecond, frames...))
+	synth.WritePcap(&f, layers.LinkTypeEthernet, synth.Times(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 20*time.Millisecond, frames...))
 	p := writeFile(t, "g729.pcap", []byte(f.String()))
 	_, errs, code := sipflow(t, nil, "audio", p, "--call", "g729", "-o", filepath.Join(t.TempDir(), "x.wav"))
 	if code != 2 || !strings.Contains(errs, "G729") || !strings.Contains(errs, "decoded") {
 		t.Errorf("exit %d, stderr %q: want a clear 'not decoded' error naming G729", code, errs)
 	}
 }
-
-type writerAdapter struct{ b *strings.Builder }
-
-func (w *writerAdapter) Write(p []byte) (int, error) { return w.b.Write(p) }
 
 // dtmfCall is a PCMU call whose caller's stream loses one packet and
 // sends the digit 5 (RFC 4733), answered with a stream the other way.
@@ -217,7 +213,7 @@ func dtmfCall(t *testing.T) string {
 		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("BYE sip:b@x SIP/2.0", ";tag=b", "2 BYE", "")),
 		synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", msg("SIP/2.0 200 OK", ";tag=b", "2 BYE", "")))
 	var f strings.Builder
-	synth.WritePcap(&writerAdapter{&f}, layers.LinkTypeEthernet, synth.Times(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 10*time.Millisecond, frames...))
+	synth.WritePcap(&f, layers.LinkTypeEthernet, synth.Times(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 10*time.Millisecond, frames...))
 	return writeFile(t, "dtmf.pcap", []byte(f.String()))
 }
 

@@ -58,8 +58,9 @@ func (o *Object) Time(k string, t time.Time) {
 }
 
 // AppendTime appends t in UTC as TimeFormat does, by hand for years 0 to
-// 9999 (a tenth of the time of AppendFormat, which every call and message
-// of a large capture pays twice), through AppendFormat for any other.
+// 9999 (a quarter of AppendFormat's time, BenchmarkAppendTime: every call
+// and message of a large capture prints two), through AppendFormat for
+// any other.
 func AppendTime(b []byte, t time.Time) []byte {
 	t = t.UTC()
 	year, month, day := t.Date()

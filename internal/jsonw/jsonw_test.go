@@ -66,3 +66,24 @@ func TestAppendTime(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAppendTime: the hand-written format against AppendFormat's, for
+// the timestamps every call and message of a large capture prints.
+func BenchmarkAppendTime(b *testing.B) {
+	tm := time.Date(2026, 11, 22, 3, 7, 45, 123456789, time.UTC)
+	buf := make([]byte, 0, 64)
+	b.Run("AppendTime", func(b *testing.B) {
+		b.SetBytes(30)
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = AppendTime(buf[:0], tm)
+		}
+	})
+	b.Run("AppendFormat", func(b *testing.B) {
+		b.SetBytes(30)
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = tm.UTC().AppendFormat(buf[:0], TimeFormat)
+		}
+	})
+}
