@@ -297,6 +297,9 @@ func (m *Message) Clone() *Message {
 	if n := len(m.Diversion) + len(m.HistoryInfo); n > 0 {
 		a.lists = make([][]byte, 0, n)
 	}
+	if m.Parts != nil {
+		a.ints = make([]int, 0, len(m.Parts))
+	}
 	m.CopyTo(c, &a)
 	return c
 }
@@ -356,12 +359,7 @@ func grow[T any](s []T, n, block int) ([]T, []T) {
 // a.Reset.
 func (m *Message) CopyTo(c *Message, a *Arena) {
 	*c = *m
-	var raw []byte
-	a.bytes, raw = grow(a.bytes, len(m.Raw), 256<<10)
-	copy(raw, m.Raw)
-	if m.Raw == nil {
-		raw = nil
-	}
+	raw := a.Bytes(m.Raw)
 	r := rebaser{old: m.Raw, new: raw}
 	c.Raw = raw
 	c.Method = r.view(m.Method)
@@ -412,10 +410,7 @@ func (m *Message) CopyTo(c *Message, a *Arena) {
 			c.Headers[i] = Header{Name: name, Value: r.view(h.Value)}
 		}
 	}
-	if m.Parts != nil {
-		a.ints, c.Parts = grow(a.ints, len(m.Parts), 1024)
-		copy(c.Parts, m.Parts)
-	}
+	c.Parts = a.Ints(m.Parts)
 	c.Diversion, c.HistoryInfo = nil, nil
 	if m.Diversion != nil || m.HistoryInfo != nil {
 		var all [][]byte
