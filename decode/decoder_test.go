@@ -565,6 +565,7 @@ func (r *partsRecorder) Message(m *decode.Message) {
 func TestMessageParts(t *testing.T) {
 	frags := synth.Fragments4("10.0.0.1:5060", "10.0.0.2:5060", invite("p4", 3000), 1500, 5)
 	a := invite("tcp-p", 1200)
+	b := invite("tcp-q", 0)
 	tests := []struct {
 		name   string
 		frames [][]byte
@@ -573,6 +574,11 @@ func TestMessageParts(t *testing.T) {
 		{"whole datagram", [][]byte{synth.UDP(cli, srv, invite("u", 0))}, "[[]]"},
 		{"fragments", frags, fmt.Sprint([][]int{{1, 2, 3}})},
 		{"segments", [][]byte{tcpSeg(isn, syn, nil), tcpSeg(seq0, psh, a[:400]), tcpSeg(seq0+400, psh, a[400:900]), tcpSeg(seq0+900, psh, a[900:])}, "[[2 3 4]]"},
+		// The second half came first and waited: its own packet counts,
+		// not the one that completed the message.
+		{"segments out of order", [][]byte{tcpSeg(isn, syn, nil), tcpSeg(seq0+400, psh, a[400:]), tcpSeg(seq0, psh, a[:400])}, "[[2 3]]"},
+		// A message that starts in the packet ending another came whole in it.
+		{"two messages", [][]byte{tcpSeg(isn, syn, nil), tcpSeg(seq0, psh, a[:400]), tcpSeg(seq0+400, psh, append(append([]byte(nil), a[400:]...), b...))}, "[[2 3] []]"},
 	}
 	if len(frags) != 3 {
 		t.Fatalf("%d fragments, want 3", len(frags))

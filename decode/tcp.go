@@ -153,7 +153,7 @@ func (d *Decoder) streamData(key streamKey, s *stream, seq uint32, data []byte) 
 		data = data[-diff:]
 	}
 	s.next += uint32(len(data))
-	d.frame(key, s, data)
+	d.frame(key, s, data, d.curN)
 	d.drainOOO(key, s)
 }
 
@@ -178,7 +178,7 @@ func (d *Decoder) drainOOO(key streamKey, s *stream) {
 			s.next += uint32(len(data))
 			n, at := d.curN, d.curTime
 			d.curN, d.curTime = max(g.n, n), laterOf(g.at, at)
-			d.frame(key, s, data)
+			d.frame(key, s, data, g.n)
 			d.curN, d.curTime = n, at
 			progressed = true
 		}
@@ -225,32 +225,31 @@ func (d *Decoder) giveUpHole(key streamKey, s *stream) {
 	d.curN, d.curTime = n, at
 }
 
-// frame appends data to the stream and hands on every complete message.
-// When nothing is buffered, messages are parsed straight from data.
-func (d *Decoder) frame(key streamKey, s *stream, data []byte) {
+// frame appends data, which came in packet own, to the stream and hands on
+// every complete message. When nothing is buffered, messages are parsed
+// straight from data. (d.curN is the packet a message is attributed to:
+// the one that completed it, later than own for a held segment.)
+func (d *Decoder) frame(key streamKey, s *stream, data []byte, own int) {
 	var view []byte
+	if len(s.buf)+len(data) > maxStreamBuffer && len(s.buf) > 0 {
+		d.warnAt(s.bufN, ErrMalformed, "TCP stream %s -> %s: no complete SIP message in %d bytes; skipping ahead", key.src, key.dst, len(s.buf))
+		s.buf = s.buf[:0]
+		s.resync = true
+	}
 	if len(s.buf) == 0 {
 		s.parts = s.parts[:0]
 	}
-	if n := len(s.parts); n == 0 || s.parts[n-1] != d.curN {
-		s.parts = append(s.parts, d.curN)
+	if !slices.Contains(s.parts, own) {
+		s.parts = append(s.parts, own)
 	}
 	if len(s.buf) == 0 {
 		view = data
-		s.bufN = d.curN
+		s.bufN = own
 	} else {
-		if len(s.buf)+len(data) > maxStreamBuffer {
-			d.warnAt(s.bufN, ErrMalformed, "TCP stream %s -> %s: no complete SIP message in %d bytes; skipping ahead", key.src, key.dst, len(s.buf))
-			s.buf = s.buf[:0]
-			s.resync = true
-			view = data
-			s.bufN = d.curN
-		} else {
-			s.buf = append(s.buf, data...)
-			view = s.buf
-		}
+		s.buf = append(s.buf, data...)
+		view = s.buf
 	}
-	rest := d.frameMessages(key, s, view)
+	rest := d.frameMessages(key, s, view, own)
 	switch {
 	case len(rest) == 0:
 		s.buf = s.buf[:0]
@@ -263,7 +262,7 @@ func (d *Decoder) frame(key streamKey, s *stream, data []byte) {
 
 // frameMessages consumes complete messages from the front of b and returns
 // what is left.
-func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte) []byte {
+func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte, own int) []byte {
 	for {
 		if s.resync {
 			i := nextStartLine(b)
@@ -320,14 +319,16 @@ func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte) []byte {
 			if !ok {
 				return b
 			}
+			outer := d.parts // the IP fragments of this packet, if any
 			if len(s.parts) > 1 {
+				slices.Sort(s.parts) // in capture order, as Message.Parts says
 				d.parts = s.parts
 			}
 			d.sipMessage(key.src, key.dst, TCP, d.curTime, b[:n])
-			d.parts = nil
+			d.parts = outer
 			b = b[n:]
-			s.bufN = d.curN
-			s.parts = append(s.parts[:0], d.curN) // what follows began in this packet
+			s.bufN = own
+			s.parts = append(s.parts[:0], own) // what follows began in this packet
 		}
 	}
 }
