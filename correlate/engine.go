@@ -485,7 +485,6 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) {
 		tx := leg.findTx("INVITE", m.CSeq, branch, sentBy, m.FromTag)
 		if tx != nil && tx.Final != nil && tx.Final.Status >= 300 {
 			// ACK to a non-2xx final response: part of the INVITE transaction (§17.1.1.3).
-			m.Branch, m.SentBy = tx.Branch, tx.sentBy
 			if tx.ACK == nil {
 				tx.ACK = m
 			} else if sameHop(tx.ACK, m) {
@@ -495,7 +494,6 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) {
 		}
 		// ACK to a 2xx: a transaction of its own (§13.2.2.4).
 		if tx = leg.findTx("ACK", m.CSeq, branch, sentBy, m.FromTag); tx != nil {
-			m.Branch, m.SentBy = tx.Branch, tx.sentBy
 			if sameHop(tx.Request, m) {
 				m.Retransmission = true
 				tx.Requests = append(tx.Requests, m)
@@ -504,12 +502,10 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) {
 		}
 		tx = leg.newTx("ACK", "ACK", m, branch, sentBy)
 		tx.Request, tx.Requests = m, append(tx.Requests, m)
-		m.Branch, m.SentBy = tx.Branch, tx.sentBy
 		c.dialogRequest(leg, m)
 		return
 	}
 	if tx := leg.findTx(m.Method, m.CSeq, branch, sentBy, m.FromTag); tx != nil {
-		m.Branch, m.SentBy = tx.Branch, tx.sentBy
 		if tx.Request == nil {
 			tx.Request = m // the response was seen first
 			tx.Requests = append(tx.Requests, m)
@@ -521,7 +517,6 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) {
 	}
 	tx := leg.newTx(m.Method, m.Method, m, branch, sentBy)
 	tx.Request, tx.Requests = m, append(tx.Requests, m)
-	m.Branch, m.SentBy = tx.Branch, tx.sentBy
 	leg.pending++
 	if m.Method == "CANCEL" {
 		if inv := leg.findTx("INVITE", m.CSeq, branch, sentBy, m.FromTag); inv != nil {
@@ -539,7 +534,6 @@ func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) 
 		tx.Initial = m.ToTag == "" || m.CSeqMethod == "REGISTER"
 		leg.pending++
 	}
-	m.Branch, m.SentBy = tx.Branch, tx.sentBy
 	for _, r := range tx.Responses {
 		if r.Status == m.Status && r.ToTag == m.ToTag && sameHop(r, m) {
 			m.Retransmission = true

@@ -26,11 +26,9 @@ import (
 type endpoint struct {
 	leg   *Leg
 	ap    netip.AddrPort
-	rtcp  bool
 	stale bool   // replaced by a newer SDP, or its call ended
 	idx   int    // position in the Correlator's list for ap
 	seq   int    // announcement order: the higher, the more recent
-	side  string // the tag of the party that announced it (who receives there)
 	md    *Media // the m= line: payload types, codecs, clocks, direction, hold
 }
 
@@ -335,7 +333,7 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 			continue
 		}
 		rtp := netip.AddrPortFrom(md.Addr, uint16(md.Port))
-		ep := &endpoint{leg: l, ap: rtp, side: party, md: md}
+		ep := &endpoint{leg: l, ap: rtp, md: md}
 		eps = append(eps, ep)
 		if !global {
 			continue
@@ -347,7 +345,6 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 				port = md.Port + 1
 			}
 			rc := *ep
-			rc.rtcp = true
 			rc.ap = netip.AddrPortFrom(md.Addr, uint16(port))
 			c.setEndpoint(l, rc.ap, &rc)
 		}
@@ -565,7 +562,7 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 			hasA, hasB = l.lazy.usable(callerTag), answerTag != "" && l.lazy.usable(answerTag)
 		}
 	} else {
-		a, b = announcedBy(l, c)
+		a, b = announcedBy(l)
 		hasA, hasB = a != nil, b != nil
 	}
 	if !hasA || !hasB || c.Answer < 0 {
@@ -586,17 +583,17 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 		fs = append(fs, Finding{Rule: "no-rtp", Severity: Error, Packets: lastPacket(c),
 			Detail: "the call was answered and SDP was agreed, but no RTP was seen in either direction", RFC: "RFC 3264 §5"})
 	case talked && expectsToReceive(a) && len(toA) == 0 && len(toB) > 0:
-		fs = append(fs, oneWay(c, b, a, toB))
+		fs = append(fs, oneWay(a, toB))
 	case talked && expectsToReceive(b) && len(toB) == 0 && len(toA) > 0:
-		fs = append(fs, oneWay(c, a, b, toA))
+		fs = append(fs, oneWay(b, toA))
 	case len(toA) > 0 && len(toB) > 0:
 		// Both ways: did one stop while the other went on?
 		lastA, lastB := lastOf(toA), lastOf(toB)
 		switch {
 		case lastB.Sub(lastA) > stoppedGap && expectsToReceive(a):
-			fs = append(fs, stopped(c, a, toA, lastA, lastB))
+			fs = append(fs, stopped(a, toA, lastA, lastB))
 		case lastA.Sub(lastB) > stoppedGap && expectsToReceive(b):
-			fs = append(fs, stopped(c, b, toB, lastB, lastA))
+			fs = append(fs, stopped(b, toB, lastB, lastA))
 		}
 	}
 	// RTP arriving at an announced port from another address than the one
@@ -616,7 +613,7 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 
 // announcedBy returns the first audio endpoint the caller and the answerer
 // announced, or nil.
-func announcedBy(l *Leg, c *Call) (a, b *endpoint) {
+func announcedBy(l *Leg) (a, b *endpoint) {
 	if l.media == nil {
 		return nil, nil
 	}
@@ -675,26 +672,24 @@ func lastOf(ss []*media.Stream) time.Time {
 	return t
 }
 
-func oneWay(c *Call, from, to *endpoint, heard []*media.Stream) Finding {
+func oneWay(to *endpoint, heard []*media.Stream) Finding {
 	var n []int
 	for _, s := range heard {
 		n = append(n, s.FirstN)
 	}
 	return Finding{Rule: "one-way-audio", Severity: Error, Packets: n,
 		Detail: fmt.Sprintf("RTP flowed only one way: %s received nothing, though its SDP expected audio (%s)",
-			addrsOf(to), strings.Join(to.md.Codecs, ",")),
+			to.ap, strings.Join(to.md.Codecs, ",")),
 		RFC: "RFC 3264 §5"}
 }
 
-func stopped(c *Call, to *endpoint, ss []*media.Stream, last, other time.Time) Finding {
+func stopped(to *endpoint, ss []*media.Stream, last, other time.Time) Finding {
 	var lastN int
 	for _, s := range ss {
 		lastN = max(lastN, s.LastN)
 	}
 	return Finding{Rule: "one-way-audio", Severity: Error, Packets: []int{lastN},
 		Detail: fmt.Sprintf("RTP to %s stopped %.1f s before the other direction did, while the call was up",
-			addrsOf(to), other.Sub(last).Seconds()),
+			to.ap, other.Sub(last).Seconds()),
 		RFC: "RFC 3264 §5"}
 }
-
-func addrsOf(e *endpoint) string { return e.ap.String() }

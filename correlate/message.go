@@ -31,8 +31,6 @@ type Message struct {
 	CSeqMethod string
 	FromTag    string
 	ToTag      string
-	Branch     string // top Via branch
-	SentBy     string // top Via sent-by
 	Agent      string // User-Agent or Server
 
 	HasAuth        bool // carries Authorization or Proxy-Authorization
@@ -338,9 +336,6 @@ func convertSDP(b []byte, scratch *decode.SDP) *SDP {
 			Type: string(dm.Type), Addr: dm.Conn, Port: dm.Port, Proto: string(dm.Proto),
 			Payloads: append([]int(nil), dm.Formats...), Direction: dm.Direction.String(),
 			RTCPPort: dm.RTCPPort, RTCPMux: dm.RTCPMux, Hold: dm.Hold(),
-		}
-		if dm.Direction == decode.DirUnset {
-			m.Direction = "sendrecv"
 		}
 		for _, pt := range dm.Formats {
 			m.Codecs = append(m.Codecs, dm.Codec(pt))

@@ -142,7 +142,6 @@ type Stream struct {
 
 	names    PayloadNames
 	sameSSRC *Stream   // the next older stream with the same SSRC, in a Table
-	fk       fastKey   // the Table's key for it
 	slots    [4]ptInfo // payload types named for this stream
 	slotNxt  uint8
 	cache    ptInfo // the info of the last packet's payload type
@@ -340,7 +339,7 @@ func (s *Stream) closeSample(expected, received int) {
 // clock carries the whole pause as jitter, as it does in Wireshark.
 func (s *Stream) AddRTP(n int, at time.Time, p *decode.RTP) {
 	s.addRTP(n, at, p)
-	if s.Packets > 0 && len(s.Series) < MaxSeries || s.bucket != nil {
+	if len(s.Series) < MaxSeries || s.bucket != nil { // addRTP counted the packet: Packets > 0
 		s.sample(at)
 	}
 }
