@@ -22,10 +22,21 @@ import (
 // The shared corpus: public captures and what tshark 4.0 said about them
 // (shared/corpus/truth.sh runs tshark -z rtp,streams with the RTP and RTCP
 // heuristics on).
-const (
-	sharedCaptures = "/work/shared/captures/public"
-	sharedTruth    = "/work/shared/corpus/truth"
+// It is ../shared beside the repository, or $SIPFLOW_SHARED, as in
+// correlate's conformance tests.
+var (
+	sharedDir      = sharedRoot()
+	sharedCaptures = filepath.Join(sharedDir, "captures", "public")
+	sharedTruth    = filepath.Join(sharedDir, "corpus", "truth")
 )
+
+func sharedRoot() string {
+	if d := os.Getenv("SIPFLOW_SHARED"); d != "" {
+		return d
+	}
+	d, _ := filepath.Abs(filepath.Join("..", "..", "shared"))
+	return d
+}
 
 // tsharkDiffers lists where we knowingly differ from tshark, keyed by file
 // and SSRC (or file and "events"), with the reason and what we report
@@ -285,6 +296,9 @@ func TestTsharkStreams(t *testing.T) {
 		})
 	}
 	t.Logf("%d streams compared", checked)
+	if checked == 0 {
+		t.Error("the corpus lists RTP streams, but none was compared")
+	}
 }
 
 // TestTsharkEvents compares the RFC 4733 events that ended (tshark:

@@ -207,8 +207,9 @@ func (e *archiveWriteError) Error() string { return e.err.Error() }
 // The third pass is what keeps memory small whatever the capture's size:
 // the calls say which packets they need only when they finish, so keeping
 // frames during the analysis would mean holding every SIP frame of every
-// open call, or guessing; a second read costs a fraction of the analysis,
-// and what it needs to know is a bit per packet.
+// open call, or guessing; the second read parses no SIP (it decodes packets
+// only to find RTP streams, when the calls have any), and what it needs to
+// know is a bit per packet.
 func (o *archiveOptions) archiveFile(db *store.DB, file string, copts correlate.Options) error {
 	ctx := context.Background()
 	path := file

@@ -1095,9 +1095,11 @@ func TestArchiveConcurrent(t *testing.T) {
 
 // BenchmarkArchiveImport: the import of a generated 1 GB capture (SIP
 // only: with RTP a gigabyte holds few messages), in a child process, so
-// that its peak memory can be measured. It must store at least 50,000 SIP
-// messages a second, with a peak under 250 MB. The capture is generated
-// once into the temporary folder. SIPFLOW_BENCH_MB sets another size.
+// that its peak memory can be measured. Its goals (issue 5) are 50,000 SIP
+// messages a second stored and a peak under 250 MB; it reports both
+// against them, and does not fail on them (the figures depend on the
+// machine). The capture is generated once into the temporary folder.
+// SIPFLOW_BENCH_MB sets another size.
 //
 //	go test ./cmd/sipflow -run '^$' -bench ArchiveImport -benchtime 1x
 func BenchmarkArchiveImport(b *testing.B) {
