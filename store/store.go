@@ -35,6 +35,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -173,27 +174,54 @@ func Open(path string, opts Options) (*DB, error) {
 	return d, nil
 }
 
-// create makes an empty file with mode 0600 and gives it its page size and
-// WAL mode before anything else touches it (neither can change later).
+// create makes a new archive at path with mode 0600, its page size and WAL
+// mode set (neither can change later), unless another process is quicker.
+// The file is prepared under a temporary name beside path and linked into
+// place, so another process never opens it half made: one that opened the
+// empty file while its creator was still setting WAL mode could be refused
+// with "database is locked" (TestArchiveConcurrent, now and then).
 // SQLite creates the -wal and -shm files with the database's permissions.
 func create(path string) (bool, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".sipflow-new-*.db")
+	if err != nil {
+		return false, classify(path, err)
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	if err := initFile(tmp.Name()); err != nil {
+		return false, classify(path, err)
+	}
+	switch err := os.Link(tmp.Name(), path); {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrExist):
+		return false, nil // another process was quicker: open theirs
+	}
+	// No hard links here (some network file systems): make it in place.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return false, nil // another process was quicker: open theirs
+		return false, nil
 	}
 	if err != nil {
 		return false, classify(path, err)
 	}
 	f.Close()
-	db, err := sql.Open("sqlite3", "file:"+escapePath(path)+"?_busy_timeout=30000")
-	if err != nil {
-		return false, err
-	}
-	defer db.Close()
-	if _, err := db.Exec(fmt.Sprintf("PRAGMA page_size = %d; PRAGMA journal_mode = WAL; PRAGMA application_id = %d", pageSize, applicationID)); err != nil {
+	if err := initFile(path); err != nil {
 		return false, classify(path, err)
 	}
 	return true, nil
+}
+
+// initFile gives an empty database file its page size, WAL mode and
+// application id.
+func initFile(path string) error {
+	db, err := sql.Open("sqlite3", "file:"+escapePath(path)+"?_busy_timeout=30000")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.Exec(fmt.Sprintf("PRAGMA page_size = %d; PRAGMA journal_mode = WAL; PRAGMA application_id = %d", pageSize, applicationID))
+	return err
 }
 
 // dsn is the go-sqlite3 data source name: the PRAGMAs every pooled
