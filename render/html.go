@@ -45,17 +45,17 @@ type Report struct {
 
 // listRow is a call's line in the call list.
 type listRow struct {
-	ID                         string
-	Start                      string
-	StartV                     int64
-	CallID, Kind, From, To     string
-	State                      string
-	Final                      string
-	FinalV                     int
-	PDD, Duration              string
-	PDDV, DurationV            int64
-	Messages, Findings         int
-	Worst, Rules, FindingsText string
+	ID                     string
+	Start                  string
+	StartV                 int64
+	CallID, Kind, From, To string
+	State                  string
+	Final                  string
+	FinalV                 int
+	PDD, Duration          string
+	PDDV, DurationV        int64
+	Messages, Findings     int
+	Worst, FindingsText    string
 }
 
 // NewReport starts a page on w.
@@ -101,7 +101,7 @@ func (r *Report) Add(l *Ladder) error {
 	}
 	for _, f := range l.Findings {
 		d.Findings = append(d.Findings, findingView{Severity: f.Severity, Rule: clean(f.Rule),
-			Detail: clean(f.Detail), Where: "packets " + PacketList(f.Packets, "…") + " · " + f.RFC, Row: f.Row})
+			Detail: clean(f.Detail), Where: "packets " + PacketList(f.Packets, "…") + " · " + f.RFC})
 	}
 	for i := range l.Rows {
 		row := &l.Rows[i]
@@ -141,7 +141,7 @@ func (r *Report) Add(l *Ladder) error {
 		CallID: clean(l.CallID), Kind: l.Kind, From: clean(l.From), To: clean(l.To),
 		State: l.State, Final: final, FinalV: l.FinalStatus,
 		PDD: durCell(l.PDD), PDDV: int64(l.PDD / time.Millisecond), Duration: durCell(l.Duration), DurationV: int64(l.Duration / time.Millisecond),
-		Messages: l.Messages, Findings: len(l.Findings), Worst: worst, Rules: strings.Join(rules, " "), FindingsText: findings,
+		Messages: l.Messages, Findings: len(l.Findings), Worst: worst, FindingsText: findings,
 	})
 	return nil
 }
@@ -217,7 +217,6 @@ type sectionData struct {
 
 type findingView struct {
 	Severity, Rule, Detail, Where string
-	Row                           int
 }
 
 type textView struct {
@@ -262,11 +261,8 @@ type barView struct {
 	Y, TextY, W        int
 }
 
-// Plot geometry: a bar per measure, 140 px for the full scale.
-const (
-	plotBarX = 78
-	plotBarW = 140
-)
+// plotBarW is the plot's full scale: a bar per measure, 140 px at most.
+const plotBarW = 140
 
 // streamPlot draws what media.Stream measures (loss, jitter, MOS) as bars
 // against fixed scales, with the usual thresholds for voice (1 % and 3 %

@@ -418,17 +418,6 @@ func portOf(addrPort string) string {
 	return ""
 }
 
-// FindingsAt returns the findings placed at row i.
-func (l *Ladder) FindingsAt(i int) []Finding {
-	var out []Finding
-	for _, f := range l.Findings {
-		if f.Row == i {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // NumMessages counts the message rows, retransmissions included.
 func (l *Ladder) NumMessages() int {
 	n := 0
