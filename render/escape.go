@@ -61,8 +61,16 @@ func Sanitize(b []byte) string {
 	return sb.String()
 }
 
-// SanitizeString is Sanitize for a string.
-func SanitizeString(s string) string { return Sanitize([]byte(s)) }
+// SanitizeString is Sanitize for a string. A string of printable ASCII,
+// the common case, comes back as it is, without a copy.
+func SanitizeString(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return Sanitize([]byte(s))
+		}
+	}
+	return s
+}
 
 func writeHex(sb *strings.Builder, c byte) {
 	const hex = "0123456789abcdef"

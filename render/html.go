@@ -62,7 +62,7 @@ type listRow struct {
 func NewReport(w io.Writer, o ReportOptions) (*Report, error) {
 	r := &Report{w: w, o: o}
 	r.err = pageTemplates.ExecuteTemplate(w, "head", headData{
-		Title: clean(o.Title), CSP: template.HTMLAttr(`content="` + pageCSP + `"`),
+		Title: SanitizeString(o.Title), CSP: template.HTMLAttr(`content="` + pageCSP + `"`),
 		CSS: template.CSS(pageCSS + SVGStyle), List: o.List,
 	})
 	return r, r.err
@@ -79,29 +79,29 @@ func (r *Report) Add(l *Ladder) error {
 	SVG(&svg, l, SVGOptions{Embedded: true})
 	// The SVG is trusted markup: SVG escapes every string it draws, and
 	// TestHostileEscaped holds it to that.
-	d := sectionData{ID: id, Title: clean(l.Kind + " " + l.CallID), SVG: template.HTML(svg.String())}
+	d := sectionData{ID: id, Title: SanitizeString(l.Kind + " " + l.CallID), SVG: template.HTML(svg.String())}
 	meta := []string{l.State, l.Start.Format("2006-01-02 15:04:05.000") + " UTC"}
 	if l.From != "" || l.To != "" {
-		meta = append(meta, clean(l.Caller())+" → "+clean(l.To))
+		meta = append(meta, SanitizeString(l.Caller())+" → "+SanitizeString(l.To))
 	}
 	if l.FinalStatus > 0 {
 		meta = append(meta, "final "+strconv.Itoa(l.FinalStatus))
 	}
 	switch {
 	case l.Flow != "":
-		meta = append(meta, "flow "+clean(l.Flow))
+		meta = append(meta, "flow "+SanitizeString(l.Flow))
 	case l.Deviation != "":
-		meta = append(meta, "left flow: "+clean(l.Deviation))
+		meta = append(meta, "left flow: "+SanitizeString(l.Deviation))
 	}
 	d.Meta = strings.Join(meta, " · ")
 	if len(l.Legs) > 1 {
 		for i, leg := range l.Legs {
-			d.Legs = append(d.Legs, "leg "+strconv.Itoa(i+1)+": "+clean(leg))
+			d.Legs = append(d.Legs, "leg "+strconv.Itoa(i+1)+": "+SanitizeString(leg))
 		}
 	}
 	for _, f := range l.Findings {
-		d.Findings = append(d.Findings, findingView{Severity: f.Severity, Rule: clean(f.Rule),
-			Detail: clean(f.Detail), Where: "packets " + PacketList(f.Packets, "…") + " · " + f.RFC})
+		d.Findings = append(d.Findings, findingView{Severity: f.Severity, Rule: SanitizeString(f.Rule),
+			Detail: SanitizeString(f.Detail), Where: "packets " + PacketList(f.Packets, "…") + " · " + f.RFC})
 	}
 	for i := range l.Rows {
 		row := &l.Rows[i]
@@ -110,7 +110,7 @@ func (r *Report) Add(l *Ladder) error {
 			continue
 		}
 		head := "packet " + strconv.Itoa(row.N) + " · " + row.Time.Format("15:04:05.000000") + " UTC · " +
-			clean(row.Src) + " → " + clean(row.Dst) + " " + row.Transport
+			SanitizeString(row.Src) + " → " + SanitizeString(row.Dst) + " " + row.Transport
 		text := "(the message text was not kept)"
 		if row.Text != "" {
 			text = sanitizeLines(row.Text)
@@ -126,7 +126,7 @@ func (r *Report) Add(l *Ladder) error {
 		if rank[f.Severity] > rank[worst] {
 			worst = f.Severity
 		}
-		rules = append(rules, clean(f.Rule))
+		rules = append(rules, SanitizeString(f.Rule))
 	}
 	final := ""
 	if l.FinalStatus > 0 {
@@ -138,7 +138,7 @@ func (r *Report) Add(l *Ladder) error {
 	}
 	r.calls = append(r.calls, listRow{
 		ID: id, Start: l.Start.Format("2006-01-02 15:04:05.000"), StartV: l.Start.UnixMicro(),
-		CallID: clean(l.CallID), Kind: l.Kind, From: clean(l.From), To: clean(l.To),
+		CallID: SanitizeString(l.CallID), Kind: l.Kind, From: SanitizeString(l.From), To: SanitizeString(l.To),
 		State: l.State, Final: final, FinalV: l.FinalStatus,
 		PDD: durCell(l.PDD), PDDV: int64(l.PDD / time.Millisecond), Duration: durCell(l.Duration), DurationV: int64(l.Duration / time.Millisecond),
 		Messages: l.Messages, Findings: len(l.Findings), Worst: worst, FindingsText: findings,
@@ -194,7 +194,7 @@ func durCell(d time.Duration) string {
 func sanitizeLines(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\r\n"), "\n")
 	for i, ln := range lines {
-		lines[i] = clean(strings.TrimSuffix(ln, "\r"))
+		lines[i] = SanitizeString(strings.TrimSuffix(ln, "\r"))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -270,7 +270,7 @@ const plotBarW = 140
 func streamPlot(r *Row) streamView {
 	s := r.Stream
 	v := streamView{
-		Caption: clean(r.Label+" "+r.Src+" → "+r.Dst) + fmt.Sprintf(" · SSRC %#08x · %s", s.SSRC, clean(s.Summary())),
+		Caption: SanitizeString(r.Label+" "+r.Src+" → "+r.Dst) + fmt.Sprintf(" · SSRC %#08x · %s", s.SSRC, SanitizeString(s.Summary())),
 	}
 	v.Label = v.Caption
 	add := func(name, value string, frac float64, level string) {

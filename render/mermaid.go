@@ -150,7 +150,7 @@ func mermaidLabel(l *Ladder, r *Row) string {
 // or a newline), start a comment (# or %%), draw an arrow (> <), open a
 // directive or frontmatter, or reach the rendered SVG as HTML.
 func MermaidText(s string) string {
-	s = clean(s)
+	s = SanitizeString(s)
 	var b strings.Builder
 	b.Grow(len(s) + 8)
 	for _, r := range s {
@@ -202,7 +202,7 @@ func MermaidMarkdown(w io.Writer, ls []*Ladder) error {
 
 // markdownText escapes a heading's text: Markdown punctuation and HTML.
 func markdownText(s string) string {
-	s = clean(s)
+	s = SanitizeString(s)
 	var b strings.Builder
 	for _, r := range s {
 		if strings.ContainsRune("\\`*_{}[]()#+-.!<>&|~\"'", r) {

@@ -203,7 +203,7 @@ func (s *svgRenderer) int(v int) { s.b = strconv.AppendInt(s.b, int64(v), 10) }
 
 // text appends v sanitized and XML-escaped, cut at max characters.
 func (s *svgRenderer) text(v string, max int) {
-	s.b = appendXMLText(s.b, clean(v), max)
+	s.b = appendXMLText(s.b, SanitizeString(v), max)
 }
 
 // appendXMLText escapes s for XML character data and attribute values,

@@ -144,7 +144,7 @@ func (t *textRenderer) layout() {
 	t.gutter = t.wN + 1 + t.wT + 2
 	for i := range l.Participants {
 		p := &l.Participants[i]
-		want = max(want, StringWidth(clean(p.ID))+2, StringWidth(clean(p.Name()))+2)
+		want = max(want, StringWidth(SanitizeString(p.ID))+2, StringWidth(SanitizeString(p.Name()))+2)
 	}
 	want = min(max(want, 14), 36)
 	n := max(len(l.Participants), 1)
@@ -158,7 +158,7 @@ func (t *textRenderer) layout() {
 	}
 	for i := range l.Participants {
 		p := &l.Participants[i]
-		if StringWidth(clean(p.ID)) > t.lane-1 || StringWidth(clean(p.Name())) > t.lane-1 {
+		if StringWidth(SanitizeString(p.ID)) > t.lane-1 || StringWidth(SanitizeString(p.Name())) > t.lane-1 {
 			t.keys = true
 		}
 	}
@@ -196,7 +196,7 @@ func (t *textRenderer) write(x int, s string, st style, limit int) int {
 	if x >= limit || s == "" {
 		return x
 	}
-	s = clean(s)
+	s = SanitizeString(s)
 	if x+StringWidth(s) <= limit {
 		return t.runes(x, s, st, limit)
 	}
@@ -221,7 +221,7 @@ func (t *textRenderer) write(x int, s string, st style, limit int) int {
 // writeTail is write that cuts the start of s instead of its end: for
 // addresses, whose last digits tell them apart.
 func (t *textRenderer) writeTail(x int, s string, st style, limit int) int {
-	s = clean(s)
+	s = SanitizeString(s)
 	if x+StringWidth(s) <= limit {
 		return t.runes(x, s, st, limit)
 	}
@@ -408,7 +408,7 @@ func (t *textRenderer) header() {
 				continue
 			}
 			room := t.lane - 1
-			w := min(StringWidth(clean(text)), room)
+			w := min(StringWidth(SanitizeString(text)), room)
 			x := max(t.xs[i]-w/2, 0)
 			end := x
 			if line == 1 {
@@ -544,7 +544,7 @@ func (t *textRenderer) note(r *Row, prefix, text string, st style) {
 	}
 	// A note shifts left only as far as it takes to show a useful part of
 	// it: it is cut anyway, and said in full at the end or in other formats.
-	x = t.shiftLeft(x, min(StringWidth(clean(prefix+text)), 40))
+	x = t.shiftLeft(x, min(StringWidth(SanitizeString(prefix+text)), 40))
 	x = t.write(x, prefix, st, t.width)
 	t.write(x, text, st, t.width)
 	t.flush()
@@ -561,13 +561,13 @@ func (t *textRenderer) shiftLeft(x, w int) int {
 
 // labelWidth is the width of a row's label line text, as row writes it.
 func (t *textRenderer) labelWidth(r *Row) int {
-	w := StringWidth(clean(r.Label))
+	w := StringWidth(SanitizeString(r.Label))
 	if r.Kind == RowStream {
 		w += 2 + StringWidth(r.Stream.Summary())
 	} else {
 		w += 2 + len("cseq ") + len(strconv.FormatUint(uint64(r.CSeq), 10))
 		if !r.IsRequest() {
-			w += 1 + StringWidth(clean(r.CSeqMethod))
+			w += 1 + StringWidth(SanitizeString(r.CSeqMethod))
 		}
 	}
 	if r.Retransmission {
@@ -584,7 +584,7 @@ func (t *textRenderer) fullText(text string) {
 	indent := t.gutter
 	room := max(t.width-indent, 20)
 	for _, ln := range strings.Split(strings.TrimRight(text, "\r\n"), "\n") {
-		ln = clean(strings.TrimSuffix(ln, "\r"))
+		ln = SanitizeString(strings.TrimSuffix(ln, "\r"))
 		for {
 			t.clear()
 			if StringWidth(ln) <= room {
@@ -621,7 +621,7 @@ func (t *textRenderer) footer() {
 		t.line(0, "findings", stTitle)
 		for _, f := range l.Findings {
 			st := severityStyle(f.Severity)
-			lines := wrapWords(clean(f.Rule+": "+f.Detail), t.width-10)
+			lines := wrapWords(SanitizeString(f.Rule+": "+f.Detail), t.width-10)
 			for i, ln := range lines {
 				t.clear()
 				if i == 0 {
@@ -646,7 +646,7 @@ func (t *textRenderer) footer() {
 		t.line(0, "flow: "+l.Flow, stDim)
 	case l.Deviation != "":
 		t.line(0, "", stPlain)
-		for _, ln := range wrapWords(clean("flow: left "+l.Deviation), t.width) {
+		for _, ln := range wrapWords(SanitizeString("flow: left "+l.Deviation), t.width) {
 			t.line(0, ln, stDim)
 		}
 	}

@@ -115,14 +115,3 @@ func severityStyle(sev string) style {
 	}
 	return stInfo
 }
-
-// clean is SanitizeString without its two copies for the common case, a
-// string of printable ASCII.
-func clean(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			return SanitizeString(s)
-		}
-	}
-	return s
-}
