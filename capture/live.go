@@ -17,8 +17,9 @@ const (
 	// capture every packet give a filter that is always true, such as
 	// "udp or not udp".
 	DefaultLiveFilter = "udp or tcp"
-	// DefaultSnapLen is the most bytes kept of a packet, as libpcap.
-	DefaultSnapLen = 262144
+	// DefaultSnapLen is the most bytes kept of a packet: what a file's
+	// record may hold (MaxPacketLen), as libpcap.
+	DefaultSnapLen = MaxPacketLen
 	// DefaultBufferSize is the kernel buffer for packets not yet read.
 	DefaultBufferSize = 32 << 20
 	// AnyInterface captures on every interface, in Linux cooked format.
