@@ -36,9 +36,11 @@ func (f *callFilter) addFlags(cmd *cobra.Command) {
 	fl.BoolVar(&f.all, "all", false, "include registrations, subscriptions, OPTIONS, MESSAGE and other requests, not only INVITE calls")
 }
 
+// validStates are correlate's states, by name.
 var validStates = map[string]bool{
-	"answered": true, "completed": true, "cancelled": true, "rejected": true, "failed": true,
-	"unanswered": true, "in-progress": true, "registered": true,
+	string(correlate.StateAnswered): true, string(correlate.StateCompleted): true, string(correlate.StateCancelled): true,
+	string(correlate.StateRejected): true, string(correlate.StateFailed): true, string(correlate.StateUnanswered): true,
+	string(correlate.StateInProgress): true, string(correlate.StateRegistered): true,
 }
 
 func (f *callFilter) validate() error {
