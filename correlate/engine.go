@@ -88,7 +88,8 @@ type Correlator struct {
 	open      legList           // legs with something pending, oldest activity first
 	done      legList           // terminal INVITE calls lingering
 	doneNon   legList           // terminal legs of other kinds lingering (longer)
-	order     []*group          // groups in creation order, for OldestOpen
+	order     []orderEntry      // groups in creation order, for OldestOpen
+	freeLegs  []*Leg            // legs of emitted calls handed back by Recycle
 	seq       int
 	now       time.Time
 	nextCheck time.Time
@@ -182,6 +183,17 @@ func (ts *tombstones) expire(t time.Time, keep time.Duration) {
 		ts.head++
 	}
 }
+
+// orderEntry is a group in the creation order. The group lives in a leg
+// (Leg.ownGroup) that Recycle may hand to a later call while the entry still
+// waits in the queue: seq tells the group it was from the one it is now.
+type orderEntry struct {
+	g   *group
+	seq int
+}
+
+// done reports whether the entry's group is finished (or gone to a later call).
+func (e orderEntry) done() bool { return e.g.seq != e.seq || e.g.finished }
 
 type group struct {
 	legs     []*Leg
@@ -345,7 +357,16 @@ func (c *Correlator) newLeg(d *decode.Message) *Leg {
 	id, all := all[:len(d.CallID)], all[len(d.CallID):]
 	from, all := all[:len(d.From.URI)], all[len(d.From.URI):]
 	to, display := all[:len(d.To.URI)], all[len(d.To.URI):]
-	leg := &Leg{CallID: id, first: d.Time, From: from, To: to, FromDisplay: display}
+	var leg *Leg
+	if n := len(c.freeLegs); n > 0 {
+		leg = c.freeLegs[n-1]
+		c.freeLegs[n-1] = nil
+		c.freeLegs = c.freeLegs[:n-1]
+		mp, tp := leg.msgPool[:0], leg.txPool[:0]
+		*leg = Leg{CallID: id, first: d.Time, From: from, To: to, FromDisplay: display, msgPool: mp, txPool: tp}
+	} else {
+		leg = &Leg{CallID: id, first: d.Time, From: from, To: to, FromDisplay: display}
+	}
 	method := string(d.CSeqMethod)
 	if d.IsRequest() {
 		method = string(d.Method)
@@ -357,7 +378,7 @@ func (c *Correlator) newLeg(d *decode.Message) *Leg {
 	g.legBuf[0] = leg
 	g.legs, g.seq, g.open = g.legBuf[:1:1], c.seq, 1
 	leg.group = g
-	c.order = append(c.order, g)
+	c.order = append(c.order, orderEntry{g, g.seq})
 	c.legs[id] = leg
 	if len(c.legs) > c.Stats.PeakOpen {
 		c.Stats.PeakOpen = len(c.legs)
@@ -659,8 +680,9 @@ func (c *Correlator) Flush() {
 	if c.latest.After(c.now) {
 		c.now = c.latest
 	}
-	for _, g := range c.order {
-		if g.finished || g.merged != nil {
+	for _, e := range c.order {
+		g := e.g
+		if e.done() || g.merged != nil {
 			continue
 		}
 		for _, l := range g.legs {
@@ -679,8 +701,8 @@ func (c *Correlator) Flush() {
 // when none is open. A caller that wants calls in order of first message
 // can hold finished calls until their Seq is below it.
 func (c *Correlator) OldestOpen() int {
-	for len(c.order) > 0 && c.order[0].finished {
-		c.order[0] = nil
+	for len(c.order) > 0 && c.order[0].done() {
+		c.order[0] = orderEntry{}
 		c.order = c.order[1:]
 	}
 	if len(c.order) == 0 {
@@ -795,6 +817,28 @@ func (c *Correlator) build(g *group) *Call {
 	sortFindings(call.Findings)
 	matchFlows(call, c.opts.Flows, &c.matcher)
 	return call
+}
+
+// maxFreeLegs bounds the legs Recycle keeps for later calls: a few seconds
+// of a busy capture's calls.
+const maxFreeLegs = 4096
+
+// Recycle hands the memory of an emitted call's legs (the Leg records and
+// the last block of their messages and transactions) back to the
+// correlator for the calls to come. On a long capture that is most of what
+// correlation allocates, and what the garbage collector would otherwise
+// have to find and free. call.Legs is nil afterwards; the call's other
+// fields stay valid. Call it from the goroutine that calls Add, and only
+// once nothing refers to the call's legs, messages, transactions or
+// dialogs any more.
+func (c *Correlator) Recycle(call *Call) {
+	for _, l := range call.Legs {
+		if len(c.freeLegs) == maxFreeLegs {
+			break
+		}
+		c.freeLegs = append(c.freeLegs, l)
+	}
+	call.Legs = nil
 }
 
 // legList is an intrusive doubly linked list of legs, ordered by last activity.

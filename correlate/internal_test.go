@@ -34,19 +34,7 @@ func TestMoreThanASecond(t *testing.T) {
 // synthesised captures whose media starts after some calls (one of them a
 // B2BUA pair with a leg finished before the other) have finished.
 func TestLazySDPSameAsEager(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "*.pcap"))
-	shared := os.Getenv("SIPFLOW_SHARED") // as the conformance tests find the corpus
-	if shared == "" {
-		shared = filepath.Join("..", "..", "shared")
-	}
-	if d, err := filepath.Abs(filepath.Join(shared, "captures", "public")); err == nil {
-		filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
-			if err == nil && !e.IsDir() {
-				files = append(files, p)
-			}
-			return nil
-		})
-	}
+	files := corpusFiles(t)
 	files = append(files, mediaLateCapture(t))
 	compared := 0
 	for _, f := range files {
@@ -62,6 +50,42 @@ func TestLazySDPSameAsEager(t *testing.T) {
 	if compared < 3 {
 		t.Errorf("only %d captures had calls expecting media: the test compares too little", compared)
 	}
+}
+
+// corpusFiles lists the test captures and the public corpus (when present).
+func corpusFiles(t *testing.T) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "*.pcap"))
+	shared := os.Getenv("SIPFLOW_SHARED") // as the conformance tests find the corpus
+	if shared == "" {
+		shared = filepath.Join("..", "..", "shared")
+	}
+	if d, err := filepath.Abs(filepath.Join(shared, "captures", "public")); err == nil {
+		filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+			if err == nil && !e.IsDir() {
+				files = append(files, p)
+			}
+			return nil
+		})
+	}
+	return files
+}
+
+// generatedCapture writes n basic calls with RTP, 20 a second, 2 s each:
+// calls finish while later ones start.
+func generatedCapture(t *testing.T, n int) string {
+	t.Helper()
+	opts := synth.DefaultGen(n)
+	opts.Rate, opts.Hold = 20, 2*time.Second
+	var out bytes.Buffer
+	if _, err := synth.Generate(&out, opts); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "gen.pcap")
+	if err := os.WriteFile(p, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // summarize correlates a capture (media on) and prints every call's

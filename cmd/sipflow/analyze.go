@@ -55,13 +55,28 @@ func (o *correlateOptions) options(keepRaw bool) (correlate.Options, error) {
 // correlation in another; the correlator sees exactly the same sequence of
 // packet times and messages as in one goroutine, so the output is the same.
 func analyzeCapture(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call)) (*correlate.Stats, error) {
-	return analyze(g, file, opts, onCall, runtime.GOMAXPROCS(0) > 1)
+	return analyze(g, file, opts, onCall, runtime.GOMAXPROCS(0) > 1, false)
 }
 
-func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call), parallel bool) (*correlate.Stats, error) {
+// analyzeSummaries is analyzeCapture for a caller that keeps nothing of a
+// call's legs once onCall returns (its messages, transactions, dialogs):
+// their memory goes back to the correlator for later calls
+// (correlate.Correlator.Recycle), and the Call's Legs are nil by the time
+// the analysis returns.
+func analyzeSummaries(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call)) (*correlate.Stats, error) {
+	return analyze(g, file, opts, onCall, runtime.GOMAXPROCS(0) > 1, true)
+}
+
+func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call), parallel, recycle bool) (*correlate.Stats, error) {
 	ord := &callOrder{emit: onCall}
 	corr := correlate.New(opts, ord.add)
 	if !parallel {
+		if recycle {
+			ord.emit = func(c *correlate.Call) {
+				onCall(c)
+				corr.Recycle(c)
+			}
+		}
 		h := &handler{
 			message: func(m *decode.Message) {
 				corr.Add(m)
@@ -94,14 +109,42 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 	var out []*correlate.Call
 	finished := make(chan []*correlate.Call, 16)
 	written := make(chan struct{})
+	// With recycle, stage three hands written calls back to stage two, the
+	// correlator's goroutine, which alone may recycle them.
+	var recycled chan []*correlate.Call
+	if recycle {
+		recycled = make(chan []*correlate.Call, 16)
+	}
 	go func() {
 		defer close(written)
 		for calls := range finished {
 			for _, c := range calls {
 				onCall(c)
 			}
+			if !recycle {
+				continue
+			}
+			select {
+			case recycled <- calls:
+			default: // stage two is behind: the garbage collector takes these
+				for _, c := range calls {
+					c.Legs = nil
+				}
+			}
 		}
 	}()
+	recycleWritten := func() {
+		for {
+			select {
+			case calls := <-recycled:
+				for _, c := range calls {
+					corr.Recycle(c)
+				}
+			default:
+				return
+			}
+		}
+	}
 	ord.emit = func(c *correlate.Call) { out = append(out, c) }
 	flushOut := func() {
 		if len(out) > 0 {
@@ -211,6 +254,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 		default:
 		}
 		flushOut()
+		recycleWritten()
 	}
 	corr.Stats.Datagrams += skipped
 	noteLoss(g, corr, loss)

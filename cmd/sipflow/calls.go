@@ -88,10 +88,9 @@ func (o *callsOptions) run(file string) error {
 			w.Write(obj.B)
 			return
 		}
-		c.Legs = nil // a row needs the summary only: let the messages go
 		rows = append(rows, c)
 	}
-	_, err = analyzeCapture(o.globalOptions, file, copts, emit)
+	_, err = analyzeSummaries(o.globalOptions, file, copts, emit)
 	if less != nil {
 		sort.SliceStable(rows, func(i, j int) bool { return less(rows[i], rows[j]) })
 	}

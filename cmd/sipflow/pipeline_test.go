@@ -21,6 +21,11 @@ import (
 // callsJSON runs the analysis (serial or two-stage) and returns the NDJSON
 // of every call.
 func callsJSON(t *testing.T, file string, parallel bool) string {
+	return callsJSONRecycling(t, file, parallel, false)
+}
+
+// callsJSONRecycling is callsJSON with or without recycling legs.
+func callsJSONRecycling(t *testing.T, file string, parallel, recycle bool) string {
 	t.Helper()
 	g := &globalOptions{streams: streams{Out: io.Discard, Err: io.Discard}}
 	var out bytes.Buffer
@@ -28,7 +33,7 @@ func callsJSON(t *testing.T, file string, parallel bool) string {
 	_, err := analyze(g, file, correlate.Options{Media: true}, func(c *correlate.Call) { // as the commands do
 		callJSON(&obj, c)
 		out.Write(obj.B)
-	}, parallel)
+	}, parallel, recycle)
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
@@ -49,7 +54,7 @@ func generated(t testing.TB, calls int, rtp bool, rate float64) string {
 }
 
 // TestPipelineIdentical: the two-stage pipeline reports exactly what one
-// goroutine does.
+// goroutine does, with or without recycling the calls' legs.
 func TestPipelineIdentical(t *testing.T) {
 	files, _ := filepath.Glob(repoTestdata("*.pcap"))
 	odd := awkward(t)
@@ -70,6 +75,12 @@ func TestPipelineIdentical(t *testing.T) {
 		}
 		if serial != parallel || serial == "" {
 			t.Errorf("%s: two-stage output differs from one goroutine's:\n%s\n---\n%s", filepath.Base(f), serial, parallel)
+		}
+		// The calls command gives its calls' legs back for reuse, in either mode.
+		for _, par := range []bool{false, true} {
+			if got := callsJSONRecycling(t, f, par, true); got != serial {
+				t.Errorf("%s: output with legs recycled (parallel %v) differs:\n%s\n---\n%s", filepath.Base(f), par, serial, got)
+			}
 		}
 	}
 }
@@ -199,7 +210,7 @@ func BenchmarkAnalyze(b *testing.B) {
 				b.Fatal(err)
 			}
 			g := &globalOptions{streams: streams{Out: io.Discard, Err: io.Discard}}
-			st, err := analyze(g, file, correlate.Options{Media: true}, func(*correlate.Call) {}, true)
+			st, err := analyze(g, file, correlate.Options{Media: true}, func(*correlate.Call) {}, true, true)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -208,7 +219,7 @@ func BenchmarkAnalyze(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				calls := 0
-				if _, err := analyze(g, file, correlate.Options{Media: true}, func(*correlate.Call) { calls++ }, true); err != nil {
+				if _, err := analyze(g, file, correlate.Options{Media: true}, func(*correlate.Call) { calls++ }, true, true); err != nil {
 					b.Fatal(err)
 				}
 				if calls != tc.calls {

@@ -46,6 +46,7 @@ type globalOptions struct {
 	streams
 	color       string // auto, always, never
 	cpuProfile  string
+	memProfile  string
 	stopProfile func()
 }
 
@@ -90,6 +91,8 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 	root.PersistentFlags().StringVar(&g.color, "color", "auto", "colour output: auto, always or never (auto honours NO_COLOR)")
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentFlags().StringVar(&g.memProfile, "memprofile", "", "write an allocation profile to this file at exit (for performance work)")
+	root.PersistentFlags().MarkHidden("memprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		switch g.color {
 		case "auto", "always", "never":
@@ -124,6 +127,12 @@ func run(args []string, in io.Reader, out, errw io.Writer) int {
 	err := root.Execute()
 	if g.stopProfile != nil {
 		g.stopProfile()
+	}
+	if g.memProfile != "" {
+		if f, err := os.Create(g.memProfile); err == nil {
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
 	}
 	if err == nil {
 		return exitOK

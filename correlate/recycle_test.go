@@ -1,0 +1,139 @@
+package correlate
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipflow/sipflow/decode"
+	"github.com/sipflow/sipflow/internal/testfeed"
+)
+
+// TestRecycleSameCalls: a correlator that gets every emitted call's legs
+// back (Recycle) reports what one that does not reports, message for
+// message. Every capture is fed into one correlator, one after the other, then
+// all of them again in reverse order, so that calls are built in the
+// recycled legs of other captures' calls (B2BUA groups, forks,
+// registrations, media) and of the same ones; the test checks that they
+// were.
+func TestRecycleSameCalls(t *testing.T) {
+	files := corpusFiles(t)
+	files = append(files, mediaLateCapture(t), generatedCapture(t, 300))
+	for i := len(files) - 1; i >= 0; i-- {
+		files = append(files, files[i])
+	}
+	plain, _ := dumpAll(t, files, false)
+	recycled, reused := dumpAll(t, files, true)
+	t.Logf("%d legs built in recycled memory", reused)
+	if reused < 300 {
+		t.Errorf("only %d legs were built in recycled memory: the test compares too little", reused)
+	}
+	p, r := strings.Split(plain, "\n"), strings.Split(recycled, "\n")
+	for i := range min(len(p), len(r)) {
+		if p[i] != r[i] {
+			t.Fatalf("recycling legs changes the calls at line %d:\n%s\n---\n%s", i+1, p[i], r[i])
+		}
+	}
+	if len(p) != len(r) {
+		t.Fatalf("recycling legs changes the calls: %d lines, want %d", len(r), len(p))
+	}
+}
+
+// dumpAll feeds the files into one correlator, each an hour after the one
+// before ended, and prints every call in full: summary, legs, messages,
+// transactions, dialogs, findings, streams; and OldestOpen after every
+// step, as the commands ask for it to order their output. With recycle,
+// each call's legs go back to the correlator once printed; reused counts
+// the legs of later calls that were built in such memory.
+func dumpAll(t *testing.T, files []string, recycle bool) (string, int) {
+	t.Helper()
+	var b strings.Builder
+	given := map[*Leg]bool{}
+	reused := 0
+	var c *Correlator
+	c = New(Options{Media: true, RTPHeuristic: true}, func(call *Call) {
+		dumpCall(&b, call)
+		for _, l := range call.Legs {
+			if given[l] {
+				reused++
+				delete(given, l)
+			}
+		}
+		if recycle {
+			for _, l := range call.Legs {
+				given[l] = true
+			}
+			c.Recycle(call)
+			if call.Legs != nil {
+				t.Fatal("Recycle left the call's legs")
+			}
+		}
+	})
+	var oldest []int
+	var last time.Time // the latest packet time fed
+	for _, f := range files {
+		// The file starts an hour after the last one ended (captures of
+		// every year are among them): time must not go back.
+		var shift time.Duration
+		started := false
+		at := func(t time.Time) time.Time {
+			if !started {
+				started = true
+				if !last.IsZero() {
+					shift = last.Add(time.Hour).Sub(t)
+				}
+			}
+			t = t.Add(shift)
+			if t.After(last) {
+				last = t
+			}
+			return t
+		}
+		testfeed.Capture(f,
+			func(t time.Time) { c.Advance(at(t)); oldest = append(oldest, c.OldestOpen()) },
+			func(m *decode.Message) { m.Time = at(m.Time); c.Add(m); oldest = append(oldest, c.OldestOpen()) },
+			func(n int, t time.Time, src, dst netip.AddrPort, p []byte) {
+				c.AddDatagram(n, at(t), src, dst, p)
+				oldest = append(oldest, c.OldestOpen())
+			})
+		fmt.Fprintf(&b, "%s done, oldest open %v\n", f, oldest)
+		oldest = oldest[:0]
+	}
+	c.Flush()
+	return b.String(), reused
+}
+
+func dumpCall(b *strings.Builder, call *Call) {
+	fmt.Fprintf(b, "call %d %s %s %s %s %s %d %v %v %v %v %v %v msgs=%d dlgs=%d links=%v flow=%q dev=%q\n",
+		call.Seq, call.ID, call.Kind, call.From, call.To, call.State, call.FinalStatus, call.Start, call.End,
+		call.PDD, call.Answer, call.Duration, call.EndedBy, call.NumMessages, call.NumDialogs, call.LinkedIDs, call.Flow, call.Deviation)
+	for i, l := range call.Legs {
+		fmt.Fprintf(b, " leg %d %s %s links=%v\n", i, l.CallID, l.Kind, l.Links)
+		for _, m := range l.Messages {
+			fmt.Fprintf(b, "  msg %d %v %s %s %d %s cseq=%d %s tags=%s/%s retx=%v leg=%d sdp=%v raw=%d\n", m.N, m.Time, m.Src, m.Dst,
+				m.Status, m.Method, m.CSeq, m.CSeqMethod, m.FromTag, m.ToTag, m.Retransmission, m.Leg, m.HasSDP(), len(m.Raw()))
+		}
+		for _, tx := range l.Transactions {
+			final := 0
+			if tx.Final != nil {
+				final = tx.Final.N
+			}
+			fmt.Fprintf(b, "  tx %s %d %s reqs=%d resps=%d final=%d ack=%v cancel=%v initial=%v\n", tx.Method, tx.CSeq, tx.Branch,
+				len(tx.Requests), len(tx.Responses), final, tx.ACK != nil, tx.Cancel != nil, tx.Initial)
+		}
+		for _, d := range l.Dialogs {
+			fmt.Fprintf(b, "  dialog %s %s/%s early=%v confirmed=%v ended=%v\n", d.CallID, d.LocalTag, d.RemoteTag, d.Early, d.Confirmed, d.Ended)
+		}
+	}
+	for _, f := range call.Findings {
+		fmt.Fprintf(b, " finding %s %s %s %v %s\n", f.Rule, f.Severity, f.CallID, f.Packets, f.Detail)
+	}
+	for _, e := range call.Events {
+		fmt.Fprintf(b, " event %d %s %s\n", e.N, e.Kind, e.Detail)
+	}
+	for _, s := range call.Streams {
+		fmt.Fprintf(b, " stream %v %s pkts=%d lost=%d first=%d last=%d\n", s.Key, s.Codec, s.Packets, s.Lost, s.FirstN, s.LastN)
+	}
+}
