@@ -468,20 +468,14 @@ func offsetIn(outer, v []byte) (int, bool) {
 // reset clears m for a new parse, keeping the capture metadata and the
 // capacity of its slices.
 func (m *Message) reset() {
-	*m = Message{
-		N:             m.N,
-		Time:          m.Time,
-		Src:           m.Src,
-		Dst:           m.Dst,
-		Transport:     m.Transport,
-		Encap:         m.Encap,
-		Via:           m.Via[:0],
-		Headers:       m.Headers[:0],
-		Diversion:     m.Diversion[:0],
-		HistoryInfo:   m.HistoryInfo[:0],
-		ContentLength: -1,
-		MaxForwards:   -1,
-	}
+	// Saved, cleared in one pass, restored: building the new value in a
+	// temporary and copying it in costs twice the writes.
+	n, t, src, dst, tr, encap := m.N, m.Time, m.Src, m.Dst, m.Transport, m.Encap
+	via, hdrs, div, hist := m.Via[:0], m.Headers[:0], m.Diversion[:0], m.HistoryInfo[:0]
+	*m = Message{}
+	m.N, m.Time, m.Src, m.Dst, m.Transport, m.Encap = n, t, src, dst, tr, encap
+	m.Via, m.Headers, m.Diversion, m.HistoryInfo = via, hdrs, div, hist
+	m.ContentLength, m.MaxForwards = -1, -1
 }
 
 // startLine returns the start line for error messages.
@@ -645,11 +639,11 @@ func (m *Message) setField(id hdrID, v []byte, st *parseState) error {
 			}
 			return nil
 		}
-		a, err := parseNameAddr(v)
-		if err != nil {
+		if err := parseNameAddr(v, dst); err != nil {
+			*dst = NameAddr{}
 			return fmt.Errorf("%w: %s: %v", ErrMalformed, hdrNames[id], err)
 		}
-		*seen, *raw, *dst = true, v, a
+		*seen, *raw = true, v
 	case hdrCSeq:
 		if st.cseq {
 			if !bytes.Equal(st.cseqRaw, v) {
@@ -701,11 +695,11 @@ func (m *Message) setField(id hdrID, v []byte, st *parseState) error {
 		setOnce(&m.ProxyAuthenticate, v)
 	case hdrReferTo:
 		if m.ReferTo.URI == nil {
-			m.ReferTo, _ = parseNameAddr(v) // lenient: a bad Refer-To leaves it empty
+			parseNameAddr(v, &m.ReferTo) // lenient: a bad Refer-To leaves what could be read
 		}
 	case hdrReferredBy:
 		if m.ReferredBy.URI == nil {
-			m.ReferredBy, _ = parseNameAddr(v)
+			parseNameAddr(v, &m.ReferredBy)
 		}
 	case hdrReplaces:
 		setOnce(&m.Replaces, v)
@@ -732,7 +726,7 @@ func (m *Message) setListField(id hdrID, v []byte) error {
 		m.Via = append(m.Via, via)
 	case hdrContact:
 		if m.Contact.URI == nil {
-			m.Contact, _ = parseNameAddr(v) // lenient: the raw value stays in Headers
+			parseNameAddr(v, &m.Contact) // lenient: the raw value stays in Headers
 		}
 	case hdrDiversion:
 		m.Diversion = append(m.Diversion, v)
@@ -873,16 +867,19 @@ func parseVia(v []byte) (Via, error) {
 // needed before '<' (§3.1.1.6), and LWS inside <> is ignored (§3.1.2.14).
 // A missing closing quote or '>' is inferred (§3.1.2.6). The error is a
 // plain description; callers wrap it.
-func parseNameAddr(v []byte) (NameAddr, error) {
-	var a NameAddr
+func parseNameAddr(v []byte, a *NameAddr) error {
+	*a = NameAddr{}
 	v = trimLWS(v)
 	if len(v) == 0 {
-		return a, errors.New("empty value")
+		return errors.New("empty value")
 	}
 	lt, semi := -1, -1
 	quoted := false
 scan:
 	for i := 0; i < len(v); i++ {
+		if i = until(v, i, &nameAddrStop); i == len(v) {
+			break
+		}
 		switch v[i] {
 		case '"':
 			e := quotedEnd(v, i)
@@ -891,7 +888,7 @@ scan:
 				// name runs to the '<'. Seen in the wild as From: \"name\" <...>.
 				j := bytes.IndexByte(v[i:], '<')
 				if j < 0 {
-					return a, fmt.Errorf("unterminated quoted string in %q", snippet(v))
+					return fmt.Errorf("unterminated quoted string in %q", snippet(v))
 				}
 				lt = i + j
 				break scan
@@ -936,7 +933,7 @@ scan:
 		}
 	} else {
 		if quoted {
-			return a, fmt.Errorf("display name without <URI> in %q", snippet(v))
+			return fmt.Errorf("display name without <URI> in %q", snippet(v))
 		}
 		if semi < 0 {
 			semi = len(v)
@@ -945,7 +942,7 @@ scan:
 		params = v[semi:]
 	}
 	if len(a.URI) == 0 {
-		return a, fmt.Errorf("empty URI in %q", snippet(v))
+		return fmt.Errorf("empty URI in %q", snippet(v))
 	}
 	for p := 0; ; {
 		name, val, _, next, ok := nextParam(params, p)
@@ -957,7 +954,7 @@ scan:
 			a.Tag = val
 		}
 	}
-	return a, nil
+	return nil
 }
 
 // nextParam reads one ";name[=value]" from v at p, skipping LWS around the
@@ -1258,6 +1255,8 @@ var (
 	sepChar  = [256]bool{' ': true, '\t': true, '\r': true, '\n': true, ';': true, ',': true}
 	hostStop = [256]bool{' ': true, '\t': true, '\r': true, '\n': true, ';': true, ',': true, ':': true}
 	listChar = [256]bool{'"': true, '<': true, '>': true, ',': true}
+	// nameAddrStop marks what parseNameAddr's first scan stops at.
+	nameAddrStop = [256]bool{'"': true, '<': true, ';': true}
 )
 
 func skipLWS(v []byte, p int) int { return span(v, p, &lwsChar) }

@@ -110,3 +110,30 @@ func BenchmarkLooksLikeSIP(b *testing.B) {
 		})
 	}
 }
+
+// benchSIPp is what SIPp's stock UAC sends (the big-sip capture's INVITE):
+// short headers, one Via, a small SDP.
+var benchSIPp = []byte("INVITE sip:bob@127.0.2.20:5092 SIP/2.0\r\n" +
+	"Via: SIP/2.0/UDP 127.0.2.10:5090;branch=z9hG4bK-10885-1-0\r\n" +
+	"From: sipp <sip:sipp@127.0.2.10:5090>;tag=10885SIPpTag001\r\n" +
+	"To: bob <sip:bob@127.0.2.20:5092>\r\n" +
+	"Call-ID: 1-10885@127.0.2.10\r\n" +
+	"CSeq: 1 INVITE\r\n" +
+	"Contact: sip:sipp@127.0.2.10:5090\r\n" +
+	"Max-Forwards: 70\r\n" +
+	"Subject: Performance Test\r\n" +
+	"Content-Type: application/sdp\r\n" +
+	"Content-Length:   131\r\n" +
+	"\r\n" +
+	"v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.2.10\r\ns=-\r\nc=IN IP4 127.0.2.10\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+
+func BenchmarkParseSIPSIPp(b *testing.B) {
+	var m Message
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchSIPp)))
+	for b.Loop() {
+		if err := ParseSIP(benchSIPp, &m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1139,7 +1139,8 @@ func TestParseNameAddr(t *testing.T) {
 		return string(b)
 	}
 	for _, tt := range tests {
-		a, err := parseNameAddr([]byte(tt.in))
+		a := NameAddr{Display: []byte("stale"), URI: []byte("stale"), Tag: []byte("stale")}
+		err := parseNameAddr([]byte(tt.in), &a)
 		if err != nil {
 			t.Errorf("parseNameAddr(%q): %v", tt.in, err)
 			continue
@@ -1149,7 +1150,8 @@ func TestParseNameAddr(t *testing.T) {
 		}
 	}
 	for _, in := range []string{"", "  ", "<>", `"unterminated sip:x@y`, `"display" sip:x@y`, ";tag=1"} {
-		if _, err := parseNameAddr([]byte(in)); err == nil {
+		var a NameAddr
+		if err := parseNameAddr([]byte(in), &a); err == nil {
 			t.Errorf("parseNameAddr(%q) succeeded", in)
 		}
 	}
