@@ -245,7 +245,7 @@ func (c *Correlator) settleSDP(l *Leg) {
 		var lp lazyParties
 		for _, st := range l.stash {
 			sc := &c.sdpScratch
-			if err := decode.ParseSDP(st.body, sc); err != nil && len(sc.Media) == 0 {
+			if err := decode.ParseSDPMedia(st.body, sc); err != nil && len(sc.Media) == 0 {
 				continue // does not parse: as registerSDP, no change
 			}
 			usable := false

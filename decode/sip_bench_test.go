@@ -81,13 +81,20 @@ func BenchmarkFrameSIP(b *testing.B) {
 
 func BenchmarkParseSDP(b *testing.B) {
 	sdp := []byte(benchSDP)
-	var s SDP
-	b.ReportAllocs()
-	b.SetBytes(int64(len(sdp)))
-	for b.Loop() {
-		if err := ParseSDP(sdp, &s); err != nil {
-			b.Fatal(err)
-		}
+	for _, parse := range []struct {
+		name string
+		f    func([]byte, *SDP) error
+	}{{"full", ParseSDP}, {"media", ParseSDPMedia}} {
+		b.Run(parse.name, func(b *testing.B) {
+			var s SDP
+			b.ReportAllocs()
+			b.SetBytes(int64(len(sdp)))
+			for b.Loop() {
+				if err := parse.f(sdp, &s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
