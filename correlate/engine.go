@@ -135,10 +135,14 @@ type tomb struct {
 type tombstones struct {
 	seed  maphash.Seed
 	index map[uint64]uint64   // Call-ID hash -> seq of its newest tomb
-	queue []tomb              // queue[i] has seq head+i
-	head  uint64              // seq of queue[0]
+	ring  []tomb              // a ring buffer (power-of-two size): the tomb with seq s is at ring[s&(len-1)]
+	head  uint64              // seq of the oldest tomb
+	n     uint64              // tombs held: seqs head .. head+n-1
 	more  map[uint64][]uint64 // keys beyond the fourth, by seq (legs with many transactions)
 }
+
+// at returns the tomb with sequence number seq (head <= seq < head+n).
+func (ts *tombstones) at(seq uint64) *tomb { return &ts.ring[seq&uint64(len(ts.ring)-1)] }
 
 func (ts *tombstones) init() {
 	ts.seed = maphash.MakeSeed()
@@ -154,33 +158,40 @@ func (ts *tombstones) find(callID []byte) (*tomb, []uint64) {
 	if !ok {
 		return nil, nil
 	}
-	tb := &ts.queue[seq-ts.head]
-	return tb, ts.more[seq]
+	return ts.at(seq), ts.more[seq]
 }
 
 func (ts *tombstones) add(callID string, at time.Time, keys []uint64) {
 	tb := tomb{id: maphash.String(ts.seed, callID), sec: at.Unix(), nsec: int32(at.Nanosecond()), n: int32(len(keys))}
 	copy(tb.keys[:], keys)
-	seq := ts.head + uint64(len(ts.queue))
+	seq := ts.head + ts.n
 	if len(keys) > len(tb.keys) {
 		ts.more[seq] = append([]uint64(nil), keys[len(tb.keys):]...)
 	}
-	ts.queue = append(ts.queue, tb) // a full queue grows into a new array holding the live tombs only
+	if ts.n == uint64(len(ts.ring)) { // full: twice the size, every tomb at its seq's place
+		ring := make([]tomb, max(1024, 2*len(ts.ring)))
+		for s := ts.head; s < seq; s++ {
+			ring[s&uint64(len(ring)-1)] = *ts.at(s)
+		}
+		ts.ring = ring
+	}
+	*ts.at(seq) = tb
+	ts.n++
 	ts.index[tb.id] = seq
 }
 
 // expire forgets the tombs older than keep at packet time t.
 func (ts *tombstones) expire(t time.Time, keep time.Duration) {
-	for len(ts.queue) > 0 && t.Sub(time.Unix(ts.queue[0].sec, int64(ts.queue[0].nsec))) > keep {
-		tb := &ts.queue[0]
+	for ts.n > 0 && t.Sub(time.Unix(ts.at(ts.head).sec, int64(ts.at(ts.head).nsec))) > keep {
+		tb := ts.at(ts.head)
 		if ts.index[tb.id] == ts.head {
 			delete(ts.index, tb.id)
 		}
 		if tb.n > int32(len(tb.keys)) {
 			delete(ts.more, ts.head)
 		}
-		ts.queue = ts.queue[1:]
 		ts.head++
+		ts.n--
 	}
 }
 

@@ -137,3 +137,55 @@ func dumpCall(b *strings.Builder, call *Call) {
 		fmt.Fprintf(b, " stream %v %s pkts=%d lost=%d first=%d last=%d\n", s.Key, s.Codec, s.Packets, s.Lost, s.FirstN, s.LastN)
 	}
 }
+
+// TestTombstoneRing: tombs added and expired over and over, across the
+// ring's wrap and its growth while it wraps, are found exactly while they
+// are kept, each with its own keys (the fifth and later ones too).
+func TestTombstoneRing(t *testing.T) {
+	var ts tombstones
+	ts.init()
+	start := time.Unix(1_000_000, 0).UTC()
+	const keep = 30 * time.Second
+	when := func(i int) time.Time { return start.Add(time.Duration(i) * 10 * time.Millisecond) }
+	// Call i finishes at step i; from step 8000 on, a second call (i+1e6)
+	// finishes at each step too: the ring must grow while its head has
+	// moved on.
+	added := func(j int) bool { return j < 1e6 || j-1e6 >= 8000 }
+	keysOf := func(j int) []uint64 {
+		keys := make([]uint64, j%7)
+		for k := range keys {
+			keys[k] = uint64(j*10 + k)
+		}
+		return keys
+	}
+	for i := range 16000 {
+		now := when(i)
+		ts.add(fmt.Sprint("call-", i), now, keysOf(i))
+		if i >= 8000 {
+			ts.add(fmt.Sprint("call-", i+1e6), now, keysOf(i+1e6))
+		}
+		ts.expire(now, keep)
+		if i%97 != 0 {
+			continue
+		}
+		for j := max(0, i-3500); j <= i; j += 13 {
+			for _, id := range []int{j, j + 1e6} {
+				want := added(id) && now.Sub(when(j)) <= keep
+				tb, more := ts.find([]byte(fmt.Sprint("call-", id)))
+				if (tb != nil) != want {
+					t.Fatalf("at %d: tomb of call %d found %v, want %v", i, id, tb != nil, want)
+				}
+				if tb == nil {
+					continue
+				}
+				keys := append(tb.keys[:min(int(tb.n), len(tb.keys)):min(int(tb.n), len(tb.keys))], more...)
+				if fmt.Sprint(keys) != fmt.Sprint(keysOf(id)) {
+					t.Fatalf("at %d: tomb of call %d has keys %v, want %v", i, id, keys, keysOf(id))
+				}
+			}
+		}
+	}
+	if len(ts.ring) < 8192 {
+		t.Fatalf("ring of %d: it never grew while wrapped", len(ts.ring))
+	}
+}
