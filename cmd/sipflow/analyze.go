@@ -263,6 +263,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 	flushOut()
 	close(finished)
 	<-written
+	recycleWritten() // the last calls written: every call's Legs are nil now
 	noteNoMedia(g, opts, &corr.Stats)
 	return &corr.Stats, scanErr
 }

@@ -30,12 +30,19 @@ func callsJSONRecycling(t *testing.T, file string, parallel, recycle bool) strin
 	g := &globalOptions{streams: streams{Out: io.Discard, Err: io.Discard}}
 	var out bytes.Buffer
 	var obj jsonw.Object
+	var calls []*correlate.Call
 	_, err := analyze(g, file, correlate.Options{Media: true}, func(c *correlate.Call) { // as the commands do
 		callJSON(&obj, c)
 		out.Write(obj.B)
+		calls = append(calls, c)
 	}, parallel, recycle)
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
+	}
+	for _, c := range calls {
+		if recycle == (c.Legs != nil) {
+			t.Fatalf("%s: call %s has legs %v after the analysis (recycle %v)", file, c.ID, c.Legs != nil, recycle)
+		}
 	}
 	return out.String()
 }
