@@ -839,9 +839,10 @@ const maxFreeLegs = 4096
 // correlator for the calls to come. On a long capture that is most of what
 // correlation allocates, and what the garbage collector would otherwise
 // have to find and free. call.Legs is nil afterwards; the call's other
-// fields stay valid. Call it from the goroutine that calls Add, and only
-// once nothing refers to the call's legs, messages, transactions or
-// dialogs any more.
+// fields stay valid. Call it from the goroutine that calls Add (the emit
+// function may call it for the call it was given), once, and only when
+// nothing refers to the call's legs, messages, transactions or dialogs
+// any more.
 func (c *Correlator) Recycle(call *Call) {
 	for _, l := range call.Legs {
 		if len(c.freeLegs) == maxFreeLegs {
