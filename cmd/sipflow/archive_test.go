@@ -834,27 +834,6 @@ func TestCapturesOutput(t *testing.T) {
 	}
 }
 
-// archFrames reads a capture file's packets (copies).
-func archFrames(t *testing.T, path string) []capture.Packet {
-	t.Helper()
-	src, err := capture.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	var out []capture.Packet
-	for {
-		p, err := src.Next()
-		if err != nil {
-			break
-		}
-		q := *p
-		q.Data = append([]byte(nil), p.Data...)
-		out = append(out, q)
-	}
-	return out
-}
-
 // TestExport: a call exported from the archive and from the capture gives
 // the same file: the frames of the call's SIP messages and RTP, with their
 // original link type, timestamps and bytes.
@@ -878,10 +857,10 @@ func TestExport(t *testing.T) {
 			t.Errorf("%s: export from the archive (%d bytes) and from the capture (%d bytes) differ", tc.file, len(a), len(b))
 		}
 		orig := map[int]capture.Packet{}
-		for _, p := range archFrames(t, repoTestdata(tc.file)) {
+		for _, p := range readPackets(t, repoTestdata(tc.file)) {
 			orig[p.N] = p
 		}
-		for _, p := range archFrames(t, fromDB) {
+		for _, p := range readPackets(t, fromDB) {
 			// Match each exported frame with the original by content and time.
 			found := false
 			for _, o := range orig {
@@ -950,7 +929,7 @@ func TestExportLinkTypes(t *testing.T) {
 	archRun(t, 0, "archive", "--db", db, in)
 	out := filepath.Join(t.TempDir(), "out.pcapng")
 	archRun(t, 0, "export", "--db", db, "--call", "mixed", "-w", out)
-	want, got := archFrames(t, in), archFrames(t, out)
+	want, got := readPackets(t, in), readPackets(t, out)
 	if len(got) != 2 {
 		t.Fatalf("%d packets exported", len(got))
 	}
@@ -986,8 +965,8 @@ func TestExportReassembled(t *testing.T) {
 		for _, from := range [][]string{{"--db", db}, {in}} {
 			out := filepath.Join(t.TempDir(), "out.pcap")
 			archRun(t, 0, append(append([]string{"export"}, from...), "--call", tc.call, "-w", out)...)
-			orig := archFrames(t, in)
-			got := archFrames(t, out)
+			orig := readPackets(t, in)
+			got := readPackets(t, out)
 			if len(got) != len(tc.want) {
 				t.Fatalf("%s %v: %d packets exported, want %d", tc.call, from, len(got), len(tc.want))
 			}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/internal/jsonw"
+	"github.com/sipflow/sipflow/internal/testfeed"
 	"github.com/sipflow/sipflow/store"
 )
 
@@ -42,24 +43,11 @@ func newReplay(pkts []capture.Packet) *replaySource {
 // readPackets returns the packets of a capture file, copied.
 func readPackets(t testing.TB, name string) []capture.Packet {
 	t.Helper()
-	src, err := capture.Open(name)
+	out, err := testfeed.Packets(name)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", name, err)
 	}
-	defer src.Close()
-	var out []capture.Packet
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		c := *p
-		c.Data = slices.Clone(p.Data)
-		out = append(out, c)
-	}
+	return out
 }
 
 func (r *replaySource) Next() (*capture.Packet, error) {

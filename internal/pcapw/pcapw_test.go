@@ -2,7 +2,6 @@ package pcapw
 
 import (
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sipflow/sipflow/capture"
+	"github.com/sipflow/sipflow/internal/testfeed"
 )
 
 var t0 = time.Date(2026, 11, 22, 10, 0, 0, 123456789, time.UTC)
@@ -25,24 +25,11 @@ func packet(n, iface int, link capture.LinkType, at time.Duration, size int) *ca
 // readAll returns every packet of a capture file, copied.
 func readAll(t *testing.T, name string) []capture.Packet {
 	t.Helper()
-	src, err := capture.Open(name)
+	out, err := testfeed.Packets(name)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", name, err)
 	}
-	defer src.Close()
-	var out []capture.Packet
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		c := *p
-		c.Data = slices.Clone(p.Data)
-		out = append(out, c)
-	}
+	return out
 }
 
 func TestWritePcapNanoseconds(t *testing.T) {

@@ -57,3 +57,26 @@ func (h handler) Datagram(d *decode.Datagram) {
 	h.addDatagram(d.N, d.Time, d.Src, d.Dst, d.Payload)
 }
 func (h handler) Warn(*decode.Warning) {}
+
+// Packets returns every packet of the capture file at path, each with its
+// own copy of the bytes, or the error that ended the file early.
+func Packets(path string) ([]capture.Packet, error) {
+	src, err := capture.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	var out []capture.Packet
+	for {
+		p, err := src.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		c := *p
+		c.Data = append([]byte(nil), p.Data...)
+		out = append(out, c)
+	}
+}
