@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io/fs"
 	"os"
@@ -157,22 +156,14 @@ func mediaLateCapture(t *testing.T) string {
 	}
 	for i := 0; i < 100; i++ {
 		for _, port := range []int{4020, 4030} {
-			rtp := make([]byte, 12+160)
-			rtp[0], rtp[1] = 0x80, 0
-			binary.BigEndian.PutUint16(rtp[2:], uint16(i))
-			binary.BigEndian.PutUint32(rtp[4:], uint32(i*160))
-			binary.BigEndian.PutUint32(rtp[8:], uint32(port))
+			rtp := synth.RTP(0, uint16(i), uint32(i*160), uint32(port), 160)
 			frames = append(frames, synth.UDP(fmt.Sprintf("10.0.0.1:%d", port), fmt.Sprintf("10.0.0.2:%d", port+1000), rtp))
 		}
 	}
 	// RTP to the media server from an address nobody announced (NAT): it
 	// belongs to the call that announced the server's address last.
 	for i := 0; i < 50; i++ {
-		rtp := make([]byte, 12+160)
-		rtp[0], rtp[1] = 0x80, 0
-		binary.BigEndian.PutUint16(rtp[2:], uint16(i))
-		binary.BigEndian.PutUint32(rtp[4:], uint32(i*160))
-		binary.BigEndian.PutUint32(rtp[8:], 77)
+		rtp := synth.RTP(0, uint16(i), uint32(i*160), 77, 160)
 		frames = append(frames, synth.UDP("10.0.0.50:7000", "10.0.0.9:6000", rtp))
 	}
 	var out bytes.Buffer

@@ -150,11 +150,7 @@ func TestAudioOtherCodec(t *testing.T) {
 		synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", msg("SIP/2.0 200 OK", ";tag=b", "1 INVITE", sdp("10.0.0.2", 5000))),
 	}
 	for i := 0; i < 10; i++ {
-		rtp := make([]byte, 12+20)
-		rtp[0], rtp[1] = 0x80, 18
-		binary.BigEndian.PutUint16(rtp[2:], uint16(i))
-		binary.BigEndian.PutUint32(rtp[4:], uint32(i*160))
-		binary.BigEndian.PutUint32(rtp[8:], 7)
+		rtp := synth.RTP(18, uint16(i), uint32(i*160), 7, 20)
 		frames = append(frames, synth.UDP("10.0.0.1:4000", "10.0.0.2:5000", rtp))
 	}
 	var f strings.Builder

@@ -223,3 +223,14 @@ func Gzip(b []byte) []byte {
 	zw.Close()
 	return out.Bytes()
 }
+
+// RTP returns an RTP packet (version 2, no padding, extension or CSRC)
+// with the given header fields and n zero bytes of payload.
+func RTP(pt uint8, seq uint16, ts, ssrc uint32, n int) []byte {
+	p := make([]byte, 12+n)
+	p[0], p[1] = 0x80, pt
+	binary.BigEndian.PutUint16(p[2:], seq)
+	binary.BigEndian.PutUint32(p[4:], ts)
+	binary.BigEndian.PutUint32(p[8:], ssrc)
+	return p
+}
