@@ -365,3 +365,23 @@ func TestLateRetransmission(t *testing.T) {
 		}
 	}
 }
+
+// TestEventExpires: a message keeps its Event and Expires headers
+// (decode.Message.Event and Expires).
+func TestEventExpires(t *testing.T) {
+	calls := scenario(t, `
+0.0 A>B SUBSCRIBE 1/SUBSCRIBE hdr=Event:_presence hdr=Expires:_600
+0.1 B>A 200 1/SUBSCRIBE totag hdr=Expires:_300
+0.2 B>A NOTIFY 1/NOTIFY branch=n totag hdr=o:_presence
+`)
+	if len(calls) != 1 {
+		t.Fatalf("%d calls, want 1", len(calls))
+	}
+	var got []string
+	for _, m := range calls[0].Messages() {
+		got = append(got, fmt.Sprintf("%q %d", m.Event(), m.Expires()))
+	}
+	if want := `"presence" 600|"" 300|"presence" -1`; strings.Join(got, "|") != want {
+		t.Errorf("Event, Expires = %s, want %s", strings.Join(got, "|"), want)
+	}
+}

@@ -55,6 +55,22 @@ type Options struct {
 // DefaultLinkHeaders are the B2BUA correlation headers used when none are given.
 var DefaultLinkHeaders = []string{"X-Call-ID", "X-CID"}
 
+// LeanInput reports whether messages parsed with decode.Options.Lean give
+// a Correlator with these options everything it reads: they do unless a
+// link header is one whose value a lean parse keeps only in a field.
+func (o Options) LeanInput() bool {
+	links := o.LinkHeaders
+	if links == nil {
+		links = DefaultLinkHeaders
+	}
+	for _, n := range links {
+		if !decode.LeanHeader(n) {
+			return false
+		}
+	}
+	return true
+}
+
 // Stats counts what a Correlator has seen.
 type Stats struct {
 	Messages        int

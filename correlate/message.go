@@ -291,19 +291,21 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 	if d.ReferTo.URI != nil {
 		m.extra().referTo = string(d.ReferTo.URI)
 	}
+	if d.Event != nil {
+		m.extra().event = l.intern(d.Event)
+	}
+	if d.Expires != nil {
+		m.extra().expires = atoi(d.Expires)
+	}
 	*links = (*links)[:0]
-	for i := range d.Headers {
+	for i := 0; i < len(d.Headers) && len(linkHeaders) > 0; i++ {
 		h := &d.Headers[i]
-		switch {
-		case string(h.Name) == "event":
-			m.extra().event = l.intern(h.Value)
-		case string(h.Name) == "expires":
-			m.extra().expires = atoi(h.Value)
-		case len(linkHeaders) > 0 && len(h.Value) > 0:
-			for _, lh := range linkHeaders {
-				if bytesEqualFold(h.Name, lh) {
-					*links = append(*links, string(bytes.TrimSpace(h.Value)))
-				}
+		if len(h.Value) == 0 {
+			continue
+		}
+		for _, lh := range linkHeaders {
+			if bytesEqualFold(h.Name, lh) {
+				*links = append(*links, string(bytes.TrimSpace(h.Value)))
 			}
 		}
 	}

@@ -24,8 +24,8 @@ func TestRecycleSameCalls(t *testing.T) {
 	for i := len(files) - 1; i >= 0; i-- {
 		files = append(files, files[i])
 	}
-	plain, _ := dumpAll(t, files, false)
-	recycled, reused := dumpAll(t, files, true)
+	plain, _ := dumpAll(t, files, false, false)
+	recycled, reused := dumpAll(t, files, true, false)
 	t.Logf("%d legs built in recycled memory", reused)
 	if reused < 300 {
 		t.Errorf("only %d legs were built in recycled memory: the test compares too little", reused)
@@ -41,13 +41,41 @@ func TestRecycleSameCalls(t *testing.T) {
 	}
 }
 
+// TestLeanSameCalls: the correlator makes the same calls, message by
+// message, from lean parses as from full ones (what sipflow's commands rely
+// on when they parse lean), over every test capture and the public corpus.
+func TestLeanSameCalls(t *testing.T) {
+	files := append(corpusFiles(t), mediaLateCapture(t))
+	full, _ := dumpAll(t, files, false, false)
+	lean, _ := dumpAll(t, files, false, true)
+	f, l := strings.Split(full, "\n"), strings.Split(lean, "\n")
+	if len(f) < 1000 {
+		t.Fatalf("only %d lines of calls: the test compares too little", len(f))
+	}
+	for i := range min(len(f), len(l)) {
+		if f[i] != l[i] {
+			t.Fatalf("a lean parse changes the calls at line %d:\n%s\n---\n%s", i+1, f[i], l[i])
+		}
+	}
+	if len(f) != len(l) {
+		t.Fatalf("a lean parse changes the calls: %d lines, want %d", len(l), len(f))
+	}
+	if !(Options{}).LeanInput() || !(Options{LinkHeaders: []string{"X-Leg"}}).LeanInput() {
+		t.Error("LeanInput false for link headers a lean parse keeps")
+	}
+	if (Options{LinkHeaders: []string{"X-Leg", "Referred-By"}}).LeanInput() {
+		t.Error("LeanInput true with Referred-By, which a lean parse keeps only in a field")
+	}
+}
+
 // dumpAll feeds the files into one correlator, each an hour after the one
 // before ended, and prints every call in full: summary, legs, messages,
 // transactions, dialogs, findings, streams; and OldestOpen after every
 // step, as the commands ask for it to order their output. With recycle,
 // each call's legs go back to the correlator once printed; reused counts
-// the legs of later calls that were built in such memory.
-func dumpAll(t *testing.T, files []string, recycle bool) (string, int) {
+// the legs of later calls that were built in such memory. With lean, the
+// messages come from a lean parse (decode.Options.Lean).
+func dumpAll(t *testing.T, files []string, recycle, lean bool) (string, int) {
 	t.Helper()
 	var b strings.Builder
 	given := map[*Leg]bool{}
@@ -91,7 +119,7 @@ func dumpAll(t *testing.T, files []string, recycle bool) (string, int) {
 			}
 			return t
 		}
-		testfeed.Capture(f,
+		testfeed.CaptureWith(f, decode.Options{Lean: lean},
 			func(t time.Time) { c.Advance(at(t)); oldest = append(oldest, c.OldestOpen()) },
 			func(m *decode.Message) { m.Time = at(m.Time); c.Add(m); oldest = append(oldest, c.OldestOpen()) },
 			func(n int, t time.Time, src, dst netip.AddrPort, p []byte) {

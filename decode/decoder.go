@@ -63,6 +63,12 @@ type Options struct {
 	// decoder's until the next Decode. A message that does not parse is not
 	// handed over, and the caller may give the same memory again next time.
 	Keep func(b []byte) ([]byte, *Message)
+	// Lean parses SIP messages for correlation: Message.Headers lists only
+	// the headers that no field of Message holds (extension headers, and
+	// known ones without a field, such as Route or Supported), and Contact
+	// is not read. Every other field is filled as ParseSIP fills it. It
+	// saves 7% of the work of parsing SIPp's INVITE (BenchmarkParseSIPLean).
+	Lean bool
 }
 
 // Stats counts what a Decoder has seen.
@@ -504,7 +510,7 @@ func (d *Decoder) sipMessage(src, dst netip.AddrPort, tr Transport, ts time.Time
 	if d.opts.Keep != nil {
 		b, m = d.opts.Keep(b)
 	}
-	err := ParseSIP(b, m)
+	err := parseSIP(b, m, d.opts.Lean)
 	if err != nil && !errors.Is(err, ErrShortBody) {
 		d.warnf(ErrMalformed, "SIP message from %s skipped: %v", src, stripSentinel(err, ErrMalformed))
 		return len(b)

@@ -106,10 +106,14 @@ type Message struct {
 	RSeq               uint32
 	RAck               []byte
 	SessionExpires     []byte
+	Event              []byte   // the Event header (RFC 6665 §8.2.1), nil when absent
+	Expires            []byte   // the Expires header as written, nil when absent
 	Diversion          [][]byte // every Diversion value, in order
 	HistoryInfo        [][]byte // every History-Info value, in order
 
-	Headers []Header // every header, in order, multi-value headers split
+	// Headers is every header, in order, multi-value headers split; after
+	// a lean parse (Options.Lean) only those that have no field above.
+	Headers []Header
 	Body    []byte
 	SDP     []byte // the SDP body, or the application/sdp part of a multipart body; nil if none
 }

@@ -139,7 +139,11 @@ func LooksLikeSIP(b []byte) bool {
 // as absent: ContentLength is -1 and the body is the rest of b). Semantic
 // checks, such as a CSeq method that differs from the request method, are
 // left to the caller.
-func ParseSIP(b []byte, m *Message) error {
+func ParseSIP(b []byte, m *Message) error { return parseSIP(b, m, false) }
+
+// parseSIP is ParseSIP; lean leaves out of Headers what a field of m holds,
+// and Contact altogether (Options.Lean).
+func parseSIP(b []byte, m *Message, lean bool) error {
 	m.reset()
 	p := 0
 	for p < len(b) && (b[p] == '\r' || b[p] == '\n') {
@@ -152,7 +156,7 @@ func ParseSIP(b []byte, m *Message) error {
 		return err
 	}
 
-	var st parseState
+	st := parseState{lean: lean}
 	hdrEnd := len(b)
 	for p < len(b) {
 		if e, ok := blankLine(b, p); ok {
@@ -383,6 +387,8 @@ func (m *Message) CopyTo(c *Message, a *Arena) {
 	c.Replaces = r.view(m.Replaces)
 	c.RAck = r.view(m.RAck)
 	c.SessionExpires = r.view(m.SessionExpires)
+	c.Event = r.view(m.Event)
+	c.Expires = r.view(m.Expires)
 	c.Body = r.view(m.Body)
 	c.SDP = r.view(m.SDP)
 	if m.Via != nil {
@@ -548,6 +554,7 @@ func (m *Message) parseStartLine(line []byte) error {
 // parseState remembers which singleton headers were seen, to refuse
 // contradictory repeats.
 type parseState struct {
+	lean           bool // Headers only for headers without a field; no Contact
 	from, to, cseq bool
 	fromRaw, toRaw []byte
 	cseqRaw        []byte
@@ -574,19 +581,30 @@ func (st *parseState) contentLength(v []byte) (int, error) {
 // addHeader records one header line: Headers entries (split when the header
 // is a comma-separated list) and the typed fields.
 func (m *Message) addHeader(id hdrID, rawName, value []byte, st *parseState) error {
+	keep := true // a Headers entry
+	if st.lean && hdrHasField[id] {
+		if id == hdrContact {
+			return nil
+		}
+		keep = false
+	}
 	name := rawName
 	if id != hdrUnknown {
 		name = hdrNames[id]
 	}
 	if !hdrIsList[id] || bytes.IndexByte(value, ',') < 0 {
-		m.Headers = append(m.Headers, Header{Name: name, Value: value})
+		if keep {
+			m.Headers = append(m.Headers, Header{Name: name, Value: value})
+		}
 		return m.setField(id, value, st)
 	}
 	added := false
 	for rest := value; ; {
 		item, more, tail := splitList(rest)
 		if len(item) > 0 {
-			m.Headers = append(m.Headers, Header{Name: name, Value: item})
+			if keep {
+				m.Headers = append(m.Headers, Header{Name: name, Value: item})
+			}
 			added = true
 			if err := m.setListField(id, item); err != nil {
 				return err
@@ -597,7 +615,7 @@ func (m *Message) addHeader(id hdrID, rawName, value []byte, st *parseState) err
 		}
 		rest = tail
 	}
-	if !added {
+	if !added && keep {
 		m.Headers = append(m.Headers, Header{Name: name, Value: value[:0]})
 	}
 	if id == hdrReason && m.ReasonHeader == nil {
@@ -711,6 +729,10 @@ func (m *Message) setField(id hdrID, v []byte, st *parseState) error {
 		setOnce(&m.RAck, v)
 	case hdrSessionExpires:
 		setOnce(&m.SessionExpires, v)
+	case hdrEvent:
+		setOnce(&m.Event, v)
+	case hdrExpires:
+		setOnce(&m.Expires, v)
 	}
 	return nil
 }
@@ -1600,6 +1622,25 @@ var hdrIsList = [hdrCount]bool{
 	hdrUnsupported:        true,
 	hdrVia:                true,
 	hdrWarning:            true,
+}
+
+// LeanHeader reports whether a lean parse (Options.Lean) lists headers
+// called name, in any case or form, in Message.Headers: true for every name
+// but those of the headers a Message field holds.
+func LeanHeader(name string) bool {
+	return !hdrHasField[lookupHeader([]byte(name))]
+}
+
+// hdrHasField marks the headers whose value a Message field holds (Contact
+// the first value only): the ones a lean parse leaves out of Headers.
+var hdrHasField = [hdrCount]bool{
+	hdrVia: true, hdrContact: true, hdrDiversion: true, hdrHistoryInfo: true,
+	hdrCallID: true, hdrFrom: true, hdrTo: true, hdrCSeq: true,
+	hdrContentLength: true, hdrContentType: true, hdrMaxForwards: true,
+	hdrUserAgent: true, hdrServer: true, hdrReason: true,
+	hdrAuthorization: true, hdrProxyAuthorization: true, hdrWWWAuthenticate: true, hdrProxyAuthenticate: true,
+	hdrReferTo: true, hdrReferredBy: true, hdrReplaces: true, hdrRSeq: true, hdrRAck: true,
+	hdrSessionExpires: true, hdrEvent: true, hdrExpires: true,
 }
 
 // hdrKeys lists every name lookupHeader knows, long and compact forms

@@ -144,3 +144,16 @@ func BenchmarkParseSIPSIPp(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseSIPLean is BenchmarkParseSIPSIPp as the Decoder parses with
+// Options.Lean, which is how sipflow's commands parse for correlation.
+func BenchmarkParseSIPLean(b *testing.B) {
+	var m Message
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchSIPp)))
+	for b.Loop() {
+		if err := parseSIP(benchSIPp, &m, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -128,6 +128,7 @@ func FuzzParseSIP(f *testing.F) {
 			t.Fatalf("error %v wraps neither sentinel", err)
 		}
 		checkViews(t, b, &m)
+		checkLean(t, b, &m, err)
 		if err == nil {
 			if len(m.CallID) == 0 || len(m.CSeqMethod) == 0 || len(m.From.URI) == 0 || len(m.To.URI) == 0 {
 				t.Fatalf("accepted without mandatory fields: %s", fieldStrings(&m))
@@ -146,6 +147,29 @@ func FuzzParseSIP(f *testing.F) {
 		}
 		checkViews(t, c.Raw, c)
 	})
+}
+
+// checkLean checks that a lean parse of b (Options.Lean) gives what
+// ParseSIP gave (m, err) with Contact left empty and Headers holding only
+// the headers LeanHeader names.
+func checkLean(t *testing.T, b []byte, m *Message, err error) {
+	t.Helper()
+	var lean Message
+	lerr := parseSIP(b, &lean, true)
+	if fmt.Sprint(lerr) != fmt.Sprint(err) {
+		t.Fatalf("lean parse error %v, ParseSIP's %v", lerr, err)
+	}
+	want := *m
+	want.Contact = NameAddr{}
+	want.Headers = nil
+	for _, h := range m.Headers {
+		if LeanHeader(string(h.Name)) {
+			want.Headers = append(want.Headers, h)
+		}
+	}
+	if got, want := fieldStrings(&lean), fieldStrings(&want); got != want {
+		t.Fatalf("lean parse differs:\n got %s\nwant %s", got, want)
+	}
 }
 
 // FuzzFrameSIP checks that FrameSIP never panics, never claims more bytes

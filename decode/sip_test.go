@@ -1156,3 +1156,52 @@ func TestParseNameAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestParseSIPEventExpires: Event (compact "o") and Expires have fields of
+// their own; a repeat does not replace the first.
+func TestParseSIPEventExpires(t *testing.T) {
+	m := mustParse(t, crlf(`SUBSCRIBE sip:bob@example.com SIP/2.0
+Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1
+From: <sip:alice@example.com>;tag=1
+To: <sip:bob@example.com>
+Call-ID: ev@example.com
+CSeq: 1 SUBSCRIBE
+o: presence;id=7
+Event: dialog
+Expires:  3600 
+Content-Length: 0
+
+`))
+	eq(t, "Event", m.Event, "presence;id=7")
+	eq(t, "Expires", m.Expires, "3600")
+	m = mustParse(t, benchInvite)
+	if m.Event != nil || m.Expires != nil {
+		t.Errorf("Event %q Expires %q, want nil", m.Event, m.Expires)
+	}
+}
+
+// TestParseSIPLean: a lean parse keeps in Headers only what no field holds,
+// and skips Contact; LeanHeader says which names those are.
+func TestParseSIPLean(t *testing.T) {
+	var m Message
+	if err := parseSIP(benchInvite, &m, true); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, h := range m.Headers {
+		names = append(names, string(h.Name))
+	}
+	want := "record-route|allow|allow|allow|allow|allow|allow|allow|allow|allow|allow|supported|supported|supported"
+	if got := strings.Join(names, "|"); got != want {
+		t.Errorf("lean Headers = %s\nwant %s", got, want)
+	}
+	if m.Contact.URI != nil || len(m.Via) != 2 || string(m.UserAgent) != "ExamplePhone/4.2.1" {
+		t.Errorf("Contact %q, %d Via, UserAgent %q", m.Contact.URI, len(m.Via), m.UserAgent)
+	}
+	for name, keep := range map[string]bool{"X-Call-ID": true, "route": true, "Supported": true,
+		"Call-ID": false, "i": false, "EXPIRES": false, "o": false, "Contact": false, "Via": false, "": true} {
+		if LeanHeader(name) != keep {
+			t.Errorf("LeanHeader(%q) = %v, want %v", name, !keep, keep)
+		}
+	}
+}

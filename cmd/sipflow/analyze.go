@@ -78,6 +78,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 			}
 		}
 		h := &handler{
+			lean: opts.LeanInput(),
 			message: func(m *decode.Message) {
 				corr.Add(m)
 				ord.release(corr.OldestOpen())
@@ -183,6 +184,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 			pending = false
 		}
 		h := &handler{
+			lean: opts.LeanInput(),
 			// The decoder parses each message straight into the batch's next
 			// free Message, from a copy of its bytes in the batch's arena: no
 			// copy after parsing. A message that does not parse leaves its

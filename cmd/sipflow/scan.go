@@ -40,6 +40,7 @@ type handler struct {
 	datagram func(*decode.Datagram)
 	advance  func(time.Time)                        // called with every packet's time before it is decoded
 	keep     func([]byte) ([]byte, *decode.Message) // decode.Options.Keep
+	lean     bool                                   // decode.Options.Lean
 	// end, when set, is called once the capture has been read, with the
 	// decoder's counts and what the capture says it dropped.
 	end      func(st *decode.Stats, drops uint64, dropsKnown bool)
@@ -88,7 +89,7 @@ func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, erro
 	if h.warnings == nil {
 		h.warnings = &warnings{w: g.Err, file: name}
 	}
-	dec := decode.NewDecoder(h, decode.Options{Keep: h.keep})
+	dec := decode.NewDecoder(h, decode.Options{Keep: h.keep, Lean: h.lean})
 	var damage error
 	for {
 		p, err := src.Next()

@@ -17,12 +17,18 @@ import (
 // Capture is Source over the capture file at path.
 func Capture(path string, advance func(time.Time), add func(*decode.Message),
 	addDatagram func(n int, t time.Time, src, dst netip.AddrPort, payload []byte)) error {
+	return CaptureWith(path, decode.Options{}, advance, add, addDatagram)
+}
+
+// CaptureWith is Capture with a decoder made with opts.
+func CaptureWith(path string, opts decode.Options, advance func(time.Time), add func(*decode.Message),
+	addDatagram func(n int, t time.Time, src, dst netip.AddrPort, payload []byte)) error {
 	src, err := capture.Open(path)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	return Source(src, advance, add, addDatagram)
+	return source(src, opts, advance, add, addDatagram)
 }
 
 // Source decodes every packet of src, calling advance with each packet's
@@ -32,7 +38,12 @@ func Capture(path string, advance func(time.Time), add func(*decode.Message),
 // the capture early (a damaged file), nil at its end.
 func Source(src capture.Source, advance func(time.Time), add func(*decode.Message),
 	addDatagram func(n int, t time.Time, src, dst netip.AddrPort, payload []byte)) error {
-	d := decode.NewDecoder(handler{add, addDatagram}, decode.Options{})
+	return source(src, decode.Options{}, advance, add, addDatagram)
+}
+
+func source(src capture.Source, opts decode.Options, advance func(time.Time), add func(*decode.Message),
+	addDatagram func(n int, t time.Time, src, dst netip.AddrPort, payload []byte)) error {
+	d := decode.NewDecoder(handler{add, addDatagram}, opts)
 	for {
 		p, err := src.Next()
 		if err != nil {
