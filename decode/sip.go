@@ -1764,7 +1764,7 @@ const (
 
 type hdrEntry struct {
 	name   string
-	w0, w1 uint64 // for names of 8 bytes or more: the first and last 8 bytes
+	w0, w1 uint64 // the first and last 8 bytes; a shorter name is all in w0, zero-padded
 	id     hdrID
 }
 
@@ -1778,6 +1778,10 @@ var hdrTable = func() (t [hdrTableSize]hdrEntry) {
 		t[i] = hdrEntry{name: k.name, id: k.id}
 		if n := len(k.name); n >= 8 {
 			t[i].w0, t[i].w1 = le64([]byte(k.name)), le64([]byte(k.name[n-8:]))
+		} else {
+			var w [8]byte
+			copy(w[:], k.name)
+			t[i].w0 = le64(w[:])
 		}
 	}
 	return t
@@ -1797,23 +1801,36 @@ func hdrHash(n int, first, last byte) uint32 {
 // case-insensitive match with a known name counts.
 func lookupName(name []byte) hdrID {
 	n := len(name)
+	var short uint64 // a name under 8 bytes as one word, folded, zero-padded
+	if n < 8 {
+		if cap(name) >= 8 {
+			// A view into the message, with bytes after the name to load
+			// (the colon and value at least): one load and a mask.
+			short = le64(name[:8]) & (1<<(8*n) - 1)
+		} else {
+			for i := n - 1; i >= 0; i-- {
+				short = short<<8 | uint64(name[i])
+			}
+		}
+		short = fold8(short)
+	}
 	for i := hdrHash(n, name[0], name[n-1]); hdrTable[i].name != ""; i = (i + 1) & (hdrTableSize - 1) {
 		e := &hdrTable[i]
 		if len(e.name) != n {
 			continue
 		}
-		if n >= 8 {
-			// Two overlapping 8-byte words cover names of 8 to 16 bytes;
-			// longer ones fall through to the byte loop.
-			if fold8(le64(name)) != e.w0 || fold8(le64(name[n-8:])) != e.w1 {
-				continue
-			}
-			if n <= 16 || equalFold(name, e.name) {
+		if n < 8 {
+			if short == e.w0 {
 				return e.id
 			}
 			continue
 		}
-		if equalFold(name, e.name) {
+		// Two overlapping 8-byte words cover names of 8 to 16 bytes; longer
+		// ones are compared in full once those match.
+		if fold8(le64(name)) != e.w0 || fold8(le64(name[n-8:])) != e.w1 {
+			continue
+		}
+		if n <= 16 || equalFold(name, e.name) {
 			return e.id
 		}
 	}

@@ -1057,6 +1057,19 @@ func TestLookupHeader(t *testing.T) {
 		if hdrNames[k.id] == nil {
 			t.Errorf("%q has no canonical name", k.name)
 		}
+		// As a view into a message (bytes after the name, which a short
+		// name is loaded with and masked off) and with nothing after it.
+		n := len(k.name)
+		line := []byte(strings.ToUpper(k.name) + "zz: value")
+		if got := lookupName(line[:n]); got != k.id {
+			t.Errorf("lookupName(%q in %q) = %d, want %d", line[:n], line, got, k.id)
+		}
+		if got := lookupName(line[:n:n]); got != k.id {
+			t.Errorf("lookupName(%q, cap %d) = %d, want %d", line[:n], n, got, k.id)
+		}
+		if got := lookupName(line[:n+1]); got != hdrUnknown {
+			t.Errorf("lookupName(%q) = %d, want unknown", line[:n+1], got)
+		}
 	}
 	for id := hdrInvalid + 1; id < hdrCount; id++ {
 		if got := lookupHeader(hdrNames[id]); got != id {
