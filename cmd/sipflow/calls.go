@@ -217,7 +217,7 @@ func jsonStrings(ss []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = jsonw.AppendString(b, []byte(s))
+		b = jsonw.AppendString(b, s)
 	}
 	return append(b, ']')
 }

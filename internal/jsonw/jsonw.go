@@ -34,7 +34,7 @@ func (o *Object) key(k string) {
 func (o *Object) Str(k string, v []byte) { o.key(k); o.B = AppendString(o.B, v) }
 
 // String adds a string field.
-func (o *Object) String(k string, v string) { o.key(k); o.B = AppendString(o.B, []byte(v)) }
+func (o *Object) String(k string, v string) { o.key(k); o.B = AppendString(o.B, v) }
 
 // Int adds an integer field.
 func (o *Object) Int(k string, v int64) { o.key(k); o.B = strconv.AppendInt(o.B, v, 10) }
@@ -98,18 +98,20 @@ func (o *Object) Raw(k string, v []byte) { o.key(k); o.B = append(o.B, v...) }
 
 // AppendString appends s as a JSON string (RFC 8259), escaping quotes,
 // backslashes and control characters, and <, >, & and U+2028/9 so the output
-// is safe inside HTML too.
-func AppendString(b []byte, s []byte) []byte {
+// is safe inside HTML too; invalid UTF-8 becomes U+FFFD.
+func AppendString[S ~string | ~[]byte](b []byte, s S) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	for i := 0; ; {
+		for i < len(s) && plainASCII[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -127,7 +129,7 @@ func AppendString(b []byte, s []byte) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRune(s[i:])
+		r, size := decodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
@@ -147,4 +149,21 @@ func AppendString(b []byte, s []byte) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plainASCII marks the bytes AppendString copies as they are: printable
+// ASCII but for '"', '\\', '<', '>' and '&'.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'], t['<'], t['>'], t['&'] = false, false, false, false, false
+	return t
+}()
+
+func decodeRune[S ~string | ~[]byte](s S) (rune, int) {
+	if b, ok := any(s).([]byte); ok {
+		return utf8.DecodeRune(b)
+	}
+	return utf8.DecodeRuneInString(string(s))
 }

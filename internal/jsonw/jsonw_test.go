@@ -1,10 +1,13 @@
 package jsonw
 
 import (
+	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestAppendStringRoundTrip(t *testing.T) {
@@ -36,14 +39,48 @@ func TestObject(t *testing.T) {
 	}
 }
 
+// FuzzAppendString: the output is valid JSON that decodes to s (invalid
+// UTF-8 replaced), escapes what HTML needs escaped, and is the same from a
+// string as from bytes.
 func FuzzAppendString(f *testing.F) {
 	f.Add([]byte("a\"b\x00\xff"))
+	f.Add([]byte("<a href='x'>&amp;</a>\u2028\u2029\t\r\n\\ é \xe2\x80"))
 	f.Fuzz(func(t *testing.T, s []byte) {
+		out := AppendString([]byte("prefix"), s)
+		if !bytes.HasPrefix(out, []byte("prefix")) {
+			t.Fatalf("prefix lost: %q", out)
+		}
+		out = out[len("prefix"):]
 		var v string
-		if err := json.Unmarshal(AppendString(nil, s), &v); err != nil {
+		if err := json.Unmarshal(out, &v); err != nil {
 			t.Fatalf("invalid JSON for %q: %v", s, err)
 		}
+		if want := replaceInvalid(s); v != want {
+			t.Fatalf("%q decodes to %q, want %q", s, v, want)
+		}
+		if bytes.ContainsAny(out, "<>&\u2028\u2029") {
+			t.Fatalf("%q: unescaped HTML-special character in %s", s, out)
+		}
+		if str := AppendString(nil, string(s)); !bytes.Equal(str, out) {
+			t.Fatalf("from a string %s, from bytes %s", str, out)
+		}
 	})
+}
+
+// replaceInvalid replaces every byte of s that is not part of valid UTF-8
+// with U+FFFD, one for one, as AppendString does.
+func replaceInvalid(s []byte) string {
+	var sb strings.Builder
+	for len(s) > 0 {
+		r, n := utf8.DecodeRune(s)
+		if r == utf8.RuneError && n == 1 {
+			sb.WriteRune(utf8.RuneError)
+		} else {
+			sb.Write(s[:n])
+		}
+		s = s[n:]
+	}
+	return sb.String()
 }
 
 // TestAppendTime: the hand-written format is AppendFormat's, byte for byte,
@@ -86,4 +123,16 @@ func BenchmarkAppendTime(b *testing.B) {
 			buf = tm.UTC().AppendFormat(buf[:0], TimeFormat)
 		}
 	})
+}
+
+// BenchmarkAppendString: the strings every call and message of a large
+// capture prints (Call-IDs, URIs, reason phrases): plain ASCII, mostly.
+func BenchmarkAppendString(b *testing.B) {
+	s := "sip:+14155550123@sip.example.com;user=phone a84b4c76e66710@pc33.example.org"
+	buf := make([]byte, 0, 256)
+	b.SetBytes(int64(len(s)))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendString(buf[:0], s)
+	}
 }
