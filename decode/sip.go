@@ -141,6 +141,11 @@ func LooksLikeSIP(b []byte) bool {
 // left to the caller.
 func ParseSIP(b []byte, m *Message) error { return parseSIP(b, m, false) }
 
+// ParseSIPLean is ParseSIP as a Decoder with Options.Lean parses: Headers
+// holds only the headers that no field of m holds, and Contact is left
+// empty. What a correlator needs, for less work.
+func ParseSIPLean(b []byte, m *Message) error { return parseSIP(b, m, true) }
+
 // parseSIP is ParseSIP; lean leaves out of Headers what a field of m holds,
 // and Contact altogether (Options.Lean).
 func parseSIP(b []byte, m *Message, lean bool) error {

@@ -152,7 +152,7 @@ func BenchmarkParseSIPLean(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(benchSIPp)))
 	for b.Loop() {
-		if err := parseSIP(benchSIPp, &m, true); err != nil {
+		if err := ParseSIPLean(benchSIPp, &m); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -155,7 +155,7 @@ func FuzzParseSIP(f *testing.F) {
 func checkLean(t *testing.T, b []byte, m *Message, err error) {
 	t.Helper()
 	var lean Message
-	lerr := parseSIP(b, &lean, true)
+	lerr := ParseSIPLean(b, &lean)
 	if fmt.Sprint(lerr) != fmt.Sprint(err) {
 		t.Fatalf("lean parse error %v, ParseSIP's %v", lerr, err)
 	}

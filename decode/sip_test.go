@@ -1197,7 +1197,7 @@ Content-Length: 0
 // and skips Contact; LeanHeader says which names those are.
 func TestParseSIPLean(t *testing.T) {
 	var m Message
-	if err := parseSIP(benchInvite, &m, true); err != nil {
+	if err := ParseSIPLean(benchInvite, &m); err != nil {
 		t.Fatal(err)
 	}
 	var names []string
