@@ -206,7 +206,12 @@ func TestLiveNetns(t *testing.T) {
 		if c.Flow != nil {
 			key += " " + *c.Flow
 		}
-		key += " [" + strings.Join(c.Findings, " ") + "]"
+		// SIPp paces its RTP in real time: on a busy machine the packets
+		// really do arrive with jitter above the rule's threshold, and
+		// sipflow is right to say so. That depends on the machine, not on
+		// the scenario, so it is left out of what the scenarios must give.
+		findings := slices.DeleteFunc(slices.Clone(c.Findings), func(f string) bool { return f == "rtp-jitter" })
+		key += " [" + strings.Join(findings, " ") + "]"
 		got[key] = c
 	}
 	for _, k := range []string{
