@@ -151,7 +151,7 @@ func callJSON(o *jsonw.Object, c *correlate.Call) {
 	durMS(o, "duration_ms", c.Duration)
 	o.Int("messages", int64(c.NumMessages))
 	o.Int("dialogs", int64(c.NumDialogs))
-	o.Raw("legs", jsonStrings(c.LinkedIDs))
+	o.Strings("legs", c.LinkedIDs)
 	if c.Flow != "" {
 		o.String("flow", c.Flow)
 	} else {
@@ -162,33 +162,21 @@ func callJSON(o *jsonw.Object, c *correlate.Call) {
 	} else {
 		o.Null("deviation")
 	}
-	rules := make([]string, len(c.Findings))
-	for i, f := range c.Findings {
-		rules[i] = f.Rule
-	}
-	o.Raw("findings", jsonStrings(rules))
+	jsonw.List(o, "findings", c.Findings, func(f correlate.Finding) string { return f.Rule })
 	o.String("ended_by", c.EndedBy)
 	o.String("reason", c.Reason)
-	o.String("caller", addrPort(c.Caller))
-	o.String("callee", addrPort(c.Callee))
-	var ev []byte
-	ev = append(ev, '[')
-	for i, e := range c.Events {
-		if i > 0 {
-			ev = append(ev, ',')
-		}
-		var eo jsonw.Object
-		eo.Begin()
-		eo.Int("n", int64(e.N))
-		eo.Time("ts", e.Time)
-		eo.String("kind", e.Kind)
-		eo.String("detail", e.Detail)
-		ev = append(ev, eo.B...)
-		ev = append(ev, '}')
+	o.AddrPort("caller", c.Caller)
+	o.AddrPort("callee", c.Callee)
+	if len(c.Events) == 0 {
+		o.Raw("events", []byte("[]"))
+	} else {
+		callEventsJSON(o, c.Events)
 	}
-	ev = append(ev, ']')
-	o.Raw("events", ev)
-	if c.Streams != nil {
+	switch {
+	case c.Streams == nil:
+	case len(c.Streams) == 0:
+		o.Raw("rtp_streams", []byte("[]"))
+	default:
 		st := []byte{'['}
 		var so jsonw.Object
 		for i, s := range c.Streams {
@@ -203,23 +191,32 @@ func callJSON(o *jsonw.Object, c *correlate.Call) {
 	o.End()
 }
 
+func callEventsJSON(o *jsonw.Object, events []correlate.Event) {
+	var ev []byte
+	ev = append(ev, '[')
+	for i, e := range events {
+		if i > 0 {
+			ev = append(ev, ',')
+		}
+		var eo jsonw.Object
+		eo.Begin()
+		eo.Int("n", int64(e.N))
+		eo.Time("ts", e.Time)
+		eo.String("kind", e.Kind)
+		eo.String("detail", e.Detail)
+		ev = append(ev, eo.B...)
+		ev = append(ev, '}')
+	}
+	ev = append(ev, ']')
+	o.Raw("events", ev)
+}
+
 func durMS(o *jsonw.Object, k string, d time.Duration) {
 	if d < 0 {
 		o.Null(k)
 		return
 	}
 	o.Int(k, d.Milliseconds())
-}
-
-func jsonStrings(ss []string) []byte {
-	b := []byte{'['}
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonw.AppendString(b, s)
-	}
-	return append(b, ']')
 }
 
 // writeCallTable renders calls as a lipgloss table.

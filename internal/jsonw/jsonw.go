@@ -3,6 +3,7 @@
 package jsonw
 
 import (
+	"net/netip"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -95,6 +96,34 @@ func AppendTime(b []byte, t time.Time) []byte {
 
 // Raw adds a field whose value is already JSON.
 func (o *Object) Raw(k string, v []byte) { o.key(k); o.B = append(o.B, v...) }
+
+// Strings adds an array of strings.
+func (o *Object) Strings(k string, v []string) { List(o, k, v, func(s string) string { return s }) }
+
+// List adds an array of the strings str gives for the items.
+func List[T any](o *Object, k string, items []T, str func(T) string) {
+	o.key(k)
+	o.B = append(o.B, '[')
+	for i, it := range items {
+		if i > 0 {
+			o.B = append(o.B, ',')
+		}
+		o.B = AppendString(o.B, str(it))
+	}
+	o.B = append(o.B, ']')
+}
+
+// AddrPort adds an address and port as a string ("192.0.2.1:5060",
+// "[2001:db8::1]:5060"), "" when a is the zero AddrPort.
+func (o *Object) AddrPort(k string, a netip.AddrPort) {
+	o.key(k)
+	if !a.IsValid() {
+		o.B = append(o.B, '"', '"')
+		return
+	}
+	var buf [64]byte
+	o.B = AppendString(o.B, a.AppendTo(buf[:0])) // a zone could hold anything: escaped
+}
 
 // AppendString appends s as a JSON string (RFC 8259), escaping quotes,
 // backslashes and control characters, and <, >, & and U+2028/9 so the output

@@ -3,7 +3,9 @@ package jsonw
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -134,5 +136,33 @@ func BenchmarkAppendString(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = AppendString(buf[:0], s)
+	}
+}
+
+// TestArraysAndAddrPort: Strings, List and AddrPort write what encoding/json
+// reads back, escaped.
+func TestArraysAndAddrPort(t *testing.T) {
+	var o Object
+	o.Begin()
+	o.Strings("none", nil)
+	o.Strings("two", []string{"a", "<b\"\x01>"})
+	List(&o, "lens", []int{1, 22}, func(n int) string { return strings.Repeat("x", n%5) })
+	o.AddrPort("v4", netip.MustParseAddrPort("192.0.2.1:5060"))
+	o.AddrPort("v6", netip.MustParseAddrPort("[2001:db8::1%<eth0>]:5061"))
+	o.AddrPort("zero", netip.AddrPort{})
+	o.End()
+	var got struct {
+		None, Two, Lens []string
+		V4, V6, Zero    string
+	}
+	if err := json.Unmarshal(o.B, &got); err != nil {
+		t.Fatalf("%s: %v", o.B, err)
+	}
+	want := `{[] [a <b"` + "\x01" + `>] [x xx] 192.0.2.1:5060 [2001:db8::1%<eth0>]:5061 }`
+	if s := fmt.Sprint(got); s != want {
+		t.Errorf("got %s\nwant %s\nfrom %s", s, want, o.B)
+	}
+	if !strings.Contains(string(o.B), `"none":[]`) || bytes.ContainsAny(o.B, "<>") {
+		t.Errorf("empty array or escaping wrong: %s", o.B)
 	}
 }
