@@ -2,10 +2,11 @@ package correlate
 
 import (
 	"net/netip"
-
-	"github.com/sipflow/sipflow/media"
 	"sort"
 	"time"
+	"unsafe"
+
+	"github.com/sipflow/sipflow/media"
 )
 
 // Kind classifies what a Call-ID carries, by its first request.
@@ -101,6 +102,7 @@ type Leg struct {
 	msgBuf      [8]*Message // the first messages, transactions and dialogs live here: no allocation
 	txBuf       [4]*Transaction
 	dlgBuf      [2]*Dialog
+	dlgStore    [1]Dialog // the first dialog (most legs have one)
 	strBuf      [8]string
 	first       time.Time
 	last        time.Time
@@ -114,7 +116,11 @@ type Leg struct {
 	msgPool     []Message     // where new messages are allocated, several at a time
 	txPool      []Transaction // likewise transactions
 	stash       []stashedSDP  // SDP seen before the capture showed media (sdpSeen)
-	lazy        *lazyParties  // set instead of media when the leg was built before any (settleSDP)
+	stashBuf    [2]stashedSDP // stash starts here: offer and answer
+	bytes       []byte        // what copyBytes hands out: reused when the leg is recycled
+	lazy        lazyParties   // set instead of media when the leg was built before any (settleSDP)
+	isLazy      bool          // lazy is set
+	lazyBuf     [2]lazyParty  // lazy starts here: a call has two parties
 	prev, next  *Leg          // in the correlator's open or terminal list
 	list        *legList
 }
@@ -211,6 +217,40 @@ func (l *Leg) newMessage() *Message {
 	}
 	l.msgPool = l.msgPool[:len(l.msgPool)+1]
 	return &l.msgPool[len(l.msgPool)-1]
+}
+
+// legBytesBlock is how much memory copyBytes takes at a time: a basic
+// call's three branches and its offer and answer.
+const legBytesBlock = 512
+
+// copyBytes returns a copy of b in memory the leg owns and that Recycle
+// hands to a later call: only what no one reads once the leg is recycled
+// (its transactions' branches, SDP bodies waiting for media) may go there;
+// anything that can reach a Call's fields (the Reason, say) must not.
+func (l *Leg) copyBytes(b []byte) []byte {
+	if cap(l.bytes)-len(l.bytes) < len(b) {
+		l.bytes = make([]byte, 0, max(legBytesBlock, len(b))) // earlier copies keep the old block
+	}
+	n := len(l.bytes)
+	l.bytes = append(l.bytes, b...)
+	return l.bytes[n:len(l.bytes):len(l.bytes)]
+}
+
+// copyString is copyBytes for a string.
+func (l *Leg) copyString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	c := l.copyBytes(b)
+	return unsafe.String(&c[0], len(c))
+}
+
+// newDialog returns a zero Dialog: the leg's first from the leg itself.
+func (l *Leg) newDialog() *Dialog {
+	if len(l.Dialogs) < len(l.dlgStore) {
+		return &l.dlgStore[len(l.Dialogs)]
+	}
+	return new(Dialog)
 }
 
 // newTransaction is newMessage for transactions.

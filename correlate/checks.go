@@ -384,7 +384,8 @@ func checkCallFailed(c *Call) []Finding {
 		sev, sec = Error, "§21.5"
 	}
 	var final *Message
-	for _, tx := range initialTxs(c.Legs[0], "INVITE") {
+	var buf [4]*Transaction
+	for _, tx := range initialTxs(c.Legs[0], "INVITE", buf[:]) {
 		if tx.Final != nil && tx.Final.Status == c.FinalStatus {
 			final = tx.Final
 		}
@@ -451,7 +452,8 @@ func checkRegisterFailed(c *Call) []Finding {
 		return nil
 	}
 	var final *Message
-	for _, tx := range initialTxs(c.Legs[0], "REGISTER") {
+	var buf [4]*Transaction
+	for _, tx := range initialTxs(c.Legs[0], "REGISTER", buf[:]) {
 		if tx.Final != nil && tx.Final.Status == c.FinalStatus {
 			final = tx.Final
 		}

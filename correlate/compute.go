@@ -15,9 +15,11 @@ const (
 )
 
 // initialTxs returns the out-of-dialog transactions of method on the
-// caller's first hop (where the first such request was seen), in order.
-func initialTxs(l *Leg, method string) []*Transaction {
-	var all []*Transaction
+// caller's first hop (where the first such request was seen), in order,
+// appended to buf[:0]: a caller that gives a small array on its stack
+// (usually one or two transactions) allocates nothing.
+func initialTxs(l *Leg, method string, buf []*Transaction) []*Transaction {
+	all := buf[:0]
 	var hop *Message
 	for _, tx := range l.Transactions {
 		if tx.Method != method || !tx.Initial {
@@ -104,7 +106,8 @@ func computeState(c *Call) {
 	case KindCall:
 		computeCall(c, l)
 	case KindRegistration:
-		txs := initialTxs(l, "REGISTER")
+		var buf [4]*Transaction
+		txs := initialTxs(l, "REGISTER", buf[:])
 		computeSimple(c, txs, StateRegistered)
 	default:
 		var txs []*Transaction
@@ -140,7 +143,8 @@ func computeSimple(c *Call, txs []*Transaction, ok State) {
 }
 
 func computeCall(c *Call, l *Leg) {
-	invites := initialTxs(l, "INVITE")
+	var buf [4]*Transaction
+	invites := initialTxs(l, "INVITE", buf[:])
 	if len(invites) == 0 {
 		// The INVITE was not captured: a call joined mid-way.
 		c.State = StateAnswered

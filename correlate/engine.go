@@ -389,8 +389,8 @@ func (c *Correlator) newLeg(d *decode.Message) *Leg {
 		leg = c.freeLegs[n-1]
 		c.freeLegs[n-1] = nil
 		c.freeLegs = c.freeLegs[:n-1]
-		mp, tp := leg.msgPool[:0], leg.txPool[:0]
-		*leg = Leg{CallID: id, first: d.Time, From: from, To: to, FromDisplay: display, msgPool: mp, txPool: tp}
+		mp, tp, bs := leg.msgPool[:0], leg.txPool[:0], leg.bytes[:0]
+		*leg = Leg{CallID: id, first: d.Time, From: from, To: to, FromDisplay: display, msgPool: mp, txPool: tp, bytes: bs}
 	} else {
 		leg = &Leg{CallID: id, first: d.Time, From: from, To: to, FromDisplay: display}
 	}
@@ -400,6 +400,7 @@ func (c *Correlator) newLeg(d *decode.Message) *Leg {
 	}
 	leg.Kind = kindOf(method)
 	leg.Messages, leg.Transactions, leg.Dialogs, leg.strs = leg.msgBuf[:0], leg.txBuf[:0], leg.dlgBuf[:0], leg.strBuf[:0]
+	leg.stash = leg.stashBuf[:0]
 	c.seq++
 	g := &leg.ownGroup
 	g.legBuf[0] = leg
@@ -520,7 +521,7 @@ func hasMagicCookie(branch []byte) bool { return len(branch) >= 7 && string(bran
 
 func (leg *Leg) newTx(method, keyMethod string, m *Message, branch, sentBy []byte) *Transaction {
 	tx := leg.newTransaction()
-	*tx = Transaction{Method: method, CSeq: m.CSeq, Branch: string(branch), keyMethod: keyMethod,
+	*tx = Transaction{Method: method, CSeq: m.CSeq, Branch: leg.copyString(branch), keyMethod: keyMethod,
 		sentBy: leg.intern(sentBy), fromTag: m.FromTag, Initial: m.ToTag == ""}
 	tx.Requests = tx.reqBuf[:0]
 	tx.Responses = tx.respBuf[:0]
@@ -619,7 +620,8 @@ func (c *Correlator) dialogResponse(leg *Leg, tx *Transaction, m *Message) {
 	}
 	d := leg.findDialog(m.FromTag, m.ToTag)
 	if d == nil {
-		d = &Dialog{CallID: leg.CallID, LocalTag: m.FromTag, RemoteTag: m.ToTag, First: m, Early: true}
+		d = leg.newDialog()
+		*d = Dialog{CallID: leg.CallID, LocalTag: m.FromTag, RemoteTag: m.ToTag, First: m, Early: true}
 		leg.Dialogs = append(leg.Dialogs, d)
 	}
 	if m.Status >= 200 && !d.Confirmed {
@@ -638,7 +640,8 @@ func (c *Correlator) dialogRequest(leg *Leg, m *Message) {
 	d := leg.findDialog(m.FromTag, m.ToTag)
 	if d == nil {
 		// An in-dialog request whose dialog we did not see created.
-		d = &Dialog{CallID: leg.CallID, LocalTag: m.FromTag, RemoteTag: m.ToTag, First: m, Confirmed: true}
+		d = leg.newDialog()
+		*d = Dialog{CallID: leg.CallID, LocalTag: m.FromTag, RemoteTag: m.ToTag, First: m, Confirmed: true}
 		leg.Dialogs = append(leg.Dialogs, d)
 		if leg.Kind == KindCall && m.Method != "BYE" {
 			d.open = true

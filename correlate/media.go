@@ -1,7 +1,6 @@
 package correlate
 
 import (
-	"bytes"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -198,7 +197,7 @@ func (c *Correlator) sdpSeen(l *Leg, m *Message, body []byte) {
 	if m.ext != nil && m.ext.sdpRaw != nil {
 		body = m.ext.sdpRaw // kept already
 	} else {
-		body = bytes.Clone(body)
+		body = l.copyBytes(body) // read by settleSDP or goLive, both before the leg is emitted
 	}
 	c.sdpSeq++
 	l.stash = append(l.stash, stashedSDP{seq: c.sdpSeq, m: m, body: body})
@@ -242,7 +241,7 @@ func (c *Correlator) goLive() {
 // registering would have, without registering them.
 func (c *Correlator) settleSDP(l *Leg) {
 	if l.group.root().open == 1 {
-		var lp lazyParties
+		lp := lazyParties(l.lazyBuf[:0])
 		for _, st := range l.stash {
 			sc := &c.sdpScratch
 			if err := decode.ParseSDPMedia(st.body, sc); err != nil && len(sc.Media) == 0 {
@@ -258,7 +257,7 @@ func (c *Correlator) settleSDP(l *Leg) {
 			}
 			lp.set(partyOf(st.m), usable)
 		}
-		l.lazy = &lp
+		l.lazy, l.isLazy = lp, true
 	} else {
 		for _, st := range l.stash {
 			c.registerSDP(l, st.m, st.body, false)
@@ -276,7 +275,9 @@ func usableMedia(typ string, port int, addr netip.Addr) bool {
 
 // lazyParties says, per party (tag), whether its last SDP announced a
 // usable media line: all the checks need of a call built before any media.
-type lazyParties []struct {
+type lazyParties []lazyParty
+
+type lazyParty struct {
 	tag    string
 	usable bool
 }
@@ -288,10 +289,7 @@ func (lp *lazyParties) set(tag string, usable bool) {
 			return
 		}
 	}
-	*lp = append(*lp, struct {
-		tag    string
-		usable bool
-	}{tag, usable})
+	*lp = append(*lp, lazyParty{tag, usable})
 }
 
 func (lp lazyParties) usable(tag string) bool {
@@ -557,7 +555,7 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 	// one that answered (To-tag of the first 2xx); their first media line.
 	var a, b *endpoint
 	var hasA, hasB bool
-	if l.lazy != nil { // built before any media: only whether they announced some
+	if l.isLazy { // built before any media: only whether they announced some
 		if callerTag, answerTag, ok := callParties(l); ok {
 			hasA, hasB = l.lazy.usable(callerTag), answerTag != "" && l.lazy.usable(answerTag)
 		}
@@ -634,7 +632,8 @@ func announcedBy(l *Leg) (a, b *endpoint) {
 // the answerer's (To-tag of the first 2xx to it, "" if none); ok is false
 // when the leg has no INVITE request.
 func callParties(l *Leg) (callerTag, answerTag string, ok bool) {
-	invites := initialTxs(l, "INVITE")
+	var buf [4]*Transaction
+	invites := initialTxs(l, "INVITE", buf[:])
 	if len(invites) == 0 || invites[0].Request == nil {
 		return "", "", false
 	}
