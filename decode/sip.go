@@ -1211,7 +1211,10 @@ func readHeader(b []byte, p int) (id hdrID, name, value []byte, next int, err er
 		return hdrInvalid, nil, nil, 0, fmt.Errorf("%w: header line without colon %q", ErrMalformed, snippet(trimCR(b[p:end])))
 	}
 	colon += p
-	name = trimSPHT(b[p:colon])
+	name = b[p:colon] // b[p] is not SP or HT: only the end may need trimming
+	if colon > p && (b[colon-1] == ' ' || b[colon-1] == '\t') {
+		name = trimSPHT(name)
+	}
 	if len(name) == 0 {
 		return hdrInvalid, nil, nil, 0, fmt.Errorf("%w: header line without a name %q", ErrMalformed, snippet(trimCR(b[p:end])))
 	}
@@ -1301,6 +1304,14 @@ func span(v []byte, p int, set *[256]bool) int {
 // until returns the index of the first byte of v at or after p that is in
 // set (len(v) if none).
 func until(v []byte, p int, set *[256]bool) int {
+	// Four bytes a step while they last: values and URIs run for dozens.
+	for p+4 <= len(v) {
+		w := v[p : p+4 : p+4]
+		if set[w[0]] || set[w[1]] || set[w[2]] || set[w[3]] {
+			break
+		}
+		p += 4
+	}
 	for p < len(v) && !set[v[p]] {
 		p++
 	}

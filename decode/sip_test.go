@@ -1218,3 +1218,22 @@ func TestParseSIPLean(t *testing.T) {
 		}
 	}
 }
+
+// TestUntil: the four-bytes-a-step scan stops where a byte-by-byte one does,
+// at every length and start and wherever the stop byte falls.
+func TestUntil(t *testing.T) {
+	v := []byte("abcdefghij;klmnopq rstuvwxyz,0123456789")
+	for _, set := range []*[256]bool{&sepChar, &hostStop, &listChar, &nameAddrStop, &lwsChar} {
+		for n := 0; n <= len(v); n++ {
+			for p := 0; p <= n; p++ {
+				want := p
+				for want < n && !set[v[want]] {
+					want++
+				}
+				if got := until(v[:n], p, set); got != want {
+					t.Fatalf("until(%q, %d) = %d, want %d", v[:n], p, got, want)
+				}
+			}
+		}
+	}
+}
