@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"unsafe"
 )
 
@@ -500,12 +501,12 @@ func (m *Message) parseStartLine(line []byte) error {
 	if len(line) == 0 {
 		return fmt.Errorf("%w: empty start line", ErrMalformed)
 	}
-	if hasPrefixFold(line, "sip/") {
+	if len(line) >= 4 && equalKey(line[:4], keySIPSlash) {
 		i := 0
 		for i < len(line) && line[i] != ' ' && line[i] != '\t' {
 			i++
 		}
-		if !equalFold(line[:i], "sip/2.0") {
+		if !equalKey(line[:i], keySIP20) {
 			return fmt.Errorf("%w: version not SIP/2.0 in status line %q", ErrMalformed, snippet(line))
 		}
 		i = skipSPHT(line, i)
@@ -541,7 +542,7 @@ func (m *Message) parseStartLine(line []byte) error {
 	if k < 0 {
 		return fmt.Errorf("%w: no SIP version in request line %q", ErrMalformed, snippet(line))
 	}
-	if !equalFold(rest[k+1:], "sip/2.0") {
+	if !equalKey(rest[k+1:], keySIP20) {
 		return fmt.Errorf("%w: version not SIP/2.0 in request line %q", ErrMalformed, snippet(line))
 	}
 	uri := trimSPHT(rest[:k])
@@ -863,15 +864,15 @@ func parseVia(v []byte) (Via, error) {
 		}
 		p = next
 		switch {
-		case equalFold(name, "branch"):
+		case equalKey(name, keyBranch):
 			if via.Branch == nil {
 				via.Branch = val
 			}
-		case equalFold(name, "received"):
+		case equalKey(name, keyReceived):
 			if via.Received == nil {
 				via.Received = val
 			}
-		case equalFold(name, "rport"):
+		case equalKey(name, keyRPort):
 			if !via.HasRPort {
 				via.HasRPort = true
 				if hasVal {
@@ -977,7 +978,7 @@ scan:
 			break
 		}
 		p = next
-		if a.Tag == nil && equalFold(name, "tag") {
+		if a.Tag == nil && equalKey(name, keyTag) {
 			a.Tag = val
 		}
 	}
@@ -1072,7 +1073,7 @@ func findSDP(ct, body []byte, depth int) []byte {
 		mt = mt[:i]
 	}
 	mt = trimLWS(mt)
-	if equalFold(mt, "application/sdp") {
+	if equalKey(mt, keyAppSDP) {
 		return body
 	}
 	if depth >= 3 || !hasPrefixFold(mt, "multipart/") {
@@ -1227,7 +1228,20 @@ func readHeader(b []byte, p int) (id hdrID, name, value []byte, next int, err er
 		}
 		end, next = next+j, next+j+1
 	}
-	return id, name, trimLWS(b[colon+1 : end]), next, nil
+	// The value, trimmed of LWS at both ends: usually one SP before it and
+	// the CR of the line end after it, which are taken off directly.
+	i, j := colon+1, end
+	if j > i && b[j-1] == '\r' {
+		j--
+	}
+	if i < j && b[i] == ' ' {
+		i++
+	}
+	value = b[i:j]
+	if len(value) > 0 && (lwsChar[value[0]] || lwsChar[value[len(value)-1]]) {
+		value = trimLWS(value)
+	}
+	return id, name, value, next, nil
 }
 
 // plausibleStart reports whether an incomplete first line could still
@@ -1364,6 +1378,59 @@ var lowerTab = func() (t [256]byte) {
 	}
 	return t
 }()
+
+// foldKey is a lower-case ASCII name of 1 to 16 bytes as two words: its
+// first and last 8 bytes (overlapping), or, shorter than 8, zero-padded in
+// the first. equalKey compares a view with it in a few word operations
+// instead of byte by byte: the parser's hottest comparisons use it.
+type foldKey struct {
+	w0, w1 uint64
+	n      int
+}
+
+func newFoldKey(s string) foldKey {
+	if len(s) == 0 || len(s) > 16 || strings.ToLower(s) != s {
+		panic("decode: bad foldKey " + s)
+	}
+	k := foldKey{n: len(s)}
+	if len(s) >= 8 {
+		k.w0, k.w1 = le64([]byte(s)), le64([]byte(s[len(s)-8:]))
+	} else {
+		var w [8]byte
+		copy(w[:], s)
+		k.w0 = le64(w[:])
+	}
+	return k
+}
+
+// The names the parser compares most.
+var (
+	keySIPSlash = newFoldKey("sip/")
+	keySIP20    = newFoldKey("sip/2.0")
+	keyBranch   = newFoldKey("branch")
+	keyReceived = newFoldKey("received")
+	keyRPort    = newFoldKey("rport")
+	keyTag      = newFoldKey("tag")
+	keyAppSDP   = newFoldKey("application/sdp")
+)
+
+// equalKey reports whether b is k, ignoring ASCII case.
+func equalKey(b []byte, k foldKey) bool {
+	n := len(b)
+	switch {
+	case n != k.n:
+		return false
+	case n >= 8:
+		return fold8(le64(b)) == k.w0 && fold8(le64(b[n-8:])) == k.w1
+	case cap(b) >= 8: // bytes follow b in its array: load them and mask them off
+		return fold8(le64(b[:8])&(1<<(8*n)-1)) == k.w0
+	}
+	var x uint64
+	for i := n - 1; i >= 0; i-- {
+		x = x<<8 | uint64(b[i])
+	}
+	return fold8(x) == k.w0
+}
 
 // equalFold compares b with the lower-case ASCII string s, ignoring case.
 func equalFold(b []byte, s string) bool {

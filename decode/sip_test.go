@@ -1237,3 +1237,25 @@ func TestUntil(t *testing.T) {
 		}
 	}
 }
+
+// TestEqualKey: equalKey agrees with equalFold on every key, in any case,
+// with and without bytes after the view, and on near misses.
+func TestEqualKey(t *testing.T) {
+	for _, name := range []string{"sip/", "sip/2.0", "branch", "received", "rport", "tag", "application/sdp", "x", "12345678", "123456789abcdef0"} {
+		k := newFoldKey(name)
+		cands := []string{name, strings.ToUpper(name), name + "x", name[1:], "\xff" + name[1:], strings.ToUpper(name[:1]) + name[1:]}
+		if len(name) > 1 {
+			cands = append(cands, name[:len(name)-1]+"\x00", name[:len(name)-1]+string(rune(name[len(name)-1]^0x20)))
+		}
+		for _, c := range cands {
+			want := equalFold([]byte(c), name)
+			buf := []byte(c + "trailing bytes")
+			if got := equalKey(buf[:len(c)], k); got != want {
+				t.Errorf("equalKey(%q in %q, %q) = %v, want %v", c, buf, name, got, want)
+			}
+			if got := equalKey(buf[:len(c):len(c)], k); got != want {
+				t.Errorf("equalKey(%q with nothing after, %q) = %v, want %v", c, name, got, want)
+			}
+		}
+	}
+}
