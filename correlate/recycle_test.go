@@ -43,9 +43,10 @@ func TestRecycleSameCalls(t *testing.T) {
 
 // TestLeanSameCalls: the correlator makes the same calls, message by
 // message, from lean parses as from full ones (what sipflow's commands rely
-// on when they parse lean), over every test capture and the public corpus.
+// on when they parse lean), over every test capture, generated calls and
+// the public corpus when it is there.
 func TestLeanSameCalls(t *testing.T) {
-	files := append(corpusFiles(t), mediaLateCapture(t))
+	files := append(corpusFiles(t), mediaLateCapture(t), generatedCapture(t, 100))
 	full, _ := dumpAll(t, files, false, false)
 	lean, _ := dumpAll(t, files, false, true)
 	f, l := strings.Split(full, "\n"), strings.Split(lean, "\n")
