@@ -13,6 +13,12 @@ import (
 type Object struct {
 	B     []byte
 	first bool
+
+	// The last timestamp's Unix second and its text up to the fraction
+	// ("2006-01-02T15:04:05."): timestamps come in order, many in one
+	// second, and then only the nanoseconds need formatting.
+	tsSec  int64
+	tsHead []byte
 }
 
 // Begin starts a new object, discarding the previous one.
@@ -54,8 +60,30 @@ const TimeFormat = "2006-01-02T15:04:05.000000000Z07:00"
 func (o *Object) Time(k string, t time.Time) {
 	o.key(k)
 	o.B = append(o.B, '"')
-	o.B = AppendTime(o.B, t)
+	if sec := t.Unix(); o.tsHead != nil && sec == o.tsSec {
+		o.B = append(o.B, o.tsHead...)
+		o.B = appendNanos(o.B, t.Nanosecond())
+	} else {
+		start := len(o.B)
+		o.B = AppendTime(o.B, t)
+		if y := t.UTC().Year(); 0 <= y && y <= 9999 { // AppendTime's own form: 20 bytes, then the fraction
+			o.tsSec, o.tsHead = sec, append(o.tsHead[:0], o.B[start:start+20]...)
+		} else {
+			o.tsHead = nil
+		}
+	}
 	o.B = append(o.B, '"')
+}
+
+// appendNanos appends ns as nine digits and the Z that ends TimeFormat.
+func appendNanos(b []byte, ns int) []byte {
+	var buf [10]byte
+	for j := 8; j >= 0; j-- {
+		buf[j] = byte('0' + ns%10)
+		ns /= 10
+	}
+	buf[9] = 'Z'
+	return append(b, buf[:]...)
 }
 
 // AppendTime appends t in UTC as TimeFormat does, by hand for years 0 to

@@ -166,3 +166,40 @@ func TestArraysAndAddrPort(t *testing.T) {
 		t.Errorf("empty array or escaping wrong: %s", o.B)
 	}
 }
+
+// TestObjectTime: Object.Time, which reuses the text of the last second,
+// writes what AppendTime writes, over runs of timestamps in one second,
+// across second, day and year boundaries, out of order, and outside the
+// years AppendTime formats by hand.
+func TestObjectTime(t *testing.T) {
+	base := time.Date(2026, 12, 31, 23, 59, 58, 999_999_990, time.UTC)
+	var times []time.Time
+	for i := range 40 {
+		times = append(times, base.Add(time.Duration(i)*3*time.Nanosecond), base.Add(time.Duration(i)*time.Second/7))
+	}
+	times = append(times, base, time.Date(10000, 1, 1, 0, 0, 0, 5, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 6, time.UTC),
+		base, time.Unix(-1, 5), time.Unix(-1, 999_999_999), time.Unix(0, 0), time.Date(-1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 2, time.UTC), base.In(time.FixedZone("x", 3600)))
+	var o Object
+	for _, tm := range times {
+		o.Begin()
+		o.Time("t", tm)
+		if want := `{"t":"` + string(AppendTime(nil, tm)) + `"`; string(o.B) != want {
+			t.Fatalf("Time(%v) wrote %s, want %s", tm, o.B, want)
+		}
+	}
+}
+
+// BenchmarkObjectTime: a call's start and end, which usually share a
+// second with the call before.
+func BenchmarkObjectTime(b *testing.B) {
+	tm := time.Date(2026, 11, 22, 3, 7, 45, 123456789, time.UTC)
+	var o Object
+	b.SetBytes(30)
+	b.ReportAllocs()
+	for b.Loop() {
+		o.Begin()
+		o.Time("start", tm)
+		o.Time("end", tm.Add(time.Millisecond))
+	}
+}
