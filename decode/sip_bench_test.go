@@ -44,29 +44,28 @@ var benchInvite = []byte("INVITE sip:+14155550123@sip.example.com;user=phone SIP
 	"\r\n" +
 	benchSDP)
 
-func BenchmarkParseSIP(b *testing.B) {
+// benchParse times parsing msg over and over into one Message, as
+// ParseSIP (lean false) or ParseSIPLean do.
+func benchParse(b *testing.B, msg []byte, lean bool) {
 	var m Message
 	b.ReportAllocs()
-	b.SetBytes(int64(len(benchInvite)))
+	b.SetBytes(int64(len(msg)))
 	for b.Loop() {
-		if err := ParseSIP(benchInvite, &m); err != nil {
+		if err := parseSIP(msg, &m, lean); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+func BenchmarkParseSIP(b *testing.B) {
+	benchParse(b, benchInvite, false)
 }
 
 func BenchmarkParseSIPLFOnly(b *testing.B) {
 	sdp := strings.ReplaceAll(benchSDP, "\r\n", "\n")
 	msg := []byte(strings.ReplaceAll(string(benchInvite), "\r\n", "\n"))
 	msg = bytes.Replace(msg, []byte("Content-Length: "+strconv.Itoa(len(benchSDP))), []byte("Content-Length: "+strconv.Itoa(len(sdp))), 1)
-	var m Message
-	b.ReportAllocs()
-	b.SetBytes(int64(len(msg)))
-	for b.Loop() {
-		if err := ParseSIP(msg, &m); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchParse(b, msg, false)
 }
 
 func BenchmarkFrameSIP(b *testing.B) {
@@ -135,25 +134,11 @@ var benchSIPp = []byte("INVITE sip:bob@127.0.2.20:5092 SIP/2.0\r\n" +
 	"v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.2.10\r\ns=-\r\nc=IN IP4 127.0.2.10\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
 
 func BenchmarkParseSIPSIPp(b *testing.B) {
-	var m Message
-	b.ReportAllocs()
-	b.SetBytes(int64(len(benchSIPp)))
-	for b.Loop() {
-		if err := ParseSIP(benchSIPp, &m); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchParse(b, benchSIPp, false)
 }
 
 // BenchmarkParseSIPLean is BenchmarkParseSIPSIPp as the Decoder parses with
 // Options.Lean, which is how sipflow's commands parse for correlation.
 func BenchmarkParseSIPLean(b *testing.B) {
-	var m Message
-	b.ReportAllocs()
-	b.SetBytes(int64(len(benchSIPp)))
-	for b.Loop() {
-		if err := ParseSIPLean(benchSIPp, &m); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchParse(b, benchSIPp, true)
 }
