@@ -1379,20 +1379,21 @@ var lowerTab = func() (t [256]byte) {
 	return t
 }()
 
-// foldKey is a lower-case ASCII name of 1 to 16 bytes as two words: its
-// first and last 8 bytes (overlapping), or, shorter than 8, zero-padded in
-// the first. equalKey compares a view with it in a few word operations
-// instead of byte by byte: the parser's hottest comparisons use it.
+// foldKey is a lower-case ASCII name with its first and last 8 bytes as
+// words (overlapping; a name under 8 bytes is all in the first, zero-padded),
+// so that equalKey compares a view with it in a few word operations instead
+// of byte by byte: header names and the keywords the parser meets on every
+// message are compared this way.
 type foldKey struct {
+	s      string
 	w0, w1 uint64
-	n      int
 }
 
 func newFoldKey(s string) foldKey {
-	if len(s) == 0 || len(s) > 16 || strings.ToLower(s) != s {
+	if len(s) == 0 || strings.ToLower(s) != s {
 		panic("decode: bad foldKey " + s)
 	}
-	k := foldKey{n: len(s)}
+	k := foldKey{s: s}
 	if len(s) >= 8 {
 		k.w0, k.w1 = le64([]byte(s)), le64([]byte(s[len(s)-8:]))
 	} else {
@@ -1418,10 +1419,12 @@ var (
 func equalKey(b []byte, k foldKey) bool {
 	n := len(b)
 	switch {
-	case n != k.n:
+	case n != len(k.s):
 		return false
 	case n >= 8:
-		return fold8(le64(b)) == k.w0 && fold8(le64(b[n-8:])) == k.w1
+		// Two words cover 8 to 16 bytes; longer names are compared in full
+		// once those match.
+		return fold8(le64(b)) == k.w0 && fold8(le64(b[n-8:])) == k.w1 && (n <= 16 || equalFold(b, k.s))
 	case cap(b) >= 8: // bytes follow b in its array: load them and mask them off
 		return fold8(le64(b[:8])&(1<<(8*n)-1)) == k.w0
 	}
@@ -1846,26 +1849,18 @@ const (
 )
 
 type hdrEntry struct {
-	name   string
-	w0, w1 uint64 // the first and last 8 bytes; a shorter name is all in w0, zero-padded
-	id     hdrID
+	key foldKey
+	id  hdrID
 }
 
 // hdrTable finds header names by hdrHash. It is built once and only read.
 var hdrTable = func() (t [hdrTableSize]hdrEntry) {
 	for _, k := range hdrKeys {
 		i := hdrHash(len(k.name), k.name[0], k.name[len(k.name)-1])
-		for t[i].name != "" {
+		for t[i].key.s != "" {
 			i = (i + 1) & (hdrTableSize - 1)
 		}
-		t[i] = hdrEntry{name: k.name, id: k.id}
-		if n := len(k.name); n >= 8 {
-			t[i].w0, t[i].w1 = le64([]byte(k.name)), le64([]byte(k.name[n-8:]))
-		} else {
-			var w [8]byte
-			copy(w[:], k.name)
-			t[i].w0 = le64(w[:])
-		}
+		t[i] = hdrEntry{key: newFoldKey(k.name), id: k.id}
 	}
 	return t
 }()
@@ -1883,12 +1878,12 @@ func hdrHash(n int, first, last byte) uint32 {
 // allocating. It needs no check that the name is a token: only an exact
 // case-insensitive match with a known name counts.
 func lookupName(name []byte) hdrID {
+	// equalKey, written out so that a short name's word is made once for
+	// every probe (the compiler inlines neither it nor a helper for it).
 	n := len(name)
-	var short uint64 // a name under 8 bytes as one word, folded, zero-padded
+	var short uint64
 	if n < 8 {
 		if cap(name) >= 8 {
-			// A view into the message, with bytes after the name to load
-			// (the colon and value at least): one load and a mask.
 			short = le64(name[:8]) & (1<<(8*n) - 1)
 		} else {
 			for i := n - 1; i >= 0; i-- {
@@ -1897,24 +1892,16 @@ func lookupName(name []byte) hdrID {
 		}
 		short = fold8(short)
 	}
-	for i := hdrHash(n, name[0], name[n-1]); hdrTable[i].name != ""; i = (i + 1) & (hdrTableSize - 1) {
-		e := &hdrTable[i]
-		if len(e.name) != n {
-			continue
-		}
-		if n < 8 {
-			if short == e.w0 {
-				return e.id
+	for i := hdrHash(n, name[0], name[n-1]); hdrTable[i].key.s != ""; i = (i + 1) & (hdrTableSize - 1) {
+		k := &hdrTable[i].key
+		switch {
+		case len(k.s) != n:
+		case n < 8:
+			if short == k.w0 {
+				return hdrTable[i].id
 			}
-			continue
-		}
-		// Two overlapping 8-byte words cover names of 8 to 16 bytes; longer
-		// ones are compared in full once those match.
-		if fold8(le64(name)) != e.w0 || fold8(le64(name[n-8:])) != e.w1 {
-			continue
-		}
-		if n <= 16 || equalFold(name, e.name) {
-			return e.id
+		case fold8(le64(name)) == k.w0 && fold8(le64(name[n-8:])) == k.w1 && (n <= 16 || equalFold(name, k.s)):
+			return hdrTable[i].id
 		}
 	}
 	return hdrUnknown
