@@ -118,8 +118,7 @@ type Leg struct {
 	stash       []stashedSDP  // SDP seen before the capture showed media (sdpSeen)
 	stashBuf    [2]stashedSDP // stash starts here: offer and answer
 	bytes       []byte        // what copyBytes hands out: reused when the leg is recycled
-	lazy        lazyParties   // set instead of media when the leg was built before any (settleSDP)
-	isLazy      bool          // lazy is set
+	lazy        lazyParties   // non-nil instead of media when the leg was built before any (settleSDP)
 	lazyBuf     [2]lazyParty  // lazy starts here: a call has two parties
 	prev, next  *Leg          // in the correlator's open or terminal list
 	list        *legList

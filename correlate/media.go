@@ -257,7 +257,7 @@ func (c *Correlator) settleSDP(l *Leg) {
 			}
 			lp.set(partyOf(st.m), usable)
 		}
-		l.lazy, l.isLazy = lp, true
+		l.lazy = lp // non-nil even when empty: it starts in lazyBuf
 	} else {
 		for _, st := range l.stash {
 			c.registerSDP(l, st.m, st.body, false)
@@ -555,7 +555,7 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 	// one that answered (To-tag of the first 2xx); their first media line.
 	var a, b *endpoint
 	var hasA, hasB bool
-	if l.isLazy { // built before any media: only whether they announced some
+	if l.lazy != nil { // built before any media: only whether they announced some
 		if callerTag, answerTag, ok := callParties(l); ok {
 			hasA, hasB = l.lazy.usable(callerTag), answerTag != "" && l.lazy.usable(answerTag)
 		}
