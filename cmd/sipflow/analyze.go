@@ -70,6 +70,7 @@ func analyzeSummaries(g *globalOptions, file string, opts correlate.Options, onC
 func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call), parallel, recycle bool) (*correlate.Stats, error) {
 	ord := &callOrder{emit: onCall}
 	corr := correlate.New(opts, ord.add)
+	lean := opts.LeanInput() // the same parse in both modes
 	if !parallel {
 		if recycle {
 			ord.emit = func(c *correlate.Call) {
@@ -78,7 +79,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 			}
 		}
 		h := &handler{
-			lean: opts.LeanInput(),
+			lean: lean,
 			message: func(m *decode.Message) {
 				corr.Add(m)
 				ord.release(corr.OldestOpen())
@@ -184,7 +185,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 			pending = false
 		}
 		h := &handler{
-			lean: opts.LeanInput(),
+			lean: lean,
 			// The decoder parses each message straight into the batch's next
 			// free Message, from a copy of its bytes in the batch's arena: no
 			// copy after parsing. A message that does not parse leaves its

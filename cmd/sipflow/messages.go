@@ -73,8 +73,8 @@ func messageJSON(o *jsonw.Object, m *decode.Message) {
 	o.Begin()
 	o.Int("n", int64(m.N))
 	o.Time("ts", m.Time)
-	o.String("src", addrPort(m.Src))
-	o.String("dst", addrPort(m.Dst))
+	o.AddrPort("src", m.Src)
+	o.AddrPort("dst", m.Dst)
 	o.String("transport", m.Transport.String())
 	if m.Encap != "" {
 		o.String("encap", m.Encap)

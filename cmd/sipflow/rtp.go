@@ -139,8 +139,8 @@ func streamJSON(o *jsonw.Object, callID string, s *media.Stream, withCall bool) 
 			o.String("call_id", callID)
 		}
 	}
-	o.String("src", addrPort(s.Key.Src))
-	o.String("dst", addrPort(s.Key.Dst))
+	o.AddrPort("src", s.Key.Src)
+	o.AddrPort("dst", s.Key.Dst)
 	o.String("ssrc", fmt.Sprintf("0x%08x", s.Key.SSRC))
 	o.String("codec", s.Codec)
 	o.Int("payload_type", int64(s.PayloadType))
