@@ -107,9 +107,26 @@ func parseSDP(b []byte, s *SDP, attrs bool) error {
 	var md *Media
 	sawV := false
 	for p := 0; p < len(b); {
-		var line []byte
-		line, p = nextLine(b, p)
-		line = trimSPHT(line)
+		start, end := p, len(b)
+		if i := bytes.IndexByte(b[p:], '\n'); i >= 0 {
+			end = p + i
+		}
+		p = end + 1
+		if sawV {
+			// Pass over the lines this parse does not read by their first
+			// byte, untrimmed: only one that starts with white space may
+			// turn out to be one of those it reads.
+			switch b[start] {
+			case 'o', 'c', 'm', ' ', '\t':
+			case 'a':
+				if !attrs {
+					continue
+				}
+			default:
+				continue
+			}
+		}
+		line := trimSPHT(trimCR(b[start:end]))
 		if len(line) == 0 {
 			continue
 		}
@@ -350,9 +367,13 @@ func parseDirection(v []byte) Direction {
 // §5.7). raw is the address as written; addr is zero when it is not an IP
 // address. A multicast /ttl or /count suffix is dropped from addr.
 func parseConnLine(v []byte) (addr netip.Addr, raw []byte, ok bool) {
-	_, rest := field(v)
-	_, rest = field(rest)
-	raw, _ = field(rest)
+	if len(v) > 7 && string(v[:7]) == "IN IP4 " && v[7] != ' ' && v[7] != '\t' {
+		raw, _ = field(v[7:]) // the usual case, without splitting the first two fields
+	} else {
+		_, rest := field(v)
+		_, rest = field(rest)
+		raw, _ = field(rest)
+	}
 	if len(raw) == 0 {
 		return netip.Addr{}, nil, false
 	}
@@ -400,15 +421,27 @@ func parseIP(b []byte) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// field returns the first space-separated field of v and the rest.
+// field returns the first space-separated field of v and the rest, without
+// the white space around either. v must not end in white space: every
+// caller passes what is left of a trimmed line.
 func field(v []byte) (f, rest []byte) {
-	v = trimSPHT(v)
 	i := 0
-	for i < len(v) && v[i] != ' ' && v[i] != '\t' {
+	for i < len(v) && sphtChar[v[i]] {
 		i++
 	}
-	return v[:i], trimSPHT(v[i:])
+	j := i
+	for j < len(v) && !sphtChar[v[j]] {
+		j++
+	}
+	k := j
+	for k < len(v) && sphtChar[v[k]] {
+		k++
+	}
+	return v[i:j], v[k:]
 }
+
+// sphtChar marks SP and HT, the separators of an SDP line's fields.
+var sphtChar = [256]bool{' ': true, '\t': true}
 
 func containsFold(b []byte, s string) bool {
 	for i := 0; i+len(s) <= len(b); i++ {
