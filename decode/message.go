@@ -88,14 +88,24 @@ type Message struct {
 	CSeq          uint32
 	CSeqMethod    []byte
 	Via           []Via // every Via value, top first
-	Contact       NameAddr
 	ContentType   []byte
 	ContentLength int // -1 when the header is absent
 	MaxForwards   int // -1 when the header is absent
-	UserAgent     []byte
-	Server        []byte
-	ReasonHeader  []byte // the Reason header (RFC 3326), not the status reason
 
+	// Headers is every header, in order, multi-value headers split; after
+	// a lean parse (Options.Lean) only those that have no field above or
+	// below.
+	Headers []Header
+	Body    []byte
+	SDP     []byte // the SDP body, or the application/sdp part of a multipart body; nil if none
+
+	// Headers that many messages lack. (They come last so that a parse
+	// into a Message whose last parse set none of them need not clear
+	// them: see rare.)
+	Contact            NameAddr
+	UserAgent          []byte
+	Server             []byte
+	ReasonHeader       []byte // the Reason header (RFC 3326), not the status reason
 	Authorization      []byte
 	ProxyAuthorization []byte
 	WWWAuthenticate    []byte
@@ -111,11 +121,11 @@ type Message struct {
 	Diversion          [][]byte // every Diversion value, in order
 	HistoryInfo        [][]byte // every History-Info value, in order
 
-	// Headers is every header, in order, multi-value headers split; after
-	// a lean parse (Options.Lean) only those that have no field above.
-	Headers []Header
-	Body    []byte
-	SDP     []byte // the SDP body, or the application/sdp part of a multipart body; nil if none
+	// rare is set when a parse may have set a field of the group above,
+	// so that the next parse into this Message clears them; otherwise it
+	// leaves their memory alone (a batch of Messages parsed on one core
+	// and read on another moves fewer cache lines).
+	rare bool
 }
 
 // IsRequest reports whether m is a request.

@@ -480,14 +480,23 @@ func offsetIn(outer, v []byte) (int, bool) {
 // reset clears m for a new parse, keeping the capture metadata and the
 // capacity of its slices.
 func (m *Message) reset() {
-	// Saved, cleared in one pass, restored: building the new value in a
-	// temporary and copying it in costs twice the writes.
-	n, t, src, dst, tr, encap := m.N, m.Time, m.Src, m.Dst, m.Transport, m.Encap
-	via, hdrs, div, hist := m.Via[:0], m.Headers[:0], m.Diversion[:0], m.HistoryInfo[:0]
-	*m = Message{}
-	m.N, m.Time, m.Src, m.Dst, m.Transport, m.Encap = n, t, src, dst, tr, encap
-	m.Via, m.Headers, m.Diversion, m.HistoryInfo = via, hdrs, div, hist
-	m.ContentLength, m.MaxForwards = -1, -1
+	// Field by field, so that the rare headers' memory is not touched
+	// when the last parse set none of them. TestResetClears fails when a
+	// field is missing here.
+	m.Parts, m.Raw = nil, nil
+	m.Method, m.RequestURI, m.StatusCode, m.Reason = nil, nil, 0, nil
+	m.CallID, m.From, m.To, m.CSeq, m.CSeqMethod = nil, NameAddr{}, NameAddr{}, 0, nil
+	m.Via, m.ContentType, m.ContentLength, m.MaxForwards = m.Via[:0], nil, -1, -1
+	m.Headers, m.Body, m.SDP = m.Headers[:0], nil, nil
+	if m.rare {
+		div, hist := m.Diversion[:0], m.HistoryInfo[:0]
+		m.Contact, m.UserAgent, m.Server, m.ReasonHeader = NameAddr{}, nil, nil, nil
+		m.Authorization, m.ProxyAuthorization, m.WWWAuthenticate, m.ProxyAuthenticate = nil, nil, nil, nil
+		m.ReferTo, m.ReferredBy, m.Replaces, m.RSeq, m.RAck = NameAddr{}, NameAddr{}, nil, 0, nil
+		m.SessionExpires, m.Event, m.Expires = nil, nil, nil
+		m.Diversion, m.HistoryInfo = div, hist
+		m.rare = false
+	}
 }
 
 // startLine returns the start line for error messages.
@@ -593,6 +602,9 @@ func (m *Message) addHeader(id hdrID, rawName, value []byte, st *parseState) err
 			return nil
 		}
 		keep = false
+	}
+	if hdrRare[id] {
+		m.rare = true
 	}
 	name := rawName
 	if id != hdrUnknown {
@@ -1723,6 +1735,16 @@ var hdrHasField = [hdrCount]bool{
 	hdrVia: true, hdrContact: true, hdrDiversion: true, hdrHistoryInfo: true,
 	hdrCallID: true, hdrFrom: true, hdrTo: true, hdrCSeq: true,
 	hdrContentLength: true, hdrContentType: true, hdrMaxForwards: true,
+	hdrUserAgent: true, hdrServer: true, hdrReason: true,
+	hdrAuthorization: true, hdrProxyAuthorization: true, hdrWWWAuthenticate: true, hdrProxyAuthenticate: true,
+	hdrReferTo: true, hdrReferredBy: true, hdrReplaces: true, hdrRSeq: true, hdrRAck: true,
+	hdrSessionExpires: true, hdrEvent: true, hdrExpires: true,
+}
+
+// hdrRare marks the headers whose fields are in Message's group of rare
+// headers.
+var hdrRare = [hdrCount]bool{
+	hdrContact: true, hdrDiversion: true, hdrHistoryInfo: true,
 	hdrUserAgent: true, hdrServer: true, hdrReason: true,
 	hdrAuthorization: true, hdrProxyAuthorization: true, hdrWWWAuthenticate: true, hdrProxyAuthenticate: true,
 	hdrReferTo: true, hdrReferredBy: true, hdrReplaces: true, hdrRSeq: true, hdrRAck: true,

@@ -116,6 +116,9 @@ func addSeeds(f *testing.F) {
 // message ends.
 func FuzzParseSIP(f *testing.F) {
 	addSeeds(f)
+	// Parsed into again and again, in full and lean, as the decoder and the
+	// calls command's batches reuse their Messages.
+	var reused, reusedLean Message
 	f.Fuzz(func(t *testing.T, in []byte) {
 		b := bytes.Clone(in) // scribbled on below to check Clone
 		orig := bytes.Clone(b)
@@ -129,6 +132,10 @@ func FuzzParseSIP(f *testing.F) {
 		}
 		checkViews(t, b, &m)
 		checkLean(t, b, &m, err)
+		checkReuse(t, b, &m, err, &reused, ParseSIP)
+		var lean Message
+		lerr := ParseSIPLean(b, &lean)
+		checkReuse(t, b, &lean, lerr, &reusedLean, ParseSIPLean)
 		if err == nil {
 			if len(m.CallID) == 0 || len(m.CSeqMethod) == 0 || len(m.From.URI) == 0 || len(m.To.URI) == 0 {
 				t.Fatalf("accepted without mandatory fields: %s", fieldStrings(&m))
@@ -147,6 +154,20 @@ func FuzzParseSIP(f *testing.F) {
 		}
 		checkViews(t, c.Raw, c)
 	})
+}
+
+// checkReuse checks that parsing b into reused, which holds an earlier
+// parse of other bytes, gives what parsing it into a fresh Message gave
+// (fresh, err): nothing of the earlier message is left.
+func checkReuse(t *testing.T, b []byte, fresh *Message, err error, reused *Message, parse func([]byte, *Message) error) {
+	t.Helper()
+	rerr := parse(b, reused)
+	if fmt.Sprint(rerr) != fmt.Sprint(err) {
+		t.Fatalf("parse into a used Message: error %v, into a fresh one %v", rerr, err)
+	}
+	if got, want := fieldStrings(reused), fieldStrings(fresh); got != want {
+		t.Fatalf("parse into a used Message differs:\n got %s\nwant %s", got, want)
+	}
 }
 
 // checkLean checks that a lean parse of b (Options.Lean) gives what

@@ -3,10 +3,14 @@ package decode
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // crlf turns the LF line ends of a readable test literal into CRLF.
@@ -1257,5 +1261,114 @@ func TestEqualKey(t *testing.T) {
 				t.Errorf("equalKey(%q with nothing after, %q) = %v, want %v", c, name, got, want)
 			}
 		}
+	}
+}
+
+// TestParseReuse parses a message with every header that has a rare field
+// into a Message, then others into the same one: each must come out as it
+// does from a fresh Message, and SIPp's INVITE must leave the rare
+// headers' memory alone (the point of keeping them apart).
+func TestParseReuse(t *testing.T) {
+	rare := []byte("INVITE sip:b@example.com SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n" +
+		"From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n" +
+		"Call-ID: reuse\r\nCSeq: 1 INVITE\r\n" +
+		"Contact: <sip:a@192.0.2.1>\r\nUser-Agent: ua\r\nServer: srv\r\nReason: Q.850;cause=16\r\n" +
+		"Authorization: Digest a\r\nProxy-Authorization: Digest b\r\n" +
+		"WWW-Authenticate: Digest c\r\nProxy-Authenticate: Digest d\r\n" +
+		"Refer-To: <sip:c@example.com>\r\nReferred-By: <sip:a@example.com>\r\nReplaces: x;to-tag=1;from-tag=2\r\n" +
+		"RSeq: 7\r\nRAck: 7 1 INVITE\r\nSession-Expires: 90\r\nEvent: refer\r\nExpires: 60\r\n" +
+		"Diversion: <sip:d@example.com>;reason=busy, <sip:e@example.com>\r\nHistory-Info: <sip:f@example.com>;index=1\r\n" +
+		"Content-Length: 0\r\n\r\n")
+	for _, parse := range []struct {
+		name string
+		f    func([]byte, *Message) error
+	}{{"full", ParseSIP}, {"lean", ParseSIPLean}} {
+		t.Run(parse.name, func(t *testing.T) {
+			var m Message
+			for i, in := range [][]byte{rare, benchSIPp, rare, benchInvite, rare, rare[:40], benchSIPp} {
+				var fresh Message
+				ferr := parse.f(in, &fresh)
+				err := parse.f(in, &m)
+				if fmt.Sprint(err) != fmt.Sprint(ferr) {
+					t.Fatalf("message %d: error %v, fresh %v", i, err, ferr)
+				}
+				if got, want := fieldStrings(&m), fieldStrings(&fresh); got != want {
+					t.Fatalf("message %d differs from a fresh parse:\n got %s\nwant %s", i, got, want)
+				}
+			}
+			if parse.name == "lean" && m.rare {
+				t.Errorf("SIPp's INVITE parsed lean marked the rare headers as set")
+			}
+		})
+	}
+}
+
+// TestResetClears sets every field of a Message and checks that reset
+// clears all but the capture metadata (and keeps the slices' memory).
+func TestResetClears(t *testing.T) {
+	var m Message
+	v := reflect.ValueOf(&m).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		if f := v.Type().Field(i); f.IsExported() {
+			fillValue(v.Field(i))
+		}
+	}
+	m.rare = true
+	m.reset()
+	keep := map[string]bool{"N": true, "Time": true, "Src": true, "Dst": true, "Transport": true, "Encap": true}
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Type().Field(i)
+		if !f.IsExported() || keep[f.Name] {
+			continue
+		}
+		fv := v.Field(i)
+		switch {
+		case f.Name == "ContentLength" || f.Name == "MaxForwards":
+			if fv.Int() != -1 {
+				t.Errorf("%s = %d after reset, want -1", f.Name, fv.Int())
+			}
+		case fv.Kind() == reflect.Slice && fv.Len() == 0:
+		case !fv.IsZero():
+			t.Errorf("%s = %v after reset", f.Name, fv)
+		}
+	}
+	if m.N == 0 || m.Time.IsZero() || !m.Src.IsValid() || m.Encap == "" {
+		t.Errorf("reset cleared the capture metadata: %+v", m)
+	}
+	if m.rare {
+		t.Errorf("rare still set after reset")
+	}
+}
+
+// fillValue sets v, recursively, to something that is not its zero value.
+func fillValue(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Struct:
+		if v.Type() == reflect.TypeOf(time.Time{}) {
+			v.Set(reflect.ValueOf(time.Unix(1, 0)))
+			return
+		}
+		if v.Type() == reflect.TypeOf(netip.AddrPort{}) {
+			v.Set(reflect.ValueOf(netip.MustParseAddrPort("192.0.2.1:5060")))
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				fillValue(v.Field(i))
+			}
+		}
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 1, 1)
+		fillValue(s.Index(0))
+		v.Set(s)
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Int16, reflect.Int8:
+		v.SetInt(7)
+	case reflect.Uint, reflect.Uint64, reflect.Uint32, reflect.Uint16, reflect.Uint8:
+		v.SetUint(7)
+	case reflect.Bool:
+		v.SetBool(true)
 	}
 }
