@@ -279,23 +279,8 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 		m.Reason = token(d.Reason, l)
 	}
 	m.CSeqMethod = token(d.CSeqMethod, l)
-	m.HasAuth = d.Authorization != nil || d.ProxyAuthorization != nil
-	if d.ReasonHeader != nil {
-		m.extra().reasonHeader = string(d.ReasonHeader)
-	}
-	if d.UserAgent != nil {
-		m.Agent = l.intern(d.UserAgent)
-	} else if d.Server != nil {
-		m.Agent = l.intern(d.Server)
-	}
-	if d.ReferTo.URI != nil {
-		m.extra().referTo = string(d.ReferTo.URI)
-	}
-	if d.Event != nil {
-		m.extra().event = l.intern(d.Event)
-	}
-	if d.Expires != nil {
-		m.extra().expires = atoi(d.Expires)
+	if d.HasRareHeaders() { // else all of these are empty: their memory is not read
+		convertRare(d, l, m)
 	}
 	*links = (*links)[:0]
 	for i := 0; i < len(d.Headers) && len(linkHeaders) > 0; i++ {
@@ -324,6 +309,28 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 		m.extra().raw = bytes.Clone(d.Raw)
 	}
 	return m
+}
+
+// convertRare reads the fields of the headers decode keeps apart as rare.
+func convertRare(d *decode.Message, l *Leg, m *Message) {
+	m.HasAuth = d.Authorization != nil || d.ProxyAuthorization != nil
+	if d.ReasonHeader != nil {
+		m.extra().reasonHeader = string(d.ReasonHeader)
+	}
+	if d.UserAgent != nil {
+		m.Agent = l.intern(d.UserAgent)
+	} else if d.Server != nil {
+		m.Agent = l.intern(d.Server)
+	}
+	if d.ReferTo.URI != nil {
+		m.extra().referTo = string(d.ReferTo.URI)
+	}
+	if d.Event != nil {
+		m.extra().event = l.intern(d.Event)
+	}
+	if d.Expires != nil {
+		m.extra().expires = atoi(d.Expires)
+	}
 }
 
 // convertSDP parses an SDP body into the kept form; nil if it does not parse.

@@ -69,7 +69,14 @@ type Message struct {
 	Time      time.Time
 	Src, Dst  netip.AddrPort
 	Transport Transport
-	Encap     string // outermost tunnel or encapsulation unwrapped ("", "hep", "gre", "vxlan", "gtp", "ipip", ...)
+	// noRare is set by a parse that met none of the rare headers (the
+	// group at the end): their fields are all empty, so the next parse
+	// need not clear them, nor a reader look at them (HasRareHeaders),
+	// and their memory is left alone (a batch of Messages parsed on one
+	// core and read on another moves fewer cache lines). False, the zero
+	// value, promises nothing.
+	noRare bool
+	Encap  string // outermost tunnel or encapsulation unwrapped ("", "hep", "gre", "vxlan", "gtp", "ipip", ...)
 	// Parts are the numbers of every packet the message was rebuilt from
 	// (IP fragments, TCP segments), in capture order, N among them; nil
 	// when it came whole in packet N. Valid until the next Decode.
@@ -121,12 +128,14 @@ type Message struct {
 	Diversion          [][]byte // every Diversion value, in order
 	HistoryInfo        [][]byte // every History-Info value, in order
 
-	// rare is set when a parse may have set a field of the group above,
-	// so that the next parse into this Message clears them; otherwise it
-	// leaves their memory alone (a batch of Messages parsed on one core
-	// and read on another moves fewer cache lines).
-	rare bool
 }
+
+// HasRareHeaders reports whether m may have one of the less common headers
+// whose fields come last in Message (Contact through HistoryInfo). When it
+// is false they are all empty: a reader after them can skip them. It is
+// kept by ParseSIP and CopyTo; a Message filled by hand reports true, and a
+// rare field written by hand after a parse is not noticed.
+func (m *Message) HasRareHeaders() bool { return !m.noRare }
 
 // IsRequest reports whether m is a request.
 func (m *Message) IsRequest() bool { return m.StatusCode == 0 }

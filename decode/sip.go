@@ -488,14 +488,14 @@ func (m *Message) reset() {
 	m.CallID, m.From, m.To, m.CSeq, m.CSeqMethod = nil, NameAddr{}, NameAddr{}, 0, nil
 	m.Via, m.ContentType, m.ContentLength, m.MaxForwards = m.Via[:0], nil, -1, -1
 	m.Headers, m.Body, m.SDP = m.Headers[:0], nil, nil
-	if m.rare {
+	if !m.noRare {
 		div, hist := m.Diversion[:0], m.HistoryInfo[:0]
 		m.Contact, m.UserAgent, m.Server, m.ReasonHeader = NameAddr{}, nil, nil, nil
 		m.Authorization, m.ProxyAuthorization, m.WWWAuthenticate, m.ProxyAuthenticate = nil, nil, nil, nil
 		m.ReferTo, m.ReferredBy, m.Replaces, m.RSeq, m.RAck = NameAddr{}, NameAddr{}, nil, 0, nil
 		m.SessionExpires, m.Event, m.Expires = nil, nil, nil
 		m.Diversion, m.HistoryInfo = div, hist
-		m.rare = false
+		m.noRare = true
 	}
 }
 
@@ -604,7 +604,7 @@ func (m *Message) addHeader(id hdrID, rawName, value []byte, st *parseState) err
 		keep = false
 	}
 	if hdrRare[id] {
-		m.rare = true
+		m.noRare = false
 	}
 	name := rawName
 	if id != hdrUnknown {

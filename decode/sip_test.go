@@ -1286,6 +1286,9 @@ func TestParseReuse(t *testing.T) {
 	}{{"full", ParseSIP}, {"lean", ParseSIPLean}} {
 		t.Run(parse.name, func(t *testing.T) {
 			var m Message
+			if !m.HasRareHeaders() {
+				t.Fatalf("a zero Message promises no rare headers")
+			}
 			for i, in := range [][]byte{rare, benchSIPp, rare, benchInvite, rare, rare[:40], benchSIPp} {
 				var fresh Message
 				ferr := parse.f(in, &fresh)
@@ -1296,8 +1299,11 @@ func TestParseReuse(t *testing.T) {
 				if got, want := fieldStrings(&m), fieldStrings(&fresh); got != want {
 					t.Fatalf("message %d differs from a fresh parse:\n got %s\nwant %s", i, got, want)
 				}
+				if i == 0 && !m.HasRareHeaders() {
+					t.Fatalf("a message with every rare header reports none")
+				}
 			}
-			if parse.name == "lean" && m.rare {
+			if parse.name == "lean" && m.HasRareHeaders() {
 				t.Errorf("SIPp's INVITE parsed lean marked the rare headers as set")
 			}
 		})
@@ -1314,7 +1320,7 @@ func TestResetClears(t *testing.T) {
 			fillValue(v.Field(i))
 		}
 	}
-	m.rare = true
+	m.noRare = false
 	m.reset()
 	keep := map[string]bool{"N": true, "Time": true, "Src": true, "Dst": true, "Transport": true, "Encap": true}
 	for i := 0; i < v.NumField(); i++ {
@@ -1336,8 +1342,8 @@ func TestResetClears(t *testing.T) {
 	if m.N == 0 || m.Time.IsZero() || !m.Src.IsValid() || m.Encap == "" {
 		t.Errorf("reset cleared the capture metadata: %+v", m)
 	}
-	if m.rare {
-		t.Errorf("rare still set after reset")
+	if m.HasRareHeaders() {
+		t.Errorf("rare headers reported after reset")
 	}
 }
 
