@@ -108,7 +108,7 @@ type Message struct {
 
 	// Headers that many messages lack. (They come last so that a parse
 	// into a Message whose last parse set none of them need not clear
-	// them: see rare.)
+	// them: see noRare.)
 	Contact            NameAddr
 	UserAgent          []byte
 	Server             []byte
@@ -127,7 +127,6 @@ type Message struct {
 	Expires            []byte   // the Expires header as written, nil when absent
 	Diversion          [][]byte // every Diversion value, in order
 	HistoryInfo        [][]byte // every History-Info value, in order
-
 }
 
 // HasRareHeaders reports whether m may have one of the less common headers

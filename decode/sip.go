@@ -1304,10 +1304,12 @@ func isLWS(c byte) bool { return lwsChar[c] }
 
 // lwsChar marks SP, HT, CR and LF; sepChar adds the ';' and ',' that end a
 // parameter value, hostStop the ':' that ends a Via host; listChar marks
-// what splitList must look at. Tables because these tests run on nearly
-// every byte of a header.
+// what splitList must look at; sphtChar the SP and HT between an SDP
+// line's fields. Tables because these tests run on nearly every byte of a
+// header.
 var (
 	lwsChar  = [256]bool{' ': true, '\t': true, '\r': true, '\n': true}
+	sphtChar = [256]bool{' ': true, '\t': true}
 	sepChar  = [256]bool{' ': true, '\t': true, '\r': true, '\n': true, ';': true, ',': true}
 	hostStop = [256]bool{' ': true, '\t': true, '\r': true, '\n': true, ';': true, ',': true, ':': true}
 	listChar = [256]bool{'"': true, '<': true, '>': true, ',': true}
@@ -1742,14 +1744,14 @@ var hdrHasField = [hdrCount]bool{
 }
 
 // hdrRare marks the headers whose fields are in Message's group of rare
-// headers.
-var hdrRare = [hdrCount]bool{
-	hdrContact: true, hdrDiversion: true, hdrHistoryInfo: true,
-	hdrUserAgent: true, hdrServer: true, hdrReason: true,
-	hdrAuthorization: true, hdrProxyAuthorization: true, hdrWWWAuthenticate: true, hdrProxyAuthenticate: true,
-	hdrReferTo: true, hdrReferredBy: true, hdrReplaces: true, hdrRSeq: true, hdrRAck: true,
-	hdrSessionExpires: true, hdrEvent: true, hdrExpires: true,
-}
+// headers: every header with a field but those of the common group.
+var hdrRare = func() (t [hdrCount]bool) {
+	t = hdrHasField
+	for _, id := range []hdrID{hdrVia, hdrCallID, hdrFrom, hdrTo, hdrCSeq, hdrContentLength, hdrContentType, hdrMaxForwards} {
+		t[id] = false
+	}
+	return t
+}()
 
 // hdrKeys lists every name lookupHeader knows, long and compact forms
 // (RFC 3261 §7.3.3 and the IANA registry), in lower case.
