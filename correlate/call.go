@@ -55,11 +55,12 @@ type Transaction struct {
 	Cancel    *Transaction
 	Initial   bool // an out-of-dialog request (no To-tag)
 
-	keyMethod string // the method it is matched by: INVITE's ACK finds the INVITE
-	sentBy    string
-	fromTag   string
-	reqBuf    [1]*Message // Requests and Responses start in these, saving allocations
-	respBuf   [3]*Message
+	keyMethod  string // the method it is matched by: INVITE's ACK finds the INVITE
+	sentBy     string
+	fromTag    string
+	proceeding bool        // an INVITE that had a provisional response (counted in its leg's ringing)
+	reqBuf     [1]*Message // Requests and Responses start in these, saving allocations
+	respBuf    [3]*Message
 }
 
 // Dialog is Call-ID plus both tags (RFC 3261 §12), oriented by role:
@@ -73,7 +74,9 @@ type Dialog struct {
 	Ended     bool // a BYE was sent in it
 	First     *Message
 
-	open bool // counted in its leg's openDialogs
+	open   bool // counted in its leg's openDialogs
+	used   bool // a request was seen in it (an ACK, a re-INVITE, a BYE, ...)
+	resent bool // a 2xx that confirmed it was retransmitted
 }
 
 // Event is something that happened in a call that is not a fault: hold,
@@ -110,7 +113,9 @@ type Leg struct {
 	finished    bool
 	media       *legMedia // last, terminal, finished and media share a cache line: every RTP packet reads them
 	pending     int       // transactions still waiting for a final response
-	openDialogs int       // confirmed INVITE dialogs not yet ended by a BYE
+	ringing     int       // INVITE transactions of those that had a provisional response
+	openDialogs int       // confirmed INVITE dialogs not yet closed by an answered BYE
+	liveDialogs int       // open dialogs of those in which no BYE was sent
 	group       *group
 	ownGroup    group         // the group the leg starts in (group points here until merged)
 	msgPool     []Message     // where new messages are allocated, several at a time

@@ -385,3 +385,73 @@ func TestEventExpires(t *testing.T) {
 		t.Errorf("Event, Expires = %s, want %s", strings.Join(got, "|"), want)
 	}
 }
+
+// TestTimerBoundedFinish: a call kept open only by what a timer bounds (an
+// INVITE with no response at all, a BYE or REGISTER never answered, a 2xx
+// retransmitted for want of an ACK) is finished 64·T1 after its last
+// message, not after the 10-minute idle timeout; a call ringing or talking
+// waits.
+// Another Call-ID's packets move packet time on: when the call is finished
+// at the first tick, its CaptureEnd is that tick's time; when it waits, it
+// is finished by the end of the capture (the last tick).
+func TestTimerBoundedFinish(t *testing.T) {
+	const ticks = "40.0 A>B OPTIONS 1/OPTIONS callid=tick1 branch=t1\n" +
+		"100.0 A>B OPTIONS 1/OPTIONS callid=tick2 branch=t2\n"
+	const answered = `
+0.0 A>B INVITE 1/INVITE
+0.2 B>A 180 1/INVITE totag
+1.0 B>A 200 1/INVITE totag
+`
+	const established = answered + "1.1 A>B ACK 1/ACK totag branch=ack\n"
+	for _, tc := range []struct {
+		name, script string
+		end          float64 // when the call must be finished
+		state        correlate.State
+		rule         string // a finding it must have
+	}{
+		{"INVITE never answered", `
+0.0 A>B INVITE 1/INVITE
+0.5 A>B INVITE 1/INVITE
+1.5 A>B INVITE 1/INVITE
+3.5 A>B INVITE 1/INVITE
+`, 40, correlate.StateUnanswered, "unanswered-invite"},
+		{"BYE never answered", established + `
+5.0 A>B BYE 2/BYE totag branch=bye
+5.5 A>B BYE 2/BYE totag branch=bye
+6.5 A>B BYE 2/BYE totag branch=bye
+`, 40, correlate.StateCompleted, "no-bye-response"},
+		{"REGISTER never answered", `
+0.0 A>B REGISTER 1/REGISTER
+0.5 A>B REGISTER 1/REGISTER
+`, 40, correlate.StateUnanswered, ""},
+		{"ringing", "0.0 A>B INVITE 1/INVITE\n0.2 B>A 180 1/INVITE totag\n", 100, correlate.StateInProgress, ""},
+		{"answered late, within timer B", "0.0 A>B INVITE 1/INVITE\n7.5 A>B INVITE 1/INVITE\n20.0 B>A 180 1/INVITE totag\n", 100, correlate.StateInProgress, ""},
+		{"2xx never ACKed", answered + "1.5 B>A 200 1/INVITE totag\n2.5 B>A 200 1/INVITE totag\n", 40, correlate.StateAnswered, "missing-ack"},
+		{"2xx ACKed after a retransmission", answered + "1.5 B>A 200 1/INVITE totag\n1.6 A>B ACK 1/ACK totag branch=ack\n", 100, correlate.StateAnswered, "not-ended"},
+		{"2xx sent once, no ACK in sight", answered, 100, correlate.StateAnswered, "not-ended"},
+		{"talking", established, 100, correlate.StateAnswered, "not-ended"},
+		{"re-INVITE never answered while talking", established + "3.0 A>B INVITE 2/INVITE totag branch=re\n", 100, correlate.StateAnswered, ""},
+	} {
+		calls := scenario(t, tc.script+ticks)
+		var call *correlate.Call
+		for _, c := range calls {
+			if c.ID == "call-1" {
+				call = c
+			}
+		}
+		if call == nil {
+			t.Errorf("%s: no call-1 among %d calls", tc.name, len(calls))
+			continue
+		}
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		if got := call.CaptureEnd.Sub(t0).Seconds(); got != tc.end {
+			t.Errorf("%s: finished at %gs, want %gs", tc.name, got, tc.end)
+		}
+		if call.State != tc.state {
+			t.Errorf("%s: state %s, want %s", tc.name, call.State, tc.state)
+		}
+		if tc.rule != "" && !call.HasFinding(tc.rule) {
+			t.Errorf("%s: findings %s, want %s among them", tc.name, rules(call), tc.rule)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/gopacket/layers"
 
+	"github.com/sipflow/sipflow/decode"
 	"github.com/sipflow/sipflow/internal/synth"
 	"github.com/sipflow/sipflow/internal/testfeed"
 )
@@ -175,4 +176,85 @@ func mediaLateCapture(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestLegCounters: the counts a leg keeps as messages come (pending,
+// ringing, openDialogs, liveDialogs), which decide the list it waits on,
+// agree after every message with a count from its transactions and
+// dialogs, over every test capture and the public corpus when present.
+func TestLegCounters(t *testing.T) {
+	checked := map[string]int{}
+	for _, f := range corpusFiles(t) {
+		c := New(Options{Media: true}, func(*Call) {})
+		add := func(d *decode.Message) {
+			c.Add(d)
+			l := c.legs[string(d.CallID)]
+			if l == nil {
+				return // a late retransmission, dropped
+			}
+			var pending, ringing, open, live int
+			for _, tx := range l.Transactions {
+				if tx.Final == nil && tx.Method != "ACK" {
+					pending++
+					if tx.proceeding {
+						ringing++
+					}
+				}
+			}
+			for _, d := range l.Dialogs {
+				if d.open {
+					open++
+					if !d.Ended {
+						live++
+					}
+				}
+			}
+			if l.pending != pending || l.ringing != ringing || l.openDialogs != open || l.liveDialogs != live {
+				t.Fatalf("%s: packet %d: leg %s counts pending %d ringing %d open %d live %d, recounted %d %d %d %d",
+					f, d.N, l.CallID, l.pending, l.ringing, l.openDialogs, l.liveDialogs, pending, ringing, open, live)
+			}
+			if ringing > 0 {
+				checked["ringing"]++
+			}
+			if open > live {
+				checked["ended"]++
+			}
+			if live > 0 {
+				checked["live"]++
+			}
+		}
+		testfeed.Capture(f, c.Advance, add, c.AddDatagram)
+		c.Flush()
+	}
+	for _, k := range []string{"ringing", "ended", "live"} {
+		if checked[k] == 0 {
+			t.Errorf("no message left a leg %s: the test checks too little", k)
+		}
+	}
+}
+
+// TestLegCountersUnseenBYE: a 200 to a BYE whose request the capture
+// missed closes the dialog, and the leg counts no dialog still talking.
+func TestLegCountersUnseenBYE(t *testing.T) {
+	c := New(Options{}, func(*Call) {})
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var m decode.Message
+	for i, s := range []string{
+		"INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=a\r\nTo: <sip:b@x>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n",
+		"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=a\r\nTo: <sip:b@x>;tag=b\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n",
+		"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK2\r\nFrom: <sip:a@x>;tag=a\r\nTo: <sip:b@x>;tag=b\r\nCall-ID: c1\r\nCSeq: 2 BYE\r\n\r\n",
+	} {
+		if err := decode.ParseSIP([]byte(s), &m); err != nil {
+			t.Fatal(err)
+		}
+		m.N, m.Time = i+1, t0.Add(time.Duration(i)*time.Second)
+		c.Add(&m)
+	}
+	l := c.legs["c1"]
+	if l == nil {
+		t.Fatal("leg c1 finished early")
+	}
+	if l.openDialogs != 0 || l.liveDialogs != 0 || !l.terminal {
+		t.Fatalf("leg c1: %d open and %d live dialogs, terminal %v: want none, terminal", l.openDialogs, l.liveDialogs, l.terminal)
+	}
 }
