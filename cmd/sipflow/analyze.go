@@ -58,26 +58,29 @@ func analyzeCapture(g *globalOptions, file string, opts correlate.Options, onCal
 	return analyze(g, file, opts, onCall, runtime.GOMAXPROCS(0) > 1, false)
 }
 
-// analyzeSummaries is analyzeCapture for a caller that keeps nothing of a
-// call's legs once onCall returns (its messages, transactions, dialogs):
-// their memory goes back to the correlator for later calls
-// (correlate.Correlator.Recycle), and the Call's Legs are nil by the time
-// the analysis returns.
+// analyzeSummaries is analyzeCapture for a caller that reads only a call's
+// summary, never its legs (messages, transactions, dialogs): their memory
+// goes back to the correlator for later calls (correlate.Correlator.Recycle)
+// the moment a call is finished, so onCall sees Legs nil. A call waiting
+// for an older one to finish, so as to come out in start order, then
+// holds only its summary.
 func analyzeSummaries(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call)) (*correlate.Stats, error) {
 	return analyze(g, file, opts, onCall, runtime.GOMAXPROCS(0) > 1, true)
 }
 
 func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call), parallel, recycle bool) (*correlate.Stats, error) {
-	ord := &callOrder{emit: onCall}
-	corr := correlate.New(opts, ord.add)
+	ord := &callOrder{emit: onCall, budget: maxWaiting}
+	var corr *correlate.Correlator
+	finish := ord.add
+	if recycle {
+		finish = func(c *correlate.Call) {
+			corr.Recycle(c)
+			ord.add(c)
+		}
+	}
+	corr = correlate.New(opts, finish)
 	lean := opts.LeanInput() // the same parse in both modes
 	if !parallel {
-		if recycle {
-			ord.emit = func(c *correlate.Call) {
-				onCall(c)
-				corr.Recycle(c)
-			}
-		}
 		h := &handler{
 			lean: lean,
 			message: func(m *decode.Message) {
@@ -111,42 +114,14 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 	var out []*correlate.Call
 	finished := make(chan []*correlate.Call, 16)
 	written := make(chan struct{})
-	// With recycle, stage three hands written calls back to stage two, the
-	// correlator's goroutine, which alone may recycle them.
-	var recycled chan []*correlate.Call
-	if recycle {
-		recycled = make(chan []*correlate.Call, 16)
-	}
 	go func() {
 		defer close(written)
 		for calls := range finished {
 			for _, c := range calls {
 				onCall(c)
 			}
-			if !recycle {
-				continue
-			}
-			select {
-			case recycled <- calls:
-			default: // stage two is behind: the garbage collector takes these
-				for _, c := range calls {
-					c.Legs = nil
-				}
-			}
 		}
 	}()
-	recycleWritten := func() {
-		for {
-			select {
-			case calls := <-recycled:
-				for _, c := range calls {
-					corr.Recycle(c)
-				}
-			default:
-				return
-			}
-		}
-	}
 	ord.emit = func(c *correlate.Call) { out = append(out, c) }
 	flushOut := func() {
 		if len(out) > 0 {
@@ -257,7 +232,6 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 		default:
 		}
 		flushOut()
-		recycleWritten()
 	}
 	corr.Stats.Datagrams += skipped
 	noteLoss(g, corr, loss)
@@ -266,7 +240,6 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 	flushOut()
 	close(finished)
 	<-written
-	recycleWritten() // the last calls written: every call's Legs are nil now
 	noteNoMedia(g, opts, &corr.Stats)
 	return &corr.Stats, scanErr
 }
@@ -365,17 +338,50 @@ func (b *batch) reset() {
 // callOrder holds finished calls until every call that started before them
 // has finished, so output comes in start order while memory holds only the
 // calls overlapping the oldest one still open.
+//
+// That is a bounded wait only when calls are: a call that stays open for
+// hours (refreshed by re-INVITEs, or talking with RTP) would hold every
+// call after it. So the calls waiting are held to a budget (maxWaiting):
+// past it, the oldest waiting call comes out at once, and a call still open
+// that is older comes out when it finishes, out of start order.
 type callOrder struct {
 	emit    func(*correlate.Call)
+	budget  int // maxWaiting, but for tests
 	waiting callHeap
+	held    int // the waiting calls' cost (waitCost)
 }
 
-func (o *callOrder) add(c *correlate.Call) { heap.Push(&o.waiting, c) }
+// maxWaiting is the budget of the calls waiting for an older one, in units
+// of waitCost: a call's summary (Legs recycled) is one, about 450 bytes;
+// a call kept in full costs one more for each of its messages.
+const maxWaiting = 100_000
+
+func waitCost(c *correlate.Call) int {
+	n := 1
+	for _, l := range c.Legs {
+		n += len(l.Messages)
+	}
+	return n
+}
+
+func (o *callOrder) add(c *correlate.Call) {
+	heap.Push(&o.waiting, c)
+	o.held += waitCost(c)
+	for o.held > o.budget {
+		o.pop()
+	}
+}
+
+func (o *callOrder) pop() {
+	c := heap.Pop(&o.waiting).(*correlate.Call)
+	o.held -= waitCost(c)
+	o.emit(c)
+}
 
 // release emits waiting calls older than the oldest open one (-1: all).
 func (o *callOrder) release(oldestOpen int) {
 	for o.waiting.Len() > 0 && (oldestOpen < 0 || o.waiting[0].Seq < oldestOpen) {
-		o.emit(heap.Pop(&o.waiting).(*correlate.Call))
+		o.pop()
 	}
 }
 

@@ -48,13 +48,17 @@ func (s *callSource) file(args []string) string {
 // does, or with --db every call of the archive that f selects, in the
 // order they started (capture order with --capture). From the archive a
 // call has its summary, findings, events and streams as the import
-// computed them; with full, or with custom flows (copts.Flows, which are
+// computed them (from a capture, the same: Legs nil, see analyzeSummaries);
+// with full, or with custom flows (copts.Flows, which are
 // matched again), it is rebuilt in full: legs, transactions, dialogs and
 // messages, keeping what copts asks (KeepRaw, KeepSDP). f is applied here
 // (onCall need not), in SQL first: set f.callID to narrow an archive of
 // millions of calls to the one wanted before anything is rebuilt.
 func (s *callSource) analyze(g *globalOptions, file string, copts correlate.Options, f *callFilter, full bool, onCall func(*correlate.Call)) (*correlate.Stats, error) {
 	if !s.db.given() {
+		if !full {
+			return analyzeSummaries(g, file, copts, onCall)
+		}
 		return analyzeCapture(g, file, copts, onCall)
 	}
 	return &correlate.Stats{}, analyzeDB(s.db.resolve(), s.capture, copts, f, full, onCall)

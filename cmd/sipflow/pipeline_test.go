@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -237,5 +238,32 @@ func BenchmarkAnalyze(b *testing.B) {
 			b.ReportMetric(float64(packets)/s, "pkts/s")
 			b.ReportMetric(float64(st.Messages)/s, "msgs/s")
 		})
+	}
+}
+
+// TestCallOrderBudget: finished calls wait for an older open one, in start
+// order, up to the budget; past it the oldest waiting calls come out, and
+// the open call comes when it finishes. A call kept in full costs one more
+// for each message.
+func TestCallOrderBudget(t *testing.T) {
+	var got []int
+	o := &callOrder{emit: func(c *correlate.Call) { got = append(got, c.Seq) }, budget: 10}
+	for seq := 12; seq >= 2; seq-- { // 11 calls finish, newest first, while call 1 is open
+		o.add(&correlate.Call{Seq: seq})
+		o.release(1)
+	}
+	if want := []int{2}; !slices.Equal(got, want) || o.held != 10 {
+		t.Fatalf("over the budget by one: emitted %v (held %d), want %v (held 10)", got, o.held, want)
+	}
+	full := &correlate.Call{Seq: 13, Legs: []*correlate.Leg{{Messages: make([]*correlate.Message, 3)}, {Messages: make([]*correlate.Message, 2)}}}
+	o.add(full) // costs 6: calls 3 to 8 make room
+	o.release(1)
+	if want := []int{2, 3, 4, 5, 6, 7, 8}; !slices.Equal(got, want) || o.held != 10 {
+		t.Fatalf("after a call in full: emitted %v (held %d), want %v (held 10)", got, o.held, want)
+	}
+	o.add(&correlate.Call{Seq: 1})
+	o.release(14) // call 1 finished; 14 is the oldest open now
+	if want := []int{2, 3, 4, 5, 6, 7, 8, 1, 9, 10, 11, 12, 13}; !slices.Equal(got, want) || o.held != 0 || o.waiting.Len() != 0 {
+		t.Fatalf("once the old call finished: emitted %v (held %d, %d waiting), want %v", got, o.held, o.waiting.Len(), want)
 	}
 }
