@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/lipgloss/table"
+	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
 	"github.com/sipflow/sipflow/correlate"
@@ -227,66 +227,57 @@ func durMS(o *jsonw.Object, k string, d time.Duration) {
 	o.Int(k, d.Milliseconds())
 }
 
-// writeCallTable renders calls as a lipgloss table.
+// writeCallTable writes calls as a table, one row a call.
 func writeCallTable(w *bufio.Writer, r *lipgloss.Renderer, calls []*correlate.Call, withKind bool) {
 	if len(calls) == 0 {
 		fmt.Fprintln(w, "no calls")
 		return
 	}
 	headers := []string{"START (UTC)", "CALL-ID", "FROM", "TO", "STATE", "FINAL", "PDD", "DURATION", "MSGS", "FINDINGS"}
-	if withKind {
-		headers = append([]string{"KIND"}, headers...)
-	}
-	rows := make([][]string, 0, len(calls))
-	for _, c := range calls {
-		final := ""
-		if c.FinalStatus > 0 {
-			final = strconv.Itoa(c.FinalStatus)
-		}
-		row := []string{
-			c.Start.UTC().Format("2006-01-02 15:04:05.000"),
-			render.SanitizeString(string(shortID([]byte(c.ID)))),
-			render.SanitizeString(shortURI(c.From)),
-			render.SanitizeString(shortURI(c.To)),
-			string(c.State),
-			final,
-			fmtDur(c.PDD),
-			fmtDur(c.Duration),
-			strconv.Itoa(c.NumMessages),
-			findingsCell(c),
-		}
-		if withKind {
-			row = append([]string{string(c.Kind)}, row...)
-		}
-		rows = append(rows, row)
-	}
-	header := r.NewStyle().Bold(true).Padding(0, 1)
-	cell := r.NewStyle().Padding(0, 1)
-	styles := severityStyles(r)
 	stateCol := 4
 	if withKind {
+		headers = append([]string{"KIND"}, headers...)
 		stateCol++
 	}
-	t := table.New().
-		Border(lipgloss.NormalBorder()).
-		BorderStyle(r.NewStyle().Faint(true)).
-		BorderColumn(false).
-		BorderLeft(false).BorderRight(false).BorderTop(false).BorderBottom(false).
-		Headers(headers...).
-		Rows(rows...).
-		StyleFunc(func(row, col int) lipgloss.Style {
-			if row == table.HeaderRow {
-				return header
+	cell := r.NewStyle().Padding(0, 1)
+	styles := severityStyles(r)
+	colour := r.ColorProfile() != termenv.Ascii
+	var state, finding lipgloss.Style
+	t := &textTable{headers: headers, rows: len(calls),
+		cells: func(i int, row []string) []string {
+			c := calls[i]
+			final := ""
+			if c.FinalStatus > 0 {
+				final = strconv.Itoa(c.FinalStatus)
 			}
-			if col == stateCol {
-				return cell.Inherit(stateStyle(r, calls[row].State))
+			if withKind {
+				row = append(row, string(c.Kind))
 			}
-			if col == len(headers)-1 && len(calls[row].Findings) > 0 {
-				return cell.Inherit(styles[calls[row].Worst()])
+			return append(row,
+				c.Start.UTC().Format("2006-01-02 15:04:05.000"),
+				render.SanitizeString(string(shortID([]byte(c.ID)))),
+				render.SanitizeString(shortURI(c.From)),
+				render.SanitizeString(shortURI(c.To)),
+				string(c.State),
+				final,
+				fmtDur(c.PDD),
+				fmtDur(c.Duration),
+				strconv.Itoa(c.NumMessages),
+				findingsCell(c))
+		},
+		style: func(row, col int) *lipgloss.Style {
+			switch {
+			case !colour: // these styles are colours only (TestCallTablePlainWithoutColour)
+			case col == stateCol:
+				state = cell.Inherit(stateStyle(r, calls[row].State))
+				return &state
+			case col == len(headers)-1 && len(calls[row].Findings) > 0:
+				finding = cell.Inherit(styles[calls[row].Worst()])
+				return &finding
 			}
-			return cell
-		})
-	fmt.Fprintln(w, t.Render())
+			return nil
+		}}
+	t.write(w, r)
 }
 
 func findingsCell(c *correlate.Call) string {

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/lipgloss/table"
 	"github.com/spf13/cobra"
 
 	"github.com/sipflow/sipflow/internal/jsonw"
@@ -122,42 +121,33 @@ func writeCaptureTable(w *bufio.Writer, r *lipgloss.Renderer, cs []*store.Captur
 		fmt.Fprintln(w, "no captures (sipflow archive imports some)")
 		return
 	}
-	rows := make([][]string, 0, len(cs))
-	for _, c := range cs {
-		rows = append(rows, []string{
-			strconv.FormatInt(c.ID, 10),
-			c.ImportedAt.UTC().Format("2006-01-02 15:04:05"),
-			render.SanitizeString(shortPath(c.Name)),
-			c.SHA256[:16] + "…",
-			fmtBytes(c.Size),
-			strconv.FormatInt(c.Calls, 10),
-			strconv.FormatInt(c.Messages, 10),
-			strconv.FormatInt(c.Packets, 10),
-			captureState(c),
-		})
-	}
-	header := r.NewStyle().Bold(true).Padding(0, 1)
 	cell := r.NewStyle().Padding(0, 1)
 	right := cell.Align(lipgloss.Right)
-	t := table.New().
-		Border(lipgloss.NormalBorder()).
-		BorderStyle(r.NewStyle().Faint(true)).
-		BorderColumn(false).
-		BorderLeft(false).BorderRight(false).BorderTop(false).BorderBottom(false).
-		Headers("ID", "IMPORTED (UTC)", "FILE", "SHA-256", "SIZE", "CALLS", "MESSAGES", "PACKETS", "STATE").
-		Rows(rows...).
-		StyleFunc(func(row, col int) lipgloss.Style {
+	warn := cell.Inherit(r.NewStyle().Foreground(lipgloss.Color("11")))
+	t := &textTable{headers: []string{"ID", "IMPORTED (UTC)", "FILE", "SHA-256", "SIZE", "CALLS", "MESSAGES", "PACKETS", "STATE"}, rows: len(cs),
+		cells: func(i int, dst []string) []string {
+			c := cs[i]
+			return append(dst,
+				strconv.FormatInt(c.ID, 10),
+				c.ImportedAt.UTC().Format("2006-01-02 15:04:05"),
+				render.SanitizeString(shortPath(c.Name)),
+				c.SHA256[:16]+"…",
+				fmtBytes(c.Size),
+				strconv.FormatInt(c.Calls, 10),
+				strconv.FormatInt(c.Messages, 10),
+				strconv.FormatInt(c.Packets, 10),
+				captureState(cs[i]))
+		},
+		style: func(row, col int) *lipgloss.Style {
 			switch {
-			case row == table.HeaderRow:
-				return header
 			case col == 0 || col >= 4 && col <= 7:
-				return right
-			case col == 8 && rows[row][8] != "complete":
-				return cell.Inherit(r.NewStyle().Foreground(lipgloss.Color("11")))
+				return &right
+			case col == 8 && captureState(cs[row]) != "complete":
+				return &warn
 			}
-			return cell
-		})
-	fmt.Fprintln(w, t.Render())
+			return nil
+		}}
+	t.write(w, r)
 }
 
 // shortPath keeps the end of a long file name, which tells files apart.

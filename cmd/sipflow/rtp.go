@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/lipgloss/table"
 	"github.com/spf13/cobra"
 
 	"github.com/sipflow/sipflow/correlate"
@@ -209,41 +208,32 @@ func writeStreamTable(w *bufio.Writer, r *lipgloss.Renderer, rows []streamRow) {
 		return
 	}
 	headers := []string{"CALL-ID", "SRC", "DST", "SSRC", "CODEC", "PKTS", "LOST", "JITTER MS", "MAX GAP", "MOS", "DTMF"}
-	data := make([][]string, 0, len(rows))
-	for _, row := range rows {
-		s := row.s
-		id := "-"
-		if row.callID != "" {
-			id = render.SanitizeString(string(shortID([]byte(row.callID))))
-		}
-		mos := ""
-		if s.MOS > 0 {
-			mos = strconv.FormatFloat(s.MOS, 'f', 2, 64)
-		}
-		data = append(data, []string{
-			id, addrPort(s.Key.Src), addrPort(s.Key.Dst), fmt.Sprintf("0x%08x", s.Key.SSRC),
-			render.SanitizeString(s.Codec), strconv.Itoa(s.Packets),
-			fmt.Sprintf("%d (%.1f%%)", s.Lost, s.LostPct),
-			fmt.Sprintf("%.1f / %.1f", s.JitterMean, s.JitterMax),
-			fmtDur(s.MaxDelta), mos, dtmfDigits(s),
-		})
-	}
-	header := r.NewStyle().Bold(true).Padding(0, 1)
-	cell := r.NewStyle().Padding(0, 1)
 	bad := r.NewStyle().Padding(0, 1).Foreground(lipgloss.Color("9"))
-	t := table.New().
-		Border(lipgloss.NormalBorder()).BorderStyle(r.NewStyle().Faint(true)).
-		BorderColumn(false).BorderLeft(false).BorderRight(false).BorderTop(false).BorderBottom(false).
-		Headers(headers...).Rows(data...).
-		StyleFunc(func(row, col int) lipgloss.Style {
-			if row == table.HeaderRow {
-				return header
+	t := &textTable{headers: headers, rows: len(rows),
+		cells: func(i int, dst []string) []string {
+			row := rows[i]
+			s := row.s
+			id := "-"
+			if row.callID != "" {
+				id = render.SanitizeString(string(shortID([]byte(row.callID))))
 			}
+			mos := ""
+			if s.MOS > 0 {
+				mos = strconv.FormatFloat(s.MOS, 'f', 2, 64)
+			}
+			return append(dst,
+				id, addrPort(s.Key.Src), addrPort(s.Key.Dst), fmt.Sprintf("0x%08x", s.Key.SSRC),
+				render.SanitizeString(s.Codec), strconv.Itoa(s.Packets),
+				fmt.Sprintf("%d (%.1f%%)", s.Lost, s.LostPct),
+				fmt.Sprintf("%.1f / %.1f", s.JitterMean, s.JitterMax),
+				fmtDur(s.MaxDelta), mos, dtmfDigits(s))
+		},
+		style: func(row, col int) *lipgloss.Style {
 			s := rows[row].s
 			if col == 6 && s.LostPct > 1 || col == 7 && s.JitterMax > 30 {
-				return bad
+				return &bad
 			}
-			return cell
-		})
-	fmt.Fprintln(w, t.Render())
+			return nil
+		}}
+	t.write(w, r)
 }
