@@ -1,10 +1,11 @@
 package main
 
 import (
-	"container/heap"
+	"cmp"
 	"fmt"
 	"net/netip"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -346,8 +347,9 @@ func (b *batch) reset() {
 // that is older comes out when it finishes, out of start order.
 type callOrder struct {
 	emit    func(*correlate.Call)
-	budget  int // maxWaiting, but for tests
-	waiting callHeap
+	budget  int               // maxWaiting, but for tests
+	waiting []*correlate.Call // waiting[head:], by Seq
+	head    int
 	held    int // the waiting calls' cost (waitCost)
 }
 
@@ -364,8 +366,21 @@ func waitCost(c *correlate.Call) int {
 	return n
 }
 
+// add holds c in Seq order. Calls finish roughly in the order they
+// started, so c mostly goes last, or first when it is the old call the
+// others waited for: both without moving the rest.
 func (o *callOrder) add(c *correlate.Call) {
-	heap.Push(&o.waiting, c)
+	w := o.waiting
+	switch n := len(w); {
+	case n == o.head || c.Seq > w[n-1].Seq:
+		o.waiting = append(w, c)
+	case o.head > 0 && c.Seq < w[o.head].Seq:
+		o.head--
+		w[o.head] = c
+	default:
+		i, _ := slices.BinarySearchFunc(w[o.head:], c.Seq, func(x *correlate.Call, seq int) int { return cmp.Compare(x.Seq, seq) })
+		o.waiting = slices.Insert(w, o.head+i, c)
+	}
 	o.held += waitCost(c)
 	for o.held > o.budget {
 		o.pop()
@@ -373,28 +388,23 @@ func (o *callOrder) add(c *correlate.Call) {
 }
 
 func (o *callOrder) pop() {
-	c := heap.Pop(&o.waiting).(*correlate.Call)
+	c := o.waiting[o.head]
+	o.waiting[o.head] = nil
+	o.head++
+	if o.head == len(o.waiting) {
+		o.waiting, o.head = o.waiting[:0], 0
+	} else if o.head >= 1024 && o.head*2 >= len(o.waiting) {
+		n := copy(o.waiting, o.waiting[o.head:])
+		clear(o.waiting[n:])
+		o.waiting, o.head = o.waiting[:n], 0
+	}
 	o.held -= waitCost(c)
 	o.emit(c)
 }
 
 // release emits waiting calls older than the oldest open one (-1: all).
 func (o *callOrder) release(oldestOpen int) {
-	for o.waiting.Len() > 0 && (oldestOpen < 0 || o.waiting[0].Seq < oldestOpen) {
+	for o.head < len(o.waiting) && (oldestOpen < 0 || o.waiting[o.head].Seq < oldestOpen) {
 		o.pop()
 	}
-}
-
-type callHeap []*correlate.Call
-
-func (h callHeap) Len() int           { return len(h) }
-func (h callHeap) Less(i, j int) bool { return h[i].Seq < h[j].Seq }
-func (h callHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *callHeap) Push(x any)        { *h = append(*h, x.(*correlate.Call)) }
-func (h *callHeap) Pop() any {
-	old := *h
-	c := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return c
 }

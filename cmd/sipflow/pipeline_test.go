@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -263,7 +264,61 @@ func TestCallOrderBudget(t *testing.T) {
 	}
 	o.add(&correlate.Call{Seq: 1})
 	o.release(14) // call 1 finished; 14 is the oldest open now
-	if want := []int{2, 3, 4, 5, 6, 7, 8, 1, 9, 10, 11, 12, 13}; !slices.Equal(got, want) || o.held != 0 || o.waiting.Len() != 0 {
-		t.Fatalf("once the old call finished: emitted %v (held %d, %d waiting), want %v", got, o.held, o.waiting.Len(), want)
+	if want := []int{2, 3, 4, 5, 6, 7, 8, 1, 9, 10, 11, 12, 13}; !slices.Equal(got, want) || o.held != 0 || len(o.waiting) != o.head {
+		t.Fatalf("once the old call finished: emitted %v (held %d, %d waiting), want %v", got, o.held, len(o.waiting)-o.head, want)
+	}
+}
+
+// TestCallOrderRandom: callOrder emits what the plain definition does (the
+// smallest waiting Seq first; on release, every waiting call older than the
+// oldest open one; past the budget, the smallest) over random finishing
+// orders: in order, with the first call last, reversed and shuffled.
+func TestCallOrderRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 300; trial++ {
+		n := 1 + rng.IntN(3000)
+		seqs := make([]int, n)
+		for i := range seqs {
+			seqs[i] = i + 1
+		}
+		switch trial % 4 {
+		case 0: // in order, but the first call finishes last
+			seqs = append(seqs[1:], 1)
+		case 1:
+			slices.Reverse(seqs)
+		case 3: // mostly in order, some late
+			for i := range seqs {
+				if j := i + rng.IntN(50); rng.IntN(10) == 0 && j < n {
+					seqs[i], seqs[j] = seqs[j], seqs[i]
+				}
+			}
+		}
+		budget := 1 + rng.IntN(200)
+		var got, want []int
+		o := &callOrder{emit: func(c *correlate.Call) { got = append(got, c.Seq) }, budget: budget}
+		var model []int // sorted
+		finished := map[int]bool{}
+		oldest := 1
+		for _, seq := range seqs {
+			o.add(&correlate.Call{Seq: seq})
+			i, _ := slices.BinarySearch(model, seq)
+			model = slices.Insert(model, i, seq)
+			for len(model) > budget {
+				want, model = append(want, model[0]), model[1:]
+			}
+			finished[seq] = true
+			for finished[oldest] {
+				oldest++
+			}
+			o.release(oldest)
+			for len(model) > 0 && model[0] < oldest {
+				want, model = append(want, model[0]), model[1:]
+			}
+		}
+		o.release(-1)
+		want = append(want, model...)
+		if !slices.Equal(got, want) {
+			t.Fatalf("trial %d (%d calls, budget %d): emitted\n%v\nwant\n%v", trial, n, budget, got, want)
+		}
 	}
 }
