@@ -123,8 +123,7 @@ type Leg struct {
 	stash       []stashedSDP  // SDP seen before the capture showed media (sdpSeen)
 	stashBuf    [2]stashedSDP // stash starts here: offer and answer
 	bytes       []byte        // what copyBytes hands out: reused when the leg is recycled
-	lazy        lazyParties   // non-nil instead of media when the leg was built before any (settleSDP)
-	lazyBuf     [2]lazyParty  // lazy starts here: a call has two parties
+	lazy        bool          // built before any media, its SDP unread (settleSDP)
 	prev, next  *Leg          // in the correlator's open or terminal list
 	list        *legList
 }
@@ -167,7 +166,7 @@ type Call struct {
 
 	Seq int // order in which calls were first seen
 
-	mediaExpected bool // answered with media agreed both ways
+	mediaExpected bool // answered, and both parties sent SDP
 }
 
 // Messages returns every message of every leg in capture order.

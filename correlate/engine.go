@@ -83,7 +83,7 @@ type Stats struct {
 	Datagrams       int // non-SIP UDP payloads seen (with Options.Media)
 	RTPLike         int // of which looked like RTP or RTCP (version 2)
 	MediaPackets    int // of which RTP or RTCP of a call
-	MediaExpected   int // answered calls whose SDP agreed media both ways
+	MediaExpected   int // answered calls in which the caller and the answerer both sent SDP
 }
 
 // Correlator groups SIP messages into transactions, dialogs and calls, and

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -256,5 +257,48 @@ func TestLegCountersUnseenBYE(t *testing.T) {
 	}
 	if l.openDialogs != 0 || l.liveDialogs != 0 || !l.terminal {
 		t.Fatalf("leg c1: %d open and %d live dialogs, terminal %v: want none, terminal", l.openDialogs, l.liveDialogs, l.terminal)
+	}
+}
+
+// TestMediaExpected: Stats.MediaExpected counts the answered calls in
+// which the caller and the answerer both sent SDP (offer and answer, or an
+// offer in the 2xx answered in the ACK), whatever the capture's media.
+func TestMediaExpected(t *testing.T) {
+	const sdp = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+	c := New(Options{Media: true}, func(*Call) {})
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	n := 0
+	add := func(id, start, to, cseq, body string) {
+		n++
+		ct := ""
+		if body != "" {
+			ct = "Content-Type: application/sdp\r\n"
+		}
+		raw := fmt.Sprintf("%s\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK%s%s\r\nFrom: <sip:a@x>;tag=a\r\nTo: <sip:b@x>%s\r\nCall-ID: %s\r\nCSeq: %s\r\n%sContent-Length: %d\r\n\r\n%s",
+			start, id, strings.Fields(cseq)[1], to, id, cseq, ct, len(body), body)
+		var m decode.Message
+		if err := decode.ParseSIP([]byte(raw), &m); err != nil {
+			t.Fatal(err)
+		}
+		m.N, m.Time = n, t0.Add(time.Duration(n)*time.Millisecond)
+		m.Src, m.Dst = netip.MustParseAddrPort("10.0.0.1:5060"), netip.MustParseAddrPort("10.0.0.2:5060")
+		if !m.IsRequest() {
+			m.Src, m.Dst = m.Dst, m.Src
+		}
+		c.Add(&m)
+	}
+	call := func(id, offer, answer, ack string, status string) {
+		add(id, "INVITE sip:b@x SIP/2.0", "", "1 INVITE", offer)
+		add(id, "SIP/2.0 "+status, ";tag=b", "1 INVITE", answer)
+		add(id, "ACK sip:b@x SIP/2.0", ";tag=b", "1 ACK", ack)
+	}
+	call("both", sdp, sdp, "", "200 OK")        // counted
+	call("late-offer", "", sdp, sdp, "200 OK")  // counted: the answer in the ACK
+	call("offer-only", sdp, "", "", "200 OK")   // the answerer sent none
+	call("busy", sdp, sdp, "", "486 Busy Here") // not answered
+	call("answer-only", "", sdp, "", "200 OK")  // the caller sent none
+	c.Flush()
+	if c.Stats.MediaExpected != 2 {
+		t.Errorf("MediaExpected = %d, want 2 (both, late-offer)", c.Stats.MediaExpected)
 	}
 }

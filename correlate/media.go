@@ -184,8 +184,8 @@ func (c *Correlator) payloadNames(l *Leg) media.PayloadNames {
 
 // sdpSeen takes an SDP body seen in leg. Until the capture has shown any
 // RTP or RTCP it only keeps the body: on a capture without media (a
-// SIP-only filter) no endpoint is ever registered, and what the checks need
-// is read from the bodies when the call finishes (settleSDP). The first RTP
+// SIP-only filter) no endpoint is ever registered, and a call finished
+// before any media drops its bodies unread (settleSDP). The first RTP
 // or RTCP packet registers the bodies of every open leg in the order they
 // came (goLive), which leaves the endpoints registering them as they came
 // would have left: the legs finished meanwhile would have dropped theirs.
@@ -235,29 +235,13 @@ func (c *Correlator) goLive() {
 
 // settleSDP turns a finishing leg's stashed SDP (no media seen yet) into
 // what its call's checks read. When the call is built right now, before any
-// RTP, they need only whether each party announced a usable media line
-// (lazyParties), which a parse that allocates nothing tells; otherwise (a
-// B2BUA group still open) the leg keeps its announced endpoints, as
-// registering would have, without registering them.
+// RTP, they read no SDP (checkMedia: nothing to compare streams with), so
+// the bodies are dropped unread; otherwise (a B2BUA group still open) the
+// leg keeps its announced endpoints, as registering would have, without
+// registering them.
 func (c *Correlator) settleSDP(l *Leg) {
 	if l.group.root().open == 1 {
-		lp := lazyParties(l.lazyBuf[:0])
-		for _, st := range l.stash {
-			sc := &c.sdpScratch
-			if err := decode.ParseSDPMedia(st.body, sc); err != nil && len(sc.Media) == 0 {
-				continue // does not parse: as registerSDP, no change
-			}
-			usable := false
-			for i := range sc.Media {
-				dm := &sc.Media[i]
-				if usableMedia(string(dm.Type), dm.Port, dm.Conn) {
-					usable = true
-					break
-				}
-			}
-			lp.set(partyOf(st.m), usable)
-		}
-		l.lazy = lp // non-nil even when empty: it starts in lazyBuf
+		l.lazy = true
 	} else {
 		for _, st := range l.stash {
 			c.registerSDP(l, st.m, st.body, false)
@@ -267,38 +251,30 @@ func (c *Correlator) settleSDP(l *Leg) {
 }
 
 // usableMedia reports whether an m= line announces RTP sipflow measures: an
-// audio or video stream with a port and an address (registerSDP and the
-// lazy path both decide by it).
+// audio or video stream with a port and an address.
 func usableMedia(typ string, port int, addr netip.Addr) bool {
 	return port != 0 && addr.IsValid() && (typ == "audio" || typ == "video")
 }
 
-// lazyParties says, per party (tag), whether its last SDP announced a
-// usable media line: all the checks need of a call built before any media.
-type lazyParties []lazyParty
-
-type lazyParty struct {
-	tag    string
-	usable bool
-}
-
-func (lp *lazyParties) set(tag string, usable bool) {
-	for i := range *lp {
-		if (*lp)[i].tag == tag {
-			(*lp)[i].usable = usable
-			return
+// exchangedSDP reports whether both the caller and the one that answered
+// sent SDP in the call's first leg (Stats.MediaExpected counts such calls).
+func exchangedSDP(l *Leg) bool {
+	callerTag, answerTag, ok := callParties(l)
+	if !ok || answerTag == "" {
+		return false
+	}
+	var fromA, fromB bool
+	for _, m := range l.Messages {
+		if m.hasSDP {
+			switch partyOf(m) {
+			case callerTag:
+				fromA = true
+			case answerTag:
+				fromB = true
+			}
 		}
 	}
-	*lp = append(*lp, lazyParty{tag, usable})
-}
-
-func (lp lazyParties) usable(tag string) bool {
-	for _, p := range lp {
-		if p.tag == tag {
-			return p.usable
-		}
-	}
-	return false
+	return fromA && fromB
 }
 
 // partyOf is who sent a message's SDP: the From-tag of a request, the
@@ -554,20 +530,14 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 	// The two parties: the caller (From-tag of the first INVITE) and the
 	// one that answered (To-tag of the first 2xx); their first media line.
 	var a, b *endpoint
-	var hasA, hasB bool
-	if l.lazy != nil { // built before any media: only whether they announced some
-		if callerTag, answerTag, ok := callParties(l); ok {
-			hasA, hasB = l.lazy.usable(callerTag), answerTag != "" && l.lazy.usable(answerTag)
-		}
-	} else {
+	if !l.lazy { // else built before any media: nothing announced to compare with
 		a, b = announcedBy(l)
-		hasA, hasB = a != nil, b != nil
 	}
-	if !hasA || !hasB || c.Answer < 0 {
+	c.mediaExpected = c.Answer >= 0 && exchangedSDP(l)
+	if a == nil || b == nil || c.Answer < 0 {
 		return fs // no offer and answer both with media: nothing to expect
 	}
-	c.mediaExpected = true
-	if !captureHasMedia || a == nil || b == nil {
+	if !captureHasMedia {
 		// No RTP anywhere in the capture so far: most likely captured with
 		// a SIP-only filter. Blaming every call for it helps nobody; the
 		// command says it once (Stats.MediaExpected, Stats.RTPLike). (No

@@ -91,16 +91,7 @@ func (d Direction) String() string {
 // with an error wrapping ErrBadSDP, only when the first line is not v=
 // (the body is not SDP at all), or when an m= line is unreadable; in the
 // latter case everything else is still filled.
-func ParseSDP(b []byte, s *SDP) error { return parseSDP(b, s, true) }
-
-// ParseSDPMedia is ParseSDP for a quick look at where media goes: each
-// Media gets its Type, Port, NumPorts, Proto and Conn exactly as ParseSDP
-// gives them (and the error is the same), but no Formats, RTPMaps, RTCP
-// port or RTCP mux, and no direction (Direction is DirSendRecv, as if no
-// attribute said otherwise): the attribute lines are not read.
-func ParseSDPMedia(b []byte, s *SDP) error { return parseSDP(b, s, false) }
-
-func parseSDP(b []byte, s *SDP, attrs bool) error {
+func ParseSDP(b []byte, s *SDP) error {
 	s.reset()
 	var firstErr error
 	sessDir := DirUnset
@@ -119,11 +110,7 @@ func parseSDP(b []byte, s *SDP, attrs bool) error {
 			// byte, untrimmed: only one that starts with white space may
 			// turn out to be one of those it reads.
 			switch b[start] {
-			case 'o', 'c', 'm', ' ', '\t':
-			case 'a':
-				if !attrs {
-					continue
-				}
+			case 'o', 'c', 'm', 'a', ' ', '\t':
 			default:
 				continue
 			}
@@ -160,13 +147,10 @@ func parseSDP(b []byte, s *SDP, attrs bool) error {
 			}
 		case 'm':
 			md = s.addMedia()
-			if err := md.parseMediaLine(val, attrs); err != nil && firstErr == nil {
+			if err := md.parseMediaLine(val); err != nil && firstErr == nil {
 				firstErr = err
 			}
 		case 'a':
-			if !attrs {
-				continue
-			}
 			if md == nil {
 				if d := parseDirection(val); d != DirUnset {
 					sessDir = d
@@ -268,9 +252,8 @@ func (s *SDP) addMedia() *Media {
 	return &s.Media[n]
 }
 
-// parseMediaLine reads "media port[/num] proto fmt ..." (RFC 4566 §5.14);
-// the formats only when asked.
-func (md *Media) parseMediaLine(v []byte, formats bool) error {
+// parseMediaLine reads "media port[/num] proto fmt ..." (RFC 4566 §5.14).
+func (md *Media) parseMediaLine(v []byte) error {
 	f, rest := field(v)
 	md.Type = f
 	f, rest = field(rest)
@@ -290,7 +273,7 @@ func (md *Media) parseMediaLine(v []byte, formats bool) error {
 	if len(md.Proto) == 0 {
 		return fmt.Errorf("%w: no protocol in m=%q", ErrBadSDP, snippet(v))
 	}
-	if !formats || !containsFold(md.Proto, "rtp") {
+	if !containsFold(md.Proto, "rtp") {
 		return nil
 	}
 	for len(rest) > 0 {

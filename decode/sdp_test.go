@@ -41,7 +41,7 @@ func TestParseSDP(t *testing.T) {
 	}
 }
 
-func TestParseSDPMedia(t *testing.T) {
+func TestParseSDPMediaLines(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string

@@ -249,7 +249,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 // the capture holds no RTP at all: a SIP-only capture filter, most likely.
 func noteNoMedia(g *globalOptions, opts correlate.Options, st *correlate.Stats) {
 	if opts.Media && st.RTPLike == 0 && st.MediaExpected > 0 {
-		fmt.Fprintf(g.Err, "sipflow: note: %d answered call(s) agreed on media, but the capture holds no RTP at all (captured with a SIP-only filter?): media checks skipped\n", st.MediaExpected)
+		fmt.Fprintf(g.Err, "sipflow: note: %d answered call(s) exchanged SDP, but the capture holds no RTP at all (captured with a SIP-only filter?): media checks skipped\n", st.MediaExpected)
 	}
 }
 

@@ -71,18 +71,24 @@ func TestLiveSIGINTKeepsEverything(t *testing.T) {
 	}
 	// Media keeps flowing while the capture is interrupted.
 	var stopMedia atomic.Bool
+	var mediaSent atomic.Int64
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		payload := make([]byte, 172)
-		deadline := time.Now().Add(2 * time.Second)
+		deadline := time.Now().Add(10 * time.Second)
 		for !stopMedia.Load() && time.Now().Before(deadline) {
 			ma.WriteToUDP(payload, &net.UDPAddr{IP: net.ParseIP(B), Port: 16000})
+			mediaSent.Add(1)
 			time.Sleep(time.Millisecond)
 		}
 	}()
-	time.Sleep(300 * time.Millisecond)
+	// Interrupt once some media went by (a loaded machine sends it slower
+	// than the 1 ms sleep says), while more is still coming.
+	for wait := time.Now().Add(8 * time.Second); mediaSent.Load() < 150 && time.Now().Before(wait); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	cap.stop(t, os.Interrupt, 15*time.Second)
 	stopMedia.Store(true)
 	wg.Wait()
