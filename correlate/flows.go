@@ -45,6 +45,38 @@ type Step struct {
 	Min, Max int    // how many times (Max -1: unbounded)
 	Any      bool   // the "..." wildcard
 	Line     int
+
+	from, to side // From and To as the matcher compares them (ParseFlows sets them)
+}
+
+// side is a party as the matcher sees it: the caller, the other side, or
+// (in a step) either.
+type side uint8
+
+const (
+	sideAny side = iota
+	sideA
+	sideB
+)
+
+func (s side) String() string {
+	switch s {
+	case sideA:
+		return "A"
+	case sideB:
+		return "B"
+	}
+	return "any"
+}
+
+func sideOf(party string) side {
+	switch party {
+	case "A":
+		return sideA
+	case "B":
+		return sideB
+	}
+	return sideAny
 }
 
 func (s Step) String() string {
@@ -212,6 +244,7 @@ func parseStep(f []string) (Step, error) {
 	if st.To, err = parseParty(f[2]); err != nil {
 		return st, err
 	}
+	st.from, st.to = sideOf(st.From), sideOf(st.To)
 	rest := f[3:]
 	if q := rest[len(rest)-1]; q == "?" || q == "*" || q == "+" {
 		switch q {
@@ -256,41 +289,47 @@ func isStatusPattern(s string) bool {
 // flowMsg is a message as the matcher sees it.
 type flowMsg struct {
 	m        *Message
-	from, to string // A or B
+	from, to side    // A or B
+	code     [3]byte // a response's status code, in digits
 }
 
 // flowView returns the messages a flow is matched against: the first leg,
 // on the caller's first hop, without retransmissions.
 func flowView(c *Call, out []flowMsg) []flowMsg {
-	side := func(ap netip.AddrPort) string {
+	byAddr := c.Caller.Addr() != c.Callee.Addr()
+	sideAt := func(ap netip.AddrPort) side {
 		switch {
 		case ap == c.Caller:
-			return "A"
+			return sideA
 		case ap == c.Callee:
-			return "B"
-		case c.Caller.Addr() != c.Callee.Addr() && ap.Addr() == c.Caller.Addr():
-			return "A"
-		case c.Caller.Addr() != c.Callee.Addr() && ap.Addr() == c.Callee.Addr():
-			return "B"
+			return sideB
+		case byAddr && ap.Addr() == c.Caller.Addr():
+			return sideA
+		case byAddr && ap.Addr() == c.Callee.Addr():
+			return sideB
 		}
-		return ""
+		return sideAny // neither
 	}
 	out = out[:0]
 	for _, m := range c.Legs[0].Messages {
 		if m.Retransmission {
 			continue
 		}
-		f, t := side(m.Src), side(m.Dst)
-		if f == "" || t == "" || f == t {
+		f, t := sideAt(m.Src), sideAt(m.Dst)
+		if f == sideAny || t == sideAny || f == t {
 			continue
 		}
-		out = append(out, flowMsg{m: m, from: f, to: t})
+		fm := flowMsg{m: m, from: f, to: t}
+		if !m.IsRequest() {
+			fm.code = [3]byte{byte('0' + m.Status/100%10), byte('0' + m.Status/10%10), byte('0' + m.Status%10)}
+		}
+		out = append(out, fm)
 	}
 	return out
 }
 
-func (s *Step) matches(fm flowMsg) bool {
-	if s.From != "any" && s.From != fm.from || s.To != "any" && s.To != fm.to {
+func (s *Step) matches(fm *flowMsg) bool {
+	if s.from != sideAny && s.from != fm.from || s.to != sideAny && s.to != fm.to {
 		return false
 	}
 	m := fm.m
@@ -300,9 +339,8 @@ func (s *Step) matches(fm flowMsg) bool {
 	if m.IsRequest() {
 		return false
 	}
-	code := [3]byte{byte('0' + m.Status/100%10), byte('0' + m.Status/10%10), byte('0' + m.Status%10)}
 	for i := 0; i < 3; i++ {
-		if s.Status[i] != 'x' && s.Status[i] != code[i] {
+		if s.Status[i] != 'x' && s.Status[i] != fm.code[i] {
 			return false
 		}
 	}
@@ -354,7 +392,7 @@ func (mt *matcher) match(i, j int) bool {
 				ok = true
 				break
 			}
-			if st.Max >= 0 && count >= st.Max || k >= len(mt.msgs) || !st.matches(mt.msgs[k]) {
+			if st.Max >= 0 && count >= st.Max || k >= len(mt.msgs) || !st.matches(&mt.msgs[k]) {
 				break
 			}
 			k++
@@ -413,7 +451,7 @@ func describeDeviation(f *Flow, mt *matcher) string {
 	var got string
 	if mt.bestMsg < len(mt.msgs) {
 		fm := mt.msgs[mt.bestMsg]
-		got = fmt.Sprintf("got %s -> %s %s (packet %d)", fm.from, fm.to, flowLabel(fm.m), fm.m.N)
+		got = fmt.Sprintf("got %v -> %v %s (packet %d)", fm.from, fm.to, flowLabel(fm.m), fm.m.N)
 	} else {
 		got = "but the call ended"
 	}
