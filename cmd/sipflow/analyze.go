@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"net/netip"
 	"runtime"
 	"slices"
@@ -64,13 +65,20 @@ func analyzeCapture(g *globalOptions, file string, opts correlate.Options, onCal
 // goes back to the correlator for later calls (correlate.Correlator.Recycle)
 // the moment a call is finished, so onCall sees Legs nil. A call waiting
 // for an older one to finish, so as to come out in start order, then
-// holds only its summary.
+// holds only its summary, and at most maxWaiting wait: past that, start
+// order gives way (callOrder).
 func analyzeSummaries(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call)) (*correlate.Stats, error) {
 	return analyze(g, file, opts, onCall, runtime.GOMAXPROCS(0) > 1, true)
 }
 
 func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call), parallel, recycle bool) (*correlate.Stats, error) {
-	ord := &callOrder{emit: onCall, budget: maxWaiting}
+	// Calls kept in full come in strict start order, however many wait:
+	// the archive's resume skips the calls numbered up to the last one
+	// stored (store.Capture.DoneSeq), so it must never see them out of order.
+	ord := &callOrder{emit: onCall, budget: math.MaxInt}
+	if recycle {
+		ord.budget = maxWaiting
+	}
 	var corr *correlate.Correlator
 	finish := ord.add
 	if recycle {
@@ -342,35 +350,25 @@ func (b *batch) reset() {
 //
 // That is a bounded wait only when calls are: a call that stays open for
 // hours (refreshed by re-INVITEs, or talking with RTP) would hold every
-// call after it. So the calls waiting are held to a budget (maxWaiting):
+// call after it. So the summaries waiting are held to a budget (maxWaiting):
 // past it, the oldest waiting call comes out at once, and a call still open
-// that is older comes out when it finishes, out of start order.
+// that is older comes out when it finishes, out of start order. Calls kept
+// in full have no budget (analyze).
 type callOrder struct {
 	emit    func(*correlate.Call)
 	budget  int               // maxWaiting, but for tests
 	waiting []*correlate.Call // waiting[head:], by Seq
 	head    int
-	held    int // the waiting calls' cost (waitCost)
 }
 
-// maxWaiting is the budget of the calls waiting for an older one, in units
-// of waitCost: a call's summary (Legs recycled) is one, about 450 bytes;
-// a call kept in full costs one more for each of its messages. Calls
-// waiting are formatted only once released, so the backlog left when the
+// maxWaiting is how many summaries (about 450 bytes each) may wait for an
+// older call. Calls waiting are formatted only once released, so the backlog left when the
 // capture ends is output on one core after the rest is done: with 100,000
 // summaries waiting at the end of big-sip that took a tenth of a second
 // (wall 1.51 s against 1.43 s with 10,000, median of six, and 25 MB more).
 // 10,000 is an hour of a trunk at three new calls a second, 7 s of a load
 // test at 1,500.
 const maxWaiting = 10_000
-
-func waitCost(c *correlate.Call) int {
-	n := 1
-	for _, l := range c.Legs {
-		n += len(l.Messages)
-	}
-	return n
-}
 
 // add holds c in Seq order. Calls finish roughly in the order they
 // started, so c mostly goes last, or first when it is the old call the
@@ -387,8 +385,7 @@ func (o *callOrder) add(c *correlate.Call) {
 		i, _ := slices.BinarySearchFunc(w[o.head:], c.Seq, func(x *correlate.Call, seq int) int { return cmp.Compare(x.Seq, seq) })
 		o.waiting = slices.Insert(w, o.head+i, c)
 	}
-	o.held += waitCost(c)
-	for o.held > o.budget {
+	for len(o.waiting)-o.head > o.budget {
 		o.pop()
 	}
 }
@@ -404,7 +401,6 @@ func (o *callOrder) pop() {
 		clear(o.waiting[n:])
 		o.waiting, o.head = o.waiting[:n], 0
 	}
-	o.held -= waitCost(c)
 	o.emit(c)
 }
 

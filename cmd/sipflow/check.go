@@ -137,7 +137,14 @@ func (o *checkOptions) run(file string) error {
 		c.Legs = nil // findings and the summary are all we print
 		bad = append(bad, c)
 	})
-	sort.SliceStable(bad, func(i, j int) bool { return bad[i].Worst() > bad[j].Worst() })
+	// Worst first, then in start order (calls come in it unless one stayed
+	// open while too many later ones finished: callOrder).
+	sort.SliceStable(bad, func(i, j int) bool {
+		if wi, wj := bad[i].Worst(), bad[j].Worst(); wi != wj {
+			return wi > wj
+		}
+		return bad[i].Seq < bad[j].Seq
+	})
 	if o.json {
 		var obj jsonw.Object
 		for _, c := range bad {
