@@ -137,13 +137,15 @@ func (o *checkOptions) run(file string) error {
 		c.Legs = nil // findings and the summary are all we print
 		bad = append(bad, c)
 	})
-	// Worst first, then in start order (calls come in it unless one stayed
-	// open while too many later ones finished: callOrder).
+	// Worst first, then in start order: from a capture, calls come in it
+	// unless one stayed open while too many later ones finished
+	// (callOrder); from the archive, in it already (and Seq is per capture).
+	fromFile := !o.src.db.given()
 	sort.SliceStable(bad, func(i, j int) bool {
 		if wi, wj := bad[i].Worst(), bad[j].Worst(); wi != wj {
 			return wi > wj
 		}
-		return bad[i].Seq < bad[j].Seq
+		return fromFile && bad[i].Seq < bad[j].Seq
 	})
 	if o.json {
 		var obj jsonw.Object

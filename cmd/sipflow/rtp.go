@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -65,6 +67,7 @@ dtmf, first, last, and far_lost_pct, far_jitter_ms when RTCP said.`,
 // streamRow is a stream and the call it belongs to ("" for none).
 type streamRow struct {
 	callID string
+	seq    int // the call's Seq; orphans after every call
 	s      *media.Stream
 }
 
@@ -104,13 +107,20 @@ func (o *rtpOptions) run(file string) error {
 			return
 		}
 		for _, s := range c.Streams {
-			emit(streamRow{callID: c.ID, s: s})
+			emit(streamRow{callID: c.ID, seq: c.Seq, s: s})
 		}
 	}, onOrphans)
 	for _, s := range orphans {
-		emit(streamRow{s: s})
+		emit(streamRow{seq: math.MaxInt, s: s})
 	}
 	if !o.json {
+		// In the order the calls started, even when some came late from a
+		// capture (callOrder); from the archive they come in it (and Seq is
+		// per capture).
+		bySeq := func(a, b streamRow) int { return cmp.Compare(a.seq, b.seq) }
+		if !o.src.db.given() && !slices.IsSortedFunc(rows, bySeq) {
+			slices.SortStableFunc(rows, bySeq)
+		}
 		writeStreamTable(w, o.renderer(o.Out), rows)
 	}
 	if ferr := w.Flush(); ferr != nil && err == nil {
