@@ -74,9 +74,7 @@ type Dialog struct {
 	Ended     bool // a BYE was sent in it
 	First     *Message
 
-	open   bool // counted in its leg's openDialogs
-	used   bool // a request was seen in it (an ACK, a re-INVITE, a BYE, ...)
-	resent bool // a 2xx that confirmed it was retransmitted
+	open bool // counted in its leg's openDialogs
 }
 
 // Event is something that happened in a call that is not a fault: hold,
@@ -115,7 +113,6 @@ type Leg struct {
 	pending     int       // transactions still waiting for a final response
 	ringing     int       // INVITE transactions of those that had a provisional response
 	openDialogs int       // confirmed INVITE dialogs not yet closed by an answered BYE
-	liveDialogs int       // open dialogs of those in which no BYE was sent
 	group       *group
 	ownGroup    group         // the group the leg starts in (group points here until merged)
 	msgPool     []Message     // where new messages are allocated, several at a time

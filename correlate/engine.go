@@ -17,9 +17,9 @@ type Options struct {
 	// leg of the same call (B2BUA correlation). Default X-Call-ID, X-CID.
 	LinkHeaders []string
 	// IdleTimeout finishes a call that has seen no message for this long,
-	// in packet time (default 10 minutes). A call that waits only for
-	// what a transaction timer bounds is finished 64·T1 (32 s) after its
-	// last message, or after IdleTimeout when that is shorter (requeue).
+	// in packet time (default 10 minutes). An INVITE call whose requests
+	// all went unanswered is finished after Tombstone instead, when that is
+	// shorter (requeue).
 	IdleTimeout time.Duration
 	// Linger is how long, in packet time, an INVITE call with nothing left
 	// pending (every transaction answered, every dialog ended) waits before
@@ -104,7 +104,7 @@ type Correlator struct {
 	tombs     tombstones        // recently finished Call-IDs
 	tombKeys  []uint64          // scratch
 	open      legList           // legs with something pending, oldest activity first
-	waiting   legList           // legs waiting only on transactions that time out (see requeue)
+	waiting   legList           // legs whose requests all went unanswered (see requeue)
 	done      legList           // terminal INVITE calls lingering
 	doneNon   legList           // terminal legs of other kinds lingering (longer)
 	order     []orderEntry      // groups in creation order, for OldestOpen
@@ -634,15 +634,11 @@ func (c *Correlator) dialogResponse(leg *Leg, tx *Transaction, m *Message) {
 		*d = Dialog{CallID: leg.CallID, LocalTag: m.FromTag, RemoteTag: m.ToTag, First: m, Early: true}
 		leg.Dialogs = append(leg.Dialogs, d)
 	}
-	if m.Status >= 200 && m.Retransmission {
-		d.resent = true
-	}
 	if m.Status >= 200 && !d.Confirmed {
 		d.Confirmed, d.Early = true, false
 		if tx.Method == "INVITE" && !d.Ended {
 			d.open = true
 			leg.openDialogs++
-			leg.liveDialogs++
 		}
 	}
 }
@@ -660,15 +656,10 @@ func (c *Correlator) dialogRequest(leg *Leg, m *Message) {
 		if leg.Kind == KindCall && m.Method != "BYE" {
 			d.open = true
 			leg.openDialogs++
-			leg.liveDialogs++
 		}
 	}
-	d.used = true
 	if m.Method == "BYE" && !d.Ended {
 		d.Ended = true
-		if d.open {
-			leg.liveDialogs--
-		}
 	}
 }
 
@@ -678,22 +669,21 @@ func (c *Correlator) byeAnswered(leg *Leg, m *Message) {
 	if d != nil && d.open {
 		d.open = false
 		leg.openDialogs--
-		if !d.Ended {
-			leg.liveDialogs--
-		}
 	}
 }
 
 // requeue moves leg to the back of the list its state belongs to.
 //
-// A leg that is not terminal only because of what a timer bounds waits on
-// a list of its own: requests with no answer (an INVITE with no response
-// at all: timer B; a non-INVITE request such as a BYE: timer F; RFC 3261
-// §17.1), and dialogs whose 2xx went unacknowledged (see unacknowledged).
-// Once its last message is 64·T1 old, both ends have given up, and it is
-// finished then rather than after the idle timeout. A call still ringing
-// (an INVITE that had a provisional response) or talking (a confirmed
-// dialog no BYE ended) can go quiet for much longer, and waits for the
+// A call whose requests all went unanswered, no response at all, and were
+// retransmitted (so the sender got nothing either: a capture that misses
+// the responses shows no retransmission), with no dialog open, waits on a
+// list of its own: its transactions time out 64·T1 after they started
+// (timers B and F, RFC 3261 §17.1), so once its last message is
+// Options.Tombstone (64·T1) old both ends have given up, and it is
+// finished then rather than after the idle timeout: an INVITE nobody
+// answers. Anything else that is not terminal (a call ringing, a dialog no
+// answered BYE closed, a REGISTER that a client retries with the same
+// Call-ID every so often) can go quiet for much longer, and waits for the
 // idle timeout.
 func (c *Correlator) requeue(l *Leg) {
 	want := &c.open
@@ -703,7 +693,7 @@ func (c *Correlator) requeue(l *Leg) {
 		if l.Kind != KindCall {
 			want = &c.doneNon
 		}
-	case l.ringing == 0 && l.Kind != KindSubscription && (l.liveDialogs == 0 || l.unacknowledged()):
+	case l.Kind == KindCall && l.ringing == 0 && l.openDialogs == 0 && l.unanswered():
 		want = &c.waiting
 	}
 	if l.list != nil {
@@ -712,14 +702,11 @@ func (c *Correlator) requeue(l *Leg) {
 	want.pushBack(l)
 }
 
-// unacknowledged reports whether every dialog still talking was confirmed
-// by a 2xx that had to be retransmitted and saw no request since, not even
-// the ACK: the UAS retransmits its 2xx for 64·T1, then ends the session
-// (RFC 3261 §13.3.1.4). A 2xx sent once with no ACK in sight is more likely
-// a capture that misses one direction, and the call is taken as talking.
-func (l *Leg) unacknowledged() bool {
-	for _, d := range l.Dialogs {
-		if d.open && !d.Ended && (d.used || !d.resent) {
+// unanswered reports whether every transaction of l still pending was
+// sent more than once and had no response at all (requeue).
+func (l *Leg) unanswered() bool {
+	for _, tx := range l.Transactions {
+		if tx.Final == nil && tx.Method != "ACK" && (len(tx.Requests) < 2 || len(tx.Responses) > 0) {
 			return false
 		}
 	}
@@ -748,7 +735,7 @@ func (c *Correlator) Advance(t time.Time) {
 	for l := c.open.head; l != nil && t.Sub(l.last) > c.opts.IdleTimeout; l = c.open.head {
 		c.finishLeg(l)
 	}
-	for l := c.waiting.head; l != nil && t.Sub(l.last) > min(timerB, c.opts.IdleTimeout); l = c.waiting.head {
+	for l := c.waiting.head; l != nil && t.Sub(l.last) > min(c.opts.Tombstone, c.opts.IdleTimeout); l = c.waiting.head {
 		c.finishLeg(l)
 	}
 	c.tombs.expire(t, c.opts.Tombstone)

@@ -46,17 +46,18 @@ type Step struct {
 	Any      bool   // the "..." wildcard
 	Line     int
 
-	from, to side // From and To as the matcher compares them (ParseFlows sets them)
+	from, to side // From and To as the matcher compares them (ParseFlows sets them; else read from From and To)
 }
 
 // side is a party as the matcher sees it: the caller, the other side, or
-// (in a step) either.
+// (in a step) either; sideNone for neither, or a Step made by hand.
 type side uint8
 
 const (
-	sideAny side = iota
+	sideNone side = iota
 	sideA
 	sideB
+	sideAny
 )
 
 func (s side) String() string {
@@ -77,6 +78,14 @@ func sideOf(party string) side {
 		return sideB
 	}
 	return sideAny
+}
+
+// sides returns the step's parties as the matcher compares them.
+func (s *Step) sides() (from, to side) {
+	if s.from == sideNone { // made by hand, not by ParseFlows
+		return sideOf(s.From), sideOf(s.To)
+	}
+	return s.from, s.to
 }
 
 func (s Step) String() string {
@@ -308,7 +317,7 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		case byAddr && ap.Addr() == c.Callee.Addr():
 			return sideB
 		}
-		return sideAny // neither
+		return sideNone
 	}
 	out = out[:0]
 	for _, m := range c.Legs[0].Messages {
@@ -316,7 +325,7 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 			continue
 		}
 		f, t := sideAt(m.Src), sideAt(m.Dst)
-		if f == sideAny || t == sideAny || f == t {
+		if f == sideNone || t == sideNone || f == t {
 			continue
 		}
 		fm := flowMsg{m: m, from: f, to: t}
@@ -329,7 +338,7 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 }
 
 func (s *Step) matches(fm *flowMsg) bool {
-	if s.from != sideAny && s.from != fm.from || s.to != sideAny && s.to != fm.to {
+	if from, to := s.sides(); from != sideAny && from != fm.from || to != sideAny && to != fm.to {
 		return false
 	}
 	m := fm.m

@@ -253,7 +253,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 	return &corr.Stats, scanErr
 }
 
-// noteNoMedia says once, rather than per call, that calls agreed media but
+// noteNoMedia says once, rather than per call, that calls exchanged SDP but
 // the capture holds no RTP at all: a SIP-only capture filter, most likely.
 func noteNoMedia(g *globalOptions, opts correlate.Options, st *correlate.Stats) {
 	if opts.Media && st.RTPLike == 0 && st.MediaExpected > 0 {

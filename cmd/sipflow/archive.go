@@ -377,7 +377,7 @@ func (s *fileSum) offsetOf(n int) int64 {
 // resumed import must use the same, or its calls would not line up.
 func analysisOptions(o correlate.Options) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "v1 link-headers=%s idle=%s media=%t rtp-heuristic=%t", strings.Join(o.LinkHeaders, ","), o.IdleTimeout, o.Media, o.RTPHeuristic)
+	fmt.Fprintf(&b, "v2 link-headers=%s idle=%s media=%t rtp-heuristic=%t", strings.Join(o.LinkHeaders, ","), o.IdleTimeout, o.Media, o.RTPHeuristic)
 	if o.Flows != nil {
 		h := sha256.New()
 		for _, f := range o.Flows {

@@ -43,7 +43,8 @@ registrations: registered, failed, unanswered.
 
 By default only INVITE calls are listed; --all adds registrations,
 subscriptions, OPTIONS pings, MESSAGEs and other requests. Rows come in the
-order calls started; --sort orders them otherwise (which holds every row
+order calls started (with --json, a call open while 10,000 later calls
+finished comes when it ends); --sort orders them otherwise (which holds every row
 until the end).
 
 With --json, one object per call (NDJSON) with call_id, kind, from, to, start,

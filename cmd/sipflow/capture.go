@@ -69,8 +69,10 @@ answered, ending); once a call is finished it shows its final state and
 findings. Otherwise one line is printed per finished call, or with --json
 one JSON object per call (NDJSON, as 'sipflow calls --json'), in the order
 calls finish. A call is finished as 'sipflow calls' finishes it: 5 s after
-its last transaction ended (32 s for registrations and other requests), or
-after --idle-timeout without a message.
+its last transaction ended (32 s for registrations and other requests), 32 s
+after its last message when it is an INVITE call whose requests were all
+retransmitted and never answered, or after --idle-timeout without a
+message.
 
 The capture runs until Ctrl-C (SIGINT), SIGTERM, --duration or --count
 packets. It then reads what the kernel still holds, finishes every call
