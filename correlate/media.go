@@ -257,10 +257,9 @@ func usableMedia(typ string, port int, addr netip.Addr) bool {
 }
 
 // exchangedSDP reports whether both the caller and the one that answered
-// sent SDP in the call's first leg (Stats.MediaExpected counts such calls).
-func exchangedSDP(l *Leg) bool {
-	callerTag, answerTag, ok := callParties(l)
-	if !ok || answerTag == "" {
+// (callParties) sent SDP in leg l (Stats.MediaExpected counts such calls).
+func exchangedSDP(l *Leg, callerTag, answerTag string) bool {
+	if answerTag == "" {
 		return false
 	}
 	var fromA, fromB bool
@@ -529,11 +528,15 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 	}
 	// The two parties: the caller (From-tag of the first INVITE) and the
 	// one that answered (To-tag of the first 2xx); their first media line.
+	callerTag, answerTag, ok := callParties(l)
+	if !ok {
+		return fs
+	}
 	var a, b *endpoint
 	if !l.lazy { // else built before any media: nothing announced to compare with
-		a, b = announcedBy(l)
+		a, b = announcedBy(l, callerTag, answerTag)
 	}
-	c.mediaExpected = c.Answer >= 0 && exchangedSDP(l)
+	c.mediaExpected = c.Answer >= 0 && exchangedSDP(l, callerTag, answerTag)
 	if a == nil || b == nil || c.Answer < 0 {
 		return fs // no offer and answer both with media: nothing to expect
 	}
@@ -580,13 +583,9 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 }
 
 // announcedBy returns the first audio endpoint the caller and the answerer
-// announced, or nil.
-func announcedBy(l *Leg) (a, b *endpoint) {
+// (callParties) announced, or nil.
+func announcedBy(l *Leg, callerTag, answerTag string) (a, b *endpoint) {
 	if l.media == nil {
-		return nil, nil
-	}
-	callerTag, answerTag, ok := callParties(l)
-	if !ok {
 		return nil, nil
 	}
 	if eps := l.media.announcedByParty(callerTag); len(eps) > 0 {

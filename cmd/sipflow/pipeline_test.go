@@ -94,23 +94,32 @@ func TestPipelineIdentical(t *testing.T) {
 	}
 }
 
-// TestSameCallsWhateverTheSize: a capture and its first part report the same
-// calls, for every call that ended well inside the first part.
-func TestSameCallsWhateverTheSize(t *testing.T) {
-	full := generated(t, 600, false, 10)
-	src, err := capture.Open(full)
+// readFrames returns every frame of a capture, copied.
+func readFrames(t *testing.T, file string) []synth.Frame {
+	t.Helper()
+	src, err := capture.Open(file)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer src.Close()
 	var frames []synth.Frame
 	for {
 		p, err := src.Next()
 		if err == io.EOF {
-			break
+			return frames
+		}
+		if err != nil {
+			t.Fatal(err)
 		}
 		frames = append(frames, synth.Frame{Time: p.Time, Data: bytes.Clone(p.Data)})
 	}
-	src.Close()
+}
+
+// TestSameCallsWhateverTheSize: a capture and its first part report the same
+// calls, for every call that ended well inside the first part.
+func TestSameCallsWhateverTheSize(t *testing.T) {
+	full := generated(t, 600, false, 10)
+	frames := readFrames(t, full)
 	half := frames[:len(frames)/2]
 	var b bytes.Buffer
 	if err := synth.WritePcap(&b, layers.LinkTypeEthernet, half); err != nil {
@@ -325,28 +334,13 @@ func TestCallOrderRandom(t *testing.T) {
 // never ended, more calls finish than maxWaiting. Calls kept in full
 // (analyzeCapture: archive, report, flow, export) still come in strict
 // start order, as the archive's resume needs; summaries (calls, check) give
-// way past the budget, and the open call comes last; both give every call.
+// way past the budget, so the open call comes after calls that started
+// later; both give every call.
 func TestWaitingBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes and reads a capture of 10,500 calls")
 	}
-	gen := generated(t, maxWaiting+500, false, 1500)
-	src, err := capture.Open(gen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var frames []synth.Frame
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames = append(frames, synth.Frame{Time: p.Time, Data: bytes.Clone(p.Data)})
-	}
-	src.Close()
+	frames := readFrames(t, generated(t, maxWaiting+500, false, 1500))
 	a, b := "10.9.0.1:5060", "10.9.0.2:5060"
 	msg := func(start, to, cseq string) []byte {
 		return []byte(start + "\r\nVia: SIP/2.0/UDP " + a + ";branch=z9hG4bKopen" + strings.Fields(cseq)[1] +
