@@ -89,7 +89,10 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 	}
 	corr = correlate.New(opts, finish)
 	lean := opts.LeanInput() // the same parse in both modes
+	gc := startGCFloor(g.gcFloor)
+	defer gc.stop()
 	if !parallel {
+		n := 0
 		h := &handler{
 			lean: lean,
 			message: func(m *decode.Message) {
@@ -99,6 +102,9 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 			advance: func(t time.Time) {
 				corr.Advance(t)
 				ord.release(corr.OldestOpen())
+				if n++; n%512 == 0 { // every packet calls it
+					gc.check()
+				}
 			},
 			datagram: func(d *decode.Datagram) {
 				corr.AddDatagram(d.N, d.Time, d.Src, d.Dst, d.Payload)
@@ -236,6 +242,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 			ord.release(corr.OldestOpen())
 		}
 		b.reset()
+		gc.check()
 		select {
 		case free <- b:
 		default:

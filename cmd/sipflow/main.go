@@ -4,5 +4,6 @@ package main
 import "os"
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	g := &globalOptions{streams: streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, gcFloor: heapFloor}
+	os.Exit(runWith(g, os.Args[1:]))
 }

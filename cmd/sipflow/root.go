@@ -48,6 +48,10 @@ type globalOptions struct {
 	cpuProfile  string
 	memProfile  string
 	stopProfile func()
+	// gcFloor is the heap an analysis lets grow before the garbage
+	// collector runs (gcFloor): heapFloor when sipflow runs as a program,
+	// 0 (the runtime's default) for commands run in-process by tests.
+	gcFloor uint64
 }
 
 // renderer returns a lipgloss renderer for w honouring --color and NO_COLOR.
@@ -121,7 +125,11 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 
 // run executes sipflow with args and returns the exit status.
 func run(args []string, in io.Reader, out, errw io.Writer) int {
-	g := &globalOptions{streams: streams{In: in, Out: out, Err: errw}}
+	return runWith(&globalOptions{streams: streams{In: in, Out: out, Err: errw}}, args)
+}
+
+// runWith is run with the global options made by the caller.
+func runWith(g *globalOptions, args []string) int {
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	err := root.Execute()
@@ -140,11 +148,11 @@ func run(args []string, in io.Reader, out, errw io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.code != exitFindings {
-			fmt.Fprintf(errw, "sipflow: %v\n", ee.err)
+			fmt.Fprintf(g.Err, "sipflow: %v\n", ee.err)
 		}
 		return ee.code
 	}
 	// Anything else cobra reports (unknown flag, wrong arguments) is usage.
-	fmt.Fprintf(errw, "sipflow: %v\n", err)
+	fmt.Fprintf(g.Err, "sipflow: %v\n", err)
 	return exitUsage
 }
