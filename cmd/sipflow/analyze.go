@@ -113,6 +113,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 		var loss string
 		h.end = func(st *decode.Stats, drops uint64, known bool) { loss = captureLoss(st, drops, known) }
 		_, err := scanCapture(g, file, h)
+		gc.stop() // nothing calls check from here on
 		noteLoss(g, corr, loss)
 		corr.Flush()
 		ord.release(-1)
@@ -249,6 +250,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 		}
 		flushOut()
 	}
+	gc.stop() // nothing calls check from here on
 	corr.Stats.Datagrams += skipped
 	noteLoss(g, corr, loss)
 	corr.Flush()

@@ -1,18 +1,18 @@
 package main
 
 import (
+	"math"
+	"os"
 	"runtime/debug"
 	"runtime/metrics"
 )
 
 // heapFloor is how big the heap may grow before the garbage collector
-// runs, however little of it is live (gcFloor). Peak memory stays well
-// under the 200 MB the calls command is held to (issue 3): the heap
-// reaches at most max(2×live, heapFloor) plus the collector's roots.
-// 96 MB is where big-sip (110,000 calls in 300 MB) needs one collection
-// instead of five: 6% fewer instructions in all, for 147 MB of peak
-// memory instead of 143 MB (on big-rtp, whose live heap is half as big,
-// 115 MB instead of 88 MB).
+// runs, however little of it is live (gcFloor). 96 MB is where big-sip
+// (110,000 calls in 300 MB) needs one collection instead of five: 6%
+// fewer instructions in all, for 149 MB of peak memory instead of
+// 134-143 MB (big-rtp, whose live heap is half as big: 112 MB instead of
+// 83-92 MB).
 const heapFloor = 96 << 20
 
 // gcFloor makes the garbage collector wait until the heap reaches
@@ -26,30 +26,40 @@ const heapFloor = 96 << 20
 // it: four or five on a capture of a few hundred MB, which at the end
 // comes to about one instruction in fifteen. With the floor the first
 // collection comes at the floor, and after that, with the live heap near
-// or above half the floor, the collector runs as it would by default.
+// or above half the floor, the collector runs as it would by default
+// (which does not make the peak the same: that depends on where the
+// collections fall while the heap grows).
+//
+// The percentage is set after each collection, when check next runs: the
+// goal a collection sets for the next one uses the percentage set before
+// it, so between a collection's end and the next check (a batch of
+// messages, or 512 packets) the heap may grow past the floor by what is
+// allocated in that time. The floor ends (stop) when the capture has been
+// read, before the calls still open are finished and the output drained,
+// when nothing would call check.
 //
 // It moves the process's GC percentage, so only the program itself
 // starts one (globalOptions.gcFloor), never tests running commands side
-// by side, and one that finds GOGC set to anything but the default
-// leaves it alone.
+// by side, and GOGC set in the environment, or a percentage other than
+// the default, turns it off.
 type gcFloor struct {
 	floor   uint64
-	old     int
 	cycles  uint64
+	stopped bool
 	samples [4]metrics.Sample // cycles, then live heap, globals, stacks
 }
 
 // startGCFloor starts a floor (nil when floor is 0 or GOGC is set); stop
-// gives the collector back its setting.
+// gives the collector back the default.
 func startGCFloor(floor uint64) *gcFloor {
-	if floor == 0 {
+	if floor == 0 || os.Getenv("GOGC") != "" {
 		return nil
 	}
-	if old := debug.SetGCPercent(100); old != 100 {
-		debug.SetGCPercent(old) // GOGC=off or a value the user chose: theirs
-		return nil
+	gogc := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	if metrics.Read(gogc); gogc[0].Value.Kind() != metrics.KindUint64 || gogc[0].Value.Uint64() != 100 {
+		return nil // set by the program (debug.SetGCPercent): not ours to move
 	}
-	f := &gcFloor{floor: floor, old: 100, cycles: ^uint64(0)}
+	f := &gcFloor{floor: floor, cycles: ^uint64(0)}
 	f.samples[0].Name = "/gc/cycles/total:gc-cycles"
 	f.samples[1].Name = "/gc/heap/live:bytes"
 	f.samples[2].Name = "/gc/scan/globals:bytes"
@@ -61,7 +71,7 @@ func startGCFloor(floor uint64) *gcFloor {
 // check sets the percentage for the next collection after each one. It is
 // cheap enough to call for every batch of messages, not for every message.
 func (f *gcFloor) check() {
-	if f == nil {
+	if f == nil || f.stopped {
 		return
 	}
 	metrics.Read(f.samples[:1])
@@ -76,21 +86,30 @@ func (f *gcFloor) check() {
 	debug.SetGCPercent(gcPercentFor(live, roots, f.floor))
 }
 
+// stop gives the collector back the default percentage; once stopped,
+// check does nothing. Calling it again does nothing either.
 func (f *gcFloor) stop() {
-	if f != nil {
-		debug.SetGCPercent(f.old)
+	if f != nil && !f.stopped {
+		f.stopped = true
+		debug.SetGCPercent(100)
 	}
 }
+
+// minHeap is the runtime's smallest heap goal at GOGC=100: at GOGC=p it
+// is minHeap×p/100, whatever is live.
+const minHeap = 4 << 20
 
 // gcPercentFor is the GOGC that puts the next collection at
 // max(default, floor) of heap. The runtime starts the next collection
 // when the heap reaches live + (live+roots)×GOGC/100, roots being the
-// globals and goroutine stacks it scans: with the default (100) that is
-// 2×live+roots.
+// globals and goroutine stacks it scans (with the default, 100, that is
+// 2×live+roots), but never before minHeap×GOGC/100: with little live and
+// few roots that minimum is what binds, and a percentage that ignored it
+// would put the first collection far past the floor.
 func gcPercentFor(live, roots, floor uint64) int {
-	roots = max(roots, 1)
 	if 2*live+roots >= floor {
 		return 100
 	}
-	return int((floor - live) * 100 / (live + roots))
+	p := (floor - live) * 100 / max(live+roots, minHeap)
+	return int(min(max(p, 100), math.MaxInt32))
 }
