@@ -55,12 +55,11 @@ type Transaction struct {
 	Cancel    *Transaction
 	Initial   bool // an out-of-dialog request (no To-tag)
 
-	keyMethod  string // the method it is matched by: INVITE's ACK finds the INVITE
-	sentBy     string
-	fromTag    string
-	proceeding bool        // an INVITE that had a provisional response (counted in its leg's ringing)
-	reqBuf     [1]*Message // Requests and Responses start in these, saving allocations
-	respBuf    [3]*Message
+	keyMethod string // the method it is matched by: INVITE's ACK finds the INVITE
+	sentBy    string
+	fromTag   string
+	reqBuf    [1]*Message // Requests and Responses start in these, saving allocations
+	respBuf   [3]*Message
 }
 
 // Dialog is Call-ID plus both tags (RFC 3261 §12), oriented by role:
@@ -111,7 +110,6 @@ type Leg struct {
 	finished    bool
 	media       *legMedia // last, terminal, finished and media share a cache line: every RTP packet reads them
 	pending     int       // transactions still waiting for a final response
-	ringing     int       // INVITE transactions of those that had a provisional response
 	openDialogs int       // confirmed INVITE dialogs not yet closed by an answered BYE
 	group       *group
 	ownGroup    group         // the group the leg starts in (group points here until merged)
@@ -120,7 +118,6 @@ type Leg struct {
 	stash       []stashedSDP  // SDP seen before the capture showed media (sdpSeen)
 	stashBuf    [2]stashedSDP // stash starts here: offer and answer
 	bytes       []byte        // what copyBytes hands out: reused when the leg is recycled
-	lazy        bool          // built before any media, its SDP unread (settleSDP)
 	prev, next  *Leg          // in the correlator's open or terminal list
 	list        *legList
 }

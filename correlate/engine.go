@@ -593,16 +593,9 @@ func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) 
 		}
 	}
 	tx.Responses = append(tx.Responses, m)
-	if m.Status < 200 && tx.Final == nil && !tx.proceeding && tx.Method == "INVITE" {
-		tx.proceeding = true // no timer B from here on (§17.1.1.2)
-		leg.ringing++
-	}
 	if m.Status >= 200 && tx.Final == nil {
 		tx.Final = m
 		leg.pending--
-		if tx.proceeding {
-			leg.ringing--
-		}
 		if tx.Method == "BYE" {
 			c.byeAnswered(leg, m)
 		}
@@ -693,7 +686,7 @@ func (c *Correlator) requeue(l *Leg) {
 		if l.Kind != KindCall {
 			want = &c.doneNon
 		}
-	case l.Kind == KindCall && l.ringing == 0 && l.openDialogs == 0 && l.unanswered():
+	case l.Kind == KindCall && l.openDialogs == 0 && l.unanswered():
 		want = &c.waiting
 	}
 	if l.list != nil {

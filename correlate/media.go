@@ -240,9 +240,7 @@ func (c *Correlator) goLive() {
 // leg keeps its announced endpoints, as registering would have, without
 // registering them.
 func (c *Correlator) settleSDP(l *Leg) {
-	if l.group.root().open == 1 {
-		l.lazy = true
-	} else {
+	if l.group.root().open != 1 {
 		for _, st := range l.stash {
 			c.registerSDP(l, st.m, st.body, false)
 		}
@@ -532,10 +530,7 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 	if !ok {
 		return fs
 	}
-	var a, b *endpoint
-	if !l.lazy { // else built before any media: nothing announced to compare with
-		a, b = announcedBy(l, callerTag, answerTag)
-	}
+	a, b := announcedBy(l, callerTag, answerTag) // none when built before any media (settleSDP)
 	c.mediaExpected = c.Answer >= 0 && exchangedSDP(l, callerTag, answerTag)
 	if a == nil || b == nil || c.Answer < 0 {
 		return fs // no offer and answer both with media: nothing to expect
