@@ -419,3 +419,14 @@ func (o *callOrder) release(oldestOpen int) {
 		o.pop()
 	}
 }
+
+// backInStartOrder puts rows held until the end back in the order their
+// calls started (seq gives a row's Call.Seq), which callOrder gives up
+// for the calls that finished while an older one stayed open too long.
+// Rows of one call keep their order.
+func backInStartOrder[T any](rows []T, seq func(T) int) {
+	by := func(a, b T) int { return cmp.Compare(seq(a), seq(b)) }
+	if !slices.IsSortedFunc(rows, by) {
+		slices.SortStableFunc(rows, by)
+	}
+}

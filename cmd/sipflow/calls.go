@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"cmp"
 	"fmt"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -94,12 +92,7 @@ func (o *callsOptions) run(file string) error {
 		rows = append(rows, c)
 	}
 	_, err = analyzeSummaries(o.globalOptions, file, copts, emit)
-	// Calls come in start order unless one stayed open while too many
-	// later ones finished (callOrder): the rows held here go back in it.
-	bySeq := func(a, b *correlate.Call) int { return cmp.Compare(a.Seq, b.Seq) }
-	if !slices.IsSortedFunc(rows, bySeq) {
-		slices.SortFunc(rows, bySeq)
-	}
+	backInStartOrder(rows, func(c *correlate.Call) int { return c.Seq })
 	if less != nil {
 		sort.SliceStable(rows, func(i, j int) bool { return less(rows[i], rows[j]) })
 	}

@@ -137,16 +137,12 @@ func (o *checkOptions) run(file string) error {
 		c.Legs = nil // findings and the summary are all we print
 		bad = append(bad, c)
 	})
-	// Worst first, then in start order: from a capture, calls come in it
-	// unless one stayed open while too many later ones finished
-	// (callOrder); from the archive, in it already (and Seq is per capture).
-	fromFile := !o.src.db.given()
-	sort.SliceStable(bad, func(i, j int) bool {
-		if wi, wj := bad[i].Worst(), bad[j].Worst(); wi != wj {
-			return wi > wj
-		}
-		return fromFile && bad[i].Seq < bad[j].Seq
-	})
+	// Worst first, then in start order: from the archive they come in it
+	// already (and Seq is per capture).
+	if !o.src.db.given() {
+		backInStartOrder(bad, func(c *correlate.Call) int { return c.Seq })
+	}
+	sort.SliceStable(bad, func(i, j int) bool { return bad[i].Worst() > bad[j].Worst() })
 	if o.json {
 		var obj jsonw.Object
 		for _, c := range bad {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/gopacket/layers"
 
-	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/correlate"
 	"github.com/sipflow/sipflow/internal/jsonw"
 	"github.com/sipflow/sipflow/internal/synth"
@@ -94,25 +93,14 @@ func TestPipelineIdentical(t *testing.T) {
 	}
 }
 
-// readFrames returns every frame of a capture, copied.
+// readFrames returns every frame of a capture, copied (readPackets).
 func readFrames(t *testing.T, file string) []synth.Frame {
 	t.Helper()
-	src, err := capture.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
 	var frames []synth.Frame
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			return frames
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames = append(frames, synth.Frame{Time: p.Time, Data: bytes.Clone(p.Data)})
+	for _, p := range readPackets(t, file) {
+		frames = append(frames, synth.Frame{Time: p.Time, Data: p.Data})
 	}
+	return frames
 }
 
 // TestSameCallsWhateverTheSize: a capture and its first part report the same

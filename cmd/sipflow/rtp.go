@@ -2,10 +2,8 @@ package main
 
 import (
 	"bufio"
-	"cmp"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"time"
 
@@ -117,9 +115,8 @@ func (o *rtpOptions) run(file string) error {
 		// In the order the calls started, even when some came late from a
 		// capture (callOrder); from the archive they come in it (and Seq is
 		// per capture).
-		bySeq := func(a, b streamRow) int { return cmp.Compare(a.seq, b.seq) }
-		if !o.src.db.given() && !slices.IsSortedFunc(rows, bySeq) {
-			slices.SortStableFunc(rows, bySeq)
+		if !o.src.db.given() {
+			backInStartOrder(rows, func(r streamRow) int { return r.seq })
 		}
 		writeStreamTable(w, o.renderer(o.Out), rows)
 	}
