@@ -1345,6 +1345,11 @@ func TestResetClears(t *testing.T) {
 	if m.HasRareHeaders() {
 		t.Errorf("rare headers reported after reset")
 	}
+	for name, c := range map[string]int{"Via": cap(m.Via), "Headers": cap(m.Headers), "Diversion": cap(m.Diversion), "HistoryInfo": cap(m.HistoryInfo)} {
+		if c == 0 {
+			t.Errorf("reset dropped %s's memory, which the next parse reuses", name)
+		}
+	}
 }
 
 // fillValue sets v, recursively, to something that is not its zero value.
