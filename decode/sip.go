@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strings"
 	"unsafe"
 )
@@ -169,9 +170,12 @@ func parseSIP(b []byte, m *Message, lean bool) error {
 			hdrEnd = e
 			break
 		}
-		id, name, value, next, err := readHeader(b, p)
-		if err != nil {
-			return err
+		id, name, value, next, ok := readHeaderFast(b, p)
+		if !ok {
+			var err error
+			if id, name, value, next, err = readHeader(b, p); err != nil {
+				return err
+			}
 		}
 		p = next
 		if err := m.addHeader(id, name, value, &st); err != nil {
@@ -759,11 +763,12 @@ func (m *Message) setField(id hdrID, v []byte, st *parseState) error {
 func (m *Message) setListField(id hdrID, v []byte) error {
 	switch id {
 	case hdrVia:
-		via, err := parseVia(v)
-		if err != nil {
+		// Parsed in place: a Via is 160 bytes, not worth copying twice.
+		m.Via = append(m.Via, Via{})
+		if err := parseViaInto(v, &m.Via[len(m.Via)-1]); err != nil {
+			m.Via = m.Via[:len(m.Via)-1]
 			return err
 		}
-		m.Via = append(m.Via, via)
 	case hdrContact:
 		if m.Contact.URI == nil {
 			parseNameAddr(v, &m.Contact) // lenient: the raw value stays in Headers
@@ -812,19 +817,111 @@ func parseCSeq(v []byte) (uint32, []byte, bool) {
 // the slashes, the colon and the semicolons.
 func parseVia(v []byte) (Via, error) {
 	var via Via
+	err := parseViaInto(v, &via)
+	return via, err
+}
+
+// parseViaInto is parseVia into *via, which must be zero.
+func parseViaInto(v []byte, via *Via) error {
+	if viaFast(v, via) {
+		return nil
+	}
+	*via = Via{}
+	return viaGeneral(v, via)
+}
+
+// viaFast reads the Via that nearly every stack writes, in one pass and
+// with no LWS to skip: "SIP/2.0/" transport SP host [":" port] and
+// parameters written ";name" or ";name=value" with no quotes or spaces. It
+// reports false, with *via partly filled, for anything else, which
+// viaGeneral then reads; where it reports true the result is the one
+// viaGeneral gives (FuzzParseVia checks that).
+func viaFast(v []byte, via *Via) bool {
+	if len(v) < 8 || fold8(le64(v)) != keySIP20Slash.w0 {
+		return false
+	}
+	p := span(v, 8, &tokenChar)
+	if p == 8 || p >= len(v) || v[p] != ' ' {
+		return false
+	}
+	via.Transport = v[8:p]
+	s := p + 1
+	p = span(v, s, &hostChar)
+	if p == s {
+		return false
+	}
+	via.Host = v[s:p]
+	if p < len(v) && v[p] == ':' {
+		q := p + 1
+		port := 0
+		for q < len(v) && isDigit(v[q]) && q-p <= 5 {
+			port = port*10 + int(v[q]-'0')
+			q++
+		}
+		if q == p+1 || port > 65535 {
+			return false
+		}
+		via.Port, p = port, q
+	}
+	via.SentBy = v[s:p]
+	for p < len(v) {
+		if v[p] != ';' {
+			return false
+		}
+		s := p + 1
+		p = span(v, s, &tokenChar)
+		if p == s {
+			return false
+		}
+		name := v[s:p]
+		var val []byte
+		hasVal := p < len(v) && v[p] == '='
+		if hasVal {
+			s = p + 1
+			p = untilSep(v, s)
+			if s < len(v) && v[s] == '"' {
+				return false
+			}
+			val = v[s:p]
+		}
+		switch len(name) {
+		case 6:
+			if via.Branch == nil && equalKey(name, keyBranch) {
+				via.Branch = val
+			}
+		case 8:
+			if via.Received == nil && equalKey(name, keyReceived) {
+				via.Received = val
+			}
+		case 5:
+			if !via.HasRPort && equalKey(name, keyRPort) {
+				via.HasRPort = true
+				if hasVal {
+					via.RPort = val
+				} else {
+					via.RPort = name[len(name):]
+				}
+			}
+		}
+	}
+	return true
+}
+
+// viaGeneral is parseViaInto for any via-parm the grammar allows.
+func viaGeneral(v []byte, via *Via) error {
 	p := skipLWS(v, 0)
 	var tr []byte
 	for i := 0; i < 3; i++ {
 		if i > 0 {
 			if p >= len(v) || v[p] != '/' {
-				return via, fmt.Errorf("%w: bad Via sent-protocol %q", ErrMalformed, snippet(v))
+				return fmt.Errorf("%w: bad Via sent-protocol %q", ErrMalformed, snippet(v))
 			}
 			p = skipLWS(v, p+1)
 		}
 		s := p
 		p = span(v, p, &tokenChar)
 		if p == s {
-			return via, fmt.Errorf("%w: bad Via sent-protocol %q", ErrMalformed, snippet(v))
+			return fmt.Errorf("%w: bad Via sent-protocol %q", ErrMalformed, snippet(v))
 		}
 		tr = v[s:p]
 		p = skipLWS(v, p)
@@ -836,7 +933,7 @@ func parseVia(v []byte) (Via, error) {
 	if p < len(v) && v[p] == '[' {
 		e := bytes.IndexByte(v[p:], ']')
 		if e < 0 {
-			return via, fmt.Errorf("%w: unterminated IPv6 reference in Via %q", ErrMalformed, snippet(v))
+			return fmt.Errorf("%w: unterminated IPv6 reference in Via %q", ErrMalformed, snippet(v))
 		}
 		via.Host = v[p+1 : p+e]
 		p += e + 1
@@ -850,7 +947,7 @@ func parseVia(v []byte) (Via, error) {
 		}
 	}
 	if len(via.Host) == 0 {
-		return via, fmt.Errorf("%w: no host in Via %q", ErrMalformed, snippet(v))
+		return fmt.Errorf("%w: no host in Via %q", ErrMalformed, snippet(v))
 	}
 	end := p
 	if q := skipLWS(v, p); q < len(v) && v[q] == ':' {
@@ -862,7 +959,7 @@ func parseVia(v []byte) (Via, error) {
 			q++
 		}
 		if q == ps || port > 65535 || q < len(v) && !sepChar[v[q]] {
-			return via, fmt.Errorf("%w: bad port in Via %q", ErrMalformed, snippet(v))
+			return fmt.Errorf("%w: bad port in Via %q", ErrMalformed, snippet(v))
 		}
 		via.Port = port
 		end, p = q, q
@@ -895,7 +992,7 @@ func parseVia(v []byte) (Via, error) {
 			}
 		}
 	}
-	return via, nil
+	return nil
 }
 
 // parseNameAddr reads a From, To, Contact, Refer-To or Referred-By value:
@@ -1025,7 +1122,7 @@ func nextParam(v []byte, p int) (name, val []byte, hasVal bool, next int, ok boo
 		return name, v[q+1 : e-1], true, e, true
 	}
 	s = q
-	q = until(v, q, &sepChar)
+	q = untilSep(v, q)
 	return name, v[s:q], true, q, true
 }
 
@@ -1256,6 +1353,79 @@ func readHeader(b []byte, p int) (id hdrID, name, value []byte, next int, err er
 	return id, name, value, next, nil
 }
 
+// readHeaderFast is readHeader for the line most headers are: a known name
+// of at most 16 bytes right before the colon, and no continuation line. It
+// finds the colon and the name's table entry from two words of b, where
+// readHeader searches for the colon and then hashes and compares the name.
+// ok false means readHeader must read the line; where ok is true the
+// result is readHeader's (FuzzReadHeader checks that).
+func readHeaderFast(b []byte, p int) (id hdrID, name, value []byte, next int, ok bool) {
+	if p+16 > len(b) {
+		return
+	}
+	w0 := le64(b[p:])
+	n := firstByte(w0, ':')
+	var f0, f1 uint64
+	var last byte
+	switch {
+	case n == 0:
+		return
+	case n < 8:
+		f0 = fold8(w0 & (1<<(8*n) - 1))
+		last = byte(f0 >> (8 * (n - 1)))
+	default:
+		n = 8 + firstByte(le64(b[p+8:]), ':')
+		if n == 16 && (p+16 >= len(b) || b[p+16] != ':') {
+			return // a longer name: readHeader's
+		}
+		f0 = fold8(w0)
+		f1 = fold8(le64(b[p+n-8:]))
+		last = byte(f1 >> 56)
+	}
+	for i := hdrHash(n, byte(f0), last); ; i = (i + 1) & (hdrTableSize - 1) {
+		e := &hdrTable[i]
+		if e.key.s == "" {
+			return
+		}
+		if len(e.key.s) == n && e.key.w0 == f0 && (n < 8 || e.key.w1 == f1) {
+			id = e.id
+			break
+		}
+	}
+	colon := p + n
+	i := colon + 1
+	if i < len(b) && b[i] == ' ' {
+		i++
+	}
+	j := bytes.IndexByte(b[i:], '\n')
+	if j < 0 {
+		return
+	}
+	end := i + j
+	next = end + 1
+	if next < len(b) && (b[next] == ' ' || b[next] == '\t') {
+		return // a continuation line
+	}
+	if end > i && b[end-1] == '\r' {
+		end--
+	}
+	value = b[i:end]
+	if len(value) > 0 && (lwsChar[value[0]] || lwsChar[value[len(value)-1]]) {
+		value = trimLWS(value)
+	}
+	return id, b[p:colon], value, next, true
+}
+
+// firstByte returns the index of the first byte of the little-endian word
+// w that is c, or 8 if none is. (x-1) & ^x has its high bit set in a byte
+// that is zero; a borrow can set it in bytes above the first zero byte
+// too, but never below it, so the lowest such bit is exact.
+func firstByte(w uint64, c byte) int {
+	const ones = 0x0101010101010101
+	x := w ^ ones*uint64(c)
+	return bits.TrailingZeros64((x-ones)&^x&(0x80*ones)) >> 3
+}
+
 // plausibleStart reports whether an incomplete first line could still
 // become a SIP start line: the bytes before its first SP are a method token
 // or a prefix of "SIP/2.0".
@@ -1313,6 +1483,13 @@ var (
 	sepChar  = [256]bool{' ': true, '\t': true, '\r': true, '\n': true, ';': true, ',': true}
 	hostStop = [256]bool{' ': true, '\t': true, '\r': true, '\n': true, ';': true, ',': true, ':': true}
 	listChar = [256]bool{'"': true, '<': true, '>': true, ',': true}
+	// hostChar marks what viaFast takes for a host name or IPv4 address.
+	hostChar = func() (t [256]bool) {
+		for c := range t {
+			t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || isDigit(byte(c)) || c == '.' || c == '-'
+		}
+		return t
+	}()
 	// nameAddrStop marks what parseNameAddr's first scan stops at.
 	nameAddrStop = [256]bool{'"': true, '<': true, ';': true}
 )
@@ -1341,6 +1518,33 @@ func until(v []byte, p int, set *[256]bool) int {
 		p += 4
 	}
 	for p < len(v) && !set[v[p]] {
+		p++
+	}
+	return p
+}
+
+// untilSep is until(v, p, &sepChar) eight bytes a step, for parameter
+// values. A word's candidates are its bytes below 0x21 (SP, HT, CR, LF and
+// the other controls) and its ';' and ',', found as in firstByte; the
+// lowest is exact, and checked against sepChar since a control byte may
+// not be one.
+func untilSep(v []byte, p int) int {
+	const ones = 0x0101010101010101
+	for p+8 <= len(v) {
+		w := le64(v[p:])
+		x, y := w^(';'*ones), w^(','*ones)
+		t := ((w - 0x21*ones) &^ w) | ((x - ones) &^ x) | ((y - ones) &^ y)
+		if t &= 0x80 * ones; t == 0 {
+			p += 8
+			continue
+		}
+		p += bits.TrailingZeros64(t) >> 3
+		if sepChar[v[p]] {
+			return p
+		}
+		p++
+	}
+	for p < len(v) && !sepChar[v[p]] {
 		p++
 	}
 	return p
@@ -1420,13 +1624,14 @@ func newFoldKey(s string) foldKey {
 
 // The names the parser compares most.
 var (
-	keySIPSlash = newFoldKey("sip/")
-	keySIP20    = newFoldKey("sip/2.0")
-	keyBranch   = newFoldKey("branch")
-	keyReceived = newFoldKey("received")
-	keyRPort    = newFoldKey("rport")
-	keyTag      = newFoldKey("tag")
-	keyAppSDP   = newFoldKey("application/sdp")
+	keySIPSlash   = newFoldKey("sip/")
+	keySIP20      = newFoldKey("sip/2.0")
+	keySIP20Slash = newFoldKey("sip/2.0/")
+	keyBranch     = newFoldKey("branch")
+	keyReceived   = newFoldKey("received")
+	keyRPort      = newFoldKey("rport")
+	keyTag        = newFoldKey("tag")
+	keyAppSDP     = newFoldKey("application/sdp")
 )
 
 // equalKey reports whether b is k, ignoring ASCII case.

@@ -230,3 +230,90 @@ func FuzzFrameSIP(f *testing.F) {
 		}
 	})
 }
+
+// viaString shows every field of a Via with where its views start in in,
+// so that two parses of in compare equal only when they return the same
+// views, nil and empty told apart.
+func viaString(in []byte, v *Via) string {
+	view := func(b []byte) string {
+		if b == nil {
+			return "nil"
+		}
+		off := -1
+		if len(b) > 0 {
+			off = int(uintptr(unsafe.Pointer(&b[0])) - uintptr(unsafe.Pointer(&in[0])))
+		}
+		return fmt.Sprintf("%d%q", off, b)
+	}
+	return fmt.Sprintf("transport=%s sentby=%s host=%s port=%d branch=%s received=%s rport=%s has=%v",
+		view(v.Transport), view(v.SentBy), view(v.Host), v.Port, view(v.Branch), view(v.Received), view(v.RPort), v.HasRPort)
+}
+
+// FuzzParseVia checks that where viaFast reads a Via, viaGeneral, which
+// reads any the grammar allows, reads the same.
+func FuzzParseVia(f *testing.F) {
+	for _, s := range viaFastCases {
+		f.Add([]byte(s.in))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var fast, general Via
+		if !viaFast(in, &fast) {
+			return
+		}
+		if err := viaGeneral(in, &general); err != nil {
+			t.Fatalf("viaFast read %q, viaGeneral refused it: %v", in, err)
+		}
+		if got, want := viaString(in, &fast), viaString(in, &general); got != want {
+			t.Fatalf("%q:\nviaFast    %s\nviaGeneral %s", in, got, want)
+		}
+	})
+}
+
+// headerResult shows what readHeader or readHeaderFast returned, with the
+// views as offsets into b.
+func headerResult(b []byte, id hdrID, name, value []byte, next int) string {
+	off := func(v []byte) string {
+		if v == nil {
+			return "nil"
+		}
+		return fmt.Sprintf("%d+%d", int(uintptr(unsafe.Pointer(unsafe.SliceData(v)))-uintptr(unsafe.Pointer(&b[0]))), len(v))
+	}
+	return fmt.Sprintf("id=%d name=%s value=%s next=%d", id, off(name), off(value), next)
+}
+
+// FuzzReadHeader checks that where readHeaderFast reads a header line,
+// readHeader reads the same.
+func FuzzReadHeader(f *testing.F) {
+	for _, s := range readHeaderCases {
+		f.Add([]byte(s.in))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 || b[0] == '\r' || b[0] == '\n' {
+			return // parseSIP's loop ends the headers there
+		}
+		id, name, value, next, ok := readHeaderFast(b, 0)
+		if !ok {
+			return
+		}
+		wid, wname, wvalue, wnext, err := readHeader(b, 0)
+		if err != nil {
+			t.Fatalf("readHeaderFast read %q, readHeader refused it: %v", b, err)
+		}
+		if got, want := headerResult(b, id, name, value, next), headerResult(b, wid, wname, wvalue, wnext); got != want {
+			t.Fatalf("%q:\nreadHeaderFast %s\nreadHeader     %s", b, got, want)
+		}
+	})
+}
+
+// FuzzUntilSep checks untilSep against until with sepChar from every start.
+func FuzzUntilSep(f *testing.F) {
+	f.Add([]byte("branch=z9hG4bK-6698-1-0;rport"))
+	f.Add([]byte("tag=\x01\x7f\xff,; \t\r\n0123456789abcdef"))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		for p := 0; p <= len(v); p++ {
+			if got, want := untilSep(v, p), until(v, p, &sepChar); got != want {
+				t.Fatalf("untilSep(%q, %d) = %d, want %d", v, p, got, want)
+			}
+		}
+	})
+}

@@ -1090,6 +1090,125 @@ func TestLookupHeader(t *testing.T) {
 	}
 }
 
+// readHeaderCases are header lines, each followed by more of a message,
+// with whether readHeaderFast should read them.
+var readHeaderCases = []struct {
+	in   string
+	fast bool
+}{
+	{"Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nTo: <sip:b>\r\n", true},
+	{"v:SIP/2.0/UDP h\r\n\r\nbody follows here", true},
+	{"CONTENT-LENGTH:   131\r\n\r\nv=0\r\n", true},
+	{"Session-Expires: 1800\r\nContent-Length: 0\r\n", true}, // 15 bytes
+	{"WWW-Authenticate: Digest realm=\"r\"\r\n\r\n", true},   // 16 bytes
+	{"Call-ID: \r\n\r\n0123456789abcdef", true},              // empty value
+	{"Call-ID:  spaced  \r\n\r\n0123456789abcdef", true},     // trimmed
+	{"Call-ID:x\nTo: <sip:b>\n\n", true},                     // LF only
+	{"Proxy-Authorization: Digest x\r\n\r\n", false},         // longer than 16
+	{"X-Custom-Header: 1\r\n\r\n0123456789", false},          // not a known name
+	{"Via : SIP/2.0/UDP h\r\n\r\n0123456789", false},         // SP before the colon
+	{"Subject: a\r\n folded\r\n\r\n0123456789", false},       // continuation line
+	{"Call-ID: no line end at all, long enough", false},
+	{"To: x\r\n", false}, // under 16 bytes left
+	{"Foo\nTo: <sip:b@example.com>\r\n", false},
+}
+
+// TestReadHeaderFast checks that readHeaderFast reads the common lines (else
+// it costs time for nothing) and agrees with readHeader on what it reads.
+func TestReadHeaderFast(t *testing.T) {
+	for _, tt := range readHeaderCases {
+		b := []byte(tt.in)
+		id, name, value, next, ok := readHeaderFast(b, 0)
+		if ok != tt.fast {
+			t.Errorf("readHeaderFast(%q) ok = %v, want %v", tt.in, ok, tt.fast)
+		}
+		if !ok {
+			continue
+		}
+		wid, wname, wvalue, wnext, err := readHeader(b, 0)
+		if err != nil {
+			t.Errorf("readHeader(%q): %v", tt.in, err)
+			continue
+		}
+		if got, want := headerResult(b, id, name, value, next), headerResult(b, wid, wname, wvalue, wnext); got != want {
+			t.Errorf("%q:\nreadHeaderFast %s\nreadHeader     %s", tt.in, got, want)
+		}
+	}
+	// Every known name up to 16 bytes, in three cases, is read fast.
+	for _, k := range hdrKeys {
+		if len(k.name) > 16 {
+			continue
+		}
+		mixed := []byte(k.name)
+		for i := 0; i < len(mixed); i += 2 {
+			mixed[i] = bytes.ToUpper(mixed[i : i+1])[0]
+		}
+		for _, name := range []string{k.name, strings.ToUpper(k.name), string(mixed)} {
+			b := []byte(name + ": v\r\nContent-Length: 0\r\n\r\n")
+			id, _, _, _, ok := readHeaderFast(b, 0)
+			if !ok || id != k.id {
+				t.Errorf("readHeaderFast(%q) = %v, %v; want %v, true", b, id, ok, k.id)
+			}
+		}
+	}
+}
+
+// viaFastCases are Via values with whether viaFast should read them (the
+// forms stacks write) or leave them to viaGeneral.
+var viaFastCases = []struct {
+	in   string
+	fast bool
+}{
+	{"SIP/2.0/UDP 127.0.2.10:5090;branch=z9hG4bK-6698-1-0", true},
+	{"SIP/2.0/UDP 203.0.113.10:5060;branch=z9hG4bK-524287-1---2f7b3a1c9d;rport", true},
+	{"SIP/2.0/UDP 198.51.100.7:5060;received=198.51.100.7;rport=5060;branch=z9hG4bK776asdhds", true},
+	{"sip/2.0/tcp Host.Example.COM;BRANCH=z9hG4bKx;Rport", true},
+	{"SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKx;rport;received=1.2.3.4;branch=second", true},
+	{"SIP/2.0/UDP h:65535", true},
+	{"SIP/2.0/UDP h;branch=", true},
+	{"SIP/2.0/UDP h;branch=\"q\"", false},              // quoted value
+	{"SIP/2.0/UDP h:65536;branch=x", false},            // port out of range: an error
+	{"SIP/2.0/UDP h:050600", false},                    // six digits
+	{"SIP/2.0/UDP h:;branch=x", false},                 // no port after the colon
+	{"SIP / 2.0 / UDP h", false},                       // LWS in the protocol
+	{"SIP/2.0/UDP  h", false},                          // two spaces
+	{"SIP/2.0/UDP h ;branch=x", false},                 // space before a parameter
+	{"SIP/2.0/UDP h; branch=x", false},                 // space after the semicolon
+	{"SIP/2.0/UDP h;branch = x", false},                // space around '='
+	{"SIP/2.0/UDP h;;branch=x", false},                 // junk ends the parameters
+	{"SIP/2.0/UDP h;branch=x (comment)", false},        // trailing text
+	{"SIP/2.0/UDP [2001:db8::1]:5060;branch=x", false}, // IPv6 reference
+	{"SIP/2.0/UDP 2001:db8::5;branch=x", false},        // bare IPv6
+	{"SIP/2.0/UDP h_1;branch=x", false},                // not a host name character
+	{"SIP/2.0/UDP h:5060,SIP/2.0/UDP g", false},        // a list not split
+	{"SIP/2.0/UDP", false},
+	{"SIP/2.0/", false},
+	{"SIP/2.1/UDP h", false},
+}
+
+// TestViaFast checks that viaFast reads the common forms (else it costs
+// time for nothing) and that whatever it reads, viaGeneral reads the same.
+func TestViaFast(t *testing.T) {
+	for _, tt := range viaFastCases {
+		in := []byte(tt.in)
+		var fast, general Via
+		ok := viaFast(in, &fast)
+		if ok != tt.fast {
+			t.Errorf("viaFast(%q) = %v, want %v", tt.in, ok, tt.fast)
+		}
+		if !ok {
+			continue
+		}
+		if err := viaGeneral(in, &general); err != nil {
+			t.Errorf("viaGeneral(%q): %v", tt.in, err)
+			continue
+		}
+		if got, want := viaString(in, &fast), viaString(in, &general); got != want {
+			t.Errorf("%q:\nviaFast    %s\nviaGeneral %s", tt.in, got, want)
+		}
+	}
+}
+
 func TestParseVia(t *testing.T) {
 	tests := []struct {
 		in                                           string
@@ -1381,5 +1500,24 @@ func fillValue(v reflect.Value) {
 		v.SetUint(7)
 	case reflect.Bool:
 		v.SetBool(true)
+	}
+}
+
+// TestUntilSep puts every byte value at every place of a value long enough
+// for two words, alone and after a control byte that is not a separator,
+// and checks untilSep against the byte-by-byte until.
+func TestUntilSep(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for at := 0; at < 20; at++ {
+			for _, prefix := range []string{"", "\x01"} {
+				v := []byte(prefix + strings.Repeat("a", 20))
+				v[len(prefix)+at] = byte(c)
+				for p := 0; p <= len(v); p++ {
+					if got, want := untilSep(v, p), until(v, p, &sepChar); got != want {
+						t.Fatalf("untilSep(%q, %d) = %d, want %d", v, p, got, want)
+					}
+				}
+			}
+		}
 	}
 }
