@@ -60,7 +60,7 @@ func LooksLikeSIP(b []byte) bool {
 		i++
 	}
 	b = b[i:]
-	if len(b) >= 11 && hasPrefixFold(b, "sip/2.0 ") {
+	if len(b) >= 11 && fold8(le64(b)) == keySIP20SP.w0 {
 		if !isDigit(b[8]) || !isDigit(b[9]) || !isDigit(b[10]) {
 			return false
 		}
@@ -84,19 +84,43 @@ func LooksLikeSIP(b []byte) bool {
 	}
 	line := trimSPHT(trimCR(rest[:nl]))
 	const ver = " sip/2.0"
-	if len(line) < len(ver)+1 || !hasSuffixFold(line, ver) && !hasSuffixFold(line, "\tsip/2.0") {
+	if len(line) < len(ver)+1 {
+		return false
+	}
+	if v := fold8(le64(line[len(line)-8:])); v != keySPSIP20.w0 && v != keyHTSIP20.w0 {
 		return false
 	}
 	uri := trimSPHT(line[:len(line)-len(ver)])
 	if len(uri) == 0 {
 		return false
 	}
-	for _, c := range uri {
-		if c < 0x20 && c != '\t' || c == 0x7f {
-			return false
+	return !hasControl(uri)
+}
+
+// hasControl reports whether v holds a control character other than HT:
+// a byte below 0x20 or DEL. Eight bytes a step; a word with a byte below
+// 0x20 or a DEL is then looked at byte by byte, since its HTs are allowed.
+func hasControl(v []byte) bool {
+	const ones = 0x0101010101010101
+	p := 0
+	for ; p+8 <= len(v); p += 8 {
+		w := le64(v[p:])
+		x := w ^ 0x7f*ones
+		if ((w-0x20*ones)&^w|(x-ones)&^x)&(0x80*ones) == 0 {
+			continue
+		}
+		for _, c := range v[p : p+8] {
+			if c < 0x20 && c != '\t' || c == 0x7f {
+				return true
+			}
 		}
 	}
-	return true
+	for _, c := range v[p:] {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseSIP parses the one SIP message at the start of b into m.
@@ -601,20 +625,21 @@ func (st *parseState) contentLength(v []byte) (int, error) {
 // is a comma-separated list) and the typed fields.
 func (m *Message) addHeader(id hdrID, rawName, value []byte, st *parseState) error {
 	keep := true // a Headers entry
-	if st.lean && hdrHasField[id] {
+	f := hdrFlags[id]
+	if st.lean && f&flagField != 0 {
 		if id == hdrContact {
 			return nil
 		}
 		keep = false
 	}
-	if hdrRare[id] {
+	if f&flagRare != 0 {
 		m.noRare = false
 	}
 	name := rawName
 	if id != hdrUnknown {
 		name = hdrNames[id]
 	}
-	if !hdrIsList[id] || bytes.IndexByte(value, ',') < 0 {
+	if f&flagList == 0 || bytes.IndexByte(value, ',') < 0 {
 		if keep {
 			m.Headers = append(m.Headers, Header{Name: name, Value: value})
 		}
@@ -1081,17 +1106,34 @@ scan:
 	if len(a.URI) == 0 {
 		return fmt.Errorf("empty URI in %q", snippet(v))
 	}
+	a.Tag = paramTag(params)
+	return nil
+}
+
+// paramTag returns the value of the first tag parameter in params (nil if
+// none), as paramTagGeneral reads it, with a shortcut for ";tag=value"
+// first, as stacks write it.
+func paramTag(params []byte) []byte {
+	if len(params) > 5 && params[0] == ';' && params[4] == '=' && lowerTab[params[1]] == 't' && lowerTab[params[2]] == 'a' &&
+		lowerTab[params[3]] == 'g' && !lwsChar[params[5]] && params[5] != '"' {
+		return params[5:untilSep(params, 5)]
+	}
+	return paramTagGeneral(params)
+}
+
+// paramTagGeneral reads the parameters one by one (nextParam) up to the
+// first tag with a value ("tag" alone is passed over).
+func paramTagGeneral(params []byte) []byte {
 	for p := 0; ; {
 		name, val, _, next, ok := nextParam(params, p)
 		if !ok {
-			break
+			return nil
 		}
 		p = next
-		if a.Tag == nil && equalKey(name, keyTag) {
-			a.Tag = val
+		if val != nil && equalKey(name, keyTag) {
+			return val
 		}
 	}
-	return nil
 }
 
 // nextParam reads one ";name[=value]" from v at p, skipping LWS around the
@@ -1363,7 +1405,7 @@ func readHeaderFast(b []byte, p int) (id hdrID, name, value []byte, next int, ok
 	if p+16 > len(b) {
 		return
 	}
-	w0 := le64(b[p:])
+	w0 := le64(b[p : p+8 : p+8])
 	n := firstByte(w0, ':')
 	var f0, f1 uint64
 	var last byte
@@ -1374,15 +1416,15 @@ func readHeaderFast(b []byte, p int) (id hdrID, name, value []byte, next int, ok
 		f0 = fold8(w0 & (1<<(8*n) - 1))
 		last = byte(f0 >> (8 * (n - 1)))
 	default:
-		n = 8 + firstByte(le64(b[p+8:]), ':')
+		n = 8 + firstByte(le64(b[p+8:p+16:p+16]), ':')
 		if n == 16 && (p+16 >= len(b) || b[p+16] != ':') {
 			return // a longer name: readHeader's
 		}
 		f0 = fold8(w0)
-		f1 = fold8(le64(b[p+n-8:]))
+		f1 = fold8(le64(b[p+n-8 : p+n : p+n]))
 		last = byte(f1 >> 56)
 	}
-	for i := hdrHash(n, byte(f0), last); ; i = (i + 1) & (hdrTableSize - 1) {
+	for i := hdrHashLower(n, byte(f0), last); ; i = (i + 1) & (hdrTableSize - 1) {
 		e := &hdrTable[i]
 		if e.key.s == "" {
 			return
@@ -1627,6 +1669,9 @@ var (
 	keySIPSlash   = newFoldKey("sip/")
 	keySIP20      = newFoldKey("sip/2.0")
 	keySIP20Slash = newFoldKey("sip/2.0/")
+	keySIP20SP    = newFoldKey("sip/2.0 ")
+	keySPSIP20    = newFoldKey(" sip/2.0")
+	keyHTSIP20    = newFoldKey("\tsip/2.0")
 	keyBranch     = newFoldKey("branch")
 	keyReceived   = newFoldKey("received")
 	keyRPort      = newFoldKey("rport")
@@ -1958,6 +2003,29 @@ var hdrRare = func() (t [hdrCount]bool) {
 	return t
 }()
 
+// hdrFlags holds hdrHasField, hdrRare and hdrIsList as bits, so that
+// addHeader, which runs for every header line, loads one byte.
+var hdrFlags = func() (t [hdrCount]uint8) {
+	for id := range t {
+		if hdrHasField[id] {
+			t[id] |= flagField
+		}
+		if hdrRare[id] {
+			t[id] |= flagRare
+		}
+		if hdrIsList[id] {
+			t[id] |= flagList
+		}
+	}
+	return t
+}()
+
+const (
+	flagField = 1 << iota
+	flagRare
+	flagList
+)
+
 // hdrKeys lists every name lookupHeader knows, long and compact forms
 // (RFC 3261 §7.3.3 and the IANA registry), in lower case.
 var hdrKeys = [...]struct {
@@ -2099,6 +2167,12 @@ var hdrTable = func() (t [hdrTableSize]hdrEntry) {
 // names that a lookup is one or two probes.
 func hdrHash(n int, first, last byte) uint32 {
 	x := uint32(n)<<16 | uint32(lowerTab[first])<<8 | uint32(lowerTab[last])
+	return (x * 0x9E3779B1) >> (32 - hdrTableBits)
+}
+
+// hdrHashLower is hdrHash for a first and last byte already in lower case.
+func hdrHashLower(n int, first, last byte) uint32 {
+	x := uint32(n)<<16 | uint32(first)<<8 | uint32(last)
 	return (x * 0x9E3779B1) >> (32 - hdrTableBits)
 }
 

@@ -317,3 +317,23 @@ func FuzzUntilSep(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParamTag checks that paramTag's shortcut finds the tag that reading
+// the parameters one by one finds.
+func FuzzParamTag(f *testing.F) {
+	for _, s := range []string{";tag=6698SIPpTag001", ";TAG=x;tag=y", ";tag;tag=x", ";tag=", ";tag=\"q\"", ";tag= x", ";tagx=1;tag=2", ";tag=a,b", ";tag=a b"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, params []byte) {
+		got, want := paramTag(params), paramTagGeneral(params)
+		if got == nil || want == nil {
+			if got != nil || want != nil {
+				t.Fatalf("paramTag(%q) = %q, paramTagGeneral %q", params, got, want)
+			}
+			return
+		}
+		if unsafe.SliceData(got) != unsafe.SliceData(want) || len(got) != len(want) {
+			t.Fatalf("paramTag(%q) = %q, paramTagGeneral %q", params, got, want)
+		}
+	})
+}

@@ -1521,3 +1521,18 @@ func TestUntilSep(t *testing.T) {
 		}
 	}
 }
+
+// TestHasControl puts every byte value at every place of a string long
+// enough for two words and checks hasControl against the plain rule.
+func TestHasControl(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for at := 0; at < 19; at++ {
+			v := []byte(strings.Repeat("\t", 19))
+			v[at] = byte(c)
+			want := c < 0x20 && c != '\t' || c == 0x7f
+			if got := hasControl(v); got != want {
+				t.Fatalf("hasControl(%q) = %v, want %v", v, got, want)
+			}
+		}
+	}
+}
