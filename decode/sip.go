@@ -789,9 +789,11 @@ func (m *Message) setListField(id hdrID, v []byte) error {
 	switch id {
 	case hdrVia:
 		// Parsed in place: a Via is 160 bytes, not worth copying twice.
+		before := m.Via
 		m.Via = append(m.Via, Via{})
 		if err := parseViaInto(v, &m.Via[len(m.Via)-1]); err != nil {
-			m.Via = m.Via[:len(m.Via)-1]
+			m.Via[len(m.Via)-1] = Via{} // no views of b left behind
+			m.Via = before              // as if never appended: nil stays nil
 			return err
 		}
 	case hdrContact:
@@ -1714,10 +1716,6 @@ func equalFold(b []byte, s string) bool {
 
 func hasPrefixFold(b []byte, s string) bool {
 	return len(b) >= len(s) && equalFold(b[:len(s)], s)
-}
-
-func hasSuffixFold(b []byte, s string) bool {
-	return len(b) >= len(s) && equalFold(b[len(b)-len(s):], s)
 }
 
 // tokenChar marks the characters of an RFC 3261 §25.1 token:

@@ -644,6 +644,9 @@ func TestLooksLikeSIP(t *testing.T) {
 		{"INVITE sip:bob@example.com SIP/3.0\r\n", false},
 		{"INVITE  SIP/2.0\r\n", false},
 		{"INVITE sip:a\x00b SIP/2.0\r\n", false},
+		{"INVITE sip:abcdefg\x7fhijklmn SIP/2.0\r\n", false}, // DEL, in the second word
+		{"INVITE sip:abcdefghij\x0fklm SIP/2.0\r\n", false},  // a control below 0x10
+		{"INVITE sip:bob@example.com\tSIP/2.0\r\n", true},    // HT before the version
 		{"GET / HTTP/1.1\r\n", false},
 		{"HTTP/1.1 200 OK\r\n", false},
 		{"\x80\x00\x12\x34", false},
@@ -1111,6 +1114,9 @@ var readHeaderCases = []struct {
 	{"Call-ID: no line end at all, long enough", false},
 	{"To: x\r\n", false}, // under 16 bytes left
 	{"Foo\nTo: <sip:b@example.com>\r\n", false},
+	{"WWW-Authenticatex: Digest realm=\"r\"\r\n\r\n", false}, // a known name's 16 bytes, then more
+	{"Session-Exxxxxs: 1\r\nContent-Length: 0\r\n", false},   // first word, length and last byte of Session-Expires
+	{"Max-Forwardz: 70\r\nContent-Length: 0\r\n", false},     // second word differs
 }
 
 // TestReadHeaderFast checks that readHeaderFast reads the common lines (else
@@ -1184,6 +1190,8 @@ var viaFastCases = []struct {
 	{"SIP/2.0/UDP", false},
 	{"SIP/2.0/", false},
 	{"SIP/2.1/UDP h", false},
+	{"SIP/2.0/UDP h;received=1.1.1.1;received=2.2.2.2;rport=1;rport=2;branch=a;branch=b", true}, // the first of each wins
+	{"SIP/2.0/UDP h;rport;rport=7", true},
 }
 
 // TestViaFast checks that viaFast reads the common forms (else it costs
@@ -1527,12 +1535,53 @@ func TestUntilSep(t *testing.T) {
 func TestHasControl(t *testing.T) {
 	for c := 0; c < 256; c++ {
 		for at := 0; at < 19; at++ {
-			v := []byte(strings.Repeat("\t", 19))
-			v[at] = byte(c)
-			want := c < 0x20 && c != '\t' || c == 0x7f
-			if got := hasControl(v); got != want {
-				t.Fatalf("hasControl(%q) = %v, want %v", v, got, want)
+			// HT (allowed, but below 0x20: every word goes byte by byte),
+			// and letters and high bytes, whose words the filter must not
+			// wave through with a control among them.
+			for _, bg := range []string{"\t", "a", "\xff", "~"} {
+				v := []byte(strings.Repeat(bg, 19))
+				v[at] = byte(c)
+				want := c < 0x20 && c != '\t' || c == 0x7f
+				if got := hasControl(v); got != want {
+					t.Fatalf("hasControl(%q) = %v, want %v", v, got, want)
+				}
 			}
 		}
+	}
+}
+
+// TestParamTagGeneral pins the rule paramTagGeneral keeps from the loop
+// parseNameAddr had: the first tag parameter that has a value.
+func TestParamTagGeneral(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{";tag;tag=x", "x"},
+		{";tag=;tag=x", ""},
+		{";a=1;TAG=y;tag=z", "y"},
+		{" ; tag = \"q;r\" ", "q;r"},
+		{";tag", "<nil>"},
+		{"", "<nil>"},
+	} {
+		for name, f := range map[string]func([]byte) []byte{"paramTag": paramTag, "paramTagGeneral": paramTagGeneral} {
+			got := "<nil>"
+			if v := f([]byte(tt.in)); v != nil {
+				got = string(v)
+			}
+			if got != tt.want {
+				t.Errorf("%s(%q) = %q, want %q", name, tt.in, got, tt.want)
+			}
+		}
+	}
+}
+
+// TestBadViaLeavesNothing checks that a Via that does not parse leaves
+// m.Via as it was: nil in a fresh Message, and no views of the input.
+func TestBadViaLeavesNothing(t *testing.T) {
+	var m Message
+	err := ParseSIP([]byte("INVITE sip:a SIP/2.0\r\nVia: x\r\nCall-ID: c\r\n\r\n"), &m)
+	if !errors.Is(err, ErrMalformed) {
+		t.Fatalf("err = %v, want ErrMalformed", err)
+	}
+	if m.Via != nil {
+		t.Errorf("Via = %#v (len %d, cap %d), want nil", m.Via, len(m.Via), cap(m.Via))
 	}
 }
