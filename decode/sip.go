@@ -911,27 +911,33 @@ func viaFast(v []byte, via *Via) bool {
 			}
 			val = v[s:p]
 		}
-		switch len(name) {
-		case 6:
-			if via.Branch == nil && equalKey(name, keyBranch) {
-				via.Branch = val
-			}
-		case 8:
-			if via.Received == nil && equalKey(name, keyReceived) {
-				via.Received = val
-			}
-		case 5:
-			if !via.HasRPort && equalKey(name, keyRPort) {
-				via.HasRPort = true
-				if hasVal {
-					via.RPort = val
-				} else {
-					via.RPort = name[len(name):]
-				}
+		via.setParam(name, val, hasVal)
+	}
+	return true
+}
+
+// setParam keeps the parameters a Via has fields for, the first of each:
+// branch, received and rport (whose value may be absent: hasVal false).
+func (via *Via) setParam(name, val []byte, hasVal bool) {
+	switch len(name) { // equalKey compares lengths first; this skips the call
+	case 6:
+		if via.Branch == nil && equalKey(name, keyBranch) {
+			via.Branch = val
+		}
+	case 8:
+		if via.Received == nil && equalKey(name, keyReceived) {
+			via.Received = val
+		}
+	case 5:
+		if !via.HasRPort && equalKey(name, keyRPort) {
+			via.HasRPort = true
+			if hasVal {
+				via.RPort = val
+			} else {
+				via.RPort = name[len(name):]
 			}
 		}
 	}
-	return true
 }
 
 // viaGeneral is parseViaInto for any via-parm the grammar allows.
@@ -999,25 +1005,7 @@ func viaGeneral(v []byte, via *Via) error {
 			break
 		}
 		p = next
-		switch {
-		case equalKey(name, keyBranch):
-			if via.Branch == nil {
-				via.Branch = val
-			}
-		case equalKey(name, keyReceived):
-			if via.Received == nil {
-				via.Received = val
-			}
-		case equalKey(name, keyRPort):
-			if !via.HasRPort {
-				via.HasRPort = true
-				if hasVal {
-					via.RPort = val
-				} else {
-					via.RPort = name[len(name):]
-				}
-			}
-		}
+		via.setParam(name, val, hasVal)
 	}
 	return nil
 }
