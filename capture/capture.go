@@ -3,6 +3,8 @@
 //
 // Readers are pure Go and zero-copy: the Data of a Packet is a view into the
 // reader's buffer, valid only until the next call to Next. Copy what you keep.
+// OpenMapped goes one step further for a plain file: the buffer is the file
+// itself, mapped into memory, so not even the kernel copies it.
 // Time is always the packet's own timestamp; nothing here reads the clock.
 //
 // Open detects the format by its magic number, never by the file name. A

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -265,6 +267,39 @@ func variants(t testing.TB, b []byte) []variant {
 	vs = append(vs, variant{"onebyte", func() (*Reader, error) {
 		return newReader(iotest.OneByteReader(bytes.NewReader(b)), "test", 64)
 	}})
+	// OpenMapped's reader: the whole file mapped, and its first half only,
+	// the rest read by the prefetcher as if appended after the open (a
+	// record is cut at the mapping's end).
+	for _, half := range []bool{false, true} {
+		vs = append(vs, variant{map[bool]string{false: "mapped", true: "mapped-half"}[half], func() (*Reader, error) {
+			path := filepath.Join(t.TempDir(), "test")
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := len(b)
+			if half {
+				k /= 2
+			}
+			var rd *Reader
+			if m := mapFile(f, int64(k)); m != nil {
+				rd, err = newMappedReader(f, "test", m)
+			} else if k > 0 {
+				t.Fatalf("%d bytes not mapped", k)
+			} else {
+				rd, err = newReader(f, "test", defaultBufSize)
+			}
+			if err != nil {
+				f.Close()
+				return nil, err
+			}
+			rd.file = f
+			return rd, nil
+		}})
+	}
 	return vs
 }
 

@@ -132,8 +132,13 @@ func TestPcapgoWriter(t *testing.T) {
 		if err := os.WriteFile(gzPath, gz(t, raw), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range []string{path, gzPath} {
-			src, err := Open(p)
+		opens := []struct {
+			p    string
+			open func(string) (Source, error)
+		}{{path, Open}, {gzPath, Open}, {path, OpenMapped}, {gzPath, OpenMapped}}
+		for _, o := range opens {
+			p := o.p
+			src, err := o.open(p)
 			if err != nil {
 				t.Fatal(err)
 			}

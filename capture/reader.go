@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Limits that keep a hostile or broken file from costing unbounded memory.
@@ -68,11 +70,18 @@ type Reader struct {
 	size int64
 
 	buf   []byte
-	chunk bool   // buf is a prefetch chunk, to give back once read
-	own   []byte // for a record longer than the chunks' headroom, cut by a chunk's end
-	r, w  int    // unread bytes are buf[r:w]
-	base  int64  // stream offset of buf[0], in the decompressed stream
-	rerr  error  // sticky error from src, io.EOF included
+	chunk bool // buf is a prefetch chunk, to give back once read
+
+	// OpenMapped: the mapping of the file's first bytes, buf while inMap;
+	// its pages before dropped have been taken out of memory (release).
+	mapped  []byte
+	inMap   bool
+	dropped int
+
+	own  []byte // for a record longer than the chunks' headroom, cut by a chunk's end
+	r, w int    // unread bytes are buf[r:w]
+	base int64  // stream offset of buf[0], in the decompressed stream
+	rerr error  // sticky error from src, io.EOF included
 
 	pkt    Packet
 	n      int  // packets returned so far
@@ -134,20 +143,125 @@ func Open(name string) (Source, error) {
 		}
 		return rd, nil
 	}
+	return openSource(name, false)
+}
+
+// OpenMapped is Open, except that a regular file that is not compressed is
+// mapped into memory instead of read: packets are views of the mapping, so
+// the file's bytes are not copied and no goroutine reads ahead. What is
+// appended to the file after it was opened (a capture still being
+// written) is read as Open reads. Standard input, a compressed file, or a
+// file that cannot be mapped is read as by Open.
+//
+// If another program shrinks the file while it is being read, touching the
+// bytes that are gone faults (SIGBUS) rather than returning an error. So
+// call it only from a goroutine that has set debug.SetPanicOnFault and turns
+// the panic such a fault raises into an error with Reader.Fault.
+func OpenMapped(name string) (Source, error) {
+	if name == "-" {
+		return Open(name)
+	}
+	return openSource(name, true)
+}
+
+func openSource(name string, mapped bool) (Source, error) {
+	rd, err := openFile(name, mapped)
+	if err != nil {
+		return nil, err // not a nil *Reader in a non-nil Source
+	}
+	return rd, nil
+}
+
+func openFile(name string, mapped bool) (*Reader, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	rd, err := newReader(f, name, defaultBufSize)
+	size := int64(-1)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	var m []byte
+	if mapped {
+		m = mapFile(f, size)
+		if len(m) >= 2 && m[0] == 0x1f && m[1] == 0x8b { // gzip: read as a stream
+			unmapFile(m)
+			m = nil
+		}
+	}
+	var rd *Reader
+	if m != nil {
+		rd, err = newMappedReader(f, name, m)
+	} else {
+		rd, err = newReader(f, name, defaultBufSize)
+	}
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	rd.file = f
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		rd.size = fi.Size()
+	rd.file, rd.size = f, size
+	return rd, nil
+}
+
+// newMappedReader reads from m, the mapping of f's first len(m) bytes, and
+// then reads on from f (through the prefetcher, started by fill).
+func newMappedReader(f *os.File, name string, m []byte) (*Reader, error) {
+	rd := &Reader{name: name, size: -1, file: f, mapped: m, inMap: true, buf: m, w: len(m)}
+	rd.raw.r = io.NewSectionReader(f, int64(len(m)), math.MaxInt64-int64(len(m)))
+	rd.src = &rd.raw
+	if err := rd.detect(); err != nil {
+		rd.stopPrefetch()
+		rd.unmap()
+		return nil, err
 	}
 	return rd, nil
+}
+
+// dropStep is how much of a mapped file is read before its pages are
+// taken out of memory (Reader.release); hugePage the block size they are
+// dropped by, a multiple of every page size Linux uses for files.
+const (
+	dropStep = 4 << 20
+	hugePage = 2 << 20
+)
+
+// release drops the pages of the mapping that have been read (Next has
+// moved past them) and updates BytesRead. It drops whole 2 MiB blocks
+// only: the kernel may map a file's pages 2 MiB at a time (transparent
+// huge pages), and a touch of the block that holds rd.r would map all of
+// it again, dropped part included.
+func (rd *Reader) release() {
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(rd.mapped)))
+	if end := int((start+uintptr(rd.r))&^(hugePage-1) - start); end > rd.dropped {
+		dropPages(rd.mapped[rd.dropped:end])
+		rd.dropped = end
+	}
+	rd.raw.n.Store(int64(rd.r))
+}
+
+// unmap releases the mapping, if any. Nothing may touch its bytes after.
+func (rd *Reader) unmap() {
+	if rd.mapped != nil {
+		unmapFile(rd.mapped)
+		rd.mapped, rd.inMap = nil, false
+	}
+}
+
+// Fault turns what recover returned after a memory fault in a mapped
+// file's bytes (OpenMapped) into a *DamageError naming the byte offset; it
+// returns nil for anything else, which the caller should panic with again.
+func (rd *Reader) Fault(r any) error {
+	e, ok := r.(interface{ Addr() uintptr })
+	if !ok || len(rd.mapped) == 0 {
+		return nil
+	}
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(rd.mapped)))
+	a := e.Addr()
+	if a < start || a >= start+uintptr(len(rd.mapped)) {
+		return nil
+	}
+	return &DamageError{File: rd.name, Packet: rd.n, Offset: int64(a - start),
+		Err: fmt.Errorf("%w: the file shrank while being read (did another program truncate it?)", ErrTruncated)}
 }
 
 // NewReader is Open over any reader; name is used in errors only. Close does
@@ -293,6 +407,9 @@ func (rd *Reader) Next() (*Packet, error) {
 		}
 		return nil, io.EOF
 	}
+	if rd.inMap && rd.r-rd.dropped >= dropStep {
+		rd.release() // the last packet returned is given up now
+	}
 	var p *Packet
 	var err error
 	if rd.format == formatPcap {
@@ -315,6 +432,7 @@ func (rd *Reader) Close() error {
 	rd.closed, rd.done = true, true
 	rd.buf, rd.pkt.Data = nil, nil // Drops still answers
 	rd.stopPrefetch()              // (gzip.Reader needs no Close: it holds no resource)
+	rd.unmap()
 	if rd.file != nil {
 		return rd.file.Close()
 	}
@@ -368,6 +486,14 @@ func (rd *Reader) fill(n int) bool {
 		if rd.rerr != nil {
 			return false
 		}
+		if rd.pf == nil { // the end of a mapped file: read on from there, if it grew
+			rd.raw.n.Store(int64(len(rd.mapped)))
+			if fi, err := rd.file.Stat(); err == nil && fi.Size() <= int64(len(rd.mapped)) {
+				rd.rerr = io.EOF
+				return false
+			}
+			rd.pf = newPrefetcher(rd.src, defaultBufSize, prefetchHeadroom)
+		}
 		next, err := rd.pf.take()
 		h := rd.pf.headroom
 		if len(next) < h { // the stream had ended already
@@ -395,6 +521,11 @@ func (rd *Reader) fill(n int) bool {
 		}
 		if oldIsChunk {
 			rd.pf.give(old)
+		}
+		if rd.inMap { // its unread bytes were copied: all of it is read
+			rd.inMap = false
+			dropPages(rd.mapped[rd.dropped:])
+			rd.dropped = len(rd.mapped)
 		}
 		if err != nil {
 			rd.rerr = err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"time"
 
 	"github.com/sipflow/sipflow/capture"
@@ -76,12 +77,56 @@ func openCapture(g *globalOptions, name string) (capture.Source, error) {
 	return src, nil
 }
 
+// openMapped is openCapture with the file mapped into memory
+// (capture.OpenMapped): only for a goroutine that recovers the faults it
+// may raise (decodePackets).
+func openMapped(g *globalOptions, name string) (capture.Source, error) {
+	if name == "-" {
+		return openCapture(g, name)
+	}
+	src, err := capture.OpenMapped(name)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return src, nil
+}
+
+// decodePackets decodes every packet of src and returns the error that ended
+// the reading early (damage), nil at the end of the file. A memory fault
+// in a mapped file's bytes (another program truncated it) ends it as
+// damage too, rather than crashing: everything before it was analysed.
+func decodePackets(src capture.Source, dec *decode.Decoder, h *handler) (damage error) {
+	if rd, ok := src.(*capture.Reader); ok {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if r := recover(); r != nil {
+				if damage = rd.Fault(r); damage == nil {
+					panic(r)
+				}
+			}
+		}()
+	}
+	for {
+		p, err := src.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if h.advance != nil {
+			h.advance(p.Time)
+		}
+		dec.Decode(p)
+	}
+}
+
 // scanCapture runs every packet of the named capture through a Decoder.
 // It returns a *exitError with exitDamaged when the file was damaged (after
 // analysing everything before the damage), or exitUsage when it could not be
 // opened at all.
 func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, error) {
-	src, err := openCapture(g, name)
+	src, err := openMapped(g, name)
 	if err != nil {
 		return nil, err
 	}
@@ -90,21 +135,7 @@ func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, erro
 		h.warnings = &warnings{w: g.Err, file: name}
 	}
 	dec := decode.NewDecoder(h, decode.Options{Keep: h.keep, Lean: h.lean})
-	var damage error
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			damage = err
-			break
-		}
-		if h.advance != nil {
-			h.advance(p.Time)
-		}
-		dec.Decode(p)
-	}
+	damage := decodePackets(src, dec, h)
 	dec.Flush()
 	if h.end != nil {
 		var drops uint64
