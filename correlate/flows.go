@@ -3,12 +3,14 @@ package correlate
 import (
 	"bufio"
 	"embed"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -365,6 +367,42 @@ type matcher struct {
 	view     []flowMsg // scratch for flowView
 	bestStep int       // furthest step reached with bestMsg messages consumed
 	bestMsg  int
+
+	// Calls of one shape (a load test's thousands of identical calls) are
+	// matched once: results holds the outcome by the view's key (viewKey),
+	// for the flows of the first call matched (flows).
+	key     []byte
+	results map[string]flowResult
+	flows   []*Flow
+}
+
+// flowResult is what matchFlows found for a view: the flow it matched, or
+// the closest one and how far the view followed it.
+type flowResult struct {
+	matched, best     *Flow
+	bestStep, bestMsg int
+}
+
+// maxFlowResults bounds matcher.results; past it the memo starts afresh.
+const maxFlowResults = 4096
+
+// viewKey encodes everything Step.matches reads of the view's messages:
+// sides, method or status code, and CSeq method, strings length-prefixed.
+func viewKey(key []byte, view []flowMsg) []byte {
+	key = key[:0]
+	for i := range view {
+		fm := &view[i]
+		key = append(key, byte(fm.from)<<4|byte(fm.to))
+		if fm.m.IsRequest() {
+			key = binary.AppendUvarint(key, uint64(len(fm.m.Method)))
+			key = append(key, fm.m.Method...)
+			continue
+		}
+		key = append(key, fm.code[:]...)
+		key = binary.AppendUvarint(key, uint64(len(fm.m.CSeqMethod)))
+		key = append(key, fm.m.CSeqMethod...)
+	}
+	return key
 }
 
 func (mt *matcher) reset(steps []Step, msgs []flowMsg) {
@@ -427,25 +465,40 @@ func matchFlows(c *Call, flows []*Flow, mt *matcher) {
 	if len(view) == 0 {
 		return
 	}
-	var best *Flow
-	bestStep, bestMsg := 0, 0
+	if mt.results == nil || len(mt.results) >= maxFlowResults || !slices.Equal(mt.flows, flows) {
+		mt.results, mt.flows = make(map[string]flowResult), flows
+	}
+	mt.key = viewKey(mt.key, view)
+	r, ok := mt.results[string(mt.key)]
+	if !ok {
+		r = matchView(view, flows, mt)
+		mt.results[string(mt.key)] = r
+	}
+	switch {
+	case r.matched != nil:
+		c.Flow = r.matched.Name
+		c.Deviation = ""
+	case r.best != nil:
+		mt.reset(r.best.Steps, view)
+		mt.bestStep, mt.bestMsg = r.bestStep, r.bestMsg
+		c.Deviation = describeDeviation(r.best, mt)
+	} // else no flow even starts like this call
+}
+
+// matchView runs the flows over a view: the first that matches, or the
+// one the view follows furthest.
+func matchView(view []flowMsg, flows []*Flow, mt *matcher) flowResult {
+	var r flowResult
 	for _, f := range flows {
 		mt.reset(f.Steps, view)
 		if mt.match(0, 0) {
-			c.Flow = f.Name
-			c.Deviation = ""
-			return
+			return flowResult{matched: f}
 		}
-		if mt.bestMsg > bestMsg {
-			best, bestStep, bestMsg = f, mt.bestStep, mt.bestMsg
+		if mt.bestMsg > r.bestMsg {
+			r.best, r.bestStep, r.bestMsg = f, mt.bestStep, mt.bestMsg
 		}
 	}
-	if best == nil {
-		return // no flow even starts like this call
-	}
-	mt.reset(best.Steps, view)
-	mt.bestStep, mt.bestMsg = bestStep, bestMsg
-	c.Deviation = describeDeviation(best, mt)
+	return r
 }
 
 func describeDeviation(f *Flow, mt *matcher) string {

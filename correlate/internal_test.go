@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -303,5 +305,136 @@ func TestMediaExpected(t *testing.T) {
 	c.Flush()
 	if c.Stats.MediaExpected != 2 {
 		t.Errorf("MediaExpected = %d, want 2 (both, late-offer)", c.Stats.MediaExpected)
+	}
+}
+
+// TestFlowMemoSameAsFresh: the flow and deviation a call gets from the
+// matcher's memo (calls of one shape matched once) are those a fresh
+// matcher finds, on every test capture, the corpus when present and a
+// generated load of identical calls; and a matcher given other flows
+// does not answer from the memo of the first ones.
+func TestFlowMemoSameAsFresh(t *testing.T) {
+	files := append(corpusFiles(t), generatedCapture(t, 200))
+	calls, deviating := 0, 0
+	for _, f := range files {
+		var c *Correlator
+		c = New(Options{Media: true}, func(call *Call) {
+			flow, dev := call.Flow, call.Deviation
+			call.Flow, call.Deviation = "", ""
+			matchFlows(call, c.opts.Flows, &matcher{})
+			if call.Flow != flow || call.Deviation != dev {
+				t.Errorf("%s: call %s: memo gave flow %q deviation %q, fresh %q %q", f, call.ID, flow, dev, call.Flow, call.Deviation)
+			}
+			calls++
+			if dev != "" {
+				deviating++
+			}
+		})
+		testfeed.Capture(f, c.Advance, c.Add, c.AddDatagram)
+		c.Flush()
+		if f == files[len(files)-1] && len(c.matcher.results) > 3 {
+			t.Errorf("%s: %d shapes remembered for 200 identical calls", f, len(c.matcher.results))
+		}
+	}
+	if calls < 50 || deviating == 0 {
+		t.Errorf("%d calls, %d deviating: the test compares too little", calls, deviating)
+	}
+
+	// One view, two sets of flows: each its own answer.
+	var c *Correlator
+	var call *Call
+	c = New(Options{}, func(x *Call) {
+		if x.Kind == KindCall && call == nil {
+			call = x
+		}
+	})
+	testfeed.Capture(filepath.Join("..", "testdata", "call_busy.pcap"), c.Advance, c.Add, c.AddDatagram)
+	c.Flush()
+	if call == nil {
+		t.Fatal("call_busy.pcap: no call")
+	}
+	var mt matcher
+	matchFlows(call, DefaultFlows(), &mt)
+	first := call.Flow + "|" + call.Deviation
+	only := []*Flow{{Name: "just-invite", Steps: []Step{{From: "A", To: "B", Method: "INVITE", Min: 1, Max: 1}, {Any: true}}}}
+	call.Flow, call.Deviation = "", ""
+	matchFlows(call, only, &mt)
+	if call.Flow != "just-invite" || first == "just-invite|" {
+		t.Errorf("flows changed: got %q %q after %q", call.Flow, call.Deviation, first)
+	}
+}
+
+// TestFlowMemoKey: calls that differ from a basic call in one thing a flow
+// step reads (a side, the method, the status, the CSeq method) each get
+// what a fresh matcher finds, from one matcher that saw the basic call
+// first: the memo's key tells them apart.
+func TestFlowMemoKey(t *testing.T) {
+	a, b := netip.MustParseAddrPort("192.0.2.1:5060"), netip.MustParseAddrPort("192.0.2.2:5060")
+	type msg struct {
+		fromA  bool
+		method string
+		status int
+		cseq   string
+	}
+	basic := []msg{{true, "INVITE", 0, "INVITE"}, {false, "", 180, "INVITE"}, {false, "", 200, "INVITE"},
+		{true, "ACK", 0, "ACK"}, {true, "BYE", 0, "BYE"}, {false, "", 200, "BYE"}}
+	build := func(ms []msg) *Call {
+		l := &Leg{}
+		for i, m := range ms {
+			src, dst := a, b
+			if !m.fromA {
+				src, dst = b, a
+			}
+			l.Messages = append(l.Messages, &Message{N: i + 1, Src: src, Dst: dst, Method: m.method, Status: m.status, CSeqMethod: m.cseq})
+		}
+		return &Call{Caller: a, Callee: b, Legs: []*Leg{l}}
+	}
+	variants := [][]msg{basic}
+	for i := range basic {
+		for _, change := range []func(*msg){
+			func(m *msg) { m.fromA = !m.fromA },
+			func(m *msg) {
+				if m.status == 0 {
+					m.method = "CANCEL"
+				} else {
+					m.status = 486
+				}
+			},
+			func(m *msg) {
+				if m.status != 0 {
+					m.status += 3 // 183, 203
+				}
+			},
+			func(m *msg) { m.cseq = strings.Repeat("X", len(m.cseq)) }, // the same length
+		} {
+			v := slices.Clone(basic)
+			change(&v[i])
+			variants = append(variants, v)
+		}
+	}
+	var shared matcher
+	// First a flow that reads a response's CSeq method, which the default
+	// flows do not.
+	exact := &Flow{Name: "exact"}
+	for _, m := range basic {
+		st := Step{From: "A", To: "B", Method: m.method, Min: 1, Max: 1}
+		if m.status != 0 {
+			st = Step{From: "B", To: "A", Status: strconv.Itoa(m.status), CSeq: m.cseq, Min: 1, Max: 1}
+		}
+		exact.Steps = append(exact.Steps, st)
+	}
+	flows := []*Flow{exact}
+	answers := map[string]bool{}
+	for _, v := range variants {
+		memo, fresh := build(v), build(v)
+		matchFlows(memo, flows, &shared)
+		matchFlows(fresh, flows, &matcher{})
+		if memo.Flow != fresh.Flow || memo.Deviation != fresh.Deviation {
+			t.Errorf("%v: memo %q %q, fresh %q %q", v, memo.Flow, memo.Deviation, fresh.Flow, fresh.Deviation)
+		}
+		answers[fresh.Flow+"|"+fresh.Deviation] = true
+	}
+	if len(answers) < len(variants)/2 {
+		t.Errorf("%d variants, %d answers: the flows tell too few apart for the test to mean much", len(variants), len(answers))
 	}
 }
