@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -129,5 +130,27 @@ func TestMappedFault(t *testing.T) {
 	}
 	if rd.Fault("not a fault") != nil || rd.Fault(nil) != nil {
 		t.Error("Fault takes other panics for faults")
+	}
+}
+
+// TestMappedShrinksBeforeHeader: a file truncated between its mapping and
+// the reading of its header gives a damage error, not a crash.
+func TestMappedShrinksBeforeHeader(t *testing.T) {
+	path := bigPcap(t, 1<<16)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := mapFile(f, 1<<16)
+	if m == nil {
+		t.Fatal("not mapped")
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := newMappedReader(f, path, m)
+	if rd != nil || !errors.Is(err, ErrTruncated) || !strings.Contains(fmt.Sprint(err), "shrank") {
+		t.Fatalf("newMappedReader of a file emptied = %v, %v; want a truncation error", rd, err)
 	}
 }

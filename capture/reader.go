@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"unsafe"
 )
@@ -184,7 +185,8 @@ func openFile(name string, mapped bool) (*Reader, error) {
 	var m []byte
 	if mapped {
 		m = mapFile(f, size)
-		if len(m) >= 2 && m[0] == 0x1f && m[1] == 0x8b { // gzip: read as a stream
+		var head [2]byte
+		if n, _ := f.ReadAt(head[:], 0); n == 2 && head[0] == 0x1f && head[1] == 0x8b && m != nil { // gzip: read as a stream
 			unmapFile(m)
 			m = nil
 		}
@@ -205,8 +207,20 @@ func openFile(name string, mapped bool) (*Reader, error) {
 
 // newMappedReader reads from m, the mapping of f's first len(m) bytes, and
 // then reads on from f (through the prefetcher, started by fill).
-func newMappedReader(f *os.File, name string, m []byte) (*Reader, error) {
-	rd := &Reader{name: name, size: -1, file: f, mapped: m, inMap: true, buf: m, w: len(m)}
+func newMappedReader(f *os.File, name string, m []byte) (rd *Reader, err error) {
+	rd = &Reader{name: name, size: -1, file: f, mapped: m, inMap: true, buf: m, w: len(m)}
+	// The file may shrink before its header is read: a fault, not a crash.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if err = rd.Fault(r); err == nil {
+				panic(r)
+			}
+			rd.stopPrefetch()
+			rd.unmap()
+			rd = nil
+		}
+	}()
 	rd.raw.r = io.NewSectionReader(f, int64(len(m)), math.MaxInt64-int64(len(m)))
 	rd.src = &rd.raw
 	if err := rd.detect(); err != nil {

@@ -394,10 +394,12 @@ func viewKey(key []byte, view []flowMsg) []byte {
 		fm := &view[i]
 		key = append(key, byte(fm.from)<<4|byte(fm.to))
 		if fm.m.IsRequest() {
+			key = append(key, 'Q') // and 'R': a method's bytes cannot pass for a status code
 			key = binary.AppendUvarint(key, uint64(len(fm.m.Method)))
 			key = append(key, fm.m.Method...)
 			continue
 		}
+		key = append(key, 'R')
 		key = append(key, fm.code[:]...)
 		key = binary.AppendUvarint(key, uint64(len(fm.m.CSeqMethod)))
 		key = append(key, fm.m.CSeqMethod...)

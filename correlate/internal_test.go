@@ -412,6 +412,13 @@ func TestFlowMemoKey(t *testing.T) {
 			variants = append(variants, v)
 		}
 	}
+	// A request whose method's length and bytes spell a response's status
+	// and CSeq method (found by review): not the same key.
+	req := build([]msg{{true, "861" + strings.Repeat("A", 49), 0, "X"}})
+	resp := build([]msg{{true, "", 486, strings.Repeat("A", 49)}})
+	if vr, vs := viewKey(nil, flowView(req, nil)), viewKey(nil, flowView(resp, nil)); string(vr) == string(vs) {
+		t.Errorf("a request and a response share the key %q", vr)
+	}
 	var shared matcher
 	// First a flow that reads a response's CSeq method, which the default
 	// flows do not.
