@@ -284,19 +284,14 @@ func variants(t testing.TB, b []byte) []variant {
 			if half {
 				k /= 2
 			}
-			var rd *Reader
-			if m := mapFile(f, int64(k)); m != nil {
-				rd, err = newMappedReader(f, "test", m)
-			} else if k > 0 {
-				t.Fatalf("%d bytes not mapped", k)
-			} else {
-				rd, err = newReader(f, "test", defaultBufSize)
-			}
+			rd, err := newFileReader(f, "test", int64(k))
 			if err != nil {
 				f.Close()
 				return nil, err
 			}
-			rd.file = f
+			if k > 0 && rd.mapped == nil {
+				t.Fatalf("%d bytes not mapped", k)
+			}
 			return rd, nil
 		}})
 	}

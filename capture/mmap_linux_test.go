@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -93,8 +92,8 @@ func TestMappedReleases(t *testing.T) {
 }
 
 // TestMappedFault: a file truncated while mapped faults when its lost
-// bytes are touched; with SetPanicOnFault the panic becomes, through
-// Reader.Fault, a DamageError at the byte that is gone.
+// bytes are touched; Reader.Protect turns the panic into a DamageError at
+// the byte that is gone.
 func TestMappedFault(t *testing.T) {
 	path := bigPcap(t, 1<<20)
 	src, err := OpenMapped(path)
@@ -109,26 +108,22 @@ func TestMappedFault(t *testing.T) {
 	if err := os.Truncate(path, 8192); err != nil {
 		t.Fatal(err)
 	}
-	var got error
-	func() {
-		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-		defer func() {
-			if got = rd.Fault(recover()); got == nil {
-				t.Error("no fault recovered")
-			}
-		}()
+	got := rd.Protect(func() error {
 		for {
 			if _, err := src.Next(); err != nil {
 				t.Errorf("Next = %v, want a fault first", err)
-				return
+				return nil
 			}
 		}
-	}()
+	})
+	if got == nil {
+		t.Error("no fault recovered")
+	}
 	var de *DamageError
 	if !errors.As(got, &de) || !errors.Is(got, ErrTruncated) || de.Offset < 8192 || de.Offset >= 16384 || !strings.Contains(got.Error(), "shrank") {
 		t.Errorf("fault = %v, want a truncation DamageError between 8192 and 16384", got)
 	}
-	if rd.Fault("not a fault") != nil || rd.Fault(nil) != nil {
+	if rd.fault("not a fault") != nil || rd.fault(nil) != nil {
 		t.Error("Fault takes other panics for faults")
 	}
 }

@@ -156,8 +156,8 @@ func Open(name string) (Source, error) {
 //
 // If another program shrinks the file while it is being read, touching the
 // bytes that are gone faults (SIGBUS) rather than returning an error. So
-// call it only from a goroutine that has set debug.SetPanicOnFault and turns
-// the panic such a fault raises into an error with Reader.Fault.
+// read its packets inside Reader.Protect, which turns such a fault into a
+// damage error.
 func OpenMapped(name string) (Source, error) {
 	if name == "-" {
 		return Open(name)
@@ -182,48 +182,53 @@ func openFile(name string, mapped bool) (*Reader, error) {
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 		size = fi.Size()
 	}
-	var m []byte
+	mapLen := int64(0)
 	if mapped {
-		m = mapFile(f, size)
+		mapLen = size
+	}
+	rd, err := newFileReader(f, name, mapLen)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	rd.size = size
+	return rd, nil
+}
+
+// newFileReader reads f, its first mapLen bytes from a mapping when they
+// can be mapped and are not gzip-compressed (mapLen 0: none), the rest
+// through the prefetcher.
+func newFileReader(f *os.File, name string, mapLen int64) (*Reader, error) {
+	var rd *Reader
+	var err error
+	m := mapFile(f, mapLen)
+	if m != nil {
 		var head [2]byte
-		if n, _ := f.ReadAt(head[:], 0); n == 2 && head[0] == 0x1f && head[1] == 0x8b && m != nil { // gzip: read as a stream
+		if n, _ := f.ReadAt(head[:], 0); n == 2 && head[0] == 0x1f && head[1] == 0x8b { // gzip: read as a stream
 			unmapFile(m)
 			m = nil
 		}
 	}
-	var rd *Reader
 	if m != nil {
 		rd, err = newMappedReader(f, name, m)
 	} else {
 		rd, err = newReader(f, name, defaultBufSize)
 	}
 	if err != nil {
-		f.Close()
 		return nil, err
 	}
-	rd.file, rd.size = f, size
+	rd.file = f
 	return rd, nil
 }
 
 // newMappedReader reads from m, the mapping of f's first len(m) bytes, and
 // then reads on from f (through the prefetcher, started by fill).
-func newMappedReader(f *os.File, name string, m []byte) (rd *Reader, err error) {
-	rd = &Reader{name: name, size: -1, file: f, mapped: m, inMap: true, buf: m, w: len(m)}
-	// The file may shrink before its header is read: a fault, not a crash.
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			if err = rd.Fault(r); err == nil {
-				panic(r)
-			}
-			rd.stopPrefetch()
-			rd.unmap()
-			rd = nil
-		}
-	}()
+func newMappedReader(f *os.File, name string, m []byte) (*Reader, error) {
+	rd := &Reader{name: name, size: -1, file: f, mapped: m, inMap: true, buf: m, w: len(m)}
 	rd.raw.r = io.NewSectionReader(f, int64(len(m)), math.MaxInt64-int64(len(m)))
 	rd.src = &rd.raw
-	if err := rd.detect(); err != nil {
+	// The file may shrink before its header is read: a fault, not a crash.
+	if err := rd.Protect(rd.detect); err != nil {
 		rd.stopPrefetch()
 		rd.unmap()
 		return nil, err
@@ -261,10 +266,29 @@ func (rd *Reader) unmap() {
 	}
 }
 
-// Fault turns what recover returned after a memory fault in a mapped
-// file's bytes (OpenMapped) into a *DamageError naming the byte offset; it
-// returns nil for anything else, which the caller should panic with again.
-func (rd *Reader) Fault(r any) error {
+// Protect runs fn, which reads the Reader's packets, and turns a memory
+// fault in a mapped file's bytes (OpenMapped: another program truncated
+// the file) into the *DamageError fault describes; any other panic goes on.
+// For a Reader that maps nothing it only calls fn.
+func (rd *Reader) Protect(fn func() error) (err error) {
+	if rd.mapped == nil {
+		return fn()
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if err = rd.fault(r); err == nil {
+				panic(r)
+			}
+		}
+	}()
+	return fn()
+}
+
+// fault turns what recover returned after a memory fault in the mapping's
+// bytes into a *DamageError naming the byte offset; it returns nil for
+// anything else.
+func (rd *Reader) fault(r any) error {
 	e, ok := r.(interface{ Addr() uintptr })
 	if !ok || len(rd.mapped) == 0 {
 		return nil

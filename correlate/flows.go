@@ -481,9 +481,7 @@ func matchFlows(c *Call, flows []*Flow, mt *matcher) {
 		c.Flow = r.matched.Name
 		c.Deviation = ""
 	case r.best != nil:
-		mt.reset(r.best.Steps, view)
-		mt.bestStep, mt.bestMsg = r.bestStep, r.bestMsg
-		c.Deviation = describeDeviation(r.best, mt)
+		c.Deviation = describeDeviation(r.best, view, r.bestStep, r.bestMsg)
 	} // else no flow even starts like this call
 }
 
@@ -503,9 +501,11 @@ func matchView(view []flowMsg, flows []*Flow, mt *matcher) flowResult {
 	return r
 }
 
-func describeDeviation(f *Flow, mt *matcher) string {
+// describeDeviation says where view left flow f: after bestMsg messages,
+// at step bestStep.
+func describeDeviation(f *Flow, view []flowMsg, bestStep, bestMsg int) string {
 	want := "expected the flow to end"
-	for _, st := range f.Steps[mt.bestStep:] {
+	for _, st := range f.Steps[bestStep:] {
 		if st.Any || st.Min == 0 {
 			continue
 		}
@@ -513,13 +513,13 @@ func describeDeviation(f *Flow, mt *matcher) string {
 		break
 	}
 	var got string
-	if mt.bestMsg < len(mt.msgs) {
-		fm := mt.msgs[mt.bestMsg]
+	if bestMsg < len(view) {
+		fm := view[bestMsg]
 		got = fmt.Sprintf("got %v -> %v %s (packet %d)", fm.from, fm.to, flowLabel(fm.m), fm.m.N)
 	} else {
 		got = "but the call ended"
 	}
-	return fmt.Sprintf("%s: after %d message(s), %s, %s", f.Name, mt.bestMsg, want, got)
+	return fmt.Sprintf("%s: after %d message(s), %s, %s", f.Name, bestMsg, want, got)
 }
 
 func flowLabel(m *Message) string {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"time"
 
 	"github.com/sipflow/sipflow/capture"
@@ -62,29 +61,17 @@ func (h *handler) Datagram(d *decode.Datagram) {
 
 func (h *handler) Warn(w *decode.Warning) { h.warnings.Warn(w) }
 
-// openCapture opens a file by name, "-" being the command's standard input.
+// openCapture opens a file by name, "-" being the command's standard
+// input; a file is mapped into memory (capture.OpenMapped), so its packets
+// must be read inside Reader.Protect (decodePackets).
 func openCapture(g *globalOptions, name string) (capture.Source, error) {
 	var src capture.Source
 	var err error
 	if name == "-" {
 		src, err = capture.NewReader(g.In, "-")
 	} else {
-		src, err = capture.Open(name)
+		src, err = capture.OpenMapped(name)
 	}
-	if err != nil {
-		return nil, &exitError{code: exitUsage, err: err}
-	}
-	return src, nil
-}
-
-// openMapped is openCapture with the file mapped into memory
-// (capture.OpenMapped): only for a goroutine that recovers the faults it
-// may raise (decodePackets).
-func openMapped(g *globalOptions, name string) (capture.Source, error) {
-	if name == "-" {
-		return openCapture(g, name)
-	}
-	src, err := capture.OpenMapped(name)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
@@ -95,30 +82,26 @@ func openMapped(g *globalOptions, name string) (capture.Source, error) {
 // the reading early (damage), nil at the end of the file. A memory fault
 // in a mapped file's bytes (another program truncated it) ends it as
 // damage too, rather than crashing: everything before it was analysed.
-func decodePackets(src capture.Source, dec *decode.Decoder, h *handler) (damage error) {
-	if rd, ok := src.(*capture.Reader); ok {
-		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-		defer func() {
-			if r := recover(); r != nil {
-				if damage = rd.Fault(r); damage == nil {
-					panic(r)
-				}
+func decodePackets(src capture.Source, dec *decode.Decoder, h *handler) error {
+	read := func() error {
+		for {
+			p, err := src.Next()
+			if err == io.EOF {
+				return nil
 			}
-		}()
+			if err != nil {
+				return err
+			}
+			if h.advance != nil {
+				h.advance(p.Time)
+			}
+			dec.Decode(p)
+		}
 	}
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if h.advance != nil {
-			h.advance(p.Time)
-		}
-		dec.Decode(p)
+	if rd, ok := src.(*capture.Reader); ok {
+		return rd.Protect(read)
 	}
+	return read()
 }
 
 // scanCapture runs every packet of the named capture through a Decoder.
@@ -126,7 +109,7 @@ func decodePackets(src capture.Source, dec *decode.Decoder, h *handler) (damage 
 // analysing everything before the damage), or exitUsage when it could not be
 // opened at all.
 func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, error) {
-	src, err := openMapped(g, name)
+	src, err := openCapture(g, name)
 	if err != nil {
 		return nil, err
 	}
