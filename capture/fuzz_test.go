@@ -3,7 +3,11 @@ package capture
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -85,4 +89,82 @@ func FuzzReadCapture(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzMappedSameAsRead: a mapped file (OpenMapped's reader, checking the
+// file a page at a time) reads exactly as the same bytes read as a stream:
+// the same packets (number, offset, time, bytes) and the same end, whether
+// the whole file is mapped or only its first cut bytes (the rest read on
+// as if appended after the open).
+func FuzzMappedSameAsRead(f *testing.F) {
+	f.Add(threePcap(), uint16(0))
+	g, _ := threePcapng()
+	g.block(4, bytes.Repeat([]byte("skipped "), 1200)) // across pages
+	g.epb(0, 1<<40, bytes.Repeat([]byte("enhanced"), 700), 5600)
+	f.Add(g.b, uint16(4100))
+	f.Add(threePcap()[:90], uint16(50))
+	f.Add([]byte("not a capture at all"), uint16(3))
+
+	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
+		if len(data) > 1<<20 {
+			return
+		}
+		type step struct {
+			n      int
+			off    int64
+			time   int64
+			data   string
+			length int
+			err    string
+		}
+		read := func(rd *Reader, err error) []step {
+			if err != nil {
+				return []step{{err: err.Error()}}
+			}
+			defer rd.Close()
+			var steps []step
+			err = rd.Protect(func() error {
+				for {
+					p, err := rd.Next()
+					if err != nil {
+						steps = append(steps, step{err: err.Error()})
+						return nil
+					}
+					steps = append(steps, step{p.N, p.Offset, p.Time.UnixNano(), string(p.Data), p.Length, ""})
+				}
+			})
+			if err != nil {
+				t.Fatalf("fault reading an unchanged file: %v", err)
+			}
+			return steps
+		}
+		want := read(newReader(bytes.NewReader(data), "f", 4096))
+		path := filepath.Join(t.TempDir(), "f")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []int{len(data), int(cut) % (len(data) + 1)} {
+			file, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd, err := newFileReader(file, "f", int64(k))
+			if err != nil {
+				file.Close()
+			}
+			if got := read(rd, err); !slices.Equal(got, want) {
+				t.Fatalf("mapped %d of %d bytes: %d steps, stream %d; first difference %v", k, len(data), len(got), len(want), firstDiff(got, want))
+			}
+		}
+	})
+}
+
+// firstDiff shows the first place where two slices differ.
+func firstDiff[T comparable](a, b []T) string {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return fmt.Sprintf("at %d: %+v, want %+v", i, a[i], b[i])
+		}
+	}
+	return fmt.Sprintf("lengths %d and %d", len(a), len(b))
 }

@@ -149,3 +149,94 @@ func TestMappedShrinksBeforeHeader(t *testing.T) {
 		t.Fatalf("newMappedReader of a file emptied = %v, %v; want a truncation error", rd, err)
 	}
 }
+
+// TestMappedShrinksMidPage: a file truncated at a byte that is not at a
+// page's start keeps the rest of that page readable (the kernel fills it
+// with zeros) and faults only from the next page on. No packet may be
+// returned with bytes that were gone when the Reader came to them: every
+// packet read is whole and as written, and the reading ends with a
+// truncation error at the new size. The Reader checks a page at a time,
+// so a truncation inside the page it is reading (the last case) can show
+// that page's packets as zeros; the reading must still end with the error.
+func TestMappedShrinksMidPage(t *testing.T) {
+	const recLen, n = 1000, 1000
+	var recs []pcapRec
+	for i := range n {
+		recs = append(recs, pcapRec{sec: uint32(i + 1), data: bytes.Repeat([]byte{0xab}, recLen)})
+	}
+	big := buildPcap(le, 0xa1b2c3d4, 1, 16, recs...)
+	small := buildPcap(le, 0xa1b2c3d4, 1, 16, recs[:3]...)                              // one page
+	recEnd := func(i int) int64 { return int64(pcapFileHeaderLen + (i+1)*(16+recLen)) } // end of record i, from 0
+	page := int64(os.Getpagesize())
+	for _, tc := range []struct {
+		name     string
+		file     []byte
+		size     int64
+		samePage bool // truncated inside the page being read
+	}{
+		{"mid-record", big, recEnd(20) + 500, false},
+		{"record boundary", big, recEnd(30), false},
+		{"header of a record", big, recEnd(40) + 7, false},
+		{"last page", big, int64(len(big)) - 100, false},
+		{"in the page being read", big, recEnd(0) + 3, true},
+		{"in the page being read, the last", small, recEnd(1) + 5, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.size%page == 0 {
+				t.Fatalf("size %d is page-aligned; the test needs one that is not", tc.size)
+			}
+			path := filepath.Join(t.TempDir(), "f.pcap")
+			if err := os.WriteFile(path, tc.file, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			src, err := OpenMapped(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			rd := src.(*Reader)
+			if rd.mapped == nil {
+				t.Fatal("not mapped")
+			}
+			got := 0
+			err = rd.Protect(func() error {
+				for {
+					p, err := src.Next()
+					if err != nil {
+						return err
+					}
+					got++
+					if got == 1 {
+						if err := os.Truncate(path, tc.size); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if tc.samePage {
+						continue
+					}
+					if len(p.Data) != recLen || bytes.Count(p.Data, []byte{0xab}) != recLen || p.Time.Unix() != int64(p.N) {
+						t.Fatalf("packet %d after the file shrank to %d: %d bytes, %d of them as written, time %d", p.N, tc.size, len(p.Data), bytes.Count(p.Data, []byte{0xab}), p.Time.Unix())
+					}
+				}
+			})
+			var de *DamageError
+			if !errors.As(err, &de) || !errors.Is(err, ErrTruncated) || de.Offset != tc.size || !strings.Contains(err.Error(), "shrank") {
+				t.Fatalf("reading ended with %v, want a truncation DamageError at byte %d", err, tc.size)
+			}
+			if tc.samePage {
+				return
+			}
+			// Whole records before the page that holds the new end are read.
+			whole := 0
+			for recEnd(whole) <= tc.size/page*page {
+				whole++
+			}
+			if got < max(whole, 1) || int64(got) > int64(n) || (got > 1 && recEnd(got-1) > tc.size) {
+				t.Errorf("read %d packets before the error, want from %d to the %d whole records before byte %d", got, whole, whole, tc.size)
+			}
+			if de.Packet != got+1 {
+				t.Errorf("error names packet %d, want %d (the first not returned)", de.Packet, got+1)
+			}
+		})
+	}
+}

@@ -73,11 +73,14 @@ type Reader struct {
 	buf   []byte
 	chunk bool // buf is a prefetch chunk, to give back once read
 
-	// OpenMapped: the mapping of the file's first bytes, buf while inMap;
-	// its pages before dropped have been taken out of memory (release).
+	// OpenMapped: the mapping of the file's first bytes, buf while inMap,
+	// when w grows a page at a time (check); its pages before dropped have
+	// been taken out of memory (release).
 	mapped  []byte
 	inMap   bool
 	dropped int
+	page    int  // the system's page size
+	touched byte // what check read, kept so that the read is not optimised away
 
 	own  []byte // for a record longer than the chunks' headroom, cut by a chunk's end
 	r, w int    // unread bytes are buf[r:w]
@@ -157,7 +160,11 @@ func Open(name string) (Source, error) {
 // If another program shrinks the file while it is being read, touching the
 // bytes that are gone faults (SIGBUS) rather than returning an error. So
 // read its packets inside Reader.Protect, which turns such a fault into a
-// damage error.
+// damage error at the file's new end. The Reader makes sure, a page at a
+// time, that the file still holds what it decodes, so that the zeros the
+// kernel shows for the rest of a page cut short are not taken for packets;
+// only a truncation inside the page being read can still show its packets
+// zeroed, and the reading then ends with the same damage error.
 func OpenMapped(name string) (Source, error) {
 	if name == "-" {
 		return Open(name)
@@ -224,7 +231,7 @@ func newFileReader(f *os.File, name string, mapLen int64) (*Reader, error) {
 // newMappedReader reads from m, the mapping of f's first len(m) bytes, and
 // then reads on from f (through the prefetcher, started by fill).
 func newMappedReader(f *os.File, name string, m []byte) (*Reader, error) {
-	rd := &Reader{name: name, size: -1, file: f, mapped: m, inMap: true, buf: m, w: len(m)}
+	rd := &Reader{name: name, size: -1, file: f, mapped: m, inMap: true, buf: m, page: os.Getpagesize()}
 	rd.raw.r = io.NewSectionReader(f, int64(len(m)), math.MaxInt64-int64(len(m)))
 	rd.src = &rd.raw
 	// The file may shrink before its header is read: a fault, not a crash.
@@ -298,8 +305,12 @@ func (rd *Reader) fault(r any) error {
 	if a < start || a >= start+uintptr(len(rd.mapped)) {
 		return nil
 	}
-	return &DamageError{File: rd.name, Packet: rd.n, Offset: int64(a - start),
-		Err: fmt.Errorf("%w: the file shrank while being read (did another program truncate it?)", ErrTruncated)}
+	size := int64(a - start) // the file ends before the page that faulted
+	if fi, err := rd.file.Stat(); err == nil {
+		size = min(size, fi.Size())
+	}
+	rd.done = true // its bytes are gone: Next must not touch them again
+	return rd.shrank(size)
 }
 
 // NewReader is Open over any reader; name is used in errors only. Close does
@@ -461,6 +472,39 @@ func (rd *Reader) Next() (*Packet, error) {
 	return p, err
 }
 
+// check makes the bytes of the mapping up to end readable (buf[:w]), after
+// making sure that the file still holds them: a file truncated at a byte
+// that does not start a page keeps the rest of that page mapped, read as
+// zeros, and only the pages from the next one on fault. So check touches
+// the page after end, which faults (inside Protect) when end is past the
+// file's new end, or, at the mapping's last page, asks the file's size.
+// Every byte the Reader decodes and every packet it returns was checked
+// so, a page or more at a time. (A truncation between check and the
+// caller's reading of a packet can still show it zeros; the reading then
+// ends with the truncation at the next page.)
+func (rd *Reader) check(end int) error {
+	if q := (end + rd.page - 1) &^ (rd.page - 1); q < len(rd.mapped) {
+		rd.touched ^= rd.mapped[q]
+		rd.w = q
+		return nil
+	}
+	rd.w = len(rd.mapped)
+	if fi, err := rd.file.Stat(); err == nil && fi.Size() < int64(len(rd.mapped)) {
+		if fi.Size() < int64(end) {
+			return rd.shrank(fi.Size())
+		}
+		rd.w = int(fi.Size())
+	}
+	return nil
+}
+
+// shrank is the error for a mapped file found shorter (size bytes) than
+// when it was mapped. It names the first packet not returned.
+func (rd *Reader) shrank(size int64) error {
+	return &DamageError{File: rd.name, Packet: rd.n + 1, Offset: size,
+		Err: fmt.Errorf("%w: the file shrank to %d bytes while being read (did another program truncate it?)", ErrTruncated, size)}
+}
+
 // Close releases the buffer and closes the file if Open opened it (never
 // standard input, never the reader given to NewReader).
 func (rd *Reader) Close() error {
@@ -524,10 +568,20 @@ func (rd *Reader) fill(n int) bool {
 		if rd.rerr != nil {
 			return false
 		}
+		if rd.inMap && rd.w < len(rd.mapped) {
+			if err := rd.check(rd.r + n); err != nil {
+				rd.rerr = err
+				return false
+			}
+			continue
+		}
 		if rd.pf == nil { // the end of a mapped file: read on from there, if it grew
 			rd.raw.n.Store(int64(len(rd.mapped)))
 			if fi, err := rd.file.Stat(); err == nil && fi.Size() <= int64(len(rd.mapped)) {
 				rd.rerr = io.EOF
+				if fi.Size() < int64(len(rd.mapped)) {
+					rd.rerr = rd.shrank(fi.Size())
+				}
 				return false
 			}
 			rd.pf = newPrefetcher(rd.src, defaultBufSize, prefetchHeadroom)
@@ -580,9 +634,14 @@ func (rd *Reader) skip(n int64) bool {
 			rd.r += int(n)
 			return true
 		}
+		if rd.inMap && rd.w < len(rd.mapped) { // check the mapping up to what is skipped
+			if !rd.fill(int(min(n, int64(len(rd.mapped)-rd.r)))) {
+				return false
+			}
+			continue
+		}
 		n -= avail
-		rd.base += int64(rd.w)
-		rd.r, rd.w = 0, 0
+		rd.r = rd.w
 		if !rd.fill(1) {
 			return false
 		}
@@ -628,7 +687,10 @@ func (rd *Reader) damage(off int64, cause error, format string, args ...any) err
 func (rd *Reader) cut(off int64, what string, want int64) error {
 	got := rd.base + int64(rd.w) - off
 	err := rd.rerr
+	var de *DamageError
 	switch {
+	case errors.As(err, &de): // a mapped file that shrank
+		return err
 	case err == io.EOF:
 		return rd.damage(off, ErrTruncated, "%s cut short: file ends after %d of %d bytes", what, got, want)
 	case errors.Is(err, io.ErrUnexpectedEOF):
