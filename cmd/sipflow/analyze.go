@@ -313,12 +313,16 @@ func noteLoss(g *globalOptions, corr *correlate.Correlator, loss string) {
 type cachePad [128]byte
 
 // batch carries the decode stage's output to the correlation stage.
+// The padding keeps the batch stage one fills and the one stage two reads
+// off each other's cache lines (they may be neighbours on the heap).
 type batch struct {
+	_      cachePad
 	events []event
 	msgs   []decode.Message // copies; their bytes live in arena
 	arena  decode.Arena
 	dgrams []dgram
 	blob   []byte // datagram payloads
+	_      cachePad
 }
 
 // dgram is a UDP payload for media analysis: blob[off:off+len]. It holds
