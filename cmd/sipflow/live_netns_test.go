@@ -181,20 +181,29 @@ func TestLiveNetns(t *testing.T) {
 	t.Logf("sipflow: %s", strings.TrimSpace(sf.Stderr()))
 	t.Logf("tcpdump: %s", strings.TrimSpace(tcpd.Stderr()))
 
-	// What sipflow printed live = what calls finds in tcpdump's file.
+	// What sipflow printed live = what calls finds in tcpdump's file, and
+	// the same findings (rules, packets, details) from both files. Packets
+	// are compared by what they are, not by their numbers: the two captures
+	// may order a packet sent and one received in the same microseconds
+	// differently (see packetIDs).
+	idsLive, idsTD := packetIDs(readPackets(t, live)), packetIDs(readPackets(t, td))
+	same := func(what, a string, idsA []string, b string, idsB []string) {
+		t.Helper()
+		ga, errA := byPacketID(a, idsA)
+		gb, errB := byPacketID(b, idsB)
+		if errA != nil || errB != nil || !slices.Equal(ga, gb) || b == "" {
+			t.Errorf("%s (%v, %v):\n%s\n\nwith packets named by content:\n%s\n\n%s", what, errA, errB, a+"\n"+b,
+				strings.Join(ga, "\n"), strings.Join(gb, "\n"))
+		}
+	}
 	want, werrs, code := sipflow(t, nil, "calls", "--json", "--all", td)
 	if code != 0 {
 		t.Fatalf("calls %s: exit %d: %s", td, code, werrs)
 	}
-	if got, exp := sortedLines(sf.stdout.String()), sortedLines(want); !slices.Equal(got, exp) {
-		t.Errorf("sipflow capture printed:\n%s\nsipflow calls on tcpdump's file:\n%s", strings.Join(got, "\n"), strings.Join(exp, "\n"))
-	}
-	// The same findings (rules, packets, details) from both files.
+	same("what sipflow capture printed, then sipflow calls on tcpdump's file", sf.stdout.String(), idsLive, want, idsTD)
 	chkLive, _, _ := sipflow(t, nil, "check", "--json", live)
 	chkTD, _, _ := sipflow(t, nil, "check", "--json", td)
-	if !slices.Equal(sortedLines(chkLive), sortedLines(chkTD)) || chkTD == "" {
-		t.Errorf("check on the -w file:\n%s\ncheck on tcpdump's file:\n%s", chkLive, chkTD)
-	}
+	same("check on the -w file, then on tcpdump's file", chkLive, idsLive, chkTD, idsTD)
 	if n, m := summaryPackets(t, sf.Stderr()), len(readPackets(t, td)); n != m {
 		t.Errorf("sipflow captured %d packets, tcpdump %d", n, m)
 	}
