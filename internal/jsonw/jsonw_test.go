@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +165,42 @@ func TestArraysAndAddrPort(t *testing.T) {
 	}
 	if !strings.Contains(string(o.B), `"none":[]`) || bytes.ContainsAny(o.B, "<>") {
 		t.Errorf("empty array or escaping wrong: %s", o.B)
+	}
+}
+
+// TestAddrPortAsNetip: AddrPort writes every address as netip formats it,
+// quoted: IPv4 by its own path (each octet's digit counts, ports from 0 to
+// 65535), the rest (IPv6, IPv4-mapped, zones) through netip.
+func TestAddrPortAsNetip(t *testing.T) {
+	var aps []netip.AddrPort
+	for _, x := range []uint8{0, 1, 9, 10, 42, 99, 100, 109, 199, 200, 250, 255} {
+		for _, port := range []uint16{0, 7, 5060, 65535} {
+			aps = append(aps, netip.AddrPortFrom(netip.AddrFrom4([4]byte{x, 255 - x, x / 2, 100 + x%100}), port))
+		}
+	}
+	aps = append(aps, netip.MustParseAddrPort("[::ffff:192.0.2.1]:5060"), netip.MustParseAddrPort("[2001:db8::1]:5061"),
+		netip.MustParseAddrPort("[fe80::1%eth0]:5062"), netip.MustParseAddrPort("0.0.0.0:0"))
+	var o Object
+	for _, ap := range aps {
+		o.Begin()
+		o.first = false // as after a first field: key writes its comma
+		o.B = o.B[:0]
+		o.AddrPort("a", ap)
+		if want := `,"a":` + strconv.Quote(ap.String()); string(o.B) != want {
+			t.Errorf("AddrPort(%v) wrote %s, want %s", ap, o.B, want)
+		}
+	}
+}
+
+// BenchmarkAddrPort: a call's caller and callee, IPv4 with a port.
+func BenchmarkAddrPort(b *testing.B) {
+	ap := netip.MustParseAddrPort("192.168.100.21:5060")
+	var o Object
+	b.SetBytes(int64(len(ap.String())))
+	b.ReportAllocs()
+	for b.Loop() {
+		o.B = o.B[:0]
+		o.AddrPort("caller", ap)
 	}
 }
 
