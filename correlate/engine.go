@@ -737,12 +737,19 @@ func (c *Correlator) Advance(t time.Time) {
 // advanceStep is the granularity of packet-time expiry.
 const advanceStep = 100 * time.Millisecond
 
-// Flush finishes every call still open: the capture has ended.
+// Flush finishes every call still open: the capture has ended. It
+// finishes them in the order they started, and each leaves the queue
+// OldestOpen reads before it is finished, so that emit may call OldestOpen
+// during Flush too (and hand on each call as soon as every older one is
+// out, rather than all at the end).
 func (c *Correlator) Flush() {
 	if c.latest.After(c.now) {
 		c.now = c.latest
 	}
-	for _, e := range c.order {
+	for len(c.order) > 0 {
+		e := c.order[0]
+		c.order[0] = orderEntry{}
+		c.order = c.order[1:]
 		g := e.g
 		if e.done() || g.merged != nil {
 			continue
@@ -753,7 +760,6 @@ func (c *Correlator) Flush() {
 			}
 		}
 	}
-	c.order = c.order[:0]
 	if c.opts.OnFlush != nil {
 		c.opts.OnFlush(c)
 	}

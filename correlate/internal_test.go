@@ -445,3 +445,64 @@ func TestFlowMemoKey(t *testing.T) {
 		t.Errorf("%d variants, %d answers: the flows tell too few apart for the test to mean much", len(variants), len(answers))
 	}
 }
+
+// TestOldestOpenDuringFlush: emit may call OldestOpen while Flush finishes
+// the calls still open, and what it says then holds as at any other time:
+// every call that started before the oldest open one is already out (so a
+// caller holding calls in start order may hand them on at once), the call
+// just emitted among them, and -1 only once the last call is out.
+func TestOldestOpenDuringFlush(t *testing.T) {
+	files := []string{generatedCapture(t, 300), mediaLateCapture(t),
+		filepath.Join("..", "testdata", "b2bua_xcallid.pcap"), filepath.Join("..", "testdata", "forked_call.pcap")}
+	for _, file := range files {
+		var c *Correlator
+		type seen struct{ seq, oldest, k int }
+		var emitted []int // Seqs in the order emitted
+		var during []seen // what OldestOpen said at each emission during Flush
+		flushing := false
+		c = New(Options{Media: true}, func(call *Call) {
+			emitted = append(emitted, call.Seq)
+			if flushing {
+				during = append(during, seen{call.Seq, c.OldestOpen(), len(emitted)})
+			}
+		})
+		if err := testfeed.Capture(file, c.Advance, c.Add, c.AddDatagram); err != nil {
+			t.Fatal(err)
+		}
+		before := len(emitted)
+		flushing = true
+		c.Flush()
+		if len(during) == 0 {
+			t.Fatalf("%s: no call was open at the end; the test tests nothing", file)
+		}
+		if c.OldestOpen() != -1 {
+			t.Errorf("%s: OldestOpen after Flush = %d", file, c.OldestOpen())
+		}
+		for i, d := range during {
+			if d.oldest == -1 != (i == len(during)-1) {
+				t.Errorf("%s: flushed call %d of %d (Seq %d): OldestOpen = %d", file, i+1, len(during), d.seq, d.oldest)
+			}
+			if d.oldest != -1 && d.oldest <= d.seq {
+				t.Errorf("%s: call Seq %d emitted, yet OldestOpen = %d", file, d.seq, d.oldest)
+			}
+			// Every call older than d.oldest is among the first d.k emitted.
+			for _, s := range emitted[d.k:] {
+				if d.oldest == -1 || s < d.oldest {
+					t.Errorf("%s: OldestOpen = %d while call Seq %d was still to come", file, d.oldest, s)
+				}
+			}
+		}
+		// And asking changed nothing: the same calls, in the same order, as
+		// from a correlator that is never asked.
+		var plain []int
+		p := New(Options{Media: true}, func(call *Call) { plain = append(plain, call.Seq) })
+		if err := testfeed.Capture(file, p.Advance, p.Add, p.AddDatagram); err != nil {
+			t.Fatal(err)
+		}
+		p.Flush()
+		if !slices.Equal(emitted, plain) {
+			t.Errorf("%s: asked during Flush, calls came out as %v; unasked, as %v", file, emitted, plain)
+		}
+		t.Logf("%s: %d calls out before Flush, %d during", filepath.Base(file), before, len(during))
+	}
+}

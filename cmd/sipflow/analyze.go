@@ -80,11 +80,22 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 		ord.budget = maxWaiting
 	}
 	var corr *correlate.Correlator
-	finish := ord.add
-	if recycle {
-		finish = func(c *correlate.Call) {
+	// While corr.Flush finishes the calls still open at the end, each call
+	// is released as soon as every older one is out (Flush keeps OldestOpen
+	// right), and onFlushed passes it on: the output stage formats the last
+	// calls while the others are still being finished, instead of after.
+	var flushing bool
+	var onFlushed func()
+	finish := func(c *correlate.Call) {
+		if recycle {
 			corr.Recycle(c)
-			ord.add(c)
+		}
+		ord.add(c)
+		if flushing {
+			ord.release(corr.OldestOpen())
+			if onFlushed != nil {
+				onFlushed()
+			}
 		}
 	}
 	corr = correlate.New(opts, finish)
@@ -115,6 +126,7 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 		_, err := scanCapture(g, file, h)
 		gc.stop() // nothing calls check from here on
 		noteLoss(g, corr, loss)
+		flushing = true
 		corr.Flush()
 		ord.release(-1)
 		noteNoMedia(g, opts, &corr.Stats)
@@ -271,6 +283,12 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 	gc.stop() // nothing calls check from here on
 	corr.Stats.Datagrams += s1.skipped
 	noteLoss(g, corr, s1.loss)
+	flushing = true
+	onFlushed = func() {
+		if len(s2.out) >= 512 {
+			flushOut()
+		}
+	}
 	corr.Flush()
 	ord.release(-1)
 	flushOut()
