@@ -82,10 +82,9 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 	var corr *correlate.Correlator
 	// While corr.Flush finishes the calls still open at the end, each call
 	// is released as soon as every older one is out (Flush keeps OldestOpen
-	// right), and onFlushed passes it on: the output stage formats the last
-	// calls while the others are still being finished, instead of after.
+	// right): the output stage formats the last calls while the others are
+	// still being finished, instead of after.
 	var flushing bool
-	var onFlushed func()
 	finish := func(c *correlate.Call) {
 		if recycle {
 			corr.Recycle(c)
@@ -93,9 +92,6 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 		ord.add(c)
 		if flushing {
 			ord.release(corr.OldestOpen())
-			if onFlushed != nil {
-				onFlushed()
-			}
 		}
 	}
 	corr = correlate.New(opts, finish)
@@ -160,11 +156,16 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 			}
 		}
 	}()
-	ord.emit = func(c *correlate.Call) { s2.out = append(s2.out, c) }
 	flushOut := func() {
 		if len(s2.out) > 0 {
 			finished <- s2.out
 			s2.out = nil
+		}
+	}
+	ord.emit = func(c *correlate.Call) {
+		s2.out = append(s2.out, c)
+		if len(s2.out) >= 512 { // Flush emits thousands without a batch between
+			flushOut()
 		}
 	}
 	batches := make(chan *batch, 4)
@@ -284,11 +285,6 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 	corr.Stats.Datagrams += s1.skipped
 	noteLoss(g, corr, s1.loss)
 	flushing = true
-	onFlushed = func() {
-		if len(s2.out) >= 512 {
-			flushOut()
-		}
-	}
 	corr.Flush()
 	ord.release(-1)
 	flushOut()

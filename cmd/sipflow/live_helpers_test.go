@@ -21,10 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 	"github.com/sipflow/sipflow/capture"
+	"github.com/sipflow/sipflow/internal/pcapw"
 )
 
 // Helpers of the tests that capture for real (as root, or with CAP_NET_RAW).
@@ -343,23 +341,19 @@ func TestByPacketID(t *testing.T) {
 	}
 }
 
-// writePackets writes pkts to a pcap file (nanosecond timestamps).
+// writePackets writes pkts to a pcap file, as sipflow capture -w does.
 func writePackets(t *testing.T, name string, pkts []capture.Packet) {
 	t.Helper()
-	f, err := os.Create(name)
+	w, err := pcapw.Create(pcapw.Options{Path: name, Links: []capture.LinkType{pkts[0].Link}}, pkts[0].Time)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := pcapgo.NewWriterNanos(f)
-	if err := w.WriteFileHeader(262144, layers.LinkType(pkts[0].Link)); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range pkts {
-		if err := w.WritePacket(gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.Data), Length: max(p.Length, len(p.Data))}, p.Data); err != nil {
+	for i := range pkts {
+		if err := w.Write(&pkts[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := f.Close(); err != nil {
+	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
