@@ -19,25 +19,55 @@ import (
 // registrations, media) and of the same ones; the test checks that they
 // were.
 func TestRecycleSameCalls(t *testing.T) {
+	files := twiceOver(t)
+	plain, _ := dumpAll(t, files, dumpOptions{})
+	recycled, reused := dumpAll(t, files, dumpOptions{recycle: true})
+	t.Logf("%d legs built in recycled memory", reused)
+	if reused < 300 {
+		t.Errorf("only %d legs were built in recycled memory: the test compares too little", reused)
+	}
+	sameDump(t, "recycling legs", plain, recycled)
+}
+
+// TestReuseCallSameCalls: a correlator that gets every emitted call back
+// once it is printed (ReuseCall), as well as its legs, reports what one
+// that gets nothing back reports; later calls were built in the calls
+// handed back, and what a caller copied out of a call handed back (its
+// Findings, Events and LinkedIDs) is left as it was.
+func TestReuseCallSameCalls(t *testing.T) {
+	files := twiceOver(t)
+	plain, _ := dumpAll(t, files, dumpOptions{})
+	reusedDump, reused := dumpAll(t, files, dumpOptions{recycle: true, reuseCalls: true})
+	t.Logf("%d calls built in the memory of calls handed back", reused)
+	if reused < 300 {
+		t.Errorf("only %d calls were built in reused memory: the test compares too little", reused)
+	}
+	sameDump(t, "reusing calls", plain, reusedDump)
+}
+
+// twiceOver returns every test capture, media, generated calls, the
+// public corpus when it is there, then all of them again in reverse
+// order, so that calls are built in the memory of other captures' calls
+// (B2BUA groups, forks, registrations, media) and of the same ones.
+func twiceOver(t *testing.T) []string {
 	files := corpusFiles(t)
 	files = append(files, mediaLateCapture(t), generatedCapture(t, 300))
 	for i := len(files) - 1; i >= 0; i-- {
 		files = append(files, files[i])
 	}
-	plain, _ := dumpAll(t, files, false, false)
-	recycled, reused := dumpAll(t, files, true, false)
-	t.Logf("%d legs built in recycled memory", reused)
-	if reused < 300 {
-		t.Errorf("only %d legs were built in recycled memory: the test compares too little", reused)
-	}
-	p, r := strings.Split(plain, "\n"), strings.Split(recycled, "\n")
-	for i := range min(len(p), len(r)) {
-		if p[i] != r[i] {
-			t.Fatalf("recycling legs changes the calls at line %d:\n%s\n---\n%s", i+1, p[i], r[i])
+	return files
+}
+
+func sameDump(t *testing.T, what, want, got string) {
+	t.Helper()
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := range min(len(w), len(g)) {
+		if w[i] != g[i] {
+			t.Fatalf("%s changes the calls at line %d:\n%s\n---\n%s", what, i+1, w[i], g[i])
 		}
 	}
-	if len(p) != len(r) {
-		t.Fatalf("recycling legs changes the calls: %d lines, want %d", len(r), len(p))
+	if len(w) != len(g) {
+		t.Fatalf("%s changes the calls: %d lines, want %d", what, len(g), len(w))
 	}
 }
 
@@ -47,8 +77,8 @@ func TestRecycleSameCalls(t *testing.T) {
 // the public corpus when it is there.
 func TestLeanSameCalls(t *testing.T) {
 	files := append(corpusFiles(t), mediaLateCapture(t), generatedCapture(t, 100))
-	full, _ := dumpAll(t, files, false, false)
-	lean, _ := dumpAll(t, files, false, true)
+	full, _ := dumpAll(t, files, dumpOptions{})
+	lean, _ := dumpAll(t, files, dumpOptions{lean: true})
 	f, l := strings.Split(full, "\n"), strings.Split(lean, "\n")
 	if len(f) < 1000 {
 		t.Fatalf("only %d lines of calls: the test compares too little", len(f))
@@ -69,28 +99,48 @@ func TestLeanSameCalls(t *testing.T) {
 	}
 }
 
+// dumpOptions say what dumpAll gives back to the correlator, and how it
+// parses.
+type dumpOptions struct {
+	recycle    bool // each call's legs go back once printed (Recycle)
+	reuseCalls bool // and the call itself (ReuseCall)
+	lean       bool // the messages come from a lean parse (decode.Options.Lean)
+}
+
 // dumpAll feeds the files into one correlator, each an hour after the one
 // before ended, and prints every call in full: summary, legs, messages,
 // transactions, dialogs, findings, streams; and OldestOpen after every
-// step, as the commands ask for it to order their output. With recycle,
-// each call's legs go back to the correlator once printed; reused counts
-// the legs of later calls that were built in such memory. With lean, the
-// messages come from a lean parse (decode.Options.Lean).
-func dumpAll(t *testing.T, files []string, recycle, lean bool) (string, int) {
+// step, as the commands ask for it to order their output. It returns how
+// many legs (with o.recycle) or calls (with o.reuseCalls) of later calls
+// were built in memory given back.
+func dumpAll(t *testing.T, files []string, o dumpOptions) (string, int) {
 	t.Helper()
 	var b strings.Builder
 	given := map[*Leg]bool{}
+	givenCalls := map[*Call]bool{}
 	reused := 0
+	// What was copied out of the calls handed back, and what it said.
+	type copied struct {
+		findings []Finding
+		events   []Event
+		links    []string
+		was      string
+	}
+	var copies []copied
 	var c *Correlator
 	c = New(Options{Media: true, RTPHeuristic: true}, func(call *Call) {
 		dumpCall(&b, call)
-		for _, l := range call.Legs {
-			if given[l] {
-				reused++
-				delete(given, l)
-			}
+		if givenCalls[call] {
+			reused++
+			delete(givenCalls, call)
 		}
-		if recycle {
+		for _, l := range call.Legs {
+			if given[l] && !o.reuseCalls {
+				reused++
+			}
+			delete(given, l)
+		}
+		if o.recycle {
 			for _, l := range call.Legs {
 				given[l] = true
 			}
@@ -99,7 +149,26 @@ func dumpAll(t *testing.T, files []string, recycle, lean bool) (string, int) {
 				t.Fatal("Recycle left the call's legs")
 			}
 		}
+		if o.reuseCalls {
+			if len(call.Findings)+len(call.Events)+len(call.LinkedIDs) > 0 && len(copies) < 200 {
+				cp := copied{call.Findings, call.Events, call.LinkedIDs, ""}
+				cp.was = fmt.Sprint(cp.findings, cp.events, cp.links)
+				copies = append(copies, cp)
+			}
+			givenCalls[call] = true
+			c.ReuseCall(call)
+			if call.ID != "" || call.Findings != nil {
+				t.Fatal("ReuseCall left the call's fields")
+			}
+		}
 	})
+	defer func() {
+		for _, cp := range copies {
+			if now := fmt.Sprint(cp.findings, cp.events, cp.links); now != cp.was {
+				t.Errorf("what was copied out of a call handed back changed:\n%s\n---\n%s", cp.was, now)
+			}
+		}
+	}()
 	var oldest []int
 	var last time.Time // the latest packet time fed
 	for _, f := range files {
@@ -120,7 +189,7 @@ func dumpAll(t *testing.T, files []string, recycle, lean bool) (string, int) {
 			}
 			return t
 		}
-		testfeed.CaptureWith(f, decode.Options{Lean: lean},
+		testfeed.CaptureWith(f, decode.Options{Lean: o.lean},
 			func(t time.Time) { c.Advance(at(t)); oldest = append(oldest, c.OldestOpen()) },
 			func(m *decode.Message) { m.Time = at(m.Time); c.Add(m); oldest = append(oldest, c.OldestOpen()) },
 			func(n int, t time.Time, src, dst netip.AddrPort, p []byte) {

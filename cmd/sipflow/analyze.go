@@ -71,11 +71,28 @@ func analyzeSummaries(g *globalOptions, file string, opts correlate.Options, onC
 	return analyze(g, file, opts, onCall, runtime.GOMAXPROCS(0) > 1, true)
 }
 
+// streamSummaries is analyzeSummaries for a caller that, for each call,
+// says whether it keeps the *Call past onCall's return: one it does not
+// keep goes back to the correlator (correlate.Correlator.ReuseCall), which
+// builds a later call in its memory. calls --json writes each call and
+// forgets it: on big-sip that is a third of what the analysis allocates.
+func streamSummaries(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call) (kept bool)) (*correlate.Stats, error) {
+	return analyzeKeep(g, file, opts, onCall, runtime.GOMAXPROCS(0) > 1, true)
+}
+
+// analyze is analyzeKeep for an onCall that may keep every call.
 func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call), parallel, recycle bool) (*correlate.Stats, error) {
+	return analyzeKeep(g, file, opts, func(c *correlate.Call) bool { onCall(c); return true }, parallel, recycle)
+}
+
+// analyzeKeep runs the analysis; recycle gives each finished call's legs
+// back to the correlator (analyzeSummaries), and a call onCall does not
+// keep (it returns false) goes back too (streamSummaries).
+func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call) (kept bool), parallel, recycle bool) (*correlate.Stats, error) {
 	// Calls kept in full come in strict start order, however many wait:
 	// the archive's resume skips the calls numbered up to the last one
 	// stored (store.Capture.DoneSeq), so it must never see them out of order.
-	ord := &callOrder{emit: onCall, budget: math.MaxInt}
+	ord := &callOrder{budget: math.MaxInt}
 	if recycle {
 		ord.budget = maxWaiting
 	}
@@ -95,6 +112,11 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 		}
 	}
 	corr = correlate.New(opts, finish)
+	ord.emit = func(c *correlate.Call) { // one goroutine's: the pipeline sets its own
+		if !onCall(c) {
+			corr.ReuseCall(c)
+		}
+	}
 	lean := opts.LeanInput() // the same parse in both modes
 	gc := startGCFloor(g.gcFloor)
 	defer gc.stop()
@@ -148,18 +170,44 @@ func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(
 	}{}
 	finished := make(chan []*correlate.Call, 16)
 	written := make(chan struct{})
+	spent := make(chan []*correlate.Call, 16) // calls onCall did not keep, for ReuseCall
 	go func() {
 		defer close(written)
 		for calls := range finished {
+			done := calls[:0] // the slice is this stage's now
 			for _, c := range calls {
-				onCall(c)
+				if !onCall(c) {
+					done = append(done, c)
+				}
+			}
+			if len(done) > 0 {
+				select {
+				case spent <- done:
+				default: // stage two is behind: let the collector have them
+				}
 			}
 		}
 	}()
+	// reuse gives the correlator back the calls stage three is done with:
+	// after every batch of messages, and whenever stage two hands calls
+	// on (so also while Flush finishes the calls left at the end).
+	reuse := func() {
+		for {
+			select {
+			case calls := <-spent:
+				for _, c := range calls {
+					corr.ReuseCall(c)
+				}
+			default:
+				return
+			}
+		}
+	}
 	flushOut := func() {
 		if len(s2.out) > 0 {
 			finished <- s2.out
 			s2.out = nil
+			reuse()
 		}
 	}
 	ord.emit = func(c *correlate.Call) {

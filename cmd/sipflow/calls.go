@@ -80,18 +80,19 @@ func (o *callsOptions) run(file string) error {
 	defer w.Flush()
 	var rows []*correlate.Call
 	var obj jsonw.Object
-	emit := func(c *correlate.Call) {
+	emit := func(c *correlate.Call) (kept bool) {
 		if !o.filter.match(c) {
-			return
+			return false
 		}
 		if o.json && less == nil {
 			callJSON(&obj, c)
 			w.Write(obj.B)
-			return
+			return false
 		}
 		rows = append(rows, c)
+		return true
 	}
-	_, err = analyzeSummaries(o.globalOptions, file, copts, emit)
+	_, err = streamSummaries(o.globalOptions, file, copts, emit)
 	backInStartOrder(rows, func(c *correlate.Call) int { return c.Seq })
 	if less != nil {
 		sort.SliceStable(rows, func(i, j int) bool { return less(rows[i], rows[j]) })

@@ -93,6 +93,66 @@ func TestPipelineIdentical(t *testing.T) {
 	}
 }
 
+// TestPipelineReuseCalls: a caller that lets go of calls as it is handed
+// them (streamSummaries: the correlator builds later calls in their
+// memory) gets what one that keeps every call gets, in one goroutine and
+// in the pipeline; a call it keeps is never reused (each kept call's JSON
+// at the end is the JSON it had when handed over); and calls were reused.
+func TestPipelineReuseCalls(t *testing.T) {
+	files, _ := filepath.Glob(repoTestdata("*.pcap"))
+	gen := generated(t, 3000, false, 300)
+	files = append(files, gen, awkward(t))
+	g := &globalOptions{streams: streams{Out: io.Discard, Err: io.Discard}}
+	for _, f := range files {
+		want := callsJSONRecycling(t, f, false, true)
+		for _, par := range []bool{false, true} {
+			var out bytes.Buffer
+			var obj jsonw.Object
+			type keptCall struct {
+				c    *correlate.Call
+				json string
+			}
+			var kept []keptCall
+			seen := map[*correlate.Call]bool{}
+			isKept := map[*correlate.Call]bool{}
+			n, again := 0, 0
+			_, err := analyzeKeep(g, f, correlate.Options{Media: true}, func(c *correlate.Call) bool {
+				callJSON(&obj, c)
+				out.Write(obj.B)
+				if isKept[c] {
+					again++
+				}
+				seen[c] = true
+				n++
+				if n%3 == 0 { // keep every third
+					kept = append(kept, keptCall{c, string(obj.B)})
+					isKept[c] = true
+					return true
+				}
+				return false
+			}, par, true)
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if out.String() != want {
+				t.Errorf("%s (parallel %v): output with calls reused differs:\n%s\n---\n%s", filepath.Base(f), par, want, out.String())
+			}
+			for _, k := range kept {
+				if callJSON(&obj, k.c); string(obj.B) != k.json {
+					t.Fatalf("%s (parallel %v): a kept call was reused:\n%s\n---\n%s", filepath.Base(f), par, k.json, obj.B)
+				}
+			}
+			if again > 0 {
+				t.Fatalf("%s (parallel %v): %d calls handed over again after they were kept", filepath.Base(f), par, again)
+			}
+			t.Logf("%s (parallel %v): %d calls in %d distinct Calls", filepath.Base(f), par, n, len(seen))
+			if f == gen && n-len(seen) < n/5 {
+				t.Errorf("%s (parallel %v): %d calls in %d distinct Calls: too few reused", filepath.Base(f), par, n, len(seen))
+			}
+		}
+	}
+}
+
 // readFrames returns every frame of a capture, copied (readPackets).
 func readFrames(t *testing.T, file string) []synth.Frame {
 	t.Helper()
