@@ -920,8 +920,7 @@ const maxFreeCalls = 4096
 // later call in its memory rather than allocating one. A Call is the
 // biggest thing correlation allocates per call (about 500 bytes): on a
 // capture of many short calls whose summaries are written and forgotten,
-// such as big-sip's, it was a third of all the memory allocated, and
-// what made the heap outgrow the garbage collector's floor.
+// such as big-sip's, it was a third of all the memory allocated.
 //
 // Call it from the goroutine that calls Add, once per call, and only when
 // nothing will use the *Call again: the caller that was handed it is done

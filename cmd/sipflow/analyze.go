@@ -188,9 +188,9 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 			}
 		}
 	}()
-	// reuse gives the correlator back the calls stage three is done with:
-	// after every batch of messages, and whenever stage two hands calls
-	// on (so also while Flush finishes the calls left at the end).
+	// reuse gives the correlator back the calls stage three is done with,
+	// whenever stage two hands calls on: after a batch of messages that
+	// finished some, and while Flush finishes the calls left at the end.
 	reuse := func() {
 		for {
 			select {
