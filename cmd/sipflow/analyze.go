@@ -67,27 +67,28 @@ func analyzeCapture(g *globalOptions, file string, opts correlate.Options, onCal
 // for an older one to finish, so as to come out in start order, then
 // holds only its summary, and at most maxWaiting wait: past that, start
 // order gives way (callOrder).
-func analyzeSummaries(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call)) (*correlate.Stats, error) {
-	return analyze(g, file, opts, onCall, runtime.GOMAXPROCS(0) > 1, true)
+//
+// onCall says whether it keeps the *Call past its return: one it does not
+// keep goes back too (correlate.Correlator.ReuseCall), and a later call is
+// built in its memory. calls --json writes each call and forgets it: on
+// big-sip that is a third of what the analysis allocates.
+func analyzeSummaries(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call) (kept bool)) (*correlate.Stats, error) {
+	return analyzeKeep(g, file, opts, onCall, runtime.GOMAXPROCS(0) > 1, true)
 }
 
-// streamSummaries is analyzeSummaries for a caller that, for each call,
-// says whether it keeps the *Call past onCall's return: one it does not
-// keep goes back to the correlator (correlate.Correlator.ReuseCall), which
-// builds a later call in its memory. calls --json writes each call and
-// forgets it: on big-sip that is a third of what the analysis allocates.
-func streamSummaries(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call) (kept bool)) (*correlate.Stats, error) {
-	return analyzeKeep(g, file, opts, onCall, runtime.GOMAXPROCS(0) > 1, true)
+// keepAll adapts an onCall that may keep every call it is handed.
+func keepAll(onCall func(*correlate.Call)) func(*correlate.Call) bool {
+	return func(c *correlate.Call) bool { onCall(c); return true }
 }
 
 // analyze is analyzeKeep for an onCall that may keep every call.
 func analyze(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call), parallel, recycle bool) (*correlate.Stats, error) {
-	return analyzeKeep(g, file, opts, func(c *correlate.Call) bool { onCall(c); return true }, parallel, recycle)
+	return analyzeKeep(g, file, opts, keepAll(onCall), parallel, recycle)
 }
 
 // analyzeKeep runs the analysis; recycle gives each finished call's legs
-// back to the correlator (analyzeSummaries), and a call onCall does not
-// keep (it returns false) goes back too (streamSummaries).
+// back to the correlator, and a call onCall does not keep (it returns
+// false) goes back too (analyzeSummaries).
 func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall func(*correlate.Call) (kept bool), parallel, recycle bool) (*correlate.Stats, error) {
 	// Calls kept in full come in strict start order, however many wait:
 	// the archive's resume skips the calls numbered up to the last one

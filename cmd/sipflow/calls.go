@@ -92,7 +92,7 @@ func (o *callsOptions) run(file string) error {
 		rows = append(rows, c)
 		return true
 	}
-	_, err = streamSummaries(o.globalOptions, file, copts, emit)
+	_, err = analyzeSummaries(o.globalOptions, file, copts, emit)
 	backInStartOrder(rows, func(c *correlate.Call) int { return c.Seq })
 	if less != nil {
 		sort.SliceStable(rows, func(i, j int) bool { return less(rows[i], rows[j]) })

@@ -57,7 +57,7 @@ func (s *callSource) file(args []string) string {
 func (s *callSource) analyze(g *globalOptions, file string, copts correlate.Options, f *callFilter, full bool, onCall func(*correlate.Call)) (*correlate.Stats, error) {
 	if !s.db.given() {
 		if !full {
-			return analyzeSummaries(g, file, copts, onCall)
+			return analyzeSummaries(g, file, copts, keepAll(onCall))
 		}
 		return analyzeCapture(g, file, copts, onCall)
 	}

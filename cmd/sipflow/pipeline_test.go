@@ -94,7 +94,7 @@ func TestPipelineIdentical(t *testing.T) {
 }
 
 // TestPipelineReuseCalls: a caller that lets go of calls as it is handed
-// them (streamSummaries: the correlator builds later calls in their
+// them (analyzeSummaries: the correlator builds later calls in their
 // memory) gets what one that keeps every call gets, in one goroutine and
 // in the pipeline; a call it keeps is never reused (each kept call's JSON
 // at the end is the JSON it had when handed over); and calls were reused.

@@ -167,8 +167,9 @@ func (o *Object) AddrPort(k string, a netip.AddrPort) {
 	o.B = AppendString(o.B, a.AppendTo(buf[:0])) // a zone could hold anything: escaped
 }
 
-// appendOctet appends x in decimal. (strconv.AppendUint, four times an
-// address, made BenchmarkAddrPort 63–96 ns against this one's 37–46 ns.)
+// appendOctet appends x in decimal. (strconv.AppendUint in its place, four
+// times an address, made BenchmarkAddrPort 63–96 ns against this one's
+// 37–46 ns, measured side by side with that variant.)
 func appendOctet(b []byte, x uint8) []byte {
 	switch {
 	case x >= 100:
