@@ -160,7 +160,9 @@ type Call struct {
 
 	Seq int // order in which calls were first seen
 
-	mediaExpected bool // answered, and both parties sent SDP
+	mediaExpected bool   // answered, and both parties sent SDP
+	rtpSeen       bool   // the capture had shown RTP or RTCP when the call finished
+	captureLoss   string // Correlator.NoteCaptureLoss's when the call finished
 }
 
 // Messages returns every message of every leg in capture order.

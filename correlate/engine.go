@@ -51,6 +51,13 @@ type Options struct {
 	// has been emitted (to collect Orphans, say).
 	OnFlush func(*Correlator)
 
+	// DeferBuild leaves the computing of each finished call to the
+	// caller's Builder (NewBuilder), which may run in another goroutine:
+	// until Builder.Build has run on it, a call emit is handed has only
+	// Seq set, and the correlator does not count it in
+	// Stats.MediaExpected (Builder.MediaExpected does).
+	DeferBuild bool
+
 	eagerSDP bool // tests: register every SDP as it comes, not from the first RTP on
 }
 
@@ -115,7 +122,7 @@ type Correlator struct {
 	nextCheck time.Time
 	latest    time.Time // the latest packet time seen
 	links     []string
-	matcher   matcher
+	builder   Builder // builds the calls, unless Options.DeferBuild
 
 	endpoints   map[netip.AddrPort][]*endpoint // media addresses announced by open calls
 	flowCache   map[flowKey]*flowEntry
@@ -320,6 +327,7 @@ func New(opts Options, emit func(*Call)) *Correlator {
 		legs:     make(map[string]*Leg), pending: make(map[string][]*Leg),
 	}
 	c.tombs.init()
+	c.builder = Builder{media: opts.Media, flows: opts.Flows}
 	return c
 }
 
@@ -817,14 +825,64 @@ func (c *Correlator) finishLeg(l *Leg) {
 		return
 	}
 	g.finished = true
-	call := c.build(g)
+	// What the call reports is computed from its legs and what the
+	// correlator knew when it finished (packet time, whether the capture
+	// holds RTP, capture loss): built now or later, the call is the same.
+	call := c.newCall()
+	call.Legs, call.Seq, call.CaptureEnd = g.legs, g.seq, c.now
+	call.rtpSeen, call.captureLoss = c.Stats.RTPLike > 0, c.captureLoss
 	c.Stats.Calls++
+	if !c.opts.DeferBuild {
+		c.builder.Build(call)
+		if call.mediaExpected {
+			c.Stats.MediaExpected++
+		}
+	}
 	c.emit(call)
 }
 
-// build turns a finished group into a Call with everything computed.
-func (c *Correlator) build(g *group) *Call {
-	legs := g.legs
+// Builder computes what a finished call reports: its state, timings,
+// events, streams, findings and flow. A Correlator builds its calls itself
+// unless Options.DeferBuild leaves that to a Builder of the caller's, which
+// may run in another goroutine than the correlator's: that work reads
+// every message of a call some seconds after the last one came (the
+// linger), and is most of correlation's time on a busy capture.
+//
+// One Builder belongs to one goroutine; Builders of one correlator may run
+// side by side.
+type Builder struct {
+	media         bool
+	flows         []*Flow
+	matcher       matcher
+	mediaExpected int
+}
+
+// NewBuilder returns a Builder for the calls c emits.
+func (c *Correlator) NewBuilder() *Builder {
+	return &Builder{media: c.opts.Media, flows: c.opts.Flows}
+}
+
+// MediaExpected is how many of the calls b built are answered calls in
+// which the caller and the answerer both sent SDP: what
+// Stats.MediaExpected counts, except that a correlator with
+// Options.DeferBuild cannot count the calls it did not build.
+func (b *Builder) MediaExpected() int { return b.mediaExpected }
+
+// Build computes the call a Correlator with Options.DeferBuild emitted,
+// once (then the call is as one built by the correlator itself). The
+// correlator no longer touches a call it has emitted, nor its legs, until
+// they are handed back (Recycle, ReuseCall).
+func (b *Builder) Build(call *Call) {
+	b.build(call)
+	if call.mediaExpected {
+		b.mediaExpected++
+	}
+}
+
+// build computes everything a finished call reports from its legs (set
+// by finishLeg, with Seq, CaptureEnd and what the correlator knew then).
+func (b *Builder) build(call *Call) {
+	legs := call.Legs
 	// The first leg is the one seen first.
 	for i := 1; i < len(legs); i++ {
 		for j := i; j > 0 && legs[j].first.Before(legs[j-1].first); j-- {
@@ -837,9 +895,8 @@ func (c *Correlator) build(g *group) *Call {
 		}
 	}
 	first := legs[0]
-	call := c.newCall()
-	*call = Call{ID: first.CallID, Kind: first.Kind, Legs: legs, Seq: g.seq, CaptureEnd: c.now,
-		From: first.From, To: first.To, FromDisplay: first.FromDisplay}
+	call.ID, call.Kind = first.CallID, first.Kind
+	call.From, call.To, call.FromDisplay = first.From, first.To, first.FromDisplay
 	call.Start = first.Messages[0].Time
 	call.Caller, call.Callee = first.Messages[0].Src, first.Messages[0].Dst
 	for _, l := range legs {
@@ -863,7 +920,7 @@ func (c *Correlator) build(g *group) *Call {
 	}
 	computeState(call)
 	computeEvents(call)
-	if c.opts.Media {
+	if b.media {
 		for _, l := range legs {
 			if l.media != nil {
 				call.Streams = append(call.Streams, l.media.streams...)
@@ -875,18 +932,14 @@ func (c *Correlator) build(g *group) *Call {
 		}
 	}
 	call.Findings = runChecks(call)
-	if c.opts.Media {
-		call.Findings = append(call.Findings, checkMedia(call, c.Stats.RTPLike > 0, c.captureLoss)...)
-		if call.mediaExpected {
-			c.Stats.MediaExpected++
-		}
+	if b.media {
+		call.Findings = append(call.Findings, checkMedia(call, call.rtpSeen, call.captureLoss)...)
 	}
 	for i := range call.Findings {
 		call.Findings[i].CallID = call.ID // the media checks' as much as the others'
 	}
 	sortFindings(call.Findings)
-	matchFlows(call, c.opts.Flows, &c.matcher)
-	return call
+	matchFlows(call, b.flows, &b.matcher)
 }
 
 // maxFreeLegs bounds the legs Recycle keeps for later calls: a few seconds
@@ -903,13 +956,19 @@ const maxFreeLegs = 4096
 // nothing refers to the call's legs, messages, transactions or dialogs
 // any more.
 func (c *Correlator) Recycle(call *Call) {
-	for _, l := range call.Legs {
+	c.RecycleLegs(call.Legs)
+	call.Legs = nil
+}
+
+// RecycleLegs is Recycle for legs another goroutine took from their call
+// (setting its Legs to nil) once it was done with them: a Builder's, say.
+func (c *Correlator) RecycleLegs(legs []*Leg) {
+	for _, l := range legs {
 		if len(c.freeLegs) == maxFreeLegs {
 			break
 		}
 		c.freeLegs = append(c.freeLegs, l)
 	}
-	call.Legs = nil
 }
 
 // maxFreeCalls bounds the calls ReuseCall keeps: a few seconds of a busy

@@ -332,8 +332,8 @@ func TestFlowMemoSameAsFresh(t *testing.T) {
 		})
 		testfeed.Capture(f, c.Advance, c.Add, c.AddDatagram)
 		c.Flush()
-		if f == files[len(files)-1] && len(c.matcher.results) > 3 {
-			t.Errorf("%s: %d shapes remembered for 200 identical calls", f, len(c.matcher.results))
+		if f == files[len(files)-1] && len(c.builder.matcher.results) > 3 {
+			t.Errorf("%s: %d shapes remembered for 200 identical calls", f, len(c.builder.matcher.results))
 		}
 	}
 	if calls < 50 || deviating == 0 {

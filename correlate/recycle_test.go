@@ -45,6 +45,21 @@ func TestReuseCallSameCalls(t *testing.T) {
 	sameDump(t, "reusing calls", plain, reusedDump)
 }
 
+// TestDeferBuildSameCalls: calls a Builder builds in another goroutine
+// while the correlator goes on (Options.DeferBuild, as sipflow's pipeline
+// does) are the calls the correlator builds itself, with the same count of
+// calls expecting media; a call emitted for a Builder has nothing computed
+// yet.
+func TestDeferBuildSameCalls(t *testing.T) {
+	files := twiceOver(t)
+	plain, _ := dumpAll(t, files, dumpOptions{})
+	deferred, _ := dumpAll(t, files, dumpOptions{deferBuild: true})
+	if n := strings.Count(plain, "\ncall "); n < 1000 {
+		t.Fatalf("only %d calls: the test compares too little", n)
+	}
+	sameDump(t, "building in another goroutine", plain, deferred)
+}
+
 // twiceOver returns every test capture, media, generated calls, the
 // public corpus when it is there, then all of them again in reverse
 // order, so that calls are built in the memory of other captures' calls
@@ -105,6 +120,7 @@ type dumpOptions struct {
 	recycle    bool // each call's legs go back once printed (Recycle)
 	reuseCalls bool // and the call itself (ReuseCall)
 	lean       bool // the messages come from a lean parse (decode.Options.Lean)
+	deferBuild bool // a Builder in another goroutine builds the calls (Options.DeferBuild)
 }
 
 // dumpAll feeds the files into one correlator, each an hour after the one
@@ -127,8 +143,21 @@ func dumpAll(t *testing.T, files []string, o dumpOptions) (string, int) {
 		was      string
 	}
 	var copies []copied
+	// With o.deferBuild, the dump's lines and the calls, in order: the
+	// calls are printed once built.
+	var parts []any
+	toBuild := make(chan *Call, 64)
+	built := make(chan int)
 	var c *Correlator
-	c = New(Options{Media: true, RTPHeuristic: true}, func(call *Call) {
+	c = New(Options{Media: true, RTPHeuristic: true, DeferBuild: o.deferBuild}, func(call *Call) {
+		if o.deferBuild {
+			if call.ID != "" || call.Legs == nil || call.State != "" {
+				t.Fatalf("call %d emitted for a Builder: ID %q, %d legs, state %q", call.Seq, call.ID, len(call.Legs), call.State)
+			}
+			parts = append(parts, call)
+			toBuild <- call // built while the correlator goes on
+			return
+		}
 		dumpCall(&b, call)
 		if givenCalls[call] {
 			reused++
@@ -169,6 +198,15 @@ func dumpAll(t *testing.T, files []string, o dumpOptions) (string, int) {
 			}
 		}
 	}()
+	if o.deferBuild {
+		builder := c.NewBuilder()
+		go func() {
+			for call := range toBuild {
+				builder.Build(call)
+			}
+			built <- builder.MediaExpected()
+		}()
+	}
 	var oldest []int
 	var last time.Time // the latest packet time fed
 	for _, f := range files {
@@ -196,10 +234,28 @@ func dumpAll(t *testing.T, files []string, o dumpOptions) (string, int) {
 				c.AddDatagram(n, at(t), src, dst, p)
 				oldest = append(oldest, c.OldestOpen())
 			})
-		fmt.Fprintf(&b, "%s done, oldest open %v\n", f, oldest)
+		line := fmt.Sprintf("%s done, oldest open %v\n", f, oldest)
+		if o.deferBuild {
+			parts = append(parts, line)
+		} else {
+			b.WriteString(line)
+		}
 		oldest = oldest[:0]
 	}
 	c.Flush()
+	mediaExpected := c.Stats.MediaExpected
+	if o.deferBuild {
+		close(toBuild)
+		mediaExpected += <-built
+		for _, p := range parts {
+			if call, ok := p.(*Call); ok {
+				dumpCall(&b, call)
+			} else {
+				b.WriteString(p.(string))
+			}
+		}
+	}
+	fmt.Fprintf(&b, "%d calls, %d expecting media\n", c.Stats.Calls, mediaExpected)
 	return b.String(), reused
 }
 

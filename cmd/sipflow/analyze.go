@@ -112,7 +112,10 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 			ord.release(corr.OldestOpen())
 		}
 	}
-	corr = correlate.New(opts, finish)
+	if parallel {
+		opts.DeferBuild = true // stage three builds
+	}
+	corr = correlate.New(opts, func(c *correlate.Call) { finish(c) })
 	ord.emit = func(c *correlate.Call) { // one goroutine's: the pipeline sets its own
 		if !onCall(c) {
 			corr.ReuseCall(c)
@@ -154,10 +157,18 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 
 	// Stage one decodes and sends, in batches, every packet's time and a
 	// copy of every SIP message; stage two (this goroutine) correlates;
-	// stage three hands the finished calls to onCall (formatting, writing,
-	// archiving), in their order, so that correlation does not wait for
-	// the output. The correlator never touches a call once it is emitted.
+	// stage three builds the finished calls (correlate.Builder: their
+	// state, checks and flow, read from messages that came seconds before)
+	// and hands them to onCall (formatting, writing, archiving) in their
+	// order, so that correlation waits for neither. The correlator never
+	// touches a call once it is emitted, until stage three hands it back.
 	// Batches and their arenas are recycled: no allocation per message.
+	//
+	// Stage two tells stage three what ord would have seen in one
+	// goroutine, in the same sequence: each call as it finishes, and
+	// OldestOpen after each event that finished a call or moved it. Stage
+	// three replays that on ord, so the calls come out in the same order,
+	// the budget's included.
 	//
 	// What a stage changes per message or per call lives in a padded
 	// struct of its own (s1, s2): as variables captured by closures they
@@ -165,56 +176,90 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 	// took the cache line from the other core reading its own (flushTime,
 	// four lines, was 5% of big-sip's CPU profile).
 	s2 := &struct {
-		_   cachePad
-		out []*correlate.Call // finished calls, for stage three
-		_   cachePad
-	}{}
-	finished := make(chan []*correlate.Call, 16)
+		_      cachePad
+		h      *handoff   // being filled, for stage three
+		free   []*handoff // back from stage three, emptied
+		oldest int        // the last OldestOpen in h.ops
+		added  bool       // a call went into h.ops after it
+		_      cachePad
+	}{h: new(handoff), oldest: -2}
+	finished := make(chan *handoff, 16)
 	written := make(chan struct{})
-	spent := make(chan []*correlate.Call, 16) // calls onCall did not keep, for ReuseCall
+	spent := make(chan *handoff, 32)
+	builder := corr.NewBuilder()
 	go func() {
 		defer close(written)
-		for calls := range finished {
-			done := calls[:0] // the slice is this stage's now
-			for _, c := range calls {
-				if !onCall(c) {
-					done = append(done, c)
-				}
+		var h *handoff // the one being worked on: what onCall lets go goes back in it
+		ord.emit = func(c *correlate.Call) {
+			if !onCall(c) {
+				h.calls = append(h.calls, c)
 			}
-			if len(done) > 0 {
-				select {
-				case spent <- done:
-				default: // stage two is behind: let the collector have them
+		}
+		for h = range finished {
+			for _, op := range h.ops {
+				c := op.call
+				if c == nil {
+					ord.release(op.oldest)
+					continue
 				}
+				builder.Build(c)
+				if recycle {
+					h.legs = append(h.legs, c.Legs...)
+					c.Legs = nil
+				}
+				ord.add(c)
+			}
+			select {
+			case spent <- h:
+			default: // stage two is behind: let the collector have it all
 			}
 		}
 	}()
-	// reuse gives the correlator back the calls stage three is done with,
+	// reuse gives the correlator back what stage three is done with,
 	// whenever stage two hands calls on: after a batch of messages that
 	// finished some, and while Flush finishes the calls left at the end.
 	reuse := func() {
 		for {
 			select {
-			case calls := <-spent:
-				for _, c := range calls {
+			case h := <-spent:
+				corr.RecycleLegs(h.legs)
+				for _, c := range h.calls {
 					corr.ReuseCall(c)
 				}
+				h.reset()
+				s2.free = append(s2.free, h)
 			default:
 				return
 			}
 		}
 	}
 	flushOut := func() {
-		if len(s2.out) > 0 {
-			finished <- s2.out
-			s2.out = nil
-			reuse()
+		if len(s2.h.ops) == 0 {
+			return
+		}
+		finished <- s2.h
+		reuse()
+		if n := len(s2.free); n > 0 {
+			s2.h, s2.free = s2.free[n-1], s2.free[:n-1]
+		} else {
+			s2.h = new(handoff)
 		}
 	}
-	ord.emit = func(c *correlate.Call) {
-		s2.out = append(s2.out, c)
-		if len(s2.out) >= 512 { // Flush emits thousands without a batch between
-			flushOut()
+	// noteOldest records OldestOpen where one goroutine would release.
+	noteOldest := func() {
+		if x := corr.OldestOpen(); s2.added || x != s2.oldest {
+			s2.h.ops = append(s2.h.ops, orderOp{oldest: x})
+			s2.oldest, s2.added = x, false
+		}
+	}
+	finish = func(c *correlate.Call) {
+		s2.h.ops = append(s2.h.ops, orderOp{call: c})
+		s2.added = true
+		if flushing {
+			noteOldest()
+			if len(s2.h.ops) >= 512 { // Flush emits thousands without a batch between
+				flushOut()
+			}
 		}
 	}
 	batches := make(chan *batch, 4)
@@ -320,7 +365,7 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 				src, dst := d.addrs()
 				corr.AddDatagram(int(d.n), e.time(), src, dst, b.blob[d.off:d.off+d.len])
 			}
-			ord.release(corr.OldestOpen())
+			noteOldest()
 		}
 		b.reset()
 		gc.check()
@@ -335,10 +380,11 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 	noteLoss(g, corr, s1.loss)
 	flushing = true
 	corr.Flush()
-	ord.release(-1)
+	s2.h.ops = append(s2.h.ops, orderOp{oldest: -1}) // ord.release(-1)
 	flushOut()
 	close(finished)
 	<-written
+	corr.Stats.MediaExpected += builder.MediaExpected()
 	noteNoMedia(g, opts, &corr.Stats)
 	return &corr.Stats, s1.scanErr
 }
@@ -440,6 +486,31 @@ func (b *batch) reset() {
 	// views they hold into the arena are overwritten before they are read.
 	b.events, b.msgs, b.dgrams, b.blob = b.events[:0], b.msgs[:0], b.dgrams[:0], b.blob[:0]
 	b.arena.Reset()
+}
+
+// orderOp is one step of callOrder, as stage two of analyze's pipeline
+// sends them to stage three: add call, or, when call is nil,
+// release(oldest).
+type orderOp struct {
+	call   *correlate.Call
+	oldest int
+}
+
+// handoff carries a run of orderOps from stage two of analyze's pipeline
+// to stage three, and back what stage three is done with: the calls
+// onCall did not keep, for ReuseCall, and the legs of the calls it built,
+// for RecycleLegs. Then it goes round again, emptied.
+type handoff struct {
+	ops   []orderOp
+	calls []*correlate.Call
+	legs  []*correlate.Leg
+}
+
+func (h *handoff) reset() {
+	clear(h.ops)
+	clear(h.calls)
+	clear(h.legs)
+	h.ops, h.calls, h.legs = h.ops[:0], h.calls[:0], h.legs[:0]
 }
 
 // callOrder holds finished calls until every call that started before them

@@ -146,7 +146,12 @@ func TestPipelineReuseCalls(t *testing.T) {
 				t.Fatalf("%s (parallel %v): %d calls handed over again after they were kept", filepath.Base(f), par, again)
 			}
 			t.Logf("%s (parallel %v): %d calls in %d distinct Calls", filepath.Base(f), par, n, len(seen))
-			if f == gen && n-len(seen) < n/5 {
+			// In one goroutine every call let go is reused at once: two in
+			// three. In the pipeline, how many come back in time to be
+			// reused depends on how the stages are scheduled (a sixth to a
+			// third of the calls, under the race detector): only none is
+			// wrong.
+			if f == gen && (!par && n-len(seen) < n/2 || par && n == len(seen)) {
 				t.Errorf("%s (parallel %v): %d calls in %d distinct Calls: too few reused", filepath.Base(f), par, n, len(seen))
 			}
 		}
