@@ -106,7 +106,10 @@ type Leg struct {
 	strBuf      [8]string
 	first       time.Time
 	last        time.Time
-	terminal    bool // nothing pending: finished once it has been quiet for Options.Linger
+	idHash      uint64    // the Call-ID's hash, for the tombstone (tombstones.hash)
+	txKeys      []uint64  // txHash of each of Transactions, for the tombstone
+	txKeyBuf    [4]uint64 // where txKeys starts
+	terminal    bool      // nothing pending: finished once it has been quiet for Options.Linger
 	finished    bool
 	media       *legMedia // last, terminal, finished and media share a cache line: every RTP packet reads them
 	pending     int       // transactions still waiting for a final response

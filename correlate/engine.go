@@ -109,7 +109,6 @@ type Correlator struct {
 	legs      map[string]*Leg
 	pending   map[string][]*Leg // Call-IDs named by a link header before they were seen
 	tombs     tombstones        // recently finished Call-IDs
-	tombKeys  []uint64          // scratch
 	open      legList           // legs with something pending, oldest activity first
 	waiting   legList           // legs whose requests all went unanswered (see requeue)
 	done      legList           // terminal INVITE calls lingering
@@ -179,17 +178,19 @@ func (ts *tombstones) init() {
 
 func (ts *tombstones) hash(callID []byte) uint64 { return maphash.Bytes(ts.seed, callID) }
 
-// find returns the newest tomb of a Call-ID and its keys, or nil.
-func (ts *tombstones) find(callID []byte) (*tomb, []uint64) {
-	seq, ok := ts.index[ts.hash(callID)]
+// find returns the newest tomb of a Call-ID (by its hash) and its keys, or nil.
+func (ts *tombstones) find(id uint64) (*tomb, []uint64) {
+	seq, ok := ts.index[id]
 	if !ok {
 		return nil, nil
 	}
 	return ts.at(seq), ts.more[seq]
 }
 
-func (ts *tombstones) add(callID string, at time.Time, keys []uint64) {
-	tb := tomb{id: maphash.String(ts.seed, callID), sec: at.Unix(), nsec: int32(at.Nanosecond()), n: int32(len(keys))}
+// add remembers a finished leg by its Call-ID's hash and its
+// transactions' keys (txHash).
+func (ts *tombstones) add(id uint64, at time.Time, keys []uint64) {
+	tb := tomb{id: id, sec: at.Unix(), nsec: int32(at.Nanosecond()), n: int32(len(keys))}
 	copy(tb.keys[:], keys)
 	seq := ts.head + ts.n
 	if len(keys) > len(tb.keys) {
@@ -337,11 +338,13 @@ func (c *Correlator) Add(d *decode.Message) {
 	c.Stats.Messages++
 	leg := c.legs[string(d.CallID)]
 	if leg == nil {
-		if tb, more := c.tombs.find(d.CallID); tb != nil && tb.late(d, more) {
+		id := c.tombs.hash(d.CallID)
+		if tb, more := c.tombs.find(id); tb != nil && tb.late(d, more) {
 			c.Stats.Late++
 			return
 		}
 		leg = c.newLeg(d)
+		leg.idHash = id
 	}
 	m := c.conv.convert(d, leg, c.opts.LinkHeaders, &c.links)
 	m.CallID = leg.CallID
@@ -412,6 +415,7 @@ func (c *Correlator) newLeg(d *decode.Message) *Leg {
 	}
 	leg.Kind = kindOf(method)
 	leg.Messages, leg.Transactions, leg.Dialogs, leg.strs = leg.msgBuf[:0], leg.txBuf[:0], leg.dlgBuf[:0], leg.strBuf[:0]
+	leg.txKeys = leg.txKeyBuf[:0]
 	leg.stash = leg.stashBuf[:0]
 	c.seq++
 	g := &leg.ownGroup
@@ -538,6 +542,9 @@ func (leg *Leg) newTx(method, keyMethod string, m *Message, branch, sentBy []byt
 	tx.Requests = tx.reqBuf[:0]
 	tx.Responses = tx.respBuf[:0]
 	leg.Transactions = append(leg.Transactions, tx)
+	// Its key for the tombstone, now, while what it hashes is in cache:
+	// the leg finishes seconds later.
+	leg.txKeys = append(leg.txKeys, txHash(tx.Branch, tx.sentBy, tx.keyMethod, tx.fromTag, tx.CSeq))
 	return tx
 }
 
@@ -798,12 +805,7 @@ func (c *Correlator) finishLeg(l *Leg) {
 	}
 	c.releaseMedia(l)
 	delete(c.legs, l.CallID)
-	keys := c.tombKeys[:0]
-	for _, tx := range l.Transactions {
-		keys = append(keys, txHash(tx.Branch, tx.sentBy, tx.keyMethod, tx.fromTag, tx.CSeq))
-	}
-	c.tombKeys = keys
-	c.tombs.add(l.CallID, c.now, keys)
+	c.tombs.add(l.idHash, c.now, l.txKeys)
 	for _, id := range l.Links {
 		if w := c.pending[id]; w != nil {
 			kept := w[:0]
