@@ -416,15 +416,23 @@ func TestWaitingBudget(t *testing.T) {
 	file := writeFile(t, "open.pcap", buf.Bytes())
 	g := &globalOptions{streams: streams{Out: io.Discard, Err: io.Discard}}
 	for _, recycle := range []bool{false, true} {
-		var seqs []int
-		openAt := -1
-		if _, err := analyze(g, file, correlate.Options{}, func(c *correlate.Call) {
-			if c.ID == "open-call" {
-				openAt = len(seqs)
+		// The pipeline's order is one goroutine's, budget included (stage
+		// three replays what stage two saw).
+		order := func(parallel bool) (seqs []int, openAt int) {
+			openAt = -1
+			if _, err := analyze(g, file, correlate.Options{}, func(c *correlate.Call) {
+				if c.ID == "open-call" {
+					openAt = len(seqs)
+				}
+				seqs = append(seqs, c.Seq)
+			}, parallel, recycle); err != nil {
+				t.Fatal(err)
 			}
-			seqs = append(seqs, c.Seq)
-		}, true, recycle); err != nil {
-			t.Fatal(err)
+			return seqs, openAt
+		}
+		seqs, openAt := order(true)
+		if one, _ := order(false); !slices.Equal(seqs, one) {
+			t.Errorf("recycle %v: the pipeline's order differs from one goroutine's", recycle)
 		}
 		if len(seqs) != maxWaiting+502 || openAt < 0 {
 			t.Fatalf("recycle %v: %d calls (the open one at %d), want %d", recycle, len(seqs), openAt, maxWaiting+502)
