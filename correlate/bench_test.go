@@ -65,6 +65,24 @@ func generatedRaw(b testing.TB, calls int) ([]byte, []rawMessage) {
 	return blob, raw
 }
 
+// leanMessages returns the messages of a generated capture of calls,
+// parsed lean as sipflow's commands parse for correlation, and the bytes
+// they were parsed from.
+func leanMessages(b testing.TB, calls int) ([]byte, []decode.Message) {
+	blob, raw := generatedRaw(b, calls)
+	var arena decode.Arena
+	msgs := make([]decode.Message, len(raw))
+	var m decode.Message
+	for i, r := range raw {
+		if err := decode.ParseSIPLean(blob[r.off:r.off+r.len], &m); err != nil {
+			b.Fatal(err)
+		}
+		m.N, m.Time, m.Src, m.Dst, m.Transport = r.n, r.t, r.src, r.dst, decode.UDP
+		m.CopyTo(&msgs[i], &arena)
+	}
+	return blob, msgs
+}
+
 // BenchmarkCorrelate parses the messages of generated calls (lean, as the
 // commands do) and runs them through correlation, checks and flow
 // matching: msgs/s is the whole, and
@@ -165,18 +183,7 @@ func TestMemoryFlat(t *testing.T) {
 // (see renameCalls) later in time than the last.
 func BenchmarkCorrelateOnly(b *testing.B) {
 	const calls = 5000
-	blob, raw := generatedRaw(b, calls)
-	var arena decode.Arena
-	msgs := make([]decode.Message, len(raw))
-	var m decode.Message
-	for i, r := range raw {
-		// Parsed lean, as sipflow's commands parse for correlation.
-		if err := decode.ParseSIPLean(blob[r.off:r.off+r.len], &m); err != nil {
-			b.Fatal(err)
-		}
-		m.N, m.Time, m.Src, m.Dst, m.Transport = r.n, r.t, r.src, r.dst, decode.UDP
-		m.CopyTo(&msgs[i], &arena)
-	}
+	blob, msgs := leanMessages(b, calls)
 	b.Run("steady", func(b *testing.B) {
 		b.SetBytes(int64(len(blob)))
 		b.ReportAllocs()
@@ -238,6 +245,58 @@ func BenchmarkCorrelateOnly(b *testing.B) {
 			if got != calls*b.N {
 				b.Fatalf("%d calls, want %d", got, calls*b.N)
 			}
+		})
+	}
+}
+
+// BenchmarkBuild builds finished calls as sipflow's output stage does
+// (Options.DeferBuild, a Builder), from memory gone cold as it is when a
+// call finishes seconds after its last message: between passes the
+// benchmark writes 64 MB elsewhere, which evicts the calls from every
+// cache. "prefetch" hands the Builder 32 calls at a time first
+// (Builder.Prefetch), as the output stage does.
+func BenchmarkBuild(b *testing.B) {
+	const calls = 5000
+	blob, msgs := leanMessages(b, calls)
+	evict := make([]byte, 64<<20)
+	for _, prefetch := range []bool{false, true} {
+		name := "cold"
+		if prefetch {
+			name = "cold-prefetch"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(blob)))
+			b.ReportAllocs()
+			var pending []*correlate.Call
+			built := 0
+			for b.Loop() {
+				b.StopTimer()
+				pending = pending[:0]
+				c := correlate.New(correlate.Options{DeferBuild: true}, func(call *correlate.Call) { pending = append(pending, call) })
+				for i := range msgs {
+					c.Add(&msgs[i])
+				}
+				c.Flush()
+				for i := range evict {
+					evict[i]++
+				}
+				bld := c.NewBuilder()
+				b.StartTimer()
+				for i := 0; i < len(pending); i += 32 {
+					win := pending[i:min(i+32, len(pending))]
+					if prefetch {
+						bld.Prefetch(win)
+					}
+					for _, call := range win {
+						bld.Build(call)
+					}
+				}
+				built += len(pending)
+			}
+			if built != calls*b.N {
+				b.Fatalf("%d calls built, want %d", built, calls*b.N)
+			}
+			b.ReportMetric(float64(built)/b.Elapsed().Seconds(), "calls/s")
 		})
 	}
 }
