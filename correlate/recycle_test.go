@@ -54,7 +54,9 @@ func TestDeferBuildSameCalls(t *testing.T) {
 	files := twiceOver(t)
 	plain, _ := dumpAll(t, files, dumpOptions{})
 	deferred, _ := dumpAll(t, files, dumpOptions{deferBuild: true})
-	if n := strings.Count(plain, "\ncall "); n < 1000 {
+	// Without the public corpus (a fresh clone), the test captures and
+	// the generated calls give about 560 calls; with it, several thousand.
+	if n := strings.Count(plain, "\ncall "); n < 500 {
 		t.Fatalf("only %d calls: the test compares too little", n)
 	}
 	sameDump(t, "building in another goroutine", plain, deferred)
