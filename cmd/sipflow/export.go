@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/internal/pcapw"
 	"github.com/sipflow/sipflow/render"
 	"github.com/sipflow/sipflow/store"
 )
@@ -269,8 +269,7 @@ func (o *exportOptions) write(pkts []store.Packet, calls int) error {
 
 // writeCapture writes packets as classic pcap with nanosecond timestamps
 // when they share one link type, else as pcapng with an interface per link
-// type. (gopacket's writers take a one-byte link type, which cannot say
-// LINKTYPE_LINUX_SLL2, 276: hence these few lines.)
+// type.
 func writeCapture(w io.Writer, pkts []store.Packet) error {
 	var links []capture.LinkType
 	index := map[capture.LinkType]int{}
@@ -283,77 +282,28 @@ func writeCapture(w io.Writer, pkts []store.Packet) error {
 	if len(links) == 0 {
 		links = []capture.LinkType{capture.LinkEthernet}
 	}
-	le := binary.LittleEndian
+	var b []byte
 	if len(links) == 1 {
-		var h [24]byte
-		le.PutUint32(h[0:], 0xa1b23c4d) // nanosecond pcap
-		le.PutUint16(h[4:], 2)
-		le.PutUint16(h[6:], 4)
-		le.PutUint32(h[16:], capture.MaxPacketLen)
-		le.PutUint32(h[20:], uint32(links[0]))
-		if _, err := w.Write(h[:]); err != nil {
-			return err
-		}
-		for _, p := range pkts {
-			var r [16]byte
-			ns := p.Time.UnixNano()
-			le.PutUint32(r[0:], uint32(ns/1e9))
-			le.PutUint32(r[4:], uint32(ns%1e9))
-			le.PutUint32(r[8:], uint32(len(p.Data)))
-			le.PutUint32(r[12:], uint32(max(p.OrigLen, len(p.Data))))
-			if _, err := w.Write(r[:]); err != nil {
-				return err
-			}
-			if _, err := w.Write(p.Data); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	// pcapng: a section header, an interface description per link type
-	// (if_tsresol 9: nanoseconds), an enhanced packet block per packet.
-	block := func(typ uint32, body []byte) error {
-		pad := (4 - len(body)%4) % 4
-		n := uint32(12 + len(body) + pad)
-		b := make([]byte, 0, n)
-		b = le.AppendUint32(b, typ)
-		b = le.AppendUint32(b, n)
-		b = append(b, body...)
-		b = append(b, make([]byte, pad)...)
-		b = le.AppendUint32(b, n)
-		_, err := w.Write(b)
-		return err
-	}
-	shb := le.AppendUint32(nil, 0x1a2b3c4d)
-	shb = le.AppendUint16(shb, 1)
-	shb = le.AppendUint16(shb, 0)
-	shb = le.AppendUint64(shb, ^uint64(0)) // section length unknown
-	if err := block(0x0a0d0d0a, shb); err != nil {
-		return err
-	}
-	for _, l := range links {
-		idb := le.AppendUint16(nil, uint16(l))
-		idb = le.AppendUint16(idb, 0)
-		idb = le.AppendUint32(idb, capture.MaxPacketLen)
-		idb = le.AppendUint16(idb, 9) // if_tsresol
-		idb = le.AppendUint16(idb, 1)
-		idb = append(idb, 9, 0, 0, 0)
-		idb = le.AppendUint32(idb, 0) // opt_endofopt
-		if err := block(1, idb); err != nil {
-			return err
+		b = pcapw.AppendPcapHeader(b, capture.MaxPacketLen, links[0])
+	} else {
+		b = pcapw.AppendNgSection(b)
+		for _, l := range links {
+			b = pcapw.AppendNgInterface(b, l, capture.MaxPacketLen, "")
 		}
 	}
 	for _, p := range pkts {
-		ns := uint64(p.Time.UnixNano())
-		epb := le.AppendUint32(nil, uint32(index[p.Link]))
-		epb = le.AppendUint32(epb, uint32(ns>>32))
-		epb = le.AppendUint32(epb, uint32(ns))
-		epb = le.AppendUint32(epb, uint32(len(p.Data)))
-		epb = le.AppendUint32(epb, uint32(max(p.OrigLen, len(p.Data))))
-		epb = append(epb, p.Data...)
-		if err := block(6, epb); err != nil {
-			return err
+		if len(b) > 64<<10 {
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+			b = b[:0]
+		}
+		if len(links) == 1 {
+			b = pcapw.AppendPcapRecord(b, p.Time, p.Data, p.OrigLen)
+		} else {
+			b = pcapw.AppendNgPacket(b, index[p.Link], p.Time, p.Data, p.OrigLen)
 		}
 	}
-	return nil
+	_, err := w.Write(b)
+	return err
 }

@@ -23,10 +23,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
-
 	"github.com/sipflow/sipflow/capture"
 )
 
@@ -78,11 +74,10 @@ type Writer struct {
 	ng    bool // pcapng: the interfaces' link types differ
 	f     *os.File
 	buf   *bufio.Writer
-	pcap  *pcapgo.Writer
-	ngw   *pcapgo.NgWriter
-	size  int64 // bytes in the current file, header and buffered records included
-	disk  int64 // bytes that reached the current file
-	count int64 // packets in the current file
+	hdr   []byte // scratch for a record's header
+	size  int64  // bytes in the current file, header and buffered records included
+	disk  int64  // bytes that reached the current file
+	count int64  // packets in the current file
 	first time.Time
 	seq   int
 	files []File // files of the ring still on disk, oldest first
@@ -138,19 +133,20 @@ func (w *Writer) open(t time.Time) error {
 	}
 	w.f, w.disk, w.count, w.first = f, 0, 0, t
 	w.buf = bufio.NewWriterSize(&countWriter{w: f, n: &w.disk}, 256<<10)
+	var hdr []byte
 	if w.ng {
-		w.pcap = nil
-		intf := w.ngInterface(0)
-		if w.ngw, err = pcapgo.NewNgWriterInterface(w.buf, intf, pcapgo.DefaultNgWriterOptions); err == nil {
-			for i := 1; i < len(w.opts.Links) && err == nil; i++ {
-				_, err = w.ngw.AddInterface(w.ngInterface(i))
+		hdr = AppendNgSection(nil)
+		for i, l := range w.opts.Links {
+			ifName := ""
+			if i < len(w.opts.Interfaces) {
+				ifName = w.opts.Interfaces[i]
 			}
+			hdr = AppendNgInterface(hdr, l, w.opts.SnapLen, ifName)
 		}
 	} else {
-		w.ngw = nil
-		w.pcap = pcapgo.NewWriterNanos(w.buf)
-		err = w.pcap.WriteFileHeader(uint32(w.opts.SnapLen), layers.LinkType(w.opts.Links[0]))
+		hdr = AppendPcapHeader(nil, w.opts.SnapLen, w.opts.Links[0])
 	}
+	_, err = w.buf.Write(hdr)
 	if err == nil {
 		err = w.Flush() // the header is on disk, and counted
 	}
@@ -172,16 +168,6 @@ func (w *Writer) open(t time.Time) error {
 	return nil
 }
 
-func (w *Writer) ngInterface(i int) pcapgo.NgInterface {
-	intf := pcapgo.DefaultNgInterface
-	intf.LinkType = layers.LinkType(w.opts.Links[i])
-	intf.SnapLength = uint32(w.opts.SnapLen)
-	if i < len(w.opts.Interfaces) {
-		intf.Name = w.opts.Interfaces[i]
-	}
-	return intf
-}
-
 // Write appends one packet, starting the next file of the ring first when
 // the current one is full or old enough. p is not kept.
 func (w *Writer) Write(p *capture.Packet) error {
@@ -191,9 +177,9 @@ func (w *Writer) Write(p *capture.Packet) error {
 	if w.f == nil {
 		return errors.New("pcapw: closed")
 	}
-	rec := int64(16 + len(p.Data))
+	rec := int64(PcapRecordLen + len(p.Data))
 	if w.ng {
-		rec = int64(32+len(p.Data)+3) &^ 3
+		rec = int64(NgPacketLen(len(p.Data)))
 	}
 	if w.count > 0 && ((w.opts.RotateSize > 0 && w.size+rec > w.opts.RotateSize) ||
 		(w.opts.RotateTime > 0 && p.Time.Sub(w.first) >= w.opts.RotateTime)) {
@@ -207,12 +193,18 @@ func (w *Writer) Write(p *capture.Packet) error {
 	if w.count == 0 && w.opts.RotateTime > 0 {
 		w.first = p.Time // the file's time span counts from its first packet
 	}
-	ci := gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.Data), Length: max(p.Length, len(p.Data)), InterfaceIndex: p.Iface}
-	var err error
 	if w.ng {
-		err = w.ngw.WritePacket(ci, p.Data)
+		w.hdr = appendNgPacketHeader(w.hdr[:0], p.Iface, p.Time, len(p.Data), p.Length)
 	} else {
-		err = w.pcap.WritePacket(ci, p.Data)
+		w.hdr = appendPcapRecordHeader(w.hdr[:0], p.Time, len(p.Data), p.Length)
+	}
+	_, err := w.buf.Write(w.hdr)
+	if err == nil {
+		_, err = w.buf.Write(p.Data)
+	}
+	if err == nil && w.ng {
+		w.hdr = appendNgPacketTrailer(w.hdr[:0], len(p.Data))
+		_, err = w.buf.Write(w.hdr)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", w.f.Name(), err)
@@ -228,11 +220,6 @@ func (w *Writer) Write(p *capture.Packet) error {
 func (w *Writer) Flush() error {
 	if w.f == nil {
 		return nil
-	}
-	if w.ngw != nil {
-		if err := w.ngw.Flush(); err != nil {
-			return fmt.Errorf("%s: %w", w.f.Name(), err)
-		}
 	}
 	if err := w.buf.Flush(); err != nil {
 		return fmt.Errorf("%s: %w", w.f.Name(), err)

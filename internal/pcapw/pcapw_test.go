@@ -199,3 +199,100 @@ func TestCreateErrors(t *testing.T) {
 		t.Error("no error without interfaces")
 	}
 }
+
+// TestLinkTypesBeyondOneByte: LINKTYPE_LINUX_SLL2 (276) comes back as
+// written from a pcap file and from a pcapng one (gopacket's writers,
+// used here before, took the link type as one byte and wrote 20).
+func TestLinkTypesBeyondOneByte(t *testing.T) {
+	for _, links := range [][]capture.LinkType{
+		{capture.LinkLinuxSLL2},
+		{capture.LinkEthernet, capture.LinkLinuxSLL2},
+	} {
+		name := filepath.Join(t.TempDir(), "sll2")
+		w, err := Create(Options{Path: name, Links: links}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := packet(1, len(links)-1, capture.LinkLinuxSLL2, time.Second, 50)
+		if err := w.Write(in); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got := readAll(t, name)
+		if len(got) != 1 || got[0].Link != capture.LinkLinuxSLL2 || !got[0].Time.Equal(in.Time) || !slices.Equal(got[0].Data, in.Data) || got[0].Length != in.Length {
+			t.Errorf("%d interfaces: read back %+v", len(links), got)
+		}
+	}
+}
+
+// TestPcapngBlocks walks the blocks of a pcapng file the Writer wrote:
+// each block's length is a multiple of four and given at both ends, the
+// interfaces carry their names (if_name) and nanosecond resolution
+// (if_tsresol 9), and a packet block's size is what Write counted for it.
+func TestPcapngBlocks(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "blocks.pcapng")
+	links := []capture.LinkType{capture.LinkEthernet, capture.LinkRaw}
+	w, err := Create(Options{Path: name, Links: links, Interfaces: []string{"eth0", "a-longer-name"}}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sizes := []int{0, 1, 2, 3, 4, 61}
+	for i, n := range sizes {
+		if err := w.Write(packet(i+1, i%2, links[i%2], time.Duration(i), n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []uint32
+	var names []string
+	var packets []int
+	for off := 0; off < len(b); {
+		if len(b)-off < 12 {
+			t.Fatalf("%d bytes left at offset %d", len(b)-off, off)
+		}
+		typ, n := le.Uint32(b[off:]), int(le.Uint32(b[off+4:]))
+		if n%4 != 0 || n < 12 || off+n > len(b) || int(le.Uint32(b[off+n-4:])) != n {
+			t.Fatalf("block at offset %d: length %d, trailer wrong or beyond the file", off, n)
+		}
+		body := b[off+8 : off+n-4]
+		types = append(types, typ)
+		switch typ {
+		case 1:
+			opts := map[uint16][]byte{}
+			for p := 8; p+4 <= len(body); {
+				code, l := le.Uint16(body[p:]), int(le.Uint16(body[p+2:]))
+				if code == 0 {
+					break
+				}
+				opts[code] = body[p+4 : p+4+l]
+				p += 4 + (l+3)&^3
+			}
+			names = append(names, string(opts[2]))
+			if !slices.Equal(opts[9], []byte{9}) {
+				t.Errorf("interface %d: if_tsresol %v, want [9]", len(names)-1, opts[9])
+			}
+		case 6:
+			packets = append(packets, n)
+		}
+		off += n
+	}
+	if !slices.Equal(types, []uint32{0x0a0d0d0a, 1, 1, 6, 6, 6, 6, 6, 6}) {
+		t.Errorf("blocks %#x", types)
+	}
+	if !slices.Equal(names, []string{"eth0", "a-longer-name"}) {
+		t.Errorf("interface names %q", names)
+	}
+	for i, n := range sizes {
+		if i < len(packets) && packets[i] != NgPacketLen(n) {
+			t.Errorf("packet of %d bytes: block of %d, NgPacketLen %d", n, packets[i], NgPacketLen(n))
+		}
+	}
+}
