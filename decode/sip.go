@@ -635,16 +635,13 @@ func (m *Message) addHeader(id hdrID, rawName, value []byte, st *parseState) err
 	if f&flagRare != 0 {
 		m.noRare = false
 	}
-	name := rawName
-	if id != hdrUnknown {
-		name = hdrNames[id]
-	}
 	if f&flagList == 0 || bytes.IndexByte(value, ',') < 0 {
 		if keep {
-			m.Headers = append(m.Headers, Header{Name: name, Value: value})
+			m.Headers = append(m.Headers, Header{Name: headerName(id, rawName), Value: value})
 		}
 		return m.setField(id, value, st)
 	}
+	name := headerName(id, rawName)
 	added := false
 	for rest := value; ; {
 		item, more, tail := splitList(rest)
@@ -669,6 +666,15 @@ func (m *Message) addHeader(id hdrID, rawName, value []byte, st *parseState) err
 		m.ReasonHeader = value
 	}
 	return nil
+}
+
+// headerName is the name a Headers entry gets: the canonical one of a
+// known header, else the name as written.
+func headerName(id hdrID, rawName []byte) []byte {
+	if id != hdrUnknown {
+		return hdrNames[id]
+	}
+	return rawName
 }
 
 // setField fills the typed field for a header that was not split.
