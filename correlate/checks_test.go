@@ -33,6 +33,10 @@ func scenario(t *testing.T, script string) []*correlate.Call {
 		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
 			continue
 		}
+		if f[0] == "flush" { // the capture ends here
+			c.Flush()
+			continue
+		}
 		n++
 		var secs float64
 		fmt.Sscan(f[0], &secs)
@@ -335,7 +339,8 @@ func TestThreeLegChain(t *testing.T) {
 // finished and reported (the linger is 5 s) is recognised by the call's
 // tombstone, for its first transactions and for those beyond the fourth,
 // and is not taken for a new call; a new transaction of the same Call-ID
-// is a new call, and so is anything once the tombstone has expired (32 s).
+// is a new call, and so is anything once the tombstone has expired (32 s),
+// or when it follows the end of the capture (Flush leaves no tombstones).
 func TestLateRetransmission(t *testing.T) {
 	// Packet time moves on only with packets: an OPTIONS of another Call-ID
 	// at 11 s finishes the call (its linger over), at 11 s.
@@ -355,6 +360,7 @@ func TestLateRetransmission(t *testing.T) {
 		{"late retransmission of the sixth transaction", long + tick + "12.0 A>B INFO 4/INFO totag branch=i4\n", 2},
 		{"new transaction, same Call-ID", basicCall + tick + "12.0 A>B INVITE 3/INVITE branch=again\n", 3},
 		{"after the tombstone expired", basicCall + tick + "44.0 A>B BYE 2/BYE totag branch=bye\n", 3},
+		{"after the end of the capture", basicCall + "flush\n12.0 A>B BYE 2/BYE totag branch=bye\n", 2},
 	} {
 		got := scenario(t, tc.script)
 		if len(got) != tc.calls {

@@ -118,6 +118,7 @@ type Correlator struct {
 	freeLegs  []*Leg            // legs of emitted calls handed back by Recycle
 	freeCalls []*Call           // emitted calls handed back by ReuseCall
 	seq       int
+	ended     bool // Flush is finishing the calls left: no packet can follow
 	now       time.Time
 	nextCheck time.Time
 	latest    time.Time // the latest packet time seen
@@ -758,11 +759,14 @@ const advanceStep = 100 * time.Millisecond
 // finishes them in the order they started, and each leaves the queue
 // OldestOpen reads before it is finished, so that emit may call OldestOpen
 // during Flush too (and hand on each call as soon as every older one is
-// out, rather than all at the end).
+// out, rather than all at the end). The legs it finishes leave no
+// tombstone: no retransmission can follow the end of the capture.
 func (c *Correlator) Flush() {
 	if c.latest.After(c.now) {
 		c.now = c.latest
 	}
+	c.ended = true
+	defer func() { c.ended = false }()
 	for len(c.order) > 0 {
 		e := c.order[0]
 		c.order[0] = orderEntry{}
@@ -806,7 +810,9 @@ func (c *Correlator) finishLeg(l *Leg) {
 	}
 	c.releaseMedia(l)
 	delete(c.legs, l.CallID)
-	c.tombs.add(l.idHash, c.now, l.txKeys)
+	if !c.ended {
+		c.tombs.add(l.idHash, c.now, l.txKeys)
+	}
 	for _, id := range l.Links {
 		if w := c.pending[id]; w != nil {
 			kept := w[:0]
