@@ -287,11 +287,22 @@ func FuzzReadHeader(f *testing.F) {
 	for _, s := range readHeaderCases {
 		f.Add([]byte(s.in))
 	}
+	f.Add([]byte("\r\nVia: SIP/2.0/UDP h\r\n\r\n"))
+	f.Add([]byte("\nContent-Length: 0\r\n\r\n"))
+	f.Add([]byte("\r\na=rtpmap:0 PCMU/8000\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) == 0 || b[0] == '\r' || b[0] == '\n' {
-			return // parseSIP's loop ends the headers there
+		if len(b) == 0 {
+			return
 		}
 		id, name, value, next, ok := readHeaderFast(b, 0)
+		if b[0] == '\r' || b[0] == '\n' {
+			// parseSIP's loop ends the headers there, and asks
+			// readHeaderFast first.
+			if ok {
+				t.Fatalf("readHeaderFast read a header from a line starting with %q: %q", b[0], b)
+			}
+			return
+		}
 		if !ok {
 			return
 		}
