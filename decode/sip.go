@@ -190,14 +190,12 @@ func parseSIP(b []byte, m *Message, lean bool) error {
 	st := parseState{lean: lean}
 	hdrEnd := len(b)
 	for p < len(b) {
-		// readHeaderFast never reads a blank line as a header: the name
-		// it would find starts with CR or LF, and no known name does.
+		if e, ok := blankLine(b, p); ok {
+			hdrEnd = e
+			break
+		}
 		id, name, value, next, ok := readHeaderFast(b, p)
 		if !ok {
-			if e, ok := blankLine(b, p); ok {
-				hdrEnd = e
-				break
-			}
 			var err error
 			if id, name, value, next, err = readHeader(b, p); err != nil {
 				return err
@@ -1397,9 +1395,8 @@ func readHeader(b []byte, p int) (id hdrID, name, value []byte, next int, err er
 // of at most 16 bytes right before the colon, and no continuation line. It
 // finds the colon and the name's table entry from two words of b, where
 // readHeader searches for the colon and then hashes and compares the name.
-// ok false means readHeader must read the line (or it is the blank line
-// that ends the headers: ok is never true there); where ok is true the
-// result is readHeader's (FuzzReadHeader checks both).
+// ok false means readHeader must read the line; where ok is true the
+// result is readHeader's (FuzzReadHeader checks that).
 func readHeaderFast(b []byte, p int) (id hdrID, name, value []byte, next int, ok bool) {
 	if p+16 > len(b) {
 		return

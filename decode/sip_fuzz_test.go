@@ -288,7 +288,6 @@ func FuzzReadHeader(f *testing.F) {
 		f.Add([]byte(s.in))
 	}
 	f.Add([]byte("\r\nVia: SIP/2.0/UDP h\r\n\r\n"))
-	f.Add([]byte("\nContent-Length: 0\r\n\r\n"))
 	f.Add([]byte("\r\na=rtpmap:0 PCMU/8000\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) == 0 {
@@ -296,8 +295,8 @@ func FuzzReadHeader(f *testing.F) {
 		}
 		id, name, value, next, ok := readHeaderFast(b, 0)
 		if b[0] == '\r' || b[0] == '\n' {
-			// parseSIP's loop ends the headers there, and asks
-			// readHeaderFast first.
+			// parseSIP's loop ends the headers there; readHeaderFast
+			// must not take such a line for a header either.
 			if ok {
 				t.Fatalf("readHeaderFast read a header from a line starting with %q: %q", b[0], b)
 			}
