@@ -15,12 +15,9 @@ import (
 
 var le = binary.LittleEndian
 
-// PcapHeaderLen and PcapRecordLen are the sizes of a classic pcap file
-// header and of a record's header (the packet's bytes follow it).
-const (
-	PcapHeaderLen = 24
-	PcapRecordLen = 16
-)
+// PcapRecordLen is the size of a classic pcap record's header (the
+// packet's bytes follow it).
+const PcapRecordLen = 16
 
 // AppendPcapHeader appends a classic pcap file header: nanosecond
 // timestamps (magic a1b23c4d), version 2.4, snaplen and link type.
