@@ -107,7 +107,7 @@ type Correlator struct {
 	emit  func(*Call)
 	Stats Stats
 
-	legs      map[string]*Leg
+	legs      legTable          // open legs by Call-ID
 	pending   map[string][]*Leg // Call-IDs named by a link header before they were seen
 	tombs     tombstones        // recently finished Call-IDs
 	open      legList           // legs with something pending, oldest activity first
@@ -179,6 +179,9 @@ func (ts *tombstones) init() {
 }
 
 func (ts *tombstones) hash(callID []byte) uint64 { return maphash.Bytes(ts.seed, callID) }
+
+// hashString is hash for a Call-ID held as a string: the same value.
+func (ts *tombstones) hashString(callID string) uint64 { return maphash.String(ts.seed, callID) }
 
 // find returns the newest tomb of a Call-ID (by its hash) and its keys, or nil.
 func (ts *tombstones) find(id uint64) (*tomb, []uint64) {
@@ -327,7 +330,7 @@ func New(opts Options, emit func(*Call)) *Correlator {
 		opts: opts, conv: &converter{keepRaw: opts.KeepRaw, keepSDP: opts.KeepSDP || opts.KeepRaw}, emit: emit,
 		endpoints: make(map[netip.AddrPort][]*endpoint), flowCache: make(map[flowKey]*flowEntry),
 		flowFast: new([flowFastSize]flowSlot),
-		legs:     make(map[string]*Leg), pending: make(map[string][]*Leg),
+		pending:  make(map[string][]*Leg),
 	}
 	c.tombs.init()
 	c.builder = Builder{media: opts.Media, flows: opts.Flows}
@@ -338,15 +341,14 @@ func New(opts Options, emit func(*Call)) *Correlator {
 func (c *Correlator) Add(d *decode.Message) {
 	c.Advance(d.Time)
 	c.Stats.Messages++
-	leg := c.legs[string(d.CallID)]
+	id := c.tombs.hash(d.CallID)
+	leg := findLeg(&c.legs, id, d.CallID)
 	if leg == nil {
-		id := c.tombs.hash(d.CallID)
 		if tb, more := c.tombs.find(id); tb != nil && tb.late(d, more) {
 			c.Stats.Late++
 			return
 		}
-		leg = c.newLeg(d)
-		leg.idHash = id
+		leg = c.newLeg(d, id)
 	}
 	m := c.conv.convert(d, leg, c.opts.LinkHeaders, &c.links)
 	m.CallID = leg.CallID
@@ -388,7 +390,8 @@ func (l *Leg) intern(b []byte) string {
 	return s
 }
 
-func (c *Correlator) newLeg(d *decode.Message) *Leg {
+// newLeg opens the leg of d's Call-ID, whose hash is h.
+func (c *Correlator) newLeg(d *decode.Message, h uint64) *Leg {
 	// The Call-ID, From, To and display name share one allocation: they
 	// live exactly as long as the leg.
 	var sb strings.Builder
@@ -425,9 +428,10 @@ func (c *Correlator) newLeg(d *decode.Message) *Leg {
 	g.legs, g.seq, g.open = g.legBuf[:1:1], c.seq, 1
 	leg.group = g
 	c.order = append(c.order, orderEntry{g, g.seq})
-	c.legs[id] = leg
-	if len(c.legs) > c.Stats.PeakOpen {
-		c.Stats.PeakOpen = len(c.legs)
+	leg.idHash = h
+	c.legs.add(h, leg)
+	if c.legs.len() > c.Stats.PeakOpen {
+		c.Stats.PeakOpen = c.legs.len()
 	}
 	if waiting := c.pending[id]; waiting != nil {
 		delete(c.pending, id)
@@ -468,7 +472,7 @@ func (c *Correlator) link(leg *Leg, id string) {
 		return // a hostile message cannot make a leg link to everything
 	}
 	leg.Links = append(leg.Links, id)
-	if other := c.legs[id]; other != nil {
+	if other := findLeg(&c.legs, c.tombs.hashString(id), id); other != nil {
 		c.merge(leg, other)
 		return
 	}
@@ -809,7 +813,7 @@ func (c *Correlator) finishLeg(l *Leg) {
 		c.settleSDP(l)
 	}
 	c.releaseMedia(l)
-	delete(c.legs, l.CallID)
+	c.legs.remove(l.idHash, l)
 	if !c.ended {
 		c.tombs.add(l.idHash, c.now, l.txKeys)
 	}

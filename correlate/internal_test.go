@@ -194,7 +194,7 @@ func TestLegCounters(t *testing.T) {
 		c := New(Options{Media: true}, func(*Call) {})
 		add := func(d *decode.Message) {
 			c.Add(d)
-			l := c.legs[string(d.CallID)]
+			l := findLeg(&c.legs, c.tombs.hash(d.CallID), d.CallID)
 			if l == nil {
 				return // a late retransmission, dropped
 			}
@@ -256,7 +256,7 @@ func TestLegCountersUnseenBYE(t *testing.T) {
 		m.N, m.Time = i+1, t0.Add(time.Duration(i)*time.Second)
 		c.Add(&m)
 	}
-	l := c.legs["c1"]
+	l := findLeg(&c.legs, c.tombs.hashString("c1"), "c1")
 	if l == nil {
 		t.Fatal("leg c1 finished early")
 	}

@@ -219,11 +219,11 @@ func (c *Correlator) goLive() {
 		s *stashedSDP
 	}
 	var all []ref
-	for _, l := range c.legs {
+	c.legs.each(func(l *Leg) {
 		for i := range l.stash {
 			all = append(all, ref{l, &l.stash[i]})
 		}
-	}
+	})
 	sort.Slice(all, func(i, j int) bool { return all[i].s.seq < all[j].s.seq })
 	for _, r := range all {
 		c.registerSDP(r.l, r.s.m, r.s.body, true)

@@ -1,0 +1,75 @@
+package correlate
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestLegTable: random adds, finds and removes, against a Go map, with
+// hashes drawn from a few values so that runs wrap around the end of the
+// table and many keys share a home slot (backward-shift deletion must
+// keep every leg reachable); the table grows past its first size too.
+func TestLegTable(t *testing.T) {
+	for _, homes := range []uint64{3, 64, 1 << 40} {
+		rng := rand.New(rand.NewPCG(1, homes))
+		var tab legTable
+		want := map[string]*Leg{}
+		hashOf := func(id string) uint64 {
+			// Homes near the first table's end, so that runs wrap to slot 0.
+			return uint64(minLegSlots-2) + hashSeed(id)%homes
+		}
+		hashes := map[string]uint64{}
+		for step := 0; step < 12000; step++ {
+			id := fmt.Sprintf("call-%d", rng.IntN(2000))
+			h, ok := hashes[id]
+			if !ok {
+				h = hashOf(id)
+				hashes[id] = h
+			}
+			switch l := want[id]; {
+			case l == nil:
+				l = &Leg{CallID: id}
+				tab.add(h, l)
+				want[id] = l
+			case rng.IntN(2) == 0:
+				tab.remove(h, l)
+				delete(want, id)
+			}
+			if step%97 == 0 {
+				if tab.len() != len(want) {
+					t.Fatalf("homes %d, step %d: len %d, want %d", homes, step, tab.len(), len(want))
+				}
+				for id, h := range hashes {
+					if got := findLeg(&tab, h, []byte(id)); got != want[id] {
+						t.Fatalf("homes %d, step %d: findLeg([]byte %s) = %p, want %p", homes, step, id, got, want[id])
+					}
+					if got := findLeg(&tab, h, id); got != want[id] {
+						t.Fatalf("homes %d, step %d: findLeg(string %s) = %p, want %p", homes, step, id, got, want[id])
+					}
+				}
+				seen := 0
+				tab.each(func(l *Leg) {
+					if want[l.CallID] != l {
+						t.Fatalf("each gave %s, not open", l.CallID)
+					}
+					seen++
+				})
+				if seen != len(want) {
+					t.Fatalf("each gave %d legs, want %d", seen, len(want))
+				}
+			}
+		}
+		if len(tab.slots) <= minLegSlots && homes > 3 {
+			t.Errorf("homes %d: the table never grew (%d slots)", homes, len(tab.slots))
+		}
+	}
+}
+
+func hashSeed(id string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint64(id[i])) * 1099511628211
+	}
+	return h
+}
