@@ -188,6 +188,15 @@ func AppendString[S ~string | ~[]byte](b []byte, s S) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; ; {
+		for i+8 <= len(s) {
+			w := s[i : i+8]
+			x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+			if !plainWord(x) {
+				break
+			}
+			i += 8
+		}
 		for i < len(s) && plainASCII[s[i]] {
 			i++
 		}
@@ -233,6 +242,21 @@ func AppendString[S ~string | ~[]byte](b []byte, s S) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plainWord reports whether all eight bytes of x are plainASCII, a word
+// at a time: no byte below 0x20 or above 0x7f, and none of '"' and '&'
+// (0x22, 0x26: equal after clearing bit 2), '<' and '>' (0x3c, 0x3e: bit
+// 1) or '\\'. As in decode's firstByte, (x-1) &^ x has a byte's high bit
+// set where x's byte is zero, and a false alarm only above a true one; so
+// "none flagged" is exact, and a flagged word goes to the byte loop.
+func plainWord(x uint64) bool {
+	const ones = 0x0101010101010101
+	q := (x &^ (0x04 * ones)) ^ (0x22 * ones) // '"' or '&'
+	a := (x &^ (0x02 * ones)) ^ (0x3c * ones) // '<' or '>'
+	s := x ^ (0x5c * ones)                    // '\\'
+	t := x | (x - 0x20*ones) | (q-ones)&^q | (a-ones)&^a | (s-ones)&^s
+	return t&(0x80*ones) == 0
 }
 
 // plainASCII marks the bytes AppendString copies as they are: printable

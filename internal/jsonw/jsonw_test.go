@@ -70,6 +70,46 @@ func FuzzAppendString(f *testing.F) {
 	})
 }
 
+// TestPlainWord: the word-at-a-time test agrees with plainASCII byte by
+// byte, for every byte value at every position of a plain word, and for
+// random words with several unplain bytes (where one byte's borrow reaches
+// the next), so AppendString's fast path never copies what needs escaping.
+func TestPlainWord(t *testing.T) {
+	base := []byte("sip:abcd")
+	check := func(w []byte) {
+		t.Helper()
+		x := uint64(0)
+		want := true
+		for i, c := range w {
+			x |= uint64(c) << (8 * i)
+			want = want && plainASCII[c]
+		}
+		if got := plainWord(x); got != want {
+			t.Fatalf("plainWord(%q) = %v, want %v", w, got, want)
+		}
+	}
+	w := make([]byte, 8)
+	for c := 0; c < 256; c++ {
+		for p := range 8 {
+			copy(w, base)
+			w[p] = byte(c)
+			check(w)
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	special := []byte("\x00\x1f !\"#%&'<=>?[\\]\x7f\x80\xff")
+	for range 200000 {
+		for i := range w {
+			if r.IntN(3) == 0 {
+				w[i] = special[r.IntN(len(special))]
+			} else {
+				w[i] = byte(r.IntN(256))
+			}
+		}
+		check(w)
+	}
+}
+
 // replaceInvalid replaces every byte of s that is not part of valid UTF-8
 // with U+FFFD, one for one, as AppendString does.
 func replaceInvalid(s []byte) string {
