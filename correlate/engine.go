@@ -433,10 +433,14 @@ func (c *Correlator) newLeg(d *decode.Message, h uint64) *Leg {
 	if c.legs.len() > c.Stats.PeakOpen {
 		c.Stats.PeakOpen = c.legs.len()
 	}
-	if waiting := c.pending[id]; waiting != nil {
-		delete(c.pending, id)
-		for _, other := range waiting {
-			c.merge(other, leg)
+	// Most captures have no link header naming an unseen Call-ID: an empty
+	// map is not worth hashing every new Call-ID for.
+	if len(c.pending) > 0 {
+		if waiting := c.pending[id]; waiting != nil {
+			delete(c.pending, id)
+			for _, other := range waiting {
+				c.merge(other, leg)
+			}
 		}
 	}
 	return leg
