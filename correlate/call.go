@@ -107,7 +107,7 @@ type Leg struct {
 	first       time.Time
 	last        time.Time
 	idHash      uint64    // the Call-ID's hash, for the tombstone (tombstones.hash)
-	txKeys      []uint64  // txHash of each of Transactions, for the tombstone
+	txKeys      []uint64  // txKey of each of Transactions, for the tombstone
 	txKeyBuf    [4]uint64 // where txKeys starts
 	terminal    bool      // nothing pending: finished once it has been quiet for Options.Linger
 	finished    bool

@@ -506,3 +506,64 @@ func TestOldestOpenDuringFlush(t *testing.T) {
 		t.Logf("%s: %d calls out before Flush, %d during", filepath.Base(file), before, len(during))
 	}
 }
+
+// TestTxKey: a transaction key's hash is the same for the same key and
+// differs for keys that differ anywhere: in one byte of any part at any
+// position (parts of every length up to 40, so every tail size of the word
+// loop), in where the parts split, in the CSeq; the From-tag counts only
+// without the magic cookie. Two Correlators' seeds give different hashes.
+func TestTxKey(t *testing.T) {
+	var ts tombstones
+	ts.init()
+	type key struct {
+		branch, sentBy, method, tag string
+		cseq                        uint32
+	}
+	seen := map[uint64]key{}
+	add := func(k key) {
+		t.Helper()
+		h := ts.txKey(k.branch, k.sentBy, k.method, k.tag, k.cseq)
+		if h != ts.txKey(k.branch, k.sentBy, k.method, k.tag, k.cseq) {
+			t.Fatalf("%+v: two hashes", k)
+		}
+		if old, ok := seen[h]; ok && old != k {
+			t.Fatalf("%+v and %+v hash alike", old, k)
+		}
+		seen[h] = k
+	}
+	letters := "abcdefghijklmnopqrstuvwxyz0123456789ABCD"
+	for n := 0; n <= len(letters); n++ {
+		s := letters[:n]
+		for part := range 4 {
+			for i := range n {
+				b := []byte(s)
+				b[i] ^= 0x20
+				parts := [4]string{"1", "1", "1", "1"}
+				parts[part] = string(b)
+				add(key{parts[0], parts[1], parts[2], parts[3], 1})
+			}
+			parts := [4]string{"1", "1", "1", "1"}
+			parts[part] = s
+			add(key{parts[0], parts[1], parts[2], parts[3], 1})
+		}
+	}
+	// The same bytes split differently.
+	for i := 0; i <= 12; i++ {
+		add(key{"abcdefghijkl"[:i], "abcdefghijkl"[i:], "INVITE", "", 7})
+	}
+	for cseq := uint32(0); cseq < 1000; cseq++ {
+		add(key{"b", "h", "INVITE", "t", cseq})
+	}
+	cookie := "z9hG4bK-1"
+	if ts.txKey(cookie, "h:5060", "BYE", "a", 2) != ts.txKey(cookie, "h:5060", "BYE", "b", 2) {
+		t.Error("with the magic cookie the From-tag counted")
+	}
+	if ts.txKey("old-1", "h:5060", "BYE", "a", 2) == ts.txKey("old-1", "h:5060", "BYE", "b", 2) {
+		t.Error("without the magic cookie the From-tag did not count")
+	}
+	var other tombstones
+	other.init()
+	if ts.txKey(cookie, "h:5060", "BYE", "", 2) == other.txKey(cookie, "h:5060", "BYE", "", 2) {
+		t.Error("two seeds, one hash")
+	}
+}
