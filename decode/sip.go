@@ -1385,7 +1385,7 @@ func readHeader(b []byte, p int) (id hdrID, name, value []byte, next int, err er
 		i++
 	}
 	value = b[i:j]
-	if len(value) > 0 && (lwsChar[value[0]] || lwsChar[value[len(value)-1]]) {
+	if len(value) > 0 && (value[0] <= ' ' || value[len(value)-1] <= ' ') { // LWS is among these: trimLWS decides
 		value = trimLWS(value)
 	}
 	return id, name, value, next, nil
@@ -1448,7 +1448,7 @@ func readHeaderFast(b []byte, p int) (id hdrID, name, value []byte, next int, ok
 		end--
 	}
 	value = b[i:end]
-	if len(value) > 0 && (lwsChar[value[0]] || lwsChar[value[len(value)-1]]) {
+	if len(value) > 0 && (value[0] <= ' ' || value[len(value)-1] <= ' ') { // LWS is among these: trimLWS decides
 		value = trimLWS(value)
 	}
 	return id, b[p:colon], value, next, true
