@@ -103,6 +103,21 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 	// right): the output stage formats the last calls while the others are
 	// still being finished, instead of after.
 	var flushing bool
+	// The garbage collector's floor (gcFloor) stays up until the analysis
+	// returns, Flush included, which checks it as it goes: stopping it
+	// when the capture has been read gave the collector its default back
+	// at a time when, on a capture the size of big-sip, it had not run
+	// yet, and so started a collection at once that marked the whole live
+	// heap (50 MB) while the last calls were written, just before the
+	// program ended.
+	gc := startGCFloor(g.gcFloor)
+	defer gc.stop()
+	var flushed int
+	checkFlush := func() {
+		if flushed++; flushed%512 == 0 {
+			gc.check()
+		}
+	}
 	finish := func(c *correlate.Call) {
 		if recycle {
 			corr.Recycle(c)
@@ -110,6 +125,7 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 		ord.add(c)
 		if flushing {
 			ord.release(corr.OldestOpen())
+			checkFlush()
 		}
 	}
 	if parallel {
@@ -122,8 +138,6 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 		}
 	}
 	lean := opts.LeanInput() // the same parse in both modes
-	gc := startGCFloor(g.gcFloor)
-	defer gc.stop()
 	if !parallel {
 		n := 0
 		h := &handler{
@@ -146,7 +160,6 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 		var loss string
 		h.end = func(st *decode.Stats, drops uint64, known bool) { loss = captureLoss(st, drops, known) }
 		_, err := scanCapture(g, file, h)
-		gc.stop() // nothing calls check from here on
 		noteLoss(g, corr, loss)
 		flushing = true
 		corr.Flush()
@@ -271,6 +284,7 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 			if len(s2.h.ops) >= 512 { // Flush emits thousands without a batch between
 				flushOut()
 			}
+			checkFlush()
 		}
 	}
 	batches := make(chan *batch, 4)
@@ -386,7 +400,6 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 		}
 		flushOut()
 	}
-	gc.stop() // nothing calls check from here on
 	corr.Stats.Datagrams += s1.skipped
 	noteLoss(g, corr, s1.loss)
 	flushing = true

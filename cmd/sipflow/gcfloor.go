@@ -34,9 +34,13 @@ const heapFloor = 96 << 20
 // goal a collection sets for the next one uses the percentage set before
 // it, so between a collection's end and the next check (a batch of
 // messages, or 512 packets) the heap may grow past the floor by what is
-// allocated in that time. The floor ends (stop) when the capture has been
-// read, before the calls still open are finished and the output drained,
-// when nothing would call check.
+// allocated in that time. The floor ends (stop) when the analysis
+// returns; while Flush finishes the calls still open at the end, it calls
+// check too. Ending it when the capture had been read, before that, cost
+// a collection on a capture that had had none: the default percentage's
+// goal is then the runtime's minimum, so one started at once and marked
+// the whole live heap while the last calls were written (big-sip's only
+// collection, and big-rtp's second).
 //
 // It moves the process's GC percentage, so only the program itself
 // starts one (globalOptions.gcFloor), never tests running commands side

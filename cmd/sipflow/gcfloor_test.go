@@ -1,9 +1,13 @@
 package main
 
 import (
+	"io"
 	"math"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
+
+	"github.com/sipflow/sipflow/correlate"
 )
 
 func TestGCPercentFor(t *testing.T) {
@@ -83,4 +87,40 @@ func TestGCFloorRestores(t *testing.T) {
 	f = nil
 	f.check() // nil: nothing
 	f.stop()
+}
+
+// TestGCFloorUntilReturn: an analysis keeps its floor up until it returns,
+// also while Flush finishes the calls left open at the end of the capture
+// and they are handed on (every call of this capture is among them: each
+// lingers past its end), and gives the default back then. Stopping the
+// floor when the capture had been read started a collection at once on a
+// capture that had had none.
+func TestGCFloorUntilReturn(t *testing.T) {
+	old := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(old)
+	t.Setenv("GOGC", "")
+	percent := func() uint64 {
+		s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	for _, parallel := range []bool{false, true} {
+		g := &globalOptions{streams: streams{Out: io.Discard, Err: io.Discard}, gcFloor: 96 << 20}
+		calls := 0
+		_, err := analyze(g, "../../testdata/call_busy.pcap", correlate.Options{Media: true}, func(*correlate.Call) {
+			calls++
+			if p := percent(); p <= 100 {
+				t.Errorf("parallel %v: GC percent %d while a call was handed on, want the floor's (above 100)", parallel, p)
+			}
+		}, parallel, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if calls == 0 {
+			t.Fatalf("parallel %v: no call", parallel)
+		}
+		if p := percent(); p != 100 {
+			t.Errorf("parallel %v: GC percent %d after the analysis, want 100", parallel, p)
+		}
+	}
 }
