@@ -162,7 +162,7 @@ type tomb struct {
 // message whose transaction key also hashed alike.
 type tombstones struct {
 	seed   maphash.Seed
-	index  map[uint64]uint64   // Call-ID hash -> seq of its newest tomb
+	index  seqTable            // Call-ID hash -> seq of its newest tomb
 	ring   []tomb              // a ring buffer (power-of-two size): the tomb with seq s is at ring[s&(len-1)]
 	head   uint64              // seq of the oldest tomb
 	n      uint64              // tombs held: seqs head .. head+n-1
@@ -176,7 +176,6 @@ func (ts *tombstones) at(seq uint64) *tomb { return &ts.ring[seq&uint64(len(ts.r
 func (ts *tombstones) init() {
 	ts.seed = maphash.MakeSeed()
 	ts.txSeed = maphash.Comparable(ts.seed, uint64(0x7478)) // drawn from the seed: as random
-	ts.index = make(map[uint64]uint64)
 	ts.more = make(map[uint64][]uint64)
 }
 
@@ -187,7 +186,7 @@ func (ts *tombstones) hashString(callID string) uint64 { return maphash.String(t
 
 // find returns the newest tomb of a Call-ID (by its hash) and its keys, or nil.
 func (ts *tombstones) find(id uint64) (*tomb, []uint64) {
-	seq, ok := ts.index[id]
+	seq, ok := ts.index.get(id)
 	if !ok {
 		return nil, nil
 	}
@@ -212,16 +211,14 @@ func (ts *tombstones) add(id uint64, at time.Time, keys []uint64) {
 	}
 	*ts.at(seq) = tb
 	ts.n++
-	ts.index[tb.id] = seq
+	ts.index.set(tb.id, seq)
 }
 
 // expire forgets the tombs older than keep at packet time t.
 func (ts *tombstones) expire(t time.Time, keep time.Duration) {
 	for ts.n > 0 && t.Sub(time.Unix(ts.at(ts.head).sec, int64(ts.at(ts.head).nsec))) > keep {
 		tb := ts.at(ts.head)
-		if ts.index[tb.id] == ts.head {
-			delete(ts.index, tb.id)
-		}
+		ts.index.remove(tb.id, ts.head) // unless a newer tomb of the Call-ID is filed
 		if tb.n > int32(len(tb.keys)) {
 			delete(ts.more, ts.head)
 		}

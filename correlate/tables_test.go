@@ -17,7 +17,7 @@ func TestLegTable(t *testing.T) {
 		want := map[string]*Leg{}
 		hashOf := func(id string) uint64 {
 			// Homes near the first table's end, so that runs wrap to slot 0.
-			return uint64(minLegSlots-2) + hashSeed(id)%homes
+			return uint64(minSlots-2) + hashSeed(id)%homes
 		}
 		hashes := map[string]uint64{}
 		for step := 0; step < 12000; step++ {
@@ -60,7 +60,7 @@ func TestLegTable(t *testing.T) {
 				}
 			}
 		}
-		if len(tab.slots) <= minLegSlots && homes > 3 {
+		if len(tab.slots) <= minSlots && homes > 3 {
 			t.Errorf("homes %d: the table never grew (%d slots)", homes, len(tab.slots))
 		}
 	}
@@ -72,4 +72,53 @@ func hashSeed(id string) uint64 {
 		h = (h ^ uint64(id[i])) * 1099511628211
 	}
 	return h
+}
+
+// TestSeqTable: random sets and removes against a Go map, with hashes
+// drawn from a few values near the first table's end (runs wrap and share
+// home slots, so backward-shift removal must keep every entry reachable);
+// a remove whose seq is not the filed one (a newer tomb of the Call-ID)
+// leaves the entry; the table grows past its first size.
+func TestSeqTable(t *testing.T) {
+	for _, homes := range []uint64{3, 64, 1 << 40} {
+		rng := rand.New(rand.NewPCG(2, homes))
+		var tab seqTable
+		want := map[uint64]uint64{}
+		var keys []uint64
+		for k := 0; k < 3000; k++ {
+			h := uint64(minSlots-2) + (uint64(k)*0x9e3779b97f4a7c15)%homes + uint64(k)<<32
+			if homes == 3 {
+				h = uint64(minSlots-2) + uint64(k)%3 + uint64(k)<<32 // many keys, three homes
+			}
+			keys = append(keys, h)
+		}
+		for step := 0; step < 20000; step++ {
+			h := keys[rng.IntN(len(keys))]
+			switch seq, ok := want[h]; {
+			case !ok || rng.IntN(3) == 0:
+				s := uint64(step)
+				tab.set(h, s)
+				want[h] = s
+			case rng.IntN(2) == 0:
+				tab.remove(h, seq+1) // not the filed seq: stays
+			default:
+				tab.remove(h, seq)
+				delete(want, h)
+			}
+			if step%101 == 0 {
+				if tab.len() != len(want) {
+					t.Fatalf("homes %d, step %d: len %d, want %d", homes, step, tab.len(), len(want))
+				}
+				for _, h := range keys {
+					got, ok := tab.get(h)
+					if w, wok := want[h]; ok != wok || got != w {
+						t.Fatalf("homes %d, step %d: get(%#x) = %d, %v; want %d, %v", homes, step, h, got, ok, w, wok)
+					}
+				}
+			}
+		}
+		if len(tab.slots) <= minSlots {
+			t.Errorf("homes %d: the table never grew (%d slots)", homes, len(tab.slots))
+		}
+	}
 }
