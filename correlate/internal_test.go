@@ -567,3 +567,31 @@ func TestTxKey(t *testing.T) {
 		t.Error("two seeds, one hash")
 	}
 }
+
+// TestFlowKeyEqual: equal agrees with == on keys that differ in any one
+// byte of either address or in either port, and on equal keys.
+func TestFlowKeyEqual(t *testing.T) {
+	base := flowKeyOf(netip.MustParseAddrPort("[2001:db8::1]:4000"), netip.MustParseAddrPort("192.0.2.7:5004"))
+	keys := []flowKey{base}
+	for i := range 16 {
+		k := base
+		k.src[i] ^= 1
+		keys = append(keys, k)
+		k = base
+		k.dst[i] ^= 0x80
+		keys = append(keys, k)
+	}
+	k := base
+	k.sport++
+	keys = append(keys, k)
+	k = base
+	k.dport ^= 0x100
+	keys = append(keys, k)
+	for _, a := range keys {
+		for _, b := range keys {
+			if a.equal(&b) != (a == b) {
+				t.Fatalf("equal(%v, %v) = %v, == says %v", a, b, a.equal(&b), a == b)
+			}
+		}
+	}
+}
