@@ -106,53 +106,62 @@ func TestPipelineReuseCalls(t *testing.T) {
 	for _, f := range files {
 		want := callsJSONRecycling(t, f, false, true)
 		for _, par := range []bool{false, true} {
-			var out bytes.Buffer
-			var obj jsonw.Object
-			type keptCall struct {
-				c    *correlate.Call
-				json string
-			}
-			var kept []keptCall
-			seen := map[*correlate.Call]bool{}
-			isKept := map[*correlate.Call]bool{}
-			n, again := 0, 0
-			_, err := analyzeKeep(g, f, correlate.Options{Media: true}, func(c *correlate.Call) bool {
-				callJSON(&obj, c)
-				out.Write(obj.B)
-				if isKept[c] {
-					again++
+			for attempt := 1; ; attempt++ {
+				var out bytes.Buffer
+				var obj jsonw.Object
+				type keptCall struct {
+					c    *correlate.Call
+					json string
 				}
-				seen[c] = true
-				n++
-				if n%3 == 0 { // keep every third
-					kept = append(kept, keptCall{c, string(obj.B)})
-					isKept[c] = true
-					return true
+				var kept []keptCall
+				seen := map[*correlate.Call]bool{}
+				isKept := map[*correlate.Call]bool{}
+				n, again := 0, 0
+				_, err := analyzeKeep(g, f, correlate.Options{Media: true}, func(c *correlate.Call) bool {
+					callJSON(&obj, c)
+					out.Write(obj.B)
+					if isKept[c] {
+						again++
+					}
+					seen[c] = true
+					n++
+					if n%3 == 0 { // keep every third
+						kept = append(kept, keptCall{c, string(obj.B)})
+						isKept[c] = true
+						return true
+					}
+					return false
+				}, par, true)
+				if err != nil {
+					t.Fatalf("%s: %v", f, err)
 				}
-				return false
-			}, par, true)
-			if err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			if out.String() != want {
-				t.Errorf("%s (parallel %v): output with calls reused differs:\n%s\n---\n%s", filepath.Base(f), par, want, out.String())
-			}
-			for _, k := range kept {
-				if callJSON(&obj, k.c); string(obj.B) != k.json {
-					t.Fatalf("%s (parallel %v): a kept call was reused:\n%s\n---\n%s", filepath.Base(f), par, k.json, obj.B)
+				if out.String() != want {
+					t.Errorf("%s (parallel %v): output with calls reused differs:\n%s\n---\n%s", filepath.Base(f), par, want, out.String())
 				}
-			}
-			if again > 0 {
-				t.Fatalf("%s (parallel %v): %d calls handed over again after they were kept", filepath.Base(f), par, again)
-			}
-			t.Logf("%s (parallel %v): %d calls in %d distinct Calls", filepath.Base(f), par, n, len(seen))
-			// In one goroutine every call let go is reused at once: two in
-			// three. In the pipeline, how many come back in time to be
-			// reused depends on how the stages are scheduled (a sixth to a
-			// third of the calls, under the race detector): only none is
-			// wrong.
-			if f == gen && (!par && n-len(seen) < n/2 || par && n == len(seen)) {
-				t.Errorf("%s (parallel %v): %d calls in %d distinct Calls: too few reused", filepath.Base(f), par, n, len(seen))
+				for _, k := range kept {
+					if callJSON(&obj, k.c); string(obj.B) != k.json {
+						t.Fatalf("%s (parallel %v): a kept call was reused:\n%s\n---\n%s", filepath.Base(f), par, k.json, obj.B)
+					}
+				}
+				if again > 0 {
+					t.Fatalf("%s (parallel %v): %d calls handed over again after they were kept", filepath.Base(f), par, again)
+				}
+				t.Logf("%s (parallel %v): %d calls in %d distinct Calls", filepath.Base(f), par, n, len(seen))
+				// In one goroutine every call let go is reused at once: two in
+				// three. In the pipeline, how many come back in time to be
+				// reused depends on how the stages are scheduled (a sixth to a
+				// third of the calls, under the race detector); on a machine
+				// busy with other work, stage three may not get a core before
+				// stage two is done, and then none is, rightly: only none in
+				// every one of five runs is wrong.
+				if f == gen && par && n == len(seen) && attempt < 5 {
+					t.Logf("%s (parallel): no call reused in run %d: again", filepath.Base(f), attempt)
+					continue
+				}
+				if f == gen && (!par && n-len(seen) < n/2 || par && n == len(seen)) {
+					t.Errorf("%s (parallel %v): %d calls in %d distinct Calls: too few reused", filepath.Base(f), par, n, len(seen))
+				}
+				break
 			}
 		}
 	}
