@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/sipflow/sipflow/decode"
+	"github.com/sipflow/sipflow/internal/ptime"
 	"github.com/sipflow/sipflow/media"
 )
 
@@ -120,8 +121,9 @@ type Correlator struct {
 	seq       int
 	ended     bool // Flush is finishing the calls left: no packet can follow
 	now       time.Time
-	nextCheck time.Time
-	latest    time.Time // the latest packet time seen
+	nextCheck ptime.Instant // when Advance next expires calls
+	latest    time.Time     // the latest packet time seen
+	latestAt  ptime.Instant // latest's (Advance compares for every packet)
 	links     []string
 	builder   Builder // builds the calls, unless Options.DeferBuild
 
@@ -369,6 +371,8 @@ func New(opts Options, emit func(*Call)) *Correlator {
 	}
 	c.tombs.init()
 	c.builder = Builder{media: opts.Media, flows: opts.Flows}
+	c.nextCheck = ptime.Of(time.Time{})
+	c.latestAt = c.nextCheck
 	return c
 }
 
@@ -771,15 +775,16 @@ func (l *Leg) unanswered() bool {
 // Advance moves packet time forward to t, finishing calls that have been
 // quiet long enough. Call it for every packet, SIP or not.
 func (c *Correlator) Advance(t time.Time) {
-	if t.After(c.latest) {
-		c.latest = t
+	at := ptime.Of(t)
+	if c.latestAt.Before(at) {
+		c.latest, c.latestAt = t, at
 	}
-	if t.Before(c.nextCheck) {
+	if at.Before(c.nextCheck) {
 		return
 	}
 	// Expiry runs at most every advanceStep of packet time: the timeouts are
 	// seconds long, and a check per packet would cost more than the packet.
-	c.nextCheck = t.Add(advanceStep)
+	c.nextCheck = ptime.Of(t.Add(advanceStep))
 	c.now = t
 	for l := c.done.head; l != nil && t.Sub(l.last) > c.opts.Linger; l = c.done.head {
 		c.finishLeg(l)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sipflow/sipflow/capture"
+	"github.com/sipflow/sipflow/internal/ptime"
 )
 
 // Errors a Warning may wrap, besides ErrMalformed and ErrShortBody from the
@@ -116,8 +117,8 @@ type Decoder struct {
 	fragParts []int // packets of the datagram being decoded, when reassembled from fragments
 	parts     []int // packets of the message being handed on (nil: just curN)
 	encap     string
-	lastGC    time.Time
-	nextGC    time.Time // lastGC + 1 s: every packet compares with it (Sub does more: overflow checks)
+	lastGC    ptime.Instant
+	nextGC    ptime.Instant // lastGC + 1 s: every packet compares with both (Sub does more: overflow checks)
 	hepTime   time.Time
 }
 
@@ -133,6 +134,8 @@ func NewDecoder(h Handler, opts Options) *Decoder {
 		opts.FragmentTimeout = 30 * time.Second
 	}
 	d := &Decoder{opts: opts, h: h}
+	d.lastGC = ptime.Of(time.Time{})
+	d.nextGC = d.lastGC
 	d.frags.init()
 	d.tcp.init()
 	return d
@@ -146,9 +149,9 @@ func (d *Decoder) Decode(p *capture.Packet) {
 	d.encap = ""
 	d.Stats.Packets++
 	d.Stats.Bytes += int64(len(p.Data))
-	if p.Time.After(d.nextGC) || p.Time.Before(d.lastGC) {
+	if at := ptime.Of(p.Time); d.nextGC.Before(at) || at.Before(d.lastGC) {
 		d.expire(p.Time)
-		d.lastGC, d.nextGC = p.Time, p.Time.Add(time.Second)
+		d.lastGC, d.nextGC = at, ptime.Of(p.Time.Add(time.Second))
 	}
 	d.link(p.Link, p.Data, 0)
 	d.pkt = nil
