@@ -88,6 +88,13 @@ type Event struct {
 // Leg is the messages of one Call-ID. A call group (B2BUA legs linked by a
 // correlation header) has several.
 type Leg struct {
+	// Every RTP packet of the leg reads these four: first in the struct,
+	// they share one cache line (TestLegHotLine).
+	last     time.Time
+	terminal bool // nothing pending: finished once it has been quiet for Options.Linger
+	finished bool
+	media    *legMedia
+
 	CallID       string
 	Kind         Kind
 	Messages     []*Message
@@ -105,13 +112,9 @@ type Leg struct {
 	dlgStore    [1]Dialog // the first dialog (most legs have one)
 	strBuf      [8]string
 	first       time.Time
-	last        time.Time
 	idHash      uint64    // the Call-ID's hash, for the tombstone (tombstones.hash)
 	txKeys      []uint64  // txKey of each of Transactions, for the tombstone
 	txKeyBuf    [4]uint64 // where txKeys starts
-	terminal    bool      // nothing pending: finished once it has been quiet for Options.Linger
-	finished    bool
-	media       *legMedia // last, terminal, finished and media share a cache line: every RTP packet reads them
 	pending     int       // transactions still waiting for a final response
 	openDialogs int       // confirmed INVITE dialogs not yet closed by an answered BYE
 	group       *group

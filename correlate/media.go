@@ -23,9 +23,9 @@ import (
 
 // endpoint is a media address a leg's SDP announced.
 type endpoint struct {
-	leg   *Leg
+	leg   *Leg // leg and stale: in the first 16 bytes, one cache line
+	stale bool // replaced by a newer SDP, or its call ended
 	ap    netip.AddrPort
-	stale bool   // replaced by a newer SDP, or its call ended
 	idx   int    // position in the Correlator's list for ap
 	seq   int    // announcement order: the higher, the more recent
 	md    *Media // the m= line: payload types, codecs, clocks, direction, hold
@@ -95,21 +95,20 @@ func (c *Correlator) AddDatagram(n int, t time.Time, src, dst netip.AddrPort, pa
 		return
 	}
 	l := ep.leg
-	lm := l.media
-	if lm.table == nil {
-		lm.table = media.NewTable()
-		lm.table.SetPayloadNames(c.payloadNames(l))
-	}
 	c.Stats.MediaPackets++
+	// The flow's stream, when it has one, is in the leg's table: the table
+	// exists, and the common case reads nothing of the leg's media.
 	switch {
 	case decode.LooksLikeRTCP(payload):
-		lm.table.AddRTCP(n, t, src, dst, payload)
+		c.mediaTable(l).AddRTCP(n, t, src, dst, payload)
 	case decode.ParseRTP(payload, &c.rtp) == nil:
 		if fe.stream != nil && fe.stream.Key.SSRC == c.rtp.SSRC {
 			fe.stream.AddRTP(n, t, &c.rtp) // the flow's stream: no lookup
-		} else if s, err := lm.table.AddParsed(n, t, src, dst, &c.rtp); err == nil {
+		} else if s, err := c.mediaTable(l).AddParsed(n, t, src, dst, &c.rtp); err == nil {
 			fe.stream = s
 		}
+	default:
+		c.mediaTable(l) // a media packet came: the leg has a table, if empty
 	}
 	if !l.terminal && moreThanASecond(l.last, t) {
 		// Media keeps a call alive: a long call without SIP refreshes must
@@ -118,6 +117,17 @@ func (c *Correlator) AddDatagram(n int, t time.Time, src, dst netip.AddrPort, pa
 		l.last = t
 		c.requeue(l)
 	}
+}
+
+// mediaTable returns the media table of a leg that has media, making it
+// on the leg's first media packet.
+func (c *Correlator) mediaTable(l *Leg) *media.Table {
+	lm := l.media
+	if lm.table == nil {
+		lm.table = media.NewTable()
+		lm.table.SetPayloadNames(c.payloadNames(l))
+	}
+	return lm.table
 }
 
 // IsMedia reports whether a UDP payload may be RTP or RTCP (version 2, at
@@ -171,11 +181,16 @@ func flowKeyOf(src, dst netip.AddrPort) flowKey {
 
 // payloadNames names a stream's payload types from the rtpmaps its
 // receiver announced (what a party lists is what it expects to receive).
+//
+// It looks among the leg's own current endpoints, not the Correlator's list
+// for the address (the same ones: the leg's that are not stale), which on
+// a media server's port holds every open call's: each new stream walked
+// them all.
 func (c *Correlator) payloadNames(l *Leg) media.PayloadNames {
 	return func(key media.StreamKey, pt uint8) (string, int) {
 		for _, ap := range []netip.AddrPort{key.Dst, key.Src} {
-			for _, ep := range c.endpoints[ap] {
-				if ep.leg != l {
+			for _, ep := range l.media.current {
+				if ep.ap != ap || ep.stale {
 					continue
 				}
 				for i, p := range ep.md.Payloads {

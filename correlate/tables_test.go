@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // TestLegTable: random adds, finds and removes, against a Go map, with
@@ -119,6 +120,32 @@ func TestSeqTable(t *testing.T) {
 		}
 		if len(tab.slots) <= minSlots {
 			t.Errorf("homes %d: the table never grew (%d slots)", homes, len(tab.slots))
+		}
+	}
+}
+
+// TestLegHotLine: what every RTP packet reads of its leg lies in the
+// Leg's first 64 bytes (Legs are allocated in a size class that is a
+// multiple of 64, so that is one cache line), and what it reads of its
+// endpoint in the endpoint's first 16 (80-byte objects start at multiples
+// of 16, so 16 bytes never straddle two lines): one line of each a packet,
+// not three of the leg as when fields added later had pushed them apart.
+func TestLegHotLine(t *testing.T) {
+	var l Leg
+	var ep endpoint
+	for _, f := range []struct {
+		name          string
+		off, len, max uintptr
+	}{
+		{"Leg.last", unsafe.Offsetof(l.last), unsafe.Sizeof(l.last), 64},
+		{"Leg.terminal", unsafe.Offsetof(l.terminal), unsafe.Sizeof(l.terminal), 64},
+		{"Leg.finished", unsafe.Offsetof(l.finished), unsafe.Sizeof(l.finished), 64},
+		{"Leg.media", unsafe.Offsetof(l.media), unsafe.Sizeof(l.media), 64},
+		{"endpoint.leg", unsafe.Offsetof(ep.leg), unsafe.Sizeof(ep.leg), 16},
+		{"endpoint.stale", unsafe.Offsetof(ep.stale), unsafe.Sizeof(ep.stale), 16},
+	} {
+		if f.off+f.len > f.max {
+			t.Errorf("%s at bytes %d-%d: not within the first %d", f.name, f.off, f.off+f.len, f.max)
 		}
 	}
 }
