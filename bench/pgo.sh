@@ -33,20 +33,30 @@ go tool pprof -proto "$tmp"/*.prof >"$tmp/new.pgo"
 # the function, so a profile sampled on changed code (or on a busy host)
 # can undo inlining the current one got right, and the package benchmarks,
 # built without a profile, do not show it. Work is counted as callgrind's
-# instructions (deterministic) over big-sip's first 60 MB. --force keeps
-# the new profile regardless; without valgrind it is kept, as before.
+# instructions (deterministic) over big-sip's first 60 MB plus big-rtp's
+# first 90 MB (signalling, and media: a profile sampled after a change to
+# one can lose the other's inlining). --force keeps the new profile
+# regardless; without valgrind it is kept, as before.
 if [ "${1:-}" != --force ] && [ -f cmd/sipflow/default.pgo ] && command -v valgrind >/dev/null; then
-  head -c 60000000 "$dir/big-sip.pcap" >"$tmp/head.pcap" # the cut last record is reported, not counted
-  count() { # sipflow exits 3 on the cut record: its count is still good
+  head -c 60000000 "$dir/big-sip.pcap" >"$tmp/head-sip.pcap" # the cut last record is reported, not counted
+  head -c 90000000 "$dir/big-rtp.pcap" >"$tmp/head-rtp.pcap"
+  count1() { # sipflow exits 3 on the cut record: its count is still good
     { GOGC=off GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-      "$1" calls --json "$tmp/head.pcap" 2>&1 >/dev/null || true; } | awk '/refs:/ {gsub(",", "", $NF); print $NF}'
+      "$1" calls --json "$2" 2>&1 >/dev/null || true; } | awk '/refs:/ {gsub(",", "", $NF); print $NF}'
+  }
+  count() {
+    local s r
+    s=$(count1 "$1" "$tmp/head-sip.pcap")
+    r=$(count1 "$1" "$tmp/head-rtp.pcap")
+    [ -n "$s" ] && [ -n "$r" ] || return 0
+    echo "$s $r $((s + r))"
   }
   go build -pgo=cmd/sipflow/default.pgo -o "$tmp/current" ./cmd/sipflow
   go build -pgo="$tmp/new.pgo" -o "$tmp/new" ./cmd/sipflow
-  cur=$(count "$tmp/current")
-  new=$(count "$tmp/new")
+  read -r cs cr cur < <(count "$tmp/current"; echo)
+  read -r ns nr new < <(count "$tmp/new"; echo)
   [ -n "$cur" ] && [ -n "$new" ] || { echo "pgo.sh: callgrind gave no count" >&2; exit 1; }
-  echo "instructions over big-sip's first 60 MB: $cur with the current profile, $new with the new one"
+  echo "instructions over big-sip's first 60 MB and big-rtp's first 90 MB: $cs + $cr = $cur with the current profile, $ns + $nr = $new with the new one"
   if [ "$new" -ge "$cur" ]; then
     echo "kept the current cmd/sipflow/default.pgo (bench/pgo.sh --force replaces it anyway)"
     exit 0
