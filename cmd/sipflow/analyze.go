@@ -363,10 +363,14 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 				}
 				flushTime(d.Time)
 				b := s1.b
+				if b.dgrams == nil { // the batch's first: room for all it can hold
+					b.dgrams = make([]dgram, 0, cap(b.events))
+					b.blob = make([]byte, 0, blobMax+64<<10)
+				}
 				b.dgrams = append(b.dgrams, newDgram(d, len(b.blob)))
 				b.blob = append(b.blob, d.Payload...)
 				b.events = append(b.events, timeEvent(d.Time, -int32(len(b.dgrams))-1))
-				if len(b.events) >= cap(b.events)-1 || len(b.blob) > 1<<20 {
+				if len(b.events) >= cap(b.events)-1 || len(b.blob) > blobMax {
 					send()
 				}
 			}
@@ -457,6 +461,12 @@ type batch struct {
 	blob   []byte // datagram payloads
 	_      cachePad
 }
+
+// blobMax is how many bytes of datagram payloads a batch carries before it
+// is sent: the blob is made this big plus a datagram's largest, once,
+// rather than grown by appending (on big-rtp, growing the first batches'
+// blobs was a quarter of all the bytes allocated).
+const blobMax = 1 << 20
 
 // dgram is a UDP payload for media analysis: blob[off:off+len]. It holds
 // no pointer (addresses as bytes, not netip's), so a batch of them costs
