@@ -71,6 +71,42 @@ func (lm *legMedia) setAnnounced(tag string, eps []*endpoint) {
 // if an SDP announced its address. n and t are its packet's number and time.
 // Anything but RTP and RTCP (version 2) only moves packet time on.
 func (c *Correlator) AddDatagram(n int, t time.Time, src, dst netip.AddrPort, payload []byte) {
+	f := NewUDPFlow(src, dst)
+	c.AddDatagramFlow(n, t, &f, payload)
+}
+
+// UDPFlow is a datagram's source and destination in the form the media
+// path looks flows up by, hash included. NewUDPFlow makes it, possibly in another
+// goroutine than the Correlator's (sipflow's decode stage: the work then
+// leaves the correlation stage, which on a capture full of RTP sets the
+// pace). It holds no pointer: a slice of UDPFlows costs the garbage
+// collector nothing to scan.
+type UDPFlow struct {
+	key  flowKey
+	hash uint32 // key.fastHash()
+	v4   bool   // both addresses are IPv4 (as16 holds them 4-in-6)
+}
+
+// NewUDPFlow returns the UDPFlow of a datagram from src to dst. IPv6
+// zones are not kept (packets carry none).
+func NewUDPFlow(src, dst netip.AddrPort) UDPFlow {
+	f := UDPFlow{key: flowKeyOf(src, dst), v4: src.Addr().Is4()}
+	f.hash = f.key.fastHash()
+	return f
+}
+
+// Addrs returns the flow's source and destination.
+func (f *UDPFlow) Addrs() (src, dst netip.AddrPort) {
+	k := &f.key
+	if f.v4 {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(k.src[12:])), k.sport), netip.AddrPortFrom(netip.AddrFrom4([4]byte(k.dst[12:])), k.dport)
+	}
+	return netip.AddrPortFrom(netip.AddrFrom16(k.src), k.sport), netip.AddrPortFrom(netip.AddrFrom16(k.dst), k.dport)
+}
+
+// AddDatagramFlow is AddDatagram for a datagram whose UDPFlow was made in
+// advance.
+func (c *Correlator) AddDatagramFlow(n int, t time.Time, f *UDPFlow, payload []byte) {
 	c.Advance(t)
 	if !c.opts.Media {
 		return
@@ -83,10 +119,13 @@ func (c *Correlator) AddDatagram(n int, t time.Time, src, dst netip.AddrPort, pa
 	if !c.mediaLive {
 		c.goLive()
 	}
-	fe := c.endpointFor(src, dst)
+	fe := c.endpointFor(f)
 	ep := fe.ep
 	if ep == nil || ep.leg.finished || ep.leg.media == nil {
-		if c.opts.RTPHeuristic && c.heur.Looks(src, dst, payload) {
+		if !c.opts.RTPHeuristic {
+			return
+		}
+		if src, dst := f.Addrs(); c.heur.Looks(src, dst, payload) {
 			if c.orphans == nil {
 				c.orphans = media.NewTable()
 			}
@@ -100,12 +139,16 @@ func (c *Correlator) AddDatagram(n int, t time.Time, src, dst netip.AddrPort, pa
 	// exists, and the common case reads nothing of the leg's media.
 	switch {
 	case decode.LooksLikeRTCP(payload):
+		src, dst := f.Addrs()
 		c.mediaTable(l).AddRTCP(n, t, src, dst, payload)
 	case decode.ParseRTP(payload, &c.rtp) == nil:
 		if fe.stream != nil && fe.stream.Key.SSRC == c.rtp.SSRC {
 			fe.stream.AddRTP(n, t, &c.rtp) // the flow's stream: no lookup
-		} else if s, err := c.mediaTable(l).AddParsed(n, t, src, dst, &c.rtp); err == nil {
-			fe.stream = s
+		} else {
+			src, dst := f.Addrs()
+			if s, err := c.mediaTable(l).AddParsed(n, t, src, dst, &c.rtp); err == nil {
+				fe.stream = s
+			}
 		}
 	default:
 		c.mediaTable(l) // a media packet came: the leg has a table, if empty
@@ -352,16 +395,16 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 // an announced port to an address nobody announced (NAT) belongs to the
 // sender's call. Answers are cached per flow: a found endpoint until it is
 // replaced or its call ends, a miss until anything new is announced.
-func (c *Correlator) endpointFor(src, dst netip.AddrPort) *flowEntry {
-	fk := flowKeyOf(src, dst)
+func (c *Correlator) endpointFor(f *UDPFlow) *flowEntry {
+	fk := &f.key
 	// Two ways: the flow's slot and its neighbour, in one cache line.
-	i := fk.fastHash() & (flowFastSize - 1)
+	i := f.hash & (flowFastSize - 1)
 	slot := &c.flowFast[i]
 	e := *slot
-	if e == nil || !e.key.equal(&fk) {
-		if e2 := c.flowFast[i^1]; e2 != nil && e2.key.equal(&fk) {
+	if e == nil || !e.key.equal(fk) {
+		if e2 := c.flowFast[i^1]; e2 != nil && e2.key.equal(fk) {
 			e = e2
-		} else if e = c.flowCache[fk]; e != nil {
+		} else if e = c.flowCache[*fk]; e != nil {
 			c.flowFast[i^1] = *slot // the older flow moves to the neighbour
 			*slot = e
 		}
@@ -369,6 +412,7 @@ func (c *Correlator) endpointFor(src, dst netip.AddrPort) *flowEntry {
 	if e != nil && (e.ep != nil && !e.ep.stale || e.ep == nil && e.gen == c.epGen) {
 		return e
 	}
+	src, dst := f.Addrs()
 	ds, ss := c.endpoints[dst], c.endpoints[src]
 	var ep *endpoint
 	// The sender's call, if it also announced the destination: a call with
@@ -399,12 +443,12 @@ func (c *Correlator) endpointFor(src, dst netip.AddrPort) *flowEntry {
 			clear(c.flowCache)
 			clear(c.flowFast[:])
 		}
-		e = &flowEntry{key: fk}
-		c.flowCache[fk] = e
+		e = &flowEntry{key: *fk}
+		c.flowCache[*fk] = e
 		c.flowFast[i^1] = *slot
 		*slot = e
 	}
-	*e = flowEntry{key: fk, ep: ep, gen: c.epGen}
+	*e = flowEntry{key: *fk, ep: ep, gen: c.epGen}
 	return e
 }
 

@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"testing"
 	"unsafe"
 )
@@ -146,6 +147,27 @@ func TestLegHotLine(t *testing.T) {
 	} {
 		if f.off+f.len > f.max {
 			t.Errorf("%s at bytes %d-%d: not within the first %d", f.name, f.off, f.off+f.len, f.max)
+		}
+	}
+}
+
+// TestUDPFlowAddrs: a UDPFlow gives back the addresses it was made from,
+// IPv4, IPv6 and IPv4-mapped IPv6 alike (the last must stay IPv6: it is
+// another address to the endpoints' map), and its hash is its key's.
+func TestUDPFlowAddrs(t *testing.T) {
+	for _, c := range [][2]string{
+		{"192.0.2.1:5004", "198.51.100.7:40000"},
+		{"[2001:db8::1]:5004", "[2001:db8::2]:6000"},
+		{"[::ffff:192.0.2.1]:5004", "[::ffff:198.51.100.7]:40000"},
+		{"0.0.0.0:0", "255.255.255.255:65535"},
+	} {
+		src, dst := netip.MustParseAddrPort(c[0]), netip.MustParseAddrPort(c[1])
+		f := NewUDPFlow(src, dst)
+		if s, d := f.Addrs(); s != src || d != dst {
+			t.Errorf("NewUDPFlow(%v, %v).Addrs() = %v, %v", src, dst, s, d)
+		}
+		if k := flowKeyOf(src, dst); f.key != k || f.hash != k.fastHash() {
+			t.Errorf("%v → %v: key or hash differs from flowKeyOf's", src, dst)
 		}
 	}
 }

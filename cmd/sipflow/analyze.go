@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"net/netip"
 	"runtime"
 	"slices"
 	"time"
@@ -391,8 +390,7 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 				corr.Advance(e.time())
 			default:
 				d := &b.dgrams[-e.idx-2]
-				src, dst := d.addrs()
-				corr.AddDatagram(int(d.n), e.time(), src, dst, b.blob[d.off:d.off+d.len])
+				corr.AddDatagramFlow(d.n, e.time(), &d.flow, b.blob[d.off:d.off+d.len])
 			}
 			noteOldest()
 		}
@@ -470,25 +468,17 @@ const blobMax = 1 << 20
 
 // dgram is a UDP payload for media analysis: blob[off:off+len]. It holds
 // no pointer (addresses as bytes, not netip's), so a batch of them costs
-// the garbage collector nothing to scan and nothing to write.
+// the garbage collector nothing to scan and nothing to write. Its flow
+// (addresses, and the hash the correlator looks the flow up by) is made
+// in stage one, which on a capture full of RTP waits for stage two.
 type dgram struct {
-	n            int
-	src, dst     [16]byte
-	sport, dport uint16
-	v4           bool // both addresses are IPv4 (src and dst are of one family)
-	off, len     int
+	n        int
+	flow     correlate.UDPFlow
+	off, len int32
 }
 
 func newDgram(d *decode.Datagram, off int) dgram {
-	return dgram{n: d.N, src: d.Src.Addr().As16(), dst: d.Dst.Addr().As16(), sport: d.Src.Port(), dport: d.Dst.Port(),
-		v4: d.Src.Addr().Is4(), off: off, len: len(d.Payload)}
-}
-
-func (d *dgram) addrs() (src, dst netip.AddrPort) {
-	if d.v4 {
-		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(d.src[12:])), d.sport), netip.AddrPortFrom(netip.AddrFrom4([4]byte(d.dst[12:])), d.dport)
-	}
-	return netip.AddrPortFrom(netip.AddrFrom16(d.src), d.sport), netip.AddrPortFrom(netip.AddrFrom16(d.dst), d.dport)
+	return dgram{n: d.N, flow: correlate.NewUDPFlow(d.Src, d.Dst), off: int32(off), len: int32(len(d.Payload))}
 }
 
 // event is one step of the decode stage's output, without pointers (see
