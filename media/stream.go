@@ -72,26 +72,14 @@ type Stream struct {
 
 	// PayloadType is the stream's main payload type: that of the first
 	// packet that is neither comfort noise nor a telephone event. Codec and
-	// ClockRate name it: from SetCodec, SetRTPMap or the Table's
-	// PayloadNames when the SDP is known, else from RFC 3551's static table;
-	// "" and 0 for a dynamic type nobody named.
+	// ClockRate, below, name it.
 	PayloadType uint8
-	Codec       string
-	ClockRate   int
 
 	First, Last   time.Time // arrival of the first and the last packet
 	FirstN, LastN int       // their packet numbers
 	Packets       int       // every packet, duplicates included
 	PayloadBytes  int64     // RTP payload bytes, padding excluded
 	Markers       int       // packets with the marker bit
-
-	Expected   int     // Finish: sequence numbers expected, RFC 3550 §A.3, summed over restarts
-	Lost       int     // Finish: Expected − distinct sequence numbers received, never below 0
-	LostPct    float64 // Finish: Lost / Expected × 100
-	LostRaw    int     // Finish: Wireshark's Lost, see above; negative with duplicates
-	Duplicates int     // packets whose sequence number was seen already (among the last 100)
-	OutOfOrder int     // packets that arrived after a higher sequence number, first copy only
-	SeqResets  int     // restarts: a jump of more than 3000 followed by the next number (RFC 3550 §A.1)
 
 	// MaxDelta is the largest gap between a packet's arrival and the
 	// previous one's, ending at packet MaxDeltaN. As in Wireshark, a gap
@@ -111,11 +99,63 @@ type Stream struct {
 	JitterMean float64
 	JitterMax  float64
 
+	// What every packet reads or writes, unexported, follows the exported
+	// figures every packet updates, small fields packed together, so that
+	// a packet touches six cache lines of the stream rather than seven
+	// (TestStreamHotLines); the figures only Finish or rare packets set
+	// come after.
+	cache      ptInfo // the info of the last packet's payload type
+	cached     bool
+	mainSet    bool
+	mainWeak   bool   // the main type is only comfort noise or events so far
+	fixed      bool   // SetCodec was called: Codec and ClockRate stay
+	maxSeq     uint16 // RFC 3550 §A.1 sequence state: maxSeq, badSeq, cycles, baseSeq, received, prev*
+	wsStartSeq uint16 // ws*: Wireshark-compatible state (ui/tap-rtp-analysis.c, rtppacket_analyse)
+	badSeq     int32  // sequence number that would confirm a restart, -1 if none
+	lastTS     uint32
+	seenPT     [2]uint64 // payload types seen, bit per type (0-127)
+
+	cycles       int64 // sequence wraps, times 65536
+	baseSeq      int64 // extended sequence number of the first of the current run
+	received     int   // distinct sequence numbers of the current run
+	prevExpected int   // of runs before the last restart
+	prevReceived int
+
+	bucket                *Sample   // the second being counted, in Series
+	bucketExp, bucketRecv int       // expected and received when it began
+	hist                  [2]uint64 // bit i: extended maxSeq − i has been received
+	ptimeTS               uint32    // timestamp step between the last two consecutive packets of the main type
+
+	wsFirstTS uint32
+	wsStopSeq uint16
+	wsPrevPT  uint8
+	wsUnder   bool
+	wsCycles  int64
+	wsTime    float64 // ms since First of the last packet in timestamp sequence
+	wsNominal float64 // its timestamp in ms since the first, for clocked packets
+	wsJitter  float64
+	wsFirstNs int64 // arrival of the first packet, Unix ns: cheaper than time.Time.Sub
+	wsPrevNs  int64 // arrival of the last packet in timestamp sequence
+
 	// Series is the stream second by second (by arrival time from First),
 	// for plots: packets, packets lost and the largest jitter in each
 	// second that had packets. At most MaxSeries samples: a longer stream
 	// keeps its first MaxSeries seconds.
 	Series []Sample
+
+	// Codec and ClockRate name PayloadType: from SetCodec, SetRTPMap or the
+	// Table's PayloadNames when the SDP is known, else from RFC 3551's
+	// static table; "" and 0 for a dynamic type nobody named.
+	Codec     string
+	ClockRate int
+
+	Expected   int     // Finish: sequence numbers expected, RFC 3550 §A.3, summed over restarts
+	Lost       int     // Finish: Expected − distinct sequence numbers received, never below 0
+	LostPct    float64 // Finish: Lost / Expected × 100
+	LostRaw    int     // Finish: Wireshark's Lost, see above; negative with duplicates
+	Duplicates int     // packets whose sequence number was seen already (among the last 100)
+	OutOfOrder int     // packets that arrived after a higher sequence number, first copy only
+	SeqResets  int     // restarts: a jump of more than 3000 followed by the next number (RFC 3550 §A.1)
 
 	Events        []DTMF // RFC 4733 events in order of their first packet
 	EventsDropped int    // events beyond MaxEvents
@@ -140,44 +180,10 @@ type Stream struct {
 	FarJitterMaxMs    float64       // Finish: the largest jitter any report gave, in ms
 	RTT               time.Duration // round trip from LSR/DLSR (RFC 3550 §6.4.1), measured at the capture point; 0 if unknown
 
-	names    PayloadNames
-	sameSSRC *Stream   // the next older stream with the same SSRC, in a Table
-	slots    [4]ptInfo // payload types named for this stream
-	slotNxt  uint8
-	cache    ptInfo // the info of the last packet's payload type
-	cached   bool
-	mainSet  bool
-	mainWeak bool      // the main type is only comfort noise or events so far
-	fixed    bool      // SetCodec was called: Codec and ClockRate stay
-	seenPT   [2]uint64 // payload types seen, bit per type (0-127)
-
-	// RFC 3550 §A.1 sequence state.
-	maxSeq       uint16
-	badSeq       int32 // sequence number that would confirm a restart, -1 if none
-	cycles       int64 // sequence wraps, times 65536
-	baseSeq      int64 // extended sequence number of the first of the current run
-	received     int   // distinct sequence numbers of the current run
-	prevExpected int   // of runs before the last restart
-	prevReceived int
-
-	bucket                *Sample   // the second being counted, in Series
-	bucketExp, bucketRecv int       // expected and received when it began
-	hist                  [2]uint64 // bit i: extended maxSeq − i has been received
-	lastTS                uint32
-	ptimeTS               uint32 // timestamp step between the last two consecutive packets of the main type
-
-	// Wireshark-compatible state (ui/tap-rtp-analysis.c, rtppacket_analyse).
-	wsStartSeq  uint16
-	wsStopSeq   uint16
-	wsCycles    int64
-	wsUnder     bool
-	wsFirstTS   uint32
-	wsPrevPT    uint8
-	wsTime      float64 // ms since First of the last packet in timestamp sequence
-	wsNominal   float64 // its timestamp in ms since the first, for clocked packets
-	wsJitter    float64
-	wsFirstNs   int64 // arrival of the first packet, Unix ns: cheaper than time.Time.Sub
-	wsPrevNs    int64 // arrival of the last packet in timestamp sequence
+	names       PayloadNames
+	sameSSRC    *Stream   // the next older stream with the same SSRC, in a Table
+	slots       [4]ptInfo // payload types named for this stream
+	slotNxt     uint8
 	ev          *DTMF // the event being extended, if the last event packet was its
 	farJitter   uint32
 	farJitterMx uint32

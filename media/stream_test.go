@@ -3,8 +3,10 @@ package media
 import (
 	"math"
 	"net/netip"
+	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/sipflow/sipflow/decode"
 )
@@ -513,6 +515,51 @@ func TestWholeSeconds(t *testing.T) {
 		999_999_999, time.Second, 1500 * time.Millisecond, 59*time.Second + 999_999_999, time.Hour} {
 		if got, want := wholeSeconds(base, base.Add(d)), int(base.Add(d).Sub(base)/time.Second); got != want {
 			t.Errorf("wholeSeconds(+%v) = %d, want %d", d, got, want)
+		}
+	}
+}
+
+// TestStreamHotLines: the fields AddRTP reads or writes for every packet
+// lie in six cache lines of a Stream as a Table allocates it (the runtime
+// puts a header before an object this size with pointers, so the lines
+// are counted from the object's real address), where they were spread
+// over seven before the struct was ordered for it.
+func TestStreamHotLines(t *testing.T) {
+	hot := []string{"Key", "PayloadType", "First", "Last", "LastN", "Packets", "PayloadBytes",
+		"MaxDelta", "JitterMean", "JitterMax", "Series", "cache", "cached", "mainSet", "mainWeak",
+		"seenPT", "maxSeq", "badSeq", "cycles", "baseSeq", "received", "prevExpected", "prevReceived",
+		"bucket", "bucketExp", "bucketRecv", "hist", "lastTS", "ptimeTS", "wsStartSeq", "wsStopSeq",
+		"wsFirstTS", "wsPrevPT", "wsUnder", "wsTime", "wsNominal", "wsJitter", "wsFirstNs", "wsPrevNs"}
+	ty := reflect.TypeOf(Stream{})
+	tb := NewTable()
+	pkt := []byte{0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0xd5, 0xd5}
+	for ssrc := range byte(3) { // three streams, in case one lands apart
+		pkt[11] = ssrc
+		s, err := tb.AddRTP(1, time.Unix(0, 0), netip.MustParseAddrPort("192.0.2.1:4000"), netip.MustParseAddrPort("192.0.2.2:5000"), pkt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := uintptr(unsafe.Pointer(s))
+		lines := map[uintptr]bool{}
+		for _, name := range hot {
+			f, ok := ty.FieldByName(name)
+			if !ok {
+				t.Fatalf("Stream has no field %s", name)
+			}
+			start, end := f.Offset, f.Offset+f.Type.Size()
+			switch name {
+			case "Key": // only its SSRC, the last field
+				k, _ := f.Type.FieldByName("SSRC")
+				start = f.Offset + k.Offset
+			case "Series": // only its length
+				start, end = f.Offset+8, f.Offset+16
+			}
+			for a := (base + start) &^ 63; a < base+end; a += 64 {
+				lines[a] = true
+			}
+		}
+		if len(lines) > 6 {
+			t.Errorf("a packet touches %d cache lines of its Stream (at %d mod 64), want 6", len(lines), base%64)
 		}
 	}
 }
