@@ -19,22 +19,19 @@ func (c *collector) Message(m *decode.Message) { c.msgs = append(c.msgs, m.Clone
 func (c *collector) Datagram(*decode.Datagram) {}
 func (c *collector) Warn(*decode.Warning)      {}
 
-// generatedMessages decodes a generated signalling-only capture once.
-func generatedMessages(b testing.TB, calls int) []*decode.Message {
-	opts := synth.DefaultGen(calls)
-	opts.RTP = false
-	opts.Rate = 200
-	opts.Hold = 2 * time.Second
+// decodeGenerated generates a capture and decodes it into h; it returns
+// the capture's size in bytes.
+func decodeGenerated(b testing.TB, opts synth.GenOptions, h decode.Handler) int64 {
 	var file bytes.Buffer
 	if _, err := synth.Generate(&file, opts); err != nil {
 		b.Fatal(err)
 	}
+	size := int64(file.Len())
 	src, err := capture.NewReader(&file, "gen")
 	if err != nil {
 		b.Fatal(err)
 	}
-	col := &collector{}
-	d := decode.NewDecoder(col, decode.Options{})
+	d := decode.NewDecoder(h, decode.Options{})
 	for {
 		p, err := src.Next()
 		if err == io.EOF {
@@ -43,6 +40,17 @@ func generatedMessages(b testing.TB, calls int) []*decode.Message {
 		d.Decode(p)
 	}
 	d.Flush()
+	return size
+}
+
+// generatedMessages decodes a generated signalling-only capture once.
+func generatedMessages(b testing.TB, calls int) []*decode.Message {
+	opts := synth.DefaultGen(calls)
+	opts.RTP = false
+	opts.Rate = 200
+	opts.Hold = 2 * time.Second
+	col := &collector{}
+	decodeGenerated(b, opts, col)
 	return col.msgs
 }
 
@@ -344,26 +352,10 @@ func BenchmarkCorrelateMedia(b *testing.B) {
 	const calls = 1000
 	opts := synth.DefaultGen(calls)
 	opts.Rate = 200
-	var file bytes.Buffer
-	if _, err := synth.Generate(&file, opts); err != nil {
-		b.Fatal(err)
-	}
-	src, err := capture.NewReader(&file, "gen")
-	if err != nil {
-		b.Fatal(err)
-	}
 	col := &mediaCollector{}
-	d := decode.NewDecoder(col, decode.Options{})
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		d.Decode(p)
-	}
-	d.Flush()
+	size := decodeGenerated(b, opts, col)
 	rtp := len(col.events) - len(col.msgs)
-	b.SetBytes(int64(file.Len()))
+	b.SetBytes(size)
 	b.ReportAllocs()
 	got := 0
 	var st correlate.Stats
