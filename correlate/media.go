@@ -76,15 +76,15 @@ func (c *Correlator) AddDatagram(n int, t time.Time, src, dst netip.AddrPort, pa
 }
 
 // UDPFlow is a datagram's source and destination in the form the media
-// path looks flows up by, hash included. NewUDPFlow makes it, possibly in another
-// goroutine than the Correlator's (sipflow's decode stage: the work then
-// leaves the correlation stage, which on a capture full of RTP sets the
-// pace). It holds no pointer: a slice of UDPFlows costs the garbage
-// collector nothing to scan.
+// path looks flows up by, hash included. NewUDPFlow makes it, possibly in
+// another goroutine than the Correlator's (sipflow's decode stage: the
+// work then leaves the correlation stage, which on a capture full of RTP
+// sets the pace). It holds no pointer: a slice of UDPFlows costs the
+// garbage collector nothing to scan.
 type UDPFlow struct {
 	key  flowKey
 	hash uint32 // key.fastHash()
-	v4   bool   // both addresses are IPv4 (as16 holds them 4-in-6)
+	v4   bool   // both addresses are IPv4 (the key holds them IPv4-mapped)
 }
 
 // NewUDPFlow returns the UDPFlow of a datagram from src to dst. IPv6
