@@ -88,8 +88,9 @@ type Event struct {
 // Leg is the messages of one Call-ID. A call group (B2BUA legs linked by a
 // correlation header) has several.
 type Leg struct {
-	// Every RTP packet of the leg reads these four: first in the struct,
-	// they share one cache line (TestLegHotLine).
+	// Every RTP packet of the leg reads these four: first in the struct
+	// (within its first 56 bytes: the runtime's header comes before), they
+	// share one cache line (TestLegHotLine).
 	last     time.Time
 	terminal bool // nothing pending: finished once it has been quiet for Options.Linger
 	finished bool
