@@ -79,7 +79,7 @@ func (c *Correlator) AddDatagram(n int, t time.Time, src, dst netip.AddrPort, pa
 // path looks flows up by, hash included. NewUDPFlow makes it, possibly in
 // another goroutine than the Correlator's (sipflow's decode stage: the
 // work then leaves the correlation stage, which on a capture full of RTP
-// sets the pace). It holds no pointer: a slice of UDPFlows costs the
+// set the pace). It holds no pointer: a slice of UDPFlows costs the
 // garbage collector nothing to scan.
 type UDPFlow struct {
 	key  flowKey
