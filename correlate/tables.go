@@ -63,6 +63,14 @@ func (t *openTable[V]) grow() {
 	var zero V
 	old := t.slots
 	t.slots = make([]slot[V], max(minSlots, 2*len(old)))
+	// Written before it is read. A large new table is memory fresh from
+	// the kernel, which maps a page that is read first to the shared zero
+	// page; the first write then has to take that mapping back from every
+	// processor the program runs on (a TLB shootdown, an interrupt to the
+	// other core: about 600 a run on big-sip). A page written first gets
+	// a page of its own at once. The runtime skips clearing memory it
+	// knows to be zero, so this is the first write.
+	clear(t.slots)
 	t.n = 0
 	for _, s := range old {
 		if s.v != zero {
