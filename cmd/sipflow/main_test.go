@@ -226,3 +226,21 @@ func TestHostileHeaderEscaped(t *testing.T) {
 		}
 	}
 }
+
+func TestMemProfileAsked(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"calls", "f.pcap"}, false},
+		{[]string{"calls", "--memprofile", "m.out", "f.pcap"}, true},
+		{[]string{"--memprofile=m.out", "calls", "f.pcap"}, true},
+		{[]string{"calls", "--", "--memprofile"}, false}, // a file name after --
+		{[]string{"calls", "--memprofiles", "f.pcap"}, false},
+		{[]string{"calls", "--cpuprofile", "c.out", "f.pcap"}, false},
+	} {
+		if got := memProfileAsked(tc.args); got != tc.want {
+			t.Errorf("memProfileAsked(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}
