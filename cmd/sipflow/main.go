@@ -8,8 +8,8 @@ import (
 )
 
 func main() {
-	// The runtime samples an allocation every 512 KB for memory profiles,
-	// each time walking the stack: about 1% of the instructions on
+	// The runtime samples an allocation every 512 KB or so for memory
+	// profiles, each time walking the stack: 0.4% of the instructions on
 	// big-sip, for a profile only --memprofile reads. The rate must be
 	// set before the allocations it is to see, so it is decided here, from
 	// the command line, rather than when cobra has parsed the flags.
