@@ -505,11 +505,9 @@ func (e event) time() time.Time { return time.Unix(e.sec, int64(e.nsec)).UTC() }
 func newBatch() *batch {
 	msgs := make([]decode.Message, 512)
 	// Written before the parser reads a slot (Message.reset reads the
-	// slices it reuses): a page of fresh memory read first is mapped to
-	// the kernel's shared zero page, and the first write then costs a TLB
-	// shootdown on the other core (about 400 a run on big-sip). The
-	// runtime skips clearing memory it knows to be zero, so this is the
-	// first write.
+	// slices it reuses), for the reason correlate's openTable.grow gives:
+	// fresh memory read first costs a TLB shootdown on the other core at
+	// its first write (about 400 a run on big-sip).
 	clear(msgs)
 	return &batch{events: make([]event, 0, 4096), msgs: msgs[:0]}
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -227,20 +228,34 @@ func TestHostileHeaderEscaped(t *testing.T) {
 	}
 }
 
-func TestMemProfileAsked(t *testing.T) {
+// TestMemProfileSampling checks that sipflow as a program samples
+// allocations for a memory profile only when --memprofile asks for one,
+// and that commands run in-process (tests) leave the rate alone.
+func TestMemProfileSampling(t *testing.T) {
+	defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
+	const def = 512 * 1024
+	capture := repoTestdata("call_busy.pcap")
 	for _, tc := range []struct {
-		args []string
-		want bool
+		name    string
+		program bool
+		args    []string
+		want    int
 	}{
-		{[]string{"calls", "f.pcap"}, false},
-		{[]string{"calls", "--memprofile", "m.out", "f.pcap"}, true},
-		{[]string{"--memprofile=m.out", "calls", "f.pcap"}, true},
-		{[]string{"calls", "--", "--memprofile"}, false}, // a file name after --
-		{[]string{"calls", "--memprofiles", "f.pcap"}, false},
-		{[]string{"calls", "--cpuprofile", "c.out", "f.pcap"}, false},
+		{"program", true, []string{"calls", "--json", capture}, 0},
+		{"program --memprofile", true, []string{"calls", "--json", "--memprofile", filepath.Join(t.TempDir(), "m.out"), capture}, def},
+		{"program --memprofile=", true, []string{"--memprofile=" + filepath.Join(t.TempDir(), "m.out"), "calls", "--json", capture}, def},
+		{"in-process", false, []string{"calls", "--json", capture}, def},
 	} {
-		if got := memProfileAsked(tc.args); got != tc.want {
-			t.Errorf("memProfileAsked(%q) = %v, want %v", tc.args, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			runtime.MemProfileRate = def
+			var out, errb bytes.Buffer
+			g := &globalOptions{streams: streams{In: bytes.NewReader(nil), Out: &out, Err: &errb}, program: tc.program}
+			if code := runWith(g, tc.args); code != exitOK {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			if runtime.MemProfileRate != tc.want {
+				t.Errorf("MemProfileRate = %d, want %d", runtime.MemProfileRate, tc.want)
+			}
+		})
 	}
 }
