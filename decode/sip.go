@@ -190,12 +190,15 @@ func parseSIP(b []byte, m *Message, lean bool) error {
 	st := parseState{lean: lean}
 	hdrEnd := len(b)
 	for p < len(b) {
-		if e, ok := blankLine(b, p); ok {
-			hdrEnd = e
-			break
-		}
-		id, name, value, next, ok := readHeaderFast(b, p)
-		if !ok {
+		// readHeaderFast never takes the empty line that ends the headers:
+		// no known name starts with CR or LF.
+		var name []byte // a known header's is its canonical one (headerName)
+		id, value, next := readHeaderFast(b, p)
+		if id == hdrUnknown {
+			if e, ok := blankLine(b, p); ok {
+				hdrEnd = e
+				break
+			}
 			var err error
 			if id, name, value, next, err = readHeader(b, p); err != nil {
 				return err
@@ -873,13 +876,18 @@ func viaFast(v []byte, via *Via) bool {
 	if len(v) < 8 || fold8(le64(v)) != keySIP20Slash.w0 {
 		return false
 	}
-	p := span(v, 8, &tokenChar)
+	var p int
+	if len(v) >= 12 && v[11] == ' ' && tokenChar[v[8]] && tokenChar[v[9]] && tokenChar[v[10]] {
+		p = 11 // UDP, TCP, TLS
+	} else {
+		p = span(v, 8, &tokenChar)
+	}
 	if p == 8 || p >= len(v) || v[p] != ' ' {
 		return false
 	}
 	via.Transport = v[8:p]
 	s := p + 1
-	p = span(v, s, &hostChar)
+	p = span(v, spanDigitsDots(v, s), &hostChar)
 	if p == s {
 		return false
 	}
@@ -900,6 +908,19 @@ func viaFast(v []byte, via *Via) bool {
 	for p < len(v) {
 		if v[p] != ';' {
 			return false
+		}
+		// ";branch=" as nearly every stack writes it: the parameter the
+		// correlator needs, read without the general loop's steps.
+		if p+8 <= len(v) && le64(v[p:p+8:p+8]) == wordBranch {
+			s := p + 8
+			p = untilSep(v, s)
+			if s < len(v) && v[s] == '"' {
+				return false
+			}
+			if via.Branch == nil {
+				via.Branch = v[s:p]
+			}
+			continue
 		}
 		s := p + 1
 		p = span(v, s, &tokenChar)
@@ -1395,9 +1416,10 @@ func readHeader(b []byte, p int) (id hdrID, name, value []byte, next int, err er
 // of at most 16 bytes right before the colon, and no continuation line. It
 // finds the colon and the name's table entry from two words of b, where
 // readHeader searches for the colon and then hashes and compares the name.
-// ok false means readHeader must read the line; where ok is true the
-// result is readHeader's (FuzzReadHeader checks that).
-func readHeaderFast(b []byte, p int) (id hdrID, name, value []byte, next int, ok bool) {
+// It returns hdrUnknown when readHeader must read the line, and otherwise
+// readHeader's id, value and next (FuzzReadHeader checks that); the name is
+// b[p:] up to the first colon, which a caller that has the id seldom needs.
+func readHeaderFast(b []byte, p int) (id hdrID, value []byte, next int) {
 	if p+16 > len(b) {
 		return
 	}
@@ -1430,28 +1452,30 @@ func readHeaderFast(b []byte, p int) (id hdrID, name, value []byte, next int, ok
 			break
 		}
 	}
-	colon := p + n
-	i := colon + 1
-	if i < len(b) && b[i] == ' ' {
+	// The colon is at p+n <= p+16, inside b: the rest of the line starts
+	// at most at len(b).
+	i := p + n + 1
+	rest := b[i:]
+	if len(rest) > 0 && rest[0] == ' ' {
+		rest = rest[1:]
 		i++
 	}
-	j := bytes.IndexByte(b[i:], '\n')
+	j := bytes.IndexByte(rest, '\n')
 	if j < 0 {
-		return
+		return hdrUnknown, nil, 0
 	}
-	end := i + j
-	next = end + 1
+	next = i + j + 1
 	if next < len(b) && (b[next] == ' ' || b[next] == '\t') {
-		return // a continuation line
+		return hdrUnknown, nil, 0 // a continuation line
 	}
-	if end > i && b[end-1] == '\r' {
-		end--
+	value = rest[:j]
+	if j > 0 && value[j-1] == '\r' {
+		value = value[:j-1]
 	}
-	value = b[i:end]
 	if len(value) > 0 && (value[0] <= ' ' || value[len(value)-1] <= ' ') { // LWS is among these: trimLWS decides
 		value = trimLWS(value)
 	}
-	return id, b[p:colon], value, next, true
+	return id, value, next
 }
 
 // firstByte returns the index of the first byte of the little-endian word
@@ -1533,6 +1557,35 @@ var (
 )
 
 func skipLWS(v []byte, p int) int { return span(v, p, &lwsChar) }
+
+// wordBranch is ";branch=" as a little-endian word.
+var wordBranch = le64([]byte(";branch="))
+
+// spanDigitsDots returns the index of the first byte of v at or after p
+// that is not a digit or a dot, eight bytes a step: the host of most Via
+// and URI values is an IPv4 address. Each byte is tested on its own seven
+// low bits, so no carry crosses from one byte to the next and every byte's
+// answer is exact.
+func spanDigitsDots(v []byte, p int) int {
+	const ones = 0x0101010101010101
+	for p+8 <= len(v) {
+		w := le64(v[p : p+8 : p+8])
+		low := w & (0x7f * ones)
+		ge := low + (0x80-'.')*ones   // high bit set where the byte is >= '.'
+		gt := low + (0x80-'9'-1)*ones // high bit set where the byte is > '9'
+		sl := (w ^ '/'*ones) & (0x7f * ones)
+		notSlash := (sl + 0x7f*ones) | w ^ '/'*ones // high bit set where the byte is not '/'
+		in := ge &^ gt &^ w & notSlash & (0x80 * ones)
+		if in != 0x80*ones {
+			return p + bits.TrailingZeros64(^in&(0x80*ones))>>3
+		}
+		p += 8
+	}
+	for p < len(v) && (isDigit(v[p]) || v[p] == '.') {
+		p++
+	}
+	return p
+}
 
 // span returns the index of the first byte of v at or after p that is not
 // in set (len(v) if none). These per-byte scans are most of the parser's

@@ -281,6 +281,10 @@ func headerResult(b []byte, id hdrID, name, value []byte, next int) string {
 	return fmt.Sprintf("id=%d name=%s value=%s next=%d", id, off(name), off(value), next)
 }
 
+// fastName is the name of the header line b starts with, as readHeaderFast
+// reads it: up to the first colon.
+func fastName(b []byte) []byte { return b[:bytes.IndexByte(b, ':')] }
+
 // FuzzReadHeader checks that where readHeaderFast reads a header line,
 // readHeader reads the same.
 func FuzzReadHeader(f *testing.F) {
@@ -293,7 +297,8 @@ func FuzzReadHeader(f *testing.F) {
 		if len(b) == 0 {
 			return
 		}
-		id, name, value, next, ok := readHeaderFast(b, 0)
+		id, value, next := readHeaderFast(b, 0)
+		ok := id != hdrUnknown
 		if b[0] == '\r' || b[0] == '\n' {
 			// parseSIP's loop ends the headers there; readHeaderFast
 			// must not take such a line for a header either.
@@ -309,8 +314,26 @@ func FuzzReadHeader(f *testing.F) {
 		if err != nil {
 			t.Fatalf("readHeaderFast read %q, readHeader refused it: %v", b, err)
 		}
-		if got, want := headerResult(b, id, name, value, next), headerResult(b, wid, wname, wvalue, wnext); got != want {
+		if got, want := headerResult(b, id, fastName(b), value, next), headerResult(b, wid, wname, wvalue, wnext); got != want {
 			t.Fatalf("%q:\nreadHeaderFast %s\nreadHeader     %s", b, got, want)
+		}
+	})
+}
+
+// FuzzSpanDigitsDots checks spanDigitsDots against a byte-by-byte scan
+// from every start.
+func FuzzSpanDigitsDots(f *testing.F) {
+	f.Add([]byte("127.0.2.10:5090;branch=z9hG4bK-1"))
+	f.Add([]byte("10.0.0.1/\xae\xb0.9.-:0123456789.."))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		for p := 0; p <= len(v); p++ {
+			want := p
+			for want < len(v) && (isDigit(v[want]) || v[want] == '.') {
+				want++
+			}
+			if got := spanDigitsDots(v, p); got != want {
+				t.Fatalf("spanDigitsDots(%q, %d) = %d, want %d", v, p, got, want)
+			}
 		}
 	})
 }

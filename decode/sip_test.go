@@ -1124,7 +1124,8 @@ var readHeaderCases = []struct {
 func TestReadHeaderFast(t *testing.T) {
 	for _, tt := range readHeaderCases {
 		b := []byte(tt.in)
-		id, name, value, next, ok := readHeaderFast(b, 0)
+		id, value, next := readHeaderFast(b, 0)
+		ok := id != hdrUnknown
 		if ok != tt.fast {
 			t.Errorf("readHeaderFast(%q) ok = %v, want %v", tt.in, ok, tt.fast)
 		}
@@ -1136,7 +1137,7 @@ func TestReadHeaderFast(t *testing.T) {
 			t.Errorf("readHeader(%q): %v", tt.in, err)
 			continue
 		}
-		if got, want := headerResult(b, id, name, value, next), headerResult(b, wid, wname, wvalue, wnext); got != want {
+		if got, want := headerResult(b, id, fastName(b), value, next), headerResult(b, wid, wname, wvalue, wnext); got != want {
 			t.Errorf("%q:\nreadHeaderFast %s\nreadHeader     %s", tt.in, got, want)
 		}
 	}
@@ -1151,9 +1152,8 @@ func TestReadHeaderFast(t *testing.T) {
 		}
 		for _, name := range []string{k.name, strings.ToUpper(k.name), string(mixed)} {
 			b := []byte(name + ": v\r\nContent-Length: 0\r\n\r\n")
-			id, _, _, _, ok := readHeaderFast(b, 0)
-			if !ok || id != k.id {
-				t.Errorf("readHeaderFast(%q) = %v, %v; want %v, true", b, id, ok, k.id)
+			if id, _, _ := readHeaderFast(b, 0); id != k.id {
+				t.Errorf("readHeaderFast(%q) = %v, want %v", b, id, k.id)
 			}
 		}
 	}
@@ -1192,6 +1192,12 @@ var viaFastCases = []struct {
 	{"SIP/2.1/UDP h", false},
 	{"SIP/2.0/UDP h;received=1.1.1.1;received=2.2.2.2;rport=1;rport=2;branch=a;branch=b", true}, // the first of each wins
 	{"SIP/2.0/UDP h;rport;rport=7", true},
+	{"SIP/2.0/UDP 10.0.0.1;branch=a;BRANCH=b;branch=c", true},       // the first branch wins, either way written
+	{"SIP/2.0/UDP 10.0.0.1;branch=\"a\"", false},                    // quoted, on the ";branch=" shortcut
+	{"SIP/2.0/UDP 10.0.0.1;branch=", true},                          // empty, at the end
+	{"SIP/2.0/UDP 192.168.100.200.example.com:5060;branch=x", true}, // digits and dots, then letters
+	{"SIP/2.0/UDP 1.2.3.4/5;branch=x", false},                       // a slash after the digits
+	{"SIP/2.0/SCTP 10.0.0.1;branch=x", true},                        // a four-letter transport
 }
 
 // TestViaFast checks that viaFast reads the common forms (else it costs
@@ -1583,5 +1589,24 @@ func TestBadViaLeavesNothing(t *testing.T) {
 	}
 	if m.Via != nil {
 		t.Errorf("Via = %#v (len %d, cap %d), want nil", m.Via, len(m.Via), cap(m.Via))
+	}
+}
+
+// TestSpanDigitsDots puts every byte value at every place of a word of
+// digits: spanDigitsDots must stop exactly there unless it is a digit or
+// a dot.
+func TestSpanDigitsDots(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for i := 0; i < 16; i++ {
+			v := []byte("0123456789.0123456789")
+			v[i] = byte(c)
+			want := len(v)
+			if !isDigit(byte(c)) && c != '.' {
+				want = i
+			}
+			if got := spanDigitsDots(v, 0); got != want {
+				t.Fatalf("spanDigitsDots(%q, 0) = %d, want %d", v, got, want)
+			}
+		}
 	}
 }
