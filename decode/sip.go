@@ -1425,53 +1425,64 @@ func readHeaderFast(b []byte, p int) (id hdrID, value []byte, next int) {
 	}
 	w0 := le64(b[p : p+8 : p+8])
 	n := firstByte(w0, ':')
-	var f0, f1 uint64
+	var r0, r1 uint64 // the name's first and last 8 bytes; r1 0 under 8
 	var last byte
 	switch {
 	case n == 0:
 		return
 	case n < 8:
-		f0 = fold8(w0 & (1<<(8*n) - 1))
-		last = byte(f0 >> (8 * (n - 1)))
+		r0 = w0 & (1<<(8*n) - 1)
+		last = byte(r0 >> (8 * (n - 1)))
 	default:
 		n = 8 + firstByte(le64(b[p+8:p+16:p+16]), ':')
 		if n == 16 && (p+16 >= len(b) || b[p+16] != ':') {
 			return // a longer name: readHeader's
 		}
-		f0 = fold8(w0)
-		f1 = fold8(le64(b[p+n-8 : p+n : p+n]))
-		last = byte(f1 >> 56)
+		r0, r1 = w0, le64(b[p+n-8:p+n:p+n])
+		last = byte(r1 >> 56)
 	}
-	for i := hdrHashLower(n, byte(f0), last); ; i = (i + 1) & (hdrTableSize - 1) {
-		e := &hdrTable[i]
-		if e.key.s == "" {
-			return
+	// The name as it is usually written ("Call-ID", "CSeq", "v") is found
+	// as it is; in any other case, folded to lower case.
+	for i := hdrHashLower(n, byte(r0), last); ; i = (i + 1) & (hdrTableSize - 1) {
+		e := &hdrUsual[i]
+		if e.n == 0 {
+			break
 		}
-		if len(e.key.s) == n && e.key.w0 == f0 && (n < 8 || e.key.w1 == f1) {
+		if e.n == n && e.w0 == r0 && e.w1 == r1 {
 			id = e.id
 			break
 		}
 	}
-	// The colon is at p+n <= p+16, inside b: the rest of the line starts
-	// at most at len(b).
+	if id == hdrUnknown {
+		f0, f1 := fold8(r0), fold8(r1)
+		for i := hdrHashLower(n, byte(f0), lowerTab[last]); ; i = (i + 1) & (hdrTableSize - 1) {
+			e := &hdrTable[i]
+			if e.key.s == "" {
+				return
+			}
+			if len(e.key.s) == n && e.key.w0 == f0 && (n < 8 || e.key.w1 == f1) {
+				id = e.id
+				break
+			}
+		}
+	}
 	i := p + n + 1
-	rest := b[i:]
-	if len(rest) > 0 && rest[0] == ' ' {
-		rest = rest[1:]
+	if i < len(b) && b[i] == ' ' {
 		i++
 	}
-	j := bytes.IndexByte(rest, '\n')
+	j := bytes.IndexByte(b[i:], '\n')
 	if j < 0 {
 		return hdrUnknown, nil, 0
 	}
-	next = i + j + 1
-	if next < len(b) && (b[next] == ' ' || b[next] == '\t') {
+	end := i + j
+	next = end + 1
+	if next < len(b) && b[next] <= ' ' && (b[next] == ' ' || b[next] == '\t') {
 		return hdrUnknown, nil, 0 // a continuation line
 	}
-	value = rest[:j]
-	if j > 0 && value[j-1] == '\r' {
-		value = value[:j-1]
+	if end > i && b[end-1] == '\r' {
+		end--
 	}
+	value = b[i:end]
 	if len(value) > 0 && (value[0] <= ' ' || value[len(value)-1] <= ' ') { // LWS is among these: trimLWS decides
 		value = trimLWS(value)
 	}
@@ -2194,6 +2205,72 @@ type hdrEntry struct {
 	key foldKey
 	id  hdrID
 }
+
+// usualSpelling is how the RFCs write the long header name lower: each
+// word capitalised ("Content-Length"), but for the names spelt otherwise.
+func usualSpelling(lower string) string {
+	switch lower {
+	case "call-id":
+		return "Call-ID"
+	case "cseq":
+		return "CSeq"
+	case "rseq":
+		return "RSeq"
+	case "rack":
+		return "RAck"
+	case "www-authenticate":
+		return "WWW-Authenticate"
+	case "mime-version":
+		return "MIME-Version"
+	case "min-se":
+		return "Min-SE"
+	}
+	w := []byte(lower)
+	for i := range w {
+		if (i == 0 || w[i-1] == '-') && 'a' <= w[i] && w[i] <= 'z' {
+			w[i] -= 'a' - 'A'
+		}
+	}
+	return string(w)
+}
+
+// usualEntry is a header name as it is usually written: its first and
+// last 8 bytes as readHeaderFast loads them (w1 0 under 8 bytes).
+type usualEntry struct {
+	w0, w1 uint64
+	n      int // 0 for an empty slot
+	id     hdrID
+}
+
+// hdrUsual finds header names spelt as usual, by hdrHashLower over their
+// length and their first and last bytes as written: the long forms as the
+// RFCs write them (usualSpelling), the compact ones in lower case. It is
+// built once and only read.
+var hdrUsual = func() (t [hdrTableSize]usualEntry) {
+	for _, k := range hdrKeys {
+		usual := k.name
+		if len(k.name) > 1 {
+			usual = usualSpelling(k.name)
+		}
+		if len(usual) > 16 {
+			continue // readHeaderFast leaves longer names to readHeader
+		}
+		var w [16]byte
+		copy(w[:], usual)
+		e := usualEntry{w0: le64(w[:8]), n: len(usual), id: k.id}
+		if len(usual) >= 8 {
+			e.w1 = le64([]byte(usual[len(usual)-8:]))
+		} else {
+			e.w0 &= 1<<(8*len(usual)) - 1
+		}
+		i := hdrHashLower(len(usual), usual[0], usual[len(usual)-1])
+		for t[i].n != 0 {
+			i = (i + 1) & (hdrTableSize - 1)
+		}
+		t[i] = e
+	}
+	return t
+}()
 
 // hdrTable finds header names by hdrHash. It is built once and only read.
 var hdrTable = func() (t [hdrTableSize]hdrEntry) {

@@ -1150,7 +1150,7 @@ func TestReadHeaderFast(t *testing.T) {
 		for i := 0; i < len(mixed); i += 2 {
 			mixed[i] = bytes.ToUpper(mixed[i : i+1])[0]
 		}
-		for _, name := range []string{k.name, strings.ToUpper(k.name), string(mixed)} {
+		for _, name := range []string{k.name, strings.ToUpper(k.name), string(mixed), usualSpelling(k.name)} {
 			b := []byte(name + ": v\r\nContent-Length: 0\r\n\r\n")
 			if id, _, _ := readHeaderFast(b, 0); id != k.id {
 				t.Errorf("readHeaderFast(%q) = %v, want %v", b, id, k.id)
@@ -1607,6 +1607,41 @@ func TestSpanDigitsDots(t *testing.T) {
 			if got := spanDigitsDots(v, 0); got != want {
 				t.Fatalf("spanDigitsDots(%q, 0) = %d, want %d", v, got, want)
 			}
+		}
+	}
+}
+
+// TestHdrUsual checks that every known name up to 16 bytes, spelt as the
+// RFCs spell it (compact forms in lower case), is in hdrUsual, which
+// readHeaderFast tries before folding the name: a name missing there is
+// still read, only slower.
+func TestHdrUsual(t *testing.T) {
+	for _, tt := range []struct{ lower, usual string }{
+		{"call-id", "Call-ID"}, {"cseq", "CSeq"}, {"www-authenticate", "WWW-Authenticate"},
+		{"content-length", "Content-Length"}, {"p-asserted-identity", "P-Asserted-Identity"}, {"via", "Via"},
+	} {
+		if got := usualSpelling(tt.lower); got != tt.usual {
+			t.Errorf("usualSpelling(%q) = %q, want %q", tt.lower, got, tt.usual)
+		}
+	}
+	for _, k := range hdrKeys {
+		name := k.name
+		if len(name) > 1 {
+			name = usualSpelling(name)
+		}
+		if len(name) > 16 {
+			continue
+		}
+		found := false
+		var w [16]byte
+		copy(w[:], name)
+		for i := hdrHashLower(len(name), name[0], name[len(name)-1]); hdrUsual[i].n != 0; i = (i + 1) & (hdrTableSize - 1) {
+			if e := hdrUsual[i]; e.n == len(name) && e.id == k.id {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%q is not in hdrUsual", name)
 		}
 	}
 }
