@@ -1047,6 +1047,34 @@ func viaGeneral(v []byte, via *Via) error {
 // A missing closing quote or '>' is inferred (§3.1.2.6). The error is a
 // plain description; callers wrap it.
 func parseNameAddr(v []byte, a *NameAddr) error {
+	// The form nearly every stack writes, read here as nameAddrGeneral
+	// reads it (FuzzParseNameAddr): no LWS at either end, an unquoted
+	// display name or none, then "<" URI ">" with no LWS just inside the
+	// brackets, then the parameters.
+	if n := len(v); n > 2 && !lwsChar[v[0]] && !lwsChar[v[n-1]] {
+		if lt := until(v, 0, &nameAddrStop); lt < n && v[lt] == '<' {
+			if gt := bytes.IndexByte(v[lt+1:], '>'); gt > 0 {
+				uri := v[lt+1 : lt+1+gt]
+				if !lwsChar[uri[0]] && !lwsChar[uri[gt-1]] {
+					d := lt
+					for d > 0 && lwsChar[v[d-1]] {
+						d--
+					}
+					var display []byte
+					if d > 0 {
+						display = v[:d]
+					}
+					*a = NameAddr{Display: display, URI: uri, Tag: paramTag(v[lt+2+gt:])}
+					return nil
+				}
+			}
+		}
+	}
+	return nameAddrGeneral(v, a)
+}
+
+// nameAddrGeneral is parseNameAddr for any form.
+func nameAddrGeneral(v []byte, a *NameAddr) error {
 	*a = NameAddr{}
 	v = trimLWS(v)
 	if len(v) == 0 {

@@ -338,6 +338,47 @@ func FuzzSpanDigitsDots(f *testing.F) {
 	})
 }
 
+// FuzzParseNameAddr checks parseNameAddr's shortcut against
+// nameAddrGeneral: the same views of the input, and an error for the same
+// inputs.
+func FuzzParseNameAddr(f *testing.F) {
+	for _, s := range []string{
+		"sipp <sip:sipp@127.0.2.10:5090>;tag=28160SIPpTag001",
+		"bob <sip:bob@127.0.2.20:5092>",
+		"<sip:a@b>;tag=x;foo",
+		"\"Quoted \\\" Name\" <sip:q@example.com>;tag=1",
+		"sip:bare@example.com;tag=2",
+		"Name < sip:spaced@example.com >;tag=3",
+		"Name\t<sip:tab@example.com>",
+		"<>",
+		"a;b<sip:x>",
+		"  <sip:lead@x>",
+		"<sip:no-close@x;tag=4",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var fast, general NameAddr
+		ferr := parseNameAddr(in, &fast)
+		gerr := nameAddrGeneral(in, &general)
+		if (ferr == nil) != (gerr == nil) {
+			t.Fatalf("%q: parseNameAddr error %v, nameAddrGeneral error %v", in, ferr, gerr)
+		}
+		show := func(a *NameAddr) string {
+			off := func(v []byte) string {
+				if v == nil {
+					return "nil"
+				}
+				return fmt.Sprintf("%d+%d/%d", int(uintptr(unsafe.Pointer(unsafe.SliceData(v)))-uintptr(unsafe.Pointer(unsafe.SliceData(in)))), len(v), cap(v))
+			}
+			return fmt.Sprintf("display=%s uri=%s tag=%s", off(a.Display), off(a.URI), off(a.Tag))
+		}
+		if got, want := show(&fast), show(&general); got != want {
+			t.Fatalf("%q:\nparseNameAddr   %s\nnameAddrGeneral %s", in, got, want)
+		}
+	})
+}
+
 // FuzzUntilSep checks untilSep against until with sepChar from every start.
 func FuzzUntilSep(f *testing.F) {
 	f.Add([]byte("branch=z9hG4bK-6698-1-0;rport"))
