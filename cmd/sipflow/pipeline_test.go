@@ -313,6 +313,35 @@ func BenchmarkAnalyze(b *testing.B) {
 	}
 }
 
+// BenchmarkCallJSON is calls --json's formatting of one call, over the
+// calls of a generated signalling capture and of the testdata captures
+// (failures, challenges, transfers, RTP streams). b.SetBytes is the JSON
+// written per round.
+func BenchmarkCallJSON(b *testing.B) {
+	g := &globalOptions{streams: streams{Out: io.Discard, Err: io.Discard}}
+	var calls []*correlate.Call
+	files, _ := filepath.Glob("../../testdata/*.pcap")
+	files = append(files, generated(b, 200, false, 1500))
+	for _, f := range files {
+		if _, err := analyze(g, f, correlate.Options{Media: true}, func(c *correlate.Call) { calls = append(calls, c) }, false, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var obj jsonw.Object
+	size := 0
+	for _, c := range calls {
+		callJSON(&obj, c)
+		size += len(obj.B)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, c := range calls {
+			callJSON(&obj, c)
+		}
+	}
+}
+
 // TestCallOrderBudget: finished calls wait for an older open one, in start
 // order, up to the budget; past it the oldest waiting calls come out, and
 // the open call comes when it finishes.

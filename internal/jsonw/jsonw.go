@@ -28,14 +28,23 @@ func (o *Object) Begin() { o.B = append(o.B[:0], '{'); o.first = true }
 func (o *Object) End() { o.B = append(o.B, '}', '\n') }
 
 func (o *Object) key(k string) {
+	// In a local: o.B written back once, not after every append.
+	b := o.B
 	if !o.first {
-		o.B = append(o.B, ',')
+		b = append(b, ',')
 	}
 	o.first = false
-	o.B = append(o.B, '"')
-	o.B = append(o.B, k...)
-	o.B = append(o.B, '"', ':')
+	b = append(b, '"')
+	b = append(b, k...)
+	o.B = append(b, '"', ':')
 }
+
+// Lit appends s as it is: JSON the caller wrote, such as a field's key
+// with its comma and colon (`,"kind":`), which then needs a value
+// (AppendString, TimeValue, ...). A writer of many objects of one shape
+// spells its keys so, instead of through key, which writes each in four
+// steps.
+func (o *Object) Lit(s string) { o.B = append(o.B, s...); o.first = false }
 
 // Str adds a string field from bytes, escaped; invalid UTF-8 becomes U+FFFD.
 func (o *Object) Str(k string, v []byte) { o.key(k); o.B = AppendString(o.B, v) }
@@ -59,6 +68,11 @@ const TimeFormat = "2006-01-02T15:04:05.000000000Z07:00"
 // Time adds a time as RFC 3339 with nanoseconds, UTC.
 func (o *Object) Time(k string, t time.Time) {
 	o.key(k)
+	o.TimeValue(t)
+}
+
+// TimeValue appends a time as Time writes it, without a key (see Lit).
+func (o *Object) TimeValue(t time.Time) {
 	o.B = append(o.B, '"')
 	if sec := t.Unix(); o.tsHead != nil && sec == o.tsSec {
 		o.B = append(o.B, o.tsHead...)
@@ -145,6 +159,12 @@ func List[T any](o *Object, k string, items []T, str func(T) string) {
 // "[2001:db8::1]:5060"), "" when a is the zero AddrPort.
 func (o *Object) AddrPort(k string, a netip.AddrPort) {
 	o.key(k)
+	o.AddrPortValue(a)
+}
+
+// AddrPortValue appends an address and port as AddrPort writes it, without
+// a key (see Lit).
+func (o *Object) AddrPortValue(a netip.AddrPort) {
 	if !a.IsValid() {
 		o.B = append(o.B, '"', '"')
 		return

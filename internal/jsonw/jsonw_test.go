@@ -42,6 +42,41 @@ func TestObject(t *testing.T) {
 	}
 }
 
+// TestLitAndValues: a key written with Lit and a value appended after it
+// give what the keyed methods give, and a keyed field after Lit gets its
+// comma.
+func TestLitAndValues(t *testing.T) {
+	ts := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	ap := netip.MustParseAddrPort("192.0.2.1:5060")
+	var keyed, lit Object
+	keyed.Begin()
+	keyed.Time("ts", ts)
+	keyed.AddrPort("a", ap)
+	keyed.AddrPort("none", netip.AddrPort{})
+	keyed.Int("n", 1)
+	keyed.End()
+	lit.Begin()
+	lit.Lit(`"ts":`)
+	lit.TimeValue(ts)
+	lit.Lit(`,"a":`)
+	lit.AddrPortValue(ap)
+	lit.Lit(`,"none":`)
+	lit.AddrPortValue(netip.AddrPort{})
+	lit.Int("n", 1)
+	lit.End()
+	if string(lit.B) != string(keyed.B) {
+		t.Errorf("with Lit %s, keyed %s", lit.B, keyed.B)
+	}
+	var first Object
+	first.Begin()
+	first.Lit(`"k":1`)
+	first.Int("n", 2)
+	first.End()
+	if want := `{"k":1,"n":2}` + "\n"; string(first.B) != want {
+		t.Errorf("got %s want %s", first.B, want)
+	}
+}
+
 // FuzzAppendString: the output is valid JSON that decodes to s (invalid
 // UTF-8 replaced), escapes what HTML needs escaped, and is the same from a
 // string as from bytes.
