@@ -638,6 +638,20 @@ func (m *Message) addHeader(id hdrID, rawName, value []byte, st *parseState) err
 	if f&flagRare != 0 {
 		m.noRare = false
 	}
+	if id == hdrVia && len(value) > 0 {
+		// One Via as viaFast reads it holds no comma: nearly every
+		// message's, read without the search for commas to split at.
+		before := m.Via
+		m.Via = append(m.Via, Via{})
+		if viaFast(value, &m.Via[len(m.Via)-1]) {
+			if keep {
+				m.Headers = append(m.Headers, Header{Name: hdrNames[hdrVia], Value: value})
+			}
+			return nil
+		}
+		m.Via[len(m.Via)-1] = Via{} // no views of b left behind
+		m.Via = before
+	}
 	if f&flagList == 0 || bytes.IndexByte(value, ',') < 0 {
 		if keep {
 			m.Headers = append(m.Headers, Header{Name: headerName(id, rawName), Value: value})
@@ -1064,7 +1078,7 @@ func parseNameAddr(v []byte, a *NameAddr) error {
 					if d > 0 {
 						display = v[:d]
 					}
-					*a = NameAddr{Display: display, URI: uri, Tag: paramTag(v[lt+2+gt:])}
+					a.Display, a.URI, a.Tag = display, uri, paramTag(v[lt+2+gt:])
 					return nil
 				}
 			}
@@ -1673,6 +1687,21 @@ func untilSep(v []byte, p int) int {
 			return p
 		}
 		p++
+	}
+	if p < len(v) && len(v) >= 8 {
+		// Under eight bytes left: v's last word, with the flags of the
+		// bytes before p (passed already) shifted out. Every candidate is
+		// flagged, so trying the flags upwards finds the first separator.
+		q := len(v) - 8
+		w := le64(v[q:])
+		x, y := w^(';'*ones), w^(','*ones)
+		t := ((w - 0x21*ones) &^ w) | ((x - ones) &^ x) | ((y - ones) &^ y)
+		for t &= (0x80 * ones) << (8 * uint(p-q)); t != 0; t &= t - 1 {
+			if k := q + bits.TrailingZeros64(t)>>3; sepChar[v[k]] {
+				return k
+			}
+		}
+		return len(v)
 	}
 	for p < len(v) && !sepChar[v[p]] {
 		p++
