@@ -543,11 +543,15 @@ func (m *Message) parseStartLine(line []byte) error {
 	}
 	if len(line) >= 4 && equalKey(line[:4], keySIPSlash) {
 		i := 0
-		for i < len(line) && line[i] != ' ' && line[i] != '\t' {
-			i++
-		}
-		if !equalKey(line[:i], keySIP20) {
-			return fmt.Errorf("%w: version not SIP/2.0 in status line %q", ErrMalformed, snippet(line))
+		if len(line) >= 8 && fold8(le64(line)) == keySIP20SP.w0 {
+			i = 7 // "SIP/2.0 ", as every stack writes it
+		} else {
+			for i < len(line) && line[i] != ' ' && line[i] != '\t' {
+				i++
+			}
+			if !equalKey(line[:i], keySIP20) {
+				return fmt.Errorf("%w: version not SIP/2.0 in status line %q", ErrMalformed, snippet(line))
+			}
 		}
 		i = skipSPHT(line, i)
 		j := i
@@ -575,15 +579,18 @@ func (m *Message) parseStartLine(line []byte) error {
 	}
 	method := line[:i]
 	rest := trimSPHT(line[i:])
-	k := len(rest) - 1
-	for k >= 0 && rest[k] != ' ' && rest[k] != '\t' {
-		k--
-	}
-	if k < 0 {
-		return fmt.Errorf("%w: no SIP version in request line %q", ErrMalformed, snippet(line))
-	}
-	if !equalKey(rest[k+1:], keySIP20) {
-		return fmt.Errorf("%w: version not SIP/2.0 in request line %q", ErrMalformed, snippet(line))
+	k := len(rest) - 8 // " SIP/2.0" at the end, as every stack writes it
+	if k < 0 || fold8(le64(rest[k:])) != keySPSIP20.w0 {
+		k = len(rest) - 1
+		for k >= 0 && rest[k] != ' ' && rest[k] != '\t' {
+			k--
+		}
+		if k < 0 {
+			return fmt.Errorf("%w: no SIP version in request line %q", ErrMalformed, snippet(line))
+		}
+		if !equalKey(rest[k+1:], keySIP20) {
+			return fmt.Errorf("%w: version not SIP/2.0 in request line %q", ErrMalformed, snippet(line))
+		}
 	}
 	uri := trimSPHT(rest[:k])
 	if len(uri) >= 2 && uri[0] == '<' && uri[len(uri)-1] == '>' {
