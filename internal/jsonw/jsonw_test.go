@@ -313,3 +313,13 @@ func BenchmarkObjectTime(b *testing.B) {
 		o.Time("end", tm.Add(time.Millisecond))
 	}
 }
+
+// TestAppendNanos checks the two-digit steps against fmt at the ends of
+// the range and at every digit's carry.
+func TestAppendNanos(t *testing.T) {
+	for _, ns := range []int{0, 1, 9, 10, 99, 100, 123456789, 999999999, 500000000, 90909090, 10000001} {
+		if got, want := string(appendNanos(nil, ns)), fmt.Sprintf("%09dZ", ns); got != want {
+			t.Errorf("appendNanos(%d) = %q, want %q", ns, got, want)
+		}
+	}
+}
