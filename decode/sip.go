@@ -205,7 +205,13 @@ func parseSIP(b []byte, m *Message, lean bool) error {
 			}
 		}
 		p = next
-		if err := m.addHeader(id, name, value, &st); err != nil {
+		if lean && hdrFlags[id]&(flagField|flagRare|flagList) == flagField {
+			// What addHeader does with such a header when lean: the field
+			// only (Call-ID, From, To, CSeq, Content-Length, ...).
+			if err := m.setField(id, value, &st); err != nil {
+				return err
+			}
+		} else if err := m.addHeader(id, name, value, &st); err != nil {
 			return err
 		}
 	}
