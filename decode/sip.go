@@ -2276,8 +2276,9 @@ type hdrEntry struct {
 	id  hdrID
 }
 
-// usualSpelling is how the RFCs write the long header name lower: each
-// word capitalised ("Content-Length"), but for the names spelt otherwise.
+// usualSpelling is how the RFCs write a long header name given in lower
+// case: each word capitalised ("Content-Length"), but for the names they
+// spell otherwise ("Call-ID", "CSeq", "WWW-Authenticate", ...).
 func usualSpelling(lower string) string {
 	switch lower {
 	case "call-id":
@@ -2362,7 +2363,9 @@ func hdrHash(n int, first, last byte) uint32 {
 	return (x * 0x9E3779B1) >> (32 - hdrTableBits)
 }
 
-// hdrHashLower is hdrHash for a first and last byte already in lower case.
+// hdrHashLower is hdrHash without lowering the first and last bytes: for
+// bytes already in lower case (hdrTable), and for names as written
+// (hdrUsual).
 func hdrHashLower(n int, first, last byte) uint32 {
 	x := uint32(n)<<16 | uint32(first)<<8 | uint32(last)
 	return (x * 0x9E3779B1) >> (32 - hdrTableBits)
