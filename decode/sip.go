@@ -654,16 +654,14 @@ func (m *Message) addHeader(id hdrID, rawName, value []byte, st *parseState) err
 	if id == hdrVia && len(value) > 0 {
 		// One Via as viaFast reads it holds no comma: nearly every
 		// message's, read without the search for commas to split at.
-		before := m.Via
-		m.Via = append(m.Via, Via{})
-		if viaFast(value, &m.Via[len(m.Via)-1]) {
+		via, before := m.newVia()
+		if viaFast(value, via) {
 			if keep {
 				m.Headers = append(m.Headers, Header{Name: hdrNames[hdrVia], Value: value})
 			}
 			return nil
 		}
-		m.Via[len(m.Via)-1] = Via{} // no views of b left behind
-		m.Via = before
+		m.dropVia(before)
 	}
 	if f&flagList == 0 || bytes.IndexByte(value, ',') < 0 {
 		if keep {
@@ -824,12 +822,9 @@ func (m *Message) setField(id hdrID, v []byte, st *parseState) error {
 func (m *Message) setListField(id hdrID, v []byte) error {
 	switch id {
 	case hdrVia:
-		// Parsed in place: a Via is 160 bytes, not worth copying twice.
-		before := m.Via
-		m.Via = append(m.Via, Via{})
-		if err := parseViaInto(v, &m.Via[len(m.Via)-1]); err != nil {
-			m.Via[len(m.Via)-1] = Via{} // no views of b left behind
-			m.Via = before              // as if never appended: nil stays nil
+		via, before := m.newVia()
+		if err := parseViaInto(v, via); err != nil {
+			m.dropVia(before)
 			return err
 		}
 	case hdrContact:
@@ -842,6 +837,22 @@ func (m *Message) setListField(id hdrID, v []byte) error {
 		m.HistoryInfo = append(m.HistoryInfo, v)
 	}
 	return nil
+}
+
+// newVia appends a zero Via to m.Via for a parser to fill in place (a Via
+// is 160 bytes, not worth copying twice), and returns it with m.Via as it
+// was, for dropVia.
+func (m *Message) newVia() (via *Via, before []Via) {
+	before = m.Via
+	m.Via = append(m.Via, Via{})
+	return &m.Via[len(m.Via)-1], before
+}
+
+// dropVia undoes newVia after a failed parse: no views of b are left in the
+// dropped element, and m.Via is as it was (nil stays nil).
+func (m *Message) dropVia(before []Via) {
+	m.Via[len(m.Via)-1] = Via{}
+	m.Via = before
 }
 
 func setOnce(dst *[]byte, v []byte) {
@@ -1498,7 +1509,7 @@ func readHeaderFast(b []byte, p int) (id hdrID, value []byte, next int) {
 	}
 	// The name as it is usually written ("Call-ID", "CSeq", "v") is found
 	// as it is; in any other case, folded to lower case.
-	for i := hdrHashLower(n, byte(r0), last); ; i = (i + 1) & (hdrTableSize - 1) {
+	for i := hdrHashBytes(n, byte(r0), last); ; i = (i + 1) & (hdrTableSize - 1) {
 		e := &hdrUsual[i]
 		if e.n == 0 {
 			break
@@ -1510,7 +1521,7 @@ func readHeaderFast(b []byte, p int) (id hdrID, value []byte, next int) {
 	}
 	if id == hdrUnknown {
 		f0, f1 := fold8(r0), fold8(r1)
-		for i := hdrHashLower(n, byte(f0), lowerTab[last]); ; i = (i + 1) & (hdrTableSize - 1) {
+		for i := hdrHashBytes(n, byte(f0), lowerTab[last]); ; i = (i + 1) & (hdrTableSize - 1) {
 			e := &hdrTable[i]
 			if e.key.s == "" {
 				return
@@ -1784,14 +1795,20 @@ func newFoldKey(s string) foldKey {
 		panic("decode: bad foldKey " + s)
 	}
 	k := foldKey{s: s}
-	if len(s) >= 8 {
-		k.w0, k.w1 = le64([]byte(s)), le64([]byte(s[len(s)-8:]))
-	} else {
-		var w [8]byte
-		copy(w[:], s)
-		k.w0 = le64(w[:])
-	}
+	k.w0, k.w1 = nameWords(s)
 	return k
+}
+
+// nameWords is s's first 8 bytes as a little-endian word, zero-padded, and
+// its last 8 when it has 8 or more (else 0): how foldKey and hdrUsual hold
+// a name, and how readHeaderFast loads one.
+func nameWords(s string) (w0, w1 uint64) {
+	if len(s) >= 8 {
+		return le64([]byte(s)), le64([]byte(s[len(s)-8:]))
+	}
+	var w [8]byte
+	copy(w[:], s)
+	return le64(w[:]), 0
 }
 
 // The names the parser compares most.
@@ -2313,7 +2330,7 @@ type usualEntry struct {
 	id     hdrID
 }
 
-// hdrUsual finds header names spelt as usual, by hdrHashLower over their
+// hdrUsual finds header names spelt as usual, by hdrHashBytes over their
 // length and their first and last bytes as written: the long forms as the
 // RFCs write them (usualSpelling), the compact ones in lower case. It is
 // built once and only read.
@@ -2326,15 +2343,9 @@ var hdrUsual = func() (t [hdrTableSize]usualEntry) {
 		if len(usual) > 16 {
 			continue // readHeaderFast leaves longer names to readHeader
 		}
-		var w [16]byte
-		copy(w[:], usual)
-		e := usualEntry{w0: le64(w[:8]), n: len(usual), id: k.id}
-		if len(usual) >= 8 {
-			e.w1 = le64([]byte(usual[len(usual)-8:]))
-		} else {
-			e.w0 &= 1<<(8*len(usual)) - 1
-		}
-		i := hdrHashLower(len(usual), usual[0], usual[len(usual)-1])
+		e := usualEntry{n: len(usual), id: k.id}
+		e.w0, e.w1 = nameWords(usual)
+		i := hdrHashBytes(len(usual), usual[0], usual[len(usual)-1])
 		for t[i].n != 0 {
 			i = (i + 1) & (hdrTableSize - 1)
 		}
@@ -2363,10 +2374,10 @@ func hdrHash(n int, first, last byte) uint32 {
 	return (x * 0x9E3779B1) >> (32 - hdrTableBits)
 }
 
-// hdrHashLower is hdrHash without lowering the first and last bytes: for
+// hdrHashBytes is hdrHash of the first and last bytes as they are: for
 // bytes already in lower case (hdrTable), and for names as written
 // (hdrUsual).
-func hdrHashLower(n int, first, last byte) uint32 {
+func hdrHashBytes(n int, first, last byte) uint32 {
 	x := uint32(n)<<16 | uint32(first)<<8 | uint32(last)
 	return (x * 0x9E3779B1) >> (32 - hdrTableBits)
 }

@@ -1633,7 +1633,7 @@ func TestHdrUsual(t *testing.T) {
 			continue
 		}
 		found := false
-		for i := hdrHashLower(len(name), name[0], name[len(name)-1]); hdrUsual[i].n != 0; i = (i + 1) & (hdrTableSize - 1) {
+		for i := hdrHashBytes(len(name), name[0], name[len(name)-1]); hdrUsual[i].n != 0; i = (i + 1) & (hdrTableSize - 1) {
 			if e := hdrUsual[i]; e.n == len(name) && e.id == k.id {
 				found = true
 			}

@@ -504,11 +504,9 @@ func (e event) time() time.Time { return time.Unix(e.sec, int64(e.nsec)).UTC() }
 
 // batchMessages is how many messages a batch holds, and batchEvents how
 // many events: 256 and 2,048 rather than 512 and 4,096. A Message is over
-// a kilobyte, and the batches in flight are then 3 MB smaller. On the
-// two-core VM of the twenty-third round that cut big-sip's median time by
-// 5-13% in six series of 15-25 interleaved runs out of seven (the seventh:
-// no difference), most of them while the host was busy, and big-rtp's by
-// 2% and 7% in two series of ten. Smaller still (128) was no better.
+// a kilobyte, and the batches in flight are then 3 MB smaller, which made
+// the pipeline faster on both big captures in interleaved runs; 128 was
+// no better (bench/HISTORY.md, the twenty-third round, has the figures).
 const (
 	batchMessages = 256
 	batchEvents   = 8 * batchMessages

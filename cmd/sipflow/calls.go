@@ -143,46 +143,36 @@ func callJSON(o *jsonw.Object, c *correlate.Call) {
 	// The keys as literals, one append each: a capture of a million calls
 	// writes them a million times.
 	o.Begin()
-	o.Lit(`"call_id":`)
-	o.B = jsonw.AppendString(o.B, c.ID)
-	o.Lit(`,"kind":`)
-	o.B = jsonw.AppendString(o.B, c.Kind)
-	o.Lit(`,"from":`)
-	o.B = jsonw.AppendString(o.B, c.From)
-	o.Lit(`,"to":`)
-	o.B = jsonw.AppendString(o.B, c.To)
+	o.LitString(`"call_id":`, c.ID)
+	o.LitString(`,"kind":`, string(c.Kind))
+	o.LitString(`,"from":`, c.From)
+	o.LitString(`,"to":`, c.To)
 	o.Lit(`,"start":`)
 	o.TimeValue(c.Start)
 	o.Lit(`,"end":`)
 	o.TimeValue(c.End)
-	o.Lit(`,"state":`)
-	o.B = jsonw.AppendString(o.B, c.State)
-	o.Lit(`,"final_status":`)
-	o.B = strconv.AppendInt(o.B, int64(c.FinalStatus), 10)
+	o.LitString(`,"state":`, string(c.State))
+	o.LitInt(`,"final_status":`, int64(c.FinalStatus))
 	o.Lit(`,"pdd_ms":`)
 	o.B = appendMS(o.B, c.PDD)
 	o.Lit(`,"answer_ms":`)
 	o.B = appendMS(o.B, c.Answer)
 	o.Lit(`,"duration_ms":`)
 	o.B = appendMS(o.B, c.Duration)
-	o.Lit(`,"messages":`)
-	o.B = strconv.AppendInt(o.B, int64(c.NumMessages), 10)
-	o.Lit(`,"dialogs":`)
-	o.B = strconv.AppendInt(o.B, int64(c.NumDialogs), 10)
+	o.LitInt(`,"messages":`, int64(c.NumMessages))
+	o.LitInt(`,"dialogs":`, int64(c.NumDialogs))
 	if len(c.LinkedIDs) == 0 {
 		o.Lit(`,"legs":[]`)
 	} else {
 		o.Strings("legs", c.LinkedIDs)
 	}
 	if c.Flow != "" {
-		o.Lit(`,"flow":`)
-		o.B = jsonw.AppendString(o.B, c.Flow)
+		o.LitString(`,"flow":`, c.Flow)
 	} else {
 		o.Lit(`,"flow":null`)
 	}
 	if c.Deviation != "" {
-		o.Lit(`,"deviation":`)
-		o.B = jsonw.AppendString(o.B, c.Deviation)
+		o.LitString(`,"deviation":`, c.Deviation)
 	} else {
 		o.Lit(`,"deviation":null`)
 	}
@@ -191,10 +181,8 @@ func callJSON(o *jsonw.Object, c *correlate.Call) {
 	} else {
 		jsonw.List(o, "findings", c.Findings, func(f correlate.Finding) string { return f.Rule })
 	}
-	o.Lit(`,"ended_by":`)
-	o.B = jsonw.AppendString(o.B, c.EndedBy)
-	o.Lit(`,"reason":`)
-	o.B = jsonw.AppendString(o.B, c.Reason)
+	o.LitString(`,"ended_by":`, c.EndedBy)
+	o.LitString(`,"reason":`, c.Reason)
 	o.Lit(`,"caller":`)
 	o.AddrPortValue(c.Caller)
 	o.Lit(`,"callee":`)

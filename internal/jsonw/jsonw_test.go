@@ -54,6 +54,8 @@ func TestLitAndValues(t *testing.T) {
 	keyed.AddrPort("a", ap)
 	keyed.AddrPort("none", netip.AddrPort{})
 	keyed.Int("n", 1)
+	keyed.String("s", "a\"<b")
+	keyed.Int("i", -7)
 	keyed.End()
 	lit.Begin()
 	lit.Lit(`"ts":`)
@@ -63,6 +65,8 @@ func TestLitAndValues(t *testing.T) {
 	lit.Lit(`,"none":`)
 	lit.AddrPortValue(netip.AddrPort{})
 	lit.Int("n", 1)
+	lit.LitString(`,"s":`, "a\"<b")
+	lit.LitInt(`,"i":`, -7)
 	lit.End()
 	if string(lit.B) != string(keyed.B) {
 		t.Errorf("with Lit %s, keyed %s", lit.B, keyed.B)
