@@ -1545,10 +1545,13 @@ func readHeaderFast(b []byte, p int) (id hdrID, value []byte, next int) {
 	if next < len(b) && b[next] <= ' ' && (b[next] == ' ' || b[next] == '\t') {
 		return hdrUnknown, nil, 0 // a continuation line
 	}
-	if end > i && b[end-1] == '\r' {
-		end--
-	}
 	value = b[i:end]
+	if k := len(value) - 2; k >= 0 && value[k+1] == '\r' && value[k] > ' ' && value[0] > ' ' {
+		return id, value[:k+1], next // "value CRLF": nothing to trim
+	}
+	if len(value) > 0 && value[len(value)-1] == '\r' {
+		value = value[:len(value)-1]
+	}
 	if len(value) > 0 && (value[0] <= ' ' || value[len(value)-1] <= ' ') { // LWS is among these: trimLWS decides
 		value = trimLWS(value)
 	}
