@@ -147,18 +147,13 @@ func callJSON(o *jsonw.Object, c *correlate.Call) {
 	o.LitString(`,"kind":`, string(c.Kind))
 	o.LitString(`,"from":`, c.From)
 	o.LitString(`,"to":`, c.To)
-	o.Lit(`,"start":`)
-	o.TimeValue(c.Start)
-	o.Lit(`,"end":`)
-	o.TimeValue(c.End)
+	o.LitTime(`,"start":`, c.Start)
+	o.LitTime(`,"end":`, c.End)
 	o.LitString(`,"state":`, string(c.State))
 	o.LitInt(`,"final_status":`, int64(c.FinalStatus))
-	o.Lit(`,"pdd_ms":`)
-	o.B = appendMS(o.B, c.PDD)
-	o.Lit(`,"answer_ms":`)
-	o.B = appendMS(o.B, c.Answer)
-	o.Lit(`,"duration_ms":`)
-	o.B = appendMS(o.B, c.Duration)
+	litMS(o, `,"pdd_ms":`, c.PDD)
+	litMS(o, `,"answer_ms":`, c.Answer)
+	litMS(o, `,"duration_ms":`, c.Duration)
 	o.LitInt(`,"messages":`, int64(c.NumMessages))
 	o.LitInt(`,"dialogs":`, int64(c.NumDialogs))
 	if len(c.LinkedIDs) == 0 {
@@ -183,10 +178,8 @@ func callJSON(o *jsonw.Object, c *correlate.Call) {
 	}
 	o.LitString(`,"ended_by":`, c.EndedBy)
 	o.LitString(`,"reason":`, c.Reason)
-	o.Lit(`,"caller":`)
-	o.AddrPortValue(c.Caller)
-	o.Lit(`,"callee":`)
-	o.AddrPortValue(c.Callee)
+	o.LitAddrPort(`,"caller":`, c.Caller)
+	o.LitAddrPort(`,"callee":`, c.Callee)
 	if len(c.Events) == 0 {
 		o.Lit(`,"events":[]`)
 	} else {
@@ -229,6 +222,12 @@ func callEventsJSON(o *jsonw.Object, events []correlate.Event) {
 	}
 	ev = append(ev, ']')
 	o.Raw("events", ev)
+}
+
+// litMS is o.Lit(lit) and then d as appendMS writes it.
+func litMS(o *jsonw.Object, lit string, d time.Duration) {
+	o.Lit(lit)
+	o.B = appendMS(o.B, d)
 }
 
 // appendMS appends d in whole milliseconds, or null when d is negative

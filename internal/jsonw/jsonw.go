@@ -41,7 +41,7 @@ func (o *Object) key(k string) {
 
 // Lit appends s as it is: JSON the caller wrote, such as a field's key
 // with its comma and colon (`,"kind":`), which then needs a value
-// (AppendString, TimeValue, ...). A writer of many objects of one shape
+// (LitString, LitTime, ...). A writer of many objects of one shape
 // spells its keys so, instead of through key, which writes each in four
 // steps.
 func (o *Object) Lit(s string) { o.B = append(o.B, s...); o.first = false }
@@ -82,11 +82,17 @@ const TimeFormat = "2006-01-02T15:04:05.000000000Z07:00"
 // Time adds a time as RFC 3339 with nanoseconds, UTC.
 func (o *Object) Time(k string, t time.Time) {
 	o.key(k)
-	o.TimeValue(t)
+	o.timeValue(t)
 }
 
-// TimeValue appends a time as Time writes it, without a key (see Lit).
-func (o *Object) TimeValue(t time.Time) {
+// LitTime is Lit(lit) and then t as Time writes it.
+func (o *Object) LitTime(lit string, t time.Time) {
+	o.Lit(lit)
+	o.timeValue(t)
+}
+
+// timeValue appends a time as Time writes it, without a key.
+func (o *Object) timeValue(t time.Time) {
 	o.B = append(o.B, '"')
 	if sec := t.Unix(); o.tsHead != nil && sec == o.tsSec {
 		o.B = append(o.B, o.tsHead...)
@@ -173,12 +179,18 @@ func List[T any](o *Object, k string, items []T, str func(T) string) {
 // "[2001:db8::1]:5060"), "" when a is the zero AddrPort.
 func (o *Object) AddrPort(k string, a netip.AddrPort) {
 	o.key(k)
-	o.AddrPortValue(a)
+	o.addrPortValue(a)
 }
 
-// AddrPortValue appends an address and port as AddrPort writes it, without
-// a key (see Lit).
-func (o *Object) AddrPortValue(a netip.AddrPort) {
+// LitAddrPort is Lit(lit) and then a as AddrPort writes it.
+func (o *Object) LitAddrPort(lit string, a netip.AddrPort) {
+	o.Lit(lit)
+	o.addrPortValue(a)
+}
+
+// addrPortValue appends an address and port as AddrPort writes it, without
+// a key.
+func (o *Object) addrPortValue(a netip.AddrPort) {
 	if !a.IsValid() {
 		o.B = append(o.B, '"', '"')
 		return
