@@ -226,13 +226,14 @@ func (l *Leg) newMessage() *Message {
 }
 
 // legBytesBlock is how much memory copyBytes takes at a time: a basic
-// call's three branches and its offer and answer.
+// call's tags, URIs, three branches, and its offer and answer.
 const legBytesBlock = 512
 
 // copyBytes returns a copy of b in memory the leg owns and that Recycle
 // hands to a later call: only what no one reads once the leg is recycled
-// (its transactions' branches, SDP bodies waiting for media) may go there;
-// anything that can reach a Call's fields (the Reason, say) must not.
+// (its messages' interned strings, its transactions' branches, SDP bodies
+// waiting for media) may go there; anything that can reach a Call's
+// fields (the Reason, say) must not.
 func (l *Leg) copyBytes(b []byte) []byte {
 	if cap(l.bytes)-len(l.bytes) < len(b) {
 		l.bytes = make([]byte, 0, max(legBytesBlock, len(b))) // earlier copies keep the old block

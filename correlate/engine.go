@@ -409,7 +409,11 @@ func (c *Correlator) Add(d *decode.Message) {
 }
 
 // intern returns b as a string, reusing one of the leg's recent strings
-// when equal: tags, sent-by, agents and URIs repeat within a call.
+// when equal: tags, sent-by, agents and URIs repeat within a call. A new
+// one is copied into the leg's own memory (copyString), which Recycle
+// hands to a later call, so only what stays with the leg's messages and
+// transactions may be interned: nothing that reaches a Call's fields
+// (token's reason phrases do not come here).
 func (l *Leg) intern(b []byte) string {
 	if b == nil {
 		return ""
@@ -419,7 +423,7 @@ func (l *Leg) intern(b []byte) string {
 			return s
 		}
 	}
-	s := string(b)
+	s := l.copyString(b)
 	if len(l.strs) < cap(l.strs) {
 		l.strs = append(l.strs, s)
 	} else {

@@ -208,8 +208,9 @@ type converter struct {
 	keepRaw, keepSDP bool
 }
 
-// token returns well-known methods and reason phrases without allocating.
-func token(b []byte, l *Leg) string {
+// token returns well-known methods and reason phrases without allocating,
+// and any other as a string of its own.
+func token(b []byte) string {
 	switch string(b) {
 	case "INVITE":
 		return "INVITE"
@@ -256,7 +257,9 @@ func token(b []byte, l *Leg) string {
 	case "Busy Here":
 		return "Busy Here"
 	}
-	return l.intern(b)
+	// Not interned: a reason phrase becomes the Call's Reason, which
+	// outlives the leg's memory (intern).
+	return string(b)
 }
 
 func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, links *[]string) *Message {
@@ -273,12 +276,12 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 		m.extra().parts = slices.Clone(d.Parts)
 	}
 	if d.IsRequest() {
-		m.Method = token(d.Method, l)
+		m.Method = token(d.Method)
 		m.RequestURI = l.intern(d.RequestURI)
 	} else {
-		m.Reason = token(d.Reason, l)
+		m.Reason = token(d.Reason)
 	}
-	m.CSeqMethod = token(d.CSeqMethod, l)
+	m.CSeqMethod = token(d.CSeqMethod)
 	if d.HasRareHeaders() { // else all of these are empty: their memory is not read
 		convertRare(d, l, m)
 	}

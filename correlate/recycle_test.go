@@ -145,6 +145,14 @@ func dumpAll(t *testing.T, files []string, o dumpOptions) (string, int) {
 		was      string
 	}
 	var copies []copied
+	// The calls whose legs were recycled, with their strings as printed
+	// then: memory a leg hands on (its messages' interned strings, say)
+	// must not show through a Call's fields once a later call reuses it.
+	type keptCall struct {
+		call *Call
+		was  string
+	}
+	var kept []keptCall
 	// With o.deferBuild, the dump's lines and the calls, in order: the
 	// calls are printed once built.
 	var parts []any
@@ -175,6 +183,9 @@ func dumpAll(t *testing.T, files []string, o dumpOptions) (string, int) {
 			for _, l := range call.Legs {
 				given[l] = true
 			}
+			if !o.reuseCalls {
+				kept = append(kept, keptCall{call, callStrings(call)})
+			}
 			c.Recycle(call)
 			if call.Legs != nil {
 				t.Fatal("Recycle left the call's legs")
@@ -194,6 +205,11 @@ func dumpAll(t *testing.T, files []string, o dumpOptions) (string, int) {
 		}
 	})
 	defer func() {
+		for _, k := range kept {
+			if now := callStrings(k.call); now != k.was {
+				t.Errorf("a call's strings changed after its legs were recycled:\n%s\n---\n%s", k.was, now)
+			}
+		}
 		for _, cp := range copies {
 			if now := fmt.Sprint(cp.findings, cp.events, cp.links); now != cp.was {
 				t.Errorf("what was copied out of a call handed back changed:\n%s\n---\n%s", cp.was, now)
@@ -345,4 +361,10 @@ func TestTombstoneRing(t *testing.T) {
 	if len(ts.ring) < 8192 {
 		t.Fatalf("ring of %d: it never grew while wrapped", len(ts.ring))
 	}
+}
+
+// callStrings is every string field of a call that outlives its legs.
+func callStrings(c *Call) string {
+	return fmt.Sprintf("%q %q %q %q %q %q %q %q %q %q %v %v %v", c.ID, c.From, c.To, c.FromDisplay, c.Reason,
+		c.EndedBy, c.Flow, c.Deviation, c.captureLoss, c.LinkedIDs, c.Findings, c.Events, c.State)
 }
