@@ -101,6 +101,7 @@ type Decoder struct {
 	Stats Stats
 
 	msg   Message
+	start startLine // the start line looksLikeSIP read last
 	dg    Datagram
 	warn  Warning
 	hep   HEP
@@ -482,7 +483,7 @@ func (d *Decoder) udp(src, dst netip.Addr, b []byte, depth int) {
 	}
 	srcAP := netip.AddrPortFrom(src, sport)
 	dstAP := netip.AddrPortFrom(dst, dport)
-	if LooksLikeSIP(payload) {
+	if looksLikeSIP(payload, &d.start) {
 		d.sipDatagram(srcAP, dstAP, UDP, d.curTime, payload)
 		return
 	}
@@ -496,11 +497,12 @@ func (d *Decoder) udp(src, dst netip.Addr, b []byte, depth int) {
 
 // sipDatagram parses the SIP messages in one datagram (normally one; a
 // sender may pack several, each framed by its Content-Length).
+// looksLikeSIP has just read b's first start line into d.start.
 func (d *Decoder) sipDatagram(src, dst netip.AddrPort, tr Transport, ts time.Time, b []byte) {
 	for len(b) > 0 {
-		n := d.sipMessage(src, dst, tr, ts, b)
+		n := d.sipMessage(src, dst, tr, ts, b, &d.start)
 		b = trimCRLF(b[n:])
-		if !LooksLikeSIP(b) {
+		if !looksLikeSIP(b, &d.start) {
 			return
 		}
 	}
@@ -508,12 +510,12 @@ func (d *Decoder) sipDatagram(src, dst netip.AddrPort, tr Transport, ts time.Tim
 
 // sipMessage parses one SIP message at the start of b and hands it on. It
 // returns how many bytes the message took (all of b when it was skipped).
-func (d *Decoder) sipMessage(src, dst netip.AddrPort, tr Transport, ts time.Time, b []byte) int {
+func (d *Decoder) sipMessage(src, dst netip.AddrPort, tr Transport, ts time.Time, b []byte, sl *startLine) int {
 	m := &d.msg
 	if d.opts.Keep != nil {
-		b, m = d.opts.Keep(b)
+		b, m = d.opts.Keep(b) // a copy: sl's offsets hold in it
 	}
-	err := parseSIP(b, m, d.opts.Lean)
+	err := parseSIP(b, m, d.opts.Lean, sl)
 	if err != nil && !errors.Is(err, ErrShortBody) {
 		d.warnf(ErrMalformed, "SIP message from %s skipped: %v", src, stripSentinel(err, ErrMalformed))
 		return len(b)
@@ -712,7 +714,7 @@ func (d *Decoder) hepPayload(h *HEP) {
 		tr = TCP
 	}
 	p := h.Payload
-	if LooksLikeSIP(p) {
+	if looksLikeSIP(p, &d.start) {
 		d.sipDatagram(h.Src, h.Dst, tr, ts, p)
 		return
 	}

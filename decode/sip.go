@@ -54,11 +54,32 @@ const (
 //
 // It is a recogniser, not a validator: ParseSIP may still reject a message
 // LooksLikeSIP accepts.
-func LooksLikeSIP(b []byte) bool {
+func LooksLikeSIP(b []byte) bool { return looksLikeSIP(b, nil) }
+
+// startLine is a start line as looksLikeSIP read it, by offsets into the
+// bytes it was given, so that it holds for a copy of them too
+// (Options.Keep). parseSIP takes it instead of reading the line again.
+type startLine struct {
+	ok     bool // the fields are set: the usual forms only (looksLikeSIP)
+	start  int  // the line's first byte, after leading CR/LF bytes
+	m1     int  // the method's end (b[start:m1]); start for a response
+	u0, u1 int  // the Request-URI
+	code   int  // the status code; 0 for a request
+	r0, r1 int  // the reason phrase
+	next   int  // the first byte after the line
+}
+
+// looksLikeSIP is LooksLikeSIP. When sl is not nil, it also gives the
+// start line as Message.parseStartLine would read it, for the forms
+// stacks write (sl.ok; FuzzStartLine checks that): a status line whose code
+// is followed by SP or the line end, a request line whose Request-URI is
+// not in angle brackets.
+func looksLikeSIP(b []byte, sl *startLine) bool {
 	i := 0
 	for i < len(b) && i < 8 && (b[i] == '\r' || b[i] == '\n') {
 		i++
 	}
+	start := i
 	b = b[i:]
 	if len(b) >= 11 && fold8(le64(b)) == keySIP20SP.w0 {
 		if !isDigit(b[8]) || !isDigit(b[9]) || !isDigit(b[10]) {
@@ -68,7 +89,24 @@ func LooksLikeSIP(b []byte) bool {
 			return false
 		}
 		code := int(b[8]-'0')*100 + int(b[9]-'0')*10 + int(b[10]-'0')
-		return code >= 100 && code <= 699
+		if code < 100 || code > 699 {
+			return false
+		}
+		if sl != nil {
+			line, next := b, len(b)
+			if nl := bytes.IndexByte(b[11:], '\n'); nl >= 0 {
+				line, next = b[:11+nl], 11+nl+1
+			}
+			line = trimCR(line)
+			if len(line) == 11 || line[11] == ' ' {
+				reason := trimSPHT(line[11:])
+				r0 := start + cap(b) - cap(reason)
+				*sl = startLine{ok: true, start: start, m1: start, code: code, r0: r0, r1: r0 + len(reason), next: start + next}
+			} else {
+				sl.ok = false
+			}
+		}
+		return true
 	}
 	j := 0
 	for j < len(b) && j <= maxMethodLen && tokenChar[b[j]] {
@@ -91,10 +129,18 @@ func LooksLikeSIP(b []byte) bool {
 		return false
 	}
 	uri := trimSPHT(line[:len(line)-len(ver)])
-	if len(uri) == 0 {
+	if len(uri) == 0 || hasControl(uri) {
 		return false
 	}
-	return !hasControl(uri)
+	if sl != nil {
+		if uri[0] != '<' {
+			u0 := start + cap(b) - cap(uri)
+			*sl = startLine{ok: true, start: start, m1: start + j, u0: u0, u1: u0 + len(uri), next: start + j + 1 + nl + 1}
+		} else {
+			sl.ok = false
+		}
+	}
+	return true
 }
 
 // hasControl reports whether v holds a control character other than HT:
@@ -165,26 +211,38 @@ func hasControl(v []byte) bool {
 // as absent: ContentLength is -1 and the body is the rest of b). Semantic
 // checks, such as a CSeq method that differs from the request method, are
 // left to the caller.
-func ParseSIP(b []byte, m *Message) error { return parseSIP(b, m, false) }
+func ParseSIP(b []byte, m *Message) error { return parseSIP(b, m, false, nil) }
 
 // ParseSIPLean is ParseSIP as a Decoder with Options.Lean parses: Headers
 // holds only the headers that no field of m holds, and Contact is left
 // empty. What a correlator needs, for less work.
-func ParseSIPLean(b []byte, m *Message) error { return parseSIP(b, m, true) }
+func ParseSIPLean(b []byte, m *Message) error { return parseSIP(b, m, true, nil) }
 
 // parseSIP is ParseSIP; lean leaves out of Headers what a field of m holds,
-// and Contact altogether (Options.Lean).
-func parseSIP(b []byte, m *Message, lean bool) error {
+// and Contact altogether (Options.Lean). A start line looksLikeSIP read
+// (sl.ok) is taken as it is, not read again.
+func parseSIP(b []byte, m *Message, lean bool, sl *startLine) error {
 	m.reset()
-	p := 0
-	for p < len(b) && (b[p] == '\r' || b[p] == '\n') {
-		p++
-	}
-	start := p
-	m.Raw = b[start:]
-	line, p := nextLine(b, p)
-	if err := m.parseStartLine(line); err != nil {
-		return err
+	var start, p int
+	if sl != nil && sl.ok {
+		start, p = sl.start, sl.next
+		if sl.code == 0 {
+			m.Method, m.RequestURI = b[start:sl.m1], b[sl.u0:sl.u1]
+		} else {
+			m.StatusCode, m.Reason = sl.code, b[sl.r0:sl.r1]
+		}
+		m.Raw = b[start:]
+	} else {
+		for p < len(b) && (b[p] == '\r' || b[p] == '\n') {
+			p++
+		}
+		start = p
+		m.Raw = b[start:]
+		var line []byte
+		line, p = nextLine(b, p)
+		if err := m.parseStartLine(line); err != nil {
+			return err
+		}
 	}
 
 	st := parseState{lean: lean}

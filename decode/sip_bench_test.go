@@ -51,7 +51,7 @@ func benchParse(b *testing.B, msg []byte, lean bool) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(msg)))
 	for b.Loop() {
-		if err := parseSIP(msg, &m, lean); err != nil {
+		if err := parseSIP(msg, &m, lean, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -411,3 +411,50 @@ func FuzzParamTag(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStartLine checks that the start line looksLikeSIP reads (the
+// decoder's, for every datagram) is the one parseSIP reads itself: the
+// same answer as LooksLikeSIP, and, when it gives the line (sl.ok), the same
+// message, error and views (offsets, lengths, capacities) as a parse that
+// reads the line again.
+func FuzzStartLine(f *testing.F) {
+	addSeeds(f)
+	for _, s := range []string{
+		"SIP/2.0 200\r\n", "SIP/2.0 200", "SIP/2.0 200\rX\n", "sip/2.0 486  Busy Here \r\n",
+		"\n\r\nSIP/2.0 180 Ringing\n", "INVITE <sip:a@b> SIP/2.0\r\n", "INVITE sip:a@b\tSIP/2.0\r\n",
+		"OPTIONS  sip:a@b  sip/2.0 \r\n", "BYE sip:a@b SIP/2.0", "ACK <sip:a SIP/2.0\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var sl startLine
+		ok := looksLikeSIP(b, &sl)
+		if ok != LooksLikeSIP(b) {
+			t.Fatalf("looksLikeSIP with a startLine says %v, LooksLikeSIP %v", ok, !ok)
+		}
+		if !ok || !sl.ok {
+			return
+		}
+		var again, given Message
+		err := parseSIP(b, &again, true, nil)
+		gerr := parseSIP(b, &given, true, &sl)
+		if fmt.Sprint(gerr) != fmt.Sprint(err) {
+			t.Fatalf("parse with the start line given: error %v, reading it again %v", gerr, err)
+		}
+		if got, want := fieldStrings(&given), fieldStrings(&again); got != want {
+			t.Fatalf("parse with the start line given differs:\n got %s\nwant %s", got, want)
+		}
+		for _, v := range []struct {
+			name       string
+			got, again []byte
+		}{
+			{"Raw", given.Raw, again.Raw}, {"Method", given.Method, again.Method},
+			{"RequestURI", given.RequestURI, again.RequestURI}, {"Reason", given.Reason, again.Reason},
+		} {
+			if len(v.got) != len(v.again) || cap(v.got) != cap(v.again) || (v.got == nil) != (v.again == nil) {
+				t.Fatalf("%s: len %d cap %d nil %v, reading the line again len %d cap %d nil %v",
+					v.name, len(v.got), cap(v.got), v.got == nil, len(v.again), cap(v.again), v.again == nil)
+			}
+		}
+	})
+}

@@ -1643,3 +1643,29 @@ func TestHdrUsual(t *testing.T) {
 		}
 	}
 }
+
+// TestStartLineUsual: looksLikeSIP gives the start line of the messages
+// stacks write (so the decoder parses them once), and leaves the rare forms
+// to parseStartLine.
+func TestStartLineUsual(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{
+		{string(benchInvite), true},
+		{"SIP/2.0 200 OK\r\nVia: x\r\n", true},
+		{"\r\nSIP/2.0 100\r\n", true},
+		{"BYE sip:a@b SIP/2.0\nVia: x\n", true},
+		{"INVITE <sip:a@b> SIP/2.0\r\n", false},
+		{"SIP/2.0 200\rX\n", false},
+	} {
+		var sl startLine
+		if !looksLikeSIP([]byte(tt.in), &sl) {
+			t.Errorf("looksLikeSIP(%q) = false", tt.in)
+			continue
+		}
+		if sl.ok != tt.want {
+			t.Errorf("looksLikeSIP(%q) gives the start line: %v, want %v", tt.in, sl.ok, tt.want)
+		}
+	}
+}

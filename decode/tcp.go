@@ -324,7 +324,7 @@ func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte, own int) []b
 				slices.Sort(s.parts) // in capture order, as Message.Parts says
 				d.parts = s.parts
 			}
-			d.sipMessage(key.src, key.dst, TCP, d.curTime, b[:n])
+			d.sipMessage(key.src, key.dst, TCP, d.curTime, b[:n], nil)
 			d.parts = outer
 			b = b[n:]
 			s.bufN = own
