@@ -63,9 +63,9 @@ type startLine struct {
 	ok     bool // the fields are set: the usual forms only (looksLikeSIP)
 	start  int  // the line's first byte, after leading CR/LF bytes
 	m1     int  // the method's end (b[start:m1]); start for a response
-	u0, u1 int  // the Request-URI
+	u0, u1 int  // the Request-URI (set for a request only)
 	code   int  // the status code; 0 for a request
-	r0, r1 int  // the reason phrase
+	r0, r1 int  // the reason phrase (set for a response only)
 	next   int  // the first byte after the line
 }
 
@@ -101,7 +101,9 @@ func looksLikeSIP(b []byte, sl *startLine) bool {
 			if len(line) == 11 || line[11] == ' ' {
 				reason := trimSPHT(line[11:])
 				r0 := start + cap(b) - cap(reason)
-				*sl = startLine{ok: true, start: start, m1: start, code: code, r0: r0, r1: r0 + len(reason), next: start + next}
+				// Field by field (a literal would clear u0 and u1 first):
+				// a response's Request-URI is never read.
+				sl.ok, sl.start, sl.m1, sl.code, sl.r0, sl.r1, sl.next = true, start, start, code, r0, r0+len(reason), start+next
 			} else {
 				sl.ok = false
 			}
@@ -135,7 +137,7 @@ func looksLikeSIP(b []byte, sl *startLine) bool {
 	if sl != nil {
 		if uri[0] != '<' {
 			u0 := start + cap(b) - cap(uri)
-			*sl = startLine{ok: true, start: start, m1: start + j, u0: u0, u1: u0 + len(uri), next: start + j + 1 + nl + 1}
+			sl.ok, sl.start, sl.m1, sl.code, sl.u0, sl.u1, sl.next = true, start, start+j, 0, u0, u0+len(uri), start+j+1+nl+1
 		} else {
 			sl.ok = false
 		}
