@@ -156,11 +156,7 @@ func callJSON(o *jsonw.Object, c *correlate.Call) {
 	litMS(o, `,"duration_ms":`, c.Duration)
 	o.LitInt(`,"messages":`, int64(c.NumMessages))
 	o.LitInt(`,"dialogs":`, int64(c.NumDialogs))
-	if len(c.LinkedIDs) == 0 {
-		o.Lit(`,"legs":[]`)
-	} else {
-		o.Strings("legs", c.LinkedIDs)
-	}
+	jsonw.LitList(o, `,"legs":`, c.LinkedIDs, func(id string) string { return id })
 	if c.Flow != "" {
 		o.LitString(`,"flow":`, c.Flow)
 	} else {
@@ -171,11 +167,7 @@ func callJSON(o *jsonw.Object, c *correlate.Call) {
 	} else {
 		o.Lit(`,"deviation":null`)
 	}
-	if len(c.Findings) == 0 {
-		o.Lit(`,"findings":[]`)
-	} else {
-		jsonw.List(o, "findings", c.Findings, func(f correlate.Finding) string { return f.Rule })
-	}
+	jsonw.LitList(o, `,"findings":`, c.Findings, func(f correlate.Finding) string { return f.Rule })
 	o.LitString(`,"ended_by":`, c.EndedBy)
 	o.LitString(`,"reason":`, c.Reason)
 	o.LitAddrPort(`,"caller":`, c.Caller)
@@ -224,7 +216,9 @@ func callEventsJSON(o *jsonw.Object, events []correlate.Event) {
 	o.Raw("events", ev)
 }
 
-// litMS is o.Lit(lit) and then d as appendMS writes it.
+// litMS is o.Lit(lit) and then d as appendMS writes it. Two functions, not
+// one, so that the compiler inlines litMS into callJSON: merged, it is not,
+// and BenchmarkCallJSON took 2% more instructions.
 func litMS(o *jsonw.Object, lit string, d time.Duration) {
 	o.Lit(lit)
 	o.B = appendMS(o.B, d)

@@ -159,12 +159,25 @@ func AppendTime(b []byte, t time.Time) []byte {
 // Raw adds a field whose value is already JSON.
 func (o *Object) Raw(k string, v []byte) { o.key(k); o.B = append(o.B, v...) }
 
-// Strings adds an array of strings.
-func (o *Object) Strings(k string, v []string) { List(o, k, v, func(s string) string { return s }) }
-
 // List adds an array of the strings str gives for the items.
 func List[T any](o *Object, k string, items []T, str func(T) string) {
 	o.key(k)
+	listValue(o, items, str)
+}
+
+// LitList is Lit(lit) and then the array List writes.
+func LitList[T any](o *Object, lit string, items []T, str func(T) string) {
+	o.Lit(lit)
+	listValue(o, items, str)
+}
+
+// listValue appends the array of the strings str gives for the items,
+// without a key.
+func listValue[T any](o *Object, items []T, str func(T) string) {
+	if len(items) == 0 {
+		o.B = append(o.B, '[', ']')
+		return
+	}
 	o.B = append(o.B, '[')
 	for i, it := range items {
 		if i > 0 {

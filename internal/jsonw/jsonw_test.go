@@ -56,6 +56,8 @@ func TestLitAndValues(t *testing.T) {
 	keyed.Int("n", 1)
 	keyed.String("s", "a\"<b")
 	keyed.Int("i", -7)
+	List(&keyed, "none", []string(nil), func(s string) string { return s })
+	List(&keyed, "l", []int{1, 22}, strconv.Itoa)
 	keyed.End()
 	lit.Begin()
 	lit.LitTime(`"ts":`, ts)
@@ -64,6 +66,8 @@ func TestLitAndValues(t *testing.T) {
 	lit.Int("n", 1)
 	lit.LitString(`,"s":`, "a\"<b")
 	lit.LitInt(`,"i":`, -7)
+	LitList(&lit, `,"none":`, []string(nil), func(s string) string { return s })
+	LitList(&lit, `,"l":`, []int{1, 22}, strconv.Itoa)
 	lit.End()
 	if string(lit.B) != string(keyed.B) {
 		t.Errorf("with Lit %s, keyed %s", lit.B, keyed.B)
@@ -216,13 +220,14 @@ func BenchmarkAppendString(b *testing.B) {
 	}
 }
 
-// TestArraysAndAddrPort: Strings, List and AddrPort write what encoding/json
-// reads back, escaped.
+// TestArraysAndAddrPort: List and AddrPort write what encoding/json reads
+// back, escaped.
 func TestArraysAndAddrPort(t *testing.T) {
 	var o Object
 	o.Begin()
-	o.Strings("none", nil)
-	o.Strings("two", []string{"a", "<b\"\x01>"})
+	same := func(s string) string { return s }
+	List(&o, "none", nil, same)
+	List(&o, "two", []string{"a", "<b\"\x01>"}, same)
 	List(&o, "lens", []int{1, 22}, func(n int) string { return strings.Repeat("x", n%5) })
 	o.AddrPort("v4", netip.MustParseAddrPort("192.0.2.1:5060"))
 	o.AddrPort("v6", netip.MustParseAddrPort("[2001:db8::1%<eth0>]:5061"))
@@ -315,8 +320,8 @@ func BenchmarkObjectTime(b *testing.B) {
 	}
 }
 
-// TestAppendNanos checks the two-digit steps against fmt at the ends of
-// the range and at every digit's carry.
+// TestAppendNanos checks appendNanos against fmt at the ends of the range
+// and at every digit's carry.
 func TestAppendNanos(t *testing.T) {
 	for _, ns := range []int{0, 1, 9, 10, 99, 100, 123456789, 999999999, 500000000, 90909090, 10000001} {
 		if got, want := string(appendNanos(nil, ns)), fmt.Sprintf("%09dZ", ns); got != want {
