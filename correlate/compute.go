@@ -2,6 +2,8 @@ package correlate
 
 import (
 	"time"
+
+	"github.com/sipflow/sipflow/internal/ptime"
 )
 
 // Timer values of RFC 3261 §17 with the default T1 of 500 ms.
@@ -165,19 +167,19 @@ func computeCall(c *Call, l *Leg) {
 		}
 	}
 	if ringing != nil {
-		c.PDD = ringing.Time.Sub(start)
+		c.PDD = ptime.Sub(ringing.Time, start)
 	}
 	callerTag := ""
 	if invites[0].Request != nil {
 		callerTag = invites[0].Request.FromTag
 	}
 	if answer != nil {
-		c.Answer = answer.Time.Sub(start)
+		c.Answer = ptime.Sub(answer.Time, start)
 		c.FinalStatus = answer.Status
 		c.State = StateAnswered
 		if tx := firstBye(l); tx != nil {
 			c.State = StateCompleted
-			c.Duration = tx.Request.Time.Sub(answer.Time)
+			c.Duration = ptime.Sub(tx.Request.Time, answer.Time)
 			c.EndedBy = "callee"
 			if tx.Request.FromTag == callerTag {
 				c.EndedBy = "caller"

@@ -218,7 +218,7 @@ func (ts *tombstones) add(id uint64, at time.Time, keys []uint64) {
 
 // expire forgets the tombs older than keep at packet time t.
 func (ts *tombstones) expire(t time.Time, keep time.Duration) {
-	for ts.n > 0 && t.Sub(time.Unix(ts.at(ts.head).sec, int64(ts.at(ts.head).nsec))) > keep {
+	for ts.n > 0 && ptime.Sub(t, time.Unix(ts.at(ts.head).sec, int64(ts.at(ts.head).nsec))) > keep {
 		tb := ts.at(ts.head)
 		ts.index.remove(tb.id, ts.head) // unless a newer tomb of the Call-ID is filed
 		if tb.n > int32(len(tb.keys)) {
@@ -790,16 +790,16 @@ func (c *Correlator) Advance(t time.Time) {
 	// seconds long, and a check per packet would cost more than the packet.
 	c.nextCheck = ptime.Of(t.Add(advanceStep))
 	c.now = t
-	for l := c.done.head; l != nil && t.Sub(l.last) > c.opts.Linger; l = c.done.head {
+	for l := c.done.head; l != nil && ptime.Sub(t, l.last) > c.opts.Linger; l = c.done.head {
 		c.finishLeg(l)
 	}
-	for l := c.doneNon.head; l != nil && t.Sub(l.last) > c.opts.Tombstone; l = c.doneNon.head {
+	for l := c.doneNon.head; l != nil && ptime.Sub(t, l.last) > c.opts.Tombstone; l = c.doneNon.head {
 		c.finishLeg(l)
 	}
-	for l := c.open.head; l != nil && t.Sub(l.last) > c.opts.IdleTimeout; l = c.open.head {
+	for l := c.open.head; l != nil && ptime.Sub(t, l.last) > c.opts.IdleTimeout; l = c.open.head {
 		c.finishLeg(l)
 	}
-	for l := c.waiting.head; l != nil && t.Sub(l.last) > min(c.opts.Tombstone, c.opts.IdleTimeout); l = c.waiting.head {
+	for l := c.waiting.head; l != nil && ptime.Sub(t, l.last) > min(c.opts.Tombstone, c.opts.IdleTimeout); l = c.waiting.head {
 		c.finishLeg(l)
 	}
 	c.tombs.expire(t, c.opts.Tombstone)
