@@ -251,7 +251,9 @@ func TestArraysAndAddrPort(t *testing.T) {
 
 // TestAddrPortAsNetip: AddrPort writes every address as netip formats it,
 // quoted: IPv4 by its own path (each octet's digit counts, ports from 0 to
-// 65535), the rest (IPv6, IPv4-mapped, zones) through netip.
+// 65535), the rest (IPv6, IPv4-mapped, zones) through netip. Each is
+// written among its neighbours, again and after others, so that the
+// Object's copies of the last IPv4 texts are read back, and replaced.
 func TestAddrPortAsNetip(t *testing.T) {
 	var aps []netip.AddrPort
 	for _, x := range []uint8{0, 1, 9, 10, 42, 99, 100, 109, 199, 200, 250, 255} {
@@ -262,11 +264,14 @@ func TestAddrPortAsNetip(t *testing.T) {
 	aps = append(aps, netip.MustParseAddrPort("[::ffff:192.0.2.1]:5060"), netip.MustParseAddrPort("[2001:db8::1]:5061"),
 		netip.MustParseAddrPort("[fe80::1%eth0]:5062"), netip.MustParseAddrPort("0.0.0.0:0"))
 	var o Object
-	for _, ap := range aps {
-		o.Begin()
-		o.AddrPort("a", ap)
-		if want := `{"a":` + strconv.Quote(ap.String()); string(o.B) != want {
-			t.Errorf("AddrPort(%v) wrote %s, want %s", ap, o.B, want)
+	for i := range aps {
+		for _, j := range []int{i, max(i-1, 0), i, 0, i, min(i+1, len(aps)-1)} {
+			ap := aps[j]
+			o.Begin()
+			o.AddrPort("a", ap)
+			if want := `{"a":` + strconv.Quote(ap.String()); string(o.B) != want {
+				t.Errorf("AddrPort(%v) wrote %s, want %s", ap, o.B, want)
+			}
 		}
 	}
 }
