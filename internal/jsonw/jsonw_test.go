@@ -276,7 +276,8 @@ func TestAddrPortAsNetip(t *testing.T) {
 	}
 }
 
-// BenchmarkAddrPort: a call's caller and callee, IPv4 with a port.
+// BenchmarkAddrPort: a call's caller and callee, IPv4 with a port, the
+// same each time (the Object's copy of its text).
 func BenchmarkAddrPort(b *testing.B) {
 	ap := netip.MustParseAddrPort("192.168.100.21:5060")
 	var o Object
@@ -285,6 +286,24 @@ func BenchmarkAddrPort(b *testing.B) {
 	for b.Loop() {
 		o.B = o.B[:0]
 		o.AddrPort("caller", ap)
+	}
+}
+
+// BenchmarkAddrPortFormat: three addresses in turn, so the Object's two
+// copies never hold the next one: every address formatted.
+func BenchmarkAddrPortFormat(b *testing.B) {
+	aps := []netip.AddrPort{netip.MustParseAddrPort("192.168.100.21:5060"),
+		netip.MustParseAddrPort("192.168.100.22:5060"), netip.MustParseAddrPort("10.1.2.3:5080")}
+	var o Object
+	b.SetBytes(int64(len(aps[0].String())))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		o.B = o.B[:0]
+		o.AddrPort("caller", aps[i])
+		if i++; i == len(aps) {
+			i = 0
+		}
 	}
 }
 
