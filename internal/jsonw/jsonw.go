@@ -123,15 +123,33 @@ func (o *Object) timeValue(t time.Time) {
 }
 
 // appendNanos appends ns as nine digits and the Z that ends TimeFormat.
+// The digits go in two at a time from the right, from a table: half the
+// divisions, which were most of its instructions (two per call in calls
+// --json).
 func appendNanos(b []byte, ns int) []byte {
 	var buf [10]byte
-	for j := 8; j >= 0; j-- {
-		buf[j] = byte('0' + ns%10)
-		ns /= 10
+	for j := 7; j > 0; j -= 2 {
+		q := ns / 100
+		r := 2 * (ns - 100*q)
+		buf[j], buf[j+1] = digitPairs[r], digitPairs[r+1]
+		ns = q
 	}
+	buf[0] = byte('0' + ns)
 	buf[9] = 'Z'
 	return append(b, buf[:]...)
 }
+
+// digitPairs is "00" to "99", two bytes each.
+const digitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
 
 // AppendTime appends t in UTC as TimeFormat does, by hand for years 0 to
 // 9999 (a quarter of AppendFormat's time, BenchmarkAppendTime: every call

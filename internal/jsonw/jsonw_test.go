@@ -347,7 +347,11 @@ func BenchmarkObjectTime(b *testing.B) {
 // TestAppendNanos checks appendNanos against fmt at the ends of the range
 // and at every digit's carry.
 func TestAppendNanos(t *testing.T) {
-	for _, ns := range []int{0, 1, 9, 10, 99, 100, 123456789, 999999999, 500000000, 90909090, 10000001} {
+	nss := []int{0, 1, 9, 10, 99, 100, 123456789, 999999999, 500000000, 90909090, 10000001}
+	for ns := 7; ns < 1e9; ns += 9_999_991 { // every digit position, every pair
+		nss = append(nss, ns, ns/10, ns/1000)
+	}
+	for _, ns := range nss {
 		if got, want := string(appendNanos(nil, ns)), fmt.Sprintf("%09dZ", ns); got != want {
 			t.Errorf("appendNanos(%d) = %q, want %q", ns, got, want)
 		}
