@@ -163,6 +163,17 @@ func hasControl(v []byte) bool {
 			}
 		}
 	}
+	if p < len(v) && len(v) >= 8 {
+		// The last bytes as the word that ends v, overlapping bytes
+		// already looked at (the answer is the same for them), rather
+		// than one by one.
+		p = len(v) - 8
+		w := le64(v[p:])
+		x := w ^ 0x7f*ones
+		if ((w-0x20*ones)&^w|(x-ones)&^x)&(0x80*ones) == 0 {
+			return false
+		}
+	}
 	for _, c := range v[p:] {
 		if c < 0x20 && c != '\t' || c == 0x7f {
 			return true

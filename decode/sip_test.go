@@ -1536,23 +1536,30 @@ func TestUntilSep(t *testing.T) {
 	}
 }
 
-// TestHasControl puts every byte value at every place of a string long
-// enough for two words and checks hasControl against the plain rule.
+// TestHasControl puts every byte value at every place of strings of every
+// length up to three words (whole words, and tails read byte by byte or as
+// the word that ends the string) and checks hasControl against the plain
+// rule.
 func TestHasControl(t *testing.T) {
-	for c := 0; c < 256; c++ {
-		for at := 0; at < 19; at++ {
-			// HT (allowed, but below 0x20: every word goes byte by byte),
-			// and letters and high bytes, whose words the filter must not
-			// wave through with a control among them.
-			for _, bg := range []string{"\t", "a", "\xff", "~"} {
-				v := []byte(strings.Repeat(bg, 19))
-				v[at] = byte(c)
-				want := c < 0x20 && c != '\t' || c == 0x7f
-				if got := hasControl(v); got != want {
-					t.Fatalf("hasControl(%q) = %v, want %v", v, got, want)
+	for n := 1; n <= 24; n++ {
+		for c := 0; c < 256; c++ {
+			for at := 0; at < n; at++ {
+				// HT (allowed, but below 0x20: every word goes byte by byte),
+				// and letters and high bytes, whose words the filter must not
+				// wave through with a control among them.
+				for _, bg := range []string{"\t", "a", "\xff", "~"} {
+					v := []byte(strings.Repeat(bg, n))
+					v[at] = byte(c)
+					want := c < 0x20 && c != '\t' || c == 0x7f
+					if got := hasControl(v); got != want {
+						t.Fatalf("hasControl(%q) = %v, want %v", v, got, want)
+					}
 				}
 			}
 		}
+	}
+	if hasControl(nil) {
+		t.Error("hasControl(nil) = true")
 	}
 }
 
