@@ -146,35 +146,33 @@ func looksLikeSIP(b []byte, sl *startLine) bool {
 }
 
 // hasControl reports whether v holds a control character other than HT:
-// a byte below 0x20 or DEL. Eight bytes a step; a word with a byte below
-// 0x20 or a DEL is then looked at byte by byte, since its HTs are allowed.
+// a byte below 0x20 or DEL. Eight bytes a step, the last step the word
+// that ends v (overlapping bytes already looked at: the answer is the same
+// for them); a word with a byte below 0x20 or a DEL is then looked at byte
+// by byte, since its HTs are allowed. Under eight bytes, byte by byte.
 func hasControl(v []byte) bool {
+	if len(v) < 8 {
+		return hasControlBytes(v)
+	}
+	for p := 0; p+8 < len(v); p += 8 {
+		if mayHaveControl(le64(v[p:])) && hasControlBytes(v[p:p+8]) {
+			return true
+		}
+	}
+	last := v[len(v)-8:]
+	return mayHaveControl(le64(last)) && hasControlBytes(last)
+}
+
+// mayHaveControl reports whether the little-endian word w holds a byte
+// below 0x20 or a DEL (an HT among them).
+func mayHaveControl(w uint64) bool {
 	const ones = 0x0101010101010101
-	p := 0
-	for ; p+8 <= len(v); p += 8 {
-		w := le64(v[p:])
-		x := w ^ 0x7f*ones
-		if ((w-0x20*ones)&^w|(x-ones)&^x)&(0x80*ones) == 0 {
-			continue
-		}
-		for _, c := range v[p : p+8] {
-			if c < 0x20 && c != '\t' || c == 0x7f {
-				return true
-			}
-		}
-	}
-	if p < len(v) && len(v) >= 8 {
-		// The last bytes as the word that ends v, overlapping bytes
-		// already looked at (the answer is the same for them), rather
-		// than one by one.
-		p = len(v) - 8
-		w := le64(v[p:])
-		x := w ^ 0x7f*ones
-		if ((w-0x20*ones)&^w|(x-ones)&^x)&(0x80*ones) == 0 {
-			return false
-		}
-	}
-	for _, c := range v[p:] {
+	x := w ^ 0x7f*ones
+	return ((w-0x20*ones)&^w|(x-ones)&^x)&(0x80*ones) != 0
+}
+
+func hasControlBytes(v []byte) bool {
+	for _, c := range v {
 		if c < 0x20 && c != '\t' || c == 0x7f {
 			return true
 		}
