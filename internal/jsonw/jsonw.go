@@ -22,7 +22,7 @@ type Object struct {
 
 	// The last two IPv4 addresses and ports written, and their quoted
 	// text: a capture's calls run between a handful of them, and copying
-	// the text takes about a third of the time formatting it does
+	// the text takes about two fifths of the time formatting it does
 	// (BenchmarkAddrPort against BenchmarkAddrPortFormat).
 	aps    [2]apText
 	apNext uint8
