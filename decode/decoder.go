@@ -66,8 +66,9 @@ type Options struct {
 	Keep func(b []byte) ([]byte, *Message)
 	// Lean parses SIP messages for correlation: Message.Headers lists only
 	// the headers that no field of Message holds (extension headers, and
-	// known ones without a field, such as Route or Supported), and Contact
-	// is not read. Every other field is filled as ParseSIP fills it. It
+	// known ones without a field, such as Route or Supported), and neither
+	// Contact nor Max-Forwards is read (MaxForwards stays -1). Every other
+	// field is filled as ParseSIP fills it. It
 	// saves 6% of the work of parsing SIPp's INVITE (BenchmarkParseSIPLean).
 	Lean bool
 }

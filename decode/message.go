@@ -97,7 +97,7 @@ type Message struct {
 	Via           []Via // every Via value, top first
 	ContentType   []byte
 	ContentLength int // -1 when the header is absent
-	MaxForwards   int // -1 when the header is absent
+	MaxForwards   int // -1 when the header is absent, and after a lean parse (Options.Lean)
 
 	// Headers is every header, in order, multi-value headers split; after
 	// a lean parse (Options.Lean) only those that have no field above or

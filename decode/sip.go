@@ -225,8 +225,8 @@ func hasControlBytes(v []byte) bool {
 func ParseSIP(b []byte, m *Message) error { return parseSIP(b, m, false, nil) }
 
 // ParseSIPLean is ParseSIP as a Decoder with Options.Lean parses: Headers
-// holds only the headers that no field of m holds, and Contact is left
-// empty. What a correlator needs, for less work.
+// holds only the headers that no field of m holds, Contact is left
+// empty and MaxForwards -1. What a correlator needs, for less work.
 func ParseSIPLean(b []byte, m *Message) error { return parseSIP(b, m, true, nil) }
 
 // parseSIP is ParseSIP; lean leaves out of Headers what a field of m holds,
@@ -693,6 +693,12 @@ type parseState struct {
 // contentLength reads a Content-Length value, refusing a repeat with a
 // different value.
 func (st *parseState) contentLength(v []byte) (int, error) {
+	if st.cl == nil {
+		if n, ok := shortUint(v); ok { // the usual value: the first, a few digits
+			st.cl = v
+			return n, nil
+		}
+	}
 	n, ok := parseUint(v, maxContentLength)
 	if !ok {
 		return 0, fmt.Errorf("%w: bad Content-Length %q", ErrMalformed, snippet(v))
@@ -844,6 +850,9 @@ func (m *Message) setField(id hdrID, v []byte, st *parseState) error {
 			m.ContentType = v
 		}
 	case hdrMaxForwards:
+		if st.lean { // nothing downstream of a lean parse reads it
+			return nil
+		}
 		if n, ok := parseUint(v, 255); ok && m.MaxForwards < 0 {
 			m.MaxForwards = int(n) // out of range: as if absent (RFC 4475 §3.1.2.4)
 		}
@@ -1667,6 +1676,24 @@ func parseUint(v []byte, max uint64) (uint64, bool) {
 		if n > max {
 			return 0, false
 		}
+	}
+	return n, true
+}
+
+// shortUint is parseUint for a value of one to six digits and nothing
+// else, the form nearly every Content-Length has: the header readers have
+// trimmed it already, and six digits stay below every limit parseUint is
+// given but Max-Forwards'. ok false means parseUint must decide.
+func shortUint(v []byte) (int, bool) {
+	if len(v) == 0 || len(v) > 6 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range v {
+		if c-'0' > 9 {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
 	}
 	return n, true
 }

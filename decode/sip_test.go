@@ -1618,6 +1618,24 @@ func TestSpanDigitsDots(t *testing.T) {
 	}
 }
 
+// TestShortUint checks contentLength's shortcut against parseUint: where
+// shortUint answers, parseUint must give the same number; where it does
+// not, parseUint decides, so a value it refuses must be one parseUint may
+// accept only when it is longer than six bytes.
+func TestShortUint(t *testing.T) {
+	for _, v := range []string{"", "0", "7", "131", "000131", "999999", "1000000", "16777216", "16777217",
+		"12a", "-1", "+1", " 1", "1 ", "1/", "1:", "0x10", "١"} {
+		n, ok := shortUint([]byte(v))
+		want, wantOK := parseUint([]byte(v), maxContentLength)
+		switch {
+		case ok && (!wantOK || uint64(n) != want):
+			t.Errorf("shortUint(%q) = %d, true; parseUint gives %d, %v", v, n, want, wantOK)
+		case !ok && wantOK && len(v) <= 6 && strings.TrimSpace(v) == v:
+			t.Errorf("shortUint(%q) refused a value parseUint reads (%d)", v, want)
+		}
+	}
+}
+
 // TestHdrUsual checks that every known name up to 16 bytes, spelt as the
 // RFCs spell it (compact forms in lower case), is in hdrUsual, which
 // readHeaderFast tries before folding the name: a name missing there is
