@@ -1680,10 +1680,10 @@ func parseUint(v []byte, max uint64) (uint64, bool) {
 	return n, true
 }
 
-// shortUint is parseUint for a value of one to six digits and nothing
-// else, the form nearly every Content-Length has: the header readers have
-// trimmed it already, and six digits stay below every limit parseUint is
-// given but Max-Forwards'. ok false means parseUint must decide.
+// shortUint reads a Content-Length value of one to six digits and nothing
+// else, the form nearly every message has, without parseUint's trimming
+// (the header readers trimmed it) and limit checks (six digits stay below
+// maxContentLength). ok false means parseUint must decide.
 func shortUint(v []byte) (int, bool) {
 	if len(v) == 0 || len(v) > 6 {
 		return 0, false

@@ -1619,9 +1619,8 @@ func TestSpanDigitsDots(t *testing.T) {
 }
 
 // TestShortUint checks contentLength's shortcut against parseUint: where
-// shortUint answers, parseUint must give the same number; where it does
-// not, parseUint decides, so a value it refuses must be one parseUint may
-// accept only when it is longer than six bytes.
+// shortUint answers, parseUint must give the same number, and a trimmed
+// value of up to six bytes that parseUint reads must not be left to it.
 func TestShortUint(t *testing.T) {
 	for _, v := range []string{"", "0", "7", "131", "000131", "999999", "1000000", "16777216", "16777217",
 		"12a", "-1", "+1", " 1", "1 ", "1/", "1:", "0x10", "١"} {
