@@ -693,12 +693,6 @@ type parseState struct {
 // contentLength reads a Content-Length value, refusing a repeat with a
 // different value.
 func (st *parseState) contentLength(v []byte) (int, error) {
-	if st.cl == nil {
-		if n, ok := shortUint(v); ok { // the usual value: the first, a few digits
-			st.cl = v
-			return n, nil
-		}
-	}
 	n, ok := parseUint(v, maxContentLength)
 	if !ok {
 		return 0, fmt.Errorf("%w: bad Content-Length %q", ErrMalformed, snippet(v))
@@ -1663,6 +1657,9 @@ func plausibleStart(b []byte) bool {
 
 // parseUint reads a decimal number surrounded by optional LWS, at most max.
 func parseUint(v []byte, max uint64) (uint64, bool) {
+	if n, ok := shortUint(v); ok { // the usual value: a few digits, trimmed
+		return n, n <= max
+	}
 	v = trimLWS(v)
 	if len(v) == 0 {
 		return 0, false
@@ -1680,20 +1677,21 @@ func parseUint(v []byte, max uint64) (uint64, bool) {
 	return n, true
 }
 
-// shortUint reads a Content-Length value of one to six digits and nothing
-// else, the form nearly every message has, without parseUint's trimming
-// (the header readers trimmed it) and limit checks (six digits stay below
-// maxContentLength). ok false means parseUint must decide.
-func shortUint(v []byte) (int, bool) {
+// shortUint is parseUint's path for the value nearly every caller meets
+// (Content-Length, SDP ports and payload types): one to six digits and
+// nothing else, already trimmed, read without trimLWS and with one limit
+// check after the loop instead of one a digit (six digits cannot
+// overflow). ok false means the general loop must decide.
+func shortUint(v []byte) (uint64, bool) {
 	if len(v) == 0 || len(v) > 6 {
 		return 0, false
 	}
-	n := 0
+	var n uint64
 	for _, c := range v {
 		if c-'0' > 9 {
 			return 0, false
 		}
-		n = n*10 + int(c-'0')
+		n = n*10 + uint64(c-'0')
 	}
 	return n, true
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -1618,19 +1619,28 @@ func TestSpanDigitsDots(t *testing.T) {
 	}
 }
 
-// TestShortUint checks contentLength's shortcut against parseUint: where
-// shortUint answers, parseUint must give the same number, and a trimmed
-// value of up to six bytes that parseUint reads must not be left to it.
+// TestShortUint checks parseUint's shortcut, and parseUint through it,
+// against strconv.ParseUint: shortUint must read exactly the digit strings
+// of up to six bytes, and parseUint must hold them to its limit.
 func TestShortUint(t *testing.T) {
-	for _, v := range []string{"", "0", "7", "131", "000131", "999999", "1000000", "16777216", "16777217",
-		"12a", "-1", "+1", " 1", "1 ", "1/", "1:", "0x10", "١"} {
+	for _, v := range []string{"", "0", "7", "131", "000131", "255", "256", "999999", "1000000", "16777216",
+		"12a", "-1", "+1", " 1", "1 ", "1/", "1:", "0x10", "1_0", "١"} {
+		want, err := strconv.ParseUint(v, 10, 64)
+		digits := err == nil
 		n, ok := shortUint([]byte(v))
-		want, wantOK := parseUint([]byte(v), maxContentLength)
 		switch {
-		case ok && (!wantOK || uint64(n) != want):
-			t.Errorf("shortUint(%q) = %d, true; parseUint gives %d, %v", v, n, want, wantOK)
-		case !ok && wantOK && len(v) <= 6 && strings.TrimSpace(v) == v:
-			t.Errorf("shortUint(%q) refused a value parseUint reads (%d)", v, want)
+		case ok && (!digits || n != want):
+			t.Errorf("shortUint(%q) = %d, true; strconv gives %d, %v", v, n, want, err)
+		case !ok && digits && len(v) <= 6:
+			t.Errorf("shortUint(%q) refused a number of six digits or fewer", v)
+		}
+		if !digits {
+			continue
+		}
+		for _, max := range []uint64{want, want - 1, 255} {
+			if got, ok := parseUint([]byte(v), max); ok != (want <= max) || ok && got != want {
+				t.Errorf("parseUint(%q, %d) = %d, %v", v, max, got, ok)
+			}
 		}
 	}
 }
