@@ -298,7 +298,7 @@ func FuzzReadHeader(f *testing.F) {
 		if len(b) == 0 {
 			return
 		}
-		id, value, next := readHeaderFast(b, 0)
+		id, value, next := readHeaderFast(b, 0, new(lineIndex))
 		ok := id != hdrUnknown
 		if b[0] == '\r' || b[0] == '\n' {
 			// parseSIP's loop ends the headers there; readHeaderFast

@@ -1125,7 +1125,7 @@ var readHeaderCases = []struct {
 func TestReadHeaderFast(t *testing.T) {
 	for _, tt := range readHeaderCases {
 		b := []byte(tt.in)
-		id, value, next := readHeaderFast(b, 0)
+		id, value, next := readHeaderFast(b, 0, new(lineIndex))
 		ok := id != hdrUnknown
 		if ok != tt.fast {
 			t.Errorf("readHeaderFast(%q) ok = %v, want %v", tt.in, ok, tt.fast)
@@ -1153,7 +1153,7 @@ func TestReadHeaderFast(t *testing.T) {
 		}
 		for _, name := range []string{k.name, strings.ToUpper(k.name), string(mixed), usualSpelling(k.name)} {
 			b := []byte(name + ": v\r\nContent-Length: 0\r\n\r\n")
-			if id, _, _ := readHeaderFast(b, 0); id != k.id {
+			if id, _, _ := readHeaderFast(b, 0, new(lineIndex)); id != k.id {
 				t.Errorf("readHeaderFast(%q) = %v, want %v", b, id, k.id)
 			}
 		}
