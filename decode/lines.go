@@ -4,7 +4,7 @@ import "math/bits"
 
 // lineWords is how many 64-byte blocks a lineIndex marks at a time: 1 KB,
 // so that one pass usually covers a whole message (SIPp's INVITE with its
-// SDP is about 750 bytes).
+// SDP, big-sip's, is 505 bytes).
 const lineWords = 16
 
 // lineIndex finds the line ends ('\n') of a message for the header loop,
@@ -32,8 +32,8 @@ func (x *lineIndex) lineEnd(b []byte, i int) int {
 }
 
 // lineEndFast is lineEnd for a line end in the word i is in or the next,
-// when they are marked; else it returns -1 and lineEndSlow must look. It inlines,
-// where lineEnd does not: the header loop calls the two itself.
+// when they are marked; else it returns -1 and lineEndSlow must look. It
+// inlines, where lineEnd does not: the header loop calls the two itself.
 func (x *lineIndex) lineEndFast(i int) int {
 	if k := uint(i - x.base); k < uint(x.n) {
 		w := k >> 6 % lineWords
