@@ -95,8 +95,7 @@ func (x *lineIndex) mark(b []byte, i int) {
 	newlineMarks(&t[0], 64, &x.nl[0])
 }
 
-// newlineMarksGo is newlineMarks in Go: the reference the assembly is
-// tested against, and what other architectures run.
+// newlineMarksGo is newlineMarks in Go, for other architectures.
 func newlineMarksGo(b []byte, out []uint64) {
 	clear(out)
 	for j, c := range b {
