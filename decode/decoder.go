@@ -104,6 +104,7 @@ type Decoder struct {
 
 	msg   Message
 	start startLine // the start line looksLikeSIP read last
+	names namePredictor
 	dg    Datagram
 	warn  Warning
 	hep   HEP
@@ -517,7 +518,7 @@ func (d *Decoder) sipMessage(src, dst netip.AddrPort, tr Transport, ts time.Time
 	if d.opts.Keep != nil {
 		b, m = d.opts.Keep(b) // a copy: sl's offsets hold in it
 	}
-	err := parseSIP(b, m, d.opts.Lean, sl)
+	err := parseSIP(b, m, d.opts.Lean, sl, &d.names)
 	if err != nil && !errors.Is(err, ErrShortBody) {
 		d.warnf(ErrMalformed, "SIP message from %s skipped: %v", src, stripSentinel(err, ErrMalformed))
 		return len(b)

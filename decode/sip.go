@@ -222,12 +222,18 @@ func hasControlBytes(v []byte) bool {
 // as absent: ContentLength is -1 and the body is the rest of b). Semantic
 // checks, such as a CSeq method that differs from the request method, are
 // left to the caller.
-func ParseSIP(b []byte, m *Message) error { return parseSIP(b, m, false, nil) }
+func ParseSIP(b []byte, m *Message) error {
+	var names namePredictor
+	return parseSIP(b, m, false, nil, &names)
+}
 
 // ParseSIPLean is ParseSIP as a Decoder with Options.Lean parses: Headers
 // holds only the headers that no field of m holds, Contact is left
 // empty and MaxForwards -1. What a correlator needs, for less work.
-func ParseSIPLean(b []byte, m *Message) error { return parseSIP(b, m, true, nil) }
+func ParseSIPLean(b []byte, m *Message) error {
+	var names namePredictor
+	return parseSIP(b, m, true, nil, &names)
+}
 
 // parseSIP is ParseSIP; lean leaves out of Headers what a field of m holds,
 // and Contact altogether (Options.Lean). A start line looksLikeSIP read
@@ -238,7 +244,7 @@ func ParseSIPLean(b []byte, m *Message) error { return parseSIP(b, m, true, nil)
 // first line, and has readHeaderFast inlined there: a line added above
 // them costs that inlining (0.2% more instructions over big-sip's first
 // 200,000 packets, measured) until bench/pgo.sh makes a new profile.
-func parseSIP(b []byte, m *Message, lean bool, sl *startLine) error {
+func parseSIP(b []byte, m *Message, lean bool, sl *startLine, names *namePredictor) error {
 	m.reset()
 	var start, p int
 	if sl != nil && sl.ok {
@@ -265,10 +271,10 @@ func parseSIP(b []byte, m *Message, lean bool, sl *startLine) error {
 	st := parseState{lean: lean}
 	var lines lineIndex // the line ends, for readHeaderFast
 	lines.mark(b, p)
-	hdrEnd := len(b)
+	hdrEnd, prev := len(b), hdrUnknown // prev: the header before, for names
 	for p < len(b) {
 		var name []byte // a known header's is its canonical one (headerName)
-		id, value, next := readHeaderFast(b, p, &lines)
+		id, value, next := readHeaderFast(b, p, &lines, &names[prev])
 		if id == hdrUnknown {
 			if e, ok := blankLine(b, p); ok {
 				hdrEnd = e
@@ -279,7 +285,7 @@ func parseSIP(b []byte, m *Message, lean bool, sl *startLine) error {
 				return err
 			}
 		}
-		p = next
+		p, prev = next, id
 		if lean && hdrFlags[id]&(flagField|flagRare|flagList) == flagField {
 			// What addHeader does with such a header when lean: the field
 			// only (Call-ID, From, To, CSeq, Content-Length, ...).
@@ -1558,59 +1564,28 @@ func readHeader(b []byte, p int) (id hdrID, name, value []byte, next int, err er
 
 // readHeaderFast is readHeader for the line most headers are: a known name
 // of at most 16 bytes right before the colon, and no continuation line. It
-// finds the colon and the name's table entry from two words of b, where
-// readHeader searches for the colon and then hashes and compares the name,
-// and the line end from x, the line ends of b (lineIndex), where readHeader
-// calls bytes.IndexByte. It returns hdrUnknown when readHeader must read
-// the line (never the empty line that ends the headers: no known name
-// starts with CR or LF), and otherwise readHeader's id, value and next
-// (FuzzReadHeader checks that); the name is b[p:] up to the first colon,
-// which a caller that has the id seldom needs.
-func readHeaderFast(b []byte, p int, x *lineIndex) (id hdrID, value []byte, next int) {
+// takes the name from *guess, a hdrUsual slot (namePredictor), when the
+// line starts with it and a colon; else it finds the colon and the name's
+// table entry from two words of b (readName), where readHeader searches
+// for the colon and then hashes and compares the name. It finds the line
+// end from x, the line ends of b (lineIndex), where readHeader calls
+// bytes.IndexByte. It returns hdrUnknown when readHeader must read the
+// line (never the empty line that ends the headers: no known name starts
+// with CR or LF), and otherwise readHeader's id, value and next, whatever
+// the guess (FuzzReadHeader checks that); the name is b[p:] up to the
+// first colon, which a caller that has the id seldom needs.
+func readHeaderFast(b []byte, p int, x *lineIndex, guess *uint8) (id hdrID, value []byte, next int) {
 	if p+16 > len(b) {
 		return
 	}
 	w0 := le64(b[p : p+8 : p+8])
-	n := firstByte(w0, ':')
-	var r0, r1 uint64 // the name's first and last 8 bytes; r1 0 under 8
-	var last byte
-	switch {
-	case n == 0:
-		return
-	case n < 8:
-		r0 = w0 & (1<<(8*n) - 1)
-		last = byte(r0 >> (8 * (n - 1)))
-	default:
-		n = 8 + firstByte(le64(b[p+8:p+16:p+16]), ':')
-		if n == 16 && (p+16 >= len(b) || b[p+16] != ':') {
-			return // a longer name: readHeader's
-		}
-		r0, r1 = w0, le64(b[p+n-8:p+n:p+n])
-		last = byte(r1 >> 56)
-	}
-	// The name as it is usually written ("Call-ID", "CSeq", "v") is found
-	// as it is; in any other case, folded to lower case.
-	for i := hdrHashBytes(n, byte(r0), last); ; i = (i + 1) & (hdrTableSize - 1) {
-		e := &hdrUsual[i]
-		if e.n == 0 {
-			break
-		}
-		if e.n == n && e.w0 == r0 && e.w1 == r1 {
-			id = e.id
-			break
-		}
-	}
-	if id == hdrUnknown {
-		f0, f1 := fold8(r0), fold8(r1)
-		for i := hdrHashBytes(n, byte(f0), lowerTab[last]); ; i = (i + 1) & (hdrTableSize - 1) {
-			e := &hdrTable[i]
-			if e.key.s == "" {
-				return
-			}
-			if len(e.key.s) == n && e.key.w0 == f0 && (n < 8 || e.key.w1 == f1) {
-				id = e.id
-				break
-			}
+	var n int
+	if g := &hdrGuess[*guess]; g.matches(b, p, w0) {
+		n, id = g.n, g.id
+	} else {
+		n, id = readName(b, p, w0, guess)
+		if id == hdrUnknown {
+			return
 		}
 	}
 	i := p + n + 1
@@ -1638,6 +1613,56 @@ func readHeaderFast(b []byte, p int, x *lineIndex) (id hdrID, value []byte, next
 		value = trimLWS(value)
 	}
 	return id, value, next
+}
+
+// readName is readHeaderFast's name when its guess missed: the colon found
+// in the first two words, and the name looked up in hdrUsual as written,
+// else folded to lower case in hdrTable. A name found in hdrUsual becomes
+// the guess. id is hdrUnknown for anything readHeader must read.
+func readName(b []byte, p int, w0 uint64, guess *uint8) (n int, id hdrID) {
+	n = firstByte(w0, ':')
+	var r0, r1 uint64 // the name's first and last 8 bytes; r1 0 under 8
+	var last byte
+	switch {
+	case n == 0:
+		return 0, hdrUnknown
+	case n < 8:
+		r0 = w0 & (1<<(8*n) - 1)
+		last = byte(r0 >> (8 * (n - 1)))
+	default:
+		n = 8 + firstByte(le64(b[p+8:p+16:p+16]), ':')
+		if n == 16 && (p+16 >= len(b) || b[p+16] != ':') {
+			return 0, hdrUnknown // a longer name: readHeader's
+		}
+		r0, r1 = w0, le64(b[p+n-8:p+n:p+n])
+		last = byte(r1 >> 56)
+	}
+	// The name as it is usually written ("Call-ID", "CSeq", "v") is found
+	// as it is; in any other case, folded to lower case.
+	for i := hdrHashBytes(n, byte(r0), last); ; i = (i + 1) & (hdrTableSize - 1) {
+		e := &hdrUsual[i]
+		if e.n == 0 {
+			break
+		}
+		if e.n == n && e.w0 == r0 && e.w1 == r1 {
+			id, *guess = e.id, uint8(i)
+			break
+		}
+	}
+	if id == hdrUnknown {
+		f0, f1 := fold8(r0), fold8(r1)
+		for i := hdrHashBytes(n, byte(f0), lowerTab[last]); ; i = (i + 1) & (hdrTableSize - 1) {
+			e := &hdrTable[i]
+			if e.key.s == "" {
+				return 0, hdrUnknown
+			}
+			if len(e.key.s) == n && e.key.w0 == f0 && (n < 8 || e.key.w1 == f1) {
+				id = e.id
+				break
+			}
+		}
+	}
+	return n, id
 }
 
 // firstByte returns the index of the first byte of the little-endian word
@@ -2457,6 +2482,58 @@ var hdrUsual = func() (t [hdrTableSize]usualEntry) {
 			i = (i + 1) & (hdrTableSize - 1)
 		}
 		t[i] = e
+	}
+	return t
+}()
+
+// namePredictor guesses a header's name from the header before it: for
+// each header id, the hdrUsual slot of the name that followed it last
+// (hdrUnknown's: the first header's). Stacks write their headers in the
+// same order message after message, so a Decoder keeps one across
+// messages: a right guess costs readHeaderFast two compares where looking
+// the name up costs it a search for the colon and a hash probe, and a
+// wrong one only the compares (hdrGuess says what matches).
+type namePredictor [256]uint8
+
+// guessEntry is a hdrUsual slot as readHeaderFast checks a guess, the name
+// with the colon after it: under 8 bytes, c0 is that in one word, under
+// the mask m0; from 8 to 15 bytes, c0 is its first 8 bytes and c1 the 8
+// that end with the colon.
+type guessEntry struct {
+	c0, m0, c1 uint64
+	n          int
+	id         hdrID
+}
+
+// matches reports whether b[p:] starts with g's name and a colon, given
+// w0, its first 8 bytes; p+16 <= len(b).
+func (g *guessEntry) matches(b []byte, p int, w0 uint64) bool {
+	return w0&g.m0 == g.c0 && (g.n < 8 || le64(b[p+g.n-7:p+g.n+1:p+g.n+1]) == g.c1)
+}
+
+// hdrGuess is hdrUsual slot by slot, as guesses. An empty slot, or a name
+// of 16 bytes (whose colon is past the two words readHeaderFast may read),
+// never matches: m0 0 and c0 1.
+var hdrGuess = func() (t [hdrTableSize]guessEntry) {
+	for i, e := range hdrUsual {
+		t[i] = guessEntry{c0: 1}
+		if e.n == 0 || e.n >= 16 {
+			continue
+		}
+		name := make([]byte, 16)
+		binary.LittleEndian.PutUint64(name, e.w0)
+		if e.n >= 8 {
+			binary.LittleEndian.PutUint64(name[e.n-8:], e.w1)
+		}
+		name[e.n] = ':'
+		g := guessEntry{n: e.n, id: e.id, c0: le64(name), m0: 1<<(8*(e.n+1)) - 1}
+		if e.n >= 7 {
+			g.m0 = ^uint64(0)
+		}
+		if e.n >= 8 {
+			g.c1 = le64(name[e.n-7:])
+		}
+		t[i] = g
 	}
 	return t
 }()

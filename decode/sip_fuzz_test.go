@@ -298,7 +298,7 @@ func FuzzReadHeader(f *testing.F) {
 		if len(b) == 0 {
 			return
 		}
-		id, value, next := readHeaderFast(b, 0, new(lineIndex))
+		id, value, next := readHeaderFastGuessing(t, b)
 		ok := id != hdrUnknown
 		if b[0] == '\r' || b[0] == '\n' {
 			// parseSIP's loop ends the headers there; readHeaderFast
@@ -439,8 +439,8 @@ func FuzzStartLine(f *testing.F) {
 			return
 		}
 		var again, given Message
-		err := parseSIP(b, &again, true, nil)
-		gerr := parseSIP(b, &given, true, &sl)
+		err := parseSIP(b, &again, true, nil, new(namePredictor))
+		gerr := parseSIP(b, &given, true, &sl, new(namePredictor))
 		if fmt.Sprint(gerr) != fmt.Sprint(err) {
 			t.Fatalf("parse with the start line given: error %v, reading it again %v", gerr, err)
 		}

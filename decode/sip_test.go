@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -1125,7 +1126,7 @@ var readHeaderCases = []struct {
 func TestReadHeaderFast(t *testing.T) {
 	for _, tt := range readHeaderCases {
 		b := []byte(tt.in)
-		id, value, next := readHeaderFast(b, 0, new(lineIndex))
+		id, value, next := readHeaderFastGuessing(t, b)
 		ok := id != hdrUnknown
 		if ok != tt.fast {
 			t.Errorf("readHeaderFast(%q) ok = %v, want %v", tt.in, ok, tt.fast)
@@ -1153,11 +1154,93 @@ func TestReadHeaderFast(t *testing.T) {
 		}
 		for _, name := range []string{k.name, strings.ToUpper(k.name), string(mixed), usualSpelling(k.name)} {
 			b := []byte(name + ": v\r\nContent-Length: 0\r\n\r\n")
-			if id, _, _ := readHeaderFast(b, 0, new(lineIndex)); id != k.id {
+			if id, _, _ := readHeaderFastGuessing(t, b); id != k.id {
 				t.Errorf("readHeaderFast(%q) = %v, want %v", b, id, k.id)
 			}
 		}
+		// Read as usually spelt, the name becomes the guess, and the
+		// guess is then taken (no search for the colon: see below).
+		usual := usualSpelling(k.name)
+		if len(k.name) == 1 {
+			usual = k.name
+		}
+		if len(usual) >= 16 {
+			continue
+		}
+		b := []byte(usual + ": v\r\nContent-Length: 0\r\n\r\n")
+		g := emptyGuess(t)
+		readHeaderFast(b, 0, new(lineIndex), &g)
+		if e := hdrGuess[g]; e.id != k.id || e.n != len(usual) {
+			t.Errorf("readHeaderFast(%q) learnt guess %d (%v, %d bytes), want %v", b, g, e.id, e.n, k.id)
+		}
 	}
+	// A right guess is taken as it is: a line whose colon is not where
+	// the name ends (so no colon search would read it as this header)
+	// is not read with it, and a line that is the name is.
+	for i, e := range hdrGuess {
+		if e.n == 0 {
+			continue
+		}
+		name := make([]byte, 16)
+		binary.LittleEndian.PutUint64(name, e.c0)
+		if e.n >= 8 {
+			binary.LittleEndian.PutUint64(name[e.n-7:], e.c1)
+		}
+		line := string(name[:e.n+1]) + " v\r\nContent-Length: 0\r\n\r\n"
+		b := []byte(line)
+		if !hdrGuess[i].matches(b, 0, le64(b)) {
+			t.Errorf("guess %v does not match its own name %q", e.id, line)
+		}
+		g := uint8(i)
+		if id, _, _ := readHeaderFast(b, 0, new(lineIndex), &g); id != e.id {
+			t.Errorf("readHeaderFast(%q) guessing its own name = %v, want %v", line, id, e.id)
+		}
+		for _, bad := range []string{
+			string(name[:e.n]) + "x: v\r\nContent-Length: 0\r\n\r\n",        // one byte more before the colon
+			"x" + string(name[1:e.n+1]) + " v\r\nContent-Length: 0\r\n\r\n", // first byte differs
+			string(name[:e.n-1]) + "x: v\r\nContent-Length: 0\r\n\r\n",      // last byte differs
+		} {
+			if string(fastName([]byte(bad))) == string(name[:e.n]) {
+				continue // a one-byte name: the variant is the name itself
+			}
+			if hdrGuess[i].matches([]byte(bad), 0, le64([]byte(bad))) {
+				t.Errorf("guess %v matches %q", e.id, bad)
+			}
+		}
+	}
+}
+
+// emptyGuess is a guess (a hdrUsual slot) that matches no line: an empty
+// slot.
+func emptyGuess(t testing.TB) uint8 {
+	for i, e := range hdrGuess {
+		if e.n == 0 {
+			return uint8(i)
+		}
+	}
+	t.Fatal("hdrUsual has no empty slot")
+	return 0
+}
+
+// readHeaderFastGuessing is readHeaderFast(b, 0, ...), checked to give the
+// same whatever the guess it is given: one that matches nothing, every
+// hdrUsual slot, and the slot it learns from the first.
+func readHeaderFastGuessing(t testing.TB, b []byte) (hdrID, []byte, int) {
+	t.Helper()
+	g := emptyGuess(t)
+	id, value, next := readHeaderFast(b, 0, new(lineIndex), &g)
+	want := headerResult(b, id, b[:0], value, next)
+	for i := 0; i <= 256; i++ {
+		gi := g // i == 256: the slot learnt
+		if i < 256 {
+			gi = uint8(i)
+		}
+		id, value, next := readHeaderFast(b, 0, new(lineIndex), &gi)
+		if got := headerResult(b, id, b[:0], value, next); got != want {
+			t.Fatalf("%q: readHeaderFast guessing slot %d (%v) %s, guessing none %s", b, i, hdrGuess[gi].id, got, want)
+		}
+	}
+	return id, value, next
 }
 
 // viaFastCases are Via values with whether viaFast should read them (the
