@@ -154,3 +154,58 @@ func BenchmarkParseSIPSIPp(b *testing.B) {
 func BenchmarkParseSIPLean(b *testing.B) {
 	benchParse(b, benchSIPp, true)
 }
+
+// BenchmarkParseSIPLeanNoGuess is BenchmarkParseSIPLean through
+// ParseSIPLean, which starts each message with no guesses (namePredictor):
+// every header name is looked up, as in a Decoder's first message.
+func BenchmarkParseSIPLeanNoGuess(b *testing.B) {
+	var m Message
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchSIPp)))
+	for b.Loop() {
+		if err := ParseSIPLean(benchSIPp, &m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchOK is a 200 OK as an Asterisk-style server writes it: its headers
+// in an order of their own, none of them in benchSIPp's order after Via.
+var benchOK = []byte("SIP/2.0 200 OK\r\n" +
+	"Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK776asdhds;received=198.51.100.7;rport=5060\r\n" +
+	"Record-Route: <sip:203.0.113.10;lr;ftag=as5e2b1c>\r\n" +
+	"To: <sip:+14155550123@sip.example.com;user=phone>;tag=as1f2e3d4c\r\n" +
+	"From: \"Alice Example\" <sip:alice@example.org>;tag=1928301774\r\n" +
+	"Call-ID: a84b4c76e66710@pc33.example.org\r\n" +
+	"CSeq: 314159 INVITE\r\n" +
+	"Server: Asterisk PBX 18.9.0\r\n" +
+	"Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, SUBSCRIBE, NOTIFY, INFO, PUBLISH, MESSAGE\r\n" +
+	"Supported: replaces, timer\r\n" +
+	"Session-Expires: 1800;refresher=uac\r\n" +
+	"Contact: <sip:+14155550123@203.0.113.20:5060>\r\n" +
+	"Content-Type: application/sdp\r\n" +
+	"Content-Length: " + strconv.Itoa(len(benchSDP)) + "\r\n" +
+	"\r\n" +
+	benchSDP)
+
+// BenchmarkParseSIPLeanMixed parses three messages in turn, each written
+// by a different stack with its headers in its own order (benchSIPp,
+// benchInvite, benchOK), with one namePredictor as a Decoder keeps it:
+// guesses that a stack's message leaves are wrong for the next one's.
+// Bytes and times are per message.
+func BenchmarkParseSIPLeanMixed(b *testing.B) {
+	msgs := [][]byte{benchSIPp, benchInvite, benchOK}
+	var m Message
+	var names namePredictor
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchSIPp)+len(benchInvite)+len(benchOK)) / 3)
+	i := 0
+	for b.Loop() {
+		if err := parseSIP(msgs[i], &m, true, nil, &names); err != nil {
+			b.Fatal(err)
+		}
+		if i++; i == len(msgs) {
+			i = 0
+		}
+	}
+}

@@ -1168,10 +1168,18 @@ func TestReadHeaderFast(t *testing.T) {
 			continue
 		}
 		b := []byte(usual + ": v\r\nContent-Length: 0\r\n\r\n")
-		g := emptyGuess(t)
+		none := emptyGuess(t)
+		g := [2]uint8{none, none + 1}
 		readHeaderFast(b, 0, new(lineIndex), &g)
-		if e := hdrGuess[g]; e.id != k.id || e.n != len(usual) {
-			t.Errorf("readHeaderFast(%q) learnt guess %d (%v, %d bytes), want %v", b, g, e.id, e.n, k.id)
+		if e := hdrGuess[g[0]]; e.id != k.id || e.n != len(usual) || g[1] != none {
+			t.Errorf("readHeaderFast(%q) learnt guesses %d (%v, %d bytes) and %d, want %v and %d", b, g[0], e.id, e.n, g[1], k.id, none)
+		}
+		// A second guess that is right becomes the first.
+		learnt := g[0]
+		g = [2]uint8{none, learnt}
+		readHeaderFast(b, 0, new(lineIndex), &g)
+		if g != [2]uint8{learnt, none} {
+			t.Errorf("readHeaderFast(%q) guessing %d second left the guesses %v, want %v", b, learnt, g, [2]uint8{learnt, none})
 		}
 	}
 	// A right guess is taken as it is: a line whose colon is not where
@@ -1191,9 +1199,10 @@ func TestReadHeaderFast(t *testing.T) {
 		if !hdrGuess[i].matches(b, 0, le64(b)) {
 			t.Errorf("guess %v does not match its own name %q", e.id, line)
 		}
-		g := uint8(i)
-		if id, _, _ := readHeaderFast(b, 0, new(lineIndex), &g); id != e.id {
-			t.Errorf("readHeaderFast(%q) guessing its own name = %v, want %v", line, id, e.id)
+		for _, g := range [][2]uint8{{uint8(i), emptyGuess(t)}, {emptyGuess(t), uint8(i)}} {
+			if id, _, _ := readHeaderFast(b, 0, new(lineIndex), &g); id != e.id {
+				t.Errorf("readHeaderFast(%q) guessing its own name = %v, want %v", line, id, e.id)
+			}
 		}
 		for _, bad := range []string{
 			string(name[:e.n]) + "x: v\r\nContent-Length: 0\r\n\r\n",        // one byte more before the colon
@@ -1223,21 +1232,27 @@ func emptyGuess(t testing.TB) uint8 {
 }
 
 // readHeaderFastGuessing is readHeaderFast(b, 0, ...), checked to give the
-// same whatever the guess it is given: one that matches nothing, every
-// hdrUsual slot, and the slot it learns from the first.
+// same whatever the guesses it is given: two that match nothing, every
+// hdrUsual slot as the first guess and as the second, and the guesses it
+// learns from the first.
 func readHeaderFastGuessing(t testing.TB, b []byte) (hdrID, []byte, int) {
 	t.Helper()
-	g := emptyGuess(t)
-	id, value, next := readHeaderFast(b, 0, new(lineIndex), &g)
+	none := emptyGuess(t)
+	learnt := [2]uint8{none, none}
+	id, value, next := readHeaderFast(b, 0, new(lineIndex), &learnt)
 	want := headerResult(b, id, b[:0], value, next)
-	for i := 0; i <= 256; i++ {
-		gi := g // i == 256: the slot learnt
-		if i < 256 {
-			gi = uint8(i)
+	for i := 0; i <= 2*256; i++ {
+		g := learnt // i == 512
+		switch {
+		case i < 256:
+			g = [2]uint8{uint8(i), none}
+		case i < 512:
+			g = [2]uint8{none, uint8(i)}
 		}
-		id, value, next := readHeaderFast(b, 0, new(lineIndex), &gi)
+		before := g
+		id, value, next := readHeaderFast(b, 0, new(lineIndex), &g)
 		if got := headerResult(b, id, b[:0], value, next); got != want {
-			t.Fatalf("%q: readHeaderFast guessing slot %d (%v) %s, guessing none %s", b, i, hdrGuess[gi].id, got, want)
+			t.Fatalf("%q: readHeaderFast guessing slots %v (%v, %v) %s, guessing none %s", b, before, hdrGuess[before[0]].id, hdrGuess[before[1]].id, got, want)
 		}
 	}
 	return id, value, next
