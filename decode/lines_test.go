@@ -144,7 +144,7 @@ func TestParseSIPAcrossMarks(t *testing.T) {
 			"Subject: after\r\nX-Next: " + next + "\r\nContent-Length: 4\r\n\r\nbody"
 		for _, lean := range []bool{false, true} {
 			var m Message
-			if err := parseSIP([]byte(msg), &m, lean, nil, new(namePredictor)); err != nil {
+			if err := parseSIP([]byte(msg), &m, lean, nil, new(guesses)); err != nil {
 				t.Fatalf("pad %d lean %v: %v", pad, lean, err)
 			}
 			got := map[string]string{}

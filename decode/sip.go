@@ -223,16 +223,16 @@ func hasControlBytes(v []byte) bool {
 // checks, such as a CSeq method that differs from the request method, are
 // left to the caller.
 func ParseSIP(b []byte, m *Message) error {
-	var names namePredictor
-	return parseSIP(b, m, false, nil, &names)
+	var g guesses
+	return parseSIP(b, m, false, nil, &g)
 }
 
 // ParseSIPLean is ParseSIP as a Decoder with Options.Lean parses: Headers
 // holds only the headers that no field of m holds, Contact is left
 // empty and MaxForwards -1. What a correlator needs, for less work.
 func ParseSIPLean(b []byte, m *Message) error {
-	var names namePredictor
-	return parseSIP(b, m, true, nil, &names)
+	var g guesses
+	return parseSIP(b, m, true, nil, &g)
 }
 
 // parseSIP is ParseSIP; lean leaves out of Headers what a field of m holds,
@@ -244,7 +244,7 @@ func ParseSIPLean(b []byte, m *Message) error {
 // first line, and has readHeaderFast inlined there: a line added above
 // them costs that inlining (0.2% more instructions over big-sip's first
 // 200,000 packets, measured) until bench/pgo.sh makes a new profile.
-func parseSIP(b []byte, m *Message, lean bool, sl *startLine, names *namePredictor) error {
+func parseSIP(b []byte, m *Message, lean bool, sl *startLine, g *guesses) error {
 	m.reset()
 	var start, p int
 	if sl != nil && sl.ok {
@@ -271,10 +271,10 @@ func parseSIP(b []byte, m *Message, lean bool, sl *startLine, names *namePredict
 	st := parseState{lean: lean}
 	var lines lineIndex // the line ends, for readHeaderFast
 	lines.mark(b, p)
-	hdrEnd, prev := len(b), hdrUnknown // prev: the header before, for names
+	hdrEnd, prev := len(b), hdrUnknown // prev: the header before, for g.names
 	for p < len(b) {
 		var name []byte // a known header's is its canonical one (headerName)
-		id, value, next := readHeaderFast(b, p, &lines, &names[prev])
+		id, value, next := readHeaderFast(b, p, &lines, &g.names[prev])
 		if id == hdrUnknown {
 			if e, ok := blankLine(b, p); ok {
 				hdrEnd = e
@@ -292,7 +292,7 @@ func parseSIP(b []byte, m *Message, lean bool, sl *startLine, names *namePredict
 			if err := m.setField(id, value, &st); err != nil {
 				return err
 			}
-		} else if err := m.addHeader(id, name, value, &st); err != nil {
+		} else if err := m.addHeader(id, name, value, &st, &g.via); err != nil {
 			return err
 		}
 	}
@@ -719,8 +719,9 @@ func (st *parseState) contentLength(v []byte) (int, error) {
 }
 
 // addHeader records one header line: Headers entries (split when the header
-// is a comma-separated list) and the typed fields.
-func (m *Message) addHeader(id hdrID, rawName, value []byte, st *parseState) error {
+// is a comma-separated list) and the typed fields. vg is viaFast's guess
+// (guesses).
+func (m *Message) addHeader(id hdrID, rawName, value []byte, st *parseState, vg *viaGuess) error {
 	keep := true // a Headers entry
 	f := hdrFlags[id]
 	if st.lean && f&flagField != 0 {
@@ -736,7 +737,7 @@ func (m *Message) addHeader(id hdrID, rawName, value []byte, st *parseState) err
 		// One Via as viaFast reads it holds no comma: nearly every
 		// message's, read without the search for commas to split at.
 		via, before := m.newVia()
-		if viaFast(value, via) {
+		if viaFast(value, via, vg) {
 			if keep {
 				m.Headers = append(m.Headers, Header{Name: hdrNames[hdrVia], Value: value})
 			}
@@ -981,7 +982,7 @@ func parseVia(v []byte) (Via, error) {
 
 // parseViaInto is parseVia into *via, which must be zero.
 func parseViaInto(v []byte, via *Via) error {
-	if viaFast(v, via) {
+	if viaFast(v, via, nil) {
 		return nil
 	}
 	*via = Via{}
@@ -994,39 +995,22 @@ func parseViaInto(v []byte, via *Via) error {
 // reports false, with *via partly filled, for anything else, which
 // viaGeneral then reads; where it reports true the result is the one
 // viaGeneral gives (FuzzParseVia checks that).
-func viaFast(v []byte, via *Via) bool {
+func viaFast(v []byte, via *Via, g *viaGuess) bool {
 	if len(v) < 8 || fold8(le64(v)) != keySIP20Slash.w0 {
 		return false
 	}
 	var p int
-	if len(v) >= 12 && v[11] == ' ' && tokenChar[v[8]] && tokenChar[v[9]] && tokenChar[v[10]] {
-		p = 11 // UDP, TCP, TLS
-	} else {
-		p = span(v, 8, &tokenChar)
-	}
-	if p == 8 || p >= len(v) || v[p] != ' ' {
+	if g != nil && g.n > 0 && g.n < len(v) && v[g.n] == ';' && string(v[:g.n]) == string(g.b[:g.n]) {
+		// The transport and sent-by of the Via g was learnt from, byte for
+		// byte, and then a ';' as there: they read the same.
+		p = g.n
+		via.Transport, via.Host, via.Port, via.SentBy = v[8:g.t], v[g.t+1:g.h], g.port, v[g.t+1:p]
+	} else if p = viaSentBy(v, via); p < 0 {
 		return false
+	} else if g != nil && p < len(v) && v[p] == ';' && p <= len(g.b) {
+		g.n, g.t, g.h, g.port = p, 8+len(via.Transport), 8+len(via.Transport)+1+len(via.Host), via.Port
+		copy(g.b[:], v[:p])
 	}
-	via.Transport = v[8:p]
-	s := p + 1
-	p = span(v, spanDigitsDots(v, s), &hostChar)
-	if p == s {
-		return false
-	}
-	via.Host = v[s:p]
-	if p < len(v) && v[p] == ':' {
-		q := p + 1
-		port := 0
-		for q < len(v) && isDigit(v[q]) && q-p <= 5 {
-			port = port*10 + int(v[q]-'0')
-			q++
-		}
-		if q == p+1 || port > 65535 {
-			return false
-		}
-		via.Port, p = port, q
-	}
-	via.SentBy = v[s:p]
 	for p < len(v) {
 		if v[p] != ';' {
 			return false
@@ -1063,6 +1047,53 @@ func viaFast(v []byte, via *Via) bool {
 		via.setParam(name, val, hasVal)
 	}
 	return true
+}
+
+// viaSentBy is viaFast's transport and sent-by, "SIP/2.0/" (already
+// checked) transport SP host [":" port]: it fills them in via and returns
+// where they end, or -1 when viaFast cannot read them.
+func viaSentBy(v []byte, via *Via) int {
+	var p int
+	if len(v) >= 12 && v[11] == ' ' && tokenChar[v[8]] && tokenChar[v[9]] && tokenChar[v[10]] {
+		p = 11 // UDP, TCP, TLS
+	} else {
+		p = span(v, 8, &tokenChar)
+	}
+	if p == 8 || p >= len(v) || v[p] != ' ' {
+		return -1
+	}
+	via.Transport = v[8:p]
+	s := p + 1
+	p = span(v, spanDigitsDots(v, s), &hostChar)
+	if p == s {
+		return -1
+	}
+	via.Host = v[s:p]
+	if p < len(v) && v[p] == ':' {
+		q := p + 1
+		port := 0
+		for q < len(v) && isDigit(v[q]) && q-p <= 5 {
+			port = port*10 + int(v[q]-'0')
+			q++
+		}
+		if q == p+1 || port > 65535 {
+			return -1
+		}
+		via.Port, p = port, q
+	}
+	via.SentBy = v[s:p]
+	return p
+}
+
+// viaGuess is the transport and sent-by of the last Via viaFast read
+// that had them followed by a parameter: a Decoder's next Via often has
+// the same (the same client, or a response to it), and then viaFast takes
+// them from here with one compare instead of reading them. n is 0 until
+// one is learnt.
+type viaGuess struct {
+	b          [48]byte // the Via's first n bytes: "SIP/2.0/" transport SP sent-by
+	n          int      // where the sent-by ends, at a ';'
+	t, h, port int      // where the transport and the host end; the port (0: none)
 }
 
 // setParam keeps the parameters a Via has fields for, the first of each:
@@ -2503,6 +2534,14 @@ var hdrUsual = func() (t [hdrTableSize]usualEntry) {
 // looking the name up costs it a search for the colon and a hash probe; a
 // wrong one costs the compares (hdrGuess says what matches).
 type namePredictor [256][2]uint8
+
+// guesses is what a Decoder keeps from one message to the next so that
+// parseSIP reads the next faster; whatever it holds, parseSIP's result is
+// the same.
+type guesses struct {
+	names namePredictor
+	via   viaGuess
+}
 
 // guessEntry is a hdrUsual slot as readHeaderFast checks a guess, the name
 // with the colon after it: under 8 bytes, c0 is that in one word, under

@@ -48,11 +48,11 @@ var benchInvite = []byte("INVITE sip:+14155550123@sip.example.com;user=phone SIP
 // ParseSIP (lean false) or ParseSIPLean do.
 func benchParse(b *testing.B, msg []byte, lean bool) {
 	var m Message
-	var names namePredictor // kept from message to message, as a Decoder keeps it
+	var g guesses // kept from message to message, as a Decoder keeps it
 	b.ReportAllocs()
 	b.SetBytes(int64(len(msg)))
 	for b.Loop() {
-		if err := parseSIP(msg, &m, lean, nil, &names); err != nil {
+		if err := parseSIP(msg, &m, lean, nil, &g); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -196,12 +196,12 @@ var benchOK = []byte("SIP/2.0 200 OK\r\n" +
 func BenchmarkParseSIPLeanMixed(b *testing.B) {
 	msgs := [][]byte{benchSIPp, benchInvite, benchOK}
 	var m Message
-	var names namePredictor
+	var g guesses
 	b.ReportAllocs()
 	b.SetBytes(int64(len(benchSIPp)+len(benchInvite)+len(benchOK)) / 3)
 	i := 0
 	for b.Loop() {
-		if err := parseSIP(msgs[i], &m, true, nil, &names); err != nil {
+		if err := parseSIP(msgs[i], &m, true, nil, &g); err != nil {
 			b.Fatal(err)
 		}
 		if i++; i == len(msgs) {

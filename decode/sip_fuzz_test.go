@@ -251,14 +251,16 @@ func viaString(in []byte, v *Via) string {
 }
 
 // FuzzParseVia checks that where viaFast reads a Via, viaGeneral, which
-// reads any the grammar allows, reads the same.
+// reads any the grammar allows, reads the same, and that viaFast reads the
+// same whatever its guess (viaFastGuessing).
 func FuzzParseVia(f *testing.F) {
 	for _, s := range viaFastCases {
 		f.Add([]byte(s.in))
 	}
+	learnt := viaGuesses(viaFastCases)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var fast, general Via
-		if !viaFast(in, &fast) {
+		if !viaFastGuessing(t, in, &fast, learnt) {
 			return
 		}
 		if err := viaGeneral(in, &general); err != nil {
@@ -439,8 +441,8 @@ func FuzzStartLine(f *testing.F) {
 			return
 		}
 		var again, given Message
-		err := parseSIP(b, &again, true, nil, new(namePredictor))
-		gerr := parseSIP(b, &given, true, &sl, new(namePredictor))
+		err := parseSIP(b, &again, true, nil, new(guesses))
+		gerr := parseSIP(b, &given, true, &sl, new(guesses))
 		if fmt.Sprint(gerr) != fmt.Sprint(err) {
 			t.Fatalf("parse with the start line given: error %v, reading it again %v", gerr, err)
 		}

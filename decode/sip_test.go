@@ -1300,12 +1300,14 @@ var viaFastCases = []struct {
 }
 
 // TestViaFast checks that viaFast reads the common forms (else it costs
-// time for nothing) and that whatever it reads, viaGeneral reads the same.
+// time for nothing) and that whatever it reads, viaGeneral reads the same,
+// whatever the guess it is given (viaFastGuessing).
 func TestViaFast(t *testing.T) {
+	learnt := viaGuesses(viaFastCases)
 	for _, tt := range viaFastCases {
 		in := []byte(tt.in)
 		var fast, general Via
-		ok := viaFast(in, &fast)
+		ok := viaFastGuessing(t, in, &fast, learnt)
 		if ok != tt.fast {
 			t.Errorf("viaFast(%q) = %v, want %v", tt.in, ok, tt.fast)
 		}
@@ -1320,6 +1322,44 @@ func TestViaFast(t *testing.T) {
 			t.Errorf("%q:\nviaFast    %s\nviaGeneral %s", tt.in, got, want)
 		}
 	}
+}
+
+// viaGuesses returns the guesses viaFast learns from each of cases, and
+// one it learnt nothing from.
+func viaGuesses(cases []struct {
+	in   string
+	fast bool
+}) []viaGuess {
+	gs := []viaGuess{{}}
+	for _, c := range cases {
+		var g viaGuess
+		var via Via
+		viaFast([]byte(c.in), &via, &g)
+		if g.n > 0 {
+			gs = append(gs, g)
+		}
+	}
+	return gs
+}
+
+// viaFastGuessing is viaFast(in, via, nil), checked to read the same with
+// each of guesses and with the guess it learns from in itself.
+func viaFastGuessing(t testing.TB, in []byte, via *Via, guesses []viaGuess) bool {
+	t.Helper()
+	ok := viaFast(in, via, nil)
+	want := fmt.Sprint(ok, " ", viaString(in, via))
+	var self viaGuess
+	var v Via
+	viaFast(in, &v, &self)
+	for i, g := range append(guesses, self, self) {
+		before := g
+		var v Via
+		ok := viaFast(in, &v, &g)
+		if got := fmt.Sprint(ok, " ", viaString(in, &v)); got != want {
+			t.Fatalf("%q: viaFast guessing %q (%d) %s, guessing nothing %s", in, before.b[:before.n], i, got, want)
+		}
+	}
+	return ok
 }
 
 func TestParseVia(t *testing.T) {
