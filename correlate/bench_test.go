@@ -81,8 +81,9 @@ func leanMessages(b testing.TB, calls int) ([]byte, []decode.Message) {
 	var arena decode.Arena
 	msgs := make([]decode.Message, len(raw))
 	var m decode.Message
+	var parser decode.Parser
 	for i, r := range raw {
-		if err := decode.ParseSIPLean(blob[r.off:r.off+r.len], &m); err != nil {
+		if err := parser.ParseLean(blob[r.off:r.off+r.len], &m); err != nil {
 			b.Fatal(err)
 		}
 		m.N, m.Time, m.Src, m.Dst, m.Transport = r.n, r.t, r.src, r.dst, decode.UDP
@@ -101,8 +102,9 @@ func BenchmarkCorrelate(b *testing.B) {
 	const calls = 5000
 	blob, raw := generatedRaw(b, calls)
 	var m decode.Message
+	var parser decode.Parser // as the Decoder parses: remembering header order (decode.Parser)
 	parse := func(r *rawMessage) {
-		if err := decode.ParseSIPLean(blob[r.off:r.off+r.len], &m); err != nil {
+		if err := parser.ParseLean(blob[r.off:r.off+r.len], &m); err != nil {
 			b.Fatal(err)
 		}
 		m.N, m.Time, m.Src, m.Dst, m.Transport = r.n, r.t, r.src, r.dst, decode.UDP

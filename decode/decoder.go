@@ -102,15 +102,15 @@ type Decoder struct {
 	h     Handler
 	Stats Stats
 
-	msg     Message
-	start   startLine // the start line looksLikeSIP read last
-	guesses guesses   // parseSIP's, kept from message to message
-	dg      Datagram
-	warn    Warning
-	hep     HEP
-	hepB    []byte
-	frags   fragTable
-	tcp     streamTable
+	msg    Message
+	start  startLine // the start line looksLikeSIP read last
+	parser Parser    // what it remembers, kept from message to message
+	dg     Datagram
+	warn   Warning
+	hep    HEP
+	hepB   []byte
+	frags  fragTable
+	tcp    streamTable
 
 	// Per-frame state. curN and curTime are the packet a message is
 	// attributed to: the current one, or, when held TCP segments are
@@ -518,7 +518,7 @@ func (d *Decoder) sipMessage(src, dst netip.AddrPort, tr Transport, ts time.Time
 	if d.opts.Keep != nil {
 		b, m = d.opts.Keep(b) // a copy: sl's offsets hold in it
 	}
-	err := parseSIP(b, m, d.opts.Lean, sl, &d.guesses)
+	err := parseSIP(b, m, d.opts.Lean, sl, &d.parser.g)
 	if err != nil && !errors.Is(err, ErrShortBody) {
 		d.warnf(ErrMalformed, "SIP message from %s skipped: %v", src, stripSentinel(err, ErrMalformed))
 		return len(b)

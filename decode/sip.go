@@ -222,18 +222,36 @@ func hasControlBytes(v []byte) bool {
 // as absent: ContentLength is -1 and the body is the rest of b). Semantic
 // checks, such as a CSeq method that differs from the request method, are
 // left to the caller.
+//
+// To parse many messages, a Parser is faster.
 func ParseSIP(b []byte, m *Message) error {
-	var g guesses
-	return parseSIP(b, m, false, nil, &g)
+	var p Parser
+	return p.Parse(b, m)
 }
 
 // ParseSIPLean is ParseSIP as a Decoder with Options.Lean parses: Headers
 // holds only the headers that no field of m holds, Contact is left
 // empty and MaxForwards -1. What a correlator needs, for less work.
 func ParseSIPLean(b []byte, m *Message) error {
-	var g guesses
-	return parseSIP(b, m, true, nil, &g)
+	var p Parser
+	return p.ParseLean(b, m)
 }
+
+// Parser parses SIP messages as ParseSIP and ParseSIPLean do, faster when
+// it parses many: it remembers, from the messages it has read, which
+// header follows which and the last Via's sent-by (guesses), and the
+// messages of one capture mostly repeat both. What it remembers never
+// changes a result. The zero value is ready to use; a Parser is not safe
+// for concurrent use. A Decoder has its own.
+type Parser struct {
+	g guesses
+}
+
+// Parse is ParseSIP.
+func (p *Parser) Parse(b []byte, m *Message) error { return parseSIP(b, m, false, nil, &p.g) }
+
+// ParseLean is ParseSIPLean.
+func (p *Parser) ParseLean(b []byte, m *Message) error { return parseSIP(b, m, true, nil, &p.g) }
 
 // parseSIP is ParseSIP; lean leaves out of Headers what a field of m holds,
 // and Contact altogether (Options.Lean). A start line looksLikeSIP read

@@ -1582,6 +1582,47 @@ func TestParseReuse(t *testing.T) {
 	}
 }
 
+// TestParserRemembers parses the torture messages and the benchmarks'
+// (three stacks' header orders) one after another, twice over and in both
+// orders, with one Parser, and checks each against a parse with nothing
+// remembered: what a Parser remembers (guesses) never changes a result.
+func TestParserRemembers(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "torture", "*.sip"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no torture messages: %v", err)
+	}
+	msgs := [][]byte{benchSIPp, benchInvite, benchOK, benchSIPp, benchOK}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, b, b, benchSIPp, benchSIPp) // each twice: the second takes the guesses the first left
+	}
+	for _, lean := range []bool{false, true} {
+		var p Parser
+		for pass := 0; pass < 4; pass++ {
+			for k := range msgs {
+				i := k
+				if pass%2 == 1 {
+					i = len(msgs) - 1 - k
+				}
+				var got, want Message
+				perr, werr := p.Parse(msgs[i], &got), ParseSIP(msgs[i], &want)
+				if lean {
+					perr, werr = p.ParseLean(msgs[i], &got), ParseSIPLean(msgs[i], &want)
+				}
+				if fmt.Sprint(perr) != fmt.Sprint(werr) {
+					t.Fatalf("lean %v, message %d: error %v, with nothing remembered %v", lean, i, perr, werr)
+				}
+				if g, w := fieldStrings(&got), fieldStrings(&want); g != w {
+					t.Fatalf("lean %v, message %d differs from a parse with nothing remembered:\n got %s\nwant %s", lean, i, g, w)
+				}
+			}
+		}
+	}
+}
+
 // TestResetClears sets every field of a Message and checks that reset
 // clears all but the capture metadata (and keeps the slices' memory).
 func TestResetClears(t *testing.T) {

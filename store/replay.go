@@ -88,6 +88,7 @@ func (d *DB) Replay(ctx context.Context, c *Call, opts correlate.Options) (*corr
 	corr := correlate.New(ropts, func(rc *correlate.Call) { out = append(out, rc) })
 	var dm decode.Message
 	pos := make([]int, len(legs))
+	var parser decode.Parser
 	for {
 		// The next message is the one of lowest packet number among the
 		// legs' next ones (the first leg on a tie); within a leg, stored
@@ -103,7 +104,7 @@ func (d *DB) Replay(ctx context.Context, c *Call, opts correlate.Options) (*corr
 		}
 		m := &legs[next][pos[next]]
 		pos[next]++
-		if err := decode.ParseSIP(m.raw, &dm); err != nil && !errors.Is(err, decode.ErrShortBody) {
+		if err := parser.Parse(m.raw, &dm); err != nil && !errors.Is(err, decode.ErrShortBody) {
 			return nil, fmt.Errorf("store: call %s: stored message of packet %d: %w", c.Call.ID, m.n, err)
 		}
 		dm.N, dm.Time, dm.Src, dm.Dst, dm.Transport, dm.Encap, dm.Parts = m.n, m.t, m.src, m.dst, m.transport, m.encap, m.parts
