@@ -1351,7 +1351,7 @@ func viaFastGuessing(t testing.TB, in []byte, via *Via, guesses []viaGuess) bool
 	var self viaGuess
 	var v Via
 	viaFast(in, &v, &self)
-	for i, g := range append(guesses, self, self) {
+	for i, g := range append(guesses[:len(guesses):len(guesses)], self) {
 		before := g
 		var v Via
 		ok := viaFast(in, &v, &g)
@@ -1607,11 +1607,12 @@ func TestParserRemembers(t *testing.T) {
 				if pass%2 == 1 {
 					i = len(msgs) - 1 - k
 				}
-				var got, want Message
-				perr, werr := p.Parse(msgs[i], &got), ParseSIP(msgs[i], &want)
+				parse, fresh := p.Parse, ParseSIP
 				if lean {
-					perr, werr = p.ParseLean(msgs[i], &got), ParseSIPLean(msgs[i], &want)
+					parse, fresh = p.ParseLean, ParseSIPLean
 				}
+				var got, want Message
+				perr, werr := parse(msgs[i], &got), fresh(msgs[i], &want)
 				if fmt.Sprint(perr) != fmt.Sprint(werr) {
 					t.Fatalf("lean %v, message %d: error %v, with nothing remembered %v", lean, i, perr, werr)
 				}
