@@ -17,23 +17,15 @@ type lineIndex struct {
 	n     int
 	words int // (n+63)/64
 	// bit j of nl[w]: b[base+64w+j] == '\n'. nl[words] is zero:
-	// lineEnd reads one word past the one it is in.
+	// lineEndFast reads one word past the one it is in.
 	nl [lineWords + 1]uint64
 }
 
-// lineEnd returns the index of the first '\n' in b at or after i (i >= 0),
-// or -1 when there is none: bytes.IndexByte(b[i:], '\n') plus i, or -1.
-// b must be the slice every earlier call on x was given.
-func (x *lineIndex) lineEnd(b []byte, i int) int {
-	if e := x.lineEndFast(i); e >= 0 {
-		return e
-	}
-	return x.lineEndSlow(b, i)
-}
-
-// lineEndFast is lineEnd for a line end in the word i is in or the next,
-// when they are marked; else it returns -1 and lineEndSlow must look. It
-// inlines, where lineEnd does not: the header loop calls the two itself.
+// lineEndFast finds the first '\n' at or after i (i >= 0) when it is in
+// the word i is in or the next, and they are marked; else it returns -1
+// and lineEndSlow must look. Together they are bytes.IndexByte(b[i:],
+// '\n') plus i, or -1 (lineEnd in the tests); the header loop calls the
+// two itself so that this one inlines.
 func (x *lineIndex) lineEndFast(i int) int {
 	if k := uint(i - x.base); k < uint(x.n) {
 		w := k >> 6 % lineWords
@@ -47,7 +39,7 @@ func (x *lineIndex) lineEndFast(i int) int {
 	return -1
 }
 
-// lineEndSlow is lineEnd past the next word: the words after it, then the
+// lineEndSlow is lineEndFast past the next word: the words after it, then the
 // next kilobyte, marked when it is needed.
 func (x *lineIndex) lineEndSlow(b []byte, i int) int {
 	for {
@@ -85,7 +77,7 @@ func (x *lineIndex) mark(b []byte, i int) {
 	}
 	w := (n + 63) >> 6
 	x.base, x.n, x.words = i, n, w
-	x.nl[w%(lineWords+1)] = 0 // lineEnd reads it; an earlier kilobyte may have marked it
+	x.nl[w%(lineWords+1)] = 0 // lineEndFast reads it; an earlier kilobyte may have marked it
 	if n >= 64 {
 		newlineMarks(&b[i], n, &x.nl[0])
 		return

@@ -170,3 +170,15 @@ func BenchmarkNewlineMarks(b *testing.B) {
 		x.mark(benchSIPp, 0)
 	}
 }
+
+// lineEnd returns the index of the first '\n' in b at or after i (i >= 0),
+// or -1 when there is none: bytes.IndexByte(b[i:], '\n') plus i, or -1.
+// b must be the slice every earlier call on x was given. It is the
+// contract lineEndFast and lineEndSlow keep between them, as the header
+// loop calls them.
+func (x *lineIndex) lineEnd(b []byte, i int) int {
+	if e := x.lineEndFast(i); e >= 0 {
+		return e
+	}
+	return x.lineEndSlow(b, i)
+}
