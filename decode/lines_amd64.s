@@ -44,25 +44,23 @@ TEXT ·newlineMarks(SB), NOSPLIT, $0-24
 	ORQ BX, AX
 
 // SSE2MARKS is AVX2MARKS 16 bytes a compare (X0: '\n' in every byte),
-// with BX, X1 and X2.
+// with BX, X1 and X2: the first 16 bytes' marks into AX, the others'
+// shifted in by SSE2MORE.
 #define SSE2MARKS \
 	MOVOU (R12), X1 \
 	PCMPEQB X0, X1 \
 	PMOVMSKB X1, AX \
-	MOVOU 16(R12), X2 \
-	PCMPEQB X0, X2 \
-	PMOVMSKB X2, BX \
-	SHLQ $16, BX \
-	ORQ BX, AX \
-	MOVOU 32(R12), X1 \
-	PCMPEQB X0, X1 \
-	PMOVMSKB X1, BX \
-	SHLQ $32, BX \
-	ORQ BX, AX \
-	MOVOU 48(R12), X2 \
-	PCMPEQB X0, X2 \
-	PMOVMSKB X2, BX \
-	SHLQ $48, BX \
+	SSE2MORE(16, X2) \
+	SSE2MORE(32, X1) \
+	SSE2MORE(48, X2)
+
+// SSE2MORE ORs into AX the marks of the 16 bytes at off(R12), shifted
+// left by off, comparing in X.
+#define SSE2MORE(off, X) \
+	MOVOU off(R12), X \
+	PCMPEQB X0, X \
+	PMOVMSKB X, BX \
+	SHLQ $off, BX \
 	ORQ BX, AX
 
 // STEPS marks every whole step with MARKS, then the last.

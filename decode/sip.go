@@ -2549,9 +2549,10 @@ var hdrUsual = func() (t [hdrTableSize]usualEntry) {
 // are guessed right on big-sip, one stack; 95% over the public captures,
 // and, counting as wrong the lines no guess matches, the blank line before
 // a body and unknown names, 93% over them and 74% on aaa.pcap, a few
-// phones and a proxy, where one guess a header got 82% and 45%). A right guess costs readHeaderFast one or two compares where
-// looking the name up costs it a search for the colon and a hash probe; a
-// wrong one costs the compares (hdrGuess says what matches).
+// phones and a proxy, where one guess a header got 82% and 45%). A right
+// guess costs readHeaderFast one or two compares where looking the name
+// up costs it a search for the colon and a hash probe; a wrong one costs
+// the compares (hdrGuess says what matches).
 type namePredictor [256][2]uint8
 
 // guesses is what a Decoder keeps from one message to the next so that
