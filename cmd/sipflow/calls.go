@@ -93,6 +93,9 @@ func (o *callsOptions) run(file string) error {
 		return true
 	}
 	_, err = analyzeSummaries(o.globalOptions, file, copts, emit)
+	if readFailed(err) {
+		return err
+	}
 	backInStartOrder(rows, func(c *correlate.Call) int { return c.Seq })
 	if less != nil {
 		sort.SliceStable(rows, func(i, j int) bool { return less(rows[i], rows[j]) })

@@ -137,6 +137,9 @@ func (o *checkOptions) run(file string) error {
 		c.Legs = nil // findings and the summary are all we print
 		bad = append(bad, c)
 	})
+	if readFailed(err) {
+		return err
+	}
 	// Worst first, then in start order: from the archive they come in it
 	// already (and Seq is per capture).
 	if !o.src.db.given() {

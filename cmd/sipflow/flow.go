@@ -187,13 +187,12 @@ func (o *flowOptions) run(file string) error {
 	copts.KeepSDP = true
 
 	out := o.Out
-	var closeOut func() error
+	var outFile *outputFile
 	if o.output != "" && o.output != "-" {
-		f, err := os.Create(o.output)
-		if err != nil {
-			return usageError("%v", err)
+		if outFile, err = newOutputFile(o.output); err != nil {
+			return err
 		}
-		out, closeOut = f, f.Close
+		out = outFile
 	}
 	w := bufio.NewWriterSize(out, 64<<10)
 	topts := render.TextOptions{Width: o.textWidth(out), ASCII: o.ascii, Full: o.full}
@@ -264,6 +263,20 @@ func (o *flowOptions) run(file string) error {
 		dbFilter.callID, _ = callPrefix(o.call)
 	}
 	_, err = o.src.analyze(o.globalOptions, file, copts, &dbFilter, true, emit)
+	nothing := o.message > 0 && found == nil || o.message == 0 && matched == 0
+	if readFailed(err) || nothing && renderErr == nil { // nothing drawn: no file made, none emptied
+		if outFile != nil {
+			outFile.Discard()
+		}
+		switch {
+		case err != nil:
+			return err
+		case o.message > 0:
+			return usageError("packet %d is not a SIP message of any call in %s", o.message, file)
+		default:
+			return usageError("%s", noMatch(file, others))
+		}
+	}
 	if renderErr == nil {
 		switch {
 		case o.message > 0:
@@ -285,8 +298,8 @@ func (o *flowOptions) run(file string) error {
 	if ferr := w.Flush(); ferr != nil && renderErr == nil {
 		renderErr = ferr
 	}
-	if closeOut != nil {
-		if cerr := closeOut(); cerr != nil && renderErr == nil {
+	if outFile != nil {
+		if cerr := outFile.Close(); cerr != nil && renderErr == nil {
 			renderErr = cerr
 		}
 	}
@@ -295,12 +308,6 @@ func (o *flowOptions) run(file string) error {
 	}
 	if renderErr != nil {
 		return &exitError{code: exitUsage, err: renderErr}
-	}
-	switch {
-	case o.message > 0 && found == nil:
-		return usageError("packet %d is not a SIP message of any call in %s", o.message, file)
-	case o.message == 0 && matched == 0:
-		return usageError("%s", noMatch(file, others))
 	}
 	return nil
 }

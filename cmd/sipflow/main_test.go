@@ -206,6 +206,64 @@ func TestExitStatus(t *testing.T) {
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
+// TestUnreadCaptureNoResult: a capture that cannot be read at all gives
+// an error and no result. "no calls" or "no findings" on standard output
+// would read as an answer, and a file named by -o is neither made nor
+// emptied; nor is it when no call matches.
+func TestUnreadCaptureNoResult(t *testing.T) {
+	dir := t.TempDir()
+	notCapture := writeFile(t, "notes.txt", []byte("hello, this is not a capture\n"))
+	for _, file := range []string{filepath.Join(dir, "missing.pcap"), notCapture} {
+		for _, args := range [][]string{
+			{"calls"}, {"calls", "--json"}, {"check"}, {"check", "--json"},
+			{"rtp"}, {"rtp", "--json"}, {"report"}, {"flow"}, {"messages"},
+		} {
+			args := append(args, file)
+			out, errs, code := sipflow(t, nil, args...)
+			if code != 2 || out != "" || !strings.Contains(errs, file) {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2, nothing, the file named", args, code, out, errs)
+			}
+		}
+		for _, cmd := range []string{"report", "flow"} {
+			made := filepath.Join(dir, cmd+"-new.html")
+			old := filepath.Join(dir, cmd+"-old.html")
+			if err := os.WriteFile(old, []byte("an older result"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range []string{made, old} {
+				if _, _, code := sipflow(t, nil, cmd, file, "-o", o); code != 2 {
+					t.Errorf("%s -o %s: exit %d, want 2", cmd, o, code)
+				}
+			}
+			if _, err := os.Stat(made); !os.IsNotExist(err) {
+				t.Errorf("%s -o: %s was made (%v)", cmd, made, err)
+			}
+			if b, err := os.ReadFile(old); err != nil || string(b) != "an older result" {
+				t.Errorf("%s -o: %s is now %q (%v)", cmd, old, b, err)
+			}
+		}
+	}
+	old := filepath.Join(dir, "kept.svg")
+	if err := os.WriteFile(old, []byte("an older ladder"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := sipflow(t, nil, "flow", "--call", "no-such-call", repoTestdata("call_rtp.pcap"), "-o", old)
+	if b, _ := os.ReadFile(old); code != 2 || !strings.Contains(errs, "no call") || string(b) != "an older ladder" {
+		t.Errorf("flow --call no-such-call -o: exit %d, stderr %q, file now %q", code, errs, b)
+	}
+	// A good capture still writes its result, and -o makes the file.
+	got := filepath.Join(dir, "good.svg")
+	if _, errs, code := sipflow(t, nil, "flow", repoTestdata("call_rtp.pcap"), "-o", got); code != 0 {
+		t.Fatalf("flow -o: exit %d, stderr %q", code, errs)
+	}
+	if b, err := os.ReadFile(got); err != nil || !strings.Contains(string(b), "<svg") {
+		t.Errorf("flow -o good.svg: %v, %.40q", err, b)
+	}
+	if _, errs, code := sipflow(t, nil, "report", repoTestdata("call_rtp.pcap"), "-o", filepath.Join(dir, "no-such-folder", "r.html")); code != 2 || !strings.Contains(errs, "no-such-folder") {
+		t.Errorf("report -o into a missing folder: exit %d, stderr %q", code, errs)
+	}
+}
+
 // TestHostileHeaderEscaped: a display name and Call-ID with terminal escape
 // sequences never reach the terminal raw.
 func TestHostileHeaderEscaped(t *testing.T) {

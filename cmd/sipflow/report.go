@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -69,11 +68,11 @@ func (o *reportOptions) run(file string) error {
 	}
 	copts.KeepSDP = true
 	out := o.Out
-	var f *os.File
+	var f *outputFile
 	switch {
 	case o.output != "" && o.output != "-":
-		if f, err = os.Create(o.output); err != nil {
-			return usageError("%v", err)
+		if f, err = newOutputFile(o.output); err != nil {
+			return err
 		}
 		out = f
 	case isTerminal(o.Out):
@@ -91,6 +90,12 @@ func (o *reportOptions) run(file string) error {
 		}
 		rerr = rep.Add(render.Build(c, ropts))
 	})
+	if readFailed(err) { // nothing written yet: the page's start is in w
+		if f != nil {
+			f.Discard()
+		}
+		return err
+	}
 	if rerr == nil {
 		rerr = rep.Close()
 	}

@@ -108,6 +108,9 @@ func (o *rtpOptions) run(file string) error {
 			emit(streamRow{callID: c.ID, seq: c.Seq, s: s})
 		}
 	}, onOrphans)
+	if readFailed(err) {
+		return err
+	}
 	for _, s := range orphans {
 		emit(streamRow{seq: math.MaxInt, s: s})
 	}

@@ -78,6 +78,16 @@ func openCapture(g *globalOptions, name string) (capture.Source, error) {
 	return src, nil
 }
 
+// readFailed reports whether err says the capture (or the archive) could
+// not be read at all: missing, unreadable, not a capture. Damage found
+// part way (exitDamaged) is not that: what came before it was analysed
+// and is worth printing. A command whose capture could not be read prints
+// no result, since "no calls" or "no findings" would read as an answer.
+func readFailed(err error) bool {
+	var ee *exitError
+	return err != nil && (!errors.As(err, &ee) || ee.code != exitDamaged)
+}
+
 // decodePackets decodes every packet of src and returns the error that ended
 // the reading early (damage), nil at the end of the file. A memory fault
 // in a mapped file's bytes (another program truncated it) ends it as

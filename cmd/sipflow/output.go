@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// outputFile is the file a command writes its result to (-o), created,
+// or emptied if it exists, only once there is something to put in it:
+// at the first write, or when the command ends well. A capture that
+// cannot be read (readFailed) leaves no empty file behind, and an older
+// file of that name as it was.
+type outputFile struct {
+	name string
+	f    *os.File
+}
+
+// newOutputFile checks at once what can be checked without touching the
+// file: that its folder exists.
+func newOutputFile(name string) (*outputFile, error) {
+	dir := filepath.Dir(name)
+	if st, err := os.Stat(dir); err != nil {
+		return nil, usageError("%s: %v", name, err)
+	} else if !st.IsDir() {
+		return nil, usageError("%s: %s is not a folder", name, dir)
+	}
+	return &outputFile{name: name}, nil
+}
+
+func (o *outputFile) open() error {
+	if o.f != nil {
+		return nil
+	}
+	f, err := os.Create(o.name)
+	if err != nil {
+		return err
+	}
+	o.f = f
+	return nil
+}
+
+func (o *outputFile) Write(p []byte) (int, error) {
+	if err := o.open(); err != nil {
+		return 0, err
+	}
+	return o.f.Write(p)
+}
+
+// Close ends the result: the file exists after it, empty if nothing was
+// written.
+func (o *outputFile) Close() error {
+	if err := o.open(); err != nil {
+		return err
+	}
+	if err := o.f.Close(); err != nil {
+		return fmt.Errorf("%s: %w", o.name, err)
+	}
+	return nil
+}
+
+// Discard gives up the result: a file not yet created never is. Only
+// call it before anything was written (the capture could not be read).
+func (o *outputFile) Discard() {
+	if o.f != nil {
+		o.f.Close()
+	}
+}
