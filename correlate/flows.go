@@ -127,6 +127,12 @@ func DefaultFlows() []*Flow {
 
 // LoadFlows reads every *.flow file of a directory in fsys.
 func LoadFlows(fsys fs.FS, dir string) ([]*Flow, error) {
+	return loadFlows(fsys, dir, func(name string) string { return name })
+}
+
+// loadFlows is LoadFlows, with shown giving the name errors and Flow.File
+// use for a file's name in fsys.
+func loadFlows(fsys fs.FS, dir string, shown func(string) string) ([]*Flow, error) {
 	names, err := fs.Glob(fsys, filepath.ToSlash(filepath.Join(dir, "*.flow")))
 	if err != nil {
 		return nil, err
@@ -138,7 +144,7 @@ func LoadFlows(fsys fs.FS, dir string) ([]*Flow, error) {
 		if err != nil {
 			return nil, err
 		}
-		fl, err := ParseFlows(f, name)
+		fl, err := ParseFlows(f, shown(name))
 		f.Close()
 		if err != nil {
 			return nil, err
@@ -151,15 +157,18 @@ func LoadFlows(fsys fs.FS, dir string) ([]*Flow, error) {
 // LoadFlowDir reads the flows of a directory on disk and merges them into
 // base: a flow with the name of a built-in one replaces it.
 func LoadFlowDir(dir string, base []*Flow) ([]*Flow, error) {
-	extra, err := LoadFlows(os.DirFS(dir), ".")
+	// A folder that is not there has no *.flow files either: say which.
+	if st, err := os.Stat(dir); err != nil {
+		return nil, err
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("%s: not a folder", dir)
+	}
+	extra, err := loadFlows(os.DirFS(dir), ".", func(name string) string { return filepath.Join(dir, name) })
 	if err != nil {
 		return nil, err
 	}
 	if len(extra) == 0 {
 		return nil, fmt.Errorf("%s: no *.flow files", dir)
-	}
-	for _, f := range extra {
-		f.File = filepath.Join(dir, filepath.Base(f.File))
 	}
 	out := append([]*Flow(nil), base...)
 	for _, f := range extra {
@@ -179,6 +188,7 @@ func LoadFlowDir(dir string, base []*Flow) ([]*Flow, error) {
 // ParseFlows parses flow definitions; file names the source in errors.
 func ParseFlows(r io.Reader, file string) ([]*Flow, error) {
 	var flows []*Flow
+	var starts []int // the line of each flow's "flow NAME"
 	var cur *Flow
 	sc := bufio.NewScanner(r)
 	line := 0
@@ -201,7 +211,7 @@ func ParseFlows(r io.Reader, file string) ([]*Flow, error) {
 				return nil, errf("want: flow NAME")
 			}
 			cur = &Flow{Name: f[1], File: file}
-			flows = append(flows, cur)
+			flows, starts = append(flows, cur), append(starts, line)
 		case cur == nil:
 			return nil, errf("a step before any 'flow NAME' line")
 		case f[0] == "title":
@@ -223,9 +233,9 @@ func ParseFlows(r io.Reader, file string) ([]*Flow, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	for _, fl := range flows {
+	for i, fl := range flows {
 		if len(fl.Steps) == 0 {
-			return nil, fmt.Errorf("%s: flow %s has no steps", file, fl.Name)
+			return nil, fmt.Errorf("%s:%d: flow %s has no steps", file, starts[i], fl.Name)
 		}
 	}
 	return flows, nil
@@ -271,18 +281,39 @@ func parseStep(f []string) (Step, error) {
 	if len(rest) == 0 || len(rest) > 2 {
 		return st, fmt.Errorf("want a method, or a status and optionally a CSeq method")
 	}
-	if isStatusPattern(rest[0]) {
+	switch {
+	case isStatusPattern(rest[0]):
 		st.Status = strings.ToLower(rest[0])
 		if len(rest) == 2 {
+			if !isMethodName(rest[1]) {
+				return st, fmt.Errorf("CSeq method %q: want a method name such as INVITE", rest[1])
+			}
 			st.CSeq = strings.ToUpper(rest[1])
 		}
-	} else {
-		if len(rest) == 2 {
-			return st, fmt.Errorf("a request step takes no CSeq method (%q)", rest[1])
-		}
+	case !isMethodName(rest[0]):
+		// "18", "2x", "700", "20 BYE": a status mistyped, most likely.
+		return st, fmt.Errorf("%q is neither a method (letters: INVITE, BYE, ...) nor a status (three characters, the first 1-6, the others digits or x: 200, 18x, 4xx)", rest[0])
+	case len(rest) == 2:
+		return st, fmt.Errorf("a request step takes no CSeq method (%q)", rest[1])
+	default:
 		st.Method = strings.ToUpper(rest[0])
 	}
 	return st, nil
+}
+
+// isMethodName reports whether s can name a request method in a flow:
+// letters only, as every method registered for SIP is spelt (RFC 3261
+// allows any token, but no stack sends one with digits or signs).
+func isMethodName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 func isStatusPattern(s string) bool {

@@ -1,0 +1,95 @@
+package correlate
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestParseFlowsErrors: a flow file a user wrote wrong is refused with
+// the file, the line and what is wrong; a mistyped status is not taken
+// for a request method.
+func TestParseFlowsErrors(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+	}{
+		{"status missing a digit", "flow f\nA -> B INVITE\nB -> A 18 *\n", `my.flow:3: "18" is neither a method`},
+		{"status with one x too few", "flow f\nA -> B INVITE\nB -> A 2x\n", `my.flow:3: "2x" is neither a method`},
+		{"status out of range", "flow f\nA -> B INVITE\nB -> A 700\n", `my.flow:3: "700" is neither a method`},
+		{"status cut short before its method", "flow f\nA -> B INVITE\nB -> A 20 BYE\n", `my.flow:3: "20" is neither a method`},
+		{"CSeq method not a name", "flow f\nA -> B INVITE\nB -> A 200 1NVITE\n", `my.flow:3: CSeq method "1NVITE"`},
+		{"request with a CSeq method", "flow f\nA -> B BYE INVITE\n", `my.flow:2: a request step takes no CSeq method ("INVITE")`},
+		{"unknown party", "flow f\nA -> C INVITE\n", `my.flow:2: unknown party "C"`},
+		{"no arrow", "flow f\nA B INVITE\n", `my.flow:2: want: FROM -> TO`},
+		{"step before a flow", "A -> B INVITE\n", `my.flow:1: a step before any 'flow NAME' line`},
+		{"flow with no steps", "# comment\nflow empty\nflow f\nA -> B INVITE\n", `my.flow:2: flow empty has no steps`},
+		{"flow line with two names", "flow a b\n", `my.flow:1: want: flow NAME`},
+		{"dots with more", "flow f\nA -> B INVITE\n... +\n", `my.flow:3: '...' stands alone`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseFlows(strings.NewReader(tt.text), "my.flow")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+	good := "flow f\nA -> B INVITE\nB -> A 18x * \nB -> A 2XX invite\nA -> B ack\n...\nany -> any BYE ?\n"
+	flows, err := ParseFlows(strings.NewReader(good), "good.flow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range flows[0].Steps {
+		got = append(got, s.String())
+	}
+	want := "A -> B INVITE|B -> A 18x *|B -> A 2xx INVITE|A -> B ACK|...|any -> any BYE ?"
+	if strings.Join(got, "|") != want {
+		t.Errorf("steps %q, want %q", strings.Join(got, "|"), want)
+	}
+}
+
+// TestLoadFlowDirErrors: --flows names a folder; one that is missing, a
+// file, or a folder without flows is said to be so, and an error in a
+// file names it by its path, not its base name alone.
+func TestLoadFlowDirErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "plain.txt")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad")
+	if err := os.Mkdir(bad, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bad, "x.flow"), []byte("flow x\nA -> B 2x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ dir, want string }{
+		{filepath.Join(dir, "missing"), "no such file or directory"},
+		{file, file + ": not a folder"},
+		{dir, dir + ": no *.flow files"},
+		{bad, filepath.Join(bad, "x.flow") + `:2: "2x" is neither`},
+	} {
+		if _, err := LoadFlowDir(tt.dir, DefaultFlows()); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("LoadFlowDir(%s): %v, want an error containing %q", tt.dir, err, tt.want)
+		}
+	}
+	good := filepath.Join(dir, "good")
+	if err := os.Mkdir(good, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(good, "basic.flow"), []byte("flow basic-call\nA -> B INVITE\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	flows, err := LoadFlowDir(good, DefaultFlows())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range flows {
+		if f.Name == "basic-call" && f.File != filepath.Join(good, "basic.flow") {
+			t.Errorf("basic-call replaced from %q, want %q", f.File, filepath.Join(good, "basic.flow"))
+		}
+	}
+}
