@@ -148,14 +148,20 @@ func packets(ms ...*Message) []int {
 }
 
 // acked reports whether the leg holds an ACK for 2xx response r: same CSeq
-// and To-tag, sent back by the side that received the 2xx.
+// and To-tag, after it, sent back by the side that received the 2xx or to
+// the side that sent it. A proxy that does not Record-Route relays the
+// 2xx but not the ACK, which goes from the caller straight to the callee
+// (RFC 3261 §13.2.2.4: the ACK follows the route set, not the Vias).
+// "After" is in capture order or in time: two capture queues can stamp an
+// ACK a millisecond before the 2xx it answers.
 func acked(l *Leg, r *Message) bool {
 	for _, tx := range l.Transactions {
 		if tx.Method != "ACK" || tx.Request == nil {
 			continue
 		}
 		a := tx.Request
-		if a.CSeq == r.CSeq && a.ToTag == r.ToTag && a.Src.Addr() == r.Dst.Addr() && !a.Time.Before(r.Time) {
+		if a.CSeq == r.CSeq && a.ToTag == r.ToTag && (a.Src.Addr() == r.Dst.Addr() || a.Dst.Addr() == r.Src.Addr()) &&
+			(a.N > r.N || !a.Time.Before(r.Time)) {
 			return true
 		}
 	}
@@ -221,7 +227,9 @@ func gaveUp(tx *Transaction, end time.Time, timeout time.Duration) bool {
 		return true
 	}
 	n := len(tx.Requests)
-	if n < 3 {
+	if n < 3 || tx.Method == "INVITE" && firstResponse(tx, 100, 199) != nil {
+		// A provisional response stops an INVITE's retransmissions (timer
+		// A, RFC 3261 §17.1.1.2): their end says nothing then.
 		return false
 	}
 	lastGap := tx.Requests[n-1].Time.Sub(tx.Requests[n-2].Time)

@@ -68,6 +68,18 @@ func lastFinal(txs []*Transaction) *Transaction {
 	return nil
 }
 
+// firstRinging returns the first 180 (Ringing) or 183 (Session Progress)
+// of tx: where post-dial delay ends. 181 (forwarded) and 182 (queued) say
+// the call is on its way, not that the far end is alerting.
+func firstRinging(tx *Transaction) *Message {
+	for _, r := range tx.Responses {
+		if r.Status == 180 || r.Status == 183 {
+			return r
+		}
+	}
+	return nil
+}
+
 func firstResponse(tx *Transaction, min, max int) *Message {
 	for _, r := range tx.Responses {
 		if r.Status >= min && r.Status <= max {
@@ -126,6 +138,13 @@ func computeState(c *Call) {
 // transaction with a final response.
 func computeSimple(c *Call, txs []*Transaction, ok State) {
 	last := lastFinal(txs)
+	if n := len(txs); last != nil && last.Final != nil && isChallenge(last.Final.Status) && txs[n-1] != last &&
+		txs[n-1].Final == nil && !gaveUp(txs[n-1], c.CaptureEnd, timerB) {
+		// Challenged, and the retry with credentials not yet answered
+		// when the capture ended.
+		c.State = StateInProgress
+		return
+	}
 	switch {
 	case last == nil || last.Final == nil:
 		c.State = StateUnanswered
@@ -153,13 +172,18 @@ func computeCall(c *Call, l *Leg) {
 		if bye := firstBye(l); bye != nil {
 			c.State = StateCompleted
 			c.Reason = reasonOf(bye.Request)
+		} else if tx := firstTx(l); tx != nil && tx.Method == "INVITE" && tx.Request == nil && tx.Final != nil && tx.Final.Status >= 300 {
+			// Joined while it rang: the first thing captured is the
+			// answer to an INVITE it missed (a 180, then a 486), and no
+			// 2xx came to it. It ended there, unanswered by the callee.
+			c.FinalStatus, c.State, c.Reason = tx.Final.Status, failureState(tx.Final.Status), reasonOf(tx.Final)
 		}
 		return
 	}
 	start := firstSent(invites[0])
 	var answer, ringing *Message
 	for _, tx := range invites {
-		if r := firstResponse(tx, 180, 183); r != nil && (ringing == nil || r.Time.Before(ringing.Time)) {
+		if r := firstRinging(tx); r != nil && (ringing == nil || r.Time.Before(ringing.Time)) {
 			ringing = r
 		}
 		if r := firstResponse(tx, 200, 299); r != nil && (answer == nil || r.Time.Before(answer.Time)) {
@@ -188,7 +212,22 @@ func computeCall(c *Call, l *Leg) {
 		}
 		return
 	}
-	last := lastFinal(invites)
+	// The latest attempt says where the call stands: a retry with
+	// credentials that rings, or is cancelled, is not the 407 before it.
+	last := invites[len(invites)-1]
+	if prev := lastFinal(invites); last.Final == nil && last.Cancel == nil && prev != last && prev.Final != nil {
+		// A retry after a final response (a challenge, most often) that
+		// has had none of its own.
+		wait := timerB
+		if firstResponse(last, 101, 199) != nil {
+			wait = timerC
+		}
+		if !gaveUp(last, c.CaptureEnd, wait) {
+			c.State = StateInProgress
+			return
+		}
+		last = prev // the retry went unanswered: the call failed with what came before it
+	}
 	if last.Cancel != nil {
 		c.State, c.EndedBy = StateCancelled, "caller"
 		c.Reason = reasonOf(last.Cancel.Request)
@@ -214,6 +253,14 @@ func computeCall(c *Call, l *Leg) {
 	if c.State == StateCancelled {
 		c.EndedBy = "caller"
 	}
+}
+
+// firstTx returns the leg's first transaction, or nil.
+func firstTx(l *Leg) *Transaction {
+	if len(l.Transactions) == 0 {
+		return nil
+	}
+	return l.Transactions[0]
 }
 
 // firstBye returns the first BYE transaction whose request was captured.

@@ -629,7 +629,11 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) {
 	}
 	if tx := leg.findTx(m.Method, m.CSeq, branch, sentBy, m.FromTag); tx != nil {
 		if tx.Request == nil {
-			tx.Request = m // the response was seen first
+			// The response was seen first (a few milliseconds of disorder
+			// between capture queues): the request, not the response's To-tag,
+			// says whether the transaction is out of dialog.
+			tx.Request = m
+			tx.Initial = m.ToTag == ""
 			tx.Requests = append(tx.Requests, m)
 		} else if sameHop(tx.Request, m) {
 			m.Retransmission = true

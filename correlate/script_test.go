@@ -1,0 +1,268 @@
+package correlate_test
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/decode"
+)
+
+var scriptHosts = map[string]netip.AddrPort{
+	"a": netip.MustParseAddrPort("10.0.0.1:5060"),
+	"b": netip.MustParseAddrPort("10.0.0.2:5060"),
+	"p": netip.MustParseAddrPort("10.0.0.3:5060"),
+	"c": netip.MustParseAddrPort("10.0.0.4:5060"),
+	"q": netip.MustParseAddrPort("10.0.0.5:5060"),
+}
+
+// runScript correlates a call written as a script, one message a line,
+// and returns the calls it gives. Each line:
+//
+//	SECS SRC>DST WHAT CSEQ/METHOD key=val...
+//
+// WHAT is a method or a status. keys: via=host (sent-by host name, default:
+// the request's sender; for a response the receiver), br=branch (full
+// value; "-" for no branch param), ft= from tag, tt= to tag, cid= Call-ID,
+// auth, hdr=Name:_Value. Lines "tick SECS" advance time with unrelated traffic.
+func runScript(t *testing.T, script string) []*correlate.Call {
+	t.Helper()
+	var calls []*correlate.Call
+	c := correlate.New(correlate.Options{}, func(call *correlate.Call) { calls = append(calls, call) })
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var m decode.Message
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(script), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		if f[0] == "tick" {
+			var secs float64
+			fmt.Sscan(f[1], &secs)
+			n++
+			raw := fmt.Sprintf("OPTIONS sip:x@10.9.9.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.9.9.8:5060;branch=z9hG4bKtick%d\r\nFrom: <sip:t@x>;tag=t\r\nTo: <sip:x@x>\r\nCall-ID: tick-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", n, n)
+			if err := decode.ParseSIP([]byte(raw), &m); err != nil {
+				t.Fatal(err)
+			}
+			m.N, m.Time = n, t0.Add(time.Duration(secs*float64(time.Second)))
+			m.Src, m.Dst, m.Transport = netip.MustParseAddrPort("10.9.9.8:5060"), netip.MustParseAddrPort("10.9.9.9:5060"), decode.UDP
+			c.Add(&m)
+			continue
+		}
+		n++
+		var secs float64
+		fmt.Sscan(f[0], &secs)
+		sd := strings.Split(f[1], ">")
+		src, dst := scriptHosts[sd[0]], scriptHosts[sd[1]]
+		what := f[2]
+		cseq := strings.Replace(f[3], "/", " ", 1)
+		isResp := what[0] >= '1' && what[0] <= '6'
+		via := sd[0]
+		if isResp {
+			via = sd[1]
+		}
+		branch, ft, tt, cid := "z9hG4bK1", "caller", "", "call-1"
+		auth := false
+		var extra []string
+		for _, opt := range f[4:] {
+			k, v, _ := strings.Cut(opt, "=")
+			switch k {
+			case "via":
+				via = v
+			case "br":
+				branch = v
+			case "ft":
+				ft = v
+			case "tt":
+				tt = v
+			case "cid":
+				cid = v
+			case "auth":
+				auth = true
+			case "hdr":
+				extra = append(extra, strings.ReplaceAll(v, "_", " "))
+			default:
+				t.Fatalf("bad option %q", opt)
+			}
+		}
+		var sb strings.Builder
+		if isResp {
+			fmt.Fprintf(&sb, "SIP/2.0 %s Reason\r\n", what)
+		} else {
+			fmt.Fprintf(&sb, "%s sip:bob@10.0.0.2 SIP/2.0\r\n", what)
+		}
+		br := ";branch=" + branch
+		if branch == "-" {
+			br = ""
+		}
+		fmt.Fprintf(&sb, "Via: SIP/2.0/UDP %s%s\r\n", scriptHosts[via], br)
+		ftag := ""
+		if ft != "" {
+			ftag = ";tag=" + ft
+		}
+		ttag := ""
+		if tt != "" {
+			ttag = ";tag=" + tt
+		}
+		fmt.Fprintf(&sb, "From: <sip:alice@x>%s\r\nTo: <sip:bob@x>%s\r\nCall-ID: %s\r\nCSeq: %s\r\n", ftag, ttag, cid, cseq)
+		if auth {
+			sb.WriteString("Proxy-Authorization: Digest username=\"alice\"\r\n")
+		}
+		for _, h := range extra {
+			sb.WriteString(h + "\r\n")
+		}
+		sb.WriteString("Content-Length: 0\r\n\r\n")
+		if err := decode.ParseSIP([]byte(sb.String()), &m); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		m.N, m.Time, m.Src, m.Dst, m.Transport = n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst, decode.UDP
+		c.Add(&m)
+	}
+	c.Flush()
+	return calls
+}
+
+func scriptCall(t *testing.T, calls []*correlate.Call, id string) *correlate.Call {
+	t.Helper()
+	for _, c := range calls {
+		if c.ID == id {
+			return c
+		}
+	}
+	t.Fatalf("no call %s among %d", id, len(calls))
+	return nil
+}
+
+func describe(c *correlate.Call) string {
+	var fs []string
+	for _, f := range c.Findings {
+		fs = append(fs, f.Rule+"("+f.Severity.String()+")")
+	}
+	return fmt.Sprintf("kind=%s state=%s final=%d endedBy=%q pdd=%v answer=%v dur=%v msgs=%d dialogs=%d flow=%q dev=%q findings=%v",
+		c.Kind, c.State, c.FinalStatus, c.EndedBy, c.PDD, c.Answer, c.Duration, c.NumMessages, c.NumDialogs, c.Flow, c.Deviation, fs)
+}
+
+// TestScriptedCalls: calls whose state, timings or findings an audit of
+// the checks against RFC 3261 found wrong, each as a script of messages
+// between several hosts (scenario, in checks_test.go, knows two).
+func TestScriptedCalls(t *testing.T) {
+	tests := []struct {
+		name, script string
+		ok           func(*correlate.Call) bool
+		want         string
+	}{
+		// INVITE retransmitted per timer A until a 100 Trying arrives, then the
+		// callee rings; the capture ends 20 s in while it still rings. The INVITE
+		// was answered provisionally (retransmissions stop legitimately).
+		// Expected: in-progress, no unanswered-invite.
+		{"RingingAfterRetransmissions", `
+0.0 a>b INVITE 1/INVITE
+0.5 a>b INVITE 1/INVITE
+1.5 a>b INVITE 1/INVITE
+1.6 b>a 100 1/INVITE
+2.0 b>a 180 1/INVITE tt=callee
+tick 20
+`, func(c *correlate.Call) bool { return c.State == "in-progress" && !c.HasFinding("unanswered-invite") }, "want in-progress without unanswered-invite"},
+		// INVITE challenged (407, ACKed), retried with credentials, the retry
+		// rings; the capture ends 3 s later. Expected in-progress (it was reported "failed 407").
+		{"ChallengedRetryRinging", `
+0.0 a>b INVITE 1/INVITE
+0.1 b>a 407 1/INVITE tt=t1
+0.2 a>b ACK 1/ACK tt=t1
+0.3 a>b INVITE 2/INVITE br=z9hG4bK2 auth
+0.4 b>a 100 2/INVITE br=z9hG4bK2
+0.5 b>a 180 2/INVITE br=z9hG4bK2 tt=callee
+tick 3.5
+`, func(c *correlate.Call) bool { return c.State == "in-progress" }, "want in-progress"},
+		// the same with CANCEL: the retry is cancelled, the capture ends before
+		// the 487. Expected cancelled (it was reported "failed 407").
+		{"ChallengedRetryCancelled", `
+0.0 a>b INVITE 1/INVITE
+0.1 b>a 407 1/INVITE tt=t1
+0.2 a>b ACK 1/ACK tt=t1
+0.3 a>b INVITE 2/INVITE br=z9hG4bK2 auth
+0.5 b>a 180 2/INVITE br=z9hG4bK2 tt=callee
+3.0 a>b CANCEL 2/CANCEL br=z9hG4bK2
+3.1 b>a 200 2/CANCEL br=z9hG4bK2
+`, func(c *correlate.Call) bool { return c.State == "cancelled" }, "want cancelled"},
+		// REGISTER challenged, retried with credentials, only 100 Trying when the
+		// capture ends. Expected in-progress (it was reported failed).
+		{"RegisterRetryPending", `
+0.0 a>b REGISTER 1/REGISTER
+0.1 b>a 401 1/REGISTER tt=r1
+0.2 a>b REGISTER 2/REGISTER br=z9hG4bK2 auth
+0.3 b>a 100 2/REGISTER br=z9hG4bK2
+`, func(c *correlate.Call) bool { return c.State == "in-progress" }, "want in-progress"},
+		// the 180 is captured a few ms before its INVITE (order inversion).
+		{"ProvisionalBeforeInvite", `
+0.000 b>a 180 1/INVITE tt=callee
+0.002 a>b INVITE 1/INVITE
+2.0 b>a 486 1/INVITE tt=callee
+2.1 a>b ACK 1/ACK tt=callee
+`, func(c *correlate.Call) bool { return c.State == "rejected" && c.HasFinding("call-failed") }, "want rejected with call-failed"},
+		// capture starts while the phone rings: 180 then 486 and its ACK.
+		{"MidCaptureRejected", `
+0.0 b>a 180 1/INVITE tt=callee
+2.0 b>a 486 1/INVITE tt=callee
+2.1 a>b ACK 1/ACK tt=callee
+`, func(c *correlate.Call) bool {
+			return c.State == "rejected" && c.FinalStatus == 486 && !c.HasFinding("not-ended")
+		}, "want rejected 486 without not-ended"},
+		// proxy p forwards the INVITE without Record-Route: the ACK and BYE go
+		// from a to b directly. Every 2xx was ACKed by the UAC.
+		{"NoRecordRouteACK", `
+0.0 a>p INVITE 1/INVITE br=z9hG4bKa1
+0.01 p>b INVITE 1/INVITE via=p br=z9hG4bKp1
+1.0 b>p 200 1/INVITE via=p br=z9hG4bKp1 tt=callee
+1.01 p>a 200 1/INVITE br=z9hG4bKa1 tt=callee
+1.1 a>b ACK 1/ACK br=z9hG4bKack tt=callee
+9.0 a>b BYE 2/BYE br=z9hG4bKbye tt=callee
+9.1 b>a 200 2/BYE br=z9hG4bKbye tt=callee
+`, func(c *correlate.Call) bool { return !c.HasFinding("missing-ack") }, "false missing-ack"},
+		// PDD is INVITE to first 180/183; a 181 (forwarded) is not ringing.
+		{"PDD181", `
+0.0 a>b INVITE 1/INVITE
+0.1 b>a 181 1/INVITE tt=callee
+2.0 b>a 180 1/INVITE tt=callee
+3.0 b>a 200 1/INVITE tt=callee
+3.1 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+5.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+5.1 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+`, func(c *correlate.Call) bool { return c.PDD == 2*time.Second }, "want pdd 2s"},
+		// the ACK comes after the 2xx in packet order, but its timestamp is 1 ms
+		// earlier (timestamps inverted by a few ms, e.g. per-queue capture clocks).
+		{"AckBefore2xx", `
+0.0 a>b INVITE 1/INVITE
+1.001 b>a 200 1/INVITE tt=callee
+1.000 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+9.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+9.1 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+`, func(c *correlate.Call) bool { return !c.HasFinding("missing-ack") }, "false missing-ack"},
+		// A challenged INVITE's retry that nothing answers, with the capture going
+		// on past timer B: the call failed with the challenge (no answer to a
+		// challenged retry), and the retry is an unanswered INVITE.
+		{"ChallengedRetryUnanswered", `
+0.0 a>b INVITE 1/INVITE
+0.1 b>a 407 1/INVITE tt=t1
+0.2 a>b ACK 1/ACK tt=t1
+0.3 a>b INVITE 2/INVITE br=z9hG4bK2 auth
+0.8 a>b INVITE 2/INVITE br=z9hG4bK2 auth
+1.8 a>b INVITE 2/INVITE br=z9hG4bK2 auth
+tick 40
+`, func(c *correlate.Call) bool {
+			return c.State == "failed" && c.FinalStatus == 407 && c.HasFinding("unanswered-invite")
+		}, "want failed 407 with unanswered-invite"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := scriptCall(t, runScript(t, tt.script), "call-1")
+			if !tt.ok(c) {
+				t.Errorf("%s; got %s", tt.want, describe(c))
+			}
+		})
+	}
+}
