@@ -306,6 +306,20 @@ func TestHostileEscaped(t *testing.T) {
 		if bytes.ContainsAny(b.Bytes(), "\x1b\x07<>") {
 			t.Errorf("JSON carries raw control characters or markup")
 		}
+		// DEL and the C1 controls (CSI is U+009B), which encoding/json
+		// leaves raw, are escaped too, and decode to what they were.
+		c1 := *l
+		c1.CallID = "csi\u009b2J del\x7f osc\u009d0;x\u009c nbsp\u00a0"
+		b.Reset()
+		if err := render.JSON(&b, &c1, true); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b.Bytes(), []byte{0x7f}) || bytes.Contains(b.Bytes(), []byte("\u009b")) || bytes.Contains(b.Bytes(), []byte("\u009d")) {
+			t.Errorf("JSON carries DEL or a C1 control raw: %q", b.Bytes())
+		}
+		if err := json.Unmarshal(b.Bytes(), &back); err != nil || back.CallID != c1.CallID {
+			t.Errorf("escaped JSON decodes to %q (%v), want %q", back.CallID, err, c1.CallID)
+		}
 	})
 }
 

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"strconv"
@@ -170,14 +171,45 @@ func MermaidText(s string) string {
 
 // JSON writes the layout model as JSON: the participants, rows, notes and
 // findings as they are in the Ladder (strings exact, not sanitized: JSON
-// escapes control characters itself). indent pretty-prints it; otherwise
-// it is one line, for NDJSON.
+// escapes control characters itself, and DEL and the C1 controls, which
+// encoding/json leaves raw, are escaped here). indent pretty-prints it;
+// otherwise it is one line, for NDJSON.
 func JSON(w io.Writer, l *Ladder, indent bool) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	if indent {
 		enc.SetIndent("", "  ")
 	}
-	return enc.Encode(l)
+	if err := enc.Encode(l); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeTerminalControls(buf.Bytes()))
+	return err
+}
+
+// escapeTerminalControls rewrites, in JSON that encoding/json wrote, DEL
+// and the C1 controls (U+0080-U+009F, UTF-8 0xc2 0x80-0x9f) as \u escapes:
+// a terminal may act on them (U+009B is CSI). Both can only be inside
+// strings, and the encoder's output is valid UTF-8, so 0xc2 always starts
+// a character: the JSON decodes to the same value.
+func escapeTerminalControls(b []byte) []byte {
+	const hex = "0123456789abcdef"
+	if bytes.IndexByte(b, 0x7f) < 0 && bytes.IndexByte(b, 0xc2) < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == 0x7f:
+			out = append(out, `\u007f`...)
+		case c == 0xc2 && i+1 < len(b) && b[i+1] >= 0x80 && b[i+1] < 0xa0:
+			out = append(out, '\\', 'u', '0', '0', hex[b[i+1]>>4], hex[b[i+1]&15])
+			i++
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // MermaidMarkdown writes several ladders as Markdown: a heading and a

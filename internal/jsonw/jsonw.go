@@ -332,6 +332,13 @@ func AppendString[S ~string | ~[]byte](b []byte, s S) []byte {
 			start = i
 			continue
 		}
+		if r < 0xa0 { // a C1 control (CSI is U+009B): escaped, as C0 and DEL are
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '0', '0', hex[r>>4], hex[r&15])
+			i += size
+			start = i
+			continue
+		}
 		if r == '\u2028' || r == '\u2029' {
 			b = append(b, s[start:i]...)
 			b = append(b, `\u202`...)
@@ -347,24 +354,25 @@ func AppendString[S ~string | ~[]byte](b []byte, s S) []byte {
 }
 
 // plainWord reports whether all eight bytes of x are plainASCII, a word
-// at a time: no byte below 0x20 or above 0x7f, and none of '"' and '&'
-// (0x22, 0x26: equal after clearing bit 2), '<' and '>' (0x3c, 0x3e: bit
-// 1) or '\\'. As in decode's firstByte, (x-1) &^ x has a byte's high bit
-// set where x's byte is zero, and a false alarm only above a true one; so
-// "none flagged" is exact, and a flagged word goes to the byte loop.
+// at a time: no byte below 0x20 or from 0x7f (DEL) up, and none of '"'
+// and '&' (0x22, 0x26: equal after clearing bit 2), '<' and '>' (0x3c,
+// 0x3e: bit 1) or '\\'. As in decode's firstByte, (x-1) &^ x has a byte's
+// high bit set where x's byte is zero, and x+1 where it is 0x7f; each
+// gives a false alarm only above a true one, so "none flagged" is exact,
+// and a flagged word goes to the byte loop.
 func plainWord(x uint64) bool {
 	const ones = 0x0101010101010101
 	q := (x &^ (0x04 * ones)) ^ (0x22 * ones) // '"' or '&'
 	a := (x &^ (0x02 * ones)) ^ (0x3c * ones) // '<' or '>'
 	s := x ^ (0x5c * ones)                    // '\\'
-	t := x | (x - 0x20*ones) | (q-ones)&^q | (a-ones)&^a | (s-ones)&^s
+	t := x | (x - 0x20*ones) | (x + ones) | (q-ones)&^q | (a-ones)&^a | (s-ones)&^s
 	return t&(0x80*ones) == 0
 }
 
 // plainASCII marks the bytes AppendString copies as they are: printable
-// ASCII but for '"', '\\', '<', '>' and '&'.
+// ASCII but for '"', '\\', '<', '>' and '&' (DEL is not printable).
 var plainASCII = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
+	for c := 0x20; c < 0x7f; c++ {
 		t[c] = true
 	}
 	t['"'], t['\\'], t['<'], t['>'], t['&'] = false, false, false, false, false

@@ -104,6 +104,9 @@ func FuzzAppendString(f *testing.F) {
 		if bytes.ContainsAny(out, "<>&\u2028\u2029") {
 			t.Fatalf("%q: unescaped HTML-special character in %s", s, out)
 		}
+		if i := controlAt(out); i >= 0 {
+			t.Fatalf("%q: a control character reaches the output raw at %d: %q", s, i, out)
+		}
 		if str := AppendString(nil, string(s)); !bytes.Equal(str, out) {
 			t.Fatalf("from a string %s, from bytes %s", str, out)
 		}
@@ -147,6 +150,41 @@ func TestPlainWord(t *testing.T) {
 			}
 		}
 		check(w)
+	}
+}
+
+// controlAt returns where b holds a C0 control, DEL or a C1 control
+// (U+0080-U+009F, CSI among them), which a terminal may act on, or -1.
+func controlAt(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r < 0x20 || r >= 0x7f && r < 0xa0 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// TestAppendStringTerminalSafe: the bytes a terminal acts on are escaped,
+// C1 controls as their code point (\u009b), so the JSON decodes to what
+// the capture held but never moves a terminal's cursor or title.
+func TestAppendStringTerminalSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\x1b[2Jb":          `"a\u001b[2Jb"`,
+		"del\x7f":            `"del\u007f"`,
+		"csi\u009b2J":        `"csi\u009b2J"`,
+		"osc\u009d0;x\u009c": `"osc\u009d0;x\u009c"`,
+		"nbsp\u00a0é":        "\"nbsp\u00a0é\"",
+		"12345678\x7f":       `"12345678\u007f"`,
+	} {
+		got := AppendString(nil, in)
+		if string(got) != want {
+			t.Errorf("AppendString(%q) = %s, want %s", in, got, want)
+		}
+		if i := controlAt(got); i >= 0 {
+			t.Errorf("AppendString(%q) = %q: raw control at %d", in, got, i)
+		}
 	}
 }
 
