@@ -206,6 +206,19 @@ func TestExitStatus(t *testing.T) {
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
+// TestErrorFileNameEscaped: an error that quotes a file's name (chosen by
+// whoever sent the capture) never writes its escape sequences raw.
+func TestErrorFileNameEscaped(t *testing.T) {
+	name := "x_\x1b]0;pwned\x07_\u009b2J.pcap"
+	p := writeFile(t, name, []byte("hello, this is not a capture\n"))
+	for _, cmd := range []string{"calls", "messages", "check"} {
+		_, errs, code := sipflow(t, nil, cmd, p)
+		if code != 2 || strings.ContainsAny(errs, "\x1b\x07\u009b") || !strings.Contains(errs, `\x1b]0;pwned\x07`) {
+			t.Errorf("%s: exit %d, stderr %q", cmd, code, errs)
+		}
+	}
+}
+
 // TestUnreadCaptureNoResult: a capture that cannot be read at all gives
 // an error and no result. "no calls" or "no findings" on standard output
 // would read as an answer, and a file named by -o is neither made nor

@@ -7,11 +7,14 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/mattn/go-isatty"
 	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
+
+	"github.com/sipflow/sipflow/render"
 )
 
 // Exit statuses shared by every command.
@@ -161,11 +164,23 @@ func runWith(g *globalOptions, args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.code != exitFindings {
-			fmt.Fprintf(g.Err, "sipflow: %v\n", ee.err)
+			// An error can quote a file's name or a capture's bytes:
+			// nothing in it reaches the terminal raw.
+			fmt.Fprintf(g.Err, "sipflow: %s\n", sanitizeLines(ee.err.Error()))
 		}
 		return ee.code
 	}
 	// Anything else cobra reports (unknown flag, wrong arguments) is usage.
-	fmt.Fprintf(g.Err, "sipflow: %v\n", err)
+	fmt.Fprintf(g.Err, "sipflow: %s\n", sanitizeLines(err.Error()))
 	return exitUsage
+}
+
+// sanitizeLines is render.SanitizeString line by line: the errors
+// errors.Join gathers (a live capture's) keep a line each.
+func sanitizeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = render.SanitizeString(l)
+	}
+	return strings.Join(lines, "\n")
 }
