@@ -48,7 +48,8 @@ until the end).
 With --json, one object per call (NDJSON) with call_id, kind, from, to, start,
 end, state, final_status, pdd_ms, answer_ms, duration_ms, messages, dialogs,
 legs (the linked Call-IDs), flow (the expected flow matched, or null),
-deviation, findings (rule ids), ended_by, reason, caller, callee, events.`,
+deviation, findings (rule ids), ended_by, reason, caller, callee, events,
+rtp_streams.`,
 		Example: `  sipflow calls testdata/call_rtp.pcap
   sipflow calls --all --state failed,rejected trace.pcapng
   sipflow calls --from 4420 --since 2026-11-22T10:00:00Z --json trace.pcap.gz`,
