@@ -177,6 +177,9 @@ func computeCall(c *Call, l *Leg) {
 			// answer to an INVITE it missed (a 180, then a 486), and no
 			// 2xx came to it. It ended there, unanswered by the callee.
 			c.FinalStatus, c.State, c.Reason = tx.Final.Status, failureState(tx.Final.Status), reasonOf(tx.Final)
+			if c.State == StateCancelled {
+				c.EndedBy = "caller"
+			}
 		}
 		return
 	}

@@ -212,6 +212,16 @@ tick 3.5
 `, func(c *correlate.Call) bool {
 			return c.State == "rejected" && c.FinalStatus == 486 && !c.HasFinding("not-ended")
 		}, "want rejected 486 without not-ended"},
+		// The same, cancelled by the caller while it rang.
+		{"MidCaptureCancelled", `
+0.0 b>a 180 1/INVITE tt=callee
+2.0 a>b CANCEL 1/CANCEL
+2.01 b>a 200 1/CANCEL
+2.02 b>a 487 1/INVITE tt=callee
+2.1 a>b ACK 1/ACK tt=callee
+`, func(c *correlate.Call) bool {
+			return c.State == "cancelled" && c.FinalStatus == 487 && c.EndedBy == "caller" && !c.HasFinding("not-ended")
+		}, "want cancelled 487, ended by the caller"},
 		// proxy p forwards the INVITE without Record-Route: the ACK and BYE go
 		// from a to b directly. Every 2xx was ACKed by the UAC.
 		{"NoRecordRouteACK", `
