@@ -236,17 +236,23 @@ func gaveUp(tx *Transaction, end time.Time, timeout time.Duration) bool {
 	return end.Sub(tx.Requests[n-1].Time) > 2*lastGap
 }
 
+// inviteGaveUp is gaveUp for an INVITE: its timeout is timer B, or timer
+// C once a provisional response other than 100 came.
+func inviteGaveUp(tx *Transaction, end time.Time) bool {
+	timeout := timerB
+	if firstResponse(tx, 101, 199) != nil {
+		timeout = timerC
+	}
+	return gaveUp(tx, end, timeout)
+}
+
 func checkUnansweredInvite(c *Call) []Finding {
 	var fs []Finding
 	eachTx(c, func(tx *Transaction) {
 		if tx.Method != "INVITE" || tx.Final != nil || tx.Cancel != nil || tx.Request == nil {
 			return
 		}
-		timeout := timerB
-		if firstResponse(tx, 101, 199) != nil {
-			timeout = timerC
-		}
-		if !gaveUp(tx, c.CaptureEnd, timeout) {
+		if !inviteGaveUp(tx, c.CaptureEnd) {
 			return
 		}
 		detail := fmt.Sprintf("INVITE to %s got no final response", tx.Request.Dst)

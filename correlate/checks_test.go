@@ -102,14 +102,21 @@ func scenario(t *testing.T, script string) []*correlate.Call {
 			sb.WriteString("Content-Type: application/sdp\r\n")
 		}
 		fmt.Fprintf(&sb, "Content-Length: %d\r\n\r\n%s", len(body), body)
-		if err := decode.ParseSIP([]byte(sb.String()), &m); err != nil {
-			t.Fatalf("%q: %v", line, err)
-		}
-		m.N, m.Time, m.Src, m.Dst, m.Transport = n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst, decode.UDP
-		c.Add(&m)
+		addMessage(t, c, &m, line, sb.String(), n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst)
 	}
 	c.Flush()
 	return calls
+}
+
+// addMessage parses text, the message a script's line describes, and
+// hands it to c as packet n, sent at at from src to dst over UDP.
+func addMessage(t *testing.T, c *correlate.Correlator, m *decode.Message, line, text string, n int, at time.Time, src, dst netip.AddrPort) {
+	t.Helper()
+	if err := decode.ParseSIP([]byte(text), m); err != nil {
+		t.Fatalf("%q: %v", line, err)
+	}
+	m.N, m.Time, m.Src, m.Dst, m.Transport = n, at, src, dst, decode.UDP
+	c.Add(m)
 }
 
 func rules(c *correlate.Call) string {

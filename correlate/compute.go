@@ -221,11 +221,7 @@ func computeCall(c *Call, l *Leg) {
 	if prev := lastFinal(invites); last.Final == nil && last.Cancel == nil && prev != last && prev.Final != nil {
 		// A retry after a final response (a challenge, most often) that
 		// has had none of its own.
-		wait := timerB
-		if firstResponse(last, 101, 199) != nil {
-			wait = timerC
-		}
-		if !gaveUp(last, c.CaptureEnd, wait) {
+		if !inviteGaveUp(last, c.CaptureEnd) {
 			c.State = StateInProgress
 			return
 		}
@@ -241,11 +237,7 @@ func computeCall(c *Call, l *Leg) {
 	}
 	if last.Final == nil {
 		c.State = StateUnanswered
-		wait := timerB
-		if firstResponse(last, 101, 199) != nil {
-			wait = timerC
-		}
-		if !gaveUp(last, c.CaptureEnd, wait) {
+		if !inviteGaveUp(last, c.CaptureEnd) {
 			c.State = StateInProgress
 		}
 		return

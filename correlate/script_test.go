@@ -45,12 +45,8 @@ func runScript(t *testing.T, script string) []*correlate.Call {
 			fmt.Sscan(f[1], &secs)
 			n++
 			raw := fmt.Sprintf("OPTIONS sip:x@10.9.9.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.9.9.8:5060;branch=z9hG4bKtick%d\r\nFrom: <sip:t@x>;tag=t\r\nTo: <sip:x@x>\r\nCall-ID: tick-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", n, n)
-			if err := decode.ParseSIP([]byte(raw), &m); err != nil {
-				t.Fatal(err)
-			}
-			m.N, m.Time = n, t0.Add(time.Duration(secs*float64(time.Second)))
-			m.Src, m.Dst, m.Transport = netip.MustParseAddrPort("10.9.9.8:5060"), netip.MustParseAddrPort("10.9.9.9:5060"), decode.UDP
-			c.Add(&m)
+			addMessage(t, c, &m, line, raw, n, t0.Add(time.Duration(secs*float64(time.Second))),
+				netip.MustParseAddrPort("10.9.9.8:5060"), netip.MustParseAddrPort("10.9.9.9:5060"))
 			continue
 		}
 		n++
@@ -116,11 +112,7 @@ func runScript(t *testing.T, script string) []*correlate.Call {
 			sb.WriteString(h + "\r\n")
 		}
 		sb.WriteString("Content-Length: 0\r\n\r\n")
-		if err := decode.ParseSIP([]byte(sb.String()), &m); err != nil {
-			t.Fatalf("%q: %v", line, err)
-		}
-		m.N, m.Time, m.Src, m.Dst, m.Transport = n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst, decode.UDP
-		c.Add(&m)
+		addMessage(t, c, &m, line, sb.String(), n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst)
 	}
 	c.Flush()
 	return calls
