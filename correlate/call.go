@@ -6,6 +6,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/sipflow/sipflow/internal/ptime"
 	"github.com/sipflow/sipflow/media"
 )
 
@@ -113,11 +114,12 @@ type Leg struct {
 	dlgStore    [1]Dialog // the first dialog (most legs have one)
 	strBuf      [8]string
 	first       time.Time
-	idHash      uint64    // the Call-ID's hash, for the tombstone (tombstones.hash)
-	txKeys      []uint64  // txKey of each of Transactions, for the tombstone
-	txKeyBuf    [4]uint64 // where txKeys starts
-	pending     int       // transactions still waiting for a final response
-	openDialogs int       // confirmed INVITE dialogs not yet closed by an answered BYE
+	seen        ptime.Instant // the clock when the leg last saw activity: what expiry goes by
+	idHash      uint64        // the Call-ID's hash, for the tombstone (tombstones.hash)
+	txKeys      []uint64      // txKey of each of Transactions, for the tombstone
+	txKeyBuf    [4]uint64     // where txKeys starts
+	pending     int           // transactions still waiting for a final response
+	openDialogs int           // confirmed INVITE dialogs not yet closed by an answered BYE
 	group       *group
 	ownGroup    group         // the group the leg starts in (group points here until merged)
 	msgPool     []Message     // where new messages are allocated, several at a time

@@ -121,9 +121,12 @@ type Correlator struct {
 	seq       int
 	ended     bool // Flush is finishing the calls left: no packet can follow
 	now       time.Time
-	nextCheck ptime.Instant // when Advance next expires calls
-	latest    time.Time     // the latest packet time seen
-	latestAt  ptime.Instant // latest's (Advance compares for every packet)
+	nextCheck ptime.Instant    // when Advance next expires calls
+	clock     ptime.Clock      // packet time, a glitch's jump held back
+	heldLegs  []*Leg           // legs media touched while the clock held a jump (touch)
+	held      []decode.Message // SIP messages of the held jump's time (hold)
+	settling  bool             // Add is adding them: the clock has moved already
+	heldArena decode.Arena
 	links     []string
 	builder   Builder // builds the calls, unless Options.DeferBuild
 
@@ -372,13 +375,14 @@ func New(opts Options, emit func(*Call)) *Correlator {
 	c.tombs.init()
 	c.builder = Builder{media: opts.Media, flows: opts.Flows}
 	c.nextCheck = ptime.Of(time.Time{})
-	c.latestAt = c.nextCheck
 	return c
 }
 
 // Add correlates one decoded message. d is not kept.
 func (c *Correlator) Add(d *decode.Message) {
-	c.Advance(d.Time)
+	if c.advanceTo(d) {
+		return
+	}
 	c.Stats.Messages++
 	id := c.tombs.hash(d.CallID)
 	leg := findLeg(&c.legs, id, d.CallID)
@@ -404,8 +408,25 @@ func (c *Correlator) Add(d *decode.Message) {
 	} else if c.opts.Media && m.hasSDP {
 		c.sdpSeen(leg, m, d.SDP)
 	}
-	leg.last = m.Time
-	c.requeue(leg)
+	c.touch(leg, m.Time)
+}
+
+// touch records activity on l at packet time t, and moves it to the back
+// of its list. Its expiry goes by the clock (seen), not by t: a message
+// stamped out of order must neither finish the call early nor keep it,
+// and every call after it in the list, from finishing. While the clock
+// holds a jump, media of the jump's time stamps l with it, set back to the
+// clock's should the jump prove a glitch (settle); SIP messages wait
+// instead (hold).
+func (c *Correlator) touch(l *Leg, t time.Time) {
+	if l.last.Before(t) {
+		l.last = t
+	}
+	l.seen = c.clock.Latest()
+	if c.clock.Holding() {
+		c.heldLegs = append(c.heldLegs, l)
+	}
+	c.requeue(l)
 }
 
 // intern returns b as a string, reusing one of the leg's recent strings
@@ -781,32 +802,110 @@ func (l *Leg) unanswered() bool {
 }
 
 // Advance moves packet time forward to t, finishing calls that have been
-// quiet long enough. Call it for every packet, SIP or not.
+// quiet long enough. Call it for every packet, SIP or not, in capture
+// order.
+//
+// Packet time is a ptime.Clock: a step forward of more than
+// ptime.JumpLimit waits for the next packet to confirm it, so that one
+// packet with a bad timestamp cannot finish every open call at once. The
+// SIP messages of the held time wait with it (Add), and are added once it
+// is settled: after what the step times out, when it is confirmed, as if
+// it had been taken at once; at the time the clock stayed at, when it was
+// a glitch.
 func (c *Correlator) Advance(t time.Time) {
 	at := ptime.Of(t)
-	if c.latestAt.Before(at) {
-		c.latest, c.latestAt = t, at
+	if c.clock.Settles(at) {
+		c.settle(at)
 	}
-	if at.Before(c.nextCheck) {
+	c.clock.Step(at, 0)
+	if !c.clock.Now().Before(c.nextCheck) {
+		c.expire()
+	}
+}
+
+// settle decides the held step with the next packet's time, at.
+func (c *Correlator) settle(at ptime.Instant) {
+	if c.clock.Settle(at) {
+		// Media of the held time touched these legs with its time.
+		now := c.clock.Now()
+		for _, l := range c.heldLegs {
+			if !l.finished && now.Before(l.seen) {
+				l.seen = now
+				c.requeue(l)
+			}
+		}
+	} else if !c.clock.Now().Before(c.nextCheck) {
+		c.expire()
+	}
+	clear(c.heldLegs)
+	c.heldLegs = c.heldLegs[:0]
+	c.settling = true
+	for i := range c.held {
+		c.Add(&c.held[i])
+	}
+	c.settling = false
+	clear(c.held)
+	c.held = c.held[:0]
+	c.heldArena.Reset()
+}
+
+// advanceTo advances packet time to d's, for Add, and reports whether d
+// is held (hold) until the clock's held step is settled. Messages added
+// while one is settled are not: the clock has moved for them already.
+func (c *Correlator) advanceTo(d *decode.Message) bool {
+	if c.settling {
+		return false
+	}
+	c.Advance(d.Time)
+	if c.clock.Holding() {
+		c.hold(d)
+		return true
+	}
+	return false
+}
+
+// maxHeld bounds the messages that wait for a held step to be settled: a
+// capture whose clock stuck at one time must not be held whole in memory.
+// So many messages at one instant are taken to confirm it.
+const maxHeld = 256
+
+// hold keeps a copy of d, a message of the held time, until the step is
+// settled.
+func (c *Correlator) hold(d *decode.Message) {
+	if len(c.held) == maxHeld {
+		c.clock.Confirm()
+		c.settle(c.clock.Now())
+		c.settling = true
+		c.Add(d)
+		c.settling = false
 		return
 	}
+	c.held = append(c.held, decode.Message{})
+	d.CopyTo(&c.held[len(c.held)-1], &c.heldArena)
+}
+
+// expire finishes the calls that have been quiet long enough by the clock.
+func (c *Correlator) expire() {
+	now := c.clock.Now()
 	// Expiry runs at most every advanceStep of packet time: the timeouts are
 	// seconds long, and a check per packet would cost more than the packet.
-	c.nextCheck = ptime.Of(t.Add(advanceStep))
-	c.now = t
-	for l := c.done.head; l != nil && ptime.Sub(t, l.last) > c.opts.Linger; l = c.done.head {
-		c.finishLeg(l)
+	c.nextCheck = now.Add(advanceStep)
+	c.now = now.Time()
+	for _, q := range [...]struct {
+		list  *legList
+		quiet time.Duration
+	}{
+		{&c.done, c.opts.Linger},
+		{&c.doneNon, c.opts.Tombstone},
+		{&c.open, c.opts.IdleTimeout},
+		{&c.waiting, min(c.opts.Tombstone, c.opts.IdleTimeout)},
+	} {
+		cutoff := now.Add(-q.quiet)
+		for l := q.list.head; l != nil && l.seen.Before(cutoff); l = q.list.head {
+			c.finishLeg(l)
+		}
 	}
-	for l := c.doneNon.head; l != nil && ptime.Sub(t, l.last) > c.opts.Tombstone; l = c.doneNon.head {
-		c.finishLeg(l)
-	}
-	for l := c.open.head; l != nil && ptime.Sub(t, l.last) > c.opts.IdleTimeout; l = c.open.head {
-		c.finishLeg(l)
-	}
-	for l := c.waiting.head; l != nil && ptime.Sub(t, l.last) > min(c.opts.Tombstone, c.opts.IdleTimeout); l = c.waiting.head {
-		c.finishLeg(l)
-	}
-	c.tombs.expire(t, c.opts.Tombstone)
+	c.tombs.expire(c.now, c.opts.Tombstone)
 }
 
 // advanceStep is the granularity of packet-time expiry.
@@ -819,8 +918,12 @@ const advanceStep = 100 * time.Millisecond
 // out, rather than all at the end). The legs it finishes leave no
 // tombstone: no retransmission can follow the end of the capture.
 func (c *Correlator) Flush() {
-	if c.latest.After(c.now) {
-		c.now = c.latest
+	if c.clock.Holding() {
+		c.clock.Confirm()
+		c.settle(c.clock.Now())
+	}
+	if end := c.clock.Now(); ptime.Of(c.now).Before(end) {
+		c.now = end.Time()
 	}
 	c.ended = true
 	defer func() { c.ended = false }()

@@ -157,8 +157,7 @@ func (c *Correlator) AddDatagramFlow(n int, t time.Time, f *UDPFlow, payload []b
 		// Media keeps a call alive: a long call without SIP refreshes must
 		// not be finished by the idle timeout while it still talks. (To the
 		// second: requeueing on every packet would cost more than it says.)
-		l.last = t
-		c.requeue(l)
+		c.touch(l, t)
 	}
 }
 

@@ -268,3 +268,88 @@ tick 40
 		})
 	}
 }
+
+// TestClockGlitch: one packet whose timestamp jumps far ahead of the
+// packets around it times nothing out; a quiet spell that the next packet
+// confirms times out what it should, before the messages of its first
+// packet are added. Each case gives the states of the calls named call-1,
+// in the order they were emitted.
+func TestClockGlitch(t *testing.T) {
+	for _, tc := range []struct {
+		name, script string
+		want         string // states of the call-1 calls
+	}{
+		// A ringing call, and an OPTIONS of another Call-ID stamped an hour
+		// ahead. Before: the call was finished at the glitch as in-progress,
+		// and the 200 OK that followed was dropped as a late retransmission.
+		{"GlitchWhileRinging", `
+0.0 a>b INVITE 1/INVITE
+0.1 b>a 180 1/INVITE tt=callee
+tick 3600
+5.0 b>a 200 1/INVITE tt=callee
+5.1 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+9.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+9.1 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+tick 20
+`, "completed"},
+		// An INVITE retransmitted with no answer waits 64·T1 (32 s) at most;
+		// a glitch 100 s ahead must not finish it before its 180 comes.
+		{"GlitchWhileRetransmitting", `
+0.0 a>b INVITE 1/INVITE
+0.5 a>b INVITE 1/INVITE
+1.5 a>b INVITE 1/INVITE
+tick 100
+2.0 b>a 180 1/INVITE tt=callee
+2.5 b>a 486 1/INVITE tt=callee
+2.6 a>b ACK 1/ACK tt=callee
+tick 20
+`, "rejected"},
+		// The glitch is a message of the call itself (the 200 OK): it joins
+		// the call at its own time, and the call goes on.
+		{"GlitchedMessage", `
+0.0 a>b INVITE 1/INVITE
+0.1 b>a 180 1/INVITE tt=callee
+3600 b>a 200 1/INVITE tt=callee
+5.1 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+9.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+9.1 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+tick 20
+`, "completed"},
+		// A genuine quiet hour: the ringing call is finished by the idle
+		// timeout when the next packet confirms it (unanswered: timer C
+		// ran out), and a new INVITE of the same Call-ID an hour on is a
+		// new call, though it came in the packet that was held.
+		{"QuietHour", `
+0.0 a>b INVITE 1/INVITE
+0.1 b>a 180 1/INVITE tt=callee
+3600 a>b INVITE 2/INVITE br=z9hG4bK2
+3600.1 b>a 486 2/INVITE br=z9hG4bK2 tt=callee2
+3600.2 a>b ACK 2/ACK br=z9hG4bK2 tt=callee2
+tick 3620
+`, "unanswered rejected"},
+		// The same with the hour's first packet the capture's last: the end
+		// of the capture confirms it.
+		{"QuietHourThenEnd", `
+0.0 a>b INVITE 1/INVITE
+0.1 b>a 180 1/INVITE tt=callee
+3600 a>b INVITE 2/INVITE br=z9hG4bK2
+`, "unanswered in-progress"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			var calls []*correlate.Call
+			for _, c := range runScript(t, tc.script) {
+				if c.ID == "call-1" {
+					got = append(got, string(c.State))
+					calls = append(calls, c)
+				}
+			}
+			if strings.Join(got, " ") != tc.want {
+				for _, c := range calls {
+					t.Log(describe(c))
+				}
+				t.Errorf("call-1 states %q, want %q", strings.Join(got, " "), tc.want)
+			}
+		})
+	}
+}

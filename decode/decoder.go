@@ -17,6 +17,7 @@ var (
 	ErrTruncatedPacket = errors.New("packet truncated")
 	ErrBadHeader       = errors.New("bad header")
 	ErrStreamGap       = errors.New("TCP data missing from the capture")
+	ErrTimestamp       = errors.New("timestamp jumps ahead")
 )
 
 // Warning is something wrong with one packet. Decoding goes on.
@@ -90,6 +91,7 @@ type Stats struct {
 	HEP            int // HEP packets unwrapped
 	TruncatedFrame int // frames captured shorter than they were on the wire and cut inside a header
 	StreamGaps     int // holes in TCP streams: data the capture missed
+	TimeGlitches   int // packets whose timestamp jumped ahead of those around them (ptime.Clock)
 }
 
 // maxDepth bounds tunnel nesting, so a crafted packet cannot recurse forever.
@@ -121,6 +123,7 @@ type Decoder struct {
 	fragParts []int // packets of the datagram being decoded, when reassembled from fragments
 	parts     []int // packets of the message being handed on (nil: just curN)
 	encap     string
+	clock     ptime.Clock // packet time for timeouts: a glitch's jump is held back
 	lastGC    ptime.Instant
 	nextGC    ptime.Instant // lastGC + 1 s: every packet compares with both (Sub does more: overflow checks)
 	hepTime   time.Time
@@ -153,9 +156,12 @@ func (d *Decoder) Decode(p *capture.Packet) {
 	d.encap = ""
 	d.Stats.Packets++
 	d.Stats.Bytes += int64(len(p.Data))
-	if at := ptime.Of(p.Time); d.nextGC.Before(at) || at.Before(d.lastGC) {
-		d.expire(p.Time)
-		d.lastGC, d.nextGC = at, ptime.Of(p.Time.Add(time.Second))
+	if d.clock.Step(ptime.Of(p.Time), p.N) {
+		d.glitch(d.clock.Glitch())
+	}
+	if at := d.clock.Now(); d.nextGC.Before(at) || at.Before(d.lastGC) {
+		d.expire(at.Time())
+		d.lastGC, d.nextGC = at, at.Add(time.Second)
 	}
 	d.link(p.Link, p.Data, 0)
 	d.pkt = nil
@@ -167,6 +173,21 @@ func (d *Decoder) Flush() {
 	d.tcp.flushAll(d)
 	d.frags.reset(d)
 }
+
+// glitch reports a packet whose timestamp jumped ahead of the packets on
+// both sides of it. Timeouts never went by it (Decode runs them on a
+// ptime.Clock): the reassembly of fragments and TCP streams is unharmed,
+// and so is the correlation of calls, which keeps a Clock of its own.
+func (d *Decoder) glitch(g ptime.Glitch) {
+	d.Stats.TimeGlitches++
+	d.warn = Warning{N: g.N, Err: fmt.Errorf("%w: %s is %s after the packets around it (%s); not used to time anything out",
+		ErrTimestamp, g.Time.Time().Format(glitchLayout), ptime.Sub(g.Time.Time(), g.Back.Time()).Round(time.Millisecond), g.Back.Time().Format(glitchLayout))}
+	d.h.Warn(&d.warn)
+}
+
+// glitchLayout is how a glitch's warning shows times: UTC, to the
+// microsecond, as pcap records them.
+const glitchLayout = "2006-01-02 15:04:05.000000 UTC"
 
 func (d *Decoder) expire(now time.Time) {
 	d.frags.expire(d, now.Add(-d.opts.FragmentTimeout), false)

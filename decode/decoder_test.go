@@ -635,3 +635,48 @@ func TestKeep(t *testing.T) {
 		t.Errorf("warnings %q, want the malformed message's", h.warns)
 	}
 }
+
+// TestTimestampGlitch: a packet stamped an hour ahead of the packets
+// around it is reported, naming it, and times nothing out: the fragments
+// waiting around it are still put together. A quiet hour that the next
+// packet confirms does time them out (FragmentTimeout, 30 s).
+func TestTimestampGlitch(t *testing.T) {
+	frags := synth.Fragments4("10.0.0.1:5060", "10.0.0.2:5060", invite("glitch", 3000), 1500, 41)
+	other := synth.UDP("10.0.0.3:40000", "10.0.0.4:40002", []byte("\x80\x00\x00\x01not SIP"))
+	decodeAt := func(times []time.Duration, frames [][]byte) *recorder {
+		r := &recorder{}
+		d := decode.NewDecoder(r, decode.Options{})
+		for i, f := range frames {
+			d.Decode(&capture.Packet{N: i + 1, Time: t0.Add(times[i]), Link: capture.LinkEthernet, Data: f, Length: len(f)})
+		}
+		d.Flush()
+		return r
+	}
+	frames := append([][]byte{frags[0], other}, frags[1:]...)
+	times := make([]time.Duration, len(frames))
+	for i := range times {
+		times[i] = time.Duration(i) * time.Millisecond
+	}
+
+	t.Run("glitch", func(t *testing.T) {
+		times := append([]time.Duration(nil), times...)
+		times[1] = time.Hour
+		r := decodeAt(times, frames)
+		expectMsgs(t, r, fmt.Sprintf("%d 10.0.0.1:5060>10.0.0.2:5060 udp INVITE glitch", len(frames)))
+		want := "packet 2: timestamp jumps ahead: 2026-11-22 11:00:00.000000 UTC is 1h0m0s after the packets around it (2026-11-22 10:00:00.000000 UTC); not used to time anything out"
+		if strings.Join(r.warns, "\n") != want {
+			t.Errorf("warnings:\n got %q\nwant %q", r.warns, want)
+		}
+	})
+	t.Run("quiet hour", func(t *testing.T) {
+		times := append([]time.Duration(nil), times...)
+		for i := 1; i < len(times); i++ {
+			times[i] += time.Hour
+		}
+		r := decodeAt(times, frames)
+		expectMsgs(t, r)
+		if len(r.warns) != 2 || !strings.Contains(r.warns[0], "packet 1:") || !strings.Contains(r.warns[0], "never completed") {
+			t.Errorf("warnings = %q, want the first fragment's datagram never completed, then the rest's", r.warns)
+		}
+	})
+}

@@ -1,0 +1,170 @@
+package ptime
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestClock: table-driven runs of packet times (seconds after a base)
+// through a Clock, with what Now is after each packet and which packets
+// are reported as glitches.
+func TestClock(t *testing.T) {
+	base := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name    string
+		times   []float64 // seconds after base, one per packet (packet numbers from 1)
+		now     []float64 // Now after each packet; NaN-free: -1 means the zero Instant
+		glitch  []int     // packets reported, in order
+		end     float64   // End after the last packet
+		holding bool      // Holding after the last packet
+	}{
+		{
+			name:  "steady",
+			times: []float64{0, 0.5, 1, 9, 18},
+			now:   []float64{-1, 0.5, 1, 9, 18},
+			end:   18,
+		},
+		{
+			name:   "one packet an hour ahead",
+			times:  []float64{0, 1, 3601, 2, 3},
+			now:    []float64{-1, 1, 1, 2, 3},
+			glitch: []int{3},
+			end:    3,
+		},
+		{
+			name:  "a quiet hour: the next packet confirms",
+			times: []float64{0, 1, 3601, 3601.5, 3602},
+			now:   []float64{-1, 1, 1, 3601.5, 3602},
+			end:   3602,
+		},
+		{
+			name:  "confirmed by a packet a little before it (out of order)",
+			times: []float64{0, 1, 3601, 3595, 3602},
+			now:   []float64{-1, 1, 1, 3601, 3602},
+			end:   3602,
+		},
+		{
+			name:  "same time twice neither confirms nor refutes",
+			times: []float64{0, 1, 3601, 3601, 2},
+			now:   []float64{-1, 1, 1, 1, 2},
+			// Only the first packet of the held time is named.
+			glitch: []int{3},
+			end:    2,
+		},
+		{
+			name:  "a jump of exactly the limit is taken at once",
+			times: []float64{0, 1, 11, 12},
+			now:   []float64{-1, 1, 11, 12},
+			end:   12,
+		},
+		{
+			name:    "a jump just over the limit is held",
+			times:   []float64{0, 1, 11.001},
+			now:     []float64{-1, 1, 1},
+			end:     11.001,
+			holding: true,
+		},
+		{
+			name:   "the first packet is the glitch",
+			times:  []float64{86400, 1, 2},
+			now:    []float64{-1, 1, 2},
+			glitch: []int{1},
+			end:    2,
+		},
+		{
+			name:   "two glitches in a row, the second refutes the first",
+			times:  []float64{0, 1, 3601, 1801, 2},
+			now:    []float64{-1, 1, 1, 1, 2},
+			glitch: []int{3, 4},
+			end:    2,
+		},
+		{
+			name:  "confirmed, then another jump held from the new time",
+			times: []float64{0, 1, 3601, 7201, 7202},
+			now:   []float64{-1, 1, 1, 3601, 7202},
+			end:   7202,
+		},
+		{
+			name:  "back in time never moves it",
+			times: []float64{0, 10, 5, 6, 11},
+			now:   []float64{-1, 10, 10, 10, 11},
+			end:   11,
+		},
+		{
+			name:    "the last packet held: End takes it",
+			times:   []float64{0, 1, 600},
+			now:     []float64{-1, 1, 1},
+			end:     600,
+			holding: true,
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			at := func(s float64) Instant {
+				if s < 0 {
+					return Of(time.Time{})
+				}
+				return Of(base.Add(time.Duration(s * float64(time.Second))))
+			}
+			var clk Clock
+			var got []int
+			var log strings.Builder
+			for i, s := range c.times {
+				if clk.Step(at(s), i+1) {
+					g := clk.Glitch()
+					got = append(got, g.N)
+					if g.Time != at(c.times[g.N-1]) {
+						t.Errorf("packet %d: glitch time %v, want packet %d's", i+1, g.Time.Time(), g.N)
+					}
+				}
+				fmt.Fprintf(&log, " %g→%v", s, clk.Now().Time().Format("15:04:05.000"))
+				if clk.Now() != at(c.now[i]) {
+					t.Errorf("after packet %d (%gs): Now %v, want %v%s", i+1, s, clk.Now().Time(), at(c.now[i]).Time(), log.String())
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.glitch) && len(got)+len(c.glitch) > 0 {
+				t.Errorf("glitches %v, want %v", got, c.glitch)
+			}
+			if clk.End() != at(c.end) {
+				t.Errorf("End %v, want %v", clk.End().Time(), at(c.end).Time())
+			}
+			if clk.Holding() != c.holding {
+				t.Errorf("Holding %v, want %v", clk.Holding(), c.holding)
+			}
+		})
+	}
+}
+
+// TestClockGlitchBack: a glitch says where the clock stayed.
+func TestClockGlitchBack(t *testing.T) {
+	base := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	var clk Clock
+	clk.Step(Of(base), 1)
+	clk.Step(Of(base.Add(time.Second)), 2)
+	clk.Step(Of(base.Add(time.Hour)), 3)
+	ok := clk.Step(Of(base.Add(2*time.Second)), 4)
+	g := clk.Glitch()
+	if !ok || g.N != 3 || g.Back != Of(base.Add(time.Second)) || g.Time != Of(base.Add(time.Hour)) {
+		t.Fatalf("glitch %+v, %v; want packet 3 at +1h, back at +1s", g, ok)
+	}
+}
+
+// TestInstantAdd: Add agrees with time.Time's Add, and saturates at the
+// ends of the range rather than wrap.
+func TestInstantAdd(t *testing.T) {
+	base := time.Date(2026, 11, 24, 9, 0, 0, 999_999_000, time.UTC)
+	for _, d := range []time.Duration{0, time.Nanosecond, -time.Nanosecond, 1500 * time.Millisecond, -1500 * time.Millisecond, 10 * time.Second, -10 * time.Minute, 1<<63 - 1, -1 << 63} {
+		if got, want := Of(base).Add(d), Of(base.Add(d)); got != want {
+			t.Errorf("Add(%v) = %v, want %v", d, got.Time(), want.Time())
+		}
+	}
+	top := Instant{maxSec - 1, 0}
+	if got := top.Add(10 * time.Second); got != (Instant{maxSec, 999_999_999}) {
+		t.Errorf("near the top, Add(10s) = %+v, want the top", got)
+	}
+	bottom := Instant{minSec + 1, 0}
+	if got := bottom.Add(-10 * time.Second); got != (Instant{minSec, 0}) {
+		t.Errorf("near the bottom, Add(-10s) = %+v, want the bottom", got)
+	}
+}
