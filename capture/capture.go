@@ -103,3 +103,19 @@ func (e *DamageError) Error() string {
 }
 
 func (e *DamageError) Unwrap() error { return e.Err }
+
+// Warning is damage that reading survived: a packet record skipped whose
+// neighbours were intact, or a value it could not take as written (a
+// timestamp out of range). Reading goes on; Reader.OnWarning receives them.
+type Warning struct {
+	Packet  int   // the packet's number; for a block other than a packet's, the next packet's
+	Offset  int64 // byte offset of its record in the (decompressed) stream
+	Skipped bool  // the packet was skipped: its number is used up, the next is Packet+1
+	Err     error // ErrCorrupt, wrapped with detail
+}
+
+func (w *Warning) Error() string {
+	return fmt.Sprintf("packet %d at byte offset %d: %v", w.Packet, w.Offset, w.Err)
+}
+
+func (w *Warning) Unwrap() error { return w.Err }

@@ -33,6 +33,16 @@ func FuzzReadCapture(f *testing.F) {
 	g.pb(0, 1, []byte("obsolete"))
 	g.epb(0, 1<<40, []byte("enhanced"), 100, g.opt(1, []byte("comment")))
 	f.Add(g.b)
+	// Records skipped and timestamps read otherwise (Warnings).
+	g2, _ := threePcapng()
+	g2.epb(3, 0, []byte("interface 3 of 1"), 0)
+	g2.isb(7, 1)
+	g2.idb(1, 0, g2.opt(optTSOffset, le.AppendUint64(nil, 1<<62)))
+	g2.epb(1, 5, []byte("after 2262"), 0)
+	g2.shb(le)
+	g2.spb(3, []byte("no interface"))
+	f.Add(g2.b)
+	f.Add(buildPcap(le, 0xa1b2c3d4, 1, 16, pcapRec{sec: 1, frac: 4_000_000, data: []byte("x")}))
 	f.Add(gz(f, threePcap()))
 	f.Add(gz(f, g.b))
 	f.Add(threePcap()[:90])
@@ -55,6 +65,16 @@ func FuzzReadCapture(f *testing.F) {
 				return
 			}
 			lastN, lastOff := 0, int64(-1)
+			// Every Warning is for the next packet number; a skipped
+			// packet uses it up.
+			rd.OnWarning(func(w *Warning) {
+				if w.Packet != lastN+1 || w.Offset <= lastOff || !errors.Is(w, ErrCorrupt) {
+					t.Fatalf("warning %v after packet %d at offset %d", w, lastN, lastOff)
+				}
+				if w.Skipped {
+					lastN, lastOff = w.Packet, w.Offset
+				}
+			})
 			for {
 				p, err := rd.Next()
 				if err == io.EOF {

@@ -262,8 +262,18 @@ func tsUnits(res byte) (uint64, bool) {
 	return d, true
 }
 
-// time converts a pcapng timestamp in the interface's units.
-func (f *iface) time(ts uint64) time.Time {
+// Packet times sipflow keeps are those whose Unix time in nanoseconds
+// fits an int64 (what the archive stores, and what JSON's RFC 3339 years
+// hold): from 1677-09-22 to 2262-04-11. pcap's 32-bit seconds never leave
+// it; pcapng's 64-bit timestamps, and if_tsoffset, can.
+const (
+	minTimeSec = -9223372035
+	maxTimeSec = 9223372035
+)
+
+// time converts a pcapng timestamp in the interface's units. It reports
+// false for a time outside what sipflow keeps.
+func (f *iface) time(ts uint64) (time.Time, bool) {
 	var sec, nsec uint64
 	switch {
 	case f.div == 1e6: // the default: constant division is cheap
@@ -278,29 +288,47 @@ func (f *iface) time(ts uint64) time.Time {
 		hi, lo := bits.Mul64(ts%f.div, 1e9)
 		nsec, _ = bits.Div64(hi, lo, f.div)
 	}
-	return time.Unix(int64(sec)+f.offset, int64(nsec)).UTC()
+	if sec > maxTimeSec {
+		return time.Time{}, false
+	}
+	// Compared before adding, so that no offset can overflow the sum.
+	s := int64(sec)
+	if f.offset > 0 && s > maxTimeSec-f.offset || f.offset < 0 && s < minTimeSec-f.offset {
+		return time.Time{}, false
+	}
+	return time.Unix(s+f.offset, int64(nsec)).UTC(), true
 }
 
 // packet fills the packet of an enhanced or obsolete packet block. rest
-// starts at the timestamp; data starts at dataAt in body.
+// starts at the timestamp; data starts at dataAt in body. A block whose
+// framing is sound but whose packet cannot be taken (an interface the
+// section does not describe, a captured length beyond the block) is
+// skipped with a warning, keeping its number: it returns nil and nil.
 func (rd *Reader) packet(off int64, body []byte, id uint32, rest []byte, dataAt int) (*Packet, error) {
 	if int64(id) >= int64(len(rd.ifaces)) {
-		return nil, rd.damage(off, ErrCorrupt, "packet on interface %d, but the section describes %d", id, len(rd.ifaces))
+		rd.skipPacket(off, "packet on interface %d, but the section describes %d", id, len(rd.ifaces))
+		return nil, nil
 	}
 	f := &rd.ifaces[id]
 	ts := uint64(rd.u32(rest))<<32 | uint64(rd.u32(rest[4:]))
 	caplen, wirelen := rd.u32(rest[8:]), rd.u32(rest[12:])
 	if caplen > MaxPacketLen {
-		return nil, rd.damage(off, ErrCorrupt, "packet claims %d captured bytes, more than the %d allowed", caplen, MaxPacketLen)
+		rd.skipPacket(off, "packet claims %d captured bytes, more than the %d allowed", caplen, MaxPacketLen)
+		return nil, nil
 	}
 	if int(caplen) > len(body)-dataAt {
-		return nil, rd.damage(off, ErrCorrupt, "packet claims %d captured bytes, but its block holds %d", caplen, len(body)-dataAt)
+		rd.skipPacket(off, "packet claims %d captured bytes, but its block holds %d", caplen, len(body)-dataAt)
+		return nil, nil
 	}
 	end := dataAt + int(caplen)
 	rd.n++
 	p := &rd.pkt
 	p.N = rd.n
-	p.Time = f.time(ts)
+	if t, ok := f.time(ts); ok {
+		p.Time = t
+	} else {
+		rd.badTime(off, ts, f)
+	}
 	p.Link = f.link
 	p.Data = body[dataAt:end:end]
 	p.Length = int(wirelen)
@@ -309,12 +337,25 @@ func (rd *Reader) packet(off int64, body []byte, id uint32, rest []byte, dataAt 
 	return p, nil
 }
 
+// badTime reports a packet whose time is outside what sipflow keeps, and
+// gives it the previous packet's (p.Time still holds it; the Unix epoch
+// for the first), so that times stay in order and every output can show
+// them.
+func (rd *Reader) badTime(off int64, ts uint64, f *iface) {
+	if rd.n == 1 {
+		rd.pkt.Time = time.Unix(0, 0).UTC()
+	}
+	rd.warnf(rd.n, off, "timestamp %d (%d units a second, offset %d s) is outside 1677-2262: read as %s",
+		ts, f.div, f.offset, rd.pkt.Time.Format("2006-01-02 15:04:05.000000 UTC"))
+}
+
 // simplePacket fills the packet of a simple packet block: interface 0, no
 // timestamp (Time is the zero time), captured length the smaller of the
 // original length and the snaplen (draft §4.4), and never more than the block.
 func (rd *Reader) simplePacket(off int64, body []byte) (*Packet, error) {
 	if len(rd.ifaces) == 0 {
-		return nil, rd.damage(off, ErrCorrupt, "simple packet block, but the section describes no interface")
+		rd.skipPacket(off, "simple packet block, but the section describes no interface")
+		return nil, nil
 	}
 	f := &rd.ifaces[0]
 	wirelen := rd.u32(body)
@@ -324,7 +365,8 @@ func (rd *Reader) simplePacket(off int64, body []byte) (*Packet, error) {
 	}
 	caplen = min(caplen, uint32(len(body)-4))
 	if caplen > MaxPacketLen {
-		return nil, rd.damage(off, ErrCorrupt, "simple packet of %d captured bytes, more than the %d allowed", caplen, MaxPacketLen)
+		rd.skipPacket(off, "simple packet of %d captured bytes, more than the %d allowed", caplen, MaxPacketLen)
+		return nil, nil
 	}
 	rd.n++
 	p := &rd.pkt
@@ -342,7 +384,8 @@ func (rd *Reader) simplePacket(off int64, body []byte) (*Packet, error) {
 func (rd *Reader) statistics(off int64, body []byte) error {
 	id := rd.u32(body)
 	if int64(id) >= int64(len(rd.ifaces)) {
-		return rd.damage(off, ErrCorrupt, "statistics for interface %d, but the section describes %d", id, len(rd.ifaces))
+		rd.warnf(rd.n+1, off, "statistics for interface %d, but the section describes %d: ignored", id, len(rd.ifaces))
+		return nil
 	}
 	for code, v := range rd.options(body[12:]) {
 		if code == optIfDrop && len(v) >= 8 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -398,21 +399,117 @@ func threePcapng() (*ng, []int64) {
 	return g, offs
 }
 
-func TestDamage(t *testing.T) {
-	p := threePcap()
+// damageFixtures: threePcap, threePcapng's bytes, its packet blocks'
+// offsets, and its length, for tests that damage them.
+func damageFixtures() (p, n []byte, o []int64, end int64) {
 	g, o := threePcapng()
-	n := g.b
-	set := func(b []byte, at int64, v uint32) []byte {
-		b = bytes.Clone(b)
-		le.PutUint32(b[at:], v)
-		return b
+	return threePcap(), g.b, o, int64(len(g.b))
+}
+
+// setU32 returns a copy of b with the little-endian v at at.
+func setU32(b []byte, at int64, v uint32) []byte {
+	b = bytes.Clone(b)
+	le.PutUint32(b[at:], v)
+	return b
+}
+
+// threePcapngWith is threePcapng with what build appends.
+func threePcapngWith(build func(g *ng)) []byte {
+	g, _ := threePcapng()
+	build(g)
+	return g.b
+}
+
+// TestSurvived: a record whose framing is sound but whose packet cannot
+// be taken is skipped with a Warning, keeping its number, and reading goes
+// on; a timestamp that cannot be taken as written is read otherwise, with
+// a Warning. (Before, each of the skipped ones ended the file as damage.)
+func TestSurvived(t *testing.T) {
+	p, n, o, end := damageFixtures()
+	set, with := setU32, threePcapngWith
+	epoch := time.Unix(0, 0).UTC()
+	type survived struct {
+		name    string
+		file    []byte
+		packets []int     // the numbers of the packets returned
+		times   []float64 // their times, seconds after 1970 (nil: not checked)
+		warn    string    // the Warnings, "packet@offset: text" each, joined by "|"
 	}
-	with := func(build func(g *ng)) []byte {
-		g, _ := threePcapng()
-		build(g)
-		return g.b
+	for _, tt := range []survived{
+		{"pcapng interface out of range", set(n, o[1]+8, 1), []int{1, 3}, nil,
+			fmt.Sprintf("2@%d: packet on interface 1, but the section describes 1: skipped", o[1])},
+		{"pcapng caplen past block", set(n, o[1]+20, 24), []int{1, 3}, nil,
+			fmt.Sprintf("2@%d: packet claims 24 captured bytes, but its block holds 20: skipped", o[1])},
+		{"pcapng caplen 2^31", set(n, o[0]+20, 1<<31), []int{2, 3}, nil,
+			fmt.Sprintf("1@%d: packet claims 2147483648 captured bytes, more than the 262144 allowed: skipped", o[0])},
+		{"pcapng interfaces reset by section", with(func(g *ng) { g.shb(le); g.idb(1, 0); g.epb(1, 0, nil, 0); g.epb(0, 0, nil, 0) }), []int{1, 2, 3, 5}, nil,
+			fmt.Sprintf("4@%d: packet on interface 1, but the section describes 1: skipped", end+48)},
+		{"pcapng simple packet before interface", with(func(g *ng) { g.shb(le); g.spb(1, []byte{1}) }), []int{1, 2, 3}, nil,
+			fmt.Sprintf("4@%d: simple packet block, but the section describes no interface: skipped", end+28)},
+		{"pcapng statistics for unknown interface", with(func(g *ng) { g.isb(4, 1) }), []int{1, 2, 3}, nil,
+			fmt.Sprintf("4@%d: statistics for interface 4, but the section describes 1: ignored", end)},
+		{"pcap fraction of a second too big", set(p, 50+4, 1_500_000), []int{1, 2, 3}, []float64{0, 1.5, 0},
+			"2@50: timestamp's fraction of a second is 1500000 microseconds, not below 1000000: read as 1970-01-01 00:00:01.500000 UTC"},
+		func() survived {
+			var at int64
+			b := with(func(g *ng) {
+				g.idb(1, 0, g.opt(optTSOffset, le.AppendUint64(nil, 1<<40)))
+				at = g.epb(1, 7_000_000, []byte{4}, 0)
+			})
+			return survived{"pcapng time past 2262", b, []int{1, 2, 3, 4}, []float64{0, 0.000001, 0.000002, 0.000002},
+				fmt.Sprintf("4@%d: timestamp 7000000 (1000000 units a second, offset 1099511627776 s) is outside 1677-2262: read as 1970-01-01 00:00:00.000002 UTC", at)}
+		}(),
+		func() survived {
+			g := &ng{}
+			g.shb(le)
+			g.idb(1, 0, g.opt(optTSOffset, le.AppendUint64(nil, uint64(1<<64-1e10))))
+			at := g.epb(0, 5_000_000, []byte{1}, 0)
+			g.epb(0, 9_000_000_000_000_000, []byte{2}, 0) // 9e9 s less 1e10 s: 1938, good
+			return survived{"pcapng first packet's time before 1677", g.b, []int{1, 2}, []float64{0, -1e9},
+				fmt.Sprintf("1@%d: timestamp 5000000 (1000000 units a second, offset -10000000000 s) is outside 1677-2262: read as 1970-01-01 00:00:00.000000 UTC", at)}
+		}(),
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, v := range variants(t, tt.file) {
+				rd, err := v.open()
+				if err != nil {
+					t.Fatalf("%s: open: %v", v.name, err)
+				}
+				var warns []string
+				rd.OnWarning(func(w *Warning) {
+					if !errors.Is(w, ErrCorrupt) {
+						t.Errorf("%s: warning %v does not wrap ErrCorrupt", v.name, w)
+					}
+					warns = append(warns, fmt.Sprintf("%d@%d: %s", w.Packet, w.Offset, strings.TrimPrefix(w.Err.Error(), "corrupt: ")))
+				})
+				got, err := readAll(t, rd)
+				checkDamage(t, err, nil)
+				var nums []int
+				for _, p := range got {
+					nums = append(nums, p.N)
+				}
+				if fmt.Sprint(nums) != fmt.Sprint(tt.packets) {
+					t.Errorf("%s: packets %v, want %v", v.name, nums, tt.packets)
+				}
+				for i, want := range tt.times {
+					if i < len(got) && !got[i].Time.Equal(epoch.Add(time.Duration(want*1e9))) {
+						t.Errorf("%s: packet %d at %v, want %gs after 1970", v.name, got[i].N, got[i].Time, want)
+					}
+				}
+				if w := strings.Join(warns, "|"); w != tt.warn {
+					t.Errorf("%s: warnings\n got %q\nwant %q", v.name, w, tt.warn)
+				}
+				if t.Failed() {
+					t.FailNow()
+				}
+			}
+		})
 	}
-	end := int64(len(n))
+}
+
+func TestDamage(t *testing.T) {
+	p, n, o, end := damageFixtures()
+	set, with := setU32, threePcapngWith
 	tests := []struct {
 		name    string
 		file    []byte
@@ -436,9 +533,6 @@ func TestDamage(t *testing.T) {
 		{"pcapng length under 12", set(n, o[1]+4, 8), 1, &damage{2, o[1], ErrCorrupt}},
 		{"pcapng EPB under minimum", set(set(n, o[2]+4, 28), o[2]+24, 28), 2, &damage{3, o[2], ErrCorrupt}},
 		{"pcapng trailer mismatch", set(n, o[1]+48, 44), 1, &damage{2, o[1], ErrCorrupt}},
-		{"pcapng interface out of range", set(n, o[1]+8, 1), 1, &damage{2, o[1], ErrCorrupt}},
-		{"pcapng caplen past block", set(n, o[1]+20, 24), 1, &damage{2, o[1], ErrCorrupt}},
-		{"pcapng caplen 2^31", set(n, o[0]+20, 1<<31), 0, &damage{1, o[0], ErrCorrupt}},
 		{"pcapng block over max", set(n, o[2]+4, MaxBlockLen+4), 2, &damage{3, o[2], ErrCorrupt}},
 		{"pcapng huge skipped block cut", set(with(func(g *ng) { g.block(4, nil) }), end+4, 1<<31), 3, &damage{4, end, ErrTruncated}},
 		{"pcapng skipped block trailer", set(with(func(g *ng) { g.block(4, make([]byte, 8)) }), end+16, 24), 3, &damage{4, end, ErrCorrupt}},
@@ -447,9 +541,6 @@ func TestDamage(t *testing.T) {
 		{"pcapng second section version 2", with(func(g *ng) { g.shb(le); g.b[end+12] = 2 }), 3, &damage{4, end, ErrCorrupt}},
 		{"pcapng second section too short", set(with(func(g *ng) { g.shb(le) }), end+4, 24), 3, &damage{4, end, ErrCorrupt}},
 		{"pcapng second section cut", with(func(g *ng) { g.shb(be) })[:end+10], 3, &damage{4, end, ErrTruncated}},
-		{"pcapng interfaces reset by section", with(func(g *ng) { g.shb(le); g.idb(1, 0); g.epb(1, 0, nil, 0) }), 3, &damage{4, end + 48, ErrCorrupt}},
-		{"pcapng simple packet before interface", with(func(g *ng) { g.shb(le); g.spb(1, []byte{1}) }), 3, &damage{4, end + 28, ErrCorrupt}},
-		{"pcapng statistics for unknown interface", with(func(g *ng) { g.isb(4, 1) }), 3, &damage{4, end, ErrCorrupt}},
 		{"pcapng unsupported resolution", with(func(g *ng) { g.idb(1, 0, g.opt(optTSResol, []byte{20})) }), 3, &damage{4, end, ErrCorrupt}},
 		{"pcapng unsupported binary resolution", with(func(g *ng) { g.idb(1, 0, g.opt(optTSResol, []byte{0x80 | 64})) }), 3, &damage{4, end, ErrCorrupt}},
 	}

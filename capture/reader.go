@@ -99,6 +99,8 @@ type Reader struct {
 	nanos  bool
 	link   LinkType
 
+	warn func(*Warning) // OnWarning's
+
 	// pcapng
 	sections  int
 	ifaces    []iface // interfaces of the current section
@@ -679,6 +681,27 @@ func (rd *Reader) damage(off int64, cause error, format string, args ...any) err
 		Packet: rd.n + 1,
 		Offset: off,
 		Err:    fmt.Errorf("%w: %s", cause, fmt.Sprintf(format, args...)),
+	}
+}
+
+// OnWarning sets the function that receives what reading survived: a
+// packet record skipped, a timestamp read otherwise than written. Without
+// one, they pass unreported. The Warning is valid only during the call.
+func (rd *Reader) OnWarning(f func(*Warning)) { rd.warn = f }
+
+// warnf reports a Warning for packet n, whose record starts at off.
+func (rd *Reader) warnf(n int, off int64, format string, args ...any) {
+	if rd.warn != nil {
+		rd.warn(&Warning{Packet: n, Offset: off, Err: fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))})
+	}
+}
+
+// skipPacket uses up the next packet number for a packet record whose framing
+// is sound but whose packet cannot be taken, and reports it.
+func (rd *Reader) skipPacket(off int64, format string, args ...any) {
+	rd.n++
+	if rd.warn != nil {
+		rd.warn(&Warning{Packet: rd.n, Offset: off, Skipped: true, Err: fmt.Errorf("%w: %s: skipped", ErrCorrupt, fmt.Sprintf(format, args...))})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/sipflow/sipflow/capture"
@@ -18,6 +19,7 @@ var (
 	ErrBadHeader       = errors.New("bad header")
 	ErrStreamGap       = errors.New("TCP data missing from the capture")
 	ErrTimestamp       = errors.New("timestamp jumps ahead")
+	ErrUnknownLink     = errors.New("unknown link type")
 )
 
 // Warning is something wrong with one packet. Decoding goes on.
@@ -117,16 +119,17 @@ type Decoder struct {
 	// Per-frame state. curN and curTime are the packet a message is
 	// attributed to: the current one, or, when held TCP segments are
 	// drained, the one that completed the message.
-	pkt       *capture.Packet
-	curN      int
-	curTime   time.Time
-	fragParts []int // packets of the datagram being decoded, when reassembled from fragments
-	parts     []int // packets of the message being handed on (nil: just curN)
-	encap     string
-	clock     ptime.Clock // packet time for timeouts: a glitch's jump is held back
-	lastGC    ptime.Instant
-	nextGC    ptime.Instant // lastGC + 1 s: every packet compares with both (Sub does more: overflow checks)
-	hepTime   time.Time
+	pkt          *capture.Packet
+	curN         int
+	curTime      time.Time
+	fragParts    []int // packets of the datagram being decoded, when reassembled from fragments
+	parts        []int // packets of the message being handed on (nil: just curN)
+	encap        string
+	clock        ptime.Clock        // packet time for timeouts: a glitch's jump is held back
+	unknownLinks []capture.LinkType // link types warned of (unknownLink)
+	lastGC       ptime.Instant
+	nextGC       ptime.Instant // lastGC + 1 s: every packet compares with both (Sub does more: overflow checks)
+	hepTime      time.Time
 }
 
 // NewDecoder returns a Decoder that reports to h.
@@ -261,7 +264,20 @@ func (d *Decoder) link(lt capture.LinkType, b []byte, depth int) {
 		d.etherType(binary.BigEndian.Uint16(b[0:2]), b[20:], depth)
 	default:
 		d.Stats.UnknownLink++
+		d.unknownLink(lt)
 	}
+}
+
+// unknownLink warns of the first packet of each link type sipflow does not
+// decode (of the first few types); the others are only counted, in
+// Stats.UnknownLink.
+func (d *Decoder) unknownLink(lt capture.LinkType) {
+	if slices.Contains(d.unknownLinks, lt) || len(d.unknownLinks) >= 8 {
+		return
+	}
+	d.unknownLinks = append(d.unknownLinks, lt)
+	d.warn = Warning{N: d.curN, Err: fmt.Errorf("%w: link type %d is not one sipflow decodes: this packet, and every later one of that link type, skipped", ErrUnknownLink, uint16(lt))}
+	d.h.Warn(&d.warn)
 }
 
 func (d *Decoder) ethernet(b []byte, depth int) {

@@ -680,3 +680,23 @@ func TestTimestampGlitch(t *testing.T) {
 		}
 	})
 }
+
+// TestUnknownLink: the first packet of a link type sipflow does not decode
+// is warned of, naming the type; the rest are counted.
+func TestUnknownLink(t *testing.T) {
+	r := &recorder{}
+	d := decode.NewDecoder(r, decode.Options{})
+	for i, lt := range []capture.LinkType{147, capture.LinkEthernet, 147, 148, 147} {
+		f := synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", invite(fmt.Sprint("u", i), 0))
+		d.Decode(&capture.Packet{N: i + 1, Time: t0, Link: lt, Data: f, Length: len(f)})
+	}
+	d.Flush()
+	want := "packet 1: unknown link type: link type 147 is not one sipflow decodes: this packet, and every later one of that link type, skipped\n" +
+		"packet 4: unknown link type: link type 148 is not one sipflow decodes: this packet, and every later one of that link type, skipped"
+	if got := strings.Join(r.warns, "\n"); got != want {
+		t.Errorf("warnings:\n got %q\nwant %q", got, want)
+	}
+	if d.Stats.UnknownLink != 4 || len(r.msgs) != 1 {
+		t.Errorf("UnknownLink %d, messages %q; want 4 and the Ethernet packet's", d.Stats.UnknownLink, r.msgs)
+	}
+}

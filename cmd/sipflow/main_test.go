@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/gopacket/layers"
 
+	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/internal/synth"
 )
 
@@ -328,5 +329,93 @@ func TestMemProfileSampling(t *testing.T) {
 				t.Errorf("MemProfileRate = %d, want %d", runtime.MemProfileRate, tc.want)
 			}
 		})
+	}
+}
+
+// TestDamagedRecordsSurvive: a capture with a packet record that cannot be
+// taken (on an interface its section does not describe) and one packet
+// stamped an hour ahead of the rest, in the middle of a call: both are
+// warned of, naming the packet, and the call comes out as it does from the
+// capture without them. (The record ended the file; the timestamp
+// finished the call as it stood, and made its BYE a call of its own.)
+func TestDamagedRecordsSurvive(t *testing.T) {
+	src, err := capture.Open(repoTestdata("call_rtp.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	le := binary.LittleEndian
+	block := func(b []byte, typ uint32, body []byte) []byte {
+		for len(body)%4 != 0 {
+			body = append(body, 0)
+		}
+		b = le.AppendUint32(b, typ)
+		b = le.AppendUint32(b, uint32(12+len(body)))
+		b = append(b, body...)
+		return le.AppendUint32(b, uint32(12+len(body)))
+	}
+	epb := func(b []byte, iface uint32, at time.Time, data []byte) []byte {
+		us := uint64(at.UnixMicro())
+		body := le.AppendUint32(nil, iface)
+		body = le.AppendUint32(body, uint32(us>>32))
+		body = le.AppendUint32(body, uint32(us))
+		body = le.AppendUint32(body, uint32(len(data)))
+		body = le.AppendUint32(body, uint32(len(data)))
+		return block(b, 6, append(body, data...))
+	}
+	shb := le.AppendUint32(nil, 0x1a2b3c4d)
+	shb = le.AppendUint16(shb, 1)
+	shb = le.AppendUint16(shb, 0)
+	shb = le.AppendUint64(shb, ^uint64(0))
+	b := block(nil, 0x0a0d0d0a, shb)
+	var last time.Time
+	for {
+		p, err := src.Next()
+		if err != nil {
+			break
+		}
+		if p.N == 1 {
+			b = block(b, 1, le.AppendUint32(le.AppendUint16(nil, uint16(p.Link)), 0))
+		}
+		b = epb(b, 0, p.Time, p.Data)
+		switch p.N {
+		case 10: // packet 11: an interface the section does not describe
+			b = epb(b, 5, p.Time, p.Data)
+		case 70: // packet 72: an hour ahead, then back
+			b = epb(b, 0, p.Time.Add(time.Hour), synth.UDP("127.0.0.9:9", "127.0.0.10:9", []byte("not SIP")))
+		}
+		last = p.Time
+	}
+	if last.IsZero() {
+		t.Fatal("no packets read")
+	}
+	damaged := writeFile(t, "damaged.pcapng", b)
+	want, _, _ := sipflow(t, nil, "calls", repoTestdata("call_rtp.pcap"))
+	out, errs, code := sipflow(t, nil, "calls", damaged)
+	if code != 0 || out != want {
+		t.Errorf("exit %d, stdout\n%s\nwant exit 0 and\n%s", code, out, want)
+	}
+	for _, w := range []string{
+		"sipflow: warning: " + damaged + ": packet 11: at byte offset ",
+		": corrupt: packet on interface 5, but the section describes 1: skipped\n",
+		"sipflow: warning: " + damaged + ": packet 72: timestamp jumps ahead: ",
+		" is 1h0m0s after the packets around it (",
+	} {
+		if !strings.Contains(errs, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errs)
+		}
+	}
+}
+
+// TestUnknownLinkNoted: packets of a link type sipflow does not decode are
+// warned of once and counted in a note, not dropped in silence.
+func TestUnknownLinkNoted(t *testing.T) {
+	frame := synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", []byte("OPTIONS sip:x SIP/2.0\r\n\r\n"))
+	file := writeFile(t, "user0.pcap", pcapBytes(t, layers.LinkType(147), frame, frame, frame))
+	out, errs, code := sipflow(t, nil, "calls", file)
+	want := "sipflow: warning: " + file + ": packet 1: unknown link type: link type 147 is not one sipflow decodes: this packet, and every later one of that link type, skipped\n" +
+		"sipflow: note: " + file + ": 3 packet(s) of a link type sipflow does not decode were skipped\n"
+	if code != 0 || out != "no calls\n" || errs != want {
+		t.Errorf("exit %d, stdout %q, stderr\n%s\nwant exit 0, no calls, and\n%s", code, out, errs, want)
 	}
 }

@@ -127,6 +127,13 @@ func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, erro
 	if h.warnings == nil {
 		h.warnings = &warnings{w: g.Err, file: name}
 	}
+	if rd, ok := src.(*capture.Reader); ok {
+		// What reading survived (a packet record skipped, a timestamp read
+		// otherwise than written) is a warning like the decoder's.
+		rd.OnWarning(func(w *capture.Warning) {
+			h.warnings.Warn(&decode.Warning{N: w.Packet, Err: fmt.Errorf("at byte offset %d: %w", w.Offset, w.Err)})
+		})
+	}
 	dec := decode.NewDecoder(h, decode.Options{Keep: h.keep, Lean: h.lean})
 	damage := decodePackets(src, dec, h)
 	dec.Flush()
@@ -139,6 +146,9 @@ func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, erro
 		h.end(&dec.Stats, drops, known)
 	}
 	h.warnings.summary()
+	if n := dec.Stats.UnknownLink; n > 0 {
+		fmt.Fprintf(g.Err, "sipflow: note: %s: %d packet(s) of a link type sipflow does not decode were skipped\n", render.SanitizeString(name), n)
+	}
 	if damage != nil {
 		var de *capture.DamageError
 		if !errors.As(damage, &de) {
