@@ -123,7 +123,7 @@ type Correlator struct {
 	now       time.Time
 	nextCheck ptime.Instant    // when Advance next expires calls
 	clock     ptime.Clock      // packet time, a glitch's jump held back
-	heldLegs  []*Leg           // legs media touched while the clock held a jump (touch)
+	heldLegs  []*Leg           // legs media touched while the clock held a jump (AddDatagramFlow)
 	held      []decode.Message // SIP messages of the held jump's time (hold)
 	settling  bool             // Add is adding them: the clock has moved already
 	heldArena decode.Arena
@@ -408,25 +408,12 @@ func (c *Correlator) Add(d *decode.Message) {
 	} else if c.opts.Media && m.hasSDP {
 		c.sdpSeen(leg, m, d.SDP)
 	}
-	c.touch(leg, m.Time)
-}
-
-// touch records activity on l at packet time t, and moves it to the back
-// of its list. Its expiry goes by the clock (seen), not by t: a message
-// stamped out of order must neither finish the call early nor keep it,
-// and every call after it in the list, from finishing. While the clock
-// holds a jump, media of the jump's time stamps l with it, set back to the
-// clock's should the jump prove a glitch (settle); SIP messages wait
-// instead (hold).
-func (c *Correlator) touch(l *Leg, t time.Time) {
-	if l.last.Before(t) {
-		l.last = t
-	}
-	l.seen = c.clock.Latest()
-	if c.clock.Holding() {
-		c.heldLegs = append(c.heldLegs, l)
-	}
-	c.requeue(l)
+	// Expiry goes by the clock (seen), not by the message's time: one
+	// stamped out of order must neither finish the call early nor keep
+	// it, and every call after it in its list, from finishing. (No
+	// message is added while the clock holds a step: hold.)
+	leg.last, leg.seen = m.Time, c.clock.Now()
+	c.requeue(leg)
 }
 
 // intern returns b as a string, reusing one of the leg's recent strings
@@ -813,11 +800,23 @@ func (l *Leg) unanswered() bool {
 // it had been taken at once; at the time the clock stayed at, when it was
 // a glitch.
 func (c *Correlator) Advance(t time.Time) {
-	at := ptime.Of(t)
-	if c.clock.Settles(at) {
-		c.settle(at)
+	if at := ptime.Of(t); !at.Before(c.nextCheck) || c.clock.Holding() {
+		c.tick(at)
 	}
-	c.clock.Step(at, 0)
+}
+
+// tick moves the clock to at, settling a held step first, and expires
+// calls at most every advanceStep of it. Advance calls it only when at
+// reaches the next expiry or the clock holds a step: a time less than
+// advanceStep past the last expiry moves nothing that matters, so the
+// clock may lag by as much.
+func (c *Correlator) tick(at ptime.Instant) {
+	if !c.clock.Quick(at) {
+		if c.clock.Settles(at) {
+			c.settle(at)
+		}
+		c.clock.Step(at, 0)
+	}
 	if !c.clock.Now().Before(c.nextCheck) {
 		c.expire()
 	}

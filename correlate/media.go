@@ -157,7 +157,13 @@ func (c *Correlator) AddDatagramFlow(n int, t time.Time, f *UDPFlow, payload []b
 		// Media keeps a call alive: a long call without SIP refreshes must
 		// not be finished by the idle timeout while it still talks. (To the
 		// second: requeueing on every packet would cost more than it says.)
-		c.touch(l, t)
+		// While the clock holds a step, the leg is stamped with its time,
+		// and set back should it prove a glitch (settle).
+		l.last, l.seen = t, c.clock.Latest()
+		if c.clock.Holding() {
+			c.heldLegs = append(c.heldLegs, l)
+		}
+		c.requeue(l)
 	}
 }
 

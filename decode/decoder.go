@@ -127,8 +127,9 @@ type Decoder struct {
 	encap        string
 	clock        ptime.Clock        // packet time for timeouts: a glitch's jump is held back
 	unknownLinks []capture.LinkType // link types warned of (unknownLink)
-	lastGC       ptime.Instant
-	nextGC       ptime.Instant // lastGC + 1 s: every packet compares with both (Sub does more: overflow checks)
+	nextGC       ptime.Instant      // when Decode next expires fragments and streams: 1 s of packet time after it last did
+	prevAt       ptime.Instant      // the previous packet\'s time
+	beforeHeld   ptime.Instant      // the time of the packet before the one whose step the clock holds
 	hepTime      time.Time
 }
 
@@ -144,8 +145,7 @@ func NewDecoder(h Handler, opts Options) *Decoder {
 		opts.FragmentTimeout = 30 * time.Second
 	}
 	d := &Decoder{opts: opts, h: h}
-	d.lastGC = ptime.Of(time.Time{})
-	d.nextGC = d.lastGC
+	d.nextGC = ptime.Of(time.Time{})
 	d.frags.init()
 	d.tcp.init()
 	return d
@@ -159,15 +159,32 @@ func (d *Decoder) Decode(p *capture.Packet) {
 	d.encap = ""
 	d.Stats.Packets++
 	d.Stats.Bytes += int64(len(p.Data))
-	if d.clock.Step(ptime.Of(p.Time), p.N) {
-		d.glitch(d.clock.Glitch())
+	at := ptime.Of(p.Time)
+	if !at.Before(d.nextGC) || d.clock.Holding() {
+		d.tick(at, p.N)
 	}
-	if at := d.clock.Now(); d.nextGC.Before(at) || at.Before(d.lastGC) {
-		d.expire(at.Time())
-		d.lastGC, d.nextGC = at, at.Add(time.Second)
-	}
+	d.prevAt = at
 	d.link(p.Link, p.Data, 0)
 	d.pkt = nil
+}
+
+// tick moves the clock to packet n's time, at, and expires fragments and
+// streams once a second of it. Decode calls it only when at reaches the
+// next expiry or the clock holds a step: a packet less than a second past
+// the last expiry moves nothing that matters, so the clock may lag by as
+// much (a jump is then held from 10 to 11 s up).
+func (d *Decoder) tick(at ptime.Instant, n int) {
+	if !d.clock.Quick(at) && d.clock.Step(at, n) {
+		d.glitch(d.clock.Glitch())
+	}
+	if d.clock.HeldPacket() == n && n > 1 {
+		d.beforeHeld = d.prevAt // for the warning, should it prove a glitch
+	}
+	// The clock never goes back: Now is the latest time it took.
+	if now := d.clock.Now(); !now.Before(d.nextGC) {
+		d.expire(now.Time())
+		d.nextGC = now.Add(time.Second)
+	}
 }
 
 // Flush ends every TCP stream and fragment queue, reporting messages left
@@ -183,8 +200,12 @@ func (d *Decoder) Flush() {
 // and so is the correlation of calls, which keeps a Clock of its own.
 func (d *Decoder) glitch(g ptime.Glitch) {
 	d.Stats.TimeGlitches++
-	d.warn = Warning{N: g.N, Err: fmt.Errorf("%w: %s is %s after the packets around it (%s); not used to time anything out",
-		ErrTimestamp, g.Time.Time().Format(glitchLayout), ptime.Sub(g.Time.Time(), g.Back.Time()).Round(time.Millisecond), g.Back.Time().Format(glitchLayout))}
+	which, other := "before", d.beforeHeld
+	if g.N == 1 {
+		which, other = "after", ptime.Of(d.curTime)
+	}
+	d.warn = Warning{N: g.N, Err: fmt.Errorf("%w: %s is %s after the packet %s it (%s), and the next goes back; not used to time anything out",
+		ErrTimestamp, g.Time.Time().Format(glitchLayout), ptime.Sub(g.Time.Time(), other.Time()), which, other.Time().Format(glitchLayout))}
 	d.h.Warn(&d.warn)
 }
 

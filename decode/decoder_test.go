@@ -663,7 +663,17 @@ func TestTimestampGlitch(t *testing.T) {
 		times[1] = time.Hour
 		r := decodeAt(times, frames)
 		expectMsgs(t, r, fmt.Sprintf("%d 10.0.0.1:5060>10.0.0.2:5060 udp INVITE glitch", len(frames)))
-		want := "packet 2: timestamp jumps ahead: 2026-11-22 11:00:00.000000 UTC is 1h0m0s after the packets around it (2026-11-22 10:00:00.000000 UTC); not used to time anything out"
+		want := "packet 2: timestamp jumps ahead: 2026-11-22 11:00:00.000000 UTC is 1h0m0s after the packet before it (2026-11-22 10:00:00.000000 UTC), and the next goes back; not used to time anything out"
+		if strings.Join(r.warns, "\n") != want {
+			t.Errorf("warnings:\n got %q\nwant %q", r.warns, want)
+		}
+	})
+	t.Run("glitch in the first packet", func(t *testing.T) {
+		times := append([]time.Duration(nil), times...)
+		times[0] = time.Hour
+		r := decodeAt(times, frames)
+		expectMsgs(t, r, fmt.Sprintf("%d 10.0.0.1:5060>10.0.0.2:5060 udp INVITE glitch", len(frames)))
+		want := "packet 1: timestamp jumps ahead: 2026-11-22 11:00:00.000000 UTC is 59m59.999s after the packet after it (2026-11-22 10:00:00.001000 UTC), and the next goes back; not used to time anything out"
 		if strings.Join(r.warns, "\n") != want {
 			t.Errorf("warnings:\n got %q\nwant %q", r.warns, want)
 		}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -389,21 +390,33 @@ func TestDamagedRecordsSurvive(t *testing.T) {
 	if last.IsZero() {
 		t.Fatal("no packets read")
 	}
-	damaged := writeFile(t, "damaged.pcapng", b)
 	want, _, _ := sipflow(t, nil, "calls", repoTestdata("call_rtp.pcap"))
-	out, errs, code := sipflow(t, nil, "calls", damaged)
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := regexp.MustCompile("(?s)```\n\\$ sipflow calls damaged.pcapng\n(.*?)```\n").FindSubmatch(readme)
+	t.Setenv("COLUMNS", "")
+	t.Chdir(t.TempDir()) // the README's example names the file as given
+	if err := os.WriteFile("damaged.pcapng", b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := sipflow(t, nil, "calls", "damaged.pcapng")
 	if code != 0 || out != want {
 		t.Errorf("exit %d, stdout\n%s\nwant exit 0 and\n%s", code, out, want)
 	}
 	for _, w := range []string{
-		"sipflow: warning: " + damaged + ": packet 11: at byte offset ",
+		"sipflow: warning: damaged.pcapng: packet 11: at byte offset ",
 		": corrupt: packet on interface 5, but the section describes 1: skipped\n",
-		"sipflow: warning: " + damaged + ": packet 72: timestamp jumps ahead: ",
-		" is 1h0m0s after the packets around it (",
+		"sipflow: warning: damaged.pcapng: packet 72: timestamp jumps ahead: ",
+		" is 1h0m0s after the packet before it (",
 	} {
 		if !strings.Contains(errs, w) {
 			t.Errorf("stderr lacks %q:\n%s", w, errs)
 		}
+	}
+	if shown == nil || string(shown[1]) != errs+out {
+		t.Errorf("the README's example differs from what a terminal shows:\n%s%s", errs, out)
 	}
 }
 

@@ -6,7 +6,15 @@ import "time"
 // a longer one waits for the next packet to confirm it. Whole seconds.
 const JumpLimit = 10 * time.Second
 
-const jumpSecs = uint64(JumpLimit / time.Second)
+const jumpSecs = int64(JumpLimit / time.Second)
+
+// edgeSec is t's seconds plus JumpLimit's, saturated.
+func edgeSec(t Instant) int64 {
+	if t.sec > maxSec-jumpSecs {
+		return maxSec
+	}
+	return t.sec + jumpSecs
+}
 
 // Clock is a capture's time for timeouts. It follows packet times, but a
 // step forward of more than JumpLimit is held until the next packet with
@@ -23,12 +31,13 @@ const jumpSecs = uint64(JumpLimit / time.Second)
 // The zero Clock has seen no packet; its first packet is held like a jump,
 // so a glitch in the very first packet is found too.
 type Clock struct {
-	now    Instant // the latest time taken
-	state  uint8
-	taken  bool    // now is set: a time was taken
-	held   Instant // the step being held
-	heldN  int     // its packet
-	glitch Glitch  // the last one found
+	now     Instant // the latest time taken
+	edgeSec int64   // now's seconds + JumpLimit's: Quick takes what is before
+	state   uint8
+	taken   bool    // now is set: a time was taken
+	held    Instant // the step being held
+	heldN   int     // its packet
+	glitch  Glitch  // the last one found
 }
 
 // A Clock's states.
@@ -46,21 +55,25 @@ type Glitch struct {
 	Back Instant // the time the clock stayed at
 }
 
+// Quick takes t, when it is the common case: a time less than
+// JumpLimit's whole seconds past Now, or not past it at all. It reports
+// whether it did; when it did not, call Step. It is a few compares,
+// inlined, where Step is a call.
+func (c *Clock) Quick(t Instant) bool {
+	if c.state != clockRunning || t.sec >= c.edgeSec {
+		return false
+	}
+	if c.now.Before(t) {
+		c.now, c.edgeSec = t, edgeSec(t)
+	}
+	return true
+}
+
 // Step moves the clock with packet n's time t. It reports whether t showed
 // that a held step was a glitch; Glitch returns it.
-//
-// The common case, a time less than JumpLimit's whole seconds past Now,
-// is a few compares, inlined.
 func (c *Clock) Step(t Instant, n int) bool {
-	if c.state == clockRunning {
-		if !c.now.Before(t) {
-			return false
-		}
-		// Not near the limit, beyond it, or too far apart to subtract.
-		if uint64(t.sec-c.now.sec) < jumpSecs {
-			c.now = t
-			return false
-		}
+	if c.Quick(t) {
+		return false
 	}
 	return c.step(t, n)
 }
@@ -74,7 +87,7 @@ func (c *Clock) step(t Instant, n int) bool {
 	case c.state == clockHolding: // t is the held time again
 	case c.state == clockRunning && !c.now.Add(JumpLimit).Before(t):
 		if c.now.Before(t) {
-			c.now = t
+			c.now, c.edgeSec = t, edgeSec(t)
 		}
 	default:
 		c.held, c.heldN, c.state = t, n, clockHolding
@@ -126,7 +139,7 @@ func (c *Clock) Confirm() {
 // take moves now to t, if t is later or nothing was taken yet.
 func (c *Clock) take(t Instant) {
 	if !c.taken || c.now.Before(t) {
-		c.now, c.taken = t, true
+		c.now, c.edgeSec, c.taken = t, edgeSec(t), true
 	}
 	c.state = clockRunning
 }
@@ -150,6 +163,15 @@ func (c *Clock) Latest() Instant {
 		return c.held
 	}
 	return c.Now()
+}
+
+// HeldPacket is the packet whose step is held, as given to Step; 0 when
+// none is.
+func (c *Clock) HeldPacket() int {
+	if c.state != clockHolding {
+		return 0
+	}
+	return c.heldN
 }
 
 // Holding reports whether a step is held.
