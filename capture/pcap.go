@@ -61,7 +61,7 @@ func (rd *Reader) nextPcap() (*Packet, error) {
 	}
 	rd.n++
 	if nsec >= 1e9 {
-		rd.badFraction(off, sec, frac)
+		rd.badFraction(off, sec, frac, nsec)
 	}
 	// Field by field: assigning a whole Packet is a bulk copy with write
 	// barriers, measurably slower on this path.
@@ -81,15 +81,11 @@ func (rd *Reader) nextPcap() (*Packet, error) {
 // more. The time is read as written, the fraction's whole seconds carried
 // (as time.Unix does): an impossible value has no better reading, and the
 // warning says which packet's time to doubt.
-func (rd *Reader) badFraction(off int64, sec, frac uint32) {
+func (rd *Reader) badFraction(off int64, sec, frac uint32, nsec int64) {
 	unit, limit := "microseconds", 1_000_000
 	if rd.nanos {
 		unit, limit = "nanoseconds", 1_000_000_000
 	}
-	nsec := int64(frac)
-	if !rd.nanos {
-		nsec *= 1000
-	}
 	rd.warnf(rd.n, off, "timestamp's fraction of a second is %d %s, not below %d: read as %s",
-		frac, unit, limit, time.Unix(int64(sec), nsec).UTC().Format("2006-01-02 15:04:05.000000 UTC"))
+		frac, unit, limit, time.Unix(int64(sec), nsec).UTC().Format(warnLayout))
 }

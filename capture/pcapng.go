@@ -346,7 +346,7 @@ func (rd *Reader) badTime(off int64, ts uint64, f *iface) {
 		rd.pkt.Time = time.Unix(0, 0).UTC()
 	}
 	rd.warnf(rd.n, off, "timestamp %d (%d units a second, offset %d s) is outside 1677-2262: read as %s",
-		ts, f.div, f.offset, rd.pkt.Time.Format("2006-01-02 15:04:05.000000 UTC"))
+		ts, f.div, f.offset, rd.pkt.Time.Format(warnLayout))
 }
 
 // simplePacket fills the packet of a simple packet block: interface 0, no

@@ -691,19 +691,26 @@ func (rd *Reader) OnWarning(f func(*Warning)) { rd.warn = f }
 
 // warnf reports a Warning for packet n, whose record starts at off.
 func (rd *Reader) warnf(n int, off int64, format string, args ...any) {
-	if rd.warn != nil {
-		rd.warn(&Warning{Packet: n, Offset: off, Err: fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))})
-	}
+	rd.report(Warning{Packet: n, Offset: off}, format, args...)
 }
 
 // skipPacket uses up the next packet number for a packet record whose framing
 // is sound but whose packet cannot be taken, and reports it.
 func (rd *Reader) skipPacket(off int64, format string, args ...any) {
 	rd.n++
+	rd.report(Warning{Packet: rd.n, Offset: off, Skipped: true}, format+": skipped", args...)
+}
+
+// report hands w, its Err made from format, to OnWarning's function.
+func (rd *Reader) report(w Warning, format string, args ...any) {
 	if rd.warn != nil {
-		rd.warn(&Warning{Packet: rd.n, Offset: off, Skipped: true, Err: fmt.Errorf("%w: %s: skipped", ErrCorrupt, fmt.Sprintf(format, args...))})
+		w.Err = fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+		rd.warn(&w)
 	}
 }
+
+// warnLayout is how warnings show packet times: UTC, to the microsecond.
+const warnLayout = "2006-01-02 15:04:05.000000 UTC"
 
 // cut explains why the record starting at off (want bytes long) could not be
 // read in full, after ensure or skip failed.

@@ -811,18 +811,25 @@ func (c *Correlator) Advance(t time.Time) {
 // advanceStep past the last expiry moves nothing that matters, so the
 // clock may lag by as much.
 func (c *Correlator) tick(at ptime.Instant) {
-	if !c.clock.Quick(at) {
-		if c.clock.Settles(at) {
-			c.settle(at)
-		}
-		c.clock.Step(at, 0)
+	if c.clock.Settles(at) {
+		c.settle(at)
 	}
+	c.clock.Step(at, 0)
 	if !c.clock.Now().Before(c.nextCheck) {
 		c.expire()
 	}
 }
 
-// settle decides the held step with the next packet's time, at.
+// confirm takes the held step as it stands (the capture ended, or too
+// many messages wait for it) and adds its messages.
+func (c *Correlator) confirm() {
+	c.clock.Confirm()
+	c.settle(c.clock.Now())
+}
+
+// settle decides the held step with the next packet's time, at, and adds
+// the messages that waited for it. (With no step held, as after Confirm,
+// it only expires what is due.)
 func (c *Correlator) settle(at ptime.Instant) {
 	if c.clock.Settle(at) {
 		// Media of the held time touched these legs with its time.
@@ -871,16 +878,11 @@ const maxHeld = 256
 // hold keeps a copy of d, a message of the held time, until the step is
 // settled.
 func (c *Correlator) hold(d *decode.Message) {
-	if len(c.held) == maxHeld {
-		c.clock.Confirm()
-		c.settle(c.clock.Now())
-		c.settling = true
-		c.Add(d)
-		c.settling = false
-		return
-	}
 	c.held = append(c.held, decode.Message{})
 	d.CopyTo(&c.held[len(c.held)-1], &c.heldArena)
+	if len(c.held) == maxHeld {
+		c.confirm()
+	}
 }
 
 // expire finishes the calls that have been quiet long enough by the clock.
@@ -918,8 +920,7 @@ const advanceStep = 100 * time.Millisecond
 // tombstone: no retransmission can follow the end of the capture.
 func (c *Correlator) Flush() {
 	if c.clock.Holding() {
-		c.clock.Confirm()
-		c.settle(c.clock.Now())
+		c.confirm()
 	}
 	if end := c.clock.Now(); ptime.Of(c.now).Before(end) {
 		c.now = end.Time()

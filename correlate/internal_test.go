@@ -595,3 +595,40 @@ func TestFlowKeyEqual(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldBounded: a capture whose clock sticks at a time far ahead of
+// the packets before it holds fewer than maxHeld messages waiting for the
+// step to be settled: the maxHeld-th confirms it, the rest are added as
+// they come, and every message is counted by the end.
+func TestHeldBounded(t *testing.T) {
+	c := New(Options{}, func(*Call) {})
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	add := func(i int, at time.Time) {
+		raw := fmt.Sprintf("OPTIONS sip:x@h SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%d\r\nFrom: <sip:a@h>;tag=f\r\nTo: <sip:x@h>\r\nCall-ID: stuck-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", i, i)
+		var m decode.Message
+		if err := decode.ParseSIP([]byte(raw), &m); err != nil {
+			t.Fatal(err)
+		}
+		m.N, m.Time = i+1, at
+		c.Add(&m)
+	}
+	add(0, t0)
+	add(1, t0.Add(time.Second))
+	const n = 3 * maxHeld
+	peak := 0
+	for i := 2; i < n; i++ {
+		add(i, t0.Add(time.Hour))
+		peak = max(peak, len(c.held))
+		if len(c.held) > maxHeld {
+			t.Fatalf("after message %d: %d held, more than %d", i+1, len(c.held), maxHeld)
+		}
+	}
+	// maxHeld-1 at most between adds: the maxHeld-th confirms the step.
+	if peak != maxHeld-1 || len(c.held) != 0 {
+		t.Errorf("held at most %d, %d at the end; want %d, then none (the step taken)", peak, len(c.held), maxHeld-1)
+	}
+	c.Flush()
+	if c.Stats.Messages != n {
+		t.Errorf("%d messages counted, want %d", c.Stats.Messages, n)
+	}
+}

@@ -128,7 +128,7 @@ type Decoder struct {
 	clock        ptime.Clock        // packet time for timeouts: a glitch's jump is held back
 	unknownLinks []capture.LinkType // link types warned of (unknownLink)
 	nextGC       ptime.Instant      // when Decode next expires fragments and streams: 1 s of packet time after it last did
-	prevAt       ptime.Instant      // the previous packet\'s time
+	prevAt       ptime.Instant      // the previous packet's time
 	beforeHeld   ptime.Instant      // the time of the packet before the one whose step the clock holds
 	hepTime      time.Time
 }
@@ -174,7 +174,7 @@ func (d *Decoder) Decode(p *capture.Packet) {
 // the last expiry moves nothing that matters, so the clock may lag by as
 // much (a jump is then held from 10 to 11 s up).
 func (d *Decoder) tick(at ptime.Instant, n int) {
-	if !d.clock.Quick(at) && d.clock.Step(at, n) {
+	if d.clock.Step(at, n) {
 		d.glitch(d.clock.Glitch())
 	}
 	if d.clock.HeldPacket() == n && n > 1 {

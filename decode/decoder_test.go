@@ -658,26 +658,23 @@ func TestTimestampGlitch(t *testing.T) {
 		times[i] = time.Duration(i) * time.Millisecond
 	}
 
-	t.Run("glitch", func(t *testing.T) {
-		times := append([]time.Duration(nil), times...)
-		times[1] = time.Hour
-		r := decodeAt(times, frames)
-		expectMsgs(t, r, fmt.Sprintf("%d 10.0.0.1:5060>10.0.0.2:5060 udp INVITE glitch", len(frames)))
-		want := "packet 2: timestamp jumps ahead: 2026-11-22 11:00:00.000000 UTC is 1h0m0s after the packet before it (2026-11-22 10:00:00.000000 UTC), and the next goes back; not used to time anything out"
-		if strings.Join(r.warns, "\n") != want {
-			t.Errorf("warnings:\n got %q\nwant %q", r.warns, want)
-		}
-	})
-	t.Run("glitch in the first packet", func(t *testing.T) {
-		times := append([]time.Duration(nil), times...)
-		times[0] = time.Hour
-		r := decodeAt(times, frames)
-		expectMsgs(t, r, fmt.Sprintf("%d 10.0.0.1:5060>10.0.0.2:5060 udp INVITE glitch", len(frames)))
-		want := "packet 1: timestamp jumps ahead: 2026-11-22 11:00:00.000000 UTC is 59m59.999s after the packet after it (2026-11-22 10:00:00.001000 UTC), and the next goes back; not used to time anything out"
-		if strings.Join(r.warns, "\n") != want {
-			t.Errorf("warnings:\n got %q\nwant %q", r.warns, want)
-		}
-	})
+	for _, g := range []struct {
+		packet int // the one stamped an hour on
+		want   string
+	}{
+		{2, "packet 2: timestamp jumps ahead: 2026-11-22 11:00:00.000000 UTC is 1h0m0s after the packet before it (2026-11-22 10:00:00.000000 UTC), and the next goes back; not used to time anything out"},
+		{1, "packet 1: timestamp jumps ahead: 2026-11-22 11:00:00.000000 UTC is 59m59.999s after the packet after it (2026-11-22 10:00:00.001000 UTC), and the next goes back; not used to time anything out"},
+	} {
+		t.Run(fmt.Sprint("glitch in packet ", g.packet), func(t *testing.T) {
+			times := append([]time.Duration(nil), times...)
+			times[g.packet-1] = time.Hour
+			r := decodeAt(times, frames)
+			expectMsgs(t, r, fmt.Sprintf("%d 10.0.0.1:5060>10.0.0.2:5060 udp INVITE glitch", len(frames)))
+			if strings.Join(r.warns, "\n") != g.want {
+				t.Errorf("warnings:\n got %q\nwant %q", r.warns, g.want)
+			}
+		})
+	}
 	t.Run("quiet hour", func(t *testing.T) {
 		times := append([]time.Duration(nil), times...)
 		for i := 1; i < len(times); i++ {

@@ -32,7 +32,7 @@ func edgeSec(t Instant) int64 {
 // so a glitch in the very first packet is found too.
 type Clock struct {
 	now     Instant // the latest time taken
-	edgeSec int64   // now's seconds + JumpLimit's: Quick takes what is before
+	edgeSec int64   // now's seconds + JumpLimit's: quick takes what is before
 	state   uint8
 	taken   bool    // now is set: a time was taken
 	held    Instant // the step being held
@@ -52,14 +52,12 @@ const (
 type Glitch struct {
 	N    int     // the packet, as given to Step
 	Time Instant // its time
-	Back Instant // the time the clock stayed at
 }
 
-// Quick takes t, when it is the common case: a time less than
+// quick takes t, when it is the common case: a time less than
 // JumpLimit's whole seconds past Now, or not past it at all. It reports
-// whether it did; when it did not, call Step. It is a few compares,
-// inlined, where Step is a call.
-func (c *Clock) Quick(t Instant) bool {
+// whether it did. A few compares, inlined into Step.
+func (c *Clock) quick(t Instant) bool {
 	if c.state != clockRunning || t.sec >= c.edgeSec {
 		return false
 	}
@@ -72,7 +70,7 @@ func (c *Clock) Quick(t Instant) bool {
 // Step moves the clock with packet n's time t. It reports whether t showed
 // that a held step was a glitch; Glitch returns it.
 func (c *Clock) Step(t Instant, n int) bool {
-	if c.Quick(t) {
+	if c.quick(t) {
 		return false
 	}
 	return c.step(t, n)
@@ -114,10 +112,9 @@ func (c *Clock) Settle(t Instant) bool {
 		c.take(c.held)
 		return false
 	}
-	c.glitch = Glitch{N: c.heldN, Time: c.held, Back: c.Now()}
+	c.glitch = Glitch{N: c.heldN, Time: c.held}
 	if !c.taken {
 		// The first packet's time was the glitch: t is the first to take.
-		c.glitch.Back = t
 		c.take(t)
 		return true
 	}
@@ -176,10 +173,6 @@ func (c *Clock) HeldPacket() int {
 
 // Holding reports whether a step is held.
 func (c *Clock) Holding() bool { return c.state == clockHolding }
-
-// End is the time the capture ended at, once no packet follows: Latest,
-// as Confirm would take it.
-func (c *Clock) End() Instant { return c.Latest() }
 
 // Time returns a as a time.Time in UTC.
 func (a Instant) Time() time.Time { return time.Unix(a.sec, int64(a.nsec)).UTC() }

@@ -17,7 +17,7 @@ func TestClock(t *testing.T) {
 		times   []float64 // seconds after base, one per packet (packet numbers from 1)
 		now     []float64 // Now after each packet; NaN-free: -1 means the zero Instant
 		glitch  []int     // packets reported, in order
-		end     float64   // End after the last packet
+		end     float64   // Latest after the last packet: the time Confirm would take
 		holding bool      // Holding after the last packet
 	}{
 		{
@@ -93,7 +93,7 @@ func TestClock(t *testing.T) {
 			end:   11,
 		},
 		{
-			name:    "the last packet held: End takes it",
+			name:    "the last packet held: Latest is it",
 			times:   []float64{0, 1, 600},
 			now:     []float64{-1, 1, 1},
 			end:     600,
@@ -126,27 +126,13 @@ func TestClock(t *testing.T) {
 			if fmt.Sprint(got) != fmt.Sprint(c.glitch) && len(got)+len(c.glitch) > 0 {
 				t.Errorf("glitches %v, want %v", got, c.glitch)
 			}
-			if clk.End() != at(c.end) {
-				t.Errorf("End %v, want %v", clk.End().Time(), at(c.end).Time())
+			if clk.Latest() != at(c.end) {
+				t.Errorf("Latest %v, want %v", clk.Latest().Time(), at(c.end).Time())
 			}
 			if clk.Holding() != c.holding {
 				t.Errorf("Holding %v, want %v", clk.Holding(), c.holding)
 			}
 		})
-	}
-}
-
-// TestClockGlitchBack: a glitch says where the clock stayed.
-func TestClockGlitchBack(t *testing.T) {
-	base := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-	var clk Clock
-	clk.Step(Of(base), 1)
-	clk.Step(Of(base.Add(time.Second)), 2)
-	clk.Step(Of(base.Add(time.Hour)), 3)
-	ok := clk.Step(Of(base.Add(2*time.Second)), 4)
-	g := clk.Glitch()
-	if !ok || g.N != 3 || g.Back != Of(base.Add(time.Second)) || g.Time != Of(base.Add(time.Hour)) {
-		t.Fatalf("glitch %+v, %v; want packet 3 at +1h, back at +1s", g, ok)
 	}
 }
 
