@@ -15,7 +15,7 @@ type Kind string
 
 // Kinds.
 const (
-	KindCall         Kind = "call"         // INVITE
+	KindCall         Kind = "call"         // INVITE (or what only its dialogs carry: see KindOf)
 	KindRegistration Kind = "registration" // REGISTER
 	KindSubscription Kind = "subscription" // SUBSCRIBE, NOTIFY, PUBLISH
 	KindOptions      Kind = "options"      // OPTIONS pings
@@ -172,6 +172,7 @@ type Call struct {
 	mediaExpected bool   // answered, and both parties sent SDP
 	rtpSeen       bool   // the capture had shown RTP or RTCP when the call finished
 	captureLoss   string // Correlator.NoteCaptureLoss's when the call finished
+	inviteMissed  bool   // a call (KindCall) whose first leg's INVITE was not captured
 }
 
 // Messages returns every message of every leg in capture order.

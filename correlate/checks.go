@@ -68,6 +68,7 @@ var Rules = []struct {
 	{"reinvite-failed", "warning", "a re-INVITE (hold, resume, media change) was rejected"},
 	{"transfer-failed", "warning", "a REFER was rejected, or the transferred call failed (NOTIFY sipfrag)"},
 	{"not-ended", "info", "an answered call had no BYE before the capture ended"},
+	{"invite-not-captured", "info", "the call's INVITE is not in the capture: it began before the capture, or its packet was lost"},
 	{"register-failed", "error", "a REGISTER was finally rejected"},
 	{"one-way-audio", "error", "RTP flowed one way only, or one direction stopped while the call was up"},
 	{"no-rtp", "error", "an answered call with agreed SDP carried no RTP at all (info when the capture has no RTP anywhere)"},
@@ -81,7 +82,7 @@ type check func(c *Call) []Finding
 var checks = []check{
 	checkMissingACK, checkMissingACKNon2xx, checkUnansweredInvite, checkUnansweredChallenge, checkAuthFailed,
 	checkRetransmissions, checkNoByeResponse, checkUnansweredRequest, checkCallFailed, checkReinviteFailed,
-	checkTransferFailed, checkNotEnded, checkRegisterFailed,
+	checkTransferFailed, checkNotEnded, checkInviteNotCaptured, checkRegisterFailed,
 }
 
 // runChecks runs every signalling check on a finished call.
@@ -411,6 +412,15 @@ func checkCallFailed(c *Call) []Finding {
 			final = tx.Final
 		}
 	}
+	if final == nil {
+		// Joined while it rang: the answer to an INVITE not captured.
+		for _, tx := range c.Legs[0].Transactions {
+			if tx.Method == "INVITE" && tx.Request == nil && tx.Final != nil && tx.Final.Status == c.FinalStatus {
+				final = tx.Final
+				break
+			}
+		}
+	}
 	detail := fmt.Sprintf("call rejected with %d", c.FinalStatus)
 	if final != nil {
 		detail = fmt.Sprintf("call rejected by %s with %s", final.Src.Addr(), final.Label())
@@ -461,6 +471,31 @@ func checkNotEnded(c *Call) []Finding {
 	}
 	return []Finding{{Rule: "not-ended", Severity: Info, Packets: lastPacket(c),
 		Detail: "the call was answered and no BYE was seen before the capture ended", RFC: "RFC 3261 §15"}}
+}
+
+// inviteMissed reports whether the capture missed the INVITE that began
+// l's call: no initial INVITE of l was captured.
+func inviteMissed(l *Leg) bool {
+	for _, tx := range l.Transactions {
+		if tx.Method == "INVITE" && tx.Initial && tx.Request != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func checkInviteNotCaptured(c *Call) []Finding {
+	if !c.inviteMissed {
+		return nil
+	}
+	m := c.Legs[0].Messages[0]
+	first := m.Label()
+	if !m.IsRequest() {
+		first += " to " + m.CSeqMethod
+	}
+	return []Finding{{Rule: "invite-not-captured", Severity: Info, Packets: packets(m),
+		Detail: fmt.Sprintf("the call's INVITE is not in the capture (first seen: %s): it began before the capture, or its packet was lost; who called, post-dial delay and answer time are unknown", first),
+		RFC:    "RFC 3261 §12.1"}}
 }
 
 func lastPacket(c *Call) []int {

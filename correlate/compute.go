@@ -172,6 +172,18 @@ func computeCall(c *Call, l *Leg) {
 		if bye := firstBye(l); bye != nil {
 			c.State = StateCompleted
 			c.Reason = reasonOf(bye.Request)
+		} else if endedBye(l) {
+			c.State = StateCompleted // only the BYE's answer was captured
+		} else if cancel := firstCancel(l); cancel != nil && !answered(l) {
+			// Cancelled while it rang: the CANCEL (and the 487) but not
+			// the INVITE were captured.
+			c.State, c.EndedBy = StateCancelled, "caller"
+			c.Reason = reasonOf(cancel.Request)
+			for _, tx := range l.Transactions {
+				if tx.Method == "INVITE" && tx.Final != nil && tx.Final.Status >= 300 {
+					c.FinalStatus = tx.Final.Status
+				}
+			}
 		} else if tx := firstTx(l); tx != nil && tx.Method == "INVITE" && tx.Request == nil && tx.Final != nil && tx.Final.Status >= 300 {
 			// Joined while it rang: the first thing captured is the
 			// answer to an INVITE it missed (a 180, then a 486), and no
@@ -266,6 +278,38 @@ func firstBye(l *Leg) *Transaction {
 		}
 	}
 	return nil
+}
+
+// firstCancel returns the first CANCEL transaction whose request was
+// captured.
+func firstCancel(l *Leg) *Transaction {
+	for _, tx := range l.Transactions {
+		if tx.Method == "CANCEL" && tx.Request != nil {
+			return tx
+		}
+	}
+	return nil
+}
+
+// answered reports whether a 2xx to an INVITE of l was captured.
+func answered(l *Leg) bool {
+	for _, tx := range l.Transactions {
+		if tx.Method == "INVITE" && tx.Final != nil && tx.Final.Status < 300 {
+			return true
+		}
+	}
+	return false
+}
+
+// endedBye reports whether l has a BYE transaction whose request was
+// not captured but whose answer was.
+func endedBye(l *Leg) bool {
+	for _, tx := range l.Transactions {
+		if tx.Method == "BYE" && tx.Final != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // computeEvents records hold and resume (SDP direction in re-INVITE and

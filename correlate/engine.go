@@ -465,11 +465,11 @@ func (c *Correlator) newLeg(d *decode.Message, h uint64) *Leg {
 	} else {
 		leg = &Leg{CallID: id, first: d.Time, From: from, To: to, FromDisplay: display}
 	}
-	method := string(d.CSeqMethod)
+	method := d.CSeqMethod
 	if d.IsRequest() {
-		method = string(d.Method)
+		method = d.Method
 	}
-	leg.Kind = kindOf(method)
+	leg.Kind = KindOf(string(method), d.To.Tag != nil)
 	leg.Messages, leg.Transactions, leg.Dialogs, leg.strs = leg.msgBuf[:0], leg.txBuf[:0], leg.dlgBuf[:0], leg.strBuf[:0]
 	leg.txKeys = leg.txKeyBuf[:0]
 	leg.stash = leg.stashBuf[:0]
@@ -497,10 +497,20 @@ func (c *Correlator) newLeg(d *decode.Message, h uint64) *Leg {
 	return leg
 }
 
-func kindOf(method string) Kind {
+// KindOf is the kind of exchange a Call-ID whose first message has this
+// method (CSeq method, for a response) belongs to; inDialog tells that the
+// message's To carries a tag. The methods that exist only within an INVITE
+// dialog (ACK, BYE, CANCEL, PRACK, UPDATE, INFO) and REFER in a dialog (a
+// transfer) make a call: a capture that starts mid-call shows the call
+// (RFC 3261 §12.2, RFC 3262, RFC 3311, RFC 6086, RFC 3515).
+func KindOf(method string, inDialog bool) Kind {
 	switch method {
-	case "INVITE":
+	case "INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "INFO":
 		return KindCall
+	case "REFER":
+		if inDialog {
+			return KindCall
+		}
 	case "REGISTER":
 		return KindRegistration
 	case "SUBSCRIBE", "NOTIFY", "PUBLISH":
@@ -1104,6 +1114,11 @@ func (b *Builder) build(call *Call) {
 	call.From, call.To, call.FromDisplay = first.From, first.To, first.FromDisplay
 	call.Start = first.Messages[0].Time
 	call.Caller, call.Callee = first.Messages[0].Src, first.Messages[0].Dst
+	if !first.Messages[0].IsRequest() {
+		// Its request was not captured (or came later): the request's
+		// sender is where the response went.
+		call.Caller, call.Callee = call.Callee, call.Caller
+	}
 	for _, l := range legs {
 		if t := l.Messages[0].Time; t.Before(call.Start) {
 			call.Start = t
@@ -1123,6 +1138,7 @@ func (b *Builder) build(call *Call) {
 			}
 		}
 	}
+	call.inviteMissed = call.Kind == KindCall && inviteMissed(first)
 	computeState(call)
 	computeEvents(call)
 	if b.media {
@@ -1144,7 +1160,11 @@ func (b *Builder) build(call *Call) {
 		call.Findings[i].CallID = call.ID // the media checks' as much as the others'
 	}
 	sortFindings(call.Findings)
-	matchFlows(call, b.flows, &b.matcher)
+	if !call.inviteMissed {
+		// A call joined mid-way is no flow's beginning: a re-INVITE
+		// would pass for a basic call's INVITE.
+		matchFlows(call, b.flows, &b.matcher)
+	}
 }
 
 // maxFreeLegs bounds the legs Recycle keeps for later calls: a few seconds

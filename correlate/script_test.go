@@ -269,6 +269,111 @@ tick 40
 	}
 }
 
+// TestInviteNotCaptured: calls whose INVITE the capture missed (it began
+// before the capture, or the packet was lost). Whatever is captured first,
+// an in-dialog request or a response, they are calls, in the state their
+// messages show, with an invite-not-captured finding and no flow; the
+// caller is the sender of the first request, or the receiver of the first
+// response. Before, a call first seen by its BYE, ACK, CANCEL, UPDATE or
+// INFO was an "other" exchange, "unanswered" even when its BYE was answered.
+func TestInviteNotCaptured(t *testing.T) {
+	a, b := scriptHosts["a"], scriptHosts["b"]
+	midCall := func(state correlate.State, caller netip.AddrPort, more ...func(*correlate.Call) bool) func(*correlate.Call) bool {
+		return func(c *correlate.Call) bool {
+			ok := c.Kind == correlate.KindCall && c.State == state && c.Caller == caller &&
+				c.HasFinding("invite-not-captured") && c.Flow == "" && c.Deviation == ""
+			for _, f := range more {
+				ok = ok && f(c)
+			}
+			return ok
+		}
+	}
+	findingAt := func(rule string, n int) func(*correlate.Call) bool {
+		return func(c *correlate.Call) bool {
+			for _, f := range c.Findings {
+				if f.Rule == rule && len(f.Packets) > 0 && f.Packets[0] == n {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	tests := []struct {
+		name, script string
+		ok           func(*correlate.Call) bool
+		want         string
+	}{
+		{"Bye", `
+0.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+0.01 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+`, midCall(correlate.StateCompleted, a, findingAt("invite-not-captured", 1)), "want a completed call, invite-not-captured at packet 1"},
+		{"ByeAnswerOnly", `
+0.01 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+`, midCall(correlate.StateCompleted, a), "want a completed call"},
+		// The callee hangs up: its BYE goes b>a, From and To swapped.
+		{"AckThenCalleeBye", `
+0.0 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+9.0 b>a BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye
+9.01 a>b 200 1/BYE ft=callee tt=caller br=z9hG4bKbye
+`, midCall(correlate.StateCompleted, a), "want a completed call"},
+		// A re-INVITE looks like a basic call's INVITE: it must not match
+		// the basic-call flow.
+		{"Reinvite", `
+0.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKre
+0.1 b>a 200 2/INVITE tt=callee br=z9hG4bKre
+0.2 a>b ACK 2/ACK tt=callee br=z9hG4bKack
+9.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye
+9.01 b>a 200 3/BYE tt=callee br=z9hG4bKbye
+`, midCall(correlate.StateCompleted, a), "want a completed call, no flow"},
+		{"Update", `
+0.0 a>b UPDATE 2/UPDATE tt=callee br=z9hG4bKup
+0.1 b>a 200 2/UPDATE tt=callee br=z9hG4bKup
+tick 5
+`, midCall(correlate.StateAnswered, a, func(c *correlate.Call) bool { return c.HasFinding("not-ended") }), "want an answered call, not ended"},
+		{"Info", `
+0.0 b>a INFO 2/INFO ft=callee tt=caller br=z9hG4bKinfo
+0.1 a>b 200 2/INFO ft=callee tt=caller br=z9hG4bKinfo
+tick 5
+`, midCall(correlate.StateAnswered, b), "want an answered call"},
+		// Cancelled while it rang, the INVITE and the 180 not captured.
+		{"Cancel", `
+0.0 a>b CANCEL 1/CANCEL
+0.01 b>a 200 1/CANCEL
+0.02 b>a 487 1/INVITE tt=callee
+0.1 a>b ACK 1/ACK tt=callee
+`, midCall(correlate.StateCancelled, a, func(c *correlate.Call) bool { return c.FinalStatus == 487 && c.EndedBy == "caller" }),
+			"want cancelled 487 by the caller"},
+		// A CANCEL nobody answered, retransmitted.
+		{"CancelUnanswered", `
+0.0 a>b CANCEL 1/CANCEL
+0.5 a>b CANCEL 1/CANCEL
+tick 40
+`, midCall(correlate.StateCancelled, a), "want cancelled"},
+		// The 486 of an INVITE not captured: the call-failed finding names it.
+		{"Rejected", `
+0.0 b>a 486 1/INVITE tt=callee
+0.1 a>b ACK 1/ACK tt=callee
+`, midCall(correlate.StateRejected, a, findingAt("call-failed", 1)), "want rejected, call-failed at packet 1"},
+		{"ProvisionalOnly", `
+0.0 b>a 100 1/INVITE
+tick 5
+`, midCall(correlate.StateInProgress, a), "want in-progress"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := scriptCall(t, runScript(t, tt.script), "call-1")
+			if !tt.ok(c) {
+				t.Errorf("%s; got %s caller %s", tt.want, describe(c), c.Caller)
+			}
+		})
+	}
+	// A REFER outside any dialog is not a call.
+	c := scriptCall(t, runScript(t, "0.0 a>b REFER 1/REFER\n0.1 b>a 202 1/REFER tt=x\n"), "call-1")
+	if c.Kind != correlate.KindOther || c.State != correlate.StateCompleted || c.HasFinding("invite-not-captured") {
+		t.Errorf("out-of-dialog REFER: %s", describe(c))
+	}
+}
+
 // TestClockGlitch: one packet whose timestamp jumps far ahead of the
 // packets around it times nothing out; a quiet spell that the next packet
 // confirms times out what it should, before the messages of its first

@@ -230,6 +230,11 @@ func Build(c *correlate.Call, opts Options) *Ladder {
 	}
 	b := builder{l: l, opts: opts, index: map[string]int{}}
 	msgs := c.Messages()
+	if len(msgs) > 0 && c.Caller.IsValid() {
+		// The caller on the left, even when a response to a request not
+		// captured comes first.
+		b.participant(c.Caller, "", false)
+	}
 	l.Rows = make([]Row, 0, len(msgs)+len(c.Streams))
 	for _, m := range msgs {
 		b.message(m)

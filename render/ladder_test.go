@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
@@ -462,6 +463,24 @@ func TestLadderModel(t *testing.T) {
 		}
 		if streams != 2 {
 			t.Errorf("%d stream rows, want 2", streams)
+		}
+	})
+	t.Run("caller on the left when a response comes first", func(t *testing.T) {
+		// The capture missed the INVITE: its 486 comes first, then the ACK.
+		c := &pcapBuilder{at: t0}
+		hs := func(via, cseq string) []string {
+			return []string{"Via: SIP/2.0/UDP " + via + ";branch=z9hG4bK-1", "From: <sip:alice@example.com>;tag=a",
+				"To: <sip:bob@example.net>;tag=b", "Call-ID: late-1@10.0.0.1", "CSeq: " + cseq}
+		}
+		c.send(0, "10.0.0.2:5060", "10.0.0.1:5060", sipMsg("SIP/2.0 486 Busy Here", hs("10.0.0.1:5060", "1 INVITE"), ""))
+		c.send(time.Millisecond, "10.0.0.1:5060", "10.0.0.2:5060", sipMsg("ACK sip:bob@10.0.0.2 SIP/2.0", hs("10.0.0.1:5060", "1 ACK"), ""))
+		calls := callsOf(t, "", c.pcap(t))
+		if len(calls) != 1 {
+			t.Fatalf("%d calls", len(calls))
+		}
+		l := render.Build(calls[0], render.Options{})
+		if len(l.Participants) != 2 || l.Participants[0].ID != "10.0.0.1" || l.Rows[0].From != 1 || l.Rows[0].To != 0 {
+			t.Errorf("participants %+v, first row %d -> %d", l.Participants, l.Rows[0].From, l.Rows[0].To)
 		}
 	})
 	t.Run("aliases and ports", func(t *testing.T) {

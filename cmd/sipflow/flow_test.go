@@ -342,3 +342,19 @@ func TestFlowREADME(t *testing.T) {
 		t.Errorf("found %d flow examples in the README, want 2", n)
 	}
 }
+
+// TestRulesREADME: the README lists the rules as check --rules prints them.
+func TestRulesREADME(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)The rules \\(`sipflow check --rules`\\):\n\n```\n(.*?)```\n").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("no check --rules block in the README")
+	}
+	out, errs, code := sipflow(t, nil, "check", "--rules")
+	if code != 0 || out != string(m[1]) {
+		t.Errorf("README's rules differ from check --rules (exit %d, stderr %q):\n%s", code, errs, out)
+	}
+}

@@ -96,32 +96,17 @@ func newTableView(r *lipgloss.Renderer, w io.Writer, withKind bool, copts correl
 	return v
 }
 
-func kindOfMethod(method []byte) correlate.Kind {
-	switch string(method) {
-	case "INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "INFO", "REFER":
-		return correlate.KindCall
-	case "REGISTER":
-		return correlate.KindRegistration
-	case "SUBSCRIBE", "NOTIFY", "PUBLISH":
-		return correlate.KindSubscription
-	case "OPTIONS":
-		return correlate.KindOptions
-	case "MESSAGE":
-		return correlate.KindMessage
-	}
-	return correlate.KindOther
-}
-
 func (v *tableView) message(m *decode.Message) {
 	row := v.open[string(m.CallID)]
 	if row == nil {
 		if _, late := v.recent[string(m.CallID)]; late {
 			return // a retransmission for a call already reported
 		}
-		kind := kindOfMethod(m.CSeqMethod)
+		method := m.CSeqMethod
 		if m.IsRequest() {
-			kind = kindOfMethod(m.Method)
+			method = m.Method
 		}
+		kind := correlate.KindOf(string(method), m.To.Tag != nil)
 		if !v.withKind && kind != correlate.KindCall {
 			return
 		}
