@@ -88,6 +88,9 @@ var (
 	ErrTruncated = errors.New("truncated")
 	ErrCorrupt   = errors.New("corrupt")
 	ErrFormat    = errors.New("not a pcap or pcapng file")
+	// ErrNoTime: a packet record carries no timestamp (a pcapng simple
+	// packet block), a Warning's cause.
+	ErrNoTime = errors.New("no timestamp")
 )
 
 // DamageError reports where a capture stopped being readable.
@@ -111,7 +114,7 @@ type Warning struct {
 	Packet  int   // the packet's number; for a block other than a packet's, the next packet's
 	Offset  int64 // byte offset of its record in the (decompressed) stream
 	Skipped bool  // the packet was skipped: its number is used up, the next is Packet+1
-	Err     error // ErrCorrupt, wrapped with detail
+	Err     error // ErrCorrupt or ErrNoTime, wrapped with detail
 }
 
 func (w *Warning) Error() string {

@@ -349,9 +349,12 @@ func (rd *Reader) badTime(off int64, ts uint64, f *iface) {
 		ts, f.div, f.offset, rd.pkt.Time.Format(warnLayout))
 }
 
-// simplePacket fills the packet of a simple packet block: interface 0, no
-// timestamp (Time is the zero time), captured length the smaller of the
-// original length and the snaplen (draft §4.4), and never more than the block.
+// simplePacket fills the packet of a simple packet block: interface 0,
+// captured length the smaller of the original length and the snaplen
+// (draft §4.4), and never more than the block. The block has no timestamp:
+// the packet takes the previous packet's time (the Unix epoch for the
+// first), so that times stay in order and every output can show them; the
+// first such block is warned of.
 func (rd *Reader) simplePacket(off int64, body []byte) (*Packet, error) {
 	if len(rd.ifaces) == 0 {
 		rd.skipPacket(off, "simple packet block, but the section describes no interface")
@@ -371,7 +374,15 @@ func (rd *Reader) simplePacket(off int64, body []byte) (*Packet, error) {
 	rd.n++
 	p := &rd.pkt
 	p.N = rd.n
-	p.Time = time.Time{}
+	if rd.n == 1 {
+		p.Time = time.Unix(0, 0).UTC()
+	} // else p.Time still holds the previous packet's
+	if !rd.untimed {
+		rd.untimed = true
+		rd.report(Warning{Packet: rd.n, Offset: off, Err: ErrNoTime},
+			"simple packet block: read as %s, the previous packet's time (the Unix epoch for the first); so are later ones, and their times, durations and timeouts are not real",
+			p.Time.Format(warnLayout))
+	}
 	p.Link = f.link
 	p.Data = body[4 : 4+caplen : 4+caplen]
 	p.Length = int(wirelen)

@@ -290,9 +290,10 @@ func TestPcapng(t *testing.T) {
 			o2 := g.spb(3, d("xyz"))                // padded to 4
 			o3 := g.spb(50, d("short"))             // block holds less than claimed
 			return []Packet{
-				pkt(1, o1, LinkEthernet, 0, time.Time{}, d("01234567"), 100),
-				pkt(2, o2, LinkEthernet, 0, time.Time{}, d("xyz"), 3),
-				pkt(3, o3, LinkEthernet, 0, time.Time{}, d("short\x00\x00\x00"), 50),
+				// No timestamp: the Unix epoch before any (TestSurvived).
+				pkt(1, o1, LinkEthernet, 0, ts(0, 0), d("01234567"), 100),
+				pkt(2, o2, LinkEthernet, 0, ts(0, 0), d("xyz"), 3),
+				pkt(3, o3, LinkEthernet, 0, ts(0, 0), d("short\x00\x00\x00"), 50),
 			}
 		},
 	}, {
@@ -460,6 +461,18 @@ func TestSurvived(t *testing.T) {
 				fmt.Sprintf("4@%d: timestamp 7000000 (1000000 units a second, offset 1099511627776 s) is outside 1677-2262: read as 1970-01-01 00:00:00.000002 UTC", at)}
 		}(),
 		func() survived {
+			// A simple packet block has no timestamp: it takes the previous
+			// packet's, warned of once.
+			var at int64
+			b := with(func(g *ng) {
+				at = g.spb(1, []byte{4})
+				g.epb(0, 7_000_000, []byte{5}, 0)
+				g.spb(1, []byte{6})
+			})
+			return survived{"pcapng simple packets take the previous time", b, []int{1, 2, 3, 4, 5, 6}, []float64{0, 0.000001, 0.000002, 0.000002, 7, 7},
+				fmt.Sprintf("4@%d: simple packet block: read as 1970-01-01 00:00:00.000002 UTC, the previous packet's time (the Unix epoch for the first); so are later ones, and their times, durations and timeouts are not real", at)}
+		}(),
+		func() survived {
 			g := &ng{}
 			g.shb(le)
 			g.idb(1, 0, g.opt(optTSOffset, le.AppendUint64(nil, uint64(1<<64-1e10))))
@@ -477,10 +490,14 @@ func TestSurvived(t *testing.T) {
 				}
 				var warns []string
 				rd.OnWarning(func(w *Warning) {
-					if !errors.Is(w, ErrCorrupt) {
-						t.Errorf("%s: warning %v does not wrap ErrCorrupt", v.name, w)
+					cause := ErrCorrupt
+					if strings.HasPrefix(w.Err.Error(), "no timestamp: ") {
+						cause = ErrNoTime
 					}
-					warns = append(warns, fmt.Sprintf("%d@%d: %s", w.Packet, w.Offset, strings.TrimPrefix(w.Err.Error(), "corrupt: ")))
+					if !errors.Is(w, cause) {
+						t.Errorf("%s: warning %v does not wrap %v", v.name, w, cause)
+					}
+					warns = append(warns, fmt.Sprintf("%d@%d: %s", w.Packet, w.Offset, strings.TrimPrefix(w.Err.Error(), cause.Error()+": ")))
 				})
 				got, err := readAll(t, rd)
 				checkDamage(t, err, nil)

@@ -106,6 +106,7 @@ type Reader struct {
 	ifaces    []iface // interfaces of the current section
 	dropsDone uint64  // isb_ifdrop of interfaces in finished sections
 	dropsSeen bool
+	untimed   bool // a simple packet block was read (warned of once)
 }
 
 // countingReader counts the bytes of the underlying file for progress
@@ -691,20 +692,21 @@ func (rd *Reader) OnWarning(f func(*Warning)) { rd.warn = f }
 
 // warnf reports a Warning for packet n, whose record starts at off.
 func (rd *Reader) warnf(n int, off int64, format string, args ...any) {
-	rd.report(Warning{Packet: n, Offset: off}, format, args...)
+	rd.report(Warning{Packet: n, Offset: off, Err: ErrCorrupt}, format, args...)
 }
 
 // skipPacket uses up the next packet number for a packet record whose framing
 // is sound but whose packet cannot be taken, and reports it.
 func (rd *Reader) skipPacket(off int64, format string, args ...any) {
 	rd.n++
-	rd.report(Warning{Packet: rd.n, Offset: off, Skipped: true}, format+": skipped", args...)
+	rd.report(Warning{Packet: rd.n, Offset: off, Skipped: true, Err: ErrCorrupt}, format+": skipped", args...)
 }
 
-// report hands w, its Err made from format, to OnWarning's function.
+// report hands w to OnWarning's function, its Err (the cause) wrapped
+// with the detail made from format.
 func (rd *Reader) report(w Warning, format string, args ...any) {
 	if rd.warn != nil {
-		w.Err = fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+		w.Err = fmt.Errorf("%w: %s", w.Err, fmt.Sprintf(format, args...))
 		rd.warn(&w)
 	}
 }

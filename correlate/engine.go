@@ -809,9 +809,13 @@ func (l *Leg) unanswered() bool {
 // is settled: after what the step times out, when it is confirmed, as if
 // it had been taken at once; at the time the clock stayed at, when it was
 // a glitch.
-func (c *Correlator) Advance(t time.Time) {
+func (c *Correlator) Advance(t time.Time) { c.advance(t, 0) }
+
+// advance is Advance for packet n (0: not known), so that another packet
+// at a held step's time can confirm it.
+func (c *Correlator) advance(t time.Time, n int) {
 	if at := ptime.Of(t); !at.Before(c.nextCheck) || c.clock.Holding() {
-		c.tick(at)
+		c.tick(at, n)
 	}
 }
 
@@ -820,11 +824,11 @@ func (c *Correlator) Advance(t time.Time) {
 // reaches the next expiry or the clock holds a step: a time less than
 // advanceStep past the last expiry moves nothing that matters, so the
 // clock may lag by as much.
-func (c *Correlator) tick(at ptime.Instant) {
-	if c.clock.Settles(at) {
+func (c *Correlator) tick(at ptime.Instant, n int) {
+	if c.clock.Settles(at, n) {
 		c.settle(at)
 	}
-	c.clock.Step(at, 0)
+	c.clock.Step(at, n)
 	if !c.clock.Now().Before(c.nextCheck) {
 		c.expire()
 	}
@@ -872,7 +876,7 @@ func (c *Correlator) advanceTo(d *decode.Message) bool {
 	if c.settling {
 		return false
 	}
-	c.Advance(d.Time)
+	c.advance(d.Time, d.N)
 	if c.clock.Holding() {
 		c.hold(d)
 		return true

@@ -596,10 +596,11 @@ func TestFlowKeyEqual(t *testing.T) {
 	}
 }
 
-// TestHeldBounded: a capture whose clock sticks at a time far ahead of
-// the packets before it holds fewer than maxHeld messages waiting for the
-// step to be settled: the maxHeld-th confirms it, the rest are added as
-// they come, and every message is counted by the end.
+// TestHeldBounded: a packet far ahead of the packets before it, carrying
+// many messages (a TCP segment that completes them), holds fewer than
+// maxHeld of them waiting for the step to be settled: the maxHeld-th
+// confirms it, the rest are added as they come, and every message is
+// counted by the end.
 func TestHeldBounded(t *testing.T) {
 	c := New(Options{}, func(*Call) {})
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -609,7 +610,7 @@ func TestHeldBounded(t *testing.T) {
 		if err := decode.ParseSIP([]byte(raw), &m); err != nil {
 			t.Fatal(err)
 		}
-		m.N, m.Time = i+1, at
+		m.N, m.Time = min(i+1, 3), at // every message from the third on is packet 3's
 		c.Add(&m)
 	}
 	add(0, t0)

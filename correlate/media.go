@@ -107,7 +107,7 @@ func (f *UDPFlow) Addrs() (src, dst netip.AddrPort) {
 // AddDatagramFlow is AddDatagram for a datagram whose UDPFlow was made in
 // advance.
 func (c *Correlator) AddDatagramFlow(n int, t time.Time, f *UDPFlow, payload []byte) {
-	c.Advance(t)
+	c.advance(t, n)
 	if !c.opts.Media {
 		return
 	}

@@ -333,6 +333,76 @@ func TestMemProfileSampling(t *testing.T) {
 	}
 }
 
+// appendBlock appends a little-endian pcapng block to b.
+func appendBlock(b []byte, typ uint32, body []byte) []byte {
+	le := binary.LittleEndian
+	for len(body)%4 != 0 {
+		body = append(body, 0)
+	}
+	b = le.AppendUint32(b, typ)
+	b = le.AppendUint32(b, uint32(12+len(body)))
+	b = append(b, body...)
+	return le.AppendUint32(b, uint32(12+len(body)))
+}
+
+// appendSHB appends a little-endian pcapng section header of unknown length.
+func appendSHB(b []byte) []byte {
+	le := binary.LittleEndian
+	shb := le.AppendUint32(nil, 0x1a2b3c4d)
+	shb = le.AppendUint16(shb, 1)
+	shb = le.AppendUint16(shb, 0)
+	shb = le.AppendUint64(shb, ^uint64(0))
+	return appendBlock(b, 0x0a0d0d0a, shb)
+}
+
+// TestUntimedPackets: a pcapng file of simple packet blocks, which carry no
+// timestamp, is read with every packet at the Unix epoch and one warning,
+// and analysed whole: the call with its RTP, and archived at 1970. (Before:
+// the year 1, which the archive stored as 1754, and no RTP: the clock held
+// the first packet's time until a packet of another time, which never came.)
+func TestUntimedPackets(t *testing.T) {
+	src, err := capture.Open(repoTestdata("call_rtp.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	le := binary.LittleEndian
+	b := appendSHB(nil)
+	for {
+		p, err := src.Next()
+		if err != nil {
+			break
+		}
+		if p.N == 1 {
+			b = appendBlock(b, 1, le.AppendUint32(le.AppendUint16(nil, uint16(p.Link)), 0))
+		}
+		b = appendBlock(b, 3, append(le.AppendUint32(nil, uint32(len(p.Data))), p.Data...))
+	}
+	file := filepath.Join(t.TempDir(), "untimed.pcapng")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := sipflow(t, nil, "calls", "--json", file)
+	if code != 0 || !strings.Contains(out, `"start":"1970-01-01T00:00:00.000000000Z"`) || !strings.Contains(out, `"state":"completed"`) {
+		t.Errorf("calls: exit %d, %s", code, out)
+	}
+	if strings.Count(errs, "simple packet block") != 1 || !strings.Contains(errs, "packet 1: at byte offset 48: no timestamp: ") {
+		t.Errorf("calls: stderr %q, want one warning for packet 1", errs)
+	}
+	out, _, code = sipflow(t, nil, "rtp", "--json", file)
+	if code != 0 || strings.Count(out, `"packets":67,`) != 2 {
+		t.Errorf("rtp: exit %d, want two streams of 67 packets:\n%s", code, out)
+	}
+	db := filepath.Join(t.TempDir(), "a.db")
+	if _, errs, code := sipflow(t, nil, "archive", "--db", db, file); code != 0 {
+		t.Fatalf("archive: exit %d, %s", code, errs)
+	}
+	out, _, code = sipflow(t, nil, "search", "--db", db, "--json")
+	if code != 0 || !strings.Contains(out, `"start":"1970-01-01T00:00:00.000000000Z"`) {
+		t.Errorf("search: exit %d, %s", code, out)
+	}
+}
+
 // TestDamagedRecordsSurvive: a capture with a packet record that cannot be
 // taken (on an interface its section does not describe) and one packet
 // stamped an hour ahead of the rest, in the middle of a call: both are
@@ -346,15 +416,7 @@ func TestDamagedRecordsSurvive(t *testing.T) {
 	}
 	defer src.Close()
 	le := binary.LittleEndian
-	block := func(b []byte, typ uint32, body []byte) []byte {
-		for len(body)%4 != 0 {
-			body = append(body, 0)
-		}
-		b = le.AppendUint32(b, typ)
-		b = le.AppendUint32(b, uint32(12+len(body)))
-		b = append(b, body...)
-		return le.AppendUint32(b, uint32(12+len(body)))
-	}
+	block := appendBlock
 	epb := func(b []byte, iface uint32, at time.Time, data []byte) []byte {
 		us := uint64(at.UnixMicro())
 		body := le.AppendUint32(nil, iface)
@@ -364,11 +426,7 @@ func TestDamagedRecordsSurvive(t *testing.T) {
 		body = le.AppendUint32(body, uint32(len(data)))
 		return block(b, 6, append(body, data...))
 	}
-	shb := le.AppendUint32(nil, 0x1a2b3c4d)
-	shb = le.AppendUint16(shb, 1)
-	shb = le.AppendUint16(shb, 0)
-	shb = le.AppendUint64(shb, ^uint64(0))
-	b := block(nil, 0x0a0d0d0a, shb)
+	b := appendSHB(nil)
 	var last time.Time
 	for {
 		p, err := src.Next()

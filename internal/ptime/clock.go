@@ -17,8 +17,11 @@ func edgeSec(t Instant) int64 {
 }
 
 // Clock is a capture's time for timeouts. It follows packet times, but a
-// step forward of more than JumpLimit is held until the next packet with
-// another time confirms it, by being no more than JumpLimit before it.
+// step forward of more than JumpLimit is held until the next packet
+// confirms it, by being no more than JumpLimit before it: a packet with
+// another time, or another packet with the same time (a capture whose
+// packets all carry one time, such as pcapng simple packets, confirms its
+// first step at its second packet).
 // A next packet that goes back instead shows the held time was a glitch
 // (a bad timestamp, a clock stepped and stepped back, a damaged record):
 // the clock never took it, so one such packet cannot time out every call,
@@ -36,7 +39,7 @@ type Clock struct {
 	state   uint8
 	taken   bool    // now is set: a time was taken
 	held    Instant // the step being held
-	heldN   int     // its packet
+	heldN   int     // its packet; 0 while unknown
 	glitch  Glitch  // the last one found
 }
 
@@ -68,7 +71,10 @@ func (c *Clock) quick(t Instant) bool {
 }
 
 // Step moves the clock with packet n's time t. It reports whether t showed
-// that a held step was a glitch; Glitch returns it.
+// that a held step was a glitch; Glitch returns it. n is 0 when the packet
+// is not known: that step is then held or taken only by its time (a
+// caller that gives several times for one packet, such as one per message
+// it holds, gives the number each time or never).
 func (c *Clock) Step(t Instant, n int) bool {
 	if c.quick(t) {
 		return false
@@ -78,11 +84,14 @@ func (c *Clock) Step(t Instant, n int) bool {
 
 func (c *Clock) step(t Instant, n int) bool {
 	glitch := false
-	if c.Settles(t) {
+	if c.Settles(t, n) {
 		glitch = c.Settle(t)
 	}
 	switch {
-	case c.state == clockHolding: // t is the held time again
+	case c.state == clockHolding: // the held time again, of the same packet or an unknown one
+		if c.heldN == 0 {
+			c.heldN = n
+		}
 	case c.state == clockRunning && !c.now.Add(JumpLimit).Before(t):
 		if c.now.Before(t) {
 			c.now, c.edgeSec = t, edgeSec(t)
@@ -93,9 +102,12 @@ func (c *Clock) step(t Instant, n int) bool {
 	return glitch
 }
 
-// Settles reports whether t, the next packet's time, decides the step
-// being held: whether one is held and t is another time.
-func (c *Clock) Settles(t Instant) bool { return c.state == clockHolding && t != c.held }
+// Settles reports whether t, packet n's time, decides the step being held:
+// whether one is held, and t is another time or n (when known) another
+// packet.
+func (c *Clock) Settles(t Instant, n int) bool {
+	return c.state == clockHolding && (t != c.held || n != 0 && c.heldN != 0 && n != c.heldN)
+}
 
 // Settle decides the held step with t, the next packet's time (Settles):
 // it is confirmed, and taken, when t is at most JumpLimit before it; it is

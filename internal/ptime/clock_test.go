@@ -15,6 +15,7 @@ func TestClock(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		times   []float64 // seconds after base, one per packet (packet numbers from 1)
+		packets []int     // the packet numbers given to Step, when not 1, 2, 3...
 		now     []float64 // Now after each packet; NaN-free: -1 means the zero Instant
 		glitch  []int     // packets reported, in order
 		end     float64   // Latest after the last packet: the time Confirm would take
@@ -46,12 +47,43 @@ func TestClock(t *testing.T) {
 			end:   3602,
 		},
 		{
-			name:  "same time twice neither confirms nor refutes",
-			times: []float64{0, 1, 3601, 3601, 2},
-			now:   []float64{-1, 1, 1, 1, 2},
-			// Only the first packet of the held time is named.
-			glitch: []int{3},
-			end:    2,
+			// Two messages of one packet: only the packet is named.
+			name:    "the same packet's time twice neither confirms nor refutes",
+			times:   []float64{0, 1, 3601, 3601, 2},
+			packets: []int{1, 2, 3, 3, 4},
+			now:     []float64{-1, 1, 1, 1, 2},
+			glitch:  []int{3},
+			end:     2,
+		},
+		{
+			name:  "another packet at the held time confirms it",
+			times: []float64{0, 1, 3601, 3601, 3602},
+			now:   []float64{-1, 1, 1, 3601, 3602},
+			end:   3602,
+		},
+		{
+			name:    "a packet not known neither confirms nor refutes",
+			times:   []float64{0, 1, 3601, 3601, 2},
+			packets: []int{1, 2, 3, 0, 4},
+			now:     []float64{-1, 1, 1, 1, 2},
+			glitch:  []int{3},
+			end:     2,
+		},
+		{
+			// The step came from a packet not known; the first known one at
+			// its time may be the same packet, the next is another.
+			name:    "a step of a packet not known: the second known packet at its time confirms it",
+			times:   []float64{0, 1, 3601, 3601, 3601},
+			packets: []int{1, 2, 0, 3, 4},
+			now:     []float64{-1, 1, 1, 1, 3601},
+			end:     3601,
+		},
+		{
+			// pcapng simple packets: no timestamp, all read as one time.
+			name:  "every packet at one time",
+			times: []float64{0, 0, 0},
+			now:   []float64{-1, 0, 0},
+			end:   0,
 		},
 		{
 			name:  "a jump of exactly the limit is taken at once",
@@ -110,12 +142,20 @@ func TestClock(t *testing.T) {
 			var clk Clock
 			var got []int
 			var log strings.Builder
+			timeOf := map[int]float64{} // packet number → its (first) time
 			for i, s := range c.times {
-				if clk.Step(at(s), i+1) {
+				n := i + 1
+				if c.packets != nil {
+					n = c.packets[i]
+				}
+				if _, ok := timeOf[n]; !ok {
+					timeOf[n] = s
+				}
+				if clk.Step(at(s), n) {
 					g := clk.Glitch()
 					got = append(got, g.N)
-					if g.Time != at(c.times[g.N-1]) {
-						t.Errorf("packet %d: glitch time %v, want packet %d's", i+1, g.Time.Time(), g.N)
+					if g.Time != at(timeOf[g.N]) {
+						t.Errorf("packet %d: glitch time %v, want packet %d's", n, g.Time.Time(), g.N)
 					}
 				}
 				fmt.Fprintf(&log, " %g→%v", s, clk.Now().Time().Format("15:04:05.000"))
