@@ -809,7 +809,12 @@ func (l *Leg) unanswered() bool {
 // is settled: after what the step times out, when it is confirmed, as if
 // it had been taken at once; at the time the clock stayed at, when it was
 // a glitch.
-func (c *Correlator) Advance(t time.Time) { c.advance(t, 0) }
+func (c *Correlator) Advance(t time.Time) {
+	// advance's body, not a call to it: this runs for every packet.
+	if at := ptime.Of(t); !at.Before(c.nextCheck) || c.clock.Holding() {
+		c.tick(at, 0)
+	}
+}
 
 // advance is Advance for packet n (0: not known), so that another packet
 // at a held step's time can confirm it.

@@ -106,8 +106,14 @@ func (f *UDPFlow) Addrs() (src, dst netip.AddrPort) {
 
 // AddDatagramFlow is AddDatagram for a datagram whose UDPFlow was made in
 // advance.
+//
+// Its time moves the clock as Advance's, without the packet's number: a
+// step held at one time waits for a SIP message of another packet, or
+// another time, to confirm it. (Passing n costs the RTP path its profile's
+// inlining; the held step only matters to captures whose packets share one
+// time.)
 func (c *Correlator) AddDatagramFlow(n int, t time.Time, f *UDPFlow, payload []byte) {
-	c.advance(t, n)
+	c.Advance(t)
 	if !c.opts.Media {
 		return
 	}
