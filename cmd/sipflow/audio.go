@@ -14,6 +14,7 @@ import (
 	"github.com/sipflow/sipflow/correlate"
 	"github.com/sipflow/sipflow/decode"
 	"github.com/sipflow/sipflow/media"
+	"github.com/sipflow/sipflow/render"
 )
 
 type audioOptions struct {
@@ -64,15 +65,21 @@ func (o *audioOptions) run(file string) error {
 	}
 	copts.KeepSDP = true // the SDP says which side sent which stream
 	// Pass one: find the call and its streams.
+	// A damaged capture (aerr, exit 3) is read up to the damage: the
+	// call's audio before it is written.
 	var matches []*correlate.Call
-	if _, err := analyzeCapture(o.globalOptions, file, copts, func(c *correlate.Call) {
+	_, aerr := analyzeCapture(o.globalOptions, file, copts, func(c *correlate.Call) {
 		if c.ID == o.callID || strings.Contains(c.ID, o.callID) {
 			matches = append(matches, c)
 		}
-	}); err != nil {
-		return err
+	})
+	if readFailed(aerr) {
+		return aerr
 	}
 	switch {
+	case len(matches) == 0 && aerr != nil:
+		fmt.Fprintf(o.Err, "sipflow: %s: no call whose Call-ID contains %q before the damage\n", render.SanitizeString(file), render.SanitizeString(o.callID))
+		return aerr
 	case len(matches) == 0:
 		return usageError("%s: no call whose Call-ID contains %q", file, o.callID)
 	case len(matches) > 1:
@@ -84,6 +91,10 @@ func (o *audioOptions) run(file string) error {
 	}
 	call := matches[0]
 	fwd, back := pickDirection(call, true), pickDirection(call, false)
+	if fwd == nil && back == nil && aerr != nil {
+		fmt.Fprintf(o.Err, "sipflow: %s: call %s has no RTP before the damage\n", render.SanitizeString(file), render.SanitizeString(call.ID))
+		return aerr
+	}
 	if fwd == nil && back == nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%s: call %s has no RTP in this capture", file, call.ID)}
 	}
@@ -118,8 +129,8 @@ func (o *audioOptions) run(file string) error {
 				t.Add(&rtp)
 			}
 		}}
-	if _, err := scanCapture(o.globalOptions, file, h); err != nil {
-		return err
+	if _, err := scanCapture(o.globalOptions, file, h); readFailed(err) {
+		return err // the damage, if any, is the first pass's again
 	}
 	f, err := os.OpenFile(o.out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -133,7 +144,7 @@ func (o *audioOptions) run(file string) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 	fmt.Fprintf(o.Err, "sipflow: wrote %s: call %s, 2 channels (caller, callee), %.1f s\n", o.out, call.ID, maxDur(tracks).Seconds())
-	return nil
+	return aerr // a damaged capture: the audio before the damage was written
 }
 
 // pickDirection returns the longest stream sent by the caller (fromCaller)

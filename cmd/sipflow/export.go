@@ -204,6 +204,7 @@ func (o *exportOptions) fromCapture(file string) error {
 	}
 	if calls == 0 {
 		if aerr != nil {
+			fmt.Fprintf(o.Err, "sipflow: no call with Call-ID %s in %s before the damage\n", render.SanitizeString(o.call), render.SanitizeString(file))
 			return aerr
 		}
 		return usageError("no call with Call-ID %s in %s", render.SanitizeString(o.call), render.SanitizeString(file))

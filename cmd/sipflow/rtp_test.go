@@ -129,6 +129,32 @@ func TestAudioWAV(t *testing.T) {
 	}
 }
 
+// TestAudioDamaged: a capture cut short (tcpdump killed mid-write) still
+// gives the audio before the damage, with exit 3; a call not found before
+// the damage is said so, and so is damage for export. (Before: no WAV, and
+// export said nothing of the Call-ID.)
+func TestAudioDamaged(t *testing.T) {
+	b, err := os.ReadFile(repoTestdata("call_rtp.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := writeFile(t, "cut.pcap", b[:20000])
+	wav := filepath.Join(t.TempDir(), "call.wav")
+	_, errs, code := sipflow(t, nil, "audio", cut, "--call", "@127.0.10.1", "-o", wav)
+	st, err := os.Stat(wav)
+	if code != 3 || err != nil || st.Size() <= 44 || !strings.Contains(errs, "sipflow: wrote ") || !strings.Contains(errs, "truncated") {
+		t.Errorf("audio: exit %d, WAV %v %v, stderr %q", code, st, err, errs)
+	}
+	_, errs, code = sipflow(t, nil, "audio", cut, "--call", "nope", "-o", filepath.Join(t.TempDir(), "n.wav"))
+	if code != 3 || !strings.Contains(errs, `no call whose Call-ID contains "nope" before the damage`) {
+		t.Errorf("audio, no such call: exit %d, stderr %q", code, errs)
+	}
+	_, errs, code = sipflow(t, nil, "export", cut, "--call", "nope", "-w", filepath.Join(t.TempDir(), "n.pcap"))
+	if code != 3 || !strings.Contains(errs, "no call with Call-ID nope in ") || !strings.Contains(errs, "before the damage") {
+		t.Errorf("export, no such call: exit %d, stderr %q", code, errs)
+	}
+}
+
 // simpleMsg is a SIP message between a (10.0.0.1) and b: start line, the
 // To tag (";tag=b" or ""), the CSeq ("1 INVITE") and an SDP body or "".
 func simpleMsg(callID, start, to, cseq, body string) []byte {
