@@ -494,7 +494,7 @@ func checkInviteNotCaptured(c *Call) []Finding {
 		first += " to " + m.CSeqMethod
 	}
 	return []Finding{{Rule: "invite-not-captured", Severity: Info, Packets: packets(m),
-		Detail: fmt.Sprintf("the call's INVITE is not in the capture (first seen: %s): it began before the capture, or its packet was lost; who called, post-dial delay and answer time are unknown", first),
+		Detail: fmt.Sprintf("the call's INVITE is not in the capture (first seen: %s): it began before the capture, or its packet was lost; the caller shown is a guess, and post-dial delay and answer time are unknown", first),
 		RFC:    "RFC 3261 §12.1"}}
 }
 
