@@ -83,15 +83,16 @@ type Source interface {
 	Close() error
 }
 
-// Sentinel causes carried by DamageError.
+// Sentinel causes carried by DamageError (ErrCorrupt by Warning too).
 var (
 	ErrTruncated = errors.New("truncated")
 	ErrCorrupt   = errors.New("corrupt")
 	ErrFormat    = errors.New("not a pcap or pcapng file")
-	// ErrNoTime: a packet record carries no timestamp (a pcapng simple
-	// packet block), a Warning's cause.
-	ErrNoTime = errors.New("no timestamp")
 )
+
+// ErrNoTime is a Warning's cause: a packet record carries no timestamp (a
+// pcapng simple packet block).
+var ErrNoTime = errors.New("no timestamp")
 
 // DamageError reports where a capture stopped being readable.
 type DamageError struct {

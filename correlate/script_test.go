@@ -129,24 +129,41 @@ func scriptCall(t *testing.T, calls []*correlate.Call, id string) *correlate.Cal
 	return nil
 }
 
+// scriptCase is a call written as a script (runScript), what call-1 must
+// satisfy, and what the failure says was wanted.
+type scriptCase struct {
+	name, script string
+	ok           func(*correlate.Call) bool
+	want         string
+}
+
+// runScriptCases runs each case as a subtest.
+func runScriptCases(t *testing.T, tests []scriptCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := scriptCall(t, runScript(t, tt.script), "call-1")
+			if !tt.ok(c) {
+				t.Errorf("%s; got %s", tt.want, describe(c))
+			}
+		})
+	}
+}
+
 func describe(c *correlate.Call) string {
 	var fs []string
 	for _, f := range c.Findings {
 		fs = append(fs, f.Rule+"("+f.Severity.String()+")")
 	}
-	return fmt.Sprintf("kind=%s state=%s final=%d endedBy=%q pdd=%v answer=%v dur=%v msgs=%d dialogs=%d flow=%q dev=%q findings=%v",
-		c.Kind, c.State, c.FinalStatus, c.EndedBy, c.PDD, c.Answer, c.Duration, c.NumMessages, c.NumDialogs, c.Flow, c.Deviation, fs)
+	return fmt.Sprintf("kind=%s state=%s final=%d endedBy=%q caller=%s pdd=%v answer=%v dur=%v msgs=%d dialogs=%d flow=%q dev=%q findings=%v",
+		c.Kind, c.State, c.FinalStatus, c.EndedBy, c.Caller, c.PDD, c.Answer, c.Duration, c.NumMessages, c.NumDialogs, c.Flow, c.Deviation, fs)
 }
 
 // TestScriptedCalls: calls whose state, timings or findings an audit of
 // the checks against RFC 3261 found wrong, each as a script of messages
 // between several hosts (scenario, in checks_test.go, knows two).
 func TestScriptedCalls(t *testing.T) {
-	tests := []struct {
-		name, script string
-		ok           func(*correlate.Call) bool
-		want         string
-	}{
+	tests := []scriptCase{
 		// INVITE retransmitted per timer A until a 100 Trying arrives, then the
 		// callee rings; the capture ends 20 s in while it still rings. The INVITE
 		// was answered provisionally (retransmissions stop legitimately).
@@ -259,14 +276,7 @@ tick 40
 			return c.State == "failed" && c.FinalStatus == 407 && c.HasFinding("unanswered-invite")
 		}, "want failed 407 with unanswered-invite"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := scriptCall(t, runScript(t, tt.script), "call-1")
-			if !tt.ok(c) {
-				t.Errorf("%s; got %s", tt.want, describe(c))
-			}
-		})
-	}
+	runScriptCases(t, tests)
 }
 
 // TestInviteNotCaptured: calls whose INVITE the capture missed (it began
@@ -298,11 +308,7 @@ func TestInviteNotCaptured(t *testing.T) {
 			return false
 		}
 	}
-	tests := []struct {
-		name, script string
-		ok           func(*correlate.Call) bool
-		want         string
-	}{
+	tests := []scriptCase{
 		{"Bye", `
 0.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
 0.01 b>a 200 2/BYE tt=callee br=z9hG4bKbye
@@ -359,14 +365,7 @@ tick 40
 tick 5
 `, midCall(correlate.StateInProgress, a), "want in-progress"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := scriptCall(t, runScript(t, tt.script), "call-1")
-			if !tt.ok(c) {
-				t.Errorf("%s; got %s caller %s", tt.want, describe(c), c.Caller)
-			}
-		})
-	}
+	runScriptCases(t, tests)
 	// A REFER outside any dialog is not a call.
 	c := scriptCall(t, runScript(t, "0.0 a>b REFER 1/REFER\n0.1 b>a 202 1/REFER tt=x\n"), "call-1")
 	if c.Kind != correlate.KindOther || c.State != correlate.StateCompleted || c.HasFinding("invite-not-captured") {
