@@ -104,7 +104,8 @@ type Leg struct {
 	Dialogs      []*Dialog
 	Links        []string // Call-IDs this leg names in its correlation headers
 	From, To     string   // URIs of the first message's From and To
-	FromDisplay  string
+	FromDisplay  string   // their display names, without quotes ("" when absent)
+	ToDisplay    string
 
 	strs        []string // recent strings, for intern
 	strNext     int
@@ -141,7 +142,8 @@ type Call struct {
 	End         time.Time
 	From        string // URI of the first request's From
 	To          string // URI of the first request's To
-	FromDisplay string
+	FromDisplay string // display names of the first request's From and To, without quotes
+	ToDisplay   string
 
 	State       State
 	FinalStatus int    // final response to the initial request (0 if none)

@@ -443,27 +443,29 @@ func (l *Leg) intern(b []byte) string {
 
 // newLeg opens the leg of d's Call-ID, whose hash is h.
 func (c *Correlator) newLeg(d *decode.Message, h uint64) *Leg {
-	// The Call-ID, From, To and display name share one allocation: they
+	// The Call-ID, From, To and display names share one allocation: they
 	// live exactly as long as the leg.
 	var sb strings.Builder
-	sb.Grow(len(d.CallID) + len(d.From.URI) + len(d.To.URI) + len(d.From.Display))
+	sb.Grow(len(d.CallID) + len(d.From.URI) + len(d.To.URI) + len(d.From.Display) + len(d.To.Display))
 	sb.Write(d.CallID)
 	sb.Write(d.From.URI)
 	sb.Write(d.To.URI)
 	sb.Write(d.From.Display)
+	sb.Write(d.To.Display)
 	all := sb.String()
 	id, all := all[:len(d.CallID)], all[len(d.CallID):]
 	from, all := all[:len(d.From.URI)], all[len(d.From.URI):]
-	to, display := all[:len(d.To.URI)], all[len(d.To.URI):]
+	to, all := all[:len(d.To.URI)], all[len(d.To.URI):]
+	display, toDisplay := all[:len(d.From.Display)], all[len(d.From.Display):]
 	var leg *Leg
 	if n := len(c.freeLegs); n > 0 {
 		leg = c.freeLegs[n-1]
 		c.freeLegs[n-1] = nil
 		c.freeLegs = c.freeLegs[:n-1]
 		mp, tp, bs := leg.msgPool[:0], leg.txPool[:0], leg.bytes[:0]
-		*leg = Leg{CallID: id, first: d.Time, From: from, To: to, FromDisplay: display, msgPool: mp, txPool: tp, bytes: bs}
+		*leg = Leg{CallID: id, first: d.Time, From: from, To: to, FromDisplay: display, ToDisplay: toDisplay, msgPool: mp, txPool: tp, bytes: bs}
 	} else {
-		leg = &Leg{CallID: id, first: d.Time, From: from, To: to, FromDisplay: display}
+		leg = &Leg{CallID: id, first: d.Time, From: from, To: to, FromDisplay: display, ToDisplay: toDisplay}
 	}
 	method := d.CSeqMethod
 	if d.IsRequest() {
@@ -1120,7 +1122,7 @@ func (b *Builder) build(call *Call) {
 	}
 	first := legs[0]
 	call.ID, call.Kind = first.CallID, first.Kind
-	call.From, call.To, call.FromDisplay = first.From, first.To, first.FromDisplay
+	call.From, call.To, call.FromDisplay, call.ToDisplay = first.From, first.To, first.FromDisplay, first.ToDisplay
 	call.Start = first.Messages[0].Time
 	call.Caller, call.Callee = first.Messages[0].Src, first.Messages[0].Dst
 	if !first.Messages[0].IsRequest() {

@@ -365,6 +365,6 @@ func TestTombstoneRing(t *testing.T) {
 
 // callStrings is every string field of a call that outlives its legs.
 func callStrings(c *Call) string {
-	return fmt.Sprintf("%q %q %q %q %q %q %q %q %q %q %v %v %v", c.ID, c.From, c.To, c.FromDisplay, c.Reason,
+	return fmt.Sprintf("%q %q %q %q %q %q %q %q %q %q %q %v %v %v", c.ID, c.From, c.To, c.FromDisplay, c.ToDisplay, c.Reason,
 		c.EndedBy, c.Flow, c.Deviation, c.captureLoss, c.LinkedIDs, c.Findings, c.Events, c.State)
 }

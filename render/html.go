@@ -82,7 +82,7 @@ func (r *Report) Add(l *Ladder) error {
 	d := sectionData{ID: id, Title: SanitizeString(l.Kind + " " + l.CallID), SVG: template.HTML(svg.String())}
 	meta := []string{l.State, l.Start.Format("2006-01-02 15:04:05.000") + " UTC"}
 	if l.From != "" || l.To != "" {
-		meta = append(meta, SanitizeString(l.Caller())+" → "+SanitizeString(l.To))
+		meta = append(meta, SanitizeString(l.Caller())+" → "+SanitizeString(l.Callee()))
 	}
 	if l.FinalStatus > 0 {
 		meta = append(meta, "final "+strconv.Itoa(l.FinalStatus))

@@ -42,8 +42,10 @@ type Ladder struct {
 	// FromDisplay is the display name of the first request's From.
 	FromDisplay string `json:"from_display,omitempty"`
 	To          string `json:"to"`
-	Flow        string `json:"flow,omitempty"`
-	Deviation   string `json:"deviation,omitempty"`
+	// ToDisplay is the display name of the first request's To.
+	ToDisplay string `json:"to_display,omitempty"`
+	Flow      string `json:"flow,omitempty"`
+	Deviation string `json:"deviation,omitempty"`
 	// FinalStatus is the final response to the initial request (0: none);
 	// PDD and Duration are as in correlate.Call, −1 when unknown.
 	FinalStatus int           `json:"final_status"`
@@ -218,7 +220,7 @@ type Finding struct {
 func Build(c *correlate.Call, opts Options) *Ladder {
 	l := &Ladder{
 		CallID: c.ID, Kind: string(c.Kind), State: string(c.State), Start: c.Start.UTC(),
-		From: c.From, FromDisplay: c.FromDisplay, To: c.To, Flow: c.Flow, Deviation: c.Deviation, ByPort: opts.ByPort,
+		From: c.From, FromDisplay: c.FromDisplay, To: c.To, ToDisplay: c.ToDisplay, Flow: c.Flow, Deviation: c.Deviation, ByPort: opts.ByPort,
 		FinalStatus: c.FinalStatus, PDD: c.PDD, Duration: c.Duration, Messages: c.NumMessages,
 		Legs: make([]string, len(c.Legs)),
 	}
@@ -399,11 +401,17 @@ func addrPort(ap netip.AddrPort) string {
 
 // Caller is the From of the call for a title: "Alice <sip:alice@x>", or
 // the URI alone when there is no display name.
-func (l *Ladder) Caller() string {
-	if l.FromDisplay == "" {
-		return l.From
+func (l *Ladder) Caller() string { return nameAddr(l.FromDisplay, l.From) }
+
+// Callee is the To of the call for a title, as Caller is the From.
+func (l *Ladder) Callee() string { return nameAddr(l.ToDisplay, l.To) }
+
+// nameAddr is "display <uri>", or uri when there is no display name.
+func nameAddr(display, uri string) string {
+	if display == "" {
+		return uri
 	}
-	return strings.Trim(l.FromDisplay, `"`) + " <" + l.From + ">"
+	return strings.Trim(display, `"`) + " <" + uri + ">"
 }
 
 // formatSeconds formats d in seconds with the given number of decimals

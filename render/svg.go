@@ -283,7 +283,7 @@ func (s *svgRenderer) render() {
 	}
 	s.str(`<rect class="sf-bg" width="100%" height="100%"/>` + "\n")
 	s.textEl("sf-title", svgMargin, 20, l.Kind+" "+l.CallID+" · "+l.State+" · "+l.Start.Format("2006-01-02 15:04:05.000")+" UTC", 0)
-	sub := l.Caller() + " → " + l.To
+	sub := l.Caller() + " → " + l.Callee()
 	if len(l.Legs) > 1 {
 		sub += " · legs: " + strings.Join(l.Legs, ", ")
 	}

@@ -336,7 +336,7 @@ func (t *textRenderer) title() {
 	}
 	t.line(0, head, stTitle)
 	if l.From != "" || l.To != "" {
-		t.line(0, l.Caller()+t.g.arrow+l.To, stPlain)
+		t.line(0, l.Caller()+t.g.arrow+l.Callee(), stPlain)
 	}
 	if len(l.Legs) > 1 {
 		for i, id := range l.Legs {

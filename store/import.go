@@ -438,9 +438,9 @@ func newCallWriter(ctx context.Context, tx *sql.Tx) (*callWriter, error) {
 	w := &callWriter{}
 	var err error
 	if w.calls, err = tx.PrepareContext(ctx, `INSERT INTO calls (capture, seq, call_id, kind, state, start_ns, end_ns, capture_end_ns,
-			from_uri, to_uri, from_display, from_key, to_key, display_key, final_status, ended_by, reason,
+			from_uri, to_uri, from_display, from_key, to_key, display_key, to_display, to_display_key, final_status, ended_by, reason,
 			pdd_ns, answer_ns, duration_ns, messages, dialogs, caller, callee, worst, streams, flow, deviation)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (capture, seq) DO NOTHING`); err != nil {
 		return nil, err
 	}
@@ -567,7 +567,7 @@ func (w *callWriter) insertCall(ctx context.Context, capture int64, p *Prepared)
 	// int takes its reflection-based conversion).
 	res, err := w.calls.ExecContext(ctx, capture, int64(c.Seq), c.ID, string(c.Kind), string(c.State),
 		c.Start.UnixNano(), c.End.UnixNano(), c.CaptureEnd.UnixNano(),
-		c.From, c.To, c.FromDisplay, p.fromKey, p.toKey, p.displayKey,
+		c.From, c.To, c.FromDisplay, p.fromKey, p.toKey, p.displayKey, c.ToDisplay, p.toDisplayKey,
 		int64(c.FinalStatus), c.EndedBy, c.Reason, int64(c.PDD), int64(c.Answer), int64(c.Duration),
 		int64(c.NumMessages), int64(c.NumDialogs), addrText(c.Caller), addrText(c.Callee), int64(c.Worst()), int64(streams), c.Flow, c.Deviation)
 	if err != nil {
@@ -657,10 +657,10 @@ func (w *callWriter) children(ctx context.Context, id int64, p *Prepared, im *Im
 // takes computing (its full-text document, its search keys, its messages'
 // addresses as text), so that the goroutine that writes only writes.
 type Prepared struct {
-	call                       *correlate.Call
-	text                       string
-	fromKey, toKey, displayKey string
-	addrs                      []preparedAddrs
+	call                                     *correlate.Call
+	text                                     string
+	fromKey, toKey, displayKey, toDisplayKey string
+	addrs                                    []preparedAddrs
 }
 
 type preparedAddrs struct{ src, dst string }
@@ -680,7 +680,8 @@ func (pr *Preparer) Prepare(c *correlate.Call) *Prepared {
 	}
 	clear(pr.seen)
 	pr.text = pr.text[:0]
-	p := &Prepared{call: c, fromKey: URIKey(c.From), toKey: URIKey(c.To), displayKey: strings.ToLower(c.FromDisplay)}
+	p := &Prepared{call: c, fromKey: URIKey(c.From), toKey: URIKey(c.To),
+		displayKey: strings.ToLower(c.FromDisplay), toDisplayKey: strings.ToLower(c.ToDisplay)}
 	for _, l := range c.Legs {
 		for _, m := range l.Messages {
 			p.addrs = append(p.addrs, preparedAddrs{addrText(m.Src), addrText(m.Dst)})

@@ -29,7 +29,7 @@ type Filter struct {
 	// beginning; and the URI or the display name contains it. Case is
 	// ignored.
 	From string
-	// To: the same for the To URI.
+	// To: the same for the To URI and display name.
 	To string
 	// States: any of these states.
 	States []string
@@ -132,7 +132,7 @@ func (d *DB) Count(ctx context.Context, f Filter) (int, error) {
 }
 
 const callColumns = `c.id, c.capture, c.seq, c.call_id, c.kind, c.state, c.start_ns, c.end_ns, c.capture_end_ns,
-	c.from_uri, c.to_uri, c.from_display, c.final_status, c.ended_by, c.reason, c.pdd_ns, c.answer_ns, c.duration_ns,
+	c.from_uri, c.to_uri, c.from_display, c.to_display, c.final_status, c.ended_by, c.reason, c.pdd_ns, c.answer_ns, c.duration_ns,
 	c.messages, c.dialogs, c.caller, c.callee, c.streams, c.flow, c.deviation`
 
 func scanCall(rows *sql.Rows) (*Call, error) {
@@ -142,7 +142,7 @@ func scanCall(rows *sql.Rows) (*Call, error) {
 	var start, end, capEnd, pdd, answer, dur int64
 	var streams int
 	if err := rows.Scan(&c.ID, &c.Capture, &cc.Seq, &cc.ID, &kind, &state, &start, &end, &capEnd,
-		&cc.From, &cc.To, &cc.FromDisplay, &cc.FinalStatus, &cc.EndedBy, &cc.Reason, &pdd, &answer, &dur,
+		&cc.From, &cc.To, &cc.FromDisplay, &cc.ToDisplay, &cc.FinalStatus, &cc.EndedBy, &cc.Reason, &pdd, &answer, &dur,
 		&cc.NumMessages, &cc.NumDialogs, &caller, &callee, &streams, &cc.Flow, &cc.Deviation); err != nil {
 		return nil, err
 	}
@@ -303,8 +303,10 @@ func (f *Filter) where() (string, []any, error) {
 			strings.ToLower(f.From), strings.ToLower(f.From))
 	}
 	if f.To != "" {
-		key := valueKey(f.To)
-		add("c.to_key >= ? AND c.to_key < ? AND instr(lower(c.to_uri), ?) > 0", key, prefixEnd(key), strings.ToLower(f.To))
+		key, low := valueKey(f.To), strings.ToLower(f.To)
+		add(`(c.to_key >= ? AND c.to_key < ? OR c.to_display_key != '' AND c.to_display_key >= ? AND c.to_display_key < ?)
+			AND (instr(lower(c.to_uri), ?) > 0 OR instr(lower(c.to_display), ?) > 0)`,
+			key, prefixEnd(key), low, prefixEnd(low), low, low)
 	}
 	if len(f.States) > 0 {
 		add("c.state IN ("+placeholders(len(f.States))+")", anys(f.States)...)

@@ -312,6 +312,9 @@ func (d *DB) migrate(ctx context.Context, m migration) error {
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return fmt.Errorf("%s: migration %s: %w", d.path, m.name, classify(d.path, err))
 	}
+	if err := backfill(ctx, tx, m.version); err != nil {
+		return fmt.Errorf("%s: migration %s: %w", d.path, m.name, classify(d.path, err))
+	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", applicationID)); err != nil {
 		return classify(d.path, err)
 	}

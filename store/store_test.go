@@ -14,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/gopacket/layers"
+
 	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/internal/synth"
 	"github.com/sipflow/sipflow/internal/testfeed"
 	"github.com/sipflow/sipflow/media"
 )
@@ -86,6 +89,90 @@ func TestStoreOpen(t *testing.T) {
 	db2 := storeOpen(t, path, Options{})
 	if err := db2.SQL().QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != SchemaVersion() {
 		t.Errorf("reopened: %d migrations recorded", n)
+	}
+}
+
+// TestStoreBackfillToDisplay: an archive of schema version 2 gains the To
+// display names of the calls it holds when it is opened (migration 3),
+// every batch of them, so that --to finds them as it finds new ones.
+func TestStoreBackfillToDisplay(t *testing.T) {
+	const n = backfillBatch + backfillBatch/5
+	display := func(i int) string { // every third call has none
+		if i%3 == 0 {
+			return ""
+		}
+		return fmt.Sprintf("Callee %d", i)
+	}
+	var frames [][]byte
+	for i := range n {
+		to := fmt.Sprintf("<sip:%d@pbx.example.net>", 2000+i)
+		if d := display(i); d != "" {
+			to = `"` + d + `" ` + to
+		}
+		frames = append(frames, synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", []byte(fmt.Sprintf(
+			"MESSAGE sip:x@pbx.example.net SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%d\r\n"+
+				"From: <sip:1000@pbx.example.net>;tag=f%d\r\nTo: %s\r\nCall-ID: c%d\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n", i, i, to, i))))
+	}
+	var pcap bytes.Buffer
+	if err := synth.WritePcap(&pcap, layers.LinkTypeEthernet, synth.Times(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), time.Millisecond, frames...)); err != nil {
+		t.Fatal(err)
+	}
+	capPath := filepath.Join(t.TempDir(), "names.pcap")
+	if err := os.WriteFile(capPath, pcap.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var calls []*correlate.Call
+	corr := correlate.New(correlate.Options{KeepRaw: true}, func(c *correlate.Call) { calls = append(calls, c) })
+	if err := testfeed.Capture(capPath, corr.Advance, corr.Add, corr.AddDatagram); err != nil {
+		t.Fatal(err)
+	}
+	corr.Flush()
+	if len(calls) != n {
+		t.Fatalf("%d calls, want %d", len(calls), n)
+	}
+
+	path := filepath.Join(t.TempDir(), "a.db")
+	db := storeOpen(t, path, Options{Create: true})
+	im := storeImport(t, db, "aa", calls)
+	if err := im.Finish(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	// Back to version 2: the columns, their index and the record gone.
+	for _, q := range []string{"DROP INDEX calls_to_display", "ALTER TABLE calls DROP COLUMN to_display_key",
+		"ALTER TABLE calls DROP COLUMN to_display", "DELETE FROM schema_migrations WHERE version = 3"} {
+		if _, err := db.SQL().Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	db = storeOpen(t, path, Options{})
+	if db.Version() != 3 {
+		t.Fatalf("version %d after opening", db.Version())
+	}
+	got := map[string]string{}
+	err := db.Calls(context.Background(), Filter{All: true}, func(c *Call) error {
+		got[c.Call.ID] = c.Call.ToDisplay
+		return nil
+	})
+	if err != nil || len(got) != n {
+		t.Fatalf("%d calls back, %v", len(got), err)
+	}
+	for i := range n {
+		if id := fmt.Sprintf("c%d", i); got[id] != display(i) {
+			t.Errorf("call %s: to_display %q, want %q", id, got[id], display(i))
+		}
+	}
+	for _, to := range []string{"callee 1", "CALLEE 1199", "Callee 3", "allee"} {
+		want := 0
+		for i := range n {
+			if d := display(i); d != "" && strings.HasPrefix(strings.ToLower(d), strings.ToLower(to)) {
+				want++
+			}
+		}
+		if c, err := db.Count(context.Background(), Filter{All: true, To: to}); err != nil || c != want || want == 0 && to != "allee" {
+			t.Errorf("--to %q: %d calls, want %d (%v)", to, c, want, err)
+		}
 	}
 }
 

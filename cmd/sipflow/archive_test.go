@@ -332,6 +332,71 @@ func TestSearchFilters(t *testing.T) {
 	}
 }
 
+// displayCall is a rejected call (INVITE, 486, ACK) between from and to,
+// name-addr header values.
+func displayCall(id, from, to string) [][]byte {
+	msg := func(start, cseq, tag string) []byte {
+		return []byte(start + "\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK" + id + "\r\nFrom: " + from + ";tag=f" + id +
+			"\r\nTo: " + to + tag + "\r\nCall-ID: " + id + "\r\nCSeq: 1 " + cseq + "\r\nContent-Length: 0\r\n\r\n")
+	}
+	return [][]byte{
+		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("INVITE sip:x@pbx.example.net SIP/2.0", "INVITE", "")),
+		synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", msg("SIP/2.0 486 Busy Here", "INVITE", ";tag=t"+id)),
+		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("ACK sip:x@pbx.example.net SIP/2.0", "ACK", ";tag=t"+id)),
+	}
+}
+
+// TestDisplayNameFilters: --from and --to find a call by the display name
+// of its From or To, in a capture (any part) and in the archive (the
+// beginning), and the JSON shows both names without their quotes.
+func TestDisplayNameFilters(t *testing.T) {
+	frames := append(displayCall("named", `"Carol Jones" <sip:1001@pbx.example.net>`, `"Bob Smith" <sip:2001@pbx.example.net>`),
+		displayCall("plain", "<sip:1002@pbx.example.net>", "<sip:2002@pbx.example.net>")...)
+	p := writeFile(t, "names.pcap", pcapBytes(t, layers.LinkTypeEthernet, frames...))
+	db := filepath.Join(t.TempDir(), "calls.db")
+	archRun(t, 0, "archive", "--db", db, p)
+	ids := func(out string) string {
+		var got []string
+		for _, m := range regexp.MustCompile(`"call_id":"([^"]*)"`).FindAllStringSubmatch(out, -1) {
+			got = append(got, m[1])
+		}
+		return strings.Join(got, ",")
+	}
+	for _, tc := range []struct {
+		args           []string
+		calls, archive string // the calls found by calls FILE, and by search
+	}{
+		{[]string{"--to", "Bob"}, "named", "named"},
+		{[]string{"--to", "SMITH"}, "named", ""}, // search matches the beginning
+		{[]string{"--to", "bob sm"}, "named", "named"},
+		{[]string{"--to", "2001"}, "named", "named"},
+		{[]string{"--to", "2002"}, "plain", "plain"},
+		{[]string{"--to", "carol"}, "", ""},
+		{[]string{"--from", "carol"}, "named", "named"},
+		{[]string{"--from", "jones"}, "named", ""},
+		{[]string{"--from", "bob"}, "", ""},
+	} {
+		out, _ := archRun(t, 0, append(append([]string{"calls", "--json"}, tc.args...), p)...)
+		if got := ids(out); got != tc.calls {
+			t.Errorf("calls %v: found %q, want %q", tc.args, got, tc.calls)
+		}
+		out, _ = archRun(t, 0, append([]string{"search", "--json", "--db", db}, tc.args...)...)
+		if got := ids(out); got != tc.archive {
+			t.Errorf("search %v: found %q, want %q", tc.args, got, tc.archive)
+		}
+	}
+	for _, args := range [][]string{{"calls", "--json", "--call-id", "named", p}, {"search", "--json", "--db", db, "--call-id", "named"}} {
+		out, _ := archRun(t, 0, args...)
+		if !strings.Contains(out, `"from_display":"Carol Jones","to_display":"Bob Smith"`) {
+			t.Errorf("%v: the display names are not in the JSON:\n%s", args, out)
+		}
+	}
+	out, _ := archRun(t, 0, "flow", "--color", "never", "--call", "named", p)
+	if !strings.Contains(out, "Carol Jones <sip:1001@pbx.example.net> → Bob Smith <sip:2001@pbx.example.net>") {
+		t.Errorf("the ladder's title does not name both ends:\n%s", out)
+	}
+}
+
 // TestArchiveDuplicate: the same file (by SHA-256, whatever its name) is
 // stored once; --force imports it again, replacing it.
 func TestArchiveDuplicate(t *testing.T) {

@@ -151,6 +151,8 @@ func callJSON(o *jsonw.Object, c *correlate.Call) {
 	o.LitString(`,"kind":`, string(c.Kind))
 	o.LitString(`,"from":`, c.From)
 	o.LitString(`,"to":`, c.To)
+	o.LitString(`,"from_display":`, c.FromDisplay)
+	o.LitString(`,"to_display":`, c.ToDisplay)
 	o.LitTime(`,"start":`, c.Start)
 	o.LitTime(`,"end":`, c.End)
 	o.LitString(`,"state":`, string(c.State))

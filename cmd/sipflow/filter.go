@@ -28,7 +28,7 @@ func (f *callFilter) addFlags(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.callID, "call-id", "", "only calls whose Call-ID (of any leg) contains this")
 	fl.StringVar(&f.from, "from", "", "only calls whose From URI or display name contains this (user or number)")
-	fl.StringVar(&f.to, "to", "", "only calls whose To URI contains this (user or number)")
+	fl.StringVar(&f.to, "to", "", "only calls whose To URI or display name contains this (user or number)")
 	fl.StringSliceVar(&f.states, "state", nil, "only calls in these states (comma-separated: completed,failed,...)")
 	fl.StringVar(&f.since, "since", "", "only calls that started at or after this time (RFC 3339, or 2006-01-02 15:04:05 in UTC)")
 	fl.StringVar(&f.until, "until", "", "only calls that started before this time")
@@ -107,7 +107,7 @@ func (f *callFilter) match(c *correlate.Call) bool {
 	if f.from != "" && !containsFold(c.From, f.from) && !containsFold(c.FromDisplay, f.from) {
 		return false
 	}
-	if f.to != "" && !containsFold(c.To, f.to) {
+	if f.to != "" && !containsFold(c.To, f.to) && !containsFold(c.ToDisplay, f.to) {
 		return false
 	}
 	if len(f.states) > 0 {

@@ -77,7 +77,7 @@ func TestPipelineIdentical(t *testing.T) {
 			}
 			// The call left up ends at its ACK (frames are 30 ms apart):
 			// the STUN request 3 s later is not media.
-			if !strings.Contains(serial, `"call_id":"stun","kind":"call","from":"sip:a@x","to":"sip:b@x","start":"2026-01-01T00:00:00.540000000Z","end":"2026-01-01T00:00:00.600000000Z"`) {
+			if !strings.Contains(serial, `"call_id":"stun","kind":"call","from":"sip:a@x","to":"sip:b@x","from_display":"","to_display":"","start":"2026-01-01T00:00:00.540000000Z","end":"2026-01-01T00:00:00.600000000Z"`) {
 				t.Errorf("awkward.pcap: the call left up should end at its ACK:\n%s", serial)
 			}
 		}
