@@ -65,7 +65,8 @@ var Rules = []struct {
 	{"no-bye-response", "warning", "a BYE was never answered"},
 	{"unanswered-request", "warning", "a non-INVITE request (REGISTER, OPTIONS, ...) was never answered"},
 	{"call-failed", "warning/error", "the INVITE was finally rejected (4xx warning; 5xx, 6xx error; not 401/407/487)"},
-	{"reinvite-failed", "warning", "a re-INVITE (hold, resume, media change) was rejected"},
+	{"reinvite-failed", "warning", "a re-INVITE (hold, resume, media change) was rejected (a 491 only when it was not sent again)"},
+	{"reinvite-glare", "info", "a re-INVITE met one from the other side (491 Request Pending) and was sent again, or the capture ended first"},
 	{"transfer-failed", "warning", "a REFER was rejected, or the transferred call failed (NOTIFY sipfrag)"},
 	{"not-ended", "info", "an answered call had no BYE before the capture ended"},
 	{"invite-not-captured", "info", "the call's INVITE is not in the capture: it began before the capture, or its packet was lost"},
@@ -431,20 +432,72 @@ func checkCallFailed(c *Call) []Finding {
 	return []Finding{{Rule: "call-failed", Severity: sev, Packets: packets(final), Detail: detail, RFC: "RFC 3261 " + sec}}
 }
 
+// glareRetryWithin is how soon after a 491 the re-INVITE must be sent
+// again to count as retried: RFC 3261 §14.1 has the side that owns the
+// Call-ID wait 2.1–4 s and the other 0–2 s; 10 s allows for a slow stack.
+const glareRetryWithin = 10 * time.Second
+
 func checkReinviteFailed(c *Call) []Finding {
 	var fs []Finding
-	eachTx(c, func(tx *Transaction) {
-		if tx.Method != "INVITE" || tx.Initial || tx.Final == nil || tx.Final.Status < 300 || tx.Request == nil {
-			return
+	for _, l := range c.Legs {
+		for _, tx := range l.Transactions {
+			if tx.Method != "INVITE" || tx.Initial || tx.Final == nil || tx.Final.Status < 300 || tx.Request == nil {
+				continue
+			}
+			what := "re-INVITE"
+			if tx.Request.SDP() != nil {
+				what += " (" + tx.Request.SDP().Summary() + ")"
+			}
+			if tx.Final.Status != 491 {
+				fs = append(fs, Finding{Rule: "reinvite-failed", Severity: Warning, Packets: packets(tx.Request, tx.Final),
+					Detail: fmt.Sprintf("%s rejected with %s", what, tx.Final.Label()), RFC: "RFC 3261 §14.1"})
+				continue
+			}
+			fs = append(fs, glareFinding(c, l, tx, what))
 		}
-		what := "re-INVITE"
-		if tx.Request.SDP() != nil {
-			what += " (" + tx.Request.SDP().Summary() + ")"
-		}
-		fs = append(fs, Finding{Rule: "reinvite-failed", Severity: Warning, Packets: packets(tx.Request, tx.Final),
-			Detail: fmt.Sprintf("%s rejected with %s", what, tx.Final.Label()), RFC: "RFC 3261 §14.1"})
-	})
+	}
 	return fs
+}
+
+// glareFinding is the finding of re-INVITE tx of l, refused with 491
+// Request Pending: the other side had a re-INVITE of its own under way
+// (glare). It is resolved when this side sends it again; a failure when it
+// did not, before the call ended or within glareRetryWithin; neither when
+// the capture ended first.
+func glareFinding(c *Call, l *Leg, tx *Transaction, what string) Finding {
+	const rfc = "RFC 3261 §14.1"
+	refused := fmt.Sprintf("%s met one from the other side and was refused with %s (glare)", what, tx.Final.Label())
+	if retry := glareRetry(l, tx); retry != nil {
+		return Finding{Rule: "reinvite-glare", Severity: Info, Packets: packets(tx.Request, tx.Final, retry.Request), RFC: rfc,
+			Detail: fmt.Sprintf("%s; it was sent again %.1f s later (packet %d)", refused, retry.Request.Time.Sub(tx.Final.Time).Seconds(), retry.Request.N)}
+	}
+	for _, b := range l.Transactions {
+		if b.Method == "BYE" && b.Request != nil && b.Request.Time.After(tx.Final.Time) && b.Request.Time.Sub(tx.Final.Time) <= glareRetryWithin {
+			return Finding{Rule: "reinvite-failed", Severity: Warning, Packets: packets(tx.Request, tx.Final, b.Request), RFC: rfc,
+				Detail: fmt.Sprintf("%s, and it was not sent again before the call ended (BYE, packet %d)", refused, b.Request.N)}
+		}
+	}
+	if wait := c.CaptureEnd.Sub(tx.Final.Time); wait < glareRetryWithin {
+		return Finding{Rule: "reinvite-glare", Severity: Info, Packets: packets(tx.Request, tx.Final), RFC: rfc,
+			Detail: fmt.Sprintf("%s; the capture ended %.1f s later, before it would have been sent again", refused, wait.Seconds())}
+	}
+	return Finding{Rule: "reinvite-failed", Severity: Warning, Packets: packets(tx.Request, tx.Final), RFC: rfc,
+		Detail: fmt.Sprintf("%s, and it was not sent again within %.0f s", refused, glareRetryWithin.Seconds())}
+}
+
+// glareRetry is the re-INVITE of l that sends tx (refused with 491) again:
+// the next one from the same side (From-tag), with a higher CSeq, sent
+// within glareRetryWithin of the 491. nil when there is none.
+func glareRetry(l *Leg, tx *Transaction) *Transaction {
+	for _, r := range l.Transactions {
+		if r.Method != "INVITE" || r.Initial || r.Request == nil || r.fromTag != tx.fromTag || r.CSeq <= tx.CSeq {
+			continue
+		}
+		if d := r.Request.Time.Sub(tx.Final.Time); d >= 0 && d <= glareRetryWithin {
+			return r
+		}
+	}
+	return nil
 }
 
 func checkTransferFailed(c *Call) []Finding {

@@ -138,6 +138,16 @@ const basicCall = `
 5.1 B>A 200 2/BYE totag branch=bye
 `
 
+// glare is both sides of an answered call sending a re-INVITE at once,
+// each refused with 491 Request Pending (RFC 3261 §14.1).
+const glare = `
+2.0 A>B INVITE 3/INVITE totag branch=ra sdp=sendonly
+2.0 B>A INVITE 1/INVITE totag branch=rb sdp=sendonly
+2.01 B>A 491 3/INVITE totag branch=ra
+2.01 A>B 491 1/INVITE totag branch=rb
+2.02 A>B ACK 3/ACK totag branch=ra
+2.02 B>A ACK 1/ACK totag branch=rb`
+
 func TestChecks(t *testing.T) {
 	tests := []struct {
 		name, script string
@@ -236,6 +246,34 @@ func TestChecks(t *testing.T) {
 2.2 A>B ACK 3/ACK totag branch=re
 5.0 A>B BYE 4/BYE totag branch=bye
 5.1 B>A 200 4/BYE totag branch=bye`, correlate.StateCompleted, "reinvite-failed"},
+		{"re-INVITE glare, one side sends again", basicCall[:strings.Index(basicCall, "5.0")] + glare + `
+3.0 B>A INVITE 2/INVITE totag branch=rb2 sdp=sendonly
+3.1 A>B 200 2/INVITE totag branch=rb2
+3.2 B>A ACK 2/ACK totag branch=rb2ack
+9.0 A>B BYE 4/BYE totag branch=bye
+9.1 B>A 200 4/BYE totag branch=bye`, correlate.StateCompleted, "reinvite-failed,reinvite-glare"},
+		{"re-INVITE glare, both send again", basicCall[:strings.Index(basicCall, "5.0")] + glare + `
+3.0 B>A INVITE 2/INVITE totag branch=rb2 sdp=sendonly
+3.1 A>B 200 2/INVITE totag branch=rb2
+3.2 B>A ACK 2/ACK totag branch=rb2ack
+5.0 A>B INVITE 4/INVITE totag branch=ra2 sdp=sendonly
+5.1 B>A 200 4/INVITE totag branch=ra2
+5.2 A>B ACK 4/ACK totag branch=ra2ack
+9.0 A>B BYE 5/BYE totag branch=bye
+9.1 B>A 200 5/BYE totag branch=bye`, correlate.StateCompleted, "reinvite-glare,reinvite-glare"},
+		{"re-INVITE refused 491, the capture ends", basicCall[:strings.Index(basicCall, "5.0")] + `
+2.0 A>B INVITE 3/INVITE totag branch=ra sdp=sendonly
+2.1 B>A 491 3/INVITE totag branch=ra
+2.2 A>B ACK 3/ACK totag branch=ra`, correlate.StateAnswered, "not-ended,reinvite-glare"},
+		{"re-INVITE refused 491, sent again too late", basicCall[:strings.Index(basicCall, "5.0")] + `
+2.0 A>B INVITE 3/INVITE totag branch=ra sdp=sendonly
+2.1 B>A 491 3/INVITE totag branch=ra
+2.2 A>B ACK 3/ACK totag branch=ra
+12.2 A>B INVITE 4/INVITE totag branch=ra2 sdp=sendonly
+12.3 B>A 200 4/INVITE totag branch=ra2
+12.4 A>B ACK 4/ACK totag branch=ra2ack
+15.0 A>B BYE 5/BYE totag branch=bye
+15.1 B>A 200 5/BYE totag branch=bye`, correlate.StateCompleted, "reinvite-failed"},
 		{"transfer refused", basicCall[:strings.Index(basicCall, "5.0")] + `
 2.0 B>A REFER 1/REFER totag branch=r hdr=Refer-To:_<sip:carol@x>
 2.1 A>B 603 1/REFER totag branch=r
