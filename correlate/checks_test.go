@@ -201,6 +201,33 @@ func TestChecks(t *testing.T) {
 1.1 A>B ACK 2/ACK totag branch=ack
 5.0 A>B BYE 3/BYE totag branch=bye
 5.1 B>A 200 3/BYE totag branch=bye`, correlate.StateCompleted, ""},
+		{"challenge answered 20 s later", `
+0.0 A>B INVITE 1/INVITE
+0.1 B>A 407 1/INVITE totag=t1
+0.2 A>B ACK 1/ACK totag=t1
+20.2 A>B INVITE 2/INVITE branch=2 auth
+21.0 B>A 200 2/INVITE branch=2 totag
+21.1 A>B ACK 2/ACK totag branch=ack
+25.0 A>B BYE 3/BYE totag branch=bye
+25.1 B>A 200 3/BYE totag branch=bye`, correlate.StateCompleted, ""},
+		{"challenge answered 50 s later", `
+0.0 A>B INVITE 1/INVITE
+0.1 B>A 407 1/INVITE totag=t1
+0.2 A>B ACK 1/ACK totag=t1
+50.2 A>B INVITE 2/INVITE branch=2 auth
+51.0 B>A 200 2/INVITE branch=2 totag
+51.1 A>B ACK 2/ACK totag branch=ack
+55.0 A>B BYE 3/BYE totag branch=bye
+55.1 B>A 200 3/BYE totag branch=bye`, correlate.StateCompleted, ""},
+		{"challenge answered 3 min later: another call", `
+0.0 A>B INVITE 1/INVITE
+0.1 B>A 407 1/INVITE totag=t1
+0.2 A>B ACK 1/ACK totag=t1
+180.2 A>B INVITE 2/INVITE branch=2 auth
+181.0 B>A 200 2/INVITE branch=2 totag
+181.1 A>B ACK 2/ACK totag branch=ack
+185.0 A>B BYE 3/BYE totag branch=bye
+185.1 B>A 200 3/BYE totag branch=bye`, correlate.StateFailed, "unanswered-challenge"},
 		{"wrong password", `
 0.0 A>B INVITE 1/INVITE
 0.1 B>A 407 1/INVITE totag=t1
@@ -216,6 +243,11 @@ func TestChecks(t *testing.T) {
 0.3 B>A 401 2/REGISTER branch=2
 0.4 A>B REGISTER 3/REGISTER branch=3 auth
 0.5 B>A 200 3/REGISTER branch=3`, correlate.StateRegistered, ""},
+		{"registration challenged, retried 50 s later", `
+0.0 A>B REGISTER 1/REGISTER
+0.1 B>A 401 1/REGISTER
+50.0 A>B REGISTER 2/REGISTER branch=2 auth
+50.1 B>A 200 2/REGISTER branch=2`, correlate.StateRegistered, ""},
 		{"registration refused", `
 0.0 A>B REGISTER 1/REGISTER
 0.1 B>A 403 1/REGISTER`, correlate.StateFailed, "register-failed"},

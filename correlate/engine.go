@@ -26,9 +26,15 @@ type Options struct {
 	// Linger is how long, in packet time, an INVITE call with nothing left
 	// pending (every transaction answered, every dialog ended) waits before
 	// it is finished (default 5 s). Other kinds (registrations, OPTIONS,
-	// ...) wait 32 s (64·T1), so that a challenged REGISTER's retry and
-	// quick refreshes stay in one record, as one Call-ID.
+	// ...) wait Tombstone (32 s, 64·T1), so that quick refreshes stay in
+	// one record, as one Call-ID.
 	Linger time.Duration
+	// Challenge is how long a call or registration whose last answer was a
+	// 401 or 407 challenge waits for its retry with credentials before it
+	// is finished (default 2 minutes): a softphone may ask its user for the
+	// password, and the retry, seconds or a minute later, is the same
+	// attempt, with the same Call-ID.
+	Challenge time.Duration
 	// Tombstone is how long a finished Call-ID is remembered so that late
 	// retransmissions are not taken for a new call (default 32 s, 64·T1).
 	Tombstone time.Duration
@@ -115,6 +121,7 @@ type Correlator struct {
 	waiting   legList           // legs whose requests all went unanswered (see requeue)
 	done      legList           // terminal INVITE calls lingering
 	doneNon   legList           // terminal legs of other kinds lingering (longer)
+	challenge legList           // terminal legs challenged, waiting for the retry with credentials
 	order     []orderEntry      // groups in creation order, for OldestOpen
 	freeLegs  []*Leg            // legs of emitted calls handed back by Recycle
 	freeCalls []*Call           // emitted calls handed back by ReuseCall
@@ -362,6 +369,9 @@ func New(opts Options, emit func(*Call)) *Correlator {
 	}
 	if opts.Tombstone == 0 {
 		opts.Tombstone = 32 * time.Second
+	}
+	if opts.Challenge == 0 {
+		opts.Challenge = 2 * time.Minute
 	}
 	if opts.Flows == nil {
 		opts.Flows = DefaultFlows()
@@ -777,8 +787,8 @@ func (c *Correlator) requeue(l *Leg) {
 	switch {
 	case l.terminal:
 		want = &c.done
-		if l.Kind != KindCall {
-			want = &c.doneNon
+		if l.Kind != KindCall || l.challenged() {
+			want = c.lingering(l)
 		}
 	case l.Kind == KindCall && l.openDialogs == 0 && l.unanswered():
 		want = &c.waiting
@@ -787,6 +797,28 @@ func (c *Correlator) requeue(l *Leg) {
 		l.list.remove(l)
 	}
 	want.pushBack(l)
+}
+
+// lingering is the list a terminal leg that is not a plain INVITE call
+// waits on: challenge when its last answer was a challenge, doneNon
+// otherwise.
+func (c *Correlator) lingering(l *Leg) *legList {
+	if l.challenged() {
+		return &c.challenge
+	}
+	return &c.doneNon
+}
+
+// challenged reports whether l's last transaction was answered with a
+// 401 or 407 challenge: its retry with credentials can come a minute later
+// (Options.Challenge).
+func (l *Leg) challenged() bool {
+	n := len(l.Transactions)
+	if n == 0 || l.Transactions[n-1].Final == nil {
+		return false
+	}
+	s := l.Transactions[n-1].Final.Status
+	return s == 401 || s == 407
 }
 
 // unanswered reports whether every transaction of l still pending was
@@ -919,6 +951,7 @@ func (c *Correlator) expire() {
 	}{
 		{&c.done, c.opts.Linger},
 		{&c.doneNon, c.opts.Tombstone},
+		{&c.challenge, c.opts.Challenge},
 		{&c.open, c.opts.IdleTimeout},
 		{&c.waiting, min(c.opts.Tombstone, c.opts.IdleTimeout)},
 	} {
