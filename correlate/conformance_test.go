@@ -2,6 +2,7 @@ package correlate_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/internal/testfeed"
 )
 
 func sharedDir(t testing.TB) string {
@@ -72,10 +75,14 @@ func TestConformanceCalls(t *testing.T) {
 			calls := feed(t, filepath.Join(shared, "captures", "public", truth.File), correlate.Options{})
 			ids := map[string]bool{}
 			inviteIDs := map[string]bool{}
-			finals := map[string]int{} // "Call-ID CSeq METHOD" -> last final
+			callIDs := map[string]bool{} // of legs sipflow calls calls
+			finals := map[string]int{}   // "Call-ID CSeq METHOD" -> last final
 			for _, c := range calls {
 				for _, l := range c.Legs {
 					ids[l.CallID] = true
+					if c.Kind == correlate.KindCall {
+						callIDs[l.CallID] = true
+					}
 					for _, m := range l.Messages {
 						if m.CSeqMethod == "INVITE" {
 							inviteIDs[l.CallID] = true
@@ -100,6 +107,17 @@ func TestConformanceCalls(t *testing.T) {
 			if len(inviteIDs) != truth.SIP.InviteCallIDs {
 				t.Errorf("%d Call-IDs with INVITE, tshark %d", len(inviteIDs), truth.SIP.InviteCallIDs)
 			}
+			// A Call-ID with an INVITE is in a call (calls shows it), whatever
+			// came before it in the Call-ID.
+			var notCalls []string
+			for id := range inviteIDs {
+				if !callIDs[id] {
+					notCalls = append(notCalls, id)
+				}
+			}
+			if sort.Strings(notCalls); len(notCalls) > 0 {
+				t.Errorf("%d Call-IDs have an INVITE but are in no call: %q", len(notCalls), notCalls[:min(5, len(notCalls))])
+			}
 			var bad []string
 			for _, pc := range truth.SIP.PerCallID {
 				for k, want := range pc.FinalResponses {
@@ -120,6 +138,87 @@ func TestConformanceCalls(t *testing.T) {
 				t.Errorf("final responses differ:\n%s", strings.Join(bad, "\n"))
 			}
 		})
+	}
+}
+
+type sngrepTruth struct {
+	File   string `json:"file"`
+	Sngrep *struct {
+		CallsOnly *struct {
+			DialogCount int `json:"dialog_count"`
+		} `json:"calls_only"`
+	} `json:"sngrep"`
+}
+
+// sngrepDiffs are the captures where sipflow reports another number of
+// call legs than sngrep's INVITE dialogs (sngrep -c): sipflow's number, and
+// why sipflow is right.
+var sngrepDiffs = map[string]struct {
+	legs int
+	why  string
+}{
+	"arkime/gtp-iphone.pcap": {1, "the SIP is inside a GTP-U tunnel, which sngrep does not open; tshark finds the INVITE too"},
+	"hep-wireshark/hep.pcap": {1, "the SIP is inside HEP, which sngrep reads only as a HEP server (-E), and then finds its Call-ID too"},
+	"nDPI/gre.pcapng": {1, "the SIP is inside a GRE tunnel, which sngrep does not open; tshark finds the call too. " +
+		"Its INVITE is not captured (a 100 Trying first): invite-not-captured"},
+	"pkts/fragmented_udp_sip.pcap": {1, "sngrep keeps no message of this capture; tshark counts the call's Call-ID too. " +
+		"Its INVITE's fragments are incomplete, the responses are not: invite-not-captured"},
+	"suricata-verify/sip-body-large--sip-body-large.pcap": {1, "sngrep keeps no message of this capture; tshark finds the INVITE too"},
+	"heplify/ipip0.pcap": {2, "a 403 whose INVITE is not captured is a call that failed (invite-not-captured); " +
+		"sngrep makes no dialog of a response, tshark counts its Call-ID among those with an INVITE"},
+	"sip_captures/private-test-sip-2.pcapng": {2, "a 408 whose INVITE is not captured is a call that failed (invite-not-captured); " +
+		"tshark counts its Call-ID among those with an INVITE"},
+	"sip_captures/voip-extension2downata.pcap": {2, "a CANCEL whose INVITE is not captured is a call cancelled (invite-not-captured): " +
+		"a CANCEL is sent only for an INVITE (RFC 3261 §9.1); sngrep and tshark count only Call-IDs with an INVITE"},
+	"suricata-verify/sip-header-multi-value--sip_header_multi_val.pcap": {0, "the INVITE has two different To headers, " +
+		"a header RFC 3261 §7.3.1 allows once (its value is no list): sipflow skips it with a warning naming the packet, sngrep takes one of them"},
+	"nDPI/fuzz-2006-06-26-2594.pcap": {6, "fuzzed: Call-IDs, methods and headers garbled, so each tool keeps another part " +
+		"(tshark: 5 Call-IDs with an INVITE); see decode's conformanceDiffs"},
+}
+
+// TestConformanceSngrep compares the call legs sipflow reports (the
+// Call-IDs of sipflow calls) with sngrep's count of INVITE dialogs on every
+// capture that sngrep read, and fails on a difference that sngrepDiffs
+// does not explain. sngrep groups by Call-ID and keeps every message: a
+// call sipflow splits in two, or files under registrations, shows here.
+func TestConformanceSngrep(t *testing.T) {
+	shared := sharedDir(t)
+	truths, _ := filepath.Glob(filepath.Join(shared, "corpus", "truth", "*", "*.json"))
+	compared := 0
+	for _, tf := range truths {
+		var truth sngrepTruth
+		b, _ := os.ReadFile(tf)
+		if err := json.Unmarshal(b, &truth); err != nil {
+			t.Fatalf("%s: %v", tf, err)
+		}
+		if truth.Sngrep == nil || truth.Sngrep.CallsOnly == nil {
+			continue
+		}
+		compared++
+		t.Run(truth.File, func(t *testing.T) {
+			// What comes before damage is analysed, as sipflow calls does.
+			legs := 0
+			corr := correlate.New(correlate.Options{}, func(c *correlate.Call) {
+				if c.Kind == correlate.KindCall {
+					legs += len(c.Legs)
+				}
+			})
+			err := testfeed.Capture(filepath.Join(shared, "captures", "public", truth.File), corr.Advance, corr.Add, corr.AddDatagram)
+			if de := (*capture.DamageError)(nil); err != nil && !errors.As(err, &de) {
+				t.Fatal(err)
+			}
+			corr.Flush()
+			want, why := truth.Sngrep.CallsOnly.DialogCount, "sngrep's count"
+			if d, ok := sngrepDiffs[truth.File]; ok {
+				want, why = d.legs, d.why
+			}
+			if legs != want {
+				t.Errorf("%d call legs, want %d (%s); sngrep counts %d", legs, want, why, truth.Sngrep.CallsOnly.DialogCount)
+			}
+		})
+	}
+	if compared < 50 {
+		t.Errorf("only %d captures have sngrep's count: the truth files changed?", compared)
 	}
 }
 

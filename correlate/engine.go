@@ -680,6 +680,11 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) {
 		}
 	}
 	c.dialogRequest(leg, m)
+	if m.Method == "INVITE" && leg.Kind != KindCall {
+		// The Call-ID of a registration (or OPTIONS, MESSAGE, ...) used
+		// again for a call: the call is what the user looks for.
+		leg.Kind = KindCall
+	}
 }
 
 func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) {

@@ -206,6 +206,23 @@ tick 3.5
 0.2 a>b REGISTER 2/REGISTER br=z9hG4bK2 auth
 0.3 b>a 100 2/REGISTER br=z9hG4bK2
 `, func(c *correlate.Call) bool { return c.State == "in-progress" }, "want in-progress"},
+		// A registration's Call-ID used again for a call (SIPp's branch
+		// scenario: sip_captures/branch-scenario-sipp.pcapng, where sngrep
+		// counts 1,334 calls and tshark 1,334 INVITE Call-IDs; sipflow called
+		// them all registrations, and calls showed none). Expected: a call,
+		// timed from its INVITE.
+		{"RegisterThenInvite", `
+0.0 a>b REGISTER 1/REGISTER
+0.01 b>a 200 1/REGISTER tt=r1
+0.02 a>b INVITE 1/INVITE br=z9hG4bKinv
+0.03 b>a 180 1/INVITE tt=callee br=z9hG4bKinv
+0.5 b>a 200 1/INVITE tt=callee br=z9hG4bKinv
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+5.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+5.01 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+`, func(c *correlate.Call) bool {
+			return c.Kind == correlate.KindCall && c.State == correlate.StateCompleted && c.PDD == 10*time.Millisecond && c.Answer == 480*time.Millisecond
+		}, "want a completed call, PDD 10 ms, answer 480 ms"},
 		// the 180 is captured a few ms before its INVITE (order inversion).
 		{"ProvisionalBeforeInvite", `
 0.000 b>a 180 1/INVITE tt=callee
