@@ -126,6 +126,11 @@ func (v *tableView) message(m *decode.Message) {
 	if m.IsRequest() {
 		switch string(m.Method) {
 		case "INVITE":
+			if row.kind != correlate.KindCall {
+				// A registration's (or OPTIONS's, ...) Call-ID used again for a
+				// call: a call from here on, as correlate makes it.
+				row.kind, row.state, row.final = correlate.KindCall, "calling", 0
+			}
 			if row.invite.IsZero() {
 				row.invite = m.Time
 			}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/decode"
+)
+
+// TestLiveViewRegistrationThenInvite: a Call-ID that REGISTERs and then
+// INVITEs (SIPp's branch scenario) turns from a registration row into a
+// call row, as correlate turns it into a call.
+func TestLiveViewRegistrationThenInvite(t *testing.T) {
+	v := newTableView(lipgloss.NewRenderer(io.Discard), io.Discard, true, correlate.Options{})
+	hdrs := "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%s\r\nFrom: <sip:alice@x>;tag=a\r\nTo: <sip:alice@x>%s\r\n" +
+		"Call-ID: c1\r\nCSeq: 1 %s\r\nContent-Length: 0\r\n\r\n"
+	for i, tc := range []struct {
+		text, kind, state string
+		final             int
+	}{
+		{"REGISTER sip:x SIP/2.0\r\n" + fmt.Sprintf(hdrs, "r", "", "REGISTER"), "registration", "trying", 0},
+		{"SIP/2.0 200 OK\r\n" + fmt.Sprintf(hdrs, "r", ";tag=r", "REGISTER"), "registration", "registered", 200},
+		{"INVITE sip:bob@x SIP/2.0\r\n" + fmt.Sprintf(hdrs, "i", "", "INVITE"), "call", "calling", 0},
+		{"SIP/2.0 180 Ringing\r\n" + fmt.Sprintf(hdrs, "i", ";tag=b", "INVITE"), "call", "ringing", 0},
+	} {
+		var m decode.Message
+		if err := decode.ParseSIP([]byte(tc.text), &m); err != nil {
+			t.Fatalf("message %d: %v", i+1, err)
+		}
+		m.Time = t0.Add(time.Duration(i) * 10 * time.Millisecond)
+		v.message(&m)
+		row := v.open["c1"]
+		if row == nil || string(row.kind) != tc.kind || row.state != tc.state || row.final != tc.final {
+			t.Fatalf("after message %d: row %+v, want kind %s, state %s, final %d", i+1, row, tc.kind, tc.state, tc.final)
+		}
+	}
+}
