@@ -216,7 +216,7 @@ func computeCall(c *Call, l *Leg) {
 		c.Answer = ptime.Sub(answer.Time, start)
 		c.FinalStatus = answer.Status
 		c.State = StateAnswered
-		if tx := firstBye(l); tx != nil {
+		if tx := endingBye(l); tx != nil {
 			c.State = StateCompleted
 			c.Duration = ptime.Sub(tx.Request.Time, answer.Time)
 			c.EndedBy = "callee"
@@ -278,6 +278,41 @@ func firstBye(l *Leg) *Transaction {
 		}
 	}
 	return nil
+}
+
+// endingBye returns the BYE that ended the call: the last of its
+// dialogs' first BYEs (captured requests). A forked call's caller ACKs and
+// BYEs the extra 2xx at once (RFC 3261 §13.2.2.4) and the dialog it kept
+// later; a dialog's second BYE (both ends hanging up at once, or a BYE
+// sent again) does not end it later.
+func endingBye(l *Leg) *Transaction {
+	var buf [4]*Transaction
+	firsts := buf[:0] // the first BYE of each dialog
+	for _, tx := range l.Transactions {
+		if tx.Method != "BYE" || tx.Request == nil {
+			continue
+		}
+		seen := false
+		for _, f := range firsts {
+			seen = seen || sameDialog(f.Request, tx.Request)
+		}
+		if !seen {
+			firsts = append(firsts, tx)
+		}
+	}
+	var end *Transaction
+	for _, tx := range firsts {
+		if end == nil || tx.Request.Time.After(end.Request.Time) {
+			end = tx
+		}
+	}
+	return end
+}
+
+// sameDialog reports whether two in-dialog requests belong to one dialog:
+// the same two tags, whichever end sent them.
+func sameDialog(a, b *Message) bool {
+	return a.FromTag == b.FromTag && a.ToTag == b.ToTag || a.FromTag == b.ToTag && a.ToTag == b.FromTag
 }
 
 // firstCancel returns the first CANCEL transaction whose request was

@@ -223,6 +223,27 @@ tick 3.5
 `, func(c *correlate.Call) bool {
 			return c.Kind == correlate.KindCall && c.State == correlate.StateCompleted && c.PDD == 10*time.Millisecond && c.Answer == 480*time.Millisecond
 		}, "want a completed call, PDD 10 ms, answer 480 ms"},
+		// Forked: two 2xx come back (tags b and c); the caller ACKs both, BYEs
+		// the extra dialog at once (RFC 3261 §13.2.2.4) and talks 9 s on the
+		// one it kept. The call lasted 9 s: it was reported as lasting
+		// 300 ms, ended by the first BYE.
+		{"ForkedExtraDialogEnded", `
+0.0 a>p INVITE 1/INVITE br=z9hG4bKinv
+0.1 p>a 180 1/INVITE tt=b br=z9hG4bKinv
+0.2 p>a 180 1/INVITE tt=c br=z9hG4bKinv
+1.0 p>a 200 1/INVITE tt=b br=z9hG4bKinv
+1.05 a>p ACK 1/ACK tt=b br=z9hG4bKack1
+1.2 p>a 200 1/INVITE tt=c br=z9hG4bKinv
+1.25 a>p ACK 1/ACK tt=c br=z9hG4bKack2
+1.3 a>p BYE 2/BYE tt=c br=z9hG4bKbye2
+1.35 p>a 200 2/BYE tt=c br=z9hG4bKbye2
+10.0 a>p BYE 3/BYE tt=b br=z9hG4bKbye1
+10.01 p>a BYE 1/BYE ft=b tt=caller br=z9hG4bKbye3
+10.05 p>a 200 3/BYE tt=b br=z9hG4bKbye1
+10.06 a>p 200 1/BYE ft=b tt=caller br=z9hG4bKbye3
+`, func(c *correlate.Call) bool {
+			return c.State == correlate.StateCompleted && c.Duration == 9*time.Second && c.EndedBy == "caller" && c.NumDialogs == 2 && len(c.Findings) == 0
+		}, "want completed after 9 s, ended by the caller, 2 dialogs, no findings"},
 		// the 180 is captured a few ms before its INVITE (order inversion).
 		{"ProvisionalBeforeInvite", `
 0.000 b>a 180 1/INVITE tt=callee
