@@ -298,14 +298,14 @@ func (f *Filter) where() (string, []any, error) {
 	if f.From != "" {
 		key := valueKey(f.From)
 		add(`(c.from_key >= ? AND c.from_key < ? OR c.display_key != '' AND c.display_key >= ? AND c.display_key < ?)
-			AND (instr(lower(c.from_uri), ?) > 0 OR instr(lower(c.from_display), ?) > 0)`,
+			AND (instr(lower(c.from_uri), ?) > 0 OR instr(c.display_key, ?) > 0)`,
 			key, prefixEnd(key), strings.ToLower(f.From), prefixEnd(strings.ToLower(f.From)),
 			strings.ToLower(f.From), strings.ToLower(f.From))
 	}
 	if f.To != "" {
 		key, low := valueKey(f.To), strings.ToLower(f.To)
 		add(`(c.to_key >= ? AND c.to_key < ? OR c.to_display_key != '' AND c.to_display_key >= ? AND c.to_display_key < ?)
-			AND (instr(lower(c.to_uri), ?) > 0 OR instr(lower(c.to_display), ?) > 0)`,
+			AND (instr(lower(c.to_uri), ?) > 0 OR instr(c.to_display_key, ?) > 0)`,
 			key, prefixEnd(key), low, prefixEnd(low), low, low)
 	}
 	if len(f.States) > 0 {

@@ -352,6 +352,8 @@ func displayCall(id, from, to string) [][]byte {
 func TestDisplayNameFilters(t *testing.T) {
 	frames := append(displayCall("named", `"Carol Jones" <sip:1001@pbx.example.net>`, `"Bob Smith" <sip:2001@pbx.example.net>`),
 		displayCall("plain", "<sip:1002@pbx.example.net>", "<sip:2002@pbx.example.net>")...)
+	// Upper case beyond ASCII: SQLite's lower() leaves it as it is.
+	frames = append(frames, displayCall("umlaut", `"JÖRG Ünal" <sip:1003@pbx.example.net>`, `"ÅSA" <sip:2003@pbx.example.net>`)...)
 	p := writeFile(t, "names.pcap", pcapBytes(t, layers.LinkTypeEthernet, frames...))
 	db := filepath.Join(t.TempDir(), "calls.db")
 	archRun(t, 0, "archive", "--db", db, p)
@@ -375,6 +377,9 @@ func TestDisplayNameFilters(t *testing.T) {
 		{[]string{"--from", "carol"}, "named", "named"},
 		{[]string{"--from", "jones"}, "named", ""},
 		{[]string{"--from", "bob"}, "", ""},
+		{[]string{"--from", "jörg"}, "umlaut", "umlaut"},
+		{[]string{"--from", "Jörg ü"}, "umlaut", "umlaut"},
+		{[]string{"--to", "åsa"}, "umlaut", "umlaut"},
 	} {
 		out, _ := archRun(t, 0, append(append([]string{"calls", "--json"}, tc.args...), p)...)
 		if got := ids(out); got != tc.calls {
