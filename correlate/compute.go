@@ -169,7 +169,7 @@ func computeCall(c *Call, l *Leg) {
 	if len(invites) == 0 {
 		// The INVITE was not captured: a call joined mid-way.
 		c.State = StateAnswered
-		if bye := firstBye(l); bye != nil {
+		if bye := endingBye(l); bye != nil {
 			c.State = StateCompleted
 			c.Reason = reasonOf(bye.Request)
 		} else if endedBye(l) {
@@ -270,16 +270,6 @@ func firstTx(l *Leg) *Transaction {
 	return l.Transactions[0]
 }
 
-// firstBye returns the first BYE transaction whose request was captured.
-func firstBye(l *Leg) *Transaction {
-	for _, tx := range l.Transactions {
-		if tx.Method == "BYE" && tx.Request != nil {
-			return tx
-		}
-	}
-	return nil
-}
-
 // endingBye returns the BYE that ended the call: the last of its
 // dialogs' first BYEs (captured requests). A forked call's caller ACKs and
 // BYEs the extra 2xx at once (RFC 3261 §13.2.2.4) and the dialog it kept
@@ -294,7 +284,7 @@ func endingBye(l *Leg) *Transaction {
 		}
 		seen := false
 		for _, f := range firsts {
-			seen = seen || sameDialog(f.Request, tx.Request)
+			seen = seen || sameTags(f.Request.FromTag, f.Request.ToTag, tx.Request.FromTag, tx.Request.ToTag)
 		}
 		if !seen {
 			firsts = append(firsts, tx)
@@ -307,12 +297,6 @@ func endingBye(l *Leg) *Transaction {
 		}
 	}
 	return end
-}
-
-// sameDialog reports whether two in-dialog requests belong to one dialog:
-// the same two tags, whichever end sent them.
-func sameDialog(a, b *Message) bool {
-	return a.FromTag == b.FromTag && a.ToTag == b.ToTag || a.FromTag == b.ToTag && a.ToTag == b.FromTag
 }
 
 // firstCancel returns the first CANCEL transaction whose request was

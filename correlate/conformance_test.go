@@ -26,6 +26,24 @@ func sharedDir(t testing.TB) string {
 	return d
 }
 
+// eachTruth decodes every truth file of the shared corpus as a T and
+// calls fn with it.
+func eachTruth[T any](t *testing.T, shared string, fn func(truth *T)) {
+	t.Helper()
+	truths, _ := filepath.Glob(filepath.Join(shared, "corpus", "truth", "*", "*.json"))
+	for _, tf := range truths {
+		b, err := os.ReadFile(tf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		truth := new(T)
+		if err := json.Unmarshal(b, truth); err != nil {
+			t.Fatalf("%s: %v", tf, err)
+		}
+		fn(truth)
+	}
+}
+
 type callTruth struct {
 	File string `json:"file"`
 	SIP  *struct {
@@ -58,15 +76,9 @@ var finalDiffs = map[string]string{}
 // last final status seen for that CSeq and method).
 func TestConformanceCalls(t *testing.T) {
 	shared := sharedDir(t)
-	truths, _ := filepath.Glob(filepath.Join(shared, "corpus", "truth", "*", "*.json"))
-	for _, tf := range truths {
-		var truth callTruth
-		b, _ := os.ReadFile(tf)
-		if err := json.Unmarshal(b, &truth); err != nil {
-			t.Fatalf("%s: %v", tf, err)
-		}
+	eachTruth(t, shared, func(truth *callTruth) {
 		if truth.SIP == nil || truth.SIP.CallIDs == 0 {
-			continue
+			return
 		}
 		t.Run(truth.File, func(t *testing.T) {
 			if why, ok := callDiffs[truth.File]; ok {
@@ -138,7 +150,7 @@ func TestConformanceCalls(t *testing.T) {
 				t.Errorf("final responses differ:\n%s", strings.Join(bad, "\n"))
 			}
 		})
-	}
+	})
 }
 
 type sngrepTruth struct {
@@ -183,16 +195,10 @@ var sngrepDiffs = map[string]struct {
 // call sipflow splits in two, or files under registrations, shows here.
 func TestConformanceSngrep(t *testing.T) {
 	shared := sharedDir(t)
-	truths, _ := filepath.Glob(filepath.Join(shared, "corpus", "truth", "*", "*.json"))
 	compared := 0
-	for _, tf := range truths {
-		var truth sngrepTruth
-		b, _ := os.ReadFile(tf)
-		if err := json.Unmarshal(b, &truth); err != nil {
-			t.Fatalf("%s: %v", tf, err)
-		}
+	eachTruth(t, shared, func(truth *sngrepTruth) {
 		if truth.Sngrep == nil || truth.Sngrep.CallsOnly == nil {
-			continue
+			return
 		}
 		compared++
 		t.Run(truth.File, func(t *testing.T) {
@@ -216,7 +222,7 @@ func TestConformanceSngrep(t *testing.T) {
 				t.Errorf("%d call legs, want %d (%s); sngrep counts %d", legs, want, why, truth.Sngrep.CallsOnly.DialogCount)
 			}
 		})
-	}
+	})
 	if compared < 50 {
 		t.Errorf("only %d captures have sngrep's count: the truth files changed?", compared)
 	}
@@ -257,15 +263,9 @@ var streamDiffs = map[string]struct {
 // the same packet and loss counts and max jitter within 0.5 ms.
 func TestConformanceStreams(t *testing.T) {
 	shared := sharedDir(t)
-	truths, _ := filepath.Glob(filepath.Join(shared, "corpus", "truth", "*", "*.json"))
-	for _, tf := range truths {
-		var truth streamTruth
-		b, _ := os.ReadFile(tf)
-		if err := json.Unmarshal(b, &truth); err != nil {
-			t.Fatalf("%s: %v", tf, err)
-		}
+	eachTruth(t, shared, func(truth *streamTruth) {
 		if truth.RTP == nil || len(truth.RTP.SDPOnly) == 0 {
-			continue
+			return
 		}
 		t.Run(truth.File, func(t *testing.T) {
 			calls := feed(t, filepath.Join(shared, "captures", "public", truth.File), correlate.Options{Media: true})
@@ -297,5 +297,5 @@ func TestConformanceStreams(t *testing.T) {
 				}
 			}
 		})
-	}
+	})
 }

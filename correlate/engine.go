@@ -719,11 +719,17 @@ func dialogCreating(method string) bool {
 
 func (leg *Leg) findDialog(a, b string) *Dialog {
 	for _, d := range leg.Dialogs {
-		if d.LocalTag == a && d.RemoteTag == b || d.LocalTag == b && d.RemoteTag == a {
+		if sameTags(d.LocalTag, d.RemoteTag, a, b) {
 			return d
 		}
 	}
 	return nil
+}
+
+// sameTags reports whether the tag pairs (a1, b1) and (a2, b2) name one
+// dialog: the same two tags, whichever end is which.
+func sameTags(a1, b1, a2, b2 string) bool {
+	return a1 == a2 && b1 == b2 || a1 == b2 && b1 == a2
 }
 
 func (c *Correlator) dialogResponse(leg *Leg, tx *Transaction, m *Message) {
@@ -791,10 +797,7 @@ func (c *Correlator) requeue(l *Leg) {
 	want := &c.open
 	switch {
 	case l.terminal:
-		want = &c.done
-		if l.Kind != KindCall || l.challenged() {
-			want = c.lingering(l)
-		}
+		want = c.lingering(l)
 	case l.Kind == KindCall && l.openDialogs == 0 && l.unanswered():
 		want = &c.waiting
 	}
@@ -804,12 +807,14 @@ func (c *Correlator) requeue(l *Leg) {
 	want.pushBack(l)
 }
 
-// lingering is the list a terminal leg that is not a plain INVITE call
-// waits on: challenge when its last answer was a challenge, doneNon
-// otherwise.
+// lingering is the list terminal leg l waits on: challenge when its last
+// answer was a challenge, done for an INVITE call, doneNon for the others.
 func (c *Correlator) lingering(l *Leg) *legList {
-	if l.challenged() {
+	switch {
+	case l.challenged():
 		return &c.challenge
+	case l.Kind == KindCall:
+		return &c.done
 	}
 	return &c.doneNon
 }
