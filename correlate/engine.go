@@ -19,10 +19,20 @@ type Options struct {
 	// leg of the same call (B2BUA correlation). Default X-Call-ID, X-CID.
 	LinkHeaders []string
 	// IdleTimeout finishes a call that has seen no message for this long,
-	// in packet time (default 10 minutes). An INVITE call whose requests
-	// all went unanswered is finished after Tombstone instead, when that is
-	// shorter (requeue).
+	// in packet time (default 10 minutes): one ringing, a dialog whose BYE
+	// had no answer, a REGISTER retried with one Call-ID. An INVITE call
+	// whose requests all went unanswered is finished after Tombstone
+	// instead, when that is shorter, and an answered call after
+	// CallTimeout (requeue).
 	IdleTimeout time.Duration
+	// CallTimeout finishes an answered call, a dialog up that no BYE has
+	// ended, that has seen no message for this long, in packet time
+	// (default 2 hours). A call talks without SIP for as long as it lasts:
+	// a capture of the signalling alone (no RTP to keep it alive, see
+	// Media) sees nothing between the ACK and the BYE, or between session
+	// refreshes (RFC 4028: every 15 minutes, for the usual 30-minute
+	// interval), and the idle timeout would cut such a call in two.
+	CallTimeout time.Duration
 	// Linger is how long, in packet time, an INVITE call with nothing left
 	// pending (every transaction answered, every dialog ended) waits before
 	// it is finished (default 5 s). Other kinds (registrations, OPTIONS,
@@ -119,6 +129,7 @@ type Correlator struct {
 	tombs     tombstones        // recently finished Call-IDs
 	open      legList           // legs with something pending, oldest activity first
 	waiting   legList           // legs whose requests all went unanswered (see requeue)
+	up        legList           // answered calls: a dialog up, not yet ended by a BYE (CallTimeout)
 	done      legList           // terminal INVITE calls lingering
 	doneNon   legList           // terminal legs of other kinds lingering (longer)
 	challenge legList           // terminal legs challenged, waiting for the retry with credentials
@@ -363,6 +374,9 @@ func New(opts Options, emit func(*Call)) *Correlator {
 	}
 	if opts.IdleTimeout == 0 {
 		opts.IdleTimeout = 10 * time.Minute
+	}
+	if opts.CallTimeout == 0 {
+		opts.CallTimeout = 2 * time.Hour
 	}
 	if opts.Linger == 0 {
 		opts.Linger = 5 * time.Second
@@ -789,10 +803,11 @@ func (c *Correlator) byeAnswered(leg *Leg, m *Message) {
 // (timers B and F, RFC 3261 §17.1), so once its last message is
 // Options.Tombstone (64·T1) old both ends have given up, and it is
 // finished then rather than after the idle timeout: an INVITE nobody
-// answers. Anything else that is not terminal (a call ringing, a dialog no
-// answered BYE closed, a REGISTER that a client retries with the same
-// Call-ID every so often) can go quiet for much longer, and waits for the
-// idle timeout.
+// answers. An answered call, a dialog up that no BYE has ended, talks
+// without SIP for as long as it lasts, and waits for Options.CallTimeout.
+// Anything else that is not terminal (a call ringing, a dialog no answered
+// BYE closed, a REGISTER that a client retries with the same Call-ID every
+// so often) can go quiet for much longer, and waits for the idle timeout.
 func (c *Correlator) requeue(l *Leg) {
 	want := &c.open
 	switch {
@@ -800,6 +815,8 @@ func (c *Correlator) requeue(l *Leg) {
 		want = c.lingering(l)
 	case l.Kind == KindCall && l.openDialogs == 0 && l.unanswered():
 		want = &c.waiting
+	case l.openDialogs > 0 && l.Kind == KindCall && l.talking():
+		want = &c.up
 	}
 	if l.list != nil {
 		l.list.remove(l)
@@ -829,6 +846,17 @@ func (l *Leg) challenged() bool {
 	}
 	s := l.Transactions[n-1].Final.Status
 	return s == 401 || s == 407
+}
+
+// talking reports whether one of l's dialogs is up: confirmed by a 2xx to
+// its INVITE and not yet ended by a BYE.
+func (l *Leg) talking() bool {
+	for _, d := range l.Dialogs {
+		if d.open && !d.Ended {
+			return true
+		}
+	}
+	return false
 }
 
 // unanswered reports whether every transaction of l still pending was
@@ -963,6 +991,7 @@ func (c *Correlator) expire() {
 		{&c.doneNon, c.opts.Tombstone},
 		{&c.challenge, c.opts.Challenge},
 		{&c.open, c.opts.IdleTimeout},
+		{&c.up, c.opts.CallTimeout},
 		{&c.waiting, min(c.opts.Tombstone, c.opts.IdleTimeout)},
 	} {
 		cutoff := now.Add(-q.quiet)

@@ -244,6 +244,35 @@ tick 3.5
 `, func(c *correlate.Call) bool {
 			return c.State == correlate.StateCompleted && c.Duration == 9*time.Second && c.EndedBy == "caller" && c.NumDialogs == 2 && len(c.Findings) == 0
 		}, "want completed after 9 s, ended by the caller, 2 dialogs, no findings"},
+		// A 30-minute call captured without its RTP: nothing between the
+		// ACK and the BYE. It was finished by the 10-minute idle timeout
+		// and its BYE made a second call.
+		{"LongCallSignallingOnly", `
+0.0 a>b INVITE 1/INVITE
+0.5 b>a 200 1/INVITE tt=callee
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+tick 600
+tick 1200
+tick 1800
+1800.5 b>a BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye
+1800.6 a>b 200 1/BYE ft=callee tt=caller br=z9hG4bKbye
+tick 1900
+`, func(c *correlate.Call) bool {
+			return c.State == correlate.StateCompleted && c.Duration == 1800*time.Second && c.EndedBy == "callee" && len(c.Findings) == 0
+		}, "want completed after 30 minutes, ended by the callee, no findings"},
+		// The same call quiet for longer than CallTimeout (2 hours): it is
+		// finished as answered, and not held for ever.
+		{"AnsweredCallTimeout", `
+0.0 a>b INVITE 1/INVITE
+0.5 b>a 200 1/INVITE tt=callee
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+tick 7200
+tick 7201
+7300 b>a BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye
+7300.1 a>b 200 1/BYE ft=callee tt=caller br=z9hG4bKbye
+`, func(c *correlate.Call) bool {
+			return c.State == correlate.StateAnswered && c.NumMessages == 3 && c.HasFinding("not-ended")
+		}, "want answered with its first three messages and not-ended"},
 		// the 180 is captured a few ms before its INVITE (order inversion).
 		{"ProvisionalBeforeInvite", `
 0.000 b>a 180 1/INVITE tt=callee

@@ -18,6 +18,7 @@ import (
 type correlateOptions struct {
 	linkHeaders  []string
 	idle         time.Duration
+	callIdle     time.Duration
 	flowsDir     string
 	noRTP        bool
 	rtpHeuristic bool
@@ -26,17 +27,21 @@ type correlateOptions struct {
 func (o *correlateOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&o.linkHeaders, "link-header", nil,
 		"header whose value is the Call-ID of another leg of the same call (repeatable; default X-Call-ID and X-CID)")
-	cmd.Flags().DurationVar(&o.idle, "idle-timeout", 10*time.Minute, "finish a call after this much capture time without a message")
+	cmd.Flags().DurationVar(&o.idle, "idle-timeout", 10*time.Minute, "finish a call after this much capture time without a message (a call ringing, a BYE unanswered)")
+	cmd.Flags().DurationVar(&o.callIdle, "call-timeout", 2*time.Hour, "finish an answered call that no BYE has ended after this much capture time without a message or RTP")
 	cmd.Flags().StringVar(&o.flowsDir, "flows", "", "directory of *.flow files that add to or replace the built-in expected flows")
 	cmd.Flags().BoolVar(&o.noRTP, "no-rtp", false, "skip RTP analysis (streams, one-way audio, loss, jitter): faster on captures full of media")
 	cmd.Flags().BoolVar(&o.rtpHeuristic, "rtp-heuristic", false, "also measure RTP on UDP flows no SDP announced (version 2, sane payload type, advancing sequence)")
 }
 
 func (o *correlateOptions) options(keepRaw bool) (correlate.Options, error) {
-	opts := correlate.Options{LinkHeaders: o.linkHeaders, IdleTimeout: o.idle, KeepRaw: keepRaw,
+	opts := correlate.Options{LinkHeaders: o.linkHeaders, IdleTimeout: o.idle, CallTimeout: o.callIdle, KeepRaw: keepRaw,
 		Media: !o.noRTP, RTPHeuristic: o.rtpHeuristic && !o.noRTP}
 	if o.idle <= 0 {
 		return opts, usageError("--idle-timeout must be positive")
+	}
+	if o.callIdle <= 0 {
+		return opts, usageError("--call-timeout must be positive")
 	}
 	if o.flowsDir != "" {
 		flows, err := correlate.LoadFlowDir(o.flowsDir, correlate.DefaultFlows())

@@ -111,8 +111,8 @@ leaves the archive consistent, with the calls stored so far; running the
 same command again completes it, with nothing twice and nothing missing.
 Searches work while an import runs.
 
-The analysis options (--link-header, --idle-timeout, --flows, --no-rtp,
---rtp-heuristic) are those of 'sipflow calls' and are recorded with the
+The analysis options (--link-header, --idle-timeout, --call-timeout,
+--flows, --no-rtp, --rtp-heuristic) are those of 'sipflow calls' and are recorded with the
 capture. A progress bar shows on standard error when it is a terminal.
 
 Exit status: 0 imported (or already there), 2 usage or I/O error (the
@@ -377,7 +377,7 @@ func (s *fileSum) offsetOf(n int) int64 {
 // resumed import must use the same, or its calls would not line up.
 func analysisOptions(o correlate.Options) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "v2 link-headers=%s idle=%s media=%t rtp-heuristic=%t", strings.Join(o.LinkHeaders, ","), o.IdleTimeout, o.Media, o.RTPHeuristic)
+	fmt.Fprintf(&b, "v3 link-headers=%s idle=%s call=%s media=%t rtp-heuristic=%t", strings.Join(o.LinkHeaders, ","), o.IdleTimeout, o.CallTimeout, o.Media, o.RTPHeuristic)
 	if o.Flows != nil {
 		h := sha256.New()
 		for _, f := range o.Flows {

@@ -64,6 +64,7 @@ type tableView struct {
 	isTTY    bool
 	withKind bool
 	idle     time.Duration // the correlator's idle timeout
+	callIdle time.Duration // and its answered calls' (CallTimeout)
 
 	open    map[string]*liveRow
 	done    []liveRow // the most recent finished calls, oldest first
@@ -81,7 +82,7 @@ type tableView struct {
 }
 
 func newTableView(r *lipgloss.Renderer, w io.Writer, withKind bool, copts correlate.Options) *tableView {
-	v := &tableView{w: w, withKind: withKind, idle: copts.IdleTimeout,
+	v := &tableView{w: w, withKind: withKind, idle: copts.IdleTimeout, callIdle: copts.CallTimeout,
 		open: make(map[string]*liveRow), recent: make(map[string]time.Time), dirty: true,
 		header: r.NewStyle().Bold(true), faint: r.NewStyle().Faint(true),
 		openStyle:  r.NewStyle().Foreground(lipgloss.Color("14")),
@@ -92,6 +93,9 @@ func newTableView(r *lipgloss.Renderer, w io.Writer, withKind bool, copts correl
 	}
 	if v.idle <= 0 {
 		v.idle = 10 * time.Minute
+	}
+	if v.callIdle <= 0 {
+		v.callIdle = 2 * time.Hour
 	}
 	return v
 }
@@ -223,7 +227,11 @@ func (v *tableView) expire(now time.Time) {
 		v.recentQ = v.recentQ[1:]
 	}
 	for id, row := range v.open {
-		if now.Sub(row.seen) > v.idle+time.Minute {
+		quiet := v.idle
+		if row.state == "answered" {
+			quiet = v.callIdle // it talks without SIP (CallTimeout)
+		}
+		if now.Sub(row.seen) > quiet+time.Minute {
 			delete(v.open, id)
 			v.dirty = true
 		}

@@ -40,3 +40,34 @@ func TestLiveViewRegistrationThenInvite(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveViewAnsweredRowKept: the table drops a row the correlator must
+// have finished without telling it: a ringing call after the idle timeout,
+// an answered one only after the call timeout, since it talks without SIP.
+func TestLiveViewAnsweredRowKept(t *testing.T) {
+	v := newTableView(lipgloss.NewRenderer(io.Discard), io.Discard, false, correlate.Options{})
+	hdrs := "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\nFrom: <sip:alice@x>;tag=a\r\nTo: <sip:bob@x>%s\r\n" +
+		"Call-ID: %s\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+	for i, text := range []string{
+		"INVITE sip:bob@x SIP/2.0\r\n" + fmt.Sprintf(hdrs, "", "up"),
+		"SIP/2.0 200 OK\r\n" + fmt.Sprintf(hdrs, ";tag=b", "up"),
+		"INVITE sip:bob@x SIP/2.0\r\n" + fmt.Sprintf(hdrs, "", "ringing"),
+		"SIP/2.0 180 Ringing\r\n" + fmt.Sprintf(hdrs, ";tag=b", "ringing"),
+	} {
+		var m decode.Message
+		if err := decode.ParseSIP([]byte(text), &m); err != nil {
+			t.Fatalf("message %d: %v", i+1, err)
+		}
+		m.Time = t0.Add(time.Duration(i) * 10 * time.Millisecond)
+		v.message(&m)
+	}
+	now := time.Now()
+	v.expire(now.Add(30 * time.Minute))
+	if v.open["up"] == nil || v.open["ringing"] != nil {
+		t.Fatalf("30 minutes on: answered row kept %t (want true), ringing row kept %t (want false)", v.open["up"] != nil, v.open["ringing"] != nil)
+	}
+	v.expire(now.Add(3 * time.Hour))
+	if v.open["up"] != nil {
+		t.Fatal("3 hours on: the answered row is still shown, past the 2-hour call timeout")
+	}
+}
