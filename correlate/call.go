@@ -95,6 +95,7 @@ type Leg struct {
 	last     time.Time
 	terminal bool // nothing pending: finished once it has been quiet for Options.Linger
 	finished bool
+	timer    bool // a 2xx set a session timer (Session-Expires): checkSessionExpired looks
 	media    *legMedia
 
 	CallID       string

@@ -67,6 +67,7 @@ var Rules = []struct {
 	{"call-failed", "warning/error", "the INVITE was finally rejected (4xx warning; 5xx, 6xx error; not 401/407/487)"},
 	{"reinvite-failed", "warning", "a re-INVITE (hold, resume, media change) was rejected (a 491 only when it was not sent again)"},
 	{"reinvite-glare", "info", "a re-INVITE met one from the other side (491 Request Pending) and was sent again, or the capture ended first"},
+	{"session-expired", "warning/error", "a session timer (RFC 4028) ran out with no refresh that succeeded (error when a BYE ended the call then, warning when it went on)"},
 	{"transfer-failed", "warning", "a REFER was rejected, or the transferred call failed (NOTIFY sipfrag)"},
 	{"not-ended", "info", "an answered call had no BYE before the capture ended"},
 	{"invite-not-captured", "info", "the call's INVITE is not in the capture: it began before the capture, or its packet was lost"},
@@ -83,7 +84,7 @@ type check func(c *Call) []Finding
 var checks = []check{
 	checkMissingACK, checkMissingACKNon2xx, checkUnansweredInvite, checkUnansweredChallenge, checkAuthFailed,
 	checkRetransmissions, checkNoByeResponse, checkUnansweredRequest, checkCallFailed, checkReinviteFailed,
-	checkTransferFailed, checkNotEnded, checkInviteNotCaptured, checkRegisterFailed,
+	checkSessionExpired, checkTransferFailed, checkNotEnded, checkInviteNotCaptured, checkRegisterFailed,
 }
 
 // runChecks runs every signalling check on a finished call.

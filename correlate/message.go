@@ -36,7 +36,9 @@ type Message struct {
 	HasAuth        bool // carries Authorization or Proxy-Authorization
 	Retransmission bool // the same message was seen before (RFC 3261 §17)
 	hasSDP         bool
-	Leg            int // index into Call.Legs
+	refresher      byte  // a 2xx's Session-Expires refresher: 'c' uac, 's' uas, 0 none (RFC 4028 §4)
+	sessionExpires int32 // a 2xx's Session-Expires interval in seconds; 0 when absent
+	Leg            int   // index into Call.Legs
 
 	ext *messageExt // nil for most messages
 }
@@ -334,6 +336,66 @@ func convertRare(d *decode.Message, l *Leg, m *Message) {
 	if d.Expires != nil {
 		m.extra().expires = atoi(d.Expires)
 	}
+	if d.SessionExpires != nil && m.Status >= 200 && m.Status < 300 {
+		// The interval a 2xx agrees on is the one in force (RFC 4028 §7.2,
+		// §9); a request's is only asked for.
+		m.sessionExpires, m.refresher = parseSessionExpires(d.SessionExpires)
+		l.timer = l.timer || m.sessionExpires > 0
+	}
+}
+
+// parseSessionExpires reads a Session-Expires value (RFC 4028 §4):
+// delta-seconds, then parameters, among them refresher=uac or uas. A value
+// that does not start with digits, or is out of range, gives 0.
+func parseSessionExpires(v []byte) (secs int32, refresher byte) {
+	i := 0
+	for i < len(v) && (v[i] == ' ' || v[i] == '\t') {
+		i++
+	}
+	var n int64
+	start := i
+	for ; i < len(v) && '0' <= v[i] && v[i] <= '9'; i++ {
+		if n = n*10 + int64(v[i]-'0'); n > 1<<31-1 {
+			return 0, 0
+		}
+	}
+	if i == start {
+		return 0, 0
+	}
+	for rest := v[i:]; len(rest) > 0; {
+		semi := bytes.IndexByte(rest, ';')
+		if semi < 0 {
+			break
+		}
+		rest = rest[semi+1:]
+		p := rest
+		if j := bytes.IndexByte(p, ';'); j >= 0 {
+			p = p[:j]
+		}
+		name, val, _ := bytes.Cut(p, []byte("="))
+		if bytesEqualFold(bytes.TrimSpace(name), "refresher") {
+			switch val = bytes.TrimSpace(val); {
+			case bytesEqualFold(val, "uac"):
+				refresher = 'c'
+			case bytesEqualFold(val, "uas"):
+				refresher = 's'
+			}
+		}
+	}
+	return int32(n), refresher
+}
+
+// SessionExpires is a 2xx's Session-Expires (RFC 4028): the session
+// interval in seconds (0 when absent), and the refresher it names, "uac"
+// or "uas" ("" when not named).
+func (m *Message) SessionExpires() (secs int, refresher string) {
+	switch m.refresher {
+	case 'c':
+		refresher = "uac"
+	case 's':
+		refresher = "uas"
+	}
+	return int(m.sessionExpires), refresher
 }
 
 // convertSDP parses an SDP body into the kept form; nil if it does not parse.

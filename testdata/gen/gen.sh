@@ -42,6 +42,7 @@
 #   call_not_ended            127.0.27.1 -> 127.0.27.2
 #   invite_no_ack_non2xx      127.0.28.1 -> 127.0.28.2
 #   options_unanswered        127.0.29.1 -> 127.0.29.2
+#   session_expired           127.0.30.1 -> 127.0.30.2
 #
 # A pcap ends with its last packet, so "X was never answered / never ended"
 # is only visible if the capture goes on after X.  The scenarios that show
@@ -668,6 +669,24 @@ gen_options_unanswered() {
     publish $name
 }
 
+# session_expired: a call with a 90 s session timer that the caller
+# refreshes (RFC 4028): INVITE/100/180/200/ACK, 30 s later an UPDATE / 200
+# refresh, then none; the callee ends the session with BYE / 200 60 s after
+# the UPDATE's 200 (the interval less a third, section 10), before it
+# would expire.  About 92 s long.
+gen_session_expired() {
+    local name=session_expired A=127.0.30.1 B=127.0.30.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 110 -sf "$SCN/session_expired_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 110 $B:5060 -sf "$SCN/session_expired_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK UPDATE 200 BYE 200'
+    expect_gap $name 'sip.Method == "ACK"' 'sip.Method == "UPDATE"' 29.5 31
+    expect_gap $name 'sip.Method == "UPDATE"' 'sip.Method == "BYE"' 59.5 61
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -675,7 +694,7 @@ invite_no_ack invite_unanswered register_401_ignored register_wrong_password
 call_busy call_cancel call_503 bye_unanswered call_hold
 invite_407_proxy_auth forked_call b2bua_xcallid
 transfer_refer reinvite_rejected call_not_ended
-invite_no_ack_non2xx options_unanswered"
+invite_no_ack_non2xx options_unanswered session_expired"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then

@@ -1,0 +1,60 @@
+package correlate
+
+import (
+	"bytes"
+	"strconv"
+	"testing"
+)
+
+func TestParseSessionExpires(t *testing.T) {
+	for _, tc := range []struct {
+		in        string
+		secs      int32
+		refresher byte
+	}{
+		{"90", 90, 0},
+		{"1800;refresher=uac", 1800, 'c'},
+		{" 1800 ; refresher = UAS ", 1800, 's'},
+		{"90;foo=bar;refresher=uas;x", 90, 's'},
+		{"90;refresher=foo", 90, 0},
+		{"90;refresher", 90, 0},
+		{"90;xrefresher=uac", 90, 0},
+		{"x;refresher=uac", 0, 0},
+		{"", 0, 0},
+		{"2147483647", 2147483647, 0},
+		{"2147483648;refresher=uac", 0, 0}, // out of range: no timer
+		{"99999999999999999999999", 0, 0},
+	} {
+		secs, r := parseSessionExpires([]byte(tc.in))
+		if secs != tc.secs || r != tc.refresher {
+			t.Errorf("parseSessionExpires(%q) = %d, %q; want %d, %q", tc.in, secs, r, tc.secs, tc.refresher)
+		}
+	}
+}
+
+// FuzzParseSessionExpires: any bytes give an interval that is the leading
+// digits' value (0 when there are none, or too many), and a refresher only
+// when the value names one.
+func FuzzParseSessionExpires(f *testing.F) {
+	for _, s := range []string{"90", "1800;refresher=uac", " 90 ; Refresher = UAS", "x", "90;refresher=", "0;;;=;"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		secs, r := parseSessionExpires(v)
+		digits := bytes.TrimLeft(v, " \t")
+		n := 0
+		for n < len(digits) && '0' <= digits[n] && digits[n] <= '9' {
+			n++
+		}
+		want, err := strconv.ParseInt(string(digits[:n]), 10, 32)
+		if err != nil {
+			want = 0
+		}
+		if int64(secs) != want {
+			t.Fatalf("parseSessionExpires(%q) = %d, want %d", v, secs, want)
+		}
+		if r != 0 && r != 'c' && r != 's' || r != 0 && !bytes.Contains(bytes.ToLower(v), []byte("refresher")) {
+			t.Fatalf("parseSessionExpires(%q): refresher %q", v, r)
+		}
+	})
+}
