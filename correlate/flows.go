@@ -353,12 +353,19 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		return sideNone
 	}
 	out = out[:0]
+	var rf *refreshes // most calls have no session timer: nothing to set up
+	if c.Legs[0].timer {
+		rf = new(refreshes)
+	}
 	for _, m := range c.Legs[0].Messages {
 		if m.Retransmission {
 			continue
 		}
 		f, t := sideAt(m.Src), sideAt(m.Dst)
 		if f == sideNone || t == sideNone || f == t {
+			continue
+		}
+		if rf != nil && rf.skip(m, f) {
 			continue
 		}
 		fm := flowMsg{m: m, from: f, to: t}
@@ -368,6 +375,48 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		out = append(out, fm)
 	}
 	return out
+}
+
+// refreshes finds, in a call with a session timer (RFC 4028), the
+// re-INVITE and UPDATE exchanges that only refresh it: no offer, or an
+// offer whose o= line is the one its side sent last, so the session is
+// unchanged (RFC 3264 §8). The flows leave them out: a call refreshed every
+// 15 minutes is still a basic call, while a hold, a resume or a codec
+// change (a new o= version) is matched as before.
+type refreshes struct {
+	origin [3]string // the last o= line each side (sideA, sideB) sent
+	keys   []refreshKey
+}
+
+// refreshKey names one refresh transaction: the messages with its CSeq and
+// From-tag (its ACK among them, for a re-INVITE).
+type refreshKey struct {
+	cseq    uint32
+	fromTag string
+}
+
+// skip reports whether m, sent by side from, belongs to a refresh.
+func (rf *refreshes) skip(m *Message, from side) bool {
+	var origin string
+	if sdp := m.SDP(); sdp != nil {
+		origin = sdp.Origin
+	}
+	refresh := false
+	switch {
+	case m.IsRequest() && m.ToTag != "" && (m.Method == "INVITE" || m.Method == "UPDATE"):
+		refresh = !m.HasSDP() || origin != "" && origin == rf.origin[from]
+		if refresh {
+			rf.keys = append(rf.keys, refreshKey{m.CSeq, m.FromTag})
+		}
+	case m.CSeqMethod == "INVITE" || m.CSeqMethod == "UPDATE" || m.CSeqMethod == "ACK":
+		for _, k := range rf.keys {
+			refresh = refresh || k.cseq == m.CSeq && k.fromTag == m.FromTag
+		}
+	}
+	if origin != "" {
+		rf.origin[from] = origin
+	}
+	return refresh
 }
 
 func (s *Step) matches(fm *flowMsg) bool {

@@ -157,7 +157,8 @@ func (m *Message) Label() string {
 
 // SDP is the part of an SDP body sipflow uses: where media goes and how.
 type SDP struct {
-	Media []Media
+	Origin string // the o= line's value: unchanged while the session is (RFC 3264 §8)
+	Media  []Media
 }
 
 // Media is one m= line with its connection address and attributes.
@@ -300,7 +301,10 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 		}
 	}
 	m.hasSDP = d.SDP != nil
-	if d.SDP != nil && (c.keepSDP || m.Method == "UPDATE" || m.Method == "INVITE" && m.ToTag != "") {
+	// Lean, only re-INVITE and UPDATE offers keep their SDP (hold and
+	// resume), and the offer and answer of a session with a timer (so that
+	// its refreshes can be told from changes: flowView).
+	if d.SDP != nil && (c.keepSDP || m.Method == "UPDATE" || m.Method == "INVITE" && m.ToTag != "" || d.SessionExpires != nil) {
 		m.extra().sdpRaw = bytes.Clone(d.SDP)
 	}
 	if m.Method == "NOTIFY" && len(d.Body) > 0 && hasPrefixFold(d.ContentType, "message/sipfrag") {
@@ -403,7 +407,7 @@ func convertSDP(b []byte, scratch *decode.SDP) *SDP {
 	if err := decode.ParseSDP(b, scratch); err != nil && len(scratch.Media) == 0 {
 		return nil
 	}
-	s := &SDP{Media: make([]Media, 0, len(scratch.Media))}
+	s := &SDP{Origin: string(scratch.Origin), Media: make([]Media, 0, len(scratch.Media))}
 	for i := range scratch.Media {
 		dm := &scratch.Media[i]
 		m := Media{

@@ -27,7 +27,9 @@ var scriptHosts = map[string]netip.AddrPort{
 // WHAT is a method or a status. keys: via=host (sent-by host name, default:
 // the request's sender; for a response the receiver), br=branch (full
 // value; "-" for no branch param), ft= from tag, tt= to tag, cid= Call-ID,
-// auth, hdr=Name:_Value. Lines "tick SECS" advance time with unrelated traffic.
+// auth, hdr=Name:_Value, sdp=VERSION[:DIRECTION] (an SDP body whose o= line
+// has that session version; direction sendrecv unless given). Lines "tick
+// SECS" advance time with unrelated traffic.
 func runScript(t *testing.T, script string) []*correlate.Call {
 	t.Helper()
 	var calls []*correlate.Call
@@ -64,6 +66,7 @@ func runScript(t *testing.T, script string) []*correlate.Call {
 		branch, ft, tt, cid := "z9hG4bK1", "caller", "", "call-1"
 		auth := false
 		var extra []string
+		body := ""
 		for _, opt := range f[4:] {
 			k, v, _ := strings.Cut(opt, "=")
 			switch k {
@@ -81,6 +84,13 @@ func runScript(t *testing.T, script string) []*correlate.Call {
 				auth = true
 			case "hdr":
 				extra = append(extra, strings.ReplaceAll(v, "_", " "))
+			case "sdp":
+				version, dir, _ := strings.Cut(v, ":")
+				if dir == "" {
+					dir = "sendrecv"
+				}
+				body = fmt.Sprintf("v=0\r\no=- 4242 %s IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=%s\r\n",
+					version, src.Addr(), src.Addr(), dir)
 			default:
 				t.Fatalf("bad option %q", opt)
 			}
@@ -111,7 +121,10 @@ func runScript(t *testing.T, script string) []*correlate.Call {
 		for _, h := range extra {
 			sb.WriteString(h + "\r\n")
 		}
-		sb.WriteString("Content-Length: 0\r\n\r\n")
+		if body != "" {
+			sb.WriteString("Content-Type: application/sdp\r\n")
+		}
+		fmt.Fprintf(&sb, "Content-Length: %d\r\n\r\n%s", len(body), body)
 		addMessage(t, c, &m, line, sb.String(), n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst)
 	}
 	c.Flush()

@@ -161,3 +161,78 @@ tick 100
 `, wantSession(-1, 0), "want no session-expired"},
 	})
 }
+
+// TestSessionRefreshFlow: the exchanges that only refresh a session timer
+// (an UPDATE or re-INVITE with no offer, or with the o= line its side sent
+// last) are left out of the flow match; a hold, a resume or a media change
+// (a new o= version) is not.
+func TestSessionRefreshFlow(t *testing.T) {
+	const setup = `
+0.0 a>b INVITE 1/INVITE hdr=Session-Expires:_90 sdp=1
+0.1 b>a 180 1/INVITE tt=callee
+0.5 b>a 200 1/INVITE tt=callee hdr=Session-Expires:_90;refresher=uac sdp=7
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+`
+	const bye = `
+80.0 a>b BYE 9/BYE tt=callee br=z9hG4bKbye
+80.1 b>a 200 9/BYE tt=callee br=z9hG4bKbye
+`
+	flow := func(want string) func(*correlate.Call) bool {
+		return func(c *correlate.Call) bool { return c.Flow == want && len(c.Findings) == 0 }
+	}
+	runScriptCases(t, []scriptCase{
+		{"UpdateNoOffer", setup + `
+30.0 a>b UPDATE 2/UPDATE tt=callee br=z9hG4bKu1 hdr=Session-Expires:_90;refresher=uac
+30.1 b>a 200 2/UPDATE tt=callee br=z9hG4bKu1 hdr=Session-Expires:_90;refresher=uac
+` + bye, flow("basic-call"), "want basic-call"},
+		{"ReinviteSameOrigin", setup + `
+30.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKr1 sdp=1
+30.1 b>a 200 2/INVITE tt=callee br=z9hG4bKr1 hdr=Session-Expires:_90;refresher=uac sdp=7
+30.2 a>b ACK 2/ACK tt=callee br=z9hG4bKr1a
+` + bye, flow("basic-call"), "want basic-call"},
+		// The callee refreshes (its own CSeq space), with the o= of its 200.
+		{"CalleeReinvite", setup + `
+30.0 b>a INVITE 1/INVITE ft=callee tt=caller br=z9hG4bKr1 sdp=7
+30.1 a>b 200 1/INVITE ft=callee tt=caller br=z9hG4bKr1 hdr=Session-Expires:_90;refresher=uas sdp=1
+30.2 b>a ACK 1/ACK ft=callee tt=caller br=z9hG4bKr1a
+` + bye, flow("basic-call"), "want basic-call"},
+		// Hold and resume, with a refresh between them: hold-resume.
+		{"HoldResumeRefresh", setup + `
+10.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKh sdp=2:sendonly
+10.1 b>a 200 2/INVITE tt=callee br=z9hG4bKh hdr=Session-Expires:_90;refresher=uac sdp=8:recvonly
+10.2 a>b ACK 2/ACK tt=callee br=z9hG4bKha
+30.0 a>b UPDATE 3/UPDATE tt=callee br=z9hG4bKu1 hdr=Session-Expires:_90;refresher=uac
+30.1 b>a 200 3/UPDATE tt=callee br=z9hG4bKu1 hdr=Session-Expires:_90;refresher=uac
+50.0 a>b INVITE 4/INVITE tt=callee br=z9hG4bKr sdp=3
+50.1 b>a 200 4/INVITE tt=callee br=z9hG4bKr hdr=Session-Expires:_90;refresher=uac sdp=9
+50.2 a>b ACK 4/ACK tt=callee br=z9hG4bKra
+` + bye, flow("hold-resume"), "want hold-resume"},
+		// The caller refreshes with its CSeq 2; the callee then holds and
+		// resumes with its own CSeq 2 and 3, which are no refresh.
+		{"CalleeHoldAfterCallerRefresh", setup + `
+10.0 a>b UPDATE 2/UPDATE tt=callee br=z9hG4bKu1
+10.1 b>a 200 2/UPDATE tt=callee br=z9hG4bKu1 hdr=Session-Expires:_90;refresher=uac
+20.0 b>a INVITE 2/INVITE ft=callee tt=caller br=z9hG4bKh sdp=8:sendonly
+20.1 a>b 200 2/INVITE ft=callee tt=caller br=z9hG4bKh hdr=Session-Expires:_90;refresher=uas sdp=2:recvonly
+20.2 b>a ACK 2/ACK ft=callee tt=caller br=z9hG4bKha
+40.0 b>a INVITE 3/INVITE ft=callee tt=caller br=z9hG4bKr sdp=9
+40.1 a>b 200 3/INVITE ft=callee tt=caller br=z9hG4bKr hdr=Session-Expires:_90;refresher=uas sdp=3
+40.2 b>a ACK 3/ACK ft=callee tt=caller br=z9hG4bKra
+` + bye, flow("hold-resume"), "want hold-resume"},
+		// A new o= version changes the session (a codec, say): not a refresh.
+		{"ReinviteNewVersion", setup + `
+30.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKr1 sdp=2
+30.1 b>a 200 2/INVITE tt=callee br=z9hG4bKr1 hdr=Session-Expires:_90;refresher=uac sdp=8
+30.2 a>b ACK 2/ACK tt=callee br=z9hG4bKr1a
+` + bye, flow(""), "want no flow: the re-INVITE changed the session"},
+		// Without a session timer, an UPDATE with no offer is matched as
+		// before.
+		{"NoTimer", `
+0.0 a>b INVITE 1/INVITE sdp=1
+0.5 b>a 200 1/INVITE tt=callee sdp=7
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+30.0 a>b UPDATE 2/UPDATE tt=callee br=z9hG4bKu1
+30.1 b>a 200 2/UPDATE tt=callee br=z9hG4bKu1
+` + bye, flow(""), "want no flow"},
+	})
+}

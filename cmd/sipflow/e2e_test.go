@@ -38,7 +38,7 @@ var expectedFindings = map[string]struct {
 	"reinvite_rejected.pcap":       {"completed", "", []string{"reinvite-failed"}},
 	"invite_no_ack_non2xx.pcap":    {"rejected", "", []string{"call-failed", "missing-ack-non2xx", "retransmissions"}},
 	"options_unanswered.pcap":      {"unanswered", "", []string{"retransmissions", "unanswered-request"}},
-	"session_expired.pcap":         {"completed", "", []string{"session-expired"}},
+	"session_expired.pcap":         {"completed", "basic-call", []string{"session-expired"}},
 }
 
 func TestEndToEndChecks(t *testing.T) {
