@@ -96,6 +96,7 @@ type Leg struct {
 	terminal bool // nothing pending: finished once it has been quiet for Options.Linger
 	finished bool
 	timer    bool // a 2xx set a session timer (Session-Expires): checkSessionExpired looks
+	active   bool // a subscription leg whose subscription is in force (subscribed)
 	media    *legMedia
 
 	CallID       string

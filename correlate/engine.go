@@ -26,7 +26,8 @@ type Options struct {
 	// CallTimeout (requeue).
 	IdleTimeout time.Duration
 	// CallTimeout finishes an answered call, a dialog up that no BYE has
-	// ended, that has seen no message for this long, in packet time
+	// ended, or a subscription in force (refreshed every half hour or hour,
+	// RFC 6665), that has seen no message for this long, in packet time
 	// (default 2 hours). A call talks without SIP for as long as it lasts:
 	// a capture of the signalling alone (no RTP to keep it alive, see
 	// Media) sees nothing between the ACK and the BYE, or between session
@@ -601,7 +602,42 @@ func (c *Correlator) place(leg *Leg, m *Message, branch, sentBy []byte) {
 	} else {
 		c.placeResponse(leg, m, branch, sentBy)
 	}
-	leg.terminal = leg.pending <= 0 && leg.openDialogs <= 0 && leg.Kind != KindSubscription
+	if leg.Kind == KindSubscription {
+		// A subscription in force waits for its refreshes (requeue); one
+		// refused, ended or never made (a PUBLISH, an unsolicited NOTIFY)
+		// is done once nothing is pending.
+		leg.active = leg.subscribed()
+		leg.terminal = leg.pending <= 0 && !leg.active
+		return
+	}
+	leg.terminal = leg.pending <= 0 && leg.openDialogs <= 0
+}
+
+// subscribed reports whether l's subscription is in force after its
+// messages so far (RFC 6665): a SUBSCRIBE answered 2xx with an Expires
+// other than 0, or a NOTIFY in the dialog (its SUBSCRIBE was not
+// captured), starts or keeps one; a SUBSCRIBE refused, an Expires of 0,
+// or a NOTIFY whose Subscription-State is terminated ends it.
+func (l *Leg) subscribed() bool {
+	active := false
+	for _, tx := range l.Transactions {
+		switch {
+		case tx.Method == "SUBSCRIBE" && tx.Final != nil:
+			switch st := tx.Final.Status; {
+			case st >= 200 && st < 300:
+				exp := tx.Final.Expires()
+				if exp < 0 && tx.Request != nil {
+					exp = tx.Request.Expires()
+				}
+				active = exp != 0
+			case st >= 300: // a challenge too: its retry, on the challenge list, settles it
+				active = false
+			}
+		case tx.Method == "NOTIFY" && tx.Request != nil:
+			active = !tx.Request.endsSubscription() && (active || tx.Request.ToTag != "")
+		}
+	}
+	return active
 }
 
 func sameHop(a, b *Message) bool { return a != nil && a.Src == b.Src && a.Dst == b.Dst }
@@ -815,7 +851,7 @@ func (c *Correlator) requeue(l *Leg) {
 		want = c.lingering(l)
 	case l.Kind == KindCall && l.openDialogs == 0 && l.unanswered():
 		want = &c.waiting
-	case l.openDialogs > 0 && l.Kind == KindCall && l.talking():
+	case l.openDialogs > 0 && l.Kind == KindCall && l.talking(), l.active:
 		want = &c.up
 	}
 	if l.list != nil {

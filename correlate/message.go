@@ -47,6 +47,7 @@ type Message struct {
 type messageExt struct {
 	encap, reasonHeader, event, referTo, sipfrag string
 	expires                                      int
+	terminated                                   bool // a NOTIFY's Subscription-State is terminated (RFC 6665 §8.2.3)
 	raw, sdpRaw                                  []byte
 	sdp                                          *SDP
 	parts                                        []int
@@ -106,6 +107,10 @@ func (m *Message) Expires() int {
 	}
 	return m.ext.expires
 }
+
+// endsSubscription reports whether m is a NOTIFY whose Subscription-State
+// is terminated: the subscription is over.
+func (m *Message) endsSubscription() bool { return m.ext != nil && m.ext.terminated }
 
 // Raw is the full message text when Options.KeepRaw was set, else nil.
 func (m *Message) Raw() []byte {
@@ -306,6 +311,13 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 	// its refreshes can be told from changes: flowView).
 	if d.SDP != nil && (c.keepSDP || m.Method == "UPDATE" || m.Method == "INVITE" && m.ToTag != "" || d.SessionExpires != nil) {
 		m.extra().sdpRaw = bytes.Clone(d.SDP)
+	}
+	if m.Method == "NOTIFY" {
+		for i := range d.Headers {
+			if h := &d.Headers[i]; string(h.Name) == "subscription-state" && hasPrefixFold(h.Value, "terminated") {
+				m.extra().terminated = true
+			}
+		}
 	}
 	if m.Method == "NOTIFY" && len(d.Body) > 0 && hasPrefixFold(d.ContentType, "message/sipfrag") {
 		line := d.Body

@@ -228,8 +228,8 @@ func (v *tableView) expire(now time.Time) {
 	}
 	for id, row := range v.open {
 		quiet := v.idle
-		if row.state == "answered" {
-			quiet = v.callIdle // it talks without SIP (CallTimeout)
+		if row.state == "answered" || row.kind == correlate.KindSubscription && row.state == "ok" {
+			quiet = v.callIdle // it talks, or waits for refreshes, without SIP (CallTimeout)
 		}
 		if now.Sub(row.seen) > quiet+time.Minute {
 			delete(v.open, id)

@@ -43,16 +43,19 @@ func TestLiveViewRegistrationThenInvite(t *testing.T) {
 
 // TestLiveViewAnsweredRowKept: the table drops a row the correlator must
 // have finished without telling it: a ringing call after the idle timeout,
-// an answered one only after the call timeout, since it talks without SIP.
+// an answered one or a subscription in force only after the call timeout,
+// since they go on without SIP.
 func TestLiveViewAnsweredRowKept(t *testing.T) {
-	v := newTableView(lipgloss.NewRenderer(io.Discard), io.Discard, false, correlate.Options{})
+	v := newTableView(lipgloss.NewRenderer(io.Discard), io.Discard, true, correlate.Options{})
 	hdrs := "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\nFrom: <sip:alice@x>;tag=a\r\nTo: <sip:bob@x>%s\r\n" +
-		"Call-ID: %s\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+		"Call-ID: %s\r\nCSeq: 1 %s\r\nContent-Length: 0\r\n\r\n"
 	for i, text := range []string{
-		"INVITE sip:bob@x SIP/2.0\r\n" + fmt.Sprintf(hdrs, "", "up"),
-		"SIP/2.0 200 OK\r\n" + fmt.Sprintf(hdrs, ";tag=b", "up"),
-		"INVITE sip:bob@x SIP/2.0\r\n" + fmt.Sprintf(hdrs, "", "ringing"),
-		"SIP/2.0 180 Ringing\r\n" + fmt.Sprintf(hdrs, ";tag=b", "ringing"),
+		"INVITE sip:bob@x SIP/2.0\r\n" + fmt.Sprintf(hdrs, "", "up", "INVITE"),
+		"SIP/2.0 200 OK\r\n" + fmt.Sprintf(hdrs, ";tag=b", "up", "INVITE"),
+		"INVITE sip:bob@x SIP/2.0\r\n" + fmt.Sprintf(hdrs, "", "ringing", "INVITE"),
+		"SIP/2.0 180 Ringing\r\n" + fmt.Sprintf(hdrs, ";tag=b", "ringing", "INVITE"),
+		"SUBSCRIBE sip:bob@x SIP/2.0\r\n" + fmt.Sprintf(hdrs, "", "sub", "SUBSCRIBE"),
+		"SIP/2.0 200 OK\r\n" + fmt.Sprintf(hdrs, ";tag=b", "sub", "SUBSCRIBE"),
 	} {
 		var m decode.Message
 		if err := decode.ParseSIP([]byte(text), &m); err != nil {
@@ -63,11 +66,12 @@ func TestLiveViewAnsweredRowKept(t *testing.T) {
 	}
 	now := time.Now()
 	v.expire(now.Add(30 * time.Minute))
-	if v.open["up"] == nil || v.open["ringing"] != nil {
-		t.Fatalf("30 minutes on: answered row kept %t (want true), ringing row kept %t (want false)", v.open["up"] != nil, v.open["ringing"] != nil)
+	if v.open["up"] == nil || v.open["sub"] == nil || v.open["ringing"] != nil {
+		t.Fatalf("30 minutes on: answered row kept %t, subscription kept %t (want true), ringing row kept %t (want false)",
+			v.open["up"] != nil, v.open["sub"] != nil, v.open["ringing"] != nil)
 	}
 	v.expire(now.Add(3 * time.Hour))
-	if v.open["up"] != nil {
-		t.Fatal("3 hours on: the answered row is still shown, past the 2-hour call timeout")
+	if v.open["up"] != nil || v.open["sub"] != nil {
+		t.Fatal("3 hours on: a row is still shown, past the 2-hour call timeout")
 	}
 }
