@@ -74,7 +74,9 @@ type Dialog struct {
 	Ended     bool // a BYE was sent in it
 	First     *Message
 
-	open bool // counted in its leg's openDialogs
+	open bool     // counted in its leg's openDialogs
+	ok   *Message // the 2xx that confirmed it (of an INVITE or other dialog-creating request)
+	bye  *Message // the first BYE sent in it
 }
 
 // Event is something that happened in a call that is not a fault: hold,

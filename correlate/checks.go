@@ -69,6 +69,7 @@ var Rules = []struct {
 	{"reinvite-glare", "info", "a re-INVITE met one from the other side (491 Request Pending) and was sent again, or the capture ended first"},
 	{"session-expired", "warning/error", "a session timer (RFC 4028) ran out with no refresh that succeeded (error when a BYE ended the call then, warning when it went on)"},
 	{"transfer-failed", "warning", "a REFER was rejected, or the transferred call failed (NOTIFY sipfrag)"},
+	{"fork-not-ended", "warning", "a forked call's extra dialog was answered but never ended with a BYE (its callee may think the call is still up)"},
 	{"not-ended", "info", "an answered call had no BYE before the capture ended"},
 	{"invite-not-captured", "info", "the call's INVITE is not in the capture: it began before the capture, or its packet was lost"},
 	{"register-failed", "error", "a REGISTER was finally rejected"},
@@ -84,7 +85,7 @@ type check func(c *Call) []Finding
 var checks = []check{
 	checkMissingACK, checkMissingACKNon2xx, checkUnansweredInvite, checkUnansweredChallenge, checkAuthFailed,
 	checkRetransmissions, checkNoByeResponse, checkUnansweredRequest, checkCallFailed, checkReinviteFailed,
-	checkSessionExpired, checkTransferFailed, checkNotEnded, checkInviteNotCaptured, checkRegisterFailed,
+	checkSessionExpired, checkTransferFailed, checkForkNotEnded, checkNotEnded, checkInviteNotCaptured, checkRegisterFailed,
 }
 
 // runChecks runs every signalling check on a finished call.
@@ -516,6 +517,27 @@ func checkTransferFailed(c *Call) []Finding {
 			}
 		}
 	})
+	return fs
+}
+
+func checkForkNotEnded(c *Call) []Finding {
+	if c.Kind != KindCall {
+		return nil
+	}
+	var fs []Finding
+	for _, l := range c.Legs {
+		if len(l.Dialogs) < 2 {
+			continue
+		}
+		for _, d := range l.Dialogs {
+			if d.Ended || !d.open || !l.abandoned(d) || !acked(l, d.ok) {
+				continue // a 2xx never ACKed is missing-ack's: its callee ends the dialog itself
+			}
+			fs = append(fs, Finding{Rule: "fork-not-ended", Severity: Warning, Packets: packets(d.ok), RFC: "RFC 3261 §13.2.2.4",
+				Detail: fmt.Sprintf("the INVITE forked, and the dialog %s answered (%s, packet %d) was never ended with a BYE when the call ended: its callee may think the call is still up",
+					d.ok.Src, d.ok.Label(), d.ok.N)})
+		}
+	}
 	return fs
 }
 

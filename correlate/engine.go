@@ -793,7 +793,7 @@ func (c *Correlator) dialogResponse(leg *Leg, tx *Transaction, m *Message) {
 		leg.Dialogs = append(leg.Dialogs, d)
 	}
 	if m.Status >= 200 && !d.Confirmed {
-		d.Confirmed, d.Early = true, false
+		d.Confirmed, d.Early, d.ok = true, false, m
 		if tx.Method == "INVITE" && !d.Ended {
 			d.open = true
 			leg.openDialogs++
@@ -817,7 +817,7 @@ func (c *Correlator) dialogRequest(leg *Leg, m *Message) {
 		}
 	}
 	if m.Method == "BYE" && !d.Ended {
-		d.Ended = true
+		d.Ended, d.bye = true, m
 	}
 }
 
@@ -885,10 +885,42 @@ func (l *Leg) challenged() bool {
 }
 
 // talking reports whether one of l's dialogs is up: confirmed by a 2xx to
-// its INVITE and not yet ended by a BYE.
+// its INVITE and not yet ended by a BYE, and not a fork's dialog left
+// behind when the call ended (abandoned).
 func (l *Leg) talking() bool {
+	if len(l.Dialogs) == 1 { // most calls
+		d := l.Dialogs[0]
+		return d.open && !d.Ended
+	}
+	return l.talkingForked()
+}
+
+// talkingForked is talking for a leg of several dialogs (a fork, a
+// Call-ID used again).
+func (l *Leg) talkingForked() bool {
 	for _, d := range l.Dialogs {
-		if d.open && !d.Ended {
+		if d.open && !d.Ended && !l.abandoned(d) {
+			return true
+		}
+	}
+	return false
+}
+
+// forkByeWithin is how soon after its 2xx a forked call's extra dialog is
+// ended: the caller ACKs and BYEs it at once (RFC 3261 §13.2.2.4). A dialog
+// BYE'd later than this was a conversation, and its BYE ended the call.
+const forkByeWithin = 2 * time.Second
+
+// abandoned reports whether d, a dialog still up, was left behind by a
+// forked call: another dialog of the leg, confirmed and talked in, was
+// ended by a BYE after d was confirmed. The caller should have ended d at
+// once; the callee that answered it may still think the call is up.
+func (l *Leg) abandoned(d *Dialog) bool {
+	if d.ok == nil {
+		return false
+	}
+	for _, e := range l.Dialogs {
+		if e != d && e.ok != nil && e.bye != nil && e.bye.Time.Sub(e.ok.Time) > forkByeWithin && e.bye.Time.After(d.ok.Time) {
 			return true
 		}
 	}

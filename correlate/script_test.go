@@ -286,6 +286,73 @@ tick 7201
 `, func(c *correlate.Call) bool {
 			return c.State == correlate.StateAnswered && c.NumMessages == 3 && c.HasFinding("not-ended")
 		}, "want answered with its first three messages and not-ended"},
+		// The same forked call, but the caller never BYEs the extra dialog
+		// (tag c): its callee still thinks the call is up. The call is
+		// reported after the idle timeout, not held for the call timeout.
+		{"ForkedExtraDialogLeaked", `
+0.0 a>p INVITE 1/INVITE br=z9hG4bKinv
+0.1 p>a 180 1/INVITE tt=b br=z9hG4bKinv
+0.2 p>a 180 1/INVITE tt=c br=z9hG4bKinv
+1.0 p>a 200 1/INVITE tt=b br=z9hG4bKinv
+1.05 a>p ACK 1/ACK tt=b br=z9hG4bKack1
+1.2 p>a 200 1/INVITE tt=c br=z9hG4bKinv
+1.25 a>p ACK 1/ACK tt=c br=z9hG4bKack2
+10.0 a>p BYE 3/BYE tt=b br=z9hG4bKbye1
+10.05 p>a 200 3/BYE tt=b br=z9hG4bKbye1
+tick 700
+tick 800
+`, func(c *correlate.Call) bool {
+			return c.State == correlate.StateCompleted && c.Duration == 9*time.Second && c.HasFinding("fork-not-ended") &&
+				len(c.Findings) == 1 && c.Findings[0].Packets[0] == 6 && c.CaptureEnd.Sub(c.Start) < 750*time.Second
+		}, "want completed after 9 s with fork-not-ended on packet 6, finished by the idle timeout"},
+		// The extra 2xx is neither ACKed nor BYE'd: missing-ack says it
+		// (its callee ends the dialog after timer H), not fork-not-ended.
+		{"ForkedExtraNotAcked", `
+0.0 a>p INVITE 1/INVITE br=z9hG4bKinv
+1.0 p>a 200 1/INVITE tt=b br=z9hG4bKinv
+1.05 a>p ACK 1/ACK tt=b br=z9hG4bKack1
+1.2 p>a 200 1/INVITE tt=c br=z9hG4bKinv
+1.7 p>a 200 1/INVITE tt=c br=z9hG4bKinv
+2.7 p>a 200 1/INVITE tt=c br=z9hG4bKinv
+10.0 a>p BYE 3/BYE tt=b br=z9hG4bKbye1
+10.05 p>a 200 3/BYE tt=b br=z9hG4bKbye1
+tick 700
+`, func(c *correlate.Call) bool {
+			return c.State == correlate.StateCompleted && c.HasFinding("missing-ack") && !c.HasFinding("fork-not-ended")
+		}, "want completed with missing-ack and without fork-not-ended"},
+		// A forked call whose extra dialog is ended at once, then a
+		// 15-minute conversation without SIP: one call, held for its BYE.
+		{"ForkedLongCall", `
+0.0 a>p INVITE 1/INVITE br=z9hG4bKinv
+1.0 p>a 200 1/INVITE tt=b br=z9hG4bKinv
+1.05 a>p ACK 1/ACK tt=b br=z9hG4bKack1
+1.2 p>a 200 1/INVITE tt=c br=z9hG4bKinv
+1.25 a>p ACK 1/ACK tt=c br=z9hG4bKack2
+1.3 a>p BYE 2/BYE tt=c br=z9hG4bKbye2
+1.35 p>a 200 2/BYE tt=c br=z9hG4bKbye2
+tick 600
+tick 800
+900.0 a>p BYE 3/BYE tt=b br=z9hG4bKbye1
+900.05 p>a 200 3/BYE tt=b br=z9hG4bKbye1
+`, func(c *correlate.Call) bool {
+			return c.State == correlate.StateCompleted && c.Duration == 899*time.Second && len(c.Findings) == 0
+		}, "want completed after 899 s, no findings"},
+		// The Call-ID is used again for a second call 2 s after the first
+		// ended: the first dialog's BYE does not leave the second behind.
+		{"CallIDReusedLongCall", `
+0.0 a>b INVITE 1/INVITE
+0.5 b>a 200 1/INVITE tt=callee
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+10.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+10.1 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+12.0 a>b INVITE 1/INVITE ft=caller2 br=z9hG4bKinv2
+12.5 b>a 200 1/INVITE ft=caller2 tt=callee2 br=z9hG4bKinv2
+12.6 a>b ACK 1/ACK ft=caller2 tt=callee2 br=z9hG4bKack2
+tick 700
+900.0 a>b BYE 2/BYE ft=caller2 tt=callee2 br=z9hG4bKbye2
+900.1 b>a 200 2/BYE ft=caller2 tt=callee2 br=z9hG4bKbye2
+`, func(c *correlate.Call) bool { return c.NumMessages == 10 && !c.HasFinding("fork-not-ended") },
+			"want one record of all 10 messages, no fork-not-ended"},
 		// the 180 is captured a few ms before its INVITE (order inversion).
 		{"ProvisionalBeforeInvite", `
 0.000 b>a 180 1/INVITE tt=callee
