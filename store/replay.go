@@ -77,7 +77,7 @@ func (d *DB) Replay(ctx context.Context, c *Call, opts correlate.Options) (*corr
 	}
 
 	ropts := correlate.Options{
-		IdleTimeout: forever, Linger: forever, Tombstone: forever, Challenge: forever,
+		IdleTimeout: forever, CallTimeout: forever, Linger: forever, Tombstone: forever, Challenge: forever,
 		KeepRaw: opts.KeepRaw, KeepSDP: opts.KeepSDP || opts.KeepRaw || opts.Media,
 		Flows: opts.Flows,
 	}

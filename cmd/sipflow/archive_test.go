@@ -1211,3 +1211,41 @@ func BenchmarkArchiveImport(b *testing.B) {
 		b.Logf("peak memory %.0f MB: above the goal of 250 MB", peak)
 	}
 }
+
+// TestArchiveLongCall: a call quiet for 3 hours between its ACK and its BYE,
+// analysed with --call-timeout 4h, is one call in the capture and in the
+// archive, and the archive's replay (flow --db, check --db) holds it open
+// as long as the import did.
+func TestArchiveLongCall(t *testing.T) {
+	msg := func(start, cseq, ftag, ttag string) []byte {
+		return []byte(start + "\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK" + strings.ReplaceAll(cseq, " ", "") +
+			"\r\nFrom: <sip:alice@x>;tag=" + ftag + "\r\nTo: <sip:bob@x>" + ttag + "\r\nCall-ID: long-1\r\nCSeq: " + cseq +
+			"\r\nContent-Length: 0\r\n\r\n")
+	}
+	frames := []synth.Frame{
+		{Time: t0, Data: synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("INVITE sip:bob@x SIP/2.0", "1 INVITE", "a", ""))},
+		{Time: t0.Add(time.Second), Data: synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", msg("SIP/2.0 200 OK", "1 INVITE", "a", ";tag=b"))},
+		{Time: t0.Add(1100 * time.Millisecond), Data: synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("ACK sip:bob@x SIP/2.0", "1 ACK", "a", ";tag=b"))},
+		{Time: t0.Add(3 * time.Hour), Data: synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", msg("BYE sip:bob@x SIP/2.0", "2 BYE", "a", ";tag=b"))},
+		{Time: t0.Add(3*time.Hour + 100*time.Millisecond), Data: synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", msg("SIP/2.0 200 OK", "2 BYE", "a", ";tag=b"))},
+	}
+	var b bytes.Buffer
+	if err := synth.WritePcap(&b, layers.LinkTypeEthernet, frames); err != nil {
+		t.Fatal(err)
+	}
+	p := writeFile(t, "long.pcap", b.Bytes())
+	if out, _ := archRun(t, 0, "calls", "--all", "--json", p); strings.Count(out, "\n") != 2 {
+		t.Fatalf("default --call-timeout (2h): want the call cut in two, got:\n%s", out)
+	}
+	out, _ := archRun(t, 0, "calls", "--call-timeout", "4h", "--json", p)
+	if strings.Count(out, "\n") != 1 || !strings.Contains(out, `"state":"completed"`) || !strings.Contains(out, `"duration_ms":10799000`) {
+		t.Fatalf("--call-timeout 4h: want one completed call of 10,799 s, got:\n%s", out)
+	}
+	db := filepath.Join(t.TempDir(), "long.db")
+	archRun(t, 0, "archive", "--db", db, "--call-timeout", "4h", p)
+	want, _ := archRun(t, 0, "flow", "--call-timeout", "4h", "--call", "long-1", p)
+	got, _ := archRun(t, 0, "flow", "--db", db, "--call", "long-1")
+	if got != want {
+		t.Errorf("flow --db differs from flow on the capture:\n%s", lineDiff(want, got))
+	}
+}
