@@ -179,6 +179,7 @@ type Call struct {
 	rtpSeen       bool   // the capture had shown RTP or RTCP when the call finished
 	captureLoss   string // Correlator.NoteCaptureLoss's when the call finished
 	inviteMissed  bool   // a call (KindCall) whose first leg's INVITE was not captured
+	timedOut      bool   // finished by a timeout or linger while the capture went on, not by its end (Flush)
 }
 
 // Messages returns every message of every leg in capture order.

@@ -70,7 +70,7 @@ var Rules = []struct {
 	{"session-expired", "warning/error", "a session timer (RFC 4028) ran out with no refresh that succeeded (error when a BYE ended the call then, warning when it went on)"},
 	{"transfer-failed", "warning", "a REFER was rejected, or the transferred call failed (NOTIFY sipfrag)"},
 	{"fork-not-ended", "warning", "a forked call's extra dialog was answered but never ended with a BYE (its callee may think the call is still up)"},
-	{"not-ended", "info", "an answered call had no BYE before the capture ended"},
+	{"not-ended", "info", "an answered call had no BYE before the capture ended (or before the call timeout finished it)"},
 	{"invite-not-captured", "info", "the call's INVITE is not in the capture: it began before the capture, or its packet was lost"},
 	{"register-failed", "error", "a REGISTER was finally rejected"},
 	{"one-way-audio", "error", "RTP flowed one way only, or one direction stopped while the call was up"},
@@ -545,8 +545,20 @@ func checkNotEnded(c *Call) []Finding {
 	if c.Kind != KindCall || c.State != StateAnswered {
 		return nil
 	}
-	return []Finding{{Rule: "not-ended", Severity: Info, Packets: lastPacket(c),
-		Detail: "the call was answered and no BYE was seen before the capture ended", RFC: "RFC 3261 §15"}}
+	detail := "the call was answered and no BYE was seen before the capture ended"
+	if c.timedOut {
+		// Answered, not ended, and finished before the capture's end: by
+		// the call timeout.
+		var last time.Time
+		for _, l := range c.Legs {
+			if l.last.After(last) {
+				last = l.last
+			}
+		}
+		detail = fmt.Sprintf("the call was answered and no BYE came: it was finished after %s without a message or an RTP packet (the call timeout), while the capture went on",
+			c.CaptureEnd.Sub(last).Round(time.Minute))
+	}
+	return []Finding{{Rule: "not-ended", Severity: Info, Packets: lastPacket(c), Detail: detail, RFC: "RFC 3261 §15"}}
 }
 
 // inviteMissed reports whether the capture missed the INVITE that began

@@ -1160,7 +1160,7 @@ func (c *Correlator) finishLeg(l *Leg) {
 	// holds RTP, capture loss): built now or later, the call is the same.
 	call := c.newCall()
 	call.Legs, call.Seq, call.CaptureEnd = g.legs, g.seq, c.now
-	call.rtpSeen, call.captureLoss = c.Stats.RTPLike > 0, c.captureLoss
+	call.rtpSeen, call.captureLoss, call.timedOut = c.Stats.RTPLike > 0, c.captureLoss, !c.ended
 	c.Stats.Calls++
 	if !c.opts.DeferBuild {
 		c.builder.Build(call)

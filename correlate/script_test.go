@@ -284,8 +284,9 @@ tick 7201
 7300 b>a BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye
 7300.1 a>b 200 1/BYE ft=callee tt=caller br=z9hG4bKbye
 `, func(c *correlate.Call) bool {
-			return c.State == correlate.StateAnswered && c.NumMessages == 3 && c.HasFinding("not-ended")
-		}, "want answered with its first three messages and not-ended"},
+			return c.State == correlate.StateAnswered && c.NumMessages == 3 && len(c.Findings) == 1 &&
+				strings.Contains(c.Findings[0].Detail, "finished after 2h0m0s without a message or an RTP packet (the call timeout)")
+		}, "want answered with its first three messages and not-ended, finished by the call timeout"},
 		// The same forked call, but the caller never BYEs the extra dialog
 		// (tag c): its callee still thinks the call is up. The call is
 		// reported after the idle timeout, not held for the call timeout.
