@@ -65,8 +65,8 @@ var Rules = []struct {
 	{"no-bye-response", "warning", "a BYE was never answered"},
 	{"unanswered-request", "warning", "a non-INVITE request (REGISTER, OPTIONS, ...) was never answered"},
 	{"call-failed", "warning/error", "the INVITE was finally rejected (4xx warning; 5xx, 6xx error; not 401/407/487)"},
-	{"reinvite-failed", "warning", "a re-INVITE (hold, resume, media change) was rejected (a 491 only when it was not sent again)"},
-	{"reinvite-glare", "info", "a re-INVITE met one from the other side (491 Request Pending) and was sent again, or the capture ended first"},
+	{"reinvite-failed", "warning", "a re-INVITE or UPDATE (hold, resume, media change, refresh) was rejected (a 491 only when it was not sent again)"},
+	{"reinvite-glare", "info", "a re-INVITE or UPDATE met one from the other side (491 Request Pending) and was sent again, or the capture ended first"},
 	{"session-expired", "warning/error", "a session timer (RFC 4028) ran out with no refresh that succeeded (error when a BYE ended the call then, warning when it went on)"},
 	{"transfer-failed", "warning", "a REFER was rejected, or the transferred call failed (NOTIFY sipfrag)"},
 	{"fork-not-ended", "warning", "a forked call's extra dialog was answered but never ended with a BYE (its callee may think the call is still up)"},
@@ -443,16 +443,23 @@ func checkReinviteFailed(c *Call) []Finding {
 	var fs []Finding
 	for _, l := range c.Legs {
 		for _, tx := range l.Transactions {
-			if tx.Method != "INVITE" || tx.Initial || tx.Final == nil || tx.Final.Status < 300 || tx.Request == nil {
+			// A session modified in its dialog: a re-INVITE, or an UPDATE
+			// (RFC 3311: early media, preconditions, session refreshes).
+			// A challenge is the authentication checks' (retried or not).
+			if tx.Method == "INVITE" && tx.Initial || tx.Method != "INVITE" && tx.Method != "UPDATE" ||
+				tx.Final == nil || tx.Final.Status < 300 || isChallenge(tx.Final.Status) || tx.Request == nil {
 				continue
 			}
-			what := "re-INVITE"
+			what, rfc := "re-INVITE", "RFC 3261 §14.1"
+			if tx.Method == "UPDATE" {
+				what, rfc = "UPDATE", "RFC 3311 §5.2"
+			}
 			if tx.Request.SDP() != nil {
 				what += " (" + tx.Request.SDP().Summary() + ")"
 			}
 			if tx.Final.Status != 491 {
 				fs = append(fs, Finding{Rule: "reinvite-failed", Severity: Warning, Packets: packets(tx.Request, tx.Final),
-					Detail: fmt.Sprintf("%s rejected with %s", what, tx.Final.Label()), RFC: "RFC 3261 §14.1"})
+					Detail: fmt.Sprintf("%s rejected with %s", what, tx.Final.Label()), RFC: rfc})
 				continue
 			}
 			fs = append(fs, glareFinding(c, l, tx, what))
@@ -461,8 +468,8 @@ func checkReinviteFailed(c *Call) []Finding {
 	return fs
 }
 
-// glareFinding is the finding of re-INVITE tx of l, refused with 491
-// Request Pending: the other side had a re-INVITE of its own under way
+// glareFinding is the finding of re-INVITE or UPDATE tx of l, refused
+// with 491 Request Pending: the other side had one of its own under way
 // (glare). It is resolved when this side sends it again; a failure when it
 // did not, before the call ended or within glareRetryWithin; neither when
 // the capture ended first.
@@ -487,12 +494,13 @@ func glareFinding(c *Call, l *Leg, tx *Transaction, what string) Finding {
 		Detail: fmt.Sprintf("%s, and it was not sent again within %.0f s", refused, glareRetryWithin.Seconds())}
 }
 
-// glareRetry is the re-INVITE of l that sends tx (refused with 491) again:
-// the next one from the same side (From-tag), with a higher CSeq, sent
-// within glareRetryWithin of the 491. nil when there is none.
+// glareRetry is the re-INVITE (or UPDATE, as tx) of l that sends tx,
+// refused with 491, again: the next one from the same side (From-tag),
+// with a higher CSeq, sent within glareRetryWithin of the 491. nil when
+// there is none.
 func glareRetry(l *Leg, tx *Transaction) *Transaction {
 	for _, r := range l.Transactions {
-		if r.Method != "INVITE" || r.Initial || r.Request == nil || r.fromTag != tx.fromTag || r.CSeq <= tx.CSeq {
+		if r.Method != tx.Method || r.Initial || r.Request == nil || r.fromTag != tx.fromTag || r.CSeq <= tx.CSeq {
 			continue
 		}
 		if d := r.Request.Time.Sub(tx.Final.Time); d >= 0 && d <= glareRetryWithin {

@@ -306,6 +306,29 @@ func TestChecks(t *testing.T) {
 12.4 A>B ACK 4/ACK totag branch=ra2ack
 15.0 A>B BYE 5/BYE totag branch=bye
 15.1 B>A 200 5/BYE totag branch=bye`, correlate.StateCompleted, "reinvite-failed"},
+		{"UPDATE rejected", basicCall[:strings.Index(basicCall, "5.0")] + `
+2.0 A>B UPDATE 3/UPDATE totag branch=up sdp=sendrecv
+2.1 B>A 488 3/UPDATE totag branch=up
+5.0 A>B BYE 4/BYE totag branch=bye
+5.1 B>A 200 4/BYE totag branch=bye`, correlate.StateCompleted, "reinvite-failed"},
+		{"UPDATE glare, sent again", basicCall[:strings.Index(basicCall, "5.0")] + `
+2.0 A>B UPDATE 3/UPDATE totag branch=up
+2.1 B>A 491 3/UPDATE totag branch=up
+4.0 A>B UPDATE 4/UPDATE totag branch=up2
+4.1 B>A 200 4/UPDATE totag branch=up2
+5.0 A>B BYE 5/BYE totag branch=bye
+5.1 B>A 200 5/BYE totag branch=bye`, correlate.StateCompleted, "reinvite-glare"},
+		// A proxy challenges the re-INVITE, which is sent again with
+		// credentials: neither a failure nor an unanswered challenge.
+		{"re-INVITE challenged, sent again", basicCall[:strings.Index(basicCall, "5.0")] + `
+2.0 A>B INVITE 3/INVITE totag branch=re sdp=sendonly
+2.1 B>A 407 3/INVITE totag branch=re
+2.2 A>B ACK 3/ACK totag branch=re
+2.3 A>B INVITE 4/INVITE totag branch=re2 sdp=sendonly auth
+2.4 B>A 200 4/INVITE totag branch=re2
+2.5 A>B ACK 4/ACK totag branch=re2ack
+5.0 A>B BYE 5/BYE totag branch=bye
+5.1 B>A 200 5/BYE totag branch=bye`, correlate.StateCompleted, ""},
 		{"transfer refused", basicCall[:strings.Index(basicCall, "5.0")] + `
 2.0 B>A REFER 1/REFER totag branch=r hdr=Refer-To:_<sip:carol@x>
 2.1 A>B 603 1/REFER totag branch=r
