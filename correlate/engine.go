@@ -733,7 +733,7 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) {
 	if m.Method == "INVITE" && leg.Kind != KindCall {
 		// The Call-ID of a registration (or OPTIONS, MESSAGE, ...) used
 		// again for a call: the call is what the user looks for.
-		leg.Kind = KindCall
+		leg.Kind, leg.active = KindCall, false
 	}
 }
 

@@ -72,6 +72,18 @@ tick 63
 tick 700
 `, func(c *correlate.Call) bool { return c.NumMessages == 4 && lasted(c) < 80*time.Second },
 			"want 4 messages, finished about 32 s after the 481"},
+		// The subscription's Call-ID used again for a call that rings and
+		// is never answered: a call now, waiting the idle timeout like any
+		// ringing call, not the subscription's call timeout.
+		{"CallIDReusedForCall", `
+0.0 a>b SUBSCRIBE 1/SUBSCRIBE hdr=Event:_dialog hdr=Expires:_3600
+0.1 b>a 200 1/SUBSCRIBE tt=callee hdr=Expires:_3600
+5.0 a>b INVITE 2/INVITE br=z9hG4bKi
+5.1 b>a 180 2/INVITE tt=callee2 br=z9hG4bKi
+tick 700
+tick 800
+`, func(c *correlate.Call) bool { return c.Kind == correlate.KindCall && lasted(c) < 750*time.Second },
+			"want a call, finished by the idle timeout"},
 		// Unsubscribed (Expires: 0).
 		{"Unsubscribed", `
 0.0 a>b SUBSCRIBE 1/SUBSCRIBE hdr=Event:_dialog hdr=Expires:_3600

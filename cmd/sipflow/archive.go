@@ -112,8 +112,9 @@ same command again completes it, with nothing twice and nothing missing.
 Searches work while an import runs.
 
 The analysis options (--link-header, --idle-timeout, --call-timeout,
---flows, --no-rtp, --rtp-heuristic) are those of 'sipflow calls' and are recorded with the
-capture. A progress bar shows on standard error when it is a terminal.
+--flows, --no-rtp, --rtp-heuristic) are those of 'sipflow calls' and are
+recorded with the capture. A progress bar shows on standard error when it
+is a terminal.
 
 Exit status: 0 imported (or already there), 2 usage or I/O error (the
 archive cannot be written: full disk, read-only file), 3 a capture was
