@@ -58,7 +58,7 @@ var Rules = []struct {
 }{
 	{"missing-ack", "error", "a 2xx to INVITE was never ACKed (the callee retransmits it, then drops the call)"},
 	{"missing-ack-non2xx", "warning", "a failure response to INVITE was retransmitted because no ACK came"},
-	{"unanswered-invite", "error", "an INVITE got no final response (retransmitted, then abandoned)"},
+	{"unanswered-invite", "error", "an INVITE got no final response (retransmitted, then abandoned; warning when the caller then tried another server that answered)"},
 	{"unanswered-challenge", "warning", "a 401/407 challenge was never answered with credentials (a stray 401)"},
 	{"auth-failed", "error", "credentials were sent and challenged or refused again (wrong password, stale nonce loop)"},
 	{"retransmissions", "warning", "requests or responses were sent more than once (loss, or an unreachable peer)"},
@@ -266,8 +266,15 @@ func checkUnansweredInvite(c *Call) []Finding {
 		if len(tx.Responses) == 0 {
 			detail += "; nothing came back at all (peer down or unreachable?)"
 		}
-		fs = append(fs, Finding{Rule: "unanswered-invite", Severity: Error, Packets: packets(tx.Requests...),
-			Detail: detail, RFC: "RFC 3261 §17.1.1.2"})
+		sev, rfc := Error, "RFC 3261 §17.1.1.2"
+		if next := failover(c, tx); next != nil {
+			// The caller tried the next server, which answered: the call
+			// went on, the server that did not answer is worth knowing.
+			sev, rfc = Warning, "RFC 3263 §4.3"
+			detail += fmt.Sprintf("; the caller then sent it to %s (packet %d), which answered %s", next.Request.Dst, next.Request.N, next.Final.Label())
+		}
+		fs = append(fs, Finding{Rule: "unanswered-invite", Severity: sev, Packets: packets(tx.Requests...),
+			Detail: detail, RFC: rfc})
 	})
 	return fs
 }
@@ -395,6 +402,22 @@ func checkUnansweredRequest(c *Call) []Finding {
 			RFC:    "RFC 3261 §17.1.2.2"})
 	})
 	return fs
+}
+
+// failover returns the INVITE the caller sent to another destination after
+// tx went unanswered (DNS failover, RFC 3263 §4.3) and that had a final
+// response, or nil.
+func failover(c *Call, tx *Transaction) *Transaction {
+	for _, l := range c.Legs {
+		for _, next := range l.Transactions {
+			if next.Method == "INVITE" && next.Initial && next.Request != nil && next.Final != nil &&
+				next.Request.Src.Addr() == tx.Request.Src.Addr() && next.Request.Dst != tx.Request.Dst &&
+				next.Request.Time.After(tx.Request.Time) {
+				return next
+			}
+		}
+	}
+	return nil
 }
 
 func checkCallFailed(c *Call) []Finding {

@@ -16,10 +16,14 @@ const (
 	graceAfter = 4 * time.Second
 )
 
-// initialTxs returns the out-of-dialog transactions of method on the
-// caller's first hop (where the first such request was seen), in order,
+// initialTxs returns the out-of-dialog transactions of method sent by the
+// caller (from the address the first such request came from), in order,
 // appended to buf[:0]: a caller that gives a small array on its stack
-// (usually one or two transactions) allocates nothing.
+// (usually one or two transactions) allocates nothing. A proxy's copies on
+// the next hop come from the proxy and are left out; the caller's own
+// attempts to other destinations are not: DNS failover to the next server
+// (RFC 3263 §4.3), or a proxy's serial or parallel forks when the capture
+// sees only the proxy's side.
 func initialTxs(l *Leg, method string, buf []*Transaction) []*Transaction {
 	all := buf[:0]
 	var hop *Message
@@ -37,7 +41,7 @@ func initialTxs(l *Leg, method string, buf []*Transaction) []*Transaction {
 	}
 	kept := all[:0]
 	for _, tx := range all {
-		if tx.Request == nil || tx.Request.Src.Addr() == hop.Src.Addr() && tx.Request.Dst.Addr() == hop.Dst.Addr() {
+		if tx.Request == nil || tx.Request.Src.Addr() == hop.Src.Addr() {
 			kept = append(kept, tx)
 		}
 	}
@@ -197,12 +201,13 @@ func computeCall(c *Call, l *Leg) {
 	}
 	start := firstSent(invites[0])
 	var answer, ringing *Message
+	var answerTx *Transaction
 	for _, tx := range invites {
 		if r := firstRinging(tx); r != nil && (ringing == nil || r.Time.Before(ringing.Time)) {
 			ringing = r
 		}
 		if r := firstResponse(tx, 200, 299); r != nil && (answer == nil || r.Time.Before(answer.Time)) {
-			answer = r
+			answer, answerTx = r, tx
 		}
 	}
 	if ringing != nil {
@@ -216,6 +221,7 @@ func computeCall(c *Call, l *Leg) {
 		c.Answer = ptime.Sub(answer.Time, start)
 		c.FinalStatus = answer.Status
 		c.State = StateAnswered
+		calledAt(c, answerTx)
 		if tx := endingBye(l); tx != nil {
 			c.State = StateCompleted
 			c.Duration = ptime.Sub(tx.Request.Time, answer.Time)
@@ -257,8 +263,19 @@ func computeCall(c *Call, l *Leg) {
 	c.FinalStatus = last.Final.Status
 	c.State = failureState(last.Final.Status)
 	c.Reason = reasonOf(last.Final)
+	calledAt(c, last)
 	if c.State == StateCancelled {
 		c.EndedBy = "caller"
+	}
+}
+
+// calledAt makes the destination of tx, the INVITE whose final response
+// settled the call, its callee, when the caller sent it somewhere else
+// than its first INVITE: the next server after a DNS failover (RFC 3263
+// §4.3), the one that answered.
+func calledAt(c *Call, tx *Transaction) {
+	if r := tx.Request; r != nil && r.Src.Addr() == c.Caller.Addr() && r.Dst != c.Callee {
+		c.Callee = r.Dst
 	}
 }
 

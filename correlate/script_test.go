@@ -354,6 +354,78 @@ tick 700
 900.1 b>a 200 2/BYE ft=caller2 tt=callee2 br=z9hG4bKbye2
 `, func(c *correlate.Call) bool { return c.NumMessages == 10 && !c.HasFinding("fork-not-ended") },
 			"want one record of all 10 messages, no fork-not-ended"},
+		// DNS failover (RFC 3263 §4.3): the first server never answers, the
+		// caller sends the INVITE to the next, which answers. The call was
+		// "unanswered": only the first destination's INVITEs counted.
+		{"DNSFailover", `
+0.0 a>b INVITE 1/INVITE br=z9hG4bK1
+0.5 a>b INVITE 1/INVITE br=z9hG4bK1
+1.5 a>b INVITE 1/INVITE br=z9hG4bK1
+3.5 a>b INVITE 1/INVITE br=z9hG4bK1
+7.5 a>c INVITE 1/INVITE br=z9hG4bK2
+7.6 c>a 180 1/INVITE tt=x br=z9hG4bK2
+8.1 c>a 200 1/INVITE tt=x br=z9hG4bK2
+8.2 a>c ACK 1/ACK tt=x br=z9hG4bKack
+20 a>c BYE 2/BYE tt=x br=z9hG4bKbye
+20.1 c>a 200 2/BYE tt=x br=z9hG4bKbye
+tick 60
+`, func(c *correlate.Call) bool {
+			f := findingOf(c, "unanswered-invite")
+			return c.State == correlate.StateCompleted && c.Answer == 8100*time.Millisecond && c.Callee == scriptHosts["c"] &&
+				c.Flow == "basic-call" && f != nil && f.Severity == correlate.Warning && strings.Contains(f.Detail, "then sent it to 10.0.0.4:5060 (packet 5), which answered 200")
+		}, "want completed, answered after 8.1 s by c, basic-call, unanswered-invite as a warning naming the failover"},
+		// Not a failover: the caller tries the same server again with a new
+		// INVITE, which is answered. The first stays an error.
+		{"RetriedSameServer", `
+0.0 a>b INVITE 1/INVITE br=z9hG4bK1
+0.5 a>b INVITE 1/INVITE br=z9hG4bK1
+1.5 a>b INVITE 1/INVITE br=z9hG4bK1
+3.5 a>b INVITE 1/INVITE br=z9hG4bK1
+20 a>b INVITE 2/INVITE br=z9hG4bK2
+20.1 b>a 200 2/INVITE tt=x br=z9hG4bK2
+20.2 a>b ACK 2/ACK tt=x br=z9hG4bKack
+50 a>b BYE 3/BYE tt=x br=z9hG4bKbye
+50.1 b>a 200 3/BYE tt=x br=z9hG4bKbye
+tick 100
+`, func(c *correlate.Call) bool {
+			f := findingOf(c, "unanswered-invite")
+			return c.State == correlate.StateCompleted && f != nil && f.Severity == correlate.Error
+		}, "want completed, unanswered-invite an error"},
+		// The same failover, refused by the next server.
+		{"DNSFailoverRejected", `
+0.0 a>b INVITE 1/INVITE br=z9hG4bK1
+0.5 a>b INVITE 1/INVITE br=z9hG4bK1
+1.5 a>b INVITE 1/INVITE br=z9hG4bK1
+3.5 a>b INVITE 1/INVITE br=z9hG4bK1
+7.5 a>c INVITE 1/INVITE br=z9hG4bK2
+7.6 c>a 486 1/INVITE tt=x br=z9hG4bK2
+7.7 a>c ACK 1/ACK tt=x br=z9hG4bK2
+tick 60
+`, func(c *correlate.Call) bool {
+			f := findingOf(c, "call-failed")
+			return c.State == correlate.StateRejected && c.FinalStatus == 486 && c.Callee == scriptHosts["c"] &&
+				f != nil && strings.Contains(f.Detail, "rejected by 10.0.0.4")
+		}, "want rejected 486 by c"},
+		// Seen only on the proxy's far side: it forks to b and c at once, c
+		// answers, b's branch is cancelled. The call was "cancelled": only
+		// b's INVITE counted.
+		{"ForkSeenDownstream", `
+0.0 p>b INVITE 1/INVITE br=z9hG4bK1
+0.0 p>c INVITE 1/INVITE br=z9hG4bK2
+0.1 b>p 180 1/INVITE tt=b br=z9hG4bK1
+0.1 c>p 180 1/INVITE tt=c br=z9hG4bK2
+3.0 c>p 200 1/INVITE tt=c br=z9hG4bK2
+3.1 p>c ACK 1/ACK tt=c br=z9hG4bKack
+3.1 p>b CANCEL 1/CANCEL br=z9hG4bK1
+3.2 b>p 200 1/CANCEL br=z9hG4bK1
+3.2 b>p 487 1/INVITE tt=b br=z9hG4bK1
+3.3 p>b ACK 1/ACK tt=b br=z9hG4bK1
+20 p>c BYE 2/BYE tt=c br=z9hG4bKbye
+20.1 c>p 200 2/BYE tt=c br=z9hG4bKbye
+tick 60
+`, func(c *correlate.Call) bool {
+			return c.State == correlate.StateCompleted && c.Callee == scriptHosts["c"] && c.Duration == 17*time.Second && c.Flow == "basic-call"
+		}, "want completed by c after 17 s, basic-call"},
 		// the 180 is captured a few ms before its INVITE (order inversion).
 		{"ProvisionalBeforeInvite", `
 0.000 b>a 180 1/INVITE tt=callee
@@ -604,4 +676,14 @@ tick 3620
 			}
 		})
 	}
+}
+
+// findingOf returns c's first finding of rule, or nil.
+func findingOf(c *correlate.Call, rule string) *correlate.Finding {
+	for i := range c.Findings {
+		if c.Findings[i].Rule == rule {
+			return &c.Findings[i]
+		}
+	}
+	return nil
 }

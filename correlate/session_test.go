@@ -7,22 +7,12 @@ import (
 	"github.com/sipflow/sipflow/correlate"
 )
 
-// sessionFinding returns c's session-expired finding, or nil.
-func sessionFinding(c *correlate.Call) *correlate.Finding {
-	for i := range c.Findings {
-		if c.Findings[i].Rule == "session-expired" {
-			return &c.Findings[i]
-		}
-	}
-	return nil
-}
-
 // wantSession is a scriptCase check: c has a session-expired finding of
 // severity sev whose detail holds every one of parts and whose first
 // packet is first; or, with sev < 0, no such finding.
 func wantSession(sev correlate.Severity, first int, parts ...string) func(*correlate.Call) bool {
 	return func(c *correlate.Call) bool {
-		f := sessionFinding(c)
+		f := findingOf(c, "session-expired")
 		if sev < 0 {
 			return f == nil
 		}
