@@ -256,8 +256,9 @@ func checkUnansweredInvite(c *Call) []Finding {
 		if tx.Method != "INVITE" || tx.Final != nil || tx.Cancel != nil || tx.Request == nil {
 			return
 		}
-		if !inviteGaveUp(tx, c.CaptureEnd) {
-			return
+		next := failover(c, tx)
+		if next == nil && !inviteGaveUp(tx, c.CaptureEnd) {
+			return // the capture may have ended before the caller gave up: nothing to conclude
 		}
 		detail := fmt.Sprintf("INVITE to %s got no final response", tx.Request.Dst)
 		if len(tx.Requests) > 1 {
@@ -267,7 +268,7 @@ func checkUnansweredInvite(c *Call) []Finding {
 			detail += "; nothing came back at all (peer down or unreachable?)"
 		}
 		sev, rfc := Error, "RFC 3261 §17.1.1.2"
-		if next := failover(c, tx); next != nil {
+		if next != nil {
 			// The caller tried the next server, which answered: the call
 			// went on, the server that did not answer is worth knowing.
 			sev, rfc = Warning, "RFC 3263 §4.3"
@@ -406,7 +407,8 @@ func checkUnansweredRequest(c *Call) []Finding {
 
 // failover returns the INVITE the caller sent to another destination after
 // tx went unanswered (DNS failover, RFC 3263 §4.3) and that had a final
-// response, or nil.
+// response, or nil. The caller gave up on tx then, whenever the capture
+// ended.
 func failover(c *Call, tx *Transaction) *Transaction {
 	for _, l := range c.Legs {
 		for _, next := range l.Transactions {

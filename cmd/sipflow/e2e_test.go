@@ -39,6 +39,7 @@ var expectedFindings = map[string]struct {
 	"invite_no_ack_non2xx.pcap":    {"rejected", "", []string{"call-failed", "missing-ack-non2xx", "retransmissions"}},
 	"options_unanswered.pcap":      {"unanswered", "", []string{"retransmissions", "unanswered-request"}},
 	"session_expired.pcap":         {"completed", "basic-call", []string{"session-expired"}},
+	"dns_failover.pcap":            {"completed", "basic-call", []string{"retransmissions", "unanswered-invite"}},
 }
 
 func TestEndToEndChecks(t *testing.T) {

@@ -43,6 +43,7 @@
 #   invite_no_ack_non2xx      127.0.28.1 -> 127.0.28.2
 #   options_unanswered        127.0.29.1 -> 127.0.29.2
 #   session_expired           127.0.30.1 -> 127.0.30.2
+#   dns_failover              127.0.31.1 -> 127.0.31.2 (silent), then -> 127.0.31.3
 #
 # A pcap ends with its last packet, so "X was never answered / never ended"
 # is only visible if the capture goes on after X.  The scenarios that show
@@ -687,6 +688,27 @@ gen_session_expired() {
     publish $name
 }
 
+# dns_failover: the caller's INVITE to the first server (a silent SIPp)
+# is retransmitted at 0, 0.5, 1.5 and 3.5 s; at 4 s the caller gives up on
+# it and sends the INVITE (new branch, same Call-ID, From-tag and CSeq) to
+# the next server (RFC 3263 section 4.3), which answers: 100 / 180 / 200,
+# ACK, ~1 s, BYE / 200.
+gen_dns_failover() {
+    local name=dns_failover A=127.0.31.1 B=127.0.31.2 C=127.0.31.3 pid
+    capture_start $name "host $A and (host $B or host $C) and (port 5060 or portrange 16000-16010)"
+    uas $name.silent 20 -sf "$SCN/silent_uas.xml" -pause_msg_ign -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    pid=$UAS_PID
+    uas $name.uas 20 -sf "$SCN/basic_uas.xml" -i $C -p 5060 -bind_local -mi $C -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/dns_failover_uac.xml" -set next_host $C -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    wait_bg "$pid" $name.silent
+    capture_stop
+    expect_seq $name 'INVITE INVITE INVITE INVITE INVITE 100 180 200 ACK BYE 200'
+    expect_callids $name 1
+    expect_gap $name 'ip.dst == '$B' && sip.Method == "INVITE"' 'ip.dst == '$C' && sip.Method == "INVITE"' 3.8 4.5
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -694,7 +716,7 @@ invite_no_ack invite_unanswered register_401_ignored register_wrong_password
 call_busy call_cancel call_503 bye_unanswered call_hold
 invite_407_proxy_auth forked_call b2bua_xcallid
 transfer_refer reinvite_rejected call_not_ended
-invite_no_ack_non2xx options_unanswered session_expired"
+invite_no_ack_non2xx options_unanswered session_expired dns_failover"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
