@@ -840,8 +840,9 @@ func (c *Correlator) byeAnswered(leg *Leg, m *Message) {
 // Options.Tombstone (64·T1) old both ends have given up, and it is
 // finished then rather than after the idle timeout: an INVITE nobody
 // answers. An answered call, a dialog up that no BYE has ended, talks
-// without SIP for as long as it lasts, and waits for Options.CallTimeout.
-// Anything else that is not terminal (a call ringing, a dialog no answered
+// without SIP for as long as it lasts, and a subscription in force waits
+// for its refreshes: both wait for Options.CallTimeout. Anything else that
+// is not terminal (a call ringing, a dialog no answered
 // BYE closed, a REGISTER that a client retries with the same Call-ID every
 // so often) can go quiet for much longer, and waits for the idle timeout.
 func (c *Correlator) requeue(l *Leg) {
