@@ -468,16 +468,13 @@ func checkReinviteFailed(c *Call) []Finding {
 	var fs []Finding
 	for _, l := range c.Legs {
 		for _, tx := range l.Transactions {
-			// A session modified in its dialog: a re-INVITE, or an UPDATE
-			// (RFC 3311: early media, preconditions, session refreshes).
 			// A challenge is the authentication checks' (retried or not).
-			if tx.Method == "INVITE" && tx.Initial || tx.Method != "INVITE" && tx.Method != "UPDATE" ||
-				tx.Final == nil || tx.Final.Status < 300 || isChallenge(tx.Final.Status) || tx.Request == nil {
+			if !tx.modifiesSession() || tx.Final == nil || tx.Final.Status < 300 || isChallenge(tx.Final.Status) || tx.Request == nil {
 				continue
 			}
-			what, rfc := "re-INVITE", "RFC 3261 §14.1"
+			what, rfc := refreshName(tx), "RFC 3261 §14.1"
 			if tx.Method == "UPDATE" {
-				what, rfc = "UPDATE", "RFC 3311 §5.2"
+				rfc = "RFC 3311 §5.2"
 			}
 			if tx.Request.SDP() != nil {
 				what += " (" + tx.Request.SDP().Summary() + ")"
@@ -581,15 +578,10 @@ func checkNotEnded(c *Call) []Finding {
 	detail := "the call was answered and no BYE was seen before the capture ended"
 	if c.timedOut {
 		// Answered, not ended, and finished before the capture's end: by
-		// the call timeout.
-		var last time.Time
-		for _, l := range c.Legs {
-			if l.last.After(last) {
-				last = l.last
-			}
-		}
+		// the call timeout, that long after End (its legs' last message or
+		// media packet).
 		detail = fmt.Sprintf("the call was answered and no BYE came: it was finished after %s without a message or an RTP packet (the call timeout), while the capture went on",
-			c.CaptureEnd.Sub(last).Round(time.Minute))
+			c.CaptureEnd.Sub(c.End).Round(time.Minute))
 	}
 	return []Finding{{Rule: "not-ended", Severity: Info, Packets: lastPacket(c), Detail: detail, RFC: "RFC 3261 §15"}}
 }

@@ -98,10 +98,9 @@ func scenario(t *testing.T, script string) []*correlate.Call {
 		}
 		body := ""
 		if sdp != "" {
-			body = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=" + sdp + "\r\n"
-			sb.WriteString("Content-Type: application/sdp\r\n")
+			body = sdpOffer("1 1", "10.0.0.1", sdp)
 		}
-		fmt.Fprintf(&sb, "Content-Length: %d\r\n\r\n%s", len(body), body)
+		endMessage(&sb, body)
 		addMessage(t, c, &m, line, sb.String(), n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst)
 	}
 	c.Flush()

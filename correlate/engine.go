@@ -602,15 +602,12 @@ func (c *Correlator) place(leg *Leg, m *Message, branch, sentBy []byte) {
 	} else {
 		c.placeResponse(leg, m, branch, sentBy)
 	}
-	if leg.Kind == KindSubscription {
-		// A subscription in force waits for its refreshes (requeue); one
-		// refused, ended or never made (a PUBLISH, an unsolicited NOTIFY)
-		// is done once nothing is pending.
-		leg.active = leg.subscribed()
-		leg.terminal = leg.pending <= 0 && !leg.active
-		return
-	}
-	leg.terminal = leg.pending <= 0 && leg.openDialogs <= 0
+	// A subscription in force waits for its refreshes (requeue); one
+	// refused, ended or never made (a PUBLISH, an unsolicited NOTIFY) is
+	// done once nothing is pending. Only INVITEs open dialogs, so a
+	// subscription leg has none; one whose Call-ID INVITEs is a call now.
+	leg.active = leg.Kind == KindSubscription && leg.subscribed()
+	leg.terminal = leg.pending <= 0 && leg.openDialogs <= 0 && !leg.active
 }
 
 // subscribed reports whether l's subscription is in force after its
@@ -733,7 +730,7 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) {
 	if m.Method == "INVITE" && leg.Kind != KindCall {
 		// The Call-ID of a registration (or OPTIONS, MESSAGE, ...) used
 		// again for a call: the call is what the user looks for.
-		leg.Kind, leg.active = KindCall, false
+		leg.Kind = KindCall
 	}
 }
 
@@ -889,18 +886,8 @@ func (l *Leg) challenged() bool {
 // its INVITE and not yet ended by a BYE, and not a fork's dialog left
 // behind when the call ended (abandoned).
 func (l *Leg) talking() bool {
-	if len(l.Dialogs) == 1 { // most calls
-		d := l.Dialogs[0]
-		return d.open && !d.Ended
-	}
-	return l.talkingForked()
-}
-
-// talkingForked is talking for a leg of several dialogs (a fork, a
-// Call-ID used again).
-func (l *Leg) talkingForked() bool {
 	for _, d := range l.Dialogs {
-		if d.open && !d.Ended && !l.abandoned(d) {
+		if d.open && !d.Ended && (len(l.Dialogs) == 1 || !l.abandoned(d)) {
 			return true
 		}
 	}

@@ -89,8 +89,7 @@ func runScript(t *testing.T, script string) []*correlate.Call {
 				if dir == "" {
 					dir = "sendrecv"
 				}
-				body = fmt.Sprintf("v=0\r\no=- 4242 %s IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=%s\r\n",
-					version, src.Addr(), src.Addr(), dir)
+				body = sdpOffer("4242 "+version, src.Addr().String(), dir)
 			default:
 				t.Fatalf("bad option %q", opt)
 			}
@@ -121,10 +120,7 @@ func runScript(t *testing.T, script string) []*correlate.Call {
 		for _, h := range extra {
 			sb.WriteString(h + "\r\n")
 		}
-		if body != "" {
-			sb.WriteString("Content-Type: application/sdp\r\n")
-		}
-		fmt.Fprintf(&sb, "Content-Length: %d\r\n\r\n%s", len(body), body)
+		endMessage(&sb, body)
 		addMessage(t, c, &m, line, sb.String(), n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst)
 	}
 	c.Flush()
@@ -676,6 +672,21 @@ tick 3620
 			}
 		})
 	}
+}
+
+// sdpOffer is a one-stream audio SDP body from addr whose o= line has
+// session id and version idVersion ("1 1") and whose direction is dir.
+func sdpOffer(idVersion, addr, dir string) string {
+	return "v=0\r\no=- " + idVersion + " IN IP4 " + addr + "\r\ns=-\r\nc=IN IP4 " + addr + "\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=" + dir + "\r\n"
+}
+
+// endMessage ends a script's message: its Content-Type when body is SDP,
+// Content-Length, the blank line and body.
+func endMessage(sb *strings.Builder, body string) {
+	if body != "" {
+		sb.WriteString("Content-Type: application/sdp\r\n")
+	}
+	fmt.Fprintf(sb, "Content-Length: %d\r\n\r\n%s", len(body), body)
 }
 
 // findingOf returns c's first finding of rule, or nil.

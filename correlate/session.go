@@ -50,22 +50,19 @@ func checkSessionExpired(c *Call) []Finding {
 }
 
 // sessionRefreshes returns the refreshes of l's session in time order,
-// appended to buf[:0], and whether any of them set a session timer.
-func sessionRefreshes(l *Leg, buf []sessionRefresh) ([]sessionRefresh, bool) {
-	refs, timer := buf[:0], false
+// appended to buf[:0]. (Transactions are in the order they began: their
+// answers may not be.)
+func sessionRefreshes(l *Leg, buf []sessionRefresh) []sessionRefresh {
+	refs := buf[:0]
 	for _, tx := range l.Transactions {
 		if tx.Method != "INVITE" && tx.Method != "UPDATE" || tx.Final == nil || tx.Final.Status < 200 || tx.Final.Status >= 300 {
 			continue
 		}
 		f := tx.Final
-		se := time.Duration(f.sessionExpires) * time.Second
-		timer = timer || se > 0
-		refs = append(refs, sessionRefresh{tx: tx, at: f.Time, interval: se, refresher: f.refresher})
+		refs = append(refs, sessionRefresh{tx: tx, at: f.Time, interval: time.Duration(f.sessionExpires) * time.Second, refresher: f.refresher})
 	}
-	if timer { // transactions are in the order they began: their answers may not be
-		slices.SortStableFunc(refs, func(a, b sessionRefresh) int { return a.at.Compare(b.at) })
-	}
-	return refs, timer
+	slices.SortStableFunc(refs, func(a, b sessionRefresh) int { return a.at.Compare(b.at) })
+	return refs
 }
 
 // sessionExpired looks for the first time l's session timer ran out: an
@@ -76,10 +73,7 @@ func sessionRefreshes(l *Leg, buf []sessionRefresh) ([]sessionRefresh, bool) {
 // before the interval passed.
 func sessionExpired(c *Call, l *Leg) (Finding, bool) {
 	var buf [4]sessionRefresh
-	refs, timer := sessionRefreshes(l, buf[:])
-	if !timer {
-		return Finding{}, false
-	}
+	refs := sessionRefreshes(l, buf[:])
 	var bye *Message
 	if tx := endingBye(l); tx != nil {
 		bye = tx.Request
@@ -173,7 +167,7 @@ func sessionFinding(c *Call, l *Leg, r sessionRefresh, deadline time.Time, early
 // answered with a failure or not at all), or nil.
 func failedRefresh(l *Leg, from, deadline time.Time) *Transaction {
 	for _, tx := range l.Transactions {
-		if tx.Method != "INVITE" && tx.Method != "UPDATE" || tx.Initial || tx.Request == nil {
+		if !tx.modifiesSession() || tx.Request == nil {
 			continue
 		}
 		if t := tx.Request.Time; t.After(from) && !t.After(deadline) && (tx.Final == nil || tx.Final.Status >= 300) {
@@ -189,7 +183,7 @@ func failedRefresh(l *Leg, from, deadline time.Time) *Transaction {
 // the BYE at most 64·T1 after it was sent. nil when there is none.
 func droppingRefresh(l *Leg, from time.Time, end *Message) *Transaction {
 	for _, tx := range l.Transactions {
-		if tx.Method != "INVITE" && tx.Method != "UPDATE" || tx.Initial || tx.Request == nil || tx.fromTag != end.FromTag {
+		if !tx.modifiesSession() || tx.Request == nil || tx.fromTag != end.FromTag {
 			continue
 		}
 		t := tx.Request.Time
@@ -203,6 +197,14 @@ func droppingRefresh(l *Leg, from time.Time, end *Message) *Transaction {
 	return nil
 }
 
+// modifiesSession reports whether tx changes or refreshes an established
+// session in its dialog: a re-INVITE or an UPDATE (RFC 3311: early media,
+// preconditions, session refreshes).
+func (tx *Transaction) modifiesSession() bool {
+	return tx.Method == "UPDATE" || tx.Method == "INVITE" && !tx.Initial
+}
+
+// refreshName names tx, one that modifiesSession: re-INVITE or UPDATE.
 func refreshName(tx *Transaction) string {
 	if tx.Method == "INVITE" {
 		return "re-INVITE"
