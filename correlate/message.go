@@ -308,8 +308,11 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 	m.hasSDP = d.SDP != nil
 	// Lean, only re-INVITE and UPDATE offers keep their SDP (hold and
 	// resume), and the offer and answer of a session with a timer (so that
-	// its refreshes can be told from changes: flowView).
-	if d.SDP != nil && (c.keepSDP || m.Method == "UPDATE" || m.Method == "INVITE" && m.ToTag != "" || d.SessionExpires != nil) {
+	// its refreshes can be told from changes: flowView). That includes a
+	// timer the UAS adds to an INVITE that only supports one (RFC 4028
+	// §9): the caller's refresh repeats the offer of its INVITE, or of its
+	// ACK when the 200 made the offer.
+	if d.SDP != nil && (c.keepSDP || keepLeanSDP(d, l, m)) {
 		m.extra().sdpRaw = bytes.Clone(d.SDP)
 	}
 	if m.Method == "NOTIFY" {
@@ -330,6 +333,42 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 		m.extra().raw = bytes.Clone(d.Raw)
 	}
 	return m
+}
+
+// keepLeanSDP reports whether m, with an SDP body, keeps it lean (convert).
+func keepLeanSDP(d *decode.Message, l *Leg, m *Message) bool {
+	switch m.Method {
+	case "INVITE":
+		return m.ToTag != "" || d.SessionExpires != nil || supportsTimer(d)
+	case "UPDATE":
+		return true
+	case "ACK":
+		return l.timer
+	}
+	return d.SessionExpires != nil
+}
+
+// supportsTimer reports whether d lists the option tag "timer" in a
+// Supported header (RFC 4028 §3): its UAS may add a session timer.
+func supportsTimer(d *decode.Message) bool {
+	for i := range d.Headers {
+		h := &d.Headers[i]
+		if string(h.Name) != "supported" {
+			continue
+		}
+		for v := h.Value; len(v) > 0; {
+			tag := v
+			if i := bytes.IndexByte(v, ','); i >= 0 {
+				tag, v = v[:i], v[i+1:]
+			} else {
+				v = nil
+			}
+			if bytesEqualFold(bytes.TrimSpace(tag), "timer") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // convertRare reads the fields of the headers decode keeps apart as rare.

@@ -4,7 +4,41 @@ import (
 	"bytes"
 	"strconv"
 	"testing"
+
+	"github.com/sipflow/sipflow/decode"
 )
+
+// TestSupportsTimer: the option tag "timer" in any Supported header, in
+// any case, compact form included (RFC 3261 §20.37, RFC 4028 §3).
+func TestSupportsTimer(t *testing.T) {
+	for _, tc := range []struct {
+		headers string
+		want    bool
+	}{
+		{"Supported: timer\r\n", true},
+		{"Supported: 100rel, timer\r\n", true},
+		{"Supported: replaces,TIMER ,path\r\n", true},
+		{"k: timer\r\n", true},
+		{"Supported: 100rel\r\nSupported: timer\r\n", true},
+		{"Supported: timers, xtimer\r\n", false},
+		{"Supported:\r\n", false},
+		{"Require: timer\r\n", false},
+		{"Subject: timer\r\n", false},
+		{"", false},
+	} {
+		for _, parse := range []func([]byte, *decode.Message) error{decode.ParseSIP, decode.ParseSIPLean} {
+			raw := "INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n" +
+				tc.headers + "Content-Length: 0\r\n\r\n"
+			var d decode.Message
+			if err := parse([]byte(raw), &d); err != nil {
+				t.Fatalf("%q: %v", tc.headers, err)
+			}
+			if got := supportsTimer(&d); got != tc.want {
+				t.Errorf("supportsTimer(%q) = %v, want %v", tc.headers, got, tc.want)
+			}
+		}
+	}
+}
 
 func TestParseSessionExpires(t *testing.T) {
 	for _, tc := range []struct {

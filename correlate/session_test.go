@@ -215,6 +215,28 @@ func TestSessionRefreshFlow(t *testing.T) {
 30.1 b>a 200 2/INVITE tt=callee br=z9hG4bKr1 hdr=Session-Expires:_90;refresher=uac sdp=8
 30.2 a>b ACK 2/ACK tt=callee br=z9hG4bKr1a
 ` + bye, flow(""), "want no flow: the re-INVITE changed the session"},
+		// The UAS adds the timer to an INVITE that only supports one (RFC
+		// 4028 §9); the caller's refresh repeats its INVITE's offer.
+		{"UASAddsTimer", `
+0.0 a>b INVITE 1/INVITE hdr=Supported:_100rel,_timer sdp=1
+0.1 b>a 180 1/INVITE tt=callee
+0.5 b>a 200 1/INVITE tt=callee hdr=Session-Expires:_90;refresher=uac sdp=7
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+30.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKr1 sdp=1
+30.1 b>a 200 2/INVITE tt=callee br=z9hG4bKr1 hdr=Session-Expires:_90;refresher=uac sdp=7
+30.2 a>b ACK 2/ACK tt=callee br=z9hG4bKr1a
+` + bye, flow("basic-call"), "want basic-call"},
+		// The same with a late offer: the 200 offers, the ACK answers, and
+		// the caller's refresh repeats its ACK's answer.
+		{"UASAddsTimerLateOffer", `
+0.0 a>b INVITE 1/INVITE hdr=Supported:_timer
+0.1 b>a 180 1/INVITE tt=callee
+0.5 b>a 200 1/INVITE tt=callee hdr=Session-Expires:_90;refresher=uac sdp=7
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack sdp=1
+30.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKr1 sdp=1
+30.1 b>a 200 2/INVITE tt=callee br=z9hG4bKr1 hdr=Session-Expires:_90;refresher=uac sdp=7
+30.2 a>b ACK 2/ACK tt=callee br=z9hG4bKr1a
+` + bye, flow("basic-call"), "want basic-call"},
 		// Without a session timer, an UPDATE with no offer is matched as
 		// before.
 		{"NoTimer", `

@@ -40,6 +40,7 @@ var expectedFindings = map[string]struct {
 	"options_unanswered.pcap":      {"unanswered", "", []string{"retransmissions", "unanswered-request"}},
 	"session_expired.pcap":         {"completed", "basic-call", []string{"session-expired"}},
 	"dns_failover.pcap":            {"completed", "basic-call", []string{"retransmissions", "unanswered-invite"}},
+	"session_refresh.pcap":         {"completed", "basic-call", nil},
 }
 
 func TestEndToEndChecks(t *testing.T) {

@@ -44,6 +44,7 @@
 #   options_unanswered        127.0.29.1 -> 127.0.29.2
 #   session_expired           127.0.30.1 -> 127.0.30.2
 #   dns_failover              127.0.31.1 -> 127.0.31.2 (silent), then -> 127.0.31.3
+#   session_refresh           127.0.32.1 -> 127.0.32.2
 #
 # A pcap ends with its last packet, so "X was never answered / never ended"
 # is only visible if the capture goes on after X.  The scenarios that show
@@ -709,6 +710,24 @@ gen_dns_failover() {
     publish $name
 }
 
+# session_refresh: a call whose callee adds a 90 s session timer that
+# the caller refreshes (RFC 4028 section 9: the INVITE only says
+# Supported: timer): INVITE/100/180/200/ACK, 45 s later a re-INVITE that
+# repeats the caller's offer (o= unchanged) / 200 / ACK, 5 s later BYE /
+# 200.  A refresh changes nothing: the call is a basic call with no
+# finding.  About 51 s long.
+gen_session_refresh() {
+    local name=session_refresh A=127.0.32.1 B=127.0.32.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 80 -sf "$SCN/session_refresh_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 80 $B:5060 -sf "$SCN/session_refresh_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK BYE 200'
+    expect_gap $name 'sip.CSeq.method == "ACK" && sip.CSeq.seq == 1' 'sip.Method == "INVITE" && sip.CSeq.seq == 2' 44.5 46
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -716,7 +735,8 @@ invite_no_ack invite_unanswered register_401_ignored register_wrong_password
 call_busy call_cancel call_503 bye_unanswered call_hold
 invite_407_proxy_auth forked_call b2bua_xcallid
 transfer_refer reinvite_rejected call_not_ended
-invite_no_ack_non2xx options_unanswered session_expired dns_failover"
+invite_no_ack_non2xx options_unanswered session_expired dns_failover
+session_refresh"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
