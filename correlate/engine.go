@@ -103,6 +103,7 @@ func (o Options) LeanInput() bool {
 type Stats struct {
 	Messages        int
 	Retransmissions int
+	Duplicates      int // messages captured twice within CopyWindow, read once
 	Calls           int // calls (groups) emitted
 	Late            int // messages for a call already finished (late retransmissions), not shown
 	PeakOpen        int // most Call-IDs held open at once: what memory is proportional to
@@ -427,7 +428,11 @@ func (c *Correlator) Add(d *decode.Message) {
 	if len(d.Via) > 0 {
 		branch, sentBy = d.Via[0].Branch, d.Via[0].SentBy
 	}
-	c.place(leg, m, branch, sentBy)
+	if c.place(leg, m, branch, sentBy) {
+		c.Stats.Duplicates++
+		leg.msgPool = leg.msgPool[:len(leg.msgPool)-1] // m, the pool's last: convert made it
+		return
+	}
 	if m.Retransmission {
 		c.Stats.Retransmissions++
 	} else if c.opts.Media && m.hasSDP {
@@ -594,13 +599,20 @@ func (c *Correlator) merge(a, b *Leg) {
 
 // place adds m to its transaction and dialog, marking retransmissions.
 // via is the decoded top Via (branch and sent-by as views), so that a
-// message of a known transaction costs no string allocation for them.
-func (c *Correlator) place(leg *Leg, m *Message, branch, sentBy []byte) {
+// message of a known transaction costs no string allocation for them. It
+// reports whether m was a copy of a message just placed (copyOf), and
+// left out.
+func (c *Correlator) place(leg *Leg, m *Message, branch, sentBy []byte) bool {
 	leg.Messages = append(leg.Messages, m)
+	var copied bool
 	if m.IsRequest() {
-		c.placeRequest(leg, m, branch, sentBy)
+		copied = c.placeRequest(leg, m, branch, sentBy)
 	} else {
-		c.placeResponse(leg, m, branch, sentBy)
+		copied = c.placeResponse(leg, m, branch, sentBy)
+	}
+	if copied {
+		leg.Messages = leg.Messages[:len(leg.Messages)-1]
+		return true
 	}
 	// A subscription in force waits for its refreshes (requeue); one
 	// refused, ended or never made (a PUBLISH, an unsolicited NOTIFY) is
@@ -608,7 +620,45 @@ func (c *Correlator) place(leg *Leg, m *Message, branch, sentBy []byte) {
 	// subscription leg has none; one whose Call-ID INVITEs is a call now.
 	leg.active = leg.Kind == KindSubscription && leg.subscribed()
 	leg.terminal = leg.pending <= 0 && leg.openDialogs <= 0 && !leg.active
+	return false
 }
+
+// CopyWindow is how close in time two copies of one message on one hop
+// are when the capture, not the sender, made the second (Stats.Duplicates): tcpdump -i any
+// records a packet crossing a bridge on each of its interfaces, a mirror
+// port can send a packet on both its directions, and captures from two
+// points merged into one repeat every message, microseconds to a few
+// milliseconds apart. A SIP retransmission comes T1 (500 ms, RFC 3261
+// §17.1.1.1) or, on networks that lower it, some tens of milliseconds
+// after the message it repeats.
+const CopyWindow = 10 * time.Millisecond
+
+// copyOf reports whether m, a request of a transaction already seen or a
+// response that repeats one of its transaction's, is a copy the capture
+// made (CopyWindow) of one of the last messages placed: same hop, method or status, CSeq, tags and
+// length, and the same IPv4 Identification unless one of the two has
+// none (a HEP agent's copy, or a sender that leaves it 0). A UAS that
+// gets an INVITE and its retransmission at once sends its 100 twice, a
+// fraction of a millisecond apart: two packets, two IDs. A copy is left
+// out of the call, so that it counts as neither a message nor a
+// retransmission, and no check takes it for one. (The caller has matched
+// the transaction, Via branch included. A request may match one on
+// another hop: an element that forwards without a Via of its own, a NAT.)
+func (leg *Leg) copyOf(m *Message) bool {
+	ms := leg.Messages[:len(leg.Messages)-1] // m is the last
+	for i := len(ms) - 1; i >= 0 && i >= len(ms)-maxCopyBack; i-- {
+		x := ms[i]
+		if x.Src == m.Src && x.Dst == m.Dst && x.Method == m.Method && x.Status == m.Status &&
+			x.CSeq == m.CSeq && x.CSeqMethod == m.CSeqMethod && x.FromTag == m.FromTag && x.ToTag == m.ToTag &&
+			x.size == m.size && (x.ipID == m.ipID || x.ipID == 0 || m.ipID == 0) && x.Time.Sub(m.Time).Abs() <= CopyWindow {
+			return true
+		}
+	}
+	return false
+}
+
+// maxCopyBack is how many of a leg's latest messages copyOf looks through.
+const maxCopyBack = 16
 
 // subscribed reports whether l's subscription is in force after its
 // messages so far (RFC 6665): a SUBSCRIBE answered 2xx with an Expires
@@ -679,30 +729,38 @@ func (leg *Leg) newTx(ts *tombstones, method, keyMethod string, m *Message, bran
 	return tx
 }
 
-func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) {
+// placeRequest places request m; it reports whether m was a copy
+// (copyOf) and not placed.
+func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) bool {
 	if m.Method == "ACK" {
 		tx := leg.findTx("INVITE", m.CSeq, branch, sentBy, m.FromTag)
 		if tx != nil && tx.Final != nil && tx.Final.Status >= 300 {
 			// ACK to a non-2xx final response: part of the INVITE transaction (§17.1.1.3).
-			if tx.ACK == nil {
+			switch {
+			case tx.ACK == nil:
 				tx.ACK = m
-			} else if sameHop(tx.ACK, m) {
+			case leg.copyOf(m):
+				return true
+			case sameHop(tx.ACK, m):
 				m.Retransmission = true
 			}
-			return
+			return false
 		}
 		// ACK to a 2xx: a transaction of its own (§13.2.2.4).
 		if tx = leg.findTx("ACK", m.CSeq, branch, sentBy, m.FromTag); tx != nil {
+			if leg.copyOf(m) {
+				return true
+			}
 			if sameHop(tx.Request, m) {
 				m.Retransmission = true
 				tx.Requests = append(tx.Requests, m)
 			}
-			return
+			return false
 		}
 		tx = leg.newTx(&c.tombs, "ACK", "ACK", m, branch, sentBy)
 		tx.Request, tx.Requests = m, append(tx.Requests, m)
 		c.dialogRequest(leg, m)
-		return
+		return false
 	}
 	if tx := leg.findTx(m.Method, m.CSeq, branch, sentBy, m.FromTag); tx != nil {
 		if tx.Request == nil {
@@ -712,11 +770,13 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) {
 			tx.Request = m
 			tx.Initial = m.ToTag == ""
 			tx.Requests = append(tx.Requests, m)
+		} else if leg.copyOf(m) {
+			return true
 		} else if sameHop(tx.Request, m) {
 			m.Retransmission = true
 			tx.Requests = append(tx.Requests, m)
 		}
-		return
+		return false
 	}
 	tx := leg.newTx(&c.tombs, m.Method, m.Method, m, branch, sentBy)
 	tx.Request, tx.Requests = m, append(tx.Requests, m)
@@ -732,9 +792,12 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) {
 		// again for a call: the call is what the user looks for.
 		leg.Kind = KindCall
 	}
+	return false
 }
 
-func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) {
+// placeResponse places response m; it reports whether m was a copy
+// (copyOf) and not placed.
+func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) bool {
 	tx := leg.findTx(m.CSeqMethod, m.CSeq, branch, sentBy, m.FromTag)
 	if tx == nil {
 		// The request was not captured (or was on a hop we do not see).
@@ -748,6 +811,9 @@ func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) 
 			break
 		}
 	}
+	if m.Retransmission && leg.copyOf(m) {
+		return true
+	}
 	tx.Responses = append(tx.Responses, m)
 	if m.Status >= 200 && tx.Final == nil {
 		tx.Final = m
@@ -757,6 +823,7 @@ func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) 
 		}
 	}
 	c.dialogResponse(leg, tx, m)
+	return false
 }
 
 // dialogCreating reports whether a request method creates a dialog.

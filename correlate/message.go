@@ -20,6 +20,7 @@ type Message struct {
 	Time      time.Time
 	Src, Dst  netip.AddrPort
 	Transport decode.Transport
+	ipID      uint16 // decode.Message.IPID: copyOf tells a copy of the packet from another send by it
 
 	Method     string // request method; "" for a response
 	RequestURI string
@@ -28,6 +29,7 @@ type Message struct {
 
 	CallID     string
 	CSeq       uint32
+	size       uint32 // the message's length in bytes (copyOf)
 	CSeqMethod string
 	FromTag    string
 	ToTag      string
@@ -274,7 +276,7 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 	m := l.newMessage()
 	*m = Message{
 		N: d.N, Time: d.Time, Src: d.Src, Dst: d.Dst, Transport: d.Transport,
-		Status: d.StatusCode, CSeq: d.CSeq,
+		Status: d.StatusCode, CSeq: d.CSeq, ipID: d.IPID, size: uint32(len(d.Raw)),
 		FromTag: l.intern(d.From.Tag), ToTag: l.intern(d.To.Tag),
 	}
 	if d.Encap != "" {

@@ -3,6 +3,8 @@ package correlate_test
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,8 +30,9 @@ var scriptHosts = map[string]netip.AddrPort{
 // the request's sender; for a response the receiver), br=branch (full
 // value; "-" for no branch param), ft= from tag, tt= to tag, cid= Call-ID,
 // auth, hdr=Name:_Value, sdp=VERSION[:DIRECTION] (an SDP body whose o= line
-// has that session version; direction sendrecv unless given). Lines "tick
-// SECS" advance time with unrelated traffic.
+// has that session version; direction sendrecv unless given), ipid=N (the
+// IPv4 Identification of its packet, default 0). Lines "tick SECS" advance
+// time with unrelated traffic.
 func runScript(t *testing.T, script string) []*correlate.Call {
 	t.Helper()
 	var calls []*correlate.Call
@@ -65,6 +68,7 @@ func runScript(t *testing.T, script string) []*correlate.Call {
 		}
 		branch, ft, tt, cid := "z9hG4bK1", "caller", "", "call-1"
 		auth := false
+		ipid := 0
 		var extra []string
 		body := ""
 		for _, opt := range f[4:] {
@@ -82,6 +86,8 @@ func runScript(t *testing.T, script string) []*correlate.Call {
 				cid = v
 			case "auth":
 				auth = true
+			case "ipid":
+				ipid, _ = strconv.Atoi(v)
 			case "hdr":
 				extra = append(extra, strings.ReplaceAll(v, "_", " "))
 			case "sdp":
@@ -121,6 +127,7 @@ func runScript(t *testing.T, script string) []*correlate.Call {
 			sb.WriteString(h + "\r\n")
 		}
 		endMessage(&sb, body)
+		m.IPID = uint16(ipid) // capture metadata: the parse keeps it
 		addMessage(t, c, &m, line, sb.String(), n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst)
 	}
 	c.Flush()
@@ -697,4 +704,217 @@ func findingOf(c *correlate.Call, rule string) *correlate.Finding {
 		}
 	}
 	return nil
+}
+
+// TestCapturedCopies: a message the capture recorded twice, on one hop and
+// within 10 ms (tcpdump -i any across a bridge), is read once: neither a
+// message nor a retransmission. A retransmission, T1 later, still is one,
+// and so is its own copy's original.
+func TestCapturedCopies(t *testing.T) {
+	retransmissions := func(want string) func(*correlate.Call) bool {
+		return func(c *correlate.Call) bool {
+			f := findingOf(c, "retransmissions")
+			if want == "" {
+				return f == nil && c.NumMessages == 6 && c.Flow == "basic-call"
+			}
+			return f != nil && strings.HasPrefix(f.Detail, want)
+		}
+	}
+	runScriptCases(t, []scriptCase{
+		{"EveryMessage", `
+0.0 a>b INVITE 1/INVITE
+0.00003 a>b INVITE 1/INVITE
+0.1 b>a 180 1/INVITE tt=callee
+0.10003 b>a 180 1/INVITE tt=callee
+0.5 b>a 200 1/INVITE tt=callee
+0.49998 b>a 200 1/INVITE tt=callee
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+0.60003 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+5.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+5.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+5.1 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+5.10003 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+`, retransmissions(""), "want 6 messages, basic-call, no retransmissions"},
+		{"RetransmissionAndItsCopy", `
+0.0 a>b INVITE 1/INVITE
+0.00003 a>b INVITE 1/INVITE
+0.5 a>b INVITE 1/INVITE
+0.50003 a>b INVITE 1/INVITE
+0.6 b>a 180 1/INVITE tt=callee
+0.7 b>a 200 1/INVITE tt=callee
+0.8 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+5.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+5.1 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+`, retransmissions("1 retransmission(s): 1 × INVITE "), "want one retransmission, of the INVITE"},
+		{"AckToRejection", `
+0.0 a>b INVITE 1/INVITE
+0.1 b>a 486 1/INVITE tt=callee
+0.10003 b>a 486 1/INVITE tt=callee
+0.2 a>b ACK 1/ACK tt=callee
+0.20003 a>b ACK 1/ACK tt=callee
+0.6 b>a 486 1/INVITE tt=callee
+0.65 a>b ACK 1/ACK tt=callee
+0.65003 a>b ACK 1/ACK tt=callee
+`, retransmissions("2 retransmission(s): 1 × 486/INVITE, 1 × ACK "), "want two retransmissions: the 486 and its ACK"},
+		// The proxy forwards the INVITE late, just before the caller's
+		// retransmission: the same message on the next hop is no copy.
+		{"ProxyForwardsLate", `
+0.0 a>p INVITE 1/INVITE
+0.495 p>b INVITE 1/INVITE br=z9hG4bKp
+0.5 a>p INVITE 1/INVITE
+0.6 b>p 200 1/INVITE tt=callee br=z9hG4bKp
+0.601 p>a 200 1/INVITE tt=callee
+0.7 a>p ACK 1/ACK tt=callee br=z9hG4bKack
+0.701 p>b ACK 1/ACK tt=callee br=z9hG4bKack2
+`, retransmissions("1 retransmission(s): 1 × INVITE "), "want one retransmission, of the caller's INVITE"},
+		// A UAS that gets an INVITE and its retransmission at once answers
+		// each with a 100: two packets (two IPv4 IDs), a retransmission,
+		// though 0.3 ms apart. Copies share their packet's ID.
+		{"TwoSendsAtOnce", `
+0.0 a>b INVITE 1/INVITE ipid=1
+0.5 a>b INVITE 1/INVITE ipid=2
+0.6 b>a 100 1/INVITE ipid=10
+0.6003 b>a 100 1/INVITE ipid=11
+0.6006 b>a 100 1/INVITE ipid=11
+0.7 b>a 200 1/INVITE tt=callee ipid=12
+0.8 a>b ACK 1/ACK tt=callee br=z9hG4bKack ipid=3
+`, retransmissions("2 retransmission(s): 1 × INVITE, 1 × 100/INVITE "), "want two retransmissions, the INVITE and the 100"},
+		// A capture on a host that runs a HEP agent holds each packet and,
+		// a moment later, the agent's copy of it (no IPv4 ID of its own).
+		{"NativeAndHEPMirror", `
+0.0 a>b INVITE 1/INVITE ipid=1
+0.0002 a>b INVITE 1/INVITE
+0.1 b>a 180 1/INVITE tt=callee ipid=10
+0.1002 b>a 180 1/INVITE tt=callee
+0.5 b>a 200 1/INVITE tt=callee ipid=11
+0.5002 b>a 200 1/INVITE tt=callee
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack ipid=2
+0.6002 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+5.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye ipid=3
+5.0002 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+5.1 b>a 200 2/BYE tt=callee br=z9hG4bKbye ipid=12
+5.1002 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+`, retransmissions(""), "want 6 messages, basic-call, no retransmissions"},
+		// Two 100s of different lengths (a proxy's and, relayed, the next
+		// hop's), a few milliseconds apart: two messages, whatever their IDs.
+		{"DifferentLengths", `
+0.0 a>b INVITE 1/INVITE
+0.1 b>a 100 1/INVITE
+0.105 b>a 100 1/INVITE hdr=Server:_next-hop
+0.7 b>a 200 1/INVITE tt=callee
+0.8 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+`, retransmissions("1 retransmission(s): 1 × 100/INVITE "), "want the second 100 kept"},
+		// Two forks answer through the proxy; the first's 2xx, not yet
+		// ACKed, is retransmitted just after the second's: no copy of it.
+		{"ForkedAnswers", `
+0.0 a>p INVITE 1/INVITE
+1.0 p>a 200 1/INVITE tt=x
+1.5 p>a 200 1/INVITE tt=y
+1.505 p>a 200 1/INVITE tt=x
+1.6 a>p ACK 1/ACK tt=x br=z9hG4bKack
+1.6 a>p ACK 1/ACK tt=y br=z9hG4bKack2
+1.7 a>p BYE 2/BYE tt=y br=z9hG4bKbye
+1.8 p>a 200 2/BYE tt=y br=z9hG4bKbye
+`, retransmissions("1 retransmission(s): 1 × 200/INVITE "), "want one retransmission, of the first fork's 200"},
+		{"JustOutsideTheWindow", `
+0.0 a>b INVITE 1/INVITE
+0.011 a>b INVITE 1/INVITE
+0.6 b>a 180 1/INVITE tt=callee
+0.7 b>a 200 1/INVITE tt=callee
+0.8 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+5.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+5.1 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+`, retransmissions("1 retransmission(s): 1 × INVITE "), "want one retransmission, 11 ms after"},
+	})
+}
+
+// TestCopiesChangeNothing: each script, with every message captured a
+// second time 30 µs later, describes the same call as the script itself
+// (packet numbers aside): on every hop, through a proxy that adds no Via
+// of its own (so that the next hop's messages match the first hop's
+// transactions), with retransmissions, forks and a rejection.
+func TestCopiesChangeNothing(t *testing.T) {
+	packetNo := regexp.MustCompile(`packet \d+`)
+	for _, tc := range []struct{ name, script string }{
+		{"Basic", `
+0.0 a>b INVITE 1/INVITE sdp=1
+0.1 b>a 180 1/INVITE tt=callee
+0.5 b>a 200 1/INVITE tt=callee sdp=7
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+5.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+5.1 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+`},
+		{"ForwardedWithoutVia", `
+0.0 a>p INVITE 1/INVITE
+0.001 p>b INVITE 1/INVITE via=a
+0.1 b>p 180 1/INVITE tt=callee via=a
+0.101 p>a 180 1/INVITE tt=callee
+0.5 b>p 200 1/INVITE tt=callee via=a
+0.501 p>a 200 1/INVITE tt=callee
+0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack
+0.601 p>b ACK 1/ACK tt=callee br=z9hG4bKack via=a
+5.0 b>p BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye via=b
+5.001 p>a BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye via=b
+5.1 a>p 200 1/BYE ft=callee tt=caller br=z9hG4bKbye via=b
+5.101 p>b 200 1/BYE ft=callee tt=caller br=z9hG4bKbye via=b
+`},
+		{"Retransmitted", `
+0.0 a>b INVITE 1/INVITE
+0.5 a>b INVITE 1/INVITE
+1.5 a>b INVITE 1/INVITE
+1.6 b>a 180 1/INVITE tt=callee
+2.0 b>a 200 1/INVITE tt=callee
+2.5 b>a 200 1/INVITE tt=callee
+2.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+5.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+`},
+		{"Forked", `
+0.0 a>p INVITE 1/INVITE
+0.001 p>b INVITE 1/INVITE br=z9hG4bKpb
+0.001 p>c INVITE 1/INVITE br=z9hG4bKpc
+0.1 b>p 180 1/INVITE tt=b br=z9hG4bKpb
+0.101 p>a 180 1/INVITE tt=b
+0.2 c>p 180 1/INVITE tt=c br=z9hG4bKpc
+0.201 p>a 180 1/INVITE tt=c
+1.0 b>p 200 1/INVITE tt=b br=z9hG4bKpb
+1.001 p>a 200 1/INVITE tt=b
+1.002 p>c CANCEL 1/CANCEL br=z9hG4bKpc
+1.1 c>p 200 1/CANCEL br=z9hG4bKpc
+1.1 c>p 487 1/INVITE tt=c br=z9hG4bKpc
+1.101 p>c ACK 1/ACK tt=c br=z9hG4bKpc
+1.2 a>p ACK 1/ACK tt=b br=z9hG4bKack
+1.201 p>b ACK 1/ACK tt=b br=z9hG4bKack2
+9.0 a>p BYE 2/BYE tt=b br=z9hG4bKbye
+9.001 p>b BYE 2/BYE tt=b br=z9hG4bKbye2
+9.1 b>p 200 2/BYE tt=b br=z9hG4bKbye2
+9.101 p>a 200 2/BYE tt=b br=z9hG4bKbye
+`},
+		{"Rejected", `
+0.0 a>b INVITE 1/INVITE
+0.1 b>a 486 1/INVITE tt=callee
+0.2 a>b ACK 1/ACK tt=callee
+0.6 b>a 486 1/INVITE tt=callee
+0.65 a>b ACK 1/ACK tt=callee
+tick 40
+`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var twice []string
+			for _, line := range strings.Split(strings.TrimSpace(tc.script), "\n") {
+				twice = append(twice, line)
+				if f := strings.Fields(line); len(f) > 1 && f[0] != "tick" {
+					secs, err := strconv.ParseFloat(f[0], 64)
+					if err != nil {
+						t.Fatal(err)
+					}
+					twice = append(twice, strconv.FormatFloat(secs+0.00003, 'f', -1, 64)+" "+strings.Join(f[1:], " "))
+				}
+			}
+			want := packetNo.ReplaceAllString(describe(scriptCall(t, runScript(t, tc.script), "call-1")), "packet N")
+			got := packetNo.ReplaceAllString(describe(scriptCall(t, runScript(t, strings.Join(twice, "\n")), "call-1")), "packet N")
+			if got != want {
+				t.Errorf("captured twice:\n got %s\nwant %s", got, want)
+			}
+		})
+	}
 }

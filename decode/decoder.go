@@ -122,8 +122,9 @@ type Decoder struct {
 	pkt          *capture.Packet
 	curN         int
 	curTime      time.Time
-	fragParts    []int // packets of the datagram being decoded, when reassembled from fragments
-	parts        []int // packets of the message being handed on (nil: just curN)
+	ipID         uint16 // the innermost IPv4 header's Identification; 0 when there is none (Message.IPID)
+	fragParts    []int  // packets of the datagram being decoded, when reassembled from fragments
+	parts        []int  // packets of the message being handed on (nil: just curN)
 	encap        string
 	clock        ptime.Clock        // packet time for timeouts: a glitch's jump is held back
 	unknownLinks []capture.LinkType // link types warned of (unknownLink)
@@ -155,6 +156,7 @@ func NewDecoder(h Handler, opts Options) *Decoder {
 func (d *Decoder) Decode(p *capture.Packet) {
 	d.pkt = p
 	d.curN, d.curTime = p.N, p.Time
+	d.ipID = 0
 	d.fragParts, d.parts = d.fragParts[:0], nil
 	d.encap = ""
 	d.Stats.Packets++
@@ -398,6 +400,7 @@ func (d *Decoder) ipv4(b []byte, depth int) {
 	src := netip.AddrFrom4([4]byte(b[12:16]))
 	dst := netip.AddrFrom4([4]byte(b[16:20]))
 	proto := b[9]
+	d.ipID = binary.BigEndian.Uint16(b[4:6])
 	flags := binary.BigEndian.Uint16(b[6:8])
 	payload := b[ihl:]
 	if flags&0x3fff != 0 { // MF set or non-zero offset
@@ -406,7 +409,7 @@ func (d *Decoder) ipv4(b []byte, depth int) {
 			d.truncated("IPv4 fragment", total, len(b))
 			return
 		}
-		key := fragKey{src: src, dst: dst, id: uint32(binary.BigEndian.Uint16(b[4:6])), proto: proto}
+		key := fragKey{src: src, dst: dst, id: uint32(d.ipID), proto: proto}
 		whole, ok := d.frags.add(d, key, int(flags&0x1fff)*8, flags&0x2000 != 0, payload)
 		if !ok {
 			return
@@ -595,6 +598,10 @@ func (d *Decoder) sipMessage(src, dst netip.AddrPort, tr Transport, ts time.Time
 	m.Time = ts
 	m.Src, m.Dst = src, dst
 	m.Transport = tr
+	m.IPID = 0
+	if tr == UDP {
+		m.IPID = d.ipID
+	}
 	m.Encap = d.encap
 	m.Parts = d.parts
 	d.Stats.Messages++
@@ -776,6 +783,7 @@ func (d *Decoder) hepPayload(h *HEP) {
 	}
 	p := h.Payload
 	if looksLikeSIP(p, &d.start) {
+		d.ipID = 0 // the outer packet's: a HEP agent's copies of one message come in packets of their own
 		d.sipDatagram(h.Src, h.Dst, tr, ts, p)
 		return
 	}

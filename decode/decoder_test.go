@@ -442,6 +442,9 @@ func TestHEP3OverUDP(t *testing.T) {
 	if got == nil || !got.Time.Equal(t0.Add(-time.Hour).Add(250*time.Microsecond)) {
 		t.Errorf("HEP message time = %v, want the HEP header's", got)
 	}
+	if got != nil && got.IPID != 0 {
+		t.Errorf("HEP message IPID = %#x, want 0: the outer packet's is not the message's", got.IPID)
+	}
 	// The same HEP packets back to back on a TCP stream.
 	two := append(append([]byte{}, hep...), hep...)
 	r = run(t, capture.LinkEthernet,
@@ -449,6 +452,45 @@ func TestHEP3OverUDP(t *testing.T) {
 		synth.TCP("172.16.0.1:40000", "172.16.0.9:9060", 11, psh, two[:50]),
 		synth.TCP("172.16.0.1:40000", "172.16.0.9:9060", 61, psh, two[50:]))
 	expectMsgs(t, r, "3 10.9.8.7:5070>10.9.8.6:5080 udp INVITE hep-call encap=hep", "3 10.9.8.7:5070>10.9.8.6:5080 udp INVITE hep-call encap=hep")
+}
+
+// TestIPID: a message over UDP carries its IPv4 header's Identification,
+// the innermost one in a tunnel; over IPv6 or TCP it has none.
+func TestIPID(t *testing.T) {
+	withID := func(f []byte, id uint16) []byte {
+		binary.BigEndian.PutUint16(f[14+4:], id) // after the Ethernet header
+		return f
+	}
+	inner := withID(synth.UDP("192.168.1.1:5060", "192.168.1.2:5060", invite("tun", 0)), 0x4242)[14:]
+	outer := synth.UDP("172.16.0.1:33333", "172.16.0.2:4789", append([]byte{0x08, 0, 0, 0, 0, 0, 42, 0}, synth.Ethernet(netip.MustParseAddr("192.168.1.1"), inner)...))
+	for _, tt := range []struct {
+		name   string
+		frames [][]byte
+		want   uint16
+	}{
+		{"UDP", [][]byte{withID(synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", invite("u", 0)), 0xbeef)}, 0xbeef},
+		{"UDP, ID 0", [][]byte{withID(synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", invite("u", 0)), 0)}, 0},
+		{"IPv6 after IPv4", [][]byte{
+			withID(synth.UDP("10.0.0.1:4000", "10.0.0.2:4000", []byte("\x80\x00\x00\x01rtp-ish payload")), 0x5555),
+			synth.UDP("[fd00::1]:5060", "[fd00::2]:5060", invite("v6", 0))}, 0},
+		{"VXLAN", [][]byte{withID(outer, 0x1111)}, 0x4242},
+		{"TCP", [][]byte{
+			withID(synth.TCP("10.0.0.1:40000", "10.0.0.2:5060", 10, syn, nil), 7),
+			withID(synth.TCP("10.0.0.1:40000", "10.0.0.2:5060", 11, psh, invite("t", 0)), 8)}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var ids []uint16
+			h := &hookRecorder{recorder: &recorder{}, hook: func(m *decode.Message) { ids = append(ids, m.IPID) }}
+			d := decode.NewDecoder(h, decode.Options{})
+			for i, f := range tt.frames {
+				d.Decode(&capture.Packet{N: i + 1, Time: t0, Link: capture.LinkEthernet, Data: f, Length: len(f)})
+			}
+			d.Flush()
+			if len(ids) != 1 || ids[0] != tt.want {
+				t.Errorf("IPIDs %#x, want one, %#x", ids, tt.want)
+			}
+		})
+	}
 }
 
 type hookRecorder struct {

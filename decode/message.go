@@ -76,7 +76,14 @@ type Message struct {
 	// core and read on another moves fewer cache lines). False, the zero
 	// value, promises nothing.
 	noRare bool
-	Encap  string // outermost tunnel or encapsulation unwrapped ("", "hep", "gre", "vxlan", "gtp", "ipip", ...)
+	// IPID is the IPv4 Identification (RFC 791 §3.1) of the datagram that
+	// carried the message over UDP: a copy of the packet (captured on two
+	// interfaces, or mirrored twice) shares it, another send of the same
+	// message, a retransmission, most often does not. 0 over IPv6, TCP
+	// and HEP, and when the sender leaves it 0 (Linux does, for UDP with
+	// Don't Fragment set).
+	IPID  uint16
+	Encap string // outermost tunnel or encapsulation unwrapped ("", "hep", "gre", "vxlan", "gtp", "ipip", ...)
 	// Parts are the numbers of every packet the message was rebuilt from
 	// (IP fragments, TCP segments), in capture order, N among them; nil
 	// when it came whole in packet N. Valid until the next Decode.

@@ -1636,7 +1636,7 @@ func TestResetClears(t *testing.T) {
 	}
 	m.noRare = false
 	m.reset()
-	keep := map[string]bool{"N": true, "Time": true, "Src": true, "Dst": true, "Transport": true, "Encap": true}
+	keep := map[string]bool{"N": true, "Time": true, "Src": true, "Dst": true, "Transport": true, "IPID": true, "Encap": true}
 	for i := 0; i < v.NumField(); i++ {
 		f := v.Type().Field(i)
 		if !f.IsExported() || keep[f.Name] {

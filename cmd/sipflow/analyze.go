@@ -168,7 +168,7 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 		flushing = true
 		corr.Flush()
 		ord.release(-1)
-		noteNoMedia(g, opts, &corr.Stats)
+		noteStats(g, opts, &corr.Stats)
 		return &corr.Stats, err
 	}
 
@@ -416,15 +416,20 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 	close(finished)
 	<-written
 	corr.Stats.MediaExpected += builder.MediaExpected()
-	noteNoMedia(g, opts, &corr.Stats)
+	noteStats(g, opts, &corr.Stats)
 	return &corr.Stats, s1.scanErr
 }
 
-// noteNoMedia says once, rather than per call, that calls exchanged SDP but
-// the capture holds no RTP at all: a SIP-only capture filter, most likely.
-func noteNoMedia(g *globalOptions, opts correlate.Options, st *correlate.Stats) {
+// noteStats says once, rather than per call, what the correlator noticed
+// about the capture as a whole: calls that exchanged SDP in a capture with
+// no RTP at all (a SIP-only capture filter, most likely), and messages the
+// capture recorded twice.
+func noteStats(g *globalOptions, opts correlate.Options, st *correlate.Stats) {
 	if opts.Media && st.RTPLike == 0 && st.MediaExpected > 0 {
 		fmt.Fprintf(g.Err, "sipflow: note: %d answered call(s) exchanged SDP, but the capture holds no RTP at all (captured with a SIP-only filter?): media checks skipped\n", st.MediaExpected)
+	}
+	if st.Duplicates > 0 {
+		fmt.Fprintf(g.Err, "sipflow: note: %d SIP message(s) were captured twice within %v on the same hop (a packet recorded on two interfaces, as tcpdump -i any does across a bridge, or duplicated by the network): each was read once, not as a retransmission\n", st.Duplicates, correlate.CopyWindow)
 	}
 }
 

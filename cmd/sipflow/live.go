@@ -151,7 +151,7 @@ func (s *liveSession) run(copts correlate.Options) error {
 	ls, lsErr := s.src.Stats() // after Close: the final counters
 	noteLoss(noteG, s.corr, captureLoss(&s.dec.Stats, ls.Dropped, lsErr == nil))
 	s.corr.Flush()
-	noteNoMedia(noteG, copts, &s.corr.Stats)
+	noteStats(noteG, copts, &s.corr.Stats)
 	st := s.status(start, ls, lsErr)
 	final := s.out.final(&st)
 	s.mu.Unlock()
