@@ -158,18 +158,29 @@ func packets(ms ...*Message) []int {
 // (RFC 3261 §13.2.2.4: the ACK follows the route set, not the Vias).
 // "After" is in capture order or in time: two capture queues can stamp an
 // ACK a millisecond before the 2xx it answers.
+//
+// An ACK is looked for among the ACK transactions first, then among all
+// the leg's messages: one seen on two hops with the same Via (an element
+// that relays it without a Via of its own, a NAT between two capture
+// points) belongs to the transaction of the hop where it was seen first.
 func acked(l *Leg, r *Message) bool {
 	for _, tx := range l.Transactions {
-		if tx.Method != "ACK" || tx.Request == nil {
-			continue
+		if tx.Method == "ACK" && tx.Request != nil && acks(tx.Request, r) {
+			return true
 		}
-		a := tx.Request
-		if a.CSeq == r.CSeq && a.ToTag == r.ToTag && (a.Src.Addr() == r.Dst.Addr() || a.Dst.Addr() == r.Src.Addr()) &&
-			(a.N > r.N || !a.Time.Before(r.Time)) {
+	}
+	for _, a := range l.Messages {
+		if a.Method == "ACK" && acks(a, r) {
 			return true
 		}
 	}
 	return false
+}
+
+// acks reports whether the ACK a answers the 2xx r (acked).
+func acks(a, r *Message) bool {
+	return a.CSeq == r.CSeq && a.ToTag == r.ToTag && (a.Src.Addr() == r.Dst.Addr() || a.Dst.Addr() == r.Src.Addr()) &&
+		(a.N > r.N || !a.Time.Before(r.Time))
 }
 
 func checkMissingACK(c *Call) []Finding {

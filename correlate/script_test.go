@@ -465,6 +465,28 @@ tick 60
 9.0 a>b BYE 2/BYE br=z9hG4bKbye tt=callee
 9.1 b>a 200 2/BYE br=z9hG4bKbye tt=callee
 `, func(c *correlate.Call) bool { return !c.HasFinding("missing-ack") }, "false missing-ack"},
+		// Captured on both sides of a NAT that rewrites addresses but not
+		// SIP: each message twice, a>b then p>c, with one Via. The ACK is seen
+		// on p>c first; the 2xx on b>a is ACKed by the ACK on a>b
+		// (nDPI/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap had three false
+		// missing-acks so).
+		{"NATBetweenCapturePoints", `
+0.0 a>b INVITE 1/INVITE
+0.001 p>c INVITE 1/INVITE via=a
+0.1 c>p 180 1/INVITE tt=callee via=a
+0.101 b>a 180 1/INVITE tt=callee
+0.5 c>p 200 1/INVITE tt=callee via=a
+0.501 b>a 200 1/INVITE tt=callee
+0.6 p>c ACK 1/ACK tt=callee br=z9hG4bKack via=a
+0.618 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+5.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+5.001 p>c BYE 2/BYE tt=callee br=z9hG4bKbye via=a
+5.1 c>p 200 2/BYE tt=callee br=z9hG4bKbye via=a
+5.101 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+tick 60
+`, func(c *correlate.Call) bool {
+			return c.State == correlate.StateCompleted && !c.HasFinding("missing-ack")
+		}, "want completed, no missing-ack"},
 		// PDD is INVITE to first 180/183; a 181 (forwarded) is not ringing.
 		{"PDD181", `
 0.0 a>b INVITE 1/INVITE
