@@ -74,9 +74,12 @@ type Dialog struct {
 	Ended     bool // a BYE was sent in it
 	First     *Message
 
-	open bool     // counted in its leg's openDialogs
-	ok   *Message // the 2xx that confirmed it (of an INVITE or other dialog-creating request)
-	bye  *Message // the first BYE sent in it
+	open bool // counted in its leg's openDialogs
+	// heard: an in-dialog request (the ACK, most often) was seen in it, so
+	// the capture is on the dialog's path and will see its BYE (talking).
+	heard bool
+	ok    *Message // the 2xx that confirmed it (of an INVITE or other dialog-creating request)
+	bye   *Message // the first BYE sent in it
 }
 
 // Event is something that happened in a call that is not a fault: hold,

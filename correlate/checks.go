@@ -70,7 +70,7 @@ var Rules = []struct {
 	{"session-expired", "warning/error", "a session timer (RFC 4028) ran out with no refresh that succeeded (error when a BYE ended the call then, warning when it went on)"},
 	{"transfer-failed", "warning", "a REFER was rejected, or the transferred call failed (NOTIFY sipfrag)"},
 	{"fork-not-ended", "warning", "a forked call's extra dialog was answered but never ended with a BYE (its callee may think the call is still up)"},
-	{"not-ended", "info", "an answered call had no BYE before the capture ended (or before the call timeout finished it)"},
+	{"not-ended", "info", "an answered call had no BYE before the capture ended (or before a timeout finished it)"},
 	{"invite-not-captured", "info", "the call's INVITE is not in the capture: it began before the capture, or its packet was lost"},
 	{"register-failed", "error", "a REGISTER was finally rejected"},
 	{"one-way-audio", "error", "RTP flowed one way only, or one direction stopped while the call was up"},
@@ -588,11 +588,18 @@ func checkNotEnded(c *Call) []Finding {
 	}
 	detail := "the call was answered and no BYE was seen before the capture ended"
 	if c.timedOut {
-		// Answered, not ended, and finished before the capture's end: by
-		// the call timeout, that long after End (its legs' last message or
-		// media packet).
-		detail = fmt.Sprintf("the call was answered and no BYE came: it was finished after %s without a message or an RTP packet (the call timeout), while the capture went on",
-			c.CaptureEnd.Sub(c.End).Round(time.Minute))
+		// Answered, not ended, and finished before the capture's end, that
+		// long after End (its legs' last message or media packet): by the
+		// call timeout, or by the idle timeout when the capture saw no
+		// request in its dialogs (talking).
+		timeout := "the idle timeout: no request of its dialog, not even the ACK, was seen, so the capture is not on the dialog's path and would not see its BYE"
+		for _, l := range c.Legs {
+			if l.talking() {
+				timeout = "the call timeout"
+			}
+		}
+		detail = fmt.Sprintf("the call was answered and no BYE came: it was finished after %s without a message or an RTP packet (%s), while the capture went on",
+			c.CaptureEnd.Sub(c.End).Round(time.Minute), timeout)
 	}
 	return []Finding{{Rule: "not-ended", Severity: Info, Packets: lastPacket(c), Detail: detail, RFC: "RFC 3261 §15"}}
 }

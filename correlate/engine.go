@@ -880,6 +880,7 @@ func (c *Correlator) dialogRequest(leg *Leg, m *Message) {
 			leg.openDialogs++
 		}
 	}
+	d.heard = true
 	if m.Method == "BYE" && !d.Ended {
 		d.Ended, d.bye = true, m
 	}
@@ -950,11 +951,15 @@ func (l *Leg) challenged() bool {
 }
 
 // talking reports whether one of l's dialogs is up: confirmed by a 2xx to
-// its INVITE and not yet ended by a BYE, and not a fork's dialog left
-// behind when the call ended (abandoned).
+// its INVITE, heard from since (its ACK, say), not yet ended by a BYE, and
+// not a fork's dialog left behind when the call ended (abandoned). A
+// dialog in which the capture saw no request is not on the capture's
+// path, as at a proxy that does not Record-Route (RFC 3261 §16.6): its
+// BYE will not be seen either, and it waits the idle timeout rather than
+// hold its call for the call timeout.
 func (l *Leg) talking() bool {
 	for _, d := range l.Dialogs {
-		if d.open && !d.Ended && (len(l.Dialogs) == 1 || !l.abandoned(d)) {
+		if d.open && !d.Ended && d.heard && (len(l.Dialogs) == 1 || !l.abandoned(d)) {
 			return true
 		}
 	}

@@ -290,6 +290,36 @@ tick 7201
 			return c.State == correlate.StateAnswered && c.NumMessages == 3 && len(c.Findings) == 1 &&
 				strings.Contains(c.Findings[0].Detail, "finished after 2h0m0s without a message or an RTP packet (the call timeout)")
 		}, "want answered with its first three messages and not-ended, finished by the call timeout"},
+		// Captured at a proxy that does not Record-Route: the ACK and the
+		// BYE go from a to b directly, past the capture. With no request of
+		// its dialog seen, the answered call waits the idle timeout, not
+		// the call timeout.
+		{"AnsweredOffPath", `
+0.0 a>p INVITE 1/INVITE
+0.01 p>b INVITE 1/INVITE br=z9hG4bKp
+0.5 b>p 200 1/INVITE tt=callee br=z9hG4bKp
+0.51 p>a 200 1/INVITE tt=callee
+tick 300
+tick 601
+tick 700
+`, func(c *correlate.Call) bool {
+			f := findingOf(c, "not-ended")
+			return c.State == correlate.StateAnswered && f != nil &&
+				strings.Contains(f.Detail, "finished after 10m0s without a message or an RTP packet (the idle timeout: no request of its dialog")
+		}, "want answered, not-ended, finished by the idle timeout"},
+		// The same with the caller's ACK seen: the call is held.
+		{"AnsweredOnPath", `
+0.0 a>p INVITE 1/INVITE
+0.01 p>b INVITE 1/INVITE br=z9hG4bKp
+0.5 b>p 200 1/INVITE tt=callee br=z9hG4bKp
+0.51 p>a 200 1/INVITE tt=callee
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+tick 700
+tick 701
+`, func(c *correlate.Call) bool {
+			f := findingOf(c, "not-ended")
+			return c.State == correlate.StateAnswered && f != nil && f.Detail == "the call was answered and no BYE was seen before the capture ended"
+		}, "want answered, not-ended at the capture's end"},
 		// The same forked call, but the caller never BYEs the extra dialog
 		// (tag c): its callee still thinks the call is up. The call is
 		// reported after the idle timeout, not held for the call timeout.
