@@ -201,6 +201,9 @@ func checkMissingACK(c *Call) []Finding {
 				if len(again) == 0 && c.CaptureEnd.Sub(r.Time) < graceAfter {
 					continue // the capture ended before an ACK was due
 				}
+				if len(again) == 0 && relayedPastCapture(l, r) {
+					continue // its ACK went past the capture
+				}
 				detail := fmt.Sprintf("%s to INVITE (packet %d) was never ACKed", r.Label(), r.N)
 				if len(again) > 0 {
 					detail += fmt.Sprintf("; the callee retransmitted it %d times", len(again))
@@ -212,6 +215,25 @@ func checkMissingACK(c *Call) []Finding {
 		}
 	}
 	return fs
+}
+
+// relayedPastCapture reports whether 2xx r was relayed, as the capture
+// saw, by a proxy that does not Record-Route (RFC 3261 §16.6): the same
+// 2xx on the next hop, into or out of the relaying proxy, and neither
+// with Record-Route. Its ACK goes from the caller to the callee
+// directly, past a capture taken at the proxy, so that no ACK in the
+// capture is no missing ACK; a callee that retransmits its 2xx still is.
+func relayedPastCapture(l *Leg, r *Message) bool {
+	if r.recordRoute {
+		return false
+	}
+	for _, x := range l.Messages {
+		if x != r && x.Status >= 200 && x.Status < 300 && x.CSeqMethod == "INVITE" && x.CSeq == r.CSeq && x.ToTag == r.ToTag &&
+			!x.recordRoute && (x.Dst.Addr() == r.Src.Addr() || r.Dst.Addr() == x.Src.Addr()) {
+			return true
+		}
+	}
+	return false
 }
 
 func checkMissingACKNon2xx(c *Call) []Finding {

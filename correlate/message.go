@@ -21,6 +21,9 @@ type Message struct {
 	Src, Dst  netip.AddrPort
 	Transport decode.Transport
 	ipID      uint16 // decode.Message.IPID: copyOf tells a copy of the packet from another send by it
+	// recordRoute: a 2xx to an INVITE carries Record-Route, so the ACK and
+	// the BYE follow the proxies that relayed it (checkMissingACK).
+	recordRoute bool
 
 	Method     string // request method; "" for a response
 	RequestURI string
@@ -308,6 +311,9 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 		}
 	}
 	m.hasSDP = d.SDP != nil
+	if m.Status >= 200 && m.Status < 300 && m.CSeqMethod == "INVITE" {
+		m.recordRoute = hasHeader(d, "record-route")
+	}
 	// Lean, only re-INVITE and UPDATE offers keep their SDP (hold and
 	// resume), and the offer and answer of a session with a timer (so that
 	// its refreshes can be told from changes: flowView). That includes a
@@ -348,6 +354,17 @@ func keepLeanSDP(d *decode.Message, l *Leg, m *Message) bool {
 		return l.timer
 	}
 	return d.SessionExpires != nil
+}
+
+// hasHeader reports whether d has a header called name (canonical, lower
+// case) in its Headers list: one without a field of its own.
+func hasHeader(d *decode.Message, name string) bool {
+	for i := range d.Headers {
+		if string(d.Headers[i].Name) == name {
+			return true
+		}
+	}
+	return false
 }
 
 // supportsTimer reports whether d lists the option tag "timer" in a

@@ -293,7 +293,7 @@ tick 7201
 		// Captured at a proxy that does not Record-Route: the ACK and the
 		// BYE go from a to b directly, past the capture. With no request of
 		// its dialog seen, the answered call waits the idle timeout, not
-		// the call timeout.
+		// the call timeout, and no ACK in the capture is no missing ACK.
 		{"AnsweredOffPath", `
 0.0 a>p INVITE 1/INVITE
 0.01 p>b INVITE 1/INVITE br=z9hG4bKp
@@ -304,9 +304,50 @@ tick 601
 tick 700
 `, func(c *correlate.Call) bool {
 			f := findingOf(c, "not-ended")
-			return c.State == correlate.StateAnswered && f != nil &&
+			return c.State == correlate.StateAnswered && f != nil && !c.HasFinding("missing-ack") &&
 				strings.Contains(f.Detail, "finished after 10m0s without a message or an RTP packet (the idle timeout: no request of its dialog")
-		}, "want answered, not-ended, finished by the idle timeout"},
+		}, "want answered, not-ended, finished by the idle timeout, no missing-ack"},
+		// The same with a proxy that Record-Routes: the ACK should have
+		// come through it, and missing-ack says it did not.
+		{"RecordRoutedNoAck", `
+0.0 a>p INVITE 1/INVITE
+0.01 p>b INVITE 1/INVITE br=z9hG4bKp
+0.5 b>p 200 1/INVITE tt=callee br=z9hG4bKp hdr=Record-Route:_<sip:p;lr>
+0.51 p>a 200 1/INVITE tt=callee hdr=Record-Route:_<sip:p;lr>
+tick 300
+`, func(c *correlate.Call) bool { return c.HasFinding("missing-ack") }, "want missing-ack"},
+		// Record-Route on one hop's 2xx only: the route set holds a proxy
+		// (say, one beyond the capture), and both 2xx lack an ACK.
+		{"RecordRouteOneHop", `
+0.0 a>p INVITE 1/INVITE
+0.01 p>b INVITE 1/INVITE br=z9hG4bKp
+0.5 b>p 200 1/INVITE tt=callee br=z9hG4bKp
+0.51 p>a 200 1/INVITE tt=callee hdr=Record-Route:_<sip:p;lr>
+tick 300
+`, func(c *correlate.Call) bool {
+			return len(c.Findings) == 3 && c.Findings[0].Rule == "missing-ack" && c.Findings[1].Rule == "missing-ack"
+		},
+			"want missing-ack on both 2xx, and not-ended"},
+		// Captured on both sides of a NAT, no proxy between: the 2xx on the
+		// two hops does not make a relay, and no ACK is a missing ACK.
+		{"TwoCapturePointsNoAck", `
+0.0 a>b INVITE 1/INVITE
+0.001 p>c INVITE 1/INVITE via=a
+0.5 c>p 200 1/INVITE tt=callee via=a
+0.501 b>a 200 1/INVITE tt=callee
+tick 300
+`, func(c *correlate.Call) bool { return c.HasFinding("missing-ack") }, "want missing-ack"},
+		// Without Record-Route, a callee that retransmits its 2xx has no
+		// ACK, wherever the capture was taken.
+		{"OffPathRetransmitted", `
+0.0 a>p INVITE 1/INVITE
+0.01 p>b INVITE 1/INVITE br=z9hG4bKp
+0.5 b>p 200 1/INVITE tt=callee br=z9hG4bKp
+0.51 p>a 200 1/INVITE tt=callee
+1.0 b>p 200 1/INVITE tt=callee br=z9hG4bKp
+1.01 p>a 200 1/INVITE tt=callee
+tick 300
+`, func(c *correlate.Call) bool { return c.HasFinding("missing-ack") }, "want missing-ack"},
 		// The same with the caller's ACK seen: the call is held.
 		{"AnsweredOnPath", `
 0.0 a>p INVITE 1/INVITE
