@@ -624,20 +624,21 @@ func (c *Correlator) place(leg *Leg, m *Message, branch, sentBy []byte) bool {
 }
 
 // CopyWindow is how close in time two copies of one message on one hop
-// are when the capture, not the sender, made the second (Stats.Duplicates): tcpdump -i any
-// records a packet crossing a bridge on each of its interfaces, a mirror
-// port can send a packet on both its directions, and captures from two
-// points merged into one repeat every message, microseconds to a few
-// milliseconds apart. A SIP retransmission comes T1 (500 ms, RFC 3261
-// §17.1.1.1) or, on networks that lower it, some tens of milliseconds
-// after the message it repeats.
+// are when the capture, not the sender, made the second
+// (Stats.Duplicates): tcpdump -i any records a packet crossing a bridge on
+// each of its interfaces, a mirror port can send a packet on both its
+// directions, and captures from two points merged into one repeat every
+// message, microseconds to a few milliseconds apart. A SIP retransmission
+// comes T1 (500 ms, RFC 3261 §17.1.1.1) or, on networks that lower it,
+// some tens of milliseconds after the message it repeats.
 const CopyWindow = 10 * time.Millisecond
 
 // copyOf reports whether m, a request of a transaction already seen or a
 // response that repeats one of its transaction's, is a copy the capture
-// made (CopyWindow) of one of the last messages placed: same hop, method or status, CSeq, tags and
-// length, and the same IPv4 Identification unless one of the two has
-// none (a HEP agent's copy, or a sender that leaves it 0). A UAS that
+// made (CopyWindow) of one of the last messages placed: same hop, method
+// or status, CSeq, tags and length, and the same IPv4 Identification
+// unless one of the two has none (a HEP agent's copy, or a sender that
+// leaves it 0). A UAS that
 // gets an INVITE and its retransmission at once sends its 100 twice, a
 // fraction of a millisecond apart: two packets, two IDs. A copy is left
 // out of the call, so that it counts as neither a message nor a

@@ -122,7 +122,7 @@ type Decoder struct {
 	pkt          *capture.Packet
 	curN         int
 	curTime      time.Time
-	ipID         uint16 // the innermost IPv4 header's Identification; 0 when there is none (Message.IPID)
+	ipID         uint16 // the innermost IP header's Identification (Message.IPID): set by ipv4, 0 by ipv6
 	fragParts    []int  // packets of the datagram being decoded, when reassembled from fragments
 	parts        []int  // packets of the message being handed on (nil: just curN)
 	encap        string
@@ -156,7 +156,6 @@ func NewDecoder(h Handler, opts Options) *Decoder {
 func (d *Decoder) Decode(p *capture.Packet) {
 	d.pkt = p
 	d.curN, d.curTime = p.N, p.Time
-	d.ipID = 0
 	d.fragParts, d.parts = d.fragParts[:0], nil
 	d.encap = ""
 	d.Stats.Packets++
@@ -435,6 +434,7 @@ func (d *Decoder) ipv6(b []byte, depth int) {
 		return
 	}
 	plen := int(binary.BigEndian.Uint16(b[4:6]))
+	d.ipID = 0 // no Identification, and an outer IPv4 header's is not this packet's
 	src := netip.AddrFrom16([16]byte(b[8:24]))
 	dst := netip.AddrFrom16([16]byte(b[24:40]))
 	next := b[6]

@@ -455,7 +455,8 @@ func TestHEP3OverUDP(t *testing.T) {
 }
 
 // TestIPID: a message over UDP carries its IPv4 header's Identification,
-// the innermost one in a tunnel; over IPv6 or TCP it has none.
+// the innermost one in a tunnel; over IPv6 (inside IPv4 too) or TCP it has
+// none.
 func TestIPID(t *testing.T) {
 	withID := func(f []byte, id uint16) []byte {
 		binary.BigEndian.PutUint16(f[14+4:], id) // after the Ethernet header
@@ -463,11 +464,23 @@ func TestIPID(t *testing.T) {
 	}
 	inner := withID(synth.UDP("192.168.1.1:5060", "192.168.1.2:5060", invite("tun", 0)), 0x4242)[14:]
 	outer := synth.UDP("172.16.0.1:33333", "172.16.0.2:4789", append([]byte{0x08, 0, 0, 0, 0, 0, 42, 0}, synth.Ethernet(netip.MustParseAddr("192.168.1.1"), inner)...))
+	sixIn4 := func(id uint16) []byte { // an IPv6 SIP packet in an IPv4 header (protocol 41)
+		inner := synth.UDPPacket("[fd00::1]:5060", "[fd00::2]:5060", invite("6in4", 0))
+		h := make([]byte, 20)
+		h[0] = 0x45
+		binary.BigEndian.PutUint16(h[2:], uint16(20+len(inner)))
+		binary.BigEndian.PutUint16(h[4:], id)
+		h[8], h[9] = 64, 41
+		copy(h[12:], []byte{172, 16, 0, 1})
+		copy(h[16:], []byte{172, 16, 0, 2})
+		return synth.Ethernet(netip.MustParseAddr("172.16.0.1"), append(h, inner...))
+	}
 	for _, tt := range []struct {
 		name   string
 		frames [][]byte
 		want   uint16
 	}{
+		{"6in4", [][]byte{sixIn4(0x7777)}, 0},
 		{"UDP", [][]byte{withID(synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", invite("u", 0)), 0xbeef)}, 0xbeef},
 		{"UDP, ID 0", [][]byte{withID(synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", invite("u", 0)), 0)}, 0},
 		{"IPv6 after IPv4", [][]byte{
