@@ -807,7 +807,7 @@ func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) 
 		leg.pending++
 	}
 	for _, r := range tx.Responses {
-		if r.Status == m.Status && r.ToTag == m.ToTag && sameHop(r, m) {
+		if r.Status == m.Status && r.ToTag == m.ToTag && r.size == m.size && sameHop(r, m) {
 			m.Retransmission = true
 			break
 		}

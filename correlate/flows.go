@@ -368,6 +368,9 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		if rf != nil && rf.skip(m, f) {
 			continue
 		}
+		if m.Status == 100 && tryingSeen(out, m, f) {
+			continue
+		}
 		fm := flowMsg{m: m, from: f, to: t}
 		if !m.IsRequest() {
 			fm.code = [3]byte{byte('0' + m.Status/100%10), byte('0' + m.Status/10%10), byte('0' + m.Status%10)}
@@ -375,6 +378,19 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		out = append(out, fm)
 	}
 	return out
+}
+
+// tryingSeen reports whether the view so far holds a 100 of m's
+// transaction from side from: a second 100 (OpenSIPS sends "100 Trying",
+// then "100 Giving a try") is hop-by-hop news of nothing (RFC 3261
+// §8.2.6.1), and no flow step.
+func tryingSeen(view []flowMsg, m *Message, from side) bool {
+	for i := len(view) - 1; i >= 0; i-- {
+		if x := view[i].m; x.Status == 100 && x.CSeq == m.CSeq && x.CSeqMethod == m.CSeqMethod && view[i].from == from {
+			return true
+		}
+	}
+	return false
 }
 
 // refreshes finds, in a call with a session timer (RFC 4028), the

@@ -35,8 +35,14 @@ var scriptHosts = map[string]netip.AddrPort{
 // time with unrelated traffic.
 func runScript(t *testing.T, script string) []*correlate.Call {
 	t.Helper()
+	return runScriptWith(t, correlate.Options{}, script)
+}
+
+// runScriptWith is runScript with options.
+func runScriptWith(t *testing.T, opts correlate.Options, script string) []*correlate.Call {
+	t.Helper()
 	var calls []*correlate.Call
-	c := correlate.New(correlate.Options{}, func(call *correlate.Call) { calls = append(calls, call) })
+	c := correlate.New(opts, func(call *correlate.Call) { calls = append(calls, call) })
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var m decode.Message
 	n := 0
@@ -888,15 +894,21 @@ func TestCapturedCopies(t *testing.T) {
 5.1 b>a 200 2/BYE tt=callee br=z9hG4bKbye ipid=12
 5.1002 b>a 200 2/BYE tt=callee br=z9hG4bKbye
 `, retransmissions(""), "want 6 messages, basic-call, no retransmissions"},
-		// Two 100s of different lengths (a proxy's and, relayed, the next
-		// hop's), a few milliseconds apart: two messages, whatever their IDs.
+		// Two 100s of different lengths, a few milliseconds apart (OpenSIPS
+		// sends "100 Trying", then "100 Giving a try": Laborator09/sip.pcap):
+		// two messages, neither a copy nor a retransmission, and the second
+		// is no step of the flow.
 		{"DifferentLengths", `
 0.0 a>b INVITE 1/INVITE
 0.1 b>a 100 1/INVITE
 0.105 b>a 100 1/INVITE hdr=Server:_next-hop
 0.7 b>a 200 1/INVITE tt=callee
 0.8 a>b ACK 1/ACK tt=callee br=z9hG4bKack
-`, retransmissions("1 retransmission(s): 1 × 100/INVITE "), "want the second 100 kept"},
+5.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+5.1 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+`, func(c *correlate.Call) bool {
+			return c.NumMessages == 7 && findingOf(c, "retransmissions") == nil && c.Flow == "basic-call"
+		}, "want 7 messages, no retransmission, basic-call"},
 		// Two forks answer through the proxy; the first's 2xx, not yet
 		// ACKed, is retransmitted just after the second's: no copy of it.
 		{"ForkedAnswers", `
@@ -1009,5 +1021,52 @@ tick 40
 				t.Errorf("captured twice:\n got %s\nwant %s", got, want)
 			}
 		})
+	}
+}
+
+// TestSecond100NotAStep: a second 100 of one transaction is no flow step,
+// but the 100 of another transaction with the same CSeq (the callee's
+// re-INVITE, in its own CSeq space) is, as a flow a user wrote to require
+// every 100 shows.
+func TestSecond100NotAStep(t *testing.T) {
+	flows, err := correlate.ParseFlows(strings.NewReader(`
+flow every-100
+A -> B INVITE
+B -> A 100
+B -> A 2xx INVITE
+A -> B ACK
+A -> B INVITE
+B -> A 100
+B -> A 2xx INVITE
+A -> B ACK
+B -> A INVITE
+A -> B 100
+A -> B 2xx INVITE
+B -> A ACK
+any -> any BYE
+any -> any 2xx BYE
+`), "every-100.flow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := scriptCall(t, runScriptWith(t, correlate.Options{Flows: flows}, `
+0.0 a>b INVITE 1/INVITE
+0.1 b>a 100 1/INVITE
+0.105 b>a 100 1/INVITE hdr=Server:_next-hop
+0.5 b>a 200 1/INVITE tt=callee
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+2.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKr1
+2.1 b>a 100 2/INVITE tt=callee br=z9hG4bKr1
+2.2 b>a 200 2/INVITE tt=callee br=z9hG4bKr1
+2.3 a>b ACK 2/ACK tt=callee br=z9hG4bKr1a
+4.0 b>a INVITE 2/INVITE ft=callee tt=caller br=z9hG4bKr2
+4.1 a>b 100 2/INVITE ft=callee tt=caller br=z9hG4bKr2
+4.2 a>b 200 2/INVITE ft=callee tt=caller br=z9hG4bKr2
+4.3 b>a ACK 2/ACK ft=callee tt=caller br=z9hG4bKr2a
+9.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye
+9.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye
+`), "call-1")
+	if c.Flow != "every-100" {
+		t.Errorf("flow %q (%s), want every-100", c.Flow, c.Deviation)
 	}
 }
