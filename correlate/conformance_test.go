@@ -299,3 +299,70 @@ func TestConformanceStreams(t *testing.T) {
 		})
 	})
 }
+
+type retransmissionTruth struct {
+	File string `json:"file"`
+	SIP  *struct {
+		Messages        int `json:"messages"`
+		Retransmissions int `json:"tshark_retransmissions"`
+	} `json:"sip"`
+}
+
+// retransmissionDiffs are the captures where sipflow counts another number
+// of retransmissions than tshark marks resent (sip.resend): sipflow's
+// number, and why it is right. tshark looks at the last message between
+// two addresses of one Call-ID only, ignores the Via branch, and by design
+// never marks a CANCEL, an ACK or a provisional response resent; RFC 3261
+// §17 retransmits all three, with the branch of the request they repeat.
+var retransmissionDiffs = map[string]struct {
+	n   int
+	why string
+}{
+	"nDPI/sip.pcap":       {14, "10 more: a CANCEL sent 11 times (timer E, 0.5 s doubling to 4 s, RFC 3261 §17.1.2.2), which tshark never marks"},
+	"sngrep/aaa.pcap":     {14, "10 more: the same CANCEL (nDPI/sip.pcap is a part of this capture)"},
+	"zeek/wireshark.pcap": {14, "10 more: the same CANCEL (a part of sngrep/aaa.pcap)"},
+	"sip_captures/private-test-sip.pcapng": {73, "15 more: a registrar's 100 to a REGISTER sent again for each retransmitted REGISTER " +
+		"(RFC 3261 §17.2.2), a provisional response tshark never marks"},
+	"sip_captures/sip-flow-private.pcapng": {7, "6 more: a 180 sent 4 times at 0.5, 1 and 2 s (T1 doubling) on two hops, a provisional tshark never marks"},
+	"sip_captures/test_voip.pcap.pcapng":   {3, "2 more: two 180s sent again, provisionals tshark never marks"},
+	"sip_captures/sip-2phones-B2BUA-Asterisk.pcapng": {2, "1 more: the phone got the INVITE and its retransmission at once and sent " +
+		"its 100 for each (RFC 3261 §17.2.1), two packets 0.3 ms apart with two IPv4 IDs; tshark never marks a provisional"},
+	"sip_captures/voip-extension.pcap": {2, "1 more: a BYE sent again 0.49 s later (RFC 2543 style, no branch); tshark misses it " +
+		"because two 488s went the same way between them"},
+	"sip_captures/voip-extension2downata.pcap": {14, "6 more, a CANCEL sent again (tshark never marks a CANCEL), and 3 fewer: " +
+		"INVITEs sent again with a new Via branch are new transactions (RFC 3261 §17.1.3), which tshark, blind to the branch, marks resent"},
+	"nDPI/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap": {0, "14 fewer: a mirror port copied one hop's packets twice, 0.3 to 1.4 ms apart with one IPv4 ID and " +
+		"the same bytes: 23 copies, read once (Stats.Duplicates), which tshark marks resent when they are requests or final responses"},
+}
+
+// TestConformanceRetransmissions compares the retransmissions sipflow
+// counts with those tshark marks resent on every capture with SIP, and
+// fails on a difference retransmissionDiffs does not explain.
+func TestConformanceRetransmissions(t *testing.T) {
+	shared := sharedDir(t)
+	compared := 0
+	eachTruth(t, shared, func(truth *retransmissionTruth) {
+		if truth.SIP == nil || truth.SIP.Messages == 0 {
+			return
+		}
+		compared++
+		t.Run(truth.File, func(t *testing.T) {
+			corr := correlate.New(correlate.Options{}, func(*correlate.Call) {})
+			err := testfeed.Capture(filepath.Join(shared, "captures", "public", truth.File), corr.Advance, corr.Add, corr.AddDatagram)
+			if de := (*capture.DamageError)(nil); err != nil && !errors.As(err, &de) {
+				t.Fatal(err)
+			}
+			corr.Flush()
+			want, why := truth.SIP.Retransmissions, "tshark's count"
+			if d, ok := retransmissionDiffs[truth.File]; ok {
+				want, why = d.n, d.why
+			}
+			if got := corr.Stats.Retransmissions; got != want {
+				t.Errorf("%d retransmissions, want %d (%s); tshark marks %d resent", got, want, why, truth.SIP.Retransmissions)
+			}
+		})
+	})
+	if compared < 50 {
+		t.Errorf("only %d captures have SIP in their truth: the truth files changed?", compared)
+	}
+}
