@@ -596,9 +596,15 @@ func checkForkNotEnded(c *Call) []Finding {
 			if d.Ended || !d.open || !l.abandoned(d) || !acked(l, d.ok) {
 				continue // a 2xx never ACKed is missing-ack's: its callee ends the dialog itself
 			}
+			// Forks answer through the same proxy: the To-tag and the
+			// answerer's User-Agent or Server tell them apart.
+			who := d.ok.Src.String()
+			if d.ok.Agent != "" {
+				who = fmt.Sprintf("%q (%s)", d.ok.Agent, d.ok.Src)
+			}
 			fs = append(fs, Finding{Rule: "fork-not-ended", Severity: Warning, Packets: packets(d.ok), RFC: "RFC 3261 §13.2.2.4",
-				Detail: fmt.Sprintf("the INVITE forked, and the dialog %s answered (%s, packet %d) was never ended with a BYE when the call ended: its callee may think the call is still up",
-					d.ok.Src, d.ok.Label(), d.ok.N)})
+				Detail: fmt.Sprintf("the INVITE forked, and the dialog with To-tag %s that %s answered (%s, packet %d) was never ended with a BYE when the call ended: its callee may think the call is still up",
+					d.RemoteTag, who, d.ok.Label(), d.ok.N)})
 		}
 	}
 	return fs
