@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/sipflow/sipflow/correlate"
 )
 
 // expectedFindings is, for every SIPp capture in testdata, the exact set of
@@ -41,6 +43,32 @@ var expectedFindings = map[string]struct {
 	"session_expired.pcap":         {"completed", "basic-call", []string{"session-expired"}},
 	"dns_failover.pcap":            {"completed", "basic-call", []string{"retransmissions", "unanswered-invite"}},
 	"session_refresh.pcap":         {"completed", "basic-call", nil},
+	"one_way_audio.pcap":           {"completed", "basic-call", []string{"one-way-audio"}},
+	"rtp_loss.pcap":                {"completed", "basic-call", []string{"rtp-loss"}},
+	"media_address_mismatch.pcap":  {"completed", "basic-call", []string{"media-address-mismatch"}},
+	"transfer_failed.pcap":         {"completed", "blind-transfer", []string{"transfer-failed"}},
+	"invite_not_captured.pcap":     {"completed", "", []string{"invite-not-captured"}},
+	"no_rtp.pcap":                  {"completed", "basic-call", []string{"no-rtp"}},
+	"reinvite_glare.pcap":          {"completed", "", []string{"reinvite-failed", "reinvite-glare"}},
+	"rtp_jitter.pcap":              {"completed", "basic-call", []string{"rtp-jitter"}},
+	"fork_not_ended.pcap":          {"completed", "", []string{"fork-not-ended"}},
+}
+
+// TestEveryRuleHasCapture: every rule check knows is reported by at least
+// one real capture in testdata (expectedFindings, which TestEndToEndChecks
+// holds to the exact set of rules each capture reports).
+func TestEveryRuleHasCapture(t *testing.T) {
+	shown := map[string]bool{}
+	for _, want := range expectedFindings {
+		for _, r := range want.rules {
+			shown[r] = true
+		}
+	}
+	for _, r := range correlate.Rules {
+		if !shown[r.ID] {
+			t.Errorf("rule %s: no capture in testdata reports it", r.ID)
+		}
+	}
 }
 
 func TestEndToEndChecks(t *testing.T) {

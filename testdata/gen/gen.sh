@@ -45,6 +45,17 @@
 #   session_expired           127.0.30.1 -> 127.0.30.2
 #   dns_failover              127.0.31.1 -> 127.0.31.2 (silent), then -> 127.0.31.3
 #   session_refresh           127.0.32.1 -> 127.0.32.2
+#   one_way_audio             127.0.33.1 -> 127.0.33.2, RTP 16000
+#   rtp_loss                  127.0.34.1 -> 127.0.34.2, RTP 16000
+#   media_address_mismatch    127.0.35.1 -> 127.0.35.2, RTP 16000 from 127.0.35.3
+#   transfer_failed           127.0.36.1 -> 127.0.36.2; the transfer target
+#                             127.0.36.3 is only named
+#   invite_not_captured       127.0.37.1 -> 127.0.37.2
+#   no_rtp                    127.0.38.1 -> 127.0.38.2 (RTP), then
+#                             127.0.38.3 -> 127.0.38.4 (none)
+#   reinvite_glare            127.0.39.1 -> 127.0.39.2
+#   rtp_jitter                127.0.40.1 -> 127.0.40.2, RTP 16000
+#   fork_not_ended            127.0.41.1 -> 127.0.41.2 (forks 127.0.41.3, .4 only named)
 #
 # A pcap ends with its last packet, so "X was never answered / never ended"
 # is only visible if the capture goes on after X.  The scenarios that show
@@ -728,6 +739,179 @@ gen_session_refresh() {
     publish $name
 }
 
+# rtp_call NAME A B UAC-SCENARIO UAS-SCENARIO: a call_rtp-shaped call with
+# the given scenarios; prints the RTP streams tshark finds.
+rtp_call() {
+    local name=$1 A=$2 B=$3 uac_scn=$4 uas_scn=$5
+    prepare_audio
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/$uas_scn" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/$uac_scn" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
+}
+
+# rtp_streams NAME: the RTP streams tshark finds (SDP-announced and
+# heuristic), one line each: "SRC:PORT DST:PORT PACKETS LOST".
+rtp_streams() {
+    tshark -r "$WORK/$1.pcap" -o rtp.heuristic_rtp:TRUE -q -z rtp,streams 2>/dev/null |
+        awk '$0 ~ / 0x[0-9A-Fa-f]+ / { print $3 ":" $4, $5 ":" $6, $9, $10 }'
+}
+
+# one_way_audio: call_rtp's call, but the callee sends no RTP: ~2 s of the
+# caller's G.711 one way only.
+gen_one_way_audio() {
+    local name=one_way_audio A=127.0.33.1 B=127.0.33.2 n
+    rtp_call $name $A $B call_rtp_uac.xml one_way_audio_uas.xml
+    n=$(rtp_streams $name | grep -c . || true)
+    [ "$n" = 1 ] || die "$name: expected 1 RTP stream, got $n"
+    echo "   RTP: $(rtp_streams $name)"
+    publish $name
+}
+
+# rtp_loss: call_rtp's call, the caller playing its ~2 s of G.711 with 10
+# of the 67 packets (31-40) cut out: 15% lost in one direction.
+gen_rtp_loss() {
+    local name=rtp_loss A=127.0.34.1 B=127.0.34.2
+    prepare_audio
+    editcap -F pcap "$WORK/g711a_2s.pcap" "$WORK/g711a_2s_gap.pcap" 31-40
+    rtp_call $name $A $B rtp_loss_uac.xml call_rtp_uas.xml
+    rtp_streams $name | grep -q " 57 " || die "$name: no stream of 57 packets: $(rtp_streams $name)"
+    echo "   RTP: $(rtp_streams $name | tr '\n' ';')"
+    publish $name
+}
+
+# media_address_mismatch: call_rtp's call, but the caller's SDP announces
+# its SIP address A while its RTP comes from M (the callee's goes to A).
+gen_media_address_mismatch() {
+    local name=media_address_mismatch A=127.0.35.1 M=127.0.35.3 B=127.0.35.2
+    prepare_audio
+    capture_start $name "(host $A or host $M) and host $B and (port 5060 or portrange 16000-16010)"
+    uas $name.uas 20 -sf "$SCN/call_rtp_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/media_address_mismatch_uac.xml" -key sdp_ip $A -s bob -i $A -p 5060 -bind_local -mi $M -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
+    rtp_streams $name | grep -q "^$M:16000 $B:16000 " || die "$name: no RTP from $M:16000: $(rtp_streams $name)"
+    echo "   RTP: $(rtp_streams $name | tr '\n' ';')"
+    publish $name
+}
+
+# transfer_failed: transfer_refer's blind transfer, but alice reports
+# that her call to carol failed: NOTIFY sipfrag "SIP/2.0 100 Trying", then
+# "SIP/2.0 486 Busy Here" (subscription terminated); bob hangs up.
+gen_transfer_failed() {
+    local name=transfer_failed A=127.0.36.1 B=127.0.36.2 C=127.0.36.3 v
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/transfer_refer_uas.xml" -key carol_uri "sip:carol@$C:5060" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/transfer_failed_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK REFER 202 NOTIFY 200 NOTIFY 200 BYE 200'
+    v=$(tshark -r "$WORK/$name.pcap" -Y "sip.Method == \"NOTIFY\" && ip.src == $A" -T fields -e sipfrag.line 2>/dev/null | xargs -d '\n' printf '%s; ')
+    [ "$v" = "SIP/2.0 100 Trying; SIP/2.0 486 Busy Here; " ] || die "$name: NOTIFY sipfrag bodies [$v]"
+    echo "   sipfrag: $v"
+    publish $name
+}
+
+# invite_not_captured: a basic call (4 s between ACK and BYE) whose
+# capture starts 2 s after the INVITE: it holds the BYE / 200 only.
+gen_invite_not_captured() {
+    local name=invite_not_captured A=127.0.37.1 B=127.0.37.2 pid
+    uas $name.uas 20 -sf "$SCN/basic_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    sipp_bg $name.uac 20 $B:5060 -sf "$SCN/long_call_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    pid=$BG_PID
+    sleep 2
+    capture_start $name "$(pair_filter $A $B)"
+    wait_bg "$pid" $name.uac
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'BYE 200'
+    publish $name
+}
+
+# no_rtp: two calls in one capture: call_rtp's (A, B: RTP both ways), then
+# a call of 4 s (C, D) that exchanges SDP and sends no RTP at all.
+gen_no_rtp() {
+    local name=no_rtp A=127.0.38.1 B=127.0.38.2 C=127.0.38.3 D=127.0.38.4
+    prepare_audio
+    capture_start $name "((host $A and host $B) or (host $C and host $D)) and (port 5060 or portrange 16000-16010)"
+    uas $name.uas1 20 -sf "$SCN/call_rtp_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac1 20 $B:5060 -sf "$SCN/call_rtp_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas1
+    uas $name.uas2 20 -sf "$SCN/basic_uas.xml" -i $D -p 5060 -bind_local -mi $D -mp 16000 -m 1
+    uac $name.uac2 20 $D:5060 -sf "$SCN/long_call_uac.xml" -s dave -i $C -p 5060 -bind_local -mi $C -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas2
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 200 INVITE 100 180 200 ACK BYE 200'
+    expect_callids $name 2
+    echo "   RTP: $(rtp_streams $name | tr '\n' ';')"
+    rtp_streams $name | grep -q "$C\|$D" && die "$name: RTP between $C and $D"
+    publish $name
+}
+
+# reinvite_glare: a call; 1 s after the ACK both sides send a re-INVITE
+# (hold) at once and refuse each other's with 491 / ACK (RFC 3261 section
+# 14.1); alice sends hers again 2.5 s later, answered 200 / ACK; bob does
+# not; alice hangs up: BYE / 200.
+gen_reinvite_glare() {
+    local name=reinvite_glare A=127.0.39.1 B=127.0.39.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/reinvite_glare_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/reinvite_glare_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK INVITE INVITE 491 ACK 491 ACK INVITE 200 ACK BYE 200'
+    expect_gap $name 'sip.Status-Code == 491' 'sip.Method == "INVITE" && sip.CSeq.seq == 3' 2.4 2.7
+    publish $name
+}
+
+# rtp_jitter: call_rtp's call, the caller's ~2 s of G.711 re-timed to
+# leave in clumps of four packets 1 ms apart every 120 ms: about 40 ms of
+# jitter (RFC 3550 section 6.4.1) in one direction.
+gen_rtp_jitter() {
+    local name=rtp_jitter A=127.0.40.1 B=127.0.40.2
+    prepare_audio
+    python3 - "$WORK/g711a_2s.pcap" "$WORK/g711a_2s_jitter.pcap" <<'PY'
+import struct, sys
+src, dst = sys.argv[1], sys.argv[2]
+data = bytearray(open(src, 'rb').read())
+assert data[:4] == b'\xd4\xc3\xb2\xa1', 'expected a little-endian microsecond pcap'
+off, i, t0 = 24, 0, None
+while off < len(data):
+    sec, usec, incl = struct.unpack_from('<IiI', data, off)
+    t = sec * 1000000 + usec
+    t0 = t if t0 is None else t0
+    g, k = divmod(i, 4)                        # clumps of four
+    t = t0 + g * 120000 + 90000 + k * 1000     # every 120 ms, 1 ms apart
+    struct.pack_into('<II', data, off, t // 1000000, t % 1000000)
+    off += 16 + incl
+    i += 1
+open(dst, 'wb').write(data)
+PY
+    rtp_call $name $A $B rtp_jitter_uac.xml call_rtp_uas.xml
+    echo "   RTP: $(rtp_streams $name | tr '\n' ';')"
+    publish $name
+}
+
+# fork_not_ended: a forked INVITE answered by both forks (200 from the
+# desk phone, tag A, then from the mobile, tag B), both ACKed; the caller
+# talks 3 s with the desk phone and BYEs only that dialog.
+gen_fork_not_ended() {
+    local name=fork_not_ended A=127.0.41.1 B=127.0.41.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/fork_not_ended_uas.xml" -key desk_ip 127.0.41.3 -key mobile_ip 127.0.41.4 -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/fork_not_ended_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 180 200 ACK 200 ACK BYE 200'
+    local tags
+    tags=$(tshark -r "$WORK/$name.pcap" -Y 'sip.Status-Code == 200 && sip.CSeq.method == "INVITE"' -T fields -e sip.to.tag 2>/dev/null | sort -u | grep -c . || true)
+    [ "$tags" = 2 ] || die "$name: expected 2xx with 2 To-tags, got $tags"
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -736,7 +920,9 @@ call_busy call_cancel call_503 bye_unanswered call_hold
 invite_407_proxy_auth forked_call b2bua_xcallid
 transfer_refer reinvite_rejected call_not_ended
 invite_no_ack_non2xx options_unanswered session_expired dns_failover
-session_refresh"
+session_refresh one_way_audio rtp_loss media_address_mismatch
+transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
+fork_not_ended"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
