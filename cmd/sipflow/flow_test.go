@@ -314,35 +314,6 @@ func TestFlowDamaged(t *testing.T) {
 	}
 }
 
-// TestFlowREADME: the ladders the README shows are what sipflow prints.
-func TestFlowREADME(t *testing.T) {
-	t.Setenv("COLUMNS", "")
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	block := regexp.MustCompile("(?s)```\n\\$ sipflow (flow [^\n]*)\n(.*?)```\n")
-	n := 0
-	for _, m := range block.FindAllStringSubmatch(string(readme), -1) {
-		n++
-		args := strings.Fields(m[1])
-		for i, a := range args {
-			if strings.HasPrefix(a, "testdata/") {
-				args[i] = repoTestdata(strings.TrimPrefix(a, "testdata/"))
-			}
-		}
-		// As a terminal shows it: the notes on stderr come before the
-		// ladder, which is written once the capture has been read.
-		out, errs, code := sipflow(t, nil, args...)
-		if code != 0 || errs+out != m[2] {
-			t.Errorf("README's %q differs from the output (exit %d):\n%s%s", m[1], code, errs, out)
-		}
-	}
-	if n < 2 {
-		t.Errorf("found %d flow examples in the README, want 2", n)
-	}
-}
-
 // TestRulesREADME: the README lists the rules as check --rules prints them.
 func TestRulesREADME(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
