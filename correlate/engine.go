@@ -49,6 +49,10 @@ type Options struct {
 	// Tombstone is how long a finished Call-ID is remembered so that late
 	// retransmissions are not taken for a new call (default 32 s, 64·T1).
 	Tombstone time.Duration
+	// KeepCopies reads every message, even one the capture seems to have
+	// recorded twice (CopyWindow): for messages that were read once
+	// already, such as an archive's, whose packets' IPv4 IDs are gone.
+	KeepCopies bool
 	// KeepRaw keeps the full text of every message (for ladders and the
 	// archive). Off, a call costs far less memory.
 	KeepRaw bool
@@ -658,6 +662,11 @@ func (leg *Leg) copyOf(m *Message) bool {
 	return false
 }
 
+// isCopy is copyOf unless Options.KeepCopies.
+func (c *Correlator) isCopy(leg *Leg, m *Message) bool {
+	return !c.opts.KeepCopies && leg.copyOf(m)
+}
+
 // maxCopyBack is how many of a leg's latest messages copyOf looks through.
 const maxCopyBack = 16
 
@@ -740,7 +749,7 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 			switch {
 			case tx.ACK == nil:
 				tx.ACK = m
-			case leg.copyOf(m):
+			case c.isCopy(leg, m):
 				return true
 			case sameHop(tx.ACK, m):
 				m.Retransmission = true
@@ -749,7 +758,7 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 		}
 		// ACK to a 2xx: a transaction of its own (§13.2.2.4).
 		if tx = leg.findTx("ACK", m.CSeq, branch, sentBy, m.FromTag); tx != nil {
-			if leg.copyOf(m) {
+			if c.isCopy(leg, m) {
 				return true
 			}
 			if sameHop(tx.Request, m) {
@@ -771,7 +780,7 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 			tx.Request = m
 			tx.Initial = m.ToTag == ""
 			tx.Requests = append(tx.Requests, m)
-		} else if leg.copyOf(m) {
+		} else if c.isCopy(leg, m) {
 			return true
 		} else if sameHop(tx.Request, m) {
 			m.Retransmission = true
@@ -812,7 +821,7 @@ func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) 
 			break
 		}
 	}
-	if m.Retransmission && leg.copyOf(m) {
+	if m.Retransmission && c.isCopy(leg, m) {
 		return true
 	}
 	tx.Responses = append(tx.Responses, m)

@@ -78,7 +78,8 @@ func (d *DB) Replay(ctx context.Context, c *Call, opts correlate.Options) (*corr
 
 	ropts := correlate.Options{
 		IdleTimeout: forever, CallTimeout: forever, Linger: forever, Tombstone: forever, Challenge: forever,
-		KeepRaw: opts.KeepRaw, KeepSDP: opts.KeepSDP || opts.KeepRaw || opts.Media,
+		KeepCopies: true, // the archive holds what the first reading kept, and no IPv4 IDs
+		KeepRaw:    opts.KeepRaw, KeepSDP: opts.KeepSDP || opts.KeepRaw || opts.Media,
 		Flows: opts.Flows,
 	}
 	if links != "" {

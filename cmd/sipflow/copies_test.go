@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 )
 
@@ -29,7 +31,7 @@ func TestCapturedTwice(t *testing.T) {
 		name := filepath.Base(f)
 		t.Run(name, func(t *testing.T) {
 			twice := filepath.Join(t.TempDir(), name)
-			writeTwice(t, f, twice, 30*time.Microsecond)
+			writeTwice(t, f, twice, 30*time.Microsecond, false)
 			for _, args := range [][]string{{"calls", "--all", "--json", "--no-rtp"}, {"check", "--json", "--no-rtp", "--fail-on", "error"}} {
 				want, _, _ := sipflow(t, nil, append(args, f)...)
 				got, errs, _ := sipflow(t, nil, append(args, twice)...)
@@ -66,8 +68,9 @@ func halvePacketNumbers(s string) string {
 }
 
 // writeTwice copies the pcap file src to dst, each packet followed by a
-// copy of itself stamped gap later.
-func writeTwice(t *testing.T, src, dst string, gap time.Duration) {
+// copy of itself stamped gap later; with newID, the copy of an IPv4 packet
+// over Ethernet gets another Identification, as a packet sent again would.
+func writeTwice(t *testing.T, src, dst string, gap time.Duration, newID bool) {
 	t.Helper()
 	in, err := os.Open(src)
 	if err != nil {
@@ -99,6 +102,10 @@ func writeTwice(t *testing.T, src, dst string, gap time.Duration) {
 			t.Fatal(err)
 		}
 		ci.Timestamp = ci.Timestamp.Add(gap)
+		if newID && r.LinkType() == layers.LinkTypeEthernet && len(data) >= 34 && data[12] == 0x08 && data[13] == 0x00 {
+			data = bytes.Clone(data)
+			data[18] ^= 0x80 // the IPv4 header's Identification, after the 14-byte Ethernet header
+		}
 		if err := w.WritePacket(ci, data); err != nil {
 			t.Fatal(err)
 		}
