@@ -368,23 +368,12 @@ func hasHeader(d *decode.Message, name string) bool {
 }
 
 // supportsTimer reports whether d lists the option tag "timer" in a
-// Supported header (RFC 4028 §3): its UAS may add a session timer.
+// Supported header (RFC 4028 §3): its UAS may add a session timer. decode
+// splits a list header's values, one Header each, trimmed.
 func supportsTimer(d *decode.Message) bool {
 	for i := range d.Headers {
-		h := &d.Headers[i]
-		if string(h.Name) != "supported" {
-			continue
-		}
-		for v := h.Value; len(v) > 0; {
-			tag := v
-			if i := bytes.IndexByte(v, ','); i >= 0 {
-				tag, v = v[:i], v[i+1:]
-			} else {
-				v = nil
-			}
-			if bytesEqualFold(bytes.TrimSpace(tag), "timer") {
-				return true
-			}
+		if h := &d.Headers[i]; string(h.Name) == "supported" && bytesEqualFold(h.Value, "timer") {
+			return true
 		}
 	}
 	return false

@@ -3,6 +3,7 @@ package correlate
 import (
 	"bytes"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/sipflow/sipflow/decode"
@@ -91,4 +92,41 @@ func FuzzParseSessionExpires(f *testing.F) {
 			t.Fatalf("parseSessionExpires(%q): refresher %q", v, r)
 		}
 	})
+}
+
+// FuzzSupportsTimer: for any Supported value without quotes, line breaks
+// or NULs, supportsTimer, on the parsed message, says whether one of its
+// comma-separated option tags is "timer" in any case, as a plain split of
+// the value does. (Every seed must parse: the property is checked.)
+func FuzzSupportsTimer(f *testing.F) {
+	for _, s := range []string{"timer", "100rel, timer", " TIMER ,path", "timers", "", ",,timer,,", "replaces;x=timer"} {
+		if _, err := supportedMessage(s); err != nil {
+			f.Fatalf("seed %q: %v", s, err)
+		}
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if strings.ContainsAny(v, "\"\r\n\x00") {
+			return
+		}
+		d, err := supportedMessage(v)
+		if err != nil {
+			return
+		}
+		want := false
+		for _, tag := range strings.Split(v, ",") {
+			want = want || strings.EqualFold(strings.TrimSpace(tag), "timer")
+		}
+		if got := supportsTimer(d); got != want {
+			t.Errorf("Supported: %q: supportsTimer %v, want %v", v, got, want)
+		}
+	})
+}
+
+// supportedMessage parses an INVITE whose Supported header is v.
+func supportedMessage(v string) (*decode.Message, error) {
+	raw := "INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n" +
+		"Supported: " + v + "\r\nContent-Length: 0\r\n\r\n"
+	d := new(decode.Message)
+	return d, decode.ParseSIP([]byte(raw), d)
 }
