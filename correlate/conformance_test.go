@@ -44,6 +44,21 @@ func eachTruth[T any](t *testing.T, shared string, fn func(truth *T)) {
 	}
 }
 
+// feedUpToDamage is feed for a capture that may be damaged: what comes
+// before the damage is analysed, as sipflow calls does. It returns the
+// calls and the correlator's counts.
+func feedUpToDamage(t *testing.T, path string) ([]*correlate.Call, correlate.Stats) {
+	t.Helper()
+	var calls []*correlate.Call
+	corr := correlate.New(correlate.Options{}, func(c *correlate.Call) { calls = append(calls, c) })
+	err := testfeed.Capture(path, corr.Advance, corr.Add, corr.AddDatagram)
+	if de := (*capture.DamageError)(nil); err != nil && !errors.As(err, &de) {
+		t.Fatal(err)
+	}
+	corr.Flush()
+	return calls, corr.Stats
+}
+
 type callTruth struct {
 	File string `json:"file"`
 	SIP  *struct {
@@ -202,18 +217,13 @@ func TestConformanceSngrep(t *testing.T) {
 		}
 		compared++
 		t.Run(truth.File, func(t *testing.T) {
-			// What comes before damage is analysed, as sipflow calls does.
 			legs := 0
-			corr := correlate.New(correlate.Options{}, func(c *correlate.Call) {
+			calls, _ := feedUpToDamage(t, filepath.Join(shared, "captures", "public", truth.File))
+			for _, c := range calls {
 				if c.Kind == correlate.KindCall {
 					legs += len(c.Legs)
 				}
-			})
-			err := testfeed.Capture(filepath.Join(shared, "captures", "public", truth.File), corr.Advance, corr.Add, corr.AddDatagram)
-			if de := (*capture.DamageError)(nil); err != nil && !errors.As(err, &de) {
-				t.Fatal(err)
 			}
-			corr.Flush()
 			want, why := truth.Sngrep.CallsOnly.DialogCount, "sngrep's count"
 			if d, ok := sngrepDiffs[truth.File]; ok {
 				want, why = d.legs, d.why
@@ -347,17 +357,12 @@ func TestConformanceRetransmissions(t *testing.T) {
 		}
 		compared++
 		t.Run(truth.File, func(t *testing.T) {
-			corr := correlate.New(correlate.Options{}, func(*correlate.Call) {})
-			err := testfeed.Capture(filepath.Join(shared, "captures", "public", truth.File), corr.Advance, corr.Add, corr.AddDatagram)
-			if de := (*capture.DamageError)(nil); err != nil && !errors.As(err, &de) {
-				t.Fatal(err)
-			}
-			corr.Flush()
+			_, stats := feedUpToDamage(t, filepath.Join(shared, "captures", "public", truth.File))
 			want, why := truth.SIP.Retransmissions, "tshark's count"
 			if d, ok := retransmissionDiffs[truth.File]; ok {
 				want, why = d.n, d.why
 			}
-			if got := corr.Stats.Retransmissions; got != want {
+			if got := stats.Retransmissions; got != want {
 				t.Errorf("%d retransmissions, want %d (%s); tshark marks %d resent", got, want, why, truth.SIP.Retransmissions)
 			}
 		})

@@ -312,7 +312,7 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 	}
 	m.hasSDP = d.SDP != nil
 	if m.Status >= 200 && m.Status < 300 && m.CSeqMethod == "INVITE" {
-		m.recordRoute = hasHeader(d, "record-route")
+		m.recordRoute = headerWith(d, "record-route", nil)
 	}
 	// Lean, only re-INVITE and UPDATE offers keep their SDP (hold and
 	// resume), and the offer and answer of a session with a timer (so that
@@ -323,12 +323,8 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 	if d.SDP != nil && (c.keepSDP || keepLeanSDP(d, l, m)) {
 		m.extra().sdpRaw = bytes.Clone(d.SDP)
 	}
-	if m.Method == "NOTIFY" {
-		for i := range d.Headers {
-			if h := &d.Headers[i]; string(h.Name) == "subscription-state" && hasPrefixFold(h.Value, "terminated") {
-				m.extra().terminated = true
-			}
-		}
+	if m.Method == "NOTIFY" && headerWith(d, "subscription-state", terminated) {
+		m.extra().terminated = true
 	}
 	if m.Method == "NOTIFY" && len(d.Body) > 0 && hasPrefixFold(d.ContentType, "message/sipfrag") {
 		line := d.Body
@@ -356,11 +352,13 @@ func keepLeanSDP(d *decode.Message, l *Leg, m *Message) bool {
 	return d.SessionExpires != nil
 }
 
-// hasHeader reports whether d has a header called name (canonical, lower
-// case) in its Headers list: one without a field of its own.
-func hasHeader(d *decode.Message, name string) bool {
+// headerWith reports whether one of d's Headers (those without a field of
+// their own) is called name (canonical, lower case) and has a value ok
+// accepts; a nil ok accepts any. decode splits a list header's values, one
+// Header each, trimmed.
+func headerWith(d *decode.Message, name string, ok func(value []byte) bool) bool {
 	for i := range d.Headers {
-		if string(d.Headers[i].Name) == name {
+		if h := &d.Headers[i]; string(h.Name) == name && (ok == nil || ok(h.Value)) {
 			return true
 		}
 	}
@@ -368,16 +366,14 @@ func hasHeader(d *decode.Message, name string) bool {
 }
 
 // supportsTimer reports whether d lists the option tag "timer" in a
-// Supported header (RFC 4028 §3): its UAS may add a session timer. decode
-// splits a list header's values, one Header each, trimmed.
-func supportsTimer(d *decode.Message) bool {
-	for i := range d.Headers {
-		if h := &d.Headers[i]; string(h.Name) == "supported" && bytesEqualFold(h.Value, "timer") {
-			return true
-		}
-	}
-	return false
-}
+// Supported header (RFC 4028 §3): its UAS may add a session timer.
+func supportsTimer(d *decode.Message) bool { return headerWith(d, "supported", isTimer) }
+
+func isTimer(v []byte) bool { return bytesEqualFold(v, "timer") }
+
+// terminated reports whether a Subscription-State value ends the
+// subscription (RFC 6665 §8.2.3).
+func terminated(v []byte) bool { return hasPrefixFold(v, "terminated") }
 
 // convertRare reads the fields of the headers decode keeps apart as rare.
 func convertRare(d *decode.Message, l *Leg, m *Message) {

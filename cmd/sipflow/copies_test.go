@@ -51,11 +51,12 @@ func TestCapturedTwice(t *testing.T) {
 // print: in details, in packets lists and as events' n.
 var packetNumber = regexp.MustCompile(`packets? \d+|"packets":\[[\d,]+\]|"n":\d+`)
 
+var digits = regexp.MustCompile(`\d+`)
+
 // halvePacketNumbers maps the packet numbers of a capture written by
 // writeTwice back to the original's: 2n-1 to n; a copy's, 2n, to
 // "COPY(2n)", which no expected output holds.
 func halvePacketNumbers(s string) string {
-	digits := regexp.MustCompile(`\d+`)
 	return packetNumber.ReplaceAllStringFunc(s, func(m string) string {
 		return digits.ReplaceAllStringFunc(m, func(d string) string {
 			n, _ := strconv.Atoi(d)

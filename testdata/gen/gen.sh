@@ -282,6 +282,20 @@ expect_no_icmp() {
     [ "$n" = 0 ] || die "$1: $n ICMP packets in the capture (a SIPp socket was closed too early?)"
 }
 
+# sipp_call NAME SECS A B UAC-SCENARIO UAS-SCENARIO [UAS-ARGS...]: the shape
+# of most scenarios: a SIPp UAS on B:5060 (with UAS-ARGS), a SIPp UAC on A
+# calling bob there, both killed after SECS, captured between A and B
+# (pair_filter).
+sipp_call() {
+    local name=$1 secs=$2 A=$3 B=$4 uac_scn=$5 uas_scn=$6
+    shift 6
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas $secs -sf "$SCN/$uas_scn" "$@" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac $secs $B:5060 -sf "$SCN/$uac_scn" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+}
+
 # pair_filter A B: tcpdump filter for traffic between hosts A and B on the SIP
 # port 5060 and the RTP range 16000-16010.
 pair_filter() {
@@ -319,11 +333,7 @@ PY
 gen_call_rtp() {
     local name=call_rtp A=127.0.10.1 B=127.0.10.2
     prepare_audio
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 20 -sf "$SCN/call_rtp_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 20 $B:5060 -sf "$SCN/call_rtp_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 20 $A $B call_rtp_uac.xml call_rtp_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
     local streams
     streams=$(tshark -r "$WORK/$name.pcap" -q -z rtp,streams 2>/dev/null | grep -c -E ' 0x[0-9A-F]+ +g711A ' || true)
@@ -388,11 +398,7 @@ gen_register_wrong_password() {
 # BYE, which the caller answers with 200.
 gen_invite_no_ack() {
     local name=invite_no_ack A=127.0.13.1 B=127.0.13.2
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 40 -sf "$SCN/invite_no_ack_uas.xml" -max_invite_retrans 10 -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 40 $B:5060 -sf "$SCN/invite_no_ack_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 40 $A $B invite_no_ack_uac.xml invite_no_ack_uas.xml -max_invite_retrans 10
     expect_seq $name 'INVITE 100 180 200( 200)+ BYE 200'
     publish $name
 }
@@ -437,11 +443,7 @@ gen_register_401_ignored() {
 # call_busy: INVITE/100/180, 486 Busy Here, ACK.
 gen_call_busy() {
     local name=call_busy A=127.0.17.1 B=127.0.17.2
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 20 -sf "$SCN/call_busy_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 20 $B:5060 -sf "$SCN/call_reject_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 20 $A $B call_reject_uac.xml call_busy_uas.xml
     expect_seq $name 'INVITE 100 180 486 ACK'
     publish $name
 }
@@ -449,11 +451,7 @@ gen_call_busy() {
 # call_cancel: INVITE/100/180, the caller cancels: CANCEL/200, 487/ACK.
 gen_call_cancel() {
     local name=call_cancel A=127.0.18.1 B=127.0.18.2
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 20 -sf "$SCN/call_cancel_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 20 $B:5060 -sf "$SCN/call_cancel_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 20 $A $B call_cancel_uac.xml call_cancel_uas.xml
     expect_seq $name 'INVITE 100 180 CANCEL 200 487 ACK'
     publish $name
 }
@@ -461,11 +459,7 @@ gen_call_cancel() {
 # call_503: INVITE/100, 503 Service Unavailable (Retry-After), ACK.
 gen_call_503() {
     local name=call_503 A=127.0.19.1 B=127.0.19.2
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 20 -sf "$SCN/call_503_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 20 $B:5060 -sf "$SCN/call_reject_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 20 $A $B call_reject_uac.xml call_503_uas.xml
     expect_seq $name 'INVITE 100 503 ACK'
     publish $name
 }
@@ -488,11 +482,7 @@ gen_bye_unanswered() {
 # re-INVITE a=sendrecv / 200 / ACK (resume), BYE / 200.
 gen_call_hold() {
     local name=call_hold A=127.0.21.1 B=127.0.21.2
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 20 -sf "$SCN/call_hold_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 20 $B:5060 -sf "$SCN/call_hold_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 20 $A $B call_hold_uac.xml call_hold_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK INVITE 200 ACK BYE 200'
     local dirs
     dirs=$(tshark -r "$WORK/$name.pcap" -Y sdp -T fields -e sdp.media_attr 2>/dev/null | grep -o -E 'send(recv|only)|recvonly|inactive' | xargs echo)
@@ -521,11 +511,7 @@ gen_invite_407_proxy_auth() {
 # and SDP.
 gen_forked_call() {
     local name=forked_call A=127.0.23.1 B=127.0.23.2
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 20 -sf "$SCN/forked_uas.xml" -key desk_ip 127.0.23.3 -key mobile_ip 127.0.23.4 -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 20 $B:5060 -sf "$SCN/forked_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 20 $A $B forked_uac.xml forked_uas.xml -key desk_ip 127.0.23.3 -key mobile_ip 127.0.23.4
     expect_seq $name 'INVITE 100 183 180 200 ACK BYE 200'
     local tags
     tags=$(tshark -r "$WORK/$name.pcap" -Y 'sip.Status-Code >= 180' -T fields -e sip.to.tag 2>/dev/null | uniq | wc -l)
@@ -572,11 +558,7 @@ gen_b2bua_xcallid() {
 # -> 200; bob hangs up: BYE / 200.  Alice never really calls carol.
 gen_transfer_refer() {
     local name=transfer_refer A=127.0.25.1 B=127.0.25.2 C=127.0.25.3
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 20 -sf "$SCN/transfer_refer_uas.xml" -key carol_uri "sip:carol@$C:5060" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 20 $B:5060 -sf "$SCN/transfer_refer_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 20 $A $B transfer_refer_uac.xml transfer_refer_uas.xml -key carol_uri "sip:carol@$C:5060"
     expect_seq $name 'INVITE 100 180 200 ACK REFER 202 NOTIFY 200 NOTIFY 200 BYE 200'
     expect_callids $name 1
     local v
@@ -595,11 +577,7 @@ gen_transfer_refer() {
 # Acceptable Here / ACK (same branch), the call goes on, BYE / 200.
 gen_reinvite_rejected() {
     local name=reinvite_rejected A=127.0.26.1 B=127.0.26.2
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 20 -sf "$SCN/reinvite_rejected_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 20 $B:5060 -sf "$SCN/reinvite_rejected_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 20 $A $B reinvite_rejected_uac.xml reinvite_rejected_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK INVITE 488 ACK BYE 200'
     expect_callids $name 1
     local v
@@ -689,11 +667,7 @@ gen_options_unanswered() {
 # would expire.  About 92 s long.
 gen_session_expired() {
     local name=session_expired A=127.0.30.1 B=127.0.30.2
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 110 -sf "$SCN/session_expired_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 110 $B:5060 -sf "$SCN/session_expired_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 110 $A $B session_expired_uac.xml session_expired_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK UPDATE 200 BYE 200'
     expect_gap $name 'sip.Method == "ACK"' 'sip.Method == "UPDATE"' 29.5 31
     expect_gap $name 'sip.Method == "UPDATE"' 'sip.Method == "BYE"' 59.5 61
@@ -729,11 +703,7 @@ gen_dns_failover() {
 # finding.  About 51 s long.
 gen_session_refresh() {
     local name=session_refresh A=127.0.32.1 B=127.0.32.2
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 80 -sf "$SCN/session_refresh_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 80 $B:5060 -sf "$SCN/session_refresh_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 80 $A $B session_refresh_uac.xml session_refresh_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK BYE 200'
     expect_gap $name 'sip.CSeq.method == "ACK" && sip.CSeq.seq == 1' 'sip.Method == "INVITE" && sip.CSeq.seq == 2' 44.5 46
     publish $name
@@ -744,11 +714,7 @@ gen_session_refresh() {
 rtp_call() {
     local name=$1 A=$2 B=$3 uac_scn=$4 uas_scn=$5
     prepare_audio
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 20 -sf "$SCN/$uas_scn" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 20 $B:5060 -sf "$SCN/$uac_scn" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 20 $A $B $uac_scn $uas_scn
     expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
 }
 
@@ -803,11 +769,7 @@ gen_media_address_mismatch() {
 # "SIP/2.0 486 Busy Here" (subscription terminated); bob hangs up.
 gen_transfer_failed() {
     local name=transfer_failed A=127.0.36.1 B=127.0.36.2 C=127.0.36.3 v
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 20 -sf "$SCN/transfer_refer_uas.xml" -key carol_uri "sip:carol@$C:5060" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 20 $B:5060 -sf "$SCN/transfer_failed_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 20 $A $B transfer_failed_uac.xml transfer_refer_uas.xml -key carol_uri "sip:carol@$C:5060"
     expect_seq $name 'INVITE 100 180 200 ACK REFER 202 NOTIFY 200 NOTIFY 200 BYE 200'
     v=$(tshark -r "$WORK/$name.pcap" -Y "sip.Method == \"NOTIFY\" && ip.src == $A" -T fields -e sipfrag.line 2>/dev/null | xargs -d '\n' printf '%s; ')
     [ "$v" = "SIP/2.0 100 Trying; SIP/2.0 486 Busy Here; " ] || die "$name: NOTIFY sipfrag bodies [$v]"
@@ -857,11 +819,7 @@ gen_no_rtp() {
 # not; alice hangs up: BYE / 200.
 gen_reinvite_glare() {
     local name=reinvite_glare A=127.0.39.1 B=127.0.39.2
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 20 -sf "$SCN/reinvite_glare_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 20 $B:5060 -sf "$SCN/reinvite_glare_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 20 $A $B reinvite_glare_uac.xml reinvite_glare_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK INVITE INVITE 491 ACK 491 ACK INVITE 200 ACK BYE 200'
     expect_gap $name 'sip.Status-Code == 491' 'sip.Method == "INVITE" && sip.CSeq.seq == 3' 2.4 2.7
     publish $name
@@ -900,11 +858,7 @@ PY
 # talks 3 s with the desk phone and BYEs only that dialog.
 gen_fork_not_ended() {
     local name=fork_not_ended A=127.0.41.1 B=127.0.41.2
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 20 -sf "$SCN/fork_not_ended_uas.xml" -key desk_ip 127.0.41.3 -key mobile_ip 127.0.41.4 -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 20 $B:5060 -sf "$SCN/fork_not_ended_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 20 $A $B fork_not_ended_uac.xml fork_not_ended_uas.xml -key desk_ip 127.0.41.3 -key mobile_ip 127.0.41.4
     expect_seq $name 'INVITE 180 200 ACK 200 ACK BYE 200'
     local tags
     tags=$(tshark -r "$WORK/$name.pcap" -Y 'sip.Status-Code == 200 && sip.CSeq.method == "INVITE"' -T fields -e sip.to.tag 2>/dev/null | sort -u | grep -c . || true)
