@@ -28,7 +28,9 @@ type State string
 
 // States. Calls: answered, completed, cancelled, rejected, failed,
 // unanswered, in-progress. Registrations: registered, failed, unanswered.
-// Other kinds use completed (2xx), rejected, failed and unanswered.
+// Subscriptions: subscribed, expired (StateSubscribed, StateExpired),
+// completed, and the others'. Other kinds use completed (2xx), rejected,
+// failed and unanswered.
 const (
 	StateAnswered   State = "answered"    // 2xx, and no BYE before the capture (or idle timeout) ended
 	StateCompleted  State = "completed"   // ended by a BYE

@@ -73,6 +73,7 @@ var Rules = []struct {
 	{"not-ended", "info", "an answered call had no BYE before the capture ended (or before a timeout finished it)"},
 	{"invite-not-captured", "info", "the call's INVITE is not in the capture: it began before the capture, or its packet was lost"},
 	{"register-failed", "error", "a REGISTER was finally rejected"},
+	{"subscription-expired", "warning", "a subscription (SUBSCRIBE, RFC 6665) lapsed: not refreshed before it expired (the notifier said so, reason timeout, or nothing was seen after its expiry)"},
 	{"one-way-audio", "error", "RTP flowed one way only, or one direction stopped while the call was up"},
 	{"no-rtp", "error", "an answered call with agreed SDP carried no RTP at all (info when the capture has no RTP anywhere)"},
 	{"rtp-loss", "warning/error", "an RTP stream lost more than 1% of its packets (error above 5%)"},
@@ -86,6 +87,7 @@ var checks = []check{
 	checkMissingACK, checkMissingACKNon2xx, checkUnansweredInvite, checkUnansweredChallenge, checkAuthFailed,
 	checkRetransmissions, checkNoByeResponse, checkUnansweredRequest, checkCallFailed, checkReinviteFailed,
 	checkSessionExpired, checkTransferFailed, checkForkNotEnded, checkNotEnded, checkInviteNotCaptured, checkRegisterFailed,
+	checkSubscriptionExpired,
 }
 
 // runChecks runs every signalling check on a finished call.

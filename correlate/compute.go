@@ -135,6 +135,9 @@ func computeState(c *Call) {
 			}
 		}
 		computeSimple(c, txs, StateCompleted)
+		if c.Kind == KindSubscription && c.State == StateCompleted {
+			settleSubscription(c, l)
+		}
 	}
 }
 

@@ -622,7 +622,7 @@ func (c *Correlator) place(leg *Leg, m *Message, branch, sentBy []byte) bool {
 	// refused, ended or never made (a PUBLISH, an unsolicited NOTIFY) is
 	// done once nothing is pending. Only INVITEs open dialogs, so a
 	// subscription leg has none; one whose Call-ID INVITEs is a call now.
-	leg.active = leg.Kind == KindSubscription && leg.subscribed()
+	leg.active = leg.Kind == KindSubscription && leg.subscription().active
 	leg.terminal = leg.pending <= 0 && leg.openDialogs <= 0 && !leg.active
 	return false
 }
@@ -669,33 +669,6 @@ func (c *Correlator) isCopy(leg *Leg, m *Message) bool {
 
 // maxCopyBack is how many of a leg's latest messages copyOf looks through.
 const maxCopyBack = 16
-
-// subscribed reports whether l's subscription is in force after its
-// messages so far (RFC 6665): a SUBSCRIBE answered 2xx with an Expires
-// other than 0, or a NOTIFY in the dialog (its SUBSCRIBE was not
-// captured), starts or keeps one; a SUBSCRIBE refused, an Expires of 0,
-// or a NOTIFY whose Subscription-State is terminated ends it.
-func (l *Leg) subscribed() bool {
-	active := false
-	for _, tx := range l.Transactions {
-		switch {
-		case tx.Method == "SUBSCRIBE" && tx.Final != nil:
-			switch st := tx.Final.Status; {
-			case st >= 200 && st < 300:
-				exp := tx.Final.Expires()
-				if exp < 0 && tx.Request != nil {
-					exp = tx.Request.Expires()
-				}
-				active = exp != 0
-			case st >= 300: // a challenge too: its retry, on the challenge list, settles it
-				active = false
-			}
-		case tx.Method == "NOTIFY" && tx.Request != nil:
-			active = !tx.Request.endsSubscription() && (active || tx.Request.ToTag != "")
-		}
-	}
-	return active
-}
 
 func sameHop(a, b *Message) bool { return a != nil && a.Src == b.Src && a.Dst == b.Dst }
 

@@ -52,15 +52,20 @@ type Message struct {
 type messageExt struct {
 	encap, reasonHeader, event, referTo, sipfrag string
 	expires                                      int
-	terminated                                   bool // a NOTIFY's Subscription-State is terminated (RFC 6665 §8.2.3)
-	raw, sdpRaw                                  []byte
-	sdp                                          *SDP
-	parts                                        []int
+	// A NOTIFY's Subscription-State (RFC 6665 §8.2.3): terminated, its
+	// reason parameter (lower case) when it is, and its expires parameter
+	// in seconds (-1 when absent).
+	terminated  bool
+	subReason   string
+	subExpires  int
+	raw, sdpRaw []byte
+	sdp         *SDP
+	parts       []int
 }
 
 func (m *Message) extra() *messageExt {
 	if m.ext == nil {
-		m.ext = &messageExt{expires: -1}
+		m.ext = &messageExt{expires: -1, subExpires: -1}
 	}
 	return m.ext
 }
@@ -116,6 +121,17 @@ func (m *Message) Expires() int {
 // endsSubscription reports whether m is a NOTIFY whose Subscription-State
 // is terminated: the subscription is over.
 func (m *Message) endsSubscription() bool { return m.ext != nil && m.ext.terminated }
+
+// subscriptionState returns what a NOTIFY's Subscription-State says
+// beyond terminated: the reason it was terminated for ("" when none was
+// given) and how many seconds an active or pending subscription has left
+// (-1 when not said).
+func (m *Message) subscriptionState() (reason string, expires int) {
+	if m.ext == nil {
+		return "", -1
+	}
+	return m.ext.subReason, m.ext.subExpires
+}
 
 // Raw is the full message text when Options.KeepRaw was set, else nil.
 func (m *Message) Raw() []byte {
@@ -323,8 +339,14 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 	if d.SDP != nil && (c.keepSDP || keepLeanSDP(d, l, m)) {
 		m.extra().sdpRaw = bytes.Clone(d.SDP)
 	}
-	if m.Method == "NOTIFY" && headerWith(d, "subscription-state", terminated) {
-		m.extra().terminated = true
+	if m.Method == "NOTIFY" {
+		for i := range d.Headers {
+			if h := &d.Headers[i]; string(h.Name) == "subscription-state" {
+				e := m.extra()
+				e.terminated, e.subReason, e.subExpires = parseSubscriptionState(h.Value)
+				break
+			}
+		}
 	}
 	if m.Method == "NOTIFY" && len(d.Body) > 0 && hasPrefixFold(d.ContentType, "message/sipfrag") {
 		line := d.Body
@@ -371,9 +393,29 @@ func supportsTimer(d *decode.Message) bool { return headerWith(d, "supported", i
 
 func isTimer(v []byte) bool { return bytesEqualFold(v, "timer") }
 
-// terminated reports whether a Subscription-State value ends the
-// subscription (RFC 6665 §8.2.3).
-func terminated(v []byte) bool { return hasPrefixFold(v, "terminated") }
+// parseSubscriptionState reads a Subscription-State value (RFC 6665
+// §8.2.3: a state, then parameters): whether the state is terminated, the
+// reason parameter in lower case, and the expires parameter (-1 when
+// absent or not a number; one of more than ten digits is read to its
+// tenth).
+func parseSubscriptionState(v []byte) (terminated bool, reason string, expires int) {
+	expires = -1
+	state, params, _ := bytes.Cut(v, []byte{';'})
+	terminated = bytesEqualFold(bytes.TrimSpace(state), "terminated")
+	for len(params) > 0 {
+		var p []byte
+		p, params, _ = bytes.Cut(params, []byte{';'})
+		name, val, _ := bytes.Cut(p, []byte{'='})
+		name, val = bytes.TrimSpace(name), bytes.TrimSpace(val)
+		switch {
+		case bytesEqualFold(name, "reason"):
+			reason = strings.ToLower(string(val))
+		case bytesEqualFold(name, "expires"):
+			expires = atoi(val)
+		}
+	}
+	return terminated, reason, expires
+}
 
 // convertRare reads the fields of the headers decode keeps apart as rare.
 func convertRare(d *decode.Message, l *Leg, m *Message) {

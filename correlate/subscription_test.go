@@ -1,6 +1,8 @@
 package correlate_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,8 +32,8 @@ tick 2400
 3000.1 b>a 200 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_3600
 tick 3100
 `, func(c *correlate.Call) bool {
-			return c.Kind == correlate.KindSubscription && c.NumMessages == 8 && c.State == correlate.StateCompleted
-		}, "want one subscription of 8 messages"},
+			return c.Kind == correlate.KindSubscription && c.NumMessages == 8 && c.State == correlate.StateSubscribed
+		}, "want one subscription of 8 messages, in force when the capture ended"},
 		// Mid-subscription: only the NOTIFYs were captured.
 		{"NotifiesOnly", `
 0.0 b>a NOTIFY 1/NOTIFY ft=callee tt=caller hdr=Event:_dialog hdr=Subscription-State:_active
@@ -60,8 +62,9 @@ tick 700
 20.1 a>b 200 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2
 tick 53
 tick 700
-`, func(c *correlate.Call) bool { return c.NumMessages == 6 && lasted(c) < 60*time.Second },
-			"want 6 messages, finished about 32 s after the terminating NOTIFY"},
+`, func(c *correlate.Call) bool {
+			return c.NumMessages == 6 && lasted(c) < 60*time.Second && c.State == correlate.StateCompleted && c.Reason == "noresource"
+		}, "want 6 messages, finished about 32 s after the terminating NOTIFY, completed (noresource)"},
 		// A refresh refused (the notifier lost the subscription): over.
 		{"RefreshRefused", `
 0.0 a>b SUBSCRIBE 1/SUBSCRIBE hdr=Event:_dialog hdr=Expires:_3600
@@ -92,7 +95,141 @@ tick 800
 30.1 b>a 200 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_0
 tick 63
 tick 700
-`, func(c *correlate.Call) bool { return c.NumMessages == 4 && lasted(c) < 80*time.Second },
-			"want 4 messages, finished about 32 s after the unsubscribe"},
+`, func(c *correlate.Call) bool {
+			return c.NumMessages == 4 && lasted(c) < 80*time.Second && c.State == correlate.StateCompleted
+		}, "want 4 messages, finished about 32 s after the unsubscribe, completed"},
+	})
+}
+
+// TestSubscriptionExpiry: a subscription lapses when no refresh comes
+// before the expiry its last 2xx or NOTIFY gave (RFC 6665 §4.1.2.2): the
+// notifier says so (terminated, reason timeout), or the capture goes on
+// past it (graceAfter, 4 s) with nothing said. Either is expired, with a
+// subscription-expired finding; one still in force is subscribed.
+func TestSubscriptionExpiry(t *testing.T) {
+	const start = `
+0.0 a>b SUBSCRIBE 1/SUBSCRIBE hdr=Event:_presence hdr=Expires:_600
+0.1 b>a 200 1/SUBSCRIBE tt=callee hdr=Expires:_600
+0.2 b>a NOTIFY 1/NOTIFY ft=callee tt=caller br=z9hG4bKn1 hdr=Subscription-State:_active;expires=600
+0.3 a>b 200 1/NOTIFY ft=callee tt=caller br=z9hG4bKn1
+`
+	expired := func(packets []int, detail string) func(c *correlate.Call) bool {
+		return func(c *correlate.Call) bool {
+			if c.State != correlate.StateExpired || len(c.Findings) != 1 {
+				return false
+			}
+			f := c.Findings[0]
+			return f.Rule == "subscription-expired" && f.Severity == correlate.Warning && fmt.Sprint(f.Packets) == fmt.Sprint(packets) &&
+				strings.Contains(f.Detail, detail)
+		}
+	}
+	subscribed := func(c *correlate.Call) bool { return c.State == correlate.StateSubscribed && len(c.Findings) == 0 }
+	runScriptCases(t, []scriptCase{
+		{"Lapsed", start + "tick 700\n", expired([]int{3, 4},
+			"the subscription to presence events expired, 600 s after NOTIFY (packet 3): neither a refresh nor a NOTIFY ending it was captured, though the capture went on 1m40s past its expiry"),
+			"want expired, from the NOTIFY's expires"},
+		{"NotYetExpired", start + "tick 590\n", subscribed, "want subscribed"},
+		// Within graceAfter of the expiry: a notifier's NOTIFY may be on its way.
+		{"JustExpired", start + "tick 603\n", subscribed, "want subscribed, 3 s after the expiry"},
+		{"PastGrace", start + "tick 605\n", expired([]int{3, 4}, "went on 5s past"), "want expired, 5 s after the expiry"},
+		{"Refreshed", start + `
+500 a>b SUBSCRIBE 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_600
+500.1 b>a 200 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_600
+tick 1000
+`, subscribed, "want subscribed: the refresh at 500 s keeps it to 1100 s"},
+		// The latest word counts, a shorter one too: the refresh's 200
+		// grants 60 s.
+		{"RefreshShortened", start + `
+30 a>b SUBSCRIBE 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_600
+30.1 b>a 200 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_60
+tick 100
+`, expired([]int{6}, "expired, 60 s after 200 Reason to SUBSCRIBE (packet 6)"), "want expired at 90 s"},
+		// A NOTIFY's expires moves the expiry on.
+		{"NotifyExtends", `
+0.0 a>b SUBSCRIBE 1/SUBSCRIBE hdr=Event:_dialog hdr=Expires:_60
+0.1 b>a 200 1/SUBSCRIBE tt=callee hdr=Expires:_60
+50 b>a NOTIFY 1/NOTIFY ft=callee tt=caller br=z9hG4bKn1 hdr=Subscription-State:_active;expires=100
+50.1 a>b 200 1/NOTIFY ft=callee tt=caller br=z9hG4bKn1
+tick 120
+`, subscribed, "want subscribed: the NOTIFY at 50 s gives 100 s more"},
+		// The 200 says nothing: the SUBSCRIBE's Expires holds
+		// (RFC 6665 §4.1.2.1 wants it in the 200; not every notifier
+		// puts it there).
+		{"ExpiresFromRequest", `
+0.0 a>b SUBSCRIBE 1/SUBSCRIBE hdr=Event:_dialog hdr=Expires:_600
+0.1 b>a 200 1/SUBSCRIBE tt=callee
+tick 700
+`, expired([]int{2}, "expired, 600 s after 200 Reason to SUBSCRIBE (packet 2)"), "want expired at 600 s"},
+		// An active NOTIFY's expires=0 says nothing usable.
+		{"ActiveExpiresZero", start + `
+10 b>a NOTIFY 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2 hdr=Subscription-State:_active;expires=0
+10.1 a>b 200 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2
+tick 100
+`, subscribed, "want subscribed: the 600 s of the first NOTIFY hold"},
+		// No Expires anywhere: the expiry is not known, nothing is said.
+		{"NoExpires", `
+0.0 a>b SUBSCRIBE 1/SUBSCRIBE hdr=Event:_dialog
+0.1 b>a 200 1/SUBSCRIBE tt=callee
+0.2 b>a NOTIFY 1/NOTIFY ft=callee tt=caller br=z9hG4bKn1 hdr=Subscription-State:_active
+0.3 a>b 200 1/NOTIFY ft=callee tt=caller br=z9hG4bKn1
+tick 5000
+`, subscribed, "want subscribed"},
+		{"TimeoutNotify", start + `
+600.5 b>a NOTIFY 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2 hdr=Subscription-State:_terminated;reason=timeout
+600.6 a>b 200 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2
+tick 700
+`, expired([]int{5, 3}, "the notifier ended the subscription to presence events (NOTIFY, packet 5: terminated, reason timeout): the subscriber did not refresh it before it expired, 600 s after NOTIFY (packet 3)"),
+			"want expired, as the notifier said"},
+		// Some notifiers confirm an unsubscribe with reason timeout: no
+		// lapse, the subscriber ended it.
+		{"UnsubscribeConfirmedWithTimeout", start + `
+300 a>b SUBSCRIBE 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_0
+300.1 b>a 200 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_0
+300.2 b>a NOTIFY 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2 hdr=Subscription-State:_terminated;reason=timeout
+300.3 a>b 200 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2
+tick 700
+`, func(c *correlate.Call) bool {
+			return c.State == correlate.StateCompleted && c.Reason == "" && len(c.Findings) == 0
+		}, "want completed, no finding"},
+		// The same, with the unsubscribe just before the expiry.
+		{"UnsubscribedJustBeforeExpiry", start + `
+598 a>b SUBSCRIBE 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_0
+598.1 b>a 200 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_0
+598.2 b>a NOTIFY 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2 hdr=Subscription-State:_terminated;reason=timeout
+598.3 a>b 200 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2
+tick 700
+`, func(c *correlate.Call) bool {
+			return c.State == correlate.StateCompleted && len(c.Findings) == 0
+		}, "want completed, no finding"},
+		// A timeout the notifier declares long before the expiry it gave
+		// is not the subscriber's lapse.
+		{"TimeoutBeforeExpiry", start + `
+100 b>a NOTIFY 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2 hdr=Subscription-State:_terminated;reason=timeout
+100.1 a>b 200 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2
+tick 700
+`, func(c *correlate.Call) bool {
+			return c.State == correlate.StateCompleted && c.Reason == "timeout" && len(c.Findings) == 0
+		}, "want completed (timeout), no finding"},
+		// Ended for another reason: completed, and Reason says why.
+		{"Deactivated", start + `
+300 b>a NOTIFY 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2 hdr=Subscription-State:_terminated;reason=deactivated
+300.1 a>b 200 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2
+tick 700
+`, func(c *correlate.Call) bool {
+			return c.State == correlate.StateCompleted && c.Reason == "deactivated" && len(c.Findings) == 0
+		}, "want completed (deactivated)"},
+		// Subscribed again after a timeout: the new subscription counts.
+		{"ResubscribedAfterTimeout", start + `
+600.5 b>a NOTIFY 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2 hdr=Subscription-State:_terminated;reason=timeout
+600.6 a>b 200 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2
+601 a>b SUBSCRIBE 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_600
+601.1 b>a 200 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_600
+tick 700
+`, subscribed, "want subscribed"},
+		// Left to lapse, then two hours without a message: finished by the
+		// call timeout, expired.
+		{"FinishedByCallTimeout", start + "tick 3600\ntick 7300\ntick 7400\n", func(c *correlate.Call) bool {
+			return c.State == correlate.StateExpired && c.CaptureEnd.Sub(c.Start) < 7400*time.Second
+		}, "want expired, finished by the call timeout"},
 	})
 }

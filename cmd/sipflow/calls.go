@@ -37,7 +37,9 @@ final status, post-dial delay, duration, message count and findings count.
 States: answered (2xx, not ended), completed (ended by BYE), cancelled,
 rejected (4xx-6xx from the far end), failed (408, 5xx, unanswered challenge),
 unanswered (no final response), in-progress (the capture ended first);
-registrations: registered, failed, unanswered.
+registrations: registered, failed, unanswered; subscriptions: subscribed (in
+force), expired (lapsed without a refresh), completed (ended), rejected,
+failed, unanswered.
 
 By default only INVITE calls are listed; --all adds registrations,
 subscriptions, OPTIONS pings, MESSAGEs and other requests. Rows come in the
@@ -313,11 +315,11 @@ func severityStyles(r *lipgloss.Renderer) map[correlate.Severity]lipgloss.Style 
 
 func stateStyle(r *lipgloss.Renderer, s correlate.State) lipgloss.Style {
 	switch s {
-	case correlate.StateCompleted, correlate.StateRegistered, correlate.StateAnswered:
+	case correlate.StateCompleted, correlate.StateRegistered, correlate.StateAnswered, correlate.StateSubscribed:
 		return r.NewStyle().Foreground(lipgloss.Color("10"))
 	case correlate.StateFailed, correlate.StateUnanswered:
 		return r.NewStyle().Foreground(lipgloss.Color("9"))
-	case correlate.StateRejected, correlate.StateCancelled:
+	case correlate.StateRejected, correlate.StateCancelled, correlate.StateExpired:
 		return r.NewStyle().Foreground(lipgloss.Color("11"))
 	}
 	return r.NewStyle()

@@ -52,6 +52,7 @@ var expectedFindings = map[string]struct {
 	"reinvite_glare.pcap":          {"completed", "", []string{"reinvite-failed", "reinvite-glare"}},
 	"rtp_jitter.pcap":              {"completed", "basic-call", []string{"rtp-jitter"}},
 	"fork_not_ended.pcap":          {"completed", "", []string{"fork-not-ended"}},
+	"subscription_expired.pcap":    {"expired", "", []string{"subscription-expired"}},
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

@@ -866,6 +866,36 @@ gen_fork_not_ended() {
     publish $name
 }
 
+# subscription_expired: three presence subscriptions (RFC 6665) in one
+# capture, each granted 2 s: A subscribes to B and does not refresh, and B
+# ends the lapsed subscription (NOTIFY terminated;reason=timeout); C
+# subscribes to D and does not refresh, and D says nothing; E subscribes to
+# F, refreshes after 1 s and unsubscribes 1 s later, which F confirms with
+# reason=timeout, as some notifiers do.  An OPTIONS ping from C to D 10 s
+# after D's last message shows the capture going on past the silent
+# expiry.
+gen_subscription_expired() {
+    local name=subscription_expired A=127.0.42.1 B=127.0.42.2 C=127.0.42.3 D=127.0.42.4 E=127.0.42.5 F=127.0.42.6 t0
+    capture_start $name "((host $A and host $B) or (host $C and host $D) or (host $E and host $F)) and port 5060"
+    uas $name.uas1 20 -sf "$SCN/subscribe_timeout_uas.xml" -i $B -p 5060 -bind_local -m 1
+    uac $name.uac1 20 $B:5060 -sf "$SCN/subscribe_uac.xml" -s bob -i $A -p 5060 -bind_local -m 1
+    wait_bg "$UAS_PID" $name.uas1
+    uas $name.uas2 20 -sf "$SCN/subscribe_silent_uas.xml" -i $D -p 5060 -bind_local -m 1
+    t0=$(now_ms)
+    uac $name.uac2 20 $D:5060 -sf "$SCN/subscribe_uac.xml" -default_behaviors -bye -s dave -i $C -p 5060 -bind_local -m 1
+    wait_bg "$UAS_PID" $name.uas2
+    uas $name.uas3 20 -sf "$SCN/subscribe_refresh_uas.xml" -i $F -p 5060 -bind_local -m 1
+    uac $name.uac3 20 $F:5060 -sf "$SCN/subscribe_refresh_uac.xml" -s frank -i $E -p 5060 -bind_local -m 1
+    wait_bg "$UAS_PID" $name.uas3
+    options_ping $name $C $D "$t0" 10000
+    capture_stop
+    expect_seq $name 'SUBSCRIBE 200 NOTIFY 200 NOTIFY 200 SUBSCRIBE 200 NOTIFY 200 SUBSCRIBE 200 NOTIFY 200 SUBSCRIBE 200 NOTIFY 200 SUBSCRIBE 200 NOTIFY 200 OPTIONS 200'
+    expect_callids $name 4
+    expect_gap $name 'sip.Method == "NOTIFY" && sip.Subscription-State contains "active"' 'sip.Method == "NOTIFY" && sip.Subscription-State contains "terminated"' 1.9 2.5
+    expect_gap $name "sip.Method == \"SUBSCRIBE\" && ip.src == $C" "sip.Method == \"OPTIONS\"" 9 11
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -876,7 +906,7 @@ transfer_refer reinvite_rejected call_not_ended
 invite_no_ack_non2xx options_unanswered session_expired dns_failover
 session_refresh one_way_audio rtp_loss media_address_mismatch
 transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
-fork_not_ended"
+fork_not_ended subscription_expired"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
