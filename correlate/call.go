@@ -27,7 +27,8 @@ const (
 type State string
 
 // States. Calls: answered, completed, cancelled, rejected, failed,
-// unanswered, in-progress. Registrations: registered, failed, unanswered.
+// unanswered, in-progress. Registrations: registered, unregistered,
+// failed, unanswered.
 // Subscriptions: subscribed, expired (StateSubscribed, StateExpired),
 // completed, and the others'. Other kinds use completed (2xx), rejected,
 // failed and unanswered.
@@ -40,6 +41,9 @@ const (
 	StateUnanswered State = "unanswered"  // no final response at all, and the capture went on long enough to know
 	StateInProgress State = "in-progress" // no final response yet when the capture ended
 	StateRegistered State = "registered"
+	// StateUnregistered: a registration whose last REGISTER answered 2xx
+	// removed its bindings (Expires 0, or Contact: *).
+	StateUnregistered State = "unregistered"
 )
 
 // Transaction is one SIP transaction (RFC 3261 §17): a request, its

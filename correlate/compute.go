@@ -127,6 +127,9 @@ func computeState(c *Call) {
 		var buf [4]*Transaction
 		txs := initialTxs(l, "REGISTER", buf[:])
 		computeSimple(c, txs, StateRegistered)
+		if last := lastFinal(txs); c.State == StateRegistered && last.Request != nil && last.Request.unregister {
+			c.State = StateUnregistered // its last successful REGISTER removed its bindings
+		}
 	default:
 		var txs []*Transaction
 		for _, tx := range l.Transactions {

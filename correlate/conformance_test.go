@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -369,5 +370,63 @@ func TestConformanceRetransmissions(t *testing.T) {
 	})
 	if compared < 50 {
 		t.Errorf("only %d captures have SIP in their truth: the truth files changed?", compared)
+	}
+}
+
+// unregistered lists, per public capture, the registrations (Call-ID
+// prefixes) whose last REGISTER answered 2xx removed its binding: every
+// one whose last REGISTER tshark shows as "(remove 1 binding)" (`tshark
+// -r F -Y 'sip.Method == "REGISTER" && sip.Call-ID == "ID"'`), and no
+// other. Eight of these Call-IDs registered first, in a record of their
+// own: a REGISTER 32 s after the last one's answer starts a new record.
+var unregistered = map[string][]string{
+	"Laborator09/sip.pcap":                             {"b99d39f2-9bcf-73"},
+	"arkime/gtp-iphone.pcap":                           {"5PC5dBCGDQ0csFmF"},
+	"sip_captures/private-test-sip-2.pcapng":           {"d11eefa7027fbfba"},
+	"sip_captures/private-test-sip.pcapng":             {"86dd76bbcbe051d8", "zQuiBqjigUfXc3Xp"},
+	"sip_captures/sip-cme-zoiper-register.pcapng":      {"YzlhN2E0YTU5MmUy"},
+	"sip_captures/sip-flow-private-2.pcapng":           {"503770686", "ODRjNzZiZTQyNTRk"},
+	"sip_captures/sip-flow-private-3.pcapng":           {"1077245679", "OThkMzYzYzZkMmRk"},
+	"sip_captures/sip-flow-private.pcapng":             {"3f0e33de43d461ec", "872698126"},
+	"sip_captures/sip-register-ok-unregister-2.pcapng": {"MzlhNDk0Nzg0MjE0"},
+	"sip_captures/sip-register-ok-unregister.pcapng":   {"Nzc0ODMyZDQ1Nzg4"},
+	"sip_captures/sip-register-to-repo-proxy.pcapng":   {"MzQzNmJkNTM5Mjc4", "NTgzMWE4ZmNjOWJm", "NWE1MGU2YTNlYjI2", "NjRkOThhZGYxMjc2"},
+	"sip_captures/sip-rem-register.pcapng":             {"1077245679"},
+	"sip_captures/voip1b.pcapng":                       {"1790669702"},
+}
+
+// TestConformanceUnregistered: a registration is unregistered exactly
+// when its last REGISTER answered 2xx removed its binding, as tshark
+// shows it (unregistered).
+func TestConformanceUnregistered(t *testing.T) {
+	shared := sharedDir(t)
+	seen := map[string]bool{}
+	eachTruth(t, shared, func(truth *callTruth) {
+		if truth.SIP == nil || truth.SIP.CallIDs == 0 {
+			return
+		}
+		seen[truth.File] = true
+		t.Run(truth.File, func(t *testing.T) {
+			calls, _ := feedUpToDamage(t, filepath.Join(shared, "captures", "public", truth.File))
+			var got []string
+			for _, c := range calls {
+				if c.Kind == correlate.KindRegistration && c.State == correlate.StateUnregistered {
+					got = append(got, c.Legs[0].CallID)
+				}
+			}
+			want := unregistered[truth.File]
+			ok := len(got) == len(want)
+			for i := 0; ok && i < len(got); i++ {
+				ok = slices.ContainsFunc(want, func(p string) bool { return strings.HasPrefix(got[i], p) })
+			}
+			if !ok {
+				t.Errorf("unregistered: %q, want %q", got, want)
+			}
+		})
+	})
+	for f := range unregistered {
+		if !seen[f] {
+			t.Errorf("%s: listed, but not a public capture with SIP", f)
+		}
 	}
 }

@@ -24,6 +24,8 @@ type Message struct {
 	// recordRoute: a 2xx to an INVITE carries Record-Route, so the ACK and
 	// the BYE follow the proxies that relayed it (checkMissingACK).
 	recordRoute bool
+	// unregister: a REGISTER that removes its bindings (removesBindings).
+	unregister bool
 
 	Method     string // request method; "" for a response
 	RequestURI string
@@ -327,6 +329,9 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 		}
 	}
 	m.hasSDP = d.SDP != nil
+	if m.Method == "REGISTER" {
+		m.unregister = removesBindings(d)
+	}
 	if m.Status >= 200 && m.Status < 300 && m.CSeqMethod == "INVITE" {
 		m.recordRoute = headerWith(d, "record-route", nil)
 	}
@@ -385,6 +390,101 @@ func headerWith(d *decode.Message, name string, ok func(value []byte) bool) bool
 		}
 	}
 	return false
+}
+
+// removesBindings reports whether d, a REGISTER, removes the bindings it
+// names rather than adding or refreshing them (RFC 3261 §10.2.2): each of
+// its Contacts has an expires parameter of 0, or none and an Expires
+// header of 0 ("Contact: *", which removes them all, goes with one). A
+// REGISTER without a Contact only asks for the bindings (§10.2.3).
+func removesBindings(d *decode.Message) bool {
+	header := -1
+	if d.Expires != nil {
+		header = atoi(d.Expires)
+	}
+	n := 0
+	for i := range d.Headers {
+		h := &d.Headers[i]
+		if string(h.Name) != "contact" {
+			continue
+		}
+		exp := contactExpires(h.Value)
+		if exp < 0 {
+			exp = header
+		}
+		if exp != 0 {
+			return false
+		}
+		n++
+	}
+	return n > 0
+}
+
+// contactExpires is the expires parameter of one Contact value, -1 when
+// it has none: a header parameter, after the URI's closing '>', or after
+// the URI itself when it has no angle brackets (RFC 3261 §20.10: its
+// parameters are then the header's). A quoted display name or parameter
+// value may hold any character ('>' and ';' in a +sip.instance).
+func contactExpires(v []byte) int {
+	v = bytes.TrimSpace(v)
+	if len(v) > 0 && v[0] == '"' { // a display name
+		e := quoteEnd(v)
+		if e < 0 {
+			return -1
+		}
+		v = v[e:]
+	}
+	lt, semi := bytes.IndexByte(v, '<'), bytes.IndexByte(v, ';')
+	switch {
+	case lt >= 0 && (semi < 0 || lt < semi):
+		gt := bytes.IndexByte(v[lt:], '>')
+		if gt < 0 {
+			return -1
+		}
+		v = v[lt+gt+1:]
+	case semi >= 0:
+		v = v[semi:]
+	default:
+		return -1
+	}
+	for {
+		i := bytes.IndexByte(v, ';')
+		if i < 0 {
+			return -1
+		}
+		v = v[i+1:]
+		j := bytes.IndexAny(v, "=;")
+		if j < 0 || v[j] == ';' {
+			continue // a parameter without a value
+		}
+		name, val := bytes.TrimSpace(v[:j]), bytes.TrimLeft(v[j+1:], " \t")
+		if len(val) > 0 && val[0] == '"' {
+			e := quoteEnd(val)
+			if e < 0 {
+				return -1
+			}
+			v = val[e:]
+			continue
+		}
+		if bytesEqualFold(name, "expires") {
+			return atoi(val)
+		}
+		v = val
+	}
+}
+
+// quoteEnd returns the index just past the quoted string v begins with
+// (backslash escapes honoured), or -1 when it is not closed.
+func quoteEnd(v []byte) int {
+	for i := 1; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return -1
 }
 
 // supportsTimer reports whether d lists the option tag "timer" in a

@@ -231,7 +231,8 @@ func ParseSIP(b []byte, m *Message) error {
 
 // ParseSIPLean is ParseSIP as a Decoder with Options.Lean parses: Headers
 // holds only the headers that no field of m holds, Contact is left
-// empty and MaxForwards -1. What a correlator needs, for less work.
+// empty (but a REGISTER's) and MaxForwards -1. What a correlator needs,
+// for less work.
 func ParseSIPLean(b []byte, m *Message) error {
 	var p Parser
 	return p.ParseLean(b, m)
@@ -253,9 +254,9 @@ func (p *Parser) Parse(b []byte, m *Message) error { return parseSIP(b, m, false
 // ParseLean is ParseSIPLean.
 func (p *Parser) ParseLean(b []byte, m *Message) error { return parseSIP(b, m, true, nil, &p.g) }
 
-// parseSIP is ParseSIP; lean leaves out of Headers what a field of m holds,
-// and Contact altogether (Options.Lean). A start line looksLikeSIP read
-// (sl.ok) is taken as it is, not read again.
+// parseSIP is ParseSIP; lean leaves out of Headers what a field of m
+// holds, and Contact altogether but in a REGISTER (Options.Lean). A start
+// line looksLikeSIP read (sl.ok) is taken as it is, not read again.
 //
 // The profile that guides sipflow's build (cmd/sipflow/default.pgo) finds
 // the header loop's hot calls by their line offset from this function's
@@ -742,11 +743,11 @@ func (st *parseState) contentLength(v []byte) (int, error) {
 func (m *Message) addHeader(id hdrID, rawName, value []byte, st *parseState, vg *viaGuess) error {
 	keep := true // a Headers entry
 	f := hdrFlags[id]
-	if st.lean && f&flagField != 0 {
-		if id == hdrContact {
+	if st.lean && f&flagField != 0 { // a REGISTER's Contacts tell, by their expires, a removal
+		if id == hdrContact && string(m.Method) != "REGISTER" {
 			return nil
 		}
-		keep = false
+		keep = id == hdrContact
 	}
 	if f&flagRare != 0 {
 		m.noRare = false

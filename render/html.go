@@ -449,7 +449,7 @@ th.sf-asc::after{content:" ▲"}th.sf-desc::after{content:" ▼"}
 tbody tr{cursor:pointer}
 tbody tr:hover{background:#f4f8ff}
 tbody tr.sf-cur{background:#dfeaff}
-.sf-s-completed,.sf-s-answered,.sf-s-registered,.sf-s-subscribed{color:#1d7a32}
+.sf-s-completed,.sf-s-answered,.sf-s-registered,.sf-s-unregistered,.sf-s-subscribed{color:#1d7a32}
 .sf-s-failed,.sf-s-unanswered{color:#b3261e}
 .sf-s-rejected,.sf-s-cancelled,.sf-s-expired{color:#a15c00}
 .sf-call{background:#fff;border:1px solid #d5dae1;border-radius:6px;padding:10px 14px}

@@ -37,7 +37,8 @@ final status, post-dial delay, duration, message count and findings count.
 States: answered (2xx, not ended), completed (ended by BYE), cancelled,
 rejected (4xx-6xx from the far end), failed (408, 5xx, unanswered challenge),
 unanswered (no final response), in-progress (the capture ended first);
-registrations: registered, failed, unanswered; subscriptions: subscribed (in
+registrations: registered, unregistered (its last REGISTER removed its
+bindings), failed, unanswered; subscriptions: subscribed (in
 force), expired (lapsed without a refresh), completed (ended), rejected,
 failed, unanswered.
 
@@ -315,7 +316,7 @@ func severityStyles(r *lipgloss.Renderer) map[correlate.Severity]lipgloss.Style 
 
 func stateStyle(r *lipgloss.Renderer, s correlate.State) lipgloss.Style {
 	switch s {
-	case correlate.StateCompleted, correlate.StateRegistered, correlate.StateAnswered, correlate.StateSubscribed:
+	case correlate.StateCompleted, correlate.StateRegistered, correlate.StateUnregistered, correlate.StateAnswered, correlate.StateSubscribed:
 		return r.NewStyle().Foreground(lipgloss.Color("10"))
 	case correlate.StateFailed, correlate.StateUnanswered:
 		return r.NewStyle().Foreground(lipgloss.Color("9"))

@@ -41,7 +41,7 @@ var validStates = map[string]bool{
 	string(correlate.StateAnswered): true, string(correlate.StateCompleted): true, string(correlate.StateCancelled): true,
 	string(correlate.StateRejected): true, string(correlate.StateFailed): true, string(correlate.StateUnanswered): true,
 	string(correlate.StateInProgress): true, string(correlate.StateRegistered): true,
-	string(correlate.StateSubscribed): true, string(correlate.StateExpired): true,
+	string(correlate.StateUnregistered): true, string(correlate.StateSubscribed): true, string(correlate.StateExpired): true,
 }
 
 func (f *callFilter) validate() error {

@@ -1,0 +1,66 @@
+package correlate_test
+
+import (
+	"testing"
+
+	"github.com/sipflow/sipflow/correlate"
+)
+
+// TestRegistrationState: a registration whose last REGISTER answered 2xx
+// removed its bindings (RFC 3261 §10.2.2) is unregistered; one that added
+// or refreshed them, registered.
+func TestRegistrationState(t *testing.T) {
+	state := func(want correlate.State) func(c *correlate.Call) bool {
+		return func(c *correlate.Call) bool { return c.Kind == correlate.KindRegistration && c.State == want }
+	}
+	runScriptCases(t, []scriptCase{
+		{"Registered", `
+0.0 a>b REGISTER 1/REGISTER hdr=Contact:_<sip:a@10.0.0.1>;expires=3600
+0.1 b>a 200 1/REGISTER tt=r1
+tick 100
+`, state(correlate.StateRegistered), "want registered"},
+		// Registered, then removed with a challenge in between, as the
+		// public captures' phones do.
+		{"ThenUnregistered", `
+0.0 a>b REGISTER 1/REGISTER hdr=Contact:_<sip:a@10.0.0.1>;expires=3600
+0.1 b>a 200 1/REGISTER tt=r1
+20.0 a>b REGISTER 2/REGISTER br=z9hG4bK2 hdr=Contact:_<sip:a@10.0.0.1>;expires=0
+20.1 b>a 401 2/REGISTER br=z9hG4bK2 tt=r2
+20.2 a>b REGISTER 3/REGISTER br=z9hG4bK3 auth hdr=Contact:_<sip:a@10.0.0.1>;expires=0
+20.3 b>a 200 3/REGISTER br=z9hG4bK3 tt=r3
+tick 100
+`, state(correlate.StateUnregistered), "want unregistered"},
+		{"ExpiresHeaderZero", `
+0.0 a>b REGISTER 1/REGISTER hdr=Contact:_<sip:a@10.0.0.1> hdr=Expires:_0
+0.1 b>a 200 1/REGISTER tt=r1
+tick 100
+`, state(correlate.StateUnregistered), "want unregistered"},
+		{"Wildcard", `
+0.0 a>b REGISTER 1/REGISTER hdr=Contact:_* hdr=Expires:_0
+0.1 b>a 200 1/REGISTER tt=r1
+tick 100
+`, state(correlate.StateUnregistered), "want unregistered"},
+		// The removal refused: the registration failed, whatever it asked.
+		{"UnregisterRefused", `
+0.0 a>b REGISTER 1/REGISTER hdr=Contact:_<sip:a@10.0.0.1>;expires=0
+0.1 b>a 403 1/REGISTER tt=r1
+tick 100
+`, state(correlate.StateFailed), "want failed"},
+		// Removed, then registered again: registered.
+		{"Reregistered", `
+0.0 a>b REGISTER 1/REGISTER hdr=Contact:_<sip:a@10.0.0.1>;expires=0
+0.1 b>a 200 1/REGISTER tt=r1
+10.0 a>b REGISTER 2/REGISTER br=z9hG4bK2 hdr=Contact:_<sip:a@10.0.0.1>;expires=600
+10.1 b>a 200 2/REGISTER br=z9hG4bK2 tt=r2
+tick 100
+`, state(correlate.StateRegistered), "want registered"},
+		// The removal not yet answered when the capture ends: the binding
+		// stands until the registrar confirms it.
+		{"UnregisterPending", `
+0.0 a>b REGISTER 1/REGISTER hdr=Contact:_<sip:a@10.0.0.1>;expires=3600
+0.1 b>a 200 1/REGISTER tt=r1
+20.0 a>b REGISTER 2/REGISTER br=z9hG4bK2 hdr=Contact:_<sip:a@10.0.0.1>;expires=0
+tick 20.5
+`, state(correlate.StateRegistered), "want registered"},
+	})
+}
