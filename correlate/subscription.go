@@ -79,7 +79,11 @@ func (l *Leg) subscription() subscriptionStatus {
 				s.active, s.ended, s.reason = false, n, reason
 				continue
 			}
-			s.active = s.active || n.ToTag != ""
+			if s.active || n.ToTag != "" {
+				// In force, again if a NOTIFY had ended it: a new
+				// subscription whose SUBSCRIBE was not captured.
+				s.active, s.ended, s.reason, s.lapsed = true, nil, "", false
+			}
 			expiresAt(n, exp)
 		}
 	}

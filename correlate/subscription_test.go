@@ -226,6 +226,15 @@ tick 700
 601.1 b>a 200 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_600
 tick 700
 `, subscribed, "want subscribed"},
+		// Ended, then NOTIFYs of a new subscription whose SUBSCRIBE the
+		// capture missed: in force.
+		{"NotifiedAgainAfterEnd", start + `
+100 b>a NOTIFY 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2 hdr=Subscription-State:_terminated;reason=deactivated
+100.1 a>b 200 2/NOTIFY ft=callee tt=caller br=z9hG4bKn2
+101 b>a NOTIFY 3/NOTIFY ft=callee tt=caller br=z9hG4bKn3 hdr=Subscription-State:_active;expires=600
+101.1 a>b 200 3/NOTIFY ft=callee tt=caller br=z9hG4bKn3
+tick 200
+`, func(c *correlate.Call) bool { return c.State == correlate.StateSubscribed && c.Reason == "" }, "want subscribed"},
 		// Left to lapse, then two hours without a message: finished by the
 		// call timeout, expired.
 		{"FinishedByCallTimeout", start + "tick 3600\ntick 7300\ntick 7400\n", func(c *correlate.Call) bool {
