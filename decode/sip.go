@@ -2306,7 +2306,8 @@ var hdrIsList = [hdrCount]bool{
 
 // LeanHeader reports whether a lean parse (Options.Lean) lists headers
 // called name, in any case or form, in Message.Headers: true for every name
-// but those of the headers a Message field holds.
+// but those of the headers a Message field holds (a REGISTER's Contacts
+// are listed all the same).
 func LeanHeader(name string) bool {
 	return !hdrHasField[lookupHeader([]byte(name))]
 }
