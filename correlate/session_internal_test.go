@@ -23,6 +23,7 @@ func TestSupportsTimer(t *testing.T) {
 		{"Supported: 100rel\r\nSupported: timer\r\n", true},
 		{"Supported: timers, xtimer\r\n", false},
 		{"Supported:\r\n", false},
+		{"Supported: \ftimer\r\n", false}, // a form feed is no white space in SIP (RFC 3261 §25.1: SP and HTAB)
 		{"Require: timer\r\n", false},
 		{"Subject: timer\r\n", false},
 		{"", false},
@@ -97,9 +98,11 @@ func FuzzParseSessionExpires(f *testing.F) {
 // FuzzSupportsTimer: for any Supported value without quotes, line breaks
 // or NULs, supportsTimer, on the parsed message, says whether one of its
 // comma-separated option tags is "timer" in any case, as a plain split of
-// the value does. (Every seed must parse: the property is checked.)
+// the value does, trimmed of SIP's white space (SP and HTAB, RFC 3261
+// §25.1; a form feed or a vertical tab is part of a tag). (Every seed must
+// parse: the property is checked.)
 func FuzzSupportsTimer(f *testing.F) {
-	for _, s := range []string{"timer", "100rel, timer", " TIMER ,path", "timers", "", ",,timer,,", "replaces;x=timer"} {
+	for _, s := range []string{"timer", "100rel, timer", " TIMER ,path", "timers", "", ",,timer,,", "replaces;x=timer", "\fTIMER", "timer\v"} {
 		if _, err := supportedMessage(s); err != nil {
 			f.Fatalf("seed %q: %v", s, err)
 		}
@@ -115,7 +118,7 @@ func FuzzSupportsTimer(f *testing.F) {
 		}
 		want := false
 		for _, tag := range strings.Split(v, ",") {
-			want = want || strings.EqualFold(strings.TrimSpace(tag), "timer")
+			want = want || strings.EqualFold(strings.Trim(tag, " \t"), "timer")
 		}
 		if got := supportsTimer(d); got != want {
 			t.Errorf("Supported: %q: supportsTimer %v, want %v", v, got, want)
