@@ -24,7 +24,7 @@ type Message struct {
 	// recordRoute: a 2xx to an INVITE carries Record-Route, so the ACK and
 	// the BYE follow the proxies that relayed it (checkMissingACK).
 	recordRoute bool
-	// unregister: a REGISTER that removes its bindings (removesBindings).
+	// unregister: a REGISTER that removes its bindings (RemovesBindings).
 	unregister bool
 
 	Method     string // request method; "" for a response
@@ -330,7 +330,7 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 	}
 	m.hasSDP = d.SDP != nil
 	if m.Method == "REGISTER" {
-		m.unregister = removesBindings(d)
+		m.unregister = RemovesBindings(d)
 	}
 	if m.Status >= 200 && m.Status < 300 && m.CSeqMethod == "INVITE" {
 		m.recordRoute = headerWith(d, "record-route", nil)
@@ -392,12 +392,12 @@ func headerWith(d *decode.Message, name string, ok func(value []byte) bool) bool
 	return false
 }
 
-// removesBindings reports whether d, a REGISTER, removes the bindings it
+// RemovesBindings reports whether d, a REGISTER, removes the bindings it
 // names rather than adding or refreshing them (RFC 3261 §10.2.2): each of
 // its Contacts has an expires parameter of 0, or none and an Expires
 // header of 0 ("Contact: *", which removes them all, goes with one). A
 // REGISTER without a Contact only asks for the bindings (§10.2.3).
-func removesBindings(d *decode.Message) bool {
+func RemovesBindings(d *decode.Message) bool {
 	header := -1
 	if d.Expires != nil {
 		header = atoi(d.Expires)

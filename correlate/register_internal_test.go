@@ -81,8 +81,8 @@ func TestRemovesBindings(t *testing.T) {
 			if err := parse([]byte(raw), &d); err != nil {
 				t.Fatalf("%q: %v", tc.headers, err)
 			}
-			if got := removesBindings(&d); got != tc.want {
-				t.Errorf("removesBindings(%q) = %v, want %v", tc.headers, got, tc.want)
+			if got := RemovesBindings(&d); got != tc.want {
+				t.Errorf("RemovesBindings(%q) = %v, want %v", tc.headers, got, tc.want)
 			}
 		}
 	}

@@ -52,6 +52,7 @@ type liveRow struct {
 	worst    correlate.Severity
 	nfind    int
 	open     bool
+	unreg    bool // a registration's last REGISTER removes its bindings
 
 	// open calls only
 	invite, answered, last time.Time
@@ -142,6 +143,8 @@ func (v *tableView) message(m *decode.Message) {
 			row.state = "cancelling"
 		case "BYE":
 			row.state = "ending"
+		case "REGISTER":
+			row.unreg = correlate.RemovesBindings(m)
 		}
 		return
 	}
@@ -151,8 +154,10 @@ func (v *tableView) message(m *decode.Message) {
 		if st >= 200 {
 			row.final = st
 			switch {
+			case st < 300 && row.kind == correlate.KindRegistration && row.unreg:
+				row.state = string(correlate.StateUnregistered)
 			case st < 300 && row.kind == correlate.KindRegistration:
-				row.state = "registered"
+				row.state = string(correlate.StateRegistered)
 			case st < 300:
 				row.state = "ok"
 			case st == 401 || st == 407:

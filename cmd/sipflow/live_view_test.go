@@ -41,6 +41,35 @@ func TestLiveViewRegistrationThenInvite(t *testing.T) {
 	}
 }
 
+// TestLiveViewUnregister: a registration row says unregistered when the
+// REGISTER its 2xx answers removed the bindings, as correlate's verdict
+// will, and registered again after a REGISTER that adds one.
+func TestLiveViewUnregister(t *testing.T) {
+	v := newTableView(lipgloss.NewRenderer(io.Discard), io.Discard, true, correlate.Options{})
+	hdrs := "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%d\r\nFrom: <sip:alice@x>;tag=a\r\nTo: <sip:alice@x>%s\r\n" +
+		"Call-ID: r1\r\nCSeq: %[1]d REGISTER\r\n%[3]sContent-Length: 0\r\n\r\n"
+	for i, tc := range []struct {
+		text, state string
+	}{
+		{"REGISTER sip:x SIP/2.0\r\n" + fmt.Sprintf(hdrs, 1, "", "Contact: <sip:alice@10.0.0.1>\r\nExpires: 3600\r\n"), "trying"},
+		{"SIP/2.0 200 OK\r\n" + fmt.Sprintf(hdrs, 1, ";tag=r", "Contact: <sip:alice@10.0.0.1>;expires=3600\r\n"), "registered"},
+		{"REGISTER sip:x SIP/2.0\r\n" + fmt.Sprintf(hdrs, 2, "", "Contact: <sip:alice@10.0.0.1>;expires=0\r\n"), "registered"},
+		{"SIP/2.0 200 OK\r\n" + fmt.Sprintf(hdrs, 2, ";tag=r", ""), "unregistered"},
+		{"REGISTER sip:x SIP/2.0\r\n" + fmt.Sprintf(hdrs, 3, "", "Contact: <sip:alice@10.0.0.1>\r\n"), "unregistered"},
+		{"SIP/2.0 200 OK\r\n" + fmt.Sprintf(hdrs, 3, ";tag=r", ""), "registered"},
+	} {
+		var m decode.Message
+		if err := decode.ParseSIP([]byte(tc.text), &m); err != nil {
+			t.Fatalf("message %d: %v", i+1, err)
+		}
+		m.Time = t0.Add(time.Duration(i) * 10 * time.Millisecond)
+		v.message(&m)
+		if row := v.open["r1"]; row == nil || row.state != tc.state {
+			t.Fatalf("after message %d: row %+v, want state %s", i+1, row, tc.state)
+		}
+	}
+}
+
 // TestLiveViewAnsweredRowKept: the table drops a row the correlator must
 // have finished without telling it: a ringing call after the idle timeout,
 // an answered one or a subscription in force only after the call timeout,
