@@ -120,20 +120,26 @@ type Leg struct {
 	FromDisplay  string   // their display names, without quotes ("" when absent)
 	ToDisplay    string
 
-	strs        []string // recent strings, for intern
-	strNext     int
-	msgBuf      [8]*Message // the first messages, transactions and dialogs live here: no allocation
-	txBuf       [4]*Transaction
-	dlgBuf      [2]*Dialog
-	dlgStore    [1]Dialog // the first dialog (most legs have one)
-	strBuf      [8]string
-	first       time.Time
-	seen        ptime.Instant // the clock when the leg last saw activity: what expiry goes by
-	idHash      uint64        // the Call-ID's hash, for the tombstone (tombstones.hash)
-	txKeys      []uint64      // txKey of each of Transactions, for the tombstone
-	txKeyBuf    [4]uint64     // where txKeys starts
-	pending     int           // transactions still waiting for a final response
-	openDialogs int           // confirmed INVITE dialogs not yet closed by an answered BYE
+	strs     []string // recent strings, for intern
+	strNext  int
+	msgBuf   [8]*Message // the first messages, transactions and dialogs live here: no allocation
+	txBuf    [4]*Transaction
+	dlgBuf   [2]*Dialog
+	dlgStore [1]Dialog // the first dialog (most legs have one)
+	strBuf   [8]string
+	first    time.Time
+	seen     ptime.Instant // the clock when the leg last saw activity: what expiry goes by
+	// A subscription in force whose expiry is known (active): how long
+	// after the leg's last message it expires (0 when it already has, -1
+	// when no message said), and the clock's time at which it is finished
+	// unless refreshed (requeue).
+	expiresIn   time.Duration
+	deadline    ptime.Instant
+	idHash      uint64    // the Call-ID's hash, for the tombstone (tombstones.hash)
+	txKeys      []uint64  // txKey of each of Transactions, for the tombstone
+	txKeyBuf    [4]uint64 // where txKeys starts
+	pending     int       // transactions still waiting for a final response
+	openDialogs int       // confirmed INVITE dialogs not yet closed by an answered BYE
 	group       *group
 	ownGroup    group         // the group the leg starts in (group points here until merged)
 	msgPool     []Message     // where new messages are allocated, several at a time

@@ -27,8 +27,11 @@ type Options struct {
 	IdleTimeout time.Duration
 	// CallTimeout finishes an answered call, a dialog up that no BYE has
 	// ended, or a subscription in force (refreshed every half hour or hour,
-	// RFC 6665), that has seen no message for this long, in packet time
-	// (default 2 hours). A call talks without SIP for as long as it lasts:
+	// RFC 6665) whose messages did not say when it expires, that has seen
+	// no message for this long, in packet time (default 2 hours); one
+	// whose expiry is known waits for that instead, and IdleTimeout more
+	// (a day at most, and IdleTimeout, after its last message). A call
+	// talks without SIP for as long as it lasts:
 	// a capture of the signalling alone (no RTP to keep it alive, see
 	// Media) sees nothing between the ACK and the BYE, or between session
 	// refreshes (RFC 4028: every 15 minutes, for the usual 30-minute
@@ -136,6 +139,7 @@ type Correlator struct {
 	open      legList           // legs with something pending, oldest activity first
 	waiting   legList           // legs whose requests all went unanswered (see requeue)
 	up        legList           // answered calls: a dialog up, not yet ended by a BYE (CallTimeout)
+	expiring  legList           // subscriptions in force with a known expiry, by deadline
 	done      legList           // terminal INVITE calls lingering
 	doneNon   legList           // terminal legs of other kinds lingering (longer)
 	challenge legList           // terminal legs challenged, waiting for the retry with credentials
@@ -622,7 +626,14 @@ func (c *Correlator) place(leg *Leg, m *Message, branch, sentBy []byte) bool {
 	// refused, ended or never made (a PUBLISH, an unsolicited NOTIFY) is
 	// done once nothing is pending. Only INVITEs open dialogs, so a
 	// subscription leg has none; one whose Call-ID INVITEs is a call now.
-	leg.active = leg.Kind == KindSubscription && leg.subscription().active
+	leg.active, leg.expiresIn = false, -1
+	if leg.Kind == KindSubscription {
+		s := leg.subscription()
+		leg.active = s.active
+		if s.active && !s.until.IsZero() {
+			leg.expiresIn = min(max(s.until.Sub(m.Time), 0), maxSubscriptionWait)
+		}
+	}
 	leg.terminal = leg.pending <= 0 && leg.openDialogs <= 0 && !leg.active
 	return false
 }
@@ -889,7 +900,14 @@ func (c *Correlator) byeAnswered(leg *Leg, m *Message) {
 // finished then rather than after the idle timeout: an INVITE nobody
 // answers. An answered call, a dialog up that no BYE has ended, talks
 // without SIP for as long as it lasts, and a subscription in force waits
-// for its refreshes: both wait for Options.CallTimeout. Anything else that
+// for its refreshes: both wait for Options.CallTimeout. A subscription
+// whose expiry is known (its SUBSCRIBE's 2xx, a NOTIFY) waits instead
+// until it expires, up to maxSubscriptionWait away, and then as long as
+// anything quiet does, Options.IdleTimeout (a refresh sent late, or the
+// NOTIFY that ends it from a notifier that sweeps expired subscriptions
+// every minute or two), however much shorter or longer than the call
+// timeout that is: on a list of its own, ordered by that deadline.
+// Anything else that
 // is not terminal (a call ringing, a dialog no answered
 // BYE closed, a REGISTER that a client retries with the same Call-ID every
 // so often) can go quiet for much longer, and waits for the idle timeout.
@@ -900,6 +918,13 @@ func (c *Correlator) requeue(l *Leg) {
 		want = c.lingering(l)
 	case l.Kind == KindCall && l.openDialogs == 0 && l.unanswered():
 		want = &c.waiting
+	case l.active && l.expiresIn >= 0:
+		if l.list != nil {
+			l.list.remove(l)
+		}
+		l.deadline = l.seen.Add(l.expiresIn).Add(c.opts.IdleTimeout) // saturates: the replay's is "forever"
+		c.expiring.insertByDeadline(l)
+		return
 	case l.openDialogs > 0 && l.Kind == KindCall && l.talking(), l.active:
 		want = &c.up
 	}
@@ -908,6 +933,13 @@ func (c *Correlator) requeue(l *Leg) {
 	}
 	want.pushBack(l)
 }
+
+// maxSubscriptionWait bounds how long a subscription in force waits for
+// its refresh when its expiry is known (requeue): RFC 6665 sets no upper
+// limit on Expires, and a day is the longest servers grant in practice.
+// A longer one is finished a day (and the idle timeout) after its last
+// message, as subscribed.
+const maxSubscriptionWait = 24 * time.Hour
 
 // lingering is the list terminal leg l waits on: challenge when its last
 // answer was a challenge, done for an INVITE call, doneNon for the others.
@@ -1109,6 +1141,9 @@ func (c *Correlator) expire() {
 		for l := q.list.head; l != nil && l.seen.Before(cutoff); l = q.list.head {
 			c.finishLeg(l)
 		}
+	}
+	for l := c.expiring.head; l != nil && !now.Before(l.deadline); l = c.expiring.head {
+		c.finishLeg(l)
 	}
 	c.tombs.expire(c.now, c.opts.Tombstone)
 }
@@ -1424,8 +1459,30 @@ func (c *Correlator) newCall() *Call {
 	return call
 }
 
-// legList is an intrusive doubly linked list of legs, ordered by last activity.
+// legList is an intrusive doubly linked list of legs, ordered by last
+// activity (pushBack), or by deadline (insertByDeadline).
 type legList struct{ head, tail *Leg }
+
+// insertByDeadline adds l to q after every leg whose deadline is not
+// later than l's. It looks from the back: a refresh mostly sets the
+// latest deadline of all.
+func (q *legList) insertByDeadline(l *Leg) {
+	at := q.tail
+	for at != nil && l.deadline.Before(at.deadline) {
+		at = at.prev
+	}
+	l.list, l.prev = q, at
+	if at == nil {
+		l.next, q.head = q.head, l
+	} else {
+		l.next, at.next = at.next, l
+	}
+	if l.next != nil {
+		l.next.prev = l
+	} else {
+		q.tail = l
+	}
+}
 
 func (q *legList) pushBack(l *Leg) {
 	l.list, l.prev, l.next = q, q.tail, nil

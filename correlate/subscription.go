@@ -93,8 +93,8 @@ func (l *Leg) subscription() subscriptionStatus {
 // settleSubscription refines the state of a subscription whose last
 // transaction succeeded (completed): subscribed when it was still in
 // force, expired when it lapsed without a refresh (the notifier said so,
-// or its expiry went by graceAfter before the capture or the call timeout
-// ended the record), completed when it was ended otherwise (an
+// or its expiry went by graceAfter before the capture or the wait for its
+// refresh ended the record), completed when it was ended otherwise (an
 // unsubscribe, or a NOTIFY that terminated it, whose reason goes in
 // Reason).
 func settleSubscription(c *Call, l *Leg) {

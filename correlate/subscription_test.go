@@ -242,3 +242,104 @@ tick 200
 		}, "want expired, finished by the call timeout"},
 	})
 }
+
+// TestSubscriptionWaitsForItsExpiry: a subscription in force whose
+// expiry is known waits for that, and the idle timeout (10 minutes) more,
+// rather than the call timeout (2 hours): one of a day, refreshed every
+// twelve hours, is one record; one that lapses is finished 10 minutes
+// after it expired (by the first message past that: the clock moves with
+// packets); one refreshed late, or NOTIFYed after its expiry, stays one
+// record; an expiry beyond a day waits a day.
+func TestSubscriptionWaitsForItsExpiry(t *testing.T) {
+	const subscribe = `
+0.0 a>b SUBSCRIBE 1/SUBSCRIBE hdr=Event:_message-summary hdr=Expires:_%[1]d
+0.1 b>a 200 1/SUBSCRIBE tt=callee hdr=Expires:_%[1]d
+`
+	for _, tc := range []struct {
+		name, script string
+		msgs         int
+		state        correlate.State
+		lastedMin    time.Duration // how long after its first message it was finished
+		lastedMax    time.Duration
+	}{
+		{"DayLongRefreshedTwice", fmt.Sprintf(subscribe, 86400) + `
+tick 7300
+tick 30000
+43200 a>b SUBSCRIBE 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_86400
+43200.1 b>a 200 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_86400
+tick 60000
+86400 a>b SUBSCRIBE 3/SUBSCRIBE tt=callee br=z9hG4bKs3 hdr=Expires:_86400
+86400.1 b>a 200 3/SUBSCRIBE tt=callee br=z9hG4bKs3 hdr=Expires:_86400
+tick 90000
+`, 6, correlate.StateSubscribed, 90000 * time.Second, 90000 * time.Second},
+		{"LapsedFinishedAtExpiry", fmt.Sprintf(subscribe, 600) + `
+tick 1200
+tick 1201
+tick 1300
+`, 2, correlate.StateExpired, 1201 * time.Second, 1201 * time.Second},
+		{"RefreshedTenSecondsLate", fmt.Sprintf(subscribe, 600) + `
+tick 605
+610 a>b SUBSCRIBE 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_600
+610.1 b>a 200 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_600
+tick 700
+`, 4, correlate.StateSubscribed, 700 * time.Second, 700 * time.Second},
+		// The notifier NOTIFYs 5 minutes past the expiry, without an
+		// expiry of its own: one record, finished 10 minutes after that
+		// NOTIFY, not two hours.
+		{"NotifiedPastExpiry", fmt.Sprintf(subscribe, 600) + `
+900 b>a NOTIFY 1/NOTIFY ft=callee tt=caller br=z9hG4bKn1 hdr=Subscription-State:_active
+900.1 a>b 200 1/NOTIFY ft=callee tt=caller br=z9hG4bKn1
+tick 1500
+tick 1501
+tick 1600
+`, 4, correlate.StateExpired, 1501 * time.Second, 1501 * time.Second},
+		{"TenDaysWaitsADay", fmt.Sprintf(subscribe, 864000) + `
+tick 7300
+tick 86000
+tick 87000
+tick 87001
+tick 90000
+`, 2, correlate.StateSubscribed, 87001 * time.Second, 87001 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []*correlate.Call
+			for _, c := range runScript(t, tc.script) {
+				if c.ID == "call-1" {
+					got = append(got, c)
+				}
+			}
+			if len(got) != 1 {
+				t.Fatalf("%d records of the subscription, want 1", len(got))
+			}
+			c := got[0]
+			lasted := c.CaptureEnd.Sub(c.Start)
+			if c.NumMessages != tc.msgs || c.State != tc.state || lasted < tc.lastedMin || lasted > tc.lastedMax {
+				t.Errorf("got %d messages, %s, finished %v in; want %d, %s, finished %v–%v in",
+					c.NumMessages, c.State, lasted, tc.msgs, tc.state, tc.lastedMin, tc.lastedMax)
+			}
+		})
+	}
+}
+
+// TestSubscriptionsFinishInExpiryOrder: subscriptions waiting for their
+// expiries are finished in the order they expire, not the order they were
+// made: one of two hours does not hold back one of ten minutes made after
+// it.
+func TestSubscriptionsFinishInExpiryOrder(t *testing.T) {
+	var script strings.Builder
+	for i, exp := range []int{3000, 600, 1800, 600} {
+		fmt.Fprintf(&script, "%d a>b SUBSCRIBE 1/SUBSCRIBE cid=s%d hdr=Event:_dialog hdr=Expires:_%d\n", i, i+1, exp)
+		fmt.Fprintf(&script, "%d.1 b>a 200 1/SUBSCRIBE cid=s%d tt=callee hdr=Expires:_%d\n", i, i+1, exp)
+	}
+	script.WriteString("tick 1300\ntick 2500\ntick 3700\ntick 3800\n")
+	var order []string
+	for _, c := range runScript(t, script.String()) {
+		if c.Kind == correlate.KindSubscription {
+			order = append(order, c.ID+"@"+c.CaptureEnd.Format("15:04:05"))
+		}
+	}
+	want := "s2@00:21:40 s4@00:21:40 s3@00:41:40 s1@01:01:40" // at the first tick 10 minutes past each expiry
+	if got := strings.Join(order, " "); got != want {
+		t.Errorf("finished %s, want %s", got, want)
+	}
+}

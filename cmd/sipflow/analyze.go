@@ -28,7 +28,7 @@ func (o *correlateOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&o.linkHeaders, "link-header", nil,
 		"header whose value is the Call-ID of another leg of the same call (repeatable; default X-Call-ID and X-CID)")
 	cmd.Flags().DurationVar(&o.idle, "idle-timeout", 10*time.Minute, "finish a call after this much capture time without a message (a call ringing, a BYE unanswered)")
-	cmd.Flags().DurationVar(&o.callIdle, "call-timeout", 2*time.Hour, "finish an answered call that no BYE has ended, or a subscription in force, after this much capture time without a message or RTP")
+	cmd.Flags().DurationVar(&o.callIdle, "call-timeout", 2*time.Hour, "finish an answered call that no BYE has ended, or a subscription in force whose expiry no message gave, after this much capture time without a message or RTP")
 	cmd.Flags().StringVar(&o.flowsDir, "flows", "", "directory of *.flow files that add to or replace the built-in expected flows")
 	cmd.Flags().BoolVar(&o.noRTP, "no-rtp", false, "skip RTP analysis (streams, one-way audio, loss, jitter): faster on captures full of media")
 	cmd.Flags().BoolVar(&o.rtpHeuristic, "rtp-heuristic", false, "also measure RTP on UDP flows no SDP announced (version 2, sane payload type, advancing sequence)")

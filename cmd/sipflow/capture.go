@@ -73,7 +73,9 @@ its last transaction ended (32 s for registrations and other requests), 32 s
 after its last message when it is an INVITE call whose requests were all
 retransmitted and never answered, after --call-timeout without a message
 or RTP when it was answered and no BYE has ended it (or it is a
-subscription in force), or after --idle-timeout without a message.
+subscription in force with no known expiry; one with a known expiry, up
+to a day away, waits --idle-timeout past it), or after --idle-timeout
+without a message.
 
 The capture runs until Ctrl-C (SIGINT), SIGTERM, --duration or --count
 packets. It then reads what the kernel still holds, finishes every call

@@ -233,8 +233,14 @@ func (v *tableView) expire(now time.Time) {
 	}
 	for id, row := range v.open {
 		quiet := v.idle
-		if row.state == "answered" || row.kind == correlate.KindSubscription && row.state == "ok" {
-			quiet = v.callIdle // it talks, or waits for refreshes, without SIP (CallTimeout)
+		switch {
+		case row.state == "answered":
+			quiet = v.callIdle // it talks without SIP (CallTimeout)
+		case row.kind == correlate.KindSubscription && row.state == "ok":
+			// It waits for refreshes: until it expires and the idle
+			// timeout, up to a day away, or the call timeout when its
+			// expiry is not known.
+			quiet = max(v.callIdle, 24*time.Hour+v.idle)
 		}
 		if now.Sub(row.seen) > quiet+time.Minute {
 			delete(v.open, id)

@@ -72,8 +72,8 @@ func TestLiveViewUnregister(t *testing.T) {
 
 // TestLiveViewAnsweredRowKept: the table drops a row the correlator must
 // have finished without telling it: a ringing call after the idle timeout,
-// an answered one or a subscription in force only after the call timeout,
-// since they go on without SIP.
+// an answered one only after the call timeout, a subscription in force
+// only after a day and the idle timeout, since they go on without SIP.
 func TestLiveViewAnsweredRowKept(t *testing.T) {
 	v := newTableView(lipgloss.NewRenderer(io.Discard), io.Discard, true, correlate.Options{})
 	hdrs := "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\nFrom: <sip:alice@x>;tag=a\r\nTo: <sip:bob@x>%s\r\n" +
@@ -100,7 +100,12 @@ func TestLiveViewAnsweredRowKept(t *testing.T) {
 			v.open["up"] != nil, v.open["sub"] != nil, v.open["ringing"] != nil)
 	}
 	v.expire(now.Add(3 * time.Hour))
-	if v.open["up"] != nil || v.open["sub"] != nil {
-		t.Fatal("3 hours on: a row is still shown, past the 2-hour call timeout")
+	if v.open["up"] != nil || v.open["sub"] == nil {
+		t.Fatalf("3 hours on: answered row kept %t (want false: past the 2-hour call timeout), subscription kept %t (want true: its expiry may be a day away)",
+			v.open["up"] != nil, v.open["sub"] != nil)
+	}
+	v.expire(now.Add(25 * time.Hour))
+	if v.open["sub"] != nil {
+		t.Fatal("25 hours on: the subscription is still shown, past a day and the idle timeout")
 	}
 }
