@@ -62,7 +62,8 @@ type Transaction struct {
 	Cancel    *Transaction
 	Initial   bool // an out-of-dialog request (no To-tag)
 
-	keyMethod string // the method it is matched by: INVITE's ACK finds the INVITE
+	keyMethod string     // the method it is matched by: INVITE's ACK finds the INVITE
+	relays    []*Message // the first sighting on each other hop of its request or ACK (relayedAgain)
 	sentBy    string
 	fromTag   string
 	reqBuf    [1]*Message // Requests and Responses start in these, saving allocations

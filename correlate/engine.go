@@ -683,6 +683,23 @@ const maxCopyBack = 16
 
 func sameHop(a, b *Message) bool { return a != nil && a.Src == b.Src && a.Dst == b.Dst }
 
+// relayedAgain reports whether m, a request (or the ACK to a non-2xx
+// response) of tx seen on another hop than tx's first sighting, repeats
+// one of the same method already seen on m's hop: a retransmission that a
+// NAT or a proxy that keeps the Via relayed between two capture points.
+// The first on each hop is remembered, and is no retransmission. Requests
+// counts the first hop's transmissions only: the checks that read it
+// (unanswered-invite, no-bye-response) see the sender's.
+func (tx *Transaction) relayedAgain(m *Message) bool {
+	for _, r := range tx.relays {
+		if sameHop(r, m) && r.Method == m.Method {
+			return true
+		}
+	}
+	tx.relays = append(tx.relays, m)
+	return false
+}
+
 // maxTxSearch bounds how far back a message looks for its transaction: a
 // retransmission or response to a transaction older than this many
 // transactions of the same Call-ID is taken as a new one.
@@ -735,7 +752,7 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 				tx.ACK = m
 			case c.isCopy(leg, m):
 				return true
-			case sameHop(tx.ACK, m):
+			case sameHop(tx.ACK, m), tx.relayedAgain(m):
 				m.Retransmission = true
 			}
 			return false
@@ -748,6 +765,8 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 			if sameHop(tx.Request, m) {
 				m.Retransmission = true
 				tx.Requests = append(tx.Requests, m)
+			} else if tx.relayedAgain(m) {
+				m.Retransmission = true
 			}
 			return false
 		}
@@ -769,6 +788,8 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 		} else if sameHop(tx.Request, m) {
 			m.Retransmission = true
 			tx.Requests = append(tx.Requests, m)
+		} else if tx.relayedAgain(m) {
+			m.Retransmission = true
 		}
 		return false
 	}

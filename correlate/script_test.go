@@ -1070,3 +1070,87 @@ any -> any 2xx BYE
 		t.Errorf("flow %q (%s), want every-100", c.Flow, c.Deviation)
 	}
 }
+
+// TestRetransmissionsOnEachHop: captured on both sides of a NAT that keeps
+// the Via, a retransmission is one on each hop it crosses, for requests
+// as for responses (RFC 3261 §17: the sender's timer repeats it, the NAT
+// relays each copy), and the first sighting on the second hop is none.
+// Responses were counted so already; requests only on their first hop.
+func TestRetransmissionsOnEachHop(t *testing.T) {
+	for _, tc := range []struct {
+		name, script string
+		want         string // the packets marked, and the finding's detail
+	}{
+		{"InviteAnd2xx", `
+0.0 a>b INVITE 1/INVITE
+0.001 p>c INVITE 1/INVITE via=a
+0.5 a>b INVITE 1/INVITE
+0.501 p>c INVITE 1/INVITE via=a
+0.6 c>p 180 1/INVITE tt=callee via=a
+0.601 b>a 180 1/INVITE tt=callee
+1.5 c>p 200 1/INVITE tt=callee via=a
+1.501 b>a 200 1/INVITE tt=callee
+1.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+1.601 p>c ACK 1/ACK tt=callee br=z9hG4bKack via=a
+2.0 c>p 200 1/INVITE tt=callee via=a
+2.001 b>a 200 1/INVITE tt=callee
+2.1 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+2.101 p>c ACK 1/ACK tt=callee br=z9hG4bKack via=a
+5.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+5.001 p>c BYE 2/BYE tt=callee br=z9hG4bKbye via=a
+5.1 c>p 200 2/BYE tt=callee br=z9hG4bKbye via=a
+5.101 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+tick 60
+`, "[3 4 11 12 13 14] 6 retransmission(s): 2 × INVITE, 2 × 200/INVITE, 2 × ACK"},
+		// A BYE lost past the NAT: its retransmission crosses both hops.
+		{"ByeLostPastTheNAT", `
+0.0 a>b INVITE 1/INVITE
+0.001 p>c INVITE 1/INVITE via=a
+0.5 c>p 200 1/INVITE tt=callee via=a
+0.501 b>a 200 1/INVITE tt=callee
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+0.601 p>c ACK 1/ACK tt=callee br=z9hG4bKack via=a
+5.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+5.001 p>c BYE 2/BYE tt=callee br=z9hG4bKbye via=a
+5.5 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+5.501 p>c BYE 2/BYE tt=callee br=z9hG4bKbye via=a
+5.6 c>p 200 2/BYE tt=callee br=z9hG4bKbye via=a
+5.601 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+tick 60
+`, "[9 10] 2 retransmission(s): 2 × BYE"},
+		// A busy callee's 486, ACKed on both hops, then sent again: its
+		// ACK is sent again too, on both.
+		{"AckToNon2xx", `
+0.0 a>b INVITE 1/INVITE
+0.001 p>c INVITE 1/INVITE via=a
+0.1 c>p 486 1/INVITE tt=callee via=a
+0.101 b>a 486 1/INVITE tt=callee
+0.2 a>b ACK 1/ACK tt=callee
+0.201 p>c ACK 1/ACK tt=callee via=a
+0.6 c>p 486 1/INVITE tt=callee via=a
+0.601 b>a 486 1/INVITE tt=callee
+0.7 a>b ACK 1/ACK tt=callee
+0.701 p>c ACK 1/ACK tt=callee via=a
+tick 60
+`, "[7 8 9 10] 4 retransmission(s): 2 × 486/INVITE, 2 × ACK"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := scriptCall(t, runScript(t, tc.script), "call-1")
+			var marked []int
+			for _, m := range c.Legs[0].Messages {
+				if m.Retransmission {
+					marked = append(marked, m.N)
+				}
+			}
+			got := fmt.Sprint(marked)
+			for _, f := range c.Findings {
+				if f.Rule == "retransmissions" {
+					got += " " + strings.TrimSuffix(f.Detail, " (packet loss or an unresponsive peer)")
+				}
+			}
+			if got != tc.want {
+				t.Errorf("got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
