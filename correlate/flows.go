@@ -30,7 +30,8 @@ import (
 // A step may end with a quantifier: ? (optional), * (any number), + (one
 // or more). A call matches a flow when the messages of its first leg on the
 // caller's first hop, retransmissions left out, match the steps from the
-// first to the last.
+// first to the last. PRACKs (RFC 3262) and their responses are left out
+// too, unless a step of the flow names PRACK.
 type Flow struct {
 	Name  string
 	Title string
@@ -461,6 +462,7 @@ type matcher struct {
 	msgs     []flowMsg
 	memo     []int8    // (step, msg) → 0 unknown, 1 no (or being tried), 2 yes
 	view     []flowMsg // scratch for flowView
+	bare     []flowMsg // and for withoutPRACK
 	bestStep int       // furthest step reached with bestMsg messages consumed
 	bestMsg  int
 
@@ -577,16 +579,33 @@ func matchFlows(c *Call, flows []*Flow, mt *matcher) {
 		c.Flow = r.matched.Name
 		c.Deviation = ""
 	case r.best != nil:
+		if !r.best.namesPRACK() {
+			mt.bare = withoutPRACK(view, mt.bare)
+			view = mt.bare
+		}
 		c.Deviation = describeDeviation(r.best, view, r.bestStep, r.bestMsg)
 	} // else no flow even starts like this call
 }
 
 // matchView runs the flows over a view: the first that matches, or the
-// one the view follows furthest.
+// one the view follows furthest. A flow that names no PRACK is matched
+// against the view without its PRACK transactions (withoutPRACK).
 func matchView(view []flowMsg, flows []*Flow, mt *matcher) flowResult {
+	bare := view
+	for i := range view {
+		if isPRACK(view[i].m) {
+			mt.bare = withoutPRACK(view, mt.bare)
+			bare = mt.bare
+			break
+		}
+	}
 	var r flowResult
 	for _, f := range flows {
-		mt.reset(f.Steps, view)
+		v := view
+		if !f.namesPRACK() {
+			v = bare
+		}
+		mt.reset(f.Steps, v)
 		if mt.match(0, 0) {
 			return flowResult{matched: f}
 		}
@@ -595,6 +614,34 @@ func matchView(view []flowMsg, flows []*Flow, mt *matcher) flowResult {
 		}
 	}
 	return r
+}
+
+// isPRACK reports whether m is a PRACK or a response to one.
+func isPRACK(m *Message) bool { return m.Method == "PRACK" || m.CSeqMethod == "PRACK" }
+
+// withoutPRACK returns view without its PRACKs and their responses, in
+// out's memory. A PRACK (RFC 3262) acknowledges a reliable provisional
+// response: it makes the 18x reliable, and is no step of the call's flow,
+// so that a call with 100rel is still a basic call, a busy callee still
+// busy. A flow that names PRACK (namesPRACK) sees them.
+func withoutPRACK(view, out []flowMsg) []flowMsg {
+	out = out[:0]
+	for _, fm := range view {
+		if !isPRACK(fm.m) {
+			out = append(out, fm)
+		}
+	}
+	return out
+}
+
+// namesPRACK reports whether a step of f is a PRACK or answers one.
+func (f *Flow) namesPRACK() bool {
+	for i := range f.Steps {
+		if f.Steps[i].Method == "PRACK" || f.Steps[i].CSeq == "PRACK" {
+			return true
+		}
+	}
+	return false
 }
 
 // describeDeviation says where view left flow f: after bestMsg messages,

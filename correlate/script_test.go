@@ -1154,3 +1154,107 @@ tick 60
 		})
 	}
 }
+
+// TestPRACKNotAFlowStep: a PRACK (RFC 3262) and its 200 acknowledge a
+// reliable provisional response and are no step of the built-in flows: a
+// call with 100rel is a basic call, a busy callee's is busy, and a
+// deviation is counted and located without them. A flow that names
+// PRACK sees them.
+func TestPRACKNotAFlowStep(t *testing.T) {
+	const reliable183 = `
+0.0 a>b INVITE 1/INVITE hdr=Supported:_100rel
+0.01 b>a 100 1/INVITE
+0.1 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1
+0.11 a>b PRACK 2/PRACK tt=callee br=z9hG4bKp1 hdr=RAck:_1_1_INVITE
+0.12 b>a 200 2/PRACK tt=callee br=z9hG4bKp1
+0.5 b>a 180 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_2
+0.51 a>b PRACK 3/PRACK tt=callee br=z9hG4bKp2 hdr=RAck:_2_1_INVITE
+0.52 b>a 200 3/PRACK tt=callee br=z9hG4bKp2
+`
+	userFlow, err := correlate.ParseFlows(strings.NewReader(`
+flow prack-call
+A -> B INVITE
+B -> A 100 ?
+B -> A 18x
+A -> B PRACK
+B -> A 2xx PRACK
+B -> A 18x
+A -> B PRACK
+B -> A 2xx PRACK
+B -> A 2xx INVITE
+A -> B ACK
+any -> any BYE
+any -> any 2xx BYE
+
+flow prack-answered
+A -> B INVITE
+...
+B -> A 2xx PRACK
+...
+B -> A 2xx INVITE
+...
+
+flow prack-sent
+A -> B INVITE
+...
+A -> B PRACK
+...
+B -> A 2xx INVITE
+...
+`), "prack-call.flow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered := reliable183 + `
+1.0 b>a 200 1/INVITE tt=callee
+1.1 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+5.0 a>b BYE 4/BYE tt=callee br=z9hG4bKbye
+5.1 b>a 200 4/BYE tt=callee br=z9hG4bKbye
+tick 60
+`
+	for _, tc := range []struct {
+		name   string
+		flows  []*correlate.Flow
+		script string
+		want   string // flow, or deviation
+	}{
+		{"Answered", nil, answered, "basic-call"},
+		{"Busy", nil, reliable183 + `
+1.0 b>a 486 1/INVITE tt=callee
+1.1 a>b ACK 1/ACK tt=callee
+tick 60
+`, "busy"},
+		{"DeviationWithoutPRACKs", nil, reliable183 + `
+1.0 b>a 200 1/INVITE tt=callee
+1.1 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+2.0 a>b MESSAGE 4/MESSAGE tt=callee br=z9hG4bKm
+2.1 b>a 200 4/MESSAGE tt=callee br=z9hG4bKm
+5.0 a>b BYE 5/BYE tt=callee br=z9hG4bKbye
+5.1 b>a 200 5/BYE tt=callee br=z9hG4bKbye
+tick 60
+`, "basic-call: after 6 message(s), expected any -> any BYE, got A -> B MESSAGE (packet 11)"},
+		{"UserFlowNamesPRACK", userFlow, answered, "prack-call"},
+		{"UserFlowNamesPRACKResponse", userFlow[1:2], answered, "prack-answered"},
+		{"UserFlowNamesPRACKRequest", userFlow[2:], answered, "prack-sent"},
+		{"UserFlowNeedsPRACK", userFlow, `
+0.0 a>b INVITE 1/INVITE
+0.1 b>a 180 1/INVITE tt=callee
+1.0 b>a 200 1/INVITE tt=callee
+1.1 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+5.0 a>b BYE 4/BYE tt=callee br=z9hG4bKbye
+5.1 b>a 200 4/BYE tt=callee br=z9hG4bKbye
+tick 60
+`, "prack-call: after 2 message(s), expected A -> B PRACK, got B -> A 200 INVITE (packet 3)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := scriptCall(t, runScriptWith(t, correlate.Options{Flows: tc.flows}, tc.script), "call-1")
+			got := c.Flow
+			if got == "" {
+				got = c.Deviation
+			}
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
