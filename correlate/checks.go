@@ -58,6 +58,7 @@ var Rules = []struct {
 }{
 	{"missing-ack", "error", "a 2xx to INVITE was never ACKed (the callee retransmits it, then drops the call)"},
 	{"missing-ack-non2xx", "warning", "a failure response to INVITE was retransmitted because no ACK came"},
+	{"missing-prack", "warning/error", "a reliable provisional response (100rel, RFC 3262) was sent again and again because no PRACK came (error when the INVITE then failed with a 5xx)"},
 	{"unanswered-invite", "error", "an INVITE got no final response (retransmitted, then abandoned; warning when the caller then tried another server that answered)"},
 	{"unanswered-challenge", "warning", "a 401/407 challenge was never answered with credentials (a stray 401)"},
 	{"auth-failed", "error", "credentials were sent and challenged or refused again (wrong password, stale nonce loop)"},
@@ -87,7 +88,7 @@ var checks = []check{
 	checkMissingACK, checkMissingACKNon2xx, checkUnansweredInvite, checkUnansweredChallenge, checkAuthFailed,
 	checkRetransmissions, checkNoByeResponse, checkUnansweredRequest, checkCallFailed, checkReinviteFailed,
 	checkSessionExpired, checkTransferFailed, checkForkNotEnded, checkNotEnded, checkInviteNotCaptured, checkRegisterFailed,
-	checkSubscriptionExpired,
+	checkSubscriptionExpired, checkMissingPRACK,
 }
 
 // runChecks runs every signalling check on a finished call.

@@ -821,7 +821,7 @@ func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) 
 		leg.pending++
 	}
 	for _, r := range tx.Responses {
-		if r.Status == m.Status && r.ToTag == m.ToTag && r.size == m.size && sameHop(r, m) {
+		if r.Status == m.Status && r.ToTag == m.ToTag && r.size == m.size && sameHop(r, m) && r.rseqOf() == m.rseqOf() {
 			m.Retransmission = true
 			break
 		}

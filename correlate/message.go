@@ -57,12 +57,16 @@ type messageExt struct {
 	// A NOTIFY's Subscription-State (RFC 6665 §8.2.3): terminated, its
 	// reason parameter (lower case) when it is, and its expires parameter
 	// in seconds (-1 when absent).
-	terminated  bool
-	subReason   string
-	subExpires  int
-	raw, sdpRaw []byte
-	sdp         *SDP
-	parts       []int
+	terminated bool
+	subReason  string
+	subExpires int
+	// rseq: a reliable provisional response's RSeq, rack a PRACK's RAck
+	// (RFC 3262 §7.1, §7.2); 0 when absent or not a number.
+	rseq               uint32
+	rackRSeq, rackCSeq uint32
+	raw, sdpRaw        []byte
+	sdp                *SDP
+	parts              []int
 }
 
 func (m *Message) extra() *messageExt {
@@ -366,6 +370,53 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 	return m
 }
 
+// parseRAck reads a RAck value (RFC 3262 §7.2: the RSeq and the CSeq
+// number of the response it acknowledges, then the CSeq method); 0 for a
+// number that is missing or not one.
+func parseRAck(v []byte) (rseq, cseq uint32) {
+	f := bytes.Fields(v)
+	if len(f) >= 2 {
+		rseq, cseq = seqNumber(f[0]), seqNumber(f[1])
+	}
+	return rseq, cseq
+}
+
+// seqNumber is b as an RSeq or CSeq number (1 to 2**31-1, RFC 3262 §7.1,
+// RFC 3261 §8.1.1.5), 0 when b is not all digits or out of that range.
+func seqNumber(b []byte) uint32 {
+	if len(b) == 0 || len(b) > 10 {
+		return 0
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	if n >= 1<<31 {
+		return 0
+	}
+	return uint32(n)
+}
+
+// rseqOf is a reliable provisional response's RSeq (RFC 3262 §7.1), 0
+// for any other message.
+func (m *Message) rseqOf() uint32 {
+	if m.ext == nil {
+		return 0
+	}
+	return m.ext.rseq
+}
+
+// rack is a PRACK's RAck: the RSeq and CSeq number it acknowledges.
+func (m *Message) rack() (rseq, cseq uint32) {
+	if m.ext == nil {
+		return 0, 0
+	}
+	return m.ext.rackRSeq, m.ext.rackCSeq
+}
+
 // keepLeanSDP reports whether m, with an SDP body, keeps it lean (convert).
 func keepLeanSDP(d *decode.Message, l *Leg, m *Message) bool {
 	switch m.Method {
@@ -536,6 +587,13 @@ func convertRare(d *decode.Message, l *Leg, m *Message) {
 	}
 	if d.Expires != nil {
 		m.extra().expires = atoi(d.Expires)
+	}
+	if d.RSeq != 0 && m.Status > 100 && m.Status < 200 {
+		m.extra().rseq = d.RSeq // a reliable provisional response (checkMissingPRACK)
+	}
+	if d.RAck != nil && m.Method == "PRACK" {
+		e := m.extra()
+		e.rackRSeq, e.rackCSeq = parseRAck(d.RAck)
 	}
 	if d.SessionExpires != nil && m.Status >= 200 && m.Status < 300 {
 		// The interval a 2xx agrees on is the one in force (RFC 4028 §7.2,

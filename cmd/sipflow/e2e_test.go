@@ -53,6 +53,8 @@ var expectedFindings = map[string]struct {
 	"rtp_jitter.pcap":              {"completed", "basic-call", []string{"rtp-jitter"}},
 	"fork_not_ended.pcap":          {"completed", "", []string{"fork-not-ended"}},
 	"subscription_expired.pcap":    {"expired", "", []string{"subscription-expired"}},
+	"prack_call.pcap":              {"completed", "basic-call", nil},
+	"prack_missing.pcap":           {"failed", "", []string{"call-failed", "missing-prack", "retransmissions"}},
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

@@ -56,6 +56,9 @@
 #   reinvite_glare            127.0.39.1 -> 127.0.39.2
 #   rtp_jitter                127.0.40.1 -> 127.0.40.2, RTP 16000
 #   fork_not_ended            127.0.41.1 -> 127.0.41.2 (forks 127.0.41.3, .4 only named)
+#   subscription_expired      127.0.42.1 -> .2, .3 -> .4, .5 -> .6 (SUBSCRIBE)
+#   prack_call                127.0.43.1 -> 127.0.43.2
+#   prack_missing             127.0.44.1 -> 127.0.44.2
 #
 # A pcap ends with its last packet, so "X was never answered / never ended"
 # is only visible if the capture goes on after X.  The scenarios that show
@@ -896,6 +899,28 @@ gen_subscription_expired() {
     publish $name
 }
 
+# prack_call: reliable provisional responses (RFC 3262): INVITE (Supported:
+# 100rel) / 100 / 183 (Require: 100rel, RSeq 1) / PRACK / 200 / 180 (RSeq
+# 2) / PRACK / 200 / 200 / ACK / BYE / 200.  A basic call: PRACKs are no
+# flow step, and every reliable 18x was PRACKed.
+gen_prack_call() {
+    local name=prack_call A=127.0.43.1 B=127.0.43.2
+    sipp_call $name 20 $A $B prack_uac.xml prack_uas.xml
+    expect_seq $name 'INVITE 100 183 PRACK 200 180 PRACK 200 200 ACK BYE 200'
+    publish $name
+}
+
+# prack_missing: a caller that offers 100rel and never PRACKs: the callee
+# sends its reliable 183 seven times (T1, doubling) and, 64*T1 after the
+# first, rejects the INVITE with 504 / ACK.  About 33 s long.
+gen_prack_missing() {
+    local name=prack_missing A=127.0.44.1 B=127.0.44.2
+    sipp_call $name 60 $A $B prack_ignored_uac.xml prack_missing_uas.xml
+    expect_seq $name 'INVITE 100 183 183 183 183 183 183 183 504 ACK'
+    expect_gap $name 'sip.Status-Code == 183' 'sip.Status-Code == 504' 31.5 33
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -906,7 +931,7 @@ transfer_refer reinvite_rejected call_not_ended
 invite_no_ack_non2xx options_unanswered session_expired dns_failover
 session_refresh one_way_audio rtp_loss media_address_mismatch
 transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
-fork_not_ended subscription_expired"
+fork_not_ended subscription_expired prack_call prack_missing"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then

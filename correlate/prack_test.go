@@ -1,0 +1,143 @@
+package correlate_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/sipflow/sipflow/correlate"
+)
+
+// TestMissingPRACK: a reliable provisional response (RFC 3262) that its
+// sender repeats for want of a PRACK is a missing-prack finding, an error
+// when the INVITE then fails with a 5xx; a repeat that crossed the PRACK
+// is none, and neither is an unreliable 18x sent again.
+func TestMissingPRACK(t *testing.T) {
+	const invite = `
+0.0 a>b INVITE 1/INVITE hdr=Supported:_100rel
+0.01 b>a 100 1/INVITE
+0.1 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1
+`
+	const answered = `
+2.0 b>a 200 1/INVITE tt=callee
+2.1 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+5.0 a>b BYE 9/BYE tt=callee br=z9hG4bKbye
+5.1 b>a 200 9/BYE tt=callee br=z9hG4bKbye
+tick 60
+`
+	for _, tc := range []struct {
+		name, script string
+		want         string // severity and detail, "" for no finding
+		packets      string
+		retrans      bool // a retransmissions finding too
+	}{
+		{"NeverPRACKedThen504", invite + `
+0.6 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1
+1.6 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1
+32.1 b>a 504 1/INVITE tt=callee
+32.2 a>b ACK 1/ACK tt=callee
+tick 60
+`, "error: 183 Reason from 10.0.0.2:5060, a reliable provisional response (RSeq 1), was sent 3 times over 1.5 s: no PRACK for it was captured (a caller that offered 100rel and does not send PRACK, or a PRACK lost or routed elsewhere); the INVITE was then rejected with 504 Reason (packet 6), 32.0 s after it",
+			"[3 4 5 6]", true},
+		// The callee gives up on reliability and answers: a warning.
+		{"NeverPRACKedThenAnswered", invite + `
+0.6 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1
+` + answered, "warning: 183 Reason from 10.0.0.2:5060, a reliable provisional response (RSeq 1), was sent 2 times over 0.5 s: no PRACK for it was captured (a caller that offered 100rel and does not send PRACK, or a PRACK lost or routed elsewhere)",
+			"[3 4]", true},
+		// The repeat and the PRACK crossed: no fault.
+		{"CrossedThePRACK", invite + `
+0.6 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1
+0.601 a>b PRACK 2/PRACK tt=callee br=z9hG4bKp1 hdr=RAck:_1_1_INVITE
+0.602 b>a 200 2/PRACK tt=callee br=z9hG4bKp1
+` + answered, "", "", true},
+		// Sent again after its PRACK was answered: the callee did not take
+		// that PRACK for this response.
+		{"RepeatedAfterPRACKAnswered", invite + `
+0.11 a>b PRACK 2/PRACK tt=callee br=z9hG4bKp1 hdr=RAck:_1_1_INVITE
+0.12 b>a 200 2/PRACK tt=callee br=z9hG4bKp1
+0.6 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1
+` + answered, "warning: 183 Reason from 10.0.0.2:5060, a reliable provisional response (RSeq 1), was sent 2 times over 0.5 s: the PRACK for it (packet 4) was answered 200 Reason (packet 5), yet it was sent again after that",
+			"[3 6 4 5]", true},
+		// PRACKed again after the repeat: the first PRACK's answer is
+		// what the repeat came after.
+		{"PRACKedTwice", invite + `
+0.11 a>b PRACK 2/PRACK tt=callee br=z9hG4bKp1 hdr=RAck:_1_1_INVITE
+0.12 b>a 200 2/PRACK tt=callee br=z9hG4bKp1
+0.6 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1
+0.61 a>b PRACK 3/PRACK tt=callee br=z9hG4bKp2 hdr=RAck:_1_1_INVITE
+0.62 b>a 200 3/PRACK tt=callee br=z9hG4bKp2
+` + answered, "warning: 183 Reason from 10.0.0.2:5060, a reliable provisional response (RSeq 1), was sent 2 times over 0.5 s: the PRACK for it (packet 4) was answered 200 Reason (packet 5), yet it was sent again after that",
+			"[3 6 4 7 5]", true},
+		{"PRACKRefused", invite + `
+0.11 a>b PRACK 2/PRACK tt=callee br=z9hG4bKp1 hdr=RAck:_1_1_INVITE
+0.12 b>a 481 2/PRACK tt=callee br=z9hG4bKp1
+0.6 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1
+1.6 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1
+32.1 b>a 504 1/INVITE tt=callee
+32.2 a>b ACK 1/ACK tt=callee
+tick 60
+`, "error: 183 Reason from 10.0.0.2:5060, a reliable provisional response (RSeq 1), was sent 3 times over 1.5 s: the PRACK for it (packet 4) got no 2xx; the INVITE was then rejected with 504 Reason (packet 8), 32.0 s after it",
+			"[3 6 7 4 8]", true},
+		// The caller's RAck names another RSeq: no PRACK for this one.
+		{"WrongRAck", invite + `
+0.11 a>b PRACK 2/PRACK tt=callee br=z9hG4bKp1 hdr=RAck:_2_1_INVITE
+0.12 b>a 481 2/PRACK tt=callee br=z9hG4bKp1
+0.6 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1
+` + answered, "warning: 183 Reason from 10.0.0.2:5060, a reliable provisional response (RSeq 1), was sent 2 times over 0.5 s: no PRACK for it was captured; the PRACK of packet 4 acknowledges RSeq 2 of CSeq 1, not RSeq 1 of CSeq 1",
+			"[3 6 4]", true},
+		{"WrongRAckCSeq", invite + `
+0.11 a>b PRACK 2/PRACK tt=callee br=z9hG4bKp1 hdr=RAck:_1_7_INVITE
+0.12 b>a 481 2/PRACK tt=callee br=z9hG4bKp1
+0.6 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1
+` + answered, "warning: 183 Reason from 10.0.0.2:5060, a reliable provisional response (RSeq 1), was sent 2 times over 0.5 s: no PRACK for it was captured; the PRACK of packet 4 acknowledges RSeq 1 of CSeq 7, not RSeq 1 of CSeq 1",
+			"[3 6 4]", true},
+		// Two forks, each with RSeq 1: the first's PRACK is not the
+		// second's, which is sent again.
+		{"OtherForkPRACKed", invite + `
+0.11 a>b PRACK 2/PRACK tt=callee br=z9hG4bKp1 hdr=RAck:_1_1_INVITE
+0.12 b>a 200 2/PRACK tt=callee br=z9hG4bKp1
+0.2 b>a 183 1/INVITE tt=fork2 hdr=Require:_100rel hdr=RSeq:_1
+0.7 b>a 183 1/INVITE tt=fork2 hdr=Require:_100rel hdr=RSeq:_1
+` + answered, "warning: 183 Reason from 10.0.0.2:5060, a reliable provisional response (RSeq 1), was sent 2 times over 0.5 s: no PRACK for it was captured (a caller that offered 100rel and does not send PRACK, or a PRACK lost or routed elsewhere)",
+			"[6 7]", true},
+		// A second reliable 183 (RSeq 2), as long as the first: a new
+		// response, PRACKed as well, not a repeat of the first.
+		{"SecondReliable183", invite + `
+0.11 a>b PRACK 2/PRACK tt=callee br=z9hG4bKp1 hdr=RAck:_1_1_INVITE
+0.12 b>a 200 2/PRACK tt=callee br=z9hG4bKp1
+0.6 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_2
+0.61 a>b PRACK 3/PRACK tt=callee br=z9hG4bKp2 hdr=RAck:_2_1_INVITE
+0.62 b>a 200 3/PRACK tt=callee br=z9hG4bKp2
+` + answered, "", "", false},
+		// An unreliable 180 sent again (a UAS's keep-alive every minute,
+		// RFC 3261 §13.3.1.1): no PRACK is due.
+		{"UnreliableRepeated", `
+0.0 a>b INVITE 1/INVITE
+0.1 b>a 180 1/INVITE tt=callee
+60.1 b>a 180 1/INVITE tt=callee
+61.0 b>a 200 1/INVITE tt=callee
+61.1 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+65.0 a>b BYE 9/BYE tt=callee br=z9hG4bKbye
+65.1 b>a 200 9/BYE tt=callee br=z9hG4bKbye
+tick 120
+`, "", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := scriptCall(t, runScript(t, tc.script), "call-1")
+			var got, pkts string
+			for _, f := range c.Findings {
+				if f.Rule == "missing-prack" {
+					got, pkts = f.Severity.String()+": "+f.Detail, fmt.Sprint(f.Packets)
+				}
+			}
+			if got != tc.want || pkts != tc.packets {
+				t.Errorf("got %q %s\nwant %q %s\n(%s)", got, pkts, tc.want, tc.packets, describe(c))
+			}
+			if tc.want == "" && c.State != correlate.StateCompleted {
+				t.Errorf("state %s, want completed (%s)", c.State, describe(c))
+			}
+			if retrans := c.HasFinding("retransmissions"); retrans != tc.retrans {
+				t.Errorf("retransmissions finding %t, want %t (%s)", retrans, tc.retrans, describe(c))
+			}
+		})
+	}
+}
