@@ -109,6 +109,7 @@ type Leg struct {
 	finished bool
 	timer    bool // a 2xx set a session timer (Session-Expires): checkSessionExpired looks
 	active   bool // a subscription leg whose subscription is in force (subscribed)
+	reliable bool // a reliable provisional response came (checkMissingPRACK looks)
 	media    *legMedia
 
 	CallID       string

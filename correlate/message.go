@@ -590,6 +590,7 @@ func convertRare(d *decode.Message, l *Leg, m *Message) {
 	}
 	if d.RSeq != 0 && m.Status > 100 && m.Status < 200 {
 		m.extra().rseq = d.RSeq // a reliable provisional response (checkMissingPRACK)
+		l.reliable = true
 	}
 	if d.RAck != nil && m.Method == "PRACK" {
 		e := m.extra()

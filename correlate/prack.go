@@ -17,6 +17,9 @@ import (
 func checkMissingPRACK(c *Call) []Finding {
 	var fs []Finding
 	for _, l := range c.Legs {
+		if !l.reliable {
+			continue
+		}
 		for _, tx := range l.Transactions {
 			for _, r := range tx.Responses {
 				if r.Retransmission || r.rseqOf() == 0 {
