@@ -40,8 +40,8 @@ func checkMissingPRACK(c *Call) []Finding {
 func missingPRACK(l *Leg, tx *Transaction, r *Message) (Finding, bool) {
 	rseq := r.rseqOf()
 	again := resent(tx, r) // a repeat has r's RSeq (placeResponse)
-	// The PRACKs of its dialog after it: those whose RAck names it, and
-	// the first 2xx one of them got.
+	// The PRACKs of its dialog (its To-tag): those whose RAck names it,
+	// the first 2xx one of them got, and the others.
 	var pracks, others []*Message
 	var acked, ackedPRACK *Message
 	for _, p := range l.Transactions {
