@@ -55,6 +55,7 @@ var expectedFindings = map[string]struct {
 	"subscription_expired.pcap":    {"expired", "", []string{"subscription-expired"}},
 	"prack_call.pcap":              {"completed", "basic-call", nil},
 	"prack_missing.pcap":           {"failed", "", []string{"call-failed", "missing-prack", "retransmissions"}},
+	"precondition_call.pcap":       {"completed", "precondition-call", nil},
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

@@ -59,6 +59,7 @@
 #   subscription_expired      127.0.42.1 -> .2, .3 -> .4, .5 -> .6 (SUBSCRIBE)
 #   prack_call                127.0.43.1 -> 127.0.43.2
 #   prack_missing             127.0.44.1 -> 127.0.44.2
+#   precondition_call         127.0.45.1 -> 127.0.45.2
 #
 # A pcap ends with its last packet, so "X was never answered / never ended"
 # is only visible if the capture goes on after X.  The scenarios that show
@@ -921,6 +922,17 @@ gen_prack_missing() {
     publish $name
 }
 
+# precondition_call: QoS preconditions (RFC 3312): INVITE (Require:
+# precondition) / 100 / 183 (reliable, SDP answer) / PRACK / 200 / UPDATE
+# (local QoS met) / 200 / 180 (reliable) / PRACK / 200 / 200 / ACK / BYE /
+# 200.  Matches the built-in precondition-call flow, with no finding.
+gen_precondition_call() {
+    local name=precondition_call A=127.0.45.1 B=127.0.45.2
+    sipp_call $name 20 $A $B precondition_uac.xml precondition_uas.xml
+    expect_seq $name 'INVITE 100 183 PRACK 200 UPDATE 200 180 PRACK 200 200 ACK BYE 200'
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -931,7 +943,8 @@ transfer_refer reinvite_rejected call_not_ended
 invite_no_ack_non2xx options_unanswered session_expired dns_failover
 session_refresh one_way_audio rtp_loss media_address_mismatch
 transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
-fork_not_ended subscription_expired prack_call prack_missing"
+fork_not_ended subscription_expired prack_call prack_missing
+precondition_call"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
