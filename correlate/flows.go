@@ -28,7 +28,10 @@ import (
 //	...                      any messages (as few as possible)
 //
 // A step may end with a quantifier: ? (optional), * (any number), + (one
-// or more). A call matches a flow when the messages of its first leg on the
+// or more). Steps between a line "(" and a line ")" form a group, and a
+// quantifier after the ")" applies to the group (groups nest; a group must
+// hold a step that is not optional, so that each repeat matches a
+// message). A call matches a flow when the messages of its first leg on the
 // caller's first hop, retransmissions left out, match the steps from the
 // first to the last. PRACKs (RFC 3262) and their responses are left out
 // too, unless a step of the flow names PRACK.
@@ -45,8 +48,9 @@ type Step struct {
 	Method   string // request method, or "" for a response
 	Status   string // "200", "2xx", "18x", ... for a response
 	CSeq     string // CSeq method a response must answer, or ""
-	Min, Max int    // how many times (Max -1: unbounded)
+	Min, Max int    // how many times (Max -1: unbounded); a group's on both its ends
 	Any      bool   // the "..." wildcard
+	Group    byte   // '(' or ')': where a group starts or ends, not a message
 	Line     int
 
 	from, to side // From and To as the matcher compares them (ParseFlows sets them; else read from From and To)
@@ -95,6 +99,9 @@ func (s Step) String() string {
 	if s.Any {
 		return "..."
 	}
+	if s.Group == '(' {
+		return "("
+	}
 	what := s.Method
 	if what == "" {
 		what = s.Status
@@ -110,6 +117,9 @@ func (s Step) String() string {
 		q = " *"
 	case s.Min == 1 && s.Max < 0:
 		q = " +"
+	}
+	if s.Group == ')' {
+		return ")" + q
 	}
 	return s.From + " -> " + s.To + " " + what + q
 }
@@ -191,6 +201,8 @@ func ParseFlows(r io.Reader, file string) ([]*Flow, error) {
 	var flows []*Flow
 	var starts []int // the line of each flow's "flow NAME"
 	var cur *Flow
+	var open []int // the steps of the groups open in cur, innermost last
+	var openLine []int
 	sc := bufio.NewScanner(r)
 	line := 0
 	for sc.Scan() {
@@ -211,6 +223,9 @@ func ParseFlows(r io.Reader, file string) ([]*Flow, error) {
 			if len(f) != 2 {
 				return nil, errf("want: flow NAME")
 			}
+			if len(open) > 0 {
+				return nil, fmt.Errorf("%s:%d: group not closed (')') before the next flow", file, openLine[len(open)-1])
+			}
 			cur = &Flow{Name: f[1], File: file}
 			flows, starts = append(flows, cur), append(starts, line)
 		case cur == nil:
@@ -222,6 +237,27 @@ func ParseFlows(r io.Reader, file string) ([]*Flow, error) {
 				return nil, errf("'...' stands alone on its line")
 			}
 			cur.Steps = append(cur.Steps, Step{Any: true, Min: 0, Max: -1, Line: line})
+		case f[0] == "(":
+			if len(f) != 1 {
+				return nil, errf("'(' stands alone on its line")
+			}
+			open, openLine = append(open, len(cur.Steps)), append(openLine, line)
+			cur.Steps = append(cur.Steps, Step{Group: '(', Min: 1, Max: 1, Line: line})
+		case f[0] == ")":
+			st := Step{Group: ')', Min: 1, Max: 1, Line: line}
+			switch {
+			case len(f) > 2 || len(f) == 2 && !setQuantifier(&st, f[1]):
+				return nil, errf("want: ) [?|*|+]")
+			case len(open) == 0:
+				return nil, errf("')' closes no group")
+			}
+			start := open[len(open)-1]
+			open, openLine = open[:len(open)-1], openLine[:len(openLine)-1]
+			if !required(cur.Steps[start+1:]) {
+				return nil, errf("the group has no step that must match a message (each of its repeats must match one)")
+			}
+			cur.Steps[start].Min, cur.Steps[start].Max = st.Min, st.Max
+			cur.Steps = append(cur.Steps, st)
 		default:
 			st, err := parseStep(f)
 			if err != nil {
@@ -233,6 +269,9 @@ func ParseFlows(r io.Reader, file string) ([]*Flow, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(open) > 0 {
+		return nil, fmt.Errorf("%s:%d: group not closed (')')", file, openLine[len(open)-1])
 	}
 	for i, fl := range flows {
 		if len(fl.Steps) == 0 {
@@ -268,15 +307,7 @@ func parseStep(f []string) (Step, error) {
 	}
 	st.from, st.to = sideOf(st.From), sideOf(st.To)
 	rest := f[3:]
-	if q := rest[len(rest)-1]; q == "?" || q == "*" || q == "+" {
-		switch q {
-		case "?":
-			st.Min, st.Max = 0, 1
-		case "*":
-			st.Min, st.Max = 0, -1
-		case "+":
-			st.Min, st.Max = 1, -1
-		}
+	if setQuantifier(&st, rest[len(rest)-1]) {
 		rest = rest[:len(rest)-1]
 	}
 	if len(rest) == 0 || len(rest) > 2 {
@@ -300,6 +331,43 @@ func parseStep(f []string) (Step, error) {
 		st.Method = strings.ToUpper(rest[0])
 	}
 	return st, nil
+}
+
+// setQuantifier sets st's Min and Max from q when q is a quantifier (?, *
+// or +), and reports whether it was.
+func setQuantifier(st *Step, q string) bool {
+	switch q {
+	case "?":
+		st.Min, st.Max = 0, 1
+	case "*":
+		st.Min, st.Max = 0, -1
+	case "+":
+		st.Min, st.Max = 1, -1
+	default:
+		return false
+	}
+	return true
+}
+
+// required reports whether steps, a group's body with its closing end
+// not yet added, hold a step that must match a message: a message step
+// that is not optional, or a group with such a step that is not optional
+// itself.
+func required(steps []Step) bool {
+	depth := 0 // how deep inside optional groups
+	for _, st := range steps {
+		switch {
+		case st.Group == '(' && (depth > 0 || st.Min == 0):
+			depth++
+		case st.Group == '(':
+			return true // a group that must match, and holds such a step (checked when it closed)
+		case st.Group == ')': // one that the optional depth counted: a required one returned
+			depth--
+		case depth == 0 && st.Min > 0: // "..." has Min 0
+			return true
+		}
+	}
+	return false
 }
 
 // isMethodName reports whether s can name a request method in a flow:
@@ -459,6 +527,7 @@ func (s *Step) matches(fm *flowMsg) bool {
 // got so a failed match can say where the call left the flow.
 type matcher struct {
 	steps    []Step
+	jump     []int // a group end's index at its start, its start's at its end
 	msgs     []flowMsg
 	memo     []int8    // (step, msg) → 0 unknown, 1 no (or being tried), 2 yes
 	view     []flowMsg // scratch for flowView
@@ -507,6 +576,20 @@ func viewKey(key []byte, view []flowMsg) []byte {
 
 func (mt *matcher) reset(steps []Step, msgs []flowMsg) {
 	mt.steps, mt.msgs, mt.bestStep, mt.bestMsg = steps, msgs, 0, 0
+	mt.jump = mt.jump[:0]
+	var open []int
+	for i := range steps {
+		mt.jump = append(mt.jump, -1)
+		switch steps[i].Group {
+		case '(':
+			open = append(open, i)
+		case ')':
+			if n := len(open); n > 0 { // ParseFlows balances them; a hand-made flow may not
+				mt.jump[i], mt.jump[open[n-1]] = open[n-1], i
+				open = open[:n-1]
+			}
+		}
+	}
 	n := (len(steps) + 1) * (len(msgs) + 1)
 	if cap(mt.memo) < n {
 		mt.memo = make([]int8, n)
@@ -526,11 +609,21 @@ func (mt *matcher) match(i, j int) bool {
 	mt.memo[key] = 1 // cut cycles; set below
 	st := &mt.steps[i]
 	ok := false
-	if st.Any {
+	switch {
+	case st.Group != 0 && mt.jump[i] < 0:
+		// An unbalanced end (a hand-made flow): matches nothing.
+	case st.Group == '(':
+		// Into the group, or past it when it may be left out.
+		ok = mt.match(i+1, j) || st.Min == 0 && mt.match(mt.jump[i]+1, j)
+	case st.Group == ')':
+		// On, or round again when it may repeat. A group holds a step
+		// that must match a message (ParseFlows), so a repeat moves on.
+		ok = mt.match(i+1, j) || st.Max < 0 && mt.match(mt.jump[i]+1, j)
+	case st.Any:
 		for k := j; k <= len(mt.msgs) && !ok; k++ {
 			ok = mt.match(i+1, k)
 		}
-	} else {
+	default:
 		// Take as few as allowed first, then more.
 		k := j
 		count := 0
@@ -649,7 +742,7 @@ func (f *Flow) namesPRACK() bool {
 func describeDeviation(f *Flow, view []flowMsg, bestStep, bestMsg int) string {
 	want := "expected the flow to end"
 	for _, st := range f.Steps[bestStep:] {
-		if st.Any || st.Min == 0 {
+		if st.Any || st.Min == 0 || st.Group != 0 {
 			continue
 		}
 		want = "expected " + st.String()

@@ -26,6 +26,17 @@ func TestParseFlowsErrors(t *testing.T) {
 		{"flow with no steps", "# comment\nflow empty\nflow f\nA -> B INVITE\n", `my.flow:2: flow empty has no steps`},
 		{"flow line with two names", "flow a b\n", `my.flow:1: want: flow NAME`},
 		{"dots with more", "flow f\nA -> B INVITE\n... +\n", `my.flow:3: '...' stands alone`},
+		{"group opened with more", "flow f\n( A -> B INVITE\n", `my.flow:2: '(' stands alone`},
+		{"group never closed", "flow f\nA -> B INVITE\n(\nB -> A 200\n", `my.flow:3: group not closed`},
+		{"group open at the next flow", "flow f\n(\nA -> B INVITE\nflow g\nA -> B BYE\n", `my.flow:2: group not closed (')') before the next flow`},
+		{"close with no group", "flow f\nA -> B INVITE\n) +\n", `my.flow:3: ')' closes no group`},
+		{"close with a bad quantifier", "flow f\n(\nA -> B INVITE\n) 2\n", `my.flow:4: want: ) [?|*|+]`},
+		{"close with two quantifiers", "flow f\n(\nA -> B INVITE\n) + ?\n", `my.flow:4: want: ) [?|*|+]`},
+		{"group of optional steps", "flow f\nA -> B INVITE\n(\nB -> A 100 ?\n...\n) *\n", `my.flow:6: the group has no step that must match`},
+		{"group of an optional group", "flow f\nA -> B INVITE\n(\n(\nB -> A 100\n) ?\n) +\n", `my.flow:7: the group has no step that must match`},
+		{"empty group", "flow f\nA -> B INVITE\n(\n)\n", `my.flow:4: the group has no step that must match`},
+		{"group of dots", "flow f\nA -> B INVITE\n(\n...\n) +\n", `my.flow:5: the group has no step that must match`},
+		{"required steps only inside an optional group", "flow f\nA -> B INVITE\n(\n(\n(\nB -> A 100\n)\nB -> A 180\n) ?\n) +\n", `my.flow:10: the group has no step that must match`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,7 +46,11 @@ func TestParseFlowsErrors(t *testing.T) {
 			}
 		})
 	}
-	good := "flow f\nA -> B INVITE\nB -> A 18x * \nB -> A 2XX invite\nA -> B ack\n...\nany -> any BYE ?\n"
+	// A group whose only required step follows an optional group in it.
+	if _, err := ParseFlows(strings.NewReader("flow f\nA -> B INVITE\n(\n(\nB -> A 100\n) ?\nB -> A 180\n) +\n"), "good.flow"); err != nil {
+		t.Errorf("a group with a required step after an optional group: %v", err)
+	}
+	good := "flow f\nA -> B INVITE\nB -> A 18x * \nB -> A 2XX invite\nA -> B ack\n(\n(\nany -> any INVITE\n)\nany -> any 100 ?\n) *\n...\nany -> any BYE ?\n"
 	flows, err := ParseFlows(strings.NewReader(good), "good.flow")
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +59,7 @@ func TestParseFlowsErrors(t *testing.T) {
 	for _, s := range flows[0].Steps {
 		got = append(got, s.String())
 	}
-	want := "A -> B INVITE|B -> A 18x *|B -> A 2xx INVITE|A -> B ACK|...|any -> any BYE ?"
+	want := "A -> B INVITE|B -> A 18x *|B -> A 2xx INVITE|A -> B ACK|(|(|any -> any INVITE|)|any -> any 100 ?|) *|...|any -> any BYE ?"
 	if strings.Join(got, "|") != want {
 		t.Errorf("steps %q, want %q", strings.Join(got, "|"), want)
 	}

@@ -1258,3 +1258,124 @@ tick 60
 		})
 	}
 }
+
+// TestFlowGroups: steps between "(" and ")" repeat together as the
+// quantifier after ")" says: none (once), ? (at most once), * (any
+// number), + (once or more); groups nest. The built-in hold-resume takes
+// a pair of re-INVITEs for each hold and resume, and precondition-call an
+// UPDATE for each change of the resources before the answer.
+func TestFlowGroups(t *testing.T) {
+	flowText := func(q string) string {
+		return "flow g\nA -> B INVITE\n(\nB -> A 183\nB -> A 180\n) " + q + "\nB -> A 2xx INVITE\nA -> B ACK\nany -> any BYE\nany -> any 2xx BYE\n"
+	}
+	// call has INVITE, then n pairs of 183 and 180 (each of another
+	// length: no retransmission), then 200, ACK, BYE.
+	call := func(n int) string {
+		var b strings.Builder
+		b.WriteString("0.0 a>b INVITE 1/INVITE\n")
+		for i := range n {
+			x := strings.Repeat("x", i+1)
+			fmt.Fprintf(&b, "0.%d1 b>a 183 1/INVITE tt=callee hdr=X-N:_%s\n0.%d2 b>a 180 1/INVITE tt=callee hdr=X-N:_%s\n", i+1, x, i+1, x)
+		}
+		b.WriteString("1.0 b>a 200 1/INVITE tt=callee\n1.1 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n5.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 2/BYE tt=callee br=z9hG4bKbye\ntick 60\n")
+		return b.String()
+	}
+	for _, tc := range []struct {
+		quant string
+		match [4]bool // with 0, 1, 2, 3 repeats of the group
+	}{
+		{"", [4]bool{false, true, false, false}},
+		{"?", [4]bool{true, true, false, false}},
+		{"*", [4]bool{true, true, true, true}},
+		{"+", [4]bool{false, true, true, true}},
+	} {
+		flows, err := correlate.ParseFlows(strings.NewReader(flowText(tc.quant)), "g.flow")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n, want := range tc.match {
+			c := scriptCall(t, runScriptWith(t, correlate.Options{Flows: flows}, call(n)), "call-1")
+			if got := c.Flow == "g"; got != want {
+				t.Errorf(") %s, %d repeats: matched %t, want %t (%s)", tc.quant, n, got, want, c.Deviation)
+			}
+			// The deviation names the group's first step, not its "(".
+			if dev := "g: after 1 message(s), expected B -> A 183, got B -> A 200 INVITE (packet 2)"; tc.quant == "" && n == 0 && c.Deviation != dev {
+				t.Errorf("deviation %q, want %q", c.Deviation, dev)
+			}
+		}
+	}
+
+	// A flow made by hand whose group ends are unbalanced matches nothing.
+	step := func(from, to, method, status string) correlate.Step {
+		return correlate.Step{From: from, To: to, Method: method, Status: status, Min: 1, Max: 1}
+	}
+	for _, end := range []byte{'(', ')'} {
+		bad := []*correlate.Flow{{Name: "bad", Steps: []correlate.Step{step("A", "B", "INVITE", ""),
+			{Group: end, Min: 0, Max: -1}, {Any: true, Max: -1}}}}
+		if c := scriptCall(t, runScriptWith(t, correlate.Options{Flows: bad}, call(1)), "call-1"); c.Flow != "" {
+			t.Errorf("a lone %q matched", end)
+		}
+	}
+
+	// Nested: a group of (183, then one or more 180s), once at least.
+	nested, err := correlate.ParseFlows(strings.NewReader("flow n\nA -> B INVITE\n(\nB -> A 183\n(\nB -> A 180\n) +\n) +\nB -> A 2xx INVITE\n...\n"), "n.flow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		script string
+		want   bool
+	}{
+		{call(2), true},
+		{"0.0 a>b INVITE 1/INVITE\n0.1 b>a 183 1/INVITE tt=callee\n0.2 b>a 180 1/INVITE tt=callee\n0.3 b>a 180 1/INVITE tt=callee hdr=X-N:_xx\n0.4 b>a 183 1/INVITE tt=callee hdr=X-N:_xxx\n0.5 b>a 180 1/INVITE tt=callee hdr=X-N:_xxxx\n1.0 b>a 200 1/INVITE tt=callee\ntick 60\n", true},
+		{"0.0 a>b INVITE 1/INVITE\n0.1 b>a 183 1/INVITE tt=callee\n0.4 b>a 183 1/INVITE tt=callee hdr=X-N:_xxx\n0.5 b>a 180 1/INVITE tt=callee\n1.0 b>a 200 1/INVITE tt=callee\ntick 60\n", false},
+	} {
+		c := scriptCall(t, runScriptWith(t, correlate.Options{Flows: nested}, tc.script), "call-1")
+		if got := c.Flow == "n"; got != tc.want {
+			t.Errorf("nested groups: matched %t, want %t (%s)\n%s", got, tc.want, c.Deviation, tc.script)
+		}
+	}
+
+	// The built-in flows.
+	reinvite := func(at float64, cseq int, dir, version string) string {
+		return fmt.Sprintf("%.1f a>b INVITE %d/INVITE tt=callee br=z9hG4bKr%d sdp=%s:%s\n%.1f b>a 200 %d/INVITE tt=callee br=z9hG4bKr%d sdp=%s:%s\n%.1f a>b ACK %d/ACK tt=callee br=z9hG4bKa%d\n",
+			at, cseq, cseq, version, dir, at+0.1, cseq, cseq, version, dir, at+0.2, cseq, cseq)
+	}
+	start := "0.0 a>b INVITE 1/INVITE sdp=1\n0.1 b>a 180 1/INVITE tt=callee\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n"
+	end := "20.0 a>b BYE 9/BYE tt=callee br=z9hG4bKbye\n20.1 b>a 200 9/BYE tt=callee br=z9hG4bKbye\ntick 60\n"
+	for _, tc := range []struct {
+		name, script, want string
+	}{
+		{"HeldAndResumedTwice", start + reinvite(2, 2, "sendonly", "2") + reinvite(4, 3, "sendrecv", "3") +
+			reinvite(6, 4, "sendonly", "4") + reinvite(8, 5, "sendrecv", "5") + end, "hold-resume"},
+		{"HeldNeverResumed", start + reinvite(2, 2, "sendonly", "2") + end,
+			"hold-resume: after 7 message(s), expected any -> any INVITE, got A -> B BYE (packet 8)"},
+		{"PreconditionsTwice", `
+0.0 a>b INVITE 1/INVITE sdp=1
+0.01 b>a 100 1/INVITE
+0.1 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1 sdp=1
+0.11 a>b PRACK 2/PRACK tt=callee br=z9hG4bKp1 hdr=RAck:_1_1_INVITE
+0.12 b>a 200 2/PRACK tt=callee br=z9hG4bKp1
+0.2 a>b UPDATE 3/UPDATE tt=callee br=z9hG4bKu1 sdp=2
+0.21 b>a 200 3/UPDATE tt=callee br=z9hG4bKu1 sdp=2
+0.3 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_2 sdp=2
+0.31 a>b PRACK 4/PRACK tt=callee br=z9hG4bKp2 hdr=RAck:_2_1_INVITE
+0.32 b>a 200 4/PRACK tt=callee br=z9hG4bKp2
+0.4 a>b UPDATE 5/UPDATE tt=callee br=z9hG4bKu2 sdp=3
+0.41 b>a 200 5/UPDATE tt=callee br=z9hG4bKu2 sdp=3
+1.0 b>a 200 1/INVITE tt=callee
+1.1 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+` + end, "precondition-call"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := scriptCall(t, runScript(t, tc.script), "call-1")
+			got := c.Flow
+			if got == "" {
+				got = c.Deviation
+			}
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
