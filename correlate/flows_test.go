@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,4 +108,72 @@ func TestLoadFlowDirErrors(t *testing.T) {
 			t.Errorf("basic-call replaced from %q, want %q", f.File, filepath.Join(good, "basic.flow"))
 		}
 	}
+}
+
+// FuzzParseFlows: any text either parses, or is refused with an error
+// that names the file and a line; what parses prints (Step.String, as
+// --list-flows does) to a text that parses to the same steps, and its
+// flows run over a call's messages to an answer (groups and all).
+func FuzzParseFlows(f *testing.F) {
+	for _, name := range []string{"basic-call", "hold-resume", "precondition-call", "blind-transfer"} {
+		b, err := builtinFlows.ReadFile("flows/" + name + ".flow")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	for _, s := range []string{"flow f\n(\nA -> B INVITE\n(\nB -> A 18x ?\nB -> A 2xx\n) *\n) +\n...\n", "flow f\n)\n", "flow f\n(\n", "x", "flow f\nA -> B 18 *\n"} {
+		f.Add(s)
+	}
+	m := func(n int, from, to side, method string, status int, cseqMethod string) flowMsg {
+		fm := flowMsg{m: &Message{N: n, Method: method, Status: status, CSeqMethod: cseqMethod}, from: from, to: to}
+		if status != 0 {
+			fm.code = [3]byte{byte('0' + status/100), byte('0' + status/10%10), byte('0' + status%10)}
+		}
+		return fm
+	}
+	view := []flowMsg{
+		m(1, sideA, sideB, "INVITE", 0, "INVITE"), m(2, sideB, sideA, "", 100, "INVITE"), m(3, sideB, sideA, "", 180, "INVITE"),
+		m(4, sideB, sideA, "", 200, "INVITE"), m(5, sideA, sideB, "ACK", 0, "ACK"), m(6, sideA, sideB, "INVITE", 0, "INVITE"),
+		m(7, sideB, sideA, "", 200, "INVITE"), m(8, sideA, sideB, "ACK", 0, "ACK"), m(9, sideA, sideB, "BYE", 0, "BYE"), m(10, sideB, sideA, "", 200, "BYE"),
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		flows, err := ParseFlows(strings.NewReader(text), "f.flow")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "f.flow:") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		var b strings.Builder
+		for _, fl := range flows {
+			fmt.Fprintf(&b, "flow %s\n", fl.Name)
+			for _, st := range fl.Steps {
+				fmt.Fprintln(&b, st.String())
+			}
+		}
+		again, err := ParseFlows(strings.NewReader(b.String()), "printed.flow")
+		if err != nil {
+			t.Fatalf("printed flows do not parse: %v\n%s", err, b.String())
+		}
+		if len(again) != len(flows) {
+			t.Fatalf("%d flows printed, %d parsed again", len(flows), len(again))
+		}
+		for i := range flows {
+			if a, b := stepsText(flows[i].Steps), stepsText(again[i].Steps); a != b {
+				t.Fatalf("flow %s printed and parsed again:\n%s\nwant\n%s", flows[i].Name, b, a)
+			}
+		}
+		var mt matcher
+		matchView(view, flows, &mt)
+	})
+}
+
+// stepsText is what matching reads of steps, one line each.
+func stepsText(steps []Step) string {
+	var b strings.Builder
+	for _, st := range steps {
+		fmt.Fprintf(&b, "%s %s %s %s %s %d %d %t %c\n", st.From, st.To, st.Method, st.Status, st.CSeq, st.Min, st.Max, st.Any, st.Group)
+	}
+	return b.String()
 }
