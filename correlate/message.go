@@ -381,8 +381,10 @@ func parseRAck(v []byte) (rseq, cseq uint32) {
 	return rseq, cseq
 }
 
-// seqNumber is b as an RSeq or CSeq number (1 to 2**31-1, RFC 3262 §7.1,
-// RFC 3261 §8.1.1.5), 0 when b is not all digits or out of that range.
+// seqNumber is b as an RSeq or CSeq number, 0 when b is not all digits
+// or does not fit 32 bits: decode reads a response's RSeq and a CSeq so
+// (RFC 3262 §7.1 and RFC 3261 §8.1.1.5 want them below 2**31), and a RAck
+// must give the numbers they were read as to match them.
 func seqNumber(b []byte) uint32 {
 	if len(b) == 0 || len(b) > 10 {
 		return 0
@@ -394,7 +396,7 @@ func seqNumber(b []byte) uint32 {
 		}
 		n = n*10 + uint64(c-'0')
 	}
-	if n >= 1<<31 {
+	if n >= 1<<32 {
 		return 0
 	}
 	return uint32(n)
