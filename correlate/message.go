@@ -386,7 +386,7 @@ func parseRAck(v []byte) (rseq, cseq uint32) {
 // (RFC 3262 §7.1 and RFC 3261 §8.1.1.5 want them below 2**31), and a RAck
 // must give the numbers they were read as to match them.
 func seqNumber(b []byte) uint32 {
-	if len(b) == 0 || len(b) > 10 {
+	if len(b) == 0 {
 		return 0
 	}
 	var n uint64
@@ -394,10 +394,9 @@ func seqNumber(b []byte) uint32 {
 		if c < '0' || c > '9' {
 			return 0
 		}
-		n = n*10 + uint64(c-'0')
-	}
-	if n >= 1<<32 {
-		return 0
+		if n = n*10 + uint64(c-'0'); n >= 1<<32 {
+			return 0
+		}
 	}
 	return uint32(n)
 }

@@ -24,6 +24,7 @@ func TestParseRAck(t *testing.T) {
 		{"1 1x INVITE", 1, 0},
 		{"2147483647 4294967295 INVITE", 2147483647, 4294967295},
 		{"4294967296 1 INVITE", 0, 1},
+		{"0 00000100000", 0, 100000}, // leading zeros: the value, not the length, is bounded
 		{"99999999999 1 INVITE", 0, 1},
 		{"-1 +1 INVITE", 0, 0},
 	} {
