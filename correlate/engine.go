@@ -631,7 +631,7 @@ func (c *Correlator) place(leg *Leg, m *Message, branch, sentBy []byte) bool {
 		s := leg.subscription()
 		leg.active = s.active
 		if s.active && !s.until.IsZero() {
-			leg.expiresIn = min(max(s.until.Sub(m.Time), 0), maxSubscriptionWait)
+			leg.expiresIn = min(max(s.until.Sub(m.Time), 0), MaxSubscriptionWait)
 		}
 	}
 	leg.terminal = leg.pending <= 0 && leg.openDialogs <= 0 && !leg.active
@@ -923,7 +923,7 @@ func (c *Correlator) byeAnswered(leg *Leg, m *Message) {
 // without SIP for as long as it lasts, and a subscription in force waits
 // for its refreshes: both wait for Options.CallTimeout. A subscription
 // whose expiry is known (its SUBSCRIBE's 2xx, a NOTIFY) waits instead
-// until it expires, up to maxSubscriptionWait away, and then as long as
+// until it expires, up to MaxSubscriptionWait away, and then as long as
 // anything quiet does, Options.IdleTimeout (a refresh sent late, or the
 // NOTIFY that ends it from a notifier that sweeps expired subscriptions
 // every minute or two), however much shorter or longer than the call
@@ -955,12 +955,12 @@ func (c *Correlator) requeue(l *Leg) {
 	want.pushBack(l)
 }
 
-// maxSubscriptionWait bounds how long a subscription in force waits for
+// MaxSubscriptionWait bounds how long a subscription in force waits for
 // its refresh when its expiry is known (requeue): RFC 6665 sets no upper
 // limit on Expires, and a day is the longest servers grant in practice.
 // A longer one is finished a day (and the idle timeout) after its last
 // message, as subscribed.
-const maxSubscriptionWait = 24 * time.Hour
+const MaxSubscriptionWait = 24 * time.Hour
 
 // lingering is the list terminal leg l waits on: challenge when its last
 // answer was a challenge, done for an INVITE call, doneNon for the others.

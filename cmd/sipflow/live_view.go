@@ -240,7 +240,7 @@ func (v *tableView) expire(now time.Time) {
 			// It waits for refreshes: until it expires and the idle
 			// timeout, up to a day away, or the call timeout when its
 			// expiry is not known.
-			quiet = max(v.callIdle, 24*time.Hour+v.idle)
+			quiet = max(v.callIdle, correlate.MaxSubscriptionWait+v.idle)
 		}
 		if now.Sub(row.seen) > quiet+time.Minute {
 			delete(v.open, id)
