@@ -42,6 +42,18 @@ type Flow struct {
 	File  string // where it was read from
 }
 
+// String is f in the flow format: its "flow" and "title" lines, then a
+// line a step, as ParseFlows reads it back (sipflow check --list-flows).
+func (f *Flow) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "flow %s\ntitle %s\n", f.Name, f.Title)
+	for _, s := range f.Steps {
+		b.WriteString(s.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
 // Step is one line of a flow.
 type Step struct {
 	From, To string // "A", "B" or "any"

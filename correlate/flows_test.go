@@ -111,7 +111,7 @@ func TestLoadFlowDirErrors(t *testing.T) {
 }
 
 // FuzzParseFlows: any text either parses, or is refused with an error
-// that names the file and a line; what parses prints (Step.String, as
+// that names the file and a line; what parses prints (Flow.String, as
 // --list-flows does) to a text that parses to the same steps, and its
 // flows run over a call's messages to an answer (groups and all).
 func FuzzParseFlows(f *testing.F) {
@@ -147,10 +147,7 @@ func FuzzParseFlows(f *testing.F) {
 		}
 		var b strings.Builder
 		for _, fl := range flows {
-			fmt.Fprintf(&b, "flow %s\n", fl.Name)
-			for _, st := range fl.Steps {
-				fmt.Fprintln(&b, st.String())
-			}
+			b.WriteString(fl.String())
 		}
 		again, err := ParseFlows(strings.NewReader(b.String()), "printed.flow")
 		if err != nil {

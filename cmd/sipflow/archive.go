@@ -382,10 +382,7 @@ func analysisOptions(o correlate.Options) string {
 	if o.Flows != nil {
 		h := sha256.New()
 		for _, f := range o.Flows {
-			fmt.Fprintf(h, "flow %s\ntitle %s\n", f.Name, f.Title)
-			for _, s := range f.Steps {
-				fmt.Fprintln(h, s.String())
-			}
+			h.Write([]byte(f.String())) // the same bytes as before Flow.String: resumed imports still match
 		}
 		fmt.Fprintf(&b, " flows=%x", h.Sum(nil)[:8])
 	}

@@ -97,10 +97,7 @@ func (o *checkOptions) printFlows() error {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "flow %s\ntitle %s\n", f.Name, f.Title)
-		for _, s := range f.Steps {
-			fmt.Fprintln(w, s.String())
-		}
+		w.WriteString(f.String())
 	}
 	return nil
 }
