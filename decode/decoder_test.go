@@ -556,6 +556,8 @@ func TestNestingBounded(t *testing.T) {
 func FuzzDecodePacket(f *testing.F) {
 	f.Add(uint16(capture.LinkEthernet), synth.UDP(cli, srv, invite("f", 0)))
 	f.Add(uint16(capture.LinkEthernet), tcpSeg(seq0, psh, invite("f", 0)))
+	f.Add(uint16(capture.LinkEthernet), synth.TCP(wsCli, wsSrv, 1, psh, cliText(invite("f", 0))))
+	f.Add(uint16(capture.LinkEthernet), synth.TCP(wsCli, wsSrv, 1, psh, cat(wsUpgradeReq, cliText(invite("f", 0)))))
 	for _, fr := range synth.Fragments4(cli, srv, invite("f", 2000), 600, 1) {
 		f.Add(uint16(capture.LinkEthernet), fr)
 	}
@@ -583,7 +585,7 @@ func (h *fuzzHandler) Message(m *decode.Message) {
 	if m.N < 1 || m.N > 3 {
 		h.t.Fatalf("message attributed to packet %d of 3", m.N)
 	}
-	if m.Transport != decode.UDP && m.Transport != decode.TCP {
+	if m.Transport != decode.UDP && m.Transport != decode.TCP && m.Transport != decode.WS {
 		h.t.Fatalf("message with transport %v", m.Transport)
 	}
 	if len(m.Raw) == 0 || len(m.Raw) > h.max {

@@ -5,7 +5,8 @@
 // IPv6 (extension headers skipped, fragments reassembled); tunnels (IP-in-IP,
 // GRE with ERSPAN II/III and PPP, VXLAN, GTP-U) and HEP v1-v3; then UDP, and
 // TCP with stream reassembly and SIP framed by Content-Length (RFC 3261
-// §18.3). SIP is recognised by content on any port.
+// §18.3) or carried in WebSocket messages (RFC 7118: masked, fragmented or
+// permessage-deflate compressed). SIP is recognised by content on any port.
 //
 // The parsers (ParseSIP, ParseSDP, ParseRTP, ParseRTCP, ParseHEP) work on
 // byte-slice views and allocate nothing in steady state: every []byte they

@@ -13,6 +13,7 @@ const (
 	TransportUnknown Transport = iota
 	UDP
 	TCP
+	WS // WebSocket (RFC 7118) on TCP
 )
 
 func (t Transport) String() string {
@@ -21,8 +22,21 @@ func (t Transport) String() string {
 		return "udp"
 	case TCP:
 		return "tcp"
+	case WS:
+		return "ws"
 	}
 	return "unknown"
+}
+
+// ParseTransport is the Transport whose String is s; TransportUnknown for
+// any other s.
+func ParseTransport(s string) Transport {
+	for t := UDP; t <= WS; t++ {
+		if t.String() == s {
+			return t
+		}
+	}
+	return TransportUnknown
 }
 
 // NameAddr is a From, To, Contact, Refer-To or Referred-By value
@@ -86,7 +100,10 @@ type Message struct {
 	Encap string // outermost tunnel or encapsulation unwrapped ("", "hep", "gre", "vxlan", "gtp", "ipip", ...)
 	// Parts are the numbers of every packet the message was rebuilt from
 	// (IP fragments, TCP segments), in capture order, N among them; nil
-	// when it came whole in packet N. Valid until the next Decode.
+	// when it came whole in packet N. Over WebSocket they include the
+	// packets of the HTTP upgrade that opened the stream, both ways, when
+	// they were captured: a reader (Wireshark) needs them to know the
+	// stream carries SIP. Valid until the next Decode.
 	Parts []int
 
 	Raw []byte // the whole message, start line through body

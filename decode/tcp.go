@@ -36,6 +36,7 @@ const (
 	kindUnknown streamKind = iota // SYN seen, no data yet
 	kindSIP
 	kindHEP
+	kindWS    // WebSocket frames carrying SIP (ws.go)
 	kindOther // not ours: ignored until a segment starts a SIP message
 )
 
@@ -57,6 +58,7 @@ type stream struct {
 	resync   bool // bytes were lost: skip to the next SIP start line
 	last     time.Time
 	parts    []int // packets whose bytes are in buf (the message being framed)
+	ws       *wsState
 }
 
 type streamTable struct {
@@ -93,7 +95,7 @@ func (d *Decoder) tcpSegment(src, dst netip.Addr, b []byte) {
 	if s == nil {
 		switch {
 		case syn:
-		case len(payload) > 0 && (LooksLikeSIP(payload) || isHEP3(payload)):
+		case len(payload) > 0 && (LooksLikeSIP(payload) || isHEP3(payload) || maybeWSStart(payload)):
 		default:
 			return
 		}
@@ -112,10 +114,15 @@ func (d *Decoder) tcpSegment(src, dst netip.Addr, b []byte) {
 	}
 	if len(payload) > 0 {
 		if s.kind == kindOther {
-			if !LooksLikeSIP(payload) {
+			switch {
+			case LooksLikeSIP(payload):
+				s.kind = kindSIP
+			case wsFrameCarriesSIP(payload):
+				s.kind, s.ws = kindWS, &wsState{histBad: true} // begun before the capture
+			default:
 				goto done
 			}
-			s.kind, s.haveSeq, s.buf = kindSIP, false, s.buf[:0]
+			s.haveSeq, s.buf = false, s.buf[:0]
 		}
 		if !s.haveSeq {
 			s.next, s.haveSeq = seq, true
@@ -236,7 +243,7 @@ func (d *Decoder) frame(key streamKey, s *stream, data []byte, own int) {
 		s.buf = s.buf[:0]
 		s.resync = true
 	}
-	if len(s.buf) == 0 {
+	if len(s.buf) == 0 && (s.ws == nil || !s.ws.open) {
 		s.parts = s.parts[:0]
 	}
 	if !slices.Contains(s.parts, own) {
@@ -264,6 +271,16 @@ func (d *Decoder) frame(key streamKey, s *stream, data []byte, own int) {
 // what is left.
 func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte, own int) []byte {
 	for {
+		if s.resync && s.kind == kindWS {
+			s.ws.open, s.ws.histBad = false, true
+			i := nextWSFrame(b)
+			if i < 0 {
+				// Keep the end: a frame header may have begun in it.
+				return b[max(0, len(b)-wsPeek-wsMaxHeader):]
+			}
+			b = b[i:]
+			s.resync = false
+		}
 		if s.resync {
 			i := nextStartLine(b)
 			if i < 0 {
@@ -276,6 +293,13 @@ func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte, own int) []b
 			b = b[i:]
 			s.resync = false
 		}
+		if s.kind == kindWS {
+			b = d.wsFrames(key, s, b, own)
+			if s.resync {
+				continue
+			}
+			return b
+		}
 		b = trimCRLF(b) // keep-alives (RFC 5626 §3.5.1)
 		if len(b) == 0 {
 			return b
@@ -287,6 +311,20 @@ func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte, own int) []b
 				s.kind = kindHEP
 			case LooksLikeSIP(b):
 				s.kind = kindSIP
+			case wsFrameCarriesSIP(b):
+				s.kind, s.ws = kindWS, &wsState{histBad: true} // begun before the capture
+			case bytes.HasPrefix(b, []byte("GET ")) || bytes.HasPrefix(b, []byte("HTTP/1.1 101")):
+				n, sip := wsUpgrade(b)
+				switch {
+				case sip:
+					s.kind, s.ws = kindWS, &wsState{upgrade: slices.Clone(s.parts)}
+					b = b[n:]
+				case n == 0 && len(b) < maxWSHandshake:
+					return b // the upgrade is not complete yet
+				default:
+					s.kind = kindOther
+					return nil
+				}
 			case bytes.IndexByte(b, '\n') < 0 && len(b) < 1024 && s.kind == kindUnknown:
 				return b // the first line is not complete yet
 			default:
@@ -361,6 +399,9 @@ func (d *Decoder) closeStream(key streamKey, s *stream, why string) {
 	}
 	if len(s.buf) > 0 && s.kind == kindSIP && len(trimCRLF(s.buf)) > 0 {
 		d.warnAt(s.bufN, ErrTruncatedPacket, "TCP stream %s -> %s %s with an incomplete SIP message (%d bytes)", key.src, key.dst, why, len(s.buf))
+	}
+	if s.kind == kindWS && !s.resync && (len(s.buf) > 0 || s.ws.open) {
+		d.warnAt(s.bufN, ErrTruncatedPacket, "WebSocket stream %s -> %s %s with an incomplete message (%d bytes)", key.src, key.dst, why, len(s.buf)+len(s.ws.msg))
 	}
 	delete(d.tcp.m, key)
 }

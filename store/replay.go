@@ -57,12 +57,7 @@ func (d *DB) Replay(ctx context.Context, c *Call, opts correlate.Options) (*corr
 			m.parts = splitInts(parts.String)
 		}
 		m.src, m.dst = parseAddr(src), parseAddr(dst)
-		switch transport {
-		case "udp":
-			m.transport = decode.UDP
-		case "tcp":
-			m.transport = decode.TCP
-		}
+		m.transport = decode.ParseTransport(transport)
 		for leg >= len(legs) {
 			legs = append(legs, nil)
 		}
