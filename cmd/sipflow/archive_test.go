@@ -1081,6 +1081,7 @@ func TestExportTshark(t *testing.T) {
 		{"call_tcp.pcap", "1-24330@127.0.12.1"},
 		{"invite_no_ack.pcap", "1-24610@127.0.13.1"},
 		{"transfer_refer.pcap", "1-22127@127.0.25.1"},
+		{"ws_call.pcap", "ab160c8f2300f0c6@9651b98d.invalid"}, // the HTTP upgrade exported too
 	} {
 		out := filepath.Join(t.TempDir(), "call.pcap")
 		archRun(t, 0, "export", "--db", db, "--call", tc.call, "-w", out)

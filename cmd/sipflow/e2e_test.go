@@ -56,6 +56,7 @@ var expectedFindings = map[string]struct {
 	"prack_call.pcap":              {"completed", "basic-call", nil},
 	"prack_missing.pcap":           {"failed", "", []string{"call-failed", "missing-prack", "retransmissions"}},
 	"precondition_call.pcap":       {"completed", "precondition-call", nil},
+	"ws_call.pcap":                 {"completed", "basic-call", nil},
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

@@ -7,7 +7,8 @@
 #     KEEP_WORK=1 sudo testdata/gen/gen.sh  # keep the work dir (sipp logs)
 #
 # Needs: sipp (Debian package sip-tester, with PCAP play), tcpdump, tshark,
-# editcap (wireshark-common), python3, coreutils timeout.
+# editcap (wireshark-common), python3, coreutils timeout; for ws_call only,
+# kamailio, kamailio-websocket-modules and python3-websocket.
 #
 # Each scenario runs a SIPp UAS and a SIPp UAC on their own loopback addresses
 # (127.0.<N>.x, or ::1 with distinct ports for IPv6) while tcpdump records
@@ -60,6 +61,8 @@
 #   prack_call                127.0.43.1 -> 127.0.43.2
 #   prack_missing             127.0.44.1 -> 127.0.44.2
 #   precondition_call         127.0.45.1 -> 127.0.45.2
+#   ws_call                   127.0.46.1 (WebSocket UAC) -> 127.0.46.2:8080
+#                             (Kamailio, WS and UDP 5060) -> 127.0.46.3 (UDP)
 #
 # A pcap ends with its last packet, so "X was never answered / never ended"
 # is only visible if the capture goes on after X.  The scenarios that show
@@ -933,6 +936,38 @@ gen_precondition_call() {
     publish $name
 }
 
+# ws_call: SIP over WebSocket (RFC 7118).  A caller on a WebSocket
+# (ws/ws_uac.py, python3-websocket: masked client frames) calls bob through
+# a Kamailio proxy (ws/kamailio.cfg: WebSocket on TCP 8080, UDP 5060,
+# double Record-Route) that relays to a SIPp UAS over UDP: INVITE / 100
+# (the proxy's) / 180 / 200 / ACK, 1 s, BYE / 200 on both hops, then the
+# WebSocket closes.  One call, two hops, two transports.
+gen_ws_call() {
+    local name=ws_call A=127.0.46.1 P=127.0.46.2 B=127.0.46.3 kpid mods= d
+    command -v kamailio >/dev/null || die "$name: missing kamailio (apt-get install -y kamailio kamailio-websocket-modules python3-websocket)"
+    /usr/bin/python3 -c 'import websocket' 2>/dev/null || die "$name: missing python3-websocket"
+    for d in /usr/lib/*/kamailio/modules /usr/lib/kamailio/modules /usr/local/lib*/kamailio/modules; do
+        [ -r "$d/websocket.so" ] && mods=$d && break
+    done
+    [ -n "$mods" ] || die "$name: no kamailio websocket.so (apt-get install -y kamailio-websocket-modules)"
+    capture_start $name "net 127.0.46.0/24"
+    timeout 30 kamailio -f "$GEN_DIR/ws/kamailio.cfg" -L "$mods" -A "PROXY=$P" -A "CALLEE=\"$B\"" \
+        -DD -E -Y "$WORK" -w "$WORK" >"$WORK/$name.kamailio.log" 2>&1 &
+    kpid=$!
+    BG_PIDS+=("$kpid")
+    uas $name.uas 20 -sf "$SCN/proxied_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    sleep 0.5
+    timeout 20 /usr/bin/python3 "$GEN_DIR/ws/ws_uac.py" $A $P bob >"$WORK/$name.uac.out" 2>&1 ||
+        die "$name: ws_uac.py failed: $(cat "$WORK/$name.uac.out")"
+    wait_bg "$UAS_PID" $name.uas
+    kill -TERM "$kpid" 2>/dev/null || true
+    wait "$kpid" || true
+    capture_stop
+    expect_seq $name 'INVITE (100 INVITE|INVITE 100) 100 180 180 200 200 ACK ACK BYE BYE 200 200'
+    expect_callids $name 1
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -944,7 +979,7 @@ invite_no_ack_non2xx options_unanswered session_expired dns_failover
 session_refresh one_way_audio rtp_loss media_address_mismatch
 transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
 fork_not_ended subscription_expired prack_call prack_missing
-precondition_call"
+precondition_call ws_call"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then

@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""A SIP caller over WebSocket (RFC 7118), for gen.sh ws_call.
+
+Usage: ws_uac.py LOCAL_IP PROXY_IP CALLEE_USER
+
+Opens ws://PROXY_IP:8080 from LOCAL_IP with the "sip" subprotocol
+(python3-websocket, which masks every frame as a client must), then makes
+one call through the proxy: INVITE (SDP offer) / 100 / 180 / 200 / ACK,
+holds 1 s, BYE / 200, and closes the WebSocket.  In-dialog requests follow
+the route set of the 200's Record-Route and go to its Contact.  Exits 1
+when a step does not come as expected.
+"""
+import random
+import re
+import socket
+import sys
+import time
+
+import websocket
+
+local, proxy, user = sys.argv[1], sys.argv[2], sys.argv[3]
+host = "%08x.invalid" % random.getrandbits(32)  # RFC 7118 §5.2 Via host
+tag = "%08x" % random.getrandbits(32)
+call_id = "%016x@%s" % (random.getrandbits(64), host)
+sdp = ("v=0\r\no=alice 2890844526 2890844526 IN IP4 %s\r\ns=-\r\n"
+       "c=IN IP4 %s\r\nt=0 0\r\nm=audio 16000 RTP/AVP 0\r\n"
+       "a=rtpmap:0 PCMU/8000\r\n") % (local, local)
+
+sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+sock.bind((local, 0))
+sock.connect((proxy, 8080))
+ws = websocket.create_connection("ws://%s:8080/" % proxy, socket=sock,
+                                 subprotocols=["sip"], timeout=10)
+
+
+def request(method, uri, cseq, to, routes=(), body="", branch=None):
+    lines = ["%s %s SIP/2.0" % (method, uri),
+             "Via: SIP/2.0/WS %s;rport;branch=z9hG4bK%s" % (
+                 host, branch or "%08x" % random.getrandbits(32))]
+    lines += ["Route: %s" % r for r in routes]
+    lines += ["Max-Forwards: 70",
+              "From: <sip:alice@%s>;tag=%s" % (host, tag),
+              "To: %s" % to,
+              "Call-ID: %s" % call_id,
+              "CSeq: %d %s" % (cseq, method),
+              "Contact: <sip:alice@%s;transport=ws>" % host,
+              "User-Agent: sipflow-testdata WebSocket UAC"]
+    if body:
+        lines.append("Content-Type: application/sdp")
+    lines.append("Content-Length: %d" % len(body.encode()))
+    ws.send("\r\n".join(lines) + "\r\n\r\n" + body)
+
+
+def response(want_method):
+    """The next response to want_method: (status, headers text)."""
+    while True:
+        msg = ws.recv()
+        m = re.match(r"SIP/2\.0 (\d{3}) ", msg)
+        cseq = re.search(r"(?im)^CSeq:\s*\d+\s+(\S+)", msg)
+        if m and cseq and cseq.group(1) == want_method:
+            return int(m.group(1)), msg
+
+
+def header(msg, name):
+    return re.findall(r"(?im)^%s:\s*(.*?)\s*$" % name, msg)
+
+
+to = "<sip:%s@%s>" % (user, proxy)
+invite_branch = "%08x" % random.getrandbits(32)
+request("INVITE", "sip:%s@%s" % (user, proxy), 1, to, body=sdp, branch=invite_branch)
+while True:
+    status, msg = response("INVITE")
+    if status >= 200:
+        break
+if status != 200:
+    sys.exit("INVITE answered %d" % status)
+to = header(msg, "To")[0]
+contact = re.search(r"<([^>]*)>", header(msg, "Contact")[0]).group(1)
+rr = []
+for h in header(msg, "Record-Route"):
+    rr += [r.strip() for r in h.split(",")]
+routes = list(reversed(rr))
+request("ACK", contact, 1, to, routes)
+time.sleep(1)
+request("BYE", contact, 2, to, routes)
+status, _ = response("BYE")
+if status != 200:
+    sys.exit("BYE answered %d" % status)
+ws.close()
