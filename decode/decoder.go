@@ -117,6 +117,7 @@ type Decoder struct {
 	hepB   []byte
 	frags  fragTable
 	tcp    streamTable
+	wsz    wsInflater // for every WebSocket stream's compressed messages
 
 	// Per-frame state. curN and curTime are the packet a message is
 	// attributed to: the current one, or, when held TCP segments are

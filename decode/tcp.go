@@ -110,7 +110,7 @@ func (d *Decoder) tcpSegment(src, dst netip.Addr, b []byte) {
 		s.next, s.haveSeq = seq+1, true
 		seq++
 		s.buf, s.ooo, s.oooBytes, s.resync = s.buf[:0], nil, 0, false
-		s.kind = kindUnknown
+		s.kind, s.ws = kindUnknown, nil
 	}
 	if len(payload) > 0 {
 		if s.kind == kindOther {
@@ -401,7 +401,11 @@ func (d *Decoder) closeStream(key streamKey, s *stream, why string) {
 		d.warnAt(s.bufN, ErrTruncatedPacket, "TCP stream %s -> %s %s with an incomplete SIP message (%d bytes)", key.src, key.dst, why, len(s.buf))
 	}
 	if s.kind == kindWS && !s.resync && (len(s.buf) > 0 || s.ws.open) {
-		d.warnAt(s.bufN, ErrTruncatedPacket, "WebSocket stream %s -> %s %s with an incomplete message (%d bytes)", key.src, key.dst, why, len(s.buf)+len(s.ws.msg))
+		n := len(s.buf)
+		if s.ws.open {
+			n += len(s.ws.msg)
+		}
+		d.warnAt(s.bufN, ErrTruncatedPacket, "WebSocket stream %s -> %s %s with an incomplete message (%d bytes)", key.src, key.dst, why, n)
 	}
 	delete(d.tcp.m, key)
 }

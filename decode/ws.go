@@ -49,12 +49,18 @@ type wsState struct {
 	deflated bool   // the open message is compressed (RSV1 on its first frame)
 	hist     []byte // the sender's last wsWindow bytes of inflated messages
 	histBad  bool   // bytes were lost: hist is not the sender's
-	out      bytes.Buffer
-	in       bytes.Reader
-	fr       io.ReadCloser // reused inflater
-	lim      io.LimitedReader
-	upgrade  []int // the packets of this direction's HTTP upgrade
-	parts    []int // Message.Parts of the message handed on
+	upgrade  []int  // the packets of this direction's HTTP upgrade
+	parts    []int  // Message.Parts of the message handed on
+}
+
+// wsInflater inflates compressed messages for all of a Decoder's
+// WebSocket streams: a stream keeps only its window (wsState.hist), so
+// that thousands of open connections do not each hold an inflater.
+type wsInflater struct {
+	in  bytes.Reader
+	fr  io.ReadCloser
+	lim io.LimitedReader
+	out bytes.Buffer
 }
 
 // wsFrame is a frame header.
@@ -288,7 +294,8 @@ func (d *Decoder) wsFrame(key streamKey, s *stream, f wsFrame, p []byte) {
 	msg := w.msg
 	if w.deflated {
 		var err error
-		if msg, err = w.inflate(msg); err != nil {
+		if msg, err = d.wsz.inflate(w, msg); err != nil {
+			w.histBad = true // the sender's window went on without us
 			why := ""
 			if w.histBad {
 				why = " (bytes of the stream were lost or came before the capture, and the message refers back to them)"
@@ -305,27 +312,28 @@ func (d *Decoder) wsFrame(key streamKey, s *stream, f wsFrame, p []byte) {
 // that the inflater ends cleanly.
 var wsTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
 
-// inflate decompresses one permessage-deflate message, the sender's window
-// of earlier messages as the dictionary. It returns a view of w.out.
-func (w *wsState) inflate(msg []byte) ([]byte, error) {
+// inflate decompresses one permessage-deflate message of stream w, the
+// sender's window of earlier messages as the dictionary, and moves the
+// window on. It returns a view of z.out.
+func (z *wsInflater) inflate(w *wsState, msg []byte) ([]byte, error) {
 	msg = append(msg, wsTail...)
 	w.msg = msg // keep the grown buffer
-	w.in.Reset(msg)
-	if w.fr == nil {
-		w.fr = flate.NewReaderDict(&w.in, w.hist)
-	} else if err := w.fr.(flate.Resetter).Reset(&w.in, w.hist); err != nil {
+	z.in.Reset(msg)
+	if z.fr == nil {
+		z.fr = flate.NewReaderDict(&z.in, w.hist)
+	} else if err := z.fr.(flate.Resetter).Reset(&z.in, w.hist); err != nil {
 		return nil, err
 	}
-	w.out.Reset()
-	w.lim = io.LimitedReader{R: w.fr, N: maxStreamBuffer + 1}
-	n, err := w.out.ReadFrom(&w.lim)
+	z.out.Reset()
+	z.lim = io.LimitedReader{R: z.fr, N: maxStreamBuffer + 1}
+	n, err := z.out.ReadFrom(&z.lim)
 	if err != nil {
 		return nil, err
 	}
 	if n > maxStreamBuffer {
 		return nil, fmt.Errorf("inflates to more than %d bytes", maxStreamBuffer)
 	}
-	out := w.out.Bytes()
+	out := z.out.Bytes()
 	// The window for the next message: the last wsWindow bytes sent.
 	if len(out) >= wsWindow {
 		w.hist = append(w.hist[:0], out[len(out)-wsWindow:]...)

@@ -141,7 +141,8 @@ func TestWebSocket(t *testing.T) {
 	var comp deflater
 	z1 := comp.message(t, inv)
 	z2 := comp.message(t, invite("ws-2", 0)) // refers back into the first
-	var comp3 deflater
+	var comp3, cz, sz deflater
+	c1, s1, c2, s2 := cz.message(t, inv), sz.message(t, ok), cz.message(t, invite("ws-2", 0)), sz.message(t, response("ws-2", 200))
 	y1, y2, y3 := comp3.message(t, inv), comp3.message(t, response("ws-2", 180)), comp3.message(t, invite("ws-3", 0))
 	tests := []struct {
 		name   string
@@ -180,6 +181,10 @@ func TestWebSocket(t *testing.T) {
 		{"compressed, the third message referring to the first", func(w *wsStream) [][]byte {
 			return append(w.opened(), w.cli(cat(wsFrame(opText, true, true, true, y1), wsFrame(opText, true, true, true, y2))), w.cli(wsFrame(opText, true, true, true, y3)))
 		}, []string{cm(5, "INVITE", "ws-1"), cm(5, "180", "ws-2"), cm(6, "INVITE", "ws-3")}, "", ""},
+		{"compressed both ways, each direction its own window", func(w *wsStream) [][]byte {
+			return append(w.opened(), w.cli(wsFrame(opText, true, true, true, c1)), w.srv(wsFrame(opText, true, false, true, s1)),
+				w.cli(wsFrame(opText, true, true, true, c2)), w.srv(wsFrame(opText, true, false, true, s2)))
+		}, []string{cm(5, "INVITE", "ws-1"), sm(6, "200", "ws-1"), cm(7, "INVITE", "ws-2"), sm(8, "200", "ws-2")}, "", ""},
 		{"compressed, the message it refers to not captured", func(w *wsStream) [][]byte {
 			return [][]byte{w.cli(cliText(inv)), w.cli(wsFrame(opText, true, true, true, z2)), w.cli(cliText(ok))}
 		}, []string{cm(1, "INVITE", "ws-1"), cm(3, "200", "ws-1")}, "", "packet 2: decode: malformed SIP message: WebSocket stream 10.0.0.1:40000 -> 10.0.0.2:8080: a compressed message does not inflate: flate: corrupt input"},
