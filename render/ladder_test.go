@@ -19,10 +19,11 @@ import (
 
 // goldenCaptures are the testdata captures drawn in every format: a call
 // with RTP, a forked call, a B2BUA group, hold and resume, a failed
-// authentication, a missing ACK with retransmissions.
+// authentication, a missing ACK with retransmissions, a call through a
+// proxy over WebSocket and UDP (the transport on the arrows).
 var goldenCaptures = []string{
 	"call_rtp.pcap", "forked_call.pcap", "b2bua_xcallid.pcap", "call_hold.pcap",
-	"register_wrong_password.pcap", "invite_no_ack.pcap",
+	"register_wrong_password.pcap", "invite_no_ack.pcap", "ws_call.pcap",
 }
 
 type ladderCase struct {
@@ -543,4 +544,39 @@ func FuzzLadderEscapes(f *testing.F) {
 			t.Fatalf("%d script elements", scripts)
 		}
 	})
+}
+
+// TestTransportOnArrows: the WebSocket hop of ws_call says " ws " on its
+// arrows, the UDP hop nothing, and the word never covers a port: at a
+// width too narrow for both, the ports win.
+func TestTransportOnArrows(t *testing.T) {
+	calls := callsOf(t, repoTestdata("ws_call.pcap"), nil)
+	if len(calls) != 1 {
+		t.Fatalf("%d calls, want 1", len(calls))
+	}
+	l := render.Build(calls[0], render.Options{Text: true})
+	shown := map[int]int{} // width: arrows marked ws
+	for width := 40; width <= 160; width++ {
+		var b bytes.Buffer
+		render.Text(&b, l, render.TextOptions{Width: width})
+		for _, line := range strings.Split(b.String(), "\n") {
+			if strings.Contains(line, " udp ") {
+				t.Errorf("width %d: UDP, the usual transport, written on an arrow: %q", width, line)
+			}
+			if !strings.Contains(line, " ws ") {
+				continue
+			}
+			shown[width]++
+			if !strings.Contains(line, "55305") || !strings.Contains(line, "8080") {
+				t.Errorf("width %d: the transport covers a port: %q", width, line)
+			}
+			if strings.Contains(line, "5060") {
+				t.Errorf("width %d: a UDP hop marked ws: %q", width, line)
+			}
+		}
+	}
+	// Seven messages crossed the WebSocket: INVITE, 100, 180, 200, ACK, BYE, 200.
+	if shown[100] != 7 || shown[40] != 0 {
+		t.Errorf("arrows marked ws: %d at width 100 (want 7), %d at width 40 (want 0)", shown[100], shown[40])
+	}
 }

@@ -47,6 +47,7 @@ const SVGStyle = `.sf-bg{fill:#fff}
 .sf-head{fill:#222}
 .sf-port{fill:#777;font-size:10px}
 .sf-end{text-anchor:end}
+.sf-mid{text-anchor:middle}
 .sf-cseq{fill:#777}
 .sf-lab,.sf-note{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 .sf-c0{font-weight:bold;fill:#1d3f73}
@@ -491,6 +492,9 @@ func (s *svgRenderer) row(i int, r *Row, y int) {
 				s.textEl("sf-port", xb+4, ay+11, dp, 0)
 				s.textEl("sf-port sf-end", xa-4, ay+11, sp, 0)
 			}
+		}
+		if tr := shownTransport(r); tr != "" {
+			s.textEl("sf-port sf-mid", (xa+xb)/2, ay+11, tr, 0)
 		}
 	}
 	s.str("</g>\n")

@@ -531,7 +531,25 @@ func (t *textRenderer) row(r *Row) {
 			t.runes(hi-len(srcPort), srcPort, dim, hi)
 		}
 	}
+	// A hop over anything but UDP says so mid-arrow (" tcp ", " ws "), when
+	// it fits clear of the ports on both sides.
+	if tr := shownTransport(r); tr != "" {
+		label := " " + tr + " "
+		end := max(len(srcPort), len(dstPort)) + 2
+		if hi-lo-1 >= len(label)+2*end {
+			t.runes(lo+1+(hi-lo-1-len(label))/2, label, dim, hi)
+		}
+	}
 	t.flush()
+}
+
+// shownTransport is the transport a ladder writes on a message's arrow:
+// none for UDP, the usual one, nor for a row that is not a message.
+func shownTransport(r *Row) string {
+	if r.Kind != RowMessage || r.Transport == "udp" || r.Transport == "unknown" {
+		return ""
+	}
+	return r.Transport
 }
 
 func (t *textRenderer) note(r *Row, prefix, text string, st style) {
