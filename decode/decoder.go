@@ -96,6 +96,7 @@ type Stats struct {
 	TruncatedFrame int // frames captured shorter than they were on the wire and cut inside a header
 	StreamGaps     int // holes in TCP streams: data the capture missed
 	TimeGlitches   int // packets whose timestamp jumped ahead of those around them (ptime.Clock)
+	TLSConnections int // TCP connections to port 5061 that opened with a TLS ClientHello: SIP over TLS, encrypted
 }
 
 // maxDepth bounds tunnel nesting, so a crafted packet cannot recurse forever.

@@ -325,6 +325,12 @@ func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte, own int) []b
 					s.kind = kindOther
 					return nil
 				}
+			case isClientHello(b):
+				if key.dst.Port() == sipsPort {
+					d.Stats.TLSConnections++
+				}
+				s.kind = kindOther
+				return nil
 			case bytes.IndexByte(b, '\n') < 0 && len(b) < 1024 && s.kind == kindUnknown:
 				return b // the first line is not complete yet
 			default:
@@ -388,6 +394,16 @@ func nextStartLine(b []byte) int {
 }
 
 func isHEP3(b []byte) bool { return len(b) >= 4 && string(b[:4]) == "HEP3" }
+
+// sipsPort is SIP over TLS's port (RFC 3261 §19.1.2).
+const sipsPort = 5061
+
+// isClientHello reports whether b starts with a TLS handshake record
+// (RFC 8446 §5.1: content type 22, legacy version 3.x) holding a
+// ClientHello (handshake type 1): a client opening TLS.
+func isClientHello(b []byte) bool {
+	return len(b) >= 6 && b[0] == 0x16 && b[1] == 0x03 && b[5] == 0x01
+}
 
 // closeStream ends a stream after FIN or RST, or when it expires.
 func (d *Decoder) closeStream(key streamKey, s *stream, why string) {

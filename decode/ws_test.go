@@ -322,3 +322,32 @@ func BenchmarkDecodeWebSocket(b *testing.B) {
 		})
 	}
 }
+
+// TestTLSConnections: a connection to port 5061 that opens with a TLS
+// ClientHello is counted (SIP over TLS, which cannot be read); one to
+// another port, or TLS seen after the connection's start, is not.
+func TestTLSConnections(t *testing.T) {
+	hello := append([]byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03}, bytes.Repeat([]byte{0x5a}, 500)...)
+	tests := []struct {
+		name   string
+		frames [][]byte
+		want   int
+	}{
+		{"to 5061", [][]byte{synth.TCP("10.0.0.1:40000", "10.0.0.2:5061", 1000, syn, nil), synth.TCP("10.0.0.1:40000", "10.0.0.2:5061", 1001, psh, hello)}, 1},
+		{"to 443", [][]byte{synth.TCP("10.0.0.1:40000", "10.0.0.2:443", 1000, syn, nil), synth.TCP("10.0.0.1:40000", "10.0.0.2:443", 1001, psh, hello)}, 0},
+		{"no SYN captured", [][]byte{synth.TCP("10.0.0.1:40000", "10.0.0.2:5061", 1001, psh, hello)}, 0},
+		{"other bytes to 5061", [][]byte{synth.TCP("10.0.0.1:40000", "10.0.0.2:5061", 1000, syn, nil), synth.TCP("10.0.0.1:40000", "10.0.0.2:5061", 1001, psh, append([]byte{0x17, 0x03, 0x03, 0x00, 0x20, 0x01}, hello[6:]...))}, 0},
+		{"SIP to 5061 in the clear", [][]byte{synth.TCP("10.0.0.1:40000", "10.0.0.2:5061", 1000, syn, nil), synth.TCP("10.0.0.1:40000", "10.0.0.2:5061", 1001, psh, invite("tls", 0))}, 0},
+	}
+	for _, tt := range tests {
+		r := &recorder{}
+		d := decode.NewDecoder(r, decode.Options{})
+		for i, f := range tt.frames {
+			d.Decode(&capture.Packet{N: i + 1, Time: t0, Link: capture.LinkEthernet, Data: f, Length: len(f)})
+		}
+		d.Flush()
+		if d.Stats.TLSConnections != tt.want || len(r.warns) > 0 {
+			t.Errorf("%s: %d TLS connections (want %d), warnings %q", tt.name, d.Stats.TLSConnections, tt.want, r.warns)
+		}
+	}
+}

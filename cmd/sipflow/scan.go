@@ -146,6 +146,9 @@ func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, erro
 		h.end(&dec.Stats, drops, known)
 	}
 	h.warnings.summary()
+	if n := dec.Stats.TLSConnections; n > 0 {
+		fmt.Fprintf(g.Err, "sipflow: note: %s: %d TCP connection(s) to port %d opened TLS (SIP over TLS): encrypted, their SIP cannot be read\n", render.SanitizeString(name), n, 5061)
+	}
 	if n := dec.Stats.UnknownLink; n > 0 {
 		fmt.Fprintf(g.Err, "sipflow: note: %s: %d packet(s) of a link type sipflow does not decode were skipped\n", render.SanitizeString(name), n)
 	}
