@@ -57,6 +57,7 @@ var expectedFindings = map[string]struct {
 	"prack_missing.pcap":           {"failed", "", []string{"call-failed", "missing-prack", "retransmissions"}},
 	"precondition_call.pcap":       {"completed", "precondition-call", nil},
 	"ws_call.pcap":                 {"completed", "basic-call", nil},
+	"tls_call.pcap":                {"completed", "basic-call", nil}, // the UDP hop: the TLS one is encrypted
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least
@@ -215,6 +216,21 @@ func TestCallsFilters(t *testing.T) {
 	for _, bad := range [][]string{{"--state", "weird"}, {"--since", "yesterday"}, {"--finding", "nope"}, {"--sort", "size"}} {
 		if _, _, code := sipflow(t, nil, append([]string{"calls"}, append(bad, f)...)...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", bad, code)
+		}
+	}
+}
+
+// TestTLSNote: a capture whose phone side is SIP over TLS says why that
+// hop is missing; one without TLS says nothing of it.
+func TestTLSNote(t *testing.T) {
+	const note = "sipflow: note: ../../testdata/tls_call.pcap: 1 TCP connection(s) to port 5061 opened TLS (SIP over TLS): encrypted, their SIP cannot be read\n"
+	for _, cmd := range []string{"calls", "check", "flow"} {
+		_, stderr, _ := sipflow(t, nil, cmd, repoTestdata("tls_call.pcap"))
+		if !strings.Contains(stderr, note) {
+			t.Errorf("%s: stderr %q lacks the TLS note", cmd, stderr)
+		}
+		if _, stderr, _ = sipflow(t, nil, cmd, repoTestdata("ws_call.pcap")); strings.Contains(stderr, "TLS") {
+			t.Errorf("%s ws_call.pcap: stderr %q", cmd, stderr)
 		}
 	}
 }

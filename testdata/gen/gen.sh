@@ -7,8 +7,9 @@
 #     KEEP_WORK=1 sudo testdata/gen/gen.sh  # keep the work dir (sipp logs)
 #
 # Needs: sipp (Debian package sip-tester, with PCAP play), tcpdump, tshark,
-# editcap (wireshark-common), python3, coreutils timeout; for ws_call only,
-# kamailio, kamailio-websocket-modules and python3-websocket.
+# editcap (wireshark-common), python3, coreutils timeout; for ws_call and
+# tls_call only, kamailio, kamailio-websocket-modules, kamailio-tls-modules,
+# python3-websocket and openssl.
 #
 # Each scenario runs a SIPp UAS and a SIPp UAC on their own loopback addresses
 # (127.0.<N>.x, or ::1 with distinct ports for IPv6) while tcpdump records
@@ -63,6 +64,8 @@
 #   precondition_call         127.0.45.1 -> 127.0.45.2
 #   ws_call                   127.0.46.1 (WebSocket UAC) -> 127.0.46.2:8080
 #                             (Kamailio, WS and UDP 5060) -> 127.0.46.3 (UDP)
+#   tls_call                  127.0.47.1 (TLS UAC) -> 127.0.47.2:5061
+#                             (Kamailio, TLS and UDP 5060) -> 127.0.47.3 (UDP)
 #
 # A pcap ends with its last packet, so "X was never answered / never ended"
 # is only visible if the capture goes on after X.  The scenarios that show
@@ -936,35 +939,61 @@ gen_precondition_call() {
     publish $name
 }
 
-# ws_call: SIP over WebSocket (RFC 7118).  A caller on a WebSocket
-# (ws/ws_uac.py, python3-websocket: masked client frames) calls bob through
-# a Kamailio proxy (ws/kamailio.cfg: WebSocket on TCP 8080, UDP 5060,
-# double Record-Route) that relays to a SIPp UAS over UDP: INVITE / 100
-# (the proxy's) / 180 / 200 / ACK, 1 s, BYE / 200 on both hops, then the
-# WebSocket closes.  One call, two hops, two transports.
-gen_ws_call() {
-    local name=ws_call A=127.0.46.1 P=127.0.46.2 B=127.0.46.3 kpid mods= d
-    command -v kamailio >/dev/null || die "$name: missing kamailio (apt-get install -y kamailio kamailio-websocket-modules python3-websocket)"
-    /usr/bin/python3 -c 'import websocket' 2>/dev/null || die "$name: missing python3-websocket"
+# proxy_call NAME TRANSPORT A P B [KAMAILIO-ARGS...]: a caller on A
+# (proxy/uac.py TRANSPORT, ws or tls) calls bob through a Kamailio proxy on
+# P (proxy/kamailio-TRANSPORT.cfg: double Record-Route) that relays to a
+# SIPp UAS on B over UDP (proxied_uas.xml): INVITE / 100 (the proxy's) /
+# 180 / 200 / ACK, 1 s, BYE / 200 on both hops.  Captured on 127.0.N.0/24.
+proxy_call() {
+    local name=$1 tr=$2 A=$3 P=$4 B=$5 kpid mods= d
+    shift 5
+    command -v kamailio >/dev/null || die "$name: missing kamailio (apt-get install -y kamailio kamailio-websocket-modules kamailio-tls-modules python3-websocket)"
     for d in /usr/lib/*/kamailio/modules /usr/lib/kamailio/modules /usr/local/lib*/kamailio/modules; do
-        [ -r "$d/websocket.so" ] && mods=$d && break
+        [ -r "$d/tm.so" ] && mods=$d && break
     done
-    [ -n "$mods" ] || die "$name: no kamailio websocket.so (apt-get install -y kamailio-websocket-modules)"
-    capture_start $name "net 127.0.46.0/24"
-    timeout 30 kamailio -f "$GEN_DIR/ws/kamailio.cfg" -L "$mods" -A "PROXY=$P" -A "CALLEE=\"$B\"" \
+    [ -n "$mods" ] || die "$name: no kamailio modules directory"
+    capture_start $name "net ${A%.*}.0/24"
+    timeout 30 kamailio -f "$GEN_DIR/proxy/kamailio-$tr.cfg" -L "$mods" -A "PROXY=$P" -A "CALLEE=\"$B\"" "$@" \
         -DD -E -Y "$WORK" -w "$WORK" >"$WORK/$name.kamailio.log" 2>&1 &
     kpid=$!
     BG_PIDS+=("$kpid")
     uas $name.uas 20 -sf "$SCN/proxied_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
     sleep 0.5
-    timeout 20 /usr/bin/python3 "$GEN_DIR/ws/ws_uac.py" $A $P bob >"$WORK/$name.uac.out" 2>&1 ||
-        die "$name: ws_uac.py failed: $(cat "$WORK/$name.uac.out")"
+    timeout 20 /usr/bin/python3 "$GEN_DIR/proxy/uac.py" $tr $A $P bob >"$WORK/$name.uac.out" 2>&1 ||
+        die "$name: proxy/uac.py failed: $(cat "$WORK/$name.uac.out"); see $WORK/$name.kamailio.log (KEEP_WORK=1)"
     wait_bg "$UAS_PID" $name.uas
     kill -TERM "$kpid" 2>/dev/null || true
     wait "$kpid" || true
     capture_stop
+}
+
+# ws_call: SIP over WebSocket (RFC 7118).  The caller is on a WebSocket
+# (python3-websocket: masked client frames) to the proxy's TCP 8080.  One
+# call, two hops, two transports; the WebSocket closes at the end.
+gen_ws_call() {
+    local name=ws_call
+    /usr/bin/python3 -c 'import websocket' 2>/dev/null || die "$name: missing python3-websocket"
+    ls /usr/lib/*/kamailio/modules/websocket.so >/dev/null 2>&1 || die "$name: missing kamailio-websocket-modules"
+    proxy_call $name ws 127.0.46.1 127.0.46.2 127.0.46.3
     expect_seq $name 'INVITE (100 INVITE|INVITE 100) 100 180 180 200 200 ACK ACK BYE BYE 200 200'
     expect_callids $name 1
+    publish $name
+}
+
+# tls_call: SIP over TLS to the proxy's port 5061 (Python's ssl, OpenSSL;
+# a self-signed certificate made for the run), relayed over UDP: only the
+# UDP hop can be read; the TLS hop is encrypted.
+gen_tls_call() {
+    local name=tls_call
+    ls /usr/lib/*/kamailio/modules/tls.so >/dev/null 2>&1 || die "$name: missing kamailio-tls-modules"
+    command -v openssl >/dev/null || die "$name: missing openssl"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.47.2 \
+        -keyout "$WORK/$name.key" -out "$WORK/$name.crt" 2>/dev/null || die "$name: openssl req failed"
+    proxy_call $name tls 127.0.47.1 127.0.47.2 127.0.47.3 -A "CERT=\"$WORK/$name.crt\"" -A "KEY=\"$WORK/$name.key\""
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
+    local tls
+    tls=$(tshark -r "$WORK/$name.pcap" -Y 'tls.handshake.type == 1 && tcp.dstport == 5061' 2>/dev/null | grep -c . || true)
+    [ "$tls" = 1 ] || die "$name: $tls TLS ClientHellos to port 5061, want 1"
     publish $name
 }
 
@@ -979,7 +1008,7 @@ invite_no_ack_non2xx options_unanswered session_expired dns_failover
 session_refresh one_way_audio rtp_loss media_address_mismatch
 transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
 fork_not_ended subscription_expired prack_call prack_missing
-precondition_call ws_call"
+precondition_call ws_call tls_call"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then

@@ -1,25 +1,30 @@
 #!/usr/bin/python3
-"""A SIP caller over WebSocket (RFC 7118), for gen.sh ws_call.
+"""A SIP caller over WebSocket (RFC 7118) or TLS, for gen.sh ws_call and
+tls_call.
 
-Usage: ws_uac.py LOCAL_IP PROXY_IP CALLEE_USER
+Usage: uac.py ws|tls LOCAL_IP PROXY_IP CALLEE_USER
 
-Opens ws://PROXY_IP:8080 from LOCAL_IP with the "sip" subprotocol
-(python3-websocket, which masks every frame as a client must), then makes
-one call through the proxy: INVITE (SDP offer) / 100 / 180 / 200 / ACK,
-holds 1 s, BYE / 200, and closes the WebSocket.  In-dialog requests follow
-the route set of the 200's Record-Route and go to its Contact.  Exits 1
-when a step does not come as expected.
+ws: opens ws://PROXY_IP:8080 from LOCAL_IP with the "sip" subprotocol
+(python3-websocket, which masks every frame as a client must).  tls:
+connects to PROXY_IP:5061 with Python's ssl (OpenSSL; the proxy's
+self-signed certificate is not verified).  Then makes one call through the
+proxy: INVITE (SDP offer) / 100 / 180 / 200 / ACK, holds 1 s, BYE / 200,
+and closes the connection.  In-dialog requests follow the route set of the
+200's Record-Route and go to its Contact.  Exits 1 when a step does not
+come as expected.
 """
 import random
 import re
 import socket
+import ssl
 import sys
 import time
 
-import websocket
-
-local, proxy, user = sys.argv[1], sys.argv[2], sys.argv[3]
-host = "%08x.invalid" % random.getrandbits(32)  # RFC 7118 §5.2 Via host
+transport, local, proxy, user = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+if transport == "ws":
+    host = "%08x.invalid" % random.getrandbits(32)  # RFC 7118 §5.2 Via host
+else:
+    host = local
 tag = "%08x" % random.getrandbits(32)
 call_id = "%016x@%s" % (random.getrandbits(64), host)
 sdp = ("v=0\r\no=alice 2890844526 2890844526 IN IP4 %s\r\ns=-\r\n"
@@ -28,33 +33,65 @@ sdp = ("v=0\r\no=alice 2890844526 2890844526 IN IP4 %s\r\ns=-\r\n"
 
 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 sock.bind((local, 0))
-sock.connect((proxy, 8080))
-ws = websocket.create_connection("ws://%s:8080/" % proxy, socket=sock,
-                                 subprotocols=["sip"], timeout=10)
+if transport == "ws":
+    import websocket
+
+    sock.connect((proxy, 8080))
+    ws = websocket.create_connection("ws://%s:8080/" % proxy, socket=sock,
+                                     subprotocols=["sip"], timeout=10)
+    send, recv = ws.send, ws.recv
+    close = ws.close
+else:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    sock.settimeout(10)
+    sock.connect((proxy, 5061))
+    tls = ctx.wrap_socket(sock)
+    pending = b""
+
+    def send(text):
+        tls.sendall(text.encode())
+
+    def recv():
+        """The next SIP message on the stream, framed by Content-Length."""
+        global pending
+        while b"\r\n\r\n" not in pending:
+            pending += tls.recv(65536) or sys.exit("connection closed")
+        head, rest = pending.split(b"\r\n\r\n", 1)
+        m = re.search(rb"(?im)^(?:Content-Length|l)\s*:\s*(\d+)", head)
+        n = int(m.group(1)) if m else 0
+        while len(rest) < n:
+            rest += tls.recv(65536) or sys.exit("connection closed")
+        pending = rest[n:]
+        return (head + b"\r\n\r\n" + rest[:n]).decode()
+
+    def close():
+        tls.close()
 
 
 def request(method, uri, cseq, to, routes=(), body="", branch=None):
     lines = ["%s %s SIP/2.0" % (method, uri),
-             "Via: SIP/2.0/WS %s;rport;branch=z9hG4bK%s" % (
-                 host, branch or "%08x" % random.getrandbits(32))]
+             "Via: SIP/2.0/%s %s;rport;branch=z9hG4bK%s" % (
+                 transport.upper(), host, branch or "%08x" % random.getrandbits(32))]
     lines += ["Route: %s" % r for r in routes]
     lines += ["Max-Forwards: 70",
               "From: <sip:alice@%s>;tag=%s" % (host, tag),
               "To: %s" % to,
               "Call-ID: %s" % call_id,
               "CSeq: %d %s" % (cseq, method),
-              "Contact: <sip:alice@%s;transport=ws>" % host,
-              "User-Agent: sipflow-testdata WebSocket UAC"]
+              "Contact: <sip:alice@%s;transport=%s>" % (host, transport),
+              "User-Agent: sipflow-testdata %s UAC" % {"ws": "WebSocket", "tls": "TLS"}[transport]]
     if body:
         lines.append("Content-Type: application/sdp")
     lines.append("Content-Length: %d" % len(body.encode()))
-    ws.send("\r\n".join(lines) + "\r\n\r\n" + body)
+    send("\r\n".join(lines) + "\r\n\r\n" + body)
 
 
 def response(want_method):
     """The next response to want_method: (status, headers text)."""
     while True:
-        msg = ws.recv()
+        msg = recv()
         m = re.match(r"SIP/2\.0 (\d{3}) ", msg)
         cseq = re.search(r"(?im)^CSeq:\s*\d+\s+(\S+)", msg)
         if m and cseq and cseq.group(1) == want_method:
@@ -86,4 +123,4 @@ request("BYE", contact, 2, to, routes)
 status, _ = response("BYE")
 if status != 200:
     sys.exit("BYE answered %d" % status)
-ws.close()
+close()
