@@ -19,6 +19,7 @@ var (
 	ErrBadHeader       = errors.New("bad header")
 	ErrStreamGap       = errors.New("TCP data missing from the capture")
 	ErrTimestamp       = errors.New("timestamp jumps ahead")
+	ErrTimeBack        = errors.New("timestamp goes back")
 	ErrUnknownLink     = errors.New("unknown link type")
 )
 
@@ -96,6 +97,7 @@ type Stats struct {
 	TruncatedFrame int // frames captured shorter than they were on the wire and cut inside a header
 	StreamGaps     int // holes in TCP streams: data the capture missed
 	TimeGlitches   int // packets whose timestamp jumped ahead of those around them (ptime.Clock)
+	TimeStepsBack  int // packets whose timestamp is more than ptime.JumpLimit before the previous packet's
 	TLSConnections int // TCP connections to port 5061 that opened with a TLS ClientHello: SIP over TLS, encrypted
 }
 
@@ -167,6 +169,8 @@ func (d *Decoder) Decode(p *capture.Packet) {
 	at := ptime.Of(p.Time)
 	if !at.Before(d.nextGC) || d.clock.Holding() {
 		d.tick(at, p.N)
+	} else if at.Sec()+int64(ptime.JumpLimit/time.Second) <= d.prevAt.Sec() {
+		d.stepBack(at, p.N) // whole seconds first: a step back of more than JumpLimit passes
 	}
 	d.prevAt = at
 	d.link(p.Link, p.Data, 0)
@@ -211,6 +215,23 @@ func (d *Decoder) glitch(g ptime.Glitch) {
 	}
 	d.warn = Warning{N: g.N, Err: fmt.Errorf("%w: %s is %s after the packet %s it (%s), and the next goes back; not used to time anything out",
 		ErrTimestamp, g.Time.Time().Format(glitchLayout), ptime.Sub(g.Time.Time(), other.Time()), which, other.Time().Format(glitchLayout))}
+	d.h.Warn(&d.warn)
+}
+
+// stepBack reports packet n, whose time at is more than ptime.JumpLimit
+// before the previous packet's: the capture host's clock was stepped back
+// (NTP, a virtual machine resumed), or captures were joined out of order.
+// Timeouts wait for the clock to catch up again (a Clock never goes back);
+// what spans the step (a call's duration, a stream's jitter) is measured
+// across it, so the user is told where it is.
+func (d *Decoder) stepBack(at ptime.Instant, n int) {
+	back := ptime.Sub(d.prevAt.Time(), at.Time())
+	if back <= ptime.JumpLimit {
+		return // packets a little out of order: merged interfaces
+	}
+	d.Stats.TimeStepsBack++
+	d.warn = Warning{N: n, Err: fmt.Errorf("%w: %s is %s before the packet before it (%s): the capture's clock was stepped back, or captures were joined out of order; times measured across it are wrong",
+		ErrTimeBack, at.Time().Format(glitchLayout), back, d.prevAt.Time().Format(glitchLayout))}
 	d.h.Warn(&d.warn)
 }
 

@@ -764,3 +764,35 @@ func TestUnknownLink(t *testing.T) {
 		t.Errorf("UnknownLink %d, messages %q; want 4 and the Ethernet packet's", d.Stats.UnknownLink, r.msgs)
 	}
 }
+
+// TestTimestampGoesBack: a packet more than ptime.JumpLimit before the one
+// before it is warned of once, where the clock stepped; packets a few
+// seconds out of order (merged interfaces) are not.
+func TestTimestampGoesBack(t *testing.T) {
+	pkt := synth.UDP("10.0.0.3:40000", "10.0.0.4:40002", []byte("\x80\x00\x00\x01not SIP"))
+	for _, tc := range []struct {
+		name  string
+		times []time.Duration
+		want  string
+	}{
+		{"stepped back an hour", []time.Duration{0, time.Second, 2*time.Second - time.Hour, 3*time.Second - time.Hour},
+			"packet 3: timestamp goes back: 2026-11-22 09:00:02.000000 UTC is 59m59s before the packet before it (2026-11-22 10:00:01.000000 UTC): the capture's clock was stepped back, or captures were joined out of order; times measured across it are wrong"},
+		{"back 10 s, within the limit", []time.Duration{0, 5 * time.Second, 9 * time.Second, -time.Second, 10 * time.Second}, ""},
+		{"back 10.5 s", []time.Duration{0, 5 * time.Second, 9500 * time.Millisecond, -time.Second, 10 * time.Second}, "packet 4: timestamp goes back: 2026-11-22 09:59:59.000000 UTC is 10.5s before"},
+		{"back 11 s", []time.Duration{0, 5 * time.Second, 9 * time.Second, -2 * time.Second, 10 * time.Second}, "packet 4: timestamp goes back: 2026-11-22 09:59:58.000000 UTC is 11s before"},
+	} {
+		r := &recorder{}
+		d := decode.NewDecoder(r, decode.Options{})
+		for i, at := range tc.times {
+			d.Decode(&capture.Packet{N: i + 1, Time: t0.Add(at), Link: capture.LinkEthernet, Data: pkt, Length: len(pkt)})
+		}
+		d.Flush()
+		got := strings.Join(r.warns, "\n")
+		if tc.want == "" && got != "" || tc.want != "" && !strings.HasPrefix(got, tc.want) || len(r.warns) > 1 {
+			t.Errorf("%s: warnings %q, want %q", tc.name, r.warns, tc.want)
+		}
+		if n := min(1, len(tc.want)); d.Stats.TimeStepsBack != n {
+			t.Errorf("%s: TimeStepsBack %d, want %d", tc.name, d.Stats.TimeStepsBack, n)
+		}
+	}
+}

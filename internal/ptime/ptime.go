@@ -16,6 +16,9 @@ type Instant struct {
 // Of returns t's Instant.
 func Of(t time.Time) Instant { return Instant{t.Unix(), int32(t.Nanosecond())} }
 
+// Sec is a's Unix seconds.
+func (a Instant) Sec() int64 { return a.sec }
+
 // Before reports whether a is before b.
 func (a Instant) Before(b Instant) bool { return a.sec < b.sec || a.sec == b.sec && a.nsec < b.nsec }
 
