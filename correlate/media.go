@@ -376,8 +376,8 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 	var eps []*endpoint
 	for i := range s.Media {
 		md := &s.Media[i]
-		if !usableMedia(md.Type, md.Port, md.Addr) {
-			continue
+		if !usableMedia(md.Type, md.Port, md.Addr) || md.ICE && md.Addr.IsUnspecified() {
+			continue // ICE's placeholder: where media goes is not known
 		}
 		rtp := netip.AddrPortFrom(md.Addr, uint16(md.Port))
 		ep := &endpoint{leg: l, ap: rtp, md: md}

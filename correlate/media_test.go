@@ -26,6 +26,7 @@ type mediaSpec struct {
 	bStopAfter     int           // B→A stops after this many packets (0: never)
 	dtmf           string        // digits A sends (RFC 4733, PT 101) after its audio
 	offset         time.Duration // start time
+	aICE           bool          // A offers with trickle ICE: c=0.0.0.0, port 9 (its RTP still comes from aMedia)
 }
 
 func (s *mediaSpec) defaults() {
@@ -82,8 +83,15 @@ func rtpPacket(pt uint8, seq uint16, ts, ssrc uint32, payload []byte) []byte {
 
 func (s mediaSpec) events() []timed {
 	s.defaults()
+	offer := sdpFor(s.aMedia, s.aDir)
+	if s.aICE {
+		a := netip.MustParseAddrPort(s.aMedia)
+		offer = strings.Replace(offer, "c=IN IP4 "+a.Addr().String(), "c=IN IP4 0.0.0.0", 1)
+		offer = strings.Replace(offer, fmt.Sprintf("m=audio %d RTP/AVP 8 101\r\n", a.Port()),
+			"m=audio 9 UDP/TLS/RTP/SAVPF 8 101\r\na=ice-ufrag:8hhY\r\na=ice-pwd:asd88fgpdd777uzjYhagZg\r\na=rtcp-mux\r\n", 1)
+	}
 	ev := []timed{
-		{t: 0, sip: sipMsg("INVITE sip:b@x SIP/2.0", "", "1 INVITE", "", sdpFor(s.aMedia, s.aDir))},
+		{t: 0, sip: sipMsg("INVITE sip:b@x SIP/2.0", "", "1 INVITE", "", offer)},
 		{t: 500 * time.Millisecond, sip: sipMsg("SIP/2.0 200 OK", ";tag=b", "1 INVITE", "", sdpFor(s.bMedia, s.bDir))},
 		{t: 510 * time.Millisecond, sip: strings.Replace(sipMsg("ACK sip:b@x SIP/2.0", ";tag=b", "1 ACK", "", ""), "z9hG4bK-1ACK", "z9hG4bK-ack", 1)},
 		{t: 7 * time.Second, sip: strings.Replace(sipMsg("BYE sip:b@x SIP/2.0", ";tag=b", "2 BYE", "", ""), "z9hG4bK-2BYE", "z9hG4bK-bye", 1)},
@@ -267,5 +275,19 @@ func TestMediaDTMF(t *testing.T) {
 	}
 	if digits != "15#" {
 		t.Errorf("DTMF %q, want 15#", digits)
+	}
+}
+
+// TestMediaTrickleICE: a WebRTC caller's offer made before its candidates
+// (c=0.0.0.0, port 9, RFC 8840) is not hold, and where its media goes is
+// not known from it: no hold event, no finding about media to 0.0.0.0:9.
+func TestMediaTrickleICE(t *testing.T) {
+	calls := runMedia(t, mediaSpec{aICE: true, aToB: 250, bToA: 250})
+	if len(calls) != 1 {
+		t.Fatalf("%d calls", len(calls))
+	}
+	c := calls[0]
+	if len(c.Events) != 0 || rules(c) != "" || c.Flow != "basic-call" {
+		t.Errorf("events %v, findings %q, flow %q; want none, none, basic-call", c.Events, rules(c), c.Flow)
 	}
 }

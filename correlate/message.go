@@ -205,7 +205,8 @@ type Media struct {
 	Direction string   // sendrecv, sendonly, recvonly, inactive
 	RTCPPort  int
 	RTCPMux   bool
-	Hold      bool // sendonly/inactive, or c=0.0.0.0 (RFC 2543 hold)
+	Hold      bool // sendonly/inactive, or c=0.0.0.0 (RFC 2543 hold; not with ICE)
+	ICE       bool // ICE chooses the address (decode.Media.ICE): c=0.0.0.0 is then a placeholder
 }
 
 // Summary is a one-line description: codecs, address:port, direction.
@@ -670,7 +671,7 @@ func convertSDP(b []byte, scratch *decode.SDP) *SDP {
 		m := Media{
 			Type: string(dm.Type), Addr: dm.Conn, Port: dm.Port, Proto: string(dm.Proto),
 			Payloads: append([]int(nil), dm.Formats...), Direction: dm.Direction.String(),
-			RTCPPort: dm.RTCPPort, RTCPMux: dm.RTCPMux, Hold: dm.Hold(),
+			RTCPPort: dm.RTCPPort, RTCPMux: dm.RTCPMux, Hold: dm.Hold(), ICE: dm.ICE,
 		}
 		for _, pt := range dm.Formats {
 			m.Codecs = append(m.Codecs, dm.Codec(pt))

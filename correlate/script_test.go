@@ -29,8 +29,10 @@ var scriptHosts = map[string]netip.AddrPort{
 // WHAT is a method or a status. keys: via=host (sent-by host name, default:
 // the request's sender; for a response the receiver), br=branch (full
 // value; "-" for no branch param), ft= from tag, tt= to tag, cid= Call-ID,
-// auth, hdr=Name:_Value, sdp=VERSION[:DIRECTION] (an SDP body whose o= line
-// has that session version; direction sendrecv unless given), ipid=N (the
+// auth, hdr=Name:_Value, sdp=VERSION[:DIRECTION[:ice|zero]] (an SDP body
+// whose o= line has that session version; direction sendrecv unless given;
+// ice: a trickle-ICE WebRTC offer, c=0.0.0.0 and port 9; zero: c=0.0.0.0,
+// RFC 2543 hold), ipid=N (the
 // IPv4 Identification of its packet, default 0). Lines "tick SECS" advance
 // time with unrelated traffic.
 func runScript(t *testing.T, script string) []*correlate.Call {
@@ -98,10 +100,18 @@ func runScriptWith(t *testing.T, opts correlate.Options, script string) []*corre
 				extra = append(extra, strings.ReplaceAll(v, "_", " "))
 			case "sdp":
 				version, dir, _ := strings.Cut(v, ":")
+				dir, kind, _ := strings.Cut(dir, ":")
 				if dir == "" {
 					dir = "sendrecv"
 				}
 				body = sdpOffer("4242 "+version, src.Addr().String(), dir)
+				switch kind {
+				case "ice": // a WebRTC offer before its candidates (trickle ICE)
+					body = strings.Replace(strings.Replace(body, "c=IN IP4 "+src.Addr().String(), "c=IN IP4 0.0.0.0", 1),
+						"m=audio 4000 RTP/AVP 0\r\n", "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=ice-ufrag:8hhY\r\na=ice-pwd:asd88fgpdd777uzjYhagZg\r\na=rtcp-mux\r\n", 1)
+				case "zero": // RFC 2543 hold
+					body = strings.Replace(body, "c=IN IP4 "+src.Addr().String(), "c=IN IP4 0.0.0.0", 1)
+				}
 			default:
 				t.Fatalf("bad option %q", opt)
 			}
@@ -1377,5 +1387,33 @@ func TestFlowGroups(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestZeroAddressHold: a re-INVITE whose offer says c=0.0.0.0 puts the
+// call on hold (RFC 2543 style), unless the offer uses ICE, whose trickle
+// offers write 0.0.0.0 and port 9 as placeholders (RFC 8840 §4.2).
+func TestZeroAddressHold(t *testing.T) {
+	for kind, want := range map[string]string{"ice": "", "zero": "hold"} {
+		calls := runScript(t, `
+0.0 a>b INVITE 1/INVITE sdp=1
+0.5 b>a 200 1/INVITE tt=callee sdp=1
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+2.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKr2 sdp=2:sendrecv:`+kind+`
+2.1 b>a 200 2/INVITE tt=callee br=z9hG4bKr2 sdp=2
+2.2 a>b ACK 2/ACK tt=callee br=z9hG4bKa2
+5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye
+5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye
+`)
+		if len(calls) != 1 {
+			t.Fatalf("%s: %d calls", kind, len(calls))
+		}
+		var got []string
+		for _, e := range calls[0].Events {
+			got = append(got, e.Kind)
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("%s: events %v, want %q", kind, got, want)
+		}
 	}
 }

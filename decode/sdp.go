@@ -45,6 +45,11 @@ type Media struct {
 	RTCPPort  int        // port of a=rtcp (RFC 3605), 0 if absent
 	RTCPMux   bool       // a=rtcp-mux (RFC 5761)
 	RTPMaps   []RTPMap   // a=rtpmap lines of this section, in order
+	// ICE says ICE chooses where the stream goes (a=ice-ufrag at media or
+	// session level, RFC 8839 §5.4), as in every WebRTC offer: c= and the
+	// port are then only a default, and c=0.0.0.0 with port 9 a placeholder
+	// until candidates are known (trickle ICE, RFC 8840 §4.2), not hold.
+	ICE bool
 }
 
 // RTPMap is one a=rtpmap:PT name/clock[/channels] attribute.
@@ -95,6 +100,7 @@ func ParseSDP(b []byte, s *SDP) error {
 	s.reset()
 	var firstErr error
 	sessDir := DirUnset
+	sessICE := false
 	var md *Media
 	sawV := false
 	for p := 0; p < len(b); {
@@ -155,6 +161,8 @@ func ParseSDP(b []byte, s *SDP) error {
 			if md == nil {
 				if d := parseDirection(val); d != DirUnset {
 					sessDir = d
+				} else if bytes.HasPrefix(val, []byte("ice-ufrag:")) {
+					sessICE = true
 				}
 				continue
 			}
@@ -167,6 +175,7 @@ func ParseSDP(b []byte, s *SDP) error {
 	s.Direction = sessDir
 	for i := range s.Media {
 		md := &s.Media[i]
+		md.ICE = md.ICE || sessICE
 		if md.ConnRaw == nil {
 			md.Conn, md.ConnRaw = s.Conn, s.ConnRaw
 		}
@@ -181,10 +190,11 @@ func ParseSDP(b []byte, s *SDP) error {
 }
 
 // Hold reports whether the stream is put on hold: its connection address
-// is 0.0.0.0 (RFC 2543 style, RFC 3264 §8.4) or its direction is sendonly or
+// is 0.0.0.0 (RFC 2543 style, RFC 3264 §8.4; not with ICE, whose trickle
+// offers write it as a placeholder) or its direction is sendonly or
 // inactive.
 func (m *Media) Hold() bool {
-	if m.Conn.IsValid() && m.Conn.IsUnspecified() {
+	if m.Conn.IsValid() && m.Conn.IsUnspecified() && !m.ICE {
 		return true
 	}
 	return m.Direction == DirSendOnly || m.Direction == DirInactive
@@ -299,6 +309,8 @@ func (md *Media) parseAttr(v []byte) {
 	switch string(name) {
 	case "rtcp-mux":
 		md.RTCPMux = true
+	case "ice-ufrag":
+		md.ICE = true
 	case "rtcp":
 		f, _ := field(val)
 		if n, ok := parseUint(f, 65535); ok {

@@ -167,7 +167,9 @@ func TestMediaHold(t *testing.T) {
 		{Media{Conn: v4, Direction: DirSendOnly}, true},
 		{Media{Conn: v6, Direction: DirInactive}, true},
 		{Media{Conn: zero, Direction: DirSendRecv}, true},
-		{Media{Direction: DirSendRecv}, false}, // FQDN: unknown address
+		{Media{Direction: DirSendRecv}, false},                        // FQDN: unknown address
+		{Media{Conn: zero, Direction: DirSendRecv, ICE: true}, false}, // trickle ICE's placeholder
+		{Media{Conn: zero, Direction: DirSendOnly, ICE: true}, true},
 	}
 	for _, tt := range tests {
 		if got := tt.m.Hold(); got != tt.want {
@@ -232,5 +234,32 @@ func TestParseSDPFromSIP(t *testing.T) {
 	checkSDPViews(t, benchInvite, &s)
 	if len(s.Media) != 1 || s.Media[0].Port != 49170 {
 		t.Errorf("media = %+v", s.Media)
+	}
+}
+
+// TestParseSDPICE: a WebRTC offer sent before its candidates (trickle ICE,
+// RFC 8840 §4.2: c=0.0.0.0, port 9) uses ICE, at media or session level,
+// and is not on hold; the same lines without ICE are RFC 2543 hold.
+func TestParseSDPICE(t *testing.T) {
+	const media = "m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n" +
+		"a=ice-pwd:asd88fgpdd777uzjYhagZg\r\na=fingerprint:sha-256 19:E2:1C\r\na=setup:actpass\r\na=mid:0\r\n" +
+		"a=sendrecv\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"
+	const head = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+	for _, tc := range []struct {
+		name, sdp string
+		ice       bool
+	}{
+		{"media level", head + media + "a=ice-ufrag:8hhY\r\n", true},
+		{"session level", head + "a=ice-ufrag:8hhY\r\n" + media, true},
+		{"no ICE", head + media, false},
+	} {
+		var s SDP
+		if err := ParseSDP([]byte(tc.sdp), &s); err != nil || len(s.Media) != 1 {
+			t.Fatalf("%s: %v, %d media", tc.name, err, len(s.Media))
+		}
+		md := &s.Media[0]
+		if md.ICE != tc.ice || md.Hold() == tc.ice || !md.RTCPMux || md.Port != 9 {
+			t.Errorf("%s: ICE %v hold %v rtcp-mux %v port %d", tc.name, md.ICE, md.Hold(), md.RTCPMux, md.Port)
+		}
 	}
 }
