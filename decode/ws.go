@@ -295,11 +295,11 @@ func (d *Decoder) wsFrame(key streamKey, s *stream, f wsFrame, p []byte) {
 	if w.deflated {
 		var err error
 		if msg, err = d.wsz.inflate(w, msg); err != nil {
-			w.histBad = true // the sender's window went on without us
 			why := ""
 			if w.histBad {
 				why = " (bytes of the stream were lost or came before the capture, and the message refers back to them)"
 			}
+			w.histBad = true // the sender's window went on without us
 			d.warnAt(s.bufN, ErrMalformed, "WebSocket stream %s -> %s: a compressed message does not inflate: %v%s; skipped", key.src, key.dst, err, why)
 			return
 		}

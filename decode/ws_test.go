@@ -188,6 +188,9 @@ func TestWebSocket(t *testing.T) {
 		{"compressed, the message it refers to not captured", func(w *wsStream) [][]byte {
 			return [][]byte{w.cli(cliText(inv)), w.cli(wsFrame(opText, true, true, true, z2)), w.cli(cliText(ok))}
 		}, []string{cm(1, "INVITE", "ws-1"), cm(3, "200", "ws-1")}, "", "packet 2: decode: malformed SIP message: WebSocket stream 10.0.0.1:40000 -> 10.0.0.2:8080: a compressed message does not inflate: flate: corrupt input"},
+		{"compressed, corrupt, the whole stream captured", func(w *wsStream) [][]byte {
+			return append(w.opened(), w.cli(wsFrame(opText, true, true, true, bytes.Repeat([]byte{0xff}, 40))), w.cli(cliText(inv)))
+		}, []string{cm(6, "INVITE", "ws-1")}, "", "a compressed message does not inflate: flate: corrupt input before offset 1; skipped"},
 		{"a WebSocket for another protocol", func(w *wsStream) [][]byte {
 			f := w.opened()
 			f[2] = bytes.Replace(f[2], []byte("Protocol: sip"), []byte("Protocol: xmp"), 1)
