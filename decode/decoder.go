@@ -218,6 +218,10 @@ func (d *Decoder) glitch(g ptime.Glitch) {
 	d.h.Warn(&d.warn)
 }
 
+// StepBackWarnings is how many steps back of the clock a Decoder warns of;
+// it counts the rest (Stats.TimeStepsBack).
+const StepBackWarnings = 3
+
 // stepBack reports packet n, whose time at is more than ptime.JumpLimit
 // before the previous packet's: the capture host's clock was stepped back
 // (NTP, a virtual machine resumed), or captures were joined out of order.
@@ -230,6 +234,9 @@ func (d *Decoder) stepBack(at ptime.Instant, n int) {
 		return // packets a little out of order: merged interfaces
 	}
 	d.Stats.TimeStepsBack++
+	if d.Stats.TimeStepsBack > StepBackWarnings {
+		return // merged captures of hosts whose clocks differ: counted, not each warned of
+	}
 	d.warn = Warning{N: n, Err: fmt.Errorf("%w: %s is %s before the packet before it (%s): the capture's clock was stepped back, or captures were joined out of order; times measured across it are wrong",
 		ErrTimeBack, at.Time().Format(glitchLayout), back, d.prevAt.Time().Format(glitchLayout))}
 	d.h.Warn(&d.warn)

@@ -796,3 +796,23 @@ func TestTimestampGoesBack(t *testing.T) {
 		}
 	}
 }
+
+// TestTimestampGoesBackOften: merged captures whose clocks differ go back
+// at every switch between them; the first StepBackWarnings are warned of,
+// the rest counted.
+func TestTimestampGoesBackOften(t *testing.T) {
+	pkt := synth.UDP("10.0.0.3:40000", "10.0.0.4:40002", []byte("\x80\x00\x00\x01not SIP"))
+	r := &recorder{}
+	d := decode.NewDecoder(r, decode.Options{})
+	for i := range 20 { // host A at t, host B 30 s behind, two packets each in turn
+		at := time.Duration(i) * 100 * time.Millisecond
+		if i%4 >= 2 {
+			at -= 30 * time.Second
+		}
+		d.Decode(&capture.Packet{N: i + 1, Time: t0.Add(at), Link: capture.LinkEthernet, Data: pkt, Length: len(pkt)})
+	}
+	d.Flush()
+	if len(r.warns) != decode.StepBackWarnings || d.Stats.TimeStepsBack != 5 {
+		t.Errorf("%d warnings %q, %d steps back; want %d and 5", len(r.warns), r.warns, d.Stats.TimeStepsBack, decode.StepBackWarnings)
+	}
+}

@@ -326,7 +326,7 @@ func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte, own int) []b
 					return nil
 				}
 			case isClientHello(b):
-				if key.dst.Port() == sipsPort {
+				if key.dst.Port() == SIPSPort {
 					d.Stats.TLSConnections++
 				}
 				s.kind = kindOther
@@ -395,8 +395,8 @@ func nextStartLine(b []byte) int {
 
 func isHEP3(b []byte) bool { return len(b) >= 4 && string(b[:4]) == "HEP3" }
 
-// sipsPort is SIP over TLS's port (RFC 3261 §19.1.2).
-const sipsPort = 5061
+// SIPSPort is SIP over TLS's port (RFC 3261 §19.1.2).
+const SIPSPort = 5061
 
 // isClientHello reports whether b starts with a TLS handshake record
 // (RFC 8446 §5.1: content type 22, legacy version 3.x) holding a

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/gopacket/layers"
 	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/internal/synth"
 )
 
 // expectedFindings is, for every SIPp capture in testdata, the exact set of
@@ -232,5 +237,35 @@ func TestTLSNote(t *testing.T) {
 		if _, stderr, _ = sipflow(t, nil, cmd, repoTestdata("ws_call.pcap")); strings.Contains(stderr, "TLS") {
 			t.Errorf("%s ws_call.pcap: stderr %q", cmd, stderr)
 		}
+	}
+}
+
+// TestClockStepsBackNote: captures of two hosts whose clocks are 30 s
+// apart, merged, go back at every switch: the first steps are warned of
+// with their packets, the rest summed up in one note.
+func TestClockStepsBackNote(t *testing.T) {
+	var frames []synth.Frame
+	for i := range 20 { // host A, then host B 30 s behind, two packets each in turn
+		at := t0.Add(time.Duration(i) * 100 * time.Millisecond)
+		if i%4 >= 2 {
+			at = at.Add(-30 * time.Second)
+		}
+		frames = append(frames, synth.Frame{Time: at, Data: synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", sipReq("OPTIONS", fmt.Sprint("skew-", i)))})
+	}
+	var b bytes.Buffer
+	if err := synth.WritePcap(&b, layers.LinkTypeEthernet, frames); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, _ := sipflow(t, b.Bytes(), "calls", "--all", "-")
+	for _, want := range []string{
+		"packet 3: timestamp goes back: ", "packet 7: timestamp goes back: ", "packet 11: timestamp goes back: ",
+		"sipflow: note: -: the capture's time went back by more than 10s 5 times (the first 3 warned of): captures of hosts whose clocks differ, merged?\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "packet 15: timestamp goes back") {
+		t.Errorf("a fourth step warned of:\n%s", stderr)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/decode"
+	"github.com/sipflow/sipflow/internal/ptime"
 	"github.com/sipflow/sipflow/render"
 )
 
@@ -147,7 +148,10 @@ func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, erro
 	}
 	h.warnings.summary()
 	if n := dec.Stats.TLSConnections; n > 0 {
-		fmt.Fprintf(g.Err, "sipflow: note: %s: %d TCP connection(s) to port %d opened TLS (SIP over TLS): encrypted, their SIP cannot be read\n", render.SanitizeString(name), n, 5061)
+		fmt.Fprintf(g.Err, "sipflow: note: %s: %d TCP connection(s) to port %d opened TLS (SIP over TLS): encrypted, their SIP cannot be read\n", render.SanitizeString(name), n, decode.SIPSPort)
+	}
+	if n := dec.Stats.TimeStepsBack; n > decode.StepBackWarnings {
+		fmt.Fprintf(g.Err, "sipflow: note: %s: the capture's time went back by more than %v %d times (the first %d warned of): captures of hosts whose clocks differ, merged?\n", render.SanitizeString(name), ptime.JumpLimit, n, decode.StepBackWarnings)
 	}
 	if n := dec.Stats.UnknownLink; n > 0 {
 		fmt.Fprintf(g.Err, "sipflow: note: %s: %d packet(s) of a link type sipflow does not decode were skipped\n", render.SanitizeString(name), n)
