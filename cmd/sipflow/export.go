@@ -51,7 +51,9 @@ The file is classic pcap with nanosecond timestamps, or pcapng when the
 packets come from interfaces of different link types. A SIP message
 reassembled from IP fragments or TCP segments is written with every packet
 it came in (not the TCP handshake, nor segments that carried no part of
-the call's messages). -w - writes to standard output. The file is created
+the call's messages); one over WebSocket, with the HTTP upgrade that
+opened its stream, which Wireshark needs to read it. -w - writes to
+standard output. The file is created
 with mode 0600, as the archive.`,
 		Example: `  sipflow export --db calls.db --call 1-24089@127.0.10.1 -w call.pcap
   sipflow export trace.pcapng --call '1-24089@127....' -w call.pcap
