@@ -325,9 +325,11 @@ func (c *Correlator) settleSDP(l *Leg) {
 }
 
 // usableMedia reports whether an m= line announces RTP sipflow measures: an
-// audio or video stream with a port and an address.
-func usableMedia(typ string, port int, addr netip.Addr) bool {
-	return port != 0 && addr.IsValid() && (typ == "audio" || typ == "video")
+// audio or video stream with a port and an address, which ICE's
+// placeholder, 0.0.0.0 (RFC 8840 §4.2), is not: where that media goes is
+// not known.
+func usableMedia(md *Media) bool {
+	return md.Port != 0 && md.Addr.IsValid() && !(md.ICE && md.Addr.IsUnspecified()) && (md.Type == "audio" || md.Type == "video")
 }
 
 // exchangedSDP reports whether both the caller and the one that answered
@@ -376,8 +378,8 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 	var eps []*endpoint
 	for i := range s.Media {
 		md := &s.Media[i]
-		if !usableMedia(md.Type, md.Port, md.Addr) || md.ICE && md.Addr.IsUnspecified() {
-			continue // ICE's placeholder: where media goes is not known
+		if !usableMedia(md) {
+			continue
 		}
 		rtp := netip.AddrPortFrom(md.Addr, uint16(md.Port))
 		ep := &endpoint{leg: l, ap: rtp, md: md}

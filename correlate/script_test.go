@@ -1258,15 +1258,19 @@ tick 60
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := scriptCall(t, runScriptWith(t, correlate.Options{Flows: tc.flows}, tc.script), "call-1")
-			got := c.Flow
-			if got == "" {
-				got = c.Deviation
-			}
-			if got != tc.want {
+			if got := flowOrDeviation(c); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
 	}
+}
+
+// flowOrDeviation is the flow c matched, else where it left the closest.
+func flowOrDeviation(c *correlate.Call) string {
+	if c.Flow != "" {
+		return c.Flow
+	}
+	return c.Deviation
 }
 
 // TestFlowGroups: steps between "(" and ")" repeat together as the
@@ -1379,11 +1383,7 @@ func TestFlowGroups(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := scriptCall(t, runScript(t, tc.script), "call-1")
-			got := c.Flow
-			if got == "" {
-				got = c.Deviation
-			}
-			if got != tc.want {
+			if got := flowOrDeviation(c); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})

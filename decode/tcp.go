@@ -313,7 +313,7 @@ func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte, own int) []b
 				s.kind = kindSIP
 			case wsFrameCarriesSIP(b):
 				s.kind, s.ws = kindWS, &wsState{histBad: true} // begun before the capture
-			case bytes.HasPrefix(b, []byte("GET ")) || bytes.HasPrefix(b, []byte("HTTP/1.1 101")):
+			case upgradeStart(b):
 				n, sip := wsUpgrade(b)
 				switch {
 				case sip:

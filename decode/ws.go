@@ -173,7 +173,7 @@ func wsUpgrade(b []byte) (n int, sip bool) {
 		return n, false
 	}
 	first := head[:nl]
-	if !bytes.HasPrefix(first, []byte("GET ")) && !bytes.HasPrefix(first, []byte("HTTP/1.1 101")) {
+	if !upgradeStart(first) {
 		return n, false
 	}
 	var upgrade, proto bool
@@ -201,24 +201,26 @@ func wsUpgrade(b []byte) (n int, sip bool) {
 
 // hasToken reports whether the comma-separated list v holds tok, in any case.
 func hasToken(v []byte, tok string) bool {
-	for len(v) > 0 {
-		item := v
-		if i := bytes.IndexByte(v, ','); i >= 0 {
-			item, v = v[:i], v[i+1:]
-		} else {
-			v = nil
-		}
-		if bytes.EqualFold(trimSPHT(item), []byte(tok)) {
+	for more := len(v) > 0; more; {
+		var item []byte
+		item, more, v = splitList(v)
+		if bytes.EqualFold(item, []byte(tok)) {
 			return true
 		}
 	}
 	return false
 }
 
+// upgradeStart reports whether b starts as the HTTP upgrade that opens a
+// WebSocket does: the client's GET or the server's 101.
+func upgradeStart(b []byte) bool {
+	return bytes.HasPrefix(b, []byte("GET ")) || bytes.HasPrefix(b, []byte("HTTP/1.1 101"))
+}
+
 // maybeWSStart reports whether the first data of a stream whose SYN the
 // capture missed may open a WebSocket stream for SIP.
 func maybeWSStart(b []byte) bool {
-	return bytes.HasPrefix(b, []byte("GET ")) || bytes.HasPrefix(b, []byte("HTTP/1.1 101")) || wsFrameCarriesSIP(b)
+	return upgradeStart(b) || wsFrameCarriesSIP(b)
 }
 
 // wsFrames consumes the complete frames at the front of b and returns what

@@ -109,7 +109,7 @@ type deflater struct {
 	w   *flate.Writer
 }
 
-func (d *deflater) message(t *testing.T, p []byte) []byte {
+func (d *deflater) message(t testing.TB, p []byte) []byte {
 	t.Helper()
 	if d.w == nil {
 		d.w, _ = flate.NewWriter(&d.buf, flate.BestCompression)
@@ -290,7 +290,6 @@ func BenchmarkDecodeWebSocket(b *testing.B) {
 			name = "deflate"
 		}
 		b.Run(name, func(b *testing.B) {
-			t := &testing.T{}
 			w := newWSStream()
 			frames := w.opened()
 			var cz, sz deflater
@@ -298,7 +297,7 @@ func BenchmarkDecodeWebSocket(b *testing.B) {
 				id := fmt.Sprintf("bench-%d", i)
 				req, resp := invite(id, 0), response(id, 200)
 				if compressed {
-					frames = append(frames, w.cli(wsFrame(opText, true, true, true, cz.message(t, req))), w.srv(wsFrame(opText, true, false, true, sz.message(t, resp))))
+					frames = append(frames, w.cli(wsFrame(opText, true, true, true, cz.message(b, req))), w.srv(wsFrame(opText, true, false, true, sz.message(b, resp))))
 				} else {
 					frames = append(frames, w.cli(cliText(req)), w.srv(srvText(resp)))
 				}
