@@ -50,6 +50,49 @@ type Media struct {
 	// port are then only a default, and c=0.0.0.0 with port 9 a placeholder
 	// until candidates are known (trickle ICE, RFC 8840 §4.2), not hold.
 	ICE bool
+	// Candidates are the a=candidate lines (RFC 8839 §5.1) over UDP with
+	// an IP address, in order, at most MaxCandidates: where else the
+	// stream may go once ICE has chosen. Candidates named by an mDNS name
+	// (RFC 8828's "….local"), or over TCP, are not kept.
+	Candidates []Candidate
+}
+
+// MaxCandidates is how many candidates of one m= line ParseSDP keeps; an
+// offer gathering on every interface has a dozen, and a body of thousands
+// is not an endpoint's.
+const MaxCandidates = 32
+
+// Candidate is one ICE candidate of a media line (RFC 8839 §5.1).
+type Candidate struct {
+	Component int            // 1 for RTP, 2 for RTCP (without rtcp-mux)
+	Addr      netip.AddrPort // connection-address and port
+	Type      CandidateType
+}
+
+// CandidateType is a candidate's typ (RFC 8445 §5.1.1).
+type CandidateType uint8
+
+// Candidate types; CandOther is one this parser does not know.
+const (
+	CandOther CandidateType = iota
+	CandHost
+	CandSrflx
+	CandPrflx
+	CandRelay
+)
+
+func (t CandidateType) String() string {
+	switch t {
+	case CandHost:
+		return "host"
+	case CandSrflx:
+		return "srflx"
+	case CandPrflx:
+		return "prflx"
+	case CandRelay:
+		return "relay"
+	}
+	return "other"
 }
 
 // RTPMap is one a=rtpmap:PT name/clock[/channels] attribute.
@@ -256,7 +299,7 @@ func (s *SDP) addMedia() *Media {
 	if n < cap(s.Media) {
 		s.Media = s.Media[:n+1]
 		md := &s.Media[n]
-		*md = Media{Formats: md.Formats[:0], RTPMaps: md.RTPMaps[:0], NumPorts: 1}
+		*md = Media{Formats: md.Formats[:0], RTPMaps: md.RTPMaps[:0], Candidates: md.Candidates[:0], NumPorts: 1}
 		return md
 	}
 	s.Media = append(s.Media, Media{NumPorts: 1})
@@ -311,6 +354,12 @@ func (md *Media) parseAttr(v []byte) {
 		md.RTCPMux = true
 	case "ice-ufrag":
 		md.ICE = true
+	case "candidate":
+		if len(md.Candidates) < MaxCandidates {
+			if c, ok := parseCandidate(val); ok {
+				md.Candidates = append(md.Candidates, c)
+			}
+		}
 	case "rtcp":
 		f, _ := field(val)
 		if n, ok := parseUint(f, 65535); ok {
@@ -345,6 +394,48 @@ func (md *Media) parseAttr(v []byte) {
 		}
 		md.RTPMaps = append(md.RTPMaps, m)
 	}
+}
+
+// parseCandidate reads "foundation component transport priority address
+// port typ type ..." (RFC 8839 §5.1); ok only for a UDP candidate with an
+// IP address and a component and port in range.
+func parseCandidate(v []byte) (c Candidate, ok bool) {
+	_, rest := field(v) // foundation
+	f, rest := field(rest)
+	comp, ok := parseUint(f, 256)
+	if !ok || comp == 0 {
+		return c, false
+	}
+	f, rest = field(rest)
+	if !equalFold(f, "udp") {
+		return c, false
+	}
+	_, rest = field(rest) // priority
+	f, rest = field(rest)
+	addr, ok := parseIP(f)
+	if !ok {
+		return c, false // an mDNS name (RFC 8828) or garbage
+	}
+	f, rest = field(rest)
+	port, ok := parseUint(f, 65535)
+	if !ok || port == 0 {
+		return c, false
+	}
+	c = Candidate{Component: int(comp), Addr: netip.AddrPortFrom(addr, uint16(port))}
+	if f, rest = field(rest); string(f) == "typ" {
+		f, _ = field(rest)
+		switch string(f) {
+		case "host":
+			c.Type = CandHost
+		case "srflx":
+			c.Type = CandSrflx
+		case "prflx":
+			c.Type = CandPrflx
+		case "relay":
+			c.Type = CandRelay
+		}
+	}
+	return c, true
 }
 
 func parseDirection(v []byte) Direction {

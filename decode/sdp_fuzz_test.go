@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -26,6 +27,8 @@ func FuzzParseSDP(f *testing.F) {
 	f.Add([]byte(benchSDP))
 	f.Add([]byte("v=0\nc=IN IP6 ::1\nm=audio 1/2 RTP/SAVP 0 8 96\na=rtpmap:96 opus/48000/2\na=rtcp:9 IN IP6 ::1\na=rtcp-mux\na=inactive\n"))
 	f.Add([]byte("v=0\r\nc=IN IP4 0.0.0.0\r\nm=image 5000 udptl t38\r\nm=audio 0 RTP/AVP\r\n"))
+	f.Add([]byte("v=0\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:x\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=candidate:1 1 udp 2122260223 192.168.1.10 50000 typ host generation 0\r\n" +
+		"a=candidate:2 2 UDP 1686052607 203.0.113.5 50001 typ srflx raddr 192.168.1.10 rport 50001\r\na=candidate:3 1 udp 1 4f1c.local 9 typ host\r\na=candidate:4 1 TCP 1 ::1 9 typ host tcptype active\r\n"))
 	files, _ := filepath.Glob(filepath.Join("testdata", "torture", "*.sip"))
 	for _, name := range files {
 		b, err := os.ReadFile(name)
@@ -61,6 +64,14 @@ func FuzzParseSDP(f *testing.F) {
 				_ = md.Codec(pt)
 			}
 			_ = md.Hold()
+			if len(md.Candidates) > MaxCandidates {
+				t.Fatalf("media %d: %d candidates", i, len(md.Candidates))
+			}
+			for _, c := range md.Candidates {
+				if c.Component < 1 || c.Component > 256 || !c.Addr.IsValid() || c.Addr.Port() == 0 {
+					t.Fatalf("media %d: candidate %+v", i, c)
+				}
+			}
 		}
 		rerr := ParseSDP(b, &reused)
 		if (err == nil) != (rerr == nil) || !sdpEqual(&s, &reused) {
@@ -79,7 +90,8 @@ func sdpEqual(a, b *SDP) bool {
 		x, y := a.Media[i], b.Media[i]
 		if !bytes.Equal(x.Type, y.Type) || x.Port != y.Port || x.NumPorts != y.NumPorts || !bytes.Equal(x.Proto, y.Proto) ||
 			x.Conn != y.Conn || !bytes.Equal(x.ConnRaw, y.ConnRaw) || x.Direction != y.Direction || x.RTCPPort != y.RTCPPort ||
-			x.RTCPMux != y.RTCPMux || len(x.Formats) != len(y.Formats) || len(x.RTPMaps) != len(y.RTPMaps) {
+			x.RTCPMux != y.RTCPMux || x.ICE != y.ICE || len(x.Formats) != len(y.Formats) || len(x.RTPMaps) != len(y.RTPMaps) ||
+			!slices.Equal(x.Candidates, y.Candidates) {
 			return false
 		}
 		for j := range x.Formats {

@@ -2,8 +2,10 @@ package decode
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -201,7 +203,8 @@ func TestDirectionString(t *testing.T) {
 }
 
 func TestParseSDPReuse(t *testing.T) {
-	two := []byte("v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 1 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\nm=video 2 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=sendonly\r\n")
+	two := []byte("v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 1 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\na=candidate:1 1 udp 1 192.0.2.1 1 typ host\r\n" +
+		"m=video 2 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=sendonly\r\n")
 	one := []byte("v=0\r\nm=audio 3 RTP/AVP 18\r\n")
 	var s SDP
 	if err := ParseSDP(two, &s); err != nil {
@@ -210,7 +213,7 @@ func TestParseSDPReuse(t *testing.T) {
 	if err := ParseSDP(one, &s); err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Media) != 1 || len(s.Media[0].Formats) != 1 || len(s.Media[0].RTPMaps) != 0 || s.Media[0].Direction != DirSendRecv || s.Media[0].ConnRaw != nil || s.Conn.IsValid() {
+	if len(s.Media) != 1 || len(s.Media[0].Formats) != 1 || len(s.Media[0].RTPMaps) != 0 || len(s.Media[0].Candidates) != 0 || s.Media[0].Direction != DirSendRecv || s.Media[0].ConnRaw != nil || s.Conn.IsValid() {
 		t.Errorf("stale data after reuse: %+v", s)
 	}
 	allocs := testing.AllocsPerRun(100, func() {
@@ -261,5 +264,51 @@ func TestParseSDPICE(t *testing.T) {
 		if md.ICE != tc.ice || md.Hold() == tc.ice || !md.RTCPMux || md.Port != 9 {
 			t.Errorf("%s: ICE %v hold %v rtcp-mux %v port %d", tc.name, md.ICE, md.Hold(), md.RTCPMux, md.Port)
 		}
+	}
+}
+
+// TestParseSDPCandidates: a=candidate lines (RFC 8839 §5.1) over UDP with
+// an IP address are kept, with component, address, port and type; TCP
+// candidates, mDNS names, bad ports and components are not; a line holds
+// at most MaxCandidates.
+func TestParseSDPCandidates(t *testing.T) {
+	const head = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 50002 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 203.0.113.5\r\na=ice-ufrag:8hhY\r\n"
+	ap := netip.MustParseAddrPort
+	for _, tc := range []struct {
+		name, lines string
+		want        []Candidate
+	}{
+		{"host and srflx, both components",
+			"a=candidate:1 1 udp 2122260223 192.168.1.10 50000 typ host generation 0 network-id 1\r\n" +
+				"a=candidate:1 2 udp 2122260222 192.168.1.10 50001 typ host\r\n" +
+				"a=candidate:2 1 UDP 1686052607 203.0.113.5 50002 typ srflx raddr 192.168.1.10 rport 50000\r\n",
+			[]Candidate{{1, ap("192.168.1.10:50000"), CandHost}, {2, ap("192.168.1.10:50001"), CandHost}, {1, ap("203.0.113.5:50002"), CandSrflx}}},
+		{"relay and IPv6", "a=candidate:3 1 udp 41885439 198.51.100.7 3478 typ relay raddr 0.0.0.0 rport 0\r\n" +
+			"a=candidate:4 1 udp 2122194687 2001:db8::5 50010 typ host\r\n",
+			[]Candidate{{1, ap("198.51.100.7:3478"), CandRelay}, {1, ap("[2001:db8::5]:50010"), CandHost}}},
+		{"prflx, unknown type, no type", "a=candidate:5 1 udp 1 192.0.2.1 7000 typ prflx\r\na=candidate:6 1 udp 1 192.0.2.2 7002 typ foo\r\na=candidate:7 1 udp 1 192.0.2.3 7004\r\n" +
+			"a=candidate:8 1 udp 1 192.0.2.4 7006 generation relay\r\n",
+			[]Candidate{{1, ap("192.0.2.1:7000"), CandPrflx}, {1, ap("192.0.2.2:7002"), CandOther}, {1, ap("192.0.2.3:7004"), CandOther}, {1, ap("192.0.2.4:7006"), CandOther}}},
+		{"not kept", "a=candidate:1 1 tcp 1518280447 192.168.1.10 9 typ host tcptype active\r\n" +
+			"a=candidate:2 1 udp 2122260223 4f1c2e0b-1e5c-4c67.local 50000 typ host\r\n" +
+			"a=candidate:3 0 udp 1 192.0.2.1 7000 typ host\r\na=candidate:4 1 udp 1 192.0.2.1 0 typ host\r\n" +
+			"a=candidate:5 1 udp 1 192.0.2.1 70000 typ host\r\na=candidate:6 257 udp 1 192.0.2.1 7000 typ host\r\na=candidate:7 1\r\n", nil},
+	} {
+		var s SDP
+		if err := ParseSDP([]byte(head+tc.lines), &s); err != nil || len(s.Media) != 1 {
+			t.Fatalf("%s: %v, %d media", tc.name, err, len(s.Media))
+		}
+		if got := s.Media[0].Candidates; !slices.Equal(got, tc.want) {
+			t.Errorf("%s: candidates %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	var many strings.Builder
+	many.WriteString(head)
+	for i := range MaxCandidates + 5 {
+		fmt.Fprintf(&many, "a=candidate:%d 1 udp 1 10.1.%d.%d 4000 typ host\r\n", i, i/256, i%256)
+	}
+	var s SDP
+	if err := ParseSDP([]byte(many.String()), &s); err != nil || len(s.Media[0].Candidates) != MaxCandidates {
+		t.Errorf("%d candidates kept of %d (%v), want %d", len(s.Media[0].Candidates), MaxCandidates+5, err, MaxCandidates)
 	}
 }
