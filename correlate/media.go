@@ -325,11 +325,15 @@ func (c *Correlator) settleSDP(l *Leg) {
 }
 
 // usableMedia reports whether an m= line announces RTP sipflow measures: an
-// audio or video stream with a port and an address, which ICE's
-// placeholder, 0.0.0.0 (RFC 8840 §4.2), is not: where that media goes is
-// not known.
+// audio or video stream with a port and somewhere to send it (Media.rtpAddr:
+// c=, or an ICE candidate when c= is ICE's placeholder 0.0.0.0, RFC 8840
+// §4.2, which says nothing of where the media goes).
 func usableMedia(md *Media) bool {
-	return md.Port != 0 && md.Addr.IsValid() && !(md.ICE && md.Addr.IsUnspecified()) && (md.Type == "audio" || md.Type == "video")
+	if md.Port == 0 || md.Type != "audio" && md.Type != "video" {
+		return false
+	}
+	_, ok := md.rtpAddr()
+	return ok
 }
 
 // exchangedSDP reports whether both the caller and the one that answered
@@ -381,14 +385,14 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 		if !usableMedia(md) {
 			continue
 		}
-		rtp := netip.AddrPortFrom(md.Addr, uint16(md.Port))
+		rtp, _ := md.rtpAddr()
 		ep := &endpoint{leg: l, ap: rtp, md: md}
 		eps = append(eps, ep)
 		if !global {
 			continue
 		}
 		c.setEndpoint(l, rtp, ep)
-		if !md.RTCPMux {
+		if !md.RTCPMux && rtp.Addr() == md.Addr {
 			port := md.RTCPPort
 			if port == 0 {
 				port = md.Port + 1
@@ -396,6 +400,18 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 			rc := *ep
 			rc.ap = netip.AddrPortFrom(md.Addr, uint16(port))
 			c.setEndpoint(l, rc.ap, &rc)
+		}
+		// ICE may choose another of the line's candidates (RFC 8445): its
+		// media is the call's at any of them, RTCP at component 2's (listed
+		// with rtcp-mux too, for an answerer that does not multiplex, RFC
+		// 5761 §5.1.3). The one registered already is skipped.
+		for _, cand := range md.Candidates {
+			if cand.Addr == rtp || cand.Component > 2 {
+				continue
+			}
+			cc := *ep
+			cc.ap = cand.Addr
+			c.setEndpoint(l, cc.ap, &cc)
 		}
 	}
 	lm.setAnnounced(party, eps)
@@ -622,7 +638,7 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 		return fs
 	}
 	talked := c.Duration >= minTalk || c.Duration < 0 && c.End.Sub(c.Start)-c.Answer >= minTalk
-	toA, toB := streamsTo(c.Streams, a), streamsTo(c.Streams, b)
+	toA, toB := heardBy(c.Streams, a, b), heardBy(c.Streams, b, a)
 	switch {
 	case len(c.Streams) == 0 && talked:
 		fs = append(fs, Finding{Rule: "no-rtp", Severity: Error, Packets: lastPacket(c),
@@ -642,8 +658,14 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 		}
 	}
 	// RTP arriving at an announced port from another address than the one
-	// the sender announced: NAT, or a media server in between.
+	// the sender announced: NAT, or a media server in between. Not when the
+	// sender uses ICE: its checks chose the path (RFC 8445), and media from
+	// any candidate, or from a peer-reflexive address they found, is ICE
+	// at work.
 	for _, pair := range [][2]*endpoint{{a, b}, {b, a}} {
+		if pair[0].md.ICE {
+			continue
+		}
 		for _, s := range streamsTo(c.Streams, pair[1]) {
 			if s.Key.Src.Addr() != pair[0].ap.Addr() {
 				fs = append(fs, Finding{Rule: "media-address-mismatch", Severity: Warning, Packets: []int{s.FirstN},
@@ -694,10 +716,28 @@ func expectsToReceive(e *endpoint) bool {
 	return !e.md.Hold && (e.md.Direction == "sendrecv" || e.md.Direction == "recvonly")
 }
 
+// streamsTo returns the streams sent to e's media line: to its address, or
+// to one of its ICE candidates.
 func streamsTo(ss []*media.Stream, e *endpoint) []*media.Stream {
 	var out []*media.Stream
 	for _, s := range ss {
-		if s.Key.Dst == e.ap {
+		if e.md.receivesAt(s.Key.Dst) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// heardBy returns the streams the party that announced to received from
+// the one that announced from: those sent to to's media line, and, when to
+// uses ICE, those sent from from's line to anywhere else: ICE's checks may
+// have chosen an address of to's that no SDP announced (peer-reflexive,
+// RFC 8445 §7.2.5.3.1), and ICE media is sent from where it is received
+// (§12), so from's line is where it leaves.
+func heardBy(ss []*media.Stream, to, from *endpoint) []*media.Stream {
+	var out []*media.Stream
+	for _, s := range ss {
+		if to.md.receivesAt(s.Key.Dst) || to.md.ICE && from.md.receivesAt(s.Key.Src) {
 			out = append(out, s)
 		}
 	}
@@ -719,10 +759,25 @@ func oneWay(to *endpoint, heard []*media.Stream) Finding {
 	for _, s := range heard {
 		n = append(n, s.FirstN)
 	}
+	where := to.ap.String()
+	if k := otherCandidates(to.md, to.ap); k > 0 {
+		where += fmt.Sprintf(" (nor any of its %d ICE candidates)", k)
+	}
 	return Finding{Rule: "one-way-audio", Severity: Error, Packets: n,
 		Detail: fmt.Sprintf("RTP flowed only one way: %s received nothing, though its SDP expected audio (%s)",
-			to.ap, strings.Join(to.md.Codecs, ",")),
+			where, strings.Join(to.md.Codecs, ",")),
 		RFC: "RFC 3264 §5"}
+}
+
+// otherCandidates counts md's RTP candidates other than ap.
+func otherCandidates(md *Media, ap netip.AddrPort) int {
+	n := 0
+	for _, c := range md.Candidates {
+		if c.Component == 1 && c.Addr != ap {
+			n++
+		}
+	}
+	return n
 }
 
 func stopped(to *endpoint, ss []*media.Stream, last, other time.Time) Finding {

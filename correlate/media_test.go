@@ -27,6 +27,9 @@ type mediaSpec struct {
 	dtmf           string        // digits A sends (RFC 4733, PT 101) after its audio
 	offset         time.Duration // start time
 	aICE           bool          // A offers with trickle ICE: c=0.0.0.0, port 9 (its RTP still comes from aMedia)
+	aCands         []string      // A's ICE candidates, "type addr:port" (component 1) or "type addr:port/2" (RTCP)
+	aAt            string        // where A's RTP really comes from and B's goes to (default aMedia: ICE chose c=)
+	bRTCPTo        string        // B sends one RTCP receiver report on A's stream here, from bFrom's next port (at 5 s)
 }
 
 func (s *mediaSpec) defaults() {
@@ -47,6 +50,9 @@ func (s *mediaSpec) defaults() {
 	}
 	if s.bFrom == "" {
 		s.bFrom = s.bMedia
+	}
+	if s.aAt == "" {
+		s.aAt = s.aMedia
 	}
 }
 
@@ -90,6 +96,18 @@ func (s mediaSpec) events() []timed {
 		offer = strings.Replace(offer, fmt.Sprintf("m=audio %d RTP/AVP 8 101\r\n", a.Port()),
 			"m=audio 9 UDP/TLS/RTP/SAVPF 8 101\r\na=ice-ufrag:8hhY\r\na=ice-pwd:asd88fgpdd777uzjYhagZg\r\na=rtcp-mux\r\n", 1)
 	}
+	if len(s.aCands) > 0 && !s.aICE {
+		offer += "a=ice-ufrag:8hhY\r\na=ice-pwd:asd88fgpdd777uzjYhagZg\r\n"
+	}
+	for i, c := range s.aCands {
+		typ, addr, _ := strings.Cut(c, " ")
+		addr, comp, ok := strings.Cut(addr, "/")
+		if !ok {
+			comp = "1"
+		}
+		ap := netip.MustParseAddrPort(addr)
+		offer += fmt.Sprintf("a=candidate:%d %s udp %d %s %d typ %s\r\n", i+1, comp, 2130706431-i, ap.Addr(), ap.Port(), typ)
+	}
 	ev := []timed{
 		{t: 0, sip: sipMsg("INVITE sip:b@x SIP/2.0", "", "1 INVITE", "", offer)},
 		{t: 500 * time.Millisecond, sip: sipMsg("SIP/2.0 200 OK", ";tag=b", "1 INVITE", "", sdpFor(s.bMedia, s.bDir))},
@@ -98,7 +116,7 @@ func (s mediaSpec) events() []timed {
 		{t: 7*time.Second + 10*time.Millisecond, sip: strings.Replace(sipMsg("SIP/2.0 200 OK", ";tag=b", "2 BYE", "", ""), "z9hG4bK-2BYE", "z9hG4bK-bye", 1)},
 	}
 	payload := make([]byte, 160)
-	aM, bM, bF := netip.MustParseAddrPort(s.aMedia), netip.MustParseAddrPort(s.bMedia), netip.MustParseAddrPort(s.bFrom)
+	aM, bM, bF := netip.MustParseAddrPort(s.aAt), netip.MustParseAddrPort(s.bMedia), netip.MustParseAddrPort(s.bFrom)
 	for i := 0; i < s.aToB; i++ {
 		if s.lose > 0 && i%s.lose == s.lose-1 {
 			continue
@@ -133,6 +151,14 @@ func (s mediaSpec) events() []timed {
 		}
 		at := time.Second + time.Duration(i)*20*time.Millisecond + 3*time.Millisecond
 		ev = append(ev, timed{t: at, src: bF, dst: aM, rtp: rtpPacket(8, uint16(7000+i), uint32(i*160), 0xbbbb, payload)})
+	}
+	if s.bRTCPTo != "" {
+		rr := make([]byte, 32)
+		rr[0], rr[1], rr[3] = 0x81, 201, 7 // V=2, one report block; RR; 8 words
+		binary.BigEndian.PutUint32(rr[4:], 0xbbbb)
+		binary.BigEndian.PutUint32(rr[8:], 0xaaaa)
+		binary.BigEndian.PutUint32(rr[16:], 100+uint32(s.aToB))
+		ev = append(ev, timed{t: 5 * time.Second, src: netip.AddrPortFrom(bF.Addr(), bF.Port()+1), dst: netip.MustParseAddrPort(s.bRTCPTo), rtp: rr})
 	}
 	for i := range ev {
 		ev[i].t += s.offset
@@ -177,6 +203,25 @@ func runMedia(t *testing.T, specs ...mediaSpec) []*correlate.Call {
 	return calls
 }
 
+// oneMediaCall runs one call's spec (runMedia) and returns the call; its
+// findings are logged when the test fails.
+func oneMediaCall(t *testing.T, spec mediaSpec) *correlate.Call {
+	t.Helper()
+	calls := runMedia(t, spec)
+	if len(calls) != 1 {
+		t.Fatalf("%d calls", len(calls))
+	}
+	c := calls[0]
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, f := range c.Findings {
+				t.Logf("  %s %s", f.Rule, f.Detail)
+			}
+		}
+	})
+	return c
+}
+
 func TestMediaChecks(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -195,16 +240,9 @@ func TestMediaChecks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			calls := runMedia(t, tt.spec)
-			if len(calls) != 1 {
-				t.Fatalf("%d calls", len(calls))
-			}
-			c := calls[0]
+			c := oneMediaCall(t, tt.spec)
 			if got := rules(c); got != tt.rules {
 				t.Errorf("findings %q, want %q", got, tt.rules)
-				for _, f := range c.Findings {
-					t.Logf("  %s %s", f.Rule, f.Detail)
-				}
 			}
 			for _, f := range c.Findings {
 				if f.CallID != c.ID {
@@ -282,12 +320,87 @@ func TestMediaDTMF(t *testing.T) {
 // (c=0.0.0.0, port 9, RFC 8840) is not hold, and where its media goes is
 // not known from it: no hold event, no finding about media to 0.0.0.0:9.
 func TestMediaTrickleICE(t *testing.T) {
-	calls := runMedia(t, mediaSpec{aICE: true, aToB: 250, bToA: 250})
-	if len(calls) != 1 {
-		t.Fatalf("%d calls", len(calls))
-	}
-	c := calls[0]
+	c := oneMediaCall(t, mediaSpec{aICE: true, aToB: 250, bToA: 250})
 	if len(c.Events) != 0 || rules(c) != "" || c.Flow != "basic-call" {
 		t.Errorf("events %v, findings %q, flow %q; want none, none, basic-call", c.Events, rules(c), c.Flow)
+	}
+}
+
+// TestMediaICECandidates: with ICE (RFC 8445) the stream may go to any of
+// a party's candidates, or to an address its checks found (peer-reflexive),
+// not only to c=. The call's media is tied and checked there: no one-way
+// audio where RTP went to a candidate, no address mismatch where ICE chose
+// the path; but one-way audio is still found, and a party without ICE is
+// still held to its c=.
+func TestMediaICECandidates(t *testing.T) {
+	cands := []string{"host 192.168.1.10:50000", "host 192.168.1.10:50001/2", "srflx 10.0.0.1:4000", "relay 198.51.100.7:3478"}
+	tests := []struct {
+		name    string
+		spec    mediaSpec
+		streams int
+		rules   string
+	}{
+		{"ICE chose c=", mediaSpec{aCands: cands, aToB: 250, bToA: 250}, 2, ""},
+		{"ICE chose the host candidate", mediaSpec{aCands: cands, aAt: "192.168.1.10:50000", aToB: 250, bToA: 250}, 2, ""},
+		{"ICE chose the relay", mediaSpec{aCands: cands, aAt: "198.51.100.7:3478", aToB: 250, bToA: 250}, 2, ""},
+		{"peer-reflexive", mediaSpec{aCands: cands, aAt: "203.0.113.9:61000", aToB: 250, bToA: 250}, 2, ""},
+		{"one-way to a candidate", mediaSpec{aCands: cands, aAt: "192.168.1.10:50000", aToB: 250}, 1, "one-way-audio"},
+		{"one-way from a candidate", mediaSpec{aCands: cands, aAt: "192.168.1.10:50000", bToA: 250}, 1, "one-way-audio"},
+		{"candidate stopped hearing", mediaSpec{aCands: cands, aAt: "192.168.1.10:50000", aToB: 250, bToA: 250, bStopAfter: 30}, 2, "one-way-audio"},
+		// B uses no ICE: its RTP from elsewhere is still a mismatch, and is
+		// tied to the call only by A's candidate it is sent to.
+		{"trickle offer with candidates, B behind NAT", mediaSpec{aICE: true, aCands: cands, aAt: "192.168.1.10:50000", bFrom: "192.0.2.9:5000", aToB: 250, bToA: 250},
+			2, "media-address-mismatch"},
+		{"candidates, B behind NAT", mediaSpec{aCands: cands, aAt: "192.168.1.10:50000", bFrom: "192.0.2.9:5000", aToB: 250, bToA: 250},
+			2, "media-address-mismatch"},
+		// Without ICE, B's RTP to an address A did not announce is not heard.
+		{"no ICE, RTP to an address not announced", mediaSpec{aAt: "192.168.1.10:50000", aToB: 250, bToA: 250}, 2, "media-address-mismatch,one-way-audio"},
+		{"trickle offer, B behind NAT, no candidates", mediaSpec{aICE: true, bFrom: "192.0.2.9:5000", aToB: 250, bToA: 250}, 1, ""},
+		// The first candidate is RTCP's: A's RTP address is the next.
+		{"trickle offer, RTCP candidate first", mediaSpec{aICE: true, aCands: []string{"host 192.168.1.10:50001/2", "host 192.168.1.10:50000"},
+			aAt: "192.168.1.10:50000", aToB: 250}, 1, "one-way-audio"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := oneMediaCall(t, tt.spec)
+			if len(c.Streams) != tt.streams || rules(c) != tt.rules || len(c.Events) != 0 {
+				t.Errorf("%d streams, findings %q, events %v; want %d, %q, none", len(c.Streams), rules(c), c.Events, tt.streams, tt.rules)
+			}
+			// One-way audio names where A was to hear and how many other
+			// candidates it had.
+			if tt.rules == "one-way-audio" && tt.spec.bToA == 0 {
+				want := "10.0.0.1:4000 (nor any of its 2 ICE candidates) received nothing"
+				if tt.spec.aICE {
+					want = "192.168.1.10:50000 received nothing"
+				}
+				if !strings.Contains(c.Findings[0].Detail, want) {
+					t.Errorf("detail %q, want %q in it", c.Findings[0].Detail, want)
+				}
+			}
+		})
+	}
+}
+
+// TestMediaICERTCPCandidate: RTCP sent to a party's component-2 candidate
+// (no rtcp-mux) is the call's, even from an address nobody announced.
+func TestMediaICERTCPCandidate(t *testing.T) {
+	for _, tc := range []struct {
+		to      string
+		reports int
+	}{
+		{"192.168.1.10:50001", 1}, // A's RTCP candidate
+		{"192.168.1.10:50003", 0}, // nobody's
+	} {
+		c := oneMediaCall(t, mediaSpec{aCands: []string{"host 192.168.1.10:50000", "host 192.168.1.10:50001/2"}, aAt: "192.168.1.10:50000",
+			bFrom: "192.0.2.9:5000", aToB: 250, bToA: 250, bRTCPTo: tc.to})
+		reports := -1
+		for _, s := range c.Streams {
+			if s.Key.SSRC == 0xaaaa {
+				reports = s.ReportsSeen
+			}
+		}
+		if reports != tc.reports {
+			t.Errorf("RTCP to %s: the stream A→B has %d receiver reports, want %d", tc.to, reports, tc.reports)
+		}
 	}
 }

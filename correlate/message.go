@@ -207,6 +207,45 @@ type Media struct {
 	RTCPMux   bool
 	Hold      bool // sendonly/inactive, or c=0.0.0.0 (RFC 2543 hold; not with ICE)
 	ICE       bool // ICE chooses the address (decode.Media.ICE): c=0.0.0.0 is then a placeholder
+	// Candidates are the line's ICE candidates over UDP (decode.Media.Candidates):
+	// where else ICE may have sent the stream.
+	Candidates []Candidate
+}
+
+// Candidate is one ICE candidate of a media line (RFC 8839 §5.1).
+type Candidate struct {
+	Component int            // 1 RTP, 2 RTCP
+	Addr      netip.AddrPort // where it receives
+	Type      string         // host, srflx, prflx, relay, other
+}
+
+// rtpAddr is where the line says its RTP goes: c= and the m= port, or,
+// when c= is ICE's placeholder 0.0.0.0 (trickle ICE, RFC 8840 §4.2) or
+// absent, its first RTP candidate. ok is false when neither is known.
+func (m *Media) rtpAddr() (ap netip.AddrPort, ok bool) {
+	if m.Addr.IsValid() && !(m.ICE && m.Addr.IsUnspecified()) {
+		return netip.AddrPortFrom(m.Addr, uint16(m.Port)), true
+	}
+	for _, c := range m.Candidates {
+		if c.Component == 1 {
+			return c.Addr, true
+		}
+	}
+	return netip.AddrPort{}, false
+}
+
+// receivesAt reports whether RTP sent to ap reaches this line: its c= and
+// port, or one of its RTP candidates.
+func (m *Media) receivesAt(ap netip.AddrPort) bool {
+	if ap.Port() == uint16(m.Port) && ap.Addr() == m.Addr {
+		return true
+	}
+	for _, c := range m.Candidates {
+		if c.Component == 1 && c.Addr == ap {
+			return true
+		}
+	}
+	return false
 }
 
 // Summary is a one-line description: codecs, address:port, direction.
@@ -672,6 +711,12 @@ func convertSDP(b []byte, scratch *decode.SDP) *SDP {
 			Type: string(dm.Type), Addr: dm.Conn, Port: dm.Port, Proto: string(dm.Proto),
 			Payloads: append([]int(nil), dm.Formats...), Direction: dm.Direction.String(),
 			RTCPPort: dm.RTCPPort, RTCPMux: dm.RTCPMux, Hold: dm.Hold(), ICE: dm.ICE,
+		}
+		if len(dm.Candidates) > 0 {
+			m.Candidates = make([]Candidate, len(dm.Candidates))
+			for j, dc := range dm.Candidates {
+				m.Candidates[j] = Candidate{Component: dc.Component, Addr: dc.Addr, Type: dc.Type.String()}
+			}
 		}
 		for _, pt := range dm.Formats {
 			m.Codecs = append(m.Codecs, dm.Codec(pt))
