@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -63,6 +65,7 @@ var expectedFindings = map[string]struct {
 	"precondition_call.pcap":       {"completed", "precondition-call", nil},
 	"ws_call.pcap":                 {"completed", "basic-call", nil},
 	"tls_call.pcap":                {"completed", "basic-call", nil}, // the UDP hop: the TLS one is encrypted
+	"webrtc_call.pcap":             {"completed", "basic-call", nil}, // media at ICE candidates (TestWebRTCMedia)
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least
@@ -236,6 +239,52 @@ func TestTLSNote(t *testing.T) {
 		}
 		if _, stderr, _ = sipflow(t, nil, cmd, repoTestdata("ws_call.pcap")); strings.Contains(stderr, "TLS") {
 			t.Errorf("%s ws_call.pcap: stderr %q", cmd, stderr)
+		}
+	}
+}
+
+// TestWebRTCMedia: a WebRTC call (pion's ICE, DTLS-SRTP and SRTCP) whose
+// SDP says c=0.0.0.0 and port 9, as vanilla ICE offers write them: its
+// two SRTP streams are found at the host candidates ICE chose, measured
+// whole (150 packets of 20 ms each way), and not taken for hold.
+func TestWebRTCMedia(t *testing.T) {
+	out, _, _ := sipflow(t, nil, "calls", "--json", repoTestdata("webrtc_call.pcap"))
+	var call struct {
+		State    string   `json:"state"`
+		Findings []string `json:"findings"`
+		Events   []any    `json:"events"`
+		Streams  []struct {
+			Src, Dst string
+			Codec    string
+			Packets  int
+			Lost     int
+		} `json:"rtp_streams"`
+	}
+	if err := json.Unmarshal([]byte(out), &call); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if call.State != "completed" || len(call.Findings) != 0 || len(call.Events) != 0 || len(call.Streams) != 2 {
+		t.Fatalf("state %s, findings %v, events %v, %d streams; want completed, none, none, 2", call.State, call.Findings, call.Events, len(call.Streams))
+	}
+	// The RTP host candidates the offer and the answer name, read from
+	// the capture's bytes (the SDP is plain text in it), not by sipflow.
+	raw, err := os.ReadFile(repoTestdata("webrtc_call.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cands := map[string]bool{}
+	for _, m := range regexp.MustCompile(`a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ host`).FindAllSubmatch(raw, -1) {
+		cands[string(m[1])+":"+string(m[2])] = true
+	}
+	if len(cands) != 2 {
+		t.Fatalf("host candidates %v in the SDP, want two", cands)
+	}
+	for _, s := range call.Streams {
+		if s.Codec != "PCMU" || s.Packets != 150 || s.Lost != 0 {
+			t.Errorf("stream %s → %s: %s, %d packets, %d lost; want PCMU, 150, 0", s.Src, s.Dst, s.Codec, s.Packets, s.Lost)
+		}
+		if !cands[s.Src] || !cands[s.Dst] {
+			t.Errorf("stream %s → %s: not between the host candidates %v", s.Src, s.Dst, cands)
 		}
 	}
 }

@@ -66,6 +66,9 @@
 #                             (Kamailio, WS and UDP 5060) -> 127.0.46.3 (UDP)
 #   tls_call                  127.0.47.1 (TLS UAC) -> 127.0.47.2:5061
 #                             (Kamailio, TLS and UDP 5060) -> 127.0.47.3 (UDP)
+#   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
+#                             the run), SIP 5060, ICE/DTLS/SRTP between the
+#                             host candidates; srflx 127.0.49.11, .12
 #
 # A pcap ends with its last packet, so "X was never answered / never ended"
 # is only visible if the capture goes on after X.  The scenarios that show
@@ -199,7 +202,7 @@ only_loopback() {
         tr '\t,' '\n\n' | grep -v -E '^$|^127\.|^::1$' | sort -u || true)
     [ -z "$bad" ] || die "$name: non-loopback addresses in capture: $bad"
     bad=$(tshark -r "$WORK/$name.pcap" -Y sip -T fields -e sip.msg_hdr -e sdp.connection_info 2>/dev/null |
-        grep -o -E '\b([0-9]{1,3}\.){3}[0-9]{1,3}\b' | grep -v '^127\.' | sort -u || true)
+        grep -o -E '\b([0-9]{1,3}\.){3}[0-9]{1,3}\b' | grep -v -E '^127\.|^0\.0\.0\.0$' | sort -u || true)
     [ -z "$bad" ] || die "$name: non-loopback addresses in SIP text: $bad"
 }
 
@@ -997,6 +1000,38 @@ gen_tls_call() {
     publish $name
 }
 
+# webrtc_call: a WebRTC call (pion: vanilla ICE, DTLS-SRTP, SRTCP, STUN
+# consent checks) over SIP/UDP, its SDP as pion writes it: c=0.0.0.0 and
+# port 9 beside every candidate, so the media is found only by its
+# candidates.  Each side also offers a server-reflexive candidate; ICE
+# picks the host pair.  The SIP is the generator's own minimal user agent.
+gen_webrtc_call() {
+    local name=webrtc_call A=127.0.49.1 B=127.0.49.2 a rc=0 added=
+    command -v go >/dev/null || die "$name: missing go (testdata/gen/webrtc is a Go program)"
+    command -v ip >/dev/null || die "$name: missing ip (apt-get install -y iproute2)"
+    (cd "$GEN_DIR/webrtc" && go build -o "$WORK/webrtc-gen" .) >"$WORK/$name.build.log" 2>&1 ||
+        die "$name: building testdata/gen/webrtc failed: $(cat "$WORK/$name.build.log")"
+    # ICE gathers host candidates from the interfaces' addresses.
+    for a in $A $B; do
+        ip -4 addr show dev lo | grep -q " $a/" && continue
+        ip addr add $a/32 dev lo || die "$name: cannot add $a to lo"
+        added="$added $a"
+    done
+    capture_start $name "net 127.0.49.0/24"
+    timeout 30 "$WORK/webrtc-gen" -caller $A -callee $B -caller-srflx 127.0.49.11 -callee-srflx 127.0.49.12 \
+        -talk 3s >"$WORK/$name.out" 2>&1 || rc=$?
+    capture_stop
+    for a in $added; do ip addr del $a/32 dev lo || true; done
+    [ $rc = 0 ] || die "$name: the generator exited $rc: $(tail -5 "$WORK/$name.out")"
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
+    expect_callids $name 1
+    local srtp
+    srtp=$(tshark -r "$WORK/$name.pcap" -Y 'udp && !sip && !stun && !dtls && udp.payload[0:1] >= 80 && udp.payload[0:1] <= bf' 2>/dev/null | grep -c . || true)
+    [ "$srtp" -ge 280 ] || die "$name: $srtp SRTP/SRTCP packets, want about 300"
+    echo "   SRTP/SRTCP packets: $srtp"
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -1008,7 +1043,7 @@ invite_no_ack_non2xx options_unanswered session_expired dns_failover
 session_refresh one_way_audio rtp_loss media_address_mismatch
 transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
 fork_not_ended subscription_expired prack_call prack_missing
-precondition_call ws_call tls_call"
+precondition_call ws_call tls_call webrtc_call"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
