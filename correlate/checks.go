@@ -80,6 +80,7 @@ var Rules = []struct {
 	{"rtp-loss", "warning/error", "an RTP stream lost more than 1% of its packets (error above 5%)"},
 	{"rtp-jitter", "warning", "an RTP stream's jitter went above 30 ms"},
 	{"media-address-mismatch", "warning", "RTP came from another address than its SDP announced (NAT, a media relay)"},
+	{"codec-mismatch", "warning/error", "RTP carried a payload type its receiver's SDP did not list (warning for events or a second codec, error for its audio)"},
 }
 
 type check func(c *Call) []Finding

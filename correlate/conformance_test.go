@@ -246,6 +246,7 @@ type streamTruth struct {
 			Src, Dst, SSRC string
 			Packets, Lost  int
 			MaxJitterMS    float64 `json:"max_jitter_ms"`
+			Payload        string  // tshark's names of the stream's payload types, "RTPType-N" for one the SDP does not name
 		} `json:"streams_sdp_only"`
 	} `json:"rtp"`
 }
@@ -309,6 +310,66 @@ func TestConformanceStreams(t *testing.T) {
 			}
 		})
 	})
+}
+
+// codecMismatches are the codec-mismatch findings sipflow reports on the
+// public corpus, by file and SSRC, with why they are right; the payload
+// type named must be one tshark, naming payload types from the SDP, does
+// not name either ("RTPType-N" in its stream's payload list).
+var codecMismatches = map[string]struct {
+	pt  int
+	why string
+}{
+	"nDPI/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap 0x17D90134": {100, "the gateway at 10.23.1.52 sends its tone events (RFC 4733) to " +
+		"10.35.60.100 with payload type 100, its own offer's number for telephone-event, where the answer listed telephone-event " +
+		"as 102: RFC 3264 §5.1 has a sender use the receiver's numbers"},
+}
+
+// TestConformanceCodecMismatch: on every capture of the public corpus
+// with RTP, sipflow's codec-mismatch findings are the ones codecMismatches
+// explains, and tshark cannot name the payload type either.
+func TestConformanceCodecMismatch(t *testing.T) {
+	shared := sharedDir(t)
+	seen := map[string]bool{}
+	eachTruth(t, shared, func(truth *streamTruth) {
+		if truth.RTP == nil || len(truth.RTP.SDPOnly) == 0 {
+			return
+		}
+		calls := feed(t, filepath.Join(shared, "captures", "public", truth.File), correlate.Options{Media: true})
+		for _, c := range calls {
+			for _, f := range c.Findings {
+				if f.Rule != "codec-mismatch" {
+					continue
+				}
+				var ssrc uint32
+				var pt int
+				if _, err := fmt.Sscanf(f.Detail[strings.Index(f.Detail, "(SSRC "):], "(SSRC %v) carries payload type %d", &ssrc, &pt); err != nil {
+					t.Fatalf("%s: %q: %v", truth.File, f.Detail, err)
+				}
+				key := fmt.Sprintf("%s 0x%08X", truth.File, ssrc)
+				seen[key] = true
+				want, ok := codecMismatches[key]
+				if !ok || want.pt != pt {
+					t.Errorf("%s: %s not in codecMismatches", key, f.Detail)
+					continue
+				}
+				tsharkNames := ""
+				for _, w := range truth.RTP.SDPOnly {
+					if strings.EqualFold(w.SSRC, fmt.Sprintf("0x%08X", ssrc)) {
+						tsharkNames = w.Payload
+					}
+				}
+				if !strings.Contains(tsharkNames, fmt.Sprintf("RTPType-%d", pt)) {
+					t.Errorf("%s: payload type %d, but tshark's payloads for the stream are %q", key, pt, tsharkNames)
+				}
+			}
+		}
+	})
+	for key := range codecMismatches {
+		if !seen[key] {
+			t.Errorf("%s: codecMismatches lists it, sipflow does not report it", key)
+		}
+	}
 }
 
 type retransmissionTruth struct {

@@ -45,7 +45,19 @@ type legMedia struct {
 type partyEndpoints struct {
 	tag string
 	eps []*endpoint
+	pts ptSet // every payload type the party listed on those lines, in any of its SDPs
 }
+
+// ptSet is a set of RTP payload types (0-127), a bit each.
+type ptSet [2]uint64
+
+func (s *ptSet) add(pt int) {
+	if pt >= 0 && pt < 128 {
+		s[pt>>6] |= 1 << (pt & 63)
+	}
+}
+
+func (s *ptSet) has(pt uint8) bool { return pt < 128 && s[pt>>6]&(1<<(pt&63)) != 0 }
 
 // announcedByParty returns the RTP endpoints the party with this tag announced last.
 func (lm *legMedia) announcedByParty(tag string) []*endpoint {
@@ -57,14 +69,24 @@ func (lm *legMedia) announcedByParty(tag string) []*endpoint {
 	return nil
 }
 
+// setAnnounced records the RTP endpoints a party announces now, and adds
+// the payload types of their lines to what it ever listed.
 func (lm *legMedia) setAnnounced(tag string, eps []*endpoint) {
+	var pts ptSet
+	for _, ep := range eps {
+		for _, pt := range ep.md.Payloads {
+			pts.add(pt)
+		}
+	}
 	for i := range lm.announced {
-		if lm.announced[i].tag == tag {
-			lm.announced[i].eps = eps
+		if p := &lm.announced[i]; p.tag == tag {
+			p.eps = eps
+			p.pts[0] |= pts[0]
+			p.pts[1] |= pts[1]
 			return
 		}
 	}
-	lm.announced = append(lm.announced, partyEndpoints{tag, eps})
+	lm.announced = append(lm.announced, partyEndpoints{tag, eps, pts})
 }
 
 // AddDatagram accounts a UDP payload that is not SIP: RTP or RTCP of a call
@@ -619,6 +641,7 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 				Detail: fmt.Sprintf("%s jitter up to %.1f ms (mean %.1f ms)", what, s.JitterMax, s.JitterMean), RFC: "RFC 3550 §6.4.1"})
 		}
 	}
+	fs = append(fs, checkCodecs(c)...) // early media of a call not answered too
 	// The two parties: the caller (From-tag of the first INVITE) and the
 	// one that answered (To-tag of the first 2xx); their first media line.
 	callerTag, answerTag, ok := callParties(l)
@@ -676,6 +699,102 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 		}
 	}
 	return fs
+}
+
+// checkCodecs finds RTP sent with a payload type its receiver never listed
+// in its SDP for that address (RFC 3264 §5.1: a party sends only formats
+// the other listed, with the other's numbers): the receiver may not decode
+// it, as when a caller ignores the codec the answer chose, or sends DTMF
+// events under its own number. An error when the stream's main type is
+// unlisted (its audio), a warning when only another is (events, a second
+// codec). A type the receiver listed in any of its SDPs during the call
+// counts as listed, so a codec changed by a re-INVITE is not taken for a
+// mismatch (and a sender that keeps the old one after it is not caught).
+// Comfort noise (13, 19), which many endpoints send unlisted, is not held
+// against them. Streams to an address no SDP of the call names (tied by
+// their source) are not checked: their receiver is unknown.
+func checkCodecs(c *Call) []Finding {
+	var fs []Finding
+	for _, s := range c.Streams {
+		p := receiverOf(c, s.Key.Dst)
+		if p == nil {
+			continue
+		}
+		var bad []string
+		main := false
+		for _, pt := range s.PayloadTypes() {
+			if pt == 13 || pt == 19 || p.pts.has(pt) {
+				continue
+			}
+			bad = append(bad, payloadName(s, pt, receiverOf(c, s.Key.Src)))
+			main = main || pt == s.PayloadType
+		}
+		if len(bad) == 0 {
+			continue
+		}
+		sev, what := Warning, "may not be understood"
+		if main {
+			sev, what = Error, "cannot be decoded"
+		}
+		var listed []string
+		for _, ep := range p.eps {
+			if ep.md.receivesAt(s.Key.Dst) {
+				for i, pt := range ep.md.Payloads {
+					listed = append(listed, fmt.Sprintf("%d %s", pt, ep.md.Codecs[i]))
+				}
+			}
+		}
+		fs = append(fs, Finding{Rule: "codec-mismatch", Severity: sev, Packets: []int{s.FirstN},
+			Detail: fmt.Sprintf("RTP %s → %s (SSRC %#08x) carries %s, which its receiver's SDP did not list (it listed %s): it %s",
+				s.Key.Src, s.Key.Dst, s.Key.SSRC, strings.Join(bad, ", "), strings.Join(listed, ", "), what),
+			RFC: "RFC 3264 §5.1"})
+	}
+	return fs
+}
+
+// receiverOf returns the party of c's legs whose current media lines
+// receive at ap, or nil.
+func receiverOf(c *Call, ap netip.AddrPort) *partyEndpoints {
+	for _, l := range c.Legs {
+		if l.media == nil {
+			continue
+		}
+		for i := range l.media.announced {
+			p := &l.media.announced[i]
+			for _, ep := range p.eps {
+				if ep.md.receivesAt(ap) {
+					return p
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// payloadName is "payload type N (NAME)", named as the stream knows it,
+// else by its sender's SDP (sender may be nil), else by RFC 3551's static
+// table; "payload type N" when nothing names it.
+func payloadName(s *media.Stream, pt uint8, sender *partyEndpoints) string {
+	name := ""
+	if pt == s.PayloadType {
+		name = s.Codec
+	}
+	if name == "" && sender != nil {
+		for _, ep := range sender.eps {
+			for i, p := range ep.md.Payloads {
+				if p == int(pt) && ep.md.receivesAt(s.Key.Src) {
+					name = ep.md.Codecs[i]
+				}
+			}
+		}
+	}
+	if name == "" {
+		name, _ = media.StaticPayload(pt)
+	}
+	if name == "" {
+		return fmt.Sprintf("payload type %d", pt)
+	}
+	return fmt.Sprintf("payload type %d (%s)", pt, name)
 }
 
 // announcedBy returns the first audio endpoint the caller and the answerer

@@ -30,6 +30,15 @@ type mediaSpec struct {
 	aCands         []string      // A's ICE candidates, "type addr:port" (component 1) or "type addr:port/2" (RTCP)
 	aAt            string        // where A's RTP really comes from and B's goes to (default aMedia: ICE chose c=)
 	bRTCPTo        string        // B sends one RTCP receiver report on A's stream here, from bFrom's next port (at 5 s)
+	bFormats       string        // B's answer lists these payload types instead of "8 101" (PCMA, telephone-event)
+	bReFormats     string        // at 3 s A sends a re-INVITE, which B answers listing these
+	aCN            bool          // A sends a comfort noise packet (PT 13, which no SDP lists) after its audio
+}
+
+// withFormats replaces an sdpFor body's "8 101" and their rtpmaps by the
+// payload types pts (static ones, named by RFC 3551).
+func withFormats(sdp, pts string) string {
+	return strings.Replace(sdp, "RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n", "RTP/AVP "+pts+"\r\n", 1)
 }
 
 func (s *mediaSpec) defaults() {
@@ -108,12 +117,16 @@ func (s mediaSpec) events() []timed {
 		ap := netip.MustParseAddrPort(addr)
 		offer += fmt.Sprintf("a=candidate:%d %s udp %d %s %d typ %s\r\n", i+1, comp, 2130706431-i, ap.Addr(), ap.Port(), typ)
 	}
+	answer := sdpFor(s.bMedia, s.bDir)
+	if s.bFormats != "" {
+		answer = withFormats(answer, s.bFormats)
+	}
 	ev := []timed{
 		{t: 0, sip: sipMsg("INVITE sip:b@x SIP/2.0", "", "1 INVITE", "", offer)},
-		{t: 500 * time.Millisecond, sip: sipMsg("SIP/2.0 200 OK", ";tag=b", "1 INVITE", "", sdpFor(s.bMedia, s.bDir))},
+		{t: 500 * time.Millisecond, sip: sipMsg("SIP/2.0 200 OK", ";tag=b", "1 INVITE", "", answer)},
 		{t: 510 * time.Millisecond, sip: strings.Replace(sipMsg("ACK sip:b@x SIP/2.0", ";tag=b", "1 ACK", "", ""), "z9hG4bK-1ACK", "z9hG4bK-ack", 1)},
-		{t: 7 * time.Second, sip: strings.Replace(sipMsg("BYE sip:b@x SIP/2.0", ";tag=b", "2 BYE", "", ""), "z9hG4bK-2BYE", "z9hG4bK-bye", 1)},
-		{t: 7*time.Second + 10*time.Millisecond, sip: strings.Replace(sipMsg("SIP/2.0 200 OK", ";tag=b", "2 BYE", "", ""), "z9hG4bK-2BYE", "z9hG4bK-bye", 1)},
+		{t: 7 * time.Second, sip: strings.Replace(sipMsg("BYE sip:b@x SIP/2.0", ";tag=b", "4 BYE", "", ""), "z9hG4bK-4BYE", "z9hG4bK-bye", 1)},
+		{t: 7*time.Second + 10*time.Millisecond, sip: strings.Replace(sipMsg("SIP/2.0 200 OK", ";tag=b", "4 BYE", "", ""), "z9hG4bK-4BYE", "z9hG4bK-bye", 1)},
 	}
 	payload := make([]byte, 160)
 	aM, bM, bF := netip.MustParseAddrPort(s.aAt), netip.MustParseAddrPort(s.bMedia), netip.MustParseAddrPort(s.bFrom)
@@ -151,6 +164,17 @@ func (s mediaSpec) events() []timed {
 		}
 		at := time.Second + time.Duration(i)*20*time.Millisecond + 3*time.Millisecond
 		ev = append(ev, timed{t: at, src: bF, dst: aM, rtp: rtpPacket(8, uint16(7000+i), uint32(i*160), 0xbbbb, payload)})
+	}
+	if s.bReFormats != "" {
+		re := strings.Replace(sipMsg("INVITE sip:b@x SIP/2.0", ";tag=b", "3 INVITE", "", offer), "z9hG4bK-3INVITE", "z9hG4bK-re", 1)
+		ok := strings.Replace(sipMsg("SIP/2.0 200 OK", ";tag=b", "3 INVITE", "", withFormats(sdpFor(s.bMedia, s.bDir), s.bReFormats)), "z9hG4bK-3INVITE", "z9hG4bK-re", 1)
+		ack := strings.Replace(sipMsg("ACK sip:b@x SIP/2.0", ";tag=b", "3 ACK", "", ""), "z9hG4bK-3ACK", "z9hG4bK-reack", 1)
+		ev = append(ev, timed{t: 3 * time.Second, sip: re}, timed{t: 3*time.Second + 10*time.Millisecond, sip: ok},
+			timed{t: 3*time.Second + 20*time.Millisecond, sip: ack})
+	}
+	if s.aCN {
+		at := time.Second + time.Duration(s.aToB)*20*time.Millisecond
+		ev = append(ev, timed{t: at, src: aM, dst: bM, rtp: rtpPacket(13, uint16(100+s.aToB), uint32(s.aToB*160), 0xaaaa, []byte{40})})
 	}
 	if s.bRTCPTo != "" {
 		rr := make([]byte, 32)
@@ -402,5 +426,48 @@ func TestMediaICERTCPCandidate(t *testing.T) {
 		if reports != tc.reports {
 			t.Errorf("RTCP to %s: the stream A→B has %d receiver reports, want %d", tc.to, reports, tc.reports)
 		}
+	}
+}
+
+// TestMediaCodecMismatch: RTP with a payload type its receiver's SDP did
+// not list is a codec-mismatch, an error for the stream's audio, a warning
+// for its DTMF events; comfort noise, and a type the receiver listed in an
+// earlier SDP of the call, are not.
+func TestMediaCodecMismatch(t *testing.T) {
+	tests := []struct {
+		name   string
+		spec   mediaSpec
+		rules  string
+		detail string
+	}{
+		{"both listed", mediaSpec{aToB: 250, bToA: 250, dtmf: "1"}, "", ""},
+		{"audio not listed", mediaSpec{aToB: 250, bToA: 250, bFormats: "0"}, "codec-mismatch",
+			"RTP 10.0.0.1:4000 → 10.0.0.2:5000 (SSRC 0x0000aaaa) carries payload type 8 (PCMA), which its receiver's SDP did not list (it listed 0 PCMU): it cannot be decoded"},
+		{"events not listed", mediaSpec{aToB: 250, bToA: 250, dtmf: "1", bFormats: "8"}, "codec-mismatch",
+			"carries payload type 101 (telephone-event), which its receiver's SDP did not list (it listed 8 PCMA): it may not be understood"},
+		{"comfort noise", mediaSpec{aToB: 250, bToA: 250, aCN: true}, "", ""},
+		{"listed before a re-INVITE", mediaSpec{aToB: 250, bToA: 250, bReFormats: "0"}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := oneMediaCall(t, tt.spec)
+			if rules(c) != tt.rules {
+				t.Fatalf("findings %q, want %q", rules(c), tt.rules)
+			}
+			if tt.detail == "" {
+				return
+			}
+			f := c.Findings[0]
+			if !strings.Contains(f.Detail, tt.detail) || f.Packets[0] != c.Streams[0].FirstN && f.Packets[0] != c.Streams[1].FirstN {
+				t.Errorf("finding %s, packets %v; want %q in it", f.Detail, f.Packets, tt.detail)
+			}
+			wantSev := correlate.Warning
+			if strings.Contains(tt.detail, "cannot be decoded") {
+				wantSev = correlate.Error
+			}
+			if f.Severity != wantSev {
+				t.Errorf("severity %v, want %v", f.Severity, wantSev)
+			}
+		})
 	}
 }

@@ -66,6 +66,7 @@ var expectedFindings = map[string]struct {
 	"ws_call.pcap":                 {"completed", "basic-call", nil},
 	"tls_call.pcap":                {"completed", "basic-call", nil}, // the UDP hop: the TLS one is encrypted
 	"webrtc_call.pcap":             {"completed", "basic-call", nil}, // media at ICE candidates (TestWebRTCMedia)
+	"codec_mismatch.pcap":          {"completed", "basic-call", []string{"codec-mismatch"}},
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

@@ -66,6 +66,7 @@
 #                             (Kamailio, WS and UDP 5060) -> 127.0.46.3 (UDP)
 #   tls_call                  127.0.47.1 (TLS UAC) -> 127.0.47.2:5061
 #                             (Kamailio, TLS and UDP 5060) -> 127.0.47.3 (UDP)
+#   codec_mismatch            127.0.50.1 -> 127.0.50.2, RTP 16000
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -777,6 +778,21 @@ gen_media_address_mismatch() {
     publish $name
 }
 
+# codec_mismatch: call_rtp's call, the caller offering PCMA and PCMU, the
+# callee answering PCMU only; the caller sends PCMA (payload type 8) all the
+# same, which the callee's SDP did not list; the callee's PCMA back is one
+# the caller listed.
+gen_codec_mismatch() {
+    local name=codec_mismatch A=127.0.50.1 B=127.0.50.2 n
+    rtp_call $name $A $B codec_mismatch_uac.xml codec_mismatch_uas.xml
+    n=$(rtp_streams $name | grep -c . || true)
+    [ "$n" = 2 ] || die "$name: expected 2 RTP streams, got $n"
+    n=$(tshark -r "$WORK/$name.pcap" -Y "rtp.p_type == 8 && ip.src == $A" -o rtp.heuristic_rtp:TRUE 2>/dev/null | grep -c . || true)
+    [ "$n" -ge 60 ] || die "$name: $n PCMA packets from the caller, want about 67"
+    echo "   RTP: $(rtp_streams $name | tr '\n' ';')"
+    publish $name
+}
+
 # transfer_failed: transfer_refer's blind transfer, but alice reports
 # that her call to carol failed: NOTIFY sipfrag "SIP/2.0 100 Trying", then
 # "SIP/2.0 486 Busy Here" (subscription terminated); bob hangs up.
@@ -1043,7 +1059,7 @@ invite_no_ack_non2xx options_unanswered session_expired dns_failover
 session_refresh one_way_audio rtp_loss media_address_mismatch
 transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
 fork_not_ended subscription_expired prack_call prack_missing
-precondition_call ws_call tls_call webrtc_call"
+precondition_call ws_call tls_call webrtc_call codec_mismatch"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
