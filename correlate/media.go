@@ -641,7 +641,9 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 				Detail: fmt.Sprintf("%s jitter up to %.1f ms (mean %.1f ms)", what, s.JitterMax, s.JitterMean), RFC: "RFC 3550 §6.4.1"})
 		}
 	}
-	fs = append(fs, checkCodecs(c)...) // early media of a call not answered too
+	if len(c.Streams) > 0 {
+		fs = append(fs, checkCodecs(c)...) // early media of a call not answered too
+	}
 	// The two parties: the caller (From-tag of the first INVITE) and the
 	// one that answered (To-tag of the first 2xx); their first media line.
 	callerTag, answerTag, ok := callParties(l)
@@ -720,6 +722,10 @@ func checkCodecs(c *Call) []Finding {
 		if p == nil {
 			continue
 		}
+		seen := s.PayloadTypeSet()
+		if seen[0]&^p.pts[0]&^comfortNoise == 0 && seen[1]&^p.pts[1] == 0 {
+			continue // the usual case, in two words
+		}
 		var bad []string
 		main := false
 		for _, pt := range s.PayloadTypes() {
@@ -728,9 +734,6 @@ func checkCodecs(c *Call) []Finding {
 			}
 			bad = append(bad, payloadName(s, pt, receiverOf(c, s.Key.Src)))
 			main = main || pt == s.PayloadType
-		}
-		if len(bad) == 0 {
-			continue
 		}
 		sev, what := Warning, "may not be understood"
 		if main {
@@ -751,6 +754,10 @@ func checkCodecs(c *Call) []Finding {
 	}
 	return fs
 }
+
+// comfortNoise is payload types 13 and 19 (RFC 3389's and its old
+// number) as bits of a ptSet's first word.
+const comfortNoise = 1<<13 | 1<<19
 
 // receiverOf returns the party of c's legs whose current media lines
 // receive at ap, or nil.

@@ -261,6 +261,10 @@ func (s *Stream) payload(pt uint8) ptInfo {
 	return info
 }
 
+// PayloadTypeSet is the set of payload types the stream has carried: bit
+// pt%64 of word pt/64. (A set to compare with another without a slice.)
+func (s *Stream) PayloadTypeSet() [2]uint64 { return s.seenPT }
+
 // PayloadTypes returns the payload types the stream has carried, in
 // ascending order.
 func (s *Stream) PayloadTypes() []uint8 {
