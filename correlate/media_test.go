@@ -471,3 +471,30 @@ func TestMediaCodecMismatch(t *testing.T) {
 		})
 	}
 }
+
+// TestSDPSummaryCandidates: with ICE, the one-line SDP summary (ladder,
+// events, findings) names the RTP candidates, the first three and how many
+// more, since c= may be only a placeholder.
+func TestSDPSummaryCandidates(t *testing.T) {
+	md := correlate.Media{Type: "audio", Addr: netip.MustParseAddr("0.0.0.0"), Port: 9, Codecs: []string{"PCMU"}, Direction: "sendrecv", ICE: true}
+	cand := func(comp int, typ, ap string) correlate.Candidate {
+		return correlate.Candidate{Component: comp, Type: typ, Addr: netip.MustParseAddrPort(ap)}
+	}
+	for _, tc := range []struct {
+		cands []correlate.Candidate
+		want  string
+	}{
+		{nil, "audio PCMU 0.0.0.0:9 sendrecv"},
+		{[]correlate.Candidate{cand(1, "host", "192.168.1.10:50000"), cand(2, "host", "192.168.1.10:50001"), cand(1, "srflx", "203.0.113.5:50000")},
+			"audio PCMU 0.0.0.0:9 sendrecv, ICE host 192.168.1.10:50000, srflx 203.0.113.5:50000"},
+		{[]correlate.Candidate{cand(1, "host", "10.0.0.1:1"), cand(1, "host", "10.0.0.2:2"), cand(1, "srflx", "10.0.0.3:3"), cand(2, "host", "10.0.0.1:4"),
+			cand(1, "relay", "10.0.0.4:5")},
+			"audio PCMU 0.0.0.0:9 sendrecv, ICE host 10.0.0.1:1, host 10.0.0.2:2, srflx 10.0.0.3:3 +1"},
+	} {
+		md.Candidates = tc.cands
+		s := correlate.SDP{Media: []correlate.Media{md}}
+		if got := s.Summary(); got != tc.want {
+			t.Errorf("summary %q, want %q", got, tc.want)
+		}
+	}
+}

@@ -271,8 +271,34 @@ func (s *SDP) Summary() string {
 		}
 		b.WriteByte(' ')
 		b.WriteString(m.Direction)
+		m.summarizeCandidates(&b)
 	}
 	return b.String()
+}
+
+// summarizeCandidates writes ", ICE type addr:port, ..." for the line's
+// RTP candidates, the first three and a count of the rest: with ICE they,
+// not c=, say where the media may go.
+func (m *Media) summarizeCandidates(b *strings.Builder) {
+	const shown = 3
+	n := 0
+	for _, c := range m.Candidates {
+		if c.Component != 1 {
+			continue
+		}
+		if n++; n > shown {
+			continue
+		}
+		if n == 1 {
+			b.WriteString(", ICE ")
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.Type + " " + c.Addr.String())
+	}
+	if n > shown {
+		b.WriteString(" +" + itoa(n-shown))
+	}
 }
 
 // converter turns decode.Messages into kept Messages. Methods, common
