@@ -49,6 +49,14 @@ type Options struct {
 	// password, and the retry, seconds or a minute later, is the same
 	// attempt, with the same Call-ID.
 	Challenge time.Duration
+	// MaxOpen bounds the Call-IDs held open at once (default DefaultMaxOpen;
+	// negative: no bound), which memory is proportional to. A capture that
+	// misses every BYE (taken where the BYEs are routed another way) holds
+	// each answered call for CallTimeout: at a carrier's rate, millions.
+	// Past the bound one is finished as it stands to make room: a finished
+	// call lingering for late retransmissions if there is one, else the
+	// call quiet the longest (Stats.Evicted counts those).
+	MaxOpen int
 	// Tombstone is how long a finished Call-ID is remembered so that late
 	// retransmissions are not taken for a new call (default 32 s, 64·T1).
 	Tombstone time.Duration
@@ -118,7 +126,13 @@ type Stats struct {
 	RTPLike         int // of which looked like RTP or RTCP (version 2)
 	MediaPackets    int // of which RTP or RTCP of a call
 	MediaExpected   int // answered calls in which the caller and the answerer both sent SDP
+	Evicted         int // calls finished before their time to keep Options.MaxOpen
 }
+
+// DefaultMaxOpen is Options.MaxOpen's default: far more calls than a
+// capture holds open at once but for one that misses its BYEs, and about
+// 300 MB of calls without media.
+const DefaultMaxOpen = 100_000
 
 // Correlator groups SIP messages into transactions, dialogs and calls, and
 // hands each call to emit once it is finished, with its state, timings,
@@ -394,6 +408,9 @@ func New(opts Options, emit func(*Call)) *Correlator {
 	if opts.Tombstone == 0 {
 		opts.Tombstone = 32 * time.Second
 	}
+	if opts.MaxOpen == 0 {
+		opts.MaxOpen = DefaultMaxOpen
+	}
 	if opts.Challenge == 0 {
 		opts.Challenge = 2 * time.Minute
 	}
@@ -523,6 +540,9 @@ func (c *Correlator) newLeg(d *decode.Message, h uint64) *Leg {
 	c.legs.add(h, leg)
 	if c.legs.len() > c.Stats.PeakOpen {
 		c.Stats.PeakOpen = c.legs.len()
+	}
+	if c.legs.len() > c.opts.MaxOpen && c.opts.MaxOpen > 0 {
+		c.evict()
 	}
 	// Most captures have no link header naming an unseen Call-ID: an empty
 	// map is not worth hashing every new Call-ID for.
@@ -1167,6 +1187,29 @@ func (c *Correlator) expire() {
 		c.finishLeg(l)
 	}
 	c.tombs.expire(c.now, c.opts.Tombstone)
+}
+
+// evict finishes one open leg to keep Options.MaxOpen: a terminal one
+// lingering for late retransmissions, if any (it loses least: a late one
+// still finds its tombstone), else the one quiet the longest of those
+// waiting for a message, which Stats.Evicted counts.
+func (c *Correlator) evict() {
+	var victim *Leg
+	oldest := func(lists ...*legList) {
+		for _, q := range lists {
+			if l := q.head; l != nil && (victim == nil || l.seen.Before(victim.seen)) {
+				victim = l
+			}
+		}
+	}
+	if oldest(&c.done, &c.doneNon, &c.challenge); victim == nil {
+		oldest(&c.open, &c.waiting, &c.up, &c.expiring)
+		if victim == nil {
+			return
+		}
+		c.Stats.Evicted++
+	}
+	c.finishLeg(victim)
 }
 
 // advanceStep is the granularity of packet-time expiry.

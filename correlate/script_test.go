@@ -43,6 +43,13 @@ func runScript(t *testing.T, script string) []*correlate.Call {
 // runScriptWith is runScript with options.
 func runScriptWith(t *testing.T, opts correlate.Options, script string) []*correlate.Call {
 	t.Helper()
+	calls, _ := runScriptStats(t, opts, script)
+	return calls
+}
+
+// runScriptStats is runScriptWith that also returns the correlator's Stats.
+func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*correlate.Call, correlate.Stats) {
+	t.Helper()
 	var calls []*correlate.Call
 	c := correlate.New(opts, func(call *correlate.Call) { calls = append(calls, call) })
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -147,7 +154,7 @@ func runScriptWith(t *testing.T, opts correlate.Options, script string) []*corre
 		addMessage(t, c, &m, line, sb.String(), n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst)
 	}
 	c.Flush()
-	return calls
+	return calls, c.Stats
 }
 
 func scriptCall(t *testing.T, calls []*correlate.Call, id string) *correlate.Call {
@@ -1415,5 +1422,48 @@ func TestZeroAddressHold(t *testing.T) {
 		if strings.Join(got, ",") != want {
 			t.Errorf("%s: events %v, want %q", kind, got, want)
 		}
+	}
+}
+
+// TestMaxOpen: past Options.MaxOpen Call-IDs open, one is finished as it
+// stands to make room: a call lingering after its BYE if there is one (not
+// counted as evicted), else the one quiet the longest, an answered call
+// whose BYE the capture missed (counted). Without the bound, all wait.
+func TestMaxOpen(t *testing.T) {
+	answered := func(at int, cid string) string {
+		return fmt.Sprintf("%d.0 a>b INVITE 1/INVITE cid=%s\n%d.1 b>a 200 1/INVITE cid=%s tt=b\n%d.2 a>b ACK 1/ACK cid=%s tt=b br=ack\n", at, cid, at, cid, at, cid)
+	}
+	bye := func(at int, cid string) string {
+		return fmt.Sprintf("%d.5 a>b BYE 2/BYE cid=%s tt=b br=bye\n%d.6 b>a 200 2/BYE cid=%s tt=b br=bye\n", at, cid, at, cid)
+	}
+	ringing := func(at int, cid string) string {
+		return fmt.Sprintf("%d.0 a>b INVITE 1/INVITE cid=%s\n%d.1 b>a 180 1/INVITE cid=%s tt=b\n", at, cid, at, cid)
+	}
+	for _, tc := range []struct {
+		name    string
+		maxOpen int
+		script  string
+		order   string // Call-IDs in the order they were emitted
+		states  string // theirs, in that order
+		evicted int
+	}{
+		{"unbounded", -1, answered(1, "c1") + answered(2, "c2") + answered(3, "c3"), "c1,c2,c3", "answered,answered,answered", 0},
+		{"the quietest answered call", 2, answered(1, "c1") + answered(2, "c2") + answered(3, "c3"), "c1,c2,c3", "answered,answered,answered", 1},
+		{"the quietest, not the first", 2, answered(1, "c1") + answered(2, "c2") + "2.9 a>b INFO 2/INFO cid=c1 tt=b br=info\n2.95 b>a 200 2/INFO cid=c1 tt=b br=info\n" +
+			answered(3, "c3"), "c2,c1,c3", "answered,answered,answered", 1},
+		{"the quietest of every list", 2, answered(1, "c1") + ringing(2, "c2") + answered(3, "c3"), "c1,c2,c3", "answered,in-progress,answered", 1},
+		{"a lingering call first", 2, answered(1, "c1") + answered(2, "c2") + bye(2, "c2") + answered(3, "c3"), "c2,c1,c3", "completed,answered,answered", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls, st := runScriptStats(t, correlate.Options{MaxOpen: tc.maxOpen}, tc.script)
+			var ids, states []string
+			for _, c := range calls {
+				ids = append(ids, c.ID)
+				states = append(states, string(c.State))
+			}
+			if strings.Join(ids, ",") != tc.order || strings.Join(states, ",") != tc.states || st.Evicted != tc.evicted {
+				t.Errorf("emitted %v %v, %d evicted; want %s %s, %d", ids, states, st.Evicted, tc.order, tc.states, tc.evicted)
+			}
+		})
 	}
 }

@@ -20,6 +20,7 @@ type correlateOptions struct {
 	idle         time.Duration
 	callIdle     time.Duration
 	flowsDir     string
+	maxOpen      int
 	noRTP        bool
 	rtpHeuristic bool
 }
@@ -29,6 +30,7 @@ func (o *correlateOptions) addFlags(cmd *cobra.Command) {
 		"header whose value is the Call-ID of another leg of the same call (repeatable; default X-Call-ID and X-CID)")
 	cmd.Flags().DurationVar(&o.idle, "idle-timeout", 10*time.Minute, "finish a call after this much capture time without a message (a call ringing, a BYE unanswered)")
 	cmd.Flags().DurationVar(&o.callIdle, "call-timeout", 2*time.Hour, "finish an answered call that no BYE has ended, or a subscription in force whose expiry no message gave, after this much capture time without a message or RTP")
+	cmd.Flags().IntVar(&o.maxOpen, "max-open", correlate.DefaultMaxOpen, "hold at most this many calls open at once (0: no bound); past it the one quiet the longest is finished as it stands, so that a capture missing its BYEs cannot fill memory")
 	cmd.Flags().StringVar(&o.flowsDir, "flows", "", "directory of *.flow files that add to or replace the built-in expected flows")
 	cmd.Flags().BoolVar(&o.noRTP, "no-rtp", false, "skip RTP analysis (streams, one-way audio, loss, jitter): faster on captures full of media")
 	cmd.Flags().BoolVar(&o.rtpHeuristic, "rtp-heuristic", false, "also measure RTP on UDP flows no SDP announced (version 2, sane payload type, advancing sequence)")
@@ -42,6 +44,14 @@ func (o *correlateOptions) options(keepRaw bool) (correlate.Options, error) {
 	}
 	if o.callIdle <= 0 {
 		return opts, usageError("--call-timeout must be positive")
+	}
+	switch {
+	case o.maxOpen < 0:
+		return opts, usageError("--max-open must be 0 (no bound) or positive")
+	case o.maxOpen == 0:
+		opts.MaxOpen = -1
+	default:
+		opts.MaxOpen = o.maxOpen
 	}
 	if o.flowsDir != "" {
 		flows, err := correlate.LoadFlowDir(o.flowsDir, correlate.DefaultFlows())
@@ -427,6 +437,9 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 func noteStats(g *globalOptions, opts correlate.Options, st *correlate.Stats) {
 	if opts.Media && st.RTPLike == 0 && st.MediaExpected > 0 {
 		fmt.Fprintf(g.Err, "sipflow: note: %d answered call(s) exchanged SDP, but the capture holds no RTP at all (captured with a SIP-only filter?): media checks skipped\n", st.MediaExpected)
+	}
+	if st.Evicted > 0 {
+		fmt.Fprintf(g.Err, "sipflow: note: %d call(s) were finished before their time, as they stood, to hold at most %d open at once (--max-open): answered calls whose BYE the capture misses wait --call-timeout for it\n", st.Evicted, opts.MaxOpen)
 	}
 	if st.Duplicates > 0 {
 		fmt.Fprintf(g.Err, "sipflow: note: %d SIP message(s) were captured twice within %v on the same hop (a packet recorded on two interfaces, as tcpdump -i any does across a bridge, or duplicated by the network): each was read once, not as a retransmission\n", st.Duplicates, correlate.CopyWindow)

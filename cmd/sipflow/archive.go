@@ -379,6 +379,9 @@ func (s *fileSum) offsetOf(n int) int64 {
 func analysisOptions(o correlate.Options) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "v3 link-headers=%s idle=%s call=%s media=%t rtp-heuristic=%t", strings.Join(o.LinkHeaders, ","), o.IdleTimeout, o.CallTimeout, o.Media, o.RTPHeuristic)
+	if o.MaxOpen != 0 && o.MaxOpen != correlate.DefaultMaxOpen {
+		fmt.Fprintf(&b, " max-open=%d", o.MaxOpen) // only when set: imports begun before it still resume
+	}
 	if o.Flows != nil {
 		h := sha256.New()
 		for _, f := range o.Flows {

@@ -290,6 +290,27 @@ func TestWebRTCMedia(t *testing.T) {
 	}
 }
 
+// TestMaxOpenNote: a call finished early to keep --max-open is said in a
+// note; the default bound says nothing on the test captures, and a
+// negative one is a usage error.
+func TestMaxOpenNote(t *testing.T) {
+	f := repoTestdata("call_not_ended.pcap") // an answered call never ended, then an OPTIONS ping
+	const note = "sipflow: note: 1 call(s) were finished before their time, as they stood, to hold at most 1 open at once (--max-open)"
+	bounded, stderr, _ := sipflow(t, nil, "calls", "--json", "--max-open", "1", f)
+	if !strings.Contains(stderr, note) {
+		t.Errorf("--max-open 1: stderr %q lacks %q", stderr, note)
+	}
+	for _, args := range [][]string{{"calls", "--json"}, {"calls", "--json", "--max-open", "0"}} {
+		out, stderr, _ := sipflow(t, nil, append(args, f)...)
+		if strings.Contains(stderr, "--max-open") || out != bounded {
+			t.Errorf("%v: stderr %q; the call differs from the one finished early: %q, %q", args, stderr, out, bounded)
+		}
+	}
+	if _, stderr, code := sipflow(t, nil, "calls", "--max-open", "-1", f); code != 2 || !strings.Contains(stderr, "--max-open") {
+		t.Errorf("--max-open -1: exit %d, %q; want 2 and a usage error", code, stderr)
+	}
+}
+
 // TestClockStepsBackNote: captures of two hosts whose clocks are 30 s
 // apart, merged, go back at every switch: the first steps are warned of
 // with their packets, the rest summed up in one note.
