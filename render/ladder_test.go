@@ -579,4 +579,12 @@ func TestTransportOnArrows(t *testing.T) {
 	if shown[100] != 7 || shown[40] != 0 {
 		t.Errorf("arrows marked ws: %d at width 100 (want 7), %d at width 40 (want 0)", shown[100], shown[40])
 	}
+	// Mermaid says it in the arrow's label.
+	var b bytes.Buffer
+	if err := render.Mermaid(&b, l); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), " 8080 · ws\n") + strings.Count(b.String(), " 55305 · ws\n"); n != 7 || strings.Contains(b.String(), "udp") {
+		t.Errorf("Mermaid: %d arrows marked ws (want 7), udp said: %v\n%s", n, strings.Contains(b.String(), "udp"), b.String())
+	}
 }

@@ -133,6 +133,10 @@ func mermaidLabel(l *Ladder, r *Row) string {
 		s.WriteString(" → ")
 		s.WriteString(portOf(r.Dst))
 	}
+	if t := shownTransport(r); t != "" { // as the text and SVG ladders say it on the arrow
+		s.WriteString(" · ")
+		s.WriteString(t)
+	}
 	if r.Retransmission {
 		s.WriteString(" (retransmission)")
 	}
