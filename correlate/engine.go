@@ -53,9 +53,9 @@ type Options struct {
 	// negative: no bound), which memory is proportional to. A capture that
 	// misses every BYE (taken where the BYEs are routed another way) holds
 	// each answered call for CallTimeout: at a carrier's rate, millions.
-	// Past the bound one is finished as it stands to make room: a finished
-	// call lingering for late retransmissions if there is one, else the
-	// call quiet the longest (Stats.Evicted counts those).
+	// Past the bound one is finished as it stands to make room: an INVITE
+	// call over and lingering for late retransmissions if there is one, else
+	// the call quiet the longest (Stats.Evicted counts those; see evict).
 	MaxOpen int
 	// Tombstone is how long a finished Call-ID is remembered so that late
 	// retransmissions are not taken for a new call (default 32 s, 64·T1).
@@ -1189,10 +1189,14 @@ func (c *Correlator) expire() {
 	c.tombs.expire(c.now, c.opts.Tombstone)
 }
 
-// evict finishes one open leg to keep Options.MaxOpen: a terminal one
-// lingering for late retransmissions, if any (it loses least: a late one
-// still finds its tombstone), else the one quiet the longest of those
-// waiting for a message, which Stats.Evicted counts.
+// evict finishes one open leg to keep Options.MaxOpen: an INVITE call
+// over and lingering only for late retransmissions, if any (it loses
+// least: a late one still finds its tombstone), else the quietest of the
+// rest (the head of each list; the subscriptions with a known expiry by
+// their deadline), which Stats.Evicted counts: a leg waiting for a retry
+// with credentials or a registration's refresh would see it come as a new
+// call. A leg of a B2BUA group that is still open is held, finished,
+// until the group is done.
 func (c *Correlator) evict() {
 	var victim *Leg
 	oldest := func(lists ...*legList) {
@@ -1202,8 +1206,8 @@ func (c *Correlator) evict() {
 			}
 		}
 	}
-	if oldest(&c.done, &c.doneNon, &c.challenge); victim == nil {
-		oldest(&c.open, &c.waiting, &c.up, &c.expiring)
+	if oldest(&c.done); victim == nil {
+		oldest(&c.open, &c.waiting, &c.up, &c.expiring, &c.doneNon, &c.challenge)
 		if victim == nil {
 			return
 		}

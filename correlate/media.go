@@ -683,12 +683,13 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 		}
 	}
 	// RTP arriving at an announced port from another address than the one
-	// the sender announced: NAT, or a media server in between. Not when the
-	// sender uses ICE: its checks chose the path (RFC 8445), and media from
-	// any candidate, or from a peer-reflexive address they found, is ICE
-	// at work.
+	// the sender announced: NAT, or a media server in between. Not when both
+	// use ICE: its checks chose the path (RFC 8445), and media from any
+	// candidate, or from a peer-reflexive address they found, is ICE at
+	// work. (When only one offered it, ICE is not used, §6.1.1: media goes
+	// to and from c=.)
 	for _, pair := range [][2]*endpoint{{a, b}, {b, a}} {
-		if pair[0].md.ICE {
+		if pair[0].md.ICE && pair[1].md.ICE {
 			continue
 		}
 		for _, s := range streamsTo(c.Streams, pair[1]) {
@@ -704,20 +705,26 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 }
 
 // checkCodecs finds RTP sent with a payload type its receiver never listed
-// in its SDP for that address (RFC 3264 §5.1: a party sends only formats
-// the other listed, with the other's numbers): the receiver may not decode
-// it, as when a caller ignores the codec the answer chose, or sends DTMF
-// events under its own number. An error when the stream's main type is
-// unlisted (its audio), a warning when only another is (events, a second
-// codec). A type the receiver listed in any of its SDPs during the call
-// counts as listed, so a codec changed by a re-INVITE is not taken for a
-// mismatch (and a sender that keeps the old one after it is not caught).
-// Comfort noise (13, 19), which many endpoints send unlisted, is not held
-// against them. Streams to an address no SDP of the call names (tied by
-// their source) are not checked: their receiver is unknown.
+// in its SDP (RFC 3264 §5.1: a party sends only formats the other listed,
+// with the other's numbers): the receiver may not decode it, as when a
+// caller ignores the codec the answer chose, or sends DTMF events under
+// its own number. An error when the stream's main type is unlisted and is
+// audio, a warning when only another is, or the stream is events alone.
+// What the receiver listed is every type of every media line of every SDP
+// it sent during the call, so a codec changed by a re-INVITE is not taken
+// for a mismatch (and a sender that keeps the old one after it, or sends
+// a video type to the audio port, is not caught). Comfort noise (13, 19),
+// which many endpoints send unlisted, is not held against them, nor a
+// stream of fewer than minCodecPackets or with no payload at all (NAT
+// keepalives, RFC 6263 §4.6, are RTP with an unknown type). Streams to an
+// address no SDP of the call names (tied by their source) are not
+// checked: their receiver is unknown.
 func checkCodecs(c *Call) []Finding {
 	var fs []Finding
 	for _, s := range c.Streams {
+		if s.Packets < minCodecPackets || s.PayloadBytes == 0 {
+			continue
+		}
 		p := receiverOf(c, s.Key.Dst)
 		if p == nil {
 			continue
@@ -732,8 +739,9 @@ func checkCodecs(c *Call) []Finding {
 			if pt == 13 || pt == 19 || p.pts.has(pt) {
 				continue
 			}
-			bad = append(bad, payloadName(s, pt, receiverOf(c, s.Key.Src)))
-			main = main || pt == s.PayloadType
+			label, codec := payloadName(s, pt, receiverOf(c, s.Key.Src))
+			bad = append(bad, label)
+			main = main || pt == s.PayloadType && !strings.EqualFold(codec, "telephone-event")
 		}
 		sev, what := Warning, "may not be understood"
 		if main {
@@ -754,6 +762,10 @@ func checkCodecs(c *Call) []Finding {
 	}
 	return fs
 }
+
+// minCodecPackets is the fewest packets a stream needs for checkCodecs:
+// a stray packet or two of a type nobody listed decodes nothing wrong.
+const minCodecPackets = 10
 
 // comfortNoise is payload types 13 and 19 (RFC 3389's and its old
 // number) as bits of a ptSet's first word.
@@ -780,9 +792,8 @@ func receiverOf(c *Call, ap netip.AddrPort) *partyEndpoints {
 
 // payloadName is "payload type N (NAME)", named as the stream knows it,
 // else by its sender's SDP (sender may be nil), else by RFC 3551's static
-// table; "payload type N" when nothing names it.
-func payloadName(s *media.Stream, pt uint8, sender *partyEndpoints) string {
-	name := ""
+// table; "payload type N" when nothing names it. name is NAME, or "".
+func payloadName(s *media.Stream, pt uint8, sender *partyEndpoints) (label, name string) {
 	if pt == s.PayloadType {
 		name = s.Codec
 	}
@@ -799,9 +810,9 @@ func payloadName(s *media.Stream, pt uint8, sender *partyEndpoints) string {
 		name, _ = media.StaticPayload(pt)
 	}
 	if name == "" {
-		return fmt.Sprintf("payload type %d", pt)
+		return fmt.Sprintf("payload type %d", pt), ""
 	}
-	return fmt.Sprintf("payload type %d (%s)", pt, name)
+	return fmt.Sprintf("payload type %d (%s)", pt, name), name
 }
 
 // announcedBy returns the first audio endpoint the caller and the answerer
@@ -855,15 +866,16 @@ func streamsTo(ss []*media.Stream, e *endpoint) []*media.Stream {
 }
 
 // heardBy returns the streams the party that announced to received from
-// the one that announced from: those sent to to's media line, and, when to
-// uses ICE, those sent from from's line to anywhere else: ICE's checks may
-// have chosen an address of to's that no SDP announced (peer-reflexive,
+// the one that announced from: those sent to to's media line, and, when
+// both use ICE, those sent from from's line to anywhere else: ICE's checks
+// may have chosen an address of to's that no SDP announced (peer-reflexive,
 // RFC 8445 §7.2.5.3.1), and ICE media is sent from where it is received
 // (§12), so from's line is where it leaves.
 func heardBy(ss []*media.Stream, to, from *endpoint) []*media.Stream {
+	ice := to.md.ICE && from.md.ICE
 	var out []*media.Stream
 	for _, s := range ss {
-		if to.md.receivesAt(s.Key.Dst) || to.md.ICE && from.md.receivesAt(s.Key.Src) {
+		if to.md.receivesAt(s.Key.Dst) || ice && from.md.receivesAt(s.Key.Src) {
 			out = append(out, s)
 		}
 	}

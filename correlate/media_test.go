@@ -33,6 +33,8 @@ type mediaSpec struct {
 	bFormats       string        // B's answer lists these payload types instead of "8 101" (PCMA, telephone-event)
 	bReFormats     string        // at 3 s A sends a re-INVITE, which B answers listing these
 	aCN            bool          // A sends a comfort noise packet (PT 13, which no SDP lists) after its audio
+	aEmpty         bool          // A's packets carry no payload (as NAT keepalives)
+	bICE           bool          // B answers with ICE (a=ice-ufrag)
 }
 
 // withFormats replaces an sdpFor body's "8 101" and their rtpmaps by the
@@ -121,6 +123,9 @@ func (s mediaSpec) events() []timed {
 	if s.bFormats != "" {
 		answer = withFormats(answer, s.bFormats)
 	}
+	if s.bICE {
+		answer += "a=ice-ufrag:Xy7z\r\na=ice-pwd:asd88fgpdd777uzjYhagZg\r\n"
+	}
 	ev := []timed{
 		{t: 0, sip: sipMsg("INVITE sip:b@x SIP/2.0", "", "1 INVITE", "", offer)},
 		{t: 500 * time.Millisecond, sip: sipMsg("SIP/2.0 200 OK", ";tag=b", "1 INVITE", "", answer)},
@@ -129,6 +134,10 @@ func (s mediaSpec) events() []timed {
 		{t: 7*time.Second + 10*time.Millisecond, sip: strings.Replace(sipMsg("SIP/2.0 200 OK", ";tag=b", "4 BYE", "", ""), "z9hG4bK-4BYE", "z9hG4bK-bye", 1)},
 	}
 	payload := make([]byte, 160)
+	aPayload := payload
+	if s.aEmpty {
+		aPayload = nil
+	}
 	aM, bM, bF := netip.MustParseAddrPort(s.aAt), netip.MustParseAddrPort(s.bMedia), netip.MustParseAddrPort(s.bFrom)
 	for i := 0; i < s.aToB; i++ {
 		if s.lose > 0 && i%s.lose == s.lose-1 {
@@ -138,7 +147,7 @@ func (s mediaSpec) events() []timed {
 		if s.jitterMs > 0 && i%2 == 1 {
 			at += time.Duration(s.jitterMs) * time.Millisecond
 		}
-		ev = append(ev, timed{t: at, src: aM, dst: bM, rtp: rtpPacket(8, uint16(100+i), uint32(i*160), 0xaaaa, payload)})
+		ev = append(ev, timed{t: at, src: aM, dst: bM, rtp: rtpPacket(8, uint16(100+i), uint32(i*160), 0xaaaa, aPayload)})
 	}
 	if s.dtmf != "" {
 		base := time.Second + time.Duration(s.aToB)*20*time.Millisecond
@@ -364,19 +373,24 @@ func TestMediaICECandidates(t *testing.T) {
 		streams int
 		rules   string
 	}{
-		{"ICE chose c=", mediaSpec{aCands: cands, aToB: 250, bToA: 250}, 2, ""},
-		{"ICE chose the host candidate", mediaSpec{aCands: cands, aAt: "192.168.1.10:50000", aToB: 250, bToA: 250}, 2, ""},
-		{"ICE chose the relay", mediaSpec{aCands: cands, aAt: "198.51.100.7:3478", aToB: 250, bToA: 250}, 2, ""},
-		{"peer-reflexive", mediaSpec{aCands: cands, aAt: "203.0.113.9:61000", aToB: 250, bToA: 250}, 2, ""},
-		{"one-way to a candidate", mediaSpec{aCands: cands, aAt: "192.168.1.10:50000", aToB: 250}, 1, "one-way-audio"},
-		{"one-way from a candidate", mediaSpec{aCands: cands, aAt: "192.168.1.10:50000", bToA: 250}, 1, "one-way-audio"},
-		{"candidate stopped hearing", mediaSpec{aCands: cands, aAt: "192.168.1.10:50000", aToB: 250, bToA: 250, bStopAfter: 30}, 2, "one-way-audio"},
+		{"ICE chose c=", mediaSpec{bICE: true, aCands: cands, aToB: 250, bToA: 250}, 2, ""},
+		{"ICE chose the host candidate", mediaSpec{bICE: true, aCands: cands, aAt: "192.168.1.10:50000", aToB: 250, bToA: 250}, 2, ""},
+		{"ICE chose the relay", mediaSpec{bICE: true, aCands: cands, aAt: "198.51.100.7:3478", aToB: 250, bToA: 250}, 2, ""},
+		{"peer-reflexive", mediaSpec{bICE: true, aCands: cands, aAt: "203.0.113.9:61000", aToB: 250, bToA: 250}, 2, ""},
+		{"one-way to a candidate", mediaSpec{bICE: true, aCands: cands, aAt: "192.168.1.10:50000", aToB: 250}, 1, "one-way-audio"},
+		{"one-way from a candidate", mediaSpec{bICE: true, aCands: cands, aAt: "192.168.1.10:50000", bToA: 250}, 1, "one-way-audio"},
+		{"candidate stopped hearing", mediaSpec{bICE: true, aCands: cands, aAt: "192.168.1.10:50000", aToB: 250, bToA: 250, bStopAfter: 30}, 2, "one-way-audio"},
 		// B uses no ICE: its RTP from elsewhere is still a mismatch, and is
 		// tied to the call only by A's candidate it is sent to.
 		{"trickle offer with candidates, B behind NAT", mediaSpec{aICE: true, aCands: cands, aAt: "192.168.1.10:50000", bFrom: "192.0.2.9:5000", aToB: 250, bToA: 250},
 			2, "media-address-mismatch"},
+		// A offers ICE, B answers without: ICE is not used (RFC 8445
+		// §6.1.1), and A is held to its c= again.
+		{"B without ICE", mediaSpec{aCands: cands, aAt: "192.168.1.10:50000", aToB: 250, bToA: 250}, 2, "media-address-mismatch"},
+		{"B without ICE, its RTP to a peer-reflexive address", mediaSpec{aCands: cands, aAt: "203.0.113.9:61000", aToB: 250, bToA: 250}, 2,
+			"media-address-mismatch,one-way-audio"},
 		{"candidates, B behind NAT", mediaSpec{aCands: cands, aAt: "192.168.1.10:50000", bFrom: "192.0.2.9:5000", aToB: 250, bToA: 250},
-			2, "media-address-mismatch"},
+			2, "media-address-mismatch,media-address-mismatch"},
 		// Without ICE, B's RTP to an address A did not announce is not heard.
 		{"no ICE, RTP to an address not announced", mediaSpec{aAt: "192.168.1.10:50000", aToB: 250, bToA: 250}, 2, "media-address-mismatch,one-way-audio"},
 		{"trickle offer, B behind NAT, no candidates", mediaSpec{aICE: true, bFrom: "192.0.2.9:5000", aToB: 250, bToA: 250}, 1, ""},
@@ -447,6 +461,11 @@ func TestMediaCodecMismatch(t *testing.T) {
 			"carries payload type 101 (telephone-event), which its receiver's SDP did not list (it listed 8 PCMA): it may not be understood"},
 		{"comfort noise", mediaSpec{aToB: 250, bToA: 250, aCN: true}, "", ""},
 		{"listed before a re-INVITE", mediaSpec{aToB: 250, bToA: 250, bReFormats: "0"}, "", ""},
+		{"events alone, not listed", mediaSpec{bToA: 250, dtmf: "1234", bFormats: "8"}, "codec-mismatch,one-way-audio",
+			"carries payload type 101 (telephone-event), which its receiver's SDP did not list (it listed 8 PCMA): it may not be understood"},
+		{"nine packets", mediaSpec{aToB: 9, bToA: 9, bFormats: "0"}, "", ""},
+		{"ten packets", mediaSpec{aToB: 10, bToA: 10, bFormats: "0"}, "codec-mismatch", "carries payload type 8 (PCMA), which its receiver's SDP did not list (it listed 0 PCMU): it cannot be decoded"},
+		{"no payload (keepalives)", mediaSpec{aToB: 250, bToA: 250, bFormats: "0", aEmpty: true}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -457,7 +476,12 @@ func TestMediaCodecMismatch(t *testing.T) {
 			if tt.detail == "" {
 				return
 			}
-			f := c.Findings[0]
+			var f correlate.Finding
+			for _, x := range c.Findings {
+				if x.Rule == "codec-mismatch" {
+					f = x
+				}
+			}
 			if !strings.Contains(f.Detail, tt.detail) || f.Packets[0] != c.Streams[0].FirstN && f.Packets[0] != c.Streams[1].FirstN {
 				t.Errorf("finding %s, packets %v; want %q in it", f.Detail, f.Packets, tt.detail)
 			}

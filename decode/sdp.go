@@ -416,6 +416,7 @@ func parseCandidate(v []byte) (c Candidate, ok bool) {
 	if !ok {
 		return c, false // an mDNS name (RFC 8828) or garbage
 	}
+	addr = addr.WithZone("").Unmap() // as packets' addresses are: no zone, IPv4 as IPv4
 	f, rest = field(rest)
 	port, ok := parseUint(f, 65535)
 	if !ok || port == 0 {

@@ -284,8 +284,10 @@ func TestParseSDPCandidates(t *testing.T) {
 				"a=candidate:2 1 UDP 1686052607 203.0.113.5 50002 typ srflx raddr 192.168.1.10 rport 50000\r\n",
 			[]Candidate{{1, ap("192.168.1.10:50000"), CandHost}, {2, ap("192.168.1.10:50001"), CandHost}, {1, ap("203.0.113.5:50002"), CandSrflx}}},
 		{"relay and IPv6", "a=candidate:3 1 udp 41885439 198.51.100.7 3478 typ relay raddr 0.0.0.0 rport 0\r\n" +
-			"a=candidate:4 1 udp 2122194687 2001:db8::5 50010 typ host\r\n",
-			[]Candidate{{1, ap("198.51.100.7:3478"), CandRelay}, {1, ap("[2001:db8::5]:50010"), CandHost}}},
+			"a=candidate:4 1 udp 2122194687 2001:db8::5 50010 typ host\r\n" +
+			"a=candidate:5 1 udp 2122194687 fe80::1%eth0 50012 typ host\r\na=candidate:6 1 udp 2122194687 ::ffff:192.0.2.9 50014 typ host\r\n",
+			[]Candidate{{1, ap("198.51.100.7:3478"), CandRelay}, {1, ap("[2001:db8::5]:50010"), CandHost}, {1, ap("[fe80::1]:50012"), CandHost},
+				{1, ap("192.0.2.9:50014"), CandHost}}},
 		{"prflx, unknown type, no type", "a=candidate:5 1 udp 1 192.0.2.1 7000 typ prflx\r\na=candidate:6 1 udp 1 192.0.2.2 7002 typ foo\r\na=candidate:7 1 udp 1 192.0.2.3 7004\r\n" +
 			"a=candidate:8 1 udp 1 192.0.2.4 7006 generation relay\r\n",
 			[]Candidate{{1, ap("192.0.2.1:7000"), CandPrflx}, {1, ap("192.0.2.2:7002"), CandOther}, {1, ap("192.0.2.3:7004"), CandOther}, {1, ap("192.0.2.4:7006"), CandOther}}},
