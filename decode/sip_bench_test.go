@@ -89,12 +89,46 @@ const benchSDPSIPp = "v=0\r\n" +
 	"m=audio 6000 RTP/AVP 0\r\n" +
 	"a=rtpmap:0 PCMU/8000\r\n"
 
+// benchSDPWebRTC is the offer of testdata/webrtc_call.pcap, as pion
+// writes it: ICE, DTLS-SRTP, four candidates.
+const benchSDPWebRTC = "v=0\r\n" +
+	"o=- 3353996392148500089 1795555415 IN IP4 0.0.0.0\r\n" +
+	"s=-\r\n" +
+	"t=0 0\r\n" +
+	"a=msid-semantic:WMS *\r\n" +
+	"a=fingerprint:sha-256 3D:F7:EB:FE:15:78:62:6A:B0:92:A7:5C:9F:21:AE:EB:65:0F:C8:2B:64:19:E7:84:E5:DB:AC:82:B7:80:BE:4F\r\n" +
+	"a=extmap-allow-mixed\r\n" +
+	"a=cryptex\r\n" +
+	"a=group:BUNDLE 0\r\n" +
+	"m=audio 9 UDP/TLS/RTP/SAVPF 0\r\n" +
+	"c=IN IP4 0.0.0.0\r\n" +
+	"a=setup:actpass\r\n" +
+	"a=mid:0\r\n" +
+	"a=ice-ufrag:smXLHEXXMsjwMZIS\r\n" +
+	"a=ice-pwd:rmfgNgzvKyAVJEDMlHhUDSlAceIBXJIl\r\n" +
+	"a=rtcp-mux\r\n" +
+	"a=rtcp-rsize\r\n" +
+	"a=rtpmap:0 PCMU/8000\r\n" +
+	"a=rtcp-fb:0 transport-cc\r\n" +
+	"a=extmap:4 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n" +
+	"a=ssrc:2739646714 cname:127.0.49.1\r\n" +
+	"a=ssrc:2739646714 msid:127.0.49.1 audio\r\n" +
+	"a=ssrc:2739646714 mslabel:127.0.49.1\r\n" +
+	"a=ssrc:2739646714 label:audio\r\n" +
+	"a=msid:127.0.49.1 audio\r\n" +
+	"a=sendrecv\r\n" +
+	"a=candidate:522247804 1 udp 2130706431 127.0.49.1 44463 typ host ufrag smXLHEXXMsjwMZIS generation 0\r\n" +
+	"a=candidate:522247804 2 udp 2130706431 127.0.49.1 44463 typ host ufrag smXLHEXXMsjwMZIS generation 0\r\n" +
+	"a=candidate:904219852 1 udp 1694498815 127.0.49.11 48226 typ srflx raddr 0.0.0.0 rport 48226 ufrag smXLHEXXMsjwMZIS generation 0\r\n" +
+	"a=candidate:904219852 2 udp 1694498815 127.0.49.11 48226 typ srflx raddr 0.0.0.0 rport 48226 ufrag smXLHEXXMsjwMZIS generation 0\r\n" +
+	"a=end-of-candidates\r\n"
+
 func BenchmarkParseSDP(b *testing.B) {
 	for _, parse := range []struct {
 		name string
 		sdp  string
 		f    func([]byte, *SDP) error
-	}{{"full", benchSDP, ParseSDP}, {"sipp", benchSDPSIPp, ParseSDP}} {
+	}{{"full", benchSDP, ParseSDP}, {"sipp", benchSDPSIPp, ParseSDP}, {"webrtc", benchSDPWebRTC, ParseSDP}} {
 		sdp := []byte(parse.sdp)
 		b.Run(parse.name, func(b *testing.B) {
 			var s SDP
