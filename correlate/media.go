@@ -29,6 +29,7 @@ type endpoint struct {
 	idx   int    // position in the Correlator's list for ap
 	seq   int    // announcement order: the higher, the more recent
 	md    *Media // the m= line: payload types, codecs, clocks, direction, hold
+	line  int    // its index among the SDP's m= lines
 }
 
 // legMedia is what a leg knows of its media.
@@ -43,9 +44,9 @@ type legMedia struct {
 }
 
 type partyEndpoints struct {
-	tag string
-	eps []*endpoint
-	pts ptSet // every payload type the party listed on those lines, in any of its SDPs
+	tag   string
+	eps   []*endpoint
+	lines []ptSet // by m= line: every payload type the party listed on it, in any of its SDPs
 }
 
 // ptSet is a set of RTP payload types (0-127), a bit each.
@@ -70,23 +71,27 @@ func (lm *legMedia) announcedByParty(tag string) []*endpoint {
 }
 
 // setAnnounced records the RTP endpoints a party announces now, and adds
-// the payload types of their lines to what it ever listed.
+// the payload types of their lines to what it ever listed on each line.
 func (lm *legMedia) setAnnounced(tag string, eps []*endpoint) {
-	var pts ptSet
-	for _, ep := range eps {
-		for _, pt := range ep.md.Payloads {
-			pts.add(pt)
-		}
-	}
+	var p *partyEndpoints
 	for i := range lm.announced {
-		if p := &lm.announced[i]; p.tag == tag {
-			p.eps = eps
-			p.pts[0] |= pts[0]
-			p.pts[1] |= pts[1]
-			return
+		if lm.announced[i].tag == tag {
+			p = &lm.announced[i]
 		}
 	}
-	lm.announced = append(lm.announced, partyEndpoints{tag, eps, pts})
+	if p == nil {
+		lm.announced = append(lm.announced, partyEndpoints{tag: tag})
+		p = &lm.announced[len(lm.announced)-1]
+	}
+	p.eps = eps
+	for _, ep := range eps {
+		for len(p.lines) <= ep.line {
+			p.lines = append(p.lines, ptSet{})
+		}
+		for _, pt := range ep.md.Payloads {
+			p.lines[ep.line].add(pt)
+		}
+	}
 }
 
 // AddDatagram accounts a UDP payload that is not SIP: RTP or RTCP of a call
@@ -408,7 +413,7 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 			continue
 		}
 		rtp, _ := md.rtpAddr()
-		ep := &endpoint{leg: l, ap: rtp, md: md}
+		ep := &endpoint{leg: l, ap: rtp, md: md, line: i}
 		eps = append(eps, ep)
 		if !global {
 			continue
@@ -710,10 +715,10 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 // caller ignores the codec the answer chose, or sends DTMF events under
 // its own number. An error when the stream's main type is unlisted and is
 // audio, a warning when only another is, or the stream is events alone.
-// What the receiver listed is every type of every media line of every SDP
-// it sent during the call, so a codec changed by a re-INVITE is not taken
-// for a mismatch (and a sender that keeps the old one after it, or sends
-// a video type to the audio port, is not caught). Comfort noise (13, 19),
+// What the receiver listed is every type of that media line (by its place
+// among the m= lines) in every SDP it sent during the call, so a codec
+// changed by a re-INVITE is not taken for a mismatch (and a sender that
+// keeps the old one after it is not caught). Comfort noise (13, 19),
 // which many endpoints send unlisted, is not held against them, nor a
 // stream of fewer than minCodecPackets or with no payload at all (NAT
 // keepalives, RFC 6263 §4.6, are RTP with an unknown type). Streams to an
@@ -725,21 +730,22 @@ func checkCodecs(c *Call) []Finding {
 		if s.Packets < minCodecPackets || s.PayloadBytes == 0 {
 			continue
 		}
-		p := receiverOf(c, s.Key.Dst)
+		p, ep := receiverOf(c, s.Key.Dst)
 		if p == nil {
 			continue
 		}
-		seen := s.PayloadTypeSet()
-		if seen[0]&^p.pts[0]&^comfortNoise == 0 && seen[1]&^p.pts[1] == 0 {
+		pts, seen := p.lines[ep.line], s.PayloadTypeSet()
+		if seen[0]&^pts[0]&^comfortNoise == 0 && seen[1]&^pts[1] == 0 {
 			continue // the usual case, in two words
 		}
 		var bad []string
 		main := false
+		sender, _ := receiverOf(c, s.Key.Src)
 		for _, pt := range s.PayloadTypes() {
-			if pt == 13 || pt == 19 || p.pts.has(pt) {
+			if pt == 13 || pt == 19 || pts.has(pt) {
 				continue
 			}
-			label, codec := payloadName(s, pt, receiverOf(c, s.Key.Src))
+			label, codec := payloadName(s, pt, sender)
 			bad = append(bad, label)
 			main = main || pt == s.PayloadType && !strings.EqualFold(codec, "telephone-event")
 		}
@@ -748,12 +754,8 @@ func checkCodecs(c *Call) []Finding {
 			sev, what = Error, "cannot be decoded"
 		}
 		var listed []string
-		for _, ep := range p.eps {
-			if ep.md.receivesAt(s.Key.Dst) {
-				for i, pt := range ep.md.Payloads {
-					listed = append(listed, fmt.Sprintf("%d %s", pt, ep.md.Codecs[i]))
-				}
-			}
+		for i, pt := range ep.md.Payloads {
+			listed = append(listed, fmt.Sprintf("%d %s", pt, ep.md.Codecs[i]))
 		}
 		fs = append(fs, Finding{Rule: "codec-mismatch", Severity: sev, Packets: []int{s.FirstN},
 			Detail: fmt.Sprintf("RTP %s → %s (SSRC %#08x) carries %s, which its receiver's SDP did not list (it listed %s): it %s",
@@ -771,9 +773,9 @@ const minCodecPackets = 10
 // number) as bits of a ptSet's first word.
 const comfortNoise = 1<<13 | 1<<19
 
-// receiverOf returns the party of c's legs whose current media lines
-// receive at ap, or nil.
-func receiverOf(c *Call, ap netip.AddrPort) *partyEndpoints {
+// receiverOf returns the party of c's legs one of whose current media
+// lines receives at ap, and that line's endpoint; nil when none does.
+func receiverOf(c *Call, ap netip.AddrPort) (*partyEndpoints, *endpoint) {
 	for _, l := range c.Legs {
 		if l.media == nil {
 			continue
@@ -782,12 +784,12 @@ func receiverOf(c *Call, ap netip.AddrPort) *partyEndpoints {
 			p := &l.media.announced[i]
 			for _, ep := range p.eps {
 				if ep.md.receivesAt(ap) {
-					return p
+					return p, ep
 				}
 			}
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // payloadName is "payload type N (NAME)", named as the stream knows it,

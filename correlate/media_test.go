@@ -35,6 +35,8 @@ type mediaSpec struct {
 	aCN            bool          // A sends a comfort noise packet (PT 13, which no SDP lists) after its audio
 	aEmpty         bool          // A's packets carry no payload (as NAT keepalives)
 	bICE           bool          // B answers with ICE (a=ice-ufrag)
+	bVideo         bool          // B's answer has a video line too (port 5002, VP8 as 96)
+	aPT            uint8         // the payload type of A's audio packets (default 8)
 }
 
 // withFormats replaces an sdpFor body's "8 101" and their rtpmaps by the
@@ -126,6 +128,13 @@ func (s mediaSpec) events() []timed {
 	if s.bICE {
 		answer += "a=ice-ufrag:Xy7z\r\na=ice-pwd:asd88fgpdd777uzjYhagZg\r\n"
 	}
+	if s.bVideo {
+		answer += "m=video 5002 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n"
+	}
+	aPT := s.aPT
+	if aPT == 0 {
+		aPT = 8
+	}
 	ev := []timed{
 		{t: 0, sip: sipMsg("INVITE sip:b@x SIP/2.0", "", "1 INVITE", "", offer)},
 		{t: 500 * time.Millisecond, sip: sipMsg("SIP/2.0 200 OK", ";tag=b", "1 INVITE", "", answer)},
@@ -147,7 +156,7 @@ func (s mediaSpec) events() []timed {
 		if s.jitterMs > 0 && i%2 == 1 {
 			at += time.Duration(s.jitterMs) * time.Millisecond
 		}
-		ev = append(ev, timed{t: at, src: aM, dst: bM, rtp: rtpPacket(8, uint16(100+i), uint32(i*160), 0xaaaa, aPayload)})
+		ev = append(ev, timed{t: at, src: aM, dst: bM, rtp: rtpPacket(aPT, uint16(100+i), uint32(i*160), 0xaaaa, aPayload)})
 	}
 	if s.dtmf != "" {
 		base := time.Second + time.Duration(s.aToB)*20*time.Millisecond
@@ -466,6 +475,11 @@ func TestMediaCodecMismatch(t *testing.T) {
 		{"nine packets", mediaSpec{aToB: 9, bToA: 9, bFormats: "0"}, "", ""},
 		{"ten packets", mediaSpec{aToB: 10, bToA: 10, bFormats: "0"}, "codec-mismatch", "carries payload type 8 (PCMA), which its receiver's SDP did not list (it listed 0 PCMU): it cannot be decoded"},
 		{"no payload (keepalives)", mediaSpec{aToB: 250, bToA: 250, bFormats: "0", aEmpty: true}, "", ""},
+		// The receiver's types count on the line they were listed on: VP8,
+		// listed on its video line, is not listed at its audio port.
+		{"a video type to the audio port", mediaSpec{aToB: 250, bToA: 250, bVideo: true, aPT: 96}, "codec-mismatch",
+			"carries payload type 96, which its receiver's SDP did not list (it listed 8 PCMA, 101 telephone-event): it cannot be decoded"},
+		{"a video line beside", mediaSpec{aToB: 250, bToA: 250, bVideo: true}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
