@@ -424,9 +424,7 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 			if port == 0 {
 				port = md.Port + 1
 			}
-			rc := *ep
-			rc.ap = netip.AddrPortFrom(md.Addr, uint16(port))
-			c.setEndpoint(l, rc.ap, &rc)
+			c.alsoAt(l, ep, netip.AddrPortFrom(md.Addr, uint16(port)))
 		}
 		// ICE may choose another of the line's candidates (RFC 8445): its
 		// media is the call's at any of them, RTCP at component 2's (listed
@@ -436,12 +434,18 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 			if cand.Addr == rtp || cand.Component > 2 {
 				continue
 			}
-			cc := *ep
-			cc.ap = cand.Addr
-			c.setEndpoint(l, cc.ap, &cc)
+			c.alsoAt(l, ep, cand.Addr)
 		}
 	}
 	lm.setAnnounced(party, eps)
+}
+
+// alsoAt registers a copy of ep, leg l's endpoint for one m= line, at
+// another address of the same line (its RTCP port, an ICE candidate).
+func (c *Correlator) alsoAt(l *Leg, ep *endpoint, ap netip.AddrPort) {
+	cp := *ep
+	cp.ap = ap
+	c.setEndpoint(l, ap, &cp)
 }
 
 // endpointFor finds the announced endpoint a datagram belongs to. Several
@@ -734,15 +738,16 @@ func checkCodecs(c *Call) []Finding {
 		if p == nil {
 			continue
 		}
-		pts, seen := p.lines[ep.line], s.PayloadTypeSet()
-		if seen[0]&^pts[0]&^comfortNoise == 0 && seen[1]&^pts[1] == 0 {
+		listedHere, seen := p.lines[ep.line], s.PayloadTypeSet()
+		unlisted := ptSet{seen[0] &^ listedHere[0] &^ comfortNoise, seen[1] &^ listedHere[1]}
+		if unlisted == (ptSet{}) {
 			continue // the usual case, in two words
 		}
 		var bad []string
 		main := false
 		sender, _ := receiverOf(c, s.Key.Src)
-		for _, pt := range s.PayloadTypes() {
-			if pt == 13 || pt == 19 || pts.has(pt) {
+		for pt := range uint8(128) {
+			if !unlisted.has(pt) {
 				continue
 			}
 			label, codec := payloadName(s, pt, sender)

@@ -81,16 +81,12 @@ const (
 	CandRelay
 )
 
+// candidateTypes names the CandidateTypes, as a=candidate writes them.
+var candidateTypes = [...]string{CandOther: "other", CandHost: "host", CandSrflx: "srflx", CandPrflx: "prflx", CandRelay: "relay"}
+
 func (t CandidateType) String() string {
-	switch t {
-	case CandHost:
-		return "host"
-	case CandSrflx:
-		return "srflx"
-	case CandPrflx:
-		return "prflx"
-	case CandRelay:
-		return "relay"
+	if int(t) < len(candidateTypes) {
+		return candidateTypes[t]
 	}
 	return "other"
 }
@@ -425,15 +421,10 @@ func parseCandidate(v []byte) (c Candidate, ok bool) {
 	c = Candidate{Component: int(comp), Addr: netip.AddrPortFrom(addr, uint16(port))}
 	if f, rest = field(rest); string(f) == "typ" {
 		f, _ = field(rest)
-		switch string(f) {
-		case "host":
-			c.Type = CandHost
-		case "srflx":
-			c.Type = CandSrflx
-		case "prflx":
-			c.Type = CandPrflx
-		case "relay":
-			c.Type = CandRelay
+		for t := CandHost; int(t) < len(candidateTypes); t++ {
+			if string(f) == candidateTypes[t] {
+				c.Type = t
+			}
 		}
 	}
 	return c, true
