@@ -2,6 +2,8 @@ package correlate
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -167,18 +169,62 @@ func packets(ms ...*Message) []int {
 // the leg's messages: one seen on two hops with the same Via (an element
 // that relays it without a Via of its own, a NAT between two capture
 // points) belongs to the transaction of the hop where it was seen first.
+//
+// An ACK the callee never got is no ACK: see ackLost.
 func acked(l *Leg, r *Message) bool {
+	a := firstACK(l, r)
+	if a == nil {
+		return false
+	}
+	for _, tx := range l.Transactions {
+		if slices.Contains(tx.Responses, r) {
+			return ackLost(a, resent(tx, r)) == nil
+		}
+	}
+	return true
+}
+
+// firstACK is the leg's first ACK for 2xx r (acks), nil when there is
+// none: an ACK transaction's first request, or else a message of another
+// hop's transaction (acked).
+func firstACK(l *Leg, r *Message) *Message {
 	for _, tx := range l.Transactions {
 		if tx.Method == "ACK" && tx.Request != nil && acks(tx.Request, r) {
-			return true
+			return tx.Request
 		}
 	}
 	for _, a := range l.Messages {
 		if a.Method == "ACK" && acks(a, r) {
-			return true
+			return a
 		}
 	}
-	return false
+	return nil
+}
+
+// lostACKAfter is how many times a callee must retransmit its 2xx after the
+// caller's first ACK for that ACK to count as lost. One retransmission can
+// cross the ACK in flight, and one ACK lost on the way is answered by the
+// next retransmission and the ACK it brings; three in a row, 0.5 + 1 + 2 s
+// after it, say the ACKs do not reach the callee.
+const lostACKAfter = 3
+
+// ackLost returns those of again, the retransmissions of a 2xx on its own
+// hop (resent), that came after its first ACK a, when there are
+// lostACKAfter of them: the callee went on waiting for an ACK that the
+// caller sent (RFC 3261 §13.3.1.4), because the ACK went elsewhere (to a
+// Contact that does not reach the callee, as behind NAT) or was lost or
+// not matched on the way.
+func ackLost(a *Message, again []*Message) []*Message {
+	var after []*Message
+	for _, x := range again {
+		if x.N > a.N {
+			after = append(after, x)
+		}
+	}
+	if len(after) < lostACKAfter {
+		return nil
+	}
+	return after
 }
 
 // acks reports whether the ACK a answers the 2xx r (acked).
@@ -198,7 +244,14 @@ func checkMissingACK(c *Call) []Finding {
 				if r.Status < 200 || r.Status >= 300 || r.Retransmission {
 					continue
 				}
-				if acked(l, r) {
+				if a := firstACK(l, r); a != nil {
+					if tx.Responses[len(tx.Responses)-1] == r {
+						continue // the usual call: nothing after the 2xx, so no retransmission of it
+					}
+					if after := ackLost(a, resent(tx, r)); after != nil {
+						fs = append(fs, Finding{Rule: "missing-ack", Severity: Error, Packets: packets(append([]*Message{r, a}, after...)...),
+							Detail: lostACKDetail(r, a, len(after)), RFC: "RFC 3261 §13.3.1.4"})
+					}
 					continue
 				}
 				again := resent(tx, r)
@@ -219,6 +272,45 @@ func checkMissingACK(c *Call) []Finding {
 		}
 	}
 	return fs
+}
+
+// lostACKDetail explains a missing-ack whose ACK the capture holds: where
+// the ACK went when that is not where the 2xx came from, and a private
+// address there (RFC 1918, RFC 6598's shared space, IPv6 unique local)
+// when the 2xx came from a public one, the mark of a callee behind NAT
+// that wrote its own address in Contact.
+func lostACKDetail(r, a *Message, after int) string {
+	detail := fmt.Sprintf("%s to INVITE (packet %d) was ACKed (packet %d), but the callee retransmitted it %d more times: the ACK did not reach it",
+		r.Label(), r.N, a.N, after)
+	if a.Dst.Addr() != r.Src.Addr() {
+		detail += fmt.Sprintf("; the ACK went to %s while the 2xx came from %s", a.Dst, r.Src)
+		natted := private(a.Dst.Addr()) && !private(r.Src.Addr())
+		switch {
+		case r.recordRoute && natted:
+			detail += ": a private address, from the 2xx's Record-Route (a proxy behind NAT?)"
+		case r.recordRoute:
+		case natted:
+			detail += " (with no Record-Route, the ACK goes to the 2xx's Contact): a private address, a callee behind NAT that wrote its own address in Contact"
+		default:
+			detail += " (with no Record-Route, the ACK goes to the 2xx's Contact)"
+		}
+	}
+	return detail + "; the callee drops the call after 32 s (timer H)"
+}
+
+// private reports whether addr is one NAT hides: RFC 1918 and IPv6 unique
+// local (netip's IsPrivate), or RFC 6598's shared space (100.64.0.0/10,
+// carrier-grade NAT).
+func private(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	if addr.IsPrivate() {
+		return true
+	}
+	if addr.Is4() {
+		b := addr.As4()
+		return b[0] == 100 && b[1]&0xc0 == 64
+	}
+	return false
 }
 
 // relayedPastCapture reports whether 2xx r was relayed, as the capture

@@ -633,3 +633,18 @@ func TestHeldBounded(t *testing.T) {
 		t.Errorf("%d messages counted, want %d", c.Stats.Messages, n)
 	}
 }
+
+// TestPrivate: the addresses lostACKDetail calls private, the ones a NAT
+// hides, and the public ones beside their ranges' edges.
+func TestPrivate(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"10.1.2.3": true, "172.16.0.1": true, "172.32.0.1": false, "192.168.1.10": true,
+		"100.64.0.1": true, "100.127.255.255": true, "100.63.255.255": false, "100.128.0.0": false,
+		"198.51.100.2": false, "127.0.51.3": false, "::ffff:10.0.0.1": true, "::ffff:100.64.0.1": true, "::ffff:8.8.8.8": false,
+		"fd00::1": true, "2001:db8::1": false,
+	} {
+		if got := private(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("private(%s) = %v, want %v", addr, got, want)
+		}
+	}
+}

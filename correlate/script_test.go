@@ -19,6 +19,7 @@ var scriptHosts = map[string]netip.AddrPort{
 	"p": netip.MustParseAddrPort("10.0.0.3:5060"),
 	"c": netip.MustParseAddrPort("10.0.0.4:5060"),
 	"q": netip.MustParseAddrPort("10.0.0.5:5060"),
+	"w": netip.MustParseAddrPort("198.51.100.2:5060"), // a public address
 }
 
 // runScript correlates a call written as a script, one message a line,
@@ -1471,4 +1472,129 @@ func TestMaxOpen(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLostACK: an ACK the capture holds but the callee never got. The
+// callee retransmits its 2xx past the ACK until it gives up; lostACKAfter
+// (3) retransmissions after the first ACK make it a missing-ack, fewer are
+// loss the next ACK mends (or a retransmission crossing the ACK).
+func TestLostACK(t *testing.T) {
+	// natted: the callee, at public w, names private c in its Contact, and
+	// the caller's ACKs, one a 200, go there.
+	const natted = `
+0.0 a>w INVITE 1/INVITE
+0.5 w>a 200 1/INVITE tt=callee
+0.51 a>c ACK 1/ACK tt=callee br=z9hG4bKack
+1.0 w>a 200 1/INVITE tt=callee
+1.01 a>c ACK 1/ACK tt=callee br=z9hG4bKack
+2.0 w>a 200 1/INVITE tt=callee
+2.01 a>c ACK 1/ACK tt=callee br=z9hG4bKack
+4.0 w>a 200 1/INVITE tt=callee
+4.01 a>c ACK 1/ACK tt=callee br=z9hG4bKack
+16.0 w>a BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye
+16.01 a>w 200 1/BYE ft=callee tt=caller br=z9hG4bKbye
+`
+	missing := func(want ...string) func(*correlate.Call) bool {
+		return func(c *correlate.Call) bool {
+			f := findingOf(c, "missing-ack")
+			if f == nil || f.Severity != correlate.Error {
+				return false
+			}
+			for _, w := range want {
+				if w[0] == '!' {
+					if strings.Contains(f.Detail, w[1:]) {
+						return false
+					}
+				} else if !strings.Contains(f.Detail, w) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	noMissing := func(c *correlate.Call) bool { return !c.HasFinding("missing-ack") && c.HasFinding("retransmissions") }
+	runScriptCases(t, []scriptCase{
+		{"NattedContact", natted, func(c *correlate.Call) bool {
+			f := findingOf(c, "missing-ack")
+			return missing("200 Reason to INVITE (packet 2) was ACKed (packet 3), but the callee retransmitted it 3 more times: the ACK did not reach it",
+				"the ACK went to 10.0.0.4:5060 while the 2xx came from 198.51.100.2:5060 (with no Record-Route, the ACK goes to the 2xx's Contact): a private address",
+				"timer H")(c) && fmt.Sprint(f.Packets) == "[2 3 4 6 8]"
+		}, "want missing-ack on the 200, the first ACK and the three retransmissions after it, naming the private address"},
+		// Both addresses private: where the ACK went is said, NAT is not.
+		{"OtherAddress", strings.ReplaceAll(strings.ReplaceAll(natted, "w>", "b>"), ">w", ">b"),
+			missing("the ACK went to 10.0.0.4:5060 while the 2xx came from 10.0.0.2:5060", "!private"),
+			"want missing-ack naming where the ACK went, without the NAT guess"},
+		// The ACK went where the 2xx came from, and still the callee did
+		// not take it (lost on the way, or not matched).
+		{"SameAddress", strings.ReplaceAll(natted, "a>c ACK", "a>w ACK"),
+			missing("the callee retransmitted it 3 more times: the ACK did not reach it", "!went to"),
+			"want missing-ack without a second address"},
+		// Record-Route: the ACK follows the route set, not the Contact.
+		{"RecordRouted", strings.ReplaceAll(natted, "tt=callee\n", "tt=callee hdr=Record-Route:_<sip:p;lr>\n"),
+			missing("went to 10.0.0.4:5060", "from the 2xx's Record-Route", "!Contact"), "want missing-ack naming the route, not the Contact"},
+		{"RecordRoutedPrivate", strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(natted, "w>", "b>"), ">w", ">b"), "tt=callee\n", "tt=callee hdr=Record-Route:_<sip:p;lr>\n"),
+			missing("went to 10.0.0.4:5060 while the 2xx came from 10.0.0.2:5060;", "!private", "!Contact"), "want missing-ack naming where the ACK went, nothing more"},
+		// Two retransmissions after the first ACK: the boundary's other side.
+		{"TwoAfter", `
+0.0 a>b INVITE 1/INVITE
+0.5 b>a 200 1/INVITE tt=callee
+0.51 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+1.0 b>a 200 1/INVITE tt=callee
+1.01 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+2.0 b>a 200 1/INVITE tt=callee
+2.01 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+9.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+9.01 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+`, noMissing, "want retransmissions and no missing-ack"},
+		// A fork's extra 2xx ACKed to nowhere: its callee ends that dialog
+		// itself (timer H), so missing-ack says it, not fork-not-ended.
+		{"ForkExtraACKLost", `
+0.0 a>p INVITE 1/INVITE br=z9hG4bKinv
+1.0 p>a 200 1/INVITE tt=b br=z9hG4bKinv
+1.05 a>p ACK 1/ACK tt=b br=z9hG4bKack1
+1.2 p>a 200 1/INVITE tt=c br=z9hG4bKinv
+1.25 a>c ACK 1/ACK tt=c br=z9hG4bKack2
+1.7 p>a 200 1/INVITE tt=c br=z9hG4bKinv
+1.75 a>c ACK 1/ACK tt=c br=z9hG4bKack2
+2.7 p>a 200 1/INVITE tt=c br=z9hG4bKinv
+2.75 a>c ACK 1/ACK tt=c br=z9hG4bKack2
+4.7 p>a 200 1/INVITE tt=c br=z9hG4bKinv
+4.75 a>c ACK 1/ACK tt=c br=z9hG4bKack2
+10.0 a>p BYE 3/BYE tt=b br=z9hG4bKbye1
+10.05 p>a 200 3/BYE tt=b br=z9hG4bKbye1
+tick 700
+`, func(c *correlate.Call) bool {
+			return c.State == correlate.StateCompleted && missing("(packet 4) was ACKed (packet 5)")(c) && !c.HasFinding("fork-not-ended")
+		}, "want completed with missing-ack on the extra 2xx and without fork-not-ended"},
+		// Captured at a proxy: the callee's two retransmissions after the
+		// ACK are relayed, two on each hop, still two of the 2xx.
+		{"TwoAfterOnTwoHops", `
+0.0 a>p INVITE 1/INVITE
+0.01 p>b INVITE 1/INVITE br=z9hG4bKp
+0.5 b>p 200 1/INVITE tt=callee br=z9hG4bKp hdr=Record-Route:_<sip:p;lr>
+0.51 p>a 200 1/INVITE tt=callee hdr=Record-Route:_<sip:p;lr>
+0.52 a>p ACK 1/ACK tt=callee br=z9hG4bKack
+0.53 p>b ACK 1/ACK tt=callee br=z9hG4bKack2
+1.0 b>p 200 1/INVITE tt=callee br=z9hG4bKp hdr=Record-Route:_<sip:p;lr>
+1.01 p>a 200 1/INVITE tt=callee hdr=Record-Route:_<sip:p;lr>
+2.0 b>p 200 1/INVITE tt=callee br=z9hG4bKp hdr=Record-Route:_<sip:p;lr>
+2.01 p>a 200 1/INVITE tt=callee hdr=Record-Route:_<sip:p;lr>
+9.0 a>p BYE 2/BYE tt=callee br=z9hG4bKbye
+9.01 p>b BYE 2/BYE tt=callee br=z9hG4bKbye2
+9.02 b>p 200 2/BYE tt=callee br=z9hG4bKbye2
+9.03 p>a 200 2/BYE tt=callee br=z9hG4bKbye
+`, noMissing, "want retransmissions and no missing-ack"},
+		// The ACK came late, after the retransmissions: it reached the
+		// callee, which stopped.
+		{"LateACK", `
+0.0 a>b INVITE 1/INVITE
+0.5 b>a 200 1/INVITE tt=callee
+1.0 b>a 200 1/INVITE tt=callee
+2.0 b>a 200 1/INVITE tt=callee
+4.0 b>a 200 1/INVITE tt=callee
+4.01 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+9.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
+9.01 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+`, noMissing, "want retransmissions and no missing-ack"},
+	})
 }
