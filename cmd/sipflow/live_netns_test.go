@@ -134,7 +134,7 @@ func TestLiveNetns(t *testing.T) {
 	pairs := []pair{
 		{"call_rtp", "5060", "16000", []string{"-sf", scn + "/call_rtp_uas.xml"}, []string{"-sf", scn + "/call_rtp_uac.xml", "-s", "bob"}, 20},
 		{"register_401", "5070", "16100", []string{"-sf", scn + "/register_uas.xml"}, []string{"-sf", scn + "/register_uac.xml", "-au", "alice", "-ap", "secret"}, 20},
-		{"invite_no_ack", "5080", "16200", []string{"-sf", scn + "/invite_no_ack_uas.xml", "-max_invite_retrans", "10"}, []string{"-sf", scn + "/invite_no_ack_uac.xml", "-s", "bob"}, 40},
+		{"invite_no_ack", "5080", "16200", []string{"-sf", scn + "/invite_no_ack_uas.xml", "-max_invite_retrans", "10", "-key", "contact_ip", B}, []string{"-sf", scn + "/invite_no_ack_uac.xml", "-s", "bob"}, 40},
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*len(pairs))

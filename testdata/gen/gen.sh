@@ -67,6 +67,8 @@
 #   tls_call                  127.0.47.1 (TLS UAC) -> 127.0.47.2:5061
 #                             (Kamailio, TLS and UDP 5060) -> 127.0.47.3 (UDP)
 #   codec_mismatch            127.0.50.1 -> 127.0.50.2, RTP 16000
+#   ack_elsewhere             127.0.51.1 -> 127.0.51.2; the ACKs go to
+#                             127.0.51.3, the 200's Contact (nothing there)
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -412,8 +414,24 @@ gen_register_wrong_password() {
 # BYE, which the caller answers with 200.
 gen_invite_no_ack() {
     local name=invite_no_ack A=127.0.13.1 B=127.0.13.2
-    sipp_call $name 40 $A $B invite_no_ack_uac.xml invite_no_ack_uas.xml -max_invite_retrans 10
+    sipp_call $name 40 $A $B invite_no_ack_uac.xml invite_no_ack_uas.xml -max_invite_retrans 10 -key contact_ip $B
     expect_seq $name 'INVITE 100 180 200( 200)+ BYE 200'
+    publish $name
+}
+
+# ack_elsewhere: INVITE/100/180/200 whose Contact names 127.0.51.3, where
+# nothing listens (as a callee behind NAT names its private address); the
+# caller sends its ACK there, as RFC 3261 §12.1.2 says, once per 200, and
+# the callee, which never gets one, retransmits the 200 and then hangs up
+# with BYE.  The capture takes the caller's packets to both addresses.
+gen_ack_elsewhere() {
+    local name=ack_elsewhere A=127.0.51.1 B=127.0.51.2 C=127.0.51.3
+    capture_start $name "udp and host $A and (host $B or host $C) and port 5060"
+    uas $name.uas 40 -sf "$SCN/invite_no_ack_uas.xml" -key contact_ip $C -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 40 $B:5060 -sf "$SCN/ack_elsewhere_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK( 200 ACK)+ BYE 200'
     publish $name
 }
 
@@ -1059,7 +1077,7 @@ invite_no_ack_non2xx options_unanswered session_expired dns_failover
 session_refresh one_way_audio rtp_loss media_address_mismatch
 transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
 fork_not_ended subscription_expired prack_call prack_missing
-precondition_call ws_call tls_call webrtc_call codec_mismatch"
+precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
