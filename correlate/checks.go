@@ -274,28 +274,74 @@ func checkMissingACK(c *Call) []Finding {
 	return fs
 }
 
-// lostACKDetail explains a missing-ack whose ACK the capture holds: where
-// the ACK went when that is not where the 2xx came from, and a private
-// address there (RFC 1918, RFC 6598's shared space, IPv6 unique local)
-// when the 2xx came from a public one, the mark of a callee behind NAT
-// that wrote its own address in Contact.
+// lostACKDetail explains a missing-ack whose ACK the capture holds, and
+// where the ACK went when that is not where the 2xx came from
+// (wentElsewhere).
 func lostACKDetail(r, a *Message, after int) string {
 	detail := fmt.Sprintf("%s to INVITE (packet %d) was ACKed (packet %d), but the callee retransmitted it %d more times: the ACK did not reach it",
 		r.Label(), r.N, a.N, after)
 	if a.Dst.Addr() != r.Src.Addr() {
-		detail += fmt.Sprintf("; the ACK went to %s while the 2xx came from %s", a.Dst, r.Src)
-		natted := private(a.Dst.Addr()) && !private(r.Src.Addr())
-		switch {
-		case r.recordRoute && natted:
-			detail += ": a private address, from the 2xx's Record-Route (a proxy behind NAT?)"
-		case r.recordRoute:
-		case natted:
-			detail += " (with no Record-Route, the ACK goes to the 2xx's Contact): a private address, a callee behind NAT that wrote its own address in Contact"
-		default:
-			detail += " (with no Record-Route, the ACK goes to the 2xx's Contact)"
-		}
+		detail += wentElsewhere("ACK", a.Dst, "the 2xx", r.Src, r.recordRoute, "the 2xx's Contact", "callee")
 	}
 	return detail + "; the callee drops the call after 32 s (timer H)"
+}
+
+// wentElsewhere explains an in-dialog request (an ACK to a 2xx, a BYE)
+// sent to to while what it answers or ends came from from. With no
+// Record-Route (routed false) it went to the remote target, contact (RFC
+// 3261 §12.2.1.1); a private address there (RFC 1918, RFC 6598's shared
+// space, IPv6 unique local) when the peer's packets came from a public one
+// is the mark of a phone (who: "caller" or "callee") behind NAT that wrote
+// its own address in Contact. With Record-Route it went to the route
+// set's first proxy.
+func wentElsewhere(req string, to netip.AddrPort, what string, from netip.AddrPort, routed bool, contact, who string) string {
+	detail := fmt.Sprintf("; the %s went to %s while %s came from %s", req, to, what, from)
+	natted := private(to.Addr()) && !private(from.Addr())
+	switch {
+	case routed && natted:
+		return detail + ": a private address, from the Record-Route (a proxy behind NAT?)"
+	case routed:
+		return detail
+	}
+	detail += fmt.Sprintf(" (with no Record-Route, the %s goes to %s)", req, contact)
+	if natted {
+		detail += fmt.Sprintf(": a private address, a %s behind NAT that wrote its own address in Contact", who)
+	}
+	return detail
+}
+
+// byeElsewhere explains an unanswered BYE sent to an address from which
+// its sender received nothing of the call: where the peer's messages came
+// from instead, the last of them (wentElsewhere). "" when the BYE went
+// where the peer's messages came from, or its sender received none.
+func byeElsewhere(l *Leg, bye *Message) string {
+	var from *Message
+	routed := false
+	callerTag := ""
+	for _, m := range l.Messages {
+		routed = routed || m.recordRoute
+		if m.Method == "INVITE" && m.ToTag == "" {
+			callerTag = m.FromTag
+		}
+		if m.Dst.Addr() != bye.Src.Addr() {
+			continue
+		}
+		if m.Src.Addr() == bye.Dst.Addr() {
+			return ""
+		}
+		from = m
+	}
+	if from == nil {
+		return ""
+	}
+	peer := "callee"
+	switch {
+	case callerTag == "": // the INVITE was not captured
+		peer = "far end"
+	case bye.FromTag != callerTag:
+		peer = "caller"
+	}
+	return wentElsewhere("BYE", bye.Dst, "the "+peer+"'s messages", from.Src, routed, "the "+peer+"'s Contact", peer)
 }
 
 // private reports whether addr is one NAT hides: RFC 1918 and IPv6 unique
@@ -511,7 +557,7 @@ func checkNoByeResponse(c *Call) []Finding {
 			return
 		}
 		fs = append(fs, Finding{Rule: "no-bye-response", Severity: Warning, Packets: packets(tx.Requests...),
-			Detail: fmt.Sprintf("BYE from %s was never answered (%d transmission(s))", tx.Request.Src, len(tx.Requests)),
+			Detail: fmt.Sprintf("BYE from %s was never answered (%d transmission(s))%s", tx.Request.Src, len(tx.Requests), byeElsewhere(c.Legs[tx.Request.Leg], tx.Request)),
 			RFC:    "RFC 3261 §15.1.1"})
 	})
 	return fs

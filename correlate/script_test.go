@@ -1531,7 +1531,7 @@ func TestLostACK(t *testing.T) {
 			"want missing-ack without a second address"},
 		// Record-Route: the ACK follows the route set, not the Contact.
 		{"RecordRouted", strings.ReplaceAll(natted, "tt=callee\n", "tt=callee hdr=Record-Route:_<sip:p;lr>\n"),
-			missing("went to 10.0.0.4:5060", "from the 2xx's Record-Route", "!Contact"), "want missing-ack naming the route, not the Contact"},
+			missing("went to 10.0.0.4:5060", "a private address, from the Record-Route (a proxy behind NAT?)", "!Contact"), "want missing-ack naming the route, not the Contact"},
 		{"RecordRoutedPrivate", strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(natted, "w>", "b>"), ">w", ">b"), "tt=callee\n", "tt=callee hdr=Record-Route:_<sip:p;lr>\n"),
 			missing("went to 10.0.0.4:5060 while the 2xx came from 10.0.0.2:5060;", "!private", "!Contact"), "want missing-ack naming where the ACK went, nothing more"},
 		// Two retransmissions after the first ACK: the boundary's other side.
@@ -1596,5 +1596,60 @@ tick 700
 9.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye
 9.01 b>a 200 2/BYE tt=callee br=z9hG4bKbye
 `, noMissing, "want retransmissions and no missing-ack"},
+	})
+}
+
+// TestByeElsewhere: an unanswered BYE sent to an address its sender never
+// heard from says where the peer's messages came from instead, and names
+// a private address there as NAT's mark when they came from a public one.
+func TestByeElsewhere(t *testing.T) {
+	// The caller, at public w, names private c in its Contact; the
+	// callee's BYE goes there, three times.
+	const natted = `
+0.0 w>b INVITE 1/INVITE
+0.5 b>w 200 1/INVITE tt=callee
+0.6 w>b ACK 1/ACK tt=callee br=z9hG4bKack
+5.0 b>c BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye
+5.5 b>c BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye
+6.5 b>c BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye
+`
+	detail := func(want string) func(*correlate.Call) bool {
+		return func(c *correlate.Call) bool {
+			f := findingOf(c, "no-bye-response")
+			return f != nil && f.Detail == want
+		}
+	}
+	runScriptCases(t, []scriptCase{
+		{"NattedCaller", natted, detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the caller's messages came from 198.51.100.2:5060 (with no Record-Route, the BYE goes to the caller's Contact): a private address, a caller behind NAT that wrote its own address in Contact"),
+			"want no-bye-response naming the caller's private Contact"},
+		{"OtherAddress", strings.ReplaceAll(strings.ReplaceAll(natted, "w>", "a>"), ">w", ">a"),
+			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the caller's messages came from 10.0.0.1:5060 (with no Record-Route, the BYE goes to the caller's Contact)"),
+			"want no-bye-response naming where the BYE went, without the NAT guess"},
+		{"CallerBYE", `
+0.0 a>b INVITE 1/INVITE
+0.5 b>a 200 1/INVITE tt=callee
+0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
+5.0 a>c BYE 2/BYE tt=callee br=z9hG4bKbye
+5.5 a>c BYE 2/BYE tt=callee br=z9hG4bKbye
+`, detail("BYE from 10.0.0.1:5060 was never answered (2 transmission(s)); the BYE went to 10.0.0.4:5060 while the callee's messages came from 10.0.0.2:5060 (with no Record-Route, the BYE goes to the callee's Contact)"),
+			"want no-bye-response naming the callee's Contact"},
+		{"SameAddress", strings.ReplaceAll(natted, "b>c BYE", "b>w BYE"),
+			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s))"), "want no-bye-response and nothing more"},
+		{"RecordRouted", strings.Replace(natted, "tt=callee\n", "tt=callee hdr=Record-Route:_<sip:p;lr>\n", 1),
+			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the caller's messages came from 198.51.100.2:5060: a private address, from the Record-Route (a proxy behind NAT?)"),
+			"want no-bye-response naming the route, not the Contact"},
+		// A re-INVITE from the callee does not make it the caller.
+		{"CalleeReinvite", strings.Replace(natted, "5.0 b>c BYE", `2.0 b>w INVITE 2/INVITE ft=callee tt=caller br=z9hG4bKre sdp=2
+2.1 w>b 200 2/INVITE ft=callee tt=caller br=z9hG4bKre
+2.2 b>w ACK 2/ACK ft=callee tt=caller br=z9hG4bKreack
+5.0 b>c BYE`, 1),
+			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the caller's messages came from 198.51.100.2:5060 (with no Record-Route, the BYE goes to the caller's Contact): a private address, a caller behind NAT that wrote its own address in Contact"),
+			"want no-bye-response naming the caller's private Contact"},
+		// Only the BYEs captured: nothing to say where the peer is.
+		{"OnlyBYEs", natted[strings.Index(natted, "5.0 "):],
+			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s))"), "want no-bye-response and nothing more"},
+		{"InviteNotCaptured", natted[strings.Index(natted, "0.5 "):],
+			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the far end's messages came from 198.51.100.2:5060 (with no Record-Route, the BYE goes to the far end's Contact): a private address, a far end behind NAT that wrote its own address in Contact"),
+			"want no-bye-response naming the far end"},
 	})
 }
