@@ -67,7 +67,8 @@ var expectedFindings = map[string]struct {
 	"tls_call.pcap":                {"completed", "basic-call", nil}, // the UDP hop: the TLS one is encrypted
 	"webrtc_call.pcap":             {"completed", "basic-call", nil}, // media at ICE candidates (TestWebRTCMedia)
 	"codec_mismatch.pcap":          {"completed", "basic-call", []string{"codec-mismatch"}},
-	"ack_elsewhere.pcap":           {"completed", "", []string{"missing-ack", "retransmissions"}}, // the ACK went to the 2xx's Contact
+	"ack_elsewhere.pcap":           {"completed", "", []string{"missing-ack", "retransmissions"}},     // the ACK went to the 2xx's Contact
+	"bye_to_contact.pcap":          {"completed", "", []string{"no-bye-response", "retransmissions"}}, // the BYE went to the INVITE's Contact
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

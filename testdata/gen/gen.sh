@@ -69,6 +69,8 @@
 #   codec_mismatch            127.0.50.1 -> 127.0.50.2, RTP 16000
 #   ack_elsewhere             127.0.51.1 -> 127.0.51.2; the ACKs go to
 #                             127.0.51.3, the 200's Contact (nothing there)
+#   bye_to_contact            127.0.52.1 -> 127.0.52.2; the callee's BYE goes
+#                             to 127.0.52.3, the INVITE's Contact (nothing there)
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -432,6 +434,23 @@ gen_ack_elsewhere() {
     wait_bg "$UAS_PID" $name.uas
     capture_stop
     expect_seq $name 'INVITE 100 180 200 ACK( 200 ACK)+ BYE 200'
+    publish $name
+}
+
+# bye_to_contact: the caller's Contact names 127.0.52.3, where nothing
+# listens (as a phone behind NAT names its private address), while its
+# packets come from 127.0.52.1; the call is set up over the packets'
+# addresses, and when the callee hangs up its BYE goes to the Contact, as
+# RFC 3261 §12.2.1.1 says, retransmitted until the callee gives up.  The
+# capture takes the callee's packets to both addresses.
+gen_bye_to_contact() {
+    local name=bye_to_contact A=127.0.52.1 B=127.0.52.2 C=127.0.52.3
+    capture_start $name "udp and host $B and (host $A or host $C) and port 5060"
+    uas $name.uas 40 -sf "$SCN/bye_to_contact_uas.xml" -max_non_invite_retrans 5 -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 40 $B:5060 -sf "$SCN/bye_to_contact_uac.xml" -key contact_ip $C -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK BYE BYE BYE BYE BYE BYE'
     publish $name
 }
 
@@ -1077,7 +1096,7 @@ invite_no_ack_non2xx options_unanswered session_expired dns_failover
 session_refresh one_way_audio rtp_loss media_address_mismatch
 transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
 fork_not_ended subscription_expired prack_call prack_missing
-precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere"
+precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
