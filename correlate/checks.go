@@ -170,35 +170,41 @@ func packets(ms ...*Message) []int {
 // that relays it without a Via of its own, a NAT between two capture
 // points) belongs to the transaction of the hop where it was seen first.
 //
-// An ACK the callee never got is no ACK: see ackLost.
+// An ACK the callee never got is no ACK: see ackFor.
 func acked(l *Leg, r *Message) bool {
-	a := firstACK(l, r)
-	if a == nil {
-		return false
-	}
 	for _, tx := range l.Transactions {
 		if slices.Contains(tx.Responses, r) {
-			return ackLost(a, resent(tx, r)) == nil
+			a, lost := ackFor(l, tx, r)
+			return a != nil && lost == nil
 		}
 	}
-	return true
+	return false
 }
 
-// firstACK is the leg's first ACK for 2xx r (acks), nil when there is
-// none: an ACK transaction's first request, or else a message of another
-// hop's transaction (acked).
-func firstACK(l *Leg, r *Message) *Message {
-	for _, tx := range l.Transactions {
-		if tx.Method == "ACK" && tx.Request != nil && acks(tx.Request, r) {
-			return tx.Request
+// ackFor returns the leg's first ACK for 2xx r of transaction tx (acks),
+// nil when there is none, and, when the callee went on retransmitting r
+// after it, those retransmissions (ackLost). The first ACK is an ACK
+// transaction's first request, or else one among all the leg's messages
+// (acked).
+func ackFor(l *Leg, tx *Transaction, r *Message) (a *Message, lost []*Message) {
+	for _, t := range l.Transactions {
+		if t.Method == "ACK" && t.Request != nil && acks(t.Request, r) {
+			a = t.Request
+			break
 		}
 	}
-	for _, a := range l.Messages {
-		if a.Method == "ACK" && acks(a, r) {
-			return a
+	for _, m := range l.Messages {
+		if a != nil {
+			break
+		}
+		if m.Method == "ACK" && acks(m, r) {
+			a = m
 		}
 	}
-	return nil
+	if a == nil || tx.Responses[len(tx.Responses)-1] == r {
+		return a, nil // the usual call: nothing after the 2xx, so no retransmission of it
+	}
+	return a, ackLost(a, resent(tx, r))
 }
 
 // lostACKAfter is how many times a callee must retransmit its 2xx after the
@@ -244,13 +250,10 @@ func checkMissingACK(c *Call) []Finding {
 				if r.Status < 200 || r.Status >= 300 || r.Retransmission {
 					continue
 				}
-				if a := firstACK(l, r); a != nil {
-					if tx.Responses[len(tx.Responses)-1] == r {
-						continue // the usual call: nothing after the 2xx, so no retransmission of it
-					}
-					if after := ackLost(a, resent(tx, r)); after != nil {
+				if a, after := ackFor(l, tx, r); a != nil {
+					if after != nil {
 						fs = append(fs, Finding{Rule: "missing-ack", Severity: Error, Packets: packets(append([]*Message{r, a}, after...)...),
-							Detail: lostACKDetail(r, a, len(after)), RFC: "RFC 3261 §13.3.1.4"})
+							Detail: lostACKDetail(l, r, a, len(after)), RFC: "RFC 3261 §13.3.1.4"})
 					}
 					continue
 				}
@@ -265,7 +268,7 @@ func checkMissingACK(c *Call) []Finding {
 				if len(again) > 0 {
 					detail += fmt.Sprintf("; the callee retransmitted it %d times", len(again))
 				}
-				detail += ": the callee drops the call after 32 s (timer H)"
+				detail += ": the callee drops the call after 32 s (64*T1)"
 				fs = append(fs, Finding{Rule: "missing-ack", Severity: Error, Packets: packets(append([]*Message{r}, again...)...),
 					Detail: detail, RFC: "RFC 3261 §13.3.1.4"})
 			}
@@ -277,53 +280,62 @@ func checkMissingACK(c *Call) []Finding {
 // lostACKDetail explains a missing-ack whose ACK the capture holds, and
 // where the ACK went when that is not where the 2xx came from
 // (wentElsewhere).
-func lostACKDetail(r, a *Message, after int) string {
+func lostACKDetail(l *Leg, r, a *Message, after int) string {
 	detail := fmt.Sprintf("%s to INVITE (packet %d) was ACKed (packet %d), but the callee retransmitted it %d more times: the ACK did not reach it",
 		r.Label(), r.N, a.N, after)
 	if a.Dst.Addr() != r.Src.Addr() {
-		detail += wentElsewhere("ACK", a.Dst, "the 2xx", r.Src, r.recordRoute, "the 2xx's Contact", "callee")
+		detail += wentElsewhere("ACK", a.Dst, "the 2xx", r.Src, routed(l), "the 2xx's Contact")
 	}
-	return detail + "; the callee drops the call after 32 s (timer H)"
+	return detail + "; the callee drops the call after 32 s (64*T1)"
+}
+
+// routed reports whether the leg's dialog has a route set: a 2xx to its
+// INVITE carried Record-Route (RFC 3261 §12.1.2; a re-INVITE's 2xx need
+// not repeat it).
+func routed(l *Leg) bool {
+	for _, m := range l.Messages {
+		if m.recordRoute {
+			return true
+		}
+	}
+	return false
 }
 
 // wentElsewhere explains an in-dialog request (an ACK to a 2xx, a BYE)
-// sent to to while what it answers or ends came from from. With no
-// Record-Route (routed false) it went to the remote target, contact (RFC
-// 3261 §12.2.1.1); a private address there (RFC 1918, RFC 6598's shared
-// space, IPv6 unique local) when the peer's packets came from a public one
-// is the mark of a phone (who: "caller" or "callee") behind NAT that wrote
-// its own address in Contact. With Record-Route it went to the route
-// set's first proxy.
-func wentElsewhere(req string, to netip.AddrPort, what string, from netip.AddrPort, routed bool, contact, who string) string {
+// sent to to while what it answers or ends came from from. With no route
+// set it went to the remote target, contact (RFC 3261 §12.2.1.1); a
+// private address there (RFC 1918, RFC 6598's shared space, IPv6 unique
+// local) when the peer's packets came from a public one is the mark of a
+// phone behind NAT that wrote its own address in Contact. With one it
+// should have gone to the route set's first proxy, which sipflow does not
+// read: the fact is said, and no guess.
+func wentElsewhere(req string, to netip.AddrPort, what string, from netip.AddrPort, routed bool, contact string) string {
 	detail := fmt.Sprintf("; the %s went to %s while %s came from %s", req, to, what, from)
-	natted := private(to.Addr()) && !private(from.Addr())
-	switch {
-	case routed && natted:
-		return detail + ": a private address, from the Record-Route (a proxy behind NAT?)"
-	case routed:
-		return detail
+	if routed {
+		return detail + " (the dialog has a Record-Route: it goes to the route's first proxy)"
 	}
 	detail += fmt.Sprintf(" (with no Record-Route, the %s goes to %s)", req, contact)
-	if natted {
-		detail += fmt.Sprintf(": a private address, a %s behind NAT that wrote its own address in Contact", who)
+	if private(to.Addr()) && !private(from.Addr()) {
+		detail += ": a private address, a phone behind NAT that wrote its own address in Contact"
 	}
 	return detail
 }
 
 // byeElsewhere explains an unanswered BYE sent to an address from which
-// its sender received nothing of the call: where the peer's messages came
-// from instead, the last of them (wentElsewhere). "" when the BYE went
-// where the peer's messages came from, or its sender received none.
+// its sender received nothing of the peer (the side whose tag is the
+// BYE's To-tag: its requests, and its responses to the sender): where the
+// peer's messages came from instead, the last of them (wentElsewhere). ""
+// when the BYE went where the peer's messages came from, or its sender
+// received none.
 func byeElsewhere(l *Leg, bye *Message) string {
 	var from *Message
-	routed := false
 	callerTag := ""
 	for _, m := range l.Messages {
-		routed = routed || m.recordRoute
 		if m.Method == "INVITE" && m.ToTag == "" {
 			callerTag = m.FromTag
 		}
-		if m.Dst.Addr() != bye.Src.Addr() {
+		byPeer := m.IsRequest() && m.FromTag == bye.ToTag || !m.IsRequest() && m.ToTag == bye.ToTag
+		if m.Dst.Addr() != bye.Src.Addr() || !byPeer {
 			continue
 		}
 		if m.Src.Addr() == bye.Dst.Addr() {
@@ -341,7 +353,7 @@ func byeElsewhere(l *Leg, bye *Message) string {
 	case bye.FromTag != callerTag:
 		peer = "caller"
 	}
-	return wentElsewhere("BYE", bye.Dst, "the "+peer+"'s messages", from.Src, routed, "the "+peer+"'s Contact", peer)
+	return wentElsewhere("BYE", bye.Dst, "the "+peer+"'s messages", from.Src, routed(l), "the "+peer+"'s Contact")
 }
 
 // private reports whether addr is one NAT hides: RFC 1918 and IPv6 unique

@@ -634,7 +634,7 @@ func TestHeldBounded(t *testing.T) {
 	}
 }
 
-// TestPrivate: the addresses lostACKDetail calls private, the ones a NAT
+// TestPrivate: the addresses wentElsewhere calls private, the ones a NAT
 // hides, and the public ones beside their ranges' edges.
 func TestPrivate(t *testing.T) {
 	for addr, want := range map[string]bool{

@@ -405,7 +405,7 @@ tick 800
 				len(c.Findings) == 1 && c.Findings[0].Packets[0] == 6 && c.CaptureEnd.Sub(c.Start) < 750*time.Second
 		}, "want completed after 9 s with fork-not-ended on packet 6, finished by the idle timeout"},
 		// The extra 2xx is neither ACKed nor BYE'd: missing-ack says it
-		// (its callee ends the dialog after timer H), not fork-not-ended.
+		// (its callee ends the dialog after 64*T1), not fork-not-ended.
 		{"ForkedExtraNotAcked", `
 0.0 a>p INVITE 1/INVITE br=z9hG4bKinv
 1.0 p>a 200 1/INVITE tt=b br=z9hG4bKinv
@@ -1518,7 +1518,7 @@ func TestLostACK(t *testing.T) {
 			f := findingOf(c, "missing-ack")
 			return missing("200 Reason to INVITE (packet 2) was ACKed (packet 3), but the callee retransmitted it 3 more times: the ACK did not reach it",
 				"the ACK went to 10.0.0.4:5060 while the 2xx came from 198.51.100.2:5060 (with no Record-Route, the ACK goes to the 2xx's Contact): a private address",
-				"timer H")(c) && fmt.Sprint(f.Packets) == "[2 3 4 6 8]"
+				"32 s (64*T1)")(c) && fmt.Sprint(f.Packets) == "[2 3 4 6 8]"
 		}, "want missing-ack on the 200, the first ACK and the three retransmissions after it, naming the private address"},
 		// Both addresses private: where the ACK went is said, NAT is not.
 		{"OtherAddress", strings.ReplaceAll(strings.ReplaceAll(natted, "w>", "b>"), ">w", ">b"),
@@ -1531,9 +1531,11 @@ func TestLostACK(t *testing.T) {
 			"want missing-ack without a second address"},
 		// Record-Route: the ACK follows the route set, not the Contact.
 		{"RecordRouted", strings.ReplaceAll(natted, "tt=callee\n", "tt=callee hdr=Record-Route:_<sip:p;lr>\n"),
-			missing("went to 10.0.0.4:5060", "a private address, from the Record-Route (a proxy behind NAT?)", "!Contact"), "want missing-ack naming the route, not the Contact"},
+			missing("went to 10.0.0.4:5060 while the 2xx came from 198.51.100.2:5060 (the dialog has a Record-Route: it goes to the route's first proxy);", "!private", "!Contact"),
+			"want missing-ack naming the route, not the Contact nor NAT"},
 		{"RecordRoutedPrivate", strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(natted, "w>", "b>"), ">w", ">b"), "tt=callee\n", "tt=callee hdr=Record-Route:_<sip:p;lr>\n"),
-			missing("went to 10.0.0.4:5060 while the 2xx came from 10.0.0.2:5060;", "!private", "!Contact"), "want missing-ack naming where the ACK went, nothing more"},
+			missing("went to 10.0.0.4:5060 while the 2xx came from 10.0.0.2:5060 (the dialog has a Record-Route: it goes to the route's first proxy);", "!private", "!Contact"),
+			"want missing-ack naming where the ACK went and the route"},
 		// Two retransmissions after the first ACK: the boundary's other side.
 		{"TwoAfter", `
 0.0 a>b INVITE 1/INVITE
@@ -1547,7 +1549,7 @@ func TestLostACK(t *testing.T) {
 9.01 b>a 200 2/BYE tt=callee br=z9hG4bKbye
 `, noMissing, "want retransmissions and no missing-ack"},
 		// A fork's extra 2xx ACKed to nowhere: its callee ends that dialog
-		// itself (timer H), so missing-ack says it, not fork-not-ended.
+		// itself (after 64*T1), so missing-ack says it, not fork-not-ended.
 		{"ForkExtraACKLost", `
 0.0 a>p INVITE 1/INVITE br=z9hG4bKinv
 1.0 p>a 200 1/INVITE tt=b br=z9hG4bKinv
@@ -1582,6 +1584,24 @@ tick 700
 9.0 a>p BYE 2/BYE tt=callee br=z9hG4bKbye
 9.01 p>b BYE 2/BYE tt=callee br=z9hG4bKbye2
 9.02 b>p 200 2/BYE tt=callee br=z9hG4bKbye2
+9.03 p>a 200 2/BYE tt=callee br=z9hG4bKbye
+`, noMissing, "want retransmissions and no missing-ack"},
+		// The same relayed with the Via kept (one transaction on both hops):
+		// still two on each hop.
+		{"TwoAfterOnTwoHopsOneVia", `
+0.0 a>p INVITE 1/INVITE
+0.01 p>b INVITE 1/INVITE via=a
+0.5 b>p 200 1/INVITE tt=callee via=a
+0.51 p>a 200 1/INVITE tt=callee
+0.52 a>p ACK 1/ACK tt=callee br=z9hG4bKack
+0.53 p>b ACK 1/ACK tt=callee br=z9hG4bKack via=a
+1.0 b>p 200 1/INVITE tt=callee via=a
+1.01 p>a 200 1/INVITE tt=callee
+2.0 b>p 200 1/INVITE tt=callee via=a
+2.01 p>a 200 1/INVITE tt=callee
+9.0 a>p BYE 2/BYE tt=callee br=z9hG4bKbye
+9.01 p>b BYE 2/BYE tt=callee br=z9hG4bKbye via=a
+9.02 b>p 200 2/BYE tt=callee br=z9hG4bKbye via=a
 9.03 p>a 200 2/BYE tt=callee br=z9hG4bKbye
 `, noMissing, "want retransmissions and no missing-ack"},
 		// The ACK came late, after the retransmissions: it reached the
@@ -1620,7 +1640,7 @@ func TestByeElsewhere(t *testing.T) {
 		}
 	}
 	runScriptCases(t, []scriptCase{
-		{"NattedCaller", natted, detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the caller's messages came from 198.51.100.2:5060 (with no Record-Route, the BYE goes to the caller's Contact): a private address, a caller behind NAT that wrote its own address in Contact"),
+		{"NattedCaller", natted, detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the caller's messages came from 198.51.100.2:5060 (with no Record-Route, the BYE goes to the caller's Contact): a private address, a phone behind NAT that wrote its own address in Contact"),
 			"want no-bye-response naming the caller's private Contact"},
 		{"OtherAddress", strings.ReplaceAll(strings.ReplaceAll(natted, "w>", "a>"), ">w", ">a"),
 			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the caller's messages came from 10.0.0.1:5060 (with no Record-Route, the BYE goes to the caller's Contact)"),
@@ -1636,20 +1656,40 @@ func TestByeElsewhere(t *testing.T) {
 		{"SameAddress", strings.ReplaceAll(natted, "b>c BYE", "b>w BYE"),
 			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s))"), "want no-bye-response and nothing more"},
 		{"RecordRouted", strings.Replace(natted, "tt=callee\n", "tt=callee hdr=Record-Route:_<sip:p;lr>\n", 1),
-			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the caller's messages came from 198.51.100.2:5060: a private address, from the Record-Route (a proxy behind NAT?)"),
+			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the caller's messages came from 198.51.100.2:5060 (the dialog has a Record-Route: it goes to the route's first proxy)"),
 			"want no-bye-response naming the route, not the Contact"},
 		// A re-INVITE from the callee does not make it the caller.
 		{"CalleeReinvite", strings.Replace(natted, "5.0 b>c BYE", `2.0 b>w INVITE 2/INVITE ft=callee tt=caller br=z9hG4bKre sdp=2
 2.1 w>b 200 2/INVITE ft=callee tt=caller br=z9hG4bKre
 2.2 b>w ACK 2/ACK ft=callee tt=caller br=z9hG4bKreack
 5.0 b>c BYE`, 1),
-			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the caller's messages came from 198.51.100.2:5060 (with no Record-Route, the BYE goes to the caller's Contact): a private address, a caller behind NAT that wrote its own address in Contact"),
+			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the caller's messages came from 198.51.100.2:5060 (with no Record-Route, the BYE goes to the caller's Contact): a private address, a phone behind NAT that wrote its own address in Contact"),
 			"want no-bye-response naming the caller's private Contact"},
+		// Captured at a proxy that relays the callee's BYE to the caller's
+		// Contact: the callee's own BYE to the proxy is not the caller's.
+		{"AtProxy", `
+0.0 w>p INVITE 1/INVITE
+0.01 p>b INVITE 1/INVITE br=z9hG4bKp
+0.5 b>p 200 1/INVITE tt=callee br=z9hG4bKp
+0.51 p>w 200 1/INVITE tt=callee
+0.6 w>p ACK 1/ACK tt=callee br=z9hG4bKack
+0.61 p>b ACK 1/ACK tt=callee br=z9hG4bKack2
+5.0 b>p BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye
+5.01 p>c BYE 1/BYE ft=callee tt=caller br=z9hG4bKbyep
+5.51 p>c BYE 1/BYE ft=callee tt=caller br=z9hG4bKbyep
+`, func(c *correlate.Call) bool {
+			for _, f := range c.Findings {
+				if f.Rule == "no-bye-response" && strings.HasPrefix(f.Detail, "BYE from 10.0.0.3:5060") {
+					return strings.HasSuffix(f.Detail, "; the BYE went to 10.0.0.4:5060 while the caller's messages came from 198.51.100.2:5060 (with no Record-Route, the BYE goes to the caller's Contact): a private address, a phone behind NAT that wrote its own address in Contact")
+				}
+			}
+			return false
+		}, "want the proxy's BYE naming the caller's address, not the callee's"},
 		// Only the BYEs captured: nothing to say where the peer is.
 		{"OnlyBYEs", natted[strings.Index(natted, "5.0 "):],
 			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s))"), "want no-bye-response and nothing more"},
 		{"InviteNotCaptured", natted[strings.Index(natted, "0.5 "):],
-			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the far end's messages came from 198.51.100.2:5060 (with no Record-Route, the BYE goes to the far end's Contact): a private address, a far end behind NAT that wrote its own address in Contact"),
+			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the far end's messages came from 198.51.100.2:5060 (with no Record-Route, the BYE goes to the far end's Contact): a private address, a phone behind NAT that wrote its own address in Contact"),
 			"want no-bye-response naming the far end"},
 	})
 }
