@@ -193,11 +193,8 @@ func ackFor(l *Leg, tx *Transaction, r *Message) (a *Message, lost []*Message) {
 			break
 		}
 	}
-	for _, m := range l.Messages {
-		if a != nil {
-			break
-		}
-		if m.Method == "ACK" && acks(m, r) {
+	for i := 0; a == nil && i < len(l.Messages); i++ {
+		if m := l.Messages[i]; m.Method == "ACK" && acks(m, r) {
 			a = m
 		}
 	}

@@ -44,12 +44,19 @@ var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 func run(t *testing.T, link capture.LinkType, frames ...[]byte) *recorder {
 	t.Helper()
 	r := &recorder{}
-	d := decode.NewDecoder(r, decode.Options{})
+	feed(r, link, frames...)
+	return r
+}
+
+// feed decodes frames (all of one link type), 1 ms apart from t0, into h
+// and flushes; the decoder is returned for its Stats.
+func feed(h decode.Handler, link capture.LinkType, frames ...[]byte) *decode.Decoder {
+	d := decode.NewDecoder(h, decode.Options{})
 	for i, f := range frames {
 		d.Decode(&capture.Packet{N: i + 1, Time: t0.Add(time.Duration(i) * time.Millisecond), Link: link, Data: f, Length: len(f)})
 	}
 	d.Flush()
-	return r
+	return d
 }
 
 func invite(callID string, bodyLen int) []byte {

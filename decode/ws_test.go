@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/decode"
@@ -222,11 +221,7 @@ func TestWebSocket(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &partsRecorder{}
-			d := decode.NewDecoder(r, decode.Options{})
-			for i, f := range tt.frames(newWSStream()) {
-				d.Decode(&capture.Packet{N: i + 1, Time: t0.Add(time.Duration(i) * time.Millisecond), Link: capture.LinkEthernet, Data: f, Length: len(f)})
-			}
-			d.Flush()
+			feed(r, capture.LinkEthernet, tt.frames(newWSStream())...)
 			expectMsgs(t, &r.recorder, tt.want...)
 			if got := fmt.Sprint(r.parts); tt.parts != "" && got != tt.parts {
 				t.Errorf("parts %s, want %s", got, tt.parts)
@@ -255,12 +250,7 @@ func FuzzWebSocketStream(f *testing.F) {
 			for _, p := range parts {
 				frames = append(frames, w.cli(p))
 			}
-			r := &recorder{}
-			d := decode.NewDecoder(r, decode.Options{})
-			for i, fr := range frames {
-				d.Decode(&capture.Packet{N: i + 1, Time: t0, Link: capture.LinkEthernet, Data: fr, Length: len(fr)})
-			}
-			d.Flush()
+			r := run(t, capture.LinkEthernet, frames...)
 			for i, m := range r.msgs {
 				if !strings.Contains(m, " ws ") {
 					t.Fatalf("message %q not over WebSocket", m)
@@ -343,11 +333,7 @@ func TestTLSConnections(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := &recorder{}
-		d := decode.NewDecoder(r, decode.Options{})
-		for i, f := range tt.frames {
-			d.Decode(&capture.Packet{N: i + 1, Time: t0, Link: capture.LinkEthernet, Data: f, Length: len(f)})
-		}
-		d.Flush()
+		d := feed(r, capture.LinkEthernet, tt.frames...)
 		if d.Stats.TLSConnections != tt.want || len(r.warns) > 0 {
 			t.Errorf("%s: %d TLS connections (want %d), warnings %q", tt.name, d.Stats.TLSConnections, tt.want, r.warns)
 		}
