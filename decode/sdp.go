@@ -55,6 +55,9 @@ type Media struct {
 	// stream may go once ICE has chosen. Candidates named by an mDNS name
 	// (RFC 8828's "….local"), or over TCP, are not kept.
 	Candidates []Candidate
+	// BundleOnly is a=bundle-only (RFC 8843 §6): an offer's port 0 on such
+	// a line asks for the stream in the BUNDLE group, not its removal.
+	BundleOnly bool
 }
 
 // MaxCandidates is how many candidates of one m= line ParseSDP keeps; an
@@ -350,6 +353,8 @@ func (md *Media) parseAttr(v []byte) {
 		md.RTCPMux = true
 	case "ice-ufrag":
 		md.ICE = true
+	case "bundle-only":
+		md.BundleOnly = true
 	case "candidate":
 		if len(md.Candidates) < MaxCandidates {
 			if c, ok := parseCandidate(val); ok {

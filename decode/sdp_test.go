@@ -267,6 +267,25 @@ func TestParseSDPICE(t *testing.T) {
 	}
 }
 
+// TestParseSDPBundleOnly: a=bundle-only (RFC 8843 §6) marks its own line
+// only, and a reparse into the same SDP forgets it.
+func TestParseSDPBundleOnly(t *testing.T) {
+	const sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n" +
+		"m=audio 50002 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 203.0.113.5\r\na=mid:0\r\n" +
+		"m=video 0 UDP/TLS/RTP/SAVPF 96\r\na=bundle-only\r\na=mid:1\r\n"
+	var s SDP
+	if err := ParseSDP([]byte(sdp), &s); err != nil || len(s.Media) != 2 {
+		t.Fatalf("%v, %d media", err, len(s.Media))
+	}
+	if s.Media[0].BundleOnly || !s.Media[1].BundleOnly {
+		t.Errorf("bundle-only = %v, %v; want false, true", s.Media[0].BundleOnly, s.Media[1].BundleOnly)
+	}
+	const plain = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 1 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\n"
+	if err := ParseSDP([]byte(plain), &s); err != nil || len(s.Media) != 2 || s.Media[1].BundleOnly {
+		t.Errorf("reparsed: %v, %+v", err, s.Media)
+	}
+}
+
 // TestParseSDPCandidates: a=candidate lines (RFC 8839 §5.1) over UDP with
 // an IP address are kept, with component, address, port and type; TCP
 // candidates, mDNS names, bad ports and components are not; a line holds
