@@ -151,6 +151,11 @@ type Leg struct {
 	bytes       []byte        // what copyBytes hands out: reused when the leg is recycled
 	prev, next  *Leg          // in the correlator's open or terminal list
 	list        *legList
+	// offers are the SDP offers seen, waiting for their answers, and
+	// oaFound what was wrong with those (offerAnswer).
+	offers   []sdpOffer
+	offerBuf [1]sdpOffer
+	oaFound  []Finding
 }
 
 // Call is the unit sipflow reports: one Call-ID, or a group of B2BUA legs

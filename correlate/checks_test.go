@@ -279,16 +279,16 @@ func TestChecks(t *testing.T) {
 5.1 B>A 200 4/BYE totag branch=bye`, correlate.StateCompleted, "reinvite-failed"},
 		{"re-INVITE glare, one side sends again", basicCall[:strings.Index(basicCall, "5.0")] + glare + `
 3.0 B>A INVITE 2/INVITE totag branch=rb2 sdp=sendonly
-3.1 A>B 200 2/INVITE totag branch=rb2
+3.1 A>B 200 2/INVITE totag branch=rb2 sdp=recvonly
 3.2 B>A ACK 2/ACK totag branch=rb2ack
 9.0 A>B BYE 4/BYE totag branch=bye
 9.1 B>A 200 4/BYE totag branch=bye`, correlate.StateCompleted, "reinvite-failed,reinvite-glare"},
 		{"re-INVITE glare, both send again", basicCall[:strings.Index(basicCall, "5.0")] + glare + `
 3.0 B>A INVITE 2/INVITE totag branch=rb2 sdp=sendonly
-3.1 A>B 200 2/INVITE totag branch=rb2
+3.1 A>B 200 2/INVITE totag branch=rb2 sdp=recvonly
 3.2 B>A ACK 2/ACK totag branch=rb2ack
 5.0 A>B INVITE 4/INVITE totag branch=ra2 sdp=sendonly
-5.1 B>A 200 4/INVITE totag branch=ra2
+5.1 B>A 200 4/INVITE totag branch=ra2 sdp=recvonly
 5.2 A>B ACK 4/ACK totag branch=ra2ack
 9.0 A>B BYE 5/BYE totag branch=bye
 9.1 B>A 200 5/BYE totag branch=bye`, correlate.StateCompleted, "reinvite-glare,reinvite-glare"},
@@ -301,7 +301,7 @@ func TestChecks(t *testing.T) {
 2.1 B>A 491 3/INVITE totag branch=ra
 2.2 A>B ACK 3/ACK totag branch=ra
 12.2 A>B INVITE 4/INVITE totag branch=ra2 sdp=sendonly
-12.3 B>A 200 4/INVITE totag branch=ra2
+12.3 B>A 200 4/INVITE totag branch=ra2 sdp=recvonly
 12.4 A>B ACK 4/ACK totag branch=ra2ack
 15.0 A>B BYE 5/BYE totag branch=bye
 15.1 B>A 200 5/BYE totag branch=bye`, correlate.StateCompleted, "reinvite-failed"},
@@ -324,7 +324,7 @@ func TestChecks(t *testing.T) {
 2.1 B>A 407 3/INVITE totag branch=re
 2.2 A>B ACK 3/ACK totag branch=re
 2.3 A>B INVITE 4/INVITE totag branch=re2 sdp=sendonly auth
-2.4 B>A 200 4/INVITE totag branch=re2
+2.4 B>A 200 4/INVITE totag branch=re2 sdp=recvonly
 2.5 A>B ACK 4/ACK totag branch=re2ack
 5.0 A>B BYE 5/BYE totag branch=bye
 5.1 B>A 200 5/BYE totag branch=bye`, correlate.StateCompleted, ""},

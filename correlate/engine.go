@@ -177,7 +177,8 @@ type Correlator struct {
 	flowFast    *[flowFastSize]flowSlot // a direct-mapped cache in front of flowCache
 	rtp         decode.RTP              // scratch
 	sdpScratch  decode.SDP
-	epGen       int // counts announcements, to expire cached misses
+	oaScratch   [2]decode.SDP // an offer and its answer (compareSDP)
+	epGen       int           // counts announcements, to expire cached misses
 	heur        media.Heuristic
 	orphans     *media.Table
 	captureLoss string // why loss figures may be the capture's, when known
@@ -460,8 +461,11 @@ func (c *Correlator) Add(d *decode.Message) {
 	}
 	if m.Retransmission {
 		c.Stats.Retransmissions++
-	} else if c.opts.Media && m.hasSDP {
-		c.sdpSeen(leg, m, d.SDP)
+	} else if m.hasSDP || len(leg.offers) > 0 && mayAnswer(m) {
+		body, owned := c.offerAnswer(leg, m, d.SDP)
+		if c.opts.Media && m.hasSDP {
+			c.sdpSeen(leg, m, body, owned)
+		}
 	}
 	// Expiry goes by the clock (seen), not by the message's time: one
 	// stamped out of order must neither finish the call early nor keep

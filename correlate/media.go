@@ -292,14 +292,15 @@ func (c *Correlator) payloadNames(l *Leg) media.PayloadNames {
 // or RTCP packet registers the bodies of every open leg in the order they
 // came (goLive), which leaves the endpoints registering them as they came
 // would have left: the legs finished meanwhile would have dropped theirs.
-func (c *Correlator) sdpSeen(l *Leg, m *Message, body []byte) {
+// owned says body is the leg's copy already (offerAnswer kept it).
+func (c *Correlator) sdpSeen(l *Leg, m *Message, body []byte, owned bool) {
 	if c.mediaLive || c.opts.eagerSDP {
 		c.registerSDP(l, m, body, true)
 		return
 	}
 	if m.ext != nil && m.ext.sdpRaw != nil {
 		body = m.ext.sdpRaw // kept already
-	} else {
+	} else if !owned {
 		body = l.copyBytes(body) // read by settleSDP or goLive, both before the leg is emitted
 	}
 	c.sdpSeq++

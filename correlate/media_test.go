@@ -30,12 +30,13 @@ type mediaSpec struct {
 	aCands         []string      // A's ICE candidates, "type addr:port" (component 1) or "type addr:port/2" (RTCP)
 	aAt            string        // where A's RTP really comes from and B's goes to (default aMedia: ICE chose c=)
 	bRTCPTo        string        // B sends one RTCP receiver report on A's stream here, from bFrom's next port (at 5 s)
-	bFormats       string        // B's answer lists these payload types instead of "8 101" (PCMA, telephone-event)
+	aFormats       string        // A's offers list these payload types instead of "8 101" (PCMA, telephone-event)
+	bFormats       string        // B's answer lists these payload types instead of "8 101"
 	bReFormats     string        // at 3 s A sends a re-INVITE, which B answers listing these
 	aCN            bool          // A sends a comfort noise packet (PT 13, which no SDP lists) after its audio
 	aEmpty         bool          // A's packets carry no payload (as NAT keepalives)
 	bICE           bool          // B answers with ICE (a=ice-ufrag)
-	bVideo         bool          // B's answer has a video line too (port 5002, VP8 as 96)
+	bVideo         bool          // both offer and answer have a video line too (ports 4002 and 5002, VP8 as 96)
 	aPT            uint8         // the payload type of A's audio packets (default 8)
 }
 
@@ -120,6 +121,12 @@ func (s mediaSpec) events() []timed {
 		}
 		ap := netip.MustParseAddrPort(addr)
 		offer += fmt.Sprintf("a=candidate:%d %s udp %d %s %d typ %s\r\n", i+1, comp, 2130706431-i, ap.Addr(), ap.Port(), typ)
+	}
+	if s.aFormats != "" {
+		offer = withFormats(offer, s.aFormats)
+	}
+	if s.bVideo {
+		offer += "m=video 4002 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n"
 	}
 	answer := sdpFor(s.bMedia, s.bDir)
 	if s.bFormats != "" {
@@ -464,17 +471,17 @@ func TestMediaCodecMismatch(t *testing.T) {
 		detail string
 	}{
 		{"both listed", mediaSpec{aToB: 250, bToA: 250, dtmf: "1"}, "", ""},
-		{"audio not listed", mediaSpec{aToB: 250, bToA: 250, bFormats: "0"}, "codec-mismatch",
+		{"audio not listed", mediaSpec{aToB: 250, bToA: 250, aFormats: "8 0 101", bFormats: "0"}, "codec-mismatch",
 			"RTP 10.0.0.1:4000 → 10.0.0.2:5000 (SSRC 0x0000aaaa) carries payload type 8 (PCMA), which its receiver's SDP did not list (it listed 0 PCMU): it cannot be decoded"},
 		{"events not listed", mediaSpec{aToB: 250, bToA: 250, dtmf: "1", bFormats: "8"}, "codec-mismatch",
 			"carries payload type 101 (telephone-event), which its receiver's SDP did not list (it listed 8 PCMA): it may not be understood"},
 		{"comfort noise", mediaSpec{aToB: 250, bToA: 250, aCN: true}, "", ""},
-		{"listed before a re-INVITE", mediaSpec{aToB: 250, bToA: 250, bReFormats: "0"}, "", ""},
+		{"listed before a re-INVITE", mediaSpec{aToB: 250, bToA: 250, aFormats: "8 0 101", bReFormats: "0"}, "", ""},
 		{"events alone, not listed", mediaSpec{bToA: 250, dtmf: "1234", bFormats: "8"}, "codec-mismatch,one-way-audio",
 			"carries payload type 101 (telephone-event), which its receiver's SDP did not list (it listed 8 PCMA): it may not be understood"},
-		{"nine packets", mediaSpec{aToB: 9, bToA: 9, bFormats: "0"}, "", ""},
-		{"ten packets", mediaSpec{aToB: 10, bToA: 10, bFormats: "0"}, "codec-mismatch", "carries payload type 8 (PCMA), which its receiver's SDP did not list (it listed 0 PCMU): it cannot be decoded"},
-		{"no payload (keepalives)", mediaSpec{aToB: 250, bToA: 250, bFormats: "0", aEmpty: true}, "", ""},
+		{"nine packets", mediaSpec{aToB: 9, bToA: 9, aFormats: "8 0 101", bFormats: "0"}, "", ""},
+		{"ten packets", mediaSpec{aToB: 10, bToA: 10, aFormats: "8 0 101", bFormats: "0"}, "codec-mismatch", "carries payload type 8 (PCMA), which its receiver's SDP did not list (it listed 0 PCMU): it cannot be decoded"},
+		{"no payload (keepalives)", mediaSpec{aToB: 250, bToA: 250, aFormats: "8 0 101", bFormats: "0", aEmpty: true}, "", ""},
 		// The receiver's types count on the line they were listed on: VP8,
 		// listed on its video line, is not listed at its audio port.
 		{"a video type to the audio port", mediaSpec{aToB: 250, bToA: 250, bVideo: true, aPT: 96}, "codec-mismatch",

@@ -33,7 +33,8 @@ var scriptHosts = map[string]netip.AddrPort{
 // auth, hdr=Name:_Value, sdp=VERSION[:DIRECTION[:ice|zero]] (an SDP body
 // whose o= line has that session version; direction sendrecv unless given;
 // ice: a trickle-ICE WebRTC offer, c=0.0.0.0 and port 9; zero: c=0.0.0.0,
-// RFC 2543 hold), ipid=N (the
+// RFC 2543 hold), media=LINES (after sdp=: the body's m= section, "_" for a
+// space and "|" for a line end), ipid=N (the
 // IPv4 Identification of its packet, default 0). Lines "tick SECS" advance
 // time with unrelated traffic.
 func runScript(t *testing.T, script string) []*correlate.Call {
@@ -106,6 +107,8 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 				ipid, _ = strconv.Atoi(v)
 			case "hdr":
 				extra = append(extra, strings.ReplaceAll(v, "_", " "))
+			case "media": // after sdp=: the body's m= section instead of "m=audio 4000 RTP/AVP 0" ("_" a space, "|" a line end)
+				body = strings.Replace(body, "m=audio 4000 RTP/AVP 0\r\n", strings.NewReplacer("_", " ", "|", "\r\n").Replace(v)+"\r\n", 1)
 			case "sdp":
 				version, dir, _ := strings.Cut(v, ":")
 				dir, kind, _ := strings.Cut(dir, ":")

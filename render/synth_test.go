@@ -89,11 +89,7 @@ func proxyChain(t testing.TB) []byte {
 		c.send(gap, host(i+1), host(i), sipMsg("SIP/2.0 "+status, h, body))
 	}
 	for i := 0; i < n-1; i++ {
-		body := ""
-		if i == 0 {
-			body = sdp(ip(0), 40000, "sendrecv")
-		}
-		req(i, "INVITE", "inv", "1 INVITE", false, body)
+		req(i, "INVITE", "inv", "1 INVITE", false, sdp(ip(0), 40000, "sendrecv")) // the offer, relayed hop by hop
 		resp(i, time.Millisecond, "100 Trying", "inv", "1 INVITE", false, "")
 	}
 	for i := n - 2; i >= 0; i-- {

@@ -69,6 +69,8 @@ var expectedFindings = map[string]struct {
 	"codec_mismatch.pcap":          {"completed", "basic-call", []string{"codec-mismatch"}},
 	"ack_elsewhere.pcap":           {"completed", "", []string{"missing-ack", "retransmissions"}},     // the ACK went to the 2xx's Contact
 	"bye_to_contact.pcap":          {"completed", "", []string{"no-bye-response", "retransmissions"}}, // the BYE went to the INVITE's Contact
+	"late_offer.pcap":              {"completed", "basic-call", []string{"missing-sdp-answer"}},       // the 200's offer, no answer in the ACK
+	"sdp_answer_mismatch.pcap":     {"completed", "basic-call", []string{"sdp-answer-mismatch"}},      // G.729 answered to PCMU, PCMA
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

@@ -71,6 +71,8 @@
 #                             127.0.51.3, the 200's Contact (nothing there)
 #   bye_to_contact            127.0.52.1 -> 127.0.52.2; the callee's BYE goes
 #                             to 127.0.52.3, the INVITE's Contact (nothing there)
+#   late_offer                127.0.53.1 -> 127.0.53.2
+#   sdp_answer_mismatch       127.0.54.1 -> 127.0.54.2
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -451,6 +453,32 @@ gen_bye_to_contact() {
     wait_bg "$UAS_PID" $name.uas
     capture_stop
     expect_seq $name 'INVITE 100 180 200 ACK BYE BYE BYE BYE BYE BYE'
+    publish $name
+}
+
+# late_offer: an INVITE without SDP; the 200 makes the offer, and the ACK,
+# which must carry the answer (RFC 3261 §13.2.1), carries none.
+gen_late_offer() {
+    local name=late_offer A=127.0.53.1 B=127.0.53.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/late_offer_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/late_offer_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
+    publish $name
+}
+
+# sdp_answer_mismatch: the basic call, but the 200's answer takes the audio
+# stream with G.729, which the offer (PCMU, PCMA) did not list.
+gen_sdp_answer_mismatch() {
+    local name=sdp_answer_mismatch A=127.0.54.1 B=127.0.54.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/sdp_answer_mismatch_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/basic_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
     publish $name
 }
 
@@ -1096,7 +1124,8 @@ invite_no_ack_non2xx options_unanswered session_expired dns_failover
 session_refresh one_way_audio rtp_loss media_address_mismatch
 transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
 fork_not_ended subscription_expired prack_call prack_missing
-precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact"
+precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact
+late_offer sdp_answer_mismatch"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
