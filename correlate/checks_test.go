@@ -1,6 +1,7 @@
 package correlate_test
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -111,7 +112,9 @@ func scenario(t *testing.T, script string) []*correlate.Call {
 // hands it to c as packet n, sent at at from src to dst over UDP.
 func addMessage(t *testing.T, c *correlate.Correlator, m *decode.Message, line, text string, n int, at time.Time, src, dst netip.AddrPort) {
 	t.Helper()
-	if err := decode.ParseSIP([]byte(text), m); err != nil {
+	// A body shorter than its Content-Length is kept, as the Decoder keeps
+	// it (the snap length cut the packet; the script's cut=).
+	if err := decode.ParseSIP([]byte(text), m); err != nil && !errors.Is(err, decode.ErrShortBody) {
 		t.Fatalf("%q: %v", line, err)
 	}
 	m.N, m.Time, m.Src, m.Dst, m.Transport = n, at, src, dst, decode.UDP

@@ -27,6 +27,12 @@ import (
 type sdpOffer struct {
 	m    *Message
 	body []byte // the offer's SDP, in the leg's memory (copyBytes)
+	// cut: the capture cut the offer's body short (the snap length): its
+	// answers are paired with it but not judged.
+	cut bool
+	// refused: its request was finally refused (488, 491, ...): nothing
+	// answers it.
+	refused bool
 	// The To-tags of the dialogs that answered it (for an offer in a
 	// response, its ACK's or PRACK's): n of them, the first, then more.
 	n     int
@@ -36,6 +42,13 @@ type sdpOffer struct {
 
 func (o *sdpOffer) answeredBy(tag string) bool {
 	return o.n > 0 && o.first == tag || slices.Contains(o.more, tag)
+}
+
+// settled reports whether the offer was answered or refused and, made in
+// a dialog, can be forgotten once a newer offer comes (RFC 3264 §4: one
+// offer at a time). An initial INVITE's is kept: another fork may answer.
+func (o *sdpOffer) settled() bool {
+	return (o.n > 0 || o.refused) && !(o.m.IsRequest() && o.m.Method == "INVITE" && o.m.ToTag == "")
 }
 
 func (o *sdpOffer) answer(tag string) {
@@ -49,22 +62,26 @@ func (o *sdpOffer) answer(tag string) {
 
 // offerAnswer takes message m of leg l (not a retransmission), with SDP
 // body (nil when it has none): an offer is kept, an answer compared with
-// its offer, a message that should have answered and did not noted. It
-// returns the body to read from now on, and whether that is the leg's
-// copy (an offer kept).
-func (c *Correlator) offerAnswer(l *Leg, m *Message, body []byte) ([]byte, bool) {
+// its offer, a message that should have answered and did not noted. cut
+// says the capture cut m's body short (Content-Length promised more): what
+// it says or lacks is not judged. It returns the body to read from now on,
+// and whether that is the leg's copy (an offer kept).
+func (c *Correlator) offerAnswer(l *Leg, m *Message, body []byte, cut bool) ([]byte, bool) {
 	if m.IsRequest() {
 		switch m.Method {
 		case "ACK":
-			c.answerInResponse(l, m, body)
+			c.answerInResponse(l, m, body, cut)
 		case "PRACK":
-			if c.answerInResponse(l, m, body) || body == nil {
+			// A PRACK with SDP that answers no offer of a reliable response
+			// offers, when its INVITE is known (RFC 3262 §5); without the
+			// INVITE, it may be the answer to an offer not captured.
+			if c.answerInResponse(l, m, body, cut) || body == nil && !cut || !l.invited(m) {
 				return body, false
 			}
-			return l.addOffer(m, body)
+			return l.addOffer(m, body, cut)
 		case "INVITE", "UPDATE":
-			if body != nil {
-				return l.addOffer(m, body)
+			if body != nil || cut {
+				return l.addOffer(m, body, cut)
 			}
 		}
 		return body, false
@@ -74,19 +91,24 @@ func (c *Correlator) offerAnswer(l *Leg, m *Message, body []byte) ([]byte, bool)
 	default:
 		return body, false
 	}
-	reliable := m.Status < 200 && m.rseqOf() != 0 && m.CSeqMethod == "INVITE"
-	if m.Status >= 300 || m.Status < 200 && !reliable {
+	if m.Status >= 300 {
+		if o := l.offerAnswered(m); o != nil {
+			o.refused = true
+		}
 		return body, false
 	}
-	for i := range l.offers {
-		o := &l.offers[i]
-		if !o.m.IsRequest() || !answers(o.m, m) {
-			continue
-		}
+	if m.Status < 200 && (m.rseqOf() == 0 || m.CSeqMethod != "INVITE") {
+		return body, false // only a reliable provisional response answers
+	}
+	if o := l.offerAnswered(m); o != nil {
 		if o.answeredBy(m.ToTag) {
 			return body, false // a 2xx after the reliable provisional response that answered
 		}
 		switch {
+		case o.cut || cut:
+			if body != nil || cut || m.Status >= 200 {
+				o.answer(m.ToTag) // not judged
+			}
 		case body != nil:
 			o.answer(m.ToTag)
 			c.compareSDP(l, o, m, body)
@@ -101,21 +123,43 @@ func (c *Correlator) offerAnswer(l *Leg, m *Message, body []byte) ([]byte, bool)
 	}
 	for i := range l.offers {
 		if o := &l.offers[i]; !o.m.IsRequest() && o.m.CSeq == m.CSeq && o.m.ToTag == m.ToTag && o.m.FromTag == m.FromTag &&
-			o.m.Src.Addr() == m.Src.Addr() && o.m.Dst.Addr() == m.Dst.Addr() {
+			o.m.Src == m.Src && o.m.Dst == m.Dst {
 			return body, false // the 2xx repeats the offer its reliable provisional response made
 		}
 	}
-	return l.addOffer(m, body)
+	return l.addOffer(m, body, cut)
+}
+
+// offerAnswered returns the offer response r answers: its request's, on
+// r's hop (answers), the one sent to r's address and port before one sent
+// to its address only (a proxy and the server behind it on one host); nil
+// when no offer was kept for it.
+func (l *Leg) offerAnswered(r *Message) *sdpOffer {
+	var near *sdpOffer
+	for i := range l.offers {
+		o := &l.offers[i]
+		if !o.m.IsRequest() || !answers(o.m, r) {
+			continue
+		}
+		if o.m.Dst == r.Src {
+			return o
+		}
+		if near == nil {
+			near = o
+		}
+	}
+	return near
 }
 
 // mayAnswer reports whether m, without SDP, may be where an answer had to
-// be (offerAnswer): a 2xx, a reliable provisional response, an ACK or a
-// PRACK. (Most messages of a call are none of these: 100, 180, BYE.)
+// be (offerAnswer), or refuses an offer: a final or reliable provisional
+// response to an offering request, an ACK or a PRACK. (Most messages of a
+// call are none of these: 100, 180, BYE.)
 func mayAnswer(m *Message) bool {
 	if m.IsRequest() {
 		return m.Method == "ACK" || m.Method == "PRACK"
 	}
-	return (m.Status >= 200 && m.Status < 300 || m.Status > 100 && m.Status < 200 && m.rseqOf() != 0) &&
+	return (m.Status >= 200 || m.Status > 100 && m.rseqOf() != 0) &&
 		(m.CSeqMethod == "INVITE" || m.CSeqMethod == "UPDATE" || m.CSeqMethod == "PRACK")
 }
 
@@ -123,6 +167,18 @@ func mayAnswer(m *Message) bool {
 // request (method, CSeq, From-tag) and sent back by the address q went to.
 func answers(q, r *Message) bool {
 	return q.Method == r.CSeqMethod && q.CSeq == r.CSeq && q.FromTag == r.FromTag && q.Dst.Addr() == r.Src.Addr()
+}
+
+// invited reports whether PRACK q's INVITE (its RAck's CSeq) was captured,
+// sent where q goes.
+func (l *Leg) invited(q *Message) bool {
+	_, cseq := q.rack()
+	for _, m := range l.Messages {
+		if m.IsRequest() && m.Method == "INVITE" && !m.Retransmission && m.CSeq == cseq && m.FromTag == q.FromTag && m.Dst.Addr() == q.Dst.Addr() {
+			return true
+		}
+	}
+	return false
 }
 
 // requested reports whether r's request was captured on r's hop. For an
@@ -139,12 +195,13 @@ func (l *Leg) requested(r *Message) bool {
 
 // answerInResponse takes request q, an ACK or a PRACK, as the answer to
 // the offer its 2xx or reliable provisional response made, if one did; it
-// reports whether one did.
-func (c *Correlator) answerInResponse(l *Leg, q *Message, body []byte) bool {
+// reports whether one did. cut is offerAnswer's.
+func (c *Correlator) answerInResponse(l *Leg, q *Message, body []byte, cut bool) bool {
 	rseq, cseq := q.rack()
+	var o *sdpOffer // the one sent to q's address and port, else to its address
 	for i := range l.offers {
-		o := &l.offers[i]
-		r := o.m
+		x := &l.offers[i]
+		r := x.m
 		if r.IsRequest() || r.ToTag != q.ToTag || r.FromTag != q.FromTag || r.Dst.Addr() != q.Src.Addr() {
 			continue
 		}
@@ -152,13 +209,24 @@ func (c *Correlator) answerInResponse(l *Leg, q *Message, body []byte) bool {
 			q.Method == "PRACK" && (r.CSeq != cseq || r.rseqOf() != rseq || r.Status >= 200) {
 			continue
 		}
+		if o == nil || r.Dst == q.Src {
+			o = x
+		}
+		if r.Dst == q.Src {
+			break
+		}
+	}
+	if o != nil {
+		r := o.m
 		if o.answeredBy(q.ToTag) {
 			return true
 		}
 		o.answer(q.ToTag)
-		if body == nil {
+		switch {
+		case o.cut || cut:
+		case body == nil:
 			l.oaFound = append(l.oaFound, noAnswer(l, r, q))
-		} else {
+		default:
 			c.compareSDP(l, o, q, body)
 		}
 		return true
@@ -167,53 +235,93 @@ func (c *Correlator) answerInResponse(l *Leg, q *Message, body []byte) bool {
 }
 
 // addOffer keeps m's SDP as an offer and returns the leg's copy of it
-// (false: not kept, past maxOffers).
-func (l *Leg) addOffer(m *Message, body []byte) ([]byte, bool) {
+// (false: not kept, past maxOffers, or cut short and not copied). The
+// offers made in a dialog and settled are forgotten first.
+func (l *Leg) addOffer(m *Message, body []byte, cut bool) ([]byte, bool) {
+	if len(l.offers) > 0 {
+		n := len(l.offers)
+		l.offers = slices.DeleteFunc(l.offers, func(o sdpOffer) bool { return o.settled() })
+		clear(l.offers[len(l.offers):n])
+	}
 	if len(l.offers) >= maxOffers {
 		return body, false
 	}
 	if l.offers == nil {
 		l.offers = l.offerBuf[:0]
 	}
-	cp := l.copyBytes(body)
+	if cut {
+		l.offers = append(l.offers, sdpOffer{m: m, cut: true})
+		return body, false
+	}
+	var cp []byte
+	if m.ext != nil && m.ext.sdpRaw != nil {
+		cp = m.ext.sdpRaw // kept already (a re-INVITE's, an UPDATE's)
+	} else {
+		cp = l.copyBytes(body)
+	}
 	l.offers = append(l.offers, sdpOffer{m: m, body: cp})
 	return cp, true
 }
 
-// maxOffers bounds the offers a leg keeps: a long call refreshed by
-// re-INVITEs every few minutes makes dozens; a leg that makes thousands
-// is not checked past them.
+// maxOffers bounds the offers a leg keeps at once: those made in a
+// dialog go once settled (addOffer), so only offers left open, or an
+// INVITE forked to hundreds, fill it; past it, a leg's new offers are not
+// checked.
 const maxOffers = 256
 
 // noAnswer is the missing-sdp-answer finding: a, which had to carry the
 // answer to offer o, carries no SDP.
 func noAnswer(l *Leg, o, a *Message) Finding {
-	f := Finding{Rule: "missing-sdp-answer", Severity: Error, Packets: []int{a.N, o.N}}
+	f := Finding{Rule: "missing-sdp-answer", Severity: Error, Packets: []int{a.N, o.N}, RFC: "RFC 3261 §13.2.1"}
+	outcome := "no media was agreed"
+	if inDialog(l, o) {
+		// A re-INVITE or UPDATE: the session goes on, the change unmade.
+		outcome = "the media change it offered was never agreed"
+		f.RFC = "RFC 3261 §14.1"
+	}
 	switch {
 	case a.IsRequest() && a.Method == "ACK":
-		f.Detail = fmt.Sprintf("the INVITE had no SDP, so the %s made the offer; the ACK must carry the answer and carries none: no media was agreed", o.Label())
-		f.RFC = "RFC 3261 §13.2.1"
+		f.Detail = fmt.Sprintf("the INVITE had no SDP, so the %s made the offer; the ACK must carry the answer and carries none: %s", o.Label(), outcome)
 	case a.IsRequest():
-		f.Detail = fmt.Sprintf("the %s, sent reliably, made an SDP offer; the PRACK must carry the answer and carries none: no media was agreed", o.Label())
+		f.Detail = fmt.Sprintf("the %s, sent reliably, made an SDP offer; the PRACK must carry the answer and carries none: %s", o.Label(), outcome)
 		f.RFC = "RFC 3262 §5"
 	default:
 		f.Detail = fmt.Sprintf("the %s made an SDP offer, but the %s to it carries no SDP", o.Method, a.Label())
-		f.RFC = "RFC 3261 §13.2.1"
 		switch o.Method {
 		case "INVITE":
 			f.Detail += " and no reliable provisional response answered it"
 			if early := earlySDP(l, o, a); early != nil {
-				f.Detail += fmt.Sprintf(" (the %s carried SDP but was not sent reliably, with 100rel: it is no answer)", early.Label())
+				// Most callers take such SDP for the answer: the call may
+				// well have had its audio.
+				f.Severity = Warning
+				f.Detail += fmt.Sprintf("; the %s carried SDP but was not sent reliably (no 100rel, RSeq), so it is no answer: the caller may have used it, but the answer belongs in the %s",
+					early.Label(), a.Label())
 				f.Packets = append(f.Packets, early.N)
+				return f
 			}
 		case "UPDATE":
 			f.RFC = "RFC 3311 §5.2"
 		case "PRACK":
 			f.RFC = "RFC 3262 §5"
 		}
-		f.Detail += ": no media was agreed"
+		f.Detail += ": " + outcome
 	}
 	return f
+}
+
+// inDialog reports whether offer o was made in a dialog: its request had
+// a To-tag (a re-INVITE, an UPDATE after the answer), or, for an offer in
+// a response, the INVITE it answers had one.
+func inDialog(l *Leg, o *Message) bool {
+	if o.IsRequest() {
+		return o.ToTag != ""
+	}
+	for _, q := range l.Messages {
+		if q.IsRequest() && answers(q, o) {
+			return q.ToTag != ""
+		}
+	}
+	return false
 }
 
 // earlySDP returns the first provisional response with SDP of a's
@@ -306,10 +414,10 @@ func sameMediaLines(a, b []byte) bool {
 	// The media type and its space, the same in both (by hand: a word of
 	// five letters is shorter than a call to search it).
 	k := 0
-	for ; k < len(a) && k < len(b) && a[k] == b[k] && a[k] != ' '; k++ {
+	for ; k < len(a) && k < len(b) && a[k] == b[k] && a[k] != ' ' && a[k] != '\t'; k++ {
 	}
 	if k == len(a) || k == len(b) || a[k] != ' ' || b[k] != ' ' {
-		return false
+		return false // a tab: ParseSDP splits there too, and the port may be anywhere
 	}
 	a, b = a[k+1:], b[k+1:]
 	pa, pb := portLen(a), portLen(b)
@@ -434,10 +542,13 @@ func (f format) sameName(g format) bool {
 	return bytes.EqualFold(f.rtpmap, g.rtpmap)
 }
 
-// side reports whether a format is one that goes beside a codec:
-// telephone events (RFC 4733) or comfort noise (RFC 3389).
+// side reports whether a format is one that goes beside a codec and
+// carries no media of its own: telephone events (RFC 4733), comfort noise
+// (RFC 3389), retransmission (RFC 4588), redundancy (RFC 2198) and forward
+// error correction (RFC 5109, RFC 8627).
 func (f format) side() bool {
-	return f.is("telephone-event") || f.is("CN") || f.pt == 13 || f.pt == 19
+	return f.pt == 13 || f.pt == 19 || f.is("telephone-event") || f.is("CN") || f.is("rtx") || f.is("red") ||
+		f.is("ulpfec") || f.is("flexfec")
 }
 
 // offered reports whether offer line om lists format f of the answer.

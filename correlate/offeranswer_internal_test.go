@@ -25,6 +25,7 @@ func TestSameMediaLines(t *testing.T) {
 		{"another attribute", head + "m=audio 4000 RTP/AVP 0\r\na=sendrecv\r\n", head + "m=audio 5000 RTP/AVP 0\r\n", false},
 		{"another line end", head + "m=audio 4000 RTP/AVP 0\n", head + "m=audio 5000 RTP/AVP 0\r\n", false},
 		{"leading space, as ParseSDP reads it", head + " m=audio 4000 RTP/AVP 0\r\n", head + " m=audio 5000 RTP/AVP 0\r\n", false},
+		{"a tab in the type, a format taken for the port", "v=0\nm=audio\t4000\tRTP/AVP 8 13\n", "v=0\nm=audio\t4000\tRTP/AVP 18 13\n", false},
 		{"leading tab", head + "\tm=audio 4000 RTP/AVP 0\r\n", head + "\tm=audio 5000 RTP/AVP 0\r\n", false},
 		{"m= first", "m=audio 4000 RTP/AVP 0\r\n", "m=audio 4000 RTP/AVP 0\r\n", false},
 		{"fewer formats", head + "m=audio 4000 RTP/AVP 0 8\r\n", head + "m=audio 5000 RTP/AVP 8\r\n", false},
@@ -54,6 +55,7 @@ func FuzzSameMediaLines(f *testing.F) {
 	f.Add([]byte(head+"m=image 4000 udptl t38\n"), []byte(head+"m=image 5000 udptl t38\n"))
 	f.Add([]byte(head+"m=audio 4000/2 RTP/AVP 13\r\n"), []byte(head+" m=audio 5000/2 RTP/AVP 13\r\n"))
 	f.Add([]byte(head+"m=audio 4000/2\tX\t8 13\r\n"), []byte(head+"m=audio 5000/2\tX\t18 13\r\n"))
+	f.Add([]byte("v=0\nm=audio\t4000\tRTP/AVP 8 13\n"), []byte("v=0\nm=audio\t4000\tRTP/AVP 18 13\n"))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		if !sameMediaLines(a, b) {
 			return

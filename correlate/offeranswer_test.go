@@ -39,7 +39,8 @@ func TestOfferAnswer(t *testing.T) {
 			"the INVITE made an SDP offer, but the 200 Reason to it carries no SDP and no reliable provisional response answered it: no media was agreed",
 			"RFC 3261 §13.2.1", correlate.Error},
 		{"SDP in an unreliable 183 only", invite + "0.1 b>a 183 1/INVITE tt=callee sdp=1\n" + okBare + ack + bye, "missing-sdp-answer 3,1,2",
-			"(the 183 Reason carried SDP but was not sent reliably, with 100rel: it is no answer)", "RFC 3261 §13.2.1", correlate.Error},
+			"; the 183 Reason carried SDP but was not sent reliably (no 100rel, RSeq), so it is no answer: the caller may have used it, but the answer belongs in the 200 Reason",
+			"RFC 3261 §13.2.1", correlate.Warning},
 		{"answered in a reliable 183", invite + "0.1 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1 sdp=1\n" +
 			"0.2 a>b PRACK 2/PRACK tt=callee br=z9hG4bKpr hdr=RAck:_1_1_INVITE\n0.21 b>a 200 2/PRACK tt=callee br=z9hG4bKpr\n" +
 			okBare + ack + "5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "", "", "", 0},
@@ -58,17 +59,23 @@ func TestOfferAnswer(t *testing.T) {
 			ok + ack + "5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "", "", "", 0},
 		{"an UPDATE's 200 without SDP", invite + ringing + ok + ack + "1.0 a>b UPDATE 2/UPDATE tt=callee br=z9hG4bKu sdp=2\n1.1 b>a 200 2/UPDATE tt=callee br=z9hG4bKu\n" +
 			"5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "missing-sdp-answer 6,5",
-			"the UPDATE made an SDP offer, but the 200 Reason to it carries no SDP: no media was agreed", "RFC 3311 §5.2", correlate.Error},
+			"the UPDATE made an SDP offer, but the 200 Reason to it carries no SDP: the media change it offered was never agreed", "RFC 3311 §5.2", correlate.Error},
 		{"a re-INVITE without SDP, the ACK answers", invite + ringing + ok + ack + "1.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKre\n" +
 			"1.1 b>a 200 2/INVITE tt=callee br=z9hG4bKre sdp=2\n1.2 a>b ACK 2/ACK tt=callee br=z9hG4bKreack sdp=2\n" +
 			"5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "", "", "", 0},
 		{"a re-INVITE without SDP, the ACK does not", invite + ringing + ok + ack + "1.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKre\n" +
 			"1.1 b>a 200 2/INVITE tt=callee br=z9hG4bKre sdp=2\n1.2 a>b ACK 2/ACK tt=callee br=z9hG4bKreack\n" +
-			"5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "missing-sdp-answer 7,6", "", "", correlate.Error},
+			"5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "missing-sdp-answer 7,6",
+			"the INVITE had no SDP, so the 200 Reason made the offer; the ACK must carry the answer and carries none: the media change it offered was never agreed",
+			"RFC 3261 §14.1", correlate.Error},
 		{"a fork, each 200 an answer", invite + "0.5 b>a 200 1/INVITE tt=one sdp=1\n0.51 c>a 200 1/INVITE tt=two sdp=1\n" +
 			"0.6 a>b ACK 1/ACK tt=one br=z9hG4bKack1\n0.61 a>c ACK 1/ACK tt=two br=z9hG4bKack2\n", "", "", "", 0},
 		{"a fork, one 200 without SDP", invite + "0.5 b>a 200 1/INVITE tt=one sdp=1\n0.51 b>a 200 1/INVITE tt=two\n" +
-			"0.6 a>b ACK 1/ACK tt=one br=z9hG4bKack1\n0.61 a>b ACK 1/ACK tt=two br=z9hG4bKack2\n", "missing-sdp-answer 3,1", "", "", correlate.Error},
+			"0.6 a>b ACK 1/ACK tt=one br=z9hG4bKack1\n0.61 a>b ACK 1/ACK tt=two br=z9hG4bKack2\n", "missing-sdp-answer 3,1",
+			"the INVITE made an SDP offer, but the 200 Reason to it carries no SDP and no reliable provisional response answered it: no media was agreed", "", correlate.Error},
+		{"a fork answered after an UPDATE on the other", invite + "0.5 b>a 200 1/INVITE tt=one sdp=1\n0.6 a>b ACK 1/ACK tt=one br=z9hG4bKack1\n" +
+			"0.7 a>b UPDATE 2/UPDATE tt=one br=z9hG4bKu sdp=2\n0.71 b>a 200 2/UPDATE tt=one br=z9hG4bKu sdp=2\n" +
+			"0.8 b>a 200 1/INVITE tt=two\n0.81 a>b ACK 1/ACK tt=two br=z9hG4bKack2\n", "missing-sdp-answer 6,1", "the INVITE made an SDP offer", "", correlate.Error},
 		{"refused: no answer needed", invite + ringing + "0.5 b>a 488 1/INVITE tt=callee\n0.51 a>b ACK 1/INVITE tt=callee\n", "", "", "", 0},
 		{"the INVITE not captured", ok + ack + bye, "", "", "", 0},
 		{"the 200 before its INVITE", "0.0 b>a 200 1/INVITE tt=callee sdp=1\n0.001 a>b INVITE 1/INVITE\n" + ack + bye, "", "", "", 0},
@@ -78,16 +85,46 @@ func TestOfferAnswer(t *testing.T) {
 		{"through a proxy", "0.0 a>p INVITE 1/INVITE sdp=1\n0.01 p>b INVITE 1/INVITE br=z9hG4bK2 sdp=1\n" +
 			"0.5 b>p 200 1/INVITE tt=callee br=z9hG4bK2 sdp=1\n0.51 p>a 200 1/INVITE tt=callee sdp=1\n", "", "", "", 0},
 		{"through a proxy, the callee's 200 without SDP", "0.0 a>p INVITE 1/INVITE sdp=1\n0.01 p>b INVITE 1/INVITE br=z9hG4bK2 sdp=1\n" +
-			"0.5 b>p 200 1/INVITE tt=callee br=z9hG4bK2\n0.51 p>a 200 1/INVITE tt=callee sdp=1\n", "missing-sdp-answer 3,2", "", "", correlate.Error},
+			"0.5 b>p 200 1/INVITE tt=callee br=z9hG4bK2\n0.51 p>a 200 1/INVITE tt=callee sdp=1\n", "missing-sdp-answer 3,2", "the INVITE made an SDP offer", "", correlate.Error},
+		// A proxy and the server behind it on one host (p, s: one address,
+		// two ports); the proxy transcodes (G.722 to the caller, PCMU to
+		// the server): each answer is compared with its own hop's offer.
+		{"a proxy and its server on one host", "0.0 a>p INVITE 1/INVITE sdp=1 media=m=audio_4000_RTP/AVP_9\n" +
+			"0.01 p>s INVITE 1/INVITE br=z9hG4bK2 sdp=1 media=m=audio_6000_RTP/AVP_0\n" +
+			"0.5 s>p 200 1/INVITE tt=callee br=z9hG4bK2 sdp=1 media=m=audio_5000_RTP/AVP_0\n" +
+			"0.51 p>a 200 1/INVITE tt=callee sdp=1 media=m=audio_6002_RTP/AVP_9\n" +
+			"0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 p>s ACK 1/ACK tt=callee br=z9hG4bKack2\n", "", "", "", 0},
+		{"a caller, a proxy and a server on one host, a late offer", "0.0 t>p INVITE 1/INVITE\n0.01 p>s INVITE 1/INVITE br=z9hG4bK2\n" +
+			"0.5 s>p 200 1/INVITE tt=callee br=z9hG4bK2 sdp=1 media=m=audio_5000_RTP/AVP_0\n" +
+			"0.51 p>t 200 1/INVITE tt=callee sdp=1 media=m=audio_6002_RTP/AVP_9\n" +
+			"0.6 t>p ACK 1/ACK tt=callee br=z9hG4bKack sdp=1 media=m=audio_4000_RTP/AVP_9\n" +
+			"0.61 p>s ACK 1/ACK tt=callee br=z9hG4bKack2\n", "missing-sdp-answer 6,3", "the ACK must carry the answer", "", correlate.Error},
+		{"a proxy and its server on one host, a late offer", "0.0 a>p INVITE 1/INVITE\n0.01 p>s INVITE 1/INVITE br=z9hG4bK2\n" +
+			"0.5 s>p 200 1/INVITE tt=callee br=z9hG4bK2 sdp=1 media=m=audio_5000_RTP/AVP_0\n" +
+			"0.51 p>a 200 1/INVITE tt=callee sdp=1 media=m=audio_6002_RTP/AVP_9\n" +
+			"0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack sdp=1 media=m=audio_4000_RTP/AVP_9\n" +
+			"0.61 p>s ACK 1/ACK tt=callee br=z9hG4bKack2 sdp=1 media=m=audio_6000_RTP/AVP_0\n", "", "", "", 0},
 		{"through a proxy, the late offer answered on each hop", "0.0 a>p INVITE 1/INVITE\n0.01 p>b INVITE 1/INVITE br=z9hG4bK2\n" +
 			"0.5 b>p 200 1/INVITE tt=callee br=z9hG4bK2 sdp=1\n0.51 p>a 200 1/INVITE tt=callee sdp=1\n" +
 			"0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack sdp=1\n0.61 p>b ACK 1/ACK tt=callee br=z9hG4bKack2 sdp=1\n", "", "", "", 0},
 		{"through a proxy, the late offer unanswered on the caller's hop", "0.0 a>p INVITE 1/INVITE\n0.01 p>b INVITE 1/INVITE br=z9hG4bK2\n" +
 			"0.5 b>p 200 1/INVITE tt=callee br=z9hG4bK2 sdp=1\n0.51 p>a 200 1/INVITE tt=callee sdp=1\n" +
-			"0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 p>b ACK 1/ACK tt=callee br=z9hG4bKack2 sdp=1\n", "missing-sdp-answer 5,4", "", "", correlate.Error},
+			"0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 p>b ACK 1/ACK tt=callee br=z9hG4bKack2 sdp=1\n", "missing-sdp-answer 5,4",
+			"the ACK must carry the answer and carries none: no media was agreed", "", correlate.Error},
 		{"through a proxy, the late offer unanswered on the callee's hop", "0.0 a>p INVITE 1/INVITE\n0.01 p>b INVITE 1/INVITE br=z9hG4bK2\n" +
 			"0.5 b>p 200 1/INVITE tt=callee br=z9hG4bK2 sdp=1\n0.51 p>a 200 1/INVITE tt=callee sdp=1\n" +
 			"0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack sdp=1\n0.61 p>b ACK 1/ACK tt=callee br=z9hG4bKack2\n", "missing-sdp-answer 6,3", "", "", correlate.Error},
+
+		// The capture's snap length cut a body short: not judged.
+		{"the 200's SDP cut short", "0.0 a>b INVITE 1/INVITE sdp=1 media=m=audio_4000_RTP/AVP_0|m=video_4002_RTP/AVP_31\n" + ringing +
+			"0.5 b>a 200 1/INVITE tt=callee sdp=1 media=m=audio_5000_RTP/AVP_0|m=video_5002_RTP/AVP_31 cut=37\n" + ack + bye, "", "", "", 0},
+		{"the 200's SDP cut away", invite + ringing + "0.5 b>a 200 1/INVITE tt=callee sdp=1 cut=1000\n" + ack + bye, "", "", "", 0},
+		{"the INVITE's SDP cut away, the ACK without", "0.0 a>b INVITE 1/INVITE sdp=1 cut=1000\n" + ringing + ok + ack + bye, "", "", "", 0},
+		{"the late offer's ACK cut short", inviteBar + ringing + "0.5 b>a 200 1/INVITE tt=callee sdp=1 media=m=audio_5000_RTP/AVP_0_8\n" +
+			"0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack sdp=1 media=m=audio_4000_RTP/AVP_18 cut=5\n" + bye, "", "", "", 0},
+
+		{"the INVITE's SDP cut short", "0.0 a>b INVITE 1/INVITE sdp=1 media=m=audio_4000_RTP/AVP_0|m=video_4002_RTP/AVP_31 cut=37\n" + ringing +
+			"0.5 b>a 200 1/INVITE tt=callee sdp=1 media=m=audio_5000_RTP/AVP_0|m=video_5002_RTP/AVP_31\n" + ack + bye, "", "", "", 0},
 
 		// The answer not fitting.
 		{"fewer formats", "0.0 a>b INVITE 1/INVITE sdp=1 media=m=audio_4000_RTP/AVP_0_8_101|a=rtpmap:101_telephone-event/8000\n" + ringing +
@@ -131,7 +168,22 @@ func TestOfferAnswer(t *testing.T) {
 			"RFC 3264 §6.1", correlate.Error},
 		{"a re-INVITE's answer another m= line", invite + ringing + ok + ack + "1.0 b>a INVITE 1/INVITE ft=callee tt=caller br=z9hG4bKre sdp=2\n" +
 			"1.1 a>b 200 1/INVITE ft=callee tt=caller br=z9hG4bKre sdp=2 media=m=audio_4000_RTP/AVP_0|m=video_4002_RTP/AVP_96\n" +
-			"1.2 b>a ACK 1/ACK ft=callee tt=caller br=z9hG4bKreack\n" + bye, "sdp-answer-mismatch 6,5", "", "RFC 3264 §6", correlate.Error},
+			"1.2 b>a ACK 1/ACK ft=callee tt=caller br=z9hG4bKreack\n" + bye, "sdp-answer-mismatch 6,5",
+			"the answer (200 Reason) has 2 m= lines where the offer (INVITE) has 1", "RFC 3264 §6", correlate.Error},
+		{"video with a shared rtx, no codec in common", "0.0 a>b INVITE 1/INVITE sdp=1 media=m=video_4000_RTP/AVPF_96_97|a=rtpmap:96_VP8/90000|a=rtpmap:97_rtx/90000\n" + ringing +
+			"0.5 b>a 200 1/INVITE tt=callee sdp=1 media=m=video_5000_RTP/AVPF_98_97|a=rtpmap:98_H264/90000|a=rtpmap:97_rtx/90000\n" + ack + bye,
+			"sdp-answer-mismatch 3,1", "with H264/90000 (98), rtx/90000 (97) where the offer (INVITE) listed VP8/90000 (96), rtx/90000 (97)", "RFC 3264 §6.1", correlate.Error},
+		// PRACK (RFC 3262 §5).
+		{"a PRACK's answer, its INVITE not captured", "0.1 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1 sdp=1\n" +
+			"0.2 a>b PRACK 2/PRACK tt=callee br=z9hG4bKpr hdr=RAck:_1_1_INVITE sdp=1\n0.21 b>a 200 2/PRACK tt=callee br=z9hG4bKpr\n" +
+			okBare + ack + "5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "", "", "", 0},
+		{"a PRACK's offer, its 200 without SDP", invite + "0.1 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1 sdp=1\n" +
+			"0.2 a>b PRACK 2/PRACK tt=callee br=z9hG4bKpr hdr=RAck:_1_1_INVITE sdp=2\n0.21 b>a 200 2/PRACK tt=callee br=z9hG4bKpr\n" +
+			okBare + ack + "5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "missing-sdp-answer 4,3",
+			"the PRACK made an SDP offer, but the 200 Reason to it carries no SDP: the media change it offered was never agreed", "RFC 3262 §5", correlate.Error},
+		{"a PRACK's offer answered", invite + "0.1 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1 sdp=1\n" +
+			"0.2 a>b PRACK 2/PRACK tt=callee br=z9hG4bKpr hdr=RAck:_1_1_INVITE sdp=2\n0.21 b>a 200 2/PRACK tt=callee br=z9hG4bKpr sdp=2\n" +
+			okBare + ack + "5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "", "", "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,5 +210,38 @@ func TestOfferAnswer(t *testing.T) {
 				t.Errorf("%v %s (%s); want %v, %q in it, %s", first.Severity, first.Detail, first.RFC, tt.sev, tt.detail, tt.rfc)
 			}
 		})
+	}
+}
+
+// TestOfferAnswerManyOffers: a long call's settled offers (answered, or
+// refused) are forgotten as new ones come, so the checks go on past any
+// number of them: here 300 answered UPDATEs and 300 refused, then one
+// whose 200 carries no SDP.
+func TestOfferAnswerManyOffers(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("0.0 a>b INVITE 1/INVITE sdp=1\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n")
+	at, n := 1.0, 3
+	for i := range 600 {
+		cseq := i + 2
+		status, body := "200", " sdp=1"
+		if i >= 300 {
+			status, body = "488", ""
+		}
+		fmt.Fprintf(&b, "%.2f a>b UPDATE %d/UPDATE tt=callee br=z9hG4bKu%d sdp=%d\n%.2f b>a %s %d/UPDATE tt=callee br=z9hG4bKu%d%s\n",
+			at, cseq, i, i+2, at+0.01, status, cseq, i, body)
+		at += 1
+		n += 2
+	}
+	fmt.Fprintf(&b, "%.2f a>b UPDATE 700/UPDATE tt=callee br=z9hG4bKlast sdp=900\n%.2f b>a 200 700/UPDATE tt=callee br=z9hG4bKlast\n", at, at+0.01)
+	var got []string
+	for _, c := range runScript(t, b.String()) {
+		for _, f := range c.Findings {
+			if f.Rule == "missing-sdp-answer" || f.Rule == "sdp-answer-mismatch" {
+				got = append(got, fmt.Sprintf("%s %v", f.Rule, f.Packets))
+			}
+		}
+	}
+	if want := fmt.Sprintf("missing-sdp-answer [%d %d]", n+2, n+1); strings.Join(got, "; ") != want {
+		t.Errorf("findings %q, want %q", got, want)
 	}
 }

@@ -19,6 +19,8 @@ var scriptHosts = map[string]netip.AddrPort{
 	"p": netip.MustParseAddrPort("10.0.0.3:5060"),
 	"c": netip.MustParseAddrPort("10.0.0.4:5060"),
 	"q": netip.MustParseAddrPort("10.0.0.5:5060"),
+	"s": netip.MustParseAddrPort("10.0.0.3:5080"),     // p's address, another port: a server behind p on its host
+	"t": netip.MustParseAddrPort("10.0.0.3:5090"),     // and a third: a caller there
 	"w": netip.MustParseAddrPort("198.51.100.2:5060"), // a public address
 }
 
@@ -34,7 +36,8 @@ var scriptHosts = map[string]netip.AddrPort{
 // whose o= line has that session version; direction sendrecv unless given;
 // ice: a trickle-ICE WebRTC offer, c=0.0.0.0 and port 9; zero: c=0.0.0.0,
 // RFC 2543 hold), media=LINES (after sdp=: the body's m= section, "_" for a
-// space and "|" for a line end), ipid=N (the
+// space and "|" for a line end), cut=N (after sdp=: the body's last N bytes
+// missing, as a snap length cuts them), ipid=N (the
 // IPv4 Identification of its packet, default 0). Lines "tick SECS" advance
 // time with unrelated traffic.
 func runScript(t *testing.T, script string) []*correlate.Call {
@@ -88,6 +91,7 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 		ipid := 0
 		var extra []string
 		body := ""
+		cut := 0
 		for _, opt := range f[4:] {
 			k, v, _ := strings.Cut(opt, "=")
 			switch k {
@@ -107,6 +111,8 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 				ipid, _ = strconv.Atoi(v)
 			case "hdr":
 				extra = append(extra, strings.ReplaceAll(v, "_", " "))
+			case "cut": // after sdp=: the last N bytes of the body not captured (Content-Length says them)
+				cut, _ = strconv.Atoi(v)
 			case "media": // after sdp=: the body's m= section instead of "m=audio 4000 RTP/AVP 0" ("_" a space, "|" a line end)
 				body = strings.Replace(body, "m=audio 4000 RTP/AVP 0\r\n", strings.NewReplacer("_", " ", "|", "\r\n").Replace(v)+"\r\n", 1)
 			case "sdp":
@@ -153,7 +159,14 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 		for _, h := range extra {
 			sb.WriteString(h + "\r\n")
 		}
-		endMessage(&sb, body)
+		if cut > 0 { // the capture's snap length took the body's end
+			cut = min(cut, len(body))
+			body = body[:len(body)-cut]
+			sb.WriteString("Content-Type: application/sdp\r\n")
+			fmt.Fprintf(&sb, "Content-Length: %d\r\n\r\n%s", len(body)+cut, body)
+		} else {
+			endMessage(&sb, body)
+		}
 		m.IPID = uint16(ipid) // capture metadata: the parse keeps it
 		addMessage(t, c, &m, line, sb.String(), n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst)
 	}
