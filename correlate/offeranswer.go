@@ -20,8 +20,9 @@ import (
 // and its answer to the ACK (2xx) or the PRACK (reliable provisional). An
 // answer is paired with the offer on its own hop: the offer went to the
 // address the answer comes from, so a proxy that rewrites the SDP (a media
-// relay) is compared hop by hop. The offers wait in their leg until it
-// finishes; what is wrong is kept as findings (checkOfferAnswer).
+// relay) is compared hop by hop. The offers wait in their leg (one made in
+// a dialog goes once settled and a newer one comes, addOffer); what is
+// wrong is kept as findings (checkOfferAnswer).
 
 // sdpOffer is an SDP offer a leg holds for its answers.
 type sdpOffer struct {
