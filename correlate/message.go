@@ -746,12 +746,8 @@ func convertSDP(b []byte, scratch *decode.SDP) *SDP {
 		}
 		for _, pt := range dm.Formats {
 			m.Codecs = append(m.Codecs, dm.Codec(pt))
-			clock := 0
-			for _, rm := range dm.RTPMaps {
-				if rm.PT == pt {
-					clock = rm.Clock
-				}
-			}
+			rm, _ := dm.RTPMap(pt)
+			clock := rm.Clock
 			if clock == 0 && pt >= 0 && pt < 96 {
 				_, clock = media.StaticPayload(uint8(pt)) // RFC 3551's, as media measures them
 			}

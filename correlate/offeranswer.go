@@ -3,6 +3,7 @@ package correlate
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -35,30 +36,29 @@ type sdpOffer struct {
 	// answers it.
 	refused bool
 	// The To-tags of the dialogs that answered it (for an offer in a
-	// response, its ACK's or PRACK's): n of them, the first, then more.
-	n     int
-	first string
-	more  []string
+	// response, its ACK's or PRACK's), once answered: the first, then more.
+	answered bool
+	first    string
+	more     []string
 }
 
 func (o *sdpOffer) answeredBy(tag string) bool {
-	return o.n > 0 && o.first == tag || slices.Contains(o.more, tag)
+	return o.answered && o.first == tag || slices.Contains(o.more, tag)
 }
 
 // settled reports whether the offer was answered or refused and, made in
 // a dialog, can be forgotten once a newer offer comes (RFC 3264 §4: one
 // offer at a time). An initial INVITE's is kept: another fork may answer.
 func (o *sdpOffer) settled() bool {
-	return (o.n > 0 || o.refused) && !(o.m.IsRequest() && o.m.Method == "INVITE" && o.m.ToTag == "")
+	return (o.answered || o.refused) && !(o.m.IsRequest() && o.m.Method == "INVITE" && o.m.ToTag == "")
 }
 
 func (o *sdpOffer) answer(tag string) {
-	if o.n == 0 {
-		o.first = tag
+	if !o.answered {
+		o.first, o.answered = tag, true
 	} else {
 		o.more = append(o.more, tag)
 	}
-	o.n++
 }
 
 // offerAnswer takes message m of leg l (not a retransmission), with SDP
@@ -119,8 +119,8 @@ func (c *Correlator) offerAnswer(l *Leg, m *Message, body []byte, cut bool) ([]b
 		}
 		return body, false
 	}
-	if body == nil || m.CSeqMethod != "INVITE" || !l.requested(m) {
-		return body, false
+	if body == nil || m.CSeqMethod != "INVITE" || l.requestOf(m) == nil {
+		return body, false // the INVITE not captured (one with SDP offered: above)
 	}
 	for i := range l.offers {
 		if o := &l.offers[i]; !o.m.IsRequest() && o.m.CSeq == m.CSeq && o.m.ToTag == m.ToTag && o.m.FromTag == m.FromTag &&
@@ -136,13 +136,21 @@ func (c *Correlator) offerAnswer(l *Leg, m *Message, body []byte, cut bool) ([]b
 // to its address only (a proxy and the server behind it on one host); nil
 // when no offer was kept for it.
 func (l *Leg) offerAnswered(r *Message) *sdpOffer {
+	return l.nearestOffer(r.Src, func(o *Message) bool { return o.IsRequest() && answers(o, r) })
+}
+
+// nearestOffer returns the first offer whose message match takes that was
+// sent to ap, else the first match takes, else nil: of the offers on a
+// hop (matched by address), the one to the very port, where a proxy and
+// the server behind it share an address.
+func (l *Leg) nearestOffer(ap netip.AddrPort, match func(*Message) bool) *sdpOffer {
 	var near *sdpOffer
 	for i := range l.offers {
 		o := &l.offers[i]
-		if !o.m.IsRequest() || !answers(o.m, r) {
+		if !match(o.m) {
 			continue
 		}
-		if o.m.Dst == r.Src {
+		if o.m.Dst == ap {
 			return o
 		}
 		if near == nil {
@@ -182,16 +190,15 @@ func (l *Leg) invited(q *Message) bool {
 	return false
 }
 
-// requested reports whether r's request was captured on r's hop. For an
-// INVITE with SDP offerAnswer found its offer before asking: r, a
-// response with SDP to one captured, makes the offer.
-func (l *Leg) requested(r *Message) bool {
-	for i := len(l.Messages) - 1; i >= 0; i-- {
-		if q := l.Messages[i]; q.IsRequest() && !q.Retransmission && answers(q, r) {
-			return true
+// requestOf returns response r's request as captured on r's hop (its
+// first sighting), or nil.
+func (l *Leg) requestOf(r *Message) *Message {
+	for _, q := range l.Messages {
+		if q.IsRequest() && !q.Retransmission && answers(q, r) {
+			return q
 		}
 	}
-	return false
+	return nil
 }
 
 // answerInResponse takes request q, an ACK or a PRACK, as the answer to
@@ -199,24 +206,15 @@ func (l *Leg) requested(r *Message) bool {
 // reports whether one did. cut is offerAnswer's.
 func (c *Correlator) answerInResponse(l *Leg, q *Message, body []byte, cut bool) bool {
 	rseq, cseq := q.rack()
-	var o *sdpOffer // the one sent to q's address and port, else to its address
-	for i := range l.offers {
-		x := &l.offers[i]
-		r := x.m
+	o := l.nearestOffer(q.Src, func(r *Message) bool {
 		if r.IsRequest() || r.ToTag != q.ToTag || r.FromTag != q.FromTag || r.Dst.Addr() != q.Src.Addr() {
-			continue
+			return false
 		}
-		if q.Method == "ACK" && (r.CSeq != q.CSeq || r.Status < 200) ||
-			q.Method == "PRACK" && (r.CSeq != cseq || r.rseqOf() != rseq || r.Status >= 200) {
-			continue
+		if q.Method == "ACK" {
+			return r.CSeq == q.CSeq && r.Status >= 200
 		}
-		if o == nil || r.Dst == q.Src {
-			o = x
-		}
-		if r.Dst == q.Src {
-			break
-		}
-	}
+		return r.CSeq == cseq && r.rseqOf() == rseq && r.Status < 200 // PRACK
+	})
 	if o != nil {
 		r := o.m
 		if o.answeredBy(q.ToTag) {
@@ -314,15 +312,12 @@ func noAnswer(l *Leg, o, a *Message) Finding {
 // a To-tag (a re-INVITE, an UPDATE after the answer), or, for an offer in
 // a response, the INVITE it answers had one.
 func inDialog(l *Leg, o *Message) bool {
-	if o.IsRequest() {
-		return o.ToTag != ""
-	}
-	for _, q := range l.Messages {
-		if q.IsRequest() && answers(q, o) {
-			return q.ToTag != ""
+	if !o.IsRequest() {
+		if o = l.requestOf(o); o == nil {
+			return false
 		}
 	}
-	return false
+	return o.ToTag != ""
 }
 
 // earlySDP returns the first provisional response with SDP of a's
@@ -509,10 +504,8 @@ type format struct {
 
 // formatOf is payload type pt as line md names it.
 func formatOf(md *decode.Media, pt int) format {
-	for _, rm := range md.RTPMaps {
-		if rm.PT == pt {
-			return format{pt: pt, rtpmap: rm.Name, clock: rm.Clock}
-		}
+	if rm, ok := md.RTPMap(pt); ok {
+		return format{pt: pt, rtpmap: rm.Name, clock: rm.Clock}
 	}
 	f := format{pt: pt}
 	if pt < 96 {
@@ -529,7 +522,7 @@ func (f format) is(name string) bool {
 	if f.rtpmap == nil {
 		return strings.EqualFold(f.static, name)
 	}
-	return len(f.rtpmap) == len(name) && bytes.EqualFold(f.rtpmap, []byte(name))
+	return bytesEqualFold(f.rtpmap, name)
 }
 
 // sameName reports whether two formats have the same name, in any case.

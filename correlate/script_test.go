@@ -159,16 +159,11 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 		for _, h := range extra {
 			sb.WriteString(h + "\r\n")
 		}
-		if cut > 0 { // the capture's snap length took the body's end
-			cut = min(cut, len(body))
-			body = body[:len(body)-cut]
-			sb.WriteString("Content-Type: application/sdp\r\n")
-			fmt.Fprintf(&sb, "Content-Length: %d\r\n\r\n%s", len(body)+cut, body)
-		} else {
-			endMessage(&sb, body)
-		}
-		m.IPID = uint16(ipid) // capture metadata: the parse keeps it
-		addMessage(t, c, &m, line, sb.String(), n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst)
+		endMessage(&sb, body)
+		raw := sb.String()
+		raw = raw[:len(raw)-min(cut, len(body))] // the capture's snap length took the body's end
+		m.IPID = uint16(ipid)                    // capture metadata: the parse keeps it
+		addMessage(t, c, &m, line, raw, n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst)
 	}
 	c.Flush()
 	return calls, c.Stats

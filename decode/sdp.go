@@ -246,15 +246,24 @@ func (m *Media) Hold() bool {
 // one, else the static assignment of RFC 3551 §6 for 0..34, else "".
 // It allocates the returned string; it is meant for display.
 func (m *Media) Codec(pt int) string {
-	for i := range m.RTPMaps {
-		if m.RTPMaps[i].PT == pt {
-			return string(m.RTPMaps[i].Name)
-		}
+	if rm, ok := m.RTPMap(pt); ok {
+		return string(rm.Name)
 	}
 	if pt >= 0 && pt < len(staticPT) {
 		return staticPT[pt]
 	}
 	return ""
+}
+
+// RTPMap returns the a=rtpmap line of payload type pt (the first, should
+// the section repeat it); ok is false when it has none.
+func (m *Media) RTPMap(pt int) (rm RTPMap, ok bool) {
+	for i := range m.RTPMaps {
+		if m.RTPMaps[i].PT == pt {
+			return m.RTPMaps[i], true
+		}
+	}
+	return RTPMap{}, false
 }
 
 // staticPT holds the static payload types of RFC 3551 tables 4 and 5.

@@ -460,11 +460,7 @@ gen_bye_to_contact() {
 # which must carry the answer (RFC 3261 §13.2.1), carries none.
 gen_late_offer() {
     local name=late_offer A=127.0.53.1 B=127.0.53.2
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 20 -sf "$SCN/late_offer_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 20 $B:5060 -sf "$SCN/late_offer_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 20 $A $B late_offer_uac.xml late_offer_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
     publish $name
 }
@@ -473,11 +469,7 @@ gen_late_offer() {
 # stream with G.729, which the offer (PCMU, PCMA) did not list.
 gen_sdp_answer_mismatch() {
     local name=sdp_answer_mismatch A=127.0.54.1 B=127.0.54.2
-    capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas 20 -sf "$SCN/sdp_answer_mismatch_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac 20 $B:5060 -sf "$SCN/basic_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
-    wait_bg "$UAS_PID" $name.uas
-    capture_stop
+    sipp_call $name 20 $A $B basic_uac.xml sdp_answer_mismatch_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
     publish $name
 }
