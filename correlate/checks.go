@@ -77,6 +77,7 @@ var Rules = []struct {
 	{"invite-not-captured", "info", "the call's INVITE is not in the capture: it began before the capture, or its packet was lost"},
 	{"register-failed", "error", "a REGISTER was finally rejected"},
 	{"missing-sdp-answer", "warning/error", "an SDP offer got no answer where one had to come (the 2xx to an INVITE or UPDATE with SDP, the ACK to a 2xx that made the offer, the PRACK to a reliable provisional one): no media was agreed (warning when an unreliable 183 carried SDP the caller may have used)"},
+	{"missing-sdp-offer", "warning/error", "an INVITE without SDP got a 2xx without SDP (and no reliable provisional response offered): the 2xx had to make the offer, so no media was agreed (warning for a re-INVITE: the session keeps its media)"},
 	{"sdp-answer-mismatch", "warning/error", "an SDP answer does not fit its offer: another number of m= lines, or a stream accepted with no format in common (error), or taken up after the offer removed it (warning)"},
 	{"subscription-expired", "warning", "a subscription (SUBSCRIBE, RFC 6665) lapsed: not refreshed before it expired (the notifier said so, reason timeout, or nothing was seen after its expiry)"},
 	{"one-way-audio", "error", "RTP flowed one way only, or one direction stopped while the call was up"},

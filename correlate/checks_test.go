@@ -131,10 +131,10 @@ func rules(c *correlate.Call) string {
 }
 
 const basicCall = `
-0.0 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 100 1/INVITE
 0.2 B>A 180 1/INVITE totag
-1.0 B>A 200 1/INVITE totag
+1.0 B>A 200 1/INVITE sdp=sendrecv totag
 1.1 A>B ACK 1/ACK totag branch=ack
 5.0 A>B BYE 2/BYE totag branch=bye
 5.1 B>A 200 2/BYE totag branch=bye
@@ -158,83 +158,83 @@ func TestChecks(t *testing.T) {
 	}{
 		{"basic call", basicCall, correlate.StateCompleted, ""},
 		{"2xx never ACKed, retransmitted", `
-0.0 A>B INVITE 1/INVITE
-1.0 B>A 200 1/INVITE totag
-1.5 B>A 200 1/INVITE totag
-2.5 B>A 200 1/INVITE totag
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
+1.0 B>A 200 1/INVITE sdp=sendrecv totag
+1.5 B>A 200 1/INVITE sdp=sendrecv totag
+2.5 B>A 200 1/INVITE sdp=sendrecv totag
 9.0 B>A BYE 1/BYE totag branch=bye
 9.1 A>B 200 1/BYE totag branch=bye`, correlate.StateCompleted, "missing-ack,retransmissions"},
 		{"2xx not ACKed but the capture ends at once", `
-0.0 A>B INVITE 1/INVITE
-1.0 B>A 200 1/INVITE totag`, correlate.StateAnswered, "not-ended"},
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
+1.0 B>A 200 1/INVITE sdp=sendrecv totag`, correlate.StateAnswered, "not-ended"},
 		{"486 retransmitted without ACK", `
-0.0 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 486 1/INVITE totag
 0.6 B>A 486 1/INVITE totag
 1.6 B>A 486 1/INVITE totag`, correlate.StateRejected, "call-failed,missing-ack-non2xx,retransmissions"},
 		{"486 ACKed", `
-0.0 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 486 1/INVITE totag
 0.2 A>B ACK 1/ACK totag`, correlate.StateRejected, "call-failed"},
 		{"INVITE never answered, capture goes on", `
-0.0 A>B INVITE 1/INVITE
-0.5 A>B INVITE 1/INVITE
-1.5 A>B INVITE 1/INVITE
-3.5 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
+0.5 A>B INVITE 1/INVITE sdp=sendrecv
+1.5 A>B INVITE 1/INVITE sdp=sendrecv
+3.5 A>B INVITE 1/INVITE sdp=sendrecv
 40 A>B OPTIONS 1/OPTIONS callid=other branch=o
 40.1 B>A 200 1/OPTIONS callid=other branch=o`, correlate.StateUnanswered, "retransmissions,unanswered-invite"},
 		{"INVITE just sent when the capture ends", `
-0.0 A>B INVITE 1/INVITE`, correlate.StateInProgress, ""},
+0.0 A>B INVITE 1/INVITE sdp=sendrecv`, correlate.StateInProgress, ""},
 		{"ringing when the capture ends", `
-0.0 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 180 1/INVITE totag
 40 A>B OPTIONS 1/OPTIONS callid=other branch=o`, correlate.StateInProgress, ""},
 		{"challenge never answered", `
-0.0 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 407 1/INVITE totag
 0.2 A>B ACK 1/ACK totag
 10 A>B OPTIONS 1/OPTIONS callid=other branch=o`, correlate.StateFailed, "unanswered-challenge"},
 		{"challenge answered", `
-0.0 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 407 1/INVITE totag=t1
 0.2 A>B ACK 1/ACK totag=t1
-0.3 A>B INVITE 2/INVITE branch=2 auth
-1.0 B>A 200 2/INVITE branch=2 totag
+0.3 A>B INVITE 2/INVITE sdp=sendrecv branch=2 auth
+1.0 B>A 200 2/INVITE sdp=sendrecv branch=2 totag
 1.1 A>B ACK 2/ACK totag branch=ack
 5.0 A>B BYE 3/BYE totag branch=bye
 5.1 B>A 200 3/BYE totag branch=bye`, correlate.StateCompleted, ""},
 		{"challenge answered 20 s later", `
-0.0 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 407 1/INVITE totag=t1
 0.2 A>B ACK 1/ACK totag=t1
-20.2 A>B INVITE 2/INVITE branch=2 auth
-21.0 B>A 200 2/INVITE branch=2 totag
+20.2 A>B INVITE 2/INVITE sdp=sendrecv branch=2 auth
+21.0 B>A 200 2/INVITE sdp=sendrecv branch=2 totag
 21.1 A>B ACK 2/ACK totag branch=ack
 25.0 A>B BYE 3/BYE totag branch=bye
 25.1 B>A 200 3/BYE totag branch=bye`, correlate.StateCompleted, ""},
 		{"challenge answered 50 s later", `
-0.0 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 407 1/INVITE totag=t1
 0.2 A>B ACK 1/ACK totag=t1
-50.2 A>B INVITE 2/INVITE branch=2 auth
-51.0 B>A 200 2/INVITE branch=2 totag
+50.2 A>B INVITE 2/INVITE sdp=sendrecv branch=2 auth
+51.0 B>A 200 2/INVITE sdp=sendrecv branch=2 totag
 51.1 A>B ACK 2/ACK totag branch=ack
 55.0 A>B BYE 3/BYE totag branch=bye
 55.1 B>A 200 3/BYE totag branch=bye`, correlate.StateCompleted, ""},
 		{"challenge answered 3 min later: another call", `
-0.0 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 407 1/INVITE totag=t1
 0.2 A>B ACK 1/ACK totag=t1
-180.2 A>B INVITE 2/INVITE branch=2 auth
-181.0 B>A 200 2/INVITE branch=2 totag
+180.2 A>B INVITE 2/INVITE sdp=sendrecv branch=2 auth
+181.0 B>A 200 2/INVITE sdp=sendrecv branch=2 totag
 181.1 A>B ACK 2/ACK totag branch=ack
 185.0 A>B BYE 3/BYE totag branch=bye
 185.1 B>A 200 3/BYE totag branch=bye`, correlate.StateFailed, "unanswered-challenge"},
 		{"wrong password", `
-0.0 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 407 1/INVITE totag=t1
 0.2 A>B ACK 1/ACK totag=t1
-0.3 A>B INVITE 2/INVITE branch=2 auth
+0.3 A>B INVITE 2/INVITE sdp=sendrecv branch=2 auth
 0.4 B>A 407 2/INVITE branch=2 totag=t2
 0.5 A>B ACK 2/ACK branch=2 totag=t2
 10 A>B OPTIONS 1/OPTIONS callid=other branch=o`, correlate.StateFailed, "auth-failed,unanswered-challenge"},
@@ -254,21 +254,21 @@ func TestChecks(t *testing.T) {
 0.0 A>B REGISTER 1/REGISTER
 0.1 B>A 403 1/REGISTER`, correlate.StateFailed, "register-failed"},
 		{"BYE never answered", `
-0.0 A>B INVITE 1/INVITE
-1.0 B>A 200 1/INVITE totag
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
+1.0 B>A 200 1/INVITE sdp=sendrecv totag
 1.1 A>B ACK 1/ACK totag branch=ack
 5.0 A>B BYE 2/BYE totag branch=bye
 5.5 A>B BYE 2/BYE totag branch=bye`, correlate.StateCompleted, "no-bye-response,retransmissions"},
 		{"server error", `
-0.0 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 503 1/INVITE totag
 0.2 A>B ACK 1/ACK totag`, correlate.StateFailed, "call-failed"},
 		{"declined everywhere", `
-0.0 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 603 1/INVITE totag
 0.2 A>B ACK 1/ACK totag`, correlate.StateRejected, "call-failed"},
 		{"cancelled", `
-0.0 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 180 1/INVITE totag
 2.0 A>B CANCEL 1/CANCEL
 2.1 B>A 200 1/CANCEL
@@ -388,10 +388,10 @@ func TestHoldEvents(t *testing.T) {
 
 func TestForking(t *testing.T) {
 	c := scenario(t, `
-0.0 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 183 1/INVITE totag=fork1
 0.2 B>A 180 1/INVITE totag=fork2
-1.0 B>A 200 1/INVITE totag=fork2
+1.0 B>A 200 1/INVITE sdp=sendrecv totag=fork2
 1.1 A>B ACK 1/ACK totag=fork2 branch=ack
 5.0 A>B BYE 2/BYE totag=fork2 branch=bye
 5.1 B>A 200 2/BYE totag=fork2 branch=bye`)[0]
@@ -418,8 +418,8 @@ func TestThreeLegChain(t *testing.T) {
 			hdr = " hdr=" + link
 		}
 		return fmt.Sprintf(`
-%[1].1f A>B INVITE 1/INVITE callid=%[2]s%[3]s
-%[4].1f B>A 200 1/INVITE callid=%[2]s totag
+%[1].1f A>B INVITE 1/INVITE sdp=sendrecv callid=%[2]s%[3]s
+%[4].1f B>A 200 1/INVITE sdp=sendrecv callid=%[2]s totag
 %[5].1f A>B ACK 1/ACK callid=%[2]s totag branch=ack
 %[6].1f A>B BYE 2/BYE callid=%[2]s totag branch=bye
 %[7].1f B>A 200 2/BYE callid=%[2]s totag branch=bye`, at, id, hdr, at+1, at+1.1, at+5, at+5.1)
@@ -458,9 +458,9 @@ func TestLateRetransmission(t *testing.T) {
 		calls        int // the call, the tick, and any new one
 	}{
 		{"late BYE retransmission", basicCall + tick + "12.0 A>B BYE 2/BYE totag branch=bye\n", 2},
-		{"late 200 to INVITE", basicCall + tick + "12.0 B>A 200 1/INVITE totag\n", 2},
+		{"late 200 to INVITE", basicCall + tick + "12.0 B>A 200 1/INVITE sdp=sendrecv totag\n", 2},
 		{"late retransmission of the sixth transaction", long + tick + "12.0 A>B INFO 4/INFO totag branch=i4\n", 2},
-		{"new transaction, same Call-ID", basicCall + tick + "12.0 A>B INVITE 3/INVITE branch=again\n", 3},
+		{"new transaction, same Call-ID", basicCall + tick + "12.0 A>B INVITE 3/INVITE sdp=sendrecv branch=again\n", 3},
 		{"after the tombstone expired", basicCall + tick + "44.0 A>B BYE 2/BYE totag branch=bye\n", 3},
 		{"after the end of the capture", basicCall + "flush\n12.0 A>B BYE 2/BYE totag branch=bye\n", 2},
 	} {
@@ -504,9 +504,9 @@ func TestTimerBoundedFinish(t *testing.T) {
 	const ticks = "40.0 A>B OPTIONS 1/OPTIONS callid=tick1 branch=t1\n" +
 		"100.0 A>B OPTIONS 1/OPTIONS callid=tick2 branch=t2\n"
 	const answered = `
-0.0 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.2 B>A 180 1/INVITE totag
-1.0 B>A 200 1/INVITE totag
+1.0 B>A 200 1/INVITE sdp=sendrecv totag
 `
 	const established = answered + "1.1 A>B ACK 1/ACK totag branch=ack\n"
 	for _, tc := range []struct {
@@ -516,26 +516,26 @@ func TestTimerBoundedFinish(t *testing.T) {
 		rule         string // a finding it must have
 	}{
 		{"INVITE never answered", `
-0.0 A>B INVITE 1/INVITE
-0.5 A>B INVITE 1/INVITE
-1.5 A>B INVITE 1/INVITE
-3.5 A>B INVITE 1/INVITE
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
+0.5 A>B INVITE 1/INVITE sdp=sendrecv
+1.5 A>B INVITE 1/INVITE sdp=sendrecv
+3.5 A>B INVITE 1/INVITE sdp=sendrecv
 `, 40, correlate.StateUnanswered, "unanswered-invite"},
 		{"REGISTER never answered", `
 0.0 A>B REGISTER 1/REGISTER
 0.5 A>B REGISTER 1/REGISTER
 `, 100, correlate.StateUnanswered, ""},
-		{"INVITE sent once, no response in sight", "0.0 A>B INVITE 1/INVITE\n", 100, correlate.StateUnanswered, ""},
-		{"ringing", "0.0 A>B INVITE 1/INVITE\n0.2 B>A 180 1/INVITE totag\n", 100, correlate.StateInProgress, ""},
-		{"answered late, within timer B", "0.0 A>B INVITE 1/INVITE\n7.5 A>B INVITE 1/INVITE\n20.0 B>A 180 1/INVITE totag\n", 100, correlate.StateInProgress, ""},
+		{"INVITE sent once, no response in sight", "0.0 A>B INVITE 1/INVITE sdp=sendrecv\n", 100, correlate.StateUnanswered, ""},
+		{"ringing", "0.0 A>B INVITE 1/INVITE sdp=sendrecv\n0.2 B>A 180 1/INVITE totag\n", 100, correlate.StateInProgress, ""},
+		{"answered late, within timer B", "0.0 A>B INVITE 1/INVITE sdp=sendrecv\n7.5 A>B INVITE 1/INVITE sdp=sendrecv\n20.0 B>A 180 1/INVITE totag\n", 100, correlate.StateInProgress, ""},
 		{"BYE never answered", established + `
 5.0 A>B BYE 2/BYE totag branch=bye
 5.5 A>B BYE 2/BYE totag branch=bye
 6.5 A>B BYE 2/BYE totag branch=bye
 `, 100, correlate.StateCompleted, "no-bye-response"},
-		{"2xx never ACKed", answered + "1.5 B>A 200 1/INVITE totag\n2.5 B>A 200 1/INVITE totag\n", 100, correlate.StateAnswered, "missing-ack"},
+		{"2xx never ACKed", answered + "1.5 B>A 200 1/INVITE sdp=sendrecv totag\n2.5 B>A 200 1/INVITE sdp=sendrecv totag\n", 100, correlate.StateAnswered, "missing-ack"},
 		{"talking", established, 100, correlate.StateAnswered, "not-ended"},
-		{"re-INVITE never answered while talking", established + "3.0 A>B INVITE 2/INVITE totag branch=re\n3.5 A>B INVITE 2/INVITE totag branch=re\n", 100, correlate.StateAnswered, ""},
+		{"re-INVITE never answered while talking", established + "3.0 A>B INVITE 2/INVITE sdp=sendrecv totag branch=re\n3.5 A>B INVITE 2/INVITE sdp=sendrecv totag branch=re\n", 100, correlate.StateAnswered, ""},
 	} {
 		calls := scenario(t, tc.script+ticks)
 		var call *correlate.Call

@@ -461,7 +461,7 @@ func (c *Correlator) Add(d *decode.Message) {
 	}
 	if m.Retransmission {
 		c.Stats.Retransmissions++
-	} else if cut := d.ContentLength > len(d.Body); m.hasSDP || cut || len(leg.offers) > 0 && mayAnswer(m) {
+	} else if cut := d.ContentLength > len(d.Body); m.hasSDP || cut || mayAnswer(m) {
 		body, owned := c.offerAnswer(leg, m, d.SDP, cut)
 		if c.opts.Media && m.hasSDP {
 			c.sdpSeen(leg, m, body, owned)

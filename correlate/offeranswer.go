@@ -119,7 +119,13 @@ func (c *Correlator) offerAnswer(l *Leg, m *Message, body []byte, cut bool) ([]b
 		}
 		return body, false
 	}
-	if body == nil || m.CSeqMethod != "INVITE" || l.requestOf(m) == nil {
+	if body == nil {
+		if m.Status >= 200 && !cut && m.CSeqMethod == "INVITE" {
+			l.offerMissing(m)
+		}
+		return body, false
+	}
+	if m.CSeqMethod != "INVITE" || l.requestOf(m) == nil {
 		return body, false // the INVITE not captured (one with SDP offered: above)
 	}
 	for i := range l.offers {
@@ -306,6 +312,45 @@ func noAnswer(l *Leg, o, a *Message) Finding {
 		f.Detail += ": " + outcome
 	}
 	return f
+}
+
+// offerMissing notes a missing-sdp-offer when 2xx r, without SDP,
+// answers an INVITE that had none, on r's hop, and no reliable provisional
+// response of r's dialog offered: the 2xx had to make the offer (RFC 3261
+// §13.3.1.4), and with none there is nothing for the ACK to answer. An
+// INVITE not captured, or with SDP whose offer was not kept (past
+// maxOffers), is not judged; one the capture cut short kept an offer
+// (addOffer), so its 2xx never comes here.
+func (l *Leg) offerMissing(r *Message) {
+	q := l.requestOf(r)
+	if q == nil || q.hasSDP {
+		return
+	}
+	var early *Message
+	for _, p := range l.Messages {
+		if p.IsRequest() || !p.hasSDP || p.ToTag != r.ToTag || !answers(q, p) {
+			continue
+		}
+		if p.Status >= 200 || p.rseqOf() != 0 {
+			return // it offered: a reliable 183, or a 2xx before r (r then repeats it without its body)
+		}
+		if early == nil {
+			early = p
+		}
+	}
+	f := Finding{Rule: "missing-sdp-offer", Severity: Error, Packets: []int{r.N, q.N}, RFC: "RFC 3261 §13.3.1.4",
+		Detail: fmt.Sprintf("the INVITE had no SDP, so the %s had to make the offer, and it carries none (nor did a reliable provisional response): no media was agreed", r.Label())}
+	if q.ToTag != "" {
+		// A re-INVITE without SDP (a refresh, or asking the far end for
+		// its media): the session goes on with what was agreed before.
+		f.Severity = Warning
+		f.Detail = fmt.Sprintf("the re-INVITE had no SDP, so the %s had to make the offer, and it carries none: nothing was negotiated, the session keeps the media agreed before", r.Label())
+	} else if early != nil {
+		f.Detail += fmt.Sprintf("; the %s carried SDP but was not sent reliably (no 100rel, RSeq), so it is no offer: the caller may have used it, but the offer belongs in the %s",
+			early.Label(), r.Label())
+		f.Packets = append(f.Packets, early.N)
+	}
+	l.oaFound = append(l.oaFound, f)
 }
 
 // inDialog reports whether offer o was made in a dialog: its request had

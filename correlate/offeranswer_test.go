@@ -10,7 +10,8 @@ import (
 
 // TestOfferAnswer: an SDP offer and its answer (RFC 3264; RFC 3261
 // §13.2.1): the answer missing where it had to be (missing-sdp-answer), or
-// not fitting the offer (sdp-answer-mismatch); and the exchanges that are
+// not fitting the offer (sdp-answer-mismatch), or no offer where a 2xx had
+// to make one (missing-sdp-offer); and the exchanges that are
 // right, or that sipflow cannot judge, find nothing. want is each finding
 // as "rule packets", the detail a substring of the first.
 func TestOfferAnswer(t *testing.T) {
@@ -57,6 +58,44 @@ func TestOfferAnswer(t *testing.T) {
 		{"late offer in a reliable 183, answered in the PRACK", inviteBar + "0.1 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1 sdp=1\n" +
 			"0.2 a>b PRACK 2/PRACK tt=callee br=z9hG4bKpr hdr=RAck:_1_1_INVITE sdp=1\n0.21 b>a 200 2/PRACK tt=callee br=z9hG4bKpr\n" +
 			ok + ack + "5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "", "", "", 0},
+		// No offer at all: an INVITE without SDP, its 2xx without.
+		{"no SDP in the INVITE or its 200", inviteBar + ringing + okBare + ack + bye, "missing-sdp-offer 3,1",
+			"the INVITE had no SDP, so the 200 Reason had to make the offer, and it carries none (nor did a reliable provisional response): no media was agreed",
+			"RFC 3261 §13.3.1.4", correlate.Error},
+		{"no SDP in the INVITE or its 200, SDP in an unreliable 183", inviteBar + "0.1 b>a 183 1/INVITE tt=callee sdp=1\n" + okBare + ack + bye,
+			"missing-sdp-offer 3,1,2", "; the 183 Reason carried SDP but was not sent reliably (no 100rel, RSeq), so it is no offer: the caller may have used it, but the offer belongs in the 200 Reason",
+			"RFC 3261 §13.3.1.4", correlate.Error},
+		{"no SDP in the INVITE or its 200, a reliable 180 without", inviteBar + "0.1 b>a 180 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1\n" +
+			"0.2 a>b PRACK 2/PRACK tt=callee br=z9hG4bKpr hdr=RAck:_1_1_INVITE\n0.21 b>a 200 2/PRACK tt=callee br=z9hG4bKpr\n" +
+			okBare + ack + "5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "missing-sdp-offer 5,1", "no media was agreed", "", correlate.Error},
+		{"the offer in a reliable 183, the 200 without SDP", inviteBar + "0.1 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1 sdp=1\n" +
+			"0.2 a>b PRACK 2/PRACK tt=callee br=z9hG4bKpr hdr=RAck:_1_1_INVITE sdp=1\n0.21 b>a 200 2/PRACK tt=callee br=z9hG4bKpr\n" +
+			okBare + ack + "5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "", "", "", 0},
+		{"no SDP in the INVITE, a 200 offers, another without SDP", inviteBar + ringing + ok + "0.7 b>a 200 1/INVITE tt=callee\n" + ackSDP + bye, "", "", "", 0},
+		{"through a proxy without SDP, a reliable 183's offer on the callee's hop only", "0.0 a>p INVITE 1/INVITE\n0.01 p>b INVITE 1/INVITE br=z9hG4bK2\n" +
+			"0.1 b>p 183 1/INVITE tt=callee br=z9hG4bK2 hdr=Require:_100rel hdr=RSeq:_1 sdp=1\n0.11 p>a 183 1/INVITE tt=callee\n" +
+			"0.5 b>p 200 1/INVITE tt=callee br=z9hG4bK2\n0.51 p>a 200 1/INVITE tt=callee\n" +
+			"0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 p>b ACK 1/ACK tt=callee br=z9hG4bKack2\n", "missing-sdp-offer 6,1", "no media was agreed", "", correlate.Error},
+		{"no SDP in the INVITE, refused", inviteBar + ringing + "0.5 b>a 486 1/INVITE tt=callee\n0.51 a>b ACK 1/INVITE tt=callee\n", "", "", "", 0},
+		{"no SDP in the 200, its INVITE not captured", okBare + ack + bye, "", "", "", 0},
+		{"no SDP in the INVITE, the 200's cut away", inviteBar + ringing + "0.5 b>a 200 1/INVITE tt=callee sdp=1 cut=1000\n" + ack + bye, "", "", "", 0},
+		{"an UPDATE without SDP (a session refresh), its 200 without", invite + ringing + ok + ack +
+			"1.0 a>b UPDATE 2/UPDATE tt=callee br=z9hG4bKu\n1.1 b>a 200 2/UPDATE tt=callee br=z9hG4bKu\n" +
+			"5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "", "", "", 0},
+		{"the INVITE's SDP cut away, the 200 without", "0.0 a>b INVITE 1/INVITE sdp=1 cut=1000\n" + ringing + okBare + ack + bye, "", "", "", 0},
+		{"a re-INVITE without SDP, its 200 without", invite + ringing + ok + ack + "1.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKre\n" +
+			"1.1 b>a 200 2/INVITE tt=callee br=z9hG4bKre\n1.2 a>b ACK 2/ACK tt=callee br=z9hG4bKreack\n" +
+			"5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "missing-sdp-offer 6,5",
+			"the re-INVITE had no SDP, so the 200 Reason had to make the offer, and it carries none: nothing was negotiated, the session keeps the media agreed before",
+			"RFC 3261 §13.3.1.4", correlate.Warning},
+		{"a fork without SDP, one 200 offers", inviteBar + "0.5 b>a 200 1/INVITE tt=one sdp=1\n0.51 b>a 200 1/INVITE tt=two\n" +
+			"0.6 a>b ACK 1/ACK tt=one br=z9hG4bKack1 sdp=1\n0.61 a>b ACK 1/ACK tt=two br=z9hG4bKack2\n", "missing-sdp-offer 3,1", "no media was agreed", "", correlate.Error},
+		{"a fork without SDP, the other's reliable 183 offered", inviteBar + "0.1 b>a 183 1/INVITE tt=one hdr=Require:_100rel hdr=RSeq:_1 sdp=1\n" +
+			"0.2 a>b PRACK 2/PRACK tt=one br=z9hG4bKpr hdr=RAck:_1_1_INVITE sdp=1\n0.21 b>a 200 2/PRACK tt=one br=z9hG4bKpr\n" +
+			"0.5 b>a 200 1/INVITE tt=two\n0.6 a>b ACK 1/ACK tt=two br=z9hG4bKack2\n", "missing-sdp-offer 5,1", "no media was agreed", "", correlate.Error},
+		{"through a proxy without SDP, the callee's hop offers", "0.0 a>p INVITE 1/INVITE\n0.01 p>b INVITE 1/INVITE br=z9hG4bK2\n" +
+			"0.5 b>p 200 1/INVITE tt=callee br=z9hG4bK2 sdp=1\n0.51 p>a 200 1/INVITE tt=callee\n" +
+			"0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 p>b ACK 1/ACK tt=callee br=z9hG4bKack2 sdp=1\n", "missing-sdp-offer 4,1", "no media was agreed", "", correlate.Error},
 		{"an UPDATE's 200 without SDP", invite + ringing + ok + ack + "1.0 a>b UPDATE 2/UPDATE tt=callee br=z9hG4bKu sdp=2\n1.1 b>a 200 2/UPDATE tt=callee br=z9hG4bKu\n" +
 			"5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "missing-sdp-answer 6,5",
 			"the UPDATE made an SDP offer, but the 200 Reason to it carries no SDP: the media change it offered was never agreed", "RFC 3311 §5.2", correlate.Error},
@@ -191,7 +230,7 @@ func TestOfferAnswer(t *testing.T) {
 			var first *correlate.Finding
 			for _, c := range runScript(t, tt.script) {
 				for i, f := range c.Findings {
-					if f.Rule != "missing-sdp-answer" && f.Rule != "sdp-answer-mismatch" {
+					if f.Rule != "missing-sdp-answer" && f.Rule != "sdp-answer-mismatch" && f.Rule != "missing-sdp-offer" {
 						continue
 					}
 					got = append(got, fmt.Sprintf("%s %s", f.Rule, strings.Trim(strings.Join(strings.Fields(fmt.Sprint(f.Packets)), ","), "[]")))
@@ -243,5 +282,24 @@ func TestOfferAnswerManyOffers(t *testing.T) {
 	}
 	if want := fmt.Sprintf("missing-sdp-answer [%d %d]", n+2, n+1); strings.Join(got, "; ") != want {
 		t.Errorf("findings %q, want %q", got, want)
+	}
+}
+
+// TestOfferAnswerFullLeg: past maxOffers open offers (UPDATEs never
+// answered), a re-INVITE's offer is not kept, and its 200 without SDP is
+// neither judged as an answer nor taken for a 2xx that had to offer.
+func TestOfferAnswerFullLeg(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("0.0 a>b INVITE 1/INVITE sdp=1\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n")
+	for i := range 300 {
+		fmt.Fprintf(&b, "%d.0 a>b UPDATE %d/UPDATE tt=callee br=z9hG4bKu%d sdp=%d\n", i+1, i+2, i, i+2)
+	}
+	b.WriteString("400.0 a>b INVITE 400/INVITE tt=callee br=z9hG4bKre sdp=500\n400.1 b>a 200 400/INVITE tt=callee br=z9hG4bKre\n")
+	for _, c := range runScript(t, b.String()) {
+		for _, f := range c.Findings {
+			if f.Rule == "missing-sdp-offer" || f.Rule == "missing-sdp-answer" {
+				t.Errorf("%s %v: %s", f.Rule, f.Packets, f.Detail)
+			}
+		}
 	}
 }

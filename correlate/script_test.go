@@ -279,12 +279,12 @@ tick 3.5
 		// one it kept. The call lasted 9 s: it was reported as lasting
 		// 300 ms, ended by the first BYE.
 		{"ForkedExtraDialogEnded", `
-0.0 a>p INVITE 1/INVITE br=z9hG4bKinv
+0.0 a>p INVITE 1/INVITE br=z9hG4bKinv sdp=1
 0.1 p>a 180 1/INVITE tt=b br=z9hG4bKinv
 0.2 p>a 180 1/INVITE tt=c br=z9hG4bKinv
-1.0 p>a 200 1/INVITE tt=b br=z9hG4bKinv
+1.0 p>a 200 1/INVITE tt=b br=z9hG4bKinv sdp=1
 1.05 a>p ACK 1/ACK tt=b br=z9hG4bKack1
-1.2 p>a 200 1/INVITE tt=c br=z9hG4bKinv
+1.2 p>a 200 1/INVITE tt=c br=z9hG4bKinv sdp=1
 1.25 a>p ACK 1/ACK tt=c br=z9hG4bKack2
 1.3 a>p BYE 2/BYE tt=c br=z9hG4bKbye2
 1.35 p>a 200 2/BYE tt=c br=z9hG4bKbye2
@@ -299,8 +299,8 @@ tick 3.5
 		// ACK and the BYE. It was finished by the 10-minute idle timeout
 		// and its BYE made a second call.
 		{"LongCallSignallingOnly", `
-0.0 a>b INVITE 1/INVITE
-0.5 b>a 200 1/INVITE tt=callee
+0.0 a>b INVITE 1/INVITE sdp=1
+0.5 b>a 200 1/INVITE tt=callee sdp=1
 0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
 tick 600
 tick 1200
@@ -314,8 +314,8 @@ tick 1900
 		// The same call quiet for longer than CallTimeout (2 hours): it is
 		// finished as answered, and not held for ever.
 		{"AnsweredCallTimeout", `
-0.0 a>b INVITE 1/INVITE
-0.5 b>a 200 1/INVITE tt=callee
+0.0 a>b INVITE 1/INVITE sdp=1
+0.5 b>a 200 1/INVITE tt=callee sdp=1
 0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack
 tick 7200
 tick 7201
@@ -354,10 +354,10 @@ tick 300
 		// Record-Route on one hop's 2xx only: the route set holds a proxy
 		// (say, one beyond the capture), and both 2xx lack an ACK.
 		{"RecordRouteOneHop", `
-0.0 a>p INVITE 1/INVITE
-0.01 p>b INVITE 1/INVITE br=z9hG4bKp
-0.5 b>p 200 1/INVITE tt=callee br=z9hG4bKp
-0.51 p>a 200 1/INVITE tt=callee hdr=Record-Route:_<sip:p;lr>
+0.0 a>p INVITE 1/INVITE sdp=1
+0.01 p>b INVITE 1/INVITE br=z9hG4bKp sdp=1
+0.5 b>p 200 1/INVITE tt=callee br=z9hG4bKp sdp=1
+0.51 p>a 200 1/INVITE tt=callee hdr=Record-Route:_<sip:p;lr> sdp=1
 tick 300
 `, func(c *correlate.Call) bool {
 			return len(c.Findings) == 3 && c.Findings[0].Rule == "missing-ack" && c.Findings[1].Rule == "missing-ack"
@@ -400,12 +400,12 @@ tick 701
 		// (tag c): its callee still thinks the call is up. The call is
 		// reported after the idle timeout, not held for the call timeout.
 		{"ForkedExtraDialogLeaked", `
-0.0 a>p INVITE 1/INVITE br=z9hG4bKinv
+0.0 a>p INVITE 1/INVITE br=z9hG4bKinv sdp=1
 0.1 p>a 180 1/INVITE tt=b br=z9hG4bKinv
 0.2 p>a 180 1/INVITE tt=c br=z9hG4bKinv
-1.0 p>a 200 1/INVITE tt=b br=z9hG4bKinv
+1.0 p>a 200 1/INVITE tt=b br=z9hG4bKinv sdp=1
 1.05 a>p ACK 1/ACK tt=b br=z9hG4bKack1
-1.2 p>a 200 1/INVITE tt=c br=z9hG4bKinv
+1.2 p>a 200 1/INVITE tt=c br=z9hG4bKinv sdp=1
 1.25 a>p ACK 1/ACK tt=c br=z9hG4bKack2
 10.0 a>p BYE 3/BYE tt=b br=z9hG4bKbye1
 10.05 p>a 200 3/BYE tt=b br=z9hG4bKbye1
@@ -433,10 +433,10 @@ tick 700
 		// A forked call whose extra dialog is ended at once, then a
 		// 15-minute conversation without SIP: one call, held for its BYE.
 		{"ForkedLongCall", `
-0.0 a>p INVITE 1/INVITE br=z9hG4bKinv
-1.0 p>a 200 1/INVITE tt=b br=z9hG4bKinv
+0.0 a>p INVITE 1/INVITE br=z9hG4bKinv sdp=1
+1.0 p>a 200 1/INVITE tt=b br=z9hG4bKinv sdp=1
 1.05 a>p ACK 1/ACK tt=b br=z9hG4bKack1
-1.2 p>a 200 1/INVITE tt=c br=z9hG4bKinv
+1.2 p>a 200 1/INVITE tt=c br=z9hG4bKinv sdp=1
 1.25 a>p ACK 1/ACK tt=c br=z9hG4bKack2
 1.3 a>p BYE 2/BYE tt=c br=z9hG4bKbye2
 1.35 p>a 200 2/BYE tt=c br=z9hG4bKbye2

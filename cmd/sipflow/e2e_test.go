@@ -71,6 +71,7 @@ var expectedFindings = map[string]struct {
 	"bye_to_contact.pcap":          {"completed", "", []string{"no-bye-response", "retransmissions"}}, // the BYE went to the INVITE's Contact
 	"late_offer.pcap":              {"completed", "basic-call", []string{"missing-sdp-answer"}},       // the 200's offer, no answer in the ACK
 	"sdp_answer_mismatch.pcap":     {"completed", "basic-call", []string{"sdp-answer-mismatch"}},      // G.729 answered to PCMU, PCMA
+	"no_sdp_offer.pcap":            {"completed", "basic-call", []string{"missing-sdp-offer"}},        // no SDP in the INVITE or its 200
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

@@ -73,6 +73,7 @@
 #                             to 127.0.52.3, the INVITE's Contact (nothing there)
 #   late_offer                127.0.53.1 -> 127.0.53.2
 #   sdp_answer_mismatch       127.0.54.1 -> 127.0.54.2
+#   no_sdp_offer              127.0.55.1 -> 127.0.55.2
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -1105,6 +1106,15 @@ gen_webrtc_call() {
     publish $name
 }
 
+# no_sdp_offer: an INVITE without SDP and a 200 without SDP: nobody made an
+# offer (RFC 3261 §13.3.1.4 puts it in the 200), so no media was agreed.
+gen_no_sdp_offer() {
+    local name=no_sdp_offer A=127.0.55.1 B=127.0.55.2
+    sipp_call $name 20 $A $B late_offer_uac.xml no_sdp_offer_uas.xml
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -1117,7 +1127,7 @@ session_refresh one_way_audio rtp_loss media_address_mismatch
 transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
 fork_not_ended subscription_expired prack_call prack_missing
 precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact
-late_offer sdp_answer_mismatch"
+late_offer sdp_answer_mismatch no_sdp_offer"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
