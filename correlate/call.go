@@ -94,7 +94,7 @@ type Dialog struct {
 type Event struct {
 	N      int
 	Time   time.Time
-	Kind   string // hold, resume, transfer, transfer-result
+	Kind   string // hold, resume, t38, t38-end, transfer, transfer-result
 	Detail string
 }
 

@@ -68,7 +68,7 @@ var Rules = []struct {
 	{"no-bye-response", "warning", "a BYE was never answered"},
 	{"unanswered-request", "warning", "a non-INVITE request (REGISTER, OPTIONS, ...) was never answered"},
 	{"call-failed", "warning/error", "the INVITE was finally rejected (4xx warning; 5xx, 6xx error; not 401/407/487)"},
-	{"reinvite-failed", "warning", "a re-INVITE or UPDATE (hold, resume, media change, refresh) was rejected (a 491 only when it was not sent again)"},
+	{"reinvite-failed", "warning", "a re-INVITE or UPDATE (hold, resume, a switch to T.38 fax, media change, refresh) was rejected (a 491 only when it was not sent again)"},
 	{"reinvite-glare", "info", "a re-INVITE or UPDATE met one from the other side (491 Request Pending) and was sent again, or the capture ended first"},
 	{"session-expired", "warning/error", "a session timer (RFC 4028) ran out with no refresh that succeeded (error when a BYE ended the call then, warning when it went on)"},
 	{"transfer-failed", "warning", "a REFER was rejected, or the transferred call failed (NOTIFY sipfrag)"},
@@ -663,12 +663,21 @@ func checkReinviteFailed(c *Call) []Finding {
 			if tx.Method == "UPDATE" {
 				rfc = "RFC 3311 §5.2"
 			}
-			if tx.Request.SDP() != nil {
-				what += " (" + tx.Request.SDP().Summary() + ")"
+			fax := false
+			if sdp := tx.Request.SDP(); sdp != nil {
+				if fax = sdp.T38() != nil; fax {
+					what += " switching to T.38 fax"
+				}
+				what += " (" + sdp.Summary() + ")"
 			}
 			if tx.Final.Status != 491 {
-				fs = append(fs, Finding{Rule: "reinvite-failed", Severity: Warning, Packets: packets(tx.Request, tx.Final),
-					Detail: fmt.Sprintf("%s rejected with %s", what, tx.Final.Label()), RFC: rfc})
+				detail := fmt.Sprintf("%s rejected with %s", what, tx.Final.Label())
+				if fax && (tx.Final.Status == 488 || tx.Final.Status == 606) {
+					// Not Acceptable: the far end (or a gateway between)
+					// does not do T.38 (RFC 3362).
+					detail += ": T.38 was refused, so the fax can only go as audio (G.711 pass-through), or fails"
+				}
+				fs = append(fs, Finding{Rule: "reinvite-failed", Severity: Warning, Packets: packets(tx.Request, tx.Final), Detail: detail, RFC: rfc})
 				continue
 			}
 			fs = append(fs, glareFinding(c, l, tx, what))

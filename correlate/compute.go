@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/sipflow/sipflow/internal/ptime"
@@ -355,11 +356,22 @@ func endedBye(l *Leg) bool {
 }
 
 // computeEvents records hold and resume (SDP direction in re-INVITE and
-// UPDATE offers) and transfers (REFER and the NOTIFY sipfrag outcomes).
+// UPDATE offers), switches to T.38 fax and back (what the answers to them
+// accepted), and transfers (REFER and the NOTIFY sipfrag outcomes).
 func computeEvents(c *Call) {
-	onHold := false
+	onHold, fax := false, false
 	for _, m := range c.Messages() {
-		if m.Retransmission || !m.IsRequest() {
+		if m.Retransmission {
+			continue
+		}
+		if !m.IsRequest() {
+			if m.ext == nil {
+				continue // no SDP kept: most responses
+			}
+			if t38, ok := faxSwitch(c, m, fax); ok {
+				c.Events = append(c.Events, t38)
+				fax = !fax
+			}
 			continue
 		}
 		switch {
@@ -382,4 +394,38 @@ func computeEvents(c *Call) {
 			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer-result", Detail: m.Sipfrag()})
 		}
 	}
+}
+
+// faxSwitch returns the event of response m when it is a 2xx that answers
+// an offer made in a dialog (a re-INVITE or UPDATE with SDP) and switches
+// the call to T.38 fax (it accepts an image/udptl line, RFC 3362), or,
+// with fax, back from it (it accepts none). A proxy's relay of the same
+// answer on another hop switches nothing more.
+func faxSwitch(c *Call, m *Message, fax bool) (Event, bool) {
+	if m.Status < 200 || m.Status >= 300 || m.CSeqMethod != "INVITE" && m.CSeqMethod != "UPDATE" || m.SDP() == nil {
+		return Event{}, false
+	}
+	if (m.SDP().T38() != nil) == fax {
+		return Event{}, false
+	}
+	l := c.Legs[m.Leg]
+	q := l.requestOf(m)
+	if q == nil || q.ToTag == "" || !q.hasSDP {
+		return Event{}, false // an initial INVITE's answer, or a late offer's
+	}
+	who := party(q.FromTag, callerTagOf(l))
+	if fax {
+		return Event{N: m.N, Time: m.Time, Kind: "t38-end", Detail: fmt.Sprintf("the %s's %s took the call back from T.38 fax (%s): %s",
+			who, refreshMethod(q), m.Label(), m.SDP().Summary())}, true
+	}
+	return Event{N: m.N, Time: m.Time, Kind: "t38", Detail: fmt.Sprintf("the %s's %s switched the call to T.38 fax (%s): %s",
+		who, refreshMethod(q), m.Label(), m.SDP().Summary())}, true
+}
+
+// refreshMethod names in-dialog request q: re-INVITE or UPDATE.
+func refreshMethod(q *Message) string {
+	if q.Method == "INVITE" {
+		return "re-INVITE"
+	}
+	return q.Method
 }

@@ -491,3 +491,42 @@ func TestConformanceUnregistered(t *testing.T) {
 		}
 	}
 }
+
+// TestConformanceT38Refused: nDPI's fax call (three hops of a gateway's
+// two legs) switches to T.38 with a re-INVITE that every hop refuses with
+// 488, then goes back to PCMA with another re-INVITE: the fax went as
+// audio. sipflow says T.38 was refused on each leg, records no switch, and
+// counts the packets after it in the PCMA stream they are. tshark
+// disagrees on 27 of them: the refused offer's m=image line set up a T.38
+// conversation on the port, so `tshark -r FILE -Y t38` shows packets
+// 1436.. from 10.35.60.100:15580 as T.38, malformed; their payload starts
+// 0x80 0x08, RTP version 2 with payload type 8 (PCMA), as the re-INVITE
+// that followed agreed.
+func TestConformanceT38Refused(t *testing.T) {
+	shared := sharedDir(t)
+	calls := feed(t, filepath.Join(shared, "captures", "public", "nDPI", "FAX-Call-t38-CA-TDM-SIP-FB-1.pcap"), correlate.Options{Media: true})
+	refused, inStream := 0, false
+	for _, c := range calls {
+		for _, f := range c.Findings {
+			if f.Rule == "reinvite-failed" {
+				if !strings.Contains(f.Detail, "switching to T.38 fax (image T.38 ") || !strings.HasSuffix(f.Detail, "rejected with 488 Not Acceptable Here: T.38 was refused, so the fax can only go as audio (G.711 pass-through), or fails") {
+					t.Errorf("%s: %s", c.ID, f.Detail)
+				}
+				refused++
+			}
+		}
+		for _, e := range c.Events {
+			if strings.HasPrefix(e.Kind, "t38") {
+				t.Errorf("%s: event %s at packet %d: %s", c.ID, e.Kind, e.N, e.Detail)
+			}
+		}
+		for _, s := range c.Streams {
+			if s.Key.Src.String() == "10.35.60.100:15580" && s.Key.Dst.String() == "10.23.1.52:16756" {
+				inStream = s.Codec == "PCMA" && s.FirstN < 1436 && s.LastN > 1436
+			}
+		}
+	}
+	if refused != 2 || !inStream {
+		t.Errorf("%d calls, %d refused switches to T.38 (want 2, one per leg); packet 1436 in a PCMA stream: %v", len(calls), refused, inStream)
+	}
+}

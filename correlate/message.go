@@ -248,7 +248,25 @@ func (m *Media) receivesAt(ap netip.AddrPort) bool {
 	return false
 }
 
-// Summary is a one-line description: codecs, address:port, direction.
+// T38 reports whether the line is T.38 fax over UDPTL (m=image ... udptl
+// t38, RFC 3362, ITU-T T.38 Annex D).
+func (m *Media) T38() bool {
+	return strings.EqualFold(m.Type, "image") && strings.EqualFold(m.Proto, "udptl")
+}
+
+// T38 returns the body's T.38 line with a port (a stream offered or
+// accepted, not refused), or nil.
+func (s *SDP) T38() *Media {
+	for i := range s.Media {
+		if m := &s.Media[i]; m.Port != 0 && m.T38() {
+			return m
+		}
+	}
+	return nil
+}
+
+// Summary is a one-line description: codecs (T.38 for a fax line),
+// address:port, direction.
 func (s *SDP) Summary() string {
 	var b strings.Builder
 	for i, m := range s.Media {
@@ -257,6 +275,9 @@ func (s *SDP) Summary() string {
 		}
 		b.WriteString(m.Type)
 		b.WriteByte(' ')
+		if m.T38() {
+			b.WriteString("T.38")
+		}
 		for j, c := range m.Codecs {
 			if j > 0 {
 				b.WriteByte(',')
@@ -493,8 +514,26 @@ func keepLeanSDP(d *decode.Message, l *Leg, m *Message) bool {
 		return true
 	case "ACK":
 		return l.timer
+	case "":
+		// The answer to a re-INVITE's or UPDATE's offer: what the change
+		// came to (computeEvents: a switch to T.38 fax and back).
+		if m.Status >= 200 && m.Status < 300 && l.inDialogOffer(m) {
+			return true
+		}
 	}
 	return d.SessionExpires != nil
+}
+
+// inDialogOffer reports whether response r's request made an offer in a
+// dialog (a re-INVITE or UPDATE with SDP; the leg keeps its offers) that
+// r may answer.
+func (l *Leg) inDialogOffer(r *Message) bool {
+	for i := range l.offers {
+		if o := l.offers[i].m; o.IsRequest() && o.ToTag != "" && o.CSeq == r.CSeq && o.Method == r.CSeqMethod {
+			return true
+		}
+	}
+	return false
 }
 
 // headerWith reports whether one of d's Headers (those without a field of

@@ -72,6 +72,7 @@ var expectedFindings = map[string]struct {
 	"late_offer.pcap":              {"completed", "basic-call", []string{"missing-sdp-answer"}},       // the 200's offer, no answer in the ACK
 	"sdp_answer_mismatch.pcap":     {"completed", "basic-call", []string{"sdp-answer-mismatch"}},      // G.729 answered to PCMU, PCMA
 	"no_sdp_offer.pcap":            {"completed", "basic-call", []string{"missing-sdp-offer"}},        // no SDP in the INVITE or its 200
+	"t38_fax.pcap":                 {"completed", "", nil},                                            // a re-INVITE to T.38 (TestFaxEvents)
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

@@ -74,6 +74,7 @@
 #   late_offer                127.0.53.1 -> 127.0.53.2
 #   sdp_answer_mismatch       127.0.54.1 -> 127.0.54.2
 #   no_sdp_offer              127.0.55.1 -> 127.0.55.2
+#   t38_fax                   127.0.56.1 -> 127.0.56.2
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -1115,6 +1116,73 @@ gen_no_sdp_offer() {
     publish $name
 }
 
+# prepare_t38: two pcaps of T.38 UDPTL packets (ITU-T T.38, its UDPTL
+# framing: sequence number, the IFP packet, the last two IFP packets again
+# as redundancy), 30 ms apart, for SIPp's play_pcap_image, which sends their
+# UDP payloads to the far end's m=image port. The caller's: CNG, then the
+# V.21 preamble and a DCS frame (HDLC, T.30), training, a few lines of page
+# data (V.29 9600, non-ECM), its end; the callee's: CED, then DIS, CFR and
+# MCF frames, and DCN. A sketch of a one-page fax, not a decodable page:
+# tshark, told the port is T.38, reads every packet and reassembles the
+# T.30 frames.
+prepare_t38() {
+    [ -f "$WORK/t38_callee.pcap" ] && return 0
+    python3 - "$WORK/t38_caller.pcap" "$WORK/t38_callee.pcap" <<'PY'
+import struct, sys
+
+def ind(v):                        # a t30-indicator IFP (no data field)
+    return bytes([v << 1])
+
+def hdlc(frame):                   # V.21 HDLC data, then hdlc-fcs-OK
+    return [bytes([0xC0, 1, 0x80, 0, len(frame) - 1]) + frame, bytes([0xC0, 1, 0x20])]
+
+def page(line, end=False):         # V.29 9600 t4-non-ecm-data (or -sig-end)
+    return bytes([0xC8, 1, 0xF0 if end else 0xE0, 0, len(line) - 1]) + line
+
+CNG, CED, V21, V29_9600_TRAINING, NO_SIGNAL = 1, 2, 3, 7, 0
+caller = [ind(CNG)] * 8 + [ind(V21)] + hdlc(bytes([0xFF, 0xC8, 0x41, 0x00, 0x46, 0x00])) + \
+    [ind(NO_SIGNAL), ind(V29_9600_TRAINING)] + [page(bytes([0x00, 0x01, i, 0x22] * 8)) for i in range(40)] + \
+    [page(bytes([0x00, 0x01, 0x00, 0x00]), end=True), ind(NO_SIGNAL)]
+callee = [ind(CED)] * 10 + [ind(V21)] + hdlc(bytes([0xFF, 0xC8, 0x01, 0x00, 0x46, 0x80])) + \
+    [ind(NO_SIGNAL)] * 6 + [ind(V21)] + hdlc(bytes([0xFF, 0xC8, 0x21])) + [ind(NO_SIGNAL)] * 30 + \
+    [ind(V21)] + hdlc(bytes([0xFF, 0xC8, 0x31])) + [ind(V21)] + hdlc(bytes([0xFF, 0xC8, 0x5F])) + [ind(NO_SIGNAL)]
+
+def write(path, ifps):
+    out = open(path, 'wb')
+    out.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    t = 0
+    for seq, ifp in enumerate(ifps):
+        red = ifps[max(0, seq - 2):seq][::-1]
+        udptl = struct.pack('>H', seq) + bytes([len(ifp)]) + ifp + \
+            bytes([0, len(red)]) + b''.join(bytes([len(r)]) + r for r in red)
+        udp = struct.pack('>HHHH', 4000, 4002, 8 + len(udptl), 0) + udptl
+        ip = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                         bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
+        eth = b'\x00' * 12 + b'\x08\x00' + ip
+        out.write(struct.pack('<IIII', t // 1000000, t % 1000000, len(eth), len(eth)) + eth)
+        t += 30000
+
+write(sys.argv[1], caller)
+write(sys.argv[2], callee)
+PY
+}
+
+# t38_fax: the call_rtp call (~2 s of PCMA both ways), then the caller's
+# re-INVITE switches the audio stream to T.38 fax (m=image udptl t38), the
+# callee accepts, and ~2 s of UDPTL flow both ways before the BYE.
+gen_t38_fax() {
+    local name=t38_fax A=127.0.56.1 B=127.0.56.2
+    prepare_audio
+    prepare_t38
+    sipp_call $name 20 $A $B t38_fax_uac.xml t38_fax_uas.xml
+    expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK BYE 200'
+    local t38
+    t38=$(tshark -r "$WORK/$name.pcap" -Y t38 2>/dev/null | grep -c . || true)
+    [ "$t38" -gt 100 ] || die "$name: expected over 100 T.38 packets, got $t38"
+    echo "   T.38: $t38 packets"
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -1127,7 +1195,7 @@ session_refresh one_way_audio rtp_loss media_address_mismatch
 transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
 fork_not_ended subscription_expired prack_call prack_missing
 precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact
-late_offer sdp_answer_mismatch no_sdp_offer"
+late_offer sdp_answer_mismatch no_sdp_offer t38_fax"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
