@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sipflow/sipflow/decode"
 )
 
 // Severity ranks findings.
@@ -620,11 +622,11 @@ func checkCallFailed(c *Call) []Finding {
 	case c.FinalStatus >= 500:
 		sev, sec = Error, "§21.5"
 	}
-	var final *Message
+	var final, invite *Message
 	var buf [4]*Transaction
 	for _, tx := range initialTxs(c.Legs[0], "INVITE", buf[:]) {
 		if tx.Final != nil && tx.Final.Status == c.FinalStatus {
-			final = tx.Final
+			final, invite = tx.Final, tx.Request
 		}
 	}
 	if final == nil {
@@ -642,8 +644,48 @@ func checkCallFailed(c *Call) []Finding {
 		if final.ReasonHeader() != "" {
 			detail += " (" + final.ReasonHeader() + ")"
 		}
+		detail += warningOf(final)
+		if invite != nil && (final.Status == 488 || final.Status == 606) {
+			detail += refusedOffer(c.Legs[0], invite)
+		}
 	}
 	return []Finding{{Rule: "call-failed", Severity: sev, Packets: packets(final), Detail: detail, RFC: "RFC 3261 " + sec}}
+}
+
+// warningOf is " (Warning: ...)" for a failure response with a Warning
+// header (RFC 3261 §20.43), else "".
+func warningOf(r *Message) string {
+	if w := r.Warning(); w != "" {
+		return " (Warning: " + w + ")"
+	}
+	return ""
+}
+
+// refusedOffer says what INVITE q offered, when a 488 or 606 (Not
+// Acceptable: the session description) refused it: the offer kept in its
+// leg, or nothing when none was (no SDP, or cut short: such an offer
+// keeps no body). An offer whose every m= line has port 0 had nothing to
+// accept.
+func refusedOffer(l *Leg, q *Message) string {
+	for i := range l.offers {
+		o := &l.offers[i]
+		if o.m != q {
+			continue
+		}
+		var scratch decode.SDP
+		sdp := convertSDP(o.body, &scratch)
+		if sdp == nil {
+			return ""
+		}
+		s := "; the INVITE offered " + sdp.Summary()
+		for _, md := range sdp.Media {
+			if md.Port != 0 {
+				return s
+			}
+		}
+		return s + ": every stream has port 0 (refused by the caller itself), so there was nothing to accept"
+	}
+	return ""
 }
 
 // glareRetryWithin is how soon after a 491 the re-INVITE must be sent
@@ -671,7 +713,7 @@ func checkReinviteFailed(c *Call) []Finding {
 				what += " (" + sdp.Summary() + ")"
 			}
 			if tx.Final.Status != 491 {
-				detail := fmt.Sprintf("%s rejected with %s", what, tx.Final.Label())
+				detail := fmt.Sprintf("%s rejected with %s%s", what, tx.Final.Label(), warningOf(tx.Final))
 				if fax && (tx.Final.Status == 488 || tx.Final.Status == 606) {
 					// Not Acceptable: the far end (or a gateway between)
 					// does not do T.38 (RFC 3362).
@@ -838,7 +880,7 @@ func checkRegisterFailed(c *Call) []Finding {
 	}
 	detail := fmt.Sprintf("registration of %s refused with %d", c.To, c.FinalStatus)
 	if final != nil {
-		detail = fmt.Sprintf("registration of %s refused with %s", c.To, final.Label())
+		detail = fmt.Sprintf("registration of %s refused with %s%s", c.To, final.Label(), warningOf(final))
 	}
 	return []Finding{{Rule: "register-failed", Severity: Error, Packets: packets(final), Detail: detail, RFC: "RFC 3261 §10.3"}}
 }

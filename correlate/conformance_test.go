@@ -530,3 +530,28 @@ func TestConformanceT38Refused(t *testing.T) {
 		t.Errorf("%d calls, %d refused switches to T.38 (want 2, one per leg); packet 1436 in a PCMA stream: %v", len(calls), refused, inStream)
 	}
 }
+
+// TestConformanceFailureDetails: what failures say on public captures. A
+// 488 to an INVITE whose only stream has port 0 (the capture's name calls
+// its codec "null"): sipflow says the caller refused its own stream. A
+// proxy's 480 No DNS results, whose Warning header says why.
+func TestConformanceFailureDetails(t *testing.T) {
+	shared := sharedDir(t)
+	for _, tt := range []struct{ file, rule, want string }{
+		{"sip_captures/sip-488-Not-Acceptable-Here-codec-null.pcapng", "call-failed",
+			"call rejected by 192.168.8.13 with 488 Not Acceptable Here; the INVITE offered audio PCMU 0.0.0.0:0 inactive: every stream has port 0 (refused by the caller itself), so there was nothing to accept"},
+		{"sip_captures/private-test-sip.pcapng", "call-failed",
+			`call rejected by 172.16.98.102 with 480 No DNS results (Warning: 399 sip1 "No other DNS entries to try (0,0)")`},
+	} {
+		calls := feed(t, filepath.Join(shared, "captures", "public", tt.file), correlate.Options{})
+		found := false
+		for _, c := range calls {
+			for _, f := range c.Findings {
+				found = found || f.Rule == tt.rule && f.Detail == tt.want
+			}
+		}
+		if !found {
+			t.Errorf("%s: no %s saying %q", tt.file, tt.rule, tt.want)
+		}
+	}
+}

@@ -64,9 +64,12 @@ type messageExt struct {
 	// (RFC 3262 §7.1, §7.2); 0 when absent or not a number.
 	rseq               uint32
 	rackRSeq, rackCSeq uint32
-	raw, sdpRaw        []byte
-	sdp                *SDP
-	parts              []int
+	// warning: a failure response's Warning header values (RFC 3261
+	// §20.43), "; " between them.
+	warning     string
+	raw, sdpRaw []byte
+	sdp         *SDP
+	parts       []int
 }
 
 func (m *Message) extra() *messageExt {
@@ -90,6 +93,16 @@ func (m *Message) ReasonHeader() string {
 		return ""
 	}
 	return m.ext.reasonHeader
+}
+
+// Warning is a failure response's Warning header (RFC 3261 §20.43: a
+// code, the agent that added it, its text), several joined by "; "; ""
+// when it has none, and for other messages.
+func (m *Message) Warning() string {
+	if m.ext == nil {
+		return ""
+	}
+	return m.ext.warning
 }
 
 // Event is the Event header (SUBSCRIBE, NOTIFY).
@@ -420,6 +433,9 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 		}
 	}
 	m.hasSDP = d.SDP != nil
+	if m.Status >= 300 {
+		convertWarning(d, m)
+	}
 	if m.Method == "REGISTER" {
 		m.unregister = RemovesBindings(d)
 	}
@@ -707,6 +723,24 @@ func convertRare(d *decode.Message, l *Leg, m *Message) {
 		// §9); a request's is only asked for.
 		m.sessionExpires, m.refresher = parseSessionExpires(d.SessionExpires)
 		l.timer = l.timer || m.sessionExpires > 0
+	}
+}
+
+// convertWarning keeps failure response m's Warning headers: why a 488
+// refused the offer (305 Incompatible media format), or a proxy's own
+// words (399 "No DNS results").
+func convertWarning(d *decode.Message, m *Message) {
+	var b strings.Builder
+	for i := range d.Headers {
+		if h := &d.Headers[i]; string(h.Name) == "warning" {
+			if b.Len() > 0 {
+				b.WriteString("; ")
+			}
+			b.Write(h.Value)
+		}
+	}
+	if b.Len() > 0 {
+		m.extra().warning = b.String()
 	}
 }
 

@@ -73,6 +73,7 @@ var expectedFindings = map[string]struct {
 	"sdp_answer_mismatch.pcap":     {"completed", "basic-call", []string{"sdp-answer-mismatch"}},      // G.729 answered to PCMU, PCMA
 	"no_sdp_offer.pcap":            {"completed", "basic-call", []string{"missing-sdp-offer"}},        // no SDP in the INVITE or its 200
 	"t38_fax.pcap":                 {"completed", "", nil},                                            // a re-INVITE to T.38 (TestFaxEvents)
+	"codec_refused.pcap":           {"rejected", "", []string{"call-failed"}},                         // 488 with a Warning (TestFailureDetails)
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

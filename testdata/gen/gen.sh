@@ -75,6 +75,7 @@
 #   sdp_answer_mismatch       127.0.54.1 -> 127.0.54.2
 #   no_sdp_offer              127.0.55.1 -> 127.0.55.2
 #   t38_fax                   127.0.56.1 -> 127.0.56.2
+#   codec_refused             127.0.57.1 -> 127.0.57.2
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -1183,6 +1184,15 @@ gen_t38_fax() {
     publish $name
 }
 
+# codec_refused: the caller offers PCMU; the callee refuses the offer with
+# 488 Not Acceptable Here and a Warning (305, incompatible media format).
+gen_codec_refused() {
+    local name=codec_refused A=127.0.57.1 B=127.0.57.2
+    sipp_call $name 20 $A $B call_reject_uac.xml codec_refused_uas.xml
+    expect_seq $name 'INVITE 100 488 ACK'
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -1195,7 +1205,7 @@ session_refresh one_way_audio rtp_loss media_address_mismatch
 transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
 fork_not_ended subscription_expired prack_call prack_missing
 precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact
-late_offer sdp_answer_mismatch no_sdp_offer t38_fax"
+late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
