@@ -162,3 +162,22 @@ func (m *Message) HasRareHeaders() bool { return !m.noRare }
 
 // IsRequest reports whether m is a request.
 func (m *Message) IsRequest() bool { return m.StatusCode == 0 }
+
+// HeadersCut reports whether no empty line ended m's headers, as when a
+// capture's snap length cuts a message inside them: what came after the
+// cut (the rest of the headers, a body) is unknown. (A message has a body
+// only after its empty line, and Raw ends with that line when it has none.)
+func (m *Message) HeadersCut() bool {
+	if m.Body != nil {
+		return false
+	}
+	r := m.Raw
+	n := len(r)
+	switch {
+	case n >= 2 && r[n-1] == '\n' && r[n-2] == '\n', n >= 2 && r[n-1] == '\r' && r[n-2] == '\n':
+		return false // LF LF, or CR LF CR: blankLine takes a CR that ends the message
+	case n >= 3 && r[n-1] == '\n' && r[n-2] == '\r' && r[n-3] == '\n':
+		return false
+	}
+	return true
+}

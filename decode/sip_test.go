@@ -1883,3 +1883,40 @@ func TestStartLineUsual(t *testing.T) {
 		}
 	}
 }
+
+// TestParseSIPHeadersCut: a message whose headers no empty line ends (a
+// snap length cut it inside them) says so, whichever parse, and whatever
+// its Content-Length said; one reused after it does not.
+func TestParseSIPHeadersCut(t *testing.T) {
+	const head = "INVITE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\nCall-ID: cut\r\nCSeq: 1 INVITE\r\n"
+	tests := []struct {
+		name, in string
+		cut      bool
+	}{
+		{"whole, no body", head + "Content-Length: 0\r\n\r\n", false},
+		{"whole, a body", head + "Content-Type: application/sdp\r\nContent-Length: 4\r\n\r\nv=0\n", false},
+		{"LF only", strings.ReplaceAll(head+"Content-Length: 0\r\n\r\n", "\r\n", "\n"), false},
+		{"a lone CR for the empty line", head + "Content-Length: 0\r\n\r", false},
+		{"an LF empty line after CRLF", head + "Content-Length: 0\r\n\n", false},
+		{"LF only, cut", strings.ReplaceAll(head, "\r\n", "\n"), true},
+		{"cut after a header line", head + "Contact: <sip:a@h>\r\n", true},
+		{"cut inside a header value", head + "Content-Type: applic", true},
+		{"cut after Content-Length", head + "Content-Length: 120\r\n", true},
+	}
+	for _, lean := range []bool{false, true} {
+		var m Message
+		for _, tt := range tests {
+			var p Parser
+			parse := p.Parse
+			if lean {
+				parse = p.ParseLean
+			}
+			if err := parse([]byte(tt.in), &m); err != nil && !errors.Is(err, ErrShortBody) {
+				t.Fatalf("lean %v, %s: %v", lean, tt.name, err)
+			}
+			if m.HeadersCut() != tt.cut {
+				t.Errorf("lean %v, %s: HeadersCut %v, want %v", lean, tt.name, m.HeadersCut(), tt.cut)
+			}
+		}
+	}
+}
