@@ -110,7 +110,11 @@ type Leg struct {
 	timer    bool // a 2xx set a session timer (Session-Expires): checkSessionExpired looks
 	active   bool // a subscription leg whose subscription is in force (subscribed)
 	reliable bool // a reliable provisional response came (checkMissingPRACK looks)
-	media    *legMedia
+	// reoffered: a request of the leg made an offer in a dialog (a
+	// re-INVITE or UPDATE with SDP): only then may a 2xx answer one
+	// (keepLeanSDP).
+	reoffered bool
+	media     *legMedia
 
 	CallID       string
 	Kind         Kind

@@ -70,7 +70,7 @@ var Rules = []struct {
 	{"no-bye-response", "warning", "a BYE was never answered"},
 	{"unanswered-request", "warning", "a non-INVITE request (REGISTER, OPTIONS, ...) was never answered"},
 	{"call-failed", "warning/error", "the INVITE was finally rejected (4xx warning; 5xx, 6xx error; not 401/407/487)"},
-	{"reinvite-failed", "warning", "a re-INVITE or UPDATE (hold, resume, a switch to T.38 fax, media change, refresh) was rejected (a 491 only when it was not sent again)"},
+	{"reinvite-failed", "warning", "a re-INVITE or UPDATE (hold, resume, an offer of T.38 fax, media change, refresh) was rejected (a 491 only when it was not sent again)"},
 	{"reinvite-glare", "info", "a re-INVITE or UPDATE met one from the other side (491 Request Pending) and was sent again, or the capture ended first"},
 	{"session-expired", "warning/error", "a session timer (RFC 4028) ran out with no refresh that succeeded (error when a BYE ended the call then, warning when it went on)"},
 	{"transfer-failed", "warning", "a REFER was rejected, or the transferred call failed (NOTIFY sipfrag)"},
@@ -79,7 +79,7 @@ var Rules = []struct {
 	{"invite-not-captured", "info", "the call's INVITE is not in the capture: it began before the capture, or its packet was lost"},
 	{"register-failed", "error", "a REGISTER was finally rejected"},
 	{"missing-sdp-answer", "warning/error", "an SDP offer got no answer where one had to come (the 2xx to an INVITE or UPDATE with SDP, the ACK to a 2xx that made the offer, the PRACK to a reliable provisional one): no media was agreed (warning when an unreliable 183 carried SDP the caller may have used)"},
-	{"missing-sdp-offer", "warning/error", "an INVITE without SDP got a 2xx without SDP (and no reliable provisional response offered): the 2xx had to make the offer, so no media was agreed (warning for a re-INVITE: the session keeps its media)"},
+	{"missing-sdp-offer", "warning/error", "an INVITE without SDP got a 2xx without SDP (and no reliable provisional response offered): the 2xx had to make the offer, so the call was set up with no media agreed (warning for a re-INVITE: the session keeps its media)"},
 	{"sdp-answer-mismatch", "warning/error", "an SDP answer does not fit its offer: another number of m= lines, or a stream accepted with no format in common (error), or taken up after the offer removed it (warning)"},
 	{"subscription-expired", "warning", "a subscription (SUBSCRIBE, RFC 6665) lapsed: not refreshed before it expired (the notifier said so, reason timeout, or nothing was seen after its expiry)"},
 	{"one-way-audio", "error", "RTP flowed one way only, or one direction stopped while the call was up"},
@@ -705,19 +705,19 @@ func checkReinviteFailed(c *Call) []Finding {
 			if tx.Method == "UPDATE" {
 				rfc = "RFC 3311 §5.2"
 			}
-			fax := false
+			fax := false // an offer of T.38 to a leg not on it already (not a refresh)
 			if sdp := tx.Request.SDP(); sdp != nil {
-				if fax = sdp.T38() != nil; fax {
-					what += " switching to T.38 fax"
+				if fax = sdp.T38() != nil && !onT38(l, tx.Request.N); fax {
+					what += " offering T.38 fax"
 				}
 				what += " (" + sdp.Summary() + ")"
 			}
 			if tx.Final.Status != 491 {
 				detail := fmt.Sprintf("%s rejected with %s%s", what, tx.Final.Label(), warningOf(tx.Final))
 				if fax && (tx.Final.Status == 488 || tx.Final.Status == 606) {
-					// Not Acceptable: the far end (or a gateway between)
-					// does not do T.38 (RFC 3362).
-					detail += ": T.38 was refused, so the fax can only go as audio (G.711 pass-through), or fails"
+					// Not Acceptable: the offer, T.38 with it, was not
+					// (the far end, or a gateway between, may not do T.38).
+					detail += ": T.38 was not accepted, so the fax can only go as audio (G.711 pass-through), or fails"
 				}
 				fs = append(fs, Finding{Rule: "reinvite-failed", Severity: Warning, Packets: packets(tx.Request, tx.Final), Detail: detail, RFC: rfc})
 				continue

@@ -359,7 +359,8 @@ func endedBye(l *Leg) bool {
 // UPDATE offers), switches to T.38 fax and back (what the answers to them
 // accepted), and transfers (REFER and the NOTIFY sipfrag outcomes).
 func computeEvents(c *Call) {
-	onHold, fax := false, false
+	onHold := false
+	var fax map[int]bool // by leg: on T.38 (a B2BUA's legs switch one by one)
 	for _, m := range c.Messages() {
 		if m.Retransmission {
 			continue
@@ -368,9 +369,12 @@ func computeEvents(c *Call) {
 			if m.ext == nil {
 				continue // no SDP kept: most responses
 			}
-			if t38, ok := faxSwitch(c, m, fax); ok {
-				c.Events = append(c.Events, t38)
-				fax = !fax
+			if e, ok := faxSwitch(c, m, fax[m.Leg]); ok {
+				c.Events = append(c.Events, e)
+				if fax == nil {
+					fax = make(map[int]bool, len(c.Legs))
+				}
+				fax[m.Leg] = e.Kind == "t38"
 			}
 			continue
 		}
@@ -396,22 +400,16 @@ func computeEvents(c *Call) {
 	}
 }
 
-// faxSwitch returns the event of response m when it is a 2xx that answers
-// an offer made in a dialog (a re-INVITE or UPDATE with SDP) and switches
-// the call to T.38 fax (it accepts an image/udptl line, RFC 3362), or,
-// with fax, back from it (it accepts none). A proxy's relay of the same
-// answer on another hop switches nothing more.
+// faxSwitch returns the event of response m when it answers an offer
+// made in a dialog (faxAnswer) and switches its leg to T.38 fax (it accepts
+// an image/udptl line, RFC 3362), or, with fax (the leg on T.38), back from
+// it (it accepts none). A proxy's relay of the same answer on another hop
+// switches nothing more.
 func faxSwitch(c *Call, m *Message, fax bool) (Event, bool) {
-	if m.Status < 200 || m.Status >= 300 || m.CSeqMethod != "INVITE" && m.CSeqMethod != "UPDATE" || m.SDP() == nil {
-		return Event{}, false
-	}
-	if (m.SDP().T38() != nil) == fax {
-		return Event{}, false
-	}
 	l := c.Legs[m.Leg]
-	q := l.requestOf(m)
-	if q == nil || q.ToTag == "" || !q.hasSDP {
-		return Event{}, false // an initial INVITE's answer, or a late offer's
+	q, t38 := faxAnswer(l, m)
+	if q == nil || t38 == fax {
+		return Event{}, false
 	}
 	who := party(q.FromTag, callerTagOf(l))
 	if fax {
@@ -428,4 +426,36 @@ func refreshMethod(q *Message) string {
 		return "re-INVITE"
 	}
 	return q.Method
+}
+
+// faxAnswer returns the request response m of leg l answers when m is a
+// 2xx with SDP to an offer made in a dialog (a re-INVITE or UPDATE with
+// SDP; not an initial INVITE's answer, nor a late offer's), and whether m
+// accepts a T.38 line; nil otherwise. keepLeanSDP keeps exactly these
+// answers' SDP, so calls and flow agree.
+func faxAnswer(l *Leg, m *Message) (q *Message, t38 bool) {
+	if m.Status < 200 || m.Status >= 300 || m.CSeqMethod != "INVITE" && m.CSeqMethod != "UPDATE" || m.SDP() == nil {
+		return nil, false
+	}
+	if q = l.inDialogOffer(m); q == nil {
+		return nil, false
+	}
+	return q, m.SDP().T38() != nil
+}
+
+// onT38 reports whether leg l was on T.38 fax before packet n: the last
+// answer to an offer made in a dialog before it accepted a T.38 line.
+func onT38(l *Leg, n int) bool {
+	fax := false
+	for _, m := range l.Messages {
+		if m.N >= n {
+			break
+		}
+		if m.ext != nil {
+			if q, t38 := faxAnswer(l, m); q != nil {
+				fax = t38
+			}
+		}
+	}
+	return fax
 }

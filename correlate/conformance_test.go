@@ -495,7 +495,7 @@ func TestConformanceUnregistered(t *testing.T) {
 // TestConformanceT38Refused: nDPI's fax call (three hops of a gateway's
 // two legs) switches to T.38 with a re-INVITE that every hop refuses with
 // 488, then goes back to PCMA with another re-INVITE: the fax went as
-// audio. sipflow says T.38 was refused on each leg, records no switch, and
+// audio. sipflow says T.38 was not accepted on each leg, records no switch, and
 // counts the packets after it in the PCMA stream they are. tshark
 // disagrees on 27 of them: the refused offer's m=image line set up a T.38
 // conversation on the port, so `tshark -r FILE -Y t38` shows packets
@@ -509,7 +509,7 @@ func TestConformanceT38Refused(t *testing.T) {
 	for _, c := range calls {
 		for _, f := range c.Findings {
 			if f.Rule == "reinvite-failed" {
-				if !strings.Contains(f.Detail, "switching to T.38 fax (image T.38 ") || !strings.HasSuffix(f.Detail, "rejected with 488 Not Acceptable Here: T.38 was refused, so the fax can only go as audio (G.711 pass-through), or fails") {
+				if !strings.Contains(f.Detail, "offering T.38 fax (image T.38 ") || !strings.HasSuffix(f.Detail, "rejected with 488 Not Acceptable Here: T.38 was not accepted, so the fax can only go as audio (G.711 pass-through), or fails") {
 					t.Errorf("%s: %s", c.ID, f.Detail)
 				}
 				refused++

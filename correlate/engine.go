@@ -461,7 +461,10 @@ func (c *Correlator) Add(d *decode.Message) {
 	}
 	if m.Retransmission {
 		c.Stats.Retransmissions++
-	} else if cut := d.ContentLength > len(d.Body); m.hasSDP || cut || mayAnswer(m) {
+	} else if m.hasSDP || mayAnswer(m) || m.Method == "INVITE" || m.Method == "UPDATE" {
+		// What offerAnswer reads (a cut message's body is not judged): the
+		// messages with SDP, those that may answer, and those that offer.
+		cut := d.ContentLength > len(d.Body) || d.HeadersCut()
 		body, owned := c.offerAnswer(leg, m, d.SDP, cut)
 		if c.opts.Media && m.hasSDP {
 			c.sdpSeen(leg, m, body, owned)

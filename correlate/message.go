@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sipflow/sipflow/decode"
 	"github.com/sipflow/sipflow/media"
@@ -262,9 +263,10 @@ func (m *Media) receivesAt(ap netip.AddrPort) bool {
 }
 
 // T38 reports whether the line is T.38 fax over UDPTL (m=image ... udptl
-// t38, RFC 3362, ITU-T T.38 Annex D).
+// t38, RFC 3362, ITU-T T.38 Annex D), or over DTLS (UDP/TLS/UDPTL, RFC
+// 7345).
 func (m *Media) T38() bool {
-	return strings.EqualFold(m.Type, "image") && strings.EqualFold(m.Proto, "udptl")
+	return strings.EqualFold(m.Type, "image") && (strings.EqualFold(m.Proto, "udptl") || strings.EqualFold(m.Proto, "UDP/TLS/UDPTL"))
 }
 
 // T38 returns the body's T.38 line with a port (a stream offered or
@@ -521,35 +523,36 @@ func (m *Message) rack() (rseq, cseq uint32) {
 	return m.ext.rackRSeq, m.ext.rackCSeq
 }
 
-// keepLeanSDP reports whether m, with an SDP body, keeps it lean (convert).
+// keepLeanSDP reports whether m, with an SDP body, keeps it lean (convert);
+// it notes a leg whose requests offer in a dialog (Leg.reoffered).
 func keepLeanSDP(d *decode.Message, l *Leg, m *Message) bool {
 	switch m.Method {
 	case "INVITE":
+		l.reoffered = l.reoffered || m.ToTag != ""
 		return m.ToTag != "" || d.SessionExpires != nil || supportsTimer(d)
 	case "UPDATE":
+		l.reoffered = l.reoffered || m.ToTag != ""
 		return true
 	case "ACK":
 		return l.timer
 	case "":
 		// The answer to a re-INVITE's or UPDATE's offer: what the change
 		// came to (computeEvents: a switch to T.38 fax and back).
-		if m.Status >= 200 && m.Status < 300 && l.inDialogOffer(m) {
+		if l.reoffered && m.Status >= 200 && m.Status < 300 && (m.CSeqMethod == "INVITE" || m.CSeqMethod == "UPDATE") && l.inDialogOffer(m) != nil {
 			return true
 		}
 	}
 	return d.SessionExpires != nil
 }
 
-// inDialogOffer reports whether response r's request made an offer in a
-// dialog (a re-INVITE or UPDATE with SDP; the leg keeps its offers) that
-// r may answer.
-func (l *Leg) inDialogOffer(r *Message) bool {
-	for i := range l.offers {
-		if o := l.offers[i].m; o.IsRequest() && o.ToTag != "" && o.CSeq == r.CSeq && o.Method == r.CSeqMethod {
-			return true
-		}
+// inDialogOffer returns response r's request, as captured on r's hop,
+// when it made an offer in a dialog: a re-INVITE or UPDATE with SDP (its
+// To-tag set). nil otherwise.
+func (l *Leg) inDialogOffer(r *Message) *Message {
+	if q := l.requestOf(r); q != nil && q.ToTag != "" && q.hasSDP {
+		return q
 	}
-	return false
+	return nil
 }
 
 // headerWith reports whether one of d's Headers (those without a field of
@@ -739,10 +742,20 @@ func convertWarning(d *decode.Message, m *Message) {
 			b.Write(h.Value)
 		}
 	}
-	if b.Len() > 0 {
+	if b.Len() > maxWarning {
+		// A finding's detail is one line: the rest is in the message.
+		cut := maxWarning
+		for cut > 0 && !utf8.RuneStart(b.String()[cut]) {
+			cut--
+		}
+		m.extra().warning = b.String()[:cut] + "…"
+	} else if b.Len() > 0 {
 		m.extra().warning = b.String()
 	}
 }
+
+// maxWarning bounds the Warning text a message keeps, in bytes.
+const maxWarning = 200
 
 // parseSessionExpires reads a Session-Expires value (RFC 4028 §4):
 // delta-seconds, then parameters, among them refresher=uac or uas. A value

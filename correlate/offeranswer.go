@@ -331,19 +331,19 @@ func (l *Leg) offerMissing(r *Message) {
 		if p.IsRequest() || !p.hasSDP || p.ToTag != r.ToTag || !answers(q, p) {
 			continue
 		}
-		if p.Status >= 200 || p.rseqOf() != 0 {
+		if p.Status >= 200 && p.Status < 300 || p.rseqOf() != 0 {
 			return // it offered: a reliable 183, or a 2xx before r (r then repeats it without its body)
 		}
-		if early == nil {
+		if early == nil && p.Status < 200 {
 			early = p
 		}
 	}
 	f := Finding{Rule: "missing-sdp-offer", Severity: Error, Packets: []int{r.N, q.N}, RFC: "RFC 3261 §13.3.1.4",
-		Detail: fmt.Sprintf("the INVITE had no SDP, so the %s had to make the offer, and it carries none (nor did a reliable provisional response): no media was agreed", r.Label())}
+		Detail: fmt.Sprintf("the INVITE had no SDP, so the %s had to make the offer, and it carries none (nor did a reliable provisional response): the call was set up with no media agreed", r.Label())}
 	if q.ToTag != "" {
 		// A re-INVITE without SDP (a refresh, or asking the far end for
 		// its media): the session goes on with what was agreed before.
-		f.Severity = Warning
+		f.Severity, f.RFC = Warning, "RFC 3261 §13.3.1.4, §14.2"
 		f.Detail = fmt.Sprintf("the re-INVITE had no SDP, so the %s had to make the offer, and it carries none: nothing was negotiated, the session keeps the media agreed before", r.Label())
 	} else if early != nil {
 		f.Detail += fmt.Sprintf("; the %s carried SDP but was not sent reliably (no 100rel, RSeq), so it is no offer: the caller may have used it, but the offer belongs in the %s",

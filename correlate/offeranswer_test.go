@@ -60,14 +60,14 @@ func TestOfferAnswer(t *testing.T) {
 			ok + ack + "5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "", "", "", 0},
 		// No offer at all: an INVITE without SDP, its 2xx without.
 		{"no SDP in the INVITE or its 200", inviteBar + ringing + okBare + ack + bye, "missing-sdp-offer 3,1",
-			"the INVITE had no SDP, so the 200 Reason had to make the offer, and it carries none (nor did a reliable provisional response): no media was agreed",
+			"the INVITE had no SDP, so the 200 Reason had to make the offer, and it carries none (nor did a reliable provisional response): the call was set up with no media agreed",
 			"RFC 3261 §13.3.1.4", correlate.Error},
 		{"no SDP in the INVITE or its 200, SDP in an unreliable 183", inviteBar + "0.1 b>a 183 1/INVITE tt=callee sdp=1\n" + okBare + ack + bye,
 			"missing-sdp-offer 3,1,2", "; the 183 Reason carried SDP but was not sent reliably (no 100rel, RSeq), so it is no offer: the caller may have used it, but the offer belongs in the 200 Reason",
 			"RFC 3261 §13.3.1.4", correlate.Error},
 		{"no SDP in the INVITE or its 200, a reliable 180 without", inviteBar + "0.1 b>a 180 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1\n" +
 			"0.2 a>b PRACK 2/PRACK tt=callee br=z9hG4bKpr hdr=RAck:_1_1_INVITE\n0.21 b>a 200 2/PRACK tt=callee br=z9hG4bKpr\n" +
-			okBare + ack + "5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "missing-sdp-offer 5,1", "no media was agreed", "", correlate.Error},
+			okBare + ack + "5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "missing-sdp-offer 5,1", "no media agreed", "", correlate.Error},
 		{"the offer in a reliable 183, the 200 without SDP", inviteBar + "0.1 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1 sdp=1\n" +
 			"0.2 a>b PRACK 2/PRACK tt=callee br=z9hG4bKpr hdr=RAck:_1_1_INVITE sdp=1\n0.21 b>a 200 2/PRACK tt=callee br=z9hG4bKpr\n" +
 			okBare + ack + "5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "", "", "", 0},
@@ -75,9 +75,14 @@ func TestOfferAnswer(t *testing.T) {
 		{"through a proxy without SDP, a reliable 183's offer on the callee's hop only", "0.0 a>p INVITE 1/INVITE\n0.01 p>b INVITE 1/INVITE br=z9hG4bK2\n" +
 			"0.1 b>p 183 1/INVITE tt=callee br=z9hG4bK2 hdr=Require:_100rel hdr=RSeq:_1 sdp=1\n0.11 p>a 183 1/INVITE tt=callee\n" +
 			"0.5 b>p 200 1/INVITE tt=callee br=z9hG4bK2\n0.51 p>a 200 1/INVITE tt=callee\n" +
-			"0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 p>b ACK 1/ACK tt=callee br=z9hG4bKack2\n", "missing-sdp-offer 6,1", "no media was agreed", "", correlate.Error},
+			"0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 p>b ACK 1/ACK tt=callee br=z9hG4bKack2\n", "missing-sdp-offer 6,1", "no media agreed", "", correlate.Error},
+		{"no SDP in the INVITE, a 488 with SDP, then a 200 without (a broken callee)", inviteBar + "0.3 b>a 488 1/INVITE tt=callee sdp=1\n" + okBare + ack + bye,
+			"missing-sdp-offer 3,1", "the call was set up with no media agreed", "", correlate.Error},
 		{"no SDP in the INVITE, refused", inviteBar + ringing + "0.5 b>a 486 1/INVITE tt=callee\n0.51 a>b ACK 1/INVITE tt=callee\n", "", "", "", 0},
 		{"no SDP in the 200, its INVITE not captured", okBare + ack + bye, "", "", "", 0},
+		{"no SDP in the INVITE, the 200 cut inside its headers", inviteBar + ringing + "0.5 b>a 200 1/INVITE tt=callee sdp=1 cutheaders=1\n" + ack + bye, "", "", "", 0},
+		{"the INVITE cut inside its headers, the 200 without SDP", "0.0 a>b INVITE 1/INVITE sdp=1 cutheaders=1\n" + ringing + okBare + ack + bye, "", "", "", 0},
+		{"the 200 cut inside its headers", invite + ringing + "0.5 b>a 200 1/INVITE tt=callee sdp=1 cutheaders=1\n" + ack + bye, "", "", "", 0},
 		{"no SDP in the INVITE, the 200's cut away", inviteBar + ringing + "0.5 b>a 200 1/INVITE tt=callee sdp=1 cut=1000\n" + ack + bye, "", "", "", 0},
 		{"an UPDATE without SDP (a session refresh), its 200 without", invite + ringing + ok + ack +
 			"1.0 a>b UPDATE 2/UPDATE tt=callee br=z9hG4bKu\n1.1 b>a 200 2/UPDATE tt=callee br=z9hG4bKu\n" +
@@ -87,15 +92,15 @@ func TestOfferAnswer(t *testing.T) {
 			"1.1 b>a 200 2/INVITE tt=callee br=z9hG4bKre\n1.2 a>b ACK 2/ACK tt=callee br=z9hG4bKreack\n" +
 			"5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "missing-sdp-offer 6,5",
 			"the re-INVITE had no SDP, so the 200 Reason had to make the offer, and it carries none: nothing was negotiated, the session keeps the media agreed before",
-			"RFC 3261 §13.3.1.4", correlate.Warning},
+			"RFC 3261 §13.3.1.4, §14.2", correlate.Warning},
 		{"a fork without SDP, one 200 offers", inviteBar + "0.5 b>a 200 1/INVITE tt=one sdp=1\n0.51 b>a 200 1/INVITE tt=two\n" +
-			"0.6 a>b ACK 1/ACK tt=one br=z9hG4bKack1 sdp=1\n0.61 a>b ACK 1/ACK tt=two br=z9hG4bKack2\n", "missing-sdp-offer 3,1", "no media was agreed", "", correlate.Error},
+			"0.6 a>b ACK 1/ACK tt=one br=z9hG4bKack1 sdp=1\n0.61 a>b ACK 1/ACK tt=two br=z9hG4bKack2\n", "missing-sdp-offer 3,1", "no media agreed", "", correlate.Error},
 		{"a fork without SDP, the other's reliable 183 offered", inviteBar + "0.1 b>a 183 1/INVITE tt=one hdr=Require:_100rel hdr=RSeq:_1 sdp=1\n" +
 			"0.2 a>b PRACK 2/PRACK tt=one br=z9hG4bKpr hdr=RAck:_1_1_INVITE sdp=1\n0.21 b>a 200 2/PRACK tt=one br=z9hG4bKpr\n" +
-			"0.5 b>a 200 1/INVITE tt=two\n0.6 a>b ACK 1/ACK tt=two br=z9hG4bKack2\n", "missing-sdp-offer 5,1", "no media was agreed", "", correlate.Error},
+			"0.5 b>a 200 1/INVITE tt=two\n0.6 a>b ACK 1/ACK tt=two br=z9hG4bKack2\n", "missing-sdp-offer 5,1", "no media agreed", "", correlate.Error},
 		{"through a proxy without SDP, the callee's hop offers", "0.0 a>p INVITE 1/INVITE\n0.01 p>b INVITE 1/INVITE br=z9hG4bK2\n" +
 			"0.5 b>p 200 1/INVITE tt=callee br=z9hG4bK2 sdp=1\n0.51 p>a 200 1/INVITE tt=callee\n" +
-			"0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 p>b ACK 1/ACK tt=callee br=z9hG4bKack2 sdp=1\n", "missing-sdp-offer 4,1", "no media was agreed", "", correlate.Error},
+			"0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 p>b ACK 1/ACK tt=callee br=z9hG4bKack2 sdp=1\n", "missing-sdp-offer 4,1", "no media agreed", "", correlate.Error},
 		{"an UPDATE's 200 without SDP", invite + ringing + ok + ack + "1.0 a>b UPDATE 2/UPDATE tt=callee br=z9hG4bKu sdp=2\n1.1 b>a 200 2/UPDATE tt=callee br=z9hG4bKu\n" +
 			"5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "missing-sdp-answer 6,5",
 			"the UPDATE made an SDP offer, but the 200 Reason to it carries no SDP: the media change it offered was never agreed", "RFC 3311 §5.2", correlate.Error},

@@ -37,7 +37,8 @@ var scriptHosts = map[string]netip.AddrPort{
 // ice: a trickle-ICE WebRTC offer, c=0.0.0.0 and port 9; zero: c=0.0.0.0,
 // RFC 2543 hold), media=LINES (after sdp=: the body's m= section, "_" for a
 // space and "|" for a line end), cut=N (after sdp=: the body's last N bytes
-// missing, as a snap length cuts them), ipid=N (the
+// missing, as a snap length cuts them), cutheaders=1 (the message cut
+// before its Content-Type, inside its headers), ipid=N (the
 // IPv4 Identification of its packet, default 0). Lines "tick SECS" advance
 // time with unrelated traffic.
 func runScript(t *testing.T, script string) []*correlate.Call {
@@ -91,7 +92,7 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 		ipid := 0
 		var extra []string
 		body := ""
-		cut := 0
+		cut, cutHeaders := 0, false
 		for _, opt := range f[4:] {
 			k, v, _ := strings.Cut(opt, "=")
 			switch k {
@@ -113,6 +114,8 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 				extra = append(extra, strings.ReplaceAll(v, "_", " "))
 			case "cut": // after sdp=: the last N bytes of the body not captured (Content-Length says them)
 				cut, _ = strconv.Atoi(v)
+			case "cutheaders": // the message captured up to its Content-Type, the empty line never
+				cutHeaders = true
 			case "media": // after sdp=: the body's m= section instead of "m=audio 4000 RTP/AVP 0" ("_" a space, "|" a line end)
 				body = strings.Replace(body, "m=audio 4000 RTP/AVP 0\r\n", strings.NewReplacer("_", " ", "|", "\r\n").Replace(v)+"\r\n", 1)
 			case "sdp":
@@ -159,10 +162,14 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 		for _, h := range extra {
 			sb.WriteString(h + "\r\n")
 		}
+		headers := sb.String()
 		endMessage(&sb, body)
 		raw := sb.String()
 		raw = raw[:len(raw)-min(cut, len(body))] // the capture's snap length took the body's end
-		m.IPID = uint16(ipid)                    // capture metadata: the parse keeps it
+		if cutHeaders {
+			raw = headers // it took the message from Content-Type on
+		}
+		m.IPID = uint16(ipid) // capture metadata: the parse keeps it
 		addMessage(t, c, &m, line, raw, n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst)
 	}
 	c.Flush()

@@ -36,6 +36,8 @@ func TestFailureDetails(t *testing.T) {
 			`call rejected by 10.0.0.2 with 480 Reason (Warning: 399 p1 "No DNS"; 399 p2 "Gone")`},
 		{"an empty Warning, then one", invite + `0.2 b>a 480 1/INVITE tt=callee hdr=Warning: hdr=Warning:_399_p2_"Gone"` + "\n" + ack, "call-failed",
 			`call rejected by 10.0.0.2 with 480 Reason (Warning: 399 p2 "Gone")`},
+		{"a Warning of 300 bytes", invite + `0.2 b>a 480 1/INVITE tt=callee hdr=Warning:_399_p_"` + strings.Repeat("é", 150) + `"` + "\n" + ack, "call-failed",
+			`call rejected by 10.0.0.2 with 480 Reason (Warning: 399 p "` + strings.Repeat("é", 96) + `…)`},
 		{"a re-INVITE refused with a Warning", invite + "0.2 b>a 200 1/INVITE tt=callee sdp=1\n0.3 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n" +
 			"1.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKre sdp=2 media=m=audio_4000_RTP/AVP_18\n1.1 b>a 488 2/INVITE tt=callee br=z9hG4bKre" + warn + "\n" +
 			"1.2 a>b ACK 2/INVITE tt=callee br=z9hG4bKre\n5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "reinvite-failed",

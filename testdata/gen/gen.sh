@@ -220,6 +220,12 @@ only_loopback() {
 publish() {
     local name=$1
     only_loopback "$name"
+    # SIPp's own messages when a scenario meets what it did not expect
+    # (its abort ACK, BYE or CANCEL carry this Subject): the capture is
+    # not the scenario's.
+    if tshark -r "$WORK/$name.pcap" -Y 'sip.Subject == "Performance Test"' 2>/dev/null | grep -q .; then
+        die "$name: SIPp aborted a call (a message with Subject: Performance Test); see $WORK/$name.* (KEEP_WORK=1)"
+    fi
     cp "$WORK/$name.pcap" "$OUT_DIR/.$name.pcap.tmp"
     mv -f "$OUT_DIR/.$name.pcap.tmp" "$OUT_DIR/$name.pcap"
     echo "   -> testdata/$name.pcap ($(stat -c %s "$OUT_DIR/$name.pcap") bytes)"
