@@ -317,8 +317,12 @@ func wentElsewhere(req string, to netip.AddrPort, what string, from netip.AddrPo
 		return detail + " (the dialog has a Record-Route: it goes to the route's first proxy)"
 	}
 	detail += fmt.Sprintf(" (with no Record-Route, the %s goes to %s)", req, contact)
-	if private(to.Addr()) && !private(from.Addr()) {
+	switch t, f := to.Addr(), from.Addr(); {
+	case private(t) && !private(f):
 		detail += ": a private address, a phone behind NAT that wrote its own address in Contact"
+	case t.IsLinkLocalUnicast() && !f.IsLinkLocalUnicast():
+		// RFC 3927, RFC 4291 §2.5.6: an address no router forwards.
+		detail += ": a link-local address, which nothing beyond its own link reaches (a phone that wrote a self-assigned address in Contact)"
 	}
 	return detail
 }

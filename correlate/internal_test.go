@@ -648,3 +648,25 @@ func TestPrivate(t *testing.T) {
 		}
 	}
 }
+
+// TestWentElsewhereAddresses: where an in-dialog request went, named when
+// it is an address the far end cannot be reached at from where its
+// messages came: private behind NAT, or link-local.
+func TestWentElsewhereAddresses(t *testing.T) {
+	const nat = ": a private address, a phone behind NAT that wrote its own address in Contact"
+	const ll = ": a link-local address, which nothing beyond its own link reaches (a phone that wrote a self-assigned address in Contact)"
+	for _, tt := range []struct{ to, from, tail string }{
+		{"10.0.0.4:5060", "198.51.100.2:5060", nat},
+		{"169.254.10.20:5060", "198.51.100.2:5060", ll},
+		{"[fe80::1]:5060", "[2001:db8::2]:5060", ll},
+		{"[::ffff:169.254.1.1]:5060", "[::ffff:198.51.100.2]:5060", ll},
+		{"169.254.10.20:5060", "169.254.10.21:5060", ")"},
+		{"10.0.0.4:5060", "10.0.0.2:5060", ")"},
+		{"198.51.100.9:5060", "198.51.100.2:5060", ")"},
+	} {
+		d := wentElsewhere("ACK", netip.MustParseAddrPort(tt.to), "the 2xx", netip.MustParseAddrPort(tt.from), false, "the 2xx's Contact")
+		if !strings.HasSuffix(d, tt.tail) || tt.tail == ")" && strings.Contains(d, "):") {
+			t.Errorf("to %s from %s: %q, want it to end %q", tt.to, tt.from, d, tt.tail)
+		}
+	}
+}
