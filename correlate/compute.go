@@ -411,21 +411,12 @@ func faxSwitch(c *Call, m *Message, fax bool) (Event, bool) {
 	if q == nil || t38 == fax {
 		return Event{}, false
 	}
-	who := party(q.FromTag, callerTagOf(l))
+	kind, did := "t38", "switched the call to"
 	if fax {
-		return Event{N: m.N, Time: m.Time, Kind: "t38-end", Detail: fmt.Sprintf("the %s's %s took the call back from T.38 fax (%s): %s",
-			who, refreshMethod(q), m.Label(), m.SDP().Summary())}, true
+		kind, did = "t38-end", "took the call back from"
 	}
-	return Event{N: m.N, Time: m.Time, Kind: "t38", Detail: fmt.Sprintf("the %s's %s switched the call to T.38 fax (%s): %s",
-		who, refreshMethod(q), m.Label(), m.SDP().Summary())}, true
-}
-
-// refreshMethod names in-dialog request q: re-INVITE or UPDATE.
-func refreshMethod(q *Message) string {
-	if q.Method == "INVITE" {
-		return "re-INVITE"
-	}
-	return q.Method
+	return Event{N: m.N, Time: m.Time, Kind: kind, Detail: fmt.Sprintf("the %s's %s %s T.38 fax (%s): %s",
+		party(q.FromTag, callerTagOf(l)), inDialogName(q.Method), did, m.Label(), m.SDP().Summary())}, true
 }
 
 // faxAnswer returns the request response m of leg l answers when m is a

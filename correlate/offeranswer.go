@@ -326,16 +326,9 @@ func (l *Leg) offerMissing(r *Message) {
 	if q == nil || q.hasSDP {
 		return
 	}
-	var early *Message
 	for _, p := range l.Messages {
-		if p.IsRequest() || !p.hasSDP || p.ToTag != r.ToTag || !answers(q, p) {
-			continue
-		}
-		if p.Status >= 200 && p.Status < 300 || p.rseqOf() != 0 {
+		if !p.IsRequest() && p.hasSDP && (p.Status >= 200 && p.Status < 300 || p.rseqOf() != 0) && p.ToTag == r.ToTag && answers(q, p) {
 			return // it offered: a reliable 183, or a 2xx before r (r then repeats it without its body)
-		}
-		if early == nil && p.Status < 200 {
-			early = p
 		}
 	}
 	f := Finding{Rule: "missing-sdp-offer", Severity: Error, Packets: []int{r.N, q.N}, RFC: "RFC 3261 §13.3.1.4",
@@ -345,7 +338,7 @@ func (l *Leg) offerMissing(r *Message) {
 		// its media): the session goes on with what was agreed before.
 		f.Severity, f.RFC = Warning, "RFC 3261 §13.3.1.4, §14.2"
 		f.Detail = fmt.Sprintf("the re-INVITE had no SDP, so the %s had to make the offer, and it carries none: nothing was negotiated, the session keeps the media agreed before", r.Label())
-	} else if early != nil {
+	} else if early := earlySDP(l, q, r); early != nil {
 		f.Detail += fmt.Sprintf("; the %s carried SDP but was not sent reliably (no 100rel, RSeq), so it is no offer: the caller may have used it, but the offer belongs in the %s",
 			early.Label(), r.Label())
 		f.Packets = append(f.Packets, early.N)
@@ -367,7 +360,7 @@ func inDialog(l *Leg, o *Message) bool {
 
 // earlySDP returns the first provisional response with SDP of a's
 // dialog to INVITE o, on a's hop, or nil: one not sent reliably, since a
-// reliable one would have answered.
+// reliable one would have answered (noAnswer), or offered (offerMissing).
 func earlySDP(l *Leg, o, a *Message) *Message {
 	for _, r := range l.Messages {
 		if !r.IsRequest() && r.Status < 200 && r.hasSDP && r.ToTag == a.ToTag && answers(o, r) {

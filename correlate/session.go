@@ -205,11 +205,15 @@ func (tx *Transaction) modifiesSession() bool {
 }
 
 // refreshName names tx, one that modifiesSession: re-INVITE or UPDATE.
-func refreshName(tx *Transaction) string {
-	if tx.Method == "INVITE" {
+func refreshName(tx *Transaction) string { return inDialogName(tx.Method) }
+
+// inDialogName names an in-dialog request by its method: re-INVITE, or
+// the method itself (UPDATE).
+func inDialogName(method string) string {
+	if method == "INVITE" {
 		return "re-INVITE"
 	}
-	return tx.Method
+	return method
 }
 
 // callerTagOf is the From-tag of l's first INVITE: the caller's tag ("" when
