@@ -58,6 +58,9 @@ type Media struct {
 	// BundleOnly is a=bundle-only (RFC 8843 §6): an offer's port 0 on such
 	// a line asks for the stream in the BUNDLE group, not its removal.
 	BundleOnly bool
+	// T38Version is a=T38FaxVersion (T.38 Annex D, RFC 4612), 0 when
+	// absent, as T.38 says.
+	T38Version int
 }
 
 // MaxCandidates is how many candidates of one m= line ParseSDP keeps; an
@@ -403,6 +406,13 @@ func (md *Media) parseAttr(v []byte) {
 			return
 		}
 		md.RTPMaps = append(md.RTPMaps, m)
+	default:
+		if equalFold(name, "T38FaxVersion") {
+			f, _ := field(val)
+			if n, ok := parseUint(f, 255); ok {
+				md.T38Version = int(n)
+			}
+		}
 	}
 }
 
