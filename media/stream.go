@@ -152,7 +152,7 @@ type Stream struct {
 	Expected   int     // Finish: sequence numbers expected, RFC 3550 §A.3, summed over restarts
 	Lost       int     // Finish: Expected − distinct sequence numbers received, never below 0
 	LostPct    float64 // Finish: Lost / Expected × 100
-	LostRaw    int     // Finish: Wireshark's Lost, see above; negative with duplicates
+	LostRaw    int     // Finish: Wireshark's Lost, see above; negative with duplicates; Lost for T.38
 	Duplicates int     // packets whose sequence number was seen already (among the last 100)
 	OutOfOrder int     // packets that arrived after a higher sequence number, first copy only
 	SeqResets  int     // restarts: a jump of more than 3000 followed by the next number (RFC 3550 §A.1)
@@ -179,6 +179,9 @@ type Stream struct {
 	FarJitterMs       float64       // Finish: the receiver's interarrival jitter in ms
 	FarJitterMaxMs    float64       // Finish: the largest jitter any report gave, in ms
 	RTT               time.Duration // round trip from LSR/DLSR (RFC 3550 §6.4.1), measured at the capture point; 0 if unknown
+
+	// Fax is set for a stream of T.38 fax (AddUDPTL) instead of RTP.
+	Fax *Fax
 
 	names       PayloadNames
 	sameSSRC    *Stream   // the next older stream with the same SSRC, in a Table
@@ -627,6 +630,9 @@ func (s *Stream) Finish() {
 	}
 	wsExpected := int64(uint32(int64(s.wsStopSeq) + s.wsCycles*65536 - int64(s.wsStartSeq) + 1))
 	s.LostRaw = int(int32(wsExpected - int64(s.Packets)))
+	if s.Fax != nil {
+		s.LostRaw = s.Lost // Wireshark's RTP figure has no meaning here
+	}
 
 	if s.ReportsSeen > 0 {
 		s.FarLostPct = s.FarFractionLost

@@ -32,6 +32,9 @@ type Table struct {
 	rtp     decode.RTP
 	rtcp    decode.RTCP
 	targets []*Stream
+
+	faxes []*Stream // T.38 streams (AddUDPTL), by 5-tuple: a call has few
+	udptl decode.UDPTL
 }
 
 // NewTable returns an empty Table that accepts DefaultMaxStreams streams.
