@@ -203,6 +203,7 @@ type Call struct {
 
 	mediaExpected bool   // answered, and both parties sent SDP
 	rtpSeen       bool   // the capture had shown RTP or RTCP when the call finished
+	udptlSeen     bool   // ... or a datagram that parsed as UDPTL (T.38 fax)
 	captureLoss   string // Correlator.NoteCaptureLoss's when the call finished
 	inviteMissed  bool   // a call (KindCall) whose first leg's INVITE was not captured
 	timedOut      bool   // finished by a timeout or linger while the capture went on, not by its end (Flush)

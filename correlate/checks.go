@@ -87,6 +87,10 @@ var Rules = []struct {
 	{"rtp-loss", "warning/error", "an RTP stream lost more than 1% of its packets (error above 5%)"},
 	{"rtp-jitter", "warning", "an RTP stream's jitter went above 30 ms"},
 	{"media-address-mismatch", "warning", "RTP came from another address than its SDP announced (NAT, a media relay)"},
+	{"no-udptl", "error", "T.38 fax was agreed (m=image udptl), but no UDPTL flowed in either direction while the call stayed on it"},
+	{"one-way-fax", "error", "T.38 UDPTL flowed one way only: the other side never heard the fax machine it was talking to"},
+	{"fax-loss", "warning/error", "T.38 UDPTL packets were lost beyond what the redundancy of later packets carried again (error above 5%)"},
+	{"fax-failed", "warning/error", "the T.30 frames show a fax that did not get through: no page confirmed (MCF) after DCS, training failed (FTT), a page refused (RTN), or a disconnect after DIS with no DCS (warning when only the last page went unconfirmed)"},
 	{"codec-mismatch", "warning/error", "RTP carried a payload type its receiver's SDP did not list (warning for events or a second codec, error for its audio)"},
 }
 

@@ -124,7 +124,8 @@ type Stats struct {
 	PeakOpen        int // most Call-IDs held open at once: what memory is proportional to
 	Datagrams       int // non-SIP UDP payloads seen (with Options.Media)
 	RTPLike         int // of which looked like RTP or RTCP (version 2)
-	MediaPackets    int // of which RTP or RTCP of a call
+	MediaPackets    int // of which RTP or RTCP of a call, or T.38 (UDPTL)
+	UDPTLLike       int // of Datagrams, those that were not RTP-like but parsed as UDPTL
 	MediaExpected   int // answered calls in which the caller and the answerer both sent SDP
 	Evicted         int // calls finished before their time to keep Options.MaxOpen
 }
@@ -1313,7 +1314,7 @@ func (c *Correlator) finishLeg(l *Leg) {
 	// holds RTP, capture loss): built now or later, the call is the same.
 	call := c.newCall()
 	call.Legs, call.Seq, call.CaptureEnd = g.legs, g.seq, c.now
-	call.rtpSeen, call.captureLoss, call.timedOut = c.Stats.RTPLike > 0, c.captureLoss, !c.ended
+	call.rtpSeen, call.udptlSeen, call.captureLoss, call.timedOut = c.Stats.RTPLike > 0, c.Stats.UDPTLLike > 0, c.captureLoss, !c.ended
 	c.Stats.Calls++
 	if !c.opts.DeferBuild {
 		c.builder.Build(call)
@@ -1459,6 +1460,9 @@ func (b *Builder) build(call *Call) {
 	call.Findings = runChecks(call)
 	if b.media {
 		call.Findings = append(call.Findings, checkMedia(call, call.rtpSeen, call.captureLoss)...)
+		if call.udptlSeen || call.rtpSeen {
+			call.Findings = append(call.Findings, checkFax(call, true, call.captureLoss)...)
+		}
 	}
 	for i := range call.Findings {
 		call.Findings[i].CallID = call.ID // the media checks' as much as the others'

@@ -163,3 +163,122 @@ func TestFaxLeanSDP(t *testing.T) {
 		}
 	}
 }
+
+// TestFaxChecks: T.38 agreed by a re-INVITE, then UDPTL both ways, one
+// way or none, lost beyond its redundancy, and T.30 sessions that did or
+// did not get a page through.
+func TestFaxChecks(t *testing.T) {
+	const (
+		call = "0.0 a>b INVITE 1/INVITE sdp=1\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n" +
+			"2.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKre sdp=2 media=m=image_4002_udptl_t38|a=T38FaxVersion:0\n" +
+			"2.1 b>a 200 2/INVITE tt=callee br=z9hG4bKre sdp=2 media=m=image_5002_udptl_t38|a=T38FaxVersion:0\n" +
+			"2.2 a>b ACK 2/ACK tt=callee br=z9hG4bKack2\n"
+		bye = "9.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n9.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n"
+	)
+	// fax writes a T.30 exchange: "a FCF" or "b FCF" a frame each, a
+	// sending to b's T.38 port and b to a's, 100 ms apart from 2.5 s.
+	fax := func(frames ...string) string {
+		var sb strings.Builder
+		seq := map[string]int{}
+		for i, fr := range frames {
+			who, what, _ := strings.Cut(fr, " ")
+			flow := "a:4002>b:5002"
+			if who == "b" {
+				flow = "b:5002>a:4002"
+			}
+			fmt.Fprintf(&sb, "%.2f %s udptl %d %s\n", 2.5+0.1*float64(i), flow, seq[who], what)
+			seq[who]++
+		}
+		return sb.String()
+	}
+	initial := "0.0 a>b INVITE 1/INVITE sdp=1 media=m=image_4002_udptl_t38\n0.5 b>a 200 1/INVITE tt=callee sdp=1 media=m=image_5002_udptl_t38\n" +
+		"0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n"
+	ok := fax("b ind:2", "a ind:1", "b frame:01", "a frame:c1", "a page", "b frame:21", "a page", "a frame:f4", "b frame:31", "a frame:df")
+	tests := []struct {
+		name, script string
+		want         string // "rule severity: detail part" each, "; " between
+	}{
+		{"a page through", call + ok + bye, ""},
+		{"one way", call + fax("a ind:1", "a frame:c1", "a page", "a page") + bye,
+			"one-way-fax error: UDPTL flowed only one way: 10.0.0.1:4002 received nothing, though its SDP accepted T.38 fax there"},
+		{"none", call + "2.5 c:9>q:9 udptl 0 ind:0\n" + bye,
+			"no-udptl error: T.38 fax was agreed (10.0.0.1:4002 and 10.0.0.2:5002), but no UDPTL was seen in either direction in the 7.0 s"},
+		{"none, and the capture has no media at all", call + bye, ""},
+		{"none, but the call left T.38 at once", call + "2.5 c:9>q:9 udptl 0 ind:0\n" + strings.Replace(bye, "9.", "3.", -1), ""},
+		{"none, back to audio at once", call + "2.5 c:9>q:9 udptl 0 ind:0\n" +
+			"2.6 a>b INVITE 4/INVITE tt=callee br=z9hG4bKre4 sdp=3\n2.7 b>a 200 4/INVITE tt=callee br=z9hG4bKre4 sdp=3\n2.8 a>b ACK 4/ACK tt=callee br=z9hG4bKack4\n" + bye, ""},
+		{"training failed", call + fax("b frame:01", "a frame:c1", "b frame:22", "a frame:c1", "b frame:22", "a frame:df") + bye,
+			"fax-failed error: the fax failed: the sender started (DCS), but training failed (FTT ×2): the modems never agreed on a speed; then DCN ended it. T.30: DIS DCS FTT DCS FTT DCN"},
+		{"page refused", call + fax("b frame:01", "a frame:c1", "b frame:21", "a page", "a frame:f4", "b frame:32", "a frame:df") + bye,
+			"fax-failed error: the fax failed: the sender started (DCS), but the receiver refused the page (RTN/PIN ×1): it arrived too damaged; then DCN ended it. T.30: DIS DCS CFR EOP RTN DCN"},
+		{"no DCS", call + fax("b frame:01", "b frame:02", "a frame:df") + bye,
+			"fax-failed error: the fax ended before any page was sent: the receiver offered its capabilities (DIS) but the sender never chose a mode"},
+		{"stopped without DCN", call + fax("b frame:01", "a frame:c1", "b frame:21", "a page") + bye,
+			"fax-failed error: the fax failed: the sender started (DCS), but no page was confirmed (no MCF); it stopped without a disconnect (DCN). T.30: DIS DCS CFR"},
+		{"last page unconfirmed", call + fax("b frame:01", "a frame:c1", "b frame:21", "a page", "a frame:f2", "b frame:31", "a page", "a frame:f4", "a frame:df") + bye,
+			"fax-failed warning: the last page was not confirmed: EOP got no MCF (1 page(s) confirmed before it)"},
+		{"T.38 from the INVITE, no RTP in the capture", initial + ok + bye, ""},
+		{"T.38 from the INVITE, one way", initial + fax("b ind:2", "b frame:01", "b ind:0") + bye,
+			"one-way-fax error: UDPTL flowed only one way: 10.0.0.2:5002 received nothing"},
+		{"loss made good", call + fax("b ind:2", "a ind:1", "b frame:01", "a frame:c1", "b frame:21", "a page", "a lost:page", "a page", "a frame:f4", "b frame:31", "a frame:df") + bye, ""},
+		{"loss beyond the redundancy", call + fax("b ind:2", "a ind:1", "b frame:01", "a frame:c1", "b frame:21", "a page", "a lost:page", "a lost:page", "a lost:page", "a frame:f4", "b frame:31", "a frame:df") + bye,
+			"fax-loss error: T.38 10.0.0.1:4002 → 10.0.0.2:5002 lost 1 of 8 UDPTL packets (12.5%) that no later packet's redundancy carried again: the fax lost that data (2 more were made good from redundancy)"},
+		{"a frame lost: the T.30 verdict is a warning", call + fax("b ind:2", "a ind:1", "b frame:01", "a lost:ind:3", "a lost:frame:c1", "a lost:page", "a page", "b frame:21", "a frame:f4", "a frame:df") + bye,
+			"fax-loss error: T.38 10.0.0.1:4002 → 10.0.0.2:5002 lost 1 of 7 UDPTL packets (14.3%)|fax-failed warning: the fax ended before any page was sent: the receiver offered its capabilities (DIS) but the sender never chose a mode (no DCS) and disconnected (DCN); T.30: DIS CFR EOP DCN; 1 UDPTL packet(s) were lost for good, so a frame may be missing from the capture"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, opts := range []correlate.Options{{Media: true}, {Media: true, KeepSDP: true}} {
+				c := scriptCall(t, runScriptWith(t, opts, tt.script), "call-1")
+				var got []string
+				for _, f := range c.Findings {
+					switch f.Rule {
+					case "one-way-fax", "no-udptl", "fax-failed", "fax-loss":
+						got = append(got, f.Rule+" "+f.Severity.String()+": "+f.Detail)
+					}
+				}
+				g := strings.Join(got, " | ")
+				var want []string
+				if tt.want != "" {
+					want = strings.Split(tt.want, "|")
+				}
+				bad := len(got) != len(want)
+				for i := range want {
+					bad = bad || !strings.Contains(got[i], want[i])
+				}
+				if bad {
+					t.Errorf("KeepSDP %v: %q, want %q", opts.KeepSDP, g, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// TestFaxRefusedSamePort: a T.38 offer on the audio's own port (as
+// gateways make it) refused with 488, the audio going on: the RTP sent to
+// that port is still audio, one stream each way, and nothing is taken for
+// UDPTL.
+func TestFaxRefusedSamePort(t *testing.T) {
+	var sb strings.Builder
+	sb.WriteString("0.0 a>b INVITE 1/INVITE sdp=1\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n")
+	for i := range 100 {
+		if i == 25 {
+			sb.WriteString("1.2 b>a INVITE 2/INVITE ft=callee tt=caller br=z9hG4bKre sdp=2 media=m=image_4000_udptl_t38\n" +
+				"1.3 a>b 488 2/INVITE ft=callee tt=caller br=z9hG4bKre\n1.31 b>a ACK 2/INVITE ft=callee tt=caller br=z9hG4bKre\n")
+		}
+		fmt.Fprintf(&sb, "%.2f a:4000>b:4000 rtp %d\n%.2f b:4000>a:4000 rtp %d\n", 0.7+0.02*float64(i), i, 0.71+0.02*float64(i), i)
+	}
+	sb.WriteString("9.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n9.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n")
+	for _, opts := range []correlate.Options{{Media: true}, {Media: true, KeepSDP: true}} {
+		calls := runScriptWith(t, opts, sb.String())
+		c := scriptCall(t, calls, "call-1")
+		var got []string
+		for _, s := range c.Streams {
+			got = append(got, fmt.Sprintf("%s>%s %s %d fax=%v", s.Key.Src, s.Key.Dst, s.Codec, s.Packets, s.Fax != nil))
+		}
+		want := "10.0.0.1:4000>10.0.0.2:4000 PCMU 100 fax=false; 10.0.0.2:4000>10.0.0.1:4000 PCMU 100 fax=false"
+		if strings.Join(got, "; ") != want {
+			t.Errorf("KeepSDP %v: streams %q; want %q", opts.KeepSDP, got, want)
+		}
+	}
+}

@@ -23,8 +23,9 @@ import (
 
 // endpoint is a media address a leg's SDP announced.
 type endpoint struct {
-	leg   *Leg // leg and stale: in the first 16 bytes, one cache line
+	leg   *Leg // leg, stale and fax: in the first 16 bytes, one cache line
 	stale bool // replaced by a newer SDP, or its call ended
+	fax   bool // an m=image line of T.38 over UDPTL: its datagrams are UDPTL, not RTP
 	ap    netip.AddrPort
 	idx   int    // position in the Correlator's list for ap
 	seq   int    // announcement order: the higher, the more recent
@@ -40,7 +41,10 @@ type legMedia struct {
 	// one per media line; for the one-way and address checks. A slice, not
 	// a map: a leg has two parties, rarely more (forking).
 	announced []partyEndpoints
-	streams   []*media.Stream // set when the leg finishes
+	// faxAnnounced: the T.38 endpoints (m=image udptl) each party announced
+	// last, for the fax checks.
+	faxAnnounced []partyEndpoints
+	streams      []*media.Stream // set when the leg finishes
 }
 
 type partyEndpoints struct {
@@ -68,6 +72,32 @@ func (lm *legMedia) announcedByParty(tag string) []*endpoint {
 		}
 	}
 	return nil
+}
+
+// setFaxAnnounced records the T.38 endpoints a party announces now.
+func (lm *legMedia) setFaxAnnounced(tag string, eps []*endpoint) {
+	for i := range lm.faxAnnounced {
+		if lm.faxAnnounced[i].tag == tag {
+			lm.faxAnnounced[i].eps = eps
+			return
+		}
+	}
+	lm.faxAnnounced = append(lm.faxAnnounced, partyEndpoints{tag: tag, eps: eps})
+}
+
+// t38Version is the T.38 version the leg's parties agreed: the lowest
+// a=T38FaxVersion of the lines they announce now (an answer may lower
+// the offer's, never raise it: T.38 Annex D.2.3).
+func (lm *legMedia) t38Version() int {
+	v := -1
+	for _, p := range lm.faxAnnounced {
+		for _, ep := range p.eps {
+			if v < 0 || ep.md.T38Version < v {
+				v = ep.md.T38Version
+			}
+		}
+	}
+	return max(v, 0)
 }
 
 // setAnnounced records the RTP endpoints a party announces now, and adds
@@ -145,17 +175,29 @@ func (c *Correlator) AddDatagramFlow(n int, t time.Time, f *UDPFlow, payload []b
 		return
 	}
 	c.Stats.Datagrams++
-	if !IsMedia(payload) {
-		return // STUN, DTLS, keep-alives...: not media, and it keeps no call alive
+	rtpLike := IsMedia(payload)
+	if !rtpLike {
+		if !decode.LooksLikeUDPTL(payload) {
+			return // STUN, DTLS, keep-alives...: not media, and it keeps no call alive
+		}
+		c.Stats.UDPTLLike++ // T.38 fax, if an SDP gave its port to T.38
+	} else {
+		c.Stats.RTPLike++
 	}
-	c.Stats.RTPLike++
 	if !c.mediaLive {
 		c.goLive()
 	}
 	fe := c.endpointFor(f)
 	ep := fe.ep
-	if ep == nil || ep.leg.finished || ep.leg.media == nil {
-		if !c.opts.RTPHeuristic {
+	if ep != nil && ep.fax && !ep.leg.finished && ep.leg.media != nil && (!rtpLike || decode.LooksLikeUDPTL(payload)) {
+		c.addFax(n, t, f, ep.leg, payload)
+		return
+	}
+	// RTP at a T.38 port goes on as RTP: gateways offer T.38 on the
+	// audio's own port, and the offer may be refused, or not answered yet.
+
+	if ep == nil || ep.leg.finished || ep.leg.media == nil || !rtpLike {
+		if !c.opts.RTPHeuristic || !rtpLike {
 			return
 		}
 		if src, dst := f.Addrs(); c.heur.Looks(src, dst, payload) {
@@ -186,6 +228,21 @@ func (c *Correlator) AddDatagramFlow(n int, t time.Time, f *UDPFlow, payload []b
 	default:
 		c.mediaTable(l) // a media packet came: the leg has a table, if empty
 	}
+	c.mediaAlive(l, t)
+}
+
+// addFax takes a datagram sent to or from a T.38 endpoint of leg l.
+func (c *Correlator) addFax(n int, t time.Time, f *UDPFlow, l *Leg, payload []byte) {
+	src, dst := f.Addrs()
+	if _, err := c.mediaTable(l).AddUDPTL(n, t, src, dst, payload, l.media.t38Version()); err != nil {
+		return // past the table's limit on streams
+	}
+	c.Stats.MediaPackets++
+	c.mediaAlive(l, t)
+}
+
+// mediaAlive stamps leg l with the time of a media packet it received.
+func (c *Correlator) mediaAlive(l *Leg, t time.Time) {
 	if !l.terminal && moreThanASecond(l.last, t) {
 		// Media keeps a call alive: a long call without SIP refreshes must
 		// not be finished by the idle timeout while it still talks. (To the
@@ -407,10 +464,18 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 	}
 	lm := l.media
 	party := partyOf(m)
-	var eps []*endpoint
+	var eps, faxEps []*endpoint
 	for i := range s.Media {
 		md := &s.Media[i]
 		if !usableMedia(md) {
+			if md.Port != 0 && md.T38() && md.Addr.IsValid() && !md.Addr.IsUnspecified() {
+				ap := netip.AddrPortFrom(md.Addr, uint16(md.Port))
+				ep := &endpoint{leg: l, ap: ap, md: md, line: i, fax: true}
+				faxEps = append(faxEps, ep)
+				if global {
+					c.setEndpoint(l, ap, ep)
+				}
+			}
 			continue
 		}
 		rtp, _ := md.rtpAddr()
@@ -439,6 +504,9 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 		}
 	}
 	lm.setAnnounced(party, eps)
+	if faxEps != nil || lm.faxAnnounced != nil {
+		lm.setFaxAnnounced(party, faxEps)
+	}
 }
 
 // alsoAt registers a copy of ep, leg l's endpoint for one m= line, at
@@ -629,8 +697,9 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 		return nil
 	}
 	l := c.Legs[0]
+	streams := rtpStreams(c)
 	var fs []Finding
-	for _, s := range c.Streams {
+	for _, s := range streams {
 		if s.Packets < 2 {
 			continue
 		}
@@ -651,8 +720,8 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 				Detail: fmt.Sprintf("%s jitter up to %.1f ms (mean %.1f ms)", what, s.JitterMax, s.JitterMean), RFC: "RFC 3550 §6.4.1"})
 		}
 	}
-	if len(c.Streams) > 0 {
-		fs = append(fs, checkCodecs(c)...) // early media of a call not answered too
+	if len(streams) > 0 {
+		fs = append(fs, checkCodecs(c, streams)...) // early media of a call not answered too
 	}
 	// The two parties: the caller (From-tag of the first INVITE) and the
 	// one that answered (To-tag of the first 2xx); their first media line.
@@ -673,9 +742,9 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 		return fs
 	}
 	talked := c.Duration >= minTalk || c.Duration < 0 && c.End.Sub(c.Start)-c.Answer >= minTalk
-	toA, toB := heardBy(c.Streams, a, b), heardBy(c.Streams, b, a)
+	toA, toB := heardBy(streams, a, b), heardBy(streams, b, a)
 	switch {
-	case len(c.Streams) == 0 && talked:
+	case len(streams) == 0 && talked:
 		fs = append(fs, Finding{Rule: "no-rtp", Severity: Error, Packets: lastPacket(c),
 			Detail: "the call was answered and SDP was agreed, but no RTP was seen in either direction", RFC: "RFC 3264 §5"})
 	case talked && expectsToReceive(a) && len(toA) == 0 && len(toB) > 0:
@@ -702,7 +771,7 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 		if pair[0].md.ICE && pair[1].md.ICE {
 			continue
 		}
-		for _, s := range streamsTo(c.Streams, pair[1]) {
+		for _, s := range streamsTo(streams, pair[1]) {
 			if s.Key.Src.Addr() != pair[0].ap.Addr() {
 				fs = append(fs, Finding{Rule: "media-address-mismatch", Severity: Warning, Packets: []int{s.FirstN},
 					Detail: fmt.Sprintf("RTP to %s comes from %s, but the SDP announced %s: NAT or a media relay", s.Key.Dst, s.Key.Src, pair[0].ap.Addr()),
@@ -729,9 +798,9 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 // keepalives, RFC 6263 §4.6, are RTP with an unknown type). Streams to an
 // address no SDP of the call names (tied by their source) are not
 // checked: their receiver is unknown.
-func checkCodecs(c *Call) []Finding {
+func checkCodecs(c *Call, streams []*media.Stream) []Finding {
 	var fs []Finding
-	for _, s := range c.Streams {
+	for _, s := range streams {
 		if s.Packets < minCodecPackets || s.PayloadBytes == 0 {
 			continue
 		}

@@ -224,6 +224,8 @@ type Media struct {
 	// Candidates are the line's ICE candidates over UDP (decode.Media.Candidates):
 	// where else ICE may have sent the stream.
 	Candidates []Candidate
+	// T38Version is the line's a=T38FaxVersion (0 when absent).
+	T38Version int
 }
 
 // Candidate is one ICE candidate of a media line (RFC 8839 §5.1).
@@ -822,7 +824,7 @@ func convertSDP(b []byte, scratch *decode.SDP) *SDP {
 		m := Media{
 			Type: string(dm.Type), Addr: dm.Conn, Port: dm.Port, Proto: string(dm.Proto),
 			Payloads: append([]int(nil), dm.Formats...), Direction: dm.Direction.String(),
-			RTCPPort: dm.RTCPPort, RTCPMux: dm.RTCPMux, Hold: dm.Hold(), ICE: dm.ICE,
+			RTCPPort: dm.RTCPPort, RTCPMux: dm.RTCPMux, Hold: dm.Hold(), ICE: dm.ICE, T38Version: dm.T38Version,
 		}
 		if len(dm.Candidates) > 0 {
 			m.Candidates = make([]Candidate, len(dm.Candidates))

@@ -40,7 +40,18 @@ var scriptHosts = map[string]netip.AddrPort{
 // missing, as a snap length cuts them), cutheaders=1 (the message cut
 // before its Content-Type, inside its headers), ipid=N (the
 // IPv4 Identification of its packet, default 0). Lines "tick SECS" advance
-// time with unrelated traffic.
+// time with unrelated traffic. Lines
+//
+//	SECS SRC:PORT>DST:PORT udptl SEQ IFP [red=N]
+//
+// send a UDPTL datagram (T.38) between the hosts' addresses, its IFP
+// packet ind:N (a t30-indicator), frame:FCF (a T.30 frame, FCF in hex) or
+// page, repeating the flow's last N IFP packets as redundancy (default
+// 2); with IFP "lost:..." the packet is sent but not captured. Lines
+//
+//	SECS SRC:PORT>DST:PORT rtp SEQ
+//
+// send an RTP packet of PCMU, 20 ms of it, with that sequence number.
 func runScript(t *testing.T, script string) []*correlate.Call {
 	t.Helper()
 	return runScriptWith(t, correlate.Options{}, script)
@@ -61,9 +72,65 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var m decode.Message
 	n := 0
+	sent := map[string][][]byte{} // UDPTL flow → IFP packets by sequence number
 	for _, line := range strings.Split(strings.TrimSpace(script), "\n") {
 		f := strings.Fields(line)
 		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		if len(f) > 3 && f[2] == "rtp" {
+			var secs float64
+			fmt.Sscan(f[0], &secs)
+			seq, _ := strconv.Atoi(f[3])
+			b := []byte{0x80, 0, byte(seq >> 8), byte(seq), 0, 0, byte(seq >> 8), byte(seq) * 160, 0x5e, 0xe1, 0xf1, byte(len(f[1]))}
+			n++
+			c.AddDatagram(n, t0.Add(time.Duration(secs*float64(time.Second))), scriptMediaAddr(t, f[1], 0), scriptMediaAddr(t, f[1], 1), append(b, make([]byte, 160)...))
+			continue
+		}
+		if len(f) > 2 && f[2] == "udptl" {
+			var secs float64
+			fmt.Sscan(f[0], &secs)
+			src, dst := scriptMediaAddr(t, f[1], 0), scriptMediaAddr(t, f[1], 1)
+			seq, _ := strconv.Atoi(f[3])
+			what, lost := strings.CutPrefix(f[4], "lost:")
+			red := 2
+			if len(f) > 5 {
+				red, _ = strconv.Atoi(strings.TrimPrefix(f[5], "red="))
+			}
+			kind, arg, _ := strings.Cut(what, ":")
+			var ifp []byte
+			switch kind {
+			case "ind":
+				v, _ := strconv.Atoi(arg)
+				ifp = []byte{byte(v << 1)}
+			case "frame":
+				fcf, _ := strconv.ParseUint(arg, 16, 8)
+				ifp = []byte{0xc0, 2, 0x80, 0, 2, 0xff, 0xc8, byte(fcf), 0x20}
+			case "page":
+				ifp = []byte{0xc8, 1, 0xe0, 0, 3, 0, 1, 2, 3}
+			default:
+				t.Fatalf("bad IFP %q", what)
+			}
+			hist := sent[f[1]]
+			for len(hist) <= seq {
+				hist = append(hist, nil)
+			}
+			hist[seq] = ifp
+			sent[f[1]] = hist
+			b := []byte{byte(seq >> 8), byte(seq), byte(len(ifp))}
+			b = append(append(b, ifp...), 0)
+			var secs2 [][]byte
+			for i := 1; i <= red && seq-i >= 0 && hist[seq-i] != nil; i++ {
+				secs2 = append(secs2, hist[seq-i])
+			}
+			b = append(b, byte(len(secs2)))
+			for _, x := range secs2 {
+				b = append(append(b, byte(len(x))), x...)
+			}
+			n++
+			if !lost {
+				c.AddDatagram(n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst, b)
+			}
 			continue
 		}
 		if f[0] == "tick" {
@@ -174,6 +241,19 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 	}
 	c.Flush()
 	return calls, c.Stats
+}
+
+// scriptMediaAddr is the i'th address of "a:4002>b:5002": the host's
+// address with that port.
+func scriptMediaAddr(t *testing.T, flow string, i int) netip.AddrPort {
+	t.Helper()
+	host, port, _ := strings.Cut(strings.Split(flow, ">")[i], ":")
+	p, err := strconv.Atoi(port)
+	h, ok := scriptHosts[host]
+	if err != nil || !ok {
+		t.Fatalf("bad media flow %q", flow)
+	}
+	return netip.AddrPortFrom(h.Addr(), uint16(p))
 }
 
 func scriptCall(t *testing.T, calls []*correlate.Call, id string) *correlate.Call {

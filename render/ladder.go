@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -157,6 +158,17 @@ type StreamInfo struct {
 	// Series is the stream second by second (media.Stream.Series), for
 	// the report's plot; not in the JSON layout.
 	Series []media.Sample `json:"-"`
+	// Fax is set for a T.38 stream (UDPTL), whose SSRC is 0 and whose
+	// jitter and MOS mean nothing.
+	Fax *FaxInfo `json:"fax,omitempty"`
+}
+
+// FaxInfo is what a T.38 stream row adds: the loss its redundancy made
+// good, and the T.30 frames it carried.
+type FaxInfo struct {
+	Recovered   int      `json:"recovered"`
+	Unrecovered int      `json:"unrecovered"`
+	T30         []string `json:"t30"` // frame names in order ("DIS", "DCS", ...; "FCF 0x.." for unknown ones)
 }
 
 // Summary is the stream's one-line measure: packets, loss, jitter, MOS.
@@ -170,6 +182,17 @@ func (s *StreamInfo) Summary() string {
 		b.WriteString(" (")
 		b.WriteString(strconv.FormatFloat(s.LostPct, 'f', 1, 64))
 		b.WriteString("%)")
+	}
+	if f := s.Fax; f != nil {
+		if f.Recovered > 0 {
+			b.WriteString(", ")
+			b.WriteString(strconv.Itoa(f.Recovered))
+			b.WriteString(" recovered")
+		}
+		if len(f.T30) > 0 {
+			b.WriteString(", T.30 ")
+			b.WriteString(compactNames(f.T30))
+		}
 	}
 	if s.JitterMax > 0 {
 		b.WriteString(", jitter avg ")
@@ -186,6 +209,34 @@ func (s *StreamInfo) Summary() string {
 		b.WriteString(", ")
 		b.WriteString(formatSeconds(s.Duration, 1))
 		b.WriteString(" s")
+	}
+	return b.String()
+}
+
+// compactNames joins names, a run of one name written once with its
+// count ("DCS FTT ×3 DCN"), at most 16 of them.
+func compactNames(names []string) string {
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < len(names); {
+		j := i
+		for j < len(names) && names[j] == names[i] {
+			j++
+		}
+		if shown == 16 {
+			b.WriteString(" …")
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(names[i])
+		if j-i > 1 {
+			b.WriteString(" ×")
+			b.WriteString(strconv.Itoa(j - i))
+		}
+		shown++
+		i = j
 	}
 	return b.String()
 }
@@ -362,9 +413,21 @@ func (b *builder) stream(s *media.Stream) {
 		LostPct: s.LostPct, JitterMean: s.JitterMean, JitterMax: s.JitterMax, MaxDelta: s.MaxDelta,
 		MOS: s.MOS, Duration: s.Last.Sub(s.First), Series: s.Series,
 	}
+	label := "RTP " + codec
+	if f := s.Fax; f != nil {
+		label = "T.38 UDPTL"
+		info.Fax = &FaxInfo{Recovered: f.Recovered, Unrecovered: f.Unrecovered, T30: make([]string, 0, len(f.Frames))}
+		for _, fr := range f.Frames {
+			name := fr.Name
+			if name == "" {
+				name = fmt.Sprintf("FCF %#02x", fr.FCF)
+			}
+			info.Fax.T30 = append(info.Fax.T30, name)
+		}
+	}
 	b.l.Rows = append(b.l.Rows, Row{
 		Kind: RowStream, N: s.FirstN, Time: s.First.UTC(), From: from, To: to,
-		Src: addrPort(s.Key.Src), Dst: addrPort(s.Key.Dst), Label: "RTP " + codec, Transport: "udp",
+		Src: addrPort(s.Key.Src), Dst: addrPort(s.Key.Dst), Label: label, Transport: "udp",
 		Stream: info,
 	})
 }

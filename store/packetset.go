@@ -29,6 +29,7 @@ type wantStream struct {
 	id          int64
 	ssrc        uint32
 	first, last int
+	fax         bool // T.38: every datagram of the flow in the span, UDPTL has no SSRC
 }
 
 // NewPacketSet returns an empty set.
@@ -53,7 +54,7 @@ func (s *PacketSet) AddSIP(n int) {
 // for them.
 func (s *PacketSet) AddStream(id int64, st *media.Stream) {
 	k := flowKey{st.Key.Src, st.Key.Dst}
-	s.streams[k] = append(s.streams[k], wantStream{id: id, ssrc: st.Key.SSRC, first: st.FirstN, last: st.LastN})
+	s.streams[k] = append(s.streams[k], wantStream{id: id, ssrc: st.Key.SSRC, first: st.FirstN, last: st.LastN, fax: st.Fax != nil})
 }
 
 // AddCall adds a call's messages and streams, numbering its streams from
@@ -83,12 +84,21 @@ func (s *PacketSet) SIPCount() int { return s.nsip }
 func (s *PacketSet) HasStreams() bool { return len(s.streams) > 0 }
 
 // Stream reports which wanted stream the UDP datagram of packet n belongs
-// to: RTP with the stream's 5-tuple and SSRC, or RTCP from the stream's
+// to: any datagram on a T.38 stream's 5-tuple within its packet numbers;
+// RTP with the stream's 5-tuple and SSRC, or RTCP from the stream's
 // source about itself (its sender SSRC), on the same 5-tuple (RFC 5761
 // multiplexing) or on the next ports up (RFC 3550 §11), within the packet
 // numbers the stream's RTP spans.
 func (s *PacketSet) Stream(n int, src, dst netip.AddrPort, payload []byte) (int64, bool) {
-	if len(s.streams) == 0 || len(payload) < 8 || payload[0]>>6 != 2 {
+	if len(s.streams) == 0 {
+		return 0, false
+	}
+	for _, w := range s.streams[flowKey{src, dst}] {
+		if w.fax && n >= w.first && n <= w.last {
+			return w.id, true // T.38 (UDPTL)
+		}
+	}
+	if len(payload) < 8 || payload[0]>>6 != 2 {
 		return 0, false
 	}
 	if decode.LooksLikeRTCP(payload) {

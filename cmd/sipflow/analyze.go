@@ -371,7 +371,7 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 		}
 		if media {
 			h.datagram = func(d *decode.Datagram) {
-				if !correlate.IsMedia(d.Payload) {
+				if !correlate.IsMedia(d.Payload) && !decode.LooksLikeUDPTL(d.Payload) {
 					s1.skipped++ // AddDatagram would only count it
 					return
 				}

@@ -168,6 +168,9 @@ func pickDirection(c *correlate.Call, fromCaller bool) *media.Stream {
 	}
 	var best *media.Stream
 	for _, s := range c.Streams {
+		if s.Fax != nil {
+			continue // T.38: no audio to play
+		}
 		byCaller := s.Key.Dst == calleeRecv || callerRecv.IsValid() && s.Key.Dst != callerRecv
 		if byCaller != fromCaller {
 			continue

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
@@ -150,7 +151,11 @@ func streamJSON(o *jsonw.Object, callID string, s *media.Stream, withCall bool) 
 	}
 	o.AddrPort("src", s.Key.Src)
 	o.AddrPort("dst", s.Key.Dst)
-	o.String("ssrc", fmt.Sprintf("0x%08x", s.Key.SSRC))
+	if s.Fax != nil {
+		o.Null("ssrc") // T.38 has none
+	} else {
+		o.String("ssrc", fmt.Sprintf("0x%08x", s.Key.SSRC))
+	}
 	o.String("codec", s.Codec)
 	o.Int("payload_type", int64(s.PayloadType))
 	o.Int("packets", int64(s.Packets))
@@ -170,21 +175,13 @@ func streamJSON(o *jsonw.Object, callID string, s *media.Stream, withCall bool) 
 		o.Null("mos")
 		o.Null("r_factor")
 	}
-	d := []byte{'['}
-	for i, e := range s.Events {
-		if i > 0 {
-			d = append(d, ',')
-		}
-		var eo jsonw.Object
-		eo.Begin()
+	o.Raw("dtmf", jsonArray(len(s.Events), func(i int, eo *jsonw.Object) {
+		e := &s.Events[i]
 		eo.String("digit", string(rune(e.Digit)))
 		eo.Time("ts", e.Start)
 		eo.Int("duration_ms", e.Duration.Milliseconds())
 		eo.Int("n", int64(e.N))
-		d = append(d, eo.B...)
-		d = append(d, '}')
-	}
-	o.Raw("dtmf", append(d, ']'))
+	}))
 	o.Time("first", s.First)
 	o.Time("last", s.Last)
 	o.Int("first_n", int64(s.FirstN))
@@ -193,7 +190,60 @@ func streamJSON(o *jsonw.Object, callID string, s *media.Stream, withCall bool) 
 		o.Raw("far_lost_pct", fixed(s.FarLostPct, 2))
 		o.Raw("far_jitter_ms", fixed(s.FarJitterMs, 3))
 	}
+	if f := s.Fax; f != nil {
+		o.Raw("fax", faxJSON(f))
+	}
 	o.End()
+}
+
+// faxJSON is a T.38 stream's "fax" object: its version, the loss its
+// redundancy made good and what it did not, its signals and T.30 frames.
+func faxJSON(f *media.Fax) []byte {
+	var o jsonw.Object
+	o.Begin()
+	o.Int("t38_version", int64(f.Version))
+	o.Int("recovered", int64(f.Recovered))
+	o.Int("unrecovered", int64(f.Unrecovered))
+	o.Bool("fec", f.FEC)
+	o.Int("bad_ifp", int64(f.BadIFP))
+	o.Int("page_bytes", int64(f.PageBytes))
+	o.Raw("signals", jsonArray(len(f.Signals), func(i int, so *jsonw.Object) {
+		x := &f.Signals[i]
+		so.Int("n", int64(x.N))
+		so.Time("ts", x.At)
+		so.String("name", x.Name)
+	}))
+	o.Raw("t30", jsonArray(len(f.Frames), func(i int, fo *jsonw.Object) {
+		x := &f.Frames[i]
+		fo.Int("n", int64(x.N))
+		fo.Time("ts", x.At)
+		if x.Name == "" {
+			fo.Null("name")
+		} else {
+			fo.String("name", x.Name)
+		}
+		fo.String("fcf", fmt.Sprintf("0x%02x", x.FCF))
+		fo.Int("len", int64(x.Len))
+		fo.Bool("fcs_bad", x.FCSBad)
+	}))
+	o.Int("dropped", int64(f.Dropped))
+	return append(o.B, '}') // End would add a newline
+}
+
+// jsonArray is a JSON array of n objects, item writing the i'th's fields.
+func jsonArray(n int, item func(i int, o *jsonw.Object)) []byte {
+	b := []byte{'['}
+	var o jsonw.Object
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		o.Begin()
+		item(i, &o)
+		b = append(b, o.B...)
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 // fixed formats f with prec decimals as a JSON number (NaN and Inf as 0).
@@ -202,6 +252,28 @@ func fixed(f float64, prec int) []byte {
 		f = 0
 	}
 	return strconv.AppendFloat(nil, f, 'f', prec, 64)
+}
+
+// faxLostPct is the share of a T.38 stream's sequence numbers lost for
+// good: neither their packet nor a later one's redundancy came.
+func faxLostPct(s *media.Stream) float64 {
+	if s.Expected == 0 {
+		return 0
+	}
+	return float64(s.Fax.Unrecovered) * 100 / float64(s.Expected)
+}
+
+// t30Names is a T.38 stream's T.30 frames, as the ladder writes them.
+func t30Names(f *media.Fax) string {
+	names := make([]string, 0, len(f.Frames))
+	for _, fr := range f.Frames {
+		if fr.Name == "" {
+			names = append(names, fmt.Sprintf("FCF %#02x", fr.FCF))
+		} else {
+			names = append(names, fr.Name)
+		}
+	}
+	return strings.Join(names, " ")
 }
 
 func dtmfDigits(s *media.Stream) string {
@@ -217,7 +289,7 @@ func writeStreamTable(w *bufio.Writer, r *lipgloss.Renderer, rows []streamRow) {
 		fmt.Fprintln(w, "no RTP streams")
 		return
 	}
-	headers := []string{"CALL-ID", "SRC", "DST", "SSRC", "CODEC", "PKTS", "LOST", "JITTER MS", "MAX GAP", "MOS", "DTMF"}
+	headers := []string{"CALL-ID", "SRC", "DST", "SSRC", "CODEC", "PKTS", "LOST", "JITTER MS", "MAX GAP", "MOS", "DTMF/T.30"}
 	bad := r.NewStyle().Padding(0, 1).Foreground(lipgloss.Color("9"))
 	t := &textTable{headers: headers, rows: len(rows),
 		cells: func(i int, dst []string) []string {
@@ -231,6 +303,16 @@ func writeStreamTable(w *bufio.Writer, r *lipgloss.Renderer, rows []streamRow) {
 			if s.MOS > 0 {
 				mos = strconv.FormatFloat(s.MOS, 'f', 2, 64)
 			}
+			if s.Fax != nil { // T.38: no SSRC, jitter or gap; its T.30 frames
+				lost := fmt.Sprintf("%d (%.1f%%)", s.Fax.Unrecovered, faxLostPct(s))
+				if s.Fax.Recovered > 0 {
+					lost += fmt.Sprintf(", %d fixed", s.Fax.Recovered)
+				}
+				return append(dst,
+					id, addrPort(s.Key.Src), addrPort(s.Key.Dst), "-",
+					render.SanitizeString(s.Codec), strconv.Itoa(s.Packets),
+					lost, "-", "-", "", t30Names(s.Fax))
+			}
 			return append(dst,
 				id, addrPort(s.Key.Src), addrPort(s.Key.Dst), fmt.Sprintf("0x%08x", s.Key.SSRC),
 				render.SanitizeString(s.Codec), strconv.Itoa(s.Packets),
@@ -240,7 +322,11 @@ func writeStreamTable(w *bufio.Writer, r *lipgloss.Renderer, rows []streamRow) {
 		},
 		style: func(row, col int) *lipgloss.Style {
 			s := rows[row].s
-			if col == 6 && s.LostPct > 1 || col == 7 && s.JitterMax > 30 {
+			lostPct := s.LostPct
+			if s.Fax != nil {
+				lostPct = faxLostPct(s)
+			}
+			if col == 6 && lostPct > 1 || col == 7 && s.JitterMax > 30 {
 				return &bad
 			}
 			return nil

@@ -295,3 +295,29 @@ func TestRTPFromArchiveSameAsCapture(t *testing.T) {
 		t.Errorf("--rtp-heuristic with --db: exit %d, %q; want 2 and why", code, errs)
 	}
 }
+
+// TestFaxArchived: a call's T.38 streams are archived as its RTP streams
+// are: `rtp --db` lists them as `rtp` does from the capture, and the
+// call's export holds their UDPTL packets, so the exported capture gives
+// the same streams again.
+func TestFaxArchived(t *testing.T) {
+	file := repoTestdata("t38_fax.pcap")
+	dir := t.TempDir()
+	db, out := filepath.Join(dir, "a.db"), filepath.Join(dir, "call.pcap")
+	if _, errs, code := sipflow(t, nil, "archive", "--db", db, file); code != 0 {
+		t.Fatalf("archive: exit %d: %s", code, errs)
+	}
+	want, _, _ := sipflow(t, nil, "rtp", "--json", file)
+	if !strings.Contains(want, `"codec":"T.38"`) {
+		t.Fatalf("no T.38 stream in %s:\n%s", file, want)
+	}
+	if got, errs, code := sipflow(t, nil, "rtp", "--json", "--db", db); code != 0 || got != want {
+		t.Errorf("rtp --json --db (exit %d, %s):\n%s\nwant:\n%s", code, errs, got, want)
+	}
+	if _, errs, code := sipflow(t, nil, "export", "--db", db, "--call", "1-21586@127.0.56.1", "-w", out); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errs)
+	}
+	if got, _, _ := sipflow(t, nil, "rtp", "--json", out); got != want {
+		t.Errorf("the exported call's streams:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -55,6 +56,82 @@ func TestMessagesAgreeWithTshark(t *testing.T) {
 		}
 		if g := strings.Join(got, "\n"); g != want {
 			t.Errorf("%s: sipflow finds\n%s\ntshark finds\n%s", filepath.Base(file), g, want)
+		}
+	}
+}
+
+// TestFaxAgreesWithTshark: on every capture in testdata with T.38, the
+// UDPTL packets sipflow counts in its fax streams are those tshark decodes
+// as T.38 (told the port, as it learns it from the SDP), and the T.30
+// frames sipflow reads are tshark's, in the same packets. Skipped without
+// tshark.
+func TestFaxAgreesWithTshark(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Skip("tshark not installed")
+	}
+	for _, name := range []string{"t38_fax.pcap", "t38_one_way.pcap", "t38_fax_failed.pcap", "t38_loss.pcap", "no_udptl.pcap"} {
+		file := repoTestdata(name)
+		run := func(args ...string) string {
+			cmd := exec.Command(tshark, append([]string{"-n", "-r", file, "-d", "udp.port==16002,t38"}, args...)...)
+			cmd.Env = append(os.Environ(), "LC_ALL=C")
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("tshark %s: %v", name, err)
+			}
+			return strings.TrimSpace(string(out))
+		}
+		wantPackets := 0
+		if out := run("-Y", "t38", "-T", "fields", "-e", "frame.number"); out != "" {
+			wantPackets = len(strings.Split(out, "\n"))
+		}
+		var wantFrames []string
+		if out := run("-Y", "t30", "-T", "fields", "-e", "frame.number", "-e", "t30.FacsimileControl"); out != "" {
+			for _, l := range strings.Split(out, "\n") {
+				var n, fcf int
+				fmt.Sscanf(l, "%d\t%d", &n, &fcf)
+				wantFrames = append(wantFrames, fmt.Sprintf("%d:%#02x", n, fcf&0x7f))
+			}
+		}
+		stdout, stderr, code := sipflow(t, nil, "rtp", "--json", file)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", name, code, stderr)
+		}
+		packets := 0
+		var frames []struct {
+			n   int
+			fcf int
+		}
+		for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+			var s struct {
+				Packets int `json:"packets"`
+				Fax     *struct {
+					T30 []struct {
+						N   int    `json:"n"`
+						FCF string `json:"fcf"`
+					} `json:"t30"`
+				} `json:"fax"`
+			}
+			if err := json.Unmarshal([]byte(line), &s); err != nil {
+				t.Fatalf("%s: %v: %s", name, err, line)
+			}
+			if s.Fax == nil {
+				continue
+			}
+			packets += s.Packets
+			for _, f := range s.Fax.T30 {
+				var v int
+				fmt.Sscanf(f.FCF, "0x%x", &v)
+				frames = append(frames, struct{ n, fcf int }{f.N, v})
+			}
+		}
+		sort.Slice(frames, func(i, j int) bool { return frames[i].n < frames[j].n })
+		var got []string
+		for _, f := range frames {
+			got = append(got, fmt.Sprintf("%d:%#02x", f.n, f.fcf&0x7f))
+		}
+		if packets != wantPackets || strings.Join(got, " ") != strings.Join(wantFrames, " ") {
+			t.Errorf("%s: sipflow %d UDPTL packets, T.30 %v; tshark %d, %v", name, packets, got, wantPackets, wantFrames)
 		}
 	}
 }

@@ -76,6 +76,10 @@
 #   no_sdp_offer              127.0.55.1 -> 127.0.55.2
 #   t38_fax                   127.0.56.1 -> 127.0.56.2
 #   codec_refused             127.0.57.1 -> 127.0.57.2
+#   t38_one_way               127.0.58.1 -> 127.0.58.2
+#   no_udptl                  127.0.59.1 -> 127.0.59.2
+#   t38_fax_failed            127.0.60.1 -> 127.0.60.2
+#   t38_loss                  127.0.61.1 -> 127.0.61.2
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -319,8 +323,10 @@ sipp_call() {
     local name=$1 secs=$2 A=$3 B=$4 uac_scn=$5 uas_scn=$6
     shift 6
     capture_start $name "$(pair_filter $A $B)"
-    uas $name.uas $secs -sf "$SCN/$uas_scn" "$@" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
-    uac $name.uac $secs $B:5060 -sf "$SCN/$uac_scn" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    case $uas_scn in /*) ;; *) uas_scn=$SCN/$uas_scn ;; esac  # a path: a scenario written in $WORK
+    case $uac_scn in /*) ;; *) uac_scn=$SCN/$uac_scn ;; esac
+    uas $name.uas $secs -sf "$uas_scn" "$@" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac $secs $B:5060 -sf "$uac_scn" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
     wait_bg "$UAS_PID" $name.uas
     capture_stop
 }
@@ -1123,7 +1129,7 @@ gen_no_sdp_offer() {
     publish $name
 }
 
-# prepare_t38: two pcaps of T.38 UDPTL packets (ITU-T T.38, its UDPTL
+# prepare_t38: pcaps of T.38 UDPTL packets (ITU-T T.38, its UDPTL
 # framing: sequence number, the IFP packet, the last two IFP packets again
 # as redundancy), 30 ms apart, for SIPp's play_pcap_image, which sends their
 # UDP payloads to the far end's m=image port. The caller's: CNG, then the
@@ -1131,10 +1137,14 @@ gen_no_sdp_offer() {
 # data (V.29 9600, non-ECM), its end; the callee's: CED, then DIS, CFR and
 # MCF frames, and DCN. A sketch of a one-page fax, not a decodable page:
 # tshark, told the port is T.38, reads every packet and reassembles the
-# T.30 frames.
+# T.30 frames. Also: a session whose training fails twice (the callee
+# answers each DCS and its training check with FTT, the caller gives up
+# with DCN), and the caller's sketch with three packets in a row missing
+# (sequence numbers 20-22, page data), of which the redundancy of the next
+# carries two.
 prepare_t38() {
-    [ -f "$WORK/t38_callee.pcap" ] && return 0
-    python3 - "$WORK/t38_caller.pcap" "$WORK/t38_callee.pcap" <<'PY'
+    [ -f "$WORK/t38_caller_lossy.pcap" ] && return 0
+    python3 - "$WORK" <<'PY'
 import struct, sys
 
 def ind(v):                        # a t30-indicator IFP (no data field)
@@ -1143,18 +1153,26 @@ def ind(v):                        # a t30-indicator IFP (no data field)
 def hdlc(frame):                   # V.21 HDLC data, then hdlc-fcs-OK
     return [bytes([0xC0, 1, 0x80, 0, len(frame) - 1]) + frame, bytes([0xC0, 1, 0x20])]
 
-def page(line, end=False):         # V.29 9600 t4-non-ecm-data (or -sig-end)
-    return bytes([0xC8, 1, 0xF0 if end else 0xE0, 0, len(line) - 1]) + line
+def page(line, end=False, mod=4):  # t4-non-ecm-data (or -sig-end), V.29 9600 unless told
+    return bytes([0xC0 | mod << 1, 1, 0xF0 if end else 0xE0, 0, len(line) - 1]) + line
 
-CNG, CED, V21, V29_9600_TRAINING, NO_SIGNAL = 1, 2, 3, 7, 0
-caller = [ind(CNG)] * 8 + [ind(V21)] + hdlc(bytes([0xFF, 0xC8, 0x41, 0x00, 0x46, 0x00])) + \
+CNG, CED, V21, V29_7200_TRAINING, V29_9600_TRAINING, NO_SIGNAL = 1, 2, 3, 6, 7, 0
+DIS, DCS, CFR, FTT, MCF, DCN = [bytes([0xFF, 0xC8, f]) for f in (0x01, 0x41, 0x21, 0x22, 0x31, 0x5F)]
+caller = [ind(CNG)] * 8 + [ind(V21)] + hdlc(DCS + bytes([0x00, 0x46, 0x00])) + \
     [ind(NO_SIGNAL), ind(V29_9600_TRAINING)] + [page(bytes([0x00, 0x01, i, 0x22] * 8)) for i in range(40)] + \
     [page(bytes([0x00, 0x01, 0x00, 0x00]), end=True), ind(NO_SIGNAL)]
-callee = [ind(CED)] * 10 + [ind(V21)] + hdlc(bytes([0xFF, 0xC8, 0x01, 0x00, 0x46, 0x80])) + \
-    [ind(NO_SIGNAL)] * 6 + [ind(V21)] + hdlc(bytes([0xFF, 0xC8, 0x21])) + [ind(NO_SIGNAL)] * 30 + \
-    [ind(V21)] + hdlc(bytes([0xFF, 0xC8, 0x31])) + [ind(V21)] + hdlc(bytes([0xFF, 0xC8, 0x5F])) + [ind(NO_SIGNAL)]
+callee = [ind(CED)] * 10 + [ind(V21)] + hdlc(DIS + bytes([0x00, 0x46, 0x80])) + \
+    [ind(NO_SIGNAL)] * 6 + [ind(V21)] + hdlc(CFR) + [ind(NO_SIGNAL)] * 30 + \
+    [ind(V21)] + hdlc(MCF) + [ind(V21)] + hdlc(DCN) + [ind(NO_SIGNAL)]
+tcf = lambda mod: [page(bytes(32), mod=mod) for _ in range(4)] + [page(bytes(4), end=True, mod=mod)]
+caller_ftt = [ind(CNG)] * 12 + [ind(V21)] + hdlc(DCS + bytes([0x00, 0x46, 0x00])) + \
+    [ind(NO_SIGNAL), ind(V29_9600_TRAINING)] + tcf(4) + [ind(NO_SIGNAL)] * 11 + \
+    [ind(V21)] + hdlc(DCS + bytes([0x00, 0x42, 0x00])) + [ind(NO_SIGNAL), ind(V29_7200_TRAINING)] + tcf(3) + \
+    [ind(NO_SIGNAL)] * 10 + [ind(V21)] + hdlc(DCN) + [ind(NO_SIGNAL)]
+callee_ftt = [ind(CED)] * 10 + [ind(V21)] + hdlc(DIS + bytes([0x00, 0x46, 0x80])) + [ind(NO_SIGNAL)] * 12 + \
+    [ind(V21)] + hdlc(FTT) + [ind(NO_SIGNAL)] * 16 + [ind(V21)] + hdlc(FTT) + [ind(NO_SIGNAL)] * 10
 
-def write(path, ifps):
+def write(path, ifps, missing=()):
     out = open(path, 'wb')
     out.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
     t = 0
@@ -1166,12 +1184,35 @@ def write(path, ifps):
         ip = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
                          bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
         eth = b'\x00' * 12 + b'\x08\x00' + ip
-        out.write(struct.pack('<IIII', t // 1000000, t % 1000000, len(eth), len(eth)) + eth)
+        if seq not in missing:
+            out.write(struct.pack('<IIII', t // 1000000, t % 1000000, len(eth), len(eth)) + eth)
         t += 30000
 
-write(sys.argv[1], caller)
-write(sys.argv[2], callee)
+w = sys.argv[1]
+write(w + '/t38_caller.pcap', caller)
+write(w + '/t38_callee.pcap', callee)
+write(w + '/t38_caller_ftt.pcap', caller_ftt)
+write(w + '/t38_callee_ftt.pcap', callee_ftt)
+write(w + '/t38_caller_lossy.pcap', caller, missing=(20, 21, 22))
 PY
+}
+
+# t38_scenario BASE NAME PCAP: writes $WORK/NAME, scenario BASE with its
+# play_pcap_image file replaced by PCAP, or, with PCAP "-", its UDPTL not
+# sent at all (the party receives T.38 but stays silent). Prints the path.
+t38_scenario() {
+    python3 - "$SCN/$1" "$WORK/$2" "$3" <<'PY'
+import re, sys
+src, dst, pcap = sys.argv[1:]
+xml = open(src).read()
+if pcap == '-':
+    xml, n = re.subn(r'\s*(<nop>\s*)?<action>\s*<exec play_pcap_image="[^"]+"/>\s*</action>\s*(</nop>\s*)?', '\n', xml)
+else:
+    xml, n = re.subn(r'play_pcap_image="[^"]+"', 'play_pcap_image="%s"' % pcap, xml)
+assert n == 1, 'expected one play_pcap_image in ' + src
+open(dst, 'w').write(xml)
+PY
+    echo "$WORK/$2"
 }
 
 # t38_fax: the call_rtp call (~2 s of PCMA both ways), then the caller's
@@ -1187,6 +1228,53 @@ gen_t38_fax() {
     t38=$(tshark -r "$WORK/$name.pcap" -Y t38 2>/dev/null | grep -c . || true)
     [ "$t38" -gt 100 ] || die "$name: expected over 100 T.38 packets, got $t38"
     echo "   T.38: $t38 packets"
+    publish $name
+}
+
+# t38_one_way: the t38_fax call, but the callee sends no UDPTL after
+# accepting T.38 (one-way-fax: the caller's fax hears nothing).
+gen_t38_one_way() {
+    local name=t38_one_way A=127.0.58.1 B=127.0.58.2
+    prepare_audio
+    prepare_t38
+    sipp_call $name 20 $A $B t38_fax_uac.xml "$(t38_scenario t38_fax_uas.xml t38_silent_uas.xml -)"
+    expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK BYE 200'
+    publish $name
+}
+
+# no_udptl: the t38_fax call, but neither side sends UDPTL after the
+# switch (no-udptl).
+gen_no_udptl() {
+    local name=no_udptl A=127.0.59.1 B=127.0.59.2
+    prepare_audio
+    prepare_t38
+    sipp_call $name 20 $A $B "$(t38_scenario t38_fax_uac.xml t38_silent_uac.xml -)" "$(t38_scenario t38_fax_uas.xml t38_silent_uas.xml -)"
+    expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK BYE 200'
+    publish $name
+}
+
+# t38_fax_failed: the t38_fax call, whose fax fails: the callee answers
+# each DCS with FTT (failure to train), the caller gives up with DCN
+# (fax-failed).
+gen_t38_fax_failed() {
+    local name=t38_fax_failed A=127.0.60.1 B=127.0.60.2
+    prepare_audio
+    prepare_t38
+    sipp_call $name 20 $A $B "$(t38_scenario t38_fax_uac.xml t38_ftt_uac.xml t38_caller_ftt.pcap)" \
+        "$(t38_scenario t38_fax_uas.xml t38_ftt_uas.xml t38_callee_ftt.pcap)"
+    expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK BYE 200'
+    publish $name
+}
+
+# t38_loss: the t38_fax call, the caller's UDPTL missing sequence
+# numbers 20-22: the next packet's redundancy carries 21 and 22, 20 is
+# lost for good (fax-loss).
+gen_t38_loss() {
+    local name=t38_loss A=127.0.61.1 B=127.0.61.2
+    prepare_audio
+    prepare_t38
+    sipp_call $name 20 $A $B "$(t38_scenario t38_fax_uac.xml t38_lossy_uac.xml t38_caller_lossy.pcap)" t38_fax_uas.xml
+    expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK BYE 200'
     publish $name
 }
 
@@ -1211,7 +1299,8 @@ session_refresh one_way_audio rtp_loss media_address_mismatch
 transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
 fork_not_ended subscription_expired prack_call prack_missing
 precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact
-late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused"
+late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused
+t38_one_way no_udptl t38_fax_failed t38_loss"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then

@@ -1,0 +1,310 @@
+package correlate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sipflow/sipflow/media"
+)
+
+// Fax checks, run on a finished call when media analysis is on. A T.38
+// stream (media.Stream with Fax set) is the UDPTL one party sent another
+// after the SDP gave a port to T.38 (m=image udptl t38, RFC 3362): was it
+// sent both ways, did its redundancy make its loss good, and what do the
+// T.30 frames it carried say of the fax itself (T.30 §5: DIS, DCS, CFR,
+// the page, MCF, DCN)?
+
+// faxStreams returns the call's T.38 streams.
+func faxStreams(c *Call) []*media.Stream {
+	var out []*media.Stream
+	for _, s := range c.Streams {
+		if s.Fax != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// rtpStreams returns the call's RTP streams: Streams without the T.38
+// ones, which the audio checks must not count (T.38 often takes over the
+// audio's port).
+func rtpStreams(c *Call) []*media.Stream {
+	for _, s := range c.Streams {
+		if s.Fax != nil {
+			var out []*media.Stream
+			for _, s := range c.Streams {
+				if s.Fax == nil {
+					out = append(out, s)
+				}
+			}
+			return out
+		}
+	}
+	return c.Streams // the usual case: no copy
+}
+
+func checkFax(c *Call, captureHasMedia bool, captureLoss string) []Finding {
+	if c.Kind != KindCall {
+		return nil
+	}
+	faxes := faxStreams(c)
+	var fs []Finding
+	for _, s := range faxes {
+		fs = append(fs, faxLoss(s, captureLoss)...)
+	}
+	broken := false
+	for _, l := range c.Legs {
+		if f, ok := faxFlow(c, l, faxes, captureHasMedia || len(faxes) > 0); ok {
+			fs = append(fs, f)
+			broken = true
+		}
+	}
+	if !broken {
+		// Without both directions there is no fax to judge: the one-way
+		// finding says why.
+		fs = append(fs, checkT30(faxes)...)
+	}
+	return fs
+}
+
+// faxLoss finds UDPTL lost beyond what the redundancy made good: each
+// such packet is a piece of a page or a T.30 frame that never arrived
+// (T.38 has no retransmission of its own). With FEC, which sipflow does
+// not rebuild, the loss is reported as a warning above 1%.
+func faxLoss(s *media.Stream, captureLoss string) []Finding {
+	f := s.Fax
+	what := fmt.Sprintf("T.38 %s → %s", s.Key.Src, s.Key.Dst)
+	var detail string
+	sev := Warning
+	switch {
+	case f.FEC:
+		if s.LostPct <= lossWarn {
+			return nil
+		}
+		detail = fmt.Sprintf("%s lost %d of %d UDPTL packets (%.1f%%); it recovers with FEC, which may have made some good", what, s.Lost, s.Expected, s.LostPct)
+	case f.Unrecovered > 0 && s.Expected > 0:
+		pct := float64(f.Unrecovered) * 100 / float64(s.Expected)
+		if pct > lossError {
+			sev = Error
+		}
+		detail = fmt.Sprintf("%s lost %d of %d UDPTL packets (%.1f%%) that no later packet's redundancy carried again: the fax lost that data", what, f.Unrecovered, s.Expected, pct)
+		if f.Recovered > 0 {
+			detail += fmt.Sprintf(" (%d more were made good from redundancy)", f.Recovered)
+		}
+	default:
+		return nil
+	}
+	if captureLoss != "" {
+		detail += "; but " + captureLoss + ", so some of it may be the capture's, not the network's"
+	}
+	return []Finding{{Rule: "fax-loss", Severity: sev, Packets: []int{s.FirstN, s.LastN}, Detail: detail, RFC: "ITU-T T.38 §9.1"}}
+}
+
+// faxFlow finds T.38 agreed in leg l (both parties' last SDP have a T.38
+// line) that was not sent both ways while the leg was on it for at least
+// minTalk: no UDPTL at all, or to one party only.
+func faxFlow(c *Call, l *Leg, faxes []*media.Stream, captureHasMedia bool) (Finding, bool) {
+	if l.media == nil || len(l.media.faxAnnounced) == 0 || !captureHasMedia {
+		return Finding{}, false
+	}
+	callerTag, answerTag, ok := callParties(l)
+	if !ok || answerTag == "" {
+		return Finding{}, false
+	}
+	a, b := faxEndpointOf(l, callerTag), faxEndpointOf(l, answerTag)
+	since, ok := faxSince(l)
+	if a == nil || b == nil || !ok {
+		return Finding{}, false
+	}
+	until := l.Messages[len(l.Messages)-1].Time
+	if c.End.After(until) {
+		until = c.End
+	}
+	if until.Sub(since) < minTalk {
+		return Finding{}, false
+	}
+	toA, toB := streamsTo(faxes, a), streamsTo(faxes, b)
+	switch {
+	case len(toA) == 0 && len(toB) == 0:
+		return Finding{Rule: "no-udptl", Severity: Error, Packets: []int{l.Messages[len(l.Messages)-1].N},
+			Detail: fmt.Sprintf("T.38 fax was agreed (%s and %s), but no UDPTL was seen in either direction in the %.1f s the call stayed on it", a.ap, b.ap, until.Sub(since).Seconds()),
+			RFC:    "RFC 3264 §5"}, true
+	case len(toA) == 0:
+		return oneWayFax(a, toB), true
+	case len(toB) == 0:
+		return oneWayFax(b, toA), true
+	}
+	return Finding{}, false
+}
+
+func oneWayFax(to *endpoint, heard []*media.Stream) Finding {
+	var n []int
+	for _, s := range heard {
+		n = append(n, s.FirstN)
+	}
+	return Finding{Rule: "one-way-fax", Severity: Error, Packets: n,
+		Detail: fmt.Sprintf("UDPTL flowed only one way: %s received nothing, though its SDP accepted T.38 fax there; without the far end's answers (DIS, CFR, MCF) no fax gets through", to.ap),
+		RFC:    "RFC 3264 §5"}
+}
+
+// faxEndpointOf returns the T.38 endpoint the party with this tag
+// announced last in leg l, or nil.
+func faxEndpointOf(l *Leg, tag string) *endpoint {
+	for _, p := range l.media.faxAnnounced {
+		if p.tag == tag && len(p.eps) > 0 {
+			return p.eps[0]
+		}
+	}
+	return nil
+}
+
+// faxSince returns when leg l went over to T.38: the last in-dialog
+// answer that accepted a T.38 line, else (T.38 from the start) the first
+// 2xx to its INVITE.
+func faxSince(l *Leg) (time.Time, bool) {
+	var t time.Time
+	for _, m := range l.Messages {
+		if m.ext == nil {
+			continue
+		}
+		if q, t38 := faxAnswer(l, m); q != nil && t38 {
+			t = m.Time
+		}
+	}
+	if !t.IsZero() {
+		return t, true
+	}
+	for _, m := range l.Messages {
+		if !m.IsRequest() && m.Status >= 200 && m.Status < 300 && m.CSeqMethod == "INVITE" {
+			return m.Time, true
+		}
+	}
+	return t, false
+}
+
+// t30Frame is a T.30 frame of the call, with the stream that carried it.
+type t30Frame struct {
+	*media.T30Frame
+	s *media.Stream
+}
+
+// postPage reports whether an FCF is a post-message command: the sender's
+// question after a page (T.30 §5.3.6.1.5, and ECM's PPS, T.30 Annex A),
+// which the receiver answers with MCF when it took the page.
+func postPage(name string) bool {
+	switch name {
+	case "EOP", "MPS", "EOM", "PRI-EOP", "PRI-MPS", "PRI-EOM", "PPS", "EOS":
+		return true
+	}
+	return false
+}
+
+// checkT30 reads the call's T.30 frames, both directions in capture order,
+// for a fax that did not get through: the sender started (DCS) but no page
+// was confirmed (MCF), training failed (FTT) until one side gave up, a
+// page was refused (RTN, PIN), or the call ended after DIS with no DCS. A
+// last page not confirmed after earlier ones is a warning.
+func checkT30(faxes []*media.Stream) []Finding {
+	var frames []t30Frame
+	lostForGood := 0
+	for _, s := range faxes {
+		for i := range s.Fax.Frames {
+			frames = append(frames, t30Frame{&s.Fax.Frames[i], s})
+		}
+		lostForGood += s.Fax.Unrecovered
+	}
+	if len(frames) == 0 {
+		return nil
+	}
+	sort.SliceStable(frames, func(i, j int) bool { return frames[i].N < frames[j].N })
+	var dis, dcs, dcn, lastPost, lastMCF *t30Frame
+	mcfs, ftts, rtns := 0, 0, 0
+	for i := range frames {
+		f := &frames[i]
+		switch name := f.Name; {
+		case name == "DIS" && dis == nil:
+			dis = f
+		case name == "DCS" && dcs == nil:
+			dcs = f
+		case name == "DCN":
+			dcn = f
+		case name == "MCF":
+			mcfs++
+			lastMCF = f
+		case name == "FTT":
+			ftts++
+		case name == "RTN" || name == "PIN":
+			rtns++
+		case postPage(name):
+			lastPost = f
+		}
+	}
+	seq := t30Sequence(frames)
+	// With UDPTL lost for good a frame may be missing (T.38 repeats
+	// nothing): the verdict is then only a warning.
+	caveat, sev := "", Error
+	if lostForGood > 0 {
+		caveat = fmt.Sprintf("; %d UDPTL packet(s) were lost for good, so a frame may be missing from the capture", lostForGood)
+		sev = Warning
+	}
+	last := frames[len(frames)-1].N
+	switch {
+	case dcs == nil && dis != nil && dcn != nil:
+		return []Finding{{Rule: "fax-failed", Severity: sev, Packets: []int{dis.N, dcn.N},
+			Detail: "the fax ended before any page was sent: the receiver offered its capabilities (DIS) but the sender never chose a mode (no DCS) and disconnected (DCN); T.30: " + seq + caveat,
+			RFC:    "ITU-T T.30 §5.3"}}
+	case dcs != nil && mcfs == 0:
+		why := "no page was confirmed (no MCF)"
+		switch {
+		case ftts > 0 && rtns == 0:
+			why = fmt.Sprintf("training failed (FTT ×%d): the modems never agreed on a speed", ftts)
+		case rtns > 0:
+			why = fmt.Sprintf("the receiver refused the page (RTN/PIN ×%d): it arrived too damaged", rtns)
+		}
+		end := "it stopped without a disconnect (DCN)"
+		if dcn != nil {
+			end = "then DCN ended it"
+		}
+		return []Finding{{Rule: "fax-failed", Severity: sev, Packets: []int{dcs.N, last},
+			Detail: fmt.Sprintf("the fax failed: the sender started (DCS), but %s; %s. T.30: %s%s", why, end, seq, caveat),
+			RFC:    "ITU-T T.30 §5.3"}}
+	case lastPost != nil && (lastMCF == nil || lastMCF.N < lastPost.N):
+		return []Finding{{Rule: "fax-failed", Severity: Warning, Packets: []int{lastPost.N, last},
+			Detail: fmt.Sprintf("the last page was not confirmed: %s got no MCF (%d page(s) confirmed before it); T.30: %s%s", lastPost.Name, mcfs, seq, caveat),
+			RFC:    "ITU-T T.30 §5.3"}}
+	}
+	return nil
+}
+
+// t30Sequence is the frames' names in order, a repeated one counted
+// ("DCS FTT ×3 DCN"), at most 24 names.
+func t30Sequence(frames []t30Frame) string {
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < len(frames); {
+		j := i
+		for j < len(frames) && frames[j].Name == frames[i].Name {
+			j++
+		}
+		if shown == 24 {
+			fmt.Fprintf(&b, " … (%d more)", len(frames)-i)
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		name := frames[i].Name
+		if name == "" {
+			name = fmt.Sprintf("FCF %#02x", frames[i].FCF)
+		}
+		b.WriteString(name)
+		if j-i > 1 {
+			fmt.Fprintf(&b, " ×%d", j-i)
+		}
+		shown++
+		i = j
+	}
+	return b.String()
+}
