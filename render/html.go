@@ -272,6 +272,9 @@ func streamPlot(r *Row) streamView {
 	v := streamView{
 		Caption: SanitizeString(r.Label+" "+r.Src+" → "+r.Dst) + fmt.Sprintf(" · SSRC %#08x · %s", s.SSRC, SanitizeString(s.Summary())),
 	}
+	if s.Fax != nil { // T.38 has no SSRC
+		v.Caption = SanitizeString(r.Label + " " + r.Src + " → " + r.Dst + " · " + s.Summary())
+	}
 	v.Label = v.Caption
 	add := func(name, value string, frac float64, level string) {
 		y := 4 + len(v.Bars)*20
@@ -287,6 +290,18 @@ func streamPlot(r *Row) streamView {
 			return "warn"
 		}
 		return "good"
+	}
+	if f := s.Fax; f != nil {
+		// What a fax loses for good is lost lines or a lost frame: any is
+		// worth a look, 5 % is a fax in trouble (fax-loss's error).
+		pct := 0.0
+		if s.Expected > 0 {
+			pct = float64(f.Unrecovered) * 100 / float64(s.Expected)
+		}
+		add("lost for good", strconv.FormatFloat(pct, 'f', 1, 64)+" % ("+strconv.Itoa(f.Unrecovered)+")", pct/5, level(pct, 0.001, 5))
+		add("made good", strconv.Itoa(f.Recovered), 0, "good")
+		v.Time = seriesPlot(s.Series)
+		return v
 	}
 	if s.Expected > 0 {
 		add("loss", strconv.FormatFloat(s.LostPct, 'f', 1, 64)+" % ("+strconv.Itoa(s.Lost)+")", s.LostPct/5, level(s.LostPct, 1, 3))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -20,10 +21,11 @@ import (
 // goldenCaptures are the testdata captures drawn in every format: a call
 // with RTP, a forked call, a B2BUA group, hold and resume, a failed
 // authentication, a missing ACK with retransmissions, a call through a
-// proxy over WebSocket and UDP (the transport on the arrows).
+// proxy over WebSocket and UDP (the transport on the arrows), a T.38 fax
+// with UDPTL lost and made good.
 var goldenCaptures = []string{
 	"call_rtp.pcap", "forked_call.pcap", "b2bua_xcallid.pcap", "call_hold.pcap",
-	"register_wrong_password.pcap", "invite_no_ack.pcap", "ws_call.pcap",
+	"register_wrong_password.pcap", "invite_no_ack.pcap", "ws_call.pcap", "t38_loss.pcap",
 }
 
 type ladderCase struct {
@@ -420,6 +422,21 @@ func TestLadderModel(t *testing.T) {
 		}
 		if legs[0] == 0 || legs[1] == 0 {
 			t.Errorf("rows per leg %v", legs)
+		}
+	})
+	t.Run("fax streams", func(t *testing.T) {
+		l := byName["flow_t38_loss"]
+		var got []string
+		for _, r := range l.Rows {
+			if r.Kind == render.RowStream && r.Stream.Fax != nil {
+				f := r.Stream.Fax
+				got = append(got, fmt.Sprintf("%s %s>%s %d fixed %d lost %d %v", r.Label, r.Src, r.Dst, r.Stream.Packets, f.Recovered, f.Unrecovered, f.T30))
+			}
+		}
+		want := "T.38 UDPTL 127.0.61.2:16002>127.0.61.1:16002 59 fixed 0 lost 0 [DIS CFR MCF DCN]; " +
+			"T.38 UDPTL 127.0.61.1:16002>127.0.61.2:16002 52 fixed 2 lost 1 [DCS]"
+		if strings.Join(got, "; ") != want {
+			t.Errorf("fax rows %q\nwant %q", strings.Join(got, "; "), want)
 		}
 	})
 	t.Run("retransmissions and findings", func(t *testing.T) {

@@ -304,9 +304,9 @@ func writeStreamTable(w *bufio.Writer, r *lipgloss.Renderer, rows []streamRow) {
 				mos = strconv.FormatFloat(s.MOS, 'f', 2, 64)
 			}
 			if s.Fax != nil { // T.38: no SSRC, jitter or gap; its T.30 frames
-				lost := fmt.Sprintf("%d (%.1f%%)", s.Fax.Unrecovered, faxLostPct(s))
+				lost := fmt.Sprintf("%d (%.1f%%)", s.Lost, s.LostPct)
 				if s.Fax.Recovered > 0 {
-					lost += fmt.Sprintf(", %d fixed", s.Fax.Recovered)
+					lost += fmt.Sprintf(", %d recovered", s.Fax.Recovered) // as the ladder says it
 				}
 				return append(dst,
 					id, addrPort(s.Key.Src), addrPort(s.Key.Dst), "-",
@@ -324,7 +324,7 @@ func writeStreamTable(w *bufio.Writer, r *lipgloss.Renderer, rows []streamRow) {
 			s := rows[row].s
 			lostPct := s.LostPct
 			if s.Fax != nil {
-				lostPct = faxLostPct(s)
+				lostPct = faxLostPct(s) // red for what was lost for good
 			}
 			if col == 6 && lostPct > 1 || col == 7 && s.JitterMax > 30 {
 				return &bad
