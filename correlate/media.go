@@ -175,37 +175,17 @@ func (c *Correlator) AddDatagramFlow(n int, t time.Time, f *UDPFlow, payload []b
 		return
 	}
 	c.Stats.Datagrams++
-	rtpLike := IsMedia(payload)
-	if !rtpLike {
-		if !decode.LooksLikeUDPTL(payload) {
-			return // STUN, DTLS, keep-alives...: not media, and it keeps no call alive
-		}
-		c.Stats.UDPTLLike++ // T.38 fax, if an SDP gave its port to T.38
-	} else {
-		c.Stats.RTPLike++
+	if !IsMedia(payload) {
+		c.notRTP(n, t, f, payload)
+		return
 	}
+	c.Stats.RTPLike++
 	if !c.mediaLive {
 		c.goLive()
 	}
 	fe := c.endpointFor(f)
 	ep := fe.ep
-	if ep != nil && ep.fax && !ep.leg.finished && ep.leg.media != nil && (!rtpLike || decode.LooksLikeUDPTL(payload)) {
-		c.addFax(n, t, f, ep.leg, payload)
-		return
-	}
-	// RTP at a T.38 port goes on as RTP: gateways offer T.38 on the
-	// audio's own port, and the offer may be refused, or not answered yet.
-
-	if ep == nil || ep.leg.finished || ep.leg.media == nil || !rtpLike {
-		if !c.opts.RTPHeuristic || !rtpLike {
-			return
-		}
-		if src, dst := f.Addrs(); c.heur.Looks(src, dst, payload) {
-			if c.orphans == nil {
-				c.orphans = media.NewTable()
-			}
-			c.orphans.AddRTP(n, t, src, dst, payload)
-		}
+	if (ep == nil || ep.fax || ep.leg.finished || ep.leg.media == nil) && c.offPath(n, t, f, ep, payload) {
 		return
 	}
 	l := ep.leg
@@ -229,6 +209,50 @@ func (c *Correlator) AddDatagramFlow(n int, t time.Time, f *UDPFlow, payload []b
 		c.mediaTable(l) // a media packet came: the leg has a table, if empty
 	}
 	c.mediaAlive(l, t)
+}
+
+// notRTP takes a datagram that is not RTP or RTCP: UDPTL to or from a
+// port an SDP gave to T.38 (whose sequence number does not make it look
+// like RTP); anything else (STUN, DTLS, keep-alives) is not media, and
+// keeps no call alive.
+func (c *Correlator) notRTP(n int, t time.Time, f *UDPFlow, payload []byte) {
+	if !decode.LooksLikeUDPTL(payload) {
+		return
+	}
+	c.Stats.UDPTLLike++
+	if !c.mediaLive {
+		c.goLive()
+	}
+	if ep := c.endpointFor(f).ep; ep != nil && ep.fax && !ep.leg.finished && ep.leg.media != nil {
+		c.addFax(n, t, f, ep.leg, payload)
+	}
+}
+
+// offPath takes an RTP-like datagram that is not plainly a live call's
+// RTP: at no call's endpoint, or a finished call's (measured with
+// Options.RTPHeuristic only, as a stream of no call), or at a T.38
+// endpoint (UDPTL whose sequence number makes it look like RTP). It
+// reports false for RTP at a live call's T.38 port, which goes on as RTP:
+// gateways offer T.38 on the audio's own port, and the offer may be
+// refused, or not answered yet.
+func (c *Correlator) offPath(n int, t time.Time, f *UDPFlow, ep *endpoint, payload []byte) bool {
+	if ep != nil && !ep.leg.finished && ep.leg.media != nil { // ep.fax
+		if !decode.LooksLikeUDPTL(payload) {
+			return false
+		}
+		c.addFax(n, t, f, ep.leg, payload)
+		return true
+	}
+	if !c.opts.RTPHeuristic {
+		return true
+	}
+	if src, dst := f.Addrs(); c.heur.Looks(src, dst, payload) {
+		if c.orphans == nil {
+			c.orphans = media.NewTable()
+		}
+		c.orphans.AddRTP(n, t, src, dst, payload)
+	}
+	return true
 }
 
 // addFax takes a datagram sent to or from a T.38 endpoint of leg l.
