@@ -248,7 +248,10 @@ func (f *Fax) frame(n int, at time.Time, bad bool) {
 // wraps decode.ErrBadUDPTL for a datagram that is not UDPTL, or is
 // ErrTooManyStreams.
 func (t *Table) AddUDPTL(n int, at time.Time, src, dst netip.AddrPort, payload []byte, version int) (*Stream, error) {
-	if err := decode.ParseUDPTL(payload, &t.udptl); err != nil {
+	if t.udptl == nil {
+		t.udptl = new(decode.UDPTL)
+	}
+	if err := decode.ParseUDPTL(payload, t.udptl); err != nil {
 		return nil, err
 	}
 	var s *Stream
@@ -266,6 +269,6 @@ func (t *Table) AddUDPTL(n int, at time.Time, src, dst netip.AddrPort, payload [
 		t.faxes = append(t.faxes, s)
 		t.order = append(t.order, s)
 	}
-	s.AddUDPTL(n, at, &t.udptl, version)
+	s.AddUDPTL(n, at, t.udptl, version)
 	return s, nil
 }

@@ -33,8 +33,8 @@ type Table struct {
 	rtcp    decode.RTCP
 	targets []*Stream
 
-	faxes []*Stream // T.38 streams (AddUDPTL), by 5-tuple: a call has few
-	udptl decode.UDPTL
+	faxes []*Stream     // T.38 streams (AddUDPTL), by 5-tuple: a call has few
+	udptl *decode.UDPTL // made by the first AddUDPTL: most tables never see one
 }
 
 // NewTable returns an empty Table that accepts DefaultMaxStreams streams.
