@@ -294,10 +294,13 @@ func ParseIFP(b []byte, version int, f *IFP) error {
 			typ = c >> 4 & 7
 			p++
 		case c&0x40 != 0: // extension type (cm-message, ...)
+			// After the extension bit, a normally small number (X.691
+			// §10.6): a bit (0: below 64), then six bits, the last in the
+			// next byte's first.
 			if p+1 >= len(b) {
 				return fmt.Errorf("%w: IFP field %d extension type at byte %d: end of packet", ErrBadUDPTL, i, p)
 			}
-			typ = T38FieldCM + ((c<<2)&0x3c | b[p+1]>>6)
+			typ = T38FieldCM + ((c&0x1f)<<1 | b[p+1]>>7)
 			p += 2
 		default:
 			typ = c >> 3 & 7

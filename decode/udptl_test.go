@@ -139,6 +139,8 @@ func TestParseIFP(t *testing.T) {
 		{"page data, V.29 9600", "c8 01 e0 0003 00010203", 0, "data V.29 9600: 6:00010203", ""},
 		{"page data, version 2", "c8 01 b0 0001 0001", 2, "data V.29 9600: 6:0001", ""},
 		{"V.34 cm-message (extension field)", "c0 01 c0 00 0001 aabb", 3, "data V.21: 8:aabb", ""},
+		{"V.34 jm-message (extension field 1)", "c0 01 c0 80 0000 cc", 3, "data V.21: 9:cc", ""},
+		{"V.34 v34rate (extension field 3)", "c0 01 c1 80 0000 dd", 3, "data V.21: ;:dd", ""},
 		{"empty", "", 0, "", "empty IFP packet"},
 		{"indicator with bytes after", "04 00", 0, "", "1 bytes left over at byte 1"},
 		{"extension cut", "20", 0, "", "IFP extension type: end of packet"},
