@@ -25,10 +25,16 @@ type Fax struct {
 	// it, so a receiver loses nothing unless a gap is longer than that.
 	// Recovered counts sequence numbers whose own packet never came but
 	// whose IFP packet a later one carried, Unrecovered those whose IFP
-	// packet never came at all. With FEC neither is counted.
+	// packet never came at all. With FEC, which is not rebuilt here,
+	// neither is counted: Lost says what is missing.
 	Recovered   int
 	Unrecovered int
 	FEC         bool
+	// Unread counts sequence numbers whose IFP packet was not read in
+	// order: never there, or there only after later ones (a late packet
+	// fills a gap's count, not the frames). When it is not 0, a T.30
+	// frame may be missing from Frames.
+	Unread int
 
 	BadIFP int // IFP packets that did not parse (counted once each, primary or redundancy)
 
@@ -46,6 +52,7 @@ type Fax struct {
 
 	next       uint16 // the sequence number after the last IFP packet read
 	started    bool
+	badSeq     int32     // a sequence number that would confirm a restart, -1 if none
 	gapHist    [2]uint64 // bit i: sequence number next−1−i had no IFP packet
 	recHist    [2]uint64 // bit i: next−1−i was recovered from redundancy
 	hdlc       []byte    // the V.21 frame being assembled
@@ -84,7 +91,10 @@ const maxHDLC = 2048
 // version is the T.38 version to read its IFP packets with. u is not kept.
 func (s *Stream) AddUDPTL(n int, at time.Time, u *decode.UDPTL, version int) {
 	if s.Fax == nil {
-		s.Fax = &Fax{Version: version}
+		// Frames are taken only from where one is known to begin: after
+		// an indicator or a frame's end (a stream seen from the middle of
+		// a frame would give its tail).
+		s.Fax = &Fax{Version: version, hdlcBroke: true, badSeq: -1}
 		s.Codec, s.fixed = "T.38", true
 	}
 	f := s.Fax
@@ -109,8 +119,10 @@ func (s *Stream) AddUDPTL(n int, at time.Time, u *decode.UDPTL, version int) {
 }
 
 // add reads the packet's IFP packets in sequence order: those lost before
-// it from its redundancy, then its own. A packet behind the last one read
-// only fills a gap's count.
+// it from its redundancy, then its own. A packet up to maxMisorder−1
+// behind the last one read only fills a gap's count; one further off is
+// a restart when the next packet follows it (as RFC 3550 §A.1 has it for
+// RTP), else a stray, ignored.
 func (f *Fax) add(n int, at time.Time, u *decode.UDPTL) {
 	f.FEC = f.FEC || u.FEC
 	if !f.started {
@@ -126,12 +138,17 @@ func (f *Fax) add(n int, at time.Time, u *decode.UDPTL) {
 		for j := uint16(0); j < d; j++ {
 			back := int(d - 1 - j) // Secondary[back] is Seq−1−back
 			f.shift()
-			if back < min(u.Secondaries, decode.MaxSecondary) && !u.FEC {
+			switch {
+			case u.FEC:
+				f.Unread++
+				f.hdlcBroke = true
+			case back < min(u.Secondaries, decode.MaxSecondary):
 				f.Recovered++
 				f.recHist[0] |= 1
 				f.read(n, at, u.Secondary[back])
-			} else {
+			default:
 				f.Unrecovered++
+				f.Unread++
 				f.gapHist[0] |= 1
 				// It may have held the start of the next frame: no frame
 				// is taken until an indicator or a frame's end shows
@@ -139,8 +156,9 @@ func (f *Fax) add(n int, at time.Time, u *decode.UDPTL) {
 				f.hdlcBroke = true
 			}
 		}
-	case int(d) > 1<<16-maxMisorder:
-		// Late: its number was read from redundancy, or counted lost.
+	case int(d) >= 1<<16-maxMisorder:
+		// Late (or a copy): its number was read from redundancy, or
+		// counted lost; its IFP packet comes too late for the frames.
 		back := uint(f.next - 1 - u.Seq)
 		w, bit := back>>6, uint64(1)<<(back&63)
 		switch {
@@ -152,10 +170,14 @@ func (f *Fax) add(n int, at time.Time, u *decode.UDPTL) {
 			f.Recovered--
 		}
 		return
+	case int32(u.Seq) != f.badSeq:
+		f.badSeq = int32(u.Seq + 1) // a stray, unless the next follows it
+		return
 	default: // a restart: start over from this packet
 		f.gapHist, f.recHist = [2]uint64{}, [2]uint64{}
-		f.hdlc, f.hdlcBroke = f.hdlc[:0], false
+		f.hdlc, f.hdlcBroke = f.hdlc[:0], true
 	}
+	f.badSeq = -1
 	f.next = u.Seq
 	f.shift()
 	f.read(n, at, u.Primary)
@@ -233,7 +255,9 @@ func (f *Fax) signal(n int, at time.Time, name string) {
 func (f *Fax) frame(n int, at time.Time, bad bool) {
 	b, broke := f.hdlc, f.hdlcBroke
 	f.hdlc, f.hdlcBroke = f.hdlc[:0], false
-	if broke || len(b) < 3 {
+	// Address 0xFF, control 0x03 or 0x13 (the final frame), written as
+	// T.38 sends them, first bit high (T.30 §5.3.1).
+	if broke || len(b) < 3 || b[0] != 0xff || b[1]&^0x08 != 0xc0 {
 		return
 	}
 	if len(f.Frames) >= MaxFaxEvents {

@@ -189,7 +189,8 @@ func TestFaxLimits(t *testing.T) {
 	}
 }
 
-// TestFaxFEC: FEC packets count loss as RTP does, without recovery.
+// TestFaxFEC: FEC packets count loss as RTP does; what FEC may have
+// rebuilt is not counted either way, only that the gap went unread.
 func TestFaxFEC(t *testing.T) {
 	tb := NewTable()
 	src, dst := netip.MustParseAddrPort("10.0.0.1:4002"), netip.MustParseAddrPort("10.0.0.2:5002")
@@ -201,8 +202,8 @@ func TestFaxFEC(t *testing.T) {
 	}
 	tb.Finish()
 	s := tb.Streams()[0]
-	if !s.Fax.FEC || s.Lost != 1 || s.Fax.Recovered != 0 || s.Fax.Unrecovered != 1 {
-		t.Errorf("FEC %v lost %d recovered %d unrecovered %d", s.Fax.FEC, s.Lost, s.Fax.Recovered, s.Fax.Unrecovered)
+	if !s.Fax.FEC || s.Lost != 1 || s.Fax.Recovered != 0 || s.Fax.Unrecovered != 0 || s.Fax.Unread != 1 {
+		t.Errorf("FEC %v lost %d recovered %d unrecovered %d unread %d", s.Fax.FEC, s.Lost, s.Fax.Recovered, s.Fax.Unrecovered, s.Fax.Unread)
 	}
 }
 
@@ -252,3 +253,74 @@ func BenchmarkAddUDPTL(b *testing.B) {
 }
 
 var _ = decode.MaxSecondary
+
+// TestFaxStrays: a copy of an old packet, 99 behind (the farthest still
+// late) or 150 behind (a stray), changes no count and reads nothing
+// again; two packets in a row far off are a restart, read from there.
+func TestFaxStrays(t *testing.T) {
+	src, dst := netip.MustParseAddrPort("10.0.0.1:4002"), netip.MustParseAddrPort("10.0.0.2:5002")
+	var ifps [][]byte
+	for i := range 300 {
+		if i%20 == 0 {
+			ifps = append(ifps, ifpInd(3), ifpFrame(0x31))
+		} else {
+			ifps = append(ifps, ifpInd(0))
+		}
+	}
+	for _, tt := range []struct {
+		name    string
+		order   []int // sequence numbers in arrival order
+		depth   int   // redundancy
+		unrecov int
+		unread  int
+		frames  int
+		resets  int
+	}{
+		{"a copy 99 behind", append(seqs(0, 200), 100, 200), 2, 0, 0, 10, 0},
+		{"a gap filled 99 behind", append(append(seqs(0, 100), seqs(101, 200)...), 100), 0, 0, 1, 10, 0},
+		{"a stray 150 behind", append(seqs(0, 200), 50, 200), 2, 0, 0, 10, 0},
+		{"a restart", append(seqs(0, 200), seqs(2, 40)...), 2, 0, 0, 11, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tb := NewTable()
+			for k, seq := range tt.order {
+				if _, err := tb.AddUDPTL(k+1, msAfter(float64(20*k)), src, dst, udptlPacket(ifps, seq, tt.depth), 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tb.Finish()
+			s := tb.Streams()[0]
+			f := s.Fax
+			if f.Unrecovered != tt.unrecov || f.Recovered != 0 || f.Unread != tt.unread || len(f.Frames) != tt.frames || s.SeqResets != tt.resets {
+				t.Errorf("unrecovered %d recovered %d unread %d frames %d resets %d, want %d 0 %d %d %d",
+					f.Unrecovered, f.Recovered, f.Unread, len(f.Frames), s.SeqResets, tt.unrecov, tt.unread, tt.frames, tt.resets)
+			}
+		})
+	}
+}
+
+// seqs is from, from+1, ..., to−1.
+func seqs(from, to int) []int {
+	var out []int
+	for i := from; i < to; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// TestFaxFramesFromTheirStart: a stream seen from the middle of a frame,
+// or a frame whose address and control are not T.30's, gives no frame;
+// a gap filled late still counts as unread.
+func TestFaxFramesFromTheirStart(t *testing.T) {
+	// The stream's first IFP packet ends a frame whose start is not seen:
+	// its bytes even look like an FTT.
+	tail := ifpHDLC([]byte{0xff, 0xc8, 0x22}, true, false)
+	s := sendFax(t, [][]byte{tail, ifpInd(3), ifpHDLC([]byte{0x7e, 0xc8, 0x41}, true, false), ifpFrame(0x5f)}, 2, nil, nil)
+	if got := frameNames(s.Fax); got != "DCN" {
+		t.Errorf("frames %q, want DCN alone", got)
+	}
+	s = sendFax(t, [][]byte{ifpInd(3), ifpInd(0), ifpFrame(0x21), ifpInd(0), ifpFrame(0x31)}, 0, nil, map[int]int{2: 3})
+	if s.Fax.Unread != 1 || s.Fax.Unrecovered != 0 || frameNames(s.Fax) != "MCF" {
+		t.Errorf("unread %d unrecovered %d frames %q, want 1 0 MCF", s.Fax.Unread, s.Fax.Unrecovered, frameNames(s.Fax))
+	}
+}
