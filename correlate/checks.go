@@ -90,7 +90,7 @@ var Rules = []struct {
 	{"no-udptl", "error", "T.38 fax was agreed (m=image udptl), but no UDPTL flowed in either direction while the call stayed on it"},
 	{"one-way-fax", "error", "T.38 UDPTL flowed one way only: the other side never heard the fax machine it was talking to"},
 	{"fax-loss", "warning/error", "T.38 UDPTL packets were lost beyond what the redundancy of later packets carried again (error above 5%)"},
-	{"fax-failed", "warning/error", "the T.30 frames show a fax that did not get through: no page confirmed (MCF) after DCS, training failed (FTT), a page refused (RTN), or a disconnect after DIS with no DCS (warning when only the last page went unconfirmed)"},
+	{"fax-failed", "warning/error", "the T.30 frames show a fax that did not get through: the sender started (DCS) but no page was confirmed (MCF): training failed (FTT), a page refused (RTN), an interrupt (PIN); or a disconnect after DIS with no DCS (warning when only the last page went unconfirmed, or when UDPTL went unread, so a frame may be missing)"},
 	{"codec-mismatch", "warning/error", "RTP carried a payload type its receiver's SDP did not list (warning for events or a second codec, error for its audio)"},
 }
 

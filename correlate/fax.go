@@ -16,17 +16,6 @@ import (
 // T.30 frames it carried say of the fax itself (T.30 §5: DIS, DCS, CFR,
 // the page, MCF, DCN)?
 
-// faxStreams returns the call's T.38 streams.
-func faxStreams(c *Call) []*media.Stream {
-	var out []*media.Stream
-	for _, s := range c.Streams {
-		if s.Fax != nil {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // rtpStreams returns the call's RTP streams: Streams without the T.38
 // ones, which the audio checks must not count (T.38 often takes over the
 // audio's port).
@@ -49,24 +38,40 @@ func checkFax(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 	if c.Kind != KindCall {
 		return nil
 	}
-	faxes := faxStreams(c)
 	var fs []Finding
-	for _, s := range faxes {
-		fs = append(fs, faxLoss(s, captureLoss)...)
-	}
-	broken := false
-	for _, l := range c.Legs {
-		if f, ok := faxFlow(c, l, faxes, captureHasMedia || len(faxes) > 0); ok {
-			fs = append(fs, f)
-			broken = true
+	for _, s := range c.Streams {
+		if s.Fax != nil {
+			fs = append(fs, faxLoss(s, captureLoss)...)
 		}
 	}
-	if !broken {
-		// Without both directions there is no fax to judge: the one-way
-		// finding says why.
-		fs = append(fs, checkT30(faxes)...)
+	for _, l := range c.Legs {
+		if l.media == nil {
+			continue
+		}
+		faxes := faxStreamsOf(l.media.streams)
+		if f, ok := faxFlow(l, faxes, captureHasMedia || len(faxes) > 0); ok {
+			fs = append(fs, f) // without both directions there is no fax to judge
+			continue
+		}
+		for _, f := range checkT30(faxes) {
+			if len(c.Legs) > 1 {
+				f.Detail = "leg " + l.CallID + ": " + f.Detail // a B2BUA's legs carry the fax each
+			}
+			fs = append(fs, f)
+		}
 	}
 	return fs
+}
+
+// faxStreamsOf returns the T.38 streams among ss.
+func faxStreamsOf(ss []*media.Stream) []*media.Stream {
+	var out []*media.Stream
+	for _, s := range ss {
+		if s.Fax != nil {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // faxLoss finds UDPTL lost beyond what the redundancy made good: each
@@ -102,39 +107,35 @@ func faxLoss(s *media.Stream, captureLoss string) []Finding {
 	return []Finding{{Rule: "fax-loss", Severity: sev, Packets: []int{s.FirstN, s.LastN}, Detail: detail, RFC: "ITU-T T.38 §9.1"}}
 }
 
-// faxFlow finds T.38 agreed in leg l (both parties' last SDP have a T.38
-// line) that was not sent both ways while the leg was on it for at least
-// minTalk: no UDPTL at all, or to one party only.
-func faxFlow(c *Call, l *Leg, faxes []*media.Stream, captureHasMedia bool) (Finding, bool) {
-	if l.media == nil || len(l.media.faxAnnounced) == 0 || !captureHasMedia {
+// faxFlow finds T.38 agreed in leg l that was not sent both ways while
+// the leg was on it (faxPeriod) for at least minTalk: no UDPTL at all,
+// or to one party only.
+func faxFlow(l *Leg, faxes []*media.Stream, captureHasMedia bool) (Finding, bool) {
+	if len(l.media.faxAnnounced) == 0 || !captureHasMedia {
 		return Finding{}, false
 	}
 	callerTag, answerTag, ok := callParties(l)
 	if !ok || answerTag == "" {
 		return Finding{}, false
 	}
-	a, b := faxEndpointOf(l, callerTag), faxEndpointOf(l, answerTag)
-	since, ok := faxSince(l)
-	if a == nil || b == nil || !ok {
+	a, b := faxPartyOf(l, callerTag), faxPartyOf(l, answerTag)
+	if a == nil || b == nil {
 		return Finding{}, false
 	}
-	until := l.Messages[len(l.Messages)-1].Time
-	if c.End.After(until) {
-		until = c.End
-	}
-	if until.Sub(since) < minTalk {
+	since, until, ok := faxPeriod(l, a, b)
+	if !ok || until.Sub(since) < minTalk {
 		return Finding{}, false
 	}
-	toA, toB := streamsTo(faxes, a), streamsTo(faxes, b)
+	toA, toB := streamsTo(faxes, a.ep), streamsTo(faxes, b.ep)
 	switch {
 	case len(toA) == 0 && len(toB) == 0:
 		return Finding{Rule: "no-udptl", Severity: Error, Packets: []int{l.Messages[len(l.Messages)-1].N},
-			Detail: fmt.Sprintf("T.38 fax was agreed (%s and %s), but no UDPTL was seen in either direction in the %.1f s the call stayed on it", a.ap, b.ap, until.Sub(since).Seconds()),
+			Detail: fmt.Sprintf("T.38 fax was agreed (%s and %s), but no UDPTL was seen in either direction in the %.1f s the call stayed on it", a.ep.ap, b.ep.ap, until.Sub(since).Seconds()),
 			RFC:    "RFC 3264 §5"}, true
 	case len(toA) == 0:
-		return oneWayFax(a, toB), true
+		return oneWayFax(a.ep, toB), true
 	case len(toB) == 0:
-		return oneWayFax(b, toA), true
+		return oneWayFax(b.ep, toA), true
 	}
 	return Finding{}, false
 }
@@ -145,43 +146,52 @@ func oneWayFax(to *endpoint, heard []*media.Stream) Finding {
 		n = append(n, s.FirstN)
 	}
 	return Finding{Rule: "one-way-fax", Severity: Error, Packets: n,
-		Detail: fmt.Sprintf("UDPTL flowed only one way: %s received nothing, though its SDP accepted T.38 fax there; without the far end's answers (DIS, CFR, MCF) no fax gets through", to.ap),
+		Detail: fmt.Sprintf("UDPTL flowed only one way: %s received nothing, though its SDP accepted T.38 fax there, so the fax machine behind it heard nothing of the other and no fax gets through", to.ap),
 		RFC:    "RFC 3264 §5"}
 }
 
-// faxEndpointOf returns the T.38 endpoint the party with this tag
-// announced last in leg l, or nil.
-func faxEndpointOf(l *Leg, tag string) *endpoint {
-	for _, p := range l.media.faxAnnounced {
-		if p.tag == tag && len(p.eps) > 0 {
-			return p.eps[0]
+// faxPartyOf returns the T.38 endpoint the party with this tag announced
+// last in leg l, or nil.
+func faxPartyOf(l *Leg, tag string) *faxParty {
+	for i := range l.media.faxAnnounced {
+		if p := &l.media.faxAnnounced[i]; p.tag == tag {
+			return p
 		}
 	}
 	return nil
 }
 
-// faxSince returns when leg l went over to T.38: the last in-dialog
-// answer that accepted a T.38 line, else (T.38 from the start) the first
-// 2xx to its INVITE.
-func faxSince(l *Leg) (time.Time, bool) {
-	var t time.Time
+// faxPeriod returns the last span leg l was on T.38: from an in-dialog
+// answer that accepted a T.38 line to the next that accepted none (or the
+// leg's end); or, when the INVITE's offer and answer set it up (both
+// parties announced T.38 by the first 2xx), from that 2xx. ok is false
+// when the leg never was: an offer of T.38 refused agrees on nothing.
+func faxPeriod(l *Leg, a, b *faxParty) (since, until time.Time, ok bool) {
+	on := false
+	for _, m := range l.Messages {
+		if !m.IsRequest() && m.Status >= 200 && m.Status < 300 && m.CSeqMethod == "INVITE" {
+			// The first 2xx: T.38 from the start if both announced it by then.
+			on = !a.at.After(m.Time) && !b.at.After(m.Time)
+			since, ok = m.Time, on
+			break
+		}
+	}
 	for _, m := range l.Messages {
 		if m.ext == nil {
 			continue
 		}
-		if q, t38 := faxAnswer(l, m); q != nil && t38 {
-			t = m.Time
+		switch q, t38 := faxAnswer(l, m); {
+		case q == nil:
+		case t38 && !on:
+			since, on, ok = m.Time, true, true
+		case !t38 && on:
+			until, on = m.Time, false
 		}
 	}
-	if !t.IsZero() {
-		return t, true
+	if on {
+		until = l.Messages[len(l.Messages)-1].Time
 	}
-	for _, m := range l.Messages {
-		if !m.IsRequest() && m.Status >= 200 && m.Status < 300 && m.CSeqMethod == "INVITE" {
-			return m.Time, true
-		}
-	}
-	return t, false
+	return since, until, ok
 }
 
 // t30Frame is a T.30 frame of the call, with the stream that carried it.
@@ -201,26 +211,28 @@ func postPage(name string) bool {
 	return false
 }
 
-// checkT30 reads the call's T.30 frames, both directions in capture order,
-// for a fax that did not get through: the sender started (DCS) but no page
-// was confirmed (MCF), training failed (FTT) until one side gave up, a
-// page was refused (RTN, PIN), or the call ended after DIS with no DCS. A
-// last page not confirmed after earlier ones is a warning.
+// checkT30 reads a leg's T.30 frames, both directions in capture order,
+// for a fax that did not get through: the sender started (DCS, or a CFR,
+// FTT or post-page command that shows one was sent) but no page was
+// confirmed (MCF): training failed (FTT) until one side gave up, a page
+// was refused (RTN), a procedure interrupt (PIN); or the call ended after
+// DIS with no DCS. A last page not confirmed after earlier ones is a
+// warning.
 func checkT30(faxes []*media.Stream) []Finding {
 	var frames []t30Frame
-	lostForGood := 0
+	unread := 0
 	for _, s := range faxes {
 		for i := range s.Fax.Frames {
 			frames = append(frames, t30Frame{&s.Fax.Frames[i], s})
 		}
-		lostForGood += s.Fax.Unrecovered
+		unread += s.Fax.Unread
 	}
 	if len(frames) == 0 {
 		return nil
 	}
 	sort.SliceStable(frames, func(i, j int) bool { return frames[i].N < frames[j].N })
-	var dis, dcs, dcn, lastPost, lastMCF *t30Frame
-	mcfs, ftts, rtns := 0, 0, 0
+	var dis, dcs, started, dcn, lastPost, lastMCF *t30Frame
+	mcfs, ftts, rtns, pins := 0, 0, 0, 0
 	for i := range frames {
 		f := &frames[i]
 		switch name := f.Name; {
@@ -235,40 +247,54 @@ func checkT30(faxes []*media.Stream) []Finding {
 			lastMCF = f
 		case name == "FTT":
 			ftts++
-		case name == "RTN" || name == "PIN":
+		case name == "RTN":
 			rtns++
+		case name == "PIN":
+			pins++
 		case postPage(name):
 			lastPost = f
 		}
+		// A training answer or a question after a page shows a DCS was
+		// sent, whether or not the capture has it.
+		if name := f.Name; started == nil && (name == "DCS" || name == "CFR" || name == "FTT" || postPage(name)) {
+			started = f
+		}
 	}
 	seq := t30Sequence(frames)
-	// With UDPTL lost for good a frame may be missing (T.38 repeats
-	// nothing): the verdict is then only a warning.
+	// With IFP packets not read (lost for good, or come too late) a frame
+	// may be missing (T.38 repeats nothing): the verdict is then only a
+	// warning.
 	caveat, sev := "", Error
-	if lostForGood > 0 {
-		caveat = fmt.Sprintf("; %d UDPTL packet(s) were lost for good, so a frame may be missing from the capture", lostForGood)
+	if unread > 0 {
+		caveat = fmt.Sprintf("; %d UDPTL packet(s) were not read in order (lost for good, or late), so a frame may be missing from the capture", unread)
 		sev = Warning
 	}
 	last := frames[len(frames)-1].N
 	switch {
-	case dcs == nil && dis != nil && dcn != nil:
+	case started == nil && dis != nil && dcn != nil:
 		return []Finding{{Rule: "fax-failed", Severity: sev, Packets: []int{dis.N, dcn.N},
 			Detail: "the fax ended before any page was sent: the receiver offered its capabilities (DIS) but the sender never chose a mode (no DCS) and disconnected (DCN); T.30: " + seq + caveat,
 			RFC:    "ITU-T T.30 §5.3"}}
-	case dcs != nil && mcfs == 0:
+	case started != nil && mcfs == 0:
 		why := "no page was confirmed (no MCF)"
 		switch {
-		case ftts > 0 && rtns == 0:
-			why = fmt.Sprintf("training failed (FTT ×%d): the modems never agreed on a speed", ftts)
 		case rtns > 0:
-			why = fmt.Sprintf("the receiver refused the page (RTN/PIN ×%d): it arrived too damaged", rtns)
+			why = fmt.Sprintf("the receiver refused the page (RTN ×%d: too many errors)", rtns)
+		case pins > 0:
+			why = fmt.Sprintf("a procedure interrupt (PIN ×%d) stopped it", pins)
+		case ftts > 0:
+			why = fmt.Sprintf("training failed (FTT ×%d): the modems never agreed on a speed", ftts)
+		}
+		who := "the sender started (DCS)"
+		if dcs == nil {
+			who = "the sender started (its DCS is not in the capture, but " + started.Name + " shows it was sent)"
 		}
 		end := "it stopped without a disconnect (DCN)"
 		if dcn != nil {
 			end = "then DCN ended it"
 		}
-		return []Finding{{Rule: "fax-failed", Severity: sev, Packets: []int{dcs.N, last},
-			Detail: fmt.Sprintf("the fax failed: the sender started (DCS), but %s; %s. T.30: %s%s", why, end, seq, caveat),
+		return []Finding{{Rule: "fax-failed", Severity: sev, Packets: []int{started.N, last},
+			Detail: fmt.Sprintf("the fax failed: %s, but %s; %s. T.30: %s%s", who, why, end, seq, caveat),
 			RFC:    "ITU-T T.30 §5.3"}}
 	case lastPost != nil && (lastMCF == nil || lastMCF.N < lastPost.N):
 		return []Finding{{Rule: "fax-failed", Severity: Warning, Packets: []int{lastPost.N, last},

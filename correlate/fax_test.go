@@ -186,6 +186,12 @@ func TestFaxChecks(t *testing.T) {
 			if who == "b" {
 				flow = "b:5002>a:4002"
 			}
+			if seq[who] == 0 && strings.HasPrefix(what, "frame") {
+				// Frames follow the V.21 preamble: a stream's first frame
+				// without one is not taken.
+				fmt.Fprintf(&sb, "%.2f %s udptl %d ind:3\n", 2.45+0.1*float64(i), flow, seq[who])
+				seq[who]++
+			}
 			fmt.Fprintf(&sb, "%.2f %s udptl %d %s\n", 2.5+0.1*float64(i), flow, seq[who], what)
 			seq[who]++
 		}
@@ -207,10 +213,19 @@ func TestFaxChecks(t *testing.T) {
 		{"none, but the call left T.38 at once", call + "2.5 c:9>q:9 udptl 0 ind:0\n" + strings.Replace(bye, "9.", "3.", -1), ""},
 		{"none, back to audio at once", call + "2.5 c:9>q:9 udptl 0 ind:0\n" +
 			"2.6 a>b INVITE 4/INVITE tt=callee br=z9hG4bKre4 sdp=3\n2.7 b>a 200 4/INVITE tt=callee br=z9hG4bKre4 sdp=3\n2.8 a>b ACK 4/ACK tt=callee br=z9hG4bKack4\n" + bye, ""},
+		{"T.38 over DTLS: not read, nothing concluded", strings.Replace(strings.Replace(call, "udptl_t38", "UDP/TLS/UDPTL_t38", -1), "a=T38FaxVersion:0", "a=setup:actpass", -1) +
+			"2.5 c:9>q:9 udptl 0 ind:0\n" + bye, ""},
+		{"none for 5 s, then back to audio", call + "2.5 c:9>q:9 udptl 0 ind:0\n" +
+			"7.0 a>b INVITE 4/INVITE tt=callee br=z9hG4bKre4 sdp=3\n7.1 b>a 200 4/INVITE tt=callee br=z9hG4bKre4 sdp=3\n7.2 a>b ACK 4/ACK tt=callee br=z9hG4bKack4\n" + bye,
+			"no-udptl error: T.38 fax was agreed (10.0.0.1:4002 and 10.0.0.2:5002), but no UDPTL was seen in either direction in the 5.0 s"},
+		{"refused, then offered by the other side and refused", call[:strings.Index(call, "2.0 ")] +
+			"2.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKre sdp=2 media=m=image_4002_udptl_t38\n2.1 b>a 488 2/INVITE tt=callee br=z9hG4bKre\n2.15 a>b ACK 2/INVITE tt=callee br=z9hG4bKre\n" +
+			"3.0 b>a INVITE 3/INVITE ft=callee tt=caller br=z9hG4bKre3 sdp=2 media=m=image_5002_udptl_t38\n3.1 a>b 488 3/INVITE ft=callee tt=caller br=z9hG4bKre3\n3.15 b>a ACK 3/INVITE ft=callee tt=caller br=z9hG4bKre3\n" +
+			"3.5 c:9>q:9 udptl 0 ind:0\n" + bye, ""},
 		{"training failed", call + fax("b frame:01", "a frame:c1", "b frame:22", "a frame:c1", "b frame:22", "a frame:df") + bye,
 			"fax-failed error: the fax failed: the sender started (DCS), but training failed (FTT ×2): the modems never agreed on a speed; then DCN ended it. T.30: DIS DCS FTT DCS FTT DCN"},
 		{"page refused", call + fax("b frame:01", "a frame:c1", "b frame:21", "a page", "a frame:f4", "b frame:32", "a frame:df") + bye,
-			"fax-failed error: the fax failed: the sender started (DCS), but the receiver refused the page (RTN/PIN ×1): it arrived too damaged; then DCN ended it. T.30: DIS DCS CFR EOP RTN DCN"},
+			"fax-failed error: the fax failed: the sender started (DCS), but the receiver refused the page (RTN ×1: too many errors); then DCN ended it. T.30: DIS DCS CFR EOP RTN DCN"},
 		{"no DCS", call + fax("b frame:01", "b frame:02", "a frame:df") + bye,
 			"fax-failed error: the fax ended before any page was sent: the receiver offered its capabilities (DIS) but the sender never chose a mode"},
 		{"stopped without DCN", call + fax("b frame:01", "a frame:c1", "b frame:21", "a page") + bye,
@@ -224,7 +239,7 @@ func TestFaxChecks(t *testing.T) {
 		{"loss beyond the redundancy", call + fax("b ind:2", "a ind:1", "b frame:01", "a frame:c1", "b frame:21", "a page", "a lost:page", "a lost:page", "a lost:page", "a frame:f4", "b frame:31", "a frame:df") + bye,
 			"fax-loss error: T.38 10.0.0.1:4002 → 10.0.0.2:5002 lost 1 of 8 UDPTL packets (12.5%) that no later packet's redundancy carried again: the fax lost that data (2 more were made good from redundancy)"},
 		{"a frame lost: the T.30 verdict is a warning", call + fax("b ind:2", "a ind:1", "b frame:01", "a lost:ind:3", "a lost:frame:c1", "a lost:page", "a page", "b frame:21", "a frame:f4", "a frame:df") + bye,
-			"fax-loss error: T.38 10.0.0.1:4002 → 10.0.0.2:5002 lost 1 of 7 UDPTL packets (14.3%)|fax-failed warning: the fax ended before any page was sent: the receiver offered its capabilities (DIS) but the sender never chose a mode (no DCS) and disconnected (DCN); T.30: DIS CFR EOP DCN; 1 UDPTL packet(s) were lost for good, so a frame may be missing from the capture"},
+			"fax-loss error: T.38 10.0.0.1:4002 → 10.0.0.2:5002 lost 1 of 7 UDPTL packets (14.3%)|fax-failed warning: the fax failed: the sender started (its DCS is not in the capture, but CFR shows it was sent), but no page was confirmed (no MCF); then DCN ended it. T.30: DIS CFR EOP DCN; 1 UDPTL packet(s) were not read in order (lost for good, or late), so a frame may be missing from the capture"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,7 +281,7 @@ func TestFaxRefusedSamePort(t *testing.T) {
 			sb.WriteString("1.2 b>a INVITE 2/INVITE ft=callee tt=caller br=z9hG4bKre sdp=2 media=m=image_4000_udptl_t38\n" +
 				"1.3 a>b 488 2/INVITE ft=callee tt=caller br=z9hG4bKre\n1.31 b>a ACK 2/INVITE ft=callee tt=caller br=z9hG4bKre\n")
 		}
-		fmt.Fprintf(&sb, "%.2f a:4000>b:4000 rtp %d\n%.2f b:4000>a:4000 rtp %d\n", 0.7+0.02*float64(i), i, 0.71+0.02*float64(i), i)
+		fmt.Fprintf(&sb, "%.2f a:4000>b:4000 rtp %d\n%.2f b:4000>a:4000 rtp %d\n", 0.7+0.02*float64(i), 30000+i, 0.71+0.02*float64(i), 9000+i)
 	}
 	sb.WriteString("9.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n9.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n")
 	for _, opts := range []correlate.Options{{Media: true}, {Media: true, KeepSDP: true}} {
@@ -280,5 +295,49 @@ func TestFaxRefusedSamePort(t *testing.T) {
 		if strings.Join(got, "; ") != want {
 			t.Errorf("KeepSDP %v: streams %q; want %q", opts.KeepSDP, got, want)
 		}
+	}
+}
+
+// TestFaxB2BUALegs: a B2BUA's two legs each carry the fax; the T.30
+// verdict is each leg's own, and says which leg.
+func TestFaxB2BUALegs(t *testing.T) {
+	leg := func(cid, link string, at float64, ap, bp int) string {
+		h := ""
+		if link != "" {
+			h = " hdr=X-Call-ID:_" + link
+		}
+		return fmt.Sprintf("%.1f a>b INVITE 1/INVITE cid=%s sdp=1%s\n%.1f b>a 200 1/INVITE cid=%s tt=callee sdp=1\n%.1f a>b ACK 1/ACK cid=%s tt=callee br=z9hG4bKack\n",
+			at, cid, h, at+0.1, cid, at+0.2, cid) +
+			fmt.Sprintf("%.1f a>b INVITE 2/INVITE cid=%s tt=callee br=z9hG4bKre sdp=2 media=m=image_%d_udptl_t38\n%.1f b>a 200 2/INVITE cid=%s tt=callee br=z9hG4bKre sdp=2 media=m=image_%d_udptl_t38\n",
+				at+1, cid, ap, at+1.1, cid, bp)
+	}
+	frames := func(ap, bp int, at float64, names ...string) string {
+		var sb strings.Builder
+		seq := map[byte]int{}
+		for i, n := range names {
+			flow := fmt.Sprintf("a:%d>b:%d", ap, bp)
+			if n[0] == 'b' {
+				flow = fmt.Sprintf("b:%d>a:%d", bp, ap)
+			}
+			fmt.Fprintf(&sb, "%.2f %s udptl %d ind:3\n%.2f %s udptl %d frame:%s\n", at+0.1*float64(i), flow, seq[n[0]], at+0.1*float64(i)+0.01, flow, seq[n[0]]+1, n[2:])
+			seq[n[0]] += 2
+		}
+		return sb.String()
+	}
+	script := leg("leg-a", "", 0, 4002, 5002) + leg("leg-b", "leg-a", 0.5, 4012, 5012) +
+		frames(4002, 5002, 2.0, "b 01", "a c1", "b 21", "a f4", "b 31", "a df") +
+		frames(4012, 5012, 2.0, "b 01", "a c1", "b 22", "a df") +
+		"9.0 a>b BYE 3/BYE cid=leg-a tt=callee br=z9hG4bKbye\n9.1 b>a 200 3/BYE cid=leg-a tt=callee br=z9hG4bKbye\n" +
+		"9.2 a>b BYE 3/BYE cid=leg-b tt=callee br=z9hG4bKbye\n9.3 b>a 200 3/BYE cid=leg-b tt=callee br=z9hG4bKbye\n"
+	c := scriptCall(t, runScriptWith(t, correlate.Options{Media: true}, script), "leg-a")
+	var got []string
+	for _, f := range c.Findings {
+		if strings.HasPrefix(f.Rule, "fax") || f.Rule == "one-way-fax" || f.Rule == "no-udptl" {
+			got = append(got, f.Rule+": "+f.Detail)
+		}
+	}
+	want := "fax-failed: leg leg-b: the fax failed: the sender started (DCS), but training failed (FTT ×1): the modems never agreed on a speed; then DCN ended it. T.30: DIS DCS FTT DCN"
+	if len(c.Legs) != 2 || strings.Join(got, " | ") != want {
+		t.Errorf("%d legs, findings %q\nwant %q", len(c.Legs), got, want)
 	}
 }

@@ -41,9 +41,10 @@ type legMedia struct {
 	// one per media line; for the one-way and address checks. A slice, not
 	// a map: a leg has two parties, rarely more (forking).
 	announced []partyEndpoints
-	// faxAnnounced: the T.38 endpoints (m=image udptl) each party announced
-	// last, for the fax checks.
-	faxAnnounced []partyEndpoints
+	// faxAnnounced: the T.38 endpoint (m=image udptl) each party announced
+	// last, and when, for the fax checks; kept when the leg goes back to
+	// audio (faxPeriod says when it was on T.38).
+	faxAnnounced []faxParty
 	streams      []*media.Stream // set when the leg finishes
 }
 
@@ -74,27 +75,32 @@ func (lm *legMedia) announcedByParty(tag string) []*endpoint {
 	return nil
 }
 
-// setFaxAnnounced records the T.38 endpoints a party announces now.
-func (lm *legMedia) setFaxAnnounced(tag string, eps []*endpoint) {
+// faxParty is the T.38 endpoint a party announced last.
+type faxParty struct {
+	tag string
+	ep  *endpoint
+	at  time.Time // the time of the message that announced it
+}
+
+// setFaxAnnounced records the T.38 endpoint a party announces, at at.
+func (lm *legMedia) setFaxAnnounced(tag string, ep *endpoint, at time.Time) {
 	for i := range lm.faxAnnounced {
 		if lm.faxAnnounced[i].tag == tag {
-			lm.faxAnnounced[i].eps = eps
+			lm.faxAnnounced[i].ep, lm.faxAnnounced[i].at = ep, at
 			return
 		}
 	}
-	lm.faxAnnounced = append(lm.faxAnnounced, partyEndpoints{tag: tag, eps: eps})
+	lm.faxAnnounced = append(lm.faxAnnounced, faxParty{tag: tag, ep: ep, at: at})
 }
 
 // t38Version is the T.38 version the leg's parties agreed: the lowest
-// a=T38FaxVersion of the lines they announce now (an answer may lower
+// a=T38FaxVersion of the lines they announced last (an answer may lower
 // the offer's, never raise it: T.38 Annex D.2.3).
 func (lm *legMedia) t38Version() int {
 	v := -1
 	for _, p := range lm.faxAnnounced {
-		for _, ep := range p.eps {
-			if v < 0 || ep.md.T38Version < v {
-				v = ep.md.T38Version
-			}
+		if v < 0 || p.ep.md.T38Version < v {
+			v = p.ep.md.T38Version
 		}
 	}
 	return max(v, 0)
@@ -293,8 +299,9 @@ func (c *Correlator) mediaTable(l *Leg) *media.Table {
 }
 
 // IsMedia reports whether a UDP payload may be RTP or RTCP (version 2, at
-// least 8 bytes): the only datagrams AddDatagram does more with than count,
-// so a caller may count the others itself (Stats.Datagrams) and not pass them.
+// least 8 bytes). With decode.LooksLikeUDPTL (T.38), it says which
+// datagrams AddDatagram does more with than count: a caller may count the
+// others itself (Stats.Datagrams) and not pass them.
 func IsMedia(payload []byte) bool { return len(payload) >= 8 && payload[0]>>6 == 2 }
 
 // moreThanASecond is t.Sub(last) > time.Second, without Sub's overflow
@@ -492,7 +499,9 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 	for i := range s.Media {
 		md := &s.Media[i]
 		if !usableMedia(md) {
-			if md.Port != 0 && md.T38() && md.Addr.IsValid() && !md.Addr.IsUnspecified() {
+			// T.38 over UDPTL; not over DTLS (UDP/TLS/UDPTL, RFC 7345),
+			// which cannot be read.
+			if md.Port != 0 && md.T38() && strings.EqualFold(md.Proto, "udptl") && md.Addr.IsValid() && !md.Addr.IsUnspecified() {
 				ap := netip.AddrPortFrom(md.Addr, uint16(md.Port))
 				ep := &endpoint{leg: l, ap: ap, md: md, line: i, fax: true}
 				faxEps = append(faxEps, ep)
@@ -528,8 +537,8 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 		}
 	}
 	lm.setAnnounced(party, eps)
-	if faxEps != nil || lm.faxAnnounced != nil {
-		lm.setFaxAnnounced(party, faxEps)
+	if len(faxEps) > 0 {
+		lm.setFaxAnnounced(party, faxEps[0], m.Time)
 	}
 }
 

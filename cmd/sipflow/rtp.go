@@ -157,7 +157,11 @@ func streamJSON(o *jsonw.Object, callID string, s *media.Stream, withCall bool) 
 		o.String("ssrc", fmt.Sprintf("0x%08x", s.Key.SSRC))
 	}
 	o.String("codec", s.Codec)
-	o.Int("payload_type", int64(s.PayloadType))
+	if s.Fax != nil { // T.38: no payload type, jitter or gap
+		o.Null("payload_type")
+	} else {
+		o.Int("payload_type", int64(s.PayloadType))
+	}
 	o.Int("packets", int64(s.Packets))
 	o.Int("expected", int64(s.Expected))
 	o.Int("lost", int64(s.Lost))
@@ -165,9 +169,15 @@ func streamJSON(o *jsonw.Object, callID string, s *media.Stream, withCall bool) 
 	o.Int("duplicates", int64(s.Duplicates))
 	o.Int("out_of_order", int64(s.OutOfOrder))
 	o.Int("seq_resets", int64(s.SeqResets))
-	o.Raw("max_delta_ms", fixed(float64(s.MaxDelta)/float64(time.Millisecond), 3))
-	o.Raw("jitter_mean_ms", fixed(s.JitterMean, 3))
-	o.Raw("jitter_max_ms", fixed(s.JitterMax, 3))
+	if s.Fax != nil {
+		o.Null("max_delta_ms")
+		o.Null("jitter_mean_ms")
+		o.Null("jitter_max_ms")
+	} else {
+		o.Raw("max_delta_ms", fixed(float64(s.MaxDelta)/float64(time.Millisecond), 3))
+		o.Raw("jitter_mean_ms", fixed(s.JitterMean, 3))
+		o.Raw("jitter_max_ms", fixed(s.JitterMax, 3))
+	}
 	if s.MOS > 0 {
 		o.Raw("mos", fixed(s.MOS, 2))
 		o.Raw("r_factor", fixed(s.RFactor, 1))
@@ -204,6 +214,7 @@ func faxJSON(f *media.Fax) []byte {
 	o.Int("t38_version", int64(f.Version))
 	o.Int("recovered", int64(f.Recovered))
 	o.Int("unrecovered", int64(f.Unrecovered))
+	o.Int("unread", int64(f.Unread))
 	o.Bool("fec", f.FEC)
 	o.Int("bad_ifp", int64(f.BadIFP))
 	o.Int("page_bytes", int64(f.PageBytes))

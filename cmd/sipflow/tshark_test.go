@@ -62,9 +62,9 @@ func TestMessagesAgreeWithTshark(t *testing.T) {
 
 // TestFaxAgreesWithTshark: on every capture in testdata with T.38, the
 // UDPTL packets sipflow counts in its fax streams are those tshark decodes
-// as T.38 (told the port, as it learns it from the SDP), and the T.30
-// frames sipflow reads are tshark's, in the same packets. Skipped without
-// tshark.
+// as T.38 (told the port, as it learns it from the SDP), direction by
+// direction, and the T.30 frames sipflow reads are tshark's, in the same
+// packets. Skipped without tshark.
 func TestFaxAgreesWithTshark(t *testing.T) {
 	tshark, err := exec.LookPath("tshark")
 	if err != nil {
@@ -81,9 +81,12 @@ func TestFaxAgreesWithTshark(t *testing.T) {
 			}
 			return strings.TrimSpace(string(out))
 		}
-		wantPackets := 0
-		if out := run("-Y", "t38", "-T", "fields", "-e", "frame.number"); out != "" {
-			wantPackets = len(strings.Split(out, "\n"))
+		wantPackets := map[string]int{} // by "src>dst"
+		if out := run("-Y", "t38", "-T", "fields", "-e", "ip.src", "-e", "udp.srcport", "-e", "ip.dst", "-e", "udp.dstport"); out != "" {
+			for _, l := range strings.Split(out, "\n") {
+				f := strings.Fields(l)
+				wantPackets[f[0]+":"+f[1]+">"+f[2]+":"+f[3]]++
+			}
 		}
 		var wantFrames []string
 		if out := run("-Y", "t30", "-T", "fields", "-e", "frame.number", "-e", "t30.FacsimileControl"); out != "" {
@@ -97,14 +100,16 @@ func TestFaxAgreesWithTshark(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", name, code, stderr)
 		}
-		packets := 0
+		packets := map[string]int{}
 		var frames []struct {
 			n   int
 			fcf int
 		}
 		for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
 			var s struct {
-				Packets int `json:"packets"`
+				Src     string `json:"src"`
+				Dst     string `json:"dst"`
+				Packets int    `json:"packets"`
 				Fax     *struct {
 					T30 []struct {
 						N   int    `json:"n"`
@@ -118,7 +123,7 @@ func TestFaxAgreesWithTshark(t *testing.T) {
 			if s.Fax == nil {
 				continue
 			}
-			packets += s.Packets
+			packets[s.Src+">"+s.Dst] += s.Packets
 			for _, f := range s.Fax.T30 {
 				var v int
 				fmt.Sscanf(f.FCF, "0x%x", &v)
@@ -130,8 +135,8 @@ func TestFaxAgreesWithTshark(t *testing.T) {
 		for _, f := range frames {
 			got = append(got, fmt.Sprintf("%d:%#02x", f.n, f.fcf&0x7f))
 		}
-		if packets != wantPackets || strings.Join(got, " ") != strings.Join(wantFrames, " ") {
-			t.Errorf("%s: sipflow %d UDPTL packets, T.30 %v; tshark %d, %v", name, packets, got, wantPackets, wantFrames)
+		if fmt.Sprint(packets) != fmt.Sprint(wantPackets) || strings.Join(got, " ") != strings.Join(wantFrames, " ") {
+			t.Errorf("%s: sipflow UDPTL packets %v, T.30 %v; tshark %v, %v", name, packets, got, wantPackets, wantFrames)
 		}
 	}
 }
