@@ -177,6 +177,7 @@ type Correlator struct {
 	flowCache   map[flowKey]*flowEntry
 	flowFast    *[flowFastSize]flowSlot // a direct-mapped cache in front of flowCache
 	rtp         decode.RTP              // scratch
+	udptl       *decode.UDPTL           // scratch, made by the first datagram not RTP (udptlScratch)
 	sdpScratch  decode.SDP
 	oaScratch   [2]decode.SDP // an offer and its answer (compareSDP)
 	epGen       int           // counts announcements, to expire cached misses
@@ -1461,7 +1462,7 @@ func (b *Builder) build(call *Call) {
 	if b.media {
 		call.Findings = append(call.Findings, checkMedia(call, call.rtpSeen, call.captureLoss)...)
 		if call.udptlSeen || call.rtpSeen {
-			call.Findings = append(call.Findings, checkFax(call, true, call.captureLoss)...)
+			call.Findings = append(call.Findings, checkFax(call, call.captureLoss)...)
 		}
 	}
 	for i := range call.Findings {

@@ -3,7 +3,6 @@ package correlate
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/sipflow/sipflow/media"
@@ -34,7 +33,10 @@ func rtpStreams(c *Call) []*media.Stream {
 	return c.Streams // the usual case: no copy
 }
 
-func checkFax(c *Call, captureHasMedia bool, captureLoss string) []Finding {
+// checkFax runs the fax checks on a finished call from a capture that has
+// shown media (RTP, or a datagram that parsed as UDPTL): a capture made
+// with a SIP-only filter proves nothing about the fax.
+func checkFax(c *Call, captureLoss string) []Finding {
 	if c.Kind != KindCall {
 		return nil
 	}
@@ -49,7 +51,7 @@ func checkFax(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 			continue
 		}
 		faxes := faxStreamsOf(l.media.streams)
-		if f, ok := faxFlow(l, faxes, captureHasMedia || len(faxes) > 0); ok {
+		if f, ok := faxFlow(l, faxes); ok {
 			fs = append(fs, f) // without both directions there is no fax to judge
 			continue
 		}
@@ -90,7 +92,7 @@ func faxLoss(s *media.Stream, captureLoss string) []Finding {
 		}
 		detail = fmt.Sprintf("%s lost %d of %d UDPTL packets (%.1f%%); it recovers with FEC, which may have made some good", what, s.Lost, s.Expected, s.LostPct)
 	case f.Unrecovered > 0 && s.Expected > 0:
-		pct := float64(f.Unrecovered) * 100 / float64(s.Expected)
+		pct := s.UnrecoveredPct()
 		if pct > lossError {
 			sev = Error
 		}
@@ -110,8 +112,8 @@ func faxLoss(s *media.Stream, captureLoss string) []Finding {
 // faxFlow finds T.38 agreed in leg l that was not sent both ways while
 // the leg was on it (faxPeriod) for at least minTalk: no UDPTL at all,
 // or to one party only.
-func faxFlow(l *Leg, faxes []*media.Stream, captureHasMedia bool) (Finding, bool) {
-	if len(l.media.faxAnnounced) == 0 || !captureHasMedia {
+func faxFlow(l *Leg, faxes []*media.Stream) (Finding, bool) {
+	if len(l.media.faxAnnounced) == 0 {
 		return Finding{}, false
 	}
 	callerTag, answerTag, ok := callParties(l)
@@ -260,7 +262,11 @@ func checkT30(faxes []*media.Stream) []Finding {
 			started = f
 		}
 	}
-	seq := t30Sequence(frames)
+	labels := make([]string, len(frames))
+	for i := range frames {
+		labels[i] = frames[i].Label()
+	}
+	seq := media.JoinRuns(labels, 24)
 	// With IFP packets not read (lost for good, or come too late) a frame
 	// may be missing (T.38 repeats nothing): the verdict is then only a
 	// warning.
@@ -302,35 +308,4 @@ func checkT30(faxes []*media.Stream) []Finding {
 			RFC:    "ITU-T T.30 §5.3"}}
 	}
 	return nil
-}
-
-// t30Sequence is the frames' names in order, a repeated one counted
-// ("DCS FTT ×3 DCN"), at most 24 names.
-func t30Sequence(frames []t30Frame) string {
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < len(frames); {
-		j := i
-		for j < len(frames) && frames[j].Name == frames[i].Name {
-			j++
-		}
-		if shown == 24 {
-			fmt.Fprintf(&b, " … (%d more)", len(frames)-i)
-			break
-		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		name := frames[i].Name
-		if name == "" {
-			name = fmt.Sprintf("FCF %#02x", frames[i].FCF)
-		}
-		b.WriteString(name)
-		if j-i > 1 {
-			fmt.Fprintf(&b, " ×%d", j-i)
-		}
-		shown++
-		i = j
-	}
-	return b.String()
 }

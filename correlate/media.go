@@ -222,7 +222,8 @@ func (c *Correlator) AddDatagramFlow(n int, t time.Time, f *UDPFlow, payload []b
 // like RTP); anything else (STUN, DTLS, keep-alives) is not media, and
 // keeps no call alive.
 func (c *Correlator) notRTP(n int, t time.Time, f *UDPFlow, payload []byte) {
-	if !decode.LooksLikeUDPTL(payload) {
+	u := c.udptlScratch()
+	if !decode.LooksLikeUDPTL(payload, u) {
 		return
 	}
 	c.Stats.UDPTLLike++
@@ -230,8 +231,16 @@ func (c *Correlator) notRTP(n int, t time.Time, f *UDPFlow, payload []byte) {
 		c.goLive()
 	}
 	if ep := c.endpointFor(f).ep; ep != nil && ep.fax && !ep.leg.finished && ep.leg.media != nil {
-		c.addFax(n, t, f, ep.leg, payload)
+		c.addFax(n, t, f, ep.leg, u)
 	}
+}
+
+// udptlScratch is where a datagram is parsed as UDPTL, once.
+func (c *Correlator) udptlScratch() *decode.UDPTL {
+	if c.udptl == nil {
+		c.udptl = new(decode.UDPTL)
+	}
+	return c.udptl
 }
 
 // offPath takes an RTP-like datagram that is not plainly a live call's
@@ -243,10 +252,11 @@ func (c *Correlator) notRTP(n int, t time.Time, f *UDPFlow, payload []byte) {
 // refused, or not answered yet.
 func (c *Correlator) offPath(n int, t time.Time, f *UDPFlow, ep *endpoint, payload []byte) bool {
 	if ep != nil && !ep.leg.finished && ep.leg.media != nil { // ep.fax
-		if !decode.LooksLikeUDPTL(payload) {
+		u := c.udptlScratch()
+		if !decode.LooksLikeUDPTL(payload, u) {
 			return false
 		}
-		c.addFax(n, t, f, ep.leg, payload)
+		c.addFax(n, t, f, ep.leg, u)
 		return true
 	}
 	if !c.opts.RTPHeuristic {
@@ -261,10 +271,11 @@ func (c *Correlator) offPath(n int, t time.Time, f *UDPFlow, ep *endpoint, paylo
 	return true
 }
 
-// addFax takes a datagram sent to or from a T.38 endpoint of leg l.
-func (c *Correlator) addFax(n int, t time.Time, f *UDPFlow, l *Leg, payload []byte) {
+// addFax takes a UDPTL packet, parsed already, sent to or from a T.38
+// endpoint of leg l.
+func (c *Correlator) addFax(n int, t time.Time, f *UDPFlow, l *Leg, u *decode.UDPTL) {
 	src, dst := f.Addrs()
-	if _, err := c.mediaTable(l).AddUDPTL(n, t, src, dst, payload, l.media.t38Version()); err != nil {
+	if _, err := c.mediaTable(l).AddParsedUDPTL(n, t, src, dst, u, l.media.t38Version()); err != nil {
 		return // past the table's limit on streams
 	}
 	c.Stats.MediaPackets++

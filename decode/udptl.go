@@ -35,40 +35,106 @@ type UDPTL struct {
 	FECPackets int
 }
 
-// ParseUDPTL parses the UDPTL packet b into u; it allocates nothing.
+// ParseUDPTL parses the UDPTL packet b into u; only its error allocates.
 // Lengths must account for b exactly. Errors wrap ErrBadUDPTL and give the
 // byte offset.
 func ParseUDPTL(b []byte, u *UDPTL) error {
+	if f := scanUDPTL(b, u); f.what != udptlOK {
+		return f.err(len(b))
+	}
+	return nil
+}
+
+// LooksLikeUDPTL is ParseUDPTL without the error: whether b parses as
+// UDPTL (into u), allocating nothing, as a test for the datagrams that
+// are not RTP. Whether a port an SDP gave to T.38 receives it is for the
+// caller to say.
+func LooksLikeUDPTL(b []byte, u *UDPTL) bool { return scanUDPTL(b, u).what == udptlOK }
+
+// udptlFault says where and why a UDPTL packet did not parse, for
+// ParseUDPTL to write out: LooksLikeUDPTL, which sees every datagram
+// that is not RTP, must not pay for the message.
+type udptlFault struct {
+	what uint8
+	at   int      // the byte it concerns
+	i    int      // which secondary or fec-data
+	c    byte     // the error-recovery choice byte
+	per  perFault // for faults in a length or an octet string
+}
+
+const (
+	udptlOK = iota
+	udptlShort
+	udptlPrimary
+	udptlEmpty
+	udptlNoRecovery
+	udptlChoice
+	udptlSecCount
+	udptlSecondary
+	udptlFECPackets
+	udptlFECCount
+	udptlFECData
+	udptlLeftOver
+)
+
+func (f udptlFault) err(size int) error {
+	switch f.what {
+	case udptlShort:
+		return fmt.Errorf("%w: %d bytes, too short", ErrBadUDPTL, size)
+	case udptlPrimary:
+		return fmt.Errorf("%w: primary IFP packet: %s", ErrBadUDPTL, f.per)
+	case udptlEmpty:
+		return fmt.Errorf("%w: empty primary IFP packet at byte 2", ErrBadUDPTL)
+	case udptlNoRecovery:
+		return fmt.Errorf("%w: no error-recovery field at byte %d", ErrBadUDPTL, f.at)
+	case udptlChoice:
+		return fmt.Errorf("%w: error-recovery choice byte %#02x at byte %d", ErrBadUDPTL, f.c, f.at)
+	case udptlSecCount:
+		return fmt.Errorf("%w: secondary count: %s", ErrBadUDPTL, f.per)
+	case udptlSecondary:
+		return fmt.Errorf("%w: secondary IFP packet %d: %s", ErrBadUDPTL, f.i, f.per)
+	case udptlFECPackets:
+		return fmt.Errorf("%w: fec-npackets at byte %d", ErrBadUDPTL, f.at)
+	case udptlFECCount:
+		return fmt.Errorf("%w: fec-data count: %s", ErrBadUDPTL, f.per)
+	case udptlFECData:
+		return fmt.Errorf("%w: fec-data %d: %s", ErrBadUDPTL, f.i, f.per)
+	}
+	return fmt.Errorf("%w: %d bytes left over at byte %d", ErrBadUDPTL, size-f.at, f.at)
+}
+
+// scanUDPTL parses b into u and says what stopped it, if anything.
+func scanUDPTL(b []byte, u *UDPTL) udptlFault {
 	u.Seq, u.Primary, u.Secondaries, u.FEC, u.FECPackets = 0, nil, 0, false, 0
 	if len(b) < 4 {
-		return fmt.Errorf("%w: %d bytes, too short", ErrBadUDPTL, len(b))
+		return udptlFault{what: udptlShort}
 	}
 	u.Seq = uint16(b[0])<<8 | uint16(b[1])
 	p := 2
-	var err error
-	if u.Primary, p, err = perOpen(b, p); err != nil {
-		return fmt.Errorf("%w: primary IFP packet: %v", ErrBadUDPTL, err)
+	var pf perFault
+	if u.Primary, p, pf = perOpen(b, p); pf.kind != perOK {
+		return udptlFault{what: udptlPrimary, per: pf}
 	}
 	if len(u.Primary) == 0 {
-		return fmt.Errorf("%w: empty primary IFP packet at byte 2", ErrBadUDPTL)
+		return udptlFault{what: udptlEmpty}
 	}
 	if p >= len(b) {
-		return fmt.Errorf("%w: no error-recovery field at byte %d", ErrBadUDPTL, p)
+		return udptlFault{what: udptlNoRecovery, at: p}
 	}
 	choice := b[p]
 	p++
 	if choice&0x7f != 0 {
-		return fmt.Errorf("%w: error-recovery choice byte %#02x at byte %d", ErrBadUDPTL, choice, p-1)
+		return udptlFault{what: udptlChoice, c: choice, at: p - 1}
 	}
 	if choice == 0 { // secondary-ifp-packets
 		var n int
-		if n, p, err = perLength(b, p); err != nil {
-			return fmt.Errorf("%w: secondary count: %v", ErrBadUDPTL, err)
+		if n, p, pf = perLength(b, p); pf.kind != perOK {
+			return udptlFault{what: udptlSecCount, per: pf}
 		}
 		for i := range n {
 			var ifp []byte
-			if ifp, p, err = perOpen(b, p); err != nil {
-				return fmt.Errorf("%w: secondary IFP packet %d: %v", ErrBadUDPTL, i, err)
+			if ifp, p, pf = perOpen(b, p); pf.kind != perOK {
+				return udptlFault{what: udptlSecondary, i: i, per: pf}
 			}
 			if i < MaxSecondary {
 				u.Secondary[i] = ifp
@@ -78,68 +144,86 @@ func ParseUDPTL(b []byte, u *UDPTL) error {
 	} else { // fec-info: fec-npackets (an unconstrained INTEGER), fec-data
 		var v []byte
 		start := p
-		if v, p, err = perOpen(b, p); err != nil || len(v) == 0 || len(v) > 4 {
-			return fmt.Errorf("%w: fec-npackets at byte %d", ErrBadUDPTL, start)
+		if v, p, pf = perOpen(b, p); pf.kind != perOK || len(v) == 0 || len(v) > 4 {
+			return udptlFault{what: udptlFECPackets, at: start}
 		}
 		for _, c := range v {
 			u.FECPackets = u.FECPackets<<8 | int(c)
 		}
 		var n int
-		if n, p, err = perLength(b, p); err != nil {
-			return fmt.Errorf("%w: fec-data count: %v", ErrBadUDPTL, err)
+		if n, p, pf = perLength(b, p); pf.kind != perOK {
+			return udptlFault{what: udptlFECCount, per: pf}
 		}
 		for i := range n {
-			if _, p, err = perOpen(b, p); err != nil {
-				return fmt.Errorf("%w: fec-data %d: %v", ErrBadUDPTL, i, err)
+			if _, p, pf = perOpen(b, p); pf.kind != perOK {
+				return udptlFault{what: udptlFECData, i: i, per: pf}
 			}
 		}
 		u.FEC = true
 	}
 	if p != len(b) {
-		return fmt.Errorf("%w: %d bytes left over at byte %d", ErrBadUDPTL, len(b)-p, p)
+		return udptlFault{what: udptlLeftOver, at: p}
 	}
-	return nil
+	return udptlFault{}
+}
+
+// perFault says why a PER length or octet string could not be read; the
+// zero value, that it could.
+type perFault struct {
+	kind    uint8
+	at      int
+	c       byte // a fragmented length's first byte
+	n, left int  // an octet string's length, and what the packet had left
+}
+
+const (
+	perOK = iota
+	perEnd
+	perFragmented
+	perShort
+)
+
+func (f perFault) String() string {
+	switch f.kind {
+	case perEnd:
+		return fmt.Sprintf("length at byte %d: end of packet", f.at)
+	case perFragmented:
+		return fmt.Sprintf("fragmented length %#02x at byte %d", f.c, f.at)
+	}
+	return fmt.Sprintf("%d bytes at byte %d, only %d left", f.n, f.at, f.left)
 }
 
 // perLength reads an aligned-PER length determinant (X.691 §10.9) at b[p]:
 // one byte below 128, two below 16384. Fragmented lengths (16K and over)
 // never occur in UDPTL and are refused.
-func perLength(b []byte, p int) (n, next int, err error) {
+func perLength(b []byte, p int) (n, next int, f perFault) {
 	if p >= len(b) {
-		return 0, p, fmt.Errorf("length at byte %d: end of packet", p)
+		return 0, p, perFault{kind: perEnd, at: p}
 	}
 	c := b[p]
 	switch {
 	case c < 0x80:
-		return int(c), p + 1, nil
+		return int(c), p + 1, f
 	case c < 0xc0:
 		if p+1 >= len(b) {
-			return 0, p, fmt.Errorf("length at byte %d: end of packet", p)
+			return 0, p, perFault{kind: perEnd, at: p}
 		}
-		return int(c&0x3f)<<8 | int(b[p+1]), p + 2, nil
+		return int(c&0x3f)<<8 | int(b[p+1]), p + 2, f
 	}
-	return 0, p, fmt.Errorf("fragmented length %#02x at byte %d", c, p)
+	return 0, p, perFault{kind: perFragmented, c: c, at: p}
 }
 
 // perOpen reads a length-prefixed octet string (an open type, or an
 // unconstrained OCTET STRING) at b[p].
-func perOpen(b []byte, p int) (v []byte, next int, err error) {
-	n, q, err := perLength(b, p)
-	if err != nil {
-		return nil, p, err
+func perOpen(b []byte, p int) (v []byte, next int, f perFault) {
+	n, q, f := perLength(b, p)
+	if f.kind != perOK {
+		return nil, p, f
 	}
 	if n > len(b)-q {
-		return nil, p, fmt.Errorf("%d bytes at byte %d, only %d left", n, q, len(b)-q)
+		return nil, p, perFault{kind: perShort, n: n, at: q, left: len(b) - q}
 	}
-	return b[q : q+n], q + n, nil
-}
-
-// LooksLikeUDPTL reports whether a datagram parses as UDPTL, as a cheap
-// test for datagrams that are not RTP: whether a port an SDP gave to T.38
-// receives it is for the caller to say.
-func LooksLikeUDPTL(b []byte) bool {
-	var u UDPTL
-	return ParseUDPTL(b, &u) == nil
+	return b[q : q+n], q + n, f
 }
 
 // IFP is one T.38 Internet Facsimile Protocol packet (T.38 §7): a signal
@@ -278,9 +362,9 @@ func ParseIFP(b []byte, version int, f *IFP) error {
 		}
 		return nil
 	}
-	n, p, err := perLength(b, p)
-	if err != nil {
-		return fmt.Errorf("%w: IFP field count: %v", ErrBadUDPTL, err)
+	n, p, pf := perLength(b, p)
+	if pf.kind != perOK {
+		return fmt.Errorf("%w: IFP field count: %s", ErrBadUDPTL, pf)
 	}
 	for i := range n {
 		if p >= len(b) {

@@ -71,7 +71,7 @@ func TestParseUDPTL(t *testing.T) {
 				if err == nil || !errors.Is(err, ErrBadUDPTL) || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err %v, want %q", err, tt.err)
 				}
-				if LooksLikeUDPTL(tt.in) {
+				if LooksLikeUDPTL(tt.in, new(UDPTL)) {
 					t.Error("LooksLikeUDPTL says yes")
 				}
 				return
@@ -79,7 +79,7 @@ func TestParseUDPTL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !LooksLikeUDPTL(tt.in) {
+			if !LooksLikeUDPTL(tt.in, new(UDPTL)) {
 				t.Error("LooksLikeUDPTL says no")
 			}
 			if u.Seq != tt.seq || hex.EncodeToString(u.Primary) != tt.prim {
@@ -100,6 +100,17 @@ func TestParseUDPTL(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLooksLikeUDPTLAllocates: the test every datagram that is not RTP
+// meets allocates nothing, whether it says yes or no.
+func TestLooksLikeUDPTLAllocates(t *testing.T) {
+	var u UDPTL
+	for _, b := range [][]byte{udptlBytes(7, []byte{0x04}, []byte{0x02}), mustHex("0001 05 0102"), []byte("STUN or DNS or anything")} {
+		if n := testing.AllocsPerRun(100, func() { LooksLikeUDPTL(b, &u) }); n != 0 {
+			t.Errorf("%x: %v allocations", b, n)
+		}
 	}
 }
 
@@ -222,7 +233,7 @@ func FuzzParseUDPTL(f *testing.F) {
 		if !bytes.Equal(in, keep) {
 			t.Fatal("ParseUDPTL wrote to its input")
 		}
-		if LooksLikeUDPTL(in) != (err == nil) {
+		if LooksLikeUDPTL(in, new(UDPTL)) != (err == nil) {
 			t.Fatalf("LooksLikeUDPTL %v, ParseUDPTL %v", !(err == nil), err)
 		}
 		if err != nil {

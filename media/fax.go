@@ -1,7 +1,9 @@
 package media
 
 import (
+	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/sipflow/sipflow/decode"
@@ -278,6 +280,12 @@ func (t *Table) AddUDPTL(n int, at time.Time, src, dst netip.AddrPort, payload [
 	if err := decode.ParseUDPTL(payload, t.udptl); err != nil {
 		return nil, err
 	}
+	return t.AddParsedUDPTL(n, at, src, dst, t.udptl, version)
+}
+
+// AddParsedUDPTL is AddUDPTL for a packet the caller has parsed already.
+// u is not kept.
+func (t *Table) AddParsedUDPTL(n int, at time.Time, src, dst netip.AddrPort, u *decode.UDPTL, version int) (*Stream, error) {
 	var s *Stream
 	for _, x := range t.faxes {
 		if x.Key.Src == src && x.Key.Dst == dst {
@@ -293,6 +301,61 @@ func (t *Table) AddUDPTL(n int, at time.Time, src, dst netip.AddrPort, payload [
 		t.faxes = append(t.faxes, s)
 		t.order = append(t.order, s)
 	}
-	s.AddUDPTL(n, at, t.udptl, version)
+	s.AddUDPTL(n, at, u, version)
 	return s, nil
+}
+
+// Label is the frame's name, or "FCF 0x.." for an FCF T.30 does not
+// define.
+func (fr *T30Frame) Label() string {
+	if fr.Name == "" {
+		return fmt.Sprintf("FCF %#02x", fr.FCF)
+	}
+	return fr.Name
+}
+
+// FrameLabels is the Label of every frame, in order.
+func (f *Fax) FrameLabels() []string {
+	out := make([]string, 0, len(f.Frames))
+	for i := range f.Frames {
+		out = append(out, f.Frames[i].Label())
+	}
+	return out
+}
+
+// UnrecoveredPct is the share of a T.38 stream's sequence numbers lost
+// for good (Fax.Unrecovered over Expected, in percent); 0 for RTP.
+func (s *Stream) UnrecoveredPct() float64 {
+	if s.Fax == nil || s.Expected == 0 {
+		return 0
+	}
+	return float64(s.Fax.Unrecovered) * 100 / float64(s.Expected)
+}
+
+// JoinRuns joins names with spaces, a run of one name written once with
+// its count ("DCS FTT ×3 DCN"); past limit runs, " … (N more)" says how
+// many names are left out.
+func JoinRuns(names []string, limit int) string {
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < len(names); {
+		j := i
+		for j < len(names) && names[j] == names[i] {
+			j++
+		}
+		if shown == limit {
+			fmt.Fprintf(&b, " … (%d more)", len(names)-i)
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(names[i])
+		if j-i > 1 {
+			fmt.Fprintf(&b, " ×%d", j-i)
+		}
+		shown++
+		i = j
+	}
+	return b.String()
 }

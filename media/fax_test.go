@@ -5,8 +5,6 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-
-	"github.com/sipflow/sipflow/decode"
 )
 
 // IFP packets as T.38 version 0 encodes them.
@@ -252,8 +250,6 @@ func BenchmarkAddUDPTL(b *testing.B) {
 	}
 }
 
-var _ = decode.MaxSecondary
-
 // TestFaxStrays: a copy of an old packet, 99 behind (the farthest still
 // late) or 150 behind (a stray), changes no count and reads nothing
 // again; two packets in a row far off are a restart, read from there.
@@ -322,5 +318,21 @@ func TestFaxFramesFromTheirStart(t *testing.T) {
 	s = sendFax(t, [][]byte{ifpInd(3), ifpInd(0), ifpFrame(0x21), ifpInd(0), ifpFrame(0x31)}, 0, nil, map[int]int{2: 3})
 	if s.Fax.Unread != 1 || s.Fax.Unrecovered != 0 || frameNames(s.Fax) != "MCF" {
 		t.Errorf("unread %d unrecovered %d frames %q, want 1 0 MCF", s.Fax.Unread, s.Fax.Unrecovered, frameNames(s.Fax))
+	}
+}
+
+func TestJoinRuns(t *testing.T) {
+	for _, tt := range []struct {
+		names []string
+		limit int
+		want  string
+	}{
+		{nil, 4, ""},
+		{[]string{"DIS", "DCS", "FTT", "FTT", "FTT", "DCN"}, 4, "DIS DCS FTT ×3 DCN"},
+		{[]string{"DIS", "DCS", "FTT", "FTT", "DCN"}, 2, "DIS DCS … (3 more)"},
+	} {
+		if got := JoinRuns(tt.names, tt.limit); got != tt.want {
+			t.Errorf("JoinRuns(%q, %d) = %q, want %q", tt.names, tt.limit, got, tt.want)
+		}
 	}
 }

@@ -294,10 +294,7 @@ func streamPlot(r *Row) streamView {
 	if f := s.Fax; f != nil {
 		// What a fax loses for good is lost lines or a lost frame: any is
 		// worth a look, 5 % is a fax in trouble (fax-loss's error).
-		pct := 0.0
-		if s.Expected > 0 {
-			pct = float64(f.Unrecovered) * 100 / float64(s.Expected)
-		}
+		pct := f.unrecoveredPct
 		add("lost for good", strconv.FormatFloat(pct, 'f', 1, 64)+" % ("+strconv.Itoa(f.Unrecovered)+")", pct/5, level(pct, 0.001, 5))
 		add("made good", strconv.Itoa(f.Recovered), 0, "good")
 		v.Time = seriesPlot(s.Series)

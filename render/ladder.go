@@ -1,7 +1,6 @@
 package render
 
 import (
-	"fmt"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -169,6 +168,8 @@ type FaxInfo struct {
 	Recovered   int      `json:"recovered"`
 	Unrecovered int      `json:"unrecovered"`
 	T30         []string `json:"t30"` // frame names in order ("DIS", "DCS", ...; "FCF 0x.." for unknown ones)
+
+	unrecoveredPct float64 // media.Stream.UnrecoveredPct, for the report's plot
 }
 
 // Summary is the stream's one-line measure: packets, loss, jitter, MOS.
@@ -191,7 +192,7 @@ func (s *StreamInfo) Summary() string {
 		}
 		if len(f.T30) > 0 {
 			b.WriteString(", T.30 ")
-			b.WriteString(compactNames(f.T30))
+			b.WriteString(media.JoinRuns(f.T30, 16))
 		}
 	}
 	if s.JitterMax > 0 {
@@ -209,34 +210,6 @@ func (s *StreamInfo) Summary() string {
 		b.WriteString(", ")
 		b.WriteString(formatSeconds(s.Duration, 1))
 		b.WriteString(" s")
-	}
-	return b.String()
-}
-
-// compactNames joins names, a run of one name written once with its
-// count ("DCS FTT ×3 DCN"), at most 16 of them.
-func compactNames(names []string) string {
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < len(names); {
-		j := i
-		for j < len(names) && names[j] == names[i] {
-			j++
-		}
-		if shown == 16 {
-			b.WriteString(" …")
-			break
-		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(names[i])
-		if j-i > 1 {
-			b.WriteString(" ×")
-			b.WriteString(strconv.Itoa(j - i))
-		}
-		shown++
-		i = j
 	}
 	return b.String()
 }
@@ -416,14 +389,7 @@ func (b *builder) stream(s *media.Stream) {
 	label := "RTP " + codec
 	if f := s.Fax; f != nil {
 		label = "T.38 UDPTL"
-		info.Fax = &FaxInfo{Recovered: f.Recovered, Unrecovered: f.Unrecovered, T30: make([]string, 0, len(f.Frames))}
-		for _, fr := range f.Frames {
-			name := fr.Name
-			if name == "" {
-				name = fmt.Sprintf("FCF %#02x", fr.FCF)
-			}
-			info.Fax.T30 = append(info.Fax.T30, name)
-		}
+		info.Fax = &FaxInfo{Recovered: f.Recovered, Unrecovered: f.Unrecovered, T30: f.FrameLabels(), unrecoveredPct: s.UnrecoveredPct()}
 	}
 	b.l.Rows = append(b.l.Rows, Row{
 		Kind: RowStream, N: s.FirstN, Time: s.First.UTC(), From: from, To: to,

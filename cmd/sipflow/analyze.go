@@ -316,6 +316,7 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 	}{b: newBatch()}
 	media := opts.Media
 	go func() {
+		var udptl decode.UDPTL // the filter's scratch
 		defer close(batches)
 		send := func() {
 			batches <- s1.b
@@ -371,7 +372,7 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 		}
 		if media {
 			h.datagram = func(d *decode.Datagram) {
-				if !correlate.IsMedia(d.Payload) && !decode.LooksLikeUDPTL(d.Payload) {
+				if !correlate.IsMedia(d.Payload) && !decode.LooksLikeUDPTL(d.Payload, &udptl) {
 					s1.skipped++ // AddDatagram would only count it
 					return
 				}

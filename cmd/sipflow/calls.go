@@ -206,23 +206,13 @@ func callJSON(o *jsonw.Object, c *correlate.Call) {
 }
 
 func callEventsJSON(o *jsonw.Object, events []correlate.Event) {
-	var ev []byte
-	ev = append(ev, '[')
-	for i, e := range events {
-		if i > 0 {
-			ev = append(ev, ',')
-		}
-		var eo jsonw.Object
-		eo.Begin()
+	o.Raw("events", jsonArray(len(events), func(i int, eo *jsonw.Object) {
+		e := &events[i]
 		eo.Int("n", int64(e.N))
 		eo.Time("ts", e.Time)
 		eo.String("kind", e.Kind)
 		eo.String("detail", e.Detail)
-		ev = append(ev, eo.B...)
-		ev = append(ev, '}')
-	}
-	ev = append(ev, ']')
-	o.Raw("events", ev)
+	}))
 }
 
 // litMS is o.Lit(lit) and then d as appendMS writes it. Two functions, not

@@ -265,28 +265,6 @@ func fixed(f float64, prec int) []byte {
 	return strconv.AppendFloat(nil, f, 'f', prec, 64)
 }
 
-// faxLostPct is the share of a T.38 stream's sequence numbers lost for
-// good: neither their packet nor a later one's redundancy came.
-func faxLostPct(s *media.Stream) float64 {
-	if s.Expected == 0 {
-		return 0
-	}
-	return float64(s.Fax.Unrecovered) * 100 / float64(s.Expected)
-}
-
-// t30Names is a T.38 stream's T.30 frames, as the ladder writes them.
-func t30Names(f *media.Fax) string {
-	names := make([]string, 0, len(f.Frames))
-	for _, fr := range f.Frames {
-		if fr.Name == "" {
-			names = append(names, fmt.Sprintf("FCF %#02x", fr.FCF))
-		} else {
-			names = append(names, fr.Name)
-		}
-	}
-	return strings.Join(names, " ")
-}
-
 func dtmfDigits(s *media.Stream) string {
 	b := make([]byte, 0, len(s.Events))
 	for _, e := range s.Events {
@@ -322,7 +300,7 @@ func writeStreamTable(w *bufio.Writer, r *lipgloss.Renderer, rows []streamRow) {
 				return append(dst,
 					id, addrPort(s.Key.Src), addrPort(s.Key.Dst), "-",
 					render.SanitizeString(s.Codec), strconv.Itoa(s.Packets),
-					lost, "-", "-", "", t30Names(s.Fax))
+					lost, "-", "-", "", strings.Join(s.Fax.FrameLabels(), " "))
 			}
 			return append(dst,
 				id, addrPort(s.Key.Src), addrPort(s.Key.Dst), fmt.Sprintf("0x%08x", s.Key.SSRC),
@@ -335,7 +313,7 @@ func writeStreamTable(w *bufio.Writer, r *lipgloss.Renderer, rows []streamRow) {
 			s := rows[row].s
 			lostPct := s.LostPct
 			if s.Fax != nil {
-				lostPct = faxLostPct(s) // red for what was lost for good
+				lostPct = s.UnrecoveredPct() // red for what was lost for good
 			}
 			if col == 6 && lostPct > 1 || col == 7 && s.JitterMax > 30 {
 				return &bad
