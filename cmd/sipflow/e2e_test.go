@@ -78,6 +78,7 @@ var expectedFindings = map[string]struct {
 	"no_udptl.pcap":                {"completed", "", []string{"no-udptl"}},                           // T.38 agreed, no UDPTL either way
 	"t38_fax_failed.pcap":          {"completed", "", []string{"fax-failed"}},                         // FTT twice, then DCN (TestFaxAgreesWithTshark)
 	"t38_loss.pcap":                {"completed", "", []string{"fax-loss"}},                           // three UDPTL packets missing, two made good
+	"late_offer_answered.pcap":     {"completed", "basic-call", nil},                                  // the ACK answers the 200's offer: no missing-sdp-answer
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

@@ -80,6 +80,7 @@
 #   no_udptl                  127.0.59.1 -> 127.0.59.2
 #   t38_fax_failed            127.0.60.1 -> 127.0.60.2
 #   t38_loss                  127.0.61.1 -> 127.0.61.2
+#   late_offer_answered       127.0.62.1 -> 127.0.62.2
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -476,6 +477,16 @@ gen_bye_to_contact() {
 gen_late_offer() {
     local name=late_offer A=127.0.53.1 B=127.0.53.2
     sipp_call $name 20 $A $B late_offer_uac.xml late_offer_uas.xml
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
+    publish $name
+}
+
+# late_offer_answered: late_offer done right: the ACK carries the answer to
+# the 200's offer (RFC 3261 §13.2.1). No finding; the README's example of a
+# flow of the user's (testdata/flows/late-offer.flow) matches it.
+gen_late_offer_answered() {
+    local name=late_offer_answered A=127.0.62.1 B=127.0.62.2
+    sipp_call $name 20 $A $B late_offer_answered_uac.xml late_offer_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
     publish $name
 }
@@ -1300,7 +1311,7 @@ transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
 fork_not_ended subscription_expired prack_call prack_missing
 precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact
 late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused
-t38_one_way no_udptl t38_fax_failed t38_loss"
+t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
