@@ -90,7 +90,9 @@ type Dialog struct {
 }
 
 // Event is something that happened in a call that is not a fault: hold,
-// resume, transfer.
+// resume, transfer. A hold or resume is the offer that asks for it (a
+// re-INVITE or UPDATE), measured against what the last accepted answer
+// left: one refused (reinvite-failed) and asked again is two events.
 type Event struct {
 	N      int
 	Time   time.Time

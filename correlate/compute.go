@@ -359,13 +359,14 @@ func endedBye(l *Leg) bool {
 // UPDATE offers), switches to T.38 fax and back (what the answers to them
 // accepted), and transfers (REFER and the NOTIFY sipfrag outcomes).
 func computeEvents(c *Call) {
-	onHold := false
+	var s session
 	var fax map[int]bool // by leg: on T.38 (a B2BUA's legs switch one by one)
 	for _, m := range c.Messages() {
 		if m.Retransmission {
 			continue
 		}
 		if !m.IsRequest() {
+			s.answered(m)
 			if m.ext == nil {
 				continue // no SDP kept: most responses
 			}
@@ -379,23 +380,17 @@ func computeEvents(c *Call) {
 			continue
 		}
 		switch {
-		case (m.Method == "INVITE" && m.ToTag != "" || m.Method == "UPDATE") && m.SDP() != nil:
-			hold := false
-			for _, md := range m.SDP().Media {
-				if md.Hold {
-					hold = true
-				}
-			}
-			if hold && !onHold {
-				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "hold", Detail: m.SDP().Summary()})
-			} else if !hold && onHold {
-				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "resume", Detail: m.SDP().Summary()})
-			}
-			onHold = hold
 		case m.Method == "REFER":
 			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer", Detail: "to " + m.ReferTo()})
 		case m.Method == "NOTIFY" && m.Sipfrag() != "":
 			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer-result", Detail: m.Sipfrag()})
+		default:
+			switch s.holdChange(m) {
+			case CondHold:
+				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "hold", Detail: m.SDP().Summary()})
+			case CondResume:
+				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "resume", Detail: m.SDP().Summary()})
+			}
 		}
 	}
 }

@@ -25,6 +25,7 @@ import (
 //	B -> A 18x *             a response: status (200), class (2xx) or 18x
 //	B -> A 2xx INVITE        optionally with the CSeq method it answers
 //	any -> any BYE           A is the caller, B the other side, any is either
+//	any -> any INVITE [hold] what the message did, in brackets (Cond)
 //	...                      any messages (as few as possible)
 //
 // A step may end with a quantifier: ? (optional), * (any number), + (one
@@ -60,12 +61,80 @@ type Step struct {
 	Method   string // request method, or "" for a response
 	Status   string // "200", "2xx", "18x", ... for a response
 	CSeq     string // CSeq method a response must answer, or ""
+	Cond     Cond   // what the message must have done besides ([hold], [sdp,t38]); 0 for nothing
 	Min, Max int    // how many times (Max -1: unbounded); a group's on both its ends
 	Any      bool   // the "..." wildcard
 	Group    byte   // '(' or ')': where a group starts or ends, not a message
 	Line     int
 
 	from, to side // From and To as the matcher compares them (ParseFlows sets them; else read from From and To)
+}
+
+// Cond is what a step asks of a message besides its parties, method and
+// status, written in brackets after them: "any -> any INVITE [hold]",
+// "A -> B INVITE [no-sdp]", several between commas ("[sdp,hold]"), all of
+// which must hold. The names other than sdp and no-sdp are the event
+// kinds of a call (Event.Kind), each marking the message that made the
+// event, on the flow's own hop:
+//
+//	sdp              the message carries an SDP body
+//	no-sdp           it carries none
+//	hold             the re-INVITE or UPDATE whose offer put the call on hold
+//	resume           the one whose offer took it off hold
+//	t38              the 2xx that accepted a switch to T.38 fax (RFC 3362)
+//	t38-end          the 2xx that accepted the switch back from it
+//	transfer         a REFER (RFC 3515)
+//	transfer-result  a NOTIFY that reports a transfer's outcome (message/sipfrag)
+type Cond uint16
+
+// The conditions a step can ask for.
+const (
+	CondSDP Cond = 1 << iota
+	CondNoSDP
+	CondHold
+	CondResume
+	CondT38
+	CondT38End
+	CondTransfer
+	CondTransferResult
+)
+
+// condNames are the conditions' names in the flow format, by bit.
+var condNames = [...]string{"sdp", "no-sdp", "hold", "resume", "t38", "t38-end", "transfer", "transfer-result"}
+
+// String is c as a flow step writes it between its brackets: "sdp,hold".
+func (c Cond) String() string {
+	var b strings.Builder
+	for i, name := range condNames {
+		if c&(1<<i) != 0 {
+			if b.Len() > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(name)
+		}
+	}
+	return b.String()
+}
+
+// parseCond reads a step's bracketed conditions, brackets included
+// ("[sdp,hold]").
+func parseCond(s string) (Cond, error) {
+	inner, ok := strings.CutPrefix(s, "[")
+	if inner, ok = strings.CutSuffix(inner, "]"); !ok || inner == "" {
+		return 0, fmt.Errorf("conditions %q: want [NAME] or [NAME,NAME...], last but for a quantifier", s)
+	}
+	var c Cond
+	for _, name := range strings.Split(inner, ",") {
+		i := slices.Index(condNames[:], strings.ToLower(name))
+		if i < 0 {
+			return 0, fmt.Errorf("unknown condition %q (want one of %s)", name, strings.Join(condNames[:], ", "))
+		}
+		c |= 1 << i
+	}
+	if c&CondSDP != 0 && c&CondNoSDP != 0 {
+		return 0, fmt.Errorf("conditions %q: sdp and no-sdp cannot both hold", s)
+	}
+	return c, nil
 }
 
 // side is a party as the matcher sees it: the caller, the other side, or
@@ -120,6 +189,9 @@ func (s Step) String() string {
 		if s.CSeq != "" {
 			what += " " + s.CSeq
 		}
+	}
+	if s.Cond != 0 {
+		what += " [" + s.Cond.String() + "]"
 	}
 	q := ""
 	switch {
@@ -178,7 +250,10 @@ func loadFlows(fsys fs.FS, dir string, shown func(string) string) ([]*Flow, erro
 }
 
 // LoadFlowDir reads the flows of a directory on disk and merges them into
-// base: a flow with the name of a built-in one replaces it.
+// base: a flow with the name of one of base's replaces it where it stands,
+// and the others come before base's, so that a flow the user wrote for
+// calls a built-in one also matches (a late offer is a basic call too) is
+// the one a call is said to match.
 func LoadFlowDir(dir string, base []*Flow) ([]*Flow, error) {
 	// A folder that is not there has no *.flow files either: say which.
 	if st, err := os.Stat(dir); err != nil {
@@ -193,7 +268,8 @@ func LoadFlowDir(dir string, base []*Flow) ([]*Flow, error) {
 	if len(extra) == 0 {
 		return nil, fmt.Errorf("%s: no *.flow files", dir)
 	}
-	out := append([]*Flow(nil), base...)
+	var added []*Flow
+	out := slices.Clone(base)
 	for _, f := range extra {
 		replaced := false
 		for i, b := range out {
@@ -202,10 +278,10 @@ func LoadFlowDir(dir string, base []*Flow) ([]*Flow, error) {
 			}
 		}
 		if !replaced {
-			out = append(out, f)
+			added = append(added, f)
 		}
 	}
-	return out, nil
+	return append(added, out...), nil
 }
 
 // ParseFlows parses flow definitions; file names the source in errors.
@@ -308,7 +384,7 @@ func parseParty(s string) (string, error) {
 func parseStep(f []string) (Step, error) {
 	st := Step{Min: 1, Max: 1}
 	if len(f) < 4 || f[1] != "->" {
-		return st, fmt.Errorf("want: FROM -> TO MESSAGE [CSEQ-METHOD] [?|*|+], got %q", strings.Join(f, " "))
+		return st, fmt.Errorf("want: FROM -> TO MESSAGE [CSEQ-METHOD] [[CONDITIONS]] [?|*|+], got %q", strings.Join(f, " "))
 	}
 	var err error
 	if st.From, err = parseParty(f[0]); err != nil {
@@ -321,6 +397,14 @@ func parseStep(f []string) (Step, error) {
 	rest := f[3:]
 	if setQuantifier(&st, rest[len(rest)-1]) {
 		rest = rest[:len(rest)-1]
+	}
+	// The conditions: from the first word that opens a bracket to the
+	// end, spaces dropped ("[sdp, hold]" is "[sdp,hold]").
+	if i := slices.IndexFunc(rest, func(w string) bool { return strings.HasPrefix(w, "[") }); i >= 0 {
+		if st.Cond, err = parseCond(strings.Join(rest[i:], "")); err != nil {
+			return st, err
+		}
+		rest = rest[:i]
 	}
 	if len(rest) == 0 || len(rest) > 2 {
 		return st, fmt.Errorf("want a method, or a status and optionally a CSeq method")
@@ -414,6 +498,7 @@ type flowMsg struct {
 	m        *Message
 	from, to side    // A or B
 	code     [3]byte // a response's status code, in digits
+	cond     Cond    // the conditions it meets (Step.Cond)
 }
 
 // flowView returns the messages a flow is matched against: the first leg,
@@ -438,6 +523,7 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 	if c.Legs[0].timer {
 		rf = new(refreshes)
 	}
+	var ss session // what the view's messages so far did (marks)
 	for _, m := range c.Legs[0].Messages {
 		if m.Retransmission {
 			continue
@@ -452,13 +538,104 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		if m.Status == 100 && tryingSeen(out, m, f) {
 			continue
 		}
-		fm := flowMsg{m: m, from: f, to: t}
+		fm := flowMsg{m: m, from: f, to: t, cond: CondNoSDP}
+		if m.hasSDP {
+			fm.cond = CondSDP
+		}
 		if !m.IsRequest() {
 			fm.code = [3]byte{byte('0' + m.Status/100%10), byte('0' + m.Status/10%10), byte('0' + m.Status%10)}
 		}
+		fm.cond |= ss.marks(c.Legs[0], m)
 		out = append(out, fm)
 	}
 	return out
+}
+
+// session follows what a call's messages did to its session, in their
+// order, for the events (computeEvents) and the marks of a flow's view
+// (Cond): whether it is on hold and on T.38 fax, and the offer to hold or
+// resume that awaits its answer.
+type session struct {
+	hold, t38  bool
+	offer      *Message
+	offerHolds bool
+}
+
+// marks returns the event conditions (Cond) message m of leg l meets, and
+// notes in s what it did. They are the events computeEvents records,
+// taken on the view's hop and leg alone: a proxy's relay of a re-INVITE
+// on another hop, or a B2BUA's on its other leg, marks the copy the view
+// holds as much as the first one sent.
+func (s *session) marks(l *Leg, m *Message) Cond {
+	switch {
+	case m.Method == "REFER":
+		return CondTransfer
+	case !m.IsRequest():
+		s.answered(m)
+		if m.ext == nil {
+			return 0 // no SDP kept: most responses
+		}
+		if q, t38 := faxAnswer(l, m); q != nil && t38 != s.t38 {
+			s.t38 = t38
+			if t38 {
+				return CondT38
+			}
+			return CondT38End
+		}
+	case m.ext == nil:
+		return 0 // no SDP kept, no sipfrag: most requests
+	case m.Method == "NOTIFY":
+		if m.Sipfrag() != "" {
+			return CondTransferResult
+		}
+	default:
+		return s.holdChange(m)
+	}
+	return 0
+}
+
+// holdChange returns CondHold when m is an in-dialog offer (a re-INVITE
+// or UPDATE with SDP) that asks to put the session on hold (a stream
+// sendonly or inactive, or c=0.0.0.0), CondResume when it asks to take it
+// off hold, 0 otherwise. What it asks is measured against the session its
+// answers last accepted: a hold refused (488; 491 in a glare) and asked
+// again is asked twice, while a proxy's relay of an offer still
+// unanswered (the same CSeq and From-tag on another hop), or a B2BUA's on
+// its other leg, asks nothing new.
+func (s *session) holdChange(m *Message) Cond {
+	if !(m.Method == "INVITE" && m.ToTag != "" || m.Method == "UPDATE") {
+		return 0
+	}
+	sdp := m.SDP()
+	if sdp == nil {
+		return 0
+	}
+	hold := false
+	for _, md := range sdp.Media {
+		hold = hold || md.Hold
+	}
+	switch {
+	case hold == s.hold:
+		return 0
+	case s.offer != nil && s.offerHolds == hold && (m.Leg != s.offer.Leg || m.CSeq == s.offer.CSeq && m.FromTag == s.offer.FromTag):
+		return 0 // the relay of an offer still unanswered: on another hop, or the B2BUA's other leg
+	}
+	s.offer, s.offerHolds = m, hold
+	if hold {
+		return CondHold
+	}
+	return CondResume
+}
+
+// answered notes response r: a 2xx to the offer to hold or resume that
+// awaits its answer puts it in force; another final response drops it.
+func (s *session) answered(r *Message) {
+	if q := s.offer; q != nil && r.Status >= 200 && r.CSeq == q.CSeq && r.CSeqMethod == q.Method && r.FromTag == q.FromTag {
+		if r.Status < 300 {
+			s.hold = s.offerHolds
+		}
+		s.offer = nil
+	}
 }
 
 // tryingSeen reports whether the view so far holds a 100 of m's
@@ -520,6 +697,9 @@ func (s *Step) matches(fm *flowMsg) bool {
 	if from, to := s.sides(); from != sideAny && from != fm.from || to != sideAny && to != fm.to {
 		return false
 	}
+	if s.Cond&^fm.cond != 0 {
+		return false
+	}
 	m := fm.m
 	if s.Method != "" {
 		return m.IsRequest() && m.Method == s.Method
@@ -566,12 +746,24 @@ type flowResult struct {
 const maxFlowResults = 4096
 
 // viewKey encodes everything Step.matches reads of the view's messages:
-// sides, method or status code, and CSeq method, strings length-prefixed.
+// sides, conditions, method or status code, and CSeq method, strings
+// length-prefixed.
 func viewKey(key []byte, view []flowMsg) []byte {
 	key = key[:0]
 	for i := range view {
 		fm := &view[i]
-		key = append(key, byte(fm.from)<<4|byte(fm.to))
+		// Sides take 2 bits each, sdp or no-sdp 1; the other conditions,
+		// which few messages meet, follow when there are any.
+		b := byte(fm.from)<<2 | byte(fm.to)
+		if fm.cond&CondSDP != 0 {
+			b |= 1 << 4
+		}
+		if other := fm.cond &^ (CondSDP | CondNoSDP); other != 0 {
+			key = append(key, b|1<<5)
+			key = binary.AppendUvarint(key, uint64(other))
+		} else {
+			key = append(key, b)
+		}
 		if fm.m.IsRequest() {
 			key = append(key, 'Q') // and 'R': a method's bytes cannot pass for a status code
 			key = binary.AppendUvarint(key, uint64(len(fm.m.Method)))
@@ -753,17 +945,28 @@ func (f *Flow) namesPRACK() bool {
 // at step bestStep.
 func describeDeviation(f *Flow, view []flowMsg, bestStep, bestMsg int) string {
 	want := "expected the flow to end"
-	for _, st := range f.Steps[bestStep:] {
+	var expected *Step
+	for i, st := range f.Steps[bestStep:] {
 		if st.Any || st.Min == 0 || st.Group != 0 {
 			continue
 		}
-		want = "expected " + st.String()
+		want, expected = "expected "+st.String(), &f.Steps[bestStep+i]
 		break
 	}
 	var got string
 	if bestMsg < len(view) {
 		fm := view[bestMsg]
-		got = fmt.Sprintf("got %v -> %v %s (packet %d)", fm.from, fm.to, flowLabel(fm.m), fm.m.N)
+		label := flowLabel(fm.m)
+		if expected != nil && expected.Cond != 0 {
+			// The message is the step but for its conditions: say what
+			// it did ("expected INVITE [hold], got INVITE [sdp]").
+			bare := *expected
+			bare.Cond = 0
+			if bare.matches(&fm) {
+				label += " [" + fm.cond.String() + "]"
+			}
+		}
+		got = fmt.Sprintf("got %v -> %v %s (packet %d)", fm.from, fm.to, label, fm.m.N)
 	} else {
 		got = "but the call ended"
 	}

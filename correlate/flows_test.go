@@ -37,6 +37,13 @@ func TestParseFlowsErrors(t *testing.T) {
 		{"group of an optional group", "flow f\nA -> B INVITE\n(\n(\nB -> A 100\n) ?\n) +\n", `my.flow:7: the group has no step that must match`},
 		{"empty group", "flow f\nA -> B INVITE\n(\n)\n", `my.flow:4: the group has no step that must match`},
 		{"group of dots", "flow f\nA -> B INVITE\n(\n...\n) +\n", `my.flow:5: the group has no step that must match`},
+		{"unknown condition", "flow f\nA -> B INVITE [held]\n", `my.flow:2: unknown condition "held" (want one of sdp, no-sdp, hold,`},
+		{"condition not closed", "flow f\nA -> B INVITE [hold\n", `my.flow:2: conditions "[hold": want [NAME]`},
+		{"empty conditions", "flow f\nA -> B INVITE [] ?\n", `my.flow:2: conditions "[]": want [NAME]`},
+		{"conditions in place of the message", "flow f\nA -> B [hold]\n", `my.flow:2: want a method, or a status`},
+		{"conditions before the CSeq method", "flow f\nB -> A 200 [t38] INVITE\n", `my.flow:2: conditions "[t38]INVITE": want [NAME] or [NAME,NAME...], last but for a quantifier`},
+		{"sdp and no-sdp", "flow f\nA -> B INVITE [sdp, no-sdp]\n", `my.flow:2: conditions "[sdp,no-sdp]": sdp and no-sdp cannot both hold`},
+		{"quantifier inside the brackets", "flow f\nA -> B INVITE [hold ?]\n", `my.flow:2: unknown condition "hold?"`},
 		{"required steps only inside an optional group", "flow f\nA -> B INVITE\n(\n(\n(\nB -> A 100\n)\nB -> A 180\n) ?\n) +\n", `my.flow:10: the group has no step that must match`},
 	}
 	for _, tt := range tests {
@@ -51,7 +58,7 @@ func TestParseFlowsErrors(t *testing.T) {
 	if _, err := ParseFlows(strings.NewReader("flow f\nA -> B INVITE\n(\n(\nB -> A 100\n) ?\nB -> A 180\n) +\n"), "good.flow"); err != nil {
 		t.Errorf("a group with a required step after an optional group: %v", err)
 	}
-	good := "flow f\nA -> B INVITE\nB -> A 18x * \nB -> A 2XX invite\nA -> B ack\n(\n(\nany -> any INVITE\n)\nany -> any 100 ?\n) *\n...\nany -> any BYE ?\n"
+	good := "flow f\nA -> B INVITE [No-SDP]\nB -> A 18x * \nB -> A 2XX invite [hold, sdp , t38-end] +\nA -> B ack\n(\n(\nany -> any INVITE [transfer,transfer-result,resume,t38]\n)\nany -> any 100 ?\n) *\n...\nany -> any BYE ?\n"
 	flows, err := ParseFlows(strings.NewReader(good), "good.flow")
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +67,7 @@ func TestParseFlowsErrors(t *testing.T) {
 	for _, s := range flows[0].Steps {
 		got = append(got, s.String())
 	}
-	want := "A -> B INVITE|B -> A 18x *|B -> A 2xx INVITE|A -> B ACK|(|(|any -> any INVITE|)|any -> any 100 ?|) *|...|any -> any BYE ?"
+	want := "A -> B INVITE [no-sdp]|B -> A 18x *|B -> A 2xx INVITE [sdp,hold,t38-end] +|A -> B ACK|(|(|any -> any INVITE [resume,t38,transfer,transfer-result]|)|any -> any 100 ?|) *|...|any -> any BYE ?"
 	if strings.Join(got, "|") != want {
 		t.Errorf("steps %q, want %q", strings.Join(got, "|"), want)
 	}
@@ -99,11 +106,24 @@ func TestLoadFlowDirErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(good, "basic.flow"), []byte("flow basic-call\nA -> B INVITE\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	flows, err := LoadFlowDir(good, DefaultFlows())
+	if err := os.WriteFile(filepath.Join(good, "mine.flow"), []byte("flow mine\nA -> B INVITE [no-sdp]\n...\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	builtin := DefaultFlows()
+	flows, err := LoadFlowDir(good, builtin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range flows {
+	// A flow of the user's that no built-in one is named for comes first
+	// (a call it matches is said to match it); one that replaces a
+	// built-in one takes its place.
+	if len(flows) != len(builtin)+1 || flows[0].Name != "mine" {
+		t.Fatalf("%d flows, the first %q; want %d, mine first", len(flows), flows[0].Name, len(builtin)+1)
+	}
+	for i, f := range flows[1:] {
+		if f.Name != builtin[i].Name {
+			t.Errorf("flow %d is %s, want %s", i+1, f.Name, builtin[i].Name)
+		}
 		if f.Name == "basic-call" && f.File != filepath.Join(good, "basic.flow") {
 			t.Errorf("basic-call replaced from %q, want %q", f.File, filepath.Join(good, "basic.flow"))
 		}
@@ -115,7 +135,7 @@ func TestLoadFlowDirErrors(t *testing.T) {
 // --list-flows does) to a text that parses to the same steps, and its
 // flows run over a call's messages to an answer (groups and all).
 func FuzzParseFlows(f *testing.F) {
-	for _, name := range []string{"basic-call", "hold-resume", "precondition-call", "blind-transfer"} {
+	for _, name := range []string{"basic-call", "hold-resume", "precondition-call", "blind-transfer", "t38-fax"} {
 		b, err := builtinFlows.ReadFile("flows/" + name + ".flow")
 		if err != nil {
 			f.Fatal(err)
@@ -125,17 +145,18 @@ func FuzzParseFlows(f *testing.F) {
 	for _, s := range []string{"flow f\n(\nA -> B INVITE\n(\nB -> A 18x ?\nB -> A 2xx\n) *\n) +\n...\n", "flow f\n)\n", "flow f\n(\n", "x", "flow f\nA -> B 18 *\n"} {
 		f.Add(s)
 	}
-	m := func(n int, from, to side, method string, status int, cseqMethod string) flowMsg {
-		fm := flowMsg{m: &Message{N: n, Method: method, Status: status, CSeqMethod: cseqMethod}, from: from, to: to}
+	m := func(n int, from, to side, method string, status int, cseqMethod string, cond Cond) flowMsg {
+		fm := flowMsg{m: &Message{N: n, Method: method, Status: status, CSeqMethod: cseqMethod}, from: from, to: to, cond: cond}
 		if status != 0 {
 			fm.code = [3]byte{byte('0' + status/100), byte('0' + status/10%10), byte('0' + status%10)}
 		}
 		return fm
 	}
+	const sdp, none = CondSDP, CondNoSDP
 	view := []flowMsg{
-		m(1, sideA, sideB, "INVITE", 0, "INVITE"), m(2, sideB, sideA, "", 100, "INVITE"), m(3, sideB, sideA, "", 180, "INVITE"),
-		m(4, sideB, sideA, "", 200, "INVITE"), m(5, sideA, sideB, "ACK", 0, "ACK"), m(6, sideA, sideB, "INVITE", 0, "INVITE"),
-		m(7, sideB, sideA, "", 200, "INVITE"), m(8, sideA, sideB, "ACK", 0, "ACK"), m(9, sideA, sideB, "BYE", 0, "BYE"), m(10, sideB, sideA, "", 200, "BYE"),
+		m(1, sideA, sideB, "INVITE", 0, "INVITE", sdp), m(2, sideB, sideA, "", 100, "INVITE", none), m(3, sideB, sideA, "", 180, "INVITE", none),
+		m(4, sideB, sideA, "", 200, "INVITE", sdp), m(5, sideA, sideB, "ACK", 0, "ACK", none), m(6, sideA, sideB, "INVITE", 0, "INVITE", sdp|CondHold),
+		m(7, sideB, sideA, "", 200, "INVITE", sdp|CondT38), m(8, sideA, sideB, "ACK", 0, "ACK", none), m(9, sideA, sideB, "BYE", 0, "BYE", none), m(10, sideB, sideA, "", 200, "BYE", none),
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		flows, err := ParseFlows(strings.NewReader(text), "f.flow")
@@ -170,7 +191,7 @@ func FuzzParseFlows(f *testing.F) {
 func stepsText(steps []Step) string {
 	var b strings.Builder
 	for _, st := range steps {
-		fmt.Fprintf(&b, "%s %s %s %s %s %d %d %t %c\n", st.From, st.To, st.Method, st.Status, st.CSeq, st.Min, st.Max, st.Any, st.Group)
+		fmt.Fprintf(&b, "%s %s %s %s %s %d %d %t %c %d\n", st.From, st.To, st.Method, st.Status, st.CSeq, st.Min, st.Max, st.Any, st.Group, st.Cond)
 	}
 	return b.String()
 }

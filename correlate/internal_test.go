@@ -364,6 +364,28 @@ func TestFlowMemoSameAsFresh(t *testing.T) {
 	}
 }
 
+// TestViewKeyConds: views that differ only in what a message did (its
+// conditions, Step.Cond) have keys of their own, so the memo never
+// answers for one what it found for another.
+func TestViewKeyConds(t *testing.T) {
+	conds := []Cond{CondNoSDP, CondSDP, CondSDP | CondHold, CondSDP | CondResume, CondSDP | CondT38, CondSDP | CondT38End,
+		CondNoSDP | CondTransfer, CondSDP | CondTransferResult, CondSDP | CondHold | CondT38, CondNoSDP | CondHold}
+	keys := map[string]Cond{}
+	for _, method := range []string{"INVITE", ""} {
+		for _, c := range conds {
+			fm := flowMsg{m: &Message{Method: method, CSeqMethod: "INVITE"}, from: sideA, to: sideB, cond: c}
+			if method == "" {
+				fm.m.Status, fm.code = 200, [3]byte{'2', '0', '0'}
+			}
+			k := string(viewKey(nil, []flowMsg{fm, fm}))
+			if other, ok := keys[k]; ok {
+				t.Errorf("%q [%v] and [%v]: one key", method, c, other)
+			}
+			keys[k] = c
+		}
+	}
+}
+
 // TestFlowMemoKey: calls that differ from a basic call in one thing a flow
 // step reads (a side, the method, the status, the CSeq method) each get
 // what a fresh matcher finds, from one matcher that saw the basic call

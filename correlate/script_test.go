@@ -1469,7 +1469,7 @@ func TestFlowGroups(t *testing.T) {
 		{"HeldAndResumedTwice", start + reinvite(2, 2, "sendonly", "2") + reinvite(4, 3, "sendrecv", "3") +
 			reinvite(6, 4, "sendonly", "4") + reinvite(8, 5, "sendrecv", "5") + end, "hold-resume"},
 		{"HeldNeverResumed", start + reinvite(2, 2, "sendonly", "2") + end,
-			"hold-resume: after 7 message(s), expected any -> any INVITE, got A -> B BYE (packet 8)"},
+			"hold-resume: after 7 message(s), expected any -> any INVITE [resume], got A -> B BYE (packet 8)"},
 		{"PreconditionsTwice", `
 0.0 a>b INVITE 1/INVITE sdp=1
 0.01 b>a 100 1/INVITE
@@ -1493,6 +1493,108 @@ func TestFlowGroups(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestFlowConditions: a step's conditions ([hold], [t38], [sdp]...) ask
+// what the message did, as the call's events say it, on the view's own
+// hop and leg: hold-resume takes a hold and a resume, not any two
+// re-INVITEs; t38-fax a switch to T.38 that its 2xx accepted; the events
+// and the marks agree on a hold refused and asked again; a deviation
+// says what the message did when only its conditions kept it from the
+// step; and calls of one shape that differ in what they did are told
+// apart by the matcher's memo.
+func TestFlowConditions(t *testing.T) {
+	const (
+		start = "0.0 a>b INVITE 1/INVITE sdp=1\n0.1 b>a 180 1/INVITE tt=callee\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n"
+		end   = "20.0 a>b BYE 9/BYE tt=callee br=z9hG4bKbye\n20.1 b>a 200 9/BYE tt=callee br=z9hG4bKbye\ntick 60\n"
+		t38A  = "media=m=image_4002_udptl_t38"
+		t38B  = "media=m=image_5002_udptl_t38"
+	)
+	// re is a re-INVITE from a with its answer and ACK; offer and answer
+	// follow sdp=VERSION (":sendonly", " media=...").
+	re := func(at float64, cseq int, status, offer, answer string) string {
+		if answer != "" {
+			answer = " sdp=" + answer
+		}
+		return fmt.Sprintf("%.1f a>b INVITE %d/INVITE tt=callee br=z9hG4bKr%d sdp=%s\n%.1f b>a %s %d/INVITE tt=callee br=z9hG4bKr%d%s\n%.1f a>b ACK %d/ACK tt=callee br=z9hG4bKa%d\n",
+			at, cseq, cseq, offer, at+0.1, status, cseq, cseq, answer, at+0.2, cseq, cseq)
+	}
+	lateOffer := "flow late-offer\nA -> B INVITE\nB -> A 18x *\nB -> A 2xx INVITE [sdp]\nA -> B ACK [sdp]\n...\n"
+	late := "0.0 a>b INVITE 1/INVITE\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack sdp=1\n" + end
+	for _, tc := range []struct {
+		name, flows, script string
+		want, events        string // flow or deviation; the events, "kind packet" each
+	}{
+		{"held and resumed", "", start + re(2, 2, "200", "2:sendonly", "2:recvonly") + re(4, 3, "200", "3", "3") + end, "hold-resume", "hold 5; resume 8"},
+		{"two codec changes are no hold", "", start + re(2, 2, "200", "2 media=m=audio_4000_RTP/AVP_8", "2 media=m=audio_5000_RTP/AVP_8") +
+			re(4, 3, "200", "3 media=m=audio_4000_RTP/AVP_0", "3 media=m=audio_5000_RTP/AVP_0") + end,
+			"t38-fax: after 5 message(s), expected any -> any 2xx INVITE [t38], got B -> A 200 INVITE [sdp] (packet 6)", ""},
+		{"a hold refused, asked again and accepted, resumed", "", start + re(2, 2, "488", "2:sendonly", "") + re(3, 3, "200", "3:sendonly", "3:recvonly") +
+			re(4, 4, "200", "4", "4") + end,
+			"hold-resume: after 5 message(s), expected any -> any 2xx INVITE, got B -> A 488 INVITE (packet 6)", "hold 5; hold 8; resume 11"},
+		{"a resume refused leaves the call held", "", start + re(2, 2, "200", "2:sendonly", "2:recvonly") + re(3, 3, "488", "3", "") +
+			re(4, 4, "200", "4", "4") + end,
+			"hold-resume: after 8 message(s), expected any -> any 2xx INVITE, got B -> A 488 INVITE (packet 9)", "hold 5; resume 8; resume 11"},
+		{"a hold whose answer was not captured, asked again", "", start + "2.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKlost sdp=2:sendonly\n" +
+			re(3, 3, "200", "3:sendonly", "3:recvonly") + end, "", "hold 5; hold 6"},
+		{"hold through a proxy: one hold, one resume", "", start +
+			"2.0 a>p INVITE 2/INVITE tt=callee br=z9hG4bKh sdp=2:sendonly\n2.01 p>b INVITE 2/INVITE tt=callee br=z9hG4bKh2 sdp=2:sendonly\n" +
+			"2.1 b>p 200 2/INVITE tt=callee br=z9hG4bKh2 sdp=2:recvonly\n2.11 p>a 200 2/INVITE tt=callee br=z9hG4bKh sdp=2:recvonly\n" +
+			"3.0 a>p INVITE 3/INVITE tt=callee br=z9hG4bKr sdp=3\n3.01 p>b INVITE 3/INVITE tt=callee br=z9hG4bKr2 sdp=3\n" +
+			"3.1 b>p 200 3/INVITE tt=callee br=z9hG4bKr2 sdp=3\n3.11 p>a 200 3/INVITE tt=callee br=z9hG4bKr sdp=3\n" + end,
+			"", "hold 5; resume 9"},
+		{"switched to T.38", "", start + re(2, 2, "200", "2 "+t38A, "2 "+t38B) + end, "t38-fax", "t38 6"},
+		{"switched to T.38 and back", "", start + re(2, 2, "200", "2 "+t38A, "2 "+t38B) +
+			re(5, 3, "200", "3 media=m=audio_4000_RTP/AVP_0", "3 media=m=audio_5000_RTP/AVP_0") + end, "t38-fax", "t38 6; t38-end 9"},
+		{"T.38 refused", "", start + re(2, 2, "488", "2 "+t38A, "") + end,
+			"t38-fax: after 5 message(s), expected any -> any 2xx INVITE [t38], got B -> A 488 INVITE (packet 6)", ""},
+		{"a late offer, by a flow of the user's", lateOffer, late, "late-offer", ""},
+		{"an early offer is no late offer", lateOffer, start + end,
+			"late-offer: after 3 message(s), expected A -> B ACK [sdp], got A -> B ACK [no-sdp] (packet 4)", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := correlate.Options{}
+			if tc.flows != "" {
+				flows, err := correlate.ParseFlows(strings.NewReader(tc.flows), "user.flow")
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts.Flows = flows
+			}
+			for _, keep := range []bool{false, true} {
+				opts.KeepSDP = keep
+				c := scriptCall(t, runScriptWith(t, opts, tc.script), "call-1")
+				if got := flowOrDeviation(c); tc.want != "" && got != tc.want {
+					t.Errorf("KeepSDP %t: got %q, want %q", keep, got, tc.want)
+				}
+				var events []string
+				for _, e := range c.Events {
+					events = append(events, fmt.Sprintf("%s %d", e.Kind, e.N))
+				}
+				if got := strings.Join(events, "; "); got != tc.events {
+					t.Errorf("KeepSDP %t: events %q, want %q", keep, got, tc.events)
+				}
+			}
+		})
+	}
+
+	// One correlator (one matcher and its memo) for calls of one shape:
+	// a hold and a resume, then two codec changes.
+	call := func(cid, first, second string) string {
+		s := start + re(2, 2, "200", first, first) + re(4, 3, "200", second, second) + end
+		return strings.ReplaceAll(s, "tt=callee", "cid="+cid+" tt=callee")
+	}
+	script := call("held", "2:sendonly", "3")
+	script = strings.Replace(script, "0.0 a>b INVITE 1/INVITE sdp=1", "0.0 a>b INVITE 1/INVITE cid=held sdp=1", 1)
+	other := call("changed", "2 media=m=audio_4000_RTP/AVP_8", "3 media=m=audio_4000_RTP/AVP_0")
+	other = strings.Replace(other, "0.0 a>b INVITE 1/INVITE sdp=1", "0.0 a>b INVITE 1/INVITE cid=changed sdp=1", 1)
+	calls := runScript(t, script+other)
+	if got := scriptCall(t, calls, "held").Flow; got != "hold-resume" {
+		t.Errorf("held: flow %q, want hold-resume", got)
+	}
+	if c := scriptCall(t, calls, "changed"); c.Flow != "" || !strings.Contains(c.Deviation, "[sdp]") {
+		t.Errorf("changed, after a call of its shape that held: flow %q deviation %q, want a deviation that says what it did", c.Flow, c.Deviation)
 	}
 }
 

@@ -31,7 +31,7 @@ func (o *correlateOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&o.idle, "idle-timeout", 10*time.Minute, "finish a call after this much capture time without a message (a call ringing, a BYE unanswered)")
 	cmd.Flags().DurationVar(&o.callIdle, "call-timeout", 2*time.Hour, "finish an answered call that no BYE has ended, or a subscription in force whose expiry no message gave, after this much capture time without a message or RTP")
 	cmd.Flags().IntVar(&o.maxOpen, "max-open", correlate.DefaultMaxOpen, "hold at most this many calls open at once (0: no bound); past it one is finished early, as it stands (a finished call lingering for late retransmissions first, else the one quiet the longest), so that a capture missing its BYEs cannot fill memory")
-	cmd.Flags().StringVar(&o.flowsDir, "flows", "", "directory of *.flow files that add to or replace the built-in expected flows")
+	cmd.Flags().StringVar(&o.flowsDir, "flows", "", "directory of *.flow files that add to (tried first) or replace the built-in expected flows")
 	cmd.Flags().BoolVar(&o.noRTP, "no-rtp", false, "skip RTP analysis (streams, one-way audio, loss, jitter): faster on captures full of media")
 	cmd.Flags().BoolVar(&o.rtpHeuristic, "rtp-heuristic", false, "also measure RTP on UDP flows no SDP announced (version 2, sane payload type, advancing sequence)")
 }

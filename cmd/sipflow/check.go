@@ -38,9 +38,10 @@ explanation and the RFC section that says what should have happened.
 
 Each call is also matched against the expected flows (basic call, call with
 digest authentication, registration with a challenge, cancel, busy, hold and
-resume, blind transfer, OPTIONS ping); --flows DIR adds or replaces flows
-from *.flow files, --list-flows prints them. For a call with findings that
-matches no flow, the step where it left the closest flow is shown.
+resume, a switch to T.38 fax, blind transfer, OPTIONS ping); --flows DIR
+adds flows from *.flow files, tried before the built-in ones, or replaces
+those of the same name; --list-flows prints them. For a call with findings
+that matches no flow, the step where it left the closest flow is shown.
 
 Exit status 1 when any finding is at or above --fail-on (default error), so
 a script or CI job can gate on a trace.`,

@@ -72,12 +72,12 @@ var expectedFindings = map[string]struct {
 	"late_offer.pcap":              {"completed", "basic-call", []string{"missing-sdp-answer"}},       // the 200's offer, no answer in the ACK
 	"sdp_answer_mismatch.pcap":     {"completed", "basic-call", []string{"sdp-answer-mismatch"}},      // G.729 answered to PCMU, PCMA
 	"no_sdp_offer.pcap":            {"completed", "basic-call", []string{"missing-sdp-offer"}},        // no SDP in the INVITE or its 200
-	"t38_fax.pcap":                 {"completed", "", nil},                                            // a re-INVITE to T.38 (TestFaxEvents)
+	"t38_fax.pcap":                 {"completed", "t38-fax", nil},                                     // a re-INVITE to T.38 (TestFaxEvents)
 	"codec_refused.pcap":           {"rejected", "", []string{"call-failed"}},                         // 488 with a Warning (TestFailureDetails)
-	"t38_one_way.pcap":             {"completed", "", []string{"one-way-fax"}},                        // the callee sends no UDPTL
-	"no_udptl.pcap":                {"completed", "", []string{"no-udptl"}},                           // T.38 agreed, no UDPTL either way
-	"t38_fax_failed.pcap":          {"completed", "", []string{"fax-failed"}},                         // FTT twice, then DCN (TestFaxAgreesWithTshark)
-	"t38_loss.pcap":                {"completed", "", []string{"fax-loss"}},                           // three UDPTL packets missing, two made good
+	"t38_one_way.pcap":             {"completed", "t38-fax", []string{"one-way-fax"}},                 // the callee sends no UDPTL
+	"no_udptl.pcap":                {"completed", "t38-fax", []string{"no-udptl"}},                    // T.38 agreed, no UDPTL either way
+	"t38_fax_failed.pcap":          {"completed", "t38-fax", []string{"fax-failed"}},                  // FTT twice, then DCN (TestFaxAgreesWithTshark)
+	"t38_loss.pcap":                {"completed", "t38-fax", []string{"fax-loss"}},                    // three UDPTL packets missing, two made good
 	"late_offer_answered.pcap":     {"completed", "basic-call", nil},                                  // the ACK answers the 200's offer: no missing-sdp-answer
 }
 
