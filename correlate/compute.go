@@ -384,6 +384,8 @@ func computeEvents(c *Call) {
 			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer", Detail: "to " + m.ReferTo()})
 		case m.Method == "NOTIFY" && m.Sipfrag() != "":
 			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer-result", Detail: m.Sipfrag()})
+		case m.ext == nil:
+			// No SDP kept: no offer to hold or resume.
 		default:
 			switch s.holdChange(m) {
 			case CondHold:

@@ -545,7 +545,9 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		if !m.IsRequest() {
 			fm.code = [3]byte{byte('0' + m.Status/100%10), byte('0' + m.Status/10%10), byte('0' + m.Status%10)}
 		}
-		fm.cond |= ss.marks(c.Legs[0], m)
+		if m.ext != nil || ss.offer != nil || m.Method == "REFER" { // else no mark: most messages
+			fm.cond |= ss.marks(c.Legs[0], m)
+		}
 		out = append(out, fm)
 	}
 	return out
