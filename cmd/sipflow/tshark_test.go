@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -137,6 +139,95 @@ func TestFaxAgreesWithTshark(t *testing.T) {
 		}
 		if fmt.Sprint(packets) != fmt.Sprint(wantPackets) || strings.Join(got, " ") != strings.Join(wantFrames, " ") {
 			t.Errorf("%s: sipflow UDPTL packets %v, T.30 %v; tshark %v, %v", name, packets, got, wantPackets, wantFrames)
+		}
+	}
+}
+
+// TestHoldAgreesWithTshark: a hold or resume event, and the hold-resume
+// flow, are what the offers tshark reads say. Every hold event is a
+// re-INVITE or UPDATE (tshark: with a To-tag) whose SDP asks for hold
+// (sendonly or inactive, at the session's level or a stream's, or
+// c=0.0.0.0), every resume event one whose SDP does not; a capture whose
+// offers ask for hold somewhere has a hold event, and one whose offers
+// never do has no call matched as hold-resume; a resume comes after a
+// hold. voip1b.pcapng and
+// sip-2phones-B2BUA-Asterisk.pcapng (the public captures, when present)
+// were hold-resume before the flow asked [hold] and [resume]: their
+// re-INVITEs are Asterisk's, moving the media (direct media), sendrecv
+// throughout, as tshark shows. Skipped without tshark.
+func TestHoldAgreesWithTshark(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Skip("tshark not installed")
+	}
+	files := []string{repoTestdata("call_hold.pcap"), repoTestdata("reinvite_rejected.pcap"), repoTestdata("reinvite_glare.pcap"),
+		repoTestdata("session_refresh.pcap"), repoTestdata("t38_fax.pcap")}
+	public := filepath.Join("..", "..", "..", "shared", "captures", "public", "sip_captures")
+	for _, name := range []string{"voip1b.pcapng", "sip-2phones-B2BUA-Asterisk.pcapng"} {
+		if _, err := os.Stat(filepath.Join(public, name)); err == nil {
+			files = append(files, filepath.Join(public, name))
+		}
+	}
+	for _, file := range files {
+		cmd := exec.Command(tshark, "-n", "-r", file, "-Y", `(sip.Method == "INVITE" || sip.Method == "UPDATE") && sip.to.tag && sdp`,
+			"-T", "fields", "-E", "separator=/t", "-e", "frame.number", "-e", "sdp.session_attr", "-e", "sdp.media_attr", "-e", "sdp.connection_info")
+		cmd.Env = append(os.Environ(), "LC_ALL=C")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("tshark %s: %v", file, err)
+		}
+		holds := map[int]bool{} // in-dialog offers by packet: asks for hold
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if l == "" {
+				continue
+			}
+			f := strings.Split(l, "\t")
+			var n int
+			fmt.Sscan(f[0], &n)
+			hold := false
+			for _, field := range f[1:] {
+				for _, v := range strings.Split(field, ",") {
+					hold = hold || v == "sendonly" || v == "inactive" || strings.HasSuffix(v, " 0.0.0.0")
+				}
+			}
+			holds[n] = hold
+		}
+		stdout, stderr, code := sipflow(t, nil, "calls", "--all", "--json", file)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", file, code, stderr)
+		}
+		events := 0
+		for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+			var c struct {
+				CallID string  `json:"call_id"`
+				Flow   *string `json:"flow"`
+				Events []struct {
+					N    int    `json:"n"`
+					Kind string `json:"kind"`
+				} `json:"events"`
+			}
+			if err := json.Unmarshal([]byte(line), &c); err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			held := false // a hold event came before
+			for _, e := range c.Events {
+				hold, offer := holds[e.N]
+				switch {
+				case e.Kind == "hold" && !hold, e.Kind == "resume" && (!offer || hold):
+					t.Errorf("%s: call %s: %s event at packet %d, where tshark reads an offer %t asking for hold %t", filepath.Base(file), c.CallID, e.Kind, e.N, offer, hold)
+				case e.Kind == "resume" && !held:
+					t.Errorf("%s: call %s: resume event at packet %d, with no hold before it", filepath.Base(file), c.CallID, e.N)
+				case e.Kind == "hold":
+					events++
+					held = true
+				}
+			}
+			if anyHold := slices.Contains(slices.Collect(maps.Values(holds)), true); !anyHold && c.Flow != nil && *c.Flow == "hold-resume" {
+				t.Errorf("%s: call %s matched hold-resume, but no offer asks for hold", filepath.Base(file), c.CallID)
+			}
+		}
+		if slices.Contains(slices.Collect(maps.Values(holds)), true) && events == 0 {
+			t.Errorf("%s: tshark reads an offer asking for hold, sipflow records no hold", filepath.Base(file))
 		}
 	}
 }
