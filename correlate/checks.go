@@ -289,7 +289,7 @@ func checkMissingACK(c *Call) []Finding {
 func lostACKDetail(l *Leg, r, a *Message, after int) string {
 	detail := fmt.Sprintf("%s to INVITE (packet %d) was ACKed (packet %d), but the callee retransmitted it %d more times: the ACK did not reach it",
 		r.Label(), r.N, a.N, after)
-	if a.Dst.Addr() != r.Src.Addr() {
+	if elsewhere(a.Transport, a.Dst, r.Src) {
 		detail += wentElsewhere("ACK", a.Dst, "the 2xx", r.Src, routed(l), "the 2xx's Contact")
 	}
 	return detail + "; the callee drops the call after 32 s (64*T1)"
@@ -307,6 +307,15 @@ func routed(l *Leg) bool {
 	return false
 }
 
+// elsewhere reports whether an in-dialog request sent over transport to
+// "to" did not go where its peer's message came from (from): to another
+// address or, over UDP, to another port of it. Over TCP or TLS a peer's
+// messages come from its connection's port, which says nothing of the
+// port it listens on.
+func elsewhere(transport decode.Transport, to, from netip.AddrPort) bool {
+	return to.Addr() != from.Addr() || transport == decode.UDP && to.Port() != from.Port()
+}
+
 // wentElsewhere explains an in-dialog request (an ACK to a 2xx, a BYE)
 // sent to to while what it answers or ends came from from. With no route
 // set it went to the remote target, contact (RFC 3261 §12.2.1.1); a
@@ -322,6 +331,9 @@ func wentElsewhere(req string, to netip.AddrPort, what string, from netip.AddrPo
 	}
 	detail += fmt.Sprintf(" (with no Record-Route, the %s goes to %s)", req, contact)
 	switch t, f := to.Addr(), from.Addr(); {
+	case t == f:
+		// Only the port differs (elsewhere: over UDP).
+		detail += ": the same host at another port, as when a NAT maps the port the peer sends from while its Contact names the one it listens on behind the NAT, or a peer that sends from one port and listens on another"
 	case private(t) && !private(f):
 		detail += ": a private address, a phone behind NAT that wrote its own address in Contact"
 	case t.IsLinkLocalUnicast() && !f.IsLinkLocalUnicast():
@@ -348,7 +360,7 @@ func byeElsewhere(l *Leg, bye *Message) string {
 		if m.Dst.Addr() != bye.Src.Addr() || !byPeer {
 			continue
 		}
-		if m.Src.Addr() == bye.Dst.Addr() {
+		if !elsewhere(bye.Transport, bye.Dst, m.Src) {
 			return ""
 		}
 		from = m

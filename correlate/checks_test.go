@@ -109,15 +109,20 @@ func scenario(t *testing.T, script string) []*correlate.Call {
 }
 
 // addMessage parses text, the message a script's line describes, and
-// hands it to c as packet n, sent at at from src to dst over UDP.
+// hands it to c as packet n, sent at at from src to dst over UDP (over
+// TCP when text's Via says so).
 func addMessage(t *testing.T, c *correlate.Correlator, m *decode.Message, line, text string, n int, at time.Time, src, dst netip.AddrPort) {
 	t.Helper()
+	transport := decode.UDP
+	if strings.Contains(text, "Via: SIP/2.0/TCP ") {
+		transport = decode.TCP
+	}
 	// A body shorter than its Content-Length is kept, as the Decoder keeps
 	// it (the snap length cut the packet; the script's cut=).
 	if err := decode.ParseSIP([]byte(text), m); err != nil && !errors.Is(err, decode.ErrShortBody) {
 		t.Fatalf("%q: %v", line, err)
 	}
-	m.N, m.Time, m.Src, m.Dst, m.Transport = n, at, src, dst, decode.UDP
+	m.N, m.Time, m.Src, m.Dst, m.Transport = n, at, src, dst, transport
 	c.Add(m)
 }
 

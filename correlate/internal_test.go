@@ -671,9 +671,30 @@ func TestPrivate(t *testing.T) {
 	}
 }
 
+// TestElsewhere: an in-dialog request sent to another address than its
+// peer's message came from went elsewhere; to another port of it, only
+// over UDP (over TCP and WebSocket a peer sends from its connection's
+// port).
+func TestElsewhere(t *testing.T) {
+	at, other, port := netip.MustParseAddrPort("198.51.100.2:5060"), netip.MustParseAddrPort("198.51.100.3:5060"), netip.MustParseAddrPort("198.51.100.2:34567")
+	for _, tt := range []struct {
+		tr       decode.Transport
+		to, from netip.AddrPort
+		want     bool
+	}{
+		{decode.UDP, at, at, false}, {decode.UDP, at, port, true}, {decode.UDP, at, other, true},
+		{decode.TCP, at, port, false}, {decode.TCP, at, other, true}, {decode.WS, at, port, false},
+	} {
+		if got := elsewhere(tt.tr, tt.to, tt.from); got != tt.want {
+			t.Errorf("%v to %s from %s: %t, want %t", tt.tr, tt.to, tt.from, got, tt.want)
+		}
+	}
+}
+
 // TestWentElsewhereAddresses: where an in-dialog request went, named when
 // it is an address the far end cannot be reached at from where its
-// messages came: private behind NAT, or link-local.
+// messages came: private behind NAT, or link-local; or when it is the
+// same address at another port.
 func TestWentElsewhereAddresses(t *testing.T) {
 	const nat = ": a private address, a phone behind NAT that wrote its own address in Contact"
 	const ll = ": a link-local address, which nothing beyond its own link reaches (a phone that wrote a self-assigned address in Contact)"
@@ -685,6 +706,7 @@ func TestWentElsewhereAddresses(t *testing.T) {
 		{"169.254.10.20:5060", "169.254.10.21:5060", ")"},
 		{"10.0.0.4:5060", "10.0.0.2:5060", ")"},
 		{"198.51.100.9:5060", "198.51.100.2:5060", ")"},
+		{"198.51.100.2:5060", "198.51.100.2:34567", ": the same host at another port, as when a NAT maps the port the peer sends from while its Contact names the one it listens on behind the NAT, or a peer that sends from one port and listens on another"},
 	} {
 		d := wentElsewhere("ACK", netip.MustParseAddrPort(tt.to), "the 2xx", netip.MustParseAddrPort(tt.from), false, "the 2xx's Contact")
 		if !strings.HasSuffix(d, tt.tail) || tt.tail == ")" && strings.Contains(d, "):") {

@@ -19,9 +19,10 @@ var scriptHosts = map[string]netip.AddrPort{
 	"p": netip.MustParseAddrPort("10.0.0.3:5060"),
 	"c": netip.MustParseAddrPort("10.0.0.4:5060"),
 	"q": netip.MustParseAddrPort("10.0.0.5:5060"),
-	"s": netip.MustParseAddrPort("10.0.0.3:5080"),     // p's address, another port: a server behind p on its host
-	"t": netip.MustParseAddrPort("10.0.0.3:5090"),     // and a third: a caller there
-	"w": netip.MustParseAddrPort("198.51.100.2:5060"), // a public address
+	"s": netip.MustParseAddrPort("10.0.0.3:5080"),      // p's address, another port: a server behind p on its host
+	"t": netip.MustParseAddrPort("10.0.0.3:5090"),      // and a third: a caller there
+	"w": netip.MustParseAddrPort("198.51.100.2:5060"),  // a public address
+	"n": netip.MustParseAddrPort("198.51.100.2:34567"), // w's, another port: w's packets through a NAT that maps ports
 }
 
 // runScript correlates a call written as a script, one message a line,
@@ -32,7 +33,7 @@ var scriptHosts = map[string]netip.AddrPort{
 // WHAT is a method or a status. keys: via=host (sent-by host name, default:
 // the request's sender; for a response the receiver), br=branch (full
 // value; "-" for no branch param), ft= from tag, tt= to tag, cid= Call-ID,
-// auth, hdr=Name:_Value, sdp=VERSION[:DIRECTION[:ice|zero]] (an SDP body
+// auth, tcp (sent over TCP), hdr=Name:_Value, sdp=VERSION[:DIRECTION[:ice|zero]] (an SDP body
 // whose o= line has that session version; direction sendrecv unless given;
 // ice: a trickle-ICE WebRTC offer, c=0.0.0.0 and port 9; zero: c=0.0.0.0,
 // RFC 2543 hold), media=LINES (after sdp=: the body's m= section, "_" for a
@@ -160,6 +161,7 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 		var extra []string
 		body := ""
 		cut, cutHeaders := 0, false
+		transport := "UDP"
 		for _, opt := range f[4:] {
 			k, v, _ := strings.Cut(opt, "=")
 			switch k {
@@ -175,6 +177,8 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 				cid = v
 			case "auth":
 				auth = true
+			case "tcp":
+				transport = "TCP"
 			case "ipid":
 				ipid, _ = strconv.Atoi(v)
 			case "hdr":
@@ -213,7 +217,7 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 		if branch == "-" {
 			br = ""
 		}
-		fmt.Fprintf(&sb, "Via: SIP/2.0/UDP %s%s\r\n", scriptHosts[via], br)
+		fmt.Fprintf(&sb, "Via: SIP/2.0/%s %s%s\r\n", transport, scriptHosts[via], br)
 		ftag := ""
 		if ft != "" {
 			ftag = ";tag=" + ft
@@ -1729,6 +1733,11 @@ func TestLostACK(t *testing.T) {
 		{"SameAddress", strings.ReplaceAll(natted, "a>c ACK", "a>w ACK"),
 			missing("the callee retransmitted it 3 more times: the ACK did not reach it", "!went to"),
 			"want missing-ack without a second address"},
+		// The callee's 2xx came through a NAT that maps the port (n); the
+		// ACK went to the port its Contact names (w's 5060).
+		{"MappedPort", strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(natted, "w>", "n>"), ">w", ">n"), "a>c ACK", "a>w ACK"),
+			missing("the ACK went to 198.51.100.2:5060 while the 2xx came from 198.51.100.2:34567 (with no Record-Route, the ACK goes to the 2xx's Contact): the same host at another port"),
+			"want missing-ack naming the port"},
 		// Record-Route: the ACK follows the route set, not the Contact.
 		{"RecordRouted", strings.ReplaceAll(natted, "tt=callee\n", "tt=callee hdr=Record-Route:_<sip:p;lr>\n"),
 			missing("went to 10.0.0.4:5060 while the 2xx came from 198.51.100.2:5060 (the dialog has a Record-Route: it goes to the route's first proxy);", "!private", "!Contact"),
@@ -1854,6 +1863,14 @@ func TestByeElsewhere(t *testing.T) {
 `, detail("BYE from 10.0.0.1:5060 was never answered (2 transmission(s)); the BYE went to 10.0.0.4:5060 while the callee's messages came from 10.0.0.2:5060 (with no Record-Route, the BYE goes to the callee's Contact)"),
 			"want no-bye-response naming the callee's Contact"},
 		{"SameAddress", strings.ReplaceAll(natted, "b>c BYE", "b>w BYE"),
+			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s))"), "want no-bye-response and nothing more"},
+		// The caller's packets come through a NAT that maps the port
+		// (n); its Contact names the port it listens on (w's 5060).
+		{"NATMappedPort", strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(natted, "w>", "n>"), ">w", ">n"), "b>c BYE", "b>w BYE"),
+			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 198.51.100.2:5060 while the caller's messages came from 198.51.100.2:34567 (with no Record-Route, the BYE goes to the caller's Contact): the same host at another port, as when a NAT maps the port the peer sends from while its Contact names the one it listens on behind the NAT, or a peer that sends from one port and listens on another"),
+			"want no-bye-response naming the port"},
+		// Over TCP the caller's messages come from its connection's port.
+		{"TCPPort", strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(natted, "w>", "n>"), ">w", ">n"), "b>c BYE", "b>w BYE"), "br=z9hG4bKbye", "br=z9hG4bKbye tcp"),
 			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s))"), "want no-bye-response and nothing more"},
 		{"RecordRouted", strings.Replace(natted, "tt=callee\n", "tt=callee hdr=Record-Route:_<sip:p;lr>\n", 1),
 			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the caller's messages came from 198.51.100.2:5060 (the dialog has a Record-Route: it goes to the route's first proxy)"),
