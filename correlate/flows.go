@@ -79,12 +79,16 @@ type Step struct {
 //
 //	sdp              the message carries an SDP body
 //	no-sdp           it carries none
-//	hold             the re-INVITE or UPDATE whose offer put the call on hold
-//	resume           the one whose offer took it off hold
+//	hold             a re-INVITE or UPDATE whose offer asks to put the call on hold
+//	resume           one whose offer asks to take it off hold
 //	t38              the 2xx that accepted a switch to T.38 fax (RFC 3362)
 //	t38-end          the 2xx that accepted the switch back from it
 //	transfer         a REFER (RFC 3515)
 //	transfer-result  a NOTIFY that reports a transfer's outcome (message/sipfrag)
+//
+// (session.holdChange says what counts as asking.) ParseFlows refuses t38
+// and t38-end on a request step, the others but sdp and no-sdp on a
+// response step: no message there meets them.
 type Cond uint16
 
 // The conditions a step can ask for.
@@ -400,11 +404,17 @@ func parseStep(f []string) (Step, error) {
 	}
 	// The conditions: from the first word that opens a bracket to the
 	// end, spaces dropped ("[sdp, hold]" is "[sdp,hold]").
-	if i := slices.IndexFunc(rest, func(w string) bool { return strings.HasPrefix(w, "[") }); i >= 0 {
+	if i := slices.IndexFunc(rest, func(w string) bool { return strings.Contains(w, "[") }); i >= 0 {
+		if !strings.HasPrefix(rest[i], "[") {
+			return st, fmt.Errorf("%q: a space goes before the conditions' '['", rest[i])
+		}
 		if st.Cond, err = parseCond(strings.Join(rest[i:], "")); err != nil {
 			return st, err
 		}
 		rest = rest[:i]
+		if len(rest) > 0 && setQuantifier(&Step{}, rest[len(rest)-1]) {
+			return st, fmt.Errorf("the quantifier %q goes last, after the conditions", rest[len(rest)-1])
+		}
 	}
 	if len(rest) == 0 || len(rest) > 2 {
 		return st, fmt.Errorf("want a method, or a status and optionally a CSeq method")
@@ -425,6 +435,14 @@ func parseStep(f []string) (Step, error) {
 		return st, fmt.Errorf("a request step takes no CSeq method (%q)", rest[1])
 	default:
 		st.Method = strings.ToUpper(rest[0])
+	}
+	// A condition that no message of the step's kind meets would make the
+	// step match nothing: say so.
+	if c := st.Cond & (CondT38 | CondT38End); st.Method != "" && c != 0 {
+		return st, fmt.Errorf("[%v] marks the 2xx that accepted the switch, not a request", c)
+	}
+	if c := st.Cond & (CondHold | CondResume | CondTransfer | CondTransferResult); st.Method == "" && c != 0 {
+		return st, fmt.Errorf("[%v] marks a request (the offer, the REFER or the NOTIFY), not a response", c)
 	}
 	return st, nil
 }
@@ -545,7 +563,7 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		if !m.IsRequest() {
 			fm.code = [3]byte{byte('0' + m.Status/100%10), byte('0' + m.Status/10%10), byte('0' + m.Status%10)}
 		}
-		if m.ext != nil || ss.offer != nil || m.Method == "REFER" { // else no mark: most messages
+		if m.ext != nil || len(ss.offers) > 0 || m.Method == "REFER" { // else no mark: most messages
 			fm.cond |= ss.marks(c.Legs[0], m)
 		}
 		out = append(out, fm)
@@ -555,12 +573,19 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 
 // session follows what a call's messages did to its session, in their
 // order, for the events (computeEvents) and the marks of a flow's view
-// (Cond): whether it is on hold and on T.38 fax, and the offer to hold or
-// resume that awaits its answer.
+// (Cond): whether it is on hold and on T.38 fax, and the offers to hold
+// or resume that await their answers (one a leg and sender: a glare has
+// two).
 type session struct {
-	hold, t38  bool
-	offer      *Message
-	offerHolds bool
+	hold, t38 bool
+	offers    []pendingOffer
+}
+
+// pendingOffer is an offer to hold or resume awaiting its answer.
+type pendingOffer struct {
+	m          *Message
+	holds      bool // it asks for hold
+	challenged bool // answered 401 or 407: its retry with credentials is the same offer
 }
 
 // marks returns the event conditions (Cond) message m of leg l meets, and
@@ -600,10 +625,18 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 // or UPDATE with SDP) that asks to put the session on hold (a stream
 // sendonly or inactive, or c=0.0.0.0), CondResume when it asks to take it
 // off hold, 0 otherwise. What it asks is measured against the session its
-// answers last accepted: a hold refused (488; 491 in a glare) and asked
-// again is asked twice, while a proxy's relay of an offer still
-// unanswered (the same CSeq and From-tag on another hop), or a B2BUA's on
-// its other leg, asks nothing new.
+// answers last accepted:
+//   - a hold refused (488; 491 in a glare) and asked again is asked
+//     twice, while one challenged (401, 407) and sent again with
+//     credentials is asked once;
+//   - an offer whose answer the capture lacks was accepted when its
+//     sender offers again (a UA makes no new offer before the last is
+//     answered, RFC 3261 §14.1);
+//   - a proxy's relay of an offer still unanswered (the same CSeq and
+//     From-tag on another hop), or a B2BUA's on its other leg, asks
+//     nothing new;
+//   - the held party's own offer, recvonly as RFC 6337 §5.3 has it (a
+//     codec change, say), leaves the call held.
 func (s *session) holdChange(m *Message) Cond {
 	if !(m.Method == "INVITE" && m.ToTag != "" || m.Method == "UPDATE") {
 		return 0
@@ -612,31 +645,62 @@ func (s *session) holdChange(m *Message) Cond {
 	if sdp == nil {
 		return 0
 	}
-	hold := false
+	hold, heldSide := false, false
 	for _, md := range sdp.Media {
 		hold = hold || md.Hold
+		heldSide = heldSide || md.Direction == "recvonly"
 	}
-	switch {
-	case hold == s.hold:
+	for i := 0; i < len(s.offers); i++ {
+		p := &s.offers[i]
+		if p.m.Leg != m.Leg || p.m.FromTag != m.FromTag || m.CSeq <= p.m.CSeq {
+			continue // another sender's, or the same offer (a relay)
+		}
+		if p.challenged && p.holds == hold {
+			p.m, p.challenged = m, false // sent again with credentials
+			return 0
+		}
+		if !p.challenged {
+			s.hold = p.holds // its answer not captured: accepted
+		}
+		s.offers = slices.Delete(s.offers, i, i+1)
+		i--
+	}
+	if hold == s.hold || s.hold && heldSide {
 		return 0
-	case s.offer != nil && s.offerHolds == hold && (m.Leg != s.offer.Leg || m.CSeq == s.offer.CSeq && m.FromTag == s.offer.FromTag):
-		return 0 // the relay of an offer still unanswered: on another hop, or the B2BUA's other leg
 	}
-	s.offer, s.offerHolds = m, hold
+	for _, p := range s.offers {
+		if p.holds == hold && (m.Leg != p.m.Leg || m.CSeq == p.m.CSeq && m.FromTag == p.m.FromTag) {
+			return 0 // the relay of an offer still unanswered: on another hop, or the B2BUA's other leg
+		}
+	}
+	s.offers = append(s.offers, pendingOffer{m: m, holds: hold})
 	if hold {
 		return CondHold
 	}
 	return CondResume
 }
 
-// answered notes response r: a 2xx to the offer to hold or resume that
-// awaits its answer puts it in force; another final response drops it.
+// answered notes response r: a 2xx to an offer to hold or resume that
+// awaits its answer puts it in force; a challenge leaves it to its retry;
+// another final response drops it.
 func (s *session) answered(r *Message) {
-	if q := s.offer; q != nil && r.Status >= 200 && r.CSeq == q.CSeq && r.CSeqMethod == q.Method && r.FromTag == q.FromTag {
-		if r.Status < 300 {
-			s.hold = s.offerHolds
+	if r.Status < 200 {
+		return
+	}
+	for i, p := range s.offers {
+		q := p.m
+		if r.Leg != q.Leg || r.CSeq != q.CSeq || r.CSeqMethod != q.Method || r.FromTag != q.FromTag {
+			continue
 		}
-		s.offer = nil
+		switch {
+		case isChallenge(r.Status):
+			s.offers[i].challenged = true
+			return
+		case r.Status < 300:
+			s.hold = p.holds
+		}
+		s.offers = slices.Delete(s.offers, i, i+1)
+		return
 	}
 }
 

@@ -44,6 +44,12 @@ func TestParseFlowsErrors(t *testing.T) {
 		{"conditions before the CSeq method", "flow f\nB -> A 200 [t38] INVITE\n", `my.flow:2: conditions "[t38]INVITE": want [NAME] or [NAME,NAME...], last but for a quantifier`},
 		{"sdp and no-sdp", "flow f\nA -> B INVITE [sdp, no-sdp]\n", `my.flow:2: conditions "[sdp,no-sdp]": sdp and no-sdp cannot both hold`},
 		{"quantifier inside the brackets", "flow f\nA -> B INVITE [hold ?]\n", `my.flow:2: unknown condition "hold?"`},
+		{"quantifier before the conditions", "flow f\nA -> B INVITE ? [hold]\n", `my.flow:2: the quantifier "?" goes last, after the conditions`},
+		{"quantifier before a response's conditions", "flow f\nB -> A 200 ? [t38]\n", `my.flow:2: the quantifier "?" goes last`},
+		{"no space before the bracket", "flow f\nA -> B INVITE[hold]\n", `my.flow:2: "INVITE[hold]": a space goes before the conditions' '['`},
+		{"t38 on a request", "flow f\nA -> B INVITE [sdp,t38]\n", `my.flow:2: [t38] marks the 2xx that accepted the switch, not a request`},
+		{"hold on a response", "flow f\nB -> A 2xx INVITE [hold]\n", `my.flow:2: [hold] marks a request (the offer, the REFER or the NOTIFY), not a response`},
+		{"transfer-result on a response", "flow f\nB -> A 200 NOTIFY [transfer-result]\n", `my.flow:2: [transfer-result] marks a request`},
 		{"required steps only inside an optional group", "flow f\nA -> B INVITE\n(\n(\n(\nB -> A 100\n)\nB -> A 180\n) ?\n) +\n", `my.flow:10: the group has no step that must match`},
 	}
 	for _, tt := range tests {
@@ -58,7 +64,7 @@ func TestParseFlowsErrors(t *testing.T) {
 	if _, err := ParseFlows(strings.NewReader("flow f\nA -> B INVITE\n(\n(\nB -> A 100\n) ?\nB -> A 180\n) +\n"), "good.flow"); err != nil {
 		t.Errorf("a group with a required step after an optional group: %v", err)
 	}
-	good := "flow f\nA -> B INVITE [No-SDP]\nB -> A 18x * \nB -> A 2XX invite [hold, sdp , t38-end] +\nA -> B ack\n(\n(\nany -> any INVITE [transfer,transfer-result,resume,t38]\n)\nany -> any 100 ?\n) *\n...\nany -> any BYE ?\n"
+	good := "flow f\nA -> B INVITE [No-SDP]\nB -> A 18x * \nB -> A 2XX invite [t38, sdp , t38-end] +\nA -> B ack\n(\n(\nany -> any INVITE [transfer,transfer-result,resume,hold]\n)\nany -> any 100 ?\n) *\n...\nany -> any BYE ?\n"
 	flows, err := ParseFlows(strings.NewReader(good), "good.flow")
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +73,7 @@ func TestParseFlowsErrors(t *testing.T) {
 	for _, s := range flows[0].Steps {
 		got = append(got, s.String())
 	}
-	want := "A -> B INVITE [no-sdp]|B -> A 18x *|B -> A 2xx INVITE [sdp,hold,t38-end] +|A -> B ACK|(|(|any -> any INVITE [resume,t38,transfer,transfer-result]|)|any -> any 100 ?|) *|...|any -> any BYE ?"
+	want := "A -> B INVITE [no-sdp]|B -> A 18x *|B -> A 2xx INVITE [sdp,t38,t38-end] +|A -> B ACK|(|(|any -> any INVITE [hold,resume,transfer,transfer-result]|)|any -> any 100 ?|) *|...|any -> any BYE ?"
 	if strings.Join(got, "|") != want {
 		t.Errorf("steps %q, want %q", strings.Join(got, "|"), want)
 	}
