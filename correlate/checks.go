@@ -80,7 +80,7 @@ var Rules = []struct {
 	{"register-failed", "error", "a REGISTER was finally rejected"},
 	{"missing-sdp-answer", "warning/error", "an SDP offer got no answer where one had to come (the 2xx to an INVITE or UPDATE with SDP, the ACK to a 2xx that made the offer, the PRACK to a reliable provisional one): no media was agreed (warning when an unreliable 183 carried SDP the caller may have used)"},
 	{"missing-sdp-offer", "warning/error", "an INVITE without SDP got a 2xx without SDP (and no reliable provisional response offered): the 2xx had to make the offer, so the call was set up with no media agreed (warning for a re-INVITE: the session keeps its media)"},
-	{"sdp-answer-mismatch", "warning/error", "an SDP answer does not fit its offer: another number of m= lines, or a stream accepted with no format in common (error), or taken up after the offer removed it (warning)"},
+	{"sdp-answer-mismatch", "warning/error", "an SDP answer does not fit its offer: another number of m= lines, or a stream accepted with no format in common or an address of the other family, IPv4 or IPv6 (error), or taken up after the offer removed it (warning)"},
 	{"subscription-expired", "warning", "a subscription (SUBSCRIBE, RFC 6665) lapsed: not refreshed before it expired (the notifier said so, reason timeout, or nothing was seen after its expiry)"},
 	{"one-way-audio", "error", "RTP flowed one way only, or one direction stopped while the call was up"},
 	{"no-rtp", "error", "an answered call with agreed SDP carried no RTP at all (info when the capture has no RTP anywhere)"},

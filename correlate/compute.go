@@ -366,7 +366,9 @@ func computeEvents(c *Call) {
 			continue
 		}
 		if !m.IsRequest() {
-			s.answered(m)
+			if len(s.offers) > 0 {
+				s.answered(m)
+			}
 			if m.ext == nil {
 				continue // no SDP kept: most responses
 			}

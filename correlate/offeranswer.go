@@ -373,8 +373,8 @@ func earlySDP(l *Leg, o, a *Message) *Message {
 // compareSDP compares the answer a carries (body) with offer o and keeps
 // what is wrong with it (answerFaults).
 func (c *Correlator) compareSDP(l *Leg, o *sdpOffer, a *Message, body []byte) {
-	if sameMediaLines(o.body, body) {
-		return // the usual answer: the offer's lines, other ports
+	if sameMediaLines(o.body, body) && firstAddrType(o.body) == firstAddrType(body) {
+		return // the usual answer: the offer's lines, other ports, addresses of the offer's family
 	}
 	off, ans := &c.oaScratch[0], &c.oaScratch[1]
 	if decode.ParseSDP(o.body, off) != nil || decode.ParseSDP(body, ans) != nil {
@@ -421,12 +421,57 @@ func answerFaults(off, ans *decode.SDP, o, a *Message) []Finding {
 		if len(om.Formats) == 0 || len(am.Formats) == 0 {
 			continue // not RTP, or nothing listed: nothing to compare
 		}
+		if f, ok := otherFamily(om, am); ok {
+			add(Error, "RFC 6157 §2", "gives the %s stream (m= line %d) an %s address (%s) where the offer (%s) gave an %s one (%s): an answer keeps the offer's network type, and a host of one address family cannot reach the other, so no media can flow",
+				am.Type, i+1, f[1], am.Conn, what(o), f[0], om.Conn)
+		}
 		if !formatInCommon(om, am) {
 			add(Error, "RFC 3264 §6.1", "accepts the %s stream (m= line %d) with %s where the offer (%s) listed %s: no codec in common, so no media can be decoded (an answerer refuses a stream it shares no format with, port 0)",
 				am.Type, i+1, formatList(am), what(o), formatList(om))
 		}
 	}
 	return fs
+}
+
+// firstAddrType returns the address type of body's first c= line ('4'
+// for "c=IN IP4", '6' for "c=IN IP6"), 0 when it has none of the two: the
+// session's, most often, which sameMediaLines does not compare.
+func firstAddrType(body []byte) byte {
+	// By 'c' and what follows, not bytes.Index: this runs for every answer,
+	// and a c= line comes in a session's first few lines.
+	for p := 0; ; {
+		j := bytes.IndexByte(body[p:], 'c')
+		if j < 0 {
+			return 0
+		}
+		j += p
+		if j+7 < len(body) && (j == 0 || body[j-1] == '\n') && string(body[j+1:j+7]) == "=IN IP" {
+			if t := body[j+7]; t == '4' || t == '6' {
+				return t
+			}
+			return 0
+		}
+		p = j + 1
+	}
+}
+
+// otherFamily reports whether answer line am's connection address is of
+// another family than offer line om's (IPv4 against IPv6), and names the
+// two ("IPv4", "IPv6"). An unspecified address (hold, or ICE's
+// placeholder) and a line with ICE, whose c= is only a default candidate,
+// are not judged.
+func otherFamily(om, am *decode.Media) ([2]string, bool) {
+	o, a := om.Conn, am.Conn
+	if !o.IsValid() || !a.IsValid() || o.IsUnspecified() || a.IsUnspecified() || om.ICE || am.ICE || o.Is4() == a.Is4() {
+		return [2]string{}, false
+	}
+	name := func(x netip.Addr) string {
+		if x.Is4() {
+			return "IPv4"
+		}
+		return "IPv6"
+	}
+	return [2]string{name(o), name(a)}, true
 }
 
 // sameMediaLines reports whether answer b's media descriptions are offer

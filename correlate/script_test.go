@@ -36,7 +36,7 @@ var scriptHosts = map[string]netip.AddrPort{
 // auth, tcp (sent over TCP), hdr=Name:_Value, sdp=VERSION[:DIRECTION[:ice|zero]] (an SDP body
 // whose o= line has that session version; direction sendrecv unless given;
 // ice: a trickle-ICE WebRTC offer, c=0.0.0.0 and port 9; zero: c=0.0.0.0,
-// RFC 2543 hold), media=LINES (after sdp=: the body's m= section, "_" for a
+// RFC 2543 hold; ip6: the sender's IPv6 address, 2001:db8::N), media=LINES (after sdp=: the body's m= section, "_" for a
 // space and "|" for a line end), cut=N (after sdp=: the body's last N bytes
 // missing, as a snap length cuts them), cutheaders=1 (the message cut
 // before its Content-Type, inside its headers), ipid=N (the
@@ -202,6 +202,9 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 						"m=audio 4000 RTP/AVP 0\r\n", "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=ice-ufrag:8hhY\r\na=ice-pwd:asd88fgpdd777uzjYhagZg\r\na=rtcp-mux\r\n", 1)
 				case "zero": // RFC 2543 hold
 					body = strings.Replace(body, "c=IN IP4 "+src.Addr().String(), "c=IN IP4 0.0.0.0", 1)
+				case "ip6": // the host's IPv6 address (2001:db8::, its IPv4 address's last byte)
+					a4 := src.Addr().As4()
+					body = strings.ReplaceAll(body, "IN IP4 "+src.Addr().String(), fmt.Sprintf("IN IP6 2001:db8::%d", a4[3]))
 				}
 			default:
 				t.Fatalf("bad option %q", opt)
