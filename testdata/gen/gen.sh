@@ -81,6 +81,7 @@
 #   t38_fax_failed            127.0.60.1 -> 127.0.60.2
 #   t38_loss                  127.0.61.1 -> 127.0.61.2
 #   late_offer_answered       127.0.62.1 -> 127.0.62.2
+#   sdp_family_mismatch       127.0.63.1 -> 127.0.63.2
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -496,6 +497,16 @@ gen_late_offer_answered() {
 gen_sdp_answer_mismatch() {
     local name=sdp_answer_mismatch A=127.0.54.1 B=127.0.54.2
     sipp_call $name 20 $A $B basic_uac.xml sdp_answer_mismatch_uas.xml
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
+    publish $name
+}
+
+# sdp_family_mismatch: the basic call's IPv4 offer (PCMU) answered with
+# PCMU at an IPv6 address (c=IN IP6 ::1), over IPv4 signalling: an
+# sdp-answer-mismatch (RFC 6157 §2).
+gen_sdp_family_mismatch() {
+    local name=sdp_family_mismatch A=127.0.63.1 B=127.0.63.2
+    sipp_call $name 20 $A $B basic_uac.xml sdp_family_mismatch_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
     publish $name
 }
@@ -1311,7 +1322,8 @@ transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
 fork_not_ended subscription_expired prack_call prack_missing
 precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact
 late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused
-t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered"
+t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered
+sdp_family_mismatch"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
