@@ -92,7 +92,8 @@ type Dialog struct {
 // Event is something that happened in a call that is not a fault: hold,
 // resume, transfer. A hold or resume is the offer that asks for it (a
 // re-INVITE or UPDATE), measured against what the last accepted answer
-// left: one refused (reinvite-failed) and asked again is two events.
+// left: one refused (reinvite-failed) and asked again is two events; only
+// the party that put the call on hold resumes it (session.holdChange).
 type Event struct {
 	N      int
 	Time   time.Time

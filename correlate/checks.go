@@ -289,7 +289,7 @@ func checkMissingACK(c *Call) []Finding {
 func lostACKDetail(l *Leg, r, a *Message, after int) string {
 	detail := fmt.Sprintf("%s to INVITE (packet %d) was ACKed (packet %d), but the callee retransmitted it %d more times: the ACK did not reach it",
 		r.Label(), r.N, a.N, after)
-	if elsewhere(a.Transport, a.Dst, r.Src) {
+	if elsewhere(l, a, r) {
 		detail += wentElsewhere("ACK", a.Dst, "the 2xx", r.Src, routed(l), "the 2xx's Contact")
 	}
 	return detail + "; the callee drops the call after 32 s (64*T1)"
@@ -307,13 +307,27 @@ func routed(l *Leg) bool {
 	return false
 }
 
-// elsewhere reports whether an in-dialog request sent over transport to
-// "to" did not go where its peer's message came from (from): to another
-// address or, over UDP, to another port of it. Over TCP or TLS a peer's
+// elsewhere reports whether in-dialog request q of leg l did not go
+// where its peer's message m came from: to another address or, when both
+// went over UDP, to another port of it. Over TCP or WebSocket a peer's
 // messages come from its connection's port, which says nothing of the
-// port it listens on.
-func elsewhere(transport decode.Transport, to, from netip.AddrPort) bool {
-	return to.Addr() != from.Addr() || transport == decode.UDP && to.Port() != from.Port()
+// port it listens on; and two ports of one address that talked to each
+// other in the leg are two SIP entities on one host (a proxy and the
+// server behind it), where another port is no fault.
+func elsewhere(l *Leg, q, m *Message) bool {
+	to, from := q.Dst, m.Src
+	if to.Addr() != from.Addr() {
+		return true
+	}
+	if q.Transport != decode.UDP || m.Transport != decode.UDP || to.Port() == from.Port() {
+		return false
+	}
+	for _, x := range l.Messages {
+		if x.Src == to && x.Dst == from || x.Src == from && x.Dst == to {
+			return false
+		}
+	}
+	return true
 }
 
 // wentElsewhere explains an in-dialog request (an ACK to a 2xx, a BYE)
@@ -360,7 +374,7 @@ func byeElsewhere(l *Leg, bye *Message) string {
 		if m.Dst.Addr() != bye.Src.Addr() || !byPeer {
 			continue
 		}
-		if !elsewhere(bye.Transport, bye.Dst, m.Src) {
+		if !elsewhere(l, bye, m) {
 			return ""
 		}
 		from = m

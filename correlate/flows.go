@@ -86,9 +86,12 @@ type Step struct {
 //	transfer         a REFER (RFC 3515)
 //	transfer-result  a NOTIFY that reports a transfer's outcome (message/sipfrag)
 //
-// (session.holdChange says what counts as asking.) ParseFlows refuses t38
-// and t38-end on a request step, the others but sdp and no-sdp on a
-// response step: no message there meets them.
+// (session.holdChange says what counts as asking.) ParseFlows refuses a
+// condition on a step whose messages never meet it: t38 or t38-end on a
+// request, or on a response to other than a re-INVITE or UPDATE; hold or
+// resume on other than INVITE or UPDATE; transfer on other than REFER;
+// transfer-result on other than NOTIFY; hold with resume, t38 with
+// t38-end.
 type Cond uint16
 
 // The conditions a step can ask for.
@@ -438,11 +441,22 @@ func parseStep(f []string) (Step, error) {
 	}
 	// A condition that no message of the step's kind meets would make the
 	// step match nothing: say so.
-	if c := st.Cond & (CondT38 | CondT38End); st.Method != "" && c != 0 {
-		return st, fmt.Errorf("[%v] marks the 2xx that accepted the switch, not a request", c)
-	}
-	if c := st.Cond & (CondHold | CondResume | CondTransfer | CondTransferResult); st.Method == "" && c != 0 {
-		return st, fmt.Errorf("[%v] marks a request (the offer, the REFER or the NOTIFY), not a response", c)
+	c := st.Cond
+	switch {
+	case c&(CondT38|CondT38End) != 0 && st.Method != "":
+		return st, fmt.Errorf("[%v] marks the 2xx that accepted the switch, not a request", c&(CondT38|CondT38End))
+	case c&(CondT38|CondT38End) != 0 && st.CSeq != "" && st.CSeq != "INVITE" && st.CSeq != "UPDATE":
+		return st, fmt.Errorf("[%v] marks a response to a re-INVITE or UPDATE, not to %s", c&(CondT38|CondT38End), st.CSeq)
+	case c&(CondHold|CondResume|CondTransfer|CondTransferResult) != 0 && st.Method == "":
+		return st, fmt.Errorf("[%v] marks a request (the offer, the REFER or the NOTIFY), not a response", c&(CondHold|CondResume|CondTransfer|CondTransferResult))
+	case c&(CondHold|CondResume) != 0 && st.Method != "INVITE" && st.Method != "UPDATE":
+		return st, fmt.Errorf("[%v] marks a re-INVITE or UPDATE, not %s", c&(CondHold|CondResume), st.Method)
+	case c&CondTransfer != 0 && st.Method != "REFER":
+		return st, fmt.Errorf("[transfer] marks a REFER, not %s", st.Method)
+	case c&CondTransferResult != 0 && st.Method != "NOTIFY":
+		return st, fmt.Errorf("[transfer-result] marks a NOTIFY, not %s", st.Method)
+	case c&(CondHold|CondResume) == CondHold|CondResume, c&(CondT38|CondT38End) == CondT38|CondT38End:
+		return st, fmt.Errorf("[%v]: no message is both", c)
 	}
 	return st, nil
 }
@@ -550,21 +564,24 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		if f == sideNone || t == sideNone || f == t {
 			continue
 		}
+		// The marks first: a message the view leaves out (a refresh, a
+		// second 100) may still settle an offer to hold.
+		var cond Cond
+		if m.ext != nil || len(ss.offers) > 0 || m.Method == "REFER" { // else no mark: most messages
+			cond = ss.marks(c.Legs[0], m)
+		}
 		if rf != nil && rf.skip(m, f) {
 			continue
 		}
 		if m.Status == 100 && tryingSeen(out, m, f) {
 			continue
 		}
-		fm := flowMsg{m: m, from: f, to: t, cond: CondNoSDP}
+		fm := flowMsg{m: m, from: f, to: t, cond: cond | CondNoSDP}
 		if m.hasSDP {
-			fm.cond = CondSDP
+			fm.cond = cond | CondSDP
 		}
 		if !m.IsRequest() {
 			fm.code = [3]byte{byte('0' + m.Status/100%10), byte('0' + m.Status/10%10), byte('0' + m.Status%10)}
-		}
-		if m.ext != nil || len(ss.offers) > 0 || m.Method == "REFER" { // else no mark: most messages
-			fm.cond |= ss.marks(c.Legs[0], m)
 		}
 		out = append(out, fm)
 	}
@@ -579,6 +596,9 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 type session struct {
 	hold, t38 bool
 	offers    []pendingOffer
+	// holder is the offer that put the session on hold, as accepted: only
+	// its sender (leg and From-tag) takes it off hold.
+	holder *Message
 }
 
 // pendingOffer is an offer to hold or resume awaiting its answer.
@@ -635,8 +655,11 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 //   - a proxy's relay of an offer still unanswered (the same CSeq and
 //     From-tag on another hop), or a B2BUA's on its other leg, asks
 //     nothing new;
-//   - the held party's own offer, recvonly as RFC 6337 §5.3 has it (a
-//     codec change, say), leaves the call held.
+//   - only the party that put the call on hold takes it off: a resume is
+//     its offer with no stream on hold and one sendrecv (another stream
+//     may stay recvonly, a camera off). The held party's own offers (a
+//     codec change; recvonly as RFC 6337 §5.3 has it, or sendrecv, which
+//     the holder answers sendonly) leave the call held.
 func (s *session) holdChange(m *Message) Cond {
 	if !(m.Method == "INVITE" && m.ToTag != "" || m.Method == "UPDATE") {
 		return 0
@@ -645,10 +668,13 @@ func (s *session) holdChange(m *Message) Cond {
 	if sdp == nil {
 		return 0
 	}
-	hold, heldSide := false, false
+	hold, sendrecv := false, false
 	for _, md := range sdp.Media {
+		if md.Port == 0 {
+			continue // removed: no direction to speak of
+		}
 		hold = hold || md.Hold
-		heldSide = heldSide || md.Direction == "recvonly"
+		sendrecv = sendrecv || md.Direction == "sendrecv"
 	}
 	for i := 0; i < len(s.offers); i++ {
 		p := &s.offers[i]
@@ -660,13 +686,16 @@ func (s *session) holdChange(m *Message) Cond {
 			return 0
 		}
 		if !p.challenged {
-			s.hold = p.holds // its answer not captured: accepted
+			s.accept(p) // its answer not captured: accepted
 		}
 		s.offers = slices.Delete(s.offers, i, i+1)
 		i--
 	}
-	if hold == s.hold || s.hold && heldSide {
+	switch {
+	case hold == s.hold:
 		return 0
+	case s.hold && (!sendrecv || s.holder != nil && (m.Leg != s.holder.Leg || m.FromTag != s.holder.FromTag)):
+		return 0 // not the holder's resume
 	}
 	for _, p := range s.offers {
 		if p.holds == hold && (m.Leg != p.m.Leg || m.CSeq == p.m.CSeq && m.FromTag == p.m.FromTag) {
@@ -680,6 +709,14 @@ func (s *session) holdChange(m *Message) Cond {
 	return CondResume
 }
 
+// accept puts offer p in force.
+func (s *session) accept(p *pendingOffer) {
+	s.hold = p.holds
+	if p.holds {
+		s.holder = p.m
+	}
+}
+
 // answered notes response r: a 2xx to an offer to hold or resume that
 // awaits its answer puts it in force; a challenge leaves it to its retry;
 // another final response drops it.
@@ -687,17 +724,18 @@ func (s *session) answered(r *Message) {
 	if r.Status < 200 {
 		return
 	}
-	for i, p := range s.offers {
+	for i := range s.offers {
+		p := &s.offers[i]
 		q := p.m
 		if r.Leg != q.Leg || r.CSeq != q.CSeq || r.CSeqMethod != q.Method || r.FromTag != q.FromTag {
 			continue
 		}
 		switch {
 		case isChallenge(r.Status):
-			s.offers[i].challenged = true
+			p.challenged = true
 			return
 		case r.Status < 300:
-			s.hold = p.holds
+			s.accept(p)
 		}
 		s.offers = slices.Delete(s.offers, i, i+1)
 		return

@@ -673,20 +673,28 @@ func TestPrivate(t *testing.T) {
 
 // TestElsewhere: an in-dialog request sent to another address than its
 // peer's message came from went elsewhere; to another port of it, only
-// over UDP (over TCP and WebSocket a peer sends from its connection's
-// port).
+// when both went over UDP (over TCP and WebSocket a peer sends from its
+// connection's port), and not when the two ports talked to each other
+// (a proxy and the server behind it on one host).
 func TestElsewhere(t *testing.T) {
 	at, other, port := netip.MustParseAddrPort("198.51.100.2:5060"), netip.MustParseAddrPort("198.51.100.3:5060"), netip.MustParseAddrPort("198.51.100.2:34567")
 	for _, tt := range []struct {
-		tr       decode.Transport
+		qt, mt   decode.Transport
 		to, from netip.AddrPort
+		talked   bool // a message between to and from in the leg
 		want     bool
 	}{
-		{decode.UDP, at, at, false}, {decode.UDP, at, port, true}, {decode.UDP, at, other, true},
-		{decode.TCP, at, port, false}, {decode.TCP, at, other, true}, {decode.WS, at, port, false},
+		{decode.UDP, decode.UDP, at, at, false, false}, {decode.UDP, decode.UDP, at, port, false, true}, {decode.UDP, decode.UDP, at, other, false, true},
+		{decode.TCP, decode.UDP, at, port, false, false}, {decode.UDP, decode.TCP, at, port, false, false}, {decode.TCP, decode.TCP, at, other, false, true},
+		{decode.WS, decode.WS, at, port, false, false}, {decode.UDP, decode.UDP, at, port, true, false}, {decode.UDP, decode.UDP, at, other, true, true},
 	} {
-		if got := elsewhere(tt.tr, tt.to, tt.from); got != tt.want {
-			t.Errorf("%v to %s from %s: %t, want %t", tt.tr, tt.to, tt.from, got, tt.want)
+		l := &Leg{}
+		if tt.talked {
+			l.Messages = append(l.Messages, &Message{Src: tt.from, Dst: tt.to})
+		}
+		q, m := &Message{Dst: tt.to, Transport: tt.qt}, &Message{Src: tt.from, Transport: tt.mt}
+		if got := elsewhere(l, q, m); got != tt.want {
+			t.Errorf("%v to %s, %v from %s, talked %t: %t, want %t", tt.qt, tt.to, tt.mt, tt.from, tt.talked, got, tt.want)
 		}
 	}
 }

@@ -422,7 +422,7 @@ func answerFaults(off, ans *decode.SDP, o, a *Message) []Finding {
 			continue // not RTP, or nothing listed: nothing to compare
 		}
 		if f, ok := otherFamily(om, am); ok {
-			add(Error, "RFC 6157 §2", "gives the %s stream (m= line %d) an %s address (%s) where the offer (%s) gave an %s one (%s): an answer keeps the offer's network type, and a host of one address family cannot reach the other, so no media can flow",
+			add(Error, "RFC 6157", "gives the %s stream (m= line %d) an %s address (%s) where the offer (%s) gave an %s one (%s): an answer keeps the offer's network type, since a host of one address family cannot reach the other; unless a NAT64 or a media relay bridges the two, no media can flow",
 				am.Type, i+1, f[1], am.Conn, what(o), f[0], om.Conn)
 		}
 		if !formatInCommon(om, am) {
@@ -456,12 +456,13 @@ func firstAddrType(body []byte) byte {
 }
 
 // otherFamily reports whether answer line am's connection address is of
-// another family than offer line om's (IPv4 against IPv6), and names the
-// two ("IPv4", "IPv6"). An unspecified address (hold, or ICE's
+// another family than offer line om's (IPv4 against IPv6; an
+// IPv4-mapped IPv6 address counts as IPv4), and names the two ("IPv4",
+// "IPv6"). An unspecified address (hold, or ICE's
 // placeholder) and a line with ICE, whose c= is only a default candidate,
 // are not judged.
 func otherFamily(om, am *decode.Media) ([2]string, bool) {
-	o, a := om.Conn, am.Conn
+	o, a := om.Conn.Unmap(), am.Conn.Unmap() // ::ffff:a.b.c.d names an IPv4 host
 	if !o.IsValid() || !a.IsValid() || o.IsUnspecified() || a.IsUnspecified() || om.ICE || am.ICE || o.Is4() == a.Is4() {
 		return [2]string{}, false
 	}

@@ -46,17 +46,18 @@ func TestOfferAnswer(t *testing.T) {
 			"0.2 a>b PRACK 2/PRACK tt=callee br=z9hG4bKpr hdr=RAck:_1_1_INVITE\n0.21 b>a 200 2/PRACK tt=callee br=z9hG4bKpr\n" +
 			okBare + ack + "5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "", "", "", 0},
 		{"late offer answered in the ACK", inviteBar + ringing + ok + ackSDP + bye, "", "", "", 0},
-		// The network type (RFC 6157 §2): the same m= lines, the session's
+		// The network type (RFC 6157): the same m= lines, the session's
 		// c= of another family; a media-level c= of another family; both
 		// IPv6; hold (0.0.0.0) in an IPv6 call.
 		{"an IPv4 offer answered with IPv6", invite + ringing + "0.5 b>a 200 1/INVITE tt=callee sdp=1:sendrecv:ip6\n" + ack + bye, "sdp-answer-mismatch 3,1",
 			"the answer (200 Reason) gives the audio stream (m= line 1) an IPv6 address (2001:db8::2) where the offer (INVITE) gave an IPv4 one (10.0.0.1): an answer keeps the offer's network type",
-			"RFC 6157 §2", correlate.Error},
+			"RFC 6157", correlate.Error},
 		{"an IPv6 offer answered with IPv4 on the line", "0.0 a>b INVITE 1/INVITE sdp=1:sendrecv:ip6\n" + ringing +
 			"0.5 b>a 200 1/INVITE tt=callee sdp=1:sendrecv:ip6 media=m=audio_4000_RTP/AVP_0|c=IN_IP4_10.0.0.2\n" + ack + bye, "sdp-answer-mismatch 3,1",
-			"gives the audio stream (m= line 1) an IPv4 address (10.0.0.2) where the offer (INVITE) gave an IPv6 one (2001:db8::1)", "RFC 6157 §2", correlate.Error},
+			"gives the audio stream (m= line 1) an IPv4 address (10.0.0.2) where the offer (INVITE) gave an IPv6 one (2001:db8::1)", "RFC 6157", correlate.Error},
 		{"ICE chooses the address: its defaults of two families", "0.0 a>b INVITE 1/INVITE sdp=1 media=m=audio_4000_RTP/AVP_0|a=ice-ufrag:a1|a=ice-pwd:p1\n" + ringing +
 			"0.5 b>a 200 1/INVITE tt=callee sdp=1:sendrecv:ip6 media=m=audio_4000_RTP/AVP_0|a=ice-ufrag:b1|a=ice-pwd:p2\n" + ack + bye, "", "", "", 0},
+		{"an IPv4-mapped IPv6 address names an IPv4 host", invite + ringing + "0.5 b>a 200 1/INVITE tt=callee sdp=1 media=m=audio_4000_RTP/AVP_0|c=IN_IP6_::ffff:10.0.0.2\n" + ack + bye, "", "", "", 0},
 		{"IPv6 both ways", "0.0 a>b INVITE 1/INVITE sdp=1:sendrecv:ip6\n" + ringing + "0.5 b>a 200 1/INVITE tt=callee sdp=1:sendrecv:ip6\n" + ack + bye, "", "", "", 0},
 		{"an IPv6 offer answered on hold, 0.0.0.0", "0.0 a>b INVITE 1/INVITE sdp=1:sendrecv:ip6\n" + ringing +
 			"0.5 b>a 200 1/INVITE tt=callee sdp=1:sendonly:ip6 media=m=audio_4000_RTP/AVP_0|c=IN_IP4_0.0.0.0\n" + ack + bye, "", "", "", 0},

@@ -1566,6 +1566,18 @@ func TestFlowConditions(t *testing.T) {
 			"3.0 b>a INVITE 5/INVITE ft=callee tt=caller br=z9hG4bKb sdp=3:recvonly media=m=audio_4000_RTP/AVP_8\n3.1 a>b 200 5/INVITE ft=callee tt=caller br=z9hG4bKb sdp=3:sendonly media=m=audio_4000_RTP/AVP_8\n3.2 b>a ACK 5/ACK ft=callee tt=caller br=z9hG4bKab\n" +
 			re(4, 3, "200", "4", "4") + end,
 			"hold-resume: after 7 message(s), expected any -> any INVITE [resume], got B -> A INVITE [sdp] (packet 8)", "hold 5; resume 11"},
+		// The held party's own sendrecv offer, which the holder answers
+		// sendonly, is no resume: the holder's later one is.
+		{"the held party re-offers sendrecv", "", start + re(2, 2, "200", "2:sendonly", "2:recvonly") +
+			"3.0 b>a INVITE 5/INVITE ft=callee tt=caller br=z9hG4bKb sdp=3\n3.1 a>b 200 5/INVITE ft=callee tt=caller br=z9hG4bKb sdp=3:sendonly\n3.2 b>a ACK 5/ACK ft=callee tt=caller br=z9hG4bKab\n" +
+			re(4, 3, "200", "4", "4") + end,
+			"hold-resume: after 7 message(s), expected any -> any INVITE [resume], got B -> A INVITE [sdp] (packet 8)", "hold 5; resume 11"},
+		// The holder resumes with its camera off: audio sendrecv, video
+		// recvonly (the body's last a= line is the video's).
+		{"a resume with a stream recvonly", "", strings.Replace(start, "sdp=1\n", "sdp=1 media=m=audio_4000_RTP/AVP_0|a=sendrecv|m=video_4002_RTP/AVP_96\n", 1) +
+			re(2, 2, "200", "2:sendonly media=m=audio_4000_RTP/AVP_0|a=sendonly|m=video_4002_RTP/AVP_96", "2:recvonly media=m=audio_4000_RTP/AVP_0|a=recvonly|m=video_4002_RTP/AVP_96") +
+			re(4, 3, "200", "3:recvonly media=m=audio_4000_RTP/AVP_0|a=sendrecv|m=video_4002_RTP/AVP_96", "3:sendonly media=m=audio_4000_RTP/AVP_0|a=sendrecv|m=video_4002_RTP/AVP_96") + end,
+			"hold-resume", "hold 5; resume 8"},
 		// Through a proxy, every message on two hops: one hold, one
 		// resume, and the caller's hop is a hold-resume.
 		{"hold through a proxy", "", "0.0 a>p INVITE 1/INVITE sdp=1\n0.01 p>b INVITE 1/INVITE br=z9hG4bKp1 sdp=1\n" +
@@ -1611,6 +1623,25 @@ func TestFlowConditions(t *testing.T) {
 				}
 			}
 		})
+	}
+
+	// With a session timer, the hold sent again with credentials resends
+	// its offer (the same o= line): the view leaves it out as a refresh,
+	// and the marks still see its 200 put the hold in force, so the resume
+	// is marked (found by review).
+	challenged, err := correlate.ParseFlows(strings.NewReader("flow challenged-hold\nA -> B INVITE\nB -> A 2xx INVITE\nA -> B ACK\n"+
+		"A -> B INVITE [hold]\nB -> A 407\nA -> B ACK\nA -> B INVITE [resume]\nB -> A 2xx INVITE\nA -> B ACK\nany -> any BYE\nany -> any 2xx BYE\n"), "u.flow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	timer := "0.0 a>b INVITE 1/INVITE sdp=1\n0.5 b>a 200 1/INVITE tt=callee sdp=1 hdr=Session-Expires:_1800;refresher=uac\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n" +
+		"2.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKh1 sdp=2:sendonly\n2.1 b>a 407 2/INVITE tt=callee br=z9hG4bKh1\n2.2 a>b ACK 2/ACK tt=callee br=z9hG4bKh1\n" +
+		"2.3 a>b INVITE 3/INVITE tt=callee br=z9hG4bKh2 auth sdp=2:sendonly\n2.4 b>a 200 3/INVITE tt=callee br=z9hG4bKh2 sdp=2:recvonly\n2.5 a>b ACK 3/ACK tt=callee br=z9hG4bKa2\n" +
+		re(4, 4, "200", "3", "3") + end
+	for _, keep := range []bool{false, true} {
+		if c := scriptCall(t, runScriptWith(t, correlate.Options{KeepSDP: keep, Flows: challenged}, timer), "call-1"); c.Flow != "challenged-hold" {
+			t.Errorf("challenged hold with a session timer, KeepSDP %t: %q, want challenged-hold", keep, flowOrDeviation(c))
+		}
 	}
 
 	// A B2BUA (p) relays the hold and the resume on its other leg
@@ -1792,6 +1823,28 @@ func TestLostACK(t *testing.T) {
 		{"MappedPort", strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(natted, "w>", "n>"), ">w", ">n"), "a>c ACK", "a>w ACK"),
 			missing("the ACK went to 198.51.100.2:5060 while the 2xx came from 198.51.100.2:34567 (with no Record-Route, the ACK goes to the 2xx's Contact): the same host at another port"),
 			"want missing-ack naming the port"},
+		// A proxy on the callee's host (p and s) that does not
+		// Record-Route: the ACK goes to s, rightly, though the 2xx came
+		// from p; no port is blamed.
+		{"ProxyOnTheCalleesHost", `
+0.0 a>p INVITE 1/INVITE br=z9hG4bKinv1
+0.01 p>s INVITE 1/INVITE via=a br=z9hG4bKinv2
+0.5 s>p 200 1/INVITE tt=callee br=z9hG4bKinv2
+0.51 p>a 200 1/INVITE tt=callee br=z9hG4bKinv1
+0.52 a>s ACK 1/ACK tt=callee br=z9hG4bKack
+1.0 s>p 200 1/INVITE tt=callee br=z9hG4bKinv2
+1.01 p>a 200 1/INVITE tt=callee br=z9hG4bKinv1
+1.02 a>s ACK 1/ACK tt=callee br=z9hG4bKack
+2.0 s>p 200 1/INVITE tt=callee br=z9hG4bKinv2
+2.01 p>a 200 1/INVITE tt=callee br=z9hG4bKinv1
+2.02 a>s ACK 1/ACK tt=callee br=z9hG4bKack
+4.0 s>p 200 1/INVITE tt=callee br=z9hG4bKinv2
+4.01 p>a 200 1/INVITE tt=callee br=z9hG4bKinv1
+4.02 a>s ACK 1/ACK tt=callee br=z9hG4bKack
+`, func(c *correlate.Call) bool {
+			f := findingOf(c, "missing-ack")
+			return f != nil && !strings.Contains(f.Detail, "went to")
+		}, "want missing-ack without a second address"},
 		// Record-Route: the ACK follows the route set, not the Contact.
 		{"RecordRouted", strings.ReplaceAll(natted, "tt=callee\n", "tt=callee hdr=Record-Route:_<sip:p;lr>\n"),
 			missing("went to 10.0.0.4:5060 while the 2xx came from 198.51.100.2:5060 (the dialog has a Record-Route: it goes to the route's first proxy);", "!private", "!Contact"),
@@ -1923,6 +1976,32 @@ func TestByeElsewhere(t *testing.T) {
 		{"NATMappedPort", strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(natted, "w>", "n>"), ">w", ">n"), "b>c BYE", "b>w BYE"),
 			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 198.51.100.2:5060 while the caller's messages came from 198.51.100.2:34567 (with no Record-Route, the BYE goes to the caller's Contact): the same host at another port, as when a NAT maps the port the peer sends from while its Contact names the one it listens on behind the NAT, or a peer that sends from one port and listens on another"),
 			"want no-bye-response naming the port"},
+		// The caller's INVITE and ACK over TCP, from its connection's port
+		// (n; RFC 3261 §18.1.1, a request over 1300 bytes), the callee's
+		// BYE over UDP to the Contact's (w): the port says nothing.
+		{"TCPThenUDP", `
+0.0 n>b INVITE 1/INVITE tcp via=w
+0.5 b>n 200 1/INVITE tt=callee tcp via=w
+0.6 n>b ACK 1/ACK tt=callee br=z9hG4bKack tcp via=w
+5.0 b>w BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye
+5.5 b>w BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye
+6.5 b>w BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye
+tick 60
+`, detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s))"), "want no-bye-response and nothing more"},
+		// A proxy (p, 10.0.0.3:5060) that does not Record-Route, on the
+		// callee's host (s, 5080): the BYE goes to the callee's Contact,
+		// rightly, though its messages came from p.
+		{"ProxyOnTheCalleesHost", `
+0.0 a>p INVITE 1/INVITE br=z9hG4bKinv1
+0.01 p>s INVITE 1/INVITE via=a br=z9hG4bKinv2
+0.5 s>p 200 1/INVITE tt=callee br=z9hG4bKinv2
+0.51 p>a 200 1/INVITE tt=callee br=z9hG4bKinv1
+0.52 a>s ACK 1/ACK tt=callee br=z9hG4bKack
+5.0 a>s BYE 2/BYE tt=callee br=z9hG4bKbye
+5.5 a>s BYE 2/BYE tt=callee br=z9hG4bKbye
+6.5 a>s BYE 2/BYE tt=callee br=z9hG4bKbye
+tick 60
+`, detail("BYE from 10.0.0.1:5060 was never answered (3 transmission(s))"), "want no-bye-response and nothing more"},
 		// Over TCP the caller's messages come from its connection's port.
 		{"TCPPort", strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(natted, "w>", "n>"), ">w", ">n"), "b>c BYE", "b>w BYE"), "br=z9hG4bKbye", "br=z9hG4bKbye tcp"),
 			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s))"), "want no-bye-response and nothing more"},

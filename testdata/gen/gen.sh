@@ -503,7 +503,7 @@ gen_sdp_answer_mismatch() {
 
 # sdp_family_mismatch: the basic call's IPv4 offer (PCMU) answered with
 # PCMU at an IPv6 address (c=IN IP6 ::1), over IPv4 signalling: an
-# sdp-answer-mismatch (RFC 6157 §2).
+# sdp-answer-mismatch (RFC 6157).
 gen_sdp_family_mismatch() {
     local name=sdp_family_mismatch A=127.0.63.1 B=127.0.63.2
     sipp_call $name 20 $A $B basic_uac.xml sdp_family_mismatch_uas.xml
