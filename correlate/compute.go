@@ -389,7 +389,7 @@ func computeEvents(c *Call) {
 		case m.ext == nil:
 			// No SDP kept: no offer to hold or resume.
 		default:
-			switch s.holdChange(m) {
+			switch s.holdChange(c.Legs[m.Leg], m) {
 			case CondHold:
 				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "hold", Detail: m.SDP().Summary()})
 			case CondResume:

@@ -636,7 +636,7 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 			return CondTransferResult
 		}
 	default:
-		return s.holdChange(m)
+		return s.holdChange(l, m)
 	}
 	return 0
 }
@@ -655,13 +655,15 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 //   - a proxy's relay of an offer still unanswered (the same CSeq and
 //     From-tag on another hop), or a B2BUA's on its other leg, asks
 //     nothing new;
+//   - an UPDATE before the INVITE's 2xx (preconditions, early media:
+//     a stream inactive until the resources are reserved) holds nothing;
 //   - only the party that put the call on hold takes it off: a resume is
 //     its offer with no stream on hold and one sendrecv (another stream
 //     may stay recvonly, a camera off). The held party's own offers (a
 //     codec change; recvonly as RFC 6337 §5.3 has it, or sendrecv, which
 //     the holder answers sendonly) leave the call held.
-func (s *session) holdChange(m *Message) Cond {
-	if !(m.Method == "INVITE" && m.ToTag != "" || m.Method == "UPDATE") {
+func (s *session) holdChange(l *Leg, m *Message) Cond {
+	if !(m.Method == "INVITE" && m.ToTag != "" || m.Method == "UPDATE" && answeredBefore(l, m)) {
 		return 0
 	}
 	sdp := m.SDP()
@@ -707,6 +709,17 @@ func (s *session) holdChange(m *Message) Cond {
 		return CondHold
 	}
 	return CondResume
+}
+
+// answeredBefore reports whether the dialog of in-dialog request m of leg
+// l was confirmed (a 2xx to its INVITE) before m.
+func answeredBefore(l *Leg, m *Message) bool {
+	for _, d := range l.Dialogs {
+		if d.ok != nil && d.ok.N < m.N && (d.LocalTag == m.FromTag && d.RemoteTag == m.ToTag || d.LocalTag == m.ToTag && d.RemoteTag == m.FromTag) {
+			return true
+		}
+	}
+	return false
 }
 
 // accept puts offer p in force.

@@ -1578,6 +1578,18 @@ func TestFlowConditions(t *testing.T) {
 			re(2, 2, "200", "2:sendonly media=m=audio_4000_RTP/AVP_0|a=sendonly|m=video_4002_RTP/AVP_96", "2:recvonly media=m=audio_4000_RTP/AVP_0|a=recvonly|m=video_4002_RTP/AVP_96") +
 			re(4, 3, "200", "3:recvonly media=m=audio_4000_RTP/AVP_0|a=sendrecv|m=video_4002_RTP/AVP_96", "3:sendonly media=m=audio_4000_RTP/AVP_0|a=sendrecv|m=video_4002_RTP/AVP_96") + end,
 			"hold-resume", "hold 5; resume 8"},
+		// UPDATEs: after the answer they hold and resume; before it
+		// (preconditions, a stream inactive until the resources are
+		// reserved) they hold nothing.
+		{"hold and resume by UPDATE", "", start +
+			"2.0 a>b UPDATE 2/UPDATE tt=callee br=z9hG4bKu1 sdp=2:sendonly\n2.1 b>a 200 2/UPDATE tt=callee br=z9hG4bKu1 sdp=2:recvonly\n" +
+			"3.0 a>b UPDATE 3/UPDATE tt=callee br=z9hG4bKu2 sdp=3\n3.1 b>a 200 3/UPDATE tt=callee br=z9hG4bKu2 sdp=3\n" + end,
+			"basic-call: after 4 message(s), expected any -> any BYE, got A -> B UPDATE (packet 5)", "hold 5; resume 7"},
+		{"an UPDATE inactive before the answer", "", "0.0 a>b INVITE 1/INVITE sdp=1\n0.1 b>a 183 1/INVITE tt=callee sdp=1\n" +
+			"0.2 a>b UPDATE 2/UPDATE tt=callee br=z9hG4bKu1 sdp=2:inactive\n0.3 b>a 200 2/UPDATE tt=callee br=z9hG4bKu1 sdp=2:inactive\n" +
+			"0.4 a>b UPDATE 3/UPDATE tt=callee br=z9hG4bKu2 sdp=3\n0.45 b>a 200 3/UPDATE tt=callee br=z9hG4bKu2 sdp=3\n" +
+			"0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n" + end,
+			"precondition-call: after 4 message(s), expected B -> A 2xx INVITE, got A -> B UPDATE (packet 5)", ""},
 		// Through a proxy, every message on two hops: one hold, one
 		// resume, and the caller's hop is a hold-resume.
 		{"hold through a proxy", "", "0.0 a>p INVITE 1/INVITE sdp=1\n0.01 p>b INVITE 1/INVITE br=z9hG4bKp1 sdp=1\n" +
