@@ -594,10 +594,11 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 // or resume that await their answers (one a leg and sender: a glare has
 // two).
 type session struct {
-	hold, t38 bool
-	offers    []pendingOffer
-	// holder is the offer that put the session on hold, as accepted: only
-	// its sender (leg and From-tag) takes it off hold.
+	t38    bool
+	offers []pendingOffer
+	// holder is the offer that put the session on hold, as accepted; nil
+	// when the session is not on hold. Only its sender (leg and From-tag)
+	// takes it off hold.
 	holder *Message
 }
 
@@ -693,10 +694,10 @@ func (s *session) holdChange(l *Leg, m *Message) Cond {
 		s.offers = slices.Delete(s.offers, i, i+1)
 		i--
 	}
-	switch {
-	case hold == s.hold:
+	switch h := s.holder; {
+	case hold == (h != nil):
 		return 0
-	case s.hold && (!sendrecv || s.holder != nil && (m.Leg != s.holder.Leg || m.FromTag != s.holder.FromTag)):
+	case h != nil && (!sendrecv || m.Leg != h.Leg || m.FromTag != h.FromTag):
 		return 0 // not the holder's resume
 	}
 	for _, p := range s.offers {
@@ -714,17 +715,13 @@ func (s *session) holdChange(l *Leg, m *Message) Cond {
 // answeredBefore reports whether the dialog of in-dialog request m of leg
 // l was confirmed (a 2xx to its INVITE) before m.
 func answeredBefore(l *Leg, m *Message) bool {
-	for _, d := range l.Dialogs {
-		if d.ok != nil && d.ok.N < m.N && (d.LocalTag == m.FromTag && d.RemoteTag == m.ToTag || d.LocalTag == m.ToTag && d.RemoteTag == m.FromTag) {
-			return true
-		}
-	}
-	return false
+	d := l.findDialog(m.FromTag, m.ToTag)
+	return d != nil && d.ok != nil && d.ok.N < m.N
 }
 
 // accept puts offer p in force.
 func (s *session) accept(p *pendingOffer) {
-	s.hold = p.holds
+	s.holder = nil
 	if p.holds {
 		s.holder = p.m
 	}
