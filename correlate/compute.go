@@ -389,14 +389,26 @@ func computeEvents(c *Call) {
 		case m.ext == nil:
 			// No SDP kept: no offer to hold or resume.
 		default:
-			switch s.holdChange(c.Legs[m.Leg], m) {
+			l := c.Legs[m.Leg]
+			switch s.holdChange(l, m) {
 			case CondHold:
-				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "hold", Detail: m.SDP().Summary()})
+				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "hold", Detail: holdDetail(l, m, "")})
 			case CondResume:
-				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "resume", Detail: m.SDP().Summary()})
+				stays := ""
+				if p := holdPartyOf(l, m); s.othersHold(p) {
+					stays = "; the " + party(m.ToTag, callerTagOf(l)) + "'s hold stays"
+				}
+				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "resume", Detail: holdDetail(l, m, stays)})
 			}
 		}
 	}
+}
+
+// holdDetail says who made hold or resume event m of leg l and what its
+// offer is, then more: "by the caller: audio PCMU 192.0.2.1:4000
+// sendonly".
+func holdDetail(l *Leg, m *Message, more string) string {
+	return "by the " + party(m.FromTag, callerTagOf(l)) + ": " + m.SDP().Summary() + more
 }
 
 // faxSwitch returns the event of response m when it answers an offer

@@ -590,21 +590,54 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 
 // session follows what a call's messages did to its session, in their
 // order, for the events (computeEvents) and the marks of a flow's view
-// (Cond): whether it is on hold and on T.38 fax, and the offers to hold
-// or resume that await their answers (one a leg and sender: a glare has
-// two).
+// (Cond): whether it is on T.38 fax, which parties hold it, and the offers
+// to hold or resume that await their answers (one a leg and sender: a
+// glare has two).
 type session struct {
 	t38    bool
 	offers []pendingOffer
-	// holder is the offer that put the session on hold, as accepted; nil
-	// when the session is not on hold. Only its sender (leg and From-tag)
-	// takes it off hold.
-	holder *Message
+	// held: the parties whose hold is in force, as accepted; empty when
+	// the session is not on hold. Each party takes off its own hold only:
+	// in a mutual hold both do, one after the other.
+	held []holdParty
+}
+
+// holdParty names the party that sent an offer: its role when its leg's
+// INVITE says who called (a B2BUA's legs keep the roles of the call), its
+// leg and From-tag otherwise.
+type holdParty struct {
+	callee bool
+	leg    int // -1 when the role is known
+	tag    string
+}
+
+// holdPartyOf returns the party of in-dialog request m of leg l.
+func holdPartyOf(l *Leg, m *Message) holdParty {
+	if ct := callerTagOf(l); ct != "" {
+		return holdParty{callee: m.FromTag != ct, leg: -1}
+	}
+	return holdParty{leg: m.Leg, tag: m.FromTag}
+}
+
+// holds reports whether party p's hold is in force.
+func (s *session) holds(p holdParty) bool {
+	return slices.Contains(s.held, p)
+}
+
+// othersHold reports whether a party other than p holds the session.
+func (s *session) othersHold(p holdParty) bool {
+	for _, h := range s.held {
+		if h != p {
+			return true
+		}
+	}
+	return false
 }
 
 // pendingOffer is an offer to hold or resume awaiting its answer.
 type pendingOffer struct {
 	m          *Message
+	party      holdParty
 	holds      bool // it asks for hold
 	challenged bool // answered 401 or 407: its retry with credentials is the same offer
 }
@@ -643,10 +676,10 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 }
 
 // holdChange returns CondHold when m is an in-dialog offer (a re-INVITE
-// or UPDATE with SDP) that asks to put the session on hold (a stream
-// sendonly or inactive, or c=0.0.0.0), CondResume when it asks to take it
-// off hold, 0 otherwise. What it asks is measured against the session its
-// answers last accepted:
+// or UPDATE with SDP) by which its party puts the session on hold (a
+// stream sendonly or inactive, or c=0.0.0.0), CondResume when it takes
+// its hold off, 0 otherwise. What it asks is measured against the session
+// its answers last accepted, party by party:
 //   - a hold refused (488; 491 in a glare) and asked again is asked
 //     twice, while one challenged (401, 407) and sent again with
 //     credentials is asked once;
@@ -658,11 +691,16 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 //     nothing new;
 //   - an UPDATE before the INVITE's 2xx (preconditions, early media:
 //     a stream inactive until the resources are reserved) holds nothing;
-//   - only the party that put the call on hold takes it off: a resume is
-//     its offer with no stream on hold and one sendrecv (another stream
-//     may stay recvonly, a camera off). The held party's own offers (a
-//     codec change; recvonly as RFC 6337 §5.3 has it, or sendrecv, which
-//     the holder answers sendonly) leave the call held.
+//   - a party holds once: its offers while its hold is in force (from
+//     sendonly to inactive, a refresh) ask nothing new. The held party's
+//     own hold (inactive, as RFC 6337 §5.3 has it when the other holds
+//     already) is a hold: the session is then held by both;
+//   - only a party that holds takes its hold off: a resume is its offer
+//     with no stream on hold and one sendrecv (another stream may stay
+//     recvonly, a camera off), or recvonly while the other party's hold
+//     stays (RFC 6337 §5.3). The held party's other offers (a codec
+//     change; recvonly, or sendrecv, which the holder answers sendonly)
+//     take nothing off.
 func (s *session) holdChange(l *Leg, m *Message) Cond {
 	if !(m.Method == "INVITE" && m.ToTag != "" || m.Method == "UPDATE" && answeredBefore(l, m)) {
 		return 0
@@ -671,13 +709,14 @@ func (s *session) holdChange(l *Leg, m *Message) Cond {
 	if sdp == nil {
 		return 0
 	}
-	hold, sendrecv := false, false
+	hold, sendrecv, recvonly := false, false, false
 	for _, md := range sdp.Media {
 		if md.Port == 0 {
 			continue // removed: no direction to speak of
 		}
 		hold = hold || md.Hold
 		sendrecv = sendrecv || md.Direction == "sendrecv"
+		recvonly = recvonly || md.Direction == "recvonly"
 	}
 	for i := 0; i < len(s.offers); i++ {
 		p := &s.offers[i]
@@ -694,18 +733,19 @@ func (s *session) holdChange(l *Leg, m *Message) Cond {
 		s.offers = slices.Delete(s.offers, i, i+1)
 		i--
 	}
-	switch h := s.holder; {
-	case hold == (h != nil):
-		return 0
-	case h != nil && (!sendrecv || m.Leg != h.Leg || m.FromTag != h.FromTag):
-		return 0 // not the holder's resume
+	party := holdPartyOf(l, m)
+	switch on := s.holds(party); {
+	case hold == on:
+		return 0 // holds again, or not holding: nothing to take off
+	case on && !sendrecv && !(recvonly && s.othersHold(party)):
+		return 0 // not a resume: no stream to send and receive on
 	}
 	for _, p := range s.offers {
 		if p.holds == hold && (m.Leg != p.m.Leg || m.CSeq == p.m.CSeq && m.FromTag == p.m.FromTag) {
 			return 0 // the relay of an offer still unanswered: on another hop, or the B2BUA's other leg
 		}
 	}
-	s.offers = append(s.offers, pendingOffer{m: m, holds: hold})
+	s.offers = append(s.offers, pendingOffer{m: m, party: party, holds: hold})
 	if hold {
 		return CondHold
 	}
@@ -719,11 +759,14 @@ func answeredBefore(l *Leg, m *Message) bool {
 	return d != nil && d.ok != nil && d.ok.N < m.N
 }
 
-// accept puts offer p in force.
+// accept puts offer p in force: its party's hold on, or off.
 func (s *session) accept(p *pendingOffer) {
-	s.holder = nil
-	if p.holds {
-		s.holder = p.m
+	i := slices.Index(s.held, p.party)
+	switch {
+	case p.holds && i < 0:
+		s.held = append(s.held, p.party)
+	case !p.holds && i >= 0:
+		s.held = slices.Delete(s.held, i, i+1)
 	}
 }
 
@@ -1058,33 +1101,107 @@ func (f *Flow) namesPRACK() bool {
 // describeDeviation says where view left flow f: after bestMsg messages,
 // at step bestStep.
 func describeDeviation(f *Flow, view []flowMsg, bestStep, bestMsg int) string {
-	want := "expected the flow to end"
-	var expected *Step
-	for i, st := range f.Steps[bestStep:] {
-		if st.Any || st.Min == 0 || st.Group != 0 {
-			continue
-		}
-		want, expected = "expected "+st.String(), &f.Steps[bestStep+i]
-		break
-	}
-	var got string
+	var fm *flowMsg
 	if bestMsg < len(view) {
-		fm := view[bestMsg]
-		label := flowLabel(fm.m)
-		if expected != nil && expected.Cond != 0 {
-			// The message is the step but for its conditions: say what
-			// it did ("expected INVITE [hold], got INVITE [sdp]").
-			bare := *expected
-			bare.Cond = 0
-			if bare.matches(&fm) {
-				label += " [" + fm.cond.String() + "]"
+		fm = &view[bestMsg]
+	}
+	want := "expected the flow to end"
+	expected := nextStep(f.Steps, bestStep, fm)
+	if expected != nil {
+		want = "expected " + expected.String()
+	}
+	if fm == nil {
+		return fmt.Sprintf("%s: after %d message(s), %s, but the call ended", f.Name, bestMsg, want)
+	}
+	label := flowLabel(fm.m)
+	if expected != nil && expected.Cond != 0 && expected.bareMatches(fm) {
+		// The message is the step but for its conditions: say what it
+		// did ("expected INVITE [hold], got INVITE [sdp]").
+		label += " [" + fm.cond.String() + "]"
+	}
+	return fmt.Sprintf("%s: after %d message(s), %s, got %v -> %v %s (packet %d)", f.Name, bestMsg, want, fm.from, fm.to, label, fm.m.N)
+}
+
+// nextStep returns the step a flow expected at steps[i], the message got
+// (nil when the call ended) not matching it: the first that must come,
+// past the optional steps and the optional groups. But when got is not
+// even that step but for its conditions, and is the first step of an
+// optional group passed, or of a group that may repeat, but for its
+// conditions, it is that step: a mutual hold's second resume missing
+// says "expected INVITE [resume], got INVITE [sdp]", not "expected BYE".
+func nextStep(steps []Step, i int, got *flowMsg) *Step {
+	var alt *Step
+	consider := func(j int) {
+		if alt != nil || got == nil {
+			return
+		}
+		for ; j < len(steps); j++ {
+			if st := &steps[j]; st.Group == 0 && !st.Any && st.Min > 0 {
+				if st.bareMatches(got) {
+					alt = st
+				}
+				return
 			}
 		}
-		got = fmt.Sprintf("got %v -> %v %s (packet %d)", fm.from, fm.to, label, fm.m.N)
-	} else {
-		got = "but the call ended"
 	}
-	return fmt.Sprintf("%s: after %d message(s), %s, %s", f.Name, bestMsg, want, got)
+	for ; i < len(steps); i++ {
+		st := &steps[i]
+		switch {
+		case st.Group == '(' && st.Min == 0:
+			consider(i + 1)
+			i = groupEnd(steps, i)
+		case st.Group == ')' && st.Max < 0:
+			consider(groupStart(steps, i) + 1)
+		case st.Any || st.Min == 0 || st.Group != 0:
+		default:
+			if alt != nil && !st.bareMatches(got) {
+				return alt
+			}
+			return st
+		}
+	}
+	return alt
+}
+
+// bareMatches reports whether fm is step s but for its conditions.
+func (s *Step) bareMatches(fm *flowMsg) bool {
+	bare := *s
+	bare.Cond = 0
+	return bare.matches(fm)
+}
+
+// groupEnd returns the index of the ')' that closes the group steps[i]
+// opens (len(steps)-1 when none does: a hand-made flow).
+func groupEnd(steps []Step, i int) int {
+	depth := 0
+	for ; i < len(steps); i++ {
+		switch steps[i].Group {
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth == 0 {
+				return i
+			}
+		}
+	}
+	return len(steps) - 1
+}
+
+// groupStart returns the index of the '(' that opens the group steps[i]
+// closes (-1 when none does).
+func groupStart(steps []Step, i int) int {
+	depth := 0
+	for ; i >= 0; i-- {
+		switch steps[i].Group {
+		case ')':
+			depth++
+		case '(':
+			if depth--; depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 func flowLabel(m *Message) string {

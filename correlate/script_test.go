@@ -1578,6 +1578,33 @@ func TestFlowConditions(t *testing.T) {
 			re(2, 2, "200", "2:sendonly media=m=audio_4000_RTP/AVP_0|a=sendonly|m=video_4002_RTP/AVP_96", "2:recvonly media=m=audio_4000_RTP/AVP_0|a=recvonly|m=video_4002_RTP/AVP_96") +
 			re(4, 3, "200", "3:recvonly media=m=audio_4000_RTP/AVP_0|a=sendrecv|m=video_4002_RTP/AVP_96", "3:sendonly media=m=audio_4000_RTP/AVP_0|a=sendrecv|m=video_4002_RTP/AVP_96") + end,
 			"hold-resume", "hold 5; resume 8"},
+		// A mutual hold (RFC 6337 §5.3): each party's hold is its own, and
+		// only that party takes it off. The caller's resume while the
+		// callee's hold stays is recvonly.
+		{"a mutual hold, the first holder resumes first", "", start + re(2, 2, "200", "2:sendonly", "2:recvonly") +
+			"3.0 b>a INVITE 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.1 a>b 200 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.2 b>a ACK 5/ACK ft=callee tt=caller br=z9hG4bKab1\n" +
+			re(4, 3, "200", "4:recvonly", "4:sendonly") +
+			"5.0 b>a INVITE 6/INVITE ft=callee tt=caller br=z9hG4bKb2 sdp=5\n5.1 a>b 200 6/INVITE ft=callee tt=caller br=z9hG4bKb2 sdp=5\n5.2 b>a ACK 6/ACK ft=callee tt=caller br=z9hG4bKab2\n" + end,
+			"hold-resume", "hold 5; hold 8; resume 11; resume 14"},
+		{"a mutual hold, the second holder resumes first", "", start + re(2, 2, "200", "2:sendonly", "2:recvonly") +
+			"3.0 b>a INVITE 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.1 a>b 200 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.2 b>a ACK 5/ACK ft=callee tt=caller br=z9hG4bKab1\n" +
+			"4.0 b>a INVITE 6/INVITE ft=callee tt=caller br=z9hG4bKb2 sdp=4:recvonly\n4.1 a>b 200 6/INVITE ft=callee tt=caller br=z9hG4bKb2 sdp=4:sendonly\n4.2 b>a ACK 6/ACK ft=callee tt=caller br=z9hG4bKab2\n" +
+			re(5, 3, "200", "5", "5") + end,
+			"hold-resume", "hold 5; hold 8; resume 11; resume 14"},
+		// Hung up while the callee's hold stays: no second resume.
+		{"a mutual hold, one hold left", "", start + re(2, 2, "200", "2:sendonly", "2:recvonly") +
+			"3.0 b>a INVITE 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.1 a>b 200 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.2 b>a ACK 5/ACK ft=callee tt=caller br=z9hG4bKab1\n" +
+			re(4, 3, "200", "4:recvonly", "4:sendonly") + re(6, 4, "200", "5:recvonly", "5:sendonly") + end,
+			"hold-resume: after 13 message(s), expected any -> any INVITE [resume], got A -> B INVITE [sdp] (packet 14)", "hold 5; hold 8; resume 11"},
+		// A party holds once: sendonly, then inactive, is one hold.
+		{"a hold made deeper", "", start + re(2, 2, "200", "2:sendonly", "2:recvonly") + re(3, 3, "200", "3:inactive", "3:inactive") +
+			re(4, 4, "200", "4", "4") + end,
+			"hold-resume: after 7 message(s), expected any -> any INVITE [resume], got A -> B INVITE [sdp] (packet 8)", "hold 5; resume 11"},
+		// The holder's recvonly offer while the other party holds nothing
+		// is no resume: it would receive and not send.
+		{"the holder re-offers recvonly alone", "", start + re(2, 2, "200", "2:sendonly", "2:recvonly") + re(3, 3, "200", "3:recvonly", "3:sendonly") +
+			re(4, 4, "200", "4", "4") + end,
+			"hold-resume: after 7 message(s), expected any -> any INVITE [resume], got A -> B INVITE [sdp] (packet 8)", "hold 5; resume 11"},
 		// UPDATEs: after the answer they hold and resume; before it
 		// (preconditions, a stream inactive until the resources are
 		// reserved) they hold nothing.
@@ -1696,6 +1723,43 @@ func TestFlowConditions(t *testing.T) {
 	}
 	if c := scriptCall(t, calls, "changed"); c.Flow != "" || !strings.Contains(c.Deviation, "[sdp]") {
 		t.Errorf("changed, after a call of its shape that held: flow %q deviation %q, want a deviation that says what it did", c.Flow, c.Deviation)
+	}
+}
+
+// TestHoldThroughB2BUA: a B2BUA that answers the holder's re-INVITE
+// itself, then sends its own on the other leg, holds the call once and
+// resumes it once: a party is its role in the call (caller or callee),
+// which a B2BUA's legs keep, not its leg and tag. Each event says who.
+func TestHoldThroughB2BUA(t *testing.T) {
+	const (
+		l2    = " cid=leg-2"
+		setup = "0.0 a>p INVITE 1/INVITE sdp=1\n0.01 p>b INVITE 1/INVITE" + l2 + " hdr=X-Call-ID:_call-1 sdp=1\n" +
+			"0.5 b>p 200 1/INVITE" + l2 + " tt=callee sdp=1\n0.51 p>a 200 1/INVITE tt=callee sdp=1\n" +
+			"0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 p>b ACK 1/ACK" + l2 + " tt=callee br=z9hG4bKack2\n"
+		end = "20.0 a>p BYE 9/BYE tt=callee br=z9hG4bKbye\n20.01 p>a 200 9/BYE tt=callee br=z9hG4bKbye\n" +
+			"20.02 p>b BYE 9/BYE" + l2 + " tt=callee br=z9hG4bKbye2\n20.1 b>p 200 9/BYE" + l2 + " tt=callee br=z9hG4bKbye2\ntick 60\n"
+	)
+	// re: the caller's re-INVITE on the first leg, answered by the
+	// B2BUA, then the B2BUA's on the second.
+	re := func(at float64, cseq int, offer, answer string) string {
+		return fmt.Sprintf("%[1].1f a>p INVITE %[2]d/INVITE tt=callee br=z9hG4bKr%[2]d sdp=%[3]s\n%.2[4]f p>a 200 %[2]d/INVITE tt=callee br=z9hG4bKr%[2]d sdp=%[5]s\n%.2[6]f a>p ACK %[2]d/ACK tt=callee br=z9hG4bKa%[2]d\n"+
+			"%.2[7]f p>b INVITE %[2]d/INVITE%[8]s tt=callee br=z9hG4bKs%[2]d sdp=%[3]s\n%.2[9]f b>p 200 %[2]d/INVITE%[8]s tt=callee br=z9hG4bKs%[2]d sdp=%[5]s\n%.2[10]f p>b ACK %[2]d/ACK%[8]s tt=callee br=z9hG4bKt%[2]d\n",
+			at, cseq, offer, at+0.01, answer, at+0.02, at+0.1, l2, at+0.11, at+0.12)
+	}
+	c := scriptCall(t, runScript(t, setup+re(2, 2, "2:sendonly", "2:recvonly")+re(3, 3, "3", "3")+end), "call-1")
+	if len(c.Legs) != 2 {
+		t.Fatalf("%d legs, want 2", len(c.Legs))
+	}
+	var events []string
+	for _, e := range c.Events {
+		events = append(events, fmt.Sprintf("%s %d %s", e.Kind, e.N, e.Detail))
+	}
+	want := "hold 7 by the caller: audio PCMU 10.0.0.1:4000 sendonly; resume 13 by the caller: audio PCMU 10.0.0.1:4000 sendrecv"
+	if got := strings.Join(events, "; "); got != want {
+		t.Errorf("events %q,\nwant %q", got, want)
+	}
+	if c.Flow != "hold-resume" {
+		t.Errorf("flow %q, deviation %q", c.Flow, c.Deviation)
 	}
 }
 

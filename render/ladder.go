@@ -289,8 +289,10 @@ func Build(c *correlate.Call, opts Options) *Ladder {
 			continue
 		}
 		text := e.Kind
-		if e.Detail != "" && e.Detail != l.Rows[row].sdp {
-			text += ": " + e.Detail // not the SDP summary again
+		if d := eventNote(e.Detail, l.Rows[row].sdp); strings.HasPrefix(d, "by ") {
+			text += " " + d // "hold by the caller"
+		} else if d != "" {
+			text += ": " + d
 		}
 		l.Notes = append(l.Notes, Note{Row: row, Kind: NoteEvent, Text: text})
 	}
@@ -310,6 +312,18 @@ func Build(c *correlate.Call, opts Options) *Ladder {
 		l.Notes = []Note{}
 	}
 	return l
+}
+
+// eventNote returns an event's detail without the SDP summary of its
+// row, which the ladder shows already.
+func eventNote(detail, sdp string) string {
+	switch {
+	case sdp == "":
+		return detail
+	case detail == sdp:
+		return ""
+	}
+	return strings.Replace(detail, ": "+sdp, "", 1)
 }
 
 type builder struct {
