@@ -161,7 +161,7 @@ func TestHoldAgreesWithTshark(t *testing.T) {
 		t.Skip("tshark not installed")
 	}
 	files := []string{repoTestdata("call_hold.pcap"), repoTestdata("reinvite_rejected.pcap"), repoTestdata("reinvite_glare.pcap"),
-		repoTestdata("session_refresh.pcap"), repoTestdata("t38_fax.pcap")}
+		repoTestdata("session_refresh.pcap"), repoTestdata("t38_fax.pcap"), repoTestdata("mutual_hold.pcap")}
 	public := filepath.Join("..", "..", "..", "shared", "captures", "public", "sip_captures")
 	for _, name := range []string{"voip1b.pcapng", "sip-2phones-B2BUA-Asterisk.pcapng"} {
 		if _, err := os.Stat(filepath.Join(public, name)); err == nil {

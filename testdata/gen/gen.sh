@@ -82,6 +82,7 @@
 #   t38_loss                  127.0.61.1 -> 127.0.61.2
 #   late_offer_answered       127.0.62.1 -> 127.0.62.2
 #   sdp_family_mismatch       127.0.63.1 -> 127.0.63.2
+#   mutual_hold               127.0.64.1 -> 127.0.64.2
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -209,6 +210,15 @@ expect_seq() {
     seq=$(sip_seq "$WORK/$name.pcap")
     [[ $seq =~ ^$re$ ]] || die "$name: SIP sequence [$seq] does not match [$re]"
     echo "   SIP: $seq"
+}
+
+# expect_dirs NAME DIRS: the SDP directions (a=sendrecv, ...) tshark reads
+# in the capture, in order, are DIRS.
+expect_dirs() {
+    local name=$1 want=$2 dirs
+    dirs=$(tshark -r "$WORK/$name.pcap" -Y sdp -T fields -e sdp.media_attr 2>/dev/null | grep -o -E 'send(recv|only)|recvonly|inactive' | xargs echo)
+    [ "$dirs" = "$want" ] || die "$name: SDP directions [$dirs]"
+    echo "   SDP: $dirs"
 }
 
 # only_loopback NAME: every IP address in the capture is 127/8 or ::1.
@@ -511,6 +521,17 @@ gen_sdp_family_mismatch() {
     publish $name
 }
 
+# mutual_hold: a call; alice holds (sendonly / recvonly), bob holds too
+# (inactive / inactive), alice takes hers off while bob's stays (recvonly /
+# sendonly), bob takes his off (sendrecv / sendrecv), BYE / 200.
+gen_mutual_hold() {
+    local name=mutual_hold A=127.0.64.1 B=127.0.64.2
+    sipp_call $name 20 $A $B mutual_hold_uac.xml mutual_hold_uas.xml
+    expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK INVITE 200 ACK INVITE 200 ACK INVITE 200 ACK BYE 200'
+    expect_dirs $name 'sendrecv sendrecv sendonly recvonly inactive inactive recvonly sendonly sendrecv sendrecv'
+    publish $name
+}
+
 # invite_unanswered: the server never answers; the caller retransmits the
 # INVITE (timer A: 0, 0.5, 1.5, 3.5, 7.5 s) and gives up silently at 15.5 s.
 # At 34 s (past Timer B = 64*T1 = 32 s) an unrelated OPTIONS ping / 200
@@ -592,10 +613,7 @@ gen_call_hold() {
     local name=call_hold A=127.0.21.1 B=127.0.21.2
     sipp_call $name 20 $A $B call_hold_uac.xml call_hold_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK INVITE 200 ACK BYE 200'
-    local dirs
-    dirs=$(tshark -r "$WORK/$name.pcap" -Y sdp -T fields -e sdp.media_attr 2>/dev/null | grep -o -E 'send(recv|only)|recvonly|inactive' | xargs echo)
-    [ "$dirs" = "sendrecv sendrecv sendonly recvonly sendrecv sendrecv" ] || die "$name: SDP directions [$dirs]"
-    echo "   SDP: $dirs"
+    expect_dirs $name 'sendrecv sendrecv sendonly recvonly sendrecv sendrecv'
     publish $name
 }
 
@@ -688,10 +706,8 @@ gen_reinvite_rejected() {
     sipp_call $name 20 $A $B reinvite_rejected_uac.xml reinvite_rejected_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK INVITE 488 ACK BYE 200'
     expect_callids $name 1
+    expect_dirs $name 'sendrecv sendrecv sendonly'
     local v
-    v=$(tshark -r "$WORK/$name.pcap" -Y sdp -T fields -e sdp.media_attr 2>/dev/null | grep -o -E 'send(recv|only)|recvonly|inactive' | xargs echo)
-    [ "$v" = "sendrecv sendrecv sendonly" ] || die "$name: SDP directions [$v]"
-    echo "   SDP: $v"
     v=$(tshark -r "$WORK/$name.pcap" -Y 'sip.CSeq.seq == 2' -T fields -e sip.Via.branch 2>/dev/null | sort -u | grep -c . || true)
     [ "$v" = 1 ] || die "$name: re-INVITE / 488 / ACK do not share one Via branch ($v branches)"
     publish $name
@@ -1323,7 +1339,7 @@ fork_not_ended subscription_expired prack_call prack_missing
 precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact
 late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused
 t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered
-sdp_family_mismatch"
+sdp_family_mismatch mutual_hold"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
