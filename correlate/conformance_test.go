@@ -531,6 +531,36 @@ func TestConformanceT38Refused(t *testing.T) {
 	}
 }
 
+// TestConformanceFlowView: branch-scenario-sipp.pcapng is a SIPp load
+// run whose every Call-ID holds a REGISTER, then a call: its INVITE, a
+// 180, then a 100, then the final response. The REGISTER is no step of the
+// call's flow, nor is the 100 after the 180: every completed call is a
+// basic-call, and every other deviates from basic-call (at its 403, or at
+// the capture's end). Before, each call left "register" at its INVITE.
+func TestConformanceFlowView(t *testing.T) {
+	shared := sharedDir(t)
+	calls := feed(t, filepath.Join(shared, "captures", "public", "sip_captures", "branch-scenario-sipp.pcapng"), correlate.Options{})
+	completed := 0
+	for _, c := range calls {
+		if c.Kind != correlate.KindCall {
+			t.Errorf("%s: kind %s", c.ID, c.Kind)
+			continue
+		}
+		switch {
+		case c.State == correlate.StateCompleted:
+			completed++
+			if c.Flow != "basic-call" {
+				t.Errorf("%s: completed, flow %q, deviation %q", c.ID, c.Flow, c.Deviation)
+			}
+		case !strings.HasPrefix(c.Deviation, "basic-call: "):
+			t.Errorf("%s: %s, flow %q, deviation %q", c.ID, c.State, c.Flow, c.Deviation)
+		}
+	}
+	if len(calls) != 1334 || completed == 0 {
+		t.Errorf("%d calls (want 1334), %d completed", len(calls), completed)
+	}
+}
+
 // TestConformanceFailureDetails: what failures say on public captures. A
 // 488 to an INVITE whose only stream has port 0 (the capture's name calls
 // its codec "null"): sipflow says the caller refused its own stream. A

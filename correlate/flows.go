@@ -534,7 +534,10 @@ type flowMsg struct {
 }
 
 // flowView returns the messages a flow is matched against: the first leg,
-// on the caller's first hop, without retransmissions.
+// on the caller's first hop, without retransmissions, and for a call from
+// its INVITE on. A 100 to a request other than INVITE (RFC 4320 §4.1 lets
+// it come only late, and it says nothing), or to an INVITE after another
+// provisional response of it, is no step either.
 func flowView(c *Call, out []flowMsg) []flowMsg {
 	byAddr := c.Caller.Addr() != c.Callee.Addr()
 	sideAt := func(ap netip.AddrPort) side {
@@ -556,9 +559,25 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		rf = new(refreshes)
 	}
 	var ss session // what the view's messages so far did (marks)
+	// A call's view starts at its INVITE: what came before it with its
+	// Call-ID (a REGISTER, as SIPp's load scenarios send one before each
+	// call, an OPTIONS) is out-of-dialog business of its own.
+	lead := c.Kind == KindCall
+	var leadCSeq uint32
+	var leadMethod string
 	for _, m := range c.Legs[0].Messages {
 		if m.Retransmission {
 			continue
+		}
+		if lead {
+			switch {
+			case m.IsRequest() && m.Method != "INVITE" && m.ToTag == "":
+				leadCSeq, leadMethod = m.CSeq, m.Method
+				continue
+			case !m.IsRequest() && m.CSeq == leadCSeq && m.CSeqMethod == leadMethod:
+				continue
+			}
+			lead = false
 		}
 		f, t := sideAt(m.Src), sideAt(m.Dst)
 		if f == sideNone || t == sideNone || f == t {
@@ -573,8 +592,8 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		if rf != nil && rf.skip(m, f) {
 			continue
 		}
-		if m.Status == 100 && tryingSeen(out, m, f) {
-			continue
+		if m.Status == 100 && (m.CSeqMethod != "INVITE" || provisionalSeen(out, m, f)) {
+			continue // hop-by-hop news of nothing: no step
 		}
 		fm := flowMsg{m: m, from: f, to: t, cond: cond | CondNoSDP}
 		if m.hasSDP {
@@ -795,13 +814,14 @@ func (s *session) answered(r *Message) {
 	}
 }
 
-// tryingSeen reports whether the view so far holds a 100 of m's
-// transaction from side from: a second 100 (OpenSIPS sends "100 Trying",
-// then "100 Giving a try") is hop-by-hop news of nothing (RFC 3261
-// §8.2.6.1), and no flow step.
-func tryingSeen(view []flowMsg, m *Message, from side) bool {
+// provisionalSeen reports whether the view so far holds a provisional
+// response (1xx) of m's transaction from side from: a 100 after it (a
+// second 100, as OpenSIPS sends "100 Trying", then "100 Giving a try", or
+// one after a 180, as SIPp's server scenarios send it) is hop-by-hop news
+// of nothing (RFC 3261 §8.2.6.1), and no flow step.
+func provisionalSeen(view []flowMsg, m *Message, from side) bool {
 	for i := len(view) - 1; i >= 0; i-- {
-		if x := view[i].m; x.Status == 100 && x.CSeq == m.CSeq && x.CSeqMethod == m.CSeqMethod && view[i].from == from {
+		if x := view[i].m; x.Status >= 100 && x.Status < 200 && x.CSeq == m.CSeq && x.CSeqMethod == m.CSeqMethod && view[i].from == from {
 			return true
 		}
 	}

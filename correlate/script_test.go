@@ -1503,6 +1503,36 @@ func TestFlowGroups(t *testing.T) {
 	}
 }
 
+// TestFlowViewLeavesOut: what says nothing of the call is no step of its
+// flow: a REGISTER (challenged or not) with the call's Call-ID before its
+// INVITE, as SIPp's load scenarios send one; a 100 after a 180; a 100 to a
+// BYE. A registration keeps its REGISTERs, and a call whose INVITE the
+// capture missed keeps what it has.
+func TestFlowViewLeavesOut(t *testing.T) {
+	const (
+		call = "1.0 a>b INVITE 1/INVITE sdp=1\n1.1 b>a 180 1/INVITE tt=callee\n1.5 b>a 200 1/INVITE tt=callee sdp=1\n1.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n"
+		end  = "20.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye\n20.1 b>a 200 2/BYE tt=callee br=z9hG4bKbye\ntick 60\n"
+		reg  = "0.0 a>b REGISTER 1/REGISTER br=z9hG4bKreg1\n0.1 b>a 401 1/REGISTER tt=r1 br=z9hG4bKreg1\n0.2 a>b REGISTER 2/REGISTER br=z9hG4bKreg2 auth\n0.3 b>a 200 2/REGISTER tt=r2 br=z9hG4bKreg2\n"
+	)
+	for _, tc := range []struct {
+		name, script, want string
+	}{
+		{"a REGISTER before the INVITE", "0.0 a>b REGISTER 1/REGISTER br=z9hG4bKreg\n0.1 b>a 200 1/REGISTER tt=r br=z9hG4bKreg\n" + call + end, "basic-call"},
+		{"a challenged REGISTER before the INVITE", reg + strings.ReplaceAll(call, " 1/", " 3/") + end, "basic-call"},
+		{"a 100 after the 180", strings.Replace(call, "1.5 ", "1.2 b>a 100 1/INVITE\n1.5 ", 1) + end, "basic-call"},
+		{"a 100 to the BYE", call + strings.Replace(end, "20.1 ", "20.05 b>a 100 2/BYE\n20.1 ", 1), "basic-call"},
+		{"a registration", reg + "tick 60\n", "register-digest"},
+		{"the INVITE not captured", "1.5 b>a 200 1/INVITE tt=callee sdp=1\n1.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n" + end, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := scriptCall(t, runScript(t, tc.script), "call-1")
+			if got := flowOrDeviation(c); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestFlowConditions: a step's conditions ([hold], [t38], [sdp]...) ask
 // what the message did, as the call's events say it, on the view's own
 // hop and leg: hold-resume takes a hold and a resume, not any two
