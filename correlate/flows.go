@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/bits"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -73,14 +74,16 @@ type Step struct {
 // Cond is what a step asks of a message besides its parties, method and
 // status, written in brackets after them: "any -> any INVITE [hold]",
 // "A -> B INVITE [no-sdp]", several between commas ("[sdp,hold]"), all of
-// which must hold. The names other than sdp and no-sdp are the event
-// kinds of a call (Event.Kind), each marking the message that made the
-// event, on the flow's own hop:
+// which must hold. The names other than sdp, no-sdp and change are the
+// event kinds of a call (Event.Kind), each marking the message that made
+// the event, on the flow's own hop:
 //
 //	sdp              the message carries an SDP body
 //	no-sdp           it carries none
 //	hold             a re-INVITE or UPDATE whose offer asks to put the call on hold
 //	resume           one whose offer asks to take it off hold
+//	change           one whose offer changes the session otherwise: no hold,
+//	                 resume or T.38 (a codec, an address, a stream)
 //	t38              the 2xx that accepted a switch to T.38 fax (RFC 3362)
 //	t38-end          the 2xx that accepted the switch back from it
 //	transfer         a REFER (RFC 3515)
@@ -88,10 +91,10 @@ type Step struct {
 //
 // (session.holdChange says what counts as asking.) ParseFlows refuses a
 // condition on a step whose messages never meet it: t38 or t38-end on a
-// request, or on a response to other than a re-INVITE or UPDATE; hold or
-// resume on other than INVITE or UPDATE; transfer on other than REFER;
-// transfer-result on other than NOTIFY; hold with resume, t38 with
-// t38-end.
+// request, or on a response to other than a re-INVITE or UPDATE; hold,
+// resume or change on other than INVITE or UPDATE; transfer on other than
+// REFER; transfer-result on other than NOTIFY; two of hold, resume and
+// change; t38 with t38-end.
 type Cond uint16
 
 // The conditions a step can ask for.
@@ -104,10 +107,11 @@ const (
 	CondT38End
 	CondTransfer
 	CondTransferResult
+	CondChange
 )
 
 // condNames are the conditions' names in the flow format, by bit.
-var condNames = [...]string{"sdp", "no-sdp", "hold", "resume", "t38", "t38-end", "transfer", "transfer-result"}
+var condNames = [...]string{"sdp", "no-sdp", "hold", "resume", "t38", "t38-end", "transfer", "transfer-result", "change"}
 
 // String is c as a flow step writes it between its brackets: "sdp,hold".
 func (c Cond) String() string {
@@ -447,15 +451,15 @@ func parseStep(f []string) (Step, error) {
 		return st, fmt.Errorf("[%v] marks the 2xx that accepted the switch, not a request", c&(CondT38|CondT38End))
 	case c&(CondT38|CondT38End) != 0 && st.CSeq != "" && st.CSeq != "INVITE" && st.CSeq != "UPDATE":
 		return st, fmt.Errorf("[%v] marks a response to a re-INVITE or UPDATE, not to %s", c&(CondT38|CondT38End), st.CSeq)
-	case c&(CondHold|CondResume|CondTransfer|CondTransferResult) != 0 && st.Method == "":
-		return st, fmt.Errorf("[%v] marks a request (the offer, the REFER or the NOTIFY), not a response", c&(CondHold|CondResume|CondTransfer|CondTransferResult))
-	case c&(CondHold|CondResume) != 0 && st.Method != "INVITE" && st.Method != "UPDATE":
-		return st, fmt.Errorf("[%v] marks a re-INVITE or UPDATE, not %s", c&(CondHold|CondResume), st.Method)
+	case c&(CondHold|CondResume|CondChange|CondTransfer|CondTransferResult) != 0 && st.Method == "":
+		return st, fmt.Errorf("[%v] marks a request (the offer, the REFER or the NOTIFY), not a response", c&(CondHold|CondResume|CondChange|CondTransfer|CondTransferResult))
+	case c&(CondHold|CondResume|CondChange) != 0 && st.Method != "INVITE" && st.Method != "UPDATE":
+		return st, fmt.Errorf("[%v] marks a re-INVITE or UPDATE, not %s", c&(CondHold|CondResume|CondChange), st.Method)
 	case c&CondTransfer != 0 && st.Method != "REFER":
 		return st, fmt.Errorf("[transfer] marks a REFER, not %s", st.Method)
 	case c&CondTransferResult != 0 && st.Method != "NOTIFY":
 		return st, fmt.Errorf("[transfer-result] marks a NOTIFY, not %s", st.Method)
-	case c&(CondHold|CondResume) == CondHold|CondResume, c&(CondT38|CondT38End) == CondT38|CondT38End:
+	case bits.OnesCount16(uint16(c&(CondHold|CondResume|CondChange))) > 1, c&(CondT38|CondT38End) == CondT38|CondT38End:
 		return st, fmt.Errorf("[%v]: no message is both", c)
 	}
 	return st, nil
@@ -697,7 +701,11 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 // holdChange returns CondHold when m is an in-dialog offer (a re-INVITE
 // or UPDATE with SDP) by which its party puts the session on hold (a
 // stream sendonly or inactive, or c=0.0.0.0), CondResume when it takes
-// its hold off, 0 otherwise. What it asks is measured against the session
+// its hold off, CondChange when it changes the session otherwise (it
+// holds nothing, takes no hold off, and neither offers T.38 fax nor
+// leaves it: a codec, an address, a stream; or the same session again,
+// which the view leaves out when a session timer refreshes it), 0
+// otherwise. What it asks is measured against the session
 // its answers last accepted, party by party:
 //   - a hold refused (488; 491 in a glare) and asked again is asked
 //     twice, while one challenged (401, 407) and sent again with
@@ -754,8 +762,13 @@ func (s *session) holdChange(l *Leg, m *Message) Cond {
 	}
 	party := holdPartyOf(l, m)
 	switch on := s.holds(party); {
+	case !hold && !on:
+		if s.t38 || sdp.T38() != nil {
+			return 0 // to or from T.38 fax: its 2xx says which (CondT38, CondT38End)
+		}
+		return CondChange // not holding: nothing to take off
 	case hold == on:
-		return 0 // holds again, or not holding: nothing to take off
+		return 0 // holds again
 	case on && !sendrecv && !(recvonly && s.othersHold(party)):
 		return 0 // not a resume: no stream to send and receive on
 	}
