@@ -161,7 +161,8 @@ func TestHoldAgreesWithTshark(t *testing.T) {
 		t.Skip("tshark not installed")
 	}
 	files := []string{repoTestdata("call_hold.pcap"), repoTestdata("reinvite_rejected.pcap"), repoTestdata("reinvite_glare.pcap"),
-		repoTestdata("session_refresh.pcap"), repoTestdata("t38_fax.pcap"), repoTestdata("mutual_hold.pcap")}
+		repoTestdata("session_refresh.pcap"), repoTestdata("t38_fax.pcap"), repoTestdata("mutual_hold.pcap"),
+		repoTestdata("media_change.pcap")}
 	public := filepath.Join("..", "..", "..", "shared", "captures", "public", "sip_captures")
 	for _, name := range []string{"voip1b.pcapng", "sip-2phones-B2BUA-Asterisk.pcapng"} {
 		if _, err := os.Stat(filepath.Join(public, name)); err == nil {
@@ -170,13 +171,14 @@ func TestHoldAgreesWithTshark(t *testing.T) {
 	}
 	for _, file := range files {
 		cmd := exec.Command(tshark, "-n", "-r", file, "-Y", `(sip.Method == "INVITE" || sip.Method == "UPDATE") && sip.to.tag && sdp`,
-			"-T", "fields", "-E", "separator=/t", "-e", "frame.number", "-e", "sdp.session_attr", "-e", "sdp.media_attr", "-e", "sdp.connection_info")
+			"-T", "fields", "-E", "separator=/t", "-e", "frame.number", "-e", "sip.Call-ID", "-e", "sdp.session_attr", "-e", "sdp.media_attr", "-e", "sdp.connection_info")
 		cmd.Env = append(os.Environ(), "LC_ALL=C")
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("tshark %s: %v", file, err)
 		}
-		holds := map[int]bool{} // in-dialog offers by packet: asks for hold
+		holds := map[int]bool{}        // in-dialog offers by packet: asks for hold
+		callHolds := map[string]bool{} // Call-IDs with an in-dialog offer: one asks for hold
 		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 			if l == "" {
 				continue
@@ -185,22 +187,25 @@ func TestHoldAgreesWithTshark(t *testing.T) {
 			var n int
 			fmt.Sscan(f[0], &n)
 			hold := false
-			for _, field := range f[1:] {
+			for _, field := range f[2:] {
 				for _, v := range strings.Split(field, ",") {
 					hold = hold || v == "sendonly" || v == "inactive" || strings.HasSuffix(v, " 0.0.0.0")
 				}
 			}
 			holds[n] = hold
+			callHolds[f[1]] = callHolds[f[1]] || hold
 		}
 		stdout, stderr, code := sipflow(t, nil, "calls", "--all", "--json", file)
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", file, code, stderr)
 		}
 		events := 0
+		changes := 0 // calls that matched media-change
 		for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
 			var c struct {
-				CallID string  `json:"call_id"`
-				Flow   *string `json:"flow"`
+				CallID string   `json:"call_id"`
+				Legs   []string `json:"legs"`
+				Flow   *string  `json:"flow"`
 				Events []struct {
 					N    int    `json:"n"`
 					Kind string `json:"kind"`
@@ -222,12 +227,32 @@ func TestHoldAgreesWithTshark(t *testing.T) {
 					held = true
 				}
 			}
-			if anyHold := slices.Contains(slices.Collect(maps.Values(holds)), true); !anyHold && c.Flow != nil && *c.Flow == "hold-resume" {
+			offered, anyHold := false, false
+			for _, id := range append(c.Legs, c.CallID) {
+				h, ok := callHolds[id]
+				offered, anyHold = offered || ok, anyHold || h
+			}
+			switch {
+			case !anyHold && c.Flow != nil && *c.Flow == "hold-resume":
 				t.Errorf("%s: call %s matched hold-resume, but no offer asks for hold", filepath.Base(file), c.CallID)
+			case (!offered || anyHold) && c.Flow != nil && *c.Flow == "media-change":
+				t.Errorf("%s: call %s matched media-change, where tshark reads an in-dialog offer %t, one asking for hold %t", filepath.Base(file), c.CallID, offered, anyHold)
+			case c.Flow != nil && *c.Flow == "media-change":
+				changes++
 			}
 		}
 		if slices.Contains(slices.Collect(maps.Values(holds)), true) && events == 0 {
 			t.Errorf("%s: tshark reads an offer asking for hold, sipflow records no hold", filepath.Base(file))
 		}
+		if want := mediaChanges[filepath.Base(file)]; changes != want {
+			t.Errorf("%s: %d calls matched media-change, want %d", filepath.Base(file), changes, want)
+		}
 	}
 }
+
+// mediaChanges are the calls TestHoldAgreesWithTshark's captures have
+// whose re-INVITEs change the session without hold (tshark: an in-dialog
+// offer, none asking for hold), each matched as media-change: Asterisk
+// moving the media between the phones in the two public captures, and
+// media_change.pcap's callee.
+var mediaChanges = map[string]int{"voip1b.pcapng": 1, "sip-2phones-B2BUA-Asterisk.pcapng": 1, "media_change.pcap": 1}

@@ -83,6 +83,7 @@
 #   late_offer_answered       127.0.62.1 -> 127.0.62.2
 #   sdp_family_mismatch       127.0.63.1 -> 127.0.63.2
 #   mutual_hold               127.0.64.1 -> 127.0.64.2
+#   media_change              127.0.65.1 -> 127.0.65.2
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -518,6 +519,16 @@ gen_sdp_family_mismatch() {
     local name=sdp_family_mismatch A=127.0.63.1 B=127.0.63.2
     sipp_call $name 20 $A $B basic_uac.xml sdp_family_mismatch_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
+    publish $name
+}
+
+# media_change: a call (PCMU); bob re-INVITEs with PCMA at port 16002 (the
+# media moves: no hold, no T.38), alice accepts, BYE / 200.
+gen_media_change() {
+    local name=media_change A=127.0.65.1 B=127.0.65.2
+    sipp_call $name 20 $A $B media_change_uac.xml media_change_uas.xml
+    expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK BYE 200'
+    expect_dirs $name 'sendrecv sendrecv sendrecv sendrecv'
     publish $name
 }
 
@@ -1339,7 +1350,7 @@ fork_not_ended subscription_expired prack_call prack_missing
 precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact
 late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused
 t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered
-sdp_family_mismatch mutual_hold"
+sdp_family_mismatch mutual_hold media_change"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
