@@ -563,25 +563,13 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		rf = new(refreshes)
 	}
 	var ss session // what the view's messages so far did (marks)
-	// A call's view starts at its INVITE: what came before it with its
-	// Call-ID (a REGISTER, as SIPp's load scenarios send one before each
-	// call, an OPTIONS) is out-of-dialog business of its own.
-	lead := c.Kind == KindCall
-	var leadCSeq uint32
-	var leadMethod string
-	for _, m := range c.Legs[0].Messages {
+	msgs := c.Legs[0].Messages
+	if c.Kind == KindCall {
+		msgs = msgs[callStart(msgs):]
+	}
+	for _, m := range msgs {
 		if m.Retransmission {
 			continue
-		}
-		if lead {
-			switch {
-			case m.IsRequest() && m.Method != "INVITE" && m.ToTag == "":
-				leadCSeq, leadMethod = m.CSeq, m.Method
-				continue
-			case !m.IsRequest() && m.CSeq == leadCSeq && m.CSeqMethod == leadMethod:
-				continue
-			}
-			lead = false
 		}
 		f, t := sideAt(m.Src), sideAt(m.Dst)
 		if f == sideNone || t == sideNone || f == t {
@@ -827,6 +815,26 @@ func (s *session) answered(r *Message) {
 	}
 }
 
+// callStart returns the index of the first message of a call's leg that
+// belongs to the call: what came before its INVITE with its Call-ID (a
+// REGISTER, as SIPp's load scenarios send one before each call; an
+// OPTIONS), out-of-dialog requests other than INVITE and their responses,
+// is business of its own.
+func callStart(msgs []*Message) int {
+	var cseq uint32
+	var method string
+	for i, m := range msgs {
+		switch {
+		case m.IsRequest() && m.Method != "INVITE" && m.ToTag == "":
+			cseq, method = m.CSeq, m.Method
+		case !m.IsRequest() && m.CSeq == cseq && m.CSeqMethod == method:
+		default:
+			return i
+		}
+	}
+	return len(msgs)
+}
+
 // provisionalSeen reports whether the view so far holds a provisional
 // response (1xx) of m's transaction from side from: a 100 after it (a
 // second 100, as OpenSIPS sends "100 Trying", then "100 Giving a try", or
@@ -1052,7 +1060,7 @@ func matchFlows(c *Call, flows []*Flow, mt *matcher) {
 	if len(view) == 0 {
 		return
 	}
-	if mt.results == nil || len(mt.results) >= maxFlowResults || !slices.Equal(mt.flows, flows) {
+	if mt.results == nil || len(mt.results) >= maxFlowResults || !sameFlows(mt.flows, flows) {
 		mt.results, mt.flows = make(map[string]flowResult), flows
 	}
 	mt.key = viewKey(mt.key, view)
@@ -1072,6 +1080,14 @@ func matchFlows(c *Call, flows []*Flow, mt *matcher) {
 		}
 		c.Deviation = describeDeviation(r.best, view, r.bestStep, r.bestMsg)
 	} // else no flow even starts like this call
+}
+
+// sameFlows reports whether a and b are the same slice: a correlator's
+// flows (Options.Flows) are set once and never changed in place, so the
+// memo's flows are the call's when their first elements are one. (Equal
+// flows of two slices start a memo afresh: no harm.)
+func sameFlows(a, b []*Flow) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // matchView runs the flows over a view: the first that matches, or the
