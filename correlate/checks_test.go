@@ -423,7 +423,7 @@ func TestThreeLegChain(t *testing.T) {
 			hdr = " hdr=" + link
 		}
 		return fmt.Sprintf(`
-%[1].1f A>B INVITE 1/INVITE sdp=sendrecv callid=%[2]s%[3]s
+%.1[1]f A>B INVITE 1/INVITE sdp=sendrecv callid=%[2]s%[3]s
 %[4].1f B>A 200 1/INVITE sdp=sendrecv callid=%[2]s totag
 %[5].1f A>B ACK 1/ACK callid=%[2]s totag branch=ack
 %[6].1f A>B BYE 2/BYE callid=%[2]s totag branch=bye

@@ -372,6 +372,7 @@ func computeEvents(c *Call) {
 			if m.ext == nil {
 				continue // no SDP kept: most responses
 			}
+			s.answeredSession(c.Legs[m.Leg], m)
 			if e, ok := faxSwitch(c, m, fax[m.Leg]); ok {
 				c.Events = append(c.Events, e)
 				if fax == nil {
@@ -390,13 +391,19 @@ func computeEvents(c *Call) {
 			// No SDP kept: no offer to hold or resume.
 		default:
 			l := c.Legs[m.Leg]
-			switch s.holdChange(l, m) {
-			case CondHold:
+			switch cond := s.holdChange(l, m); {
+			case cond != CondHold && cond != CondResume:
+			case len(c.Legs) > 1 && s.echoed(m, cond == CondHold, len(c.Legs)):
+				// A B2BUA's copy, on this leg, of one on another.
+			case cond == CondHold:
 				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "hold", Detail: holdDetail(l, m, "")})
-			case CondResume:
+			default:
 				stays := ""
-				if p := holdPartyOf(l, m); s.othersHold(p) {
-					stays = "; the " + party(m.ToTag, callerTagOf(l)) + "'s hold stays"
+				if s.othersHold(holdParty{m.Leg, m.FromTag}) {
+					stays = "; the other party's hold stays"
+					if ct := callerTagOf(l); ct != "" {
+						stays = "; the " + party(m.ToTag, ct) + "'s hold stays"
+					}
 				}
 				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "resume", Detail: holdDetail(l, m, stays)})
 			}
@@ -404,11 +411,16 @@ func computeEvents(c *Call) {
 	}
 }
 
-// holdDetail says who made hold or resume event m of leg l and what its
-// offer is, then more: "by the caller: audio PCMU 192.0.2.1:4000
+// holdDetail says who made hold or resume event m of leg l (the caller or
+// the callee; its address when the leg's INVITE was not captured) and what
+// its offer is, then more: "by the caller: audio PCMU 192.0.2.1:4000
 // sendonly".
 func holdDetail(l *Leg, m *Message, more string) string {
-	return "by the " + party(m.FromTag, callerTagOf(l)) + ": " + m.SDP().Summary() + more
+	by := m.Src.String() // the INVITE, which says who called, not captured
+	if ct := callerTagOf(l); ct != "" {
+		by = "the " + party(m.FromTag, ct)
+	}
+	return "by " + by + ": " + m.SDP().Summary() + more
 }
 
 // faxSwitch returns the event of response m when it answers an offer

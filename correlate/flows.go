@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Flow is an expected message sequence, such as "basic call" or
@@ -74,7 +75,7 @@ type Step struct {
 // Cond is what a step asks of a message besides its parties, method and
 // status, written in brackets after them: "any -> any INVITE [hold]",
 // "A -> B INVITE [no-sdp]", several between commas ("[sdp,hold]"), all of
-// which must hold. The names other than sdp, no-sdp and change are the
+// which must hold. The names other than sdp, no-sdp and reoffer are the
 // event kinds of a call (Event.Kind), each marking the message that made
 // the event, on the flow's own hop:
 //
@@ -82,8 +83,9 @@ type Step struct {
 //	no-sdp           it carries none
 //	hold             a re-INVITE or UPDATE whose offer asks to put the call on hold
 //	resume           one whose offer asks to take it off hold
-//	change           one whose offer changes the session otherwise: no hold,
-//	                 resume or T.38 (a codec, an address, a stream)
+//	reoffer          one whose offer neither holds, resumes, nor offers or
+//	                 leaves T.38: a codec, an address or a stream changed,
+//	                 or the same session offered again
 //	t38              the 2xx that accepted a switch to T.38 fax (RFC 3362)
 //	t38-end          the 2xx that accepted the switch back from it
 //	transfer         a REFER (RFC 3515)
@@ -92,9 +94,9 @@ type Step struct {
 // (session.holdChange says what counts as asking.) ParseFlows refuses a
 // condition on a step whose messages never meet it: t38 or t38-end on a
 // request, or on a response to other than a re-INVITE or UPDATE; hold,
-// resume or change on other than INVITE or UPDATE; transfer on other than
+// resume or reoffer on other than INVITE or UPDATE; transfer on other than
 // REFER; transfer-result on other than NOTIFY; two of hold, resume and
-// change; t38 with t38-end.
+// reoffer; t38 with t38-end.
 type Cond uint16
 
 // The conditions a step can ask for.
@@ -107,11 +109,11 @@ const (
 	CondT38End
 	CondTransfer
 	CondTransferResult
-	CondChange
+	CondReoffer
 )
 
 // condNames are the conditions' names in the flow format, by bit.
-var condNames = [...]string{"sdp", "no-sdp", "hold", "resume", "t38", "t38-end", "transfer", "transfer-result", "change"}
+var condNames = [...]string{"sdp", "no-sdp", "hold", "resume", "t38", "t38-end", "transfer", "transfer-result", "reoffer"}
 
 // String is c as a flow step writes it between its brackets: "sdp,hold".
 func (c Cond) String() string {
@@ -376,8 +378,27 @@ func ParseFlows(r io.Reader, file string) ([]*Flow, error) {
 		if len(fl.Steps) == 0 {
 			return nil, fmt.Errorf("%s:%d: flow %s has no steps", file, starts[i], fl.Name)
 		}
+		if st := beforeInvite(fl.Steps); st != nil {
+			return nil, fmt.Errorf("%s:%d: %s before the flow's INVITE: a call's flow starts at its INVITE (what comes before it with its Call-ID is business of its own)", file, st.Line, st.Method)
+		}
 	}
 	return flows, nil
+}
+
+// beforeInvite returns a step that asks a request other than INVITE before
+// a flow's first INVITE step, nil when none does: flowView starts a call's
+// view at its INVITE.
+func beforeInvite(steps []Step) *Step {
+	var first *Step
+	for i := range steps {
+		switch st := &steps[i]; {
+		case st.Method == "INVITE":
+			return first
+		case first == nil && st.Method != "":
+			first = st
+		}
+	}
+	return nil
 }
 
 func parseParty(s string) (string, error) {
@@ -445,21 +466,24 @@ func parseStep(f []string) (Step, error) {
 	}
 	// A condition that no message of the step's kind meets would make the
 	// step match nothing: say so.
+	if st.Status == "100" && st.CSeq != "" && st.CSeq != "INVITE" {
+		return st, fmt.Errorf("a 100 to %s is no step: it says nothing, and the flows leave it out (RFC 4320 §4.1)", st.CSeq)
+	}
 	c := st.Cond
 	switch {
 	case c&(CondT38|CondT38End) != 0 && st.Method != "":
 		return st, fmt.Errorf("[%v] marks the 2xx that accepted the switch, not a request", c&(CondT38|CondT38End))
 	case c&(CondT38|CondT38End) != 0 && st.CSeq != "" && st.CSeq != "INVITE" && st.CSeq != "UPDATE":
 		return st, fmt.Errorf("[%v] marks a response to a re-INVITE or UPDATE, not to %s", c&(CondT38|CondT38End), st.CSeq)
-	case c&(CondHold|CondResume|CondChange|CondTransfer|CondTransferResult) != 0 && st.Method == "":
-		return st, fmt.Errorf("[%v] marks a request (the offer, the REFER or the NOTIFY), not a response", c&(CondHold|CondResume|CondChange|CondTransfer|CondTransferResult))
-	case c&(CondHold|CondResume|CondChange) != 0 && st.Method != "INVITE" && st.Method != "UPDATE":
-		return st, fmt.Errorf("[%v] marks a re-INVITE or UPDATE, not %s", c&(CondHold|CondResume|CondChange), st.Method)
+	case c&(CondHold|CondResume|CondReoffer|CondTransfer|CondTransferResult) != 0 && st.Method == "":
+		return st, fmt.Errorf("[%v] marks a request (the offer, the REFER or the NOTIFY), not a response", c&(CondHold|CondResume|CondReoffer|CondTransfer|CondTransferResult))
+	case c&(CondHold|CondResume|CondReoffer) != 0 && st.Method != "INVITE" && st.Method != "UPDATE":
+		return st, fmt.Errorf("[%v] marks a re-INVITE or UPDATE, not %s", c&(CondHold|CondResume|CondReoffer), st.Method)
 	case c&CondTransfer != 0 && st.Method != "REFER":
 		return st, fmt.Errorf("[transfer] marks a REFER, not %s", st.Method)
 	case c&CondTransferResult != 0 && st.Method != "NOTIFY":
 		return st, fmt.Errorf("[transfer-result] marks a NOTIFY, not %s", st.Method)
-	case bits.OnesCount16(uint16(c&(CondHold|CondResume|CondChange))) > 1, c&(CondT38|CondT38End) == CondT38|CondT38End:
+	case bits.OnesCount16(uint16(c&(CondHold|CondResume|CondReoffer))) > 1, c&(CondT38|CondT38End) == CondT38|CondT38End:
 		return st, fmt.Errorf("[%v]: no message is both", c)
 	}
 	return st, nil
@@ -611,35 +635,62 @@ type session struct {
 	// the session is not on hold. Each party takes off its own hold only:
 	// in a mutual hold both do, one after the other.
 	held []holdParty
+	// echoes: the copies of a hold or resume a B2BUA's other legs are
+	// still to make (computeEvents).
+	echoes []echo
 }
 
-// holdParty names the party that sent an offer: its role when its leg's
-// INVITE says who called (a B2BUA's legs keep the roles of the call), its
-// leg and From-tag otherwise.
+// holdParty is a party of one leg, by its tag: in a dialog, the From-tag
+// of the requests it sends. Across a B2BUA's legs a party is a party of
+// each (the B2BUA relays one's offer as its own on the other leg: an echo).
 type holdParty struct {
-	callee bool
-	leg    int // -1 when the role is known
-	tag    string
+	leg int
+	tag string
 }
 
-// holdPartyOf returns the party of in-dialog request m of leg l.
-func holdPartyOf(l *Leg, m *Message) holdParty {
-	if ct := callerTagOf(l); ct != "" {
-		return holdParty{callee: m.FromTag != ct, leg: -1}
-	}
-	return holdParty{leg: m.Leg, tag: m.FromTag}
+// echo is a B2BUA's copy of a hold or resume to come on leg leg: a change
+// of the same kind there, by then, is that copy and no event of its own.
+type echo struct {
+	leg   int
+	holds bool
+	until time.Time // a B2BUA relays at once: a change past this is another's
+	src   holdParty // the offer's party, whose refusal takes the echo back
 }
+
+// echoWindow is how long after an offer its B2BUA's copy may come.
+const echoWindow = 2 * time.Second
 
 // holds reports whether party p's hold is in force.
 func (s *session) holds(p holdParty) bool {
 	return slices.Contains(s.held, p)
 }
 
-// othersHold reports whether a party other than p holds the session.
+// othersHold reports whether a party of p's leg other than p holds the
+// session.
 func (s *session) othersHold(p holdParty) bool {
 	for _, h := range s.held {
-		if h != p {
+		if h.leg == p.leg && h != p {
 			return true
+		}
+	}
+	return false
+}
+
+// echoed reports whether the hold (holds) or resume that offer m of leg
+// leg asks is a B2BUA's copy of one on another leg, and takes that echo;
+// when it is not, it notes the copies the call's other legs (legs in
+// all) are to make.
+func (s *session) echoed(m *Message, holds bool, legs int) bool {
+	s.echoes = slices.DeleteFunc(s.echoes, func(e echo) bool { return m.Time.After(e.until) })
+	for i, e := range s.echoes {
+		if e.leg == m.Leg && e.holds == holds {
+			s.echoes = slices.Delete(s.echoes, i, i+1)
+			return true
+		}
+	}
+	for k := range legs {
+		if k != m.Leg {
+			s.echoes = append(s.echoes, echo{leg: k, holds: holds, until: m.Time.Add(echoWindow), src: holdParty{m.Leg, m.FromTag}})
 		}
 	}
 	return false
@@ -648,7 +699,6 @@ func (s *session) othersHold(p holdParty) bool {
 // pendingOffer is an offer to hold or resume awaiting its answer.
 type pendingOffer struct {
 	m          *Message
-	party      holdParty
 	holds      bool // it asks for hold
 	challenged bool // answered 401 or 407: its retry with credentials is the same offer
 }
@@ -667,6 +717,7 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 		if m.ext == nil {
 			return 0 // no SDP kept: most responses
 		}
+		s.answeredSession(l, m)
 		if q, t38 := faxAnswer(l, m); q != nil && t38 != s.t38 {
 			s.t38 = t38
 			if t38 {
@@ -689,12 +740,13 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 // holdChange returns CondHold when m is an in-dialog offer (a re-INVITE
 // or UPDATE with SDP) by which its party puts the session on hold (a
 // stream sendonly or inactive, or c=0.0.0.0), CondResume when it takes
-// its hold off, CondChange when it changes the session otherwise (it
-// holds nothing, takes no hold off, and neither offers T.38 fax nor
-// leaves it: a codec, an address, a stream; or the same session again,
-// which the view leaves out when a session timer refreshes it), 0
-// otherwise. What it asks is measured against the session
-// its answers last accepted, party by party:
+// its hold off, CondReoffer when it does neither, and neither offers T.38
+// fax nor leaves it (a codec, an address or a stream changed, or the same
+// session offered again, which the view leaves out when a session timer
+// refreshes it), 0 otherwise. What it asks is measured against the
+// session its answers last accepted, party by party, in its leg (a party
+// is its From-tag there; computeEvents tells a B2BUA's copy on another
+// leg by session.echoed):
 //   - a hold refused (488; 491 in a glare) and asked again is asked
 //     twice, while one challenged (401, 407) and sent again with
 //     credentials is asked once;
@@ -702,8 +754,7 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 //     sender offers again (a UA makes no new offer before the last is
 //     answered, RFC 3261 §14.1);
 //   - a proxy's relay of an offer still unanswered (the same CSeq and
-//     From-tag on another hop), or a B2BUA's on its other leg, asks
-//     nothing new;
+//     From-tag on another hop) asks nothing new;
 //   - an UPDATE before the INVITE's 2xx (preconditions, early media:
 //     a stream inactive until the resources are reserved) holds nothing;
 //   - a party holds once: its offers while its hold is in force (from
@@ -715,7 +766,9 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 //     recvonly, a camera off), or recvonly while the other party's hold
 //     stays (RFC 6337 §5.3). The held party's other offers (a codec
 //     change; recvonly, or sendrecv, which the holder answers sendonly)
-//     take nothing off.
+//     take nothing off. A party that holds and answers an offer with no
+//     stream on hold and one sendrecv has taken its hold off
+//     (answeredSession).
 func (s *session) holdChange(l *Leg, m *Message) Cond {
 	if !(m.Method == "INVITE" && m.ToTag != "" || m.Method == "UPDATE" && answeredBefore(l, m)) {
 		return 0
@@ -748,24 +801,24 @@ func (s *session) holdChange(l *Leg, m *Message) Cond {
 		s.offers = slices.Delete(s.offers, i, i+1)
 		i--
 	}
-	party := holdPartyOf(l, m)
+	party := holdParty{m.Leg, m.FromTag}
 	switch on := s.holds(party); {
 	case !hold && !on:
 		if s.t38 || sdp.T38() != nil {
 			return 0 // to or from T.38 fax: its 2xx says which (CondT38, CondT38End)
 		}
-		return CondChange // not holding: nothing to take off
+		return CondReoffer // not holding, nor asking to
 	case hold == on:
 		return 0 // holds again
 	case on && !sendrecv && !(recvonly && s.othersHold(party)):
 		return 0 // not a resume: no stream to send and receive on
 	}
 	for _, p := range s.offers {
-		if p.holds == hold && (m.Leg != p.m.Leg || m.CSeq == p.m.CSeq && m.FromTag == p.m.FromTag) {
-			return 0 // the relay of an offer still unanswered: on another hop, or the B2BUA's other leg
+		if p.holds == hold && m.Leg == p.m.Leg && m.CSeq == p.m.CSeq && m.FromTag == p.m.FromTag {
+			return 0 // a proxy's relay, on another hop, of an offer still unanswered
 		}
 	}
-	s.offers = append(s.offers, pendingOffer{m: m, party: party, holds: hold})
+	s.offers = append(s.offers, pendingOffer{m: m, holds: hold})
 	if hold {
 		return CondHold
 	}
@@ -781,11 +834,16 @@ func answeredBefore(l *Leg, m *Message) bool {
 
 // accept puts offer p in force: its party's hold on, or off.
 func (s *session) accept(p *pendingOffer) {
-	i := slices.Index(s.held, p.party)
+	s.setHold(holdParty{p.m.Leg, p.m.FromTag}, p.holds)
+}
+
+// setHold puts party p's hold on or off.
+func (s *session) setHold(p holdParty, on bool) {
+	i := slices.Index(s.held, p)
 	switch {
-	case p.holds && i < 0:
-		s.held = append(s.held, p.party)
-	case !p.holds && i >= 0:
+	case on && i < 0:
+		s.held = append(s.held, p)
+	case !on && i >= 0:
 		s.held = slices.Delete(s.held, i, i+1)
 	}
 }
@@ -809,9 +867,37 @@ func (s *session) answered(r *Message) {
 			return
 		case r.Status < 300:
 			s.accept(p)
+		default: // refused: no copy of it will come
+			src := holdParty{q.Leg, q.FromTag}
+			s.echoes = slices.DeleteFunc(s.echoes, func(e echo) bool { return e.src == src && e.holds == p.holds })
 		}
 		s.offers = slices.Delete(s.offers, i, i+1)
 		return
+	}
+}
+
+// answeredSession notes what 2xx response r of leg l, an answer to an
+// offer made in a dialog (keepLeanSDP keeps these), says of its sender: one that holds and answers
+// with no stream on hold and one sendrecv has taken its hold off (RFC
+// 3264 §6.1 lets an answer change its direction), silently: no offer
+// asked it.
+func (s *session) answeredSession(l *Leg, r *Message) {
+	if len(s.held) == 0 || r.Status < 200 || r.Status >= 300 {
+		return
+	}
+	sdp := r.SDP()
+	if sdp == nil || l.inDialogOffer(r) == nil {
+		return
+	}
+	hold, sendrecv := false, false
+	for _, md := range sdp.Media {
+		if md.Port != 0 {
+			hold = hold || md.Hold
+			sendrecv = sendrecv || md.Direction == "sendrecv"
+		}
+	}
+	if !hold && sendrecv {
+		s.setHold(holdParty{r.Leg, r.ToTag}, false)
 	}
 }
 
@@ -1174,20 +1260,23 @@ func describeDeviation(f *Flow, view []flowMsg, bestStep, bestMsg int) string {
 // nextStep returns the step a flow expected at steps[i], the message got
 // (nil when the call ended) not matching it: the first that must come,
 // past the optional steps and the optional groups. But when got is not
-// even that step but for its conditions, and is the first step of an
-// optional group passed, or of a group that may repeat, but for its
-// conditions, it is that step: a mutual hold's second resume missing
-// says "expected INVITE [resume], got INVITE [sdp]", not "expected BYE".
+// even that step but for its conditions, and is, but for its conditions,
+// the first step of one optional group passed or group that may repeat,
+// and of no other, it is that step: a re-INVITE after a hold and its
+// resume says "expected INVITE [hold], got INVITE [sdp,reoffer]", not
+// "expected BYE".
 func nextStep(steps []Step, i int, got *flowMsg) *Step {
 	var alt *Step
+	alts := 0
 	consider := func(j int) {
-		if alt != nil || got == nil {
+		if got == nil {
 			return
 		}
 		for ; j < len(steps); j++ {
 			if st := &steps[j]; st.Group == 0 && !st.Any && st.Min > 0 {
 				if st.bareMatches(got) {
 					alt = st
+					alts++
 				}
 				return
 			}
@@ -1203,13 +1292,16 @@ func nextStep(steps []Step, i int, got *flowMsg) *Step {
 			consider(groupStart(steps, i) + 1)
 		case st.Any || st.Min == 0 || st.Group != 0:
 		default:
-			if alt != nil && !st.bareMatches(got) {
+			if alts == 1 && !st.bareMatches(got) {
 				return alt
 			}
 			return st
 		}
 	}
-	return alt
+	if alts == 1 {
+		return alt
+	}
+	return nil
 }
 
 // bareMatches reports whether fm is step s but for its conditions.

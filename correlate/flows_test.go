@@ -55,9 +55,11 @@ func TestParseFlowsErrors(t *testing.T) {
 		{"transfer-result on a REFER", "flow f\nA -> B REFER [transfer-result]\n", `my.flow:2: [transfer-result] marks a NOTIFY, not REFER`},
 		{"t38 on a BYE's answer", "flow f\nB -> A 200 BYE [t38]\n", `my.flow:2: [t38] marks a response to a re-INVITE or UPDATE, not to BYE`},
 		{"hold and resume", "flow f\nA -> B INVITE [hold,resume]\n", `my.flow:2: [hold,resume]: no message is both`},
-		{"hold and change", "flow f\nA -> B UPDATE [change,hold]\n", `my.flow:2: [hold,change]: no message is both`},
-		{"change on a response", "flow f\nB -> A 2xx INVITE [change]\n", `my.flow:2: [change] marks a request (the offer, the REFER or the NOTIFY), not a response`},
-		{"change on an ACK", "flow f\nA -> B ACK [change]\n", `my.flow:2: [change] marks a re-INVITE or UPDATE, not ACK`},
+		{"hold and change", "flow f\nA -> B UPDATE [reoffer,hold]\n", `my.flow:2: [hold,reoffer]: no message is both`},
+		{"a 100 to a BYE", "flow f\nA -> B INVITE\n...\nB -> A 100 BYE ?\n", `my.flow:4: a 100 to BYE is no step: it says nothing, and the flows leave it out (RFC 4320 §4.1)`},
+		{"a REGISTER before the INVITE", "flow f\nA -> B REGISTER\nB -> A 200 REGISTER\nA -> B INVITE\n...\n", `my.flow:2: REGISTER before the flow's INVITE: a call's flow starts at its INVITE`},
+		{"change on a response", "flow f\nB -> A 2xx INVITE [reoffer]\n", `my.flow:2: [reoffer] marks a request (the offer, the REFER or the NOTIFY), not a response`},
+		{"change on an ACK", "flow f\nA -> B ACK [reoffer]\n", `my.flow:2: [reoffer] marks a re-INVITE or UPDATE, not ACK`},
 		{"required steps only inside an optional group", "flow f\nA -> B INVITE\n(\n(\n(\nB -> A 100\n)\nB -> A 180\n) ?\n) +\n", `my.flow:10: the group has no step that must match`},
 	}
 	for _, tt := range tests {

@@ -214,7 +214,7 @@ func TestSessionRefreshFlow(t *testing.T) {
 30.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKr1 sdp=2
 30.1 b>a 200 2/INVITE tt=callee br=z9hG4bKr1 hdr=Session-Expires:_90;refresher=uac sdp=8
 30.2 a>b ACK 2/ACK tt=callee br=z9hG4bKr1a
-` + bye, flow("media-change"), "want media-change: the re-INVITE changed the session"},
+` + bye, flow("reinvite"), "want reinvite: the re-INVITE changed the session"},
 		// The UAS adds the timer to an INVITE that only supports one (RFC
 		// 4028 §9); the caller's refresh repeats its INVITE's offer.
 		{"UASAddsTimer", `

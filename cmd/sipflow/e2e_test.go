@@ -81,7 +81,7 @@ var expectedFindings = map[string]struct {
 	"late_offer_answered.pcap":     {"completed", "basic-call", nil},                                  // the ACK answers the 200's offer: no missing-sdp-answer
 	"sdp_family_mismatch.pcap":     {"completed", "basic-call", []string{"sdp-answer-mismatch"}},      // an IPv4 offer answered at an IPv6 address (RFC 6157)
 	"mutual_hold.pcap":             {"completed", "hold-resume", nil},                                 // both hold, each takes its own hold off (RFC 6337 §5.3)
-	"media_change.pcap":            {"completed", "media-change", nil},                                // the callee's re-INVITE moves the media (PCMA, another port): no hold
+	"media_change.pcap":            {"completed", "reinvite", nil},                                    // the callee's re-INVITE moves the media (PCMA, another port): no hold
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

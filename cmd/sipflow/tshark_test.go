@@ -200,7 +200,7 @@ func TestHoldAgreesWithTshark(t *testing.T) {
 			t.Fatalf("%s: exit %d: %s", file, code, stderr)
 		}
 		events := 0
-		changes := 0 // calls that matched media-change
+		changes := 0 // calls that matched reinvite
 		for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
 			var c struct {
 				CallID string   `json:"call_id"`
@@ -235,9 +235,9 @@ func TestHoldAgreesWithTshark(t *testing.T) {
 			switch {
 			case !anyHold && c.Flow != nil && *c.Flow == "hold-resume":
 				t.Errorf("%s: call %s matched hold-resume, but no offer asks for hold", filepath.Base(file), c.CallID)
-			case (!offered || anyHold) && c.Flow != nil && *c.Flow == "media-change":
-				t.Errorf("%s: call %s matched media-change, where tshark reads an in-dialog offer %t, one asking for hold %t", filepath.Base(file), c.CallID, offered, anyHold)
-			case c.Flow != nil && *c.Flow == "media-change":
+			case (!offered || anyHold) && c.Flow != nil && *c.Flow == "reinvite":
+				t.Errorf("%s: call %s matched reinvite, where tshark reads an in-dialog offer %t, one asking for hold %t", filepath.Base(file), c.CallID, offered, anyHold)
+			case c.Flow != nil && *c.Flow == "reinvite":
 				changes++
 			}
 		}
@@ -245,14 +245,14 @@ func TestHoldAgreesWithTshark(t *testing.T) {
 			t.Errorf("%s: tshark reads an offer asking for hold, sipflow records no hold", filepath.Base(file))
 		}
 		if want := mediaChanges[filepath.Base(file)]; changes != want {
-			t.Errorf("%s: %d calls matched media-change, want %d", filepath.Base(file), changes, want)
+			t.Errorf("%s: %d calls matched reinvite, want %d", filepath.Base(file), changes, want)
 		}
 	}
 }
 
 // mediaChanges are the calls TestHoldAgreesWithTshark's captures have
 // whose re-INVITEs change the session without hold (tshark: an in-dialog
-// offer, none asking for hold), each matched as media-change: Asterisk
+// offer, none asking for hold), each matched as reinvite: Asterisk
 // moving the media between the phones in the two public captures, and
 // media_change.pcap's callee.
 var mediaChanges = map[string]int{"voip1b.pcapng": 1, "sip-2phones-B2BUA-Asterisk.pcapng": 1, "media_change.pcap": 1}
