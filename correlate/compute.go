@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sipflow/sipflow/internal/ptime"
@@ -372,7 +373,16 @@ func computeEvents(c *Call) {
 			if m.ext == nil {
 				continue // no SDP kept: most responses
 			}
-			s.answeredSession(c.Legs[m.Leg], m)
+			if q := s.answeredSession(c.Legs[m.Leg], m); q != nil {
+				// The answerer's hold is off: the resume it answers no
+				// longer leaves it on.
+				for i := len(c.Events) - 1; i >= 0; i-- {
+					if e := &c.Events[i]; e.N == q.N && e.Kind == "resume" {
+						e.Detail, _, _ = strings.Cut(e.Detail, staysPrefix)
+						break
+					}
+				}
+			}
 			if e, ok := faxSwitch(c, m, fax[m.Leg]); ok {
 				c.Events = append(c.Events, e)
 				if fax == nil {
@@ -393,16 +403,16 @@ func computeEvents(c *Call) {
 			l := c.Legs[m.Leg]
 			switch cond := s.holdChange(l, m); {
 			case cond != CondHold && cond != CondResume:
-			case len(c.Legs) > 1 && s.echoed(m, cond == CondHold, len(c.Legs)):
+			case len(c.Legs) > 1 && s.echoed(c, m, cond == CondHold):
 				// A B2BUA's copy, on this leg, of one on another.
 			case cond == CondHold:
 				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "hold", Detail: holdDetail(l, m, "")})
 			default:
 				stays := ""
 				if s.othersHold(holdParty{m.Leg, m.FromTag}) {
-					stays = "; the other party's hold stays"
+					stays = staysPrefix + "other party's hold stays"
 					if ct := callerTagOf(l); ct != "" {
-						stays = "; the " + party(m.ToTag, ct) + "'s hold stays"
+						stays = staysPrefix + party(m.ToTag, ct) + "'s hold stays"
 					}
 				}
 				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "resume", Detail: holdDetail(l, m, stays)})
@@ -410,6 +420,10 @@ func computeEvents(c *Call) {
 		}
 	}
 }
+
+// staysPrefix starts a resume's detail's note that the other party's hold
+// stays on (an SDP summary never holds it).
+const staysPrefix = "; the "
 
 // holdDetail says who made hold or resume event m of leg l (the caller or
 // the callee; its address when the leg's INVITE was not captured) and what

@@ -653,8 +653,10 @@ type holdParty struct {
 type echo struct {
 	leg   int
 	holds bool
-	until time.Time // a B2BUA relays at once: a change past this is another's
-	src   holdParty // the offer's party, whose refusal takes the echo back
+	until time.Time  // a B2BUA relays at once: a change past this is another's
+	src   holdParty  // the offer's party, whose refusal takes the echo back
+	via   netip.Addr // the B2BUA's address: where the offer went
+	any   bool       // leg holds no endpoint at via (a B2BUA with an address a leg): any sender's
 }
 
 // echoWindow is how long after an offer its B2BUA's copy may come.
@@ -676,21 +678,37 @@ func (s *session) othersHold(p holdParty) bool {
 	return false
 }
 
-// echoed reports whether the hold (holds) or resume that offer m of leg
-// leg asks is a B2BUA's copy of one on another leg, and takes that echo;
-// when it is not, it notes the copies the call's other legs (legs in
-// all) are to make.
-func (s *session) echoed(m *Message, holds bool, legs int) bool {
+// echoed reports whether the hold (holds) or resume that offer m asks is
+// a B2BUA's copy of one on another of the call's legs: sent by the B2BUA
+// (from the address the first offer went to) within echoWindow. It takes
+// that echo, and the offer keeps it (pendingOffer.copyOf) in case it is
+// refused and sent again. When m is no copy, it notes the copies c's other
+// legs are to make.
+func (s *session) echoed(c *Call, m *Message, holds bool) bool {
 	s.echoes = slices.DeleteFunc(s.echoes, func(e echo) bool { return m.Time.After(e.until) })
 	for i, e := range s.echoes {
-		if e.leg == m.Leg && e.holds == holds {
+		if e.leg == m.Leg && e.holds == holds && (e.any || m.Src.Addr() == e.via) {
 			s.echoes = slices.Delete(s.echoes, i, i+1)
+			if n := len(s.offers); n > 0 && s.offers[n-1].m == m {
+				s.offers[n-1].copyOf = &e
+			}
 			return true
 		}
 	}
-	for k := range legs {
+	for k, l := range c.Legs {
 		if k != m.Leg {
-			s.echoes = append(s.echoes, echo{leg: k, holds: holds, until: m.Time.Add(echoWindow), src: holdParty{m.Leg, m.FromTag}})
+			s.echoes = append(s.echoes, echo{leg: k, holds: holds, until: m.Time.Add(echoWindow), src: holdParty{m.Leg, m.FromTag},
+				via: m.Dst.Addr(), any: !l.hasEndpoint(m.Dst.Addr())})
+		}
+	}
+	return false
+}
+
+// hasEndpoint reports whether a message of l was sent from or to addr.
+func (l *Leg) hasEndpoint(addr netip.Addr) bool {
+	for _, m := range l.Messages {
+		if m.Src.Addr() == addr || m.Dst.Addr() == addr {
+			return true
 		}
 	}
 	return false
@@ -699,8 +717,9 @@ func (s *session) echoed(m *Message, holds bool, legs int) bool {
 // pendingOffer is an offer to hold or resume awaiting its answer.
 type pendingOffer struct {
 	m          *Message
-	holds      bool // it asks for hold
-	challenged bool // answered 401 or 407: its retry with credentials is the same offer
+	holds      bool  // it asks for hold
+	challenged bool  // answered 401 or 407: its retry with credentials is the same offer
+	copyOf     *echo // a B2BUA's copy (session.echoed): refused, its echo comes back
 }
 
 // marks returns the event conditions (Cond) message m of leg l meets, and
@@ -867,9 +886,13 @@ func (s *session) answered(r *Message) {
 			return
 		case r.Status < 300:
 			s.accept(p)
-		default: // refused: no copy of it will come
+		default: // refused: no copy of it will come; a copy refused may be sent again
 			src := holdParty{q.Leg, q.FromTag}
 			s.echoes = slices.DeleteFunc(s.echoes, func(e echo) bool { return e.src == src && e.holds == p.holds })
+			if e := p.copyOf; e != nil {
+				e.until = r.Time.Add(echoWindow)
+				s.echoes = append(s.echoes, *e)
+			}
 		}
 		s.offers = slices.Delete(s.offers, i, i+1)
 		return
@@ -880,14 +903,15 @@ func (s *session) answered(r *Message) {
 // offer made in a dialog (keepLeanSDP keeps these), says of its sender: one that holds and answers
 // with no stream on hold and one sendrecv has taken its hold off (RFC
 // 3264 §6.1 lets an answer change its direction), silently: no offer
-// asked it.
-func (s *session) answeredSession(l *Leg, r *Message) {
+// asked it. It returns the offer r answers when it did.
+func (s *session) answeredSession(l *Leg, r *Message) *Message {
 	if len(s.held) == 0 || r.Status < 200 || r.Status >= 300 {
-		return
+		return nil
 	}
 	sdp := r.SDP()
-	if sdp == nil || l.inDialogOffer(r) == nil {
-		return
+	q := l.inDialogOffer(r)
+	if sdp == nil || q == nil {
+		return nil
 	}
 	hold, sendrecv := false, false
 	for _, md := range sdp.Media {
@@ -896,9 +920,11 @@ func (s *session) answeredSession(l *Leg, r *Message) {
 			sendrecv = sendrecv || md.Direction == "sendrecv"
 		}
 	}
-	if !hold && sendrecv {
-		s.setHold(holdParty{r.Leg, r.ToTag}, false)
+	if p := (holdParty{r.Leg, r.ToTag}); !hold && sendrecv && s.holds(p) {
+		s.setHold(p, false)
+		return q
 	}
+	return nil
 }
 
 // callStart returns the index of the first message of a call's leg that

@@ -1878,6 +1878,40 @@ func TestHoldAcrossLegs(t *testing.T) {
 			"2.02 b>p 488 2/INVITE" + l2 + " br=z9hG4bKh2\n2.03 p>b ACK 2/ACK" + l2 + " br=z9hG4bKh2\n2.04 p>a 488 2/INVITE tt=callee br=z9hG4bKh1\n2.05 a>p ACK 2/ACK tt=callee br=z9hG4bKh1\n" +
 			x(3, "a", "p", l1, 3, "200", "3:sendonly", "3:recvonly") + x(3.1, "p", "b", l2, 3, "200", "3:sendonly", "3:recvonly") + end,
 			"hold 7 by the caller; hold 13 by the caller"},
+		// b holds on leg 2 while p relays a's: b's own offer, from b, is no
+		// copy of a's; p's copies, from p, are.
+		{"both parties hold at once on their legs", "call-1", setup +
+			"2.000 a>p INVITE 2/INVITE" + l1 + " br=z9hG4bKh sdp=2:sendonly\n" +
+			"2.005 b>p INVITE 5/INVITE" + b2 + " br=z9hG4bKb sdp=3:sendonly\n" +
+			x(2.1, "p", "b", l2, 2, "200", "2:sendonly", "2:inactive") +
+			x(2.2, "p", "a", p1, 5, "200", "3:sendonly", "3:inactive") +
+			"2.3 p>a 200 2/INVITE" + l1 + " br=z9hG4bKh sdp=2:inactive\n2.31 a>p ACK 2/ACK" + l1 + " br=z9hG4bKah\n" +
+			"2.4 p>b 200 5/INVITE" + b2 + " br=z9hG4bKb sdp=3:inactive\n2.41 b>p ACK 5/ACK" + b2 + " br=z9hG4bKab\n" + end,
+			"hold 7 by the caller; hold 8 by the callee"},
+		{"a hold kept by the B2BUA, the far end's within the window", "call-1", setup +
+			x(2, "a", "p", l1, 2, "200", "2:sendonly", "2:recvonly") + x(3, "b", "p", b2, 5, "200", "3:sendonly", "3:recvonly") + end,
+			"hold 7 by the caller; hold 10 by the callee"},
+		{"holds kept by the B2BUA, each resumed", "call-1", setup +
+			x(2, "b", "p", b2, 5, "200", "2:sendonly", "2:recvonly") + x(2.5, "a", "p", l1, 2, "200", "3:sendonly", "3:recvonly") +
+			x(6, "a", "p", l1, 3, "200", "4", "4") + x(9, "b", "p", b2, 6, "200", "5", "5") + end,
+			"hold 7 by the callee; hold 10 by the caller; resume 13 by the caller; resume 16 by the callee"},
+		// p's copy meets b's own re-INVITE: both 491; p sends its copy
+		// again, which is still no event.
+		{"a copy refused in a glare, sent again", "call-1", setup +
+			"2.00 a>p INVITE 2/INVITE" + l1 + " br=z9hG4bKh sdp=2:sendonly\n" +
+			"2.01 p>b INVITE 2/INVITE" + l2 + " br=z9hG4bKr1 sdp=2:sendonly\n" +
+			"2.01 b>p INVITE 5/INVITE" + b2 + " br=z9hG4bKb1 sdp=2 media=m=audio_4000_RTP/AVP_8\n" +
+			"2.02 b>p 491 2/INVITE" + l2 + " br=z9hG4bKr1\n2.03 p>b ACK 2/ACK" + l2 + " br=z9hG4bKr1\n" +
+			"2.02 p>b 491 5/INVITE" + b2 + " br=z9hG4bKb1\n2.03 b>p ACK 5/ACK" + b2 + " br=z9hG4bKb1\n" +
+			x(2.5, "p", "b", l2, 3, "200", "3:sendonly", "3:recvonly") +
+			"2.6 p>a 200 2/INVITE" + l1 + " br=z9hG4bKh sdp=2:recvonly\n2.7 a>p ACK 2/ACK" + l1 + " br=z9hG4bKah\n" + end,
+			"hold 7 by the caller"},
+		// An SBC with an address on each side: its copy comes from the
+		// address of the other leg (q), where the first offer went to p.
+		{"a B2BUA with an address a leg", "call-1", strings.ReplaceAll(strings.ReplaceAll(setup, "p>b", "q>b"), "b>p", "b>q") +
+			x(2, "a", "p", l1, 2, "200", "2:sendonly", "2:recvonly") + x(2.1, "q", "b", l2, 2, "200", "2:sendonly", "2:recvonly") +
+			x(3, "a", "p", l1, 3, "200", "3", "3") + x(3.1, "q", "b", l2, 3, "200", "3", "3") + strings.ReplaceAll(strings.ReplaceAll(end, "p>b", "q>b"), "b>p", "b>q"),
+			"hold 7 by the caller; resume 13 by the caller"},
 		{"neither INVITE captured", "call-1",
 			x(2, "a", "p", l1, 2, "200", "2:sendonly", "2:recvonly") + x(2.1, "p", "b", l2+" hdr=X-Call-ID:_call-1", 2, "200", "2:sendonly", "2:recvonly") +
 				x(3, "a", "p", l1, 3, "200", "3", "3") + x(3.1, "p", "b", l2, 3, "200", "3", "3") + end,
@@ -1906,6 +1940,29 @@ func TestHoldAcrossLegs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestResumeStaysText: a resume while the other party's hold stays says
+// so, unless the other party's answer to it takes its hold off.
+func TestResumeStaysText(t *testing.T) {
+	const (
+		start = "0.0 a>b INVITE 1/INVITE sdp=1\n0.1 b>a 180 1/INVITE tt=callee\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n"
+		holds = "2.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKr2 sdp=2:sendonly\n2.1 b>a 200 2/INVITE tt=callee br=z9hG4bKr2 sdp=2:recvonly\n2.2 a>b ACK 2/ACK tt=callee br=z9hG4bKa2\n" +
+			"3.0 b>a INVITE 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.1 a>b 200 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.2 b>a ACK 5/ACK ft=callee tt=caller br=z9hG4bKab1\n"
+		end = "20.0 a>b BYE 9/BYE tt=callee br=z9hG4bKbye\n20.1 b>a 200 9/BYE tt=callee br=z9hG4bKbye\ntick 60\n"
+	)
+	for _, tc := range []struct{ name, answer, want string }{
+		{"answered sendonly: the callee's hold stays", "4:sendonly", "by the caller: audio PCMU 10.0.0.1:4000 sendrecv; the callee's hold stays"},
+		{"answered sendrecv: the callee's hold is off", "4", "by the caller: audio PCMU 10.0.0.1:4000 sendrecv"},
+	} {
+		for _, keep := range []bool{false, true} {
+			script := start + holds + "4.0 a>b INVITE 3/INVITE tt=callee br=z9hG4bKr3 sdp=4\n4.1 b>a 200 3/INVITE tt=callee br=z9hG4bKr3 sdp=" + tc.answer + "\n4.2 a>b ACK 3/ACK tt=callee br=z9hG4bKa3\n" + end
+			c := scriptCall(t, runScriptWith(t, correlate.Options{KeepSDP: keep}, script), "call-1")
+			if n := len(c.Events); n != 3 || c.Events[2].Kind != "resume" || c.Events[2].Detail != tc.want {
+				t.Errorf("%s, KeepSDP %t: %d events, the last %+v; want resume %q", tc.name, keep, n, c.Events[n-1], tc.want)
+			}
+		}
 	}
 }
 
