@@ -377,7 +377,7 @@ func computeEvents(c *Call) {
 				// The answerer's hold is off: the resume it answers no
 				// longer leaves it on.
 				for i := len(c.Events) - 1; i >= 0; i-- {
-					if e := &c.Events[i]; e.N == q.N && e.Kind == "resume" {
+					if e := &c.Events[i]; e.Kind == "resume" && sameOffer(c.Legs[q.Leg], e.N, q) {
 						e.Detail, _, _ = strings.Cut(e.Detail, staysPrefix)
 						break
 					}
@@ -419,6 +419,18 @@ func computeEvents(c *Call) {
 			}
 		}
 	}
+}
+
+// sameOffer reports whether packet n of leg l is a hop of request q (its
+// method, CSeq and From-tag): a resume event is its first hop, an answer's
+// request the hop it answers.
+func sameOffer(l *Leg, n int, q *Message) bool {
+	for _, h := range l.Messages {
+		if h.N == n {
+			return h.IsRequest() && h.Method == q.Method && h.CSeq == q.CSeq && h.FromTag == q.FromTag
+		}
+	}
+	return false
 }
 
 // staysPrefix starts a resume's detail's note that the other party's hold

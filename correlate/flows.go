@@ -653,10 +653,10 @@ type holdParty struct {
 type echo struct {
 	leg   int
 	holds bool
-	until time.Time  // a B2BUA relays at once: a change past this is another's
-	src   holdParty  // the offer's party, whose refusal takes the echo back
-	via   netip.Addr // the B2BUA's address: where the offer went
-	any   bool       // leg holds no endpoint at via (a B2BUA with an address a leg): any sender's
+	until time.Time    // a B2BUA relays at once: a change past this is another's
+	src   holdParty    // the offer's party, whose refusal takes the echo back
+	via   []netip.Addr // where the offer went, hop by hop: the B2BUA's address is one
+	any   bool         // leg holds no endpoint at via (a B2BUA with an address a leg): any sender's
 }
 
 // echoWindow is how long after an offer its B2BUA's copy may come.
@@ -680,25 +680,34 @@ func (s *session) othersHold(p holdParty) bool {
 
 // echoed reports whether the hold (holds) or resume that offer m asks is
 // a B2BUA's copy of one on another of the call's legs: sent by the B2BUA
-// (from the address the first offer went to) within echoWindow. It takes
-// that echo, and the offer keeps it (pendingOffer.copyOf) in case it is
-// refused and sent again. When m is no copy, it notes the copies c's other
-// legs are to make.
+// (from an address the first offer went to, on any of its hops: a proxy
+// may stand before the B2BUA) within echoWindow. It takes that echo, and
+// the offer keeps it (pendingOffer.copyOf), narrowed to the copy's sender,
+// in case it is refused and sent again. When m is no copy, it notes the
+// copies c's other legs are to make.
 func (s *session) echoed(c *Call, m *Message, holds bool) bool {
 	s.echoes = slices.DeleteFunc(s.echoes, func(e echo) bool { return m.Time.After(e.until) })
 	for i, e := range s.echoes {
-		if e.leg == m.Leg && e.holds == holds && (e.any || m.Src.Addr() == e.via) {
+		if e.leg == m.Leg && e.holds == holds && (e.any || slices.Contains(e.via, m.Src.Addr())) {
 			s.echoes = slices.Delete(s.echoes, i, i+1)
 			if n := len(s.offers); n > 0 && s.offers[n-1].m == m {
+				e.via, e.any = []netip.Addr{m.Src.Addr()}, false // sent again, by the same sender
 				s.offers[n-1].copyOf = &e
 			}
 			return true
 		}
 	}
+	var via []netip.Addr
+	for _, h := range c.Legs[m.Leg].Messages {
+		if h.IsRequest() && h.Method == m.Method && h.CSeq == m.CSeq && h.FromTag == m.FromTag && !slices.Contains(via, h.Dst.Addr()) {
+			via = append(via, h.Dst.Addr())
+		}
+	}
 	for k, l := range c.Legs {
 		if k != m.Leg {
+			unseen := !slices.ContainsFunc(via, l.hasEndpoint)
 			s.echoes = append(s.echoes, echo{leg: k, holds: holds, until: m.Time.Add(echoWindow), src: holdParty{m.Leg, m.FromTag},
-				via: m.Dst.Addr(), any: !l.hasEndpoint(m.Dst.Addr())})
+				via: via, any: unseen})
 		}
 	}
 	return false

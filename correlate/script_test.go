@@ -1820,6 +1820,16 @@ func TestHoldThroughB2BUA(t *testing.T) {
 	}
 }
 
+// offerExchange is an offer from -> to with tags (in the script's keys), its answer
+// (status, answer's sdp=) and its ACK.
+func offerExchange(at float64, from, to, tags string, cseq int, status, offer, answer string) string {
+	if answer != "" {
+		answer = " sdp=" + answer
+	}
+	return fmt.Sprintf("%.2f %s>%s INVITE %d/INVITE%s br=z9hG4bKx%s%d sdp=%s\n%.2f %s>%s %s %d/INVITE%s br=z9hG4bKx%s%d%s\n%.2f %s>%s ACK %d/ACK%s br=z9hG4bKy%s%d\n",
+		at, from, to, cseq, tags, from, cseq, offer, at+0.01, to, from, status, cseq, tags, from, cseq, answer, at+0.02, from, to, cseq, tags, from, cseq)
+}
+
 // TestHoldAcrossLegs: a B2BUA relays a party's hold or resume as its own
 // offer on its other leg, answered by the far end, or not at all (it
 // plays music on hold itself). Each party's hold or resume is one event,
@@ -1840,14 +1850,7 @@ func TestHoldAcrossLegs(t *testing.T) {
 		end = "20.0 a>p BYE 9/BYE tt=callee br=z9hG4bKbye\n20.01 p>a 200 9/BYE tt=callee br=z9hG4bKbye\n" +
 			"20.02 p>b BYE 9/BYE" + l2 + " br=z9hG4bKbye2\n20.1 b>p 200 9/BYE" + l2 + " br=z9hG4bKbye2\ntick 60\n"
 	)
-	// x is an offer from -> to with tags, its answer and ACK.
-	x := func(at float64, from, to, tags string, cseq int, status, offer, answer string) string {
-		if answer != "" {
-			answer = " sdp=" + answer
-		}
-		return fmt.Sprintf("%.2f %s>%s INVITE %d/INVITE%s br=z9hG4bKx%s%d sdp=%s\n%.2f %s>%s %s %d/INVITE%s br=z9hG4bKx%s%d%s\n%.2f %s>%s ACK %d/ACK%s br=z9hG4bKy%s%d\n",
-			at, from, to, cseq, tags, from, cseq, offer, at+0.01, to, from, status, cseq, tags, from, cseq, answer, at+0.02, from, to, cseq, tags, from, cseq)
-	}
+
 	// The 3PCC: p calls a (leg-a), then b (leg-b); both phones are callees.
 	const (
 		la     = " cid=leg-a ft=p1 tt=a1"
@@ -1862,38 +1865,38 @@ func TestHoldAcrossLegs(t *testing.T) {
 		name, id, script, want string
 	}{
 		{"a mutual hold through a B2BUA", "call-1", setup +
-			x(2, "a", "p", l1, 2, "200", "2:sendonly", "2:recvonly") + x(2.1, "p", "b", l2, 2, "200", "2:sendonly", "2:recvonly") +
-			x(3, "b", "p", b2, 5, "200", "3:inactive", "3:inactive") + x(3.1, "p", "a", p1, 5, "200", "3:inactive", "3:inactive") +
-			x(4, "a", "p", l1, 3, "200", "4:recvonly", "4:sendonly") + x(4.1, "p", "b", l2, 3, "200", "4:recvonly", "4:sendonly") +
-			x(5, "b", "p", b2, 6, "200", "5", "5") + x(5.1, "p", "a", p1, 6, "200", "5", "5") + end,
+			offerExchange(2, "a", "p", l1, 2, "200", "2:sendonly", "2:recvonly") + offerExchange(2.1, "p", "b", l2, 2, "200", "2:sendonly", "2:recvonly") +
+			offerExchange(3, "b", "p", b2, 5, "200", "3:inactive", "3:inactive") + offerExchange(3.1, "p", "a", p1, 5, "200", "3:inactive", "3:inactive") +
+			offerExchange(4, "a", "p", l1, 3, "200", "4:recvonly", "4:sendonly") + offerExchange(4.1, "p", "b", l2, 3, "200", "4:recvonly", "4:sendonly") +
+			offerExchange(5, "b", "p", b2, 6, "200", "5", "5") + offerExchange(5.1, "p", "a", p1, 6, "200", "5", "5") + end,
 			"hold 7 by the caller; hold 13 by the callee; resume 19 by the caller, the callee's hold stays; resume 25 by the callee"},
 		{"a hold the B2BUA keeps to itself, then the far end's", "call-1", setup +
-			x(2, "a", "p", l1, 2, "200", "2:sendonly", "2:recvonly") + x(5, "b", "p", b2, 5, "200", "3:sendonly", "3:recvonly") + end,
+			offerExchange(2, "a", "p", l1, 2, "200", "2:sendonly", "2:recvonly") + offerExchange(5, "b", "p", b2, 5, "200", "3:sendonly", "3:recvonly") + end,
 			"hold 7 by the caller; hold 10 by the callee"},
 		{"a hold the B2BUA refused itself, then the far end's", "call-1", setup +
-			x(2, "a", "p", l1, 2, "488", "2:sendonly", "") + x(2.5, "b", "p", b2, 5, "200", "3:sendonly", "3:recvonly") + end,
+			offerExchange(2, "a", "p", l1, 2, "488", "2:sendonly", "") + offerExchange(2.5, "b", "p", b2, 5, "200", "3:sendonly", "3:recvonly") + end,
 			"hold 7 by the caller; hold 10 by the callee"},
 		{"a hold refused on both legs, asked again", "call-1", setup +
 			"2.0 a>p INVITE 2/INVITE tt=callee br=z9hG4bKh1 sdp=2:sendonly\n2.01 p>b INVITE 2/INVITE" + l2 + " br=z9hG4bKh2 sdp=2:sendonly\n" +
 			"2.02 b>p 488 2/INVITE" + l2 + " br=z9hG4bKh2\n2.03 p>b ACK 2/ACK" + l2 + " br=z9hG4bKh2\n2.04 p>a 488 2/INVITE tt=callee br=z9hG4bKh1\n2.05 a>p ACK 2/ACK tt=callee br=z9hG4bKh1\n" +
-			x(3, "a", "p", l1, 3, "200", "3:sendonly", "3:recvonly") + x(3.1, "p", "b", l2, 3, "200", "3:sendonly", "3:recvonly") + end,
+			offerExchange(3, "a", "p", l1, 3, "200", "3:sendonly", "3:recvonly") + offerExchange(3.1, "p", "b", l2, 3, "200", "3:sendonly", "3:recvonly") + end,
 			"hold 7 by the caller; hold 13 by the caller"},
 		// b holds on leg 2 while p relays a's: b's own offer, from b, is no
 		// copy of a's; p's copies, from p, are.
 		{"both parties hold at once on their legs", "call-1", setup +
 			"2.000 a>p INVITE 2/INVITE" + l1 + " br=z9hG4bKh sdp=2:sendonly\n" +
 			"2.005 b>p INVITE 5/INVITE" + b2 + " br=z9hG4bKb sdp=3:sendonly\n" +
-			x(2.1, "p", "b", l2, 2, "200", "2:sendonly", "2:inactive") +
-			x(2.2, "p", "a", p1, 5, "200", "3:sendonly", "3:inactive") +
+			offerExchange(2.1, "p", "b", l2, 2, "200", "2:sendonly", "2:inactive") +
+			offerExchange(2.2, "p", "a", p1, 5, "200", "3:sendonly", "3:inactive") +
 			"2.3 p>a 200 2/INVITE" + l1 + " br=z9hG4bKh sdp=2:inactive\n2.31 a>p ACK 2/ACK" + l1 + " br=z9hG4bKah\n" +
 			"2.4 p>b 200 5/INVITE" + b2 + " br=z9hG4bKb sdp=3:inactive\n2.41 b>p ACK 5/ACK" + b2 + " br=z9hG4bKab\n" + end,
 			"hold 7 by the caller; hold 8 by the callee"},
 		{"a hold kept by the B2BUA, the far end's within the window", "call-1", setup +
-			x(2, "a", "p", l1, 2, "200", "2:sendonly", "2:recvonly") + x(3, "b", "p", b2, 5, "200", "3:sendonly", "3:recvonly") + end,
+			offerExchange(2, "a", "p", l1, 2, "200", "2:sendonly", "2:recvonly") + offerExchange(3, "b", "p", b2, 5, "200", "3:sendonly", "3:recvonly") + end,
 			"hold 7 by the caller; hold 10 by the callee"},
 		{"holds kept by the B2BUA, each resumed", "call-1", setup +
-			x(2, "b", "p", b2, 5, "200", "2:sendonly", "2:recvonly") + x(2.5, "a", "p", l1, 2, "200", "3:sendonly", "3:recvonly") +
-			x(6, "a", "p", l1, 3, "200", "4", "4") + x(9, "b", "p", b2, 6, "200", "5", "5") + end,
+			offerExchange(2, "b", "p", b2, 5, "200", "2:sendonly", "2:recvonly") + offerExchange(2.5, "a", "p", l1, 2, "200", "3:sendonly", "3:recvonly") +
+			offerExchange(6, "a", "p", l1, 3, "200", "4", "4") + offerExchange(9, "b", "p", b2, 6, "200", "5", "5") + end,
 			"hold 7 by the callee; hold 10 by the caller; resume 13 by the caller; resume 16 by the callee"},
 		// p's copy meets b's own re-INVITE: both 491; p sends its copy
 		// again, which is still no event.
@@ -1903,22 +1906,22 @@ func TestHoldAcrossLegs(t *testing.T) {
 			"2.01 b>p INVITE 5/INVITE" + b2 + " br=z9hG4bKb1 sdp=2 media=m=audio_4000_RTP/AVP_8\n" +
 			"2.02 b>p 491 2/INVITE" + l2 + " br=z9hG4bKr1\n2.03 p>b ACK 2/ACK" + l2 + " br=z9hG4bKr1\n" +
 			"2.02 p>b 491 5/INVITE" + b2 + " br=z9hG4bKb1\n2.03 b>p ACK 5/ACK" + b2 + " br=z9hG4bKb1\n" +
-			x(2.5, "p", "b", l2, 3, "200", "3:sendonly", "3:recvonly") +
+			offerExchange(2.5, "p", "b", l2, 3, "200", "3:sendonly", "3:recvonly") +
 			"2.6 p>a 200 2/INVITE" + l1 + " br=z9hG4bKh sdp=2:recvonly\n2.7 a>p ACK 2/ACK" + l1 + " br=z9hG4bKah\n" + end,
 			"hold 7 by the caller"},
 		// An SBC with an address on each side: its copy comes from the
 		// address of the other leg (q), where the first offer went to p.
 		{"a B2BUA with an address a leg", "call-1", strings.ReplaceAll(strings.ReplaceAll(setup, "p>b", "q>b"), "b>p", "b>q") +
-			x(2, "a", "p", l1, 2, "200", "2:sendonly", "2:recvonly") + x(2.1, "q", "b", l2, 2, "200", "2:sendonly", "2:recvonly") +
-			x(3, "a", "p", l1, 3, "200", "3", "3") + x(3.1, "q", "b", l2, 3, "200", "3", "3") + strings.ReplaceAll(strings.ReplaceAll(end, "p>b", "q>b"), "b>p", "b>q"),
+			offerExchange(2, "a", "p", l1, 2, "200", "2:sendonly", "2:recvonly") + offerExchange(2.1, "q", "b", l2, 2, "200", "2:sendonly", "2:recvonly") +
+			offerExchange(3, "a", "p", l1, 3, "200", "3", "3") + offerExchange(3.1, "q", "b", l2, 3, "200", "3", "3") + strings.ReplaceAll(strings.ReplaceAll(end, "p>b", "q>b"), "b>p", "b>q"),
 			"hold 7 by the caller; resume 13 by the caller"},
 		{"neither INVITE captured", "call-1",
-			x(2, "a", "p", l1, 2, "200", "2:sendonly", "2:recvonly") + x(2.1, "p", "b", l2+" hdr=X-Call-ID:_call-1", 2, "200", "2:sendonly", "2:recvonly") +
-				x(3, "a", "p", l1, 3, "200", "3", "3") + x(3.1, "p", "b", l2, 3, "200", "3", "3") + end,
+			offerExchange(2, "a", "p", l1, 2, "200", "2:sendonly", "2:recvonly") + offerExchange(2.1, "p", "b", l2+" hdr=X-Call-ID:_call-1", 2, "200", "2:sendonly", "2:recvonly") +
+				offerExchange(3, "a", "p", l1, 3, "200", "3", "3") + offerExchange(3.1, "p", "b", l2, 3, "200", "3", "3") + end,
 			"hold 1 by 10.0.0.1:5060; resume 7 by 10.0.0.1:5060"},
 		{"3PCC", "leg-a", setup3 +
-			x(2, "a", "p", aa, 2, "200", "2:sendonly", "2:recvonly") + x(2.1, "p", "b", lb, 2, "200", "2:sendonly", "2:recvonly") +
-			x(3, "a", "p", aa, 3, "200", "3", "3") + x(3.1, "p", "b", lb, 3, "200", "3", "3") + end3,
+			offerExchange(2, "a", "p", aa, 2, "200", "2:sendonly", "2:recvonly") + offerExchange(2.1, "p", "b", lb, 2, "200", "2:sendonly", "2:recvonly") +
+			offerExchange(3, "a", "p", aa, 3, "200", "3", "3") + offerExchange(3.1, "p", "b", lb, 3, "200", "3", "3") + end3,
 			"hold 7 by the callee; resume 13 by the callee"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1940,6 +1943,105 @@ func TestHoldAcrossLegs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHoldThroughProxiesAndSBCs: the B2BUA's copy through a proxy that
+// stands before it on both legs (the copy leaves from an address of
+// another hop of the first offer); an SBC with an address a side whose
+// copy is refused, then the far end's own hold (a refused copy's echo is
+// its sender's alone); the SBC's copy in a glare with the far end's hold;
+// and through a proxy, a resume whose answer takes the other's hold off
+// (no "hold stays" note).
+func TestHoldThroughProxiesAndSBCs(t *testing.T) {
+	const (
+		rl1 = " tt=callee"
+		rl2 = " cid=leg-2 ft=p2 tt=b2"
+		rb2 = " cid=leg-2 ft=b2 tt=p2"
+	)
+
+	rvX2 := func(at float64, from, mid, to, tags string, cseq int, status, offer, answer string) string {
+		if answer != "" {
+			answer = " sdp=" + answer
+		}
+		return fmt.Sprintf("%.3f %s>%s INVITE %d/INVITE%s br=z9hG4bKx%s%d sdp=%s\n", at, from, mid, cseq, tags, from, cseq, offer) +
+			fmt.Sprintf("%.3f %s>%s INVITE %d/INVITE%s br=z9hG4bKz%s%d sdp=%s\n", at+0.001, mid, to, cseq, tags, from, cseq, offer) +
+			fmt.Sprintf("%.3f %s>%s %s %d/INVITE%s br=z9hG4bKz%s%d%s\n", at+0.01, to, mid, status, cseq, tags, from, cseq, answer) +
+			fmt.Sprintf("%.3f %s>%s %s %d/INVITE%s br=z9hG4bKx%s%d%s\n", at+0.011, mid, from, status, cseq, tags, from, cseq, answer) +
+			fmt.Sprintf("%.3f %s>%s ACK %d/ACK%s br=z9hG4bKy%s%d\n", at+0.02, from, mid, cseq, tags, from, cseq) +
+			fmt.Sprintf("%.3f %s>%s ACK %d/ACK%s br=z9hG4bKw%s%d\n", at+0.021, mid, to, cseq, tags, from, cseq)
+	}
+	rvSetup := func(p2, b string) (setup, end string) {
+		r := strings.NewReplacer("P2", p2, "B", b)
+		setup = r.Replace("0.0 a>p INVITE 1/INVITE sdp=1\n0.01 P2>B INVITE 1/INVITE cid=leg-2 ft=p2 hdr=X-Call-ID:_call-1 sdp=1\n" +
+			"0.5 B>P2 200 1/INVITE" + rl2 + " sdp=1\n0.51 p>a 200 1/INVITE tt=callee sdp=1\n" +
+			"0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 P2>B ACK 1/ACK" + rl2 + " br=z9hG4bKack2\n")
+		end = r.Replace("20.0 a>p BYE 9/BYE tt=callee br=z9hG4bKbye\n20.01 p>a 200 9/BYE tt=callee br=z9hG4bKbye\n" +
+			"20.02 P2>B BYE 9/BYE" + rl2 + " br=z9hG4bKbye2\n20.1 B>P2 200 9/BYE" + rl2 + " br=z9hG4bKbye2\ntick 60\n")
+		return
+	}
+	for _, tc := range []struct {
+		name   string
+		script func() string
+		want   string
+	}{
+		{"a proxy before the B2BUA on both legs", func() string {
+			setup := "0.0 a>c INVITE 1/INVITE sdp=1\n0.001 c>p INVITE 1/INVITE br=z9hG4bKc1 sdp=1\n" +
+				"0.01 p>c INVITE 1/INVITE cid=leg-2 ft=p2 hdr=X-Call-ID:_call-1 sdp=1\n0.011 c>b INVITE 1/INVITE cid=leg-2 ft=p2 br=z9hG4bKc2 hdr=X-Call-ID:_call-1 sdp=1\n" +
+				"0.5 b>c 200 1/INVITE" + rl2 + " br=z9hG4bKc2 sdp=1\n0.501 c>p 200 1/INVITE" + rl2 + " sdp=1\n" +
+				"0.51 p>c 200 1/INVITE tt=callee br=z9hG4bKc1 sdp=1\n0.511 c>a 200 1/INVITE tt=callee sdp=1\n" +
+				"0.6 a>c ACK 1/ACK tt=callee br=z9hG4bKack\n0.601 c>p ACK 1/ACK tt=callee br=z9hG4bKack1\n" +
+				"0.61 p>c ACK 1/ACK" + rl2 + " br=z9hG4bKack2\n0.611 c>b ACK 1/ACK" + rl2 + " br=z9hG4bKack3\n"
+			end := "20.0 a>c BYE 9/BYE tt=callee br=z9hG4bKbye\n20.001 c>p BYE 9/BYE tt=callee br=z9hG4bKbye1\n20.01 p>c 200 9/BYE tt=callee br=z9hG4bKbye1\n20.011 c>a 200 9/BYE tt=callee br=z9hG4bKbye\n" +
+				"20.02 p>c BYE 9/BYE" + rl2 + " br=z9hG4bKbye2\n20.021 c>b BYE 9/BYE" + rl2 + " br=z9hG4bKbye3\n20.1 b>c 200 9/BYE" + rl2 + " br=z9hG4bKbye3\n20.101 c>p 200 9/BYE" + rl2 + " br=z9hG4bKbye2\ntick 60\n"
+			return setup +
+				rvX2(2, "a", "c", "p", rl1, 2, "200", "2:sendonly", "2:recvonly") + rvX2(2.1, "p", "c", "b", rl2, 2, "200", "2:sendonly", "2:recvonly") +
+				rvX2(3, "a", "c", "p", rl1, 3, "200", "3", "3") + rvX2(3.1, "p", "c", "b", rl2, 3, "200", "3", "3") + end
+		}, "hold 13 by the caller; resume 25 by the caller"},
+		{"an SBC's copy refused, then the far end's own hold", func() string {
+			setup, end := rvSetup("q", "b")
+			return setup +
+				"2.00 a>p INVITE 2/INVITE" + rl1 + " br=z9hG4bKh sdp=2:sendonly\n" +
+				offerExchange(2.01, "q", "b", rl2, 2, "488", "2:sendonly", "") +
+				"2.10 p>a 200 2/INVITE" + rl1 + " br=z9hG4bKh sdp=2:recvonly\n2.11 a>p ACK 2/ACK" + rl1 + " br=z9hG4bKah\n" +
+				offerExchange(3.0, "b", "q", rb2, 5, "200", "3:sendonly", "3:recvonly") + end
+		}, "hold 7 by the caller; hold 13 by the callee"},
+		{"an SBC's copy in a glare with the far end's hold, the far end first again", func() string {
+			setup, end := rvSetup("q", "b")
+			return setup +
+				"2.00 a>p INVITE 2/INVITE" + rl1 + " br=z9hG4bKh sdp=2:sendonly\n" +
+				"2.01 q>b INVITE 2/INVITE" + rl2 + " br=z9hG4bKr1 sdp=2:sendonly\n" +
+				"2.01 b>q INVITE 5/INVITE" + rb2 + " br=z9hG4bKb1 sdp=3:sendonly\n" +
+				"2.02 b>q 491 2/INVITE" + rl2 + " br=z9hG4bKr1\n2.03 q>b ACK 2/ACK" + rl2 + " br=z9hG4bKr1\n" +
+				"2.02 q>b 491 5/INVITE" + rb2 + " br=z9hG4bKb1\n2.03 b>q ACK 5/ACK" + rb2 + " br=z9hG4bKb1\n" +
+				offerExchange(2.5, "b", "q", rb2, 6, "200", "4:sendonly", "4:recvonly") +
+				offerExchange(3.5, "q", "b", rl2, 3, "200", "3:sendonly", "3:recvonly") +
+				"3.6 p>a 200 2/INVITE" + rl1 + " br=z9hG4bKh sdp=2:recvonly\n3.7 a>p ACK 2/ACK" + rl1 + " br=z9hG4bKah\n" + end
+		}, "hold 7 by the caller; hold 9 by the callee; hold 14 by the callee"},
+		{"the stays note through a proxy", func() string {
+			start := "0.0 a>p INVITE 1/INVITE sdp=1\n0.01 p>b INVITE 1/INVITE br=z9hG4bKp1 sdp=1\n" +
+				"0.5 b>p 200 1/INVITE tt=callee br=z9hG4bKp1 sdp=1\n0.51 p>a 200 1/INVITE tt=callee sdp=1\n0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 p>b ACK 1/ACK tt=callee br=z9hG4bKack2\n"
+			end := "20.0 a>p BYE 9/BYE tt=callee br=z9hG4bKbye\n20.01 p>b BYE 9/BYE tt=callee br=z9hG4bKbye2\n20.1 b>p 200 9/BYE tt=callee br=z9hG4bKbye2\n20.11 p>a 200 9/BYE tt=callee br=z9hG4bKbye\ntick 60\n"
+			return start +
+				rvX2(2, "a", "p", "b", " tt=callee", 2, "200", "2:sendonly", "2:recvonly") +
+				rvX2(3, "b", "p", "a", " ft=callee tt=caller", 5, "200", "3:inactive", "3:inactive") +
+				rvX2(4, "a", "p", "b", " tt=callee", 3, "200", "4", "4") + end
+		}, "hold 7 by the caller; hold 13 by the callee; resume 19 by the caller"},
+	} {
+		for _, keep := range []bool{false, true} {
+			c := scriptCall(t, runScriptWith(t, correlate.Options{KeepSDP: keep}, tc.script()), "call-1")
+			var events []string
+			for _, e := range c.Events {
+				by, _, _ := strings.Cut(e.Detail, ": ")
+				if _, stays, ok := strings.Cut(e.Detail, "; "); ok {
+					by += ", " + stays
+				}
+				events = append(events, fmt.Sprintf("%s %d %s", e.Kind, e.N, by))
+			}
+			if got := strings.Join(events, "; "); got != tc.want {
+				t.Errorf("%s, KeepSDP %t: events %q,\nwant %q", tc.name, keep, got, tc.want)
+			}
+		}
 	}
 }
 
