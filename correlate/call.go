@@ -92,8 +92,10 @@ type Dialog struct {
 // Event is something that happened in a call that is not a fault: hold,
 // resume, transfer. A hold or resume is the offer that asks for it (a
 // re-INVITE or UPDATE), measured against what the last accepted answer
-// left: one refused (reinvite-failed) and asked again is two events; only
-// the party that put the call on hold resumes it (session.holdChange).
+// left: one refused (reinvite-failed) and asked again is two events; each
+// party's hold is its own, and only that party takes it off
+// (session.holdChange); a B2BUA's copy on its other leg is no event of
+// its own (session.echoed). Detail says who ("by the caller: ...").
 type Event struct {
 	N      int
 	Time   time.Time
