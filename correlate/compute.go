@@ -410,10 +410,7 @@ func computeEvents(c *Call) {
 			default:
 				stays := ""
 				if s.othersHold(holdParty{m.Leg, m.FromTag}) {
-					stays = staysPrefix + "other party's hold stays"
-					if ct := callerTagOf(l); ct != "" {
-						stays = staysPrefix + party(m.ToTag, ct) + "'s hold stays"
-					}
+					stays = "; " + partyNamed(l, m.ToTag, "the other party") + "'s hold stays"
 				}
 				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "resume", Detail: holdDetail(l, m, stays)})
 			}
@@ -434,7 +431,7 @@ func sameOffer(l *Leg, n int, q *Message) bool {
 }
 
 // staysPrefix starts a resume's detail's note that the other party's hold
-// stays on (an SDP summary never holds it).
+// stays on ("; the callee's hold stays"; an SDP summary never holds it).
 const staysPrefix = "; the "
 
 // holdDetail says who made hold or resume event m of leg l (the caller or
@@ -442,11 +439,17 @@ const staysPrefix = "; the "
 // its offer is, then more: "by the caller: audio PCMU 192.0.2.1:4000
 // sendonly".
 func holdDetail(l *Leg, m *Message, more string) string {
-	by := m.Src.String() // the INVITE, which says who called, not captured
+	return "by " + partyNamed(l, m.FromTag, m.Src.String()) + ": " + m.SDP().Summary() + more
+}
+
+// partyNamed names the party of leg l whose tag is tag, "the caller" or
+// "the callee", or unknown when the leg's INVITE, which says who called,
+// was not captured.
+func partyNamed(l *Leg, tag, unknown string) string {
 	if ct := callerTagOf(l); ct != "" {
-		by = "the " + party(m.FromTag, ct)
+		return "the " + party(tag, ct)
 	}
-	return "by " + by + ": " + m.SDP().Summary() + more
+	return unknown
 }
 
 // faxSwitch returns the event of response m when it answers an offer

@@ -1555,6 +1555,11 @@ func TestFlowConditions(t *testing.T) {
 		return fmt.Sprintf("%.1f a>b INVITE %d/INVITE tt=callee br=z9hG4bKr%d sdp=%s\n%.1f b>a %s %d/INVITE tt=callee br=z9hG4bKr%d%s\n%.1f a>b ACK %d/ACK tt=callee br=z9hG4bKa%d\n",
 			at, cseq, cseq, offer, at+0.1, status, cseq, cseq, answer, at+0.2, cseq, cseq)
 	}
+	// reB is the callee's re-INVITE, answered 200, and its ACK.
+	reB := func(at float64, cseq int, offer, answer string) string {
+		return fmt.Sprintf("%.1f b>a INVITE %d/INVITE ft=callee tt=caller br=z9hG4bKb%d sdp=%s\n%.1f a>b 200 %d/INVITE ft=callee tt=caller br=z9hG4bKb%d sdp=%s\n%.1f b>a ACK %d/ACK ft=callee tt=caller br=z9hG4bKab%d\n",
+			at, cseq, cseq, offer, at+0.1, cseq, cseq, answer, at+0.2, cseq, cseq)
+	}
 	lateOffer := "flow late-offer\nA -> B INVITE\nB -> A 18x *\nB -> A 2xx INVITE [sdp]\nA -> B ACK [sdp]\n...\n"
 	late := "0.0 a>b INVITE 1/INVITE\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack sdp=1\n" + end
 	for _, tc := range []struct {
@@ -1591,13 +1596,13 @@ func TestFlowConditions(t *testing.T) {
 		// The held party's own offer, recvonly (RFC 6337 §5.3), with
 		// another codec: still held, until the caller resumes.
 		{"the held party re-offers recvonly", "", start + re(2, 2, "200", "2:sendonly", "2:recvonly") +
-			"3.0 b>a INVITE 5/INVITE ft=callee tt=caller br=z9hG4bKb sdp=3:recvonly media=m=audio_4000_RTP/AVP_8\n3.1 a>b 200 5/INVITE ft=callee tt=caller br=z9hG4bKb sdp=3:sendonly media=m=audio_4000_RTP/AVP_8\n3.2 b>a ACK 5/ACK ft=callee tt=caller br=z9hG4bKab\n" +
+			reB(3, 5, "3:recvonly media=m=audio_4000_RTP/AVP_8", "3:sendonly media=m=audio_4000_RTP/AVP_8") +
 			re(4, 3, "200", "4", "4") + end,
 			"hold-resume: after 7 message(s), expected any -> any INVITE [resume], got B -> A INVITE [sdp,reoffer] (packet 8)", "hold 5; resume 11"},
 		// The held party's own sendrecv offer, which the holder answers
 		// sendonly, is no resume: the holder's later one is.
 		{"the held party re-offers sendrecv", "", start + re(2, 2, "200", "2:sendonly", "2:recvonly") +
-			"3.0 b>a INVITE 5/INVITE ft=callee tt=caller br=z9hG4bKb sdp=3\n3.1 a>b 200 5/INVITE ft=callee tt=caller br=z9hG4bKb sdp=3:sendonly\n3.2 b>a ACK 5/ACK ft=callee tt=caller br=z9hG4bKab\n" +
+			reB(3, 5, "3", "3:sendonly") +
 			re(4, 3, "200", "4", "4") + end,
 			"hold-resume: after 7 message(s), expected any -> any INVITE [resume], got B -> A INVITE [sdp,reoffer] (packet 8)", "hold 5; resume 11"},
 		// The holder resumes with its camera off: audio sendrecv, video
@@ -1610,30 +1615,30 @@ func TestFlowConditions(t *testing.T) {
 		// only that party takes it off. The caller's resume while the
 		// callee's hold stays is recvonly.
 		{"a mutual hold, the first holder resumes first", "", start + re(2, 2, "200", "2:sendonly", "2:recvonly") +
-			"3.0 b>a INVITE 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.1 a>b 200 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.2 b>a ACK 5/ACK ft=callee tt=caller br=z9hG4bKab1\n" +
+			reB(3, 5, "3:inactive", "3:inactive") +
 			re(4, 3, "200", "4:recvonly", "4:sendonly") +
-			"5.0 b>a INVITE 6/INVITE ft=callee tt=caller br=z9hG4bKb2 sdp=5\n5.1 a>b 200 6/INVITE ft=callee tt=caller br=z9hG4bKb2 sdp=5\n5.2 b>a ACK 6/ACK ft=callee tt=caller br=z9hG4bKab2\n" + end,
+			reB(5, 6, "5", "5") + end,
 			"hold-resume", "hold 5; hold 8; resume 11; resume 14"},
 		{"a mutual hold, the second holder resumes first", "", start + re(2, 2, "200", "2:sendonly", "2:recvonly") +
-			"3.0 b>a INVITE 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.1 a>b 200 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.2 b>a ACK 5/ACK ft=callee tt=caller br=z9hG4bKab1\n" +
-			"4.0 b>a INVITE 6/INVITE ft=callee tt=caller br=z9hG4bKb2 sdp=4:recvonly\n4.1 a>b 200 6/INVITE ft=callee tt=caller br=z9hG4bKb2 sdp=4:sendonly\n4.2 b>a ACK 6/ACK ft=callee tt=caller br=z9hG4bKab2\n" +
+			reB(3, 5, "3:inactive", "3:inactive") +
+			reB(4, 6, "4:recvonly", "4:sendonly") +
 			re(5, 3, "200", "5", "5") + end,
 			"hold-resume", "hold 5; hold 8; resume 11; resume 14"},
 		// Hung up while the callee's hold stays: no second resume.
 		{"a mutual hold, one hold left", "", start + re(2, 2, "200", "2:sendonly", "2:recvonly") +
-			"3.0 b>a INVITE 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.1 a>b 200 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.2 b>a ACK 5/ACK ft=callee tt=caller br=z9hG4bKab1\n" +
+			reB(3, 5, "3:inactive", "3:inactive") +
 			re(4, 3, "200", "4:recvonly", "4:sendonly") + re(6, 4, "200", "5:recvonly", "5:sendonly") + end,
 			"hold-resume: after 13 message(s), expected any -> any INVITE [resume], got A -> B INVITE [sdp,reoffer] (packet 14)", "hold 5; hold 8; resume 11"},
 		// The callee, holding too, answers the caller's resume sendrecv:
 		// its hold is off, so its own sendrecv offer after is no resume.
 		{"a mutual hold the answer ends", "", start + re(2, 2, "200", "2:sendonly", "2:recvonly") +
-			"3.0 b>a INVITE 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.1 a>b 200 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.2 b>a ACK 5/ACK ft=callee tt=caller br=z9hG4bKab1\n" +
+			reB(3, 5, "3:inactive", "3:inactive") +
 			re(4, 3, "200", "4", "4") +
-			"5.0 b>a INVITE 6/INVITE ft=callee tt=caller br=z9hG4bKb2 sdp=5 media=m=audio_4000_RTP/AVP_8\n5.1 a>b 200 6/INVITE ft=callee tt=caller br=z9hG4bKb2 sdp=5 media=m=audio_4000_RTP/AVP_8\n5.2 b>a ACK 6/ACK ft=callee tt=caller br=z9hG4bKab2\n" + end,
+			reB(5, 6, "5 media=m=audio_4000_RTP/AVP_8", "5 media=m=audio_4000_RTP/AVP_8") + end,
 			"hold-resume: after 13 message(s), expected any -> any INVITE [resume], got B -> A INVITE [sdp,reoffer] (packet 14)", "hold 5; hold 8; resume 11"},
 		// Hung up with the callee's hold on: both resumes must come.
 		{"a mutual hold hung up with one hold on", "", start + re(2, 2, "200", "2:sendonly", "2:recvonly") +
-			"3.0 b>a INVITE 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.1 a>b 200 5/INVITE ft=callee tt=caller br=z9hG4bKb1 sdp=3:inactive\n3.2 b>a ACK 5/ACK ft=callee tt=caller br=z9hG4bKab1\n" +
+			reB(3, 5, "3:inactive", "3:inactive") +
 			re(4, 3, "200", "4:recvonly", "4:sendonly") + end,
 			"hold-resume: after 13 message(s), expected any -> any INVITE [resume], got A -> B BYE (packet 14)", "hold 5; hold 8; resume 11"},
 		// After a hold and its resume, a codec change: the flow could go on
