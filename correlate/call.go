@@ -116,8 +116,9 @@ type Leg struct {
 	active   bool // a subscription leg whose subscription is in force (subscribed)
 	reliable bool // a reliable provisional response came (checkMissingPRACK looks)
 	// reoffered: a request of the leg made an offer in a dialog (a
-	// re-INVITE or UPDATE with SDP): only then may a 2xx answer one
-	// (keepLeanSDP).
+	// re-INVITE or UPDATE with SDP), or asked for one (a re-INVITE
+	// without: a late offer): only then may a 2xx answer one, or make
+	// one (keepLeanSDP).
 	reoffered bool
 	media     *legMedia
 

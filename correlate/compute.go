@@ -362,6 +362,34 @@ func endedBye(l *Leg) bool {
 func computeEvents(c *Call) {
 	var s session
 	var fax map[int]bool // by leg: on T.38 (a B2BUA's legs switch one by one)
+	faxSwitched := func(m *Message) {
+		if e, ok := faxSwitch(c, m, fax[m.Leg]); ok {
+			c.Events = append(c.Events, e)
+			if fax == nil {
+				fax = make(map[int]bool, len(c.Legs))
+			}
+			fax[m.Leg] = e.Kind == "t38"
+		}
+	}
+	// holdEvent records the hold or resume of party p that m's SDP says,
+	// unless it is a B2BUA's copy, on m's leg, of one on another.
+	holdEvent := func(m *Message, p holdParty, holds bool, how string) {
+		if len(c.Legs) > 1 && s.echoed(c, m, p, holds) {
+			return
+		}
+		l := c.Legs[m.Leg]
+		e := Event{N: m.N, Time: m.Time, Kind: "hold", Detail: holdDetail(l, m, p.tag, how)}
+		if !holds {
+			other := m.ToTag
+			if other == p.tag {
+				other = m.FromTag
+			}
+			if e.Kind = "resume"; s.othersHold(p) {
+				e.Detail += "; " + partyNamed(l, other, "the other party") + "'s hold stays"
+			}
+		}
+		c.Events = append(c.Events, e)
+	}
 	for _, m := range c.Messages() {
 		if m.Retransmission {
 			continue
@@ -383,13 +411,7 @@ func computeEvents(c *Call) {
 					}
 				}
 			}
-			if e, ok := faxSwitch(c, m, fax[m.Leg]); ok {
-				c.Events = append(c.Events, e)
-				if fax == nil {
-					fax = make(map[int]bool, len(c.Legs))
-				}
-				fax[m.Leg] = e.Kind == "t38"
-			}
+			faxSwitched(m)
 			continue
 		}
 		switch {
@@ -399,20 +421,20 @@ func computeEvents(c *Call) {
 			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer-result", Detail: m.Sipfrag()})
 		case m.ext == nil:
 			// No SDP kept: no offer to hold or resume.
-		default:
-			l := c.Legs[m.Leg]
-			switch cond := s.holdChange(l, m); {
-			case cond != CondHold && cond != CondResume:
-			case len(c.Legs) > 1 && s.echoed(c, m, cond == CondHold):
-				// A B2BUA's copy, on this leg, of one on another.
-			case cond == CondHold:
-				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "hold", Detail: holdDetail(l, m, "")})
-			default:
-				stays := ""
-				if s.othersHold(holdParty{m.Leg, m.FromTag}) {
-					stays = "; " + partyNamed(l, m.ToTag, "the other party") + "'s hold stays"
+		case m.Method == "ACK":
+			// The answer to a late offer made in a dialog, if any.
+			_, changes := s.lateExchange(c.Legs[m.Leg], m)
+			for _, x := range changes {
+				how := " (answering the late offer in the ACK)"
+				if x.by != m {
+					how = " (a late offer, in the " + x.by.Label() + " to a re-INVITE without SDP)"
 				}
-				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "resume", Detail: holdDetail(l, m, stays)})
+				holdEvent(x.by, x.party, x.holds, how)
+			}
+			faxSwitched(m)
+		default:
+			if cond := s.holdChange(c.Legs[m.Leg], m); cond == CondHold || cond == CondResume {
+				holdEvent(m, holdParty{m.Leg, m.FromTag}, cond == CondHold, "")
 			}
 		}
 	}
@@ -434,12 +456,12 @@ func sameOffer(l *Leg, n int, q *Message) bool {
 // stays on ("; the callee's hold stays"; an SDP summary never holds it).
 const staysPrefix = "; the "
 
-// holdDetail says who made hold or resume event m of leg l (the caller or
-// the callee; its address when the leg's INVITE was not captured) and what
-// its offer is, then more: "by the caller: audio PCMU 192.0.2.1:4000
-// sendonly".
-func holdDetail(l *Leg, m *Message, more string) string {
-	return "by " + partyNamed(l, m.FromTag, m.Src.String()) + ": " + m.SDP().Summary() + more
+// holdDetail says who made hold or resume event m of leg l, the party
+// whose tag is tag (the caller or the callee; m's sender's address when
+// the leg's INVITE was not captured), and what m's SDP is, then more: "by
+// the caller: audio PCMU 192.0.2.1:4000 sendonly".
+func holdDetail(l *Leg, m *Message, tag, more string) string {
+	return "by " + partyNamed(l, tag, m.Src.String()) + ": " + m.SDP().Summary() + more
 }
 
 // partyNamed names the party of leg l whose tag is tag, "the caller" or
@@ -467,16 +489,29 @@ func faxSwitch(c *Call, m *Message, fax bool) (Event, bool) {
 	if fax {
 		kind, did = "t38-end", "took the call back from"
 	}
+	how := m.Label()
+	if m.Method == "ACK" {
+		how = "a late offer: its " + l.lateOfferOf(m).Label() + " offered, the ACK answered"
+	}
 	return Event{N: m.N, Time: m.Time, Kind: kind, Detail: fmt.Sprintf("the %s's %s %s T.38 fax (%s): %s",
-		party(q.FromTag, callerTagOf(l)), inDialogName(q.Method), did, m.Label(), m.SDP().Summary())}, true
+		party(q.FromTag, callerTagOf(l)), inDialogName(q.Method), did, how, m.SDP().Summary())}, true
 }
 
 // faxAnswer returns the request response m of leg l answers when m is a
 // 2xx with SDP to an offer made in a dialog (a re-INVITE or UPDATE with
-// SDP; not an initial INVITE's answer, nor a late offer's), and whether m
-// accepts a T.38 line; nil otherwise. keepLeanSDP keeps exactly these
-// answers' SDP, so calls and flow agree.
+// SDP; not an initial INVITE's answer), and whether m accepts a T.38
+// line; nil otherwise. When m is an ACK that answers a late offer made in
+// a dialog (lateOfferOf: the 2xx to a re-INVITE without SDP offered), it
+// returns that re-INVITE, and whether the offer and m have a T.38 line.
+// keepLeanSDP keeps exactly these answers' SDP, so calls and flow agree.
 func faxAnswer(l *Leg, m *Message) (q *Message, t38 bool) {
+	if m.Method == "ACK" {
+		o := l.lateOfferOf(m)
+		if o == nil || o.SDP() == nil || m.SDP() == nil {
+			return nil, false
+		}
+		return l.lateReINVITE(o), o.SDP().T38() != nil && m.SDP().T38() != nil
+	}
 	if m.Status < 200 || m.Status >= 300 || m.CSeqMethod != "INVITE" && m.CSeqMethod != "UPDATE" || m.SDP() == nil {
 		return nil, false
 	}

@@ -831,10 +831,15 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 		}
 	}
 	c.dialogRequest(leg, m)
-	if m.Method == "INVITE" && leg.Kind != KindCall {
-		// The Call-ID of a registration (or OPTIONS, MESSAGE, ...) used
-		// again for a call: the call is what the user looks for.
-		leg.Kind = KindCall
+	if m.Method == "INVITE" {
+		if leg.Kind != KindCall {
+			// The Call-ID of a registration (or OPTIONS, MESSAGE, ...) used
+			// again for a call: the call is what the user looks for.
+			leg.Kind = KindCall
+		}
+		if !tx.Initial && !m.hasSDP {
+			leg.reoffered = true // a late offer in the dialog: its 2xx offers, its ACK answers (keepLeanSDP)
+		}
 	}
 	return false
 }

@@ -63,7 +63,11 @@ func TestFaxEvents(t *testing.T) {
 			"t38 6", "switched the call to T.38 fax"},
 		{"a re-INVITE without SDP, the 200 offering T.38 (late offer)", call +
 			"2.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKre\n2.1 b>a 200 2/INVITE tt=callee br=z9hG4bKre sdp=3 " + t38B + "\n" +
-			"2.2 a>b ACK 2/ACK tt=callee br=z9hG4bKack2 sdp=3 " + t38A + "\n" + bye, "", ""},
+			"2.2 a>b ACK 2/ACK tt=callee br=z9hG4bKack2 sdp=3 " + t38A + "\n" + bye, "t38 6",
+			"the caller's re-INVITE switched the call to T.38 fax (a late offer: its 200 Reason offered, the ACK answered): image T.38 10.0.0.1:4002"},
+		{"a late offer of T.38 the ACK refuses (port 0)", call +
+			"2.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKre\n2.1 b>a 200 2/INVITE tt=callee br=z9hG4bKre sdp=3 " + t38B + "\n" +
+			"2.2 a>b ACK 2/ACK tt=callee br=z9hG4bKack2 sdp=3 media=m=image_0_udptl_t38\n" + bye, "", ""},
 		{"switched by an UPDATE", call + "2.0 a>b UPDATE 2/UPDATE tt=callee br=z9hG4bKu sdp=2 " + t38A + "\n2.1 b>a 200 2/UPDATE tt=callee br=z9hG4bKu sdp=2 " + t38B + "\n" + bye,
 			"t38 5", "the caller's UPDATE switched the call to T.38 fax (200 Reason)"},
 		{"T.38 over DTLS (RFC 7345)", call + reinvite(2, 2, "a", "b", "media=m=image_4002_UDP/TLS/UDPTL_t38", "200", "media=m=image_5002_UDP/TLS/UDPTL_t38") + bye, "t38 5",
@@ -136,9 +140,10 @@ func TestFaxLegs(t *testing.T) {
 }
 
 // TestFaxLeanSDP: without KeepSDP, the answer to a re-INVITE's offer keeps
-// its SDP (faxSwitch reads it); the initial 200's does not, nor a 488's
-// (its capabilities), nor the 200 to a later re-INVITE without SDP (a late
-// offer): a call's memory.
+// its SDP (faxSwitch reads it), and so do the offer and answer of a late
+// offer made in a dialog (the 200 to a re-INVITE without SDP and its ACK);
+// the initial 200's does not, nor a 488's (its capabilities): a call's
+// memory.
 func TestFaxLeanSDP(t *testing.T) {
 	c := scriptCall(t, runScript(t, "0.0 a>b INVITE 1/INVITE sdp=1\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n"+
 		"2.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKre sdp=2\n2.1 b>a 200 2/INVITE tt=callee br=z9hG4bKre sdp=2\n2.2 a>b ACK 2/ACK tt=callee br=z9hG4bKack2\n"+
@@ -146,12 +151,12 @@ func TestFaxLeanSDP(t *testing.T) {
 		"4.0 a>b INVITE 4/INVITE tt=callee br=z9hG4bKre4\n4.1 b>a 200 4/INVITE tt=callee br=z9hG4bKre4 sdp=4\n4.2 a>b ACK 4/ACK tt=callee br=z9hG4bKack4 sdp=4\n"), "call-1")
 	var kept []int
 	for _, m := range c.Messages() {
-		if !m.IsRequest() && m.SDP() != nil {
+		if (!m.IsRequest() || m.Method == "ACK") && m.SDP() != nil {
 			kept = append(kept, m.N)
 		}
 	}
-	if fmt.Sprint(kept) != "[5]" {
-		t.Errorf("responses keeping their SDP: packets %v, want [5] (the re-INVITE's 200)", kept)
+	if fmt.Sprint(kept) != "[5 11 12]" {
+		t.Errorf("responses and ACKs keeping their SDP: packets %v, want [5 11 12] (the re-INVITE's 200, the late offer's 200 and ACK)", kept)
 	}
 	// A PRACK's offer is made in the early dialog: its 200's SDP is none
 	// of faxSwitch's business.

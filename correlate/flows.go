@@ -91,6 +91,10 @@ type Step struct {
 //	transfer         a REFER (RFC 3515)
 //	transfer-result  a NOTIFY that reports a transfer's outcome (message/sipfrag)
 //
+// A re-INVITE without SDP (a late offer: its 2xx offers, its ACK answers)
+// is marked hold, resume or reoffer by what its exchange did, and its 2xx
+// t38 or t38-end when the ACK accepted the switch (session.lateExchange).
+//
 // (session.holdChange says what counts as asking.) ParseFlows refuses a
 // condition on a step whose messages never meet it: t38 or t38-end on a
 // request, or on a response to other than a re-INVITE or UPDATE; hold,
@@ -605,11 +609,14 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		if m.ext != nil || len(ss.offers) > 0 || m.Method == "REFER" { // else no mark: most messages
 			cond = ss.marks(c.Legs[0], m)
 		}
-		if rf != nil && rf.skip(m, f) {
+		if rf != nil && rf.skip(m, f) && !rf.brought(&out, m, f, t, cond) {
 			continue
 		}
 		if m.Status == 100 && (m.CSeqMethod != "INVITE" || provisionalSeen(out, m, f)) {
 			continue // hop-by-hop news of nothing: no step
+		}
+		if cond != 0 && m.Method == "ACK" {
+			cond = lateMarks(out, m, cond) // the answer to a late offer: its marks go to its exchange
 		}
 		fm := flowMsg{m: m, from: f, to: t, cond: cond | CondNoSDP}
 		if m.hasSDP {
@@ -621,6 +628,41 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		out = append(out, fm)
 	}
 	return out
+}
+
+// newFlowMsg is message m from side f to side t, meeting conditions cond
+// (and sdp or no-sdp), in a flow's view.
+func newFlowMsg(m *Message, f, t side, cond Cond) flowMsg {
+	fm := flowMsg{m: m, from: f, to: t, cond: cond | CondNoSDP}
+	if m.hasSDP {
+		fm.cond = cond | CondSDP
+	}
+	if !m.IsRequest() {
+		fm.code = [3]byte{byte('0' + m.Status/100%10), byte('0' + m.Status/10%10), byte('0' + m.Status%10)}
+	}
+	return fm
+}
+
+// lateMarks puts the conditions cond that ACK a met, answering a late
+// offer made in a dialog (session.lateExchange), on the view's messages
+// of its exchange, as if the re-INVITE had made the offer: a hold, a
+// resume or a reoffer on the re-INVITE, a switch to or from T.38 fax on
+// its 2xx. It returns the conditions left to a: none.
+func lateMarks(out []flowMsg, a *Message, cond Cond) Cond {
+	for i := len(out) - 1; i >= 0; i-- {
+		m := out[i].m
+		if m.CSeq != a.CSeq || m.FromTag != a.FromTag {
+			continue
+		}
+		switch {
+		case m.IsRequest() && m.Method == "INVITE":
+			out[i].cond |= cond &^ (CondT38 | CondT38End)
+			return 0
+		case !m.IsRequest() && m.CSeqMethod == "INVITE" && m.Status >= 200 && m.Status < 300:
+			out[i].cond |= cond & (CondT38 | CondT38End)
+		}
+	}
+	return 0
 }
 
 // session follows what a call's messages did to its session, in their
@@ -678,14 +720,15 @@ func (s *session) othersHold(p holdParty) bool {
 	return false
 }
 
-// echoed reports whether the hold (holds) or resume that offer m asks is
-// a B2BUA's copy of one on another of the call's legs: sent by the B2BUA
-// (from an address the first offer went to, on any of its hops: a proxy
-// may stand before the B2BUA) within echoWindow. It takes that echo, and
-// the offer keeps it (pendingOffer.copyOf), narrowed to the copy's sender,
-// in case it is refused and sent again. When m is no copy, it notes the
+// echoed reports whether the hold (holds) or resume of party p that m
+// asks (an offer; or a late offer's 2xx or ACK, lateExchange) is a
+// B2BUA's copy of one on another of the call's legs: sent by the B2BUA
+// (from an address the first went to, on any of its hops: a proxy may
+// stand before the B2BUA) within echoWindow. It takes that echo, and the
+// offer keeps it (pendingOffer.copyOf), narrowed to the copy's sender, in
+// case it is refused and sent again. When m is no copy, it notes the
 // copies c's other legs are to make.
-func (s *session) echoed(c *Call, m *Message, holds bool) bool {
+func (s *session) echoed(c *Call, m *Message, p holdParty, holds bool) bool {
 	s.echoes = slices.DeleteFunc(s.echoes, func(e echo) bool { return m.Time.After(e.until) })
 	for i, e := range s.echoes {
 		if e.leg == m.Leg && e.holds == holds && (e.any || slices.Contains(e.via, m.Src.Addr())) {
@@ -699,18 +742,29 @@ func (s *session) echoed(c *Call, m *Message, holds bool) bool {
 	}
 	var via []netip.Addr
 	for _, h := range c.Legs[m.Leg].Messages {
-		if h.IsRequest() && h.Method == m.Method && h.CSeq == m.CSeq && h.FromTag == m.FromTag && !slices.Contains(via, h.Dst.Addr()) {
+		if hopOf(h, m) && !slices.Contains(via, h.Dst.Addr()) {
 			via = append(via, h.Dst.Addr())
 		}
 	}
 	for k, l := range c.Legs {
 		if k != m.Leg {
 			unseen := !slices.ContainsFunc(via, l.hasEndpoint)
-			s.echoes = append(s.echoes, echo{leg: k, holds: holds, until: m.Time.Add(echoWindow), src: holdParty{m.Leg, m.FromTag},
-				via: via, any: unseen})
+			s.echoes = append(s.echoes, echo{leg: k, holds: holds, until: m.Time.Add(echoWindow), src: p, via: via, any: unseen})
 		}
 	}
 	return false
+}
+
+// hopOf reports whether h is m on some hop: a request of m's method,
+// CSeq and From-tag, or a response of m's status to them.
+func hopOf(h, m *Message) bool {
+	if h.CSeq != m.CSeq || h.FromTag != m.FromTag || h.IsRequest() != m.IsRequest() {
+		return false
+	}
+	if m.IsRequest() {
+		return h.Method == m.Method
+	}
+	return h.Status == m.Status && h.CSeqMethod == m.CSeqMethod
 }
 
 // hasEndpoint reports whether a message of l was sent from or to addr.
@@ -755,6 +809,16 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 		}
 	case m.ext == nil:
 		return 0 // no SDP kept, no sipfrag: most requests
+	case m.Method == "ACK":
+		cond, _ := s.lateExchange(l, m)
+		if q, t38 := faxAnswer(l, m); q != nil && t38 != s.t38 {
+			s.t38 = t38
+			if t38 {
+				return cond | CondT38
+			}
+			return cond | CondT38End
+		}
+		return cond
 	case m.Method == "NOTIFY":
 		if m.Sipfrag() != "" {
 			return CondTransferResult
@@ -805,15 +869,7 @@ func (s *session) holdChange(l *Leg, m *Message) Cond {
 	if sdp == nil {
 		return 0
 	}
-	hold, sendrecv, recvonly := false, false, false
-	for _, md := range sdp.Media {
-		if md.Port == 0 {
-			continue // removed: no direction to speak of
-		}
-		hold = hold || md.Hold
-		sendrecv = sendrecv || md.Direction == "sendrecv"
-		recvonly = recvonly || md.Direction == "recvonly"
-	}
+	hold, sendrecv, recvonly := directions(sdp, nil)
 	for i := 0; i < len(s.offers); i++ {
 		p := &s.offers[i]
 		if p.m.Leg != m.Leg || p.m.FromTag != m.FromTag || m.CSeq <= p.m.CSeq {
@@ -851,6 +907,90 @@ func (s *session) holdChange(l *Leg, m *Message) Cond {
 		return CondHold
 	}
 	return CondResume
+}
+
+// lateChange is what the exchange of a late offer made in a dialog did to
+// one party's hold: the offer in its 2xx (the offerer's) or the answer in
+// its ACK (the answerer's), by says which.
+type lateChange struct {
+	by    *Message
+	party holdParty
+	holds bool
+}
+
+// lateExchange returns what ACK a of leg l did when it answers a late
+// offer made in a dialog (Leg.lateOfferOf: a re-INVITE without SDP, whose
+// 2xx made the offer, RFC 3261 §14.1), and notes it in s: the changes to
+// its parties' holds, and the condition its re-INVITE meets (holdChange's
+// for an offer: CondHold, CondResume, CondReoffer, or 0 when the exchange
+// offered T.38 fax or left it, or a is none). No answer refuses an offer
+// made in a 2xx: the ACK puts it in force at once.
+//   - The offerer (the 2xx's sender, its To-tag) holds or resumes by its
+//     offer as holdChange has an offer do.
+//   - The answerer (the ACK's sender) holds when it answers a stream the
+//     offerer would send on (sendrecv, sendonly) sendonly or inactive,
+//     or with c=0.0.0.0: a UA that puts a call on hold with a re-INVITE
+//     without SDP answers the other's sendrecv offer sendonly (RFC 3264
+//     §6.1 lets an answer narrow the direction). It takes its hold off as
+//     an offer does: no stream on hold and one sendrecv, or recvonly
+//     while the other party's hold stays.
+//
+// A proxy's relay of the exchange on another hop changes nothing more: its
+// parties' holds are in force already.
+func (s *session) lateExchange(l *Leg, a *Message) (Cond, []lateChange) {
+	o := l.lateOfferOf(a)
+	if o == nil || o.SDP() == nil || a.SDP() == nil {
+		return 0, nil
+	}
+	offer, answer := o.SDP(), a.SDP()
+	var ch []lateChange
+	change := func(by *Message, p holdParty, hold, sendrecv, recvonly bool) {
+		switch on := s.holds(p); {
+		case hold && !on:
+		case !hold && on && (sendrecv || recvonly && s.othersHold(p)):
+		default:
+			return
+		}
+		s.setHold(p, hold)
+		ch = append(ch, lateChange{by: by, party: p, holds: hold})
+	}
+	hold, sendrecv, recvonly := directions(offer, nil)
+	change(o, holdParty{o.Leg, o.ToTag}, hold, sendrecv, recvonly)
+	hold, sendrecv, recvonly = directions(answer, offer)
+	change(a, holdParty{a.Leg, a.FromTag}, hold, sendrecv, recvonly)
+	switch {
+	case len(ch) == 0:
+		if s.t38 || offer.T38() != nil {
+			return 0, nil // to or from T.38 fax (faxAnswer says which)
+		}
+		return CondReoffer, nil
+	case slices.ContainsFunc(ch, func(c lateChange) bool { return c.holds }):
+		return CondHold, ch
+	}
+	return CondResume, ch
+}
+
+// directions reports whether SDP sdp puts a stream on hold (sendonly,
+// inactive, c=0.0.0.0), and whether one is sendrecv, and one recvonly;
+// streams removed (port 0) count for nothing. When sdp answers offer, a
+// stream on hold is one whose offer's sender would send on it (sendrecv
+// or sendonly: an answer to a recvonly or inactive stream can only say
+// inactive, and holds nothing by it).
+func directions(sdp, offer *SDP) (hold, sendrecv, recvonly bool) {
+	for i, md := range sdp.Media {
+		if md.Port == 0 {
+			continue
+		}
+		onHold := md.Hold
+		if offer != nil && onHold {
+			onHold = i < len(offer.Media) && offer.Media[i].Port != 0 &&
+				(offer.Media[i].Direction == "sendrecv" || offer.Media[i].Direction == "sendonly")
+		}
+		hold = hold || onHold
+		sendrecv = sendrecv || md.Direction == "sendrecv"
+		recvonly = recvonly || md.Direction == "recvonly"
+	}
+	return hold, sendrecv, recvonly
 }
 
 // answeredBefore reports whether the dialog of in-dialog request m of leg
@@ -923,13 +1063,7 @@ func (s *session) answeredSession(l *Leg, r *Message) *Message {
 	if sdp == nil || q == nil {
 		return nil
 	}
-	hold, sendrecv := false, false
-	for _, md := range sdp.Media {
-		if md.Port != 0 {
-			hold = hold || md.Hold
-			sendrecv = sendrecv || md.Direction == "sendrecv"
-		}
-	}
+	hold, sendrecv, _ := directions(sdp, nil)
 	if p := (holdParty{r.Leg, r.ToTag}); !hold && sendrecv && s.holds(p) {
 		s.setHold(p, false)
 		return q
@@ -980,6 +1114,31 @@ func provisionalSeen(view []flowMsg, m *Message, from side) bool {
 type refreshes struct {
 	origin [3]string // the last o= line each side (sideA, sideB) sent
 	keys   []refreshKey
+	// late: the messages of the last re-INVITE without SDP left out, which
+	// its ACK may bring back (brought): a late offer that held.
+	late []flowMsg
+}
+
+// brought reports whether m, from side f to side t, a message of a
+// refresh (skip) meeting conditions cond (marks), brings its exchange
+// back into the view out: it is the ACK that answers a re-INVITE's late
+// offer, and the exchange held, resumed, or went to or from T.38 fax, so
+// it was no refresh. It keeps the messages of a re-INVITE without SDP
+// until then.
+func (rf *refreshes) brought(out *[]flowMsg, m *Message, f, t side, cond Cond) bool {
+	switch {
+	case m.IsRequest() && m.Method == "INVITE" && !m.hasSDP:
+		rf.late = append(rf.late[:0], newFlowMsg(m, f, t, cond))
+		return false
+	case len(rf.late) == 0 || m.CSeq != rf.late[0].m.CSeq || m.FromTag != rf.late[0].m.FromTag:
+		return false
+	case m.Method != "ACK" || cond&^CondReoffer == 0:
+		rf.late = append(rf.late, newFlowMsg(m, f, t, cond))
+		return false
+	}
+	*out = append(*out, rf.late...)
+	rf.late = rf.late[:0]
+	return true
 }
 
 // refreshKey names one refresh transaction: the messages with its CSeq and

@@ -536,11 +536,15 @@ func keepLeanSDP(d *decode.Message, l *Leg, m *Message) bool {
 		l.reoffered = l.reoffered || m.ToTag != ""
 		return true
 	case "ACK":
-		return l.timer
+		// The answer to a late offer made in a dialog (a re-INVITE without
+		// SDP): what the change came to, as a 2xx answers an offer.
+		return l.timer || l.reoffered && l.lateOfferOf(m) != nil
 	case "":
 		// The answer to a re-INVITE's or UPDATE's offer: what the change
-		// came to (computeEvents: a switch to T.38 fax and back).
-		if l.reoffered && m.Status >= 200 && m.Status < 300 && (m.CSeqMethod == "INVITE" || m.CSeqMethod == "UPDATE") && l.inDialogOffer(m) != nil {
+		// came to (computeEvents: a switch to T.38 fax and back); or the
+		// offer a re-INVITE without SDP asked for.
+		if l.reoffered && m.Status >= 200 && m.Status < 300 && (m.CSeqMethod == "INVITE" || m.CSeqMethod == "UPDATE") &&
+			(l.inDialogOffer(m) != nil || l.lateReINVITE(m) != nil) {
 			return true
 		}
 	}
@@ -553,6 +557,36 @@ func keepLeanSDP(d *decode.Message, l *Leg, m *Message) bool {
 func (l *Leg) inDialogOffer(r *Message) *Message {
 	if q := l.requestOf(r); q != nil && q.ToTag != "" && q.hasSDP {
 		return q
+	}
+	return nil
+}
+
+// lateReINVITE returns response r's request, as captured on r's hop, when
+// it is a re-INVITE without SDP (a late offer in a dialog: the 2xx makes
+// the offer and the ACK answers it, RFC 3261 §14.1). nil otherwise.
+func (l *Leg) lateReINVITE(r *Message) *Message {
+	if r.CSeqMethod != "INVITE" {
+		return nil
+	}
+	if q := l.requestOf(r); q != nil && q.ToTag != "" && !q.hasSDP {
+		return q
+	}
+	return nil
+}
+
+// lateOfferOf returns the 2xx with SDP that ACK a answers when it made a
+// late offer in a dialog (lateReINVITE): the last one captured before a,
+// of a's CSeq and From-tag, sent to where a comes from. nil otherwise.
+func (l *Leg) lateOfferOf(a *Message) *Message {
+	for i := len(l.Messages) - 1; i >= 0; i-- {
+		r := l.Messages[i]
+		if r.N >= a.N || r.IsRequest() || r.CSeq != a.CSeq || r.FromTag != a.FromTag || r.Dst.Addr() != a.Src.Addr() {
+			continue
+		}
+		if r.Status >= 200 && r.Status < 300 && r.hasSDP && l.lateReINVITE(r) != nil {
+			return r
+		}
+		return nil
 	}
 	return nil
 }

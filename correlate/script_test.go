@@ -1835,6 +1835,17 @@ func offerExchange(at float64, from, to, tags string, cseq int, status, offer, a
 		at, from, to, cseq, tags, from, cseq, offer, at+0.01, to, from, status, cseq, tags, from, cseq, answer, at+0.02, from, to, cseq, tags, from, cseq)
 }
 
+// lateOfferExchange is a re-INVITE without SDP from -> to with tags (in
+// the script's keys), its 200 offering offer, and the ACK answering
+// answer ("" for an ACK without SDP).
+func lateOfferExchange(at float64, from, to, tags string, cseq int, offer, answer string) string {
+	if answer != "" {
+		answer = " sdp=" + answer
+	}
+	return fmt.Sprintf("%.2[1]f %[2]s>%[3]s INVITE %[4]d/INVITE%[5]s br=z9hG4bKl%[2]s%[4]d\n%.2[6]f %[3]s>%[2]s 200 %[4]d/INVITE%[5]s br=z9hG4bKl%[2]s%[4]d sdp=%[7]s\n"+
+		"%.2[8]f %[2]s>%[3]s ACK %[4]d/ACK%[5]s br=z9hG4bKm%[2]s%[4]d%[9]s\n", at, from, to, cseq, tags, at+0.01, offer, at+0.02, answer)
+}
+
 // TestHoldAcrossLegs: a B2BUA relays a party's hold or resume as its own
 // offer on its other leg, answered by the far end, or not at all (it
 // plays music on hold itself). Each party's hold or resume is one event,
@@ -1928,6 +1939,12 @@ func TestHoldAcrossLegs(t *testing.T) {
 			offerExchange(2, "a", "p", aa, 2, "200", "2:sendonly", "2:recvonly") + offerExchange(2.1, "p", "b", lb, 2, "200", "2:sendonly", "2:recvonly") +
 			offerExchange(3, "a", "p", aa, 3, "200", "3", "3") + offerExchange(3.1, "p", "b", lb, 3, "200", "3", "3") + end3,
 			"hold 7 by the callee; resume 13 by the callee"},
+		// A hold and a resume by late offers (the caller's ACK answers
+		// sendonly, then sendrecv), each copied as an offer of p's.
+		{"a late offer's hold and resume", "call-1", setup +
+			lateOfferExchange(2, "a", "p", l1, 2, "2", "2:sendonly") + offerExchange(2.1, "p", "b", l2, 2, "200", "2:sendonly", "2:recvonly") +
+			lateOfferExchange(3, "a", "p", l1, 3, "3", "3") + offerExchange(3.1, "p", "b", l2, 3, "200", "3", "3") + end,
+			"hold 9 by the caller; resume 15 by the caller"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, keep := range []bool{false, true} {
@@ -2428,4 +2445,113 @@ tick 60
 			detail("BYE from 10.0.0.2:5060 was never answered (3 transmission(s)); the BYE went to 10.0.0.4:5060 while the far end's messages came from 198.51.100.2:5060 (with no Record-Route, the BYE goes to the far end's Contact): a private address, a phone behind NAT that wrote its own address in Contact"),
 			"want no-bye-response naming the far end"},
 	})
+}
+
+// TestLateOfferHold: a re-INVITE without SDP asks the other party for an
+// offer, which its 2xx makes and the ACK answers (RFC 3261 §14.1): a
+// party holds by the offer in the 2xx as by any offer, and the ACK's
+// sender holds by answering sendonly or inactive a stream the offer would
+// send on (as a phone that holds by a late offer does). Each change is one
+// event, at the message whose SDP says it; the flows see the re-INVITE
+// hold or resume, also in a call with a session timer, whose other
+// re-INVITEs without SDP are refreshes. Lean and KeepSDP agree.
+func TestLateOfferHold(t *testing.T) {
+	const (
+		start = "0.0 a>b INVITE 1/INVITE sdp=1\n0.1 b>a 180 1/INVITE tt=callee\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n"
+		timer = "0.0 a>b INVITE 1/INVITE sdp=1\n0.1 b>a 180 1/INVITE tt=callee\n0.5 b>a 200 1/INVITE tt=callee sdp=1 hdr=Session-Expires:_1800;refresher=uac\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n"
+		end   = "20.0 a>b BYE 9/BYE tt=callee br=z9hG4bKbye\n20.1 b>a 200 9/BYE tt=callee br=z9hG4bKbye\ntick 60\n"
+	)
+	// late is the caller's re-INVITE without SDP, the callee's 200 offering
+	// offer, and the ACK answering answer ("" for none).
+	late := func(at float64, cseq int, offer, answer string) string {
+		return lateOfferExchange(at, "a", "b", " tt=callee", cseq, offer, answer)
+	}
+	// early is an ordinary re-INVITE of the caller's, offering.
+	early := func(at float64, cseq int, offer, answer string) string {
+		return offerExchange(at, "a", "b", " tt=callee", cseq, "200", offer, answer)
+	}
+	for _, tc := range []struct {
+		name, script, flow, events string
+	}{
+		{"the caller holds and resumes by answering", start + late(2, 2, "2", "2:sendonly") + late(4, 3, "3", "3") + end, "hold-resume",
+			"hold 7 by the caller: audio PCMU 10.0.0.1:4000 sendonly (answering the late offer in the ACK); " +
+				"resume 10 by the caller: audio PCMU 10.0.0.1:4000 sendrecv (answering the late offer in the ACK)"},
+		{"the caller holds inactive", start + late(2, 2, "2", "2:inactive") + late(4, 3, "3", "3") + end, "hold-resume",
+			"hold 7 by the caller: audio PCMU 10.0.0.1:4000 inactive (answering the late offer in the ACK); " +
+				"resume 10 by the caller: audio PCMU 10.0.0.1:4000 sendrecv (answering the late offer in the ACK)"},
+		{"the callee holds by its offer", start + late(2, 2, "2:sendonly", "2:recvonly") + late(4, 3, "3", "3") + end, "hold-resume",
+			"hold 6 by the callee: audio PCMU 10.0.0.2:4000 sendonly (a late offer, in the 200 Reason to a re-INVITE without SDP); " +
+				"resume 9 by the callee: audio PCMU 10.0.0.2:4000 sendrecv (a late offer, in the 200 Reason to a re-INVITE without SDP)"},
+		// The callee holds with inactive: the caller's answer, inactive
+		// too, is no hold of its own.
+		{"the answer to an inactive offer holds nothing", start + late(2, 2, "2:inactive", "2:inactive") + late(4, 3, "3", "3") + end, "hold-resume",
+			"hold 6 by the callee: audio PCMU 10.0.0.2:4000 inactive (a late offer, in the 200 Reason to a re-INVITE without SDP); " +
+				"resume 9 by the callee: audio PCMU 10.0.0.2:4000 sendrecv (a late offer, in the 200 Reason to a re-INVITE without SDP)"},
+		// Held by an offer of its own, the caller stays held through a
+		// late offer it answers sendonly again.
+		{"a late offer while held holds nothing more", start + early(2, 2, "2:sendonly", "2:recvonly") + late(3, 3, "3", "3:sendonly") +
+			early(4, 4, "4", "4") + end, "",
+			"hold 5 by the caller: audio PCMU 10.0.0.1:4000 sendonly; resume 11 by the caller: audio PCMU 10.0.0.1:4000 sendrecv"},
+		// Its resume is recvonly while the callee's hold stays (RFC 6337 §5.3).
+		{"a mutual hold, the caller's resume recvonly", start + late(2, 2, "2", "2:sendonly") + late(3, 3, "3:inactive", "3:inactive") +
+			late(4, 4, "4:sendonly", "4:recvonly") + late(5, 5, "5", "5") + end, "",
+			"hold 7 by the caller: audio PCMU 10.0.0.1:4000 sendonly (answering the late offer in the ACK); " +
+				"hold 9 by the callee: audio PCMU 10.0.0.2:4000 inactive (a late offer, in the 200 Reason to a re-INVITE without SDP); " +
+				"resume 13 by the caller: audio PCMU 10.0.0.1:4000 recvonly (answering the late offer in the ACK); the callee's hold stays; " +
+				"resume 15 by the callee: audio PCMU 10.0.0.2:4000 sendrecv (a late offer, in the 200 Reason to a re-INVITE without SDP)"},
+		{"a late offer of T.38 fax, and back", start + late(2, 2, "2 media=m=image_4002_udptl_t38", "2 media=m=image_5002_udptl_t38") + late(4, 3, "3", "3") + end, "t38-fax",
+			"t38 7 the caller's re-INVITE switched the call to T.38 fax (a late offer: its 200 Reason offered, the ACK answered): image T.38 10.0.0.1:5002 sendrecv; " +
+				"t38-end 10 the caller's re-INVITE took the call back from T.38 fax (a late offer: its 200 Reason offered, the ACK answered): audio PCMU 10.0.0.1:4000 sendrecv"},
+		{"a late offer that changes nothing is a reoffer", start + late(2, 2, "2", "2") + end, "reinvite", ""},
+		{"an ACK without the answer holds nothing", start + late(2, 2, "2", "") + end, "", ""},
+		{"with a session timer, a refresh and a hold", timer + late(2, 2, "1", "1") + late(3, 3, "3", "3:sendonly") + late(4, 4, "4", "4") + end,
+			"hold-resume", "hold 10 by the caller: audio PCMU 10.0.0.1:4000 sendonly (answering the late offer in the ACK); " +
+				"resume 13 by the caller: audio PCMU 10.0.0.1:4000 sendrecv (answering the late offer in the ACK)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, keep := range []bool{false, true} {
+				c := scriptCall(t, runScriptWith(t, correlate.Options{KeepSDP: keep}, tc.script), "call-1")
+				var events []string
+				for _, e := range c.Events {
+					events = append(events, fmt.Sprintf("%s %d %s", e.Kind, e.N, e.Detail))
+				}
+				if got := strings.Join(events, "; "); got != tc.events {
+					t.Errorf("KeepSDP %t: events %q,\nwant %q", keep, got, tc.events)
+				}
+				if tc.flow != "" && c.Flow != tc.flow {
+					t.Errorf("KeepSDP %t: flow %q, want %s", keep, flowOrDeviation(c), tc.flow)
+				}
+			}
+		})
+	}
+}
+
+// TestLateOfferHoldThroughProxy: a proxy relays the late offer's
+// exchange hop by hop: one hold, one resume, and the flow is hold-resume.
+// (TestHoldAcrossLegs has a B2BUA's copy of a late offer's hold.)
+func TestLateOfferHoldThroughProxy(t *testing.T) {
+	const (
+		start = "0.0 a>p INVITE 1/INVITE sdp=1\n0.01 p>b INVITE 1/INVITE br=z9hG4bK2 sdp=1\n0.5 b>p 200 1/INVITE br=z9hG4bK2 tt=callee sdp=1\n" +
+			"0.51 p>a 200 1/INVITE tt=callee sdp=1\n0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 p>b ACK 1/ACK tt=callee br=z9hG4bKack2\n"
+		end = "20.0 a>p BYE 9/BYE tt=callee br=z9hG4bKbye\n20.01 p>b BYE 9/BYE tt=callee br=z9hG4bKbye2\n" +
+			"20.1 b>p 200 9/BYE tt=callee br=z9hG4bKbye2\n20.11 p>a 200 9/BYE tt=callee br=z9hG4bKbye\ntick 60\n"
+	)
+	late := func(at float64, cseq int, offer, answer string) string {
+		return fmt.Sprintf("%.2[1]f a>p INVITE %[2]d/INVITE tt=callee br=z9hG4bKl%[2]d\n%.2[3]f p>b INVITE %[2]d/INVITE tt=callee br=z9hG4bKm%[2]d\n"+
+			"%.2[4]f b>p 200 %[2]d/INVITE tt=callee br=z9hG4bKm%[2]d sdp=%[5]s\n%.2[6]f p>a 200 %[2]d/INVITE tt=callee br=z9hG4bKl%[2]d sdp=%[5]s\n"+
+			"%.2[7]f a>p ACK %[2]d/ACK tt=callee br=z9hG4bKn%[2]d sdp=%[8]s\n%.2[9]f p>b ACK %[2]d/ACK tt=callee br=z9hG4bKo%[2]d sdp=%[8]s\n",
+			at, cseq, at+0.01, at+0.1, offer, at+0.11, at+0.2, answer, at+0.21)
+	}
+	script := start + late(2, 2, "2", "2:sendonly") + late(4, 3, "3", "3") + end
+	for _, keep := range []bool{false, true} {
+		c := scriptCall(t, runScriptWith(t, correlate.Options{KeepSDP: keep}, script), "call-1")
+		var events []string
+		for _, e := range c.Events {
+			events = append(events, fmt.Sprintf("%s %d", e.Kind, e.N))
+		}
+		if got := strings.Join(events, "; "); got != "hold 11; resume 17" || c.Flow != "hold-resume" {
+			t.Errorf("KeepSDP %t: events %q, flow %q; want hold 11; resume 17, hold-resume", keep, got, flowOrDeviation(c))
+		}
+	}
+
 }
