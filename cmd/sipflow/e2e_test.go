@@ -82,6 +82,7 @@ var expectedFindings = map[string]struct {
 	"sdp_family_mismatch.pcap":     {"completed", "basic-call", []string{"sdp-answer-mismatch"}},      // an IPv4 offer answered at an IPv6 address (RFC 6157)
 	"mutual_hold.pcap":             {"completed", "hold-resume", nil},                                 // both hold, each takes its own hold off (RFC 6337 §5.3)
 	"media_change.pcap":            {"completed", "reinvite", nil},                                    // the callee's re-INVITE moves the media (PCMA, another port): no hold
+	"late_hold.pcap":               {"completed", "hold-resume", nil},                                 // held and resumed by late offers: the ACK answers sendonly, then sendrecv
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

@@ -147,7 +147,9 @@ func TestFaxAgreesWithTshark(t *testing.T) {
 // flow, are what the offers tshark reads say. Every hold event is a
 // re-INVITE or UPDATE (tshark: with a To-tag) whose SDP asks for hold
 // (sendonly or inactive, at the session's level or a stream's, or
-// c=0.0.0.0), every resume event one whose SDP does not; a capture whose
+// c=0.0.0.0), or, for a re-INVITE without SDP (a late offer), its 2xx's
+// offer or its ACK's answer that does; every resume event one whose SDP
+// does not; a capture whose
 // offers ask for hold somewhere has a hold event, and one whose offers
 // never do has no call matched as hold-resume; a resume comes after a
 // hold. voip1b.pcapng and
@@ -162,7 +164,7 @@ func TestHoldAgreesWithTshark(t *testing.T) {
 	}
 	files := []string{repoTestdata("call_hold.pcap"), repoTestdata("reinvite_rejected.pcap"), repoTestdata("reinvite_glare.pcap"),
 		repoTestdata("session_refresh.pcap"), repoTestdata("t38_fax.pcap"), repoTestdata("mutual_hold.pcap"),
-		repoTestdata("media_change.pcap")}
+		repoTestdata("media_change.pcap"), repoTestdata("late_hold.pcap")}
 	public := filepath.Join("..", "..", "..", "shared", "captures", "public", "sip_captures")
 	for _, name := range []string{"voip1b.pcapng", "sip-2phones-B2BUA-Asterisk.pcapng"} {
 		if _, err := os.Stat(filepath.Join(public, name)); err == nil {
@@ -170,24 +172,36 @@ func TestHoldAgreesWithTshark(t *testing.T) {
 		}
 	}
 	for _, file := range files {
-		cmd := exec.Command(tshark, "-n", "-r", file, "-Y", `(sip.Method == "INVITE" || sip.Method == "UPDATE") && sip.to.tag && sdp`,
-			"-T", "fields", "-E", "separator=/t", "-e", "frame.number", "-e", "sip.Call-ID", "-e", "sdp.session_attr", "-e", "sdp.media_attr", "-e", "sdp.connection_info")
+		cmd := exec.Command(tshark, "-n", "-r", file, "-Y",
+			`sip.to.tag && (sip.Method == "INVITE" || sip.Method == "UPDATE" || sip.Method == "ACK" || sip.CSeq.method == "INVITE")`,
+			"-T", "fields", "-E", "separator=/t", "-e", "frame.number", "-e", "sip.Call-ID", "-e", "sip.CSeq.seq", "-e", "sip.Method",
+			"-e", "sip.Status-Code", "-e", "sdp.version", "-e", "sdp.session_attr", "-e", "sdp.media_attr", "-e", "sdp.connection_info")
 		cmd.Env = append(os.Environ(), "LC_ALL=C")
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("tshark %s: %v", file, err)
 		}
-		holds := map[int]bool{}        // in-dialog offers by packet: asks for hold
+		holds := map[int]bool{}        // in-dialog offers (and late offers' answers) by packet: asks for hold
 		callHolds := map[string]bool{} // Call-IDs with an in-dialog offer: one asks for hold
+		late := map[string]bool{}      // re-INVITEs without SDP, by Call-ID and CSeq
 		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 			if l == "" {
 				continue
 			}
 			f := strings.Split(l, "\t")
+			f = append(f, make([]string, 9-min(len(f), 9))...) // the output's last line lost its empty fields
 			var n int
 			fmt.Sscan(f[0], &n)
+			key, method, status, sdp := f[1]+" "+f[2], f[3], f[4], f[5] != ""
+			switch {
+			case method == "INVITE" && !sdp:
+				late[key] = true
+				continue
+			case !sdp, method == "ACK" && !late[key], method == "" && (!late[key] || !strings.HasPrefix(status, "2")):
+				continue // no SDP, or no offer in a dialog (nor a late one's answer)
+			}
 			hold := false
-			for _, field := range f[2:] {
+			for _, field := range f[6:] {
 				for _, v := range strings.Split(field, ",") {
 					hold = hold || v == "sendonly" || v == "inactive" || strings.HasSuffix(v, " 0.0.0.0")
 				}

@@ -84,6 +84,7 @@
 #   sdp_family_mismatch       127.0.63.1 -> 127.0.63.2
 #   mutual_hold               127.0.64.1 -> 127.0.64.2
 #   media_change              127.0.65.1 -> 127.0.65.2
+#   late_hold                 127.0.66.1 -> 127.0.66.2
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -529,6 +530,17 @@ gen_media_change() {
     sipp_call $name 20 $A $B media_change_uac.xml media_change_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK BYE 200'
     expect_dirs $name 'sendrecv sendrecv sendrecv sendrecv'
+    publish $name
+}
+
+# late_hold: a call; alice holds with a late offer (a re-INVITE without
+# SDP, bob's 200 offers sendrecv, her ACK answers sendonly), takes it off
+# the same way (her ACK answers sendrecv), BYE / 200.
+gen_late_hold() {
+    local name=late_hold A=127.0.66.1 B=127.0.66.2
+    sipp_call $name 20 $A $B late_hold_uac.xml late_hold_uas.xml
+    expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK INVITE 200 ACK BYE 200'
+    expect_dirs $name 'sendrecv sendrecv sendrecv sendonly sendrecv sendrecv'
     publish $name
 }
 
@@ -1350,7 +1362,7 @@ fork_not_ended subscription_expired prack_call prack_missing
 precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact
 late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused
 t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered
-sdp_family_mismatch mutual_hold media_change"
+sdp_family_mismatch mutual_hold media_change late_hold"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
