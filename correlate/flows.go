@@ -36,8 +36,9 @@ import (
 // hold a step that is not optional, so that each repeat matches a
 // message). A call matches a flow when the messages of its first leg on the
 // caller's first hop, retransmissions left out, match the steps from the
-// first to the last. PRACKs (RFC 3262) and their responses are left out
-// too, unless a step of the flow names PRACK.
+// first to the last. PRACKs (RFC 3262), INFOs (RFC 6086: DTMF, ...) and
+// OPTIONS (in a call, a keepalive), and their responses, are left out
+// too, unless a step of the flow names the method (incidental).
 type Flow struct {
 	Name  string
 	Title string
@@ -1202,7 +1203,7 @@ type matcher struct {
 	msgs     []flowMsg
 	memo     []int8    // (step, msg) → 0 unknown, 1 no (or being tried), 2 yes
 	view     []flowMsg // scratch for flowView
-	bare     []flowMsg // and for withoutPRACK
+	bare     []flowMsg // and for without
 	bestStep int       // furthest step reached with bestMsg messages consumed
 	bestMsg  int
 
@@ -1355,8 +1356,8 @@ func matchFlows(c *Call, flows []*Flow, mt *matcher) {
 		c.Flow = r.matched.Name
 		c.Deviation = ""
 	case r.best != nil:
-		if !r.best.namesPRACK() {
-			mt.bare = withoutPRACK(view, mt.bare)
+		if hide := incidentalIn(view) &^ r.best.names(); hide != 0 {
+			mt.bare = without(view, mt.bare, hide)
 			view = mt.bare
 		}
 		c.Deviation = describeDeviation(r.best, view, r.bestStep, r.bestMsg)
@@ -1372,21 +1373,20 @@ func sameFlows(a, b []*Flow) bool {
 }
 
 // matchView runs the flows over a view: the first that matches, or the
-// one the view follows furthest. A flow that names no PRACK is matched
-// against the view without its PRACK transactions (withoutPRACK).
+// one the view follows furthest. Each flow is matched against the view
+// without the incidental messages whose methods it does not name
+// (without).
 func matchView(view []flowMsg, flows []*Flow, mt *matcher) flowResult {
-	bare := view
-	for i := range view {
-		if isPRACK(view[i].m) {
-			mt.bare = withoutPRACK(view, mt.bare)
-			bare = mt.bare
-			break
-		}
-	}
+	has := incidentalIn(view)
+	bare, bareHides := view, incidental(0)
 	var r flowResult
 	for _, f := range flows {
 		v := view
-		if !f.namesPRACK() {
+		if hide := has &^ f.names(); hide != 0 {
+			if hide != bareHides {
+				mt.bare = without(view, mt.bare, hide)
+				bare, bareHides = mt.bare, hide
+			}
 			v = bare
 		}
 		mt.reset(f.Steps, v)
@@ -1400,32 +1400,78 @@ func matchView(view []flowMsg, flows []*Flow, mt *matcher) flowResult {
 	return r
 }
 
-// isPRACK reports whether m is a PRACK or a response to one.
-func isPRACK(m *Message) bool { return m.Method == "PRACK" || m.CSeqMethod == "PRACK" }
+// incidental is a kind of message that is no step of a call's flow, so a
+// flow's view leaves it out unless the flow names its method (Flow.names):
+// a call with 100rel is still a basic call, a busy callee still busy, and
+// a call whose caller sent DTMF by INFO, or whose phones kept the dialog
+// alive with OPTIONS, is still a basic call.
+type incidental uint8
 
-// withoutPRACK returns view without its PRACKs and their responses, in
-// out's memory. A PRACK (RFC 3262) acknowledges a reliable provisional
-// response: it makes the 18x reliable, and is no step of the call's flow,
-// so that a call with 100rel is still a basic call, a busy callee still
-// busy. A flow that names PRACK (namesPRACK) sees them.
-func withoutPRACK(view, out []flowMsg) []flowMsg {
+const (
+	incPRACK   incidental = 1 << iota // a PRACK (RFC 3262: it makes an 18x reliable), and its responses
+	incINFO                           // an INFO (RFC 6086: DTMF, a picture update), and its responses
+	incOPTIONS                        // an OPTIONS (in a call, a keepalive, RFC 3261 §11), and its responses
+)
+
+// incidentalOf returns the kind of incidental message m is, or 0. (A
+// call's view starts at its INVITE, so an INFO or OPTIONS in it is one of
+// its dialog's; an OPTIONS ping's view is named by the flow it matches,
+// options-ping.)
+func incidentalOf(m *Message) incidental {
+	method := m.Method
+	if method == "" {
+		method = m.CSeqMethod
+	}
+	switch method {
+	case "PRACK":
+		return incPRACK
+	case "INFO":
+		return incINFO
+	case "OPTIONS":
+		return incOPTIONS
+	}
+	return 0
+}
+
+// incidentalIn returns the kinds of incidental message view holds.
+func incidentalIn(view []flowMsg) incidental {
+	var has incidental
+	for i := range view {
+		has |= incidentalOf(view[i].m)
+	}
+	return has
+}
+
+// without returns view without its incidental messages of the kinds
+// hide, in out's memory.
+func without(view, out []flowMsg, hide incidental) []flowMsg {
 	out = out[:0]
 	for _, fm := range view {
-		if !isPRACK(fm.m) {
+		if incidentalOf(fm.m)&hide == 0 {
 			out = append(out, fm)
 		}
 	}
 	return out
 }
 
-// namesPRACK reports whether a step of f is a PRACK or answers one.
-func (f *Flow) namesPRACK() bool {
+// names returns the kinds of incidental message a step of f names (a
+// PRACK, or a response to one; INFO; OPTIONS), which its view keeps.
+func (f *Flow) names() incidental {
+	var n incidental
 	for i := range f.Steps {
-		if f.Steps[i].Method == "PRACK" || f.Steps[i].CSeq == "PRACK" {
-			return true
+		st := &f.Steps[i]
+		for _, method := range [...]string{st.Method, st.CSeq} {
+			switch method {
+			case "PRACK":
+				n |= incPRACK
+			case "INFO":
+				n |= incINFO
+			case "OPTIONS":
+				n |= incOPTIONS
+			}
 		}
 	}
-	return false
+	return n
 }
 
 // describeDeviation says where view left flow f: after bestMsg messages,

@@ -1531,6 +1531,51 @@ func TestFlowViewLeavesOut(t *testing.T) {
 	}
 }
 
+// TestIncidentalMessages: a PRACK, an INFO (DTMF) or an OPTIONS in a call
+// (a keepalive) is no step of its flow: the view leaves them out, and
+// their responses, unless the flow names the method, each flow by what it
+// names; an OPTIONS ping is its own flow's.
+func TestIncidentalMessages(t *testing.T) {
+	const (
+		call  = "1.0 a>b INVITE 1/INVITE sdp=1\n1.1 b>a 180 1/INVITE tt=callee\n1.5 b>a 200 1/INVITE tt=callee sdp=1\n1.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n"
+		info  = "5.0 a>b INFO 2/INFO tt=callee br=z9hG4bKi\n5.1 b>a 200 2/INFO tt=callee br=z9hG4bKi\n"
+		opts  = "6.0 b>a OPTIONS 1/OPTIONS ft=callee tt=caller br=z9hG4bKo\n6.1 a>b 200 1/OPTIONS ft=callee tt=caller br=z9hG4bKo\n"
+		end   = "20.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n20.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\ntick 60\n"
+		dtmf  = "flow dtmf\nA -> B INVITE\nB -> A 18x *\nB -> A 2xx INVITE\nA -> B ACK\nA -> B INFO +\nB -> A 2xx INFO\nany -> any BYE\nany -> any 2xx BYE\n"
+		dtmf2 = "flow dtmf2\nA -> B INVITE\nB -> A 18x *\nB -> A 2xx INVITE\nA -> B ACK\nA -> B INFO\nB -> A 2xx INFO\nA -> B INFO\nB -> A 2xx INFO\nany -> any BYE\nany -> any 2xx BYE\n"
+		// basic is basic-call's steps, written out, for a user's flows
+		basic = "flow basic\nA -> B INVITE\nB -> A 18x *\nB -> A 2xx INVITE\nA -> B ACK\nany -> any BYE\nany -> any 2xx BYE\n"
+	)
+	for _, tc := range []struct {
+		name, flows, script, want string
+	}{
+		{"DTMF by INFO", "", call + info + end, "basic-call"},
+		{"a keepalive OPTIONS from the callee", "", call + opts + end, "basic-call"},
+		{"both, and a 100 to the INFO", "", call + strings.Replace(info, "5.1 ", "5.05 b>a 100 2/INFO tt=callee br=z9hG4bKi\n5.1 ", 1) + opts + end, "basic-call"},
+		{"an OPTIONS ping", "", "0.0 a>b OPTIONS 1/OPTIONS br=z9hG4bKp\n0.1 b>a 200 1/OPTIONS tt=x br=z9hG4bKp\ntick 60\n", "options-ping"},
+		{"a flow that names INFO sees it", dtmf + basic, call + info + opts + end, "dtmf"},
+		{"and asks it", dtmf, call + end, "dtmf: after 4 message(s), expected A -> B INFO +, got A -> B BYE (packet 5)"},
+		{"a flow that names none leaves them out", dtmf + basic, call + opts + end, "basic"},
+		{"each flow its own view", dtmf2 + basic, call + info + opts + end, "basic"},
+		{"a deviation is told without them", basic, call + info + "10.0 a>b INVITE 4/INVITE tt=callee br=z9hG4bKr sdp=2\n" + end,
+			"basic: after 4 message(s), expected any -> any BYE, got A -> B INVITE (packet 7)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := correlate.Options{}
+			if tc.flows != "" {
+				flows, err := correlate.ParseFlows(strings.NewReader(tc.flows), "user.flow")
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts.Flows = flows
+			}
+			if got := flowOrDeviation(scriptCall(t, runScriptWith(t, opts, tc.script), "call-1")); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestFlowConditions: a step's conditions ([hold], [t38], [sdp]...) ask
 // what the message did, as the call's events say it, on the view's own
 // hop and leg: hold-resume takes a hold and a resume, not any two
