@@ -1531,6 +1531,20 @@ func TestFlowViewLeavesOut(t *testing.T) {
 	}
 }
 
+// userFlows parses text as a user's flows file; nil (the built-in flows)
+// when text is empty.
+func userFlows(t *testing.T, text string) []*correlate.Flow {
+	t.Helper()
+	if text == "" {
+		return nil
+	}
+	flows, err := correlate.ParseFlows(strings.NewReader(text), "user.flow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return flows
+}
+
 // TestIncidentalMessages: a PRACK, an INFO (DTMF) or an OPTIONS in a call
 // (a keepalive) is no step of its flow: the view leaves them out, and
 // their responses, unless the flow names the method, each flow by what it
@@ -1561,14 +1575,7 @@ func TestIncidentalMessages(t *testing.T) {
 			"basic: after 4 message(s), expected any -> any BYE, got A -> B INVITE (packet 7)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := correlate.Options{}
-			if tc.flows != "" {
-				flows, err := correlate.ParseFlows(strings.NewReader(tc.flows), "user.flow")
-				if err != nil {
-					t.Fatal(err)
-				}
-				opts.Flows = flows
-			}
+			opts := correlate.Options{Flows: userFlows(t, tc.flows)}
 			if got := flowOrDeviation(scriptCall(t, runScriptWith(t, opts, tc.script), "call-1")); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
@@ -1746,14 +1753,7 @@ func TestFlowConditions(t *testing.T) {
 			"late-offer: after 3 message(s), expected A -> B ACK [sdp], got A -> B ACK [no-sdp] (packet 4)", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := correlate.Options{}
-			if tc.flows != "" {
-				flows, err := correlate.ParseFlows(strings.NewReader(tc.flows), "user.flow")
-				if err != nil {
-					t.Fatal(err)
-				}
-				opts.Flows = flows
-			}
+			opts := correlate.Options{Flows: userFlows(t, tc.flows)}
 			for _, keep := range []bool{false, true} {
 				opts.KeepSDP = keep
 				c := scriptCall(t, runScriptWith(t, opts, tc.script), "call-1")
