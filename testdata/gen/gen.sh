@@ -85,6 +85,7 @@
 #   mutual_hold               127.0.64.1 -> 127.0.64.2
 #   media_change              127.0.65.1 -> 127.0.65.2
 #   late_hold                 127.0.66.1 -> 127.0.66.2
+#   info_dtmf                 127.0.67.1 -> 127.0.67.2
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -541,6 +542,15 @@ gen_late_hold() {
     sipp_call $name 20 $A $B late_hold_uac.xml late_hold_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK INVITE 200 ACK BYE 200'
     expect_dirs $name 'sendrecv sendrecv sendrecv sendonly sendrecv sendrecv'
+    publish $name
+}
+
+# info_dtmf: a call; alice keys two digits by SIP INFO (dtmf-relay), each
+# answered 200, BYE / 200.
+gen_info_dtmf() {
+    local name=info_dtmf A=127.0.67.1 B=127.0.67.2
+    sipp_call $name 20 $A $B info_dtmf_uac.xml info_dtmf_uas.xml
+    expect_seq $name 'INVITE 100 180 200 ACK INFO 200 INFO 200 BYE 200'
     publish $name
 }
 
@@ -1362,7 +1372,7 @@ fork_not_ended subscription_expired prack_call prack_missing
 precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact
 late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused
 t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered
-sdp_family_mismatch mutual_hold media_change late_hold"
+sdp_family_mismatch mutual_hold media_change late_hold info_dtmf"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
