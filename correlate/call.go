@@ -90,7 +90,7 @@ type Dialog struct {
 }
 
 // Event is something that happened in a call that is not a fault: hold,
-// resume, transfer. A hold or resume is the offer that asks for it (a
+// resume, transfer, a key pressed (DTMF sent by INFO). A hold or resume is the offer that asks for it (a
 // re-INVITE or UPDATE), measured against what the last accepted answer
 // left: one refused (reinvite-failed) and asked again is two events; each
 // party's hold is its own, and only that party takes it off
@@ -99,7 +99,7 @@ type Dialog struct {
 type Event struct {
 	N      int
 	Time   time.Time
-	Kind   string // hold, resume, t38, t38-end, transfer, transfer-result
+	Kind   string // hold, resume, t38, t38-end, transfer, transfer-result, dtmf
 	Detail string
 }
 

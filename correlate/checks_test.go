@@ -101,7 +101,7 @@ func scenario(t *testing.T, script string) []*correlate.Call {
 		if sdp != "" {
 			body = sdpOffer("1 1", "10.0.0.1", sdp)
 		}
-		endMessage(&sb, body)
+		endMessage(&sb, "application/sdp", body)
 		addMessage(t, c, &m, line, sb.String(), n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst)
 	}
 	c.Flush()

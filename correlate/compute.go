@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -419,6 +420,16 @@ func computeEvents(c *Call) {
 			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer", Detail: "to " + m.ReferTo()})
 		case m.Method == "NOTIFY" && m.Sipfrag() != "":
 			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer-result", Detail: m.Sipfrag()})
+		case m.Method == "INFO":
+			key, ms := m.DTMF()
+			if key == "" || relayed(c.Legs[m.Leg], m) {
+				break
+			}
+			d := "by " + partyNamed(c.Legs[m.Leg], m.FromTag, m.Src.String()) + ": " + key
+			if ms > 0 {
+				d += " (" + strconv.Itoa(ms) + " ms)"
+			}
+			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "dtmf", Detail: d})
 		case m.ext == nil:
 			// No SDP kept: no offer to hold or resume.
 		case m.Method == "ACK":
@@ -438,6 +449,20 @@ func computeEvents(c *Call) {
 			}
 		}
 	}
+}
+
+// relayed reports whether request m of leg l is a proxy's relay of one
+// sent before it: the same method, CSeq and From-tag on another hop.
+func relayed(l *Leg, m *Message) bool {
+	for _, h := range l.Messages {
+		if h == m {
+			return false
+		}
+		if hopOf(h, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameOffer reports whether packet n of leg l is a hop of request q (its

@@ -67,7 +67,11 @@ type messageExt struct {
 	rackRSeq, rackCSeq uint32
 	// warning: a failure response's Warning header values (RFC 3261
 	// §20.43), "; " between them.
-	warning     string
+	warning string
+	// dtmf: the key an INFO carries (parseDTMF), dtmfMs how long it was
+	// pressed (0 when the body does not say).
+	dtmf        string
+	dtmfMs      int
 	raw, sdpRaw []byte
 	sdp         *SDP
 	parts       []int
@@ -128,6 +132,17 @@ func (m *Message) Sipfrag() string {
 		return ""
 	}
 	return m.ext.sipfrag
+}
+
+// DTMF is the key an INFO carries (RFC 6086 lets INFO carry DTMF: an
+// application/dtmf-relay body's Signal, or an application/dtmf body), and
+// how long it was pressed in milliseconds (0 when the body does not say);
+// "" for any other message.
+func (m *Message) DTMF() (key string, ms int) {
+	if m.ext == nil {
+		return "", 0
+	}
+	return m.ext.dtmf, m.ext.dtmfMs
 }
 
 // Expires is the Expires header, -1 when absent.
@@ -471,10 +486,68 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 		}
 		m.extra().sipfrag = string(line)
 	}
+	if m.Method == "INFO" && len(d.Body) > 0 {
+		if key, ms := parseDTMF(d.ContentType, d.Body); key != "" {
+			e := m.extra()
+			e.dtmf, e.dtmfMs = key, ms
+		}
+	}
 	if c.keepRaw {
 		m.extra().raw = bytes.Clone(d.Raw)
 	}
 	return m
+}
+
+// maxDTMFKey bounds the key an INFO's body may name: 0-9, *, #, A-D, a
+// flash ("!", "16") are one or two characters.
+const maxDTMFKey = 8
+
+// parseDTMF returns the key and duration (milliseconds, 0 when absent) an
+// INFO body of content type ct carries: application/dtmf-relay's
+// "Signal=5" and "Duration=160" lines (keys in any case, blanks around
+// "="), or application/dtmf's first line, the key itself. A key longer
+// than maxDTMFKey, or with a byte that is not printable ASCII, is none.
+func parseDTMF(ct, body []byte) (key string, ms int) {
+	var k []byte
+	switch {
+	case hasPrefixFold(ct, "application/dtmf-relay"):
+		for len(body) > 0 {
+			line := body
+			if i := bytes.IndexByte(body, '\n'); i >= 0 {
+				line, body = body[:i], body[i+1:]
+			} else {
+				body = nil
+			}
+			name, value, ok := bytes.Cut(line, []byte("="))
+			if !ok {
+				continue
+			}
+			name, value = bytes.TrimSpace(name), bytes.TrimSpace(value)
+			switch {
+			case bytes.EqualFold(name, []byte("signal")):
+				k = value
+			case bytes.EqualFold(name, []byte("duration")):
+				ms = max(atoi(value), 0)
+			}
+		}
+	case hasPrefixFold(ct, "application/dtmf"):
+		k = body
+		if i := bytes.IndexAny(k, "\r\n"); i >= 0 {
+			k = k[:i]
+		}
+		k = bytes.TrimSpace(k)
+	default:
+		return "", 0
+	}
+	if len(k) == 0 || len(k) > maxDTMFKey {
+		return "", 0
+	}
+	for _, b := range k {
+		if b <= ' ' || b > '~' {
+			return "", 0
+		}
+	}
+	return string(k), ms
 }
 
 // parseRAck reads a RAck value (RFC 3262 §7.2: the RSeq and the CSeq

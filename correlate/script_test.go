@@ -39,7 +39,8 @@ var scriptHosts = map[string]netip.AddrPort{
 // RFC 2543 hold; ip6: the sender's IPv6 address, 2001:db8::N), media=LINES (after sdp=: the body's m= section, "_" for a
 // space and "|" for a line end), cut=N (after sdp=: the body's last N bytes
 // missing, as a snap length cuts them), cutheaders=1 (the message cut
-// before its Content-Type, inside its headers), ipid=N (the
+// before its Content-Type, inside its headers), dtmf=KEY[:MS] (an
+// application/dtmf-relay body: Signal=KEY, Duration=MS), ipid=N (the
 // IPv4 Identification of its packet, default 0). Lines "tick SECS" advance
 // time with unrelated traffic. Lines
 //
@@ -159,7 +160,7 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 		auth := false
 		ipid := 0
 		var extra []string
-		body := ""
+		body, ctype := "", "application/sdp"
 		cut, cutHeaders := 0, false
 		transport := "UDP"
 		for _, opt := range f[4:] {
@@ -187,6 +188,12 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 				cut, _ = strconv.Atoi(v)
 			case "cutheaders": // the message captured up to its Content-Type, the empty line never
 				cutHeaders = true
+			case "dtmf": // an INFO's key, dtmf=KEY[:MS]: an application/dtmf-relay body
+				key, ms, _ := strings.Cut(v, ":")
+				body, ctype = "Signal="+key+"\r\n", "application/dtmf-relay"
+				if ms != "" {
+					body += "Duration=" + ms + "\r\n"
+				}
 			case "media": // after sdp=: the body's m= section instead of "m=audio 4000 RTP/AVP 0" ("_" a space, "|" a line end)
 				body = strings.Replace(body, "m=audio 4000 RTP/AVP 0\r\n", strings.NewReplacer("_", " ", "|", "\r\n").Replace(v)+"\r\n", 1)
 			case "sdp":
@@ -237,7 +244,7 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 			sb.WriteString(h + "\r\n")
 		}
 		headers := sb.String()
-		endMessage(&sb, body)
+		endMessage(&sb, ctype, body)
 		raw := sb.String()
 		raw = raw[:len(raw)-min(cut, len(body))] // the capture's snap length took the body's end
 		if cutHeaders {
@@ -911,9 +918,9 @@ func sdpOffer(idVersion, addr, dir string) string {
 
 // endMessage ends a script's message: its Content-Type when body is SDP,
 // Content-Length, the blank line and body.
-func endMessage(sb *strings.Builder, body string) {
+func endMessage(sb *strings.Builder, ctype, body string) {
 	if body != "" {
-		sb.WriteString("Content-Type: application/sdp\r\n")
+		sb.WriteString("Content-Type: " + ctype + "\r\n")
 	}
 	fmt.Fprintf(sb, "Content-Length: %d\r\n\r\n%s", len(body), body)
 }
@@ -1580,6 +1587,28 @@ func TestIncidentalMessages(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestDTMFEvents: an INFO that carries a key (application/dtmf-relay) is
+// a dtmf event that says who pressed it and how long; a proxy's relay of
+// it on another hop, or its retransmission, is none; an INFO without a
+// key is none either.
+func TestDTMFEvents(t *testing.T) {
+	script := proxyCall +
+		"5.0 a>p INFO 2/INFO tt=callee br=z9hG4bKi2 dtmf=5:160\n5.01 p>b INFO 2/INFO tt=callee br=z9hG4bKj2 dtmf=5:160\n" +
+		"5.5 a>p INFO 2/INFO tt=callee br=z9hG4bKi2 dtmf=5:160\n" + // sent again
+		"5.6 b>p 200 2/INFO tt=callee br=z9hG4bKj2\n5.61 p>a 200 2/INFO tt=callee br=z9hG4bKi2\n" +
+		"6.0 a>p INFO 3/INFO tt=callee br=z9hG4bKi3 dtmf=#\n6.01 p>b INFO 3/INFO tt=callee br=z9hG4bKj3 dtmf=#\n" +
+		"7.0 b>p INFO 1/INFO ft=callee tt=caller br=z9hG4bKk1 dtmf=1:100\n" +
+		"8.0 a>p INFO 4/INFO tt=callee br=z9hG4bKi4 hdr=X-Note:_no_key\n" + proxyEnd
+	c := scriptCall(t, runScript(t, script), "call-1")
+	want := "dtmf 7 by the caller: 5 (160 ms); dtmf 12 by the caller: #; dtmf 14 by the callee: 1 (100 ms)"
+	if got := eventsOf(c, true); got != want {
+		t.Errorf("events %q,\nwant %q", got, want)
+	}
+	if c.Flow != "basic-call" {
+		t.Errorf("flow %q, want basic-call (an INFO is no step)", flowOrDeviation(c))
 	}
 }
 
@@ -2556,11 +2585,7 @@ func TestLateOfferHold(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, keep := range []bool{false, true} {
 				c := scriptCall(t, runScriptWith(t, correlate.Options{KeepSDP: keep}, tc.script), "call-1")
-				var events []string
-				for _, e := range c.Events {
-					events = append(events, fmt.Sprintf("%s %d %s", e.Kind, e.N, e.Detail))
-				}
-				if got := strings.Join(events, "; "); got != tc.events {
+				if got := eventsOf(c, true); got != tc.events {
 					t.Errorf("KeepSDP %t: events %q,\nwant %q", keep, got, tc.events)
 				}
 				if tc.flow != "" && c.Flow != tc.flow {
@@ -2575,28 +2600,40 @@ func TestLateOfferHold(t *testing.T) {
 // exchange hop by hop: one hold, one resume, and the flow is hold-resume.
 // (TestHoldAcrossLegs has a B2BUA's copy of a late offer's hold.)
 func TestLateOfferHoldThroughProxy(t *testing.T) {
-	const (
-		start = "0.0 a>p INVITE 1/INVITE sdp=1\n0.01 p>b INVITE 1/INVITE br=z9hG4bK2 sdp=1\n0.5 b>p 200 1/INVITE br=z9hG4bK2 tt=callee sdp=1\n" +
-			"0.51 p>a 200 1/INVITE tt=callee sdp=1\n0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 p>b ACK 1/ACK tt=callee br=z9hG4bKack2\n"
-		end = "20.0 a>p BYE 9/BYE tt=callee br=z9hG4bKbye\n20.01 p>b BYE 9/BYE tt=callee br=z9hG4bKbye2\n" +
-			"20.1 b>p 200 9/BYE tt=callee br=z9hG4bKbye2\n20.11 p>a 200 9/BYE tt=callee br=z9hG4bKbye\ntick 60\n"
-	)
 	late := func(at float64, cseq int, offer, answer string) string {
 		return fmt.Sprintf("%.2[1]f a>p INVITE %[2]d/INVITE tt=callee br=z9hG4bKl%[2]d\n%.2[3]f p>b INVITE %[2]d/INVITE tt=callee br=z9hG4bKm%[2]d\n"+
 			"%.2[4]f b>p 200 %[2]d/INVITE tt=callee br=z9hG4bKm%[2]d sdp=%[5]s\n%.2[6]f p>a 200 %[2]d/INVITE tt=callee br=z9hG4bKl%[2]d sdp=%[5]s\n"+
 			"%.2[7]f a>p ACK %[2]d/ACK tt=callee br=z9hG4bKn%[2]d sdp=%[8]s\n%.2[9]f p>b ACK %[2]d/ACK tt=callee br=z9hG4bKo%[2]d sdp=%[8]s\n",
 			at, cseq, at+0.01, at+0.1, offer, at+0.11, at+0.2, answer, at+0.21)
 	}
-	script := start + late(2, 2, "2", "2:sendonly") + late(4, 3, "3", "3") + end
+	script := proxyCall + late(2, 2, "2", "2:sendonly") + late(4, 3, "3", "3") + proxyEnd
 	for _, keep := range []bool{false, true} {
 		c := scriptCall(t, runScriptWith(t, correlate.Options{KeepSDP: keep}, script), "call-1")
-		var events []string
-		for _, e := range c.Events {
-			events = append(events, fmt.Sprintf("%s %d", e.Kind, e.N))
-		}
-		if got := strings.Join(events, "; "); got != "hold 11; resume 17" || c.Flow != "hold-resume" {
+		if got := eventsOf(c, false); got != "hold 11; resume 17" || c.Flow != "hold-resume" {
 			t.Errorf("KeepSDP %t: events %q, flow %q; want hold 11; resume 17, hold-resume", keep, got, flowOrDeviation(c))
 		}
 	}
+}
 
+// proxyCall sets up a call from a through the proxy p to b, answered, and
+// proxyEnd hangs it up (from the 0.0 s to 20.11 s, CSeq 1 and 9).
+const (
+	proxyCall = "0.0 a>p INVITE 1/INVITE sdp=1\n0.01 p>b INVITE 1/INVITE br=z9hG4bK2 sdp=1\n0.5 b>p 200 1/INVITE br=z9hG4bK2 tt=callee sdp=1\n" +
+		"0.51 p>a 200 1/INVITE tt=callee sdp=1\n0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 p>b ACK 1/ACK tt=callee br=z9hG4bKack2\n"
+	proxyEnd = "20.0 a>p BYE 9/BYE tt=callee br=z9hG4bKbye\n20.01 p>b BYE 9/BYE tt=callee br=z9hG4bKbye2\n" +
+		"20.1 b>p 200 9/BYE tt=callee br=z9hG4bKbye2\n20.11 p>a 200 9/BYE tt=callee br=z9hG4bKbye\ntick 60\n"
+)
+
+// eventsOf is c's events, "kind packet detail" each (without the detail
+// unless detail), "; " between them.
+func eventsOf(c *correlate.Call, detail bool) string {
+	var events []string
+	for _, e := range c.Events {
+		if detail {
+			events = append(events, fmt.Sprintf("%s %d %s", e.Kind, e.N, e.Detail))
+		} else {
+			events = append(events, fmt.Sprintf("%s %d", e.Kind, e.N))
+		}
+	}
+	return strings.Join(events, "; ")
 }

@@ -83,7 +83,7 @@ var expectedFindings = map[string]struct {
 	"mutual_hold.pcap":             {"completed", "hold-resume", nil},                                 // both hold, each takes its own hold off (RFC 6337 §5.3)
 	"media_change.pcap":            {"completed", "reinvite", nil},                                    // the callee's re-INVITE moves the media (PCMA, another port): no hold
 	"late_hold.pcap":               {"completed", "hold-resume", nil},                                 // held and resumed by late offers: the ACK answers sendonly, then sendrecv
-	"info_dtmf.pcap":               {"completed", "basic-call", nil},                                  // two DTMF digits by SIP INFO: no step of the flow
+	"info_dtmf.pcap":               {"completed", "basic-call", nil},                                  // two DTMF keys by SIP INFO: two dtmf events, no step of the flow
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least
