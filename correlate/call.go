@@ -90,11 +90,13 @@ type Dialog struct {
 }
 
 // Event is something that happened in a call that is not a fault: hold,
-// resume, transfer, a key pressed (DTMF sent by INFO). A hold or resume is the offer that asks for it (a
-// re-INVITE or UPDATE), measured against what the last accepted answer
-// left: one refused (reinvite-failed) and asked again is two events; each
-// party's hold is its own, and only that party takes it off
-// (session.holdChange); a B2BUA's copy on its other leg is no event of
+// resume, transfer, a key pressed (DTMF sent by INFO). A hold or resume
+// is the offer that asks for it (a re-INVITE or UPDATE; for a re-INVITE
+// without SDP, the 2xx whose offer asks it, or the ACK whose answer
+// does), measured against what the last accepted answer left: one refused
+// (reinvite-failed) and asked again is two events; each party's hold is
+// its own, and only that party takes it off (session.holdChange,
+// session.lateAnswered); a B2BUA's copy on its other leg is no event of
 // its own (session.echoed). Detail says who ("by the caller: ...").
 type Event struct {
 	N      int

@@ -358,8 +358,10 @@ func endedBye(l *Leg) bool {
 }
 
 // computeEvents records hold and resume (SDP direction in re-INVITE and
-// UPDATE offers), switches to T.38 fax and back (what the answers to them
-// accepted), and transfers (REFER and the NOTIFY sipfrag outcomes).
+// UPDATE offers; for a re-INVITE without SDP, in its 2xx's offer and its
+// ACK's answer), switches to T.38 fax and back (what the answers to them
+// accepted), transfers (REFER and the NOTIFY sipfrag outcomes), and keys
+// sent by INFO.
 func computeEvents(c *Call) {
 	var s session
 	var fax map[int]bool // by leg: on T.38 (a B2BUA's legs switch one by one)
@@ -402,7 +404,11 @@ func computeEvents(c *Call) {
 			if m.ext == nil {
 				continue // no SDP kept: most responses
 			}
-			if q := s.answeredSession(c.Legs[m.Leg], m); q != nil {
+			l := c.Legs[m.Leg]
+			if cond := s.lateOffered(l, m); cond != 0 {
+				holdEvent(m, holdParty{m.Leg, m.ToTag}, cond == CondHold, " (a late offer, in the "+m.Label()+" to a re-INVITE without SDP)")
+			}
+			if q := s.answeredSession(l, m); q != nil {
 				// The answerer's hold is off: the resume it answers no
 				// longer leaves it on.
 				for i := len(c.Events) - 1; i >= 0; i-- {
@@ -420,6 +426,8 @@ func computeEvents(c *Call) {
 			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer", Detail: "to " + m.ReferTo()})
 		case m.Method == "NOTIFY" && m.Sipfrag() != "":
 			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer-result", Detail: m.Sipfrag()})
+		case m.ext == nil:
+			// Nothing kept (no SDP, no key): no offer to hold or resume.
 		case m.Method == "INFO":
 			key, ms := m.DTMF()
 			if key == "" || relayed(c.Legs[m.Leg], m) {
@@ -430,17 +438,10 @@ func computeEvents(c *Call) {
 				d += " (" + strconv.Itoa(ms) + " ms)"
 			}
 			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "dtmf", Detail: d})
-		case m.ext == nil:
-			// No SDP kept: no offer to hold or resume.
 		case m.Method == "ACK":
 			// The answer to a late offer made in a dialog, if any.
-			_, changes := s.lateExchange(c.Legs[m.Leg], m)
-			for _, x := range changes {
-				how := " (answering the late offer in the ACK)"
-				if x.by != m {
-					how = " (a late offer, in the " + x.by.Label() + " to a re-INVITE without SDP)"
-				}
-				holdEvent(x.by, x.party, x.holds, how)
+			if _, cond := s.lateAnswered(c.Legs[m.Leg], m); cond != 0 {
+				holdEvent(m, holdParty{m.Leg, m.FromTag}, cond == CondHold, " (answering the late offer in the ACK)")
 			}
 			faxSwitched(m)
 		default:
@@ -499,11 +500,11 @@ func partyNamed(l *Leg, tag, unknown string) string {
 	return unknown
 }
 
-// faxSwitch returns the event of response m when it answers an offer
-// made in a dialog (faxAnswer) and switches its leg to T.38 fax (it accepts
-// an image/udptl line, RFC 3362), or, with fax (the leg on T.38), back from
-// it (it accepts none). A proxy's relay of the same answer on another hop
-// switches nothing more.
+// faxSwitch returns the event of m, a response or an ACK, when it answers
+// an offer made in a dialog (faxAnswer) and switches its leg to T.38 fax
+// (it accepts an image/udptl line, RFC 3362), or, with fax (the leg on
+// T.38), back from it (it accepts none). A proxy's relay of the same
+// answer on another hop switches nothing more.
 func faxSwitch(c *Call, m *Message, fax bool) (Event, bool) {
 	l := c.Legs[m.Leg]
 	q, t38 := faxAnswer(l, m)

@@ -94,7 +94,7 @@ type Step struct {
 //
 // A re-INVITE without SDP (a late offer: its 2xx offers, its ACK answers)
 // is marked hold, resume or reoffer by what its exchange did, and its 2xx
-// t38 or t38-end when the ACK accepted the switch (session.lateExchange).
+// t38 or t38-end when the ACK accepted the switch (session.lateAnswered).
 //
 // (session.holdChange says what counts as asking.) ParseFlows refuses a
 // condition on a step whose messages never meet it: t38 or t38-end on a
@@ -645,12 +645,13 @@ func newFlowMsg(m *Message, f, t side, cond Cond) flowMsg {
 }
 
 // lateMarks puts the conditions cond that ACK a met, answering a late
-// offer made in a dialog (session.lateExchange), on the view's messages
+// offer made in a dialog (session.lateAnswered), on the view's messages
 // of its exchange, as if the re-INVITE had made the offer: a hold, a
 // resume or a reoffer on the re-INVITE, a switch to or from T.38 fax on
-// its 2xx. It returns the conditions left to a: none.
+// its 2xx (captured before or after it). It returns the conditions left
+// to a: none.
 func lateMarks(out []flowMsg, a *Message, cond Cond) Cond {
-	for i := len(out) - 1; i >= 0; i-- {
+	for i := range out {
 		m := out[i].m
 		if m.CSeq != a.CSeq || m.FromTag != a.FromTag {
 			continue
@@ -658,7 +659,6 @@ func lateMarks(out []flowMsg, a *Message, cond Cond) Cond {
 		switch {
 		case m.IsRequest() && m.Method == "INVITE":
 			out[i].cond |= cond &^ (CondT38 | CondT38End)
-			return 0
 		case !m.IsRequest() && m.CSeqMethod == "INVITE" && m.Status >= 200 && m.Status < 300:
 			out[i].cond |= cond & (CondT38 | CondT38End)
 		}
@@ -681,6 +681,11 @@ type session struct {
 	// echoes: the copies of a hold or resume a B2BUA's other legs are
 	// still to make (computeEvents).
 	echoes []echo
+	// late: the late offers made in a dialog, until the next of their leg
+	// (lateOffered).
+	late []lateOffer
+	// origins: the o= line of each party's SDP in force (noteOrigin).
+	origins []partyOrigin
 }
 
 // holdParty is a party of one leg, by its tag: in a dialog, the From-tag
@@ -722,7 +727,7 @@ func (s *session) othersHold(p holdParty) bool {
 }
 
 // echoed reports whether the hold (holds) or resume of party p that m
-// asks (an offer; or a late offer's 2xx or ACK, lateExchange) is a
+// asks (an offer; or a late offer's 2xx or ACK, lateOffered) is a
 // B2BUA's copy of one on another of the call's legs: sent by the B2BUA
 // (from an address the first went to, on any of its hops: a proxy may
 // stand before the B2BUA) within echoWindow. It takes that echo, and the
@@ -801,6 +806,7 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 			return 0 // no SDP kept: most responses
 		}
 		s.answeredSession(l, m)
+		s.lateOffered(l, m) // its marks go with its ACK's
 		if q, t38 := faxAnswer(l, m); q != nil && t38 != s.t38 {
 			s.t38 = t38
 			if t38 {
@@ -811,7 +817,7 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 	case m.ext == nil:
 		return 0 // no SDP kept, no sipfrag: most requests
 	case m.Method == "ACK":
-		cond, _ := s.lateExchange(l, m)
+		cond, _ := s.lateAnswered(l, m)
 		if q, t38 := faxAnswer(l, m); q != nil && t38 != s.t38 {
 			s.t38 = t38
 			if t38 {
@@ -893,8 +899,8 @@ func (s *session) holdChange(l *Leg, m *Message) Cond {
 			return 0 // to or from T.38 fax: its 2xx says which (CondT38, CondT38End)
 		}
 		return CondReoffer // not holding, nor asking to
-	case hold == on:
-		return 0 // holds again
+	case hold == on, s.unchanged(party, sdp):
+		return 0 // holds again; or its SDP in force offered again (a held party's inactive)
 	case on && !sendrecv && !(recvonly && s.othersHold(party)):
 		return 0 // not a resume: no stream to send and receive on
 	}
@@ -910,65 +916,174 @@ func (s *session) holdChange(l *Leg, m *Message) Cond {
 	return CondResume
 }
 
-// lateChange is what the exchange of a late offer made in a dialog did to
-// one party's hold: the offer in its 2xx (the offerer's) or the answer in
-// its ACK (the answerer's), by says which.
-type lateChange struct {
-	by    *Message
-	party holdParty
-	holds bool
+// lateOffer is the offer a 2xx made to a re-INVITE without SDP (a late
+// offer in a dialog, RFC 3261 §14.1), which its ACK answers.
+type lateOffer struct {
+	m        *Message // the 2xx, on the first hop it was seen
+	cond     Cond     // what its sender asked by it: CondHold, CondResume or 0 (asks)
+	answered bool     // its ACK came: forgotten at the next late offer of its leg
 }
 
-// lateExchange returns what ACK a of leg l did when it answers a late
-// offer made in a dialog (Leg.lateOfferOf: a re-INVITE without SDP, whose
-// 2xx made the offer, RFC 3261 §14.1), and notes it in s: the changes to
-// its parties' holds, and the condition its re-INVITE meets (holdChange's
-// for an offer: CondHold, CondResume, CondReoffer, or 0 when the exchange
-// offered T.38 fax or left it, or a is none). No answer refuses an offer
-// made in a 2xx: the ACK puts it in force at once.
-//   - The offerer (the 2xx's sender, its To-tag) holds or resumes by its
-//     offer as holdChange has an offer do.
-//   - The answerer (the ACK's sender) holds when it answers a stream the
-//     offerer would send on (sendrecv, sendonly) sendonly or inactive,
-//     or with c=0.0.0.0: a UA that puts a call on hold with a re-INVITE
-//     without SDP answers the other's sendrecv offer sendonly (RFC 3264
-//     §6.1 lets an answer narrow the direction). It takes its hold off as
-//     an offer does: no stream on hold and one sendrecv, or recvonly
-//     while the other party's hold stays.
-//
-// A proxy's relay of the exchange on another hop changes nothing more: its
-// parties' holds are in force already.
-func (s *session) lateExchange(l *Leg, a *Message) (Cond, []lateChange) {
-	o := l.lateOfferOf(a)
-	if o == nil || o.SDP() == nil || a.SDP() == nil {
-		return 0, nil
+// asks returns what party p asks by an SDP (directions says what it has):
+// CondHold when it is not holding and puts a stream on hold, CondResume
+// when it holds and takes its hold off (no stream on hold and one
+// sendrecv, or recvonly while another party's hold stays, RFC 6337 §5.3),
+// 0 otherwise.
+func (s *session) asks(p holdParty, hold, sendrecv, recvonly bool) Cond {
+	switch on := s.holds(p); {
+	case hold && !on:
+		return CondHold
+	case !hold && on && (sendrecv || recvonly && s.othersHold(p)):
+		return CondResume
 	}
-	offer, answer := o.SDP(), a.SDP()
-	var ch []lateChange
-	change := func(by *Message, p holdParty, hold, sendrecv, recvonly bool) {
-		switch on := s.holds(p); {
-		case hold && !on:
-		case !hold && on && (sendrecv || recvonly && s.othersHold(p)):
-		default:
+	return 0
+}
+
+// lateOffered notes 2xx response r of leg l when it makes a late offer in
+// a dialog (Leg.lateReINVITE: its re-INVITE had no SDP), and returns what
+// its sender (r's To-tag) asks by it (asks; nothing when its o= line is
+// that of the party's SDP in force, the same session offered again, RFC
+// 3264 §8). The offer is in force once its ACK answers it
+// (lateAnswered). A proxy's relay of r on another hop, or r sent again,
+// asks nothing more. Before it, the offers of either party still
+// unanswered were accepted: the re-INVITE's sender sent a new request,
+// and the offerer makes a new offer (RFC 3261 §14.1).
+func (s *session) lateOffered(l *Leg, r *Message) Cond {
+	if r.Status < 200 || r.Status >= 300 || r.CSeqMethod != "INVITE" || r.SDP() == nil || l.lateReINVITE(r) == nil {
+		return 0
+	}
+	for _, o := range s.late {
+		if o.m.Leg == r.Leg && o.m.CSeq == r.CSeq && o.m.FromTag == r.FromTag {
+			return 0 // a relay on another hop
+		}
+	}
+	s.late = slices.DeleteFunc(s.late, func(o lateOffer) bool { return o.answered && o.m.Leg == r.Leg })
+	offerer := holdParty{r.Leg, r.ToTag}
+	s.settle(holdParty{r.Leg, r.FromTag}, r.CSeq)
+	s.settle(offerer, 0)
+	var cond Cond
+	if sdp := r.SDP(); !s.unchanged(offerer, sdp) {
+		hold, sendrecv, recvonly := directions(sdp, nil)
+		cond = s.asks(offerer, hold, sendrecv, recvonly)
+	}
+	s.late = append(s.late, lateOffer{m: r, cond: cond})
+	return cond
+}
+
+// lateAnswered notes ACK a of leg l when it answers a late offer made in
+// a dialog (lateOffered; Leg.lateOfferOf finds the offer when its 2xx was
+// not noted), which puts the offer in force, and returns what the ACK's
+// sender, the answerer, asks by its answer (answerer), and the condition
+// the exchange meets (cond: what the offer and the answer asked, or
+// CondReoffer when neither asked anything, nor offered T.38 fax or left
+// it). The answerer holds when it answers a stream the offerer would send
+// on (sendrecv, sendonly) sendonly or inactive, or with c=0.0.0.0 (RFC
+// 3264 §6.1 lets an answer narrow the direction: a UA that holds with a
+// re-INVITE without SDP answers the other's sendrecv offer sendonly), and
+// takes its hold off as an offer does (asks). An answer whose o= line is
+// that of the answerer's SDP in force asks nothing, so a proxy's relay of
+// the ACK on another hop asks nothing more.
+func (s *session) lateAnswered(l *Leg, a *Message) (cond, answerer Cond) {
+	i := slices.IndexFunc(s.late, func(o lateOffer) bool {
+		return o.m.Leg == a.Leg && o.m.CSeq == a.CSeq && o.m.FromTag == a.FromTag
+	})
+	if i < 0 { // its 2xx was not noted (not in the flow's view): noted now
+		r := l.lateOfferOf(a)
+		if r == nil {
+			return 0, 0
+		}
+		s.lateOffered(l, r)
+		if i = len(s.late) - 1; i < 0 || s.late[i].m != r {
+			return 0, 0
+		}
+	}
+	o := &s.late[i]
+	offer, answer := o.m.SDP(), a.SDP()
+	if answer == nil {
+		return 0, 0
+	}
+	o.answered = true
+	offerer, p := holdParty{o.m.Leg, o.m.ToTag}, holdParty{a.Leg, a.FromTag}
+	if o.cond != 0 {
+		s.setHold(offerer, o.cond == CondHold)
+	}
+	s.noteOrigin(offerer, offer)
+	if !s.unchanged(p, answer) {
+		hold, sendrecv, recvonly := directions(answer, offer)
+		if answerer = s.asks(p, hold, sendrecv, recvonly); answerer != 0 {
+			s.setHold(p, answerer == CondHold)
+		}
+	}
+	s.noteOrigin(p, answer)
+	cond = o.cond | answerer
+	if cond == 0 && !s.t38 && offer.T38() == nil {
+		cond = CondReoffer
+	}
+	return cond, answerer
+}
+
+// settle puts the offers of party p still unanswered in force, those
+// with a CSeq below cseq (any, when cseq is 0), and forgets them: a
+// challenged one (401, 407) is dropped instead.
+func (s *session) settle(p holdParty, cseq uint32) {
+	s.offers = slices.DeleteFunc(s.offers, func(o pendingOffer) bool {
+		if o.m.Leg != p.leg || o.m.FromTag != p.tag || cseq != 0 && o.m.CSeq >= cseq {
+			return false
+		}
+		if !o.challenged {
+			s.accept(&o)
+		}
+		return true
+	})
+}
+
+// partyOrigin is the SDP a party has in force, as far as it matters to
+// holds: its answer in a dialog, or its late offer answered.
+type partyOrigin struct {
+	p   holdParty
+	sdp *SDP
+}
+
+// noteOrigin notes sdp, an answer of party p made in a dialog or its late
+// offer answered, as the party's SDP in force. (An early offer of a party
+// accepted puts its hold in force or off; offered again, it holds again,
+// or asks nothing: noting it would change nothing.)
+func (s *session) noteOrigin(p holdParty, sdp *SDP) {
+	if sdp == nil || sdp.Origin == "" {
+		return
+	}
+	for i := range s.origins {
+		if s.origins[i].p == p {
+			s.origins[i].sdp = sdp
 			return
 		}
-		s.setHold(p, hold)
-		ch = append(ch, lateChange{by: by, party: p, holds: hold})
 	}
-	hold, sendrecv, recvonly := directions(offer, nil)
-	change(o, holdParty{o.Leg, o.ToTag}, hold, sendrecv, recvonly)
-	hold, sendrecv, recvonly = directions(answer, offer)
-	change(a, holdParty{a.Leg, a.FromTag}, hold, sendrecv, recvonly)
-	switch {
-	case len(ch) == 0:
-		if s.t38 || offer.T38() != nil {
-			return 0, nil // to or from T.38 fax (faxAnswer says which)
+	s.origins = append(s.origins, partyOrigin{p, sdp})
+}
+
+// unchanged reports whether sdp, from party p, is the party's SDP in force
+// offered again: its o= line, which a changed session gives a new version
+// (RFC 3264 §8), and, for a party that changes the session without (RFC
+// 3264 broken), its streams' directions. It asks nothing new: a held
+// party that offers its inactive answer again does not hold.
+func (s *session) unchanged(p holdParty, sdp *SDP) bool {
+	if sdp == nil || sdp.Origin == "" {
+		return false
+	}
+	for _, o := range s.origins {
+		if o.p == p {
+			return o.sdp.Origin == sdp.Origin && sameDirections(o.sdp, sdp)
 		}
-		return CondReoffer, nil
-	case slices.ContainsFunc(ch, func(c lateChange) bool { return c.holds }):
-		return CondHold, ch
 	}
-	return CondResume, ch
+	return false
+}
+
+// sameDirections reports whether a and b have the same streams, removed
+// (port 0) or not, in the same directions.
+func sameDirections(a, b *SDP) bool {
+	return slices.EqualFunc(a.Media, b.Media, func(x, y Media) bool {
+		return (x.Port == 0) == (y.Port == 0) && x.Direction == y.Direction && x.Hold == y.Hold
+	})
 }
 
 // directions reports whether SDP sdp puts a stream on hold (sendonly,
@@ -1051,21 +1166,28 @@ func (s *session) answered(r *Message) {
 
 // answeredSession notes what 2xx response r of leg l, an answer to an
 // offer made in a dialog (keepLeanSDP keeps these), says of its sender
-// (its To-tag): one that holds and answers with no stream on hold and one
-// sendrecv has taken its hold off (RFC 3264 §6.1 lets an answer change
-// its direction), silently: no offer asked it. It returns the offer r
-// answers when it did.
+// (its To-tag): its SDP in force (noteOrigin); and one that holds and
+// answers with no stream on hold and one sendrecv has taken its hold off
+// (RFC 3264 §6.1 lets an answer change its direction), silently: no offer
+// asked it. It returns the offer r answers when it did.
 func (s *session) answeredSession(l *Leg, r *Message) *Message {
-	if len(s.held) == 0 || r.Status < 200 || r.Status >= 300 {
+	if r.Status < 200 || r.Status >= 300 {
 		return nil
 	}
 	sdp := r.SDP()
-	q := l.inDialogOffer(r)
-	if sdp == nil || q == nil {
+	if sdp == nil {
 		return nil
 	}
-	hold, sendrecv, _ := directions(sdp, nil)
-	if p := (holdParty{r.Leg, r.ToTag}); !hold && sendrecv && s.holds(p) {
+	q := l.inDialogOffer(r)
+	if q == nil {
+		return nil
+	}
+	p := holdParty{r.Leg, r.ToTag}
+	s.noteOrigin(p, sdp)
+	if len(s.held) == 0 {
+		return nil
+	}
+	if hold, sendrecv, _ := directions(sdp, nil); !hold && sendrecv && s.holds(p) {
 		s.setHold(p, false)
 		return q
 	}
@@ -1115,29 +1237,44 @@ func provisionalSeen(view []flowMsg, m *Message, from side) bool {
 type refreshes struct {
 	origin [3]string // the last o= line each side (sideA, sideB) sent
 	keys   []refreshKey
+	fresh  bool // the last message skip saw has SDP with a new o= line
 	// late: the messages of the last re-INVITE without SDP left out, which
-	// its ACK may bring back (brought): a late offer that held.
-	late []flowMsg
+	// its ACK brings back when the exchange changed the session (brought);
+	// changed: an SDP of theirs has a new o= line.
+	late    []flowMsg
+	changed bool
 }
 
 // brought reports whether m, from side f to side t, a message of a
 // refresh (skip) meeting conditions cond (marks), brings its exchange
 // back into the view out: it is the ACK that answers a re-INVITE's late
-// offer, and the exchange held, resumed, or went to or from T.38 fax, so
-// it was no refresh. It keeps the messages of a re-INVITE without SDP
-// until then.
+// offer, and the offer or the answer has a new o= line, so the exchange
+// changed the session (RFC 3264 §8) and was no refresh, or (when the
+// side's last o= line is not known: lean, the INVITE's SDP is not kept
+// when only its 2xx set the timer) it held, resumed, or went to or from
+// T.38 fax. It keeps the messages of a re-INVITE without SDP until then.
 func (rf *refreshes) brought(out *[]flowMsg, m *Message, f, t side, cond Cond) bool {
 	switch {
 	case m.IsRequest() && m.Method == "INVITE" && !m.hasSDP:
-		rf.late = append(rf.late[:0], newFlowMsg(m, f, t, cond))
+		rf.late, rf.changed = append(rf.late[:0], newFlowMsg(m, f, t, cond)), false
 		return false
 	case len(rf.late) == 0 || m.CSeq != rf.late[0].m.CSeq || m.FromTag != rf.late[0].m.FromTag:
 		return false
-	case m.Method != "ACK" || cond&^CondReoffer == 0:
+	}
+	rf.changed = rf.changed || rf.fresh
+	switch {
+	case m.Method != "ACK":
 		rf.late = append(rf.late, newFlowMsg(m, f, t, cond))
 		return false
+	case !rf.changed && cond&^CondReoffer == 0:
+		rf.late = rf.late[:0] // a refresh
+		return false
 	}
-	*out = append(*out, rf.late...)
+	for _, fm := range rf.late {
+		if fm.m.Status != 100 || !provisionalSeen(*out, fm.m, fm.from) {
+			*out = append(*out, fm)
+		}
+	}
 	rf.late = rf.late[:0]
 	return true
 }
@@ -1167,6 +1304,7 @@ func (rf *refreshes) skip(m *Message, from side) bool {
 			refresh = refresh || k.cseq == m.CSeq && k.fromTag == m.FromTag
 		}
 	}
+	rf.fresh = origin != "" && rf.origin[from] != "" && origin != rf.origin[from]
 	if origin != "" {
 		rf.origin[from] = origin
 	}

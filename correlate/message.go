@@ -479,17 +479,19 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 			}
 		}
 	}
-	if m.Method == "NOTIFY" && len(d.Body) > 0 && hasPrefixFold(d.ContentType, "message/sipfrag") {
-		line := d.Body
-		if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
-			line = line[:i]
-		}
-		m.extra().sipfrag = string(line)
-	}
-	if m.Method == "INFO" && len(d.Body) > 0 {
-		if key, ms := parseDTMF(d.ContentType, d.Body); key != "" {
-			e := m.extra()
-			e.dtmf, e.dtmfMs = key, ms
+	if len(d.Body) > 0 && d.SDP == nil {
+		switch {
+		case m.Method == "NOTIFY" && hasPrefixFold(d.ContentType, "message/sipfrag"):
+			line := d.Body
+			if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
+				line = line[:i]
+			}
+			m.extra().sipfrag = string(line)
+		case m.Method == "INFO":
+			if key, ms := parseDTMF(d.ContentType, d.Body); key != "" {
+				e := m.extra()
+				e.dtmf, e.dtmfMs = key, ms
+			}
 		}
 	}
 	if c.keepRaw {
@@ -613,11 +615,20 @@ func keepLeanSDP(d *decode.Message, l *Leg, m *Message) bool {
 		// SDP): what the change came to, as a 2xx answers an offer.
 		return l.timer || l.reoffered && l.lateOfferOf(m) != nil
 	case "":
+		if !l.reoffered && l.openDialogs == 0 || m.Status < 200 || m.Status >= 300 || m.CSeqMethod != "INVITE" && m.CSeqMethod != "UPDATE" {
+			break // most: the INVITE's own answer
+		}
 		// The answer to a re-INVITE's or UPDATE's offer: what the change
 		// came to (computeEvents: a switch to T.38 fax and back); or the
 		// offer a re-INVITE without SDP asked for.
-		if l.reoffered && m.Status >= 200 && m.Status < 300 && (m.CSeqMethod == "INVITE" || m.CSeqMethod == "UPDATE") &&
-			(l.inDialogOffer(m) != nil || l.lateReINVITE(m) != nil) {
+		if l.reoffered && (l.inDialogOffer(m) != nil || l.lateReINVITE(m) != nil) {
+			return true
+		}
+		// A re-INVITE's 2xx captured before its re-INVITE (a few
+		// milliseconds of disorder between capture points): kept, for it
+		// may make a late offer.
+		if m.CSeqMethod == "INVITE" && l.openDialogs > 0 && l.reINVITEd(m) && l.requestOf(m) == nil {
+			l.reoffered = true
 			return true
 		}
 	}
@@ -634,6 +645,14 @@ func (l *Leg) inDialogOffer(r *Message) *Message {
 	return nil
 }
 
+// reINVITEd reports whether response r of leg l answers a re-INVITE: its
+// dialog was confirmed by another 2xx than r (one to another INVITE, or
+// of another sender's).
+func (l *Leg) reINVITEd(r *Message) bool {
+	d := l.findDialog(r.FromTag, r.ToTag)
+	return d != nil && d.ok != nil && (d.ok.CSeq != r.CSeq || d.ok.FromTag != r.FromTag)
+}
+
 // lateReINVITE returns response r's request, as captured on r's hop, when
 // it is a re-INVITE without SDP (a late offer in a dialog: the 2xx makes
 // the offer and the ACK answers it, RFC 3261 §14.1). nil otherwise.
@@ -648,13 +667,14 @@ func (l *Leg) lateReINVITE(r *Message) *Message {
 }
 
 // lateOfferOf returns the 2xx with SDP that ACK a answers when it made a
-// late offer in a dialog (lateReINVITE): the last one captured before a,
-// of a's CSeq and From-tag, sent to where a comes from. nil otherwise.
+// late offer in a dialog (lateReINVITE): the last INVITE response
+// captured before a, of a's CSeq and From-tag, sent to where a comes
+// from. nil otherwise.
 func (l *Leg) lateOfferOf(a *Message) *Message {
 	for i := len(l.Messages) - 1; i >= 0; i-- {
 		r := l.Messages[i]
-		if r.N >= a.N || r.IsRequest() || r.CSeq != a.CSeq || r.FromTag != a.FromTag || r.Dst.Addr() != a.Src.Addr() {
-			continue
+		if r.N >= a.N || r.IsRequest() || r.CSeqMethod != "INVITE" || r.CSeq != a.CSeq || r.FromTag != a.FromTag || r.Dst.Addr() != a.Src.Addr() {
+			continue // not the 2xx (a CANCEL's may cross it, RFC 3261 §9.2)
 		}
 		if r.Status >= 200 && r.Status < 300 && r.hasSDP && l.lateReINVITE(r) != nil {
 			return r

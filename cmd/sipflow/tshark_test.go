@@ -174,7 +174,7 @@ func TestHoldAgreesWithTshark(t *testing.T) {
 	for _, file := range files {
 		cmd := exec.Command(tshark, "-n", "-r", file, "-Y",
 			`sip.to.tag && (sip.Method == "INVITE" || sip.Method == "UPDATE" || sip.Method == "ACK" || sip.CSeq.method == "INVITE")`,
-			"-T", "fields", "-E", "separator=/t", "-e", "frame.number", "-e", "sip.Call-ID", "-e", "sip.CSeq.seq", "-e", "sip.Method",
+			"-T", "fields", "-E", "separator=/t", "-e", "frame.number", "-e", "sip.Call-ID", "-e", "sip.CSeq.seq", "-e", "sip.from.tag", "-e", "sip.Method",
 			"-e", "sip.Status-Code", "-e", "sdp.version", "-e", "sdp.session_attr", "-e", "sdp.media_attr", "-e", "sdp.connection_info")
 		cmd.Env = append(os.Environ(), "LC_ALL=C")
 		out, err := cmd.Output()
@@ -183,16 +183,16 @@ func TestHoldAgreesWithTshark(t *testing.T) {
 		}
 		holds := map[int]bool{}        // in-dialog offers (and late offers' answers) by packet: asks for hold
 		callHolds := map[string]bool{} // Call-IDs with an in-dialog offer: one asks for hold
-		late := map[string]bool{}      // re-INVITEs without SDP, by Call-ID and CSeq
+		late := map[string]bool{}      // re-INVITEs without SDP, by Call-ID, CSeq and From-tag
 		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 			if l == "" {
 				continue
 			}
 			f := strings.Split(l, "\t")
-			f = append(f, make([]string, 9-min(len(f), 9))...) // the output's last line lost its empty fields
+			f = append(f, make([]string, 10-min(len(f), 10))...) // the output's last line lost its empty fields
 			var n int
 			fmt.Sscan(f[0], &n)
-			key, method, status, sdp := f[1]+" "+f[2], f[3], f[4], f[5] != ""
+			key, method, status, sdp := f[1]+" "+f[2]+" "+f[3], f[4], f[5], f[6] != ""
 			switch {
 			case method == "INVITE" && !sdp:
 				late[key] = true
@@ -201,7 +201,7 @@ func TestHoldAgreesWithTshark(t *testing.T) {
 				continue // no SDP, or no offer in a dialog (nor a late one's answer)
 			}
 			hold := false
-			for _, field := range f[6:] {
+			for _, field := range f[7:] {
 				for _, v := range strings.Split(field, ",") {
 					hold = hold || v == "sendonly" || v == "inactive" || strings.HasSuffix(v, " 0.0.0.0")
 				}
