@@ -2,6 +2,8 @@ package correlate
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -364,6 +366,7 @@ func endedBye(l *Leg) bool {
 // sent by INFO.
 func computeEvents(c *Call) {
 	var s session
+	var keys dtmfKeys
 	var fax map[int]bool // by leg: on T.38 (a B2BUA's legs switch one by one)
 	faxSwitched := func(m *Message) {
 		if e, ok := faxSwitch(c, m, fax[m.Leg]); ok {
@@ -429,15 +432,9 @@ func computeEvents(c *Call) {
 		case m.ext == nil:
 			// Nothing kept (no SDP, no key): no offer to hold or resume.
 		case m.Method == "INFO":
-			key, ms := m.DTMF()
-			if key == "" || relayed(c.Legs[m.Leg], m) {
-				break
+			if e, ok := keys.pressed(c, m); ok {
+				c.Events = append(c.Events, e)
 			}
-			d := "by " + partyNamed(c.Legs[m.Leg], m.FromTag, m.Src.String()) + ": " + key
-			if ms > 0 {
-				d += " (" + strconv.Itoa(ms) + " ms)"
-			}
-			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "dtmf", Detail: d})
 		case m.Method == "ACK":
 			// The answer to a late offer made in a dialog, if any.
 			if _, cond := s.lateAnswered(c.Legs[m.Leg], m); cond != 0 {
@@ -452,18 +449,55 @@ func computeEvents(c *Call) {
 	}
 }
 
-// relayed reports whether request m of leg l is a proxy's relay of one
-// sent before it: the same method, CSeq and From-tag on another hop.
-func relayed(l *Leg, m *Message) bool {
-	for _, h := range l.Messages {
-		if h == m {
-			return false
-		}
-		if hopOf(h, m) {
-			return true
+// dtmfKeys follows the keys a call's INFOs carried (computeEvents).
+type dtmfKeys struct {
+	seen   []*Message // the INFOs a dtmf event was made of
+	echoes []keyEcho
+}
+
+// keyEcho is a B2BUA's copy of a key to come on leg leg: an INFO with key
+// from via (where the first went; any sender when the leg has no
+// endpoint there, a B2BUA with an address a leg) by until is that copy.
+type keyEcho struct {
+	leg   int
+	key   string
+	until time.Time
+	via   netip.Addr
+	any   bool
+}
+
+// pressed returns the dtmf event of INFO m of call c when it carries a
+// key (Message.DTMF): who pressed which key, and how long. A proxy's relay
+// of an INFO on another hop (the same CSeq and From-tag), or a B2BUA's
+// copy of it on another leg within echoWindow, is none.
+func (k *dtmfKeys) pressed(c *Call, m *Message) (Event, bool) {
+	key, ms := m.DTMF()
+	if key == "" {
+		return Event{}, false
+	}
+	for _, h := range k.seen {
+		if h.Leg == m.Leg && hopOf(h, m) {
+			return Event{}, false
 		}
 	}
-	return false
+	k.echoes = slices.DeleteFunc(k.echoes, func(e keyEcho) bool { return m.Time.After(e.until) })
+	for i, e := range k.echoes {
+		if e.leg == m.Leg && e.key == key && (e.any || e.via == m.Src.Addr()) {
+			k.echoes = slices.Delete(k.echoes, i, i+1)
+			return Event{}, false
+		}
+	}
+	k.seen = append(k.seen, m)
+	for j, l := range c.Legs {
+		if j != m.Leg {
+			k.echoes = append(k.echoes, keyEcho{leg: j, key: key, until: m.Time.Add(echoWindow), via: m.Dst.Addr(), any: !l.hasEndpoint(m.Dst.Addr())})
+		}
+	}
+	d := "by " + partyNamed(c.Legs[m.Leg], m.FromTag, m.Src.String()) + ": " + key
+	if ms > 0 {
+		d += " (" + strconv.Itoa(ms) + " ms)"
+	}
+	return Event{N: m.N, Time: m.Time, Kind: "dtmf", Detail: d}, true
 }
 
 // sameOffer reports whether packet n of leg l is a hop of request q (its

@@ -21,6 +21,8 @@ func TestParseDTMF(t *testing.T) {
 		{"application/dtmf-relay", "Signal=\r\nDuration=160\r\n", "", 0},
 		{"application/dtmf-relay", "Signal=5\r\nDuration=x\r\n", "5", 0},
 		{"application/dtmf-relay", "Signal=5\r\nDuration=-3\r\n", "5", 0},
+		{"application/dtmf-relay", "Signal=5\r\nDuration=9999999999\r\n", "5", 0}, // past an int32
+		{"application/dtmf-relay", "Signal=5\r\nDuration=999999999\r\n", "5", 999999999},
 		{"application/dtmf-relay", "Signal=\x1b[31m\r\n", "", 0}, // a terminal escape is no key
 		{"application/dtmf-relay", "Signal=123456789\r\n", "", 0},
 		{"application/dtmf-relay", "Signal=16\r\n", "16", 0}, // a flash, as RFC 4733's event 16

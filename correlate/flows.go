@@ -610,14 +610,19 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		if m.ext != nil || len(ss.offers) > 0 || m.Method == "REFER" { // else no mark: most messages
 			cond = ss.marks(c.Legs[0], m)
 		}
-		if rf != nil && rf.skip(m, f) && !rf.brought(&out, m, f, t, cond) {
+		did := cond // what m did, whichever message its marks go to
+		if cond&^(CondT38|CondT38End) != 0 && !m.IsRequest() || cond != 0 && m.Method == "ACK" {
+			// A late offer's 2xx or ACK: its marks go to its exchange's.
+			if rf != nil {
+				lateMarks(rf.late, m, cond)
+			}
+			cond = lateMarks(out, m, cond)
+		}
+		if rf != nil && rf.skip(m, f) && !rf.brought(&out, m, f, t, did) {
 			continue
 		}
 		if m.Status == 100 && (m.CSeqMethod != "INVITE" || provisionalSeen(out, m, f)) {
 			continue // hop-by-hop news of nothing: no step
-		}
-		if cond != 0 && m.Method == "ACK" {
-			cond = lateMarks(out, m, cond) // the answer to a late offer: its marks go to its exchange
 		}
 		fm := flowMsg{m: m, from: f, to: t, cond: cond | CondNoSDP}
 		if m.hasSDP {
@@ -644,13 +649,16 @@ func newFlowMsg(m *Message, f, t side, cond Cond) flowMsg {
 	return fm
 }
 
-// lateMarks puts the conditions cond that ACK a met, answering a late
-// offer made in a dialog (session.lateAnswered), on the view's messages
-// of its exchange, as if the re-INVITE had made the offer: a hold, a
-// resume or a reoffer on the re-INVITE, a switch to or from T.38 fax on
-// its 2xx (captured before or after it). It returns the conditions left
-// to a: none.
+// lateMarks puts the conditions cond that a met, the 2xx that made a
+// late offer in a dialog (session.lateOffered) or the ACK that answered
+// it (session.lateAnswered), on the view's messages of its exchange, as
+// if the re-INVITE had made the offer: a hold, a resume or a reoffer on
+// the re-INVITE, and an ACK's switch to or from T.38 fax on the 2xx
+// (captured before or after it). It returns the conditions left to a: a
+// 2xx's switch to or from T.38 fax (its own, as an answer), none for an
+// ACK.
 func lateMarks(out []flowMsg, a *Message, cond Cond) Cond {
+	const fax = CondT38 | CondT38End
 	for i := range out {
 		m := out[i].m
 		if m.CSeq != a.CSeq || m.FromTag != a.FromTag {
@@ -658,12 +666,15 @@ func lateMarks(out []flowMsg, a *Message, cond Cond) Cond {
 		}
 		switch {
 		case m.IsRequest() && m.Method == "INVITE":
-			out[i].cond |= cond &^ (CondT38 | CondT38End)
-		case !m.IsRequest() && m.CSeqMethod == "INVITE" && m.Status >= 200 && m.Status < 300:
-			out[i].cond |= cond & (CondT38 | CondT38End)
+			out[i].cond |= cond &^ fax
+		case a.Method == "ACK" && !m.IsRequest() && m.CSeqMethod == "INVITE" && m.Status >= 200 && m.Status < 300:
+			out[i].cond |= cond & fax
 		}
 	}
-	return 0
+	if a.Method == "ACK" {
+		return 0
+	}
+	return cond & fax
 }
 
 // session follows what a call's messages did to its session, in their
@@ -806,14 +817,15 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 			return 0 // no SDP kept: most responses
 		}
 		s.answeredSession(l, m)
-		s.lateOffered(l, m) // its marks go with its ACK's
+		late := s.lateOffered(l, m) // the re-INVITE's mark (lateMarks)
 		if q, t38 := faxAnswer(l, m); q != nil && t38 != s.t38 {
 			s.t38 = t38
 			if t38 {
-				return CondT38
+				return late | CondT38
 			}
-			return CondT38End
+			return late | CondT38End
 		}
+		return late
 	case m.ext == nil:
 		return 0 // no SDP kept, no sipfrag: most requests
 	case m.Method == "ACK":
@@ -893,13 +905,16 @@ func (s *session) holdChange(l *Leg, m *Message) Cond {
 		i--
 	}
 	party := holdParty{m.Leg, m.FromTag}
+	s.settleLate(m.Leg)
+	unchanged := s.unchanged(party, sdp)
+	s.forgetOrigin(party) // a new offer: its SDP in force is the one accepted next
 	switch on := s.holds(party); {
 	case !hold && !on:
 		if s.t38 || sdp.T38() != nil {
 			return 0 // to or from T.38 fax: its 2xx says which (CondT38, CondT38End)
 		}
 		return CondReoffer // not holding, nor asking to
-	case hold == on, s.unchanged(party, sdp):
+	case hold == on, unchanged:
 		return 0 // holds again; or its SDP in force offered again (a held party's inactive)
 	case on && !sendrecv && !(recvonly && s.othersHold(party)):
 		return 0 // not a resume: no stream to send and receive on
@@ -921,7 +936,7 @@ func (s *session) holdChange(l *Leg, m *Message) Cond {
 type lateOffer struct {
 	m        *Message // the 2xx, on the first hop it was seen
 	cond     Cond     // what its sender asked by it: CondHold, CondResume or 0 (asks)
-	answered bool     // its ACK came: forgotten at the next late offer of its leg
+	answered bool     // its ACK came (or a new offer of the leg: settleLate)
 }
 
 // asks returns what party p asks by an SDP (directions says what it has):
@@ -957,12 +972,14 @@ func (s *session) lateOffered(l *Leg, r *Message) Cond {
 			return 0 // a relay on another hop
 		}
 	}
-	s.late = slices.DeleteFunc(s.late, func(o lateOffer) bool { return o.answered && o.m.Leg == r.Leg })
+	s.settleLate(r.Leg)
+	s.late = slices.DeleteFunc(s.late, func(o lateOffer) bool { return o.m.Leg == r.Leg })
 	offerer := holdParty{r.Leg, r.ToTag}
 	s.settle(holdParty{r.Leg, r.FromTag}, r.CSeq)
 	s.settle(offerer, 0)
 	var cond Cond
-	if sdp := r.SDP(); !s.unchanged(offerer, sdp) {
+	sdp := r.SDP()
+	if !s.unchanged(offerer, sdp) {
 		hold, sendrecv, recvonly := directions(sdp, nil)
 		cond = s.asks(offerer, hold, sendrecv, recvonly)
 	}
@@ -1022,6 +1039,21 @@ func (s *session) lateAnswered(l *Leg, a *Message) (cond, answerer Cond) {
 	return cond, answerer
 }
 
+// settleLate puts the late offers of leg leg whose ACK brought no answer
+// (none, or none captured) in force: a new offer in the leg came, which
+// its parties make only once the last is answered (RFC 3261 §14.1).
+func (s *session) settleLate(leg int) {
+	for i := range s.late {
+		if o := &s.late[i]; o.m.Leg == leg && !o.answered {
+			o.answered = true
+			if o.cond != 0 {
+				s.setHold(holdParty{o.m.Leg, o.m.ToTag}, o.cond == CondHold)
+			}
+			s.noteOrigin(holdParty{o.m.Leg, o.m.ToTag}, o.m.SDP())
+		}
+	}
+}
+
 // settle puts the offers of party p still unanswered in force, those
 // with a CSeq below cseq (any, when cseq is 0), and forgets them: a
 // challenged one (401, 407) is dropped instead.
@@ -1037,17 +1069,17 @@ func (s *session) settle(p holdParty, cseq uint32) {
 	})
 }
 
-// partyOrigin is the SDP a party has in force, as far as it matters to
-// holds: its answer in a dialog, or its late offer answered.
+// partyOrigin is the SDP a party has in force: its answer in a dialog, or
+// its late offer answered (noteOrigin).
 type partyOrigin struct {
 	p   holdParty
 	sdp *SDP
 }
 
-// noteOrigin notes sdp, an answer of party p made in a dialog or its late
-// offer answered, as the party's SDP in force. (An early offer of a party
-// accepted puts its hold in force or off; offered again, it holds again,
-// or asks nothing: noting it would change nothing.)
+// noteOrigin notes sdp, an answer of party p made in a dialog, or its
+// late offer answered, as the party's SDP in force. An early offer of the
+// party forgets it (forgetOrigin): what its SDP in force is then is not
+// known until it answers again.
 func (s *session) noteOrigin(p holdParty, sdp *SDP) {
 	if sdp == nil || sdp.Origin == "" {
 		return
@@ -1059,6 +1091,11 @@ func (s *session) noteOrigin(p holdParty, sdp *SDP) {
 		}
 	}
 	s.origins = append(s.origins, partyOrigin{p, sdp})
+}
+
+// forgetOrigin forgets party p's SDP in force: it made a new offer.
+func (s *session) forgetOrigin(p holdParty) {
+	s.origins = slices.DeleteFunc(s.origins, func(o partyOrigin) bool { return o.p == p })
 }
 
 // unchanged reports whether sdp, from party p, is the party's SDP in force
@@ -1289,7 +1326,7 @@ type refreshKey struct {
 // skip reports whether m, sent by side from, belongs to a refresh.
 func (rf *refreshes) skip(m *Message, from side) bool {
 	var origin string
-	if sdp := m.SDP(); sdp != nil {
+	if sdp := m.leanSDP(); sdp != nil { // what lean mode knows, so that both agree
 		origin = sdp.Origin
 	}
 	refresh := false
@@ -1484,9 +1521,16 @@ func matchFlows(c *Call, flows []*Flow, mt *matcher) {
 		mt.results, mt.flows = make(map[string]flowResult), flows
 	}
 	mt.key = viewKey(mt.key, view)
+	if c.Kind != KindCall {
+		// Out of a call nothing but PRACK is incidental (incidentalIn): a
+		// leading 0, which starts no message's encoding, tells it apart.
+		mt.key = append(mt.key, 0)
+		copy(mt.key[1:], mt.key)
+		mt.key[0] = 0
+	}
 	r, ok := mt.results[string(mt.key)]
 	if !ok {
-		r = matchView(view, flows, mt)
+		r = matchView(view, c.Kind, flows, mt)
 		mt.results[string(mt.key)] = r
 	}
 	switch {
@@ -1494,7 +1538,7 @@ func matchFlows(c *Call, flows []*Flow, mt *matcher) {
 		c.Flow = r.matched.Name
 		c.Deviation = ""
 	case r.best != nil:
-		if hide := incidentalIn(view) &^ r.best.names(); hide != 0 {
+		if hide := incidentalIn(view, c.Kind) &^ r.best.names(); hide != 0 {
 			mt.bare = without(view, mt.bare, hide)
 			view = mt.bare
 		}
@@ -1514,8 +1558,8 @@ func sameFlows(a, b []*Flow) bool {
 // one the view follows furthest. Each flow is matched against the view
 // without the incidental messages whose methods it does not name
 // (without).
-func matchView(view []flowMsg, flows []*Flow, mt *matcher) flowResult {
-	has := incidentalIn(view)
+func matchView(view []flowMsg, kind Kind, flows []*Flow, mt *matcher) flowResult {
+	has := incidentalIn(view, kind)
 	bare, bareHides := view, incidental(0)
 	var r flowResult
 	for _, f := range flows {
@@ -1553,8 +1597,7 @@ const (
 
 // incidentalOf returns the kind of incidental message m is, or 0. (A
 // call's view starts at its INVITE, so an INFO or OPTIONS in it is one of
-// its dialog's; an OPTIONS ping's view is named by the flow it matches,
-// options-ping.)
+// its dialog's; out of a call, incidentalIn takes none.)
 func incidentalOf(m *Message) incidental {
 	method := m.Method
 	if method == "" {
@@ -1571,11 +1614,16 @@ func incidentalOf(m *Message) incidental {
 	return 0
 }
 
-// incidentalIn returns the kinds of incidental message view holds.
-func incidentalIn(view []flowMsg) incidental {
+// incidentalIn returns the kinds of incidental message view, of a call of
+// kind kind, holds. Out of a call (an OPTIONS ping, a MESSAGE) INFO and
+// OPTIONS are what the view is about, never incidental.
+func incidentalIn(view []flowMsg, kind Kind) incidental {
 	var has incidental
 	for i := range view {
 		has |= incidentalOf(view[i].m)
+	}
+	if kind != KindCall {
+		has &= incPRACK
 	}
 	return has
 }

@@ -199,7 +199,7 @@ func FuzzParseFlows(f *testing.F) {
 			}
 		}
 		var mt matcher
-		matchView(view, flows, &mt)
+		matchView(view, KindCall, flows, &mt)
 	})
 }
 

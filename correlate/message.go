@@ -70,8 +70,12 @@ type messageExt struct {
 	warning string
 	// dtmf: the key an INFO carries (parseDTMF), dtmfMs how long it was
 	// pressed (0 when the body does not say).
-	dtmf        string
-	dtmfMs      int
+	dtmf   string
+	dtmfMs int
+	// lean: the SDP is one lean mode keeps too (keepLeanSDP); with
+	// Options.KeepSDP every SDP is kept, and what must agree with lean
+	// mode reads only these (leanSDP).
+	lean        bool
 	raw, sdpRaw []byte
 	sdp         *SDP
 	parts       []int
@@ -132,6 +136,15 @@ func (m *Message) Sipfrag() string {
 		return ""
 	}
 	return m.ext.sipfrag
+}
+
+// leanSDP is m's SDP when lean mode keeps it too (messageExt.lean), nil
+// otherwise.
+func (m *Message) leanSDP() *SDP {
+	if m.ext == nil || !m.ext.lean {
+		return nil
+	}
+	return m.SDP()
 }
 
 // DTMF is the key an INFO carries (RFC 6086 lets INFO carry DTMF: an
@@ -467,8 +480,11 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 	// timer the UAS adds to an INVITE that only supports one (RFC 4028
 	// §9): the caller's refresh repeats the offer of its INVITE, or of its
 	// ACK when the 200 made the offer.
-	if d.SDP != nil && (c.keepSDP || keepLeanSDP(d, l, m)) {
-		m.extra().sdpRaw = bytes.Clone(d.SDP)
+	if d.SDP != nil {
+		if lean := keepLeanSDP(d, l, m); lean || c.keepSDP {
+			e := m.extra()
+			e.sdpRaw, e.lean = bytes.Clone(d.SDP), lean
+		}
 	}
 	if m.Method == "NOTIFY" {
 		for i := range d.Headers {
@@ -528,7 +544,7 @@ func parseDTMF(ct, body []byte) (key string, ms int) {
 			switch {
 			case bytes.EqualFold(name, []byte("signal")):
 				k = value
-			case bytes.EqualFold(name, []byte("duration")):
+			case bytes.EqualFold(name, []byte("duration")) && len(value) <= 9: // an int on any platform
 				ms = max(atoi(value), 0)
 			}
 		}

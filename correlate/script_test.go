@@ -1578,6 +1578,11 @@ func TestIncidentalMessages(t *testing.T) {
 		{"and asks it", dtmf, call + end, "dtmf: after 4 message(s), expected A -> B INFO +, got A -> B BYE (packet 5)"},
 		{"a flow that names none leaves them out", dtmf + basic, call + opts + end, "basic"},
 		{"each flow its own view", dtmf2 + basic, call + info + opts + end, "basic"},
+		// Out of a call an OPTIONS is what the view is about: a flow
+		// whose steps are all optional does not take an OPTIONS ping
+		// (found by review).
+		{"an OPTIONS ping is no call", "flow reg\nA -> B REGISTER ?\nB -> A 2xx REGISTER ?\nflow ping\nA -> B OPTIONS\nB -> A 2xx OPTIONS\n",
+			"0.0 a>b OPTIONS 1/OPTIONS br=z9hG4bKp\n0.1 b>a 200 1/OPTIONS tt=x br=z9hG4bKp\ntick 60\n", "ping"},
 		{"a deviation is told without them", basic, call + info + "10.0 a>b INVITE 4/INVITE tt=callee br=z9hG4bKr sdp=2\n" + end,
 			"basic: after 4 message(s), expected any -> any BYE, got A -> B INVITE (packet 7)"},
 	} {
@@ -1606,6 +1611,21 @@ func TestDTMFEvents(t *testing.T) {
 	want := "dtmf 7 by the caller: 5 (160 ms); dtmf 12 by the caller: #; dtmf 14 by the callee: 1 (100 ms)"
 	if got := eventsOf(c, true); got != want {
 		t.Errorf("events %q,\nwant %q", got, want)
+	}
+
+	// A B2BUA relays the INFO on its other leg: one event, not two (found
+	// by review); the callee's own key on that leg is its own.
+	const l2 = " cid=leg-2 ft=p2 tt=b2"
+	b2bua := "0.0 a>p INVITE 1/INVITE sdp=1\n0.01 p>b INVITE 1/INVITE cid=leg-2 ft=p2 hdr=X-Call-ID:_call-1 sdp=1\n" +
+		"0.5 b>p 200 1/INVITE" + l2 + " sdp=1\n0.51 p>a 200 1/INVITE tt=callee sdp=1\n" +
+		"0.6 a>p ACK 1/ACK tt=callee br=z9hG4bKack\n0.61 p>b ACK 1/ACK" + l2 + " br=z9hG4bKack2\n" +
+		"5.0 a>p INFO 2/INFO tt=callee br=z9hG4bKi dtmf=5:160\n5.01 p>a 200 2/INFO tt=callee br=z9hG4bKi\n" +
+		"5.02 p>b INFO 2/INFO" + l2 + " br=z9hG4bKj dtmf=5:160\n5.03 b>p 200 2/INFO" + l2 + " br=z9hG4bKj\n" +
+		"6.0 b>p INFO 1/INFO cid=leg-2 ft=b2 tt=p2 br=z9hG4bKk dtmf=5\n" +
+		"20.0 a>p BYE 9/BYE tt=callee br=z9hG4bKbye\n20.01 p>a 200 9/BYE tt=callee br=z9hG4bKbye\n" +
+		"20.02 p>b BYE 9/BYE" + l2 + " br=z9hG4bKbye2\n20.1 b>p 200 9/BYE" + l2 + " br=z9hG4bKbye2\ntick 60\n"
+	if c := scriptCall(t, runScript(t, b2bua), "call-1"); eventsOf(c, false) != "dtmf 7; dtmf 11" || len(c.Legs) != 2 {
+		t.Errorf("B2BUA: %d legs, events %q, want 2 legs, dtmf 7; dtmf 11", len(c.Legs), eventsOf(c, false))
 	}
 	if c.Flow != "basic-call" {
 		t.Errorf("flow %q, want basic-call (an INFO is no step)", flowOrDeviation(c))
@@ -2622,6 +2642,23 @@ func TestLateOfferHold(t *testing.T) {
 		// again.
 		{"the offerer's hold unanswered, then its late offer", start + "2.0 b>a INVITE 5/INVITE ft=callee tt=caller br=z9hG4bKb5 sdp=2:sendonly\n" +
 			late(3, 2, "3:sendonly", "3:recvonly") + offerExchange(4, "b", "a", " ft=callee tt=caller", 6, "200", "4", "4") + end, "", "hold 5; resume 9"},
+		// Found by the second review: a UA that never changes its o=
+		// version changes its directions; its SDP in force is its last
+		// accepted, whichever way it was made.
+		{"a UA that keeps its o= version, after answering", start + offerExchange(2, "b", "a", " ft=callee tt=caller", 5, "200", "2", "1") +
+			early(3, 2, "1:sendonly", "2:recvonly") + early(4, 3, "1", "2") + end, "", "hold 8; resume 11"},
+		{"a UA that keeps its o= version, held twice", start + late(2, 2, "2", "1:sendonly") + early(3, 3, "1", "2") +
+			early(4, 4, "1:sendonly", "2:recvonly") + early(5, 5, "1", "2") + end, "", "hold 7; resume 8; hold 11; resume 14"},
+		// A late offer's ACK without an answer, or not captured: the next
+		// offer in the leg puts it in force (RFC 3261 §14.1).
+		{"a late hold whose ACK has no answer", start + late(2, 2, "2:sendonly", "") + late(4, 3, "3", "3") + end, "", "hold 6; resume 9"},
+		{"a late hold whose ACK has no answer, resumed by an offer", start + late(2, 2, "2:sendonly", "") +
+			offerExchange(4, "b", "a", " ft=callee tt=caller", 5, "200", "3", "3") + end, "", "hold 6; resume 8"},
+		{"a late hold whose ACK was not captured", start + strings.Replace(late(2, 2, "2:sendonly", "2:recvonly"), "2.02 a>b ACK 2/ACK tt=callee br=z9hG4bKma2 sdp=2:recvonly\n", "", 1) +
+			late(4, 3, "3", "3") + end, "", "hold 6; resume 8"},
+		// Only the 200 set the timer: lean mode never saw the caller's
+		// o= line, so neither mode takes its new one for a change.
+		{"with a session timer, the caller's first o= line unknown", timer + late(2, 2, "1", "2") + end, "basic-call", ""},
 		// Lean, the caller's last o= line is not known when only the 200
 		// set the timer: the late hold is brought back by what it did.
 		{"with a session timer, the first re-INVITE a late hold", timer + late(2, 2, "1", "2:sendonly") + late(4, 3, "1", "3") + end, "hold-resume", "hold 7; resume 10"},
