@@ -456,13 +456,14 @@ type dtmfKeys struct {
 }
 
 // keyEcho is a B2BUA's copy of a key to come on leg leg: an INFO with key
-// from via (where the first went; any sender when the leg has no
-// endpoint there, a B2BUA with an address a leg) by until is that copy.
+// from one of via (where the first went, hop by hop: a proxy may stand
+// before the B2BUA; any sender when the leg has no endpoint at any, a
+// B2BUA with an address a leg) by until is that copy.
 type keyEcho struct {
 	leg   int
 	key   string
 	until time.Time
-	via   netip.Addr
+	via   []netip.Addr
 	any   bool
 }
 
@@ -480,17 +481,24 @@ func (k *dtmfKeys) pressed(c *Call, m *Message) (Event, bool) {
 			return Event{}, false
 		}
 	}
+	k.seen = append(k.seen, m) // its relays are none either, copy or not
 	k.echoes = slices.DeleteFunc(k.echoes, func(e keyEcho) bool { return m.Time.After(e.until) })
 	for i, e := range k.echoes {
-		if e.leg == m.Leg && e.key == key && (e.any || e.via == m.Src.Addr()) {
+		if e.leg == m.Leg && e.key == key && (e.any || slices.Contains(e.via, m.Src.Addr())) {
 			k.echoes = slices.Delete(k.echoes, i, i+1)
 			return Event{}, false
 		}
 	}
-	k.seen = append(k.seen, m)
+	var via []netip.Addr
+	for _, h := range c.Legs[m.Leg].Messages {
+		if hopOf(h, m) && !slices.Contains(via, h.Dst.Addr()) {
+			via = append(via, h.Dst.Addr())
+		}
+	}
 	for j, l := range c.Legs {
 		if j != m.Leg {
-			k.echoes = append(k.echoes, keyEcho{leg: j, key: key, until: m.Time.Add(echoWindow), via: m.Dst.Addr(), any: !l.hasEndpoint(m.Dst.Addr())})
+			k.echoes = append(k.echoes, keyEcho{leg: j, key: key, until: m.Time.Add(echoWindow), via: via,
+				any: !slices.ContainsFunc(via, l.hasEndpoint)})
 		}
 	}
 	d := "by " + partyNamed(c.Legs[m.Leg], m.FromTag, m.Src.String()) + ": " + key

@@ -618,8 +618,13 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 			}
 			cond = lateMarks(out, m, cond)
 		}
-		if rf != nil && rf.skip(m, f) && !rf.brought(&out, m, f, t, did) {
-			continue
+		if rf != nil {
+			if rf.skip(m, f) && !rf.brought(&out, m, f, t, cond, did) {
+				continue
+			}
+			if len(rf.late) > 0 && !rf.lateOf(m) {
+				rf.flush(&out) // a late offer whose ACK did not come
+			}
 		}
 		if m.Status == 100 && (m.CSeqMethod != "INVITE" || provisionalSeen(out, m, f)) {
 			continue // hop-by-hop news of nothing: no step
@@ -632,6 +637,9 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 			fm.code = [3]byte{byte('0' + m.Status/100%10), byte('0' + m.Status/10%10), byte('0' + m.Status%10)}
 		}
 		out = append(out, fm)
+	}
+	if rf != nil {
+		rf.flush(&out)
 	}
 	return out
 }
@@ -907,7 +915,6 @@ func (s *session) holdChange(l *Leg, m *Message) Cond {
 	party := holdParty{m.Leg, m.FromTag}
 	s.settleLate(m.Leg)
 	unchanged := s.unchanged(party, sdp)
-	s.forgetOrigin(party) // a new offer: its SDP in force is the one accepted next
 	switch on := s.holds(party); {
 	case !hold && !on:
 		if s.t38 || sdp.T38() != nil {
@@ -1070,16 +1077,17 @@ func (s *session) settle(p holdParty, cseq uint32) {
 }
 
 // partyOrigin is the SDP a party has in force: its answer in a dialog, or
-// its late offer answered (noteOrigin).
+// its offer accepted (noteOrigin).
 type partyOrigin struct {
 	p   holdParty
 	sdp *SDP
 }
 
 // noteOrigin notes sdp, an answer of party p made in a dialog, or its
-// late offer answered, as the party's SDP in force. An early offer of the
-// party forgets it (forgetOrigin): what its SDP in force is then is not
-// known until it answers again.
+// offer accepted (a 2xx answered it: answeredSession; or its late offer's
+// ACK), as the party's SDP in force. An offer refused leaves the one
+// before in force (RFC 3264 §8); one whose answer the capture lacks
+// leaves it too, as far as sipflow can tell.
 func (s *session) noteOrigin(p holdParty, sdp *SDP) {
 	if sdp == nil || sdp.Origin == "" {
 		return
@@ -1091,11 +1099,6 @@ func (s *session) noteOrigin(p holdParty, sdp *SDP) {
 		}
 	}
 	s.origins = append(s.origins, partyOrigin{p, sdp})
-}
-
-// forgetOrigin forgets party p's SDP in force: it made a new offer.
-func (s *session) forgetOrigin(p holdParty) {
-	s.origins = slices.DeleteFunc(s.origins, func(o partyOrigin) bool { return o.p == p })
 }
 
 // unchanged reports whether sdp, from party p, is the party's SDP in force
@@ -1202,8 +1205,9 @@ func (s *session) answered(r *Message) {
 }
 
 // answeredSession notes what 2xx response r of leg l, an answer to an
-// offer made in a dialog (keepLeanSDP keeps these), says of its sender
-// (its To-tag): its SDP in force (noteOrigin); and one that holds and
+// offer made in a dialog (keepLeanSDP keeps these), says: the offer's and
+// the answer's SDP in force (noteOrigin); and of its sender (its To-tag),
+// one that holds and
 // answers with no stream on hold and one sendrecv has taken its hold off
 // (RFC 3264 §6.1 lets an answer change its direction), silently: no offer
 // asked it. It returns the offer r answers when it did.
@@ -1220,6 +1224,7 @@ func (s *session) answeredSession(l *Leg, r *Message) *Message {
 		return nil
 	}
 	p := holdParty{r.Leg, r.ToTag}
+	s.noteOrigin(holdParty{q.Leg, q.FromTag}, q.SDP()) // the offer r accepts
 	s.noteOrigin(p, sdp)
 	if len(s.held) == 0 {
 		return nil
@@ -1290,12 +1295,13 @@ type refreshes struct {
 // side's last o= line is not known: lean, the INVITE's SDP is not kept
 // when only its 2xx set the timer) it held, resumed, or went to or from
 // T.38 fax. It keeps the messages of a re-INVITE without SDP until then.
-func (rf *refreshes) brought(out *[]flowMsg, m *Message, f, t side, cond Cond) bool {
+func (rf *refreshes) brought(out *[]flowMsg, m *Message, f, t side, cond, did Cond) bool {
 	switch {
 	case m.IsRequest() && m.Method == "INVITE" && !m.hasSDP:
+		rf.flush(out)
 		rf.late, rf.changed = append(rf.late[:0], newFlowMsg(m, f, t, cond)), false
 		return false
-	case len(rf.late) == 0 || m.CSeq != rf.late[0].m.CSeq || m.FromTag != rf.late[0].m.FromTag:
+	case !rf.lateOf(m):
 		return false
 	}
 	rf.changed = rf.changed || rf.fresh
@@ -1303,17 +1309,43 @@ func (rf *refreshes) brought(out *[]flowMsg, m *Message, f, t side, cond Cond) b
 	case m.Method != "ACK":
 		rf.late = append(rf.late, newFlowMsg(m, f, t, cond))
 		return false
-	case !rf.changed && cond&^CondReoffer == 0:
+	case !rf.changed && did&^CondReoffer == 0 && !rf.marked():
 		rf.late = rf.late[:0] // a refresh
 		return false
 	}
+	rf.changed = true
+	rf.flush(out)
+	return true
+}
+
+// lateOf reports whether m belongs to the exchange rf.late holds.
+func (rf *refreshes) lateOf(m *Message) bool {
+	return len(rf.late) > 0 && m.CSeq == rf.late[0].m.CSeq && m.FromTag == rf.late[0].m.FromTag
+}
+
+// marked reports whether the 2xx of the exchange rf.late holds held,
+// resumed (lateMarks put it on the re-INVITE) or switched T.38.
+func (rf *refreshes) marked() bool {
 	for _, fm := range rf.late {
-		if fm.m.Status != 100 || !provisionalSeen(*out, fm.m, fm.from) {
-			*out = append(*out, fm)
+		if fm.cond&(CondHold|CondResume|CondT38|CondT38End) != 0 {
+			return true
 		}
 	}
-	rf.late = rf.late[:0]
-	return true
+	return false
+}
+
+// flush puts the exchange rf.late holds into the view out when it changed
+// the session (brought, or its 2xx marked it and no ACK answered), and
+// forgets it: a refresh leaves nothing.
+func (rf *refreshes) flush(out *[]flowMsg) {
+	if rf.changed || rf.marked() {
+		for _, fm := range rf.late {
+			if fm.m.Status != 100 || !provisionalSeen(*out, fm.m, fm.from) {
+				*out = append(*out, fm)
+			}
+		}
+	}
+	rf.late, rf.changed = rf.late[:0], false
 }
 
 // refreshKey names one refresh transaction: the messages with its CSeq and
@@ -1597,7 +1629,7 @@ const (
 
 // incidentalOf returns the kind of incidental message m is, or 0. (A
 // call's view starts at its INVITE, so an INFO or OPTIONS in it is one of
-// its dialog's; out of a call, incidentalIn takes none.)
+// its dialog's; out of a call, incidentalIn takes none but PRACK.)
 func incidentalOf(m *Message) incidental {
 	method := m.Method
 	if method == "" {
