@@ -629,6 +629,9 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		if m.Status == 100 && (m.CSeqMethod != "INVITE" || provisionalSeen(out, m, f)) {
 			continue // hop-by-hop news of nothing: no step
 		}
+		// newFlowMsg's work, written out: here, for every message of every
+		// call, the call's copy of the struct costs 0.4 M instructions on
+		// big-sip's head.
 		fm := flowMsg{m: m, from: f, to: t, cond: cond | CondNoSDP}
 		if m.hasSDP {
 			fm.cond = cond | CondSDP
