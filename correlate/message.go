@@ -474,12 +474,15 @@ func (c *converter) convert(d *decode.Message, l *Leg, linkHeaders []string, lin
 	if m.Status >= 200 && m.Status < 300 && m.CSeqMethod == "INVITE" {
 		m.recordRoute = headerWith(d, "record-route", nil)
 	}
-	// Lean, only re-INVITE and UPDATE offers keep their SDP (hold and
-	// resume), and the offer and answer of a session with a timer (so that
-	// its refreshes can be told from changes: flowView). That includes a
-	// timer the UAS adds to an INVITE that only supports one (RFC 4028
-	// §9): the caller's refresh repeats the offer of its INVITE, or of its
-	// ACK when the 200 made the offer.
+	// Lean, only offers made in a dialog keep their SDP (re-INVITE and
+	// UPDATE offers, and a late offer's 2xx: hold and resume), with their
+	// answers (a 2xx, a late offer's ACK), and the offer and answer of a
+	// session with a timer (so that its refreshes can be told from
+	// changes: flowView). That includes a timer the UAS adds to an INVITE
+	// that only supports one (RFC 4028 §9): the caller's refresh repeats
+	// the offer of its INVITE, or of its ACK when the 200 made the offer.
+	// With Options.KeepSDP every SDP is kept, and lean says which lean mode
+	// keeps too.
 	if d.SDP != nil {
 		if lean := keepLeanSDP(d, l, m); lean || c.keepSDP {
 			e := m.extra()
