@@ -618,13 +618,8 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 			}
 			cond = lateMarks(out, m, cond)
 		}
-		if rf != nil {
-			if rf.skip(m, f) && !rf.brought(&out, m, f, t, cond, did) {
-				continue
-			}
-			if len(rf.late) > 0 && !rf.lateOf(m) {
-				rf.flush(&out) // a late offer whose ACK did not come
-			}
+		if rf != nil && rf.skip(m, f) && !rf.brought(&out, m, f, t, cond, did) {
+			continue
 		}
 		if m.Status == 100 && (m.CSeqMethod != "INVITE" || provisionalSeen(out, m, f)) {
 			continue // hop-by-hop news of nothing: no step
@@ -1087,10 +1082,10 @@ type partyOrigin struct {
 }
 
 // noteOrigin notes sdp, an answer of party p made in a dialog, or its
-// offer accepted (a 2xx answered it: answeredSession; or its late offer's
-// ACK), as the party's SDP in force. An offer refused leaves the one
-// before in force (RFC 3264 §8); one whose answer the capture lacks
-// leaves it too, as far as sipflow can tell.
+// offer accepted (a 2xx answered it: answeredSession, when the offer was
+// captured first; its late offer's ACK; or, its answer not captured, its
+// next offer: accept), as the party's SDP in force. An offer refused
+// leaves the one before in force (RFC 3264 §8).
 func (s *session) noteOrigin(p holdParty, sdp *SDP) {
 	if sdp == nil || sdp.Origin == "" {
 		return
@@ -1159,9 +1154,12 @@ func answeredBefore(l *Leg, m *Message) bool {
 	return d != nil && d.ok != nil && d.ok.N < m.N
 }
 
-// accept puts offer p in force: its party's hold on, or off.
+// accept puts offer p in force: its party's hold on, or off, and its SDP
+// (its 2xx may not have been captured).
 func (s *session) accept(p *pendingOffer) {
-	s.setHold(holdParty{p.m.Leg, p.m.FromTag}, p.holds)
+	party := holdParty{p.m.Leg, p.m.FromTag}
+	s.setHold(party, p.holds)
+	s.noteOrigin(party, p.m.SDP())
 }
 
 // setHold puts party p's hold on or off.
@@ -1209,7 +1207,8 @@ func (s *session) answered(r *Message) {
 
 // answeredSession notes what 2xx response r of leg l, an answer to an
 // offer made in a dialog (keepLeanSDP keeps these), says: the offer's and
-// the answer's SDP in force (noteOrigin); and of its sender (its To-tag),
+// the answer's SDP in force (noteOrigin; not yet when the offer was
+// captured after r: it is still to be read); and of its sender (its To-tag),
 // one that holds and
 // answers with no stream on hold and one sendrecv has taken its hold off
 // (RFC 3264 §6.1 lets an answer change its direction), silently: no offer
@@ -1227,8 +1226,10 @@ func (s *session) answeredSession(l *Leg, r *Message) *Message {
 		return nil
 	}
 	p := holdParty{r.Leg, r.ToTag}
-	s.noteOrigin(holdParty{q.Leg, q.FromTag}, q.SDP()) // the offer r accepts
-	s.noteOrigin(p, sdp)
+	if q.N < r.N { // else the offer, captured after its 2xx, is still to be read
+		s.noteOrigin(holdParty{q.Leg, q.FromTag}, q.SDP()) // the offer r accepts
+		s.noteOrigin(p, sdp)
+	}
 	if len(s.held) == 0 {
 		return nil
 	}
@@ -1337,15 +1338,22 @@ func (rf *refreshes) marked() bool {
 	return false
 }
 
-// flush puts the exchange rf.late holds into the view out when it changed
-// the session (brought, or its 2xx marked it and no ACK answered), and
-// forgets it: a refresh leaves nothing.
+// flush puts the exchange rf.late holds into the view out, each message in
+// its place by capture order (a REFER may come between a 200 and its
+// ACK), when it changed the session (brought, or its 2xx marked it and no
+// ACK answered: flushed at the next re-INVITE without SDP, or at the
+// view's end), and forgets it: a refresh leaves nothing.
 func (rf *refreshes) flush(out *[]flowMsg) {
 	if rf.changed || rf.marked() {
 		for _, fm := range rf.late {
-			if fm.m.Status != 100 || !provisionalSeen(*out, fm.m, fm.from) {
-				*out = append(*out, fm)
+			if fm.m.Status == 100 && provisionalSeen(*out, fm.m, fm.from) {
+				continue
 			}
+			i := len(*out)
+			for i > 0 && (*out)[i-1].m.N > fm.m.N {
+				i--
+			}
+			*out = slices.Insert(*out, i, fm)
 		}
 	}
 	rf.late, rf.changed = rf.late[:0], false

@@ -1723,6 +1723,16 @@ func TestFlowConditions(t *testing.T) {
 	// review: with a session timer it had [hold]).
 	markedFlow := "flow marked\nA -> B INVITE\nB -> A 18x *\nB -> A 2xx INVITE\nA -> B ACK\nA -> B INVITE [hold]\nB -> A 2xx INVITE [t38]\nA -> B ACK\n...\n"
 	timerStart := strings.Replace(start, "0.5 b>a 200 1/INVITE tt=callee sdp=1", "0.5 b>a 200 1/INVITE tt=callee sdp=1 hdr=Session-Expires:_1800;refresher=uac", 1)
+	timerBoth := strings.Replace(timerStart, "0.0 a>b INVITE 1/INVITE sdp=1", "0.0 a>b INVITE 1/INVITE sdp=1 hdr=Session-Expires:_1800", 1)
+	referFlow := "flow refer\nA -> B INVITE\n...\nA -> B INVITE\nB -> A 2xx INVITE [sdp]\nB -> A REFER\nA -> B 202 REFER\nA -> B ACK [sdp]\nA -> B BYE\nB -> A 2xx BYE\n"
+	// lateRefer is the caller's re-INVITE without SDP, the callee's 200
+	// offering offer, the callee's REFER and its 202, then the ACK
+	// answering answer.
+	lateRefer := func(offer, answer string) string {
+		return "2.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKla2\n2.01 b>a 200 2/INVITE tt=callee br=z9hG4bKla2 sdp=" + offer + "\n" +
+			"2.015 b>a REFER 7/REFER ft=callee tt=caller br=z9hG4bKr hdr=Refer-To:_<sip:c@x>\n2.016 a>b 202 7/REFER ft=callee tt=caller br=z9hG4bKr\n" +
+			"2.02 a>b ACK 2/ACK tt=callee br=z9hG4bKma2 sdp=" + answer + "\n"
+	}
 	late := "0.0 a>b INVITE 1/INVITE\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack sdp=1\n" + end
 	for _, tc := range []struct {
 		name, flows, script string
@@ -1863,6 +1873,12 @@ func TestFlowConditions(t *testing.T) {
 			"marked: after 5 message(s), expected B -> A 2xx INVITE [t38], got B -> A 200 INVITE [sdp] (packet 6)", "hold 6"},
 		{"the same with a session timer", markedFlow, timerStart + lateOfferExchange(2, "a", "b", " tt=callee", 2, "2:sendonly", "2:recvonly") + end,
 			"marked: after 5 message(s), expected B -> A 2xx INVITE [t38], got B -> A 200 INVITE [sdp] (packet 6)", "hold 6"},
+		// A REFER between a late offer's 200 and its ACK (found by the
+		// fourth review): with a session timer too, the exchange is in
+		// the view, each message in its place.
+		{"a REFER between a late hold's 200 and its ACK", referFlow, start + lateRefer("2:sendonly", "2:recvonly") + end, "refer", "hold 6; transfer 7"},
+		{"the same with a session timer", referFlow, timerBoth + lateRefer("2:sendonly", "2:recvonly") + end, "refer", "hold 6; transfer 7"},
+		{"a late codec change, a REFER before its ACK, a session timer", referFlow, timerBoth + lateRefer("1", "2") + end, "refer", "transfer 7"},
 		{"an early offer is no late offer", lateOffer, start + end,
 			"late-offer: after 3 message(s), expected A -> B ACK [sdp], got A -> B ACK [no-sdp] (packet 4)", ""},
 	} {
@@ -2745,6 +2761,15 @@ func TestLateOfferHold(t *testing.T) {
 		// 200's hold brings the exchange into the view.
 		{"with a session timer, a late hold's ACK without an answer", timer + late(2, 2, "1:sendonly", "") + late(4, 3, "1", "1") + end,
 			"hold-resume", "hold 6; resume 9"},
+		// Found by the fourth review: an offer whose 2xx was captured
+		// first, or not at all, is in force when its party offers again.
+		{"a hold whose 200 was captured before its re-INVITE", start + "2.01 b>a 200 2/INVITE tt=callee br=z9hG4bKh2 sdp=2:recvonly\n" +
+			"2.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKh2 sdp=2:sendonly\n2.02 a>b ACK 2/ACK tt=callee br=z9hG4bKa2\n" + early(4, 3, "3", "3") + end, "", "hold 6; resume 8"},
+		{"a UA that keeps its o= version, its hold's 200 not captured", start + offerExchange(2, "b", "a", " ft=callee tt=caller", 5, "200", "2", "1") +
+			"3.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKh2 sdp=1:sendonly\n3.02 a>b ACK 2/ACK tt=callee br=z9hG4bKa2\n" + early(4, 3, "1", "2") + end, "", "hold 8; resume 10"},
+		{"a UA that keeps its o= version, an UPDATE's 200 captured first", start + offerExchange(2, "b", "a", " ft=callee tt=caller", 5, "200", "2", "1") +
+			"3.01 b>a 200 2/UPDATE tt=callee br=z9hG4bKu2 sdp=2:recvonly\n3.0 a>b UPDATE 2/UPDATE tt=callee br=z9hG4bKu2 sdp=1:sendonly\n" +
+			early(4, 3, "1", "2") + end, "", "hold 9; resume 10"},
 		// Only the 200 set the timer: lean mode never saw the caller's
 		// o= line, so neither mode takes its new one for a change.
 		{"with a session timer, the caller's first o= line unknown", timer + late(2, 2, "1", "2") + end, "basic-call", ""},
