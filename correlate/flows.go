@@ -1208,11 +1208,11 @@ func (s *session) answered(r *Message) {
 // answeredSession notes what 2xx response r of leg l, an answer to an
 // offer made in a dialog (keepLeanSDP keeps these), says: the offer's and
 // the answer's SDP in force (noteOrigin; not yet when the offer was
-// captured after r: it is still to be read); and of its sender (its To-tag),
-// one that holds and
-// answers with no stream on hold and one sendrecv has taken its hold off
-// (RFC 3264 §6.1 lets an answer change its direction), silently: no offer
-// asked it. It returns the offer r answers when it did.
+// captured after r: it is still to be read); and of its sender (its
+// To-tag), one that holds and answers with no stream on hold and one
+// sendrecv has taken its hold off (RFC 3264 §6.1 lets an answer change
+// its direction), silently: no offer asked it. It returns the offer r
+// answers when it did.
 func (s *session) answeredSession(l *Leg, r *Message) *Message {
 	if r.Status < 200 || r.Status >= 300 {
 		return nil
