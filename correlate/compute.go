@@ -489,12 +489,7 @@ func (k *dtmfKeys) pressed(c *Call, m *Message) (Event, bool) {
 			return Event{}, false
 		}
 	}
-	var via []netip.Addr
-	for _, h := range c.Legs[m.Leg].Messages {
-		if hopOf(h, m) && !slices.Contains(via, h.Dst.Addr()) {
-			via = append(via, h.Dst.Addr())
-		}
-	}
+	via := c.Legs[m.Leg].hopDestinations(m)
 	for j, l := range c.Legs {
 		if j != m.Leg {
 			k.echoes = append(k.echoes, keyEcho{leg: j, key: key, until: m.Time.Add(echoWindow), via: via,
@@ -514,7 +509,7 @@ func (k *dtmfKeys) pressed(c *Call, m *Message) (Event, bool) {
 func sameOffer(l *Leg, n int, q *Message) bool {
 	for _, h := range l.Messages {
 		if h.N == n {
-			return h.IsRequest() && h.Method == q.Method && h.CSeq == q.CSeq && h.FromTag == q.FromTag
+			return hopOf(h, q)
 		}
 	}
 	return false

@@ -763,12 +763,7 @@ func (s *session) echoed(c *Call, m *Message, p holdParty, holds bool) bool {
 			return true
 		}
 	}
-	var via []netip.Addr
-	for _, h := range c.Legs[m.Leg].Messages {
-		if hopOf(h, m) && !slices.Contains(via, h.Dst.Addr()) {
-			via = append(via, h.Dst.Addr())
-		}
-	}
+	via := c.Legs[m.Leg].hopDestinations(m)
 	for k, l := range c.Legs {
 		if k != m.Leg {
 			unseen := !slices.ContainsFunc(via, l.hasEndpoint)
@@ -776,6 +771,18 @@ func (s *session) echoed(c *Call, m *Message, p holdParty, holds bool) bool {
 		}
 	}
 	return false
+}
+
+// hopDestinations returns where m went on each hop of leg l (hopOf),
+// each address once: a B2BUA's copy comes from one of them.
+func (l *Leg) hopDestinations(m *Message) []netip.Addr {
+	var via []netip.Addr
+	for _, h := range l.Messages {
+		if hopOf(h, m) && !slices.Contains(via, h.Dst.Addr()) {
+			via = append(via, h.Dst.Addr())
+		}
+	}
+	return via
 }
 
 // hopOf reports whether h is m on some hop: a request of m's method,
@@ -823,27 +830,12 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 			return 0 // no SDP kept: most responses
 		}
 		s.answeredSession(l, m)
-		late := s.lateOffered(l, m) // the re-INVITE's mark (lateMarks)
-		if q, t38 := faxAnswer(l, m); q != nil && t38 != s.t38 {
-			s.t38 = t38
-			if t38 {
-				return late | CondT38
-			}
-			return late | CondT38End
-		}
-		return late
+		return s.faxMarks(l, m, s.lateOffered(l, m)) // a late offer's: the re-INVITE's mark (lateMarks)
 	case m.ext == nil:
 		return 0 // no SDP kept, no sipfrag: most requests
 	case m.Method == "ACK":
 		cond, _ := s.lateAnswered(l, m)
-		if q, t38 := faxAnswer(l, m); q != nil && t38 != s.t38 {
-			s.t38 = t38
-			if t38 {
-				return cond | CondT38
-			}
-			return cond | CondT38End
-		}
-		return cond
+		return s.faxMarks(l, m, cond)
 	case m.Method == "NOTIFY":
 		if m.Sipfrag() != "" {
 			return CondTransferResult
@@ -852,6 +844,20 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 		return s.holdChange(l, m)
 	}
 	return 0
+}
+
+// faxMarks returns cond with CondT38 when m, an answer (a 2xx, or a late
+// offer's ACK: faxAnswer), switches the session to T.38 fax, or CondT38End
+// when it switches it back, and notes the switch in s.
+func (s *session) faxMarks(l *Leg, m *Message, cond Cond) Cond {
+	q, t38 := faxAnswer(l, m)
+	if q == nil || t38 == s.t38 {
+		return cond
+	}
+	if s.t38 = t38; t38 {
+		return cond | CondT38
+	}
+	return cond | CondT38End
 }
 
 // holdChange returns CondHold when m is an in-dialog offer (a re-INVITE
