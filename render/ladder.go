@@ -1,7 +1,9 @@
 package render
 
 import (
+	"cmp"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -483,4 +485,14 @@ func (l *Ladder) NumMessages() int {
 		}
 	}
 	return n
+}
+
+// findingsByRow returns the ladder's findings in the order of their rows,
+// in their own order within one, for a renderer to take as it goes down
+// the rows: a pass over them all for every row would make the ladder of a
+// long call with many findings quadratic.
+func (l *Ladder) findingsByRow() []Finding {
+	fs := slices.Clone(l.Findings)
+	slices.SortStableFunc(fs, func(a, b Finding) int { return cmp.Compare(a.Row, b.Row) })
+	return fs
 }

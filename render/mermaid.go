@@ -46,7 +46,7 @@ func Mermaid(w io.Writer, l *Ladder) error {
 	multiLeg := len(l.Legs) > 1
 	leg := -1
 	indent := "    "
-	notes := l.Notes
+	notes, findings := l.Notes, l.findingsByRow()
 	for i := range l.Rows {
 		r := &l.Rows[i]
 		if multiLeg && r.Kind == RowMessage && r.Leg != leg {
@@ -86,10 +86,12 @@ func Mermaid(w io.Writer, l *Ladder) error {
 			mermaidNote(&b, indent, over, prefix+notes[0].Text)
 			notes = notes[1:]
 		}
-		for _, f := range l.Findings {
-			if f.Row == i {
-				mermaidNote(&b, indent, over, "⚠ "+f.Severity+" "+f.Rule+": "+f.Detail)
-			}
+		for len(findings) > 0 && findings[0].Row < i {
+			findings = findings[1:]
+		}
+		for ; len(findings) > 0 && findings[0].Row == i; findings = findings[1:] {
+			f := &findings[0]
+			mermaidNote(&b, indent, over, "⚠ "+f.Severity+" "+f.Rule+": "+f.Detail)
 		}
 	}
 	if leg >= 0 {

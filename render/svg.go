@@ -158,7 +158,7 @@ func newSVGRenderer(l *Ladder, o SVGOptions) *svgRenderer {
 	s.width = max(s.width, right+svgMargin, 480)
 	// Height: walk the rows as render will.
 	y := svgRowsTop
-	notes := l.Notes
+	notes, findings := l.Notes, l.findingsByRow()
 	for i := range l.Rows {
 		y += svgRowH
 		if l.Rows[i].From == l.Rows[i].To {
@@ -168,10 +168,11 @@ func newSVGRenderer(l *Ladder, o SVGOptions) *svgRenderer {
 			y += svgNoteH
 			notes = notes[1:]
 		}
-		for _, f := range l.Findings {
-			if f.Row == i {
-				y += svgNoteH
-			}
+		for len(findings) > 0 && findings[0].Row < i {
+			findings = findings[1:]
+		}
+		for ; len(findings) > 0 && findings[0].Row == i; findings = findings[1:] {
+			y += svgNoteH
 		}
 	}
 	s.height = y + 10 + s.footerLines()*svgNoteH + svgMargin
@@ -291,7 +292,7 @@ func (s *svgRenderer) render() {
 	s.textEl("sf-sub", svgMargin, 38, sub, 0)
 	s.str("\n")
 	s.header()
-	notes := l.Notes
+	notes, findings := l.Notes, l.findingsByRow()
 	y := svgRowsTop
 	for i := range l.Rows {
 		r := &l.Rows[i]
@@ -309,11 +310,13 @@ func (s *svgRenderer) render() {
 			y += svgNoteH
 			notes = notes[1:]
 		}
-		for _, f := range l.Findings {
-			if f.Row == i {
-				s.note(r, y, "sf-note sf-"+f.Severity, "! "+f.Severity+" "+f.Rule+": "+f.Detail)
-				y += svgNoteH
-			}
+		for len(findings) > 0 && findings[0].Row < i {
+			findings = findings[1:]
+		}
+		for ; len(findings) > 0 && findings[0].Row == i; findings = findings[1:] {
+			f := &findings[0]
+			s.note(r, y, "sf-note sf-"+f.Severity, "! "+f.Severity+" "+f.Rule+": "+f.Detail)
+			y += svgNoteH
 		}
 	}
 	s.footer(y + 10)

@@ -302,6 +302,7 @@ func (t *textRenderer) render() {
 	}
 	t.header()
 	notes := l.Notes
+	findings := l.findingsByRow()
 	for i := range l.Rows {
 		r := &l.Rows[i]
 		t.row(r)
@@ -316,10 +317,12 @@ func (t *textRenderer) render() {
 			t.note(r, prefix, notes[0].Text, st)
 			notes = notes[1:]
 		}
-		for _, f := range l.Findings {
-			if f.Row == i {
-				t.note(r, "! "+f.Severity+" ", f.Rule+": "+f.Detail, severityStyle(f.Severity))
-			}
+		for len(findings) > 0 && findings[0].Row < i {
+			findings = findings[1:]
+		}
+		for ; len(findings) > 0 && findings[0].Row == i; findings = findings[1:] {
+			f := &findings[0]
+			t.note(r, "! "+f.Severity+" ", f.Rule+": "+f.Detail, severityStyle(f.Severity))
 		}
 		if t.o.Full && r.Text != "" {
 			t.fullText(r.Text)
