@@ -2,6 +2,7 @@ package correlate_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/netip"
 	"testing"
@@ -381,4 +382,105 @@ func BenchmarkCorrelateMedia(b *testing.B) {
 	if st.MediaPackets != rtp {
 		b.Fatalf("%d media packets of calls, want all %d datagrams", st.MediaPackets, rtp)
 	}
+}
+
+// BenchmarkLongCall correlates and builds one call of n hold and resume
+// re-INVITEs (three messages each) and, for "subscription", one
+// subscription of n NOTIFYs (two messages each), parsed in advance: the
+// time per message must not grow with n (legIndex, subscriptionFold).
+// Before the index, a call of 32,000 re-INVITEs took 4 s to build; a
+// subscription of 32,000 NOTIFYs 1 s to correlate.
+func BenchmarkLongCall(b *testing.B) {
+	for _, kind := range []string{"reinvite", "subscription"} {
+		for _, n := range []int{1000, 16000} {
+			b.Run(fmt.Sprintf("%s-%d", kind, n), func(b *testing.B) {
+				blob, msgs := longCallMessages(b, kind, n)
+				b.SetBytes(int64(len(blob)))
+				b.ReportAllocs()
+				for b.Loop() {
+					got := 0
+					c := correlate.New(correlate.Options{}, func(*correlate.Call) { got++ })
+					for i := range msgs {
+						c.Add(&msgs[i])
+					}
+					c.Flush()
+					if got != 1 {
+						b.Fatalf("%d calls", got)
+					}
+				}
+				b.ReportMetric(float64(len(msgs))*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			})
+		}
+	}
+}
+
+// longCallMessages is the messages of BenchmarkLongCall's call, parsed.
+func longCallMessages(b *testing.B, kind string, n int) ([]byte, []decode.Message) {
+	a, z := netip.MustParseAddrPort("10.0.0.1:5060"), netip.MustParseAddrPort("10.0.0.2:5060")
+	var texts []string
+	var dirs []bool // a to z
+	send := func(toZ bool, s string) { texts, dirs = append(texts, s), append(dirs, toZ) }
+	req := func(method string, cseq int, toTag, body string) string {
+		ct := ""
+		if body != "" {
+			ct = "Content-Type: application/sdp\r\n"
+		}
+		return fmt.Sprintf("%s sip:bob@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%s%d\r\nFrom: <sip:alice@x>;tag=a1\r\n"+
+			"To: <sip:bob@x>%s\r\nCall-ID: long\r\nCSeq: %d %s\r\nContact: <sip:alice@10.0.0.1>\r\n%sContent-Length: %d\r\n\r\n%s",
+			method, method, cseq, toTag, cseq, method, ct, len(body), body)
+	}
+	resp := func(status int, method string, cseq int, body string) string {
+		ct := ""
+		if body != "" {
+			ct = "Content-Type: application/sdp\r\n"
+		}
+		return fmt.Sprintf("SIP/2.0 %d OK\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%s%d\r\nFrom: <sip:alice@x>;tag=a1\r\n"+
+			"To: <sip:bob@x>;tag=b1\r\nCall-ID: long\r\nCSeq: %d %s\r\nContact: <sip:bob@10.0.0.2>\r\n%sContent-Length: %d\r\n\r\n%s",
+			status, method, cseq, cseq, method, ct, len(body), body)
+	}
+	sdp := func(v int, dir string) string {
+		return fmt.Sprintf("v=0\r\no=- 1 %d IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=%s\r\n", v, dir)
+	}
+	if kind == "subscription" {
+		send(true, req("SUBSCRIBE", 1, "", ""))
+		send(false, resp(200, "SUBSCRIBE", 1, ""))
+		for i := range n {
+			send(true, req("NOTIFY", 2+i, ";tag=b1", ""))
+			send(false, resp(200, "NOTIFY", 2+i, ""))
+		}
+	} else {
+		send(true, req("INVITE", 1, "", sdp(1, "sendrecv")))
+		send(false, resp(200, "INVITE", 1, sdp(1, "sendrecv")))
+		send(true, req("ACK", 1, ";tag=b1", ""))
+		for i := range n {
+			dir := "sendonly"
+			if i%2 == 1 {
+				dir = "sendrecv"
+			}
+			send(true, req("INVITE", 2+i, ";tag=b1", sdp(2+i, dir)))
+			send(false, resp(200, "INVITE", 2+i, sdp(2+i, "sendrecv")))
+			send(true, req("ACK", 2+i, ";tag=b1", ""))
+		}
+		send(true, req("BYE", 2+n, ";tag=b1", ""))
+		send(false, resp(200, "BYE", 2+n, ""))
+	}
+	var blob []byte
+	var arena decode.Arena
+	var parser decode.Parser
+	var m decode.Message
+	msgs := make([]decode.Message, len(texts))
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, s := range texts {
+		blob = append(blob, s...)
+		if err := parser.ParseLean([]byte(s), &m); err != nil {
+			b.Fatal(err)
+		}
+		src, dst := a, z
+		if !dirs[i] {
+			src, dst = z, a
+		}
+		m.N, m.Time, m.Src, m.Dst, m.Transport = i+1, t0.Add(time.Duration(i)*10*time.Millisecond), src, dst, decode.UDP
+		m.CopyTo(&msgs[i], &arena)
+	}
+	return blob, msgs
 }

@@ -196,14 +196,25 @@ func acked(l *Leg, r *Message) bool {
 // transaction's first request, or else one among all the leg's messages
 // (acked).
 func ackFor(l *Leg, tx *Transaction, r *Message) (a *Message, lost []*Message) {
-	for _, t := range l.Transactions {
+	txs, all := l.Transactions, l.Messages
+	if ix := l.index(); ix != nil {
+		k := cseqKey{r.CSeq, r.ToTag}
+		for _, m := range ix.ackTx[k] {
+			if acks(m, r) {
+				a = m
+				break
+			}
+		}
+		txs, all = nil, ix.acks[k]
+	}
+	for _, t := range txs {
 		if t.Method == "ACK" && t.Request != nil && acks(t.Request, r) {
 			a = t.Request
 			break
 		}
 	}
-	for i := 0; a == nil && i < len(l.Messages); i++ {
-		if m := l.Messages[i]; m.Method == "ACK" && acks(m, r) {
+	for i := 0; a == nil && i < len(all); i++ {
+		if m := all[i]; m.Method == "ACK" && acks(m, r) {
 			a = m
 		}
 	}
@@ -730,6 +741,7 @@ const glareRetryWithin = 10 * time.Second
 func checkReinviteFailed(c *Call) []Finding {
 	var fs []Finding
 	for _, l := range c.Legs {
+		var g *glares // made at the leg's first 491
 		for _, tx := range l.Transactions {
 			// A challenge is the authentication checks' (retried or not).
 			if !tx.modifiesSession() || tx.Final == nil || tx.Final.Status < 300 || isChallenge(tx.Final.Status) || tx.Request == nil {
@@ -756,26 +768,62 @@ func checkReinviteFailed(c *Call) []Finding {
 				fs = append(fs, Finding{Rule: "reinvite-failed", Severity: Warning, Packets: packets(tx.Request, tx.Final), Detail: detail, RFC: rfc})
 				continue
 			}
-			fs = append(fs, glareFinding(c, l, tx, what))
+			if g == nil {
+				g = newGlares(l)
+			}
+			fs = append(fs, g.finding(c, tx, what))
 		}
 	}
 	return fs
 }
 
-// glareFinding is the finding of re-INVITE or UPDATE tx of l, refused
-// with 491 Request Pending: the other side had one of its own under way
-// (glare). It is resolved when this side sends it again; a failure when it
-// did not, before the call ended or within glareRetryWithin; neither when
-// the capture ended first.
-func glareFinding(c *Call, l *Leg, tx *Transaction, what string) Finding {
+// glares finds, for a leg's re-INVITEs and UPDATEs refused with 491, what
+// came after them: their retries, and the BYE that ended the call. Each
+// refusal looks among a few transactions, not all of the leg's: a call
+// re-INVITEd thousands of times, each refused, takes time linear in its
+// length.
+type glares struct {
+	// sent: each side's re-INVITEs and UPDATEs (by method and From-tag)
+	// whose request was captured, by the time it was sent; byes: the
+	// BYEs sent.
+	sent map[glareKey][]*Transaction
+	byes []*Transaction
+}
+
+type glareKey struct{ method, fromTag string }
+
+func newGlares(l *Leg) *glares {
+	g := &glares{sent: make(map[glareKey][]*Transaction)}
+	for _, r := range l.Transactions {
+		switch {
+		case r.Request == nil:
+		case r.Method == "BYE":
+			g.byes = append(g.byes, r)
+		case r.modifiesSession() && !r.Initial:
+			k := glareKey{r.Method, r.fromTag}
+			g.sent[k] = append(g.sent[k], r)
+		}
+	}
+	for _, rs := range g.sent {
+		slices.SortStableFunc(rs, func(a, b *Transaction) int { return a.Request.Time.Compare(b.Request.Time) })
+	}
+	return g
+}
+
+// finding is the finding of re-INVITE or UPDATE tx, refused with 491
+// Request Pending: the other side had one of its own under way (glare).
+// It is resolved when this side sends it again; a failure when it did
+// not, before the call ended or within glareRetryWithin; neither when the
+// capture ended first.
+func (g *glares) finding(c *Call, tx *Transaction, what string) Finding {
 	const rfc = "RFC 3261 §14.1"
 	refused := fmt.Sprintf("%s met one from the other side and was refused with %s (glare)", what, tx.Final.Label())
-	if retry := glareRetry(l, tx); retry != nil {
+	if retry := g.retry(tx); retry != nil {
 		return Finding{Rule: "reinvite-glare", Severity: Info, Packets: packets(tx.Request, tx.Final, retry.Request), RFC: rfc,
 			Detail: fmt.Sprintf("%s; it was sent again %.1f s later (packet %d)", refused, retry.Request.Time.Sub(tx.Final.Time).Seconds(), retry.Request.N)}
 	}
-	for _, b := range l.Transactions {
-		if b.Method == "BYE" && b.Request != nil && b.Request.Time.After(tx.Final.Time) && b.Request.Time.Sub(tx.Final.Time) <= glareRetryWithin {
+	for _, b := range g.byes {
+		if b.Request.Time.After(tx.Final.Time) && b.Request.Time.Sub(tx.Final.Time) <= glareRetryWithin {
 			return Finding{Rule: "reinvite-failed", Severity: Warning, Packets: packets(tx.Request, tx.Final, b.Request), RFC: rfc,
 				Detail: fmt.Sprintf("%s, and it was not sent again before the call ended (BYE, packet %d)", refused, b.Request.N)}
 		}
@@ -788,16 +836,17 @@ func glareFinding(c *Call, l *Leg, tx *Transaction, what string) Finding {
 		Detail: fmt.Sprintf("%s, and it was not sent again within %.0f s", refused, glareRetryWithin.Seconds())}
 }
 
-// glareRetry is the re-INVITE (or UPDATE, as tx) of l that sends tx,
-// refused with 491, again: the next one from the same side (From-tag),
-// with a higher CSeq, sent within glareRetryWithin of the 491. nil when
-// there is none.
-func glareRetry(l *Leg, tx *Transaction) *Transaction {
-	for _, r := range l.Transactions {
-		if r.Method != tx.Method || r.Initial || r.Request == nil || r.fromTag != tx.fromTag || r.CSeq <= tx.CSeq {
-			continue
+// retry is the re-INVITE (or UPDATE, as tx) that sends tx, refused with
+// 491, again: the first one from the same side (From-tag), with a higher
+// CSeq, sent within glareRetryWithin of the 491. nil when there is none.
+func (g *glares) retry(tx *Transaction) *Transaction {
+	rs := g.sent[glareKey{tx.Method, tx.fromTag}]
+	i, _ := slices.BinarySearchFunc(rs, tx.Final.Time, func(r *Transaction, t time.Time) int { return r.Request.Time.Compare(t) })
+	for _, r := range rs[i:] {
+		if r.Request.Time.Sub(tx.Final.Time) > glareRetryWithin {
+			break
 		}
-		if d := r.Request.Time.Sub(tx.Final.Time); d >= 0 && d <= glareRetryWithin {
+		if r.CSeq > tx.CSeq {
 			return r
 		}
 	}

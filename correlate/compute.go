@@ -451,8 +451,15 @@ func computeEvents(c *Call) {
 
 // dtmfKeys follows the keys a call's INFOs carried (computeEvents).
 type dtmfKeys struct {
-	seen   []*Message // the INFOs a dtmf event was made of
+	seen   map[keyHop]bool // the INFOs a dtmf event was made of
 	echoes []keyEcho
+}
+
+// keyHop is what tells an INFO's relay on another hop of its leg (hopOf).
+type keyHop struct {
+	leg     int
+	cseq    uint32
+	fromTag string
 }
 
 // keyEcho is a B2BUA's copy of a key to come on leg leg: an INFO with key
@@ -476,12 +483,16 @@ func (k *dtmfKeys) pressed(c *Call, m *Message) (Event, bool) {
 	if key == "" {
 		return Event{}, false
 	}
-	for _, h := range k.seen {
-		if h.Leg == m.Leg && hopOf(h, m) {
-			return Event{}, false
-		}
+	// Only an INFO carries a key: its relays are the INFOs of its leg,
+	// CSeq and From-tag (hopOf).
+	hop := keyHop{m.Leg, m.CSeq, m.FromTag}
+	if k.seen[hop] {
+		return Event{}, false
 	}
-	k.seen = append(k.seen, m) // its relays are none either, copy or not
+	if k.seen == nil {
+		k.seen = make(map[keyHop]bool)
+	}
+	k.seen[hop] = true // its relays are none either, copy or not
 	k.echoes = slices.DeleteFunc(k.echoes, func(e keyEcho) bool { return m.Time.After(e.until) })
 	for i, e := range k.echoes {
 		if e.leg == m.Leg && e.key == key && (e.any || slices.Contains(e.via, m.Src.Addr())) {

@@ -624,14 +624,16 @@ func (c *Correlator) merge(a, b *Leg) {
 	if gb.seq < ga.seq {
 		ga, gb = gb, ga
 	}
+	// ga's legs point to it already: only gb's move, so a call whose legs
+	// link one by one into a chain of thousands takes time linear in them.
+	for _, l := range gb.legs {
+		l.group = ga
+	}
 	ga.legs = append(ga.legs, gb.legs...)
 	ga.open += gb.open
 	gb.merged = ga
 	gb.legs = nil
 	gb.finished = true // gone from the order queue
-	for _, l := range ga.legs {
-		l.group = ga
-	}
 }
 
 // place adds m to its transaction and dialog, marking retransmissions.
@@ -812,6 +814,7 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 			tx.Request = m
 			tx.Initial = m.ToTag == ""
 			tx.Requests = append(tx.Requests, m)
+			leg.txChanged(tx, false)
 		} else if c.isCopy(leg, m) {
 			return true
 		} else if sameHop(tx.Request, m) {
@@ -854,7 +857,11 @@ func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) 
 		tx.Initial = m.ToTag == "" || m.CSeqMethod == "REGISTER"
 		leg.pending++
 	}
-	for _, r := range tx.Responses {
+	rs := tx.Responses
+	if len(rs) >= indexFrom {
+		rs = leg.responses(tx, m)
+	}
+	for _, r := range rs {
 		if r.Status == m.Status && r.ToTag == m.ToTag && r.size == m.size && sameHop(r, m) && r.rseqOf() == m.rseqOf() {
 			m.Retransmission = true
 			break
@@ -866,6 +873,7 @@ func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) 
 	tx.Responses = append(tx.Responses, m)
 	if m.Status >= 200 && tx.Final == nil {
 		tx.Final = m
+		leg.txChanged(tx, true)
 		leg.pending--
 		if tx.Method == "BYE" {
 			c.byeAnswered(leg, m)
@@ -881,12 +889,44 @@ func dialogCreating(method string) bool {
 }
 
 func (leg *Leg) findDialog(a, b string) *Dialog {
+	if leg.dialogsByTags != nil {
+		return leg.dialogsByTags[tagPair(a, b)]
+	}
 	for _, d := range leg.Dialogs {
 		if sameTags(d.LocalTag, d.RemoteTag, a, b) {
 			return d
 		}
 	}
 	return nil
+}
+
+// addDialog appends d, new, to the leg's dialogs. Past manyDialogs (an
+// INVITE forked to hundreds, or a capture made to be slow) they are found
+// by their tags in a map, not by a scan of them all for every message.
+func (leg *Leg) addDialog(d *Dialog) {
+	leg.Dialogs = append(leg.Dialogs, d)
+	switch {
+	case leg.dialogsByTags != nil:
+		leg.dialogsByTags[tagPair(d.LocalTag, d.RemoteTag)] = d
+	case len(leg.Dialogs) > manyDialogs:
+		leg.dialogsByTags = make(map[[2]string]*Dialog, 2*len(leg.Dialogs))
+		for _, d := range leg.Dialogs {
+			leg.dialogsByTags[tagPair(d.LocalTag, d.RemoteTag)] = d
+		}
+	}
+}
+
+// manyDialogs is the number of dialogs past which a leg finds them in a
+// map (addDialog).
+const manyDialogs = 16
+
+// tagPair is a dialog's two tags in an order that does not depend on
+// which end is which (sameTags).
+func tagPair(a, b string) [2]string {
+	if a > b {
+		a, b = b, a
+	}
+	return [2]string{a, b}
 }
 
 // sameTags reports whether the tag pairs (a1, b1) and (a2, b2) name one
@@ -903,7 +943,7 @@ func (c *Correlator) dialogResponse(leg *Leg, tx *Transaction, m *Message) {
 	if d == nil {
 		d = leg.newDialog()
 		*d = Dialog{CallID: leg.CallID, LocalTag: m.FromTag, RemoteTag: m.ToTag, First: m, Early: true}
-		leg.Dialogs = append(leg.Dialogs, d)
+		leg.addDialog(d)
 	}
 	if m.Status >= 200 && !d.Confirmed {
 		d.Confirmed, d.Early, d.ok = true, false, m
@@ -923,7 +963,7 @@ func (c *Correlator) dialogRequest(leg *Leg, m *Message) {
 		// An in-dialog request whose dialog we did not see created.
 		d = leg.newDialog()
 		*d = Dialog{CallID: leg.CallID, LocalTag: m.FromTag, RemoteTag: m.ToTag, First: m, Confirmed: true}
-		leg.Dialogs = append(leg.Dialogs, d)
+		leg.addDialog(d)
 		if leg.Kind == KindCall && m.Method != "BYE" {
 			d.open = true
 			leg.openDialogs++

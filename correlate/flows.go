@@ -592,6 +592,7 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		rf = new(refreshes)
 	}
 	var ss session // what the view's messages so far did (marks)
+	var late lateExchanges
 	msgs := c.Legs[0].Messages
 	if c.Kind == KindCall {
 		msgs = msgs[callStart(msgs):]
@@ -616,7 +617,10 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 			if rf != nil {
 				lateMarks(rf.late, m, cond)
 			}
-			cond = lateMarks(out, m, cond)
+			if late == nil {
+				late = make(map[cseqKey]exchangeMarks)
+			}
+			cond = late.add(m, cond)
 		}
 		if rf != nil && rf.skip(m, f) && !rf.brought(&out, m, f, t, cond, did) {
 			continue
@@ -639,6 +643,7 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 	if rf != nil {
 		rf.flush(&out)
 	}
+	late.mark(out)
 	return out
 }
 
@@ -681,6 +686,53 @@ func lateMarks(out []flowMsg, a *Message, cond Cond) Cond {
 		return 0
 	}
 	return cond & fax
+}
+
+// lateExchanges holds, by CSeq and From-tag, the marks that late offers'
+// 2xx and ACKs put on their exchanges (lateMarks), for the view to take in
+// one pass at its end: marking the view as each came would cost a long
+// call re-INVITEd thousands of times a pass over the view for each. Every
+// message of the exchange in the view takes them, captured before or
+// after the 2xx or ACK.
+type lateExchanges map[cseqKey]exchangeMarks
+
+// exchangeMarks are the marks of an exchange's re-INVITE, and of its 2xx.
+type exchangeMarks struct{ invite, ok Cond }
+
+// add notes the conditions cond that a met, the 2xx that made a late
+// offer or the ACK that answered it, for its exchange, and returns those
+// left to a (lateMarks).
+func (late lateExchanges) add(a *Message, cond Cond) Cond {
+	const fax = CondT38 | CondT38End
+	k := cseqKey{a.CSeq, a.FromTag}
+	x := late[k]
+	x.invite |= cond &^ fax
+	if a.Method == "ACK" {
+		x.ok |= cond & fax
+		cond = 0
+	} else {
+		cond &= fax
+	}
+	late[k] = x
+	return cond
+}
+
+// mark puts the marks noted on the view's messages of their exchanges.
+func (late lateExchanges) mark(out []flowMsg) {
+	if len(late) == 0 {
+		return
+	}
+	for i := range out {
+		m := out[i].m
+		x, ok := late[cseqKey{m.CSeq, m.FromTag}]
+		switch {
+		case !ok:
+		case m.IsRequest() && m.Method == "INVITE":
+			out[i].cond |= x.invite
+		case !m.IsRequest() && m.CSeqMethod == "INVITE" && m.Status >= 200 && m.Status < 300:
+			out[i].cond |= x.ok
+		}
+	}
 }
 
 // session follows what a call's messages did to its session, in their
@@ -777,7 +829,11 @@ func (s *session) echoed(c *Call, m *Message, p holdParty, holds bool) bool {
 // each address once: a B2BUA's copy comes from one of them.
 func (l *Leg) hopDestinations(m *Message) []netip.Addr {
 	var via []netip.Addr
-	for _, h := range l.Messages {
+	hops := l.Messages
+	if ix := l.index(); ix != nil {
+		hops = ix.exchange[cseqKey{m.CSeq, m.FromTag}]
+	}
+	for _, h := range hops {
 		if hopOf(h, m) && !slices.Contains(via, h.Dst.Addr()) {
 			via = append(via, h.Dst.Addr())
 		}

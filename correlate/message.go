@@ -690,8 +690,12 @@ func (l *Leg) lateReINVITE(r *Message) *Message {
 // captured before a, of a's CSeq and From-tag, sent to where a comes
 // from. nil otherwise.
 func (l *Leg) lateOfferOf(a *Message) *Message {
-	for i := len(l.Messages) - 1; i >= 0; i-- {
-		r := l.Messages[i]
+	ms := l.Messages
+	if ix := l.index(); ix != nil {
+		ms = ix.exchange[cseqKey{a.CSeq, a.FromTag}]
+	}
+	for i := len(ms) - 1; i >= 0; i-- {
+		r := ms[i]
 		if r.N >= a.N || r.IsRequest() || r.CSeqMethod != "INVITE" || r.CSeq != a.CSeq || r.FromTag != a.FromTag || r.Dst.Addr() != a.Src.Addr() {
 			continue // not the 2xx (a CANCEL's may cross it, RFC 3261 §9.2)
 		}

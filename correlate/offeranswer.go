@@ -199,6 +199,9 @@ func (l *Leg) invited(q *Message) bool {
 // requestOf returns response r's request as captured on r's hop (its
 // first sighting), or nil.
 func (l *Leg) requestOf(r *Message) *Message {
+	if ix := l.index(); ix != nil {
+		return ix.requests[requestKey{r.CSeqMethod, r.CSeq, r.FromTag, r.Src.Addr()}]
+	}
 	for _, q := range l.Messages {
 		if q.IsRequest() && !q.Retransmission && answers(q, r) {
 			return q

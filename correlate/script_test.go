@@ -2848,3 +2848,66 @@ func eventsOf(c *correlate.Call, detail bool) string {
 	}
 	return strings.Join(events, "; ")
 }
+
+// TestLongCalls: calls of hundreds of messages, long enough that their
+// legs find messages in an index (legIndex) while they are read and when
+// they are built, come out as their short forms do: each hold and resume
+// an event (early offers and late), each glare retried a finding of its
+// own, the flows as a call of one change.
+func TestLongCalls(t *testing.T) {
+	const (
+		start = "0.0 a>b INVITE 1/INVITE sdp=1\n0.1 b>a 180 1/INVITE tt=callee\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n"
+		end   = "990.0 a>b BYE 999/BYE tt=callee br=z9hG4bKbye\n990.1 b>a 200 999/BYE tt=callee br=z9hG4bKbye\ntick 60\n"
+	)
+	const cycles = 40
+	var early, late, glare strings.Builder
+	var wantEarly, wantLate, wantGlare []string
+	for i := range cycles {
+		at, cseq := 2+float64(i)*20, 2+2*i
+		hold := fmt.Sprintf("%d:sendonly", cseq)
+		early.WriteString(offerExchange(at, "a", "b", " tt=callee", cseq, "200", hold, fmt.Sprintf("%d:recvonly", cseq)))
+		early.WriteString(offerExchange(at+10, "a", "b", " tt=callee", cseq+1, "200", fmt.Sprint(cseq+1), fmt.Sprint(cseq+1)))
+		n := 5 + 6*i // the re-INVITE's packet: four of the call's start, three an exchange
+		wantEarly = append(wantEarly, fmt.Sprintf("hold %d", n), fmt.Sprintf("resume %d", n+3))
+		late.WriteString(lateOfferExchange(at, "a", "b", " tt=callee", cseq, fmt.Sprint(cseq), hold))
+		late.WriteString(lateOfferExchange(at+10, "a", "b", " tt=callee", cseq+1, fmt.Sprint(cseq+1), fmt.Sprint(cseq+1)))
+		wantLate = append(wantLate, fmt.Sprintf("hold %d", n+2), fmt.Sprintf("resume %d", n+5))
+		// The callee's re-INVITE is refused (491), and sent again a second
+		// later, offering the same.
+		fmt.Fprintf(&glare, "%.2f b>a INVITE %d/INVITE ft=callee tt=caller br=z9hG4bKg%d sdp=%d\n", at, cseq, i, cseq)
+		fmt.Fprintf(&glare, "%.2f a>b 491 %d/INVITE ft=callee tt=caller br=z9hG4bKg%d\n", at+0.01, cseq, i)
+		fmt.Fprintf(&glare, "%.2f b>a ACK %d/ACK ft=callee tt=caller br=z9hG4bKg%d\n", at+0.02, cseq, i)
+		glare.WriteString(offerExchange(at+1, "b", "a", " ft=callee tt=caller", cseq+1, "200", fmt.Sprint(cseq+1), fmt.Sprint(cseq+1)))
+		wantGlare = append(wantGlare, fmt.Sprintf("reinvite-glare %d,%d,%d", n, n+1, n+3))
+	}
+	for _, tc := range []struct {
+		name, script, flow, want string
+		got                      func(*correlate.Call) string
+	}{
+		{"holds by early offers", start + early.String() + end, "hold-resume", strings.Join(wantEarly, "; "),
+			func(c *correlate.Call) string { return eventsOf(c, false) }},
+		{"holds by late offers", start + late.String() + end, "hold-resume", strings.Join(wantLate, "; "),
+			func(c *correlate.Call) string { return eventsOf(c, false) }},
+		{"glares retried", start + glare.String() + end, "", strings.Join(wantGlare, "; "),
+			func(c *correlate.Call) string {
+				var fs []string
+				for _, f := range c.Findings {
+					fs = append(fs, fmt.Sprintf("%s %s", f.Rule, strings.Trim(strings.Join(strings.Fields(fmt.Sprint(f.Packets)), ","), "[]")))
+				}
+				return strings.Join(fs, "; ")
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := scriptCall(t, runScript(t, tc.script), "call-1")
+			if got := tc.got(c); got != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
+			}
+			if tc.flow != "" && c.Flow != tc.flow {
+				t.Errorf("flow %q (deviation %q), want %q", c.Flow, c.Deviation, tc.flow)
+			}
+			if c.NumMessages < 200 {
+				t.Errorf("%d messages: too short to be indexed", c.NumMessages)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -45,49 +46,98 @@ type subscriptionStatus struct {
 // either says about the same); a SUBSCRIBE refused, an
 // Expires of 0, or a NOTIFY whose Subscription-State is terminated ends
 // it.
+//
+// It is asked after every message of a subscription leg (place), so it
+// folds only the transactions added since it was last asked
+// (subscriptionFold), and all again only when one it folded has changed
+// since: a subscription's thousands of NOTIFYs take time linear in their
+// number.
 func (l *Leg) subscription() subscriptionStatus {
-	var s subscriptionStatus
+	f := l.sub
+	if f == nil {
+		f = &subscriptionFold{changed: -1}
+		l.sub = f
+	}
+	if f.changed >= 0 {
+		f.s, f.n, f.changed = subscriptionStatus{}, 0, -1
+	}
+	for ; f.n < len(l.Transactions); f.n++ {
+		f.s.take(l.Transactions[f.n])
+	}
+	return f.s
+}
+
+// subscriptionFold is where a subscription leg's transactions so far put
+// its subscription (subscription): s, after the first n of them, unless
+// one of those changed since (changed: its position; -1 when none did).
+type subscriptionFold struct {
+	s       subscriptionStatus
+	n       int
+	changed int
+}
+
+// txChanged notes that tx, a transaction of l, got its request or (final)
+// its final response: what it says of l's subscription may have changed,
+// if it is a SUBSCRIBE, or a NOTIFY that got its request (take reads no
+// NOTIFY's response). A transaction not folded yet, one of the few made
+// since subscription was last asked, changes nothing; a folded one is
+// looked for from the leg's end, where the transactions that change
+// mostly are.
+func (l *Leg) txChanged(tx *Transaction, final bool) {
+	f := l.sub
+	if f == nil || tx.Method != "SUBSCRIBE" && (final || tx.Method != "NOTIFY") || slices.Contains(l.Transactions[f.n:], tx) {
+		return // never asked (a call's leg), nothing take reads, or not folded yet
+	}
+	for i := f.n - 1; i >= 0; i-- {
+		if l.Transactions[i] == tx {
+			if f.changed < 0 || i < f.changed {
+				f.changed = i
+			}
+			return
+		}
+	}
+}
+
+// take folds tx into s (subscription).
+func (s *subscriptionStatus) take(tx *Transaction) {
 	expiresAt := func(m *Message, secs int) {
 		if secs > 0 { // an active NOTIFY's expires=0 contradicts itself
 			s.until, s.setBy, s.seconds = m.Time.Add(time.Duration(secs)*time.Second), m, secs
 		}
 	}
-	for _, tx := range l.Transactions {
-		switch {
-		case tx.Method == "SUBSCRIBE" && tx.Final != nil:
-			switch st := tx.Final.Status; {
-			case st >= 200 && st < 300:
-				exp := tx.Final.Expires()
-				if exp < 0 && tx.Request != nil {
-					exp = tx.Request.Expires()
-				}
-				if exp == 0 {
-					s.active, s.unsubscribed = false, true
-					continue
-				}
-				s = subscriptionStatus{active: true, until: s.until, setBy: s.setBy, seconds: s.seconds}
-				expiresAt(tx.Final, exp)
-			case st >= 300: // a challenge too: its retry, on the challenge list, settles it
-				s.active = false
+	switch {
+	case tx.Method == "SUBSCRIBE" && tx.Final != nil:
+		switch st := tx.Final.Status; {
+		case st >= 200 && st < 300:
+			exp := tx.Final.Expires()
+			if exp < 0 && tx.Request != nil {
+				exp = tx.Request.Expires()
 			}
-		case tx.Method == "NOTIFY" && tx.Request != nil:
-			n := tx.Request
-			reason, exp := n.subscriptionState()
-			if n.endsSubscription() {
-				s.lapsed = reason == "timeout" && s.active && // not after an unsubscribe
-					(s.until.IsZero() || !n.Time.Before(s.until.Add(-graceAfter)))
-				s.active, s.ended, s.reason = false, n, reason
-				continue
+			if exp == 0 {
+				s.active, s.unsubscribed = false, true
+				return
 			}
-			if s.active || n.ToTag != "" {
-				// In force, again if a NOTIFY had ended it: a new
-				// subscription whose SUBSCRIBE was not captured.
-				s.active, s.ended, s.reason, s.lapsed = true, nil, "", false
-			}
-			expiresAt(n, exp)
+			*s = subscriptionStatus{active: true, until: s.until, setBy: s.setBy, seconds: s.seconds}
+			expiresAt(tx.Final, exp)
+		case st >= 300: // a challenge too: its retry, on the challenge list, settles it
+			s.active = false
 		}
+	case tx.Method == "NOTIFY" && tx.Request != nil:
+		n := tx.Request
+		reason, exp := n.subscriptionState()
+		if n.endsSubscription() {
+			s.lapsed = reason == "timeout" && s.active && // not after an unsubscribe
+				(s.until.IsZero() || !n.Time.Before(s.until.Add(-graceAfter)))
+			s.active, s.ended, s.reason = false, n, reason
+			return
+		}
+		if s.active || n.ToTag != "" {
+			// In force, again if a NOTIFY had ended it: a new
+			// subscription whose SUBSCRIBE was not captured.
+			s.active, s.ended, s.reason, s.lapsed = true, nil, "", false
+		}
+		expiresAt(n, exp)
 	}
-	return s
 }
 
 // settleSubscription refines the state of a subscription whose last

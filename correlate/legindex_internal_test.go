@@ -1,0 +1,322 @@
+package correlate
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket/layers"
+
+	"github.com/sipflow/sipflow/decode"
+	"github.com/sipflow/sipflow/internal/synth"
+	"github.com/sipflow/sipflow/internal/testfeed"
+)
+
+// TestLongLegsAsScanned: what a long leg looks up in its index (requestOf,
+// ackFor, lateOfferOf, hopDestinations, findDialog, a transaction's
+// retransmitted responses) and its subscription folded as it goes are
+// what a scan of all its messages, dialogs or transactions finds: after
+// every message, for that message, and at the end for all, on random long
+// calls and subscriptions of a few CSeqs, tags, addresses and branches
+// (retransmissions, responses before their requests, crossings) and on
+// the test captures.
+func TestLongLegsAsScanned(t *testing.T) {
+	files := corpusFiles(t)
+	for seed := range uint64(6) {
+		files = append(files, randomLongLeg(t, seed))
+	}
+	indexed, folded, forked := 0, 0, 0
+	for _, f := range files {
+		c := New(Options{KeepSDP: true}, func(*Call) {})
+		var legs []*Leg
+		add := func(d *decode.Message) {
+			c.Add(d)
+			l := findLeg(&c.legs, c.tombs.hash(d.CallID), d.CallID)
+			if l == nil || len(l.Messages) == 0 {
+				return
+			}
+			if !slices.Contains(legs, l) {
+				legs = append(legs, l)
+			}
+			if l.ix != nil {
+				indexed++
+			}
+			if l.dialogsByTags != nil && l.txResponses != nil {
+				forked++
+			}
+			checkAsScanned(t, f, l, l.Messages[len(l.Messages)-1])
+			if l.sub != nil {
+				folded++
+				var s subscriptionStatus
+				for _, tx := range l.Transactions {
+					s.take(tx)
+				}
+				if got := l.subscription(); got != s {
+					t.Fatalf("%s: packet %d: subscription %+v, folded from the start %+v", f, d.N, got, s)
+				}
+			}
+		}
+		testfeed.Capture(f, c.Advance, add, c.AddDatagram) // a damaged file: what came before its damage
+
+		for _, l := range legs {
+			if l.finished {
+				continue // recycled
+			}
+			for _, m := range l.Messages {
+				checkAsScanned(t, f, l, m)
+			}
+		}
+		c.Flush()
+	}
+	if indexed < 1000 || folded < 1000 || forked < 500 {
+		t.Errorf("%d messages looked up in an index, %d subscriptions folded, %d in a leg of many dialogs and responses: the test checks too little",
+			indexed, folded, forked)
+	}
+}
+
+// checkAsScanned compares what leg l finds for its message m with a scan.
+func checkAsScanned(t *testing.T, file string, l *Leg, m *Message) {
+	t.Helper()
+	where := fmt.Sprintf("%s: packet %d (%s %d %s)", file, m.N, m.Label(), m.CSeq, m.CSeqMethod)
+	if !m.IsRequest() {
+		if got, want := l.requestOf(m), scanRequestOf(l, m); got != want {
+			t.Fatalf("%s: requestOf %v, scanned %v", where, got, want)
+		}
+		for _, tx := range l.Transactions {
+			i := slices.Index(tx.Responses, m)
+			if i < 0 {
+				continue
+			}
+			if m.Status >= 200 && m.Status < 300 {
+				a, lost := ackFor(l, tx, m)
+				wa, wlost := scanACKFor(l, tx, m)
+				if a != wa || !slices.Equal(lost, wlost) {
+					t.Fatalf("%s: ackFor %v %v, scanned %v %v", where, a, lost, wa, wlost)
+				}
+			}
+			again := slices.ContainsFunc(tx.Responses[:i], func(r *Message) bool {
+				return r.Status == m.Status && r.ToTag == m.ToTag && r.size == m.size && sameHop(r, m) && r.rseqOf() == m.rseqOf()
+			})
+			if again != m.Retransmission {
+				t.Fatalf("%s: retransmission %v, scanned %v", where, m.Retransmission, again)
+			}
+		}
+	}
+	if m.Method == "ACK" {
+		if got, want := l.lateOfferOf(m), scanLateOfferOf(l, m); got != want {
+			t.Fatalf("%s: lateOfferOf %v, scanned %v", where, got, want)
+		}
+	}
+	if got, want := l.hopDestinations(m), scanHopDestinations(l, m); !slices.Equal(got, want) {
+		t.Fatalf("%s: hopDestinations %v, scanned %v", where, got, want)
+	}
+	var want *Dialog
+	for _, d := range l.Dialogs {
+		if sameTags(d.LocalTag, d.RemoteTag, m.FromTag, m.ToTag) {
+			want = d
+			break
+		}
+	}
+	if got := l.findDialog(m.FromTag, m.ToTag); got != want {
+		t.Fatalf("%s: findDialog %p, scanned %p", where, got, want)
+	}
+}
+
+func scanRequestOf(l *Leg, r *Message) *Message {
+	for _, q := range l.Messages {
+		if q.IsRequest() && !q.Retransmission && answers(q, r) {
+			return q
+		}
+	}
+	return nil
+}
+
+func scanACKFor(l *Leg, tx *Transaction, r *Message) (a *Message, lost []*Message) {
+	for _, t := range l.Transactions {
+		if t.Method == "ACK" && t.Request != nil && acks(t.Request, r) {
+			a = t.Request
+			break
+		}
+	}
+	for i := 0; a == nil && i < len(l.Messages); i++ {
+		if m := l.Messages[i]; m.Method == "ACK" && acks(m, r) {
+			a = m
+		}
+	}
+	if a == nil || tx.Responses[len(tx.Responses)-1] == r {
+		return a, nil
+	}
+	return a, ackLost(a, resent(tx, r))
+}
+
+func scanLateOfferOf(l *Leg, a *Message) *Message {
+	for i := len(l.Messages) - 1; i >= 0; i-- {
+		r := l.Messages[i]
+		if r.N >= a.N || r.IsRequest() || r.CSeqMethod != "INVITE" || r.CSeq != a.CSeq || r.FromTag != a.FromTag || r.Dst.Addr() != a.Src.Addr() {
+			continue
+		}
+		if r.Status >= 200 && r.Status < 300 && r.hasSDP && scanLateReINVITE(l, r) != nil {
+			return r
+		}
+		return nil
+	}
+	return nil
+}
+
+func scanLateReINVITE(l *Leg, r *Message) *Message {
+	if r.CSeqMethod != "INVITE" {
+		return nil
+	}
+	if q := scanRequestOf(l, r); q != nil && q.ToTag != "" && !q.hasSDP {
+		return q
+	}
+	return nil
+}
+
+func scanHopDestinations(l *Leg, m *Message) []netip.Addr {
+	var via []netip.Addr
+	for _, h := range l.Messages {
+		if hopOf(h, m) && !slices.Contains(via, h.Dst.Addr()) {
+			via = append(via, h.Dst.Addr())
+		}
+	}
+	return via
+}
+
+// randomLongLeg writes a capture of two long legs made of random messages
+// (seeded): a call's re-INVITEs, UPDATEs, INFOs, ACKs, BYEs and their
+// responses, and a subscription's SUBSCRIBEs and NOTIFYs, among a few
+// CSeqs, tags, hosts and branches, some sent again byte for byte.
+func randomLongLeg(t *testing.T, seed uint64) string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	hosts := []string{"10.9.0.1:5060", "10.9.0.2:5060", "10.9.0.3:5060", "10.9.0.3:5080"}
+	pick := func(s ...string) string { return s[rng.IntN(len(s))] }
+	sdp := func() string {
+		return fmt.Sprintf("v=0\r\no=- 1 %d IN IP4 10.9.0.1\r\ns=-\r\nc=IN IP4 10.9.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=%s\r\n",
+			rng.IntN(3), pick("sendrecv", "sendonly", "inactive"))
+	}
+	var frames []synth.Frame
+	var sent [][]byte
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 900; i++ {
+		at = at.Add(time.Duration(rng.IntN(400)) * time.Millisecond)
+		if len(sent) > 0 && rng.IntN(8) == 0 {
+			frames = append(frames, synth.Frame{Time: at, Data: sent[rng.IntN(len(sent))]})
+			continue
+		}
+		sub := i%3 == 0
+		callID, methods := "long-call", []string{"INVITE", "INVITE", "ACK", "ACK", "UPDATE", "INFO", "BYE"}
+		if sub {
+			callID, methods = "long-sub", []string{"SUBSCRIBE", "NOTIFY", "NOTIFY"}
+		}
+		if sub && rng.IntN(6) == 0 {
+			// A SUBSCRIBE's 200, without Expires, captured before it: the
+			// request's Expires says how long.
+			cseq, br := 1+rng.IntN(12), rng.IntN(1000)
+			head := fmt.Sprintf("Via: SIP/2.0/UDP %s;branch=z9hG4bKs%d\r\nFrom: <sip:a@x>;tag=a1\r\nTo: <sip:b@x>;tag=b1\r\nCall-ID: long-sub\r\nCSeq: %d SUBSCRIBE\r\n", hosts[0], br, cseq)
+			ok := synth.UDP(hosts[1], hosts[0], []byte("SIP/2.0 200 OK\r\n"+head+"Content-Length: 0\r\n\r\n"))
+			req := synth.UDP(hosts[0], hosts[1], []byte("SUBSCRIBE sip:b@x SIP/2.0\r\n"+head+"Event: dialog\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n"))
+			frames = append(frames, synth.Frame{Time: at, Data: ok}, synth.Frame{Time: at.Add(time.Millisecond), Data: req})
+			continue
+		}
+		method := pick(methods...)
+		src, dst := pick(hosts...), pick(hosts...)
+		fromTag, toTag := pick("a1", "b1"), pick("", "b1", "a1", "b2")
+		cseq := 1 + rng.IntN(12)
+		var b strings.Builder
+		status := 0
+		if rng.IntN(2) == 0 && method != "ACK" {
+			status = []int{100, 180, 183, 200, 200, 202, 491, 486, 401}[rng.IntN(9)]
+			fmt.Fprintf(&b, "SIP/2.0 %d X\r\n", status)
+		} else {
+			fmt.Fprintf(&b, "%s sip:x@%s SIP/2.0\r\n", method, dst)
+		}
+		via := src
+		if status != 0 {
+			via = dst
+		}
+		fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;branch=z9hG4bK%d\r\n", via, rng.IntN(20))
+		to := "<sip:b@x>"
+		if toTag != "" {
+			to += ";tag=" + toTag
+		}
+		fmt.Fprintf(&b, "From: <sip:a@x>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\n", fromTag, to, callID, cseq, method)
+		if sub {
+			fmt.Fprintf(&b, "Event: dialog\r\nSubscription-State: %s\r\n", pick("active;expires=600", "active", "terminated;reason=timeout", "pending"))
+			if rng.IntN(2) == 0 {
+				fmt.Fprintf(&b, "Expires: %d\r\n", rng.IntN(3)*1800)
+			}
+		}
+		body := ""
+		switch {
+		case (method == "INVITE" || method == "UPDATE" || method == "ACK") && rng.IntN(2) == 0:
+			body = sdp()
+			b.WriteString("Content-Type: application/sdp\r\n")
+		case method == "INFO" && status == 0:
+			body = fmt.Sprintf("Signal=%d\r\nDuration=100\r\n", rng.IntN(10))
+			b.WriteString("Content-Type: application/dtmf-relay\r\n")
+		}
+		fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n%s", len(body), body)
+		data := synth.UDP(src, dst, []byte(b.String()))
+		sent = append(sent, data)
+		frames = append(frames, synth.Frame{Time: at, Data: data})
+	}
+	// A fork storm: one INVITE answered from forty To-tags, some
+	// responses sent again, some alike in all but their size.
+	for i := 0; i < 300; i++ {
+		at = at.Add(time.Duration(rng.IntN(40)) * time.Millisecond)
+		if i > 0 && rng.IntN(4) == 0 {
+			frames = append(frames, synth.Frame{Time: at, Data: sent[len(sent)-1-rng.IntN(min(i, 30))]})
+			continue
+		}
+		if i > 0 && rng.IntN(6) == 0 {
+			// A callee's request in its dialog: the tags the other way round.
+			msg := fmt.Sprintf("BYE sip:a@10.9.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKbye%d\r\nFrom: <sip:b@x>;tag=f%d\r\n"+
+				"To: <sip:a@x>;tag=s1\r\nCall-ID: storm\r\nCSeq: 7 BYE\r\nContent-Length: 0\r\n\r\n", hosts[1], i, rng.IntN(40))
+			frames = append(frames, synth.Frame{Time: at, Data: synth.UDP(hosts[1], hosts[0], []byte(msg))})
+			continue
+		}
+		status, from := 180, hosts[1]
+		if i > 0 {
+			status = []int{180, 183, 200}[rng.IntN(3)]
+		}
+		var b strings.Builder
+		if i == 0 {
+			b.WriteString("INVITE sip:x@10.9.0.2 SIP/2.0\r\n")
+			from = hosts[0]
+		} else {
+			fmt.Fprintf(&b, "SIP/2.0 %d X\r\n", status)
+		}
+		fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;branch=z9hG4bKstorm\r\nFrom: <sip:a@x>;tag=s1\r\n", hosts[0])
+		if i == 0 {
+			b.WriteString("To: <sip:b@x>\r\n")
+		} else {
+			fmt.Fprintf(&b, "To: <sip:b@x>;tag=f%d\r\n", rng.IntN(40))
+		}
+		fmt.Fprintf(&b, "Call-ID: storm\r\nCSeq: 1 INVITE\r\nX-Pad: %s\r\nContent-Length: 0\r\n\r\n", strings.Repeat("x", rng.IntN(2)))
+		to := hosts[1]
+		if i > 0 {
+			from, to = hosts[1], hosts[0]
+		}
+		data := synth.UDP(from, to, []byte(b.String()))
+		sent = append(sent, data)
+		frames = append(frames, synth.Frame{Time: at, Data: data})
+	}
+	p := filepath.Join(t.TempDir(), fmt.Sprintf("long-%d.pcap", seed))
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := synth.WritePcap(f, layers.LinkTypeEthernet, frames); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
