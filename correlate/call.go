@@ -168,13 +168,7 @@ type Leg struct {
 	offers   []sdpOffer
 	offerBuf [1]sdpOffer
 	oaFound  []Finding
-	ix       *legIndex // a long leg's messages by what is looked up (nil while short)
-	// dialogsByTags: Dialogs by their tags (tagPair), once there are many.
-	dialogsByTags map[[2]string]*Dialog
-	// txResponses: the responses of transactions that have many, by
-	// status and To-tag (responses).
-	txResponses map[*Transaction]*responseIndex
-	sub         *subscriptionFold // a subscription leg's, once asked (subscription)
+	long     *longLeg // what a long leg, or a subscription, keeps (nil for most)
 }
 
 // Call is the unit sipflow reports: one Call-ID, or a group of B2BUA legs

@@ -455,11 +455,11 @@ type dtmfKeys struct {
 	echoes []keyEcho
 }
 
-// keyHop is what tells an INFO's relay on another hop of its leg (hopOf).
+// keyHop is what tells an INFO's relay on another hop of its leg (hopOf):
+// its CSeq and From-tag.
 type keyHop struct {
-	leg     int
-	cseq    uint32
-	fromTag string
+	leg int
+	cseqKey
 }
 
 // keyEcho is a B2BUA's copy of a key to come on leg leg: an INFO with key
@@ -485,7 +485,7 @@ func (k *dtmfKeys) pressed(c *Call, m *Message) (Event, bool) {
 	}
 	// Only an INFO carries a key: its relays are the INFOs of its leg,
 	// CSeq and From-tag (hopOf).
-	hop := keyHop{m.Leg, m.CSeq, m.FromTag}
+	hop := keyHop{m.Leg, cseqKey{m.CSeq, m.FromTag}}
 	if k.seen[hop] {
 		return Event{}, false
 	}

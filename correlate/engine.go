@@ -814,7 +814,7 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 			tx.Request = m
 			tx.Initial = m.ToTag == ""
 			tx.Requests = append(tx.Requests, m)
-			leg.txChanged(tx, false)
+			leg.txChanged(tx)
 		} else if c.isCopy(leg, m) {
 			return true
 		} else if sameHop(tx.Request, m) {
@@ -873,7 +873,7 @@ func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) 
 	tx.Responses = append(tx.Responses, m)
 	if m.Status >= 200 && tx.Final == nil {
 		tx.Final = m
-		leg.txChanged(tx, true)
+		leg.txChanged(tx)
 		leg.pending--
 		if tx.Method == "BYE" {
 			c.byeAnswered(leg, m)
@@ -889,8 +889,8 @@ func dialogCreating(method string) bool {
 }
 
 func (leg *Leg) findDialog(a, b string) *Dialog {
-	if leg.dialogsByTags != nil {
-		return leg.dialogsByTags[tagPair(a, b)]
+	if leg.long != nil && leg.long.dialogs != nil {
+		return leg.long.dialogs[tagPair(a, b)]
 	}
 	for _, d := range leg.Dialogs {
 		if sameTags(d.LocalTag, d.RemoteTag, a, b) {
@@ -905,15 +905,17 @@ func (leg *Leg) findDialog(a, b string) *Dialog {
 // by their tags in a map, not by a scan of them all for every message.
 func (leg *Leg) addDialog(d *Dialog) {
 	leg.Dialogs = append(leg.Dialogs, d)
-	switch {
-	case leg.dialogsByTags != nil:
-		leg.dialogsByTags[tagPair(d.LocalTag, d.RemoteTag)] = d
-	case len(leg.Dialogs) > manyDialogs:
-		leg.dialogsByTags = make(map[[2]string]*Dialog, 2*len(leg.Dialogs))
-		for _, d := range leg.Dialogs {
-			leg.dialogsByTags[tagPair(d.LocalTag, d.RemoteTag)] = d
+	if len(leg.Dialogs) <= manyDialogs {
+		return
+	}
+	ll := leg.lookups()
+	if ll.dialogs == nil {
+		ll.dialogs = make(map[[2]string]*Dialog, 2*len(leg.Dialogs))
+		for _, d := range leg.Dialogs[:len(leg.Dialogs)-1] {
+			ll.dialogs[tagPair(d.LocalTag, d.RemoteTag)] = d
 		}
 	}
+	ll.dialogs[tagPair(d.LocalTag, d.RemoteTag)] = d
 }
 
 // manyDialogs is the number of dialogs past which a leg finds them in a

@@ -669,23 +669,13 @@ func newFlowMsg(m *Message, f, t side, cond Cond) flowMsg {
 // 2xx's switch to or from T.38 fax (its own, as an answer), none for an
 // ACK.
 func lateMarks(out []flowMsg, a *Message, cond Cond) Cond {
-	const fax = CondT38 | CondT38End
+	x, left := exchangeMarksOf(a, cond)
 	for i := range out {
-		m := out[i].m
-		if m.CSeq != a.CSeq || m.FromTag != a.FromTag {
-			continue
-		}
-		switch {
-		case m.IsRequest() && m.Method == "INVITE":
-			out[i].cond |= cond &^ fax
-		case a.Method == "ACK" && !m.IsRequest() && m.CSeqMethod == "INVITE" && m.Status >= 200 && m.Status < 300:
-			out[i].cond |= cond & fax
+		if m := out[i].m; m.CSeq == a.CSeq && m.FromTag == a.FromTag {
+			x.put(&out[i])
 		}
 	}
-	if a.Method == "ACK" {
-		return 0
-	}
-	return cond & fax
+	return left
 }
 
 // lateExchanges holds, by CSeq and From-tag, the marks that late offers'
@@ -699,22 +689,39 @@ type lateExchanges map[cseqKey]exchangeMarks
 // exchangeMarks are the marks of an exchange's re-INVITE, and of its 2xx.
 type exchangeMarks struct{ invite, ok Cond }
 
-// add notes the conditions cond that a met, the 2xx that made a late
-// offer or the ACK that answered it, for its exchange, and returns those
-// left to a (lateMarks).
-func (late lateExchanges) add(a *Message, cond Cond) Cond {
+// exchangeMarksOf splits the conditions cond that a met, the 2xx that
+// made a late offer or the ACK that answered it, into the marks of its
+// exchange (a hold, a resume or a reoffer for the re-INVITE, an ACK's
+// switch to or from T.38 for the 2xx) and those left to a (a 2xx's own
+// switch, as an answer).
+func exchangeMarksOf(a *Message, cond Cond) (x exchangeMarks, left Cond) {
 	const fax = CondT38 | CondT38End
-	k := cseqKey{a.CSeq, a.FromTag}
-	x := late[k]
-	x.invite |= cond &^ fax
+	x.invite = cond &^ fax
 	if a.Method == "ACK" {
-		x.ok |= cond & fax
-		cond = 0
-	} else {
-		cond &= fax
+		x.ok = cond & fax
+		return x, 0
 	}
-	late[k] = x
-	return cond
+	return x, cond & fax
+}
+
+// put puts marks x on fm, a message of their exchange.
+func (x exchangeMarks) put(fm *flowMsg) {
+	switch m := fm.m; {
+	case m.IsRequest() && m.Method == "INVITE":
+		fm.cond |= x.invite
+	case !m.IsRequest() && m.CSeqMethod == "INVITE" && m.Status >= 200 && m.Status < 300:
+		fm.cond |= x.ok
+	}
+}
+
+// add notes the marks of a's exchange (exchangeMarksOf) and returns the
+// conditions left to a.
+func (late lateExchanges) add(a *Message, cond Cond) Cond {
+	k := cseqKey{a.CSeq, a.FromTag}
+	x, left := exchangeMarksOf(a, cond)
+	y := late[k]
+	late[k] = exchangeMarks{y.invite | x.invite, y.ok | x.ok}
+	return left
 }
 
 // mark puts the marks noted on the view's messages of their exchanges.
@@ -724,13 +731,8 @@ func (late lateExchanges) mark(out []flowMsg) {
 	}
 	for i := range out {
 		m := out[i].m
-		x, ok := late[cseqKey{m.CSeq, m.FromTag}]
-		switch {
-		case !ok:
-		case m.IsRequest() && m.Method == "INVITE":
-			out[i].cond |= x.invite
-		case !m.IsRequest() && m.CSeqMethod == "INVITE" && m.Status >= 200 && m.Status < 300:
-			out[i].cond |= x.ok
+		if x, ok := late[cseqKey{m.CSeq, m.FromTag}]; ok {
+			x.put(&out[i])
 		}
 	}
 }

@@ -26,6 +26,29 @@ type legIndex struct {
 	acks, ackTx map[cseqKey][]*Message
 }
 
+// longLeg is what a leg keeps, once it needs it, so as not to scan all
+// its messages, dialogs, responses or transactions for each message: made
+// when first needed, so the dozen-message calls that are nearly all pay
+// one pointer for it.
+type longLeg struct {
+	ix legIndex // its requests map nil until the leg has indexFrom messages
+	// dialogs: Dialogs by their tags (tagPair), once there are many
+	// (addDialog).
+	dialogs map[[2]string]*Dialog
+	// responses: the responses of transactions that have many, by status
+	// and To-tag (Leg.responses).
+	responses map[*Transaction]*responseIndex
+	sub       subscriptionFold // a subscription leg's (subscription)
+}
+
+// lookups returns l's longLeg, made if need be.
+func (l *Leg) lookups() *longLeg {
+	if l.long == nil {
+		l.long = new(longLeg)
+	}
+	return l.long
+}
+
 // indexFrom is the length from which a leg is indexed.
 const indexFrom = 64
 
@@ -46,11 +69,10 @@ func (l *Leg) index() *legIndex {
 	if len(l.Messages) < indexFrom {
 		return nil
 	}
-	ix := l.ix
-	if ix == nil {
-		ix = &legIndex{requests: make(map[requestKey]*Message), exchange: make(map[cseqKey][]*Message),
+	ix := &l.lookups().ix
+	if ix.requests == nil {
+		*ix = legIndex{requests: make(map[requestKey]*Message), exchange: make(map[cseqKey][]*Message),
 			acks: make(map[cseqKey][]*Message), ackTx: make(map[cseqKey][]*Message)}
-		l.ix = ix
 	}
 	for ; ix.n < len(l.Messages); ix.n++ {
 		q := l.Messages[ix.n]
@@ -97,13 +119,14 @@ type responseKey struct {
 // responses returns those of tx's responses, many, that have m's status
 // and To-tag, in their order.
 func (l *Leg) responses(tx *Transaction, m *Message) []*Message {
-	ix := l.txResponses[tx]
+	ll := l.lookups()
+	ix := ll.responses[tx]
 	if ix == nil {
-		if l.txResponses == nil {
-			l.txResponses = make(map[*Transaction]*responseIndex)
+		if ll.responses == nil {
+			ll.responses = make(map[*Transaction]*responseIndex)
 		}
 		ix = &responseIndex{by: make(map[responseKey][]*Message)}
-		l.txResponses[tx] = ix
+		ll.responses[tx] = ix
 	}
 	for ; ix.n < len(tx.Responses); ix.n++ {
 		r := tx.Responses[ix.n]

@@ -44,14 +44,14 @@ func TestLongLegsAsScanned(t *testing.T) {
 			if !slices.Contains(legs, l) {
 				legs = append(legs, l)
 			}
-			if l.ix != nil {
+			if l.long != nil && l.long.ix.requests != nil {
 				indexed++
 			}
-			if l.dialogsByTags != nil && l.txResponses != nil {
+			if l.long != nil && l.long.dialogs != nil && l.long.responses != nil {
 				forked++
 			}
 			checkAsScanned(t, f, l, l.Messages[len(l.Messages)-1])
-			if l.sub != nil {
+			if l.Kind == KindSubscription {
 				folded++
 				var s subscriptionStatus
 				for _, tx := range l.Transactions {

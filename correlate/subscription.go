@@ -48,50 +48,61 @@ type subscriptionStatus struct {
 // it.
 //
 // It is asked after every message of a subscription leg (place), so it
-// folds only the transactions added since it was last asked
-// (subscriptionFold), and all again only when one it folded has changed
-// since: a subscription's thousands of NOTIFYs take time linear in their
-// number.
+// folds only the transactions added since it was last asked, and again
+// from one it folded that has changed since (subscriptionFold): a
+// subscription's thousands of NOTIFYs and refreshes take time linear in
+// their number.
 func (l *Leg) subscription() subscriptionStatus {
-	f := l.sub
-	if f == nil {
-		f = &subscriptionFold{changed: -1}
-		l.sub = f
+	f := &l.lookups().sub
+	if f.from >= 0 && f.from < f.n {
+		// A transaction folded has changed: fold again from it, with the
+		// status before it.
+		i := slices.IndexFunc(f.open, func(p foldPoint) bool { return p.at == f.from })
+		f.s, f.n, f.open = f.open[i].before, f.from, f.open[:i]
 	}
-	if f.changed >= 0 {
-		f.s, f.n, f.changed = subscriptionStatus{}, 0, -1
-	}
+	f.from = -1
 	for ; f.n < len(l.Transactions); f.n++ {
-		f.s.take(l.Transactions[f.n])
+		tx := l.Transactions[f.n]
+		if tx.Method == "SUBSCRIBE" && (tx.Final == nil || tx.Request == nil) || tx.Method == "NOTIFY" && tx.Request == nil {
+			f.open = append(f.open, foldPoint{at: f.n, tx: tx, before: f.s})
+		}
+		f.s.take(tx)
 	}
 	return f.s
 }
 
 // subscriptionFold is where a subscription leg's transactions so far put
-// its subscription (subscription): s, after the first n of them, unless
-// one of those changed since (changed: its position; -1 when none did).
+// its subscription (subscription): s, after the first n of them. open
+// holds those of them whose part may change, each with the status before
+// it: a SUBSCRIBE still without its final response or its request (a 2xx
+// captured first), a NOTIFY without its request. from is the position
+// of the first of those that changed since, from which to fold again (-1
+// or past n: none).
 type subscriptionFold struct {
-	s       subscriptionStatus
-	n       int
-	changed int
+	s    subscriptionStatus
+	n    int
+	open []foldPoint
+	from int
 }
 
-// txChanged notes that tx, a transaction of l, got its request or (final)
-// its final response: what it says of l's subscription may have changed,
-// if it is a SUBSCRIBE, or a NOTIFY that got its request (take reads no
-// NOTIFY's response). A transaction not folded yet, one of the few made
-// since subscription was last asked, changes nothing; a folded one is
-// looked for from the leg's end, where the transactions that change
-// mostly are.
-func (l *Leg) txChanged(tx *Transaction, final bool) {
-	f := l.sub
-	if f == nil || tx.Method != "SUBSCRIBE" && (final || tx.Method != "NOTIFY") || slices.Contains(l.Transactions[f.n:], tx) {
-		return // never asked (a call's leg), nothing take reads, or not folded yet
+type foldPoint struct {
+	at     int
+	tx     *Transaction
+	before subscriptionStatus
+}
+
+// txChanged notes that tx, a transaction of l, got its request or its
+// final response: if subscription folded it while it could change (open),
+// it folds again from it when next asked.
+func (l *Leg) txChanged(tx *Transaction) {
+	if l.long == nil {
+		return // never asked: most legs
 	}
-	for i := f.n - 1; i >= 0; i-- {
-		if l.Transactions[i] == tx {
-			if f.changed < 0 || i < f.changed {
-				f.changed = i
+	f := &l.long.sub
+	for i := len(f.open) - 1; i >= 0; i-- {
+		if p := f.open[i]; p.tx == tx {
+			if f.from < 0 || p.at < f.from {
+				f.from = p.at
 			}
 			return
 		}

@@ -343,3 +343,25 @@ func TestSubscriptionsFinishInExpiryOrder(t *testing.T) {
 		t.Errorf("finished %s, want %s", got, want)
 	}
 }
+
+// TestSubscriptionNotifyBeforeItsRequest: a NOTIFY whose 200 was
+// captured first, its request only after a refused refresh: its
+// Subscription-State is read where the NOTIFY stands among the
+// transactions, when the subscription was still in force, so the
+// notifier's timeout is the subscription lapsing (folded again from
+// that NOTIFY, with the status before it, not after the refusal).
+func TestSubscriptionNotifyBeforeItsRequest(t *testing.T) {
+	calls := runScript(t, `
+0.0 a>b SUBSCRIBE 1/SUBSCRIBE hdr=Event:_dialog hdr=Expires:_60
+0.1 b>a 200 1/SUBSCRIBE tt=callee hdr=Expires:_60
+64.0 a>b 200 1/NOTIFY ft=callee tt=caller br=z9hG4bKn1
+65.0 a>b SUBSCRIBE 2/SUBSCRIBE tt=callee br=z9hG4bKs2 hdr=Expires:_60
+65.1 b>a 481 2/SUBSCRIBE tt=callee br=z9hG4bKs2
+70.0 b>a NOTIFY 1/NOTIFY ft=callee tt=caller br=z9hG4bKn1 hdr=Event:_dialog hdr=Subscription-State:_terminated;reason=timeout
+tick 200
+`)
+	c := scriptCall(t, calls, "call-1")
+	if c.State != correlate.StateExpired || c.Reason != "timeout" {
+		t.Errorf("state %s, reason %q; want expired, timeout (%s)", c.State, c.Reason, describe(c))
+	}
+}

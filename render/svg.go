@@ -97,6 +97,9 @@ type svgRenderer struct {
 	height  int
 	ports   bool
 	scratch []byte // packet numbers
+	// byRow: the ladder's findings in the order of their rows
+	// (findingsByRow), for the height and the drawing.
+	byRow []Finding
 }
 
 func pxChars(n int) int { return int(float64(n)*svgCharW + 0.999) }
@@ -158,7 +161,8 @@ func newSVGRenderer(l *Ladder, o SVGOptions) *svgRenderer {
 	s.width = max(s.width, right+svgMargin, 480)
 	// Height: walk the rows as render will.
 	y := svgRowsTop
-	notes, findings := l.Notes, l.findingsByRow()
+	s.byRow = l.findingsByRow()
+	notes, findings := l.Notes, s.byRow
 	for i := range l.Rows {
 		y += svgRowH
 		if l.Rows[i].From == l.Rows[i].To {
@@ -292,7 +296,7 @@ func (s *svgRenderer) render() {
 	s.textEl("sf-sub", svgMargin, 38, sub, 0)
 	s.str("\n")
 	s.header()
-	notes, findings := l.Notes, l.findingsByRow()
+	notes, findings := l.Notes, s.byRow
 	y := svgRowsTop
 	for i := range l.Rows {
 		r := &l.Rows[i]
