@@ -587,7 +587,8 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		return sideNone
 	}
 	out = out[:0]
-	var rf *refreshes // most calls have no session timer: nothing to set up
+	var prov provisionals // which 1xx the view holds, once it is long
+	var rf *refreshes     // most calls have no session timer: nothing to set up
 	if c.Legs[0].timer {
 		rf = new(refreshes)
 	}
@@ -622,10 +623,10 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 			}
 			cond = late.add(m, cond)
 		}
-		if rf != nil && rf.skip(m, f) && !rf.brought(&out, m, f, t, cond, did) {
+		if rf != nil && rf.skip(m, f) && !rf.brought(&out, &prov, m, f, t, cond, did) {
 			continue
 		}
-		if m.Status == 100 && (m.CSeqMethod != "INVITE" || provisionalSeen(out, m, f)) {
+		if m.Status == 100 && (m.CSeqMethod != "INVITE" || prov.seen(out, m, f)) {
 			continue // hop-by-hop news of nothing: no step
 		}
 		// newFlowMsg's work, written out: here, for every message of every
@@ -641,7 +642,7 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		out = append(out, fm)
 	}
 	if rf != nil {
-		rf.flush(&out)
+		rf.flush(&out, &prov)
 	}
 	late.mark(out)
 	return out
@@ -1324,18 +1325,61 @@ func callStart(msgs []*Message) int {
 	return len(msgs)
 }
 
-// provisionalSeen reports whether the view so far holds a provisional
-// response (1xx) of m's transaction from side from: a 100 after it (a
-// second 100, as OpenSIPS sends "100 Trying", then "100 Giving a try", or
-// one after a 180, as SIPp's server scenarios send it) is hop-by-hop news
-// of nothing (RFC 3261 §8.2.6.1), and no flow step.
-func provisionalSeen(view []flowMsg, m *Message, from side) bool {
-	for i := len(view) - 1; i >= 0; i-- {
-		if x := view[i].m; x.Status >= 100 && x.Status < 200 && x.CSeq == m.CSeq && x.CSeqMethod == m.CSeqMethod && view[i].from == from {
-			return true
+// provisionals answers, for a view being built, whether it holds a
+// provisional response (1xx) of a transaction from a side: a 100 after
+// one (a second 100, as OpenSIPS sends "100 Trying", then "100 Giving a
+// try", or one after a 180, as SIPp's server scenarios send it) is
+// hop-by-hop news of nothing (RFC 3261 §8.2.6.1), and no flow step.
+//
+// A short view is scanned. Once the view is long (indexFrom), the 1xx in
+// its first n messages are kept in a set, which takes the later ones as
+// the view grows: a call of thousands of re-INVITEs, each with its 100,
+// would otherwise scan the whole view for each.
+type provisionals struct {
+	set map[provKey]struct{}
+	n   int // view[:n] is in set
+}
+
+type provKey struct {
+	cseq   uint32
+	method string
+	from   side
+}
+
+func provKeyOf(fm *flowMsg) (provKey, bool) {
+	x := fm.m
+	return provKey{x.CSeq, x.CSeqMethod, fm.from}, x.Status >= 100 && x.Status < 200
+}
+
+// seen reports whether view holds a 1xx of m's transaction from side from.
+func (p *provisionals) seen(view []flowMsg, m *Message, from side) bool {
+	if p.set == nil && len(view) < indexFrom {
+		for i := len(view) - 1; i >= 0; i-- {
+			if x := view[i].m; x.Status >= 100 && x.Status < 200 && x.CSeq == m.CSeq && x.CSeqMethod == m.CSeqMethod && view[i].from == from {
+				return true
+			}
+		}
+		return false
+	}
+	if p.set == nil {
+		p.set = make(map[provKey]struct{})
+	}
+	for ; p.n < len(view); p.n++ {
+		if k, ok := provKeyOf(&view[p.n]); ok {
+			p.set[k] = struct{}{}
 		}
 	}
-	return false
+	_, ok := p.set[provKey{m.CSeq, m.CSeqMethod, from}]
+	return ok
+}
+
+// inserted tells p that fm was put into the view, anywhere: the set takes
+// it now (a message the set's catching up meets again is taken twice, to
+// no harm; the view never loses one).
+func (p *provisionals) inserted(fm *flowMsg) {
+	if k, ok := provKeyOf(fm); ok && p.set != nil {
+		p.set[k] = struct{}{}
+	}
 }
 
 // refreshes finds, in a call with a session timer (RFC 4028), the
@@ -1347,7 +1391,8 @@ func provisionalSeen(view []flowMsg, m *Message, from side) bool {
 type refreshes struct {
 	origin [3]string // the last o= line each side (sideA, sideB) sent
 	keys   []refreshKey
-	fresh  bool // the last message skip saw has SDP with a new o= line
+	keySet map[refreshKey]struct{} // keys, once many (a long call refreshed thousands of times)
+	fresh  bool                    // the last message skip saw has SDP with a new o= line
 	// late: the messages of the last re-INVITE without SDP left out, which
 	// its ACK brings back when the exchange changed the session (brought);
 	// changed: an SDP of theirs has a new o= line.
@@ -1363,10 +1408,10 @@ type refreshes struct {
 // side's last o= line is not known: lean, the INVITE's SDP is not kept
 // when only its 2xx set the timer) it held, resumed, or went to or from
 // T.38 fax. It keeps the messages of a re-INVITE without SDP until then.
-func (rf *refreshes) brought(out *[]flowMsg, m *Message, f, t side, cond, did Cond) bool {
+func (rf *refreshes) brought(out *[]flowMsg, prov *provisionals, m *Message, f, t side, cond, did Cond) bool {
 	switch {
 	case m.IsRequest() && m.Method == "INVITE" && !m.hasSDP:
-		rf.flush(out)
+		rf.flush(out, prov)
 		rf.late, rf.changed = append(rf.late[:0], newFlowMsg(m, f, t, cond)), false
 		return false
 	case !rf.lateOf(m):
@@ -1382,7 +1427,7 @@ func (rf *refreshes) brought(out *[]flowMsg, m *Message, f, t side, cond, did Co
 		return false
 	}
 	rf.changed = true
-	rf.flush(out)
+	rf.flush(out, prov)
 	return true
 }
 
@@ -1406,11 +1451,12 @@ func (rf *refreshes) marked() bool {
 // its place by capture order (a REFER may come between a 200 and its
 // ACK), when it changed the session (brought, or its 2xx marked it and no
 // ACK answered: flushed at the next re-INVITE without SDP, or at the
-// view's end), and forgets it: a refresh leaves nothing.
-func (rf *refreshes) flush(out *[]flowMsg) {
+// view's end), and forgets it: a refresh leaves nothing. prov, the view's
+// provisional responses, learns of each message put in.
+func (rf *refreshes) flush(out *[]flowMsg, prov *provisionals) {
 	if rf.changed || rf.marked() {
 		for _, fm := range rf.late {
-			if fm.m.Status == 100 && provisionalSeen(*out, fm.m, fm.from) {
+			if fm.m.Status == 100 && prov.seen(*out, fm.m, fm.from) {
 				continue
 			}
 			i := len(*out)
@@ -1418,6 +1464,7 @@ func (rf *refreshes) flush(out *[]flowMsg) {
 				i--
 			}
 			*out = slices.Insert(*out, i, fm)
+			prov.inserted(&fm)
 		}
 	}
 	rf.late, rf.changed = rf.late[:0], false
@@ -1428,6 +1475,30 @@ func (rf *refreshes) flush(out *[]flowMsg) {
 type refreshKey struct {
 	cseq    uint32
 	fromTag string
+}
+
+// addKey notes k as a refresh's transaction.
+func (rf *refreshes) addKey(k refreshKey) {
+	if rf.keySet != nil {
+		rf.keySet[k] = struct{}{}
+		return
+	}
+	rf.keys = append(rf.keys, k)
+	if len(rf.keys) >= indexFrom {
+		rf.keySet = make(map[refreshKey]struct{}, 2*len(rf.keys))
+		for _, k := range rf.keys {
+			rf.keySet[k] = struct{}{}
+		}
+	}
+}
+
+// isKey reports whether k is a refresh's transaction.
+func (rf *refreshes) isKey(k refreshKey) bool {
+	if rf.keySet != nil {
+		_, ok := rf.keySet[k]
+		return ok
+	}
+	return slices.Contains(rf.keys, k)
 }
 
 // skip reports whether m, sent by side from, belongs to a refresh.
@@ -1441,12 +1512,10 @@ func (rf *refreshes) skip(m *Message, from side) bool {
 	case m.IsRequest() && m.ToTag != "" && (m.Method == "INVITE" || m.Method == "UPDATE"):
 		refresh = !m.HasSDP() || origin != "" && origin == rf.origin[from]
 		if refresh {
-			rf.keys = append(rf.keys, refreshKey{m.CSeq, m.FromTag})
+			rf.addKey(refreshKey{m.CSeq, m.FromTag})
 		}
 	case m.CSeqMethod == "INVITE" || m.CSeqMethod == "UPDATE" || m.CSeqMethod == "ACK":
-		for _, k := range rf.keys {
-			refresh = refresh || k.cseq == m.CSeq && k.fromTag == m.FromTag
-		}
+		refresh = rf.isKey(refreshKey{m.CSeq, m.FromTag})
 	}
 	rf.fresh = origin != "" && rf.origin[from] != "" && origin != rf.origin[from]
 	if origin != "" {

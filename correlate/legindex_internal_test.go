@@ -320,3 +320,48 @@ func randomLongLeg(t *testing.T, seed uint64) string {
 	}
 	return p
 }
+
+// TestProvisionalsAsScanned: whether a long flow view holds a 1xx of a
+// transaction from a side (provisionals, a set past indexFrom messages)
+// is what a scan of the view finds, after random appends and inserts (the
+// refresh exchanges flush puts back in capture order), for random asks.
+func TestProvisionalsAsScanned(t *testing.T) {
+	scan := func(view []flowMsg, m *Message, from side) bool {
+		for i := len(view) - 1; i >= 0; i-- {
+			if x := view[i].m; x.Status >= 100 && x.Status < 200 && x.CSeq == m.CSeq && x.CSeqMethod == m.CSeqMethod && view[i].from == from {
+				return true
+			}
+		}
+		return false
+	}
+	methods := []string{"INVITE", "UPDATE", "PRACK"}
+	statuses := []int{0, 100, 180, 183, 199, 200, 486}
+	for seed := range uint64(20) {
+		r := rand.New(rand.NewPCG(seed, 7))
+		random := func() flowMsg {
+			return flowMsg{m: &Message{Status: statuses[r.IntN(len(statuses))], CSeq: uint32(1 + r.IntN(40)), CSeqMethod: methods[r.IntN(len(methods))]}, from: side(1 + r.IntN(2))}
+		}
+		var p provisionals
+		var view []flowMsg
+		set, inserted := false, 0
+		for range 600 {
+			fm := random()
+			if len(view) > 0 && r.IntN(4) == 0 {
+				i := r.IntN(len(view) + 1)
+				view = slices.Insert(view, i, fm)
+				p.inserted(&view[i])
+				inserted++
+			} else {
+				view = append(view, fm)
+			}
+			q := random()
+			if got, want := p.seen(view, q.m, q.from), scan(view, q.m, q.from); got != want {
+				t.Fatalf("seed %d, view of %d: seen %d/%s from %d = %v, the scan %v", seed, len(view), q.m.CSeq, q.m.CSeqMethod, q.from, got, want)
+			}
+			set = set || p.set != nil
+		}
+		if !set || inserted == 0 {
+			t.Fatalf("seed %d: set %v, %d inserts: the set's path not taken", seed, set, inserted)
+		}
+	}
+}

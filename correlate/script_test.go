@@ -2860,8 +2860,8 @@ func TestLongCalls(t *testing.T) {
 		end   = "990.0 a>b BYE 999/BYE tt=callee br=z9hG4bKbye\n990.1 b>a 200 999/BYE tt=callee br=z9hG4bKbye\ntick 60\n"
 	)
 	const cycles = 40
-	var early, late, glare strings.Builder
-	var wantEarly, wantLate, wantGlare []string
+	var early, late, glare, trying, timer strings.Builder
+	var wantEarly, wantLate, wantGlare, wantTrying, wantTimer []string
 	for i := range cycles {
 		at, cseq := 2+float64(i)*20, 2+2*i
 		hold := fmt.Sprintf("%d:sendonly", cseq)
@@ -2879,7 +2879,30 @@ func TestLongCalls(t *testing.T) {
 		fmt.Fprintf(&glare, "%.2f b>a ACK %d/ACK ft=callee tt=caller br=z9hG4bKg%d\n", at+0.02, cseq, i)
 		glare.WriteString(offerExchange(at+1, "b", "a", " ft=callee tt=caller", cseq+1, "200", fmt.Sprint(cseq+1), fmt.Sprint(cseq+1)))
 		wantGlare = append(wantGlare, fmt.Sprintf("reinvite-glare %d,%d,%d", n, n+1, n+3))
+		// Each re-INVITE answered "100 Trying", then "100 Giving a try"
+		// (OpenSIPS): the second 100 is no step, or hold-resume, which
+		// lets one 100 come, would not match.
+		for k, sdp := range [][2]string{{hold, fmt.Sprintf("%d:recvonly", cseq)}, {fmt.Sprint(cseq + 1), fmt.Sprint(cseq + 1)}} {
+			x := offerExchange(at+float64(10*k), "a", "b", " tt=callee", cseq+k, "200", sdp[0], sdp[1])
+			hundred := fmt.Sprintf("%.3f b>a 100 %d/INVITE tt=callee br=z9hG4bKxa%d hdr=Server:_", at+float64(10*k)+0.005, cseq+k, cseq+k)
+			first, rest, _ := strings.Cut(x, "\n")
+			trying.WriteString(first + "\n" + hundred + "one\n" + hundred + "three\n" + rest) // different sizes: not resent
+		}
+		wantTrying = append(wantTrying, fmt.Sprintf("hold %d", 5+10*i), fmt.Sprintf("resume %d", 10+10*i))
+		// A session timer's refresh (the same o= line) before each hold
+		// and each resume: refreshes are no steps, holds and resumes are.
+		v, last := 2+2*i, "1"
+		if i > 0 {
+			last = fmt.Sprint(v - 1)
+		}
+		for k, sdp := range [][2]string{{last, last}, {fmt.Sprintf("%d:sendonly", v), fmt.Sprintf("%d:recvonly", v)},
+			{fmt.Sprintf("%d:sendonly", v), fmt.Sprintf("%d:recvonly", v)}, {fmt.Sprint(v + 1), fmt.Sprint(v + 1)}} {
+			timer.WriteString(offerExchange(at+float64(5*k), "a", "b", " tt=callee", 2+4*i+k, "200", sdp[0], sdp[1]))
+		}
+		wantTimer = append(wantTimer, fmt.Sprintf("hold %d", 7+12*i), fmt.Sprintf("resume %d", 13+12*i))
 	}
+	const timerStart = "0.0 a>b INVITE 1/INVITE sdp=1 hdr=Session-Expires:_90\n0.5 b>a 200 1/INVITE tt=callee sdp=1 hdr=Session-Expires:_90;refresher=uac\n" +
+		"0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n"
 	for _, tc := range []struct {
 		name, script, flow, want string
 		got                      func(*correlate.Call) string
@@ -2887,6 +2910,10 @@ func TestLongCalls(t *testing.T) {
 		{"holds by early offers", start + early.String() + end, "hold-resume", strings.Join(wantEarly, "; "),
 			func(c *correlate.Call) string { return eventsOf(c, false) }},
 		{"holds by late offers", start + late.String() + end, "hold-resume", strings.Join(wantLate, "; "),
+			func(c *correlate.Call) string { return eventsOf(c, false) }},
+		{"holds answered by two 100s", start + trying.String() + end, "hold-resume", strings.Join(wantTrying, "; "),
+			func(c *correlate.Call) string { return eventsOf(c, false) }},
+		{"holds between session refreshes", timerStart + timer.String() + end, "hold-resume", strings.Join(wantTimer, "; "),
 			func(c *correlate.Call) string { return eventsOf(c, false) }},
 		{"glares retried", start + glare.String() + end, "", strings.Join(wantGlare, "; "),
 			func(c *correlate.Call) string {
