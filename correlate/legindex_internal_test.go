@@ -365,3 +365,83 @@ func TestProvisionalsAsScanned(t *testing.T) {
 		}
 	}
 }
+
+// TestLegEndpointsAsScanned: a leg's current media endpoints found by
+// address (announcedAt, and setEndpoint's replacing) once they are many
+// (manyEndpoints, a map) are what a scan finds, and the Correlator's
+// lists by address hold each exactly once, after random announcements
+// by three legs over forty addresses (a call that moves its media at
+// each re-INVITE, re-announcing old ports too).
+func TestLegEndpointsAsScanned(t *testing.T) {
+	c := New(Options{}, func(*Call) {})
+	legs := []*Leg{{media: &legMedia{}}, {media: &legMedia{}}, {media: &legMedia{}}}
+	addrs := make([]netip.AddrPort, 40)
+	for i := range addrs {
+		addrs[i] = netip.AddrPortFrom(netip.MustParseAddr("10.0.0.2"), uint16(5000+2*i))
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := range 2000 {
+		l := legs[r.IntN(len(legs))]
+		ap := addrs[r.IntN(len(addrs))]
+		if n < 40 { // one leg takes every address first
+			l, ap = legs[0], addrs[n]
+		}
+		ep := &endpoint{leg: l, ap: ap}
+		var old *endpoint
+		for _, e := range l.media.current {
+			if e.ap == ap {
+				old = e
+			}
+		}
+		c.setEndpoint(l, ap, ep)
+		if old != nil && !old.stale {
+			t.Fatalf("announcement %d: the endpoint it replaced is not stale", n)
+		}
+		for _, l := range legs {
+			seen := map[netip.AddrPort]bool{}
+			for _, e := range l.media.current {
+				if seen[e.ap] {
+					t.Fatalf("announcement %d: %v twice among a leg's current endpoints", n, e.ap)
+				}
+				seen[e.ap] = true
+			}
+			for _, ap := range addrs {
+				var want *endpoint
+				for _, e := range l.media.current {
+					if e.ap == ap {
+						want = e
+					}
+				}
+				if got := l.media.announcedAt(ap); got != want {
+					t.Fatalf("announcement %d: announcedAt(%v) = %p, the scan %p", n, ap, got, want)
+				}
+			}
+		}
+	}
+	if legs[0].media.at == nil {
+		t.Fatal("the map was never built")
+	}
+	for _, ap := range addrs {
+		list := c.endpoints[ap]
+		for i, e := range list {
+			if e.idx != i || e.stale || e.leg.media.announcedAt(ap) != e {
+				t.Fatalf("%v: entry %d (idx %d, stale %v) is not its leg's current endpoint", ap, i, e.idx, e.stale)
+			}
+		}
+		held := 0
+		for _, l := range legs {
+			if l.media.announcedAt(ap) != nil {
+				held++
+			}
+		}
+		if held != len(list) {
+			t.Fatalf("%v: %d legs announce it, the list holds %d", ap, held, len(list))
+		}
+	}
+	for _, l := range legs {
+		c.releaseMedia(l)
+	}
+	if len(c.endpoints) != 0 {
+		t.Fatalf("%d addresses still listed after every leg was released", len(c.endpoints))
+	}
+}

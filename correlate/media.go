@@ -37,6 +37,10 @@ type endpoint struct {
 type legMedia struct {
 	table   *media.Table
 	current []*endpoint // what the leg announces now, RTP and RTCP, one per address
+	// at: current's index by address, once it is long (manyEndpoints): a
+	// call that moves its media to a new port at each of thousands of
+	// re-INVITEs keeps every address it announced.
+	at map[netip.AddrPort]int
 	// announced: the RTP endpoints each party (by its tag) announced last,
 	// one per media line; for the one-way and address checks. A slice, not
 	// a map: a leg has two parties, rarely more (forking).
@@ -369,14 +373,13 @@ func flowKeyOf(src, dst netip.AddrPort) flowKey {
 func (c *Correlator) payloadNames(l *Leg) media.PayloadNames {
 	return func(key media.StreamKey, pt uint8) (string, int) {
 		for _, ap := range []netip.AddrPort{key.Dst, key.Src} {
-			for _, ep := range l.media.current {
-				if ep.ap != ap || ep.stale {
-					continue
-				}
-				for i, p := range ep.md.Payloads {
-					if p == int(pt) && i < len(ep.md.Codecs) {
-						return ep.md.Codecs[i], ep.md.Clocks[i]
-					}
+			ep := l.media.announcedAt(ap)
+			if ep == nil || ep.stale {
+				continue
+			}
+			for i, p := range ep.md.Payloads {
+				if p == int(pt) && i < len(ep.md.Codecs) {
+					return ep.md.Codecs[i], ep.md.Clocks[i]
 				}
 			}
 		}
@@ -647,12 +650,30 @@ func newest(list []*endpoint) *endpoint {
 
 // announcedAt returns the leg's current endpoint at ap, or nil.
 func (lm *legMedia) announcedAt(ap netip.AddrPort) *endpoint {
-	for _, ep := range lm.current {
-		if ep.ap == ap {
-			return ep
-		}
+	if i := lm.indexOf(ap); i >= 0 {
+		return lm.current[i]
 	}
 	return nil
+}
+
+// manyEndpoints is the length of a leg's current endpoints from which they
+// are found by a map, not scanned.
+const manyEndpoints = 16
+
+// indexOf returns the index in lm.current of the endpoint at ap, or -1.
+func (lm *legMedia) indexOf(ap netip.AddrPort) int {
+	if lm.at != nil {
+		if i, ok := lm.at[ap]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, ep := range lm.current {
+		if ep.ap == ap {
+			return i
+		}
+	}
+	return -1
 }
 
 // setEndpoint records that leg l announces ep at ap. Lists of endpoints
@@ -662,16 +683,24 @@ func (c *Correlator) setEndpoint(l *Leg, ap netip.AddrPort, ep *endpoint) {
 	c.epGen++
 	ep.seq = c.epGen
 	lm := l.media
-	for i, old := range lm.current {
-		if old.ap == ap {
-			old.stale = true // re-announced (re-INVITE, hold): the newest description
-			lm.current[i] = ep
-			ep.idx = old.idx
-			c.endpoints[ap][ep.idx] = ep
-			return
-		}
+	if i := lm.indexOf(ap); i >= 0 {
+		old := lm.current[i]
+		old.stale = true // re-announced (re-INVITE, hold): the newest description
+		lm.current[i] = ep
+		ep.idx = old.idx
+		c.endpoints[ap][ep.idx] = ep
+		return
 	}
 	lm.current = append(lm.current, ep)
+	switch {
+	case lm.at != nil:
+		lm.at[ap] = len(lm.current) - 1
+	case len(lm.current) >= manyEndpoints:
+		lm.at = make(map[netip.AddrPort]int, 2*len(lm.current))
+		for i, e := range lm.current {
+			lm.at[e.ap] = i
+		}
+	}
 	ep.idx = len(c.endpoints[ap])
 	c.endpoints[ap] = append(c.endpoints[ap], ep)
 }

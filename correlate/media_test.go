@@ -543,3 +543,33 @@ func TestSDPSummaryCandidates(t *testing.T) {
 		}
 	}
 }
+
+// TestMediaMovedManyTimes: a callee that moves its media to a new port at
+// each of 24 re-INVITEs (its endpoints past the leg's map threshold) gets
+// the RTP sent to each port in the call, each stream named by the codec
+// that port's SDP gave its payload type.
+func TestMediaMovedManyTimes(t *testing.T) {
+	var s strings.Builder
+	s.WriteString("0.0 a>b INVITE 1/INVITE sdp=1\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n")
+	const moves = 24
+	var want []string
+	for k := range moves {
+		at, port := 2+float64(k)*5, 5000+2*k
+		fmt.Fprintf(&s, "%.2f a>b INVITE %d/INVITE tt=callee br=z9hG4bKr%d sdp=%d\n", at, 2+k, k, 2+k)
+		fmt.Fprintf(&s, "%.2f b>a 200 %d/INVITE tt=callee br=z9hG4bKr%d sdp=%d media=m=audio_%d_RTP/AVP_0|a=rtpmap:0_X%d/8000\n", at+0.01, 2+k, k, 2+k, port, k)
+		fmt.Fprintf(&s, "%.2f a>b ACK %d/ACK tt=callee br=z9hG4bKa%d\n", at+0.02, 2+k, k)
+		for seq := range 3 {
+			fmt.Fprintf(&s, "%.2f a:4000>b:%d rtp %d\n", at+0.1+float64(seq)*0.02, port, 100*k+seq)
+		}
+		want = append(want, fmt.Sprintf("b:%d X%d 3", port, k))
+	}
+	fmt.Fprintf(&s, "%d a>b BYE 99/BYE tt=callee br=z9hG4bKbye\n%d.01 b>a 200 99/BYE tt=callee br=z9hG4bKbye\n", 2+moves*5, 2+moves*5)
+	c := scriptCall(t, runScriptWith(t, correlate.Options{Media: true}, s.String()), "call-1")
+	var got []string
+	for _, st := range c.Streams {
+		got = append(got, fmt.Sprintf("b:%d %s %d", st.Key.Dst.Port(), st.Codec, st.Packets))
+	}
+	if g, w := strings.Join(got, "; "), strings.Join(want, "; "); g != w {
+		t.Errorf("streams\n%s\nwant\n%s", g, w)
+	}
+}
