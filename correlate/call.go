@@ -61,6 +61,9 @@ type Transaction struct {
 	ACK       *Message   // ACK to a non-2xx final response (INVITE only)
 	Cancel    *Transaction
 	Initial   bool // an out-of-dialog request (no To-tag)
+	// unsettled: in its leg's subscriptionFold.open (folded while its part
+	// could still change), so that txChanged looks there only for these.
+	unsettled bool
 
 	keyMethod string     // the method it is matched by: INVITE's ACK finds the INVITE
 	relays    []*Message // the first sighting on each other hop of its request or ACK (relayedAgain)

@@ -58,6 +58,9 @@ func (l *Leg) subscription() subscriptionStatus {
 		// A transaction folded has changed: fold again from it, with the
 		// status before it.
 		i := slices.IndexFunc(f.open, func(p foldPoint) bool { return p.at == f.from })
+		for _, p := range f.open[i:] {
+			p.tx.unsettled = false // folded again below, open or not
+		}
 		f.s, f.n, f.open = f.open[i].before, f.from, f.open[:i]
 	}
 	f.from = -1
@@ -65,6 +68,7 @@ func (l *Leg) subscription() subscriptionStatus {
 		tx := l.Transactions[f.n]
 		if tx.Method == "SUBSCRIBE" && (tx.Final == nil || tx.Request == nil) || tx.Method == "NOTIFY" && tx.Request == nil {
 			f.open = append(f.open, foldPoint{at: f.n, tx: tx, before: f.s})
+			tx.unsettled = true
 		}
 		f.s.take(tx)
 	}
@@ -95,8 +99,8 @@ type foldPoint struct {
 // final response: if subscription folded it while it could change (open),
 // it folds again from it when next asked.
 func (l *Leg) txChanged(tx *Transaction) {
-	if l.long == nil {
-		return // never asked: most legs
+	if l.long == nil || !tx.unsettled {
+		return // never asked (most legs), or not folded while open
 	}
 	f := &l.long.sub
 	for i := len(f.open) - 1; i >= 0; i-- {
