@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -385,38 +386,64 @@ func BenchmarkCorrelateMedia(b *testing.B) {
 }
 
 // BenchmarkLongCall correlates and builds one call of n hold and resume
-// re-INVITEs (three messages each); for "subscription", one subscription
-// of n NOTIFYs (two messages each); for "refresh", one of n refreshes,
-// each a SUBSCRIBE, a NOTIFY and the SUBSCRIBE's 200 after it, and the
-// NOTIFY's 200 (four). Parsed in advance. The time per message must not
-// grow with n (legIndex, subscriptionFold): msgs/s at 16,000 close to
+// re-INVITEs (three messages each); for "trying", the same with a 100
+// Trying to each re-INVITE (four); for "timer", a call with a session
+// timer refreshed n times (three), its o= version new at every tenth; for
+// "moves", a call whose callee moves its media to a new port at each of
+// n re-INVITEs, with three RTP packets to each port (six datagrams); for
+// "subscription", one subscription of n NOTIFYs (two messages each); for
+// "unmatched", the same with the NOTIFYs' 200s matching no NOTIFY (their
+// Via rewritten on the way); for "refresh", one of n refreshes, each a
+// SUBSCRIBE, a NOTIFY and the SUBSCRIBE's 200 after it, and the NOTIFY's
+// 200 (four). Parsed in advance. The time per message must not grow with
+// n (legIndex, subscriptionFold, the flow view's provisionals and
+// refreshes, a leg's endpoints by address): msgs/s at 16,000 close to
 // that at 1,000.
 func BenchmarkLongCall(b *testing.B) {
-	for _, kind := range []string{"reinvite", "subscription", "refresh"} {
+	for _, kind := range []string{"reinvite", "trying", "timer", "moves", "subscription", "unmatched", "refresh"} {
 		for _, n := range []int{1000, 16000} {
 			b.Run(fmt.Sprintf("%s-%d", kind, n), func(b *testing.B) {
-				blob, msgs := longCallMessages(b, kind, n)
+				blob, msgs, rtp := longCallMessages(b, kind, n)
 				b.SetBytes(int64(len(blob)))
 				b.ReportAllocs()
+				var st correlate.Stats
 				for b.Loop() {
 					got := 0
-					c := correlate.New(correlate.Options{}, func(*correlate.Call) { got++ })
+					c := correlate.New(correlate.Options{Media: len(rtp) > 0}, func(*correlate.Call) { got++ })
+					r := 0
 					for i := range msgs {
 						c.Add(&msgs[i])
+						for ; r < len(rtp) && rtp[r].after == i; r++ {
+							c.AddDatagram(rtp[r].n, rtp[r].t, rtp[r].src, rtp[r].dst, rtp[r].payload)
+						}
 					}
 					c.Flush()
 					if got != 1 {
 						b.Fatalf("%d calls", got)
 					}
+					st = c.Stats
 				}
-				b.ReportMetric(float64(len(msgs))*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+				if st.MediaPackets != len(rtp) {
+					b.Fatalf("%d media packets of the call, want all %d datagrams", st.MediaPackets, len(rtp))
+				}
+				b.ReportMetric(float64(len(msgs)+len(rtp))*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 			})
 		}
 	}
 }
 
-// longCallMessages is the messages of BenchmarkLongCall's call, parsed.
-func longCallMessages(b *testing.B, kind string, n int) ([]byte, []decode.Message) {
+// longDatagram is an RTP packet of BenchmarkLongCall's "moves", sent
+// after message after.
+type longDatagram struct {
+	after, n int
+	t        time.Time
+	src, dst netip.AddrPort
+	payload  []byte
+}
+
+// longCallMessages is the messages of BenchmarkLongCall's call, parsed,
+// and its RTP.
+func longCallMessages(b *testing.B, kind string, n int) ([]byte, []decode.Message, []longDatagram) {
 	a, z := netip.MustParseAddrPort("10.0.0.1:5060"), netip.MustParseAddrPort("10.0.0.2:5060")
 	var texts []string
 	var dirs []bool // a to z
@@ -442,6 +469,7 @@ func longCallMessages(b *testing.B, kind string, n int) ([]byte, []decode.Messag
 	sdp := func(v int, dir string) string {
 		return fmt.Sprintf("v=0\r\no=- 1 %d IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=%s\r\n", v, dir)
 	}
+	var rtp []longDatagram
 	switch kind {
 	case "subscription":
 		send(true, req("SUBSCRIBE", 1, "", ""))
@@ -450,6 +478,26 @@ func longCallMessages(b *testing.B, kind string, n int) ([]byte, []decode.Messag
 			send(true, req("NOTIFY", 2+i, ";tag=b1", ""))
 			send(false, resp(200, "NOTIFY", 2+i, ""))
 		}
+	case "unmatched":
+		send(true, req("SUBSCRIBE", 1, "", ""))
+		send(false, resp(200, "SUBSCRIBE", 1, ""))
+		for i := range n {
+			send(true, req("NOTIFY", 2+i, ";tag=b1", ""))
+			send(false, strings.Replace(resp(200, "NOTIFY", 2+i, ""), "10.0.0.1:5060;", "192.0.2.1:5060;", 1))
+		}
+	case "timer":
+		const se = "Session-Expires: 90;refresher=uac\r\nContent-Type"
+		send(true, strings.Replace(req("INVITE", 1, "", sdp(1, "sendrecv")), "Content-Type", se, 1))
+		send(false, strings.Replace(resp(200, "INVITE", 1, sdp(1, "sendrecv")), "Content-Type", se, 1))
+		send(true, req("ACK", 1, ";tag=b1", ""))
+		for i := range n {
+			v := 1 + (i+1)/10 // a new o= version at every tenth: no refresh
+			send(true, strings.Replace(req("INVITE", 2+i, ";tag=b1", sdp(v, "sendrecv")), "Content-Type", se, 1))
+			send(false, strings.Replace(resp(200, "INVITE", 2+i, sdp(v, "sendrecv")), "Content-Type", se, 1))
+			send(true, req("ACK", 2+i, ";tag=b1", ""))
+		}
+		send(true, req("BYE", 2+n, ";tag=b1", ""))
+		send(false, resp(200, "BYE", 2+n, ""))
 	case "refresh":
 		send(true, req("SUBSCRIBE", 1, "", ""))
 		send(false, resp(200, "SUBSCRIBE", 1, ""))
@@ -459,6 +507,25 @@ func longCallMessages(b *testing.B, kind string, n int) ([]byte, []decode.Messag
 			send(false, resp(200, "SUBSCRIBE", 2+2*i, ""))
 			send(false, resp(200, "NOTIFY", 3+2*i, ""))
 		}
+	case "moves":
+		answer := func(v, port int) string {
+			return strings.Replace(strings.ReplaceAll(sdp(v, "sendrecv"), "10.0.0.1", "10.0.0.2"), "audio 4000", fmt.Sprintf("audio %d", port), 1)
+		}
+		send(true, req("INVITE", 1, "", sdp(1, "sendrecv")))
+		send(false, resp(200, "INVITE", 1, answer(1, 5000)))
+		send(true, req("ACK", 1, ";tag=b1", ""))
+		for i := range n {
+			port := 5002 + 2*(i%30000)
+			send(true, req("INVITE", 2+i, ";tag=b1", sdp(2+i, "sendrecv")))
+			send(false, resp(200, "INVITE", 2+i, answer(2+i, port)))
+			send(true, req("ACK", 2+i, ";tag=b1", ""))
+			for k := range 3 {
+				rtp = append(rtp, longDatagram{after: len(texts) - 1, src: netip.MustParseAddrPort("10.0.0.1:4000"),
+					dst: netip.AddrPortFrom(z.Addr(), uint16(port)), payload: synth.RTP(0, uint16(3*i+k), uint32(160*(3*i+k)), 0xaaaa, 160)})
+			}
+		}
+		send(true, req("BYE", 2+n, ";tag=b1", ""))
+		send(false, resp(200, "BYE", 2+n, ""))
 	default:
 		send(true, req("INVITE", 1, "", sdp(1, "sendrecv")))
 		send(false, resp(200, "INVITE", 1, sdp(1, "sendrecv")))
@@ -469,6 +536,9 @@ func longCallMessages(b *testing.B, kind string, n int) ([]byte, []decode.Messag
 				dir = "sendrecv"
 			}
 			send(true, req("INVITE", 2+i, ";tag=b1", sdp(2+i, dir)))
+			if kind == "trying" {
+				send(false, strings.Replace(resp(100, "INVITE", 2+i, ""), "To: <sip:bob@x>;tag=b1", "To: <sip:bob@x>", 1))
+			}
 			send(false, resp(200, "INVITE", 2+i, sdp(2+i, "sendrecv")))
 			send(true, req("ACK", 2+i, ";tag=b1", ""))
 		}
@@ -493,5 +563,11 @@ func longCallMessages(b *testing.B, kind string, n int) ([]byte, []decode.Messag
 		m.N, m.Time, m.Src, m.Dst, m.Transport = i+1, t0.Add(time.Duration(i)*10*time.Millisecond), src, dst, decode.UDP
 		m.CopyTo(&msgs[i], &arena)
 	}
-	return blob, msgs
+	for i := range rtp {
+		d := &rtp[i]
+		d.n = len(texts) + i + 1 // after the messages': numbers need only be distinct
+		d.t = msgs[d.after].Time.Add(time.Duration(1+i%3) * time.Millisecond)
+		blob = append(blob, d.payload...)
+	}
+	return blob, msgs, rtp
 }
