@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 )
 
@@ -20,12 +21,35 @@ func checkMissingPRACK(c *Call) []Finding {
 		if !l.reliable {
 			continue
 		}
+		var pr *prackIndex // built when first needed: most reliable responses are not repeated
 		for _, tx := range l.Transactions {
+			// The repeats of its reliable provisional responses, by what
+			// names the response they repeat.
+			var repeats map[repeatKey][]*Message
+			for _, x := range tx.Responses {
+				if x.Retransmission && x.rseqOf() != 0 {
+					if repeats == nil {
+						repeats = make(map[repeatKey][]*Message)
+					}
+					k := repeatKeyOf(x)
+					repeats[k] = append(repeats[k], x)
+				}
+			}
+			if repeats == nil {
+				continue // none repeated: no finding
+			}
 			for _, r := range tx.Responses {
 				if r.Retransmission || r.rseqOf() == 0 {
 					continue // a repeat, or not a reliable provisional response
 				}
-				if f, ok := missingPRACK(l, tx, r); ok {
+				again := repeats[repeatKeyOf(r)]
+				if len(again) == 0 {
+					continue
+				}
+				if pr == nil {
+					pr = newPRACKIndex(l)
+				}
+				if f, ok := missingPRACK(tx, r, again, pr); ok {
 					fs = append(fs, f)
 				}
 			}
@@ -34,28 +58,66 @@ func checkMissingPRACK(c *Call) []Finding {
 	return fs
 }
 
-// missingPRACK looks at r, the first sighting of a reliable provisional
-// response of transaction tx: whether it was repeated for want of a PRACK
-// (checkMissingPRACK).
-func missingPRACK(l *Leg, tx *Transaction, r *Message) (Finding, bool) {
-	rseq := r.rseqOf()
-	again := resent(tx, r) // a repeat has r's RSeq (placeResponse)
-	// The PRACKs of its dialog (its To-tag): those whose RAck names it,
-	// the first 2xx one of them got, and the others.
-	var pracks, others []*Message
-	var acked, ackedPRACK *Message
+// repeatKey names a reliable provisional response and its repeats (the
+// Retransmission placeResponse marks: the same status, To-tag, hop and
+// RSeq).
+type repeatKey struct {
+	status   int
+	toTag    string
+	src, dst netip.AddrPort
+	rseq     uint32
+}
+
+func repeatKeyOf(m *Message) repeatKey {
+	return repeatKey{m.Status, m.ToTag, m.Src, m.Dst, m.rseqOf()}
+}
+
+// prackIndex is a leg's PRACKs: by the dialog (To-tag) and the response
+// their RAck names (RSeq and CSeq), and by the dialog alone, in order.
+type prackIndex struct {
+	byRAck map[prackKey][]*Transaction
+	byTag  map[string][]*Message
+}
+
+type prackKey struct {
+	toTag      string
+	rseq, cseq uint32
+}
+
+func newPRACKIndex(l *Leg) *prackIndex {
+	pr := &prackIndex{byRAck: make(map[prackKey][]*Transaction), byTag: make(map[string][]*Message)}
 	for _, p := range l.Transactions {
-		if p.Method != "PRACK" || p.Request == nil || p.Request.ToTag != r.ToTag {
-			continue // another fork's PRACK may name the same RSeq
-		}
-		pr, pc := p.Request.rack()
-		if pr != rseq || pc != tx.CSeq {
-			others = append(others, p.Request)
+		if p.Method != "PRACK" || p.Request == nil {
 			continue
 		}
+		rseq, cseq := p.Request.rack()
+		k := prackKey{p.Request.ToTag, rseq, cseq}
+		pr.byRAck[k] = append(pr.byRAck[k], p)
+		pr.byTag[k.toTag] = append(pr.byTag[k.toTag], p.Request)
+	}
+	return pr
+}
+
+// missingPRACK looks at r, the first sighting of a reliable provisional
+// response of transaction tx, and again, its repeats: whether they were
+// for want of a PRACK (checkMissingPRACK).
+func missingPRACK(tx *Transaction, r *Message, again []*Message, pr *prackIndex) (Finding, bool) {
+	rseq := r.rseqOf()
+	// The PRACKs of its dialog (its To-tag: another fork's PRACK may name
+	// the same RSeq): those whose RAck names it, the first 2xx one of them
+	// got, and the first of the others.
+	var pracks []*Message
+	var acked, ackedPRACK, other *Message
+	for _, p := range pr.byRAck[prackKey{r.ToTag, rseq, tx.CSeq}] {
 		pracks = append(pracks, p.Request)
 		if acked == nil && p.Final != nil && p.Final.Status < 300 {
 			acked, ackedPRACK = p.Final, p.Request
+		}
+	}
+	for _, p := range pr.byTag[r.ToTag] {
+		if rs, cs := p.rack(); rs != rseq || cs != tx.CSeq {
+			other = p
+			break
 		}
 	}
 	var late []*Message // repeats after its PRACK was answered
@@ -79,11 +141,11 @@ func missingPRACK(l *Leg, tx *Transaction, r *Message) (Finding, bool) {
 		f.Packets = append(f.Packets, acked.N)
 	case len(pracks) > 0:
 		fmt.Fprintf(&b, "the PRACK for it (packet %d) got no 2xx", pracks[0].N)
-	case len(others) > 0:
-		pr, pc := others[0].rack()
+	case other != nil:
+		pr, pc := other.rack()
 		fmt.Fprintf(&b, "no PRACK for it was captured; the PRACK of packet %d acknowledges RSeq %d of CSeq %d, not RSeq %d of CSeq %d",
-			others[0].N, pr, pc, rseq, tx.CSeq)
-		f.Packets = append(f.Packets, others[0].N)
+			other.N, pr, pc, rseq, tx.CSeq)
+		f.Packets = append(f.Packets, other.N)
 	default:
 		b.WriteString("no PRACK for it was captured (a caller that offered 100rel and does not send PRACK, or a PRACK lost or routed elsewhere)")
 	}

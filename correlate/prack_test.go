@@ -108,6 +108,17 @@ tick 60
 0.61 a>b PRACK 3/PRACK tt=callee br=z9hG4bKp2 hdr=RAck:_2_1_INVITE
 0.62 b>a 200 3/PRACK tt=callee br=z9hG4bKp2
 ` + answered, "", "", false},
+		// The first reliable 183 PRACKed in time; the second (RSeq 2) sent
+		// again before its PRACK, which crossed the repeat. The repeat is
+		// the second's, not the first's: no fault.
+		{"SecondReliableRepeated", invite + `
+0.11 a>b PRACK 2/PRACK tt=callee br=z9hG4bKp1 hdr=RAck:_1_1_INVITE
+0.12 b>a 200 2/PRACK tt=callee br=z9hG4bKp1
+0.6 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_2
+1.1 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_2
+1.101 a>b PRACK 3/PRACK tt=callee br=z9hG4bKp2 hdr=RAck:_2_1_INVITE
+1.102 b>a 200 3/PRACK tt=callee br=z9hG4bKp2
+` + answered, "", "", true},
 		// An unreliable 180 sent again (a UAS's keep-alive every minute,
 		// RFC 3261 §13.3.1.1): no PRACK is due.
 		{"UnreliableRepeated", `
@@ -141,3 +152,4 @@ tick 120
 		})
 	}
 }
+
