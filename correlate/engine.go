@@ -731,9 +731,9 @@ func (tx *Transaction) relayedAgain(m *Message) bool {
 	return false
 }
 
-// maxTxSearch bounds how far back a message looks for its transaction: a
-// retransmission or response to a transaction older than this many
-// transactions of the same Call-ID is taken as a new one.
+// maxTxSearch bounds how far back findTx scans for a message's
+// transaction; past it, a long leg's transactions are found by a map
+// (olderTx).
 const maxTxSearch = 256
 
 // findTx looks for the transaction a message belongs to (RFC 3261 §17.1.3,
@@ -751,6 +751,13 @@ func (leg *Leg) findTx(keyMethod string, cseq uint32, branch, sentBy []byte, fro
 			(cookie || tx.fromTag == fromTag) {
 			return tx
 		}
+	}
+	if len(txs) > maxTxSearch {
+		k := txKey{keyMethod, cseq, string(branch), string(sentBy), ""}
+		if !cookie {
+			k.fromTag = fromTag
+		}
+		return leg.olderTx(k)
 	}
 	return nil
 }

@@ -35,10 +35,44 @@ type longLeg struct {
 	// dialogs: Dialogs by their tags (tagPair), once there are many
 	// (addDialog).
 	dialogs map[[2]string]*Dialog
-	// responses: the responses of transactions that have many, by status
-	// and To-tag (Leg.responses).
+	// responses: the responses of transactions that have many, by status,
+	// To-tag and RSeq (Leg.responses).
 	responses map[*Transaction]*responseIndex
 	sub       subscriptionFold // a subscription leg's (subscription)
+	// txs: the transactions by what a message finds its own by (findTx),
+	// the last of each key, once the leg has more than maxTxSearch.
+	txs struct {
+		n  int // how many of l.Transactions it holds
+		by map[txKey]*Transaction
+	}
+}
+
+// txKey is what findTx matches a transaction by. The From-tag counts
+// only without the magic cookie.
+type txKey struct {
+	method         string
+	cseq           uint32
+	branch, sentBy string
+	fromTag        string
+}
+
+// olderTx is findTx past its window: the last of l's transactions with
+// the key, for a leg of more than maxTxSearch transactions (a call ringing
+// through hundreds of PRACKs or INFOs before its final response).
+func (l *Leg) olderTx(k txKey) *Transaction {
+	x := &l.lookups().txs
+	if x.by == nil {
+		x.by = make(map[txKey]*Transaction)
+	}
+	for ; x.n < len(l.Transactions); x.n++ {
+		tx := l.Transactions[x.n]
+		k := txKey{tx.keyMethod, tx.CSeq, tx.Branch, tx.sentBy, ""}
+		if !hasMagicCookie([]byte(tx.Branch)) {
+			k.fromTag = tx.fromTag
+		}
+		x.by[k] = tx
+	}
+	return x.by[k]
 }
 
 // lookups returns l's longLeg, made if need be.
@@ -102,8 +136,8 @@ func (l *Leg) index() *legIndex {
 	return ix
 }
 
-// responseIndex is a transaction's responses by status and To-tag, for
-// one that has many (forked to hundreds, or a capture made to be slow):
+// responseIndex is a transaction's responses by status, To-tag and RSeq,
+// for one that has many (forked to hundreds, or a capture made to be slow):
 // telling whether a response is a retransmission (placeResponse) then
 // looks among those alike, not all.
 type responseIndex struct {
@@ -114,10 +148,11 @@ type responseIndex struct {
 type responseKey struct {
 	status int
 	toTag  string
+	rseq   uint32 // a reliable provisional response's: hundreds may share status and tag
 }
 
-// responses returns those of tx's responses, many, that have m's status
-// and To-tag, in their order.
+// responses returns those of tx's responses, many, that have m's status,
+// To-tag and RSeq, in their order.
 func (l *Leg) responses(tx *Transaction, m *Message) []*Message {
 	ll := l.lookups()
 	ix := ll.responses[tx]
@@ -130,8 +165,8 @@ func (l *Leg) responses(tx *Transaction, m *Message) []*Message {
 	}
 	for ; ix.n < len(tx.Responses); ix.n++ {
 		r := tx.Responses[ix.n]
-		k := responseKey{r.Status, r.ToTag}
+		k := responseKey{r.Status, r.ToTag, r.rseqOf()}
 		ix.by[k] = append(ix.by[k], r)
 	}
-	return ix.by[responseKey{m.Status, m.ToTag}]
+	return ix.by[responseKey{m.Status, m.ToTag, m.rseqOf()}]
 }

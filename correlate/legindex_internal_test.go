@@ -31,7 +31,7 @@ func TestLongLegsAsScanned(t *testing.T) {
 	for seed := range uint64(6) {
 		files = append(files, randomLongLeg(t, seed))
 	}
-	indexed, folded, forked := 0, 0, 0
+	indexed, folded, forked, older := 0, 0, 0, 0
 	for _, f := range files {
 		c := New(Options{KeepSDP: true}, func(*Call) {})
 		var legs []*Leg
@@ -71,12 +71,33 @@ func TestLongLegsAsScanned(t *testing.T) {
 			for _, m := range l.Messages {
 				checkAsScanned(t, f, l, m)
 			}
+			// Every transaction is found by its key, however old: the last
+			// with the key, as a scan of them all finds it.
+			for i, tx := range l.Transactions {
+				same := func(x *Transaction) bool {
+					return x.keyMethod == tx.keyMethod && x.CSeq == tx.CSeq && x.Branch == tx.Branch && x.sentBy == tx.sentBy &&
+						(hasMagicCookie([]byte(tx.Branch)) || x.fromTag == tx.fromTag)
+				}
+				var want *Transaction
+				for _, x := range slices.Backward(l.Transactions) {
+					if same(x) {
+						want = x
+						break
+					}
+				}
+				if got := l.findTx(tx.keyMethod, tx.CSeq, []byte(tx.Branch), []byte(tx.sentBy), tx.fromTag); got != want {
+					t.Fatalf("%s: transaction %d of %d (%s %d): findTx %p, the last with its key %p", f, i, len(l.Transactions), tx.keyMethod, tx.CSeq, got, want)
+				}
+				if len(l.Transactions) > maxTxSearch {
+					older++
+				}
+			}
 		}
 		c.Flush()
 	}
-	if indexed < 1000 || folded < 1000 || forked < 500 {
-		t.Errorf("%d messages looked up in an index, %d subscriptions folded, %d in a leg of many dialogs and responses: the test checks too little",
-			indexed, folded, forked)
+	if indexed < 1000 || folded < 1000 || forked < 500 || older < 1000 {
+		t.Errorf("%d messages looked up in an index, %d subscriptions folded, %d in a leg of many dialogs and responses, %d transactions of a leg of more than findTx scans: the test checks too little",
+			indexed, folded, forked, older)
 	}
 }
 
@@ -309,6 +330,41 @@ func randomLongLeg(t *testing.T, seed uint64) string {
 		sent = append(sent, data)
 		frames = append(frames, synth.Frame{Time: at, Data: data})
 	}
+	// A call ringing through 400 reliable 183s, each PRACKed: more
+	// transactions than findTx scans back, some PRACKs and 183s sent
+	// again long after (their transactions found by olderTx).
+	var pracks, ringing [][]byte
+	ring := func(src, dst, msg string) []byte {
+		data := synth.UDP(src, dst, []byte(msg+"Call-ID: ringing\r\nContent-Length: 0\r\n\r\n"))
+		at = at.Add(time.Duration(1+rng.IntN(30)) * time.Millisecond)
+		frames = append(frames, synth.Frame{Time: at, Data: data})
+		return data
+	}
+	inviteVia := "Via: SIP/2.0/UDP " + hosts[0] + ";branch=z9hG4bKring\r\nFrom: <sip:a@x>;tag=r1\r\n"
+	ring(hosts[0], hosts[1], "INVITE sip:x@10.9.0.2 SIP/2.0\r\n"+inviteVia+"To: <sip:b@x>\r\nCSeq: 1 INVITE\r\nSupported: 100rel\r\n")
+	for i := 1; i <= 400; i++ {
+		switch {
+		case i == 1:
+		case rng.IntN(8) == 0:
+			at = at.Add(time.Second) // a repeat: past the window in which a copy is no retransmission
+			frames = append(frames, synth.Frame{Time: at, Data: pracks[rng.IntN(len(pracks))]})
+		case rng.IntN(8) == 0:
+			at = at.Add(time.Second)
+			frames = append(frames, synth.Frame{Time: at, Data: ringing[rng.IntN(len(ringing))]})
+		}
+		if i == 5 || i == 6 {
+			// Two OPTIONS alike but for their From-tags, with an RFC 2543
+			// branch: the From-tag tells their transactions apart.
+			opt := fmt.Sprintf("Via: SIP/2.0/UDP %s;branch=opt\r\nFrom: <sip:a@x>;tag=o%d\r\nTo: <sip:b@x>\r\nCSeq: 1 OPTIONS\r\n", hosts[0], i)
+			ring(hosts[0], hosts[1], "OPTIONS sip:x@10.9.0.2 SIP/2.0\r\n"+opt)
+			ring(hosts[1], hosts[0], "SIP/2.0 200 OK\r\n"+opt)
+		}
+		ringing = append(ringing, ring(hosts[1], hosts[0], fmt.Sprintf("SIP/2.0 183 X\r\n%sTo: <sip:b@x>;tag=r2\r\nCSeq: 1 INVITE\r\nRequire: 100rel\r\nRSeq: %d\r\n", inviteVia, i)))
+		prack := fmt.Sprintf("Via: SIP/2.0/UDP %s;branch=z9hG4bKpr%d\r\nFrom: <sip:a@x>;tag=r1\r\nTo: <sip:b@x>;tag=r2\r\nCSeq: %d PRACK\r\n", hosts[0], i, 1+i)
+		pracks = append(pracks, ring(hosts[0], hosts[1], fmt.Sprintf("PRACK sip:x@10.9.0.2 SIP/2.0\r\n%sRAck: %d 1 INVITE\r\n", prack, i)))
+		ring(hosts[1], hosts[0], "SIP/2.0 200 OK\r\n"+prack)
+	}
+	ring(hosts[1], hosts[0], "SIP/2.0 200 OK\r\n"+inviteVia+"To: <sip:b@x>;tag=r2\r\nCSeq: 1 INVITE\r\n")
 	p := filepath.Join(t.TempDir(), fmt.Sprintf("long-%d.pcap", seed))
 	f, err := os.Create(p)
 	if err != nil {

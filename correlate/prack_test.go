@@ -2,6 +2,7 @@ package correlate_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/sipflow/sipflow/correlate"
@@ -153,3 +154,37 @@ tick 120
 	}
 }
 
+// TestMissingPRACKLongRinging: a call ringing through 300 reliable 183s,
+// each PRACKed (more transactions than a message's are looked for among
+// by a scan), the 150th sent again after its PRACK was answered: one
+// missing-prack finding, for that one, and the INVITE's 200, after all
+// of them, still answers the INVITE.
+func TestMissingPRACKLongRinging(t *testing.T) {
+	var s strings.Builder
+	s.WriteString("0.0 a>b INVITE 1/INVITE hdr=Supported:_100rel\n")
+	for i := 1; i <= 300; i++ {
+		at := float64(i) * 0.1
+		r183 := fmt.Sprintf("b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_%d\n", i)
+		fmt.Fprintf(&s, "%.3f %s", at, r183)
+		fmt.Fprintf(&s, "%.3f a>b PRACK %d/PRACK tt=callee br=z9hG4bKp%d hdr=RAck:_%d_1_INVITE\n", at+0.01, 1+i, i, i)
+		fmt.Fprintf(&s, "%.3f b>a 200 %d/PRACK tt=callee br=z9hG4bKp%d\n", at+0.02, 1+i, i)
+		if i == 150 {
+			fmt.Fprintf(&s, "%.3f %s", at+0.05, r183)
+		}
+	}
+	s.WriteString("40.0 b>a 200 1/INVITE tt=callee\n40.1 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n45.0 a>b BYE 999/BYE tt=callee br=z9hG4bKbye\n45.1 b>a 200 999/BYE tt=callee br=z9hG4bKbye\ntick 60\n")
+	c := scriptCall(t, runScript(t, s.String()), "call-1")
+	if c.State != correlate.StateCompleted || c.FinalStatus != 200 {
+		t.Fatalf("state %s, final %d; want completed, 200 (%s)", c.State, c.FinalStatus, describe(c))
+	}
+	var got []string
+	for _, f := range c.Findings {
+		if f.Rule == "missing-prack" {
+			got = append(got, f.Detail)
+		}
+	}
+	const want = "183 Reason from 10.0.0.2:5060, a reliable provisional response (RSeq 150), was sent 2 times over 0.1 s: the PRACK for it (packet 450) was answered 200 Reason (packet 451), yet it was sent again after that"
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("missing-prack findings %q, want [%q]", got, want)
+	}
+}
