@@ -391,7 +391,9 @@ func BenchmarkCorrelateMedia(b *testing.B) {
 // timer refreshed n times (three), its o= version new at every tenth; for
 // "moves", a call whose callee moves its media to a new port at each of
 // n re-INVITEs, with three RTP packets to each port (six datagrams); for
-// "subscription", one subscription of n NOTIFYs (two messages each); for
+// "prack", a call ringing through n reliable 183s, each PRACKed (three),
+// every eighth sent again after its PRACK's answer; for "subscription",
+// one subscription of n NOTIFYs (two messages each); for
 // "unmatched", the same with the NOTIFYs' 200s matching no NOTIFY (their
 // Via rewritten on the way); for "refresh", one of n refreshes, each a
 // SUBSCRIBE, a NOTIFY and the SUBSCRIBE's 200 after it, and the NOTIFY's
@@ -400,7 +402,7 @@ func BenchmarkCorrelateMedia(b *testing.B) {
 // refreshes, a leg's endpoints by address): msgs/s at 16,000 close to
 // that at 1,000.
 func BenchmarkLongCall(b *testing.B) {
-	for _, kind := range []string{"reinvite", "trying", "timer", "moves", "subscription", "unmatched", "refresh"} {
+	for _, kind := range []string{"reinvite", "trying", "timer", "moves", "prack", "subscription", "unmatched", "refresh"} {
 		for _, n := range []int{1000, 16000} {
 			b.Run(fmt.Sprintf("%s-%d", kind, n), func(b *testing.B) {
 				blob, msgs, rtp := longCallMessages(b, kind, n)
@@ -507,6 +509,21 @@ func longCallMessages(b *testing.B, kind string, n int) ([]byte, []decode.Messag
 			send(false, resp(200, "SUBSCRIBE", 2+2*i, ""))
 			send(false, resp(200, "NOTIFY", 3+2*i, ""))
 		}
+	case "prack":
+		send(true, strings.Replace(req("INVITE", 1, "", sdp(1, "sendrecv")), "Content-Type", "Supported: 100rel\r\nContent-Type", 1))
+		for i := range n {
+			r183 := strings.Replace(resp(183, "INVITE", 1, ""), "Content-Length", fmt.Sprintf("Require: 100rel\r\nRSeq: %d\r\nContent-Length", 1+i), 1)
+			send(false, r183)
+			send(true, strings.Replace(req("PRACK", 2+i, ";tag=b1", ""), "Content-Length", fmt.Sprintf("RAck: %d 1 INVITE\r\nContent-Length", 1+i), 1))
+			send(false, resp(200, "PRACK", 2+i, ""))
+			if i%8 == 7 {
+				send(false, r183)
+			}
+		}
+		send(false, resp(200, "INVITE", 1, sdp(1, "sendrecv")))
+		send(true, req("ACK", 1, ";tag=b1", ""))
+		send(true, req("BYE", 2+n, ";tag=b1", ""))
+		send(false, resp(200, "BYE", 2+n, ""))
 	case "moves":
 		answer := func(v, port int) string {
 			return strings.Replace(strings.ReplaceAll(sdp(v, "sendrecv"), "10.0.0.1", "10.0.0.2"), "audio 4000", fmt.Sprintf("audio %d", port), 1)
