@@ -18,22 +18,31 @@ import (
 // A SIP message reassembled from several TCP segments or IP fragments
 // needs them all (correlate.Message.Packets).
 type PacketSet struct {
-	sip     []uint64
-	nsip    int
-	streams map[flowKey][]wantStream
+	sip  []uint64
+	nsip int
+	// rtp: every stream by 5-tuple and SSRC (a call whose SSRC changes
+	// every few packets has thousands on one 5-tuple); fax: the T.38
+	// streams, by 5-tuple alone. Each list in the order they were added.
+	rtp map[streamKey][]wantStream
+	fax map[flowKey][]wantStream
 }
 
 type flowKey struct{ src, dst netip.AddrPort }
 
+type streamKey struct {
+	flowKey
+	ssrc uint32
+}
+
 type wantStream struct {
 	id          int64
-	ssrc        uint32
-	first, last int
-	fax         bool // T.38: every datagram of the flow in the span, UDPTL has no SSRC
+	first, last int // the packet numbers it spans
 }
 
 // NewPacketSet returns an empty set.
-func NewPacketSet() *PacketSet { return &PacketSet{streams: make(map[flowKey][]wantStream)} }
+func NewPacketSet() *PacketSet {
+	return &PacketSet{rtp: make(map[streamKey][]wantStream), fax: make(map[flowKey][]wantStream)}
+}
 
 // AddSIP adds the packet that carried a SIP message.
 func (s *PacketSet) AddSIP(n int) {
@@ -53,8 +62,12 @@ func (s *PacketSet) AddSIP(n int) {
 // AddStream adds the packets of an RTP stream; id is what Stream reports
 // for them.
 func (s *PacketSet) AddStream(id int64, st *media.Stream) {
-	k := flowKey{st.Key.Src, st.Key.Dst}
-	s.streams[k] = append(s.streams[k], wantStream{id: id, ssrc: st.Key.SSRC, first: st.FirstN, last: st.LastN, fax: st.Fax != nil})
+	w := wantStream{id: id, first: st.FirstN, last: st.LastN}
+	k := streamKey{flowKey{st.Key.Src, st.Key.Dst}, st.Key.SSRC}
+	s.rtp[k] = append(s.rtp[k], w)
+	if st.Fax != nil { // T.38: every datagram of the flow in the span, UDPTL has no SSRC
+		s.fax[k.flowKey] = append(s.fax[k.flowKey], w)
+	}
 }
 
 // AddCall adds a call's messages and streams, numbering its streams from
@@ -81,7 +94,7 @@ func (s *PacketSet) SIPCount() int { return s.nsip }
 
 // HasStreams reports whether any RTP stream is wanted: only then must
 // every UDP datagram be looked at.
-func (s *PacketSet) HasStreams() bool { return len(s.streams) > 0 }
+func (s *PacketSet) HasStreams() bool { return len(s.rtp) > 0 }
 
 // Stream reports which wanted stream the UDP datagram of packet n belongs
 // to: any datagram on a T.38 stream's 5-tuple within its packet numbers;
@@ -90,11 +103,11 @@ func (s *PacketSet) HasStreams() bool { return len(s.streams) > 0 }
 // multiplexing) or on the next ports up (RFC 3550 §11), within the packet
 // numbers the stream's RTP spans.
 func (s *PacketSet) Stream(n int, src, dst netip.AddrPort, payload []byte) (int64, bool) {
-	if len(s.streams) == 0 {
+	if len(s.rtp) == 0 {
 		return 0, false
 	}
-	for _, w := range s.streams[flowKey{src, dst}] {
-		if w.fax && n >= w.first && n <= w.last {
+	for _, w := range s.fax[flowKey{src, dst}] {
+		if n >= w.first && n <= w.last {
 			return w.id, true // T.38 (UDPTL)
 		}
 	}
@@ -118,8 +131,8 @@ func (s *PacketSet) Stream(n int, src, dst netip.AddrPort, payload []byte) (int6
 }
 
 func (s *PacketSet) match(k flowKey, ssrc uint32, n int) (int64, bool) {
-	for _, w := range s.streams[k] {
-		if w.ssrc == ssrc && n >= w.first && n <= w.last {
+	for _, w := range s.rtp[streamKey{k, ssrc}] {
+		if n >= w.first && n <= w.last {
 			return w.id, true
 		}
 	}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/decode"
 	"github.com/sipflow/sipflow/internal/synth"
 	"github.com/sipflow/sipflow/internal/testfeed"
 	"github.com/sipflow/sipflow/media"
@@ -451,5 +454,97 @@ func dumpExported(v reflect.Value, prefix string, b *strings.Builder) {
 		}
 	default:
 		fmt.Fprintf(b, "%s=%#v\n", prefix, v.Interface())
+	}
+}
+
+// TestStorePacketSetAsScanned: Stream, its streams looked up by 5-tuple
+// and SSRC, answers what a scan of every stream added on the 5-tuple, in
+// order, answers (the set before), for random streams (thousands of
+// SSRCs on a few 5-tuples, ranges that overlap, T.38 among them) and
+// random datagrams: RTP, RTCP muxed or on the next ports, UDPTL, noise.
+func TestStorePacketSetAsScanned(t *testing.T) {
+	type added struct {
+		id          int64
+		src, dst    netip.AddrPort
+		ssrc        uint32
+		first, last int
+		fax         bool
+	}
+	// scan is the set before: one list per 5-tuple, the fax streams
+	// first for any datagram, then the first of the SSRC in range.
+	scan := func(all []added, n int, src, dst netip.AddrPort, payload []byte) (int64, bool) {
+		match := func(src, dst netip.AddrPort, ssrc uint32) (int64, bool) {
+			for _, w := range all {
+				if w.src == src && w.dst == dst && w.ssrc == ssrc && n >= w.first && n <= w.last {
+					return w.id, true
+				}
+			}
+			return 0, false
+		}
+		for _, w := range all {
+			if w.src == src && w.dst == dst && w.fax && n >= w.first && n <= w.last {
+				return w.id, true
+			}
+		}
+		if len(payload) < 8 || payload[0]>>6 != 2 {
+			return 0, false
+		}
+		if decode.LooksLikeRTCP(payload) {
+			ssrc := binary.BigEndian.Uint32(payload[4:8])
+			if id, ok := match(src, dst, ssrc); ok {
+				return id, true
+			}
+			return match(netip.AddrPortFrom(src.Addr(), src.Port()-1), netip.AddrPortFrom(dst.Addr(), dst.Port()-1), ssrc)
+		}
+		if len(payload) < 12 {
+			return 0, false
+		}
+		return match(src, dst, binary.BigEndian.Uint32(payload[8:12]))
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	addr := func() netip.AddrPort {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(1 + r.IntN(2))}), uint16(4000+r.IntN(3)))
+	}
+	s := NewPacketSet()
+	var all []added
+	for i := range 3000 {
+		first := r.IntN(5000)
+		a := added{id: int64(i + 1), src: addr(), dst: addr(), ssrc: uint32(r.IntN(100)), first: first, last: first + r.IntN(3000), fax: r.IntN(50) == 0}
+		all = append(all, a)
+		st := &media.Stream{Key: media.StreamKey{Src: a.src, Dst: a.dst, SSRC: a.ssrc}, FirstN: a.first, LastN: a.last}
+		if a.fax {
+			st.Fax = &media.Fax{}
+		}
+		s.AddStream(a.id, st)
+	}
+	found := 0
+	for range 20000 {
+		n, src, dst := r.IntN(5400), addr(), addr()
+		var p []byte
+		switch r.IntN(4) {
+		case 0: // RTP
+			p = make([]byte, 20)
+			p[0], p[1] = 0x80, 0
+			binary.BigEndian.PutUint32(p[8:], uint32(r.IntN(100)))
+		case 1: // RTCP sender report
+			p = make([]byte, 28)
+			p[0], p[1], p[3] = 0x80, 200, 6
+			binary.BigEndian.PutUint32(p[4:], uint32(r.IntN(100)))
+		case 2: // UDPTL, or anything not RTP
+			p = []byte{0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08}
+		default: // too short
+			p = []byte{0x80, 0}
+		}
+		id, ok := s.Stream(n, src, dst, p)
+		wid, wok := scan(all, n, src, dst, p)
+		if id != wid || ok != wok {
+			t.Fatalf("packet %d %v>%v % x: Stream %d %v, the scan %d %v", n, src, dst, p[:min(len(p), 12)], id, ok, wid, wok)
+		}
+		if ok {
+			found++
+		}
+	}
+	if found < 1500 {
+		t.Fatalf("only %d of 20,000 datagrams matched a stream: the test checks too little", found)
 	}
 }
