@@ -1,6 +1,7 @@
 package store
 
 import (
+	"container/heap"
 	"context"
 	"database/sql"
 	"errors"
@@ -83,23 +84,8 @@ func (d *DB) Replay(ctx context.Context, c *Call, opts correlate.Options) (*corr
 	var out []*correlate.Call
 	corr := correlate.New(ropts, func(rc *correlate.Call) { out = append(out, rc) })
 	var dm decode.Message
-	pos := make([]int, len(legs))
 	var parser decode.Parser
-	for {
-		// The next message is the one of lowest packet number among the
-		// legs' next ones (the first leg on a tie); within a leg, stored
-		// order is the order correlate saw them in.
-		next := -1
-		for li, ms := range legs {
-			if pos[li] < len(ms) && (next < 0 || ms[pos[li]].n < legs[next][pos[next]].n) {
-				next = li
-			}
-		}
-		if next < 0 {
-			break
-		}
-		m := &legs[next][pos[next]]
-		pos[next]++
+	for _, m := range replayOrder(legs) {
 		if err := parser.Parse(m.raw, &dm); err != nil && !errors.Is(err, decode.ErrShortBody) {
 			return nil, fmt.Errorf("store: call %s: stored message of packet %d: %w", c.Call.ID, m.n, err)
 		}
@@ -119,6 +105,57 @@ func (d *DB) Replay(ctx context.Context, c *Call, opts correlate.Options) (*corr
 		r.Flow, r.Deviation = flow, deviation
 	}
 	return r, nil
+}
+
+// replayOrder is the order to give correlate the legs' stored messages
+// in: at each step the next message of the leg whose next one has the
+// lowest packet number (the first leg on a tie); within a leg, stored
+// order is the order correlate saw them in. The legs' next messages are
+// kept in a heap: a call of thousands of linked legs would otherwise scan
+// them all for each message.
+func replayOrder(legs [][]storedMessage) []*storedMessage {
+	h := legHeads{legs: legs, pos: make([]int, len(legs))}
+	total := 0
+	for li, ms := range legs {
+		if len(ms) > 0 {
+			h.live = append(h.live, li)
+		}
+		total += len(ms)
+	}
+	heap.Init(&h)
+	out := make([]*storedMessage, 0, total)
+	for len(h.live) > 0 {
+		li := h.live[0]
+		out = append(out, &legs[li][h.pos[li]])
+		if h.pos[li]++; h.pos[li] < len(legs[li]) {
+			heap.Fix(&h, 0)
+		} else {
+			heap.Pop(&h)
+		}
+	}
+	return out
+}
+
+// legHeads is a heap of the legs with messages left (live), by the packet
+// number of their next message (pos), then by leg.
+type legHeads struct {
+	legs [][]storedMessage
+	pos  []int
+	live []int
+}
+
+func (h *legHeads) Len() int { return len(h.live) }
+func (h *legHeads) Less(i, j int) bool {
+	a, b := h.live[i], h.live[j]
+	na, nb := h.legs[a][h.pos[a]].n, h.legs[b][h.pos[b]].n
+	return na < nb || na == nb && a < b
+}
+func (h *legHeads) Swap(i, j int) { h.live[i], h.live[j] = h.live[j], h.live[i] }
+func (h *legHeads) Push(x any)    { h.live = append(h.live, x.(int)) }
+func (h *legHeads) Pop() any {
+	x := h.live[len(h.live)-1]
+	h.live = h.live[:len(h.live)-1]
+	return x
 }
 
 type storedMessage struct {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -546,5 +547,45 @@ func TestStorePacketSetAsScanned(t *testing.T) {
 	}
 	if found < 1500 {
 		t.Fatalf("only %d of 20,000 datagrams matched a stream: the test checks too little", found)
+	}
+}
+
+// TestReplayOrderAsScanned: replayOrder, a heap of the legs' next
+// messages, gives the order the scan it replaced gave (at each step the
+// leg whose next message has the lowest packet number, the first leg on
+// a tie), for random legs: packet numbers out of order within a leg (a
+// message reassembled late), ties across legs, empty legs.
+func TestReplayOrderAsScanned(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for round := range 200 {
+		legs := make([][]storedMessage, 1+r.IntN(40))
+		for li := range legs {
+			if r.IntN(5) == 0 {
+				continue // a leg with nothing stored
+			}
+			n := r.IntN(100)
+			for range r.IntN(30) {
+				n += r.IntN(6) - 1 // mostly up, sometimes back, ties
+				legs[li] = append(legs[li], storedMessage{n: n})
+			}
+		}
+		var want []*storedMessage
+		pos := make([]int, len(legs))
+		for {
+			next := -1
+			for li, ms := range legs {
+				if pos[li] < len(ms) && (next < 0 || ms[pos[li]].n < legs[next][pos[next]].n) {
+					next = li
+				}
+			}
+			if next < 0 {
+				break
+			}
+			want = append(want, &legs[next][pos[next]])
+			pos[next]++
+		}
+		if got := replayOrder(legs); !slices.Equal(got, want) {
+			t.Fatalf("round %d: %d legs: the heap's order differs from the scan's", round, len(legs))
+		}
 	}
 }
