@@ -733,7 +733,7 @@ func (tx *Transaction) relayedAgain(m *Message) bool {
 
 // maxTxSearch bounds how far back findTx scans for a message's
 // transaction; past it, a long leg's transactions are found by a map
-// (olderTx).
+// (olderTx), and only one still alive is taken.
 const maxTxSearch = 256
 
 // findTx looks for the transaction a message belongs to (RFC 3261 §17.1.3,
@@ -742,24 +742,51 @@ const maxTxSearch = 256
 // match too, although the RFC does not need it: real phones reuse a branch
 // for the retry of a challenged REGISTER, and only the CSeq tells them apart.
 // Without the magic cookie (RFC 2543 peers) the From-tag must match as well.
-func (leg *Leg) findTx(keyMethod string, cseq uint32, branch, sentBy []byte, fromTag string) *Transaction {
+// m is the message (its CSeq number, From-tag and time).
+func (leg *Leg) findTx(keyMethod string, m *Message, branch, sentBy []byte) *Transaction {
 	cookie := hasMagicCookie(branch)
 	txs := leg.Transactions
 	for i := len(txs) - 1; i >= 0 && i >= len(txs)-maxTxSearch; i-- {
 		tx := txs[i]
-		if tx.keyMethod == keyMethod && tx.CSeq == cseq && tx.Branch == string(branch) && tx.sentBy == string(sentBy) &&
-			(cookie || tx.fromTag == fromTag) {
+		if tx.keyMethod == keyMethod && tx.CSeq == m.CSeq && tx.Branch == string(branch) && tx.sentBy == string(sentBy) &&
+			(cookie || tx.fromTag == m.FromTag) {
 			return tx
 		}
 	}
 	if len(txs) > maxTxSearch {
-		k := txKey{keyMethod, cseq, string(branch), string(sentBy), ""}
+		k := txKey{keyMethod, m.CSeq, string(branch), string(sentBy), ""}
 		if !cookie {
-			k.fromTag = fromTag
+			k.fromTag = m.FromTag
 		}
-		return leg.olderTx(k)
+		if tx := leg.olderTx(k); tx != nil && tx.alive(m.Time) {
+			return tx
+		}
 	}
 	return nil
+}
+
+// alive reports whether a message at t can still belong to tx, as far back
+// as olderTx looks: its last message came at most 64·T1 before (the
+// longest a transaction's retransmissions go on, RFC 3261 §17), or, for
+// an INVITE still without a final response, Timer C before (a call
+// ringing through hundreds of PRACKs). A device that counts its branches
+// from 1 again after a restart makes new transactions, not repeats of
+// ones long ended.
+func (tx *Transaction) alive(t time.Time) bool {
+	var last time.Time
+	for _, ms := range [...][]*Message{tx.Requests, tx.Responses} {
+		if len(ms) > 0 && ms[len(ms)-1].Time.After(last) {
+			last = ms[len(ms)-1].Time
+		}
+	}
+	if tx.ACK != nil && tx.ACK.Time.After(last) {
+		last = tx.ACK.Time
+	}
+	limit := timerB
+	if tx.Method == "INVITE" && tx.Final == nil {
+		limit = timerC
+	}
+	return t.Sub(last) <= limit
 }
 
 func hasMagicCookie(branch []byte) bool { return len(branch) >= 7 && string(branch[:7]) == "z9hG4bK" }
@@ -782,7 +809,7 @@ func (leg *Leg) newTx(ts *tombstones, method, keyMethod string, m *Message, bran
 // (copyOf) and not placed.
 func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) bool {
 	if m.Method == "ACK" {
-		tx := leg.findTx("INVITE", m.CSeq, branch, sentBy, m.FromTag)
+		tx := leg.findTx("INVITE", m, branch, sentBy)
 		if tx != nil && tx.Final != nil && tx.Final.Status >= 300 {
 			// ACK to a non-2xx final response: part of the INVITE transaction (§17.1.1.3).
 			switch {
@@ -796,7 +823,7 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 			return false
 		}
 		// ACK to a 2xx: a transaction of its own (§13.2.2.4).
-		if tx = leg.findTx("ACK", m.CSeq, branch, sentBy, m.FromTag); tx != nil {
+		if tx = leg.findTx("ACK", m, branch, sentBy); tx != nil {
 			if c.isCopy(leg, m) {
 				return true
 			}
@@ -813,7 +840,7 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 		c.dialogRequest(leg, m)
 		return false
 	}
-	if tx := leg.findTx(m.Method, m.CSeq, branch, sentBy, m.FromTag); tx != nil {
+	if tx := leg.findTx(m.Method, m, branch, sentBy); tx != nil {
 		if tx.Request == nil {
 			// The response was seen first (a few milliseconds of disorder
 			// between capture queues): the request, not the response's To-tag,
@@ -836,7 +863,7 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 	tx.Request, tx.Requests = m, append(tx.Requests, m)
 	leg.pending++
 	if m.Method == "CANCEL" {
-		if inv := leg.findTx("INVITE", m.CSeq, branch, sentBy, m.FromTag); inv != nil {
+		if inv := leg.findTx("INVITE", m, branch, sentBy); inv != nil {
 			inv.Cancel = tx
 		}
 	}
@@ -857,7 +884,7 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 // placeResponse places response m; it reports whether m was a copy
 // (copyOf) and not placed.
 func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) bool {
-	tx := leg.findTx(m.CSeqMethod, m.CSeq, branch, sentBy, m.FromTag)
+	tx := leg.findTx(m.CSeqMethod, m, branch, sentBy)
 	if tx == nil {
 		// The request was not captured (or was on a hop we do not see).
 		tx = leg.newTx(&c.tombs, m.CSeqMethod, m.CSeqMethod, m, branch, sentBy)

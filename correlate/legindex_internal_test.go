@@ -31,7 +31,7 @@ func TestLongLegsAsScanned(t *testing.T) {
 	for seed := range uint64(6) {
 		files = append(files, randomLongLeg(t, seed))
 	}
-	indexed, folded, forked, older := 0, 0, 0, 0
+	indexed, folded, forked, older, ended := 0, 0, 0, 0, 0
 	for _, f := range files {
 		c := New(Options{KeepSDP: true}, func(*Call) {})
 		var legs []*Leg
@@ -71,33 +71,44 @@ func TestLongLegsAsScanned(t *testing.T) {
 			for _, m := range l.Messages {
 				checkAsScanned(t, f, l, m)
 			}
-			// Every transaction is found by its key, however old: the last
-			// with the key, as a scan of them all finds it.
+			// Every transaction is found by its key: the last with the key,
+			// as a scan of them all finds it, if it is among the last
+			// maxTxSearch or still alive, asked at its first message and at
+			// the leg's last.
+			end := l.Messages[len(l.Messages)-1].Time
 			for i, tx := range l.Transactions {
-				same := func(x *Transaction) bool {
-					return x.keyMethod == tx.keyMethod && x.CSeq == tx.CSeq && x.Branch == tx.Branch && x.sentBy == tx.sentBy &&
-						(hasMagicCookie([]byte(tx.Branch)) || x.fromTag == tx.fromTag)
-				}
-				var want *Transaction
-				for _, x := range slices.Backward(l.Transactions) {
-					if same(x) {
-						want = x
+				wi := len(l.Transactions) - 1
+				for ; wi >= 0; wi-- {
+					x := l.Transactions[wi]
+					if x.keyMethod == tx.keyMethod && x.CSeq == tx.CSeq && x.Branch == tx.Branch && x.sentBy == tx.sentBy &&
+						(hasMagicCookie([]byte(tx.Branch)) || x.fromTag == tx.fromTag) {
 						break
 					}
 				}
-				if got := l.findTx(tx.keyMethod, tx.CSeq, []byte(tx.Branch), []byte(tx.sentBy), tx.fromTag); got != want {
-					t.Fatalf("%s: transaction %d of %d (%s %d): findTx %p, the last with its key %p", f, i, len(l.Transactions), tx.keyMethod, tx.CSeq, got, want)
+				first := tx.Request
+				if first == nil {
+					first = tx.Responses[0]
 				}
-				if len(l.Transactions) > maxTxSearch {
-					older++
+				for _, at := range []time.Time{first.Time, end} {
+					want := l.Transactions[wi]
+					if wi < len(l.Transactions)-maxTxSearch {
+						older++
+						if !want.alive(at) {
+							want = nil
+							ended++
+						}
+					}
+					if got := l.findTx(tx.keyMethod, &Message{CSeq: tx.CSeq, FromTag: tx.fromTag, Time: at}, []byte(tx.Branch), []byte(tx.sentBy)); got != want {
+						t.Fatalf("%s: transaction %d of %d (%s %d) at %v: findTx %p, want %p", f, i, len(l.Transactions), tx.keyMethod, tx.CSeq, at, got, want)
+					}
 				}
 			}
 		}
 		c.Flush()
 	}
-	if indexed < 1000 || folded < 1000 || forked < 500 || older < 1000 {
-		t.Errorf("%d messages looked up in an index, %d subscriptions folded, %d in a leg of many dialogs and responses, %d transactions of a leg of more than findTx scans: the test checks too little",
-			indexed, folded, forked, older)
+	if indexed < 1000 || folded < 1000 || forked < 500 || ended < 500 || older-ended < 500 {
+		t.Errorf("%d messages looked up in an index, %d subscriptions folded, %d in a leg of many dialogs and responses, %d transactions asked for past findTx's window (%d ended): the test checks too little",
+			indexed, folded, forked, older, ended)
 	}
 }
 
@@ -330,9 +341,9 @@ func randomLongLeg(t *testing.T, seed uint64) string {
 		sent = append(sent, data)
 		frames = append(frames, synth.Frame{Time: at, Data: data})
 	}
-	// A call ringing through 400 reliable 183s, each PRACKed: more
-	// transactions than findTx scans back, some PRACKs and 183s sent
-	// again long after (their transactions found by olderTx).
+	// A call ringing through 700 reliable 183s, each PRACKed: more
+	// transactions than twice what findTx scans back, some PRACKs and
+	// 183s sent again long after (their transactions found by olderTx).
 	var pracks, ringing [][]byte
 	ring := func(src, dst, msg string) []byte {
 		data := synth.UDP(src, dst, []byte(msg+"Call-ID: ringing\r\nContent-Length: 0\r\n\r\n"))
@@ -342,7 +353,7 @@ func randomLongLeg(t *testing.T, seed uint64) string {
 	}
 	inviteVia := "Via: SIP/2.0/UDP " + hosts[0] + ";branch=z9hG4bKring\r\nFrom: <sip:a@x>;tag=r1\r\n"
 	ring(hosts[0], hosts[1], "INVITE sip:x@10.9.0.2 SIP/2.0\r\n"+inviteVia+"To: <sip:b@x>\r\nCSeq: 1 INVITE\r\nSupported: 100rel\r\n")
-	for i := 1; i <= 400; i++ {
+	for i := 1; i <= 700; i++ {
 		switch {
 		case i == 1:
 		case rng.IntN(8) == 0:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sipflow/sipflow/correlate"
 )
@@ -186,5 +187,53 @@ func TestMissingPRACKLongRinging(t *testing.T) {
 	const want = "183 Reason from 10.0.0.2:5060, a reliable provisional response (RSeq 150), was sent 2 times over 0.1 s: the PRACK for it (packet 450) was answered 200 Reason (packet 451), yet it was sent again after that"
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("missing-prack findings %q, want [%q]", got, want)
+	}
+}
+
+// TestLongRingingAnswered: an INVITE answered 70 s after its only
+// provisional response, 300 INFOs (keys sent in the early dialog) later:
+// the 200 still answers it. A transaction that far back is taken only
+// while alive, and an INVITE without its final response is alive for
+// Timer C (180 s), not 64·T1.
+func TestLongRingingAnswered(t *testing.T) {
+	var s strings.Builder
+	s.WriteString("0.0 a>b INVITE 1/INVITE\n0.1 b>a 180 1/INVITE tt=callee\n")
+	for i := 1; i <= 300; i++ {
+		at := 1 + float64(i)*0.2
+		fmt.Fprintf(&s, "%.2f a>b INFO %d/INFO tt=callee br=z9hG4bKi%d dtmf=%d\n%.2f b>a 200 %d/INFO tt=callee br=z9hG4bKi%d\n", at, 1+i, i, i%10, at+0.01, 1+i, i)
+	}
+	s.WriteString("70.0 b>a 200 1/INVITE tt=callee\n70.1 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n75.0 a>b BYE 999/BYE tt=callee br=z9hG4bKbye\n75.1 b>a 200 999/BYE tt=callee br=z9hG4bKbye\ntick 60\n")
+	c := scriptCall(t, runScript(t, s.String()), "call-1")
+	if c.State != correlate.StateCompleted || c.FinalStatus != 200 || c.Answer != 70*time.Second {
+		t.Errorf("state %s, final %d, answered after %v; want completed, 200, 70s (%s)", c.State, c.FinalStatus, c.Answer, describe(c))
+	}
+}
+
+// TestKeepaliveAfterRestart: a device pings over one Call-ID every 2 s,
+// its branches a count from 1, and after 300 pings restarts and counts
+// from 1 again. Its new pings are new transactions, not repeats of the
+// ones that ended ten minutes before.
+func TestKeepaliveAfterRestart(t *testing.T) {
+	var s strings.Builder
+	at := 0.0
+	for boot, n := range []int{300, 5} {
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(&s, "%.2f a>b OPTIONS %d/OPTIONS ft=boot%d br=z9hG4bK%d\n", at, i, boot, i)
+			fmt.Fprintf(&s, "%.2f b>a 200 %d/OPTIONS ft=boot%d tt=x br=z9hG4bK%d\n", at+0.01, i, boot, i)
+			at += 2
+		}
+		at += 30
+	}
+	c := scriptCall(t, runScript(t, s.String()+"tick 60\n"), "call-1")
+	resent := 0
+	for _, l := range c.Legs {
+		for _, m := range l.Messages {
+			if m.Retransmission {
+				resent++
+			}
+		}
+	}
+	if resent != 0 || len(c.Findings) != 0 || c.NumMessages != 610 {
+		t.Errorf("%d messages, %d retransmissions, findings %v; want 610, none, none (%s)", c.NumMessages, resent, c.Findings, describe(c))
 	}
 }
