@@ -58,9 +58,10 @@ func checkMissingPRACK(c *Call) []Finding {
 	return fs
 }
 
-// repeatKey names a reliable provisional response and its repeats (the
-// Retransmission placeResponse marks: the same status, To-tag, hop and
-// RSeq).
+// repeatKey names a reliable provisional response and its repeats: the
+// responses placeResponse marked Retransmission have the status, To-tag,
+// hop and RSeq of one before them (and its size: a resend of another size
+// is a first sighting of its own, and shares these repeats).
 type repeatKey struct {
 	status   int
 	toTag    string

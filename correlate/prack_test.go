@@ -110,6 +110,41 @@ tick 60
 0.61 a>b PRACK 3/PRACK tt=callee br=z9hG4bKp2 hdr=RAck:_2_1_INVITE
 0.62 b>a 200 3/PRACK tt=callee br=z9hG4bKp2
 ` + answered, "", "", false},
+		// Two PRACKs naming other responses: the first is the one named.
+		{"TwoWrongRAcks", invite + `
+0.11 a>b PRACK 2/PRACK tt=callee br=z9hG4bKp1 hdr=RAck:_7_1_INVITE
+0.12 b>a 481 2/PRACK tt=callee br=z9hG4bKp1
+0.13 a>b PRACK 3/PRACK tt=callee br=z9hG4bKp2 hdr=RAck:_8_1_INVITE
+0.14 b>a 481 3/PRACK tt=callee br=z9hG4bKp2
+0.6 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1
+` + answered, "warning: 183 Reason from 10.0.0.2:5060, a reliable provisional response (RSeq 1), was sent 2 times over 0.5 s: no PRACK for it was captured; the PRACK of packet 4 acknowledges RSeq 7 of CSeq 1, not RSeq 1 of CSeq 1",
+			"[3 8 4]", true},
+		// The other fork PRACKed its own RSeq 2: no PRACK of this dialog,
+		// and none of it named another response.
+		{"OtherForkPRACKedAnother", invite + `
+0.105 b>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_2
+0.11 a>b PRACK 2/PRACK tt=callee br=z9hG4bKp1 hdr=RAck:_2_1_INVITE
+0.12 b>a 200 2/PRACK tt=callee br=z9hG4bKp1
+0.2 b>a 183 1/INVITE tt=fork2 hdr=Require:_100rel hdr=RSeq:_1
+0.7 b>a 183 1/INVITE tt=fork2 hdr=Require:_100rel hdr=RSeq:_1
+` + answered, "warning: 183 Reason from 10.0.0.2:5060, a reliable provisional response (RSeq 1), was sent 2 times over 0.5 s: no PRACK for it was captured (a caller that offered 100rel and does not send PRACK, or a PRACK lost or routed elsewhere)",
+			"[7 8]", true},
+		// Captured on both sides of a relay that keeps the Via: the 183 is
+		// sent again on the callee's hop only, after its PRACK was
+		// answered. One finding, for that hop's 183; the relayed copy was
+		// not repeated.
+		{"RepeatedOnOneHop", `
+0.0 a>p INVITE 1/INVITE hdr=Supported:_100rel
+0.01 p>b INVITE 1/INVITE via=a hdr=Supported:_100rel
+0.1 b>p 183 1/INVITE via=a tt=callee hdr=Require:_100rel hdr=RSeq:_1
+0.11 p>a 183 1/INVITE tt=callee hdr=Require:_100rel hdr=RSeq:_1
+0.2 a>p PRACK 2/PRACK tt=callee br=z9hG4bKp1 hdr=RAck:_1_1_INVITE
+0.21 p>b PRACK 2/PRACK via=a tt=callee br=z9hG4bKp1 hdr=RAck:_1_1_INVITE
+0.22 b>p 200 2/PRACK via=a tt=callee br=z9hG4bKp1
+0.23 p>a 200 2/PRACK tt=callee br=z9hG4bKp1
+0.6 b>p 183 1/INVITE via=a tt=callee hdr=Require:_100rel hdr=RSeq:_1
+` + answered, "warning: 183 Reason from 10.0.0.2:5060, a reliable provisional response (RSeq 1), was sent 2 times over 0.5 s: the PRACK for it (packet 5) was answered 200 Reason (packet 7), yet it was sent again after that",
+			"[3 9 5 7]", true},
 		// The first reliable 183 PRACKed in time; the second (RSeq 2) sent
 		// again before its PRACK, which crossed the repeat. The repeat is
 		// the second's, not the first's: no fault.
