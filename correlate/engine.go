@@ -733,7 +733,9 @@ func (tx *Transaction) relayedAgain(m *Message) bool {
 
 // maxTxSearch bounds how far back findTx scans for a message's
 // transaction; past it, a long leg's transactions are found by a map
-// (olderTx), and only one still alive is taken.
+// (olderTx), and only one still alive is taken. Within it, as before, any
+// is: a restarted device's branch seen again within 256 transactions is
+// still taken for a repeat.
 const maxTxSearch = 256
 
 // findTx looks for the transaction a message belongs to (RFC 3261 §17.1.3,
@@ -765,14 +767,17 @@ func (leg *Leg) findTx(keyMethod string, m *Message, branch, sentBy []byte) *Tra
 	return nil
 }
 
-// alive reports whether a message at t can still belong to tx, as far back
-// as olderTx looks: its last message came at most 64·T1 before (the
-// longest a transaction's retransmissions go on, RFC 3261 §17), or, for
-// an INVITE still without a final response, Timer C before (a call
-// ringing through hundreds of PRACKs). A device that counts its branches
-// from 1 again after a restart makes new transactions, not repeats of
-// ones long ended.
+// alive reports whether a message at t can still belong to tx, found past
+// findTx's window. One without its final response yet waits for it however
+// long: a call rings through hundreds of PRACKs or keys, a clock jumps. One
+// with its final response takes messages for 64·T1 after its last (the
+// longest its retransmissions go on, RFC 3261 §17): a device that counts
+// its branches from 1 again after a restart makes new transactions, not
+// repeats of ones long ended.
 func (tx *Transaction) alive(t time.Time) bool {
+	if tx.Final == nil {
+		return true
+	}
 	var last time.Time
 	for _, ms := range [...][]*Message{tx.Requests, tx.Responses} {
 		if len(ms) > 0 && ms[len(ms)-1].Time.After(last) {
@@ -782,11 +787,7 @@ func (tx *Transaction) alive(t time.Time) bool {
 	if tx.ACK != nil && tx.ACK.Time.After(last) {
 		last = tx.ACK.Time
 	}
-	limit := timerB
-	if tx.Method == "INVITE" && tx.Final == nil {
-		limit = timerC
-	}
-	return t.Sub(last) <= limit
+	return t.Sub(last) <= timerB
 }
 
 func hasMagicCookie(branch []byte) bool { return len(branch) >= 7 && string(branch[:7]) == "z9hG4bK" }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sipflow/sipflow/correlate"
 )
@@ -225,22 +224,85 @@ func TestMissingPRACKLongRinging(t *testing.T) {
 	}
 }
 
-// TestLongRingingAnswered: an INVITE answered 70 s after its only
-// provisional response, 300 INFOs (keys sent in the early dialog) later:
-// the 200 still answers it. A transaction that far back is taken only
-// while alive, and an INVITE without its final response is alive for
-// Timer C (180 s), not 64·T1.
+// TestLongRingingAnswered: an INVITE answered, or cancelled, minutes
+// after its only provisional response, 300 INFOs (keys sent in the early
+// dialog) later: the 200, or the CANCEL and the 487, still belong to it.
+// A transaction that far back is taken only while it can still see
+// messages, and one still without its final response can, however long
+// (past Timer C here; a clock that jumps ahead alike).
 func TestLongRingingAnswered(t *testing.T) {
-	var s strings.Builder
-	s.WriteString("0.0 a>b INVITE 1/INVITE\n0.1 b>a 180 1/INVITE tt=callee\n")
+	var ring strings.Builder
+	ring.WriteString("0.0 a>b INVITE 1/INVITE sdp=1\n0.1 b>a 180 1/INVITE tt=callee\n")
 	for i := 1; i <= 300; i++ {
 		at := 1 + float64(i)*0.2
-		fmt.Fprintf(&s, "%.2f a>b INFO %d/INFO tt=callee br=z9hG4bKi%d dtmf=%d\n%.2f b>a 200 %d/INFO tt=callee br=z9hG4bKi%d\n", at, 1+i, i, i%10, at+0.01, 1+i, i)
+		fmt.Fprintf(&ring, "%.2f a>b INFO %d/INFO tt=callee br=z9hG4bKi%d dtmf=%d\n%.2f b>a 200 %d/INFO tt=callee br=z9hG4bKi%d\n", at, 1+i, i, i%10, at+0.01, 1+i, i)
 	}
-	s.WriteString("70.0 b>a 200 1/INVITE tt=callee\n70.1 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n75.0 a>b BYE 999/BYE tt=callee br=z9hG4bKbye\n75.1 b>a 200 999/BYE tt=callee br=z9hG4bKbye\ntick 60\n")
-	c := scriptCall(t, runScript(t, s.String()), "call-1")
-	if c.State != correlate.StateCompleted || c.FinalStatus != 200 || c.Answer != 70*time.Second {
-		t.Errorf("state %s, final %d, answered after %v; want completed, 200, 70s (%s)", c.State, c.FinalStatus, c.Answer, describe(c))
+	for _, tc := range []struct {
+		name, end string
+		state     correlate.State
+		final     int
+	}{
+		{"answered", "600.0 b>a 200 1/INVITE tt=callee sdp=1\n600.1 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n605.0 a>b BYE 999/BYE tt=callee br=z9hG4bKbye\n605.1 b>a 200 999/BYE tt=callee br=z9hG4bKbye\n",
+			correlate.StateCompleted, 200},
+		{"cancelled", "200.0 a>b CANCEL 1/CANCEL\n200.01 b>a 200 1/CANCEL\n200.02 b>a 487 1/INVITE tt=callee\n200.03 a>b ACK 1/ACK tt=callee\n",
+			correlate.StateCancelled, 487},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := scriptCall(t, runScript(t, ring.String()+tc.end+"tick 60\n"), "call-1")
+			if c.State != tc.state || c.FinalStatus != tc.final || len(c.Findings) != 0 {
+				t.Errorf("state %s, final %d, findings %v; want %s, %d, none (%s)", c.State, c.FinalStatus, c.Findings, tc.state, tc.final, describe(c))
+			}
+		})
+	}
+}
+
+// TestOldTransactionRepeats: past the 256 transactions findTx scans, a
+// message repeats a transaction that has its final response only within
+// 64·T1 (32 s) of its last message, the final response, a repeat, or the
+// ACK to a rejection counted.
+func TestOldTransactionRepeats(t *testing.T) {
+	lines := []string{
+		"0.0 a>b OPTIONS 1/OPTIONS ft=p1 br=z9hG4bKo1", "2.0 b>a 200 1/OPTIONS ft=p1 tt=x br=z9hG4bKo1", // answered late
+		"2.5 a>b OPTIONS 2/OPTIONS ft=p2 br=z9hG4bKo2", "2.51 b>a 200 2/OPTIONS ft=p2 tt=x br=z9hG4bKo2",
+		"3.0 a>b INVITE 3/INVITE ft=p3 br=z9hG4bKi3", "3.1 b>a 486 3/INVITE ft=p3 tt=y br=z9hG4bKi3",
+		"5.0 a>b ACK 3/INVITE ft=p3 tt=y br=z9hG4bKi3", // ACKed late
+	}
+	// Sent again among 400 other pings (the leg open all along), each over
+	// 300 transactions after the first sighting: 31.5 s
+	// after the first OPTIONS' 200 (33.5 s after the request), 32.5 s
+	// after the second's 200, 31.9 s after the ACK to the 486 (33.8 s
+	// after the 486).
+	again := []struct {
+		at     float64
+		line   string
+		repeat bool
+	}{
+		{33.5, "33.50 a>b OPTIONS 1/OPTIONS ft=p1 br=z9hG4bKo1", true},
+		{35.01, "35.01 a>b OPTIONS 2/OPTIONS ft=p2 br=z9hG4bKo2", false},
+		{36.9, "36.90 b>a 486 3/INVITE ft=p3 tt=y br=z9hG4bKi3", true},
+	}
+	want := map[int]bool{} // packet: a repeat of its old transaction
+	for i := 1; i <= 400; i++ {
+		at := 5.2 + float64(i)*0.08
+		for len(again) > 0 && again[0].at < at {
+			lines = append(lines, again[0].line)
+			want[len(lines)] = again[0].repeat
+			again = again[1:]
+		}
+		lines = append(lines, fmt.Sprintf("%.2f a>b OPTIONS %d/OPTIONS ft=q%d br=z9hG4bKq%d", at, 3+i, i, i),
+			fmt.Sprintf("%.3f b>a 200 %d/OPTIONS ft=q%d tt=x br=z9hG4bKq%d", at+0.001, 3+i, i, i))
+	}
+	c := scriptCall(t, runScript(t, strings.Join(lines, "\n")+"\ntick 60\n"), "call-1")
+	for _, m := range c.Messages() {
+		if r, ok := want[m.N]; ok {
+			if m.Retransmission != r {
+				t.Errorf("packet %d (%s %d/%s): retransmission %v, want %v", m.N, m.Label(), m.CSeq, m.CSeqMethod, m.Retransmission, r)
+			}
+			delete(want, m.N)
+		}
+	}
+	if len(want) != 0 || len(again) != 0 {
+		t.Errorf("packets %v not among the call's messages", want)
 	}
 }
 
