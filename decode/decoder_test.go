@@ -1,9 +1,11 @@
 package decode_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -316,6 +318,28 @@ func TestTCPReassembly(t *testing.T) {
 				t.Errorf("warnings = %q, want %q", r.warns, tt.warn)
 			}
 		})
+	}
+}
+
+// TestTCPOversizedMessage: a message whose header section passes the
+// limit is skipped with one warning, from its start line to the next
+// message's, which is read; the skip does not start again inside the
+// start line it gave up on ("NVITE sip:...", "VITE sip:..." read as
+// start lines, a warning each).
+func TestTCPOversizedMessage(t *testing.T) {
+	big := invite("too-big", 0)
+	i := bytes.Index(big, []byte("Max-Forwards"))
+	big = slices.Concat(big[:i], bytes.Repeat([]byte("Record-Route: <sip:10.1.1.1;lr>\r\n"), 70000/33), big[i:])
+	next := invite("next", 0)
+	stream := slices.Concat(big, next)
+	frames := [][]byte{tcpSeg(isn, syn, nil)}
+	for off := 0; off < len(stream); off += 1400 {
+		frames = append(frames, tcpSeg(seq0+uint32(off), psh, stream[off:min(off+1400, len(stream))]))
+	}
+	r := run(t, capture.LinkEthernet, frames...)
+	expectMsgs(t, r, fmt.Sprintf("%d %s>%s tcp INVITE next", len(frames), cli, srv))
+	if len(r.warns) != 1 || !strings.Contains(r.warns[0], "header section longer than") {
+		t.Errorf("warnings %q, want one: header section longer than the limit", r.warns)
 	}
 }
 

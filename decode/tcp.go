@@ -357,7 +357,14 @@ func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte, own int) []b
 			if err != nil {
 				d.warnAt(s.bufN, ErrMalformed, "TCP stream %s -> %s: %v; skipping to the next message", key.src, key.dst, stripSentinel(err, ErrMalformed))
 				s.resync = true
-				b = b[1:]
+				// Past the line given up on: the next message starts at a
+				// line of its own ("NVITE sip:..." after one byte would
+				// look like one, and fail again).
+				if j := bytes.IndexByte(b, '\n'); j >= 0 {
+					b = b[j+1:]
+				} else {
+					b = b[len(b):]
+				}
 				continue
 			}
 			if !ok {
