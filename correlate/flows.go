@@ -1353,9 +1353,10 @@ func provKeyOf(fm *flowMsg) (provKey, bool) {
 
 // seen reports whether view holds a 1xx of m's transaction from side from.
 func (p *provisionals) seen(view []flowMsg, m *Message, from side) bool {
+	want := provKey{m.CSeq, m.CSeqMethod, from}
 	if p.set == nil && len(view) < indexFrom {
 		for i := len(view) - 1; i >= 0; i-- {
-			if x := view[i].m; x.Status >= 100 && x.Status < 200 && x.CSeq == m.CSeq && x.CSeqMethod == m.CSeqMethod && view[i].from == from {
+			if k, ok := provKeyOf(&view[i]); ok && k == want {
 				return true
 			}
 		}
@@ -1369,7 +1370,7 @@ func (p *provisionals) seen(view []flowMsg, m *Message, from side) bool {
 			p.set[k] = struct{}{}
 		}
 	}
-	_, ok := p.set[provKey{m.CSeq, m.CSeqMethod, from}]
+	_, ok := p.set[want]
 	return ok
 }
 
@@ -1389,9 +1390,9 @@ func (p *provisionals) inserted(fm *flowMsg) {
 // 15 minutes is still a basic call, while a hold, a resume or a codec
 // change (a new o= version) is matched as before.
 type refreshes struct {
-	origin [3]string // the last o= line each side (sideA, sideB) sent
-	keys   []refreshKey
-	keySet map[refreshKey]struct{} // keys, once many (a long call refreshed thousands of times)
+	origin [3]string               // the last o= line each side (sideA, sideB) sent
+	keys   []refreshKey            // the refreshes' transactions, while few
+	keySet map[refreshKey]struct{} // and once many (a long call refreshed thousands of times)
 	fresh  bool                    // the last message skip saw has SDP with a new o= line
 	// late: the messages of the last re-INVITE without SDP left out, which
 	// its ACK brings back when the exchange changed the session (brought);
@@ -1489,6 +1490,7 @@ func (rf *refreshes) addKey(k refreshKey) {
 		for _, k := range rf.keys {
 			rf.keySet[k] = struct{}{}
 		}
+		rf.keys = nil // the set has them all from now on
 	}
 }
 
