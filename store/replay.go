@@ -127,10 +127,15 @@ func replayOrder(legs [][]storedMessage) []*storedMessage {
 	for len(h.live) > 0 {
 		li := h.live[0]
 		out = append(out, &legs[li][h.pos[li]])
-		if h.pos[li]++; h.pos[li] < len(legs[li]) {
+		if h.pos[li]++; h.pos[li] == len(legs[li]) {
+			// Out of messages: the last leg takes its place (heap.Pop
+			// would box the index it returns, an allocation a leg).
+			last := len(h.live) - 1
+			h.live[0] = h.live[last]
+			h.live = h.live[:last]
+		}
+		if len(h.live) > 0 {
 			heap.Fix(&h, 0)
-		} else {
-			heap.Pop(&h)
 		}
 	}
 	return out
@@ -151,7 +156,9 @@ func (h *legHeads) Less(i, j int) bool {
 	return na < nb || na == nb && a < b
 }
 func (h *legHeads) Swap(i, j int) { h.live[i], h.live[j] = h.live[j], h.live[i] }
-func (h *legHeads) Push(x any)    { h.live = append(h.live, x.(int)) }
+
+// Push and Pop are heap.Interface's; replayOrder uses only Init and Fix.
+func (h *legHeads) Push(x any) { h.live = append(h.live, x.(int)) }
 func (h *legHeads) Pop() any {
 	x := h.live[len(h.live)-1]
 	h.live = h.live[:len(h.live)-1]

@@ -589,3 +589,58 @@ func TestReplayOrderAsScanned(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPacketSetStream: the question archive and export ask of every
+// UDP datagram, on a 5-tuple with one stream and with 32,000 (a call
+// whose SSRC changes every three packets). The time per datagram must not
+// grow with the streams: the set looks them up by 5-tuple and SSRC.
+func BenchmarkPacketSetStream(b *testing.B) {
+	src, dst := netip.MustParseAddrPort("10.0.0.1:4000"), netip.MustParseAddrPort("10.0.0.2:4000")
+	for _, streams := range []int{1, 32000} {
+		b.Run(fmt.Sprintf("streams-%d", streams), func(b *testing.B) {
+			s := NewPacketSet()
+			for i := range streams {
+				s.AddStream(int64(i+1), &media.Stream{Key: media.StreamKey{Src: src, Dst: dst, SSRC: uint32(1000 + i)}, FirstN: 3 * i, LastN: 3*i + 2})
+			}
+			pkts := make([][]byte, 3*streams)
+			for n := range pkts {
+				pkts[n] = synth.RTP(0, uint16(n), uint32(160*n), uint32(1000+n/3), 160)
+			}
+			b.SetBytes(172)
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				if _, ok := s.Stream(n, src, dst, pkts[n]); !ok {
+					b.Fatalf("packet %d: no stream", n)
+				}
+				n = (n + 1) % len(pkts)
+			}
+		})
+	}
+}
+
+// BenchmarkReplayOrder: the order a replay gives a call's stored messages
+// to correlate, for a call of two legs and one of 32,000 linked legs
+// (three messages each). The time per message must not grow with the
+// legs: their next messages are kept in a heap.
+func BenchmarkReplayOrder(b *testing.B) {
+	raw := bytes.Repeat([]byte("x"), 500) // a stored message's size; replayOrder reads only its packet number
+	for _, n := range []int{2, 32000} {
+		b.Run(fmt.Sprintf("legs-%d", n), func(b *testing.B) {
+			legs := make([][]storedMessage, n)
+			for li := range legs {
+				for k := range 3 {
+					legs[li] = append(legs[li], storedMessage{n: 1 + 3*li + k, raw: raw})
+				}
+			}
+			b.SetBytes(int64(3 * n * len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if got := replayOrder(legs); len(got) != 3*n {
+					b.Fatalf("%d messages", len(got))
+				}
+			}
+			b.ReportMetric(float64(3*n)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
