@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"sort"
@@ -38,12 +39,19 @@ type fragQueue struct {
 	total  int // payload length, known once the last fragment arrived; -1 before
 	first  time.Time
 	firstN int // packet number of the first fragment seen
+	key    fragKey
+	gone   bool // completed or dropped: no longer in fragTable.q
 }
 
 type fragTable struct {
-	q   map[fragKey]*fragQueue
-	buf []byte // the last datagram handed out; reused
-	now time.Time
+	q map[fragKey]*fragQueue
+	// order holds the queues in the order their first fragment came, so
+	// that expiry warns of them in that order on every run and eviction
+	// finds the oldest without looking at them all; it may hold gone
+	// queues, pruned when they outnumber the rest.
+	order []*fragQueue
+	buf   []byte // the last datagram handed out; reused
+	now   time.Time
 }
 
 func (t *fragTable) init() { t.q = make(map[fragKey]*fragQueue) }
@@ -65,20 +73,24 @@ func (t *fragTable) add(d *Decoder, k fragKey, off int, more bool, data []byte) 
 	q := t.q[k]
 	if q == nil {
 		if len(t.q) >= maxFragQueues {
-			t.evictOldest()
+			t.evictOldest(d)
 		}
-		q = &fragQueue{total: -1, first: d.curTime, firstN: d.curN}
+		q = &fragQueue{total: -1, first: d.curTime, firstN: d.curN, key: k}
 		t.q[k] = q
+		if len(t.order) >= 2*len(t.q)+64 {
+			t.prune(func(*fragQueue) bool { return false })
+		}
+		t.order = append(t.order, q)
 	}
 	if len(q.pieces) >= maxFragPieces {
-		delete(t.q, k)
+		t.drop(q)
 		d.warnf(ErrBadHeader, "IP datagram in more than %d fragments dropped", maxFragPieces)
 		return nil, false
 	}
 	if !more {
 		end := off + len(data)
 		if q.total >= 0 && q.total != end {
-			delete(t.q, k)
+			t.drop(q)
 			d.warnf(ErrBadHeader, "IP fragments disagree on the datagram length (%d, %d)", q.total, end)
 			return nil, false
 		}
@@ -123,30 +135,59 @@ func (t *fragTable) add(d *Decoder, k fragKey, off int, more bool, data []byte) 
 	}
 	slices.Sort(d.fragParts)
 	d.fragParts = slices.Compact(d.fragParts)
-	delete(t.q, k)
+	t.drop(q)
 	return buf, true
 }
 
-func (t *fragTable) evictOldest() {
-	var oldest fragKey
-	var ot time.Time
-	first := true
-	for k, q := range t.q {
-		if first || q.first.Before(ot) {
-			oldest, ot, first = k, q.first, false
+// drop removes q from the table.
+func (t *fragTable) drop(q *fragQueue) {
+	delete(t.q, q.key)
+	q.gone, q.pieces = true, nil
+}
+
+// prune drops from order the gone queues and those for which out reports
+// true (after it has seen them, in order), keeping the others' order.
+func (t *fragTable) prune(out func(*fragQueue) bool) {
+	kept := t.order[:0]
+	for _, q := range t.order {
+		if !q.gone && !out(q) {
+			kept = append(kept, q)
 		}
 	}
-	delete(t.q, oldest)
+	clear(t.order[len(kept):])
+	t.order = kept
+}
+
+// evictOldest drops the datagram whose first fragment came first, with
+// a warning at that fragment's number.
+func (t *fragTable) evictOldest(d *Decoder) {
+	for i, q := range t.order {
+		if !q.gone {
+			t.gave(d, q, fmt.Sprintf("dropped: more than %d datagrams were being reassembled at once", maxFragQueues))
+			clear(t.order[:i+1])
+			t.order = t.order[i+1:]
+			return
+		}
+	}
 }
 
 // expire drops datagrams whose first fragment came before cutoff (all of
-// them when all is set), with a warning at the first fragment's number.
+// them when all is set), with a warning at the first fragment's number,
+// in the order their first fragments came.
 func (t *fragTable) expire(d *Decoder, cutoff time.Time, all bool) {
-	for k, q := range t.q {
+	t.prune(func(q *fragQueue) bool {
 		if all || q.first.Before(cutoff) {
-			delete(t.q, k)
-			d.warnAt(q.firstN, ErrTruncatedPacket, "IP datagram %s -> %s (id %d) never completed: %d fragment(s) captured",
-				k.src, k.dst, k.id, len(q.pieces))
+			t.gave(d, q, "never completed")
+			return true
 		}
-	}
+		return false
+	})
+}
+
+// gave drops q and warns why.
+func (t *fragTable) gave(d *Decoder, q *fragQueue, why string) {
+	n := len(q.pieces)
+	t.drop(q)
+	d.warnAt(q.firstN, ErrTruncatedPacket, "IP datagram %s -> %s (id %d) %s: %d fragment(s) captured",
+		q.key.src, q.key.dst, q.key.id, why, n)
 }

@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"container/heap"
 	"encoding/binary"
 	"net/netip"
 	"slices"
@@ -59,13 +60,88 @@ type stream struct {
 	last     time.Time
 	parts    []int // packets whose bytes are in buf (the message being framed)
 	ws       *wsState
+	key      streamKey
+	hi       int  // index in streamTable.byLast; -1 once closed
+	holed    bool // listed in streamTable.holed
 }
 
+// streamTable holds the open streams. byLast orders them as expiry and
+// eviction take them, and holed lists those that have held out-of-order
+// segments, so that neither has to look at every stream: a capture of
+// tens of thousands of connections (a busy host captured unfiltered, a
+// scan) once sorted them all each second of packet time, and each stream
+// past maxStreams sorted them again.
 type streamTable struct {
-	m map[streamKey]*stream
+	m      map[streamKey]*stream
+	byLast streamHeap
+	holed  []*stream // may hold streams since closed or whose hole closed
 }
 
 func (t *streamTable) init() { t.m = make(map[streamKey]*stream) }
+
+// before orders streams by last activity, then by address, so that
+// warnings and late messages come out the same on every run.
+func (a *stream) before(b *stream) bool {
+	if c := a.last.Compare(b.last); c != 0 {
+		return c < 0
+	}
+	if c := a.key.src.Compare(b.key.src); c != 0 {
+		return c < 0
+	}
+	return a.key.dst.Compare(b.key.dst) < 0
+}
+
+// streamHeap is a min-heap of open streams by before (container/heap).
+type streamHeap []*stream
+
+func (h streamHeap) Len() int           { return len(h) }
+func (h streamHeap) Less(i, j int) bool { return h[i].before(h[j]) }
+func (h streamHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].hi, h[j].hi = i, j
+}
+func (h *streamHeap) Push(x any) {
+	s := x.(*stream)
+	s.hi = len(*h)
+	*h = append(*h, s)
+}
+func (h *streamHeap) Pop() any {
+	old := *h
+	s := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	s.hi = -1
+	return s
+}
+
+// open adds a new stream for key.
+func (t *streamTable) open(key streamKey, at time.Time) *stream {
+	s := &stream{key: key, last: at}
+	t.m[key] = s
+	heap.Push(&t.byLast, s)
+	return s
+}
+
+// touch records activity on s at time at.
+func (t *streamTable) touch(s *stream, at time.Time) {
+	if s.last.Equal(at) {
+		return
+	}
+	later := at.After(s.last)
+	s.last = at
+	if later && 2*s.hi+1 >= len(t.byLast) {
+		return // a leaf gone later: still after its parent (the usual case)
+	}
+	heap.Fix(&t.byLast, s.hi)
+}
+
+// remove drops s from the table.
+func (t *streamTable) remove(s *stream) {
+	delete(t.m, s.key)
+	if s.hi >= 0 {
+		heap.Remove(&t.byLast, s.hi)
+	}
+}
 
 func (d *Decoder) tcpSegment(src, dst netip.Addr, b []byte) {
 	if len(b) < 20 {
@@ -102,10 +178,9 @@ func (d *Decoder) tcpSegment(src, dst netip.Addr, b []byte) {
 		if len(d.tcp.m) >= maxStreams {
 			d.tcp.evictOldest(d)
 		}
-		s = &stream{}
-		d.tcp.m[key] = s
+		s = d.tcp.open(key, d.curTime)
 	}
-	s.last = d.curTime
+	d.tcp.touch(s, d.curTime)
 	if syn {
 		s.next, s.haveSeq = seq+1, true
 		seq++
@@ -146,6 +221,10 @@ func (d *Decoder) streamData(key streamKey, s *stream, seq uint32, data []byte) 
 			d.giveUpHole(key, s)
 			d.streamData(key, s, seq, data)
 			return
+		}
+		if !s.holed {
+			s.holed = true
+			d.tcp.holed = append(d.tcp.holed, s)
 		}
 		s.ooo = append(s.ooo, oooSegment{seq: seq, data: bytes.Clone(data), n: d.curN, at: d.curTime})
 		s.oooBytes += len(data)
@@ -430,61 +509,74 @@ func (d *Decoder) closeStream(key streamKey, s *stream, why string) {
 		}
 		d.warnAt(s.bufN, ErrTruncatedPacket, "WebSocket stream %s -> %s %s with an incomplete message (%d bytes)", key.src, key.dst, why, n)
 	}
-	delete(d.tcp.m, key)
+	d.tcp.remove(s)
 }
 
-// expire closes streams silent since before cutoff, oldest first.
+// expire closes streams silent since before cutoff and gives up on holes
+// open too long, in the order of before.
 func (t *streamTable) expire(d *Decoder, cutoff time.Time) {
-	due := false
-	for _, s := range t.m {
-		if s.last.Before(cutoff) || len(s.ooo) > 0 {
-			due = true
-			break
+	var due []*stream
+	// The streams silent since before cutoff: the top of the heap.
+	var idle func(i int)
+	idle = func(i int) {
+		if i < len(t.byLast) && t.byLast[i].last.Before(cutoff) {
+			due = append(due, t.byLast[i])
+			idle(2*i + 1)
+			idle(2*i + 2)
 		}
 	}
-	if !due {
+	idle(0)
+	// The streams holding segments after a hole, the list pruned of the rest.
+	kept := t.holed[:0]
+	for _, s := range t.holed {
+		if s.hi < 0 || len(s.ooo) == 0 {
+			s.holed = false
+			continue
+		}
+		kept = append(kept, s)
+		if !s.last.Before(cutoff) {
+			due = append(due, s)
+		}
+	}
+	clear(t.holed[len(kept):])
+	t.holed = kept
+	if len(due) == 0 {
 		return
 	}
-	for _, k := range t.sortedKeys() {
-		s := t.m[k]
+	slices.SortFunc(due, byBefore)
+	for _, s := range due {
 		if s.last.Before(cutoff) {
-			d.closeStream(k, s, "went idle")
-		} else if len(s.ooo) > 0 {
-			d.checkHole(k, s)
+			d.closeStream(s.key, s, "went idle")
+		} else {
+			d.checkHole(s.key, s)
 		}
 	}
+}
+
+func byBefore(a, b *stream) int {
+	switch {
+	case a.before(b):
+		return -1
+	case b.before(a):
+		return 1
+	}
+	return 0
 }
 
 func (t *streamTable) flushAll(d *Decoder) {
-	for _, k := range t.sortedKeys() {
-		d.closeStream(k, t.m[k], "ended with the capture")
+	all := slices.Clone(t.byLast)
+	slices.SortFunc(all, byBefore)
+	for _, s := range all {
+		d.closeStream(s.key, s, "ended with the capture")
 	}
 }
 
+// evictOldest closes the stream silent longest.
 func (t *streamTable) evictOldest(d *Decoder) {
-	keys := t.sortedKeys()
-	if len(keys) > 0 {
-		d.closeStream(keys[0], t.m[keys[0]], "dropped (too many open streams)")
+	if len(t.byLast) > 0 {
+		s := t.byLast[0]
+		d.closeStream(s.key, s, "dropped (too many open streams)")
 	}
-}
-
-// sortedKeys orders streams by last activity, then by address, so that
-// warnings and late messages come out the same on every run.
-func (t *streamTable) sortedKeys() []streamKey {
-	keys := make([]streamKey, 0, len(t.m))
-	for k := range t.m {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b streamKey) int {
-		if c := t.m[a].last.Compare(t.m[b].last); c != 0 {
-			return c
-		}
-		if c := a.src.Compare(b.src); c != 0 {
-			return c
-		}
-		return a.dst.Compare(b.dst)
-	})
-	return keys
 }
 
 func laterOf(a, b time.Time) time.Time {
