@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -137,7 +138,6 @@ type Decoder struct {
 	nextGC       ptime.Instant      // when Decode next expires fragments and streams: 1 s of packet time after it last did
 	prevAt       ptime.Instant      // the previous packet's time
 	beforeHeld   ptime.Instant      // the time of the packet before the one whose step the clock holds
-	hepTime      time.Time
 }
 
 // NewDecoder returns a Decoder that reports to h.
@@ -801,14 +801,45 @@ func (d *Decoder) hepPacket(b []byte) {
 	}
 }
 
+// hepSkew is how far a HEP agent's time may be from the time of the
+// packet that carried its copy before it is taken for wrong.
+const hepSkew = time.Hour
+
+// hepTime is the time a HEP agent captured h's message: the HEP header's,
+// or the packet's own when the header has none, or one more than hepSkew
+// from the packet's (an agent whose clock was never set, or keeps another
+// time zone, or a field of garbage), with a warning: one such time would
+// move the message decades away from its call, which would go unanswered
+// while its answers went to no call.
+func (d *Decoder) hepTime(h *HEP) time.Time {
+	if h.Time.IsZero() {
+		return d.curTime
+	}
+	if off := h.Time.Sub(d.curTime); off > hepSkew || off < -hepSkew {
+		d.warnf(ErrTimestamp, "HEP header's time %s is %s from the packet's (%s); the packet's is used",
+			h.Time.Format(glitchLayout), hepOffset(off), d.curTime.Format(glitchLayout))
+		return d.curTime
+	}
+	return h.Time
+}
+
+// hepOffset says how far off a HEP time is, to the second; a duration
+// past time.Duration's range (292 years) saturates.
+func hepOffset(off time.Duration) string {
+	switch {
+	case off == math.MaxInt64 || off == math.MinInt64:
+		return "centuries"
+	case off < 0:
+		return off.Round(time.Second).String()[1:] + " before"
+	}
+	return off.Round(time.Second).String() + " after"
+}
+
 func (d *Decoder) hepPayload(h *HEP) {
 	saved := d.encap
 	d.encap = "hep"
 	defer func() { d.encap = saved }()
-	ts := h.Time
-	if ts.IsZero() {
-		ts = d.curTime
-	}
+	ts := d.hepTime(h)
 	tr := UDP
 	if h.IPProto == 6 {
 		tr = TCP

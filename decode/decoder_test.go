@@ -442,8 +442,9 @@ func TestTunnels(t *testing.T) {
 	}
 }
 
-func TestHEP3OverUDP(t *testing.T) {
-	msg := invite("hep-call", 0)
+// hep3 returns a HEP3 packet carrying msg from 10.9.8.7:5070 to
+// 10.9.8.6:5080, captured at sec and usec by the agent's clock.
+func hep3(msg []byte, sec, usec uint32) []byte {
 	chunk := func(typ uint16, data []byte) []byte {
 		c := binary.BigEndian.AppendUint16(nil, 0)
 		c = binary.BigEndian.AppendUint16(c, typ)
@@ -457,12 +458,57 @@ func TestHEP3OverUDP(t *testing.T) {
 	body = append(body, chunk(4, []byte{10, 9, 8, 6})...)
 	body = append(body, chunk(7, binary.BigEndian.AppendUint16(nil, 5070))...)
 	body = append(body, chunk(8, binary.BigEndian.AppendUint16(nil, 5080))...)
-	body = append(body, chunk(9, binary.BigEndian.AppendUint32(nil, uint32(t0.Add(-time.Hour).Unix())))...)
-	body = append(body, chunk(10, binary.BigEndian.AppendUint32(nil, 250))...)
+	body = append(body, chunk(9, binary.BigEndian.AppendUint32(nil, sec))...)
+	body = append(body, chunk(10, binary.BigEndian.AppendUint32(nil, usec))...)
 	body = append(body, chunk(11, []byte{1})...)
 	body = append(body, chunk(15, msg)...)
 	hep := append([]byte("HEP3"), binary.BigEndian.AppendUint16(nil, uint16(6+len(body)))...)
-	hep = append(hep, body...)
+	return append(hep, body...)
+}
+
+// TestHEPTime checks which time a message from a HEP agent takes: the HEP
+// header's, unless it has none, or one that cannot be the moment the
+// packet carrying it was sent (more than an hour away: a clock never set,
+// another time zone, garbage), when it takes the packet's, with a warning.
+func TestHEPTime(t *testing.T) {
+	at := t0.Add(30 * time.Second)
+	for _, tc := range []struct {
+		name      string
+		sec, usec uint32
+		want      time.Time
+		warn      string
+	}{
+		{"agent's", uint32(at.Unix()) - 2, 500, at.Add(-2*time.Second + 500*time.Microsecond), ""},
+		{"59 minutes late", uint32(at.Add(59 * time.Minute).Unix()), 0, at.Add(59 * time.Minute).Truncate(time.Second), ""},
+		{"none", 0, 0, at, ""},
+		{"epoch", 0, 7, at, "HEP header's time 1970-01-01 00:00:00.000007 UTC is"},
+		{"microseconds past a second", uint32(at.Unix()), 0xffffffff, at, "1h11m35s after"},
+		{"largest", 0xffffffff, 0xffffffff, at, "2106-02-07"},
+		{"another time zone", uint32(at.Add(-5*time.Hour - 30*time.Minute).Unix()), 0, at, "5h30m0s before"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &recorder{}
+			var got *decode.Message
+			h := &hookRecorder{recorder: r, hook: func(m *decode.Message) { got = m.Clone() }}
+			d := decode.NewDecoder(h, decode.Options{})
+			f := synth.UDP("172.16.0.1:40000", "172.16.0.9:9060", hep3(invite("hep-time", 0), tc.sec, tc.usec))
+			d.Decode(&capture.Packet{N: 1, Time: at, Link: capture.LinkEthernet, Data: f, Length: len(f)})
+			if got == nil || !got.Time.Equal(tc.want) {
+				t.Errorf("message = %v, want one at %v", got, tc.want)
+			}
+			switch {
+			case tc.warn == "" && len(r.warns) > 0:
+				t.Errorf("warnings = %q, want none", r.warns)
+			case tc.warn != "" && (len(r.warns) != 1 || !strings.Contains(r.warns[0], tc.warn) || !strings.Contains(r.warns[0], "packet 1:")):
+				t.Errorf("warnings = %q, want one of packet 1 with %q", r.warns, tc.warn)
+			}
+		})
+	}
+}
+
+func TestHEP3OverUDP(t *testing.T) {
+	msg := invite("hep-call", 0)
+	hep := hep3(msg, uint32(t0.Add(-time.Hour).Unix()), 250)
 	r := &recorder{}
 	var got *decode.Message
 	h := &hookRecorder{recorder: r, hook: func(m *decode.Message) { got = m.Clone() }}

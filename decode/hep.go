@@ -326,7 +326,7 @@ func hepParseV3(b []byte, h *HEP, scratch *[]byte) (int, error) {
 	case dst4 != nil:
 		h.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(dst4)), dport)
 	}
-	if haveSec {
+	if haveSec && (sec != 0 || usec != 0) {
 		h.Time = time.Unix(int64(sec), int64(usec)*1000).UTC()
 	}
 
