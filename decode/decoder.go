@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -583,12 +584,30 @@ func (d *Decoder) udp(src, dst netip.Addr, b []byte, depth int) {
 		d.sipDatagram(srcAP, dstAP, UDP, d.curTime, payload)
 		return
 	}
+	if payload[0]|0x20 == 's' && len(payload) >= 8 && fold8(le64(payload)) == keySIP20SP.w0 {
+		d.badStatusLine(srcAP, payload)
+		return
+	}
 	d.Stats.Datagrams++
 	// Field by field: a composite literal is a bulk copy with write
 	// barriers, on a path every RTP packet takes.
 	dg := &d.dg
 	dg.N, dg.Time, dg.Src, dg.Dst, dg.Encap, dg.Payload = d.curN, d.curTime, srcAP, dstAP, d.encap, payload
 	d.h.Datagram(dg)
+}
+
+// badStatusLine warns of a datagram that begins as a SIP response does
+// but whose status line looksLikeSIP refused (a code not of three digits
+// from 100 to 699): meant for SIP, and never RTP.
+func (d *Decoder) badStatusLine(src netip.AddrPort, b []byte) {
+	line := b
+	if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
+		line = line[:i]
+	}
+	if len(line) > 40 {
+		line = line[:40]
+	}
+	d.warnf(ErrMalformed, "SIP message from %s skipped: status line %q has no code from 100 to 699", src, line)
 }
 
 // sipDatagram parses the SIP messages in one datagram (normally one; a

@@ -601,6 +601,25 @@ func TestMalformedSIPIsSkipped(t *testing.T) {
 	}
 }
 
+// TestBadStatusLineWarns: a datagram that begins "SIP/2.0 " but whose
+// status code is not one (two digits, five, 999) is warned of, not passed
+// on as a candidate for RTP without a word.
+func TestBadStatusLineWarns(t *testing.T) {
+	for _, line := range []string{"SIP/2.0 20 OK", "SIP/2.0 99999 Weird", "sip/2.0 999 Nine", "SIP/2.0 "} {
+		t.Run(line, func(t *testing.T) {
+			msg := []byte(line + "\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n\r\n")
+			r := run(t, capture.LinkEthernet, synth.UDP(srv, cli, msg), synth.UDP(cli, srv, invite("good", 0)))
+			expectMsgs(t, r, fmt.Sprintf("2 %s>%s udp INVITE good", cli, srv))
+			if len(r.warns) != 1 || !strings.HasPrefix(r.warns[0], "packet 1:") || !strings.Contains(r.warns[0], fmt.Sprintf("%q", line)) {
+				t.Errorf("warnings = %q, want one for packet 1 quoting its status line", r.warns)
+			}
+			if len(r.dgram) != 0 {
+				t.Errorf("datagrams = %q, want none", r.dgram)
+			}
+		})
+	}
+}
+
 func TestTruncatedHeadersWarn(t *testing.T) {
 	f := synth.UDP(cli, srv, invite("cut", 0))
 	for _, n := range []int{5, 14, 20, 30, 40} {
