@@ -530,7 +530,13 @@ func checkUnansweredChallenge(c *Call) []Finding {
 					break
 				}
 			}
-			if retried || c.CaptureEnd.Sub(tx.Final.Time) < graceAfter {
+			// A request with credentials challenged again: they were refused
+			// (auth-failed), or its nonce was stale and the retry comes at once.
+			wait := retryWait
+			if tx.Request != nil && tx.Request.HasAuth {
+				wait = graceAfter
+			}
+			if retried || c.CaptureEnd.Sub(tx.Final.Time) < wait {
 				continue
 			}
 			fs = append(fs, Finding{Rule: "unanswered-challenge", Severity: Warning, Packets: packets(tx.Final),

@@ -198,7 +198,44 @@ func TestChecks(t *testing.T) {
 0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 407 1/INVITE totag
 0.2 A>B ACK 1/ACK totag
-10 A>B OPTIONS 1/OPTIONS callid=other branch=o`, correlate.StateFailed, "unanswered-challenge"},
+32.2 A>B OPTIONS 1/OPTIONS callid=other branch=o`, correlate.StateFailed, "unanswered-challenge"},
+		// A phone that asks its user, or looks the password up, retries
+		// seconds later (17 s in sngrep's aaa.pcap): a capture that ends
+		// first proves nothing.
+		{"challenge as the capture ends", `
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
+0.1 B>A 407 1/INVITE totag
+0.2 A>B ACK 1/ACK totag
+32.0 A>B OPTIONS 1/OPTIONS callid=other branch=o`, correlate.StateInProgress, ""},
+		{"registration challenged as the capture ends", `
+0.0 A>B REGISTER 1/REGISTER
+0.1 B>A 401 1/REGISTER
+20 A>B OPTIONS 1/OPTIONS callid=other branch=o`, correlate.StateInProgress, ""},
+		{"registration challenge never answered", `
+0.0 A>B REGISTER 1/REGISTER
+0.1 B>A 401 1/REGISTER
+40 A>B OPTIONS 1/OPTIONS callid=other branch=o`, correlate.StateFailed, "unanswered-challenge"},
+		// RFC 3261 §15: the caller may end an early dialog with a BYE; the
+		// callee still owes the INVITE its final response (a 487, §15.1.2).
+		{"BYE on the early dialog", `
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
+0.1 B>A 180 1/INVITE totag=t1
+5.0 A>B BYE 2/BYE totag=t1 branch=bye
+5.1 B>A 200 2/BYE totag=t1 branch=bye
+5.2 B>A 487 1/INVITE totag=t1
+5.3 A>B ACK 1/ACK totag=t1`, correlate.StateCancelled, ""},
+		{"BYE on the early dialog, the INVITE never answered", `
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
+0.1 B>A 180 1/INVITE totag=t1
+5.0 A>B BYE 2/BYE totag=t1 branch=bye
+5.1 B>A 200 2/BYE totag=t1 branch=bye
+200 A>B OPTIONS 1/OPTIONS callid=other branch=o`, correlate.StateCancelled, "unanswered-invite"},
+		{"BYE to another early dialog", `
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
+0.1 B>A 180 1/INVITE totag=t1
+5.0 A>B BYE 2/BYE totag=t2 branch=bye
+5.1 B>A 481 2/BYE totag=t2 branch=bye
+20 A>B OPTIONS 1/OPTIONS callid=other branch=o`, correlate.StateInProgress, ""},
 		{"challenge answered", `
 0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 407 1/INVITE totag=t1

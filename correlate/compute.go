@@ -19,7 +19,23 @@ const (
 	// the absence of its answer (an ACK, a retry) is a fault rather than the
 	// capture simply ending first.
 	graceAfter = 4 * time.Second
+	// retryWait is how far the capture must go on past a 401 or 407 before
+	// the absence of a retry with credentials is a fault (unanswered-
+	// challenge, and the call or registration failed) rather than the
+	// capture ending first: 64·T1, as for the other answers that never came.
+	// Phones that ask their user, or look the password up, were seen to
+	// retry 17 s later.
+	retryWait = timerB
 )
+
+// awaitingRetry reports whether tx, a request without credentials, was
+// challenged (401, 407) so shortly before end that its retry with
+// credentials may yet have come. One that carried credentials and was
+// challenged again has failed (auth-failed): its state waits for nothing.
+func awaitingRetry(tx *Transaction, end time.Time) bool {
+	return tx.Final != nil && isChallenge(tx.Final.Status) && (tx.Request == nil || !tx.Request.HasAuth) &&
+		end.Sub(tx.Final.Time) < retryWait
+}
 
 // initialTxs returns the out-of-dialog transactions of method sent by the
 // caller (from the address the first such request came from), in order,
@@ -168,6 +184,8 @@ func computeSimple(c *Call, txs []*Transaction, ok State) {
 		}
 	case last.Final.Status < 300:
 		c.State, c.FinalStatus = ok, last.Final.Status
+	case last == txs[len(txs)-1] && awaitingRetry(last, c.CaptureEnd):
+		c.State = StateInProgress // challenged as the capture ended
 	default:
 		st := last.Final.Status
 		c.FinalStatus, c.Reason = st, reasonOf(last.Final)
@@ -265,10 +283,21 @@ func computeCall(c *Call, l *Leg) {
 		return
 	}
 	if last.Final == nil {
+		if bye := earlyBye(l, last); bye != nil {
+			// The caller hung up while it rang by a BYE on the early
+			// dialog (RFC 3261 §15), not a CANCEL.
+			c.State, c.EndedBy = StateCancelled, "caller"
+			c.Reason = reasonOf(bye.Request)
+			return
+		}
 		c.State = StateUnanswered
 		if !inviteGaveUp(last, c.CaptureEnd) {
 			c.State = StateInProgress
 		}
+		return
+	}
+	if last == invites[len(invites)-1] && awaitingRetry(last, c.CaptureEnd) {
+		c.State = StateInProgress // challenged as the capture ended
 		return
 	}
 	c.FinalStatus = last.Final.Status
@@ -325,6 +354,26 @@ func endingBye(l *Leg) *Transaction {
 		}
 	}
 	return end
+}
+
+// earlyBye returns the BYE by which the caller of inv, an INVITE without a
+// final response, ended its early dialog: one from the INVITE's From-tag,
+// sent after it, to a To-tag a provisional response of it gave.
+func earlyBye(l *Leg, inv *Transaction) *Transaction {
+	if inv.Request == nil {
+		return nil
+	}
+	for _, tx := range l.Transactions {
+		if tx.Method != "BYE" || tx.Request == nil || tx.Request.FromTag != inv.Request.FromTag || tx.Request.Time.Before(inv.Request.Time) {
+			continue
+		}
+		for _, r := range inv.Responses {
+			if r.Status < 200 && r.ToTag != "" && r.ToTag == tx.Request.ToTag {
+				return tx
+			}
+		}
+	}
+	return nil
 }
 
 // firstCancel returns the first CANCEL transaction whose request was

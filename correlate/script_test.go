@@ -2342,7 +2342,7 @@ func TestMaxOpen(t *testing.T) {
 		// A REGISTER challenged waits for its retry with credentials: finishing
 		// it loses something, so it counts.
 		{"a challenged registration counts", 2, "1.0 a>b REGISTER 1/REGISTER cid=r1\n1.1 b>a 401 1/REGISTER cid=r1 tt=b\n" + answered(2, "c2") + answered(3, "c3"),
-			"r1,c2,c3", "failed,answered,answered", 1},
+			"r1,c2,c3", "in-progress,answered,answered", 1},
 		{"a lingering call first", 2, answered(1, "c1") + answered(2, "c2") + bye(2, "c2") + answered(3, "c3"), "c2,c1,c3", "completed,answered,answered", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
