@@ -561,6 +561,40 @@ func TestConformanceFlowView(t *testing.T) {
 	}
 }
 
+// TestConformanceProxyWithoutRecordRoute: calls through a proxy that does
+// not Record-Route, whose ACK and BYE go between the phones straight, to
+// the Contact of the 2xx and of the INVITE (RFC 3261 §12.2.1.1, §16.6 step
+// 4), follow basic-call past the ACK, for calls (lean) as for flow and
+// report (KeepSDP): three are basic calls, and the fourth's callee
+// answered its BYE 500 Request out of order. Before, the view saw the
+// hop to the proxy only, and each left basic-call at its ACK (found by
+// review).
+func TestConformanceProxyWithoutRecordRoute(t *testing.T) {
+	shared := sharedDir(t)
+	for _, tt := range []struct{ file, callID, want string }{
+		{"SIP-Call-with-Proxy-Server.pcap", "75104938772201062721@10.33.6.101", "basic-call"},
+		{"sip-flow-private-2.pcapng", "1094838333", "basic-call"},
+		{"sip-flow-private-3.pcapng", "1339611883", "basic-call"},
+		{"sip-flow-private.pcapng", "464028215", "basic-call: after 6 message(s), expected any -> any 2xx BYE, got B -> A 500 BYE (packet 637)"},
+	} {
+		for _, opts := range []correlate.Options{{}, {KeepSDP: true}} {
+			found := false
+			for _, c := range feed(t, filepath.Join(shared, "captures", "public", "sip_captures", tt.file), opts) {
+				if c.ID != tt.callID {
+					continue
+				}
+				found = true
+				if got := c.Flow + c.Deviation; got != tt.want {
+					t.Errorf("%s %s (KeepSDP %t): flow %q, deviation %q; want %q", tt.file, c.ID, opts.KeepSDP, c.Flow, c.Deviation, tt.want)
+				}
+			}
+			if !found {
+				t.Errorf("%s: no call %s", tt.file, tt.callID)
+			}
+		}
+	}
+}
+
 // TestConformanceFailureDetails: what failures say on public captures. A
 // 488 to an INVITE whose only stream has port 0 (the capture's name calls
 // its codec "null"): sipflow says the caller refused its own stream. A

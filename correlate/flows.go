@@ -35,10 +35,12 @@ import (
 // quantifier after the ")" applies to the group (groups nest; a group must
 // hold a step that is not optional, so that each repeat matches a
 // message). A call matches a flow when the messages of its first leg on the
-// caller's first hop, retransmissions left out, match the steps from the
-// first to the last. PRACKs (RFC 3262), INFOs (RFC 6086: DTMF, ...) and
-// OPTIONS (in a call, a keepalive), and their responses, are left out
-// too, unless a step of the flow names the method (incidental).
+// caller's first hop (and, past a proxy that does not Record-Route, the
+// in-dialog requests between the parties straight: viewSides),
+// retransmissions left out, match the steps from the first to the last.
+// PRACKs (RFC 3262), INFOs (RFC 6086: DTMF, ...) and OPTIONS (in a call,
+// a keepalive), and their responses, are left out too, unless a step of
+// the flow names the method (incidental).
 type Flow struct {
 	Name  string
 	Title string
@@ -567,25 +569,15 @@ type flowMsg struct {
 }
 
 // flowView returns the messages a flow is matched against: the first leg,
-// on the caller's first hop, without retransmissions, and for a call from
-// its INVITE on. A 100 to a request other than INVITE (RFC 4320 §4.1 lets
-// it come only late, and it says nothing), or to an INVITE after another
-// provisional response of it, is no step either.
-func flowView(c *Call, out []flowMsg) []flowMsg {
-	byAddr := c.Caller.Addr() != c.Callee.Addr()
-	sideAt := func(ap netip.AddrPort) side {
-		switch {
-		case ap == c.Caller:
-			return sideA
-		case ap == c.Callee:
-			return sideB
-		case byAddr && ap.Addr() == c.Caller.Addr():
-			return sideA
-		case byAddr && ap.Addr() == c.Callee.Addr():
-			return sideB
-		}
-		return sideNone
-	}
+// on the caller's first hop (viewSides: with the in-dialog requests that
+// go past a proxy that does not Record-Route), without retransmissions,
+// and for a call from its INVITE on. A 100 to a request other than INVITE
+// (RFC 4320 §4.1 lets it come only late, and it says nothing), or to an
+// INVITE after another provisional response of it, is no step either.
+// targets is memory for the remote targets the view learns (viewSides),
+// the matcher's, kept from call to call.
+func flowView(c *Call, out []flowMsg, targets *[]remoteTarget) []flowMsg {
+	vs := viewSides{c: c, byAddr: c.Caller.Addr() != c.Callee.Addr(), targets: (*targets)[:0]}
 	out = out[:0]
 	var prov provisionals // which 1xx the view holds, once it is long
 	var rf *refreshes     // most calls have no session timer: nothing to set up
@@ -602,9 +594,17 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		if m.Retransmission {
 			continue
 		}
-		f, t := sideAt(m.Src), sideAt(m.Dst)
+		f, t := vs.at(m.Src), vs.at(m.Dst)
+		if len(vs.targets) > 0 { // remote targets learned: each is its side, even at the caller's or callee's address
+			f, t = vs.learnedOr(m.Src, f), vs.learnedOr(m.Dst, t)
+		}
 		if f == sideNone || t == sideNone || f == t {
-			continue
+			if m.ToTag == "" || !m.IsRequest() {
+				continue
+			}
+			if f, t = vs.direct(m, f, t); f == sideNone || t == sideNone || f == t {
+				continue
+			}
 		}
 		// The marks first: a message the view leaves out (a refresh, a
 		// second 100) may still settle an offer to hold.
@@ -645,7 +645,209 @@ func flowView(c *Call, out []flowMsg) []flowMsg {
 		rf.flush(&out, &prov)
 	}
 	late.mark(out)
+	if len(vs.targets) > 0 {
+		*targets = vs.targets
+	}
 	return out
+}
+
+// viewSides places the ends of a call's messages on the sides of its
+// flow's view (flowView): the caller (A) and the other side (B). The
+// caller's first hop joins the source and the destination of the call's
+// first message (Call.Caller, Call.Callee), each also known by its
+// address when the two differ (over TCP a party sends from a port of its
+// own). A proxy that does not Record-Route leaves the dialog's route set
+// empty, and then each party sends its in-dialog requests (the ACK to the
+// 2xx, a BYE, a re-INVITE) straight to the other's remote target, the
+// Contact of the 2xx or of the INVITE, past the proxy (RFC 3261 §12.2.1.1,
+// §16.6 step 4): that hop is the caller's too, and its other end is
+// learned from the requests that cross it (direct), a remote target
+// refreshed by a re-INVITE's Contact as much as the first. A route set
+// keeps the proxies on the path, and the view as the first hop made it.
+//
+// The one thing a reader gets wrong: a remote target is learned only from
+// a request whose Request-URI names the address it went to and one of
+// whose ends is already on its side; a copy of a message on another hop
+// (a proxy's relay, a NAT between two capture points) teaches nothing, and
+// the hops beyond the parties stay out of the view.
+type viewSides struct {
+	c      *Call // its Caller and Callee, and its first leg, whose dialogs say the route set and the caller's tag
+	byAddr bool  // caller and callee have two addresses: each is known by it too
+
+	// targets: the remote targets learned (direct), each by its address
+	// and port, in memory kept from view to view (flowView's targets).
+	targets []remoteTarget
+}
+
+// remoteTarget is an address and port a dialog's in-dialog requests went
+// to straight, and the side it is (viewSides.direct).
+type remoteTarget struct {
+	ap netip.AddrPort
+	s  side
+}
+
+// at returns the side ap is on by the caller's first hop: the caller's or
+// the callee's address and port, or else, when they have two addresses,
+// the caller's or the callee's address at another port; sideNone for none
+// of them. (Small enough to be inlined: flowView asks it twice a message.
+// The remote targets learned come after it, learnedOr.)
+func (vs *viewSides) at(ap netip.AddrPort) side {
+	switch {
+	case ap == vs.c.Caller:
+		return sideA
+	case ap == vs.c.Callee:
+		return sideB
+	case vs.byAddr && ap.Addr() == vs.c.Caller.Addr():
+		return sideA
+	case vs.byAddr && ap.Addr() == vs.c.Callee.Addr():
+		return sideB
+	}
+	return sideNone
+}
+
+// learnedOr returns the side of ap when it is a remote target learned,
+// else s, the side at gave it: a remote target comes before the addresses
+// (a callee on the caller's host, at another port, is the callee), and is
+// never the caller's or the callee's own address and port (learn).
+func (vs *viewSides) learnedOr(ap netip.AddrPort, s side) side {
+	if l := vs.learned(ap); l != sideNone {
+		return l
+	}
+	return s
+}
+
+// learned returns the side of ap when it is a remote target learned,
+// sideNone when it is not.
+func (vs *viewSides) learned(ap netip.AddrPort) side {
+	for i := range vs.targets {
+		if vs.targets[i].ap == ap {
+			return vs.targets[i].s
+		}
+	}
+	return sideNone
+}
+
+// learn notes ap as a remote target on side s, and reports whether it
+// did: the caller's and the callee's own address and port, and a target
+// learned already, keep their side.
+func (vs *viewSides) learn(ap netip.AddrPort, s side) bool {
+	if ap == vs.c.Caller || ap == vs.c.Callee || vs.learned(ap) != sideNone {
+		return false
+	}
+	vs.targets = append(vs.targets, remoteTarget{ap, s})
+	return true
+}
+
+// direct returns the sides of m, an in-dialog request of the view's leg
+// whose ends flowView placed on no side, or on one, f and t, when it went
+// straight to its remote target in a dialog without a route set: the
+// dialog's 2xx to its INVITE carried no Record-Route (RFC 3261 §12.1.2:
+// nor did the INVITE, whose Record-Route the 2xx copies), and m's
+// Request-URI, which is then the remote target (§12.2.1.1), names the
+// address and port m was sent to. Its sender is a party of the dialog, the
+// caller (A) when m has the From-tag of the dialog's INVITE, else the
+// callee (B), and where it went the other's remote target: an end on its
+// party's side places the other end on the other side, and the address is
+// learned for the messages to come (its responses, the next request). A
+// dialog with a route set, or whose 2xx the capture lacks, a request sent
+// elsewhere than its Request-URI says (to an outbound proxy, or a proxy's
+// relay of it), and a Request-URI that names a host, not an address (where
+// it resolves, RFC 3263, the capture does not say), leave f and t as they
+// are.
+func (vs *viewSides) direct(m *Message, f, t side) (side, side) {
+	d := vs.c.Legs[0].findDialog(m.FromTag, m.ToTag)
+	if d == nil || d.ok == nil || d.ok.CSeqMethod != "INVITE" || d.ok.recordRoute {
+		return f, t
+	}
+	if target, ok := uriAddrPort(m.RequestURI); !ok || target != m.Dst {
+		return f, t
+	}
+	from, to := sideA, sideB // the sender's party, and its remote target's
+	if m.FromTag != d.ok.FromTag {
+		from, to = sideB, sideA
+	}
+	switch {
+	case f == from && t != to && vs.learn(m.Dst, to):
+		return f, to
+	case t == to && f != from && vs.learn(m.Src, from):
+		return from, t
+	}
+	return f, t
+}
+
+// uriAddrPort returns the address and port a SIP or SIPS URI names when
+// its host is an IP address: its port, or else its transport's default
+// (RFC 3261 §19.1.2, RFC 3263 §4.2: 5061 for sips: or transport=tls, 80
+// and 443 for transport=ws and wss, RFC 7118 §5.1; 5060 otherwise).
+// False for a host name (RFC 3263 resolves it, and the capture does not
+// say to what), a maddr parameter (it overrides the host, §19.1.1), or
+// another scheme.
+func uriAddrPort(uri string) (netip.AddrPort, bool) {
+	var rest string
+	port := uint16(5060)
+	switch {
+	case len(uri) > 4 && strings.EqualFold(uri[:4], "sip:"):
+		rest = uri[4:]
+	case len(uri) > 5 && strings.EqualFold(uri[:5], "sips:"):
+		rest, port = uri[5:], 5061
+	default:
+		return netip.AddrPort{}, false
+	}
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		rest = rest[:i] // headers
+	}
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		rest = rest[i+1:] // the user and password
+	}
+	hostport, params, _ := strings.Cut(rest, ";")
+	host, portText, hasPort := hostport, "", false
+	if strings.HasPrefix(hostport, "[") { // an IPv6 reference
+		end := strings.IndexByte(hostport, ']')
+		if end < 0 {
+			return netip.AddrPort{}, false
+		}
+		host, portText = hostport[1:end], hostport[end+1:]
+		if portText, hasPort = strings.CutPrefix(portText, ":"); !hasPort && portText != "" {
+			return netip.AddrPort{}, false
+		}
+	} else {
+		host, portText, hasPort = strings.Cut(hostport, ":")
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil || addr.Zone() != "" {
+		return netip.AddrPort{}, false
+	}
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		name, value, _ := strings.Cut(p, "=")
+		switch {
+		case strings.EqualFold(name, "maddr"):
+			return netip.AddrPort{}, false
+		case !strings.EqualFold(name, "transport"):
+		case strings.EqualFold(value, "tls"):
+			port = 5061
+		case strings.EqualFold(value, "ws"):
+			port = 80
+		case strings.EqualFold(value, "wss"):
+			port = 443
+		}
+	}
+	if hasPort {
+		n := 0
+		for i := 0; i < len(portText); i++ {
+			c := portText[i]
+			if c < '0' || c > '9' || i >= 5 {
+				return netip.AddrPort{}, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		if portText == "" || n == 0 || n > 65535 {
+			return netip.AddrPort{}, false
+		}
+		port = uint16(n)
+	}
+	return netip.AddrPortFrom(addr, port), true
 }
 
 // newFlowMsg is message m from side f to side t, meeting conditions cond
@@ -1560,6 +1762,9 @@ type matcher struct {
 	bestStep int       // furthest step reached with bestMsg messages consumed
 	bestMsg  int
 
+	// targets: memory for the remote targets flowView learns.
+	targets []remoteTarget
+
 	// Calls of one shape (a load test's thousands of identical calls) are
 	// matched once: results holds the outcome by the view's key (viewKey),
 	// for the flows of the first call matched (flows).
@@ -1690,7 +1895,7 @@ func (mt *matcher) match(i, j int) bool {
 // matchFlows sets c.Flow to the first flow the call matches or, failing
 // that, c.Deviation to where it left the closest flow.
 func matchFlows(c *Call, flows []*Flow, mt *matcher) {
-	view := flowView(c, mt.view)
+	view := flowView(c, mt.view, &mt.targets)
 	mt.view = view
 	if len(view) == 0 {
 		return

@@ -386,6 +386,70 @@ func TestViewKeyConds(t *testing.T) {
 	}
 }
 
+// TestURIAddrPort: the address and port a Request-URI names, as a
+// request sent straight to its remote target goes there (viewSides.direct):
+// its port, or its transport's default; none for a host name, a maddr
+// parameter, or a scheme other than sip and sips. Read without an
+// allocation: the flow view reads one for each request past a proxy.
+func TestURIAddrPort(t *testing.T) {
+	for _, tc := range []struct{ uri, want string }{
+		{"sip:101@10.33.6.100:5060", "10.33.6.100:5060"},
+		{"sip:telephone2@172.16.98.1:62489;rinstance=1ce79d88530e245d;transport=UDP", "172.16.98.1:62489"},
+		{"sip:10.0.0.2", "10.0.0.2:5060"},
+		{"SIP:bob@10.0.0.2", "10.0.0.2:5060"},
+		{"sips:bob@10.0.0.2", "10.0.0.2:5061"},
+		{"sip:bob@10.0.0.2;transport=TLS", "10.0.0.2:5061"},
+		{"sip:bob@10.0.0.2;transport=tls;lr", "10.0.0.2:5061"},
+		{"sip:bob@10.0.0.2;transport=ws", "10.0.0.2:80"},
+		{"sip:bob@10.0.0.2;transport=wss", "10.0.0.2:443"},
+		{"sip:bob@10.0.0.2:5080;transport=tls", "10.0.0.2:5080"},
+		{"sip:bob@[2001:db8::2]:5070;transport=tcp", "[2001:db8::2]:5070"},
+		{"sip:bob@[2001:db8::2]", "[2001:db8::2]:5060"},
+		{"sip:bob:secret@10.0.0.2:5080", "10.0.0.2:5080"},
+		{"sip:+15551234;npdi@10.0.0.2", "10.0.0.2:5060"},
+		{"sip:bob@10.0.0.2?Subject=x%40y", "10.0.0.2:5060"},
+		{"sip:bob@example.com", ""},
+		{"sip:bob@example.com:5060", ""},
+		{"sip:bob@10.0.0.2;maddr=10.0.0.9", ""},
+		{"tel:+15551234", ""},
+		{"sip:", ""},
+		{"sip:bob@10.0.0.2:", ""},
+		{"sip:bob@[2001:db8::2]:", ""},
+		{"sip:bob@10.0.0.2:0", ""},
+		{"sip:bob@10.0.0.2:65536", ""},
+		{"sip:bob@10.0.0.2:50x", ""},
+		{"sip:bob@[2001:db8::2", ""},
+		{"sip:bob@[2001:db8::2]5060", ""},
+		{"sip:bob@[fe80::1%25eth0]", ""},
+		{"sip:bob@2001:db8::2", ""},
+	} {
+		got, ok := uriAddrPort(tc.uri)
+		if s := got.String(); !ok && tc.want != "" || ok && s != tc.want {
+			t.Errorf("uriAddrPort(%q) = %v, %v; want %q", tc.uri, got, ok, tc.want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { uriAddrPort("sip:telephone2@172.16.98.1:62489;rinstance=1ce79d88530e245d;transport=UDP") }); n != 0 {
+		t.Errorf("%v allocations a URI", n)
+	}
+}
+
+// FuzzURIAddrPort: uriAddrPort never panics, and what it reads is an
+// address of a sip or sips URI, at a port that can be sent to.
+func FuzzURIAddrPort(f *testing.F) {
+	for _, s := range []string{"sip:101@10.33.6.100:5060", "sips:[2001:db8::1]:5061;transport=tls", "sip:a@b@10.0.0.1;maddr=x", "sip:[::1", "sip:1.2.3.4:99999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, uri string) {
+		ap, ok := uriAddrPort(uri)
+		if !ok {
+			return
+		}
+		if !ap.IsValid() || ap.Port() == 0 || !(len(uri) > 4 && strings.EqualFold(uri[:4], "sip:") || len(uri) > 5 && strings.EqualFold(uri[:5], "sips:")) {
+			t.Errorf("uriAddrPort(%q) = %v", uri, ap)
+		}
+	})
+}
+
 // TestFlowMemoKey: calls that differ from a basic call in one thing a flow
 // step reads (a side, the method, the status, the CSeq method) each get
 // what a fresh matcher finds, from one matcher that saw the basic call
@@ -438,7 +502,7 @@ func TestFlowMemoKey(t *testing.T) {
 	// and CSeq method (found by review): not the same key.
 	req := build([]msg{{true, "861" + strings.Repeat("A", 49), 0, "X"}})
 	resp := build([]msg{{true, "", 486, strings.Repeat("A", 49)}})
-	if vr, vs := viewKey(nil, flowView(req, nil)), viewKey(nil, flowView(resp, nil)); string(vr) == string(vs) {
+	if vr, vs := viewKey(nil, flowView(req, nil, new([]remoteTarget))), viewKey(nil, flowView(resp, nil, new([]remoteTarget))); string(vr) == string(vs) {
 		t.Errorf("a request and a response share the key %q", vr)
 	}
 	var shared matcher
@@ -720,5 +784,64 @@ func TestWentElsewhereAddresses(t *testing.T) {
 		if !strings.HasSuffix(d, tt.tail) || tt.tail == ")" && strings.Contains(d, "):") {
 			t.Errorf("to %s from %s: %q, want it to end %q", tt.to, tt.from, d, tt.tail)
 		}
+	}
+}
+
+// BenchmarkFlowView builds the flow view of finished calls, as matchFlows
+// does for every call of a capture: "generated", basic calls on one hop
+// each (the hot path: every message placed by the first hop); "corpus",
+// the calls of testdata's captures and of the public ones when present
+// (SIPFLOW_SHARED), with proxies, forks, B2BUAs and direct in-dialog
+// requests past a proxy that does not Record-Route (viewSides.direct).
+// ns/call is the time a call.
+func BenchmarkFlowView(b *testing.B) {
+	collect := func(files []string) []*Call {
+		var calls []*Call
+		for _, f := range files {
+			c := New(Options{}, func(call *Call) { calls = append(calls, call) })
+			testfeed.Capture(f, c.Advance, c.Add, c.AddDatagram)
+			c.Flush()
+		}
+		return calls
+	}
+	opts := synth.DefaultGen(2000)
+	opts.RTP, opts.Rate, opts.Hold = false, 200, 2*time.Second
+	var gen bytes.Buffer
+	if _, err := synth.Generate(&gen, opts); err != nil {
+		b.Fatal(err)
+	}
+	genFile := filepath.Join(b.TempDir(), "gen.pcap")
+	if err := os.WriteFile(genFile, gen.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	corpus, _ := filepath.Glob(filepath.Join("..", "testdata", "*.pcap"))
+	shared := os.Getenv("SIPFLOW_SHARED")
+	if shared == "" {
+		shared = filepath.Join("..", "..", "shared")
+	}
+	filepath.WalkDir(filepath.Join(shared, "captures", "public"), func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && (strings.HasSuffix(p, ".pcap") || strings.HasSuffix(p, ".pcapng")) {
+			corpus = append(corpus, p)
+		}
+		return nil
+	})
+	for _, set := range []struct {
+		name  string
+		files []string
+	}{{"generated", []string{genFile}}, {"corpus", corpus}} {
+		calls := collect(set.files)
+		b.Run(set.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var view []flowMsg
+			var targets []remoteTarget
+			for b.Loop() {
+				for _, c := range calls {
+					if len(c.Legs) > 0 && len(c.Legs[0].Messages) > 0 {
+						view = flowView(c, view, &targets)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(calls)), "ns/call")
+		})
 	}
 }

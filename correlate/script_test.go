@@ -23,6 +23,9 @@ var scriptHosts = map[string]netip.AddrPort{
 	"t": netip.MustParseAddrPort("10.0.0.3:5090"),      // and a third: a caller there
 	"w": netip.MustParseAddrPort("198.51.100.2:5060"),  // a public address
 	"n": netip.MustParseAddrPort("198.51.100.2:34567"), // w's, another port: w's packets through a NAT that maps ports
+	"e": netip.MustParseAddrPort("[2001:db8::1]:5060"), // IPv6: a caller,
+	"f": netip.MustParseAddrPort("[2001:db8::2]:5060"), // a callee,
+	"g": netip.MustParseAddrPort("[2001:db8::3]:5060"), // and a proxy
 }
 
 // runScript correlates a call written as a script, one message a line,
@@ -33,7 +36,9 @@ var scriptHosts = map[string]netip.AddrPort{
 // WHAT is a method or a status. keys: via=host (sent-by host name, default:
 // the request's sender; for a response the receiver), br=branch (full
 // value; "-" for no branch param), ft= from tag, tt= to tag, cid= Call-ID,
-// auth, tcp (sent over TCP), hdr=Name:_Value, sdp=VERSION[:DIRECTION[:ice|zero]] (an SDP body
+// auth, tcp (sent over TCP), ruri=HOST (a request's Request-URI names
+// that host's address and port, sip:u@HOST; or ruri=sip:... as written;
+// default sip:bob@10.0.0.2), hdr=Name:_Value, sdp=VERSION[:DIRECTION[:ice|zero]] (an SDP body
 // whose o= line has that session version; direction sendrecv unless given;
 // ice: a trickle-ICE WebRTC offer, c=0.0.0.0 and port 9; zero: c=0.0.0.0,
 // RFC 2543 hold; ip6: the sender's IPv6 address, 2001:db8::N), media=LINES (after sdp=: the body's m= section, "_" for a
@@ -157,6 +162,7 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 			via = sd[1]
 		}
 		branch, ft, tt, cid := "z9hG4bK1", "caller", "", "call-1"
+		ruri := "sip:bob@10.0.0.2"
 		auth := false
 		ipid := 0
 		var extra []string
@@ -180,6 +186,11 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 				auth = true
 			case "tcp":
 				transport = "TCP"
+			case "ruri":
+				ruri = v
+				if h, ok := scriptHosts[v]; ok {
+					ruri = "sip:u@" + h.String()
+				}
 			case "ipid":
 				ipid, _ = strconv.Atoi(v)
 			case "hdr":
@@ -221,7 +232,7 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 		if isResp {
 			fmt.Fprintf(&sb, "SIP/2.0 %s Reason\r\n", what)
 		} else {
-			fmt.Fprintf(&sb, "%s sip:bob@10.0.0.2 SIP/2.0\r\n", what)
+			fmt.Fprintf(&sb, "%s %s SIP/2.0\r\n", what, ruri)
 		}
 		br := ";branch=" + branch
 		if branch == "-" {
@@ -1536,6 +1547,187 @@ func TestFlowViewLeavesOut(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFlowDirectToRemoteTarget: a proxy that does not Record-Route
+// leaves the dialog's route set empty, so the caller's ACK and the
+// in-dialog requests of both parties go straight to the other's remote
+// target, the Contact of the 2xx or of the INVITE, which their
+// Request-URI names (RFC 3261 §12.1, §12.2.1.1, §16.6 step 4). They are
+// on the caller's hop as much as the INVITE sent to the proxy: a call so
+// made is a basic-call, as one through a proxy that Record-Routes is. A
+// route set, a request sent where its Request-URI does not say, or a
+// Request-URI that names a host (which sipflow does not resolve) leaves
+// the view as it was (SIP-Call-with-Proxy-Server.pcap, found by review).
+func TestFlowDirectToRemoteTarget(t *testing.T) {
+	// invite is the INVITE through proxy p to b, and its answers on both
+	// hops; rr is added to each 2xx.
+	invite := func(rr string) string {
+		return `
+0.0 a>p INVITE 1/INVITE sdp=1 ruri=sip:bob@10.0.0.3
+0.01 p>a 100 1/INVITE
+0.02 p>b INVITE 1/INVITE br=z9hG4bKp sdp=1 ruri=b
+0.03 b>p 100 1/INVITE br=z9hG4bKp
+0.1 b>p 180 1/INVITE tt=callee br=z9hG4bKp
+0.11 p>a 180 1/INVITE tt=callee
+0.7 b>p 200 1/INVITE tt=callee br=z9hG4bKp sdp=1` + rr + `
+0.71 p>a 200 1/INVITE tt=callee sdp=1` + rr + "\n"
+	}
+	const rr = " hdr=Record-Route:_<sip:10.0.0.3;lr>"
+	// direct: the ACK to b's Contact, the callee's BYE to a's, its 200.
+	const direct = `0.75 a>b ACK 1/ACK tt=callee br=z9hG4bKack ruri=b
+3.0 b>a BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye ruri=a
+3.01 a>b 200 1/BYE ft=callee tt=caller br=z9hG4bKbye
+tick 60
+`
+	const unmatched = "basic-call: after 4 message(s), expected A -> B ACK, but the call ended"
+	const forked = "flow forked\nA -> B INVITE\nB -> A 2xx INVITE\nB -> A 2xx INVITE\nA -> B ACK\nA -> B ACK\nA -> B BYE\nB -> A 2xx BYE\nA -> B BYE\nB -> A 2xx BYE\n"
+	// fork is an INVITE forked by p to b and c, both answering: the
+	// caller ACKs both and ends c's dialog at once. How is said by
+	// after: the ACKs and the BYEs.
+	fork := func(rr, after string) string {
+		return `
+0.0 a>p INVITE 1/INVITE ruri=sip:bob@10.0.0.3
+0.01 p>b INVITE 1/INVITE br=z9hG4bKpb ruri=b
+0.01 p>c INVITE 1/INVITE br=z9hG4bKpc ruri=c
+0.5 b>p 200 1/INVITE tt=b1 br=z9hG4bKpb` + rr + `
+0.51 p>a 200 1/INVITE tt=b1` + rr + `
+0.6 c>p 200 1/INVITE tt=c1 br=z9hG4bKpc` + rr + `
+0.61 p>a 200 1/INVITE tt=c1` + rr + "\n" + after + "tick 60\n"
+	}
+	for _, tc := range []struct {
+		name, flows, script, want string
+	}{
+		{"NoRecordRoute", "", invite("") + direct, "basic-call"},
+		{"NoRecordRouteCallerHangsUp", "", invite("") + `0.75 a>b ACK 1/ACK tt=callee br=z9hG4bKack ruri=b
+3.0 a>b BYE 2/BYE tt=callee br=z9hG4bKbye ruri=b
+3.01 b>a 200 2/BYE tt=callee br=z9hG4bKbye
+tick 60
+`, "basic-call"},
+		// The proxy stays on the path: its hops are the caller's, as before.
+		{"RecordRoute", "", invite(rr) + `0.75 a>p ACK 1/ACK tt=callee br=z9hG4bKack ruri=b
+0.76 p>b ACK 1/ACK tt=callee br=z9hG4bKack2 ruri=b
+3.0 b>p BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye ruri=a
+3.01 p>a BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye2 ruri=a
+3.02 a>p 200 1/BYE ft=callee tt=caller br=z9hG4bKbye2
+3.03 p>b 200 1/BYE ft=callee tt=caller br=z9hG4bKbye
+tick 60
+`, "basic-call"},
+		// A route set, and the requests go past it: not on the route the
+		// dialog set, so not on the caller's hop either.
+		{"RecordRouteIgnored", "", invite(rr) + direct, unmatched},
+		// Sent elsewhere than its Request-URI names: no remote target.
+		{"NotToTheRequestURI", "", invite("") + `0.75 a>c ACK 1/ACK tt=callee br=z9hG4bKack ruri=b
+3.0 a>c BYE 2/BYE tt=callee br=z9hG4bKbye ruri=b
+3.01 c>a 200 2/BYE tt=callee br=z9hG4bKbye
+tick 60
+`, unmatched},
+		// A Request-URI that names a host: where it resolves is not known.
+		{"HostName", "", invite("") + strings.ReplaceAll(strings.ReplaceAll(direct, "ruri=b", "ruri=sip:bob@bob.example.com"), "ruri=a", "ruri=sip:alice@alice.example.com"), unmatched},
+		// The callee's BYE goes to the caller's Contact, which names
+		// another address than the caller's packets came from (q: a
+		// phone behind NAT, or a host of two addresses).
+		{"CallersContactElsewhere", "", invite("") + `0.75 a>b ACK 1/ACK tt=callee br=z9hG4bKack ruri=b
+3.0 b>q BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye ruri=q
+3.01 q>b 200 1/BYE ft=callee tt=caller br=z9hG4bKbye
+tick 60
+`, "basic-call"},
+		// The callee's BYE reaches the caller before its ACK was captured:
+		// its sender is placed by where it went (the caller's Contact).
+		{"BYEFirst", "", invite("") + `3.0 b>a BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye ruri=a
+3.01 a>b 200 1/BYE ft=callee tt=caller br=z9hG4bKbye
+tick 60
+`, "basic-call: after 4 message(s), expected A -> B ACK, got B -> A BYE (packet 9)"},
+		// Over TCP, the caller's ACK from another port of its host (a
+		// connection of its own), the callee's BYE back over it: placed
+		// by the ACK.
+		{"TCP", "", strings.ReplaceAll(strings.ReplaceAll(invite(""), "a>", "w>"), ">a", ">w") + `0.75 n>b ACK 1/ACK tt=callee br=z9hG4bKack ruri=b tcp
+3.0 b>n BYE 1/BYE ft=callee tt=caller br=z9hG4bKbye ruri=w tcp
+3.01 n>b 200 1/BYE ft=callee tt=caller br=z9hG4bKbye tcp
+tick 60
+`, "basic-call"},
+		// The callee on the proxy's host, at another port (s): its
+		// address is the other side's already.
+		{"ProxyOnTheCalleesHost", "", rehost(invite("")+direct, "b", "s"), "basic-call"},
+		{"IPv6", "", strings.ReplaceAll(rehost(invite("")+direct, "a", "e", "p", "g", "b", "f"), " sdp=1", ""), "basic-call"},
+		// The callee moves to c, and its re-INVITE's Contact says so (a
+		// target refresh, RFC 3261 §12.2): the caller's requests go there
+		// from then on.
+		{"TargetRefreshed", "", invite("") + `0.75 a>b ACK 1/ACK tt=callee br=z9hG4bKack ruri=b
+5.0 c>a INVITE 1/INVITE ft=callee tt=caller br=z9hG4bKr ruri=a sdp=2
+5.1 a>c 200 1/INVITE ft=callee tt=caller br=z9hG4bKr sdp=2
+5.2 c>a ACK 1/ACK ft=callee tt=caller br=z9hG4bKra ruri=a
+9.0 a>c BYE 2/BYE tt=callee br=z9hG4bKbye ruri=c
+9.1 c>a 200 2/BYE tt=callee br=z9hG4bKbye
+tick 60
+`, "reinvite"},
+		// Forked, each dialog's requests to its own remote target: the
+		// view is the one a proxy that Record-Routes gives.
+		{"Forked", forked, fork("", `0.65 a>b ACK 1/ACK tt=b1 br=z9hG4bKab ruri=b
+0.66 a>c ACK 1/ACK tt=c1 br=z9hG4bKac ruri=c
+0.7 a>c BYE 2/BYE tt=c1 br=z9hG4bKbc ruri=c
+0.71 c>a 200 2/BYE tt=c1 br=z9hG4bKbc
+9.0 a>b BYE 3/BYE tt=b1 br=z9hG4bKbb ruri=b
+9.01 b>a 200 3/BYE tt=b1 br=z9hG4bKbb
+`), "forked"},
+		{"ForkedRecordRoute", forked, fork(rr, `0.65 a>p ACK 1/ACK tt=b1 br=z9hG4bKab ruri=b
+0.655 p>b ACK 1/ACK tt=b1 br=z9hG4bKab2 ruri=b
+0.66 a>p ACK 1/ACK tt=c1 br=z9hG4bKac ruri=c
+0.665 p>c ACK 1/ACK tt=c1 br=z9hG4bKac2 ruri=c
+0.7 a>p BYE 2/BYE tt=c1 br=z9hG4bKbc ruri=c
+0.705 p>c BYE 2/BYE tt=c1 br=z9hG4bKbc2 ruri=c
+0.71 c>p 200 2/BYE tt=c1 br=z9hG4bKbc2
+0.715 p>a 200 2/BYE tt=c1 br=z9hG4bKbc
+9.0 a>p BYE 3/BYE tt=b1 br=z9hG4bKbb ruri=b
+9.005 p>b BYE 3/BYE tt=b1 br=z9hG4bKbb2 ruri=b
+9.01 b>p 200 3/BYE tt=b1 br=z9hG4bKbb2
+9.015 p>a 200 3/BYE tt=b1 br=z9hG4bKbb
+`), "forked"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, opts := range []correlate.Options{{}, {KeepSDP: true}} { // calls, and flow and report: they agree
+				opts.Flows = userFlows(t, tc.flows)
+				if tc.flows != "" {
+					opts.Flows = append(opts.Flows, correlate.DefaultFlows()...)
+				}
+				c := scriptCall(t, runScriptWith(t, opts, tc.script), "call-1")
+				if got := flowOrDeviation(c); got != tc.want {
+					t.Errorf("KeepSDP %t: got %q, want %q", opts.KeepSDP, got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// rehost is script with its hosts renamed, each old name (in SRC>DST,
+// and ruri=) followed by its new one in pairs.
+func rehost(script string, pairs ...string) string {
+	names := map[string]string{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		names[pairs[i]] = pairs[i+1]
+	}
+	rename := func(h string) string {
+		if n, ok := names[h]; ok {
+			return n
+		}
+		return h
+	}
+	lines := strings.Split(script, "\n")
+	for i, line := range lines {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] == "tick" {
+			continue
+		}
+		src, dst, _ := strings.Cut(f[1], ">")
+		f[1] = rename(src) + ">" + rename(dst)
+		for j := 2; j < len(f); j++ {
+			if h, ok := strings.CutPrefix(f[j], "ruri="); ok {
+				f[j] = "ruri=" + rename(h)
+			}
+		}
+		lines[i] = strings.Join(f, " ")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // userFlows parses text as a user's flows file; nil (the built-in flows)

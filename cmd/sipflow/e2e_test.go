@@ -67,8 +67,8 @@ var expectedFindings = map[string]struct {
 	"tls_call.pcap":                {"completed", "basic-call", nil}, // the UDP hop: the TLS one is encrypted
 	"webrtc_call.pcap":             {"completed", "basic-call", nil}, // media at ICE candidates (TestWebRTCMedia)
 	"codec_mismatch.pcap":          {"completed", "basic-call", []string{"codec-mismatch"}},
-	"ack_elsewhere.pcap":           {"completed", "", []string{"missing-ack", "retransmissions"}},     // the ACK went to the 2xx's Contact
-	"bye_to_contact.pcap":          {"completed", "", []string{"no-bye-response", "retransmissions"}}, // the BYE went to the INVITE's Contact
+	"ack_elsewhere.pcap":           {"completed", "basic-call", []string{"missing-ack", "retransmissions"}},
+	"bye_to_contact.pcap":          {"completed", "", []string{"no-bye-response", "retransmissions"}}, // the ACK above went to the 2xx's Contact, this BYE to the INVITE's: the remote targets
 	"late_offer.pcap":              {"completed", "basic-call", []string{"missing-sdp-answer"}},       // the 200's offer, no answer in the ACK
 	"sdp_answer_mismatch.pcap":     {"completed", "basic-call", []string{"sdp-answer-mismatch"}},      // G.729 answered to PCMU, PCMA
 	"no_sdp_offer.pcap":            {"completed", "basic-call", []string{"missing-sdp-offer"}},        // no SDP in the INVITE or its 200

@@ -329,3 +329,39 @@ func TestRulesREADME(t *testing.T) {
 		t.Errorf("README's rules differ from check --rules (exit %d, stderr %q):\n%s", code, errs, out)
 	}
 }
+
+// TestFlowPastProxyPublic: the public capture SIP-Call-with-Proxy-Server.pcap
+// (when present) is a call through a proxy that does not Record-Route,
+// whose ACK and BYE go between the phones straight: calls, flow and
+// report, which must agree, each say it is a basic-call. Before, each
+// said it left basic-call at its ACK (found by review).
+func TestFlowPastProxyPublic(t *testing.T) {
+	shared := os.Getenv("SIPFLOW_SHARED")
+	if shared == "" {
+		shared = filepath.Join("..", "..", "..", "shared")
+	}
+	p := filepath.Join(shared, "captures", "public", "sip_captures", "SIP-Call-with-Proxy-Server.pcap")
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("no public capture: %v", err)
+	}
+	const id = "75104938772201062721@10.33.6.101"
+	out, errs, code := sipflow(t, nil, "calls", "--json", "--call-id", id, p)
+	var call struct {
+		Flow      *string `json:"flow"`
+		Deviation *string `json:"deviation"`
+	}
+	if err := json.Unmarshal([]byte(out), &call); code != 0 || err != nil || call.Flow == nil || *call.Flow != "basic-call" || call.Deviation != nil {
+		t.Errorf("calls: exit %d (%s), %v: %s", code, errs, err, out)
+	}
+	out, errs, code = sipflow(t, nil, "flow", "--color", "never", "--call-id", id, p)
+	if code != 0 || !strings.HasSuffix(out, "\nflow: basic-call\n") {
+		t.Errorf("flow: exit %d (%s):\n%s", code, errs, out)
+	}
+	html := filepath.Join(t.TempDir(), "report.html")
+	if _, errs, code = sipflow(t, nil, "report", "-o", html, p); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errs)
+	}
+	if b, err := os.ReadFile(html); err != nil || !strings.Contains(string(b), "basic-call") || strings.Contains(string(b), "left basic-call") {
+		t.Errorf("report (%v): want basic-call, not a deviation from it", err)
+	}
+}
