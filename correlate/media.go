@@ -755,11 +755,18 @@ func (c *Correlator) Orphans() []*media.Stream {
 const (
 	lossWarn, lossError = 1.0, 5.0 // percent
 	jitterWarn          = 30.0     // milliseconds, max
-	// stoppedGap is how long a direction may fall silent while the other
-	// goes on before it counts as one-way audio. (Endpoints with silence
-	// suppression still send comfort noise, RFC 3389, at least every few
-	// hundred milliseconds.)
+	// stoppedGap is the least a direction must fall silent while the
+	// other goes on before it counts as stopped (one-way audio), and
+	// stopMargin how many times longer than its longest pause before
+	// that (Stream.MaxPause): a sender with silence suppression may send
+	// nothing while its user is quiet, or only a comfort noise update
+	// (RFC 3389) or a keepalive every few seconds (PJSIP: one frame every
+	// 5 s), and a call can end between two of them. Silent for twice what
+	// it had ever been, it has missed at least one more of what it showed
+	// it sends; a direction with no silence suppression, whose packets
+	// come every 20 ms, is held to the 3 s.
 	stoppedGap = 3 * time.Second
+	stopMargin = 2
 	// minTalk is how long an answered call must last before missing media
 	// means something (a call hung up at once sends little or none).
 	minTalk = 2 * time.Second
@@ -825,12 +832,13 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 	case talked && expectsToReceive(b) && len(toB) == 0 && len(toA) > 0:
 		fs = append(fs, oneWay(b, toA))
 	case len(toA) > 0 && len(toB) > 0:
-		// Both ways: did one stop while the other went on?
+		// Both ways: did one stop while the other went on, for longer
+		// than it had shown it may fall silent (stopMargin)?
 		lastA, lastB := lastOf(toA), lastOf(toB)
 		switch {
-		case lastB.Sub(lastA) > stoppedGap && expectsToReceive(a):
+		case expectsToReceive(a) && lastB.Sub(lastA) > stopAfter(toA):
 			fs = append(fs, stopped(a, toA, lastA, lastB))
-		case lastA.Sub(lastB) > stoppedGap && expectsToReceive(b):
+		case expectsToReceive(b) && lastA.Sub(lastB) > stopAfter(toB):
 			fs = append(fs, stopped(b, toB, lastB, lastA))
 		}
 	}
@@ -1032,6 +1040,19 @@ func heardBy(ss []*media.Stream, to, from *endpoint) []*media.Stream {
 	return out
 }
 
+// stopAfter is how long the direction whose streams are ss must fall
+// silent, while the other goes on, to have stopped: stoppedGap, or
+// stopMargin times the longest pause of its stream heard last, if longer.
+func stopAfter(ss []*media.Stream) time.Duration {
+	var last *media.Stream
+	for _, s := range ss {
+		if last == nil || s.Last.After(last.Last) {
+			last = s
+		}
+	}
+	return max(stoppedGap, stopMargin*last.MaxPause)
+}
+
 func lastOf(ss []*media.Stream) time.Time {
 	var t time.Time
 	for _, s := range ss {
@@ -1069,12 +1090,27 @@ func otherCandidates(md *Media, ap netip.AddrPort) int {
 }
 
 func stopped(to *endpoint, ss []*media.Stream, last, other time.Time) Finding {
-	var lastN int
+	var lastS *media.Stream
 	for _, s := range ss {
-		lastN = max(lastN, s.LastN)
+		if lastS == nil || s.LastN > lastS.LastN {
+			lastS = s
+		}
 	}
-	return Finding{Rule: "one-way-audio", Severity: Error, Packets: []int{lastN},
-		Detail: fmt.Sprintf("RTP to %s stopped %.1f s before the other direction did, while the call was up",
-			to.ap, other.Sub(last).Seconds()),
+	return Finding{Rule: "one-way-audio", Severity: Error, Packets: []int{lastS.LastN},
+		Detail: fmt.Sprintf("RTP to %s stopped %.1f s before the other direction did, while the call was up (%s)",
+			to.ap, other.Sub(last).Seconds(), pauseText(lastS)),
 		RFC: "RFC 3264 §5"}
+}
+
+// pauseText says how long s had paused at most before it stopped, in
+// milliseconds under a second, else in tenths of seconds.
+func pauseText(s *media.Stream) string {
+	switch d := s.MaxPause; {
+	case s.Packets < 2:
+		return "it had sent a single packet"
+	case d < time.Second:
+		return fmt.Sprintf("before that it had never paused longer than %d ms", d.Milliseconds())
+	default:
+		return fmt.Sprintf("before that it had never paused longer than %.1f s", d.Seconds())
+	}
 }

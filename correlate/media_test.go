@@ -573,3 +573,95 @@ func TestMediaMovedManyTimes(t *testing.T) {
 		t.Errorf("streams\n%s\nwant\n%s", g, w)
 	}
 }
+
+// rtpScript is the script lines (runScript) of RTP packets from flow
+// ("a:4000>b:4000"), one at each of at (seconds), numbered from seq; a
+// packet after a pause of more than 20 ms has the marker bit, as the
+// first of a talkspurt.
+func rtpScript(flow string, seq int, at []float64) []string {
+	var out []string
+	for i, t := range at {
+		m := ""
+		if i > 0 && t-at[i-1] > 0.03 {
+			m = " m"
+		}
+		out = append(out, fmt.Sprintf("%.3f %s rtp %d%s", t, flow, seq+i, m))
+	}
+	return out
+}
+
+// every returns the times from from to to (both included), step apart.
+func every(from, to, step float64) []float64 {
+	var out []float64
+	for i := 0; ; i++ {
+		t := from + float64(i)*step
+		if t > to+1e-9 {
+			return out
+		}
+		out = append(out, t)
+	}
+}
+
+// byTime sorts script lines by their first field, the time.
+func byTime(lines []string) string {
+	sort.SliceStable(lines, func(i, j int) bool {
+		var a, b float64
+		fmt.Sscan(strings.Fields(lines[i])[0], &a)
+		fmt.Sscan(strings.Fields(lines[j])[0], &b)
+		return a < b
+	})
+	return strings.Join(lines, "\n")
+}
+
+// TestMediaStoppedSilenceSuppression: a direction has stopped only when it
+// fell silent, while the other went on, for longer than 3 s and than twice
+// the longest pause it had made before: a sender with silence suppression
+// that sends one packet every 5 s (PJSIP's keepalive, as in
+// sip_captures/private-test-sip.pcapng) has not stopped when the call ends
+// 4 s after its last, but has when it misses two.
+func TestMediaStoppedSilenceSuppression(t *testing.T) {
+	talk := every(1, 2, 0.02) // the callee's talkspurt
+	cat := func(parts ...[]float64) []float64 {
+		var out []float64
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		callee  []float64 // when the callee's packets come
+		stopped string    // "" for no one-way-audio, else a part of its detail
+	}{
+		{"keepalive every 5 s, the call ends between two", cat(talk, every(7, 27, 5)), ""},
+		{"keepalive every 5 s, then none for 19 s", cat(talk, every(7, 12, 5)), "stopped 19.1 s before the other direction did, while the call was up (before that it had never paused longer than 5.0 s)"},
+		{"talkspurts 2 s apart, then 3.5 s of silence", cat(talk, every(4, 4.4, 0.02), every(6.4, 7, 0.02), every(9, 27.6, 0.02)), ""},
+		{"talkspurts 2 s apart, then 5 s of silence", cat(talk, every(4, 4.4, 0.02), every(6.4, 7, 0.02), every(9, 26.1, 0.02)), "stopped 5.0 s"},
+		{"no silence suppression, 2.5 s of silence", every(1, 28.6, 0.02), ""},
+		{"no silence suppression, 3.5 s of silence", every(1, 27.6, 0.02), "stopped 3.5 s before the other direction did, while the call was up (before that it had never paused longer than 20 ms)"},
+		{"a single packet", []float64{1}, "(it had sent a single packet)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lines := []string{
+				"0.0 a>b INVITE 1/INVITE sdp=1",
+				"0.5 b>a 200 1/INVITE tt=callee sdp=1",
+				"0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack",
+				"31.2 a>b BYE 2/BYE tt=callee br=z9hG4bKbye",
+				"31.21 b>a 200 2/BYE tt=callee br=z9hG4bKbye",
+			}
+			lines = append(lines, rtpScript("a:4000>b:4000", 100, every(1, 31.1, 0.02))...)
+			lines = append(lines, rtpScript("b:4000>a:4000", 7000, tt.callee)...)
+			c := scriptCall(t, runScriptWith(t, correlate.Options{Media: true}, byTime(lines)), "call-1")
+			f := findingOf(c, "one-way-audio")
+			switch {
+			case tt.stopped == "" && f != nil:
+				t.Errorf("one-way-audio %q, want none", f.Detail)
+			case tt.stopped != "" && f == nil:
+				t.Errorf("no one-way-audio, want one; findings %q", rules(c))
+			case f != nil && !strings.Contains(f.Detail, tt.stopped):
+				t.Errorf("one-way-audio %q, want %q in it", f.Detail, tt.stopped)
+			}
+		})
+	}
+}

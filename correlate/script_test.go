@@ -56,9 +56,10 @@ var scriptHosts = map[string]netip.AddrPort{
 // page, repeating the flow's last N IFP packets as redundancy (default
 // 2); with IFP "lost:..." the packet is sent but not captured. Lines
 //
-//	SECS SRC:PORT>DST:PORT rtp SEQ
+//	SECS SRC:PORT>DST:PORT rtp SEQ [m]
 //
-// send an RTP packet of PCMU, 20 ms of it, with that sequence number.
+// send an RTP packet of PCMU, 20 ms of it, with that sequence number (and
+// with m, the marker bit).
 func runScript(t *testing.T, script string) []*correlate.Call {
 	t.Helper()
 	return runScriptWith(t, correlate.Options{}, script)
@@ -90,6 +91,9 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 			fmt.Sscan(f[0], &secs)
 			seq, _ := strconv.Atoi(f[3])
 			b := []byte{0x80, 0, byte(seq >> 8), byte(seq), 0, 0, byte(seq >> 8), byte(seq) * 160, 0x5e, 0xe1, 0xf1, byte(len(f[1]))}
+			if len(f) > 4 && f[4] == "m" {
+				b[1] |= 0x80 // the marker bit: a talkspurt's first packet
+			}
 			n++
 			c.AddDatagram(n, t0.Add(time.Duration(secs*float64(time.Second))), scriptMediaAddr(t, f[1], 0), scriptMediaAddr(t, f[1], 1), append(b, make([]byte, 160)...))
 			continue

@@ -90,6 +90,14 @@ type Stream struct {
 	MaxDelta  time.Duration
 	MaxDeltaN int
 
+	// MaxPause is the longest the stream fell silent between two of its
+	// packets, whatever ended the pause: unlike MaxDelta, the pauses of
+	// silence suppression count (RFC 3551 §4.1, RFC 3389: a sender that
+	// sends nothing, or a comfort noise update or a keepalive every few
+	// seconds, while its user is silent). It says how long this sender
+	// may go quiet and still be there (correlate's one-way-audio check).
+	MaxPause time.Duration
+
 	// Interarrival jitter in milliseconds (RFC 3550 §6.4.1): the running
 	// J += (|D| − J)/16 over the difference between arrival spacing and
 	// timestamp spacing. JitterMax is its largest value, JitterMean its
@@ -506,6 +514,9 @@ func (s *Stream) wireshark(n int, at time.Time, p *decode.RTP, pt uint8, info pt
 		ns := at.UnixNano()
 		cur := float64(ns-s.wsFirstNs) / 1e6
 		delta := time.Duration(ns - s.wsPrevNs)
+		if delta > s.MaxPause {
+			s.MaxPause = delta
+		}
 		var jitter float64
 		clock := jitterClock(info) / 1000
 		if clock != 0 {

@@ -158,6 +158,10 @@ func TestJitterIgnores(t *testing.T) {
 	if s.MaxDelta != 20*time.Millisecond {
 		t.Errorf("MaxDelta = %v, want 20ms: the marker, CN and after-CN gaps must not count", s.MaxDelta)
 	}
+	// MaxPause counts them: how long the sender fell silent and came back.
+	if s.MaxPause != 2020*time.Millisecond {
+		t.Errorf("MaxPause = %v, want 2.02s: the pause that ended at the marker", s.MaxPause)
+	}
 	if s.JitterMax != 0 {
 		t.Errorf("JitterMax = %v, want 0", s.JitterMax)
 	}
@@ -526,7 +530,7 @@ func TestWholeSeconds(t *testing.T) {
 // over seven before the struct was ordered for it.
 func TestStreamHotLines(t *testing.T) {
 	hot := []string{"Key", "PayloadType", "First", "Last", "LastN", "Packets", "PayloadBytes",
-		"MaxDelta", "JitterMean", "JitterMax", "Series", "cache", "cached", "mainSet", "mainWeak",
+		"MaxDelta", "MaxPause", "JitterMean", "JitterMax", "Series", "cache", "cached", "mainSet", "mainWeak",
 		"seenPT", "maxSeq", "badSeq", "cycles", "baseSeq", "received", "prevExpected", "prevReceived",
 		"bucket", "bucketExp", "bucketRecv", "hist", "lastTS", "ptimeTS", "wsStartSeq", "wsStopSeq",
 		"wsFirstTS", "wsPrevPT", "wsUnder", "wsTime", "wsNominal", "wsJitter", "wsFirstNs", "wsPrevNs"}
