@@ -14,6 +14,7 @@ import (
 	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/correlate"
 	"github.com/sipflow/sipflow/internal/testfeed"
+	"github.com/sipflow/sipflow/media"
 )
 
 func sharedDir(t testing.TB) string {
@@ -616,6 +617,60 @@ func TestConformanceFailureDetails(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s: no %s saying %q", tt.file, tt.rule, tt.want)
+		}
+	}
+}
+
+// TestConformanceMediaFlow: whether media flowed, on public captures
+// (no-rtp, one-way-audio), call by call, with why. Every stream is listed
+// under one call only.
+func TestConformanceMediaFlow(t *testing.T) {
+	shared := sharedDir(t)
+	for _, tt := range []struct{ file, call, want, why string }{
+		{"sip_captures/private-test-sip.pcapng", "0f3963159ae00e25d610045796b52d", "",
+			"PJSUA at .181:4000 sends a talkspurt, then, silence suppressed, one packet every 5.000 s; the BYE came 4.14 s after the last: not stopped"},
+		{"sip_captures/voip1b.pcapng", "342701946", "one-way-audio",
+			"Asterisk's direct media: a re-INVITE agreed .181:4006 ↔ .182:7078, where 642 packets flowed one way and 32 the other, which then " +
+				"stopped for 19.3 s; leg 390cbc3372b1… lists the streams and reports the same"},
+		{"sip_captures/voip1b.pcapng", "390cbc3372b15a0d07903c6a6b66ab6a", "one-way-audio",
+			"PJSUA at .181:4006 sent 32 packets 20 ms apart, then nothing for 19.3 s, no keepalive, while .182:7078 talked on"},
+		{"sip_captures/sip-2phones-B2BUA-Asterisk.pcapng", "37686afc57ce24ac655742b3644a7bb8", "one-way-audio",
+			"direct media: re-INVITE 35 and its 200 agreed .1:8000 ↔ .145:8000, where 355 packets flowed from .145 and one from .1, 7.4 s " +
+				"before the other direction's last; leg M2Q0… lists the streams and reports the same"},
+		{"sip_captures/sip-2phones-B2BUA-Asterisk.pcapng", "M2Q0ZDc1ZGM1NzIyMTlhZTA3NDU3NTgzMzA5YmJmZWQ", "one-way-audio",
+			"the Zoiper at .1:8000 sent a single packet; .145:8000 talked for 7.4 s more"},
+		{"pkts/sip_rtp.pcap", "1-7879@127.0.0.1", "one-way-audio", "RTP flowed one way only"},
+		{"sip_captures/sip-flow-private.pcapng", "464028215", "one-way-audio", "RTP flowed one way only"},
+		{"sip_captures/private-test-sip-2.pcapng", "897ffa64f32a8e6f5c1d3d753b90f2ed", "one-way-audio", "RTP flowed one way only"},
+	} {
+		calls := feed(t, filepath.Join(shared, "captures", "public", tt.file), correlate.Options{Media: true})
+		found := false
+		listed := map[media.StreamKey]int{}
+		for _, c := range calls {
+			for _, s := range c.Streams {
+				listed[s.Key]++
+			}
+			if !strings.HasPrefix(c.ID, tt.call) {
+				continue
+			}
+			found = true
+			var got []string
+			for _, f := range c.Findings {
+				if f.Rule == "no-rtp" || f.Rule == "one-way-audio" {
+					got = append(got, f.Rule)
+				}
+			}
+			if g := strings.Join(got, ","); g != tt.want {
+				t.Errorf("%s %s: %q, want %q: %s", tt.file, c.ID, g, tt.want, tt.why)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no call %s", tt.file, tt.call)
+		}
+		for k, n := range listed {
+			if n > 1 {
+				t.Errorf("%s: stream %s → %s (SSRC %#08x) listed %d times", tt.file, k.Src, k.Dst, k.SSRC, n)
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -18,8 +19,11 @@ import (
 // m= port, and the RTCP port: a=rtcp, the next port, or the same port with
 // rtcp-mux) against the call's leg; a later SDP (re-INVITE, UPDATE, hold)
 // adds or replaces them. A UDP datagram sent to, or from, a registered
-// endpoint goes to that leg's streams. With Options.RTPHeuristic, RTP that
-// no SDP announced is measured too, as streams of no call.
+// endpoint goes to that leg's streams (endpointFor: one leg's, when
+// several announced the address). Another open leg whose two parties
+// announced the stream's two addresses hears it too, for its media
+// checks, without listing it (heardStream). With Options.RTPHeuristic,
+// RTP that no SDP announced is measured too, as streams of no call.
 
 // endpoint is a media address a leg's SDP announced.
 type endpoint struct {
@@ -31,6 +35,7 @@ type endpoint struct {
 	seq   int    // announcement order: the higher, the more recent
 	md    *Media // the m= line: payload types, codecs, clocks, direction, hold
 	line  int    // its index among the SDP's m= lines
+	party string // who announced it: the tag of its message's sender (partyOf)
 }
 
 // legMedia is what a leg knows of its media.
@@ -50,6 +55,45 @@ type legMedia struct {
 	// audio (faxPeriod says when it was on T.38).
 	faxAnnounced []faxParty
 	streams      []*media.Stream // set when the leg finishes
+	// heard: RTP that another leg's table holds, sent between this leg's
+	// parties' addresses while it was up (shareStream); its figures are
+	// copied when the leg finishes (snapHeard).
+	heard []heardStream
+}
+
+// heardStream is RTP that flowed between the addresses a leg's two
+// parties announced, while the leg was up, but that another leg's table
+// holds, and so another call lists: each stream is measured, listed and
+// archived once, under the leg endpointFor gives it to. A B2BUA that
+// bridges two unlinked legs' media directly (Asterisk's direct media: a
+// re-INVITE on each leg offers the other phone's address) makes two legs
+// announce the same two addresses; the media checks of both hear it.
+type heardStream struct {
+	s     *media.Stream // the other leg's stream: read until this leg finishes, then only compared
+	to    string        // the party (tag) of this leg that announced where it was sent
+	owner string        // the Call-ID of the leg whose table holds it
+	// snap is what the checks read: s's figures when this leg finished
+	// (snapHeard), when the call may be built in another goroutine while
+	// the other leg's table still counts s.
+	snap *media.Stream
+}
+
+// maxHeard bounds a leg's heard streams: a flow whose SSRC changes every
+// few packets makes a stream each time, and the checks need only some.
+const maxHeard = 64
+
+// hear records that leg l heard s, which the leg with Call-ID owner
+// holds, sent to the party with tag to.
+func (l *Leg) hear(s *media.Stream, to, owner string) {
+	lm := l.media
+	for _, h := range lm.heard {
+		if h.s == s {
+			return
+		}
+	}
+	if len(lm.heard) < maxHeard {
+		lm.heard = append(lm.heard, heardStream{s: s, to: to, owner: owner})
+	}
 }
 
 type partyEndpoints struct {
@@ -213,6 +257,9 @@ func (c *Correlator) AddDatagramFlow(n int, t time.Time, f *UDPFlow, payload []b
 			src, dst := f.Addrs()
 			if s, err := c.mediaTable(l).AddParsed(n, t, src, dst, &c.rtp); err == nil {
 				fe.stream = s
+				if s.Packets == 1 {
+					c.shareStream(l, src, dst, s) // a new stream: once each, not per packet
+				}
 			}
 		}
 	default:
@@ -517,7 +564,7 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 			// which cannot be read.
 			if md.Port != 0 && md.T38() && strings.EqualFold(md.Proto, "udptl") && md.Addr.IsValid() && !md.Addr.IsUnspecified() {
 				ap := netip.AddrPortFrom(md.Addr, uint16(md.Port))
-				ep := &endpoint{leg: l, ap: ap, md: md, line: i, fax: true}
+				ep := &endpoint{leg: l, ap: ap, md: md, line: i, fax: true, party: party}
 				faxEps = append(faxEps, ep)
 				if global {
 					c.setEndpoint(l, ap, ep)
@@ -526,7 +573,7 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 			continue
 		}
 		rtp, _ := md.rtpAddr()
-		ep := &endpoint{leg: l, ap: rtp, md: md, line: i}
+		ep := &endpoint{leg: l, ap: rtp, md: md, line: i, party: party}
 		eps = append(eps, ep)
 		if !global {
 			continue
@@ -553,6 +600,103 @@ func (c *Correlator) registerSDP(l *Leg, m *Message, body []byte, global bool) {
 	lm.setAnnounced(party, eps)
 	if len(faxEps) > 0 {
 		lm.setFaxAnnounced(party, faxEps[0], m.Time)
+	}
+	if global {
+		c.shareExisting(l, party, eps)
+	}
+}
+
+// shareStream makes s, a new stream of leg owner's from src to dst, heard
+// by every other open leg (not of owner's call) whose two parties
+// announced src and dst, one each (heardStream). Most addresses are
+// announced by one leg: then there is nothing to look at.
+func (c *Correlator) shareStream(owner *Leg, src, dst netip.AddrPort, s *media.Stream) {
+	ds, ss := c.endpoints[dst], c.endpoints[src]
+	if len(ds) < 2 && len(ss) < 2 {
+		return // at most one leg announced both: owner
+	}
+	walk, other, atDst := ds, src, true // walk the shorter list, as endpointFor
+	if len(ss) < len(ds) {
+		walk, other, atDst = ss, dst, false
+	}
+	if len(walk) > maxSharing {
+		return
+	}
+	root := owner.group.root()
+	for _, e := range walk {
+		y := e.leg
+		if y == owner || e.fax || y.finished || y.group.root() == root {
+			continue
+		}
+		o := y.media.announcedAt(other)
+		if o == nil || o.stale || o.fax || o.party == e.party {
+			continue
+		}
+		to := e.party
+		if !atDst {
+			to = o.party
+		}
+		y.hear(s, to, owner.CallID)
+	}
+}
+
+// maxSharing is the most open legs that may announce both addresses of a
+// stream for it to be shared (shareStream, sharePair): a B2BUA's direct
+// media makes two. When both addresses are many calls' (two media servers
+// that each receive every call on one port), no leg's stream can be told
+// from another's, and looking would cost a walk of them all each stream.
+const maxSharing = 16
+
+// shareExisting makes leg l, whose party just announced eps, hear the
+// streams other open legs hold between one of eps and an address l's
+// other party announced (heardStream): the streams shareStream could not
+// give l, made before l announced both addresses.
+func (c *Correlator) shareExisting(l *Leg, party string, eps []*endpoint) {
+	for _, ep := range eps {
+		for _, p := range l.media.announced {
+			if p.tag == party {
+				continue
+			}
+			for _, q := range p.eps {
+				c.sharePair(l, ep, q)
+			}
+		}
+	}
+}
+
+// sharePair makes leg l hear the streams other open legs hold between
+// its endpoints e and f, announced by its two parties, that were still
+// flowing once l had begun.
+func (c *Correlator) sharePair(l *Leg, e, f *endpoint) {
+	le, lf := c.endpoints[e.ap], c.endpoints[f.ap]
+	if len(le) < 2 && len(lf) < 2 {
+		return // only l announced them
+	}
+	walk, other := le, f.ap
+	if len(lf) < len(le) {
+		walk, other = lf, e.ap
+	}
+	if len(walk) > maxSharing {
+		return
+	}
+	root := l.group.root()
+	for _, x := range walk {
+		owner := x.leg
+		if owner == l || owner.finished || owner.media.table == nil || owner.group.root() == root ||
+			owner.media.announcedAt(other) == nil {
+			continue
+		}
+		for _, s := range owner.media.table.Streams() {
+			if s.Fax != nil || s.Last.Before(l.first) {
+				continue
+			}
+			switch {
+			case s.Key.Src == f.ap && s.Key.Dst == e.ap:
+				l.hear(s, e.party, owner.CallID)
+			case s.Key.Src == e.ap && s.Key.Dst == f.ap:
+				l.hear(s, f.party, owner.CallID)
+			}
+		}
 	}
 }
 
@@ -731,6 +875,9 @@ func (c *Correlator) releaseMedia(l *Leg) []*media.Stream {
 		ep.stale = true
 		c.dropEndpoint(ep)
 	}
+	if len(l.media.heard) > 0 {
+		snapHeard(l)
+	}
 	if l.media.table == nil {
 		return nil
 	}
@@ -738,6 +885,36 @@ func (c *Correlator) releaseMedia(l *Leg) []*media.Stream {
 	l.media.streams = l.media.table.Streams()
 	l.media.table = nil
 	return l.media.streams
+}
+
+// snapHeard copies, for finishing leg l, what the media checks read of
+// the streams it heard from other legs (heardStream), as they were while
+// l was up: a leg that a BYE ended stops hearing then (its last message's
+// time), though the other leg's stream may go on. Streams that began
+// after are dropped; one that went on is taken to have lasted till then.
+func snapHeard(l *Leg) {
+	var until time.Time
+	if l.terminal {
+		until = l.last
+	}
+	kept := l.media.heard[:0]
+	for _, h := range l.media.heard {
+		s := h.s
+		if !until.IsZero() && s.First.After(until) {
+			continue
+		}
+		cp := media.NewStream(s.Key)
+		cp.PayloadType, cp.Codec, cp.ClockRate = s.PayloadType, s.Codec, s.ClockRate
+		cp.First, cp.FirstN, cp.Last, cp.LastN = s.First, s.FirstN, s.Last, s.LastN
+		cp.Packets, cp.MaxPause = s.Packets, s.MaxPause
+		if !until.IsZero() && cp.Last.After(until) {
+			cp.Last = until
+		}
+		h.snap = cp
+		kept = append(kept, h)
+	}
+	clear(l.media.heard[len(kept):])
+	l.media.heard = kept
 }
 
 // Orphans returns the RTP streams no SDP announced (with
@@ -823,23 +1000,35 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 	}
 	talked := c.Duration >= minTalk || c.Duration < 0 && c.End.Sub(c.Start)-c.Answer >= minTalk
 	toA, toB := heardBy(streams, a, b), heardBy(streams, b, a)
+	// RTP another call lists that flowed between this leg's parties'
+	// addresses while it was up is heard too (heardStream), by the party
+	// that announced where it went.
+	heard := heardElsewhere(c, l)
+	for _, h := range heard {
+		switch h.to {
+		case callerTag:
+			toA = append(toA, h.snap)
+		case answerTag:
+			toB = append(toB, h.snap)
+		}
+	}
 	switch {
-	case len(streams) == 0 && talked:
+	case len(streams) == 0 && len(heard) == 0 && talked:
 		fs = append(fs, Finding{Rule: "no-rtp", Severity: Error, Packets: lastPacket(c),
 			Detail: "the call was answered and SDP was agreed, but no RTP was seen in either direction", RFC: "RFC 3264 §5"})
 	case talked && expectsToReceive(a) && len(toA) == 0 && len(toB) > 0:
-		fs = append(fs, oneWay(a, toB))
+		fs = append(fs, listedElsewhere(oneWay(a, toB), heard, toB))
 	case talked && expectsToReceive(b) && len(toB) == 0 && len(toA) > 0:
-		fs = append(fs, oneWay(b, toA))
+		fs = append(fs, listedElsewhere(oneWay(b, toA), heard, toA))
 	case len(toA) > 0 && len(toB) > 0:
 		// Both ways: did one stop while the other went on, for longer
 		// than it had shown it may fall silent (stopMargin)?
 		lastA, lastB := lastOf(toA), lastOf(toB)
 		switch {
 		case expectsToReceive(a) && lastB.Sub(lastA) > stopAfter(toA):
-			fs = append(fs, stopped(a, toA, lastA, lastB))
+			fs = append(fs, listedElsewhere(stopped(a, toA, lastA, lastB), heard, toA, toB))
 		case expectsToReceive(b) && lastA.Sub(lastB) > stopAfter(toB):
-			fs = append(fs, stopped(b, toB, lastB, lastA))
+			fs = append(fs, listedElsewhere(stopped(b, toB, lastB, lastA), heard, toA, toB))
 		}
 	}
 	// RTP arriving at an announced port from another address than the one
@@ -1038,6 +1227,39 @@ func heardBy(ss []*media.Stream, to, from *endpoint) []*media.Stream {
 		}
 	}
 	return out
+}
+
+// heardElsewhere returns the streams leg l, the call's first, heard that
+// another call lists (heardStream), but for those c lists itself: legs
+// linked after the stream was shared.
+func heardElsewhere(c *Call, l *Leg) []heardStream {
+	if l.media == nil || len(l.media.heard) == 0 {
+		return nil
+	}
+	var out []heardStream
+	for _, h := range l.media.heard {
+		if h.snap != nil && !slices.Contains(c.Streams, h.s) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// listedElsewhere adds to a finding drawn from streams some of which
+// another call lists (heard) where to find them.
+func listedElsewhere(f Finding, heard []heardStream, used ...[]*media.Stream) Finding {
+	var owners []string
+	for _, h := range heard {
+		for _, ss := range used {
+			if slices.Contains(ss, h.snap) && !slices.Contains(owners, h.owner) {
+				owners = append(owners, h.owner)
+			}
+		}
+	}
+	if len(owners) > 0 {
+		f.Detail += fmt.Sprintf("; this RTP is listed under Call-ID %s, whose SDP announced the same addresses", strings.Join(owners, ", "))
+	}
+	return f
 }
 
 // stopAfter is how long the direction whose streams are ss must fall

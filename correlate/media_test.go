@@ -665,3 +665,145 @@ func TestMediaStoppedSilenceSuppression(t *testing.T) {
 		})
 	}
 }
+
+// directMedia is a B2BUA's two unlinked legs (no correlation header) that
+// it bridges directly, as Asterisk's direct media does
+// (sip_captures/voip1b.pcapng, sip-2phones-B2BUA-Asterisk.pcapng): a calls
+// p (leg-a), p calls b (leg-b), each answered with p's own media address;
+// then p re-INVITEs each leg offering the other phone's address (at
+// reinviteA and 0.6 s), so that both legs' SDP agree a:4000 ↔ b:5000.
+// withoutReinviteA leaves leg-a's re-INVITE out; byeA and byeB are when
+// each leg's BYE comes.
+type directMedia struct {
+	reinviteA        float64
+	withoutReinviteA bool
+	aToB, bToA       []float64
+	byeA, byeB       float64
+}
+
+func (d directMedia) script() string {
+	if d.reinviteA == 0 {
+		d.reinviteA = 0.5
+	}
+	lines := []string{
+		"0.0 a>p INVITE 1/INVITE cid=leg-a br=z9hG4bKa1 sdp=1",
+		"0.1 p>a 200 1/INVITE cid=leg-a br=z9hG4bKa1 tt=pbxa sdp=1 media=m=audio_20000_RTP/AVP_0",
+		"0.15 a>p ACK 1/ACK cid=leg-a br=z9hG4bKa1ack tt=pbxa",
+		"0.05 p>b INVITE 1/INVITE cid=leg-b ft=pbxb br=z9hG4bKb1 sdp=1 media=m=audio_20002_RTP/AVP_0",
+		"0.4 b>p 200 1/INVITE cid=leg-b ft=pbxb tt=callee br=z9hG4bKb1 sdp=1 media=m=audio_5000_RTP/AVP_0",
+		"0.45 p>b ACK 1/ACK cid=leg-b ft=pbxb tt=callee br=z9hG4bKb1ack",
+		"0.6 p>b INVITE 2/INVITE cid=leg-b ft=pbxb tt=callee br=z9hG4bKb2 sdp=2 c=a",
+		"0.65 b>p 200 2/INVITE cid=leg-b ft=pbxb tt=callee br=z9hG4bKb2 sdp=2 media=m=audio_5000_RTP/AVP_0",
+		"0.66 p>b ACK 2/ACK cid=leg-b ft=pbxb tt=callee br=z9hG4bKb2ack",
+		fmt.Sprintf("%.2f a>p BYE 3/BYE cid=leg-a tt=pbxa br=z9hG4bKa3", d.byeA),
+		fmt.Sprintf("%.2f p>a 200 3/BYE cid=leg-a tt=pbxa br=z9hG4bKa3", d.byeA+0.01),
+		fmt.Sprintf("%.2f p>b BYE 3/BYE cid=leg-b ft=pbxb tt=callee br=z9hG4bKb3", d.byeB),
+		fmt.Sprintf("%.2f b>p 200 3/BYE cid=leg-b ft=pbxb tt=callee br=z9hG4bKb3", d.byeB+0.01),
+	}
+	if !d.withoutReinviteA {
+		r := d.reinviteA
+		lines = append(lines,
+			fmt.Sprintf("%.2f p>a INVITE 2/INVITE cid=leg-a ft=pbxa tt=caller br=z9hG4bKa2 sdp=2 c=b media=m=audio_5000_RTP/AVP_0", r),
+			fmt.Sprintf("%.2f a>p 200 2/INVITE cid=leg-a ft=pbxa tt=caller br=z9hG4bKa2 sdp=2", r+0.05),
+			fmt.Sprintf("%.2f p>a ACK 2/ACK cid=leg-a ft=pbxa tt=caller br=z9hG4bKa2ack", r+0.06))
+	}
+	lines = append(lines, rtpScript("a:4000>b:5000", 100, d.aToB)...)
+	lines = append(lines, rtpScript("b:5000>a:4000", 7000, d.bToA)...)
+	return byTime(lines) + "\ntick 30"
+}
+
+// TestMediaDirectMediaLegs: RTP between the addresses a leg's two parties
+// agreed is heard for that leg while it is up, though another leg (the
+// one that announced them last) holds the streams: no no-rtp for the
+// other, and one-way audio on both when a direction stops. Each stream is
+// listed under one call only, so that nothing is counted, archived or
+// exported twice.
+func TestMediaDirectMediaLegs(t *testing.T) {
+	talk := every(1, 6, 0.02)
+	tests := []struct {
+		name         string
+		d            directMedia
+		legA, legB   string // their media findings
+		listedUnderA string // "" or a part of leg-a's one-way-audio detail
+	}{
+		{"both ways", directMedia{aToB: talk, bToA: talk, byeA: 7, byeB: 7.05}, "", "", ""},
+		{"b stops", directMedia{aToB: talk, bToA: every(1, 2, 0.02), byeA: 7, byeB: 7.05}, "one-way-audio", "one-way-audio",
+			"RTP to 10.0.0.1:4000 stopped 4.0 s before the other direction did, while the call was up (before that it had never paused longer than 20 ms); this RTP is listed under Call-ID leg-b"},
+		{"b never sends", directMedia{aToB: talk, byeA: 7, byeB: 7.05}, "one-way-audio", "one-way-audio",
+			"RTP flowed only one way: 10.0.0.1:4000 received nothing, though its SDP expected audio (PCMU); this RTP is listed under Call-ID leg-b"},
+		// leg-a's parties never agreed a:4000 ↔ b:5000: what flowed there
+		// was not its media, and its own carried nothing.
+		{"leg-a not bridged", directMedia{withoutReinviteA: true, aToB: talk, bToA: talk, byeA: 7, byeB: 7.05}, "no-rtp", "", ""},
+		// The streams began before leg-a agreed their addresses.
+		{"leg-a bridged after the media began", directMedia{reinviteA: 2, aToB: talk, bToA: talk, byeA: 7, byeB: 7.05}, "", "", ""},
+		// leg-a hangs up at 4 s, just after b's last packet; leg-b's media
+		// goes on: leg-a heard both ways while it was up.
+		{"leg-a ends first", directMedia{aToB: every(1, 8, 0.02), bToA: every(1, 3.9, 0.02), byeA: 4, byeB: 8.5}, "", "one-way-audio", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := runScriptWith(t, correlate.Options{Media: true}, tt.d.script())
+			a, b := scriptCall(t, calls, "leg-a"), scriptCall(t, calls, "leg-b")
+			if got := mediaRules(a); got != tt.legA {
+				t.Errorf("leg-a: media findings %q, want %q; %s", got, tt.legA, describe(a))
+			}
+			if got := mediaRules(b); got != tt.legB {
+				t.Errorf("leg-b: media findings %q, want %q; %s", got, tt.legB, describe(b))
+			}
+			if tt.listedUnderA != "" {
+				if f := findingOf(a, "one-way-audio"); f == nil || !strings.Contains(f.Detail, tt.listedUnderA) {
+					t.Errorf("leg-a's one-way-audio %+v, want %q in its detail", f, tt.listedUnderA)
+				}
+			}
+			seen := map[string]int{}
+			for _, c := range calls {
+				for _, s := range c.Streams {
+					seen[fmt.Sprintf("%s>%s", s.Key.Src, s.Key.Dst)]++
+				}
+			}
+			for k, n := range seen {
+				if n != 1 {
+					t.Errorf("stream %s listed %d times", k, n)
+				}
+			}
+		})
+	}
+}
+
+// mediaRules is rules(c) for the rules of whether media flowed only (the
+// script's RTP timestamps make jitter).
+func mediaRules(c *correlate.Call) string {
+	var rs []string
+	for _, f := range c.Findings {
+		switch f.Rule {
+		case "no-rtp", "one-way-audio", "media-address-mismatch", "codec-mismatch", "rtp-loss":
+			rs = append(rs, f.Rule)
+		}
+	}
+	sort.Strings(rs)
+	return strings.Join(rs, ",")
+}
+
+// TestSharedMediaPortPair: when both addresses of a stream are announced
+// by many open calls (two media servers that each take every call on one
+// port), no call's stream can be told from another's: it is listed once,
+// and not heard by the others (maxSharing), which would cost a walk of
+// every call each stream.
+func TestSharedMediaPortPair(t *testing.T) {
+	var specs []mediaSpec
+	for i := 0; i < 20; i++ {
+		specs = append(specs, mediaSpec{callID: fmt.Sprintf("call-%d", i), aMedia: "10.0.0.1:4000", bMedia: "10.0.0.2:50000",
+			aToB: 100, bToA: 100, offset: time.Duration(i) * 7 * time.Millisecond})
+	}
+	calls := runMedia(t, specs...)
+	streams, quiet := 0, 0
+	for _, c := range calls {
+		streams += len(c.Streams)
+		if rules(c) == "no-rtp" {
+			quiet++
+		}
+	}
+	if len(calls) != 20 || streams != 2 || quiet != 19 {
+		t.Errorf("%d calls, %d streams listed, %d no-rtp; want 20, 2 (one each way), 19", len(calls), streams, quiet)
+	}
+}

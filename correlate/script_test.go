@@ -41,7 +41,8 @@ var scriptHosts = map[string]netip.AddrPort{
 // default sip:bob@10.0.0.2), hdr=Name:_Value, sdp=VERSION[:DIRECTION[:ice|zero]] (an SDP body
 // whose o= line has that session version; direction sendrecv unless given;
 // ice: a trickle-ICE WebRTC offer, c=0.0.0.0 and port 9; zero: c=0.0.0.0,
-// RFC 2543 hold; ip6: the sender's IPv6 address, 2001:db8::N), media=LINES (after sdp=: the body's m= section, "_" for a
+// RFC 2543 hold; ip6: the sender's IPv6 address, 2001:db8::N), c=HOST (after
+// sdp=: the body's addresses are HOST's, not the sender's), media=LINES (after sdp=: the body's m= section, "_" for a
 // space and "|" for a line end), cut=N (after sdp=: the body's last N bytes
 // missing, as a snap length cuts them), cutheaders=1 (the message cut
 // before its Content-Type, inside its headers), dtmf=KEY[:MS] (an
@@ -209,6 +210,8 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 				if ms != "" {
 					body += "Duration=" + ms + "\r\n"
 				}
+			case "c": // after sdp=: the body's c= and o= address is this host's, not the sender's (a B2BUA offering a phone's)
+				body = strings.ReplaceAll(body, "IN IP4 "+src.Addr().String(), "IN IP4 "+scriptHosts[v].Addr().String())
 			case "media": // after sdp=: the body's m= section instead of "m=audio 4000 RTP/AVP 0" ("_" a space, "|" a line end)
 				body = strings.Replace(body, "m=audio 4000 RTP/AVP 0\r\n", strings.NewReplacer("_", " ", "|", "\r\n").Replace(v)+"\r\n", 1)
 			case "sdp":
