@@ -219,6 +219,10 @@ type Call struct {
 	captureLoss   string // Correlator.NoteCaptureLoss's when the call finished
 	inviteMissed  bool   // a call (KindCall) whose first leg's INVITE was not captured
 	timedOut      bool   // finished by a timeout or linger while the capture went on, not by its end (Flush)
+
+	// onlyHosts is what every packet read until the call finished was
+	// sent from or to, if anything (Correlator.seeHosts).
+	onlyHosts *onlyHosts
 }
 
 // Messages returns every message of every leg in capture order.

@@ -83,7 +83,7 @@ var Rules = []struct {
 	{"sdp-answer-mismatch", "warning/error", "an SDP answer does not fit its offer: another number of m= lines, or a stream accepted with no format in common or an address of the other family, IPv4 or IPv6 (error), or taken up after the offer removed it (warning)"},
 	{"subscription-expired", "warning", "a subscription (SUBSCRIBE, RFC 6665) lapsed: not refreshed before it expired (the notifier said so, reason timeout, or nothing was seen after its expiry)"},
 	{"one-way-audio", "error", "RTP flowed one way only, or one direction stopped while the call was up (silent over 3 s, and over twice its own longest pause before)"},
-	{"no-rtp", "error", "an answered call with agreed SDP carried no RTP at all (info when the capture has no RTP anywhere)"},
+	{"no-rtp", "error", "an answered call with agreed SDP carried no RTP at all (info when the capture has no RTP anywhere, or every packet involved a host the media does not pass)"},
 	{"rtp-loss", "warning/error", "an RTP stream lost more than 1% of its packets (error above 5%)"},
 	{"rtp-jitter", "warning", "an RTP stream's jitter went above 30 ms"},
 	{"media-address-mismatch", "warning", "RTP came from another address than its SDP announced (NAT, a media relay)"},

@@ -186,6 +186,12 @@ type Correlator struct {
 	captureLoss string // why loss figures may be the capture's, when known
 	mediaLive   bool   // an RTP or RTCP packet has been seen: SDP is registered as it comes
 	sdpSeq      int    // SDP bodies stashed so far, for their order
+
+	// hosts is what every packet read so far was sent from or to, while
+	// some address was (seeHosts); hostsGone, once a packet involved none
+	// of them: hosts stays nil, and packets are not looked at for it.
+	hosts     *onlyHosts
+	hostsGone bool
 }
 
 // NoteCaptureLoss records that the capture itself lost packets (why says
@@ -438,6 +444,9 @@ func (c *Correlator) Add(d *decode.Message) {
 		return
 	}
 	c.Stats.Messages++
+	if !c.hostsGone {
+		c.seeHosts(d.Src.Addr(), d.Dst.Addr())
+	}
 	id := c.tombs.hash(d.CallID)
 	leg := findLeg(&c.legs, id, d.CallID)
 	if leg == nil {
@@ -1398,6 +1407,7 @@ func (c *Correlator) finishLeg(l *Leg) {
 	call := c.newCall()
 	call.Legs, call.Seq, call.CaptureEnd = g.legs, g.seq, c.now
 	call.rtpSeen, call.udptlSeen, call.captureLoss, call.timedOut = c.Stats.RTPLike > 0, c.Stats.UDPTLLike > 0, c.captureLoss, !c.ended
+	call.onlyHosts = c.hosts
 	c.Stats.Calls++
 	if !c.opts.DeferBuild {
 		c.builder.Build(call)

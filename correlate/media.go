@@ -733,6 +733,9 @@ func (c *Correlator) endpointFor(f *UDPFlow) *flowEntry {
 		return e
 	}
 	src, dst := f.Addrs()
+	if !c.hostsGone {
+		c.seeHosts(src.Addr(), dst.Addr()) // once a flow, not a packet
+	}
 	ds, ss := c.endpoints[dst], c.endpoints[src]
 	var ep *endpoint
 	// The sender's call, if it also announced the destination: a call with
@@ -887,6 +890,60 @@ func (c *Correlator) releaseMedia(l *Leg) []*media.Stream {
 	return l.media.streams
 }
 
+// onlyHosts is the one or two addresses every packet read so far was sent
+// from or to: the capture was taken on that host (tcpdump on a PBX), or
+// holds one conversation. Packets read are SIP messages and datagrams that
+// may be media, each flow once, when endpointFor first looks it up. Most
+// captures have none within a few packets (Correlator.hostsGone). It is
+// replaced, never changed: a call keeps the one of when it finished, and
+// may be built in another goroutine.
+type onlyHosts struct {
+	addrs [2]netip.Addr
+	n     int
+}
+
+// has reports whether every packet so far involved a.
+func (h *onlyHosts) has(a netip.Addr) bool {
+	a = a.Unmap()
+	return slices.Contains(h.addrs[:h.n], a)
+}
+
+// String is "192.0.2.1", or "192.0.2.1 or 192.0.2.2".
+func (h *onlyHosts) String() string {
+	if h.n == 1 {
+		return h.addrs[0].String()
+	}
+	return h.addrs[0].String() + " or " + h.addrs[1].String()
+}
+
+// seeHosts narrows c.hosts to what a packet from src to dst involved.
+func (c *Correlator) seeHosts(src, dst netip.Addr) {
+	src, dst = src.Unmap(), dst.Unmap()
+	h := c.hosts
+	if h == nil {
+		h = &onlyHosts{addrs: [2]netip.Addr{src, dst}, n: 2}
+		if src == dst {
+			h.n = 1
+		}
+		c.hosts = h
+		return
+	}
+	var kept onlyHosts
+	for _, a := range h.addrs[:h.n] {
+		if a == src || a == dst {
+			kept.addrs[kept.n] = a
+			kept.n++
+		}
+	}
+	switch kept.n {
+	case h.n: // the usual case: nothing new
+	case 0:
+		c.hosts, c.hostsGone = nil, true
+	default:
+		c.hosts = &kept
+	}
+}
+
 // snapHeard copies, for finishing leg l, what the media checks read of
 // the streams it heard from other legs (heardStream), as they were while
 // l was up: a leg that a BYE ended stops hearing then (its last message's
@@ -1014,8 +1071,7 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 	}
 	switch {
 	case len(streams) == 0 && len(heard) == 0 && talked:
-		fs = append(fs, Finding{Rule: "no-rtp", Severity: Error, Packets: lastPacket(c),
-			Detail: "the call was answered and SDP was agreed, but no RTP was seen in either direction", RFC: "RFC 3264 §5"})
+		fs = append(fs, noRTP(c, a, b))
 	case talked && expectsToReceive(a) && len(toA) == 0 && len(toB) > 0:
 		fs = append(fs, listedElsewhere(oneWay(a, toB), heard, toB))
 	case talked && expectsToReceive(b) && len(toB) == 0 && len(toA) > 0:
@@ -1227,6 +1283,23 @@ func heardBy(ss []*media.Stream, to, from *endpoint) []*media.Stream {
 		}
 	}
 	return out
+}
+
+// noRTP is the finding of an answered call with agreed SDP of which no
+// RTP was seen: an error, unless every packet of the capture involved a
+// host (or two) that neither party's media address is on (onlyHosts).
+// Then the capture was taken where the media does not pass, and cannot
+// tell whether it flowed (as a capture with no RTP at all cannot, which
+// gets a note from the command instead of a finding per call).
+func noRTP(c *Call, a, b *endpoint) Finding {
+	f := Finding{Rule: "no-rtp", Severity: Error, Packets: lastPacket(c),
+		Detail: "the call was answered and SDP was agreed, but no RTP was seen in either direction", RFC: "RFC 3264 §5"}
+	if h := c.onlyHosts; h != nil && !h.has(a.ap.Addr()) && !h.has(b.ap.Addr()) {
+		f.Severity = Info
+		f.Detail = fmt.Sprintf("no RTP was seen, but the capture cannot show this call's media: every packet it held until the call ended "+
+			"was sent or received by %s, and the SDP put the media between %s and %s, which do not pass there", h, a.ap, b.ap)
+	}
+	return f
 }
 
 // heardElsewhere returns the streams leg l, the call's first, heard that

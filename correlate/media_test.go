@@ -784,6 +784,57 @@ func mediaRules(c *correlate.Call) string {
 	return strings.Join(rs, ",")
 }
 
+// TestMediaNoRTPOffPath: a capture taken on a PBX (every packet sent or
+// received by it) cannot show media that two phones send each other
+// directly: a call whose SDP put its media there is no-rtp as info, saying
+// so, not an error claiming that nothing flowed. Once a packet of the
+// capture involved neither host, or when the media was to pass the PBX, it
+// is an error again.
+func TestMediaNoRTPOffPath(t *testing.T) {
+	tests := []struct {
+		name, extra, answerAt string
+		sev                   correlate.Severity
+		detail                string
+	}{
+		{"media between the phones, captured on the PBX", "", "c=b", correlate.Info,
+			"no RTP was seen, but the capture cannot show this call's media: every packet it held until the call ended was sent or received by 10.0.0.3, " +
+				"and the SDP put the media between 10.0.0.1:4002 and 10.0.0.2:4004, which do not pass there"},
+		{"a packet between the phones too", "0.9 a:4010>b:4010 rtp 1", "c=b", correlate.Error, "no RTP was seen in either direction"},
+		{"media through the PBX", "", "", correlate.Error, "no RTP was seen in either direction"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lines := []string{
+				// call-1: b calls the PBX, which answers with its own media.
+				"0.0 b>p INVITE 1/INVITE br=z9hG4bK1a sdp=1",
+				"0.1 p>b 200 1/INVITE br=z9hG4bK1a tt=pbx sdp=1",
+				"0.15 b>p ACK 1/ACK br=z9hG4bK1ack tt=pbx",
+				"7 b>p BYE 2/BYE br=z9hG4bK1b tt=pbx",
+				"7.01 p>b 200 2/BYE br=z9hG4bK1b tt=pbx",
+				// call-2: a calls b through the PBX (a proxy), which relays b's answer.
+				"0.2 a>p INVITE 1/INVITE cid=call-2 br=z9hG4bK2a sdp=1 media=m=audio_4002_RTP/AVP_0",
+				"0.3 p>a 200 1/INVITE cid=call-2 br=z9hG4bK2a tt=bob sdp=1 media=m=audio_4004_RTP/AVP_0 " + tt.answerAt,
+				"0.35 a>p ACK 1/ACK cid=call-2 br=z9hG4bK2ack tt=bob",
+				"7.1 a>p BYE 2/BYE cid=call-2 br=z9hG4bK2b tt=bob",
+				"7.11 p>a 200 2/BYE cid=call-2 br=z9hG4bK2b tt=bob",
+			}
+			if tt.extra != "" {
+				lines = append(lines, tt.extra)
+			}
+			lines = append(lines, rtpScript("b:4000>p:4000", 100, every(1, 6, 0.02))...)
+			lines = append(lines, rtpScript("p:4000>b:4000", 7000, every(1, 6, 0.02))...)
+			calls := runScriptWith(t, correlate.Options{Media: true}, byTime(lines))
+			if got := mediaRules(scriptCall(t, calls, "call-1")); got != "" {
+				t.Errorf("call-1, with its media: %q", got)
+			}
+			f := findingOf(scriptCall(t, calls, "call-2"), "no-rtp")
+			if f == nil || f.Severity != tt.sev || !strings.Contains(f.Detail, tt.detail) {
+				t.Errorf("no-rtp %+v, want %v saying %q", f, tt.sev, tt.detail)
+			}
+		})
+	}
+}
+
 // TestSharedMediaPortPair: when both addresses of a stream are announced
 // by many open calls (two media servers that each take every call on one
 // port), no call's stream can be told from another's: it is listed once,
