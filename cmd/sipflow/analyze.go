@@ -437,13 +437,13 @@ func analyzeKeep(g *globalOptions, file string, opts correlate.Options, onCall f
 // capture recorded twice.
 func noteStats(g *globalOptions, opts correlate.Options, st *correlate.Stats) {
 	if opts.Media && st.RTPLike == 0 && st.MediaExpected > 0 {
-		fmt.Fprintf(g.Err, "sipflow: note: %d answered call(s) exchanged SDP, but the capture holds no RTP at all (captured with a SIP-only filter?): media checks skipped\n", st.MediaExpected)
+		say(g.Err, "sipflow: note: %d answered call(s) exchanged SDP, but the capture holds no RTP at all (captured with a SIP-only filter?): media checks skipped", st.MediaExpected)
 	}
 	if st.Evicted > 0 {
-		fmt.Fprintf(g.Err, "sipflow: note: %d call(s) were finished before their time, as they stood, to hold at most %d open at once (--max-open): answered calls whose BYE the capture misses wait --call-timeout for it\n", st.Evicted, opts.MaxOpen)
+		say(g.Err, "sipflow: note: %d call(s) were finished before their time, as they stood, to hold at most %d open at once (--max-open): answered calls whose BYE the capture misses wait --call-timeout for it", st.Evicted, opts.MaxOpen)
 	}
 	if st.Duplicates > 0 {
-		fmt.Fprintf(g.Err, "sipflow: note: %d SIP message(s) were captured twice within %v on the same hop (a packet recorded on two interfaces, as tcpdump -i any does across a bridge, or duplicated by the network): each was read once, not as a retransmission\n", st.Duplicates, correlate.CopyWindow)
+		say(g.Err, "sipflow: note: %d SIP message(s) were captured twice within %v on the same hop (a packet recorded on two interfaces, as tcpdump -i any does across a bridge, or duplicated by the network): each was read once, not as a retransmission", st.Duplicates, correlate.CopyWindow)
 	}
 }
 
@@ -464,7 +464,7 @@ func noteLoss(g *globalOptions, corr *correlate.Correlator, loss string) {
 		return
 	}
 	corr.NoteCaptureLoss(loss)
-	fmt.Fprintf(g.Err, "sipflow: note: %s: RTP loss may be the capture's, not the network's\n", loss)
+	say(g.Err, "sipflow: note: %s: RTP loss may be the capture's, not the network's", loss)
 }
 
 // cachePad keeps what follows on other cache lines than what precedes it:

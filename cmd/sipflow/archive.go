@@ -179,7 +179,7 @@ func (o *archiveOptions) run(files []string) error {
 			return storeError(se.err)
 		case errors.As(err, &ee):
 			if ee.err != nil {
-				fmt.Fprintf(o.Err, "sipflow: %v\n", ee.err)
+				sayError(o.Err, ee.err)
 			}
 			if w, ok := worst.(*exitError); !ok || w.code == exitDamaged {
 				worst = &exitError{code: ee.code} // usage and I/O errors (2) rank above damage (3)
@@ -240,8 +240,8 @@ func (o *archiveOptions) archiveFile(db *store.DB, file string, copts correlate.
 	if im.Duplicate {
 		bar.stop()
 		c := im.Capture
-		fmt.Fprintf(o.Out, "%s: already in %s as capture %d (imported %s, %s): nothing stored; --force imports it again\n",
-			render.SanitizeString(file), db.Path(), c.ID, c.ImportedAt.Format("2006-01-02 15:04:05 UTC"), plural(c.Calls, "call"))
+		say(o.Out, "%s: already in %s as capture %d (imported %s, %s): nothing stored; --force imports it again",
+			file, db.Path(), c.ID, c.ImportedAt.Format("2006-01-02 15:04:05 UTC"), plural(c.Calls, "call"))
 		return nil
 	}
 
@@ -277,7 +277,7 @@ func (o *archiveOptions) archiveFile(db *store.DB, file string, copts correlate.
 	case im.Replaced:
 		how = " (replacing its earlier import)"
 	}
-	fmt.Fprintf(o.Out, "%s: %s, %s, %s in %s as capture %d%s\n", render.SanitizeString(file),
+	say(o.Out, "%s: %s, %s, %s in %s as capture %d%s", file,
 		plural(c.Calls, "call"), plural(c.Messages, "message"), plural(c.Packets, "packet"), db.Path(), c.ID, how)
 	if damage != "" {
 		return &exitError{code: exitDamaged, err: errors.New(strings.Replace(damage, "was analysed", "was archived", 1))}

@@ -92,7 +92,7 @@ func (o *audioOptions) run(file string) error {
 	call := matches[0]
 	fwd, back := pickDirection(call, true), pickDirection(call, false)
 	if fwd == nil && back == nil && aerr != nil {
-		fmt.Fprintf(o.Err, "sipflow: %s: call %s has no RTP before the damage\n", render.SanitizeString(file), render.SanitizeString(call.ID))
+		say(o.Err, "sipflow: %s: call %s has no RTP before the damage", file, call.ID)
 		return aerr
 	}
 	if fwd == nil && back == nil {
@@ -143,7 +143,7 @@ func (o *audioOptions) run(file string) error {
 	if err := f.Close(); err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	fmt.Fprintf(o.Err, "sipflow: wrote %s: call %s, 2 channels (caller, callee), %.1f s\n", o.out, call.ID, maxDur(tracks).Seconds())
+	say(o.Err, "sipflow: wrote %s: call %s, 2 channels (caller, callee), %.1f s", o.out, call.ID, maxDur(tracks).Seconds())
 	return aerr // a damaged capture: the audio before the damage was written
 }
 

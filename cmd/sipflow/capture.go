@@ -325,7 +325,7 @@ func (o *captureOptions) listInterfaces() error {
 			addrs = []string{"(every interface)"}
 		}
 		line := fmt.Sprintf("%-4s %-*s  %-10s  %-12s  %s", num, width, it.Name, it.LinkType, strings.Join(flags, ","), strings.Join(addrs, " "))
-		fmt.Fprintln(w, strings.TrimRight(line, " "))
+		say(w, "%s", strings.TrimRight(line, " "))
 	}
 	if err := w.Flush(); err != nil {
 		return &exitError{code: exitUsage, err: err}

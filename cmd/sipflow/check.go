@@ -210,7 +210,7 @@ func writeFindings(w *bufio.Writer, r *lipgloss.Renderer, calls []*correlate.Cal
 		}
 		switch {
 		case c.Flow != "":
-			fmt.Fprintln(w, dim.Render("  flow: "+c.Flow))
+			fmt.Fprintln(w, dim.Render("  flow: "+render.SanitizeString(c.Flow)))
 		case c.Deviation != "":
 			fmt.Fprintln(w, dim.Render("  flow: left "+render.SanitizeString(c.Deviation)))
 		}

@@ -140,7 +140,7 @@ func (o *exportOptions) fromArchive() error {
 		return storeError(err)
 	}
 	if calls == 0 {
-		return usageError("no call with Call-ID %s in %s", render.SanitizeString(o.call), db.Path())
+		return usageError("no call with Call-ID %s in %s", o.call, db.Path())
 	}
 	if len(byCapture) > 1 {
 		var cs []*store.Capture
@@ -151,7 +151,7 @@ func (o *exportOptions) fromArchive() error {
 			}
 			cs = append(cs, c)
 		}
-		return usageError("Call-ID %s is in %d captures: %s; choose one with --capture", render.SanitizeString(o.call), len(cs), captureList(cs))
+		return usageError("Call-ID %s is in %d captures: %s; choose one with --capture", o.call, len(cs), captureList(cs))
 	}
 	var pkts []store.Packet
 	missing, err := db.Packets(ctx, ids, func(p *store.Packet) error {
@@ -164,7 +164,7 @@ func (o *exportOptions) fromArchive() error {
 		return storeError(err)
 	}
 	if len(missing) > 0 {
-		fmt.Fprintf(o.Err, "sipflow: warning: %d message(s) have no packet in the archive (packets %s): its import is not complete\n",
+		say(o.Err, "sipflow: warning: %d message(s) have no packet in the archive (packets %s): its import is not complete",
 			len(missing), render.PacketList(missing, "…"))
 	}
 	return o.write(pkts, calls)
@@ -206,10 +206,10 @@ func (o *exportOptions) fromCapture(file string) error {
 	}
 	if calls == 0 {
 		if aerr != nil {
-			fmt.Fprintf(o.Err, "sipflow: no call with Call-ID %s in %s before the damage\n", render.SanitizeString(o.call), render.SanitizeString(file))
+			say(o.Err, "sipflow: no call with Call-ID %s in %s before the damage", o.call, file)
 			return aerr
 		}
-		return usageError("no call with Call-ID %s in %s", render.SanitizeString(o.call), render.SanitizeString(file))
+		return usageError("no call with Call-ID %s in %s", o.call, file)
 	}
 	var pkts []store.Packet
 	err = selectPackets(path, set, func(batch []store.Packet) error {
@@ -265,7 +265,7 @@ func (o *exportOptions) write(pkts []store.Packet, calls int) error {
 	if name == "-" {
 		name = "standard output"
 	}
-	fmt.Fprintf(o.Err, "%s: %s of %s: %d SIP, %d RTP/RTCP\n", render.SanitizeString(name),
+	say(o.Err, "%s: %s of %s: %d SIP, %d RTP/RTCP", name,
 		plural(int64(len(pkts)), "packet"), plural(int64(calls), "call"), sip, rtp)
 	return nil
 }

@@ -47,7 +47,6 @@ import (
 	"github.com/sipflow/sipflow/correlate"
 	"github.com/sipflow/sipflow/decode"
 	"github.com/sipflow/sipflow/internal/pcapw"
-	"github.com/sipflow/sipflow/render"
 )
 
 const (
@@ -127,8 +126,7 @@ func (s *liveSession) run(copts correlate.Options) error {
 		s.src.Close()
 		return err
 	}
-	fmt.Fprintf(g.Err, "sipflow: capturing on %s (%s), snapshot length %d bytes\n",
-		render.SanitizeString(label), render.SanitizeString(s.cfg.filterText), o.snaplen)
+	say(g.Err, "sipflow: capturing on %s (%s), snapshot length %d bytes", label, s.cfg.filterText, o.snaplen)
 
 	start := time.Now()
 	tickStop, tickDone := make(chan struct{}), make(chan struct{})
@@ -183,7 +181,7 @@ func (s *liveSession) run(copts correlate.Options) error {
 	}
 	g.Err.Write(warnBuf.Bytes())
 	s.warn.summary()
-	fmt.Fprintln(g.Err, s.summary(&st))
+	say(g.Err, "%s", s.summary(&st))
 	if len(errs) > 0 {
 		return &exitError{code: exitUsage, err: errors.Join(errs...)}
 	}

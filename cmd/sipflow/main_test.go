@@ -490,3 +490,44 @@ func TestUnknownLinkNoted(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr\n%s\nwant exit 0, no calls, and\n%s", code, out, errs, want)
 	}
 }
+
+// TestFileNamesEscapedEverywhere: whatever a command writes on its own
+// (archive's line per file, its errors for each file, the file written
+// by audio and export) escapes a file name's escape sequences, C1
+// controls and bidi overrides, as runWith does for the error that ends a
+// command; a line break in it starts no line of its own.
+func TestFileNamesEscapedEverywhere(t *testing.T) {
+	const evil = "ev\x1b[31mil\x9b\u202e\nforged"
+	const shown = `ev\x1b[31mil\x9b\xe2\x80\xae\x0aforged`
+	dir := t.TempDir()
+	good, _ := os.ReadFile(repoTestdata("call_rtp.pcap"))
+	cut := filepath.Join(dir, evil+".pcap.cut")
+	whole := filepath.Join(dir, evil+".pcap")
+	os.WriteFile(cut, good[:700], 0o644)
+	os.WriteFile(whole, good, 0o644)
+	notCapture := filepath.Join(dir, evil+".txt")
+	os.WriteFile(notCapture, []byte("hello, this is not a capture\n"), 0o644)
+	db := filepath.Join(dir, evil+".db")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"archive cut", []string{"archive", "--db", db, cut}, exitDamaged},
+		{"archive missing", []string{"archive", "--db", db, filepath.Join(dir, evil+".missing")}, exitUsage},
+		{"archive not a capture", []string{"archive", "--db", db, notCapture}, exitUsage},
+		{"archive", []string{"archive", "--db", db, whole}, exitOK},
+		{"archive again", []string{"archive", "--db", db, whole}, exitOK},
+		{"audio", []string{"audio", whole, "--call", "1-24089", "-o", filepath.Join(dir, evil+".wav")}, exitOK},
+		{"export", []string{"export", whole, "--call", "1-24089@127.0.10.1", "-w", filepath.Join(dir, evil+".out.pcap")}, exitOK},
+		{"export db", []string{"export", "--db", db, "--call", "1-24089@127.0.10.1", "-w", filepath.Join(dir, evil+".out.pcap")}, exitUsage}, // in two captures
+		{"flow cut", []string{"flow", cut}, exitDamaged},
+		{"report cut", []string{"report", cut}, exitDamaged},
+	} {
+		out, errs, code := sipflow(t, nil, tc.args...)
+		both := out + errs
+		if code != tc.code || strings.ContainsAny(both, "\x1b\u202e") || strings.Contains(both, "\x9b") || !strings.Contains(both, shown) || strings.Contains(both, "\nforged") {
+			t.Errorf("%s: exit %d (want %d), stdout %q, stderr %q", tc.name, code, tc.code, out, errs)
+		}
+	}
+}

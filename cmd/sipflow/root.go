@@ -164,23 +164,57 @@ func runWith(g *globalOptions, args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.code != exitFindings {
-			// An error can quote a file's name or a capture's bytes:
-			// nothing in it reaches the terminal raw.
-			fmt.Fprintf(g.Err, "sipflow: %s\n", sanitizeLines(ee.err.Error()))
+			sayError(g.Err, ee.err)
 		}
 		return ee.code
 	}
 	// Anything else cobra reports (unknown flag, wrong arguments) is usage.
-	fmt.Fprintf(g.Err, "sipflow: %s\n", sanitizeLines(err.Error()))
+	sayError(g.Err, err)
 	return exitUsage
 }
 
-// sanitizeLines is render.SanitizeString line by line: the errors
-// errors.Join gathers (a live capture's) keep a line each.
-func sanitizeLines(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = render.SanitizeString(l)
+// say writes a line that sipflow says of its own accord, on standard
+// error or output: a note, a warning, an error, what a command wrote
+// where. Its arguments can quote a file's name, a Call-ID, a capture's
+// bytes, an error that quotes them: every message goes through here, and
+// every string, error or Stringer in it through render.SanitizeString
+// (sanitizeError), so that nothing in it reaches the terminal raw, not
+// even a line break that would start a line of its own. format is
+// sipflow's own text.
+func say(w io.Writer, format string, args ...any) {
+	clean := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case error:
+			clean[i] = sanitizeError(v)
+		case string:
+			clean[i] = render.SanitizeString(v)
+		case []byte:
+			clean[i] = render.Sanitize(v)
+		case fmt.Stringer:
+			clean[i] = render.SanitizeString(v.String())
+		default:
+			clean[i] = a
+		}
 	}
-	return strings.Join(lines, "\n")
+	io.WriteString(w, fmt.Sprintf(format, clean...)+"\n")
+}
+
+// sayError says an error: "sipflow: " and the error.
+func sayError(w io.Writer, err error) { say(w, "sipflow: %s", err) }
+
+// sanitizeError is render.SanitizeString of an error's text, except that
+// the errors errors.Join gathers (a live capture's) keep a line each:
+// only the line breaks errors.Join puts between them are kept.
+func sanitizeError(err error) string {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var lines []string
+		for _, e := range j.Unwrap() {
+			if e != nil {
+				lines = append(lines, sanitizeError(e))
+			}
+		}
+		return strings.Join(lines, "\n")
+	}
+	return render.SanitizeString(err.Error())
 }

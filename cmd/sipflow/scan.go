@@ -9,7 +9,6 @@ import (
 	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/decode"
 	"github.com/sipflow/sipflow/internal/ptime"
-	"github.com/sipflow/sipflow/render"
 )
 
 // maxWarnings is how many warnings a run prints before it only counts them.
@@ -25,13 +24,13 @@ type warnings struct {
 func (p *warnings) Warn(w *decode.Warning) {
 	p.count++
 	if p.count <= maxWarnings {
-		fmt.Fprintf(p.w, "sipflow: warning: %s: packet %d: %s\n", render.SanitizeString(p.file), w.N, render.SanitizeString(w.Err.Error()))
+		say(p.w, "sipflow: warning: %s: packet %d: %s", p.file, w.N, w.Err)
 	}
 }
 
 func (p *warnings) summary() {
 	if p.count > maxWarnings {
-		fmt.Fprintf(p.w, "sipflow: warning: %s: %d more warnings not shown (%d in all)\n", render.SanitizeString(p.file), p.count-maxWarnings, p.count)
+		say(p.w, "sipflow: warning: %s: %d more warnings not shown (%d in all)", p.file, p.count-maxWarnings, p.count)
 	}
 }
 
@@ -148,13 +147,13 @@ func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, erro
 	}
 	h.warnings.summary()
 	if n := dec.Stats.TLSConnections; n > 0 {
-		fmt.Fprintf(g.Err, "sipflow: note: %s: %d TCP connection(s) to port %d opened TLS (SIP over TLS): encrypted, their SIP cannot be read\n", render.SanitizeString(name), n, decode.SIPSPort)
+		say(g.Err, "sipflow: note: %s: %d TCP connection(s) to port %d opened TLS (SIP over TLS): encrypted, their SIP cannot be read", name, n, decode.SIPSPort)
 	}
 	if n := dec.Stats.TimeStepsBack; n > decode.StepBackWarnings {
-		fmt.Fprintf(g.Err, "sipflow: note: %s: the capture's time went back by more than %v %d times (the first %d warned of): captures of hosts whose clocks differ, merged?\n", render.SanitizeString(name), ptime.JumpLimit, n, decode.StepBackWarnings)
+		say(g.Err, "sipflow: note: %s: the capture's time went back by more than %v %d times (the first %d warned of): captures of hosts whose clocks differ, merged?", name, ptime.JumpLimit, n, decode.StepBackWarnings)
 	}
 	if n := dec.Stats.UnknownLink; n > 0 {
-		fmt.Fprintf(g.Err, "sipflow: note: %s: %d packet(s) of a link type sipflow does not decode were skipped\n", render.SanitizeString(name), n)
+		say(g.Err, "sipflow: note: %s: %d packet(s) of a link type sipflow does not decode were skipped", name, n)
 	}
 	if damage != nil {
 		var de *capture.DamageError
