@@ -82,21 +82,40 @@ func (o *reportOptions) run(file string) error {
 	if title == "" {
 		title = filepath.Base(file) + " · sipflow report"
 	}
+	// The page is made at the first call that matches: until then,
+	// nothing is written, and no file created or emptied.
 	w := bufio.NewWriterSize(out, 256<<10)
-	rep, rerr := render.NewReport(w, render.ReportOptions{Title: title, List: true})
+	var rep *render.Report
+	var rerr error
+	matched, others := 0, map[correlate.Kind]int{}
 	_, err = analyzeCapture(o.globalOptions, file, copts, func(c *correlate.Call) {
-		if rerr != nil || !o.filter.match(c) {
+		if rerr != nil {
 			return
 		}
+		if !o.filter.match(c) {
+			if o.filter.withAll(c) {
+				others[c.Kind]++
+			}
+			return
+		}
+		if rep == nil {
+			if rep, rerr = render.NewReport(w, render.ReportOptions{Title: title, List: true}); rerr != nil {
+				return
+			}
+		}
+		matched++
 		rerr = rep.Add(render.Build(c, ropts))
 	})
-	if readFailed(err) { // nothing written yet: the page's start is in w
+	if readFailed(err) || matched == 0 && rerr == nil { // nothing written: no file made, none emptied
 		if f != nil {
 			f.Discard()
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return usageError("%s", noMatch(file, others)) // as flow says it
 	}
-	if rerr == nil {
+	if rerr == nil && rep != nil {
 		rerr = rep.Close()
 	}
 	if ferr := w.Flush(); ferr != nil && rerr == nil {

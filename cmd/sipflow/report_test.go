@@ -51,9 +51,9 @@ func TestReport(t *testing.T) {
 		if n := strings.Count(out, "<tr data-call="); code != 0 || n != 1 {
 			t.Errorf("exit %d, %d rows, want 1", code, n)
 		}
-		out, _, code = sipflow(t, nil, "report", repoTestdata("register_wrong_password.pcap"))
-		if n := strings.Count(out, "<tr data-call="); code != 0 || n != 0 {
-			t.Errorf("without --all: exit %d, %d rows", code, n)
+		out, errs, code := sipflow(t, nil, "report", repoTestdata("register_wrong_password.pcap"))
+		if code != exitUsage || out != "" || !strings.Contains(errs, "(1 registration would with --all)") {
+			t.Errorf("without --all: exit %d, stdout %.40q, stderr %q", code, out, errs)
 		}
 		out, _, code = sipflow(t, nil, "report", "--all", repoTestdata("register_wrong_password.pcap"))
 		if n := strings.Count(out, "<tr data-call="); code != 0 || n != 1 || !strings.Contains(out, "auth-failed") {
@@ -82,5 +82,52 @@ func TestReportStreams(t *testing.T) {
 	out, _, _ = sipflow(t, nil, "report", "--no-rtp", repoTestdata("call_rtp.pcap"))
 	if strings.Contains(out, `<figure class="sf-stream">`) {
 		t.Errorf("stream plots with --no-rtp")
+	}
+}
+
+// TestReportNoMatch: a report of no call is no report. As flow does, it
+// says which calls would match with --all, exits 2, writes nothing on
+// standard output, and leaves an older file of the -o name as it was.
+func TestReportNoMatch(t *testing.T) {
+	dir := t.TempDir()
+	rtp := repoTestdata("call_rtp.pcap")
+	cut := filepath.Join(dir, "cut.pcap")
+	b, _ := os.ReadFile(rtp)
+	os.WriteFile(cut, b[:700], 0o644)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string // stderr
+	}{
+		{"state", []string{"--state", "failed", rtp}, exitUsage, "sipflow: no call in " + rtp + " matches\n"},
+		{"call-id", []string{"--call-id", "nosuch", rtp}, exitUsage, "sipflow: no call in " + rtp + " matches\n"},
+		{"kind", []string{repoTestdata("register_wrong_password.pcap")}, exitUsage,
+			"sipflow: no call in " + repoTestdata("register_wrong_password.pcap") + " matches (1 registration would with --all)\n"},
+		{"damaged", []string{"--state", "failed", cut}, exitDamaged, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errs, code := sipflow(t, nil, append([]string{"report"}, tc.args...)...)
+			if code != tc.code || out != "" || tc.want != "" && errs != tc.want {
+				t.Errorf("exit %d, stdout %.60q, stderr %q; want %d, nothing, %q", code, out, errs, tc.code, tc.want)
+			}
+			_, ferrs, fcode := sipflow(t, nil, append([]string{"flow"}, tc.args...)...)
+			if fcode != code || ferrs != errs {
+				t.Errorf("flow says %q (exit %d), report %q (exit %d)", ferrs, fcode, errs, code)
+			}
+			old := filepath.Join(dir, tc.name+".html")
+			os.WriteFile(old, []byte("an older report"), 0o644)
+			if _, _, code := sipflow(t, nil, append([]string{"report", "-o", old}, tc.args...)...); code != tc.code {
+				t.Errorf("-o: exit %d, want %d", code, tc.code)
+			}
+			if b, _ := os.ReadFile(old); string(b) != "an older report" {
+				t.Errorf("-o: the older file is now %.60q", b)
+			}
+			made := filepath.Join(dir, tc.name+"-new.html")
+			sipflow(t, nil, append([]string{"report", "-o", made}, tc.args...)...)
+			if _, err := os.Stat(made); !os.IsNotExist(err) {
+				t.Errorf("-o: %s was made (%v)", made, err)
+			}
+		})
 	}
 }
