@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -42,6 +44,31 @@ func (s *callSource) file(args []string) string {
 		return ""
 	}
 	return args[0]
+}
+
+// name says where the calls come from, for messages ("no call in NAME
+// matches") and titles (its base name): the capture FILE; from the
+// archive, the captures --capture chose, by the names they were archived
+// under, else the archive's path.
+func (s *callSource) name(file string) (name, base string) {
+	if !s.db.given() {
+		return file, filepath.Base(file)
+	}
+	path := s.db.resolve()
+	if s.capture != "" {
+		if db, err := openStore(path, store.Options{}); err == nil {
+			cs, err := db.FindCaptures(context.Background(), s.capture)
+			db.Close()
+			if err == nil && len(cs) > 0 {
+				names, bases := make([]string, len(cs)), make([]string, len(cs))
+				for i, c := range cs {
+					names[i], bases[i] = c.Name, filepath.Base(c.Name)
+				}
+				return strings.Join(names, ", "), strings.Join(bases, ", ")
+			}
+		}
+	}
+	return path, filepath.Base(path)
 }
 
 // analyze hands onCall every call of the capture file, as analyzeCapture

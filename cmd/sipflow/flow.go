@@ -249,7 +249,8 @@ func (o *flowOptions) run(file string) error {
 			renderErr = render.JSON(w, l, false)
 		case "html":
 			if report == nil {
-				report, renderErr = render.NewReport(w, render.ReportOptions{Title: filepath.Base(file), List: !o.first && o.call == ""})
+				_, title := o.src.name(file)
+				report, renderErr = render.NewReport(w, render.ReportOptions{Title: title, List: !o.first && o.call == ""})
 			}
 			if renderErr == nil {
 				renderErr = report.Add(l)
@@ -268,13 +269,14 @@ func (o *flowOptions) run(file string) error {
 		if outFile != nil {
 			outFile.Discard()
 		}
+		name, _ := o.src.name(file)
 		switch {
 		case err != nil:
 			return err
 		case o.message > 0:
-			return usageError("packet %d is not a SIP message of any call in %s", o.message, file)
+			return usageError("packet %d is not a SIP message of any call in %s", o.message, name)
 		default:
-			return usageError("%s", noMatch(file, others))
+			return usageError("%s", noMatch(name, others))
 		}
 	}
 	if renderErr == nil {

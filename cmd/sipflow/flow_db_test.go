@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -30,6 +32,34 @@ func TestFlowFromArchiveSameAsCapture(t *testing.T) {
 			if fromCap != fromDB {
 				t.Errorf("%s: flow --db --format %s differs from the capture's:\n%s\n---\n%s", name, format, fromDB, fromCap)
 			}
+		}
+	}
+}
+
+// TestFlowFromArchiveNamed: from the archive, what flow says and the page
+// it writes name the capture --capture chose, as stored, else the archive.
+func TestFlowFromArchiveNamed(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := os.ReadFile(repoTestdata("call_rtp.pcap"))
+	cut := filepath.Join(dir, "cut.pcap")
+	os.WriteFile(cut, b[:len(b)*2/3], 0o644)
+	db := filepath.Join(dir, "m.db")
+	sipflow(t, nil, "archive", "--db", db, cut, repoTestdata("call_busy.pcap"))
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // on stderr, or in the page
+	}{
+		{"no call", []string{"--call", "nosuch"}, "sipflow: no call in " + db + " matches\n"},
+		{"no call in capture", []string{"--call", "nosuch", "--capture", "cut.pcap"}, "sipflow: no call in " + cut + " matches\n"},
+		{"no packet", []string{"--message", "999", "--capture", "1"}, "sipflow: packet 999 is not a SIP message of any call in " + cut + "\n"},
+		{"title", []string{"--format", "html", "--capture", "cut.pcap"}, "<title>sipflow: cut.pcap</title>"},
+		{"heading", []string{"--format", "html", "--capture", "cut.pcap"}, "<h1>cut.pcap</h1>"},
+		{"title of the archive", []string{"--format", "html"}, "<title>sipflow: m.db</title>"},
+	} {
+		out, errs, _ := sipflow(t, nil, append([]string{"flow", "--db", db}, tc.args...)...)
+		if strings.HasPrefix(tc.want, "sipflow:") && errs != tc.want || !strings.HasPrefix(tc.want, "sipflow:") && !strings.Contains(out, tc.want) {
+			t.Errorf("%s: stderr %q, stdout %.300q; want %q", tc.name, errs, out, tc.want)
 		}
 	}
 }
