@@ -155,6 +155,11 @@ func (o *archiveOptions) run(files []string) error {
 	if stdin > 1 {
 		return usageError("standard input (-) can be given once")
 	}
+	for _, f := range files {
+		if err := refuseOverwrite("--db", o.db.resolve(), readFile{"the capture", f}); err != nil {
+			return err
+		}
+	}
 	db, err := openStore(o.db.resolve(), store.Options{Create: true, MaxPages: o.maxPages})
 	if err != nil {
 		return err

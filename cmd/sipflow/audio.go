@@ -63,6 +63,9 @@ func (o *audioOptions) run(file string) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseOverwrite("-o", o.out, readFile{"the capture", file}); err != nil {
+		return err
+	}
 	copts.KeepSDP = true // the SDP says which side sent which stream
 	// Pass one: find the call and its streams.
 	// A damaged capture (aerr, exit 3) is read up to the damage: the

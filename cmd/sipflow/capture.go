@@ -200,6 +200,9 @@ func (o *captureOptions) config(args []string) (*liveConfig, error) {
 	if o.write == "-" {
 		return nil, usageError("-w -: writing the capture to standard output is not supported; name a file")
 	}
+	if err := refuseOverwrite("-w", o.write, readFile{"the archive", o.db}); err != nil {
+		return nil, err
+	}
 	c.filterText = strings.Join(args, " ")
 	c.live = capture.LiveOptions{Interfaces: o.ifaces, Filter: c.filterText, SnapLen: o.snaplen,
 		Promisc: o.promisc, BufferSize: int(buf)}

@@ -46,6 +46,14 @@ func (s *callSource) file(args []string) string {
 	return args[0]
 }
 
+// dbPath is the archive the calls come from, "" from a capture FILE.
+func (s *callSource) dbPath() string {
+	if !s.db.given() {
+		return ""
+	}
+	return s.db.resolve()
+}
+
 // name says where the calls come from, for messages ("no call in NAME
 // matches") and titles (its base name): the capture FILE; from the
 // archive, the captures --capture chose, by the names they were archived

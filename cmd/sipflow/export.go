@@ -54,7 +54,8 @@ it came in (not the TCP handshake, nor segments that carried no part of
 the call's messages); one over WebSocket, with the HTTP upgrade that
 opened its stream, which Wireshark needs to read it. -w - writes to
 standard output. The file is created
-with mode 0600, as the archive.`,
+with mode 0600, as the archive; one that is the capture or the archive
+read is refused.`,
 		Example: `  sipflow export --db calls.db --call 1-24089@127.0.10.1 -w call.pcap
   sipflow export trace.pcapng --call '1-24089@127....' -w call.pcap
   sipflow export --call a84b4c76e66710 --capture monday.pcap -w - | tshark -r - -Y sip`,
@@ -110,6 +111,9 @@ func callMatches(c *correlate.Call, id string) bool {
 
 func (o *exportOptions) fromArchive() error {
 	if err := o.check(); err != nil {
+		return err
+	}
+	if err := refuseOverwrite("-w", o.output, readFile{"the archive", o.db.resolve()}); err != nil {
 		return err
 	}
 	ctx := context.Background()
@@ -179,6 +183,9 @@ func (o *exportOptions) fromCapture(file string) error {
 	}
 	copts, err := o.correlateOptions.options(false)
 	if err != nil {
+		return err
+	}
+	if err := refuseOverwrite("-w", o.output, readFile{"the capture", file}); err != nil {
 		return err
 	}
 	path := file

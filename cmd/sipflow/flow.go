@@ -93,9 +93,11 @@ dimmed and marked; the legs of a B2BUA call group each in its colour; the
 findings of sipflow check at the message they concern; RTP streams, when
 known, as a row between their endpoints.
 
-Choose the call with --call ID (a Call-ID of any leg, or its start as
-'sipflow calls' prints it) or the filters of 'sipflow calls'; every matching
-call is drawn, or only the first with --first. Without --all, only INVITE
+Choose the call with --call ID (a Call-ID of any leg, or its start; ... or
+… at the end, as 'sipflow calls' shortens it, is left out, and at the start
+stands for anything before) or the filters of 'sipflow calls'; every
+matching call is drawn, or only the first with --first. An -o FILE that
+is the capture or the archive read is refused. Without --all, only INVITE
 calls are drawn; naming a Call-ID draws any kind.
 
 A participant is an IP address (ports are shown on the arrows); --by
@@ -185,6 +187,9 @@ func (o *flowOptions) run(file string) error {
 		return err
 	}
 	copts.KeepSDP = true
+	if err := refuseOverwrite("-o", o.output, readFile{"the capture", file}, readFile{"the archive", o.src.dbPath()}); err != nil {
+		return err
+	}
 
 	out := o.Out
 	var outFile *outputFile

@@ -66,3 +66,32 @@ func (o *outputFile) Discard() {
 		o.f.Close()
 	}
 }
+
+// readFile is a file a command reads, and what it is to the user ("the
+// capture", "the archive"), for refuseOverwrite.
+type readFile struct{ what, name string }
+
+// refuseOverwrite refuses, before anything is created or emptied, a file
+// to write (flag names its option: -o, -w, --db) that is one of the files
+// the command reads, by that name or another (a link): writing it would
+// destroy the capture (or the archive) while it is read. Standard output
+// and standard input ("-") are no such file.
+func refuseOverwrite(flag, out string, reads ...readFile) error {
+	if out == "" || out == "-" {
+		return nil
+	}
+	oi, oerr := os.Stat(out)
+	for _, r := range reads {
+		if r.name == "" || r.name == "-" {
+			continue
+		}
+		same := filepath.Clean(r.name) == filepath.Clean(out)
+		if ri, err := os.Stat(r.name); oerr == nil && err == nil {
+			same = os.SameFile(oi, ri)
+		}
+		if same {
+			return usageError("%s %s: that is %s %s, which writing it would destroy: name another file", flag, out, r.what, r.name)
+		}
+	}
+	return nil
+}

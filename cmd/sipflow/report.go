@@ -67,6 +67,9 @@ func (o *reportOptions) run(file string) error {
 		return err
 	}
 	copts.KeepSDP = true
+	if err := refuseOverwrite("-o", o.output, readFile{"the capture", file}); err != nil {
+		return err
+	}
 	out := o.Out
 	var f *outputFile
 	switch {

@@ -119,6 +119,22 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 			// next allocation.
 			runtime.MemProfileRate = 0
 		}
+		// The profiles are files to write too: not the capture or the
+		// archive read.
+		var reads []readFile
+		for _, a := range args {
+			reads = append(reads, readFile{"the capture", a})
+		}
+		if f := cmd.Flags().Lookup("db"); f != nil && f.Value.String() != "" {
+			reads = append(reads, readFile{"the archive", f.Value.String()})
+		}
+		if err := refuseOverwrite("--cpuprofile", g.cpuProfile, reads...); err != nil {
+			return err
+		}
+		if err := refuseOverwrite("--memprofile", g.memProfile, reads...); err != nil {
+			g.memProfile = "" // written at exit otherwise
+			return err
+		}
 		if g.cpuProfile != "" {
 			f, err := os.Create(g.cpuProfile)
 			if err != nil {

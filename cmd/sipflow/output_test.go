@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestOutputIsInput: a file to write (-o, -w, archive's --db) that is a
+// file the command reads (the capture, the archive; by another name too,
+// a hard link) is refused before anything is written: exit 2, both
+// named, and the file as it was.
+func TestOutputIsInput(t *testing.T) {
+	dir := t.TempDir()
+	orig, _ := os.ReadFile(repoTestdata("call_rtp.pcap"))
+	cap := filepath.Join(dir, "big.pcap")
+	link := filepath.Join(dir, "link.pcap")
+	db := filepath.Join(dir, "calls.db")
+	archRun(t, 0, "archive", "--db", db, repoTestdata("call_rtp.pcap"))
+	dbBytes, _ := os.ReadFile(db)
+	const id = "1-24089@127.0.10.1"
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		out    string // named in the error
+		in     string // named in the error, and unchanged
+		inData []byte
+	}{
+		{"report", []string{"report", cap, "-o", cap}, cap, cap, orig},
+		{"report link", []string{"report", cap, "-o", link}, link, cap, orig},
+		{"flow", []string{"flow", cap, "-o", cap}, cap, cap, orig},
+		{"flow svg link", []string{"flow", "--format", "svg", cap, "-o", link}, link, cap, orig},
+		{"flow db", []string{"flow", "--db", db, "-o", db}, db, db, dbBytes},
+		{"audio", []string{"audio", cap, "--call", id, "-o", cap}, cap, cap, orig},
+		{"export", []string{"export", cap, "--call", id, "-w", link}, link, cap, orig},
+		{"export db", []string{"export", "--db", db, "--call", id, "-w", db}, db, db, dbBytes},
+		{"archive", []string{"archive", "--db", db, db}, db, db, dbBytes},
+		{"cpuprofile", []string{"calls", "--cpuprofile", link, cap}, link, cap, orig},
+		{"memprofile", []string{"check", "--memprofile", db, "--db", db}, db, db, dbBytes},
+		{"capture", []string{"capture", "-i", "lo", "--count", "1", "--duration", "1s", "-w", db, "--db", db}, db, db, dbBytes},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(cap)
+			os.Remove(link)
+			if err := os.WriteFile(cap, orig, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(db, dbBytes, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Link(cap, link); err != nil {
+				t.Fatal(err)
+			}
+			out, errs, code := sipflow(t, nil, tc.args...)
+			named := strings.Contains(errs, tc.out) && strings.Contains(errs, tc.in) && (tc.out != tc.in || strings.Count(errs, tc.in) >= 2)
+			if code != exitUsage || out != "" || !named {
+				t.Errorf("exit %d, stdout %.60q, stderr %q; want 2 and both files named", code, out, errs)
+			}
+			if b, _ := os.ReadFile(tc.in); !bytes.Equal(b, tc.inData) {
+				t.Errorf("%s changed: %d bytes, was %d", tc.in, len(b), len(tc.inData))
+			}
+		})
+	}
+}
