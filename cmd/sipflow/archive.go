@@ -104,6 +104,11 @@ The archive is --db, else $SIPFLOW_DB, else sipflow.db in the current
 folder; it is created (mode 0600: captures hold phone numbers and digest
 credentials) if it does not exist.
 
+FILE may be - (standard input): it, and any other capture that can be
+read only once (a FIFO, /dev/stdin, a shell's <(...)), is copied to a
+temporary file beside the archive, deleted as soon as it is made, since
+the capture is read three times.
+
 A capture is known by the SHA-256 of its bytes: importing the same file
 again stores nothing and says so; --force imports it again, replacing what
 it stored. An import that was interrupted (a crash, kill -9, a full disk)
@@ -218,22 +223,32 @@ func (e *archiveWriteError) Error() string { return e.err.Error() }
 // know is a bit per packet.
 func (o *archiveOptions) archiveFile(db *store.DB, file string, copts correlate.Options) error {
 	ctx := context.Background()
-	path := file
-	if file == "-" {
-		tmp, err := spoolStdin(o.In, filepath.Dir(db.Path()))
-		if err != nil {
-			return &exitError{code: exitUsage, err: fmt.Errorf("-: %w", err)}
-		}
-		defer os.Remove(tmp)
-		path = tmp
-	}
-	bar := newProgressBar(o.Err, o.progress, file)
-	defer bar.stop()
-
-	sum, err := o.fingerprint(path, file, bar)
+	// Standard input, a FIFO, a pipe: read three times, so copied once,
+	// beside the archive (a capture may be large, and /tmp is often small).
+	unspool, err := o.spoolCapture(file, filepath.Dir(db.Path()))
 	if err != nil {
 		return err
 	}
+	defer unspool()
+	bar := newProgressBar(o.Err, o.progress, file)
+	defer bar.stop()
+
+	sum, err := o.fingerprint(file, bar)
+	if err != nil {
+		return err
+	}
+	// The analysis's reading is opened before the archive is written: a
+	// capture that cannot be opened again (gone since, or unreadable)
+	// leaves no import behind, to be listed as importing.
+	src, err := openCapture(o.globalOptions, file)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if src != nil {
+			src.Close()
+		}
+	}()
 	im, err := db.BeginImport(ctx, store.ImportSpec{
 		SHA256: sum.sha256, Name: file, Size: sum.size,
 		Options: analysisOptions(copts), LinkHeaders: copts.LinkHeaders, Force: o.force,
@@ -252,7 +267,8 @@ func (o *archiveOptions) archiveFile(db *store.DB, file string, copts correlate.
 
 	// Pass 2: the analysis, storing calls as they finish.
 	bar.phase("analysing", sum.size)
-	analyzeErr, storeErr := o.storeCalls(file, path, im, copts, bar, sum)
+	analyzeErr, storeErr := o.storeCalls(file, src, im, copts, bar, sum)
+	src = nil // the analysis closed it
 	if storeErr != nil {
 		return &archiveWriteError{storeErr}
 	}
@@ -267,7 +283,11 @@ func (o *archiveOptions) archiveFile(db *store.DB, file string, copts correlate.
 
 	// Pass 3: the frames.
 	bar.phase("packets", sum.size)
-	if err := storePackets(ctx, path, im, bar); err != nil {
+	if err := storePackets(ctx, o.globalOptions, file, im, bar); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return err // the capture's, not the archive's: the import resumes when it is run again
+		}
 		return &archiveWriteError{err}
 	}
 	if err := im.Finish(ctx, damage); err != nil {
@@ -305,19 +325,25 @@ const offsetStep = 4096
 
 // fingerprint reads the whole capture once: its SHA-256, its packet count,
 // and whether it is a capture at all (before the archive is touched).
-func (o *archiveOptions) fingerprint(path, name string, bar *progressBar) (*fileSum, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, &exitError{code: exitUsage, err: err}
+func (o *archiveOptions) fingerprint(name string, bar *progressBar) (*fileSum, error) {
+	sum := &fileSum{}
+	var r io.Reader
+	if s := o.spools[name]; s != nil {
+		r, sum.size = s.reader(), s.size
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, &exitError{code: exitUsage, err: err}
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return nil, &exitError{code: exitUsage, err: err}
+		}
+		r, sum.size = f, fi.Size()
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, &exitError{code: exitUsage, err: err}
-	}
-	sum := &fileSum{size: fi.Size()}
 	bar.phase("reading", sum.size)
-	hr := &hashReader{r: f, h: sha256.New()}
+	hr := &hashReader{r: r, h: sha256.New()}
 	src, err := capture.NewReader(hr, name)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
@@ -409,23 +435,19 @@ const (
 	batchBytes = 2 << 20
 )
 
-// storeCalls runs the analysis and stores its calls from a goroutine of
-// their own, so that analysis and SQLite work side by side; the analysis
-// waits when the archive falls behind, which bounds memory.
-func (o *archiveOptions) storeCalls(name, path string, im *store.Import, copts correlate.Options, bar *progressBar, sum *fileSum) (analyzeErr, storeErr error) {
+// storeCalls runs the analysis of src, the capture name opened, and
+// stores its calls from a goroutine of their own, so that analysis and
+// SQLite work side by side; the analysis waits when the archive falls
+// behind, which bounds memory.
+func (o *archiveOptions) storeCalls(name string, src capture.Source, im *store.Import, copts correlate.Options, bar *progressBar, sum *fileSum) (analyzeErr, storeErr error) {
 	ctx := context.Background()
-	g, file := o.globalOptions, path
-	if name == "-" {
-		// Standard input was spooled to path: read it as "-" all the same,
-		// so that warnings and errors name what the user gave.
-		f, err := os.Open(path)
-		if err != nil {
-			return &exitError{code: exitUsage, err: err}, nil
+	g := *o.globalOptions
+	g.opened = map[string]capture.Source{name: src}
+	defer func() {
+		if src, ok := g.opened[name]; ok {
+			src.Close()
 		}
-		defer f.Close()
-		gi := *o.globalOptions
-		gi.In, g, file = f, &gi, "-"
-	}
+	}()
 	batches := make(chan callBatch, 1)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -463,7 +485,7 @@ func (o *archiveOptions) storeCalls(name, path string, im *store.Import, copts c
 			cur, size = callBatch{}, 0
 		}
 	}
-	_, analyzeErr = analyzeCapture(g, file, copts, onCall)
+	_, analyzeErr = analyzeCapture(&g, name, copts, onCall)
 	if len(cur.calls) > 0 {
 		batches <- cur
 	}
@@ -482,12 +504,12 @@ type callBatch struct {
 // storePackets reads the capture again and stores the frames the stored
 // calls need: those of their SIP messages and, when they have RTP streams,
 // of their media (which takes decoding every UDP datagram).
-func storePackets(ctx context.Context, path string, im *store.Import, bar *progressBar) error {
+func storePackets(ctx context.Context, g *globalOptions, name string, im *store.Import, bar *progressBar) error {
 	set := im.Set
 	if set.SIPCount() == 0 && !set.HasStreams() {
 		return nil
 	}
-	return selectPackets(path, set, func(batch []store.Packet) error {
+	return selectPackets(g, name, set, func(batch []store.Packet) error {
 		err := im.AddPackets(ctx, batch)
 		bar.calls(im.Capture.Calls)
 		return err
@@ -495,9 +517,10 @@ func storePackets(ctx context.Context, path string, im *store.Import, bar *progr
 }
 
 // selectPackets reads a capture and hands the packets set wants to flush,
-// in batches of copies valid until flush returns.
-func selectPackets(path string, set *store.PacketSet, flush func([]store.Packet) error, bar *progressBar) error {
-	src, err := capture.Open(path)
+// in batches of copies valid until flush returns. A capture that cannot be
+// opened is an *exitError; flush's errors are returned as they are.
+func selectPackets(g *globalOptions, name string, set *store.PacketSet, flush func([]store.Packet) error, bar *progressBar) error {
+	src, err := openCaptureRead(g, name)
 	if err != nil {
 		return err
 	}
@@ -577,26 +600,6 @@ func (s *packetSelector) send() error {
 	err := s.flush(s.batch)
 	s.batch, s.buf = s.batch[:0], s.buf[:0]
 	return err
-}
-
-// spoolStdin copies standard input to a temporary file in dir, since an
-// import reads its capture three times (archive puts it beside the
-// archive: a capture may be large, and /tmp is often small).
-func spoolStdin(in io.Reader, dir string) (string, error) {
-	f, err := os.CreateTemp(dir, ".sipflow-stdin-*.pcap")
-	if err != nil {
-		return "", err
-	}
-	if _, err := io.Copy(f, in); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return f.Name(), nil
 }
 
 // progressBar draws one line on standard error while an import runs: the

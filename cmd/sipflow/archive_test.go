@@ -863,7 +863,7 @@ func TestArchiveStdin(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "-: 1 call, 14 messages, 14 packets") {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, ".sipflow-stdin-*")); len(left) > 0 {
+	if left, _ := filepath.Glob(filepath.Join(dir, ".sipflow-*")); len(left) > 0 {
 		t.Errorf("spool left: %v", left)
 	}
 	want, _ := archRun(t, 0, "calls", "--json", repoTestdata("b2bua_xcallid.pcap"))

@@ -36,7 +36,8 @@ callee sent, aligned in time, with silence where packets were lost.
 G.711 µ-law (PCMU) and A-law (PCMA) are decoded; for other codecs sipflow
 says so and writes nothing. When a direction has several streams (an SSRC
 change), the longest is used; which side sent what comes from the SDP. The
-capture is read twice, so FILE must be a file, not standard input.`,
+capture is read twice: standard input (-), a FIFO or a pipe is first
+copied to a temporary file in $TMPDIR (else /tmp), deleted at once.`,
 		Example: `  sipflow audio testdata/call_rtp.pcap --call 1-24089 -o call.wav`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -53,9 +54,6 @@ func (o *audioOptions) run(file string) error {
 	if o.callID == "" || o.out == "" {
 		return usageError("audio needs --call ID and -o FILE")
 	}
-	if file == "-" {
-		return usageError("audio reads the capture twice: give a file, not standard input")
-	}
 	if o.noRTP {
 		return usageError("audio: --no-rtp leaves no audio")
 	}
@@ -66,6 +64,13 @@ func (o *audioOptions) run(file string) error {
 	if err := refuseOverwrite("-o", o.out, readFile{"the capture", file}); err != nil {
 		return err
 	}
+	// The capture is read twice: one that can be read only once is
+	// copied to $TMPDIR.
+	unspool, err := o.spoolCapture(file, os.TempDir())
+	if err != nil {
+		return err
+	}
+	defer unspool()
 	copts.KeepSDP = true // the SDP says which side sent which stream
 	// Pass one: find the call and its streams.
 	// A damaged capture (aerr, exit 3) is read up to the damage: the

@@ -55,7 +55,10 @@ the call's messages); one over WebSocket, with the HTTP upgrade that
 opened its stream, which Wireshark needs to read it. -w - writes to
 standard output. The file is created
 with mode 0600, as the archive; one that is the capture or the archive
-read is refused.`,
+read is refused.
+
+FILE is read twice: standard input (-), a FIFO or a pipe is first copied
+to a temporary file in $TMPDIR (else /tmp), deleted as soon as it is made.`,
 		Example: `  sipflow export --db calls.db --call 1-24089@127.0.10.1 -w call.pcap
   sipflow export trace.pcapng --call '1-24089@127....' -w call.pcap
   sipflow export --call a84b4c76e66710 --capture monday.pcap -w - | tshark -r - -Y sip`,
@@ -188,19 +191,16 @@ func (o *exportOptions) fromCapture(file string) error {
 	if err := refuseOverwrite("-w", o.output, readFile{"the capture", file}); err != nil {
 		return err
 	}
-	path := file
-	if file == "-" {
-		// The capture is read twice: once for the calls, once for their packets.
-		tmp, err := spoolStdin(o.In, os.TempDir())
-		if err != nil {
-			return &exitError{code: exitUsage, err: fmt.Errorf("-: %w", err)}
-		}
-		defer os.Remove(tmp)
-		path = tmp
+	// The capture is read twice, once for the calls, once for their
+	// packets: one that can be read only once is copied to $TMPDIR.
+	unspool, err := o.spoolCapture(file, os.TempDir())
+	if err != nil {
+		return err
 	}
+	defer unspool()
 	set := store.NewPacketSet()
 	calls, streams := 0, int64(0)
-	_, aerr := analyzeCapture(o.globalOptions, path, copts, func(c *correlate.Call) {
+	_, aerr := analyzeCapture(o.globalOptions, file, copts, func(c *correlate.Call) {
 		if callMatches(c, o.call) {
 			set.AddCall(c, streams)
 			streams += int64(len(c.Streams))
@@ -219,7 +219,7 @@ func (o *exportOptions) fromCapture(file string) error {
 		return usageError("no call with Call-ID %s in %s", o.call, file)
 	}
 	var pkts []store.Packet
-	err = selectPackets(path, set, func(batch []store.Packet) error {
+	err = selectPackets(o.globalOptions, file, set, func(batch []store.Packet) error {
 		for _, p := range batch {
 			p.Data = append([]byte(nil), p.Data...)
 			pkts = append(pkts, p)
@@ -227,7 +227,7 @@ func (o *exportOptions) fromCapture(file string) error {
 		return nil
 	}, nil)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return err
 	}
 	if err := o.write(pkts, calls); err != nil {
 		return err

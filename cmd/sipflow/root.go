@@ -14,6 +14,7 @@ import (
 	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
+	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/render"
 )
 
@@ -60,6 +61,13 @@ type globalOptions struct {
 	// settings of the whole process (memory profiling); false for
 	// commands run in-process by tests.
 	program bool
+	// spools are the captures that can be read only once, copied to be
+	// read again (spoolCapture), by the name given.
+	spools map[string]*spool
+	// opened are captures opened ahead of their analysis, which
+	// openCapture hands out once instead of opening the name again
+	// (archive opens its capture before it writes anything).
+	opened map[string]capture.Source
 }
 
 // renderer returns a lipgloss renderer for w honouring --color and NO_COLOR.

@@ -63,11 +63,19 @@ func (h *handler) Warn(w *decode.Warning) { h.warnings.Warn(w) }
 
 // openCapture opens a file by name, "-" being the command's standard
 // input; a file is mapped into memory (capture.OpenMapped), so its packets
-// must be read inside Reader.Protect (decodePackets).
+// must be read inside Reader.Protect (decodePackets). A capture opened
+// ahead (globalOptions.opened) is handed out, once; one spooled
+// (spoolCapture) is read from its copy.
 func openCapture(g *globalOptions, name string) (capture.Source, error) {
+	if src, ok := g.opened[name]; ok {
+		delete(g.opened, name)
+		return src, nil
+	}
 	var src capture.Source
 	var err error
-	if name == "-" {
+	if s := g.spools[name]; s != nil {
+		src, err = capture.NewReader(s.reader(), name)
+	} else if name == "-" {
 		src, err = capture.NewReader(g.In, "-")
 	} else {
 		src, err = capture.OpenMapped(name)
