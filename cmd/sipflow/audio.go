@@ -14,7 +14,6 @@ import (
 	"github.com/sipflow/sipflow/correlate"
 	"github.com/sipflow/sipflow/decode"
 	"github.com/sipflow/sipflow/media"
-	"github.com/sipflow/sipflow/render"
 )
 
 type audioOptions struct {
@@ -37,7 +36,9 @@ G.711 µ-law (PCMU) and A-law (PCMA) are decoded; for other codecs sipflow
 says so and writes nothing. When a direction has several streams (an SSRC
 change), the longest is used; which side sent what comes from the SDP. The
 capture is read twice: standard input (-), a FIFO or a pipe is first
-copied to a temporary file in $TMPDIR (else /tmp), deleted at once.`,
+copied to a temporary file in $TMPDIR (else /tmp), deleted at once.
+
+--call takes the call's Call-ID ` + callIDUsage + `; it must match one call.`,
 		Example: `  sipflow audio testdata/call_rtp.pcap --call 1-24089 -o call.wav`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -45,7 +46,7 @@ copied to a temporary file in $TMPDIR (else /tmp), deleted at once.`,
 		},
 	}
 	o.correlateOptions.addFlags(cmd)
-	cmd.Flags().StringVar(&o.callID, "call", "", "the call: its Call-ID, or a part of it that matches one call (required)")
+	cmd.Flags().StringVar(&o.callID, "call", "", "the call: its Call-ID "+callIDUsage+" (required)")
 	cmd.Flags().StringVarP(&o.out, "output", "o", "", "the WAV file to write (required)")
 	return cmd
 }
@@ -76,8 +77,9 @@ func (o *audioOptions) run(file string) error {
 	// A damaged capture (aerr, exit 3) is read up to the damage: the
 	// call's audio before it is written.
 	var matches []*correlate.Call
+	pattern := parseCallID(o.callID)
 	_, aerr := analyzeCapture(o.globalOptions, file, copts, func(c *correlate.Call) {
-		if c.ID == o.callID || strings.Contains(c.ID, o.callID) {
+		if pattern.match(c) {
 			matches = append(matches, c)
 		}
 	})
@@ -86,10 +88,10 @@ func (o *audioOptions) run(file string) error {
 	}
 	switch {
 	case len(matches) == 0 && aerr != nil:
-		fmt.Fprintf(o.Err, "sipflow: %s: no call whose Call-ID contains %q before the damage\n", render.SanitizeString(file), render.SanitizeString(o.callID))
+		say(o.Err, "sipflow: no call with Call-ID %s in %s before the damage", o.callID, file)
 		return aerr
 	case len(matches) == 0:
-		return usageError("%s: no call whose Call-ID contains %q", file, o.callID)
+		return usageError("no call with Call-ID %s in %s", o.callID, file)
 	case len(matches) > 1:
 		var ids []string
 		for _, c := range matches {

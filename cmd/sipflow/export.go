@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -41,8 +40,10 @@ Without FILE the call comes from the archive (--db, else $SIPFLOW_DB, else
 sipflow.db), where 'sipflow archive' stored its packets; with FILE, from
 that capture, analysed as 'sipflow calls' does.
 
---call names the call by a Call-ID of any of its legs, or by its start
-ending in ... or … as 'sipflow calls' shortens it. A Call-ID found in
+--call names the call by a Call-ID of any of its legs, or its start, as
+every command takes a Call-ID: ... or … at the end, as 'sipflow calls'
+shortens it, is ignored; at the start it stands for anything before. A
+Call-ID found in
 several captures of the archive needs --capture. Every call that matches
 is written (the same Call-ID can make several calls in one capture: a
 registration refreshed over hours, say).
@@ -73,7 +74,7 @@ to a temporary file in $TMPDIR (else /tmp), deleted as soon as it is made.`,
 	o.correlateOptions.addFlags(cmd)
 	o.db.addFlag(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&o.call, "call", "", "the call: a Call-ID of any leg, or its start ending in ... (required)")
+	fl.StringVar(&o.call, "call", "", "the call: its Call-ID "+callIDUsage+" (required)")
 	fl.StringVar(&o.capture, "capture", "", "with the archive: the capture the call is in (file name, base name, number or SHA-256 prefix)")
 	fl.StringVarP(&o.output, "write", "w", "", "the capture file to write (required; - for standard output)")
 	return cmd
@@ -87,29 +88,6 @@ func (o *exportOptions) check() error {
 		return usageError("-w is required: the file to write")
 	}
 	return nil
-}
-
-// callPrefix splits a --call value into the Call-ID or prefix to look for,
-// and whether it is a prefix ("1-24089@127...." as calls prints it).
-func callPrefix(id string) (string, bool) {
-	for _, e := range []string{"…", "..."} {
-		if p, ok := strings.CutSuffix(id, e); ok && p != "" {
-			return p, true
-		}
-	}
-	return id, false
-}
-
-// callMatches reports whether a call has a leg with the Call-ID a --call
-// value names, or one that starts with it once the trailing ... or … is cut.
-func callMatches(c *correlate.Call, id string) bool {
-	want, prefix := callPrefix(id)
-	for _, x := range append([]string{c.ID}, c.LinkedIDs...) {
-		if x == want || prefix && strings.HasPrefix(x, want) {
-			return true
-		}
-	}
-	return false
 }
 
 func (o *exportOptions) fromArchive() error {
@@ -131,12 +109,13 @@ func (o *exportOptions) fromArchive() error {
 	if err != nil {
 		return err
 	}
-	sf.CallID, _ = callPrefix(o.call)
+	want := parseCallID(o.call)
+	sf.CallID = want.prefix()
 	var ids []int64
 	byCapture := map[int64]bool{}
 	var calls int
 	err = db.Calls(ctx, sf, func(c *store.Call) error {
-		if callMatches(c.Call, o.call) {
+		if want.match(c.Call) {
 			ids = append(ids, c.ID)
 			byCapture[c.Capture] = true
 			calls++
@@ -199,9 +178,10 @@ func (o *exportOptions) fromCapture(file string) error {
 	}
 	defer unspool()
 	set := store.NewPacketSet()
+	want := parseCallID(o.call)
 	calls, streams := 0, int64(0)
 	_, aerr := analyzeCapture(o.globalOptions, file, copts, func(c *correlate.Call) {
-		if callMatches(c, o.call) {
+		if want.match(c) {
 			set.AddCall(c, streams)
 			streams += int64(len(c.Streams))
 			calls++

@@ -26,7 +26,7 @@ type callFilter struct {
 
 func (f *callFilter) addFlags(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.callID, "call-id", "", "only calls whose Call-ID (of any leg) contains this")
+	fl.StringVar(&f.callID, "call-id", "", "only the calls with this Call-ID "+callIDUsage)
 	fl.StringVar(&f.from, "from", "", "only calls whose From URI or display name contains this (user or number)")
 	fl.StringVar(&f.to, "to", "", "only calls whose To URI or display name contains this (user or number)")
 	fl.StringSliceVar(&f.states, "state", nil, "only calls in these states (comma-separated: completed,failed,...)")
@@ -96,14 +96,8 @@ func (f *callFilter) match(c *correlate.Call) bool {
 	if !f.all && c.Kind != correlate.KindCall {
 		return false
 	}
-	if f.callID != "" {
-		ok := strings.Contains(c.ID, f.callID)
-		for _, id := range c.LinkedIDs {
-			ok = ok || strings.Contains(id, f.callID)
-		}
-		if !ok {
-			return false
-		}
+	if f.callID != "" && !parseCallID(f.callID).match(c) {
+		return false
 	}
 	if f.from != "" && !containsFold(c.From, f.from) && !containsFold(c.FromDisplay, f.from) {
 		return false
@@ -130,4 +124,82 @@ func (f *callFilter) match(c *correlate.Call) bool {
 		return false
 	}
 	return true
+}
+
+// withAll reports whether a call that f does not match would match with
+// --all: one of another kind than an INVITE call, which noMatch counts.
+func (f *callFilter) withAll(c *correlate.Call) bool {
+	if f.all || c.Kind == correlate.KindCall {
+		return false
+	}
+	probe := *f
+	probe.all = true
+	return probe.match(c)
+}
+
+// callIDUsage is how every flag that names calls by Call-ID (--call-id,
+// --call) says what it takes; callIDPattern is what it means.
+const callIDUsage = "(of any leg), or its start; ... or … at the end, as tables shorten it, is ignored, and at the start stands for anything before"
+
+// callIDPattern is a Call-ID as every command takes it (--call-id,
+// --call), the one place where a value is matched with a call's Call-IDs:
+// the Call-ID of any of its legs, or its start. An ellipsis (... or …)
+// at the end, as the tables shorten a Call-ID (1-24089@127....), is
+// dropped; at the start it stands for anything before, so that
+// ...@10.0.0.5 matches a Call-ID that holds @10.0.0.5 anywhere. A start
+// and not any part: the archive answers a start from its index, and a
+// whole Call-ID never matches another that merely contains it (SIPp's
+// 1-24089@host is inside 11-24089@host).
+type callIDPattern struct {
+	text     string
+	anywhere bool // text may be anywhere in the Call-ID, not only at its start
+}
+
+var ellipses = []string{"...", "…"}
+
+func parseCallID(v string) callIDPattern {
+	p := callIDPattern{text: v}
+	for _, e := range ellipses {
+		if t, ok := strings.CutSuffix(p.text, e); ok && t != "" {
+			p.text = t
+			break
+		}
+	}
+	for _, e := range ellipses {
+		if t, ok := strings.CutPrefix(p.text, e); ok && t != "" {
+			p.text, p.anywhere = t, true
+			break
+		}
+	}
+	return p
+}
+
+// matchID reports whether one Call-ID matches.
+func (p callIDPattern) matchID(id string) bool {
+	if p.anywhere {
+		return strings.Contains(id, p.text)
+	}
+	return strings.HasPrefix(id, p.text)
+}
+
+// match reports whether a Call-ID of any of the call's legs matches.
+func (p callIDPattern) match(c *correlate.Call) bool {
+	if p.matchID(c.ID) {
+		return true
+	}
+	for _, id := range c.LinkedIDs {
+		if p.matchID(id) {
+			return true
+		}
+	}
+	return false
+}
+
+// prefix is the start every Call-ID that matches has, by which the
+// archive narrows its query ("" when the pattern may be anywhere).
+func (p callIDPattern) prefix() string {
+	if p.anywhere {
+		return ""
+	}
+	return p.text
 }

@@ -129,7 +129,7 @@ not given (.txt .svg .html .mmd .md .json).`,
 	o.ladderOptions.addFlags(cmd)
 	o.filter.addFlags(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&o.call, "call", "", "draw the call with this Call-ID (of any leg; a prefix ending in ... or … as calls prints it)")
+	fl.StringVar(&o.call, "call", "", "draw the calls with this Call-ID "+callIDUsage)
 	fl.BoolVar(&o.first, "first", false, "draw only the first matching call")
 	fl.StringVar(&o.format, "format", "", "text, svg, html, mermaid or json (default: from -o's extension, else text)")
 	fl.StringVarP(&o.output, "output", "o", "", "write to this file instead of standard output")
@@ -212,16 +212,12 @@ func (o *flowOptions) run(file string) error {
 	var foundCall string
 	var renderErr error
 	emit := func(c *correlate.Call) {
-		if o.call != "" && !callMatches(c, o.call) {
+		if o.call != "" && !parseCallID(o.call).match(c) {
 			return
 		}
 		if !o.filter.match(c) {
-			if !o.filter.all && c.Kind != correlate.KindCall {
-				probe := o.filter
-				probe.all = true
-				if probe.match(c) {
-					others[c.Kind]++
-				}
+			if o.filter.withAll(c) {
+				others[c.Kind]++
 			}
 			return
 		}
@@ -266,7 +262,7 @@ func (o *flowOptions) run(file string) error {
 	}
 	dbFilter := o.filter // the archive narrows its query by the Call-ID too
 	if o.call != "" {
-		dbFilter.callID, _ = callPrefix(o.call)
+		dbFilter.callID = o.call
 	}
 	_, err = o.src.analyze(o.globalOptions, file, copts, &dbFilter, true, emit)
 	nothing := o.message > 0 && found == nil || o.message == 0 && matched == 0
@@ -319,7 +315,9 @@ func (o *flowOptions) run(file string) error {
 	return nil
 }
 
-// noMatch explains that no call matched, and whether --all would help.
+// noMatch explains that no call matched, and whether --all would help:
+// others counts, by kind, the calls that would match with --all
+// (callFilter.withAll).
 func noMatch(file string, others map[correlate.Kind]int) string {
 	msg := "no call in " + file + " matches"
 	if len(others) == 0 {

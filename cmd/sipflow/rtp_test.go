@@ -86,7 +86,7 @@ func payloads(t *testing.T, file, src string) []byte {
 // samples each side sent (SIPp's sample audio, no loss in this capture).
 func TestAudioWAV(t *testing.T) {
 	wav := filepath.Join(t.TempDir(), "call.wav")
-	_, errs, code := sipflow(t, nil, "audio", repoTestdata("call_rtp.pcap"), "--call", "@127.0.10.1", "-o", wav)
+	_, errs, code := sipflow(t, nil, "audio", repoTestdata("call_rtp.pcap"), "--call", "...@127.0.10.1", "-o", wav)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -140,13 +140,13 @@ func TestAudioDamaged(t *testing.T) {
 	}
 	cut := writeFile(t, "cut.pcap", b[:20000])
 	wav := filepath.Join(t.TempDir(), "call.wav")
-	_, errs, code := sipflow(t, nil, "audio", cut, "--call", "@127.0.10.1", "-o", wav)
+	_, errs, code := sipflow(t, nil, "audio", cut, "--call", "...@127.0.10.1", "-o", wav)
 	st, err := os.Stat(wav)
 	if code != 3 || err != nil || st.Size() <= 44 || !strings.Contains(errs, "sipflow: wrote ") || !strings.Contains(errs, "truncated") {
 		t.Errorf("audio: exit %d, WAV %v %v, stderr %q", code, st, err, errs)
 	}
 	_, errs, code = sipflow(t, nil, "audio", cut, "--call", "nope", "-o", filepath.Join(t.TempDir(), "n.wav"))
-	if code != 3 || !strings.Contains(errs, `no call whose Call-ID contains "nope" before the damage`) {
+	if code != 3 || !strings.Contains(errs, "no call with Call-ID nope in "+cut+" before the damage") {
 		t.Errorf("audio, no such call: exit %d, stderr %q", code, errs)
 	}
 	_, errs, code = sipflow(t, nil, "export", cut, "--call", "nope", "-w", filepath.Join(t.TempDir(), "n.pcap"))

@@ -38,9 +38,8 @@ calls', and its filters, plus --text (words of any message of the call),
 --capture (one imported file) and --limit.
 
 Every filter is answered by an index, so a search takes milliseconds on
-millions of calls. That is why --call-id, --from and --to match the
-beginning of a value here, where 'sipflow calls' matches any part of it:
---call-id a Call-ID of any leg or its start; --from and --to the user part
+millions of calls. That is why --from and --to match the beginning of a
+value here, where 'sipflow calls' matches any part of it: the user part
 of the URI (a number or a name, a leading + ignored), its host when it has
 no user, or (--from) the display name, or their start, case ignored.
 --text finds calls whose messages hold these words in this order, in a
@@ -146,7 +145,7 @@ func searchError(err error) error {
 // with --capture resolved to capture numbers.
 func storeFilter(db *store.DB, f *callFilter, captureName string) (store.Filter, error) {
 	sf := store.Filter{
-		CallID: f.callID, From: f.from, To: f.to, States: f.states, All: f.all,
+		CallID: parseCallID(f.callID).prefix(), From: f.from, To: f.to, States: f.states, All: f.all,
 		Since: f.sinceT, Until: f.untilT, Finding: f.finding,
 	}
 	if captureName == "" {
