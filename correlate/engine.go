@@ -444,9 +444,6 @@ func (c *Correlator) Add(d *decode.Message) {
 		return
 	}
 	c.Stats.Messages++
-	if !c.hostsGone {
-		c.seeHosts(d.Src.Addr(), d.Dst.Addr())
-	}
 	id := c.tombs.hash(d.CallID)
 	leg := findLeg(&c.legs, id, d.CallID)
 	if leg == nil {
@@ -1234,6 +1231,14 @@ func (c *Correlator) settle(at ptime.Instant) {
 // is held (hold) until the clock's held step is settled. Messages added
 // while one is settled are not: the clock has moved for them already.
 func (c *Correlator) advanceTo(d *decode.Message) bool {
+	// Here rather than in Add, which the inliner would then no longer
+	// give its callees' bodies. (A held message is seen again when it is
+	// settled: seeing it twice changes nothing.)
+	if h := c.hosts; h != nil && h.has2(d.Src.Addr(), d.Dst.Addr()) {
+		// The usual case: between the one or two hosts seen so far.
+	} else if !c.hostsGone {
+		c.seeHosts(d.Src.Addr(), d.Dst.Addr())
+	}
 	if c.settling {
 		return false
 	}

@@ -903,6 +903,15 @@ type onlyHosts struct {
 }
 
 // has reports whether every packet so far involved a.
+// has2 reports whether a message from src to dst leaves h as it is: it
+// went between its two hosts, or to or from its one.
+func (h *onlyHosts) has2(src, dst netip.Addr) bool {
+	if h.n == 2 {
+		return src == h.addrs[0] && dst == h.addrs[1] || src == h.addrs[1] && dst == h.addrs[0]
+	}
+	return src == h.addrs[0] || dst == h.addrs[0]
+}
+
 func (h *onlyHosts) has(a netip.Addr) bool {
 	a = a.Unmap()
 	return slices.Contains(h.addrs[:h.n], a)
@@ -928,19 +937,22 @@ func (c *Correlator) seeHosts(src, dst netip.Addr) {
 		c.hosts = h
 		return
 	}
-	var kept onlyHosts
+	n := 0
+	var kept [2]netip.Addr
 	for _, a := range h.addrs[:h.n] {
 		if a == src || a == dst {
-			kept.addrs[kept.n] = a
-			kept.n++
+			kept[n] = a
+			n++
 		}
 	}
-	switch kept.n {
+	switch n {
 	case h.n: // the usual case: nothing new
 	case 0:
 		c.hosts, c.hostsGone = nil, true
 	default:
-		c.hosts = &kept
+		// A new one: calls finished before hold the old (and a call is
+		// built in another goroutine), so it is not changed in place.
+		c.hosts = &onlyHosts{addrs: kept, n: n}
 	}
 }
 
