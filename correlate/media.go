@@ -256,16 +256,23 @@ func (c *Correlator) AddDatagramFlow(n int, t time.Time, f *UDPFlow, payload []b
 		} else {
 			src, dst := f.Addrs()
 			if s, err := c.mediaTable(l).AddParsed(n, t, src, dst, &c.rtp); err == nil {
-				fe.stream = s
-				if s.Packets == 1 {
-					c.shareStream(l, src, dst, s) // a new stream: once each, not per packet
-				}
+				fe.stream = c.newStream(l, src, dst, s) // (one line: the PGO profile knows mediaAlive's call by its line)
 			}
 		}
 	default:
 		c.mediaTable(l) // a media packet came: the leg has a table, if empty
 	}
 	c.mediaAlive(l, t)
+}
+
+// newStream returns s, the stream a packet of l's went to, when it is
+// new shared with the other legs that agreed its addresses
+// (shareStream): once a stream, not per packet.
+func (c *Correlator) newStream(l *Leg, src, dst netip.AddrPort, s *media.Stream) *media.Stream {
+	if s.Packets == 1 {
+		c.shareStream(l, src, dst, s)
+	}
+	return s
 }
 
 // notRTP takes a datagram that is not RTP or RTCP: UDPTL to or from a
