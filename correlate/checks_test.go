@@ -230,6 +230,17 @@ func TestChecks(t *testing.T) {
 5.0 A>B BYE 2/BYE totag=t1 branch=bye
 5.1 B>A 200 2/BYE totag=t1 branch=bye
 200 A>B OPTIONS 1/OPTIONS callid=other branch=o`, correlate.StateCancelled, "unanswered-invite"},
+		// The usual shape through an authenticating proxy: the retry with
+		// credentials rang, and the caller hung up by a BYE.
+		{"BYE on the early dialog after a challenge", `
+0.0 A>B INVITE 1/INVITE sdp=sendrecv
+0.1 B>A 407 1/INVITE totag=x
+0.2 A>B ACK 1/ACK totag=x
+0.5 A>B INVITE 2/INVITE auth sdp=sendrecv branch=retry
+0.6 B>A 180 2/INVITE totag=t1 branch=retry
+5.0 A>B BYE 3/BYE totag=t1 branch=bye
+5.1 B>A 200 3/BYE totag=t1 branch=bye
+20 A>B OPTIONS 1/OPTIONS callid=other branch=o`, correlate.StateCancelled, ""},
 		{"BYE to another early dialog", `
 0.0 A>B INVITE 1/INVITE sdp=sendrecv
 0.1 B>A 180 1/INVITE totag=t1

@@ -265,6 +265,16 @@ func computeCall(c *Call, l *Leg) {
 	// The latest attempt says where the call stands: a retry with
 	// credentials that rings, or is cancelled, is not the 407 before it.
 	last := invites[len(invites)-1]
+	if last.Final == nil && last.Cancel == nil {
+		if bye := earlyBye(l, last); bye != nil {
+			// The caller hung up while it rang by a BYE on the early
+			// dialog (RFC 3261 §15), not a CANCEL; after a challenge
+			// too (the retry with credentials rang).
+			c.State, c.EndedBy = StateCancelled, "caller"
+			c.Reason = reasonOf(bye.Request)
+			return
+		}
+	}
 	if prev := lastFinal(invites); last.Final == nil && last.Cancel == nil && prev != last && prev.Final != nil {
 		// A retry after a final response (a challenge, most often) that
 		// has had none of its own.
@@ -283,13 +293,6 @@ func computeCall(c *Call, l *Leg) {
 		return
 	}
 	if last.Final == nil {
-		if bye := earlyBye(l, last); bye != nil {
-			// The caller hung up while it rang by a BYE on the early
-			// dialog (RFC 3261 §15), not a CANCEL.
-			c.State, c.EndedBy = StateCancelled, "caller"
-			c.Reason = reasonOf(bye.Request)
-			return
-		}
 		c.State = StateUnanswered
 		if !inviteGaveUp(last, c.CaptureEnd) {
 			c.State = StateInProgress

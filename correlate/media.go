@@ -1017,9 +1017,12 @@ const (
 	// 5 s), and a call can end between two of them. Silent for twice what
 	// it had ever been, it has missed at least one more of what it showed
 	// it sends; a direction with no silence suppression, whose packets
-	// come every 20 ms, is held to the 3 s.
-	stoppedGap = 3 * time.Second
-	stopMargin = 2
+	// come every 20 ms, is held to the 3 s. stoppedMost caps it: a pause
+	// that was a hold (the SDP said not to send) must not hide a
+	// direction that never came back after the resume.
+	stoppedGap  = 3 * time.Second
+	stopMargin  = 2
+	stoppedMost = 12 * time.Second
 	// minTalk is how long an answered call must last before missing media
 	// means something (a call hung up at once sends little or none).
 	minTalk = 2 * time.Second
@@ -1356,7 +1359,8 @@ func listedElsewhere(f Finding, heard []heardStream, used ...[]*media.Stream) Fi
 
 // stopAfter is how long the direction whose streams are ss must fall
 // silent, while the other goes on, to have stopped: stoppedGap, or
-// stopMargin times the longest pause of its stream heard last, if longer.
+// stopMargin times the longest pause of its stream heard last, if longer,
+// and stoppedMost at most.
 func stopAfter(ss []*media.Stream) time.Duration {
 	var last *media.Stream
 	for _, s := range ss {
@@ -1364,7 +1368,7 @@ func stopAfter(ss []*media.Stream) time.Duration {
 			last = s
 		}
 	}
-	return max(stoppedGap, stopMargin*last.MaxPause)
+	return min(stoppedMost, max(stoppedGap, stopMargin*last.MaxPause))
 }
 
 func lastOf(ss []*media.Stream) time.Time {

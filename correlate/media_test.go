@@ -858,3 +858,44 @@ func TestSharedMediaPortPair(t *testing.T) {
 		t.Errorf("%d calls, %d streams listed, %d no-rtp; want 20, 2 (one each way), 19", len(calls), streams, quiet)
 	}
 }
+
+// TestMediaStoppedAfterHold: a pause that was a hold (the callee told
+// not to send for 30 s) does not raise the bar for "stopped" past
+// stoppedMost: a callee that never sent again after the resume is
+// one-way audio.
+func TestMediaStoppedAfterHold(t *testing.T) {
+	lines := []string{
+		"0.0 a>b INVITE 1/INVITE sdp=1",
+		"0.5 b>a 200 1/INVITE tt=callee sdp=1",
+		"0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack",
+		"10.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKh sdp=2:sendonly",
+		"10.05 b>a 200 2/INVITE tt=callee br=z9hG4bKh sdp=2:recvonly",
+		"10.06 a>b ACK 2/ACK tt=callee br=z9hG4bKhack",
+		"40.0 a>b INVITE 3/INVITE tt=callee br=z9hG4bKr sdp=3",
+		"40.05 b>a 200 3/INVITE tt=callee br=z9hG4bKr sdp=3",
+		"40.06 a>b ACK 3/ACK tt=callee br=z9hG4bKrack",
+		"80.5 a>b BYE 4/BYE tt=callee br=z9hG4bKbye",
+		"80.51 b>a 200 4/BYE tt=callee br=z9hG4bKbye",
+	}
+	for i := 0; i <= 3950; i++ {
+		lines = append(lines, fmt.Sprintf("%.2f a:4000>b:4000 rtp %d", 1+float64(i)*0.02, 100+i))
+	}
+	seq := 7000
+	for _, span := range [][2]float64{{1, 10}, {40.1, 45}} {
+		for x := span[0]; x <= span[1]+1e-9; x += 0.02 {
+			m := ""
+			if x == span[0] && span[0] > 1 {
+				m = " m"
+			}
+			lines = append(lines, fmt.Sprintf("%.2f b:4000>a:4000 rtp %d%s", x, seq, m))
+			seq++
+		}
+	}
+	c := scriptCall(t, runScriptWith(t, correlate.Options{Media: true}, byTime(lines)), "call-1")
+	for _, f := range c.Findings {
+		if f.Rule == "one-way-audio" && strings.Contains(f.Detail, "stopped") {
+			return
+		}
+	}
+	t.Errorf("findings %v: want one-way-audio, the callee stopped 35 s before the end", c.Findings)
+}
