@@ -317,6 +317,10 @@ func TestSearchFilters(t *testing.T) {
 		{"--text", "no such words anywhere"},
 		{"--all", "--capture", "register_401.pcap", "--json"},
 		{"--all", "--sort", "messages", "--limit", "3"},
+		// The limit counts calls shown, after the Call-ID's own test: the
+		// archive narrows by a start only.
+		{"--call-id", "...25029@", "--limit", "1"},
+		{"--call-id", "1-24089", "--limit", "1"},
 	} {
 		out, errs := archRun(t, 0, append([]string{"search", "--color", "never", "--db", db}, args...)...)
 		if errs != "" {

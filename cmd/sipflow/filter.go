@@ -139,7 +139,7 @@ func (f *callFilter) withAll(c *correlate.Call) bool {
 
 // callIDUsage is how every flag that names calls by Call-ID (--call-id,
 // --call) says what it takes; callIDPattern is what it means.
-const callIDUsage = "(of any leg), or its start; ... or … at the end, as tables shorten it, is ignored, and at the start stands for anything before"
+const callIDUsage = "(of any leg; one with an @ is taken whole), or its start; ... or … at the end, as tables shorten it, is ignored, and at the start stands for anything before"
 
 // callIDPattern is a Call-ID as every command takes it (--call-id,
 // --call), the one place where a value is matched with a call's Call-IDs:
@@ -153,31 +153,39 @@ const callIDUsage = "(of any leg), or its start; ... or … at the end, as table
 type callIDPattern struct {
 	text     string
 	anywhere bool // text may be anywhere in the Call-ID, not only at its start
+	exact    bool // text is a whole Call-ID: no ellipsis, and an @
 }
 
 var ellipses = []string{"...", "…"}
 
 func parseCallID(v string) callIDPattern {
 	p := callIDPattern{text: v}
+	cut := false
 	for _, e := range ellipses {
 		if t, ok := strings.CutSuffix(p.text, e); ok && t != "" {
-			p.text = t
+			p.text, cut = t, true
 			break
 		}
 	}
 	for _, e := range ellipses {
 		if t, ok := strings.CutPrefix(p.text, e); ok && t != "" {
-			p.text, p.anywhere = t, true
+			p.text, p.anywhere, cut = t, true, true
 			break
 		}
 	}
+	// A whole Call-ID (localid@host, RFC 3261 §8.1.1.4) picks that call
+	// only, not one whose Call-ID merely begins with it.
+	p.exact = !cut && strings.Contains(p.text, "@")
 	return p
 }
 
 // matchID reports whether one Call-ID matches.
 func (p callIDPattern) matchID(id string) bool {
-	if p.anywhere {
+	switch {
+	case p.anywhere:
 		return strings.Contains(id, p.text)
+	case p.exact:
+		return id == p.text
 	}
 	return strings.HasPrefix(id, p.text)
 }

@@ -29,6 +29,9 @@ func TestCallIDPattern(t *testing.T) {
 		{"1-24089@127.0.10.1x", false},   // longer
 		{"1-24089@127.0.10.2...", false}, // another start
 		{"...@127.0.10.2", false},
+		{"1-24089@127.0.10", false},   // a whole Call-ID (an @, no ellipsis) is not a start
+		{"1-24089@127.0.10...", true}, // unless it says so
+		{"b2b-leg-2@10.0.0", false},   // another leg's too
 	} {
 		if got := parseCallID(tc.value).match(c); got != tc.match {
 			t.Errorf("%q: match %v, want %v", tc.value, got, tc.match)

@@ -91,9 +91,12 @@ func (o *searchOptions) run() error {
 		return err
 	}
 	sf.Text, sf.Limit = o.text, o.limit
-	if less != nil {
-		sf.Limit = 0 // the limit applies after sorting
+	if less != nil || o.filter.callID != "" {
+		// The limit applies after sorting, or after the Call-ID's own
+		// test: the archive narrows by its start only.
+		sf.Limit = 0
 	}
+	shown := 0
 
 	w := bufio.NewWriterSize(o.Out, 64<<10)
 	defer w.Flush()
@@ -103,6 +106,10 @@ func (o *searchOptions) run() error {
 		if !o.filter.match(c.Call) {
 			return nil
 		}
+		if less == nil && o.limit > 0 && shown == o.limit {
+			return errEnough
+		}
+		shown++
 		if o.json && less == nil {
 			callJSON(&obj, c.Call)
 			_, err := w.Write(obj.B)
@@ -111,7 +118,7 @@ func (o *searchOptions) run() error {
 		rows = append(rows, c.Call)
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errEnough) {
 		return searchError(err)
 	}
 	if less != nil {
@@ -133,6 +140,9 @@ func (o *searchOptions) run() error {
 	}
 	return nil
 }
+
+// errEnough stops the archive's rows once --limit calls are shown.
+var errEnough = errors.New("enough")
 
 func searchError(err error) error {
 	if errors.Is(err, store.ErrBadText) {
