@@ -1234,10 +1234,8 @@ func (c *Correlator) advanceTo(d *decode.Message) bool {
 	// Here rather than in Add, which the inliner would then no longer
 	// give its callees' bodies. (A held message is seen again when it is
 	// settled: seeing it twice changes nothing.)
-	if h := c.hosts; h != nil && h.has2(d.Src.Addr(), d.Dst.Addr()) {
-		// The usual case: between the one or two hosts seen so far.
-	} else if !c.hostsGone {
-		c.seeHosts(d.Src.Addr(), d.Dst.Addr())
+	if !c.hostsGone && (c.hosts == nil || !c.hosts.has2(d.Src.Addr(), d.Dst.Addr())) {
+		c.seeHosts(d.Src.Addr(), d.Dst.Addr()) // not the usual message, between the hosts seen so far
 	}
 	if c.settling {
 		return false
