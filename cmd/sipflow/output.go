@@ -95,3 +95,37 @@ func refuseOverwrite(flag, out string, reads ...readFile) error {
 	}
 	return nil
 }
+
+// refuseStdout refuses to read the file name (what it is to the user:
+// "the capture", "the archive") when the command's standard output is
+// that same file, as a shell's "> name" or ">> name" makes it: the output
+// would be written into what is being read. ">" has emptied it before
+// sipflow started; the message says so, since "empty capture" alone
+// would puzzle.
+func (g *globalOptions) refuseStdout(what, name string) error {
+	out, ok := g.Out.(*os.File)
+	if !ok {
+		return nil
+	}
+	oi, err := out.Stat()
+	if err != nil || !oi.Mode().IsRegular() {
+		return nil
+	}
+	var ni os.FileInfo
+	if name == "-" {
+		in, ok := g.In.(*os.File)
+		if !ok {
+			return nil
+		}
+		ni, err = in.Stat()
+	} else {
+		ni, err = os.Stat(name)
+	}
+	if err != nil || !os.SameFile(oi, ni) {
+		return nil
+	}
+	if ni.Size() == 0 {
+		return usageError("%s: standard output is %s itself, now empty (a shell's \">\" empties the file before sipflow starts): write the output to another file", name, what)
+	}
+	return usageError("%s: standard output is %s itself: writing the output into it would damage it; write the output to another file", name, what)
+}

@@ -64,3 +64,79 @@ func TestOutputIsInput(t *testing.T) {
 		})
 	}
 }
+
+// TestStdoutIsInput: standard output redirected onto the capture being
+// read ("sipflow calls x.pcap >> x.pcap") is refused before anything is
+// written, the capture named and left as it was; "> x.pcap" (the shell
+// has emptied it already) is said to be that.
+func TestStdoutIsInput(t *testing.T) {
+	dir := t.TempDir()
+	orig, _ := os.ReadFile(repoTestdata("call_rtp.pcap"))
+	cap := filepath.Join(dir, "x.pcap")
+	link := filepath.Join(dir, "link.pcap")
+	for _, args := range [][]string{
+		{"calls", cap},
+		{"calls", "--json", link},
+		{"check", cap},
+		{"flow", cap},
+		{"messages", cap},
+		{"report", cap},
+		{"rtp", cap},
+		{"export", cap, "--call", "1-24089@127.0.10.1", "-w", filepath.Join(dir, "out.pcap")},
+		{"calls", "-"},
+	} {
+		t.Run(args[0]+" "+filepath.Base(args[1]), func(t *testing.T) {
+			os.Remove(cap)
+			os.Remove(link)
+			if err := os.WriteFile(cap, orig, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Link(cap, link); err != nil {
+				t.Fatal(err)
+			}
+			out, err := os.OpenFile(cap, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer out.Close()
+			in, err := os.Open(cap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			var errb bytes.Buffer
+			code := run(args, in, out, &errb)
+			if code != exitUsage || !strings.Contains(errb.String(), "standard output is the capture itself") {
+				t.Errorf("exit %d, stderr %q; want 2 and the capture named as standard output", code, errb.String())
+			}
+			if b, _ := os.ReadFile(cap); !bytes.Equal(b, orig) {
+				t.Errorf("the capture changed: %d bytes, was %d", len(b), len(orig))
+			}
+		})
+	}
+	t.Run("emptied", func(t *testing.T) {
+		out, err := os.Create(cap) // as "> x.pcap" does
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Close()
+		var errb bytes.Buffer
+		if code := run([]string{"calls", cap}, nil, out, &errb); code != exitUsage || !strings.Contains(errb.String(), "now empty (a shell's \">\" empties") {
+			t.Errorf("exit %d, stderr %q; want 2 and the emptying explained", code, errb.String())
+		}
+	})
+	t.Run("another file", func(t *testing.T) {
+		if err := os.WriteFile(cap, orig, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := os.Create(filepath.Join(dir, "calls.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Close()
+		var errb bytes.Buffer
+		if code := run([]string{"calls", cap}, nil, out, &errb); code != exitOK {
+			t.Errorf("exit %d, stderr %q; want 0", code, errb.String())
+		}
+	})
+}

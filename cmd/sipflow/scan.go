@@ -71,6 +71,9 @@ func openCapture(g *globalOptions, name string) (capture.Source, error) {
 		delete(g.opened, name)
 		return src, nil
 	}
+	if err := g.refuseStdout("the capture", name); err != nil {
+		return nil, err
+	}
 	var src capture.Source
 	var err error
 	if s := g.spools[name]; s != nil {
