@@ -1,6 +1,8 @@
 package correlate
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -260,9 +262,42 @@ func (c *Correlator) AddDatagramFlow(n int, t time.Time, f *UDPFlow, payload []b
 			}
 		}
 	default:
-		c.mediaTable(l) // a media packet came: the leg has a table, if empty
+		c.badRTP(n, t, l, fe, f, payload) // (one line: the PGO profile knows mediaAlive's call by its line)
 	}
 	c.mediaAlive(l, t)
+}
+
+// badRTP takes packet n, at a live call's media address and RTP by its
+// first byte but not readable (decode.ParseRTP failed): the leg has a
+// table, if empty (a media packet came), and the stream of its flow and
+// SSRC counts it (media.Stream.Malformed). A packet whose padding count
+// alone is wrong has a whole header: it is added to its stream as well,
+// as tshark counts it; any other is not, and its sequence number counts
+// as lost, as it does for tshark.
+func (c *Correlator) badRTP(n int, t time.Time, l *Leg, fe *flowEntry, f *UDPFlow, payload []byte) {
+	tab := c.mediaTable(l)
+	if len(payload) < 12 {
+		return
+	}
+	src, dst := f.Addrs()
+	var s *media.Stream
+	err := decode.ParseRTP(payload, &c.rtp)
+	lost := !errors.Is(err, decode.ErrRTPPadding)
+	if !lost {
+		if fe.stream != nil && fe.stream.Key.SSRC == c.rtp.SSRC {
+			s = fe.stream
+			s.AddRTP(n, t, &c.rtp)
+		} else if s, err = tab.AddParsed(n, t, src, dst, &c.rtp); err == nil {
+			fe.stream = c.newStream(l, src, dst, s)
+		}
+	} else if ssrc := binary.BigEndian.Uint32(payload[8:]); fe.stream != nil && fe.stream.Key.SSRC == ssrc {
+		s = fe.stream
+	} else {
+		s = tab.Stream(media.StreamKey{Src: src, Dst: dst, SSRC: ssrc})
+	}
+	if s != nil {
+		s.AddMalformed(n, lost)
+	}
 }
 
 // newStream returns s, the stream a packet of l's went to, when it is
@@ -1046,6 +1081,9 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 				sev = Error
 			}
 			detail := fmt.Sprintf("%s lost %d of %d packets (%.1f%%)", what, s.Lost, s.Expected, s.LostPct)
+			if s.MalformedLost > 0 {
+				detail += fmt.Sprintf("; of them, arrived but not readable as RTP: %d (the first malformed is packet %d), the sender's doing, not the network's", s.MalformedLost, s.MalformedN)
+			}
 			if captureLoss != "" {
 				detail += "; but " + captureLoss + ", so some of it may be the capture's, not the network's"
 			}

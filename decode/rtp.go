@@ -9,6 +9,12 @@ import (
 // ErrBadRTP is wrapped by every error ParseRTP and ParseTelephoneEvent return.
 var ErrBadRTP = errors.New("bad RTP packet")
 
+// ErrRTPPadding is wrapped by ParseRTP's error for a padding count longer
+// than what follows the header (RFC 3550 §A.1's validity check fails).
+// The header is whole: p then has every field but the padding, the
+// Payload running to the packet's end, as tshark takes such a packet.
+var ErrRTPPadding = fmt.Errorf("%w: padding count past the payload", ErrBadRTP)
+
 // ErrBadRTCP is wrapped by every error ParseRTCP returns.
 var ErrBadRTCP = errors.New("bad RTCP packet")
 
@@ -106,7 +112,8 @@ func ParseRTP(b []byte, p *RTP) error {
 		// RFC 3550 §5.1: the last octet counts the padding, itself included.
 		n := int(b[len(b)-1])
 		if n == 0 || n > end-off {
-			return fmt.Errorf("%w: padding count %d with %d bytes after the header", ErrBadRTP, n, end-off)
+			p.Payload = b[off:end:end]
+			return fmt.Errorf("%w: %d with %d bytes after the header", ErrRTPPadding, n, end-off)
 		}
 		p.PaddingLen = n
 		end -= n

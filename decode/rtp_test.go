@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -167,6 +168,16 @@ func TestParseRTPErrors(t *testing.T) {
 			err := ParseRTP(tt.in, &p)
 			if !errors.Is(err, ErrBadRTP) {
 				t.Fatalf("err = %v, want ErrBadRTP", err)
+			}
+			// Only a bad padding count leaves the header whole: then the
+			// fields are set and the payload runs to the packet's end.
+			padding := strings.HasPrefix(tt.name, "padding")
+			if errors.Is(err, ErrRTPPadding) != padding {
+				t.Fatalf("err = %v: ErrRTPPadding %v, want %v", err, !padding, padding)
+			}
+			if padding && (p.SSRC != binary.BigEndian.Uint32(tt.in[8:]) || p.Seq != binary.BigEndian.Uint16(tt.in[2:]) ||
+				len(p.Payload) != len(tt.in)-rtpHeaderLen || p.PaddingLen != 0) {
+				t.Fatalf("header %+v", p)
 			}
 		})
 	}

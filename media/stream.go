@@ -165,6 +165,17 @@ type Stream struct {
 	OutOfOrder int     // packets that arrived after a higher sequence number, first copy only
 	SeqResets  int     // restarts: a jump of more than 3000 followed by the next number (RFC 3550 §A.1)
 
+	// Malformed counts the packets of the stream (its flow, its SSRC) that
+	// are not valid RTP (AddMalformed): a CSRC list, header extension or
+	// padding count that runs past the packet's end. MalformedN is the
+	// first one's packet number. Those with a bad header (MalformedLost)
+	// are not added, so their sequence numbers count in Lost, as Wireshark
+	// counts them; those with only a bad padding count are added, as
+	// Wireshark adds them.
+	Malformed     int
+	MalformedN    int
+	MalformedLost int
+
 	Events        []DTMF // RFC 4733 events in order of their first packet
 	EventsDropped int    // events beyond MaxEvents
 
@@ -337,6 +348,19 @@ func wholeSeconds(first, at time.Time) int {
 func (s *Stream) closeSample(expected, received int) {
 	if s.bucket != nil {
 		s.bucket.Lost = max(0, (expected-s.bucketExp)-(received-s.bucketRecv))
+	}
+}
+
+// AddMalformed counts packet n, the stream's by its flow and SSRC but not
+// valid RTP (decode.ParseRTP failed); lost when it was not added
+// (AddRTP), its header unreadable.
+func (s *Stream) AddMalformed(n int, lost bool) {
+	if s.Malformed == 0 {
+		s.MalformedN = n
+	}
+	s.Malformed++
+	if lost {
+		s.MalformedLost++
 	}
 }
 

@@ -169,6 +169,10 @@ func streamJSON(o *jsonw.Object, callID string, s *media.Stream, withCall bool) 
 	o.Int("duplicates", int64(s.Duplicates))
 	o.Int("out_of_order", int64(s.OutOfOrder))
 	o.Int("seq_resets", int64(s.SeqResets))
+	if s.Malformed > 0 { // present only then, as far_lost_pct
+		o.Int("malformed", int64(s.Malformed))
+		o.Int("malformed_first_n", int64(s.MalformedN))
+	}
 	if s.Fax != nil {
 		o.Null("max_delta_ms")
 		o.Null("jitter_mean_ms")
@@ -305,7 +309,7 @@ func writeStreamTable(w *bufio.Writer, r *lipgloss.Renderer, rows []streamRow) {
 			return append(dst,
 				id, addrPort(s.Key.Src), addrPort(s.Key.Dst), fmt.Sprintf("0x%08x", s.Key.SSRC),
 				render.SanitizeString(s.Codec), strconv.Itoa(s.Packets),
-				fmt.Sprintf("%d (%.1f%%)", s.Lost, s.LostPct),
+				lostCell(s),
 				fmt.Sprintf("%.1f / %.1f", s.JitterMean, s.JitterMax),
 				fmtDur(s.MaxDelta), mos, dtmfDigits(s))
 		},
@@ -321,4 +325,14 @@ func writeStreamTable(w *bufio.Writer, r *lipgloss.Renderer, rows []streamRow) {
 			return nil
 		}}
 	t.write(w, r)
+}
+
+// lostCell is an RTP stream's LOST cell: the count and the share, and how
+// many of the lost arrived unreadable (media.Stream.Malformed).
+func lostCell(s *media.Stream) string {
+	cell := fmt.Sprintf("%d (%.1f%%)", s.Lost, s.LostPct)
+	if s.Malformed > 0 {
+		cell += fmt.Sprintf(", %d malformed", s.Malformed)
+	}
+	return cell
 }

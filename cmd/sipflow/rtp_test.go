@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
 
 	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/decode"
@@ -320,4 +322,135 @@ func TestFaxArchived(t *testing.T) {
 	if got, _, _ := sipflow(t, nil, "rtp", "--json", out); got != want {
 		t.Errorf("the exported call's streams:\n%s\nwant:\n%s", got, want)
 	}
+}
+
+// TestRTPMalformed: three packets of the caller's stream spoiled two
+// ways. A header extension that runs past the packet's end leaves no
+// payload to find: the packets are not added and count as lost, as
+// tshark -z rtp,streams counts them (64 packets, 3 lost). A padding count
+// longer than the packet spoils only the padding: tshark adds those
+// packets (67, none lost), and so does sipflow. Either way they are said
+// apart: malformed in the JSON with the first one's packet number, in the
+// table's LOST cell, and, when lost, in rtp-loss's detail. Where tshark
+// is installed, its figures are checked on the same files.
+func TestRTPMalformed(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		spoil         func(rtp []byte) // the UDP payload, in place
+		packets, lost int
+		cell          string
+	}{
+		{"extension", func(b []byte) { b[0] |= 0x10; b[14], b[15] = 0xff, 0xff }, 64, 3, "3 (4.5%), 3 malformed"},
+		{"padding", func(b []byte) { b[0] |= 0x20; b[len(b)-1] = 0xff }, 67, 0, "0 (0.0%), 3 malformed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := filepath.Join(t.TempDir(), tc.name+".pcap")
+			bad := spoilRTP(t, repoTestdata("call_rtp.pcap"), dst, tc.spoil)
+			js, errs, code := sipflow(t, nil, "rtp", "--json", dst)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			found := false
+			for _, l := range strings.Split(strings.TrimSpace(js), "\n") {
+				var v struct {
+					Src                      string
+					Packets, Lost, Malformed int
+					MalformedFirstN          int `json:"malformed_first_n"`
+				}
+				if err := json.Unmarshal([]byte(l), &v); err != nil {
+					t.Fatal(err)
+				}
+				if v.Src != "127.0.10.1:16000" {
+					if strings.Contains(l, `"malformed"`) {
+						t.Errorf("the other stream says malformed: %s", l)
+					}
+					continue
+				}
+				found = true
+				if v.Packets != tc.packets || v.Lost != tc.lost || v.Malformed != 3 || v.MalformedFirstN != bad[0] {
+					t.Errorf("packets %d, lost %d, malformed %d from packet %d; want %d, %d, 3 from %d",
+						v.Packets, v.Lost, v.Malformed, v.MalformedFirstN, tc.packets, tc.lost, bad[0])
+				}
+			}
+			if !found {
+				t.Fatalf("no stream from the caller:\n%s", js)
+			}
+			if table, _, _ := sipflow(t, nil, "rtp", dst); !strings.Contains(table, tc.cell) {
+				t.Errorf("the table does not say %q:\n%s", tc.cell, table)
+			}
+			check, _, _ := sipflow(t, nil, "check", "--json", dst)
+			said := strings.Contains(check, fmt.Sprintf("of them, arrived but not readable as RTP: 3 (the first malformed is packet %d)", bad[0]))
+			if said != (tc.lost > 0) {
+				t.Errorf("rtp-loss says the malformed: %v, want %v:\n%s", said, tc.lost > 0, check)
+			}
+			tshark, err := exec.LookPath("tshark")
+			if err != nil {
+				return
+			}
+			out, err := exec.Command(tshark, "-n", "-r", dst, "-q", "-z", "rtp,streams").Output()
+			if err != nil {
+				t.Fatalf("tshark: %v", err)
+			}
+			for _, l := range strings.Split(string(out), "\n") {
+				if f := strings.Fields(l); len(f) > 10 && f[6] == "0xDEE0EE8F" {
+					if f[8] != fmt.Sprint(tc.packets) || f[9] != fmt.Sprint(tc.lost) {
+						t.Errorf("tshark counts %s packets, %s lost; sipflow %d and %d", f[8], f[9], tc.packets, tc.lost)
+					}
+					return
+				}
+			}
+			t.Errorf("tshark lists no stream 0xDEE0EE8F:\n%s", out)
+		})
+	}
+}
+
+// spoilRTP copies the pcap src (Ethernet, IPv4) to dst with the 10th,
+// 30th and 50th RTP packets from 127.0.10.1:16000 passed to spoil, and
+// returns their packet numbers.
+func spoilRTP(t *testing.T, src, dst string, spoil func([]byte)) []int {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	r, err := pcapgo.NewReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	w := pcapgo.NewWriter(out)
+	if err := w.WriteFileHeader(r.Snaplen(), r.LinkType()); err != nil {
+		t.Fatal(err)
+	}
+	var rtp, bad []int
+	for n := 1; ; n++ {
+		data, ci, err := r.ReadPacketData()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Ethernet, IPv4 of 20 bytes, UDP from 127.0.10.1:16000.
+		if len(data) > 14+20+8+16 && binary.BigEndian.Uint16(data[12:]) == 0x0800 &&
+			string(data[26:30]) == "\x7f\x00\x0a\x01" && binary.BigEndian.Uint16(data[34:]) == 16000 {
+			rtp = append(rtp, n)
+			if len(rtp)%20 == 10 {
+				spoil(data[42:])
+				bad = append(bad, n)
+			}
+		}
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rtp) != 67 || len(bad) != 3 {
+		t.Fatalf("%d RTP packets from the caller, %d spoiled; want 67 and 3", len(rtp), len(bad))
+	}
+	return bad
 }
