@@ -410,8 +410,9 @@ func (im *Import) AddPackets(ctx context.Context, pkts []Packet) error {
 // PacketID is the packets row id of packet n of a capture.
 func PacketID(capture int64, n int) int64 { return capture<<40 | int64(n) }
 
-// Finish marks the capture complete. damage says why reading stopped
-// early ("" when the file was read to its end).
+// Finish marks the capture complete and reads its row back into Capture,
+// counts included: what the archive holds, whoever stored it. damage says
+// why reading stopped early ("" when the file was read to its end).
 func (im *Import) Finish(ctx context.Context, damage string) error {
 	var dmg sql.NullString
 	if damage != "" {
@@ -422,7 +423,14 @@ func (im *Import) Finish(ctx context.Context, damage string) error {
 		now.UnixNano(), dmg, im.Capture.ID); err != nil {
 		return classify(im.d.path, err)
 	}
-	im.Capture.Complete, im.Capture.FinishedAt, im.Capture.Damage = true, time.Unix(0, now.UnixNano()).UTC(), damage
+	// The row as it now stands, not this Import's tally: another process
+	// importing the same file at the same time stored some of its calls
+	// and packets, and what is reported must be what the archive holds.
+	c, err := scanCapture(im.conn.QueryRowContext(ctx, "SELECT "+captureColumns+" FROM captures WHERE id = ?", im.Capture.ID))
+	if err != nil {
+		return classify(im.d.path, err)
+	}
+	im.Capture = *c
 	return nil
 }
 

@@ -644,3 +644,43 @@ func BenchmarkReplayOrder(b *testing.B) {
 		})
 	}
 }
+
+// TestStoreConcurrentCounts: two imports of the same file at once (two
+// sipflow archive processes) each store part of its calls; whichever
+// finishes reports the capture as the archive holds it, not its own part.
+func TestStoreConcurrentCounts(t *testing.T) {
+	ctx := context.Background()
+	db := storeOpen(t, filepath.Join(t.TempDir(), "a.db"), Options{Create: true})
+	calls := storeCalls(t, "call_rtp.pcap")
+	calls = append(calls, storeCalls(t, "call_hold.pcap")...)
+	for i, c := range calls {
+		c.Seq = i + 1
+	}
+	spec := ImportSpec{SHA256: "aa", Name: "a.pcap", Options: "test"}
+	a, err := db.BeginImport(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := db.BeginImport(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := a.AddCalls(ctx, calls[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.AddCalls(ctx, calls); err != nil || n != len(calls)-1 {
+		t.Fatalf("the second import stored %d calls, %v", n, err)
+	}
+	if err := b.Finish(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	var msgs int64
+	for _, c := range calls {
+		msgs += int64(len(c.Messages()))
+	}
+	if c := b.Capture; c.Calls != int64(len(calls)) || c.Messages != msgs || !c.Complete {
+		t.Errorf("reported %d calls, %d messages, complete %v; the archive holds %d, %d", c.Calls, c.Messages, c.Complete, len(calls), msgs)
+	}
+}
