@@ -283,6 +283,9 @@ func (f *Filter) query() (string, []any, error) {
 
 // where builds the WHERE clause: each condition is one an index answers.
 func (f *Filter) where() (string, []any, error) {
+	// SQLite's lower() folds ASCII letters only: a URI's user part is
+	// also matched in its key (from_key, to_key), which Go folded, so that
+	// "ÉRIC" finds sip:Éric@host as 'sipflow calls' does.
 	var conds []string
 	var args []any
 	add := func(cond string, a ...any) {
@@ -297,16 +300,16 @@ func (f *Filter) where() (string, []any, error) {
 	}
 	if f.From != "" {
 		key := valueKey(f.From)
+		key, low := valueKey(f.From), strings.ToLower(f.From)
 		add(`(c.from_key >= ? AND c.from_key < ? OR c.display_key != '' AND c.display_key >= ? AND c.display_key < ?)
-			AND (instr(lower(c.from_uri), ?) > 0 OR instr(c.display_key, ?) > 0)`,
-			key, prefixEnd(key), strings.ToLower(f.From), prefixEnd(strings.ToLower(f.From)),
-			strings.ToLower(f.From), strings.ToLower(f.From))
+			AND (instr(lower(c.from_uri), ?) > 0 OR instr(c.from_key, ?) > 0 OR instr(c.display_key, ?) > 0)`,
+			key, prefixEnd(key), low, prefixEnd(low), low, low, low)
 	}
 	if f.To != "" {
 		key, low := valueKey(f.To), strings.ToLower(f.To)
 		add(`(c.to_key >= ? AND c.to_key < ? OR c.to_display_key != '' AND c.to_display_key >= ? AND c.to_display_key < ?)
-			AND (instr(lower(c.to_uri), ?) > 0 OR instr(c.to_display_key, ?) > 0)`,
-			key, prefixEnd(key), low, prefixEnd(low), low, low)
+			AND (instr(lower(c.to_uri), ?) > 0 OR instr(c.to_key, ?) > 0 OR instr(c.to_display_key, ?) > 0)`,
+			key, prefixEnd(key), low, prefixEnd(low), low, low, low)
 	}
 	if len(f.States) > 0 {
 		add("c.state IN ("+placeholders(len(f.States))+")", anys(f.States)...)

@@ -684,3 +684,33 @@ func TestStoreConcurrentCounts(t *testing.T) {
 		t.Errorf("reported %d calls, %d messages, complete %v; the archive holds %d, %d", c.Calls, c.Messages, c.Complete, len(calls), msgs)
 	}
 }
+
+// TestStoreFilterFoldsUnicode: --from and --to ignore the case of letters
+// beyond ASCII in a URI's user part, as 'sipflow calls' does (SQLite's
+// lower() folds ASCII only).
+func TestStoreFilterFoldsUnicode(t *testing.T) {
+	ctx := context.Background()
+	db := storeOpen(t, filepath.Join(t.TempDir(), "a.db"), Options{Create: true})
+	calls := storeCalls(t, "call_rtp.pcap")
+	c := calls[0]
+	c.From, c.FromDisplay = "sip:ÉRIC@127.0.10.1:5060", ""
+	c.To, c.ToDisplay = "sip:Ünal@127.0.10.2:5060", ""
+	storeImport(t, db, "aa", calls[:1])
+	for _, tc := range []struct {
+		f    Filter
+		want int
+	}{
+		{Filter{From: "ÉRIC"}, 1},
+		{Filter{From: "éric"}, 1},
+		{Filter{From: "Ér"}, 1},
+		{Filter{From: "eric"}, 0},
+		{Filter{From: "éric@127.0.10.9"}, 0},
+		{Filter{To: "ÜNAL"}, 1},
+		{Filter{To: "ünal"}, 1},
+		{Filter{To: "unal"}, 0},
+	} {
+		if n, err := db.Count(ctx, tc.f); err != nil || n != tc.want {
+			t.Errorf("%+v: %d calls (want %d), %v", tc.f, n, tc.want, err)
+		}
+	}
+}
