@@ -200,7 +200,7 @@ func (o *captureOptions) config(args []string) (*liveConfig, error) {
 	if o.write == "-" {
 		return nil, usageError("-w -: writing the capture to standard output is not supported; name a file")
 	}
-	if err := refuseOverwrite("-w", o.write, readFile{"the archive", o.db}); err != nil {
+	if err := refuseOverwrite("-w", o.write, archiveReads(o.db)...); err != nil {
 		return nil, err
 	}
 	c.filterText = strings.Join(args, " ")

@@ -94,7 +94,7 @@ func (o *exportOptions) fromArchive() error {
 	if err := o.check(); err != nil {
 		return err
 	}
-	if err := refuseOverwrite("-w", o.output, readFile{"the archive", o.db.resolve()}); err != nil {
+	if err := refuseOverwrite("-w", o.output, archiveReads(o.db.resolve())...); err != nil {
 		return err
 	}
 	ctx := context.Background()

@@ -187,7 +187,7 @@ func (o *flowOptions) run(file string) error {
 		return err
 	}
 	copts.KeepSDP = true
-	if err := refuseOverwrite("-o", o.output, readFile{"the capture", file}, readFile{"the archive", o.src.dbPath()}); err != nil {
+	if err := refuseOverwrite("-o", o.output, append([]readFile{{"the capture", file}}, archiveReads(o.src.dbPath())...)...); err != nil {
 		return err
 	}
 

@@ -71,6 +71,18 @@ func (o *outputFile) Discard() {
 // capture", "the archive"), for refuseOverwrite.
 type readFile struct{ what, name string }
 
+// archiveReads are the files of an archive: the database and the files
+// SQLite keeps beside it while it is open (its write-ahead log, the log's
+// shared-memory index, a rollback journal). Writing over one of those
+// while another process writes the archive loses what that one committed.
+func archiveReads(path string) []readFile {
+	if path == "" {
+		return nil
+	}
+	return []readFile{{"the archive", path}, {"the archive's write-ahead log", path + "-wal"},
+		{"the archive's shared-memory index", path + "-shm"}, {"the archive's journal", path + "-journal"}}
+}
+
 // refuseOverwrite refuses, before anything is created or emptied, a file
 // to write (flag names its option: -o, -w, --db) that is one of the files
 // the command reads, by that name or another (a link): writing it would

@@ -134,7 +134,7 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 			reads = append(reads, readFile{"the capture", a})
 		}
 		if f := cmd.Flags().Lookup("db"); f != nil && f.Value.String() != "" {
-			reads = append(reads, readFile{"the archive", f.Value.String()})
+			reads = append(reads, archiveReads(f.Value.String())...)
 		}
 		if err := refuseOverwrite("--cpuprofile", g.cpuProfile, reads...); err != nil {
 			return err
