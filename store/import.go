@@ -262,6 +262,9 @@ func (im *Import) AddPrepared(ctx context.Context, calls []*Prepared) (stored in
 		return 0, classify(im.d.path, err)
 	}
 	defer tx.Rollback()
+	if err := im.stillThere(ctx, tx); err != nil {
+		return 0, err
+	}
 	w, err := newCallWriter(ctx, tx)
 	if err != nil {
 		return 0, classify(im.d.path, err)
@@ -339,6 +342,21 @@ func (im *Import) AddPrepared(ctx context.Context, calls []*Prepared) (stored in
 	return stored, nil
 }
 
+// stillThere checks, in a transaction about to write, that the capture is
+// still in the archive: another import of the same file with other
+// analysis options deletes an unfinished one to start over, and cannot
+// tell one that died from one still running.
+func (im *Import) stillThere(ctx context.Context, tx *sql.Tx) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM captures WHERE id = ?", im.Capture.ID).Scan(&n); err != nil {
+		return classify(im.d.path, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: capture %d: %w (sipflow archive of the same file with other analysis options): what this one stored is gone; nothing else was touched", im.d.path, im.Capture.ID, ErrStartedOver)
+	}
+	return nil
+}
+
 // storedStreams returns the ids of the RTP streams of a stored call.
 func storedStreams(ctx context.Context, tx *sql.Tx, capture int64, seq int) ([]int64, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT s.id FROM rtp_streams s JOIN calls c ON c.id = s.call
@@ -380,6 +398,9 @@ func (im *Import) AddPackets(ctx context.Context, pkts []Packet) error {
 		return classify(im.d.path, err)
 	}
 	defer tx.Rollback()
+	if err := im.stillThere(ctx, tx); err != nil {
+		return err
+	}
 	b := newBulk(tx, "packets (id, ts_ns, link, orig_len, stream, data)", 6)
 	b.suffix = " ON CONFLICT (id) DO NOTHING"
 	defer b.close()
@@ -419,9 +440,13 @@ func (im *Import) Finish(ctx context.Context, damage string) error {
 		dmg = sql.NullString{String: damage, Valid: true}
 	}
 	now := time.Now()
-	if _, err := im.conn.ExecContext(ctx, "UPDATE captures SET state = 'complete', finished_at = ?, damage = ? WHERE id = ?",
-		now.UnixNano(), dmg, im.Capture.ID); err != nil {
+	res, err := im.conn.ExecContext(ctx, "UPDATE captures SET state = 'complete', finished_at = ?, damage = ? WHERE id = ?",
+		now.UnixNano(), dmg, im.Capture.ID)
+	if err != nil {
 		return classify(im.d.path, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%s: capture %d: %w (sipflow archive of the same file with other analysis options)", im.d.path, im.Capture.ID, ErrStartedOver)
 	}
 	// The row as it now stands, not this Import's tally: another process
 	// importing the same file at the same time stored some of its calls

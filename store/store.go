@@ -79,6 +79,11 @@ var (
 	ErrReadOnly = errors.New("archive is read-only")
 	// ErrFull: the disk (or the archive's size limit) is full.
 	ErrFull = errors.New("disk full")
+	// ErrStartedOver: the capture being imported was removed from the
+	// archive by another import of the same file, with other analysis
+	// options, which started it over. This import can store nothing more;
+	// the archive is fine.
+	ErrStartedOver = errors.New("import started over by another process")
 )
 
 // Options tune Open. The zero value opens an existing archive for reading

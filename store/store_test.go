@@ -714,3 +714,30 @@ func TestStoreFilterFoldsUnicode(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreStartedOver: an import whose capture another import of the same
+// file, with other options, deleted to start over says so, by a sentinel
+// error, rather than failing on a foreign key; packets and Finish too.
+func TestStoreStartedOver(t *testing.T) {
+	ctx := context.Background()
+	db := storeOpen(t, filepath.Join(t.TempDir(), "a.db"), Options{Create: true})
+	calls := storeCalls(t, "call_rtp.pcap")
+	a := storeImport(t, db, "aa", calls[:0])
+	b, err := db.BeginImport(ctx, ImportSpec{SHA256: "aa", Name: "aa.pcap", Options: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for name, f := range map[string]func() error{
+		"calls":   func() error { _, err := a.AddCalls(ctx, calls); return err },
+		"packets": func() error { return a.AddPackets(ctx, []Packet{{N: 1, Data: []byte{1}}}) },
+		"finish":  func() error { return a.Finish(ctx, "") },
+	} {
+		if err := f(); !errors.Is(err, ErrStartedOver) {
+			t.Errorf("%s: %v, want ErrStartedOver", name, err)
+		}
+	}
+	if n, _ := db.Count(ctx, Filter{All: true}); n != 0 {
+		t.Errorf("%d calls stored under a capture that is gone", n)
+	}
+}

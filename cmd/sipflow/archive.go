@@ -207,6 +207,16 @@ type archiveWriteError struct{ err error }
 
 func (e *archiveWriteError) Error() string { return e.err.Error() }
 
+// importError is an error of a capture's import: one of the archive itself
+// stops everything; one of this capture alone (another process started its
+// import over) is this file's, and the other files are imported.
+func importError(file string, err error) error {
+	if errors.Is(err, store.ErrStartedOver) {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", file, err)}
+	}
+	return &archiveWriteError{err}
+}
+
 // archiveFile imports one capture in three passes over the file:
 //
 //  1. read every packet, computing the file's SHA-256 (what identifies it)
@@ -270,7 +280,7 @@ func (o *archiveOptions) archiveFile(db *store.DB, file string, copts correlate.
 	analyzeErr, storeErr := o.storeCalls(file, src, im, copts, bar, sum)
 	src = nil // the analysis closed it
 	if storeErr != nil {
-		return &archiveWriteError{storeErr}
+		return importError(file, storeErr)
 	}
 	var damage string
 	if analyzeErr != nil {
@@ -288,10 +298,10 @@ func (o *archiveOptions) archiveFile(db *store.DB, file string, copts correlate.
 		if errors.As(err, &ee) {
 			return err // the capture's, not the archive's: the import resumes when it is run again
 		}
-		return &archiveWriteError{err}
+		return importError(file, err)
 	}
 	if err := im.Finish(ctx, damage); err != nil {
-		return &archiveWriteError{err}
+		return importError(file, err)
 	}
 	bar.stop()
 	c := im.Capture
