@@ -86,6 +86,9 @@ type archiveOptions struct {
 	force    bool
 	progress string
 	maxPages int64
+	// progressState is what an interrupt reports (watchInterrupts); nil
+	// when sipflow does not run as a program.
+	progressState *archiveProgress
 }
 
 func newArchiveCmd(g *globalOptions) *cobra.Command {
@@ -170,6 +173,7 @@ func (o *archiveOptions) run(files []string) error {
 		return err
 	}
 	defer db.Close()
+	defer o.watchInterrupts(db.Path(), files)()
 	// The heap holds calls on their way to the archive, which keeps up with
 	// the analysis only so far: a soft limit makes the collector work
 	// harder rather than let a gigabyte capture take memory in proportion.
@@ -181,6 +185,7 @@ func (o *archiveOptions) run(files []string) error {
 	var worst error
 	for _, f := range files {
 		err := o.archiveFile(db, f, copts)
+		o.progressState.finished()
 		var ee *exitError
 		var se *archiveWriteError
 		switch {
@@ -242,6 +247,7 @@ func (o *archiveOptions) archiveFile(db *store.DB, file string, copts correlate.
 	defer unspool()
 	bar := newProgressBar(o.Err, o.progress, file)
 	defer bar.stop()
+	o.progressState.starting(bar)
 
 	sum, err := o.fingerprint(file, bar)
 	if err != nil {
@@ -267,6 +273,9 @@ func (o *archiveOptions) archiveFile(db *store.DB, file string, copts correlate.
 		return &archiveWriteError{err}
 	}
 	defer im.Close()
+	if !im.Duplicate {
+		o.progressState.importing()
+	}
 	if im.Duplicate {
 		bar.stop()
 		c := im.Capture
