@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
@@ -316,7 +317,9 @@ func stateStyle(r *lipgloss.Renderer, s correlate.State) lipgloss.Style {
 	return r.NewStyle()
 }
 
-// shortURI shows "user@host" for a SIP URI, without scheme and parameters.
+// shortURI shows "user@host" for a SIP URI, without scheme and parameters,
+// cut at 32 bytes with an ellipsis: never inside a UTF-8 sequence, which
+// would show as \xNN escapes of half a character.
 func shortURI(uri string) string {
 	s := uri
 	for _, p := range []string{"sip:", "sips:", "tel:"} {
@@ -329,7 +332,11 @@ func shortURI(uri string) string {
 		s = s[:i]
 	}
 	if len(s) > 32 {
-		s = s[:31] + "…"
+		n := 31
+		for i := 1; i < utf8.UTFMax && n > 0 && !utf8.RuneStart(s[n]); i++ {
+			n--
+		}
+		s = s[:n] + "…"
 	}
 	return s
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/lipgloss/table"
@@ -100,6 +101,27 @@ func TestCallTablePlainWithoutColour(t *testing.T) {
 			if got != want {
 				t.Errorf("style %d draws %q as %q, want %q", i, text, got, want)
 			}
+		}
+	}
+}
+
+// TestShortURI: a URI is cut at 32 bytes, never inside a character, which
+// the table would then show as the \xNN escapes of half a character.
+func TestShortURI(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"sip:alice@127.0.10.1:5060;transport=udp", "alice@127.0.10.1:5060"},
+		{"<sip:bob@example.net>", "<sip:bob@example.net"},
+		{"tel:+15551234567", "+15551234567"},
+		{"sip:" + strings.Repeat("a", 40) + "@x", strings.Repeat("a", 31) + "…"},
+		{"sip:x東京電話交換機東京電話交換機@example.com", "x東京電話交換機東京電…"},                                // 31 bytes end on a character
+		{"sip:xy東京電話交換機東京電話交換機@example.com", "xy東京電話交換機東京…"},                               // 電 would be cut after 2 of its 3 bytes
+		{"sip:xyz東京電話交換機東京電話交換機@example.com", "xyz東京電話交換機東京…"},                             // after 1
+		{"sip:" + strings.Repeat("a", 30) + "\U0001F600@x", strings.Repeat("a", 30) + "…"}, // 4 bytes, cut after 1
+	}
+	for _, tt := range tests {
+		got := shortURI(tt.in)
+		if got != tt.want || !utf8.ValidString(got) {
+			t.Errorf("shortURI(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
