@@ -17,9 +17,10 @@ import (
 )
 
 // Sanitize returns b as text safe to print on a terminal: C0 and C1 control
-// characters (ESC among them), DEL, invalid UTF-8, and Unicode line
-// separators and bidi overrides are shown as \xNN; tabs become a space;
-// everything else is kept. A literal backslash is left alone, so the text is
+// characters (ESC among them), DEL, invalid UTF-8, Unicode line separators
+// and the bidi controls (overrides, embeddings, isolates, and the marks
+// LRM, RLM and ALM) are shown as \xNN; tabs become a space; everything
+// else is kept. A literal backslash is left alone, so the text is
 // for reading, not for decoding back: --json output is exact.
 func Sanitize(b []byte) string {
 	clean := true
@@ -48,8 +49,8 @@ func Sanitize(b []byte) string {
 			for _, c := range b[:size] {
 				writeHex(&sb, c)
 			}
-		case r == 0x2028 || r == 0x2029 || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
-			// Line separators and bidi overrides can disguise text.
+		case r == 0x2028 || r == 0x2029 || isBidiControl(r):
+			// Line separators and bidi controls can disguise text.
 			for _, c := range b[:size] {
 				writeHex(&sb, c)
 			}
@@ -59,6 +60,14 @@ func Sanitize(b []byte) string {
 		b = b[size:]
 	}
 	return sb.String()
+}
+
+// isBidiControl reports whether r is one of Unicode's Bidi_Control
+// characters. The invisible marks reorder text as the overrides do: after
+// an RLM or ALM, "packets 12 34" shows as "packets 34 12" in a browser or
+// a bidi terminal.
+func isBidiControl(r rune) bool {
+	return r == 0x061c || r == 0x200e || r == 0x200f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // SanitizeString is Sanitize for a string. A string of printable ASCII,

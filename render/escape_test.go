@@ -14,6 +14,11 @@ func TestSanitize(t *testing.T) {
 		{"\xff\xfe", `\xff\xfe`},
 		{"del\x7f", `del\x7f`},
 		{"\u202egnp.exe", `\xe2\x80\xaegnp.exe`},
+		{"\u2066x\u2069", `\xe2\x81\xa6x\xe2\x81\xa9`},
+		{"\u200f12 34", `\xe2\x80\x8f12 34`},                     // RLM
+		{"\u200e12", `\xe2\x80\x8e12`},                           // LRM
+		{"\u061c12 34", `\xd8\x9c12 34`},                         // ALM
+		{"\u05e9\u05dc\u05d5\u05dd", "\u05e9\u05dc\u05d5\u05dd"}, // Hebrew letters are text
 		{"", ""},
 	}
 	for _, tt := range tests {
