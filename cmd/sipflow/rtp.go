@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
 	"github.com/sipflow/sipflow/correlate"
@@ -277,6 +278,16 @@ func dtmfDigits(s *media.Stream) string {
 	return string(b)
 }
 
+// codecMax is the width of the codec column at most: a codec's name comes
+// from the SDP (a=rtpmap), and one of thousands of bytes would widen every
+// line of the table.
+const codecMax = 20
+
+// codecCell is a codec's name for the table, cut at codecMax columns.
+func codecCell(codec string) string {
+	return ansi.Truncate(render.SanitizeString(codec), codecMax, "…")
+}
+
 func writeStreamTable(w *bufio.Writer, r *lipgloss.Renderer, rows []streamRow) {
 	if len(rows) == 0 {
 		fmt.Fprintln(w, "no RTP streams")
@@ -303,12 +314,12 @@ func writeStreamTable(w *bufio.Writer, r *lipgloss.Renderer, rows []streamRow) {
 				}
 				return append(dst,
 					id, addrPort(s.Key.Src), addrPort(s.Key.Dst), "-",
-					render.SanitizeString(s.Codec), strconv.Itoa(s.Packets),
+					codecCell(s.Codec), strconv.Itoa(s.Packets),
 					lost, "-", "-", "", strings.Join(s.Fax.FrameLabels(), " "))
 			}
 			return append(dst,
 				id, addrPort(s.Key.Src), addrPort(s.Key.Dst), fmt.Sprintf("0x%08x", s.Key.SSRC),
-				render.SanitizeString(s.Codec), strconv.Itoa(s.Packets),
+				codecCell(s.Codec), strconv.Itoa(s.Packets),
 				lostCell(s),
 				fmt.Sprintf("%.1f / %.1f", s.JitterMean, s.JitterMax),
 				fmtDur(s.MaxDelta), mos, dtmfDigits(s))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/netip"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -15,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 	"github.com/sipflow/sipflow/correlate"
+	"github.com/sipflow/sipflow/media"
 )
 
 // TestTableSameAsLipgloss: textTable writes, byte for byte, what
@@ -123,5 +125,30 @@ func TestShortURI(t *testing.T) {
 		if got != tt.want || !utf8.ValidString(got) {
 			t.Errorf("shortURI(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestStreamTableBounded: a codec name from the SDP is cut in the rtp
+// table, so that one of thousands of bytes does not widen every line.
+func TestStreamTableBounded(t *testing.T) {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	var rows []streamRow
+	for _, codec := range []string{"PCMA", strings.Repeat("A", 3000), strings.Repeat("電", 1000), "x\x1b]0;t\x07" + strings.Repeat(";", 500)} {
+		rows = append(rows, streamRow{callID: "1-24089@127.0.10.1", s: &media.Stream{
+			Key:   media.StreamKey{Src: netip.MustParseAddrPort("10.0.0.1:4000"), Dst: netip.MustParseAddrPort("10.0.0.2:5000"), SSRC: 1},
+			Codec: codec, Packets: 10}})
+	}
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	writeStreamTable(w, r, rows)
+	w.Flush()
+	for _, ln := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		if n := ansi.StringWidth(ln); n > 140 {
+			t.Errorf("line %d columns wide: %.80q...", n, ln)
+		}
+	}
+	if !strings.Contains(b.String(), " PCMA ") || !strings.Contains(b.String(), " AAAAAAAAAAAAAAAAAAA… ") {
+		t.Errorf("codecs not shown, or not cut with an ellipsis:\n%s", b.String())
 	}
 }
