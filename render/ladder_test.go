@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -188,6 +189,40 @@ func TestSVGWellFormed(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSVG(t, "all ladders stacked", b.Bytes())
+}
+
+// TestSVGWidthBounded: a drawing is as wide as what it draws. A label or
+// CSeq method of thousands of bytes (a codec's name from the SDP, a
+// reason phrase) is cut where it is drawn, and must not widen the drawing
+// by its full length.
+func TestSVGWidthBounded(t *testing.T) {
+	width := func(l *render.Ladder) int {
+		var b bytes.Buffer
+		if err := render.SVG(&b, l, render.SVGOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`<svg [^>]*width="([0-9]+)"`).FindSubmatch(b.Bytes())
+		if m == nil {
+			t.Fatalf("no width in %.200s", b.Bytes())
+		}
+		n, _ := strconv.Atoi(string(m[1]))
+		return n
+	}
+	l := ladderCases(t)[0].l // call_rtp: messages and RTP streams
+	if l.Rows[5].Kind != render.RowStream {
+		t.Fatalf("row 5 is %s, want an RTP stream", l.Rows[5].Kind)
+	}
+	base := width(l)
+	long := strings.Repeat("A", 3000)
+	for i := range l.Rows {
+		l.Rows[i].Label += long
+		if l.Rows[i].CSeqMethod != "" {
+			l.Rows[i].CSeqMethod += long
+		}
+	}
+	if w := width(l); w > base+600 { // 60 label and 20 method characters drawn, 7.2 px each
+		t.Errorf("SVG %d px wide with 3,000-byte labels, %d px without", w, base)
+	}
 }
 
 var svgElements = map[string]bool{"svg": true, "style": true, "rect": true, "text": true, "tspan": true, "title": true, "line": true, "path": true, "g": true}

@@ -26,6 +26,7 @@ const (
 	svgLoopH    = 10  // extra height of a self-addressed arrow
 	svgNoteMax  = 110 // characters of a note drawn; the rest is in its <title>
 	svgLabelMax = 60  // characters of a label drawn
+	svgCSeqMax  = 20  // characters of a response's CSeq method drawn
 )
 
 // SVGStyle is the stylesheet of SVG ladders (class names start with sf-).
@@ -146,9 +147,10 @@ func newSVGRenderer(l *Ladder, o SVGOptions) *svgRenderer {
 	}
 	for i := range l.Rows {
 		r := &l.Rows[i]
-		n := min(len(r.Label), svgLabelMax) + 1 + len(r.CSeqMethod) + 12
+		// As row draws it: the label and CSeq method cut.
+		n := min(len(r.Label), svgLabelMax) + 1 + min(len(r.CSeqMethod), svgCSeqMax) + 12
 		if r.Kind == RowStream {
-			n = len(r.Label) + 1 + len(r.Stream.Summary())
+			n = min(len(r.Label), svgLabelMax) + 1 + len(r.Stream.Summary())
 		}
 		if r.Retransmission {
 			n += len(" (retransmission)")
@@ -450,7 +452,7 @@ func (s *svgRenderer) row(i int, r *Row, y int) {
 		s.str("cseq ")
 		s.int(int(r.CSeq))
 		s.str(" ")
-		s.text(r.CSeqMethod, 20)
+		s.text(r.CSeqMethod, svgCSeqMax)
 	}
 	if r.Retransmission {
 		s.str(" (retransmission)")
