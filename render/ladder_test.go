@@ -225,6 +225,33 @@ func TestSVGWidthBounded(t *testing.T) {
 	}
 }
 
+// TestMermaidLabelsBounded: labels are cut as the SVG ladder cuts them, so
+// that a reason phrase of thousands of semicolons (each written #59;)
+// does not push the diagram past Mermaid's maxTextSize (50,000
+// characters), which replaces the whole diagram with an error.
+func TestMermaidLabelsBounded(t *testing.T) {
+	l := ladderCases(t)[0].l // call_rtp
+	long := strings.Repeat(";", 3000)
+	for i := range l.Rows {
+		l.Rows[i].Label += long
+		if l.Rows[i].CSeqMethod != "" {
+			l.Rows[i].CSeqMethod += long
+		}
+	}
+	var b bytes.Buffer
+	if err := render.Mermaid(&b, l); err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() > 20000 {
+		t.Errorf("diagram of %d rows is %d bytes", len(l.Rows), b.Len())
+	}
+	for _, ln := range strings.Split(b.String(), "\n") {
+		if len(ln) > 600 {
+			t.Errorf("line of %d bytes: %.100s...", len(ln), ln)
+		}
+	}
+}
+
 var svgElements = map[string]bool{"svg": true, "style": true, "rect": true, "text": true, "tspan": true, "title": true, "line": true, "path": true, "g": true}
 
 // checkSVG parses an SVG document and returns its number of sf-msg groups.

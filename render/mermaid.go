@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // mermaidLegColors shade the messages of each leg of a B2BUA call group.
@@ -102,9 +103,7 @@ func Mermaid(w io.Writer, l *Ladder) error {
 }
 
 func mermaidNote(b *strings.Builder, indent, over, text string) {
-	if r := []rune(text); len(r) > mermaidNoteMax {
-		text = string(r[:mermaidNoteMax-1]) + "…"
-	}
+	text = cutRunes(text, mermaidNoteMax)
 	b.WriteString(indent)
 	b.WriteString("Note over ")
 	b.WriteString(over)
@@ -113,11 +112,35 @@ func mermaidNote(b *strings.Builder, indent, over, text string) {
 	b.WriteByte('\n')
 }
 
+// cutRunes cuts s to max runes, the last an ellipsis, when it is longer.
+// Mermaid draws a label on one line, and replaces a whole diagram longer
+// than its maxTextSize (50,000 characters) with an error: a label of
+// thousands of bytes from the capture (a reason phrase, a codec's name),
+// each ; of it written #59;, must not take the diagram with it.
+func cutRunes(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == max-1 {
+			if utf8.RuneCountInString(s[i:]) > 1 {
+				return s[:i] + "…"
+			}
+			return s
+		}
+		n++
+	}
+	return s
+}
+
+// mermaidLabel is a row's arrow label; its label and CSeq method are cut
+// as the SVG ladder draws them.
 func mermaidLabel(l *Ladder, r *Row) string {
 	var s strings.Builder
 	s.WriteString(strconv.Itoa(r.N))
 	s.WriteString(". ")
-	s.WriteString(r.Label)
+	s.WriteString(cutRunes(r.Label, svgLabelMax))
 	switch {
 	case r.Kind == RowStream:
 		s.WriteString(" · ")
@@ -127,7 +150,9 @@ func mermaidLabel(l *Ladder, r *Row) string {
 		s.WriteString(strconv.FormatUint(uint64(r.CSeq), 10))
 	default:
 		s.WriteString(" · cseq ")
-		s.WriteString(r.CSeqText())
+		s.WriteString(strconv.FormatUint(uint64(r.CSeq), 10))
+		s.WriteByte(' ')
+		s.WriteString(cutRunes(r.CSeqMethod, svgCSeqMax))
 	}
 	if !l.ByPort {
 		s.WriteString(" · ")
