@@ -117,6 +117,8 @@ again stores nothing and says so; --force imports it again, replacing what
 it stored. An import that was interrupted (a crash, kill -9, a full disk)
 leaves the archive consistent, with the calls stored so far; running the
 same command again completes it, with nothing twice and nothing missing.
+Interrupted (Ctrl-C, SIGTERM), it says which capture it was importing and
+which files it finished or did not start, and exits 130 or 143.
 Searches work while an import runs.
 
 The analysis options (--link-header, --idle-timeout, --call-timeout,
