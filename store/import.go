@@ -48,8 +48,9 @@ type Import struct {
 	// Duplicate: the capture is already complete in the archive (and Force
 	// was not given). Nothing is to be done; Close the Import.
 	Duplicate bool
-	// Resumed: an import of this file had died before it completed; the
-	// calls and packets it stored are kept.
+	// Resumed: an import of this file was begun before and not completed
+	// (it died, or another process is still running it: the two cannot be
+	// told apart); the calls and packets it stored are kept.
 	Resumed bool
 	// Replaced: Force removed a complete import of the same file.
 	Replaced bool

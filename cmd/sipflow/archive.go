@@ -319,7 +319,7 @@ func (o *archiveOptions) archiveFile(db *store.DB, file string, copts correlate.
 	how := ""
 	switch {
 	case im.Resumed:
-		how = " (an interrupted import, completed)"
+		how = " (an import begun earlier, now complete)"
 	case im.Replaced:
 		how = " (replacing its earlier import)"
 	}

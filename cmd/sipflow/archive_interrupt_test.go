@@ -89,7 +89,7 @@ func TestArchiveInterrupted(t *testing.T) {
 			}
 			n := stored(t, db, big)
 			out, errs, code := sipflow(t, nil, "archive", "--db", db, small, big, later)
-			if code != 0 || !strings.Contains(out, big+": ") || !strings.Contains(out, "(an interrupted import, completed)") {
+			if code != 0 || !strings.Contains(out, big+": ") || !strings.Contains(out, "(an import begun earlier, now complete)") {
 				t.Fatalf("run again: exit %d\n%s%s", code, out, errs)
 			}
 			got, _, _ := sipflow(t, nil, "search", "--db", db, "--capture", big, "--all", "--json")
