@@ -969,17 +969,23 @@ func TestExport(t *testing.T) {
 	}
 }
 
-// TestExportAmbiguous: a Call-ID in two captures needs --capture.
+// TestExportAmbiguous: a Call-ID in several captures needs --capture;
+// the error lists them in the order they were imported, every time.
 func TestExportAmbiguous(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "calls.db")
 	b, _ := os.ReadFile(repoTestdata("call_busy.pcap"))
 	other := filepath.Join(dir, "other.pcap.gz")
 	os.WriteFile(other, synth.Gzip(b), 0o644) // the same packets, another file
-	archRun(t, 0, "archive", "--db", db, repoTestdata("call_busy.pcap"), other)
-	_, errs, code := sipflow(t, nil, "export", "--db", db, "--call", "1-25029@127.0.17.1", "-w", filepath.Join(dir, "x.pcap"))
-	if code != exitUsage || !strings.Contains(errs, "--capture") {
-		t.Errorf("exit %d %q", code, errs)
+	third := filepath.Join(dir, "third.pcap")
+	os.WriteFile(third, append(b, 0), 0o644) // and a third, its last record cut
+	archRun(t, exitDamaged, "archive", "--db", db, repoTestdata("call_busy.pcap"), other, third)
+	want := fmt.Sprintf("is in 3 captures: 1 (%s), 2 (%s), 3 (%s); choose one with --capture", repoTestdata("call_busy.pcap"), other, third)
+	for range 8 { // map order would show within a few runs
+		_, errs, code := sipflow(t, nil, "export", "--db", db, "--call", "1-25029@127.0.17.1", "-w", filepath.Join(dir, "x.pcap"))
+		if code != exitUsage || !strings.Contains(errs, want) {
+			t.Fatalf("exit %d %q; want 2 and %q", code, errs, want)
+		}
 	}
 	archRun(t, 0, "export", "--db", db, "--call", "1-25029@127.0.17.1", "--capture", "other.pcap.gz", "-w", filepath.Join(dir, "x.pcap"))
 }

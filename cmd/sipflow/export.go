@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -130,7 +132,7 @@ func (o *exportOptions) fromArchive() error {
 	}
 	if len(byCapture) > 1 {
 		var cs []*store.Capture
-		for id := range byCapture {
+		for _, id := range slices.Sorted(maps.Keys(byCapture)) { // in the order they were imported
 			c, err := db.Capture(ctx, id)
 			if err != nil {
 				return storeError(err)
