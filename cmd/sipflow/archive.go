@@ -128,7 +128,8 @@ is a terminal.
 
 Exit status: 0 imported (or already there), 2 usage or I/O error (the
 archive cannot be written: full disk, read-only file), 3 a capture was
-damaged (everything before the damage was imported).`,
+damaged (everything before the damage was imported; said again, with the
+same status, when the damaged file is archived again).`,
 		Example: `  sipflow archive --db calls.db trace1.pcap trace2.pcapng.gz
   SIPFLOW_DB=/srv/sip/calls.db sipflow archive /captures/*.pcap
   tcpdump -w - port 5060 | sipflow archive -`,
@@ -283,6 +284,9 @@ func (o *archiveOptions) archiveFile(db *store.DB, file string, copts correlate.
 		c := im.Capture
 		say(o.Out, "%s: already in %s as capture %d (imported %s, %s): nothing stored; --force imports it again",
 			file, db.Path(), c.ID, c.ImportedAt.Format("2006-01-02 15:04:05 UTC"), plural(c.Calls, "call"))
+		if c.Damage != "" { // as its import said: the file is no less damaged now
+			return archivedDamage(c.Damage)
+		}
 		return nil
 	}
 
@@ -326,9 +330,15 @@ func (o *archiveOptions) archiveFile(db *store.DB, file string, copts correlate.
 	say(o.Out, "%s: %s, %s, %s in %s as capture %d%s", file,
 		plural(c.Calls, "call"), plural(c.Messages, "message"), plural(c.Packets, "packet"), db.Path(), c.ID, how)
 	if damage != "" {
-		return &exitError{code: exitDamaged, err: errors.New(strings.Replace(damage, "was analysed", "was archived", 1))}
+		return archivedDamage(damage)
 	}
 	return nil
+}
+
+// archivedDamage is the error of a damaged capture archived up to its
+// damage (exit status 3).
+func archivedDamage(damage string) error {
+	return &exitError{code: exitDamaged, err: errors.New(strings.Replace(damage, "was analysed", "was archived", 1))}
 }
 
 // fileSum is what the first pass learns about a capture.

@@ -826,7 +826,8 @@ func TestArchiveNotAnArchive(t *testing.T) {
 }
 
 // TestArchiveDamaged: a capture cut short is archived up to the damage,
-// with exit status 3, and listed as damaged.
+// with exit status 3, and listed as damaged; archived again, it says so
+// again.
 func TestArchiveDamaged(t *testing.T) {
 	b, _ := os.ReadFile(repoTestdata("call_rtp.pcap"))
 	p := writeFile(t, "cut.pcap", b[:len(b)*2/3])
@@ -839,10 +840,12 @@ func TestArchiveDamaged(t *testing.T) {
 	if !strings.Contains(caps, "damaged") {
 		t.Errorf("captures: %s", caps)
 	}
-	// Archived again: the same file, nothing new.
-	out, _, code = sipflow(t, nil, "archive", "--db", db, p)
-	if code != 0 || !strings.Contains(out, "already in") {
-		t.Errorf("again: exit %d %s", code, out)
+	// Archived again: the same file, nothing new, and no less damaged: the
+	// same status and the same words as the first time.
+	first := errs
+	out, errs, code = sipflow(t, nil, "archive", "--db", db, p)
+	if code != exitDamaged || !strings.Contains(out, "already in") || errs != first {
+		t.Errorf("again: exit %d %s%s", code, out, errs)
 	}
 }
 
