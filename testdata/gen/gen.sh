@@ -86,6 +86,13 @@
 #   media_change              127.0.65.1 -> 127.0.65.2
 #   late_hold                 127.0.66.1 -> 127.0.66.2
 #   info_dtmf                 127.0.67.1 -> 127.0.67.2
+#   redirect_302              127.0.70.1 -> 127.0.70.2 (redirect server), then
+#                             -> 127.0.70.3 (the 302's Contact)
+#   cancel_200_crossed        127.0.71.1 -> 127.0.71.2
+#   early_media_busy          127.0.72.1 -> 127.0.72.2, RTP 16000 (early media)
+#   late_ack                  127.0.73.1 -> 127.0.73.2
+#   invite_408                127.0.74.1 -> 127.0.74.2 (a proxy)
+#   bye_481                   127.0.75.1 -> 127.0.75.2
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -551,6 +558,78 @@ gen_info_dtmf() {
     local name=info_dtmf A=127.0.67.1 B=127.0.67.2
     sipp_call $name 20 $A $B info_dtmf_uac.xml info_dtmf_uas.xml
     expect_seq $name 'INVITE 100 180 200 ACK INFO 200 INFO 200 BYE 200'
+    publish $name
+}
+
+# redirect_302: alice's INVITE to a redirect server (127.0.70.2) is answered
+# 302 Moved Temporarily, Contact bob at 127.0.70.3, and ACKed; she sends
+# the INVITE again there (same Call-ID, CSeq 2, new branch) / 100 / 180 /
+# 200 / ACK, BYE / 200.
+gen_redirect_302() {
+    local name=redirect_302 A=127.0.70.1 B=127.0.70.2 C=127.0.70.3 pid
+    capture_start $name "host $A and (host $B or host $C) and (port 5060 or portrange 16000-16010)"
+    uas $name.redirect 20 -sf "$SCN/redirect_302_uas.xml" -key target_ip $C -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    pid=$UAS_PID
+    uas $name.uas 20 -sf "$SCN/basic_uas.xml" -i $C -p 5060 -bind_local -mi $C -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/redirect_302_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    wait_bg "$pid" $name.redirect
+    capture_stop
+    expect_seq $name 'INVITE 302 ACK INVITE 100 180 200 ACK BYE 200'
+    expect_callids $name 1
+    publish $name
+}
+
+# cancel_200_crossed: INVITE/100/180, the caller cancels after 1 s, but the
+# callee's 200 to the INVITE crosses the CANCEL: 200 (INVITE), 200
+# (CANCEL), no 487; the caller ACKs the 200 and hangs up, BYE / 200.
+gen_cancel_200_crossed() {
+    local name=cancel_200_crossed A=127.0.71.1 B=127.0.71.2
+    sipp_call $name 20 $A $B cancel_200_uac.xml cancel_200_uas.xml
+    expect_seq $name 'INVITE 100 180 CANCEL 200 200 ACK BYE 200'
+    publish $name
+}
+
+# early_media_busy: INVITE/100, 183 Session Progress with SDP (early
+# media) and ~2 s of the callee's G.711 one way, to the caller (an
+# announcement), then 486 Busy Here on the same early dialog, ACK.
+gen_early_media_busy() {
+    local name=early_media_busy A=127.0.72.1 B=127.0.72.2 n
+    prepare_audio
+    sipp_call $name 20 $A $B early_media_busy_uac.xml early_media_busy_uas.xml
+    expect_seq $name 'INVITE 100 183 486 ACK'
+    n=$(rtp_streams $name | grep -c . || true)
+    [ "$n" = 1 ] || die "$name: expected 1 RTP stream, got $n"
+    echo "   RTP: $(rtp_streams $name)"
+    publish $name
+}
+
+# late_ack: the basic call, but the caller ACKs the 200 1.2 s late: the
+# callee retransmits its 200 once (timer G, 0.5 s), the ACK stops it.
+gen_late_ack() {
+    local name=late_ack A=127.0.73.1 B=127.0.73.2
+    sipp_call $name 20 $A $B late_ack_uac.xml basic_uas.xml
+    expect_seq $name 'INVITE 100 180 200 200 ACK BYE 200'
+    expect_intervals $name 'sip.Status-Code == 200 && sip.CSeq.method == "INVITE"' '0.5' 0.1
+    publish $name
+}
+
+# invite_408: INVITE/100 from a proxy, which 2 s later gives up with 408
+# Request Timeout, ACK.
+gen_invite_408() {
+    local name=invite_408 A=127.0.74.1 B=127.0.74.2
+    sipp_call $name 20 $A $B call_reject_uac.xml invite_408_uas.xml
+    expect_seq $name 'INVITE 100 408 ACK'
+    expect_gap $name 'sip.Status-Code == 100' 'sip.Status-Code == 408' 1.9 2.5
+    publish $name
+}
+
+# bye_481: a call (INVITE/100/180/200/ACK); ~1 s later the callee hangs up
+# and the caller answers its BYE 481 Call/Transaction Does Not Exist.
+gen_bye_481() {
+    local name=bye_481 A=127.0.75.1 B=127.0.75.2
+    sipp_call $name 20 $A $B bye_481_uac.xml bye_481_uas.xml
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 481'
     publish $name
 }
 
@@ -1373,7 +1452,8 @@ fork_not_ended subscription_expired prack_call prack_missing
 precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact
 late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused
 t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered
-sdp_family_mismatch mutual_hold media_change late_hold info_dtmf"
+sdp_family_mismatch mutual_hold media_change late_hold info_dtmf
+redirect_302 cancel_200_crossed early_media_busy late_ack invite_408 bye_481"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
