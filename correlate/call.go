@@ -36,7 +36,7 @@ const (
 	StateAnswered   State = "answered"    // 2xx, and no BYE before the capture (or idle timeout) ended
 	StateCompleted  State = "completed"   // ended by a BYE
 	StateCancelled  State = "cancelled"   // CANCELled before an answer
-	StateRejected   State = "rejected"    // final 4xx-6xx from the far end (busy, declined, not found, ...)
+	StateRejected   State = "rejected"    // final 4xx-6xx from the far end (busy, declined, not found, ...), or a 3xx not followed
 	StateFailed     State = "failed"      // 408, 5xx, a challenge never answered, no answer to a retry
 	StateUnanswered State = "unanswered"  // no final response at all, and the capture went on long enough to know
 	StateInProgress State = "in-progress" // no final response yet when the capture ended

@@ -365,3 +365,34 @@ func TestClockStepsBackNote(t *testing.T) {
 		t.Errorf("a fourth step warned of:\n%s", stderr)
 	}
 }
+
+// TestRedirectNotFollowed: a 302 the caller ACKs and does not follow is
+// the call's end, rejected with final status 302 and no finding (sngrep
+// says DIVERTED); followed (redirect_302.pcap whole: the caller re-INVITEs
+// the Contact with the same Call-ID), the call goes on as that INVITE
+// goes, completed.
+func TestRedirectNotFollowed(t *testing.T) {
+	pkts := readPackets(t, repoTestdata("redirect_302.pcap"))
+	cut := filepath.Join(t.TempDir(), "redirect_only.pcap")
+	writePackets(t, cut, pkts[:3]) // INVITE, 302, ACK
+	for _, tc := range []struct {
+		file, state string
+		final       int
+	}{
+		{cut, "rejected", 302},
+		{repoTestdata("redirect_302.pcap"), "completed", 200},
+	} {
+		out, errs, code := sipflow(t, nil, "calls", "--json", tc.file)
+		var c struct {
+			State       string   `json:"state"`
+			FinalStatus int      `json:"final_status"`
+			Findings    []string `json:"findings"`
+		}
+		if err := json.Unmarshal([]byte(out), &c); err != nil || code != 0 {
+			t.Fatalf("%s: exit %d, %v: %s%s", tc.file, code, err, out, errs)
+		}
+		if c.State != tc.state || c.FinalStatus != tc.final || len(c.Findings) != 0 {
+			t.Errorf("%s: %s %d %v; want %s %d and no finding", filepath.Base(tc.file), c.State, c.FinalStatus, c.Findings, tc.state, tc.final)
+		}
+	}
+}
