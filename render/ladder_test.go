@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
@@ -194,36 +195,97 @@ func TestSVGWellFormed(t *testing.T) {
 // TestSVGWidthBounded: a drawing is as wide as what it draws. A label or
 // CSeq method of thousands of bytes (a codec's name from the SDP, a
 // reason phrase) is cut where it is drawn, and must not widen the drawing
-// by its full length.
+// by its full length. Neither may a long Call-ID or display name in the
+// title and subtitle (cut, the whole in a <title>), nor a long finding in
+// the footer (wrapped, the drawing taller instead): a line of text widens
+// the drawing to 1,800 px at most.
 func TestSVGWidthBounded(t *testing.T) {
-	width := func(l *render.Ladder) int {
+	draw := func(l *render.Ladder) (doc string, width, height int) {
 		var b bytes.Buffer
 		if err := render.SVG(&b, l, render.SVGOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		m := regexp.MustCompile(`<svg [^>]*width="([0-9]+)"`).FindSubmatch(b.Bytes())
+		checkSVG(t, "long", b.Bytes())
+		m := regexp.MustCompile(`<svg [^>]*width="([0-9]+)" height="([0-9]+)"`).FindSubmatch(b.Bytes())
 		if m == nil {
 			t.Fatalf("no width in %.200s", b.Bytes())
 		}
-		n, _ := strconv.Atoi(string(m[1]))
-		return n
+		width, _ = strconv.Atoi(string(m[1]))
+		height, _ = strconv.Atoi(string(m[2]))
+		return b.String(), width, height
 	}
-	l := ladderCases(t)[0].l // call_rtp: messages and RTP streams
-	if l.Rows[5].Kind != render.RowStream {
-		t.Fatalf("row 5 is %s, want an RTP stream", l.Rows[5].Kind)
-	}
-	base := width(l)
+	_, base, _ := draw(ladderCases(t)[0].l) // call_rtp: messages and RTP streams
 	long := strings.Repeat("A", 3000)
-	for i := range l.Rows {
-		l.Rows[i].Label += long
-		if l.Rows[i].CSeqMethod != "" {
-			l.Rows[i].CSeqMethod += long
-		}
+	tests := []struct {
+		name  string
+		edit  func(l *render.Ladder)
+		max   int    // widest drawing allowed
+		whole string // text that must be in the drawing whole
+	}{
+		{"labels", func(l *render.Ladder) {
+			if l.Rows[5].Kind != render.RowStream {
+				t.Fatalf("row 5 is %s, want an RTP stream", l.Rows[5].Kind)
+			}
+			for i := range l.Rows {
+				l.Rows[i].Label += long
+				if l.Rows[i].CSeqMethod != "" {
+					l.Rows[i].CSeqMethod += long
+				}
+			}
+		}, base + 600, ""}, // 60 label and 20 method characters drawn, 7.2 px each
+		{"call-id", func(l *render.Ladder) { l.CallID = long + "@h" }, 1800, "<title>call " + long + "@h · "},
+		{"display name", func(l *render.Ladder) { l.FromDisplay = long }, 1800, "<title>" + long + " &lt;sip:"},
+		{"finding", func(l *render.Ladder) {
+			l.Findings = append(l.Findings, render.Finding{Row: -1, Rule: "call-failed", Severity: "warning", Packets: []int{3},
+				Detail: "call rejected with 486 " + long + " and " + strings.Repeat("B ", 1500), RFC: "RFC 3261 §21.4"})
+		}, 1800, ""},
 	}
-	if w := width(l); w > base+600 { // 60 label and 20 method characters drawn, 7.2 px each
-		t.Errorf("SVG %d px wide with 3,000-byte labels, %d px without", w, base)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := ladderCases(t)[0].l
+			tt.edit(l)
+			doc, w, h := draw(l)
+			if w > tt.max {
+				t.Errorf("SVG %d px wide, want at most %d (%d px without long values)", w, tt.max, base)
+			}
+			if !strings.Contains(doc, tt.whole) {
+				t.Errorf("%.40q... not in the drawing whole", tt.whole)
+			}
+			// Everything is drawn above the bottom, the title, subtitle and
+			// footer left of the right edge, and the footer's lines hold the
+			// finding whole.
+			var foot strings.Builder
+			for _, m := range regexp.MustCompile(`<text class="([^"]*)" x="([0-9]+)" y="([0-9]+)">([^<]*)`).FindAllStringSubmatch(doc, -1) {
+				x, _ := strconv.Atoi(m[2])
+				if y, _ := strconv.Atoi(m[3]); y > h-svgBottom {
+					t.Errorf("text at y %d in a drawing %d px high: %.60q", y, h, m[4])
+				}
+				charW := 7.2
+				switch {
+				case m[1] == "sf-title":
+					charW = 8.4 // 14 px
+				case m[1] != "sf-sub" && !strings.HasPrefix(m[1], "sf-foot"):
+					continue
+				}
+				if right := float64(x) + charW*float64(utf8.RuneCountInString(html.UnescapeString(m[4]))); right > float64(w) {
+					t.Errorf("%s text runs to x %.0f in a drawing %d px wide", m[1], right, w)
+				}
+				if strings.HasPrefix(m[1], "sf-foot sf-") {
+					foot.WriteString(m[4] + " ")
+				}
+			}
+			for _, f := range l.Findings {
+				// Wrapped at spaces, or inside a word too long for a line.
+				if want := strings.Join(strings.Fields(f.Detail), ""); !strings.Contains(strings.Join(strings.Fields(foot.String()), ""), want) {
+					t.Errorf("finding %s is not drawn whole in the footer", f.Rule)
+				}
+			}
+		})
 	}
 }
+
+// svgBottom is the SVG ladder's bottom margin.
+const svgBottom = 10
 
 // TestMermaidLabelsBounded: labels are cut as the SVG ladder cuts them, so
 // that a reason phrase of thousands of semicolons (each written #59;)

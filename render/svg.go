@@ -27,6 +27,11 @@ const (
 	svgNoteMax  = 110 // characters of a note drawn; the rest is in its <title>
 	svgLabelMax = 60  // characters of a label drawn
 	svgCSeqMax  = 20  // characters of a response's CSeq method drawn
+	// svgTextW is the width a line of the title, subtitle or footer may
+	// widen the drawing to. A longer line is cut (the title: its Call-ID)
+	// or wrapped (a finding), unless the lanes make the drawing wider.
+	svgTextW      = 1800
+	svgTitleCharW = 8.4 // the title is 14 px
 )
 
 // SVGStyle is the stylesheet of SVG ladders (class names start with sf-).
@@ -101,6 +106,18 @@ type svgRenderer struct {
 	// byRow: the ladder's findings in the order of their rows
 	// (findingsByRow), for the height and the drawing.
 	byRow []Finding
+	// title and sub are the title and subtitle lines; idMax and subMax
+	// the characters of the Call-ID and of the subtitle drawn (0: all).
+	title, sub    string
+	idMax, subMax int
+	foot          []svgLine // the footer, wrapped
+}
+
+// svgLine is a line of the footer: sanitized text, its class, and whether
+// it continues the line before it (drawn indented).
+type svgLine struct {
+	class, text string
+	cont        bool
 }
 
 func pxChars(n int) int { return int(float64(n)*svgCharW + 0.999) }
@@ -142,9 +159,6 @@ func newSVGRenderer(l *Ladder, o SVGOptions) *svgRenderer {
 			right = max(right, s.noteX(&l.Rows[f.Row])+pxChars(min(len(f.Rule)+len(f.Detail)+12, svgNoteMax)))
 		}
 	}
-	for _, f := range l.Findings {
-		right = max(right, svgMargin+pxChars(len(s.footerText(&f))))
-	}
 	for i := range l.Rows {
 		r := &l.Rows[i]
 		// As row draws it: the label and CSeq method cut.
@@ -161,6 +175,7 @@ func newSVGRenderer(l *Ladder, o SVGOptions) *svgRenderer {
 		right = max(right, s.noteX(r)+pxChars(n))
 	}
 	s.width = max(s.width, right+svgMargin, 480)
+	s.lines(l)
 	// Height: walk the rows as render will.
 	y := svgRowsTop
 	s.byRow = l.findingsByRow()
@@ -186,15 +201,60 @@ func newSVGRenderer(l *Ladder, o SVGOptions) *svgRenderer {
 	return s
 }
 
+// lines lays out the title, subtitle and footer in the width the lanes
+// need, or svgTextW if that is more, and widens the drawing to fit them.
+// The title's Call-ID and the subtitle are cut, with their full text in a
+// <title>; the footer's lines are wrapped.
+func (s *svgRenderer) lines(l *Ladder) {
+	room := max(s.width, svgTextW) - 2*svgMargin
+	runes := func(v string) int { return utf8.RuneCountInString(SanitizeString(v)) }
+	s.title = l.Kind + " " + l.CallID + " · " + l.State + " · " + l.Start.Format("2006-01-02 15:04:05.000") + " UTC"
+	n := runes(s.title)
+	if fit := int(float64(room) / svgTitleCharW); n > fit {
+		if id, keep := runes(l.CallID), max(fit-1-n+runes(l.CallID), 16); keep < id {
+			s.idMax = keep
+			n += keep + 1 - id
+		}
+	}
+	w := int(float64(n)*svgTitleCharW + 0.999)
+	s.sub = l.Caller() + " → " + l.Callee()
+	if len(l.Legs) > 1 {
+		s.sub += " · legs: " + strings.Join(l.Legs, ", ")
+	}
+	n = runes(s.sub)
+	if fit := room * 10 / 72; n > fit {
+		s.subMax = fit - 1
+		n = fit
+	}
+	w = max(w, pxChars(n))
+	wrap := func(class, v string) {
+		fit := room*10/72 - 2
+		for i, ln := range wrapWords(SanitizeString(v), fit) {
+			s.foot = append(s.foot, svgLine{class: class, text: ln, cont: i > 0})
+			if i > 0 {
+				w = max(w, pxChars(2+min(len(ln), fit)))
+			} else {
+				w = max(w, pxChars(min(len(ln), fit+2)))
+			}
+		}
+	}
+	for _, f := range l.Findings {
+		wrap("sf-foot sf-"+f.Severity, s.footerText(&f))
+	}
+	switch {
+	case l.Flow != "":
+		wrap("sf-foot", "flow: "+l.Flow)
+	case l.Deviation != "":
+		wrap("sf-foot", "flow: left "+l.Deviation)
+	}
+	s.width = max(s.width, w+2*svgMargin)
+}
+
 func (s *svgRenderer) footerLines() int {
-	n := len(s.l.Findings)
-	if s.l.Flow != "" || s.l.Deviation != "" {
-		n++
+	if len(s.foot) == 0 {
+		return 0
 	}
-	if n > 0 {
-		n++
-	}
-	return n
+	return len(s.foot) + 1
 }
 
 func (s *svgRenderer) noteX(r *Row) int {
@@ -290,13 +350,25 @@ func (s *svgRenderer) render() {
 		s.str("<style>\n" + SVGStyle + "</style>\n")
 	}
 	s.str(`<rect class="sf-bg" width="100%" height="100%"/>` + "\n")
-	s.textEl("sf-title", svgMargin, 20, l.Kind+" "+l.CallID+" · "+l.State+" · "+l.Start.Format("2006-01-02 15:04:05.000")+" UTC", 0)
-	sub := l.Caller() + " → " + l.Callee()
-	if len(l.Legs) > 1 {
-		sub += " · legs: " + strings.Join(l.Legs, ", ")
+	s.str(`<text class="sf-title" x="10" y="20">`)
+	if s.idMax > 0 {
+		s.text(l.Kind+" ", 0)
+		s.text(l.CallID, s.idMax)
+		s.text(strings.TrimPrefix(s.title, l.Kind+" "+l.CallID), 0)
+		s.str("<title>")
+		s.text(s.title, 0)
+		s.str("</title>")
+	} else {
+		s.text(s.title, 0)
 	}
-	s.textEl("sf-sub", svgMargin, 38, sub, 0)
-	s.str("\n")
+	s.str(`</text><text class="sf-sub" x="10" y="38">`)
+	s.text(s.sub, s.subMax)
+	if s.subMax > 0 {
+		s.str("<title>")
+		s.text(s.sub, 0)
+		s.str("</title>")
+	}
+	s.str("</text>\n")
 	s.header()
 	notes, findings := l.Notes, s.byRow
 	y := svgRowsTop
@@ -542,22 +614,19 @@ func (s *svgRenderer) footerText(f *Finding) string {
 }
 
 func (s *svgRenderer) footer(y int) {
-	l := s.l
-	if s.footerLines() == 0 {
+	if len(s.foot) == 0 {
 		return
 	}
-	for _, f := range l.Findings {
+	for i, ln := range s.foot {
 		y += svgNoteH
-		s.textEl("sf-foot sf-"+f.Severity, svgMargin, y, s.footerText(&f), 0)
-		s.str("\n")
-	}
-	switch {
-	case l.Flow != "":
-		y += svgNoteH
-		s.textEl("sf-foot", svgMargin, y, "flow: "+l.Flow, 0)
-	case l.Deviation != "":
-		y += svgNoteH
-		s.textEl("sf-foot", svgMargin, y, "flow: left "+l.Deviation, 0)
+		x := svgMargin
+		if ln.cont {
+			x += pxChars(2)
+		}
+		s.textEl(ln.class, x, y, ln.text, 0)
+		if ln.class != "sf-foot" || i+1 < len(s.foot) && s.foot[i+1].cont { // a finding, or the flow wrapped
+			s.str("\n")
+		}
 	}
 	s.str("\n")
 }
