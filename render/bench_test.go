@@ -89,3 +89,22 @@ func BenchmarkLadderHTML(b *testing.B) {
 	}
 	b.SetBytes(int64(out.Len()))
 }
+
+var sanitized string
+
+// Every table cell goes through SanitizeString: plain ASCII, the common
+// case, comes back without a copy; other text is checked rune by rune.
+func BenchmarkSanitize(b *testing.B) {
+	for _, c := range []struct{ name, s string }{
+		{"ascii", "a84b4c76e66710@pc33.atlanta.example.com"},
+		{"utf8", "José Müller <sip:jose.muller@example.com> · 日本語"},
+		{"escapes", "\x1b]0;x\x07 \u202egnp.exe 1-24089\u200b@h"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				sanitized = render.SanitizeString(c.s)
+			}
+		})
+	}
+}

@@ -13,15 +13,17 @@ package render
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
 // Sanitize returns b as text safe to print on a terminal: C0 and C1 control
 // characters (ESC among them), DEL, invalid UTF-8, Unicode line separators
-// and the bidi controls (overrides, embeddings, isolates, and the marks
-// LRM, RLM and ALM) are shown as \xNN; tabs become a space; everything
-// else is kept. A literal backslash is left alone, so the text is
-// for reading, not for decoding back: --json output is exact.
+// and the format characters (Unicode category Cf: the bidi controls, the
+// zero-width space and joiners, the word joiner, the BOM, the soft
+// hyphen...) are shown as \xNN; tabs become a space; everything else,
+// combining marks among it, is kept. A literal backslash is left alone, so
+// the text is for reading, not for decoding back: --json output is exact.
 func Sanitize(b []byte) string {
 	clean := true
 	for i := 0; i < len(b); i++ {
@@ -49,8 +51,8 @@ func Sanitize(b []byte) string {
 			for _, c := range b[:size] {
 				writeHex(&sb, c)
 			}
-		case r == 0x2028 || r == 0x2029 || isBidiControl(r):
-			// Line separators and bidi controls can disguise text.
+		case r == 0x2028 || r == 0x2029 || isFormat(r):
+			// Line separators and format characters can disguise text.
 			for _, c := range b[:size] {
 				writeHex(&sb, c)
 			}
@@ -62,12 +64,19 @@ func Sanitize(b []byte) string {
 	return sb.String()
 }
 
-// isBidiControl reports whether r is one of Unicode's Bidi_Control
-// characters. The invisible marks reorder text as the overrides do: after
-// an RLM or ALM, "packets 12 34" shows as "packets 34 12" in a browser or
-// a bidi terminal.
-func isBidiControl(r rune) bool {
-	return r == 0x061c || r == 0x200e || r == 0x200f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+// isFormat reports whether r is a format character (category Cf). They
+// are invisible, or nearly, and all disguise text. The bidi controls
+// reorder it: after an RLM or ALM, "packets 12 34" shows as
+// "packets 34 12" in a browser or a bidi terminal. The others make
+// look-alikes: a Call-ID "1-24089\u200b@h" (a zero-width space) shows as
+// "1-24089@h".
+func isFormat(r rune) bool {
+	if r < 0x600 || r > 0x206f && r < 0xfeff {
+		// None there but the soft hyphen: Latin, Greek, Cyrillic and CJK
+		// letters need no look-up (TestIsFormat checks the ranges).
+		return r == 0xad
+	}
+	return unicode.Is(unicode.Cf, r)
 }
 
 // SanitizeString is Sanitize for a string. A string of printable ASCII,

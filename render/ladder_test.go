@@ -451,6 +451,74 @@ func TestHostileEscaped(t *testing.T) {
 	})
 }
 
+// TestInvisibleShown: a format character that shows as nothing (a
+// zero-width space, a word joiner, a BOM) would make look-alikes, a
+// Call-ID 1-24089\u200b@h showing as 1-24089@h. Every output but JSON
+// shows it as Sanitize shows control characters, and the terminal ladder
+// lays it out as the escape it shows: as if the capture had held the
+// escape's text. Combining marks are text: kept, and dropped by the
+// terminal ladder only, which keeps its columns.
+func TestInvisibleShown(t *testing.T) {
+	tests := []struct {
+		name, s string
+		textAs  string // the ladder whose terminal drawing is the same
+		shown   string // in the SVG and HTML
+		mermaid string
+	}{
+		{"zero-width space", "\u200b", `\xe2\x80\x8b`, `\xe2\x80\x8b`, `#92;xe2#92;x80#92;x8b`},
+		{"zero-width joiner", "\u200d", `\xe2\x80\x8d`, `\xe2\x80\x8d`, `#92;xe2#92;x80#92;x8d`},
+		{"word joiner", "\u2060", `\xe2\x81\xa0`, `\xe2\x81\xa0`, `#92;xe2#92;x81#92;xa0`},
+		{"BOM", "\ufeff", `\xef\xbb\xbf`, `\xef\xbb\xbf`, `#92;xef#92;xbb#92;xbf`},
+		{"combining acute", "e\u0301", "e", "e\u0301", "e\u0301"},
+	}
+	mark := func(l *render.Ladder, s string) {
+		l.CallID = "1-24089" + s + "@h"
+		l.FromDisplay = "Alice" + s
+		for i := range l.Participants {
+			l.Participants[i].Agent += s
+		}
+		for i := range l.Rows {
+			l.Rows[i].Label += s
+		}
+		for i := range l.Notes {
+			l.Notes[i].Text += s
+		}
+		for i := range l.Findings {
+			l.Findings[i].Detail += s
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cases, as := ladderCases(t), ladderCases(t)
+			for i, c := range cases {
+				mark(c.l, tt.s)
+				mark(as[i].l, tt.textAs)
+				got, want := renderAll(t, c), renderAll(t, as[i])
+				for _, ext := range []string{".txt", ".ascii.txt"} {
+					if !bytes.Equal(got[ext], want[ext]) {
+						t.Errorf("%s%s: drawn as\n%s\nwant\n%s", c.name, ext, got[ext], want[ext])
+					}
+				}
+				for ext, out := range got {
+					if ext == ".json" || strings.HasSuffix(ext, ".txt") {
+						continue // exact; the same as the escape's text
+					}
+					if tt.shown != tt.s && bytes.Contains(out, []byte(tt.s)) {
+						t.Errorf("%s%s: %q drawn raw", c.name, ext, tt.s)
+					}
+					want := tt.shown
+					if ext == ".mmd" {
+						want = tt.mermaid
+					}
+					if !bytes.Contains(out, []byte("1-24089"+want+"@h")) {
+						t.Errorf("%s%s: Call-ID not shown as 1-24089%s@h", c.name, ext, want)
+					}
+				}
+			}
+		})
+	}
+}
+
 // htmlScripts tokenizes a page like a browser and returns its number of
 // <script> elements and all its text (template contents included).
 func htmlScripts(t *testing.T, page []byte) (int, string) {

@@ -130,9 +130,10 @@ func (t *textRenderer) layout() {
 			maxT = n
 		}
 		if r.Kind == RowMessage && r.From != r.To {
-			lw := len(r.Label) + 2 + len("cseq ") + len(strconv.FormatUint(uint64(r.CSeq), 10))
+			// As drawn: sanitized, in cells.
+			lw := StringWidth(SanitizeString(r.Label)) + 2 + len("cseq ") + len(strconv.FormatUint(uint64(r.CSeq), 10))
 			if !r.IsRequest() {
-				lw += 1 + len(r.CSeqMethod)
+				lw += 1 + StringWidth(SanitizeString(r.CSeqMethod))
 			}
 			if d := r.To - r.From; d == 1 || d == -1 {
 				want = max(want, lw+4)
@@ -248,7 +249,7 @@ func (t *textRenderer) runes(x int, s string, st style, limit int) int {
 	for _, r := range s {
 		w := runeWidth(r)
 		if w == 0 {
-			continue // combining marks and the like: dropped rather than misaligned
+			continue // combining marks: dropped rather than misaligned (Sanitize shows format characters)
 		}
 		if x+w > limit {
 			break

@@ -301,6 +301,46 @@ func TestHostileHeaderEscaped(t *testing.T) {
 	}
 }
 
+// TestInvisibleShownInTables: a zero-width space, a word joiner or a BOM
+// in a Call-ID, a display name or a reason phrase is shown in every table
+// and ladder, as render.Sanitize shows control characters: invisible, it
+// would make 1-24089\u200b@h a look-alike of 1-24089@h.
+func TestInvisibleShownInTables(t *testing.T) {
+	h := func(cseq string) string {
+		return "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKz\r\n" +
+			"From: \"Al\u2060ice\" <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>;tag=2\r\n" +
+			"Call-ID: 1-24089\u200b@h\r\nCSeq: " + cseq + "\r\nContent-Length: 0\r\n\r\n"
+	}
+	p := writeFile(t, "invisible.pcap", pcapBytes(t, layers.LinkTypeEthernet,
+		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", []byte("INVITE sip:b@example.com SIP/2.0\r\n"+h("1 INVITE"))),
+		synth.UDP("10.0.0.2:5060", "10.0.0.1:5060", []byte("SIP/2.0 486 Busy\ufeff Here\r\n"+h("1 INVITE"))),
+		synth.UDP("10.0.0.1:5060", "10.0.0.2:5060", []byte("ACK sip:b@example.com SIP/2.0\r\n"+h("1 ACK")))))
+	for _, args := range [][]string{
+		{"calls", "--all", "--color", "never"},
+		{"check", "--color", "never"},
+		{"messages", "--color", "never"},
+		{"flow", "--color", "never"},
+		{"flow", "--format", "svg"},
+		{"flow", "--format", "html"},
+		{"flow", "--format", "mermaid"},
+	} {
+		out, errs, code := sipflow(t, nil, append(args, p)...)
+		if code > 1 { // check exits 1 for the 486
+			t.Fatalf("%s: exit %d: %s", args, code, errs)
+		}
+		if strings.ContainsAny(out, "\u200b\u2060\ufeff") {
+			t.Errorf("%s: an invisible character reached the output raw:\n%s", args, out)
+		}
+		want := `1-24089\xe2\x80\x8b`
+		if args[len(args)-1] == "mermaid" {
+			want = `1-24089#92;xe2#92;x80#92;x8b`
+		}
+		if !strings.Contains(out, want) {
+			t.Errorf("%s: the Call-ID is not shown as %s:\n%s", args, want, out)
+		}
+	}
+}
+
 // TestMemProfileSampling checks that sipflow as a program samples
 // allocations for a memory profile only when --memprofile asks for one,
 // and that commands run in-process (tests) leave the rate alone.
