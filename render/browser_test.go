@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -38,6 +39,12 @@ func TestBrowserReport(t *testing.T) {
 			b2bua = i
 		}
 	}
+	// A call whose finding holds a 3,000-byte word (a reason phrase from
+	// the capture): it must wrap, not widen the page.
+	long := *cases[0].l
+	long.Findings = append(slices.Clone(long.Findings), render.Finding{Rule: "call-failed", Severity: "warning",
+		Detail: "call rejected with 486 " + strings.Repeat("Busy", 750)})
+	ladders = append(ladders, &long)
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
 	f, err := os.Create(page)
@@ -101,6 +108,16 @@ func TestBrowserReport(t *testing.T) {
 	}
 	if sel := b.eval(ctx, t, `document.querySelector('#`+callID+` g.sf-msg.sf-sel').getAttribute('data-row')`); sel != fmt.Sprint(row) {
 		t.Errorf("selected row %v", sel)
+	}
+
+	// The long finding's call: the page does not scroll sideways.
+	longID := fmt.Sprintf("call-%d", len(ladders))
+	b.click(ctx, t, `document.querySelector('tr[data-call="`+longID+`"]')`)
+	if got := b.eval(ctx, t, `[...document.querySelectorAll('section.sf-call')].filter(s => !s.hidden).map(s => s.id).join()`); got != longID {
+		t.Fatalf("after clicking its row, calls shown: %v, want %s", got, longID)
+	}
+	if over := b.eval(ctx, t, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over != 0.0 {
+		t.Errorf("a finding's long word widens the page by %v px", over)
 	}
 
 	// A screenshot, kept for a human to look at.

@@ -469,7 +469,7 @@ tbody tr.sf-cur{background:#dfeaff}
 .sf-call h2{margin:0 0 4px;font-size:16px;word-break:break-all}
 .sf-meta,.sf-leg{margin:0 0 4px;color:#444;word-break:break-all}
 .sf-findings{margin:6px 0;padding-left:20px}
-.sf-findings li{margin:2px 0}
+.sf-findings li{margin:2px 0;overflow-wrap:anywhere}
 .sf-f-error{color:#b3261e}.sf-f-warning{color:#a15c00}.sf-f-info{color:#1f5fa8}
 .sf-where{color:#666;font-size:12px}
 .sf-cols{display:flex;gap:12px;align-items:flex-start}
