@@ -194,7 +194,7 @@ func (o *flowOptions) run(file string) error {
 	out := o.Out
 	var outFile *outputFile
 	if o.output != "" && o.output != "-" {
-		if outFile, err = newOutputFile(o.output); err != nil {
+		if outFile, err = newOutputFile(o.output, o.program); err != nil {
 			return err
 		}
 		out = outFile
@@ -302,8 +302,10 @@ func (o *flowOptions) run(file string) error {
 		renderErr = ferr
 	}
 	if outFile != nil {
-		if cerr := outFile.Close(); cerr != nil && renderErr == nil {
-			renderErr = cerr
+		if renderErr != nil {
+			outFile.Discard() // half a result: the older file stays
+		} else {
+			renderErr = outFile.Close()
 		}
 	}
 	if err != nil {

@@ -1,43 +1,132 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strconv"
+	"syscall"
 )
 
 // outputFile is the file a command writes its result to (-o), created,
-// or emptied if it exists, only once there is something to put in it:
+// or replaced if it exists, only once there is something to put in it:
 // at the first write, or when the command ends well. A capture that
 // cannot be read (readFailed) leaves no empty file behind, and an older
 // file of that name as it was.
+//
+// A regular file (or a new one) is written under a temporary name beside
+// it and renamed over it by Close, so that a write that fails (a full
+// disk) or is interrupted (Ctrl-C, SIGTERM: the program removes the
+// temporary file before it exits) leaves the older file as it was, never
+// half a result. Through a symbolic link, the file it points to is
+// replaced. Anything else (a FIFO, /dev/stdout), or a file in a folder
+// where no temporary file can be made, is written in place.
 type outputFile struct {
-	name string
-	f    *os.File
+	name    string // as given, for messages
+	target  string // the file replaced: name, or where its link points
+	program bool   // sipflow runs as a program: it may catch signals
+	direct  bool   // not a regular file: written in place
+	tmp     string // the temporary file, once open
+	f       *os.File
+	perm    os.FileMode // the replaced file's, kept
+	hasPerm bool
+	stop    func() // ends the signal watch
 }
 
 // newOutputFile checks at once what can be checked without touching the
-// file: that its folder exists.
-func newOutputFile(name string) (*outputFile, error) {
+// file: that its folder exists. program says whether sipflow runs as a
+// program (globalOptions.program), which alone may catch signals.
+func newOutputFile(name string, program bool) (*outputFile, error) {
 	dir := filepath.Dir(name)
 	if st, err := os.Stat(dir); err != nil {
 		return nil, usageError("%s: %v", name, err)
 	} else if !st.IsDir() {
 		return nil, usageError("%s: %s is not a folder", name, dir)
 	}
-	return &outputFile{name: name}, nil
+	o := &outputFile{name: name, target: name, program: program}
+	if t, err := filepath.EvalSymlinks(name); err == nil {
+		o.target = t
+	}
+	if st, err := os.Stat(o.target); err == nil {
+		o.direct = !st.Mode().IsRegular()
+		o.perm, o.hasPerm = st.Mode().Perm(), true
+	}
+	return o, nil
 }
 
 func (o *outputFile) open() error {
 	if o.f != nil {
 		return nil
 	}
-	f, err := os.Create(o.name)
+	if o.direct {
+		f, err := os.Create(o.name)
+		if err != nil {
+			return err
+		}
+		o.f = f
+		return nil
+	}
+	dir, base := filepath.Split(o.target)
+	var f *os.File
+	var err error
+	for range 100 {
+		// The mode a new file gets from os.Create (0666 less the umask);
+		// an existing file's is set below.
+		tmp := filepath.Join(dir, "."+base+".sipflow-partial-"+strconv.FormatUint(rand.Uint64(), 36))
+		if f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666); err == nil {
+			o.tmp = tmp
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			// A folder the user may not write in, holding a file they
+			// may: written in place, as before there were temporary files.
+			o.direct = true
+			return o.open()
+		}
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", o.name, err)
 	}
 	o.f = f
+	if o.hasPerm {
+		if err := f.Chmod(o.perm); err != nil {
+			o.Discard()
+			return fmt.Errorf("%s: %w", o.name, err)
+		}
+	}
+	if o.program {
+		o.stop = removeOnSignal(o.tmp)
+	}
 	return nil
+}
+
+// removeOnSignal removes the file tmp and exits with the shell's status
+// for the signal (128 + its number) if SIGINT or SIGTERM comes before
+// stop is called.
+func removeOnSignal(tmp string) (stop func()) {
+	sig := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-sig:
+			os.Remove(tmp)
+			code := 130
+			if s == syscall.SIGTERM {
+				code = 143
+			}
+			os.Exit(code)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(sig)
+		close(done)
+	}
 }
 
 func (o *outputFile) Write(p []byte) (int, error) {
@@ -48,22 +137,39 @@ func (o *outputFile) Write(p []byte) (int, error) {
 }
 
 // Close ends the result: the file exists after it, empty if nothing was
-// written.
+// written, and replaces the older one. If the result cannot be written
+// whole, the older file is left as it was.
 func (o *outputFile) Close() error {
 	if err := o.open(); err != nil {
 		return err
 	}
-	if err := o.f.Close(); err != nil {
+	err := o.f.Close()
+	if err == nil && o.tmp != "" {
+		err = os.Rename(o.tmp, o.target)
+	}
+	if o.stop != nil {
+		o.stop()
+	}
+	if err != nil {
+		if o.tmp != "" {
+			os.Remove(o.tmp)
+		}
 		return fmt.Errorf("%s: %w", o.name, err)
 	}
 	return nil
 }
 
-// Discard gives up the result: a file not yet created never is. Only
-// call it before anything was written (the capture could not be read).
+// Discard gives up the result: a file not yet created never is, and an
+// older one is left as it was.
 func (o *outputFile) Discard() {
 	if o.f != nil {
 		o.f.Close()
+		if o.tmp != "" {
+			os.Remove(o.tmp)
+		}
+	}
+	if o.stop != nil {
+		o.stop()
 	}
 }
 

@@ -2,10 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/sipflow/sipflow/internal/synth"
 )
 
 // TestOutputIsInput: a file to write (-o, -w, archive's --db) that is a
@@ -142,4 +148,123 @@ func TestStdoutIsInput(t *testing.T) {
 			t.Errorf("exit %d, stderr %q; want 0", code, errb.String())
 		}
 	})
+}
+
+// TestOutputReplacedWhole: -o replaces an older file only with a whole
+// result, written beside it under a temporary name and renamed: the
+// older file's mode is kept, a symbolic link stays a link (the file it
+// points to is replaced), no temporary file is left behind, and a run
+// that matches nothing leaves the older file as it was.
+func TestOutputReplacedWhole(t *testing.T) {
+	dir := t.TempDir()
+	capture := repoTestdata("call_rtp.pcap")
+	old := []byte("the older report\n")
+	page, target, link := filepath.Join(dir, "r.html"), filepath.Join(dir, "target.svg"), filepath.Join(dir, "link.svg")
+	if err := os.WriteFile(page, old, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(page, 0o640); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(target, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("target.svg", link); err != nil {
+		t.Fatal(err)
+	}
+	leftovers := func() {
+		t.Helper()
+		if m, _ := filepath.Glob(filepath.Join(dir, ".*sipflow-partial-*")); len(m) > 0 {
+			t.Errorf("temporary files left: %v", m)
+		}
+	}
+
+	if _, errs, code := sipflow(t, nil, "report", capture, "--call-id", "no-such-call", "-o", page); code != exitUsage {
+		t.Fatalf("no match: exit %d %s", code, errs)
+	}
+	if b, _ := os.ReadFile(page); !bytes.Equal(b, old) {
+		t.Errorf("no match: the older file changed: %.40q", b)
+	}
+	leftovers()
+
+	if _, errs, code := sipflow(t, nil, "report", capture, "-o", page); code != 0 {
+		t.Fatalf("report: exit %d %s", code, errs)
+	}
+	b, _ := os.ReadFile(page)
+	st, err := os.Stat(page)
+	if err != nil || !bytes.HasPrefix(b, []byte("<!DOCTYPE html>")) || st.Mode().Perm() != 0o640 {
+		t.Errorf("report: %v, %.20q, mode %v; want the page, mode 0640", err, b, st.Mode().Perm())
+	}
+	leftovers()
+
+	if _, errs, code := sipflow(t, nil, "flow", "--format", "svg", capture, "-o", link); code != 0 {
+		t.Fatalf("flow: exit %d %s", code, errs)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link is no longer a link: %v %v", st.Mode(), err)
+	}
+	if b, _ := os.ReadFile(target); !bytes.Contains(b, []byte("<svg")) {
+		t.Errorf("the link's target is not the drawing: %.40q", b)
+	}
+	leftovers()
+}
+
+// TestOutputInterrupted: report -o interrupted (SIGINT) while it writes
+// leaves the older file as it was and no temporary file, and exits 130.
+func TestOutputInterrupted(t *testing.T) {
+	bin := buildSipflow(t)
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.pcap")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.Generate(f, synth.GenOptions{Calls: 20000, Rate: 400, Hold: time.Second,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	page := filepath.Join(dir, "r.html")
+	old := []byte("the older report\n")
+	if err := os.WriteFile(page, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "report", big, "-o", page)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if m, _ := filepath.Glob(filepath.Join(dir, ".r.html.sipflow-partial-*")); len(m) > 0 {
+			break // writing
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("report ended before it could be interrupted: %v\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("report wrote nothing in a minute")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit %d, want 130; stderr: %s", code, stderr.String())
+	}
+	if b, _ := os.ReadFile(page); !bytes.Equal(b, old) {
+		t.Errorf("the older report changed: %.40q", b)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, ".*sipflow-partial-*")); len(m) > 0 {
+		t.Errorf("temporary files left: %v", m)
+	}
 }

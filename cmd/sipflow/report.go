@@ -74,7 +74,7 @@ func (o *reportOptions) run(file string) error {
 	var f *outputFile
 	switch {
 	case o.output != "" && o.output != "-":
-		if f, err = newOutputFile(o.output); err != nil {
+		if f, err = newOutputFile(o.output, o.program); err != nil {
 			return err
 		}
 		out = f
@@ -125,8 +125,10 @@ func (o *reportOptions) run(file string) error {
 		rerr = ferr
 	}
 	if f != nil {
-		if cerr := f.Close(); cerr != nil && rerr == nil {
-			rerr = cerr
+		if rerr != nil {
+			f.Discard() // half a page: the older file stays
+		} else {
+			rerr = f.Close()
 		}
 	}
 	if err != nil {
