@@ -26,16 +26,7 @@ func TestArchiveInterrupted(t *testing.T) {
 	bin := buildSipflow(t)
 	dir := t.TempDir()
 	small, later := repoTestdata("call_rtp.pcap"), repoTestdata("register_401_ignored.pcap")
-	big := filepath.Join(dir, "big.pcap")
-	f, err := os.Create(big)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := synth.Generate(f, synth.GenOptions{Calls: 20000, Rate: 400, Hold: time.Second,
-		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	big := manyCalls(t, dir, 20000)
 	want, _, _ := sipflow(t, nil, "calls", "--all", "--json", big)
 	for _, tc := range []struct {
 		sig  syscall.Signal
@@ -47,35 +38,10 @@ func TestArchiveInterrupted(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := filepath.Join(dir, tc.name+".db")
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, bin, "archive", "--db", db, small, big, later)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
 			// Signalled once the big capture's import has stored calls.
-			deadline := time.Now().Add(time.Minute)
-			for stored(t, db, big) == 0 {
-				select {
-				case err := <-done:
-					t.Fatalf("archive ended before it could be interrupted: %v\n%s", err, stderr.String())
-				default:
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("no call of the big capture stored in a minute")
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-			if err := cmd.Process.Signal(tc.sig); err != nil {
-				t.Fatal(err)
-			}
-			<-done
-			errs := stderr.String()
-			if code := cmd.ProcessState.ExitCode(); code != tc.code {
+			code, errs := interruptWhen(t, tc.sig, func() bool { return stored(t, db, big) > 0 },
+				bin, "archive", "--db", db, small, big, later)
+			if code != tc.code {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, errs)
 			}
 			for _, line := range []string{
@@ -117,4 +83,55 @@ func stored(t *testing.T, path, name string) int64 {
 		return 0
 	}
 	return cs[0].Calls
+}
+
+// manyCalls writes a capture of n generated calls (SIP only) in dir: big
+// enough that a command on it can be interrupted while it works.
+func manyCalls(t *testing.T, dir string, n int) string {
+	t.Helper()
+	name := filepath.Join(dir, "big.pcap")
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := synth.Generate(f, synth.GenOptions{Calls: n, Rate: 400, Hold: time.Second,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// interruptWhen runs the program bin with args, sends it sig as soon as
+// ready reports true (polled; a minute at most), and returns its exit
+// status and standard error. It fails the test if the program ends first.
+func interruptWhen(t *testing.T, sig syscall.Signal, ready func() bool, bin string, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(time.Minute)
+	for !ready() {
+		select {
+		case err := <-done:
+			t.Fatalf("%s ended before it could be interrupted: %v\n%s", args[0], err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not ready to be interrupted in a minute", args[0])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	return cmd.ProcessState.ExitCode(), stderr.String()
 }

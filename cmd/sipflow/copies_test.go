@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 )
@@ -73,6 +74,22 @@ func halvePacketNumbers(s string) string {
 // over Ethernet gets another Identification, as a packet sent again would.
 func writeTwice(t *testing.T, src, dst string, gap time.Duration, newID bool) {
 	t.Helper()
+	rewritePcap(t, src, dst, func(_ int, link layers.LinkType, ci gopacket.CaptureInfo, data []byte, write func(gopacket.CaptureInfo, []byte)) {
+		write(ci, data)
+		ci.Timestamp = ci.Timestamp.Add(gap)
+		if newID && link == layers.LinkTypeEthernet && len(data) >= 34 && data[12] == 0x08 && data[13] == 0x00 {
+			data = bytes.Clone(data)
+			data[18] ^= 0x80 // the IPv4 header's Identification, after the 14-byte Ethernet header
+		}
+		write(ci, data)
+	})
+}
+
+// rewritePcap copies the pcap file src to dst (nanosecond timestamps),
+// handing each packet, numbered from 1, to each, which writes what it
+// will in its place.
+func rewritePcap(t *testing.T, src, dst string, each func(n int, link layers.LinkType, ci gopacket.CaptureInfo, data []byte, write func(gopacket.CaptureInfo, []byte))) {
+	t.Helper()
 	in, err := os.Open(src)
 	if err != nil {
 		t.Fatal(err)
@@ -91,24 +108,19 @@ func writeTwice(t *testing.T, src, dst string, gap time.Duration, newID bool) {
 	if err := w.WriteFileHeader(r.Snaplen(), r.LinkType()); err != nil {
 		t.Fatal(err)
 	}
-	for {
+	write := func(ci gopacket.CaptureInfo, data []byte) {
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n := 1; ; n++ {
 		data, ci, err := r.ReadPacketData()
 		if errors.Is(err, io.EOF) {
-			break
+			return
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := w.WritePacket(ci, data); err != nil {
-			t.Fatal(err)
-		}
-		ci.Timestamp = ci.Timestamp.Add(gap)
-		if newID && r.LinkType() == layers.LinkTypeEthernet && len(data) >= 34 && data[12] == 0x08 && data[13] == 0x00 {
-			data = bytes.Clone(data)
-			data[18] ^= 0x80 // the IPv4 header's Identification, after the 14-byte Ethernet header
-		}
-		if err := w.WritePacket(ci, data); err != nil {
-			t.Fatal(err)
-		}
+		each(n, r.LinkType(), ci, data, write)
 	}
 }

@@ -2,16 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
-
-	"github.com/sipflow/sipflow/internal/synth"
 )
 
 // TestOutputIsInput: a file to write (-o, -w, archive's --db) that is a
@@ -214,52 +209,18 @@ func TestOutputReplacedWhole(t *testing.T) {
 func TestOutputInterrupted(t *testing.T) {
 	bin := buildSipflow(t)
 	dir := t.TempDir()
-	big := filepath.Join(dir, "big.pcap")
-	f, err := os.Create(big)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := synth.Generate(f, synth.GenOptions{Calls: 20000, Rate: 400, Hold: time.Second,
-		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	big := manyCalls(t, dir, 20000)
 	page := filepath.Join(dir, "r.html")
 	old := []byte("the older report\n")
 	if err := os.WriteFile(page, old, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "report", big, "-o", page)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	writing := func() bool {
+		m, _ := filepath.Glob(filepath.Join(dir, ".r.html.sipflow-partial-*"))
+		return len(m) > 0
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		if m, _ := filepath.Glob(filepath.Join(dir, ".r.html.sipflow-partial-*")); len(m) > 0 {
-			break // writing
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("report ended before it could be interrupted: %v\n%s", err, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("report wrote nothing in a minute")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	<-done
-	if code := cmd.ProcessState.ExitCode(); code != 130 {
-		t.Errorf("exit %d, want 130; stderr: %s", code, stderr.String())
+	if code, errs := interruptWhen(t, syscall.SIGINT, writing, bin, "report", big, "-o", page); code != 130 {
+		t.Errorf("exit %d, want 130; stderr: %s", code, errs)
 	}
 	if b, _ := os.ReadFile(page); !bytes.Equal(b, old) {
 		t.Errorf("the older report changed: %.40q", b)

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 
 	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/decode"
@@ -409,33 +409,8 @@ func TestRTPMalformed(t *testing.T) {
 // returns their packet numbers.
 func spoilRTP(t *testing.T, src, dst string, spoil func([]byte)) []int {
 	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	r, err := pcapgo.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	w := pcapgo.NewWriter(out)
-	if err := w.WriteFileHeader(r.Snaplen(), r.LinkType()); err != nil {
-		t.Fatal(err)
-	}
 	var rtp, bad []int
-	for n := 1; ; n++ {
-		data, ci, err := r.ReadPacketData()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	rewritePcap(t, src, dst, func(n int, _ layers.LinkType, ci gopacket.CaptureInfo, data []byte, write func(gopacket.CaptureInfo, []byte)) {
 		// Ethernet, IPv4 of 20 bytes, UDP from 127.0.10.1:16000.
 		if len(data) > 14+20+8+16 && binary.BigEndian.Uint16(data[12:]) == 0x0800 &&
 			string(data[26:30]) == "\x7f\x00\x0a\x01" && binary.BigEndian.Uint16(data[34:]) == 16000 {
@@ -445,10 +420,8 @@ func spoilRTP(t *testing.T, src, dst string, spoil func([]byte)) []int {
 				bad = append(bad, n)
 			}
 		}
-		if err := w.WritePacket(ci, data); err != nil {
-			t.Fatal(err)
-		}
-	}
+		write(ci, data)
+	})
 	if len(rtp) != 67 || len(bad) != 3 {
 		t.Fatalf("%d RTP packets from the caller, %d spoiled; want 67 and 3", len(rtp), len(bad))
 	}
