@@ -41,14 +41,10 @@ func (o *archiveOptions) watchInterrupts(db string, files []string) (stop func()
 	go func() {
 		select {
 		case s := <-sig:
-			code := 130
-			if s == syscall.SIGTERM {
-				code = 143
-			}
 			p.mu.Lock() // held to the end: the import goes no further
 			p.bar.stop()
 			p.tell(o.Err, s.String())
-			os.Exit(code)
+			os.Exit(signalStatus(s))
 		case <-p.stopped:
 		}
 	}()

@@ -115,11 +115,7 @@ func removeOnSignal(tmp string) (stop func()) {
 		select {
 		case s := <-sig:
 			os.Remove(tmp)
-			code := 130
-			if s == syscall.SIGTERM {
-				code = 143
-			}
-			os.Exit(code)
+			os.Exit(signalStatus(s))
 		case <-done:
 		}
 	}()
@@ -127,6 +123,15 @@ func removeOnSignal(tmp string) (stop func()) {
 		signal.Stop(sig)
 		close(done)
 	}
+}
+
+// signalStatus is the exit status a shell gives a program that SIGINT or
+// SIGTERM ended: 128 and the signal's number.
+func signalStatus(s os.Signal) int {
+	if s == syscall.SIGTERM {
+		return 128 + int(syscall.SIGTERM)
+	}
+	return 128 + int(syscall.SIGINT)
 }
 
 func (o *outputFile) Write(p []byte) (int, error) {
