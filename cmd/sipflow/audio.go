@@ -142,12 +142,12 @@ func (o *audioOptions) run(file string) error {
 	if _, err := scanCapture(o.globalOptions, file, h); readFailed(err) {
 		return err // the damage, if any, is the first pass's again
 	}
-	f, err := os.OpenFile(o.out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	f, err := newOutputFile(o.out, o.program, 0o644)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return err
 	}
 	if err := media.WriteWAV(f, tracks, starts); err != nil {
-		f.Close()
+		f.Discard() // the older file stays
 		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", o.out, err)}
 	}
 	if err := f.Close(); err != nil {

@@ -220,12 +220,11 @@ func (o *exportOptions) fromCapture(file string) error {
 // write writes the packets to -w and says what it wrote on standard error.
 func (o *exportOptions) write(pkts []store.Packet, calls int) error {
 	var out io.Writer = o.Out
-	var f *os.File
+	var f *outputFile
 	if o.output != "-" {
 		var err error
-		f, err = os.OpenFile(o.output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return usageError("%v", err)
+		if f, err = newOutputFile(o.output, o.program, 0o600); err != nil { // packets hold numbers and credentials
+			return err
 		}
 		out = f
 	}
@@ -235,8 +234,10 @@ func (o *exportOptions) write(pkts []store.Packet, calls int) error {
 		err = bw.Flush()
 	}
 	if f != nil {
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		if err != nil {
+			f.Discard() // the older file stays
+		} else {
+			err = f.Close()
 		}
 	}
 	if err != nil {

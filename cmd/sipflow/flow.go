@@ -194,7 +194,7 @@ func (o *flowOptions) run(file string) error {
 	out := o.Out
 	var outFile *outputFile
 	if o.output != "" && o.output != "-" {
-		if outFile, err = newOutputFile(o.output, o.program); err != nil {
+		if outFile, err = newOutputFile(o.output, o.program, 0o666); err != nil {
 			return err
 		}
 		out = outFile

@@ -34,20 +34,22 @@ type outputFile struct {
 	f       *os.File
 	perm    os.FileMode // the replaced file's, kept
 	hasPerm bool
-	stop    func() // ends the signal watch
+	newPerm os.FileMode // a new file's, less the umask
+	stop    func()      // ends the signal watch
 }
 
 // newOutputFile checks at once what can be checked without touching the
 // file: that its folder exists. program says whether sipflow runs as a
-// program (globalOptions.program), which alone may catch signals.
-func newOutputFile(name string, program bool) (*outputFile, error) {
+// program (globalOptions.program), which alone may catch signals; perm is
+// a new file's mode, less the umask (an existing file's is kept).
+func newOutputFile(name string, program bool, perm os.FileMode) (*outputFile, error) {
 	dir := filepath.Dir(name)
 	if st, err := os.Stat(dir); err != nil {
 		return nil, usageError("%s: %v", name, err)
 	} else if !st.IsDir() {
 		return nil, usageError("%s: %s is not a folder", name, dir)
 	}
-	o := &outputFile{name: name, target: name, program: program}
+	o := &outputFile{name: name, target: name, program: program, newPerm: perm}
 	if t, err := filepath.EvalSymlinks(name); err == nil {
 		o.target = t
 	}
@@ -63,7 +65,7 @@ func (o *outputFile) open() error {
 		return nil
 	}
 	if o.direct {
-		f, err := os.Create(o.name)
+		f, err := os.OpenFile(o.name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, o.newPerm)
 		if err != nil {
 			return err
 		}
@@ -74,10 +76,10 @@ func (o *outputFile) open() error {
 	var f *os.File
 	var err error
 	for range 100 {
-		// The mode a new file gets from os.Create (0666 less the umask);
-		// an existing file's is set below.
+		// A new file's mode, less the umask; an existing file's is set
+		// below.
 		tmp := filepath.Join(dir, "."+base+".sipflow-partial-"+strconv.FormatUint(rand.Uint64(), 36))
-		if f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666); err == nil {
+		if f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, o.newPerm); err == nil {
 			o.tmp = tmp
 			break
 		}

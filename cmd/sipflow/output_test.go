@@ -145,8 +145,9 @@ func TestStdoutIsInput(t *testing.T) {
 	})
 }
 
-// TestOutputReplacedWhole: -o replaces an older file only with a whole
-// result, written beside it under a temporary name and renamed: the
+// TestOutputReplacedWhole: -o (flow, report, audio) and -w (export)
+// replace an older file only with a whole result, written beside it under
+// a temporary name and renamed: the
 // older file's mode is kept, a symbolic link stays a link (the file it
 // points to is replaced), no temporary file is left behind, and a run
 // that matches nothing leaves the older file as it was.
@@ -200,6 +201,32 @@ func TestOutputReplacedWhole(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(target); !bytes.Contains(b, []byte("<svg")) {
 		t.Errorf("the link's target is not the drawing: %.40q", b)
+	}
+	leftovers()
+
+	// export and audio too: a new pcap is private (0600), an older WAV's
+	// mode is kept.
+	const id = "1-24089@127.0.10.1"
+	pcap, wav := filepath.Join(dir, "call.pcap"), filepath.Join(dir, "call.wav")
+	if err := os.WriteFile(wav, old, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(wav, 0o640)
+	if _, errs, code := sipflow(t, nil, "export", capture, "--call", id, "-w", pcap); code != 0 {
+		t.Fatalf("export: exit %d %s", code, errs)
+	}
+	if _, errs, code := sipflow(t, nil, "audio", capture, "--call", id, "-o", wav); code != 0 {
+		t.Fatalf("audio: exit %d %s", code, errs)
+	}
+	for _, f := range []struct {
+		name, magic string
+		mode        os.FileMode
+	}{{pcap, "\x4d\x3c\xb2\xa1", 0o600}, {wav, "RIFF", 0o640}} { // pcap, nanoseconds
+		b, _ := os.ReadFile(f.name)
+		st, err := os.Stat(f.name)
+		if err != nil || !bytes.HasPrefix(b, []byte(f.magic)) || st.Mode().Perm() != f.mode {
+			t.Errorf("%s: %v, %.8q, mode %v; want %q, mode %v", filepath.Base(f.name), err, b, st.Mode().Perm(), f.magic, f.mode)
+		}
 	}
 	leftovers()
 }

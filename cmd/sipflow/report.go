@@ -74,7 +74,7 @@ func (o *reportOptions) run(file string) error {
 	var f *outputFile
 	switch {
 	case o.output != "" && o.output != "-":
-		if f, err = newOutputFile(o.output, o.program); err != nil {
+		if f, err = newOutputFile(o.output, o.program, 0o666); err != nil {
 			return err
 		}
 		out = f
