@@ -37,10 +37,11 @@ type ReportOptions struct {
 // Every string from the capture is sanitized and then escaped by
 // html/template; the ladder's SVG comes from SVG, which escapes its own.
 type Report struct {
-	w     io.Writer
-	o     ReportOptions
-	calls []listRow
-	err   error
+	w       io.Writer
+	o       ReportOptions
+	calls   []listRow
+	omitted int
+	err     error
 }
 
 // listRow is a call's line in the call list.
@@ -146,6 +147,10 @@ func (r *Report) Add(l *Ladder) error {
 	return nil
 }
 
+// Omit counts n calls that matched but that the page leaves out (a limit
+// on how many one page holds): the list says how many.
+func (r *Report) Omit(n int) { r.omitted += n }
+
 // Close writes the call list (with ReportOptions.List) and the script.
 func (r *Report) Close() error {
 	if r.err != nil {
@@ -160,7 +165,7 @@ func (r *Report) Close() error {
 		}
 	}
 	r.err = pageTemplates.ExecuteTemplate(r.w, "tail", tailData{
-		List: r.o.List, Calls: r.calls, States: stateList, JS: template.JS(pageJS), Count: len(r.calls),
+		List: r.o.List, Calls: r.calls, States: stateList, JS: template.JS(pageJS), Count: len(r.calls), Omitted: r.omitted,
 	})
 	return r.err
 }
@@ -225,11 +230,12 @@ type textView struct {
 }
 
 type tailData struct {
-	List   bool
-	Calls  []listRow
-	States []string
-	JS     template.JS
-	Count  int
+	List    bool
+	Calls   []listRow
+	States  []string
+	JS      template.JS
+	Count   int
+	Omitted int
 }
 
 // streamView is the plot of one RTP stream: a bar per measure, and the
@@ -428,7 +434,7 @@ var pageTemplates = template.Must(template.New("page").Parse(`
 {{- if .List}}<section id="sf-list" class="sf-list">
 <div class="sf-filter"><input id="sf-q" type="search" placeholder="filter: Call-ID, from, to, state, finding" aria-label="filter calls">
 <select id="sf-state" aria-label="state"><option value="">every state</option>{{range .States}}<option>{{.}}</option>{{end}}</select>
-<span id="sf-count">{{.Count}} call(s)</span></div>
+<span id="sf-count">{{.Count}} call(s)</span>{{if .Omitted}}<span class="sf-omitted">and {{.Omitted}} more that matched, left out of this page (its limit on calls)</span>{{end}}</div>
 <table id="sf-calls">
 <thead><tr><th data-type="num">start (UTC)</th><th>Call-ID</th><th>kind</th><th>from</th><th>to</th><th>state</th><th data-type="num">final</th><th data-type="num">PDD</th><th data-type="num">duration</th><th data-type="num">msgs</th><th data-type="num">findings</th></tr></thead>
 <tbody>
@@ -453,7 +459,7 @@ main{display:flex;flex-direction:column;gap:14px;padding:14px 18px}
 .sf-list{order:-1;background:#fff;border:1px solid #d5dae1;border-radius:6px;padding:10px;overflow:auto;max-height:45vh}
 .sf-filter{display:flex;gap:8px;align-items:center;margin-bottom:8px}
 .sf-filter input{flex:1;padding:5px 8px;font:inherit}
-#sf-count{color:#555}
+#sf-count{color:#555}.sf-omitted{color:#a15c00}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #eceff3;white-space:nowrap;max-width:28em;overflow:hidden;text-overflow:ellipsis}
 th{position:sticky;top:0;background:#f0f3f7;cursor:pointer;user-select:none}

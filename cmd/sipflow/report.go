@@ -14,10 +14,15 @@ type reportOptions struct {
 	*globalOptions
 	correlateOptions
 	ladderOptions
-	filter callFilter
-	output string
-	title  string
+	filter   callFilter
+	output   string
+	title    string
+	maxCalls int
 }
+
+// defaultMaxCalls is the most calls a report page holds unless
+// --max-calls says otherwise: about 50 MB of HTML, which a browser opens.
+const defaultMaxCalls = 5000
 
 func newReportCmd(g *globalOptions) *cobra.Command {
 	o := &reportOptions{globalOptions: g}
@@ -37,7 +42,10 @@ message of row 5.
 The filters of 'sipflow calls' choose the calls (INVITE calls only without
 --all); --by and --alias label the ladders as in 'sipflow flow'. Calls are
 written as the capture is read, so memory stays that of the calls in
-progress.`,
+progress. A page holds the first 5,000 calls that match (--max-calls): a
+browser opens a page of that many (about 50 MB) but not one of a whole
+load test (1 GB for 110,000 calls); the page and standard error say how
+many more matched, and the filters narrow them.`,
 		Example: `  sipflow report testdata/call_rtp.pcap -o report.html
   sipflow report --all --state failed,rejected trace.pcapng -o failures.html
   sipflow report --alias 10.0.0.5=PBX trace.pcap > report.html`,
@@ -51,12 +59,16 @@ progress.`,
 	o.filter.addFlags(cmd)
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "write the report to this file (default: standard output, unless it is a terminal)")
 	cmd.Flags().StringVar(&o.title, "title", "", "title of the page (default: the capture's file name)")
+	cmd.Flags().IntVar(&o.maxCalls, "max-calls", defaultMaxCalls, "the most calls one page holds, the first that match (0: no limit); the page and standard error say how many more matched")
 	return cmd
 }
 
 func (o *reportOptions) run(file string) error {
 	if err := o.filter.validate(); err != nil {
 		return err
+	}
+	if o.maxCalls < 0 {
+		return usageError("--max-calls must be 0 (no limit) or more, not %d", o.maxCalls)
 	}
 	ropts, err := o.ladderOptions.options(true)
 	if err != nil {
@@ -90,7 +102,7 @@ func (o *reportOptions) run(file string) error {
 	w := bufio.NewWriterSize(out, 256<<10)
 	var rep *render.Report
 	var rerr error
-	matched, others := 0, map[correlate.Kind]int{}
+	matched, omitted, others := 0, 0, map[correlate.Kind]int{}
 	_, err = analyzeCapture(o.globalOptions, file, copts, func(c *correlate.Call) {
 		if rerr != nil {
 			return
@@ -99,6 +111,10 @@ func (o *reportOptions) run(file string) error {
 			if o.filter.withAll(c) {
 				others[c.Kind]++
 			}
+			return
+		}
+		if o.maxCalls > 0 && matched >= o.maxCalls {
+			omitted++
 			return
 		}
 		if rep == nil {
@@ -119,7 +135,11 @@ func (o *reportOptions) run(file string) error {
 		return usageError("%s", noMatch(file, others)) // as flow says it
 	}
 	if rerr == nil && rep != nil {
+		rep.Omit(omitted)
 		rerr = rep.Close()
+	}
+	if omitted > 0 && rerr == nil {
+		say(o.Err, "sipflow: note: the report holds the first %d of the %d calls that match; narrow them with the filters (--state, --finding, --since, --call-id...) or raise --max-calls (0: no limit)", matched, matched+omitted)
 	}
 	if ferr := w.Flush(); ferr != nil && rerr == nil {
 		rerr = ferr

@@ -131,3 +131,39 @@ func TestReportNoMatch(t *testing.T) {
 		})
 	}
 }
+
+// TestReportMaxCalls: a page holds the first --max-calls calls that match
+// (5,000 unless told): the list and standard error say how many more
+// matched; 0 is no limit, and a negative limit is refused.
+func TestReportMaxCalls(t *testing.T) {
+	big := manyCalls(t, t.TempDir(), 30)
+	for _, tc := range []struct {
+		args     []string
+		sections int
+		omitted  string // in the page and on stderr; "" for none
+	}{
+		{[]string{"--max-calls", "4"}, 4, "and 26 more that matched"},
+		{[]string{"--max-calls", "0"}, 30, ""},
+		{nil, 30, ""},
+	} {
+		out, errs, code := sipflow(t, nil, append([]string{"report", big}, tc.args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d %s", tc.args, code, errs)
+		}
+		if n := strings.Count(out, `<section class="sf-call"`); n != tc.sections {
+			t.Errorf("%v: %d calls on the page, want %d", tc.args, n, tc.sections)
+		}
+		if tc.omitted == "" {
+			if strings.Contains(out, "sf-omitted\">") || strings.Contains(errs, "holds the first") {
+				t.Errorf("%v: calls said left out:\n%s", tc.args, errs)
+			}
+			continue
+		}
+		if !strings.Contains(out, tc.omitted) || !strings.Contains(errs, "the report holds the first 4 of the 30 calls that match") {
+			t.Errorf("%v: the page or stderr does not say what was left out:\n%s", tc.args, errs)
+		}
+	}
+	if _, _, code := sipflow(t, nil, "report", big, "--max-calls", "-1"); code != exitUsage {
+		t.Errorf("--max-calls -1: exit %d, want 2", code)
+	}
+}
