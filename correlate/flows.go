@@ -1897,6 +1897,9 @@ func (mt *matcher) match(i, j int) bool {
 func matchFlows(c *Call, flows []*Flow, mt *matcher) {
 	view := flowView(c, mt.view, &mt.targets)
 	mt.view = view
+	if c.Kind == KindRegistration {
+		view = registered(view)
+	}
 	if len(view) == 0 {
 		return
 	}
@@ -1927,6 +1930,21 @@ func matchFlows(c *Call, flows []*Flow, mt *matcher) {
 		}
 		c.Deviation = describeDeviation(r.best, view, r.bestStep, r.bestMsg)
 	} // else no flow even starts like this call
+}
+
+// registered cuts a registration's view after its first 2xx to a
+// REGISTER: a UA keeps one Call-ID for its registrations with a registrar
+// (RFC 3261 §10.2.4), so what follows are its refreshes (each challenged
+// again, with some registrars) and, at the end, its removal: no step of
+// the registration, as a call's session-timer refreshes are none of the
+// call's.
+func registered(view []flowMsg) []flowMsg {
+	for i := range view {
+		if m := view[i].m; !m.IsRequest() && m.Status >= 200 && m.Status < 300 && m.CSeqMethod == "REGISTER" {
+			return view[:i+1]
+		}
+	}
+	return view
 }
 
 // sameFlows reports whether a and b are the same slice: a correlator's

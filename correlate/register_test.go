@@ -64,3 +64,40 @@ tick 20.5
 `, state(correlate.StateRegistered), "want registered"},
 	})
 }
+
+// TestRegistrationRefreshFlow: a phone keeps one Call-ID for its
+// registrations (RFC 3261 §10.2.4) and refreshes them before they expire,
+// for as long as it runs: the flow is the registration's, up to its first
+// 2xx, and the refreshes after it (challenged or not, the last one
+// removing the bindings) are no step of it, as a call's session-timer
+// refreshes are none of the call's.
+func TestRegistrationRefreshFlow(t *testing.T) {
+	flow := func(want string) func(c *correlate.Call) bool {
+		return func(c *correlate.Call) bool {
+			return c.Kind == correlate.KindRegistration && c.Flow == want && c.Deviation == ""
+		}
+	}
+	runScriptCases(t, []scriptCase{
+		{"Refreshed", `
+0.0 a>b REGISTER 1/REGISTER hdr=Contact:_<sip:a@10.0.0.1>;expires=60
+0.1 b>a 200 1/REGISTER tt=r1
+30.0 a>b REGISTER 2/REGISTER br=z9hG4bK2 hdr=Contact:_<sip:a@10.0.0.1>;expires=60
+30.1 b>a 200 2/REGISTER br=z9hG4bK2 tt=r2
+60.0 a>b REGISTER 3/REGISTER br=z9hG4bK3 hdr=Contact:_* hdr=Expires:_0
+60.1 b>a 200 3/REGISTER br=z9hG4bK3 tt=r3
+tick 100
+`, flow("register"), "want flow register"},
+		// Every REGISTER challenged, as Asterisk does.
+		{"ChallengedEachTime", `
+0.0 a>b REGISTER 1/REGISTER hdr=Contact:_<sip:a@10.0.0.1>;expires=60
+0.1 b>a 401 1/REGISTER tt=r1
+0.2 a>b REGISTER 2/REGISTER br=z9hG4bK2 auth hdr=Contact:_<sip:a@10.0.0.1>;expires=60
+0.3 b>a 200 2/REGISTER br=z9hG4bK2 tt=r2
+30.0 a>b REGISTER 3/REGISTER br=z9hG4bK3 hdr=Contact:_<sip:a@10.0.0.1>;expires=60
+30.1 b>a 401 3/REGISTER br=z9hG4bK3 tt=r3
+30.2 a>b REGISTER 4/REGISTER br=z9hG4bK4 auth hdr=Contact:_<sip:a@10.0.0.1>;expires=60
+30.3 b>a 200 4/REGISTER br=z9hG4bK4 tt=r4
+tick 100
+`, flow("register-digest"), "want flow register-digest"},
+	})
+}
