@@ -93,6 +93,7 @@
 #   late_ack                  127.0.73.1 -> 127.0.73.2
 #   invite_408                127.0.74.1 -> 127.0.74.2 (a proxy)
 #   bye_481                   127.0.75.1 -> 127.0.75.2
+#   register_423              127.0.91.1 -> 127.0.91.2 (registrar)
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -1438,6 +1439,20 @@ gen_codec_refused() {
     publish $name
 }
 
+# register_423: REGISTER (Expires: 60) -> 423 Interval Too Brief with
+# Min-Expires: 3600 -> REGISTER (CSeq 2, Expires: 3600) -> 200 OK.
+gen_register_423() {
+    local name=register_423 A=127.0.91.1 B=127.0.91.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/register_423_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/register_423_uac.xml" -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'REGISTER 423 REGISTER 200'
+    expect_callids $name 1
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -1453,7 +1468,8 @@ precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_
 late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused
 t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered
 sdp_family_mismatch mutual_hold media_change late_hold info_dtmf
-redirect_302 cancel_200_crossed early_media_busy late_ack invite_408 bye_481"
+redirect_302 cancel_200_crossed early_media_busy late_ack invite_408 bye_481
+register_423"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
