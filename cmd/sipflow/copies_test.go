@@ -40,12 +40,19 @@ func TestCapturedTwice(t *testing.T) {
 					t.Errorf("%s: each packet captured twice gives\n%s\nwant\n%s", strings.Join(args, " "), got, want)
 				}
 				noted := strings.Contains(errs, "SIP message(s) were captured twice")
-				if tcp := name == "call_tcp.pcap"; noted == tcp {
+				if tcp := sipOverTCPOnly[name]; noted == tcp {
 					t.Errorf("%s: note of copies %v over TCP %v; stderr:\n%s", args[0], noted, tcp, errs)
 				}
 			}
 		})
 	}
+}
+
+// sipOverTCPOnly names the test captures whose SIP all goes over TCP:
+// copies of their segments are dropped by the reassembly, unnoted.
+var sipOverTCPOnly = map[string]bool{
+	"call_tcp.pcap":             true,
+	"register_refresh_tcp.pcap": true,
 }
 
 // packetNumber matches the packet numbers calls --json and check --json

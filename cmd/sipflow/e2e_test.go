@@ -91,6 +91,7 @@ var expectedFindings = map[string]struct {
 	"invite_408.pcap":              {"failed", "", []string{"call-failed"}},                           // a proxy's 100, then 408 Request Timeout
 	"bye_481.pcap":                 {"completed", "", nil},                                            // the callee's BYE answered 481: the dialog ends all the same (RFC 3261 §15.1.1)
 	"register_423.pcap":            {"registered", "", nil},                                           // 423 Interval Too Brief, retried with the interval asked: 200 (RFC 3261 §10.2.8)
+	"register_refresh_tcp.pcap":    {"unregistered", "register", nil},                                 // over TCP, two Contacts, refreshed twice with one Call-ID, then Contact: * Expires: 0
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

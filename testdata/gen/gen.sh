@@ -94,6 +94,7 @@
 #   invite_408                127.0.74.1 -> 127.0.74.2 (a proxy)
 #   bye_481                   127.0.75.1 -> 127.0.75.2
 #   register_423              127.0.91.1 -> 127.0.91.2 (registrar)
+#   register_refresh_tcp      127.0.92.1 -> 127.0.92.2 (registrar), TCP 5060
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -1453,6 +1454,25 @@ gen_register_423() {
     publish $name
 }
 
+# register_refresh_tcp: over TCP, a REGISTER binding two Contacts
+# (Expires: 2) -> 200, refreshed twice 1 s apart with the same Call-ID ->
+# 200, then REGISTER Contact: * with Expires: 0 (remove all) -> 200.
+gen_register_refresh_tcp() {
+    local name=register_refresh_tcp A=127.0.92.1 B=127.0.92.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/register_refresh_tcp_uas.xml" -t t1 -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/register_refresh_tcp_uac.xml" -t t1 -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'REGISTER 200 REGISTER 200 REGISTER 200 REGISTER 200'
+    expect_callids $name 1
+    local n
+    n=$(tshark -r "$WORK/$name.pcap" -Y 'sip.Method == "REGISTER" && sip.Contact == "*"' 2>/dev/null | grep -c . || true)
+    [ "$n" = 1 ] || die "$name: expected 1 REGISTER with Contact: *, got $n"
+    expect_intervals $name 'sip.Method == "REGISTER"' '1 1 1' 0.2
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -1469,7 +1489,7 @@ late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused
 t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered
 sdp_family_mismatch mutual_hold media_change late_hold info_dtmf
 redirect_302 cancel_200_crossed early_media_busy late_ack invite_408 bye_481
-register_423"
+register_423 register_refresh_tcp"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
