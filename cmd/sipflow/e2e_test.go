@@ -92,6 +92,7 @@ var expectedFindings = map[string]struct {
 	"bye_481.pcap":                 {"completed", "", nil},                                            // the callee's BYE answered 481: the dialog ends all the same (RFC 3261 §15.1.1)
 	"register_423.pcap":            {"registered", "", nil},                                           // 423 Interval Too Brief, retried with the interval asked: 200 (RFC 3261 §10.2.8)
 	"register_refresh_tcp.pcap":    {"unregistered", "register", nil},                                 // over TCP, two Contacts, refreshed twice with one Call-ID, then Contact: * Expires: 0
+	"subscribe_dialog_blf.pcap":    {"completed", "", nil},                                            // Event: dialog, the first NOTIFY before the 200 (RFC 6665 §4.1.2.4), refreshed, unsubscribed
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

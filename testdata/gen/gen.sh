@@ -95,6 +95,7 @@
 #   bye_481                   127.0.75.1 -> 127.0.75.2
 #   register_423              127.0.91.1 -> 127.0.91.2 (registrar)
 #   register_refresh_tcp      127.0.92.1 -> 127.0.92.2 (registrar), TCP 5060
+#   subscribe_dialog_blf      127.0.93.1 -> 127.0.93.2 (SUBSCRIBE, Event: dialog)
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -1473,6 +1474,22 @@ gen_register_refresh_tcp() {
     publish $name
 }
 
+# subscribe_dialog_blf: SUBSCRIBE (Event: dialog, Expires: 4); the first
+# NOTIFY comes before the SUBSCRIBE's 200 (RFC 6665 §4.1.2.4); a refresh
+# 1 s later, an unsubscribe (Expires: 0) 1 s after that, each with its
+# NOTIFY, the last one terminated.
+gen_subscribe_dialog_blf() {
+    local name=subscribe_dialog_blf A=127.0.93.1 B=127.0.93.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/subscribe_dialog_blf_uas.xml" -i $B -p 5060 -bind_local -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/subscribe_dialog_blf_uac.xml" -s bob -i $A -p 5060 -bind_local -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'SUBSCRIBE NOTIFY 200 200 SUBSCRIBE 200 NOTIFY 200 SUBSCRIBE 200 NOTIFY 200'
+    expect_callids $name 1
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -1489,7 +1506,7 @@ late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused
 t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered
 sdp_family_mismatch mutual_hold media_change late_hold info_dtmf
 redirect_302 cancel_200_crossed early_media_busy late_ack invite_408 bye_481
-register_423 register_refresh_tcp"
+register_423 register_refresh_tcp subscribe_dialog_blf"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
