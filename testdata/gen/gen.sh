@@ -96,6 +96,7 @@
 #   register_423              127.0.91.1 -> 127.0.91.2 (registrar)
 #   register_refresh_tcp      127.0.92.1 -> 127.0.92.2 (registrar), TCP 5060
 #   subscribe_dialog_blf      127.0.93.1 -> 127.0.93.2 (SUBSCRIBE, Event: dialog)
+#   message_202_404           127.0.94.1 -> 127.0.94.2 (MESSAGE)
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -1490,6 +1491,21 @@ gen_subscribe_dialog_blf() {
     publish $name
 }
 
+# message_202_404: two MESSAGEs, each its own Call-ID: to bob -> 202
+# Accepted, to nobody -> 404 Not Found.
+gen_message_202_404() {
+    local name=message_202_404 A=127.0.94.1 B=127.0.94.2
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/message_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 2
+    uac $name.uac1 20 $B:5060 -sf "$SCN/message_uac.xml" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    uac $name.uac2 20 $B:5060 -sf "$SCN/message_uac.xml" -s nobody -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'MESSAGE 202 MESSAGE 404'
+    expect_callids $name 2
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -1506,7 +1522,7 @@ late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused
 t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered
 sdp_family_mismatch mutual_hold media_change late_hold info_dtmf
 redirect_302 cancel_200_crossed early_media_busy late_ack invite_408 bye_481
-register_423 register_refresh_tcp subscribe_dialog_blf"
+register_423 register_refresh_tcp subscribe_dialog_blf message_202_404"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
