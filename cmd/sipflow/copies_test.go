@@ -53,6 +53,7 @@ func TestCapturedTwice(t *testing.T) {
 var sipOverTCPOnly = map[string]bool{
 	"call_tcp.pcap":             true,
 	"register_refresh_tcp.pcap": true,
+	"tcp_burst.pcap":            true,
 }
 
 // packetNumber matches the packet numbers calls --json and check --json

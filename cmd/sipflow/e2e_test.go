@@ -94,6 +94,7 @@ var expectedFindings = map[string]struct {
 	"register_refresh_tcp.pcap":    {"unregistered", "register", nil},                                 // over TCP, two Contacts, refreshed twice with one Call-ID, then Contact: * Expires: 0
 	"subscribe_dialog_blf.pcap":    {"completed", "", nil},                                            // Event: dialog, the first NOTIFY before the 200 (RFC 6665 §4.1.2.4), refreshed, unsubscribed
 	"message_202_404.pcap":         {"completed", "", nil},                                            // MESSAGE 202 Accepted and MESSAGE 404: a refused MESSAGE is no finding
+	"tcp_burst.pcap":               {"completed", "basic-call", nil},                                  // 100, 180 and 200 in one TCP segment
 }
 
 // TestEveryRuleHasCapture: every rule check knows is reported by at least

@@ -16,7 +16,8 @@ import (
 // TestMessagesAgreeWithTshark: on every capture in testdata, `sipflow
 // messages` finds the SIP messages tshark finds, in the same packets:
 // over UDP, TCP and WebSocket (ws_call.pcap: tshark reads it through the
-// HTTP upgrade), IPv4 and IPv6. Skipped without tshark.
+// HTTP upgrade), IPv4 and IPv6, and several messages in one TCP segment
+// (tcp_burst.pcap). Skipped without tshark.
 func TestMessagesAgreeWithTshark(t *testing.T) {
 	tshark, err := exec.LookPath("tshark")
 	if err != nil {
@@ -27,14 +28,14 @@ func TestMessagesAgreeWithTshark(t *testing.T) {
 		t.Fatalf("%d captures in testdata", len(files))
 	}
 	for _, file := range files {
-		cmd := exec.Command(tshark, "-n", "-r", file, "-Y", "sip", "-T", "fields", "-E", "occurrence=f",
+		cmd := exec.Command(tshark, "-n", "-r", file, "-Y", "sip", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|",
 			"-e", "frame.number", "-e", "sip.Method", "-e", "sip.Status-Code", "-e", "sip.Call-ID")
 		cmd.Env = append(os.Environ(), "LC_ALL=C")
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("tshark %s: %v", file, err)
 		}
-		want := strings.TrimSpace(string(out))
+		want := tsharkMessages(t, file, strings.TrimSpace(string(out)))
 		stdout, stderr, code := sipflow(t, nil, "messages", "--json", file)
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", file, code, stderr)
@@ -60,6 +61,34 @@ func TestMessagesAgreeWithTshark(t *testing.T) {
 			t.Errorf("%s: sipflow finds\n%s\ntshark finds\n%s", filepath.Base(file), g, want)
 		}
 	}
+}
+
+// tsharkMessages writes one line a message of tshark's fields (frame,
+// methods, status codes, Call-IDs, each field's occurrences joined by |):
+// a frame that holds several messages (a TCP segment) is one line with
+// a list in each field, all requests or all responses in the captures.
+func tsharkMessages(t *testing.T, file, out string) string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Split(l, "\t")
+		if len(f) != 4 || !strings.Contains(f[3], "|") {
+			lines = append(lines, l)
+			continue
+		}
+		ids := strings.Split(f[3], "|")
+		methods, codes := strings.Split(f[1], "|"), strings.Split(f[2], "|")
+		for i, id := range ids {
+			switch {
+			case f[2] == "" && len(methods) == len(ids):
+				lines = append(lines, f[0]+"\t"+methods[i]+"\t\t"+id)
+			case f[1] == "" && len(codes) == len(ids):
+				lines = append(lines, f[0]+"\t\t"+codes[i]+"\t"+id)
+			default:
+				t.Fatalf("%s: frame %s mixes requests and responses: %q", filepath.Base(file), f[0], l)
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // TestFaxAgreesWithTshark: on every capture in testdata with T.38, the

@@ -97,6 +97,7 @@
 #   register_refresh_tcp      127.0.92.1 -> 127.0.92.2 (registrar), TCP 5060
 #   subscribe_dialog_blf      127.0.93.1 -> 127.0.93.2 (SUBSCRIBE, Event: dialog)
 #   message_202_404           127.0.94.1 -> 127.0.94.2 (MESSAGE)
+#   tcp_burst                 127.0.95.1 -> 127.0.95.2, TCP 5060
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
@@ -1506,6 +1507,23 @@ gen_message_202_404() {
     publish $name
 }
 
+# tcp_burst: a call over TCP whose callee answers at once: it writes 100
+# Trying, 180 Ringing and 200 OK (SDP) in one send, one TCP segment that
+# carries all three; ACK, BYE / 200.
+gen_tcp_burst() {
+    local name=tcp_burst A=127.0.95.1 B=127.0.95.2 v
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/tcp_burst_uas.xml" -t t1 -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/basic_uac.xml" -t t1 -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
+    # tshark reads the three responses in one frame
+    v=$(tshark -r "$WORK/$name.pcap" -Y 'sip.Status-Code' -T fields -e sip.Status-Code 2>/dev/null | xargs echo)
+    [ "$v" = "100,180,200 200" ] || die "$name: responses by frame [$v], want [100,180,200 200]"
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -1522,7 +1540,7 @@ late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused
 t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered
 sdp_family_mismatch mutual_hold media_change late_hold info_dtmf
 redirect_302 cancel_200_crossed early_media_busy late_ack invite_408 bye_481
-register_423 register_refresh_tcp subscribe_dialog_blf message_202_404"
+register_423 register_refresh_tcp subscribe_dialog_blf message_202_404 tcp_burst"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
