@@ -148,7 +148,10 @@ func (o *audioOptions) run(file string) error {
 	}
 	if err := media.WriteWAV(f, tracks, starts); err != nil {
 		f.Discard() // the older file stays
-		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", o.out, err)}
+		if errors.Is(err, media.ErrWAV) {
+			err = fmt.Errorf("%s: %w", o.out, err)
+		} // else outputFile's: it names the file
+		return &exitError{code: exitUsage, err: err}
 	}
 	if err := f.Close(); err != nil {
 		return &exitError{code: exitUsage, err: err}

@@ -241,7 +241,10 @@ func (o *exportOptions) write(pkts []store.Packet, calls int) error {
 		}
 	}
 	if err != nil {
-		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", o.output, err)}
+		if f == nil {
+			err = fmt.Errorf("standard output: %w", err)
+		}
+		return &exitError{code: exitUsage, err: err} // outputFile's name the file
 	}
 	sip, rtp := 0, 0
 	for _, p := range pkts {

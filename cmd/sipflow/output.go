@@ -9,6 +9,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -18,30 +20,39 @@ import (
 // cannot be read (readFailed) leaves no empty file behind, and an older
 // file of that name as it was.
 //
-// A regular file (or a new one) is written under a temporary name beside
-// it and renamed over it by Close, so that a write that fails (a full
-// disk) or is interrupted (Ctrl-C, SIGTERM: the program removes the
-// temporary file before it exits) leaves the older file as it was, never
-// half a result. Through a symbolic link, the file it points to is
-// replaced. Anything else (a FIFO, /dev/stdout), or a file in a folder
-// where no temporary file can be made, is written in place.
+// A new file, or a regular file of the user's own with one link, is
+// written under a temporary name beside it and renamed over it by Close,
+// so that a write that fails (a full disk) or is interrupted (Ctrl-C,
+// SIGTERM: the program removes the temporary file before it exits) leaves
+// the older file as it was, never half a result. Through a symbolic link
+// (a dangling one too) the file it points to is replaced. Anything else
+// is written in place, as os.Create writes, so that what renaming would
+// change stays as it was: a FIFO, a device, /dev/stdout and /proc/self/fd
+// (standard output redirected to a file), a file of another user's (in a
+// shared folder, whose sticky bit forbids the rename), one with other hard
+// links, one the user may not write (refused, as before), or one in a
+// folder where no temporary file may be made.
 type outputFile struct {
 	name    string // as given, for messages
 	target  string // the file replaced: name, or where its link points
 	program bool   // sipflow runs as a program: it may catch signals
-	direct  bool   // not a regular file: written in place
-	tmp     string // the temporary file, once open
+	direct  bool   // written in place
 	f       *os.File
 	perm    os.FileMode // the replaced file's, kept
 	hasPerm bool
 	newPerm os.FileMode // a new file's, less the umask
-	stop    func()      // ends the signal watch
+
+	mu      sync.Mutex // tmp, between the program and its signal watch
+	tmp     string     // the temporary file, once made
+	stopped sync.Once
+	stop    func() // ends the signal watch
 }
 
 // newOutputFile checks at once what can be checked without touching the
-// file: that its folder exists. program says whether sipflow runs as a
-// program (globalOptions.program), which alone may catch signals; perm is
-// a new file's mode, less the umask (an existing file's is kept).
+// file: that its folder exists, and that an existing file may be written.
+// program says whether sipflow runs as a program (globalOptions.program),
+// which alone may catch signals; perm is a new file's mode, less the
+// umask (an existing file's is kept).
 func newOutputFile(name string, program bool, perm os.FileMode) (*outputFile, error) {
 	dir := filepath.Dir(name)
 	if st, err := os.Stat(dir); err != nil {
@@ -50,12 +61,33 @@ func newOutputFile(name string, program bool, perm os.FileMode) (*outputFile, er
 		return nil, usageError("%s: %s is not a folder", name, dir)
 	}
 	o := &outputFile{name: name, target: name, program: program, newPerm: perm}
+	if clean := filepath.Clean(name); strings.HasPrefix(clean, "/dev/") || strings.HasPrefix(clean, "/proc/") {
+		o.direct = true // /dev/stdout may be a file the shell opened: write into it
+		return o, nil
+	}
 	if t, err := filepath.EvalSymlinks(name); err == nil {
 		o.target = t
+	} else if l, lerr := os.Readlink(name); lerr == nil { // a dangling link: make what it names
+		if !filepath.IsAbs(l) {
+			l = filepath.Join(dir, l)
+		}
+		o.target = l
 	}
-	if st, err := os.Stat(o.target); err == nil {
-		o.direct = !st.Mode().IsRegular()
-		o.perm, o.hasPerm = st.Mode().Perm(), true
+	st, err := os.Stat(o.target)
+	if err != nil {
+		return o, nil // a new file
+	}
+	o.perm, o.hasPerm = st.Mode().Perm(), true
+	sys, _ := st.Sys().(*syscall.Stat_t)
+	o.direct = !st.Mode().IsRegular() || sys == nil || sys.Nlink > 1 || int(sys.Uid) != os.Geteuid()
+	if !o.direct {
+		// Renaming would replace a file the user may not write: refuse
+		// it, as writing into it would be.
+		f, err := os.OpenFile(o.target, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, usageError("%v", err)
+		}
+		f.Close()
 	}
 	return o, nil
 }
@@ -67,64 +99,79 @@ func (o *outputFile) open() error {
 	if o.direct {
 		f, err := os.OpenFile(o.name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, o.newPerm)
 		if err != nil {
-			return err
+			return err // an *fs.PathError: it names the file
 		}
 		o.f = f
 		return nil
 	}
+	if o.program {
+		o.watch() // before the file exists: no signal between finds it unremoved
+	}
 	dir, base := filepath.Split(o.target)
-	var f *os.File
-	var err error
 	for range 100 {
 		// A new file's mode, less the umask; an existing file's is set
 		// below.
 		tmp := filepath.Join(dir, "."+base+".sipflow-partial-"+strconv.FormatUint(rand.Uint64(), 36))
-		if f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, o.newPerm); err == nil {
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, o.newPerm)
+		switch {
+		case err == nil:
+			o.mu.Lock()
 			o.tmp = tmp
-			break
-		}
-		if !errors.Is(err, fs.ErrExist) {
+			o.mu.Unlock()
+			o.f = f
+			if o.hasPerm {
+				if err := f.Chmod(o.perm); err != nil {
+					o.Discard()
+					return fmt.Errorf("%s: %w", o.name, err)
+				}
+			}
+			return nil
+		case errors.Is(err, fs.ErrPermission):
 			// A folder the user may not write in, holding a file they
 			// may: written in place, as before there were temporary files.
+			o.endWatch()
 			o.direct = true
 			return o.open()
+		case !errors.Is(err, fs.ErrExist):
+			o.endWatch()
+			return fmt.Errorf("%s: %w", o.name, err) // a full disk: the older file stays
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", o.name, err)
-	}
-	o.f = f
-	if o.hasPerm {
-		if err := f.Chmod(o.perm); err != nil {
-			o.Discard()
-			return fmt.Errorf("%s: %w", o.name, err)
-		}
-	}
-	if o.program {
-		o.stop = removeOnSignal(o.tmp)
-	}
-	return nil
+	o.endWatch()
+	return fmt.Errorf("%s: no free temporary name beside it", o.name)
 }
 
-// removeOnSignal removes the file tmp and exits with the shell's status
-// for the signal (128 + its number) if SIGINT or SIGTERM comes before
-// stop is called.
-func removeOnSignal(tmp string) (stop func()) {
+// watch removes the temporary file, once made, and exits with the
+// shell's status for the signal (128 + its number) if SIGINT or SIGTERM
+// comes before endWatch.
+func (o *outputFile) watch() {
 	sig := make(chan os.Signal, 1)
 	done := make(chan struct{})
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		select {
 		case s := <-sig:
-			os.Remove(tmp)
+			o.mu.Lock() // held: the file is neither made nor renamed now
+			if o.tmp != "" {
+				os.Remove(o.tmp)
+			}
 			os.Exit(signalStatus(s))
 		case <-done:
 		}
 	}()
-	return func() {
+	o.stop = func() {
 		signal.Stop(sig)
 		close(done)
 	}
+}
+
+// endWatch ends the signal watch, if any; it may be called more than once.
+func (o *outputFile) endWatch() {
+	o.stopped.Do(func() {
+		if o.stop != nil {
+			o.stop()
+		}
+	})
 }
 
 // signalStatus is the exit status a shell gives a program that SIGINT or
@@ -136,48 +183,69 @@ func signalStatus(s os.Signal) int {
 	return 128 + int(syscall.SIGINT)
 }
 
+// Write writes to the result; an error names the file as given.
 func (o *outputFile) Write(p []byte) (int, error) {
 	if err := o.open(); err != nil {
 		return 0, err
 	}
-	return o.f.Write(p)
+	n, err := o.f.Write(p)
+	if err != nil && o.tmp != "" {
+		err = o.named(err)
+	}
+	return n, err
+}
+
+// named is err, of the temporary file, told of the file as given.
+func (o *outputFile) named(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s: %w", o.name, err)
 }
 
 // Close ends the result: the file exists after it, empty if nothing was
 // written, and replaces the older one. If the result cannot be written
-// whole, the older file is left as it was.
+// whole, the older file is left as it was. An error names the file.
 func (o *outputFile) Close() error {
 	if err := o.open(); err != nil {
 		return err
 	}
 	err := o.f.Close()
+	o.mu.Lock()
 	if err == nil && o.tmp != "" {
 		err = os.Rename(o.tmp, o.target)
 	}
-	if o.stop != nil {
-		o.stop()
+	if err != nil && o.tmp != "" {
+		os.Remove(o.tmp)
 	}
+	o.tmp = "" // renamed or removed: nothing for the watch to remove
+	o.mu.Unlock()
+	o.endWatch()
 	if err != nil {
-		if o.tmp != "" {
-			os.Remove(o.tmp)
+		var pe *fs.PathError
+		var le *os.LinkError
+		if errors.As(err, &pe) || errors.As(err, &le) {
+			return o.named(errors.Unwrap(err))
 		}
-		return fmt.Errorf("%s: %w", o.name, err)
+		return o.named(err)
 	}
 	return nil
 }
 
 // Discard gives up the result: a file not yet created never is, and an
-// older one is left as it was.
+// older one is left as it was. It may follow Close, and itself.
 func (o *outputFile) Discard() {
-	if o.f != nil {
+	o.mu.Lock()
+	if o.f != nil && o.tmp != "" {
 		o.f.Close()
-		if o.tmp != "" {
-			os.Remove(o.tmp)
-		}
+		os.Remove(o.tmp)
+		o.tmp = ""
+	} else if o.f != nil && o.direct {
+		o.f.Close()
 	}
-	if o.stop != nil {
-		o.stop()
-	}
+	o.mu.Unlock()
+	o.endWatch()
 }
 
 // readFile is a file a command reads, and what it is to the user ("the

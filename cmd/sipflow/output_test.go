@@ -147,7 +147,9 @@ func TestStdoutIsInput(t *testing.T) {
 
 // TestOutputReplacedWhole: -o (flow, report, audio) and -w (export)
 // replace an older file only with a whole result, written beside it under
-// a temporary name and renamed: the
+// a temporary name and renamed (but a file with other hard links, or
+// another user's, is written in place, as renaming would change what
+// the other names see or be refused in a shared folder): the
 // older file's mode is kept, a symbolic link stays a link (the file it
 // points to is replaced), no temporary file is left behind, and a run
 // that matches nothing leaves the older file as it was.
@@ -201,6 +203,55 @@ func TestOutputReplacedWhole(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(target); !bytes.Contains(b, []byte("<svg")) {
 		t.Errorf("the link's target is not the drawing: %.40q", b)
+	}
+	leftovers()
+
+	// A dangling link: the file it names is made, the link stays.
+	dangling := filepath.Join(dir, "dangling.svg")
+	if err := os.Symlink("made.svg", dangling); err != nil {
+		t.Fatal(err)
+	}
+	if _, errs, code := sipflow(t, nil, "flow", "--format", "svg", capture, "-o", dangling); code != 0 {
+		t.Fatalf("flow to a dangling link: exit %d %s", code, errs)
+	}
+	if st, err := os.Lstat(dangling); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the dangling link is no longer a link: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "made.svg")); !bytes.Contains(b, []byte("<svg")) {
+		t.Errorf("the dangling link's file was not made: %.40q", b)
+	}
+	// A file with another hard link, and (as root) a file of another
+	// user's, as in a shared folder: written in place, the same file.
+	inPlace := []string{filepath.Join(dir, "linked.svg")}
+	if err := os.WriteFile(inPlace[0], old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(inPlace[0], filepath.Join(dir, "other-name.svg")); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		theirs := filepath.Join(dir, "theirs.svg")
+		if err := os.WriteFile(theirs, old, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(theirs, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		inPlace = append(inPlace, theirs)
+	}
+	for _, name := range inPlace {
+		before, _ := os.Stat(name)
+		if _, errs, code := sipflow(t, nil, "flow", "--format", "svg", capture, "-o", name); code != 0 {
+			t.Fatalf("flow -o %s: exit %d %s", filepath.Base(name), code, errs)
+		}
+		after, _ := os.Stat(name)
+		b, _ := os.ReadFile(name)
+		if !os.SameFile(before, after) || !bytes.Contains(b, []byte("<svg")) {
+			t.Errorf("%s: not written in place (same file %v): %.40q", filepath.Base(name), os.SameFile(before, after), b)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "other-name.svg")); !bytes.Contains(b, []byte("<svg")) {
+		t.Errorf("the other hard link does not see the drawing: %.40q", b)
 	}
 	leftovers()
 
