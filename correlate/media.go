@@ -1081,8 +1081,10 @@ func checkMedia(c *Call, captureHasMedia bool, captureLoss string) []Finding {
 				sev = Error
 			}
 			detail := fmt.Sprintf("%s lost %d of %d packets (%.1f%%)", what, s.Lost, s.Expected, s.LostPct)
-			if s.MalformedLost > 0 {
-				detail += fmt.Sprintf("; of them, arrived but not readable as RTP: %d (the first malformed is packet %d), the sender's doing, not the network's", s.MalformedLost, s.MalformedN)
+			if n := min(s.MalformedLost, s.Lost); n > 0 {
+				// Up to: a malformed packet past the stream's last sequence
+				// number, or a copy of one, is no loss.
+				detail += fmt.Sprintf("; up to %d of them arrived but not readable as RTP (the first malformed is packet %d), the sender's doing, not the network's", n, s.MalformedN)
 			}
 			if captureLoss != "" {
 				detail += "; but " + captureLoss + ", so some of it may be the capture's, not the network's"

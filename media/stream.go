@@ -170,8 +170,10 @@ type Stream struct {
 	// padding count that runs past the packet's end. MalformedN is the
 	// first one's packet number. Those with a bad header (MalformedLost)
 	// are not added, so their sequence numbers count in Lost, as Wireshark
-	// counts them; those with only a bad padding count are added, as
-	// Wireshark adds them.
+	// counts them, when they fall inside the stream's range (one past its
+	// last good packet, or a copy, is no loss: MalformedLost may exceed
+	// what it explains of Lost); those with only a bad padding count are
+	// added, as Wireshark adds them.
 	Malformed     int
 	MalformedN    int
 	MalformedLost int

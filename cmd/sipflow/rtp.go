@@ -339,7 +339,9 @@ func writeStreamTable(w *bufio.Writer, r *lipgloss.Renderer, rows []streamRow) {
 }
 
 // lostCell is an RTP stream's LOST cell: the count and the share, and how
-// many of the lost arrived unreadable (media.Stream.Malformed).
+// many of the stream's packets arrived malformed (media.Stream.Malformed:
+// those whose header was unreadable count as lost, those whose padding
+// count alone was wrong as received).
 func lostCell(s *media.Stream) string {
 	cell := fmt.Sprintf("%d (%.1f%%)", s.Lost, s.LostPct)
 	if s.Malformed > 0 {

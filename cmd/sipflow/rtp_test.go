@@ -324,8 +324,7 @@ func TestFaxArchived(t *testing.T) {
 	}
 }
 
-// TestRTPMalformed: three packets of the caller's stream spoiled two
-// ways. A header extension that runs past the packet's end leaves no
+// TestRTPMalformed: packets of the caller's stream spoiled two ways. A header extension that runs past the packet's end leaves no
 // payload to find: the packets are not added and count as lost, as
 // tshark -z rtp,streams counts them (64 packets, 3 lost). A padding count
 // longer than the packet spoils only the padding: tshark adds those
@@ -334,18 +333,24 @@ func TestFaxArchived(t *testing.T) {
 // table's LOST cell, and, when lost, in rtp-loss's detail. Where tshark
 // is installed, its figures are checked on the same files.
 func TestRTPMalformed(t *testing.T) {
+	extension := func(b []byte) { b[0] |= 0x10; b[14], b[15] = 0xff, 0xff }
+	every20th := func(k int) bool { return k%20 == 10 } // the 10th, 30th and 50th
 	for _, tc := range []struct {
-		name          string
-		spoil         func(rtp []byte) // the UDP payload, in place
-		packets, lost int
-		cell          string
+		name                     string
+		spoil                    func(rtp []byte) // the UDP payload, in place
+		pick                     func(k int) bool // which of the caller's RTP packets, from 1
+		packets, lost, malformed int
+		cell                     string
+		upTo                     int // in rtp-loss's detail; 0: no finding says it
 	}{
-		{"extension", func(b []byte) { b[0] |= 0x10; b[14], b[15] = 0xff, 0xff }, 64, 3, "3 (4.5%), 3 malformed"},
-		{"padding", func(b []byte) { b[0] |= 0x20; b[len(b)-1] = 0xff }, 67, 0, "0 (0.0%), 3 malformed"},
+		{"extension", extension, every20th, 64, 3, 3, "3 (4.5%), 3 malformed", 3},
+		{"padding", func(b []byte) { b[0] |= 0x20; b[len(b)-1] = 0xff }, every20th, 67, 0, 3, "0 (0.0%), 3 malformed", 0},
+		// The last 7 too: past the stream's last good packet, no loss.
+		{"extension at the end", extension, func(k int) bool { return every20th(k) || k > 60 }, 57, 3, 10, "3 (5.0%), 10 malformed", 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dst := filepath.Join(t.TempDir(), tc.name+".pcap")
-			bad := spoilRTP(t, repoTestdata("call_rtp.pcap"), dst, tc.spoil)
+			dst := filepath.Join(t.TempDir(), "spoilt.pcap")
+			bad := spoilRTP(t, repoTestdata("call_rtp.pcap"), dst, tc.pick, tc.spoil)
 			js, errs, code := sipflow(t, nil, "rtp", "--json", dst)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errs)
@@ -367,9 +372,9 @@ func TestRTPMalformed(t *testing.T) {
 					continue
 				}
 				found = true
-				if v.Packets != tc.packets || v.Lost != tc.lost || v.Malformed != 3 || v.MalformedFirstN != bad[0] {
-					t.Errorf("packets %d, lost %d, malformed %d from packet %d; want %d, %d, 3 from %d",
-						v.Packets, v.Lost, v.Malformed, v.MalformedFirstN, tc.packets, tc.lost, bad[0])
+				if v.Packets != tc.packets || v.Lost != tc.lost || v.Malformed != tc.malformed || v.MalformedFirstN != bad[0] {
+					t.Errorf("packets %d, lost %d, malformed %d from packet %d; want %d, %d, %d from %d",
+						v.Packets, v.Lost, v.Malformed, v.MalformedFirstN, tc.packets, tc.lost, tc.malformed, bad[0])
 				}
 			}
 			if !found {
@@ -379,9 +384,9 @@ func TestRTPMalformed(t *testing.T) {
 				t.Errorf("the table does not say %q:\n%s", tc.cell, table)
 			}
 			check, _, _ := sipflow(t, nil, "check", "--json", dst)
-			said := strings.Contains(check, fmt.Sprintf("of them, arrived but not readable as RTP: 3 (the first malformed is packet %d)", bad[0]))
-			if said != (tc.lost > 0) {
-				t.Errorf("rtp-loss says the malformed: %v, want %v:\n%s", said, tc.lost > 0, check)
+			said := strings.Contains(check, fmt.Sprintf("up to %d of them arrived but not readable as RTP (the first malformed is packet %d)", tc.upTo, bad[0]))
+			if said != (tc.upTo > 0) || tc.upTo == 0 && strings.Contains(check, "not readable as RTP") {
+				t.Errorf("rtp-loss's detail: says up to %d malformed: %v, want %v:\n%s", tc.upTo, said, tc.upTo > 0, check)
 			}
 			tshark, err := exec.LookPath("tshark")
 			if err != nil {
@@ -404,10 +409,10 @@ func TestRTPMalformed(t *testing.T) {
 	}
 }
 
-// spoilRTP copies the pcap src (Ethernet, IPv4) to dst with the 10th,
-// 30th and 50th RTP packets from 127.0.10.1:16000 passed to spoil, and
-// returns their packet numbers.
-func spoilRTP(t *testing.T, src, dst string, spoil func([]byte)) []int {
+// spoilRTP copies the pcap src (Ethernet, IPv4) to dst with the RTP
+// packets from 127.0.10.1:16000 that pick chooses (by their rank, from 1)
+// passed to spoil, and returns their packet numbers.
+func spoilRTP(t *testing.T, src, dst string, pick func(int) bool, spoil func([]byte)) []int {
 	t.Helper()
 	var rtp, bad []int
 	rewritePcap(t, src, dst, func(n int, _ layers.LinkType, ci gopacket.CaptureInfo, data []byte, write func(gopacket.CaptureInfo, []byte)) {
@@ -415,15 +420,15 @@ func spoilRTP(t *testing.T, src, dst string, spoil func([]byte)) []int {
 		if len(data) > 14+20+8+16 && binary.BigEndian.Uint16(data[12:]) == 0x0800 &&
 			string(data[26:30]) == "\x7f\x00\x0a\x01" && binary.BigEndian.Uint16(data[34:]) == 16000 {
 			rtp = append(rtp, n)
-			if len(rtp)%20 == 10 {
+			if pick(len(rtp)) {
 				spoil(data[42:])
 				bad = append(bad, n)
 			}
 		}
 		write(ci, data)
 	})
-	if len(rtp) != 67 || len(bad) != 3 {
-		t.Fatalf("%d RTP packets from the caller, %d spoiled; want 67 and 3", len(rtp), len(bad))
+	if len(rtp) != 67 || len(bad) == 0 {
+		t.Fatalf("%d RTP packets from the caller, %d spoiled; want 67 and some", len(rtp), len(bad))
 	}
 	return bad
 }
