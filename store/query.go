@@ -283,9 +283,9 @@ func (f *Filter) query() (string, []any, error) {
 
 // where builds the WHERE clause: each condition is one an index answers.
 func (f *Filter) where() (string, []any, error) {
-	// SQLite's lower() folds ASCII letters only: a URI's user part is
-	// also matched in its key (from_key, to_key), which Go folded, so that
-	// "ÉRIC" finds sip:Éric@host as 'sipflow calls' does.
+	// SQLite's lower() folds ASCII letters only: the URIs are folded by
+	// fold (Go's strings.ToLower, see connector), so that "ÉRIC" and
+	// "éric@host" find sip:Éric@host as 'sipflow calls' does.
 	var conds []string
 	var args []any
 	add := func(cond string, a ...any) {
@@ -299,16 +299,15 @@ func (f *Filter) where() (string, []any, error) {
 		add("c.id IN (SELECT call FROM legs WHERE call_id >= ? AND call_id < ?)", f.CallID, prefixEnd(f.CallID))
 	}
 	if f.From != "" {
-		key := valueKey(f.From)
 		key, low := valueKey(f.From), strings.ToLower(f.From)
 		add(`(c.from_key >= ? AND c.from_key < ? OR c.display_key != '' AND c.display_key >= ? AND c.display_key < ?)
-			AND (instr(lower(c.from_uri), ?) > 0 OR instr(c.from_key, ?) > 0 OR instr(c.display_key, ?) > 0)`,
+			AND (instr(fold(c.from_uri), ?) > 0 OR instr(c.from_key, ?) > 0 OR instr(c.display_key, ?) > 0)`,
 			key, prefixEnd(key), low, prefixEnd(low), low, low, low)
 	}
 	if f.To != "" {
 		key, low := valueKey(f.To), strings.ToLower(f.To)
 		add(`(c.to_key >= ? AND c.to_key < ? OR c.to_display_key != '' AND c.to_display_key >= ? AND c.to_display_key < ?)
-			AND (instr(lower(c.to_uri), ?) > 0 OR instr(c.to_key, ?) > 0 OR instr(c.to_display_key, ?) > 0)`,
+			AND (instr(fold(c.to_uri), ?) > 0 OR instr(c.to_key, ?) > 0 OR instr(c.to_display_key, ?) > 0)`,
 			key, prefixEnd(key), low, prefixEnd(low), low, low, low)
 	}
 	if len(f.States) > 0 {

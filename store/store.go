@@ -29,6 +29,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -167,16 +168,28 @@ func Open(path string, opts Options) (*DB, error) {
 	if fi != nil && fi.Mode().Perm()&0o222 == 0 {
 		readOnly = true
 	}
-	db, err := sql.Open("sqlite3", dsn(path, readOnly))
-	if err != nil {
-		return nil, err
-	}
+	db := sql.OpenDB(connector{dsn: dsn(path, readOnly)})
 	d := &DB{db: db, path: path, readOnly: readOnly, maxPages: opts.MaxPages}
 	if err := d.init(created); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return d, nil
+}
+
+// connector opens the archive's connections with go-sqlite3, each given
+// the functions sipflow's queries use (RegisterFunc): fold, Go's
+// strings.ToLower, which folds every letter where SQLite's lower() folds
+// ASCII only. A connector, not a driver registered by name: nothing
+// process-wide.
+type connector struct{ dsn string }
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.Driver().Open(c.dsn) }
+
+func (c connector) Driver() driver.Driver {
+	return &sqlite3.SQLiteDriver{ConnectHook: func(conn *sqlite3.SQLiteConn) error {
+		return conn.RegisterFunc("fold", strings.ToLower, true)
+	}}
 }
 
 // create makes a new archive at path with mode 0600, its page size and WAL

@@ -705,7 +705,11 @@ func TestStoreFilterFoldsUnicode(t *testing.T) {
 		{Filter{From: "Ér"}, 1},
 		{Filter{From: "eric"}, 0},
 		{Filter{From: "éric@127.0.10.9"}, 0},
+		{Filter{From: "éric@127.0.10.1"}, 1},
+		{Filter{From: "ÉRIC@127.0.10.1:5060"}, 1},
+		{Filter{From: "sip:éric"}, 1},
 		{Filter{To: "ÜNAL"}, 1},
+		{Filter{To: "Ünal@127.0.10.2"}, 1},
 		{Filter{To: "ünal"}, 1},
 		{Filter{To: "unal"}, 0},
 	} {
