@@ -188,7 +188,8 @@ func (o *archiveOptions) run(files []string) error {
 	var worst error
 	for _, f := range files {
 		err := o.archiveFile(db, f, copts)
-		o.progressState.finished()
+		var damaged *exitError
+		o.progressState.finished(err == nil || errors.As(err, &damaged) && damaged.code == exitDamaged) // in the archive
 		var ee *exitError
 		var se *archiveWriteError
 		switch {
@@ -638,16 +639,17 @@ func (s *packetSelector) send() error {
 // own goroutine ten times a second (wall clock: this is for a person to
 // watch, nothing is decided by it), and only on a terminal.
 type progressBar struct {
-	mu     sync.Mutex
-	w      io.Writer
-	name   string
-	what   string
-	done   int64
-	total  int64
-	stored int64
-	start  time.Time
-	quit   chan struct{}
-	exited chan struct{}
+	mu       sync.Mutex
+	w        io.Writer
+	name     string
+	what     string
+	done     int64
+	total    int64
+	stored   int64
+	start    time.Time
+	quit     chan struct{}
+	quitOnce sync.Once
+	exited   chan struct{}
 }
 
 func newProgressBar(w io.Writer, mode, name string) *progressBar {
@@ -720,16 +722,13 @@ func (b *progressBar) calls(n int64) {
 	b.mu.Unlock()
 }
 
-// stop erases the bar; it may be called more than once.
+// stop erases the bar; it may be called more than once, and from two
+// goroutines at once (an interrupt's report, watchInterrupts).
 func (b *progressBar) stop() {
 	if b == nil {
 		return
 	}
-	select {
-	case <-b.quit:
-	default:
-		close(b.quit)
-	}
+	b.quitOnce.Do(func() { close(b.quit) })
 	<-b.exited
 }
 

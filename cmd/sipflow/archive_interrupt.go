@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,7 +21,8 @@ type archiveProgress struct {
 	mu      sync.Mutex
 	db      string
 	files   []string // all, in order
-	done    int      // files[:done] are finished (imported, or failed and reported)
+	done    int      // files[:done] are done with: imported, or failed and reported
+	failed  []string // those of them that failed
 	begun   bool     // files[done]'s import has begun: calls may be stored
 	bar     *progressBar
 	stopped chan struct{}
@@ -62,13 +64,22 @@ func (p *archiveProgress) tell(w io.Writer, sig string) {
 		if p.begun {
 			say(w, "sipflow: archive interrupted (%s) while importing %s: the calls stored so far are kept in %s, the capture listed as importing; run the same command again to complete its import, with nothing twice and nothing missing", sig, file, p.db)
 		} else {
-			say(w, "sipflow: archive interrupted (%s) before the import of %s began: nothing of it was stored", sig, file)
+			say(w, "sipflow: archive interrupted (%s) before its import of %s began: this run stored nothing of it", sig, file)
 		}
 	} else {
 		say(w, "sipflow: archive interrupted (%s) after its last file", sig)
 	}
-	if p.done > 0 {
-		say(w, "sipflow: finished before the interrupt: %s", strings.Join(p.files[:min(p.done, len(p.files))], ", "))
+	var archived []string
+	for _, f := range p.files[:min(p.done, len(p.files))] {
+		if !slices.Contains(p.failed, f) {
+			archived = append(archived, f)
+		}
+	}
+	if len(archived) > 0 {
+		say(w, "sipflow: archived before the interrupt: %s", strings.Join(archived, ", "))
+	}
+	if len(p.failed) > 0 {
+		say(w, "sipflow: failed before the interrupt (said above): %s", strings.Join(p.failed, ", "))
 	}
 	if rest := p.done + 1; rest < len(p.files) {
 		say(w, "sipflow: not started: %s", strings.Join(p.files[rest:], ", "))
@@ -95,12 +106,16 @@ func (p *archiveProgress) importing() {
 	p.mu.Unlock()
 }
 
-// finished says files[done] is done with, imported or not.
-func (p *archiveProgress) finished() {
+// finished says files[done] is done with: in the archive (ok: imported,
+// a damaged one up to its damage, or there already), or failed.
+func (p *archiveProgress) finished(ok bool) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
+	if !ok && p.done < len(p.files) {
+		p.failed = append(p.failed, p.files[p.done])
+	}
 	p.done++
 	p.begun, p.bar = false, nil
 	p.mu.Unlock()

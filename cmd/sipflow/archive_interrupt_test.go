@@ -19,7 +19,7 @@ import (
 // it imports the second of three captures exits with the shell's status
 // for the signal (130, 143) and says what it left: the capture it was
 // importing, with the calls stored so far kept and the same command to
-// run again; the one finished before; the one not started. Run again, the
+// run again; the one archived before; the one not started. Run again, the
 // command completes the import, and the archive then holds every call of
 // the capture, as `calls --all` finds them.
 func TestArchiveInterrupted(t *testing.T) {
@@ -46,7 +46,7 @@ func TestArchiveInterrupted(t *testing.T) {
 			}
 			for _, line := range []string{
 				"sipflow: archive interrupted (" + tc.name + ") while importing " + big + ": the calls stored so far are kept in " + db,
-				"sipflow: finished before the interrupt: " + small,
+				"sipflow: archived before the interrupt: " + small,
 				"sipflow: not started: " + later,
 			} {
 				if !strings.Contains(errs, line) {
