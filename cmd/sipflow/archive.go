@@ -171,6 +171,9 @@ func (o *archiveOptions) run(files []string) error {
 			return err
 		}
 	}
+	if err := o.refuseStdout("the archive", o.db.resolve()); err != nil {
+		return err
+	}
 	db, err := openStore(o.db.resolve(), store.Options{Create: true, MaxPages: o.maxPages})
 	if err != nil {
 		return err

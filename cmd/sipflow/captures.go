@@ -48,6 +48,9 @@ its calls), damage, options (the analysis options it was imported with).`,
 }
 
 func (o *capturesOptions) run() error {
+	if err := o.refuseStdout("the archive", o.db.resolve()); err != nil {
+		return err
+	}
 	db, err := openStore(o.db.resolve(), store.Options{})
 	if err != nil {
 		return err

@@ -96,6 +96,9 @@ func (s *callSource) analyze(g *globalOptions, file string, copts correlate.Opti
 		}
 		return analyzeCapture(g, file, copts, onCall)
 	}
+	if err := g.refuseStdout("the archive", s.db.resolve()); err != nil {
+		return &correlate.Stats{}, err
+	}
 	return &correlate.Stats{}, analyzeDB(s.db.resolve(), s.capture, copts, f, full, onCall)
 }
 

@@ -100,6 +100,9 @@ func (o *exportOptions) fromArchive() error {
 		return err
 	}
 	ctx := context.Background()
+	if err := o.refuseStdout("the archive", o.db.resolve()); err != nil {
+		return err
+	}
 	db, err := openStore(o.db.resolve(), store.Options{})
 	if err != nil {
 		return err

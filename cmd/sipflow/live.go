@@ -218,7 +218,11 @@ func (s *liveSession) openFiles(copts correlate.Options) error {
 		}
 	}
 	if o.db != "" {
-		a, err := openArchive(o.db, liveCaptureName(o, time.Now()), copts)
+		err := o.refuseStdout("the archive", o.db)
+		var a archive
+		if err == nil {
+			a, err = openArchive(o.db, liveCaptureName(o, time.Now()), copts)
+		}
 		if err != nil {
 			s.pw.Close()
 			s.removeSpool()

@@ -70,9 +70,10 @@ func TestOutputIsInput(t *testing.T) {
 }
 
 // TestStdoutIsInput: standard output redirected onto the capture being
-// read ("sipflow calls x.pcap >> x.pcap") is refused before anything is
-// written, the capture named and left as it was; "> x.pcap" (the shell
-// has emptied it already) is said to be that.
+// read ("sipflow calls x.pcap >> x.pcap"), or onto the archive ("sipflow
+// search >> calls.db"), is refused before anything is written, the file
+// named and left as it was; "> x.pcap" (the shell has emptied it
+// already) is said to be that.
 func TestStdoutIsInput(t *testing.T) {
 	dir := t.TempDir()
 	orig, _ := os.ReadFile(repoTestdata("call_rtp.pcap"))
@@ -115,6 +116,35 @@ func TestStdoutIsInput(t *testing.T) {
 			}
 			if b, _ := os.ReadFile(cap); !bytes.Equal(b, orig) {
 				t.Errorf("the capture changed: %d bytes, was %d", len(b), len(orig))
+			}
+		})
+	}
+	// The archive as standard output: ">> calls.db" would corrupt it.
+	db := filepath.Join(dir, "calls.db")
+	archRun(t, 0, "archive", "--db", db, repoTestdata("call_rtp.pcap"))
+	dbBytes, _ := os.ReadFile(db)
+	for _, args := range [][]string{
+		{"search", "--db", db},
+		{"captures", "--db", db},
+		{"check", "--db", db},
+		{"flow", "--db", db, "--call", "1-24089@127.0.10.1"},
+		{"rtp", "--db", db},
+		{"export", "--db", db, "--call", "1-24089@127.0.10.1", "-w", filepath.Join(dir, "out.pcap")},
+		{"archive", "--db", db, repoTestdata("call_busy.pcap")},
+	} {
+		t.Run(args[0]+" --db", func(t *testing.T) {
+			out, err := os.OpenFile(db, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer out.Close()
+			var errb bytes.Buffer
+			code := run(args, nil, out, &errb)
+			if code != exitUsage || !strings.Contains(errb.String(), "standard output is the archive itself") {
+				t.Errorf("exit %d, stderr %q; want 2 and the archive named as standard output", code, errb.String())
+			}
+			if b, _ := os.ReadFile(db); !bytes.Equal(b, dbBytes) {
+				t.Errorf("the archive changed: %d bytes, was %d", len(b), len(dbBytes))
 			}
 		})
 	}

@@ -81,6 +81,9 @@ func (o *searchOptions) run() error {
 	if o.limit < 0 {
 		return usageError("--limit must be positive")
 	}
+	if err := o.refuseStdout("the archive", o.db.resolve()); err != nil {
+		return err
+	}
 	db, err := openStore(o.db.resolve(), store.Options{})
 	if err != nil {
 		return err
