@@ -78,8 +78,7 @@ func newOutputFile(name string, program bool, perm os.FileMode) (*outputFile, er
 		return o, nil // a new file
 	}
 	o.perm, o.hasPerm = st.Mode().Perm(), true
-	sys, _ := st.Sys().(*syscall.Stat_t)
-	o.direct = !st.Mode().IsRegular() || sys == nil || sys.Nlink > 1 || int(sys.Uid) != os.Geteuid()
+	o.direct = !st.Mode().IsRegular() || sharedFile(st)
 	if !o.direct {
 		// Renaming would replace a file the user may not write: refuse
 		// it, as writing into it would be.
