@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,24 +100,12 @@ func TestStdoutIsInput(t *testing.T) {
 			if err := os.Link(cap, link); err != nil {
 				t.Fatal(err)
 			}
-			out, err := os.OpenFile(cap, os.O_WRONLY|os.O_APPEND, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer out.Close()
 			in, err := os.Open(cap)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer in.Close()
-			var errb bytes.Buffer
-			code := run(args, in, out, &errb)
-			if code != exitUsage || !strings.Contains(errb.String(), "standard output is the capture itself") {
-				t.Errorf("exit %d, stderr %q; want 2 and the capture named as standard output", code, errb.String())
-			}
-			if b, _ := os.ReadFile(cap); !bytes.Equal(b, orig) {
-				t.Errorf("the capture changed: %d bytes, was %d", len(b), len(orig))
-			}
+			refusedOnto(t, cap, "the capture", orig, in, args)
 		})
 	}
 	// The archive as standard output: ">> calls.db" would corrupt it.
@@ -133,19 +122,7 @@ func TestStdoutIsInput(t *testing.T) {
 		{"archive", "--db", db, repoTestdata("call_busy.pcap")},
 	} {
 		t.Run(args[0]+" --db", func(t *testing.T) {
-			out, err := os.OpenFile(db, os.O_WRONLY|os.O_APPEND, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer out.Close()
-			var errb bytes.Buffer
-			code := run(args, nil, out, &errb)
-			if code != exitUsage || !strings.Contains(errb.String(), "standard output is the archive itself") {
-				t.Errorf("exit %d, stderr %q; want 2 and the archive named as standard output", code, errb.String())
-			}
-			if b, _ := os.ReadFile(db); !bytes.Equal(b, dbBytes) {
-				t.Errorf("the archive changed: %d bytes, was %d", len(b), len(dbBytes))
-			}
+			refusedOnto(t, db, "the archive", dbBytes, nil, args)
 		})
 	}
 	t.Run("emptied", func(t *testing.T) {
@@ -173,6 +150,25 @@ func TestStdoutIsInput(t *testing.T) {
 			t.Errorf("exit %d, stderr %q; want 0", code, errb.String())
 		}
 	})
+}
+
+// refusedOnto runs sipflow args with standard output appended to file
+// (what: "the capture", "the archive"), as ">> file" does, and checks it
+// is refused, named as standard output, and left as it was (was).
+func refusedOnto(t *testing.T, file, what string, was []byte, in io.Reader, args []string) {
+	t.Helper()
+	out, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	var errb bytes.Buffer
+	if code := run(args, in, out, &errb); code != exitUsage || !strings.Contains(errb.String(), "standard output is "+what+" itself") {
+		t.Errorf("exit %d, stderr %q; want 2 and %s named as standard output", code, errb.String(), what)
+	}
+	if b, _ := os.ReadFile(file); !bytes.Equal(b, was) {
+		t.Errorf("%s changed: %d bytes, was %d", what, len(b), len(was))
+	}
 }
 
 // TestOutputReplacedWhole: -o (flow, report, audio) and -w (export)

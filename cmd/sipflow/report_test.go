@@ -166,4 +166,8 @@ func TestReportMaxCalls(t *testing.T) {
 	if _, _, code := sipflow(t, nil, "report", big, "--max-calls", "-1"); code != exitUsage {
 		t.Errorf("--max-calls -1: exit %d, want 2", code)
 	}
+	// The default, which 30 calls do not reach: 5,000.
+	if help, _, _ := sipflow(t, nil, "report", "--help"); !strings.Contains(help, "(default 5000)") {
+		t.Errorf("--max-calls' default is not 5000:\n%s", help)
+	}
 }

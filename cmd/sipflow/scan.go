@@ -71,6 +71,13 @@ func openCapture(g *globalOptions, name string) (capture.Source, error) {
 		delete(g.opened, name)
 		return src, nil
 	}
+	return g.openSource(name, capture.OpenMapped)
+}
+
+// openSource opens the capture name with open, unless it is spooled
+// (spoolCapture: its copy is read) or "-" (the command's standard input),
+// once standard output is known not to be it (refuseStdout).
+func (g *globalOptions) openSource(name string, open func(string) (capture.Source, error)) (capture.Source, error) {
 	if err := g.refuseStdout("the capture", name); err != nil {
 		return nil, err
 	}
@@ -81,7 +88,7 @@ func openCapture(g *globalOptions, name string) (capture.Source, error) {
 	} else if name == "-" {
 		src, err = capture.NewReader(g.In, "-")
 	} else {
-		src, err = capture.OpenMapped(name)
+		src, err = open(name)
 	}
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}

@@ -83,18 +83,5 @@ func (g *globalOptions) spoolCapture(name, dir string) (done func(), err error) 
 // openCaptureRead is openCapture for a reading that needs no mapping
 // (capture.Open): the spooled copy of a capture read once, else the file.
 func openCaptureRead(g *globalOptions, name string) (capture.Source, error) {
-	if err := g.refuseStdout("the capture", name); err != nil {
-		return nil, err
-	}
-	var src capture.Source
-	var err error
-	if s := g.spools[name]; s != nil {
-		src, err = capture.NewReader(s.reader(), name)
-	} else {
-		src, err = capture.Open(name)
-	}
-	if err != nil {
-		return nil, &exitError{code: exitUsage, err: err}
-	}
-	return src, nil
+	return g.openSource(name, capture.Open)
 }

@@ -121,28 +121,22 @@ func TestSpooledCapture(t *testing.T) {
 					t.Errorf("captures: %s", caps)
 				}
 			})
-			t.Run("export", func(t *testing.T) {
-				dir := t.TempDir()
-				name, stdin := pipedCapture(t, kind, dir, data)
-				got := filepath.Join(dir, "call.pcap")
-				_, errs, code := sipflowWithin(t, time.Minute, stdin, "export", name, "--call", "1-24089@127.0.10.1", "-w", got)
-				a, _ := os.ReadFile(wantPcap)
-				b, _ := os.ReadFile(got)
-				if code != 0 || !bytes.Equal(a, b) {
-					t.Errorf("exit %d (%d bytes, want %d): %s", code, len(b), len(a), errs)
-				}
-			})
-			t.Run("audio", func(t *testing.T) {
-				dir := t.TempDir()
-				name, stdin := pipedCapture(t, kind, dir, data)
-				got := filepath.Join(dir, "call.wav")
-				_, errs, code := sipflowWithin(t, time.Minute, stdin, "audio", name, "--call", "1-24089@127.0.10.1", "-o", got)
-				a, _ := os.ReadFile(wantWav)
-				b, _ := os.ReadFile(got)
-				if code != 0 || !bytes.Equal(a, b) {
-					t.Errorf("exit %d (%d bytes, want %d): %s", code, len(b), len(a), errs)
-				}
-			})
+			for _, w := range []struct{ cmd, flag, out, want string }{
+				{"export", "-w", "call.pcap", wantPcap},
+				{"audio", "-o", "call.wav", wantWav},
+			} {
+				t.Run(w.cmd, func(t *testing.T) {
+					dir := t.TempDir()
+					name, stdin := pipedCapture(t, kind, dir, data)
+					got := filepath.Join(dir, w.out)
+					_, errs, code := sipflowWithin(t, time.Minute, stdin, w.cmd, name, "--call", "1-24089@127.0.10.1", w.flag, got)
+					a, _ := os.ReadFile(w.want)
+					b, _ := os.ReadFile(got)
+					if code != 0 || !bytes.Equal(a, b) {
+						t.Errorf("exit %d (%d bytes, want %d): %s", code, len(b), len(a), errs)
+					}
+				})
+			}
 			if left, _ := os.ReadDir(tmp); len(left) > 0 {
 				t.Errorf("spool left in $TMPDIR: %v", left)
 			}
