@@ -135,7 +135,8 @@ func cutRunes(s string, max int) string {
 }
 
 // mermaidLabel is a row's arrow label; its label and CSeq method are cut
-// as the SVG ladder draws them.
+// to the SVG ladder's limits (svgLabelMax, svgCSeqMax), the ellipsis
+// counted in them, as Mermaid's notes count theirs.
 func mermaidLabel(l *Ladder, r *Row) string {
 	var s strings.Builder
 	s.WriteString(strconv.Itoa(r.N))
