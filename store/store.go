@@ -66,7 +66,8 @@ const busyTimeout = 30 * time.Second
 // Errors Open and the writes wrap, so that callers can tell them apart and
 // say what to do.
 var (
-	// ErrNoArchive: the file does not exist and Options.Create was not set.
+	// ErrNoArchive: the file does not exist, or is empty, and Options.Create
+	// was not set.
 	ErrNoArchive = errors.New("no archive")
 	// ErrNotArchive: the file is not SQLite, or a SQLite database of
 	// another program.
@@ -154,6 +155,9 @@ func Open(path string, opts Options) (*DB, error) {
 	switch {
 	case err == nil && fi.IsDir():
 		return nil, fmt.Errorf("%s: %w: it is a directory", path, ErrNotArchive)
+	case err == nil && fi.Size() == 0 && !opts.Create && fi.Mode().IsRegular():
+		// Not opened at all: go-sqlite3 would write the WAL header into it.
+		return nil, fmt.Errorf("%s: %w here: the file is empty (sipflow archive creates one)", path, ErrNoArchive)
 	case err == nil:
 	case errors.Is(err, fs.ErrNotExist) && opts.Create && !opts.ReadOnly:
 		if created, err = create(path); err != nil {
@@ -170,7 +174,7 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	db := sql.OpenDB(connector{dsn: dsn(path, readOnly)})
 	d := &DB{db: db, path: path, readOnly: readOnly, maxPages: opts.MaxPages}
-	if err := d.init(created); err != nil {
+	if err := d.init(created || opts.Create && !readOnly); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -261,8 +265,9 @@ func escapePath(p string) string {
 }
 
 // init checks that the file is an archive and applies the migrations it
-// lacks.
-func (d *DB) init(created bool) error {
+// lacks. An empty file is set up only when setUp says so (the archive is
+// being made): a query on one finds no archive, and leaves it empty.
+func (d *DB) init(setUp bool) error {
 	ctx := context.Background()
 	var appID int64
 	if err := d.db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
@@ -274,6 +279,8 @@ func (d *DB) init(created bool) error {
 	}
 	switch {
 	case appID == applicationID:
+	case appID == 0 && tables == 0 && !setUp:
+		return fmt.Errorf("%s: %w here: the file is empty (sipflow archive creates one)", d.path, ErrNoArchive)
 	case appID == 0 && tables == 0:
 		// An empty file (made by create, or by someone else): ours to set up.
 	default:

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -93,6 +94,37 @@ func TestStoreOpen(t *testing.T) {
 	db2 := storeOpen(t, path, Options{})
 	if err := db2.SQL().QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != SchemaVersion() {
 		t.Errorf("reopened: %d migrations recorded", n)
+	}
+}
+
+// TestStoreOpenEmptyFile: an empty file is no archive to a query, which
+// leaves it as it was (not a byte written), and an archive to be made
+// when Create says so.
+func TestStoreOpenEmptyFile(t *testing.T) {
+	for _, ro := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "empty.db")
+		if err := os.WriteFile(path, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(path, Options{ReadOnly: ro}); !errors.Is(err, ErrNoArchive) || !strings.Contains(err.Error(), "empty") {
+			t.Errorf("read-only %v: opening an empty file: %v", ro, err)
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Size() != 0 {
+			t.Errorf("read-only %v: the empty file was written: %v, %v", ro, fi.Size(), err)
+		}
+		if _, err := os.Stat(path + "-wal"); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("read-only %v: a -wal file was made: %v", ro, err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "empty.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	storeOpen(t, path, Options{Create: true}).Close()
+	db := storeOpen(t, path, Options{})
+	var n int
+	if err := db.SQL().QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != SchemaVersion() {
+		t.Errorf("an empty file set up by Create: %d migrations, %v", n, err)
 	}
 }
 
