@@ -101,3 +101,50 @@ tick 100
 `, flow("register-digest"), "want flow register-digest"},
 	})
 }
+
+// TestRegistrationIntervalFlow: a registrar that finds the expiry asked
+// too brief answers 423 with its Min-Expires, and the phone registers
+// again with it (RFC 3261 §10.2.8): the built-in register-interval, a
+// digest challenge before or after the 423 or none, the 423 once or more.
+// A phone that gives up after the 423 matches no flow.
+func TestRegistrationIntervalFlow(t *testing.T) {
+	flow := func(want string) func(c *correlate.Call) bool {
+		return func(c *correlate.Call) bool {
+			return c.Kind == correlate.KindRegistration && c.Flow == want && (want == "") == (c.Deviation != "")
+		}
+	}
+	runScriptCases(t, []scriptCase{
+		{"Retried", `
+0.0 a>b REGISTER 1/REGISTER hdr=Expires:_60
+0.1 b>a 423 1/REGISTER tt=r1 hdr=Min-Expires:_3600
+0.2 a>b REGISTER 2/REGISTER br=z9hG4bK2 hdr=Expires:_3600
+0.3 b>a 200 2/REGISTER br=z9hG4bK2 tt=r2
+tick 100
+`, flow("register-interval"), "want flow register-interval"},
+		{"ChallengedThenTooBrief", `
+0.0 a>b REGISTER 1/REGISTER hdr=Expires:_60
+0.1 b>a 401 1/REGISTER tt=r1
+0.2 a>b REGISTER 2/REGISTER br=z9hG4bK2 auth hdr=Expires:_60
+0.3 b>a 423 2/REGISTER br=z9hG4bK2 tt=r2 hdr=Min-Expires:_3600
+0.4 a>b REGISTER 3/REGISTER br=z9hG4bK3 auth hdr=Expires:_3600
+0.5 b>a 200 3/REGISTER br=z9hG4bK3 tt=r3
+tick 100
+`, flow("register-interval"), "want flow register-interval"},
+		{"TooBriefTwiceThenChallenged", `
+0.0 a>b REGISTER 1/REGISTER hdr=Expires:_60
+0.1 b>a 423 1/REGISTER tt=r1 hdr=Min-Expires:_600
+0.2 a>b REGISTER 2/REGISTER br=z9hG4bK2 hdr=Expires:_600
+0.3 b>a 423 2/REGISTER br=z9hG4bK2 tt=r2 hdr=Min-Expires:_3600
+0.4 a>b REGISTER 3/REGISTER br=z9hG4bK3 hdr=Expires:_3600
+0.5 b>a 401 3/REGISTER br=z9hG4bK3 tt=r3
+0.6 a>b REGISTER 4/REGISTER br=z9hG4bK4 auth hdr=Expires:_3600
+0.7 b>a 200 4/REGISTER br=z9hG4bK4 tt=r4
+tick 100
+`, flow("register-interval"), "want flow register-interval"},
+		{"GaveUp", `
+0.0 a>b REGISTER 1/REGISTER hdr=Expires:_60
+0.1 b>a 423 1/REGISTER tt=r1 hdr=Min-Expires:_3600
+tick 100
+`, flow(""), "want no flow, a deviation"},
+	})
+}

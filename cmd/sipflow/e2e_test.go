@@ -90,7 +90,7 @@ var expectedFindings = map[string]struct {
 	"late_ack.pcap":                {"completed", "basic-call", []string{"retransmissions"}},          // the ACK 1.2 s late: one 200 sent again, then ACKed: no missing-ack
 	"invite_408.pcap":              {"failed", "", []string{"call-failed"}},                           // a proxy's 100, then 408 Request Timeout
 	"bye_481.pcap":                 {"completed", "", nil},                                            // the callee's BYE answered 481: the dialog ends all the same (RFC 3261 §15.1.1)
-	"register_423.pcap":            {"registered", "", nil},                                           // 423 Interval Too Brief, retried with the interval asked: 200 (RFC 3261 §10.2.8)
+	"register_423.pcap":            {"registered", "register-interval", nil},                          // 423 Interval Too Brief, retried with the interval asked: 200 (RFC 3261 §10.2.8)
 	"register_refresh_tcp.pcap":    {"unregistered", "register", nil},                                 // over TCP, two Contacts, refreshed twice with one Call-ID, then Contact: * Expires: 0
 	"subscribe_dialog_blf.pcap":    {"completed", "", nil},                                            // Event: dialog, the first NOTIFY before the 200 (RFC 6665 §4.1.2.4), refreshed, unsubscribed
 	"message_202_404.pcap":         {"completed", "", nil},                                            // MESSAGE 202 Accepted and MESSAGE 404: a refused MESSAGE is no finding
