@@ -80,6 +80,10 @@ type Options struct {
 	// the work of parsing SIPp's INVITE (BenchmarkParseSIPLean against
 	// BenchmarkParseSIPSIPp: 4,519 against 5,902 instructions).
 	Lean bool
+	// KeyLog, when set, holds TLS secrets: the TLS connections (any port)
+	// whose secrets it holds are decrypted and the SIP in them read
+	// (Transport TLS, or WSS for SIP over WebSocket on TLS).
+	KeyLog *KeyLog
 }
 
 // Stats counts what a Decoder has seen.
@@ -101,6 +105,8 @@ type Stats struct {
 	TimeGlitches   int // packets whose timestamp jumped ahead of those around them (ptime.Clock)
 	TimeStepsBack  int // packets whose timestamp is more than ptime.JumpLimit before the previous packet's
 	TLSConnections int // TCP connections to port 5061 that opened with a TLS ClientHello: SIP over TLS, encrypted
+	TLSDecrypted   int // TLS connections read with secrets from Options.KeyLog
+	TLSNoKeys      int // TLS connections, any port, whose secrets Options.KeyLog lacks
 }
 
 // maxDepth bounds tunnel nesting, so a crafted packet cannot recurse forever.

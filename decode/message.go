@@ -13,7 +13,9 @@ const (
 	TransportUnknown Transport = iota
 	UDP
 	TCP
-	WS // WebSocket (RFC 7118) on TCP
+	WS  // WebSocket (RFC 7118) on TCP
+	TLS // TLS on TCP, decrypted with a key log
+	WSS // WebSocket on TLS, decrypted with a key log
 )
 
 func (t Transport) String() string {
@@ -24,6 +26,10 @@ func (t Transport) String() string {
 		return "tcp"
 	case WS:
 		return "ws"
+	case TLS:
+		return "tls"
+	case WSS:
+		return "wss"
 	}
 	return "unknown"
 }
@@ -31,7 +37,7 @@ func (t Transport) String() string {
 // ParseTransport is the Transport whose String is s; TransportUnknown for
 // any other s.
 func ParseTransport(s string) Transport {
-	for t := UDP; t <= WS; t++ {
+	for t := UDP; t <= WSS; t++ {
 		if t.String() == s {
 			return t
 		}

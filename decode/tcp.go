@@ -38,6 +38,7 @@ const (
 	kindSIP
 	kindHEP
 	kindWS    // WebSocket frames carrying SIP (ws.go)
+	kindTLS   // TLS records, decrypted with a key log (tls.go)
 	kindOther // not ours: ignored until a segment starts a SIP message
 )
 
@@ -60,6 +61,8 @@ type stream struct {
 	last     time.Time
 	parts    []int // packets whose bytes are in buf (the message being framed)
 	ws       *wsState
+	tls      *tlsDir // kindTLS: its direction of the connection
+	outer    *tlsDir // the plaintext of a TLS stream: the direction it is the inside of
 	key      streamKey
 	hi       int  // index in streamTable.byLast; -1 once closed
 	holed    bool // listed in streamTable.holed
@@ -171,7 +174,8 @@ func (d *Decoder) tcpSegment(src, dst netip.Addr, b []byte) {
 	if s == nil {
 		switch {
 		case syn:
-		case len(payload) > 0 && (LooksLikeSIP(payload) || isHEP3(payload) || maybeWSStart(payload)):
+		case len(payload) > 0 && (LooksLikeSIP(payload) || isHEP3(payload) || maybeWSStart(payload) ||
+			d.opts.KeyLog != nil && isTLSHandshake(payload)):
 		default:
 			return
 		}
@@ -185,7 +189,7 @@ func (d *Decoder) tcpSegment(src, dst netip.Addr, b []byte) {
 		s.next, s.haveSeq = seq+1, true
 		seq++
 		s.buf, s.ooo, s.oooBytes, s.resync = s.buf[:0], nil, 0, false
-		s.kind, s.ws = kindUnknown, nil
+		s.kind, s.ws, s.tls = kindUnknown, nil, nil
 	}
 	if len(payload) > 0 {
 		if s.kind == kindOther {
@@ -316,6 +320,12 @@ func (d *Decoder) giveUpHole(key streamKey, s *stream) {
 // straight from data. (d.curN is the packet a message is attributed to:
 // the one that completed it, later than own for a held segment.)
 func (d *Decoder) frame(key streamKey, s *stream, data []byte, own int) {
+	d.frameFrom(key, s, data, own, nil)
+}
+
+// frameFrom is frame for data that came in the packets more as well as in
+// own: a TLS record's plaintext.
+func (d *Decoder) frameFrom(key streamKey, s *stream, data []byte, own int, more []int) {
 	var view []byte
 	if len(s.buf)+len(data) > maxStreamBuffer && len(s.buf) > 0 {
 		d.warnAt(s.bufN, ErrMalformed, "TCP stream %s -> %s: no complete SIP message in %d bytes; skipping ahead", key.src, key.dst, len(s.buf))
@@ -327,6 +337,11 @@ func (d *Decoder) frame(key streamKey, s *stream, data []byte, own int) {
 	}
 	if !slices.Contains(s.parts, own) {
 		s.parts = append(s.parts, own)
+	}
+	for _, n := range more {
+		if !slices.Contains(s.parts, n) {
+			s.parts = append(s.parts, n)
+		}
 	}
 	if len(s.buf) == 0 {
 		view = data
@@ -350,6 +365,19 @@ func (d *Decoder) frame(key streamKey, s *stream, data []byte, own int) {
 // what is left.
 func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte, own int) []byte {
 	for {
+		if s.resync && s.kind == kindTLS {
+			// Records were lost: resume at the next one, its sequence
+			// number searched for; what their plaintext began is lost too.
+			i := nextTLSRecord(b)
+			if i < 0 {
+				return b[max(0, len(b)-4):]
+			}
+			b = b[i:]
+			s.resync, s.tls.lost = false, true
+			if in := s.tls.inner; in.kind != kindUnknown {
+				in.buf, in.resync = in.buf[:0], true
+			}
+		}
 		if s.resync && s.kind == kindWS {
 			s.ws.open, s.ws.histBad = false, true
 			i := nextWSFrame(b)
@@ -371,6 +399,9 @@ func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte, own int) []b
 			}
 			b = b[i:]
 			s.resync = false
+		}
+		if s.kind == kindTLS {
+			return d.tlsRecords(key, s, b, own)
 		}
 		if s.kind == kindWS {
 			b = d.wsFrames(key, s, b, own)
@@ -404,12 +435,17 @@ func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte, own int) []b
 					s.kind = kindOther
 					return nil
 				}
-			case isClientHello(b):
+			case isClientHello(b) && s.outer == nil:
 				if key.dst.Port() == SIPSPort {
 					d.Stats.TLSConnections++
 				}
+				if d.startTLS(key, s, b) {
+					continue
+				}
 				s.kind = kindOther
 				return nil
+			case isTLSHandshake(b) && s.outer == nil && d.startTLS(key, s, b):
+				continue
 			case bytes.IndexByte(b, '\n') < 0 && len(b) < 1024 && s.kind == kindUnknown:
 				return b // the first line is not complete yet
 			default:
@@ -454,7 +490,11 @@ func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte, own int) []b
 				slices.Sort(s.parts) // in capture order, as Message.Parts says
 				d.parts = s.parts
 			}
-			d.sipMessage(key.src, key.dst, TCP, d.curTime, b[:n], nil)
+			tr := TCP
+			if s.outer != nil {
+				tr, d.parts = TLS, d.tlsParts(s, s.parts)
+			}
+			d.sipMessage(key.src, key.dst, tr, d.curTime, b[:n], nil)
 			d.parts = outer
 			b = b[n:]
 			s.bufN = own
@@ -499,6 +539,15 @@ func (d *Decoder) closeStream(key streamKey, s *stream, why string) {
 	if len(s.ooo) > 0 {
 		d.giveUpHole(key, s)
 	}
+	d.endFraming(key, s, why)
+	if s.kind == kindTLS {
+		d.endFraming(key, s.tls.inner, why)
+	}
+	d.tcp.remove(s)
+}
+
+// endFraming warns of a message that s's end leaves incomplete.
+func (d *Decoder) endFraming(key streamKey, s *stream, why string) {
 	if len(s.buf) > 0 && s.kind == kindSIP && len(trimCRLF(s.buf)) > 0 {
 		d.warnAt(s.bufN, ErrTruncatedPacket, "TCP stream %s -> %s %s with an incomplete SIP message (%d bytes)", key.src, key.dst, why, len(s.buf))
 	}
@@ -509,7 +558,6 @@ func (d *Decoder) closeStream(key streamKey, s *stream, why string) {
 		}
 		d.warnAt(s.bufN, ErrTruncatedPacket, "WebSocket stream %s -> %s %s with an incomplete message (%d bytes)", key.src, key.dst, why, n)
 	}
-	d.tcp.remove(s)
 }
 
 // expire closes streams silent since before cutoff and gives up on holes

@@ -359,14 +359,22 @@ func (d *Decoder) wsMessage(key streamKey, s *stream, b []byte) {
 	outer := d.parts
 	w := s.ws
 	w.parts = append(w.parts[:0], w.upgrade...)
-	if r := d.tcp.m[streamKey{src: key.dst, dst: key.src}]; r != nil && r.kind == kindWS {
+	r := d.tcp.m[streamKey{src: key.dst, dst: key.src}]
+	if s.outer != nil {
+		r = s.peer()
+	}
+	if r != nil && r.kind == kindWS {
 		w.parts = append(w.parts, r.ws.upgrade...)
 	}
-	if len(w.parts) > 0 || len(s.parts) > 1 {
+	tr := WS
+	switch {
+	case s.outer != nil:
+		tr, d.parts = WSS, d.tlsParts(s, append(w.parts, s.parts...))
+	case len(w.parts) > 0 || len(s.parts) > 1:
 		w.parts = append(w.parts, s.parts...)
 		slices.Sort(w.parts) // in capture order, as Message.Parts says
 		d.parts = slices.Compact(w.parts)
 	}
-	d.sipDatagram(key.src, key.dst, WS, d.curTime, b)
+	d.sipDatagram(key.src, key.dst, tr, d.curTime, b)
 	d.parts = outer
 }

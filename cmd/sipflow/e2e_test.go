@@ -262,7 +262,7 @@ func TestCallsFilters(t *testing.T) {
 // TestTLSNote: a capture whose phone side is SIP over TLS says why that
 // hop is missing; one without TLS says nothing of it.
 func TestTLSNote(t *testing.T) {
-	const note = "sipflow: note: ../../testdata/tls_call.pcap: 1 TCP connection(s) to port 5061 opened TLS (SIP over TLS): encrypted, their SIP cannot be read\n"
+	const note = "sipflow: note: ../../testdata/tls_call.pcap: 1 TCP connection(s) to port 5061 opened TLS (SIP over TLS): encrypted, their SIP cannot be read without their secrets (--tls-keylog FILE)\n"
 	for _, cmd := range []string{"calls", "check", "flow"} {
 		_, stderr, _ := sipflow(t, nil, cmd, repoTestdata("tls_call.pcap"))
 		if !strings.Contains(stderr, note) {

@@ -119,7 +119,7 @@ func (s *liveSession) run(copts correlate.Options) error {
 	if copts.Media {
 		h.datagram = func(d *decode.Datagram) { s.corr.AddDatagram(d.N, d.Time, d.Src, d.Dst, d.Payload) }
 	}
-	s.dec = decode.NewDecoder(h, decode.Options{})
+	s.dec = decode.NewDecoder(h, decode.Options{KeyLog: g.keyLog})
 	s.corr = correlate.New(copts, s.finished)
 
 	if err := s.openFiles(copts); err != nil {

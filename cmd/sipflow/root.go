@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sipflow/sipflow/capture"
+	"github.com/sipflow/sipflow/decode"
 	"github.com/sipflow/sipflow/render"
 )
 
@@ -68,6 +69,10 @@ type globalOptions struct {
 	// openCapture hands out once instead of opening the name again
 	// (archive opens its capture before it writes anything).
 	opened map[string]capture.Source
+	// keyLogPath is --tls-keylog; keyLog its secrets, read before the
+	// command runs, for every decoder of a capture.
+	keyLogPath string
+	keyLog     *decode.KeyLog
 }
 
 // renderer returns a lipgloss renderer for w honouring --color and NO_COLOR.
@@ -109,6 +114,7 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 	root.SetOut(g.Out)
 	root.SetErr(g.Err)
 	root.PersistentFlags().StringVar(&g.color, "color", "auto", "colour output: auto, always or never (auto honours NO_COLOR)")
+	root.PersistentFlags().StringVar(&g.keyLogPath, "tls-keylog", "", "a TLS key log (the NSS format SSLKEYLOGFILE makes): SIP over TLS and WSS in connections whose secrets it holds is decrypted and read")
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentFlags().StringVar(&g.memProfile, "memprofile", "", "write an allocation profile to this file at exit (for performance work)")
@@ -142,6 +148,13 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 		if err := refuseOverwrite("--memprofile", g.memProfile, reads...); err != nil {
 			g.memProfile = "" // written at exit otherwise
 			return err
+		}
+		if g.keyLogPath != "" {
+			kl, err := readKeyLog(g.keyLogPath)
+			if err != nil {
+				return usageError("--tls-keylog: %v", err)
+			}
+			g.keyLog = kl
 		}
 		if g.cpuProfile != "" {
 			f, err := os.Create(g.cpuProfile)
@@ -241,4 +254,14 @@ func sanitizeError(err error) string {
 		return strings.Join(lines, "\n")
 	}
 	return render.SanitizeString(err.Error())
+}
+
+// readKeyLog reads a TLS key log file.
+func readKeyLog(name string) (*decode.KeyLog, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return decode.ParseKeyLog(f, name)
 }

@@ -152,7 +152,7 @@ func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, erro
 			h.warnings.Warn(&decode.Warning{N: w.Packet, Err: fmt.Errorf("at byte offset %d: %w", w.Offset, w.Err)})
 		})
 	}
-	dec := decode.NewDecoder(h, decode.Options{Keep: h.keep, Lean: h.lean})
+	dec := decode.NewDecoder(h, decode.Options{Keep: h.keep, Lean: h.lean, KeyLog: g.keyLog})
 	damage := decodePackets(src, dec, h)
 	dec.Flush()
 	if h.end != nil {
@@ -164,9 +164,7 @@ func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, erro
 		h.end(&dec.Stats, drops, known)
 	}
 	h.warnings.summary()
-	if n := dec.Stats.TLSConnections; n > 0 {
-		say(g.Err, "sipflow: note: %s: %d TCP connection(s) to port %d opened TLS (SIP over TLS): encrypted, their SIP cannot be read", name, n, decode.SIPSPort)
-	}
+	noteTLS(g, name, &dec.Stats)
 	if n := dec.Stats.TimeStepsBack; n > decode.StepBackWarnings {
 		say(g.Err, "sipflow: note: %s: the capture's time went back by more than %v %d times (the first %d warned of): captures of hosts whose clocks differ, merged?", name, ptime.JumpLimit, n, decode.StepBackWarnings)
 	}
@@ -181,4 +179,16 @@ func scanCapture(g *globalOptions, name string, h *handler) (*decode.Stats, erro
 		return &dec.Stats, &exitError{code: exitDamaged, err: fmt.Errorf("%w (everything before it was analysed)", damage)}
 	}
 	return &dec.Stats, nil
+}
+
+// noteTLS says what became of the capture's TLS connections: read with
+// the --tls-keylog secrets, or not (without a key log, only those to port
+// 5061 are counted: another port's TLS is rarely SIP).
+func noteTLS(g *globalOptions, name string, st *decode.Stats) {
+	switch {
+	case g.keyLog == nil && st.TLSConnections > 0:
+		say(g.Err, "sipflow: note: %s: %d TCP connection(s) to port %d opened TLS (SIP over TLS): encrypted, their SIP cannot be read without their secrets (--tls-keylog FILE)", name, st.TLSConnections, decode.SIPSPort)
+	case g.keyLog != nil && st.TLSNoKeys > 0:
+		say(g.Err, "sipflow: note: %s: %d TLS connection(s) decrypted with %s; %d not: it holds no secrets for them", name, st.TLSDecrypted, g.keyLogPath, st.TLSNoKeys)
+	}
 }

@@ -1,0 +1,556 @@
+package decode
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/binary"
+	"hash"
+	"slices"
+
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// SIP over TLS (RFC 3261 §26.2, sips: and port 5061; and wss://), read
+// with the connection's secrets from a key log (KeyLog). The ClientHello
+// gives the client random the secrets are found by, the ServerHello the
+// version and cipher suite; each direction's records are then decrypted
+// in order and their plaintext framed as a TCP stream's bytes are: SIP
+// by Content-Length, or WebSocket frames after an upgrade.
+//
+// TLS 1.3 (RFC 8446) and TLS 1.2 (RFC 5246) with an AEAD suite: AES-GCM
+// (RFC 5288) or ChaCha20-Poly1305 (RFC 7905), as every current stack
+// negotiates. In TLS 1.3 a direction's records are decrypted with its
+// handshake secret until one fails to and the application secret opens
+// it: the Finished was the last handshake record. A KeyUpdate moves to
+// the next application secret the same way. Records lost to a hole in the
+// capture are skipped: the sequence number is searched for in the next
+// few.
+
+// TLS record content types (RFC 8446 §5.1).
+const (
+	tlsChangeCipherSpec = 20
+	tlsAlert            = 21
+	tlsHandshake        = 22
+	tlsApplicationData  = 23
+)
+
+const (
+	tlsMaxRecord = 16384 + 2048 // a record's longest ciphertext (RFC 5246 §6.2.3)
+	tlsSeqSearch = 64           // records looked past for the sequence number after a hole
+)
+
+// tlsSuite is what decryption needs of a cipher suite.
+type tlsSuite struct {
+	keyLen  int
+	chacha  bool
+	hash    func() hash.Hash
+	hashLen int
+	name    string
+}
+
+var (
+	aes128SHA256 = tlsSuite{keyLen: 16, hash: sha256.New, hashLen: 32, name: "AES-128-GCM"}
+	aes256SHA384 = tlsSuite{keyLen: 32, hash: sha512.New384, hashLen: 48, name: "AES-256-GCM"}
+	chachaSHA256 = tlsSuite{keyLen: 32, chacha: true, hash: sha256.New, hashLen: 32, name: "ChaCha20-Poly1305"}
+)
+
+// tlsSuites are the cipher suites sipflow decrypts, by their IANA number.
+var tlsSuites = map[uint16]tlsSuite{
+	0x1301: aes128SHA256, // TLS_AES_128_GCM_SHA256
+	0x1302: aes256SHA384, // TLS_AES_256_GCM_SHA384
+	0x1303: chachaSHA256, // TLS_CHACHA20_POLY1305_SHA256
+	0x009c: aes128SHA256, // TLS_RSA_WITH_AES_128_GCM_SHA256
+	0x009d: aes256SHA384, // TLS_RSA_WITH_AES_256_GCM_SHA384
+	0x009e: aes128SHA256, // TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
+	0x009f: aes256SHA384, // TLS_DHE_RSA_WITH_AES_256_GCM_SHA384
+	0xc02b: aes128SHA256, // TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+	0xc02c: aes256SHA384, // TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+	0xc02f: aes128SHA256, // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+	0xc030: aes256SHA384, // TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+	0xcca8: chachaSHA256, // TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+	0xcca9: chachaSHA256, // TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+	0xccaa: chachaSHA256, // TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+}
+
+// helloRetryRandom is the random of a ServerHello that is a
+// HelloRetryRequest (RFC 8446 §4.1.3).
+var helloRetryRandom = [32]byte{
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+}
+
+// tlsConn is a TLS connection's state, shared by its two streams.
+type tlsConn struct {
+	client, server *tlsDir
+	clientRandom   []byte
+	serverRandom   []byte
+	secrets        *tlsSecrets
+	version        uint16 // 0x0303 or 0x0304, once the ServerHello is read
+	suite          tlsSuite
+	ready          bool  // the ServerHello was read, and we hold the keys of its suite
+	done           bool  // given up on (warned once), or counted as without keys
+	decrypted      bool  // a record was decrypted (Stats.TLSDecrypted)
+	hs             []int // packets of the handshake's records in the clear, both ways
+	parts          []int // Message.Parts of a message inside (tlsParts)
+}
+
+// tlsDir is one direction of a TLS connection.
+type tlsDir struct {
+	conn      *tlsConn
+	encrypted bool // its records from here on are: after its ChangeCipherSpec (1.2), the ServerHello (1.3)
+	epoch     int  // TLS 1.3: 0 the handshake secret, n ≥ 1 the nth application secret
+	secret    []byte
+	aead      cipher.AEAD
+	iv        []byte // the fixed IV: 4 bytes for TLS 1.2's GCM, else 12
+	seq       uint64
+	lost      bool    // records were lost: search for the sequence number
+	inner     *stream // the plaintext, framed as a TCP stream's bytes
+	plain     []byte  // decryption's output, reused
+}
+
+// isTLSHandshake reports whether b starts with a TLS handshake record
+// holding a ClientHello (type 1) or ServerHello (type 2).
+func isTLSHandshake(b []byte) bool {
+	return len(b) >= 6 && b[0] == tlsHandshake && b[1] == 0x03 && (b[5] == 0x01 || b[5] == 0x02)
+}
+
+// startTLS makes s, whose first bytes b are a ClientHello or a
+// ServerHello, a TLS stream, when the Decoder has a key log. A
+// ServerHello joins the connection its reverse stream's ClientHello began;
+// one without (the capture began after it) cannot be read.
+func (d *Decoder) startTLS(key streamKey, s *stream, b []byte) bool {
+	if d.opts.KeyLog == nil || !isTLSHandshake(b) {
+		return false
+	}
+	dir := &tlsDir{inner: &stream{key: key, hi: -1}}
+	if b[5] == 0x01 {
+		dir.conn = &tlsConn{client: dir}
+	} else {
+		r := d.tcp.m[streamKey{src: key.dst, dst: key.src}]
+		if r == nil || r.kind != kindTLS || r.tls.conn.server != nil || r.tls != r.tls.conn.client {
+			return false
+		}
+		dir.conn = r.tls.conn
+		dir.conn.server = dir
+	}
+	dir.inner.outer = dir
+	s.kind, s.tls = kindTLS, dir
+	return true
+}
+
+// tlsRecords consumes the complete records at the front of b and returns
+// what is left. own is the packet the newest bytes came in.
+func (d *Decoder) tlsRecords(key streamKey, s *stream, b []byte, own int) []byte {
+	for s.kind == kindTLS {
+		if len(b) < 5 {
+			return b
+		}
+		n := int(binary.BigEndian.Uint16(b[3:5]))
+		if !tlsRecordHeader(b) {
+			d.tlsFail(key, s, "bytes that are no TLS record (% x)", b[:5])
+			return nil
+		}
+		if len(b) < 5+n {
+			return b
+		}
+		d.tlsRecord(key, s, b[:5+n], own)
+		b = b[5+n:]
+		s.bufN = own
+		s.parts = append(s.parts[:0], own) // what follows began in this packet
+	}
+	return nil
+}
+
+// tlsRecordHeader reports whether b starts with a plausible record header.
+func tlsRecordHeader(b []byte) bool {
+	return len(b) >= 5 && b[0] >= tlsChangeCipherSpec && b[0] <= 24 && b[1] == 0x03 && b[2] <= 0x04 &&
+		int(binary.BigEndian.Uint16(b[3:5])) <= tlsMaxRecord
+}
+
+// nextTLSRecord returns the offset of the first plausible application
+// data record header in b, or -1: where reading resumes after a hole.
+func nextTLSRecord(b []byte) int {
+	for i := 0; i+5 <= len(b); i++ {
+		if b[i] == tlsApplicationData && tlsRecordHeader(b[i:]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// tlsFail gives up on s's connection, with a warning once.
+func (d *Decoder) tlsFail(key streamKey, s *stream, format string, args ...any) {
+	c := s.tls.conn
+	if !c.done {
+		c.done = true
+		d.warnAt(s.bufN, ErrMalformed, "TLS stream %s -> %s: "+format+"; the rest of the connection is not read", append([]any{key.src, key.dst}, args...)...)
+	}
+	s.kind = kindOther
+}
+
+// tlsRecord takes one whole record.
+func (d *Decoder) tlsRecord(key streamKey, s *stream, rec []byte, own int) {
+	t, c := s.tls, s.tls.conn
+	if c.done {
+		s.kind = kindOther
+		return
+	}
+	typ := rec[0]
+	if !t.encrypted || typ == tlsChangeCipherSpec {
+		c.hs = append(c.hs, s.parts...)
+		switch typ {
+		case tlsHandshake:
+			d.tlsHandshake(key, s, rec[5:])
+		case tlsChangeCipherSpec:
+			if c.version == 0x0303 && c.ready {
+				t.encrypted, t.seq = true, 0
+			}
+		case tlsApplicationData:
+			if c.secrets == nil && c.clientRandom != nil {
+				// The key log has no secrets for this connection.
+				d.Stats.TLSNoKeys++
+				c.done = true
+				s.kind = kindOther
+				return
+			}
+			d.tlsFail(key, s, "application data before the handshake that would say how to read it")
+		}
+		return
+	}
+	if c.version == 0x0304 && typ != tlsApplicationData {
+		return // an alert in the clear, say
+	}
+	plain, inner, ok := d.tlsOpen(t, rec)
+	if !ok {
+		d.tlsFail(key, s, "a record does not decrypt with the key log's secrets (the wrong key log, or bytes damaged)")
+		return
+	}
+	if !c.decrypted {
+		c.decrypted = true
+		d.Stats.TLSDecrypted++
+	}
+	if c.version == 0x0303 {
+		inner = typ
+	}
+	switch {
+	case inner == tlsApplicationData:
+		d.tlsPlaintext(key, s, plain, own)
+	case inner == tlsHandshake && (c.version == 0x0303 || t.epoch == 0):
+		c.hs = append(c.hs, s.parts...) // a Finished, and TLS 1.3's certificate and the rest
+	}
+}
+
+// tlsHandshake reads a handshake record in the clear: the ClientHello's
+// random, the ServerHello's random, version and suite.
+func (d *Decoder) tlsHandshake(key streamKey, s *stream, body []byte) {
+	t, c := s.tls, s.tls.conn
+	if len(body) < 4+2+32 {
+		return // not the first part of a hello: nothing we need
+	}
+	hello := body[4:]
+	if n := int(body[1])<<16 | int(body[2])<<8 | int(body[3]); n < len(hello) {
+		hello = hello[:n]
+	}
+	random := hello[2:34]
+	switch {
+	case body[0] == 1 && t == c.client:
+		if c.clientRandom == nil { // a second ClientHello (after a HelloRetryRequest) keeps its random
+			c.clientRandom = slices.Clone(random)
+			c.secrets = d.opts.KeyLog.lookup(random)
+		}
+	case body[0] == 2 && t == c.server && c.clientRandom != nil && c.version == 0:
+		if [32]byte(random) == helloRetryRandom {
+			return
+		}
+		version, suite, ok := parseServerHello(hello)
+		if !ok {
+			d.tlsFail(key, s, "a ServerHello that does not parse")
+			return
+		}
+		c.version, c.serverRandom = version, slices.Clone(random)
+		if c.secrets == nil {
+			return // counted, and given up on, at the first encrypted record
+		}
+		info, known := tlsSuites[suite]
+		switch {
+		case version != 0x0303 && version != 0x0304:
+			d.tlsFail(key, s, "TLS version 0x%04x, which sipflow cannot decrypt (1.2 and 1.3 only)", version)
+		case !known || version == 0x0304 && suite>>8 != 0x13 || version == 0x0303 && suite>>8 == 0x13:
+			d.tlsFail(key, s, "cipher suite 0x%04x, which sipflow cannot decrypt (AES-GCM and ChaCha20-Poly1305 only)", suite)
+		case version == 0x0304 && (c.secrets.clientHS == nil || c.secrets.serverHS == nil || c.secrets.clientApp == nil || c.secrets.serverApp == nil):
+			d.tlsFail(key, s, "TLS 1.3, and the key log lacks some of its traffic secrets")
+		case version == 0x0303 && c.secrets.master == nil:
+			d.tlsFail(key, s, "TLS 1.2, and the key log has no CLIENT_RANDOM line for it")
+		case version == 0x0304:
+			// Both directions encrypt from here (the client after a
+			// ChangeCipherSpec sent for middleboxes, and skipped).
+			c.suite, c.ready = info, true
+			c.server.encrypted, c.client.encrypted = true, true
+			c.server.setTLS13(c.suite, c.secrets.serverHS)
+			c.client.setTLS13(c.suite, c.secrets.clientHS)
+		default:
+			c.suite, c.ready = info, true
+			c.setTLS12()
+		}
+	}
+}
+
+// parseServerHello returns a ServerHello's negotiated version (its
+// supported_versions extension's, else its legacy version) and suite.
+func parseServerHello(h []byte) (version, suite uint16, ok bool) {
+	if len(h) < 35 {
+		return 0, 0, false
+	}
+	version = binary.BigEndian.Uint16(h[0:2])
+	sid := int(h[34])
+	p := h[35:]
+	if len(p) < sid+3 {
+		return 0, 0, false
+	}
+	suite = binary.BigEndian.Uint16(p[sid : sid+2])
+	p = p[sid+3:] // past the suite and the compression method
+	if len(p) < 2 {
+		return version, suite, true // no extensions
+	}
+	ext := p[2:]
+	if n := int(binary.BigEndian.Uint16(p[:2])); n < len(ext) {
+		ext = ext[:n]
+	}
+	for len(ext) >= 4 {
+		typ, n := binary.BigEndian.Uint16(ext[0:2]), int(binary.BigEndian.Uint16(ext[2:4]))
+		if len(ext) < 4+n {
+			return 0, 0, false
+		}
+		if typ == 43 && n == 2 { // supported_versions
+			version = binary.BigEndian.Uint16(ext[4:6])
+		}
+		ext = ext[4+n:]
+	}
+	return version, suite, true
+}
+
+// setTLS12 derives both directions' keys of a TLS 1.2 connection from its
+// master secret (RFC 5246 §6.3): the key block, with no MAC keys for an
+// AEAD suite, the fixed IVs 4 bytes (GCM, RFC 5288 §3) or 12 (ChaCha20,
+// RFC 7905 §2).
+func (c *tlsConn) setTLS12() {
+	ivLen := 4
+	if c.suite.chacha {
+		ivLen = 12
+	}
+	seed := append(slices.Clone(c.serverRandom), c.clientRandom...)
+	kb := prf12(c.suite.hash, c.secrets.master, "key expansion", seed, 2*c.suite.keyLen+2*ivLen)
+	k := c.suite.keyLen
+	c.client.aead, c.server.aead = newAEAD(c.suite, kb[:k]), newAEAD(c.suite, kb[k:2*k])
+	c.client.iv, c.server.iv = kb[2*k:2*k+ivLen], kb[2*k+ivLen:]
+}
+
+// setTLS13 sets t's key and IV from a TLS 1.3 traffic secret (RFC 8446
+// §7.3), its sequence number back to 0.
+func (t *tlsDir) setTLS13(s tlsSuite, secret []byte) {
+	t.secret = secret
+	t.aead = newAEAD(s, hkdfExpandLabel(s, secret, "key", s.keyLen))
+	t.iv = hkdfExpandLabel(s, secret, "iv", 12)
+	t.seq = 0
+}
+
+// tlsOpen decrypts record rec of direction t, and returns its plaintext
+// (valid until the next) and, in TLS 1.3, its inner content type. After
+// lost records it searches the next tlsSeqSearch sequence numbers. In
+// TLS 1.3 a record that does not open with the current secret is tried
+// with the next: the application secret after the handshake's, the next
+// generation after a KeyUpdate (RFC 8446 §7.2).
+func (d *Decoder) tlsOpen(t *tlsDir, rec []byte) ([]byte, byte, bool) {
+	if p, typ, ok := t.openSearch(rec); ok {
+		return p, typ, true
+	}
+	c := t.conn
+	if c.version != 0x0304 {
+		return nil, 0, false
+	}
+	aead, iv, secret, seq := t.aead, t.iv, t.secret, t.seq
+	next := hkdfExpandLabel(c.suite, t.secret, "traffic upd", c.suite.hashLen)
+	if t.epoch == 0 {
+		next = c.secrets.serverApp
+		if t == c.client {
+			next = c.secrets.clientApp
+		}
+	}
+	t.setTLS13(c.suite, next)
+	if p, typ, ok := t.openSearch(rec); ok {
+		t.epoch++
+		return p, typ, true
+	}
+	t.aead, t.iv, t.secret, t.seq = aead, iv, secret, seq
+	return nil, 0, false
+}
+
+// openSearch opens rec with the sequence number expected, or, after lost
+// records, one of the tlsSeqSearch after it.
+func (t *tlsDir) openSearch(rec []byte) ([]byte, byte, bool) {
+	tries := 1
+	if t.lost {
+		tries = tlsSeqSearch
+	}
+	for i := range uint64(tries) {
+		if p, typ, ok := t.open(rec, t.seq+i); ok {
+			t.seq += i + 1
+			t.lost = false
+			return p, typ, true
+		}
+	}
+	return nil, 0, false
+}
+
+// open decrypts rec with sequence number seq.
+func (t *tlsDir) open(rec []byte, seq uint64) ([]byte, byte, bool) {
+	c := t.conn
+	body := rec[5:]
+	var nonce [12]byte
+	var aadBuf [13]byte
+	var aad []byte
+	switch {
+	case c.version == 0x0304 || c.suite.chacha:
+		copy(nonce[:], t.iv)
+		for i := range 8 {
+			nonce[4+i] ^= byte(seq >> (56 - 8*i))
+		}
+	default: // TLS 1.2 GCM: the record's explicit nonce after the fixed IV
+		if len(body) < 8 {
+			return nil, 0, false
+		}
+		copy(nonce[:4], t.iv)
+		copy(nonce[4:], body[:8])
+		body = body[8:]
+	}
+	if len(body) < t.aead.Overhead() {
+		return nil, 0, false
+	}
+	if c.version == 0x0304 {
+		aad = rec[:5]
+	} else {
+		binary.BigEndian.PutUint64(aadBuf[:8], seq)
+		aadBuf[8], aadBuf[9], aadBuf[10] = rec[0], rec[1], rec[2]
+		binary.BigEndian.PutUint16(aadBuf[11:], uint16(len(body)-t.aead.Overhead()))
+		aad = aadBuf[:]
+	}
+	p, err := t.aead.Open(t.plain[:0], nonce[:], body, aad)
+	if err != nil {
+		return nil, 0, false
+	}
+	t.plain = p
+	if c.version != 0x0304 {
+		return p, 0, true
+	}
+	// TLSInnerPlaintext: the content, its type, zeros (RFC 8446 §5.2).
+	i := len(p) - 1
+	for i >= 0 && p[i] == 0 {
+		i--
+	}
+	if i < 0 {
+		return nil, 0, false
+	}
+	return p[:i], p[i], true
+}
+
+// tlsPlaintext frames a record's application data as the bytes of a TCP
+// stream: SIP, or WebSocket frames after an upgrade.
+func (d *Decoder) tlsPlaintext(key streamKey, s *stream, plain []byte, own int) {
+	in := s.tls.inner
+	if in.kind == kindOther {
+		// Not SIP from its start: looked at again at each record, as a
+		// TCP stream is at each segment.
+		switch {
+		case LooksLikeSIP(plain):
+			in.kind = kindSIP
+		case wsFrameCarriesSIP(plain):
+			in.kind, in.ws = kindWS, &wsState{histBad: true}
+		default:
+			return
+		}
+		in.buf = in.buf[:0]
+	}
+	d.frameFrom(key, in, plain, own, s.parts)
+}
+
+// hkdfExpandLabel is HKDF-Expand-Label with an empty context (RFC 8446
+// §7.1).
+func hkdfExpandLabel(s tlsSuite, secret []byte, label string, n int) []byte {
+	info := make([]byte, 0, 4+6+len(label))
+	info = binary.BigEndian.AppendUint16(info, uint16(n))
+	info = append(info, byte(6+len(label)))
+	info = append(info, "tls13 "...)
+	info = append(info, label...)
+	info = append(info, 0)
+	out, err := hkdf.Expand(s.hash, secret, string(info), n)
+	if err != nil {
+		panic(err) // n is at most 48: never
+	}
+	return out
+}
+
+// newAEAD makes a suite's AEAD; key is the suite's length.
+func newAEAD(s tlsSuite, key []byte) cipher.AEAD {
+	if s.chacha {
+		a, err := chacha20poly1305.New(key)
+		if err != nil {
+			panic(err) // a key of the suite's length: never
+		}
+		return a
+	}
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		panic(err)
+	}
+	a, err := cipher.NewGCM(b)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+// prf12 is TLS 1.2's PRF, P_hash with the suite's hash (RFC 5246 §5).
+func prf12(h func() hash.Hash, secret []byte, label string, seed []byte, n int) []byte {
+	ls := append([]byte(label), seed...)
+	mac := hmac.New(h, secret)
+	var out []byte
+	a := ls
+	for len(out) < n {
+		mac.Reset()
+		mac.Write(a)
+		a = mac.Sum(nil)
+		mac.Reset()
+		mac.Write(a)
+		mac.Write(ls)
+		out = mac.Sum(out)
+	}
+	return out[:n]
+}
+
+// tlsParts is Message.Parts of a message that came in the packets own of
+// the plaintext stream in: those and the handshake's records in the
+// clear, both ways, so that an exported call holds what Wireshark needs
+// to decrypt it (with the key log) as well as its own records.
+func (d *Decoder) tlsParts(in *stream, own []int) []int {
+	c := in.outer.conn
+	c.parts = append(append(c.parts[:0], c.hs...), own...)
+	slices.Sort(c.parts)
+	return slices.Compact(c.parts)
+}
+
+// peer is the plaintext stream of the other direction of in's
+// connection, or nil.
+func (in *stream) peer() *stream {
+	c := in.outer.conn
+	switch {
+	case in.outer == c.client && c.server != nil:
+		return c.server.inner
+	case in.outer == c.server:
+		return c.client.inner
+	}
+	return nil
+}

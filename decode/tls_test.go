@@ -1,0 +1,263 @@
+package decode_test
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"io"
+	"math/big"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sipflow/sipflow/capture"
+	"github.com/sipflow/sipflow/decode"
+	"github.com/sipflow/sipflow/internal/synth"
+)
+
+// tlsChunk is what one side of a TLS connection wrote at once.
+type tlsChunk struct {
+	client bool
+	data   []byte
+}
+
+// chunkConn records what is written through it, in the order written.
+type chunkConn struct {
+	net.Conn
+	client bool
+	mu     *sync.Mutex
+	log    *[]tlsChunk
+}
+
+func (c *chunkConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	*c.log = append(*c.log, tlsChunk{c.client, bytes.Clone(p)})
+	c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+// tlsSession runs a real TLS connection (Go's crypto/tls) over a pipe:
+// the client writes each of toServer, the server answers each with the
+// matching toClient entry (each entry a list of writes). It returns what
+// each side wrote, in order, and the key log.
+func tlsSession(t *testing.T, cfg func(c *tls.Config), toServer [][]byte, toClient [][][]byte) ([]tlsChunk, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "10.0.0.2"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys bytes.Buffer
+	var mu sync.Mutex
+	var log []tlsChunk
+	cp, sp := net.Pipe()
+	ccfg := &tls.Config{InsecureSkipVerify: true, KeyLogWriter: &keys}
+	scfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	if cfg != nil {
+		cfg(ccfg)
+	}
+	client := tls.Client(&chunkConn{cp, true, &mu, &log}, ccfg)
+	server := tls.Server(&chunkConn{sp, false, &mu, &log}, scfg)
+	done := make(chan error, 1)
+	go func() {
+		for i, q := range toServer {
+			if _, err := io.ReadFull(server, make([]byte, len(q))); err != nil {
+				done <- err
+				return
+			}
+			for _, w := range toClient[i] {
+				if _, err := server.Write(w); err != nil {
+					done <- err
+					return
+				}
+			}
+		}
+		done <- nil
+	}()
+	for i, q := range toServer {
+		if _, err := client.Write(q); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range toClient[i] {
+			if _, err := io.ReadFull(client, make([]byte, len(w))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	cp.Close() // not the TLS connections: a close_notify on a pipe nobody reads waits 5 s
+	sp.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	return log, keys.Bytes()
+}
+
+// tlsFrames makes TCP segments of a session between 10.0.0.1:40000 and
+// 10.0.0.2:5061: the handshake's SYNs, then each chunk, cut into segments
+// of at most mss bytes.
+func tlsFrames(chunks []tlsChunk, mss int) [][]byte {
+	const c, s = "10.0.0.1:40000", "10.0.0.2:5061"
+	cseq, sseq := uint32(1000), uint32(5000)
+	frames := [][]byte{
+		synth.TCP(c, s, cseq, synth.TCPFlags{SYN: true}, nil),
+		synth.TCP(s, c, sseq, synth.TCPFlags{SYN: true, ACK: true}, nil),
+	}
+	cseq++
+	sseq++
+	for _, ch := range chunks {
+		for b := ch.data; len(b) > 0; {
+			n := min(len(b), mss)
+			if ch.client {
+				frames = append(frames, synth.TCP(c, s, cseq, synth.TCPFlags{ACK: true, PSH: true}, b[:n]))
+				cseq += uint32(n)
+			} else {
+				frames = append(frames, synth.TCP(s, c, sseq, synth.TCPFlags{ACK: true, PSH: true}, b[:n]))
+				sseq += uint32(n)
+			}
+			b = b[n:]
+		}
+	}
+	return frames
+}
+
+// sipResponse is a response to invite("tls-1", 0) with the given status
+// line and CSeq.
+func sipResponse(status, cseq string) []byte {
+	return []byte("SIP/2.0 " + status + "\r\n" +
+		"Via: SIP/2.0/TLS 10.0.0.1:40000;branch=z9hG4bK-tls-1\r\n" +
+		"From: \"Alice\" <sip:alice@example.com>;tag=a1\r\n" +
+		"To: <sip:bob@example.com>;tag=b1\r\n" +
+		"Call-ID: tls-1\r\nCSeq: " + cseq + "\r\nContent-Length: 0\r\n\r\n")
+}
+
+func sipRequest(method, cseq string) []byte {
+	return []byte(method + " sip:bob@10.0.0.2:5061;transport=tls SIP/2.0\r\n" +
+		"Via: SIP/2.0/TLS 10.0.0.1:40000;branch=z9hG4bK-tls-" + method + "\r\n" +
+		"From: \"Alice\" <sip:alice@example.com>;tag=a1\r\n" +
+		"To: <sip:bob@example.com>;tag=b1\r\n" +
+		"Call-ID: tls-1\r\nCSeq: " + cseq + "\r\nContent-Length: 0\r\n\r\n")
+}
+
+// TestTLSDecrypted: SIP over TLS made by a real TLS stack (Go's
+// crypto/tls: TLS 1.3, and TLS 1.2 with AES-128-GCM, AES-256-GCM and
+// ChaCha20-Poly1305), given its key log, is read whole: every message,
+// its transport TLS, its packets the handshake's and its own; two
+// messages in one record, one message over two records, records cut
+// over several segments. Without the key log, or with another
+// connection's, nothing is read and nothing is warned of.
+func TestTLSDecrypted(t *testing.T) {
+	inv := invite("tls-1", 300)
+	toServer := [][]byte{inv, sipRequest("ACK", "1 ACK"), sipRequest("BYE", "2 BYE")}
+	ok := sipResponse("200 OK", "1 INVITE")
+	toClient := [][][]byte{
+		{append(sipResponse("100 Trying", "1 INVITE"), sipResponse("180 Ringing", "1 INVITE")...), ok[:40], ok[40:]},
+		nil,
+		{sipResponse("200 OK", "2 BYE")},
+	}
+	want := []string{"INVITE", "100", "180", "200", "ACK", "BYE", "200"}
+	for _, tt := range []struct {
+		name string
+		cfg  func(c *tls.Config)
+	}{
+		{"TLS 1.3", nil},
+		{"TLS 1.2 AES-128-GCM", func(c *tls.Config) {
+			c.MaxVersion, c.CipherSuites = tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}
+		}},
+		{"TLS 1.2 AES-256-GCM", func(c *tls.Config) {
+			c.MaxVersion, c.CipherSuites = tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384}
+		}},
+		{"TLS 1.2 ChaCha20-Poly1305", func(c *tls.Config) {
+			c.MaxVersion, c.CipherSuites = tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			chunks, keys := tlsSession(t, tt.cfg, toServer, toClient)
+			kl, err := decode.ParseKeyLog(bytes.NewReader(keys), "keys")
+			if err != nil || kl.Len() != 1 {
+				t.Fatalf("key log: %d connections, %v\n%s", kl.Len(), err, keys)
+			}
+			for _, mss := range []int{1460, 100} {
+				frames := tlsFrames(chunks, mss)
+				r := &tlsRecorder{}
+				d := decode.NewDecoder(r, decode.Options{KeyLog: kl})
+				for i, f := range frames {
+					d.Decode(&capture.Packet{N: i + 1, Time: t0.Add(time.Duration(i) * time.Millisecond), Link: capture.LinkEthernet, Data: f, Length: len(f)})
+				}
+				d.Flush()
+				if got := strings.Join(r.what, " "); got != strings.Join(want, " ") || len(r.warns) > 0 {
+					t.Errorf("mss %d: messages %q, want %q; warnings %q", mss, got, want, r.warns)
+				}
+				for i, tr := range r.transport {
+					if tr != decode.TLS {
+						t.Errorf("mss %d: message %d (%s) over %s, want tls", mss, i, r.what[i], tr)
+					}
+				}
+				// The ClientHello (packet 3) goes with every message.
+				for i, p := range r.parts {
+					if len(p) < 2 || p[0] != 3 {
+						t.Errorf("mss %d: message %d (%s) in packets %v, want the ClientHello's (3) first", mss, i, r.what[i], p)
+					}
+				}
+				if d.Stats.TLSDecrypted != 1 || d.Stats.TLSNoKeys != 0 || d.Stats.TLSConnections != 1 {
+					t.Errorf("mss %d: stats %+v", mss, d.Stats)
+				}
+			}
+			// No key log, or one of another connection: nothing read, no warning.
+			other, _ := tlsSession(t, tt.cfg, toServer, toClient)
+			for _, c := range []struct {
+				name   string
+				kl     *decode.KeyLog
+				noKeys int
+			}{{"no key log", nil, 0}, {"another connection's keys", kl, 1}} {
+				r := &tlsRecorder{}
+				d := decode.NewDecoder(r, decode.Options{KeyLog: c.kl})
+				for i, f := range tlsFrames(other, 1460) {
+					d.Decode(&capture.Packet{N: i + 1, Time: t0.Add(time.Duration(i) * time.Millisecond), Link: capture.LinkEthernet, Data: f, Length: len(f)})
+				}
+				d.Flush()
+				if len(r.what) > 0 || len(r.warns) > 0 || d.Stats.TLSNoKeys != c.noKeys || d.Stats.TLSDecrypted != 0 {
+					t.Errorf("%s: messages %q, warnings %q, stats %+v", c.name, r.what, r.warns, d.Stats)
+				}
+			}
+		})
+	}
+}
+
+// tlsRecorder keeps each message's start, transport and packets.
+type tlsRecorder struct {
+	what      []string
+	transport []decode.Transport
+	parts     [][]int
+	warns     []string
+}
+
+func (r *tlsRecorder) Message(m *decode.Message) {
+	w := string(m.Method)
+	if !m.IsRequest() {
+		w = strconv.Itoa(m.StatusCode)
+	}
+	r.what = append(r.what, w)
+	r.transport = append(r.transport, m.Transport)
+	p := append([]int(nil), m.Parts...)
+	if len(p) == 0 {
+		p = []int{m.N}
+	}
+	r.parts = append(r.parts, p)
+}
+
+func (r *tlsRecorder) Datagram(*decode.Datagram) {}
+func (r *tlsRecorder) Warn(w *decode.Warning)    { r.warns = append(r.warns, w.Error()) }
