@@ -1,18 +1,32 @@
 #!/usr/bin/python3
-"""A SIP caller over WebSocket (RFC 7118) or TLS, for gen.sh ws_call and
-tls_call.
+"""A SIP caller over WebSocket (RFC 7118) or TLS, for gen.sh ws_call,
+tls_call, tls13_call, tls12_call and tls12_cbc_call.
 
 Usage: uac.py ws|tls LOCAL_IP PROXY_IP CALLEE_USER
 
 ws: opens ws://PROXY_IP:8080 from LOCAL_IP with the "sip" subprotocol
 (python3-websocket, which masks every frame as a client must).  tls:
 connects to PROXY_IP:5061 with Python's ssl (OpenSSL; the proxy's
-self-signed certificate is not verified).  Then makes one call through the
-proxy: INVITE (SDP offer) / 100 / 180 / 200 / ACK, holds 1 s, BYE / 200,
-and closes the connection.  In-dialog requests follow the route set of the
-200's Record-Route and go to its Contact.  Exits 1 when a step does not
-come as expected.
+self-signed certificate is not verified), whatever version and suite
+OpenSSL and the proxy agree on unless these environment variables (all
+optional; tls only) say otherwise:
+
+  UAC_TLS_KEYLOG   append the session's secrets to this file, in the NSS
+                   key log format that Wireshark reads (SSLKEYLOGFILE
+                   itself is not read: the context is not made by
+                   ssl.create_default_context)
+  UAC_TLS_VERSION  1.2 or 1.3: offer that version only
+  UAC_TLS_CIPHERS  the TLS 1.2 suites to offer, an OpenSSL cipher list
+                   (e.g. ECDHE-RSA-AES128-GCM-SHA256); TLS 1.3's are fixed
+  UAC_TLS_NO_ETM   1: do not offer encrypt-then-MAC (RFC 7366), so that a
+                   CBC suite is MAC-then-encrypt, as TLS 1.2 first had it
+
+Then makes one call through the proxy: INVITE (SDP offer) / 100 / 180 /
+200 / ACK, holds 1 s, BYE / 200, and closes the connection.  In-dialog
+requests follow the route set of the 200's Record-Route and go to its
+Contact.  Exits 1 when a step does not come as expected.
 """
+import os
 import random
 import re
 import socket
@@ -45,6 +59,17 @@ else:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    env = os.environ
+    if env.get("UAC_TLS_KEYLOG"):
+        ctx.keylog_filename = env["UAC_TLS_KEYLOG"]
+    if env.get("UAC_TLS_VERSION"):
+        v = {"1.2": ssl.TLSVersion.TLSv1_2,
+             "1.3": ssl.TLSVersion.TLSv1_3}[env["UAC_TLS_VERSION"]]
+        ctx.minimum_version = ctx.maximum_version = v
+    if env.get("UAC_TLS_CIPHERS"):
+        ctx.set_ciphers(env["UAC_TLS_CIPHERS"])
+    if env.get("UAC_TLS_NO_ETM") == "1":
+        ctx.options |= 1 << 19  # SSL_OP_NO_ENCRYPT_THEN_MAC (OpenSSL 1.1.1, 3)
     sock.settimeout(10)
     sock.connect((proxy, 5061))
     tls = ctx.wrap_socket(sock)
