@@ -7,9 +7,11 @@
 #     KEEP_WORK=1 sudo testdata/gen/gen.sh  # keep the work dir (sipp logs)
 #
 # Needs: sipp (Debian package sip-tester, with PCAP play), tcpdump, tshark,
-# editcap (wireshark-common), python3, coreutils timeout; for ws_call and
-# tls_call only, kamailio, kamailio-websocket-modules, kamailio-tls-modules,
-# python3-websocket and openssl.
+# editcap (wireshark-common), python3, coreutils timeout; for ws_call,
+# tls_call, tls13_call, tls12_call and tls12_cbc_call only, kamailio,
+# kamailio-websocket-modules, kamailio-tls-modules, python3-websocket and
+# openssl.  tls13_call, tls12_call and tls12_cbc_call also write
+# testdata/<name>.keylog, the caller's TLS secrets (NSS key log format).
 #
 # Each scenario runs a SIPp UAS and a SIPp UAC on their own loopback addresses
 # (127.0.<N>.x, or ::1 with distinct ports for IPv6) while tcpdump records
@@ -93,6 +95,12 @@
 #   late_ack                  127.0.73.1 -> 127.0.73.2
 #   invite_408                127.0.74.1 -> 127.0.74.2 (a proxy)
 #   bye_481                   127.0.75.1 -> 127.0.75.2
+#   tls13_call                127.0.76.1 (TLS 1.3 UAC) -> 127.0.76.2:5061
+#                             (Kamailio, TLS and UDP 5060) -> 127.0.76.3 (UDP)
+#   tls12_call                127.0.77.1 (TLS 1.2 UAC) -> 127.0.77.2:5061
+#                             (Kamailio, TLS and UDP 5060) -> 127.0.77.3 (UDP)
+#   tls12_cbc_call            127.0.78.1 (TLS 1.2 CBC UAC) -> 127.0.78.2:5061
+#                             (Kamailio, TLS and UDP 5060) -> 127.0.78.3 (UDP)
 #   register_423              127.0.91.1 -> 127.0.91.2 (registrar)
 #   register_refresh_tcp      127.0.92.1 -> 127.0.92.2 (registrar), TCP 5060
 #   subscribe_dialog_blf      127.0.93.1 -> 127.0.93.2 (SUBSCRIBE, Event: dialog)
@@ -236,13 +244,16 @@ expect_dirs() {
     echo "   SDP: $dirs"
 }
 
-# only_loopback NAME: every IP address in the capture is 127/8 or ::1.
+# only_loopback NAME: every IP address in the capture is 127/8 or ::1
+# (in the SIP text too, decrypted with $WORK/NAME.keylog when there is one).
 only_loopback() {
-    local name=$1 bad
+    local name=$1 bad keylog=()
+    # the SIP inside TLS too, when the capture has its key log
+    [ -f "$WORK/$name.keylog" ] && keylog=(-o "tls.keylog_file:$WORK/$name.keylog")
     bad=$(tshark -r "$WORK/$name.pcap" -T fields -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst 2>/dev/null |
         tr '\t,' '\n\n' | grep -v -E '^$|^127\.|^::1$' | sort -u || true)
     [ -z "$bad" ] || die "$name: non-loopback addresses in capture: $bad"
-    bad=$(tshark -r "$WORK/$name.pcap" -Y sip -T fields -e sip.msg_hdr -e sdp.connection_info 2>/dev/null |
+    bad=$(tshark -r "$WORK/$name.pcap" ${keylog[@]+"${keylog[@]}"} -Y sip -T fields -e sip.msg_hdr -e sdp.connection_info 2>/dev/null |
         grep -o -E '\b([0-9]{1,3}\.){3}[0-9]{1,3}\b' | grep -v -E '^127\.|^0\.0\.0\.0$' | sort -u || true)
     [ -z "$bad" ] || die "$name: non-loopback addresses in SIP text: $bad"
 }
@@ -260,6 +271,12 @@ publish() {
     cp "$WORK/$name.pcap" "$OUT_DIR/.$name.pcap.tmp"
     mv -f "$OUT_DIR/.$name.pcap.tmp" "$OUT_DIR/$name.pcap"
     echo "   -> testdata/$name.pcap ($(stat -c %s "$OUT_DIR/$name.pcap") bytes)"
+    # the TLS secrets that decrypt it (keylog_tls_call), beside it
+    if [ -f "$WORK/$name.keylog" ]; then
+        cp "$WORK/$name.keylog" "$OUT_DIR/.$name.keylog.tmp"
+        mv -f "$OUT_DIR/.$name.keylog.tmp" "$OUT_DIR/$name.keylog"
+        echo "   -> testdata/$name.keylog ($(stat -c %s "$OUT_DIR/$name.keylog") bytes)"
+    fi
 }
 
 # now_ms: wall-clock time in milliseconds.
@@ -1244,6 +1261,79 @@ gen_tls_call() {
     publish $name
 }
 
+# keylog_tls_call NAME N VERSION SUITE: tls_call's call on 127.0.N.0/24,
+# the caller's TLS secrets written to $WORK/NAME.keylog (proxy/uac.py's
+# UAC_TLS_KEYLOG), which publish copies beside the capture.  The caller
+# (uac.py) reads its other UAC_TLS_* settings from the environment: the
+# gen function declares them `local -x`.  Checks what gen_tls_call checks,
+# then that the ServerHello chose VERSION (TLS 1.3: 0x0304, which it says
+# in its supported_versions extension; TLS 1.2: 0x0303) and the cipher
+# suite SUITE (its number, e.g. 0x1302), and that tshark, given the key
+# log, reads the call on the TLS hop as on the UDP one, and both hops in
+# one sequence; with UAC_TLS_NO_ETM=1, that neither hello has
+# encrypt_then_mac.
+keylog_tls_call() {
+    local name=$1 n=$2 ver=$3 suite=$4 A=127.0.$2.1 P=127.0.$2.2 B=127.0.$2.3 kl got re
+    kl=(-o "tls.keylog_file:$WORK/$name.keylog")
+    ls /usr/lib/*/kamailio/modules/tls.so >/dev/null 2>&1 || die "$name: missing kamailio-tls-modules"
+    command -v openssl >/dev/null || die "$name: missing openssl"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=$P \
+        -keyout "$WORK/$name.key" -out "$WORK/$name.crt" 2>/dev/null || die "$name: openssl req failed"
+    rm -f "$WORK/$name.keylog"   # uac.py (OpenSSL) appends
+    UAC_TLS_KEYLOG="$WORK/$name.keylog" \
+        proxy_call $name tls $A $P $B -A "CERT=\"$WORK/$name.crt\"" -A "KEY=\"$WORK/$name.key\""
+    expect_seq $name 'INVITE 100 180 200 ACK BYE 200'
+    expect_callids $name 1
+    got=$(tshark -r "$WORK/$name.pcap" -Y 'tls.handshake.type == 1 && tcp.dstport == 5061' 2>/dev/null | grep -c . || true)
+    [ "$got" = 1 ] || die "$name: $got TLS ClientHellos to port 5061, want 1"
+    [ -s "$WORK/$name.keylog" ] || die "$name: the caller wrote no key log"
+    got=$(tshark -r "$WORK/$name.pcap" -Y 'tls.handshake.type == 2' -T fields \
+        -e tls.handshake.version -e tls.handshake.extensions.supported_version -e tls.handshake.ciphersuite 2>/dev/null)
+    case $ver in
+        0x0304) [[ $got == $'0x0303\t0x0304\t'$suite ]] ;;
+        *) [[ $got == $'0x0303\t\t'$suite ]] ;;
+    esac || die "$name: ServerHello [version, supported_version, suite] = [$got], want version $ver suite $suite"
+    echo "   TLS: version $ver, suite $suite"
+    got=$(tshark -r "$WORK/$name.pcap" "${kl[@]}" -Y 'sip && tcp.port == 5061' -T fields -e sip.Method -e sip.Status-Code 2>/dev/null |
+        tr ',\t' '  ' | xargs echo)
+    [ "$got" = 'INVITE 100 180 200 ACK BYE 200' ] || die "$name: SIP decrypted on the TLS hop [$got]"
+    echo "   SIP over TLS, decrypted: $got"
+    got=$(tshark -r "$WORK/$name.pcap" "${kl[@]}" -Y sip -T fields -e sip.Method -e sip.Status-Code 2>/dev/null |
+        tr ',\t' '  ' | xargs echo)
+    re='INVITE (100 INVITE|INVITE 100) 100 180 180 200 200 ACK ACK BYE BYE 200 200'
+    [[ $got =~ ^$re$ ]] ||
+        die "$name: SIP on both hops, decrypted [$got]"
+    if [ "${UAC_TLS_NO_ETM:-}" = 1 ]; then
+        got=$(tshark -r "$WORK/$name.pcap" -Y 'tls.handshake.type == 1 || tls.handshake.type == 2' -T fields \
+            -e tls.handshake.extension.type 2>/dev/null | tr ',\t' '\n\n' | grep -c '^22$' || true)
+        [ "$got" = 0 ] || die "$name: encrypt_then_mac (extension 22) in a hello, though the caller was not to offer it"
+    fi
+    publish $name
+}
+
+# tls13_call: tls_call's call with the caller's key log beside it
+# (testdata/tls13_call.keylog), so that the TLS hop can be read: TLS 1.3
+# as OpenSSL and Kamailio agree on it by default (TLS_AES_256_GCM_SHA384).
+gen_tls13_call() {
+    keylog_tls_call tls13_call 76 0x0304 0x1302
+}
+
+# tls12_call: tls13_call over TLS 1.2, the caller offering the one suite
+# ECDHE-RSA-AES128-GCM-SHA256 (0xc02f: AEAD, a SHA-256 PRF, where TLS
+# 1.3's suite above is AES-256 and SHA-384); key log testdata/tls12_call.keylog.
+gen_tls12_call() {
+    local -x UAC_TLS_VERSION=1.2 UAC_TLS_CIPHERS=ECDHE-RSA-AES128-GCM-SHA256
+    keylog_tls_call tls12_call 77 0x0303 0xc02f
+}
+
+# tls12_cbc_call: tls12_call with a CBC suite, ECDHE-RSA-AES128-SHA256
+# (0xc027), MAC-then-encrypt: the caller does not offer encrypt-then-MAC
+# (RFC 7366), as OpenSSL otherwise does; key log testdata/tls12_cbc_call.keylog.
+gen_tls12_cbc_call() {
+    local -x UAC_TLS_VERSION=1.2 UAC_TLS_CIPHERS=ECDHE-RSA-AES128-SHA256 UAC_TLS_NO_ETM=1
+    keylog_tls_call tls12_cbc_call 78 0x0303 0xc027
+}
+
 # webrtc_call: a WebRTC call (pion: vanilla ICE, DTLS-SRTP, SRTCP, STUN
 # consent checks) over SIP/UDP, its SDP as pion writes it: c=0.0.0.0 and
 # port 9 beside every candidate, so the media is found only by its
@@ -1535,7 +1625,7 @@ invite_no_ack_non2xx options_unanswered session_expired dns_failover
 session_refresh one_way_audio rtp_loss media_address_mismatch
 transfer_failed invite_not_captured no_rtp reinvite_glare rtp_jitter
 fork_not_ended subscription_expired prack_call prack_missing
-precondition_call ws_call tls_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact
+precondition_call ws_call tls_call tls13_call tls12_call tls12_cbc_call webrtc_call codec_mismatch ack_elsewhere bye_to_contact
 late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused
 t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered
 sdp_family_mismatch mutual_hold media_change late_hold info_dtmf
