@@ -1,10 +1,12 @@
 package decode
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/binary"
@@ -21,9 +23,10 @@ import (
 // in order and their plaintext framed as a TCP stream's bytes are: SIP
 // by Content-Length, or WebSocket frames after an upgrade.
 //
-// TLS 1.3 (RFC 8446) and TLS 1.2 (RFC 5246) with an AEAD suite: AES-GCM
-// (RFC 5288) or ChaCha20-Poly1305 (RFC 7905), as every current stack
-// negotiates. In TLS 1.3 a direction's records are decrypted with its
+// TLS 1.3 (RFC 8446), and TLS 1.2 (RFC 5246) with AES-GCM (RFC 5288),
+// ChaCha20-Poly1305 (RFC 7905), or AES-CBC with an HMAC of SHA-1, SHA-256
+// or SHA-384, MAC-then-encrypt or encrypt-then-MAC (RFC 7366), as older
+// phones and PBXs negotiate. In TLS 1.3 a direction's records are decrypted with its
 // handshake secret until one fails to and the application secret opens
 // it: the Finished was the last handshake record. A KeyUpdate moves to
 // the next application secret the same way. Records lost to a hole in the
@@ -47,15 +50,26 @@ const (
 type tlsSuite struct {
 	keyLen  int
 	chacha  bool
-	hash    func() hash.Hash
+	hash    func() hash.Hash // the PRF's or HKDF's
 	hashLen int
-	name    string
+	// A CBC suite of TLS 1.2 (RFC 5246 §6.2.3.2): AES-CBC with an HMAC,
+	// MAC-then-encrypt, or encrypt-then-MAC when the hellos agreed on it
+	// (RFC 7366).
+	cbc    bool
+	mac    func() hash.Hash
+	macLen int
 }
 
 var (
-	aes128SHA256 = tlsSuite{keyLen: 16, hash: sha256.New, hashLen: 32, name: "AES-128-GCM"}
-	aes256SHA384 = tlsSuite{keyLen: 32, hash: sha512.New384, hashLen: 48, name: "AES-256-GCM"}
-	chachaSHA256 = tlsSuite{keyLen: 32, chacha: true, hash: sha256.New, hashLen: 32, name: "ChaCha20-Poly1305"}
+	aes128SHA256 = tlsSuite{keyLen: 16, hash: sha256.New, hashLen: 32}
+	aes256SHA384 = tlsSuite{keyLen: 32, hash: sha512.New384, hashLen: 48}
+	chachaSHA256 = tlsSuite{keyLen: 32, chacha: true, hash: sha256.New, hashLen: 32}
+
+	cbc128SHA    = tlsSuite{keyLen: 16, hash: sha256.New, hashLen: 32, cbc: true, mac: sha1.New, macLen: 20}
+	cbc256SHA    = tlsSuite{keyLen: 32, hash: sha256.New, hashLen: 32, cbc: true, mac: sha1.New, macLen: 20}
+	cbc128SHA256 = tlsSuite{keyLen: 16, hash: sha256.New, hashLen: 32, cbc: true, mac: sha256.New, macLen: 32}
+	cbc256SHA256 = tlsSuite{keyLen: 32, hash: sha256.New, hashLen: 32, cbc: true, mac: sha256.New, macLen: 32}
+	cbc256SHA384 = tlsSuite{keyLen: 32, hash: sha512.New384, hashLen: 48, cbc: true, mac: sha512.New384, macLen: 48}
 )
 
 // tlsSuites are the cipher suites sipflow decrypts, by their IANA number.
@@ -74,6 +88,22 @@ var tlsSuites = map[uint16]tlsSuite{
 	0xcca8: chachaSHA256, // TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
 	0xcca9: chachaSHA256, // TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
 	0xccaa: chachaSHA256, // TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+	0x002f: cbc128SHA,    // TLS_RSA_WITH_AES_128_CBC_SHA
+	0x0033: cbc128SHA,    // TLS_DHE_RSA_WITH_AES_128_CBC_SHA
+	0x0035: cbc256SHA,    // TLS_RSA_WITH_AES_256_CBC_SHA
+	0x0039: cbc256SHA,    // TLS_DHE_RSA_WITH_AES_256_CBC_SHA
+	0x003c: cbc128SHA256, // TLS_RSA_WITH_AES_128_CBC_SHA256
+	0x003d: cbc256SHA256, // TLS_RSA_WITH_AES_256_CBC_SHA256
+	0x0067: cbc128SHA256, // TLS_DHE_RSA_WITH_AES_128_CBC_SHA256
+	0x006b: cbc256SHA256, // TLS_DHE_RSA_WITH_AES_256_CBC_SHA256
+	0xc009: cbc128SHA,    // TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA
+	0xc00a: cbc256SHA,    // TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA
+	0xc013: cbc128SHA,    // TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
+	0xc014: cbc256SHA,    // TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA
+	0xc023: cbc128SHA256, // TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256
+	0xc024: cbc256SHA384, // TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384
+	0xc027: cbc128SHA256, // TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256
+	0xc028: cbc256SHA384, // TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384
 }
 
 // helloRetryRandom is the random of a ServerHello that is a
@@ -91,6 +121,7 @@ type tlsConn struct {
 	secrets        *tlsSecrets
 	version        uint16 // 0x0303 or 0x0304, once the ServerHello is read
 	suite          tlsSuite
+	etm            bool  // encrypt-then-MAC (RFC 7366), for a CBC suite
 	ready          bool  // the ServerHello was read, and we hold the keys of its suite
 	done           bool  // given up on (warned once), or counted as without keys
 	decrypted      bool  // a record was decrypted (Stats.TLSDecrypted)
@@ -105,6 +136,8 @@ type tlsDir struct {
 	epoch     int  // TLS 1.3: 0 the handshake secret, n ≥ 1 the nth application secret
 	secret    []byte
 	aead      cipher.AEAD
+	block     cipher.Block // a CBC suite's cipher, and its MAC key
+	macKey    []byte
 	iv        []byte // the fixed IV: 4 bytes for TLS 1.2's GCM, else 12
 	seq       uint64
 	lost      bool    // records were lost: search for the sequence number
@@ -266,12 +299,12 @@ func (d *Decoder) tlsHandshake(key streamKey, s *stream, body []byte) {
 		if [32]byte(random) == helloRetryRandom {
 			return
 		}
-		version, suite, ok := parseServerHello(hello)
+		version, suite, etm, ok := parseServerHello(hello)
 		if !ok {
 			d.tlsFail(key, s, "a ServerHello that does not parse")
 			return
 		}
-		c.version, c.serverRandom = version, slices.Clone(random)
+		c.version, c.serverRandom, c.etm = version, slices.Clone(random), etm
 		if c.secrets == nil {
 			return // counted, and given up on, at the first encrypted record
 		}
@@ -280,7 +313,7 @@ func (d *Decoder) tlsHandshake(key streamKey, s *stream, body []byte) {
 		case version != 0x0303 && version != 0x0304:
 			d.tlsFail(key, s, "TLS version 0x%04x, which sipflow cannot decrypt (1.2 and 1.3 only)", version)
 		case !known || version == 0x0304 && suite>>8 != 0x13 || version == 0x0303 && suite>>8 == 0x13:
-			d.tlsFail(key, s, "cipher suite 0x%04x, which sipflow cannot decrypt (AES-GCM and ChaCha20-Poly1305 only)", suite)
+			d.tlsFail(key, s, "cipher suite 0x%04x, which sipflow cannot decrypt (AES-GCM, ChaCha20-Poly1305 and AES-CBC with SHA-1 or SHA-2 only)", suite)
 		case version == 0x0304 && (c.secrets.clientHS == nil || c.secrets.serverHS == nil || c.secrets.clientApp == nil || c.secrets.serverApp == nil):
 			d.tlsFail(key, s, "TLS 1.3, and the key log lacks some of its traffic secrets")
 		case version == 0x0303 && c.secrets.master == nil:
@@ -300,21 +333,22 @@ func (d *Decoder) tlsHandshake(key streamKey, s *stream, body []byte) {
 }
 
 // parseServerHello returns a ServerHello's negotiated version (its
-// supported_versions extension's, else its legacy version) and suite.
-func parseServerHello(h []byte) (version, suite uint16, ok bool) {
+// supported_versions extension's, else its legacy version), its suite,
+// and whether it agreed to encrypt-then-MAC.
+func parseServerHello(h []byte) (version, suite uint16, etm, ok bool) {
 	if len(h) < 35 {
-		return 0, 0, false
+		return 0, 0, false, false
 	}
 	version = binary.BigEndian.Uint16(h[0:2])
 	sid := int(h[34])
 	p := h[35:]
 	if len(p) < sid+3 {
-		return 0, 0, false
+		return 0, 0, false, false
 	}
 	suite = binary.BigEndian.Uint16(p[sid : sid+2])
 	p = p[sid+3:] // past the suite and the compression method
 	if len(p) < 2 {
-		return version, suite, true // no extensions
+		return version, suite, false, true // no extensions
 	}
 	ext := p[2:]
 	if n := int(binary.BigEndian.Uint16(p[:2])); n < len(ext) {
@@ -323,14 +357,17 @@ func parseServerHello(h []byte) (version, suite uint16, ok bool) {
 	for len(ext) >= 4 {
 		typ, n := binary.BigEndian.Uint16(ext[0:2]), int(binary.BigEndian.Uint16(ext[2:4]))
 		if len(ext) < 4+n {
-			return 0, 0, false
+			return 0, 0, false, false
 		}
-		if typ == 43 && n == 2 { // supported_versions
+		switch {
+		case typ == 43 && n == 2: // supported_versions
 			version = binary.BigEndian.Uint16(ext[4:6])
+		case typ == 22: // encrypt_then_mac
+			etm = true
 		}
 		ext = ext[4+n:]
 	}
-	return version, suite, true
+	return version, suite, etm, true
 }
 
 // setTLS12 derives both directions' keys of a TLS 1.2 connection from its
@@ -338,13 +375,23 @@ func parseServerHello(h []byte) (version, suite uint16, ok bool) {
 // AEAD suite, the fixed IVs 4 bytes (GCM, RFC 5288 §3) or 12 (ChaCha20,
 // RFC 7905 §2).
 func (c *tlsConn) setTLS12() {
+	seed := append(slices.Clone(c.serverRandom), c.clientRandom...)
+	k := c.suite.keyLen
+	if c.suite.cbc {
+		// MAC keys, cipher keys, and IVs that TLS 1.2 does not use (each
+		// record carries its own).
+		m := c.suite.macLen
+		kb := prf12(c.suite.hash, c.secrets.master, "key expansion", seed, 2*m+2*k)
+		c.client.macKey, c.server.macKey = kb[:m], kb[m:2*m]
+		c.client.block, _ = aes.NewCipher(kb[2*m : 2*m+k])
+		c.server.block, _ = aes.NewCipher(kb[2*m+k : 2*m+2*k])
+		return
+	}
 	ivLen := 4
 	if c.suite.chacha {
 		ivLen = 12
 	}
-	seed := append(slices.Clone(c.serverRandom), c.clientRandom...)
 	kb := prf12(c.suite.hash, c.secrets.master, "key expansion", seed, 2*c.suite.keyLen+2*ivLen)
-	k := c.suite.keyLen
 	c.client.aead, c.server.aead = newAEAD(c.suite, kb[:k]), newAEAD(c.suite, kb[k:2*k])
 	c.client.iv, c.server.iv = kb[2*k:2*k+ivLen], kb[2*k+ivLen:]
 }
@@ -409,6 +456,10 @@ func (t *tlsDir) openSearch(rec []byte) ([]byte, byte, bool) {
 // open decrypts rec with sequence number seq.
 func (t *tlsDir) open(rec []byte, seq uint64) ([]byte, byte, bool) {
 	c := t.conn
+	if c.suite.cbc {
+		p, ok := t.openCBC(rec, seq)
+		return p, 0, ok
+	}
 	body := rec[5:]
 	var nonce [12]byte
 	var aadBuf [13]byte
@@ -553,4 +604,65 @@ func (in *stream) peer() *stream {
 		return c.client.inner
 	}
 	return nil
+}
+
+// openCBC decrypts and checks rec, of a CBC suite, with sequence number
+// seq: the record's IV, then the content, its MAC and the padding
+// encrypted (RFC 5246 §6.2.3.2), or the MAC over IV and ciphertext after
+// them with encrypt-then-MAC (RFC 7366 §3).
+func (t *tlsDir) openCBC(rec []byte, seq uint64) ([]byte, bool) {
+	const bs = aes.BlockSize
+	ml := t.conn.suite.macLen
+	body := rec[5:]
+	var tag []byte
+	if t.conn.etm {
+		if len(body) < ml {
+			return nil, false
+		}
+		body, tag = body[:len(body)-ml], body[len(body)-ml:]
+		if !bytes.Equal(tag, t.recordMAC(rec, seq, body)) {
+			return nil, false
+		}
+	}
+	if len(body) < 2*bs || len(body)%bs != 0 {
+		return nil, false
+	}
+	iv, ct := body[:bs], body[bs:]
+	p := append(t.plain[:0], ct...)
+	cipher.NewCBCDecrypter(t.block, iv).CryptBlocks(p, p)
+	t.plain = p
+	pad := int(p[len(p)-1])
+	if pad+1 > len(p) {
+		return nil, false
+	}
+	for _, b := range p[len(p)-1-pad:] {
+		if int(b) != pad {
+			return nil, false
+		}
+	}
+	p = p[:len(p)-1-pad]
+	if t.conn.etm {
+		return p, true
+	}
+	if len(p) < ml {
+		return nil, false
+	}
+	p, tag = p[:len(p)-ml], p[len(p)-ml:]
+	if !bytes.Equal(tag, t.recordMAC(rec, seq, p)) {
+		return nil, false
+	}
+	return p, true
+}
+
+// recordMAC is the HMAC of a record's content (or, with encrypt-then-MAC,
+// its IV and ciphertext) with its sequence number and header.
+func (t *tlsDir) recordMAC(rec []byte, seq uint64, content []byte) []byte {
+	var hdr [13]byte
+	binary.BigEndian.PutUint64(hdr[:8], seq)
+	hdr[8], hdr[9], hdr[10] = rec[0], rec[1], rec[2]
+	binary.BigEndian.PutUint16(hdr[11:], uint16(len(content)))
+	m := hmac.New(t.conn.suite.mac, t.macKey)
+	m.Write(hdr[:])
+	m.Write(content)
+	return m.Sum(nil)
 }

@@ -65,6 +65,9 @@ var expectedFindings = map[string]struct {
 	"precondition_call.pcap":       {"completed", "precondition-call", nil},
 	"ws_call.pcap":                 {"completed", "basic-call", nil},
 	"tls_call.pcap":                {"completed", "basic-call", nil}, // the UDP hop: the TLS one is encrypted
+	"tls13_call.pcap":              {"completed", "basic-call", nil}, // both hops, the TLS one decrypted with tls13_call.keylog (TLS 1.3, AES-256-GCM)
+	"tls12_call.pcap":              {"completed", "basic-call", nil}, // TLS 1.2, ECDHE-RSA-AES128-GCM-SHA256
+	"tls12_cbc_call.pcap":          {"completed", "basic-call", nil}, // TLS 1.2, ECDHE-RSA-AES128-SHA256 (CBC, MAC-then-encrypt)
 	"webrtc_call.pcap":             {"completed", "basic-call", nil}, // media at ICE candidates (TestWebRTCMedia)
 	"codec_mismatch.pcap":          {"completed", "basic-call", []string{"codec-mismatch"}},
 	"ack_elsewhere.pcap":           {"completed", "basic-call", []string{"missing-ack", "retransmissions"}},
@@ -126,7 +129,12 @@ func TestEndToEndChecks(t *testing.T) {
 		}
 		seen[name] = true
 		t.Run(name, func(t *testing.T) {
-			out, errs, code := sipflow(t, nil, "check", "--json", "--fail-on", "info", f)
+			// A capture of SIP over TLS is read with the key log beside it.
+			var keys []string
+			if kl := strings.TrimSuffix(f, ".pcap") + ".keylog"; fileExists(kl) {
+				keys = []string{"--tls-keylog", kl}
+			}
+			out, errs, code := sipflow(t, nil, append([]string{"check", "--json", "--fail-on", "info", f}, keys...)...)
 			for _, line := range strings.Split(strings.TrimSpace(errs), "\n") {
 				if line != "" && !strings.HasPrefix(line, "sipflow: note: ") {
 					t.Errorf("stderr: %s", line)
@@ -167,7 +175,7 @@ func TestEndToEndChecks(t *testing.T) {
 			}
 			golden(t, "check_"+name+".json", out)
 
-			out, _, _ = sipflow(t, nil, "calls", "--all", "--json", f)
+			out, _, _ = sipflow(t, nil, append([]string{"calls", "--all", "--json", f}, keys...)...)
 			golden(t, "calls_"+name+".json", out)
 			var call struct {
 				State string  `json:"state"`
@@ -400,4 +408,9 @@ func TestRedirectNotFollowed(t *testing.T) {
 			t.Errorf("%s: %s %d %v; want %s %d and no finding", filepath.Base(tc.file), c.State, c.FinalStatus, c.Findings, tc.state, tc.final)
 		}
 	}
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }
