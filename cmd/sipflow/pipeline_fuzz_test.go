@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -110,32 +111,43 @@ func FuzzPipeline(f *testing.F) {
 }
 
 // FuzzPipelineCapture runs every reading command over a capture's bytes
-// as the fuzzer mutates them (seeds: small test captures over UDP, TCP
-// and IPv6): a header, a length, a TCP sequence or a SIP byte gone wrong
-// may end the reading (exit 2 or 3, said on standard error), never in a
-// panic, a hang or output unsafe to show.
+// as the fuzzer mutates them (seeds: small test captures over UDP, TCP,
+// IPv6 and TLS, read with the TLS captures' key logs): a header, a
+// length, a TCP sequence, a TLS record or a SIP byte gone wrong may end
+// the reading (exit 2 or 3, said on standard error), never in a panic, a
+// hang or output unsafe to show.
 //
 //	go test ./cmd/sipflow -run '^$' -fuzz FuzzPipelineCapture -fuzztime 5m
 func FuzzPipelineCapture(f *testing.F) {
-	for _, name := range []string{"call_busy.pcap", "call_tcp.pcap", "tcp_burst.pcap", "call_ipv6.pcap", "register_401.pcap", "call_cancel.pcap"} {
+	var keys []byte
+	for _, name := range []string{"tls13_call.keylog", "tls12_call.keylog", "tls12_cbc_call.keylog"} {
+		b, err := os.ReadFile(repoTestdata(name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		keys = append(keys, b...)
+	}
+	keyLog := writeFile(f, "all.keylog", keys)
+	for _, name := range []string{"call_busy.pcap", "call_tcp.pcap", "tcp_burst.pcap", "call_ipv6.pcap", "register_401.pcap", "call_cancel.pcap",
+		"tls13_call.pcap", "tls12_call.pcap", "tls12_cbc_call.pcap"} {
 		b, err := os.ReadFile(repoTestdata(name))
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(b)
 	}
-	f.Fuzz(func(t *testing.T, capture []byte) { runPipeline(t, capture, true) })
+	f.Fuzz(func(t *testing.T, capture []byte) { runPipeline(t, capture, true, "--tls-keylog", keyLog) })
 }
 
-// runPipeline runs pipelineCommands over capture (standard input) and
-// checks what each said. Unless damaged says a capture may be unreadable
-// or damaged, every command must read it whole.
-func runPipeline(t *testing.T, capture []byte, damaged bool) {
+// runPipeline runs pipelineCommands, with flags, over capture (standard
+// input) and checks what each said. Unless damaged says a capture may be
+// unreadable or damaged, every command must read it whole.
+func runPipeline(t *testing.T, capture []byte, damaged bool, flags ...string) {
 	for _, c := range pipelineCommands {
 		// A command that hangs crashes the fuzzing process, which keeps
 		// the input (the engine itself waits forever).
 		tm := time.AfterFunc(30*time.Second, func() { panic(fmt.Sprintf("%s ran 30 s on a capture of %d bytes", c.args, len(capture))) })
-		out, errs, code := sipflow(t, capture, append(c.args, "-")...)
+		out, errs, code := sipflow(t, capture, append(append(slices.Clone(c.args), flags...), "-")...)
 		tm.Stop()
 		// check exits 1 on findings, flow 2 when there is no call to draw.
 		switch {

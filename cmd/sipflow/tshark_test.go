@@ -16,8 +16,9 @@ import (
 // TestMessagesAgreeWithTshark: on every capture in testdata, `sipflow
 // messages` finds the SIP messages tshark finds, in the same packets:
 // over UDP, TCP and WebSocket (ws_call.pcap: tshark reads it through the
-// HTTP upgrade), IPv4 and IPv6, and several messages in one TCP segment
-// (tcp_burst.pcap). Skipped without tshark.
+// HTTP upgrade), IPv4 and IPv6, several messages in one TCP segment
+// (tcp_burst.pcap), and TLS, both given the key log beside the capture
+// (tls13_call, tls12_call, tls12_cbc_call). Skipped without tshark.
 func TestMessagesAgreeWithTshark(t *testing.T) {
 	tshark, err := exec.LookPath("tshark")
 	if err != nil {
@@ -28,15 +29,19 @@ func TestMessagesAgreeWithTshark(t *testing.T) {
 		t.Fatalf("%d captures in testdata", len(files))
 	}
 	for _, file := range files {
-		cmd := exec.Command(tshark, "-n", "-r", file, "-Y", "sip", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|",
-			"-e", "frame.number", "-e", "sip.Method", "-e", "sip.Status-Code", "-e", "sip.Call-ID")
+		var tsharkKeys, keys []string
+		if kl := strings.TrimSuffix(file, ".pcap") + ".keylog"; fileExists(kl) {
+			tsharkKeys, keys = []string{"-o", "tls.keylog_file:" + kl}, []string{"--tls-keylog", kl}
+		}
+		cmd := exec.Command(tshark, append(append([]string{"-n", "-r", file}, tsharkKeys...), "-Y", "sip", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|",
+			"-e", "frame.number", "-e", "sip.Method", "-e", "sip.Status-Code", "-e", "sip.Call-ID")...)
 		cmd.Env = append(os.Environ(), "LC_ALL=C")
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("tshark %s: %v", file, err)
 		}
 		want := tsharkMessages(t, file, strings.TrimSpace(string(out)))
-		stdout, stderr, code := sipflow(t, nil, "messages", "--json", file)
+		stdout, stderr, code := sipflow(t, nil, append([]string{"messages", "--json", file}, keys...)...)
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", file, code, stderr)
 		}
