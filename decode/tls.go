@@ -272,8 +272,10 @@ func (d *Decoder) tlsRecord(key streamKey, s *stream, rec []byte, own int) {
 	switch {
 	case inner == tlsApplicationData:
 		d.tlsPlaintext(key, s, plain, own)
-	case inner == tlsHandshake && (c.version == 0x0303 || t.epoch == 0):
-		c.hs = append(c.hs, s.parts...) // a Finished, and TLS 1.3's certificate and the rest
+	case inner == tlsHandshake && len(c.hs) < 256:
+		// A Finished, TLS 1.3's certificate and the rest, its tickets:
+		// records Wireshark must count to decrypt those after them.
+		c.hs = append(c.hs, s.parts...)
 	}
 }
 

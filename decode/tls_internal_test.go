@@ -6,6 +6,9 @@ import (
 	"crypto/cipher"
 	"crypto/hmac"
 	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -118,4 +121,43 @@ func FuzzParseKeyLog(f *testing.F) {
 			t.Fatal("no key log and no error")
 		}
 	})
+}
+
+// TestKeyLogFileGrows: a key log read from a file reads what another
+// program added to it when asked for a connection it lacks: whole lines
+// only, a broken one skipped once the file was read whole.
+func TestKeyLogFileGrows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys")
+	line := func(b byte) string {
+		return "CLIENT_RANDOM " + strings.Repeat(fmt.Sprintf("%02x", b), 32) + " " + strings.Repeat("01", 48) + "\n"
+	}
+	random := func(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
+	if err := os.WriteFile(path, []byte(line(1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k, err := ReadKeyLogFile(path)
+	if err != nil || k.lookup(random(1)) == nil || k.lookup(random(2)) != nil {
+		t.Fatalf("read %v", err)
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	l2 := line(2)
+	f.WriteString(l2[:40]) // half written
+	if k.lookup(random(2)) != nil {
+		t.Error("a line half written was read")
+	}
+	f.WriteString(l2[40:] + "CLIENT_RANDOM zz 00\n" + line(3))
+	if k.lookup(random(2)) == nil || k.lookup(random(3)) == nil || k.Len() != 3 {
+		t.Errorf("lines added: %d connections", k.Len())
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(path, []byte("CLIENT_RANDOM zz 00\n"), 0o600)
+	if _, err := ReadKeyLogFile(path); err == nil || !strings.Contains(err.Error(), path+":1:") {
+		t.Errorf("a broken first read: %v", err)
+	}
 }

@@ -274,7 +274,7 @@ func (o *archiveOptions) archiveFile(db *store.DB, file string, copts correlate.
 	}()
 	im, err := db.BeginImport(ctx, store.ImportSpec{
 		SHA256: sum.sha256, Name: file, Size: sum.size,
-		Options: analysisOptions(copts), LinkHeaders: copts.LinkHeaders, Force: o.force,
+		Options: analysisOptions(copts) + o.keyLogOption(), LinkHeaders: copts.LinkHeaders, Force: o.force,
 	})
 	if err != nil {
 		return &archiveWriteError{err}
@@ -456,6 +456,16 @@ func analysisOptions(o correlate.Options) string {
 		fmt.Fprintf(&b, " flows=%x", h.Sum(nil)[:8])
 	}
 	return b.String()
+}
+
+// keyLogOption is what analysisOptions says of --tls-keylog: the key
+// log's SHA-256, since its secrets change the calls an import makes;
+// nothing without one, so that imports begun before it still resume.
+func (g *globalOptions) keyLogOption() string {
+	if g.keyLogPath == "" {
+		return ""
+	}
+	return fmt.Sprintf(" tls-keylog=%x", g.keyLogSum[:8])
 }
 
 // archiveHeapLimit is the Go heap archive aims to stay under (SQLite's page

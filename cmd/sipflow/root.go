@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -73,6 +74,7 @@ type globalOptions struct {
 	// command runs, for every decoder of a capture.
 	keyLogPath string
 	keyLog     *decode.KeyLog
+	keyLogSum  [32]byte // the SHA-256 of the key log's bytes when read
 }
 
 // renderer returns a lipgloss renderer for w honouring --color and NO_COLOR.
@@ -150,11 +152,15 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 			return err
 		}
 		if g.keyLogPath != "" {
-			kl, err := readKeyLog(g.keyLogPath)
+			kl, err := decode.ReadKeyLogFile(g.keyLogPath)
 			if err != nil {
 				return usageError("--tls-keylog: %v", err)
 			}
-			g.keyLog = kl
+			b, err := os.ReadFile(g.keyLogPath)
+			if err != nil {
+				return usageError("--tls-keylog: %v", err)
+			}
+			g.keyLog, g.keyLogSum = kl, sha256.Sum256(b)
 		}
 		if g.cpuProfile != "" {
 			f, err := os.Create(g.cpuProfile)
@@ -254,14 +260,4 @@ func sanitizeError(err error) string {
 		return strings.Join(lines, "\n")
 	}
 	return render.SanitizeString(err.Error())
-}
-
-// readKeyLog reads a TLS key log file.
-func readKeyLog(name string) (*decode.KeyLog, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return decode.ParseKeyLog(f, name)
 }
