@@ -189,43 +189,29 @@ func TestTLSDecrypted(t *testing.T) {
 	}
 	want := []string{"INVITE", "100", "180", "200", "ACK", "BYE", "200"}
 	for _, tt := range []struct {
-		name string
-		cfg  func(c *tls.Config)
+		name  string
+		suite uint16 // TLS 1.2's; 0: TLS 1.3
 	}{
-		{"TLS 1.3", nil},
-		{"TLS 1.2 AES-128-GCM", func(c *tls.Config) {
-			c.MaxVersion, c.CipherSuites = tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}
-		}},
-		{"TLS 1.2 AES-256-GCM", func(c *tls.Config) {
-			c.MaxVersion, c.CipherSuites = tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384}
-		}},
-		{"TLS 1.2 ChaCha20-Poly1305", func(c *tls.Config) {
-			c.MaxVersion, c.CipherSuites = tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}
-		}},
-		{"TLS 1.2 AES-128-CBC-SHA", func(c *tls.Config) {
-			c.MaxVersion, c.CipherSuites = tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}
-		}},
-		{"TLS 1.2 AES-256-CBC-SHA", func(c *tls.Config) {
-			c.MaxVersion, c.CipherSuites = tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA}
-		}},
-		{"TLS 1.2 AES-128-CBC-SHA256", func(c *tls.Config) {
-			c.MaxVersion, c.CipherSuites = tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256}
-		}},
+		{"TLS 1.3", 0},
+		{"TLS 1.2 AES-128-GCM", tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
+		{"TLS 1.2 AES-256-GCM", tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384},
+		{"TLS 1.2 ChaCha20-Poly1305", tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256},
+		{"TLS 1.2 AES-128-CBC-SHA", tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA},
+		{"TLS 1.2 AES-256-CBC-SHA", tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA},
+		{"TLS 1.2 AES-128-CBC-SHA256", tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256},
 	} {
+		var cfg func(c *tls.Config)
+		if tt.suite != 0 {
+			cfg = func(c *tls.Config) { c.MaxVersion, c.CipherSuites = tls.VersionTLS12, []uint16{tt.suite} }
+		}
 		t.Run(tt.name, func(t *testing.T) {
-			chunks, keys := tlsSession(t, tt.cfg, toServer, toClient)
+			chunks, keys := tlsSession(t, cfg, toServer, toClient)
 			kl, err := decode.ParseKeyLog(bytes.NewReader(keys), "keys")
 			if err != nil || kl.Len() != 1 {
 				t.Fatalf("key log: %d connections, %v\n%s", kl.Len(), err, keys)
 			}
 			for _, mss := range []int{1460, 100} {
-				frames := tlsFrames(chunks, mss)
-				r := &tlsRecorder{}
-				d := decode.NewDecoder(r, decode.Options{KeyLog: kl})
-				for i, f := range frames {
-					d.Decode(&capture.Packet{N: i + 1, Time: t0.Add(time.Duration(i) * time.Millisecond), Link: capture.LinkEthernet, Data: f, Length: len(f)})
-				}
-				d.Flush()
+				r, d := decodeTLS(kl, tlsFrames(chunks, mss))
 				if got := strings.Join(r.what, " "); got != strings.Join(want, " ") || len(r.warns) > 0 {
 					t.Errorf("mss %d: messages %q, want %q; warnings %q", mss, got, want, r.warns)
 				}
@@ -256,37 +242,37 @@ func TestTLSDecrypted(t *testing.T) {
 			if len(holed) != len(chunks)-1 {
 				t.Fatalf("%d chunks of the ACK's length", len(chunks)-len(holed))
 			}
-			r := &tlsRecorder{}
-			d := decode.NewDecoder(r, decode.Options{KeyLog: kl})
-			// The hole's segment counted in: what follows is out of order.
-			for i, f := range tlsFramesHoled(chunks, len(ack)) {
-				d.Decode(&capture.Packet{N: i + 1, Time: t0.Add(time.Duration(i) * time.Millisecond), Link: capture.LinkEthernet, Data: f, Length: len(f)})
-			}
-			d.Flush()
+			r, _ := decodeTLS(kl, tlsFramesHoled(chunks, len(ack)))
 			// (The BYE's segment, held after the hole until the end,
 			// comes after the 200 to it.)
 			if got := strings.Join(r.what, " "); got != "INVITE 100 180 200 200 BYE" || len(r.warns) != 1 || !strings.Contains(r.warns[0], "never captured") {
 				t.Errorf("the ACK's record lost: messages %q; warnings %q", got, r.warns)
 			}
 			// No key log, or one of another connection: nothing read, no warning.
-			other, _ := tlsSession(t, tt.cfg, toServer, toClient)
+			other, _ := tlsSession(t, cfg, toServer, toClient)
 			for _, c := range []struct {
 				name   string
 				kl     *decode.KeyLog
 				noKeys int
 			}{{"no key log", nil, 0}, {"another connection's keys", kl, 1}} {
-				r := &tlsRecorder{}
-				d := decode.NewDecoder(r, decode.Options{KeyLog: c.kl})
-				for i, f := range tlsFrames(other, 1460) {
-					d.Decode(&capture.Packet{N: i + 1, Time: t0.Add(time.Duration(i) * time.Millisecond), Link: capture.LinkEthernet, Data: f, Length: len(f)})
-				}
-				d.Flush()
+				r, d := decodeTLS(c.kl, tlsFrames(other, 1460))
 				if len(r.what) > 0 || len(r.warns) > 0 || d.Stats.TLSNoKeys != c.noKeys || d.Stats.TLSDecrypted != 0 {
 					t.Errorf("%s: messages %q, warnings %q, stats %+v", c.name, r.what, r.warns, d.Stats)
 				}
 			}
 		})
 	}
+}
+
+// decodeTLS decodes Ethernet frames, 1 ms apart, with key log kl.
+func decodeTLS(kl *decode.KeyLog, frames [][]byte) (*tlsRecorder, *decode.Decoder) {
+	r := &tlsRecorder{}
+	d := decode.NewDecoder(r, decode.Options{KeyLog: kl})
+	for i, f := range frames {
+		d.Decode(&capture.Packet{N: i + 1, Time: t0.Add(time.Duration(i) * time.Millisecond), Link: capture.LinkEthernet, Data: f, Length: len(f)})
+	}
+	d.Flush()
+	return r, d
 }
 
 // tlsRecorder keeps each message's start, transport and packets.
