@@ -1,7 +1,6 @@
 package decode
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"fmt"
@@ -21,16 +20,20 @@ import (
 // A KeyLog read from a file with ReadKeyLogFile reads what was added to
 // the file since when it is asked for a connection it has no secrets for:
 // a live capture's programs log each new connection's secrets as they
-// make it. Its methods may be called from several goroutines.
+// make it. A file emptied or replaced (another program starting a new log
+// where the old one was) is read again from its start; the secrets read
+// before are kept. Its methods may be called from several goroutines.
 type KeyLog struct {
 	mu    sync.Mutex
 	m     map[[32]byte]*tlsSecrets
-	path  string // the file, when read from one
-	read  int64  // bytes of it read
-	lines int    // lines of it read
+	path  string      // the file, when read from one
+	file  os.FileInfo // the file read, to know another put in its place
+	read  int64       // bytes of it read
+	lines int         // lines of it read
 }
 
-// tlsSecrets are one connection's secrets.
+// tlsSecrets are one connection's secrets. parse replaces a field's
+// slice, never its bytes: a copy stays as it was.
 type tlsSecrets struct {
 	master []byte // CLIENT_RANDOM: TLS 1.2 and before
 	// TLS 1.3 traffic secrets (RFC 8446 §7.1): the handshake's, and the
@@ -45,22 +48,26 @@ func (k *KeyLog) Len() int {
 	return len(k.m)
 }
 
-// lookup returns the secrets of the connection whose ClientHello had
-// random, or nil: first those read, then those added to the file since.
-func (k *KeyLog) lookup(random []byte) *tlsSecrets {
+// lookup returns a copy of the secrets of the connection whose
+// ClientHello had random: first those read, then those added to the file
+// since. A copy: lines read later for the connection (TLS 1.3's secrets
+// are four lines, logged as the handshake goes) change the KeyLog's, while
+// another goroutine's Decoder reads its own.
+func (k *KeyLog) lookup(random []byte) (tlsSecrets, bool) {
 	if k == nil || len(random) != 32 {
-		return nil
+		return tlsSecrets{}, false
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if s := k.m[[32]byte(random)]; s != nil || k.path == "" {
-		return s
+	if k.path != "" {
+		if fi, err := os.Stat(k.path); err == nil && (!os.SameFile(fi, k.file) || fi.Size() != k.read) {
+			k.readMore(false)
+		}
 	}
-	if fi, err := os.Stat(k.path); err != nil || fi.Size() <= k.read {
-		return nil
+	if s := k.m[[32]byte(random)]; s != nil {
+		return *s, true
 	}
-	k.readMore(false)
-	return k.m[[32]byte(random)]
+	return tlsSecrets{}, false
 }
 
 // ReadKeyLogFile reads the key log in file name.
@@ -72,29 +79,45 @@ func ReadKeyLogFile(name string) (*KeyLog, error) {
 	return k, nil
 }
 
-// readMore reads the file's whole lines past those read. Unless strict,
-// a line that is no key log line is skipped: the file was read whole
-// once, and another program is writing to it.
+// readMore reads the file's whole lines past those read: from its start
+// if it is another file than the one read, or shorter than what was read
+// of it (emptied, and written again). Unless strict, a line that is no
+// key log line is skipped: the file was read whole once, and another
+// program is writing to it. A last line without its newline is being
+// written: it is read again once whole, and, when strict (the file as the
+// user gave it, which may well end so), its secrets are taken meanwhile.
 func (k *KeyLog) readMore(strict bool) error {
 	f, err := os.Open(k.path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.NewSectionReader(f, k.read, 1<<40))
+	fi, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("%s: %w", k.path, err)
 	}
-	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
-		b = b[:i+1]
-	} else {
-		b = nil // a line still being written
+	if k.file != nil && (!os.SameFile(fi, k.file) || fi.Size() < k.read) {
+		k.read, k.lines = 0, 0
 	}
-	if err := k.parse(bytes.NewReader(b), k.path, k.lines, strict); err != nil {
+	k.file = fi
+	b, err := io.ReadAll(io.NewSectionReader(f, k.read, 1<<62))
+	if err != nil {
+		return fmt.Errorf("%s: %w", k.path, err)
+	}
+	whole, partial := b, []byte(nil)
+	if i := bytes.LastIndexByte(b, '\n'); i+1 < len(b) {
+		whole, partial = b[:i+1], b[i+1:]
+	}
+	if err := k.parse(whole, k.path, k.lines, strict); err != nil {
 		return err
 	}
-	k.read += int64(len(b))
-	k.lines += bytes.Count(b, []byte{'\n'})
+	if strict && len(partial) > 0 {
+		if err := k.parse(partial, k.path, k.lines+bytes.Count(whole, []byte{'\n'}), true); err != nil {
+			return err
+		}
+	}
+	k.read += int64(len(whole))
+	k.lines += bytes.Count(whole, []byte{'\n'})
 	return nil
 }
 
@@ -103,27 +126,36 @@ func (k *KeyLog) readMore(strict bool) error {
 // has no use for (EXPORTER_SECRET, EARLY_EXPORTER_SECRET,
 // CLIENT_EARLY_TRAFFIC_SECRET, RSA) and comments (#) are skipped.
 func ParseKeyLog(r io.Reader, name string) (*KeyLog, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	k := &KeyLog{m: make(map[[32]byte]*tlsSecrets)}
-	if err := k.parse(r, name, 0, true); err != nil {
+	if err := k.parse(b, name, 0, true); err != nil {
 		return nil, err
 	}
 	return k, nil
 }
 
-// parse adds the secrets of r, whose first line is line+1 of the file;
-// unless strict, it skips a line it cannot read.
-func (k *KeyLog) parse(r io.Reader, name string, line int, strict bool) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 64<<10)
-	for line++; sc.Scan(); line++ {
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 || b[0] == '#' {
+// parse adds the secrets of the lines in b, whose first line is line+1
+// of the file; unless strict, it skips a line it cannot read.
+func (k *KeyLog) parse(b []byte, name string, line int, strict bool) error {
+	for len(b) > 0 {
+		line++
+		l := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			l, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		l = bytes.TrimSpace(l)
+		if len(l) == 0 || l[0] == '#' {
 			continue
 		}
-		f := bytes.Fields(b)
+		f := bytes.Fields(l)
 		if len(f) != 3 {
 			if strict {
-				return fmt.Errorf("%s:%d: not a key log line (LABEL CLIENT_RANDOM SECRET): %q", name, line, snippet(b))
+				return fmt.Errorf("%s:%d: not a key log line (LABEL CLIENT_RANDOM SECRET): %q", name, line, snippet(l))
 			}
 			continue
 		}
@@ -162,9 +194,6 @@ func (k *KeyLog) parse(r io.Reader, name string, line int, strict bool) error {
 			k.m[[32]byte(random)] = s
 		}
 		*dst(s) = secret
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
 }

@@ -295,7 +295,9 @@ func (d *Decoder) tlsHandshake(key streamKey, s *stream, body []byte) {
 	case body[0] == 1 && t == c.client:
 		if c.clientRandom == nil { // a second ClientHello (after a HelloRetryRequest) keeps its random
 			c.clientRandom = slices.Clone(random)
-			c.secrets = d.opts.KeyLog.lookup(random)
+			if sec, ok := d.opts.KeyLog.lookup(random); ok {
+				c.secrets = &sec
+			}
 		}
 	case body[0] == 2 && t == c.server && c.clientRandom != nil && c.version == 0:
 		if [32]byte(random) == helloRetryRandom {

@@ -92,11 +92,12 @@ func TestParseKeyLog(t *testing.T) {
 	if err != nil || k.Len() != 2 {
 		t.Fatalf("%d connections, %v", k.Len(), err)
 	}
-	a, b := k.lookup(bytes.Repeat([]byte{0xab}, 32)), k.lookup(bytes.Repeat([]byte{0xcd}, 32))
-	if a == nil || len(a.master) != 48 || b == nil || len(b.serverHS) != 32 || len(b.clientApp) != 48 || b.master != nil || b.clientHS != nil {
+	a, aok := k.lookup(bytes.Repeat([]byte{0xab}, 32))
+	b, bok := k.lookup(bytes.Repeat([]byte{0xcd}, 32))
+	if !aok || len(a.master) != 48 || !bok || len(b.serverHS) != 32 || len(b.clientApp) != 48 || b.master != nil || b.clientHS != nil {
 		t.Errorf("secrets %+v, %+v", a, b)
 	}
-	if k.lookup(bytes.Repeat([]byte{0xef}, 32)) != nil || (*KeyLog)(nil).lookup(bytes.Repeat([]byte{0xab}, 32)) != nil {
+	if has(k, 0xef) || has(nil, 0xab) {
 		t.Error("a random not in the log found secrets")
 	}
 	for _, tt := range []struct{ text, want string }{
@@ -131,12 +132,11 @@ func TestKeyLogFileGrows(t *testing.T) {
 	line := func(b byte) string {
 		return "CLIENT_RANDOM " + strings.Repeat(fmt.Sprintf("%02x", b), 32) + " " + strings.Repeat("01", 48) + "\n"
 	}
-	random := func(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
 	if err := os.WriteFile(path, []byte(line(1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	k, err := ReadKeyLogFile(path)
-	if err != nil || k.lookup(random(1)) == nil || k.lookup(random(2)) != nil {
+	if err != nil || !has(k, 1) || has(k, 2) {
 		t.Fatalf("read %v", err)
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
@@ -146,11 +146,11 @@ func TestKeyLogFileGrows(t *testing.T) {
 	defer f.Close()
 	l2 := line(2)
 	f.WriteString(l2[:40]) // half written
-	if k.lookup(random(2)) != nil {
+	if has(k, 2) {
 		t.Error("a line half written was read")
 	}
 	f.WriteString(l2[40:] + "CLIENT_RANDOM zz 00\n" + line(3))
-	if k.lookup(random(2)) == nil || k.lookup(random(3)) == nil || k.Len() != 3 {
+	if !has(k, 2) || !has(k, 3) || k.Len() != 3 {
 		t.Errorf("lines added: %d connections", k.Len())
 	}
 	if _, err := os.Stat(path); err != nil {
@@ -159,5 +159,99 @@ func TestKeyLogFileGrows(t *testing.T) {
 	os.WriteFile(path, []byte("CLIENT_RANDOM zz 00\n"), 0o600)
 	if _, err := ReadKeyLogFile(path); err == nil || !strings.Contains(err.Error(), path+":1:") {
 		t.Errorf("a broken first read: %v", err)
+	}
+}
+
+// has reports whether k holds secrets for the client random of 32 bytes b.
+func has(k *KeyLog, b byte) bool {
+	_, ok := k.lookup(bytes.Repeat([]byte{b}, 32))
+	return ok
+}
+
+// keyLine is a CLIENT_RANDOM line of the client random of 32 bytes b.
+func keyLine(b byte) string {
+	return "CLIENT_RANDOM " + strings.Repeat(fmt.Sprintf("%02x", b), 32) + " " + strings.Repeat("01", 48) + "\n"
+}
+
+// TestKeyLogFileReplaced: a key log emptied and written again, or another
+// file put in its place (a program starting a new log), is read again
+// from its start, the secrets read before kept; a last line without its
+// newline is read at the start (a file ended so by hand) and once whole
+// later (a line being written), and a line too long for any key log
+// stops no later one.
+func TestKeyLogFileReplaced(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keys")
+	if err := os.WriteFile(path, []byte(keyLine(1)+keyLine(2)+strings.TrimSuffix(keyLine(3), "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k, err := ReadKeyLogFile(path)
+	if err != nil || !has(k, 1) || !has(k, 2) || !has(k, 3) {
+		t.Fatalf("read: %v; the last line without its newline read: %v", err, has(k, 3))
+	}
+	// Emptied, and a shorter log written: read from its start.
+	if err := os.WriteFile(path, []byte(keyLine(4)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !has(k, 4) || !has(k, 1) {
+		t.Errorf("a log emptied and written again: 4 read %v, 1 kept %v", has(k, 4), has(k, 1))
+	}
+	// Another file put in its place, longer than what was read.
+	other := filepath.Join(dir, "new")
+	if err := os.WriteFile(other, []byte(keyLine(5)+keyLine(6)+keyLine(7)+keyLine(8)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(other, path); err != nil {
+		t.Fatal(err)
+	}
+	if !has(k, 5) || !has(k, 8) {
+		t.Errorf("another file in its place: 5 read %v, 8 read %v", has(k, 5), has(k, 8))
+	}
+	// A line longer than any key log's, then a good one: both read past.
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString(strings.Repeat("x", 100<<10) + "\n" + strings.TrimSuffix(keyLine(9), "\n"))
+	if has(k, 9) {
+		t.Error("a line being written, its newline not yet there, was read")
+	}
+	f.WriteString("\n")
+	if !has(k, 9) {
+		t.Error("a line after one of 100 kB not read")
+	}
+}
+
+// TestKeyLogCopies: the secrets a lookup returns stay as they were while
+// the key log reads more lines of their connection, as TLS 1.3's are
+// logged one by one (go test -race saw the Decoder read what the file's
+// next read wrote).
+func TestKeyLogCopies(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys")
+	r := strings.Repeat("01", 32)
+	if err := os.WriteFile(path, []byte("CLIENT_HANDSHAKE_TRAFFIC_SECRET "+r+" "+strings.Repeat("aa", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k, err := ReadKeyLogFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := k.lookup(bytes.Repeat([]byte{1}, 32))
+	done := make(chan bool)
+	go func() {
+		f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		fmt.Fprintf(f, "CLIENT_TRAFFIC_SECRET_0 %s %s\n", r, strings.Repeat("bb", 32))
+		f.Close()
+		has(k, 2) // reads the line above
+		done <- true
+	}()
+	got := s.clientApp
+	<-done
+	if got != nil || s.clientApp != nil {
+		t.Errorf("a copy changed: %x", s.clientApp)
+	}
+	if s2, _ := k.lookup(bytes.Repeat([]byte{1}, 32)); len(s2.clientApp) != 32 {
+		t.Errorf("the line added not read: %+v", s2)
 	}
 }
