@@ -70,6 +70,10 @@ func (k *KeyLog) lookup(random []byte) (tlsSecrets, bool) {
 	return tlsSecrets{}, false
 }
 
+// mayGrow reports whether the key log may get secrets it lacks now: it
+// was read from a file.
+func (k *KeyLog) mayGrow() bool { return k != nil && k.path != "" }
+
 // ReadKeyLogFile reads the key log in file name.
 func ReadKeyLogFile(name string) (*KeyLog, error) {
 	k := &KeyLog{m: make(map[[32]byte]*tlsSecrets), path: name}

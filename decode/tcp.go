@@ -542,6 +542,7 @@ func (d *Decoder) closeStream(key streamKey, s *stream, why string) {
 	d.endFraming(key, s, why)
 	if s.kind == kindTLS {
 		d.endFraming(key, s.tls.inner, why)
+		d.tlsEnd(key, s)
 	}
 	d.tcp.remove(s)
 }

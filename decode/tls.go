@@ -26,7 +26,13 @@ import (
 // TLS 1.3 (RFC 8446), and TLS 1.2 (RFC 5246) with AES-GCM (RFC 5288),
 // ChaCha20-Poly1305 (RFC 7905), or AES-CBC with an HMAC of SHA-1, SHA-256
 // or SHA-384, MAC-then-encrypt or encrypt-then-MAC (RFC 7366), as older
-// phones and PBXs negotiate. In TLS 1.3 a direction's records are decrypted with its
+// phones and PBXs negotiate. The secrets are looked for in the key log
+// at the ClientHello, and again, while it lacks them, at the ServerHello
+// and each encrypted record: a live capture's programs log them only as
+// the handshake goes (the client's TLS 1.3 application secrets after the
+// server's whole first flight). Records that come before them are passed
+// over (the handshake's, in practice), at most tlsMaxWait of a connection.
+// In TLS 1.3 a direction's records are decrypted with its
 // handshake secret until one fails to and the application secret opens
 // it: the Finished was the last handshake record. A KeyUpdate moves to
 // the next application secret the same way. Records lost to a hole in the
@@ -44,6 +50,10 @@ const (
 const (
 	tlsMaxRecord = 16384 + 2048 // a record's longest ciphertext (RFC 5246 §6.2.3)
 	tlsSeqSearch = 64           // records looked past for the sequence number after a hole
+	// tlsMaxWait is how many encrypted records of a connection are passed
+	// over while a key log that may grow (ReadKeyLogFile) lacks its
+	// secrets, before it counts as one the key log has none for.
+	tlsMaxWait = 32
 )
 
 // tlsSuite is what decryption needs of a cipher suite.
@@ -118,13 +128,15 @@ type tlsConn struct {
 	client, server *tlsDir
 	clientRandom   []byte
 	serverRandom   []byte
-	secrets        *tlsSecrets
-	version        uint16 // 0x0303 or 0x0304, once the ServerHello is read
+	secrets        tlsSecrets // as the key log held them when last looked in
+	version        uint16     // the ServerHello's (0x0303, 0x0304, ...), once read
+	suiteID        uint16     // the ServerHello's cipher suite
 	suite          tlsSuite
 	etm            bool  // encrypt-then-MAC (RFC 7366), for a CBC suite
-	ready          bool  // the ServerHello was read, and we hold the keys of its suite
+	ready          bool  // the keys are made: the key log held the secrets, of a version and suite sipflow decrypts
 	done           bool  // given up on (warned once), or counted as without keys
 	decrypted      bool  // a record was decrypted (Stats.TLSDecrypted)
+	waited         int   // encrypted records passed over, the key log lacking the secrets
 	hs             []int // packets of the handshake's records in the clear, both ways
 	parts          []int // Message.Parts of a message inside (tlsParts)
 }
@@ -141,6 +153,8 @@ type tlsDir struct {
 	iv        []byte // the fixed IV: 4 bytes for TLS 1.2's GCM, else 12
 	seq       uint64
 	lost      bool    // records were lost: search for the sequence number
+	skipped   int     // encrypted records passed over, waiting for the secrets
+	skipData  int     // of them, TLS 1.2's application data
 	inner     *stream // the plaintext, framed as a TCP stream's bytes
 	plain     []byte  // decryption's output, reused
 }
@@ -239,11 +253,13 @@ func (d *Decoder) tlsRecord(key streamKey, s *stream, rec []byte, own int) {
 		case tlsHandshake:
 			d.tlsHandshake(key, s, rec[5:])
 		case tlsChangeCipherSpec:
-			if c.version == 0x0303 && c.ready {
+			// TLS 1.2 (and before): the direction's next records are
+			// encrypted, whether or not the key log holds its secrets yet.
+			if c.version != 0 && c.version < 0x0304 && !t.encrypted {
 				t.encrypted, t.seq = true, 0
 			}
 		case tlsApplicationData:
-			if c.secrets == nil && c.clientRandom != nil {
+			if !c.secrets.any() && c.clientRandom != nil {
 				// The key log has no secrets for this connection.
 				d.Stats.TLSNoKeys++
 				c.done = true
@@ -256,6 +272,12 @@ func (d *Decoder) tlsRecord(key streamKey, s *stream, rec []byte, own int) {
 	}
 	if c.version == 0x0304 && typ != tlsApplicationData {
 		return // an alert in the clear, say
+	}
+	if !c.ready && !d.tlsKeys(key, s) {
+		if s.kind == kindTLS {
+			d.tlsWait(key, s, typ)
+		}
+		return
 	}
 	plain, inner, ok := d.tlsOpen(t, rec)
 	if !ok {
@@ -295,9 +317,7 @@ func (d *Decoder) tlsHandshake(key streamKey, s *stream, body []byte) {
 	case body[0] == 1 && t == c.client:
 		if c.clientRandom == nil { // a second ClientHello (after a HelloRetryRequest) keeps its random
 			c.clientRandom = slices.Clone(random)
-			if sec, ok := d.opts.KeyLog.lookup(random); ok {
-				c.secrets = &sec
-			}
+			c.secrets, _ = d.opts.KeyLog.lookup(random)
 		}
 	case body[0] == 2 && t == c.server && c.clientRandom != nil && c.version == 0:
 		if [32]byte(random) == helloRetryRandom {
@@ -308,31 +328,116 @@ func (d *Decoder) tlsHandshake(key streamKey, s *stream, body []byte) {
 			d.tlsFail(key, s, "a ServerHello that does not parse")
 			return
 		}
-		c.version, c.serverRandom, c.etm = version, slices.Clone(random), etm
-		if c.secrets == nil {
-			return // counted, and given up on, at the first encrypted record
-		}
-		info, known := tlsSuites[suite]
-		switch {
-		case version != 0x0303 && version != 0x0304:
-			d.tlsFail(key, s, "TLS version 0x%04x, which sipflow cannot decrypt (1.2 and 1.3 only)", version)
-		case !known || version == 0x0304 && suite>>8 != 0x13 || version == 0x0303 && suite>>8 == 0x13:
-			d.tlsFail(key, s, "cipher suite 0x%04x, which sipflow cannot decrypt (AES-GCM, ChaCha20-Poly1305 and AES-CBC with SHA-1 or SHA-2 only)", suite)
-		case version == 0x0304 && (c.secrets.clientHS == nil || c.secrets.serverHS == nil || c.secrets.clientApp == nil || c.secrets.serverApp == nil):
-			d.tlsFail(key, s, "TLS 1.3, and the key log lacks some of its traffic secrets")
-		case version == 0x0303 && c.secrets.master == nil:
-			d.tlsFail(key, s, "TLS 1.2, and the key log has no CLIENT_RANDOM line for it")
-		case version == 0x0304:
+		c.version, c.suiteID, c.serverRandom, c.etm = version, suite, slices.Clone(random), etm
+		if version == 0x0304 {
 			// Both directions encrypt from here (the client after a
 			// ChangeCipherSpec sent for middleboxes, and skipped).
-			c.suite, c.ready = info, true
 			c.server.encrypted, c.client.encrypted = true, true
-			c.server.setTLS13(c.suite, c.secrets.serverHS)
-			c.client.setTLS13(c.suite, c.secrets.clientHS)
-		default:
-			c.suite, c.ready = info, true
-			c.setTLS12()
 		}
+		d.tlsKeys(key, s) // else at the first encrypted record
+	}
+}
+
+// any reports whether the key log holds any secret of the connection.
+func (s *tlsSecrets) any() bool {
+	return s.master != nil || s.clientHS != nil || s.serverHS != nil || s.clientApp != nil || s.serverApp != nil
+}
+
+// complete reports whether they are all that a connection of version
+// needs.
+func (s *tlsSecrets) complete(version uint16) bool {
+	if version == 0x0304 {
+		return s.clientHS != nil && s.serverHS != nil && s.clientApp != nil && s.serverApp != nil
+	}
+	return s.master != nil
+}
+
+// tlsKeys makes the keys of s's connection, once its ServerHello is read,
+// when the key log holds its secrets, looking in it again if it did not.
+// It reports whether they are made; a version or suite sipflow cannot
+// decrypt gives up on the connection, with a warning.
+func (d *Decoder) tlsKeys(key streamKey, s *stream) bool {
+	c := s.tls.conn
+	if !c.secrets.complete(c.version) {
+		if sec, ok := d.opts.KeyLog.lookup(c.clientRandom); ok {
+			c.secrets = sec
+		}
+		if !c.secrets.complete(c.version) {
+			return false
+		}
+	}
+	info, known := tlsSuites[c.suiteID]
+	switch {
+	case c.version != 0x0303 && c.version != 0x0304:
+		d.tlsFail(key, s, "TLS version 0x%04x, which sipflow cannot decrypt (1.2 and 1.3 only)", c.version)
+		return false
+	case !known || c.version == 0x0304 && c.suiteID>>8 != 0x13 || c.version == 0x0303 && c.suiteID>>8 == 0x13:
+		d.tlsFail(key, s, "cipher suite 0x%04x, which sipflow cannot decrypt (AES-GCM, ChaCha20-Poly1305 and AES-CBC with SHA-1 or SHA-2 only)", c.suiteID)
+		return false
+	}
+	c.suite, c.ready = info, true
+	if c.version == 0x0304 {
+		c.server.setTLS13(c.suite, c.secrets.serverHS)
+		c.client.setTLS13(c.suite, c.secrets.clientHS)
+	} else {
+		c.setTLS12()
+	}
+	// Records passed over while the key log lacked the secrets: TLS 1.2's
+	// sequence numbers go on after them; TLS 1.3's are searched for, as
+	// after a hole, since some may have been the handshake's and some the
+	// application's.
+	data := 0
+	for _, t := range []*tlsDir{c.client, c.server} {
+		if t.skipped > 0 && c.version == 0x0303 {
+			t.seq += uint64(t.skipped)
+		} else if t.skipped > 0 {
+			t.lost = true
+		}
+		data += t.skipData
+	}
+	if data > 0 {
+		d.warnAt(s.bufN, ErrMalformed, "TLS stream %s -> %s: %d record(s) of application data came before the key log held the connection's secrets: not read", key.src, key.dst, data)
+	}
+	return true
+}
+
+// tlsWait passes over an encrypted record of s while its connection's
+// secrets are not in the key log: a key log read from a file may get them
+// (tlsMaxWait records of the connection at most); another never does.
+func (d *Decoder) tlsWait(key streamKey, s *stream, typ byte) {
+	t, c := s.tls, s.tls.conn
+	c.hs = append(c.hs, s.parts...) // the handshake's, in practice: an export needs them
+	t.skipped++
+	if typ == tlsApplicationData && c.version < 0x0304 {
+		t.skipData++
+	}
+	if c.waited++; c.waited <= tlsMaxWait && d.opts.KeyLog.mayGrow() {
+		return
+	}
+	d.tlsNoKeys(key, s)
+}
+
+// tlsNoKeys gives up on s's connection, whose secrets the key log lacks:
+// counted when it has none, a warning when it has some of them.
+func (d *Decoder) tlsNoKeys(key streamKey, s *stream) {
+	c := s.tls.conn
+	switch {
+	case c.secrets.any() && c.version == 0x0304:
+		d.tlsFail(key, s, "TLS 1.3, and the key log lacks some of its traffic secrets")
+	case c.secrets.any():
+		d.tlsFail(key, s, "TLS 1.2, and the key log has no CLIENT_RANDOM line for it")
+	default:
+		d.Stats.TLSNoKeys++
+		c.done = true
+		s.kind = kindOther
+	}
+}
+
+// tlsEnd ends s, a TLS stream: a connection still waiting for its
+// secrets has none in the key log.
+func (d *Decoder) tlsEnd(key streamKey, s *stream) {
+	if c := s.tls.conn; !c.ready && !c.done && c.waited > 0 {
+		d.tlsNoKeys(key, s)
 	}
 }
 

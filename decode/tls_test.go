@@ -11,6 +11,8 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,10 +24,27 @@ import (
 	"github.com/sipflow/sipflow/internal/synth"
 )
 
-// tlsChunk is what one side of a TLS connection wrote at once.
+// tlsChunk is what one side of a TLS connection wrote at once, or, keys
+// set, a line the client wrote to its key log.
 type tlsChunk struct {
 	client bool
 	data   []byte
+	keys   bool
+}
+
+// keyLogWriter is the client's key log: its lines go to buf, and to the
+// log of what was written, in order among the records.
+type keyLogWriter struct {
+	buf *bytes.Buffer
+	mu  *sync.Mutex
+	log *[]tlsChunk
+}
+
+func (w *keyLogWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	*w.log = append(*w.log, tlsChunk{data: bytes.Clone(p), keys: true})
+	w.mu.Unlock()
+	return w.buf.Write(p)
 }
 
 // chunkConn records what is written through it, in the order written.
@@ -38,7 +57,7 @@ type chunkConn struct {
 
 func (c *chunkConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
-	*c.log = append(*c.log, tlsChunk{c.client, bytes.Clone(p)})
+	*c.log = append(*c.log, tlsChunk{client: c.client, data: bytes.Clone(p)})
 	c.mu.Unlock()
 	return c.Conn.Write(p)
 }
@@ -48,6 +67,20 @@ func (c *chunkConn) Write(p []byte) (int, error) {
 // matching toClient entry (each entry a list of writes). It returns what
 // each side wrote, in order, and the key log.
 func tlsSession(t *testing.T, cfg func(c *tls.Config), toServer [][]byte, toClient [][][]byte) ([]tlsChunk, []byte) {
+	t.Helper()
+	chunks, keys := tlsSessionKeys(t, cfg, toServer, toClient)
+	var out []tlsChunk
+	for _, ch := range chunks {
+		if !ch.keys {
+			out = append(out, ch)
+		}
+	}
+	return out, keys
+}
+
+// tlsSessionKeys is tlsSession whose chunks also hold the lines of the
+// client's key log, where the client wrote them among its records.
+func tlsSessionKeys(t *testing.T, cfg func(c *tls.Config), toServer [][]byte, toClient [][][]byte) ([]tlsChunk, []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -63,7 +96,7 @@ func tlsSession(t *testing.T, cfg func(c *tls.Config), toServer [][]byte, toClie
 	var mu sync.Mutex
 	var log []tlsChunk
 	cp, sp := net.Pipe()
-	ccfg := &tls.Config{InsecureSkipVerify: true, KeyLogWriter: &keys}
+	ccfg := &tls.Config{InsecureSkipVerify: true, KeyLogWriter: &keyLogWriter{&keys, &mu, &log}}
 	scfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
 	if cfg != nil {
 		cfg(ccfg)
@@ -299,3 +332,83 @@ func (r *tlsRecorder) Message(m *decode.Message) {
 
 func (r *tlsRecorder) Datagram(*decode.Datagram) {}
 func (r *tlsRecorder) Warn(w *decode.Warning)    { r.warns = append(r.warns, w.Error()) }
+
+// TestTLSKeyLogGrows: a live capture's key log, read from a file that
+// the client writes its secrets to as its handshake goes: after the
+// ClientHello sipflow looked them up for, and, in TLS 1.3, its
+// application secrets after the server's whole first flight. Every
+// message is read. A key log that gets them only before the BYE reads
+// the BYE and its 200 (TLS 1.2 warns of the two records of application
+// data passed over before); one that gets them only after the connection
+// ended counts it as one it has no secrets for, without a warning.
+func TestTLSKeyLogGrows(t *testing.T) {
+	toServer := [][]byte{invite("tls-1", 300), sipRequest("BYE", "2 BYE")}
+	toClient := [][][]byte{{sipResponse("200 OK", "1 INVITE")}, {sipResponse("200 OK", "2 BYE")}}
+	for _, tt := range []struct {
+		name    string
+		version uint16
+	}{{"TLS 1.3", tls.VersionTLS13}, {"TLS 1.2", tls.VersionTLS12}} {
+		t.Run(tt.name, func(t *testing.T) {
+			log, keys := tlsSessionKeys(t, func(c *tls.Config) { c.MaxVersion = tt.version }, toServer, toClient)
+			var chunks []tlsChunk
+			keysAt := map[int][]byte{} // key log lines written before the chunk
+			for _, ch := range log {
+				if ch.keys {
+					keysAt[len(chunks)] = append(keysAt[len(chunks)], ch.data...)
+				} else {
+					chunks = append(chunks, ch)
+				}
+			}
+			if keysAt[0] != nil || keysAt[1] != nil {
+				t.Fatalf("the client wrote its key log before the server's first flight: %v", keysAt)
+			}
+			const early, beforeBye, late = 0, 1, 2
+			for when := range 3 {
+				path := filepath.Join(t.TempDir(), "keys")
+				if err := os.WriteFile(path, nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				kl, err := decode.ReadKeyLogFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := &tlsRecorder{}
+				d := decode.NewDecoder(r, decode.Options{KeyLog: kl})
+				// The SYNs, then each chunk's segment (one each: mss 1 MB).
+				frames := tlsFrames(chunks, 1<<20)
+				for i, fr := range frames {
+					switch {
+					case i >= 2 && when == early:
+						f.Write(keysAt[i-2])
+					case i == len(frames)-2 && when == beforeBye:
+						f.Write(keys)
+					}
+					d.Decode(&capture.Packet{N: i + 1, Time: t0.Add(time.Duration(i) * time.Millisecond), Link: capture.LinkEthernet, Data: fr, Length: len(fr)})
+				}
+				if when == late {
+					f.Write(keys)
+				}
+				f.Close()
+				d.Flush()
+				want, warns, decrypted, noKeys := "INVITE 200 BYE 200", "", 1, 0
+				switch {
+				case when == beforeBye && tt.version == tls.VersionTLS12:
+					want, warns = "BYE 200", "2 record(s) of application data came before the key log held the connection's secrets"
+				case when == beforeBye:
+					want = "BYE 200"
+				case when == late:
+					want, decrypted, noKeys = "", 0, 1
+				}
+				gotWarns := strings.Join(r.warns, "; ")
+				if got := strings.Join(r.what, " "); got != want || (warns == "") != (gotWarns == "") || !strings.Contains(gotWarns, warns) ||
+					d.Stats.TLSDecrypted != decrypted || d.Stats.TLSNoKeys != noKeys {
+					t.Errorf("keys written %d: messages %q, want %q; warnings %q, want %q; %d decrypted, %d without keys", when, got, want, gotWarns, warns, d.Stats.TLSDecrypted, d.Stats.TLSNoKeys)
+				}
+			}
+		})
+	}
+}
