@@ -54,6 +54,9 @@ const (
 	// over while a key log that may grow (ReadKeyLogFile) lacks its
 	// secrets, before it counts as one the key log has none for.
 	tlsMaxWait = 32
+	// tlsMaxHello bounds the handshake bytes held while a hello comes
+	// over several records: 64 kB, far more than any hello's.
+	tlsMaxHello = 64 << 10
 )
 
 // tlsSuite is what decryption needs of a cipher suite.
@@ -155,6 +158,7 @@ type tlsDir struct {
 	lost      bool    // records were lost: search for the sequence number
 	skipped   int     // encrypted records passed over, waiting for the secrets
 	skipData  int     // of them, TLS 1.2's application data
+	hello     []byte  // handshake bytes in the clear, until its hello is read
 	inner     *stream // the plaintext, framed as a TCP stream's bytes
 	plain     []byte  // decryption's output, reused
 }
@@ -301,41 +305,72 @@ func (d *Decoder) tlsRecord(key streamKey, s *stream, rec []byte, own int) {
 	}
 }
 
-// tlsHandshake reads a handshake record in the clear: the ClientHello's
-// random, the ServerHello's random, version and suite.
+// tlsHandshake reads the handshake messages of a record in the clear
+// until its direction's hello is read: the ClientHello's random, the
+// ServerHello's random, version and suite. A hello may come over several
+// records (RFC 8446 §5.1: handshake messages are a stream of their own),
+// and a HelloRetryRequest before the ServerHello.
 func (d *Decoder) tlsHandshake(key streamKey, s *stream, body []byte) {
 	t, c := s.tls, s.tls.conn
-	if len(body) < 4+2+32 {
-		return // not the first part of a hello: nothing we need
+	if !t.wantHello() {
+		return
 	}
-	hello := body[4:]
-	if n := int(body[1])<<16 | int(body[2])<<8 | int(body[3]); n < len(hello) {
-		hello = hello[:n]
-	}
-	random := hello[2:34]
-	switch {
-	case body[0] == 1 && t == c.client:
-		if c.clientRandom == nil { // a second ClientHello (after a HelloRetryRequest) keeps its random
-			c.clientRandom = slices.Clone(random)
-			c.secrets, _ = d.opts.KeyLog.lookup(random)
+	t.hello = append(t.hello, body...)
+	for t.wantHello() && len(t.hello) >= 4 {
+		typ, n := t.hello[0], int(t.hello[1])<<16|int(t.hello[2])<<8|int(t.hello[3])
+		if typ == 1 && t == c.client && n >= 34 && len(t.hello) >= 4+34 {
+			// Its random is all a ClientHello is read for (a second one,
+			// after a HelloRetryRequest, keeps it).
+			c.clientRandom = slices.Clone(t.hello[6:38])
+			c.secrets, _ = d.opts.KeyLog.lookup(c.clientRandom)
+			break
 		}
-	case body[0] == 2 && t == c.server && c.clientRandom != nil && c.version == 0:
-		if [32]byte(random) == helloRetryRandom {
+		if n > tlsMaxHello {
+			d.tlsFail(key, s, "a handshake message of %d bytes where its hello was expected", n)
 			return
 		}
-		version, suite, etm, ok := parseServerHello(hello)
-		if !ok {
-			d.tlsFail(key, s, "a ServerHello that does not parse")
-			return
+		if len(t.hello) < 4+n {
+			return // the rest in the next records
 		}
-		c.version, c.suiteID, c.serverRandom, c.etm = version, suite, slices.Clone(random), etm
-		if version == 0x0304 {
-			// Both directions encrypt from here (the client after a
-			// ChangeCipherSpec sent for middleboxes, and skipped).
-			c.server.encrypted, c.client.encrypted = true, true
+		msg := t.hello[4 : 4+n]
+		t.hello = t.hello[4+n:]
+		if typ == 2 && t == c.server {
+			d.tlsServerHello(key, s, msg)
 		}
-		d.tlsKeys(key, s) // else at the first encrypted record
 	}
+	if !t.wantHello() {
+		t.hello = nil
+	}
+}
+
+// wantHello reports whether t's hello is still to be read.
+func (t *tlsDir) wantHello() bool {
+	c := t.conn
+	if t == c.client {
+		return c.clientRandom == nil && !c.done
+	}
+	return c.version == 0 && !c.done
+}
+
+// tlsServerHello reads a ServerHello, or passes over a HelloRetryRequest:
+// the ServerHello follows the client's second ClientHello.
+func (d *Decoder) tlsServerHello(key streamKey, s *stream, h []byte) {
+	c := s.tls.conn
+	if c.clientRandom == nil || len(h) >= 34 && [32]byte(h[2:34]) == helloRetryRandom {
+		return
+	}
+	version, suite, etm, ok := parseServerHello(h)
+	if !ok {
+		d.tlsFail(key, s, "a ServerHello that does not parse")
+		return
+	}
+	c.version, c.suiteID, c.serverRandom, c.etm = version, suite, slices.Clone(h[2:34]), etm
+	if version == 0x0304 {
+		// Both directions encrypt from here (the client after a
+		// ChangeCipherSpec sent for middleboxes, and skipped).
+		c.server.encrypted, c.client.encrypted = true, true
+	}
+	d.tlsKeys(key, s) // else at the first encrypted record
 }
 
 // any reports whether the key log holds any secret of the connection.

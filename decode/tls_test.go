@@ -8,11 +8,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,6 +84,35 @@ func tlsSession(t *testing.T, cfg func(c *tls.Config), toServer [][]byte, toClie
 // client's key log, where the client wrote them among its records.
 func tlsSessionKeys(t *testing.T, cfg func(c *tls.Config), toServer [][]byte, toClient [][][]byte) ([]tlsChunk, []byte) {
 	t.Helper()
+	return tlsSessionOver(t, net.Pipe, cfg, toServer, toClient)
+}
+
+// tcpPair is a TCP connection on loopback, its client end first: unlike
+// net.Pipe's, a write returns before the other side reads it, as a
+// HelloRetryRequest needs (both sides then write a ChangeCipherSpec).
+func tcpPair() (net.Conn, net.Conn) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		panic(err)
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		panic(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	c.SetDeadline(deadline)
+	s.SetDeadline(deadline)
+	return c, s
+}
+
+// tlsSessionOver is tlsSessionKeys over the connection pipe makes.
+func tlsSessionOver(t *testing.T, pipe func() (net.Conn, net.Conn), cfg func(c *tls.Config), toServer [][]byte, toClient [][][]byte) ([]tlsChunk, []byte) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +126,7 @@ func tlsSessionKeys(t *testing.T, cfg func(c *tls.Config), toServer [][]byte, to
 	var keys bytes.Buffer
 	var mu sync.Mutex
 	var log []tlsChunk
-	cp, sp := net.Pipe()
+	cp, sp := pipe()
 	ccfg := &tls.Config{InsecureSkipVerify: true, KeyLogWriter: &keyLogWriter{&keys, &mu, &log}}
 	scfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
 	if cfg != nil {
@@ -411,4 +442,74 @@ func TestTLSKeyLogGrows(t *testing.T) {
 			}
 		})
 	}
+}
+
+// splitFirstRecord cuts the first record of b, a handshake record, into
+// two at cut bytes of its body, as a stack may fragment a hello.
+func splitFirstRecord(b []byte, cut int) []byte {
+	n := int(b[3])<<8 | int(b[4])
+	body := b[5 : 5+n]
+	out := append([]byte{b[0], b[1], b[2], byte(cut >> 8), byte(cut)}, body[:cut]...)
+	out = append(out, b[0], b[1], b[2], byte((n-cut)>>8), byte(n-cut))
+	out = append(out, body[cut:]...)
+	return append(out, b[5+n:]...)
+}
+
+// TestTLSHellos: a ClientHello or a ServerHello over two records (its
+// random itself cut), and a HelloRetryRequest (the client's key share not
+// one the server takes) before the ServerHello: every message is read.
+func TestTLSHellos(t *testing.T) {
+	toServer := [][]byte{invite("tls-1", 300), sipRequest("BYE", "2 BYE")}
+	toClient := [][][]byte{{sipResponse("200 OK", "1 INVITE")}, {sipResponse("200 OK", "2 BYE")}}
+	const want = "INVITE 200 BYE 200"
+	check := func(t *testing.T, what string, keys []byte, chunks []tlsChunk) {
+		t.Helper()
+		kl, err := decode.ParseKeyLog(bytes.NewReader(keys), "keys")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mss := range []int{1460, 7} {
+			r, d := decodeTLS(kl, tlsFrames(chunks, mss))
+			if got := strings.Join(r.what, " "); got != want || len(r.warns) > 0 || d.Stats.TLSDecrypted != 1 {
+				t.Errorf("%s, mss %d: messages %q, want %q; warnings %q", what, mss, got, want, r.warns)
+			}
+		}
+	}
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		chunks, keys := tlsSession(t, func(c *tls.Config) { c.MaxVersion = v }, toServer, toClient)
+		if !chunks[0].client || chunks[1].client {
+			t.Fatal("not the ClientHello, then the ServerHello")
+		}
+		for _, cut := range []int{1, 20, 37, 50} {
+			for i, who := range []string{"ClientHello", "ServerHello"} {
+				c := slices.Clone(chunks)
+				c[i].data = splitFirstRecord(c[i].data, cut)
+				check(t, fmt.Sprintf("TLS 0x%04x, the %s cut at %d", v, who, cut), keys, c)
+			}
+		}
+	}
+	log, keys := tlsSessionOver(t, tcpPair, func(c *tls.Config) {
+		if c.Certificates == nil { // the client's: a key share for X25519 only
+			c.CurvePreferences = []tls.CurveID{tls.X25519, tls.CurveP256}
+		} else {
+			c.CurvePreferences = []tls.CurveID{tls.CurveP256}
+		}
+	}, toServer, toClient)
+	var chunks []tlsChunk
+	for _, ch := range log {
+		if !ch.keys {
+			chunks = append(chunks, ch)
+		}
+	}
+	// ClientHello, HelloRetryRequest, the client's second ClientHello.
+	if len(chunks) < 3 || !chunks[0].client || chunks[1].client || chunks[1].data[5] != 2 || !bytes.Contains(chunks[1].data, helloRetryRandom) {
+		t.Fatalf("no HelloRetryRequest: %d chunks", len(chunks))
+	}
+	check(t, "a HelloRetryRequest", keys, chunks)
+}
+
+// helloRetryRandom is a HelloRetryRequest's random (RFC 8446 §4.1.3).
+var helloRetryRandom = []byte{
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 }
