@@ -57,6 +57,7 @@ const (
 	// tlsMaxHello bounds the handshake bytes held while a hello comes
 	// over several records: 64 kB, far more than any hello's.
 	tlsMaxHello = 64 << 10
+	tlsMaxEarly = 64 // records of TLS 1.3 early data passed over
 )
 
 // tlsSuite is what decryption needs of a cipher suite.
@@ -159,6 +160,8 @@ type tlsDir struct {
 	skipped   int     // encrypted records passed over, waiting for the secrets
 	skipData  int     // of them, TLS 1.2's application data
 	hello     []byte  // handshake bytes in the clear, until its hello is read
+	opened    bool    // a record of it was decrypted
+	early     int     // TLS 1.3 early data records passed over (earlyData)
 	inner     *stream // the plaintext, framed as a TCP stream's bytes
 	plain     []byte  // decryption's output, reused
 }
@@ -263,6 +266,9 @@ func (d *Decoder) tlsRecord(key streamKey, s *stream, rec []byte, own int) {
 				t.encrypted, t.seq = true, 0
 			}
 		case tlsApplicationData:
+			if t.earlyData() {
+				return
+			}
 			if !c.secrets.any() && c.clientRandom != nil {
 				// The key log has no secrets for this connection.
 				d.Stats.TLSNoKeys++
@@ -284,10 +290,14 @@ func (d *Decoder) tlsRecord(key streamKey, s *stream, rec []byte, own int) {
 		return
 	}
 	plain, inner, ok := d.tlsOpen(t, rec)
+	if !ok && t.earlyData() {
+		return
+	}
 	if !ok {
 		d.tlsFail(key, s, "a record does not decrypt with the key log's secrets (the wrong key log, or bytes damaged)")
 		return
 	}
+	t.opened = true
 	if !c.decrypted {
 		c.decrypted = true
 		d.Stats.TLSDecrypted++
@@ -341,6 +351,25 @@ func (d *Decoder) tlsHandshake(key streamKey, s *stream, body []byte) {
 	if !t.wantHello() {
 		t.hello = nil
 	}
+}
+
+// earlyData passes over a record of TLS 1.3's early data (0-RTT, RFC
+// 8446 §4.2.10): application data of the client after its ClientHello,
+// before the ServerHello, or, after it, that neither the handshake's nor
+// the application's secret opens before one of them opened a record (the
+// EndOfEarlyData, or early data the server turned down and skips as
+// well). Early data a server turned down is sent again after the
+// handshake; early data it took is not read (its secret,
+// CLIENT_EARLY_TRAFFIC_SECRET, is of a suite the records before the
+// ServerHello cannot say), rare as it is in SIP. tlsMaxEarly records of a
+// connection at most.
+func (t *tlsDir) earlyData() bool {
+	c := t.conn
+	if t != c.client || c.clientRandom == nil || t.opened || t.early >= tlsMaxEarly || c.version != 0 && c.version != 0x0304 {
+		return false
+	}
+	t.early++
+	return true
 }
 
 // wantHello reports whether t's hello is still to be read.

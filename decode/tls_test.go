@@ -513,3 +513,30 @@ var helloRetryRandom = []byte{
 	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
 	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 }
+
+// TestTLSEarlyData: TLS 1.3 early data (0-RTT) the client sends after its
+// ClientHello, before and after the ServerHello, which no secret of the
+// key log's opens (the server turned it down; it is sent again after the
+// handshake), is passed over: every message is read, without a warning.
+func TestTLSEarlyData(t *testing.T) {
+	toServer := [][]byte{invite("tls-1", 300), sipRequest("BYE", "2 BYE")}
+	toClient := [][][]byte{{sipResponse("200 OK", "1 INVITE")}, {sipResponse("200 OK", "2 BYE")}}
+	chunks, keys := tlsSession(t, nil, toServer, toClient)
+	kl, err := decode.ParseKeyLog(bytes.NewReader(keys), "keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	early := func(n int) tlsChunk {
+		b := make([]byte, n)
+		rand.Read(b)
+		return tlsChunk{client: true, data: append([]byte{23, 3, 3, byte(n >> 8), byte(n)}, b...)}
+	}
+	with := []tlsChunk{chunks[0], early(300), early(40), chunks[1], early(30)}
+	with = append(with, chunks[2:]...)
+	for _, mss := range []int{1460, 100} {
+		r, d := decodeTLS(kl, tlsFrames(with, mss))
+		if got := strings.Join(r.what, " "); got != "INVITE 200 BYE 200" || len(r.warns) > 0 || d.Stats.TLSDecrypted != 1 {
+			t.Errorf("mss %d: messages %q; warnings %q", mss, got, r.warns)
+		}
+	}
+}
