@@ -57,7 +57,8 @@ const (
 	// tlsMaxHello bounds the handshake bytes held while a hello comes
 	// over several records: 64 kB, far more than any hello's.
 	tlsMaxHello = 64 << 10
-	tlsMaxEarly = 64 // records of TLS 1.3 early data passed over
+	tlsMaxEarly = 64  // records of TLS 1.3 early data passed over
+	tlsMaxHS    = 256 // handshake packets a connection's messages carry
 )
 
 // tlsSuite is what decryption needs of a cipher suite.
@@ -255,7 +256,7 @@ func (d *Decoder) tlsRecord(key streamKey, s *stream, rec []byte, own int) {
 	}
 	typ := rec[0]
 	if !t.encrypted || typ == tlsChangeCipherSpec {
-		c.hs = append(c.hs, s.parts...)
+		c.addHS(s.parts)
 		switch typ {
 		case tlsHandshake:
 			d.tlsHandshake(key, s, rec[5:])
@@ -308,10 +309,22 @@ func (d *Decoder) tlsRecord(key streamKey, s *stream, rec []byte, own int) {
 	switch {
 	case inner == tlsApplicationData:
 		d.tlsPlaintext(key, s, plain, own)
-	case inner == tlsHandshake && len(c.hs) < 256:
+	case inner == tlsHandshake:
 		// A Finished, TLS 1.3's certificate and the rest, its tickets:
 		// records Wireshark must count to decrypt those after them.
-		c.hs = append(c.hs, s.parts...)
+		c.addHS(s.parts)
+	}
+}
+
+// addHS adds the packets parts of a handshake record to c.hs, which
+// every message of the connection carries: tlsMaxHS packets at most, a
+// connection's whole handshake and more, however many records (a
+// ChangeCipherSpec or a ticket over and over) the connection holds.
+func (c *tlsConn) addHS(parts []int) {
+	for _, n := range parts {
+		if len(c.hs) < tlsMaxHS && !slices.Contains(c.hs, n) {
+			c.hs = append(c.hs, n)
+		}
 	}
 }
 
@@ -470,7 +483,7 @@ func (d *Decoder) tlsKeys(key streamKey, s *stream) bool {
 // (tlsMaxWait records of the connection at most); another never does.
 func (d *Decoder) tlsWait(key streamKey, s *stream, typ byte) {
 	t, c := s.tls, s.tls.conn
-	c.hs = append(c.hs, s.parts...) // the handshake's, in practice: an export needs them
+	c.addHS(s.parts) // the handshake's, in practice: an export needs them
 	t.skipped++
 	if typ == tlsApplicationData && c.version < 0x0304 {
 		t.skipData++

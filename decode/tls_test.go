@@ -540,3 +540,41 @@ func TestTLSEarlyData(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSHandshakePacketsBounded: the handshake packets every message of
+// a connection carries (for an export to decrypt) stay few however many
+// records in the clear the connection holds: here 5,000 ChangeCipherSpec
+// records of the client, each a segment of its own, after the
+// ServerHello of TLS 1.3 and after the INVITE of TLS 1.2.
+func TestTLSHandshakePacketsBounded(t *testing.T) {
+	toServer := [][]byte{invite("tls-1", 300), sipRequest("BYE", "2 BYE")}
+	toClient := [][][]byte{{sipResponse("200 OK", "1 INVITE")}, {sipResponse("200 OK", "2 BYE")}}
+	ccs := tlsChunk{client: true, data: []byte{tlsCCS, 3, 3, 0, 1, 1}}
+	for _, v := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+		chunks, keys := tlsSession(t, func(c *tls.Config) { c.MaxVersion = v }, toServer, toClient)
+		kl, err := decode.ParseKeyLog(bytes.NewReader(keys), "keys")
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := 2 // after the ServerHello
+		if v == tls.VersionTLS12 {
+			at = len(chunks) - 3 // after the INVITE: the 200, the BYE and its 200 follow
+		}
+		with := slices.Clone(chunks[:at])
+		for range 5000 {
+			with = append(with, ccs)
+		}
+		with = append(with, chunks[at:]...)
+		r, _ := decodeTLS(kl, tlsFrames(with, 1460))
+		if got := strings.Join(r.what, " "); got != "INVITE 200 BYE 200" {
+			t.Errorf("TLS 0x%04x: messages %q; warnings %q", v, got, r.warns)
+		}
+		for i, p := range r.parts {
+			if len(p) > 300 {
+				t.Errorf("TLS 0x%04x: message %d (%s) in %d packets", v, i, r.what[i], len(p))
+			}
+		}
+	}
+}
+
+const tlsCCS = 20 // a ChangeCipherSpec record's content type
