@@ -304,6 +304,9 @@ func (d *Decoder) giveUpHole(key streamKey, s *stream) {
 		n = s.bufN
 	}
 	d.warnAt(n, ErrStreamGap, "%d bytes of TCP stream %s -> %s never captured; the SIP message they belong to is lost", missing, key.src, key.dst)
+	if s.kind == kindTLS {
+		s.tls.lostBytes += int(missing) // the records they held: tlsSeqWindow
+	}
 	s.buf = s.buf[:0]
 	s.resync = true
 	s.next = lowest
@@ -370,8 +373,11 @@ func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte, own int) []b
 			// number searched for; what their plaintext began is lost too.
 			i := nextTLSRecord(b)
 			if i < 0 {
-				return b[max(0, len(b)-4):]
+				keep := max(0, len(b)-4) // a header may have begun in the last 4 bytes
+				s.tls.lostBytes += keep
+				return b[keep:]
 			}
+			s.tls.lostBytes += i
 			b = b[i:]
 			s.resync, s.tls.lost = false, true
 			if in := s.tls.inner; in.kind != kindUnknown {
@@ -401,7 +407,11 @@ func (d *Decoder) frameMessages(key streamKey, s *stream, b []byte, own int) []b
 			s.resync = false
 		}
 		if s.kind == kindTLS {
-			return d.tlsRecords(key, s, b, own)
+			b = d.tlsRecords(key, s, b, own)
+			if s.resync && s.kind == kindTLS {
+				continue
+			}
+			return b
 		}
 		if s.kind == kindWS {
 			b = d.wsFrames(key, s, b, own)

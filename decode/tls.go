@@ -36,8 +36,10 @@ import (
 // handshake secret until one fails to and the application secret opens
 // it: the Finished was the last handshake record. A KeyUpdate moves to
 // the next application secret the same way. Records lost to a hole in the
-// capture are skipped: the sequence number is searched for in the next
-// few.
+// capture are skipped: reading resumes at the next record header, its
+// sequence number searched for among as many as the bytes lost could have
+// held (tlsSeqWindow), a chance header in the bytes a hole cut looked
+// past.
 
 // TLS record content types (RFC 8446 §5.1).
 const (
@@ -49,7 +51,17 @@ const (
 
 const (
 	tlsMaxRecord = 16384 + 2048 // a record's longest ciphertext (RFC 5246 §6.2.3)
-	tlsSeqSearch = 64           // records looked past for the sequence number after a hole
+	// After a hole, the sequence number is searched for among as many
+	// as the bytes lost could have held records (tlsMinRecord bytes
+	// each, the smallest a suite makes), tlsSeqSearch at least, and at
+	// most as many as tlsSearchWork bytes of decryption allow.
+	tlsSeqSearch  = 64
+	tlsMinRecord  = 5 + 16 // a header and a tag, and nothing else
+	tlsSearchWork = 4 << 20
+	// tlsMaxResync is how many chance record headers after a hole are
+	// looked past: the bytes after it begin in the middle of a record,
+	// which may hold one.
+	tlsMaxResync = 8
 	// tlsMaxWait is how many encrypted records of a connection are passed
 	// over while a key log that may grow (ReadKeyLogFile) lacks its
 	// secrets, before it counts as one the key log has none for.
@@ -158,6 +170,8 @@ type tlsDir struct {
 	iv        []byte // the fixed IV: 4 bytes for TLS 1.2's GCM, else 12
 	seq       uint64
 	lost      bool    // records were lost: search for the sequence number
+	lostBytes int     // bytes lost to holes since a record last opened
+	resyncs   int     // chance record headers looked past since
 	skipped   int     // encrypted records passed over, waiting for the secrets
 	skipData  int     // of them, TLS 1.2's application data
 	hello     []byte  // handshake bytes in the clear, until its hello is read
@@ -212,7 +226,9 @@ func (d *Decoder) tlsRecords(key streamKey, s *stream, b []byte, own int) []byte
 		if len(b) < 5+n {
 			return b
 		}
-		d.tlsRecord(key, s, b[:5+n], own)
+		if !d.tlsRecord(key, s, b[:5+n], own) {
+			return b[1:] // no record: look further (s.resync)
+		}
 		b = b[5+n:]
 		s.bufN = own
 		s.parts = append(s.parts[:0], own) // what follows began in this packet
@@ -247,12 +263,14 @@ func (d *Decoder) tlsFail(key streamKey, s *stream, format string, args ...any) 
 	s.kind = kindOther
 }
 
-// tlsRecord takes one whole record.
-func (d *Decoder) tlsRecord(key streamKey, s *stream, rec []byte, own int) {
+// tlsRecord takes one whole record. It returns false when rec, after a
+// hole, proved no record (its header a chance one in the bytes of one the
+// hole cut): s.resync is set, to look further.
+func (d *Decoder) tlsRecord(key streamKey, s *stream, rec []byte, own int) bool {
 	t, c := s.tls, s.tls.conn
 	if c.done {
 		s.kind = kindOther
-		return
+		return true
 	}
 	typ := rec[0]
 	if !t.encrypted || typ == tlsChangeCipherSpec {
@@ -268,35 +286,45 @@ func (d *Decoder) tlsRecord(key streamKey, s *stream, rec []byte, own int) {
 			}
 		case tlsApplicationData:
 			if t.earlyData() {
-				return
+				return true
 			}
 			if !c.secrets.any() && c.clientRandom != nil {
 				// The key log has no secrets for this connection.
 				d.Stats.TLSNoKeys++
 				c.done = true
 				s.kind = kindOther
-				return
+				return true
 			}
 			d.tlsFail(key, s, "application data before the handshake that would say how to read it")
 		}
-		return
+		return true
 	}
 	if c.version == 0x0304 && typ != tlsApplicationData {
-		return // an alert in the clear, say
+		return true // an alert in the clear, say
 	}
 	if !c.ready && !d.tlsKeys(key, s) {
 		if s.kind == kindTLS {
 			d.tlsWait(key, s, typ)
 		}
-		return
+		return true
 	}
 	plain, inner, ok := d.tlsOpen(t, rec)
 	if !ok && t.earlyData() {
-		return
+		return true
+	}
+	if !ok && t.lostBytes > 0 && t.resyncs < tlsMaxResync {
+		t.resyncs++
+		t.lostBytes++
+		s.resync = true
+		return false
+	}
+	if !ok && t.lostBytes > 0 {
+		d.tlsFail(key, s, "no record after the hole decrypts with the key log's secrets (more lost than sipflow searches past, or bytes damaged)")
+		return true
 	}
 	if !ok {
 		d.tlsFail(key, s, "a record does not decrypt with the key log's secrets (the wrong key log, or bytes damaged)")
-		return
+		return true
 	}
 	t.opened = true
 	if !c.decrypted {
@@ -314,6 +342,7 @@ func (d *Decoder) tlsRecord(key streamKey, s *stream, rec []byte, own int) {
 		// records Wireshark must count to decrypt those after them.
 		c.addHS(s.parts)
 	}
+	return true
 }
 
 // addHS adds the packets parts of a handshake record to c.hs, which
@@ -593,7 +622,7 @@ func (t *tlsDir) setTLS13(s tlsSuite, secret []byte) {
 
 // tlsOpen decrypts record rec of direction t, and returns its plaintext
 // (valid until the next) and, in TLS 1.3, its inner content type. After
-// lost records it searches the next tlsSeqSearch sequence numbers. In
+// lost records it searches the next tlsSeqWindow sequence numbers. In
 // TLS 1.3 a record that does not open with the current secret is tried
 // with the next: the application secret after the handshake's, the next
 // generation after a KeyUpdate (RFC 8446 §7.2).
@@ -623,20 +652,29 @@ func (d *Decoder) tlsOpen(t *tlsDir, rec []byte) ([]byte, byte, bool) {
 }
 
 // openSearch opens rec with the sequence number expected, or, after lost
-// records, one of the tlsSeqSearch after it.
+// records, one of the tlsSeqWindow after it.
 func (t *tlsDir) openSearch(rec []byte) ([]byte, byte, bool) {
 	tries := 1
 	if t.lost {
-		tries = tlsSeqSearch
+		tries = tlsSeqWindow(t.lostBytes, len(rec))
 	}
 	for i := range uint64(tries) {
 		if p, typ, ok := t.open(rec, t.seq+i); ok {
 			t.seq += i + 1
-			t.lost = false
+			t.lost, t.lostBytes, t.resyncs = false, 0, 0
 			return p, typ, true
 		}
 	}
 	return nil, 0, false
+}
+
+// tlsSeqWindow is how many sequence numbers are tried for a record of
+// recLen bytes after lost bytes were lost: as many records as they could
+// have held, and the two they cut, within tlsSeqSearch and the work
+// tlsSearchWork allows.
+func tlsSeqWindow(lost, recLen int) int {
+	most := max(tlsSeqSearch, tlsSearchWork/max(recLen, 1))
+	return min(max(lost/tlsMinRecord+2, tlsSeqSearch), most)
 }
 
 // open decrypts rec with sequence number seq.

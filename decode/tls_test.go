@@ -578,3 +578,85 @@ func TestTLSHandshakePacketsBounded(t *testing.T) {
 }
 
 const tlsCCS = 20 // a ChangeCipherSpec record's content type
+
+// TestTLSHoleSearch: a hole in the capture that loses 80 records of the
+// client (more than the 64 sequence numbers once searched), and one after
+// which the bytes begin with what looks like a record header and is none
+// (the end of a record the hole cut): reading resumes at the next record
+// all the same, its sequence number found, and the requests after the
+// hole are read.
+func TestTLSHoleSearch(t *testing.T) {
+	var toServer [][]byte
+	var toClient [][][]byte
+	for i := range 100 {
+		cseq := strconv.Itoa(i+1) + " OPTIONS"
+		toServer = append(toServer, sipRequest("OPTIONS", cseq))
+		toClient = append(toClient, [][]byte{sipResponse("200 OK", cseq)})
+	}
+	for _, tt := range []struct {
+		name  string
+		suite uint16 // TLS 1.2's; 0: TLS 1.3
+	}{
+		{"TLS 1.3", 0},
+		{"TLS 1.2 AES-128-GCM", tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
+		{"TLS 1.2 AES-128-CBC-SHA", tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var cfg func(c *tls.Config)
+			if tt.suite != 0 {
+				cfg = func(c *tls.Config) { c.MaxVersion, c.CipherSuites = tls.VersionTLS12, []uint16{tt.suite} }
+			}
+			chunks, keys := tlsSession(t, cfg, toServer, toClient)
+			kl, err := decode.ParseKeyLog(bytes.NewReader(keys), "keys")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The client's chunks that are requests 11 to 90.
+			var requests []int
+			for i, ch := range chunks {
+				if ch.client && ch.data[0] == 23 && len(ch.data) > 200 {
+					requests = append(requests, i)
+				}
+			}
+			if len(requests) != 100 {
+				t.Fatalf("%d requests", len(requests))
+			}
+			lost := requests[10:90]
+			for _, fake := range [][]byte{nil, {0xee, 23, 3, 3, 0, 16}} {
+				const c, s = "10.0.0.1:40000", "10.0.0.2:5061"
+				cseq, sseq := uint32(1001), uint32(5001)
+				frames := [][]byte{
+					synth.TCP(c, s, cseq-1, synth.TCPFlags{SYN: true}, nil),
+					synth.TCP(s, c, sseq-1, synth.TCPFlags{SYN: true, ACK: true}, nil),
+				}
+				for i, ch := range chunks {
+					switch {
+					case slices.Contains(lost, i):
+					case ch.client && i == requests[90] && fake != nil:
+						// The lost bytes' last: a record header by chance.
+						frames = append(frames, synth.TCP(c, s, cseq-uint32(len(fake)), synth.TCPFlags{ACK: true, PSH: true}, append(slices.Clone(fake), ch.data...)))
+					case ch.client:
+						frames = append(frames, synth.TCP(c, s, cseq, synth.TCPFlags{ACK: true, PSH: true}, ch.data))
+					default:
+						frames = append(frames, synth.TCP(s, c, sseq, synth.TCPFlags{ACK: true, PSH: true}, ch.data))
+					}
+					if ch.client {
+						cseq += uint32(len(ch.data))
+					} else {
+						sseq += uint32(len(ch.data))
+					}
+				}
+				r, _ := decodeTLS(kl, frames)
+				requestsRead := 0
+				for _, w := range r.what {
+					if w == "OPTIONS" {
+						requestsRead++
+					}
+				}
+				if requestsRead != 20 || len(r.what) != 120 || len(r.warns) != 1 || !strings.Contains(r.warns[0], "never captured") {
+					t.Errorf("chance header %v: %d requests read (want 20), %d messages (want 120); warnings %q", fake != nil, requestsRead, len(r.what), r.warns)
+				}
+			}
+		})
+	}
+}
