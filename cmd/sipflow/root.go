@@ -152,6 +152,9 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 			return err
 		}
 		if g.keyLogPath != "" {
+			if err := g.refuseOntoKeyLog(cmd); err != nil {
+				return err
+			}
 			kl, err := decode.ReadKeyLogFile(g.keyLogPath)
 			if err != nil {
 				return usageError("--tls-keylog: %v", err)
@@ -180,6 +183,30 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 	root.AddCommand(newCaptureCmd(g))
 	root.AddCommand(newRTPCmd(g), newAudioCmd(g)) // issue 7
 	return root
+}
+
+// refuseOntoKeyLog refuses, as refuseOverwrite and refuseStdout refuse
+// it for the capture and the archive, a file to write that is the key
+// log --tls-keylog reads (a live capture's programs may be writing it
+// still): the command's -o, -w, --db, a profile, or standard output.
+func (g *globalOptions) refuseOntoKeyLog(cmd *cobra.Command) error {
+	if g.keyLogPath == "-" {
+		return usageError("--tls-keylog -: the key log is read from a file; standard input is no key log")
+	}
+	for _, name := range []string{"output", "write", "db", "cpuprofile", "memprofile"} {
+		f := cmd.Flags().Lookup(name)
+		if f == nil || f.Value.String() == "" {
+			continue
+		}
+		flag := "--" + f.Name
+		if f.Shorthand != "" {
+			flag = "-" + f.Shorthand
+		}
+		if err := refuseOverwrite(flag, f.Value.String(), readFile{"the key log", g.keyLogPath}); err != nil {
+			return err
+		}
+	}
+	return g.refuseStdout("the key log", g.keyLogPath)
 }
 
 // run executes sipflow with args and returns the exit status.
