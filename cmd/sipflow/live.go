@@ -148,6 +148,7 @@ func (s *liveSession) run(copts correlate.Options) error {
 	s.dec.Flush()
 	ls, lsErr := s.src.Stats() // after Close: the final counters
 	noteLoss(noteG, s.corr, captureLoss(&s.dec.Stats, ls.Dropped, lsErr == nil))
+	noteTLS(noteG, label, &s.dec.Stats)
 	s.corr.Flush()
 	noteStats(noteG, copts, &s.corr.Stats)
 	st := s.status(start, ls, lsErr)

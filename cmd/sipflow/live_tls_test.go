@@ -26,9 +26,9 @@ import (
 // Finished went by). The server answers the ClientHello 300 ms late, as
 // a network's round trip would: on lo the whole handshake is otherwise
 // over, its secrets logged, before the capture reads the ClientHello.
-// Both calls are read whole, and no connection is counted as without
-// secrets. Traffic: 127.32.N.1 <-> 127.32.N.2 only, two connections of
-// six messages each.
+// Both calls are read whole. A third call, whose secrets nobody logs, is
+// not, and the note at the end counts it. Traffic: 127.32.N.1 <->
+// 127.32.N.2 only, three connections of six messages each.
 func TestLiveTLSKeyLog(t *testing.T) {
 	requireLiveCapture(t)
 	bin := buildSipflow(t)
@@ -59,13 +59,15 @@ func TestLiveTLSKeyLog(t *testing.T) {
 		t.Cleanup(func() { f.Close() })
 		return f
 	}
-	call := func(id string, version uint16, serverLogs bool) {
+	const nobody, client, server = 0, 1, 2
+	call := func(id string, version uint16, logs int) {
 		ccfg := &tls.Config{InsecureSkipVerify: true, MaxVersion: version}
 		scfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MaxVersion: version}
-		if serverLogs {
-			scfg.KeyLogWriter = keyLog()
-		} else {
+		switch logs {
+		case client:
 			ccfg.KeyLogWriter = keyLog()
+		case server:
+			scfg.KeyLogWriter = keyLog()
 		}
 		ln, err := net.Listen("tcp", A+":0")
 		if err != nil {
@@ -126,8 +128,9 @@ func TestLiveTLSKeyLog(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	call("tls13-"+A, tls.VersionTLS13, false)
-	call("tls12-"+A, tls.VersionTLS12, true)
+	call("tls13-"+A, tls.VersionTLS13, client)
+	call("tls12-"+A, tls.VersionTLS12, server)
+	call("nokeys-"+A, tls.VersionTLS13, nobody)
 	time.Sleep(300 * time.Millisecond) // the last packets through the capture
 	cap.stop(t, os.Interrupt, 15*time.Second)
 	if cap.err != nil {
@@ -140,8 +143,9 @@ func TestLiveTLSKeyLog(t *testing.T) {
 	if got["tls13-"+A] != "completed" || got["tls12-"+A] != "completed" || len(got) != 2 {
 		t.Errorf("calls %v, want both completed\n%s", got, cap.Stderr())
 	}
-	if strings.Contains(cap.Stderr(), "warning") || strings.Contains(cap.Stderr(), "no secrets") {
-		t.Errorf("stderr:\n%s", cap.Stderr())
+	note := fmt.Sprintf("sipflow: note: lo: 2 TLS connection(s) decrypted with %s; 1 not: it holds no secrets for them\n", keys)
+	if strings.Contains(cap.Stderr(), "warning") || !strings.Contains(cap.Stderr(), note) {
+		t.Errorf("stderr:\n%s\nwant the note:\n%s", cap.Stderr(), note)
 	}
 }
 
