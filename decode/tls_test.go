@@ -660,3 +660,36 @@ func TestTLSHoleSearch(t *testing.T) {
 		})
 	}
 }
+
+// TestTLSWebSocket: SIP over WebSocket on TLS (wss://, RFC 7118), TLS 1.3
+// and 1.2, read with its key log: the upgrade, then frames, a client's
+// masked, two in one record, one over two records; every message is
+// read, its transport WSS, its packets the ClientHello's, the upgrade's
+// and its own.
+func TestTLSWebSocket(t *testing.T) {
+	ok := srvText(sipResponse("200 OK", "1 INVITE"))
+	toServer := [][]byte{wsUpgradeReq, cliText(invite("tls-1", 300)), cliText(sipRequest("BYE", "2 BYE"))}
+	toClient := [][][]byte{
+		{wsUpgradeResp},
+		{cat(srvText(sipResponse("100 Trying", "1 INVITE")), ok[:30]), ok[30:]},
+		{srvText(sipResponse("200 OK", "2 BYE"))},
+	}
+	for _, v := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+		chunks, keys := tlsSession(t, func(c *tls.Config) { c.MaxVersion = v }, toServer, toClient)
+		kl, err := decode.ParseKeyLog(bytes.NewReader(keys), "keys")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mss := range []int{1460, 50} {
+			r, d := decodeTLS(kl, tlsFrames(chunks, mss))
+			if got := strings.Join(r.what, " "); got != "INVITE 100 200 BYE 200" || len(r.warns) > 0 || d.Stats.TLSDecrypted != 1 {
+				t.Errorf("TLS 0x%04x, mss %d: messages %q; warnings %q", v, mss, got, r.warns)
+			}
+			for i, tr := range r.transport {
+				if tr != decode.WSS || len(r.parts[i]) < 4 || r.parts[i][0] != 3 {
+					t.Errorf("TLS 0x%04x, mss %d: message %d (%s) over %s in packets %v, want wss, the ClientHello's (3) first", v, mss, i, r.what[i], tr, r.parts[i])
+				}
+			}
+		}
+	}
+}
