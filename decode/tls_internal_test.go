@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"encoding/binary"
 	"fmt"
@@ -253,5 +254,83 @@ func TestKeyLogCopies(t *testing.T) {
 	}
 	if s2, _ := k.lookup(bytes.Repeat([]byte{1}, 32)); len(s2.clientApp) != 32 {
 		t.Errorf("the line added not read: %+v", s2)
+	}
+}
+
+// seal13 seals content of type typ as a TLS 1.3 record of t's current
+// keys with sequence number seq (RFC 8446 §5.2).
+func seal13(t *tlsDir, seq uint64, typ byte, content []byte) []byte {
+	inner := append(bytes.Clone(content), typ)
+	hdr := []byte{tlsApplicationData, 3, 3, 0, 0}
+	binary.BigEndian.PutUint16(hdr[3:], uint16(len(inner)+t.aead.Overhead()))
+	var nonce [12]byte
+	copy(nonce[:], t.iv)
+	for i := range 8 {
+		nonce[4+i] ^= byte(seq >> (56 - 8*i))
+	}
+	return t.aead.Seal(hdr, nonce[:], inner, hdr)
+}
+
+// TestTLS13KeyUpdate: a direction's records under its first application
+// secret, a KeyUpdate, then records under the next secret (RFC 8446
+// §7.2: HKDF-Expand-Label(secret, "traffic upd", "", Hash.length), made
+// here from the RFC's words, not with hkdfExpandLabel) open one after the
+// other; so they do when the KeyUpdate and the next record were lost to a
+// hole; a record of the secret two updates after the last does not open.
+func TestTLS13KeyUpdate(t *testing.T) {
+	for _, suite := range []tlsSuite{aes128SHA256, aes256SHA384, chachaSHA256} {
+		app0 := bytes.Repeat([]byte{0x42}, suite.hashLen)
+		// The next generation's secret, as RFC 8446 §7.1 and §7.2 say.
+		label := "tls13 traffic upd"
+		info := append([]byte{byte(suite.hashLen >> 8), byte(suite.hashLen), byte(len(label))}, label...)
+		info = append(info, 0)
+		app1, err := hkdf.Expand(suite.hash, app0, string(info), suite.hashLen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		app2, _ := hkdf.Expand(suite.hash, app1, string(info), suite.hashLen)
+		app3, _ := hkdf.Expand(suite.hash, app2, string(info), suite.hashLen)
+		sender := &tlsDir{}
+		var recs [][]byte
+		for i, secret := range [][]byte{app0, app0, app0, app1, app1, app1} {
+			if i == 0 || i == 3 {
+				sender.setTLS13(suite, secret)
+			}
+			typ, content := byte(tlsApplicationData), []byte(fmt.Sprintf("record %d", i))
+			if i == 2 {
+				typ, content = tlsHandshake, []byte{24, 0, 0, 1, 0} // KeyUpdate, update_not_requested
+			}
+			recs = append(recs, seal13(sender, sender.seq, typ, content))
+			sender.seq++
+		}
+		sender.setTLS13(suite, app3)
+		skipped := seal13(sender, 0, tlsApplicationData, []byte("two updates on"))
+		for _, lost := range []bool{false, true} {
+			c := &tlsConn{version: 0x0304, suite: suite, ready: true, secrets: tlsSecrets{serverApp: app0}}
+			r := &tlsDir{conn: c, epoch: 1}
+			c.server = r
+			r.setTLS13(suite, app0)
+			d := &Decoder{}
+			for i, rec := range recs {
+				if lost && (i == 2 || i == 3) {
+					r.lost, r.lostBytes = true, len(recs[2])+len(recs[3])
+					continue
+				}
+				p, typ, ok := d.tlsOpen(r, rec)
+				want := fmt.Sprintf("record %d", i)
+				if i == 2 {
+					want = "\x18\x00\x00\x01\x00"
+				}
+				if !ok || string(p) != want || (i == 2) != (typ == tlsHandshake) {
+					t.Errorf("hash %d, lost %v: record %d: opened %v, %q type %d", suite.hashLen, lost, i, ok, p, typ)
+				}
+			}
+			if r.epoch != 2 {
+				t.Errorf("hash %d, lost %v: epoch %d, want 2", suite.hashLen, lost, r.epoch)
+			}
+			if _, _, ok := d.tlsOpen(r, skipped); ok {
+				t.Errorf("hash %d, lost %v: a record two updates on opened", suite.hashLen, lost)
+			}
+		}
 	}
 }
