@@ -22,7 +22,8 @@ import (
 // a live capture's programs log each new connection's secrets as they
 // make it. A file emptied or replaced (another program starting a new log
 // where the old one was) is read again from its start; the secrets read
-// before are kept. Its methods may be called from several goroutines.
+// before are kept. A pipe or a FIFO is read once. Its methods may be
+// called from several goroutines.
 type KeyLog struct {
 	mu    sync.Mutex
 	m     map[[32]byte]*tlsSecrets
@@ -99,6 +100,17 @@ func (k *KeyLog) readMore(strict bool) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("%s: %w", k.path, err)
+	}
+	if !fi.Mode().IsRegular() && !fi.IsDir() {
+		// A pipe or a FIFO: read once, as it comes; opened again, it
+		// would be empty, or wait for another writer.
+		b, err := io.ReadAll(f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", k.path, err)
+		}
+		name := k.path
+		k.path = "" // nothing more to read: mayGrow says so
+		return k.parse(b, name, 0, strict)
 	}
 	if k.file != nil && (!os.SameFile(fi, k.file) || fi.Size() < k.read) {
 		k.read, k.lines = 0, 0

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -155,15 +156,11 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 			if err := g.refuseOntoKeyLog(cmd); err != nil {
 				return err
 			}
-			kl, err := decode.ReadKeyLogFile(g.keyLogPath)
+			kl, sum, err := readKeyLog(g.keyLogPath)
 			if err != nil {
 				return usageError("--tls-keylog: %v", err)
 			}
-			b, err := os.ReadFile(g.keyLogPath)
-			if err != nil {
-				return usageError("--tls-keylog: %v", err)
-			}
-			g.keyLog, g.keyLogSum = kl, sha256.Sum256(b)
+			g.keyLog, g.keyLogSum = kl, sum
 		}
 		if g.cpuProfile != "" {
 			f, err := os.Create(g.cpuProfile)
@@ -183,6 +180,27 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 	root.AddCommand(newCaptureCmd(g))
 	root.AddCommand(newRTPCmd(g), newAudioCmd(g)) // issue 7
 	return root
+}
+
+// readKeyLog reads the key log in file name, and the SHA-256 of its
+// bytes. A regular file is read again as it grows (decode.ReadKeyLogFile);
+// another (a pipe, as the shell's <(...) gives, a FIFO) is read once,
+// since a second open would find it empty or wait for another writer.
+func readKeyLog(name string) (*decode.KeyLog, [32]byte, error) {
+	if fi, err := os.Stat(name); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, [32]byte{}, err
+		}
+		kl, err := decode.ParseKeyLog(bytes.NewReader(b), name)
+		return kl, sha256.Sum256(b), err
+	}
+	kl, err := decode.ReadKeyLogFile(name)
+	if err != nil {
+		return nil, [32]byte{}, err
+	}
+	b, err := os.ReadFile(name)
+	return kl, sha256.Sum256(b), err
 }
 
 // refuseOntoKeyLog refuses, as refuseOverwrite and refuseStdout refuse
