@@ -693,3 +693,63 @@ func TestTLSWebSocket(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSResumed: a TLS 1.2 session resumed (RFC 5246 §7.3: the
+// abbreviated handshake, the server's ChangeCipherSpec and Finished before
+// the client's), and a TLS 1.3 one resumed with a ticket, read with the
+// key log of the second connection. (Go's client logs nothing for a TLS
+// 1.2 session it resumes; OpenSSL logs the session's master secret with
+// the new client random, as the test does.)
+func TestTLSResumed(t *testing.T) {
+	toServer := [][]byte{invite("tls-1", 300), sipRequest("BYE", "2 BYE")}
+	toClient := [][][]byte{{sipResponse("200 OK", "1 INVITE")}, {sipResponse("200 OK", "2 BYE")}}
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		cache := tls.NewLRUClientSessionCache(1)
+		cfg := func(c *tls.Config) {
+			c.MaxVersion, c.ClientSessionCache = v, cache
+			c.ServerName = "sip.test"               // the cache's key, not the address (a new port each time)
+			c.SetSessionTicketKeys([][32]byte{{1}}) // the server's, the same both times
+		}
+		firstLog, first := tlsSessionOver(t, tcpPair, cfg, toServer, toClient)
+		log, keys := tlsSessionOver(t, tcpPair, cfg, toServer, toClient)
+		var chunks, firstChunks []tlsChunk
+		for _, ch := range log {
+			if !ch.keys {
+				chunks = append(chunks, ch)
+			}
+		}
+		for _, ch := range firstLog {
+			if !ch.keys {
+				firstChunks = append(firstChunks, ch)
+			}
+		}
+		// Resumed, the server sends no certificate: a first flight shorter
+		// by one; TLS 1.2's holds the server's ChangeCipherSpec.
+		if chunks[1].client || len(chunks[1].data) > len(firstChunks[1].data)-200 || v == tls.VersionTLS12 && !hasRecord(chunks[1].data, 20) {
+			t.Fatalf("TLS 0x%04x: not resumed: the server's first flight %d bytes, %d the first time", v, len(chunks[1].data), len(firstChunks[1].data))
+		}
+		if v == tls.VersionTLS12 && len(keys) == 0 {
+			f := strings.Fields(string(first)) // CLIENT_RANDOM random master
+			keys = []byte(fmt.Sprintf("CLIENT_RANDOM %x %s\n", chunks[0].data[11:43], f[2]))
+		}
+		kl, err := decode.ParseKeyLog(bytes.NewReader(keys), "keys")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, d := decodeTLS(kl, tlsFrames(chunks, 1460))
+		if got := strings.Join(r.what, " "); got != "INVITE 200 BYE 200" || len(r.warns) > 0 || d.Stats.TLSDecrypted != 1 {
+			t.Errorf("TLS 0x%04x resumed: messages %q; warnings %q", v, got, r.warns)
+		}
+	}
+}
+
+// hasRecord reports whether b, whole records, holds one of content type typ.
+func hasRecord(b []byte, typ byte) bool {
+	for len(b) >= 5 {
+		if b[0] == typ {
+			return true
+		}
+		b = b[min(len(b), 5+(int(b[3])<<8|int(b[4]))):]
+	}
+	return false
+}
