@@ -3,8 +3,10 @@ package decode
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 )
@@ -74,6 +76,17 @@ func (k *KeyLog) lookup(random []byte) (tlsSecrets, bool) {
 // mayGrow reports whether the key log may get secrets it lacks now: it
 // was read from a file.
 func (k *KeyLog) mayGrow() bool { return k != nil && k.path != "" }
+
+// WatchKeyLogFile is ReadKeyLogFile for a file the programs that log
+// their secrets may not have made yet (they make it at their first
+// connection): while it does not exist, the key log is empty, and it is
+// read once it does.
+func WatchKeyLogFile(name string) (*KeyLog, error) {
+	if _, err := os.Stat(name); errors.Is(err, fs.ErrNotExist) {
+		return &KeyLog{m: make(map[[32]byte]*tlsSecrets), path: name}, nil
+	}
+	return ReadKeyLogFile(name)
+}
 
 // ReadKeyLogFile reads the key log in file name.
 func ReadKeyLogFile(name string) (*KeyLog, error) {

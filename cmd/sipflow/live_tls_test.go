@@ -34,10 +34,9 @@ func TestLiveTLSKeyLog(t *testing.T) {
 	bin := buildSipflow(t)
 	net3 := os.Getpid()%250 + 1
 	A, B := fmt.Sprintf("127.32.%d.1", net3), fmt.Sprintf("127.32.%d.2", net3)
+	// The key log does not exist yet: its programs make it at their
+	// first connection, after the capture has begun.
 	keys := filepath.Join(t.TempDir(), "keys.log")
-	if err := os.WriteFile(keys, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	cap := startProc(t, "sipflow capture", "capturing on", 30*time.Second,
 		bin, "capture", "-i", "lo", "--json", "--all", "--tls-keylog", keys, "--count", "200", "host", A, "and", "tcp")
 
@@ -52,7 +51,7 @@ func TestLiveTLSKeyLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	keyLog := func() io.Writer {
-		f, err := os.OpenFile(keys, os.O_APPEND|os.O_WRONLY, 0)
+		f, err := os.OpenFile(keys, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o600)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -156,11 +157,22 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 			if err := g.refuseOntoKeyLog(cmd); err != nil {
 				return err
 			}
-			kl, sum, err := readKeyLog(g.keyLogPath)
-			if err != nil {
-				return usageError("--tls-keylog: %v", err)
+			if _, err := os.Stat(g.keyLogPath); errors.Is(err, fs.ErrNotExist) && cmd.Name() == "capture" {
+				// A live capture may start before the programs whose
+				// secrets it needs have made their log.
+				kl, err := decode.WatchKeyLogFile(g.keyLogPath)
+				if err != nil {
+					return usageError("--tls-keylog: %v", err)
+				}
+				g.keyLog = kl
+				say(g.Err, "sipflow: note: --tls-keylog %s does not exist yet: it is read once a program writes it", g.keyLogPath)
+			} else {
+				kl, sum, err := readKeyLog(g.keyLogPath)
+				if err != nil {
+					return usageError("--tls-keylog: %v", err)
+				}
+				g.keyLog, g.keyLogSum = kl, sum
 			}
-			g.keyLog, g.keyLogSum = kl, sum
 		}
 		if g.cpuProfile != "" {
 			f, err := os.Create(g.cpuProfile)
