@@ -130,10 +130,7 @@ func FuzzParseKeyLog(f *testing.F) {
 // only, a broken one skipped once the file was read whole.
 func TestKeyLogFileGrows(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys")
-	line := func(b byte) string {
-		return "CLIENT_RANDOM " + strings.Repeat(fmt.Sprintf("%02x", b), 32) + " " + strings.Repeat("01", 48) + "\n"
-	}
-	if err := os.WriteFile(path, []byte(line(1)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(keyLine(1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	k, err := ReadKeyLogFile(path)
@@ -145,12 +142,12 @@ func TestKeyLogFileGrows(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	l2 := line(2)
+	l2 := keyLine(2)
 	f.WriteString(l2[:40]) // half written
 	if has(k, 2) {
 		t.Error("a line half written was read")
 	}
-	f.WriteString(l2[40:] + "CLIENT_RANDOM zz 00\n" + line(3))
+	f.WriteString(l2[40:] + "CLIENT_RANDOM zz 00\n" + keyLine(3))
 	if !has(k, 2) || !has(k, 3) || k.Len() != 3 {
 		t.Errorf("lines added: %d connections", k.Len())
 	}
