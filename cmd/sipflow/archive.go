@@ -458,8 +458,9 @@ func analysisOptions(o correlate.Options) string {
 	return b.String()
 }
 
-// keyLogOption is what analysisOptions says of --tls-keylog: the key
-// log's SHA-256, since its secrets change the calls an import makes;
+// keyLogOption is what analysisOptions says of --tls-keylog: the first 8
+// bytes of the key log's SHA-256, since its secrets change the calls an
+// import makes;
 // nothing without one, so that imports begun before it still resume.
 func (g *globalOptions) keyLogOption() string {
 	if g.keyLogPath == "" {

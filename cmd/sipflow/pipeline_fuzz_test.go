@@ -42,7 +42,8 @@ var pipelineCommands = []struct {
 	{[]string{"rtp", "--json"}, "json"},
 }
 
-// FuzzPipeline runs every reading command over a capture of up to five
+// FuzzPipeline runs pipelineCommands (the commands that show a capture:
+// not report, audio, export or archive) over a capture of up to five
 // SIP messages (each a UDP datagram between 10.0.0.1:5060 and
 // 10.0.0.2:5060, the direction from dirs' bits) and a few RTP packets
 // each way between the ports the seeds' SDP offers, step milliseconds
@@ -110,7 +111,7 @@ func FuzzPipeline(f *testing.F) {
 	})
 }
 
-// FuzzPipelineCapture runs every reading command over a capture's bytes
+// FuzzPipelineCapture runs pipelineCommands over a capture's bytes
 // as the fuzzer mutates them (seeds: small test captures over UDP, TCP,
 // IPv6 and TLS, read with the TLS captures' key logs): a header, a
 // length, a TCP sequence, a TLS record or a SIP byte gone wrong may end
