@@ -2,15 +2,10 @@ package decode_test
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -24,6 +19,7 @@ import (
 	"github.com/sipflow/sipflow/capture"
 	"github.com/sipflow/sipflow/decode"
 	"github.com/sipflow/sipflow/internal/synth"
+	"github.com/sipflow/sipflow/internal/testcert"
 )
 
 // tlsChunk is what one side of a TLS connection wrote at once, or, keys
@@ -113,22 +109,13 @@ func tcpPair() (net.Conn, net.Conn) {
 // tlsSessionOver is tlsSessionKeys over the connection pipe makes.
 func tlsSessionOver(t *testing.T, pipe func() (net.Conn, net.Conn), cfg func(c *tls.Config), toServer [][]byte, toClient [][][]byte) ([]tlsChunk, []byte) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "10.0.0.2"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert := testcert.SelfSigned(t, "10.0.0.2")
 	var keys bytes.Buffer
 	var mu sync.Mutex
 	var log []tlsChunk
 	cp, sp := pipe()
 	ccfg := &tls.Config{InsecureSkipVerify: true, KeyLogWriter: &keyLogWriter{&keys, &mu, &log}}
-	scfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	scfg := &tls.Config{Certificates: []tls.Certificate{cert}}
 	if cfg != nil {
 		cfg(ccfg)
 		cfg(scfg) // Go's server offers none of the CBC suites with SHA-256 unless told

@@ -1,21 +1,17 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sipflow/sipflow/internal/testcert"
 )
 
 // TestLiveTLSKeyLog captures on lo, with --tls-keylog, two calls over SIP
@@ -40,16 +36,7 @@ func TestLiveTLSKeyLog(t *testing.T) {
 	cap := startProc(t, "sipflow capture", "capturing on", 30*time.Second,
 		bin, "capture", "-i", "lo", "--json", "--all", "--tls-keylog", keys, "--count", "200", "host", A, "and", "tcp")
 
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: A},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert := testcert.SelfSigned(t, A)
 	keyLog := func() io.Writer {
 		f, err := os.OpenFile(keys, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o600)
 		if err != nil {
@@ -61,7 +48,7 @@ func TestLiveTLSKeyLog(t *testing.T) {
 	const nobody, client, server = 0, 1, 2
 	call := func(id string, version uint16, logs int) {
 		ccfg := &tls.Config{InsecureSkipVerify: true, MaxVersion: version}
-		scfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MaxVersion: version}
+		scfg := &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: version}
 		switch logs {
 		case client:
 			ccfg.KeyLogWriter = keyLog()
