@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -33,6 +34,7 @@ type KeyLog struct {
 	file  os.FileInfo // the file read, to know another put in its place
 	read  int64       // bytes of it read
 	lines int         // lines of it read
+	sum   [32]byte    // the SHA-256 of what ReadKeyLogFile read
 }
 
 // tlsSecrets are one connection's secrets. parse replaces a field's
@@ -76,6 +78,14 @@ func (k *KeyLog) lookup(random []byte) (tlsSecrets, bool) {
 // mayGrow reports whether the key log may get secrets it lacks now: it
 // was read from a file.
 func (k *KeyLog) mayGrow() bool { return k != nil && k.path != "" }
+
+// Sum is the SHA-256 of the bytes ReadKeyLogFile read: what tells two
+// key logs apart (an archive's import records it).
+func (k *KeyLog) Sum() [32]byte {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.sum
+}
 
 // WatchKeyLogFile is ReadKeyLogFile for a file the programs that log
 // their secrets may not have made yet (they make it at their first
@@ -121,6 +131,9 @@ func (k *KeyLog) readMore(strict bool) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", k.path, err)
 		}
+		if strict {
+			k.sum = sha256.Sum256(b)
+		}
 		name := k.path
 		k.path = "" // nothing more to read: mayGrow says so
 		return k.parse(b, name, 0, strict)
@@ -132,6 +145,9 @@ func (k *KeyLog) readMore(strict bool) error {
 	b, err := io.ReadAll(io.NewSectionReader(f, k.read, 1<<62))
 	if err != nil {
 		return fmt.Errorf("%s: %w", k.path, err)
+	}
+	if strict {
+		k.sum = sha256.Sum256(b)
 	}
 	whole, partial := b, []byte(nil)
 	if i := bytes.LastIndexByte(b, '\n'); i+1 < len(b) {

@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -136,6 +137,9 @@ func TestKeyLogFileGrows(t *testing.T) {
 	k, err := ReadKeyLogFile(path)
 	if err != nil || !has(k, 1) || has(k, 2) {
 		t.Fatalf("read %v", err)
+	}
+	if first, _ := os.ReadFile(path); k.Sum() != sha256.Sum256(first) {
+		t.Error("Sum is not the SHA-256 of the file as read")
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

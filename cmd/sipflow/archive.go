@@ -459,14 +459,15 @@ func analysisOptions(o correlate.Options) string {
 }
 
 // keyLogOption is what analysisOptions says of --tls-keylog: the first 8
-// bytes of the key log's SHA-256, since its secrets change the calls an
-// import makes;
-// nothing without one, so that imports begun before it still resume.
+// bytes of the key log's SHA-256 (decode.KeyLog.Sum), since its secrets
+// change the calls an import makes; nothing without one, so that imports
+// begun before it still resume.
 func (g *globalOptions) keyLogOption() string {
-	if g.keyLogPath == "" {
+	if g.keyLog == nil {
 		return ""
 	}
-	return fmt.Sprintf(" tls-keylog=%x", g.keyLogSum[:8])
+	sum := g.keyLog.Sum()
+	return fmt.Sprintf(" tls-keylog=%x", sum[:8])
 }
 
 // archiveHeapLimit is the Go heap archive aims to stay under (SQLite's page

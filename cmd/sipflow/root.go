@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -76,7 +74,6 @@ type globalOptions struct {
 	// command runs, for every decoder of a capture.
 	keyLogPath string
 	keyLog     *decode.KeyLog
-	keyLogSum  [32]byte // the SHA-256 of the key log's bytes when read
 }
 
 // renderer returns a lipgloss renderer for w honouring --color and NO_COLOR.
@@ -167,11 +164,11 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 				g.keyLog = kl
 				say(g.Err, "sipflow: note: --tls-keylog %s does not exist yet: it is read once a program writes it", g.keyLogPath)
 			} else {
-				kl, sum, err := readKeyLog(g.keyLogPath)
+				kl, err := decode.ReadKeyLogFile(g.keyLogPath)
 				if err != nil {
 					return usageError("--tls-keylog: %v", err)
 				}
-				g.keyLog, g.keyLogSum = kl, sum
+				g.keyLog = kl
 			}
 		}
 		if g.cpuProfile != "" {
@@ -192,27 +189,6 @@ I/O error, 3 the capture was damaged but what could be read was analysed.`,
 	root.AddCommand(newCaptureCmd(g))
 	root.AddCommand(newRTPCmd(g), newAudioCmd(g)) // issue 7
 	return root
-}
-
-// readKeyLog reads the key log in file name, and the SHA-256 of its
-// bytes. A regular file is read again as it grows (decode.ReadKeyLogFile);
-// another (a pipe, as the shell's <(...) gives, a FIFO) is read once,
-// since a second open would find it empty or wait for another writer.
-func readKeyLog(name string) (*decode.KeyLog, [32]byte, error) {
-	if fi, err := os.Stat(name); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			return nil, [32]byte{}, err
-		}
-		kl, err := decode.ParseKeyLog(bytes.NewReader(b), name)
-		return kl, sha256.Sum256(b), err
-	}
-	kl, err := decode.ReadKeyLogFile(name)
-	if err != nil {
-		return nil, [32]byte{}, err
-	}
-	b, err := os.ReadFile(name)
-	return kl, sha256.Sum256(b), err
 }
 
 // refuseOntoKeyLog refuses, as refuseOverwrite and refuseStdout refuse
