@@ -289,16 +289,17 @@ sleep_until() {
     return 0
 }
 
-# options_ping NAME A B T0 MS: an unrelated OPTIONS ping from A:5060 to
-# B:5060 (Call-ID ping-1-<pid>@A) -> 200 OK, sent MS milliseconds after T0.
-# Run it after the scenario's own SIPps have exited (they hold the ports).
+# options_ping NAME A B T0 MS [APORT BPORT]: an unrelated OPTIONS ping from
+# A:APORT to B:BPORT (both 5060 unless given; Call-ID ping-1-<pid>@A) -> 200
+# OK, sent MS milliseconds after T0.  Run it after the scenario's own SIPps
+# have exited (they hold the ports).
 options_ping() {
-    local name=$1 a=$2 b=$3 t0=$4 ms=$5 pid
+    local name=$1 a=$2 b=$3 t0=$4 ms=$5 ap=${6:-5060} bp=${7:-5060} pid
     sleep_until "$t0" $((ms - 700))
-    uas $name.ping-uas 10 -sf "$SCN/options_uas.xml" -i $b -p 5060 -bind_local -mi $b -mp 16000 -m 1
+    uas $name.ping-uas 10 -sf "$SCN/options_uas.xml" -i $b -p $bp -bind_local -mi $b -mp 16000 -m 1
     pid=$UAS_PID
     sleep_until "$t0" "$ms"
-    uac $name.ping-uac 10 $b:5060 -sf "$SCN/options_uac.xml" -cid_str 'ping-%u-%p@%s' -i $a -p 5060 -bind_local -mi $a -mp 16000 -m 1
+    uac $name.ping-uac 10 $b:$bp -sf "$SCN/options_uac.xml" -cid_str 'ping-%u-%p@%s' -i $a -p $ap -bind_local -mi $a -mp 16000 -m 1
     wait_bg "$pid" $name.ping-uas
 }
 
@@ -321,6 +322,30 @@ expect_callids() {
     local n
     n=$(tshark -r "$WORK/$1.pcap" -Y sip -T fields -e sip.Call-ID 2>/dev/null | sort -u | grep -c . || true)
     [ "$n" = "$2" ] || die "$1: expected $2 distinct Call-IDs, got $n"
+}
+
+# sip_ladder FILE: the SIP messages in capture order, one line, each as
+# <call><party>:<method or status>: call 1, 2, ... numbers the Call-IDs in
+# the order they first appear, party A, B, C, ... is the sender's address
+# 127.0.N.1, .2, .3, ... (one SIP message per frame).
+sip_ladder() {
+    tshark -r "$1" -Y sip -T fields -e ip.src -e sip.Method -e sip.Status-Code -e sip.Call-ID 2>/dev/null |
+        awk -F'\t' '{
+            if (!($4 in call)) call[$4] = ++n
+            split($1, o, ".")
+            printf "%s%d%s:%s%s", sep, call[$4], substr("ABCDEFGHI", o[4], 1), $2, $3
+            sep = " "
+        } END { print "" }'
+}
+
+# expect_ladder NAME LADDER: the capture's sip_ladder is exactly LADDER, so
+# who sent what on which call, in that order (expect_seq only checks the
+# methods and statuses).
+expect_ladder() {
+    local name=$1 want=$2 got
+    got=$(sip_ladder "$WORK/$name.pcap")
+    [ "$got" = "$want" ] || die "$name: ladder [$got], want [$want]"
+    echo "   ladder: $got"
 }
 
 # expect_gap_last NAME FILTER1 FILTER2 MIN MAX: like expect_gap, but from
