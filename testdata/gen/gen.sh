@@ -109,11 +109,19 @@
 #   webrtc_call               127.0.49.1 -> 127.0.49.2 (both added to lo for
 #                             the run), SIP 5060, ICE/DTLS/SRTP between the
 #                             host candidates; srflx 127.0.49.11, .12
+#   attended_transfer         127.0.96.1 (alice, transferor), .2 (bob,
+#                             transferee), .3 (carol, target): call 1
+#                             .1:5060 -> .2:5060, call 2 (consultation)
+#                             .1:5062 -> .3:5062, call 3 (INVITE with
+#                             Replaces) .2:5062 -> .3:5060
+#   attended_transfer_stuck   as attended_transfer on 127.0.97.x
+#   attended_transfer_481     as attended_transfer on 127.0.98.x
 #
 # A pcap ends with its last packet, so "X was never answered / never ended"
 # is only visible if the capture goes on after X.  The scenarios that show
 # such a thing (register_401_ignored, invite_unanswered, call_not_ended,
-# invite_no_ack_non2xx, options_unanswered) end
+# invite_no_ack_non2xx, options_unanswered, subscription_expired,
+# attended_transfer_stuck) end
 # with an unrelated OPTIONS ping / 200 between the same two hosts (its own
 # Call-ID, ping-1-<pid>@<ip>), sent a fixed time after the scenario started
 # by a second pair of SIPps (options_uac.xml / options_uas.xml).
@@ -1639,6 +1647,165 @@ gen_tcp_burst() {
     publish $name
 }
 
+# attended_transfer_calls NAME A B C REPLACES_TO_TAG P1 P2 [CONSULT-ARGS...]:
+# the seven SIPps of an attended transfer (RFC 5589 §7) between alice
+# (transferor, A), bob (transferee, B) and carol (target, C), captured.
+# One SIPp per party per call; a party with two calls at once has its
+# second SIPp on port 5062 (its Contacts say so):
+#   call 1  A:5060 -> B:5060  alice calls bob, holds him, REFERs him to carol
+#                             ($P1_alice_uac.xml / $P1_bob_uas.xml)
+#   call 2  A:5062 -> C:5062  the consultation call, Call-ID consult-1@A,
+#                             From tag consult-a, To tag consult-c
+#                             ($P2_consult_uac.xml / $P2_consult_uas.xml,
+#                             both with CONSULT-ARGS)
+#   call 3  B:5062 -> C:5060  bob's INVITE with Replaces (the Refer-To's
+#                             port) ($P1_replaces_uac.xml / $P1_replaces_uas.xml)
+# The REFER's Refer-To and the INVITE's Replaces name call 2 with the
+# to-tag REPLACES_TO_TAG (consult-c, or one carol never gave).  The order
+# of the messages between the calls comes from the pauses in the scenarios
+# and the start times here (call 2 at 1.5 s, call 3 at 3.4 s after call 1;
+# the gen functions' comments give the timeline), each step at least
+# 0.3 s from the next one of another SIPp.  Leaves call 1's start in AT_T0.
+attended_transfer_calls() {
+    local name=$1 A=$2 B=$3 C=$4 rtag=$5 p1=$6 p2=$7
+    shift 7
+    local cid2=consult-1@$A atag=consult-a ctag=consult-c
+    local refer_to="<sip:carol@$C:5060?Replaces=${cid2/@/%40}%3Bto-tag%3D$rtag%3Bfrom-tag%3D$atag>"
+    local replaces="$cid2;to-tag=$rtag;from-tag=$atag"
+    local carol3 carol2 bob1 alice1 alice2
+    capture_start $name "(host $A or host $B or host $C) and (port 5060 or port 5062 or portrange 16000-16010)"
+    uas $name.carol-call3 30 -sf "$SCN/${p1}_replaces_uas.xml" -i $C -p 5060 -bind_local -mi $C -mp 16000 -m 1
+    carol3=$UAS_PID
+    uas $name.carol-call2 30 -sf "$SCN/${p2}_consult_uas.xml" "$@" -key to_tag $ctag -i $C -p 5062 -bind_local -mi $C -mp 16010 -m 1
+    carol2=$UAS_PID
+    uas $name.bob-call1 30 -sf "$SCN/${p1}_bob_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    bob1=$UAS_PID
+    AT_T0=$(now_ms)
+    sipp_bg $name.alice-call1 30 $B:5060 -sf "$SCN/${p1}_alice_uac.xml" -key refer_to "$refer_to" -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    alice1=$BG_PID
+    sleep_until "$AT_T0" 1500
+    sipp_bg $name.alice-call2 30 $C:5062 -sf "$SCN/${p2}_consult_uac.xml" "$@" -cid_str "$cid2" -key from_tag $atag -s carol -i $A -p 5062 -bind_local -mi $A -mp 16010 -m 1
+    alice2=$BG_PID
+    sleep_until "$AT_T0" 3400
+    uac $name.bob-call3 30 $C:5060 -sf "$SCN/${p1}_replaces_uac.xml" -key replaces "$replaces" -key referred_by "<sip:alice@$A:5060>" -s carol -i $B -p 5062 -bind_local -mi $B -mp 16010 -m 1
+    wait_bg "$alice1" $name.alice-call1
+    wait_bg "$alice2" $name.alice-call2
+    wait_bg "$bob1" $name.bob-call1
+    wait_bg "$carol2" $name.carol-call2
+    wait_bg "$carol3" $name.carol-call3
+}
+
+# attended_transfer_check NAME A B C REPLACES_TO_TAG FINAL_SIPFRAG: the
+# consultation call (the first INVITE to C:5062) has the Call-ID and tags
+# gen.sh gave it; the REFER's Refer-To and the INVITE with Replaces name
+# exactly that Call-ID and those tags (REPLACES_TO_TAG in place of carol's
+# To tag when it is not hers), the INVITE goes to the Refer-To's URI with
+# the REFER's Referred-By; bob's NOTIFYs carry "SIP/2.0 100 Trying"
+# (active) and FINAL_SIPFRAG (terminated).
+attended_transfer_check() {
+    local name=$1 A=$2 B=$3 C=$4 rtag=$5 final=$6 f=$WORK/$1.pcap T=$'\t'
+    local cid2 atag ctag v want
+    cid2=$(tshark -r "$f" -Y "sip.Method == \"INVITE\" && ip.dst == $C && udp.dstport == 5062" -T fields -e sip.Call-ID 2>/dev/null | head -1)
+    atag=$(tshark -r "$f" -Y "sip.Method == \"INVITE\" && ip.dst == $C && udp.dstport == 5062" -T fields -e sip.from.tag 2>/dev/null | head -1)
+    ctag=$(tshark -r "$f" -Y "sip.Status-Code == 200 && sip.CSeq.method == \"INVITE\" && ip.src == $C && udp.srcport == 5062" -T fields -e sip.to.tag 2>/dev/null | head -1)
+    [ "$cid2" = "consult-1@$A" ] && [ "$atag" = consult-a ] && [ "$ctag" = consult-c ] ||
+        die "$name: consultation call has Call-ID [$cid2], From tag [$atag], To tag [$ctag]"
+    echo "   call 2: Call-ID $cid2, From tag $atag, To tag $ctag"
+    want="<sip:carol@$C:5060?Replaces=${cid2/@/%40}%3Bto-tag%3D$rtag%3Bfrom-tag%3D$atag>"
+    v=$(tshark -r "$f" -Y "sip.Method == \"REFER\" && ip.src == $A" -T fields -e sip.Refer-To 2>/dev/null)
+    [ "$v" = "$want" ] || die "$name: REFER with Refer-To [$v], want [$want]"
+    echo "   Refer-To: $v"
+    want="$cid2;to-tag=$rtag;from-tag=$atag"
+    v=$(tshark -r "$f" -Y "sip.Replaces" -T fields -e sip.Method -e ip.src -e sip.r-uri -e sip.Replaces 2>/dev/null)
+    [ "$v" = "INVITE${T}$B${T}sip:carol@$C:5060${T}$want" ] || die "$name: messages with Replaces [$v], want one INVITE from $B to sip:carol@$C:5060 with [$want]"
+    echo "   Replaces: $want"
+    [ "$rtag" = "$ctag" ] || echo "   (to-tag $rtag: carol's tag on call 2 is $ctag)"
+    v=$(tshark -r "$f" -Y "sip.Method == \"REFER\" || sip.Replaces" -T fields -e sip.Referred-by 2>/dev/null | xargs -d '\n' printf '%s; ')
+    [ "$v" = "<sip:alice@$A:5060>; <sip:alice@$A:5060>; " ] || die "$name: Referred-By of the REFER and the INVITE [$v]"
+    v=$(tshark -r "$f" -Y "sip.Method == \"NOTIFY\" && ip.src == $B" -T fields -e sip.Event -e sip.Subscription-State -e sipfrag.line 2>/dev/null | xargs -d '\n' printf '%s; ')
+    want="refer${T}active;expires=60${T}SIP/2.0 100 Trying; refer${T}terminated;reason=noresource${T}$final; "
+    [ "$v" = "$want" ] || die "$name: bob's NOTIFYs [$v], want [$want]"
+    echo "   NOTIFY: $(echo "$v" | tr '\t' ' ')"
+}
+
+# attended_transfer: an attended transfer that works (RFC 5589 §7, RFC 3891).
+# Alice 127.0.96.1 (transferor), bob .2 (transferee), carol .3 (target);
+# times from the start, the calls as in attended_transfer_calls:
+#   0.0  call 1 A->B  INVITE / 100 / 180 / 200 / ACK (SDP sendrecv)
+#   0.9  call 1 A->B  hold: re-INVITE a=sendonly / 200 a=recvonly / ACK
+#   1.5  call 2 A->C  consultation: INVITE / 100 / 180 / 200 / ACK
+#   2.9  call 1 A->B  REFER (Refer-To carol?Replaces=<call 2>) / 202;
+#   3.0       B->A  NOTIFY (active, sipfrag 100 Trying) / 200
+#   3.4  call 3 B->C  INVITE with Replaces (call 2) / 100 / 200 / ACK
+#   3.9  call 2 C->A  BYE / 200: carol ends the replaced dialog
+#   4.3  call 1 B->A  NOTIFY (terminated, sipfrag 200 OK) / 200
+#   4.6  call 1 A->B  BYE / 200
+#   5.6  call 3 B->C  BYE / 200
+gen_attended_transfer() {
+    local name=attended_transfer A=127.0.96.1 B=127.0.96.2 C=127.0.96.3 v
+    attended_transfer_calls $name $A $B $C consult-c attended_transfer attended_transfer
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK INVITE 100 180 200 ACK REFER 202 NOTIFY 200 INVITE 100 200 ACK BYE 200 NOTIFY 200 BYE 200 BYE 200'
+    expect_ladder $name '1A:INVITE 1B:100 1B:180 1B:200 1A:ACK 1A:INVITE 1B:200 1A:ACK 2A:INVITE 2C:100 2C:180 2C:200 2A:ACK 1A:REFER 1B:202 1B:NOTIFY 1A:200 3B:INVITE 3C:100 3C:200 3B:ACK 2C:BYE 2A:200 1B:NOTIFY 1A:200 1A:BYE 1B:200 3B:BYE 3C:200'
+    expect_callids $name 3
+    expect_dirs $name 'sendrecv sendrecv sendonly recvonly sendrecv sendrecv sendrecv sendrecv'
+    attended_transfer_check $name $A $B $C consult-c 'SIP/2.0 200 OK'
+    # the replaced dialog is ended by the target, after it answered the Replaces
+    local ok bye T=$'\t'
+    ok=$(tshark -r "$WORK/$name.pcap" -Y "sip.Status-Code == 200 && sip.CSeq.method == \"INVITE\" && ip.src == $C && udp.srcport == 5060" -T fields -e frame.number 2>/dev/null | head -1)
+    bye=$(tshark -r "$WORK/$name.pcap" -Y "sip.Method == \"BYE\" && sip.Call-ID == \"consult-1@$A\"" -T fields -e frame.number -e ip.src 2>/dev/null)
+    [ -n "$ok" ] && [ "${bye#*$T}" = "$C" ] && [ "${bye%$T*}" -gt "$ok" ] ||
+        die "$name: call 2's BYE [$bye] is not one from $C after call 3's 200 (frame $ok)"
+    echo "   call 2 BYE: frame ${bye%$T*} from $C, after call 3's 200 (frame $ok)"
+    publish $name
+}
+
+# attended_transfer_stuck: attended_transfer, but carol never ends the
+# replaced dialog (call 2 stays up: the "ghost" consultation call a broken
+# phone leaves); everything else as there (127.0.97.x).  ~5 s after the
+# last message (call 3's BYE / 200) an unrelated OPTIONS ping / 200 from
+# alice to carol, on call 2's ports (A:5062 -> C:5062), shows that the
+# capture went on without that BYE.
+gen_attended_transfer_stuck() {
+    local name=attended_transfer_stuck A=127.0.97.1 B=127.0.97.2 C=127.0.97.3 n
+    attended_transfer_calls $name $A $B $C consult-c attended_transfer attended_transfer_stuck -nd
+    options_ping $name $A $C "$AT_T0" 10600 5062 5062
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK INVITE 100 180 200 ACK REFER 202 NOTIFY 200 INVITE 100 200 ACK NOTIFY 200 BYE 200 BYE 200 OPTIONS 200'
+    expect_ladder $name '1A:INVITE 1B:100 1B:180 1B:200 1A:ACK 1A:INVITE 1B:200 1A:ACK 2A:INVITE 2C:100 2C:180 2C:200 2A:ACK 1A:REFER 1B:202 1B:NOTIFY 1A:200 3B:INVITE 3C:100 3C:200 3B:ACK 1B:NOTIFY 1A:200 1A:BYE 1B:200 3B:BYE 3C:200 4A:OPTIONS 4C:200'
+    expect_callids $name 4
+    expect_dirs $name 'sendrecv sendrecv sendonly recvonly sendrecv sendrecv sendrecv sendrecv'
+    attended_transfer_check $name $A $B $C consult-c 'SIP/2.0 200 OK'
+    n=$(tshark -r "$WORK/$name.pcap" -Y "sip.Call-ID == \"consult-1@$A\" && !(sip.CSeq.method == \"INVITE\" || sip.CSeq.method == \"ACK\")" 2>/dev/null | grep -c . || true)
+    [ "$n" = 0 ] || die "$name: $n messages on call 2 after its INVITE transaction (there must be no BYE)"
+    v=$(tshark -r "$WORK/$name.pcap" -Y 'sip.Method == "OPTIONS"' -T fields -e sip.Call-ID -e udp.srcport -e ip.dst -e udp.dstport 2>/dev/null)
+    [[ $v =~ ^ping-1-[0-9]+@$A$'\t'5062$'\t'$C$'\t'5062$ ]] || die "$name: OPTIONS ping [$v]"
+    expect_gap_last $name 'sip && !(sip.Call-ID contains "ping-")' 'sip.Method == "OPTIONS"' 4.5 5.5
+    publish $name
+}
+
+# attended_transfer_481: an attended transfer that fails (127.0.98.x): the
+# REFER's Refer-To, and so bob's INVITE with Replaces, name call 2 with a
+# to-tag carol never gave (wrong-tag); she answers 481.
+#   0.0-2.9  as attended_transfer: call 1, hold, call 2, REFER / 202,
+#   3.0      call 1 B->A  NOTIFY (active, sipfrag 100 Trying) / 200
+#   3.4      call 3 B->C  INVITE with Replaces / 481 / ACK
+#   3.9      call 1 B->A  NOTIFY (terminated, sipfrag 481 ...) / 200
+#   4.2      call 1 A->B  resume: re-INVITE a=sendrecv / 200 / ACK
+#   4.7      call 2 A->C  BYE / 200: alice ends the consultation call
+#   5.2      call 1 A->B  BYE / 200
+gen_attended_transfer_481() {
+    local name=attended_transfer_481 A=127.0.98.1 B=127.0.98.2 C=127.0.98.3
+    attended_transfer_calls $name $A $B $C wrong-tag attended_transfer_481 attended_transfer_481
+    capture_stop
+    expect_seq $name 'INVITE 100 180 200 ACK INVITE 200 ACK INVITE 100 180 200 ACK REFER 202 NOTIFY 200 INVITE 481 ACK NOTIFY 200 INVITE 200 ACK BYE 200 BYE 200'
+    expect_ladder $name '1A:INVITE 1B:100 1B:180 1B:200 1A:ACK 1A:INVITE 1B:200 1A:ACK 2A:INVITE 2C:100 2C:180 2C:200 2A:ACK 1A:REFER 1B:202 1B:NOTIFY 1A:200 3B:INVITE 3C:481 3B:ACK 1B:NOTIFY 1A:200 1A:INVITE 1B:200 1A:ACK 2A:BYE 2C:200 1A:BYE 1B:200'
+    expect_callids $name 3
+    expect_dirs $name 'sendrecv sendrecv sendonly recvonly sendrecv sendrecv sendrecv sendrecv sendrecv'
+    attended_transfer_check $name $A $B $C wrong-tag 'SIP/2.0 481 Call/Transaction Does Not Exist'
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -1655,7 +1822,8 @@ late_offer sdp_answer_mismatch no_sdp_offer t38_fax codec_refused
 t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered
 sdp_family_mismatch mutual_hold media_change late_hold info_dtmf
 redirect_302 cancel_200_crossed early_media_busy late_ack invite_408 bye_481
-register_423 register_refresh_tcp subscribe_dialog_blf message_202_404 tcp_burst"
+register_423 register_refresh_tcp subscribe_dialog_blf message_202_404 tcp_burst
+attended_transfer attended_transfer_stuck attended_transfer_481"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
