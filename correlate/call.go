@@ -104,7 +104,7 @@ type Dialog struct {
 type Event struct {
 	N      int
 	Time   time.Time
-	Kind   string // hold, resume, t38, t38-end, transfer, transfer-result, dtmf
+	Kind   string // hold, resume, t38, t38-end, transfer, transfer-result, replaces, replaced, dtmf
 	Detail string
 }
 
@@ -171,7 +171,8 @@ type Leg struct {
 	offers   []sdpOffer
 	offerBuf [1]sdpOffer
 	oaFound  []Finding
-	long     *longLeg // what a long leg, or a subscription, keeps (nil for most)
+	long     *longLeg     // what a long leg, or a subscription, keeps (nil for most)
+	repl     *legReplaces // a Replaces it sent, or one that named it (nil for most)
 }
 
 // Call is the unit sipflow reports: one Call-ID, or a group of B2BUA legs

@@ -75,6 +75,7 @@ var Rules = []struct {
 	{"session-expired", "warning/error", "a session timer (RFC 4028) ran out with no refresh that succeeded (error when a BYE ended the call then, warning when it went on)"},
 	{"transfer-failed", "warning", "a REFER was rejected, or the transferred call failed (NOTIFY sipfrag)"},
 	{"fork-not-ended", "warning", "a forked call's extra dialog was answered but never ended with a BYE (its callee may think the call is still up)"},
+	{"replaced-not-ended", "warning", "a call replaced by another (an INVITE with Replaces answered 2xx: an attended transfer, a pickup) was never ended with a BYE (a ghost call, its media and billing still running)"},
 	{"not-ended", "info", "an answered call had no BYE before the capture ended (or before a timeout finished it)"},
 	{"invite-not-captured", "info", "the call's INVITE is not in the capture: it began before the capture, or its packet was lost"},
 	{"register-failed", "error", "a REGISTER was finally rejected"},
@@ -699,6 +700,7 @@ func checkCallFailed(c *Call) []Finding {
 		if invite != nil && (final.Status == 488 || final.Status == 606) {
 			detail += refusedOffer(c.Legs[0], invite)
 		}
+		detail += replacesFailed(invite)
 	}
 	return []Finding{{Rule: "call-failed", Severity: sev, Packets: packets(final), Detail: detail, RFC: "RFC 3261 " + sec}}
 }
@@ -907,6 +909,9 @@ func checkForkNotEnded(c *Call) []Finding {
 func checkNotEnded(c *Call) []Finding {
 	if c.Kind != KindCall || c.State != StateAnswered {
 		return nil
+	}
+	if by := replacedNotEnded(c); by != nil {
+		return []Finding{replacedNotEndedFinding(by)} // says more than not-ended
 	}
 	detail := "the call was answered and no BYE was seen before the capture ended"
 	if c.timedOut {

@@ -476,9 +476,12 @@ func computeEvents(c *Call) {
 			faxSwitched(m)
 			continue
 		}
+		if m.ext != nil && m.ext.replaces != nil && m.Method == "INVITE" && m.ToTag == "" && !replacesAgain(c, m) {
+			c.Events = append(c.Events, replacesEvent(m))
+		}
 		switch {
 		case m.Method == "REFER":
-			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer", Detail: "to " + m.ReferTo()})
+			c.Events = append(c.Events, referEvent(m))
 		case m.Method == "NOTIFY" && m.Sipfrag() != "":
 			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "transfer-result", Detail: m.Sipfrag()})
 		case m.ext == nil:
@@ -497,6 +500,12 @@ func computeEvents(c *Call) {
 			if cond := s.holdChange(c.Legs[m.Leg], m); cond == CondHold || cond == CondResume {
 				holdEvent(m, holdParty{m.Leg, m.FromTag}, cond == CondHold, "")
 			}
+		}
+	}
+	for _, l := range c.Legs {
+		if l.repl != nil { // almost never: no call to make
+			replacedEvents(c)
+			break
 		}
 	}
 }

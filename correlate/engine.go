@@ -884,6 +884,9 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 		if !tx.Initial && !m.hasSDP {
 			leg.reoffered = true // a late offer in the dialog: its 2xx offers, its ACK answers (keepLeanSDP)
 		}
+		if tx.Initial && m.ext != nil && m.ext.replaces != nil {
+			c.noteReplaces(leg, m)
+		}
 	}
 	return false
 }
@@ -918,6 +921,8 @@ func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) 
 		leg.pending--
 		if tx.Method == "BYE" {
 			c.byeAnswered(leg, m)
+		} else if leg.repl != nil && tx.Method == "INVITE" {
+			c.replacementAnswered(leg, m)
 		}
 	}
 	c.dialogResponse(leg, tx, m)

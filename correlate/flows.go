@@ -93,6 +93,8 @@ type Step struct {
 //	t38-end          the 2xx that accepted the switch back from it
 //	transfer         a REFER (RFC 3515)
 //	transfer-result  a NOTIFY that reports a transfer's outcome (message/sipfrag)
+//	replaces         an INVITE with a Replaces header (RFC 3891), or a REFER
+//	                 whose Refer-To carries one (an attended transfer)
 //
 // A re-INVITE without SDP (a late offer: its 2xx offers, its ACK answers)
 // is marked hold, resume or reoffer by what its exchange did, and its 2xx
@@ -102,7 +104,8 @@ type Step struct {
 // condition on a step whose messages never meet it: t38 or t38-end on a
 // request, or on a response to other than a re-INVITE or UPDATE; hold,
 // resume or reoffer on other than INVITE or UPDATE; transfer on other than
-// REFER; transfer-result on other than NOTIFY; two of hold, resume and
+// REFER; transfer-result on other than NOTIFY; replaces on other than
+// INVITE or REFER; two of hold, resume and
 // reoffer; t38 with t38-end.
 type Cond uint16
 
@@ -117,10 +120,11 @@ const (
 	CondTransfer
 	CondTransferResult
 	CondReoffer
+	CondReplaces
 )
 
 // condNames are the conditions' names in the flow format, by bit.
-var condNames = [...]string{"sdp", "no-sdp", "hold", "resume", "t38", "t38-end", "transfer", "transfer-result", "reoffer"}
+var condNames = [...]string{"sdp", "no-sdp", "hold", "resume", "t38", "t38-end", "transfer", "transfer-result", "reoffer", "replaces"}
 
 // String is c as a flow step writes it between its brackets: "sdp,hold".
 func (c Cond) String() string {
@@ -484,12 +488,16 @@ func parseStep(f []string) (Step, error) {
 		return st, fmt.Errorf("[%v] marks a response to a re-INVITE or UPDATE, not to %s", c&(CondT38|CondT38End), st.CSeq)
 	case c&(CondHold|CondResume|CondReoffer|CondTransfer|CondTransferResult) != 0 && st.Method == "":
 		return st, fmt.Errorf("[%v] marks a request (the offer, the REFER or the NOTIFY), not a response", c&(CondHold|CondResume|CondReoffer|CondTransfer|CondTransferResult))
+	case c&CondReplaces != 0 && st.Method == "":
+		return st, fmt.Errorf("[replaces] marks a request (the INVITE or the REFER), not a response")
 	case c&(CondHold|CondResume|CondReoffer) != 0 && st.Method != "INVITE" && st.Method != "UPDATE":
 		return st, fmt.Errorf("[%v] marks a re-INVITE or UPDATE, not %s", c&(CondHold|CondResume|CondReoffer), st.Method)
 	case c&CondTransfer != 0 && st.Method != "REFER":
 		return st, fmt.Errorf("[transfer] marks a REFER, not %s", st.Method)
 	case c&CondTransferResult != 0 && st.Method != "NOTIFY":
 		return st, fmt.Errorf("[transfer-result] marks a NOTIFY, not %s", st.Method)
+	case c&CondReplaces != 0 && st.Method != "INVITE" && st.Method != "REFER":
+		return st, fmt.Errorf("[replaces] marks an INVITE or a REFER, not %s", st.Method)
 	case bits.OnesCount16(uint16(c&(CondHold|CondResume|CondReoffer))) > 1, c&(CondT38|CondT38End) == CondT38|CondT38End:
 		return st, fmt.Errorf("[%v]: no message is both", c)
 	}
@@ -1084,6 +1092,9 @@ type pendingOffer struct {
 func (s *session) marks(l *Leg, m *Message) Cond {
 	switch {
 	case m.Method == "REFER":
+		if m.ext != nil && m.ext.replaces != nil {
+			return CondTransfer | CondReplaces
+		}
 		return CondTransfer
 	case !m.IsRequest():
 		s.answered(m)
@@ -1102,7 +1113,11 @@ func (s *session) marks(l *Leg, m *Message) Cond {
 			return CondTransferResult
 		}
 	default:
-		return s.holdChange(l, m)
+		cond := s.holdChange(l, m)
+		if m.ext.replaces != nil {
+			cond |= CondReplaces
+		}
+		return cond
 	}
 	return 0
 }

@@ -53,6 +53,8 @@ func TestParseFlowsErrors(t *testing.T) {
 		{"hold on an ACK", "flow f\nA -> B ACK [hold]\n", `my.flow:2: [hold] marks a re-INVITE or UPDATE, not ACK`},
 		{"transfer on an INVITE", "flow f\nA -> B INVITE [transfer]\n", `my.flow:2: [transfer] marks a REFER, not INVITE`},
 		{"transfer-result on a REFER", "flow f\nA -> B REFER [transfer-result]\n", `my.flow:2: [transfer-result] marks a NOTIFY, not REFER`},
+		{"replaces on a response", "flow f\nB -> A 200 INVITE [replaces]\n", `my.flow:2: [replaces] marks a request (the INVITE or the REFER), not a response`},
+		{"replaces on a BYE", "flow f\nA -> B INVITE\n...\nA -> B BYE [replaces]\n", `my.flow:4: [replaces] marks an INVITE or a REFER, not BYE`},
 		{"t38 on a BYE's answer", "flow f\nB -> A 200 BYE [t38]\n", `my.flow:2: [t38] marks a response to a re-INVITE or UPDATE, not to BYE`},
 		{"hold and resume", "flow f\nA -> B INVITE [hold,resume]\n", `my.flow:2: [hold,resume]: no message is both`},
 		{"hold and change", "flow f\nA -> B UPDATE [reoffer,hold]\n", `my.flow:2: [hold,reoffer]: no message is both`},

@@ -55,6 +55,9 @@ type Message struct {
 type messageExt struct {
 	encap, reasonHeader, event, referTo, sipfrag string
 	expires                                      int
+	// replaces: the dialog an INVITE's Replaces header names, or a
+	// REFER's Refer-To (replaces.go).
+	replaces *replacesRef
 	// A NOTIFY's Subscription-State (RFC 6665 §8.2.3): terminated, its
 	// reason parameter (lower case) when it is, and its expires parameter
 	// in seconds (-1 when absent).
@@ -858,6 +861,16 @@ func convertRare(d *decode.Message, l *Leg, m *Message) {
 	}
 	if d.ReferTo.URI != nil {
 		m.extra().referTo = string(d.ReferTo.URI)
+		if m.Method == "REFER" {
+			if r, _, ok := referToReplaces(m.ext.referTo); ok {
+				m.ext.replaces = &r
+			}
+		}
+	}
+	if d.Replaces != nil && m.Method == "INVITE" {
+		if r := parseReplaces(d.Replaces); r.callID != "" {
+			m.extra().replaces = &r
+		}
 	}
 	if d.Event != nil {
 		m.extra().event = l.intern(d.Event)

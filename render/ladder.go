@@ -219,7 +219,7 @@ func (s *StreamInfo) Summary() string {
 // Note kinds.
 const (
 	NoteSDP   = "sdp"   // the SDP summary of a message: codecs, address:port, direction
-	NoteEvent = "event" // hold, resume, t38, t38-end, transfer, transfer-result
+	NoteEvent = "event" // hold, resume, t38, t38-end, transfer, transfer-result, replaces, replaced, dtmf
 )
 
 // Note is a line of text under a row.

@@ -54,9 +54,9 @@ var expectedFindings = map[string]struct {
 	"rtp_loss.pcap":                {"completed", "basic-call", []string{"rtp-loss"}},
 	"media_address_mismatch.pcap":  {"completed", "basic-call", []string{"media-address-mismatch"}},
 	"transfer_failed.pcap":         {"completed", "blind-transfer", []string{"transfer-failed"}},
-	"attended_transfer.pcap":       {"completed", "blind-transfer", nil},                                        // REFER with Replaces; three calls: the transfer, the consultation, the replacing INVITE
-	"attended_transfer_stuck.pcap": {"completed", "blind-transfer", []string{"not-ended"}},                      // the consultation call, replaced, never ended with a BYE
-	"attended_transfer_481.pcap":   {"completed", "blind-transfer", []string{"call-failed", "transfer-failed"}}, // the Replaces names a tag the target never gave: 481
+	"attended_transfer.pcap":       {"completed", "attended-transfer", nil},                                        // REFER with Replaces; three calls: the transfer, the consultation, the replacing INVITE
+	"attended_transfer_stuck.pcap": {"completed", "attended-transfer", []string{"replaced-not-ended"}},             // the consultation call, replaced, never ended with a BYE
+	"attended_transfer_481.pcap":   {"completed", "attended-transfer", []string{"call-failed", "transfer-failed"}}, // the Replaces names a tag the target never gave: 481
 	"invite_not_captured.pcap":     {"completed", "", []string{"invite-not-captured"}},
 	"no_rtp.pcap":                  {"completed", "basic-call", []string{"no-rtp"}},
 	"reinvite_glare.pcap":          {"completed", "", []string{"reinvite-failed", "reinvite-glare"}},

@@ -1,0 +1,367 @@
+package correlate
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Attended transfer and call pickup replace one dialog with another: an
+// INVITE whose Replaces header (RFC 3891) names the dialog it replaces,
+// often sent because a REFER's Refer-To carried that header in its URI
+// (RFC 5589 §7). The two dialogs are two calls, with Call-IDs of their
+// own; the correlator ties them together while both are open, so that
+// each call says what became of the other: the replacing call's INVITE
+// (event "replaces") says whether the dialog it names was in the capture
+// and had those tags, the replaced call (event "replaced") by which call
+// and when, and a replaced call nobody hung up is a finding of its own
+// (replaced-not-ended).
+
+// replacesRef is the dialog a Replaces header names (RFC 3891 §6.1:
+// callid;to-tag=...;from-tag=...[;early-only]), with, on an INVITE, what
+// the correlator knew of it when the INVITE came.
+type replacesRef struct {
+	callID, toTag, fromTag string
+	earlyOnly              bool
+	seen                   replacedSeen
+	// tags: when seen is replacedOpen and no dialog of the call had the
+	// named tags, the tags its dialogs do have ("a and b", "; " between
+	// dialogs); "" otherwise.
+	tags string
+}
+
+// replacedSeen is what the capture showed of the call an INVITE with
+// Replaces names, at the time of the INVITE.
+type replacedSeen uint8
+
+const (
+	replacedUnseen   replacedSeen = iota // no message of that Call-ID before
+	replacedOpen                         // in progress, a dialog with the named tags
+	replacedNoDialog                     // in progress, but no dialog with the named tags
+	replacedEnded                        // finished already
+)
+
+// legReplaces is what a leg knows of replacing and being replaced (nil
+// for almost every leg).
+type legReplaces struct {
+	// callID is the Call-ID the leg's initial INVITE named in its
+	// Replaces header, cseq that INVITE's CSeq (its retry with
+	// credentials has another): the final response to it is reported to
+	// the replaced leg.
+	callID string
+	cseq   uint32
+	by     *replacement // the INVITE that replaced a dialog of this leg, nil if none
+}
+
+// replacement is an INVITE with Replaces naming a leg's dialog, and its
+// outcome.
+type replacement struct {
+	callID   string // the replacing call's Call-ID
+	n        int    // the INVITE's packet
+	at       time.Time
+	src, dst netip.AddrPort
+	status   int    // its final response (0 until one came)
+	label    string // that response's label ("200 OK")
+	statusN  int
+	statusAt time.Time
+}
+
+// parseReplaces reads a Replaces header's value: "" callID when it names
+// no Call-ID.
+func parseReplaces(v []byte) replacesRef {
+	var r replacesRef
+	parts := bytes.Split(v, []byte(";"))
+	r.callID = string(bytes.TrimSpace(parts[0]))
+	for _, p := range parts[1:] {
+		name, value, _ := bytes.Cut(p, []byte("="))
+		name, value = bytes.TrimSpace(name), bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("to-tag")):
+			r.toTag = string(value)
+		case bytes.EqualFold(name, []byte("from-tag")):
+			r.fromTag = string(value)
+		case bytes.EqualFold(name, []byte("early-only")):
+			r.earlyOnly = true
+		}
+	}
+	return r
+}
+
+// referToReplaces returns the Replaces a Refer-To URI carries among its
+// headers (sip:carol@host?Replaces=id%40host%3Bto-tag%3D...; RFC 3261
+// §19.1.1 escapes them), and the URI without its headers; ok is false
+// when it carries none.
+func referToReplaces(uri string) (r replacesRef, base string, ok bool) {
+	base, hdrs, found := strings.Cut(uri, "?")
+	if !found {
+		return r, uri, false
+	}
+	for _, h := range strings.Split(hdrs, "&") {
+		name, value, _ := strings.Cut(h, "=")
+		if strings.EqualFold(unescapeURI(name), "replaces") {
+			if r = parseReplaces([]byte(unescapeURI(value))); r.callID != "" {
+				return r, base, true
+			}
+		}
+	}
+	return replacesRef{}, uri, false
+}
+
+// unescapeURI undoes a URI's %XX escapes; a % not followed by two hex
+// digits stays as it is.
+func unescapeURI(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if hi, lo := unhex(s[i+1]), unhex(s[i+2]); hi >= 0 && lo >= 0 {
+				b = append(b, byte(hi<<4|lo))
+				i += 2
+				continue
+			}
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// Replaces is the Call-ID of the dialog m names in a Replaces header: an
+// INVITE's own, or the one in a REFER's Refer-To (an attended transfer);
+// "" when none.
+func (m *Message) Replaces() string {
+	if m.ext == nil || m.ext.replaces == nil {
+		return ""
+	}
+	return m.ext.replaces.callID
+}
+
+// noteReplaces ties initial INVITE m of leg, which carries a Replaces,
+// to the leg it names, if that one is open (placeRequest, for a new
+// transaction: not a retransmission).
+func (c *Correlator) noteReplaces(leg *Leg, m *Message) {
+	r := m.ext.replaces
+	if leg.repl == nil {
+		leg.repl = &legReplaces{}
+	}
+	leg.repl.callID, leg.repl.cseq = r.callID, m.CSeq
+	target := findLeg(&c.legs, c.tombs.hashString(r.callID), r.callID)
+	switch {
+	case target == leg:
+		return // a call that names itself replaces nothing
+	case target == nil:
+		if tb, _ := c.tombs.find(c.tombs.hashString(r.callID)); tb != nil {
+			r.seen = replacedEnded
+		}
+		return
+	}
+	r.seen = replacedOpen
+	if !hasDialog(target, r.toTag, r.fromTag) {
+		r.seen, r.tags = replacedNoDialog, dialogTags(target)
+	}
+	if target.repl == nil {
+		target.repl = &legReplaces{}
+	}
+	// A newer attempt takes the place of one not accepted (unanswered,
+	// challenged, refused); one accepted stays.
+	if by := target.repl.by; by == nil || by.status < 200 || by.status >= 300 {
+		target.repl.by = &replacement{callID: leg.CallID, n: m.N, at: m.Time, src: m.Src, dst: m.Dst}
+	}
+}
+
+// replacementAnswered reports final response m, to an INVITE of leg
+// (which sent a Replaces), to the leg that INVITE named, if open
+// (placeResponse, for a transaction's first final response).
+func (c *Correlator) replacementAnswered(leg *Leg, m *Message) {
+	if leg.repl.callID == "" || m.CSeq != leg.repl.cseq {
+		return
+	}
+	target := findLeg(&c.legs, c.tombs.hashString(leg.repl.callID), leg.repl.callID)
+	if target == nil || target.repl == nil || target.repl.by == nil || target.repl.by.callID != leg.CallID {
+		return
+	}
+	if by := target.repl.by; by.status == 0 || by.status >= 300 && m.Status < 300 {
+		by.status, by.label, by.statusN, by.statusAt = m.Status, m.Label(), m.N, m.Time
+	}
+}
+
+// hasDialog reports whether l has a dialog with tags a and b, either way
+// round (the recipient of the Replaces reads to-tag as its own tag, RFC
+// 3891 §3: the caller's or the callee's, by which it was).
+func hasDialog(l *Leg, a, b string) bool {
+	for _, d := range l.Dialogs {
+		if d.LocalTag == a && d.RemoteTag == b || d.LocalTag == b && d.RemoteTag == a {
+			return true
+		}
+	}
+	return false
+}
+
+// dialogTags lists l's dialogs' tags, for a Replaces that names none of them.
+func dialogTags(l *Leg) string {
+	var b strings.Builder
+	for i, d := range l.Dialogs {
+		if i == 4 {
+			b.WriteString("; ...")
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s and %s", d.LocalTag, orNone(d.RemoteTag))
+	}
+	if b.Len() == 0 {
+		return "no dialog yet"
+	}
+	return b.String()
+}
+
+func orNone(tag string) string {
+	if tag == "" {
+		return "none"
+	}
+	return tag
+}
+
+// tagsOf is how an event or finding names a Replaces' dialog.
+func (r *replacesRef) tagsOf() string {
+	s := fmt.Sprintf("to-tag %s, from-tag %s", orNone(r.toTag), orNone(r.fromTag))
+	if r.earlyOnly {
+		s += ", early-only"
+	}
+	return s
+}
+
+// replacesEvent is the event of an INVITE with Replaces.
+func replacesEvent(m *Message) Event {
+	r := m.ext.replaces
+	d := fmt.Sprintf("call %s (%s)", r.callID, r.tagsOf())
+	switch r.seen {
+	case replacedOpen:
+		d += ": in progress in this capture"
+	case replacedNoDialog:
+		d += ": in progress in this capture, but no dialog of it has these tags (it has " + r.tags + ")"
+	case replacedEnded:
+		d += ": it had ended already"
+	default:
+		d += ": not in this capture"
+	}
+	return Event{N: m.N, Time: m.Time, Kind: "replaces", Detail: d}
+}
+
+// referEvent is the event of a REFER: where it transfers to, and, for an
+// attended transfer, the call it asks to replace.
+func referEvent(m *Message) Event {
+	e := Event{N: m.N, Time: m.Time, Kind: "transfer", Detail: "to " + m.ReferTo()}
+	if m.ext != nil && m.ext.replaces != nil {
+		r := m.ext.replaces
+		base, _, _ := strings.Cut(m.ReferTo(), "?")
+		e.Detail = fmt.Sprintf("to %s, replacing call %s (%s): an attended transfer", base, r.callID, r.tagsOf())
+	}
+	return e
+}
+
+// replacesAgain reports whether INVITE m, which carries a Replaces, is
+// its leg's retry of an earlier INVITE that named the same call (sent
+// again with credentials after a challenge): one event for the two.
+func replacesAgain(c *Call, m *Message) bool {
+	for _, p := range c.Legs[m.Leg].Messages {
+		if p == m {
+			return false
+		}
+		if p.Method == "INVITE" && p.ToTag == "" && !p.Retransmission && p.Replaces() == m.Replaces() {
+			return true
+		}
+	}
+	return false
+}
+
+// replacedEvents adds the event "replaced" to c for each leg whose dialog
+// an INVITE with Replaces took over (answered 2xx), at the leg's first
+// message after that answer (the BYE that ends it, as RFC 3891 §3 asks),
+// or its last message when none followed, in packet order among the
+// others.
+func replacedEvents(c *Call) {
+	added := false
+	for _, l := range c.Legs {
+		if l.repl == nil || l.repl.by == nil || l.repl.by.status < 200 || l.repl.by.status >= 300 {
+			continue
+		}
+		by := l.repl.by
+		at := l.Messages[len(l.Messages)-1]
+		for _, m := range l.Messages {
+			if !m.Time.Before(by.statusAt) {
+				at = m
+				break
+			}
+		}
+		c.Events = append(c.Events, Event{N: at.N, Time: at.Time, Kind: "replaced",
+			Detail: fmt.Sprintf("by call %s: its INVITE with Replaces from %s to %s (packet %d) was answered %s (packet %d)",
+				by.callID, by.src.Addr(), by.dst.Addr(), by.n, by.label, by.statusN)})
+		added = true
+	}
+	if added {
+		sort.SliceStable(c.Events, func(i, j int) bool { return c.Events[i].N < c.Events[j].N })
+	}
+}
+
+// replacedNotEnded returns the replacement of a dialog of c that was
+// accepted (2xx) while c stayed up with no BYE, the capture going on at
+// least graceAfter past the acceptance; nil if none.
+func replacedNotEnded(c *Call) *replacement {
+	if c.Kind != KindCall || c.State != StateAnswered {
+		return nil
+	}
+	for _, l := range c.Legs {
+		if l.repl == nil || l.repl.by == nil {
+			continue
+		}
+		if by := l.repl.by; by.status >= 200 && by.status < 300 && c.CaptureEnd.Sub(by.statusAt) >= graceAfter {
+			return by
+		}
+	}
+	return nil
+}
+
+// replacedNotEndedFinding is the finding of a call replaced and left up
+// (checkNotEnded asks, for an answered call: it says more than not-ended).
+func replacedNotEndedFinding(by *replacement) Finding {
+	return Finding{Rule: "replaced-not-ended", Severity: Warning, Packets: []int{by.n, by.statusN}, RFC: "RFC 3891 §3",
+		Detail: fmt.Sprintf("call %s replaced this call (its INVITE with Replaces, packet %d, answered %s at packet %d), but no BYE ended this one: whoever accepted the replacement should have (RFC 3891 §3), and a call left up keeps its media and its billing running",
+			by.callID, by.n, by.label, by.statusN)}
+}
+
+// replacesFailed is what call-failed adds for an INVITE with Replaces
+// that was refused: the dialog it named, and what the capture showed of it.
+func replacesFailed(invite *Message) string {
+	if invite == nil || invite.ext == nil || invite.ext.replaces == nil {
+		return ""
+	}
+	r := invite.ext.replaces
+	s := fmt.Sprintf("; the INVITE asked to replace call %s (%s)", r.callID, r.tagsOf())
+	switch r.seen {
+	case replacedOpen:
+		return s + ", in progress in this capture with those tags"
+	case replacedNoDialog:
+		return s + ", in progress in this capture, but no dialog of it has those tags (it has " + r.tags + "): no dialog matched (RFC 3891 §3)"
+	case replacedEnded:
+		return s + ", which had ended already (RFC 3891 §3)"
+	}
+	return s + ", which is not in this capture"
+}

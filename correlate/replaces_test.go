@@ -1,0 +1,235 @@
+package correlate_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/sipflow/sipflow/correlate"
+)
+
+// An attended transfer (RFC 5589 §7) as three calls: a calls b (call1),
+// a calls c (consult), a REFERs b to c with a Replaces naming consult,
+// b's INVITE to c carries it (new), and c ends consult.
+const (
+	xferCall1 = "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n" +
+		"0.1 b>a 200 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1 sdp=1\n" +
+		"0.11 a>b ACK 1/ACK cid=call1 ft=a1 tt=b1 br=z9hG4bK2\n"
+	xferConsult = "1.0 a>c INVITE 1/INVITE cid=consult ft=ca br=z9hG4bK3 sdp=1\n" +
+		"1.1 c>a 200 1/INVITE cid=consult ft=ca tt=cc br=z9hG4bK3 sdp=1\n" +
+		"1.11 a>c ACK 1/ACK cid=consult ft=ca tt=cc br=z9hG4bK4\n"
+	xferRefer = "2.0 a>b REFER 2/REFER cid=call1 ft=a1 tt=b1 br=z9hG4bK5 hdr=Refer-To:_<sip:carol@10.0.0.4?Replaces=consult%3Bto-tag%3Dcc%3Bfrom-tag%3Dca>\n" +
+		"2.01 b>a 202 2/REFER cid=call1 ft=a1 tt=b1 br=z9hG4bK5\n"
+	xferNew = "2.1 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
+		"2.2 c>b 200 1/INVITE cid=new ft=n1 tt=n2 br=z9hG4bK6 sdp=1\n" +
+		"2.21 b>c ACK 1/ACK cid=new ft=n1 tt=n2 br=z9hG4bK7\n"
+	xferConsultBye = "2.3 c>a BYE 2/BYE cid=consult ft=cc tt=ca br=z9hG4bK8\n" +
+		"2.31 a>c 200 2/BYE cid=consult ft=cc tt=ca br=z9hG4bK8\n"
+	xferEnd = "3.0 a>b BYE 3/BYE cid=call1 ft=a1 tt=b1 br=z9hG4bK9\n" +
+		"3.01 b>a 200 3/BYE cid=call1 ft=a1 tt=b1 br=z9hG4bK9\n" +
+		"4.0 b>c BYE 2/BYE cid=new ft=n1 tt=n2 br=z9hG4bKa\n" +
+		"4.01 c>b 200 2/BYE cid=new ft=n1 tt=n2 br=z9hG4bKa\n"
+)
+
+// replaceEvents is a call's transfer and replace events, "kind N:
+// detail" each.
+func replaceEvents(c *correlate.Call) []string {
+	var out []string
+	for _, e := range c.Events {
+		if strings.HasPrefix(e.Kind, "replace") || e.Kind == "transfer" {
+			out = append(out, fmt.Sprintf("%s %d: %s", e.Kind, e.N, e.Detail))
+		}
+	}
+	return out
+}
+
+func rulesOf(c *correlate.Call) string {
+	var rs []string
+	for _, f := range c.Findings {
+		rs = append(rs, f.Rule)
+	}
+	return strings.Join(rs, ",")
+}
+
+func TestReplaces(t *testing.T) {
+	tests := []struct {
+		name   string
+		script string
+		// want: call ID -> lines each of its events must contain (in
+		// order, one per event), and its findings' rules.
+		events   map[string][]string
+		rules    map[string]string
+		state    map[string]correlate.State
+		findings map[string]string // call ID -> text a finding's detail must contain
+	}{
+		{
+			name:   "accepted, the target ends the replaced call",
+			script: xferCall1 + xferConsult + xferRefer + xferNew + xferConsultBye + xferEnd,
+			events: map[string][]string{
+				"call1":   {"transfer 7: to sip:carol@10.0.0.4, replacing call consult (to-tag cc, from-tag ca): an attended transfer"},
+				"new":     {"replaces 9: call consult (to-tag cc, from-tag ca): in progress in this capture"},
+				"consult": {"replaced 12: by call new: its INVITE with Replaces from 10.0.0.2 to 10.0.0.4 (packet 9) was answered 200 Reason (packet 10)"},
+			},
+			rules: map[string]string{"call1": "", "new": "", "consult": ""},
+			state: map[string]correlate.State{"consult": correlate.StateCompleted, "new": correlate.StateCompleted},
+		},
+		{
+			name:   "accepted, the replaced call left up while the capture goes on",
+			script: xferCall1 + xferConsult + xferRefer + xferNew + xferEnd + "tick 9\n",
+			events: map[string][]string{
+				"consult": {"replaced 6: by call new"}, // no message after the 200: at its last, the ACK
+			},
+			rules:    map[string]string{"consult": "replaced-not-ended", "new": ""},
+			state:    map[string]correlate.State{"consult": correlate.StateAnswered},
+			findings: map[string]string{"consult": "call new replaced this call (its INVITE with Replaces, packet 9, answered 200 Reason at packet 10), but no BYE ended this one"},
+		},
+		{
+			name:   "accepted, the capture ends before the BYE could come",
+			script: xferCall1 + xferConsult + xferRefer + xferNew,
+			events: map[string][]string{"consult": {"replaced 6: by call new"}},
+			rules:  map[string]string{"consult": "not-ended"},
+		},
+		{
+			name: "refused: the Replaces names tags the call's dialog does not have",
+			script: xferCall1 + xferConsult + xferRefer +
+				"2.1 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=wrong;from-tag=ca\n" +
+				"2.2 c>b 481 1/INVITE cid=new ft=n1 tt=n2 br=z9hG4bK6\n" +
+				"2.21 b>c ACK 1/ACK cid=new ft=n1 tt=n2 br=z9hG4bK6\n" +
+				"3.0 a>c BYE 2/BYE cid=consult ft=ca tt=cc br=z9hG4bK8\n" +
+				"3.01 c>a 200 2/BYE cid=consult ft=ca tt=cc br=z9hG4bK8\n",
+			events: map[string][]string{
+				"new":     {"replaces 9: call consult (to-tag wrong, from-tag ca): in progress in this capture, but no dialog of it has these tags (it has "},
+				"consult": nil, // not replaced: no event
+			},
+			rules:    map[string]string{"new": "call-failed", "consult": ""},
+			state:    map[string]correlate.State{"new": correlate.StateRejected, "consult": correlate.StateCompleted},
+			findings: map[string]string{"new": "; the INVITE asked to replace call consult (to-tag wrong, from-tag ca), in progress in this capture, but no dialog of it has those tags"},
+		},
+		{
+			name: "the named call is not in the capture",
+			script: "0.0 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_gone@x;from-tag=f;to-tag=t;early-only\n" +
+				"0.1 c>b 481 1/INVITE cid=new ft=n1 tt=n2 br=z9hG4bK6\n" +
+				"0.11 b>c ACK 1/ACK cid=new ft=n1 tt=n2 br=z9hG4bK6\n",
+			events:   map[string][]string{"new": {"replaces 1: call gone@x (to-tag t, from-tag f, early-only): not in this capture"}},
+			rules:    map[string]string{"new": "call-failed"},
+			findings: map[string]string{"new": "replace call gone@x (to-tag t, from-tag f, early-only), which is not in this capture"},
+		},
+		{
+			name: "the named call had ended",
+			script: xferConsult + "1.5 a>c BYE 2/BYE cid=consult ft=ca tt=cc br=z9hG4bK8\n1.51 c>a 200 2/BYE cid=consult ft=ca tt=cc br=z9hG4bK8\n" +
+				"9.0 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
+				"9.1 c>b 481 1/INVITE cid=new ft=n1 tt=n2 br=z9hG4bK6\n" +
+				"9.11 b>c ACK 1/ACK cid=new ft=n1 tt=n2 br=z9hG4bK6\n",
+			events:   map[string][]string{"new": {"replaces 6: call consult (to-tag cc, from-tag ca): it had ended already"}, "consult": nil},
+			findings: map[string]string{"new": "which had ended already (RFC 3891 §3)"},
+		},
+		{
+			// RFC 3891 §7.1: c picks up the call ringing at b, with an
+			// INVITE to its caller a naming the early dialog; a accepts,
+			// and CANCELs its own INVITE.
+			name: "a pickup: an early dialog replaced at its caller",
+			script: "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n" +
+				"0.1 b>a 180 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"1.0 c>a INVITE 1/INVITE cid=pick ft=p1 br=z9hG4bK2 sdp=1 hdr=Replaces:_call1;to-tag=a1;from-tag=b1;early-only\n" +
+				"1.1 a>c 200 1/INVITE cid=pick ft=p1 tt=p2 br=z9hG4bK2 sdp=1\n" +
+				"1.11 c>a ACK 1/ACK cid=pick ft=p1 tt=p2 br=z9hG4bK3\n" +
+				"1.2 a>b CANCEL 1/CANCEL cid=call1 ft=a1 br=z9hG4bK1\n" +
+				"1.21 b>a 200 1/CANCEL cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"1.22 b>a 487 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"1.23 a>b ACK 1/ACK cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"5.0 c>a BYE 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n5.01 a>c 200 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n",
+			events: map[string][]string{
+				"pick":  {"replaces 3: call call1 (to-tag a1, from-tag b1, early-only): in progress in this capture"},
+				"call1": {"replaced 6: by call pick: its INVITE with Replaces from 10.0.0.4 to 10.0.0.1 (packet 3) was answered 200 Reason (packet 4)"},
+			},
+			rules: map[string]string{"pick": "", "call1": ""},
+			state: map[string]correlate.State{"call1": correlate.StateCancelled, "pick": correlate.StateCompleted},
+		},
+		{
+			name: "challenged, sent again with credentials: one event, the retry replaces",
+			script: xferCall1 + xferConsult + xferRefer +
+				"2.1 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
+				"2.11 c>b 407 1/INVITE cid=new ft=n1 tt=x br=z9hG4bK6\n" +
+				"2.12 b>c ACK 1/ACK cid=new ft=n1 tt=x br=z9hG4bK6\n" +
+				"2.2 b>c INVITE 2/INVITE cid=new ft=n1 br=z9hG4bKb auth sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
+				"2.3 c>b 200 2/INVITE cid=new ft=n1 tt=n2 br=z9hG4bKb sdp=1\n" +
+				"2.31 b>c ACK 2/ACK cid=new ft=n1 tt=n2 br=z9hG4bKc\n" +
+				"2.4 c>a BYE 2/BYE cid=consult ft=cc tt=ca br=z9hG4bK8\n" +
+				"2.41 a>c 200 2/BYE cid=consult ft=cc tt=ca br=z9hG4bK8\n",
+			events: map[string][]string{
+				"new":     {"replaces 9: call consult (to-tag cc, from-tag ca): in progress in this capture"},
+				"consult": {"replaced 15: by call new: its INVITE with Replaces from 10.0.0.2 to 10.0.0.4 (packet 12) was answered 200 Reason (packet 13)"},
+			},
+			rules: map[string]string{"new": "not-ended", "consult": ""},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := runScript(t, tt.script)
+			for id, want := range tt.events {
+				c := scriptCall(t, calls, id)
+				got := replaceEvents(c)
+				if len(got) != len(want) {
+					t.Errorf("%s: events %q, want %d replace/transfer events: %q", id, got, len(want), want)
+					continue
+				}
+				for i := range want {
+					if !strings.HasPrefix(got[i], want[i]) {
+						t.Errorf("%s: event %q, want it to start %q", id, got[i], want[i])
+					}
+				}
+			}
+			for id, want := range tt.rules {
+				if got := rulesOf(scriptCall(t, calls, id)); got != want {
+					t.Errorf("%s: findings %q, want %q (%s)", id, got, want, describe(scriptCall(t, calls, id)))
+				}
+			}
+			for id, want := range tt.state {
+				if got := scriptCall(t, calls, id).State; got != want {
+					t.Errorf("%s: state %s, want %s", id, got, want)
+				}
+			}
+			for id, want := range tt.findings {
+				c := scriptCall(t, calls, id)
+				found := false
+				for _, f := range c.Findings {
+					found = found || strings.Contains(f.Detail, want)
+				}
+				if !found {
+					t.Errorf("%s: no finding says %q: %+v", id, want, c.Findings)
+				}
+			}
+		})
+	}
+}
+
+// TestReplacesFlowCondition: [replaces] marks the INVITE that carries a
+// Replaces and the REFER whose Refer-To does, not a blind transfer's.
+func TestReplacesFlowCondition(t *testing.T) {
+	flows, err := correlate.ParseFlows(strings.NewReader(
+		"flow attended\nA -> B INVITE\n...\nA -> B REFER [replaces]\nB -> A 202 REFER\n...\n"+
+			"flow replacing\nA -> B INVITE [replaces,sdp]\n...\n"+
+			"flow other\nA -> B INVITE\n...\n"), "test.flow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blind := strings.Replace(xferRefer, "?Replaces=consult%3Bto-tag%3Dcc%3Bfrom-tag%3Dca", "", 1)
+	for _, tt := range []struct {
+		name, script string
+		want         map[string]string
+	}{
+		{"attended", xferCall1 + xferConsult + xferRefer + xferNew + xferConsultBye + xferEnd,
+			map[string]string{"call1": "attended", "new": "replacing", "consult": "other"}},
+		{"blind", xferCall1 + blind + xferEnd,
+			map[string]string{"call1": "other"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := runScriptWith(t, correlate.Options{Flows: flows}, tt.script)
+			for id, want := range tt.want {
+				if c := scriptCall(t, calls, id); c.Flow != want {
+					t.Errorf("%s: flow %q (%s), want %q", id, c.Flow, c.Deviation, want)
+				}
+			}
+		})
+	}
+}
