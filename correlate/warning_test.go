@@ -6,8 +6,10 @@ import (
 )
 
 // TestFailureDetails: a failure's finding quotes its Warning headers (RFC
-// 3261 §20.43), and a 488 or 606 to an INVITE says what the INVITE offered
-// (all of it refused by the caller itself when every stream has port 0).
+// 3261 §20.43), a 488 or 606 to an INVITE says what the INVITE offered
+// (all of it refused by the caller itself when every stream has port 0),
+// and a 408 or 5xx says the call failed, as its state does, not that it
+// was refused.
 func TestFailureDetails(t *testing.T) {
 	const (
 		invite = "0.0 a>b INVITE 1/INVITE sdp=1\n0.1 b>a 100 1/INVITE\n"
@@ -38,6 +40,12 @@ func TestFailureDetails(t *testing.T) {
 			`call rejected by 10.0.0.2 with 480 Reason (Warning: 399 p2 "Gone")`},
 		{"a Warning of 300 bytes", invite + `0.2 b>a 480 1/INVITE tt=callee hdr=Warning:_399_p_"` + strings.Repeat("é", 150) + `"` + "\n" + ack, "call-failed",
 			`call rejected by 10.0.0.2 with 480 Reason (Warning: 399 p "` + strings.Repeat("é", 96) + `…)`},
+		{"503: the call failed, no refusal", invite + `0.2 b>a 503 1/INVITE tt=callee hdr=Warning:_399_b_"Overloaded"` + "\n" + ack, "call-failed",
+			`call failed: 10.0.0.2 answered 503 Reason (Warning: 399 b "Overloaded")`},
+		{"408 from a proxy: failed", invite + "0.2 b>a 408 1/INVITE tt=callee\n" + ack, "call-failed",
+			"call failed: 10.0.0.2 answered 408 Reason"},
+		{"603: a refusal", invite + "0.2 b>a 603 1/INVITE tt=callee\n" + ack, "call-failed",
+			"call rejected by 10.0.0.2 with 603 Reason"},
 		{"a re-INVITE refused with a Warning", invite + "0.2 b>a 200 1/INVITE tt=callee sdp=1\n0.3 a>b ACK 1/ACK tt=callee br=z9hG4bKack\n" +
 			"1.0 a>b INVITE 2/INVITE tt=callee br=z9hG4bKre sdp=2 media=m=audio_4000_RTP/AVP_18\n1.1 b>a 488 2/INVITE tt=callee br=z9hG4bKre" + warn + "\n" +
 			"1.2 a>b ACK 2/INVITE tt=callee br=z9hG4bKre\n5.0 a>b BYE 3/BYE tt=callee br=z9hG4bKbye\n5.1 b>a 200 3/BYE tt=callee br=z9hG4bKbye\n", "reinvite-failed",
