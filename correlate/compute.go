@@ -419,7 +419,8 @@ func endedBye(l *Leg) bool {
 func computeEvents(c *Call) {
 	var s session
 	var keys dtmfKeys
-	var fax map[int]bool // by leg: on T.38 (a B2BUA's legs switch one by one)
+	var fax map[int]bool    // by leg: on T.38 (a B2BUA's legs switch one by one)
+	var lastDiverted string // the last diverted event's detail
 	faxSwitched := func(m *Message) {
 		if e, ok := faxSwitch(c, m, fax[m.Leg]); ok {
 			c.Events = append(c.Events, e)
@@ -475,6 +476,12 @@ func computeEvents(c *Call) {
 			}
 			faxSwitched(m)
 			continue
+		}
+		if m.ext != nil && m.ext.diverted != "" && m.Method == "INVITE" && m.ext.diverted != lastDiverted {
+			// Once per forwarding: a proxy's relay of the same INVITE,
+			// or its retry with credentials, says it again.
+			lastDiverted = m.ext.diverted
+			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "diverted", Detail: m.ext.diverted})
 		}
 		if m.ext != nil && m.ext.replaces != nil && m.Method == "INVITE" && m.ToTag == "" && !replacesAgain(c, m) {
 			c.Events = append(c.Events, replacesEvent(m))

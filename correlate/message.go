@@ -58,6 +58,9 @@ type messageExt struct {
 	// replaces: the dialog an INVITE's Replaces header names, or a
 	// REFER's Refer-To (replaces.go).
 	replaces *replacesRef
+	// diverted: what an INVITE's Diversion and History-Info headers say
+	// (diversionSummary), "" when it has neither.
+	diverted string
 	// A NOTIFY's Subscription-State (RFC 6665 §8.2.3): terminated, its
 	// reason parameter (lower case) when it is, and its expires parameter
 	// in seconds (-1 when absent).
@@ -865,6 +868,11 @@ func convertRare(d *decode.Message, l *Leg, m *Message) {
 			if r, _, ok := referToReplaces(m.ext.referTo); ok {
 				m.ext.replaces = &r
 			}
+		}
+	}
+	if (d.Diversion != nil || d.HistoryInfo != nil) && m.Method == "INVITE" {
+		if v := diversionSummary(d.Diversion, d.HistoryInfo); v != "" {
+			m.extra().diverted = v
 		}
 	}
 	if d.Replaces != nil && m.Method == "INVITE" {

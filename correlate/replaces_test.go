@@ -233,3 +233,23 @@ func TestReplacesFlowCondition(t *testing.T) {
 		})
 	}
 }
+
+// TestDivertedEvent: an INVITE forwarded with Diversion or History-Info is
+// a diverted event, once however many hops relay it.
+func TestDivertedEvent(t *testing.T) {
+	c := scriptCall(t, runScript(t, "0.0 a>p INVITE 1/INVITE sdp=1\n"+
+		"0.01 p>b INVITE 1/INVITE br=z9hG4bK2 sdp=1\n"+
+		"0.02 b>p 486 1/INVITE br=z9hG4bK2 tt=busy\n"+
+		"0.03 p>b ACK 1/INVITE br=z9hG4bK2 tt=busy\n"+
+		"0.04 p>c INVITE 1/INVITE br=z9hG4bK3 sdp=1 hdr=Diversion:_<sip:bob@x>;reason=user-busy;counter=1\n"+
+		"0.05 c>q INVITE 1/INVITE br=z9hG4bK4 sdp=1 hdr=Diversion:_<sip:bob@x>;reason=user-busy;counter=1\n"+ // relayed on: the same
+		"0.5 q>c 200 1/INVITE br=z9hG4bK4 tt=vm sdp=1\n0.51 c>p 200 1/INVITE br=z9hG4bK3 tt=vm sdp=1\n0.52 p>a 200 1/INVITE tt=vm sdp=1\n"+
+		"0.6 a>q ACK 1/ACK tt=vm br=z9hG4bKack\n1.0 a>q BYE 2/BYE tt=vm br=z9hG4bKbye\n1.1 q>a 200 2/BYE tt=vm br=z9hG4bKbye\n"), "call-1")
+	var got []string
+	for _, e := range c.Events {
+		got = append(got, fmt.Sprintf("%s %d: %s", e.Kind, e.N, e.Detail))
+	}
+	if want := []string{"diverted 5: from sip:bob@x (user-busy, counter 1)"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("events %q, want %q", got, want)
+	}
+}

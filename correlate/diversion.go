@@ -1,0 +1,131 @@
+package correlate
+
+import "strings"
+
+// A call forwarded (on busy, on no answer, unconditionally) reaches a
+// target other than the one dialled, and the INVITE that reaches it says
+// so: a Diversion header (RFC 5806: who diverted it, and why), or
+// History-Info (RFC 7044: every target the request was sent to, with the
+// response that made it move on). Both are read into the event "diverted"
+// of the INVITE that carries them.
+
+// maxDiversions bounds the entries a diverted event names: a header list
+// can be long (a loop), the event stays one line.
+const maxDiversions = 4
+
+// diversionSummary is what an INVITE's Diversion and History-Info headers
+// say, for its diverted event: "from sip:bob@h (user-busy, counter 1)",
+// earlier diversions after it; then the History-Info targets in order with
+// the cause that moved the request on ("sip:bob@h (486) → sip:vm@h").
+// "" when the headers name nothing.
+func diversionSummary(diversion, history [][]byte) string {
+	var b strings.Builder
+	n := 0
+	for _, v := range diversion {
+		uri, params := splitNameAddr(v)
+		if uri == "" {
+			continue
+		}
+		if n == maxDiversions {
+			b.WriteString(", …")
+			break
+		}
+		if n == 0 {
+			b.WriteString("from ")
+		} else {
+			b.WriteString(", before that from ")
+		}
+		b.WriteString(uri)
+		var why []string
+		if r := param(params, "reason"); r != "" {
+			why = append(why, strings.Trim(r, `"`))
+		}
+		if c := param(params, "counter"); c != "" {
+			why = append(why, "counter "+c)
+		}
+		if len(why) > 0 {
+			b.WriteString(" (" + strings.Join(why, ", ") + ")")
+		}
+		n++
+	}
+	var targets []string
+	for i, v := range history {
+		if i == 2*maxDiversions {
+			targets = append(targets, "…")
+			break
+		}
+		uri, params := splitNameAddr(v)
+		if uri == "" {
+			continue
+		}
+		base, hdrs, _ := strings.Cut(uri, "?")
+		var why []string
+		if idx := param(params, "index"); idx != "" {
+			why = append(why, "index "+idx)
+		}
+		if cause := historyCause(hdrs); cause != "" {
+			why = append(why, "cause "+cause)
+		}
+		t := base
+		if len(why) > 0 {
+			t += " (" + strings.Join(why, ", ") + ")"
+		}
+		targets = append(targets, t)
+	}
+	if len(targets) > 0 {
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString("History-Info: " + strings.Join(targets, " → "))
+	}
+	return b.String()
+}
+
+// splitNameAddr returns a header entry's URI (inside its angle brackets,
+// when it has them) and its parameters after the URI.
+func splitNameAddr(v []byte) (uri, params string) {
+	s := strings.TrimSpace(string(v))
+	if i := strings.IndexByte(s, '<'); i >= 0 {
+		j := strings.IndexByte(s[i:], '>')
+		if j < 0 {
+			return strings.TrimSpace(s[i+1:]), ""
+		}
+		return strings.TrimSpace(s[i+1 : i+j]), s[i+j+1:]
+	}
+	uri, params, _ = strings.Cut(s, ";")
+	return strings.TrimSpace(uri), ";" + params
+}
+
+// param returns the value of parameter name (case-insensitive) in
+// ";a=1;b=2", "" when absent.
+func param(params, name string) string {
+	for _, p := range strings.Split(params, ";") {
+		k, v, _ := strings.Cut(p, "=")
+		if strings.EqualFold(strings.TrimSpace(k), name) {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// historyCause is the cause of the Reason a History-Info URI's headers
+// carry (?Reason=SIP%3Bcause%3D486%3Btext%3D%22Busy%22: RFC 7044 §4.2.1),
+// "" when none.
+func historyCause(hdrs string) string {
+	if hdrs == "" {
+		return ""
+	}
+	for _, h := range strings.Split(hdrs, "&") {
+		name, value, _ := strings.Cut(h, "=")
+		if !strings.EqualFold(unescapeURI(name), "reason") {
+			continue
+		}
+		value = unescapeURI(value)
+		if _, params, ok := strings.Cut(value, ";"); ok {
+			if c := param(";"+params, "cause"); c != "" {
+				return c
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,49 @@
+package correlate
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDiversionSummary(t *testing.T) {
+	b := func(vs ...string) [][]byte {
+		var out [][]byte
+		for _, v := range vs {
+			out = append(out, []byte(v))
+		}
+		return out
+	}
+	tests := []struct {
+		name               string
+		diversion, history [][]byte
+		want               string
+	}{
+		{"one Diversion", b("<sip:bob@h>;reason=user-busy;counter=1"), nil, "from sip:bob@h (user-busy, counter 1)"},
+		{"most recent first, a quoted reason, no brackets", b(`"Front, Desk" <sip:+1555@h>;reason="no-answer"`, "sip:alice@h;reason=unconditional"), nil,
+			"from sip:+1555@h (no-answer), before that from sip:alice@h (unconditional)"},
+		{"no reason", b("<sip:bob@h>"), nil, "from sip:bob@h"},
+		{"History-Info with a cause", nil, b("<sip:bob@h?Reason=SIP%3Bcause%3D486%3Btext%3D%22Busy%20Here%22>;index=1", "<sip:vm@h>;index=1.1;rc=1"),
+			"History-Info: sip:bob@h (index 1, cause 486) → sip:vm@h (index 1.1)"},
+		{"both", b("<sip:bob@h>;reason=user-busy"), b("<sip:bob@h?Reason=SIP%3Bcause%3D486>;index=1", "<sip:vm@h>;index=1.1"),
+			"from sip:bob@h (user-busy); History-Info: sip:bob@h (index 1, cause 486) → sip:vm@h (index 1.1)"},
+		{"empty entries", b("", "  "), b("<>"), ""},
+		{"a bracket never closed", b("<sip:bob@h;reason=x"), nil, "from sip:bob@h;reason=x"},
+		{"a long list", b(strings.Split(strings.Repeat("<sip:a@h>;reason=deflection,", 6), ",")...), nil,
+			"from sip:a@h (deflection)" + strings.Repeat(", before that from sip:a@h (deflection)", 3) + ", …"},
+	}
+	for _, tt := range tests {
+		if got := diversionSummary(tt.diversion, tt.history); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func FuzzDiversionSummary(f *testing.F) {
+	f.Add("<sip:bob@h>;reason=user-busy;counter=1", "<sip:bob@h?Reason=SIP%3Bcause%3D486>;index=1")
+	f.Fuzz(func(t *testing.T, d, h string) {
+		s := diversionSummary([][]byte{[]byte(d)}, [][]byte{[]byte(h)})
+		if strings.Count(s, "from ") > maxDiversions+1 {
+			t.Fatalf("%q", s)
+		}
+	})
+}
