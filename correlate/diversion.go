@@ -16,8 +16,9 @@ const maxDiversions = 4
 // diversionSummary is what an INVITE's Diversion and History-Info headers
 // say, for its diverted event: "from sip:bob@h (user-busy, counter 1)",
 // earlier diversions after it; then the History-Info targets in order with
-// the cause that moved the request on ("sip:bob@h (486) → sip:vm@h").
-// "" when the headers name nothing.
+// the cause that moved the request on ("sip:bob@h (486) → sip:vm@h"),
+// when they show the request moved on (more than one target, or a
+// cause). "" when the headers show no forwarding.
 func diversionSummary(diversion, history [][]byte) string {
 	var b strings.Builder
 	n := 0
@@ -49,6 +50,7 @@ func diversionSummary(diversion, history [][]byte) string {
 		n++
 	}
 	var targets []string
+	caused := false // an entry says why the request moved on
 	for i, v := range history {
 		if i == 2*maxDiversions {
 			targets = append(targets, "…")
@@ -65,6 +67,7 @@ func diversionSummary(diversion, history [][]byte) string {
 		}
 		if cause := historyCause(hdrs); cause != "" {
 			why = append(why, "cause "+cause)
+			caused = true
 		}
 		t := base
 		if len(why) > 0 {
@@ -72,7 +75,9 @@ func diversionSummary(diversion, history [][]byte) string {
 		}
 		targets = append(targets, t)
 	}
-	if len(targets) > 0 {
+	// One entry and no cause is the request's own target: History-Info
+	// records every request so (RFC 7044 §9.1), forwarded or not.
+	if len(targets) > 1 || caused {
 		if b.Len() > 0 {
 			b.WriteString("; ")
 		}

@@ -26,6 +26,8 @@ func TestDiversionSummary(t *testing.T) {
 			"History-Info: sip:bob@h (index 1, cause 486) → sip:vm@h (index 1.1)"},
 		{"both", b("<sip:bob@h>;reason=user-busy"), b("<sip:bob@h?Reason=SIP%3Bcause%3D486>;index=1", "<sip:vm@h>;index=1.1"),
 			"from sip:bob@h (user-busy); History-Info: sip:bob@h (index 1, cause 486) → sip:vm@h (index 1.1)"},
+		{"History-Info of the dialled target alone: no forwarding", nil, b("<sip:0@192.168.5.11>;index=1"), ""},
+		{"one entry with a cause", nil, b("<sip:bob@h?Reason=SIP%3Bcause%3D302>;index=1"), "History-Info: sip:bob@h (index 1, cause 302)"},
 		{"empty entries", b("", "  "), b("<>"), ""},
 		{"a bracket never closed", b("<sip:bob@h;reason=x"), nil, "from sip:bob@h;reason=x"},
 		{"a long list", b(strings.Split(strings.Repeat("<sip:a@h>;reason=deflection,", 6), ",")...), nil,
