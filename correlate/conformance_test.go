@@ -680,3 +680,21 @@ func TestConformanceMediaFlow(t *testing.T) {
 		}
 	}
 }
+
+// TestConformanceHistoryInfoNotForwarded: the PBX of voip-extension.pcap
+// writes History-Info with one entry, the target dialled, on INVITEs that
+// were never forwarded (RFC 7044 §9.1 records every request): no call of
+// it is diverted, while its transfer is still seen.
+func TestConformanceHistoryInfoNotForwarded(t *testing.T) {
+	shared := sharedDir(t)
+	calls := feed(t, filepath.Join(shared, "captures", "public", "sip_captures", "voip-extension.pcap"), correlate.Options{})
+	kinds := map[string]int{}
+	for _, c := range calls {
+		for _, e := range c.Events {
+			kinds[e.Kind]++
+		}
+	}
+	if kinds["diverted"] != 0 || kinds["transfer"] == 0 {
+		t.Errorf("events by kind %v: want transfers and no diverted", kinds)
+	}
+}
