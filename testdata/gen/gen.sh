@@ -7,7 +7,8 @@
 #     KEEP_WORK=1 sudo testdata/gen/gen.sh  # keep the work dir (sipp logs)
 #
 # Needs: sipp (Debian package sip-tester, with PCAP play), tcpdump, tshark,
-# editcap (wireshark-common), python3, coreutils timeout; for ws_call,
+# editcap (wireshark-common), python3, coreutils timeout; for call_forwarded,
+# kamailio (with its diversion module); for ws_call,
 # tls_call, tls13_call, tls12_call and tls12_cbc_call only, kamailio,
 # kamailio-websocket-modules, kamailio-tls-modules, python3-websocket and
 # openssl.  tls13_call, tls12_call and tls12_cbc_call also write
@@ -116,6 +117,9 @@
 #                             Replaces) .2:5062 -> .3:5060
 #   attended_transfer_stuck   as attended_transfer on 127.0.97.x
 #   attended_transfer_481     as attended_transfer on 127.0.98.x
+#   call_forwarded            127.0.99.1 (alice) -> 127.0.99.2 (Kamailio,
+#                             UDP 5060) -> 127.0.99.3 (bob, busy: 486),
+#                             then -> 127.0.99.4 (bob's voicemail)
 #
 # A pcap ends with its last packet, so "X was never answered / never ended"
 # is only visible if the capture goes on after X.  The scenarios that show
@@ -1806,6 +1810,74 @@ gen_attended_transfer_481() {
     publish $name
 }
 
+# call_forwarded: call forwarding on busy through a proxy (127.0.99.x).
+# Alice (.1, SIPp) calls sip:bob@127.0.99.3 through P (.2, Kamailio,
+# proxy/kamailio-forward.cfg, Record-Routing), her outbound proxy: P
+# answers 100 and relays the INVITE to bob (.3, SIPp) with History-Info
+# index=1; bob is busy: 486 at once, P ACKs it and, in its failure_route,
+# forwards the call to bob's voicemail (.4, SIPp) as sip:voicemail@.4 with
+# a Diversion (the diversion module's add_diversion(), reason user-busy,
+# naming bob's URI, counter=1) and two History-Info entries (append_hf():
+# bob's URI with the 486 as Reason, index=1; the voicemail's, index=1.1,
+# mp=1).  The voicemail answers 100 / 180 / 200 (SDP), P relays the 180
+# and the 200; alice's ACK and, ~1 s later, her BYE / 200 cross P.  One
+# Call-ID throughout.
+gen_call_forwarded() {
+    local name=call_forwarded A=127.0.99.1 P=127.0.99.2 C=127.0.99.3 D=127.0.99.4
+    local f=$WORK/$name.pcap kpid bob vm mods= d v want T=$'\t'
+    command -v kamailio >/dev/null || die "$name: missing kamailio (apt-get install -y kamailio)"
+    for d in /usr/lib/*/kamailio/modules /usr/lib/kamailio/modules /usr/local/lib*/kamailio/modules; do
+        [ -r "$d/tm.so" ] && mods=$d && break
+    done
+    [ -n "$mods" ] || die "$name: no kamailio modules directory"
+    [ -r "$mods/diversion.so" ] || die "$name: no kamailio diversion module in $mods"
+    capture_start $name "net ${A%.*}.0/24"
+    timeout 30 kamailio -f "$GEN_DIR/proxy/kamailio-forward.cfg" -L "$mods" -A "PROXY=$P" -A "VOICEMAIL=\"$D\"" \
+        -DD -E -Y "$WORK" -w "$WORK" >"$WORK/$name.kamailio.log" 2>&1 &
+    kpid=$!
+    BG_PIDS+=("$kpid")
+    sleep 0.5
+    kill -0 "$kpid" 2>/dev/null || die "$name: kamailio exited: $(tail -5 "$WORK/$name.kamailio.log")"
+    uas $name.bob 20 -sf "$SCN/call_forwarded_bob_uas.xml" -i $C -p 5060 -bind_local -mi $C -mp 16000 -m 1
+    bob=$UAS_PID
+    uas $name.voicemail 20 -sf "$SCN/call_forwarded_vm_uas.xml" -i $D -p 5060 -bind_local -mi $D -mp 16000 -m 1
+    vm=$UAS_PID
+    uac $name.alice 20 $P:5060 -sf "$SCN/call_forwarded_alice_uac.xml" -key callee "sip:bob@$C" -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$bob" $name.bob
+    wait_bg "$vm" $name.voicemail
+    kill -TERM "$kpid" 2>/dev/null || true
+    wait "$kpid" || true
+    capture_stop
+    expect_seq $name 'INVITE 100 INVITE 486 ACK INVITE 100 180 180 200 200 ACK ACK BYE BYE 200 200'
+    expect_ladder $name '1A:INVITE 1B:100 1B:INVITE 1C:486 1B:ACK 1B:INVITE 1D:100 1D:180 1B:180 1D:200 1B:200 1A:ACK 1B:ACK 1A:BYE 1B:BYE 1D:200 1B:200'
+    expect_callids $name 1
+    # the offer on each of the three INVITEs, the voicemail's answer and P's copy
+    expect_dirs $name 'sendrecv sendrecv sendrecv sendrecv sendrecv'
+    # who each request went to: alice only ever sends to P; P sends the
+    # first INVITE and the ACK of the 486 to bob, the rest to the voicemail
+    v=$(tshark -r "$f" -Y 'sip.Method' -T fields -e sip.Method -e ip.src -e ip.dst -e sip.r-uri 2>/dev/null | xargs -d '\n' printf '%s; ')
+    want="INVITE${T}$A${T}$P${T}sip:bob@$C; INVITE${T}$P${T}$C${T}sip:bob@$C; ACK${T}$P${T}$C${T}sip:bob@$C; INVITE${T}$P${T}$D${T}sip:voicemail@$D; "
+    want+="ACK${T}$A${T}$P${T}sip:voicemail@$D:5060; ACK${T}$P${T}$D${T}sip:voicemail@$D:5060; BYE${T}$A${T}$P${T}sip:voicemail@$D:5060; BYE${T}$P${T}$D${T}sip:voicemail@$D:5060; "
+    [ "$v" = "$want" ] || die "$name: requests (method, from, to, R-URI) [$v], want [$want]"
+    v=$(tshark -r "$f" -Y 'sip.Status-Code == 486' -T fields -e ip.src -e ip.dst -e sip.CSeq.method 2>/dev/null)
+    [ "$v" = "$C${T}$P${T}INVITE" ] || die "$name: 486 [$v], want one from bob $C to P $P for the INVITE"
+    echo "   486 Busy Here: $C -> $P"
+    # the forwarded INVITE says why and from whom: Diversion (RFC 5806) and
+    # History-Info (RFC 7044); the INVITE to bob has its History-Info entry
+    # and no Diversion; nothing else has either
+    v=$(tshark -r "$f" -Y 'sip.Diversion' -T fields -e sip.Method -e ip.dst -e sip.Diversion 2>/dev/null)
+    want="INVITE${T}$D${T}<sip:bob@$C>;reason=user-busy;counter=1"
+    [ "$v" = "$want" ] || die "$name: messages with Diversion [$v], want [$want]"
+    echo "   Diversion: ${v##*$T}"
+    v=$(tshark -r "$f" -Y 'sip.History-Info' -T fields -e sip.Method -e ip.dst -e sip.History-Info 2>/dev/null | xargs -d '\n' printf '%s; ')
+    want="INVITE${T}$C${T}<sip:bob@$C>;index=1; INVITE${T}$D${T}<sip:bob@$C?Reason=SIP%3Bcause%3D486>;index=1,<sip:voicemail@$D>;index=1.1;mp=1; "
+    [ "$v" = "$want" ] || die "$name: messages with History-Info [$v], want [$want]"
+    v=$(tshark -r "$f" -Y "sip.Method == \"INVITE\" && ip.dst == $D" -T fields -e sip.msg_hdr 2>/dev/null | sed 's/\\r\\n/\n/g' | grep -c '^History-Info: ' || true)
+    [ "$v" = 2 ] || die "$name: the forwarded INVITE has $v History-Info header fields, want 2"
+    echo "   History-Info: <sip:bob@$C?Reason=SIP%3Bcause%3D486>;index=1, <sip:voicemail@$D>;index=1.1;mp=1 (two header fields)"
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -1823,7 +1895,8 @@ t38_one_way no_udptl t38_fax_failed t38_loss late_offer_answered
 sdp_family_mismatch mutual_hold media_change late_hold info_dtmf
 redirect_302 cancel_200_crossed early_media_busy late_ack invite_408 bye_481
 register_423 register_refresh_tcp subscribe_dialog_blf message_202_404 tcp_burst
-attended_transfer attended_transfer_stuck attended_transfer_481"
+attended_transfer attended_transfer_stuck attended_transfer_481
+call_forwarded"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
