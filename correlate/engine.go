@@ -856,6 +856,14 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 			tx.Initial = m.ToTag == ""
 			tx.Requests = append(tx.Requests, m)
 			leg.txChanged(tx)
+			if m.Method == "INVITE" && tx.Initial && m.ext != nil && m.ext.replaces != nil {
+				// What placing it first would have done, and then what its
+				// final response, placed already, would have.
+				c.noteReplaces(leg, m)
+				if tx.Final != nil {
+					c.replacementAnswered(leg, tx.Final)
+				}
+			}
 		} else if c.isCopy(leg, m) {
 			return true
 		} else if sameHop(tx.Request, m) {

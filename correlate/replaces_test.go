@@ -146,6 +146,20 @@ func TestReplaces(t *testing.T) {
 			state: map[string]correlate.State{"call1": correlate.StateCancelled, "pick": correlate.StateCompleted},
 		},
 		{
+			// Capture disorder: the 200 to the INVITE with Replaces comes a
+			// moment before the INVITE itself (another capture queue).
+			name: "the INVITE seen after its 200",
+			script: xferCall1 + xferConsult + xferRefer +
+				"2.2 c>b 200 1/INVITE cid=new ft=n1 tt=n2 br=z9hG4bK6 sdp=1\n" +
+				"2.201 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
+				"2.21 b>c ACK 1/ACK cid=new ft=n1 tt=n2 br=z9hG4bK7\n" + xferConsultBye + xferEnd,
+			events: map[string][]string{
+				"new":     {"replaces 10: call consult (to-tag cc, from-tag ca): in progress in this capture"},
+				"consult": {"replaced 12: by call new: its INVITE with Replaces from 10.0.0.2 to 10.0.0.4 (packet 10) was answered 200 Reason (packet 9)"},
+			},
+			rules: map[string]string{"new": "", "consult": ""},
+		},
+		{
 			name: "challenged, sent again with credentials: one event, the retry replaces",
 			script: xferCall1 + xferConsult + xferRefer +
 				"2.1 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
