@@ -861,7 +861,7 @@ func (c *Correlator) placeRequest(leg *Leg, m *Message, branch, sentBy []byte) b
 				// final response, placed already, would have.
 				c.noteReplaces(leg, m)
 				if tx.Final != nil {
-					c.replacementAnswered(leg, tx.Final)
+					c.replacementAnswered(leg, tx, tx.Final)
 				}
 			}
 		} else if c.isCopy(leg, m) {
@@ -930,7 +930,7 @@ func (c *Correlator) placeResponse(leg *Leg, m *Message, branch, sentBy []byte) 
 		if tx.Method == "BYE" {
 			c.byeAnswered(leg, m)
 		} else if leg.repl != nil && tx.Method == "INVITE" {
-			c.replacementAnswered(leg, m)
+			c.replacementAnswered(leg, tx, m)
 		}
 	}
 	c.dialogResponse(leg, tx, m)

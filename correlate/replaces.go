@@ -180,23 +180,41 @@ func (c *Correlator) noteReplaces(leg *Leg, m *Message) {
 	}
 	// A newer attempt takes the place of one not accepted (unanswered,
 	// challenged, refused); one accepted stays.
-	if by := target.repl.by; by == nil || by.status < 200 || by.status >= 300 {
-		target.repl.by = &replacement{callID: leg.CallID, n: m.N, at: m.Time, src: m.Src, dst: m.Dst}
+	if by := target.repl.by; !by.accepted() {
+		target.repl.by = newReplacement(leg, m)
 	}
 }
 
-// replacementAnswered reports final response m, to an INVITE of leg
-// (which sent a Replaces), to the leg that INVITE named, if open
+func newReplacement(leg *Leg, invite *Message) *replacement {
+	return &replacement{callID: leg.CallID, n: invite.N, at: invite.Time, src: invite.Src, dst: invite.Dst}
+}
+
+// accepted reports whether r is an INVITE with Replaces answered 2xx
+// (false for nil).
+func (r *replacement) accepted() bool { return r != nil && r.status >= 200 && r.status < 300 }
+
+// replacementAnswered reports final response m, to INVITE transaction tx
+// of leg (which sent a Replaces), to the leg that INVITE named, if open
 // (placeResponse, for a transaction's first final response).
-func (c *Correlator) replacementAnswered(leg *Leg, m *Message) {
+func (c *Correlator) replacementAnswered(leg *Leg, tx *Transaction, m *Message) {
 	if leg.repl.callID == "" || m.CSeq != leg.repl.cseq {
 		return
 	}
 	target := findLeg(&c.legs, c.tombs.hashString(leg.repl.callID), leg.repl.callID)
-	if target == nil || target.repl == nil || target.repl.by == nil || target.repl.by.callID != leg.CallID {
+	if target == nil || target == leg || target.repl == nil || target.repl.by == nil {
 		return
 	}
-	if by := target.repl.by; by.status == 0 || by.status >= 300 && m.Status < 300 {
+	by := target.repl.by
+	if by.callID != leg.CallID {
+		// Another call's INVITE named it after this one did: this one,
+		// accepted, takes its place unless that one was accepted too.
+		if m.Status >= 300 || by.accepted() || tx.Request == nil {
+			return
+		}
+		by = newReplacement(leg, tx.Request)
+		target.repl.by = by
+	}
+	if by.status == 0 || by.status >= 300 && m.Status < 300 {
 		by.status, by.label, by.statusN, by.statusAt = m.Status, m.Label(), m.N, m.Time
 	}
 }
@@ -300,7 +318,7 @@ func replacesAgain(c *Call, m *Message) bool {
 func replacedEvents(c *Call) {
 	added := false
 	for _, l := range c.Legs {
-		if l.repl == nil || l.repl.by == nil || l.repl.by.status < 200 || l.repl.by.status >= 300 {
+		if l.repl == nil || !l.repl.by.accepted() {
 			continue
 		}
 		by := l.repl.by
@@ -329,10 +347,10 @@ func replacedNotEnded(c *Call) *replacement {
 		return nil
 	}
 	for _, l := range c.Legs {
-		if l.repl == nil || l.repl.by == nil {
+		if l.repl == nil {
 			continue
 		}
-		if by := l.repl.by; by.status >= 200 && by.status < 300 && c.CaptureEnd.Sub(by.statusAt) >= graceAfter {
+		if by := l.repl.by; by.accepted() && c.CaptureEnd.Sub(by.statusAt) >= graceAfter {
 			return by
 		}
 	}

@@ -160,6 +160,23 @@ func TestReplaces(t *testing.T) {
 			rules: map[string]string{"new": "", "consult": ""},
 		},
 		{
+			// Two INVITEs name the call at once (a transferee and someone
+			// else, or a hostile capture): the first is accepted after the
+			// second came, the second refused.
+			name: "two attempts at once, the first accepted",
+			script: xferCall1 + xferConsult + xferRefer +
+				"2.1 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
+				"2.15 q>c INVITE 1/INVITE cid=new2 ft=m1 br=z9hG4bKx sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
+				"2.2 c>b 200 1/INVITE cid=new ft=n1 tt=n2 br=z9hG4bK6 sdp=1\n" +
+				"2.21 b>c ACK 1/ACK cid=new ft=n1 tt=n2 br=z9hG4bK7\n" +
+				"2.26 c>q 603 1/INVITE cid=new2 ft=m1 tt=m2 br=z9hG4bKx\n" +
+				"2.27 q>c ACK 1/ACK cid=new2 ft=m1 tt=m2 br=z9hG4bKx\n" + xferConsultBye + xferEnd,
+			events: map[string][]string{
+				"consult": {"replaced 15: by call new: its INVITE with Replaces from 10.0.0.2 to 10.0.0.4 (packet 9) was answered 200 Reason (packet 11)"},
+			},
+			rules: map[string]string{"consult": "", "new2": "call-failed"},
+		},
+		{
 			name: "challenged, sent again with credentials: one event, the retry replaces",
 			script: xferCall1 + xferConsult + xferRefer +
 				"2.1 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
