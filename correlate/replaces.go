@@ -42,6 +42,7 @@ const (
 	replacedOpen                         // in progress, a dialog with the named tags
 	replacedNoDialog                     // in progress, but no dialog with the named tags
 	replacedEnded                        // finished already
+	replacedSelf                         // the INVITE's own Call-ID
 )
 
 // legReplaces is what a leg knows of replacing and being replaced (nil
@@ -164,7 +165,8 @@ func (c *Correlator) noteReplaces(leg *Leg, m *Message) {
 	target := findLeg(&c.legs, c.tombs.hashString(r.callID), r.callID)
 	switch {
 	case target == leg:
-		return // a call that names itself replaces nothing
+		r.seen = replacedSelf // a call that names itself replaces nothing
+		return
 	case target == nil:
 		if tb, _ := c.tombs.find(c.tombs.hashString(r.callID)); tb != nil {
 			r.seen = replacedEnded
@@ -277,6 +279,8 @@ func replacesEvent(m *Message) Event {
 		d += ": in progress in this capture, but no dialog of it has these tags (it has " + r.tags + ")"
 	case replacedEnded:
 		d += ": it had ended already"
+	case replacedSelf:
+		d += ": this call itself"
 	default:
 		d += ": not in this capture"
 	}
@@ -380,6 +384,8 @@ func replacesFailed(invite *Message) string {
 		return s + ", in progress in this capture, but no dialog of it has those tags (it has " + r.tags + "): no dialog matched (RFC 3891 §3)"
 	case replacedEnded:
 		return s + ", which had ended already (RFC 3891 §3)"
+	case replacedSelf:
+		return s + ", which is this call itself"
 	}
 	return s + ", which is not in this capture"
 }

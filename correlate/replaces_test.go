@@ -115,6 +115,17 @@ func TestReplaces(t *testing.T) {
 			findings: map[string]string{"new": "replace call gone@x (to-tag t, from-tag f, early-only), which is not in this capture"},
 		},
 		{
+			// A Replaces naming the INVITE's own Call-ID: the call is in the
+			// capture, and replaces nothing.
+			name: "the INVITE names its own call",
+			script: "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1 hdr=Replaces:_call1;to-tag=x;from-tag=a1\n" +
+				"0.1 b>a 481 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"0.11 a>b ACK 1/ACK cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n",
+			events:   map[string][]string{"call1": {"replaces 1: call call1 (to-tag x, from-tag a1): this call itself"}},
+			rules:    map[string]string{"call1": "call-failed"},
+			findings: map[string]string{"call1": "; the INVITE asked to replace call call1 (to-tag x, from-tag a1), which is this call itself"},
+		},
+		{
 			name: "the named call had ended",
 			script: xferConsult + "1.5 a>c BYE 2/BYE cid=consult ft=ca tt=cc br=z9hG4bK8\n1.51 c>a 200 2/BYE cid=consult ft=ca tt=cc br=z9hG4bK8\n" +
 				"9.0 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
