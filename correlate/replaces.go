@@ -174,7 +174,12 @@ func (c *Correlator) noteReplaces(leg *Leg, m *Message) {
 		return
 	}
 	r.seen = replacedOpen
-	if !hasDialog(target, r.toTag, r.fromTag) {
+	// findDialog takes the tags either way round, as the recipient of the
+	// Replaces reads them (to-tag its own, RFC 3891 §3), whichever end it
+	// was; and past a few dialogs it looks them up in a map rather than
+	// scan them all for each INVITE (a call forked to thousands, named by
+	// thousands of INVITEs).
+	if target.findDialog(r.toTag, r.fromTag) == nil {
 		r.seen, r.tags = replacedNoDialog, dialogTags(target)
 	}
 	if target.repl == nil {
@@ -219,18 +224,6 @@ func (c *Correlator) replacementAnswered(leg *Leg, tx *Transaction, m *Message) 
 	if by.status == 0 || by.status >= 300 && m.Status < 300 {
 		by.status, by.label, by.statusN, by.statusAt = m.Status, m.Label(), m.N, m.Time
 	}
-}
-
-// hasDialog reports whether l has a dialog with tags a and b, either way
-// round (the recipient of the Replaces reads to-tag as its own tag, RFC
-// 3891 §3: the caller's or the callee's, by which it was).
-func hasDialog(l *Leg, a, b string) bool {
-	for _, d := range l.Dialogs {
-		if d.LocalTag == a && d.RemoteTag == b || d.LocalTag == b && d.RemoteTag == a {
-			return true
-		}
-	}
-	return false
 }
 
 // dialogTags lists l's dialogs' tags, for a Replaces that names none of them.
