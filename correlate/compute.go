@@ -483,7 +483,7 @@ func computeEvents(c *Call) {
 			lastDiverted = m.ext.diverted
 			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "diverted", Detail: m.ext.diverted})
 		}
-		if m.ext != nil && m.ext.replaces != nil && m.Method == "INVITE" && m.ToTag == "" && !replacesAgain(c, m) {
+		if m.ext != nil && m.ext.replaces != nil && m.ext.replaces.event {
 			c.Events = append(c.Events, replacesEvent(m))
 		}
 		switch {

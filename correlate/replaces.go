@@ -26,7 +26,13 @@ import (
 type replacesRef struct {
 	callID, toTag, fromTag string
 	earlyOnly              bool
-	seen                   replacedSeen
+	// event: on an INVITE, it is the first of its leg's transactions to
+	// name that call (noteReplaces): the one the event "replaces" is on.
+	// Another, a retry with credentials after a challenge or a proxy's
+	// relay of it, is no new event, and neither is a relay on another hop
+	// of the same transaction (a NAT), which noteReplaces does not see.
+	event bool
+	seen  replacedSeen
 	// tags: when seen is replacedOpen and no dialog of the call had the
 	// named tags, the tags its dialogs do have ("a and b", "; " between
 	// dialogs); "" otherwise.
@@ -161,6 +167,7 @@ func (c *Correlator) noteReplaces(leg *Leg, m *Message) {
 	if leg.repl == nil {
 		leg.repl = &legReplaces{}
 	}
+	r.event = leg.repl.callID != r.callID
 	leg.repl.callID, leg.repl.cseq = r.callID, m.CSeq
 	target := findLeg(&c.legs, c.tombs.hashString(r.callID), r.callID)
 	switch {
@@ -290,21 +297,6 @@ func referEvent(m *Message) Event {
 		e.Detail = fmt.Sprintf("to %s, replacing call %s (%s): an attended transfer", base, r.callID, r.tagsOf())
 	}
 	return e
-}
-
-// replacesAgain reports whether INVITE m, which carries a Replaces, is
-// its leg's retry of an earlier INVITE that named the same call (sent
-// again with credentials after a challenge): one event for the two.
-func replacesAgain(c *Call, m *Message) bool {
-	for _, p := range c.Legs[m.Leg].Messages {
-		if p == m {
-			return false
-		}
-		if p.Method == "INVITE" && p.ToTag == "" && !p.Retransmission && p.Replaces() == m.Replaces() {
-			return true
-		}
-	}
-	return false
 }
 
 // replacedEvents adds the event "replaced" to c for each leg whose dialog

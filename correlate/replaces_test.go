@@ -192,6 +192,21 @@ func TestReplaces(t *testing.T) {
 			rules: map[string]string{"consult": "", "new2": "call-failed"},
 		},
 		{
+			// A NAT, or a proxy that adds no Via, relays the INVITE: the
+			// same transaction seen on two hops, one event.
+			name: "relayed with its Via: one event",
+			script: xferCall1 + xferConsult + xferRefer +
+				"2.1 b>p INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
+				"2.11 p>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 via=b sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
+				"2.2 c>p 200 1/INVITE cid=new ft=n1 tt=n2 br=z9hG4bK6 via=b sdp=1\n" +
+				"2.21 p>b 200 1/INVITE cid=new ft=n1 tt=n2 br=z9hG4bK6 sdp=1\n" +
+				"2.22 b>c ACK 1/ACK cid=new ft=n1 tt=n2 br=z9hG4bK7\n" + xferConsultBye,
+			events: map[string][]string{
+				"new":     {"replaces 9: call consult (to-tag cc, from-tag ca): in progress in this capture"},
+				"consult": {"replaced 14: by call new: its INVITE with Replaces from 10.0.0.2 to 10.0.0.3 (packet 9) was answered 200 Reason (packet 11)"},
+			},
+		},
+		{
 			name: "challenged, sent again with credentials: one event, the retry replaces",
 			script: xferCall1 + xferConsult + xferRefer +
 				"2.1 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
@@ -352,6 +367,26 @@ func TestReplacesManyDialogs(t *testing.T) {
 			return fmt.Sprintf("SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKt\r\nFrom: <sip:a@x>;tag=ft\r\nTo: <sip:b@x>;tag=t%d\r\nCall-ID: tgt\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", i), false
 		}
 		return fmt.Sprintf("INVITE sip:b@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%d\r\nFrom: <sip:a@x>;tag=f%d\r\nTo: <sip:b@x>\r\nCall-ID: r%d\r\nCSeq: 1 INVITE\r\nReplaces: tgt;to-tag=nope;from-tag=ft\r\nContent-Length: 0\r\n\r\n", i, i, i), true
+	})
+	if ratio > 4 {
+		t.Errorf("with Replaces %.1f times as long as without: a scan per INVITE", ratio)
+	}
+}
+
+// TestReplacesManyInvites: a call that sends thousands of INVITEs, each
+// with a Replaces naming another call, each refused, costs about what the
+// same INVITEs without Replaces do: whether one is the retry of an
+// earlier one is not a scan of the call's messages before it.
+func TestReplacesManyInvites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("times a capture of 24,000 messages")
+	}
+	const n = 12000
+	ratio := replacesCost(t, 2*n, func(i int) (string, bool) {
+		if i%2 == 1 {
+			return fmt.Sprintf("SIP/2.0 481 No\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%d\r\nFrom: <sip:a@x>;tag=f%d\r\nTo: <sip:b@x>;tag=x\r\nCall-ID: one\r\nCSeq: %d INVITE\r\nContent-Length: 0\r\n\r\n", i/2, i/2, i/2+1), false
+		}
+		return fmt.Sprintf("INVITE sip:b@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%d\r\nFrom: <sip:a@x>;tag=f%d\r\nTo: <sip:b@x>\r\nCall-ID: one\r\nCSeq: %d INVITE\r\nReplaces: other%d;to-tag=a;from-tag=b\r\nContent-Length: 0\r\n\r\n", i/2, i/2, i/2+1, i/2), true
 	})
 	if ratio > 4 {
 		t.Errorf("with Replaces %.1f times as long as without: a scan per INVITE", ratio)
