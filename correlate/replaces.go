@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Attended transfer and call pickup replace one dialog with another: an
@@ -244,13 +245,32 @@ func dialogTags(l *Leg) string {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		fmt.Fprintf(&b, "%s and %s", d.LocalTag, orNone(d.RemoteTag))
+		fmt.Fprintf(&b, "%s and %s", quoteTag(d.LocalTag), quoteTag(orNone(d.RemoteTag)))
 	}
 	if b.Len() == 0 {
 		return "no dialog yet"
 	}
 	return b.String()
 }
+
+// quoteTag is tag as dialogTags quotes it: cut, past maxQuotedTag bytes.
+// What each INVITE with Replaces keeps of another call's tags must not
+// grow with them: a capture can give a call 60 kB tags, and name it
+// in thousands of small INVITEs.
+func quoteTag(tag string) string {
+	if len(tag) <= maxQuotedTag {
+		return tag
+	}
+	cut := maxQuotedTag
+	for cut > 0 && !utf8.RuneStart(tag[cut]) {
+		cut--
+	}
+	return tag[:cut] + "…"
+}
+
+// maxQuotedTag bounds a tag dialogTags quotes, in bytes: real tags are
+// some tens.
+const maxQuotedTag = 64
 
 func orNone(tag string) string {
 	if tag == "" {

@@ -392,3 +392,30 @@ func TestReplacesManyInvites(t *testing.T) {
 		t.Errorf("with Replaces %.1f times as long as without: a scan per INVITE", ratio)
 	}
 }
+
+// TestReplacesLongTags: an INVITE whose Replaces names a call by tags
+// none of its dialogs has quotes the tags those dialogs do have, and a
+// capture cannot make that quote as long as it likes: a call forked to
+// dialogs with tags of 8 kB, named by small INVITEs, would otherwise have
+// each of them keep 32 kB (and each event and finding quote them).
+func TestReplacesLongTags(t *testing.T) {
+	long := strings.Repeat("T", 8000)
+	script := "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n"
+	for i := range 4 {
+		script += fmt.Sprintf("0.%d b>a 180 1/INVITE cid=call1 ft=a1 tt=%s%d br=z9hG4bK1\n", i+1, long, i)
+	}
+	for i := range 3 {
+		script += fmt.Sprintf("1.%d c>b INVITE 1/INVITE cid=new%d ft=n%d br=z9hG4bKn%d hdr=Replaces:_call1;to-tag=x;from-tag=a1\n", i, i, i, i)
+	}
+	calls := runScript(t, script)
+	for i := range 3 {
+		c := scriptCall(t, calls, fmt.Sprint("new", i))
+		ev := replaceEvents(c)
+		if len(ev) != 1 || !strings.Contains(ev[0], "but no dialog of it has these tags (it has a1 and TTTT") {
+			t.Fatalf("new%d: events %q", i, ev)
+		}
+		if len(ev[0]) > 1000 {
+			t.Errorf("new%d: an event of %d bytes: %.300q...", i, len(ev[0]), ev[0])
+		}
+	}
+}
