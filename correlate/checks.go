@@ -918,8 +918,8 @@ func checkNotEnded(c *Call) []Finding {
 	if c.Kind != KindCall || c.State != StateAnswered {
 		return nil
 	}
-	if by := replacedNotEnded(c); by != nil {
-		return []Finding{replacedNotEndedFinding(by)} // says more than not-ended
+	if by, l := replacedNotEnded(c); by != nil {
+		return []Finding{replacedNotEndedFinding(c, by, l)} // says more than not-ended
 	}
 	detail := "the call was answered and no BYE was seen before the capture ended"
 	if c.timedOut {

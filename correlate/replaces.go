@@ -350,28 +350,53 @@ func replacedEvents(c *Call) {
 
 // replacedNotEnded returns the replacement of a dialog of c that was
 // accepted (2xx) while c stayed up with no BYE, the capture going on at
-// least graceAfter past the acceptance; nil if none.
-func replacedNotEnded(c *Call) *replacement {
+// least graceAfter past the acceptance, and the leg it replaced a dialog
+// of; nil if none.
+func replacedNotEnded(c *Call) (*replacement, *Leg) {
 	if c.Kind != KindCall || c.State != StateAnswered {
-		return nil
+		return nil, nil
 	}
 	for _, l := range c.Legs {
 		if l.repl == nil {
 			continue
 		}
 		if by := l.repl.by; by.accepted() && c.CaptureEnd.Sub(by.statusAt) >= graceAfter {
-			return by
+			return by, l
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // replacedNotEndedFinding is the finding of a call replaced and left up
 // (checkNotEnded asks, for an answered call: it says more than not-ended).
-func replacedNotEndedFinding(by *replacement) Finding {
-	return Finding{Rule: "replaced-not-ended", Severity: Warning, Packets: []int{by.n, by.statusN}, RFC: "RFC 3891 §3",
-		Detail: fmt.Sprintf("call %s replaced this call (its INVITE with Replaces, packet %d, answered %s at packet %d), but no BYE ended this one: whoever accepted the replacement should have (RFC 3891 §3), and a call left up keeps its media and its billing running",
-			by.callID, by.n, by.label, by.statusN)}
+// When the call is a B2BUA's legs and a BYE did end the one replaced, it
+// is the rest of the call that was left up.
+func replacedNotEndedFinding(c *Call, by *replacement, l *Leg) Finding {
+	f := Finding{Rule: "replaced-not-ended", Severity: Warning, Packets: []int{by.n, by.statusN}, RFC: "RFC 3891 §3"}
+	if bye := legBye(l); len(c.Legs) > 1 && bye != nil {
+		f.Detail = fmt.Sprintf("call %s replaced this call's leg %s (its INVITE with Replaces, packet %d, answered %s at packet %d), and a BYE ended that leg (packet %d), but not its other legs: the B2BUA that links them should have, and a call left up keeps its media and its billing running",
+			by.callID, l.CallID, by.n, by.label, by.statusN, bye.N)
+		return f
+	}
+	f.Detail = fmt.Sprintf("call %s replaced this call (its INVITE with Replaces, packet %d, answered %s at packet %d), but no BYE ended this one: whoever accepted the replacement should have (RFC 3891 §3), and a call left up keeps its media and its billing running",
+		by.callID, by.n, by.label, by.statusN)
+	return f
+}
+
+// legBye returns the first BYE that ended a dialog of l, when every
+// dialog of l that was answered was ended by one; nil otherwise.
+func legBye(l *Leg) *Message {
+	var first *Message
+	for _, d := range l.Dialogs {
+		switch {
+		case !d.Confirmed:
+		case d.bye == nil:
+			return nil
+		case first == nil || d.bye.N < first.N:
+			first = d.bye
+		}
+	}
+	return first
 }
 
 // replacesFailed is what call-failed adds for an INVITE with Replaces

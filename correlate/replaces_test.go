@@ -94,6 +94,29 @@ func TestReplaces(t *testing.T) {
 			rules:  map[string]string{"consult": "not-ended"},
 		},
 		{
+			// The consultation call goes through a B2BUA (two legs linked by
+			// X-Call-ID); the Replaces names the leg to the target, which
+			// accepts and ends that leg, and the B2BUA leaves the other up.
+			name: "a B2BUA's leg replaced and ended, its other leg left up",
+			script: xferCall1 +
+				"1.0 a>p INVITE 1/INVITE cid=consA ft=ca br=z9hG4bK3 sdp=1\n" +
+				"1.01 p>c INVITE 1/INVITE cid=consB ft=pa br=z9hG4bK3p sdp=1 hdr=X-Call-ID:_consA\n" +
+				"1.1 c>p 200 1/INVITE cid=consB ft=pa tt=cc br=z9hG4bK3p sdp=1\n" +
+				"1.11 p>a 200 1/INVITE cid=consA ft=ca tt=pc br=z9hG4bK3 sdp=1\n" +
+				"1.12 a>p ACK 1/ACK cid=consA ft=ca tt=pc br=z9hG4bK4\n" +
+				"1.13 p>c ACK 1/ACK cid=consB ft=pa tt=cc br=z9hG4bK4p\n" +
+				"2.1 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consB;to-tag=cc;from-tag=pa\n" +
+				"2.2 c>b 200 1/INVITE cid=new ft=n1 tt=n2 br=z9hG4bK6 sdp=1\n" +
+				"2.21 b>c ACK 1/ACK cid=new ft=n1 tt=n2 br=z9hG4bK7\n" +
+				"2.3 c>p BYE 2/BYE cid=consB ft=cc tt=pa br=z9hG4bK8\n" +
+				"2.31 p>c 200 2/BYE cid=consB ft=cc tt=pa br=z9hG4bK8\n" +
+				"tick 9\n",
+			events: map[string][]string{"consA": {"replaced 13: by call new"}},
+			rules:  map[string]string{"consA": "replaced-not-ended"},
+			findings: map[string]string{"consA": "call new replaced this call's leg consB (its INVITE with Replaces, packet 10, answered 200 Reason at packet 11), " +
+				"and a BYE ended that leg (packet 13), but not its other legs: the B2BUA that links them should have"},
+		},
+		{
 			name: "refused: the Replaces names tags the call's dialog does not have",
 			script: xferCall1 + xferConsult + xferRefer +
 				"2.1 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=wrong;from-tag=ca\n" +
