@@ -34,6 +34,11 @@ type replacesRef struct {
 	// of the same transaction (a NAT), which noteReplaces does not see.
 	event bool
 	seen  replacedSeen
+	// wrongWay: when seen is replacedOpen, the address of the end of the
+	// named dialog that answered the INVITE, if its tag there is the
+	// from-tag (the tags the wrong way round for it, RFC 3891 §3);
+	// invalid otherwise, or when the capture cannot tell (orient).
+	wrongWay netip.Addr
 	// tags: when seen is replacedOpen and no dialog of the call had the
 	// named tags, the tags its dialogs do have ("a and b", "; " between
 	// dialogs); "" otherwise.
@@ -219,6 +224,9 @@ func (c *Correlator) replacementAnswered(leg *Leg, tx *Transaction, m *Message) 
 	if target == nil || target == leg || target.repl == nil || target.repl.by == nil {
 		return
 	}
+	if inv := tx.Request; inv != nil && inv.ext != nil && inv.ext.replaces != nil && inv.ext.replaces.seen == replacedOpen {
+		inv.ext.replaces.orient(target, m)
+	}
 	by := target.repl.by
 	if by.callID != leg.CallID {
 		// Another call's INVITE named it after this one did: this one,
@@ -232,6 +240,62 @@ func (c *Correlator) replacementAnswered(leg *Leg, tx *Transaction, m *Message) 
 	if by.status == 0 || by.status >= 300 && m.Status < 300 {
 		by.status, by.label, by.statusN, by.statusAt = m.Status, m.Label(), m.N, m.Time
 	}
+}
+
+// orient notes in r, which named a dialog of target by its tags (either
+// way round), whether answer, the first final response to the INVITE,
+// came from the end of the dialog whose tag the from-tag is: the recipient
+// reads to-tag as its own tag (RFC 3891 §3), so that end finds no dialog
+// with those tags. Each end is where the capture first saw it send from
+// (dialogEnd), and the answer's source is where its final response was
+// first seen: an answer from an address both ends or neither had (a
+// proxy's), or a dialog whose ends the capture cannot place, says nothing.
+func (r *replacesRef) orient(target *Leg, answer *Message) {
+	d := target.findDialog(r.toTag, r.fromTag)
+	if d == nil || r.toTag == r.fromTag {
+		return
+	}
+	to, from, at := dialogEnd(target, d, r.toTag), dialogEnd(target, d, r.fromTag), answer.Src
+	switch {
+	case at == to:
+	case at == from:
+		r.wrongWay = at.Addr()
+	case to.IsValid() && at.Addr() == to.Addr():
+	case from.IsValid() && at.Addr() == from.Addr():
+		r.wrongWay = at.Addr()
+	}
+}
+
+// dialogEnd returns the address the end of d whose tag is tag was first
+// seen sending from, when the capture tells: the sender of the message
+// that made d known (a response: the end with its To-tag; a request
+// within the dialog: the end with its From-tag), or, for the end that
+// sent a response's request, the sender of the leg's first message when
+// that is the INVITE. Invalid otherwise.
+func dialogEnd(l *Leg, d *Dialog, tag string) netip.AddrPort {
+	f := d.First
+	switch {
+	case f == nil:
+	case f.IsRequest():
+		if tag == f.FromTag {
+			return f.Src
+		}
+	case tag == f.ToTag:
+		return f.Src
+	case tag == f.FromTag:
+		if m := l.Messages[0]; m.Method == "INVITE" && m.ToTag == "" && m.FromTag == tag {
+			return m.Src
+		}
+	}
+	return netip.AddrPort{}
+}
+
+// wrongWayText says how r's tags are the wrong way round, its end being
+// the one that answered: "which answered this INVITE" in an event,
+// "which answered" in a finding.
+func (r *replacesRef) wrongWayText(which string) string {
+	return fmt.Sprintf("but with the tags the wrong way round: from-tag %s is the tag of %s, %s, and the recipient's own tag is the to-tag",
+		r.fromTag, r.wrongWay, which)
 }
 
 // dialogTags lists l's dialogs' tags, for a Replaces that names none of them.
@@ -295,6 +359,9 @@ func replacesEvent(m *Message) Event {
 	switch r.seen {
 	case replacedOpen:
 		d += ": in progress in this capture"
+		if r.wrongWay.IsValid() {
+			d += ", " + r.wrongWayText("which answered this INVITE") + " (RFC 3891 §3)"
+		}
 	case replacedNoDialog:
 		d += ": in progress in this capture, but no dialog of it has these tags (it has " + r.tags + ")"
 	case replacedEnded:
@@ -409,6 +476,9 @@ func replacesFailed(invite *Message) string {
 	s := fmt.Sprintf("; the INVITE asked to replace call %s (%s)", r.callID, r.tagsOf())
 	switch r.seen {
 	case replacedOpen:
+		if r.wrongWay.IsValid() {
+			return s + ", in progress in this capture, " + r.wrongWayText("which answered") + ": no dialog matched (RFC 3891 §3)"
+		}
 		return s + ", in progress in this capture with those tags"
 	case replacedNoDialog:
 		return s + ", in progress in this capture, but no dialog of it has those tags (it has " + r.tags + "): no dialog matched (RFC 3891 §3)"

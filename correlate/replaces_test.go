@@ -442,3 +442,68 @@ func TestReplacesLongTags(t *testing.T) {
 		}
 	}
 }
+
+// TestReplacesTagOrientation: the recipient of a Replaces reads to-tag as
+// its own tag and from-tag as the other end's (RFC 3891 §3). Tags that
+// match the named dialog only the other way round for the end that
+// answered the INVITE (the source of its final response, as the capture
+// first saw it) are said to be the wrong way round; tags the right way
+// round, or an answer from an address neither end of the dialog had (a
+// proxy), are not.
+func TestReplacesTagOrientation(t *testing.T) {
+	const wrong = "the tags the wrong way round"
+	pickup := func(tags, answer string) string {
+		return "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n" +
+			"0.1 b>a 180 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+			"1.0 c>a INVITE 1/INVITE cid=pick ft=p1 br=z9hG4bK2 sdp=1 hdr=Replaces:_call1;" + tags + ";early-only\n" +
+			"1.1 a>c " + answer + " 1/INVITE cid=pick ft=p1 tt=p2 br=z9hG4bK2\n"
+	}
+	transfer := func(tags, answer string) string {
+		return xferCall1 + xferConsult +
+			"2.1 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;" + tags + "\n" +
+			"2.2 c>b " + answer + " 1/INVITE cid=new ft=n1 tt=n2 br=z9hG4bK6\n"
+	}
+	for _, tt := range []struct {
+		name, script, id string
+		event            string // the replaces event's detail, in full
+		failed           string // what call-failed says of the Replaces, "" when none
+	}{
+		{"a transfer, right", transfer("to-tag=cc;from-tag=ca", "200"), "new",
+			"call consult (to-tag cc, from-tag ca): in progress in this capture", ""},
+		{"a transfer, wrong", transfer("to-tag=ca;from-tag=cc", "481"), "new",
+			"call consult (to-tag ca, from-tag cc): in progress in this capture, but with " + wrong + ": from-tag cc is the tag of 10.0.0.4, which answered this INVITE, and the recipient's own tag is the to-tag (RFC 3891 §3)",
+			"; the INVITE asked to replace call consult (to-tag ca, from-tag cc), in progress in this capture, but with " + wrong + ": from-tag cc is the tag of 10.0.0.4, which answered, and the recipient's own tag is the to-tag: no dialog matched (RFC 3891 §3)"},
+		{"a pickup, right", pickup("to-tag=a1;from-tag=b1", "200"), "pick",
+			"call call1 (to-tag a1, from-tag b1, early-only): in progress in this capture", ""},
+		{"a pickup, wrong", pickup("to-tag=b1;from-tag=a1", "481"), "pick",
+			"call call1 (to-tag b1, from-tag a1, early-only): in progress in this capture, but with " + wrong + ": from-tag a1 is the tag of 10.0.0.1, which answered this INVITE, and the recipient's own tag is the to-tag (RFC 3891 §3)",
+			"; the INVITE asked to replace call call1 (to-tag b1, from-tag a1, early-only), in progress in this capture, but with " + wrong + ": from-tag a1 is the tag of 10.0.0.1, which answered, and the recipient's own tag is the to-tag: no dialog matched (RFC 3891 §3)"},
+		{"answered by a proxy", xferCall1 + xferConsult +
+			"2.1 b>p INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=ca;from-tag=cc\n" +
+			"2.2 p>b 481 1/INVITE cid=new ft=n1 tt=n2 br=z9hG4bK6\n", "new",
+			"call consult (to-tag ca, from-tag cc): in progress in this capture",
+			"; the INVITE asked to replace call consult (to-tag ca, from-tag cc), in progress in this capture with those tags"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := scriptCall(t, runScript(t, tt.script), tt.id)
+			var got []string
+			for _, e := range c.Events {
+				if e.Kind == "replaces" {
+					got = append(got, e.Detail)
+				}
+			}
+			if len(got) != 1 || got[0] != tt.event {
+				t.Errorf("events %q, want %q", got, tt.event)
+			}
+			var failed string
+			for _, f := range c.Findings {
+				if _, rest, ok := strings.Cut(f.Detail, "; the INVITE asked"); ok && f.Rule == "call-failed" {
+					failed = "; the INVITE asked" + rest
+				}
+			}
+			if failed != tt.failed {
+				t.Errorf("call-failed says %q, want %q", failed, tt.failed)
+			}
+		})
+	}
+}
