@@ -39,6 +39,10 @@ type replacesRef struct {
 	// from-tag (the tags the wrong way round for it, RFC 3891 §3);
 	// invalid otherwise, or when the capture cannot tell (orient).
 	wrongWay netip.Addr
+	// answered: early-only, and the dialog it matched was answered
+	// already (confirmed) when the INVITE came: RFC 3891 §3 has the
+	// recipient refuse it, 486.
+	answered bool
 	// tags: when seen is replacedOpen and no dialog of the call had the
 	// named tags, the tags its dialogs do have ("a and b", "; " between
 	// dialogs); "" otherwise.
@@ -192,8 +196,10 @@ func (c *Correlator) noteReplaces(leg *Leg, m *Message) {
 	// was; and past a few dialogs it looks them up in a map rather than
 	// scan them all for each INVITE (a call forked to thousands, named by
 	// thousands of INVITEs).
-	if target.findDialog(r.toTag, r.fromTag) == nil {
+	if d := target.findDialog(r.toTag, r.fromTag); d == nil {
 		r.seen, r.tags = replacedNoDialog, dialogTags(target)
+	} else {
+		r.answered = r.earlyOnly && d.Confirmed
 	}
 	if target.repl == nil {
 		target.repl = &legReplaces{}
@@ -298,6 +304,10 @@ func (r *replacesRef) wrongWayText(which string) string {
 		r.fromTag, r.wrongWay, which)
 }
 
+// earlyOnlyAnswered is what an event or finding adds of an early-only
+// Replaces that named a dialog answered already.
+const earlyOnlyAnswered = ", its dialog answered already, which early-only asks the recipient to refuse (486 Busy Here, RFC 3891 §3)"
+
 // dialogTags lists l's dialogs' tags, for a Replaces that names none of them.
 func dialogTags(l *Leg) string {
 	var b strings.Builder
@@ -361,6 +371,9 @@ func replacesEvent(m *Message) Event {
 		d += ": in progress in this capture"
 		if r.wrongWay.IsValid() {
 			d += ", " + r.wrongWayText("which answered this INVITE") + " (RFC 3891 §3)"
+		}
+		if r.answered {
+			d += earlyOnlyAnswered
 		}
 	case replacedNoDialog:
 		d += ": in progress in this capture, but no dialog of it has these tags (it has " + r.tags + ")"
@@ -478,6 +491,9 @@ func replacesFailed(invite *Message) string {
 	case replacedOpen:
 		if r.wrongWay.IsValid() {
 			return s + ", in progress in this capture, " + r.wrongWayText("which answered") + ": no dialog matched (RFC 3891 §3)"
+		}
+		if r.answered {
+			return s + ", in progress in this capture with those tags" + earlyOnlyAnswered
 		}
 		return s + ", in progress in this capture with those tags"
 	case replacedNoDialog:

@@ -507,3 +507,45 @@ func TestReplacesTagOrientation(t *testing.T) {
 		})
 	}
 }
+
+// TestReplacesEarlyOnly: a Replaces with early-only that names a dialog
+// answered already is to be refused, 486 Busy Here (RFC 3891 §3: the
+// pickup that lost the race with the answer); the event and call-failed
+// say that the dialog was answered. One naming an early dialog says
+// nothing more.
+func TestReplacesEarlyOnly(t *testing.T) {
+	const answered = ", its dialog answered already, which early-only asks the recipient to refuse (486 Busy Here, RFC 3891 §3)"
+	script := func(ring string) string {
+		return "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n" +
+			"0.1 b>a " + ring + " 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1 sdp=1\n" +
+			"1.0 c>a INVITE 1/INVITE cid=pick ft=p1 br=z9hG4bK2 sdp=1 hdr=Replaces:_call1;to-tag=a1;from-tag=b1;early-only\n" +
+			"1.1 a>c 486 1/INVITE cid=pick ft=p1 tt=p2 br=z9hG4bK2\n"
+	}
+	for _, tt := range []struct{ name, ring, event, failed string }{
+		{"answered", "200", "call call1 (to-tag a1, from-tag b1, early-only): in progress in this capture" + answered,
+			"; the INVITE asked to replace call call1 (to-tag a1, from-tag b1, early-only), in progress in this capture with those tags" + answered},
+		{"ringing", "180", "call call1 (to-tag a1, from-tag b1, early-only): in progress in this capture",
+			"; the INVITE asked to replace call call1 (to-tag a1, from-tag b1, early-only), in progress in this capture with those tags"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := scriptCall(t, runScript(t, script(tt.ring)), "pick")
+			var event, failed string
+			for _, e := range c.Events {
+				if e.Kind == "replaces" {
+					event = e.Detail
+				}
+			}
+			for _, f := range c.Findings {
+				if _, rest, ok := strings.Cut(f.Detail, "; the INVITE asked"); ok && f.Rule == "call-failed" {
+					failed = "; the INVITE asked" + rest
+				}
+			}
+			if event != tt.event {
+				t.Errorf("event %q, want %q", event, tt.event)
+			}
+			if failed != tt.failed {
+				t.Errorf("call-failed says %q, want %q", failed, tt.failed)
+			}
+		})
+	}
+}
