@@ -877,6 +877,7 @@ func convertRare(d *decode.Message, l *Leg, m *Message) {
 	}
 	if d.Replaces != nil && m.Method == "INVITE" {
 		if r := parseReplaces(d.Replaces); r.callID != "" {
+			r.more = r.more || d.ReplacesMore
 			m.extra().replaces = &r
 		}
 	}

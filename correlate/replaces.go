@@ -27,6 +27,9 @@ import (
 type replacesRef struct {
 	callID, toTag, fromTag string
 	earlyOnly              bool
+	// more: the INVITE carried another Replaces after this one, in a
+	// header of its own or after a comma (RFC 3891 §3: refused, 400).
+	more bool
 	// event: on an INVITE, it is the first of its leg's transactions to
 	// name that call (noteReplaces): the one the event "replaces" is on.
 	// Another, a retry with credentials after a challenge or a proxy's
@@ -87,9 +90,11 @@ type replacement struct {
 }
 
 // parseReplaces reads a Replaces header's value: "" callID when it names
-// no Call-ID.
+// no Call-ID. Of several values (a comma: neither a Call-ID nor a tag has
+// one), the first.
 func parseReplaces(v []byte) replacesRef {
 	var r replacesRef
+	v, _, r.more = bytes.Cut(v, []byte(","))
 	parts := bytes.Split(v, []byte(";"))
 	r.callID = string(bytes.TrimSpace(parts[0]))
 	for _, p := range parts[1:] {
@@ -304,6 +309,10 @@ func (r *replacesRef) wrongWayText(which string) string {
 		r.fromTag, r.wrongWay, which)
 }
 
+// severalReplaces is what an event or finding adds of an INVITE that
+// carried more than one Replaces.
+const severalReplaces = "; the INVITE carried more than one Replaces (the first read here), which RFC 3891 §3 has refused with 400 Bad Request"
+
 // earlyOnlyAnswered is what an event or finding adds of an early-only
 // Replaces that named a dialog answered already.
 const earlyOnlyAnswered = ", its dialog answered already, which early-only asks the recipient to refuse (486 Busy Here, RFC 3891 §3)"
@@ -383,6 +392,9 @@ func replacesEvent(m *Message) Event {
 		d += ": this call itself"
 	default:
 		d += ": not in this capture"
+	}
+	if r.more {
+		d += severalReplaces
 	}
 	return Event{N: m.N, Time: m.Time, Kind: "replaces", Detail: d}
 }
@@ -487,6 +499,15 @@ func replacesFailed(invite *Message) string {
 	}
 	r := invite.ext.replaces
 	s := fmt.Sprintf("; the INVITE asked to replace call %s (%s)", r.callID, r.tagsOf())
+	if r.more {
+		return replacesSeen(r, s) + severalReplaces
+	}
+	return replacesSeen(r, s)
+}
+
+// replacesSeen is s, replacesFailed's start, and what the capture showed
+// of the call r named.
+func replacesSeen(r *replacesRef, s string) string {
 	switch r.seen {
 	case replacedOpen:
 		if r.wrongWay.IsValid() {

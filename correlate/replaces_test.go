@@ -549,3 +549,38 @@ func TestReplacesEarlyOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestReplacesSeveral: an INVITE with more than one Replaces, in two
+// headers or two values of one, is to be refused 400 (RFC 3891 §3). The
+// first is read, and the event and call-failed say there were more.
+func TestReplacesSeveral(t *testing.T) {
+	const more = "; the INVITE carried more than one Replaces (the first read here), which RFC 3891 §3 has refused with 400 Bad Request"
+	for _, tt := range []struct{ name, hdrs string }{
+		{"two headers", "hdr=Replaces:_consult;to-tag=cc;from-tag=ca hdr=Replaces:_call1;to-tag=b1;from-tag=a1"},
+		{"two values", "hdr=Replaces:_consult;to-tag=cc;from-tag=ca,_call1;to-tag=b1;from-tag=a1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := runScript(t, xferCall1+xferConsult+
+				"2.1 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 "+tt.hdrs+"\n"+
+				"2.2 c>b 400 1/INVITE cid=new ft=n1 tt=n2 br=z9hG4bK6\n")
+			c := scriptCall(t, calls, "new")
+			var event, failed string
+			for _, e := range c.Events {
+				if e.Kind == "replaces" {
+					event = e.Detail
+				}
+			}
+			for _, f := range c.Findings {
+				if _, rest, ok := strings.Cut(f.Detail, "; the INVITE asked"); ok && f.Rule == "call-failed" {
+					failed = "; the INVITE asked" + rest
+				}
+			}
+			if want := "call consult (to-tag cc, from-tag ca): in progress in this capture" + more; event != want {
+				t.Errorf("event %q, want %q", event, want)
+			}
+			if want := "; the INVITE asked to replace call consult (to-tag cc, from-tag ca), in progress in this capture with those tags" + more; failed != want {
+				t.Errorf("call-failed says %q, want %q", failed, want)
+			}
+		})
+	}
+}

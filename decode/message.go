@@ -149,7 +149,8 @@ type Message struct {
 	ProxyAuthenticate  []byte
 	ReferTo            NameAddr
 	ReferredBy         NameAddr
-	Replaces           []byte
+	Replaces           []byte // the first Replaces header
+	ReplacesMore       bool   // another Replaces header followed it (RFC 3891 §3 refuses such an INVITE, 400)
 	RSeq               uint32
 	RAck               []byte
 	SessionExpires     []byte

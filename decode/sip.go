@@ -629,7 +629,7 @@ func (m *Message) reset() {
 		div, hist := m.Diversion[:0], m.HistoryInfo[:0]
 		m.Contact, m.UserAgent, m.Server, m.ReasonHeader = NameAddr{}, nil, nil, nil
 		m.Authorization, m.ProxyAuthorization, m.WWWAuthenticate, m.ProxyAuthenticate = nil, nil, nil, nil
-		m.ReferTo, m.ReferredBy, m.Replaces, m.RSeq, m.RAck = NameAddr{}, NameAddr{}, nil, 0, nil
+		m.ReferTo, m.ReferredBy, m.Replaces, m.ReplacesMore, m.RSeq, m.RAck = NameAddr{}, NameAddr{}, nil, false, 0, nil
 		m.SessionExpires, m.Event, m.Expires = nil, nil, nil
 		m.Diversion, m.HistoryInfo = div, hist
 		m.noRare = true
@@ -905,6 +905,9 @@ func (m *Message) setField(id hdrID, v []byte, st *parseState) error {
 			parseNameAddr(v, &m.ReferredBy)
 		}
 	case hdrReplaces:
+		if m.Replaces != nil {
+			m.ReplacesMore = true
+		}
 		setOnce(&m.Replaces, v)
 	case hdrRSeq:
 		if n, ok := parseUint(v, 1<<32-1); ok && m.RSeq == 0 {

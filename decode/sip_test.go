@@ -313,6 +313,9 @@ Content-Length: 0
 	}
 	eq(t, "ReasonHeader", m.ReasonHeader, `SIP ;cause=200 ;text="Call completed elsewhere", Q.850;cause=16;text="Terminated"`)
 	eq(t, "Replaces", m.Replaces, "425928@bobster.example.org;to-tag=7743;from-tag=6472")
+	if m.ReplacesMore {
+		t.Errorf("ReplacesMore with one Replaces header")
+	}
 	eq(t, "RAck", m.RAck, "776656 1 INVITE")
 	if m.RSeq != 988789 {
 		t.Errorf("RSeq = %d", m.RSeq)
@@ -1918,5 +1921,20 @@ func TestParseSIPHeadersCut(t *testing.T) {
 				t.Errorf("lean %v, %s: HeadersCut %v, want %v", lean, tt.name, m.HeadersCut(), tt.cut)
 			}
 		}
+	}
+}
+
+// TestReplacesMore: of two Replaces headers, Replaces keeps the first and
+// ReplacesMore tells of the other (RFC 3891 §3 refuses such an INVITE).
+func TestReplacesMore(t *testing.T) {
+	var m Message
+	raw := "INVITE sip:c@10.0.0.3 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:b@10.0.0.2>;tag=1\r\n" +
+		"To: <sip:c@10.0.0.3>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nReplaces: a;to-tag=1;from-tag=2\r\nReplaces: b;to-tag=3;from-tag=4\r\nContent-Length: 0\r\n\r\n"
+	if err := ParseSIP([]byte(raw), &m); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "Replaces", m.Replaces, "a;to-tag=1;from-tag=2")
+	if !m.ReplacesMore {
+		t.Errorf("ReplacesMore false with two Replaces headers")
 	}
 }
