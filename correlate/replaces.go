@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -412,10 +413,11 @@ func referEvent(m *Message) Event {
 }
 
 // replacedEvents adds the event "replaced" to c for each leg whose dialog
-// an INVITE with Replaces took over (answered 2xx), at the leg's first
-// message after that answer (the BYE that ends it, as RFC 3891 §3 asks),
-// or its last message when none followed, in packet order among the
-// others.
+// an INVITE with Replaces took over (answered 2xx), at the message that
+// ended it: the leg's first BYE or CANCEL sent once that INVITE came (RFC
+// 3891 §3: who accepts ends the dialog replaced, and may CANCEL an early
+// one before its answer goes out), else its first message after the
+// answer, else its last; in packet order among the others.
 func replacedEvents(c *Call) {
 	added := false
 	for _, l := range c.Legs {
@@ -423,12 +425,18 @@ func replacedEvents(c *Call) {
 			continue
 		}
 		by := l.repl.by
-		at := l.Messages[len(l.Messages)-1]
+		var at, after *Message
 		for _, m := range l.Messages {
-			if !m.Time.Before(by.statusAt) {
+			if (m.Method == "BYE" || m.Method == "CANCEL") && !m.Time.Before(by.at) {
 				at = m
 				break
 			}
+			if after == nil && !m.Time.Before(by.statusAt) {
+				after = m
+			}
+		}
+		if at == nil {
+			at = cmp.Or(after, l.Messages[len(l.Messages)-1])
 		}
 		c.Events = append(c.Events, Event{N: at.N, Time: at.Time, Kind: "replaced",
 			Detail: fmt.Sprintf("by call %s: its INVITE with Replaces from %s to %s (packet %d) was answered %s (packet %d)",

@@ -230,6 +230,25 @@ func TestReplaces(t *testing.T) {
 			},
 		},
 		{
+			// The caller picked up CANCELs its own INVITE before it sends
+			// the 200 to the pickup: the event is at the CANCEL still.
+			name: "a pickup, the CANCEL before the answer",
+			script: "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n" +
+				"0.1 b>a 180 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"1.0 c>a INVITE 1/INVITE cid=pick ft=p1 br=z9hG4bK2 sdp=1 hdr=Replaces:_call1;to-tag=a1;from-tag=b1;early-only\n" +
+				"1.01 a>b CANCEL 1/CANCEL cid=call1 ft=a1 br=z9hG4bK1\n" +
+				"1.02 b>a 200 1/CANCEL cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"1.03 b>a 487 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"1.04 a>b ACK 1/ACK cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"1.1 a>c 200 1/INVITE cid=pick ft=p1 tt=p2 br=z9hG4bK2 sdp=1\n" +
+				"1.11 c>a ACK 1/ACK cid=pick ft=p1 tt=p2 br=z9hG4bK3\n" +
+				"5.0 c>a BYE 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n5.01 a>c 200 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n",
+			events: map[string][]string{
+				"call1": {"replaced 4: by call pick: its INVITE with Replaces from 10.0.0.4 to 10.0.0.1 (packet 3) was answered 200 Reason (packet 8)"},
+			},
+			rules: map[string]string{"pick": "", "call1": ""},
+		},
+		{
 			name: "challenged, sent again with credentials: one event, the retry replaces",
 			script: xferCall1 + xferConsult + xferRefer +
 				"2.1 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
