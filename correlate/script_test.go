@@ -60,7 +60,8 @@ var scriptHosts = map[string]netip.AddrPort{
 //	SECS SRC:PORT>DST:PORT rtp SEQ [m]
 //
 // send an RTP packet of PCMU, 20 ms of it, with that sequence number (and
-// with m, the marker bit).
+// with m, the marker bit). With Options.DeferBuild (runScriptWith), a
+// Builder in another goroutine builds the calls as they are emitted.
 func runScript(t *testing.T, script string) []*correlate.Call {
 	t.Helper()
 	return runScriptWith(t, correlate.Options{}, script)
@@ -77,7 +78,25 @@ func runScriptWith(t *testing.T, opts correlate.Options, script string) []*corre
 func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*correlate.Call, correlate.Stats) {
 	t.Helper()
 	var calls []*correlate.Call
-	c := correlate.New(opts, func(call *correlate.Call) { calls = append(calls, call) })
+	emit := func(call *correlate.Call) { calls = append(calls, call) }
+	var toBuild chan *correlate.Call
+	built := make(chan struct{})
+	if opts.DeferBuild {
+		// A Builder in another goroutine builds each call while the
+		// correlator goes on, as sipflow's pipeline does.
+		toBuild = make(chan *correlate.Call, 16)
+		emit = func(call *correlate.Call) { calls = append(calls, call); toBuild <- call }
+	}
+	c := correlate.New(opts, emit)
+	if opts.DeferBuild {
+		b := c.NewBuilder()
+		go func() {
+			for call := range toBuild {
+				b.Build(call)
+			}
+			close(built)
+		}()
+	}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var m decode.Message
 	n := 0
@@ -272,6 +291,10 @@ func runScriptStats(t *testing.T, opts correlate.Options, script string) ([]*cor
 		addMessage(t, c, &m, line, raw, n, t0.Add(time.Duration(secs*float64(time.Second))), src, dst)
 	}
 	c.Flush()
+	if opts.DeferBuild {
+		close(toBuild)
+		<-built
+	}
 	return calls, c.Stats
 }
 
