@@ -2,7 +2,6 @@ package correlate_test
 
 import (
 	"fmt"
-	"math"
 	"net/netip"
 	"strings"
 	"testing"
@@ -380,51 +379,60 @@ func TestDivertedEvent(t *testing.T) {
 	}
 }
 
-// replacesCost times the correlation of a capture made by msg (message i
-// of n, its sender first) twice, with its Replaces headers and with them
-// renamed (so ignored), and returns how many times longer the first took:
-// the best of three runs each, so that a busy machine's pauses count less.
-func replacesCost(t *testing.T, n int, msg func(i int) (string, bool)) float64 {
-	t.Helper()
-	a, b := netip.MustParseAddrPort("10.0.0.1:5060"), netip.MustParseAddrPort("10.0.0.2:5060")
+// benchReplaces measures the correlation of a capture made by msg
+// (message i of n, and whether the first party sent it), with its
+// Replaces headers ("with") and with them renamed, so ignored
+// ("without"): the two should cost about the same, whatever the capture
+// was made to hold (a scan per INVITE would show as a ratio growing with
+// n).
+func benchReplaces(b *testing.B, n int, msg func(i int) (string, bool)) {
+	a, c := netip.MustParseAddrPort("10.0.0.1:5060"), netip.MustParseAddrPort("10.0.0.2:5060")
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	run := func(rename bool) time.Duration {
-		best := time.Duration(math.MaxInt64)
-		for range 3 {
-			start := time.Now()
-			c := correlate.New(correlate.Options{}, func(*correlate.Call) {})
-			var m decode.Message
-			for i := range n {
-				text, fwd := msg(i)
-				if rename {
-					text = strings.Replace(text, "\r\nReplaces:", "\r\nX-Replaces:", 1)
-				}
-				src, dst := a, b
-				if !fwd {
-					src, dst = b, a
-				}
-				addMessage(t, c, &m, text, text, i+1, t0.Add(time.Duration(i)*time.Millisecond), src, dst)
-			}
-			c.Flush()
-			best = min(best, time.Since(start))
+	for _, rename := range []bool{false, true} {
+		name := "with"
+		if rename {
+			name = "without"
 		}
-		return best
+		texts, fwd := make([][]byte, n), make([]bool, n)
+		size := 0
+		for i := range n {
+			text, f := msg(i)
+			if rename {
+				text = strings.Replace(text, "\r\nReplaces:", "\r\nX-Replaces:", 1)
+			}
+			texts[i], fwd[i] = []byte(text), f
+			size += len(text)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			var m decode.Message
+			for b.Loop() {
+				corr := correlate.New(correlate.Options{}, func(*correlate.Call) {})
+				for i, text := range texts {
+					if err := decode.ParseSIP(text, &m); err != nil {
+						b.Fatal(err)
+					}
+					m.N, m.Time, m.Transport = i+1, t0.Add(time.Duration(i)*time.Millisecond), decode.UDP
+					m.Src, m.Dst = a, c
+					if !fwd[i] {
+						m.Src, m.Dst = c, a
+					}
+					corr.Add(&m)
+				}
+				corr.Flush()
+			}
+		})
 	}
-	with, without := run(false), run(true)
-	t.Logf("%d messages: %v with Replaces, %v without", n, with, without)
-	return float64(with) / float64(without)
 }
 
-// TestReplacesManyDialogs: INVITEs with Replaces naming a call forked to
-// thousands of early dialogs (tags none of them has) cost about what the
-// same INVITEs without Replaces do, not a scan of every dialog each: time
-// linear in the capture, whatever it was made to hold.
-func TestReplacesManyDialogs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("times a capture of 32,000 messages")
-	}
+// BenchmarkReplacesManyDialogs: INVITEs with Replaces naming a call
+// forked to thousands of early dialogs (tags none of them has) should
+// cost about what the same INVITEs without Replaces do, not a scan of
+// every dialog each (a dialog looked up, findDialog).
+func BenchmarkReplacesManyDialogs(b *testing.B) {
 	const n = 16000
-	ratio := replacesCost(t, 2*n, func(i int) (string, bool) {
+	benchReplaces(b, 2*n, func(i int) (string, bool) {
 		switch {
 		case i == 0:
 			return "INVITE sip:b@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKt\r\nFrom: <sip:a@x>;tag=ft\r\nTo: <sip:b@x>\r\nCall-ID: tgt\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", true
@@ -433,29 +441,21 @@ func TestReplacesManyDialogs(t *testing.T) {
 		}
 		return fmt.Sprintf("INVITE sip:b@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%d\r\nFrom: <sip:a@x>;tag=f%d\r\nTo: <sip:b@x>\r\nCall-ID: r%d\r\nCSeq: 1 INVITE\r\nReplaces: tgt;to-tag=nope;from-tag=ft\r\nContent-Length: 0\r\n\r\n", i, i, i), true
 	})
-	if ratio > 4 {
-		t.Errorf("with Replaces %.1f times as long as without: a scan per INVITE", ratio)
-	}
 }
 
-// TestReplacesManyInvites: a call that sends thousands of INVITEs, each
-// with a Replaces naming another call, each refused, costs about what the
-// same INVITEs without Replaces do: whether one is the retry of an
-// earlier one is not a scan of the call's messages before it.
-func TestReplacesManyInvites(t *testing.T) {
-	if testing.Short() {
-		t.Skip("times a capture of 24,000 messages")
-	}
+// BenchmarkReplacesManyInvites: a call that sends thousands of INVITEs,
+// each with a Replaces naming another call, each refused, should cost
+// about what the same INVITEs without Replaces do: whether one is the
+// retry of an earlier one is noted as it comes, not found by a scan of
+// the call's messages before it.
+func BenchmarkReplacesManyInvites(b *testing.B) {
 	const n = 12000
-	ratio := replacesCost(t, 2*n, func(i int) (string, bool) {
+	benchReplaces(b, 2*n, func(i int) (string, bool) {
 		if i%2 == 1 {
 			return fmt.Sprintf("SIP/2.0 481 No\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%d\r\nFrom: <sip:a@x>;tag=f%d\r\nTo: <sip:b@x>;tag=x\r\nCall-ID: one\r\nCSeq: %d INVITE\r\nContent-Length: 0\r\n\r\n", i/2, i/2, i/2+1), false
 		}
 		return fmt.Sprintf("INVITE sip:b@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%d\r\nFrom: <sip:a@x>;tag=f%d\r\nTo: <sip:b@x>\r\nCall-ID: one\r\nCSeq: %d INVITE\r\nReplaces: other%d;to-tag=a;from-tag=b\r\nContent-Length: 0\r\n\r\n", i/2, i/2, i/2+1, i/2), true
 	})
-	if ratio > 4 {
-		t.Errorf("with Replaces %.1f times as long as without: a scan per INVITE", ratio)
-	}
 }
 
 // TestReplacesLongTags: an INVITE whose Replaces names a call by tags
