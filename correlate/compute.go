@@ -477,15 +477,6 @@ func computeEvents(c *Call) {
 			faxSwitched(m)
 			continue
 		}
-		if m.ext != nil && m.ext.diverted != "" && m.Method == "INVITE" && m.ext.diverted != lastDiverted {
-			// Once per forwarding: a proxy's relay of the same INVITE,
-			// or its retry with credentials, says it again.
-			lastDiverted = m.ext.diverted
-			c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "diverted", Detail: m.ext.diverted})
-		}
-		if m.ext != nil && m.ext.replaces != nil && m.ext.replaces.event {
-			c.Events = append(c.Events, replacesEvent(m))
-		}
 		switch {
 		case m.Method == "REFER":
 			c.Events = append(c.Events, referEvent(m))
@@ -504,6 +495,17 @@ func computeEvents(c *Call) {
 			}
 			faxSwitched(m)
 		default:
+			// An INVITE that says it was forwarded, or what it replaces
+			// (m.ext is set: they keep theirs there).
+			if m.ext.diverted != "" && m.Method == "INVITE" && m.ext.diverted != lastDiverted {
+				// Once per forwarding: a proxy's relay of the same INVITE,
+				// or its retry with credentials, says it again.
+				lastDiverted = m.ext.diverted
+				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "diverted", Detail: m.ext.diverted})
+			}
+			if m.ext.replaces != nil && m.ext.replaces.event {
+				c.Events = append(c.Events, replacesEvent(m))
+			}
 			if cond := s.holdChange(c.Legs[m.Leg], m); cond == CondHold || cond == CondResume {
 				holdEvent(m, holdParty{m.Leg, m.FromTag}, cond == CondHold, "")
 			}
