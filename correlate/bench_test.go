@@ -589,3 +589,43 @@ func longCallMessages(b *testing.B, kind string, n int) ([]byte, []decode.Messag
 	}
 	return blob, msgs, rtp
 }
+
+// BenchmarkUnansweredInvites: a call of thousands of INVITEs, none
+// answered (a capture made so, or a caller retrying a dead server with
+// new transactions), each one an unanswered-invite whose check asks what
+// the caller sent next: an index of the call's answered INVITEs, built
+// once, not a scan of every transaction for each.
+func BenchmarkUnansweredInvites(b *testing.B) {
+	const n = 20000
+	a, c := netip.MustParseAddrPort("10.0.0.1:5060"), netip.MustParseAddrPort("10.0.0.2:5060")
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	texts := make([][]byte, n+1)
+	size := 0
+	for i := range n {
+		texts[i] = fmt.Appendf(nil, "INVITE sip:b@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK%d\r\nFrom: <sip:a@x>;tag=f\r\nTo: <sip:b@x>\r\nCall-ID: one\r\nCSeq: %d INVITE\r\nContent-Length: 0\r\n\r\n", i, i+1)
+		size += len(texts[i])
+	}
+	// Another call, a minute on: the capture goes on past every INVITE's timer B.
+	texts[n] = []byte("OPTIONS sip:b@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKo\r\nFrom: <sip:a@x>;tag=o\r\nTo: <sip:b@x>\r\nCall-ID: later\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	var m decode.Message
+	for b.Loop() {
+		findings := 0
+		corr := correlate.New(correlate.Options{MaxOpen: -1}, func(call *correlate.Call) { findings += len(call.Findings) })
+		for i, text := range texts {
+			if err := decode.ParseSIP(text, &m); err != nil {
+				b.Fatal(err)
+			}
+			m.N, m.Time, m.Src, m.Dst, m.Transport = i+1, t0.Add(time.Duration(i)*time.Millisecond), a, c, decode.UDP
+			if i == n {
+				m.Time = t0.Add(time.Minute + time.Duration(n)*time.Millisecond)
+			}
+			corr.Add(&m)
+		}
+		corr.Flush()
+		if findings < n {
+			b.Fatalf("%d findings, want one unanswered-invite an INVITE at least", findings)
+		}
+	}
+}

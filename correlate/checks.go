@@ -487,11 +487,15 @@ func inviteGaveUp(tx *Transaction, end time.Time) bool {
 
 func checkUnansweredInvite(c *Call) []Finding {
 	var fs []Finding
+	var fo *failovers
 	eachTx(c, func(tx *Transaction) {
 		if tx.Method != "INVITE" || tx.Final != nil || tx.Cancel != nil || tx.Request == nil {
 			return
 		}
-		next := failover(c, tx)
+		if fo == nil {
+			fo = newFailovers(c) // once a call, and only for one with an INVITE unanswered
+		}
+		next := fo.after(tx)
 		if next == nil && !inviteGaveUp(tx, c.CaptureEnd) {
 			return // the capture may have ended before the caller gave up: nothing to conclude
 		}
@@ -646,19 +650,61 @@ func checkUnansweredRequest(c *Call) []Finding {
 	return fs
 }
 
-// failover returns the INVITE the caller sent to another destination after
-// tx went unanswered (DNS failover, RFC 3263 §4.3) and that had a final
-// response, or nil. The caller gave up on tx then, whenever the capture
-// ended.
-func failover(c *Call, tx *Transaction) *Transaction {
+// failovers finds the INVITE a caller sent to another destination after
+// one went unanswered, and that had a final response (DNS failover, RFC
+// 3263 §4.3): the caller gave up on the first then, whenever the capture
+// ended. The answered initial INVITEs of a call are indexed once, by
+// sender and time, so that a call of thousands of unanswered INVITEs
+// (a capture made so) costs time linear in them, not a scan of every
+// transaction for each.
+type failovers struct {
+	bySrc map[netip.Addr][]failoverCand
+}
+
+// failoverCand is an answered initial INVITE, and the index (among its
+// sender's, in time order) of the next one sent to another destination
+// (len when none).
+type failoverCand struct {
+	tx      *Transaction
+	nextDst int
+}
+
+func newFailovers(c *Call) *failovers {
+	fo := &failovers{bySrc: map[netip.Addr][]failoverCand{}}
 	for _, l := range c.Legs {
-		for _, next := range l.Transactions {
-			if next.Method == "INVITE" && next.Initial && next.Request != nil && next.Final != nil &&
-				next.Request.Src.Addr() == tx.Request.Src.Addr() && next.Request.Dst != tx.Request.Dst &&
-				next.Request.Time.After(tx.Request.Time) {
-				return next
+		for _, tx := range l.Transactions {
+			if tx.Method == "INVITE" && tx.Initial && tx.Request != nil && tx.Final != nil {
+				src := tx.Request.Src.Addr()
+				fo.bySrc[src] = append(fo.bySrc[src], failoverCand{tx: tx})
 			}
 		}
+	}
+	for _, cs := range fo.bySrc {
+		sort.SliceStable(cs, func(i, j int) bool { return cs[i].tx.Request.Time.Before(cs[j].tx.Request.Time) })
+		next := len(cs)
+		for k := len(cs) - 1; k >= 0; k-- {
+			cs[k].nextDst = next
+			if k > 0 && cs[k-1].tx.Request.Dst != cs[k].tx.Request.Dst {
+				next = k
+			}
+		}
+	}
+	return fo
+}
+
+// after returns the first answered INVITE, in time, that tx's sender sent
+// to another destination after tx, or nil.
+func (fo *failovers) after(tx *Transaction) *Transaction {
+	cs := fo.bySrc[tx.Request.Src.Addr()]
+	i := sort.Search(len(cs), func(i int) bool { return cs[i].tx.Request.Time.After(tx.Request.Time) })
+	if i == len(cs) {
+		return nil
+	}
+	if cs[i].tx.Request.Dst != tx.Request.Dst {
+		return cs[i].tx
+	}
+	if j := cs[i].nextDst; j < len(cs) {
+		return cs[j].tx // another destination than cs[i]'s, which is tx's
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -843,5 +844,49 @@ func BenchmarkFlowView(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(calls)), "ns/call")
 		})
+	}
+}
+
+// TestFailoversIndex: the failover index answers what a scan of every
+// transaction for the earliest answered initial INVITE from the same
+// sender to another destination, after the unanswered one, would (random
+// calls of two legs, three addresses, timestamps that tie).
+func TestFailoversIndex(t *testing.T) {
+	addrs := []netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:5060"), netip.MustParseAddrPort("10.0.0.2:5060"), netip.MustParseAddrPort("10.0.0.3:5060")}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 500 {
+		c := &Call{Legs: []*Leg{{}, {}}}
+		var all []*Transaction
+		for range rng.IntN(30) {
+			tx := &Transaction{Method: "INVITE", Initial: rng.IntN(5) > 0,
+				Request: &Message{Src: addrs[rng.IntN(3)], Dst: addrs[rng.IntN(3)], Time: t0.Add(time.Duration(rng.IntN(10)) * time.Second)}}
+			if rng.IntN(2) == 0 {
+				tx.Final = &Message{Status: 200}
+			}
+			l := c.Legs[rng.IntN(2)]
+			l.Transactions = append(l.Transactions, tx)
+			all = append(all, tx)
+		}
+		fo := newFailovers(c)
+		for _, tx := range all {
+			var want *Transaction
+			for _, l := range c.Legs {
+				for _, next := range l.Transactions {
+					if next.Method == "INVITE" && next.Initial && next.Request != nil && next.Final != nil &&
+						next.Request.Src.Addr() == tx.Request.Src.Addr() && next.Request.Dst != tx.Request.Dst &&
+						next.Request.Time.After(tx.Request.Time) && (want == nil || next.Request.Time.Before(want.Request.Time)) {
+						want = next
+					}
+				}
+			}
+			got := fo.after(tx)
+			if (got == nil) != (want == nil) || got != nil && !got.Request.Time.Equal(want.Request.Time) {
+				t.Fatalf("round %d: after(%v→%v at %v) = %v, want %v", round, tx.Request.Src, tx.Request.Dst, tx.Request.Time, got, want)
+			}
+			if got != nil && (got.Request.Src.Addr() != tx.Request.Src.Addr() || got.Request.Dst == tx.Request.Dst) {
+				t.Fatalf("round %d: after gave an INVITE from %v to %v for one from %v to %v", round, got.Request.Src, got.Request.Dst, tx.Request.Src, tx.Request.Dst)
+			}
+		}
 	}
 }
