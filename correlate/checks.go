@@ -487,13 +487,15 @@ func inviteGaveUp(tx *Transaction, end time.Time) bool {
 
 func checkUnansweredInvite(c *Call) []Finding {
 	var fs []Finding
-	var fo *failovers
+	var fo failovers
+	indexed := false
 	eachTx(c, func(tx *Transaction) {
 		if tx.Method != "INVITE" || tx.Final != nil || tx.Cancel != nil || tx.Request == nil {
 			return
 		}
-		if fo == nil {
-			fo = newFailovers(c) // once a call, and only for one with an INVITE unanswered
+		if !indexed {
+			fo.index(c) // once a call, and only for one with an INVITE unanswered
+			indexed = true
 		}
 		next := fo.after(tx)
 		if next == nil && !inviteGaveUp(tx, c.CaptureEnd) {
@@ -669,11 +671,15 @@ type failoverCand struct {
 	nextDst int
 }
 
-func newFailovers(c *Call) *failovers {
-	fo := &failovers{bySrc: map[netip.Addr][]failoverCand{}}
+// index fills fo with c's answered initial INVITEs (no map at all for a
+// call with none, as most calls with an INVITE unanswered are).
+func (fo *failovers) index(c *Call) {
 	for _, l := range c.Legs {
 		for _, tx := range l.Transactions {
 			if tx.Method == "INVITE" && tx.Initial && tx.Request != nil && tx.Final != nil {
+				if fo.bySrc == nil {
+					fo.bySrc = map[netip.Addr][]failoverCand{}
+				}
 				src := tx.Request.Src.Addr()
 				fo.bySrc[src] = append(fo.bySrc[src], failoverCand{tx: tx})
 			}
@@ -689,7 +695,6 @@ func newFailovers(c *Call) *failovers {
 			}
 		}
 	}
-	return fo
 }
 
 // after returns the first answered INVITE, in time, that tx's sender sent

@@ -868,7 +868,8 @@ func TestFailoversIndex(t *testing.T) {
 			l.Transactions = append(l.Transactions, tx)
 			all = append(all, tx)
 		}
-		fo := newFailovers(c)
+		var fo failovers
+		fo.index(c)
 		for _, tx := range all {
 			var want *Transaction
 			for _, l := range c.Legs {
