@@ -87,9 +87,16 @@ func diversionSummary(diversion, history [][]byte) string {
 }
 
 // splitNameAddr returns a header entry's URI (inside its angle brackets,
-// when it has them) and its parameters after the URI.
+// when it has them) and its parameters after the URI. A quoted display
+// name ("Sales <main>; 2nd" <tel:+1555>) is skipped: its brackets and
+// semicolons are text.
 func splitNameAddr(v []byte) (uri, params string) {
 	s := strings.TrimSpace(string(v))
+	if strings.HasPrefix(s, `"`) {
+		if e := quotedEnd(s); e > 0 {
+			s = strings.TrimSpace(s[e:])
+		}
+	}
 	if i := strings.IndexByte(s, '<'); i >= 0 {
 		j := strings.IndexByte(s[i:], '>')
 		if j < 0 {
@@ -99,6 +106,21 @@ func splitNameAddr(v []byte) (uri, params string) {
 	}
 	uri, params, _ = strings.Cut(s, ";")
 	return strings.TrimSpace(uri), ";" + params
+}
+
+// quotedEnd returns the index just past the quoted string that opens s
+// (a backslash escapes the next character, RFC 3261 §25.1), or -1 when it
+// never closes.
+func quotedEnd(s string) int {
+	for j := 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
 }
 
 // param returns the value of parameter name (case-insensitive) in
