@@ -420,7 +420,7 @@ func computeEvents(c *Call) {
 	var s session
 	var keys dtmfKeys
 	var fax map[int]bool    // by leg: on T.38 (a B2BUA's legs switch one by one)
-	var lastDiverted string // the last diverted event's detail
+	var lastDiverted string // the last diverted event's forwarding (divertedKey)
 	faxSwitched := func(m *Message) {
 		if e, ok := faxSwitch(c, m, fax[m.Leg]); ok {
 			c.Events = append(c.Events, e)
@@ -497,10 +497,10 @@ func computeEvents(c *Call) {
 		default:
 			// An INVITE that says it was forwarded, or what it replaces
 			// (m.ext is set: they keep theirs there).
-			if m.ext.diverted != "" && m.Method == "INVITE" && m.ext.diverted != lastDiverted {
+			if m.ext.diverted != "" && m.Method == "INVITE" && m.ext.divertedKey != lastDiverted {
 				// Once per forwarding: a proxy's relay of the same INVITE,
 				// or its retry with credentials, says it again.
-				lastDiverted = m.ext.diverted
+				lastDiverted = m.ext.divertedKey
 				c.Events = append(c.Events, Event{N: m.N, Time: m.Time, Kind: "diverted", Detail: m.ext.diverted})
 			}
 			if m.ext.replaces != nil && m.ext.replaces.event {

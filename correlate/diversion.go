@@ -19,7 +19,12 @@ const maxDiversions = 4
 // the cause that moved the request on ("sip:bob@h (486) → sip:vm@h"),
 // when they show the request moved on (more than one target, or a
 // cause). "" when the headers show no forwarding.
-func diversionSummary(diversion, history [][]byte) string {
+//
+// key is what tells one forwarding from another: the summary without the
+// History-Info entries tagged rc or np and no cause (RFC 7044 §4.2.1: a
+// registered contact of the same target, or no change of it), which every
+// proxy relaying the INVITE adds (§9.1).
+func diversionSummary(diversion, history [][]byte) (summary, key string) {
 	var b strings.Builder
 	n := 0
 	for _, v := range diversion {
@@ -49,8 +54,8 @@ func diversionSummary(diversion, history [][]byte) string {
 		}
 		n++
 	}
-	var targets []string
-	caused := false // an entry says why the request moved on
+	var targets, moved []string    // moved: the entries neither rc nor np, or with a cause
+	caused, mapped := false, false // an entry says why the request moved on; one says it went to another user (mp)
 	for i, v := range history {
 		if i == 2*maxDiversions {
 			targets = append(targets, "…")
@@ -65,7 +70,8 @@ func diversionSummary(diversion, history [][]byte) string {
 		if idx := param(params, "index"); idx != "" {
 			why = append(why, "index "+idx)
 		}
-		if cause := historyCause(hdrs); cause != "" {
+		cause := historyCause(hdrs)
+		if cause != "" {
 			why = append(why, "cause "+cause)
 			caused = true
 		}
@@ -74,16 +80,38 @@ func diversionSummary(diversion, history [][]byte) string {
 			t += " (" + strings.Join(why, ", ") + ")"
 		}
 		targets = append(targets, t)
+		if cause != "" || !hasParam(params, "rc") && !hasParam(params, "np") {
+			moved = append(moved, t)
+		}
+		if hasParam(params, "mp") {
+			mapped = true
+		}
 	}
+	key = b.String()
 	// One entry and no cause is the request's own target: History-Info
-	// records every request so (RFC 7044 §9.1), forwarded or not.
-	if len(targets) > 1 || caused {
+	// records every request so (RFC 7044 §9.1), forwarded or not; and so
+	// are an entry for the callee's registered contact (rc) and a proxy's
+	// relay that did not retarget (np).
+	if len(moved) > 1 || caused || mapped {
 		if b.Len() > 0 {
 			b.WriteString("; ")
+			key += "; "
 		}
 		b.WriteString("History-Info: " + strings.Join(targets, " → "))
+		key += "History-Info: " + strings.Join(moved, " → ")
 	}
-	return b.String()
+	return b.String(), key
+}
+
+// hasParam says whether parameter name (case-insensitive) is in ";a=1;b".
+func hasParam(params, name string) bool {
+	for _, p := range strings.Split(params, ";") {
+		k, _, _ := strings.Cut(p, "=")
+		if strings.EqualFold(strings.TrimSpace(k), name) {
+			return true
+		}
+	}
+	return false
 }
 
 // splitNameAddr returns a header entry's URI (inside its angle brackets,

@@ -32,13 +32,17 @@ func TestDiversionSummary(t *testing.T) {
 			"from sip:bob@h (user-busy); History-Info: sip:bob@h (index 1, cause 486) → sip:vm@h (index 1.1)"},
 		{"History-Info of the dialled target alone: no forwarding", nil, b("<sip:0@192.168.5.11>;index=1"), ""},
 		{"one entry with a cause", nil, b("<sip:bob@h?Reason=SIP%3Bcause%3D302>;index=1"), "History-Info: sip:bob@h (index 1, cause 302)"},
+		{"a registrar's contact (rc), RFC 7044 §9.1's basic call: no forwarding", nil, b("<sip:bob@example.com>;index=1", "<sip:bob@192.0.2.4>;index=1.1;rc=1"), ""},
+		{"a proxy's relay (np): no forwarding", nil, b("<sip:bob@h>;index=1", "<sip:bob@h>;index=1.1;np=1", "<sip:bob@10.0.0.9>;index=1.1.1;rc=1.1"), ""},
+		{"a target mapped (mp) is a forwarding", nil, b("<sip:bob@h>;index=1", "<sip:vm@h>;index=1.1;mp=1"),
+			"History-Info: sip:bob@h (index 1) → sip:vm@h (index 1.1)"},
 		{"empty entries", b("", "  "), b("<>"), ""},
 		{"a bracket never closed", b("<sip:bob@h;reason=x"), nil, "from sip:bob@h;reason=x"},
 		{"a long list", b(strings.Split(strings.Repeat("<sip:a@h>;reason=deflection,", 6), ",")...), nil,
 			"from sip:a@h (deflection)" + strings.Repeat(", before that from sip:a@h (deflection)", 3) + ", …"},
 	}
 	for _, tt := range tests {
-		if got := diversionSummary(tt.diversion, tt.history); got != tt.want {
+		if got, _ := diversionSummary(tt.diversion, tt.history); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
@@ -47,7 +51,7 @@ func TestDiversionSummary(t *testing.T) {
 func FuzzDiversionSummary(f *testing.F) {
 	f.Add("<sip:bob@h>;reason=user-busy;counter=1", "<sip:bob@h?Reason=SIP%3Bcause%3D486>;index=1")
 	f.Fuzz(func(t *testing.T, d, h string) {
-		s := diversionSummary([][]byte{[]byte(d)}, [][]byte{[]byte(h)})
+		s, _ := diversionSummary([][]byte{[]byte(d)}, [][]byte{[]byte(h)})
 		if strings.Count(s, "from ") > maxDiversions+1 {
 			t.Fatalf("%q", s)
 		}

@@ -59,8 +59,9 @@ type messageExt struct {
 	// REFER's Refer-To (replaces.go).
 	replaces *replacesRef
 	// diverted: what an INVITE's Diversion and History-Info headers say
-	// (diversionSummary), "" when it has neither.
-	diverted string
+	// (diversionSummary), "" when it has neither; divertedKey: the
+	// forwarding it is, the same on every hop that relays it.
+	diverted, divertedKey string
 	// A NOTIFY's Subscription-State (RFC 6665 §8.2.3): terminated, its
 	// reason parameter (lower case) when it is, and its expires parameter
 	// in seconds (-1 when absent).
@@ -871,8 +872,8 @@ func convertRare(d *decode.Message, l *Leg, m *Message) {
 		}
 	}
 	if (d.Diversion != nil || d.HistoryInfo != nil) && m.Method == "INVITE" {
-		if v := diversionSummary(d.Diversion, d.HistoryInfo); v != "" {
-			m.extra().diverted = v
+		if v, k := diversionSummary(d.Diversion, d.HistoryInfo); v != "" {
+			m.extra().diverted, m.ext.divertedKey = v, k
 		}
 	}
 	if d.Replaces != nil && m.Method == "INVITE" {

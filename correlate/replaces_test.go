@@ -626,3 +626,26 @@ func TestReplacesSeveral(t *testing.T) {
 		})
 	}
 }
+
+// TestDivertedEventHistoryInfo: every proxy that relays an INVITE adds a
+// History-Info entry (RFC 7044 §9.1), tagged np or rc when it did not
+// retarget it: a call that reached its callee's contact through a proxy
+// is not diverted, and a forwarding relayed on is one event.
+func TestDivertedEventHistoryInfo(t *testing.T) {
+	const hiBob = " hdr=History-Info:_<sip:bob@x>;index=1"
+	c := scriptCall(t, runScript(t, "0.0 a>p INVITE 1/INVITE sdp=1"+hiBob+"\n"+
+		"0.01 p>b INVITE 1/INVITE br=z9hG4bK2 sdp=1"+hiBob+" hdr=History-Info:_<sip:bob@10.0.0.2>;index=1.1;rc=1\n"+
+		"0.02 b>p 486 1/INVITE br=z9hG4bK2 tt=busy\n"+
+		"0.03 p>b ACK 1/INVITE br=z9hG4bK2 tt=busy\n"+
+		"0.04 p>c INVITE 1/INVITE br=z9hG4bK3 sdp=1 hdr=History-Info:_<sip:bob@x?Reason=SIP%3Bcause%3D486>;index=1 hdr=History-Info:_<sip:vm@x>;index=1.2;mp=1\n"+
+		"0.05 c>q INVITE 1/INVITE br=z9hG4bK4 sdp=1 hdr=History-Info:_<sip:bob@x?Reason=SIP%3Bcause%3D486>;index=1 hdr=History-Info:_<sip:vm@x>;index=1.2;mp=1 hdr=History-Info:_<sip:vm@10.0.0.7>;index=1.2.1;rc=1.2\n"+
+		"0.5 q>c 200 1/INVITE br=z9hG4bK4 tt=vm sdp=1\n0.51 c>p 200 1/INVITE br=z9hG4bK3 tt=vm sdp=1\n0.52 p>a 200 1/INVITE tt=vm sdp=1\n"+
+		"0.6 a>q ACK 1/ACK tt=vm br=z9hG4bKack\n1.0 a>q BYE 2/BYE tt=vm br=z9hG4bKbye\n1.1 q>a 200 2/BYE tt=vm br=z9hG4bKbye\n"), "call-1")
+	var got []string
+	for _, e := range c.Events {
+		got = append(got, fmt.Sprintf("%s %d: %s", e.Kind, e.N, e.Detail))
+	}
+	if want := []string{"diverted 5: History-Info: sip:bob@x (index 1, cause 486) → sip:vm@x (index 1.2)"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("events %q, want %q", got, want)
+	}
+}
