@@ -43,10 +43,10 @@ func diversionSummary(diversion, history [][]byte) (summary, key string) {
 		}
 		b.WriteString(uri)
 		var why []string
-		if r := param(params, "reason"); r != "" {
+		if r, _ := param(params, "reason"); r != "" {
 			why = append(why, strings.Trim(r, `"`))
 		}
-		if c := param(params, "counter"); c != "" {
+		if c, _ := param(params, "counter"); c != "" {
 			why = append(why, "counter "+c)
 		}
 		if len(why) > 0 {
@@ -67,7 +67,7 @@ func diversionSummary(diversion, history [][]byte) (summary, key string) {
 		}
 		base, hdrs, _ := strings.Cut(uri, "?")
 		var why []string
-		if idx := param(params, "index"); idx != "" {
+		if idx, _ := param(params, "index"); idx != "" {
 			why = append(why, "index "+idx)
 		}
 		cause := historyCause(hdrs)
@@ -80,10 +80,10 @@ func diversionSummary(diversion, history [][]byte) (summary, key string) {
 			t += " (" + strings.Join(why, ", ") + ")"
 		}
 		targets = append(targets, t)
-		if cause != "" || !hasParam(params, "rc") && !hasParam(params, "np") {
+		if cause != "" || !hasKey(params, "rc") && !hasKey(params, "np") {
 			moved = append(moved, t)
 		}
-		if hasParam(params, "mp") {
+		if hasKey(params, "mp") {
 			mapped = true
 		}
 	}
@@ -101,17 +101,6 @@ func diversionSummary(diversion, history [][]byte) (summary, key string) {
 		key += "History-Info: " + strings.Join(moved, " → ")
 	}
 	return b.String(), key
-}
-
-// hasParam says whether parameter name (case-insensitive) is in ";a=1;b".
-func hasParam(params, name string) bool {
-	for _, p := range strings.Split(params, ";") {
-		k, _, _ := strings.Cut(p, "=")
-		if strings.EqualFold(strings.TrimSpace(k), name) {
-			return true
-		}
-	}
-	return false
 }
 
 // splitNameAddr returns a header entry's URI (inside its angle brackets,
@@ -152,35 +141,33 @@ func quotedEnd(s string) int {
 }
 
 // param returns the value of parameter name (case-insensitive) in
-// ";a=1;b=2", "" when absent.
-func param(params, name string) string {
+// ";a=1;b=2", "" when absent or without a value; ok says it is there.
+func param(params, name string) (value string, ok bool) {
 	for _, p := range strings.Split(params, ";") {
 		k, v, _ := strings.Cut(p, "=")
 		if strings.EqualFold(strings.TrimSpace(k), name) {
-			return strings.TrimSpace(v)
+			return strings.TrimSpace(v), true
 		}
 	}
-	return ""
+	return "", false
 }
 
 // historyCause is the cause of the Reason a History-Info URI's headers
 // carry (?Reason=SIP%3Bcause%3D486%3Btext%3D%22Busy%22: RFC 7044 §4.2.1),
 // "" when none.
 func historyCause(hdrs string) string {
-	if hdrs == "" {
-		return ""
-	}
-	for _, h := range strings.Split(hdrs, "&") {
-		name, value, _ := strings.Cut(h, "=")
-		if !strings.EqualFold(unescapeURI(name), "reason") {
-			continue
-		}
-		value = unescapeURI(value)
+	for value := range uriHeaders(hdrs, "reason") {
 		if _, params, ok := strings.Cut(value, ";"); ok {
-			if c := param(";"+params, "cause"); c != "" {
+			if c, _ := param(";"+params, "cause"); c != "" {
 				return c
 			}
 		}
 	}
 	return ""
+}
+
+// hasKey says whether parameter name is in params, with a value or not.
+func hasKey(params, name string) bool {
+	_, ok := param(params, name)
+	return ok
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"iter"
 	"net/netip"
 	"sort"
 	"strings"
@@ -122,15 +123,29 @@ func referToReplaces(uri string) (r replacesRef, base string, ok bool) {
 	if !found {
 		return r, uri, false
 	}
-	for _, h := range strings.Split(hdrs, "&") {
-		name, value, _ := strings.Cut(h, "=")
-		if strings.EqualFold(unescapeURI(name), "replaces") {
-			if r = parseReplaces([]byte(unescapeURI(value))); r.callID != "" {
-				return r, base, true
-			}
+	for value := range uriHeaders(hdrs, "replaces") {
+		if r = parseReplaces([]byte(value)); r.callID != "" {
+			return r, base, true
 		}
 	}
 	return replacesRef{}, uri, false
+}
+
+// uriHeaders yields, unescaped, the values of the headers named name
+// (case-insensitive, itself possibly escaped) among a URI's headers
+// (the part after its "?": "Replaces=...&Reason=...", RFC 3261 §19.1.1).
+func uriHeaders(hdrs, name string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		if hdrs == "" {
+			return
+		}
+		for _, h := range strings.Split(hdrs, "&") {
+			n, value, _ := strings.Cut(h, "=")
+			if strings.EqualFold(unescapeURI(n), name) && !yield(unescapeURI(value)) {
+				return
+			}
+		}
+	}
 }
 
 // unescapeURI undoes a URI's %XX escapes; a % not followed by two hex
@@ -163,16 +178,6 @@ func unhex(c byte) int {
 		return int(c-'A') + 10
 	}
 	return -1
-}
-
-// Replaces is the Call-ID of the dialog m names in a Replaces header: an
-// INVITE's own, or the one in a REFER's Refer-To (an attended transfer);
-// "" when none.
-func (m *Message) Replaces() string {
-	if m.ext == nil || m.ext.replaces == nil {
-		return ""
-	}
-	return m.ext.replaces.callID
 }
 
 // noteReplaces ties initial INVITE m of leg, which carries a Replaces,
