@@ -453,14 +453,11 @@ func replacedEvents(c *Call) {
 	}
 }
 
-// replacedNotEnded returns the replacement of a dialog of c that was
-// accepted (2xx) while c stayed up with no BYE, the capture going on at
-// least graceAfter past the acceptance, and the leg it replaced a dialog
-// of; nil if none.
+// replacedNotEnded returns the replacement of a dialog of c, an answered
+// call no BYE ended (checkNotEnded asks), that was accepted (2xx), the
+// capture going on at least graceAfter past the acceptance, and the leg
+// it replaced a dialog of; nil if none.
 func replacedNotEnded(c *Call) (*replacement, *Leg) {
-	if c.Kind != KindCall || c.State != StateAnswered {
-		return nil, nil
-	}
 	for _, l := range c.Legs {
 		if l.repl == nil {
 			continue
