@@ -75,7 +75,7 @@ var Rules = []struct {
 	{"session-expired", "warning/error", "a session timer (RFC 4028) ran out with no refresh that succeeded (error when a BYE ended the call then, warning when it went on)"},
 	{"transfer-failed", "warning", "a REFER was rejected, or the transferred call failed (NOTIFY sipfrag)"},
 	{"fork-not-ended", "warning", "a forked call's extra dialog was answered but never ended with a BYE (its callee may think the call is still up)"},
-	{"replaced-not-ended", "warning", "a call replaced by another (an INVITE with Replaces answered 2xx: an attended transfer, a pickup) was never ended with a BYE (a ghost call, its media and billing still running)"},
+	{"replaced-not-ended", "warning", "a call replaced by another (an INVITE with Replaces answered 2xx: an attended transfer, a pickup) was never ended: an answered one with a BYE (a ghost call, its media and billing still running), a ringing one with a CANCEL (the phone rings on)"},
 	{"not-ended", "info", "an answered call had no BYE before the capture ended (or before a timeout finished it)"},
 	{"invite-not-captured", "info", "the call's INVITE is not in the capture: it began before the capture, or its packet was lost"},
 	{"register-failed", "error", "a REGISTER was finally rejected"},
@@ -966,8 +966,11 @@ func checkForkNotEnded(c *Call) []Finding {
 }
 
 func checkNotEnded(c *Call) []Finding {
-	if c.Kind != KindCall || c.State != StateAnswered {
+	if c.Kind != KindCall {
 		return nil
+	}
+	if c.State != StateAnswered {
+		return replacedRinging(c) // nil but for a call picked up while it rang and never ended
 	}
 	if by, l := replacedNotEnded(c); by != nil {
 		return []Finding{replacedNotEndedFinding(c, by, l)} // says more than not-ended

@@ -48,6 +48,9 @@ type replacesRef struct {
 	// already (confirmed) when the INVITE came: RFC 3891 §3 has the
 	// recipient refuse it, 486.
 	answered bool
+	// ringing: the dialog it matched was early (not answered) when the
+	// INVITE came: a call pickup (RFC 3891 §1).
+	ringing bool
 	// tags: when seen is replacedOpen and no dialog of the call had the
 	// named tags, the tags its dialogs do have ("a and b", "; " between
 	// dialogs); "" otherwise.
@@ -82,6 +85,7 @@ type legReplaces struct {
 // outcome.
 type replacement struct {
 	callID   string // the replacing call's Call-ID
+	toTag    string // the tag its Replaces named as its recipient's own (RFC 3891 §3)
 	n        int    // the INVITE's packet
 	at       time.Time
 	src, dst netip.AddrPort
@@ -210,7 +214,7 @@ func (c *Correlator) noteReplaces(leg *Leg, m *Message) {
 	if d := target.findDialog(r.toTag, r.fromTag); d == nil {
 		r.seen, r.tags = replacedNoDialog, dialogTags(target)
 	} else {
-		r.answered = r.earlyOnly && d.Confirmed
+		r.answered, r.ringing = r.earlyOnly && d.Confirmed, !d.Confirmed
 	}
 	if target.repl == nil {
 		target.repl = &legReplaces{}
@@ -223,7 +227,11 @@ func (c *Correlator) noteReplaces(leg *Leg, m *Message) {
 }
 
 func newReplacement(leg *Leg, invite *Message) *replacement {
-	return &replacement{callID: leg.CallID, n: invite.N, at: invite.Time, src: invite.Src, dst: invite.Dst}
+	r := &replacement{callID: leg.CallID, n: invite.N, at: invite.Time, src: invite.Src, dst: invite.Dst}
+	if invite.ext != nil && invite.ext.replaces != nil {
+		r.toTag = invite.ext.replaces.toTag
+	}
+	return r
 }
 
 // accepted reports whether r is an INVITE with Replaces answered 2xx
@@ -389,6 +397,8 @@ func replacesEvent(m *Message) Event {
 		}
 		if r.answered {
 			d += earlyOnlyAnswered
+		} else if r.ringing && !r.wrongWay.IsValid() {
+			d += ", ringing: a call pickup"
 		}
 	case replacedNoDialog:
 		d += ": in progress in this capture, but no dialog of it has these tags (it has " + r.tags + ")"
@@ -485,6 +495,70 @@ func replacedNotEndedFinding(c *Call, by *replacement, l *Leg) Finding {
 	return f
 }
 
+// replacedRinging returns the finding of a call picked up while it rang
+// that nothing ended (checkNotEnded asks, for a call not answered): an
+// INVITE with Replaces named its early dialog and was answered 2xx, and
+// then the INVITE that dialog belongs to (the last initial INVITE of the
+// leg before the pickup) saw no CANCEL, no BYE (RFC 3261 §15: a caller
+// may end an early dialog so) and either no final response while the
+// capture went on graceAfter past the pickup's answer, or, when the
+// pickup was sent to its caller (the Replaces' to-tag is the INVITE's
+// From-tag), a failure other than 487 from its callee after it: the
+// caller, which accepted, should have cancelled it (RFC 3891 §3), and
+// the callee's phone rang on. Nil otherwise.
+func replacedRinging(c *Call) []Finding {
+	for _, l := range c.Legs {
+		if l.repl == nil || !l.repl.by.accepted() {
+			continue // almost every leg
+		}
+		if f, ok := ringingOn(c, l, l.repl.by); ok {
+			return []Finding{f}
+		}
+	}
+	return nil
+}
+
+// ringingOn is replacedRinging for leg l, replaced by by.
+func ringingOn(c *Call, l *Leg, by *replacement) (Finding, bool) {
+	var tx *Transaction
+	for _, t := range l.Transactions {
+		if t.Method == "INVITE" && t.Initial && t.Request != nil && t.Request.Time.Before(by.at) {
+			tx = t
+		}
+	}
+	if tx == nil || tx.Cancel != nil {
+		return Finding{}, false
+	}
+	for _, m := range l.Messages {
+		if (m.Method == "BYE" || m.Method == "CANCEL") && !m.Time.Before(by.at) {
+			return Finding{}, false
+		}
+	}
+	invite, caller := tx.Request, by.toTag != "" && by.toTag == tx.Request.FromTag
+	f := Finding{Rule: "replaced-not-ended", Severity: Warning, Packets: []int{invite.N, by.n, by.statusN}, RFC: "RFC 3891 §3"}
+	picked := fmt.Sprintf("call %s picked up this call while it rang (its INVITE with Replaces, packet %d, answered %s at packet %d)", by.callID, by.n, by.label, by.statusN)
+	switch final := tx.Final; {
+	case final == nil:
+		if c.CaptureEnd.Sub(by.statusAt) < graceAfter {
+			return Finding{}, false
+		}
+		ringing := fmt.Sprintf("the INVITE to %s (packet %d) was still unanswered when the capture ended, %s after the pickup: the phone there may ring on",
+			invite.Dst, invite.N, c.CaptureEnd.Sub(by.statusAt).Round(time.Second))
+		if caller {
+			f.Detail = picked + ", but no CANCEL ended this one: its caller, which accepted the pickup, should have cancelled it (RFC 3891 §3), and " + ringing
+		} else {
+			f.Detail = picked + ", but nothing ended this one, neither a CANCEL nor a final response, and " + ringing
+		}
+	case caller && final.Status >= 300 && final.Status != 487 && !final.Time.Before(by.statusAt):
+		f.Packets = append(f.Packets, final.N)
+		f.Detail = fmt.Sprintf("%s, but no CANCEL ended this one: its caller, which accepted the pickup, should have cancelled it (RFC 3891 §3), and it rang on until %s answered %s (packet %d), %s after the pickup",
+			picked, final.Src, final.Label(), final.N, final.Time.Sub(by.statusAt).Round(time.Second))
+	default:
+		return Finding{}, false
+	}
+	return f, true
+}
+
 // legBye returns the first BYE that ended a dialog of l, when every
 // dialog of l that was answered was ended by one; nil otherwise.
 func legBye(l *Leg) *Message {
@@ -525,6 +599,9 @@ func replacesSeen(r *replacesRef, s string) string {
 		}
 		if r.answered {
 			return s + ", in progress in this capture with those tags" + earlyOnlyAnswered
+		}
+		if r.ringing {
+			return s + ", in progress in this capture with those tags, ringing (a call pickup)"
 		}
 		return s + ", in progress in this capture with those tags"
 	case replacedNoDialog:

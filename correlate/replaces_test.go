@@ -34,6 +34,16 @@ const (
 		"4.01 c>b 200 2/BYE cid=new ft=n1 tt=n2 br=z9hG4bKa\n"
 )
 
+// pickupRinging: a calls b, b rings; c picks the call up with an INVITE
+// to a naming the early dialog (to-tag a's own), a accepts and c hangs up
+// later; a never CANCELs its INVITE to b.
+const pickupRinging = "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n" +
+	"0.1 b>a 180 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+	"1.0 c>a INVITE 1/INVITE cid=pick ft=p1 br=z9hG4bK2 sdp=1 hdr=Replaces:_call1;to-tag=a1;from-tag=b1;early-only\n" +
+	"1.1 a>c 200 1/INVITE cid=pick ft=p1 tt=p2 br=z9hG4bK2 sdp=1\n" +
+	"1.11 c>a ACK 1/ACK cid=pick ft=p1 tt=p2 br=z9hG4bK3\n" +
+	"1.2 c>a BYE 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n1.21 a>c 200 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n"
+
 // replaceEvents is a call's transfer and replace events, "kind N:
 // detail" each.
 func replaceEvents(c *correlate.Call) []string {
@@ -192,7 +202,7 @@ func TestReplaces(t *testing.T) {
 				"1.23 a>b ACK 1/ACK cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
 				"5.0 c>a BYE 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n5.01 a>c 200 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n",
 			events: map[string][]string{
-				"pick":  {"replaces 3: call call1 (to-tag a1, from-tag b1, early-only): in progress in this capture"},
+				"pick":  {"replaces 3: call call1 (to-tag a1, from-tag b1, early-only): in progress in this capture, ringing: a call pickup"},
 				"call1": {"replaced 6: by call pick: its INVITE with Replaces from 10.0.0.4 to 10.0.0.1 (packet 3) was answered 200 Reason (packet 4)"},
 			},
 			rules: map[string]string{"pick": "", "call1": ""},
@@ -262,6 +272,97 @@ func TestReplaces(t *testing.T) {
 				"call1": {"replaced 4: by call pick: its INVITE with Replaces from 10.0.0.4 to 10.0.0.1 (packet 3) was answered 200 Reason (packet 8)"},
 			},
 			rules: map[string]string{"pick": "", "call1": ""},
+		},
+		{
+			// The caller accepts the pickup and never CANCELs its own INVITE:
+			// the callee's phone rings on while the capture goes on.
+			name:   "a pickup never cancelled, still ringing",
+			script: pickupRinging + "9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			events: map[string][]string{
+				"call1": {"replaced 2: by call pick"}, // none after the answer: at its last, the 180
+			},
+			rules: map[string]string{"pick": "", "call1": "replaced-not-ended"},
+			state: map[string]correlate.State{"call1": correlate.StateInProgress},
+			findings: map[string]string{"call1": "call pick picked up this call while it rang (its INVITE with Replaces, packet 3, answered 200 Reason at packet 4), " +
+				"but no CANCEL ended this one: its caller, which accepted the pickup, should have cancelled it (RFC 3891 §3), " +
+				"and the INVITE to 10.0.0.2:5060 (packet 1) was still unanswered when the capture ended, 8s after the pickup: the phone there may ring on"},
+		},
+		{
+			name:   "a pickup never cancelled, the capture ends too soon to tell",
+			script: pickupRinging + "4.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules:  map[string]string{"pick": "", "call1": ""},
+		},
+		{
+			// The pickup goes to the callee (the Replaces' to-tag is its
+			// own), which accepts and ends nothing: no final response.
+			name: "a pickup at the callee, never ended",
+			script: "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n" +
+				"0.1 b>a 180 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"1.0 c>b INVITE 1/INVITE cid=pick ft=p1 br=z9hG4bK2 sdp=1 hdr=Replaces:_call1;to-tag=b1;from-tag=a1\n" +
+				"1.1 b>c 200 1/INVITE cid=pick ft=p1 tt=p2 br=z9hG4bK2 sdp=1\n" +
+				"1.11 c>b ACK 1/ACK cid=pick ft=p1 tt=p2 br=z9hG4bK3\n" +
+				"3.0 c>b BYE 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n3.01 b>c 200 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n" +
+				"9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules:    map[string]string{"pick": "", "call1": "replaced-not-ended"},
+			findings: map[string]string{"call1": "but nothing ended this one, neither a CANCEL nor a final response, and the INVITE to 10.0.0.2:5060 (packet 1) was still unanswered"},
+		},
+		{
+			// Never cancelled, the callee's phone rang until it gave up.
+			name: "a pickup never cancelled, the callee gives up",
+			script: pickupRinging + "30.0 b>a 480 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"30.01 a>b ACK 1/ACK cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n",
+			rules:    map[string]string{"pick": "", "call1": "replaced-not-ended,call-failed"},
+			findings: map[string]string{"call1": "should have cancelled it (RFC 3891 §3), and it rang on until 10.0.0.2:5060 answered 480 Reason (packet 8), 29s after the pickup"},
+		},
+		{
+			// The callee accepts the pickup and ends the early dialog with a
+			// final response of its own: that is how it ends it.
+			name: "a pickup at the callee, which then refuses the INVITE",
+			script: "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n" +
+				"0.1 b>a 180 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"1.0 c>b INVITE 1/INVITE cid=pick ft=p1 br=z9hG4bK2 sdp=1 hdr=Replaces:_call1;to-tag=b1;from-tag=a1\n" +
+				"1.1 b>c 200 1/INVITE cid=pick ft=p1 tt=p2 br=z9hG4bK2 sdp=1\n" +
+				"1.11 c>b ACK 1/ACK cid=pick ft=p1 tt=p2 br=z9hG4bK3\n" +
+				"1.2 b>a 480 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n1.21 a>b ACK 1/ACK cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules: map[string]string{"pick": "not-ended", "call1": "call-failed"},
+		},
+		{
+			// Cancelled before the pickup came, its 487 not captured: the
+			// CANCEL ended it.
+			name: "a pickup of a call cancelled already, the 487 not captured",
+			script: "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n" +
+				"0.1 b>a 180 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"0.5 a>b CANCEL 1/CANCEL cid=call1 ft=a1 br=z9hG4bK1\n" +
+				"1.0 c>a INVITE 1/INVITE cid=pick ft=p1 br=z9hG4bK2 sdp=1 hdr=Replaces:_call1;to-tag=a1;from-tag=b1;early-only\n" +
+				"1.1 a>c 200 1/INVITE cid=pick ft=p1 tt=p2 br=z9hG4bK2 sdp=1\n" +
+				"1.11 c>a ACK 1/ACK cid=pick ft=p1 tt=p2 br=z9hG4bK3\n" +
+				"1.2 c>a BYE 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n1.21 a>c 200 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n" +
+				"9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules: map[string]string{"pick": "", "call1": ""},
+		},
+		{
+			// The picked-up call's leg sends another initial INVITE after the
+			// pickup (the same Call-ID, refused): the one that rang on is
+			// the INVITE before the pickup.
+			name: "a pickup never cancelled, another INVITE after it",
+			script: pickupRinging + "2.0 a>b INVITE 2/INVITE cid=call1 ft=a1 br=z9hG4bK9 sdp=1\n" +
+				"2.1 b>a 486 2/INVITE cid=call1 ft=a1 tt=b9 br=z9hG4bK9\n2.11 a>b ACK 2/ACK cid=call1 ft=a1 tt=b9 br=z9hG4bK9\n" +
+				"9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			findings: map[string]string{"call1": "the INVITE to 10.0.0.2:5060 (packet 1) was still unanswered when the capture ended"},
+		},
+		{
+			// A 487 without a CANCEL in the capture: someone cancelled it
+			// (on a hop the capture does not see).
+			name:   "a pickup, the CANCEL not captured, 487",
+			script: pickupRinging + "1.5 b>a 487 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n1.51 a>b ACK 1/ACK cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" + "9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules:  map[string]string{"pick": "", "call1": ""},
+		},
+		{
+			// The caller ends its early dialog with a BYE (RFC 3261 §15).
+			name:   "a pickup, the early dialog ended by a BYE",
+			script: pickupRinging + "1.5 a>b BYE 2/BYE cid=call1 ft=a1 tt=b1 br=z9hG4bKe\n1.51 b>a 200 2/BYE cid=call1 ft=a1 tt=b1 br=z9hG4bKe\n" + "9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules:  map[string]string{"pick": "", "call1": ""},
 		},
 		{
 			name: "challenged, sent again with credentials: one event, the retry replaces",
@@ -516,7 +617,7 @@ func TestReplacesTagOrientation(t *testing.T) {
 			"call consult (to-tag ca, from-tag cc): in progress in this capture, but with " + wrong + ": from-tag cc is the tag of 10.0.0.4, which answered this INVITE, and the recipient's own tag is the to-tag (RFC 3891 §3)",
 			"; the INVITE asked to replace call consult (to-tag ca, from-tag cc), in progress in this capture, but with " + wrong + ": from-tag cc is the tag of 10.0.0.4, which answered, and the recipient's own tag is the to-tag: no dialog matched (RFC 3891 §3)"},
 		{"a pickup, right", pickup("to-tag=a1;from-tag=b1", "200"), "pick",
-			"call call1 (to-tag a1, from-tag b1, early-only): in progress in this capture", ""},
+			"call call1 (to-tag a1, from-tag b1, early-only): in progress in this capture, ringing: a call pickup", ""},
 		{"a pickup, wrong", pickup("to-tag=b1;from-tag=a1", "481"), "pick",
 			"call call1 (to-tag b1, from-tag a1, early-only): in progress in this capture, but with " + wrong + ": from-tag a1 is the tag of 10.0.0.1, which answered this INVITE, and the recipient's own tag is the to-tag (RFC 3891 §3)",
 			"; the INVITE asked to replace call call1 (to-tag b1, from-tag a1, early-only), in progress in this capture, but with " + wrong + ": from-tag a1 is the tag of 10.0.0.1, which answered, and the recipient's own tag is the to-tag: no dialog matched (RFC 3891 §3)"},
@@ -566,8 +667,8 @@ func TestReplacesEarlyOnly(t *testing.T) {
 	for _, tt := range []struct{ name, ring, event, failed string }{
 		{"answered", "200", "call call1 (to-tag a1, from-tag b1, early-only): in progress in this capture" + answered,
 			"; the INVITE asked to replace call call1 (to-tag a1, from-tag b1, early-only), in progress in this capture with those tags" + answered},
-		{"ringing", "180", "call call1 (to-tag a1, from-tag b1, early-only): in progress in this capture",
-			"; the INVITE asked to replace call call1 (to-tag a1, from-tag b1, early-only), in progress in this capture with those tags"},
+		{"ringing", "180", "call call1 (to-tag a1, from-tag b1, early-only): in progress in this capture, ringing: a call pickup",
+			"; the INVITE asked to replace call call1 (to-tag a1, from-tag b1, early-only), in progress in this capture with those tags, ringing (a call pickup)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := scriptCall(t, runScript(t, script(tt.ring)), "pick")
