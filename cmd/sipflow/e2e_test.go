@@ -92,6 +92,8 @@ var expectedFindings = map[string]struct {
 	"info_dtmf.pcap":               {"completed", "basic-call", nil},                                  // two DTMF keys by SIP INFO: two dtmf events, no step of the flow
 	"redirect_302.pcap":            {"completed", "basic-call", nil},                                  // 302 from a redirect server, the INVITE sent again to its Contact, which answers: the callee
 	"call_forwarded.pcap":          {"completed", "basic-call", nil},                                  // through Kamailio, bob busy (486): forwarded to voicemail with Diversion and History-Info (a diverted event)
+	"call_pickup.pcap":             {"cancelled", "cancel", nil},                                      // carol picks up bob's ringing call: INVITE with Replaces (early-only) to the caller, who answers it and CANCELs her INVITE to bob (a replaced event at the CANCEL)
+	"call_pickup_stuck.pcap":       {"in-progress", "", []string{"replaced-not-ended"}},               // the caller accepts the pickup but never CANCELs: bob's phone rings on
 	"cancel_200_crossed.pcap":      {"completed", "", nil},                                            // the 200 crossed the CANCEL (200 to both, no 487): ACK, then BYE (RFC 3261 §9.1, §15)
 	"early_media_busy.pcap":        {"rejected", "busy", []string{"call-failed"}},                     // 183 with SDP and the callee's RTP one way, then 486: early media is no one-way-audio
 	"late_ack.pcap":                {"completed", "basic-call", []string{"retransmissions"}},          // the ACK 1.2 s late: one 200 sent again, then ACKed: no missing-ack

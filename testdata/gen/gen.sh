@@ -120,12 +120,17 @@
 #   call_forwarded            127.0.99.1 (alice) -> 127.0.99.2 (Kamailio,
 #                             UDP 5060) -> 127.0.99.3 (bob, busy: 486),
 #                             then -> 127.0.99.4 (bob's voicemail)
+#   call_pickup               127.0.100.1 (alice, caller), .2 (bob, callee,
+#                             ringing), .3 (carol, picks up): call 1
+#                             .1:5060 -> .2:5060, call 2 (INVITE with
+#                             Replaces) .3:5060 -> .1:5062
+#   call_pickup_stuck         as call_pickup on 127.0.101.x
 #
 # A pcap ends with its last packet, so "X was never answered / never ended"
 # is only visible if the capture goes on after X.  The scenarios that show
 # such a thing (register_401_ignored, invite_unanswered, call_not_ended,
 # invite_no_ack_non2xx, options_unanswered, subscription_expired,
-# attended_transfer_stuck) end
+# attended_transfer_stuck, call_pickup_stuck) end
 # with an unrelated OPTIONS ping / 200 between the same two hosts (its own
 # Call-ID, ping-1-<pid>@<ip>), sent a fixed time after the scenario started
 # by a second pair of SIPps (options_uac.xml / options_uas.xml).
@@ -1878,6 +1883,129 @@ gen_call_forwarded() {
     publish $name
 }
 
+# call_pickup_calls NAME A B C ALICE1-SCENARIO [ALICE1-AND-BOB-ARGS...]:
+# the four SIPps of a call pickup with Replaces (RFC 3891 §3, §7) between
+# alice (the caller, A), bob (the callee whose phone rings, B) and carol
+# (who picks up bob's ringing call, C), captured.  One SIPp per party per
+# call; alice, with two calls at once, has her second on port 5062 (its
+# Contact says so):
+#   call 1  A:5060 -> B:5060  alice calls bob, who rings and never answers
+#                             (ALICE1-SCENARIO / call_pickup_bob_uas.xml,
+#                             both with ALICE1-AND-BOB-ARGS), Call-ID
+#                             ring-1@A, From tag ring-a, To tag ring-b
+#   call 2  C:5060 -> A:5062  carol's INVITE with Replaces naming call 1's
+#                             early dialog, to-tag ring-a (alice's own, the
+#                             recipient's, RFC 3891 §3), from-tag ring-b,
+#                             early-only (call_pickup_carol_uac.xml /
+#                             call_pickup_alice_uas.xml)
+# The order of the messages between the calls comes from the pauses in
+# the scenarios and the start times here (call 2 at 1.0 s after call 1;
+# the gen functions' comments give the timeline), each step at least
+# 0.3 s from the next one of another SIPp.  Leaves call 1's start in
+# CP_T0.
+call_pickup_calls() {
+    local name=$1 A=$2 B=$3 C=$4 scn1=$5
+    shift 5
+    local cid1=ring-1@$A atag=ring-a btag=ring-b
+    local bob1 alice1 alice2
+    capture_start $name "(host $A or host $B or host $C) and (port 5060 or port 5062 or portrange 16000-16010)"
+    uas $name.alice-call2 30 -sf "$SCN/call_pickup_alice_uas.xml" -i $A -p 5062 -bind_local -mi $A -mp 16010 -m 1
+    alice2=$UAS_PID
+    uas $name.bob-call1 30 -sf "$SCN/call_pickup_bob_uas.xml" "$@" -key to_tag $btag -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    bob1=$UAS_PID
+    CP_T0=$(now_ms)
+    sipp_bg $name.alice-call1 30 $B:5060 -sf "$SCN/$scn1" "$@" -cid_str "$cid1" -key from_tag $atag -s bob -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    alice1=$BG_PID
+    sleep_until "$CP_T0" 1000
+    uac $name.carol-call2 30 $A:5062 -sf "$SCN/call_pickup_carol_uac.xml" -key replaces "$cid1;to-tag=$atag;from-tag=$btag;early-only" -s alice -i $C -p 5060 -bind_local -mi $C -mp 16000 -m 1
+    wait_bg "$alice1" $name.alice-call1
+    wait_bg "$bob1" $name.bob-call1
+    wait_bg "$alice2" $name.alice-call2
+}
+
+# call_pickup_check NAME A B C: call 1 (the first INVITE, to B:5060) has
+# the Call-ID and tags gen.sh gave it (bob's in his 180); exactly one
+# message carries a Replaces, the INVITE from C to A:5062, and it names
+# call 1's early dialog with alice's tag as the to-tag, bob's as the
+# from-tag, and early-only.  Leaves the frame of call 2's 200 in CP_OK.
+call_pickup_check() {
+    local name=$1 A=$2 B=$3 C=$4 f=$WORK/$1.pcap T=$'\t'
+    local cid1 atag btag v want
+    cid1=$(tshark -r "$f" -Y "sip.Method == \"INVITE\" && ip.dst == $B && udp.dstport == 5060" -T fields -e sip.Call-ID 2>/dev/null | head -1)
+    atag=$(tshark -r "$f" -Y "sip.Method == \"INVITE\" && ip.dst == $B && udp.dstport == 5060" -T fields -e sip.from.tag 2>/dev/null | head -1)
+    btag=$(tshark -r "$f" -Y "sip.Status-Code == 180 && ip.src == $B" -T fields -e sip.to.tag 2>/dev/null | head -1)
+    [ "$cid1" = "ring-1@$A" ] && [ "$atag" = ring-a ] && [ "$btag" = ring-b ] ||
+        die "$name: call 1 has Call-ID [$cid1], From tag [$atag], To tag [$btag]"
+    echo "   call 1: Call-ID $cid1, From tag $atag, To tag $btag"
+    want="$cid1;to-tag=$atag;from-tag=$btag;early-only"
+    v=$(tshark -r "$f" -Y "sip.Replaces" -T fields -e sip.Method -e ip.src -e ip.dst -e udp.dstport -e sip.Replaces 2>/dev/null)
+    [ "$v" = "INVITE${T}$C${T}$A${T}5062${T}$want" ] || die "$name: messages with Replaces [$v], want one INVITE from $C to $A:5062 with [$want]"
+    echo "   Replaces: $want (INVITE $C -> $A:5062)"
+    CP_OK=$(tshark -r "$f" -Y "sip.Status-Code == 200 && sip.CSeq.method == \"INVITE\" && ip.src == $A && udp.srcport == 5062" -T fields -e frame.number 2>/dev/null | head -1)
+    [ -n "$CP_OK" ] || die "$name: no 200 to call 2's INVITE from $A:5062"
+}
+
+# call_pickup: carol picks up a call ringing at bob with an INVITE with
+# Replaces to its caller (RFC 3891 §3, §7), who accepts it and cancels
+# her own INVITE.  Alice 127.0.100.1 (caller), bob .2 (callee), carol .3
+# (picks up); times from the start, the calls as in call_pickup_calls:
+#   0.0  call 1 A->B  INVITE (SDP) / 100; 0.1 180 Ringing (To tag ring-b)
+#   1.0  call 2 C->A  INVITE with Replaces (call 1, early-only) / 100;
+#   1.1       A->C  200 (SDP) / ACK
+#   1.5  call 1 A->B  CANCEL / 200, 487 / ACK: alice ends the early
+#                     dialog she initiated, now replaced (RFC 3891 §3)
+#   2.5  call 2 C->A  BYE / 200
+gen_call_pickup() {
+    local name=call_pickup A=127.0.100.1 B=127.0.100.2 C=127.0.100.3 v T=$'\t'
+    call_pickup_calls $name $A $B $C call_pickup_alice_uac.xml
+    capture_stop
+    expect_seq $name 'INVITE 100 180 INVITE 100 200 ACK CANCEL 200 487 ACK BYE 200'
+    expect_ladder $name '1A:INVITE 1B:100 1B:180 2C:INVITE 2A:100 2A:200 2C:ACK 1A:CANCEL 1B:200 1B:487 1A:ACK 2C:BYE 2A:200'
+    expect_callids $name 2
+    expect_dirs $name 'sendrecv sendrecv sendrecv'
+    call_pickup_check $name $A $B $C
+    # the replaced early dialog is cancelled by its caller, after she
+    # answered the Replaces
+    v=$(tshark -r "$WORK/$name.pcap" -Y 'sip.Method == "CANCEL"' -T fields -e frame.number -e ip.src -e ip.dst -e sip.Call-ID 2>/dev/null)
+    [[ $v =~ ^([0-9]+)"$T$A$T$B$T"ring-1@$A$ ]] && [ "${BASH_REMATCH[1]}" -gt "$CP_OK" ] ||
+        die "$name: CANCEL [$v] is not one from $A to $B on call 1 after call 2's 200 (frame $CP_OK)"
+    echo "   call 1 CANCEL: frame ${BASH_REMATCH[1]} from $A, after call 2's 200 (frame $CP_OK)"
+    v=$(tshark -r "$WORK/$name.pcap" -Y "sip.Call-ID == \"ring-1@$A\" && sip.Status-Code >= 200 && sip.CSeq.method == \"INVITE\"" -T fields -e sip.Status-Code 2>/dev/null | xargs echo)
+    [ "$v" = 487 ] || die "$name: final responses to call 1's INVITE [$v], want [487]"
+    publish $name
+}
+
+# call_pickup_stuck: call_pickup, but alice never cancels call 1 after
+# accepting carol's INVITE with Replaces (a broken phone): bob's phone
+# goes on ringing; everything else as there (127.0.101.x).
+#   0.0  call 1 A->B  INVITE (SDP) / 100; 0.1 180 Ringing (To tag ring-b)
+#   1.0  call 2 C->A  INVITE with Replaces (call 1, early-only) / 100;
+#   1.1       A->C  200 (SDP) / ACK
+#   2.5  call 2 C->A  BYE / 200
+#   (4.1 bob's SIPp stops waiting for a CANCEL and ends, sending nothing)
+#   7.5  A->B  an unrelated OPTIONS ping / 200 on call 1's ports (A:5060
+#              -> B:5060), ~5 s after the last message: the capture went
+#              on without a CANCEL or a final response on call 1
+gen_call_pickup_stuck() {
+    local name=call_pickup_stuck A=127.0.101.1 B=127.0.101.2 C=127.0.101.3 n v
+    call_pickup_calls $name $A $B $C call_pickup_stuck_alice_uac.xml -nd
+    options_ping $name $A $B "$CP_T0" 7500
+    capture_stop
+    expect_seq $name 'INVITE 100 180 INVITE 100 200 ACK BYE 200 OPTIONS 200'
+    expect_ladder $name '1A:INVITE 1B:100 1B:180 2C:INVITE 2A:100 2A:200 2C:ACK 2C:BYE 2A:200 3A:OPTIONS 3B:200'
+    expect_callids $name 3
+    expect_dirs $name 'sendrecv sendrecv sendrecv'
+    call_pickup_check $name $A $B $C
+    n=$(tshark -r "$WORK/$name.pcap" -Y 'sip.Method == "CANCEL"' 2>/dev/null | grep -c . || true)
+    [ "$n" = 0 ] || die "$name: $n CANCELs (alice must never cancel call 1)"
+    n=$(tshark -r "$WORK/$name.pcap" -Y "sip.Call-ID == \"ring-1@$A\" && sip.Status-Code >= 200" 2>/dev/null | grep -c . || true)
+    [ "$n" = 0 ] || die "$name: $n final responses on call 1 (bob must never answer its INVITE)"
+    v=$(tshark -r "$WORK/$name.pcap" -Y 'sip.Method == "OPTIONS"' -T fields -e sip.Call-ID -e udp.srcport -e ip.dst -e udp.dstport 2>/dev/null)
+    [[ $v =~ ^ping-1-[0-9]+@$A$'\t'5060$'\t'$B$'\t'5060$ ]] || die "$name: OPTIONS ping [$v]"
+    expect_gap_last $name 'sip && !(sip.Call-ID contains "ping-")' 'sip.Method == "OPTIONS"' 4.5 5.5
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -1896,7 +2024,7 @@ sdp_family_mismatch mutual_hold media_change late_hold info_dtmf
 redirect_302 cancel_200_crossed early_media_busy late_ack invite_408 bye_481
 register_423 register_refresh_tcp subscribe_dialog_blf message_202_404 tcp_burst
 attended_transfer attended_transfer_stuck attended_transfer_481
-call_forwarded"
+call_forwarded call_pickup call_pickup_stuck"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
