@@ -1943,7 +1943,14 @@ func matchFlows(c *Call, flows []*Flow, mt *matcher) {
 			mt.bare = without(view, mt.bare, hide)
 			view = mt.bare
 		}
-		c.Deviation = describeDeviation(r.best, view, r.bestStep, r.bestMsg)
+		// A call still ringing or talking when it was finished (by the
+		// capture's end, a timeout, --max-open: the same words for each,
+		// as a call finished early is the same call) did not end.
+		ended := "the call ended"
+		if c.State == StateInProgress || c.State == StateAnswered {
+			ended = "nothing more came"
+		}
+		c.Deviation = describeDeviation(r.best, view, r.bestStep, r.bestMsg, ended)
 	} // else no flow even starts like this call
 }
 
@@ -2077,8 +2084,8 @@ func (f *Flow) names() incidental {
 }
 
 // describeDeviation says where view left flow f: after bestMsg messages,
-// at step bestStep.
-func describeDeviation(f *Flow, view []flowMsg, bestStep, bestMsg int) string {
+// at step bestStep; when the view ended there, "but " and ended.
+func describeDeviation(f *Flow, view []flowMsg, bestStep, bestMsg int, ended string) string {
 	var fm *flowMsg
 	if bestMsg < len(view) {
 		fm = &view[bestMsg]
@@ -2089,7 +2096,7 @@ func describeDeviation(f *Flow, view []flowMsg, bestStep, bestMsg int) string {
 		want = "expected " + expected.String()
 	}
 	if fm == nil {
-		return fmt.Sprintf("%s: after %d message(s), %s, but the call ended", f.Name, bestMsg, want)
+		return fmt.Sprintf("%s: after %d message(s), %s, but %s", f.Name, bestMsg, want, ended)
 	}
 	label := flowLabel(fm.m)
 	if expected != nil && expected.Cond != 0 && expected.bareMatches(fm) {

@@ -2978,7 +2978,7 @@ func TestLateOfferHold(t *testing.T) {
 		{"with a session timer, a late hold's ACK not captured, then the BYE", timer + strings.Replace(late(2, 2, "2:sendonly", "2:recvonly"), "2.02 a>b ACK 2/ACK tt=callee br=z9hG4bKma2 sdp=2:recvonly\n", "", 1) +
 			end, "hold-resume: after 6 message(s), expected any -> any ACK, got A -> B BYE (packet 7)", "hold 6"},
 		{"with a session timer, a late hold's ACK not captured at the end", timer + strings.Replace(late(2, 2, "2:sendonly", "2:recvonly"), "2.02 a>b ACK 2/ACK tt=callee br=z9hG4bKma2 sdp=2:recvonly\n", "", 1) +
-			"tick 60\n", "hold-resume: after 6 message(s), expected any -> any ACK, but the call ended", "hold 6"},
+			"tick 60\n", "hold-resume: after 6 message(s), expected any -> any ACK, but nothing more came", "hold 6"},
 		// A late hold's ACK without an answer in a session-timer call: its
 		// 200's hold brings the exchange into the view.
 		{"with a session timer, a late hold's ACK without an answer", timer + late(2, 2, "1:sendonly", "") + late(4, 3, "1", "1") + end,
@@ -3156,6 +3156,30 @@ func TestLongCalls(t *testing.T) {
 			}
 			if c.NumMessages < 200 {
 				t.Errorf("%d messages: too short to be indexed", c.NumMessages)
+			}
+		})
+	}
+}
+
+// TestDeviationEnded: a call that left its closest flow because its
+// messages stopped says whether the call ended or was still ringing or
+// talking when it was finished (by the capture's end or a timeout).
+func TestDeviationEnded(t *testing.T) {
+	const open, call = "but nothing more came", "but the call ended"
+	for _, tt := range []struct{ name, script, want string }{
+		{"ringing", "0.0 a>b INVITE 1/INVITE\n0.1 b>a 180 1/INVITE tt=callee\ntick 5\n",
+			"basic-call: after 2 message(s), expected B -> A 2xx INVITE, " + open},
+		{"talking", "0.0 a>b INVITE 1/INVITE sdp=1\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\ntick 10\n",
+			"basic-call: after 3 message(s), expected any -> any BYE, " + open},
+		{"talking, finished by the call timeout", "0.0 a>b INVITE 1/INVITE sdp=1\n0.5 b>a 200 1/INVITE tt=callee sdp=1\n0.6 a>b ACK 1/ACK tt=callee br=z9hG4bKack\ntick 7200\ntick 7201\n",
+			"basic-call: after 3 message(s), expected any -> any BYE, " + open},
+		{"unanswered", "0.0 a>b INVITE 1/INVITE\n0.5 a>b INVITE 1/INVITE\n1.5 a>b INVITE 1/INVITE\ntick 40\n",
+			"basic-call: after 1 message(s), expected B -> A 2xx INVITE, " + call},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := runScript(t, tt.script)[0]
+			if c.Deviation != tt.want {
+				t.Errorf("%s: deviation %q, want %q", c.State, c.Deviation, tt.want)
 			}
 		})
 	}
