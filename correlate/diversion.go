@@ -72,7 +72,7 @@ func diversionSummary(diversion, history [][]byte) (summary, key string) {
 		}
 		cause := historyCause(hdrs)
 		if cause != "" {
-			why = append(why, "cause "+cause)
+			why = append(why, cause)
 			caused = true
 		}
 		t := base
@@ -153,17 +153,27 @@ func param(params, name string) (value string, ok bool) {
 }
 
 // historyCause is the cause of the Reason a History-Info URI's headers
-// carry (?Reason=SIP%3Bcause%3D486%3Btext%3D%22Busy%22: RFC 7044 §4.2.1),
-// "" when none.
+// carry (?Reason=SIP%3Bcause%3D486%3Btext%3D%22Busy%22: RFC 7044 §4.2.1)
+// as the entry shows it, "" when none: "cause 486" for a SIP response
+// code, another protocol's after its name ("Q.850 cause 16", RFC 3326);
+// a SIP one preferred when there are both.
 func historyCause(hdrs string) string {
+	other := ""
 	for value := range uriHeaders(hdrs, "reason") {
-		if _, params, ok := strings.Cut(value, ";"); ok {
-			if c, _ := param(";"+params, "cause"); c != "" {
-				return c
-			}
+		proto, params, ok := strings.Cut(value, ";")
+		if !ok {
+			continue
+		}
+		c, _ := param(";"+params, "cause")
+		switch proto = strings.TrimSpace(proto); {
+		case c == "":
+		case strings.EqualFold(proto, "SIP"):
+			return "cause " + c
+		case other == "":
+			other = proto + " cause " + c
 		}
 	}
-	return ""
+	return other
 }
 
 // hasKey says whether parameter name is in params, with a value or not.
