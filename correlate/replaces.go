@@ -500,7 +500,7 @@ func replacedNotEndedFinding(c *Call, by *replacement, l *Leg) Finding {
 // INVITE with Replaces named its early dialog and was answered 2xx, and
 // then the INVITE that dialog belongs to (the last initial INVITE of the
 // leg before the pickup) saw no CANCEL, no BYE (RFC 3261 §15: a caller
-// may end an early dialog so) and either no final response while the
+// may end an early dialog so), before the pickup or after, and either no final response while the
 // capture went on graceAfter past the pickup's answer, or, when the
 // pickup was sent to its caller (the Replaces' to-tag is the INVITE's
 // From-tag), a failure other than 487 from its callee after it: the
@@ -529,8 +529,11 @@ func ringingOn(c *Call, l *Leg, by *replacement) (Finding, bool) {
 	if tx == nil || tx.Cancel != nil {
 		return Finding{}, false
 	}
+	// A CANCEL or BYE since that INVITE ended the ringing, before the
+	// pickup came or after: one before it (a CANCEL on another hop than
+	// the INVITE's, a BYE on the early dialog) left nothing to ring on.
 	for _, m := range l.Messages {
-		if (m.Method == "BYE" || m.Method == "CANCEL") && !m.Time.Before(by.at) {
+		if (m.Method == "BYE" || m.Method == "CANCEL") && !m.Time.Before(tx.Request.Time) {
 			return Finding{}, false
 		}
 	}

@@ -365,6 +365,40 @@ func TestReplaces(t *testing.T) {
 			rules:  map[string]string{"pick": "", "call1": ""},
 		},
 		{
+			// The caller ended the early dialog with a BYE before the
+			// pickup came (RFC 3261 §15), as a CANCEL then would have: the
+			// pickup, accepted all the same, found nothing ringing.
+			name: "a pickup after the early dialog was ended by a BYE",
+			script: "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n" +
+				"0.1 b>a 180 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"0.5 a>b BYE 2/BYE cid=call1 ft=a1 tt=b1 br=z9hG4bKe\n0.51 b>a 200 2/BYE cid=call1 ft=a1 tt=b1 br=z9hG4bKe\n" +
+				"1.0 c>a INVITE 1/INVITE cid=pick ft=p1 br=z9hG4bK2 sdp=1 hdr=Replaces:_call1;to-tag=a1;from-tag=b1\n" +
+				"1.1 a>c 200 1/INVITE cid=pick ft=p1 tt=p2 br=z9hG4bK2 sdp=1\n" +
+				"1.11 c>a ACK 1/ACK cid=pick ft=p1 tt=p2 br=z9hG4bK3\n" +
+				"1.2 c>a BYE 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n1.21 a>c 200 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n" +
+				"9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules: map[string]string{"pick": "", "call1": ""},
+			state: map[string]correlate.State{"call1": correlate.StateCancelled},
+		},
+		{
+			// Through a proxy: the caller's CANCEL, just before the pickup,
+			// was captured, the proxy's relay of it was not. The INVITE
+			// that rang is the proxy's relay; the CANCEL is on the caller's
+			// hop, another transaction's.
+			name: "a pickup after a CANCEL on the caller's hop only",
+			script: "0.0 a>p INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n" +
+				"0.01 p>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1p sdp=1\n" +
+				"0.1 b>p 180 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1p\n0.11 p>a 180 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"0.9 a>p CANCEL 1/CANCEL cid=call1 ft=a1 br=z9hG4bK1\n0.91 p>a 200 1/CANCEL cid=call1 ft=a1 br=z9hG4bK1\n" +
+				"1.0 c>a INVITE 1/INVITE cid=pick ft=p1 br=z9hG4bK2 sdp=1 hdr=Replaces:_call1;to-tag=a1;from-tag=b1\n" +
+				"1.1 a>c 200 1/INVITE cid=pick ft=p1 tt=p2 br=z9hG4bK2 sdp=1\n" +
+				"1.11 c>a ACK 1/ACK cid=pick ft=p1 tt=p2 br=z9hG4bK3\n" +
+				"1.2 c>a BYE 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n1.21 a>c 200 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n" +
+				"9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules: map[string]string{"pick": "", "call1": ""},
+			state: map[string]correlate.State{"call1": correlate.StateCancelled},
+		},
+		{
 			name: "challenged, sent again with credentials: one event, the retry replaces",
 			script: xferCall1 + xferConsult + xferRefer +
 				"2.1 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
