@@ -85,7 +85,7 @@ type legReplaces struct {
 // outcome.
 type replacement struct {
 	callID   string // the replacing call's Call-ID
-	toTag    string // the tag its Replaces named as its recipient's own (RFC 3891 §3)
+	ownTag   string // the tag its recipient took as its own (replacesRef.ownTag)
 	n        int    // the INVITE's packet
 	at       time.Time
 	src, dst netip.AddrPort
@@ -229,9 +229,20 @@ func (c *Correlator) noteReplaces(leg *Leg, m *Message) {
 func newReplacement(leg *Leg, invite *Message) *replacement {
 	r := &replacement{callID: leg.CallID, n: invite.N, at: invite.Time, src: invite.Src, dst: invite.Dst}
 	if invite.ext != nil && invite.ext.replaces != nil {
-		r.toTag = invite.ext.replaces.toTag
+		r.ownTag = invite.ext.replaces.ownTag()
 	}
 	return r
+}
+
+// ownTag is the tag the recipient of the INVITE took as its own, of the
+// two that name the dialog: the to-tag (RFC 3891 §3), unless orient found
+// that the answer came from the end whose tag is the from-tag (a
+// recipient that took the tags the wrong way round and accepted).
+func (r *replacesRef) ownTag() string {
+	if r.wrongWay.IsValid() {
+		return r.fromTag
+	}
+	return r.toTag
 }
 
 // accepted reports whether r is an INVITE with Replaces answered 2xx
@@ -264,6 +275,9 @@ func (c *Correlator) replacementAnswered(leg *Leg, tx *Transaction, m *Message) 
 	}
 	if by.status == 0 || by.status >= 300 && m.Status < 300 {
 		by.status, by.label, by.statusN, by.statusAt = m.Status, m.Label(), m.N, m.Time
+		if inv := tx.Request; inv != nil && inv.ext != nil && inv.ext.replaces != nil {
+			by.ownTag = inv.ext.replaces.ownTag() // oriented by this answer
+		}
 	}
 }
 
@@ -500,12 +514,13 @@ func replacedNotEndedFinding(c *Call, by *replacement, l *Leg) Finding {
 // INVITE with Replaces named its early dialog and was answered 2xx, and
 // then the INVITE that dialog belongs to (the last initial INVITE of the
 // leg before the pickup) saw no CANCEL, no BYE (RFC 3261 §15: a caller
-// may end an early dialog so), before the pickup or after, and either no final response while the
-// capture went on graceAfter past the pickup's answer, or, when the
-// pickup was sent to its caller (the Replaces' to-tag is the INVITE's
-// From-tag), a failure other than 487 from its callee after it: the
-// caller, which accepted, should have cancelled it (RFC 3891 §3), and
-// the callee's phone rang on. Nil otherwise.
+// may end an early dialog so), before the pickup or after, and either no
+// final response while the capture went on graceAfter past the pickup's
+// answer, or, when the pickup was taken by its caller (the tag its
+// recipient took as its own, ownTag, is the INVITE's From-tag), a
+// failure other than 487 from its callee after it: the caller, which
+// accepted, should have cancelled it (RFC 3891 §3), and the callee's
+// phone rang on. Nil otherwise.
 func replacedRinging(c *Call) []Finding {
 	for _, l := range c.Legs {
 		if l.repl == nil || !l.repl.by.accepted() {
@@ -537,7 +552,7 @@ func ringingOn(c *Call, l *Leg, by *replacement) (Finding, bool) {
 			return Finding{}, false
 		}
 	}
-	invite, caller := tx.Request, by.toTag != "" && by.toTag == tx.Request.FromTag
+	invite, caller := tx.Request, by.ownTag != "" && by.ownTag == tx.Request.FromTag
 	f := Finding{Rule: "replaced-not-ended", Severity: Warning, Packets: []int{invite.N, by.n, by.statusN}, RFC: "RFC 3891 §3"}
 	picked := fmt.Sprintf("call %s picked up this call while it rang (its INVITE with Replaces, packet %d, answered %s at packet %d)", by.callID, by.n, by.label, by.statusN)
 	switch final := tx.Final; {

@@ -328,6 +328,36 @@ func TestReplaces(t *testing.T) {
 			rules: map[string]string{"pick": "not-ended", "call1": "call-failed"},
 		},
 		{
+			// The same, the Replaces' tags the wrong way round (the to-tag
+			// the caller's): the callee took them either way and accepted.
+			// Its 200 says who the recipient was, not the to-tag: the
+			// callee, which ended its early dialog with its 480.
+			name: "a pickup at the callee, tags the wrong way round, which then refuses the INVITE",
+			script: "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n" +
+				"0.1 b>a 180 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"1.0 c>b INVITE 1/INVITE cid=pick ft=p1 br=z9hG4bK2 sdp=1 hdr=Replaces:_call1;to-tag=a1;from-tag=b1\n" +
+				"1.1 b>c 200 1/INVITE cid=pick ft=p1 tt=p2 br=z9hG4bK2 sdp=1\n" +
+				"1.11 c>b ACK 1/ACK cid=pick ft=p1 tt=p2 br=z9hG4bK3\n" +
+				"1.2 b>a 480 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n1.21 a>b ACK 1/ACK cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			events: map[string][]string{"pick": {"replaces 3: call call1 (to-tag a1, from-tag b1): in progress in this capture, but with the tags the wrong way round"}},
+			rules:  map[string]string{"pick": "not-ended", "call1": "call-failed"},
+		},
+		{
+			// Accepted so and never ended: the callee left it ringing, not
+			// the caller, which never saw the pickup.
+			name: "a pickup at the callee, tags the wrong way round, never ended",
+			script: "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n" +
+				"0.1 b>a 180 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"1.0 c>b INVITE 1/INVITE cid=pick ft=p1 br=z9hG4bK2 sdp=1 hdr=Replaces:_call1;to-tag=a1;from-tag=b1\n" +
+				"1.1 b>c 200 1/INVITE cid=pick ft=p1 tt=p2 br=z9hG4bK2 sdp=1\n" +
+				"1.11 c>b ACK 1/ACK cid=pick ft=p1 tt=p2 br=z9hG4bK3\n" +
+				"3.0 c>b BYE 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n3.01 b>c 200 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n" +
+				"9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules:    map[string]string{"pick": "", "call1": "replaced-not-ended"},
+			findings: map[string]string{"call1": "but nothing ended this one, neither a CANCEL nor a final response, and the INVITE to 10.0.0.2:5060 (packet 1) was still unanswered"},
+		},
+		{
 			// Cancelled before the pickup came, its 487 not captured: the
 			// CANCEL ended it.
 			name: "a pickup of a call cancelled already, the 487 not captured",
