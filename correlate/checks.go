@@ -975,6 +975,9 @@ func checkNotEnded(c *Call) []Finding {
 	if by, l := replacedNotEnded(c); by != nil {
 		return []Finding{replacedNotEndedFinding(c, by, l)} // says more than not-ended
 	}
+	if f := replacedRinging(c); f != nil {
+		return f // a B2BUA's leg picked up while it rang, its other leg answered
+	}
 	detail := "the call was answered and no BYE was seen before the capture ended"
 	if c.timedOut {
 		// Answered, not ended, and finished before the capture's end, that

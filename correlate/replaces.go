@@ -480,13 +480,16 @@ func replacedEvents(c *Call) {
 // replacedNotEnded returns the replacement of a dialog of c, an answered
 // call no BYE ended (checkNotEnded asks), that was accepted (2xx), the
 // capture going on at least graceAfter past the acceptance, and the leg
-// it replaced a dialog of; nil if none.
+// it replaced a dialog of; nil if none. A leg with no dialog answered
+// is none: a B2BUA's leg picked up while it rang is ended by a CANCEL,
+// not a BYE, while its other leg, answered, carries on the call the
+// pickup took (replacedRinging looks at that leg).
 func replacedNotEnded(c *Call) (*replacement, *Leg) {
 	for _, l := range c.Legs {
 		if l.repl == nil {
 			continue
 		}
-		if by := l.repl.by; by.accepted() && c.CaptureEnd.Sub(by.statusAt) >= graceAfter {
+		if by := l.repl.by; by.accepted() && c.CaptureEnd.Sub(by.statusAt) >= graceAfter && confirmedLeg(l) {
 			return by, l
 		}
 	}
@@ -510,7 +513,8 @@ func replacedNotEndedFinding(c *Call, by *replacement, l *Leg) Finding {
 }
 
 // replacedRinging returns the finding of a call picked up while it rang
-// that nothing ended (checkNotEnded asks, for a call not answered): an
+// that nothing ended (checkNotEnded asks, for a call not answered, or
+// answered with no replacedNotEnded: a B2BUA's other leg): an
 // INVITE with Replaces named its early dialog and was answered 2xx, and
 // then the INVITE that dialog belongs to (the last initial INVITE of the
 // leg before the pickup) saw no CANCEL, no BYE (RFC 3261 §15: a caller
@@ -575,6 +579,17 @@ func ringingOn(c *Call, l *Leg, by *replacement) (Finding, bool) {
 		return Finding{}, false
 	}
 	return f, true
+}
+
+// confirmedLeg reports whether a dialog of l was answered (confirmed: by
+// a 2xx, or a request in it when the capture began after that).
+func confirmedLeg(l *Leg) bool {
+	for _, d := range l.Dialogs {
+		if d.Confirmed {
+			return true
+		}
+	}
+	return false
 }
 
 // legBye returns the first BYE that ended a dialog of l, when every

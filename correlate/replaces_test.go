@@ -44,6 +44,23 @@ const pickupRinging = "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1
 	"1.11 c>a ACK 1/ACK cid=pick ft=p1 tt=p2 br=z9hG4bK3\n" +
 	"1.2 c>a BYE 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n1.21 a>c 200 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n"
 
+// b2buaPickup: a calls b through a B2BUA, p (legs callA and callB,
+// linked by X-Call-ID); b rings. c picks the call up with an INVITE to p
+// naming callB's early dialog (to-tag p's own, pb), which p accepts.
+// b2buaCancel is p's CANCEL of callB; b2buaAnswer p's answer to callA.
+const (
+	b2buaPickup = "0.0 a>p INVITE 1/INVITE cid=callA ft=a1 br=z9hG4bK1 sdp=1\n" +
+		"0.01 p>b INVITE 1/INVITE cid=callB ft=pb br=z9hG4bK1p sdp=1 hdr=X-Call-ID:_callA\n" +
+		"0.1 b>p 180 1/INVITE cid=callB ft=pb tt=b1 br=z9hG4bK1p\n" +
+		"0.11 p>a 180 1/INVITE cid=callA ft=a1 tt=pa br=z9hG4bK1\n" +
+		"1.0 c>p INVITE 1/INVITE cid=pick ft=p1 br=z9hG4bK2 sdp=1 hdr=Replaces:_callB;to-tag=pb;from-tag=b1;early-only\n" +
+		"1.1 p>c 200 1/INVITE cid=pick ft=p1 tt=p2 br=z9hG4bK2 sdp=1\n" +
+		"1.11 c>p ACK 1/ACK cid=pick ft=p1 tt=p2 br=z9hG4bK3\n"
+	b2buaCancel = "1.2 p>b CANCEL 1/CANCEL cid=callB ft=pb br=z9hG4bK1p\n1.21 b>p 200 1/CANCEL cid=callB ft=pb br=z9hG4bK1p\n" +
+		"1.22 b>p 487 1/INVITE cid=callB ft=pb tt=b1 br=z9hG4bK1p\n1.23 p>b ACK 1/ACK cid=callB ft=pb tt=b1 br=z9hG4bK1p\n"
+	b2buaAnswer = "1.3 p>a 200 1/INVITE cid=callA ft=a1 tt=pa br=z9hG4bK1 sdp=1\n1.31 a>p ACK 1/ACK cid=callA ft=a1 tt=pa br=z9hG4bK4\n"
+)
+
 // replaceEvents is a call's transfer and replace events, "kind N:
 // detail" each.
 func replaceEvents(c *correlate.Call) []string {
@@ -113,6 +130,16 @@ func TestReplaces(t *testing.T) {
 			findings: map[string]string{"consult": "call new replaced this call (its INVITE with Replaces, packet 9, answered 200 Reason at packet 10), but no BYE ended this one"},
 		},
 		{
+			// The capture began in the middle of the consultation call: no
+			// INVITE, no 2xx, a request in its dialog. Replaced and left up
+			// all the same.
+			name: "accepted, the replaced call joined in its middle and left up",
+			script: xferCall1 + "1.5 a>c INFO 2/INFO cid=consult ft=ca tt=cc br=z9hG4bK4i\n1.51 c>a 200 2/INFO cid=consult ft=ca tt=cc br=z9hG4bK4i\n" +
+				xferRefer + xferNew + xferEnd + "tick 9\n",
+			rules:    map[string]string{"consult": "replaced-not-ended,invite-not-captured", "new": ""},
+			findings: map[string]string{"consult": "call new replaced this call (its INVITE with Replaces, packet 8, answered 200 Reason at packet 9), but no BYE ended this one"},
+		},
+		{
 			name:   "accepted, the capture ends before the BYE could come",
 			script: xferCall1 + xferConsult + xferRefer + xferNew,
 			events: map[string][]string{"consult": {"replaced 6: by call new"}},
@@ -140,6 +167,35 @@ func TestReplaces(t *testing.T) {
 			rules:  map[string]string{"consA": "replaced-not-ended"},
 			findings: map[string]string{"consA": "call new replaced this call's leg consB (its INVITE with Replaces, packet 10, answered 200 Reason at packet 11), " +
 				"and a BYE ended that leg (packet 13), but not its other legs: the B2BUA that links them should have"},
+		},
+		{
+			// A pickup through a B2BUA (a PBX, p): its leg to b rings, and
+			// c's INVITE with Replaces names that early dialog, to the PBX,
+			// its caller (to-tag pb), which accepts, CANCELs its leg to b
+			// and answers the caller's leg, now c's call: the call is up,
+			// not left up by a replacement nobody ended.
+			name:   "a pickup of a B2BUA's ringing leg, cancelled, its other leg answered",
+			script: b2buaPickup + b2buaCancel + b2buaAnswer + "tick 9\n",
+			events: map[string][]string{"callA": {"replaced 8: by call pick"}}, // at the CANCEL
+			rules:  map[string]string{"callA": "not-ended", "pick": "not-ended"},
+			state:  map[string]correlate.State{"callA": correlate.StateAnswered},
+		},
+		{
+			// The same, the PBX never CANCELs its leg to b: b's phone rings
+			// on, whatever became of the caller's leg.
+			name:   "a pickup of a B2BUA's ringing leg, never cancelled, its other leg answered",
+			script: b2buaPickup + b2buaAnswer + "tick 9\n",
+			rules:  map[string]string{"callA": "replaced-not-ended", "pick": "not-ended"},
+			findings: map[string]string{"callA": "call pick picked up this call while it rang (its INVITE with Replaces, packet 5, answered 200 Reason at packet 6), " +
+				"but no CANCEL ended this one: its caller, which accepted the pickup, should have cancelled it (RFC 3891 §3), " +
+				"and the INVITE to 10.0.0.2:5060 (packet 2) was still unanswered when the capture ended"},
+		},
+		{
+			name:   "a pickup of a B2BUA's ringing leg, never cancelled, its other leg still ringing",
+			script: b2buaPickup + "tick 9\n",
+			rules:  map[string]string{"callA": "replaced-not-ended", "pick": "not-ended"},
+			findings: map[string]string{"callA": "its caller, which accepted the pickup, should have cancelled it (RFC 3891 §3), " +
+				"and the INVITE to 10.0.0.2:5060 (packet 2) was still unanswered when the capture ended"},
 		},
 		{
 			name: "refused: the Replaces names tags the call's dialog does not have",
