@@ -566,6 +566,12 @@ func ringingOn(c *Call, l *Leg, by *replacement) (Finding, bool) {
 		}
 		ringing := fmt.Sprintf("the INVITE to %s (packet %d) was still unanswered when the capture ended, %s after the pickup: the phone there may ring on",
 			invite.Dst, invite.N, c.CaptureEnd.Sub(by.statusAt).Round(time.Second))
+		if c.timedOut {
+			// Finished by a timeout (or --max-open) while the capture went
+			// on, as not-ended says of an answered call.
+			ringing = fmt.Sprintf("the INVITE to %s (packet %d) was still unanswered %s after the pickup, when the call was finished after %s without a message or an RTP packet, while the capture went on: the phone there may ring on",
+				invite.Dst, invite.N, c.CaptureEnd.Sub(by.statusAt).Round(time.Second), c.CaptureEnd.Sub(c.End).Round(time.Second))
+		}
 		if caller {
 			f.Detail = picked + ", but no CANCEL ended this one: its caller, which accepted the pickup, should have cancelled it (RFC 3891 §3), and " + ringing
 		} else {

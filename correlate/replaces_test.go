@@ -344,6 +344,15 @@ func TestReplaces(t *testing.T) {
 				"and the INVITE to 10.0.0.2:5060 (packet 1) was still unanswered when the capture ended, 8s after the pickup: the phone there may ring on"},
 		},
 		{
+			// The capture goes on for long: the idle timeout finishes the
+			// call, still ringing, while it does. That is no capture's end.
+			name:   "a pickup never cancelled, finished by the idle timeout",
+			script: pickupRinging + "tick 700\n",
+			rules:  map[string]string{"pick": "", "call1": "unanswered-invite,replaced-not-ended"},
+			findings: map[string]string{"call1": "should have cancelled it (RFC 3891 §3), and the INVITE to 10.0.0.2:5060 (packet 1) was still unanswered 11m39s after the pickup, " +
+				"when the call was finished after 11m40s without a message or an RTP packet, while the capture went on: the phone there may ring on"},
+		},
+		{
 			name:   "a pickup never cancelled, the capture ends too soon to tell",
 			script: pickupRinging + "4.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
 			rules:  map[string]string{"pick": "", "call1": ""},
