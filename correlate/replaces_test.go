@@ -380,6 +380,14 @@ func TestReplaces(t *testing.T) {
 			findings: map[string]string{"call1": "should have cancelled it (RFC 3891 §3), and it rang on until 10.0.0.2:5060 answered 480 Reason (packet 8), 29s after the pickup"},
 		},
 		{
+			// The callee gave up while the pickup was on its way, before
+			// the caller answered it: nothing was left to cancel.
+			name: "a pickup never cancelled, the callee gives up before the pickup's answer",
+			script: strings.Replace(pickupRinging, "1.1 a>c 200", "1.05 b>a 480 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n"+
+				"1.06 a>b ACK 1/ACK cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n1.1 a>c 200", 1) + "9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules: map[string]string{"pick": "", "call1": "call-failed"},
+		},
+		{
 			// The callee accepts the pickup and ends the early dialog with a
 			// final response of its own: that is how it ends it.
 			name: "a pickup at the callee, which then refuses the INVITE",
