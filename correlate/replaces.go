@@ -517,14 +517,14 @@ func replacedNotEndedFinding(c *Call, by *replacement, l *Leg) Finding {
 // answered with no replacedNotEnded: a B2BUA's other leg): an
 // INVITE with Replaces named its early dialog and was answered 2xx, and
 // then the INVITE that dialog belongs to (the last initial INVITE of the
-// leg before the pickup) saw no CANCEL, no BYE (RFC 3261 §15: a caller
-// may end an early dialog so), before the pickup or after, and either no
-// final response while the capture went on graceAfter past the pickup's
-// answer, or, when the pickup was taken by its caller (the tag its
-// recipient took as its own, ownTag, is the INVITE's From-tag), a
-// failure other than 487 from its callee after it: the caller, which
-// accepted, should have cancelled it (RFC 3891 §3), and the callee's
-// phone rang on. Nil otherwise.
+// leg before the pickup still ringing then) saw no CANCEL, no BYE (RFC
+// 3261 §15: a caller may end an early dialog so), before the pickup or
+// after, and either no final response while the capture went on
+// graceAfter past the pickup's answer, or, when the pickup was taken by
+// its caller (the tag its recipient took as its own, ownTag, is the
+// INVITE's From-tag), a failure other than 487 from its callee after it:
+// the caller, which accepted, should have cancelled it (RFC 3891 §3),
+// and the callee's phone rang on. Nil otherwise.
 func replacedRinging(c *Call) []Finding {
 	for _, l := range c.Legs {
 		if l.repl == nil || !l.repl.by.accepted() {
@@ -539,11 +539,20 @@ func replacedRinging(c *Call) []Finding {
 
 // ringingOn is replacedRinging for leg l, replaced by by.
 func ringingOn(c *Call, l *Leg, by *replacement) (Finding, bool) {
-	var tx *Transaction
+	// The INVITE that rang: the last initial INVITE sent before the pickup
+	// came that had no final response by then (of an INVITE a proxy
+	// forked, a fork still ringing, not one refused before), else the
+	// last one (which had ended: no finding).
+	var tx, rang *Transaction
 	for _, t := range l.Transactions {
 		if t.Method == "INVITE" && t.Initial && t.Request != nil && t.Request.Time.Before(by.at) {
-			tx = t
+			if tx = t; t.Final == nil || !t.Final.Time.Before(by.at) {
+				rang = t
+			}
 		}
+	}
+	if rang != nil {
+		tx = rang
 	}
 	if tx == nil || tx.Cancel != nil {
 		return Finding{}, false
@@ -551,8 +560,11 @@ func ringingOn(c *Call, l *Leg, by *replacement) (Finding, bool) {
 	// A CANCEL or BYE since that INVITE ended the ringing, before the
 	// pickup came or after: one before it (a CANCEL on another hop than
 	// the INVITE's, a BYE on the early dialog) left nothing to ring on.
+	// One its sender sent elsewhere did not: a proxy's CANCEL of another
+	// fork, a caller's of an INVITE it had sent to another server.
+	from, to := tx.Request.Src, tx.Request.Dst
 	for _, m := range l.Messages {
-		if (m.Method == "BYE" || m.Method == "CANCEL") && !m.Time.Before(tx.Request.Time) {
+		if (m.Method == "BYE" || m.Method == "CANCEL") && !m.Time.Before(tx.Request.Time) && (m.Src != from || m.Dst == to) {
 			return Finding{}, false
 		}
 	}

@@ -44,6 +44,20 @@ const pickupRinging = "0.0 a>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1
 	"1.11 c>a ACK 1/ACK cid=pick ft=p1 tt=p2 br=z9hG4bK3\n" +
 	"1.2 c>a BYE 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n1.21 a>c 200 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n"
 
+// forkedRinging: a calls through a proxy p that forks the INVITE to b
+// and q at once; b rings. forkedPickup: c picks the call up with an INVITE
+// to a naming b's early dialog (to-tag a's own), which a accepts.
+const (
+	forkedRinging = "0.0 a>p INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n" +
+		"0.01 p>b INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1b sdp=1\n" +
+		"0.02 p>q INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1q sdp=1\n" +
+		"0.1 b>p 180 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1b\n0.11 p>a 180 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n"
+	forkedPickup = "1.0 c>a INVITE 1/INVITE cid=pick ft=p1 br=z9hG4bK2 sdp=1 hdr=Replaces:_call1;to-tag=a1;from-tag=b1;early-only\n" +
+		"1.1 a>c 200 1/INVITE cid=pick ft=p1 tt=p2 br=z9hG4bK2 sdp=1\n" +
+		"1.11 c>a ACK 1/ACK cid=pick ft=p1 tt=p2 br=z9hG4bK3\n" +
+		"1.2 c>a BYE 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n1.21 a>c 200 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n"
+)
+
 // b2buaPickup: a calls b through a B2BUA, p (legs callA and callB,
 // linked by X-Call-ID); b rings. c picks the call up with an INVITE to p
 // naming callB's early dialog (to-tag p's own, pb), which p accepts.
@@ -378,6 +392,39 @@ func TestReplaces(t *testing.T) {
 				"30.01 a>b ACK 1/ACK cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n",
 			rules:    map[string]string{"pick": "", "call1": "replaced-not-ended,call-failed"},
 			findings: map[string]string{"call1": "should have cancelled it (RFC 3891 §3), and it rang on until 10.0.0.2:5060 answered 480 Reason (packet 8), 29s after the pickup"},
+		},
+		{
+			// A proxy forks the INVITE to b and q at once; q refuses at
+			// once, b rings. The pickup names b's early dialog; the caller
+			// never CANCELs: b rings on. The INVITE that rang is b's fork,
+			// not q's, refused before the pickup came.
+			name:   "a pickup of a forked call, another fork refused before it, never cancelled",
+			script: forkedRinging + "0.2 q>p 486 1/INVITE cid=call1 ft=a1 tt=q1 br=z9hG4bK1q\n0.21 p>q ACK 1/ACK cid=call1 ft=a1 tt=q1 br=z9hG4bK1q\n" + forkedPickup + "9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules:  map[string]string{"pick": ""},
+			findings: map[string]string{"call1": "its caller, which accepted the pickup, should have cancelled it (RFC 3891 §3), " +
+				"and the INVITE to 10.0.0.2:5060 (packet 2) was still unanswered when the capture ended"},
+		},
+		{
+			// The same, q's fork cancelled by the proxy (a timer of its own
+			// for that target) before the pickup: that CANCEL ended q's
+			// ringing, not b's.
+			name: "a pickup of a forked call, another fork cancelled by the proxy before it, never cancelled",
+			script: forkedRinging + "0.3 q>p 180 1/INVITE cid=call1 ft=a1 tt=q1 br=z9hG4bK1q\n" +
+				"0.5 p>q CANCEL 1/CANCEL cid=call1 ft=a1 br=z9hG4bK1q\n0.51 q>p 200 1/CANCEL cid=call1 ft=a1 br=z9hG4bK1q\n" +
+				"0.52 q>p 487 1/INVITE cid=call1 ft=a1 tt=q1 br=z9hG4bK1q\n0.53 p>q ACK 1/ACK cid=call1 ft=a1 tt=q1 br=z9hG4bK1q\n" +
+				forkedPickup + "9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules: map[string]string{"pick": ""},
+			findings: map[string]string{"call1": "its caller, which accepted the pickup, should have cancelled it (RFC 3891 §3), " +
+				"and the INVITE to 10.0.0.2:5060 (packet 2) was still unanswered when the capture ended"},
+		},
+		{
+			// The same, the caller CANCELs after the pickup, as it should:
+			// the proxy relays it to b.
+			name: "a pickup of a forked call, cancelled by the caller",
+			script: forkedRinging + "0.2 q>p 486 1/INVITE cid=call1 ft=a1 tt=q1 br=z9hG4bK1q\n0.21 p>q ACK 1/ACK cid=call1 ft=a1 tt=q1 br=z9hG4bK1q\n" + forkedPickup +
+				"1.5 a>p CANCEL 1/CANCEL cid=call1 ft=a1 br=z9hG4bK1\n1.51 p>b CANCEL 1/CANCEL cid=call1 ft=a1 br=z9hG4bK1b\n" +
+				"9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules: map[string]string{"pick": "", "call1": ""},
 		},
 		{
 			// The callee gave up while the pickup was on its way, before
