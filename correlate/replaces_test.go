@@ -427,6 +427,17 @@ func TestReplaces(t *testing.T) {
 			rules: map[string]string{"pick": "", "call1": ""},
 		},
 		{
+			// The callee answers after the caller accepted the pickup (a
+			// 200 that the CANCEL would have crossed), and the capture
+			// ends 2 s later: an answered call, too soon to tell whether
+			// the caller BYEs it, not a phone ringing on.
+			name: "a pickup, the callee answers after it, the capture ends soon",
+			script: pickupRinging + "1.3 b>a 200 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1 sdp=1\n1.31 a>b ACK 1/ACK cid=call1 ft=a1 tt=b1 br=z9hG4bK5\n" +
+				"3.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules: map[string]string{"pick": "", "call1": "not-ended"},
+			state: map[string]correlate.State{"call1": correlate.StateAnswered},
+		},
+		{
 			// The callee gave up while the pickup was on its way, before
 			// the caller answered it: nothing was left to cancel.
 			name: "a pickup never cancelled, the callee gives up before the pickup's answer",
