@@ -399,6 +399,16 @@ func (r *replacesRef) tagsOf() string {
 	return s
 }
 
+// pickup is what a Replaces naming a ringing dialog is: a call pickup
+// when it says early-only (RFC 3891 §7.1), else that or a transfer to a
+// call whose target had not answered yet.
+func (r *replacesRef) pickup() string {
+	if r.earlyOnly {
+		return "a call pickup"
+	}
+	return "a call pickup, or a transfer before its target answered"
+}
+
 // replacesEvent is the event of an INVITE with Replaces.
 func replacesEvent(m *Message) Event {
 	r := m.ext.replaces
@@ -412,7 +422,7 @@ func replacesEvent(m *Message) Event {
 		if r.answered {
 			d += earlyOnlyAnswered
 		} else if r.ringing && !r.wrongWay.IsValid() {
-			d += ", ringing: a call pickup"
+			d += ", ringing: " + r.pickup()
 		}
 	case replacedNoDialog:
 		d += ": in progress in this capture, but no dialog of it has these tags (it has " + r.tags + ")"
@@ -652,7 +662,7 @@ func replacesSeen(r *replacesRef, s string) string {
 			return s + ", in progress in this capture with those tags" + earlyOnlyAnswered
 		}
 		if r.ringing {
-			return s + ", in progress in this capture with those tags, ringing (a call pickup)"
+			return s + ", in progress in this capture with those tags, ringing (" + r.pickup() + ")"
 		}
 		return s + ", in progress in this capture with those tags"
 	case replacedNoDialog:

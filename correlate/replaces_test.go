@@ -945,3 +945,14 @@ func TestDivertedEventHistoryInfo(t *testing.T) {
 		t.Errorf("events %q, want %q", got, want)
 	}
 }
+
+// TestReplacesRingingNotEarlyOnly: a Replaces naming a ringing dialog
+// without early-only may be a pickup or a transfer made before its
+// target answered; the event says both.
+func TestReplacesRingingNotEarlyOnly(t *testing.T) {
+	c := scriptCall(t, runScript(t, strings.Replace(pickupRinging, ";early-only", "", 1)), "pick")
+	want := "replaces 3: call call1 (to-tag a1, from-tag b1): in progress in this capture, ringing: a call pickup, or a transfer before its target answered"
+	if got := replaceEvents(c); len(got) != 1 || got[0] != want {
+		t.Errorf("events %q, want %q", got, want)
+	}
+}
