@@ -1945,9 +1945,10 @@ func matchFlows(c *Call, flows []*Flow, mt *matcher) {
 		}
 		// A call still ringing or talking when it was finished (by the
 		// capture's end, a timeout, --max-open: the same words for each,
-		// as a call finished early is the same call) did not end.
+		// as a call finished early is the same call) did not end, and a
+		// registration, a subscription, an OPTIONS is no call.
 		ended := "the call ended"
-		if c.State == StateInProgress || c.State == StateAnswered {
+		if c.Kind != KindCall || c.State == StateInProgress || c.State == StateAnswered {
 			ended = "nothing more came"
 		}
 		c.Deviation = describeDeviation(r.best, view, r.bestStep, r.bestMsg, ended)

@@ -3163,7 +3163,8 @@ func TestLongCalls(t *testing.T) {
 
 // TestDeviationEnded: a call that left its closest flow because its
 // messages stopped says whether the call ended or was still ringing or
-// talking when it was finished (by the capture's end or a timeout).
+// talking when it was finished (by the capture's end or a timeout); a
+// registration, no call, that nothing more came.
 func TestDeviationEnded(t *testing.T) {
 	const open, call = "but nothing more came", "but the call ended"
 	for _, tt := range []struct{ name, script, want string }{
@@ -3175,6 +3176,8 @@ func TestDeviationEnded(t *testing.T) {
 			"basic-call: after 3 message(s), expected any -> any BYE, " + open},
 		{"unanswered", "0.0 a>b INVITE 1/INVITE\n0.5 a>b INVITE 1/INVITE\n1.5 a>b INVITE 1/INVITE\ntick 40\n",
 			"basic-call: after 1 message(s), expected B -> A 2xx INVITE, " + call},
+		{"a registration challenged, never retried: no call", "0.0 a>r REGISTER 1/REGISTER\n0.01 r>a 401 1/REGISTER tt=r1\ntick 200\n",
+			"register-digest: after 2 message(s), expected A -> B REGISTER, " + open},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := runScript(t, tt.script)[0]
