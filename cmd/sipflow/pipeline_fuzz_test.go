@@ -82,6 +82,17 @@ func FuzzPipeline(f *testing.F) {
 		[]byte("SIP/2.0 486 Busy\r\n"+h("1 INVITE", ";tag=\u202e")+empty),
 		[]byte("CANCEL sip:b@example.com SIP/2.0\r\n"+h("1 CANCEL", "")+empty),
 		uint8(0b01010), uint16(1000))
+	// A pickup never cancelled: c1 rings, c2's INVITE with Replaces names
+	// its early dialog, is answered and ACKed 5 s later (replaced-not-ended).
+	pick := func(m string) string {
+		return strings.Replace(strings.Replace(m, "c1@h", "c2@h", 1), "z9hG4bK1", "z9hG4bK3", 1)
+	}
+	f.Add([]byte("INVITE sip:bob@example.com SIP/2.0\r\n"+h("1 INVITE", "")+body(sdp("4000"))),
+		[]byte("SIP/2.0 180 Ringing\r\n"+h("1 INVITE", ";tag=b1")+empty),
+		[]byte(pick("INVITE sip:alice@10.0.0.1 SIP/2.0\r\n"+h("1 INVITE", "")+"Replaces: c1@h;to-tag=a1;from-tag=b1;early-only\r\n"+body(sdp("4002")))),
+		[]byte(pick("SIP/2.0 200 OK\r\n"+h("1 INVITE", ";tag=p2")+body(sdp("4000")))),
+		[]byte(pick("ACK sip:alice@10.0.0.1 SIP/2.0\r\n"+h("1 ACK", ";tag=p2")+empty)),
+		uint8(0b10110), uint16(5000))
 	f.Fuzz(func(t *testing.T, m1, m2, m3, m4, m5 []byte, dirs uint8, step uint16) {
 		a, b := "10.0.0.1:5060", "10.0.0.2:5060"
 		var frames [][]byte
