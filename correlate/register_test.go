@@ -148,3 +148,31 @@ tick 100
 `, flow(""), "want no flow, a deviation"},
 	})
 }
+
+// TestRegistrationProxyAuthFlow: a REGISTER challenged with 407 (a proxy
+// on the way, or a registrar that challenges as one, RFC 3261 §22.3) and
+// sent again with credentials is the built-in register-proxy-auth; one
+// refused again is measured against it, not against the 401 flow it left
+// at its first response.
+func TestRegistrationProxyAuthFlow(t *testing.T) {
+	runScriptCases(t, []scriptCase{
+		{"Accepted", `
+0.0 a>b REGISTER 1/REGISTER hdr=Contact:_<sip:a@10.0.0.1>;expires=60
+0.1 b>a 407 1/REGISTER tt=r1
+0.2 a>b REGISTER 2/REGISTER br=z9hG4bK2 auth hdr=Contact:_<sip:a@10.0.0.1>;expires=60
+0.3 b>a 200 2/REGISTER br=z9hG4bK2 tt=r2
+tick 100
+`, func(c *correlate.Call) bool {
+			return c.Kind == correlate.KindRegistration && c.State == correlate.StateRegistered && c.Flow == "register-proxy-auth" && c.Deviation == ""
+		}, "want registered, flow register-proxy-auth"},
+		{"RefusedAgain", `
+0.0 a>b REGISTER 1/REGISTER
+0.1 b>a 407 1/REGISTER tt=r1
+0.2 a>b REGISTER 2/REGISTER br=z9hG4bK2 auth
+0.3 b>a 407 2/REGISTER br=z9hG4bK2 tt=r2
+tick 100
+`, func(c *correlate.Call) bool {
+			return c.Flow == "" && c.Deviation == "register-proxy-auth: after 3 message(s), expected B -> A 2xx REGISTER, got B -> A 407 REGISTER (packet 4)"
+		}, "want no flow, left register-proxy-auth at the second 407"},
+	})
+}
