@@ -94,6 +94,7 @@ var expectedFindings = map[string]struct {
 	"call_forwarded.pcap":          {"completed", "basic-call", nil},                                  // through Kamailio, bob busy (486): forwarded to voicemail with Diversion and History-Info (a diverted event)
 	"call_pickup.pcap":             {"cancelled", "cancel", nil},                                      // carol picks up bob's ringing call: INVITE with Replaces (early-only) to the caller, who answers it and CANCELs her INVITE to bob (a replaced event at the CANCEL)
 	"call_pickup_stuck.pcap":       {"in-progress", "", []string{"replaced-not-ended"}},               // the caller accepts the pickup but never CANCELs: bob's phone rings on
+	"register_407.pcap":            {"registered", "register-proxy-auth", nil},                        // challenged 407 with Proxy-Authenticate (RFC 3261 §22.3), sent again with Proxy-Authorization: 200
 	"cancel_200_crossed.pcap":      {"completed", "", nil},                                            // the 200 crossed the CANCEL (200 to both, no 487): ACK, then BYE (RFC 3261 §9.1, §15)
 	"early_media_busy.pcap":        {"rejected", "busy", []string{"call-failed"}},                     // 183 with SDP and the callee's RTP one way, then 486: early media is no one-way-audio
 	"late_ack.pcap":                {"completed", "basic-call", []string{"retransmissions"}},          // the ACK 1.2 s late: one 200 sent again, then ACKed: no missing-ack

@@ -125,6 +125,8 @@
 #                             .1:5060 -> .2:5060, call 2 (INVITE with
 #                             Replaces) .3:5060 -> .1:5062
 #   call_pickup_stuck         as call_pickup on 127.0.101.x
+#   register_407              127.0.102.1 (phone) -> 127.0.102.2 (registrar,
+#                             challenging with 407 as a proxy)
 #
 # A pcap ends with its last packet, so "X was never answered / never ended"
 # is only visible if the capture goes on after X.  The scenarios that show
@@ -2006,6 +2008,47 @@ gen_call_pickup_stuck() {
     publish $name
 }
 
+# register_407: a registration challenged as a proxy challenges (a proxy in
+# front of the registrar, or a registrar that challenges as one, RFC 3261
+# §22.3), 127.0.102.1 (phone) -> 127.0.102.2 (registrar): REGISTER (CSeq 1,
+# no credentials) -> 407 Proxy Authentication Required with
+# `Proxy-Authenticate: Digest realm="sipflow.test", nonce=...` (no
+# WWW-Authenticate) -> REGISTER again (CSeq 2, same Call-ID and From tag)
+# with Proxy-Authorization (user alice / password secret, computed by
+# SIPp's [authentication]) and no Authorization -> 200 OK (the Contact
+# with expires=3600).  One Call-ID.
+gen_register_407() {
+    local name=register_407 A=127.0.102.1 B=127.0.102.2 n v T=$'\t'
+    local f=$WORK/$name.pcap
+    capture_start $name "$(pair_filter $A $B)"
+    uas $name.uas 20 -sf "$SCN/register_407_uas.xml" -i $B -p 5060 -bind_local -mi $B -mp 16000 -m 1
+    uac $name.uac 20 $B:5060 -sf "$SCN/register_407_uac.xml" -au alice -ap secret -i $A -p 5060 -bind_local -mi $A -mp 16000 -m 1
+    wait_bg "$UAS_PID" $name.uas
+    capture_stop
+    expect_seq $name 'REGISTER 407 REGISTER 200'
+    expect_ladder $name '1A:REGISTER 1B:407 1A:REGISTER 1B:200'
+    expect_callids $name 1
+    # the 407, and only it, challenges, with Proxy-Authenticate
+    v=$(tshark -r "$f" -Y 'sip.Proxy-Authenticate' -T fields -e sip.Status-Code -e sip.Proxy-Authenticate 2>/dev/null)
+    [ "$(grep -c . <<<"$v")" = 1 ] && [[ $v =~ ^407"$T"Digest\ realm=\"sipflow.test\",\ nonce=\"[^\"]+\" ]] ||
+        die "$name: messages with Proxy-Authenticate [$v], want the 407 with a Digest challenge"
+    echo "   407 Proxy-Authenticate: ${v#*$T}"
+    n=$(tshark -r "$f" -Y 'sip.WWW-Authenticate' 2>/dev/null | grep -c . || true)
+    [ "$n" = 0 ] || die "$name: $n messages with WWW-Authenticate, want none"
+    # the second REGISTER, and only it, answers with Proxy-Authorization;
+    # nothing carries Authorization
+    v=$(tshark -r "$f" -Y 'sip.Proxy-Authorization' -T fields -e sip.Method -e sip.CSeq.seq -e sip.Proxy-Authorization 2>/dev/null)
+    [ "$(grep -c . <<<"$v")" = 1 ] && [[ $v =~ ^REGISTER"$T"2"$T"Digest\ username=\"alice\",.*realm=\"sipflow.test\".*,response=\"[0-9a-f]{32}\" ]] ||
+        die "$name: messages with Proxy-Authorization [$v], want the second REGISTER with alice's digest"
+    echo "   REGISTER (CSeq 2) Proxy-Authorization: ${v##*$T}"
+    n=$(tshark -r "$f" -Y 'sip.Authorization' 2>/dev/null | grep -c . || true)
+    [ "$n" = 0 ] || die "$name: $n messages with Authorization, want none"
+    v=$(tshark -r "$f" -Y 'sip.Status-Code == 200' -T fields -e sip.Contact 2>/dev/null)
+    [[ $v == "<sip:alice@$A:5060>;expires=3600" ]] || die "$name: the 200's Contact [$v]"
+    echo "   200 Contact: $v"
+    publish $name
+}
+
 # ---------------------------------------------------------------------------
 
 ALL="call_rtp register_401 call_tcp call_ipv6
@@ -2024,7 +2067,7 @@ sdp_family_mismatch mutual_hold media_change late_hold info_dtmf
 redirect_302 cancel_200_crossed early_media_busy late_ack invite_408 bye_481
 register_423 register_refresh_tcp subscribe_dialog_blf message_202_404 tcp_burst
 attended_transfer attended_transfer_stuck attended_transfer_481
-call_forwarded call_pickup call_pickup_stuck"
+call_forwarded call_pickup call_pickup_stuck register_407"
 ALL=$(echo $ALL)   # one line
 
 if [ $# -gt 0 ]; then
