@@ -570,11 +570,16 @@ func ringingOn(c *Call, l *Leg, by *replacement) (Finding, bool) {
 	// A CANCEL or BYE since that INVITE ended the ringing, before the
 	// pickup came or after: one before it (a CANCEL on another hop than
 	// the INVITE's, a BYE on the early dialog) left nothing to ring on.
-	// One its sender sent elsewhere did not: a proxy's CANCEL of another
-	// fork, a caller's of an INVITE it had sent to another server.
+	// A CANCEL its sender sent elsewhere did not: a proxy's CANCEL of
+	// another fork, a caller's of an INVITE it had sent to another server
+	// (a CANCEL goes where its INVITE went, RFC 3261 §9.1). A BYE goes to
+	// the dialog's remote target (§12.2.1.1), not where the INVITE went
+	// (a proxy that did not Record-Route): one on an early dialog of
+	// that INVITE ended it wherever it went.
 	from, to := tx.Request.Src, tx.Request.Dst
 	for _, m := range l.Messages {
-		if (m.Method == "BYE" || m.Method == "CANCEL") && !m.Time.Before(tx.Request.Time) && (m.Src != from || m.Dst == to) {
+		if (m.Method == "BYE" || m.Method == "CANCEL") && !m.Time.Before(tx.Request.Time) &&
+			(m.Src != from || m.Dst == to || m.Method == "BYE" && earlyDialogOf(tx, m.ToTag)) {
 			return Finding{}, false
 		}
 	}
@@ -607,6 +612,17 @@ func ringingOn(c *Call, l *Leg, by *replacement) (Finding, bool) {
 		return Finding{}, false
 	}
 	return f, true
+}
+
+// earlyDialogOf reports whether tag is the To-tag of a response to tx, an
+// INVITE: the callee's tag of a dialog it made.
+func earlyDialogOf(tx *Transaction, tag string) bool {
+	for _, r := range tx.Responses {
+		if tag != "" && r.ToTag == tag {
+			return true
+		}
+	}
+	return false
 }
 
 // confirmedLeg reports whether a dialog of l was answered (confirmed: by

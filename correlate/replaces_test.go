@@ -560,6 +560,23 @@ func TestReplaces(t *testing.T) {
 			state: map[string]correlate.State{"call1": correlate.StateCancelled},
 		},
 		{
+			// The same BYE through a proxy that did not Record-Route, the
+			// capture on the caller's hop: the BYE goes to the callee's
+			// Contact (its remote target, RFC 3261 §12.2.1.1), not where
+			// the INVITE went. It ended the early dialog all the same.
+			name: "a pickup after the early dialog was ended by a BYE sent to the callee's Contact",
+			script: "0.0 a>p INVITE 1/INVITE cid=call1 ft=a1 br=z9hG4bK1 sdp=1\n" +
+				"0.1 p>a 180 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"0.5 a>b BYE 2/BYE cid=call1 ft=a1 tt=b1 br=z9hG4bKe\n0.51 b>a 200 2/BYE cid=call1 ft=a1 tt=b1 br=z9hG4bKe\n" +
+				"1.0 c>a INVITE 1/INVITE cid=pick ft=p1 br=z9hG4bK2 sdp=1 hdr=Replaces:_call1;to-tag=a1;from-tag=b1\n" +
+				"1.1 a>c 200 1/INVITE cid=pick ft=p1 tt=p2 br=z9hG4bK2 sdp=1\n" +
+				"1.11 c>a ACK 1/ACK cid=pick ft=p1 tt=p2 br=z9hG4bK3\n" +
+				"1.2 c>a BYE 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n1.21 a>c 200 2/BYE cid=pick ft=p1 tt=p2 br=z9hG4bK4\n" +
+				"9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules: map[string]string{"pick": "", "call1": ""},
+			state: map[string]correlate.State{"call1": correlate.StateCancelled},
+		},
+		{
 			name: "challenged, sent again with credentials: one event, the retry replaces",
 			script: xferCall1 + xferConsult + xferRefer +
 				"2.1 b>c INVITE 1/INVITE cid=new ft=n1 br=z9hG4bK6 sdp=1 hdr=Replaces:_consult;to-tag=cc;from-tag=ca\n" +
