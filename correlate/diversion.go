@@ -170,7 +170,7 @@ func historyCause(hdrs string) string {
 		case strings.EqualFold(proto, "SIP"):
 			return "cause " + c
 		case other == "":
-			other = proto + " cause " + c
+			other = strings.TrimPrefix(proto+" cause "+c, " ") // no protocol named: "cause 16", as before
 		}
 	}
 	return other

@@ -37,6 +37,8 @@ func TestDiversionSummary(t *testing.T) {
 			"History-Info: sip:bob@h (index 1, cause 486) → sip:vm@h (index 1.1)"},
 		{"two of another protocol: the first", nil, b("<sip:bob@h?Reason=Q.850%3Bcause%3D16&Reason=X%3Bcause%3D9>;index=1", "<sip:vm@h>;index=1.1"),
 			"History-Info: sip:bob@h (index 1, Q.850 cause 16) → sip:vm@h (index 1.1)"},
+		{"a cause without its protocol: as before, no name", nil, b("<sip:bob@h?Reason=%3Bcause%3D16>;index=1", "<sip:vm@h>;index=1.1"),
+			"History-Info: sip:bob@h (index 1, cause 16) → sip:vm@h (index 1.1)"},
 		{"one entry with a cause", nil, b("<sip:bob@h?Reason=SIP%3Bcause%3D302>;index=1"), "History-Info: sip:bob@h (index 1, cause 302)"},
 		{"a registrar's contact (rc), RFC 7044 §9.1's basic call: no forwarding", nil, b("<sip:bob@example.com>;index=1", "<sip:bob@192.0.2.4>;index=1.1;rc=1"), ""},
 		{"a proxy's relay (np): no forwarding", nil, b("<sip:bob@h>;index=1", "<sip:bob@h>;index=1.1;np=1", "<sip:bob@10.0.0.9>;index=1.1.1;rc=1.1"), ""},
