@@ -418,6 +418,18 @@ func TestReplaces(t *testing.T) {
 				"and the INVITE to 10.0.0.2:5060 (packet 2) was still unanswered when the capture ended"},
 		},
 		{
+			// The same, b giving up with a 480 after the pickup: the fork
+			// that rang is b's, whose final response came after the pickup,
+			// not q's, refused before it.
+			name: "a pickup of a forked call, another fork refused before it, the one that rang refusing after it",
+			script: forkedRinging + "0.2 q>p 486 1/INVITE cid=call1 ft=a1 tt=q1 br=z9hG4bK1q\n0.21 p>q ACK 1/ACK cid=call1 ft=a1 tt=q1 br=z9hG4bK1q\n" + forkedPickup +
+				"5.0 b>p 480 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1b\n5.01 p>b ACK 1/ACK cid=call1 ft=a1 tt=b1 br=z9hG4bK1b\n" +
+				"5.02 p>a 480 1/INVITE cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n5.03 a>p ACK 1/ACK cid=call1 ft=a1 tt=b1 br=z9hG4bK1\n" +
+				"9.0 a>b OPTIONS 1/OPTIONS cid=ping ft=o1 br=z9hG4bKo\n",
+			rules:    map[string]string{"pick": "", "call1": "replaced-not-ended,call-failed"},
+			findings: map[string]string{"call1": "should have cancelled it (RFC 3891 §3), and it rang on until 10.0.0.2:5060 answered 480 Reason (packet 13), 4s after the pickup"},
+		},
+		{
 			// The same, the caller CANCELs after the pickup, as it should:
 			// the proxy relays it to b.
 			name: "a pickup of a forked call, cancelled by the caller",
