@@ -110,7 +110,7 @@ func diversionSummary(diversion, history [][]byte) (summary, key string) {
 func splitNameAddr(v []byte) (uri, params string) {
 	s := strings.TrimSpace(string(v))
 	if strings.HasPrefix(s, `"`) {
-		if e := quotedEnd(s); e > 0 {
+		if e := quoteEnd(s); e > 0 {
 			s = strings.TrimSpace(s[e:])
 		}
 	}
@@ -123,21 +123,6 @@ func splitNameAddr(v []byte) (uri, params string) {
 	}
 	uri, params, _ = strings.Cut(s, ";")
 	return strings.TrimSpace(uri), ";" + params
-}
-
-// quotedEnd returns the index just past the quoted string that opens s
-// (a backslash escapes the next character, RFC 3261 §25.1), or -1 when it
-// never closes.
-func quotedEnd(s string) int {
-	for j := 1; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return -1
 }
 
 // param returns the value of parameter name (case-insensitive) in

@@ -809,8 +809,9 @@ func contactExpires(v []byte) int {
 }
 
 // quoteEnd returns the index just past the quoted string v begins with
-// (backslash escapes honoured), or -1 when it is not closed.
-func quoteEnd(v []byte) int {
+// (backslash escapes honoured, RFC 3261 §25.1), or -1 when it is not
+// closed: of a header's bytes, or of a string (splitNameAddr).
+func quoteEnd[T string | []byte](v T) int {
 	for i := 1; i < len(v); i++ {
 		switch v[i] {
 		case '\\':
