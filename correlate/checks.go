@@ -743,15 +743,18 @@ func checkCallFailed(c *Call) []Finding {
 	}
 	// A 408 or 5xx is no refusal of the call but a failure on the way
 	// (state failed): the detail says so, as the state does.
-	detail := fmt.Sprintf("call rejected with %d", c.FinalStatus)
-	if c.State == StateFailed {
+	var detail string
+	switch failed := c.State == StateFailed; {
+	case final == nil && failed:
 		detail = fmt.Sprintf("call failed with %d", c.FinalStatus)
+	case final == nil:
+		detail = fmt.Sprintf("call rejected with %d", c.FinalStatus)
+	case failed:
+		detail = fmt.Sprintf("call failed: %s answered %s", final.Src.Addr(), final.Label())
+	default:
+		detail = fmt.Sprintf("call rejected by %s with %s", final.Src.Addr(), final.Label())
 	}
 	if final != nil {
-		detail = fmt.Sprintf("call rejected by %s with %s", final.Src.Addr(), final.Label())
-		if c.State == StateFailed {
-			detail = fmt.Sprintf("call failed: %s answered %s", final.Src.Addr(), final.Label())
-		}
 		if final.ReasonHeader() != "" {
 			detail += " (" + final.ReasonHeader() + ")"
 		}
