@@ -617,8 +617,11 @@ func ringingOn(c *Call, l *Leg, by *replacement) (Finding, bool) {
 // earlyDialogOf reports whether tag is the To-tag of a response to tx, an
 // INVITE: the callee's tag of a dialog it made.
 func earlyDialogOf(tx *Transaction, tag string) bool {
+	if tag == "" {
+		return false
+	}
 	for _, r := range tx.Responses {
-		if tag != "" && r.ToTag == tag {
+		if r.ToTag == tag {
 			return true
 		}
 	}
